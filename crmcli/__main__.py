@@ -1,0 +1,3 @@
+from crmcli.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""`crmcli config …`: settings stored in the database."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli import settings
+from crmcli.cli.env import get_env
+from crmcli.cli.output import FormatOption, emit
+
+app = typer.Typer(
+    help="Settings: phone region, currency, holidays, cadences…", no_args_is_help=True
+)
+
+Key = Annotated[str, typer.Argument(help="Setting name, e.g. phone.region.")]
+
+
+@app.command("get")
+def get(ctx: typer.Context, key: Key) -> None:
+    """Print a setting's value."""
+    env = get_env(ctx)
+    print(settings.get(env.read_db(), key), file=env.stdout)
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context, key: Key, value: Annotated[str, typer.Argument(help="New value.")]
+) -> None:
+    """Change a setting."""
+    env = get_env(ctx)
+    settings.set_value(env.db, key, value)
+    env.say(f"{key} = {settings.get(env.db, key)}")
+
+
+@app.command("unset")
+def unset(ctx: typer.Context, key: Key) -> None:
+    """Return a setting to its default."""
+    env = get_env(ctx)
+    settings.unset(env.db, key)
+    env.say(f"{key} = {settings.get(env.db, key)} (default)")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: FormatOption = None) -> None:
+    """List every setting, its value, and what it does."""
+    env = get_env(ctx)
+    rows = (
+        {"key": k, "value": v, "default": "yes" if d else "", "help": h}
+        for k, v, d, h in settings.all_values(env.read_db())
+    )
+    emit(env, rows, fields=["key", "value", "default", "help"], fmt=fmt)

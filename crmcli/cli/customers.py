@@ -1,0 +1,361 @@
+"""`crmcli customers …`: add, edit, show, list, search, tag, archive and delete customers."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from crmcli import customers, page
+from crmcli.cli.env import Env, get_env
+from crmcli.cli.output import FieldsOption, Format, FormatOption, emit, pick_fields, resolve_format
+from crmcli.errors import InvalidValue, UsageError
+from crmcli.money import display_places
+
+app = typer.Typer(help="Add, find and look after customers.", no_args_is_help=True)
+
+Ref = Annotated[str, typer.Argument(help="Customer code, id, phone number or e-mail.")]
+
+
+def _pairs(values: list[str] | None, what: str) -> list[tuple[str, str]]:
+    out = []
+    for value in values or []:
+        label, sep, day = value.partition("=")
+        if not sep:
+            raise InvalidValue(
+                f"{what} must be LABEL=DATE, e.g. wedding=2010-05-01 (got {value!r})"
+            )
+        out.append((label.strip(), day.strip()))
+    return out
+
+
+# Options shared by add and edit, declared once.
+Name = Annotated[
+    str | None, typer.Option("--name", "-n", help="Full name, as the customer writes it.")
+]
+Code = Annotated[
+    str | None, typer.Option("--code", help="The shop's customer code (kept verbatim).")
+]
+Phone = Annotated[
+    list[str] | None,
+    typer.Option("--phone", "-p", help="Phone number; repeat for more (first = main)."),
+]
+Email = Annotated[str | None, typer.Option("--email", "-e", help="E-mail address.")]
+Birthday = Annotated[
+    str | None, typer.Option("--birthday", help="YYYY-MM-DD, or --MM-DD without a year.")
+]
+Lunar = Annotated[
+    bool | None,
+    typer.Option("--lunar-birthday/--solar-birthday", help="The birthday is a lunar date."),
+]
+Leap = Annotated[bool | None, typer.Option("--leap-month", help="Lunar birthday in a leap month.")]
+Anniversary = Annotated[
+    list[str] | None,
+    typer.Option("--anniversary", help="LABEL=DATE, e.g. wedding=2010-05-01; repeatable."),
+]
+Family = Annotated[str | None, typer.Option("--family-name", help="Family name (surname).")]
+Given = Annotated[str | None, typer.Option("--given-name", help="Given name.")]
+Patronymic = Annotated[str | None, typer.Option("--patronymic", help="Patronymic (Armenovna…).")]
+Salutation = Annotated[
+    str | None, typer.Option("--salutation", help="How to address them, overriding the default.")
+]
+Gender = Annotated[
+    str | None, typer.Option("--gender", help="For salutations such as Mr/Ms, 先生/女士.")
+]
+Locale = Annotated[
+    str | None, typer.Option("--locale", help="Greeting language: ko, ja, zh, hy, ru, en…")
+]
+Address = Annotated[str | None, typer.Option("--address", help="Postal address.")]
+Postcode = Annotated[str | None, typer.Option("--postcode", help="Postcode (leading zeros kept).")]
+Company = Annotated[str | None, typer.Option("--company", help="Company, for trade customers.")]
+Occupation = Annotated[str | None, typer.Option("--occupation", help="Occupation.")]
+Income = Annotated[
+    str | None, typer.Option("--income-band", help="Income band, in your own words.")
+]
+Notes = Annotated[
+    str | None, typer.Option("--notes", help="Free notes: family, character, tastes…")
+]
+Owner = Annotated[
+    str | None, typer.Option("--owner", help="The staff member who looks after them.")
+]
+ContactDays = Annotated[
+    str | None, typer.Option("--contact-days", help="Days they take calls: mon-fri, sat,sun…")
+]
+ContactHours = Annotated[
+    str | None, typer.Option("--contact-hours", help="Hours they take calls: 09:00-18:00.")
+]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Name = None,
+    code: Code = None,
+    phone: Phone = None,
+    email: Email = None,
+    birthday: Birthday = None,
+    lunar_birthday: Lunar = None,
+    leap_month: Leap = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag; repeatable.")] = None,
+    anniversary: Anniversary = None,
+    family_name: Family = None,
+    given_name: Given = None,
+    patronymic: Patronymic = None,
+    salutation: Salutation = None,
+    gender: Gender = None,
+    locale: Locale = None,
+    address: Address = None,
+    postcode: Postcode = None,
+    company: Company = None,
+    occupation: Occupation = None,
+    income_band: Income = None,
+    notes: Notes = None,
+    owner: Owner = None,
+    contact_days: ContactDays = None,
+    contact_hours: ContactHours = None,
+    do_not_contact: Annotated[
+        bool, typer.Option("--do-not-contact", help="Never list them in the agenda.")
+    ] = False,
+) -> None:
+    """Add a customer; prints the new id."""
+    env = get_env(ctx)
+    if not any([name, code, phone, email, family_name, given_name]):
+        raise UsageError("give at least a --name, --code, --phone or --email")
+    new_id = customers.add(
+        env.db,
+        name=name,
+        phones_raw=phone or [],
+        tags=tag or [],
+        birthday=birthday,
+        birthday_lunar=bool(lunar_birthday),
+        birthday_leap=bool(leap_month),
+        anniversaries=_pairs(anniversary, "--anniversary"),
+        contact_days=contact_days,
+        contact_hours=contact_hours,
+        do_not_contact=do_not_contact,
+        code=code,
+        email=email,
+        family_name=family_name,
+        given_name=given_name,
+        patronymic=patronymic,
+        salutation=salutation,
+        gender=gender,
+        locale=locale,
+        address=address,
+        postcode=postcode,
+        company=company,
+        occupation=occupation,
+        income_band=income_band,
+        notes=notes,
+        owner=owner,
+    )
+    created = customers.get(env.db, new_id)
+    print(new_id, file=env.stdout)
+    env.say(f"added customer #{new_id} {created.display_name}")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ref: Ref,
+    name: Name = None,
+    code: Code = None,
+    phone: Phone = None,
+    email: Email = None,
+    birthday: Birthday = None,
+    lunar_birthday: Lunar = None,
+    leap_month: Annotated[
+        bool | None, typer.Option("--leap-month/--no-leap-month", help="Lunar leap month.")
+    ] = None,
+    anniversary: Anniversary = None,
+    family_name: Family = None,
+    given_name: Given = None,
+    patronymic: Patronymic = None,
+    salutation: Salutation = None,
+    gender: Gender = None,
+    locale: Locale = None,
+    address: Address = None,
+    postcode: Postcode = None,
+    company: Company = None,
+    occupation: Occupation = None,
+    income_band: Income = None,
+    notes: Notes = None,
+    owner: Owner = None,
+    contact_days: ContactDays = None,
+    contact_hours: ContactHours = None,
+    do_not_contact: Annotated[
+        bool | None,
+        typer.Option(
+            "--do-not-contact/--may-contact", help="Leave them out of the agenda, or not."
+        ),
+    ] = None,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option("--clear", help="Empty a field (email, birthday, phone, notes…); repeatable."),
+    ] = None,
+) -> None:
+    """Change a customer's details; only the options given change."""
+    env = get_env(ctx)
+    db = env.db
+    customer_id = customers.resolve(db, ref)
+    updated = customers.edit(
+        db,
+        customer_id,
+        name=name,
+        phones_raw=phone,
+        birthday=birthday,
+        birthday_lunar=lunar_birthday,
+        birthday_leap=leap_month,
+        contact_days=contact_days,
+        contact_hours=contact_hours,
+        do_not_contact=do_not_contact,
+        anniversaries=_pairs(anniversary, "--anniversary"),
+        clear=[c.replace("-", "_") for c in clear or []],
+        code=code,
+        email=email,
+        family_name=family_name,
+        given_name=given_name,
+        patronymic=patronymic,
+        salutation=salutation,
+        gender=gender,
+        locale=locale,
+        address=address,
+        postcode=postcode,
+        company=company,
+        occupation=occupation,
+        income_band=income_band,
+        notes=notes,
+        owner=owner,
+    )
+    env.say(f"updated customer #{customer_id} {updated.display_name}")
+
+
+@app.command("show")
+def show(ctx: typer.Context, ref: Ref, fmt: FormatOption = None) -> None:
+    """Show a customer's whole page: profile, purchases, tier, complaints, follow-ups, contacts."""
+    env = get_env(ctx)
+    db = env.read_db()
+    data = page.build(db, customers.resolve(db, ref))
+    chosen = resolve_format(env, fmt)
+    if chosen is Format.table:
+        from crmcli.cli.pages import render_customer_page
+
+        render_customer_page(env, data, places=display_places(db))
+    elif chosen in (Format.json, Format.jsonl):
+        indent = 2 if chosen is Format.json else None
+        print(json.dumps(data, ensure_ascii=False, indent=indent, default=str), file=env.stdout)
+    else:
+        flat = {k: _flat(v) for k, v in data["profile"].items()}
+        emit(env, [flat], fields=list(flat), fmt=chosen)
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in value.items())
+    return value
+
+
+def _emit_customers(env: Env, rows: Any, fields: str | None, fmt: Format | None) -> int:
+    chosen = pick_fields(
+        fields, allowed=customers.LIST_FIELDS, default=customers.DEFAULT_LIST_FIELDS
+    )
+    return emit(env, rows, fields=chosen, fmt=fmt)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    tag: Annotated[
+        str | None, typer.Option("--tag", "-t", help="Only customers with this tag.")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only this staff member's.")] = None,
+    tier: Annotated[str | None, typer.Option("--tier", help="Only tier A, B or C.")] = None,
+    archived: Annotated[bool, typer.Option("--archived", help="List archived customers.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most this many.")] = None,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """List customers (table on a terminal, CSV when piped)."""
+    env = get_env(ctx)
+    rows = customers.rows(
+        env.read_db(), tag=tag, owner=owner, tier=tier, archived=archived, limit=limit
+    )
+    _emit_customers(env, rows, fields, fmt)
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="Any part of a name, a phone, an e-mail, a tag.")],
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most this many.")] = None,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """Find customers by any part of the name (any script), phone digits, e-mail or tag."""
+    env = get_env(ctx)
+    found = _emit_customers(env, customers.search(env.read_db(), text, limit=limit), fields, fmt)
+    if not found:
+        env.say(f"no customer matches {text!r}")
+
+
+@app.command("tag")
+def tag(
+    ctx: typer.Context,
+    ref: Ref,
+    tags: Annotated[list[str], typer.Argument(help="Tags to add.")],
+) -> None:
+    """Add tags to a customer."""
+    env = get_env(ctx)
+    customer_id = customers.resolve(env.db, ref)
+    added = customers.tag(env.db, customer_id, tags)
+    env.say(f"customer #{customer_id}: {added} tag(s) added")
+
+
+@app.command("untag")
+def untag(
+    ctx: typer.Context,
+    ref: Ref,
+    tags: Annotated[list[str], typer.Argument(help="Tags to remove.")],
+) -> None:
+    """Remove tags from a customer."""
+    env = get_env(ctx)
+    customer_id = customers.resolve(env.db, ref)
+    removed = customers.untag(env.db, customer_id, tags)
+    env.say(f"customer #{customer_id}: {removed} tag(s) removed")
+
+
+@app.command("archive")
+def archive(
+    ctx: typer.Context,
+    ref: Ref,
+    undo: Annotated[bool, typer.Option("--undo", help="Bring an archived customer back.")] = False,
+) -> None:
+    """Hide a customer from lists and the agenda, keeping their history."""
+    env = get_env(ctx)
+    customer_id = customers.resolve(env.db, ref)
+    customers.archive(env.db, customer_id, undo=undo)
+    env.say(f"customer #{customer_id} {'restored' if undo else 'archived'}")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    ref: Ref,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also erase their purchases and complaints.")
+    ] = False,
+) -> None:
+    """Delete a customer for good (archive keeps the history instead)."""
+    env = get_env(ctx)
+    customer_id = customers.resolve(env.db, ref)
+    who = customers.get(env.db, customer_id).display_name
+    if not yes:
+        if not env.stdout_isatty:
+            raise UsageError("deleting needs --yes when not run at a terminal")
+        typer.confirm(f"Delete customer #{customer_id} {who}?", abort=True)
+    customers.delete(env.db, customer_id, force=force)
+    env.say(f"deleted customer #{customer_id} {who}")

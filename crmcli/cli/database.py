@@ -1,0 +1,54 @@
+"""`crmcli db …`: where the database is, whether it is healthy, a backup, migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crmcli import db as dbmod
+from crmcli.cli.env import get_env
+from crmcli.errors import CrmError
+from crmcli.migrations import applied_names, apply_pending
+
+app = typer.Typer(help="The database file: path, check, backup, migrate.", no_args_is_help=True)
+
+
+@app.command("path")
+def path(ctx: typer.Context) -> None:
+    """Print the database file's path (it may not exist yet)."""
+    print(get_env(ctx).db_path, file=get_env(ctx).stdout)
+
+
+@app.command("check")
+def check(ctx: typer.Context) -> None:
+    """Run SQLite's integrity and foreign-key checks; exit 1 if anything is wrong."""
+    env = get_env(ctx)
+    problems = dbmod.check(env.db)
+    if problems:
+        for p in problems:
+            env.say(p)
+        raise CrmError(f"{env.db_path}: {len(problems)} problem(s) found")
+    env.say(f"{env.db_path}: ok")
+
+
+@app.command("backup")
+def backup(
+    ctx: typer.Context,
+    target: Annotated[Path, typer.Argument(help="The backup file to create.")],
+) -> None:
+    """Copy the database consistently, even while another process writes (created 0600)."""
+    env = get_env(ctx)
+    dbmod.backup(env.db, target)
+    env.say(f"backed up {env.db_path} to {target}")
+
+
+@app.command("migrate")
+def migrate(ctx: typer.Context) -> None:
+    """Bring the database's schema up to date (every command does this on its own too)."""
+    env = get_env(ctx)
+    database = dbmod.connect(env.db_path)
+    done = apply_pending(database)
+    env.say(f"applied: {', '.join(done)}" if done else "the schema is up to date")
+    env.say(f"migrations: {', '.join(applied_names(database))}")

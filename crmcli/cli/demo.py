@@ -1,0 +1,48 @@
+"""`crmcli demo`: load the bundled example shop into a fresh demo database and tour it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crmcli import customers
+from crmcli import demo as demo_core
+from crmcli.cli.env import Env, get_env
+from crmcli.cli.output import Format, console, emit
+
+
+def demo(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Option("--path", help="Where to create the demo database (default: a temp folder)."),
+    ] = None,
+) -> None:
+    """Load the bundled examples into a fresh demo database (never your real one) and tour it."""
+    env = get_env(ctx)
+    target = path or demo_core.default_path()
+    if target.resolve() == env.db_path.resolve():
+        from crmcli.errors import UsageError
+
+        raise UsageError("the demo never writes to your own database; give another --path")
+    db = demo_core.build(target)
+    tour = Env(db_path=target, stdout=env.stdout, stderr=env.stderr, _db=db)
+    fmt = Format.table if env.stdout_isatty else None
+    out = console(tour)
+    count = customers.count(db)
+    lines = db.execute("SELECT count(*) FROM purchases").fetchone()[0]
+    out.print(
+        f"[bold]crmcli demo[/bold]: {count} customers and {lines} purchase lines in {target}\n"
+    )
+    out.print("[bold]$ crmcli customers list[/bold]")
+    emit(
+        tour,
+        customers.rows(db, limit=12),
+        fields=["code", "name", "phone", "birthday", "tags"],
+        fmt=fmt,
+    )
+    out.print("\n[bold]$ crmcli customers search 민준[/bold]")
+    emit(tour, customers.search(db, "민준"), fields=["code", "name", "phone", "email"], fmt=fmt)
+    out.print(f"\nExplore it yourself:  crmcli --db {target} customers show K001")

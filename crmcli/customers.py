@@ -1,0 +1,600 @@
+"""Customers: add, edit, find, tag, archive and delete them.
+
+A customer is referred to by a REF: the shop's code, the numeric id, or an
+unambiguous phone number or e-mail address (`resolve`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import dates, names, phones, settings
+from crmcli.contact_window import parse_days, parse_hours
+from crmcli.db import write
+from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
+
+# Columns a caller may set directly (besides name, phones, tags and dates).
+PLAIN_FIELDS = (
+    "code",
+    "family_name",
+    "given_name",
+    "patronymic",
+    "salutation",
+    "gender",
+    "locale",
+    "email",
+    "address",
+    "postcode",
+    "company",
+    "occupation",
+    "income_band",
+    "notes",
+    "owner",
+    "attitude",
+)
+
+# What `customers list --fields` may pick; the interface promises these names.
+LIST_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "family_name",
+    "given_name",
+    "patronymic",
+    "salutation",
+    "phone",
+    "email",
+    "birthday",
+    "birthday_lunar",
+    "anniversary",
+    "address",
+    "occupation",
+    "notes",
+    "tags",
+    "owner",
+    "tier",
+    "created_at",
+    "updated_at",
+)
+DEFAULT_LIST_FIELDS = ("id", "code", "name", "phone", "email", "birthday", "tags", "owner")
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass(frozen=True)
+class PhoneRow:
+    raw: str
+    e164: str | None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class DateRow:
+    label: str
+    date: str
+    lunar: bool = False
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer's whole record, as `customers show` presents it."""
+
+    id: int
+    fields: Mapping[str, Any]
+    phones: tuple[PhoneRow, ...] = ()
+    tags: tuple[str, ...] = ()
+    dates: tuple[DateRow, ...] = ()
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.fields[key]
+
+    @property
+    def display_name(self) -> str:
+        return self.fields["name"] or self.fields["code"] or f"#{self.id}"
+
+    @property
+    def salutation(self) -> str:
+        f = self.fields
+        return f["salutation"] or names.salutation(
+            name=f["name"],
+            family=f["family_name"],
+            given=f["given_name"],
+            patronymic=f["patronymic"],
+            gender=f["gender"],
+            locale=f["locale"],
+        )
+
+
+# --- references ----------------------------------------------------------------------
+
+
+def resolve(db: Database, ref: str) -> int:
+    """The id of the customer `ref` names: code, id, phone or e-mail; else NotFound/Ambiguous."""
+    ref = ref.strip()
+    if not ref:
+        raise InvalidValue("a customer reference cannot be empty")
+    row = db.execute("SELECT id FROM customers WHERE code = ?", [ref]).fetchone()
+    if row:
+        return int(row[0])
+    if ref.isdigit():
+        row = db.execute("SELECT id FROM customers WHERE id = ?", [int(ref)]).fetchone()
+        if row:
+            return int(row[0])
+    candidates: set[int] = set()
+    if "@" in ref:
+        candidates |= _ids(db, "SELECT id FROM customers WHERE email = ? COLLATE NOCASE", [ref])
+    elif phones.looks_like_phone(ref):
+        candidates |= _phone_matches(db, ref, exact=True)
+    if len(candidates) == 1:
+        return candidates.pop()
+    if len(candidates) > 1:
+        ids = ", ".join(str(i) for i in sorted(candidates)[:10])
+        raise Ambiguous(f"{ref!r} matches {len(candidates)} customers (ids {ids}); use the id")
+    raise NotFound(f"no customer {ref!r} (give a code, an id, a phone number or an e-mail)")
+
+
+def _ids(db: Database, sql: str, params: Sequence[Any]) -> set[int]:
+    return {int(r[0]) for r in db.execute(sql, list(params)).fetchall()}
+
+
+def _phone_matches(db: Database, text: str, *, exact: bool) -> set[int]:
+    region = settings.get(db, "phone.region")
+    phone = phones.normalise(text, region)
+    found: set[int] = set()
+    if phone.e164:
+        found |= _ids(db, "SELECT customer_id FROM customer_phones WHERE e164 = ?", [phone.e164])
+    if exact:
+        found |= _ids(
+            db, "SELECT customer_id FROM customer_phones WHERE digits = ?", [phone.digits]
+        )
+    else:
+        found |= _ids(
+            db,
+            "SELECT customer_id FROM customer_phones WHERE digits LIKE ? ESCAPE '\\'",
+            [f"%{phone.digits}%"],
+        )
+    return found
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _search_key(values: Mapping[str, Any]) -> str:
+    parts = [
+        values.get(k)
+        for k in ("name", "family_name", "given_name", "patronymic", "code", "email", "company")
+    ]
+    text = " | ".join(names.fold(p) for p in parts if p)
+    name = values.get("name")
+    if name and " " in name.strip():
+        text += " | " + names.fold(name).replace(" ", "")  # 山田太郎 finds 山田 太郎
+    return text
+
+
+def _validate(values: dict[str, Any]) -> None:
+    email = values.get("email")
+    if email and not _EMAIL.fullmatch(email):
+        raise InvalidValue(f"{email!r} is not an e-mail address")
+    attitude = values.get("attitude")
+    if attitude and attitude not in ("loyal", "brand-switching", "no-loyalty"):
+        raise InvalidValue("attitude must be loyal, brand-switching or no-loyalty")
+
+
+def _name_values(name: str | None, given: Mapping[str, Any]) -> dict[str, Any]:
+    """name and its parts: split the name unless parts were given; build it from parts."""
+    out: dict[str, Any] = {}
+    parts_given = any(given.get(k) for k in ("family_name", "given_name", "patronymic"))
+    if name and not parts_given:
+        parts = names.split_name(name, locale=given.get("locale"))
+        out.update(family_name=parts.family, given_name=parts.given, patronymic=parts.patronymic)
+    if not name and parts_given:
+        name = names.full_name(
+            names.NameParts(
+                given.get("family_name"), given.get("given_name"), given.get("patronymic")
+            ),
+            locale=given.get("locale"),
+        )
+    out["name"] = name
+    return out
+
+
+def add(
+    db: Database,
+    *,
+    name: str | None = None,
+    phones_raw: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    birthday: str | None = None,
+    birthday_lunar: bool = False,
+    birthday_leap: bool = False,
+    anniversaries: Sequence[tuple[str, str]] = (),
+    contact_days: str | None = None,
+    contact_hours: str | None = None,
+    do_not_contact: bool = False,
+    extra: Mapping[str, str] | None = None,
+    **fields: Any,
+) -> int:
+    """Create a customer; returns the new id. `fields` are any of PLAIN_FIELDS."""
+    unknown = set(fields) - set(PLAIN_FIELDS)
+    if unknown:
+        raise InvalidValue(f"unknown customer field(s): {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {k: _clean(v) for k, v in fields.items()}
+    values.update(_name_values(_clean(name), values))
+    if birthday:
+        values["birthday"] = dates.parse_day(birthday)
+    values["birthday_lunar"] = int(birthday_lunar)
+    values["birthday_leap"] = int(birthday_leap)
+    if contact_days:
+        values["contact_days"] = parse_days(contact_days)
+    if contact_hours:
+        values["contact_from"], values["contact_until"] = parse_hours(contact_hours)
+    values["do_not_contact"] = int(do_not_contact)
+    if extra:
+        values["extra"] = json.dumps(dict(extra), ensure_ascii=False)
+    _validate(values)
+    now = dates.now_utc()
+    values.update(created_at=now, updated_at=now, search_key=_search_key(values))
+    with write(db):
+        if (
+            values.get("code")
+            and db.execute("SELECT 1 FROM customers WHERE code = ?", [values["code"]]).fetchone()
+        ):
+            raise Conflict(f"a customer with code {values['code']!r} already exists")
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cursor = db.execute(
+            f"INSERT INTO customers ({columns}) VALUES ({marks})", list(values.values())
+        )
+        customer_id = int(cursor.lastrowid or 0)
+        set_phones(db, customer_id, phones_raw)
+        for tag in tags:
+            _add_tag(db, customer_id, tag)
+        for label, day in anniversaries:
+            set_date(db, customer_id, label, day)
+    return customer_id
+
+
+def set_phones(
+    db: Database, customer_id: int, raws: Iterable[str | tuple[str, str | None]]
+) -> None:
+    """Replace a customer's phone numbers (the first is the main one)."""
+    region = settings.get(db, "phone.region")
+    with write(db):
+        db.execute("DELETE FROM customer_phones WHERE customer_id = ?", [customer_id])
+        position = 0
+        for item in raws:
+            raw, label = (item, None) if isinstance(item, str) else item
+            if not raw or not raw.strip():
+                continue
+            phone = phones.normalise(raw, region)
+            if not phone.digits:
+                raise InvalidValue(f"{raw!r} is not a phone number")
+            db.execute(
+                "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [customer_id, position, label, phone.raw, phone.e164, phone.digits],
+            )
+            position += 1
+
+
+def set_date(db: Database, customer_id: int, label: str, day: str, *, lunar: bool = False) -> None:
+    """Set the labelled date (wedding, …), replacing one with the same label."""
+    label = label.strip()
+    if not label:
+        raise InvalidValue("an anniversary needs a label, e.g. wedding=2010-05-01")
+    stored = dates.parse_day(day)
+    with write(db):
+        db.execute(
+            "DELETE FROM customer_dates WHERE customer_id = ? AND label = ?", [customer_id, label]
+        )
+        db.execute(
+            "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
+            [customer_id, label, stored, int(lunar)],
+        )
+
+
+def remove_date(db: Database, customer_id: int, label: str) -> None:
+    with write(db):
+        cur = db.execute(
+            "DELETE FROM customer_dates WHERE customer_id = ? AND label = ?", [customer_id, label]
+        )
+        if cur.rowcount == 0:
+            raise NotFound(f"customer #{customer_id} has no date labelled {label!r}")
+
+
+def edit(
+    db: Database,
+    customer_id: int,
+    *,
+    name: str | None = None,
+    phones_raw: Sequence[str] | None = None,
+    birthday: str | None = None,
+    birthday_lunar: bool | None = None,
+    birthday_leap: bool | None = None,
+    contact_days: str | None = None,
+    contact_hours: str | None = None,
+    do_not_contact: bool | None = None,
+    anniversaries: Sequence[tuple[str, str]] = (),
+    clear: Sequence[str] = (),
+    **fields: Any,
+) -> Customer:
+    """Change the given fields; `clear` names fields to empty. Returns the new record."""
+    unknown = set(fields) - set(PLAIN_FIELDS)
+    if unknown:
+        raise InvalidValue(f"unknown customer field(s): {', '.join(sorted(unknown))}")
+    clearable = {*PLAIN_FIELDS, "name", "birthday", "contact_days", "contact_hours", "phone"}
+    bad = set(clear) - clearable
+    if bad:
+        raise InvalidValue(f"cannot clear {', '.join(sorted(bad))}")
+    changes: dict[str, Any] = {k: _clean(v) for k, v in fields.items() if v is not None}
+    for key in clear:
+        if key == "contact_hours":
+            changes.update(contact_from=None, contact_until=None)
+        elif key != "phone":
+            changes[key] = None
+    with write(db):
+        current = get(db, customer_id)
+        # Keep name and parts consistent: a new name is split unless parts come with it;
+        # new parts without a name rebuild the name.
+        parts_changed = any(k in changes for k in ("family_name", "given_name", "patronymic"))
+        if name is not None:
+            changes.update(_name_values(_clean(name), changes))
+        elif parts_changed:
+            merged = {**current.fields, **changes}
+            changes["name"] = _name_values(None, merged)["name"]
+        if birthday is not None:
+            changes["birthday"] = dates.parse_day(birthday)
+        if birthday_lunar is not None:
+            changes["birthday_lunar"] = int(birthday_lunar)
+        if birthday_leap is not None:
+            changes["birthday_leap"] = int(birthday_leap)
+        if contact_days is not None:
+            changes["contact_days"] = parse_days(contact_days)
+        if contact_hours is not None:
+            changes["contact_from"], changes["contact_until"] = parse_hours(contact_hours)
+        if do_not_contact is not None:
+            changes["do_not_contact"] = int(do_not_contact)
+        merged = {**current.fields, **changes}
+        _validate(merged)
+        code = changes.get("code")
+        if (
+            code
+            and code != current["code"]
+            and db.execute(
+                "SELECT 1 FROM customers WHERE code = ? AND id != ?", [code, customer_id]
+            ).fetchone()
+        ):
+            raise Conflict(f"another customer already has code {code!r}")
+        changes["search_key"] = _search_key(merged)
+        changes["updated_at"] = dates.now_utc()
+        assignments = ", ".join(f"{k} = ?" for k in changes)
+        db.execute(
+            f"UPDATE customers SET {assignments} WHERE id = ?", [*changes.values(), customer_id]
+        )
+        if phones_raw is not None:
+            set_phones(db, customer_id, phones_raw)
+        elif "phone" in clear:
+            set_phones(db, customer_id, [])
+        for label, day in anniversaries:
+            set_date(db, customer_id, label, day)
+        return get(db, customer_id)
+
+
+def _add_tag(db: Database, customer_id: int, tag: str) -> bool:
+    tag = " ".join(tag.split())
+    if not tag:
+        raise InvalidValue("a tag cannot be empty")
+    cur = db.execute(
+        "INSERT OR IGNORE INTO customer_tags (customer_id, tag) VALUES (?, ?)", [customer_id, tag]
+    )
+    return cur.rowcount > 0
+
+
+def tag(db: Database, customer_id: int, tags: Sequence[str]) -> int:
+    """Add tags; returns how many were new."""
+    with write(db):
+        get(db, customer_id)
+        added = sum(_add_tag(db, customer_id, t) for t in tags)
+        if added:
+            _touch(db, customer_id)
+    return added
+
+
+def untag(db: Database, customer_id: int, tags: Sequence[str]) -> int:
+    """Remove tags; returns how many were there."""
+    with write(db):
+        get(db, customer_id)
+        removed = 0
+        for t in tags:
+            cur = db.execute(
+                "DELETE FROM customer_tags WHERE customer_id = ? AND tag = ?",
+                [customer_id, " ".join(t.split())],
+            )
+            removed += cur.rowcount
+        if removed:
+            _touch(db, customer_id)
+    return removed
+
+
+def _touch(db: Database, customer_id: int) -> None:
+    db.execute("UPDATE customers SET updated_at = ? WHERE id = ?", [dates.now_utc(), customer_id])
+
+
+def archive(db: Database, customer_id: int, *, undo: bool = False) -> None:
+    """Hide a customer from lists and the agenda, keeping everything (undo brings it back)."""
+    with write(db):
+        get(db, customer_id)
+        db.execute(
+            "UPDATE customers SET archived_at = ?, updated_at = ? WHERE id = ?",
+            [None if undo else dates.now_utc(), dates.now_utc(), customer_id],
+        )
+
+
+def delete(db: Database, customer_id: int, *, force: bool = False) -> None:
+    """Delete a customer; one with purchases or complaints needs `force` (or archive instead)."""
+    with write(db):
+        get(db, customer_id)
+        if not force:
+            counts = {
+                table: db.execute(
+                    f"SELECT count(*) FROM {table} WHERE customer_id = ?", [customer_id]
+                ).fetchone()[0]
+                for table in ("purchases", "complaints")
+            }
+            held = [f"{n} {table}" for table, n in counts.items() if n]
+            if held:
+                raise Conflict(
+                    f"customer #{customer_id} has {' and '.join(held)}; archive them instead, "
+                    "or delete with --force to erase that history too"
+                )
+        else:
+            # Complaint history is append-only, except when its customer is deleted outright.
+            db.execute("DROP TRIGGER IF EXISTS complaint_events_no_delete")
+            db.execute(
+                "DELETE FROM complaint_events WHERE complaint_id IN "
+                "(SELECT id FROM complaints WHERE customer_id = ?)",
+                [customer_id],
+            )
+            db.execute(
+                "CREATE TRIGGER complaint_events_no_delete BEFORE DELETE ON complaint_events "
+                "BEGIN SELECT RAISE(ABORT, 'complaint history is append-only'); END"
+            )
+        db.execute("DELETE FROM customers WHERE id = ?", [customer_id])
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def get(db: Database, customer_id: int) -> Customer:
+    cursor = db.execute("SELECT * FROM customers WHERE id = ?", [customer_id])
+    row = cursor.fetchone()
+    if row is None:
+        raise NotFound(f"no customer #{customer_id}")
+    columns = [d[0] for d in cursor.description]
+    fields = dict(zip(columns, row, strict=True))
+    phone_rows = tuple(
+        PhoneRow(raw=r[0], e164=r[1], label=r[2])
+        for r in db.execute(
+            "SELECT raw, e164, label FROM customer_phones WHERE customer_id = ? ORDER BY position",
+            [customer_id],
+        )
+    )
+    tags = tuple(
+        r[0]
+        for r in db.execute(
+            "SELECT tag FROM customer_tags WHERE customer_id = ? ORDER BY tag", [customer_id]
+        )
+    )
+    date_rows = tuple(
+        DateRow(label=r[0], date=r[1], lunar=bool(r[2]))
+        for r in db.execute(
+            "SELECT label, date, lunar FROM customer_dates WHERE customer_id = ? ORDER BY label",
+            [customer_id],
+        )
+    )
+    extra = json.loads(fields["extra"]) if fields.get("extra") else {}
+    return Customer(
+        id=customer_id, fields=fields, phones=phone_rows, tags=tags, dates=date_rows, extra=extra
+    )
+
+
+_ROW_SQL = """
+SELECT c.id, c.code, c.name, c.family_name, c.given_name, c.patronymic, c.salutation,
+       (SELECT raw FROM customer_phones p WHERE p.customer_id = c.id ORDER BY position LIMIT 1)
+           AS phone,
+       c.email,
+       c.birthday, c.birthday_lunar,
+       (SELECT group_concat(label || '=' || date, '; ') FROM customer_dates d
+            WHERE d.customer_id = c.id) AS anniversary,
+       c.address, c.occupation, c.notes,
+       (SELECT group_concat(tag, ',') FROM
+            (SELECT tag FROM customer_tags t WHERE t.customer_id = c.id ORDER BY tag)) AS tags,
+       c.owner,
+       coalesce(c.tier_override,
+                (SELECT a.tier FROM tier_assignments a WHERE a.customer_id = c.id
+                 ORDER BY a.run_id DESC LIMIT 1)) AS tier,
+       c.created_at, c.updated_at
+FROM customers c
+"""
+
+
+def rows(
+    db: Database,
+    *,
+    tag: str | None = None,
+    owner: str | None = None,
+    tier: str | None = None,
+    archived: bool = False,
+    ids: Iterable[int] | None = None,
+    limit: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Customers as flat rows (LIST_FIELDS), streamed, ordered by id."""
+    where = ["c.forgotten_at IS NULL"]
+    params: list[Any] = []
+    where.append("c.archived_at IS NOT NULL" if archived else "c.archived_at IS NULL")
+    if tag:
+        where.append(
+            "EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag = ?)"
+        )
+        params.append(tag)
+    if owner:
+        where.append("c.owner = ?")
+        params.append(owner)
+    if ids is not None:
+        id_list = list(ids)
+        where.append(f"c.id IN ({', '.join('?' for _ in id_list)})" if id_list else "0")
+        params.extend(id_list)
+    sql = f"SELECT * FROM ({_ROW_SQL} WHERE {' AND '.join(where)}) AS r"
+    if tier:
+        sql += " WHERE r.tier = ?"
+        params.append(tier.upper())
+    sql += " ORDER BY r.id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    cursor = db.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row, strict=True))
+
+
+def search(db: Database, text: str, *, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Customers whose name (any part, any script), code, e-mail, phone or tag matches."""
+    query = names.fold(text)
+    if not query:
+        raise InvalidValue("give something to search for")
+    ids: set[int] = set()
+    ids |= _ids(
+        db, "SELECT customer_id FROM customer_tags WHERE tag = ? COLLATE NOCASE", [text.strip()]
+    )
+    if phones.looks_like_phone(text):
+        ids |= _phone_matches(db, text, exact=False)
+    if len(query) >= 3:
+        quoted = '"' + query.replace('"', '""') + '"'
+        ids |= _ids(db, "SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?", [quoted])
+    else:
+        # Trigrams need three characters; a two-letter given name (민준) is scanned for.
+        like = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        ids |= _ids(
+            db, "SELECT id FROM customers WHERE search_key LIKE ? ESCAPE '\\'", [f"%{like}%"]
+        )
+    return rows(db, ids=sorted(ids), limit=limit)
+
+
+def count(db: Database) -> int:
+    return int(
+        db.execute("SELECT count(*) FROM customers WHERE forgotten_at IS NULL").fetchone()[0]
+    )

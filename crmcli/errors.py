@@ -1,0 +1,77 @@
+"""The domain errors, and the exit status each one maps to.
+
+Every error a user can cause is a `CrmError`; the CLI turns it into one line on
+stderr and its exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """What the process returns; documented in the README."""
+
+    SUCCESS = 0
+    ERROR = 1  # a domain error: bad input, not found, conflict
+    USAGE = 2  # the command line itself is wrong
+
+
+class CrmError(Exception):
+    """Anything a user can cause; its message is shown as is."""
+
+    exit_status: ExitStatus = ExitStatus.ERROR
+
+
+class NotFound(CrmError):
+    """A customer, purchase, complaint… that does not exist."""
+
+
+class Ambiguous(CrmError):
+    """A reference that matches more than one record."""
+
+
+class InvalidValue(CrmError):
+    """A value given on the command line (or a setting) that cannot be used."""
+
+
+class Conflict(CrmError):
+    """The change clashes with what is already stored (a duplicate, a stale state)."""
+
+
+class DatabaseError(CrmError):
+    """The database cannot be used: locked too long, read-only, full disk, not SQLite."""
+
+
+class UsageError(CrmError):
+    """Options that do not go together."""
+
+    exit_status = ExitStatus.USAGE
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad value in an input file: where it is and what is wrong."""
+
+    file: str
+    line: int
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        if self.field:
+            where += f": {self.field}"
+        return f"{where}: {self.message}"
+
+
+class InvalidInput(CrmError):
+    """An input file with problems; nothing from it was written."""
+
+    def __init__(self, problems: list[Problem], *, summary: str | None = None) -> None:
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:20])
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        head = summary or f"{len(problems)} problem(s); nothing was imported"
+        super().__init__(f"{head}\n{shown}{more}")

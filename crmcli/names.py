@@ -1,0 +1,185 @@
+"""People's names in any script: their parts, how to fold them for search, how to address them.
+
+Hangul and Chinese/Japanese names are family-name-first; Armenian and Russian names
+are given + patronymic + family; Western names are given-first. Where a name cannot
+be split with confidence (a Japanese name written without a space), the parts stay
+empty and the whole name is used.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+KOREAN_COMPOUND_FAMILY = {
+    "남궁",
+    "황보",
+    "제갈",
+    "사공",
+    "선우",
+    "서문",
+    "독고",
+    "동방",
+    "어금",
+    "망절",
+}
+CHINESE_COMPOUND_FAMILY = {
+    "欧阳", "歐陽", "司马", "司馬", "诸葛", "諸葛", "上官", "东方", "東方", "皇甫", "尉迟",
+    "尉遲", "公孙", "公孫", "慕容", "令狐", "夏侯", "长孙", "長孫", "宇文", "司徒", "端木",
+    "轩辕", "軒轅", "西门", "西門", "南宫", "南宮", "独孤", "獨孤",
+}  # fmt: skip
+_PATRONYMIC = re.compile(
+    r"(ovich|evich|ovna|evna|ichna|inichna|ович|евич|овна|евна|ична|инична|ич)$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class NameParts:
+    family: str | None = None
+    given: str | None = None
+    patronymic: str | None = None
+
+
+def script(text: str) -> str | None:
+    """The script a name is written in: hangul, kana, han, armenian, cyrillic, latin."""
+    seen: set[str] = set()
+    for ch in text:
+        cp = ord(ch)
+        if 0xAC00 <= cp <= 0xD7A3 or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F:
+            seen.add("hangul")
+        elif 0x3040 <= cp <= 0x30FF or 0xFF66 <= cp <= 0xFF9F:
+            seen.add("kana")
+        elif 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF:
+            seen.add("han")
+        elif 0x0530 <= cp <= 0x058F:
+            seen.add("armenian")
+        elif 0x0400 <= cp <= 0x04FF:
+            seen.add("cyrillic")
+        elif ch.isalpha():
+            seen.add("latin")
+    for name in ("hangul", "kana", "armenian", "cyrillic", "han", "latin"):
+        if name in seen:
+            return name
+    return None
+
+
+def default_locale(name: str | None) -> str | None:
+    """The language a greeting to this name is most likely written in."""
+    if not name:
+        return None
+    kind = script(name)
+    if kind == "han":
+        compact = name.replace(" ", "")
+        # Chinese names are two or three characters, written without a space; four
+        # characters, or a space between family and given name, is the Japanese habit.
+        if " " in name.strip() or (
+            len(compact) >= 4 and compact[:2] not in CHINESE_COMPOUND_FAMILY
+        ):
+            return "ja"
+    return {
+        "hangul": "ko",
+        "kana": "ja",
+        "han": "zh",
+        "armenian": "hy",
+        "cyrillic": "ru",
+        "latin": "en",
+    }.get(kind or "")
+
+
+def split_name(name: str, *, locale: str | None = None) -> NameParts:
+    """Guess family / given / patronymic from a full name."""
+    name = " ".join(name.split())
+    if not name:
+        return NameParts()
+    kind = script(name)
+    words = name.split(" ")
+    if kind in ("hangul", "han", "kana"):
+        if len(words) == 2:  # 山田 太郎, 김 민준: family first
+            return NameParts(family=words[0], given=words[1])
+        if len(words) > 2:
+            return NameParts()
+        return _split_east_asian(name, kind, locale)
+    if "," in name:  # "Smith, John"
+        family, _, given = name.partition(",")
+        return NameParts(family=family.strip() or None, given=given.strip() or None)
+    if len(words) == 1:
+        return NameParts(given=name)
+    if len(words) == 3:
+        first, middle, last = words
+        if kind == "armenian" or _PATRONYMIC.search(middle):
+            return NameParts(given=first, patronymic=middle, family=last)
+        if kind == "cyrillic" and _PATRONYMIC.search(last):  # Russian official order
+            return NameParts(family=first, given=middle, patronymic=last)
+    return NameParts(given=" ".join(words[:-1]), family=words[-1])
+
+
+def _split_east_asian(name: str, kind: str, locale: str | None) -> NameParts:
+    if kind == "hangul":
+        if len(name) >= 4 and name[:2] in KOREAN_COMPOUND_FAMILY:
+            return NameParts(family=name[:2], given=name[2:])
+        if 2 <= len(name) <= 4:
+            return NameParts(family=name[:1], given=name[1:])
+        return NameParts()
+    if kind == "kana" or locale == "ja":
+        return NameParts()  # no reliable split without a dictionary: keep the whole name
+    if name[:2] in CHINESE_COMPOUND_FAMILY and len(name) >= 3:
+        return NameParts(family=name[:2], given=name[2:])
+    if 2 <= len(name) <= 3:
+        return NameParts(family=name[:1], given=name[1:])
+    return NameParts()  # four Han characters without a space: more likely Japanese
+
+
+def full_name(parts: NameParts, *, locale: str | None = None) -> str | None:
+    """Put parts back together in the order the name's culture writes it."""
+    names = [p for p in (parts.family, parts.given, parts.patronymic) if p]
+    if not names:
+        return None
+    sample = "".join(names)
+    kind = script(sample)
+    if kind in ("hangul", "han", "kana") or locale in ("ko", "ja", "zh"):
+        sep = "" if kind == "hangul" or (kind == "han" and locale != "ja") else " "
+        return sep.join(p for p in (parts.family, parts.given) if p)
+    return " ".join(p for p in (parts.given, parts.patronymic, parts.family) if p)
+
+
+def fold(text: str) -> str:
+    """Search form: NFKC (full-width → half-width), case folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def salutation(
+    *,
+    name: str | None,
+    family: str | None,
+    given: str | None,
+    patronymic: str | None = None,
+    gender: str | None = None,
+    locale: str | None = None,
+    style: str = "formal",
+) -> str:
+    """How to address a customer: 김민준 고객님 / 민준 님, 山田様, Ani Armenovna, Mr Smith."""
+    locale = (locale or default_locale(name or given or family) or "en").split("_")[0]
+    whole = name or full_name(NameParts(family, given, patronymic), locale=locale) or ""
+    g = (gender or "").strip().lower()[:1]
+    male = g in ("m", "남", "男", "м")
+    female = g in ("f", "w", "여", "女", "ж")
+    if locale == "ko":
+        if style == "friendly" and given:
+            return f"{given} 님"
+        return f"{whole} 고객님" if whole else "고객님"
+    if locale == "ja":
+        if style == "friendly" and given:
+            return f"{given}さん"
+        return f"{family or whole}様"
+    if locale == "zh":
+        if family and (male or female):
+            return family + ("先生" if male else "女士")
+        return whole
+    if given and patronymic:  # Ani Armenovna, Иван Сергеевич: name and patronymic
+        return f"{given} {patronymic}"
+    if locale in ("hy", "ru", "uk", "be", "kk"):
+        return given or whole
+    if family and (male or female):
+        return f"{'Mr' if male else 'Ms'} {family}"
+    return given or whole

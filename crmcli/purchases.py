@@ -1,0 +1,111 @@
+"""Purchases: what each customer bought, when, for how much (exact, in micro-units)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import dates
+from crmcli.db import write
+from crmcli.errors import NotFound
+
+LIST_FIELDS = (
+    "id",
+    "customer",
+    "customer_name",
+    "order_id",
+    "line_id",
+    "date",
+    "amount",
+    "quantity",
+    "unit_price",
+    "item",
+    "category",
+    "delivery_date",
+    "note",
+)
+DEFAULT_LIST_FIELDS = ("id", "customer", "customer_name", "date", "amount", "item", "order_id")
+
+
+def add(
+    db: Database,
+    *,
+    customer_id: int,
+    amount_micros: int,
+    on: date,
+    item: str | None = None,
+    category: str | None = None,
+    quantity: int | float | str | None = None,
+    unit_price_micros: int | None = None,
+    order_id: str | None = None,
+    delivery_date: date | None = None,
+    note: str | None = None,
+) -> int:
+    """Record one purchase line; a negative amount is a return. Returns its id."""
+    with write(db):
+        if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
+            raise NotFound(f"no customer #{customer_id}")
+        cursor = db.execute(
+            "INSERT INTO purchases (customer_id, date, amount_micros, quantity, unit_price_micros,"
+            " order_id, item, category, delivery_date, note, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                customer_id,
+                on.isoformat(),
+                amount_micros,
+                quantity,
+                unit_price_micros,
+                order_id,
+                item,
+                category,
+                delivery_date.isoformat() if delivery_date else None,
+                note,
+                dates.now_utc(),
+            ],
+        )
+        return int(cursor.lastrowid or 0)
+
+
+def rows(
+    db: Database,
+    *,
+    customer_id: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Purchase lines, streamed, newest first; amounts in micro-units (`amount_micros`)."""
+    where, params = ["1"], []  # type: ignore[var-annotated]
+    if customer_id is not None:
+        where.append("p.customer_id = ?")
+        params.append(customer_id)
+    if since is not None:
+        where.append("p.date >= ?")
+        params.append(since.isoformat())
+    if until is not None:
+        where.append("p.date <= ?")
+        params.append(until.isoformat())
+    cursor = db.execute(
+        f"""SELECT p.id, coalesce(c.code, '#' || c.id) AS customer, c.name AS customer_name,
+                   p.order_id, p.line_id, p.date, p.amount_micros, p.quantity,
+                   p.unit_price_micros, p.item, p.category, p.delivery_date, p.note
+            FROM purchases p JOIN customers c ON c.id = p.customer_id
+            WHERE {" AND ".join(where)}
+            ORDER BY p.date DESC, p.id DESC""",
+        params,
+    )
+    columns = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row, strict=True))
+
+
+def totals(db: Database, customer_id: int) -> dict[str, Any]:
+    """Count, net total (micro-units), first and last purchase of a customer."""
+    row = db.execute(
+        "SELECT count(*), coalesce(sum(amount_micros), 0), min(date), max(date)"
+        " FROM purchases WHERE customer_id = ?",
+        [customer_id],
+    ).fetchone()
+    return {"count": row[0], "total_micros": row[1], "first": row[2], "last": row[3]}

@@ -1,0 +1,163 @@
+"""Settings stored in the database, each with a default, a description and a check.
+
+Later features register their keys in `SETTINGS`; `get` always returns a value
+(the stored one or the default), `set` validates before it writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from crmcli.errors import InvalidValue, NotFound
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: str
+    help: str
+    check: Callable[[str], str | None] | None = None  # returns an error message, or None
+
+
+def _choice(*options: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in options else f"must be one of: {', '.join(options)}"
+
+    return check
+
+
+def _pattern(regex: str, what: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if re.fullmatch(regex, value) else f"must be {what}"
+
+    return check
+
+
+def _region(value: str) -> str | None:
+    import phonenumbers
+
+    ok = value.upper() in phonenumbers.SUPPORTED_REGIONS
+    return None if ok else "must be a two-letter region code such as KR, JP, US, AM"
+
+
+def _timezone(value: str) -> str | None:
+    if value == "":
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "must be an IANA time zone such as Asia/Seoul, or empty for the system's"
+    return None
+
+
+_NUMBER = _pattern(r"\d+(\.\d+)?", "a number")
+_DAYS = _pattern(r"\d+", "a whole number of days")
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in [
+        Setting("shop.name", "", "The shop's name, used in greetings ({shop})."),
+        Setting(
+            "phone.region",
+            "KR",
+            "Region assumed for phone numbers written without a country code.",
+            _region,
+        ),
+        Setting(
+            "currency", "KRW", "Currency code, for display.", _pattern(r"[A-Z]{3}", "ISO 4217")
+        ),
+        Setting(
+            "currency.minor_units",
+            "",
+            "Digits after the decimal point when showing money; empty = the currency's own.",
+            _pattern(r"\d?", "a digit, or empty"),
+        ),
+        Setting("timezone", "", "IANA time zone for 'today'; empty = the system's.", _timezone),
+        Setting(
+            "holidays.country",
+            "KR",
+            "Countries whose public holidays are greeting days, comma-separated (KR,CN,JP,AM…).",
+            _pattern(r"[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*|", "country codes, comma-separated"),
+        ),
+        Setting(
+            "holidays.language",
+            "ko",
+            "Language for holiday names (ko, en_US, ja, zh_CN, hy…).",
+        ),
+        Setting(
+            "birthday.feb29",
+            "feb28",
+            "Where a 29 February birthday falls in a common year.",
+            _choice("feb28", "mar1"),
+        ),
+        Setting("staff.default", "", "Staff name recorded when --by is not given; empty = $USER."),
+    ]
+}
+
+
+def register(setting: Setting) -> None:
+    """Add a feature's setting (call at import time of the feature's module)."""
+    SETTINGS[setting.key] = setting
+
+
+def _definition(key: str) -> Setting:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise NotFound(f"no setting called {key!r}; `crmcli config list` shows them all") from None
+
+
+def get(db: Database, key: str) -> str:
+    definition = _definition(key)
+    if "settings" not in db.table_names():
+        return definition.default
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return definition.default if row is None else row[0]
+
+
+def set_value(db: Database, key: str, value: str) -> None:
+    from crmcli.db import write
+
+    definition = _definition(key)
+    value = value.strip()
+    if definition.check is not None:
+        error = definition.check(value)
+        if error:
+            raise InvalidValue(f"{key}: {error} (got {value!r})")
+    with write(db):
+        db.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+
+def unset(db: Database, key: str) -> None:
+    from crmcli.db import write
+
+    _definition(key)
+    with write(db):
+        db.execute("DELETE FROM settings WHERE key = ?", [key])
+
+
+def all_values(db: Database) -> list[tuple[str, str, bool, str]]:
+    """(key, value, is_default, help) for every known setting, sorted by key."""
+    stored = dict(db.execute("SELECT key, value FROM settings").fetchall())
+    return [
+        (key, stored.get(key, s.default), key not in stored, s.help)
+        for key, s in sorted(SETTINGS.items())
+    ]
+
+
+def get_int(db: Database, key: str) -> int:
+    value = get(db, key)
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidValue(f"setting {key} must be a whole number, not {value!r}") from None

@@ -1,0 +1,61 @@
+"""Every test runs away from the user's real database, at a fixed width, without colour."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+from typer.testing import CliRunner
+
+from crmcli.cli import app
+from crmcli.db import open_db
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point CRMCLI_DB and the platform data dirs into tmp_path; no colour; 100 columns."""
+    db_path = tmp_path / "crmcli.db"
+    monkeypatch.setenv("CRMCLI_DB", str(db_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return db_path
+
+
+@pytest.fixture
+def db_path(_isolated: Path) -> Path:
+    return _isolated
+
+
+@pytest.fixture
+def db() -> Iterator[Database]:
+    """A fresh, migrated in-memory database for core tests."""
+    database = open_db(":memory:")
+    yield database
+    database.close()
+
+
+class Cli:
+    """Runs the app in-process like a user would, with separate stdout and stderr."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, ok: bool = True):
+        result = self.runner.invoke(app, list(args), input=input)
+        if ok:
+            assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+        return result
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()

@@ -1,0 +1,36 @@
+"""The README's commands stay true: each `crmcli …` line in its shell blocks runs."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def readme_commands() -> list[list[str]]:
+    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    lines = [line.strip() for block in blocks for line in block.splitlines()]
+    return [shlex.split(line)[1:] for line in lines if line.startswith("crmcli ")]
+
+
+def test_readme_starts_with_the_two_commands():
+    text = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    assert "pip install . && .venv/bin/crmcli demo" in blocks[0]
+    assert "pip install '.[test]' && .venv/bin/python -m pytest" in blocks[1]
+
+
+def test_every_readme_command_runs(cli, tmp_path):
+    commands = readme_commands()
+    assert len(commands) >= 10
+    for args in commands:
+        args = [a.replace("/tmp/", f"{tmp_path}/") for a in args]
+        result = cli(*args, ok=False)
+        assert result.exit_code == 0, (args, result.stderr)
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert ".venv/bin/python -m pytest" in ci
