@@ -97,6 +97,11 @@ SETTINGS: dict[str, Setting] = {
             _choice("feb28", "mar1"),
         ),
         Setting("staff.default", "", "Staff name recorded when --by is not given; empty = $USER."),
+        # --- import and export ---------------------------------------------------------
+        # --- tiers -----------------------------------------------------------------------
+        # --- complaints ------------------------------------------------------------------
+        # --- agenda, greetings, follow-ups -----------------------------------------------
+        # --- reliability and privacy -----------------------------------------------------
     ]
 }
 

@@ -81,15 +81,28 @@ def root(
     ctx.obj = Env(db_path=resolve_db_path(db))
 
 
-def _register() -> None:
-    # Imported here so `crmcli --version` stays fast: each group is a small module.
-    from crmcli.cli import config, customers, database, demo, purchases
+# Command groups: (name on the command line, module with a Typer `app`). A module may
+# also add commands to another group (e.g. `customers import`) when it is imported.
+GROUPS = [
+    ("customers", "crmcli.cli.customers"),
+    ("purchases", "crmcli.cli.purchases"),
+    ("db", "crmcli.cli.database"),
+    ("config", "crmcli.cli.config"),
+]
+# Modules that only add commands to the groups above.
+EXTENSIONS: list[str] = []
 
-    app.add_typer(customers.app, name="customers")
-    app.add_typer(purchases.app, name="purchases")
-    app.add_typer(database.app, name="db")
-    app.add_typer(config.app, name="config")
-    app.command("demo")(demo.demo)
+
+def _register() -> None:
+    from importlib import import_module
+
+    for name, module in GROUPS:
+        app.add_typer(import_module(module).app, name=name)
+    for module in EXTENSIONS:
+        import_module(module)
+    from crmcli.cli.demo import demo
+
+    app.command("demo")(demo)
 
 
 _register()
