@@ -56,6 +56,7 @@ def _timezone(value: str) -> str | None:
     return None
 
 
+_SPAN = _pattern(r"(\d+\s*[dwmyDWMY])*", "a span such as 2w, 1m, 3m, 1y, or empty")
 _NUMBER = _pattern(r"\d+(\.\d+)?", "a number")
 _DAYS = _pattern(r"\d+", "a whole number of days")
 
@@ -99,6 +100,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("staff.default", "", "Staff name recorded when --by is not given; empty = $USER."),
         # --- import and export ---------------------------------------------------------
         # --- tiers -----------------------------------------------------------------------
+        Setting("tiers.cadence.A", "1m", "How often to visit or call an A customer.", _SPAN),
+        Setting("tiers.cadence.B", "3m", "How often to visit or call a B customer.", _SPAN),
+        Setting("tiers.cadence.C", "12m", "How often to call a C customer; empty = never.", _SPAN),
         # --- complaints ------------------------------------------------------------------
         # --- agenda, greetings, follow-ups -----------------------------------------------
         # --- reliability and privacy -----------------------------------------------------
