@@ -317,6 +317,35 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations(name="m050_forget_redacts_complaint_history")
+def m050_forget_redacts_complaint_history(db: Database) -> None:
+    """Complaint history stays append-only, except that forgetting may blank its text.
+
+    The only update now allowed on `complaint_events` empties `note`, `fields` and
+    `skip_reason` of an event whose customer is forgotten (`forgotten_at` set), and
+    keeps who, when and which stages: `customers forget` erases what the person said
+    without rewriting the order of events.
+    """
+    _run(
+        db,
+        """
+        DROP TRIGGER complaint_events_no_update;
+        CREATE TRIGGER complaint_events_no_update BEFORE UPDATE ON complaint_events
+        WHEN NOT (
+            new.id IS old.id AND new.complaint_id IS old.complaint_id AND new.at IS old.at
+            AND new.by IS old.by AND new.from_stage IS old.from_stage
+            AND new.to_stage IS old.to_stage
+            AND new.note IS NULL AND new.fields IS NULL AND new.skip_reason IS NULL
+            AND EXISTS (SELECT 1 FROM complaints c JOIN customers u ON u.id = c.customer_id
+                        WHERE c.id = old.complaint_id AND u.forgotten_at IS NOT NULL)
+        )
+        BEGIN
+            SELECT RAISE(ABORT, 'complaint history is append-only');
+        END;
+        """,
+    )
+
+
 def apply_pending(db: Database) -> list[str]:
     """Apply pending migrations under the write lock; returns the names applied.
 

@@ -90,7 +90,9 @@ GROUPS = [
     ("config", "crmcli.cli.config"),
 ]
 # Modules that only add commands to the groups above.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = [
+    "crmcli.cli.customers_privacy",
+]
 
 
 def _register() -> None:
