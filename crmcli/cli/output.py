@@ -19,6 +19,16 @@ import typer
 from crmcli.cli.env import Env
 from crmcli.errors import InvalidValue
 
+# Columns of running text, which may wrap on a narrow terminal; every other column
+# (ids, codes, phones, e-mails, dates, amounts) is kept on one line.
+PROSE_FIELDS = frozenset(
+    {
+        "name", "customer_name", "customer", "notes", "note", "address", "item", "items",
+        "category", "summary", "why", "message", "help", "tags", "anniversary", "lesson",
+        "resolution", "cause_detail", "occupation", "salutation", "holiday", "title",
+    }
+)  # fmt: skip
+
 
 class Format(str, Enum):
     table = "table"
@@ -139,10 +149,12 @@ def _table(
         and any(r.get(f) is not None for r in materialised)
     }
     for f in fields:
+        # Identifiers (codes, phones, e-mails, dates, amounts) never wrap; prose does.
         table.add_column(
             headers.get(f, f),
             justify="right" if f in numeric else "left",
             overflow="fold",
+            no_wrap=f not in PROSE_FIELDS,
         )
     for row in materialised:
         cells = []
