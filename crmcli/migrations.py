@@ -11,6 +11,8 @@ Dates are ISO-8601 text; a date without a year is `--MM-DD` (ISO 8601 / vCard 4)
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -364,10 +366,26 @@ def apply_pending(db: Database) -> list[str]:
         )
     if not migrations.pending(db):
         return []
-    with write(db):
-        todo = [m.name for m in migrations.pending(db)]
-        migrations.apply(db)
+    try:
+        with write(db):
+            todo = [m.name for m in migrations.pending(db)]
+            migrations.apply(db)
+    except sqlite3.Error as exc:
+        # All pending migrations share one transaction: a failure rolls every one back.
+        from crmcli.db import explain
+
+        at = max(applied, key=_order, default="none")
+        raise DatabaseError(
+            f"could not bring the database's schema up to date ({explain(exc)}); "
+            f"it is unchanged, still at migration {at}"
+        ) from exc
     return todo
+
+
+def _order(name: str) -> int:
+    """Position of a migration in the registered order (unknown names last)."""
+    names = [m.name for m in migrations._migrations]
+    return names.index(name) if name in names else len(names)
 
 
 def applied_names(db: Database) -> list[str]:
