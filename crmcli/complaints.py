@@ -167,6 +167,14 @@ def local_day(at: str, zone: tzinfo | None) -> date:
     return moment.astimezone(zone).date()
 
 
+def local_time(at: str, zone: tzinfo | None) -> str:
+    """A stored timestamp as the shop's wall-clock time, to the minute."""
+    moment = datetime.fromisoformat(at)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
@@ -640,6 +648,7 @@ def rows(
     open_only: bool = False,
     stages: Iterable[str] = (),
     customer_id: int | None = None,
+    complaint_id: int | None = None,
     cause: str | None = None,
     since: date | None = None,
     overdue_as_of: date | None = None,
@@ -663,6 +672,9 @@ def rows(
     if customer_id is not None:
         where.append("c.customer_id = ?")
         params.append(customer_id)
+    if complaint_id is not None:
+        where.append("c.id = ?")
+        params.append(complaint_id)
     if cause is not None:
         if cause not in CAUSES:
             raise InvalidValue(f"--cause must be one of {', '.join(CAUSES)}, not {cause!r}")
