@@ -34,6 +34,8 @@ SEVERITIES = ("low", "normal", "high")
 CHANNELS = ("store", "phone", "online", "email", "sns", "visit", "other")  # suggestions only
 COMPENSATIONS = ("gift", "repair", "replacement", "refund", "delivery", "installation", "discount")
 
+UNKNOWN_CAUSE = "(not recorded)"  # the report's bucket for complaints with no cause yet
+
 # The deadline for reaching a stage counts from this stage's start: the customer's
 # clock starts at receipt for the first three steps; follow-up counts from the
 # resolution, closing from the follow-up.
@@ -805,10 +807,10 @@ def report(
     chosen = rows(db, since=since)
     ids = [r["id"] for r in chosen]
     by_cause = {c: 0 for c in CAUSES}
-    by_cause["(not found yet)"] = 0
+    by_cause[UNKNOWN_CAUSE] = 0
     by_stage = {s: 0 for s in STAGES}
     for r in chosen:
-        by_cause[r["cause"] or "(not found yet)"] += 1
+        by_cause[r["cause"] or UNKNOWN_CAUSE] += 1
         by_stage[r["stage"]] += 1
     to_resolve: list[float] = []
     paid = 0

@@ -370,7 +370,7 @@ def test_report(db):
     r = complaints.report(db)
     assert (r.total, r.open) == (3, 2)
     assert r.by_stage == dict.fromkeys(STAGES, 0) | {"received": 1, "resolved": 1, "closed": 1}
-    assert r.by_cause["product-quality"] == 2 and r.by_cause["(not found yet)"] == 1
+    assert r.by_cause["product-quality"] == 2 and r.by_cause[complaints.UNKNOWN_CAUSE] == 1
     assert r.resolved == 2
     assert (r.median_days_to_resolve, r.p90_days_to_resolve) == (Decimal("3.0"), Decimal("4.0"))
     assert r.compensation_micros == 120_000_000_000 + 10_500_000 + 1_000_000

@@ -212,3 +212,8 @@ def test_history_cannot_be_edited_through_the_tool(cli):
 def test_every_command_has_help(cli, command):
     out = cli("complaints", command, "--help").stdout
     assert "Usage" in out and len(out.splitlines()) > 4
+
+
+def test_demo_shows_a_complaint_under_way(cli, tmp_path):
+    out = cli("demo", "--path", str(tmp_path / "d" / "demo.db")).stdout
+    assert "apologized,cause-found" in out

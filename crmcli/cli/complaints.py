@@ -198,7 +198,7 @@ def _present(row: dict[str, Any]) -> dict[str, Any]:
     micros = row.get("compensation_micros")
     out["compensation_amount"] = None if micros is None else to_decimal(micros)
     if out.get("customer") is None:
-        out["customer"] = f"#{row['customer_id']}"
+        out["customer"] = str(row["customer_id"])  # the id is a valid REF too
     return out
 
 
