@@ -246,10 +246,12 @@ def events(db: Database, complaint_id: int) -> list[Event]:
 
 
 def get(db: Database, complaint_id: int) -> Complaint:
-    row = db.execute(f"SELECT {_COLUMNS} FROM complaints WHERE id = ?", [complaint_id]).fetchone()
+    cursor = db.execute(f"SELECT {_COLUMNS} FROM complaints WHERE id = ?", [complaint_id])
+    row = cursor.fetchone()
     if row is None:
         raise NotFound(f"no complaint #{complaint_id}")
-    return Complaint(*row, events=tuple(events(db, complaint_id)))
+    values = dict(zip([d[0] for d in cursor.description], row, strict=True))
+    return Complaint(**values, events=tuple(events(db, complaint_id)))
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -661,7 +663,8 @@ def rows(
     `overdue_as_of` keeps only those whose next stage is due by that day; `as_of` (or
     it) fills `days_overdue`. Amounts are micro-units in `compensation_micros`.
     """
-    where, params = ["1"], []  # type: ignore[var-annotated]
+    where: list[str] = ["1"]
+    params: list[Any] = []
     wanted = list(stages)
     for s in wanted:
         if s not in STAGES:
@@ -855,7 +858,7 @@ def report(
     for r in chosen:
         counts[r["customer_id"]] = counts.get(r["customer_id"], 0) + 1
     repeat = []
-    first_row = {}
+    first_row: dict[int, dict[str, Any]] = {}
     for r in chosen:
         first_row.setdefault(r["customer_id"], r)
     for customer_id, n in counts.items():

@@ -115,8 +115,18 @@ def _dicts(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
 
 def complaint_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
     """Their complaints, open ones first: stage, what is due next and by when."""
-    fields = ("id", "opened_on", "stage", "severity", "summary", "next_stage", "due_on")
-    fields += ("days_overdue", "cause", "lesson")
+    fields = (
+        "id",
+        "opened_on",
+        "stage",
+        "severity",
+        "summary",
+        "next_stage",
+        "due_on",
+        "days_overdue",
+        "cause",
+        "lesson",
+    )
     return [{f: r[f] for f in fields} for r in complaints.for_customer(db, customer_id)]
 
 
