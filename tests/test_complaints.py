@@ -289,6 +289,9 @@ def test_deadlines_are_settings(db):
     settings.set_value(db, "complaints.deadline.apologized", "1w")
     assert complaints.overdue(db, as_of=date(2026, 11, 8)) == []
     assert complaints.overdue(db, as_of=date(2026, 11, 9))[0].due_on == date(2026, 11, 9)
+    settings.set_value(db, "complaints.deadline.apologized", "1m")
+    [item] = complaints.overdue(db, as_of=date(2026, 12, 31))
+    assert item.due_on == date(2026, 12, 2)
     settings.set_value(db, "complaints.deadline.apologized", "")
     assert complaints.overdue(db, as_of=date(2027, 1, 1)) == []
     with pytest.raises(InvalidValue):
