@@ -41,6 +41,11 @@ WHERE c.tier_override IS NOT NULL OR a.tier IS NOT NULL
 """
 
 
+def current_sql() -> str:
+    """SQL giving (customer_id, tier) for every classified customer, override first."""
+    return _CURRENT_SQL
+
+
 def current_tiers(db: Database) -> dict[int, str]:
     """customer id → current tier (override first), for every classified customer."""
     return {int(cid): tier for cid, tier in db.execute(_CURRENT_SQL)}
@@ -451,21 +456,21 @@ def pareto_curve(db: Database, run: Run, *, points: int = 50) -> list[CurvePoint
     n = run.customers
     if n == 0:
         return []
-    ranks = sorted({max(1, math.ceil(n * i / points)) for i in range(1, points + 1)})
-    marks = ", ".join(str(r) for r in ranks)
-    rows = db.execute(
-        f"""SELECT rank, tier, cum, total FROM (
-                SELECT rank, tier,
-                       sum(max(spend_micros, 0)) OVER (ORDER BY rank) AS cum,
-                       sum(max(spend_micros, 0)) OVER () AS total
-                FROM tier_assignments WHERE run_id = ?)
-            WHERE rank IN ({marks}) ORDER BY rank""",
-        [run.id],
-    ).fetchall()
-    return [
-        CurvePoint(Fraction(rank, n), Fraction(cum, total) if total else Fraction(0), tier)
-        for rank, tier, cum, total in rows
-    ]
+    wanted = [max(1, math.ceil(n * i / points)) for i in range(1, points + 1)]
+    marks = ", ".join(str(r) for r in sorted(set(wanted)))
+    found = {
+        rank: (tier, Fraction(cum, total) if total else Fraction(0))
+        for rank, tier, cum, total in db.execute(
+            f"""SELECT rank, tier, cum, total FROM (
+                    SELECT rank, tier,
+                           sum(max(spend_micros, 0)) OVER (ORDER BY rank) AS cum,
+                           sum(max(spend_micros, 0)) OVER () AS total
+                    FROM tier_assignments WHERE run_id = ?)
+                WHERE rank IN ({marks})""",
+            [run.id],
+        )
+    }
+    return [CurvePoint(Fraction(r, n), found[r][1], found[r][0]) for r in wanted]
 
 
 @dataclass(frozen=True)
@@ -584,3 +589,56 @@ def clear_override(db: Database, customer_id: int) -> bool:
             [dates.now_utc(), customer_id],
         )
     return row[0] is not None
+
+
+# --- who needs attention -------------------------------------------------------------
+
+AT_RISK_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "tier",
+    "phone",
+    "visits",
+    "last",
+    "days_since",
+    "interval_days",
+    "ratio",
+)
+AT_RISK_DEFAULT = ("code", "name", "tier", "last", "days_since", "interval_days", "ratio")
+
+
+def at_risk(db: Database, *, as_of: date, k: float | None = None) -> Iterator[dict[str, Any]]:
+    """A and B customers overdue: days since their last purchase > k × their usual interval.
+
+    The usual interval needs two purchase days at least; most overdue first, A before B.
+    """
+    from decimal import Decimal
+
+    from crmcli.buying import RHYTHM_SQL, k_factor
+
+    factor = k_factor(db) if k is None else k
+    if factor <= 0:
+        raise InvalidValue("k must be greater than 0")
+    rhythm = RHYTHM_SQL.format(where="AND customer_id IN (SELECT customer_id FROM wanted)")
+    cursor = db.execute(
+        f"""WITH cur AS ({_CURRENT_SQL}),
+                 wanted AS (SELECT customer_id, tier FROM cur WHERE tier IN ('A', 'B'))
+            SELECT c.id, c.code, c.name, w.tier,
+                   (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id
+                    ORDER BY position LIMIT 1) AS phone,
+                   r.visits, r.last, r.days_since, r.interval, r.days_since / r.interval
+            FROM wanted w
+            JOIN customers c ON c.id = w.customer_id
+            JOIN ({rhythm}) r
+              ON r.customer_id = c.id
+            WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL
+              AND r.visits >= 2 AND r.days_since > :k * r.interval
+            ORDER BY w.tier, r.days_since / r.interval DESC, c.id""",
+        {"as_of": as_of.isoformat(), "end": _day_after(as_of), "k": factor},
+    )
+    for row in cursor:
+        out = dict(zip(AT_RISK_FIELDS, row, strict=True))
+        out["interval_days"] = Decimal(str(round(out["interval_days"], 1)))
+        out["ratio"] = Decimal(str(round(out["ratio"], 2)))
+        yield out

@@ -88,9 +88,12 @@ GROUPS = [
     ("purchases", "crmcli.cli.purchases"),
     ("db", "crmcli.cli.database"),
     ("config", "crmcli.cli.config"),
+    ("tiers", "crmcli.cli.tiers"),
 ]
 # Modules that only add commands to the groups above.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = [
+    "crmcli.cli.customers_tiers",
+]
 
 
 def _register() -> None:
