@@ -275,3 +275,10 @@ def test_customer_page_shows_tier_history_and_top_buys(shop):
 def test_every_new_command_has_help(cli, command):
     out = cli(*command, "--help").stdout
     assert "Usage:" in out and len(out.splitlines()) > 4
+
+
+def test_demo_classifies_and_reports(cli, tmp_path):
+    out = cli("demo", "--path", str(tmp_path / "d" / "demo.db")).stdout
+    assert "$ crmcli tiers classify && crmcli tiers report" in out
+    report = out[out.index("tier,customers,revenue,share_pct,average") :].splitlines()[1:4]
+    assert [line.split(",")[0] for line in report] == ["A", "B", "C"]

@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
-from crmcli import customers
+from crmcli import customers, tiers
 from crmcli import demo as demo_core
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, console, emit
+from crmcli.cli.tiers import render_report
+from crmcli.dates import iso_date
 
 
 def demo(
@@ -45,4 +47,8 @@ def demo(
     )
     out.print("\n[bold]$ crmcli customers search 민준[/bold]")
     emit(tour, customers.search(db, "민준"), fields=["code", "name", "phone", "email"], fmt=fmt)
+    out.print("\n[bold]$ crmcli tiers classify && crmcli tiers report[/bold]")
+    last = db.execute("SELECT max(date) FROM purchases").fetchone()[0]
+    run = tiers.classify(db, as_of=iso_date(last[:10]))
+    render_report(tour, db, run, fmt=fmt, width=40)
     out.print(f"\nExplore it yourself:  crmcli --db {target} customers show K001")

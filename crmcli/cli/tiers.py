@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Annotated, Any
 
 import typer
+from sqlite_utils import Database
 
 from crmcli import customers, tiers
 from crmcli.cli.env import Env, get_env
@@ -126,15 +127,21 @@ def report(
     """Per tier: customers, revenue, share and average spend; a Pareto chart on a terminal."""
     env = get_env(ctx)
     db = env.read_db()
-    chosen = tiers.get_run(db, run)
+    render_report(env, db, tiers.get_run(db, run), fmt=fmt, width=width)
+
+
+def render_report(
+    env: Env, db: Database, run: tiers.Run, *, fmt: Format | None, width: int
+) -> None:
+    """The per-tier table, and on a terminal the run's header and its Pareto chart."""
     places = display_places(db)
-    rows = _summary_rows(tiers.summary(db, chosen), places)
+    rows = _summary_rows(tiers.summary(db, run), places)
     if _resolve_format(env, fmt) is not Format.table:
         emit(env, rows, fields=SUMMARY_FIELDS, fmt=fmt, money_places=places)
         return
     out = console(env)
-    revenue = format_amount(chosen.revenue_micros, places=places)
-    out.print(f"[bold]{describe(chosen)}[/bold], revenue {revenue}")
+    revenue = format_amount(run.revenue_micros, places=places)
+    out.print(f"[bold]{describe(run)}[/bold], revenue {revenue}")
     headers = {"share_pct": "share %", "average": "average spend"}
     emit(env, rows, fields=SUMMARY_FIELDS, fmt=Format.table, headers=headers, money_places=places)
     overrides = db.execute(
@@ -142,7 +149,7 @@ def report(
     ).fetchone()[0]
     if overrides:
         out.print(f"[dim]{overrides} customer(s) have a tier set by hand (not counted above)[/dim]")
-    curve = tiers.pareto_curve(db, chosen, points=width)
+    curve = tiers.pareto_curve(db, run, points=width)
     if curve:
         out.print()
         out.print(pareto_chart(curve))
