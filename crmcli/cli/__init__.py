@@ -89,9 +89,12 @@ GROUPS = [
     ("db", "crmcli.cli.database"),
     ("config", "crmcli.cli.config"),
     ("complaints", "crmcli.cli.complaints"),
+    ("tiers", "crmcli.cli.tiers"),
 ]
 # Modules that only add commands to the groups above.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = [
+    "crmcli.cli.customers_tiers",
+]
 
 
 def _register() -> None:
