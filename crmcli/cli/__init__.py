@@ -88,9 +88,10 @@ GROUPS = [
     ("purchases", "crmcli.cli.purchases"),
     ("db", "crmcli.cli.database"),
     ("config", "crmcli.cli.config"),
+    ("imports", "crmcli.cli.imports"),
 ]
 # Modules that only add commands to the groups above.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = ["crmcli.cli.customers_import", "crmcli.cli.purchases_import"]
 
 
 def _register() -> None:
