@@ -93,9 +93,12 @@ GROUPS = [
     ("config", "crmcli.cli.config"),
     ("complaints", "crmcli.cli.complaints"),
     ("tiers", "crmcli.cli.tiers"),
+    ("imports", "crmcli.cli.imports"),
 ]
 # Modules that only add commands to the groups above.
 EXTENSIONS: list[str] = [
+    "crmcli.cli.customers_import",
+    "crmcli.cli.purchases_import",
     "crmcli.cli.customers_tiers",
     "crmcli.cli.customers_privacy",
 ]
