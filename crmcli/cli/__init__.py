@@ -88,6 +88,10 @@ GROUPS = [
     ("purchases", "crmcli.cli.purchases"),
     ("db", "crmcli.cli.database"),
     ("config", "crmcli.cli.config"),
+    ("followups", "crmcli.cli.followups"),
+    ("contacts", "crmcli.cli.contacts"),
+    ("templates", "crmcli.cli.templates"),
+    ("export", "crmcli.cli.export"),
 ]
 # Modules that only add commands to the groups above.
 EXTENSIONS: list[str] = []
@@ -103,6 +107,9 @@ def _register() -> None:
     from crmcli.cli.demo import demo
 
     app.command("demo")(demo)
+    from crmcli.cli.agenda import register
+
+    register(app)
 
 
 _register()

@@ -45,4 +45,15 @@ def demo(
     )
     out.print("\n[bold]$ crmcli customers search 민준[/bold]")
     emit(tour, customers.search(db, "민준"), fields=["code", "name", "phone", "email"], fmt=fmt)
+    # The agenda as of the week after the example data ends, so the tour always has
+    # something due (after-sale checks, birthdays, first-purchase anniversaries).
+    from datetime import date, timedelta
+
+    from crmcli import agenda
+
+    last = db.execute("SELECT max(date) FROM purchases").fetchone()[0]
+    today = date.fromisoformat(last) + timedelta(days=4)
+    out.print(f"\n[bold]$ crmcli due --as-of {today} --days 7[/bold]")
+    entries = agenda.due(db, start=today, end=today + timedelta(days=6))
+    emit(tour, (e.row() for e in entries), fields=list(agenda.DEFAULT_FIELDS), fmt=fmt)
     out.print(f"\nExplore it yourself:  crmcli --db {target} customers show K001")
