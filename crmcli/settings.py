@@ -60,6 +60,11 @@ _SPAN = _pattern(r"(\d+\s*[dwmyDWMY])*", "a span such as 2w, 1m, 3m, 1y, or empt
 _NUMBER = _pattern(r"\d+(\.\d+)?", "a number")
 _DAYS = _pattern(r"\d+", "a whole number of days")
 _PERCENT = _pattern(r"(100(\.0+)?|\d{1,2}(\.\d+)?)", "a percentage between 0 and 100")
+_LEAD = _pattern(r"\d+\s*[dwDW]", "a number of days or weeks such as 0d, 3d, 1w")
+_GREET_RULE = _pattern(
+    r"((all|tier:[ABC]|tag:[^,]+)(\s*,\s*(all|tier:[ABC]|tag:[^,]+))*)?",
+    "all, tier:A, tag:NAME…, comma-separated, or empty",
+)
 
 SETTINGS: dict[str, Setting] = {
     s.key: s
@@ -190,6 +195,37 @@ SETTINGS: dict[str, Setting] = {
             _SPAN,
         ),
         # --- agenda, greetings, follow-ups -----------------------------------------------
+        Setting(
+            "agenda.lead.birthday",
+            "3d",
+            "How long before a birthday it is due (a card must arrive in time).",
+            _LEAD,
+        ),
+        Setting("agenda.lead.anniversary", "3d", "How long before an anniversary.", _LEAD),
+        Setting("agenda.lead.holiday", "3d", "How long before a public holiday.", _LEAD),
+        Setting("agenda.lead.after-sale", "0d", "How long before an after-sale check.", _LEAD),
+        Setting("agenda.lead.visit", "0d", "How long before a visit falls due.", _LEAD),
+        Setting("agenda.lead.followup", "0d", "How long before a promised call-back.", _LEAD),
+        Setting("agenda.lead.complaint", "0d", "How long before a complaint's deadline.", _LEAD),
+        Setting(
+            "aftersale.days",
+            "7",
+            "Days after delivery (else the purchase date) to check the product works.",
+            _DAYS,
+        ),
+        Setting(
+            "holidays.greet",
+            "tag:vip,tier:A",
+            "Whom to greet on public holidays: all, tier:A, tag:NAME…, comma-separated; "
+            "empty = nobody.",
+            _GREET_RULE,
+        ),
+        Setting(
+            "lunar.calendar",
+            "korean",
+            "Lunar calendar for customers not written in Chinese (korean or chinese).",
+            _choice("korean", "chinese"),
+        ),
         # --- reliability and privacy -----------------------------------------------------
     ]
 }

@@ -94,6 +94,10 @@ GROUPS = [
     ("complaints", "crmcli.cli.complaints"),
     ("tiers", "crmcli.cli.tiers"),
     ("imports", "crmcli.cli.imports"),
+    ("followups", "crmcli.cli.followups"),
+    ("contacts", "crmcli.cli.contacts"),
+    ("templates", "crmcli.cli.templates"),
+    ("export", "crmcli.cli.export"),
 ]
 # Modules that only add commands to the groups above.
 EXTENSIONS: list[str] = [
@@ -114,6 +118,9 @@ def _register() -> None:
     from crmcli.cli.demo import demo
 
     app.command("demo")(demo)
+    from crmcli.cli.agenda import register
+
+    register(app)
 
 
 _register()

@@ -68,4 +68,14 @@ def demo(
     last = db.execute("SELECT max(date) FROM purchases").fetchone()[0]
     run = tiers.classify(db, as_of=iso_date(last[:10]))
     render_report(tour, db, run, fmt=fmt, width=40)
+    # The agenda as of the week after the example data ends, so the tour always has
+    # something due (after-sale checks, birthdays, first-purchase anniversaries).
+    from datetime import date, timedelta
+
+    from crmcli import agenda
+
+    today = date.fromisoformat(last) + timedelta(days=4)
+    out.print(f"\n[bold]$ crmcli due --as-of {today} --days 7[/bold]")
+    entries = agenda.due(db, start=today, end=today + timedelta(days=6))
+    emit(tour, (e.row() for e in entries), fields=list(agenda.DEFAULT_FIELDS), fmt=fmt)
     out.print(f"\nExplore it yourself:  crmcli --db {target} customers show K001")
