@@ -319,6 +319,25 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations(name="m040_greeting_templates")
+def m040_greeting_templates(db: Database) -> None:
+    """Editable greeting templates, named `kind` or `kind.locale` (birthday.ko…)."""
+    from crmcli.greetings import DEFAULT_TEMPLATES
+
+    _run(
+        db,
+        """
+        CREATE TABLE templates (
+            name       TEXT PRIMARY KEY,    -- birthday, birthday.ko, holiday.ja, my-own…
+            body       TEXT NOT NULL,       -- with {salutation}, {holiday}, {shop}…
+            updated_at TEXT NOT NULL
+        );
+        """,
+    )
+    for name, body in DEFAULT_TEMPLATES.items():
+        db.execute("INSERT INTO templates (name, body, updated_at) VALUES (?, ?, '')", [name, body])
+
+
 @migrations(name="m050_forget_redacts_complaint_history")
 def m050_forget_redacts_complaint_history(db: Database) -> None:
     """Complaint history stays append-only, except that forgetting may remove its text.

@@ -92,9 +92,18 @@ GROUPS = [
     ("db", "crmcli.cli.database"),
     ("config", "crmcli.cli.config"),
     ("complaints", "crmcli.cli.complaints"),
+    ("tiers", "crmcli.cli.tiers"),
+    ("imports", "crmcli.cli.imports"),
+    ("followups", "crmcli.cli.followups"),
+    ("contacts", "crmcli.cli.contacts"),
+    ("templates", "crmcli.cli.templates"),
+    ("export", "crmcli.cli.export"),
 ]
 # Modules that only add commands to the groups above.
 EXTENSIONS: list[str] = [
+    "crmcli.cli.customers_import",
+    "crmcli.cli.purchases_import",
+    "crmcli.cli.customers_tiers",
     "crmcli.cli.customers_privacy",
 ]
 
@@ -109,6 +118,9 @@ def _register() -> None:
     from crmcli.cli.demo import demo
 
     app.command("demo")(demo)
+    from crmcli.cli.agenda import register
+
+    register(app)
 
 
 _register()
