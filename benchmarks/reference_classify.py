@@ -28,7 +28,7 @@ ranked AS (
            row_number() OVER w AS rank,
            coalesce(sum(max(s.spend, 0)) OVER w, 0) - max(coalesce(s.spend, 0), 0) AS above
     FROM customers c LEFT JOIN spend s ON s.customer_id = c.id
-    WHERE c.forgotten_at IS NULL
+    WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL
     WINDOW w AS (ORDER BY coalesce(s.spend, 0) DESC, c.id ROWS UNBOUNDED PRECEDING)
 ),
 total AS (SELECT sum(max(spend, 0)) AS revenue FROM ranked)

@@ -4,8 +4,8 @@
 
 Prints, as CSV, the solar birthdays (with or without a year; 29 February on
 28 February in common years) and the open follow-ups (overdue included) falling
-due between the as-of date and `days` later: date, kind, customer, phone, why,
-owner, sorted by date. It reads crmcli's schema and uses its indexes
+due in the `days` days from the as-of date (1 = that day only): date, kind,
+customer, phone, why, owner, sorted by date. It reads crmcli's schema and uses its indexes
 (`substr(birthday, -5)`, `followups(status, due_on)`), as a developer writing
 this query by hand would. Lunar birthdays, holidays and visits need libraries or
 rules a bare script does not have; the benchmark compares it with
@@ -42,7 +42,7 @@ WHERE f.status = 'open' AND f.due_on <= ?
 
 
 def agenda(db: sqlite3.Connection, as_of: date, days: int) -> list[tuple[str, ...]]:
-    end = as_of + timedelta(days=days)
+    end = as_of + timedelta(days=days - 1)  # --days 1 is today only, as in crmcli due
     # month-day -> the day it is celebrated this time round, inside the window
     when: dict[str, date] = {}
     day = as_of
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("db")
     parser.add_argument("--as-of", type=date.fromisoformat, default=date.today())
-    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--days", type=int, default=1)
     args = parser.parse_args(argv)
     db = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
     writer = csv.writer(sys.stdout, lineterminator="\n")
