@@ -41,8 +41,8 @@ SIZES = {  # name: (customers, purchase lines)
 ALIASES = {"small": "10k", "medium": "100k", "large": "1m"}
 AS_OF = load.AS_OF.isoformat()
 DUE_DAYS = 7
-# sqlite-utils needs ~25 s per million rows: above this many rows it runs once per size.
-SLOW_REFERENCE_ROWS = 2_000_000
+# sqlite-utils needs about a minute per million rows here: above this it runs once a size.
+SLOW_REFERENCE_ROWS = 500_000
 MEMORY_LIMIT_MB = 150
 
 
@@ -262,7 +262,7 @@ class Bench:
                 self.race(cases)
             if self.sqlite_utils:
                 argv = [*self.sqlite_utils, "insert", str(ref), kind, str(csv_file), "--csv"]
-                # It takes ~25 s per million rows: at the big sizes it runs once.
+                # About a minute per million rows: past SLOW_REFERENCE_ROWS it runs once.
                 runs = 1 if rows > SLOW_REFERENCE_ROWS else None
                 self.race([(utils, argv, lambda r=ref: self.fresh(r.name), None)], runs=runs)
             if kind == "customers" and self.result(name):
