@@ -27,7 +27,8 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-# Column names crmcli's importer recognises (see `crmcli customers import --help`).
+# Column names and values as in crmcli's own example files (crmcli/examples/*.csv):
+# `birthday_lunar` is "lunar" or empty, tags are separated by ";".
 CUSTOMER_COLUMNS = (
     "code",
     "name",
@@ -214,7 +215,7 @@ def _birthday(rng: random.Random, script: str) -> tuple[str, str]:
         # Lunar months have 29 or 30 days; day 30 appears, as real records have it
         # (but not in month 2, which a solar date check would refuse).
         month = rng.randrange(1, 13)
-        return f"{year}-{month:02d}-{rng.randrange(1, 29 if month == 2 else 31):02d}", "1"
+        return f"{year}-{month:02d}-{rng.randrange(1, 29 if month == 2 else 31):02d}", "lunar"
     day = date(year, 1, 1) + timedelta(days=rng.randrange(365))
     if u < 0.18:  # a birthday someone gave without the year
         return f"--{day.month:02d}-{day.day:02d}", ""
@@ -231,7 +232,7 @@ def customers(n: int, *, seed: int = 7) -> Iterator[tuple[str, ...]]:
         if rng.random() < 0.7:
             email = f"c{i + 1}.{rng.randrange(1000)}@{rng.choice(DOMAINS)}"
         birthday, lunar = _birthday(rng, script)
-        tags = ",".join(sorted(rng.sample(TAGS, rng.choice((0, 0, 1, 1, 2, 3)))))
+        tags = ";".join(sorted(rng.sample(TAGS, rng.choice((0, 0, 1, 1, 2, 3)))))
         owner = rng.choice(OWNERS) if rng.random() < 0.8 else ""
         yield (code(i), name, _phone(rng, script), email, birthday, lunar, tags, owner)
 

@@ -51,14 +51,14 @@ def _customer_rows(path: Path, region: str, now: str) -> Iterator[tuple[dict[str
                 "patronymic": parts.patronymic,
                 "email": row["email"] or None,
                 "birthday": dates.parse_day(row["birthday"]) if row["birthday"] else None,
-                "birthday_lunar": int(row["birthday_lunar"] == "1"),
+                "birthday_lunar": int(row["birthday_lunar"] == "lunar"),
                 "owner": row["owner"] or None,
                 "created_at": now,
                 "updated_at": now,
             }
             values["search_key"] = customers._search_key(values)
             phone = phones.normalise(row["phone"], region) if row["phone"] else None
-            tags = [t for t in row["tags"].split(",") if t]
+            tags = [t for t in row["tags"].split(";") if t]
             yield values, {"phone": phone, "tags": tags}
 
 
