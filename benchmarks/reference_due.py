@@ -41,12 +41,13 @@ WHERE f.status = 'open' AND f.due_on <= ?
 """
 
 
-def agenda(db: sqlite3.Connection, as_of: date, days: int) -> list[tuple[str, ...]]:
+def agenda(db: sqlite3.Connection, as_of: date, days: int, lead: int = 0) -> list[tuple[str, ...]]:
+    """The window's rows; a birthday is listed `lead` days before it (a card must arrive)."""
     end = as_of + timedelta(days=days - 1)  # --days 1 is today only, as in crmcli due
     # month-day -> the day it is celebrated this time round, inside the window
     when: dict[str, date] = {}
-    day = as_of
-    while day <= end:
+    day = as_of + timedelta(days=lead)
+    while day <= end + timedelta(days=lead):
         when[f"{day.month:02d}-{day.day:02d}"] = day
         if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
             when["02-29"] = day
@@ -58,9 +59,9 @@ def agenda(db: sqlite3.Connection, as_of: date, days: int) -> list[tuple[str, ..
         why = "birthday"
         if not birthday.startswith("--"):
             why = f"birthday ({celebrated.year - int(birthday[:4])})"
-        rows.append(
-            (celebrated.isoformat(), "birthday", name or ref, phone or "", why, owner or "")
-        )
+        why += f" on {celebrated.isoformat()}"
+        listed = (celebrated - timedelta(days=lead)).isoformat()
+        rows.append((listed, "birthday", name or ref, phone or "", why, owner or ""))
     for on, ref, name, phone, note, owner in db.execute(FOLLOWUPS, [end.isoformat()] * 2):
         rows.append(
             (max(on, as_of.isoformat()), "followup", name or ref, phone or "", note, owner or "")
@@ -74,11 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("db")
     parser.add_argument("--as-of", type=date.fromisoformat, default=date.today())
     parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--lead", type=int, default=0, help="Days a birthday is listed early.")
     args = parser.parse_args(argv)
     db = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(("date", "kind", "customer", "phone", "why", "owner"))
-    writer.writerows(agenda(db, args.as_of, args.days))
+    writer.writerows(agenda(db, args.as_of, args.days, args.lead))
     return 0
 
 

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -318,6 +319,7 @@ class Bench:
         window = ["--as-of", AS_OF, "--days", str(DUE_DAYS), "--format", "csv"]
         ours_out, ref_out, all_out = (self.scratch / f"due-{w}.csv" for w in ("ours", "ref", "all"))
         ref = [sys.executable, str(HERE / "reference_due.py"), str(db), "--as-of", AS_OF]
+        ref += ["--lead", str(self._lead_days(base, "birthday"))]
         results = self.race(
             [
                 (
@@ -334,6 +336,17 @@ class Bench:
         for result, count in zip(results, counts, strict=True):
             result.note = f"{count} rows"
         self.compare(name, ref_name, Target(3.0, "≤ 3× the reference script"))
+
+    def _lead_days(self, base: list[str], kind: str) -> int:
+        """crmcli's lead time for `kind` in days (`agenda.lead.KIND`, e.g. '7d' or '1w')."""
+        probe = subprocess.run(
+            [*base, "config", "get", f"agenda.lead.{kind}"], capture_output=True, text=True
+        )
+        value = probe.stdout.strip().lower() if probe.returncode == 0 else ""
+        match = re.fullmatch(r"(\d+)\s*([dw])", value)
+        if not match:
+            return 0
+        return int(match[1]) * (7 if match[2] == "w" else 1)
 
 
 def _lines(path: Path) -> int:

@@ -125,6 +125,14 @@ def test_reference_due_finds_birthdays_and_followups(data):
     assert all(as_of.isoformat() <= r[0] <= "2025-03-03" for r in found)
 
 
+def test_reference_due_lists_birthdays_a_lead_time_early(data):
+    db = sqlite3.connect(data / "query.db")
+    early = [r for r in reference_due.agenda(db, date(2025, 6, 1), 1, lead=7) if r[1] == "birthday"]
+    same_day = [r for r in reference_due.agenda(db, date(2025, 6, 8), 1) if r[1] == "birthday"]
+    assert early and len(early) == len(same_day)
+    assert all(r[0] == "2025-06-01" and r[4].endswith("on 2025-06-08") for r in early)
+
+
 def test_reference_classify_is_a_pareto_split(data):
     out = io.StringIO()
     with redirect_stdout(out):
