@@ -88,6 +88,7 @@ GROUPS = [
     ("purchases", "crmcli.cli.purchases"),
     ("db", "crmcli.cli.database"),
     ("config", "crmcli.cli.config"),
+    ("complaints", "crmcli.cli.complaints"),
 ]
 # Modules that only add commands to the groups above.
 EXTENSIONS: list[str] = []
