@@ -50,6 +50,8 @@ PURCHASE_COLUMNS = (
     "category",
 )
 
+# Bump when the rows written change: run.py regenerates its cached data on a new version.
+DATA_VERSION = 1
 FIRST_DAY = date(2023, 1, 1)
 LAST_DAY = date(2025, 12, 31)
 # With customer index = n · u^k (u uniform), the first fifth of the customers gets

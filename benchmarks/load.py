@@ -28,6 +28,7 @@ from typing import Any
 from crmcli import customers, dates, money, names, phones, settings
 from crmcli.db import open_db, write
 
+DATA_VERSION = 1  # bump when the database built changes, so run.py rebuilds its cache
 AS_OF = date(2025, 12, 1)  # the benchmark's "today": the last month of the generated data
 BATCH = 20_000
 
