@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 import signal
 import subprocess
@@ -208,3 +209,20 @@ def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
     from crmcli.db import check
 
     assert check(db) == []
+
+
+def test_cli_profile_saves_the_mapping_and_dry_run_writes_nothing(cli, tmp_path):
+    cli("customers", "add", "--name", "Kim", "--code", "K1")
+    path = tmp_path / "p.tsv"
+    path.write_text("고객\t일자\t합계\nK1\t2024/03/01\t1,000\n", encoding="utf-8")
+    dry = cli("purchases", "import", str(path), "--map", "일자=date", "--map", "합계=amount",
+              "--save-profile", "pos", "--dry-run")  # fmt: skip
+    assert "dry run" in dry.stderr and "would add 1" in dry.stderr
+    assert cli("purchases", "list").stdout.count("\n") == 1
+    cli("purchases", "import", str(path), "--profile", "pos")
+    rows = list(csv.DictReader(io.StringIO(cli("purchases", "export").stdout)))
+    assert [(r["customer"], r["date"], r["amount"]) for r in rows] == [("K1", "2024-03-01", "1000")]
+    undone = cli("imports", "undo", "2", ok=False)
+    assert undone.exit_code == 1 and "no import #2" in undone.stderr
+    cli("imports", "undo", "1")
+    assert cli("purchases", "list").stdout.count("\n") == 1
