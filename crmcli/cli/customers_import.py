@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli import customer_import, customers, exports
+from crmcli import customer_import, customers, exports, merge
 from crmcli.cli import imports as shared
 from crmcli.cli.customers import app
 from crmcli.cli.env import Env, get_env
@@ -102,3 +102,39 @@ def export_rows(env: Env, rows: Any, fields: list[str], fmt: Format | None, *, e
         rows = stream(rows, exports.excel_row)
         fmt = Format.csv
     emit(env, rows, fields=fields, fmt=fmt or Format.csv)
+
+
+@app.command("dupes")
+def dupes(
+    ctx: typer.Context,
+    threshold: Annotated[
+        int, typer.Option("--threshold", help="How alike names must be, 1-100.")
+    ] = merge.DEFAULT_THRESHOLD,
+    fmt: FormatOption = None,
+) -> None:
+    """List likely duplicates: a shared phone or e-mail, or names nearly alike."""
+    env = get_env(ctx)
+    db = env.read_db()
+    pairs = list(merge.find(db, threshold=threshold))
+    ids = sorted({i for p in pairs for i in (p.a, p.b)})
+    labels = {r["id"]: r["name"] or r["code"] or "" for r in customers.rows(db, ids=ids)}
+    emit(env, (p.row(labels) for p in pairs), fields=list(merge.DUPE_FIELDS), fmt=fmt)
+    if not pairs:
+        env.say("no likely duplicates")
+
+
+@app.command("merge")
+def merge_(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(help="The customer to keep (code, id, phone, e-mail).")],
+    other: Annotated[str, typer.Argument(help="The customer merged into it, then removed.")],
+) -> None:
+    """Merge OTHER into KEEP: purchases, complaints, follow-ups, contacts, tags, phones, dates."""
+    env = get_env(ctx)
+    db = env.db
+    result = merge.merge(db, customers.resolve(db, keep), customers.resolve(db, other))
+    moved = ", ".join(f"{n} {table}" for table, n in sorted(result.moved.items()) if n) or "nothing"
+    env.say(
+        f"merged customer #{result.merged} into #{result.kept} (moved {moved}); "
+        f"the merged record is kept as snapshot #{result.merge_id} in customer_merges"
+    )
