@@ -226,3 +226,30 @@ def test_cli_profile_saves_the_mapping_and_dry_run_writes_nothing(cli, tmp_path)
     assert undone.exit_code == 1 and "no import #2" in undone.stderr
     cli("imports", "undo", "1")
     assert cli("purchases", "list").stdout.count("\n") == 1
+
+
+def purchase_indexes(db):
+    return sorted(
+        r[0]
+        for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'purchases'"
+        )
+    )
+
+
+def test_a_bulk_import_rebuilds_its_indexes_and_a_failed_one_keeps_them(db, tmp_path, monkeypatch):
+    from crmcli import purchase_import
+
+    monkeypatch.setattr(purchase_import, "BULK_ROWS", 5)
+    customers.add(db, code="K1", name="Kim")
+    indexes = purchase_indexes(db)
+    assert "purchases_customer_date" in indexes
+    with pytest.raises(InvalidInput):
+        import_purchases(db, bad_file(tmp_path))
+    assert purchase_indexes(db) == indexes
+    import_purchases(db, bad_file(tmp_path), skip_invalid=True)
+    assert purchase_indexes(db) == indexes
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM purchases WHERE customer_id = 1 AND date > '2024'"
+    ).fetchall()
+    assert "purchases_customer_date" in str(plan)
