@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import buying, customers, dates, purchases, settings, tiers
+from crmcli import buying, complaints, customers, dates, purchases, settings, tiers
 from crmcli.contact_window import describe
 from crmcli.money import to_decimal
 
@@ -149,12 +149,20 @@ def _dicts(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
 
 
 def complaint_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
-    return _dicts(
-        db,
-        "SELECT id, opened_at, stage, severity, summary FROM complaints"
-        " WHERE customer_id = ? ORDER BY opened_at DESC",
-        [customer_id],
+    """Their complaints, open ones first: stage, what is due next and by when."""
+    fields = (
+        "id",
+        "opened_on",
+        "stage",
+        "severity",
+        "summary",
+        "next_stage",
+        "due_on",
+        "days_overdue",
+        "cause",
+        "lesson",
     )
+    return [{f: r[f] for f in fields} for r in complaints.for_customer(db, customer_id)]
 
 
 def followup_section(db: Database, customer_id: int) -> list[dict[str, Any]]:

@@ -159,6 +159,36 @@ SETTINGS: dict[str, Setting] = {
             _DAYS,
         ),
         # --- complaints ------------------------------------------------------------------
+        Setting(
+            "complaints.deadline.apologized",
+            "1d",
+            "Apologise within this long of receiving a complaint; empty = no deadline.",
+            _SPAN,
+        ),
+        Setting(
+            "complaints.deadline.cause-found",
+            "2d",
+            "Find the cause within this long of receiving a complaint; empty = no deadline.",
+            _SPAN,
+        ),
+        Setting(
+            "complaints.deadline.resolved",
+            "3d",
+            "Resolve within this long of receiving a complaint; empty = no deadline.",
+            _SPAN,
+        ),
+        Setting(
+            "complaints.deadline.followed-up",
+            "7d",
+            "Follow up this long after resolving a complaint; empty = no deadline.",
+            _SPAN,
+        ),
+        Setting(
+            "complaints.deadline.closed",
+            "3d",
+            "Close (record the lesson) within this long of the follow-up; empty = no deadline.",
+            _SPAN,
+        ),
         # --- agenda, greetings, follow-ups -----------------------------------------------
         # --- reliability and privacy -----------------------------------------------------
     ]

@@ -89,6 +89,7 @@ GROUPS = [
     ("db", "crmcli.cli.database"),
     ("config", "crmcli.cli.config"),
     ("tiers", "crmcli.cli.tiers"),
+    ("complaints", "crmcli.cli.complaints"),
 ]
 # Modules that only add commands to the groups above.
 EXTENSIONS: list[str] = [

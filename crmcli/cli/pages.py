@@ -90,7 +90,12 @@ def render_customer_page(env: Env, data: dict[str, Any], *, places: int) -> None
     _tier(out, data["tier"], places)
     _top(out, data.get("top"), places)
 
-    _simple_section(out, "Complaints", data["complaints"], ("id", "opened_at", "stage", "summary"))
+    _simple_section(
+        out,
+        "Complaints",
+        [_complaint_line(c) for c in data["complaints"]],
+        ("id", "opened_on", "stage", "next", "summary"),
+    )
     _simple_section(out, "Follow-ups", data["followups"], ("id", "due_on", "note"))
     _simple_section(out, "Contact log", data["contacts"], ("at", "channel", "note", "by"))
 
@@ -136,6 +141,16 @@ def _top(out: Any, top: dict[str, list[dict[str, Any]]] | None, places: int) -> 
                 f"{escape(str(r['name']))} ({_money(r['spent'], places)})" for r in top[by]
             )
             out.print(f"[dim]{label}:[/dim] {listed}")
+
+
+def _complaint_line(c: dict[str, Any]) -> dict[str, Any]:
+    """A complaint on the customer's page: what is due next, and whether it is late."""
+    nxt = ""
+    if c["next_stage"]:
+        nxt = f"{c['next_stage']} by {c['due_on']}"
+        if c["days_overdue"]:
+            nxt += f" ({c['days_overdue']}d late)"
+    return {**c, "next": nxt}
 
 
 def _simple_section(
