@@ -239,13 +239,14 @@ def _growth_spend(db: Database, as_of: date, end: str) -> None:
 
 
 # Ranked spend: rank 1 is the biggest spender; ties go to the lower customer id.
+# `above` is what the customers ranked above brought (refunds-only customers add 0);
+# one window frame serves both columns, which SQLite then computes in a single pass.
 _RANKED = """
 SELECT customer_id, spend, lines, {extra}
        row_number() OVER w AS rank,
-       coalesce(sum(max(spend, 0)) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-           AS above
+       sum(max(spend, 0)) OVER w - max(spend, 0) AS above
 FROM temp.tier_spend
-WINDOW w AS (ORDER BY spend DESC, customer_id)
+WINDOW w AS (ORDER BY spend DESC, customer_id ROWS UNBOUNDED PRECEDING)
 """
 
 _INSERT = """
@@ -268,32 +269,31 @@ def _label(value: Fraction) -> str:
     return text
 
 
+# Reasons are the same text for every customer of a tier (the rank and spend are
+# stored beside them): formatting a number per row would cost a third of a run.
+
+
 def _assign_pareto(db: Database, run_id: int, p: dict[str, Fraction], positive: int) -> None:
     # above < positive × a/100 ⟺ above < ceil(positive × a/100), for an integer `above`.
     limit_a = math.ceil(positive * p["a"] / 100)
     limit_b = math.ceil(positive * p["b"] / 100)
-    share = "above * 100.0 / :positive"
-    sql = _INSERT.format(
-        ranked=_RANKED.format(extra=""),
-        tier_cases="WHEN above < :limit_a THEN 'A' WHEN above < :limit_b THEN 'B' ELSE 'C'",
-        reason_cases=f"""
-            WHEN above < :limit_a THEN printf('customers ranked above hold %.1f %% of revenue'
-                                              || ' (< ' || :a || ' %%)', {share})
-            WHEN above < :limit_b THEN printf('customers ranked above hold %.1f %% of revenue'
-                                              || ' (< ' || :b || ' %%)', {share})
-            ELSE printf('customers ranked above hold %.1f %% of revenue (≥ ' || :b || ' %%)',
-                        {share})""",
-    )
+    a, b = _label(p["a"]), _label(p["b"])
+    held = "the customers ranked above hold"
     db.execute(
-        sql,
+        _INSERT.format(
+            ranked=_RANKED.format(extra=""),
+            tier_cases="WHEN above < :limit_a THEN 'A' WHEN above < :limit_b THEN 'B' ELSE 'C'",
+            reason_cases="WHEN above < :limit_a THEN :why_a WHEN above < :limit_b THEN :why_b"
+            " ELSE :why_c",
+        ),
         {
             "run": run_id,
             "no_lines": "no purchases in the window",
             "limit_a": limit_a,
             "limit_b": limit_b,
-            "positive": positive or 1,
-            "a": _label(p["a"]),
-            "b": _label(p["b"]),
+            "why_a": f"{held} less than {a} % of revenue",
+            "why_b": f"{held} {a} % of revenue or more, less than {b} %",
+            "why_c": f"{held} {b} % of revenue or more",
         },
     )
 
@@ -302,34 +302,29 @@ def _assign_top_share(db: Database, run_id: int, p: dict[str, Fraction], spender
     # "Top 20 %" rounds up, so a shop with a few spenders still has an A customer.
     top_a = math.ceil(spenders * p["a"] / 100)
     top_b = math.ceil(spenders * (p["a"] + p["b"]) / 100)
-    of = "printf('rank %d of %d spenders: ', rank, :spenders)"
-    sql = _INSERT.format(
-        ranked=_RANKED.format(extra=""),
-        tier_cases="WHEN rank <= :top_a THEN 'A' WHEN rank <= :top_b THEN 'B' ELSE 'C'",
-        reason_cases=f"""
-            WHEN rank <= :top_a THEN {of} || 'in the top ' || :a || ' %'
-            WHEN rank <= :top_b THEN {of} || 'in the next ' || :b || ' %'
-            ELSE {of} || 'below the top ' || :ab || ' %'""",
-    )
     db.execute(
-        sql,
+        _INSERT.format(
+            ranked=_RANKED.format(extra=""),
+            tier_cases="WHEN rank <= :top_a THEN 'A' WHEN rank <= :top_b THEN 'B' ELSE 'C'",
+            reason_cases="WHEN rank <= :top_a THEN :why_a WHEN rank <= :top_b THEN :why_b"
+            " ELSE :why_c",
+        ),
         {
             "run": run_id,
             "no_lines": "no purchases in the window",
             "top_a": top_a,
             "top_b": top_b,
-            "spenders": spenders,
-            "a": _label(p["a"]),
-            "b": _label(p["b"]),
-            "ab": _label(p["a"] + p["b"]),
+            "why_a": f"in the top {_label(p['a'])} % of {spenders} spenders",
+            "why_b": f"in the next {_label(p['b'])} % of {spenders} spenders",
+            "why_c": f"below the top {_label(p['a'] + p['b'])} % of {spenders} spenders",
         },
     )
 
 
 def _assign_growth(db: Database, run_id: int, p: dict[str, Fraction], spenders: int) -> None:
     top = math.ceil(spenders * p["top"] / 100)
-    # Growth ≥ rate % as exact integers: y1 × 100 ≥ y2 × (100 + rate), with the rate
-    # scaled to a whole number of basis points.
+    # Growth ≥ rate % as exact integers: y1 × 100 ≥ y2 × (100 + rate), both sides
+    # multiplied by the rate's denominator (a rate of 12.5 % is 25/2).
     scale = 100 * p["rate"].denominator
     factor = int((100 + p["rate"]) * p["rate"].denominator)
     grew = "prev2 > 0 AND prev * :scale >= prev2 * :factor AND spend * :scale >= prev * :factor"
@@ -337,8 +332,7 @@ def _assign_growth(db: Database, run_id: int, p: dict[str, Fraction], spenders: 
         ranked=_RANKED.format(extra="prev, prev2,"),
         tier_cases=f"WHEN rank <= :top THEN 'A' WHEN {grew} THEN 'B' ELSE 'C'",
         reason_cases=f"""
-            WHEN rank <= :top THEN printf('rank %d of %d by the last 12 months: top ', rank,
-                                          :spenders) || :top_label || ' %'
+            WHEN rank <= :top THEN :why_a
             WHEN {grew} THEN printf('sales grew %.1f %% and then %.1f %% year on year',
                                     (prev - prev2) * 100.0 / prev2, (spend - prev) * 100.0 / prev)
             ELSE 'not in the top ' || :top_label || ' % and no growth of '
@@ -350,9 +344,10 @@ def _assign_growth(db: Database, run_id: int, p: dict[str, Fraction], spenders: 
             "run": run_id,
             "no_lines": "no purchases in the last 12 months",
             "top": top,
-            "spenders": spenders,
             "scale": scale,
             "factor": factor,
+            "why_a": f"in the top {_label(p['top'])} % of {spenders} spenders"
+            " by the last 12 months' sales",
             "top_label": _label(p["top"]),
             "rate_label": _label(p["rate"]),
         },
@@ -553,6 +548,16 @@ def history(db: Database, customer_id: int) -> list[dict[str, Any]]:
     )
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+
+def share_above(db: Database, run_id: int, rank: int) -> Fraction | None:
+    """The part of a run's revenue held by the customers ranked above `rank` (pareto's measure)."""
+    above, total = db.execute(
+        "SELECT coalesce(sum(max(spend_micros, 0)) FILTER (WHERE rank < ?), 0),"
+        " sum(max(spend_micros, 0)) FROM tier_assignments WHERE run_id = ?",
+        [rank, run_id],
+    ).fetchone()
+    return Fraction(above, total) if total else None
 
 
 # --- manual override -------------------------------------------------------------------
