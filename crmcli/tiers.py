@@ -41,9 +41,12 @@ WHERE c.tier_override IS NOT NULL OR a.tier IS NOT NULL
 """
 
 
-def current_sql() -> str:
-    """SQL giving (customer_id, tier) for every classified customer, override first."""
-    return _CURRENT_SQL
+def tier_of(alias: str) -> str:
+    """SQL for the current tier of the customer row `alias` (override first), or NULL."""
+    return (
+        f"coalesce({alias}.tier_override, (SELECT a.tier FROM tier_assignments a"
+        f" WHERE a.customer_id = {alias}.id ORDER BY a.run_id DESC LIMIT 1))"
+    )
 
 
 def current_tiers(db: Database) -> dict[int, str]:
@@ -625,20 +628,24 @@ def at_risk(db: Database, *, as_of: date, k: float | None = None) -> Iterator[di
     factor = k_factor(db) if k is None else k
     if factor <= 0:
         raise InvalidValue("k must be greater than 0")
-    rhythm = RHYTHM_SQL.format(where="AND customer_id IN (SELECT customer_id FROM wanted)")
+    rhythm = RHYTHM_SQL.format(
+        source="purchases NOT INDEXED",
+        where="AND customer_id IN (SELECT customer_id FROM wanted)",
+    )
     cursor = db.execute(
-        f"""WITH cur AS ({_CURRENT_SQL}),
-                 wanted AS (SELECT customer_id, tier FROM cur WHERE tier IN ('A', 'B'))
+        f"""WITH wanted AS MATERIALIZED (
+                SELECT customer_id, tier FROM (
+                    SELECT c.id AS customer_id, {tier_of("c")} AS tier FROM customers c
+                    WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL)
+                WHERE tier IN ('A', 'B'))
             SELECT c.id, c.code, c.name, w.tier,
                    (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id
                     ORDER BY position LIMIT 1) AS phone,
                    r.visits, r.last, r.days_since, r.interval, r.days_since / r.interval
-            FROM wanted w
-            JOIN customers c ON c.id = w.customer_id
-            JOIN ({rhythm}) r
-              ON r.customer_id = c.id
-            WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL
-              AND r.visits >= 2 AND r.days_since > :k * r.interval
+            FROM ({rhythm}) r
+            JOIN wanted w ON w.customer_id = r.customer_id
+            JOIN customers c ON c.id = r.customer_id
+            WHERE r.visits >= 2 AND r.days_since > :k * r.interval
             ORDER BY w.tier, r.days_since / r.interval DESC, c.id""",
         {"as_of": as_of.isoformat(), "end": _day_after(as_of), "k": factor},
     )
