@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -188,18 +189,36 @@ def _growth_params(db: Database, given: dict[str, str]) -> dict[str, Fraction]:
 _ACTIVE = "c.archived_at IS NULL AND c.forgotten_at IS NULL"
 
 
-def _scan(db: Database, start: str | None, end: str) -> str:
-    """How to read the window's purchases: by the date index, or straight through the table.
+_PROBES = 32
 
-    Following the index costs a random page read per line; past about an eighth of the
-    table a sequential scan is several times faster (measured: 0.3 s against 1.2 s for a
-    third of a million lines), and SQLite's planner, without statistics, picks the index.
+
+def _scan(db: Database) -> str:
+    """`FROM purchases …`: through the date index, or straight through the table.
+
+    The date index visits lines in date order. When lines were stored as they happened
+    (rowid order ≈ date order) that is sequential, and skips the years outside the
+    window; when dates are scattered it costs a random page read per line, and one pass
+    through the table is about four times faster (0.3 s against 1.2 s for a third of a
+    million lines). SQLite's planner, without statistics, always takes the index, so
+    a few evenly spaced lines are sampled to see which case this is.
     """
-    where = "date < ?" + (" AND date >= ?" if start else "")
-    params = [end] + ([start] if start else [])
-    inside = db.execute(f"SELECT count(*) FROM purchases WHERE {where}", params).fetchone()[0]
-    lines = db.execute("SELECT coalesce(max(rowid), 0) FROM purchases").fetchone()[0]
-    return "purchases NOT INDEXED" if inside * 8 > lines else "purchases"
+    # Two statements: SQLite answers a lone min() or max() from the b-tree's edge.
+    low = db.execute("SELECT min(rowid) FROM purchases").fetchone()[0]
+    high = db.execute("SELECT max(rowid) FROM purchases").fetchone()[0]
+    if low is None:
+        return "purchases WHERE"
+    probes = sorted({low + (high - low) * i // _PROBES for i in range(_PROBES + 1)})
+    marks = ", ".join(str(p) for p in probes)
+    days = [
+        d
+        for (d,) in db.execute(
+            f"SELECT date FROM purchases WHERE rowid IN ({marks}) ORDER BY rowid"
+        )
+    ]
+    in_order = sum(a <= b for a, b in pairwise(days))
+    return (
+        "purchases WHERE" if in_order * 10 >= 9 * (len(days) - 1) else "purchases NOT INDEXED WHERE"
+    )
 
 
 def _window_spend(db: Database, start: str | None, end: str) -> None:
@@ -211,7 +230,7 @@ def _window_spend(db: Database, start: str | None, end: str) -> None:
                    coalesce(s.lines, 0) AS lines
             FROM customers c
             LEFT JOIN (SELECT customer_id, sum(amount_micros) AS spend, count(*) AS lines
-                       FROM {_scan(db, start, end)} WHERE {where} GROUP BY customer_id) s
+                       FROM {_scan(db)} {where} GROUP BY customer_id) s
               ON s.customer_id = c.id
             WHERE {_ACTIVE}""",
         {"start": start, "end": end},
@@ -233,7 +252,7 @@ def _growth_spend(db: Database, as_of: date, end: str) -> None:
                               sum(CASE WHEN date >= :y1 AND date < :y0
                                        THEN amount_micros ELSE 0 END) AS prev,
                               sum(CASE WHEN date < :y1 THEN amount_micros ELSE 0 END) AS prev2
-                       FROM {_scan(db, y2, end)} WHERE date >= :y2 AND date < :end
+                       FROM {_scan(db)} date >= :y2 AND date < :end
                        GROUP BY customer_id) s
               ON s.customer_id = c.id
             WHERE {_ACTIVE}""",
