@@ -317,9 +317,9 @@ def m001_initial(db: Database) -> None:
     )
 
 
-@migrations(name="m040_greeting_templates")
-def m040_greeting_templates(db: Database) -> None:
-    """Editable greeting templates, named `kind` or `kind.locale` (birthday.ko…)."""
+@migrations(name="m040_agenda")
+def m040_agenda(db: Database) -> None:
+    """Greeting templates (`kind` or `kind.locale`), a holiday cache, a contact-window index."""
     from crmcli.greetings import DEFAULT_TEMPLATES
 
     _run(
@@ -330,6 +330,21 @@ def m040_greeting_templates(db: Database) -> None:
             body       TEXT NOT NULL,       -- with {salutation}, {holiday}, {shop}…
             updated_at TEXT NOT NULL
         );
+
+        -- The holidays package's list per country, language and year: importing and
+        -- computing it costs more than the whole agenda query, so it is kept here.
+        CREATE TABLE holiday_cache (
+            country  TEXT NOT NULL,
+            language TEXT NOT NULL,
+            year     INTEGER NOT NULL,
+            source   TEXT NOT NULL,         -- which install of the package made it
+            days     TEXT NOT NULL,         -- JSON: {"YYYY-MM-DD": name}
+            PRIMARY KEY (country, language, year)
+        ) WITHOUT ROWID;
+
+        -- The few customers with a contact window, found without reading every customer.
+        CREATE INDEX customers_contact_days ON customers(contact_days)
+            WHERE contact_days IS NOT NULL;
         """,
     )
     for name, body in DEFAULT_TEMPLATES.items():
