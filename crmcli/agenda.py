@@ -567,6 +567,22 @@ def followups(db: Database, window: Window) -> Iterator[Item]:
         yield Item("followup", cid, on, why, owner=owner, key=f"followup:{fid}")
 
 
+def complaints(db: Database, window: Window) -> Iterator[Item]:
+    """Complaint stages past their deadline (`crmcli.complaints` sets the deadlines)."""
+    # Most days no complaint is open: skip reading tiers and deadlines then.
+    if not db.execute("SELECT 1 FROM complaints WHERE stage != 'closed' LIMIT 1").fetchone():
+        return
+    from crmcli import complaints as complaint_stages
+
+    for o in complaint_stages.overdue(db, as_of=window.last_event):
+        why = (
+            f"complaint #{o.complaint_id} ({o.severity}): {o.summary} — "
+            f"{o.next_stage} was due {o.due_on.isoformat()} (now {o.stage})"
+        )
+        key = f"complaint:{o.complaint_id}:{o.next_stage}"
+        yield Item("complaint", o.customer_id, o.due_on, why, key=key)
+
+
 SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "birthday": birthdays,
     "anniversary": anniversaries,
@@ -574,6 +590,7 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "after-sale": after_sales,
     "visit": visits,
     "followup": followups,
+    "complaint": complaints,
 }
 
 
