@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from sqlite_utils import Database
 
-from crmcli.errors import CrmError, InvalidValue
+from crmcli.errors import InvalidValue
 
 # Which country's holidays a customer keeps, by the language they are greeted in.
 LOCALE_COUNTRY = {"ko": "KR", "zh": "CN", "ja": "JP", "hy": "AM", "ru": "RU", "en": "US"}
@@ -73,24 +73,34 @@ def _year(country: str, year: int, language: str, db: Database | None) -> dict[d
     if row is not None:
         return {date.fromisoformat(d): n for d, n in json.loads(row[0]).items()}
     days = _package_year(country, year, language)
-    try:
-        from crmcli.db import write
-
-        with write(db):
-            db.execute(
-                "INSERT OR REPLACE INTO holiday_cache (country, language, year, source, days)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [
-                    country,
-                    language,
-                    year,
-                    source,
-                    json.dumps({d.isoformat(): n for d, n in days.items()}, ensure_ascii=False),
-                ],
-            )
-    except (sqlite3.Error, CrmError):
-        pass  # a read-only or busy database: the list is simply computed again next time
+    _keep(db, country, language, year, source, days)
     return days
+
+
+def _keep(
+    db: Database, country: str, language: str, year: int, source: str, days: dict[date, str]
+) -> None:
+    """Store a year's list if the database lets us at once; a cache never waits for a lock."""
+    from crmcli.db import BUSY_TIMEOUT_MS
+
+    conn = db.conn
+    if conn.in_transaction:  # inside someone's write: leave it alone
+        return
+    text = json.dumps({d.isoformat(): n for d, n in days.items()}, ensure_ascii=False)
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT OR REPLACE INTO holiday_cache (country, language, year, source, days)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [country, language, year, source, text],
+        )
+        conn.execute("COMMIT")
+    except sqlite3.Error:  # read-only, busy or full: computed again next time
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 @lru_cache(maxsize=64)
