@@ -527,26 +527,31 @@ def visits(db: Database, window: Window) -> Iterator[Item]:
     if not tiers:
         return
     spans = {t: cadence(db, t) for t in set(tiers.values())}
-    for batch in _chunks(sorted(c for c, t in tiers.items() if spans.get(t))):
-        marks = ",".join("?" * len(batch))
-        rows = db.execute(
-            f"""SELECT id, substr(created_at, 1, 10),
-                   (SELECT max(at) FROM contacts k WHERE k.customer_id = c.id),
-                   (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id)
-                FROM customers c WHERE id IN ({marks}) AND {_REACHABLE}""",
-            batch,
-        )
-        for cid, created, contacted, bought in rows:
-            tier = tiers[cid]
+    # Many customers share a last day: add each tier's span to each day once.
+    next_visit: dict[tuple[str, str], date] = {}
+    last_event = window.last_event.isoformat()
+    wanted = sorted(c for c, t in tiers.items() if spans.get(t))
+    rows = db.execute(
+        f"""SELECT id, substr(created_at, 1, 10),
+               (SELECT max(at) FROM contacts k WHERE k.customer_id = c.id),
+               (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id)
+            FROM customers c WHERE id IN (SELECT value FROM json_each(?)) AND {_REACHABLE}""",
+        [json.dumps(wanted)],
+    )
+    for cid, created, contacted, bought in rows:
+        tier = tiers[cid]
+        since = contacted[:10] if contacted else (bought or created)
+        if since > last_event:
+            continue
+        on = next_visit.get((tier, since))
+        if on is None:
             span = spans[tier]
             assert span is not None
-            since = contacted[:10] if contacted else (bought or created)
-            on = date.fromisoformat(since) + span
-            if on > window.last_event:
-                continue
-            last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
-            why = f"tier {tier} visit/call ({last})"
-            yield Item("visit", cid, on, why, key=f"visit:{cid}:{on}")
+            on = next_visit[(tier, since)] = date.fromisoformat(since) + span
+        if on > window.last_event:
+            continue
+        last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
+        yield Item("visit", cid, on, f"tier {tier} visit/call ({last})", key=f"visit:{cid}:{on}")
 
 
 def followups(db: Database, window: Window) -> Iterator[Item]:
