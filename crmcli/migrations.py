@@ -319,9 +319,9 @@ def m001_initial(db: Database) -> None:
     )
 
 
-@migrations(name="m040_agenda")
-def m040_agenda(db: Database) -> None:
-    """Greeting templates (`kind` or `kind.locale`), a holiday cache, a contact-window index."""
+@migrations(name="m040_greeting_templates")
+def m040_greeting_templates(db: Database) -> None:
+    """Editable greeting templates, named `kind` or `kind.locale` (birthday.ko…)."""
     from crmcli.greetings import DEFAULT_TEMPLATES
 
     _run(
@@ -332,7 +332,18 @@ def m040_agenda(db: Database) -> None:
             body       TEXT NOT NULL,       -- with {salutation}, {holiday}, {shop}…
             updated_at TEXT NOT NULL
         );
+        """,
+    )
+    for name, body in DEFAULT_TEMPLATES.items():
+        db.execute("INSERT INTO templates (name, body, updated_at) VALUES (?, ?, '')", [name, body])
 
+
+@migrations(name="m041_agenda_speed")
+def m041_agenda_speed(db: Database) -> None:
+    """A cache of the holidays package's lists, and an index of customers' contact windows."""
+    _run(
+        db,
+        """
         -- The holidays package's list per country, language and year: importing and
         -- computing it costs more than the whole agenda query, so it is kept here.
         CREATE TABLE holiday_cache (
@@ -349,8 +360,6 @@ def m040_agenda(db: Database) -> None:
             WHERE contact_days IS NOT NULL;
         """,
     )
-    for name, body in DEFAULT_TEMPLATES.items():
-        db.execute("INSERT INTO templates (name, body, updated_at) VALUES (?, ?, '')", [name, body])
 
 
 @migrations(name="m050_forget_redacts_complaint_history")

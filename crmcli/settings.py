@@ -59,12 +59,12 @@ def _timezone(value: str) -> str | None:
 _SPAN = _pattern(r"(\d+\s*[dwmyDWMY])*", "a span such as 2w, 1m, 3m, 1y, or empty")
 _NUMBER = _pattern(r"\d+(\.\d+)?", "a number")
 _DAYS = _pattern(r"\d+", "a whole number of days")
+_PERCENT = _pattern(r"(100(\.0+)?|\d{1,2}(\.\d+)?)", "a percentage between 0 and 100")
 _LEAD = _pattern(r"\d+\s*[dwDW]", "a number of days or weeks such as 0d, 3d, 1w")
 _GREET_RULE = _pattern(
     r"((all|tier:[ABC]|tag:[^,]+)(\s*,\s*(all|tier:[ABC]|tag:[^,]+))*)?",
     "all, tier:A, tag:NAME…, comma-separated, or empty",
 )
-_PERCENT = _pattern(r"(100(\.0+)?|\d{1,2}(\.\d+)?)", "a percentage between 0 and 100")
 
 SETTINGS: dict[str, Setting] = {
     s.key: s

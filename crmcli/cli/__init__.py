@@ -91,13 +91,13 @@ GROUPS = [
     ("purchases", "crmcli.cli.purchases"),
     ("db", "crmcli.cli.database"),
     ("config", "crmcli.cli.config"),
+    ("complaints", "crmcli.cli.complaints"),
+    ("tiers", "crmcli.cli.tiers"),
+    ("imports", "crmcli.cli.imports"),
     ("followups", "crmcli.cli.followups"),
     ("contacts", "crmcli.cli.contacts"),
     ("templates", "crmcli.cli.templates"),
     ("export", "crmcli.cli.export"),
-    ("complaints", "crmcli.cli.complaints"),
-    ("tiers", "crmcli.cli.tiers"),
-    ("imports", "crmcli.cli.imports"),
 ]
 # Modules that only add commands to the groups above.
 EXTENSIONS: list[str] = [

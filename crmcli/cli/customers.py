@@ -351,9 +351,7 @@ def delete(
     ctx: typer.Context,
     ref: Ref,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Also erase their purchases and complaints.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Also erase their purchases.")] = False,
 ) -> None:
     """Delete a customer for good (archive keeps the history instead)."""
     env = get_env(ctx)

@@ -74,7 +74,6 @@ def demo(
 
     from crmcli import agenda
 
-    last = db.execute("SELECT max(date) FROM purchases").fetchone()[0]
     today = date.fromisoformat(last) + timedelta(days=4)
     out.print(f"\n[bold]$ crmcli due --as-of {today} --days 7[/bold]")
     entries = agenda.due(db, start=today, end=today + timedelta(days=6))
