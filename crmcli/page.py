@@ -177,8 +177,8 @@ def complaint_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
 def followup_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
     return _dicts(
         db,
-        "SELECT id, due_on, status, note, rrule FROM followups"
-        " WHERE customer_id = ? AND status = 'open' ORDER BY due_on",
+        "SELECT id, coalesce(snoozed_until, due_on) AS due_on, status, note, rrule, owner"
+        " FROM followups WHERE customer_id = ? AND status = 'open' ORDER BY 2, id",
         [customer_id],
     )
 
