@@ -1,0 +1,63 @@
+"""`crmcli customers import | export | dupes | merge`, added to the customers group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli import customer_import
+from crmcli.cli import imports as shared
+from crmcli.cli.customers import app
+from crmcli.cli.env import get_env
+from crmcli.cli.output import FormatOption
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: shared.FileArg,
+    encoding: shared.EncodingOpt = None,
+    map_: shared.MapOpt = None,
+    date_order: shared.DateOrderOpt = None,
+    on_conflict: Annotated[
+        str,
+        typer.Option(
+            "--on-conflict", help="A row matching a stored customer: update, skip or error."
+        ),
+    ] = "update",
+    dry_run: shared.DryRunOpt = False,
+    skip_invalid: shared.SkipInvalidOpt = False,
+    rejects: shared.RejectsOpt = None,
+    profile: shared.ProfileOpt = None,
+    save_profile: shared.SaveProfileOpt = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Import customers from CSV/TSV (headers recognised, or --map) or vCard; all or nothing."""
+    env = get_env(ctx)
+    mapping, order, chosen_encoding = shared.resolve_options(
+        env,
+        kind="customers",
+        mapping=map_,
+        order=date_order,
+        encoding=encoding,
+        profile=profile,
+        save_profile=save_profile,
+    )
+    with shared.progress_bar(env, f"importing {file.name}") as progress:
+        shared.report(
+            env,
+            lambda: customer_import.import_customers(
+                env.db,
+                file,
+                encoding=chosen_encoding,
+                mapping=mapping,
+                date_order=order,
+                on_conflict=on_conflict,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                rejects=rejects,
+                progress=progress,
+            ),
+            fmt,
+        )

@@ -1,0 +1,195 @@
+"""`crmcli imports …`: list past imports and undo one; the options every import shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from crmcli import imports
+from crmcli.cli.env import Env, get_env
+from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
+from crmcli.dates import DATE_ORDERS
+from crmcli.errors import InvalidInput, InvalidValue, UsageError
+
+app = typer.Typer(help="Past imports: list them, undo one.", no_args_is_help=True)
+
+# Options shared by `customers import` and `purchases import`, declared once.
+FileArg = Annotated[
+    Path, typer.Argument(help="CSV, TSV, semicolon-separated or vCard (.vcf) file.")
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="The file's encoding (default: BOM, UTF-8, else detected)."),
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map", "-m", help="SOURCE=FIELD: read column SOURCE as FIELD (or 'extra', 'ignore')."
+    ),
+]
+DateOrderOpt = Annotated[
+    str | None,
+    typer.Option("--date-order", help="How to read dates like 03/01/19: YMD, DMY or MDY."),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+]
+SkipInvalidOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid", help="Import the good rows; write the bad ones to a rejects file."
+    ),
+]
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects", help="Where --skip-invalid writes bad rows (default FILE.rejects.csv)."
+    ),
+]
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", help="Use the --map and options saved under this name.")
+]
+SaveProfileOpt = Annotated[
+    str | None,
+    typer.Option("--save-profile", help="Save this import's --map and options under a name."),
+]
+
+SUMMARY_FIELDS = ["import_id", "file", "encoding", "added", "updated", "unchanged", "rejected"]
+
+
+def date_order(value: str | None) -> Any:
+    if value is None:
+        return None
+    order = value.strip().upper()
+    if order not in DATE_ORDERS:
+        raise UsageError(f"--date-order must be one of {', '.join(DATE_ORDERS)}, not {value!r}")
+    return order
+
+
+def resolve_options(
+    env: Env,
+    *,
+    kind: str,
+    mapping: list[str] | None,
+    order: str | None,
+    encoding: str | None,
+    profile: str | None,
+    save_profile: str | None,
+) -> tuple[dict[str, str], Any, str | None]:
+    """--map, --date-order and --encoding, merged over a saved --profile; saved if asked."""
+    saved_map: dict[str, str] = {}
+    saved_opts: dict[str, Any] = {}
+    if profile:
+        saved_map, saved_opts = imports.load_profile(env.db, profile, kind=kind)
+    merged = {**saved_map, **imports.parse_map(mapping or [])}
+    chosen_order = date_order(order or saved_opts.get("date_order"))
+    chosen_encoding = encoding or saved_opts.get("encoding")
+    if save_profile:
+        imports.save_profile(
+            env.db,
+            save_profile,
+            kind=kind,
+            mapping=merged,
+            options={"date_order": chosen_order, "encoding": chosen_encoding},
+        )
+        env.say(f"saved import profile {save_profile!r}")
+    return merged, chosen_order, chosen_encoding
+
+
+@contextmanager
+def progress_bar(env: Env, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal's stderr; nothing at all when piped."""
+    try:
+        tty = env.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty:
+        yield None
+        return
+    from rich.progress import Progress
+
+    from crmcli.cli.output import console
+
+    with Progress(console=console(env, stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def report(env: Env, run: Callable[[], imports.ImportResult], fmt: Any) -> imports.ImportResult:
+    """Run an import; list every problem on stderr, then the summary (stdout) and notes."""
+    try:
+        result = run()
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            env.say(f"  {problem}")
+        shown = len(exc.problems)
+        head = str(exc).splitlines()[0]
+        more = "" if f"{shown} problem" in head else f" (the first {shown} are listed)"
+        raise InvalidValue(head + more) from None
+    c = result.counts
+    if result.dry_run:
+        for problem in result.problems:
+            env.say(f"  {problem}")
+    emit(
+        env,
+        [
+            {
+                "import_id": result.import_id,
+                "file": result.file,
+                "encoding": result.encoding,
+                "added": c.added,
+                "updated": c.updated,
+                "unchanged": c.unchanged,
+                "rejected": c.rejected,
+            }
+        ],
+        fields=SUMMARY_FIELDS,
+        fmt=fmt,
+    )
+    for note in result.notes:
+        env.say(note)
+    verb = "would add" if result.dry_run else "added"
+    line = (
+        f"{result.file} ({result.encoding}): {verb} {c.added}, updated {c.updated}, "
+        f"unchanged {c.unchanged}, rejected {c.rejected}"
+    )
+    if result.customers_created:
+        line += f"; {result.customers_created} new customers"
+    if result.dry_run:
+        line = "dry run, nothing written: " + line
+    elif result.import_id:
+        line += f" (import #{result.import_id}; `crmcli imports undo {result.import_id}`)"
+    env.say(line)
+    if result.rejects:
+        env.say(f"rejected rows, with a reason column: {result.rejects}")
+    return result
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: FormatOption = None, fields: FieldsOption = None) -> None:
+    """Every import: file, sha256, counts, when, and whether it was undone."""
+    env = get_env(ctx)
+    chosen = pick_fields(fields, allowed=imports.IMPORT_FIELDS, default=imports.IMPORT_FIELDS[:-1])
+    emit(env, imports.list_imports(env.read_db()), fields=chosen, fmt=fmt)
+
+
+@app.command("undo")
+def undo(
+    ctx: typer.Context,
+    import_id: Annotated[int, typer.Argument(help="The import's id (see `imports list`).")],
+) -> None:
+    """Undo an import: remove what it added, put back what it updated."""
+    env = get_env(ctx)
+    counts = imports.undo(env.db, import_id)
+    env.say(
+        f"undid import #{import_id}: removed {counts.added} added row(s), "
+        f"restored {counts.updated} updated one(s)"
+    )

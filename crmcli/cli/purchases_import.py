@@ -1,0 +1,63 @@
+"""`crmcli purchases import | export`, added to the purchases group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli import purchase_import
+from crmcli.cli import imports as shared
+from crmcli.cli.env import get_env
+from crmcli.cli.output import FormatOption
+from crmcli.cli.purchases import app
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: shared.FileArg,
+    encoding: shared.EncodingOpt = None,
+    map_: shared.MapOpt = None,
+    date_order: shared.DateOrderOpt = None,
+    create_customers: Annotated[
+        bool,
+        typer.Option(
+            "--create-customers", help="Create customers the file names that are not stored yet."
+        ),
+    ] = False,
+    dry_run: shared.DryRunOpt = False,
+    skip_invalid: shared.SkipInvalidOpt = False,
+    rejects: shared.RejectsOpt = None,
+    profile: shared.ProfileOpt = None,
+    save_profile: shared.SaveProfileOpt = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Import purchase lines (customer code, date, amount…) from CSV/TSV; all or nothing."""
+    env = get_env(ctx)
+    mapping, order, chosen_encoding = shared.resolve_options(
+        env,
+        kind="purchases",
+        mapping=map_,
+        order=date_order,
+        encoding=encoding,
+        profile=profile,
+        save_profile=save_profile,
+    )
+    with shared.progress_bar(env, f"importing {file.name}") as progress:
+        shared.report(
+            env,
+            lambda: purchase_import.import_purchases(
+                env.db,
+                file,
+                encoding=chosen_encoding,
+                mapping=mapping,
+                date_order=order,
+                create_customers=create_customers,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                rejects=rejects,
+                progress=progress,
+            ),
+            fmt,
+        )

@@ -1,0 +1,549 @@
+"""`customers import`: CSV/TSV files (any layout we recognise, or `--map`) and vCards.
+
+Each row becomes a `Record`; a record is matched to a stored customer by shop code,
+else normalised phone, else e-mail, then added, updated or left unchanged. Columns
+with no field of their own are kept in the customer's `extra` JSON, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import customers, dates, imports, phones, settings
+from crmcli.customers import PLAIN_FIELDS
+from crmcli.db import write
+from crmcli.errors import InvalidValue, UsageError
+
+ON_CONFLICT = ("update", "skip", "error")
+
+FIELDS = (
+    "code",
+    "name",
+    "family_name",
+    "given_name",
+    "patronymic",
+    "phone",
+    "email",
+    "birthday",
+    "anniversary",
+    "address",
+    "postcode",
+    "company",
+    "occupation",
+    "notes",
+    "tags",
+    "owner",
+    "gender",
+    "salutation",
+    "locale",
+)
+
+# Header names, in the languages and layouts shops bring (compared after fold_header).
+_NAMES: dict[str, tuple[str, ...]] = {
+    "code": (
+        "code", "customer code", "customer id", "customer no", "customer number", "client id",
+        "member id", "member no", "customerid", "cust id",
+        "고객id", "고객번호", "고객코드", "회원번호", "회원id", "회원코드",
+        "顧客id", "顧客番号", "顧客コード", "会員番号", "会員id",
+        "客户id", "客户编号", "客户代码", "会员号", "会员编号", "客戶編號", "會員編號",
+    ),
+    "name": (
+        "name", "full name", "customer name", "client name", "display name", "contact name",
+        "이름", "성명", "고객명", "회원명", "고객이름",
+        "氏名", "名前", "お名前", "顧客名", "会員名",
+        "姓名", "客户名称", "客户姓名", "客户名", "客戶名稱", "客戶姓名",
+    ),
+    "family_name": ("family name", "last name", "surname", "성", "姓", "姓氏"),
+    "given_name": ("given name", "first name", "forename", "名", "名字"),
+    "patronymic": ("patronymic", "отчество", "հայրանուն"),
+    "phone": (
+        "phone", "telephone", "tel", "phone number", "mobile", "mobile phone", "mobile number",
+        "cell", "cell phone", "home phone", "business phone", "work phone", "primary phone",
+        "other phone", "home phone 2", "business phone 2", "car phone", "company main phone",
+        "전화번호", "전화", "휴대폰", "휴대폰번호", "핸드폰", "핸드폰번호", "휴대전화", "연락처",
+        "電話番号", "電話", "携帯電話", "携帯番号", "携帯", "電話番號", "手機", "手機號碼",
+        "电话", "电话号码", "手机", "手机号", "手机号码", "联系电话",
+    ),
+    "email": (
+        "email", "e-mail", "email address", "e-mail address", "mail", "e-mail 2 address",
+        "e-mail 3 address", "이메일", "메일", "전자우편",
+        "メールアドレス", "メール", "電子メール", "邮箱", "电子邮件", "电子邮箱", "電子郵件",
+    ),
+    "birthday": (
+        "birthday", "birth date", "date of birth", "dob", "birthdate", "생년월일", "생일",
+        "生年月日", "誕生日", "生日", "出生日期",
+    ),
+    "anniversary": (
+        "anniversary", "wedding anniversary", "wedding", "기념일", "결혼기념일",
+        "記念日", "結婚記念日", "纪念日", "结婚纪念日", "紀念日",
+    ),
+    "address": (
+        "address", "street address", "home address", "mailing address", "home street",
+        "주소", "住所", "地址", "住址",
+    ),
+    "postcode": (
+        "postcode", "post code", "postal code", "zip", "zip code", "home postal code",
+        "우편번호", "郵便番号", "邮编", "邮政编码", "郵遞區號",
+    ),
+    "company": (
+        "company", "company name", "organization", "organisation", "organization name",
+        "organization 1 name", "회사", "회사명", "会社", "会社名", "公司", "公司名称",
+    ),
+    "occupation": (
+        "occupation", "job", "job title", "profession", "organization title",
+        "organization 1 title", "직업", "직종", "職業", "职业",
+    ),
+    "notes": (
+        "notes", "note", "memo", "comments", "remarks", "메모", "비고", "備考", "メモ", "备注",
+    ),
+    "tags": (
+        "tags", "tag", "labels", "categories", "group membership", "groups",
+        "태그", "그룹", "タグ", "グループ", "标签", "標籤",
+    ),
+    "owner": ("owner", "staff", "account manager", "sales rep", "담당자", "担当者", "负责人"),
+    "gender": ("gender", "sex", "성별", "性別", "性别"),
+}  # fmt: skip
+KNOWN = {imports.fold_header(h): f for f, hs in _NAMES.items() for h in hs}
+# Google's numbered groups: 'Phone 1 - Value' (with 'Phone 1 - Type'), 'Event 1 - Value'…
+PAIRED = {"phone": "phone", "email": "email", "event": "anniversary", "address": "address"}
+
+_SPLIT_MULTI = re.compile(r"\s+:::\s+")  # Google joins several values with ' ::: '
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass
+class Record:
+    """One customer as a file describes it, ready to match and store."""
+
+    fields: dict[str, Any] = field(default_factory=dict)  # PLAIN_FIELDS + name
+    phones: list[tuple[str, str | None]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    birthday: str | None = None
+    birthday_lunar: bool = False
+    dates: list[tuple[str, str, bool]] = field(default_factory=list)  # label, day, lunar
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def identity(self) -> bool:
+        f = self.fields
+        return bool(f.get("code") or f.get("name") or f.get("family_name") or f.get("given_name")
+                    or f.get("email") or self.phones)  # fmt: skip
+
+
+class RowProblem(Exception):
+    """A value that cannot be stored; `column` names where it came from."""
+
+    def __init__(self, column: str | None, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+# --- rows to records -------------------------------------------------------------------------
+
+
+def add_phone(record: Record, raw: str, label: str | None, column: str) -> None:
+    for one in _SPLIT_MULTI.split(raw):
+        one = one.strip()
+        if not one:
+            continue
+        if phones.digits(one):
+            record.phones.append((one, label))
+        else:  # 'mainphone': not a number, but not ours to throw away
+            record.extra[column] = one
+
+
+def add_email(record: Record, raw: str, column: str) -> None:
+    for one in _SPLIT_MULTI.split(raw):
+        one = one.strip()
+        if not one:
+            continue
+        if not _EMAIL.fullmatch(one):
+            raise RowProblem(column, f"{one!r} is not an e-mail address")
+        if not record.fields.get("email"):
+            record.fields["email"] = one
+        elif one.casefold() != record.fields["email"].casefold():
+            record.extra[column] = one
+
+
+def add_tags(record: Record, raw: str) -> None:
+    parts = _SPLIT_MULTI.split(raw) if ":::" in raw else re.split(r"[;,]", raw)
+    for part in parts:
+        tag = " ".join(part.strip().lstrip("*").split())
+        if tag and tag not in record.tags:
+            record.tags.append(tag)
+
+
+def row_to_record(
+    cells: Sequence[str],
+    columns: Sequence[imports.Column],
+    orders: Mapping[int, dates.DateOrder | None],
+) -> Record:
+    record = Record()
+    for col in columns:
+        value = cells[col.index].strip() if col.index < len(cells) else ""
+        if not value or col.field == imports.IGNORE:
+            continue
+        target = col.field
+        if target is None:
+            record.extra[col.key] = value
+        elif target == "phone":
+            label = col.label
+            if col.label_index is not None and col.label_index < len(cells):
+                label = cells[col.label_index].strip().lstrip("*").strip() or label
+            add_phone(record, value, label, col.key)
+        elif target == "email":
+            add_email(record, value, col.key)
+        elif target == "tags":
+            add_tags(record, value)
+        elif target in ("birthday", "anniversary"):
+            try:
+                day = imports.parse_file_day(value, orders.get(col.index))
+            except InvalidValue as exc:
+                raise RowProblem(col.key, str(exc)) from None
+            if day is None:
+                continue
+            if target == "birthday":
+                if record.birthday and record.birthday != day:
+                    record.extra[col.key] = value
+                else:
+                    record.birthday = day
+            else:
+                label = col.label
+                if col.label_index is not None and col.label_index < len(cells):
+                    label = cells[col.label_index].strip() or label
+                record.dates.append((_date_label(label), day, False))
+        elif target == "notes":
+            old = record.fields.get("notes")
+            record.fields["notes"] = f"{old}\n{value}" if old else value
+        elif record.fields.get(target):
+            if record.fields[target] != value:
+                record.extra[col.key] = value
+        else:
+            record.fields[target] = value
+    return record
+
+
+def _date_label(label: str | None) -> str:
+    label = (label or "").strip()
+    low = label.casefold()
+    if not label or low in ("anniversary", "기념일", "記念日", "纪念日"):
+        return "anniversary"
+    if "wedding" in low or "결혼" in low or "結婚" in low or "结婚" in low:
+        return "wedding"
+    return label
+
+
+# --- matching and storing -----------------------------------------------------------------------
+
+
+def match(db: Database, record: Record, region: str) -> int | None:
+    """The stored customer this record describes: code, else phone, else e-mail."""
+    code = record.fields.get("code")
+    if code:
+        row = db.execute("SELECT id FROM customers WHERE code = ?", [code]).fetchone()
+        if row:
+            return int(row[0])
+    candidates: set[int] = set()
+    for raw, _label in record.phones:
+        phone = phones.normalise(raw, region)
+        if phone.e164:
+            sql = "SELECT customer_id FROM customer_phones WHERE e164 = ?"
+            candidates |= {r[0] for r in db.execute(sql, [phone.e164])}
+        elif phone.digits:
+            sql = "SELECT customer_id FROM customer_phones WHERE digits = ?"
+            candidates |= {r[0] for r in db.execute(sql, [phone.digits])}
+        if candidates:
+            break
+    if not candidates and record.fields.get("email"):
+        sql = "SELECT id FROM customers WHERE email = ? COLLATE NOCASE"
+        candidates = {r[0] for r in db.execute(sql, [record.fields["email"]])}
+    if code and candidates:  # a different shop code is a different customer
+        sql = "SELECT id FROM customers WHERE id = ? AND (code IS NULL OR code = ?)"
+        candidates = {c for c in candidates if db.execute(sql, [c, code]).fetchone()}
+    if len(candidates) > 1:
+        ids = ", ".join(f"#{c}" for c in sorted(candidates)[:5])
+        raise RowProblem(None, f"matches several customers ({ids}); give a code to tell them apart")
+    return candidates.pop() if candidates else None
+
+
+def store(db: Database, record: Record, *, import_id: int, on_conflict: str, region: str) -> str:
+    """Add, update or leave the customer; returns 'added', 'updated' or 'unchanged'."""
+    if not record.identity():
+        raise RowProblem(None, "no name, code, phone or e-mail: nothing to know this customer by")
+    existing = match(db, record, region)
+    if existing is None:
+        customer_id = _insert(db, record)
+        imports.record_change(db, import_id, "customers", customer_id, "insert")
+        return "added"
+    if on_conflict == "skip":
+        return "unchanged"
+    if on_conflict == "error":
+        raise RowProblem(None, f"already stored as customer #{existing} (--on-conflict error)")
+    return _update(db, existing, record, import_id)
+
+
+def _insert(db: Database, record: Record) -> int:
+    plain = {k: v for k, v in record.fields.items() if k in PLAIN_FIELDS}
+    try:
+        customer_id = customers.add(
+            db,
+            name=record.fields.get("name"),
+            phones_raw=record.phones,  # type: ignore[arg-type]  # (raw, label) pairs
+            tags=record.tags,
+            birthday=record.birthday,
+            birthday_lunar=record.birthday_lunar,
+            extra=record.extra or None,
+            **plain,
+        )
+        for label, day, lunar in record.dates:
+            customers.set_date(db, customer_id, label, day, lunar=lunar)
+    except InvalidValue as exc:
+        raise RowProblem(None, str(exc)) from None
+    return customer_id
+
+
+def _snapshot_children(db: Database, customer_id: int) -> dict[str, Any]:
+    return {
+        "phones": [
+            list(r)
+            for r in db.execute(
+                "SELECT raw, e164, digits, label FROM customer_phones WHERE customer_id = ?"
+                " ORDER BY position",
+                [customer_id],
+            )
+        ],
+        "tags": [
+            r[0]
+            for r in db.execute(
+                "SELECT tag FROM customer_tags WHERE customer_id = ?", [customer_id]
+            )
+        ],
+        "dates": [
+            list(r)
+            for r in db.execute(
+                "SELECT label, date, lunar FROM customer_dates WHERE customer_id = ?",
+                [customer_id],
+            )
+        ],
+    }
+
+
+def _update(db: Database, customer_id: int, record: Record, import_id: int) -> str:
+    current = customers.get(db, customer_id)
+    row = dict(current.fields)
+    changes: dict[str, Any] = {}
+    for key, value in record.fields.items():
+        if key in PLAIN_FIELDS and value and row.get(key) != value:
+            changes[key] = value
+    name = record.fields.get("name")
+    new_name = name if name and name != row.get("name") else None
+    birthday = record.birthday if record.birthday and record.birthday != row["birthday"] else None
+    region_phones = {p.raw for p in current.phones}
+    known_digits = {phones.digits(p.raw) for p in current.phones}
+    new_phones = [
+        (raw, label)
+        for raw, label in record.phones
+        if raw not in region_phones and phones.digits(raw) not in known_digits
+    ]
+    new_tags = [t for t in record.tags if t not in current.tags]
+    stored_dates = {(d.label, d.date, d.lunar) for d in current.dates}
+    new_dates = [d for d in record.dates if (d[0], d[1], bool(d[2])) not in stored_dates]
+    extra = dict(current.extra)
+    extra_changed = any(extra.get(k) != v for k, v in record.extra.items())
+    if not (
+        changes or new_name or birthday or new_phones or new_tags or new_dates or extra_changed
+    ):
+        return "unchanged"
+    before: dict[str, Any] = {k: v for k, v in row.items() if k != "id"}
+    before.update(_snapshot_children(db, customer_id))
+    imports.record_change(db, import_id, "customers", customer_id, "update", before)
+    try:
+        customers.edit(
+            db,
+            customer_id,
+            name=new_name,
+            birthday=birthday,
+            birthday_lunar=record.birthday_lunar if birthday else None,
+            phones_raw=[(p.raw, p.label) for p in current.phones] + new_phones  # type: ignore[misc]
+            if new_phones
+            else None,
+            **changes,
+        )
+        if new_tags:
+            customers.tag(db, customer_id, new_tags)
+        for label, day, lunar in new_dates:
+            customers.set_date(db, customer_id, label, day, lunar=lunar)
+        if extra_changed:
+            extra.update(record.extra)
+            db.execute(
+                "UPDATE customers SET extra = ? WHERE id = ?",
+                [json.dumps(extra, ensure_ascii=False), customer_id],
+            )
+    except InvalidValue as exc:
+        raise RowProblem(None, str(exc)) from None
+    return "updated"
+
+
+# --- the import -----------------------------------------------------------------------------
+
+
+def date_orders(
+    table: imports.Table, columns: Sequence[imports.Column], given: dates.DateOrder | None
+) -> dict[int, dates.DateOrder | None]:
+    """Each date column's reading, inferred from its unambiguous values (a streamed pass)."""
+    out: dict[int, dates.DateOrder | None] = {}
+    for col in columns:
+        if col.field not in ("birthday", "anniversary"):
+            continue
+        try:
+            out[col.index] = imports.infer_date_order(table.column_values(col.index), given=given)
+        except dates.AmbiguousDate as exc:
+            raise UsageError(f"{table.info.path.name}: column {col.key!r}: {exc}") from None
+    return out
+
+
+def import_customers(
+    db: Database,
+    path: Path,
+    *,
+    encoding: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    date_order: dates.DateOrder | None = None,
+    on_conflict: str = "update",
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    rejects: Path | None = None,
+    progress: imports.ProgressFn | None = None,
+) -> imports.ImportResult:
+    """Import customers from a CSV/TSV file or a vCard file; one transaction."""
+    if on_conflict not in ON_CONFLICT:
+        raise UsageError(f"--on-conflict must be one of {', '.join(ON_CONFLICT)}")
+    if path.suffix.lower() in (".vcf", ".vcard"):
+        from crmcli import vcard
+
+        info = imports.inspect_file(path, encoding=encoding or vcard.sniff_encoding(path))
+        source = vcard.read_records(info)
+        return _run(
+            db, info, source, headers=["line", "card", "name"], columns={}, unmapped=[],
+            options=dict(on_conflict=on_conflict), on_conflict=on_conflict, dry_run=dry_run,
+            skip_invalid=skip_invalid, rejects=rejects, progress=progress,
+        )  # fmt: skip
+    with imports.open_table(path, encoding=encoding) as table:
+        columns = imports.map_columns(
+            table.headers,
+            known=KNOWN,
+            paired=PAIRED,
+            fields=FIELDS,
+            overrides=mapping or {},
+            file_name=path.name,
+        )
+        orders = date_orders(table, columns, date_order)
+
+        def records() -> Iterator[tuple[int, list[str], Record | RowProblem]]:
+            for line, cells in table.rows():
+                try:
+                    yield line, cells, row_to_record(cells, columns, orders)
+                except RowProblem as problem:
+                    yield line, cells, problem
+                if progress is not None and line % 1000 == 0:
+                    progress(table.position(), table.info.size)
+
+        return _run(
+            db,
+            table.info,
+            records(),
+            headers=table.headers,
+            columns={c.key: c.field for c in columns},
+            unmapped=imports.describe_unmapped(columns),
+            options={
+                "map": dict(mapping or {}),
+                "date_order": date_order,
+                "on_conflict": on_conflict,
+                "delimiter": table.delimiter,
+            },
+            on_conflict=on_conflict,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            rejects=rejects,
+            progress=None,
+        )
+
+
+def _run(
+    db: Database,
+    info: imports.FileInfo,
+    source: Iterable[tuple[int, list[str], Record | RowProblem]],
+    *,
+    headers: Sequence[str],
+    columns: dict[str, str | None],
+    unmapped: list[str],
+    options: Mapping[str, Any],
+    on_conflict: str,
+    dry_run: bool,
+    skip_invalid: bool,
+    rejects: Path | None,
+    progress: imports.ProgressFn | None,
+) -> imports.ImportResult:
+    name = info.path.name
+    result = imports.ImportResult(
+        kind="customers",
+        file=name,
+        encoding=info.encoding,
+        counts=imports.Counts(),
+        dry_run=dry_run,
+        columns=columns,
+        unmapped=unmapped,
+    )
+    problems = imports.Problems(name)
+    region = settings.get(db, "phone.region")
+    writer: imports.RejectsWriter | None = None
+    if skip_invalid and not dry_run:
+        result.rejects = rejects or imports.rejects_path(info.path)
+        writer = imports.RejectsWriter(result.rejects, headers)
+    counts = result.counts
+    try:
+        with write(db):
+            import_id = imports.begin(db, kind="customers", info=info, options=options)
+            result.import_id = import_id
+            for line, cells, item in source:
+                if isinstance(item, Record):
+                    try:
+                        with write(db):  # a savepoint: a row that fails leaves nothing behind
+                            outcome = store(
+                                db, item, import_id=import_id, on_conflict=on_conflict,
+                                region=region,
+                            )  # fmt: skip
+                        setattr(counts, outcome, getattr(counts, outcome) + 1)
+                        continue
+                    except RowProblem as exc:
+                        item = exc
+                problems.add(line, item.column, item.message)
+                problems.rows += 1
+                counts.rejected += 1
+                if writer is not None:
+                    reason = f"{item.column}: {item.message}" if item.column else item.message
+                    writer.write(cells, reason)
+            imports.finish(db, import_id, counts)
+            imports.finish_or_fail(result, problems, skip_invalid=skip_invalid, dry_run=dry_run)
+    except imports.DryRun:
+        result.import_id = None
+    except BaseException:
+        if writer is not None:
+            writer.close()
+            result.rejects.unlink(missing_ok=True)  # type: ignore[union-attr]
+        raise
+    if writer is not None:
+        writer.close()
+        if not writer.count:
+            writer.path.unlink(missing_ok=True)
+            result.rejects = None
+    if unmapped:
+        result.notes.append(f"kept as extra fields: {', '.join(unmapped)}")
+    return result

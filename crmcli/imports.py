@@ -1,0 +1,750 @@
+"""Bringing files in: the machinery that customers and purchases imports share.
+
+A file is read twice at most, streamed both times: a first pass over its bytes takes
+the sha256 and settles the encoding (BOM, then strict UTF-8, then a detector limited
+to the East Asian and Cyrillic code pages shops use); the second pass parses it row
+by row. Headers are matched to fields by name (English, Korean, Japanese, Chinese,
+Google and Outlook layouts) or by `--map`; columns with no field are kept, never
+dropped. Every import is recorded in `imports` so `imports undo` can put it back.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlite_utils import Database
+
+from crmcli import dates
+from crmcli.db import write
+from crmcli.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem, UsageError
+
+# What the detector may answer when a file is neither BOM-marked nor UTF-8: the code
+# pages of Korean, Japanese, Chinese (mainland and Taiwan) and Cyrillic Excel exports.
+DETECTABLE = ("cp949", "cp932", "gb18030", "big5", "cp1251")
+KEEP_PROBLEMS = 1_000  # problems kept in memory to list; all are counted
+SAMPLE_ROWS = 200  # rows read ahead to sniff dates and decimal commas
+CHUNK = 1 << 20
+IGNORE = "ignore"  # `--map COLUMN=ignore`: the one way to leave a column out on purpose
+EXTRA = "extra"  # `--map COLUMN=extra`: keep it among the customer's extra fields
+
+ProgressFn = Callable[[int, int], None]  # (bytes done, bytes in all)
+
+
+# --- the file: bytes, encoding, dialect ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: Path
+    sha256: str
+    encoding: str
+    size: int
+    detected: bool  # the encoding was guessed, not marked by a BOM or given
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    return None
+
+
+def _decodes(path: Path, encoding: str) -> tuple[bool, int]:
+    """Whether the whole file decodes strictly; else the byte offset where it stops."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    done = 0
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return False, done + exc.start
+            done += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False, done
+    return True, done
+
+
+def _line_at(path: Path, offset: int) -> int:
+    with path.open("rb") as f:
+        return f.read(offset).count(b"\n") + 1
+
+
+def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
+    """The file's sha256 and encoding, in one streamed pass; refuses to guess into mojibake."""
+    if not path.is_file():
+        raise NotFound(f"{path}: no such file")
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    utf8_ok = True
+    size = 0
+    head = b""
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            if not head:
+                head = chunk[:4096]
+            digest.update(chunk)
+            size += len(chunk)
+            if utf8_ok:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+    sha = digest.hexdigest()
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InvalidValue(f"unknown encoding {encoding!r}") from None
+        ok, where = _decodes(path, encoding)
+        if not ok:
+            raise InvalidInput(
+                [Problem(path.name, _line_at(path, where), None, f"not valid {encoding}")],
+                summary=f"{path.name} is not {encoding}; nothing was imported",
+            )
+        return FileInfo(path, sha, encoding, size, detected=False)
+    bom = _bom_encoding(head)
+    if bom:
+        return FileInfo(path, sha, bom, size, detected=False)
+    if utf8_ok:
+        return FileInfo(path, sha, "utf-8", size, detected=False)
+    return FileInfo(path, sha, _detect(path), size, detected=True)
+
+
+def _detect(path: Path) -> str:
+    from charset_normalizer import from_bytes
+
+    with path.open("rb") as f:
+        sample = f.read(CHUNK)
+    matches = from_bytes(sample, cp_isolation=list(DETECTABLE), explain=False)
+    ranked = [m.encoding for m in matches]
+    for name in [*ranked, *DETECTABLE]:
+        name = codecs.lookup(name).name
+        if name not in {codecs.lookup(c).name for c in DETECTABLE}:
+            continue
+        if _decodes(path, name)[0] and name in {codecs.lookup(r).name for r in ranked}:
+            return _canonical(name)
+    raise InvalidInput(
+        [Problem(path.name, 1, None, "the encoding cannot be told with confidence")],
+        summary=(
+            f"{path.name}: not UTF-8, and not recognisably any of "
+            f"{', '.join(DETECTABLE)}; give --encoding; nothing was imported"
+        ),
+    )
+
+
+def _canonical(name: str) -> str:
+    for candidate in DETECTABLE:
+        if codecs.lookup(candidate).name == codecs.lookup(name).name:
+            return candidate
+    return name
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(sample: str, *, suffix: str = "") -> str:
+    """The delimiter that splits the first lines into the most, equally many, fields."""
+    if suffix.lower() == ".tsv":
+        return "\t"
+    lines = sample.splitlines()[:20]
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may cut the last line short
+    best, best_score = ",", (0, 0)
+    for delimiter in _DELIMITERS:
+        counts = [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)]
+        if not counts or counts[0] < 2:
+            continue
+        agree = sum(1 for c in counts if c == counts[0])
+        score = (agree, counts[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+_DECIMAL_COMMA = re.compile(r"[-+]?\d{1,3}(?:\.\d{3})*,\d+|[-+]?\d+,\d{1,2}")
+
+
+def sniff_decimal_comma(rows: Sequence[Sequence[str]], delimiter: str) -> bool:
+    """A file whose fields are not comma-separated and whose numbers read `1.234,50`."""
+    if delimiter == ",":
+        return False
+    return any(_DECIMAL_COMMA.fullmatch(cell.strip()) for row in rows for cell in row)
+
+
+# --- headers -----------------------------------------------------------------------------
+
+
+def fold_header(text: str) -> str:
+    """Header comparison form: NFKC, case folded, without spaces, dots, dashes, underscores."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\s._\-/:()#]+", "", text)
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int
+    header: str  # as written in the file
+    key: str  # unique name: the header, 'Phone (2)' for a repeat, 'column 7' for a blank
+    field: str | None  # the field it fills; None: kept as an extra field
+    label: str | None = None  # a phone's or date's label taken from the header
+    label_index: int | None = None  # a column holding the label (Google's 'Phone 1 - Type')
+    explicit: bool = False  # mapped by --map
+
+
+# Google Contacts pairs columns: 'Phone 1 - Type' labels 'Phone 1 - Value'.
+_PAIRED = re.compile(
+    r"(?P<group>.+?)\s*(?P<n>\d+)\s*-\s*(?P<part>type|label|value|formatted)$", re.I
+)
+
+
+def map_columns(
+    headers: Sequence[str],
+    *,
+    known: Mapping[str, str],
+    paired: Mapping[str, str],
+    fields: Sequence[str],
+    overrides: Mapping[str, str],
+    file_name: str,
+) -> list[Column]:
+    """Give each header a field: `--map` first, then the known names; the rest stay extra."""
+    allowed = {*fields, IGNORE, EXTRA}
+    by_header: dict[str, str] = {}
+    for source, target in overrides.items():
+        target = target.strip()
+        if target not in allowed:
+            raise UsageError(
+                f"--map {source}={target}: unknown field {target!r}; "
+                f"choose from: {', '.join(sorted(allowed))}"
+            )
+        matches = [h for h in headers if h == source] or [
+            h for h in headers if fold_header(h) == fold_header(source)
+        ]
+        if not matches:
+            raise UsageError(f"--map {source}={target}: {file_name} has no column {source!r}")
+        by_header[matches[0]] = target
+    columns: list[Column] = []
+    seen: dict[str, int] = {}
+    label_columns: dict[tuple[str, str], int] = {}
+    for i, header in enumerate(headers):
+        m = _PAIRED.fullmatch(header.strip())
+        if m and m["part"].lower() in ("type", "label"):
+            label_columns[(fold_header(m["group"]), m["n"])] = i
+    for i, raw in enumerate(headers):
+        header = raw.strip()
+        base = header or f"column {i + 1}"
+        seen[base] = seen.get(base, 0) + 1
+        key = base if seen[base] == 1 else f"{base} ({seen[base]})"
+        label: str | None = None
+        label_index: int | None = None
+        target: str | None
+        if raw in by_header:
+            target = by_header[raw]
+            columns.append(Column(i, raw, key, None if target == EXTRA else target, explicit=True))
+            continue
+        target = known.get(fold_header(header)) if header else None
+        m = _PAIRED.fullmatch(header)
+        if target is None and m:
+            group = fold_header(m["group"])
+            part = m["part"].lower()
+            if part in ("type", "label"):
+                target = IGNORE if group in paired else None  # read with its value
+            elif part in ("value", "formatted") and group in paired:
+                target = paired[group]
+                label_index = label_columns.get((group, m["n"]))
+            elif group == "address" and part == "formatted":
+                target = "address"
+        if target in ("phone", "anniversary") and label_index is None:
+            label = _label_from_header(header)
+        columns.append(Column(i, raw, key, target, label, label_index))
+    return columns
+
+
+def _label_from_header(header: str) -> str | None:
+    """'Mobile Phone' → 'Mobile', 'Wedding Anniversary' → 'Wedding'; None for the bare name."""
+    words = re.sub(r"(?i)\b(phone|number|tel|telephone|anniversary|date)\b", " ", header).split()
+    return " ".join(words) or None
+
+
+def describe_unmapped(columns: Sequence[Column]) -> list[str]:
+    return [c.key for c in columns if c.field is None]
+
+
+# --- rows ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """An open delimited file: its headers, dialect, and a reader positioned after them."""
+
+    info: FileInfo
+    delimiter: str
+    decimal_comma: bool
+    headers: list[str]
+    sample: list[list[str]]
+    _text: TextIO
+    _reader: Any
+    _line: int = 1
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number where the row starts, cells); blank lines skipped."""
+        reader = self._reader
+        line = self._line
+        try:
+            for cells in reader:
+                start = line + 1
+                line = reader.line_num
+                if cells and (len(cells) > 1 or cells[0].strip()):
+                    yield start, cells
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                [Problem(self.info.path.name, line + 1, None, f"not valid {self.info.encoding}")],
+                summary=f"{self.info.path.name}: {exc.reason}; nothing was imported",
+            ) from None
+        except csv.Error as exc:
+            raise InvalidInput(
+                [Problem(self.info.path.name, line + 1, None, str(exc))],
+                summary=f"{self.info.path.name} cannot be read as CSV; nothing was imported",
+            ) from None
+
+    def position(self) -> int:
+        try:
+            return self._text.buffer.tell()  # type: ignore[attr-defined]
+        except (AttributeError, OSError, ValueError):
+            return 0
+
+    def column_values(self, index: int) -> Iterator[str]:
+        """One column's values over the whole file, in a separate streamed pass."""
+        with self.info.path.open(encoding=self.info.encoding, newline="") as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            next(reader, None)
+            for cells in reader:
+                if index < len(cells):
+                    yield cells[index]
+
+
+@contextmanager
+def open_table(path: Path, *, encoding: str | None = None) -> Iterator[Table]:
+    """Open a CSV/TSV/semicolon file for streaming; sniff its delimiter and decimal comma."""
+    info = inspect_file(path, encoding=encoding)
+    f = path.open(encoding=info.encoding, errors="strict", newline="")
+    try:
+        head = f.read(65536)
+        delimiter = sniff_delimiter(head, suffix=path.suffix)
+        f.seek(0)
+        reader = csv.reader(f, delimiter=delimiter)
+        headers = next(reader, None)
+        if not headers:
+            raise InvalidInput(
+                [Problem(path.name, 1, None, "the file is empty")],
+                summary=f"{path.name} has no header row; nothing was imported",
+            )
+        if headers[0].startswith("\ufeff"):
+            headers[0] = headers[0][1:]
+        line = reader.line_num
+        with path.open(encoding=info.encoding, errors="replace", newline="") as peek:
+            peek_reader = csv.reader(peek, delimiter=delimiter)
+            next(peek_reader, None)
+            sample = [row for _, row in zip(range(SAMPLE_ROWS), peek_reader, strict=False)]
+        yield Table(
+            info=info,
+            delimiter=delimiter,
+            decimal_comma=sniff_decimal_comma(sample, delimiter),
+            headers=headers,
+            sample=sample,
+            _text=f,
+            _reader=reader,
+            _line=line,
+        )
+    finally:
+        f.close()
+
+
+def infer_date_order(
+    values: Iterator[str] | Sequence[str], *, given: dates.DateOrder | None
+) -> dates.DateOrder | None:
+    """The one reading (YMD/DMY/MDY) that fits every value of a column; None when any will do.
+
+    Raises `AmbiguousDate` when more than one reading fits and none was given.
+    """
+    if given:
+        return given
+    left: set[dates.DateOrder] | None = None
+    for value in values:
+        value = _strip_time(value.strip())
+        if not value or value.startswith("--"):
+            continue
+        orders = dates.possible_orders(value)
+        if not orders:
+            continue  # not a three-part date: parsed (or refused) row by row
+        left = set(orders) if left is None else left & orders
+        if left is not None and len(left) <= 1:
+            break
+    if not left:
+        return None
+    if len(left) == 1:
+        return next(iter(left))
+    raise dates.AmbiguousDate(
+        f"every date could be read as {' or '.join(sorted(left))}; give --date-order"
+    )
+
+
+_TIME = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(?:[AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def _strip_time(text: str) -> str:
+    """'12/1/2010 8:26' → '12/1/2010': purchases keep the day."""
+    return _TIME.sub("", text) if ":" in text else text
+
+
+# Outlook writes '0/0/00' for a date it does not have.
+_NO_DATE = {"0/0/00", "0/0/0000", "00/00/0000", "0000-00-00", "00.00.0000"}
+
+
+def parse_file_day(text: str, order: dates.DateOrder | None) -> str | None:
+    """A birthday or anniversary cell: ISO, --MM-DD, or None when empty."""
+    text = _strip_time(text.strip())
+    if not text or text in _NO_DATE:
+        return None
+    return dates.parse_day(text, order=order)
+
+
+def parse_file_date(text: str, order: dates.DateOrder | None) -> str:
+    """A purchase date cell, as ISO `YYYY-MM-DD`."""
+    text = _strip_time(text.strip())
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return dates.date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
+    return dates.parse_date(text, order=order).isoformat()
+
+
+# --- problems and rejects ------------------------------------------------------------------
+
+
+@dataclass
+class Problems:
+    """Problems found in one file: all counted, the first KEEP_PROBLEMS kept to list."""
+
+    file: str
+    kept: list[Problem] = field(default_factory=list)
+    count: int = 0
+    rows: int = 0  # rows with at least one problem
+
+    def add(self, line: int, column: str | None, message: str) -> None:
+        self.count += 1
+        if len(self.kept) < KEEP_PROBLEMS:
+            self.kept.append(Problem(self.file, line, column, message))
+
+
+class RejectsWriter:
+    """`--skip-invalid`: the bad rows, as they were, plus a `reason` column."""
+
+    def __init__(self, path: Path, headers: Sequence[str]) -> None:
+        self.path = path
+        self._file = path.open("w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._file)
+        self._writer.writerow([*headers, "reason"])
+        self.count = 0
+
+    def write(self, cells: Sequence[str], reason: str) -> None:
+        self._writer.writerow([*cells, reason])
+        self.count += 1
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def rejects_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+# --- the record of imports, and undo ---------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with dry_run, would do)."""
+
+    kind: str
+    file: str
+    encoding: str
+    counts: Counts
+    import_id: int | None = None
+    dry_run: bool = False
+    columns: dict[str, str | None] = field(default_factory=dict)  # header → field
+    unmapped: list[str] = field(default_factory=list)
+    rejects: Path | None = None
+    customers_created: int = 0
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+
+
+class DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back; carries its result."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
+def begin(db: Database, *, kind: str, info: FileInfo, options: Mapping[str, Any]) -> int:
+    cursor = db.execute(
+        "INSERT INTO imports (kind, file_name, sha256, encoding, options, started_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            kind,
+            info.path.name,
+            info.sha256,
+            info.encoding,
+            json.dumps(dict(options), ensure_ascii=False, sort_keys=True),
+            dates.now_utc(),
+        ],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def finish(db: Database, import_id: int, counts: Counts) -> None:
+    db.execute(
+        "UPDATE imports SET finished_at = ?, added = ?, updated = ?, unchanged = ?, rejected = ?"
+        " WHERE id = ?",
+        [
+            dates.now_utc(),
+            counts.added,
+            counts.updated,
+            counts.unchanged,
+            counts.rejected,
+            import_id,
+        ],
+    )
+
+
+def record_change(
+    db: Database,
+    import_id: int,
+    table: str,
+    row_id: int,
+    action: str,
+    before: Mapping[str, Any] | None = None,
+) -> None:
+    db.execute(
+        "INSERT INTO import_changes (import_id, table_name, row_id, action, before)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            import_id,
+            table,
+            row_id,
+            action,
+            None if before is None else json.dumps(dict(before), ensure_ascii=False),
+        ],
+    )
+
+
+def finish_or_fail(
+    result: ImportResult, problems: Problems, *, skip_invalid: bool, dry_run: bool
+) -> None:
+    """Inside the transaction: abort on problems (unless skipped), roll back a dry run."""
+    result.problems = problems.kept
+    result.problem_count = problems.count
+    if problems.count and not skip_invalid and not dry_run:
+        raise InvalidInput(
+            problems.kept,
+            summary=(
+                f"{problems.count} problem(s) in {problems.rows} row(s) of {result.file}; "
+                "nothing was imported (fix them, or use --skip-invalid)"
+            ),
+        )
+    if dry_run:
+        raise DryRun(result)
+
+
+IMPORT_FIELDS = (
+    "id",
+    "kind",
+    "file_name",
+    "encoding",
+    "started_at",
+    "added",
+    "updated",
+    "unchanged",
+    "rejected",
+    "undone_at",
+    "sha256",
+)
+
+
+def list_imports(db: Database) -> Iterator[dict[str, Any]]:
+    cursor = db.execute(f"SELECT {', '.join(IMPORT_FIELDS)} FROM imports ORDER BY id")
+    columns = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row, strict=True))
+
+
+CUSTOMER_RESTORE = ("phones", "tags", "dates")
+
+
+def undo(db: Database, import_id: int) -> Counts:
+    """Put back what an import changed: delete what it added, restore what it updated."""
+    with write(db):
+        row = db.execute("SELECT kind, undone_at FROM imports WHERE id = ?", [import_id]).fetchone()
+        if row is None:
+            raise NotFound(f"no import #{import_id}")
+        if row[1]:
+            raise Conflict(f"import #{import_id} was already undone on {row[1]}")
+        later = db.execute(
+            "SELECT min(l.import_id) FROM import_changes l JOIN import_changes c"
+            " ON c.table_name = l.table_name AND c.row_id = l.row_id"
+            " JOIN imports i ON i.id = l.import_id"
+            " WHERE c.import_id = ? AND l.import_id > ? AND i.undone_at IS NULL",
+            [import_id, import_id],
+        ).fetchone()[0]
+        if later is None:
+            later = db.execute(
+                "SELECT min(p.import_id) FROM purchases p JOIN import_changes c"
+                " ON c.table_name = 'customers' AND c.row_id = p.customer_id"
+                " AND c.action = 'insert'"
+                " JOIN imports i ON i.id = p.import_id"
+                " WHERE c.import_id = ? AND p.import_id > ? AND i.undone_at IS NULL",
+                [import_id, import_id],
+            ).fetchone()[0]
+        if later is not None:
+            raise Conflict(
+                f"import #{later} changed what import #{import_id} brought in; undo #{later} first"
+            )
+        counts = Counts()
+        changes = db.execute(
+            "SELECT table_name, row_id, action, before FROM import_changes"
+            " WHERE import_id = ? ORDER BY rowid DESC",
+            [import_id],
+        ).fetchall()
+        for table, row_id, action, before in changes:
+            if action == "update":
+                _restore(db, table, row_id, json.loads(before))
+                counts.updated += 1
+        cur = db.execute("DELETE FROM purchases WHERE import_id = ?", [import_id])
+        counts.added += max(cur.rowcount, 0)
+        for table, row_id, action, _before in changes:
+            if action == "insert" and table == "customers":
+                _refuse_if_used(db, row_id, import_id)
+                db.execute("DELETE FROM customers WHERE id = ?", [row_id])
+                counts.added += 1
+        db.execute("UPDATE imports SET undone_at = ? WHERE id = ?", [dates.now_utc(), import_id])
+    return counts
+
+
+def _refuse_if_used(db: Database, customer_id: int, import_id: int) -> None:
+    for table in ("purchases", "complaints", "followups", "contacts"):
+        n = db.execute(
+            f"SELECT count(*) FROM {table} WHERE customer_id = ?", [customer_id]
+        ).fetchone()[0]
+        if n:
+            raise Conflict(
+                f"customer #{customer_id}, added by import #{import_id}, now has {n} {table}; "
+                "it cannot be undone without losing them"
+            )
+
+
+def _restore(db: Database, table: str, row_id: int, before: dict[str, Any]) -> None:
+    fields = {k: v for k, v in before.items() if k not in CUSTOMER_RESTORE}
+    if fields:
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*fields.values(), row_id])
+    if table != "customers":
+        return
+    if "phones" in before:
+        db.execute("DELETE FROM customer_phones WHERE customer_id = ?", [row_id])
+        for position, (raw, e164, digits, label) in enumerate(before["phones"]):
+            db.execute(
+                "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [row_id, position, label, raw, e164, digits],
+            )
+    if "tags" in before:
+        db.execute("DELETE FROM customer_tags WHERE customer_id = ?", [row_id])
+        for tag in before["tags"]:
+            db.execute("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)", [row_id, tag])
+    if "dates" in before:
+        db.execute("DELETE FROM customer_dates WHERE customer_id = ?", [row_id])
+        for label, day, lunar in before["dates"]:
+            db.execute(
+                "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
+                [row_id, label, day, lunar],
+            )
+
+
+# --- profiles ------------------------------------------------------------------------------
+
+
+def save_profile(
+    db: Database, name: str, *, kind: str, mapping: Mapping[str, str], options: Mapping[str, Any]
+) -> None:
+    """Keep a `--map` set (and options such as the date order) under a name."""
+    name = name.strip()
+    if not name:
+        raise InvalidValue("a profile needs a name")
+    with write(db):
+        db.execute(
+            "INSERT INTO import_profiles (name, kind, mapping, options) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, mapping = excluded.mapping,"
+            " options = excluded.options",
+            [
+                name,
+                kind,
+                json.dumps(dict(mapping), ensure_ascii=False),
+                json.dumps(dict(options), ensure_ascii=False),
+            ],
+        )
+
+
+def load_profile(db: Database, name: str, *, kind: str) -> tuple[dict[str, str], dict[str, Any]]:
+    row = db.execute(
+        "SELECT kind, mapping, options FROM import_profiles WHERE name = ?", [name]
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no import profile {name!r}")
+    if row[0] != kind:
+        raise InvalidValue(f"profile {name!r} is for {row[0]} imports, not {kind}")
+    return json.loads(row[1]), json.loads(row[2] or "{}")
+
+
+def parse_map(values: Sequence[str]) -> dict[str, str]:
+    """`--map SOURCE=FIELD` options as a dict (the last = splits, so headers may hold =)."""
+    out: dict[str, str] = {}
+    for value in values:
+        source, sep, target = value.rpartition("=")
+        if not sep or not source.strip():
+            raise UsageError(f"--map takes SOURCE=FIELD, e.g. '전화번호=phone' (got {value!r})")
+        out[source.strip()] = target.strip()
+    return out

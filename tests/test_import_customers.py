@@ -1,0 +1,240 @@
+"""customers import: encodings, header layouts, --map, one transaction, problems, dry run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from crmcli import customers, imports
+from crmcli.customer_import import import_customers
+from crmcli.errors import InvalidInput, UsageError
+from tests.conftest import FIXTURES
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_korean_cp949_file_keeps_every_customer_and_its_hangul(db):
+    result = import_customers(db, FIXTURES / "customers-kr-cp949.csv")
+    assert result.encoding == "cp949"
+    assert result.counts.added == 1468
+    assert customers.count(db) == 1468
+    first = customers.get(db, customers.resolve(db, "USER_1358"))
+    assert first["gender"] == "남"
+    assert first.extra == {"고객지역": "Chicago", "가입기간": "12"}
+    assert result.unmapped == ["고객지역", "가입기간"]
+
+
+def test_reimporting_the_same_file_changes_nothing(db):
+    import_customers(db, FIXTURES / "customers-kr-cp949.csv")
+    again = import_customers(db, FIXTURES / "customers-kr-cp949.csv")
+    assert (again.counts.added, again.counts.updated, again.counts.unchanged) == (0, 0, 1468)
+
+
+def test_google_legacy_csv(db):
+    result = import_customers(db, FIXTURES / "contacts" / "roundcube-gmail.csv")
+    assert result.counts.added == 1
+    c = customers.get(db, 1)
+    assert c["name"] == "Prefix Firstname Middle Lastname Suffix"
+    assert (c["given_name"], c["family_name"]) == ("Firstname", "Lastname")
+    assert c["birthday"] == "1975-12-12"
+    assert c["email"] == "home@aaa.pl"
+    assert c.extra["E-mail 2 - Value"] == "work@email.pl"
+    assert c.extra["Phone 2 - Value"] == "mainphone"  # not a number, but kept
+    assert set(c.tags) == {"My Contacts", "Test"}
+    assert c["company"] == "company"
+
+
+def test_google_current_layout_with_labels_and_events(db, tmp_path):
+    path = write(
+        tmp_path,
+        "google.csv",
+        "First Name,Middle Name,Last Name,Birthday,Labels,E-mail 1 - Label,E-mail 1 - Value,"
+        "Phone 1 - Label,Phone 1 - Value,Event 1 - Label,Event 1 - Value\n"
+        "Minjun,,Kim,--03-14,* myContacts ::: VIP,* Home,mj@example.kr,Mobile,"
+        "010-1234-5678 ::: 02-555-0101,Anniversary,2012-05-19\n",
+    )
+    import_customers(db, path)
+    c = customers.get(db, 1)
+    assert c["name"] == "Minjun Kim"
+    assert c["birthday"] == "--03-14"
+    assert [(p.raw, p.label) for p in c.phones] == [
+        ("010-1234-5678", "Mobile"),
+        ("02-555-0101", "Mobile"),
+    ]
+    assert [(d.label, d.date) for d in c.dates] == [("anniversary", "2012-05-19")]
+    assert "VIP" in c.tags
+
+
+def test_outlook_layout_and_its_empty_dates(db, tmp_path):
+    path = write(
+        tmp_path,
+        "outlook.csv",
+        "First Name,Middle Name,Last Name,Company,Job Title,Mobile Phone,Home Phone,"
+        "Birthday,Anniversary,Categories,E-mail Address,Notes\n"
+        "John,,Doe,IBM,Money Counter,0105551234,,3/22/1980,0/0/00,Trade;VIP,"
+        "john@ibm.com,likes tea\n",
+    )
+    import_customers(db, path)
+    c = customers.get(db, 1)
+    assert c["birthday"] == "1980-03-22"
+    assert c.dates == ()
+    assert [(p.raw, p.label) for p in c.phones] == [("0105551234", "Mobile")]
+    assert (c["company"], c["occupation"], c["notes"]) == ("IBM", "Money Counter", "likes tea")
+    assert set(c.tags) == {"Trade", "VIP"}
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "utf-8"])
+def test_japanese_excel_headers_and_dates(db, tmp_path, encoding):
+    path = write(
+        tmp_path,
+        "jp.csv",
+        "氏名,氏名（カタカナ）,電話番号,生年月日\r\n"
+        "山田 太郎,ヤマダ タロウ,090-1234-5678,1967/12/23\r\n"
+        "佐藤 花子,サトウ ハナコ,03-1234-5678,1980年1月2日\r\n",
+        encoding,
+    )
+    result = import_customers(db, path)
+    assert result.encoding == encoding
+    rows = list(customers.rows(db))
+    assert [r["name"] for r in rows] == ["山田 太郎", "佐藤 花子"]
+    assert [r["birthday"] for r in rows] == ["1967-12-23", "1980-01-02"]
+    assert rows[0]["phone"] == "090-1234-5678"
+
+
+def test_chinese_gb18030_and_big5(db, tmp_path):
+    gb = write(tmp_path, "cn.csv", "姓名,电话,生日\n王小明,13800138000,1990-01-02\n", "gb18030")
+    big5 = write(tmp_path, "tw.csv", "姓名,電話號碼\n陳大文,0912345678\n", "big5")
+    assert import_customers(db, gb).counts.added == 1
+    assert import_customers(db, big5).counts.added == 1
+    assert [r["name"] for r in customers.rows(db)] == ["王小明", "陳大文"]
+
+
+def test_semicolon_file_with_leading_zeros_and_map(db, tmp_path):
+    path = write(
+        tmp_path, "x.csv", "Kundennr;Kunde;Telefon;PLZ\n00042;Anna Schmidt;0301234567;01067\n"
+    )
+    import_customers(db, path, mapping={"Kundennr": "code", "Kunde": "name", "PLZ": "postcode"})
+    c = customers.get(db, 1)
+    assert (c["code"], c["postcode"]) == ("00042", "01067")
+    assert c.extra == {"Telefon": "0301234567"}
+
+
+def test_map_to_an_unknown_field_or_column_is_a_usage_error(db, tmp_path):
+    path = write(tmp_path, "x.csv", "a,b\n1,2\n")
+    with pytest.raises(UsageError, match="shoe_size"):
+        import_customers(db, path, mapping={"a": "shoe_size"})
+    with pytest.raises(UsageError, match="no column"):
+        import_customers(db, path, mapping={"zzz": "name"})
+
+
+def test_empty_and_duplicate_headers_are_kept_apart(db, tmp_path):
+    path = write(tmp_path, "x.csv", "name,,note,note\nKim,a,b,c\n")
+    import_customers(db, path, mapping={"note": "extra"})
+    assert customers.get(db, 1).extra == {"column 2": "a", "note": "b", "note (2)": "c"}
+
+
+def test_a_bad_row_in_the_middle_aborts_and_names_every_problem(db, tmp_path):
+    rows = ["name,email,birthday"] + [f"C{i},c{i}@example.com,1980-01-01" for i in range(10)]
+    rows[5] = "Bad,not-an-email,1980-02-30"
+    rows[8] = "Worse,w@example.com,yesterday"
+    path = write(tmp_path, "x.csv", "\n".join(rows) + "\n")
+    with pytest.raises(InvalidInput) as info:
+        import_customers(db, path)
+    where = [(p.line, p.field) for p in info.value.problems]
+    assert where == [(6, "email"), (9, "birthday")]
+    assert customers.count(db) == 0
+    assert list(imports.list_imports(db)) == []
+
+
+def test_skip_invalid_writes_exactly_the_bad_rows(db, tmp_path):
+    path = write(tmp_path, "x.csv", "name,email\nA,a@example.com\nB,nope\nC,c@example.com\n")
+    result = import_customers(db, path, skip_invalid=True)
+    assert (result.counts.added, result.counts.rejected) == (2, 1)
+    with result.rejects.open(encoding="utf-8") as f:
+        rejected = list(csv.reader(f))
+    assert rejected[0] == ["name", "email", "reason"]
+    assert rejected[1][:2] == ["B", "nope"] and "e-mail" in rejected[1][2]
+    assert len(rejected) == 2
+
+
+def test_dry_run_counts_and_writes_nothing(db, tmp_path):
+    path = write(tmp_path, "x.csv", "code,name\nA1,Kim\nA2,Lee\n")
+    import_customers(db, path)
+    path.write_text("code,name\nA1,Kim\nA2,Lee Seoyeon\nA3,Park\n", encoding="utf-8")
+    result = import_customers(db, path, dry_run=True)
+    c = result.counts
+    assert (c.added, c.updated, c.unchanged) == (1, 1, 1)
+    assert customers.count(db) == 2
+    assert customers.get(db, 2)["name"] == "Lee"
+
+
+def test_matching_by_phone_then_email_and_on_conflict(db, tmp_path):
+    customers.add(db, name="김민준", phones_raw=["010-1234-5678"])
+    customers.add(db, name="Lee", email="lee@example.kr")
+    path = write(
+        tmp_path, "x.csv", "name,phone,email,memo\n김민준,01012345678,,a\nLee,,LEE@example.kr,b\n"
+    )
+    result = import_customers(db, path)
+    assert (result.counts.added, result.counts.updated) == (0, 2)
+    assert customers.get(db, 1)["notes"] == "a"
+    with pytest.raises(InvalidInput, match="already stored"):
+        import_customers(db, path, on_conflict="error")
+    skipped = import_customers(db, path, on_conflict="skip")
+    assert skipped.counts.unchanged == 2
+
+
+def test_ambiguous_birthday_column_needs_a_date_order(db, tmp_path):
+    path = write(tmp_path, "x.csv", "name,birthday\nA,03/01/19\nB,04/02/18\n")
+    with pytest.raises(UsageError, match="--date-order"):
+        import_customers(db, path)
+    import_customers(db, path, date_order="DMY")
+    assert customers.get(db, 1)["birthday"] == "2019-01-03"
+
+
+def test_birthday_order_is_inferred_from_the_unambiguous_rows(db, tmp_path):
+    path = write(tmp_path, "x.csv", "name,birthday\nA,03/01/1990\nB,25/12/1985\n")
+    import_customers(db, path)
+    assert customers.get(db, 1)["birthday"] == "1990-01-03"
+
+
+def test_mojibake_is_refused_not_guessed(db, tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"name\n\xff\x98\xfc\n")  # no candidate code page decodes this
+    with pytest.raises(InvalidInput, match="--encoding"):
+        import_customers(db, path)
+
+
+def test_undo_restores_updates_and_removes_additions(db, tmp_path):
+    first = write(tmp_path, "a.csv", "code,name,phone\nA1,Kim,010-1111-2222\n")
+    import_customers(db, first)
+    second = write(
+        tmp_path, "b.csv", "code,name,phone,tags\nA1,Kim Minjun,010-3333-4444,vip\nA2,Lee,,\n"
+    )
+    result = import_customers(db, second)
+    assert customers.count(db) == 2
+    imports.undo(db, result.import_id)
+    kim = customers.get(db, 1)
+    assert kim["name"] == "Kim" and kim.tags == ()
+    assert [p.raw for p in kim.phones] == ["010-1111-2222"]
+    assert customers.count(db) == 1
+    assert json.loads(json.dumps(list(imports.list_imports(db))))[1]["undone_at"]
+
+
+def test_cli_import_lists_problems_and_exits_1(cli, tmp_path):
+    path = write(tmp_path, "x.csv", "name,email\nA,a@example.com\nB,nope\n")
+    result = cli("customers", "import", str(path), ok=False)
+    assert result.exit_code == 1
+    assert "x.csv:3: email: 'nope' is not an e-mail address" in result.stderr
+    assert "nothing was imported" in result.stderr
+    ok = cli("customers", "import", str(FIXTURES / "customers-kr-cp949.csv"))
+    summary = next(csv.DictReader(io.StringIO(ok.stdout)))
+    assert (summary["encoding"], summary["added"]) == ("cp949", "1468")
+    listed = cli("imports", "list").stdout
+    assert "customers-kr-cp949.csv" in listed

@@ -1,0 +1,210 @@
+"""purchases import: Superstore, idempotency, returns, problems, rejects, a killed import."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+
+import pytest
+
+from crmcli import customers, imports
+from crmcli.db import open_db
+from crmcli.errors import InvalidInput, UsageError
+from crmcli.purchase_import import import_purchases
+from tests.conftest import FIXTURES
+
+SUPERSTORE = FIXTURES / "superstore-us.csv"
+
+
+def total(db):
+    return db.execute("SELECT count(*), coalesce(sum(amount_micros), 0) FROM purchases").fetchone()
+
+
+def sales_total() -> Decimal:
+    with SUPERSTORE.open(encoding="utf-8-sig", newline="") as f:
+        return sum((Decimal(row["Sales"]) for row in csv.DictReader(f)), Decimal(0))
+
+
+def test_superstore_with_create_customers(db):
+    result = import_purchases(db, SUPERSTORE, create_customers=True)
+    assert result.counts.added == 9994
+    assert result.customers_created == 793
+    assert customers.count(db) == 793
+    lines, micros = total(db)
+    assert lines == 9994
+    assert Decimal(micros) / 1_000_000 == sales_total()
+    claire = customers.get(db, customers.resolve(db, "CG-12520"))
+    assert claire["name"] == "Claire Gute"
+    first = db.execute("SELECT date, quantity, item FROM purchases WHERE line_id = '1'").fetchone()
+    assert first == ("2016-11-08", 2, "Bush Somerset Collection Bookcase")  # MM-DD-YY
+
+
+def test_superstore_again_changes_nothing(db):
+    import_purchases(db, SUPERSTORE, create_customers=True)
+    again = import_purchases(db, SUPERSTORE, create_customers=True)
+    assert (again.counts.added, again.counts.updated, again.counts.unchanged) == (0, 0, 9994)
+    assert total(db)[0] == 9994
+
+
+def test_without_line_ids_identical_lines_of_one_order_are_both_kept(db):
+    result = import_purchases(db, SUPERSTORE, create_customers=True, mapping={"Row ID": "ignore"})
+    assert result.counts.added == 9994
+    pair = db.execute(
+        "SELECT line_key FROM purchases WHERE order_id = 'US-2014-150119'"
+        " AND item LIKE 'Global Leather Highback%' ORDER BY line_no"
+    ).fetchall()
+    assert len(pair) == 2 and pair[0] != pair[1]
+    again = import_purchases(db, SUPERSTORE, create_customers=True, mapping={"Row ID": "ignore"})
+    assert (again.counts.added, again.counts.unchanged) == (0, 9994)
+
+
+def uci(tmp_path):
+    path = tmp_path / "retail.csv"
+    path.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536365,85123A,WHITE HANGING HEART,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"
+        "536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom\n"
+        "C536379,D,Discount,-1,12/1/2010 9:41,27.50,14527,United Kingdom\n"
+        "536520,21123,SET 10 LIGHTS,1,12/13/2010 12:00,1.25,14527,United Kingdom\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_quantity_times_unit_price_and_returns(db, tmp_path):
+    result = import_purchases(db, uci(tmp_path), create_customers=True)
+    assert result.counts.added == 4
+    rows = db.execute("SELECT order_id, date, amount_micros FROM purchases ORDER BY id").fetchall()
+    assert rows[0] == ("536365", "2010-12-01", 15_300_000)
+    assert rows[2] == ("C536379", "2010-12-01", -27_500_000)
+    assert total(db)[1] == 15_300_000 + 20_340_000 - 27_500_000 + 1_250_000
+
+
+def test_decimal_commas_in_a_semicolon_file(db, tmp_path):
+    customers.add(db, code="K1", name="Kim")
+    path = tmp_path / "de.csv"
+    path.write_text("Kunde;Datum;Betrag\nK1;2024-03-01;1.234,50\nK1;2024-03-02;-0,5\n", "utf-8")
+    import_purchases(db, path, mapping={"Kunde": "customer", "Datum": "date", "Betrag": "amount"})
+    assert [r[0] for r in db.execute("SELECT amount_micros FROM purchases")] == [
+        1_234_500_000,
+        -500_000,
+    ]
+
+
+def bad_file(tmp_path):
+    lines = ["customer,date,amount,item"]
+    lines += [f"K1,2024-01-{d:02d},{d}000,coffee" for d in range(1, 21)]
+    lines[11] = "K1,2024-13-45,5000,coffee"
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_one_bad_row_in_the_middle_changes_nothing_and_names_the_line(db, tmp_path):
+    customers.add(db, code="K1", name="Kim")
+    with pytest.raises(InvalidInput) as info:
+        import_purchases(db, bad_file(tmp_path))
+    [problem] = info.value.problems
+    assert (problem.file, problem.line, problem.field) == ("p.csv", 12, "date")
+    assert total(db) == (0, 0)
+    assert list(imports.list_imports(db)) == []
+
+
+def test_skip_invalid_rejects_exactly_that_row(db, tmp_path):
+    customers.add(db, code="K1", name="Kim")
+    path = bad_file(tmp_path)
+    result = import_purchases(db, path, skip_invalid=True)
+    assert (result.counts.added, result.counts.rejected) == (19, 1)
+    with result.rejects.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["customer", "date", "amount", "item", "reason"]
+    assert rows[1][:4] == ["K1", "2024-13-45", "5000", "coffee"]
+    assert len(rows) == 2
+
+
+def test_rows_without_a_customer_are_reported(db, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("customer,date,amount\n,2024-01-01,100\nNOPE,2024-01-01,100\n", "utf-8")
+    with pytest.raises(InvalidInput) as info:
+        import_purchases(db, path)
+    assert [p.message.split(" (")[0] for p in info.value.problems] == [
+        "no customer",
+        "no customer with code 'NOPE'",
+    ]
+
+
+def test_a_changed_line_is_updated_and_undo_puts_it_back(db, tmp_path):
+    customers.add(db, code="K1", name="Kim")
+    path = tmp_path / "p.csv"
+    path.write_text("customer,order,date,amount\nK1,O1,2024-01-01,100\nK1,O1,2024-01-01,5\n")
+    first = import_purchases(db, path)
+    path.write_text("customer,order,date,amount\nK1,O1,2024-01-01,120\nK1,O1,2024-01-01,5\n")
+    second = import_purchases(db, path)
+    assert (second.counts.updated, second.counts.unchanged) == (1, 1)
+    assert total(db) == (2, 125_000_000)
+    imports.undo(db, second.import_id)
+    assert total(db) == (2, 105_000_000)
+    imports.undo(db, first.import_id)
+    assert total(db) == (0, 0)
+
+
+def test_undo_of_create_customers_removes_them(db):
+    result = import_purchases(db, SUPERSTORE, create_customers=True)
+    imports.undo(db, result.import_id)
+    assert total(db) == (0, 0)
+    assert customers.count(db) == 0
+
+
+def test_duplicate_line_ids_are_problems(db, tmp_path):
+    customers.add(db, code="K1")
+    path = tmp_path / "p.csv"
+    path.write_text("customer,line id,date,amount\nK1,A,2024-01-01,1\nK1,A,2024-01-02,2\n")
+    with pytest.raises(InvalidInput, match="1 problem"):
+        import_purchases(db, path)
+
+
+def test_missing_required_column_is_a_usage_error(db, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("who,when\nK1,2024-01-01\n")
+    with pytest.raises(UsageError, match="customer"):
+        import_purchases(db, path)
+
+
+@pytest.mark.slow
+def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
+    db_path = tmp_path / "shop.db"
+    db = open_db(db_path)
+    customers.add(db, code="KEEP", name="Kept")
+    db.close()
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8") as f:
+        f.write("customer,date,amount,item\n")
+        for i in range(300_000):
+            f.write(f"C{i % 5000},2024-01-{i % 28 + 1:02d},{i}.25,item {i}\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crmcli", "--db", str(db_path), "purchases", "import", str(big),
+         "--create-customers"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wal = tmp_path / "shop.db-wal"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > 2_000_000:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the import finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    db = open_db(db_path)
+    assert [r["code"] for r in customers.rows(db)] == ["KEEP"]
+    assert total(db) == (0, 0)
+    assert list(imports.list_imports(db)) == []
+    from crmcli.db import check
+
+    assert check(db) == []
