@@ -99,9 +99,3 @@ def greet(
     rows = list(greetings.render(env.read_db(), start=start, end=end, template=template))
     if rows:
         emit(env, rows, fields=chosen, fmt=fmt)
-
-
-def register(app: typer.Typer) -> None:
-    """Add `due` and `greet` to the root command."""
-    app.command("due")(due)
-    app.command("greet")(greet)
