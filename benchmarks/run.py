@@ -32,7 +32,8 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402  (a sibling script, not a package)
 import load  # noqa: E402
 
-SIZES = {  # name: (customers, purchase lines)
+SIZES = {  # name: (customers, purchase lines); 1k is for CI, which only checks it runs
+    "1k": (1_000, 10_000),
     "10k": (10_000, 100_000),
     "30k": (30_000, 300_000),
     "100k": (100_000, 1_000_000),
@@ -45,6 +46,20 @@ DUE_DAYS = 7
 # sqlite-utils needs about a minute per million rows here: above this it runs once a size.
 SLOW_REFERENCE_ROWS = 500_000
 MEMORY_LIMIT_MB = 150
+
+
+def sql_floor(csv_file: Path) -> list[str]:
+    """sqlite3 shell commands loading purchases into crmcli's own table, in SQL alone."""
+    return [
+        f".import --csv {csv_file} staging",
+        "INSERT INTO purchases (customer_id, date, amount_micros, quantity, order_id, line_id,"
+        " line_no, line_key, item, category, import_id, created_at)"
+        " SELECT c.id, s.date, CAST(round(s.amount * 1000000) AS INTEGER), s.quantity,"
+        " s.order_id, s.line_id, CAST(substr(s.line_id, instr(s.line_id, '-') + 1) AS INTEGER),"
+        " 'L:' || s.line_id, s.item, s.category, NULL, datetime('now')"
+        " FROM staging s JOIN customers c ON c.code = s.customer",
+        "DROP TABLE staging",
+    ]
 
 
 @dataclass(frozen=True)
@@ -265,6 +280,19 @@ class Bench:
                     "sqlite3 .import",
                     "no sqlite3 shell on this machine (apt install sqlite3)",
                 )
+            if kind == "purchases" and self.sqlite3 and customers_db.exists():
+                # Not a target: the floor for crmcli's schema, where the same rows land
+                # in a table with six indexes (one unique) instead of a bare new table.
+                floor = self.scratch / "purchases-floor.db"
+                argv = [self.sqlite3, str(floor), *sql_floor(csv_file)]
+                cases.append(
+                    (
+                        "purchases: sqlite3 .import + INSERT into crmcli's schema",
+                        argv,
+                        lambda f=floor: self.fresh(f.name, customers_db),
+                        None,
+                    )
+                )
             if cases:
                 self.race(cases)
             if self.sqlite_utils:
@@ -277,6 +305,8 @@ class Bench:
                 shutil.copyfile(self.scratch / "customers.db", customers_db)
             self.compare(name, shell, Target(3.0, "≤ 3× sqlite3 .import"))
             self.compare(name, utils, Target(0.1, "≥ 10× faster than sqlite-utils"))
+            if kind == "purchases":
+                self.compare(name, "purchases: sqlite3 .import + INSERT into crmcli's schema")
 
     def queries(self) -> None:
         """Start-up, search, show, classify and due on one database per size."""
@@ -341,6 +371,9 @@ class Bench:
         counts = [_lines(p) - 1 for p in (ours_out, ref_out, all_out)]
         for result, count in zip(results, counts, strict=True):
             result.note = f"{count} rows"
+        lunar = sum(1 for line in ours_out.open(encoding="utf-8") if "lunar birthday" in line)
+        # The reference cannot convert lunar dates (that needs a library): say how many.
+        results[0].note += f", {lunar} of them lunar birthdays"
         self.compare(name, ref_name, Target(3.0, "≤ 3× the reference script"))
 
     def _lead_days(self, base: list[str], kind: str) -> int:
@@ -422,7 +455,7 @@ def report(bench: Bench) -> tuple[list[str], list[str]]:
                 misses.append(
                     f"{bench.size}: {ours_name} is {ratio:.2f}× {ref_name} ({target.text})"
                 )
-        shown = f"{ratio:.2f}×" if ratio >= 0.1 else f"1/{1 / ratio:.0f}"
+        shown = f"{ratio:.2f}×" if ratio >= 1 else f"{ratio:.2f}× ({1 / ratio:.1f}× faster)"
         lines.append(
             f"| {ours_name} | {ref_name} | {shown} | {target.text if target else ''} | {met} |"
         )
