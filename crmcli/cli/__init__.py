@@ -142,6 +142,7 @@ def load_command(name: str) -> Any:
     target = getattr(import_module(module), attribute)
     for extension in EXTENSIONS.get(name, []):
         import_module(extension)
+    command: Any
     if isinstance(target, typer.Typer):
         command = typer.main.get_group(target)
     else:
