@@ -445,33 +445,28 @@ def archive(db: Database, customer_id: int, *, undo: bool = False) -> None:
 
 
 def delete(db: Database, customer_id: int, *, force: bool = False) -> None:
-    """Delete a customer; one with purchases or complaints needs `force` (or archive instead)."""
+    """Delete a customer; one with purchases needs `force`; one with complaints, never.
+
+    Complaint history is append-only: a customer who complained can be archived, or
+    their personal data erased with `customers forget`, but their case stays on record.
+    """
     with write(db):
         get(db, customer_id)
-        if not force:
-            counts = {
-                table: db.execute(
-                    f"SELECT count(*) FROM {table} WHERE customer_id = ?", [customer_id]
-                ).fetchone()[0]
-                for table in ("purchases", "complaints")
-            }
-            held = [f"{n} {table}" for table, n in counts.items() if n]
-            if held:
-                raise Conflict(
-                    f"customer #{customer_id} has {' and '.join(held)}; archive them instead, "
-                    "or delete with --force to erase that history too"
-                )
-        else:
-            # Complaint history is append-only, except when its customer is deleted outright.
-            db.execute("DROP TRIGGER IF EXISTS complaint_events_no_delete")
-            db.execute(
-                "DELETE FROM complaint_events WHERE complaint_id IN "
-                "(SELECT id FROM complaints WHERE customer_id = ?)",
-                [customer_id],
+        complaints = db.execute(
+            "SELECT count(*) FROM complaints WHERE customer_id = ?", [customer_id]
+        ).fetchone()[0]
+        if complaints:
+            raise Conflict(
+                f"customer #{customer_id} has {complaints} complaint(s), whose history is kept "
+                "for good; archive them, or erase their personal data with `customers forget`"
             )
-            db.execute(
-                "CREATE TRIGGER complaint_events_no_delete BEFORE DELETE ON complaint_events "
-                "BEGIN SELECT RAISE(ABORT, 'complaint history is append-only'); END"
+        bought = db.execute(
+            "SELECT count(*) FROM purchases WHERE customer_id = ?", [customer_id]
+        ).fetchone()[0]
+        if bought and not force:
+            raise Conflict(
+                f"customer #{customer_id} has {bought} purchase(s); archive them instead, "
+                "or delete with --force to erase those purchases too"
             )
         db.execute("DELETE FROM customers WHERE id = ?", [customer_id])
 

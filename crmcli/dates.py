@@ -93,6 +93,7 @@ def parse_date(text: str, *, order: DateOrder | None = None) -> date:
             if not candidates:
                 raise InvalidValue(f"{text!r} is not a real date")
             order = next(iter(candidates))
+        assert order is not None
         y, mo, d = {"YMD": (a, b, c), "DMY": (c, b, a), "MDY": (c, a, b)}[order]
         return _make(_full_year(y), mo, d, text)
     return _parse_words(text, order)

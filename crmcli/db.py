@@ -43,12 +43,14 @@ def resolve_db_path(option: str | None, environ: Mapping[str, str] | None = None
 
 def _create_private(path: Path) -> None:
     """Create the database file 0600 (and a new directory 0700) before SQLite does."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
+        if not path.parent.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
+    except OSError as exc:  # a read-only folder, a full disk, a missing permission
+        raise DatabaseError(f"cannot create {path}: {exc.strerror or exc}") from exc
     os.close(fd)
 
 
@@ -142,6 +144,10 @@ def explain(exc: BaseException) -> str:
         return "the database file is read-only; nothing was changed"
     if "disk is full" in low or "database or disk is full" in low:
         return "the disk is full; nothing was changed"
+    if "disk i/o error" in low:
+        return (
+            "the disk refused the write (full, over a size limit, or failing); nothing was changed"
+        )
     if "file is not a database" in low or "malformed" in low:
         return f"this is not a crmcli database, or it is damaged ({text})"
     if "unable to open" in low:
@@ -161,8 +167,13 @@ def backup(db: Database, target: Path) -> None:
     dest = sqlite3.connect(str(target))
     try:
         db.conn.backup(dest)
-    finally:
+    except BaseException:
         dest.close()
+        # A half-written copy looks like a backup and is not one: remove it.
+        for leftover in (target, Path(f"{target}-journal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    dest.close()
 
 
 def check(db: Database) -> list[str]:

@@ -11,6 +11,8 @@ Dates are ISO-8601 text; a date without a year is `--MM-DD` (ISO 8601 / vCard 4)
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -317,6 +319,54 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations(name="m040_greeting_templates")
+def m040_greeting_templates(db: Database) -> None:
+    """Editable greeting templates, named `kind` or `kind.locale` (birthday.ko…)."""
+    from crmcli.greetings import DEFAULT_TEMPLATES
+
+    _run(
+        db,
+        """
+        CREATE TABLE templates (
+            name       TEXT PRIMARY KEY,    -- birthday, birthday.ko, holiday.ja, my-own…
+            body       TEXT NOT NULL,       -- with {salutation}, {holiday}, {shop}…
+            updated_at TEXT NOT NULL
+        );
+        """,
+    )
+    for name, body in DEFAULT_TEMPLATES.items():
+        db.execute("INSERT INTO templates (name, body, updated_at) VALUES (?, ?, '')", [name, body])
+
+
+@migrations(name="m050_forget_redacts_complaint_history")
+def m050_forget_redacts_complaint_history(db: Database) -> None:
+    """Complaint history stays append-only, except that forgetting may blank its text.
+
+    The only update now allowed on `complaint_events` empties `note`, `fields` and
+    `skip_reason` of an event whose customer is forgotten (`forgotten_at` set), and
+    keeps who, when and which stages: `customers forget` erases what the person said
+    without rewriting the order of events.
+    """
+    _run(
+        db,
+        """
+        DROP TRIGGER complaint_events_no_update;
+        CREATE TRIGGER complaint_events_no_update BEFORE UPDATE ON complaint_events
+        WHEN NOT (
+            new.id IS old.id AND new.complaint_id IS old.complaint_id AND new.at IS old.at
+            AND new.by IS old.by AND new.from_stage IS old.from_stage
+            AND new.to_stage IS old.to_stage
+            AND new.note IS NULL AND new.fields IS NULL AND new.skip_reason IS NULL
+            AND EXISTS (SELECT 1 FROM complaints c JOIN customers u ON u.id = c.customer_id
+                        WHERE c.id = old.complaint_id AND u.forgotten_at IS NOT NULL)
+        )
+        BEGIN
+            SELECT RAISE(ABORT, 'complaint history is append-only');
+        END;
+        """,
+    )
+
+
 def apply_pending(db: Database) -> list[str]:
     """Apply pending migrations under the write lock; returns the names applied.
 
@@ -335,10 +385,26 @@ def apply_pending(db: Database) -> list[str]:
         )
     if not migrations.pending(db):
         return []
-    with write(db):
-        todo = [m.name for m in migrations.pending(db)]
-        migrations.apply(db)
+    try:
+        with write(db):
+            todo = [m.name for m in migrations.pending(db)]
+            migrations.apply(db)
+    except sqlite3.Error as exc:
+        # All pending migrations share one transaction: a failure rolls every one back.
+        from crmcli.db import explain
+
+        at = max(applied, key=_order, default="none")
+        raise DatabaseError(
+            f"could not bring the database's schema up to date ({explain(exc)}); "
+            f"it is unchanged, still at migration {at}"
+        ) from exc
     return todo
+
+
+def _order(name: str) -> int:
+    """Position of a migration in the registered order (unknown names last)."""
+    names = [m.name for m in migrations._migrations]
+    return names.index(name) if name in names else len(names)
 
 
 def applied_names(db: Database) -> list[str]:

@@ -158,7 +158,10 @@ def salutation(
     locale: str | None = None,
     style: str = "formal",
 ) -> str:
-    """How to address a customer: 김민준 고객님 / 민준 님, 山田様, Ani Armenovna, Mr Smith."""
+    """How to address a customer: 김민준 고객님 / 민준 님, 山田様, Ani Armenovna, Mr Smith.
+
+    `style="friendly"` is the warmer form: 민준 님, 太郎さん, John, Ani.
+    """
     locale = (locale or default_locale(name or given or family) or "en").split("_")[0]
     whole = name or full_name(NameParts(family, given, patronymic), locale=locale) or ""
     g = (gender or "").strip().lower()[:1]
@@ -176,6 +179,8 @@ def salutation(
         if family and (male or female):
             return family + ("先生" if male else "女士")
         return whole
+    if style == "friendly" and given:  # John, Ani: the given name alone
+        return given
     if given and patronymic:  # Ani Armenovna, Иван Сергеевич: name and patronymic
         return f"{given} {patronymic}"
     if locale in ("hy", "ru", "uk", "be", "kk"):

@@ -6,15 +6,18 @@ own section function here.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, purchases
+from crmcli import buying, complaints, customers, dates, purchases, settings, tiers
 from crmcli.contact_window import describe
 from crmcli.money import to_decimal
 
 RECENT = 10
+HISTORY = 6  # tier runs shown on the page; `tiers history` has them all
+TOP = 5
 
 
 def build(db: Database, customer_id: int) -> dict[str, Any]:
@@ -23,6 +26,7 @@ def build(db: Database, customer_id: int) -> dict[str, Any]:
         "profile": profile(customer),
         "purchases": purchase_section(db, customer_id),
         "tier": tier_section(db, customer),
+        "top": top_section(db, customer_id),
         "complaints": complaint_section(db, customer_id),
         "followups": followup_section(db, customer_id),
         "contacts": contact_section(db, customer_id),
@@ -90,20 +94,51 @@ def purchase_section(db: Database, customer_id: int) -> dict[str, Any]:
     }
 
 
-def tier_section(db: Database, customer: customers.Customer) -> dict[str, Any] | None:
-    row = db.execute(
-        "SELECT a.tier, r.as_of, r.rule FROM tier_assignments a JOIN tier_runs r ON r.id = a.run_id"
-        " WHERE a.customer_id = ? ORDER BY a.run_id DESC LIMIT 1",
-        [customer.id],
-    ).fetchone()
-    override = customer.fields["tier_override"]
-    if row is None and not override:
-        return None
+def tier_section(
+    db: Database, customer: customers.Customer, *, as_of: date | None = None
+) -> dict[str, Any] | None:
+    """Current tier (override first), the runs that classified them, and their attitude."""
+    history = tiers.history(db, customer.id)
+    f = customer.fields
+    override = f["tier_override"]
+    today = as_of or dates.today(settings.get(db, "timezone"))
+    hint = buying.suggest_attitude(db, customer.id, as_of=today)
+    attitude = {"set": f["attitude"], "suggested": hint.suggested, "why": hint.why}
+    if not history and not override:
+        return {"tier": None, "override": False, "attitude": attitude, "history": []}
+    latest = history[0] if history else None
     return {
-        "tier": override or row[0],
+        "tier": override or latest["tier"],  # type: ignore[index]
         "override": bool(override),
-        "override_reason": customer.fields["tier_override_reason"],
-        "classified": {"tier": row[0], "as_of": row[1], "rule": row[2]} if row else None,
+        "override_reason": f["tier_override_reason"],
+        "override_at": f["tier_override_at"],
+        "classified": {
+            "tier": latest["tier"],
+            "as_of": latest["as_of"],
+            "rule": latest["rule"],
+            "rank": latest["rank"],
+            "of": latest["of"],
+            "spend": to_decimal(latest["spend_micros"]),
+            "reason": latest["reason"],
+        }
+        if latest
+        else None,
+        "history": [
+            {"run": h["run"], "as_of": h["as_of"], "rule": h["rule"], "tier": h["tier"]}
+            for h in history[:HISTORY]
+        ],
+        "attitude": attitude,
+    }
+
+
+def top_section(db: Database, customer_id: int) -> dict[str, list[dict[str, Any]]]:
+    """What the customer buys most, by item and by category (net spend)."""
+    return {
+        by: [
+            {"name": r["name"], "lines": r["lines"], "spent": to_decimal(r["spent_micros"])}
+            for r in buying.top(db, customer_id, by=by, limit=TOP)
+        ]
+        for by in ("item", "category")
     }
 
 
@@ -114,12 +149,20 @@ def _dicts(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
 
 
 def complaint_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
-    return _dicts(
-        db,
-        "SELECT id, opened_at, stage, severity, summary FROM complaints"
-        " WHERE customer_id = ? ORDER BY opened_at DESC",
-        [customer_id],
+    """Their complaints, open ones first: stage, what is due next and by when."""
+    fields = (
+        "id",
+        "opened_on",
+        "stage",
+        "severity",
+        "summary",
+        "next_stage",
+        "due_on",
+        "days_overdue",
+        "cause",
+        "lesson",
     )
+    return [{f: r[f] for f in fields} for r in complaints.for_customer(db, customer_id)]
 
 
 def followup_section(db: Database, customer_id: int) -> list[dict[str, Any]]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import phonenumbers
-
 _NOT_DIGITS = re.compile(r"\D")
 
 
@@ -23,6 +21,8 @@ def digits(text: str) -> str:
 
 def normalise(raw: str, region: str) -> Phone:
     """`raw` kept verbatim; `e164` when phonenumbers finds a possible number."""
+    import phonenumbers  # ~20 ms to import: only commands that parse phones pay it
+
     raw = raw.strip()
     e164 = None
     try:

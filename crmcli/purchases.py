@@ -77,7 +77,8 @@ def rows(
     until: date | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Purchase lines, streamed, newest first; amounts in micro-units (`amount_micros`)."""
-    where, params = ["1"], []  # type: ignore[var-annotated]
+    where: list[str] = ["1"]
+    params: list[Any] = []
     if customer_id is not None:
         where.append("p.customer_id = ?")
         params.append(customer_id)

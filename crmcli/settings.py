@@ -59,6 +59,12 @@ def _timezone(value: str) -> str | None:
 _SPAN = _pattern(r"(\d+\s*[dwmyDWMY])*", "a span such as 2w, 1m, 3m, 1y, or empty")
 _NUMBER = _pattern(r"\d+(\.\d+)?", "a number")
 _DAYS = _pattern(r"\d+", "a whole number of days")
+_PERCENT = _pattern(r"(100(\.0+)?|\d{1,2}(\.\d+)?)", "a percentage between 0 and 100")
+_LEAD = _pattern(r"\d+\s*[dwDW]", "a number of days or weeks such as 0d, 3d, 1w")
+_GREET_RULE = _pattern(
+    r"((all|tier:[ABC]|tag:[^,]+)(\s*,\s*(all|tier:[ABC]|tag:[^,]+))*)?",
+    "all, tier:A, tag:NAME…, comma-separated, or empty",
+)
 
 SETTINGS: dict[str, Setting] = {
     s.key: s
@@ -103,8 +109,123 @@ SETTINGS: dict[str, Setting] = {
         Setting("tiers.cadence.A", "1m", "How often to visit or call an A customer.", _SPAN),
         Setting("tiers.cadence.B", "3m", "How often to visit or call a B customer.", _SPAN),
         Setting("tiers.cadence.C", "12m", "How often to call a C customer; empty = never.", _SPAN),
+        Setting(
+            "tiers.rule",
+            "pareto",
+            "Rule for `tiers classify`.",
+            _choice("pareto", "top-share", "growth"),
+        ),
+        Setting(
+            "tiers.window",
+            "12m",
+            "Purchases counted by `tiers classify`: a span back from --as-of (12m, 24m…) or all.",
+            _pattern(r"all|(\d+\s*[dwmyDWMY])+", "a span such as 12m or 24m, or all"),
+        ),
+        Setting(
+            "tiers.pareto.a",
+            "80",
+            "pareto: A while the customers above hold < this % of revenue.",
+            _PERCENT,
+        ),
+        Setting(
+            "tiers.pareto.b",
+            "95",
+            "pareto: B while the customers above hold < this % of revenue.",
+            _PERCENT,
+        ),
+        Setting(
+            "tiers.top_share.a", "20", "top-share: the top this % of spenders are A.", _PERCENT
+        ),
+        Setting(
+            "tiers.top_share.b", "30", "top-share: the next this % of spenders are B.", _PERCENT
+        ),
+        Setting(
+            "tiers.growth.top",
+            "20",
+            "growth: the top this % by the last 12 months' sales are A.",
+            _PERCENT,
+        ),
+        Setting(
+            "tiers.growth.rate",
+            "10",
+            "growth: B when yearly sales grew by at least this % in each of the last two years.",
+            _PERCENT,
+        ),
+        Setting(
+            "tiers.at_risk.k",
+            "2",
+            "at-risk: days since the last purchase exceed k times the customer's usual interval.",
+            _NUMBER,
+        ),
+        Setting(
+            "attitude.loyal_visits",
+            "3",
+            "Suggested attitude: purchase days needed (and not overdue) to suggest 'loyal'.",
+            _DAYS,
+        ),
         # --- complaints ------------------------------------------------------------------
+        Setting(
+            "complaints.deadline.apologized",
+            "1d",
+            "Apologise within this long of receiving a complaint; empty = no deadline.",
+            _SPAN,
+        ),
+        Setting(
+            "complaints.deadline.cause-found",
+            "2d",
+            "Find the cause within this long of receiving a complaint; empty = no deadline.",
+            _SPAN,
+        ),
+        Setting(
+            "complaints.deadline.resolved",
+            "3d",
+            "Resolve within this long of receiving a complaint; empty = no deadline.",
+            _SPAN,
+        ),
+        Setting(
+            "complaints.deadline.followed-up",
+            "7d",
+            "Follow up this long after resolving a complaint; empty = no deadline.",
+            _SPAN,
+        ),
+        Setting(
+            "complaints.deadline.closed",
+            "3d",
+            "Close (record the lesson) within this long of the follow-up; empty = no deadline.",
+            _SPAN,
+        ),
         # --- agenda, greetings, follow-ups -----------------------------------------------
+        Setting(
+            "agenda.lead.birthday",
+            "3d",
+            "How long before a birthday it is due (a card must arrive in time).",
+            _LEAD,
+        ),
+        Setting("agenda.lead.anniversary", "3d", "How long before an anniversary.", _LEAD),
+        Setting("agenda.lead.holiday", "3d", "How long before a public holiday.", _LEAD),
+        Setting("agenda.lead.after-sale", "0d", "How long before an after-sale check.", _LEAD),
+        Setting("agenda.lead.visit", "0d", "How long before a visit falls due.", _LEAD),
+        Setting("agenda.lead.followup", "0d", "How long before a promised call-back.", _LEAD),
+        Setting("agenda.lead.complaint", "0d", "How long before a complaint's deadline.", _LEAD),
+        Setting(
+            "aftersale.days",
+            "7",
+            "Days after delivery (else the purchase date) to check the product works.",
+            _DAYS,
+        ),
+        Setting(
+            "holidays.greet",
+            "tag:vip,tier:A",
+            "Whom to greet on public holidays: all, tier:A, tag:NAME…, comma-separated; "
+            "empty = nobody.",
+            _GREET_RULE,
+        ),
+        Setting(
+            "lunar.calendar",
+            "korean",
+            "Lunar calendar for customers not written in Chinese (korean or chinese).",
+            _choice("korean", "chinese"),
+        ),
         # --- reliability and privacy -----------------------------------------------------
     ]
 }

@@ -1,33 +1,644 @@
-"""ABC tiers: each customer's current tier, and the contact cadence each tier gets.
+"""ABC tiers: rank customers by what they bring, keep every run, and watch them move.
 
 A customer's tier is a manual override if one is set, else the tier from the most
-recent classification run that included them.
+recent classification run that included them. Classification runs in SQL: spend is
+aggregated per customer, ranked with window functions and written with one
+`INSERT … SELECT`, so a run over a million purchase lines takes about as long as
+the bare ranking query.
+
+Money stays integer micro-units; thresholds are turned into exact integer limits in
+Python (`Fraction`) so no comparison in SQL is rounded.
 """
 
 from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlite_utils import Database
 
 from crmcli import dates, settings
+from crmcli.db import write
+from crmcli.errors import InvalidValue, NotFound, UsageError
 
 TIERS = ("A", "B", "C")
+RULES = ("pareto", "top-share", "growth")
+
+# Effective tier per customer: the override, else the latest run that included them.
+_CURRENT_SQL = """
+SELECT c.id AS customer_id, coalesce(c.tier_override, a.tier) AS tier
+FROM customers c
+LEFT JOIN tier_assignments a
+  ON a.customer_id = c.id
+ AND a.run_id = (SELECT max(run_id) FROM tier_assignments x WHERE x.customer_id = c.id)
+WHERE c.tier_override IS NOT NULL OR a.tier IS NOT NULL
+"""
+
+
+def current_sql() -> str:
+    """SQL giving (customer_id, tier) for every classified customer, override first."""
+    return _CURRENT_SQL
 
 
 def current_tiers(db: Database) -> dict[int, str]:
     """customer id → current tier (override first), for every classified customer."""
-    rows = db.execute(
-        """SELECT c.id, coalesce(c.tier_override, a.tier)
-           FROM customers c
-           LEFT JOIN tier_assignments a
-             ON a.customer_id = c.id
-            AND a.run_id = (SELECT max(run_id) FROM tier_assignments x WHERE x.customer_id = c.id)
-           WHERE c.tier_override IS NOT NULL OR a.tier IS NOT NULL"""
-    )
-    return {int(cid): tier for cid, tier in rows}
+    return {int(cid): tier for cid, tier in db.execute(_CURRENT_SQL)}
 
 
 def cadence(db: Database, tier: str) -> relativedelta | None:
     """How often a customer of `tier` should be visited or called; None = never."""
     value = settings.get(db, f"tiers.cadence.{tier}")
     return dates.parse_span(value) if value else None
+
+
+# --- classification --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """One classification run: its rule, parameters and totals."""
+
+    id: int
+    rule: str
+    params: dict[str, str]
+    window: str
+    as_of: str
+    created_at: str
+    customers: int
+    revenue_micros: int  # net of refunds, over every customer in the run
+    counts: dict[str, int]
+
+
+def _percent(db: Database, key: str, given: str | None) -> Fraction:
+    text = given if given is not None else settings.get(db, key)
+    check = settings.SETTINGS[key].check
+    error = check(str(text)) if check else None
+    if error:
+        raise InvalidValue(f"{key}: {error} (got {text!r})")
+    return Fraction(str(text))
+
+
+def _day_after(day: date) -> str:
+    return (day + timedelta(days=1)).isoformat()
+
+
+def window_start(window: str, as_of: date) -> str | None:
+    """First day (ISO) counted by `window` ending on `as_of`; None for 'all'."""
+    if window.strip().lower() == "all":
+        return None
+    return _day_after(as_of - dates.parse_span(window))
+
+
+def classify(
+    db: Database,
+    *,
+    rule: str | None = None,
+    window: str | None = None,
+    as_of: date,
+    thresholds: dict[str, str] | None = None,
+    now: str | None = None,
+) -> Run:
+    """Classify every active customer under `rule`; stores and returns the run.
+
+    `thresholds` overrides the rule's settings (keys `a`, `b`, `top`, `rate`).
+    Archived and forgotten customers are left out. Purchases dated after `as_of`
+    are ignored, so a run can be repeated exactly.
+    """
+    rule = (rule or settings.get(db, "tiers.rule")).lower()
+    if rule not in RULES:
+        raise InvalidValue(f"unknown rule {rule!r}; choose from {', '.join(RULES)}")
+    given = thresholds or {}
+    if rule == "growth":
+        if window and window != "36m":
+            raise UsageError("the growth rule always looks at the last three years; drop --window")
+        window = "36m"
+    window = (window or settings.get(db, "tiers.window")).strip().lower()
+    start = window_start(window, as_of)  # validates the span
+    end = _day_after(as_of)  # exclusive: a purchase stamped later on as_of still counts
+    with write(db):
+        db.execute("DROP TABLE IF EXISTS temp.tier_spend")
+        if rule == "growth":
+            params = _growth_params(db, given)
+            _growth_spend(db, as_of, end)
+        else:
+            params = _pareto_params(db, given) if rule == "pareto" else _top_share_params(db, given)
+            _window_spend(db, start, end)
+        positive, net, spenders, total = db.execute(
+            "SELECT coalesce(sum(max(spend, 0)), 0), coalesce(sum(spend), 0),"
+            " count(*) FILTER (WHERE spend > 0), count(*) FROM temp.tier_spend"
+        ).fetchone()
+        run_id = int(
+            db.execute(
+                "INSERT INTO tier_runs (rule, params, window, as_of, created_at, customers,"
+                " revenue_micros) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    rule,
+                    json.dumps({k: str(v) for k, v in params.items()}),
+                    window,
+                    as_of.isoformat(),
+                    now or dates.now_utc(),
+                    total,
+                    net,
+                ],
+            ).lastrowid
+            or 0
+        )
+        if rule == "pareto":
+            _assign_pareto(db, run_id, params, positive)
+        elif rule == "top-share":
+            _assign_top_share(db, run_id, params, spenders)
+        else:
+            _assign_growth(db, run_id, params, spenders)
+        db.execute("DROP TABLE temp.tier_spend")
+    return get_run(db, run_id)
+
+
+def _pareto_params(db: Database, given: dict[str, str]) -> dict[str, Fraction]:
+    a = _percent(db, "tiers.pareto.a", given.get("a"))
+    b = _percent(db, "tiers.pareto.b", given.get("b"))
+    if not 0 < a <= b <= 100:
+        raise InvalidValue(f"pareto thresholds must satisfy 0 < A ({a}) ≤ B ({b}) ≤ 100")
+    return {"a": a, "b": b}
+
+
+def _top_share_params(db: Database, given: dict[str, str]) -> dict[str, Fraction]:
+    a = _percent(db, "tiers.top_share.a", given.get("a"))
+    b = _percent(db, "tiers.top_share.b", given.get("b"))
+    if a + b > 100:
+        raise InvalidValue(f"top-share: A ({a} %) plus B ({b} %) exceeds 100 %")
+    return {"a": a, "b": b}
+
+
+def _growth_params(db: Database, given: dict[str, str]) -> dict[str, Fraction]:
+    return {
+        "top": _percent(db, "tiers.growth.top", given.get("top")),
+        "rate": _percent(db, "tiers.growth.rate", given.get("rate")),
+    }
+
+
+_ACTIVE = "c.archived_at IS NULL AND c.forgotten_at IS NULL"
+
+
+def _scan(db: Database, start: str | None, end: str) -> str:
+    """How to read the window's purchases: by the date index, or straight through the table.
+
+    Following the index costs a random page read per line; past about an eighth of the
+    table a sequential scan is several times faster (measured: 0.3 s against 1.2 s for a
+    third of a million lines), and SQLite's planner, without statistics, picks the index.
+    """
+    where = "date < ?" + (" AND date >= ?" if start else "")
+    params = [end] + ([start] if start else [])
+    inside = db.execute(f"SELECT count(*) FROM purchases WHERE {where}", params).fetchone()[0]
+    lines = db.execute("SELECT coalesce(max(rowid), 0) FROM purchases").fetchone()[0]
+    return "purchases NOT INDEXED" if inside * 8 > lines else "purchases"
+
+
+def _window_spend(db: Database, start: str | None, end: str) -> None:
+    """temp.tier_spend: every active customer's net spend and line count in the window."""
+    where = "date < :end" + (" AND date >= :start" if start else "")
+    db.execute(
+        f"""CREATE TEMP TABLE tier_spend AS
+            SELECT c.id AS customer_id, coalesce(s.spend, 0) AS spend,
+                   coalesce(s.lines, 0) AS lines
+            FROM customers c
+            LEFT JOIN (SELECT customer_id, sum(amount_micros) AS spend, count(*) AS lines
+                       FROM {_scan(db, start, end)} WHERE {where} GROUP BY customer_id) s
+              ON s.customer_id = c.id
+            WHERE {_ACTIVE}""",
+        {"start": start, "end": end},
+    )
+
+
+def _growth_spend(db: Database, as_of: date, end: str) -> None:
+    """temp.tier_spend with the last three 12-month years: spend (y0), prev (y1), prev2 (y2)."""
+    y0, y1, y2 = (_day_after(as_of - relativedelta(years=n)) for n in (1, 2, 3))
+    db.execute(
+        f"""CREATE TEMP TABLE tier_spend AS
+            SELECT c.id AS customer_id, coalesce(s.spend, 0) AS spend,
+                   coalesce(s.lines, 0) AS lines,
+                   coalesce(s.prev, 0) AS prev, coalesce(s.prev2, 0) AS prev2
+            FROM customers c
+            LEFT JOIN (SELECT customer_id,
+                              sum(CASE WHEN date >= :y0 THEN amount_micros ELSE 0 END) AS spend,
+                              sum(date >= :y0) AS lines,
+                              sum(CASE WHEN date >= :y1 AND date < :y0
+                                       THEN amount_micros ELSE 0 END) AS prev,
+                              sum(CASE WHEN date < :y1 THEN amount_micros ELSE 0 END) AS prev2
+                       FROM {_scan(db, y2, end)} WHERE date >= :y2 AND date < :end
+                       GROUP BY customer_id) s
+              ON s.customer_id = c.id
+            WHERE {_ACTIVE}""",
+        {"y0": y0, "y1": y1, "y2": y2, "end": end},
+    )
+
+
+# Ranked spend: rank 1 is the biggest spender; ties go to the lower customer id.
+_RANKED = """
+SELECT customer_id, spend, lines, {extra}
+       row_number() OVER w AS rank,
+       coalesce(sum(max(spend, 0)) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+           AS above
+FROM temp.tier_spend
+WINDOW w AS (ORDER BY spend DESC, customer_id)
+"""
+
+_INSERT = """
+INSERT INTO tier_assignments (run_id, customer_id, tier, spend_micros, rank, reason)
+SELECT :run, customer_id, tier, spend, rank, reason FROM (
+    SELECT customer_id, spend, rank,
+           CASE WHEN lines = 0 OR spend <= 0 THEN 'C' {tier_cases} END AS tier,
+           CASE WHEN lines = 0 THEN :no_lines
+                WHEN spend <= 0 THEN 'returns outweigh purchases: no net spend'
+                {reason_cases} END AS reason
+    FROM ({ranked})
+)
+ORDER BY customer_id
+"""
+
+
+def _label(value: Fraction) -> str:
+    """A percentage as people write it: 80, 12.5."""
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return text
+
+
+def _assign_pareto(db: Database, run_id: int, p: dict[str, Fraction], positive: int) -> None:
+    # above < positive × a/100 ⟺ above < ceil(positive × a/100), for an integer `above`.
+    limit_a = math.ceil(positive * p["a"] / 100)
+    limit_b = math.ceil(positive * p["b"] / 100)
+    share = "above * 100.0 / :positive"
+    sql = _INSERT.format(
+        ranked=_RANKED.format(extra=""),
+        tier_cases="WHEN above < :limit_a THEN 'A' WHEN above < :limit_b THEN 'B' ELSE 'C'",
+        reason_cases=f"""
+            WHEN above < :limit_a THEN printf('customers ranked above hold %.1f %% of revenue'
+                                              || ' (< ' || :a || ' %%)', {share})
+            WHEN above < :limit_b THEN printf('customers ranked above hold %.1f %% of revenue'
+                                              || ' (< ' || :b || ' %%)', {share})
+            ELSE printf('customers ranked above hold %.1f %% of revenue (≥ ' || :b || ' %%)',
+                        {share})""",
+    )
+    db.execute(
+        sql,
+        {
+            "run": run_id,
+            "no_lines": "no purchases in the window",
+            "limit_a": limit_a,
+            "limit_b": limit_b,
+            "positive": positive or 1,
+            "a": _label(p["a"]),
+            "b": _label(p["b"]),
+        },
+    )
+
+
+def _assign_top_share(db: Database, run_id: int, p: dict[str, Fraction], spenders: int) -> None:
+    # "Top 20 %" rounds up, so a shop with a few spenders still has an A customer.
+    top_a = math.ceil(spenders * p["a"] / 100)
+    top_b = math.ceil(spenders * (p["a"] + p["b"]) / 100)
+    of = "printf('rank %d of %d spenders: ', rank, :spenders)"
+    sql = _INSERT.format(
+        ranked=_RANKED.format(extra=""),
+        tier_cases="WHEN rank <= :top_a THEN 'A' WHEN rank <= :top_b THEN 'B' ELSE 'C'",
+        reason_cases=f"""
+            WHEN rank <= :top_a THEN {of} || 'in the top ' || :a || ' %'
+            WHEN rank <= :top_b THEN {of} || 'in the next ' || :b || ' %'
+            ELSE {of} || 'below the top ' || :ab || ' %'""",
+    )
+    db.execute(
+        sql,
+        {
+            "run": run_id,
+            "no_lines": "no purchases in the window",
+            "top_a": top_a,
+            "top_b": top_b,
+            "spenders": spenders,
+            "a": _label(p["a"]),
+            "b": _label(p["b"]),
+            "ab": _label(p["a"] + p["b"]),
+        },
+    )
+
+
+def _assign_growth(db: Database, run_id: int, p: dict[str, Fraction], spenders: int) -> None:
+    top = math.ceil(spenders * p["top"] / 100)
+    # Growth ≥ rate % as exact integers: y1 × 100 ≥ y2 × (100 + rate), with the rate
+    # scaled to a whole number of basis points.
+    scale = 100 * p["rate"].denominator
+    factor = int((100 + p["rate"]) * p["rate"].denominator)
+    grew = "prev2 > 0 AND prev * :scale >= prev2 * :factor AND spend * :scale >= prev * :factor"
+    sql = _INSERT.format(
+        ranked=_RANKED.format(extra="prev, prev2,"),
+        tier_cases=f"WHEN rank <= :top THEN 'A' WHEN {grew} THEN 'B' ELSE 'C'",
+        reason_cases=f"""
+            WHEN rank <= :top THEN printf('rank %d of %d by the last 12 months: top ', rank,
+                                          :spenders) || :top_label || ' %'
+            WHEN {grew} THEN printf('sales grew %.1f %% and then %.1f %% year on year',
+                                    (prev - prev2) * 100.0 / prev2, (spend - prev) * 100.0 / prev)
+            ELSE 'not in the top ' || :top_label || ' % and no growth of '
+                 || :rate_label || ' % two years running'""",
+    )
+    db.execute(
+        sql,
+        {
+            "run": run_id,
+            "no_lines": "no purchases in the last 12 months",
+            "top": top,
+            "spenders": spenders,
+            "scale": scale,
+            "factor": factor,
+            "top_label": _label(p["top"]),
+            "rate_label": _label(p["rate"]),
+        },
+    )
+
+
+# --- runs, reports, changes, history --------------------------------------------------
+
+
+def _run_from_row(db: Database, row: Any) -> Run:
+    counts = dict.fromkeys(TIERS, 0)
+    counts.update(
+        db.execute(
+            "SELECT tier, count(*) FROM tier_assignments WHERE run_id = ? GROUP BY tier", [row[0]]
+        ).fetchall()
+    )
+    return Run(
+        id=row[0],
+        rule=row[1],
+        params=json.loads(row[2]),
+        window=row[3],
+        as_of=row[4],
+        created_at=row[5],
+        customers=row[6],
+        revenue_micros=row[7],
+        counts=counts,
+    )
+
+
+_RUN_COLUMNS = "id, rule, params, window, as_of, created_at, customers, revenue_micros"
+
+
+def get_run(db: Database, run_id: int | None = None) -> Run:
+    """The run `run_id`, or the latest one; NotFound when there is none."""
+    if run_id is None:
+        row = db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM tier_runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise NotFound("no classification yet; run `crmcli tiers classify` first")
+    else:
+        row = db.execute(f"SELECT {_RUN_COLUMNS} FROM tier_runs WHERE id = ?", [run_id]).fetchone()
+        if row is None:
+            raise NotFound(f"no classification run #{run_id}")
+    return _run_from_row(db, row)
+
+
+def runs(db: Database) -> list[Run]:
+    """Every run, newest first."""
+    rows = db.execute(f"SELECT {_RUN_COLUMNS} FROM tier_runs ORDER BY id DESC").fetchall()
+    return [_run_from_row(db, r) for r in rows]
+
+
+@dataclass(frozen=True)
+class TierSummary:
+    """One tier of a run: how many customers, how much they brought."""
+
+    tier: str
+    customers: int
+    revenue_micros: int
+    run_revenue_micros: int
+
+    @property
+    def share(self) -> Fraction | None:
+        """The tier's part of the run's net revenue (None when the run has none)."""
+        if self.run_revenue_micros <= 0:
+            return None
+        return Fraction(self.revenue_micros, self.run_revenue_micros)
+
+    @property
+    def average_micros(self) -> int | None:
+        return round(Fraction(self.revenue_micros, self.customers)) if self.customers else None
+
+
+def summary(db: Database, run: Run) -> list[TierSummary]:
+    """Per tier of `run`: customers, revenue, share and average (exact sums in SQL)."""
+    found = {
+        tier: (n, revenue)
+        for tier, n, revenue in db.execute(
+            "SELECT tier, count(*), sum(spend_micros) FROM tier_assignments"
+            " WHERE run_id = ? GROUP BY tier",
+            [run.id],
+        )
+    }
+    return [
+        TierSummary(t, *found.get(t, (0, 0)), run_revenue_micros=run.revenue_micros) for t in TIERS
+    ]
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """A point of the Pareto curve: the top `customer_share` hold `revenue_share`."""
+
+    customer_share: Fraction
+    revenue_share: Fraction
+    tier: str
+
+
+def pareto_curve(db: Database, run: Run, *, points: int = 50) -> list[CurvePoint]:
+    """The cumulative revenue share at `points` evenly spaced customer shares."""
+    n = run.customers
+    if n == 0:
+        return []
+    wanted = [max(1, math.ceil(n * i / points)) for i in range(1, points + 1)]
+    marks = ", ".join(str(r) for r in sorted(set(wanted)))
+    found = {
+        rank: (tier, Fraction(cum, total) if total else Fraction(0))
+        for rank, tier, cum, total in db.execute(
+            f"""SELECT rank, tier, cum, total FROM (
+                    SELECT rank, tier,
+                           sum(max(spend_micros, 0)) OVER (ORDER BY rank) AS cum,
+                           sum(max(spend_micros, 0)) OVER () AS total
+                    FROM tier_assignments WHERE run_id = ?)
+                WHERE rank IN ({marks})""",
+            [run.id],
+        )
+    }
+    return [CurvePoint(Fraction(r, n), found[r][1], found[r][0]) for r in wanted]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A customer whose tier differs between two runs (None = not in that run)."""
+
+    customer_id: int
+    code: str | None
+    name: str | None
+    before: str | None
+    after: str | None
+    spend_before_micros: int | None
+    spend_after_micros: int | None
+
+    @property
+    def kind(self) -> str:
+        if self.before is None:
+            return "new"
+        if self.after is None:
+            return "left"
+        return "demoted" if self.after > self.before else "promoted"
+
+
+def resolve_since(db: Database, since: str | None, *, newer: Run) -> Run:
+    """The run to compare `newer` with: a run id, the last run as of a date, or the one before."""
+    if since is None:
+        row = db.execute("SELECT max(id) FROM tier_runs WHERE id < ?", [newer.id]).fetchone()
+        if row[0] is None:
+            raise NotFound("only one classification so far; classify again to see who moved")
+        return get_run(db, row[0])
+    text = since.strip().lstrip("#")
+    if text.isdigit():
+        return get_run(db, int(text))
+    day = dates.iso_date(text, what="--since")
+    row = db.execute(
+        "SELECT max(id) FROM tier_runs WHERE as_of <= ? AND id < ?", [day.isoformat(), newer.id]
+    ).fetchone()
+    if row[0] is None:
+        raise NotFound(f"no classification as of {day.isoformat()} or earlier")
+    return get_run(db, row[0])
+
+
+def changes(db: Database, *, older: Run, newer: Run) -> Iterator[Move]:
+    """Who moved between two runs: A demotions first, then B demotions, promotions, new, gone."""
+    cursor = db.execute(
+        """WITH moves AS (
+               SELECT n.customer_id, o.tier AS before, n.tier AS after,
+                      o.spend_micros AS spend_before, n.spend_micros AS spend_after
+               FROM tier_assignments n
+               LEFT JOIN tier_assignments o ON o.run_id = :old AND o.customer_id = n.customer_id
+               WHERE n.run_id = :new AND (o.tier IS NULL OR o.tier != n.tier)
+               UNION ALL
+               SELECT o.customer_id, o.tier, NULL, o.spend_micros, NULL
+               FROM tier_assignments o
+               WHERE o.run_id = :old AND NOT EXISTS
+                     (SELECT 1 FROM tier_assignments n
+                      WHERE n.run_id = :new AND n.customer_id = o.customer_id))
+           SELECT m.customer_id, c.code, c.name, m.before, m.after, m.spend_before, m.spend_after
+           FROM moves m JOIN customers c ON c.id = m.customer_id
+           ORDER BY CASE WHEN m.before IS NULL THEN 4
+                         WHEN m.after IS NULL THEN 5
+                         WHEN m.after < m.before THEN 3
+                         WHEN m.before = 'A' THEN 1
+                         ELSE 2 END,
+                    m.spend_before DESC, m.spend_after DESC, m.customer_id""",
+        {"old": older.id, "new": newer.id},
+    )
+    for row in cursor:
+        yield Move(*row)
+
+
+def history(db: Database, customer_id: int) -> list[dict[str, Any]]:
+    """Every run that classified the customer, newest first."""
+    cursor = db.execute(
+        """SELECT r.id AS run, r.as_of, r.rule, r.window, a.tier, a.rank,
+                  r.customers AS of, a.spend_micros, a.reason
+           FROM tier_assignments a JOIN tier_runs r ON r.id = a.run_id
+           WHERE a.customer_id = ? ORDER BY r.id DESC""",
+        [customer_id],
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+
+# --- manual override -------------------------------------------------------------------
+
+
+def set_override(db: Database, customer_id: int, *, tier: str, reason: str) -> None:
+    """Fix a customer's tier by hand; it wins over every run until cleared."""
+    tier = tier.strip().upper()
+    if tier not in TIERS:
+        raise InvalidValue(f"a tier is A, B or C, not {tier!r}")
+    if not reason or not reason.strip():
+        raise InvalidValue("say why with --reason: the override outlives every classification")
+    with write(db):
+        cur = db.execute(
+            "UPDATE customers SET tier_override = ?, tier_override_reason = ?,"
+            " tier_override_at = ?, updated_at = ? WHERE id = ?",
+            [tier, reason.strip(), dates.now_utc(), dates.now_utc(), customer_id],
+        )
+        if cur.rowcount == 0:
+            raise NotFound(f"no customer #{customer_id}")
+
+
+def clear_override(db: Database, customer_id: int) -> bool:
+    """Remove a manual tier; returns whether there was one."""
+    with write(db):
+        row = db.execute(
+            "SELECT tier_override FROM customers WHERE id = ?", [customer_id]
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no customer #{customer_id}")
+        db.execute(
+            "UPDATE customers SET tier_override = NULL, tier_override_reason = NULL,"
+            " tier_override_at = NULL, updated_at = ? WHERE id = ?",
+            [dates.now_utc(), customer_id],
+        )
+    return row[0] is not None
+
+
+# --- who needs attention -------------------------------------------------------------
+
+AT_RISK_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "tier",
+    "phone",
+    "visits",
+    "last",
+    "days_since",
+    "interval_days",
+    "ratio",
+)
+AT_RISK_DEFAULT = ("code", "name", "tier", "last", "days_since", "interval_days", "ratio")
+
+
+def at_risk(db: Database, *, as_of: date, k: float | None = None) -> Iterator[dict[str, Any]]:
+    """A and B customers overdue: days since their last purchase > k × their usual interval.
+
+    The usual interval needs two purchase days at least; most overdue first, A before B.
+    """
+    from decimal import Decimal
+
+    from crmcli.buying import RHYTHM_SQL, k_factor
+
+    factor = k_factor(db) if k is None else k
+    if factor <= 0:
+        raise InvalidValue("k must be greater than 0")
+    rhythm = RHYTHM_SQL.format(where="AND customer_id IN (SELECT customer_id FROM wanted)")
+    cursor = db.execute(
+        f"""WITH cur AS ({_CURRENT_SQL}),
+                 wanted AS (SELECT customer_id, tier FROM cur WHERE tier IN ('A', 'B'))
+            SELECT c.id, c.code, c.name, w.tier,
+                   (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id
+                    ORDER BY position LIMIT 1) AS phone,
+                   r.visits, r.last, r.days_since, r.interval, r.days_since / r.interval
+            FROM wanted w
+            JOIN customers c ON c.id = w.customer_id
+            JOIN ({rhythm}) r
+              ON r.customer_id = c.id
+            WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL
+              AND r.visits >= 2 AND r.days_since > :k * r.interval
+            ORDER BY w.tier, r.days_since / r.interval DESC, c.id""",
+        {"as_of": as_of.isoformat(), "end": _day_after(as_of), "k": factor},
+    )
+    for row in cursor:
+        out = dict(zip(AT_RISK_FIELDS, row, strict=True))
+        out["interval_days"] = Decimal(str(round(out["interval_days"], 1)))
+        out["ratio"] = Decimal(str(round(out["ratio"], 2)))
+        yield out

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from reliability_figures import FIGURES, Figures
 from sqlite_utils import Database
 from typer.testing import CliRunner
 
@@ -59,3 +60,23 @@ class Cli:
 @pytest.fixture
 def cli() -> Cli:
     return Cli()
+
+
+# --- reliability figures (issue 8): tests record what they tried; the summary shows it ---
+
+
+@pytest.fixture
+def figures() -> Figures:
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    lines = FIGURES.lines()
+    if not lines:
+        return
+    terminalreporter.section("reliability figures")
+    for line in lines:
+        terminalreporter.write_line(line)
+    saved = FIGURES.save(Path(config.rootpath))
+    if saved:
+        terminalreporter.write_line(f"(written to {saved})")

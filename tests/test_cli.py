@@ -222,3 +222,24 @@ def test_closed_pipe_is_quiet(db_path):
     )
     assert pipeline.stdout.startswith("id,")
     assert pipeline.stderr == ""
+
+
+def test_long_tables_stream_in_chunks_with_the_same_columns(cli, db_path, monkeypatch):
+    from crmcli.cli import output
+
+    monkeypatch.setattr(output, "TABLE_CHUNK", 3)
+    for i in range(7):
+        cli(
+            "customers",
+            "add",
+            "--name",
+            f"고객 {i}" if i % 2 else f"Customer {i}",
+            "--code",
+            f"C{i}",
+        )
+    out = cli("customers", "list", "-f", "table", "--fields", "code,name").stdout
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert sum("code" in line for line in lines) == 1  # one header
+    rows = [line for line in lines if line.lstrip().startswith("C")]
+    assert len(rows) == 7
+    assert len({line.index("│") for line in rows}) == 1  # same column position throughout

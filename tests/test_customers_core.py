@@ -158,6 +158,17 @@ def test_delete_refuses_when_history_exists_unless_forced(db):
     assert db.execute("SELECT count(*) FROM purchases").fetchone()[0] == 0
 
 
+def test_a_customer_who_complained_is_never_deleted(db):
+    from crmcli import complaints
+
+    cid = customers.add(db, name="A")
+    complaints.open_complaint(db, customer_id=cid, summary="late delivery", by="me")
+    for force in (False, True):
+        with pytest.raises(Conflict, match="forget"):
+            customers.delete(db, cid, force=force)
+    assert db.execute("SELECT count(*) FROM complaint_events").fetchone()[0] == 1
+
+
 def test_anniversaries_and_contact_window(db):
     cid = customers.add(
         db,

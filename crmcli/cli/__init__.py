@@ -34,6 +34,9 @@ class CrmGroup(TyperGroup):
         except BrokenPipeError:  # `crmcli … | head -1`: the reader has all it wanted
             _silence_stdout()
             raise typer.Exit(0) from None
+        except OSError as exc:  # a file named on the command line: missing, unreadable, full
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
         except KeyboardInterrupt:
             _fail(ctx, "interrupted; nothing half-written was kept", ExitStatus.ERROR)
 
@@ -88,10 +91,21 @@ GROUPS = [
     ("purchases", "crmcli.cli.purchases"),
     ("db", "crmcli.cli.database"),
     ("config", "crmcli.cli.config"),
+    ("complaints", "crmcli.cli.complaints"),
+    ("tiers", "crmcli.cli.tiers"),
     ("imports", "crmcli.cli.imports"),
+    ("followups", "crmcli.cli.followups"),
+    ("contacts", "crmcli.cli.contacts"),
+    ("templates", "crmcli.cli.templates"),
+    ("export", "crmcli.cli.export"),
 ]
 # Modules that only add commands to the groups above.
-EXTENSIONS: list[str] = ["crmcli.cli.customers_import", "crmcli.cli.purchases_import"]
+EXTENSIONS: list[str] = [
+    "crmcli.cli.customers_import",
+    "crmcli.cli.purchases_import",
+    "crmcli.cli.customers_tiers",
+    "crmcli.cli.customers_privacy",
+]
 
 
 def _register() -> None:
@@ -104,6 +118,9 @@ def _register() -> None:
     from crmcli.cli.demo import demo
 
     app.command("demo")(demo)
+    from crmcli.cli.agenda import register
+
+    register(app)
 
 
 _register()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -244,10 +245,15 @@ def show(ctx: typer.Context, ref: Ref, fmt: FormatOption = None) -> None:
         render_customer_page(env, data, places=display_places(db))
     elif chosen in (Format.json, Format.jsonl):
         indent = 2 if chosen is Format.json else None
-        print(json.dumps(data, ensure_ascii=False, indent=indent, default=str), file=env.stdout)
+        print(json.dumps(data, ensure_ascii=False, indent=indent, default=_plain), file=env.stdout)
     else:
         flat = {k: _flat(v) for k, v in data["profile"].items()}
         emit(env, [flat], fields=list(flat), fmt=chosen)
+
+
+def _plain(value: Any) -> str:
+    """JSON for what json cannot write: Decimal as plain digits (never 9.983E+6)."""
+    return f"{value:f}" if isinstance(value, Decimal) else str(value)
 
 
 def _flat(value: Any) -> Any:
@@ -345,9 +351,7 @@ def delete(
     ctx: typer.Context,
     ref: Ref,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Also erase their purchases and complaints.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Also erase their purchases.")] = False,
 ) -> None:
     """Delete a customer for good (archive keeps the history instead)."""
     env = get_env(ctx)

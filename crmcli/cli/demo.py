@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
-from crmcli import customers
+from crmcli import complaints, customers, tiers
 from crmcli import demo as demo_core
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, console, emit
+from crmcli.cli.tiers import render_report
+from crmcli.dates import iso_date
 
 
 def demo(
@@ -45,4 +47,35 @@ def demo(
     )
     out.print("\n[bold]$ crmcli customers search 민준[/bold]")
     emit(tour, customers.search(db, "민준"), fields=["code", "name", "phone", "email"], fmt=fmt)
+    out.print(
+        "\n[bold]$ crmcli complaints open K001 … && complaints advance 1 --to apologized[/bold]"
+    )
+    complaint = complaints.open_complaint(
+        db,
+        customer_id=customers.resolve(db, "K001"),
+        summary="에스프레소 머신 스팀 노즐 누수",
+        channel="phone",
+        by="지수",
+    )
+    complaints.advance(db, complaint, to="apologized", note="전화로 사과드림", by="지수")
+    emit(
+        tour,
+        complaints.rows(db, open_only=True),
+        fields=["id", "customer_name", "stage", "next_stage", "due_on", "summary"],
+        fmt=fmt,
+    )
+    out.print("\n[bold]$ crmcli tiers classify && crmcli tiers report[/bold]")
+    last = db.execute("SELECT max(date) FROM purchases").fetchone()[0]
+    run = tiers.classify(db, as_of=iso_date(last[:10]))
+    render_report(tour, db, run, fmt=fmt, width=40)
+    # The agenda as of the week after the example data ends, so the tour always has
+    # something due (after-sale checks, birthdays, first-purchase anniversaries).
+    from datetime import date, timedelta
+
+    from crmcli import agenda
+
+    today = date.fromisoformat(last) + timedelta(days=4)
+    out.print(f"\n[bold]$ crmcli due --as-of {today} --days 7[/bold]")
+    entries = agenda.due(db, start=today, end=today + timedelta(days=6))
+    emit(tour, (e.row() for e in entries), fields=list(agenda.DEFAULT_FIELDS), fmt=fmt)
     out.print(f"\nExplore it yourself:  crmcli --db {target} customers show K001")

@@ -19,6 +19,16 @@ import typer
 from crmcli.cli.env import Env
 from crmcli.errors import InvalidValue
 
+# Columns of running text, which may wrap on a narrow terminal; every other column
+# (ids, codes, phones, e-mails, dates, amounts) is kept on one line.
+PROSE_FIELDS = frozenset(
+    {
+        "name", "customer_name", "customer", "notes", "note", "address", "item", "items",
+        "category", "summary", "why", "message", "help", "tags", "anniversary", "lesson",
+        "resolution", "cause_detail", "occupation", "salutation", "holiday", "title",
+    }
+)  # fmt: skip
+
 
 class Format(str, Enum):
     table = "table"
@@ -117,6 +127,9 @@ def emit(
     return count
 
 
+TABLE_CHUNK = 1000  # rows per rendered table: a terminal table streams too
+
+
 def _table(
     env: Env,
     rows: Iterable[Mapping[str, Any]],
@@ -125,36 +138,87 @@ def _table(
     money_places: int,
     title: str | None,
 ) -> int:
-    from rich.table import Table
+    """Render in chunks, so a long list streams; column widths come from the first chunk."""
+    from itertools import islice
+
+    from rich.cells import cell_len
 
     from crmcli.money import format_amount
 
-    materialised = list(rows)
-    table = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
-    numeric = {
-        f
-        for f in fields
-        if materialised
-        and all(isinstance(r.get(f), (int, Decimal)) or r.get(f) is None for r in materialised)
-        and any(r.get(f) is not None for r in materialised)
-    }
-    for f in fields:
-        table.add_column(
-            headers.get(f, f),
-            justify="right" if f in numeric else "left",
-            overflow="fold",
-        )
-    for row in materialised:
-        cells = []
+    def cells(row: Mapping[str, Any]) -> list[str]:
+        out = []
         for f in fields:
             value = row.get(f)
             if isinstance(value, Decimal):
-                cells.append(format_amount(int(value * 1_000_000), places=money_places))
+                out.append(format_amount(int(value * 1_000_000), places=money_places))
             else:
-                cells.append(_text(value))
-        table.add_row(*cells)
-    console(env).print(table)
-    return len(materialised)
+                out.append(_text(value))
+        return out
+
+    iterator = iter(rows)
+    first = list(islice(iterator, TABLE_CHUNK))
+    numeric = {
+        f
+        for f in fields
+        if first
+        and all(isinstance(r.get(f), (int, Decimal)) or r.get(f) is None for r in first)
+        and any(r.get(f) is not None for r in first)
+    }
+    out = console(env)
+    chunk = [cells(r) for r in first]
+    widths: list[int] | None = None
+    if len(first) == TABLE_CHUNK:  # more may follow: fix the widths if they fit the screen
+        natural = [
+            max([cell_len(headers.get(f, f))] + [cell_len(c[i]) for c in chunk])
+            for i, f in enumerate(fields)
+        ]
+        # Headroom for longer values further down (ids grow a digit, names get longer).
+        roomy = [w + max(2, w // 4) for w in natural]
+        if sum(roomy) + 3 * (len(fields) - 1) <= out.width:
+            widths = roomy
+    count = 0
+    while chunk:
+        out.print(_make_table(chunk, fields, headers, numeric, widths, title, header=count == 0))
+        count += len(chunk)
+        chunk = [cells(r) for r in islice(iterator, TABLE_CHUNK)]
+    if count == 0:
+        out.print(_make_table([], fields, headers, numeric, None, title, header=True))
+    return count
+
+
+def _make_table(
+    chunk: list[list[str]],
+    fields: Sequence[str],
+    headers: Mapping[str, str],
+    numeric: set[str],
+    widths: list[int] | None,
+    title: str | None,
+    *,
+    header: bool,
+) -> Any:
+    from rich.table import Table
+
+    table = Table(
+        title=title if header else None,
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+        show_header=header,
+    )
+    for i, f in enumerate(fields):
+        # Identifiers (codes, phones, e-mails, dates, amounts) never wrap; prose does.
+        table.add_column(
+            headers.get(f, f),
+            justify="right" if f in numeric else "left",
+            # A value too wide for a fixed column: prose folds, an identifier shows "…"
+            # (never a silently cropped id or phone).
+            overflow="fold" if f in PROSE_FIELDS or not widths else "ellipsis",
+            no_wrap=f not in PROSE_FIELDS,
+            width=widths[i] if widths else None,
+        )
+    for row in chunk:
+        table.add_row(*row)
+    return table
 
 
 def console(env: Env, *, stderr: bool = False) -> Any:

@@ -87,17 +87,70 @@ def render_customer_page(env: Env, data: dict[str, Any], *, places: int) -> None
     else:
         out.print("[dim]none yet[/dim]")
 
-    out.print("\n[bold]Tier[/bold]")
-    tier = data["tier"]
-    if tier:
-        note = f" (set by hand: {tier['override_reason']})" if tier["override"] else ""
-        out.print(f"{tier['tier']}{note}")
-    else:
-        out.print("[dim]not classified yet (crmcli tiers classify)[/dim]")
+    _tier(out, data["tier"], places)
+    _top(out, data.get("top"), places)
 
-    _simple_section(out, "Complaints", data["complaints"], ("id", "opened_at", "stage", "summary"))
+    _simple_section(
+        out,
+        "Complaints",
+        [_complaint_line(c) for c in data["complaints"]],
+        ("id", "opened_on", "stage", "next", "summary"),
+    )
     _simple_section(out, "Follow-ups", data["followups"], ("id", "due_on", "note"))
     _simple_section(out, "Contact log", data["contacts"], ("at", "channel", "note", "by"))
+
+
+def _complaint_line(c: dict[str, Any]) -> dict[str, Any]:
+    """A complaint on the customer's page: what is due next, and whether it is late."""
+    nxt = ""
+    if c["next_stage"]:
+        nxt = f"{c['next_stage']} by {c['due_on']}"
+        if c["days_overdue"]:
+            nxt += f" ({c['days_overdue']}d late)"
+    return {**c, "next": nxt}
+
+
+def _tier(out: Any, tier: dict[str, Any] | None, places: int) -> None:
+    from rich.markup import escape
+
+    out.print("\n[bold]Tier[/bold]")
+    if not tier or not tier["tier"]:
+        out.print("[dim]not classified yet (crmcli tiers classify)[/dim]")
+    else:
+        note = (
+            f" (set by hand: {escape(tier['override_reason'] or '')})" if tier["override"] else ""
+        )
+        out.print(f"{tier['tier']}{note}")
+        c = tier.get("classified")
+        if c:
+            out.print(
+                f"[dim]classified {c['tier']} as of {c['as_of']} ({c['rule']}): rank {c['rank']}"
+                f" of {c['of']}, spend {_money(c['spend'], places)}; {escape(c['reason'] or '')}"
+                "[/dim]"
+            )
+        if len(tier.get("history", [])) > 1:
+            moves = " ← ".join(f"{h['tier']} ({h['as_of']})" for h in tier["history"])
+            out.print(f"[dim]history: {moves}[/dim]")
+    attitude = (tier or {}).get("attitude")
+    if attitude:
+        out.print(
+            f"Attitude: {attitude['set'] or 'not set'}; suggested {attitude['suggested'] or '—'}"
+            f" [dim]({escape(attitude['why'])})[/dim]"
+        )
+
+
+def _top(out: Any, top: dict[str, list[dict[str, Any]]] | None, places: int) -> None:
+    from rich.markup import escape
+
+    if not top or not (top["item"] or top["category"]):
+        return
+    out.print("\n[bold]Buys most[/bold]")
+    for by, label in (("category", "Categories"), ("item", "Items")):
+        if top[by]:
+            listed = ", ".join(
+                f"{escape(str(r['name']))} ({_money(r['spent'], places)})" for r in top[by]
+            )
+            out.print(f"[dim]{label}:[/dim] {listed}")
 
 
 def _simple_section(

@@ -1,0 +1,553 @@
+"""The daily agenda: whom to call, greet or visit, and why — merged from every source.
+
+Each kind of item has a source that finds its events by index (never by loading every
+customer): birthdays by the month-day index (lunar ones by converting each day of the
+window to its lunar month-day), anniversaries and first purchases, public holidays for
+the customers the `holidays.greet` rule selects, after-sale checks, tier visits,
+promised call-backs and overdue complaint stages.
+
+An event is due `agenda.lead.<kind>` before it happens; a customer's contact window
+moves it to the next day they take calls. Follow-ups, visits and complaints stay on
+the agenda until dealt with; the other kinds show on their day only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import dates, names, settings, yearly
+from crmcli.contact_window import DAY_NAMES, next_allowed_day
+
+# Within a day: what cannot wait first (an unhappy customer, a promise), greetings last.
+PRIORITY = {
+    kind: i
+    for i, kind in enumerate(
+        ("complaint", "followup", "after-sale", "visit", "birthday", "anniversary", "holiday")
+    )
+}
+# Kinds that stay due, day after day, until done (the rest show on their day only).
+PERSISTENT = ("complaint", "followup", "visit")
+GREETING_KINDS = ("birthday", "anniversary", "holiday")
+# A contact window can push an item up to six days later: look that far back for events.
+WINDOW_SLACK = timedelta(days=6)
+# `--since-last-run` catches up at most this many missed days.
+CATCH_UP_DAYS = 31
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to do for one customer."""
+
+    kind: str
+    customer_id: int
+    on: date  # the event itself: the birthday, the promised day…
+    why: str
+    owner: str | None = None
+    day: date | None = None  # when to act: `on` less the lead time, in the contact window
+    moved_from: date | None = None
+    key: str = ""  # stable identity, for calendars
+    detail: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the agenda shows and greets a customer with."""
+
+    id: int
+    code: str | None
+    name: str | None
+    family_name: str | None
+    given_name: str | None
+    patronymic: str | None
+    salutation_override: str | None
+    gender: str | None
+    locale_field: str | None
+    email: str | None
+    owner: str | None
+    contact_days: str | None
+    phone: str | None
+
+    @property
+    def locale(self) -> str:
+        return (self.locale_field or names.default_locale(self.name) or "en").split("_")[0]
+
+    def salutation(self, style: str = "formal") -> str:
+        if self.salutation_override and style == "formal":
+            return self.salutation_override
+        return names.salutation(
+            name=self.name,
+            family=self.family_name,
+            given=self.given_name,
+            patronymic=self.patronymic,
+            gender=self.gender,
+            locale=self.locale_field,
+            style=style,
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    item: Item
+    person: Person
+
+    def row(self) -> dict[str, Any]:
+        """The agenda line as printed (and every other field `--fields` may pick)."""
+        i, p = self.item, self.person
+        why = i.why
+        if i.moved_from is not None:
+            allowed = ",".join(DAY_NAMES[int(d) - 1] for d in p.contact_days or "")
+            why += f" (moved from {i.moved_from.isoformat()}: takes calls {allowed})"
+        return {
+            "date": i.day.isoformat() if i.day else None,
+            "kind": i.kind,
+            "customer": p.salutation(),
+            "phone": p.phone,
+            "why": why,
+            "owner": i.owner if i.owner is not None else p.owner,
+            "on": i.on.isoformat(),
+            "code": p.code,
+            "name": p.name,
+            "email": p.email,
+            "customer_id": p.id,
+            "key": i.key,
+        }
+
+
+FIELDS = (
+    "date",
+    "kind",
+    "customer",
+    "phone",
+    "why",
+    "owner",
+    "on",
+    "code",
+    "name",
+    "email",
+    "customer_id",
+    "key",
+)
+DEFAULT_FIELDS = ("date", "kind", "customer", "phone", "why", "owner")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days asked for, and the event days whose items may land in them."""
+
+    start: date
+    end: date
+    lead: timedelta
+
+    @property
+    def first_event(self) -> date:
+        return self.start - WINDOW_SLACK + self.lead
+
+    @property
+    def last_event(self) -> date:
+        return self.end + self.lead
+
+
+# --- the merge -------------------------------------------------------------------------
+
+
+def due(
+    db: Database,
+    *,
+    start: date,
+    end: date,
+    kinds: Sequence[str] = (),
+    owner: str | None = None,
+    tier: str | None = None,
+) -> list[Entry]:
+    """What is due from `start` to `end` (and still overdue), sorted by day then priority."""
+    from crmcli.errors import InvalidValue
+
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise InvalidValue(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
+    chosen = [k for k in KINDS if not kinds or k in kinds]
+    items: list[Item] = []
+    for kind in chosen:
+        window = Window(start, end, lead(db, kind))
+        for item in SOURCES[kind](db, window):
+            items.append(replace(item, day=item.on - window.lead))
+    people = _people(db, {i.customer_id for i in items})
+    tiers = _tiers(db) if tier else {}
+    out = []
+    for item in items:
+        person = people.get(item.customer_id)
+        if person is None:  # do not contact, archived or forgotten
+            continue
+        assert item.day is not None
+        day = next_allowed_day(item.day, person.contact_days)
+        if day != item.day:
+            item = replace(item, day=day, moved_from=item.day)
+        if day > end or (day < start and item.kind not in PERSISTENT):
+            continue
+        if owner and (item.owner if item.owner is not None else person.owner) != owner:
+            continue
+        if tier and tiers.get(item.customer_id) != tier:
+            continue
+        out.append(Entry(item, person))
+    out.sort(key=lambda e: (e.item.day, PRIORITY[e.item.kind], e.person.name or "", e.item.key))
+    return out
+
+
+def lead(db: Database, kind: str) -> timedelta:
+    """How long before its event an item of `kind` is due."""
+    span = dates.parse_span(settings.get(db, f"agenda.lead.{kind}"))
+    return timedelta(days=span.days)  # the setting allows days and weeks only
+
+
+def _tiers(db: Database) -> dict[int, str]:
+    from crmcli.tiers import current_tiers
+
+    return current_tiers(db)
+
+
+_PERSON_COLUMNS = (
+    "id, code, name, family_name, given_name, patronymic, salutation, gender, locale, email,"
+    " owner, contact_days,"
+    " (SELECT raw FROM customer_phones p WHERE p.customer_id = c.id ORDER BY position LIMIT 1)"
+)
+_REACHABLE = "do_not_contact = 0 AND archived_at IS NULL AND forgotten_at IS NULL"
+
+
+def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for v in values:
+        batch.append(v)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _people(db: Database, ids: set[int]) -> dict[int, Person]:
+    """The reachable customers among `ids` (do-not-contact and archived ones are left out)."""
+    out: dict[int, Person] = {}
+    for batch in _chunks(sorted(ids)):
+        marks = ",".join("?" * len(batch))
+        for row in db.execute(
+            f"SELECT {_PERSON_COLUMNS} FROM customers c WHERE id IN ({marks}) AND {_REACHABLE}",
+            batch,
+        ):
+            out[row[0]] = Person(*row)
+    return out
+
+
+# --- sources -----------------------------------------------------------------------------
+
+
+def _in(values: Iterable[str]) -> tuple[str, list[str]]:
+    vals = sorted(set(values))
+    return ",".join("?" * len(vals)), vals
+
+
+def _years(born: str, on: date) -> int | None:
+    year = dates.year_of(born)
+    return None if year is None else on.year - year
+
+
+def _yearly_dates(
+    db: Database,
+    window: Window,
+    *,
+    table: str,
+    column: str,
+    lunar_column: str,
+    extra_columns: str,
+    where: str,
+) -> Iterator[tuple[Any, ...]]:
+    """(row…, occurrence) for each yearly date of `table` falling between the window's events.
+
+    Solar dates are found by their month-day; lunar ones by the lunar month-days of the
+    window's days (in both calendars), then converted exactly, customer by customer.
+    """
+    feb29 = settings.get(db, "birthday.feb29")
+    start, end = window.first_event, window.last_event
+    days = list(yearly.days(start, end))
+    solar = {md for d in days for md in yearly.month_days_on(d, feb29=feb29)}
+    marks, params = _in(solar)
+    sql = (
+        f"SELECT {column}, {extra_columns} FROM {table}"
+        f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} = 0 AND {where}"
+    )
+    for row in db.execute(sql, params):
+        month, day = dates.month_day(row[0])
+        for on in yearly.solar_occurrences(month, day, start, end, feb29=feb29):
+            yield (*row, on)
+    lunar = yearly.lunar_month_days(days, yearly.CALENDARS)
+    marks, params = _in(lunar)
+    default: yearly.Calendar = settings.get(db, "lunar.calendar")  # type: ignore[assignment]
+    sql = (
+        f"SELECT {column}, {extra_columns} FROM {table}"
+        f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} != 0 AND {where}"
+    )
+    for row in db.execute(sql, params):
+        month, day = dates.month_day(row[0])
+        locale, name, leap = row[-3], row[-2], row[-1]
+        calendar = yearly.calendar_for(locale or names.default_locale(name), default)
+        for on in yearly.lunar_occurrences(
+            month, day, start, end, leap=bool(leap), calendar=calendar
+        ):
+            yield (*row, on)
+
+
+def birthdays(db: Database, window: Window) -> Iterator[Item]:
+    rows = _yearly_dates(
+        db,
+        window,
+        table="customers",
+        column="birthday",
+        lunar_column="birthday_lunar",
+        extra_columns="id, birthday_lunar, locale, name, birthday_leap",
+        where=_REACHABLE,
+    )
+    for born, cid, lunar, _locale, _name, leap, on in rows:
+        years = _years(born, on) if not lunar else _lunar_age(born, on)
+        what = "lunar birthday" if lunar else "birthday"
+        if lunar:
+            what += f" ({'leap ' if leap else ''}{born[-5:]})"
+        why = f"{what} on {on.isoformat()}" + (f", turns {years}" if years else "")
+        yield Item("birthday", cid, on, why, key=f"birthday:{cid}:{on}", detail={"years": years})
+
+
+def _lunar_age(born: str, on: date) -> int | None:
+    # The lunar year of the occurrence minus the lunar birth year: counted in lunar years.
+    year = dates.year_of(born)
+    return None if year is None else yearly.to_lunar(on, "korean")[0] - year
+
+
+def anniversaries(db: Database, window: Window) -> Iterator[Item]:
+    rows = _yearly_dates(
+        db,
+        window,
+        table="customer_dates d",
+        column="d.date",
+        lunar_column="d.lunar",
+        extra_columns="d.customer_id, d.label, d.lunar,"
+        " (SELECT locale FROM customers WHERE id = d.customer_id),"
+        " (SELECT name FROM customers WHERE id = d.customer_id), 0",
+        where="1",
+    )
+    for since, cid, label, lunar, _locale, _name, _leap, on in rows:
+        years = _years(since, on)
+        if years is not None and years <= 0:
+            continue  # the day itself is no anniversary
+        what = f"{label} anniversary" + (" (lunar)" if lunar else "")
+        why = f"{what} on {on.isoformat()}" + (f", {years} years" if years else "")
+        key = f"anniversary:{cid}:{label}:{on}"
+        yield Item("anniversary", cid, on, why, key=key, detail={"years": years, "label": label})
+    yield from first_purchases(db, window)
+
+
+def first_purchases(db: Database, window: Window) -> Iterator[Item]:
+    """Yearly anniversaries of a customer's first purchase (by the purchase-date index)."""
+    first = db.execute("SELECT min(date) FROM purchases").fetchone()[0]
+    if not first:
+        return
+    feb29 = settings.get(db, "birthday.feb29")
+    wanted: dict[str, date] = {}  # a stored purchase day → the anniversary it makes
+    for on in yearly.days(window.first_event, window.last_event):
+        for md in yearly.month_days_on(on, feb29=feb29):
+            for year in range(int(first[:4]), on.year):
+                if md == "02-29" and not yearly.is_leap(year):
+                    continue
+                wanted[f"{year}-{md}"] = on
+    if not wanted:
+        return
+    for batch in _chunks(sorted(wanted)):
+        marks = ",".join("?" * len(batch))
+        rows = db.execute(
+            f"SELECT DISTINCT p.customer_id, p.date FROM purchases p WHERE p.date IN ({marks})"
+            " AND NOT EXISTS (SELECT 1 FROM purchases q WHERE q.customer_id = p.customer_id"
+            " AND q.date < p.date)",
+            batch,
+        )
+        for cid, day in rows:
+            on = wanted[day]
+            years = on.year - int(day[:4])
+            why = f"{years} year{'s' if years > 1 else ''} since the first purchase ({day})"
+            yield Item(
+                "anniversary",
+                cid,
+                on,
+                why,
+                key=f"anniversary:{cid}:first-purchase:{on}",
+                detail={"years": years, "label": "first purchase"},
+            )
+
+
+def holidays(db: Database, window: Window) -> Iterator[Item]:
+    """Each public holiday, for each customer the `holidays.greet` rule selects."""
+    rule = [r.strip() for r in settings.get(db, "holidays.greet").split(",") if r.strip()]
+    if not rule:
+        return
+    from crmcli import public_holidays
+
+    country_list = public_holidays.countries(settings.get(db, "holidays.country"))
+    if not country_list:
+        return
+    found = public_holidays.between(
+        window.first_event,
+        window.last_event,
+        country_list=country_list,
+        language=settings.get(db, "holidays.language"),
+    )
+    if not found:
+        return
+    chosen = _greeted(db, rule)
+    for batch in _chunks(sorted(chosen)):
+        marks = ",".join("?" * len(batch))
+        for cid, locale, name in db.execute(
+            f"SELECT id, locale, name FROM customers WHERE id IN ({marks}) AND {_REACHABLE}", batch
+        ):
+            lang = (locale or names.default_locale(name) or "").split("_")[0]
+            country = public_holidays.LOCALE_COUNTRY.get(lang)
+            home = country if country in country_list else country_list[0]
+            for h in found:
+                if h.country != home:
+                    continue
+                why = f"{h.name} on {h.day.isoformat()}" + (
+                    f" ({h.country})" if len(country_list) > 1 else ""
+                )
+                yield Item(
+                    "holiday",
+                    cid,
+                    h.day,
+                    why,
+                    key=f"holiday:{cid}:{h.country}:{h.day}",
+                    detail={"holiday": h},
+                )
+
+
+def _greeted(db: Database, rule: list[str]) -> set[int]:
+    """The customers a `holidays.greet` rule selects."""
+    if "all" in rule:
+        return {r[0] for r in db.execute(f"SELECT id FROM customers WHERE {_REACHABLE}")}
+    ids: set[int] = set()
+    tags = [r[4:] for r in rule if r.startswith("tag:")]
+    if tags:
+        marks, params = _in(tags)
+        ids |= {
+            r[0]
+            for r in db.execute(
+                f"SELECT customer_id FROM customer_tags WHERE tag IN ({marks})", params
+            )
+        }
+    tiers = {r[5:] for r in rule if r.startswith("tier:")}
+    if tiers:
+        ids |= {cid for cid, t in _tiers(db).items() if t in tiers}
+    return ids
+
+
+def after_sales(db: Database, window: Window) -> Iterator[Item]:
+    """A check N days after each order's delivery (or purchase, if never delivered)."""
+    n = timedelta(days=settings.get_int(db, "aftersale.days"))
+    lo, hi = (window.first_event - n).isoformat(), (window.last_event - n).isoformat()
+    rows = db.execute(
+        """SELECT customer_id, base, group_concat(DISTINCT item), delivered, o FROM (
+             SELECT customer_id, delivery_date AS base, item, 1 AS delivered,
+                    coalesce(order_id, date) AS o FROM purchases
+              WHERE delivery_date BETWEEN ? AND ? AND amount_micros > 0
+             UNION ALL
+             SELECT customer_id, date, item, 0, coalesce(order_id, date) FROM purchases
+              WHERE date BETWEEN ? AND ? AND delivery_date IS NULL AND amount_micros > 0)
+           GROUP BY customer_id, base, o""",
+        [lo, hi, lo, hi],
+    )
+    for cid, base, items, delivered, order in rows:
+        on = date.fromisoformat(base) + n
+        what = items or "the purchase"
+        why = f"after-sale check: {what} ({'delivered' if delivered else 'bought'} {base})"
+        yield Item("after-sale", cid, on, why, key=f"after-sale:{cid}:{base}:{order}")
+
+
+def visits(db: Database, window: Window) -> Iterator[Item]:
+    """Customers whose tier cadence has run out since the last contact (or purchase)."""
+    from crmcli.tiers import cadence
+
+    tiers = _tiers(db)
+    if not tiers:
+        return
+    spans = {t: cadence(db, t) for t in set(tiers.values())}
+    for batch in _chunks(sorted(c for c, t in tiers.items() if spans.get(t))):
+        marks = ",".join("?" * len(batch))
+        rows = db.execute(
+            f"""SELECT id, substr(created_at, 1, 10),
+                   (SELECT max(at) FROM contacts k WHERE k.customer_id = c.id),
+                   (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id)
+                FROM customers c WHERE id IN ({marks}) AND {_REACHABLE}""",
+            batch,
+        )
+        for cid, created, contacted, bought in rows:
+            tier = tiers[cid]
+            span = spans[tier]
+            assert span is not None
+            since = contacted[:10] if contacted else (bought or created)
+            on = date.fromisoformat(since) + span
+            if on > window.last_event:
+                continue
+            last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
+            why = f"tier {tier} visit/call ({last})"
+            yield Item("visit", cid, on, why, key=f"visit:{cid}:{on}")
+
+
+def followups(db: Database, window: Window) -> Iterator[Item]:
+    rows = db.execute(
+        "SELECT id, customer_id, due_on, snoozed_until, note, owner, rrule FROM followups"
+        " WHERE status = 'open' AND due_on <= ?",
+        [window.last_event.isoformat()],
+    )
+    for fid, cid, due_on, snoozed, note, owner, rule in rows:
+        on = date.fromisoformat(snoozed or due_on)
+        if on > window.last_event:
+            continue
+        why = f"follow-up #{fid}: {note}"
+        if snoozed:
+            why += f" (promised for {due_on}, snoozed)"
+        if rule:
+            why += f" [repeats {rule}]"
+        yield Item("followup", cid, on, why, owner=owner, key=f"followup:{fid}")
+
+
+SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
+    "birthday": birthdays,
+    "anniversary": anniversaries,
+    "holiday": holidays,
+    "after-sale": after_sales,
+    "visit": visits,
+    "followup": followups,
+}
+
+
+# --- cron: what the last run reported ------------------------------------------------------
+
+
+def catch_up_start(db: Database, *, today: date) -> date:
+    """The first day not yet reported by a `--since-last-run` run (today if none was)."""
+    row = db.execute("SELECT max(to_day) FROM agenda_runs").fetchone()
+    if not row or not row[0]:
+        return today
+    start = date.fromisoformat(row[0]) + timedelta(days=1)
+    return max(start, today - timedelta(days=CATCH_UP_DAYS - 1))
+
+
+def record_run(db: Database, *, start: date, end: date, items: int) -> None:
+    from crmcli.db import write
+
+    with write(db):
+        db.execute(
+            "INSERT INTO agenda_runs (run_at, from_day, to_day, items) VALUES (?, ?, ?, ?)",
+            [dates.now_utc(), start.isoformat(), end.isoformat(), items],
+        )
+
+
+KINDS = tuple(SOURCES)

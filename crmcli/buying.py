@@ -1,0 +1,234 @@
+"""What customers buy and how often: top items, who bought what, rhythm and attitude.
+
+A customer's *rhythm* is read from the days they bought something (lines with a
+positive amount, up to `as_of`): how many such days, the first and the last, and
+their usual interval — the mean gap between purchase days.
+
+The suggested *attitude* (seed 003) follows from the rhythm:
+- `no-loyalty`: bought on one day only;
+- `loyal`: bought on at least `attitude.loyal_visits` days and is not overdue
+  (days since the last purchase ≤ `tiers.at_risk.k` × the usual interval);
+- `brand-switching`: came back, but irregularly or not lately — buying elsewhere
+  in between.
+The owner's own value (`customers.attitude`) always wins; the suggestion is a hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import settings
+from crmcli.errors import InvalidValue, UsageError
+
+ATTITUDES = ("loyal", "brand-switching", "no-loyalty")
+
+# Per customer, from lines with a positive amount up to :end (exclusive).
+RHYTHM_SQL = """
+SELECT customer_id,
+       count(DISTINCT substr(date, 1, 10)) AS visits,
+       min(substr(date, 1, 10)) AS first,
+       max(substr(date, 1, 10)) AS last,
+       CAST(julianday(:as_of) - julianday(max(substr(date, 1, 10))) AS INTEGER) AS days_since,
+       CASE WHEN count(DISTINCT substr(date, 1, 10)) > 1
+            THEN (julianday(max(substr(date, 1, 10))) - julianday(min(substr(date, 1, 10))))
+                 / (count(DISTINCT substr(date, 1, 10)) - 1) END AS interval
+FROM purchases
+WHERE amount_micros > 0 AND date < :end {where}
+GROUP BY customer_id
+"""
+
+_SUGGEST = """
+CASE WHEN r.visits IS NULL THEN NULL
+     WHEN r.visits = 1 THEN 'no-loyalty'
+     WHEN r.visits >= :loyal_visits AND r.days_since <= :k * r.interval THEN 'loyal'
+     ELSE 'brand-switching' END
+"""
+
+
+def k_factor(db: Database) -> float:
+    """`tiers.at_risk.k`: how many usual intervals may pass before someone is overdue."""
+    return float(Decimal(settings.get(db, "tiers.at_risk.k")))
+
+
+def _bounds(as_of: date) -> dict[str, Any]:
+    return {"as_of": as_of.isoformat(), "end": (as_of + timedelta(days=1)).isoformat()}
+
+
+def _days(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 1)))
+
+
+@dataclass(frozen=True)
+class Attitude:
+    """An attitude suggested from buying behaviour, and the numbers behind it."""
+
+    suggested: str | None
+    visits: int
+    last: str | None
+    days_since: int | None
+    interval_days: Decimal | None
+
+    @property
+    def why(self) -> str:
+        if self.suggested is None:
+            return "no purchases yet"
+        if self.visits == 1:
+            return f"bought on one day only ({self.last})"
+        return (
+            f"bought on {self.visits} days, about every {self.interval_days} days; "
+            f"last {self.days_since} days ago"
+        )
+
+
+def suggest_attitude(db: Database, customer_id: int, *, as_of: date) -> Attitude:
+    """The attitude one customer's buying suggests (see the module's docstring)."""
+    row = db.execute(
+        f"""SELECT {_SUGGEST}, r.visits, r.last, r.days_since, r.interval
+            FROM ({RHYTHM_SQL.format(where="AND customer_id = :id")}) r""",
+        {**_bounds(as_of), "id": customer_id, **_attitude_params(db)},
+    ).fetchone()
+    if row is None:
+        return Attitude(None, 0, None, None, None)
+    return Attitude(row[0], row[1], row[2], row[3], _days(row[4]))
+
+
+def _attitude_params(db: Database) -> dict[str, Any]:
+    return {"k": k_factor(db), "loyal_visits": settings.get_int(db, "attitude.loyal_visits")}
+
+
+ATTITUDE_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "attitude",
+    "suggested",
+    "visits",
+    "last",
+    "days_since",
+    "interval_days",
+)
+
+
+def attitudes(db: Database, *, as_of: date, differs: bool = False) -> Iterator[dict[str, Any]]:
+    """Every active customer with the attitude set by the owner and the suggested one."""
+    where = "WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL"
+    if differs:
+        where += f" AND coalesce(c.attitude, '') != coalesce({_SUGGEST}, '')"
+    cursor = db.execute(
+        f"""SELECT c.id, c.code, c.name, c.attitude, {_SUGGEST} AS suggested,
+                   coalesce(r.visits, 0), r.last, r.days_since, r.interval
+            FROM customers c LEFT JOIN ({RHYTHM_SQL.format(where="")}) r
+              ON r.customer_id = c.id
+            {where} ORDER BY c.id""",
+        {**_bounds(as_of), **_attitude_params(db)},
+    )
+    for row in cursor:
+        out = dict(zip(ATTITUDE_FIELDS, row, strict=True))
+        out["interval_days"] = _days(out["interval_days"])
+        yield out
+
+
+def top(db: Database, customer_id: int, *, by: str, limit: int = 5) -> list[dict[str, Any]]:
+    """A customer's most bought items or categories, by net spend (then lines, name)."""
+    if by not in ("item", "category"):
+        raise InvalidValue("top: by item or by category")
+    cursor = db.execute(
+        f"""SELECT {by} AS name, count(*) AS lines, sum(amount_micros) AS spent_micros,
+                   max(date) AS last
+            FROM purchases WHERE customer_id = ? AND {by} IS NOT NULL AND {by} != ''
+            GROUP BY {by} HAVING sum(amount_micros) > 0
+            ORDER BY spent_micros DESC, lines DESC, name LIMIT ?""",
+        [customer_id, limit],
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+
+WHO_BOUGHT_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "phone",
+    "email",
+    "tier",
+    "lines",
+    "spent",
+    "last",
+    "items",
+)
+WHO_BOUGHT_DEFAULT = ("code", "name", "phone", "email", "tier", "spent", "last")
+
+
+def _like(text: str) -> str:
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def who_bought(
+    db: Database,
+    *,
+    item: str | None = None,
+    category: str | None = None,
+    since: date | None = None,
+    tiers: tuple[str, ...] = (),
+    include_do_not_contact: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Customers who bought an item or category (any part of its name), biggest spenders first.
+
+    Net of returns: someone who returned all of it did not buy it. Archived customers,
+    and unless asked those marked do-not-contact, are left out — this list is for offers.
+    """
+    from crmcli.tiers import TIERS, current_sql
+
+    if (item is None) == (category is None):
+        raise UsageError("give either --item or --category")
+    text = item if item is not None else category
+    if not text or not text.strip():
+        raise InvalidValue("say what was bought")
+    column = "item" if item is not None else "category"
+    wanted = tuple(t.strip().upper() for t in tiers)
+    bad = [t for t in wanted if t not in TIERS]
+    if bad:
+        raise InvalidValue(f"a tier is A, B or C, not {', '.join(bad)}")
+    where = [
+        f"p.{column} LIKE :text ESCAPE '\\'",
+        "c.archived_at IS NULL",
+        "c.forgotten_at IS NULL",
+    ]
+    params: dict[str, Any] = {"text": _like(text)}
+    if since is not None:
+        where.append("p.date >= :since")
+        params["since"] = since.isoformat()
+    if not include_do_not_contact:
+        where.append("c.do_not_contact = 0")
+    tier_filter = ""
+    if wanted:
+        marks = ", ".join(f":t{i}" for i in range(len(wanted)))
+        tier_filter = f"WHERE tier IN ({marks})"
+        params.update({f"t{i}": t for i, t in enumerate(wanted)})
+    cursor = db.execute(
+        f"""WITH cur AS ({current_sql()})
+            SELECT * FROM (
+                SELECT c.id, c.code, c.name,
+                       (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id
+                        ORDER BY position LIMIT 1) AS phone,
+                       c.email, cur.tier, count(*) AS lines,
+                       sum(p.amount_micros) AS spent_micros, max(p.date) AS last,
+                       group_concat(DISTINCT p.{column}) AS items
+                FROM purchases p JOIN customers c ON c.id = p.customer_id
+                LEFT JOIN cur ON cur.customer_id = c.id
+                WHERE {" AND ".join(where)}
+                GROUP BY c.id HAVING sum(p.amount_micros) > 0)
+            {tier_filter}
+            ORDER BY spent_micros DESC, id""",
+        params,
+    )
+    columns = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row, strict=True))

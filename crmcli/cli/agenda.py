@@ -1,0 +1,106 @@
+"""`crmcli due` and `crmcli greet`: the daily agenda, and a message for each greeting due.
+
+Made for cron too: when nothing is due, nothing is printed (not even a header) and
+the exit status is 0, so cron mails nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+import typer
+
+from crmcli import agenda, greetings
+from crmcli.cli.env import Env, get_env
+from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
+from crmcli.errors import InvalidValue
+
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Take this day (YYYY-MM-DD) as today.")]
+Days = Annotated[
+    int,
+    typer.Option("--days", "-d", help="How many days from today to cover (1 = today only).", min=1),
+]
+
+
+def window(env: Env, as_of: str | None, days: int) -> tuple[date, date]:
+    start = env.today(as_of)
+    return start, start + timedelta(days=days - 1)
+
+
+def due(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    days: Days = 1,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            "-k",
+            help=f"Only this kind; repeatable. Kinds: {', '.join(agenda.KINDS)}.",
+        ),
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Only the customers this staff member has.")
+    ] = None,
+    tier: Annotated[
+        str | None, typer.Option("--tier", help="Only customers of tier A, B or C.")
+    ] = None,
+    since_last_run: Annotated[
+        bool,
+        typer.Option(
+            "--since-last-run",
+            help="Also cover the days since the last such run (for cron), and record this run.",
+        ),
+    ] = False,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """Whom to call, greet or visit today (or over --days), and why."""
+    env = get_env(ctx)
+    if tier is not None and tier.upper() not in ("A", "B", "C"):
+        raise InvalidValue(f"--tier must be A, B or C, not {tier!r}")
+    chosen = pick_fields(fields, allowed=agenda.FIELDS, default=agenda.DEFAULT_FIELDS)
+    db = env.db if since_last_run else env.read_db()
+    start, end = window(env, as_of, days)
+    if since_last_run:
+        # From the day after the last reported one: a missed day is caught up, a day
+        # already reported is not repeated (open follow-ups and visits still show).
+        start = agenda.catch_up_start(db, today=start)
+    entries = agenda.due(
+        db, start=start, end=end, kinds=kind or (), owner=owner, tier=tier and tier.upper()
+    )
+    if entries:
+        emit(env, (e.row() for e in entries), fields=chosen, fmt=fmt)
+    if since_last_run:
+        agenda.record_run(db, start=min(start, end), end=end, items=len(entries))
+
+
+def greet(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    days: Days = 1,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            "-t",
+            help="Use this template (NAME.<language> when it exists) for every greeting.",
+        ),
+    ] = None,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """A greeting message for each birthday, anniversary and holiday due (CSV for SMS or mail)."""
+    env = get_env(ctx)
+    chosen = pick_fields(fields, allowed=greetings.FIELDS, default=greetings.DEFAULT_FIELDS)
+    start, end = window(env, as_of, days)
+    rows = list(greetings.render(env.read_db(), start=start, end=end, template=template))
+    if rows:
+        emit(env, rows, fields=chosen, fmt=fmt)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `due` and `greet` to the root command."""
+    app.command("due")(due)
+    app.command("greet")(greet)

@@ -1,0 +1,492 @@
+"""`crmcli complaints …`: open, advance, reopen, list, show and report on complaints."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+
+from crmcli import complaints, customers
+from crmcli.cli.env import Env, get_env
+from crmcli.cli.output import (
+    FieldsOption,
+    Format,
+    FormatOption,
+    console,
+    emit,
+    pick_fields,
+    resolve_format,
+)
+from crmcli.dates import iso_date
+from crmcli.money import display_places, format_amount, parse_amount, to_decimal
+
+app = typer.Typer(
+    help="Complaints, handled stage by stage: "
+    "received → apologized → cause-found → resolved → followed-up → closed.",
+    no_args_is_help=True,
+)
+
+Id = Annotated[int, typer.Argument(help="The complaint's number (complaints list shows it).")]
+By = Annotated[
+    str | None,
+    typer.Option("--by", help="Staff member doing this; default: setting staff.default or $USER."),
+]
+On = Annotated[
+    str | None,
+    typer.Option("--on", help="When it happened, YYYY-MM-DD (default: now)."),
+]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Today's date for deadlines, YYYY-MM-DD.")
+]
+Since = Annotated[
+    str | None, typer.Option("--since", help="Only complaints received on or after YYYY-MM-DD.")
+]
+
+
+def _json_default(value: Any) -> str:
+    # Exact decimals, as text: JSON numbers would pass through a float in most readers.
+    return f"{value:f}" if isinstance(value, Decimal) else str(value)
+
+
+def _print_json(env: Env, data: Any, *, indent: int | None) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=_json_default)
+    print(text, file=env.stdout)
+
+
+def _on(value: str | None) -> date | None:
+    return iso_date(value, what="--on") if value else None
+
+
+def _by(env: Env, by: str | None) -> str | None:
+    return by or env.user or None
+
+
+@app.command("open")
+def open_(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Customer code, id, phone or e-mail.")],
+    summary: Annotated[
+        str, typer.Option("--summary", "-s", help="What the customer said, in a line.")
+    ],
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", help="How it came in: store, phone, online, email, sns…"),
+    ] = None,
+    severity: Annotated[str, typer.Option("--severity", help="low, normal or high.")] = "normal",
+    purchase: Annotated[
+        int | None, typer.Option("--purchase", help="The purchase it is about (its id).")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="More detail, as heard.")] = None,
+    on: On = None,
+    by: By = None,
+) -> None:
+    """Record a complaint as received; prints its id."""
+    env = get_env(ctx)
+    db = env.db
+    customer_id = customers.resolve(db, ref)
+    complaint_id = complaints.open_complaint(
+        db,
+        customer_id=customer_id,
+        summary=summary,
+        channel=channel,
+        severity=severity,
+        purchase_id=purchase,
+        note=note,
+        on=_on(on),
+        by=_by(env, by),
+    )
+    print(complaint_id, file=env.stdout)
+    env.say(
+        f"complaint #{complaint_id} received from customer #{customer_id}; "
+        "next: apologise (complaints advance "
+        f"{complaint_id} --to apologized)"
+    )
+
+
+@app.command("advance")
+def advance(
+    ctx: typer.Context,
+    complaint_id: Id,
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="The stage reached: apologized, cause-found, resolved, followed-up, closed.",
+        ),
+    ],
+    note: Annotated[
+        str | None,
+        typer.Option("--note", "-n", help="What was done (required for followed-up)."),
+    ] = None,
+    cause: Annotated[
+        str | None,
+        typer.Option(
+            "--cause", help="cause-found: expectation, product-quality, staff-service or other."
+        ),
+    ] = None,
+    detail: Annotated[
+        str | None, typer.Option("--detail", help="cause-found: what exactly went wrong.")
+    ] = None,
+    resolution: Annotated[
+        str | None, typer.Option("--resolution", help="resolved: the solution given.")
+    ] = None,
+    compensation: Annotated[
+        str | None,
+        typer.Option(
+            "--compensation",
+            help="resolved: gift, repair, replacement, refund, delivery, installation…",
+        ),
+    ] = None,
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="resolved: the compensation's value, exact.")
+    ] = None,
+    lesson: Annotated[
+        str | None, typer.Option("--lesson", help="closed: the lesson to learn from the case.")
+    ] = None,
+    skip_reason: Annotated[
+        str | None,
+        typer.Option("--skip-reason", help="Why stages in between are skipped (required then)."),
+    ] = None,
+    expect: Annotated[
+        str | None,
+        typer.Option("--from", help="Only if the complaint is still at this stage."),
+    ] = None,
+    on: On = None,
+    by: By = None,
+) -> None:
+    """Move a complaint to its next stage, with the fields that stage needs."""
+    env = get_env(ctx)
+    event = complaints.advance(
+        env.db,
+        complaint_id,
+        to=to,
+        note=note,
+        cause=cause,
+        detail=detail,
+        resolution=resolution,
+        compensation=compensation,
+        amount_micros=parse_amount(amount) if amount is not None else None,
+        lesson=lesson,
+        skip_reason=skip_reason,
+        expect_stage=expect,
+        on=_on(on),
+        by=_by(env, by),
+    )
+    skipped = f" (skipped: {event.skip_reason})" if event.skip_reason else ""
+    env.say(f"complaint #{complaint_id}: {event.from_stage} → {event.to_stage}{skipped}")
+
+
+@app.command("reopen")
+def reopen(
+    ctx: typer.Context,
+    complaint_id: Id,
+    reason: Annotated[str, typer.Option("--reason", help="What the customer came back with.")],
+    on: On = None,
+    by: By = None,
+) -> None:
+    """Reopen a closed complaint: it goes back to `received` and the process starts over."""
+    env = get_env(ctx)
+    complaints.reopen(env.db, complaint_id, reason=reason, on=_on(on), by=_by(env, by))
+    env.say(f"complaint #{complaint_id} reopened: back to received")
+
+
+def _present(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    micros = row.get("compensation_micros")
+    out["compensation_amount"] = None if micros is None else to_decimal(micros)
+    if out.get("customer") is None:
+        out["customer"] = str(row["customer_id"])  # the id is a valid REF too
+    return out
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    open_only: Annotated[bool, typer.Option("--open", help="Only complaints not closed.")] = False,
+    stage: Annotated[
+        list[str] | None, typer.Option("--stage", help="Only at this stage; repeatable.")
+    ] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", "-c", help="Only this customer's (REF).")
+    ] = None,
+    cause: Annotated[str | None, typer.Option("--cause", help="Only with this cause.")] = None,
+    overdue: Annotated[
+        bool,
+        typer.Option("--overdue", help="Only those whose next stage is due (by --as-of)."),
+    ] = False,
+    as_of: AsOf = None,
+    since: Since = None,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """List complaints: A-tier customers first, then open before closed, most severe first."""
+    env = get_env(ctx)
+    db = env.read_db()
+    today = env.today(as_of)
+    found = complaints.rows(
+        db,
+        open_only=open_only,
+        stages=stage or (),
+        customer_id=customers.resolve(db, customer) if customer else None,
+        cause=cause,
+        since=iso_date(since, what="--since") if since else None,
+        overdue_as_of=today if overdue else None,
+        as_of=today,
+    )
+    chosen = pick_fields(
+        fields, allowed=complaints.LIST_FIELDS, default=complaints.DEFAULT_LIST_FIELDS
+    )
+    count = emit(
+        env,
+        (_present(r) for r in found),
+        fields=chosen,
+        fmt=fmt,
+        money_places=display_places(db),
+    )
+    if not count and resolve_format(env, fmt) is Format.table:
+        env.say("no complaints" + (" overdue" if overdue else "") + " match")
+
+
+_DETAIL_LABELS = {
+    "customer": "Customer",
+    "summary": "Summary",
+    "channel": "Channel",
+    "severity": "Severity",
+    "purchase_id": "Purchase",
+    "stage": "Stage",
+    "opened_on": "Received",
+    "next": "Next",
+    "cause": "Cause",
+    "resolution": "Resolution",
+    "compensation": "Compensation",
+    "lesson": "Lesson",
+    "closed_on": "Closed",
+}
+TIMELINE_FIELDS = ("at", "event", "stage", "after", "by", "note", "details")
+
+
+def _details(row: dict[str, Any], places: int) -> dict[str, Any]:
+    cause = row["cause"] and f"{row['cause']}: {row['cause_detail'] or ''}".rstrip(": ")
+    paid = ""
+    if row["compensation"]:
+        paid = row["compensation"]
+        if row["compensation_micros"] is not None:
+            paid += " " + format_amount(row["compensation_micros"], places=places)
+    nxt = ""
+    if row["next_stage"]:
+        nxt = f"{row['next_stage']}, due {row['due_on']}"
+        if row["days_overdue"]:
+            nxt += f" ({row['days_overdue']} day(s) overdue)"
+    name = row["customer_name"] or ""
+    return {
+        "customer": f"{row['customer'] or '#' + str(row['customer_id'])} {name}".strip()
+        + (f" (tier {row['tier']})" if row["tier"] else ""),
+        "summary": row["summary"],
+        "channel": row["channel"],
+        "severity": row["severity"],
+        "purchase_id": row["purchase_id"] and f"#{row['purchase_id']}",
+        "stage": f"{row['stage']} since {row['stage_since']}",
+        "opened_on": row["opened_on"],
+        "next": nxt,
+        "cause": cause,
+        "resolution": row["resolution"],
+        "compensation": paid,
+        "lesson": row["lesson"],
+        "closed_on": row["closed_on"],
+    }
+
+
+def _step_details(step: dict[str, Any], places: int) -> str:
+    parts = []
+    if step["skip_reason"]:
+        parts.append(f"skipped: {step['skip_reason']}")
+    if step["cause"]:
+        parts.append(f"cause: {step['cause']}" + (f" ({step['detail']})" if step["detail"] else ""))
+    if step["resolution"]:
+        parts.append(f"resolution: {step['resolution']}")
+    if step["compensation"]:
+        amount = step["amount_micros"]
+        value = f" {format_amount(amount, places=places)}" if amount is not None else ""
+        parts.append(f"compensation: {step['compensation']}{value}")
+    if step["lesson"]:
+        parts.append(f"lesson: {step['lesson']}")
+    return "; ".join(parts)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context, complaint_id: Id, as_of: AsOf = None, fmt: FormatOption = None
+) -> None:
+    """A complaint and its timeline, with the time taken between stages."""
+    env = get_env(ctx)
+    db = env.read_db()
+    complaint = complaints.get(db, complaint_id)
+    [row] = complaints.rows(db, complaint_id=complaint_id, as_of=env.today(as_of))
+    steps = complaints.timeline(complaint)
+    places = display_places(db)
+    zone = complaints.local_zone(db)
+    chosen = resolve_format(env, fmt)
+    if chosen in (Format.json, Format.jsonl):
+        data = {
+            "complaint": _present(row),
+            "timeline": [
+                {
+                    **s,
+                    "amount": None
+                    if s["amount_micros"] is None
+                    else to_decimal(s["amount_micros"]),
+                }
+                for s in steps
+            ],
+        }
+        indent = 2 if chosen is Format.json else None
+        _print_json(env, data, indent=indent)
+        return
+    shown = [
+        {
+            **s,
+            "at": complaints.local_time(s["at"], zone) if chosen is Format.table else s["at"],
+            "details": _step_details(s, places),
+        }
+        for s in steps
+    ]
+    if chosen is not Format.table:
+        emit(env, shown, fields=TIMELINE_FIELDS, fmt=chosen)
+        return
+    from rich.table import Table
+
+    out = console(env)
+    out.print(f"[bold]Complaint #{complaint_id}[/bold]")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for key, text in _details(row, places).items():
+        if text:
+            grid.add_row(_DETAIL_LABELS[key], str(text))
+    out.print(grid)
+    out.print("\n[bold]Timeline[/bold]")
+    emit(env, shown, fields=TIMELINE_FIELDS, fmt=Format.table)
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    since: Since = None,
+    grep: Annotated[
+        str | None, typer.Option("--grep", "-g", help="Only lessons containing this text.")
+    ] = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Counts by cause and stage, time to resolve, compensation, repeat complainers, lessons."""
+    env = get_env(ctx)
+    db = env.read_db()
+    r = complaints.report(db, since=iso_date(since, what="--since") if since else None, grep=grep)
+    chosen = resolve_format(env, fmt)
+    places = display_places(db)
+    if chosen is Format.json:
+        _print_json(env, _report_dict(r), indent=2)
+    elif chosen is Format.table:
+        _report_table(env, r, places)
+    else:
+        emit(env, _report_rows(r), fields=("section", "key", "value"), fmt=chosen)
+
+
+def _report_dict(r: complaints.Report) -> dict[str, Any]:
+    return {
+        "since": r.since.isoformat() if r.since else None,
+        "total": r.total,
+        "open": r.open,
+        "by_cause": r.by_cause,
+        "by_stage": r.by_stage,
+        "resolved": r.resolved,
+        "median_days_to_resolve": r.median_days_to_resolve,
+        "p90_days_to_resolve": r.p90_days_to_resolve,
+        "compensation_total": to_decimal(r.compensation_micros),
+        "compensation_by_kind": {
+            k: {"count": n, "total": to_decimal(m)} for k, (n, m) in r.compensation_by_kind.items()
+        },
+        "repeat_complainers": r.repeat_complainers,
+        "lessons": r.lessons,
+    }
+
+
+def _report_rows(r: complaints.Report) -> Any:
+    """The report in long form (section, key, value): one table a spreadsheet can pivot."""
+    yield {"section": "total", "key": "complaints", "value": r.total}
+    yield {"section": "total", "key": "open", "value": r.open}
+    for k, v in r.by_cause.items():
+        yield {"section": "by_cause", "key": k, "value": v}
+    for k, v in r.by_stage.items():
+        yield {"section": "by_stage", "key": k, "value": v}
+    yield {"section": "time_to_resolve", "key": "resolved", "value": r.resolved}
+    yield {"section": "time_to_resolve", "key": "median_days", "value": r.median_days_to_resolve}
+    yield {"section": "time_to_resolve", "key": "p90_days", "value": r.p90_days_to_resolve}
+    yield {"section": "compensation", "key": "total", "value": to_decimal(r.compensation_micros)}
+    for k, (n, m) in r.compensation_by_kind.items():
+        yield {"section": "compensation", "key": f"{k} ({n})", "value": to_decimal(m)}
+    for x in r.repeat_complainers:
+        who = f"{x['customer'] or '#' + str(x['customer_id'])} {x['customer_name'] or ''}".strip()
+        yield {"section": "repeat_complainers", "key": who, "value": x["complaints"]}
+    for x in r.lessons:
+        yield {
+            "section": "lessons",
+            "key": f"#{x['complaint_id']} {x['closed_on']}",
+            "value": x["lesson"],
+        }
+
+
+def _report_table(env: Env, r: complaints.Report, places: int) -> None:
+    from rich.table import Table
+
+    out = console(env)
+    period = f" since {r.since}" if r.since else ""
+    out.print(f"[bold]Complaints{period}[/bold]: {r.total} ({r.open} open)")
+    counts = Table(show_edge=False, pad_edge=False, header_style="dim")
+    counts.add_column("cause")
+    counts.add_column("n", justify="right")
+    counts.add_column("stage")
+    counts.add_column("n", justify="right")
+    causes, stages = list(r.by_cause.items()), list(r.by_stage.items())
+    for i in range(max(len(causes), len(stages))):
+        c = causes[i] if i < len(causes) else ("", "")
+        s = stages[i] if i < len(stages) else ("", "")
+        counts.add_row(c[0], str(c[1]), s[0], str(s[1]))
+    out.print(counts)
+    if r.resolved:
+        out.print(
+            f"\nTime to resolve ({r.resolved} resolved): median {r.median_days_to_resolve} days, "
+            f"90th percentile {r.p90_days_to_resolve} days"
+        )
+    else:
+        out.print("\nTime to resolve: none resolved yet")
+    kinds = ", ".join(
+        f"{k} ×{n} {format_amount(m, places=places)}"
+        for k, (n, m) in r.compensation_by_kind.items()
+    )
+    out.print(
+        f"Compensation: {format_amount(r.compensation_micros, places=places)}"
+        + (f" ({kinds})" if kinds else "")
+    )
+    out.print("\n[bold]Repeat complainers[/bold]")
+    if r.repeat_complainers:
+        emit(
+            env,
+            r.repeat_complainers,
+            fields=("customer", "customer_name", "tier", "complaints"),
+            fmt=Format.table,
+        )
+    else:
+        out.print("[dim]none[/dim]")
+    out.print("\n[bold]Lessons[/bold]")
+    if r.lessons:
+        emit(
+            env,
+            r.lessons,
+            fields=("complaint_id", "closed_on", "customer_name", "cause", "lesson"),
+            fmt=Format.table,
+        )
+    else:
+        out.print("[dim]none[/dim]")

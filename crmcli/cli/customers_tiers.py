@@ -1,0 +1,160 @@
+"""`crmcli customers set-tier | at-risk | who-bought | set-attitude | attitudes`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from crmcli import buying, customers, tiers
+from crmcli.cli.customers import Ref, app
+from crmcli.cli.env import get_env
+from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields, stream
+from crmcli.dates import iso_date
+from crmcli.errors import UsageError
+from crmcli.money import display_places, to_decimal
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Count days up to this day, YYYY-MM-DD (default today)."),
+]
+
+
+@app.command("set-tier")
+def set_tier(
+    ctx: typer.Context,
+    ref: Ref,
+    tier: Annotated[str | None, typer.Argument(help="A, B or C.", show_default=False)] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (kept and shown).")] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove the tier set by hand; runs decide again.")
+    ] = False,
+) -> None:
+    """Set a customer's tier by hand; it survives every classification until --clear."""
+    env = get_env(ctx)
+    db = env.db
+    customer_id = customers.resolve(db, ref)
+    if clear == (tier is not None):
+        raise UsageError("give a tier (A, B or C) with --reason, or --clear")
+    if clear:
+        had = tiers.clear_override(db, customer_id)
+        env.say(
+            f"customer #{customer_id}: tier set by hand removed"
+            if had
+            else f"customer #{customer_id} had no tier set by hand"
+        )
+        return
+    tiers.set_override(db, customer_id, tier=tier or "", reason=reason or "")
+    env.say(f"customer #{customer_id} is tier {tier.upper() if tier else ''} until --clear")
+
+
+@app.command("at-risk")
+def at_risk(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    k: Annotated[
+        float | None,
+        typer.Option("--k", help="Overdue after k usual intervals (default: tiers.at_risk.k)."),
+    ] = None,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """A and B customers overdue: days since their last purchase > k × their usual interval."""
+    env = get_env(ctx)
+    db = env.read_db()
+    rows = tiers.at_risk(db, as_of=env.today(as_of), k=k)
+    chosen = pick_fields(fields, allowed=tiers.AT_RISK_FIELDS, default=tiers.AT_RISK_DEFAULT)
+    headers = {"days_since": "days since", "interval_days": "usual interval", "ratio": "× usual"}
+    if not emit(env, rows, fields=chosen, fmt=fmt, headers=headers):
+        env.say("no A or B customer is overdue")
+
+
+def _money(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "spent": to_decimal(row["spent_micros"])}
+
+
+@app.command("who-bought")
+def who_bought(
+    ctx: typer.Context,
+    item: Annotated[
+        str | None, typer.Option("--item", "-i", help="Any part of the item's name.")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", "-c", help="Any part of the category.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Bought on or after this day, YYYY-MM-DD.")
+    ] = None,
+    tier: Annotated[
+        list[str] | None, typer.Option("--tier", help="Only tier A, B or C; repeatable.")
+    ] = None,
+    include_do_not_contact: Annotated[
+        bool,
+        typer.Option("--include-do-not-contact", help="Also list customers marked do-not-contact."),
+    ] = False,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """Customers who bought an item or category — the list for an offer (CSV for mail-merge)."""
+    env = get_env(ctx)
+    db = env.read_db()
+    rows = buying.who_bought(
+        db,
+        item=item,
+        category=category,
+        since=iso_date(since, what="--since") if since else None,
+        tiers=tuple(tier or ()),
+        include_do_not_contact=include_do_not_contact,
+    )
+    chosen = pick_fields(
+        fields, allowed=buying.WHO_BOUGHT_FIELDS, default=buying.WHO_BOUGHT_DEFAULT
+    )
+    found = emit(env, stream(rows, _money), fields=chosen, fmt=fmt, money_places=display_places(db))
+    if not found:
+        env.say("nobody bought that")
+
+
+@app.command("set-attitude")
+def set_attitude(
+    ctx: typer.Context,
+    ref: Ref,
+    attitude: Annotated[
+        str | None,
+        typer.Argument(help="loyal, brand-switching or no-loyalty.", show_default=False),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Forget the attitude you set.")] = False,
+    as_of: AsOf = None,
+) -> None:
+    """Record a customer's attitude (seed 003); without a value, show what buying suggests."""
+    env = get_env(ctx)
+    db = env.db if (attitude or clear) else env.read_db()
+    customer_id = customers.resolve(db, ref)
+    if attitude and clear:
+        raise UsageError("give an attitude or --clear, not both")
+    if clear:
+        customers.edit(db, customer_id, clear=["attitude"])
+    elif attitude:
+        customers.edit(db, customer_id, attitude=attitude.strip().lower())
+    current = customers.get(db, customer_id).fields["attitude"]
+    hint = buying.suggest_attitude(db, customer_id, as_of=env.today(as_of))
+    if current:
+        print(current, file=env.stdout)
+    env.say(f"customer #{customer_id}: attitude {current or 'not set'}")
+    env.say(f"suggested from buying: {hint.suggested or 'none'} ({hint.why})")
+
+
+@app.command("attitudes")
+def attitudes(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    differs: Annotated[
+        bool, typer.Option("--differs", help="Only where the suggestion differs from yours.")
+    ] = False,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """Every customer's attitude as you set it and as buying suggests it."""
+    env = get_env(ctx)
+    rows = buying.attitudes(env.read_db(), as_of=env.today(as_of), differs=differs)
+    chosen = pick_fields(fields, allowed=buying.ATTITUDE_FIELDS, default=buying.ATTITUDE_FIELDS)
+    emit(env, rows, fields=chosen, fmt=fmt)

@@ -1,0 +1,50 @@
+"""`crmcli export …`: the agenda for other programs (a calendar app)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crmcli import agenda, ics
+from crmcli.cli.env import get_env
+
+app = typer.Typer(help="Export the agenda for other programs.", no_args_is_help=True)
+
+
+@app.command("ics")
+def export_ics(
+    ctx: typer.Context,
+    days: Annotated[
+        int, typer.Option("--days", "-d", help="How many days ahead to include.", min=1)
+    ] = 365,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Take this day (YYYY-MM-DD) as today.")
+    ] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", "-k", help="Only this kind; repeatable.")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only this staff member's.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """The upcoming agenda as an iCalendar (.ics) file."""
+    env = get_env(ctx)
+    start = env.today(as_of)
+    entries = agenda.due(
+        env.read_db(),
+        start=start,
+        end=start + timedelta(days=days - 1),
+        kinds=kind or (),
+        owner=owner,
+    )
+    data = ics.calendar(entries)
+    if output is None:
+        env.stdout.write(data.decode("utf-8"))
+        env.stdout.flush()
+    else:
+        output.write_bytes(data)
+        env.say(f"{len(entries)} event(s) written to {output}")

@@ -1,0 +1,137 @@
+"""`crmcli followups …`: promised call-backs — add, list, done, snooze, cancel."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from crmcli import customers, dates, followups
+from crmcli.cli.env import Env, get_env
+from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
+from crmcli.errors import UsageError
+
+app = typer.Typer(help="Promised call-backs: a promise with a date.", no_args_is_help=True)
+
+Id = Annotated[int, typer.Argument(help="The follow-up's number (see `followups list`).")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Take this day (YYYY-MM-DD) as today.")]
+FIELDS = (
+    "id",
+    "day",
+    "due_on",
+    "snoozed_until",
+    "status",
+    "code",
+    "customer",
+    "note",
+    "rrule",
+    "owner",
+    "done_at",
+    "done_note",
+)
+DEFAULT_FIELDS = ("id", "day", "code", "customer", "note", "rrule", "owner")
+
+
+def _day(env: Env, on: str | None, within: str | None, as_of: str | None, what: str) -> date:
+    """`--on DATE` or `--in/--for SPAN` (counted from today), exactly one of them."""
+    if (on is None) == (within is None):
+        raise UsageError(f"give either --on DATE or {what} SPAN (e.g. 3d, 2w)")
+    if on is not None:
+        return dates.iso_date(on, what="--on")
+    assert within is not None
+    return env.today(as_of) + dates.parse_span(within)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Customer code, id, phone or e-mail.")],
+    note: Annotated[str, typer.Option("--note", "-m", help="What was promised.")],
+    on: Annotated[str | None, typer.Option("--on", help="Due on this day, YYYY-MM-DD.")] = None,
+    within: Annotated[
+        str | None, typer.Option("--in", help="Due after this span from today: 3d, 2w, 1m.")
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option("--every", help="Repeat: 1w, 2w, 1m, 1y, or an RRULE (FREQ=MONTHLY;…)."),
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Who calls back (default: the customer's owner).")
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Record a promise to get back to a customer; prints its number."""
+    env = get_env(ctx)
+    db = env.db
+    customer_id = customers.resolve(db, ref)
+    day = _day(env, on, within, as_of, "--in")
+    fid = followups.add(db, customer_id=customer_id, on=day, note=note, every=every, owner=owner)
+    print(fid, file=env.stdout)
+    env.say(f"follow-up #{fid} due {day.isoformat()}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    ref: Annotated[str | None, typer.Argument(help="Only this customer's.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Done and cancelled ones too.")] = False,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """List open follow-ups, soonest first."""
+    env = get_env(ctx)
+    db = env.read_db()
+    chosen = pick_fields(fields, allowed=FIELDS, default=DEFAULT_FIELDS)
+    customer_id = customers.resolve(db, ref) if ref else None
+    rows = followups.rows(db, customer_id=customer_id, status=None if all_ else "open")
+    emit(env, rows, fields=chosen, fmt=fmt)
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context,
+    followup_id: Id,
+    note: Annotated[str | None, typer.Option("--note", "-m", help="How it went.")] = None,
+) -> None:
+    """Mark a promise kept; a recurring one comes back on its next date."""
+    env = get_env(ctx)
+    upcoming = followups.done(env.db, followup_id, note=note)
+    if upcoming is None:
+        env.say(f"follow-up #{followup_id} done")
+    else:
+        day = followups.get(env.db, upcoming).due_on
+        env.say(f"follow-up #{followup_id} done; next one is #{upcoming}, due {day}")
+
+
+@app.command("snooze")
+def snooze(
+    ctx: typer.Context,
+    followup_id: Id,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Put it off until this day, YYYY-MM-DD.")
+    ] = None,
+    for_: Annotated[
+        str | None, typer.Option("--for", help="Put it off for this span from today: 3d, 1w.")
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Put a follow-up off to a later day."""
+    env = get_env(ctx)
+    if (until is None) == (for_ is None):
+        raise UsageError("give either --until DATE or --for SPAN (e.g. 3d)")
+    day = (
+        dates.iso_date(until, what="--until")
+        if until is not None
+        else env.today(as_of) + dates.parse_span(for_ or "")
+    )
+    followups.snooze(env.db, followup_id, until=day)
+    env.say(f"follow-up #{followup_id} snoozed until {day.isoformat()}")
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, followup_id: Id) -> None:
+    """Drop a promise that no longer stands."""
+    env = get_env(ctx)
+    followups.cancel(env.db, followup_id)
+    env.say(f"follow-up #{followup_id} cancelled")

@@ -1,0 +1,269 @@
+"""`crmcli tiers …`: classify customers A/B/C, report, see who moved, a customer's history."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from typing import Annotated, Any
+
+import typer
+from sqlite_utils import Database
+
+from crmcli import customers, tiers
+from crmcli.cli.env import Env, get_env
+from crmcli.cli.output import FieldsOption, Format, FormatOption, console, emit, pick_fields
+from crmcli.cli.output import resolve_format as _resolve_format
+from crmcli.money import display_places, format_amount, to_decimal
+
+app = typer.Typer(
+    help="ABC tiers: rank customers by what they bring and watch them move.",
+    no_args_is_help=True,
+)
+
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Classify as of this day, YYYY-MM-DD (default today).")
+]
+RunOption = Annotated[
+    int | None, typer.Option("--run", help="Which run (default: the latest; see `tiers runs`).")
+]
+
+SUMMARY_FIELDS = ("tier", "customers", "revenue", "share_pct", "average")
+_TIER_STYLE = {"A": "green", "B": "yellow", "C": "blue"}
+
+
+def percent(share: Fraction | None) -> Decimal | None:
+    """A share as a percentage with two decimals, for display."""
+    if share is None:
+        return None
+    value = Decimal(share.numerator * 100) / Decimal(share.denominator)
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def _summary_rows(summaries: list[tiers.TierSummary], places: int) -> list[dict[str, Any]]:
+    step = Decimal(1).scaleb(-places)
+    return [
+        {
+            "tier": s.tier,
+            "customers": s.customers,
+            "revenue": to_decimal(s.revenue_micros),
+            "share_pct": percent(s.share),
+            "average": None
+            if s.average_micros is None
+            else to_decimal(s.average_micros).quantize(step, rounding=ROUND_HALF_EVEN),
+        }
+        for s in summaries
+    ]
+
+
+def describe(run: tiers.Run) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in run.params.items())
+    return (
+        f"run #{run.id}: {run.rule} ({params}) over {run.window} as of {run.as_of}, "
+        f"{run.customers} customers"
+    )
+
+
+@app.command("classify")
+def classify(
+    ctx: typer.Context,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule", help="pareto, top-share or growth (default: the tiers.rule setting)."
+        ),
+    ] = None,
+    window: Annotated[
+        str | None,
+        typer.Option("--window", help="12m, 24m, any span, or all (default: tiers.window)."),
+    ] = None,
+    as_of: AsOf = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Classify every customer A, B or C; the run is kept, so tiers have a history."""
+    env = get_env(ctx)
+    db = env.db
+    run = tiers.classify(db, rule=rule, window=window, as_of=env.today(as_of))
+    env.say(describe(run))
+    emit(
+        env,
+        _summary_rows(tiers.summary(db, run), display_places(db)),
+        fields=SUMMARY_FIELDS,
+        fmt=fmt,
+        money_places=display_places(db),
+    )
+
+
+@app.command("runs")
+def runs(ctx: typer.Context, fmt: FormatOption = None) -> None:
+    """List the classification runs, newest first."""
+    env = get_env(ctx)
+    db = env.read_db()
+    rows = (
+        {
+            "run": r.id,
+            "as_of": r.as_of,
+            "rule": r.rule,
+            "window": r.window,
+            "customers": r.customers,
+            "revenue": to_decimal(r.revenue_micros),
+            **r.counts,
+            "created_at": r.created_at,
+        }
+        for r in tiers.runs(db)
+    )
+    fields = ["run", "as_of", "rule", "window", "customers", "revenue", "A", "B", "C", "created_at"]
+    emit(env, rows, fields=fields, fmt=fmt, money_places=display_places(db))
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    run: RunOption = None,
+    fmt: FormatOption = None,
+    width: Annotated[
+        int, typer.Option("--width", min=10, max=200, help="Chart width in columns.")
+    ] = 50,
+) -> None:
+    """Per tier: customers, revenue, share and average spend; a Pareto chart on a terminal."""
+    env = get_env(ctx)
+    db = env.read_db()
+    render_report(env, db, tiers.get_run(db, run), fmt=fmt, width=width)
+
+
+def render_report(
+    env: Env, db: Database, run: tiers.Run, *, fmt: Format | None, width: int
+) -> None:
+    """The per-tier table, and on a terminal the run's header and its Pareto chart."""
+    places = display_places(db)
+    rows = _summary_rows(tiers.summary(db, run), places)
+    if _resolve_format(env, fmt) is not Format.table:
+        emit(env, rows, fields=SUMMARY_FIELDS, fmt=fmt, money_places=places)
+        return
+    out = console(env)
+    revenue = format_amount(run.revenue_micros, places=places)
+    out.print(f"[bold]{describe(run)}[/bold], revenue {revenue}")
+    headers = {"share_pct": "share %", "average": "average spend"}
+    emit(env, rows, fields=SUMMARY_FIELDS, fmt=Format.table, headers=headers, money_places=places)
+    overrides = db.execute(
+        "SELECT count(*) FROM customers WHERE tier_override IS NOT NULL"
+    ).fetchone()[0]
+    if overrides:
+        out.print(f"[dim]{overrides} customer(s) have a tier set by hand (not counted above)[/dim]")
+    curve = tiers.pareto_curve(db, run, points=width)
+    if curve:
+        out.print()
+        out.print(pareto_chart(curve))
+
+
+def pareto_chart(curve: list[tiers.CurvePoint], *, height: int = 10) -> Any:
+    """Cumulative revenue share (up) against share of customers (across), one column per point.
+
+    Each column is as tall as the revenue the top customers up to it hold, drawn with
+    eighth blocks and coloured by the tier of the customer at that point.
+    """
+    from rich.text import Text
+
+    blocks = " ▁▂▃▄▅▆▇█"
+    text = Text()
+    for row in range(height, 0, -1):
+        label = {height: "100%", (height + 1) // 2: " 50%"}.get(row, "    ")
+        text.append(f"{label} ┤" if label.strip() else "     │", style="dim")
+        for point in curve:
+            eighths = round(point.revenue_share * height * 8) - (row - 1) * 8
+            char = blocks[max(0, min(8, eighths))]
+            text.append(char, style=_TIER_STYLE[point.tier])
+        text.append("\n")
+    text.append("   0% └" + "─" * len(curve) + "\n", style="dim")
+    axis = "0%".ljust(len(curve) // 2) + "50%"
+    text.append("       " + axis.ljust(len(curve) - 3) + "100%\n", style="dim")
+    text.append("       share of customers, biggest spenders first (")
+    for tier, style in _TIER_STYLE.items():
+        text.append(f"■ {tier} ", style=style)
+    text.append(")")
+    return text
+
+
+CHANGE_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "from",
+    "to",
+    "change",
+    "spend_before",
+    "spend_after",
+)
+CHANGE_DEFAULT = ("code", "name", "from", "to", "change", "spend_before", "spend_after")
+
+
+@app.command("changes")
+def changes(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="A run id, or a date: the last run as of then (default: the run before).",
+        ),
+    ] = None,
+    run: RunOption = None,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """Who moved between two runs: A customers who dropped first — the attention list."""
+    env = get_env(ctx)
+    db = env.read_db()
+    newer = tiers.get_run(db, run)
+    older = tiers.resolve_since(db, since, newer=newer)
+    env.say(f"from run #{older.id} (as of {older.as_of}) to run #{newer.id} (as of {newer.as_of})")
+    rows = (
+        {
+            "id": m.customer_id,
+            "code": m.code,
+            "name": m.name,
+            "from": m.before,
+            "to": m.after,
+            "change": m.kind,
+            "spend_before": None
+            if m.spend_before_micros is None
+            else to_decimal(m.spend_before_micros),
+            "spend_after": None
+            if m.spend_after_micros is None
+            else to_decimal(m.spend_after_micros),
+        }
+        for m in tiers.changes(db, older=older, newer=newer)
+    )
+    chosen = pick_fields(fields, allowed=CHANGE_FIELDS, default=CHANGE_DEFAULT)
+    if not emit(env, rows, fields=chosen, fmt=fmt, money_places=display_places(db)):
+        env.say("nobody moved")
+
+
+HISTORY_FIELDS = ("run", "as_of", "rule", "window", "tier", "rank", "of", "spend", "reason")
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Customer code, id, phone number or e-mail.")],
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+) -> None:
+    """A customer's tier in every run, newest first, and any tier set by hand."""
+    env = get_env(ctx)
+    db = env.read_db()
+    customer_id = customers.resolve(db, ref)
+    _say_override(env, customers.get(db, customer_id).fields)
+    rows = [
+        {**r, "spend": to_decimal(r.pop("spend_micros"))} for r in tiers.history(db, customer_id)
+    ]
+    chosen = pick_fields(fields, allowed=HISTORY_FIELDS, default=HISTORY_FIELDS)
+    if not emit(env, rows, fields=chosen, fmt=fmt, money_places=display_places(db)):
+        env.say("not classified yet (crmcli tiers classify)")
+
+
+def _say_override(env: Env, f: dict[str, Any] | Any) -> None:
+    if f["tier_override"]:
+        env.say(
+            f"tier set by hand: {f['tier_override']} ({f['tier_override_reason']}) "
+            f"since {f['tier_override_at']}"
+        )

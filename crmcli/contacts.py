@@ -1,0 +1,53 @@
+"""The contact log: every call, visit, message or card sent to a customer.
+
+Logging a contact resets the clock of the customer's tier visit cadence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import dates
+from crmcli.db import write
+from crmcli.errors import InvalidValue
+
+CHANNELS = ("call", "visit", "sms", "email", "mail", "message", "in-store", "other")
+
+
+def log(
+    db: Database,
+    *,
+    customer_id: int,
+    channel: str,
+    note: str | None = None,
+    by: str | None = None,
+    at: datetime | str | None = None,
+) -> int:
+    """Record a contact with a customer; returns its id."""
+    channel = channel.strip().lower()
+    if channel not in CHANNELS:
+        raise InvalidValue(f"channel must be one of: {', '.join(CHANNELS)} (got {channel!r})")
+    when = at.isoformat() if isinstance(at, datetime) else (at or dates.now_utc())
+    with write(db):
+        cursor = db.execute(
+            "INSERT INTO contacts (customer_id, at, channel, note, by) VALUES (?, ?, ?, ?, ?)",
+            [customer_id, when, channel, (note or "").strip() or None, by or None],
+        )
+    return int(cursor.lastrowid or 0)
+
+
+def rows(db: Database, *, customer_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest contacts, newest first."""
+    sql = (
+        "SELECT k.id, k.at, c.code, c.name AS customer, k.channel, k.note, k.by"
+        " FROM contacts k JOIN customers c ON c.id = k.customer_id"
+        + (" WHERE k.customer_id = ?" if customer_id is not None else "")
+        + " ORDER BY k.at DESC, k.id DESC LIMIT ?"
+    )
+    params: list[Any] = [customer_id] if customer_id is not None else []
+    cursor = db.execute(sql, [*params, limit])
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, r, strict=True)) for r in cursor]

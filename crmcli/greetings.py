@@ -1,0 +1,179 @@
+"""Greetings: a message for each birthday, anniversary and holiday due, from editable templates.
+
+Templates live in the database (table `templates`), named after the kind of greeting,
+optionally with a language: `birthday.ko` greets a Korean customer, `birthday` anyone
+else. `--template NAME` picks `NAME.<language>` when it exists, else `NAME`.
+Placeholders are Python format fields: {salutation}, {friendly}, {name}, {given_name},
+{family_name}, {holiday}, {occasion}, {years}, {date}, {shop}, {code}.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import agenda, dates, settings
+from crmcli.db import write
+from crmcli.errors import InvalidValue, NotFound
+
+PLACEHOLDERS = (
+    "salutation",
+    "friendly",
+    "name",
+    "given_name",
+    "family_name",
+    "holiday",
+    "occasion",
+    "years",
+    "date",
+    "shop",
+    "code",
+)
+
+# The templates a new database starts with (migration m040); edit them with
+# `crmcli templates set`.
+DEFAULT_TEMPLATES = {
+    "birthday": "Happy birthday, {salutation}! Warm wishes from {shop}.",
+    "birthday.ko": "{salutation}, 생일을 진심으로 축하드립니다! {shop} 드림",
+    "birthday.ja": "{salutation}、お誕生日おめでとうございます。{shop}より",
+    "birthday.zh": "{salutation}，祝您生日快乐！{shop}",
+    "birthday.hy": "Հարգելի {salutation}, շնորհավորում ենք Ձեր ծննդյան օրը։ {shop}",
+    "birthday.ru": "{salutation}, поздравляем вас с днём рождения! {shop}",
+    "anniversary": "Dear {salutation}, congratulations on your {occasion}! {shop}",
+    "anniversary.ko": "{salutation}, 뜻깊은 기념일을 진심으로 축하드립니다. {shop} 드림",
+    "anniversary.ja": "{salutation}、記念日おめでとうございます。{shop}より",
+    "anniversary.zh": "{salutation}，祝您纪念日快乐！{shop}",
+    "anniversary.hy": "Հարգելի {salutation}, շնորհավորում ենք Ձեր տարեդարձը։ {shop}",
+    "anniversary.ru": "{salutation}, поздравляем вас с годовщиной! {shop}",
+    "holiday": "Dear {salutation}, best wishes for {holiday}! {shop}",
+    "holiday.ko": "{salutation}, 즐겁고 행복한 {holiday} 보내세요! {shop} 드림",
+    "holiday.ja": "{salutation}、よい{holiday}をお過ごしください。{shop}より",
+    "holiday.zh": "{salutation}，祝您{holiday}快乐！{shop}",
+    "holiday.hy": "Հարգելի {salutation}, շնորհավորում ենք՝ {holiday}։ {shop}",
+    "holiday.ru": "{salutation}, поздравляем вас: {holiday}! {shop}",
+}
+
+FIELDS = ("date", "kind", "customer", "phone", "email", "message", "code", "name", "template")
+DEFAULT_FIELDS = ("customer", "phone", "email", "message")
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    body: str
+    updated_at: str
+
+
+def check(body: str) -> None:
+    """Refuse a template with an unknown placeholder or a stray brace."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(body) if f is not None]
+    except ValueError as exc:
+        raise InvalidValue(f"template: {exc} (write {{{{ and }}}} for a literal brace)") from None
+    unknown = sorted({f for f in fields if f not in PLACEHOLDERS})
+    if unknown:
+        raise InvalidValue(
+            f"unknown placeholder(s) {', '.join('{' + f + '}' for f in unknown)}; "
+            f"use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+        )
+
+
+def all_templates(db: Database) -> list[Template]:
+    return [
+        Template(*r)
+        for r in db.execute("SELECT name, body, updated_at FROM templates ORDER BY name")
+    ]
+
+
+def get(db: Database, name: str) -> Template:
+    row = db.execute(
+        "SELECT name, body, updated_at FROM templates WHERE name = ?", [name]
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no template {name!r}; `crmcli templates list` shows them")
+    return Template(*row)
+
+
+def set_template(db: Database, *, name: str, body: str) -> None:
+    name = name.strip()
+    if not name or any(c.isspace() for c in name):
+        raise InvalidValue("a template name is one word, e.g. birthday.ko or spring-sale")
+    if not body.strip():
+        raise InvalidValue("a template needs some text")
+    check(body)
+    with write(db):
+        db.execute(
+            "INSERT INTO templates (name, body, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET body = excluded.body,"
+            " updated_at = excluded.updated_at",
+            [name, body, dates.now_utc()],
+        )
+
+
+def remove(db: Database, name: str) -> None:
+    with write(db):
+        get(db, name)
+        db.execute("DELETE FROM templates WHERE name = ?", [name])
+
+
+def _choose(bodies: dict[str, str], base: str, locale: str) -> tuple[str, str]:
+    for name in (f"{base}.{locale}", base):
+        if name in bodies:
+            return name, bodies[name]
+    raise NotFound(f"no template {base!r} (nor {base}.{locale}); `crmcli templates list`")
+
+
+def values(entry: agenda.Entry, *, shop: str, language: str) -> dict[str, Any]:
+    """The placeholders' values for one greeting."""
+    item, person = entry.item, entry.person
+    detail = item.detail
+    years = detail.get("years")
+    holiday = ""
+    if detail.get("holiday"):
+        from crmcli.public_holidays import name_for
+
+        holiday = name_for(detail["holiday"], locale=person.locale, fallback=language)
+    return {
+        "salutation": person.salutation(),
+        "friendly": person.salutation("friendly"),
+        "name": person.name or "",
+        "given_name": person.given_name or person.name or "",
+        "family_name": person.family_name or "",
+        "holiday": holiday,
+        "occasion": f"{detail['label']} anniversary" if detail.get("label") else item.kind,
+        "years": "" if years is None else years,
+        "date": item.on.isoformat(),
+        "shop": shop,
+        "code": person.code or "",
+    }
+
+
+def render(
+    db: Database, *, start: date, end: date, template: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """A message for each greeting (birthday, anniversary, holiday) due from `start` to `end`."""
+    bodies = {t.name: t.body for t in all_templates(db)}
+    if template and not any(n == template or n.startswith(template + ".") for n in bodies):
+        raise NotFound(f"no template {template!r}; `crmcli templates list` shows them")
+    shop = settings.get(db, "shop.name")
+    language = settings.get(db, "holidays.language")
+    for entry in agenda.due(db, start=start, end=end, kinds=agenda.GREETING_KINDS):
+        name, body = _choose(bodies, template or entry.item.kind, entry.person.locale)
+        message = " ".join(body.format_map(values(entry, shop=shop, language=language)).split())
+        row = entry.row()
+        yield {
+            "date": row["date"],
+            "kind": row["kind"],
+            "customer": row["customer"],
+            "phone": row["phone"],
+            "email": row["email"],
+            "message": message,
+            "code": row["code"],
+            "name": row["name"],
+            "template": name,
+        }

@@ -1,0 +1,220 @@
+"""Forgetting a customer: erase the person, keep the anonymous sales.
+
+`forget` blanks every personal value a customer has — on their record, in their
+phones, tags and dates, and in the free text of their purchases, complaints,
+follow-ups and contacts — and keeps the amounts and dates of what they bought, so
+totals and tier ranks stay right. `scrub` then makes sure the old bytes are gone
+from the files too: `secure_delete` zeroes freed space, FTS segments are merged,
+`VACUUM` rebuilds the file and a `TRUNCATE` checkpoint empties the WAL.
+
+Erasing is deny-by-default on the customer row: every column not in
+`KEPT_CUSTOMER_COLUMNS` is emptied, so a column added by a later migration is
+erased until someone decides it is not personal.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+from crmcli import customers, dates
+from crmcli.db import write
+from crmcli.errors import CrmError
+
+# Customer columns that say nothing about the person: bookkeeping and categories.
+KEPT_CUSTOMER_COLUMNS = frozenset(
+    {
+        "id",
+        "created_at",
+        "updated_at",
+        "archived_at",
+        "forgotten_at",
+        "owner",  # the staff member, not the customer
+        "tier_override",
+        "tier_override_at",
+    }
+)
+
+# Tables that point at a customer, and what forgetting does to each. A table with a
+# `customer_id` column that is in none of these makes `forget` refuse to run (and a
+# test fail), so a new feature's table cannot keep personal data by accident.
+ERASED_TABLES = ("customer_phones", "customer_tags", "customer_dates")
+REDACTED_TABLES = ("purchases", "complaints", "followups", "contacts")
+KEPT_TABLES = ("tier_assignments",)  # tiers, amounts and ranks: nothing personal
+
+# Free-text columns blanked in the tables kept for their numbers and dates. NOT NULL
+# columns get '' (a complaint's summary, a follow-up's note).
+_REDACT = {
+    "purchases": ("note",),
+    "complaints": ("summary", "cause_detail", "resolution", "compensation", "lesson"),
+    "followups": ("note", "done_note"),
+    "contacts": ("note",),
+}
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What `forget` did: counts erased and kept, and whether the files are clean."""
+
+    customer_id: int
+    erased: dict[str, int]
+    kept_purchases: int
+    kept_total_micros: int
+    files_clean: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def tables_pointing_at_customers(db: Database) -> set[str]:
+    """Every table with a `customer_id` column (the schema's own, from sqlite_master)."""
+    out = set()
+    for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall():
+        columns = {r[1] for r in db.execute(f'PRAGMA table_info("{name}")').fetchall()}
+        if "customer_id" in columns:
+            out.add(name)
+    return out
+
+
+def unhandled_tables(db: Database) -> set[str]:
+    """Tables that hold customer data `forget` does not know how to treat."""
+    known = {*ERASED_TABLES, *REDACTED_TABLES, *KEPT_TABLES}
+    return tables_pointing_at_customers(db) - known
+
+
+def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten:
+    """Erase a customer's personal data, keep their anonymous purchases; see the module doc.
+
+    Running it again on a forgotten customer is harmless, and finishes a `scrub` that
+    another process's open read kept from completing.
+    """
+    unknown = unhandled_tables(db)
+    if unknown:
+        raise CrmError(
+            f"cannot forget safely: table(s) {', '.join(sorted(unknown))} hold customer data "
+            "that crmcli.privacy does not know; nothing was changed"
+        )
+    # Freed pages and cells are overwritten with zeros, not just unlinked.
+    db.execute("PRAGMA secure_delete = ON")
+    with write(db):
+        customers.get(db, customer_id)  # NotFound for a wrong id
+        erased: dict[str, int] = {}
+        now = dates.now_utc()
+        _erase_customer_row(db, customer_id, now)
+        child_ids = {
+            table: [
+                r[0]
+                for r in db.execute(
+                    f"SELECT rowid FROM {table} WHERE customer_id = ?", [customer_id]
+                ).fetchall()
+            ]
+            for table in (*ERASED_TABLES, *REDACTED_TABLES)
+            if table != "customer_tags"  # WITHOUT ROWID, and never in import_changes
+        }
+        for table in ERASED_TABLES:
+            cur = db.execute(f"DELETE FROM {table} WHERE customer_id = ?", [customer_id])
+            erased[table] = cur.rowcount
+        for table in REDACTED_TABLES:
+            columns = _REDACT[table]
+            sets = ", ".join(f"{c} = {_blank(db, table, c)}" for c in columns)
+            cur = db.execute(f"UPDATE {table} SET {sets} WHERE customer_id = ?", [customer_id])
+            erased[table] = cur.rowcount
+        db.execute(
+            "UPDATE followups SET status = 'cancelled' WHERE customer_id = ? AND status = 'open'",
+            [customer_id],
+        )
+        # The stage history stays (who moved it, when); what was said goes. Migration
+        # m050 lets the append-only trigger allow exactly this, for forgotten customers.
+        cur = db.execute(
+            "UPDATE complaint_events SET note = NULL, fields = NULL, skip_reason = NULL"
+            " WHERE complaint_id IN (SELECT id FROM complaints WHERE customer_id = ?)"
+            " AND (note IS NOT NULL OR fields IS NOT NULL OR skip_reason IS NOT NULL)",
+            [customer_id],
+        )
+        erased["complaint_events"] = cur.rowcount
+        # Snapshots of merged records and import undo data are copies of the person.
+        cur = db.execute(
+            "DELETE FROM customer_merges WHERE kept_id = ? OR merged_id = ?",
+            [customer_id, customer_id],
+        )
+        erased["customer_merges"] = cur.rowcount
+        erased["import_changes"] = _forget_import_changes(db, customer_id, child_ids)
+        # FTS5 keeps deleted terms in old segments until they are merged.
+        db.execute("INSERT INTO customers_fts(customers_fts) VALUES ('optimize')")
+        kept = db.execute(
+            "SELECT count(*), coalesce(sum(amount_micros), 0) FROM purchases WHERE customer_id = ?",
+            [customer_id],
+        ).fetchone()
+    result = Forgotten(
+        customer_id=customer_id,
+        erased=erased,
+        kept_purchases=int(kept[0]),
+        kept_total_micros=int(kept[1]),
+    )
+    if not compact:
+        return result
+    clean, warnings = scrub(db)
+    return Forgotten(**{**result.__dict__, "files_clean": clean, "warnings": warnings})
+
+
+def _erase_customer_row(db: Database, customer_id: int, now: str) -> None:
+    assignments: list[str] = []
+    for _cid, name, _type, notnull, default, _pk in db.execute(
+        "PRAGMA table_info(customers)"
+    ).fetchall():
+        if name in KEPT_CUSTOMER_COLUMNS:
+            continue
+        if name == "do_not_contact":
+            assignments.append("do_not_contact = 1")  # nobody greets a forgotten person
+        elif notnull:
+            if default is None:
+                raise AssertionError(f"customers.{name} is NOT NULL without a default")
+            assignments.append(f'"{name}" = {default}')  # the schema's own literal
+        else:
+            assignments.append(f'"{name}" = NULL')
+    db.execute(
+        f"UPDATE customers SET {', '.join(assignments)}, updated_at = ?, "
+        "forgotten_at = coalesce(forgotten_at, ?) WHERE id = ?",
+        [now, now, customer_id],
+    )
+
+
+def _blank(db: Database, table: str, column: str) -> str:
+    info = {r[1]: r[3] for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
+    return "''" if info.get(column) else "NULL"
+
+
+def _forget_import_changes(db: Database, customer_id: int, child_ids: dict[str, list[int]]) -> int:
+    """Drop undo records (with their JSON copies of rows) about this customer."""
+    total = db.execute(
+        "DELETE FROM import_changes WHERE table_name = 'customers' AND row_id = ?",
+        [customer_id],
+    ).rowcount
+    for table, ids in child_ids.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            total += db.execute(
+                f"DELETE FROM import_changes WHERE table_name = ? AND row_id IN ({marks})",
+                [table, *chunk],
+            ).rowcount
+    return total
+
+
+def scrub(db: Database) -> tuple[bool, list[str]]:
+    """Rebuild the file and empty the WAL, so erased bytes are gone from disk; True if so."""
+    warnings: list[str] = []
+    db.execute("PRAGMA secure_delete = ON")
+    try:
+        db.execute("VACUUM")
+    except sqlite3.OperationalError as exc:
+        warnings.append(f"could not compact the database ({exc})")
+    busy, _log, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        warnings.append(
+            "another process is reading the database, so its write-ahead log still holds "
+            "old pages; run the same command again when it is done"
+        )
+    return not warnings, warnings

@@ -1,0 +1,171 @@
+"""Dates that come back every year: solar month-days (29 February too) and lunar dates.
+
+Solar: a 29 February date falls on 28 February (or 1 March, setting `birthday.feb29`)
+in common years. Lunar: Korean dates are converted with korean-lunar-calendar (the
+Korean astronomical calendar, KST), Chinese ones with lunardate (Beijing time); the
+two disagree on some new moons (Seollal 2027 is 7 February, the Spring Festival
+6 February). Rules for lunar dates that a year lacks:
+
+- day 30 in a month that has 29 days this year falls on day 29, the month's last day;
+- a date in a leap month falls in that leap month when the year has it, else in the
+  ordinary month of the same number; a date in an ordinary month never moves to a leap
+  month.
+
+korean-lunar-calendar covers solar years to 2050; later years use the Chinese tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from typing import Literal
+
+Calendar = Literal["korean", "chinese"]
+CALENDARS: tuple[Calendar, ...] = ("korean", "chinese")
+
+
+# --- solar ---------------------------------------------------------------------------
+
+
+def is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def solar_occurrence(month: int, day: int, year: int, *, feb29: str = "feb28") -> date:
+    """The day a yearly (month, day) falls on in `year`."""
+    if month == 2 and day == 29 and not is_leap(year):
+        return date(year, 3, 1) if feb29 == "mar1" else date(year, 2, 28)
+    return date(year, month, day)
+
+
+def month_days_on(day: date, *, feb29: str = "feb28") -> list[str]:
+    """The stored month-days ('MM-DD') whose yearly occurrence is `day`."""
+    out = [f"{day.month:02d}-{day.day:02d}"]
+    stand_in = (3, 1) if feb29 == "mar1" else (2, 28)
+    if not is_leap(day.year) and (day.month, day.day) == stand_in:
+        out.append("02-29")
+    return out
+
+
+def days(start: date, end: date) -> Iterator[date]:
+    """Every day from `start` to `end`, both included."""
+    d = start
+    while d <= end:
+        yield d
+        d += timedelta(days=1)
+
+
+def solar_occurrences(
+    month: int, day: int, start: date, end: date, *, feb29: str = "feb28"
+) -> list[date]:
+    """Every occurrence of a yearly (month, day) between `start` and `end`, both included."""
+    found = []
+    for year in range(start.year, end.year + 1):
+        d = solar_occurrence(month, day, year, feb29=feb29)
+        if start <= d <= end:
+            found.append(d)
+    return found
+
+
+# --- lunar ---------------------------------------------------------------------------
+
+
+# korean-lunar-calendar stops at solar 2050-12-31; past it the Chinese tables serve
+# (the two calendars differ by a day at a few new moons only).
+KOREAN_LAST_YEAR = 2049  # the last lunar year it holds whole
+
+
+def to_lunar(day: date, calendar: Calendar) -> tuple[int, int, int, bool]:
+    """(lunar year, month, day, is leap month) of a solar day."""
+    if calendar == "korean" and day.year <= KOREAN_LAST_YEAR + 1:
+        from korean_lunar_calendar import KoreanLunarCalendar
+
+        cal = KoreanLunarCalendar()
+        if not cal.setSolarDate(day.year, day.month, day.day):
+            raise ValueError(f"{day} is outside the Korean lunar calendar's range")
+        return cal.lunarYear, cal.lunarMonth, cal.lunarDay, bool(cal.isIntercalation)
+    from lunardate import LunarDate
+
+    lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
+    return lunar.year, lunar.month, lunar.day, bool(lunar.is_leap_month)
+
+
+def _to_solar(year: int, month: int, day: int, leap: bool, calendar: Calendar) -> date | None:
+    """The solar day of an exact lunar date, or None when the year has no such date."""
+    if calendar == "korean" and year <= KOREAN_LAST_YEAR:
+        from korean_lunar_calendar import KoreanLunarCalendar
+
+        cal = KoreanLunarCalendar()
+        if not cal.setLunarDate(year, month, day, leap):
+            return None
+        # The library accepts a leap flag for a month that has no leap month; check back.
+        if to_lunar(date.fromisoformat(cal.SolarIsoFormat()), calendar) != (
+            year,
+            month,
+            day,
+            leap,
+        ):
+            return None
+        return date.fromisoformat(cal.SolarIsoFormat())
+    from lunardate import LunarDate
+
+    try:
+        return LunarDate(year, month, day, leap).to_solar_date()
+    except ValueError:
+        return None
+
+
+def lunar_occurrence(
+    month: int, day: int, lunar_year: int, *, leap: bool = False, calendar: Calendar = "korean"
+) -> date | None:
+    """The solar day a yearly lunar date falls on in `lunar_year` (rules in the module doc)."""
+    for want_leap in (True, False) if leap else (False,):
+        for d in (day, 29) if day == 30 else (day,):
+            found = _to_solar(lunar_year, month, d, want_leap, calendar)
+            if found is not None:
+                return found
+    return None
+
+
+def lunar_occurrences(
+    month: int,
+    day: int,
+    start: date,
+    end: date,
+    *,
+    leap: bool = False,
+    calendar: Calendar = "korean",
+) -> list[date]:
+    """Every occurrence of a yearly lunar date between `start` and `end`, both included."""
+    first = to_lunar(start, calendar)[0]
+    last = to_lunar(end, calendar)[0]
+    found = []
+    for year in range(first, last + 1):
+        d = lunar_occurrence(month, day, year, leap=leap, calendar=calendar)
+        if d is not None and start <= d <= end:
+            found.append(d)
+    return found
+
+
+def lunar_month_days(window: Iterable[date], calendars: Iterable[Calendar]) -> set[str]:
+    """Stored lunar month-days ('MM-DD') that may fall in `window`: a superset, for a query.
+
+    A window day that is lunar day 29 also admits day 30 (a 30th that the month lacks).
+    """
+    out: set[str] = set()
+    for d in window:
+        for calendar in calendars:
+            _, month, day, _ = to_lunar(d, calendar)
+            out.add(f"{month:02d}-{day:02d}")
+            if day == 29:
+                out.add(f"{month:02d}-30")
+    return out
+
+
+def calendar_for(locale: str | None, default: Calendar) -> Calendar:
+    """Which lunar calendar a customer keeps: Chinese for zh, else the shop's default."""
+    if locale and locale.split("_")[0] == "zh":
+        return "chinese"
+    if locale and locale.split("_")[0] == "ko":
+        return "korean"
+    return default

@@ -1,0 +1,149 @@
+"""due, greet, followups, contacts, templates and export ics from the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def shop(cli):
+    cli("config", "set", "shop.name", "Bean")
+    cli("config", "set", "agenda.lead.birthday", "0d")
+    cli("config", "set", "agenda.lead.holiday", "0d")
+    cli("customers", "add", "--name", "김민준", "--code", "K001", "--phone", "010-1234-5678",
+        "--birthday", "1985-03-14", "--tag", "vip", "--owner", "지수")  # fmt: skip
+    cli("customers", "add", "--name", "山田 太郎", "--code", "J001", "--birthday", "--03-14",
+        "--email", "taro@example.jp")  # fmt: skip
+    cli("customers", "add", "--name", "Ani Armenovna Petrosyan", "--code", "A001",
+        "--birthday", "1987-03-14", "--owner", "Armen")  # fmt: skip
+    cli("customers", "add", "--name", "John Smith", "--code", "E001", "--gender", "M",
+        "--birthday", "1970-03-14", "--email", "john@example.com")  # fmt: skip
+    return cli
+
+
+def _csv(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_due_prints_the_agenda_as_csv_when_piped(shop):
+    result = shop("due", "--as-of", "2026-03-14")
+    rows = _csv(result.stdout)
+    assert list(rows[0]) == ["date", "kind", "customer", "phone", "why", "owner"]
+    assert {r["customer"] for r in rows} == {"김민준 고객님", "山田様", "Ani Armenovna", "Mr Smith"}
+    assert result.stdout.count("\n") == 5
+
+
+def test_due_filters(shop):
+    rows = _csv(shop("due", "--as-of", "2026-03-14", "--owner", "Armen").stdout)
+    assert [r["customer"] for r in rows] == ["Ani Armenovna"]
+    rows = _csv(shop("due", "--as-of", "2026-03-14", "--kind", "holiday", "--kind", "birthday",
+                     "--fields", "code,kind").stdout)  # fmt: skip
+    assert sorted(r["code"] for r in rows) == ["A001", "E001", "J001", "K001"]
+    bad = shop("due", "--kind", "nonsense", ok=False)
+    assert bad.exit_code == 1 and "unknown kind" in bad.stderr
+    assert shop("due", "--tier", "Z", ok=False).exit_code == 1
+
+
+def test_quiet_day_prints_nothing(shop):
+    result = shop("due", "--as-of", "2026-03-13")
+    assert result.stdout == ""
+
+
+def test_followups_and_contacts(shop):
+    fid = shop("followups", "add", "K001", "--in", "3d", "--note", "견적서 보내기",
+               "--as-of", "2026-06-01").stdout.strip()  # fmt: skip
+    rows = _csv(shop("due", "--as-of", "2026-06-04").stdout)
+    assert [(r["kind"], r["why"]) for r in rows] == [
+        ("followup", f"follow-up #{fid}: 견적서 보내기")
+    ]
+    shop("followups", "snooze", fid, "--for", "1w", "--as-of", "2026-06-04")
+    assert shop("due", "--as-of", "2026-06-10").stdout == ""
+    assert _csv(shop("followups", "list").stdout)[0]["day"] == "2026-06-11"
+    shop("followups", "done", fid, "--note", "sent")
+    assert shop("due", "--as-of", "2026-06-11").stdout == ""
+    usage = shop("followups", "add", "K001", "--note", "x", ok=False)
+    assert usage.exit_code == 2 and "--on DATE" in usage.stderr
+    shop(
+        "contacts", "log", "K001", "--channel", "call", "--note", "안부 전화", "--on", "2026-06-02"
+    )
+    page = shop("customers", "show", "K001", "--format", "json").stdout
+    assert "안부 전화" in page and "견적서 보내기" not in page  # done follow-ups leave the page
+    assert shop("contacts", "log", "K001", "--channel", "pigeon", ok=False).exit_code == 1
+
+
+def test_greet_renders_templates_with_salutations(shop):
+    rows = _csv(shop("greet", "--as-of", "2026-03-14").stdout)
+    assert list(rows[0]) == ["customer", "phone", "email", "message"]
+    messages = {r["customer"]: r["message"] for r in rows}
+    assert messages["김민준 고객님"] == "김민준 고객님, 생일을 진심으로 축하드립니다! Bean 드림"
+    assert messages["山田様"] == "山田様、お誕生日おめでとうございます。Beanより"
+    assert messages["Mr Smith"] == "Happy birthday, Mr Smith! Warm wishes from Bean."
+    shop("templates", "set", "sale", "--text", "{friendly}: 20% off at {shop}!")
+    shop("templates", "set", "sale.ko", "--text", "{friendly}, {shop} 20% 할인!")
+    rows = _csv(shop("greet", "--as-of", "2026-03-14", "--template", "sale").stdout)
+    messages = {r["customer"]: r["message"] for r in rows}
+    assert messages["김민준 고객님"] == "민준 님, Bean 20% 할인!"
+    assert messages["Mr Smith"] == "John: 20% off at Bean!"
+    assert "{friendly}" in shop("templates", "show", "sale").stdout
+    bad = shop("templates", "set", "x", "--text", "Hi {nickname}", ok=False)
+    assert bad.exit_code == 1 and "{nickname}" in bad.stderr
+    assert shop("greet", "--template", "nope", ok=False).exit_code == 1
+
+
+def test_greet_holiday_in_the_customers_language(shop):
+    rows = _csv(shop("greet", "--as-of", "2027-02-07", "--fields", "customer,message").stdout)
+    assert rows == [
+        {
+            "customer": "김민준 고객님",
+            "message": "김민준 고객님, 즐겁고 행복한 설날 보내세요! Bean 드림",
+        }
+    ]
+
+
+def test_export_ics(shop, tmp_path):
+    from icalendar import Calendar
+
+    text = shop(
+        "export", "ics", "--as-of", "2026-03-02", "--days", "30", "--kind", "birthday"
+    ).stdout
+    events = Calendar.from_ical(text).walk("VEVENT")
+    assert len(events) == 4
+    assert {str(e["dtstart"].to_ical().decode()) for e in events} == {"20260314"}
+    out = tmp_path / "agenda.ics"
+    shop("export", "ics", "--as-of", "2026-03-01", "--output", str(out))
+    assert out.read_bytes().startswith(b"BEGIN:VCALENDAR")
+
+
+def test_since_last_run_records_and_catches_up(shop):
+    assert _csv(shop("due", "--since-last-run", "--as-of", "2026-03-12").stdout) == []
+    # Two days missed: the run on the 15th reports the 13th–15th, birthdays on the 14th.
+    rows = _csv(shop("due", "--since-last-run", "--as-of", "2026-03-15").stdout)
+    assert len(rows) == 4
+    assert shop("due", "--since-last-run", "--as-of", "2026-03-15").stdout == ""
+
+
+def test_cron_run_on_a_quiet_day_prints_nothing(shop, db_path):
+    """The real entry point, no terminal: nothing on stdout, exit 0 (cron mails nothing)."""
+    env = {**os.environ, "CRMCLI_DB": str(db_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "crmcli", "due", "--since-last-run", "--as-of", "2026-07-01"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    busy = subprocess.run(
+        [sys.executable, "-m", "crmcli", "due", "--as-of", "2026-03-14"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert busy.returncode == 0 and busy.stdout.decode().startswith("date,kind,customer")

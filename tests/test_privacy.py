@@ -1,0 +1,269 @@
+"""Privacy: `customers forget` erases a person from the records and from the files; 0600."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crmcli import customers, privacy, purchases
+from crmcli.db import backup, check, open_db, write
+from crmcli.errors import CrmError
+from crmcli.page import build
+
+NAME = "김민준"
+LATIN = "Zebulon Quackenbush"
+PHONE = "010-9876-5432"
+SECRETS = (
+    NAME,
+    LATIN,
+    PHONE,
+    "01098765432",
+    "+821098765432",
+    "zebulon@example.org",
+    "Wisteria Lane 42",
+    "allergic to walnuts",
+    "wedding",
+    "broke the kettle on purpose",
+    "sent a bouquet",
+    "loves green tea",
+)
+
+
+def _populate(db, *, name: str = NAME) -> int:
+    """A customer with data in every table that can hold something about them."""
+    cid = customers.add(
+        db,
+        name=name,
+        phones_raw=[PHONE, "+82 2 555 0199"],
+        email="zebulon@example.org",
+        birthday="1985-03-14",
+        anniversaries=[("wedding", "2010-05-01")],
+        tags=["loves green tea"],
+        address="Wisteria Lane 42",
+        postcode="04524",
+        notes="allergic to walnuts",
+        company="Quackenbush Ltd",
+        extra={"nickname": LATIN},
+    )
+    customers.edit(db, cid, given_name=LATIN)  # an older version of the row, too
+    other = customers.add(db, name="Someone Else", phones_raw=["010-1111-2222"])
+    for amount in (30_000, 12_500, -2_500):
+        purchases.add(
+            db,
+            customer_id=cid,
+            amount_micros=amount * 1_000_000,
+            on=date(2026, 3, 1),
+            note=f"for {LATIN}",
+            item="coffee",
+        )
+    purchases.add(
+        db,
+        customer_id=other,
+        amount_micros=5_000_000_000,
+        on=date(2026, 3, 2),
+    )
+    now = "2026-03-03T10:00:00+00:00"
+    with write(db):
+        complaint = db.execute(
+            "INSERT INTO complaints (customer_id, summary, stage_since, opened_at, lesson)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [cid, "broke the kettle on purpose", now, now, f"{LATIN} wants calls"],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO complaint_events (complaint_id, at, by, to_stage, note, fields)"
+            " VALUES (?, ?, 'staff', 'received', ?, ?)",
+            [complaint, now, f"{NAME} called", json.dumps({"compensation": "sent a bouquet"})],
+        )
+        db.execute(
+            "INSERT INTO followups (customer_id, due_on, note, created_at)"
+            " VALUES (?, '2026-04-01', ?, ?)",
+            [cid, f"call {PHONE}", now],
+        )
+        db.execute(
+            "INSERT INTO contacts (customer_id, at, channel, note) VALUES (?, ?, 'phone', ?)",
+            [cid, now, f"{NAME} says hi"],
+        )
+        db.execute(
+            "INSERT INTO customer_merges (kept_id, merged_id, at, snapshot) VALUES (?, 99, ?, ?)",
+            [cid, now, json.dumps({"name": NAME}, ensure_ascii=False)],
+        )
+        imp = db.execute(
+            "INSERT INTO imports (kind, file_name, sha256, started_at)"
+            " VALUES ('customers', 'a.csv', 'x', ?)",
+            [now],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO import_changes (import_id, table_name, row_id, action, before)"
+            " VALUES (?, 'customers', ?, 'update', ?)",
+            [imp, cid, json.dumps({"name": NAME, "email": "zebulon@example.org"})],
+        )
+    return cid
+
+
+def test_forget_erases_the_person_and_keeps_the_amounts(db):
+    cid = _populate(db)
+    before_total = purchases.totals(db, cid)
+    done = privacy.forget(db, cid, compact=False)
+    assert done.kept_purchases == 3 and done.kept_total_micros == 40_000_000_000
+    assert purchases.totals(db, cid) == before_total
+    page = build(db, cid)
+    text = json.dumps(page, ensure_ascii=False, default=str)
+    for secret in SECRETS:
+        assert secret not in text
+    record = customers.get(db, cid)
+    assert record.phones == () and record.tags == () and record.dates == ()
+    assert record["forgotten_at"] and record["do_not_contact"] == 1
+    # Every row of every table: nothing left that names them.
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        if table.startswith("customers_fts") or table.startswith("sqlite_"):
+            continue
+        dump = json.dumps(db.execute(f'SELECT * FROM "{table}"').fetchall(), ensure_ascii=False)
+        for secret in SECRETS:
+            assert secret not in dump, (table, secret)
+    # Forgotten customers are gone from lists and search, not from the totals of the shop.
+    assert [r["name"] for r in customers.rows(db)] == ["Someone Else"]
+    assert list(customers.search(db, "민준")) == []
+    assert db.execute("SELECT sum(amount_micros) FROM purchases").fetchone()[0] == 45_000_000_000
+    # The complaint's stage history stays; its text is gone.
+    event = db.execute("SELECT by, to_stage, note, fields FROM complaint_events").fetchone()
+    assert event == ("staff", "received", None, None)
+    assert db.execute("SELECT status FROM followups").fetchone()[0] == "cancelled"
+    assert check(db) == []
+
+
+def test_forget_twice_is_harmless(db):
+    cid = _populate(db)
+    privacy.forget(db, cid, compact=False)
+    again = privacy.forget(db, cid, compact=False)
+    assert again.kept_purchases == 3
+
+
+def test_complaint_history_stays_append_only_otherwise(db):
+    cid = _populate(db)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("UPDATE complaint_events SET note = NULL")  # not forgotten: refused
+    privacy.forget(db, cid, compact=False)
+    for change in ("to_stage = 'closed'", "note = 'rewritten'", "at = '2000-01-01'"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(f"UPDATE complaint_events SET {change}")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("DELETE FROM complaint_events")
+
+
+def test_a_table_forget_does_not_know_stops_it(db):
+    cid = _populate(db)
+    before = customers.get(db, cid).fields
+    db.execute("CREATE TABLE loyalty_cards (id INTEGER PRIMARY KEY, customer_id INTEGER, no TEXT)")
+    with pytest.raises(CrmError, match="loyalty_cards"):
+        privacy.forget(db, cid)
+    assert customers.get(db, cid).fields == before  # nothing was changed
+
+
+def test_forget_knows_every_table_of_the_schema(db):
+    """A feature that adds a table about customers must say, in privacy.py, what forget does."""
+    assert privacy.unhandled_tables(db) == set()
+
+
+def _raw_bytes(path: Path) -> bytes:
+    out = b""
+    for suffix in ("", "-wal", "-journal"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            out += part.read_bytes()
+    return out
+
+
+def _leaks(raw: bytes) -> list[str]:
+    return [s for s in SECRETS if s.encode("utf-8") in raw]
+
+
+def test_the_raw_files_hold_no_trace_after_forget(tmp_path, cli, figures):
+    path = tmp_path / "crmcli.db"
+    db = open_db(path)
+    cid = _populate(db)
+    for i in range(300):  # enough other customers that the person's pages get reused
+        customers.add(db, name=f"Customer {i}", phones_raw=[f"010-2000-{i:04d}"])
+    assert _leaks(_raw_bytes(path)), "the test must see the data before forgetting"
+    # Another connection stays open (as a second terminal would), but is not reading.
+    watcher = open_db(path)
+    result = cli("customers", "forget", str(cid), "--yes")
+    assert "forgot customer" in result.stderr and "40,000" in result.stderr
+    assert "warning" not in result.stderr
+    leaks = _leaks(_raw_bytes(path))
+    assert leaks == []
+    assert Path(f"{path}-wal").stat().st_size == 0
+    assert check(watcher) == []
+    figures.record(
+        "forget.raw_file_grep",
+        secrets_searched=len(SECRETS),
+        bytes_searched=path.stat().st_size,
+        leaks=len(leaks),
+    )
+    watcher.close()
+    db.close()
+
+
+def test_a_reader_holding_old_pages_gets_a_warning_then_a_second_run_cleans(tmp_path, cli):
+    path = tmp_path / "crmcli.db"
+    db = open_db(path)
+    cid = _populate(db)
+    reader = sqlite3.connect(path)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM customers").fetchone()  # holds a read snapshot
+    result = cli("customers", "forget", str(cid), "--yes")
+    assert "warning: another process is reading" in result.stderr
+    reader.rollback()
+    reader.close()
+    result = cli("customers", "forget", str(cid), "--yes")
+    assert "warning" not in result.stderr
+    assert _leaks(_raw_bytes(path)) == []
+    db.close()
+
+
+def test_forget_asks_at_a_terminal_and_needs_yes_in_a_pipe(cli):
+    cli("customers", "add", "--name", NAME, "--phone", PHONE)
+    result = cli("customers", "forget", PHONE, ok=False)
+    assert result.exit_code == 2 and "--yes" in result.stderr
+    assert "forget" in cli("customers", "--help").stdout
+    cli("customers", "forget", PHONE, "--yes")
+    result = cli("customers", "forget", PHONE, "--yes", ok=False)  # the phone is gone
+    assert result.exit_code == 1 and "no customer" in result.stderr
+
+
+@pytest.fixture
+def permissive_umask():
+    old = os.umask(0)
+    yield
+    os.umask(old)
+
+
+def _mode(path: Path | str) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_files_are_private_even_with_a_permissive_umask(tmp_path, permissive_umask):
+    path = tmp_path / "shop" / "crmcli.db"
+    db = open_db(path)
+    customers.add(db, name=NAME)
+    reader = open_db(path)  # a second connection: the -shm file is in use
+    assert customers.count(reader) == 1
+    assert _mode(path) == 0o600
+    assert _mode(path.parent) == 0o700
+    assert _mode(f"{path}-wal") == 0o600
+    assert _mode(f"{path}-shm") == 0o600
+    target = tmp_path / "backup.db"
+    backup(db, target)
+    assert _mode(target) == 0o600
+    # A backup is a database too: open it, write, and its WAL is private as well.
+    copy = open_db(target)
+    customers.add(copy, name="B")
+    assert _mode(f"{target}-wal") == 0o600
+    copy.close()
+    reader.close()
+    db.close()
