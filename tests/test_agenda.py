@@ -232,3 +232,23 @@ def test_since_last_run_catches_up_missed_days(db):
     start = agenda.catch_up_start(db, today=date(2026, 5, 4))  # the 2nd and 3rd were missed
     assert start == date(2026, 5, 2)
     assert [r["name"] for r in _due(db, start.isoformat(), days=3)] == ["B"]
+
+
+def test_overdue_complaint_stages_come_first(db):
+    from crmcli import complaints
+
+    _no_leads(db)
+    cid = customers.add(db, name="김민준", birthday="1985-03-14")
+    number = complaints.open_complaint(
+        db, customer_id=cid, summary="스팀 노즐 누수", by="지수", on=date(2026, 3, 12)
+    )
+    assert _due(db, "2026-03-12", kinds=["complaint"]) == []  # apologise within a day
+    rows = _due(db, "2026-03-14")
+    assert [(r["date"], r["kind"]) for r in rows] == [
+        ("2026-03-13", "complaint"),  # overdue since yesterday: stays until handled
+        ("2026-03-14", "birthday"),
+    ]
+    assert rows[0]["why"].startswith(f"complaint #{number} (normal): 스팀 노즐 누수")
+    complaints.advance(db, number, to="apologized", by="지수")
+    assert [r["kind"] for r in _due(db, "2026-03-14")] == ["complaint", "birthday"]
+    assert "cause-found was due" in _due(db, "2026-03-14")[0]["why"]

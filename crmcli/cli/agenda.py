@@ -61,7 +61,8 @@ def due(
     if tier is not None and tier.upper() not in ("A", "B", "C"):
         raise InvalidValue(f"--tier must be A, B or C, not {tier!r}")
     chosen = pick_fields(fields, allowed=agenda.FIELDS, default=agenda.DEFAULT_FIELDS)
-    db = env.db if since_last_run else env.read_db()
+    db = env.read_db()  # a cron run on a missing database creates none, and records nothing
+    record = since_last_run and env.db_path.exists()
     start, end = window(env, as_of, days)
     if since_last_run:
         # From the day after the last reported one: a missed day is caught up, a day
@@ -72,7 +73,7 @@ def due(
     )
     if entries:
         emit(env, (e.row() for e in entries), fields=chosen, fmt=fmt)
-    if since_last_run:
+    if record:
         agenda.record_run(db, start=min(start, end), end=end, items=len(entries))
 
 
