@@ -581,8 +581,8 @@ def complaints(db: Database, window: Window) -> Iterator[Item]:
 
     for o in complaint_stages.overdue(db, as_of=window.last_event):
         why = (
-            f"complaint #{o.complaint_id} ({o.severity}): {o.summary} — "
-            f"{o.next_stage} was due {o.due_on.isoformat()} (now {o.stage})"
+            f"complaint #{o.complaint_id} ({o.severity}): {o.summary} — at {o.stage};"
+            f" {o.next_stage} was due {o.due_on.isoformat()}"
         )
         key = f"complaint:{o.complaint_id}:{o.next_stage}"
         yield Item("complaint", o.customer_id, o.due_on, why, key=key)

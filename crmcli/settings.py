@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from crmcli.errors import InvalidValue, NotFound
+
+if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
+    from sqlite_utils import Database
 
 
 @dataclass(frozen=True)

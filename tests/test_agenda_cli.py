@@ -180,3 +180,12 @@ def test_tier_filter_and_cron_without_a_database(shop, tmp_path):
     missing = tmp_path / "none.db"
     result = shop("--db", str(missing), "due", "--since-last-run")
     assert result.stdout == "" and not missing.exists()
+
+
+def test_help_texts_list_every_kind_and_placeholder():
+    from crmcli import agenda, greetings
+    from crmcli.cli.agenda import KINDS_HELP
+    from crmcli.cli.templates import PLACEHOLDERS_HELP
+
+    assert KINDS_HELP.split(", ") == list(agenda.KINDS)
+    assert ", ".join("{" + p + "}" for p in greetings.PLACEHOLDERS) == PLACEHOLDERS_HELP
