@@ -32,6 +32,7 @@ FIELDS = (
     "phone",
     "email",
     "birthday",
+    "birthday_lunar",
     "anniversary",
     "address",
     "postcode",
@@ -80,6 +81,9 @@ _NAMES: dict[str, tuple[str, ...]] = {
         "birthday", "birth date", "date of birth", "dob", "birthdate", "생년월일", "생일",
         "生年月日", "誕生日", "生日", "出生日期",
     ),
+    "birthday_lunar": (
+        "birthday lunar", "lunar birthday", "lunar", "음력", "음력생일", "農曆", "农历",
+    ),
     "anniversary": (
         "anniversary", "wedding anniversary", "wedding", "기념일", "결혼기념일",
         "記念日", "結婚記念日", "纪念日", "结婚纪念日", "紀念日",
@@ -115,6 +119,7 @@ KNOWN = {imports.fold_header(h): f for f, hs in _NAMES.items() for h in hs}
 PAIRED = {"phone": "phone", "email": "email", "event": "anniversary", "address": "address"}
 
 _SPLIT_MULTI = re.compile(r"\s+:::\s+")  # Google joins several values with ' ::: '
+_TRUE = {"1", "true", "yes", "y", "lunar", "음력", "陰暦", "农历", "農曆", "x"}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -202,6 +207,17 @@ def row_to_record(
             add_email(record, value, col.key)
         elif target == "tags":
             add_tags(record, value)
+        elif target == "birthday_lunar":
+            record.birthday_lunar = value.casefold() in _TRUE
+        elif target == "anniversary" and "=" in value:  # 'wedding=2012-05-19; …', as exported
+            for part in value.split(";"):
+                label, _, day = part.partition("=")
+                try:
+                    parsed = imports.parse_file_day(day, orders.get(col.index))
+                except InvalidValue as exc:
+                    raise RowProblem(col.key, str(exc)) from None
+                if parsed:
+                    record.dates.append((_date_label(label), parsed, False))
         elif target in ("birthday", "anniversary"):
             try:
                 day = imports.parse_file_day(value, orders.get(col.index))
@@ -344,6 +360,10 @@ def _update(db: Database, customer_id: int, record: Record, import_id: int) -> s
             changes[key] = value
     name = record.fields.get("name")
     new_name = name if name and name != row.get("name") else None
+    if new_name:  # keep the file's own name parts rather than re-splitting the new name
+        for part in ("family_name", "given_name", "patronymic"):
+            if record.fields.get(part):
+                changes[part] = record.fields[part]
     birthday = record.birthday if record.birthday and record.birthday != row["birthday"] else None
     region_phones = {p.raw for p in current.phones}
     known_digits = {phones.digits(p.raw) for p in current.phones}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -12,10 +11,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from crmcli import customers, purchases
-from crmcli.dates import iso_date
+from crmcli.customer_import import import_customers
 from crmcli.db import open_db, write
-from crmcli.money import parse_amount
+from crmcli.purchase_import import import_purchases
 
 DEMO_DIRNAME = "crmcli-demo"
 
@@ -33,55 +31,17 @@ def example_dir() -> Iterator[Path]:
 
 
 def build(path: Path) -> Database:
-    """Create `path` afresh and load the example customers and purchases into it."""
+    """Create `path` afresh and import the example customers, contacts and purchases."""
     if path.exists():
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     db = open_db(path)
     with example_dir() as folder, write(db):
-        _load_customers(db, folder / "customers.csv")
-        _load_purchases(db, folder / "purchases.csv")
+        # The same import machinery a user runs: no --map needed for these files.
+        import_customers(db, folder / "customers.csv")
+        import_customers(db, folder / "contacts.vcf")
+        import_purchases(db, folder / "purchases.csv")
     return db
-
-
-def _load_customers(db: Database, file: Path) -> None:
-    with file.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            anniversaries = []
-            if row["anniversary"]:
-                label, _, day = row["anniversary"].partition("=")
-                anniversaries.append((label, day))
-            customers.add(
-                db,
-                code=row["code"],
-                name=row["name"],
-                phones_raw=[row["phone"]] if row["phone"] else [],
-                email=row["email"],
-                birthday=row["birthday"] or None,
-                birthday_lunar=row["birthday_lunar"] == "lunar",
-                anniversaries=anniversaries,
-                tags=[t for t in row["tags"].split(";") if t],
-                owner=row["owner"],
-                gender=row["gender"],
-                notes=row["notes"],
-            )
-
-
-def _load_purchases(db: Database, file: Path) -> None:
-    with file.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            purchases.add(
-                db,
-                customer_id=customers.resolve(db, row["customer"]),
-                amount_micros=parse_amount(row["amount"]),
-                on=iso_date(row["date"]),
-                item=row["item"],
-                category=row["category"],
-                quantity=row["quantity"],
-                unit_price_micros=parse_amount(row["unit_price"]),
-                order_id=row["order_id"],
-                delivery_date=iso_date(row["delivery_date"]) if row["delivery_date"] else None,
-            )
 
 
 def remove(path: Path) -> None:

@@ -194,14 +194,20 @@ def sniff_delimiter(sample: str, *, suffix: str = "") -> str:
     return best
 
 
-_DECIMAL_COMMA = re.compile(r"[-+]?\d{1,3}(?:\.\d{3})*,\d+|[-+]?\d+,\d{1,2}")
+# '1,5', '12,50', '1.234,50', '0,12345': only a decimal comma reads these; '1,000' proves
+# nothing, and '12.50' shows a decimal point.
+_DECIMAL_COMMA = re.compile(r"[-+]?(\d{1,3}(\.\d{3})+,\d+|\d+,\d{1,2}|\d+,\d{4,})")
+_DECIMAL_POINT = re.compile(r"[-+]?(\d{1,3}(,\d{3})+\.\d+|\d+\.\d{1,2}|\d+\.\d{4,})")
 
 
 def sniff_decimal_comma(rows: Sequence[Sequence[str]], delimiter: str) -> bool:
     """A file whose fields are not comma-separated and whose numbers read `1.234,50`."""
     if delimiter == ",":
         return False
-    return any(_DECIMAL_COMMA.fullmatch(cell.strip()) for row in rows for cell in row)
+    cells = [cell.strip() for row in rows for cell in row]
+    if any(_DECIMAL_POINT.fullmatch(c) for c in cells):
+        return False
+    return any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
 
 
 # --- headers -----------------------------------------------------------------------------

@@ -338,6 +338,30 @@ def m040_greeting_templates(db: Database) -> None:
         db.execute("INSERT INTO templates (name, body, updated_at) VALUES (?, ?, '')", [name, body])
 
 
+@migrations(name="m041_agenda_speed")
+def m041_agenda_speed(db: Database) -> None:
+    """A cache of the holidays package's lists, and an index of customers' contact windows."""
+    _run(
+        db,
+        """
+        -- The holidays package's list per country, language and year: importing and
+        -- computing it costs more than the whole agenda query, so it is kept here.
+        CREATE TABLE holiday_cache (
+            country  TEXT NOT NULL,
+            language TEXT NOT NULL,
+            year     INTEGER NOT NULL,
+            source   TEXT NOT NULL,         -- which install of the package made it
+            days     TEXT NOT NULL,         -- JSON: {"YYYY-MM-DD": name}
+            PRIMARY KEY (country, language, year)
+        ) WITHOUT ROWID;
+
+        -- The few customers with a contact window, found without reading every customer.
+        CREATE INDEX customers_contact_days ON customers(contact_days)
+            WHERE contact_days IS NOT NULL;
+        """,
+    )
+
+
 @migrations(name="m050_forget_redacts_complaint_history")
 def m050_forget_redacts_complaint_history(db: Database) -> None:
     """Complaint history stays append-only, except that forgetting may remove its text.

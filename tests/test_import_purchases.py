@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 import signal
 import subprocess
@@ -208,3 +209,47 @@ def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
     from crmcli.db import check
 
     assert check(db) == []
+
+
+def test_cli_profile_saves_the_mapping_and_dry_run_writes_nothing(cli, tmp_path):
+    cli("customers", "add", "--name", "Kim", "--code", "K1")
+    path = tmp_path / "p.tsv"
+    path.write_text("고객\t일자\t합계\nK1\t2024/03/01\t1,000\n", encoding="utf-8")
+    dry = cli("purchases", "import", str(path), "--map", "일자=date", "--map", "합계=amount",
+              "--save-profile", "pos", "--dry-run")  # fmt: skip
+    assert "dry run" in dry.stderr and "would add 1" in dry.stderr
+    assert cli("purchases", "list").stdout.count("\n") == 1
+    cli("purchases", "import", str(path), "--profile", "pos")
+    rows = list(csv.DictReader(io.StringIO(cli("purchases", "export").stdout)))
+    assert [(r["customer"], r["date"], r["amount"]) for r in rows] == [("K1", "2024-03-01", "1000")]
+    undone = cli("imports", "undo", "2", ok=False)
+    assert undone.exit_code == 1 and "no import #2" in undone.stderr
+    cli("imports", "undo", "1")
+    assert cli("purchases", "list").stdout.count("\n") == 1
+
+
+def purchase_indexes(db):
+    return sorted(
+        r[0]
+        for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'purchases'"
+        )
+    )
+
+
+def test_a_bulk_import_rebuilds_its_indexes_and_a_failed_one_keeps_them(db, tmp_path, monkeypatch):
+    from crmcli import purchase_import
+
+    monkeypatch.setattr(purchase_import, "BULK_ROWS", 5)
+    customers.add(db, code="K1", name="Kim")
+    indexes = purchase_indexes(db)
+    assert "purchases_customer_date" in indexes
+    with pytest.raises(InvalidInput):
+        import_purchases(db, bad_file(tmp_path))
+    assert purchase_indexes(db) == indexes
+    import_purchases(db, bad_file(tmp_path), skip_invalid=True)
+    assert purchase_indexes(db) == indexes
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM purchases WHERE customer_id = 1 AND date > '2024'"
+    ).fetchall()
+    assert "purchases_customer_date" in str(plan)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from crmcli import customer_import
+from crmcli import customer_import, customers, exports, merge
 from crmcli.cli import imports as shared
 from crmcli.cli.customers import app
-from crmcli.cli.env import get_env
-from crmcli.cli.output import FormatOption
+from crmcli.cli.env import Env, get_env
+from crmcli.cli.output import FieldsOption, Format, FormatOption, emit, pick_fields, stream
+from crmcli.errors import UsageError
 
 
 @app.command("import")
@@ -61,3 +62,79 @@ def import_(
             ),
             fmt,
         )
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    vcard: Annotated[
+        bool, typer.Option("--vcard", help="Write vCard 3.0 (birthdays, anniversaries, lunar).")
+    ] = False,
+    excel: Annotated[
+        bool,
+        typer.Option("--excel", help="CSV for spreadsheets: a BOM, and no cell runs as a formula."),
+    ] = False,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only customers with this tag.")] = None,
+) -> None:
+    """Export every customer: CSV/TSV/JSON/JSONL with all fields, or vCards."""
+    env = get_env(ctx)
+    db = env.read_db()
+    if vcard:
+        if excel or fmt or fields:
+            raise UsageError("--vcard writes vCards; it takes no --format, --fields or --excel")
+        from crmcli import vcard as vcards
+
+        vcards.write_vcards(exports.customer_records(db, tag=tag), env.stdout)
+        return
+    chosen = pick_fields(fields, allowed=customers.LIST_FIELDS, default=exports.CUSTOMER_FIELDS)
+    rows = exports.customer_rows(db, tag=tag)
+    export_rows(env, rows, chosen, fmt, excel=excel)
+
+
+def export_rows(env: Env, rows: Any, fields: list[str], fmt: Format | None, *, excel: bool) -> None:
+    """Emit export rows; `--excel` means CSV with a BOM and formula-safe text cells."""
+    if excel:
+        if fmt not in (None, Format.csv):
+            raise UsageError("--excel writes CSV; leave out --format or use --format csv")
+        env.stdout.write("\ufeff")
+        rows = stream(rows, exports.excel_row)
+        fmt = Format.csv
+    emit(env, rows, fields=fields, fmt=fmt or Format.csv)
+
+
+@app.command("dupes")
+def dupes(
+    ctx: typer.Context,
+    threshold: Annotated[
+        int, typer.Option("--threshold", help="How alike names must be, 1-100.")
+    ] = merge.DEFAULT_THRESHOLD,
+    fmt: FormatOption = None,
+) -> None:
+    """List likely duplicates: a shared phone or e-mail, or names nearly alike."""
+    env = get_env(ctx)
+    db = env.read_db()
+    pairs = list(merge.find(db, threshold=threshold))
+    ids = sorted({i for p in pairs for i in (p.a, p.b)})
+    labels = {r["id"]: r["name"] or r["code"] or "" for r in customers.rows(db, ids=ids)}
+    emit(env, (p.row(labels) for p in pairs), fields=list(merge.DUPE_FIELDS), fmt=fmt)
+    if not pairs:
+        env.say("no likely duplicates")
+
+
+@app.command("merge")
+def merge_(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(help="The customer to keep (code, id, phone, e-mail).")],
+    other: Annotated[str, typer.Argument(help="The customer merged into it, then removed.")],
+) -> None:
+    """Merge OTHER into KEEP: purchases, complaints, follow-ups, contacts, tags, phones, dates."""
+    env = get_env(ctx)
+    db = env.db
+    result = merge.merge(db, customers.resolve(db, keep), customers.resolve(db, other))
+    moved = ", ".join(f"{n} {table}" for table, n in sorted(result.moved.items()) if n) or "nothing"
+    env.say(
+        f"merged customer #{result.merged} into #{result.kept} (moved {moved}); "
+        f"the merged record is kept as snapshot #{result.merge_id} in customer_merges"
+    )

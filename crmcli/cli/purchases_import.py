@@ -6,11 +6,13 @@ from typing import Annotated
 
 import typer
 
-from crmcli import purchase_import
+from crmcli import customers, exports, purchase_import
 from crmcli.cli import imports as shared
+from crmcli.cli.customers_import import export_rows
 from crmcli.cli.env import get_env
-from crmcli.cli.output import FormatOption
+from crmcli.cli.output import FieldsOption, FormatOption, pick_fields
 from crmcli.cli.purchases import app
+from crmcli.dates import iso_date
 
 
 @app.command("import")
@@ -61,3 +63,33 @@ def import_(
             ),
             fmt,
         )
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    ref: Annotated[str | None, typer.Argument(help="Only this customer's purchases.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date, YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Up to this date, YYYY-MM-DD.")
+    ] = None,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    excel: Annotated[
+        bool,
+        typer.Option("--excel", help="CSV for spreadsheets: a BOM, and no cell runs as a formula."),
+    ] = False,
+) -> None:
+    """Export purchase lines with every field, amounts exact (CSV/TSV/JSON/JSONL)."""
+    env = get_env(ctx)
+    db = env.read_db()
+    chosen = pick_fields(fields, allowed=exports.PURCHASE_FIELDS, default=exports.PURCHASE_FIELDS)
+    rows = exports.purchase_rows(
+        db,
+        customer_id=customers.resolve(db, ref) if ref else None,
+        since=iso_date(since, what="--since") if since else None,
+        until=iso_date(until, what="--until") if until else None,
+    )
+    export_rows(env, rows, chosen, fmt, excel=excel)

@@ -1,0 +1,606 @@
+"""Time crmcli against the alternatives, each operation as a whole process.
+
+    python benchmarks/run.py [--size 10k|30k|100k|300k|1m|small|medium|large[,…]] [--runs N]
+
+For each size it generates the data once (cached under `benchmarks/.data/`), then
+runs every operation `--runs` times as a separate process, crmcli and its
+reference taking turns, and reports the median wall time, the min–max, the peak
+resident memory (`ru_maxrss` from `os.wait4`) and the ratio crmcli / reference
+measured in the same run. With several sizes it ends with a growth table.
+Operations crmcli does not have yet are listed as "not available yet", never timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402  (a sibling script, not a package)
+import load  # noqa: E402
+
+SIZES = {  # name: (customers, purchase lines); 1k is for CI, which only checks it runs
+    "1k": (1_000, 10_000),
+    "10k": (10_000, 100_000),
+    "30k": (30_000, 300_000),
+    "100k": (100_000, 1_000_000),
+    "300k": (300_000, 3_000_000),
+    "1m": (1_000_000, 10_000_000),
+}
+ALIASES = {"small": "10k", "medium": "100k", "large": "1m"}
+AS_OF = load.AS_OF.isoformat()
+DUE_DAYS = 7
+# sqlite-utils needs about a minute per million rows here: above this it runs once a size.
+SLOW_REFERENCE_ROWS = 500_000
+MEMORY_LIMIT_MB = 150
+
+
+def sql_floor(csv_file: Path) -> list[str]:
+    """sqlite3 shell commands loading purchases into crmcli's own table, in SQL alone."""
+    return [
+        f".import --csv {csv_file} staging",
+        "INSERT INTO purchases (customer_id, date, amount_micros, quantity, order_id, line_id,"
+        " line_no, line_key, item, category, import_id, created_at)"
+        " SELECT c.id, s.date, CAST(round(s.amount * 1000000) AS INTEGER), s.quantity,"
+        " s.order_id, s.line_id, CAST(substr(s.line_id, instr(s.line_id, '-') + 1) AS INTEGER),"
+        " 'L:' || s.line_id, s.item, s.category, NULL, datetime('now')"
+        " FROM staging s JOIN customers c ON c.code = s.customer",
+        "DROP TABLE staging",
+    ]
+
+
+@dataclass(frozen=True)
+class Target:
+    """crmcli's median over the reference's median must be at most `ratio`."""
+
+    ratio: float
+    text: str
+
+
+@dataclass
+class Result:
+    name: str
+    command: str
+    seconds: list[float] = field(default_factory=list)
+    peak_kb: list[int] = field(default_factory=list)
+    note: str = ""
+    skipped: str = ""  # why it was not timed
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.peak_kb) / 1024
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"name": self.name, "command": self.command}
+        if self.skipped:
+            out["skipped"] = self.skipped
+            return out
+        out.update(
+            median_s=round(self.median, 4),
+            min_s=round(min(self.seconds), 4),
+            max_s=round(max(self.seconds), 4),
+            runs=len(self.seconds),
+            peak_mb=round(self.peak_mb, 1),
+        )
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+# (name, argv, untimed setup before each run, file for stdout)
+Case = tuple[str, list[str], "Callable[[], object] | None", "Path | None"]
+
+
+class Failed(RuntimeError):
+    """A timed process exited with an error: the benchmark stops rather than report it."""
+
+
+def timed(argv: Sequence[str], *, stdout: Path | None = None) -> tuple[float, int]:
+    """Run `argv` to completion: (wall seconds, peak resident memory in KiB)."""
+    scratch = Path(os.environ.get("TMPDIR", "/tmp"))
+    err_path = scratch / f"crmcli-bench-{os.getpid()}.err"
+    result_path = scratch / f"crmcli-bench-{os.getpid()}.result"
+    program = shutil.which(argv[0]) or argv[0]
+    launcher = [sys.executable, "-S", str(HERE / "spawn.py"), str(result_path)]
+    out = stdout.open("wb") if stdout else subprocess.DEVNULL
+    try:
+        with err_path.open("wb") as err:
+            subprocess.run(
+                [*launcher, program, *argv[1:]],
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                check=True,
+            )
+    finally:
+        if stdout:
+            out.close()  # type: ignore[union-attr]
+    seconds, peak_kb, status = result_path.read_text().split()
+    if int(status) != 0:
+        message = err_path.read_text(errors="replace")[-2000:]
+        raise Failed(f"{' '.join(argv)} exited {status}:\n{message}")
+    err_path.unlink(missing_ok=True)
+    result_path.unlink(missing_ok=True)
+    return float(seconds), int(peak_kb)  # Linux reports KiB
+
+
+class Bench:
+    """One size's workspace: data files, databases, and the results timed so far."""
+
+    def __init__(self, size: str, runs: int, work: Path) -> None:
+        self.size = size
+        self.customers, self.purchases = SIZES[size]
+        self.runs = runs
+        self.data = work / size
+        self.scratch = work / size / "scratch"
+        self.results: list[Result] = []
+        self.comparisons: list[tuple[str, str, Target | None]] = []
+        # The venv's own scripts first: the crmcli and sqlite-utils this Python has.
+        bin_dir = Path(sys.executable).parent
+        crmcli, utils = bin_dir / "crmcli", bin_dir / "sqlite-utils"
+        self.crmcli = [str(crmcli)] if crmcli.exists() else [sys.executable, "-m", "crmcli"]
+        found = str(utils) if utils.exists() else shutil.which("sqlite-utils")
+        self.sqlite_utils = [found] if found else None
+        self.sqlite3 = shutil.which("sqlite3")
+        self._available: dict[tuple[str, ...], bool] = {}
+
+    # --- data -----------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Generate the CSV files and the query database once per size and generator."""
+        stamp = self.data / "stamp.json"
+        wanted = {
+            "customers": self.customers,
+            "purchases": self.purchases,
+            "version": [generate.DATA_VERSION, load.DATA_VERSION],
+        }
+        if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+            return
+        shutil.rmtree(self.data, ignore_errors=True)
+        self.data.mkdir(parents=True)
+        say(f"[{self.size}] generating {self.customers:,} customers, {self.purchases:,} lines…")
+        generate.generate(self.data, n_customers=self.customers, n_purchases=self.purchases)
+        say(f"[{self.size}] loading the query database…")
+        load.load(self.data, self.data / "query.db")
+        stamp.write_text(json.dumps(wanted))
+
+    def fresh(self, name: str, template: Path | None = None) -> Path:
+        """A scratch database path: removed, or a copy of `template` with its schema current.
+
+        Migrating here, untimed, keeps a migration added since the template was built
+        from landing in the first timed run.
+        """
+        self.scratch.mkdir(exist_ok=True)
+        path = self.scratch / name
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if template is not None:
+            shutil.copyfile(template, path)
+            from crmcli.db import open_db
+
+            open_db(path).close()
+        return path
+
+    # --- running --------------------------------------------------------------------
+
+    def has(self, *command: str) -> bool:
+        """Whether this crmcli has `command` (e.g. 'tiers', 'classify')."""
+        if command not in self._available:
+            probe = subprocess.run(
+                [*self.crmcli, *command, "--help"], capture_output=True, check=False
+            )
+            self._available[command] = probe.returncode == 0
+        return self._available[command]
+
+    def skip(self, name: str, command: str, why: str) -> None:
+        self.results.append(Result(name, command, skipped=why))
+        say(f"[{self.size}] {name}: {why}")
+
+    def race(
+        self,
+        cases: Sequence[Case],
+        *,
+        runs: int | None = None,
+    ) -> list[Result]:
+        """Time each case `runs` times, taking turns, each after its untimed setup."""
+        results = [Result(name, _show(argv)) for name, argv, _, _ in cases]
+        for _ in range(runs or self.runs):
+            for result, (_, argv, setup, stdout) in zip(results, cases, strict=True):
+                if setup is not None:
+                    setup()
+                seconds, peak = timed(argv, stdout=stdout)
+                result.seconds.append(seconds)
+                result.peak_kb.append(peak)
+        for result in results:
+            say(
+                f"[{self.size}] {result.name}: {result.median:.3f} s "
+                f"({min(result.seconds):.3f}–{max(result.seconds):.3f}), {result.peak_mb:.0f} MB"
+            )
+        self.results.extend(results)
+        return results
+
+    def compare(self, ours: str, reference: str, target: Target | None = None) -> None:
+        self.comparisons.append((ours, reference, target))
+
+    def result(self, name: str) -> Result | None:
+        return next((r for r in self.results if r.name == name and not r.skipped), None)
+
+    # --- the operations -------------------------------------------------------------
+
+    def imports(self) -> None:
+        """Customer and purchase import, against `sqlite3 .import` and sqlite-utils."""
+        from crmcli.db import open_db
+
+        empty = self.fresh("empty.db")
+        open_db(empty).close()
+        customers_db = self.data / "customers-only.db"
+        for kind in ("customers", "purchases"):
+            csv_file = self.data / f"{kind}.csv"
+            rows = self.customers if kind == "customers" else self.purchases
+            name, shell, utils = (
+                f"{kind} import",
+                f"{kind}: sqlite3 .import",
+                f"{kind}: sqlite-utils insert --csv",
+            )
+            ref = self.scratch / f"{kind}-ref.db"
+            cases: list[Case] = []
+            if self.has(kind, "import"):
+                template = empty if kind == "customers" else customers_db
+                if kind == "purchases" and not template.exists():
+                    load.load(self.data, template, purchases=False)
+                target = self.fresh(f"{kind}.db")
+                argv = [*self.crmcli, "--db", str(target), kind, "import", str(csv_file)]
+                cases.append(
+                    (name, argv, lambda t=template, k=kind: self.fresh(f"{k}.db", t), None)
+                )
+            else:
+                self.skip(name, f"crmcli {kind} import", "not available yet")
+            if self.sqlite3:
+                argv = [self.sqlite3, str(ref), f".import --csv {csv_file} {kind}"]
+                cases.append((shell, argv, lambda r=ref: self.fresh(r.name), None))
+            else:
+                self.skip(
+                    shell,
+                    "sqlite3 .import",
+                    "no sqlite3 shell on this machine (apt install sqlite3)",
+                )
+            if kind == "purchases" and self.sqlite3 and customers_db.exists():
+                # Not a target: the floor for crmcli's schema, where the same rows land
+                # in a table with six indexes (one unique) instead of a bare new table.
+                floor = self.scratch / "purchases-floor.db"
+                argv = [self.sqlite3, str(floor), *sql_floor(csv_file)]
+                cases.append(
+                    (
+                        "purchases: sqlite3 .import + INSERT into crmcli's schema",
+                        argv,
+                        lambda f=floor: self.fresh(f.name, customers_db),
+                        None,
+                    )
+                )
+            if cases:
+                self.race(cases)
+            if self.sqlite_utils:
+                argv = [*self.sqlite_utils, "insert", str(ref), kind, str(csv_file), "--csv"]
+                # About a minute per million rows: past SLOW_REFERENCE_ROWS it runs once.
+                runs = 1 if rows > SLOW_REFERENCE_ROWS else None
+                self.race([(utils, argv, lambda r=ref: self.fresh(r.name), None)], runs=runs)
+            else:
+                self.skip(utils, "sqlite-utils insert", "no sqlite-utils command in this venv")
+            if kind == "customers" and self.result(name):
+                # crmcli's own customer import is what its purchase import builds on.
+                imported = self.scratch / "customers.db"
+                with closing(sqlite3.connect(imported)) as conn:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all of it in the file
+                shutil.copyfile(imported, customers_db)
+            self.compare(name, shell, Target(3.0, "≤ 3× sqlite3 .import"))
+            self.compare(name, utils, Target(0.1, "≥ 10× faster than sqlite-utils"))
+            if kind == "purchases":
+                self.compare(name, "purchases: sqlite3 .import + INSERT into crmcli's schema")
+
+    def queries(self) -> None:
+        """Start-up, search, show, classify and due on one database per size."""
+        db = self.fresh("query.db", self.data / "query.db")
+        python = sys.executable
+        self.race(
+            [
+                ("crmcli --version", [*self.crmcli, "--version"], None, None),
+                ("python start-up", [python, "-c", "import sqlite3, csv"], None, None),
+            ]
+        )
+        self.compare("crmcli --version", "python start-up")
+        base = [*self.crmcli, "--db", str(db)]
+        top = generate.code(generate._buyer(0.0, self.customers, 0, self.customers // 3))
+        searches = [
+            ("customers search 민준 (2 letters: a scan)", "민준"),
+            ("customers search Petrosyan (trigram index)", "Petrosyan"),
+            ("customers search 010-1234 (phone digits)", "010-1234"),
+        ]
+        self.race(
+            [
+                (name, [*base, "customers", "search", text, "--format", "csv"], None, None)
+                for name, text in searches
+            ]
+            + [(f"customers show {top} (top buyer)", [*base, "customers", "show", top], None, None)]
+        )
+        self._classify(base, db)
+        self._due(base, db)
+
+    def _classify(self, base: list[str], db: Path) -> None:
+        name = "tiers classify"
+        if not self.has("tiers", "classify"):
+            self.skip(name, "crmcli tiers classify", "not available yet")
+            return
+        ref = [sys.executable, str(HERE / "reference_classify.py"), str(db), "--as-of", AS_OF]
+        argv = [*base, "tiers", "classify", "--as-of", AS_OF]
+        ref_out = self.scratch / "classify-ref.txt"
+        ours, theirs = self.race(
+            [(name, argv, None, None), ("classify: SQL window query", ref, None, ref_out)]
+        )
+        # Same work, same answer: the last run's tier counts against the query's.
+        with closing(sqlite3.connect(db)) as conn:
+            counts = dict(
+                conn.execute(
+                    "SELECT tier, count(*) FROM tier_assignments"
+                    " WHERE run_id = (SELECT max(id) FROM tier_runs) GROUP BY tier"
+                ).fetchall()
+            )
+        mine = ",".join(f"{t}={counts.get(t, 0)}" for t in "ABC")
+        reference = ref_out.read_text().strip()
+        ours.note = mine + (" (the same as the query)" if mine == reference else " (differs!)")
+        theirs.note = reference
+        self.compare(name, "classify: SQL window query", Target(1.5, "≤ 1.5× the SQL query"))
+
+    def _due(self, base: list[str], db: Path) -> None:
+        name = "due --kind birthday --kind followup"
+        ref_name = "due: bare-Python reference"
+        if not self.has("due"):
+            self.skip(name, "crmcli due", "not available yet")
+            return
+        window = ["--as-of", AS_OF, "--days", str(DUE_DAYS), "--format", "csv"]
+        ours_out, ref_out, all_out = (self.scratch / f"due-{w}.csv" for w in ("ours", "ref", "all"))
+        ref = [sys.executable, str(HERE / "reference_due.py"), str(db), "--as-of", AS_OF]
+        ref += ["--lead", str(self._lead_days(base, "birthday"))]
+        results = self.race(
+            [
+                (
+                    name,
+                    [*base, "due", "--kind", "birthday", "--kind", "followup", *window],
+                    None,
+                    ours_out,
+                ),
+                (ref_name, [*ref, "--days", str(DUE_DAYS)], None, ref_out),
+                ("due (every kind)", [*base, "due", *window], None, all_out),
+            ]
+        )
+        counts = [_lines(p) - 1 for p in (ours_out, ref_out, all_out)]
+        for result, count in zip(results, counts, strict=True):
+            result.note = f"{count} rows"
+        lunar = sum(1 for line in ours_out.open(encoding="utf-8") if "lunar birthday" in line)
+        # The reference cannot convert lunar dates (that needs a library): say how many.
+        results[0].note += f", {lunar} of them lunar birthdays"
+        self.compare(name, ref_name, Target(3.0, "≤ 3× the reference script"))
+
+    def _lead_days(self, base: list[str], kind: str) -> int:
+        """crmcli's lead time for `kind` in days (`agenda.lead.KIND`, e.g. '7d' or '1w')."""
+        probe = subprocess.run(
+            [*base, "config", "get", f"agenda.lead.{kind}"], capture_output=True, text=True
+        )
+        value = probe.stdout.strip().lower() if probe.returncode == 0 else ""
+        match = re.fullmatch(r"(\d+)\s*([dw])", value)
+        if not match:
+            return 0
+        return int(match[1]) * (7 if match[2] == "w" else 1)
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(1 for _ in f)
+
+
+def _show(argv: Sequence[str]) -> str:
+    """A command as a reader would type it: paths shortened to their file names."""
+    words = []
+    for word in argv:
+        if "/" in word and not word.startswith("."):
+            word = Path(word).name
+        words.append(word if word.replace("-", "").replace(".", "").isalnum() else repr(word))
+    return " ".join(words)
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# --- reporting -------------------------------------------------------------------------
+
+
+def report(bench: Bench) -> tuple[list[str], list[str]]:
+    """Markdown tables of the results and the ratios; and the list of misses."""
+    lines = [
+        f"### {bench.size}: {bench.customers:,} customers, {bench.purchases:,} purchase lines",
+        "",
+        "| operation | median s | min–max s | runs | peak MB | note |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    misses = []
+    for r in bench.results:
+        if r.skipped:
+            lines.append(f"| {r.name} | – | – | – | – | {r.skipped} |")
+            continue
+        note = r.note
+        if r.name.startswith(("customers", "purchases", "crmcli", "tiers", "due")) and (
+            r.peak_mb >= MEMORY_LIMIT_MB
+        ):
+            note = (note + "; " if note else "") + f"over {MEMORY_LIMIT_MB} MB"
+            misses.append(f"{bench.size}: {r.name} peaks at {r.peak_mb:.0f} MB")
+        lines.append(
+            f"| {r.name} | {r.median:.3f} | {min(r.seconds):.3f}–{max(r.seconds):.3f} "
+            f"| {len(r.seconds)} | {r.peak_mb:.0f} | {note} |"
+        )
+    lines += [
+        "",
+        "| crmcli | reference | ratio | target | met |",
+        "| --- | --- | ---: | --- | --- |",
+    ]
+    for ours_name, ref_name, target in bench.comparisons:
+        ours, ref = bench.result(ours_name), bench.result(ref_name)
+        if ours is None or ref is None:
+            why = "not available yet" if ours is None else "reference not run"
+            lines.append(
+                f"| {ours_name} | {ref_name} | – | {target.text if target else ''} | {why} |"
+            )
+            continue
+        ratio = ours.median / ref.median
+        met = ""
+        if target:
+            ok = ratio <= target.ratio
+            met = "yes" if ok else "**no**"
+            if not ok:
+                misses.append(
+                    f"{bench.size}: {ours_name} is {ratio:.2f}× {ref_name} ({target.text})"
+                )
+        shown = f"{ratio:.2f}×" if ratio >= 1 else f"{ratio:.2f}× ({1 / ratio:.1f}× faster)"
+        lines.append(
+            f"| {ours_name} | {ref_name} | {shown} | {target.text if target else ''} | {met} |"
+        )
+    return lines, misses
+
+
+def growth(benches: list[Bench]) -> list[str]:
+    """Median seconds per operation at each size, and the factor over the smallest size."""
+    names = [r.name for r in benches[0].results if not r.skipped]
+    head = " | ".join(f"{b.size} ({b.purchases:,} lines)" for b in benches)
+    lines = [
+        "### Growth",
+        "",
+        f"| operation | {head} |",
+        "| --- |" + " ---: |" * len(benches),
+    ]
+    for name in names:
+        cells = []
+        first = benches[0].result(name)
+        for b in benches:
+            r = b.result(name)
+            if r is None or first is None:
+                cells.append("–")
+            elif b is benches[0]:
+                cells.append(f"{r.median:.3f} s")
+            else:
+                cells.append(f"{r.median:.3f} s (×{r.median / first.median:.1f})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    sqlite = sqlite3.sqlite_version
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, "
+        f"SQLite {sqlite}, {platform.system()} {platform.release()}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--size",
+        default="small",
+        help=f"Sizes, comma-separated: {', '.join(SIZES)} (or {', '.join(ALIASES)}).",
+    )
+    parser.add_argument("--runs", type=int, default=5, help="Timed runs per operation.")
+    parser.add_argument(
+        "--only", choices=("imports", "queries"), help="Run one half of the benchmark."
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=HERE / ".data",
+        help="Where generated data and scratch databases go (cached between runs).",
+    )
+    parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
+    args = parser.parse_args(argv)
+    sizes = [ALIASES.get(s.strip(), s.strip()) for s in args.size.split(",")]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}")
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    started = datetime.now(timezone.utc)
+    benches: list[Bench] = []
+    out = [
+        f"Run {started:%Y-%m-%d %H:%M} UTC, --runs {args.runs}, on {machine()}",
+        "",
+    ]
+    all_misses: list[str] = []
+    try:
+        for size in sizes:
+            bench = Bench(size, args.runs, args.work)
+            bench.prepare()
+            if args.only != "queries":
+                bench.imports()
+            if args.only != "imports":
+                bench.queries()
+            benches.append(bench)
+            lines, misses = report(bench)
+            out += [*lines, ""]
+            all_misses += misses
+    except Failed as exc:
+        say(f"benchmark stopped: {exc}")
+        return 1
+    if len(benches) > 1:
+        out += [*growth(benches), ""]
+    out.append("Targets missed: " + ("; ".join(all_misses) if all_misses else "none") + ".")
+    print("\n".join(out))
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "started": started.isoformat(),
+                    "machine": machine(),
+                    "runs": args.runs,
+                    "sizes": {
+                        b.size: {
+                            "customers": b.customers,
+                            "purchases": b.purchases,
+                            "results": [r.as_dict() for r in b.results],
+                        }
+                        for b in benches
+                    },
+                    "misses": all_misses,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

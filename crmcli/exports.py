@@ -1,0 +1,64 @@
+"""Exports: customers and purchases as rows for CSV/JSON, or as vCards; Excel-safe cells.
+
+A spreadsheet treats a cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage
+return) as a formula; a customer's name or note must never run as one, so `--excel`
+prefixes such text with an apostrophe. Numbers are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import customers, purchases
+from crmcli.money import to_decimal
+
+# By default an export holds what a re-import reads back: not the internal id, not the
+# computed tier, not timestamps (all available with --fields).
+CUSTOMER_FIELDS = tuple(
+    f for f in customers.LIST_FIELDS if f not in ("id", "tier", "created_at", "updated_at")
+)
+PURCHASE_FIELDS = purchases.LIST_FIELDS
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
+
+
+def excel_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, defused; numbers untouched."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if _NUMBER.fullmatch(value):
+        return value  # '-12.50' is a number, not a formula
+    return "'" + value
+
+
+def excel_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: excel_safe(v) for k, v in row.items()}
+
+
+def customer_rows(db: Database, *, tag: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every customer (not archived or forgotten), as flat rows with all export fields."""
+    return customers.rows(db, tag=tag)
+
+
+def customer_records(db: Database, *, tag: str | None = None) -> Iterator[customers.Customer]:
+    """Whole customer records (phones, dates, tags), streamed, for vCards."""
+    for row in customers.rows(db, tag=tag):
+        yield customers.get(db, row["id"])
+
+
+def purchase_rows(db: Database, **filters: Any) -> Iterator[dict[str, Any]]:
+    """Purchase lines with exact Decimal amounts."""
+    for row in purchases.rows(db, **filters):
+        out = dict(row)
+        out["amount"] = to_decimal(row["amount_micros"])
+        unit = row.get("unit_price_micros")
+        out["unit_price"] = None if unit is None else to_decimal(unit)
+        if isinstance(out.get("quantity"), float):
+            out["quantity"] = Decimal(str(out["quantity"]))
+        yield out

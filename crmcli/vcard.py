@@ -1,0 +1,300 @@
+"""vCards in and out (via `vobject`): 2.1, 3.0 and 4.0 as phones and mail apps write them.
+
+Reading copes with what real exports contain: quoted-printable values with soft line
+breaks (Outlook's 2.1), UTF-16 files, `BDAY:--0203` without a year, anniversaries as
+`ANNIVERSARY`, `X-ANNIVERSARY`, `X-MS-ANNIVERSARY` or Apple's `itemN.X-ABDATE` with
+its `X-ABLabel`, and `X-ALTBDAY;CALSCALE=chinese` as a lunar birthday. Properties with
+no field of their own are kept in the customer's extra fields.
+"""
+
+from __future__ import annotations
+
+import quopri
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from crmcli import imports
+from crmcli.customer_import import Record, RowProblem, add_email, add_phone, add_tags
+from crmcli.errors import InvalidValue
+
+# Not customer data, or too big to keep as a note: skipped without a word.
+_SKIP = {
+    "VERSION", "PRODID", "REV", "PHOTO", "LOGO", "SOUND", "KEY", "LABEL", "UID",
+    "X-MS-OL-DESIGN", "X-MS-OL-DEFAULT-POSTAL-ADDRESS", "X-ABLABEL", "CLIENTPIDMAP",
+    "X-PHONETIC-FIRST-NAME", "X-PHONETIC-LAST-NAME", "KIND", "SOURCE",
+}  # fmt: skip
+_ANNIVERSARY = {"ANNIVERSARY", "X-ANNIVERSARY", "X-MS-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY"}
+_TEXT = {"FN", "NOTE", "TITLE", "ROLE", "NICKNAME"}  # single text values: commas are literal
+CODE_PROPERTY = "X-CRMCLI-CODE"
+
+
+def sniff_encoding(path: Path) -> str | None:
+    """UTF-16 without a BOM shows as every other byte NUL; else let the usual rules decide."""
+    with path.open("rb") as f:
+        head = f.read(64)
+    if head.startswith(b"B\x00E\x00G\x00"):
+        return "utf-16-le"
+    if head.startswith(b"\x00B\x00E\x00G"):
+        return "utf-16-be"
+    return None
+
+
+def _logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """Unfold continuation lines and quoted-printable soft breaks: (first line no, text)."""
+    current: str | None = None
+    first = 0
+    for n, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        if current is not None:
+            qp = "QUOTED-PRINTABLE" in current.split(":", 1)[0].upper()
+            if qp and current.endswith("="):
+                current = current[:-1] + line
+                continue
+            if line[:1] in (" ", "\t") and not qp:
+                current += line[1:]
+                continue
+            yield first, current
+        current, first = line, n
+    if current is not None:
+        yield first, current
+
+
+def _cards(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(line where the card starts, its text as plain, unfolded 3.0 lines)."""
+    buf: list[str] = []
+    start = 0
+    for n, line in _logical_lines(lines):
+        upper = line.strip().upper()
+        if upper == "BEGIN:VCARD":
+            buf, start = [], n
+        if start and line.strip():
+            buf.append(_decode_qp(line))
+        if upper == "END:VCARD" and start:
+            yield start, "\r\n".join(buf) + "\r\n"
+            buf, start = [], 0
+
+
+def _decode_qp(line: str) -> str:
+    """Decode a quoted-printable property into a plain (escaped) 3.0 one."""
+    head, sep, value = line.partition(":")
+    if not sep or "QUOTED-PRINTABLE" not in head.upper():
+        return _escape_text(head, value) if sep else line
+    params = head.split(";")
+    charset = "utf-8"
+    kept = []
+    for p in params:
+        key = p.split("=", 1)[0].upper()
+        if key == "CHARSET":
+            charset = p.split("=", 1)[1]
+        elif key != "ENCODING" and p.upper() != "QUOTED-PRINTABLE":
+            kept.append(p)
+    try:
+        text = quopri.decodestring(value.encode("ascii", "replace")).decode(charset, "strict")
+    except (LookupError, UnicodeDecodeError):
+        text = quopri.decodestring(value.encode("ascii", "replace")).decode("utf-8", "replace")
+    text = text.replace("\\", "\\\\").replace("\r\n", "\\n").replace("\n", "\\n")
+    return _escape_text(";".join(kept), text)
+
+
+def _escape_text(head: str, value: str) -> str:
+    name = head.split(";")[0].split(".")[-1].upper()
+    if name in _TEXT:
+        value = re.sub(r"(?<!\\),", r"\\,", value)
+        if name != "NOTE":
+            value = re.sub(r"(?<!\\);", r"\\;", value)
+    return f"{head}:{value}"
+
+
+def _label(child: Any) -> str | None:
+    """'cell', 'home', 'work'…: TYPE= values (3.0) or bare parameters (2.1's TEL;WORK;VOICE)."""
+    words = [*child.params.get("TYPE", []), *getattr(child, "singletonparams", [])]
+    kept = [w.lower() for w in words if w.upper() not in ("VOICE", "PREF", "INTERNET")]
+    return " ".join(kept) or None
+
+
+def _apple_label(text: str) -> str:
+    m = re.fullmatch(r"_\$!<(.*)>!\$_", text.strip())
+    return (m[1] if m else text).strip()
+
+
+def card_to_record(card: Any) -> Record:
+    """One parsed vCard as an import record."""
+    record = Record()
+    groups: dict[str, str] = {}
+    for child in card.getChildren():
+        if child.name.upper() == "X-ABLABEL" and child.group:
+            groups[child.group.upper()] = _apple_label(str(child.value))
+    seen: dict[str, int] = {}
+    for child in card.getChildren():
+        name = child.name.upper()
+        value = child.value
+        if name in _SKIP:
+            continue
+        key = name.title()
+        if child.group and child.group.upper() in groups:
+            key = groups[child.group.upper()]
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = f"{key} ({seen[key]})"
+        try:
+            _read_property(record, name, child, value, key, groups)
+        except InvalidValue as exc:
+            raise RowProblem(name, str(exc)) from None
+    return record
+
+
+def _read_property(
+    record: Record, name: str, child: Any, value: Any, key: str, groups: Mapping[str, str]
+) -> None:
+    fields = record.fields
+    if name == "FN":
+        fields["name"] = " ".join(str(value).split()) or None
+    elif name == "N":
+        fields["family_name"] = _joined(value.family)
+        fields["given_name"] = _joined(value.given)
+        for part, label in ((value.additional, "Middle"), (value.prefix, "Prefix"),
+                            (value.suffix, "Suffix")):  # fmt: skip
+            if _joined(part):
+                record.extra[label] = _joined(part)  # type: ignore[assignment]
+    elif name == "TEL":
+        add_phone(record, str(value), _label(child), key)
+    elif name == "EMAIL":
+        add_email(record, str(value), key)
+    elif name == "BDAY":
+        day = imports.parse_file_day(str(value), None)
+        if day:
+            record.birthday = day
+    elif name == "X-ALTBDAY" and "chinese" in str(child.params.get("CALSCALE", "")).lower():
+        day = imports.parse_file_day(str(value), None)
+        if day and not record.birthday:
+            record.birthday, record.birthday_lunar = day, True
+        elif day:
+            record.dates.append(("lunar birthday", day, True))
+    elif name in _ANNIVERSARY or name == "X-ABDATE":
+        day = imports.parse_file_day(str(value), None)
+        if day:
+            label = groups.get((child.group or "").upper(), "anniversary")
+            record.dates.append((label.lower() if label else "anniversary", day, False))
+    elif name == "ADR":
+        parts = [value.street, value.city, value.region, value.code, value.country]
+        text = "\n".join(p for p in (_joined(x) for x in parts) if p)
+        if text and not fields.get("address"):
+            fields["address"] = text
+            if _joined(value.code):
+                fields["postcode"] = _joined(value.code)
+        elif text:
+            record.extra[key] = text
+    elif name == "ORG":
+        org = _joined(value) if isinstance(value, list) else str(value)
+        if org:
+            fields["company"] = org.replace("\n", " ")
+    elif name == "TITLE":
+        fields["occupation"] = str(value)
+    elif name == "NOTE":
+        fields["notes"] = str(value)
+    elif name == "CATEGORIES":
+        add_tags(record, ",".join(value) if isinstance(value, list) else str(value))
+    elif name in ("GENDER", "X-GENDER"):
+        fields["gender"] = str(value).split(";")[0] or None
+    elif name == CODE_PROPERTY:
+        fields["code"] = str(value).strip() or None
+    else:
+        text = _joined(value) if isinstance(value, list) else str(value)
+        if text:
+            record.extra[key] = text
+
+
+def _joined(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = " ".join(str(v) for v in value if v)
+    text = str(value or "").strip()
+    return text or None
+
+
+def read_records(
+    info: imports.FileInfo,
+) -> Iterator[tuple[int, list[str], Record | RowProblem]]:
+    """(line, [line, 'vCard', name], record or problem) for each card, streamed."""
+    import vobject
+
+    with info.path.open(encoding=info.encoding, newline="") as f:
+        for line, text in _cards(f):
+            name = ""
+            try:
+                card = vobject.readOne(text, ignoreUnreadable=True)
+                name = str(card.fn.value) if hasattr(card, "fn") else ""
+                yield line, [str(line), "vCard", name], card_to_record(card)
+            except RowProblem as problem:
+                yield line, [str(line), "vCard", name], problem
+            except Exception as exc:  # vobject raises many kinds on a broken card
+                yield line, [str(line), "vCard", name], RowProblem(None, f"unreadable vCard: {exc}")
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def to_vcard(customer: Any) -> str:
+    """A customer (`customers.Customer`) as one vCard 3.0."""
+    import vobject
+
+    f = customer.fields
+    card = vobject.vCard()
+    card.add("fn").value = customer.display_name
+    card.add("n").value = vobject.vcard.Name(
+        family=f.get("family_name") or "", given=f.get("given_name") or ""
+    )
+    if f.get("code"):
+        card.add(CODE_PROPERTY.lower()).value = f["code"]
+    for phone in customer.phones:
+        tel = card.add("tel")
+        tel.value = phone.raw
+        if phone.label:
+            tel.type_param = phone.label.upper()
+    if f.get("email"):
+        card.add("email").value = f["email"]
+    if f.get("birthday"):
+        day = f["birthday"]
+        if f.get("birthday_lunar"):
+            alt = card.add("x-altbday")
+            alt.value = day.replace("-", "") if not day.startswith("--") else day
+            alt.params["CALSCALE"] = ["chinese"]
+        else:
+            card.add("bday").value = day
+    for n, d in enumerate(customer.dates, start=1):
+        if d.lunar:
+            alt = card.add("x-altbday")
+            alt.value = d.date
+            alt.params["CALSCALE"] = ["chinese"]
+            continue
+        if d.label in ("anniversary", "wedding"):
+            card.add("x-anniversary").value = d.date
+        item = card.add("x-abdate", group=f"item{n}")
+        item.value = d.date
+        card.add("x-ablabel", group=f"item{n}").value = (
+            "_$!<Anniversary>!$_" if d.label in ("anniversary", "wedding") else d.label
+        )
+    if f.get("address"):
+        card.add("adr").value = vobject.vcard.Address(
+            street=f["address"], code=f.get("postcode") or ""
+        )
+    if f.get("company"):
+        card.add("org").value = [f["company"]]
+    if f.get("occupation"):
+        card.add("title").value = f["occupation"]
+    if f.get("notes"):
+        card.add("note").value = f["notes"]
+    if customer.tags:
+        card.add("categories").value = list(customer.tags)
+    if f.get("gender"):
+        card.add("x-gender").value = f["gender"]
+    return str(card.serialize())
+
+
+def write_vcards(customers_iter: Iterable[Any], out: Any) -> int:
+    count = 0
+    for customer in customers_iter:
+        out.write(to_vcard(customer))
+        count += 1
+    return count

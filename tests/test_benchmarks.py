@@ -1,0 +1,162 @@
+"""The benchmark's data and references are what BENCHMARKS.md says they are.
+
+Timings are never asserted here: these tests check the generated data (scripts,
+birthdays, skew, determinism), the loader, and that each reference does the same
+work as the crmcli command it is compared with.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from contextlib import redirect_stdout
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+import load  # noqa: E402
+import reference_classify  # noqa: E402
+import reference_due  # noqa: E402
+import run  # noqa: E402
+
+from crmcli import names  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench")
+    generate.generate(out, n_customers=2_000, n_purchases=20_000)
+    load.load(out, out / "query.db")
+    return out
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
+    generate.generate(tmp_path / "a", n_customers=300, n_purchases=1_000, seed=1)
+    generate.generate(tmp_path / "b", n_customers=300, n_purchases=1_000, seed=1)
+    generate.generate(tmp_path / "c", n_customers=300, n_purchases=1_000, seed=2)
+    for name in ("customers.csv", "purchases.csv"):
+        a, b, c = ((tmp_path / d / name).read_bytes() for d in "abc")
+        assert a == b
+        assert a != c
+
+
+def test_customers_cover_every_script_and_birthday_shape(data):
+    customers = rows(data / "customers.csv")
+    assert len(customers) == 2_000
+    assert len({c["code"] for c in customers}) == 2_000
+    scripts = Counter(names.script(c["name"]) for c in customers)
+    assert {"hangul", "han", "armenian", "latin"} <= set(scripts)
+    assert any(
+        c["name"].count(" ") == 2 and names.script(c["name"]) == "armenian" for c in customers
+    )
+    assert any(
+        c["name"].split()[1].endswith(("ovna", "ovich")) for c in customers if " " in c["name"]
+    )
+    birthdays = [c["birthday"] for c in customers]
+    assert any(b.startswith("--") for b in birthdays)
+    assert any(b.endswith("-02-29") for b in birthdays)
+    assert any(c["birthday_lunar"] == "lunar" for c in customers)
+    assert any(b == "" for b in birthdays)
+    assert any(c["phone"].startswith("010-") for c in customers)  # the leading zero is data
+    assert any(";" in c["tags"] for c in customers)
+
+
+def test_purchases_are_skewed_dated_and_include_returns(data):
+    lines = rows(data / "purchases.csv")
+    assert len(lines) == 20_000
+    assert len({line["line_id"] for line in lines}) == 20_000
+    spend: Counter[str] = Counter()
+    for line in lines:
+        spend[line["customer"]] += float(line["amount"])
+    ranked = sorted(spend.values(), reverse=True)
+    top_fifth = sum(ranked[: 2_000 // 5]) / sum(ranked)
+    assert top_fifth > 0.7  # a few customers buy most
+    assert ranked[0] / sum(ranked) < 0.1  # but no one customer buys a large share
+    days = [line["date"] for line in lines]
+    assert days == sorted(days)
+    assert days[0] < "2023-02-01" and days[-1] > "2025-11-30"
+    returns = [line for line in lines if line["amount"].startswith("-")]
+    assert 0.005 < len(returns) / len(lines) < 0.05
+    assert all(line["order_id"].startswith("C") for line in returns)
+    assert any(len(line["amount"].split(".")[1]) == 4 for line in lines)
+
+
+def test_loader_builds_crmcli_database(data):
+    db = sqlite3.connect(data / "query.db")
+    assert db.execute("SELECT count(*) FROM customers").fetchone()[0] == 2_000
+    assert db.execute("SELECT count(*) FROM purchases").fetchone()[0] == 20_000
+    # the search index is filled by crmcli's own triggers
+    hits = db.execute(
+        "SELECT count(*) FROM customers_fts WHERE customers_fts MATCH '\"petrosyan\"'"
+    ).fetchone()[0]
+    assert hits > 0
+    total = db.execute("SELECT sum(amount_micros) FROM purchases").fetchone()[0]
+    expected = sum(round(float(r["amount"]) * 1_000_000) for r in rows(data / "purchases.csv"))
+    assert abs(total - expected) < 20_000  # exact micro-units, float only in this check
+    assert db.execute("SELECT count(*) FROM followups").fetchone()[0] > 0
+
+
+def test_reference_due_finds_birthdays_and_followups(data):
+    db = sqlite3.connect(data / "query.db")
+    as_of = date(2025, 2, 25)  # 2025 is a common year: 29 February falls on the 28th
+    assert {r[1] for r in reference_due.agenda(db, load.AS_OF, 7)} == {"birthday", "followup"}
+    found = reference_due.agenda(db, as_of, 7)
+    leap_born = db.execute(
+        "SELECT count(*) FROM customers WHERE substr(birthday, -5) = '02-29' AND birthday_lunar = 0"
+    ).fetchone()[0]
+    on_28th = [r for r in found if r[0] == "2025-02-28" and r[1] == "birthday"]
+    feb28 = db.execute(
+        "SELECT count(*) FROM customers WHERE substr(birthday, -5) = '02-28' AND birthday_lunar = 0"
+    ).fetchone()[0]
+    assert len(on_28th) == feb28 + leap_born
+    assert all(as_of.isoformat() <= r[0] <= "2025-03-03" for r in found)
+
+
+def test_reference_due_lists_birthdays_a_lead_time_early(data):
+    db = sqlite3.connect(data / "query.db")
+    early = [r for r in reference_due.agenda(db, date(2025, 6, 1), 1, lead=7) if r[1] == "birthday"]
+    same_day = [r for r in reference_due.agenda(db, date(2025, 6, 8), 1) if r[1] == "birthday"]
+    assert early and len(early) == len(same_day)
+    assert all(r[0] == "2025-06-01" and r[4].endswith("on 2025-06-08") for r in early)
+
+
+def test_reference_classify_is_a_pareto_split(data):
+    out = io.StringIO()
+    with redirect_stdout(out):
+        reference_classify.main([str(data / "query.db"), "--as-of", "2025-12-01"])
+    counts = dict(part.split("=") for part in out.getvalue().strip().split(","))
+    a, b, c = (int(counts[t]) for t in "ABC")
+    assert a + b + c == 2_000
+    assert 0 < a < b  # few A customers hold 80 %
+    assert reference_classify.months_before(date(2025, 5, 31), 3) == date(2025, 2, 28)
+
+
+def test_timed_reports_peak_memory_of_the_child_not_the_runner():
+    seconds, peak_kb = run.timed([sys.executable, "-S", "-c", "b = bytearray(60_000_000)"])
+    small_seconds, small_kb = run.timed([sys.executable, "-S", "-c", "pass"])
+    assert peak_kb > 60_000 > small_kb
+    assert seconds > 0 and small_seconds > 0
+    with pytest.raises(run.Failed):
+        run.timed([sys.executable, "-S", "-c", "raise SystemExit(3)"])
+
+
+def test_run_explains_its_sizes():
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    assert "--size" in result.stdout
