@@ -113,6 +113,63 @@ def csv_files(draw) -> CsvSpec:
     )
 
 
+PROPERTIES = [
+    "FN", "N", "TEL", "TEL;TYPE=CELL", "TEL;HOME;VOICE", "EMAIL", "EMAIL;PREF;INTERNET",
+    "BDAY", "ANNIVERSARY", "X-MS-ANNIVERSARY", "item1.X-ABDATE", "item1.X-ABLabel", "NOTE",
+    "ADR", "ADR;WORK;PREF", "ORG", "TITLE", "CATEGORIES", "X-CRMCLI-CODE", "NICKNAME",
+    "NOTE;ENCODING=QUOTED-PRINTABLE", "FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE",
+    "X-ALTBDAY;CALSCALE=chinese", "PHOTO;ENCODING=b;TYPE=JPEG", "", ";;;", "BEGIN", "END",
+    "VERSION", "X-", "fn", "Tel",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class VcfSpec:
+    """A vCard file: cards of (property, value) lines, some broken on purpose."""
+
+    cards: tuple[tuple[tuple[str, str], ...], ...]
+    version: str
+    ending: str
+    fold: bool  # fold long lines the RFC way (CRLF + space)
+    begin_end: int  # 0: both, 1: no END, 2: no BEGIN, 3: END twice
+    encoding: str
+    garbage: bytes
+
+    def render(self) -> bytes:
+        lines: list[str] = []
+        for card in self.cards:
+            if self.begin_end != 2:
+                lines.append("BEGIN:VCARD")
+            if self.version:
+                lines.append(f"VERSION:{self.version}")
+            for prop, value in card:
+                line = f"{prop}:{value.replace(HUGE, 'y' * 100_000)}"
+                if self.fold and len(line) > 75:
+                    line = "\r\n ".join(line[i : i + 74] for i in range(0, len(line), 74))
+                lines.append(line)
+            if self.begin_end != 1:
+                lines.append("END:VCARD")
+            if self.begin_end == 3:
+                lines.append("END:VCARD")
+        text = self.ending.join(lines) + self.ending
+        return text.encode(self.encoding, errors="replace") + self.garbage
+
+
+@st.composite
+def vcf_files(draw) -> VcfSpec:
+    prop = st.one_of(st.sampled_from(PROPERTIES), st.text(max_size=12))
+    card = st.lists(st.tuples(prop, cell), max_size=8)
+    return VcfSpec(
+        cards=tuple(tuple(c) for c in draw(st.lists(card, min_size=0, max_size=4))),
+        version=draw(st.sampled_from(["2.1", "3.0", "4.0", "", "9.9"])),
+        ending=draw(st.sampled_from(["\r\n", "\n", "\r"])),
+        fold=draw(st.booleans()),
+        begin_end=draw(st.integers(0, 3)),
+        encoding=draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp949", "latin-1"])),
+        garbage=draw(st.one_of(st.just(b""), st.binary(min_size=1, max_size=32))),
+    )
+
+
 def digest(path: Path) -> str:
     """Every row of every table, hashed: 'unchanged' means byte-for-byte the same rows."""
     conn = sqlite3.connect(path)
@@ -143,26 +200,32 @@ class Harness:
         self.db = self.dir / "shop.db"
         open_db(self.db).close()
         self.runner = CliRunner()
-        self.stats = {"inputs": 0, "imported": 0, "refused": 0, "tracebacks": 0}
+        self.stats = {
+            kind: {"inputs": 0, "imported": 0, "refused": 0, "tracebacks": 0}
+            for kind in ("csv", "vcf")
+        }
+        self.kind = "csv"
 
     def run(self, *args: str):
         result = self.runner.invoke(app, ["--db", str(self.db), *args])
         if result.exception is not None and not isinstance(result.exception, SystemExit):
-            self.stats["tracebacks"] += 1
+            self.stats[self.kind]["tracebacks"] += 1
             raise AssertionError(f"traceback for {args}") from result.exception
         return result
 
-    def check(self, name: str, spec: CsvSpec, *command: str) -> None:
+    def check(self, name: str, spec: CsvSpec | VcfSpec, *command: str) -> None:
         path = self.dir / name
         path.write_bytes(spec.render())
+        self.kind = path.suffix.lstrip(".")
+        stats = self.stats[self.kind]
         before = digest(self.db)
         result = self.run(*command, str(path))
-        self.stats["inputs"] += 1
+        stats["inputs"] += 1
         assert "Traceback" not in result.stderr
         if result.exit_code == 0:
-            self.stats["imported"] += 1
+            stats["imported"] += 1
             return
-        self.stats["refused"] += 1
+        stats["refused"] += 1
         assert result.exit_code in (1, 2), (result.exit_code, result.stderr)
         assert "crmcli: error: " in result.stderr, result.stderr
         if result.exit_code == 1 and "problem(s)" in result.stderr:
@@ -202,7 +265,15 @@ text_value = st.one_of(
 ).filter(lambda s: s.strip() and s == s.strip() and " " * 2 not in s)
 
 
+@settings(max_examples=EXAMPLES // 2, **BOUNDED)
+@given(spec=vcf_files())
+def test_hostile_vcard_import(harness, spec):
+    harness.check("contacts.vcf", spec, "customers", "import")
+
+
 VERBATIM = {"files": 0, "names": 0}
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
 
 
 @settings(max_examples=40, **BOUNDED)
@@ -226,6 +297,12 @@ def test_well_quoted_hostile_text_is_stored_verbatim(names):
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         conn.close()
         assert stored == {f"C{n}": name for n, name in enumerate(names)}
+        # Exported for a spreadsheet, no cell runs as a formula (numbers stay numbers).
+        exported = CliRunner().invoke(app, ["--db", str(db_path), "customers", "export", "--excel"])
+        assert exported.exit_code == 0, exported.stderr
+        for row in csv.reader(io.StringIO(exported.stdout.lstrip("\ufeff"))):
+            for value in row:
+                assert not value.startswith(FORMULA) or NUMBER.fullmatch(value), value
         VERBATIM["files"] += 1
         VERBATIM["names"] += len(names)
         assert {"customers", "purchases"} <= tables  # nothing was dropped, whatever it said
@@ -233,17 +310,18 @@ def test_well_quoted_hostile_text_is_stored_verbatim(names):
 
 def test_hostile_figures(harness, figures):
     """Runs last in this module: report what the property tests tried."""
-    stats = harness.stats
-    assert stats["inputs"] >= EXAMPLES
-    assert stats["tracebacks"] == 0
-    figures.record(
-        "hostile_input.csv",
-        inputs=stats["inputs"],
-        imported=stats["imported"],
-        refused_cleanly=stats["refused"],
-        tracebacks=0,
-        changed_after_failure=0,
-    )
+    for kind, minimum in (("csv", EXAMPLES), ("vcf", EXAMPLES // 2)):
+        stats = harness.stats[kind]
+        assert stats["inputs"] >= minimum
+        assert stats["tracebacks"] == 0
+        figures.record(
+            f"hostile_input.{kind}",
+            inputs=stats["inputs"],
+            imported=stats["imported"],
+            refused_cleanly=stats["refused"],
+            tracebacks=0,
+            changed_after_failure=0,
+        )
     figures.record(
         "hostile_input.verbatim",
         files=VERBATIM["files"],
