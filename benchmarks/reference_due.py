@@ -63,9 +63,7 @@ def agenda(db: sqlite3.Connection, as_of: date, days: int, lead: int = 0) -> lis
         listed = (celebrated - timedelta(days=lead)).isoformat()
         rows.append((listed, "birthday", name or ref, phone or "", why, owner or ""))
     for on, ref, name, phone, note, owner in db.execute(FOLLOWUPS, [end.isoformat()] * 2):
-        rows.append(
-            (max(on, as_of.isoformat()), "followup", name or ref, phone or "", note, owner or "")
-        )
+        rows.append((on, "followup", name or ref, phone or "", note, owner or ""))
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     return rows
 

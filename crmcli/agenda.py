@@ -13,6 +13,7 @@ the agenda until dealt with; the other kinds show on their day only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -137,19 +138,39 @@ DEFAULT_FIELDS = ("date", "kind", "customer", "phone", "why", "owner")
 
 @dataclass(frozen=True)
 class Window:
-    """The days asked for, and the event days whose items may land in them."""
+    """The event days a source looks at.
 
-    start: date
-    end: date
-    lead: timedelta
+    `windowed_only`: only customers with a contact window (for the days before the
+    asked-for ones, whose items only a contact window can move into view).
+    """
 
-    @property
-    def first_event(self) -> date:
-        return self.start - WINDOW_SLACK + self.lead
+    first_event: date
+    last_event: date
+    windowed_only: bool = False
 
-    @property
-    def last_event(self) -> date:
-        return self.end + self.lead
+    def customers(self, id_expr: str, *, by_date: bool = True) -> str:
+        """An SQL condition on a customer id column that honours `windowed_only`.
+
+        `by_date`: keep SQLite on the date index (a few days' rows) rather than walking
+        these customers' rows (the `+` hides the customer index from the planner).
+        """
+        if not self.windowed_only:
+            return "1"
+        # `contact_days IS NOT NULL` is the partial index customers_contact_days.
+        plus = "+" if by_date else ""
+        return f"{plus}{id_expr} IN (SELECT id FROM customers WHERE contact_days IS NOT NULL)"
+
+
+def windows(
+    kind: str, start: date, end: date, lead_time: timedelta, *, any_windowed: bool = True
+) -> list[Window]:
+    """The event windows for items due from `start` to `end` of one kind."""
+    first, last = start + lead_time, end + lead_time
+    if kind in PERSISTENT or not any_windowed:  # persistent kinds look at every open item
+        return [Window(first, last)]
+    # A contact window moves an item up to six days later: look back that far, but only
+    # at customers who have a contact window, so the usual run reads just its own days.
+    return [Window(first, last), Window(first - WINDOW_SLACK, first - timedelta(days=1), True)]
 
 
 # --- the merge -------------------------------------------------------------------------
@@ -170,12 +191,20 @@ def due(
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise InvalidValue(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
+    if start - WINDOW_SLACK < yearly.LUNAR_FIRST_DAY:
+        raise InvalidValue(
+            f"the agenda starts in {yearly.LUNAR_FIRST_DAY.year + 1} at the earliest"
+        )
     chosen = [k for k in KINDS if not kinds or k in kinds]
     items: list[Item] = []
+    any_windowed = bool(
+        db.execute("SELECT 1 FROM customers WHERE contact_days IS NOT NULL LIMIT 1").fetchone()
+    )
+    _TIERS.clear()  # read once per run, by whichever source needs them first
     for kind in chosen:
-        window = Window(start, end, lead(db, kind))
-        for item in SOURCES[kind](db, window):
-            items.append(replace(item, day=item.on - window.lead))
+        lead_time = lead(db, kind)
+        for window in windows(kind, start, end, lead_time, any_windowed=any_windowed):
+            items.extend(_on_day(i, i.on - lead_time) for i in SOURCES[kind](db, window))
     people = _people(db, {i.customer_id for i in items})
     tiers = _tiers(db) if tier else {}
     out = []
@@ -198,16 +227,55 @@ def due(
     return out
 
 
+def cap_visits(
+    db: Database, entries: list[Entry], *, per_day: int | None, days: int
+) -> tuple[list[Entry], int]:
+    """At most `per_day` visits a day: A before B before C, the most overdue first.
+
+    A shop calls a handful of customers a day; on a freshly classified database
+    thousands of visits fall due at once. Returns the entries kept and how many
+    visits were held back (they come up again on the following days).
+    """
+    visits = [e for e in entries if e.item.kind == "visit"]
+    if per_day is None or len(visits) <= per_day * days:
+        return entries, 0
+    tiers = _tiers(db)
+    ranked = sorted(
+        visits, key=lambda e: (tiers.get(e.item.customer_id, "C"), e.item.day, e.item.customer_id)
+    )
+    kept = {id(e) for e in ranked[: per_day * days]}
+    return [e for e in entries if e.item.kind != "visit" or id(e) in kept], len(visits) - len(kept)
+
+
+def _on_day(item: Item, day: date) -> Item:
+    # dataclasses.replace, without its introspection (it runs for every item).
+    return Item(
+        item.kind, item.customer_id, item.on, item.why, item.owner, day, None, item.key, item.detail
+    )
+
+
 def lead(db: Database, kind: str) -> timedelta:
     """How long before its event an item of `kind` is due."""
     span = dates.parse_span(settings.get(db, f"agenda.lead.{kind}"))
     return timedelta(days=span.days)  # the setting allows days and weeks only
 
 
-def _tiers(db: Database) -> dict[int, str]:
-    from crmcli.tiers import current_tiers
+_TIERS: dict[int, dict[int, str]] = {}
 
-    return current_tiers(db)
+
+def _tiers(db: Database) -> dict[int, str]:
+    """customer id → tier, read at most once per `due` run (it reads every customer)."""
+    if id(db) not in _TIERS:
+        from crmcli.tiers import current_tiers
+
+        _TIERS.clear()
+        # Before any classification (or override) there is nothing to read.
+        none = db.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM tier_assignments)"
+            " AND NOT EXISTS (SELECT 1 FROM customers WHERE tier_override IS NOT NULL)"
+        ).fetchone()[0]
+        _TIERS[id(db)] = {} if none else current_tiers(db)
+    return _TIERS[id(db)]
 
 
 _PERSON_COLUMNS = (
@@ -231,15 +299,14 @@ def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
 
 def _people(db: Database, ids: set[int]) -> dict[int, Person]:
     """The reachable customers among `ids` (do-not-contact and archived ones are left out)."""
-    out: dict[int, Person] = {}
-    for batch in _chunks(sorted(ids)):
-        marks = ",".join("?" * len(batch))
-        for row in db.execute(
-            f"SELECT {_PERSON_COLUMNS} FROM customers c WHERE id IN ({marks}) AND {_REACHABLE}",
-            batch,
-        ):
-            out[row[0]] = Person(*row)
-    return out
+    if not ids:
+        return {}
+    rows = db.execute(
+        f"SELECT {_PERSON_COLUMNS} FROM customers c"
+        f" WHERE id IN (SELECT value FROM json_each(?)) AND {_REACHABLE}",
+        [json.dumps(sorted(ids))],
+    )
+    return {row[0]: Person(*row) for row in rows}
 
 
 # --- sources -----------------------------------------------------------------------------
@@ -283,7 +350,8 @@ def _yearly_dates(
         month, day = dates.month_day(row[0])
         for on in yearly.solar_occurrences(month, day, start, end, feb29=feb29):
             yield (*row, on)
-    lunar = yearly.lunar_month_days(days, yearly.CALENDARS)
+    windows = {c: yearly.LunarWindow(start, end, c) for c in yearly.CALENDARS}
+    lunar = set().union(*(w.month_days() for w in windows.values()))
     marks, params = _in(lunar)
     default: yearly.Calendar = settings.get(db, "lunar.calendar")  # type: ignore[assignment]
     sql = (
@@ -293,10 +361,8 @@ def _yearly_dates(
     for row in db.execute(sql, params):
         month, day = dates.month_day(row[0])
         locale, name, leap = row[-3], row[-2], row[-1]
-        calendar = yearly.calendar_for(locale or names.default_locale(name), default)
-        for on in yearly.lunar_occurrences(
-            month, day, start, end, leap=bool(leap), calendar=calendar
-        ):
+        window_ = windows[yearly.calendar_for(locale or names.default_locale(name), default)]
+        for on in window_.occurrences(month, day, leap=bool(leap)):
             yield (*row, on)
 
 
@@ -308,21 +374,15 @@ def birthdays(db: Database, window: Window) -> Iterator[Item]:
         column="birthday",
         lunar_column="birthday_lunar",
         extra_columns="id, birthday_lunar, locale, name, birthday_leap",
-        where=_REACHABLE,
+        where=f"{_REACHABLE} AND {window.customers('id')}",
     )
     for born, cid, lunar, _locale, _name, leap, on in rows:
-        years = _years(born, on) if not lunar else _lunar_age(born, on)
+        years = _years(born, on)
         what = "lunar birthday" if lunar else "birthday"
         if lunar:
             what += f" ({'leap ' if leap else ''}{born[-5:]})"
         why = f"{what} on {on.isoformat()}" + (f", turns {years}" if years else "")
         yield Item("birthday", cid, on, why, key=f"birthday:{cid}:{on}", detail={"years": years})
-
-
-def _lunar_age(born: str, on: date) -> int | None:
-    # The lunar year of the occurrence minus the lunar birth year: counted in lunar years.
-    year = dates.year_of(born)
-    return None if year is None else yearly.to_lunar(on, "korean")[0] - year
 
 
 def anniversaries(db: Database, window: Window) -> Iterator[Item]:
@@ -335,7 +395,7 @@ def anniversaries(db: Database, window: Window) -> Iterator[Item]:
         extra_columns="d.customer_id, d.label, d.lunar,"
         " (SELECT locale FROM customers WHERE id = d.customer_id),"
         " (SELECT name FROM customers WHERE id = d.customer_id), 0",
-        where="1",
+        where=window.customers("d.customer_id"),
     )
     for since, cid, label, lunar, _locale, _name, _leap, on in rows:
         years = _years(since, on)
@@ -367,8 +427,8 @@ def first_purchases(db: Database, window: Window) -> Iterator[Item]:
         marks = ",".join("?" * len(batch))
         rows = db.execute(
             f"SELECT DISTINCT p.customer_id, p.date FROM purchases p WHERE p.date IN ({marks})"
-            " AND NOT EXISTS (SELECT 1 FROM purchases q WHERE q.customer_id = p.customer_id"
-            " AND q.date < p.date)",
+            f" AND {window.customers('p.customer_id', by_date=False)} AND NOT EXISTS (SELECT 1 FROM"
+            " purchases q WHERE q.customer_id = p.customer_id AND q.date < p.date)",
             batch,
         )
         for cid, day in rows:
@@ -395,19 +455,24 @@ def holidays(db: Database, window: Window) -> Iterator[Item]:
     country_list = public_holidays.countries(settings.get(db, "holidays.country"))
     if not country_list:
         return
+    chosen = _greeted(db, rule)
+    if not chosen:
+        return
     found = public_holidays.between(
         window.first_event,
         window.last_event,
         country_list=country_list,
         language=settings.get(db, "holidays.language"),
+        db=db,
     )
     if not found:
         return
-    chosen = _greeted(db, rule)
     for batch in _chunks(sorted(chosen)):
         marks = ",".join("?" * len(batch))
         for cid, locale, name in db.execute(
-            f"SELECT id, locale, name FROM customers WHERE id IN ({marks}) AND {_REACHABLE}", batch
+            f"SELECT id, locale, name FROM customers WHERE id IN ({marks}) AND {_REACHABLE}"
+            f" AND {window.customers('id')}",
+            batch,
         ):
             lang = (locale or names.default_locale(name) or "").split("_")[0]
             country = public_holidays.LOCALE_COUNTRY.get(lang)
@@ -451,15 +516,19 @@ def _greeted(db: Database, rule: list[str]) -> set[int]:
 def after_sales(db: Database, window: Window) -> Iterator[Item]:
     """A check N days after each order's delivery (or purchase, if never delivered)."""
     n = timedelta(days=settings.get_int(db, "aftersale.days"))
+    # `+delivery_date`: most lines have no delivery date, so that index must not be used
+    # for IS NULL (it would walk most of the table); the date index finds the few days.
     lo, hi = (window.first_event - n).isoformat(), (window.last_event - n).isoformat()
+    only = window.customers("customer_id")
     rows = db.execute(
-        """SELECT customer_id, base, group_concat(DISTINCT item), delivered, o FROM (
+        f"""SELECT customer_id, base, group_concat(DISTINCT item), delivered, o FROM (
              SELECT customer_id, delivery_date AS base, item, 1 AS delivered,
                     coalesce(order_id, date) AS o FROM purchases
-              WHERE delivery_date BETWEEN ? AND ? AND amount_micros > 0
+              WHERE delivery_date BETWEEN ? AND ? AND amount_micros > 0 AND {only}
              UNION ALL
              SELECT customer_id, date, item, 0, coalesce(order_id, date) FROM purchases
-              WHERE date BETWEEN ? AND ? AND delivery_date IS NULL AND amount_micros > 0)
+              WHERE date BETWEEN ? AND ? AND +delivery_date IS NULL AND amount_micros > 0
+                AND {only})
            GROUP BY customer_id, base, o""",
         [lo, hi, lo, hi],
     )
@@ -478,26 +547,31 @@ def visits(db: Database, window: Window) -> Iterator[Item]:
     if not tiers:
         return
     spans = {t: cadence(db, t) for t in set(tiers.values())}
-    for batch in _chunks(sorted(c for c, t in tiers.items() if spans.get(t))):
-        marks = ",".join("?" * len(batch))
-        rows = db.execute(
-            f"""SELECT id, substr(created_at, 1, 10),
-                   (SELECT max(at) FROM contacts k WHERE k.customer_id = c.id),
-                   (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id)
-                FROM customers c WHERE id IN ({marks}) AND {_REACHABLE}""",
-            batch,
-        )
-        for cid, created, contacted, bought in rows:
-            tier = tiers[cid]
+    # Many customers share a last day: add each tier's span to each day once.
+    next_visit: dict[tuple[str, str], date] = {}
+    last_event = window.last_event.isoformat()
+    wanted = sorted(c for c, t in tiers.items() if spans.get(t))
+    rows = db.execute(
+        f"""SELECT id, substr(created_at, 1, 10),
+               (SELECT max(at) FROM contacts k WHERE k.customer_id = c.id),
+               (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id)
+            FROM customers c WHERE id IN (SELECT value FROM json_each(?)) AND {_REACHABLE}""",
+        [json.dumps(wanted)],
+    )
+    for cid, created, contacted, bought in rows:
+        tier = tiers[cid]
+        since = contacted[:10] if contacted else (bought or created)
+        if since > last_event:
+            continue
+        on = next_visit.get((tier, since))
+        if on is None:
             span = spans[tier]
             assert span is not None
-            since = contacted[:10] if contacted else (bought or created)
-            on = date.fromisoformat(since) + span
-            if on > window.last_event:
-                continue
-            last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
-            why = f"tier {tier} visit/call ({last})"
-            yield Item("visit", cid, on, why, key=f"visit:{cid}:{on}")
+            on = next_visit[(tier, since)] = date.fromisoformat(since) + span
+        if on > window.last_event:
+            continue
+        last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
+        yield Item("visit", cid, on, f"tier {tier} visit/call ({last})", key=f"visit:{cid}:{on}")
 
 
 def followups(db: Database, window: Window) -> Iterator[Item]:
@@ -518,6 +592,22 @@ def followups(db: Database, window: Window) -> Iterator[Item]:
         yield Item("followup", cid, on, why, owner=owner, key=f"followup:{fid}")
 
 
+def complaints(db: Database, window: Window) -> Iterator[Item]:
+    """Complaint stages past their deadline (`crmcli.complaints` sets the deadlines)."""
+    # Most days no complaint is open: skip reading tiers and deadlines then.
+    if not db.execute("SELECT 1 FROM complaints WHERE stage != 'closed' LIMIT 1").fetchone():
+        return
+    from crmcli import complaints as complaint_stages
+
+    for o in complaint_stages.overdue(db, as_of=window.last_event):
+        why = (
+            f"complaint #{o.complaint_id} ({o.severity}): {o.summary} — at {o.stage};"
+            f" {o.next_stage} was due {o.due_on.isoformat()}"
+        )
+        key = f"complaint:{o.complaint_id}:{o.next_stage}"
+        yield Item("complaint", o.customer_id, o.due_on, why, key=key)
+
+
 SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "birthday": birthdays,
     "anniversary": anniversaries,
@@ -525,6 +615,7 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "after-sale": after_sales,
     "visit": visits,
     "followup": followups,
+    "complaint": complaints,
 }
 
 

@@ -28,7 +28,10 @@ from crmcli.errors import InvalidValue, UsageError
 
 ATTITUDES = ("loyal", "brand-switching", "no-loyalty")
 
-# Per customer, from lines with a positive amount up to :end (exclusive).
+# Per customer, from lines with a positive amount up to :end (exclusive). {source} is
+# `purchases` for one customer (the index finds their lines) and `purchases NOT INDEXED`
+# for many: one pass through the table beats a random read per line (2 s against 7 s
+# over a million lines).
 RHYTHM_SQL = """
 SELECT customer_id,
        count(DISTINCT substr(date, 1, 10)) AS visits,
@@ -38,10 +41,12 @@ SELECT customer_id,
        CASE WHEN count(DISTINCT substr(date, 1, 10)) > 1
             THEN (julianday(max(substr(date, 1, 10))) - julianday(min(substr(date, 1, 10))))
                  / (count(DISTINCT substr(date, 1, 10)) - 1) END AS interval
-FROM purchases
+FROM {source}
 WHERE amount_micros > 0 AND date < :end {where}
 GROUP BY customer_id
 """
+
+_ALL_RHYTHMS = RHYTHM_SQL.format(source="purchases NOT INDEXED", where="")
 
 _SUGGEST = """
 CASE WHEN r.visits IS NULL THEN NULL
@@ -90,7 +95,7 @@ def suggest_attitude(db: Database, customer_id: int, *, as_of: date) -> Attitude
     """The attitude one customer's buying suggests (see the module's docstring)."""
     row = db.execute(
         f"""SELECT {_SUGGEST}, r.visits, r.last, r.days_since, r.interval
-            FROM ({RHYTHM_SQL.format(where="AND customer_id = :id")}) r""",
+            FROM ({RHYTHM_SQL.format(source="purchases", where="AND customer_id = :id")}) r""",
         {**_bounds(as_of), "id": customer_id, **_attitude_params(db)},
     ).fetchone()
     if row is None:
@@ -123,7 +128,7 @@ def attitudes(db: Database, *, as_of: date, differs: bool = False) -> Iterator[d
     cursor = db.execute(
         f"""SELECT c.id, c.code, c.name, c.attitude, {_SUGGEST} AS suggested,
                    coalesce(r.visits, 0), r.last, r.days_since, r.interval
-            FROM customers c LEFT JOIN ({RHYTHM_SQL.format(where="")}) r
+            FROM customers c LEFT JOIN ({_ALL_RHYTHMS}) r
               ON r.customer_id = c.id
             {where} ORDER BY c.id""",
         {**_bounds(as_of), **_attitude_params(db)},
@@ -184,7 +189,7 @@ def who_bought(
     Net of returns: someone who returned all of it did not buy it. Archived customers,
     and unless asked those marked do-not-contact, are left out — this list is for offers.
     """
-    from crmcli.tiers import TIERS, current_sql
+    from crmcli.tiers import TIERS, tier_of
 
     if (item is None) == (category is None):
         raise UsageError("give either --item or --category")
@@ -213,16 +218,16 @@ def who_bought(
         tier_filter = f"WHERE tier IN ({marks})"
         params.update({f"t{i}": t for i, t in enumerate(wanted)})
     cursor = db.execute(
-        f"""WITH cur AS ({current_sql()})
-            SELECT * FROM (
+        # Lines first (one pass; the item is matched inside names, so no index helps),
+        # then the customer and their tier for each group: CROSS JOIN keeps that order.
+        f"""SELECT * FROM (
                 SELECT c.id, c.code, c.name,
                        (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id
                         ORDER BY position LIMIT 1) AS phone,
-                       c.email, cur.tier, count(*) AS lines,
+                       c.email, {tier_of("c")} AS tier, count(*) AS lines,
                        sum(p.amount_micros) AS spent_micros, max(p.date) AS last,
                        group_concat(DISTINCT p.{column}) AS items
-                FROM purchases p JOIN customers c ON c.id = p.customer_id
-                LEFT JOIN cur ON cur.customer_id = c.id
+                FROM purchases p NOT INDEXED CROSS JOIN customers c ON c.id = p.customer_id
                 WHERE {" AND ".join(where)}
                 GROUP BY c.id HAVING sum(p.amount_micros) > 0)
             {tier_filter}

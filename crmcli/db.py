@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from crmcli.errors import DatabaseError
+
+if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
+    from sqlite_utils import Database
 
 ENV_VAR = "CRMCLI_DB"
 APP_NAME = "crmcli"
@@ -56,6 +58,8 @@ def _create_private(path: Path) -> None:
 
 def connect(path: Path | str) -> Database:
     """A connection with crmcli's pragmas, and no migrations run (see `open_db`)."""
+    from sqlite_utils import Database
+
     path_str = str(path)
     if path_str != MEMORY:
         path = Path(path_str)

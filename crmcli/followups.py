@@ -167,7 +167,8 @@ def rows(
     db: Database, *, customer_id: int | None = None, status: str | None = "open"
 ) -> list[dict[str, Any]]:
     """Follow-ups with their customer's code and name, soonest first."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if customer_id is not None:
         where.append("f.customer_id = ?")
         params.append(customer_id)

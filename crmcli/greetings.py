@@ -128,7 +128,9 @@ def _choose(bodies: dict[str, str], base: str, locale: str) -> tuple[str, str]:
     raise NotFound(f"no template {base!r} (nor {base}.{locale}); `crmcli templates list`")
 
 
-def values(entry: agenda.Entry, *, shop: str, language: str) -> dict[str, Any]:
+def values(
+    entry: agenda.Entry, *, shop: str, language: str, db: Database | None = None
+) -> dict[str, Any]:
     """The placeholders' values for one greeting."""
     item, person = entry.item, entry.person
     detail = item.detail
@@ -137,7 +139,7 @@ def values(entry: agenda.Entry, *, shop: str, language: str) -> dict[str, Any]:
     if detail.get("holiday"):
         from crmcli.public_holidays import name_for
 
-        holiday = name_for(detail["holiday"], locale=person.locale, fallback=language)
+        holiday = name_for(detail["holiday"], locale=person.locale, fallback=language, db=db)
     return {
         "salutation": person.salutation(),
         "friendly": person.salutation("friendly"),
@@ -164,7 +166,9 @@ def render(
     language = settings.get(db, "holidays.language")
     for entry in agenda.due(db, start=start, end=end, kinds=agenda.GREETING_KINDS):
         name, body = _choose(bodies, template or entry.item.kind, entry.person.locale)
-        message = " ".join(body.format_map(values(entry, shop=shop, language=language)).split())
+        message = " ".join(
+            body.format_map(values(entry, shop=shop, language=language, db=db)).split()
+        )
         row = entry.row()
         yield {
             "date": row["date"],

@@ -338,14 +338,39 @@ def m040_greeting_templates(db: Database) -> None:
         db.execute("INSERT INTO templates (name, body, updated_at) VALUES (?, ?, '')", [name, body])
 
 
+@migrations(name="m041_agenda_speed")
+def m041_agenda_speed(db: Database) -> None:
+    """A cache of the holidays package's lists, and an index of customers' contact windows."""
+    _run(
+        db,
+        """
+        -- The holidays package's list per country, language and year: importing and
+        -- computing it costs more than the whole agenda query, so it is kept here.
+        CREATE TABLE holiday_cache (
+            country  TEXT NOT NULL,
+            language TEXT NOT NULL,
+            year     INTEGER NOT NULL,
+            source   TEXT NOT NULL,         -- which install of the package made it
+            days     TEXT NOT NULL,         -- JSON: {"YYYY-MM-DD": name}
+            PRIMARY KEY (country, language, year)
+        ) WITHOUT ROWID;
+
+        -- The few customers with a contact window, found without reading every customer.
+        CREATE INDEX customers_contact_days ON customers(contact_days)
+            WHERE contact_days IS NOT NULL;
+        """,
+    )
+
+
 @migrations(name="m050_forget_redacts_complaint_history")
 def m050_forget_redacts_complaint_history(db: Database) -> None:
-    """Complaint history stays append-only, except that forgetting may blank its text.
+    """Complaint history stays append-only, except that forgetting may remove its text.
 
-    The only update now allowed on `complaint_events` empties `note`, `fields` and
-    `skip_reason` of an event whose customer is forgotten (`forgotten_at` set), and
-    keeps who, when and which stages: `customers forget` erases what the person said
-    without rewriting the order of events.
+    The only update now allowed on `complaint_events` touches an event whose customer
+    is forgotten (`forgotten_at` set), keeps who, when and which stages, empties
+    `note` and `skip_reason`, and may only *remove* keys from `fields` (never add or
+    change one): `customers forget` erases what was said about the person, keeps the
+    order of events and the amounts the complaint report adds up.
     """
     _run(
         db,
@@ -356,7 +381,17 @@ def m050_forget_redacts_complaint_history(db: Database) -> None:
             new.id IS old.id AND new.complaint_id IS old.complaint_id AND new.at IS old.at
             AND new.by IS old.by AND new.from_stage IS old.from_stage
             AND new.to_stage IS old.to_stage
-            AND new.note IS NULL AND new.fields IS NULL AND new.skip_reason IS NULL
+            AND new.note IS NULL AND new.skip_reason IS NULL
+            AND (
+                new.fields IS NULL
+                OR (json_valid(old.fields) AND json_valid(new.fields) AND NOT EXISTS (
+                    SELECT 1 FROM json_each(new.fields) AS n
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM json_each(old.fields) AS o
+                        WHERE o.key = n.key AND o.type = n.type AND o.value IS n.value
+                    )
+                ))
+            )
             AND EXISTS (SELECT 1 FROM complaints c JOIN customers u ON u.id = c.customer_id
                         WHERE c.id = old.complaint_id AND u.forgotten_at IS NOT NULL)
         )

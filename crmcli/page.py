@@ -7,6 +7,8 @@ own section function here.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlite_utils import Database
@@ -120,6 +122,7 @@ def tier_section(
             "of": latest["of"],
             "spend": to_decimal(latest["spend_micros"]),
             "reason": latest["reason"],
+            "above_pct": _pct(tiers.share_above(db, latest["run"], latest["rank"])),
         }
         if latest
         else None,
@@ -129,6 +132,12 @@ def tier_section(
         ],
         "attitude": attitude,
     }
+
+
+def _pct(share: Fraction | None) -> Decimal | None:
+    if share is None:
+        return None
+    return (Decimal(share.numerator * 100) / Decimal(share.denominator)).quantize(Decimal("0.1"))
 
 
 def top_section(db: Database, customer_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -168,8 +177,8 @@ def complaint_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
 def followup_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
     return _dicts(
         db,
-        "SELECT id, due_on, status, note, rrule FROM followups"
-        " WHERE customer_id = ? AND status = 'open' ORDER BY due_on",
+        "SELECT id, coalesce(snoozed_until, due_on) AS due_on, status, note, rrule, owner"
+        " FROM followups WHERE customer_id = ? AND status = 'open' ORDER BY 2, id",
         [customer_id],
     )
 

@@ -14,6 +14,7 @@ erased until someone decides it is not personal.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 
@@ -44,11 +45,16 @@ ERASED_TABLES = ("customer_phones", "customer_tags", "customer_dates")
 REDACTED_TABLES = ("purchases", "complaints", "followups", "contacts")
 KEPT_TABLES = ("tier_assignments",)  # tiers, amounts and ranks: nothing personal
 
+# Keys of a complaint event's `fields` that are categories or amounts, not what the
+# person said: the complaint report adds up compensation by kind (the kind is the
+# shop's own word for what it gave: gift, refund…).
+KEPT_EVENT_FIELDS = frozenset({"cause", "compensation", "amount_micros"})
+
 # Free-text columns blanked in the tables kept for their numbers and dates. NOT NULL
 # columns get '' (a complaint's summary, a follow-up's note).
 _REDACT = {
     "purchases": ("note",),
-    "complaints": ("summary", "cause_detail", "resolution", "compensation", "lesson"),
+    "complaints": ("summary", "cause_detail", "resolution", "lesson"),
     "followups": ("note", "done_note"),
     "contacts": ("note",),
 }
@@ -125,15 +131,7 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
             "UPDATE followups SET status = 'cancelled' WHERE customer_id = ? AND status = 'open'",
             [customer_id],
         )
-        # The stage history stays (who moved it, when); what was said goes. Migration
-        # m050 lets the append-only trigger allow exactly this, for forgotten customers.
-        cur = db.execute(
-            "UPDATE complaint_events SET note = NULL, fields = NULL, skip_reason = NULL"
-            " WHERE complaint_id IN (SELECT id FROM complaints WHERE customer_id = ?)"
-            " AND (note IS NOT NULL OR fields IS NOT NULL OR skip_reason IS NOT NULL)",
-            [customer_id],
-        )
-        erased["complaint_events"] = cur.rowcount
+        erased["complaint_events"] = _redact_complaint_events(db, customer_id)
         # Snapshots of merged records and import undo data are copies of the person.
         cur = db.execute(
             "DELETE FROM customer_merges WHERE kept_id = ? OR merged_id = ?",
@@ -157,6 +155,40 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
         return result
     clean, warnings = scrub(db)
     return Forgotten(**{**result.__dict__, "files_clean": clean, "warnings": warnings})
+
+
+def _redact_complaint_events(db: Database, customer_id: int) -> int:
+    """Blank what was said; keep the stage history and the fields the report adds up.
+
+    Migration m050 lets the append-only trigger allow exactly this for a forgotten
+    customer: note and skip reason emptied, keys only removed from `fields`.
+    """
+    done = 0
+    for event_id, note, fields, skip in db.execute(
+        "SELECT id, note, fields, skip_reason FROM complaint_events"
+        " WHERE complaint_id IN (SELECT id FROM complaints WHERE customer_id = ?)",
+        [customer_id],
+    ).fetchall():
+        try:
+            old = json.loads(fields) if fields else None
+        except ValueError:
+            old = None
+        kept = (
+            {k: v for k, v in old.items() if k in KEPT_EVENT_FIELDS}
+            if isinstance(old, dict)
+            else None
+        )
+        new = json.dumps(kept, ensure_ascii=False) if kept else None
+        if note is None and skip is None and (new == fields or (new is None and fields is None)):
+            continue
+        if new is not None and kept == old:
+            new = fields  # unchanged text: the trigger compares values, keep them identical
+        db.execute(
+            "UPDATE complaint_events SET note = NULL, skip_reason = NULL, fields = ? WHERE id = ?",
+            [new, event_id],
+        )
+        done += 1
+    return done
 
 
 def _erase_customer_row(db: Database, customer_id: int, now: str) -> None:

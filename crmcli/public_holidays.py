@@ -8,9 +8,15 @@ of the day next to it is part of its own name, or when it continues yesterday's 
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+
+from sqlite_utils import Database
+
+from crmcli.errors import InvalidValue
 
 # Which country's holidays a customer keeps, by the language they are greeted in.
 LOCALE_COUNTRY = {"ko": "KR", "zh": "CN", "ja": "JP", "hy": "AM", "ru": "RU", "en": "US"}
@@ -28,22 +34,82 @@ def countries(setting: str) -> list[str]:
     return [c.strip().upper() for c in setting.split(",") if c.strip()]
 
 
-def raw(country: str, years: list[int], *, language: str) -> dict[date, str]:
-    """The package's own list: day → name (several names joined by '; ')."""
-    return dict(_raw(country, tuple(years), language))
+def raw(
+    country: str, years: list[int], *, language: str, db: Database | None = None
+) -> dict[date, str]:
+    """The package's own list: day → name (several names joined by '; ').
+
+    With `db`, each year's list is read from (and kept in) the table `holiday_cache`,
+    so a daily run need not import the package at all.
+    """
+    out: dict[date, str] = {}
+    for year in years:
+        out.update(_year(country, year, language, db))
+    return out
+
+
+def _source() -> str:
+    """Which install of the package: its location and time, found without importing it."""
+    import os
+    from importlib.util import find_spec
+
+    spec = find_spec("holidays")
+    origin = spec.origin if spec and spec.origin else ""
+    try:
+        return f"{origin}:{os.stat(origin).st_mtime_ns}"
+    except OSError:
+        return origin
+
+
+def _year(country: str, year: int, language: str, db: Database | None) -> dict[date, str]:
+    if db is None:
+        return _package_year(country, year, language)
+    source = _source()
+    row = db.execute(
+        "SELECT days FROM holiday_cache WHERE country = ? AND language = ? AND year = ?"
+        " AND source = ?",
+        [country, language, year, source],
+    ).fetchone()
+    if row is not None:
+        return {date.fromisoformat(d): n for d, n in json.loads(row[0]).items()}
+    days = _package_year(country, year, language)
+    _keep(db, country, language, year, source, days)
+    return days
+
+
+def _keep(
+    db: Database, country: str, language: str, year: int, source: str, days: dict[date, str]
+) -> None:
+    """Store a year's list if the database lets us at once; a cache never waits for a lock."""
+    from crmcli.db import BUSY_TIMEOUT_MS
+
+    conn = db.conn
+    if conn.in_transaction:  # inside someone's write: leave it alone
+        return
+    text = json.dumps({d.isoformat(): n for d, n in days.items()}, ensure_ascii=False)
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT OR REPLACE INTO holiday_cache (country, language, year, source, days)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [country, language, year, source, text],
+        )
+        conn.execute("COMMIT")
+    except sqlite3.Error:  # read-only, busy or full: computed again next time
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 @lru_cache(maxsize=64)
-def _raw(country: str, years: tuple[int, ...], language: str) -> dict[date, str]:
+def _package_year(country: str, year: int, language: str) -> dict[date, str]:
     import holidays
 
     try:
-        found = holidays.country_holidays(
-            country, years=list(years), language=language, observed=False
-        )
+        found = holidays.country_holidays(country, years=year, language=language, observed=False)
     except NotImplementedError:
-        from crmcli.errors import InvalidValue
-
         raise InvalidValue(
             f"the holidays package has no country {country!r} (setting holidays.country)"
         ) from None
@@ -56,7 +122,14 @@ def _raw(country: str, years: tuple[int, ...], language: str) -> dict[date, str]
     return days
 
 
-def between(start: date, end: date, *, country_list: list[str], language: str) -> list[Holiday]:
+def between(
+    start: date,
+    end: date,
+    *,
+    country_list: list[str],
+    language: str,
+    db: Database | None = None,
+) -> list[Holiday]:
     """The greeting days from `start` to `end` (both included), per country."""
     if start > end:
         return []
@@ -64,7 +137,8 @@ def between(start: date, end: date, *, country_list: list[str], language: str) -
     out = []
     for country in country_list:
         # One day either side, to see whether a holiday continues or leads into another.
-        named = raw(country, sorted({*years, start.year - 1, end.year + 1}), language=language)
+        edges = {(start - timedelta(days=1)).year, (end + timedelta(days=1)).year}
+        named = raw(country, sorted({*years, *edges}), language=language, db=db)
         for day, name in sorted(named.items()):
             if not start <= day <= end:
                 continue
@@ -78,7 +152,7 @@ def between(start: date, end: date, *, country_list: list[str], language: str) -
     return out
 
 
-def name_for(holiday: Holiday, *, locale: str, fallback: str) -> str:
+def name_for(holiday: Holiday, *, locale: str, fallback: str, db: Database | None = None) -> str:
     """The holiday's name in the customer's language when the package has it.
 
     Else in English for a customer who does not share the shop's language, else in
@@ -92,5 +166,5 @@ def name_for(holiday: Holiday, *, locale: str, fallback: str) -> str:
         wanted = ["en_US"]
     if not wanted:
         return holiday.name
-    named = raw(holiday.country, [holiday.day.year], language=wanted[0])
+    named = raw(holiday.country, [holiday.day.year], language=wanted[0], db=db)
     return named.get(holiday.day, holiday.name)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 Calendar = Literal["korean", "chinese"]
 CALENDARS: tuple[Calendar, ...] = ("korean", "chinese")
@@ -72,20 +73,32 @@ def solar_occurrences(
 
 # korean-lunar-calendar stops at solar 2050-12-31; past it the Chinese tables serve
 # (the two calendars differ by a day at a few new moons only).
+LUNAR_FIRST_DAY = date(1900, 1, 31)  # lunar new year 1900: lunardate's tables start there
 KOREAN_LAST_YEAR = 2049  # the last lunar year it holds whole
 
 
-def to_lunar(day: date, calendar: Calendar) -> tuple[int, int, int, bool]:
+Lunar = tuple[int, int, int, bool]  # (lunar year, month, day, is leap month)
+
+
+@lru_cache(maxsize=1)
+def _korean() -> Any:
+    # One instance: building one costs milliseconds (it sums days from the year 1000).
+    from korean_lunar_calendar import KoreanLunarCalendar
+
+    return KoreanLunarCalendar()
+
+
+def to_lunar(day: date, calendar: Calendar) -> Lunar:
     """(lunar year, month, day, is leap month) of a solar day."""
     if calendar == "korean" and day.year <= KOREAN_LAST_YEAR + 1:
-        from korean_lunar_calendar import KoreanLunarCalendar
-
-        cal = KoreanLunarCalendar()
+        cal = _korean()
         if not cal.setSolarDate(day.year, day.month, day.day):
             raise ValueError(f"{day} is outside the Korean lunar calendar's range")
         return cal.lunarYear, cal.lunarMonth, cal.lunarDay, bool(cal.isIntercalation)
     from lunardate import LunarDate
 
+    if day < LUNAR_FIRST_DAY:
+        raise ValueError(f"{day} is before the lunar tables begin ({LUNAR_FIRST_DAY})")
     lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
     return lunar.year, lunar.month, lunar.day, bool(lunar.is_leap_month)
 
@@ -93,20 +106,14 @@ def to_lunar(day: date, calendar: Calendar) -> tuple[int, int, int, bool]:
 def _to_solar(year: int, month: int, day: int, leap: bool, calendar: Calendar) -> date | None:
     """The solar day of an exact lunar date, or None when the year has no such date."""
     if calendar == "korean" and year <= KOREAN_LAST_YEAR:
-        from korean_lunar_calendar import KoreanLunarCalendar
-
-        cal = KoreanLunarCalendar()
+        cal = _korean()
         if not cal.setLunarDate(year, month, day, leap):
             return None
+        found = date.fromisoformat(cal.SolarIsoFormat())
         # The library accepts a leap flag for a month that has no leap month; check back.
-        if to_lunar(date.fromisoformat(cal.SolarIsoFormat()), calendar) != (
-            year,
-            month,
-            day,
-            leap,
-        ):
+        if to_lunar(found, calendar) != (year, month, day, leap):
             return None
-        return date.fromisoformat(cal.SolarIsoFormat())
+        return found
     from lunardate import LunarDate
 
     try:
@@ -145,6 +152,56 @@ def lunar_occurrences(
         if d is not None and start <= d <= end:
             found.append(d)
     return found
+
+
+class LunarWindow:
+    """The lunar dates of a run of solar days, for matching many yearly lunar dates at once.
+
+    Converting is slow (korean-lunar-calendar takes milliseconds a day), so the library
+    is asked about the first day only and about each day after a 29th; the days between
+    follow by counting.
+    """
+
+    def __init__(self, start: date, end: date, calendar: Calendar) -> None:
+        self.calendar = calendar
+        self.days: dict[date, Lunar] = {}
+        day, lunar = start, to_lunar(start, calendar)
+        while True:
+            self.days[day] = lunar
+            if day > end:  # one day past the end: tells whether a 29th is the month's last
+                break
+            day += timedelta(days=1)
+            y, m, d, leap = lunar
+            lunar = (y, m, d + 1, leap) if d < 29 else to_lunar(day, calendar)
+        self.end = end
+        self._thirtieth = {(y, m, leap) for y, m, d, leap in self.days.values() if d == 30}
+
+    def month_days(self) -> set[str]:
+        """Stored month-days ('MM-DD') that may fall in the window (30 for each 29th)."""
+        out = set()
+        for day, (_, m, d, _) in self.days.items():
+            if day <= self.end:
+                out.add(f"{m:02d}-{d:02d}")
+                if d == 29:
+                    out.add(f"{m:02d}-30")
+        return out
+
+    def occurrences(self, month: int, day: int, *, leap: bool = False) -> list[date]:
+        """The window's days on which a yearly lunar date falls (rules in the module doc)."""
+        found = []
+        for solar, (y, m, d, is_leap) in self.days.items():
+            if solar > self.end or m != month:
+                continue
+            want = day if day < 30 or (y, m, is_leap) in self._thirtieth else 29
+            if d != want or (is_leap and not leap):
+                continue
+            if leap and not is_leap and self._has_leap_month(y, month):
+                continue
+            found.append(solar)
+        return found
+
+    def _has_leap_month(self, year: int, month: int) -> bool:
+        return _to_solar(year, month, 1, True, self.calendar) is not None
 
 
 def lunar_month_days(window: Iterable[date], calendars: Iterable[Calendar]) -> set[str]:

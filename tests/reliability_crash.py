@@ -99,6 +99,35 @@ def kill_trials(
     return result
 
 
+def cli_work(*args: str) -> Callable[[], None]:
+    """A child's work: run `crmcli ARGS` through the real entry point, output discarded."""
+
+    def work() -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        # pytest's capture replaces sys.stdout with its own file, not only fd 1.
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        from crmcli.cli import app
+
+        try:
+            app([*args], prog_name="crmcli")
+        except SystemExit as exc:
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+
+    return work
+
+
+def snapshot(source: Path, target: Path) -> Path:
+    """A self-contained copy of `source` (its WAL included), to start each trial from."""
+    conn = sqlite3.connect(source)
+    try:
+        conn.execute("VACUUM INTO ?", [str(target)])
+    finally:
+        conn.close()
+    return target
+
+
 def integrity(path: Path) -> None:
     """The file opens and passes SQLite's own checks (a crash must never corrupt it)."""
     conn = sqlite3.connect(path)

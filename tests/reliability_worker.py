@@ -104,7 +104,18 @@ def backup(w: Worker, i: int) -> None:
         w.done(healthy)
 
 
+def complainer(w: Worker, i: int) -> None:
+    opened = w.cli("complaints", "open", f"K{i % 20:03d}", "--summary", f"c{PID}-{i}")
+    if not opened:
+        return
+    complaint = opened.stdout.strip()
+    w.done(["open", complaint])
+    if w.cli("complaints", "advance", complaint, "--to", "apologized", "--note", "sorry"):
+        w.done(["advance", complaint])
+
+
 ROLES: dict[str, Callable[[Worker, int], None]] = {
+    "complainer": complainer,
     "tagger": tagger,
     "editor": editor,
     "adder": adder,

@@ -232,3 +232,52 @@ def test_since_last_run_catches_up_missed_days(db):
     start = agenda.catch_up_start(db, today=date(2026, 5, 4))  # the 2nd and 3rd were missed
     assert start == date(2026, 5, 2)
     assert [r["name"] for r in _due(db, start.isoformat(), days=3)] == ["B"]
+
+
+def test_overdue_complaint_stages_come_first(db):
+    from crmcli import complaints
+
+    _no_leads(db)
+    cid = customers.add(db, name="김민준", birthday="1985-03-14")
+    number = complaints.open_complaint(
+        db, customer_id=cid, summary="스팀 노즐 누수", by="지수", on=date(2026, 3, 12)
+    )
+    assert _due(db, "2026-03-12", kinds=["complaint"]) == []  # apologise within a day
+    rows = _due(db, "2026-03-14")
+    assert [(r["date"], r["kind"]) for r in rows] == [
+        ("2026-03-13", "complaint"),  # overdue since yesterday: stays until handled
+        ("2026-03-14", "birthday"),
+    ]
+    assert rows[0]["why"].startswith(f"complaint #{number} (normal): 스팀 노즐 누수")
+    complaints.advance(db, number, to="apologized", by="지수")
+    assert [r["kind"] for r in _due(db, "2026-03-14")] == ["complaint", "birthday"]
+    assert "cause-found was due" in _due(db, "2026-03-14")[0]["why"]
+
+
+def test_visits_are_capped_per_day_a_first_then_most_overdue(db):
+    made = {}
+    for name, tier, since in [
+        ("C old", "C", "2024-01-01"),
+        ("B recent", "B", "2026-06-01"),
+        ("A recent", "A", "2026-10-15"),
+        ("A old", "A", "2026-01-01"),
+    ]:
+        cid = customers.add(db, name=name)
+        db.execute(
+            "UPDATE customers SET tier_override = ?, created_at = ? WHERE id = ?",
+            [tier, since, cid],
+        )
+        made[cid] = name
+    start = end = date(2026, 11, 20)
+    entries = agenda.due(db, start=start, end=end, kinds=["visit"])
+    assert len(entries) == 4
+    kept, held = agenda.cap_visits(db, entries, per_day=2, days=1)
+    assert held == 2
+    assert sorted(made[e.item.customer_id] for e in kept) == ["A old", "A recent"]
+    kept, held = agenda.cap_visits(db, entries, per_day=3, days=1)
+    assert (held, sorted(made[e.item.customer_id] for e in kept)) == (
+        1,
+        ["A old", "A recent", "B recent"],
+    )
+    assert agenda.cap_visits(db, entries, per_day=None, days=1) == (entries, 0)
+    assert agenda.cap_visits(db, entries, per_day=2, days=2) == (entries, 0)

@@ -147,3 +147,45 @@ def test_cron_run_on_a_quiet_day_prints_nothing(shop, db_path):
         timeout=120,
     )
     assert busy.returncode == 0 and busy.stdout.decode().startswith("date,kind,customer")
+
+
+def test_more_followup_contact_and_template_commands(shop):
+    fid = shop("followups", "add", "J001", "--on", "2026-05-31", "--every", "1m",
+               "--note", "monthly tasting").stdout.strip()  # fmt: skip
+    shop("followups", "done", fid)
+    rows = _csv(shop("followups", "list", "J001").stdout)
+    assert [(r["day"], r["rrule"]) for r in rows] == [
+        ("2026-06-30", "FREQ=MONTHLY;BYMONTHDAY=31,-1;BYSETPOS=1")
+    ]
+    shop("followups", "cancel", rows[0]["id"])
+    assert _csv(shop("followups", "list").stdout) == []
+    assert len(_csv(shop("followups", "list", "--all").stdout)) == 2
+    again = shop("followups", "done", fid, ok=False)
+    assert again.exit_code == 1 and "already done" in again.stderr
+    shop("contacts", "log", "J001", "--channel", "visit", "--note", "羊羹を持参")
+    assert _csv(shop("contacts", "list", "J001").stdout)[0]["note"] == "羊羹を持参"
+    page = shop("customers", "show", "J001", "--format", "table").stdout
+    assert "Contact log" in page and "羊羹を持参" in page
+    names = [r["name"] for r in _csv(shop("templates", "list").stdout)]
+    assert {"birthday", "birthday.ko", "holiday.ja", "anniversary.hy"} <= set(names)
+    shop("templates", "remove", "birthday.ja")
+    rows = _csv(shop("greet", "--as-of", "2026-03-14", "--fields", "customer,template").stdout)
+    assert {"customer": "山田様", "template": "birthday"} in rows  # falls back to `birthday`
+
+
+def test_tier_filter_and_cron_without_a_database(shop, tmp_path):
+    shop("customers", "set-tier", "K001", "A", "--reason", "big orders")
+    rows = _csv(shop("due", "--as-of", "2026-03-14", "--tier", "A").stdout)
+    assert [r["customer"] for r in rows] == ["김민준 고객님"]
+    missing = tmp_path / "none.db"
+    result = shop("--db", str(missing), "due", "--since-last-run")
+    assert result.stdout == "" and not missing.exists()
+
+
+def test_help_texts_list_every_kind_and_placeholder():
+    from crmcli import agenda, greetings
+    from crmcli.cli.agenda import KINDS_HELP
+    from crmcli.cli.templates import PLACEHOLDERS_HELP
+
+    assert KINDS_HELP.split(", ") == list(agenda.KINDS)
+    assert ", ".join("{" + p + "}" for p in greetings.PLACEHOLDERS) == PLACEHOLDERS_HELP

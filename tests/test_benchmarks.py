@@ -85,6 +85,7 @@ def test_purchases_are_skewed_dated_and_include_returns(data):
     ranked = sorted(spend.values(), reverse=True)
     top_fifth = sum(ranked[: 2_000 // 5]) / sum(ranked)
     assert top_fifth > 0.7  # a few customers buy most
+    assert ranked[0] / sum(ranked) < 0.1  # but no one customer buys a large share
     days = [line["date"] for line in lines]
     assert days == sorted(days)
     assert days[0] < "2023-02-01" and days[-1] > "2025-11-30"

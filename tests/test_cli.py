@@ -167,19 +167,22 @@ def test_demo_never_touches_the_real_database(cli, db_path, tmp_path):
     assert not db_path.exists()
 
 
-def _all_commands(group, prefix=()):
-    import typer.main
+def _all_commands(command, prefix=()):
+    import typer
 
-    command = typer.main.get_command(group) if not hasattr(group, "commands") else group
-    for name, sub in sorted(command.commands.items()):
+    ctx = typer.Context(command)
+    for name in command.list_commands(ctx):
+        sub = command.get_command(ctx, name)
         path = (*prefix, name)
         yield path, sub
-        if hasattr(sub, "commands"):
+        if hasattr(sub, "list_commands"):
             yield from _all_commands(sub, path)
 
 
 def test_every_command_has_help(cli):
-    commands = list(_all_commands(app))
+    import typer.main
+
+    commands = list(_all_commands(typer.main.get_command(app)))
     assert len(commands) > 10
     for path, command in commands:
         assert command.help or command.short_help, f"{' '.join(path)} has no help text"
@@ -243,3 +246,22 @@ def test_long_tables_stream_in_chunks_with_the_same_columns(cli, db_path, monkey
     rows = [line for line in lines if line.lstrip().startswith("C")]
     assert len(rows) == 7
     assert len({line.index("│") for line in rows}) == 1  # same column position throughout
+
+
+def test_every_command_is_in_a_help_panel():
+    from crmcli.cli import COMMANDS, PANELS
+
+    assert sorted(n for names in PANELS.values() for n in names) == sorted(COMMANDS)
+
+
+def test_start_up_loads_only_the_command_that_runs(db_path):
+    code = (
+        "import sys; sys.argv = ['crmcli', '--version']\n"
+        "from crmcli.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('crmcli.', 'sqlite_utils', 'rich'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    modules = loaded.stdout.splitlines()[-1]
+    for heavy in ("sqlite_utils", "rich", "crmcli.cli.customers", "crmcli.agenda", "phonenumbers"):
+        assert f"'{heavy}" not in modules, modules

@@ -19,7 +19,7 @@ from crmcli.db import open_db
 SECONDS = 4.0
 
 
-ROLES = ("tagger", "editor", "adder", "buyer", "buyer", "searcher", "backup")
+ROLES = ("tagger", "editor", "adder", "buyer", "complainer", "searcher", "backup")
 
 
 def _seed(path: Path) -> None:
@@ -49,6 +49,11 @@ def test_many_processes_at_once_lose_nothing_and_never_see_locked(tmp_path, figu
     bought = sum(len(r["done"]) for r in by_role["buyer"])
     assert q("SELECT count(*) FROM purchases") == bought
     assert q("SELECT sum(amount_micros) FROM purchases") == bought * 1_250_000
+    steps = [step for r in by_role["complainer"] for step in r["done"]]
+    opened = sum(1 for kind, _ in steps if kind == "open")
+    assert q("SELECT count(*) FROM complaints") == opened
+    assert q("SELECT count(*) FROM complaint_events") == len(steps)
+    assert q("SELECT count(*) FROM complaints WHERE stage = 'apologized'") == len(steps) - opened
     backups = [ok for r in by_role["backup"] for ok in r["done"]]
     assert backups and all(backups)
     assert q("PRAGMA integrity_check") == "ok"
@@ -59,7 +64,7 @@ def test_many_processes_at_once_lose_nothing_and_never_see_locked(tmp_path, figu
         processes=len(ROLES),
         seconds=SECONDS,
         operations=operations,
-        writes=len(tags) + len(added) + bought + len(by_role["editor"][0]["done"]),
+        writes=len(tags) + len(added) + bought + len(steps) + len(by_role["editor"][0]["done"]),
         backups=len(backups),
         locked_errors=0,
         failures=0,

@@ -78,7 +78,18 @@ def _populate(db, *, name: str = NAME) -> int:
         db.execute(
             "INSERT INTO complaint_events (complaint_id, at, by, to_stage, note, fields)"
             " VALUES (?, ?, 'staff', 'received', ?, ?)",
-            [complaint, now, f"{NAME} called", json.dumps({"compensation": "sent a bouquet"})],
+            [
+                complaint,
+                now,
+                f"{NAME} called",
+                json.dumps(
+                    {
+                        "compensation": "gift",
+                        "amount_micros": 30_000,
+                        "resolution": "sent a bouquet",
+                    }
+                ),
+            ],
         )
         db.execute(
             "INSERT INTO followups (customer_id, due_on, note, created_at)"
@@ -131,8 +142,11 @@ def test_forget_erases_the_person_and_keeps_the_amounts(db):
     assert list(customers.search(db, "민준")) == []
     assert db.execute("SELECT sum(amount_micros) FROM purchases").fetchone()[0] == 45_000_000_000
     # The complaint's stage history stays; its text is gone.
-    event = db.execute("SELECT by, to_stage, note, fields FROM complaint_events").fetchone()
-    assert event == ("staff", "received", None, None)
+    by, stage, note, fields = db.execute(
+        "SELECT by, to_stage, note, fields FROM complaint_events"
+    ).fetchone()
+    assert (by, stage, note) == ("staff", "received", None)
+    assert json.loads(fields) == {"compensation": "gift", "amount_micros": 30_000}
     assert db.execute("SELECT status FROM followups").fetchone()[0] == "cancelled"
     assert check(db) == []
 
@@ -149,11 +163,51 @@ def test_complaint_history_stays_append_only_otherwise(db):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("UPDATE complaint_events SET note = NULL")  # not forgotten: refused
     privacy.forget(db, cid, compact=False)
-    for change in ("to_stage = 'closed'", "note = 'rewritten'", "at = '2000-01-01'"):
+    for change in (
+        "to_stage = 'closed'",
+        "note = 'rewritten'",
+        "at = '2000-01-01'",
+        """fields = '{"compensation": "refund"}'""",  # a changed value, not a removal
+        """fields = '{"compensation": "gift", "extra": 1}'""",  # an added key
+    ):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.execute(f"UPDATE complaint_events SET {change}")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("DELETE FROM complaint_events")
+
+
+def test_forgetting_keeps_the_complaint_report_right(cli):
+    """Through the real complaint commands: the text goes, stages and money stay."""
+    cli("customers", "add", "--name", NAME, "--phone", PHONE, "--code", "K1")
+    cli("customers", "add", "--name", "Someone Else", "--code", "K2")
+    cli("complaints", "open", "K1", "--summary", "broke the kettle on purpose",
+        "--note", f"{NAME} was upset", "--on", "2026-03-01")  # fmt: skip
+    cli("complaints", "open", "K2", "--summary", "kettle leaks", "--on", "2026-03-01")
+    for cid in ("1", "2"):
+        detail = "allergic to walnuts" if cid == "1" else "a bad seal"
+        cli("complaints", "advance", cid, "--to", "cause-found", "--cause", "product-quality",
+            "--detail", detail, "--skip-reason", "quick", "--on", "2026-03-02")  # fmt: skip
+        resolution = "sent a bouquet" if cid == "1" else "new seal"
+        cli("complaints", "advance", cid, "--to", "resolved", "--resolution", resolution,
+            "--compensation", "gift", "--amount", "30000", "--on", "2026-03-03")  # fmt: skip
+        lesson = f"call {PHONE} first" if cid == "1" else "check seals"
+        cli("complaints", "advance", cid, "--to", "closed", "--lesson", lesson,
+            "--skip-reason", "done", "--on", "2026-03-04")  # fmt: skip
+    before = json.loads(cli("complaints", "report", "--format", "json").stdout)
+    cli("customers", "forget", "K1", "--yes")
+    after = json.loads(cli("complaints", "report", "--format", "json").stdout)
+    for key in ("total", "by_cause", "by_stage", "resolved", "median_days_to_resolve",
+                "compensation_total", "compensation_by_kind"):  # fmt: skip
+        assert after[key] == before[key], key
+    assert before["compensation_total"] == "60000"
+    assert [x["complaint_id"] for x in after["lessons"]] == [2]  # their lesson text is gone
+    shown = cli("complaints", "show", "1", "--format", "json").stdout
+    listed = cli("complaints", "list", "--format", "json").stdout
+    for text in (shown, listed, json.dumps(after, ensure_ascii=False)):
+        for secret in SECRETS:
+            assert secret not in text, secret
+    assert "product-quality" in shown and "closed" in shown
+    assert "a bad seal" in cli("complaints", "show", "2", "--format", "json").stdout
 
 
 def test_a_table_forget_does_not_know_stops_it(db):

@@ -49,7 +49,10 @@ def test_pareto_customer_who_crosses_the_threshold_is_still_a(db):
     got = assignments(db, run)
     # 500 holds 52.6 % < 80 % above the second customer, so 300 (crossing 80 %) is A.
     assert [got[i][0] for i in ids] == ["A", "A", "B", "B", "C"]
-    assert got[ids[2]][3] == "customers ranked above hold 84.2 % of revenue (< 95 %)"
+    assert (
+        got[ids[2]][3] == "the customers ranked above hold 80 % of revenue or more, less than 95 %"
+    )
+    assert tiers.share_above(db, run.id, 3) == Fraction(800, 950)
     assert got[ids[4]][3] == "no purchases in the window"
     assert run.counts == {"A": 2, "B": 2, "C": 1}
     assert run.revenue_micros == 950 * M

@@ -124,9 +124,9 @@ def test_changes_after_new_purchases_and_history(shop):
     assert rows(shop("tiers", "changes", "--since", "1")) == moved
     assert rows(shop("tiers", "changes", "--since", "2026-04-30")) == moved
     history = rows(shop("tiers", "history", "K4"))
-    assert [(r["run"], r["tier"], r["spend"]) for r in history] == [
-        ("2", "A", "5040.5"),
-        ("1", "C", "40.5"),
+    assert [(r["run"], r["tier"], r["spend"], r["above_pct"]) for r in history] == [
+        ("2", "A", "5040.5", "0.00"),
+        ("1", "C", "40.5", "98.55"),  # 2750 of 2790.5 held by the three above
     ]
     runs = rows(shop("tiers", "runs"))
     assert [r["run"] for r in runs] == ["2", "1"]

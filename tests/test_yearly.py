@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from crmcli import yearly
 
 DAYS_1900_2099 = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
+# The lunar tables start at lunar new year 1900 (31 January 1900).
+LUNAR_DAYS = st.dates(min_value=date(1900, 1, 31), max_value=date(2099, 12, 31))
 MONTH_DAYS = st.dates(min_value=date(2000, 1, 1), max_value=date(2000, 12, 31)).map(
     lambda d: (d.month, d.day)
 )  # 2000 is a leap year: every month-day, 29 February included
@@ -58,7 +60,7 @@ def test_seollal_2027_differs_between_korea_and_china():
 
 
 @settings(max_examples=60, deadline=None)
-@given(day=DAYS_1900_2099, calendar=st.sampled_from(yearly.CALENDARS))
+@given(day=LUNAR_DAYS, calendar=st.sampled_from(yearly.CALENDARS))
 def test_lunar_round_trip(day, calendar):
     year, month, dd, leap = yearly.to_lunar(day, calendar)
     assert yearly.lunar_occurrence(month, dd, year, leap=leap, calendar=calendar) == day
@@ -90,3 +92,21 @@ def test_calendar_follows_the_customer_language():
     assert yearly.calendar_for("zh", "korean") == "chinese"
     assert yearly.calendar_for("ko", "chinese") == "korean"
     assert yearly.calendar_for(None, "korean") == "korean"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    start=st.dates(min_value=date(1901, 1, 1), max_value=date(2098, 12, 1)),
+    length=st.integers(min_value=0, max_value=40),
+    month=st.integers(min_value=1, max_value=12),
+    day=st.sampled_from([1, 15, 29, 30]),
+    leap=st.booleans(),
+    calendar=st.sampled_from(yearly.CALENDARS),
+)
+def test_lunar_window_agrees_with_exact_conversion(start, length, month, day, leap, calendar):
+    end = start + timedelta(days=length)
+    window = yearly.LunarWindow(start, end, calendar)
+    exact = yearly.lunar_occurrences(month, day, start, end, leap=leap, calendar=calendar)
+    assert window.occurrences(month, day, leap=leap) == exact
+    if exact:
+        assert f"{month:02d}-{day:02d}" in window.month_days()

@@ -24,6 +24,15 @@ from crmcli.errors import CrmError, ExitStatus
 class CrmGroup(TyperGroup):
     """The root group: turns domain and SQLite errors into a message and an exit code."""
 
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(c for c in super().list_commands(ctx) if c not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            command = self.commands[cmd_name] = load_command(cmd_name)
+        return command
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -84,46 +93,65 @@ def root(
     ctx.obj = Env(db_path=resolve_db_path(db))
 
 
-# Command groups: (name on the command line, module with a Typer `app`). A module may
-# also add commands to another group (e.g. `customers import`) when it is imported.
-GROUPS = [
-    ("customers", "crmcli.cli.customers"),
-    ("purchases", "crmcli.cli.purchases"),
-    ("db", "crmcli.cli.database"),
-    ("config", "crmcli.cli.config"),
-    ("complaints", "crmcli.cli.complaints"),
-    ("tiers", "crmcli.cli.tiers"),
-    ("imports", "crmcli.cli.imports"),
-    ("followups", "crmcli.cli.followups"),
-    ("contacts", "crmcli.cli.contacts"),
-    ("templates", "crmcli.cli.templates"),
-    ("export", "crmcli.cli.export"),
-]
-# Modules that only add commands to the groups above.
-EXTENSIONS: list[str] = [
-    "crmcli.cli.customers_import",
-    "crmcli.cli.purchases_import",
-    "crmcli.cli.customers_tiers",
-    "crmcli.cli.customers_privacy",
-]
+# Every command, loaded only when it runs (or when help lists them all), so that
+# `crmcli due` in a cron job pays for the agenda and nothing else.
+# name → (module, attribute): a Typer app is a command group, a function one command.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "customers": ("crmcli.cli.customers", "app"),
+    "purchases": ("crmcli.cli.purchases", "app"),
+    "imports": ("crmcli.cli.imports", "app"),
+    "due": ("crmcli.cli.agenda", "due"),
+    "greet": ("crmcli.cli.agenda", "greet"),
+    "followups": ("crmcli.cli.followups", "app"),
+    "contacts": ("crmcli.cli.contacts", "app"),
+    "templates": ("crmcli.cli.templates", "app"),
+    "tiers": ("crmcli.cli.tiers", "app"),
+    "complaints": ("crmcli.cli.complaints", "app"),
+    "export": ("crmcli.cli.export", "app"),
+    "db": ("crmcli.cli.database", "app"),
+    "config": ("crmcli.cli.config", "app"),
+    "demo": ("crmcli.cli.demo", "demo"),
+}
+# How `crmcli --help` groups the commands, for a shop owner scanning it.
+PANELS = {
+    "Every day": ("due", "greet", "followups", "contacts", "customers", "purchases"),
+    "Looking after customers": ("tiers", "complaints", "templates"),
+    "Bringing data in and out": ("imports", "export"),
+    "Set-up": ("config", "db", "demo"),
+}
+_PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
+
+# Modules that add commands to a group (`customers import`…), imported before it is built.
+EXTENSIONS: dict[str, list[str]] = {
+    "customers": [
+        "crmcli.cli.customers_import",
+        "crmcli.cli.customers_tiers",
+        "crmcli.cli.customers_privacy",
+    ],
+    "purchases": ["crmcli.cli.purchases_import"],
+}
 
 
-def _register() -> None:
+def load_command(name: str) -> Any:
+    """Build the click command for `name` from its module (see COMMANDS)."""
     from importlib import import_module
 
-    for name, module in GROUPS:
-        app.add_typer(import_module(module).app, name=name)
-    for module in EXTENSIONS:
-        import_module(module)
-    from crmcli.cli.demo import demo
+    import typer.main
 
-    app.command("demo")(demo)
-    from crmcli.cli.agenda import register
-
-    register(app)
-
-
-_register()
+    module, attribute = COMMANDS[name]
+    target = getattr(import_module(module), attribute)
+    for extension in EXTENSIONS.get(name, []):
+        import_module(extension)
+    command: Any
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    command.rich_help_panel = _PANEL_OF.get(name)
+    return command
 
 
 def main() -> None:

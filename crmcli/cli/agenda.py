@@ -1,7 +1,8 @@
 """`crmcli due` and `crmcli greet`: the daily agenda, and a message for each greeting due.
 
 Made for cron too: when nothing is due, nothing is printed (not even a header) and
-the exit status is 0, so cron mails nothing.
+the exit status is 0, so cron mails nothing. The core modules are imported when a
+command runs, not when crmcli starts (every other command would pay for them).
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from typing import Annotated
 
 import typer
 
-from crmcli import agenda, greetings
+from crmcli import settings
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
 from crmcli.errors import InvalidValue
+
+# The kinds of crmcli.agenda.KINDS (a test keeps the two the same).
+KINDS_HELP = "birthday, anniversary, holiday, after-sale, visit, followup, complaint"
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Take this day (YYYY-MM-DD) as today.")]
 Days = Annotated[
@@ -37,7 +41,7 @@ def due(
         typer.Option(
             "--kind",
             "-k",
-            help=f"Only this kind; repeatable. Kinds: {', '.join(agenda.KINDS)}.",
+            help=f"Only this kind; repeatable. Kinds: {KINDS_HELP}.",
         ),
     ] = None,
     owner: Annotated[
@@ -57,11 +61,14 @@ def due(
     fields: FieldsOption = None,
 ) -> None:
     """Whom to call, greet or visit today (or over --days), and why."""
+    from crmcli import agenda
+
     env = get_env(ctx)
     if tier is not None and tier.upper() not in ("A", "B", "C"):
         raise InvalidValue(f"--tier must be A, B or C, not {tier!r}")
     chosen = pick_fields(fields, allowed=agenda.FIELDS, default=agenda.DEFAULT_FIELDS)
-    db = env.db if since_last_run else env.read_db()
+    db = env.read_db()  # a cron run on a missing database creates none, and records nothing
+    record = since_last_run and env.db_path.exists()
     start, end = window(env, as_of, days)
     if since_last_run:
         # From the day after the last reported one: a missed day is caught up, a day
@@ -70,9 +77,17 @@ def due(
     entries = agenda.due(
         db, start=start, end=end, kinds=kind or (), owner=owner, tier=tier and tier.upper()
     )
+    per_day = settings.get(db, "agenda.visits_per_day")
+    entries, held = agenda.cap_visits(
+        db, entries, per_day=int(per_day) if per_day else None, days=(end - start).days + 1
+    )
+    if held and env.stdout_isatty:  # a person is told; cron output stays the list itself
+        env.say(
+            f"{held} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
+        )
     if entries:
         emit(env, (e.row() for e in entries), fields=chosen, fmt=fmt)
-    if since_last_run:
+    if record:
         agenda.record_run(db, start=min(start, end), end=end, items=len(entries))
 
 
@@ -92,15 +107,11 @@ def greet(
     fields: FieldsOption = None,
 ) -> None:
     """A greeting message for each birthday, anniversary and holiday due (CSV for SMS or mail)."""
+    from crmcli import greetings
+
     env = get_env(ctx)
     chosen = pick_fields(fields, allowed=greetings.FIELDS, default=greetings.DEFAULT_FIELDS)
     start, end = window(env, as_of, days)
     rows = list(greetings.render(env.read_db(), start=start, end=end, template=template))
     if rows:
         emit(env, rows, fields=chosen, fmt=fmt)
-
-
-def register(app: typer.Typer) -> None:
-    """Add `due` and `greet` to the root command."""
-    app.command("due")(due)
-    app.command("greet")(greet)

@@ -10,13 +10,15 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import typer
-from sqlite_utils import Database
 
 from crmcli import dates, settings
 from crmcli.db import MEMORY, open_db
+
+if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
+    from sqlite_utils import Database
 
 
 @dataclass

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from crmcli import agenda, ics
 from crmcli.cli.env import get_env
 
 app = typer.Typer(help="Export the agenda for other programs.", no_args_is_help=True)
@@ -32,6 +31,8 @@ def export_ics(
     ] = None,
 ) -> None:
     """The upcoming agenda as an iCalendar (.ics) file."""
+    from crmcli import agenda, ics
+
     env = get_env(ctx)
     start = env.today(as_of)
     entries = agenda.due(

@@ -125,7 +125,9 @@ def _tier(out: Any, tier: dict[str, Any] | None, places: int) -> None:
         if c:
             out.print(
                 f"[dim]classified {c['tier']} as of {c['as_of']} ({c['rule']}): rank {c['rank']}"
-                f" of {c['of']}, spend {_money(c['spend'], places)}; {escape(c['reason'] or '')}"
+                f" of {c['of']}, spend {_money(c['spend'], places)}"
+                + (f", {c['above_pct']} % held above" if c.get("above_pct") is not None else "")
+                + f"; {escape(c['reason'] or '')}"
                 "[/dim]"
             )
         if len(tier.get("history", [])) > 1:

@@ -238,7 +238,18 @@ def changes(
         env.say("nobody moved")
 
 
-HISTORY_FIELDS = ("run", "as_of", "rule", "window", "tier", "rank", "of", "spend", "reason")
+HISTORY_FIELDS = (
+    "run",
+    "as_of",
+    "rule",
+    "window",
+    "tier",
+    "rank",
+    "of",
+    "spend",
+    "above_pct",
+    "reason",
+)
 
 
 @app.command("history")
@@ -254,7 +265,12 @@ def history(
     customer_id = customers.resolve(db, ref)
     _say_override(env, customers.get(db, customer_id).fields)
     rows = [
-        {**r, "spend": to_decimal(r.pop("spend_micros"))} for r in tiers.history(db, customer_id)
+        {
+            **r,
+            "spend": to_decimal(r["spend_micros"]),
+            "above_pct": percent(tiers.share_above(db, r["run"], r["rank"])),
+        }
+        for r in tiers.history(db, customer_id)
     ]
     chosen = pick_fields(fields, allowed=HISTORY_FIELDS, default=HISTORY_FIELDS)
     if not emit(env, rows, fields=chosen, fmt=fmt, money_places=display_places(db)):
