@@ -135,7 +135,15 @@ def cron(w: Worker, i: int) -> None:
         w.done(i)
 
 
+def forgetter(w: Worker, i: int) -> None:
+    """Add a customer, then forget them (secure delete, VACUUM, checkpoint) under load."""
+    added = w.cli("customers", "add", "--name", f"잊힐 {PID} {i}", "--phone", f"010-6{i:03d}-0000")
+    if added and w.cli("customers", "forget", added.stdout.strip(), "--yes"):
+        w.done(int(added.stdout.strip()))
+
+
 ROLES: dict[str, Callable[[Worker, int], None]] = {
+    "forgetter": forgetter,
     "importer": importer,
     "cron": cron,
     "complainer": complainer,

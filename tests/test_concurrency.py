@@ -27,6 +27,7 @@ ROLES = (
     "complainer",
     "importer",
     "cron",
+    "forgetter",
     "searcher",
     "backup",
 )
@@ -69,6 +70,11 @@ def test_many_processes_at_once_lose_nothing_and_never_see_locked(tmp_path, figu
     assert q("SELECT count(*) FROM imports") == len(imports)
     crons = sum(len(r["done"]) for r in by_role["cron"])
     assert q("SELECT count(*) FROM agenda_runs") == crons
+    forgotten = sorted(cid for r in by_role["forgetter"] for cid in r["done"])
+    assert forgotten and q("SELECT count(*) FROM customers WHERE name LIKE '잊힐 %'") == 0
+    marks = ", ".join("?" for _ in forgotten)
+    assert q(f"SELECT count(*) FROM customers WHERE forgotten_at IS NOT NULL AND id IN ({marks})",
+             *forgotten) == len(forgotten)  # fmt: skip
     backups = [ok for r in by_role["backup"] for ok in r["done"]]
     assert backups and all(backups)
     assert q("PRAGMA integrity_check") == "ok"
@@ -87,6 +93,7 @@ def test_many_processes_at_once_lose_nothing_and_never_see_locked(tmp_path, figu
         + crons
         + len(by_role["editor"][0]["done"]),
         imported_customers=len(imports) * 20,
+        forgotten=len(forgotten),
         backups=len(backups),
         locked_errors=0,
         failures=0,
