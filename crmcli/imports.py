@@ -575,7 +575,9 @@ class RejectsWriter:
 
     def __init__(self, path: Path, headers: Sequence[str]) -> None:
         self.path = path
-        self._file = path.open("w", encoding="utf-8", newline="")
+        from crmcli.privacy import open_private  # the rows hold personal data: 0600
+
+        self._file = open_private(path, "w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file)
         self._writer.writerow([*headers, "reason"])
         self.count = 0

@@ -47,5 +47,7 @@ def export_ics(
         env.stdout.write(data.decode("utf-8"))
         env.stdout.flush()
     else:
-        output.write_bytes(data)
+        from crmcli.privacy import write_private  # names and birthdays: 0600
+
+        write_private(output, data)
         env.say(f"{len(entries)} event(s) written to {output}")
