@@ -227,6 +227,26 @@ def due(
     return out
 
 
+def cap_visits(
+    db: Database, entries: list[Entry], *, per_day: int | None, days: int
+) -> tuple[list[Entry], int]:
+    """At most `per_day` visits a day: A before B before C, the most overdue first.
+
+    A shop calls a handful of customers a day; on a freshly classified database
+    thousands of visits fall due at once. Returns the entries kept and how many
+    visits were held back (they come up again on the following days).
+    """
+    visits = [e for e in entries if e.item.kind == "visit"]
+    if per_day is None or len(visits) <= per_day * days:
+        return entries, 0
+    tiers = _tiers(db)
+    ranked = sorted(
+        visits, key=lambda e: (tiers.get(e.item.customer_id, "C"), e.item.day, e.item.customer_id)
+    )
+    kept = {id(e) for e in ranked[: per_day * days]}
+    return [e for e in entries if e.item.kind != "visit" or id(e) in kept], len(visits) - len(kept)
+
+
 def _on_day(item: Item, day: date) -> Item:
     # dataclasses.replace, without its introspection (it runs for every item).
     return Item(

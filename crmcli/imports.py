@@ -313,6 +313,8 @@ class Table:
     _text: TextIO
     _reader: Any
     _line: int = 1
+    _source: Path | None = None  # the text actually read (a spreadsheet's sheet as CSV)
+    _source_encoding: str = ""
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line number where the row starts, cells); blank lines skipped."""
@@ -343,7 +345,9 @@ class Table:
 
     def column_values(self, index: int) -> Iterator[str]:
         """One column's values over the whole file, in a separate streamed pass."""
-        with self.info.path.open(encoding=self.info.encoding, newline="") as f:
+        source = self._source or self.info.path
+        encoding = self._source_encoding or self.info.encoding
+        with source.open(encoding=encoding, newline="") as f:
             reader = csv.reader(f, delimiter=self.delimiter)
             next(reader, None)
             for cells in reader:
@@ -351,14 +355,30 @@ class Table:
                     yield cells[index]
 
 
+SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+
+
 @contextmanager
 def open_table(path: Path, *, encoding: str | None = None) -> Iterator[Table]:
-    """Open a CSV/TSV/semicolon file for streaming; sniff its delimiter and decimal comma."""
+    """Open a CSV/TSV/semicolon file (or a spreadsheet's first sheet) for streaming."""
+    if path.suffix.lower() in SPREADSHEETS:
+        with (
+            _sheet_as_csv(path) as (info, text_path),
+            _open_text(path, info, text_path, "utf-8") as table,
+        ):
+            yield table
+        return
     info = inspect_file(path, encoding=encoding)
-    f = path.open(encoding=info.encoding, errors="strict", newline="")
+    with _open_text(path, info, path, info.encoding) as table:
+        yield table
+
+
+@contextmanager
+def _open_text(path: Path, info: FileInfo, source: Path, encoding: str) -> Iterator[Table]:
+    f = source.open(encoding=encoding, errors="strict", newline="")
     try:
         head = f.read(65536)
-        delimiter = sniff_delimiter(head, suffix=path.suffix)
+        delimiter = sniff_delimiter(head, suffix=source.suffix)
         f.seek(0)
         reader = csv.reader(f, delimiter=delimiter)
         headers = next(reader, None)
@@ -370,7 +390,7 @@ def open_table(path: Path, *, encoding: str | None = None) -> Iterator[Table]:
         if headers[0].startswith("\ufeff"):
             headers[0] = headers[0][1:]
         line = reader.line_num
-        with path.open(encoding=info.encoding, errors="replace", newline="") as peek:
+        with source.open(encoding=encoding, errors="replace", newline="") as peek:
             peek_reader = csv.reader(peek, delimiter=delimiter)
             next(peek_reader, None)
             sample = [row for _, row in zip(range(SAMPLE_ROWS), peek_reader, strict=False)]
@@ -383,9 +403,60 @@ def open_table(path: Path, *, encoding: str | None = None) -> Iterator[Table]:
             _text=f,
             _reader=reader,
             _line=line,
+            _source=source,
+            _source_encoding=encoding,
         )
     finally:
         f.close()
+
+
+def _cell_text(value: Any) -> str:
+    """A spreadsheet cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+@contextmanager
+def _sheet_as_csv(path: Path) -> Iterator[tuple[FileInfo, Path]]:
+    """The first sheet written row by row to a temporary UTF-8 CSV (python-calamine)."""
+    import tempfile
+
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        raise UsageError(
+            f"{path.name}: reading spreadsheets needs python-calamine "
+            "(pip install 'crmcli[xlsx]'), or save the sheet as CSV"
+        ) from None
+    if not path.is_file():
+        raise NotFound(f"{path}: no such file")
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    info = FileInfo(path, digest.hexdigest(), "xlsx", path.stat().st_size, detected=False)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+    except Exception as exc:  # calamine's own errors: not a spreadsheet, encrypted…
+        raise InvalidInput(
+            [Problem(path.name, 1, None, f"cannot be read as a spreadsheet: {exc}")],
+            summary=f"{path.name} cannot be read; nothing was imported",
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="crmcli-sheet-") as folder:
+        text_path = Path(folder) / f"{path.stem}.csv"
+        with text_path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            for row in sheet.iter_rows():
+                writer.writerow([_cell_text(v) for v in row])
+        yield info, text_path
 
 
 def infer_date_order(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _NOT_DIGITS = re.compile(r"\D")
 
@@ -19,6 +20,7 @@ def digits(text: str) -> str:
     return _NOT_DIGITS.sub("", text)
 
 
+@lru_cache(maxsize=4096)  # an import matches a number, then stores it: parse it once
 def normalise(raw: str, region: str) -> Phone:
     """`raw` kept verbatim; `e164` when phonenumbers finds a possible number."""
     import phonenumbers  # ~20 ms to import: only commands that parse phones pay it

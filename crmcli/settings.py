@@ -208,6 +208,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("agenda.lead.after-sale", "0d", "How long before an after-sale check.", _LEAD),
         Setting("agenda.lead.visit", "0d", "How long before a visit falls due.", _LEAD),
         Setting("agenda.lead.followup", "0d", "How long before a promised call-back.", _LEAD),
+        Setting(
+            "agenda.visits_per_day",
+            "20",
+            "At most this many tier visits a day (A first, most overdue first); empty = all.",
+            _pattern(r"\d*", "a whole number, or empty"),
+        ),
         Setting("agenda.lead.complaint", "0d", "How long before a complaint's deadline.", _LEAD),
         Setting(
             "aftersale.days",

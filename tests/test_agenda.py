@@ -252,3 +252,32 @@ def test_overdue_complaint_stages_come_first(db):
     complaints.advance(db, number, to="apologized", by="지수")
     assert [r["kind"] for r in _due(db, "2026-03-14")] == ["complaint", "birthday"]
     assert "cause-found was due" in _due(db, "2026-03-14")[0]["why"]
+
+
+def test_visits_are_capped_per_day_a_first_then_most_overdue(db):
+    made = {}
+    for name, tier, since in [
+        ("C old", "C", "2024-01-01"),
+        ("B recent", "B", "2026-06-01"),
+        ("A recent", "A", "2026-10-15"),
+        ("A old", "A", "2026-01-01"),
+    ]:
+        cid = customers.add(db, name=name)
+        db.execute(
+            "UPDATE customers SET tier_override = ?, created_at = ? WHERE id = ?",
+            [tier, since, cid],
+        )
+        made[cid] = name
+    start = end = date(2026, 11, 20)
+    entries = agenda.due(db, start=start, end=end, kinds=["visit"])
+    assert len(entries) == 4
+    kept, held = agenda.cap_visits(db, entries, per_day=2, days=1)
+    assert held == 2
+    assert sorted(made[e.item.customer_id] for e in kept) == ["A old", "A recent"]
+    kept, held = agenda.cap_visits(db, entries, per_day=3, days=1)
+    assert (held, sorted(made[e.item.customer_id] for e in kept)) == (
+        1,
+        ["A old", "A recent", "B recent"],
+    )
+    assert agenda.cap_visits(db, entries, per_day=None, days=1) == (entries, 0)
+    assert agenda.cap_visits(db, entries, per_day=2, days=2) == (entries, 0)

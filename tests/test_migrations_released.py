@@ -170,6 +170,11 @@ def test_processes_starting_at_once_on_an_old_database_migrate_it_once(tmp_path,
     rounds, processes = 2, 4
     for _ in range(rounds):
         path = _copy(RELEASED[0], tmp_path)
+        # A file crmcli made is in WAL mode (the fixture is kept in rollback mode so it
+        # is one self-contained file): race on what users really have.
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+        conn.close()
         start = time.time() + 1.5  # everyone imports first, then opens at the same moment
         procs = [
             subprocess.Popen(

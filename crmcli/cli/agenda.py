@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from crmcli import settings
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
 from crmcli.errors import InvalidValue
@@ -76,6 +77,14 @@ def due(
     entries = agenda.due(
         db, start=start, end=end, kinds=kind or (), owner=owner, tier=tier and tier.upper()
     )
+    per_day = settings.get(db, "agenda.visits_per_day")
+    entries, held = agenda.cap_visits(
+        db, entries, per_day=int(per_day) if per_day else None, days=(end - start).days + 1
+    )
+    if held and env.stdout_isatty:  # a person is told; cron output stays the list itself
+        env.say(
+            f"{held} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
+        )
     if entries:
         emit(env, (e.row() for e in entries), fields=chosen, fmt=fmt)
     if record:

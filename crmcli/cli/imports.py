@@ -19,7 +19,8 @@ app = typer.Typer(help="Past imports: list them, undo one.", no_args_is_help=Tru
 
 # Options shared by `customers import` and `purchases import`, declared once.
 FileArg = Annotated[
-    Path, typer.Argument(help="CSV, TSV, semicolon-separated or vCard (.vcf) file.")
+    Path,
+    typer.Argument(help="CSV, TSV, semicolon-separated, vCard (.vcf) or spreadsheet (.xlsx) file."),
 ]
 EncodingOpt = Annotated[
     str | None,
