@@ -5,8 +5,6 @@ the exit status is 0, so cron mails nothing. The core modules are imported when 
 command runs, not when crmcli starts (every other command would pay for them).
 """
 
-from __future__ import annotations
-
 from datetime import date, timedelta
 from typing import Annotated
 

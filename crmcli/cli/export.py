@@ -1,7 +1,5 @@
 """`crmcli export …`: the agenda for other programs (a calendar app)."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
