@@ -73,7 +73,13 @@ def due(
         # already reported is not repeated (open follow-ups and visits still show).
         start = agenda.catch_up_start(db, today=start)
     entries = agenda.due(
-        db, start=start, end=end, kinds=kind or (), owner=owner, tier=tier and tier.upper()
+        db,
+        start=start,
+        end=end,
+        kinds=kind or (),
+        owner=owner,
+        tier=tier and tier.upper(),
+        reported_until=agenda.last_reported(db) if since_last_run else None,
     )
     per_day = settings.get(db, "agenda.visits_per_day")
     entries, held = agenda.cap_visits(
