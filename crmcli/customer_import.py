@@ -22,6 +22,7 @@ from crmcli.db import write
 from crmcli.errors import InvalidValue, UsageError
 
 ON_CONFLICT = ("update", "skip", "error")
+BULK_ROWS = 5_000  # from this many rows on, the search index is rebuilt rather than kept up
 
 FIELDS = (
     "code",
@@ -142,12 +143,24 @@ class Record:
 
 
 class RowProblem(Exception):
-    """A value that cannot be stored; `column` names where it came from."""
+    """A value that cannot be stored; `column` names where it came from.
+
+    `others` holds the row's further problems, so a row with several bad values
+    lists them all.
+    """
 
     def __init__(self, column: str | None, message: str) -> None:
         super().__init__(message)
         self.column = column
         self.message = message
+        self.others: list[RowProblem] = []
+
+    def all(self) -> list[RowProblem]:
+        return [self, *self.others]
+
+    def reason(self) -> str:
+        """One line for the rejects file."""
+        return "; ".join(f"{p.column}: {p.message}" if p.column else p.message for p in self.all())
 
 
 # --- rows to records -------------------------------------------------------------------------
@@ -191,59 +204,77 @@ def row_to_record(
     orders: Mapping[int, dates.DateOrder | None],
 ) -> Record:
     record = Record()
+    found: list[RowProblem] = []
     for col in columns:
         value = cells[col.index].strip() if col.index < len(cells) else ""
         if not value or col.field == imports.IGNORE:
             continue
-        target = col.field
-        if target is None:
-            record.extra[col.key] = value
-        elif target == "phone":
-            label = col.label
-            if col.label_index is not None and col.label_index < len(cells):
-                label = cells[col.label_index].strip().lstrip("*").strip() or label
-            add_phone(record, value, label, col.key)
-        elif target == "email":
-            add_email(record, value, col.key)
-        elif target == "tags":
-            add_tags(record, value)
-        elif target == "birthday_lunar":
-            record.birthday_lunar = value.casefold() in _TRUE
-        elif target == "anniversary" and "=" in value:  # 'wedding=2012-05-19; …', as exported
-            for part in value.split(";"):
-                label, _, day = part.partition("=")
-                try:
-                    parsed = imports.parse_file_day(day, orders.get(col.index))
-                except InvalidValue as exc:
-                    raise RowProblem(col.key, str(exc)) from None
-                if parsed:
-                    record.dates.append((_date_label(label), parsed, False))
-        elif target in ("birthday", "anniversary"):
+        try:
+            _add_value(record, col, value, cells, orders)
+        except RowProblem as problem:  # keep going: the row's other problems are reported too
+            found.append(problem)
+    if found:
+        found[0].others = found[1:]
+        raise found[0]
+    return record
+
+
+def _add_value(
+    record: Record,
+    col: imports.Column,
+    value: str,
+    cells: Sequence[str],
+    orders: Mapping[int, dates.DateOrder | None],
+) -> None:
+    """Put one cell's value where it belongs in `record`."""
+    target = col.field
+    if target is None:
+        record.extra[col.key] = value
+    elif target == "phone":
+        label = col.label
+        if col.label_index is not None and col.label_index < len(cells):
+            label = cells[col.label_index].strip().lstrip("*").strip() or label
+        add_phone(record, value, label, col.key)
+    elif target == "email":
+        add_email(record, value, col.key)
+    elif target == "tags":
+        add_tags(record, value)
+    elif target == "birthday_lunar":
+        record.birthday_lunar = value.casefold() in _TRUE
+    elif target == "anniversary" and "=" in value:  # 'wedding=2012-05-19; …', as exported
+        for part in value.split(";"):
+            label, _, day = part.partition("=")
             try:
-                day = imports.parse_file_day(value, orders.get(col.index))
+                parsed = imports.parse_file_day(day, orders.get(col.index))
             except InvalidValue as exc:
                 raise RowProblem(col.key, str(exc)) from None
-            if day is None:
-                continue
-            if target == "birthday":
-                if record.birthday and record.birthday != day:
-                    record.extra[col.key] = value
-                else:
-                    record.birthday = day
-            else:
-                label = col.label
-                if col.label_index is not None and col.label_index < len(cells):
-                    label = cells[col.label_index].strip() or label
-                record.dates.append((_date_label(label), day, False))
-        elif target == "notes":
-            old = record.fields.get("notes")
-            record.fields["notes"] = f"{old}\n{value}" if old else value
-        elif record.fields.get(target):
-            if record.fields[target] != value:
+            if parsed:
+                record.dates.append((_date_label(label), parsed, False))
+    elif target in ("birthday", "anniversary"):
+        try:
+            day = imports.parse_file_day(value, orders.get(col.index))
+        except InvalidValue as exc:
+            raise RowProblem(col.key, str(exc)) from None
+        if day is None:
+            return
+        if target == "birthday":
+            if record.birthday and record.birthday != day:
                 record.extra[col.key] = value
+            else:
+                record.birthday = day
         else:
-            record.fields[target] = value
-    return record
+            label = col.label
+            if col.label_index is not None and col.label_index < len(cells):
+                label = cells[col.label_index].strip() or label
+            record.dates.append((_date_label(label), day, False))
+    elif target == "notes":
+        old = record.fields.get("notes")
+        record.fields["notes"] = f"{old}\n{value}" if old else value
+    elif record.fields.get(target):
+        if record.fields[target] != value:
+            record.extra[col.key] = value
+    else:
+        record.fields[target] = value
 
 
 def _date_label(label: str | None) -> str:
@@ -289,40 +320,134 @@ def match(db: Database, record: Record, region: str) -> int | None:
     return candidates.pop() if candidates else None
 
 
-def store(db: Database, record: Record, *, import_id: int, on_conflict: str, region: str) -> str:
-    """Add, update or leave the customer; returns 'added', 'updated' or 'unchanged'."""
-    if not record.identity():
-        raise RowProblem(None, "no name, code, phone or e-mail: nothing to know this customer by")
-    existing = match(db, record, region)
-    if existing is None:
-        customer_id = _insert(db, record)
-        imports.record_change(db, import_id, "customers", customer_id, "insert")
-        return "added"
-    if on_conflict == "skip":
-        return "unchanged"
-    if on_conflict == "error":
-        raise RowProblem(None, f"already stored as customer #{existing} (--on-conflict error)")
-    return _update(db, existing, record, import_id)
+class Writer:
+    """Adds new customers in batches (executemany), and updates matched ones in place.
 
+    Rows are checked in full before they are queued, so a bad row leaves nothing behind
+    without a savepoint. Queued rows are not in the database yet: a record that could
+    match one of them (same code, phone or e-mail) flushes the queue first, so matching
+    sees exactly what a row-by-row import would. Memory is one batch, whatever the size.
+    """
 
-def _insert(db: Database, record: Record) -> int:
-    plain = {k: v for k, v in record.fields.items() if k in PLAIN_FIELDS}
-    try:
-        customer_id = customers.add(
-            db,
-            name=record.fields.get("name"),
-            phones_raw=record.phones,  # type: ignore[arg-type]  # (raw, label) pairs
-            tags=record.tags,
-            birthday=record.birthday,
-            birthday_lunar=record.birthday_lunar,
-            extra=record.extra or None,
-            **plain,
+    BATCH = 2_000
+
+    def __init__(self, db: Database, *, import_id: int, on_conflict: str, region: str) -> None:
+        self.db = db
+        self.conn = db.conn
+        self.import_id = import_id
+        self.on_conflict = on_conflict
+        self.region = region
+        self.now = dates.now_utc()
+        # Ids are given here (as SQLite would: max + 1) so child rows can be batched too.
+        self.next_id = (
+            int(self.conn.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]) + 1
         )
-        for label, day, lunar in record.dates:
-            customers.set_date(db, customer_id, label, day, lunar=lunar)
-    except InvalidValue as exc:
-        raise RowProblem(None, str(exc)) from None
-    return customer_id
+        self.rows: dict[tuple[str, ...], list[list[Any]]] = {}  # columns → rows
+        self.phones: list[tuple[Any, ...]] = []
+        self.tags: list[tuple[int, str]] = []
+        self.dates: list[tuple[int, str, str, int]] = []
+        self.added: list[int] = []
+        self.keys: set[Any] = set()  # codes, ('e', e164), ('d', digits), folded e-mails
+
+    def store(self, record: Record) -> str:
+        """Add, update or leave the customer; returns 'added', 'updated' or 'unchanged'."""
+        if not record.identity():
+            raise RowProblem(
+                None, "no name, code, phone or e-mail: nothing to know this customer by"
+            )
+        if self.keys and self._may_match_queued(record):
+            self.flush()
+        existing = match(self.db, record, self.region)
+        if existing is None:
+            self._queue(record)
+            return "added"
+        if self.on_conflict == "skip":
+            return "unchanged"
+        if self.on_conflict == "error":
+            raise RowProblem(None, f"already stored as customer #{existing} (--on-conflict error)")
+        with write(self.db):  # a savepoint: an update that fails leaves nothing behind
+            return _update(self.db, existing, record, self.import_id)
+
+    def _may_match_queued(self, record: Record) -> bool:
+        keys = self.keys
+        code = record.fields.get("code")
+        if code and code in keys:
+            return True
+        for raw, _label in record.phones:
+            phone = phones.normalise(raw, self.region)
+            if (("e", phone.e164) if phone.e164 else ("d", phone.digits)) in keys:
+                return True
+        email = record.fields.get("email")
+        return bool(email) and email.casefold() in keys
+
+    def _queue(self, record: Record) -> None:
+        plain = {k: v for k, v in record.fields.items() if k in PLAIN_FIELDS}
+        try:
+            values = customers.new_values(
+                name=record.fields.get("name"),
+                birthday=record.birthday,
+                birthday_lunar=record.birthday_lunar,
+                extra=record.extra or None,
+                now=self.now,
+                **plain,
+            )
+            phone_rows = customers.phone_rows(record.phones, self.region)
+            tags = dict.fromkeys(customers.clean_tag(t) for t in record.tags)
+            labelled: dict[str, tuple[str, int]] = {}  # a label given twice: the last wins
+            for label, day, lunar in record.dates:
+                label, stored = customers.clean_date(label, day)
+                labelled.pop(label, None)
+                labelled[label] = (stored, int(lunar))
+        except InvalidValue as exc:
+            raise RowProblem(None, str(exc)) from None
+        cid = self.next_id
+        self.next_id += 1
+        self.rows.setdefault(tuple(values), []).append([cid, *values.values()])
+        self.phones.extend((cid, *row) for row in phone_rows)
+        self.tags.extend((cid, t) for t in tags)
+        self.dates.extend((cid, label, day, lunar) for label, (day, lunar) in labelled.items())
+        self.added.append(cid)
+        keys = self.keys
+        if values.get("code"):
+            keys.add(values["code"])
+        for _position, _label, _raw, e164, digits in phone_rows:
+            if e164:
+                keys.add(("e", e164))
+            keys.add(("d", digits))
+        if values.get("email"):
+            keys.add(values["email"].casefold())
+        if len(self.added) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued customers and everything that hangs on them."""
+        conn = self.conn
+        for columns, rows in self.rows.items():
+            names = ", ".join(("id", *columns))
+            marks = ", ".join("?" for _ in range(len(columns) + 1))
+            conn.executemany(f"INSERT INTO customers ({names}) VALUES ({marks})", rows)
+        conn.executemany(
+            "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            self.phones,
+        )
+        conn.executemany("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)", self.tags)
+        conn.executemany(
+            "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
+            self.dates,
+        )
+        conn.executemany(
+            "INSERT INTO import_changes (import_id, table_name, row_id, action)"
+            f" VALUES ({int(self.import_id)}, 'customers', ?, 'insert')",
+            ((cid,) for cid in self.added),
+        )
+        self.rows.clear()
+        self.phones.clear()
+        self.tags.clear()
+        self.dates.clear()
+        self.added.clear()
+        self.keys.clear()
+        self.now = dates.now_utc()
 
 
 def _snapshot_children(db: Database, customer_id: int) -> dict[str, Any]:
@@ -493,7 +618,34 @@ def import_customers(
             skip_invalid=skip_invalid,
             rejects=rejects,
             progress=None,
+            estimated_rows=table.estimated_rows(),
         )
+
+
+def _suspend_search_index(db: Database, estimated_rows: int) -> list[str]:
+    """For a big import, stop keeping the search index up row by row; returns the SQL to
+    rebuild it and restore its triggers.
+
+    The trigram index costs more per inserted customer than all the rest of the row;
+    rebuilding it once afterwards costs a fraction of that, as long as the import is a
+    good part of the table. It all happens inside the import's transaction, so a failed
+    or killed import leaves the index and its triggers as they were.
+    """
+    if estimated_rows < BULK_ROWS:
+        return []
+    existing = db.execute("SELECT count(*) FROM customers").fetchone()[0]
+    if estimated_rows * 4 < existing:
+        return []
+    triggers = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'customers'"
+        " AND name LIKE 'customers_fts_%'"
+    ).fetchall()
+    for name, _sql in triggers:
+        db.execute(f'DROP TRIGGER "{name}"')
+    return [
+        "INSERT INTO customers_fts(customers_fts) VALUES('rebuild')",
+        *(sql for _name, sql in triggers),
+    ]
 
 
 def _run(
@@ -510,6 +662,7 @@ def _run(
     skip_invalid: bool,
     rejects: Path | None,
     progress: imports.ProgressFn | None,
+    estimated_rows: int = 0,
 ) -> imports.ImportResult:
     name = info.path.name
     result = imports.ImportResult(
@@ -532,24 +685,25 @@ def _run(
         with write(db):
             import_id = imports.begin(db, kind="customers", info=info, options=options)
             result.import_id = import_id
+            restore = _suspend_search_index(db, estimated_rows) if not dry_run else []
+            store = Writer(db, import_id=import_id, on_conflict=on_conflict, region=region)
             for line, cells, item in source:
                 if isinstance(item, Record):
                     try:
-                        with write(db):  # a savepoint: a row that fails leaves nothing behind
-                            outcome = store(
-                                db, item, import_id=import_id, on_conflict=on_conflict,
-                                region=region,
-                            )  # fmt: skip
+                        outcome = store.store(item)
                         setattr(counts, outcome, getattr(counts, outcome) + 1)
                         continue
                     except RowProblem as exc:
                         item = exc
-                problems.add(line, item.column, item.message)
+                for problem in item.all():
+                    problems.add(line, problem.column, problem.message)
                 problems.rows += 1
                 counts.rejected += 1
                 if writer is not None:
-                    reason = f"{item.column}: {item.message}" if item.column else item.message
-                    writer.write(cells, reason)
+                    writer.write(cells, item.reason())
+            store.flush()
+            for sql in restore:
+                db.execute(sql)
             imports.finish(db, import_id, counts)
             imports.finish_or_fail(result, problems, skip_invalid=skip_invalid, dry_run=dry_run)
     except imports.DryRun:

@@ -212,23 +212,20 @@ def _name_values(name: str | None, given: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def add(
-    db: Database,
+def new_values(
     *,
     name: str | None = None,
-    phones_raw: Sequence[str] = (),
-    tags: Sequence[str] = (),
     birthday: str | None = None,
     birthday_lunar: bool = False,
     birthday_leap: bool = False,
-    anniversaries: Sequence[tuple[str, str]] = (),
     contact_days: str | None = None,
     contact_hours: str | None = None,
     do_not_contact: bool = False,
     extra: Mapping[str, str] | None = None,
+    now: str | None = None,
     **fields: Any,
-) -> int:
-    """Create a customer; returns the new id. `fields` are any of PLAIN_FIELDS."""
+) -> dict[str, Any]:
+    """A new customer's row, checked: the columns `add` (and the bulk import) insert."""
     unknown = set(fields) - set(PLAIN_FIELDS)
     if unknown:
         raise InvalidValue(f"unknown customer field(s): {', '.join(sorted(unknown))}")
@@ -246,8 +243,39 @@ def add(
     if extra:
         values["extra"] = json.dumps(dict(extra), ensure_ascii=False)
     _validate(values)
-    now = dates.now_utc()
+    now = now or dates.now_utc()
     values.update(created_at=now, updated_at=now, search_key=_search_key(values))
+    return values
+
+
+def add(
+    db: Database,
+    *,
+    name: str | None = None,
+    phones_raw: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    birthday: str | None = None,
+    birthday_lunar: bool = False,
+    birthday_leap: bool = False,
+    anniversaries: Sequence[tuple[str, str]] = (),
+    contact_days: str | None = None,
+    contact_hours: str | None = None,
+    do_not_contact: bool = False,
+    extra: Mapping[str, str] | None = None,
+    **fields: Any,
+) -> int:
+    """Create a customer; returns the new id. `fields` are any of PLAIN_FIELDS."""
+    values = new_values(
+        name=name,
+        birthday=birthday,
+        birthday_lunar=birthday_lunar,
+        birthday_leap=birthday_leap,
+        contact_days=contact_days,
+        contact_hours=contact_hours,
+        do_not_contact=do_not_contact,
+        extra=extra,
+        **fields,
+    )
     with write(db):
         if (
             values.get("code")
@@ -268,35 +296,48 @@ def add(
     return customer_id
 
 
+def phone_rows(
+    raws: Iterable[str | tuple[str, str | None]], region: str
+) -> list[tuple[int, str | None, str, str | None, str]]:
+    """(position, label, raw, e164, digits) for each number given; the first is the main one."""
+    rows = []
+    for item in raws:
+        raw, label = (item, None) if isinstance(item, str) else item
+        if not raw or not raw.strip():
+            continue
+        phone = phones.normalise(raw, region)
+        if not phone.digits:
+            raise InvalidValue(f"{raw!r} is not a phone number")
+        rows.append((len(rows), label, phone.raw, phone.e164, phone.digits))
+    return rows
+
+
 def set_phones(
     db: Database, customer_id: int, raws: Iterable[str | tuple[str, str | None]]
 ) -> None:
     """Replace a customer's phone numbers (the first is the main one)."""
-    region = settings.get(db, "phone.region")
+    rows = phone_rows(raws, settings.get(db, "phone.region"))
     with write(db):
         db.execute("DELETE FROM customer_phones WHERE customer_id = ?", [customer_id])
-        position = 0
-        for item in raws:
-            raw, label = (item, None) if isinstance(item, str) else item
-            if not raw or not raw.strip():
-                continue
-            phone = phones.normalise(raw, region)
-            if not phone.digits:
-                raise InvalidValue(f"{raw!r} is not a phone number")
+        for position, label, raw, e164, digits in rows:
             db.execute(
                 "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [customer_id, position, label, phone.raw, phone.e164, phone.digits],
+                [customer_id, position, label, raw, e164, digits],
             )
-            position += 1
+
+
+def clean_date(label: str, day: str) -> tuple[str, str]:
+    """A labelled date's label and stored day, checked."""
+    label = label.strip()
+    if not label:
+        raise InvalidValue("an anniversary needs a label, e.g. wedding=2010-05-01")
+    return label, dates.parse_day(day)
 
 
 def set_date(db: Database, customer_id: int, label: str, day: str, *, lunar: bool = False) -> None:
     """Set the labelled date (wedding, …), replacing one with the same label."""
-    label = label.strip()
-    if not label:
-        raise InvalidValue("an anniversary needs a label, e.g. wedding=2010-05-01")
-    stored = dates.parse_day(day)
+    label, stored = clean_date(label, day)
     with write(db):
         db.execute(
             "DELETE FROM customer_dates WHERE customer_id = ? AND label = ?", [customer_id, label]
@@ -394,10 +435,16 @@ def edit(
         return get(db, customer_id)
 
 
-def _add_tag(db: Database, customer_id: int, tag: str) -> bool:
+def clean_tag(tag: str) -> str:
+    """A tag with its whitespace collapsed; an empty one is refused."""
     tag = " ".join(tag.split())
     if not tag:
         raise InvalidValue("a tag cannot be empty")
+    return tag
+
+
+def _add_tag(db: Database, customer_id: int, tag: str) -> bool:
+    tag = clean_tag(tag)
     cur = db.execute(
         "INSERT OR IGNORE INTO customer_tags (customer_id, tag) VALUES (?, ?)", [customer_id, tag]
     )

@@ -326,6 +326,11 @@ class Table:
     _source: Path | None = None  # the text actually read (a spreadsheet's sheet as CSV)
     _source_encoding: str = ""
 
+    def estimated_rows(self) -> int:
+        """How many rows the file holds, judged from its size and the sampled rows."""
+        sample_chars = sum(len(",".join(row)) + 1 for row in self.sample) or 1
+        return self.info.size * len(self.sample) // sample_chars
+
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line number where the row starts, cells); blank lines skipped."""
         reader = self._reader

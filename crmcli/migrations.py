@@ -402,6 +402,23 @@ def m050_forget_redacts_complaint_history(db: Database) -> None:
     )
 
 
+@migrations(name="m011_purchases_lean_indexes")
+def m011_purchases_lean_indexes(db: Database) -> None:
+    """Drop purchases' item and category indexes: no query can use them.
+
+    Items and categories are only ever searched inside names (`LIKE '%x%'`, which no
+    index serves) or grouped within one customer's lines (found through
+    `purchases_customer_date`), while every imported line paid to keep both up to date.
+    """
+    _run(
+        db,
+        """
+        DROP INDEX IF EXISTS purchases_item;
+        DROP INDEX IF EXISTS purchases_category;
+        """,
+    )
+
+
 def apply_pending(db: Database) -> list[str]:
     """Apply pending migrations under the write lock; returns the names applied.
 

@@ -484,8 +484,7 @@ def _suspend_indexes(db: Database, table: imports.Table) -> list[str]:
     all of it happens inside the import's transaction, so a failed or killed import
     leaves the indexes exactly as they were.
     """
-    sample_chars = sum(len(",".join(row)) + 1 for row in table.sample) or 1
-    estimated = table.info.size * len(table.sample) // sample_chars
+    estimated = table.estimated_rows()
     if estimated < BULK_ROWS:
         return []
     existing = db.execute("SELECT count(*) FROM purchases").fetchone()[0]

@@ -268,12 +268,15 @@ def to_vcard(customer: Any) -> str:
             alt.value = d.date
             alt.params["CALSCALE"] = ["chinese"]
             continue
-        if d.label in ("anniversary", "wedding"):
+        # X-ANNIVERSARY carries no label: only a plain anniversary may use it, or a
+        # wedding read back would come home as 'anniversary'. The grouped X-ABDATE keeps
+        # any label (Apple's own marker for the plain one).
+        if d.label == "anniversary":
             card.add("x-anniversary").value = d.date
         item = card.add("x-abdate", group=f"item{n}")
         item.value = d.date
         card.add("x-ablabel", group=f"item{n}").value = (
-            "_$!<Anniversary>!$_" if d.label in ("anniversary", "wedding") else d.label
+            "_$!<Anniversary>!$_" if d.label == "anniversary" else d.label
         )
     if f.get("address"):
         card.add("adr").value = vobject.vcard.Address(

@@ -148,7 +148,7 @@ def test_a_bad_row_in_the_middle_aborts_and_names_every_problem(db, tmp_path):
     with pytest.raises(InvalidInput) as info:
         import_customers(db, path)
     where = [(p.line, p.field) for p in info.value.problems]
-    assert where == [(6, "email"), (9, "birthday")]
+    assert where == [(6, "email"), (6, "birthday"), (9, "birthday")]  # every bad value of row 6
     assert customers.count(db) == 0
     assert list(imports.list_imports(db)) == []
 
@@ -238,3 +238,36 @@ def test_cli_import_lists_problems_and_exits_1(cli, tmp_path):
     assert (summary["encoding"], summary["added"]) == ("cp949", "1468")
     listed = cli("imports", "list").stdout
     assert "customers-kr-cp949.csv" in listed
+
+
+def test_a_row_matching_one_still_queued_updates_it(db, tmp_path, monkeypatch):
+    from crmcli import customer_import
+
+    monkeypatch.setattr(customer_import.Writer, "BATCH", 2)  # batches flush mid-file too
+    path = write(
+        tmp_path,
+        "x.csv",
+        "code,name,phone,email,tags\n"
+        "K1,Kim,010-1234-5678,,a\n"
+        "K2,Lee,,lee@example.com,b\n"
+        ",Kim,01012345678,,c\n"  # the same phone as K1, written differently
+        ",Lee L.,,LEE@example.com,d\n"  # K2's e-mail
+        "K1,,,,e\n"
+        "K3,Park,,,\n",
+    )
+    result = import_customers(db, path)
+    assert (result.counts.added, result.counts.updated) == (3, 3)
+    assert customers.get(db, 1).tags == ("a", "c", "e")
+    assert customers.get(db, 2).tags == ("b", "d")
+    assert customers.get(db, 3)["code"] == "K3"
+    imports.undo(db, result.import_id)
+    assert customers.count(db) == 0
+
+
+def test_rejects_give_every_problem_of_a_row(db, tmp_path):
+    path = write(tmp_path, "x.csv", "name,email,birthday\nA,nope,1980-02-30\nB,b@example.com,\n")
+    result = import_customers(db, path, skip_invalid=True)
+    with result.rejects.open(encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert len(rows) == 2
+    assert "email" in rows[1][-1] and "birthday" in rows[1][-1]

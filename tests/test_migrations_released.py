@@ -190,7 +190,7 @@ def test_processes_starting_at_once_on_an_old_database_migrate_it_once(tmp_path,
         assert [o[0].strip() for o in outs] == ["4"] * processes
         conn = sqlite3.connect(path)
         assert conn.execute("SELECT count(*) FROM migration_runs").fetchone()[0] == 1
-        names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
+        names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
         assert names == [*HEAD, "m999_counts"]
         conn.close()
         path.unlink()

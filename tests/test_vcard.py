@@ -88,13 +88,15 @@ def test_export_then_import_round_trips(db, tmp_path):
         email="mj@example.kr",
         birthday="1985-01-15",
         birthday_lunar=True,
-        anniversaries=[("wedding", "2012-05-19")],
+        anniversaries=[("wedding", "2012-05-19"), ("anniversary", "2015-09-01")],
         tags=["vip"],
         notes="likes, commas; and semicolons",
     )
     text = to_vcard(customers.get(db, 1))
     assert "X-ALTBDAY;CALSCALE=chinese:19850115" in text
-    assert "X-ANNIVERSARY:2012-05-19" in text
+    assert "X-ANNIVERSARY:2015-09-01" in text  # the unlabelled one only
+    assert "X-ANNIVERSARY:2012-05-19" not in text
+    assert "X-ABLABEL:wedding" in text
     path = tmp_path / "out.vcf"
     path.write_text(text, encoding="utf-8")
     from crmcli.db import open_db
@@ -107,4 +109,7 @@ def test_export_then_import_round_trips(db, tmp_path):
     assert back["notes"] == "likes, commas; and semicolons"
     assert back.tags == ("vip",)
     assert [p.raw for p in back.phones] == ["010-1234-5678"]
-    assert [(d.label, d.date) for d in back.dates] == [("anniversary", "2012-05-19")]
+    assert sorted((d.label, d.date) for d in back.dates) == [
+        ("anniversary", "2015-09-01"),
+        ("wedding", "2012-05-19"),
+    ]
