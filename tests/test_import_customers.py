@@ -279,3 +279,16 @@ def test_rejects_give_every_problem_of_a_row(db, tmp_path):
         rows = list(csv.reader(f))
     assert len(rows) == 2
     assert "email" in rows[1][-1] and "birthday" in rows[1][-1]
+
+
+def test_control_characters_are_a_problem_but_line_breaks_in_notes_are_text(db, tmp_path):
+    path = write(
+        tmp_path, "x.csv", 'code,name,notes\nN1,"Al\x1b[31mice",\nN2,Bob,"line one\nline two"\n'
+    )
+    with pytest.raises(
+        InvalidInput, match=r"x.csv:2: name: contains a control character \(U\+001B\)"
+    ):
+        import_customers(db, path)
+    assert customers.count(db) == 0
+    import_customers(db, path, skip_invalid=True)
+    assert customers.get(db, customers.resolve(db, "N2"))["notes"] == "line one\nline two"
