@@ -557,7 +557,7 @@ def date_orders(
         try:
             out[col.index] = imports.infer_date_order(table.column_values(col.index), given=given)
         except dates.AmbiguousDate as exc:
-            raise UsageError(f"{table.info.path.name}: column {col.key!r}: {exc}") from None
+            raise InvalidValue(f"{table.info.path.name}: column {col.key!r}: {exc}") from None
     return out
 
 

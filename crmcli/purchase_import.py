@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from crmcli import customers, dates, imports
 from crmcli.db import write
-from crmcli.errors import InvalidValue, UsageError
+from crmcli.errors import InvalidValue
 from crmcli.money import parse_amount
 
 FIELDS = (
@@ -231,7 +231,7 @@ def import_purchases(
         for col in columns:
             if col.field and col.field != imports.IGNORE:
                 if col.field in index:
-                    raise UsageError(
+                    raise InvalidValue(
                         f"{path.name}: columns {table.headers[index[col.field]]!r} and "
                         f"{col.header!r} are both {col.field}; --map one of them to ignore"
                     )
@@ -240,7 +240,7 @@ def import_purchases(
         if "amount" not in index and not {"quantity", "unit_price"} <= set(index):
             missing.append("amount (or quantity and unit_price)")
         if missing:
-            raise UsageError(
+            raise InvalidValue(
                 f"{path.name}: no column for {', '.join(missing)}; found {', '.join(table.headers)}"
                 " — name them with --map SOURCE=FIELD"
             )
@@ -288,7 +288,7 @@ def _date_order(
     try:
         return imports.infer_date_order(table.column_values(column), given=None)
     except dates.AmbiguousDate as exc:
-        raise UsageError(
+        raise InvalidValue(
             f"{table.info.path.name}: column {table.headers[column]!r}: {exc}"
         ) from None
 

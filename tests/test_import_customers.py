@@ -10,7 +10,7 @@ import pytest
 
 from crmcli import customers, imports
 from crmcli.customer_import import import_customers
-from crmcli.errors import InvalidInput, UsageError
+from crmcli.errors import InvalidInput, InvalidValue, UsageError
 from tests.conftest import FIXTURES
 
 
@@ -200,7 +200,7 @@ def test_matching_by_phone_then_email_and_on_conflict(db, tmp_path):
 
 def test_ambiguous_birthday_column_needs_a_date_order(db, tmp_path):
     path = write(tmp_path, "x.csv", "name,birthday\nA,03/01/19\nB,04/02/18\n")
-    with pytest.raises(UsageError, match="--date-order"):
+    with pytest.raises(InvalidValue, match="--date-order"):  # bad input: exit 1
         import_customers(db, path)
     import_customers(db, path, date_order="DMY")
     assert customers.get(db, 1)["birthday"] == "2019-01-03"

@@ -15,7 +15,7 @@ import pytest
 
 from crmcli import customers, imports
 from crmcli.db import open_db
-from crmcli.errors import InvalidInput, UsageError
+from crmcli.errors import InvalidInput, InvalidValue
 from crmcli.purchase_import import import_purchases
 from tests.conftest import FIXTURES
 
@@ -169,10 +169,10 @@ def test_duplicate_line_ids_are_problems(db, tmp_path):
         import_purchases(db, path)
 
 
-def test_missing_required_column_is_a_usage_error(db, tmp_path):
+def test_missing_required_column_is_bad_input(db, tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("who,when\nK1,2024-01-01\n")
-    with pytest.raises(UsageError, match="customer"):
+    with pytest.raises(InvalidValue, match="customer"):
         import_purchases(db, path)
 
 
