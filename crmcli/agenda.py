@@ -53,6 +53,7 @@ class Item:
     moved_from: date | None = None
     key: str = ""  # stable identity, for calendars
     detail: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    late_from: date | None = None  # its lead day passed unreported; the event is still ahead
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ class Entry:
         if i.moved_from is not None:
             allowed = ",".join(DAY_NAMES[int(d) - 1] for d in p.contact_days or "")
             why += f" (moved from {i.moved_from.isoformat()}: takes calls {allowed})"
+        if i.late_from is not None:
+            why += f" (due since {i.late_from.isoformat()})"
         return {
             "date": i.day.isoformat() if i.day else None,
             "kind": i.kind,
@@ -166,11 +169,18 @@ def windows(
 ) -> list[Window]:
     """The event windows for items due from `start` to `end` of one kind."""
     first, last = start + lead_time, end + lead_time
-    if kind in PERSISTENT or not any_windowed:  # persistent kinds look at every open item
+    if kind in PERSISTENT:  # persistent kinds look at every open item
         return [Window(first, last)]
-    # A contact window moves an item up to six days later: look back that far, but only
-    # at customers who have a contact window, so the usual run reads just its own days.
-    return [Window(first, last), Window(first - WINDOW_SLACK, first - timedelta(days=1), True)]
+    found = [Window(first, last)]
+    if first > start:
+        # Events still ahead whose lead day has passed (a customer added yesterday with
+        # a birthday tomorrow): `due` shows them unless a cron run already reported them.
+        found.append(Window(start, first - timedelta(days=1)))
+    if any_windowed:
+        # A contact window moves an item up to six days later: look back that far, but
+        # only at customers who have one, so the usual run reads just its own days.
+        found.append(Window(first - WINDOW_SLACK, first - timedelta(days=1), True))
+    return found
 
 
 # --- the merge -------------------------------------------------------------------------
@@ -184,8 +194,13 @@ def due(
     kinds: Sequence[str] = (),
     owner: str | None = None,
     tier: str | None = None,
+    reported_until: date | None = None,
 ) -> list[Entry]:
-    """What is due from `start` to `end` (and still overdue), sorted by day then priority."""
+    """What is due from `start` to `end` (and still overdue), sorted by day then priority.
+
+    An item whose lead day fell before `start` while its event is still ahead is due
+    today, unless a run that reported up to `reported_until` has already listed it.
+    """
     from crmcli.errors import InvalidValue
 
     unknown = [k for k in kinds if k not in KINDS]
@@ -196,7 +211,7 @@ def due(
             f"the agenda starts in {yearly.LUNAR_FIRST_DAY.year + 1} at the earliest"
         )
     chosen = [k for k in KINDS if not kinds or k in kinds]
-    items: list[Item] = []
+    items: dict[str, Item] = {}  # by key: the look-back windows may find an item twice
     any_windowed = bool(
         db.execute("SELECT 1 FROM customers WHERE contact_days IS NOT NULL LIMIT 1").fetchone()
     )
@@ -204,11 +219,12 @@ def due(
     for kind in chosen:
         lead_time = lead(db, kind)
         for window in windows(kind, start, end, lead_time, any_windowed=any_windowed):
-            items.extend(_on_day(i, i.on - lead_time) for i in SOURCES[kind](db, window))
-    people = _people(db, {i.customer_id for i in items})
+            for i in SOURCES[kind](db, window):
+                items.setdefault(i.key, _on_day(i, i.on - lead_time))
+    people = _people(db, {i.customer_id for i in items.values()})
     tiers = _tiers(db) if tier else {}
     out = []
-    for item in items:
+    for item in items.values():
         person = people.get(item.customer_id)
         if person is None:  # do not contact, archived or forgotten
             continue
@@ -216,8 +232,13 @@ def due(
         day = next_allowed_day(item.day, person.contact_days)
         if day != item.day:
             item = replace(item, day=day, moved_from=item.day)
-        if day > end or (day < start and item.kind not in PERSISTENT):
+        if day > end:
             continue
+        if day < start and item.kind not in PERSISTENT:
+            already = reported_until is not None and day <= reported_until
+            if item.on < start or already:
+                continue
+            item = replace(item, day=start, late_from=day)
         if owner and (item.owner if item.owner is not None else person.owner) != owner:
             continue
         if tier and tiers.get(item.customer_id) != tier:
@@ -620,6 +641,12 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
 
 
 # --- cron: what the last run reported ------------------------------------------------------
+
+
+def last_reported(db: Database) -> date | None:
+    """The last day a `--since-last-run` run reported, if any."""
+    row = db.execute("SELECT max(to_day) FROM agenda_runs").fetchone()
+    return date.fromisoformat(row[0]) if row and row[0] else None
 
 
 def catch_up_start(db: Database, *, today: date) -> date:

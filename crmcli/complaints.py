@@ -574,9 +574,10 @@ def overdue(db: Database, *, as_of: date) -> list[Overdue]:
     """
     zone = local_zone(db)
     spans = deadlines(db)
-    tier_of = tiers.current_tiers(db)
+    open_rows = db.execute(_OPEN_SQL).fetchall()
+    tier_of = tiers.current_tiers(db, {row[1] for row in open_rows})
     found = []
-    for cid, customer_id, stage, since, summary, severity, received_at in db.execute(_OPEN_SQL):
+    for cid, customer_id, stage, since, summary, severity, received_at in open_rows:
         since_day = local_day(since, zone)
         received_at = received_at or since
         received_day = since_day if received_at == since else local_day(received_at, zone)
@@ -701,10 +702,14 @@ def rows(
     spans = deadlines(db)
     cursor = db.execute(f"{_LIST_SQL} WHERE {' AND '.join(where)}", params)
     columns = [d[0] for d in cursor.description]
-    tier_of = tiers.current_tiers(db)
+    listed = cursor.fetchall()
+    # The tiers of these complaints' customers only: one customer's page stays fast
+    # however many customers the shop has.
+    customer_at = columns.index("customer_id")
+    tier_of = tiers.current_tiers(db, {raw[customer_at] for raw in listed})
     today = overdue_as_of or as_of
     out = []
-    for raw in cursor:
+    for raw in listed:
         r = dict(zip(columns, raw, strict=True))
         opened_on = local_day(r["opened_at"], zone)
         if since is not None and opened_on < since:

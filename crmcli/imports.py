@@ -87,6 +87,15 @@ def _decodes(path: Path, encoding: str) -> tuple[bool, int]:
     return True, done
 
 
+def _check_decodes(path: Path, encoding: str) -> None:
+    ok, where = _decodes(path, encoding)
+    if not ok:
+        raise InvalidInput(
+            [Problem(path.name, _line_at(path, where), None, f"not valid {encoding}")],
+            summary=f"{path.name} is not {encoding}; nothing was imported",
+        )
+
+
 def _line_at(path: Path, offset: int) -> int:
     with path.open("rb") as f:
         return f.read(offset).count(b"\n") + 1
@@ -112,21 +121,22 @@ def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:
                     utf8_ok = False
+    if utf8_ok:
+        try:
+            utf8.decode(b"", final=True)  # a sequence cut short at the very end
+        except UnicodeDecodeError:
+            utf8_ok = False
     sha = digest.hexdigest()
     if encoding:
         try:
             codecs.lookup(encoding)
         except LookupError:
             raise InvalidValue(f"unknown encoding {encoding!r}") from None
-        ok, where = _decodes(path, encoding)
-        if not ok:
-            raise InvalidInput(
-                [Problem(path.name, _line_at(path, where), None, f"not valid {encoding}")],
-                summary=f"{path.name} is not {encoding}; nothing was imported",
-            )
+        _check_decodes(path, encoding)
         return FileInfo(path, sha, encoding, size, detected=False)
     bom = _bom_encoding(head)
     if bom:
+        _check_decodes(path, bom)  # a BOM promises an encoding; the bytes must keep it
         return FileInfo(path, sha, bom, size, detected=False)
     if utf8_ok:
         return FileInfo(path, sha, "utf-8", size, detected=False)
@@ -354,10 +364,21 @@ class Table:
         encoding = self._source_encoding or self.info.encoding
         with source.open(encoding=encoding, newline="") as f:
             reader = csv.reader(f, delimiter=self.delimiter)
-            next(reader, None)
-            for cells in reader:
-                if index < len(cells):
-                    yield cells[index]
+            try:
+                next(reader, None)
+                for cells in reader:
+                    if index < len(cells):
+                        yield cells[index]
+            except csv.Error as exc:
+                raise _unreadable(self.info.path, reader.line_num + 1, exc) from None
+
+
+def _unreadable(path: Path, line: int, exc: csv.Error) -> InvalidInput:
+    """A file the csv module gives up on (a field over its size limit…), as a problem."""
+    return InvalidInput(
+        [Problem(path.name, line, None, str(exc))],
+        summary=f"{path.name} cannot be read as CSV; nothing was imported",
+    )
 
 
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
@@ -386,7 +407,10 @@ def _open_text(path: Path, info: FileInfo, source: Path, encoding: str) -> Itera
         delimiter = sniff_delimiter(head, suffix=source.suffix)
         f.seek(0)
         reader = csv.reader(f, delimiter=delimiter)
-        headers = next(reader, None)
+        try:
+            headers = next(reader, None)
+        except csv.Error as exc:  # e.g. a field over the csv module's size limit
+            raise _unreadable(path, reader.line_num or 1, exc) from None
         if not headers:
             raise InvalidInput(
                 [Problem(path.name, 1, None, "the file is empty")],
@@ -398,7 +422,16 @@ def _open_text(path: Path, info: FileInfo, source: Path, encoding: str) -> Itera
         with source.open(encoding=encoding, errors="replace", newline="") as peek:
             peek_reader = csv.reader(peek, delimiter=delimiter)
             next(peek_reader, None)
-            sample = [row for _, row in zip(range(SAMPLE_ROWS), peek_reader, strict=False)]
+            sample: list[list[str]] = []
+            last = peek_reader.line_num
+            try:
+                for row in peek_reader:
+                    sample.append(row)
+                    last = peek_reader.line_num
+                    if len(sample) >= SAMPLE_ROWS:
+                        break
+            except csv.Error as exc:  # the row starts on the line after the last good one
+                raise _unreadable(path, last + 1, exc) from None
         yield Table(
             info=info,
             delimiter=delimiter,
@@ -547,7 +580,9 @@ class RejectsWriter:
 
     def __init__(self, path: Path, headers: Sequence[str]) -> None:
         self.path = path
-        self._file = path.open("w", encoding="utf-8", newline="")
+        from crmcli.privacy import open_private  # the rows hold personal data: 0600
+
+        self._file = open_private(path, "w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file)
         self._writer.writerow([*headers, "reason"])
         self.count = 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -50,9 +50,16 @@ def tier_of(alias: str) -> str:
     )
 
 
-def current_tiers(db: Database) -> dict[int, str]:
-    """customer id → current tier (override first), for every classified customer."""
-    return {int(cid): tier for cid, tier in db.execute(_CURRENT_SQL)}
+def current_tiers(db: Database, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """customer id → current tier (override first): every classified customer, or `ids`'."""
+    if ids is None:
+        return {int(cid): tier for cid, tier in db.execute(_CURRENT_SQL)}
+    sql = (
+        f"SELECT c.id, {tier_of('c')} FROM customers c"
+        " WHERE c.id IN (SELECT value FROM json_each(?))"
+    )
+    rows = db.execute(sql, [json.dumps(sorted(set(ids)))])
+    return {int(cid): tier for cid, tier in rows if tier is not None}
 
 
 def cadence(db: Database, tier: str) -> relativedelta | None:

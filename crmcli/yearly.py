@@ -88,6 +88,9 @@ def _korean() -> Any:
     return KoreanLunarCalendar()
 
 
+# Pure functions of their arguments, and each `due` run converts the same few days
+# again and again (the window's ends for every lunar birthday): cache them.
+@lru_cache(maxsize=65536)
 def to_lunar(day: date, calendar: Calendar) -> Lunar:
     """(lunar year, month, day, is leap month) of a solar day."""
     if calendar == "korean" and day.year <= KOREAN_LAST_YEAR + 1:
@@ -103,6 +106,7 @@ def to_lunar(day: date, calendar: Calendar) -> Lunar:
     return lunar.year, lunar.month, lunar.day, bool(lunar.is_leap_month)
 
 
+@lru_cache(maxsize=65536)
 def _to_solar(year: int, month: int, day: int, leap: bool, calendar: Calendar) -> date | None:
     """The solar day of an exact lunar date, or None when the year has no such date."""
     if calendar == "korean" and year <= KOREAN_LAST_YEAR:

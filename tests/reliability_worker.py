@@ -114,7 +114,38 @@ def complainer(w: Worker, i: int) -> None:
         w.done(["advance", complaint])
 
 
+IMPORT_ROWS = 20
+
+
+def importer(w: Worker, i: int) -> None:
+    """Import a file of new customers (codes unique to this worker and round)."""
+    path = f"{w.db}.import-{PID}-{i}.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("code,name,phone\n")
+        for n in range(IMPORT_ROWS):
+            f.write(f"I{PID}-{i}-{n},수입 {PID} {i} {n},010-9{n:03d}-{i % 10000:04d}\n")
+    if w.cli("customers", "import", path, "--format", "csv"):
+        w.done(f"I{PID}-{i}-")
+    os.unlink(path)
+
+
+def cron(w: Worker, i: int) -> None:
+    """The morning cron job: today's agenda, recording the run."""
+    if w.cli("due", "--since-last-run", "--as-of", "2026-11-24", "--format", "csv"):
+        w.done(i)
+
+
+def forgetter(w: Worker, i: int) -> None:
+    """Add a customer, then forget them (secure delete, VACUUM, checkpoint) under load."""
+    added = w.cli("customers", "add", "--name", f"잊힐 {PID} {i}", "--phone", f"010-6{i:03d}-0000")
+    if added and w.cli("customers", "forget", added.stdout.strip(), "--yes"):
+        w.done(int(added.stdout.strip()))
+
+
 ROLES: dict[str, Callable[[Worker, int], None]] = {
+    "forgetter": forgetter,
+    "importer": importer,
+    "cron": cron,
     "complainer": complainer,
     "tagger": tagger,
     "editor": editor,

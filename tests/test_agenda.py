@@ -281,3 +281,19 @@ def test_visits_are_capped_per_day_a_first_then_most_overdue(db):
     )
     assert agenda.cap_visits(db, entries, per_day=None, days=1) == (entries, 0)
     assert agenda.cap_visits(db, entries, per_day=2, days=2) == (entries, 0)
+
+
+def test_an_event_still_ahead_stays_due_after_its_lead_day(db):
+    """Added today with a birthday tomorrow: due today, though its lead day has passed."""
+    customers.add(db, name="김민준", birthday="1985-11-25")
+    today = date(2026, 11, 24)
+    [entry] = agenda.due(db, start=today, end=today)
+    row = entry.row()
+    assert (row["date"], row["on"]) == ("2026-11-24", "2026-11-25")
+    assert row["why"].endswith("(due since 2026-11-22)")
+    # The birthday itself is over: no longer due.
+    assert agenda.due(db, start=date(2026, 11, 26), end=date(2026, 11, 26)) == []
+    # A cron run already reported 22 November: not repeated.
+    assert agenda.due(db, start=today, end=today, reported_until=date(2026, 11, 22)) == []
+    # Over several days it is listed once.
+    assert len(agenda.due(db, start=today, end=today + timedelta(days=5))) == 1

@@ -160,3 +160,29 @@ def test_run_explains_its_sizes():
     )
     assert result.returncode == 0
     assert "--size" in result.stdout
+
+
+def test_report_gives_ratios_flags_misses_and_never_invents_figures(tmp_path):
+    bench = run.Bench("1k", 3, tmp_path)
+    bench.results = [
+        run.Result("purchases import", "crmcli purchases import", [2.0, 2.2, 9.0], [40_000] * 3),
+        run.Result("purchases: sqlite3 .import", "sqlite3", [0.5, 0.6, 0.5], [8_000] * 3),
+        run.Result("due", "crmcli due", [0.3] * 3, [200_000] * 3),
+        run.Result("due: reference", "python reference_due.py", [0.1] * 3, [16_000] * 3),
+        run.Result("tiers classify", "crmcli tiers classify", skipped="not available yet"),
+    ]
+    bench.compare("purchases import", "purchases: sqlite3 .import", run.Target(3.0, "≤ 3×"))
+    bench.compare("due", "due: reference", run.Target(3.0, "≤ 3×"))
+    bench.compare("tiers classify", "classify: SQL window query", run.Target(1.5, "≤ 1.5×"))
+    lines, misses = run.report(bench)
+    text = "\n".join(lines)
+    assert "| purchases import | 2.200 | 2.000–9.000 | 3 | 39 |" in text  # the median, not the mean
+    assert "| purchases import | purchases: sqlite3 .import | 4.40× | ≤ 3× | **no** |" in text
+    assert "| tiers classify | – | – | – | – | not available yet |" in text
+    assert (
+        "| tiers classify | classify: SQL window query | – | ≤ 1.5× | not available yet |" in text
+    )
+    assert misses == [
+        "1k: due peaks at 195 MB",
+        "1k: purchases import is 4.40× purchases: sqlite3 .import (≤ 3×)",
+    ]

@@ -19,7 +19,18 @@ from crmcli.db import open_db
 SECONDS = 4.0
 
 
-ROLES = ("tagger", "editor", "adder", "buyer", "complainer", "searcher", "backup")
+ROLES = (
+    "tagger",
+    "editor",
+    "adder",
+    "buyer",
+    "complainer",
+    "importer",
+    "cron",
+    "forgetter",
+    "searcher",
+    "backup",
+)
 
 
 def _seed(path: Path) -> None:
@@ -54,6 +65,16 @@ def test_many_processes_at_once_lose_nothing_and_never_see_locked(tmp_path, figu
     assert q("SELECT count(*) FROM complaints") == opened
     assert q("SELECT count(*) FROM complaint_events") == len(steps)
     assert q("SELECT count(*) FROM complaints WHERE stage = 'apologized'") == len(steps) - opened
+    imports = [prefix for r in by_role["importer"] for prefix in r["done"]]
+    assert q("SELECT count(*) FROM customers WHERE code LIKE 'I%-%-%'") == len(imports) * 20
+    assert q("SELECT count(*) FROM imports") == len(imports)
+    crons = sum(len(r["done"]) for r in by_role["cron"])
+    assert q("SELECT count(*) FROM agenda_runs") == crons
+    forgotten = sorted(cid for r in by_role["forgetter"] for cid in r["done"])
+    assert forgotten and q("SELECT count(*) FROM customers WHERE name LIKE '잊힐 %'") == 0
+    marks = ", ".join("?" for _ in forgotten)
+    assert q(f"SELECT count(*) FROM customers WHERE forgotten_at IS NOT NULL AND id IN ({marks})",
+             *forgotten) == len(forgotten)  # fmt: skip
     backups = [ok for r in by_role["backup"] for ok in r["done"]]
     assert backups and all(backups)
     assert q("PRAGMA integrity_check") == "ok"
@@ -64,7 +85,15 @@ def test_many_processes_at_once_lose_nothing_and_never_see_locked(tmp_path, figu
         processes=len(ROLES),
         seconds=SECONDS,
         operations=operations,
-        writes=len(tags) + len(added) + bought + len(steps) + len(by_role["editor"][0]["done"]),
+        writes=len(tags)
+        + len(added)
+        + bought
+        + len(steps)
+        + len(imports)
+        + crons
+        + len(by_role["editor"][0]["done"]),
+        imported_customers=len(imports) * 20,
+        forgotten=len(forgotten),
         backups=len(backups),
         locked_errors=0,
         failures=0,

@@ -164,3 +164,58 @@ def test_a_killed_tier_classification_is_all_or_nothing(tmp_path, cli, figures):
         partial=0,
         corrupt=0,
     )
+
+
+def test_a_killed_merge_is_all_or_nothing(tmp_path, cli, figures):
+    """Merging the two customers with the most purchase lines; each trial a fresh copy."""
+    base = _prepared(tmp_path, cli, ("purchases", "import", str(SUPERSTORE), "--create-customers"))
+    conn = sqlite3.connect(base)
+    keep, other = (
+        r[0]
+        for r in conn.execute(
+            "SELECT customer_id FROM purchases GROUP BY customer_id ORDER BY count(*) DESC LIMIT 2"
+        )
+    )
+    lines = {
+        cid: conn.execute("SELECT count(*) FROM purchases WHERE customer_id = ?", [cid]).fetchone()[
+            0
+        ]
+        for cid in (keep, other)
+    }
+    total = conn.execute("SELECT sum(amount_micros) FROM purchases").fetchone()[0]
+    conn.close()
+
+    def work(n: int):
+        path = _trial_path(tmp_path, base, n)
+        return cli_work("--db", str(path), "customers", "merge", str(keep), str(other))
+
+    def check(n: int) -> str:
+        path = tmp_path / f"trial-{n}.db"
+        integrity(path)
+        conn = sqlite3.connect(path)
+        q = lambda sql, *p: conn.execute(sql, p).fetchone()[0]  # noqa: E731
+        still_there = q("SELECT count(*) FROM customers WHERE id = ?", other)
+        merges = q("SELECT count(*) FROM customer_merges")
+        on_keep = q("SELECT count(*) FROM purchases WHERE customer_id = ?", keep)
+        on_other = q("SELECT count(*) FROM purchases WHERE customer_id = ?", other)
+        assert q("SELECT sum(amount_micros) FROM purchases") == total
+        conn.close()
+        path.unlink()
+        if still_there:
+            assert (merges, on_keep, on_other) == (0, lines[keep], lines[other])
+            return "absent"
+        assert (merges, on_keep, on_other) == (1, lines[keep] + lines[other], 0)
+        return "present"
+
+    result = kill_trials(work, check, trials=20)
+    figures.record(
+        "crash.customers_merge",
+        trials=result.count,
+        killed=result.killed,
+        lines_moved=lines[other],
+        seconds_per_merge=round(result.duration, 2),
+        wholly_absent=result.outcomes.get("absent", 0),
+        wholly_present=result.outcomes.get("present", 0),
+        partial=0,
+        corrupt=0,
+    )

@@ -321,3 +321,22 @@ def test_files_are_private_even_with_a_permissive_umask(tmp_path, permissive_uma
     copy.close()
     reader.close()
     db.close()
+
+
+def test_files_written_with_personal_data_are_private(tmp_path, cli, permissive_umask):
+    """Import rejects and agenda exports hold names and numbers: 0600 like the database."""
+    source = tmp_path / "people.csv"
+    source.write_text(
+        f"name,phone,birthday\n{NAME},{PHONE},1985-03-14\n{LATIN},010-1111-2222,1985-02-30\n",
+        encoding="utf-8",
+    )
+    cli("customers", "import", str(source), "--skip-invalid")
+    rejects = tmp_path / "people.rejects.csv"
+    assert LATIN in rejects.read_text(encoding="utf-8")
+    assert _mode(rejects) == 0o600
+    stale = tmp_path / "agenda.ics"
+    stale.write_text("old")
+    stale.chmod(0o644)  # an existing file is made private when rewritten
+    cli("export", "ics", "--as-of", "2026-03-01", "--days", "30", "--output", str(stale))
+    assert "BEGIN:VCALENDAR" in stale.read_text(encoding="utf-8")
+    assert _mode(stale) == 0o600

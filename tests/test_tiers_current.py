@@ -34,3 +34,12 @@ def test_cadence_settings(db):
     assert tiers.cadence(db, "A") == relativedelta(months=1)
     settings.set_value(db, "tiers.cadence.C", "")
     assert tiers.cadence(db, "C") is None
+
+
+def test_current_tiers_of_some_customers_only(db):
+    a, b, c = (customers.add(db, name=n) for n in ("A", "B", "C"))
+    _run(db, "2026-01-01", {a: "A", b: "B", c: "C"})
+    db.execute("UPDATE customers SET tier_override = 'A' WHERE id = ?", [c])
+    assert tiers.current_tiers(db, [a, c]) == {a: "A", c: "A"}
+    assert tiers.current_tiers(db, []) == {}
+    assert tiers.current_tiers(db, [a, b, c]) == tiers.current_tiers(db)

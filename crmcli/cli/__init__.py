@@ -5,8 +5,6 @@ Errors are handled once, in `CrmGroup.invoke`: a domain error becomes one line o
 stderr and its exit status — never a traceback.
 """
 
-from __future__ import annotations
-
 import os
 import sqlite3
 import sys

@@ -5,8 +5,6 @@ the exit status is 0, so cron mails nothing. The core modules are imported when 
 command runs, not when crmcli starts (every other command would pay for them).
 """
 
-from __future__ import annotations
-
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -75,7 +73,13 @@ def due(
         # already reported is not repeated (open follow-ups and visits still show).
         start = agenda.catch_up_start(db, today=start)
     entries = agenda.due(
-        db, start=start, end=end, kinds=kind or (), owner=owner, tier=tier and tier.upper()
+        db,
+        start=start,
+        end=end,
+        kinds=kind or (),
+        owner=owner,
+        tier=tier and tier.upper(),
+        reported_until=agenda.last_reported(db) if since_last_run else None,
     )
     per_day = settings.get(db, "agenda.visits_per_day")
     entries, held = agenda.cap_visits(

@@ -1,7 +1,5 @@
 """`crmcli complaints …`: open, advance, reopen, list, show and report on complaints."""
 
-from __future__ import annotations
-
 import json
 from datetime import date
 from decimal import Decimal

@@ -1,7 +1,5 @@
 """`crmcli config …`: settings stored in the database."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`crmcli contacts …`: log calls, visits and messages; a logged contact resets the visit clock."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

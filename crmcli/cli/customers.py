@@ -1,7 +1,5 @@
 """`crmcli customers …`: add, edit, show, list, search, tag, archive and delete customers."""
 
-from __future__ import annotations
-
 import json
 from decimal import Decimal
 from typing import Annotated, Any

@@ -1,7 +1,5 @@
 """`crmcli customers import | export | dupes | merge`, added to the customers group."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

@@ -1,7 +1,5 @@
 """`crmcli customers forget`: erase a person's data, keep the anonymous sales."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`crmcli customers set-tier | at-risk | who-bought | set-attitude | attitudes`."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

@@ -1,7 +1,5 @@
 """`crmcli db …`: where the database is, whether it is healthy, a backup, migrations."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`crmcli demo`: load the bundled example shop into a fresh demo database and tour it."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

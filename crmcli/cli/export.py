@@ -1,7 +1,5 @@
 """`crmcli export …`: the agenda for other programs (a calendar app)."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -47,5 +45,7 @@ def export_ics(
         env.stdout.write(data.decode("utf-8"))
         env.stdout.flush()
     else:
-        output.write_bytes(data)
+        from crmcli.privacy import write_private  # names and birthdays: 0600
+
+        write_private(output, data)
         env.say(f"{len(entries)} event(s) written to {output}")

@@ -1,7 +1,5 @@
 """`crmcli followups …`: promised call-backs — add, list, done, snooze, cancel."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Annotated
 

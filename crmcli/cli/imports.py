@@ -1,7 +1,5 @@
 """`crmcli imports …`: list past imports and undo one; the options every import shares."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path

@@ -5,8 +5,6 @@ a terminal, CSV with a header when piped; data on stdout; machine formats are
 streamed row by row. Money arrives as `Decimal` and leaves exact.
 """
 
-from __future__ import annotations
-
 import csv
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence

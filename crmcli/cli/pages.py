@@ -1,7 +1,5 @@
 """Rich rendering of a customer's page on a terminal."""
 
-from __future__ import annotations
-
 from decimal import Decimal
 from typing import Any
 

@@ -1,7 +1,5 @@
 """`crmcli purchases …`: record and list what customers bought."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

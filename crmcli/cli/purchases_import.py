@@ -1,7 +1,5 @@
 """`crmcli purchases import | export`, added to the purchases group."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`crmcli templates …`: the greeting templates `crmcli greet` fills in."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

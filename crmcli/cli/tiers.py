@@ -1,7 +1,5 @@
 """`crmcli tiers …`: classify customers A/B/C, report, see who moved, a customer's history."""
 
-from __future__ import annotations
-
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Annotated, Any
