@@ -198,6 +198,10 @@ def add_tags(record: Record, raw: str) -> None:
             record.tags.append(tag)
 
 
+# C0 control characters and DEL; tabs and line breaks are text (quoted notes have them).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def row_to_record(
     cells: Sequence[str],
     columns: Sequence[imports.Column],
@@ -210,6 +214,9 @@ def row_to_record(
         if not value or col.field == imports.IGNORE:
             continue
         try:
+            bad = _CONTROL.search(value)
+            if bad:  # a NUL or an escape sequence in a name would garble every list
+                raise RowProblem(col.key, f"contains a control character (U+{ord(bad[0]):04X})")
             _add_value(record, col, value, cells, orders)
         except RowProblem as problem:  # keep going: the row's other problems are reported too
             found.append(problem)

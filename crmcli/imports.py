@@ -304,8 +304,22 @@ def _label_from_header(header: str) -> str | None:
     return " ".join(words) or None
 
 
+# Fields a customer may have several of; any other field filled by two columns keeps
+# the second column's value as an extra field wherever the two differ.
+MULTI_VALUED = frozenset({"phone", "email", "tags", "notes", "anniversary"})
+
+
 def describe_unmapped(columns: Sequence[Column]) -> list[str]:
-    return [c.key for c in columns if c.field is None]
+    """The columns kept as extra fields: those with no field, and repeats of a field."""
+    out = [c.key for c in columns if c.field is None]
+    seen: set[str] = set()
+    for c in columns:
+        if c.field is None or c.field in MULTI_VALUED or c.field == IGNORE:
+            continue
+        if c.field in seen:  # e.g. two `name` headers: never merged or dropped silently
+            out.append(f"{c.key} (a second {c.field}, kept where it differs)")
+        seen.add(c.field)
+    return out
 
 
 # --- rows ----------------------------------------------------------------------------------

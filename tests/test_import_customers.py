@@ -140,6 +140,14 @@ def test_empty_and_duplicate_headers_are_kept_apart(db, tmp_path):
     assert customers.get(db, 1).extra == {"column 2": "a", "note": "b", "note (2)": "c"}
 
 
+def test_a_repeated_header_is_reported_and_its_value_kept(db, tmp_path):
+    path = write(tmp_path, "x.csv", "code,name,name\nD1,Alice,Alicia\nD2,Bob,Bob\n")
+    result = import_customers(db, path)
+    assert "name (2) (a second name, kept where it differs)" in result.unmapped
+    assert customers.get(db, customers.resolve(db, "D1")).extra == {"name (2)": "Alicia"}
+    assert customers.get(db, customers.resolve(db, "D2")).extra == {}
+
+
 def test_a_bad_row_in_the_middle_aborts_and_names_every_problem(db, tmp_path):
     rows = ["name,email,birthday"] + [f"C{i},c{i}@example.com,1980-01-01" for i in range(10)]
     rows[5] = "Bad,not-an-email,1980-02-30"
@@ -271,3 +279,16 @@ def test_rejects_give_every_problem_of_a_row(db, tmp_path):
         rows = list(csv.reader(f))
     assert len(rows) == 2
     assert "email" in rows[1][-1] and "birthday" in rows[1][-1]
+
+
+def test_control_characters_are_a_problem_but_line_breaks_in_notes_are_text(db, tmp_path):
+    path = write(
+        tmp_path, "x.csv", 'code,name,notes\nN1,"Al\x1b[31mice",\nN2,Bob,"line one\nline two"\n'
+    )
+    with pytest.raises(
+        InvalidInput, match=r"x.csv:2: name: contains a control character \(U\+001B\)"
+    ):
+        import_customers(db, path)
+    assert customers.count(db) == 0
+    import_customers(db, path, skip_invalid=True)
+    assert customers.get(db, customers.resolve(db, "N2"))["notes"] == "line one\nline two"
