@@ -156,23 +156,35 @@ def _stored(value: Any) -> Any:
 
 
 class _Customers:
-    """Customer codes → ids, loaded once; misses resolved (or created) one at a time."""
+    """Customer codes → ids: a bounded cache in front of the code index.
+
+    The cache holds the codes met so far (buyers repeat: a few customers place most
+    lines), up to CODES; past that it starts over, so memory stays flat however many
+    customers the shop has.
+    """
+
+    CODES = 50_000
 
     def __init__(self, db: Database, *, create: bool, import_id: int) -> None:
         self.db = db
         self.create = create
         self.import_id = import_id
-        self.ids: dict[str, int] = {
-            code: cid
-            for code, cid in db.execute("SELECT code, id FROM customers WHERE code IS NOT NULL")
-        }
+        self.ids: dict[str, int] = {}
         self.misses: dict[str, str] = {}  # ref → why it is not a customer
         self.created = 0
 
     def lookup(self, ref: str, name: str | None, column: str) -> int:
-        """A code not seen yet: an e-mail of a stored customer, a new customer, or a problem."""
+        """A code not in the cache: a stored code, an e-mail, a new customer, or a problem."""
         if ref in self.misses:
             raise _Bad(column, self.misses[ref])
+        if len(self.ids) >= self.CODES:
+            self.ids.clear()
+        row = self.db.conn.execute("SELECT id FROM customers WHERE code = ?", [ref]).fetchone()
+        if row is not None:
+            self.ids[ref] = int(row[0])
+            return int(row[0])
+        if len(self.misses) >= self.CODES:
+            self.misses.clear()
         # Only codes (and e-mails) name customers here: a numeric code must never be
         # taken for an internal id or a phone number.
         found = []
@@ -360,6 +372,19 @@ def _run(
             batch: list[tuple[Any, ...]] = []
             lines: list[tuple[int, list[str]]] = []
             writing = True
+            # Each value's check on its own, for the rare bad row: every problem is listed.
+            checks: list[tuple[int, Callable[[str], Any]]] = [
+                (di, lambda t: imports.parse_file_date(t, date_order))
+            ]
+            if qi is not None:
+                checks.append((qi, lambda t: _quantity(t.strip(), decimal_comma, header[qi])))
+            for column in (pi, ai):
+                if column is not None:
+                    checks.append(
+                        (column, lambda t, c=column: _amount(t.strip(), decimal_comma, header[c]))
+                    )
+            if vi is not None:
+                checks.append((vi, lambda t: imports.parse_file_date(t, delivery_order)))
             for line, cells in table.rows():
                 try:
                     if len(cells) < width:
@@ -384,12 +409,20 @@ def _run(
                         if len(date_cache) < 100_000:
                             date_cache[raw_date] = day
                     quantity = unit = None
-                    if qi is not None and cells[qi].strip():
-                        quantity = _quantity(cells[qi].strip(), decimal_comma, header[qi])
+                    if qi is not None:
+                        text = cells[qi]
+                        if text.isdigit():  # the usual case, without a call
+                            quantity = int(text)
+                        elif text := text.strip():
+                            quantity = _quantity(text, decimal_comma, header[qi])
                     if pi is not None and cells[pi].strip():
                         unit = _amount(cells[pi].strip(), decimal_comma, header[pi])
-                    if ai is not None and cells[ai].strip():
-                        amount = _amount(cells[ai].strip(), decimal_comma, header[ai])
+                    text = cells[ai].strip() if ai is not None else ""
+                    whole, _dot, frac = text.partition(".")
+                    if whole.isdigit() and frac.isdigit() and len(frac) <= 6:
+                        amount = int(whole) * 1_000_000 + int(frac.ljust(6, "0"))  # '123.45'
+                    elif text:
+                        amount = _amount(text, decimal_comma, header[ai])  # type: ignore[index]
                     elif quantity is not None and unit is not None:
                         amount = int(Decimal(quantity) * unit)
                     else:
@@ -412,13 +445,17 @@ def _run(
                         except InvalidValue as exc:
                             raise _Bad(header[vi], str(exc)) from None
                 except _Bad as bad:
-                    problems.add(line, bad.column, bad.message)
+                    found = [bad, *_more_problems(cells, bad, checks, header)]
+                    for one in found:
+                        problems.add(line, one.column, one.message)
                     problems.rows += 1
                     counts.rejected += 1
                     if writer is not None:
                         writer.write(
-                            cells, f"{bad.column}: {bad.message}" if bad.column else bad.message
-                        )
+                            cells,
+                            "; ".join(f"{b.column}: {b.message}" if b.column else b.message
+                                      for b in found),
+                        )  # fmt: skip
                     elif not dry_run:
                         writing = False  # the import will be refused: just validate the rest
                     continue
@@ -474,6 +511,27 @@ def _run(
     if result.unmapped:
         result.notes.append(f"columns not imported: {', '.join(result.unmapped)}")
     return result
+
+
+def _more_problems(
+    cells: Sequence[str],
+    first: _Bad,
+    checks: Sequence[tuple[int, Callable[[str], Any]]],
+    header: Sequence[str],
+) -> list[_Bad]:
+    """The row's problems besides `first`, each value checked on its own."""
+    out: list[_Bad] = []
+    for column, check in checks:
+        text = cells[column] if column < len(cells) else ""
+        if header[column] == first.column or not text.strip():
+            continue  # already reported; an empty value is a problem only where required
+        try:
+            check(text)
+        except _Bad as bad:
+            out.append(bad)
+        except InvalidValue as exc:
+            out.append(_Bad(header[column], str(exc)))
+    return out
 
 
 def _suspend_indexes(db: Database, table: imports.Table) -> list[str]:

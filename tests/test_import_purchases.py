@@ -253,3 +253,42 @@ def test_a_bulk_import_rebuilds_its_indexes_and_a_failed_one_keeps_them(db, tmp_
         "EXPLAIN QUERY PLAN SELECT * FROM purchases WHERE customer_id = 1 AND date > '2024'"
     ).fetchall()
     assert "purchases_customer_date" in str(plan)
+
+
+def test_customer_codes_are_found_past_a_full_cache(db, tmp_path, monkeypatch):
+    from crmcli import purchase_import
+
+    monkeypatch.setattr(purchase_import._Customers, "CODES", 2)  # cleared again and again
+    for code in ("A", "B", "C", "D"):
+        customers.add(db, code=code, name=code)
+    path = tmp_path / "p.csv"
+    refs = ["A", "B", "C", "A", "D", "B", "X", "C"]
+    path.write_text(
+        "customer,date,amount,quantity\n"
+        + "".join(f"{r},2025-01-0{i + 1},{i}.5,{i}\n" for i, r in enumerate(refs)),
+        encoding="utf-8",
+    )
+    result = import_purchases(db, path, skip_invalid=True)
+    assert (result.counts.added, result.counts.rejected) == (7, 1)
+    rows = db.execute(
+        "SELECT c.code, p.amount_micros, p.quantity FROM purchases p"
+        " JOIN customers c ON c.id = p.customer_id ORDER BY p.id"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["A", "B", "C", "A", "D", "B", "C"]
+    assert rows[1][1:] == (1_500_000, 1)
+
+
+def test_a_line_with_several_bad_values_lists_each(db, tmp_path):
+    customers.add(db, code="A", name="A")
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "customer,date,amount,quantity\nA,2025-01-01,1.5,1\nA,2025-02-30,abc,x\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput) as info:
+        import_purchases(db, path)
+    assert [(p.line, p.field) for p in info.value.problems] == [
+        (3, "date"),
+        (3, "quantity"),
+        (3, "amount"),
+    ]
