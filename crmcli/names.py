@@ -41,25 +41,21 @@ class NameParts:
     patronymic: str | None = None
 
 
+# Checked in this order: a name mixing scripts is taken as its most specific one.
+_SCRIPTS = (
+    ("hangul", re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")),
+    ("kana", re.compile("[\u3040-\u30ff\uff66-\uff9f]")),
+    ("armenian", re.compile("[\u0530-\u058f]")),
+    ("cyrillic", re.compile("[\u0400-\u04ff]")),
+    ("han", re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]")),
+    ("latin", re.compile(r"[^\W\d_]")),  # any other letter
+)
+
+
 def script(text: str) -> str | None:
     """The script a name is written in: hangul, kana, han, armenian, cyrillic, latin."""
-    seen: set[str] = set()
-    for ch in text:
-        cp = ord(ch)
-        if 0xAC00 <= cp <= 0xD7A3 or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F:
-            seen.add("hangul")
-        elif 0x3040 <= cp <= 0x30FF or 0xFF66 <= cp <= 0xFF9F:
-            seen.add("kana")
-        elif 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF:
-            seen.add("han")
-        elif 0x0530 <= cp <= 0x058F:
-            seen.add("armenian")
-        elif 0x0400 <= cp <= 0x04FF:
-            seen.add("cyrillic")
-        elif ch.isalpha():
-            seen.add("latin")
-    for name in ("hangul", "kana", "armenian", "cyrillic", "han", "latin"):
-        if name in seen:
+    for name, pattern in _SCRIPTS:
+        if pattern.search(text):
             return name
     return None
 
