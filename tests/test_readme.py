@@ -34,3 +34,31 @@ def test_every_readme_command_runs(cli, tmp_path):
 def test_ci_runs_the_readme_test_command():
     ci = (README.parent / ".ci" / "run").read_text()
     assert ".venv/bin/python -m pytest" in ci
+
+
+def test_every_command_in_the_reference_exists(cli):
+    """The README's command reference names no command the tool lacks, and misses none."""
+    import typer
+    import typer.main
+
+    from crmcli.cli import app
+
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"## Command reference\n\n```\n(.*?)```", text, re.S)
+    assert block, "the README has a command reference"
+    named: set[tuple[str, ...]] = set()
+    for line in block.group(1).splitlines():
+        words = line.split("[")[0].split()[1:]  # drop "crmcli" and any [options]
+        group, subs = words[0], [w for w in words[1:] if w != "|"]
+        named |= {(group, s) for s in subs} if subs else {(group,)}
+    root = typer.main.get_command(app)
+    ctx = typer.Context(root)
+    actual: set[tuple[str, ...]] = set()
+    for name in root.list_commands(ctx):
+        command = root.get_command(ctx, name)
+        if hasattr(command, "list_commands"):
+            actual |= {(name, s) for s in command.list_commands(typer.Context(command))}
+        else:
+            actual.add((name,))
+    assert named - actual == set(), "the README names commands that do not exist"
+    assert actual - named == set(), "commands missing from the README's reference"
