@@ -19,25 +19,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, imports
+from crmcli import customers, dates, imports, purchases
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 from crmcli.money import parse_amount
 
-FIELDS = (
-    "customer",
-    "customer_name",
-    "order_id",
-    "line_id",
-    "date",
-    "amount",
-    "quantity",
-    "unit_price",
-    "item",
-    "category",
-    "delivery_date",
-    "note",
-)
+FIELDS = purchases.FIELDS
 _NAMES: dict[str, tuple[str, ...]] = {
     "customer": (
         "customer", "customer id", "customer code", "customerid", "customer no", "client",

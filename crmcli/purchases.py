@@ -12,8 +12,8 @@ from crmcli import dates
 from crmcli.db import write
 from crmcli.errors import NotFound
 
-LIST_FIELDS = (
-    "id",
+# A purchase line's fields, as the interface names them (for --map and --fields).
+FIELDS = (
     "customer",
     "customer_name",
     "order_id",
@@ -27,6 +27,7 @@ LIST_FIELDS = (
     "delivery_date",
     "note",
 )
+LIST_FIELDS = ("id", *FIELDS)
 DEFAULT_LIST_FIELDS = ("id", "customer", "customer_name", "date", "amount", "item", "order_id")
 
 
