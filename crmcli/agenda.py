@@ -13,6 +13,7 @@ the agenda until dealt with; the other kinds show on their day only.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -195,11 +196,16 @@ def due(
     owner: str | None = None,
     tier: str | None = None,
     reported_until: date | None = None,
+    visits_limit: int | None = None,
+    counts: dict[str, int] | None = None,
 ) -> list[Entry]:
     """What is due from `start` to `end` (and still overdue), sorted by day then priority.
 
     An item whose lead day fell before `start` while its event is still ahead is due
     today, unless a run that reported up to `reported_until` has already listed it.
+    `visits_limit`: keep only about that many visits, A first and the most overdue
+    first, while reading them (memory stays flat; `cap_visits` makes the exact cut);
+    `counts["visits"]` is then set to how many visits were due in all.
     """
     from crmcli.errors import InvalidValue
 
@@ -218,9 +224,25 @@ def due(
     _TIERS.clear()  # read once per run, by whichever source needs them first
     for kind in chosen:
         lead_time = lead(db, kind)
-        for window in windows(kind, start, end, lead_time, any_windowed=any_windowed):
-            for i in SOURCES[kind](db, window):
-                items.setdefault(i.key, _on_day(i, i.on - lead_time))
+        found: Iterable[Item] = (
+            i
+            for window in windows(kind, start, end, lead_time, any_windowed=any_windowed)
+            for i in SOURCES[kind](db, window)
+        )
+        if kind == "visit" and visits_limit is not None and not owner and not tier:
+            # A million-customer shop has hundreds of thousands of overdue visits; hold
+            # only the best candidates (with room for contact-window moves).
+            ranks = _tiers(db)
+            seen = [0]
+            found = heapq.nsmallest(
+                2 * visits_limit + 50,
+                _counting(found, seen),
+                key=lambda i: (ranks.get(i.customer_id, "C"), i.on, i.customer_id),
+            )
+            if counts is not None:
+                counts["visits"] = seen[0]
+        for i in found:
+            items.setdefault(i.key, _on_day(i, i.on - lead_time))
     people = _people(db, {i.customer_id for i in items.values()})
     tiers = _tiers(db) if tier else {}
     out = []
@@ -246,6 +268,13 @@ def due(
         out.append(Entry(item, person))
     out.sort(key=lambda e: (e.item.day, PRIORITY[e.item.kind], e.person.name or "", e.item.key))
     return out
+
+
+def _counting(items: Iterable[Item], seen: list[int]) -> Iterator[Item]:
+    """Pass `items` through, counting them in `seen[0]`."""
+    for item in items:
+        seen[0] += 1
+        yield item
 
 
 def cap_visits(

@@ -297,3 +297,22 @@ def test_an_event_still_ahead_stays_due_after_its_lead_day(db):
     assert agenda.due(db, start=today, end=today, reported_until=date(2026, 11, 22)) == []
     # Over several days it is listed once.
     assert len(agenda.due(db, start=today, end=today + timedelta(days=5))) == 1
+
+
+def test_visits_read_with_a_limit_keep_the_best_and_count_them_all(db):
+    for n in range(70):
+        cid = customers.add(db, name=f"C{n}")
+        tier = "A" if n % 10 == 0 else "C"
+        db.execute(
+            "UPDATE customers SET tier_override = ?, created_at = ? WHERE id = ?",
+            [tier, (date(2024, 1, 1) + timedelta(days=n)).isoformat(), cid],
+        )
+    day = date(2026, 11, 20)
+    everything = agenda.due(db, start=day, end=day, kinds=["visit"])
+    counts: dict[str, int] = {}
+    limited = agenda.due(db, start=day, end=day, kinds=["visit"], visits_limit=1, counts=counts)
+    assert counts["visits"] == len(everything) == 70
+    assert len(limited) == 2 * 1 + 50  # only the best candidates were held
+    kept, _ = agenda.cap_visits(db, limited, per_day=3, days=1)
+    expected, _ = agenda.cap_visits(db, everything, per_day=3, days=1)
+    assert [e.item.customer_id for e in kept] == [e.item.customer_id for e in expected]

@@ -72,6 +72,10 @@ def due(
         # From the day after the last reported one: a missed day is caught up, a day
         # already reported is not repeated (open follow-ups and visits still show).
         start = agenda.catch_up_start(db, today=start)
+    counts: dict[str, int] = {}
+    per_day_text = settings.get(db, "agenda.visits_per_day")
+    per_day = int(per_day_text) if per_day_text else None
+    days_covered = (end - start).days + 1
     entries = agenda.due(
         db,
         start=start,
@@ -80,11 +84,12 @@ def due(
         owner=owner,
         tier=tier and tier.upper(),
         reported_until=agenda.last_reported(db) if since_last_run else None,
+        visits_limit=per_day * days_covered if per_day is not None else None,
+        counts=counts,
     )
-    per_day = settings.get(db, "agenda.visits_per_day")
-    entries, held = agenda.cap_visits(
-        db, entries, per_day=int(per_day) if per_day else None, days=(end - start).days + 1
-    )
+    entries, held = agenda.cap_visits(db, entries, per_day=per_day, days=days_covered)
+    if "visits" in counts:  # read with a cap: count the held-back against all that were due
+        held = counts["visits"] - sum(e.item.kind == "visit" for e in entries)
     if held and env.stdout_isatty:  # a person is told; cron output stays the list itself
         env.say(
             f"{held} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
