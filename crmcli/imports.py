@@ -101,6 +101,28 @@ def _line_at(path: Path, offset: int) -> int:
         return f.read(offset).count(b"\n") + 1
 
 
+def text_encoding(name: str) -> str:
+    """`--encoding NAME` checked: a text encoding, never a bytes-to-bytes codec.
+
+    Python's codec registry also holds rot13, base64, hex, uu, zlib and bz2: fed a
+    file they transform or inflate it (bz2 turns 201 bytes into 424 MB) rather than
+    decode it, so only codecs that turn bytes into text are accepted.
+    """
+    name = name.strip()
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise UsageError(
+            f"--encoding {name!r}: unknown encoding (e.g. utf-8, cp949, cp932)"
+        ) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(
+            f"--encoding {name!r}: not a text encoding (it transforms bytes; "
+            "give the file's character encoding, e.g. utf-8, cp949, cp932)"
+        )
+    return name
+
+
 def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
     """The file's sha256 and encoding, in one streamed pass; refuses to guess into mojibake."""
     if not path.is_file():
@@ -128,10 +150,7 @@ def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
             utf8_ok = False
     sha = digest.hexdigest()
     if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InvalidValue(f"unknown encoding {encoding!r}") from None
+        encoding = text_encoding(encoding)
         _check_decodes(path, encoding)
         return FileInfo(path, sha, encoding, size, detected=False)
     bom = _bom_encoding(head)
