@@ -8,7 +8,7 @@ from rich.cells import cell_len
 from crmcli.cli import table
 from crmcli.recurrence import describe
 
-K, N, P, O = table.KEY, table.NUMBER, table.PROSE, table.OTHER
+K, N, P, OT = table.KEY, table.NUMBER, table.PROSE, table.OTHER
 
 
 def _columns(spec: list[tuple[str, str]]) -> list[table.Column]:
@@ -25,7 +25,7 @@ def _render(columns, rows, width):
 
 
 def test_identifying_columns_keep_their_content_and_the_rest_gives_way():
-    cols = _columns([("id", K), ("code", K), ("name", K), ("phone", O), ("notes", P)])
+    cols = _columns([("id", K), ("code", K), ("name", K), ("phone", OT), ("notes", P)])
     rows = [["1", "K0001", "Անի Արմենի Պետրոսյան", "+374 91 123456", "likes " * 30]]
     for width in (40, 60, 80):
         lay, lines = _render(cols, rows, width)
@@ -36,7 +36,7 @@ def test_identifying_columns_keep_their_content_and_the_rest_gives_way():
 
 
 def test_numbers_are_never_cut_and_hidden_columns_are_named():
-    cols = _columns([("id", K), ("file", O), ("rows", N), ("amount", N), ("notes", P)])
+    cols = _columns([("id", K), ("file", OT), ("rows", N), ("amount", N), ("notes", P)])
     rows = [["12", "customers-2026-export.csv", "200000", "1,234,567,890.00", "fine"]]
     lay, lines = _render(cols, rows, 40)
     text = "\n".join(lines)
@@ -72,7 +72,10 @@ def test_wrap_folds_words_wider_than_the_column():
         ),
         ("FREQ=WEEKLY;INTERVAL=2", "every 2 weeks"),
         ("FREQ=DAILY", "daily"),
-        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29,-1;BYSETPOS=1", "yearly, on the last day of February"),
+        (
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29,-1;BYSETPOS=1",
+            "yearly, on the last day of February",
+        ),
         ("FREQ=MONTHLY;BYDAY=2TU", "monthly, on the second Tuesday"),
         ("FREQ=MONTHLY;BYDAY=-1FR;COUNT=5", "monthly, on the last Friday, 5 times"),
         (
