@@ -33,6 +33,7 @@ from crmcli.errors import Conflict, InvalidInput, InvalidValue, NotFound, Proble
 # pages of Korean, Japanese, Chinese (mainland and Taiwan) and Cyrillic Excel exports.
 DETECTABLE = ("cp949", "cp932", "gb18030", "big5", "cp1251")
 KEEP_PROBLEMS = 1_000  # problems kept in memory to list; all are counted
+MAX_VALUE_LINES = 100  # a value longer than this many lines is an unclosed quote
 SAMPLE_ROWS = 200  # rows read ahead to sniff dates and decimal commas
 CHUNK = 1 << 20
 IGNORE = "ignore"  # `--map COLUMN=ignore`: the one way to leave a column out on purpose
@@ -101,6 +102,28 @@ def _line_at(path: Path, offset: int) -> int:
         return f.read(offset).count(b"\n") + 1
 
 
+def text_encoding(name: str) -> str:
+    """`--encoding NAME` checked: a text encoding, never a bytes-to-bytes codec.
+
+    Python's codec registry also holds rot13, base64, hex, uu, zlib and bz2: fed a
+    file they transform or inflate it (bz2 turns 201 bytes into 424 MB) rather than
+    decode it, so only codecs that turn bytes into text are accepted.
+    """
+    name = name.strip()
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise UsageError(
+            f"--encoding {name!r}: unknown encoding (e.g. utf-8, cp949, cp932)"
+        ) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(
+            f"--encoding {name!r}: not a text encoding (it transforms bytes; "
+            "give the file's character encoding, e.g. utf-8, cp949, cp932)"
+        )
+    return name
+
+
 def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
     """The file's sha256 and encoding, in one streamed pass; refuses to guess into mojibake."""
     if not path.is_file():
@@ -128,10 +151,7 @@ def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
             utf8_ok = False
     sha = digest.hexdigest()
     if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InvalidValue(f"unknown encoding {encoding!r}") from None
+        encoding = text_encoding(encoding)
         _check_decodes(path, encoding)
         return FileInfo(path, sha, encoding, size, detected=False)
     bom = _bom_encoding(head)
@@ -349,12 +369,19 @@ class Table:
         """(line number where the row starts, cells); blank lines skipped."""
         reader = self._reader
         line = self._line
+        check_spans = self.info.encoding != "xlsx"  # a sheet's cells have no quotes to lose
+        spanned = (0, 0)  # the last row that ran over several lines: (start, end)
         try:
             for cells in reader:
                 start = line + 1
                 line = reader.line_num
+                if line > start and check_spans:  # a quoted line break: rare, checked
+                    self._check_span(start, line, cells)
+                    spanned = (start, line)
                 if cells and (len(cells) > 1 or cells[0].strip()):
                     yield start, cells
+            if spanned[0] and spanned[1] == line and self._ends_inside_quote(spanned[0]):
+                raise self._unclosed(spanned[0], line, f"runs to the end of the file (line {line})")
         except UnicodeDecodeError as exc:
             raise InvalidInput(
                 [Problem(self.info.path.name, line + 1, None, f"not valid {self.info.encoding}")],
@@ -365,6 +392,67 @@ class Table:
                 [Problem(self.info.path.name, line + 1, None, str(exc))],
                 summary=f"{self.info.path.name} cannot be read as CSV; nothing was imported",
             ) from None
+
+    def _check_span(self, start: int, end: int, cells: Sequence[str]) -> None:
+        """Refuse a row whose quoted field swallowed the rows after it (an unclosed quote).
+
+        Real multi-line values (an address, a note) span a few lines and read as text; a
+        quote left open runs on over hundreds of lines, or its lines read as whole rows
+        of this file. Then every row after it would be lost inside one value.
+        """
+        width = len(self.headers)
+        opened = start
+        for cell in cells:
+            breaks = _line_breaks(cell)
+            if not breaks:
+                continue
+            if end - opened > MAX_VALUE_LINES:
+                raise self._unclosed(opened, end, f"runs over {end - opened + 1} lines")
+            rowlike = 0
+            if width >= 3:
+                for text in cell.splitlines()[1:]:
+                    if len(next(csv.reader([text], delimiter=self.delimiter), [])) == width:
+                        rowlike += 1
+            if rowlike >= 2 or (rowlike and width >= 5):
+                raise self._unclosed(
+                    opened, end, f"holds {rowlike} line(s) that read as rows of this file"
+                )
+            opened += breaks
+
+    def _ends_inside_quote(self, start: int) -> bool:
+        """Whether the row starting at `start` is a quoted field left open to the end of file.
+
+        The csv module (not strict) hands such a field back as if it were closed; read the
+        row again strictly, which says `unexpected end of data`.
+        """
+        source = self._source or self.info.path
+        encoding = self._source_encoding or self.info.encoding
+        with source.open(encoding=encoding, errors="replace", newline="") as f:
+            lines = iter(f)
+            for _ in range(start - 1):
+                next(lines, None)
+            try:
+                next(csv.reader(lines, delimiter=self.delimiter, strict=True), None)
+            except csv.Error as exc:
+                return "unexpected end of data" in str(exc)
+        return False
+
+    def _unclosed(self, opened: int, end: int, how: str) -> InvalidInput:
+        name = self.info.path.name
+        return InvalidInput(
+            [
+                Problem(
+                    name,
+                    opened,
+                    None,
+                    f"a quote opened on this line is never closed: the value {how}",
+                )
+            ],
+            summary=(
+                f"{name}: an unclosed quote on line {opened} swallows the lines after it "
+                f"(to line {end}); close the quote, then import again; nothing was imported"
+            ),
+        )
 
     def position(self) -> int:
         try:
@@ -385,6 +473,13 @@ class Table:
                         yield cells[index]
             except csv.Error as exc:
                 raise _unreadable(self.info.path, reader.line_num + 1, exc) from None
+
+
+def _line_breaks(text: str) -> int:
+    """Line breaks in a value: \n, \r\n and a lone \r each count once."""
+    if "\n" not in text and "\r" not in text:
+        return 0
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
 def _unreadable(path: Path, line: int, exc: csv.Error) -> InvalidInput:

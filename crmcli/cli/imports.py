@@ -87,6 +87,8 @@ def resolve_options(
     merged = {**saved_map, **imports.parse_map(mapping or [])}
     chosen_order = date_order(order or saved_opts.get("date_order"))
     chosen_encoding = encoding or saved_opts.get("encoding")
+    if chosen_encoding:  # refused before anything is read or saved (rot13, bz2…)
+        chosen_encoding = imports.text_encoding(chosen_encoding)
     if save_profile:
         imports.save_profile(
             env.db,
