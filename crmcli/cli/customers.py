@@ -1,8 +1,6 @@
 """`crmcli customers …`: add, edit, show, list, search, tag, archive and delete customers."""
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
 from functools import partial
 from typing import Annotated, Any
 
@@ -10,7 +8,15 @@ import typer
 
 from crmcli import customers, page
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, Format, FormatOption, emit, resolve_format
+from crmcli.cli.output import (
+    FieldsOption,
+    Format,
+    FormatOption,
+    emit,
+    pick_fields,
+    print_json,
+    resolve_format,
+)
 from crmcli.errors import InvalidValue, UsageError
 from crmcli.money import display_places
 
@@ -244,16 +250,10 @@ def show(ctx: typer.Context, ref: Ref, fmt: FormatOption = None) -> None:
 
         render_customer_page(env, data, places=display_places(db))
     elif chosen in (Format.json, Format.jsonl):
-        indent = 2 if chosen is Format.json else None
-        print(json.dumps(data, ensure_ascii=False, indent=indent, default=_plain), file=env.stdout)
+        print_json(env, data, indent=2 if chosen is Format.json else None)
     else:
         flat = {k: _flat(v) for k, v in data["profile"].items()}
         emit(env, [flat], fields=list(flat), fmt=chosen)
-
-
-def _plain(value: Any) -> str:
-    """JSON for what json cannot write: Decimal as plain digits (never 9.983E+6)."""
-    return f"{value:f}" if isinstance(value, Decimal) else str(value)
 
 
 def _flat(value: Any) -> Any:
@@ -284,15 +284,10 @@ def emit_customers(
     """
     from crmcli import customer_fields as cf
 
-    columns = list(default)
-    if fields:
-        columns = [f.strip() for f in fields.split(",") if f.strip()]
-        unknown = [c for c in columns if c not in own and not cf.is_field(c)]
-        if unknown:
-            allowed = [*own, *(n for n in cf.NAMES if n not in own), "extra.NAME"]
-            raise InvalidValue(
-                f"unknown field(s) {', '.join(unknown)}; choose from: {', '.join(allowed)}"
-            )
+    allowed = [*own, *(n for n in cf.NAMES if n not in own)]
+    named = [f.strip() for f in (fields or "").split(",")]
+    extras = [f for f in named if f.startswith(cf.EXTRA_PREFIX) and cf.is_field(f)]
+    columns = pick_fields(fields, allowed=[*allowed, *extras], default=default)
     chosen = resolve_format(env, fmt)
     flat = chosen not in (Format.json, Format.jsonl)
     fetch = [c for c in cf.fetched(columns) if c not in own]
