@@ -496,7 +496,8 @@ def first_purchases(db: Database, window: Window) -> Iterator[Item]:
 
 
 def holidays(db: Database, window: Window) -> Iterator[Item]:
-    """Each public holiday, for each customer the `holidays.greet` rule selects."""
+    """Each greeting holiday (`public_holidays.GREETING_HOLIDAYS`), for each customer the
+    `holidays.greet` rule selects, in the country of the customer's language."""
     rule = [r.strip() for r in settings.get(db, "holidays.greet").split(",") if r.strip()]
     if not rule:
         return
@@ -514,6 +515,7 @@ def holidays(db: Database, window: Window) -> Iterator[Item]:
         country_list=country_list,
         language=settings.get(db, "holidays.language"),
         db=db,
+        rules=public_holidays.rules_from(db),
     )
     if not found:
         return
