@@ -156,7 +156,12 @@ def values(
 
 
 def render(
-    db: Database, *, start: date, end: date, template: str | None = None
+    db: Database,
+    *,
+    start: date,
+    end: date,
+    template: str | None = None,
+    warnings: list[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """A message for each greeting (birthday, anniversary, holiday) due from `start` to `end`."""
     bodies = {t.name: t.body for t in all_templates(db)}
@@ -164,7 +169,9 @@ def render(
         raise NotFound(f"no template {template!r}; `crmcli templates list` shows them")
     shop = settings.get(db, "shop.name")
     language = settings.get(db, "holidays.language")
-    for entry in agenda.due(db, start=start, end=end, kinds=agenda.GREETING_KINDS):
+    for entry in agenda.due(
+        db, start=start, end=end, kinds=agenda.GREETING_KINDS, warnings=warnings
+    ):
         name, body = _choose(bodies, template or entry.item.kind, entry.person.locale)
         message = " ".join(
             body.format_map(values(entry, shop=shop, language=language, db=db)).split()
