@@ -197,6 +197,10 @@ def _window(value: str) -> str | None:
     return f"{error}, or all" if error else None
 
 
+_HOLIDAY_NAMES = _pattern(
+    r"[^,:]*(:[^,]*)?(,[^,:]*(:[^,]*)?)*", "holiday names, comma-separated, each as Name or CC:Name"
+)
+
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
@@ -364,6 +368,20 @@ SETTINGS: dict[str, Setting] = {
             "Whom to greet on public holidays: all, tier:A, tag:NAME…, comma-separated; "
             "empty = nobody.",
             _GREET_RULE,
+        ),
+        Setting(
+            "holidays.greet.add",
+            "",
+            "Holidays greeted besides the default list, by name, comma-separated"
+            " (Children's Day, KR:어린이날, RU:International Women's Day).",
+            _HOLIDAY_NAMES,
+        ),
+        Setting(
+            "holidays.greet.skip",
+            "",
+            "Holidays of the default list not greeted, by name or id, comma-separated"
+            " (christmas, KR:신정).",
+            _HOLIDAY_NAMES,
         ),
         Setting(
             "lunar.calendar",

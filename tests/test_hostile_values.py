@@ -24,7 +24,7 @@ def shop(cli, db_path):
 
 def refused(result, *words: str) -> None:
     assert result.exit_code in (1, 2), (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr and result.exception is None or isinstance(
+    assert ("Traceback" not in result.stderr and result.exception is None) or isinstance(
         result.exception, SystemExit
     ), result.exception
     for word in words:
@@ -116,7 +116,7 @@ def test_snooze_for_ever_is_refused(shop):
 
 
 def test_the_range_of_dates_is_defined_once():
-    assert dates.FIRST_DAY == date(1900, 1, 1) and dates.LAST_DAY == date(2200, 12, 31)
+    assert date(1900, 1, 1) == dates.FIRST_DAY and date(2200, 12, 31) == dates.LAST_DAY
     with pytest.raises(InvalidValue, match="outside the dates"):
         dates.parse_date("0001-01-01")
     with pytest.raises(InvalidValue, match="outside the dates"):
