@@ -18,8 +18,10 @@ _ALWAYS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
 _ONE_LINE = re.compile(f"[{_ALWAYS}\t\n\r\u2028\u2029]")
 _MULTI_LINE = re.compile(f"[{_ALWAYS}]")
 
-# The longest text a field takes: a pasted file or a runaway quote is not a note.
-MAX_LENGTH = 10_000
+# The longest text a field takes: a name or a code pasted a thousand times over is a
+# mistake; a note may be long, a megabyte is not a note.
+MAX_LINE = 2_000
+MAX_TEXT = 1_000_000
 
 
 def problem(value: str, *, multiline: bool = False) -> str | None:
@@ -30,8 +32,9 @@ def problem(value: str, *, multiline: bool = False) -> str | None:
         if char in "\t\n\r\u2028\u2029":
             return f"has a line break or tab (U+{ord(char):04X}); it must be one line"
         return f"contains a control character (U+{ord(char):04X})"
-    if len(value) > MAX_LENGTH:
-        return f"is {len(value):,} characters long; at most {MAX_LENGTH:,}"
+    longest = MAX_TEXT if multiline else MAX_LINE
+    if len(value) > longest:
+        return f"is {len(value):,} characters long; at most {longest:,}"
     return None
 
 
