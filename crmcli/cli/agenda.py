@@ -12,7 +12,14 @@ import typer
 
 from crmcli import dates, settings
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
+from crmcli.cli.output import (
+    FieldsOption,
+    Format,
+    FormatOption,
+    emit,
+    pick_fields,
+    resolve_format,
+)
 from crmcli.errors import InvalidValue
 
 # The kinds of crmcli.agenda.KINDS (a test keeps the two the same).
@@ -34,6 +41,15 @@ def warn(env: Env, warnings: list[str]) -> None:
     """One line on stderr per broken setting: the rest of the list was still printed."""
     for message in warnings:
         env.say(f"crmcli: warning: {message}")
+
+
+def with_identity(env: Env, fields: list[str], fmt: Format | None) -> list[str]:
+    """JSON and JSONL always carry the customer's id and code: programs join on them."""
+    from crmcli.agenda import IDENTITY_FIELDS
+
+    if resolve_format(env, fmt) not in (Format.json, Format.jsonl):
+        return fields
+    return [*fields, *(f for f in IDENTITY_FIELDS if f not in fields)]
 
 
 def due(
@@ -107,7 +123,7 @@ def due(
             f"{held} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
         )
     if entries:
-        emit(env, (e.row() for e in entries), fields=chosen, fmt=fmt)
+        emit(env, (e.row() for e in entries), fields=with_identity(env, chosen, fmt), fmt=fmt)
     warn(env, warnings)
     if record:
         agenda.record_run(db, start=min(start, end), end=end, items=len(entries))
@@ -135,9 +151,14 @@ def greet(
     chosen = pick_fields(fields, allowed=greetings.FIELDS, default=greetings.DEFAULT_FIELDS)
     start, end = window(env, as_of, days)
     warnings: list[str] = []
-    rows = list(
-        greetings.render(env.read_db(), start=start, end=end, template=template, warnings=warnings)
+    found = greetings.render(
+        env.read_db(), start=start, end=end, template=template, warnings=warnings
     )
-    if rows:
-        emit(env, rows, fields=chosen, fmt=fmt)
+    if found.unreachable:
+        env.say(
+            f"{found.unreachable} greeting(s) left out: the customer has no phone or e-mail"
+            " (`due --kind birthday --kind anniversary --kind holiday` lists them)"
+        )
+    if found.rows:
+        emit(env, found.rows, fields=with_identity(env, chosen, fmt), fmt=fmt)
     warn(env, warnings)
