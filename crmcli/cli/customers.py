@@ -293,14 +293,21 @@ def list_(
 @app.command("search")
 def search(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="Any part of a name, a phone, an e-mail, a tag.")],
+    text: Annotated[
+        str,
+        typer.Argument(
+            help="Words of a name (any order, script, case or accents), initials (ㄱㅁㅈ), "
+            "a reading, code, e-mail, company, note, tag or phone digits."
+        ),
+    ],
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most this many.")] = None,
     fmt: FormatOption = None,
     fields: FieldsOption = None,
 ) -> None:
-    """Find customers by any part of the name (any script), phone digits, e-mail or tag."""
+    """Find customers as a clerk types them; `matched` says where each was found."""
     env = get_env(ctx)
-    found = _emit_customers(env, customers.search(env.read_db(), text, limit=limit), fields, fmt)
+    chosen = pick_fields(fields, allowed=customers.SEARCH_FIELDS, default=customers.SEARCH_DEFAULT)
+    found = emit(env, customers.search(env.read_db(), text, limit=limit), fields=chosen, fmt=fmt)
     if not found:
         env.say(f"no customer matches {text!r}")
 
