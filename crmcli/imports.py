@@ -669,19 +669,92 @@ def parse_file_date(text: str, order: dates.DateOrder | None) -> str:
 # --- problems and rejects ------------------------------------------------------------------
 
 
+GROUP_LINES = 5  # line numbers shown for each reason a file was refused
+MAX_GROUPS = 30  # reasons told apart; past that, the rest are counted together
+LIST_ALL = 10  # a failed file with at most this many problems lists each of them
+
+
+@dataclass
+class Group:
+    """The lines that share one reason to be refused: how many, and the first few."""
+
+    reason: str  # 'name customers who are not in the database: add --create-customers'
+    lines: int = 0
+    first: list[int] = field(default_factory=list)
+    last: int = 0
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{n:,}" for n in self.first)
+        more = ", …" if self.lines > len(self.first) else ""
+        if self.lines == 1:
+            return f"1 line {_singular(self.reason)} (line {shown})"
+        return f"{self.lines:,} lines {self.reason} (lines {shown}{more})"
+
+
+def _singular(reason: str) -> str:
+    """'name customers…' → 'names customers…': the verb agrees with one line."""
+    verb, _, rest = reason.partition(" ")
+    verb = {"have": "has", "are": "is"}.get(verb) or (
+        verb + "es" if verb.endswith(("ch", "sh", "s", "x")) else verb + "s"
+    )
+    return f"{verb} {rest}"
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|#\d+|\b\d[\d,.]*\b")
+
+
+def generic_reason(column: str | None, message: str) -> str:
+    """A reason to group by when the problem names none: its message, values left out."""
+    text = _QUOTED.sub("…", message)
+    return f"have a bad {column}: {text}" if column else f"have this problem: {text}"
+
+
 @dataclass
 class Problems:
-    """Problems found in one file: all counted, the first KEEP_PROBLEMS kept to list."""
+    """Problems found in one file: all counted and grouped by reason, the first
+    KEEP_PROBLEMS kept to list."""
 
     file: str
     kept: list[Problem] = field(default_factory=list)
     count: int = 0
     rows: int = 0  # rows with at least one problem
+    groups: dict[str, Group] = field(default_factory=dict)
 
-    def add(self, line: int, column: str | None, message: str) -> None:
+    def add(
+        self, line: int, column: str | None, message: str, *, reason: str | None = None
+    ) -> None:
         self.count += 1
         if len(self.kept) < KEEP_PROBLEMS:
             self.kept.append(Problem(self.file, line, column, message))
+        key = reason or generic_reason(column, message)
+        group = self.groups.get(key)
+        if group is None:
+            if len(self.groups) >= MAX_GROUPS:
+                key = "have other problems (see --verbose)"
+                group = self.groups.setdefault(key, Group(key))
+            else:
+                group = self.groups[key] = Group(key)
+        if group.last != line:  # a line with two problems of one kind counts once
+            group.last = line
+            group.lines += 1
+            if len(group.first) < GROUP_LINES:
+                group.first.append(line)
+
+    def explain(self, *, total_rows: int, rejects: str) -> list[str]:
+        """Why a file was refused, the fix first: one line per reason, biggest first; then
+        each problem when there are few; then what to do with the rest."""
+        out = [g.describe() for g in sorted(self.groups.values(), key=lambda g: -g.lines)]
+        if self.count <= LIST_ALL:
+            out += [str(p) for p in self.kept]
+        else:
+            out.append("every problem: add --verbose, or see the rejects file of --skip-invalid")
+        good = total_rows - self.rows
+        if good > 0:
+            out.append(
+                f"or import the other {good:,} line(s) with --skip-invalid "
+                f"(the refused lines go to {rejects}, each with its reason)"
+            )
+        return out
 
 
 class RejectsWriter:
@@ -717,6 +790,8 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    merged: int = 0  # rows folded into a customer an earlier row of the file added
+    anonymous: int = 0  # purchase lines with no customer: imported, or skipped if asked
 
 
 @dataclass
@@ -736,6 +811,15 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+
+
+class Unchanged(Exception):
+    """Raised inside the transaction when an import would change nothing: rolled back, so
+    a re-import writes nothing at all (not even its own record)."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("unchanged")
+        self.result = result
 
 
 class DryRun(Exception):
@@ -799,21 +883,33 @@ def record_change(
 
 
 def finish_or_fail(
-    result: ImportResult, problems: Problems, *, skip_invalid: bool, dry_run: bool
+    result: ImportResult,
+    problems: Problems,
+    *,
+    skip_invalid: bool,
+    dry_run: bool,
+    total_rows: int,
+    path: Path | None = None,
 ) -> None:
-    """Inside the transaction: abort on problems (unless skipped), roll back a dry run."""
+    """Inside the transaction: abort on problems (unless skipped), roll back a dry run, and
+    roll back an import that changed nothing (a re-import leaves no trace)."""
     result.problems = problems.kept
     result.problem_count = problems.count
     if problems.count and not skip_invalid and not dry_run:
+        rejects = rejects_path(path).name if path else "FILE.rejects.csv"
         raise InvalidInput(
             problems.kept,
             summary=(
-                f"{problems.count} problem(s) in {problems.rows} row(s) of {result.file}; "
-                "nothing was imported (fix them, or use --skip-invalid)"
+                f"{result.file}: nothing was imported; {problems.rows:,} of {total_rows:,} "
+                f"line(s) have problems:"
             ),
+            details=problems.explain(total_rows=total_rows, rejects=rejects),
         )
     if dry_run:
         raise DryRun(result)
+    c = result.counts
+    if not (c.added or c.updated or c.merged or c.rejected or result.customers_created):
+        raise Unchanged(result)
 
 
 IMPORT_FIELDS = (
