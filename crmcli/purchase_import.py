@@ -273,18 +273,20 @@ def import_purchases(
             "skip_anonymous": skip_anonymous,
             "delimiter": table.delimiter,
         }
-        return _run(
-            db,
-            table,
-            index,
-            orders,
-            result,
-            options=options,
-            create_customers=create_customers,
-            skip_anonymous=skip_anonymous,
-            skip_invalid=skip_invalid,
-            rejects=rejects,
-            progress=progress,
+        return table.noted(
+            _run(
+                db,
+                table,
+                index,
+                orders,
+                result,
+                options=options,
+                create_customers=create_customers,
+                skip_anonymous=skip_anonymous,
+                skip_invalid=skip_invalid,
+                rejects=rejects,
+                progress=progress,
+            )
         )
 
 
