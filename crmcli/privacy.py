@@ -14,13 +14,9 @@ erased until someone decides it is not personal.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
 
 from sqlite_utils import Database
 
@@ -254,20 +250,3 @@ def scrub(db: Database) -> tuple[bool, list[str]]:
             "old pages; run the same command again when it is done"
         )
     return not warnings, warnings
-
-
-def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
-    """Open a file for writing personal data (rejects, exports): created 0600, or made so."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
-    # An existing file keeps its mode unless told otherwise; one that is not ours to
-    # change (another user's file we may write) is left as it is.
-    with contextlib.suppress(OSError):
-        os.fchmod(fd, 0o600)
-    return os.fdopen(fd, mode, **kwargs)
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write `data` to a file created 0600."""
-    with open_private(path, "wb") as f:
-        f.write(data)

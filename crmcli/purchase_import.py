@@ -214,6 +214,7 @@ def import_purchases(
     dry_run: bool = False,
     skip_invalid: bool = False,
     rejects: Path | None = None,
+    replace_rejects: bool = False,
     progress: imports.ProgressFn | None = None,
 ) -> imports.ImportResult:
     """Import purchase lines from a CSV/TSV file; one transaction, all or nothing."""
@@ -272,6 +273,7 @@ def import_purchases(
             create_customers=create_customers,
             skip_invalid=skip_invalid,
             rejects=rejects,
+            replace_rejects=replace_rejects,
             progress=progress,
         )
 
@@ -304,6 +306,7 @@ def _run(
     skip_invalid: bool,
     rejects: Path | None,
     progress: imports.ProgressFn | None,
+    replace_rejects: bool = False,
 ) -> imports.ImportResult:
     info = table.info
     name = info.path.name
@@ -312,8 +315,13 @@ def _run(
     dry_run = result.dry_run
     writer: imports.RejectsWriter | None = None
     if skip_invalid and not dry_run:
-        result.rejects = rejects or imports.rejects_path(info.path)
-        writer = imports.RejectsWriter(result.rejects, table.headers)
+        writer = imports.RejectsWriter(
+            rejects or imports.rejects_path(info.path),
+            table.headers,
+            db=db,
+            source=info.path,
+            force=replace_rejects,
+        )
     header = table.headers
     ci = index["customer"]
     cn = index.get("customer_name")
@@ -481,20 +489,16 @@ def _run(
             result.customers_created = known.created
             imports.finish(db, import_id, counts)
             imports.finish_or_fail(result, problems, skip_invalid=skip_invalid, dry_run=dry_run)
+            if writer is not None:  # in place before the import commits (taken back if it fails)
+                result.rejects = writer.finish()
     except imports.DryRun:
         result.import_id = None
     except BaseException:
         if writer is not None:
-            writer.close()
-            writer.path.unlink(missing_ok=True)
+            writer.abort()
         raise
     finally:
         db.execute(f"PRAGMA cache_size = {int(cache)}")
-    if writer is not None:
-        writer.close()
-        if not writer.count:
-            writer.path.unlink(missing_ok=True)
-            result.rejects = None
     if result.unmapped:
         result.notes.append(f"columns not imported: {', '.join(result.unmapped)}")
     return result

@@ -336,7 +336,7 @@ def test_files_written_with_personal_data_are_private(tmp_path, cli, permissive_
     assert _mode(rejects) == 0o600
     stale = tmp_path / "agenda.ics"
     stale.write_text("old")
-    stale.chmod(0o644)  # an existing file is made private when rewritten
-    cli("export", "ics", "--as-of", "2026-03-01", "--days", "30", "--output", str(stale))
+    stale.chmod(0o644)  # replaced (--force) by a new private file, never chmodded in place
+    cli("export", "ics", "--as-of", "2026-03-01", "--days", "30", "--output", str(stale), "--force")
     assert "BEGIN:VCALENDAR" in stale.read_text(encoding="utf-8")
     assert _mode(stale) == 0o600
