@@ -160,8 +160,9 @@ def connect(path: Path | str) -> Database:
     return Database(conn)
 
 
-def _use_wal(db: Database, path_str: str) -> None:
+def use_wal(db: Database) -> None:
     """WAL, so a cron reader never blocks a writer; set only where crmcli writes its own file."""
+    path_str = db_file(db)
     try:
         mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     except sqlite3.DatabaseError as exc:
@@ -203,7 +204,9 @@ def open_db(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> D
             kind, tables = kind_of(db)
             if kind == FOREIGN and not adopt:
                 raise not_crmcli(path, tables)
-            _use_wal(db, path_str)
+            # An adopted file keeps its journal mode until crmcli's tables are in it.
+            if kind != FOREIGN:
+                use_wal(db)
         except BaseException:
             db.close()
             raise
@@ -212,6 +215,8 @@ def open_db(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> D
 
         try:
             apply_pending(db)
+            if adopt and path_str != MEMORY:
+                use_wal(db)
         except BaseException:
             db.close()
             raise

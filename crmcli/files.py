@@ -317,10 +317,8 @@ def write_bytes(
 
 def protect_database(db: Any) -> list[tuple[Path, str]]:
     """`protect` pairs for the open database and its companions."""
-    return [
-        (p, "the open database" if i % 4 == 0 else f"the open database's {SIDECARS[i % 4 - 1]} file")
-        for i, p in enumerate(open_database_files(db))
-    ]
+    labels = ["the open database", *(f"the open database's {s} file" for s in SIDECARS)]
+    return [(p, labels[i % 4]) for i, p in enumerate(open_database_files(db))]
 
 
 def protect_inputs(*paths: Path | None) -> list[tuple[Path, str]]:

@@ -60,5 +60,6 @@ def migrate(
     env = get_env(ctx)
     database = dbmod.open_db(env.db_path, migrate=False, adopt=adopt)
     done = apply_pending(database)
+    dbmod.use_wal(database)  # an adopted file, now crmcli's: readers never block a writer
     env.say(f"applied: {', '.join(done)}" if done else "the schema is up to date")
     env.say(f"migrations: {', '.join(applied_names(database))}")

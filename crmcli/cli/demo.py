@@ -1,7 +1,7 @@
 """`crmcli demo`: load the bundled example shop into a fresh demo database and tour it."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,6 +31,13 @@ def demo(
     own = [(p, "your own database (or one of its files)") for p in database_family(env.db_path)]
     # The default demo file is crmcli's own, remade on every run; another needs --force.
     db = demo_core.build(target, protect=own, force=force or path is None)
+    try:
+        _tour(env, db, target)
+    finally:
+        db.close()  # the demo file stands alone afterwards: no -wal left beside it
+
+
+def _tour(env: Env, db: Any, target: Path) -> None:
     tour = Env(db_path=target, stdout=env.stdout, stderr=env.stderr, _db=db)
     fmt = Format.table if env.stdout_isatty else None
     out = console(tour)
