@@ -151,3 +151,81 @@ def test_real_multi_line_values_still_import(db, tmp_path):
         "12 Main St\nApt 3\nSpringfield, IL 62704"
     )
     assert customers.get(db, customers.resolve(db, "A3"))["notes"].endswith("properly")
+
+
+# --- vCards without END:VCARD (issue 11 item 3) ----------------------------------------------
+
+
+def vcards(count: int, *, seed: int = 3) -> list[list[str]]:
+    """`count` vCard 3.0 cards, each a list of lines, seeded."""
+    rng = random.Random(seed)
+    cards = []
+    for n in range(count):
+        cards.append(
+            [
+                "BEGIN:VCARD",
+                "VERSION:3.0",
+                f"FN:Person {n:02d} {rng.choice(['Kim', 'Sato', 'Smith'])}",
+                f"TEL;TYPE=CELL:010-{rng.randrange(1000, 9999)}-{n:04d}",
+                f"EMAIL:p{n}@example.com",
+                "END:VCARD",
+            ]
+        )
+    return cards
+
+
+def vcf(tmp_path: Path, cards: list[list[str]], name: str = "phone.vcf") -> tuple[Path, list[int]]:
+    """The file, and the line each card begins on."""
+    lines: list[str] = []
+    starts = []
+    for card in cards:
+        starts.append(len(lines) + 1)
+        lines.extend(card)
+    return write(tmp_path, name, "\r\n".join(lines) + "\r\n"), starts
+
+
+def test_a_card_without_end_mid_file_is_reported_by_line(cli, db_path, tmp_path):
+    cards = vcards(52)
+    cards[20].remove("END:VCARD")
+    path, starts = vcf(tmp_path, cards)
+    cli("customers", "add", "--name", "Existing Person")
+    before = db_digest(db_path)
+    refused = cli("customers", "import", str(path), ok=False)
+    assert refused.exit_code == 1
+    assert f"phone.vcf:{starts[20]}: the card has no END:VCARD" in refused.stderr
+    assert db_digest(db_path) == before
+    result = cli("customers", "import", str(path), "--skip-invalid")
+    assert "added 51" in result.stderr and "rejected 1" in result.stderr
+    assert "Person 20" not in cli("customers", "list", "--format", "csv").stdout
+
+
+def test_a_truncated_last_card_is_reported(db, tmp_path):
+    cards = vcards(5)
+    cards[-1] = cards[-1][:3]  # cut short after FN
+    path, starts = vcf(tmp_path, cards)
+    with pytest.raises(InvalidInput) as caught:
+        import_customers(db, path)
+    assert [(p.line, "cut short" in p.message) for p in caught.value.problems] == [
+        (starts[-1], True)
+    ]
+    result = import_customers(db, path, skip_invalid=True)
+    assert (result.counts.added, result.counts.rejected) == (4, 1)
+
+
+def test_a_quoted_printable_soft_break_does_not_eat_the_end_of_the_card(db, tmp_path):
+    cards = vcards(3)
+    cards[1].insert(-1, "NOTE;ENCODING=QUOTED-PRINTABLE;CHARSET=UTF-8:=EA=B3=A0=EA=B0=9D=")
+    path, _starts = vcf(tmp_path, cards)
+    result = import_customers(db, path)
+    assert (result.counts.added, result.counts.rejected) == (3, 0)
+    assert customers.get(db, 2)["notes"] == "고객"
+
+
+def test_text_outside_any_card_is_reported(db, tmp_path):
+    cards = vcards(3)
+    cards[1].remove("BEGIN:VCARD")  # its lines are now outside any card
+    path, starts = vcf(tmp_path, cards)
+    with pytest.raises(InvalidInput) as caught:
+        import_customers(db, path)
+    assert [p.line for p in caught.value.problems] == [starts[1]]
+    assert "missing BEGIN:VCARD" in caught.value.problems[0].message
