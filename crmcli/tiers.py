@@ -103,6 +103,7 @@ def window_start(window: str, as_of: date) -> str | None:
     """First day (ISO) counted by `window` ending on `as_of`; None for 'all'."""
     if window.strip().lower() == "all":
         return None
+    settings.validate("tiers.window", window.strip(), what="the window")  # its range
     return _day_after(as_of - dates.parse_span(window))
 
 
@@ -651,9 +652,9 @@ def at_risk(db: Database, *, as_of: date, k: float | None = None) -> Iterator[di
 
     from crmcli.buying import RHYTHM_SQL, k_factor
 
+    if k is not None:  # the option has the setting's range
+        settings.validate("tiers.at_risk.k", str(k), what="--k")
     factor = k_factor(db) if k is None else k
-    if factor <= 0:
-        raise InvalidValue("k must be greater than 0")
     rhythm = RHYTHM_SQL.format(
         source="purchases NOT INDEXED",
         where="AND customer_id IN (SELECT customer_id FROM wanted)",
