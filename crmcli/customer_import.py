@@ -16,7 +16,17 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customer_fields, customers, dates, imports, merge, names, phones, settings
+from crmcli import (
+    customer_fields,
+    customers,
+    dates,
+    import_undo,
+    imports,
+    merge,
+    names,
+    phones,
+    settings,
+)
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.customers import PLAIN_FIELDS
 from crmcli.db import write
@@ -587,11 +597,14 @@ class Writer:
             "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
             self.dates,
         )
-        conn.executemany(
-            "INSERT INTO import_changes (import_id, table_name, row_id, action)"
-            f" VALUES ({int(self.import_id)}, 'customers', ?, 'insert')",
-            ((cid,) for cid in self.added),
-        )
+        # A digest of each customer as added: undo tells later hand edits by it.
+        if self.added:
+            now = import_undo.states(self.db, self.added)
+            conn.executemany(
+                "INSERT INTO import_changes (import_id, table_name, row_id, action, after)"
+                f" VALUES ({int(self.import_id)}, 'customers', ?, 'insert', ?)",
+                ((cid, json.dumps({"digest": import_undo.digest(now[cid])})) for cid in self.added),
+            )
         self.rows.clear()
         self.phones.clear()
         self.tags.clear()
@@ -721,8 +734,6 @@ def _update(
         return "unchanged", differs
     before: dict[str, Any] = {k: v for k, v in row.items() if k != "id"}
     before.update(_snapshot_children(db, customer_id))
-    if not merging:  # a customer this import added goes as a whole on undo
-        imports.record_change(db, import_id, "customers", customer_id, "update", before)
     try:
         customers.edit(
             db,
@@ -747,6 +758,15 @@ def _update(
             )
     except InvalidValue as exc:
         raise RowProblem(None, str(exc)) from None
+    after = import_undo.states(db, [customer_id])[customer_id]
+    if merging:  # a customer this import added: its digest, as the merge leaves it
+        db.execute(
+            "UPDATE import_changes SET after = ? WHERE import_id = ? AND table_name = 'customers'"
+            " AND row_id = ? AND action = 'insert'",
+            [json.dumps({"digest": import_undo.digest(after)}), import_id, customer_id],
+        )
+    else:
+        imports.record_change(db, import_id, "customers", customer_id, "update", before, after)
     return "updated", differs
 
 

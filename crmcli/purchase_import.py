@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, imports, money, purchases
+from crmcli import customers, dates, import_undo, imports, money, purchases
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 from crmcli.money import parse_amount
@@ -199,7 +199,15 @@ class _Customers:
                 cid = customers.add(self.db, code=ref, name=name or None)
             except InvalidValue as exc:
                 raise _Bad(column, str(exc)) from None
-            imports.record_change(self.db, self.import_id, "customers", cid, "insert")
+            state = import_undo.states(self.db, [cid])[cid]
+            imports.record_change(
+                self.db,
+                self.import_id,
+                "customers",
+                cid,
+                "insert",
+                after={"digest": import_undo.digest(state)},
+            )
             self.created += 1
         else:
             self.misses[ref] = (
