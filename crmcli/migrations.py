@@ -568,3 +568,10 @@ def m075_anonymous_sales(db: Database) -> None:
         db.conn.executemany(
             f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?', [(v, r) for r, v in rows]
         )
+
+
+@migrations(name="m076_import_changes_after")
+def m076_import_changes_after(db: Database) -> None:
+    """What an import left each record as (JSON; a digest for a record it added), so undo can
+    tell later hand edits from the import's own changes and never overwrite them silently."""
+    _run(db, "ALTER TABLE import_changes ADD COLUMN after TEXT;")
