@@ -814,6 +814,7 @@ def import_customers(
     dry_run: bool = False,
     skip_invalid: bool = False,
     rejects: Path | None = None,
+    replace_rejects: bool = False,
     progress: imports.ProgressFn | None = None,
 ) -> imports.ImportResult:
     """Import customers from a CSV/TSV file or a vCard file; one transaction."""
@@ -827,7 +828,8 @@ def import_customers(
         return _run(
             db, info, source, headers=["line", "card", "name"], columns={}, unmapped=[],
             options=dict(on_conflict=on_conflict), on_conflict=on_conflict, dry_run=dry_run,
-            skip_invalid=skip_invalid, rejects=rejects, progress=progress,
+            skip_invalid=skip_invalid, rejects=rejects, replace_rejects=replace_rejects,
+            progress=progress,
         )  # fmt: skip
     with imports.open_table(path, encoding=encoding) as table:
         columns, notes = map_customer_columns(table.headers, mapping or {}, path.name)
@@ -875,6 +877,7 @@ def import_customers(
                 dry_run=dry_run,
                 skip_invalid=skip_invalid,
                 rejects=rejects,
+                replace_rejects=replace_rejects,
                 progress=None,
                 estimated_rows=table.estimated_rows(),
             )
@@ -1043,6 +1046,7 @@ def _run(
     progress: imports.ProgressFn | None,
     estimated_rows: int = 0,
     notes: Sequence[str] = (),
+    replace_rejects: bool = False,
 ) -> imports.ImportResult:
     name = info.path.name
     result = imports.ImportResult(
@@ -1059,8 +1063,13 @@ def _run(
     region = settings.get(db, "phone.region")
     writer: imports.RejectsWriter | None = None
     if skip_invalid and not dry_run:
-        result.rejects = rejects or imports.rejects_path(info.path)
-        writer = imports.RejectsWriter(result.rejects, headers)
+        writer = imports.RejectsWriter(
+            rejects or imports.rejects_path(info.path),
+            headers,
+            db=db,
+            source=info.path,
+            force=replace_rejects,
+        )
     counts = result.counts
     try:
         with write(db):
@@ -1102,21 +1111,19 @@ def _run(
                 ),
                 path=info.path,
             )
+            if writer is not None:  # in place before the import commits (taken back if it fails)
+                result.rejects = writer.finish()
     except imports.DryRun:
         result.import_id = None
     except imports.Unchanged:
         result.import_id = None
         result.notes.append("nothing changed; nothing was written")
+        if writer is not None:
+            writer.abort()
     except BaseException:
         if writer is not None:
-            writer.close()
-            result.rejects.unlink(missing_ok=True)  # type: ignore[union-attr]
+            writer.abort()
         raise
-    if writer is not None:
-        writer.close()
-        if not writer.count:
-            writer.path.unlink(missing_ok=True)
-            result.rejects = None
     if unmapped:
         result.notes.append(f"kept as extra fields: {', '.join(unmapped)}")
     return result

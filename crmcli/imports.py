@@ -643,7 +643,9 @@ def _sheet_as_csv(path: Path) -> Iterator[tuple[FileInfo, Path]]:
         ) from None
     with tempfile.TemporaryDirectory(prefix="crmcli-sheet-") as folder:
         text_path = Path(folder) / f"{path.stem}.csv"
-        with text_path.open("w", encoding="utf-8", newline="") as out:
+        from crmcli.files import open_new_private  # the sheet's rows are personal data
+
+        with open_new_private(text_path, encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             for row in sheet.iter_rows():
                 writer.writerow([_cell_text(v) for v in row])
@@ -802,14 +804,34 @@ class Problems:
 
 
 class RejectsWriter:
-    """`--skip-invalid`: the bad rows, as they were, plus a `reason` column."""
+    """`--skip-invalid`: the bad rows, as they were, plus a `reason` column.
 
-    def __init__(self, path: Path, headers: Sequence[str]) -> None:
+    Written through `crmcli.files.Output`: the path is checked before the import starts
+    (never the database, never the input file, an existing file only with `force`),
+    and the file appears, whole, only when there is at least one rejected row.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        headers: Sequence[str],
+        *,
+        db: Database,
+        source: Path,
+        force: bool = False,
+    ) -> None:
+        from crmcli.files import Output, protect_database, protect_inputs
+
         self.path = path
-        from crmcli.privacy import open_private  # the rows hold personal data: 0600
-
-        self._file = open_private(path, "w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._file)
+        self._out = Output(
+            path,
+            protect=[*protect_database(db), *protect_inputs(source)],
+            force=force,
+            newline="",
+            what="rejects file",
+        )
+        self._file = self._out.open()
+        self._writer = csv.writer(self._file)  # type: ignore[arg-type]
         self._writer.writerow([*headers, "reason"])
         self.count = 0
 
@@ -817,8 +839,17 @@ class RejectsWriter:
         self._writer.writerow([*cells, reason])
         self.count += 1
 
-    def close(self) -> None:
-        self._file.close()
+    def finish(self) -> Path | None:
+        """Put the file in place if any row was rejected; returns its path, else None."""
+        if not self.count:
+            self._out.discard()
+            return None
+        return self._out.commit()
+
+    def abort(self) -> None:
+        """The import failed: no rejects file, and an old one at the path is untouched."""
+        self._out.discard()
+        self._out.retract()
 
 
 def rejects_path(path: Path) -> Path:

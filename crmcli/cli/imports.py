@@ -49,6 +49,10 @@ RejectsOpt = Annotated[
         "--rejects", help="Where --skip-invalid writes bad rows (default FILE.rejects.csv)."
     ),
 ]
+ForceRejectsOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace the rejects file if it already exists."),
+]
 ProfileOpt = Annotated[
     str | None, typer.Option("--profile", help="Use the --map and options saved under this name.")
 ]
