@@ -494,8 +494,11 @@ def test_reliability_another_person_is_never_overwritten(tmp_path, figures):
         db = open_db(tmp_path / f"f{round_}.db")
         script = rnd.choice(sorted(FAMILIES))
         family, parent, child = FAMILIES[script]
-        full = (lambda given: f"{family}{given}" if script in ("hangul", "kana")
-                else f"{given} {family}")  # fmt: skip
+        east = script in ("hangul", "kana")  # family name first, no space
+
+        def full(given: str, family: str = family, east: bool = east) -> str:
+            return f"{family}{given}" if east else f"{given} {family}"
+
         shared = rnd.choice(["phone", "email", "both"])
         phone = f"010-{rnd.randint(1000, 9999)}-{rnd.randint(1000, 9999)}"
         email = f"family{round_}@example.com"
@@ -519,7 +522,9 @@ def test_reliability_another_person_is_never_overwritten(tmp_path, figures):
                 pass
             kept = customers.get(db, 1)
             if (kept["name"], kept["birthday"], kept["address"]) == (
-                full(parent), "1960-01-01", "Seoul"
+                full(parent),
+                "1960-01-01",
+                "Seoul",
             ) and customers.count(db) == 1:
                 held += 1
         db.close()
