@@ -261,7 +261,9 @@ def _clean(text: str | None) -> str | None:
     if text is None:
         return None
     text = text.strip()
-    return text or None
+    from crmcli.text import check  # no control characters in what is recorded
+
+    return check(text, field="the complaint's text", multiline=True) or None
 
 
 def open_complaint(
@@ -857,8 +859,9 @@ def report(
             fields = json.loads(fields_json) if fields_json else {}
             if to_stage == "resolved":
                 first_resolved.setdefault(cid, at)
-                if fields.get("compensation"):
-                    kind = fields["compensation"]
+                if fields.get("compensation") or fields.get("amount_micros"):
+                    # A kind that named a forgotten customer was removed: the amount counts.
+                    kind = fields.get("compensation") or "(erased)"
                     amount = int(fields.get("amount_micros") or 0)
                     n, total = by_kind.get(kind, (0, 0))
                     by_kind[kind] = (n + 1, total + amount)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import dates
+from crmcli import dates, text
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 
@@ -41,6 +41,8 @@ def log(
         raise InvalidValue(f"channel must be one of: {', '.join(CHANNELS)} (got {channel!r})")
     if outcome not in (None, *OUTCOMES):
         raise InvalidValue(f"outcome must be one of: {', '.join(OUTCOMES)} (got {outcome!r})")
+    text.check_optional(note, field="--note", multiline=True)
+    text.check_optional(by, field="--by")
     when = at.isoformat() if isinstance(at, datetime) else (at or dates.now_utc())
     with write(db):
         cursor = db.execute(

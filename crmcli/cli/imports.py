@@ -9,11 +9,12 @@ import typer
 
 from crmcli import imports
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
+from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.dates import DATE_ORDERS
 from crmcli.errors import InvalidInput, UsageError
 
 app = typer.Typer(help="Past imports: list them, undo one.", no_args_is_help=True)
+ImportFields = fields_option(imports.IMPORT_FIELDS)
 
 # Options shared by `customers import` and `purchases import`, declared once.
 FileArg = Annotated[
@@ -48,6 +49,10 @@ RejectsOpt = Annotated[
     typer.Option(
         "--rejects", help="Where --skip-invalid writes bad rows (default FILE.rejects.csv)."
     ),
+]
+ForceRejectsOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace the rejects file if it already exists."),
 ]
 ProfileOpt = Annotated[
     str | None, typer.Option("--profile", help="Use the --map and options saved under this name.")
@@ -121,7 +126,31 @@ def progress_bar(env: Env, label: str) -> Iterator[Callable[[int, int], None] | 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        yield update
+        # The bar is erased before anything else reaches the terminal: the result table
+        # or a message must never start on the line of the bar's last frame.
+        streams = env.stdout, env.stderr
+        env.stdout, env.stderr = _StopFirst(env.stdout, bar.stop), _StopFirst(env.stderr, bar.stop)
+        try:
+            yield update
+        finally:
+            env.stdout, env.stderr = streams
+
+
+class _StopFirst:
+    """A stream that calls `stop` (ending a live display) before its first write."""
+
+    def __init__(self, stream: Any, stop: Callable[[], None]) -> None:
+        self._stream = stream
+        self._stop: Callable[[], None] | None = stop
+
+    def write(self, text: str) -> int:
+        if self._stop is not None:
+            stop, self._stop = self._stop, None
+            stop()
+        return int(self._stream.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 VerboseOpt = Annotated[
@@ -192,7 +221,7 @@ def report(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, fmt: FormatOption = None, fields: FieldsOption = None) -> None:
+def list_(ctx: typer.Context, fmt: FormatOption = None, fields: ImportFields = None) -> None:
     """Every import: file, sha256, counts, when, and whether it was undone."""
     env = get_env(ctx)
     chosen = pick_fields(fields, allowed=imports.IMPORT_FIELDS, default=imports.IMPORT_FIELDS[:-1])
@@ -203,11 +232,27 @@ def list_(ctx: typer.Context, fmt: FormatOption = None, fields: FieldsOption = N
 def undo(
     ctx: typer.Context,
     import_id: Annotated[int, typer.Argument(help="The import's id (see `imports list`).")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Undo even though records were changed since the import (they are listed"
+            " first without it), and remove imported purchases a complaint refers to.",
+        ),
+    ] = False,
 ) -> None:
-    """Undo an import: remove what it added, put back what it updated."""
+    """Undo an import: remove what it added, put back what it updated.
+
+    Work done since (hand edits, follow-ups, contacts, complaints) is listed and the undo
+    refused unless --force; even then only what the import did is taken back.
+    """
     env = get_env(ctx)
-    counts = imports.undo(env.db, import_id)
+    result = imports.undo(env.db, import_id, force=force)
+    for line in result.overwritten:
+        env.say(f"  undone despite a later change: {line}")
+    for line in result.kept:
+        env.say(f"  {line}")
     env.say(
-        f"undid import #{import_id}: removed {counts.added} added row(s), "
-        f"restored {counts.updated} updated one(s)"
+        f"undid import #{import_id}: removed {result.added} added row(s), "
+        f"restored {result.updated} updated one(s)"
     )
