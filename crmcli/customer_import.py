@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, imports, phones, settings
+from crmcli import customers, dates, imports, locales, phones, settings
 from crmcli.customers import PLAIN_FIELDS
 from crmcli.db import write
 from crmcli.errors import InvalidValue, UsageError
@@ -114,6 +114,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
     ),
     "owner": ("owner", "staff", "account manager", "sales rep", "담당자", "担当者", "负责人"),
     "gender": ("gender", "sex", "성별", "性別", "性别"),
+    "locale": ("locale", "language", "lang", "언어", "言語", "语言", "語言"),
 }  # fmt: skip
 KNOWN = {imports.fold_header(h): f for f, hs in _NAMES.items() for h in hs}
 # Google's numbered groups: 'Phone 1 - Value' (with 'Phone 1 - Type'), 'Event 1 - Value'…
@@ -338,8 +339,17 @@ class Writer:
 
     BATCH = 2_000
 
-    def __init__(self, db: Database, *, import_id: int, on_conflict: str, region: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        import_id: int,
+        on_conflict: str,
+        region: str,
+        locale_context: locales.Context | None = None,
+    ) -> None:
         self.db = db
+        self.locale_context = locale_context or locales.context(db, region=region)
         self.conn = db.conn
         self.import_id = import_id
         self.on_conflict = on_conflict
@@ -373,7 +383,9 @@ class Writer:
         if self.on_conflict == "error":
             raise RowProblem(None, f"already stored as customer #{existing} (--on-conflict error)")
         with write(self.db):  # a savepoint: an update that fails leaves nothing behind
-            return _update(self.db, existing, record, self.import_id)
+            return _update(
+                self.db, existing, record, self.import_id, locale_context=self.locale_context
+            )
 
     def _may_match_queued(self, record: Record) -> bool:
         keys = self.keys
@@ -396,6 +408,8 @@ class Writer:
                 birthday_lunar=record.birthday_lunar,
                 extra=record.extra or None,
                 now=self.now,
+                phones_raw=record.phones,
+                locale_context=self.locale_context,
                 **plain,
             )
             phone_rows = customers.phone_rows(record.phones, self.region)
@@ -483,7 +497,14 @@ def _snapshot_children(db: Database, customer_id: int) -> dict[str, Any]:
     }
 
 
-def _update(db: Database, customer_id: int, record: Record, import_id: int) -> str:
+def _update(
+    db: Database,
+    customer_id: int,
+    record: Record,
+    import_id: int,
+    *,
+    locale_context: locales.Context | None = None,
+) -> str:
     current = customers.get(db, customer_id)
     row = dict(current.fields)
     changes: dict[str, Any] = {}
@@ -526,6 +547,7 @@ def _update(db: Database, customer_id: int, record: Record, import_id: int) -> s
             phones_raw=[(p.raw, p.label) for p in current.phones] + new_phones  # type: ignore[misc]
             if new_phones
             else None,
+            locale_context=locale_context,
             **changes,
         )
         if new_tags:
@@ -693,7 +715,21 @@ def _run(
             import_id = imports.begin(db, kind="customers", info=info, options=options)
             result.import_id = import_id
             restore = _suspend_search_index(db, estimated_rows) if not dry_run else []
-            store = Writer(db, import_id=import_id, on_conflict=on_conflict, region=region)
+            # The file's own evidence of its customers' language (headers, encoding),
+            # for the rows whose names and phones say nothing stronger.
+            file_locale = locales.from_file(encoding=info.encoding, headers=headers)
+            if file_locale is not None:
+                result.notes.append(
+                    f"locale {file_locale.locale} where names and phones tell nothing"
+                    f" stronger ({locales.describe(file_locale).removeprefix('inferred: ')})"
+                )
+            store = Writer(
+                db,
+                import_id=import_id,
+                on_conflict=on_conflict,
+                region=region,
+                locale_context=locales.context(db, file=file_locale, region=region),
+            )
             for line, cells, item in source:
                 if isinstance(item, Record):
                     try:

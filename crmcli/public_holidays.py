@@ -18,9 +18,6 @@ from sqlite_utils import Database
 
 from crmcli.errors import InvalidValue
 
-# Which country's holidays a customer keeps, by the language they are greeted in.
-LOCALE_COUNTRY = {"ko": "KR", "zh": "CN", "ja": "JP", "hy": "AM", "ru": "RU", "en": "US"}
-
 
 @dataclass(frozen=True)
 class Holiday:
@@ -160,9 +157,14 @@ def name_for(holiday: Holiday, *, locale: str, fallback: str, db: Database | Non
     """
     import holidays
 
+    from crmcli import locales
+
     supported = holidays.country_holidays(holiday.country).supported_languages
-    wanted = [lang for lang in supported if lang.split("_")[0] == locale]
-    if not wanted and fallback.split("_")[0] != locale and "en_US" in supported:
+    # zh_Hant reads 春節 from zh_TW, zh_Hans 春节 from zh_CN; others their language's list.
+    preferred = [lang for lang in locales.holiday_languages(locale) if lang in supported]
+    language = locales.language(locale)
+    wanted = preferred or [lang for lang in supported if lang.split("_")[0] == language]
+    if not wanted and fallback.split("_")[0] != language and "en_US" in supported:
         wanted = ["en_US"]
     if not wanted:
         return holiday.name
