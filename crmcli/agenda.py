@@ -478,6 +478,7 @@ def first_purchases(db: Database, window: Window) -> Iterator[Item]:
         marks = ",".join("?" * len(batch))
         rows = db.execute(
             f"SELECT DISTINCT p.customer_id, p.date FROM purchases p WHERE p.date IN ({marks})"
+            " AND p.customer_id IS NOT NULL"  # an anonymous sale has nobody to greet
             f" AND {window.customers('p.customer_id', by_date=False)} AND NOT EXISTS (SELECT 1 FROM"
             " purchases q WHERE q.customer_id = p.customer_id AND q.date < p.date)",
             batch,
@@ -497,7 +498,8 @@ def first_purchases(db: Database, window: Window) -> Iterator[Item]:
 
 
 def holidays(db: Database, window: Window) -> Iterator[Item]:
-    """Each public holiday, for each customer the `holidays.greet` rule selects."""
+    """Each greeting holiday (`public_holidays.GREETING_HOLIDAYS`), for each customer the
+    `holidays.greet` rule selects, in the country of the customer's language."""
     rule = [r.strip() for r in settings.get(db, "holidays.greet").split(",") if r.strip()]
     if not rule:
         return
@@ -515,6 +517,7 @@ def holidays(db: Database, window: Window) -> Iterator[Item]:
         country_list=country_list,
         language=settings.get(db, "holidays.language"),
         db=db,
+        rules=public_holidays.rules_from(db),
     )
     if not found:
         return
@@ -569,7 +572,8 @@ def after_sales(db: Database, window: Window) -> Iterator[Item]:
     # `+delivery_date`: most lines have no delivery date, so that index must not be used
     # for IS NULL (it would walk most of the table); the date index finds the few days.
     lo, hi = (window.first_event - n).isoformat(), (window.last_event - n).isoformat()
-    only = window.customers("customer_id")
+    # An anonymous sale (no customer) has nobody to check on.
+    only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
     rows = db.execute(
         f"""SELECT customer_id, base, group_concat(DISTINCT item), delivered, o FROM (
              SELECT customer_id, delivery_date AS base, item, 1 AS delivered,

@@ -291,6 +291,8 @@ def open_complaint(
             ).fetchone()
             if owner is None:
                 raise NotFound(f"no purchase #{purchase_id}")
+            if owner[0] is None:  # a walk-in sale: nobody's, so no one's complaint can own it
+                raise InvalidValue(f"purchase #{purchase_id} is an anonymous sale, of no customer")
             if owner[0] != customer_id:
                 raise InvalidValue(
                     f"purchase #{purchase_id} belongs to customer #{owner[0]}, not #{customer_id}"

@@ -16,12 +16,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, imports, locales, phones, settings
+from crmcli import customers, dates, imports, locales, merge, names, phones, settings
 from crmcli.customers import PLAIN_FIELDS
 from crmcli.db import write
 from crmcli.errors import InvalidValue, UsageError
 
-ON_CONFLICT = ("update", "skip", "error")
+# What a row that matches a stored customer does: `fill` (the default) fills in empty
+# values and adds phones, tags and dates; `update` also replaces stored values (and a
+# name that plainly differs); `add` stores a row whose name plainly differs from the
+# customer it shares a phone or e-mail with as a customer of its own; `skip`; `error`.
+ON_CONFLICT = ("fill", "update", "add", "skip", "error")
 BULK_ROWS = 5_000  # from this many rows on, the search index is rebuilt rather than kept up
 
 FIELDS = (
@@ -150,10 +154,11 @@ class RowProblem(Exception):
     lists them all.
     """
 
-    def __init__(self, column: str | None, message: str) -> None:
+    def __init__(self, column: str | None, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
         self.column = column
         self.message = message
+        self.reason_group = reason  # what the rows it happens to have in common, and the fix
         self.others: list[RowProblem] = []
 
     def all(self) -> list[RowProblem]:
@@ -298,14 +303,78 @@ def _date_label(label: str | None) -> str:
 # --- matching and storing -----------------------------------------------------------------------
 
 
-def match(db: Database, record: Record, region: str) -> int | None:
-    """The stored customer this record describes: code, else phone, else e-mail."""
+def record_name(record: Record) -> str | None:
+    """The name a row gives, whole or in parts."""
+    f = record.fields
+    if f.get("name"):
+        return str(f["name"])
+    parts = [f.get(k) for k in ("family_name", "given_name", "patronymic") if f.get(k)]
+    return " ".join(parts) or None
+
+
+def _tokens_agree(short: list[str], long: list[str]) -> bool:
+    """Each word of the shorter name is a word (or the initial) of a distinct word of the other."""
+    left = list(long)
+    for word in short:
+        initial = word.rstrip(".")
+        for i, other in enumerate(left):
+            if other == word or (len(initial) == 1 and other.startswith(initial)):
+                del left[i]
+                break
+        else:
+            return False
+    return True
+
+
+def names_differ(stored: str | None, given: str | None) -> bool:
+    """Whether two names plainly belong to different people.
+
+    Folded as `customers dupes` folds them (NFKC, case, Hangul into its letters); word
+    order, spacing, a missing middle name or an initial are not a difference, nor is one
+    typo in a long Latin-script name. Names in different scripts cannot be compared
+    (김민준 may well be Minjun Kim): that is not a plain difference either.
+    """
+    if not stored or not given:
+        return False
+    a, b = merge.name_key(stored), merge.name_key(given)
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return False
+    if names.script(stored) != names.script(given):
+        return False
+    ta, tb = a.split(), b.split()
+    short, long = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+    if _tokens_agree(short, long) or (len(ta) == len(tb) and _tokens_agree(tb, ta)):
+        return False
+    if names.script(stored) == "latin" and len(ta) == len(tb):
+        from rapidfuzz.distance import Levenshtein
+
+        compact_a, compact_b = "".join(sorted(ta)), "".join(sorted(tb))
+        if (
+            min(len(compact_a), len(compact_b)) >= 8
+            and Levenshtein.distance(compact_a, compact_b) <= 1
+        ):
+            return False
+    return True
+
+
+def _stored_names(db: Database, ids: set[int]) -> dict[int, str | None]:
+    marks = ", ".join("?" for _ in ids)
+    return dict(db.execute(f"SELECT id, name FROM customers WHERE id IN ({marks})", sorted(ids)))
+
+
+def match(db: Database, record: Record, region: str) -> tuple[int | None, str]:
+    """The stored customer this record describes, and how it was found: code, phone, e-mail.
+
+    A phone or e-mail shared by several customers (a family) is narrowed to the one
+    whose name the row gives.
+    """
     code = record.fields.get("code")
     if code:
         row = db.execute("SELECT id FROM customers WHERE code = ?", [code]).fetchone()
         if row:
-            return int(row[0])
+            return int(row[0]), "code"
     candidates: set[int] = set()
+    how = "phone"
     for raw, _label in record.phones:
         phone = phones.normalise(raw, region)
         if phone.e164:
@@ -317,15 +386,25 @@ def match(db: Database, record: Record, region: str) -> int | None:
         if candidates:
             break
     if not candidates and record.fields.get("email"):
+        how = "e-mail"
         sql = "SELECT id FROM customers WHERE email = ? COLLATE NOCASE"
         candidates = {r[0] for r in db.execute(sql, [record.fields["email"]])}
     if code and candidates:  # a different shop code is a different customer
         sql = "SELECT id FROM customers WHERE id = ? AND (code IS NULL OR code = ?)"
         candidates = {c for c in candidates if db.execute(sql, [c, code]).fetchone()}
+    if len(candidates) > 1 and record_name(record):
+        stored = _stored_names(db, candidates)
+        named = {c for c in candidates if not names_differ(stored[c], record_name(record))}
+        if len(named) == 1:
+            candidates = named
     if len(candidates) > 1:
         ids = ", ".join(f"#{c}" for c in sorted(candidates)[:5])
-        raise RowProblem(None, f"matches several customers ({ids}); give a code to tell them apart")
-    return candidates.pop() if candidates else None
+        raise RowProblem(
+            None,
+            f"matches several customers ({ids}); give a code to tell them apart",
+            reason="matches several customers: give each row a code to tell them apart",
+        )
+    return (candidates.pop(), how) if candidates else (None, how)
 
 
 class Writer:
@@ -335,6 +414,10 @@ class Writer:
     without a savepoint. Queued rows are not in the database yet: a record that could
     match one of them (same code, phone or e-mail) flushes the queue first, so matching
     sees exactly what a row-by-row import would. Memory is one batch, whatever the size.
+
+    A row that matches a customer added earlier in the same file is the same customer
+    again (an export with a row per address, say): its values are merged in, and a
+    value that contradicts the earlier row's is a conflict, reported by line.
     """
 
     BATCH = 2_000
@@ -356,36 +439,80 @@ class Writer:
         self.region = region
         self.now = dates.now_utc()
         # Ids are given here (as SQLite would: max + 1) so child rows can be batched too.
-        self.next_id = (
+        self.first_id = (
             int(self.conn.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]) + 1
         )
+        self.next_id = self.first_id
         self.rows: dict[tuple[str, ...], list[list[Any]]] = {}  # columns → rows
         self.phones: list[tuple[Any, ...]] = []
         self.tags: list[tuple[int, str]] = []
         self.dates: list[tuple[int, str, str, int]] = []
         self.added: list[int] = []
         self.keys: set[Any] = set()  # codes, ('e', e164), ('d', digits), folded e-mails
+        self.kept: dict[str, int] = {}  # field → stored values kept where the file differs
+        self.kept_rows = 0
 
     def store(self, record: Record) -> str:
-        """Add, update or leave the customer; returns 'added', 'updated' or 'unchanged'."""
+        """Add, update or leave the customer: 'added', 'updated', 'merged' or 'unchanged'."""
         if not record.identity():
             raise RowProblem(
-                None, "no name, code, phone or e-mail: nothing to know this customer by"
+                None,
+                "no name, code, phone or e-mail: nothing to know this customer by",
+                reason="have no name, code, phone or e-mail: nothing to know the customer by",
             )
         if self.keys and self._may_match_queued(record):
             self.flush()
-        existing = match(self.db, record, self.region)
+        existing, how = match(self.db, record, self.region)
         if existing is None:
             self._queue(record)
             return "added"
-        if self.on_conflict == "skip":
+        ours = existing >= self.first_id  # added earlier in this same file
+        if not ours and self.on_conflict == "skip":
             return "unchanged"
-        if self.on_conflict == "error":
-            raise RowProblem(None, f"already stored as customer #{existing} (--on-conflict error)")
-        with write(self.db):  # a savepoint: an update that fails leaves nothing behind
-            return _update(
-                self.db, existing, record, self.import_id, locale_context=self.locale_context
+        if not ours and self.on_conflict == "error":
+            raise RowProblem(
+                None,
+                f"already stored as customer #{existing} (--on-conflict error)",
+                reason="are already stored (--on-conflict error)",
             )
+        if how != "code" and (ours or self.on_conflict != "update"):
+            stored = _stored_names(self.db, {existing})[existing]
+            given = record_name(record)
+            if names_differ(stored, given):
+                if self.on_conflict == "add" and not ours:
+                    self._queue(record)
+                    return "added"
+                raise RowProblem(
+                    None,
+                    f"shares its {how} with customer #{existing} ({stored}) but names {given}:"
+                    " not the same person, so not updated",
+                    reason="share a phone or e-mail with a stored customer of another name"
+                    ": not updated; add them as customers of their own with --on-conflict add,"
+                    " or overwrite with --on-conflict update",
+                )
+        replace = self.on_conflict == "update" and not ours
+        with write(self.db):  # a savepoint: an update that fails leaves nothing behind
+            outcome, differs = _update(
+                self.db,
+                existing,
+                record,
+                self.import_id,
+                replace=replace,
+                merging=ours,
+                locale_context=self.locale_context,
+            )
+        if differs and ours:
+            said = "; ".join(f"{f} {old!r} there, {new!r} here" for f, old, new in differs)
+            raise RowProblem(
+                None,
+                f"the same customer as an earlier row (#{existing}), with other values: {said}",
+                reason="repeat an earlier row's customer with other values",
+            )
+        if differs:
+            self.kept_rows += 1
+            for f, _old, _new in differs:
+                self.kept[f] = self.kept.get(f, 0) + 1
+        return "merged" if ours and outcome == "updated" else outcome
 
     def _may_match_queued(self, record: Record) -> bool:
         keys = self.keys
@@ -497,27 +624,63 @@ def _snapshot_children(db: Database, customer_id: int) -> dict[str, Any]:
     }
 
 
+def _same(field_name: str, stored: Any, given: Any) -> bool:
+    if isinstance(stored, str) and isinstance(given, str):
+        if field_name == "email":
+            return stored.casefold() == given.strip().casefold()
+        return names.fold(stored) == names.fold(given)
+    return bool(stored == given)
+
+
 def _update(
     db: Database,
     customer_id: int,
     record: Record,
     import_id: int,
     *,
+    replace: bool,
+    merging: bool,
     locale_context: locales.Context | None = None,
-) -> str:
+) -> tuple[str, list[tuple[str, Any, Any]]]:
+    """Bring a stored customer up to the row: fill in what is empty, add phones, tags and
+    dates; with `replace`, also overwrite stored values that differ.
+
+    Returns the outcome and the values the row gives that differ from stored ones and
+    were kept (field, stored, file's): a merge reports them, a fill counts them.
+    """
     current = customers.get(db, customer_id)
     row = dict(current.fields)
+    differs: list[tuple[str, Any, Any]] = []
     changes: dict[str, Any] = {}
-    for key, value in record.fields.items():
-        if key in PLAIN_FIELDS and value and row.get(key) != value:
-            changes[key] = value
+
+    def take(key: str, stored: Any, given: Any) -> bool:
+        """Whether `given` goes in: where nothing is stored, or replacing a different value."""
+        if given in (None, ""):
+            return False
+        if stored in (None, ""):
+            return True
+        if _same(key, stored, given):
+            return False
+        if replace:
+            return True
+        if key == "name" and not names_differ(stored, given):
+            return False  # 'Lee' and 'Lee L.': a way of writing it, not another value
+        differs.append((key, stored, given))
+        return False
+
     name = record.fields.get("name")
-    new_name = name if name and name != row.get("name") else None
-    if new_name:  # keep the file's own name parts rather than re-splitting the new name
-        for part in ("family_name", "given_name", "patronymic"):
-            if record.fields.get(part):
-                changes[part] = record.fields[part]
-    birthday = record.birthday if record.birthday and record.birthday != row["birthday"] else None
+    new_name = name if name and take("name", row.get("name"), name) else None
+    for key, value in record.fields.items():
+        if key not in PLAIN_FIELDS or not value:
+            continue
+        if key in ("family_name", "given_name", "patronymic"):
+            # Parts go with a name that goes in; alone they would rename the customer.
+            if new_name and (not row.get(key) or replace):
+                changes[key] = value
+            continue
+        if take(key, row.get(key), value):
+            changes[key] = value
+    birthday = record.birthday if take("birthday", row["birthday"], record.birthday) else None
     region_phones = {p.raw for p in current.phones}
     known_digits = {phones.digits(p.raw) for p in current.phones}
     new_phones = [
@@ -526,17 +689,27 @@ def _update(
         if raw not in region_phones and phones.digits(raw) not in known_digits
     ]
     new_tags = [t for t in record.tags if t not in current.tags]
-    stored_dates = {(d.label, d.date, d.lunar) for d in current.dates}
-    new_dates = [d for d in record.dates if (d[0], d[1], bool(d[2])) not in stored_dates]
+    stored_dates = {d.label: d for d in current.dates}
+    new_dates = []
+    for label, day, lunar in record.dates:
+        old = stored_dates.get(label)
+        if old is None or (replace and (old.date, old.lunar) != (day, bool(lunar))):
+            new_dates.append((label, day, lunar))
+        elif (old.date, old.lunar) != (day, bool(lunar)):
+            differs.append((label, old.date, day))
     extra = dict(current.extra)
-    extra_changed = any(extra.get(k) != v for k, v in record.extra.items())
-    if not (
-        changes or new_name or birthday or new_phones or new_tags or new_dates or extra_changed
-    ):
-        return "unchanged"
+    new_extra = {}
+    for key, value in record.extra.items():
+        if key not in extra or (replace and extra[key] != value):
+            new_extra[key] = value
+        elif extra[key] != value:
+            differs.append((key, extra[key], value))
+    if not (changes or new_name or birthday or new_phones or new_tags or new_dates or new_extra):
+        return "unchanged", differs
     before: dict[str, Any] = {k: v for k, v in row.items() if k != "id"}
     before.update(_snapshot_children(db, customer_id))
-    imports.record_change(db, import_id, "customers", customer_id, "update", before)
+    if not merging:  # a customer this import added goes as a whole on undo
+        imports.record_change(db, import_id, "customers", customer_id, "update", before)
     try:
         customers.edit(
             db,
@@ -554,15 +727,15 @@ def _update(
             customers.tag(db, customer_id, new_tags)
         for label, day, lunar in new_dates:
             customers.set_date(db, customer_id, label, day, lunar=lunar)
-        if extra_changed:
-            extra.update(record.extra)
+        if new_extra:
+            extra.update(new_extra)
             db.execute(
                 "UPDATE customers SET extra = ? WHERE id = ?",
                 [json.dumps(extra, ensure_ascii=False), customer_id],
             )
     except InvalidValue as exc:
         raise RowProblem(None, str(exc)) from None
-    return "updated"
+    return "updated", differs
 
 
 # --- the import -----------------------------------------------------------------------------
@@ -590,7 +763,7 @@ def import_customers(
     encoding: str | None = None,
     mapping: Mapping[str, str] | None = None,
     date_order: dates.DateOrder | None = None,
-    on_conflict: str = "update",
+    on_conflict: str = "fill",
     dry_run: bool = False,
     skip_invalid: bool = False,
     rejects: Path | None = None,
@@ -619,6 +792,11 @@ def import_customers(
             file_name=path.name,
         )
         orders = date_orders(table, columns, date_order)
+        order_columns = _order_columns(columns)
+        if order_columns:  # the sample first: a big order file is refused before any work
+            _order_lines_check(
+                path, order_columns, (_row_key(c, columns, orders) for c in table.sample)
+            )
 
         def records() -> Iterator[tuple[int, list[str], Record | RowProblem]]:
             for line, cells in table.rows():
@@ -629,10 +807,13 @@ def import_customers(
                 if progress is not None and line % 1000 == 0:
                     progress(table.position(), table.info.size)
 
+        source = records()
+        if order_columns:
+            source = _watch_order_lines(source, path, order_columns)
         return _run(
             db,
             table.info,
-            records(),
+            source,
             headers=table.headers,
             columns={c.key: c.field for c in columns},
             unmapped=imports.describe_unmapped(columns),
@@ -649,6 +830,96 @@ def import_customers(
             progress=None,
             estimated_rows=table.estimated_rows(),
         )
+
+
+# --- order lines given to a customers import ------------------------------------------------
+
+# What a purchase line has and a customer does not (read by the purchases import's names).
+_ORDER_FIELDS = {"order_id", "line_id", "amount", "quantity", "unit_price", "item", "date"}
+ORDER_REPEATS = 0.2  # this share of rows naming a customer an earlier row named: order lines
+
+
+def _order_columns(columns: Sequence[imports.Column]) -> list[str]:
+    """The columns that look like an order's (two at least), else none."""
+    from crmcli.purchase_import import KNOWN as PURCHASE_NAMES
+
+    found = [
+        c.key
+        for c in columns
+        if c.field is None and PURCHASE_NAMES.get(imports.fold_header(c.header)) in _ORDER_FIELDS
+    ]
+    return found if len(found) >= 2 else []
+
+
+def _row_key(
+    cells: Sequence[str],
+    columns: Sequence[imports.Column],
+    orders: Mapping[int, dates.DateOrder | None],
+) -> str | None:
+    try:
+        return _record_key(row_to_record(cells, columns, orders))
+    except RowProblem:
+        return None
+
+
+def _record_key(record: Record) -> str | None:
+    """Who a row names, for counting repeats: code, else e-mail, else name, else phone."""
+    f = record.fields
+    if f.get("code"):
+        return "c:" + str(f["code"])
+    if f.get("email"):
+        return "e:" + str(f["email"]).casefold()
+    name = record_name(record)
+    if name:
+        return "n:" + names.fold(name)
+    return "p:" + phones.digits(record.phones[0][0]) if record.phones else None
+
+
+class _Repeats:
+    """Counts the rows that name a customer an earlier row named (memory: one key each)."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.rows = 0
+        self.repeats = 0
+
+    def add(self, key: str | None) -> None:
+        if key is None:
+            return
+        self.rows += 1
+        if key in self.seen:
+            self.repeats += 1
+        else:
+            self.seen.add(key)
+
+    def check(self, path: Path, order_columns: list[str]) -> None:
+        if self.repeats >= 2 and self.repeats >= ORDER_REPEATS * self.rows:
+            raise InvalidValue(
+                f"this looks like order lines: crmcli purchases import {path} --create-customers"
+                f" ({self.rows:,} rows name {len(self.seen):,} customers, with columns "
+                f"{', '.join(order_columns[:4])}); nothing was imported"
+            )
+
+
+def _order_lines_check(path: Path, order_columns: list[str], keys: Iterable[str | None]) -> None:
+    repeats = _Repeats()
+    for key in keys:
+        repeats.add(key)
+    repeats.check(path, order_columns)
+
+
+def _watch_order_lines(
+    source: Iterable[tuple[int, list[str], Record | RowProblem]],
+    path: Path,
+    order_columns: list[str],
+) -> Iterator[tuple[int, list[str], Record | RowProblem]]:
+    """Pass the rows on; at the end, refuse the file (rolling back) if it is order lines."""
+    repeats = _Repeats()
+    for item in source:
+        if isinstance(item[2], Record):
+            repeats.add(_record_key(item[2]))
+        yield item
+    repeats.check(path, order_columns)
 
 
 def _suspend_search_index(db: Database, estimated_rows: int) -> list[str]:
@@ -739,7 +1010,7 @@ def _run(
                     except RowProblem as exc:
                         item = exc
                 for problem in item.all():
-                    problems.add(line, problem.column, problem.message)
+                    problems.add(line, problem.column, problem.message, reason=problem.reason_group)
                 problems.rows += 1
                 counts.rejected += 1
                 if writer is not None:
@@ -748,9 +1019,27 @@ def _run(
             for sql in restore:
                 db.execute(sql)
             imports.finish(db, import_id, counts)
-            imports.finish_or_fail(result, problems, skip_invalid=skip_invalid, dry_run=dry_run)
+            if store.kept:
+                kept = ", ".join(f"{n} {f}" for f, n in sorted(store.kept.items()))
+                result.notes.append(
+                    f"{store.kept_rows} row(s) give values that differ from the stored ones "
+                    f"({kept}); the stored values were kept (--on-conflict update replaces them)"
+                )
+            imports.finish_or_fail(
+                result,
+                problems,
+                skip_invalid=skip_invalid,
+                dry_run=dry_run,
+                total_rows=sum(
+                    (counts.added, counts.updated, counts.unchanged, counts.merged, counts.rejected)
+                ),
+                path=info.path,
+            )
     except imports.DryRun:
         result.import_id = None
+    except imports.Unchanged:
+        result.import_id = None
+        result.notes.append("nothing changed; nothing was written")
     except BaseException:
         if writer is not None:
             writer.close()

@@ -69,9 +69,18 @@ class Problem:
 class InvalidInput(CrmError):
     """An input file with problems; nothing from it was written."""
 
-    def __init__(self, problems: list[Problem], *, summary: str | None = None) -> None:
+    def __init__(
+        self,
+        problems: list[Problem],
+        *,
+        summary: str | None = None,
+        details: list[str] | None = None,
+    ) -> None:
         self.problems = problems
-        shown = "\n".join(f"  {p}" for p in problems[:20])
-        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        if details is None:  # a few problems, each listed
+            details = [str(p) for p in problems[:20]]
+            if len(problems) > 20:
+                details.append(f"… and {len(problems) - 20} more")
+        self.details = details
         head = summary or f"{len(problems)} problem(s); nothing was imported"
-        super().__init__(f"{head}\n{shown}{more}")
+        super().__init__("\n".join([head, *(f"  {d}" for d in details)]))

@@ -33,6 +33,7 @@ from crmcli.errors import Conflict, InvalidInput, InvalidValue, NotFound, Proble
 # pages of Korean, Japanese, Chinese (mainland and Taiwan) and Cyrillic Excel exports.
 DETECTABLE = ("cp949", "cp932", "gb18030", "big5", "cp1251")
 KEEP_PROBLEMS = 1_000  # problems kept in memory to list; all are counted
+MAX_VALUE_LINES = 100  # a value longer than this many lines is an unclosed quote
 SAMPLE_ROWS = 200  # rows read ahead to sniff dates and decimal commas
 CHUNK = 1 << 20
 IGNORE = "ignore"  # `--map COLUMN=ignore`: the one way to leave a column out on purpose
@@ -101,6 +102,28 @@ def _line_at(path: Path, offset: int) -> int:
         return f.read(offset).count(b"\n") + 1
 
 
+def text_encoding(name: str) -> str:
+    """`--encoding NAME` checked: a text encoding, never a bytes-to-bytes codec.
+
+    Python's codec registry also holds rot13, base64, hex, uu, zlib and bz2: fed a
+    file they transform or inflate it (bz2 turns 201 bytes into 424 MB) rather than
+    decode it, so only codecs that turn bytes into text are accepted.
+    """
+    name = name.strip()
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise UsageError(
+            f"--encoding {name!r}: unknown encoding (e.g. utf-8, cp949, cp932)"
+        ) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(
+            f"--encoding {name!r}: not a text encoding (it transforms bytes; "
+            "give the file's character encoding, e.g. utf-8, cp949, cp932)"
+        )
+    return name
+
+
 def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
     """The file's sha256 and encoding, in one streamed pass; refuses to guess into mojibake."""
     if not path.is_file():
@@ -128,10 +151,7 @@ def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
             utf8_ok = False
     sha = digest.hexdigest()
     if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InvalidValue(f"unknown encoding {encoding!r}") from None
+        encoding = text_encoding(encoding)
         _check_decodes(path, encoding)
         return FileInfo(path, sha, encoding, size, detected=False)
     bom = _bom_encoding(head)
@@ -349,12 +369,19 @@ class Table:
         """(line number where the row starts, cells); blank lines skipped."""
         reader = self._reader
         line = self._line
+        check_spans = self.info.encoding != "xlsx"  # a sheet's cells have no quotes to lose
+        spanned = (0, 0)  # the last row that ran over several lines: (start, end)
         try:
             for cells in reader:
                 start = line + 1
                 line = reader.line_num
+                if line > start and check_spans:  # a quoted line break: rare, checked
+                    self._check_span(start, line, cells)
+                    spanned = (start, line)
                 if cells and (len(cells) > 1 or cells[0].strip()):
                     yield start, cells
+            if spanned[0] and spanned[1] == line and self._ends_inside_quote(spanned[0]):
+                raise self._unclosed(spanned[0], line, f"runs to the end of the file (line {line})")
         except UnicodeDecodeError as exc:
             raise InvalidInput(
                 [Problem(self.info.path.name, line + 1, None, f"not valid {self.info.encoding}")],
@@ -365,6 +392,67 @@ class Table:
                 [Problem(self.info.path.name, line + 1, None, str(exc))],
                 summary=f"{self.info.path.name} cannot be read as CSV; nothing was imported",
             ) from None
+
+    def _check_span(self, start: int, end: int, cells: Sequence[str]) -> None:
+        """Refuse a row whose quoted field swallowed the rows after it (an unclosed quote).
+
+        Real multi-line values (an address, a note) span a few lines and read as text; a
+        quote left open runs on over hundreds of lines, or its lines read as whole rows
+        of this file. Then every row after it would be lost inside one value.
+        """
+        width = len(self.headers)
+        opened = start
+        for cell in cells:
+            breaks = _line_breaks(cell)
+            if not breaks:
+                continue
+            if end - opened > MAX_VALUE_LINES:
+                raise self._unclosed(opened, end, f"runs over {end - opened + 1} lines")
+            rowlike = 0
+            if width >= 3:
+                for text in cell.splitlines()[1:]:
+                    if len(next(csv.reader([text], delimiter=self.delimiter), [])) == width:
+                        rowlike += 1
+            if rowlike >= 2 or (rowlike and width >= 5):
+                raise self._unclosed(
+                    opened, end, f"holds {rowlike} line(s) that read as rows of this file"
+                )
+            opened += breaks
+
+    def _ends_inside_quote(self, start: int) -> bool:
+        """Whether the row starting at `start` is a quoted field left open to the end of file.
+
+        The csv module (not strict) hands such a field back as if it were closed; read the
+        row again strictly, which says `unexpected end of data`.
+        """
+        source = self._source or self.info.path
+        encoding = self._source_encoding or self.info.encoding
+        with source.open(encoding=encoding, errors="replace", newline="") as f:
+            lines = iter(f)
+            for _ in range(start - 1):
+                next(lines, None)
+            try:
+                next(csv.reader(lines, delimiter=self.delimiter, strict=True), None)
+            except csv.Error as exc:
+                return "unexpected end of data" in str(exc)
+        return False
+
+    def _unclosed(self, opened: int, end: int, how: str) -> InvalidInput:
+        name = self.info.path.name
+        return InvalidInput(
+            [
+                Problem(
+                    name,
+                    opened,
+                    None,
+                    f"a quote opened on this line is never closed: the value {how}",
+                )
+            ],
+            summary=(
+                f"{name}: an unclosed quote on line {opened} swallows the lines after it "
+                f"(to line {end}); close the quote, then import again; nothing was imported"
+            ),
+        )
 
     def position(self) -> int:
         try:
@@ -385,6 +473,13 @@ class Table:
                         yield cells[index]
             except csv.Error as exc:
                 raise _unreadable(self.info.path, reader.line_num + 1, exc) from None
+
+
+def _line_breaks(text: str) -> int:
+    """Line breaks in a value: \n, \r\n and a lone \r each count once."""
+    if "\n" not in text and "\r" not in text:
+        return 0
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
 def _unreadable(path: Path, line: int, exc: csv.Error) -> InvalidInput:
@@ -574,19 +669,92 @@ def parse_file_date(text: str, order: dates.DateOrder | None) -> str:
 # --- problems and rejects ------------------------------------------------------------------
 
 
+GROUP_LINES = 5  # line numbers shown for each reason a file was refused
+MAX_GROUPS = 30  # reasons told apart; past that, the rest are counted together
+LIST_ALL = 10  # a failed file with at most this many problems lists each of them
+
+
+@dataclass
+class Group:
+    """The lines that share one reason to be refused: how many, and the first few."""
+
+    reason: str  # 'name customers who are not in the database: add --create-customers'
+    lines: int = 0
+    first: list[int] = field(default_factory=list)
+    last: int = 0
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{n:,}" for n in self.first)
+        more = ", …" if self.lines > len(self.first) else ""
+        if self.lines == 1:
+            return f"1 line {_singular(self.reason)} (line {shown})"
+        return f"{self.lines:,} lines {self.reason} (lines {shown}{more})"
+
+
+def _singular(reason: str) -> str:
+    """'name customers…' → 'names customers…': the verb agrees with one line."""
+    verb, _, rest = reason.partition(" ")
+    verb = {"have": "has", "are": "is"}.get(verb) or (
+        verb + "es" if verb.endswith(("ch", "sh", "s", "x")) else verb + "s"
+    )
+    return f"{verb} {rest}"
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|#\d+|\b\d[\d,.]*\b")
+
+
+def generic_reason(column: str | None, message: str) -> str:
+    """A reason to group by when the problem names none: its message, values left out."""
+    text = _QUOTED.sub("…", message)
+    return f"have a bad {column}: {text}" if column else f"have this problem: {text}"
+
+
 @dataclass
 class Problems:
-    """Problems found in one file: all counted, the first KEEP_PROBLEMS kept to list."""
+    """Problems found in one file: all counted and grouped by reason, the first
+    KEEP_PROBLEMS kept to list."""
 
     file: str
     kept: list[Problem] = field(default_factory=list)
     count: int = 0
     rows: int = 0  # rows with at least one problem
+    groups: dict[str, Group] = field(default_factory=dict)
 
-    def add(self, line: int, column: str | None, message: str) -> None:
+    def add(
+        self, line: int, column: str | None, message: str, *, reason: str | None = None
+    ) -> None:
         self.count += 1
         if len(self.kept) < KEEP_PROBLEMS:
             self.kept.append(Problem(self.file, line, column, message))
+        key = reason or generic_reason(column, message)
+        group = self.groups.get(key)
+        if group is None:
+            if len(self.groups) >= MAX_GROUPS:
+                key = "have other problems (see --verbose)"
+                group = self.groups.setdefault(key, Group(key))
+            else:
+                group = self.groups[key] = Group(key)
+        if group.last != line:  # a line with two problems of one kind counts once
+            group.last = line
+            group.lines += 1
+            if len(group.first) < GROUP_LINES:
+                group.first.append(line)
+
+    def explain(self, *, total_rows: int, rejects: str) -> list[str]:
+        """Why a file was refused, the fix first: one line per reason, biggest first; then
+        each problem when there are few; then what to do with the rest."""
+        out = [g.describe() for g in sorted(self.groups.values(), key=lambda g: -g.lines)]
+        if self.count <= LIST_ALL:
+            out += [str(p) for p in self.kept]
+        else:
+            out.append("every problem: add --verbose, or see the rejects file of --skip-invalid")
+        good = total_rows - self.rows
+        if good > 0:
+            out.append(
+                f"or import the other {good:,} line(s) with --skip-invalid "
+                f"(the refused lines go to {rejects}, each with its reason)"
+            )
+        return out
 
 
 class RejectsWriter:
@@ -622,6 +790,8 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    merged: int = 0  # rows folded into a customer an earlier row of the file added
+    anonymous: int = 0  # purchase lines with no customer: imported, or skipped if asked
 
 
 @dataclass
@@ -641,6 +811,15 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+
+
+class Unchanged(Exception):
+    """Raised inside the transaction when an import would change nothing: rolled back, so
+    a re-import writes nothing at all (not even its own record)."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("unchanged")
+        self.result = result
 
 
 class DryRun(Exception):
@@ -704,21 +883,33 @@ def record_change(
 
 
 def finish_or_fail(
-    result: ImportResult, problems: Problems, *, skip_invalid: bool, dry_run: bool
+    result: ImportResult,
+    problems: Problems,
+    *,
+    skip_invalid: bool,
+    dry_run: bool,
+    total_rows: int,
+    path: Path | None = None,
 ) -> None:
-    """Inside the transaction: abort on problems (unless skipped), roll back a dry run."""
+    """Inside the transaction: abort on problems (unless skipped), roll back a dry run, and
+    roll back an import that changed nothing (a re-import leaves no trace)."""
     result.problems = problems.kept
     result.problem_count = problems.count
     if problems.count and not skip_invalid and not dry_run:
+        rejects = rejects_path(path).name if path else "FILE.rejects.csv"
         raise InvalidInput(
             problems.kept,
             summary=(
-                f"{problems.count} problem(s) in {problems.rows} row(s) of {result.file}; "
-                "nothing was imported (fix them, or use --skip-invalid)"
+                f"{result.file}: nothing was imported; {problems.rows:,} of {total_rows:,} "
+                f"line(s) have problems:"
             ),
+            details=problems.explain(total_rows=total_rows, rejects=rejects),
         )
     if dry_run:
         raise DryRun(result)
+    c = result.counts
+    if not (c.added or c.updated or c.merged or c.rejected or result.customers_created):
+        raise Unchanged(result)
 
 
 IMPORT_FIELDS = (

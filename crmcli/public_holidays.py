@@ -1,22 +1,120 @@
-"""Public holidays worth a greeting, from the `holidays` package, named in the shop's language.
+"""Holidays worth a greeting: a curated table per country, dated by the `holidays` package.
+
+The package knows every public holiday, memorial and mourning days included; a shop
+greets only a few of them. `GREETING_HOLIDAYS` picks, per country, the festivals a
+shop wishes its customers well for, each with the package's (English) names of all
+its days, its eve included, and the one day it is greeted on. The settings
+`holidays.greet.add` and `holidays.greet.skip` change the list by name.
 
 The package is imported here only, when a holiday is asked for (it costs start-up time).
-Substitute days and working-day swaps are left out; of a holiday spread over several days
-(설날 전날, 설날, 설날 다음날) only the main day is kept: a day is dropped when the name
-of the day next to it is part of its own name, or when it continues yesterday's holiday.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from crmcli.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+# Which country's holidays a customer keeps, by the language they are greeted in.
+LOCALE_COUNTRY = {"ko": "KR", "zh": "CN", "ja": "JP", "hy": "AM", "ru": "RU", "en": "US"}
+
+# Days of one festival closer than this belong to the same occurrence (Russia's New
+# Year holidays run over eight days with Christmas in between); no festival comes
+# back sooner than a year.
+_SAME_FESTIVAL = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Festival:
+    """One greeting occasion: all its days (the package's English names), greeted once."""
+
+    id: str  # stable, for settings and keys: "seollal"
+    local: str  # its greeting name in the country's own language (설날, お正月, Новый год)
+    days: tuple[str, ...]  # the package's en_US names of its days, eve and after-days included
+    main: str  # the day greeted: the first day so named in each occurrence
+
+    def matches(self, names: Iterable[str]) -> bool:
+        wanted = {_fold(d) for d in self.days}
+        return any(_fold(n) in wanted for n in names)
+
+
+def _f(id: str, local: str, main: str, *others: str) -> Festival:
+    return Festival(id, local, (main, *others), main)
+
+
+# The festivals a shop greets its customers for, by country. Never a memorial or
+# mourning day (현충일, Tomb-Sweeping Day, Remembrance days, Memorial Day), nor a
+# political or working day (Constitution Day, Labor Day, elections).
+GREETING_HOLIDAYS: dict[str, tuple[Festival, ...]] = {
+    "KR": (
+        _f("new-year", "신정", "New Year's Day"),
+        _f(
+            "seollal",
+            "설날",
+            "Korean New Year",
+            "The day preceding Korean New Year",
+            "The second day of Korean New Year",
+        ),
+        _f("chuseok", "추석", "Chuseok", "The day preceding Chuseok", "The second day of Chuseok"),
+        _f("christmas", "성탄절", "Christmas Day"),
+    ),
+    "CN": (
+        _f("new-year", "元旦", "New Year's Day"),
+        _f(
+            "spring-festival",
+            "春节",
+            "Chinese New Year (Spring Festival)",
+            "Chinese New Year's Eve",
+            "Chinese New Year",
+        ),
+        _f("dragon-boat", "端午节", "Dragon Boat Festival"),
+        _f("mid-autumn", "中秋节", "Mid-Autumn Festival"),
+        _f("national-day", "国庆节", "National Day"),
+    ),
+    "TW": (
+        _f("new-year", "元旦", "Founding Day of the Republic of China"),
+        _f("spring-festival", "春節", "Chinese New Year", "Chinese New Year's Eve"),
+        _f("dragon-boat", "端午節", "Dragon Boat Festival"),
+        _f("mid-autumn", "中秋節", "Mid-Autumn Festival"),
+    ),
+    "JP": (_f("new-year", "お正月", "New Year's Day"),),
+    "AM": (
+        _f("new-year", "Նոր տարի", "New Year's Day", "New Year's Eve"),
+        _f("christmas", "Սուրբ Ծնունդ", "Christmas and Epiphany"),
+    ),
+    "RU": (
+        _f("new-year", "Новый год", "New Year Holidays", "New Year's Day"),
+        _f("christmas", "Рождество Христово", "Christmas Day"),
+    ),
+    "US": (
+        _f("new-year", "New Year's Day", "New Year's Day"),
+        _f("independence-day", "Independence Day", "Independence Day"),
+        _f("thanksgiving", "Thanksgiving", "Thanksgiving Day", "Day After Thanksgiving"),
+        _f("christmas", "Christmas", "Christmas Day", "Christmas Eve"),
+    ),
+    "GB": (
+        _f("new-year", "New Year's Day", "New Year's Day"),
+        _f("christmas", "Christmas", "Christmas Day", "Christmas Eve", "Boxing Day"),
+    ),
+}
+# The language a country's own names (Festival.local) are written in.
+COUNTRY_LANGUAGE = {
+    "KR": "ko", "CN": "zh", "TW": "zh", "JP": "ja", "AM": "hy", "RU": "ru", "US": "en", "GB": "en",
+}  # fmt: skip
+# Any other country: New Year and Christmas, where the package names them in English.
+OTHER_COUNTRIES = (
+    _f("new-year", "New Year's Day", "New Year's Day", "New Year's Eve"),
+    _f("christmas", "Christmas", "Christmas Day", "Christmas Eve"),
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +122,67 @@ class Holiday:
     day: date
     country: str
     name: str
+    festival: str = ""  # the Festival id ("seollal"), or the added name
+
+
+@dataclass(frozen=True)
+class GreetRules:
+    """The settings `holidays.greet.add` / `.skip`: (country or None, name) pairs."""
+
+    add: tuple[tuple[str | None, str], ...] = ()
+    skip: tuple[tuple[str | None, str], ...] = ()
+
+    def added(self, country: str) -> list[str]:
+        return [n for c, n in self.add if c in (None, country)]
+
+    def skipped(self, country: str) -> set[str]:
+        return {_fold(n) for c, n in self.skip if c in (None, country)}
+
+
+Names = tuple[tuple[str | None, str], ...]
+
+
+def parse_names(text: str, *, key: str = "holidays.greet.add") -> Names:
+    """'Children's Day, JP:Coming of Age Day' → ((None, "Children's Day"), ('JP', …))."""
+    out: list[tuple[str | None, str]] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        country, sep, name = part.partition(":")
+        if sep and len(country.strip()) == 2 and country.strip().isalpha():
+            out.append((country.strip().upper(), name.strip()))
+        else:
+            out.append((None, part))
+        if not out[-1][1]:
+            raise InvalidValue(f"{key}: {part!r} names no holiday (write CC:Name or Name)")
+    return tuple(out)
+
+
+def rules_from(db: Database) -> GreetRules:
+    """The add/skip settings of this database."""
+    from crmcli import settings
+
+    return GreetRules(
+        add=parse_names(settings.get(db, "holidays.greet.add"), key="holidays.greet.add"),
+        skip=parse_names(settings.get(db, "holidays.greet.skip"), key="holidays.greet.skip"),
+    )
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.replace("\u2019", "'").casefold().split())
+
+
+def festivals(country: str, rules: GreetRules = GreetRules()) -> list[Festival]:
+    """The festivals greeted in `country`: the curated list, less skipped, plus added names."""
+    skipped = rules.skipped(country)
+    base = GREETING_HOLIDAYS.get(country.upper(), OTHER_COUNTRIES)
+    kept = [
+        f for f in base if not skipped & {_fold(f.id), _fold(f.local), *(_fold(d) for d in f.days)}
+    ]
+    # An added holiday is named as the package names it in each language.
+    kept += [Festival(_fold(n), "", (n,), n) for n in rules.added(country)]
+    return kept
 
 
 def countries(setting: str) -> list[str]:
@@ -119,6 +278,77 @@ def _package_year(country: str, year: int, language: str) -> dict[date, str]:
     return days
 
 
+def _parts(names: str | None) -> list[str]:
+    return [n.strip() for n in (names or "").split(";") if n.strip()]
+
+
+def greeting_holidays(
+    country: str,
+    year: int,
+    *,
+    rules: GreetRules = GreetRules(),
+    language: str = "en_US",
+    db: Database | None = None,
+) -> list[Holiday]:
+    """The days of `year` a shop greets its customers of `country` on, one per festival.
+
+    Each festival's days (its eve, its after-days, even across New Year) make one
+    occurrence, greeted on its main day; the name is in `language` when the package
+    has it. The function that `due`, `greet` and a customer's locale all go through.
+    """
+    country = country.upper()
+    years = [year - 1, year, year + 1]
+    english = raw(country, years, language="en_US", db=db)
+    local = english if language == "en_US" else raw(country, years, language=language, db=db)
+    out = []
+    for festival in festivals(country, rules):
+        days = sorted(d for d in english if festival.matches(_names(english, local, d)))
+        for group in _occurrences(days):
+            main = Festival(festival.id, festival.local, (festival.main,), festival.main)
+            day = next((d for d in group if main.matches(_names(english, local, d))), group[0])
+            if day.year != year:
+                continue
+            name = _display(festival, country, language, _name_on(english, local, day, festival))
+            out.append(Holiday(day, country, name, festival.id))
+    return sorted(out, key=lambda h: h.day)
+
+
+def _occurrences(days: list[date]) -> list[list[date]]:
+    """Days of one festival grouped into occurrences (closer than a week: the same one)."""
+    groups: list[list[date]] = []
+    for d in days:
+        if groups and d - groups[-1][-1] < _SAME_FESTIVAL:
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+    return groups
+
+
+def _names(english: dict[date, str], local: dict[date, str], day: date) -> list[str]:
+    """Every name the day has, in English and in the local language."""
+    return [*_parts(english.get(day)), *_parts(local.get(day))]
+
+
+def _name_on(english: dict[date, str], local: dict[date, str], day: date, f: Festival) -> str:
+    """The festival's name on its day, in the local language (one part of 'A; B')."""
+    en, loc = _parts(english.get(day)), _parts(local.get(day))
+    for i, name in enumerate(en):
+        if f.matches([name]) and len(loc) == len(en):
+            return loc[i]
+    for name in loc:
+        if f.matches([name]):
+            return name
+    return loc[0] if loc else f.local
+
+
+def _display(festival: Festival, country: str, language: str, package_name: str) -> str:
+    """The curated name in the country's own language (성탄절, not 기독탄신일), else the
+    package's."""
+    if festival.local and COUNTRY_LANGUAGE.get(country) == language.split("_")[0]:
+        return festival.local
+    return package_name
+
+
 def between(
     start: date,
     end: date,
@@ -126,27 +356,18 @@ def between(
     country_list: list[str],
     language: str,
     db: Database | None = None,
+    rules: GreetRules = GreetRules(),
 ) -> list[Holiday]:
     """The greeting days from `start` to `end` (both included), per country."""
     if start > end:
         return []
-    years = list(range(start.year, end.year + 1))
-    out = []
-    for country in country_list:
-        # One day either side, to see whether a holiday continues or leads into another.
-        edges = {(start - timedelta(days=1)).year, (end + timedelta(days=1)).year}
-        named = raw(country, sorted({*years, *edges}), language=language, db=db)
-        for day, name in sorted(named.items()):
-            if not start <= day <= end:
-                continue
-            before = named.get(day - timedelta(days=1))
-            after = named.get(day + timedelta(days=1))
-            if before == name:
-                continue
-            if any(other and other != name and other in name for other in (before, after)):
-                continue
-            out.append(Holiday(day, country, name))
-    return out
+    return [
+        h
+        for country in country_list
+        for year in range(start.year, end.year + 1)
+        for h in greeting_holidays(country, year, rules=rules, language=language, db=db)
+        if start <= h.day <= end
+    ]
 
 
 def name_for(holiday: Holiday, *, locale: str, fallback: str, db: Database | None = None) -> str:
@@ -155,18 +376,32 @@ def name_for(holiday: Holiday, *, locale: str, fallback: str, db: Database | Non
     Else in English for a customer who does not share the shop's language, else in
     the shop's language (`holidays.language`).
     """
-    import holidays
-
+    festival = next(
+        (f for f in festivals(holiday.country) if f.id == holiday.festival),
+        Festival(holiday.festival, "", (holiday.name,), holiday.name),
+    )
     from crmcli import locales
 
-    supported = holidays.country_holidays(holiday.country).supported_languages
+    language = locales.language(locale)  # the customer's locale may carry a script: zh_Hant
+    if festival.local and COUNTRY_LANGUAGE.get(holiday.country) == language:
+        return festival.local
+    supported = _languages(holiday.country)
     # zh_Hant reads 春節 from zh_TW, zh_Hans 春节 from zh_CN; others their language's list.
-    preferred = [lang for lang in locales.holiday_languages(locale) if lang in supported]
-    language = locales.language(locale)
-    wanted = preferred or [lang for lang in supported if lang.split("_")[0] == language]
+    wanted = [lang for lang in locales.holiday_languages(locale) if lang in supported]
+    wanted = wanted or [lang for lang in supported if lang.split("_")[0] == language]
     if not wanted and fallback.split("_")[0] != language and "en_US" in supported:
         wanted = ["en_US"]
     if not wanted:
         return holiday.name
-    named = raw(holiday.country, [holiday.day.year], language=wanted[0], db=db)
-    return named.get(holiday.day, holiday.name)
+    years = [holiday.day.year]
+    english = raw(holiday.country, years, language="en_US", db=db)
+    named = raw(holiday.country, years, language=wanted[0], db=db)
+    found = _name_on(english, named, holiday.day, festival)
+    return found if named.get(holiday.day) else holiday.name
+
+
+@lru_cache(maxsize=64)
+def _languages(country: str) -> tuple[str, ...]:
+    import holidays
+
+    return tuple(holidays.country_holidays(country).supported_languages)

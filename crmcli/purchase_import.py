@@ -105,10 +105,14 @@ _COMPARED = (
 
 
 class _Bad(Exception):
-    def __init__(self, column: str | None, message: str) -> None:
+    def __init__(self, column: str | None, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
         self.column = column
         self.message = message
+        self.reason = reason  # the group it is reported in, with its fix
+
+
+NOT_STORED = "name customers who are not in the database: add --create-customers"
 
 
 def _amount(text: str, decimal_comma: bool, column: str) -> int:
@@ -157,13 +161,14 @@ class _Customers:
         self.create = create
         self.import_id = import_id
         self.ids: dict[str, int] = {}
-        self.misses: dict[str, str] = {}  # ref → why it is not a customer
+        self.misses: dict[str, tuple[str, str]] = {}  # ref → why it is not a customer
         self.created = 0
 
     def lookup(self, ref: str, name: str | None, column: str) -> int:
         """A code not in the cache: a stored code, an e-mail, a new customer, or a problem."""
         if ref in self.misses:
-            raise _Bad(column, self.misses[ref])
+            message, reason = self.misses[ref]
+            raise _Bad(column, message, reason=reason)
         if len(self.ids) >= self.CODES:
             self.ids.clear()
         row = self.db.conn.execute("SELECT id FROM customers WHERE code = ?", [ref]).fetchone()
@@ -185,8 +190,11 @@ class _Customers:
         if len(found) == 1:
             cid = int(found[0])
         elif found:
-            self.misses[ref] = f"{ref!r} is the e-mail of {len(found)} customers"
-            raise _Bad(column, self.misses[ref])
+            self.misses[ref] = (
+                f"{ref!r} is the e-mail of {len(found)} customers",
+                "name an e-mail that several customers share: use their codes",
+            )
+            raise _Bad(column, self.misses[ref][0], reason=self.misses[ref][1])
         elif self.create:
             try:
                 cid = customers.add(self.db, code=ref, name=name or None)
@@ -196,9 +204,11 @@ class _Customers:
             self.created += 1
         else:
             self.misses[ref] = (
-                f"no customer with code {ref!r} (import customers first, or use --create-customers)"
+                f"no customer with code {ref!r}"
+                " (import customers first, or use --create-customers)",
+                NOT_STORED,
             )
-            raise _Bad(column, self.misses[ref])
+            raise _Bad(column, self.misses[ref][0], reason=NOT_STORED)
         self.ids[ref] = cid
         return cid
 
@@ -211,6 +221,7 @@ def import_purchases(
     mapping: Mapping[str, str] | None = None,
     date_order: dates.DateOrder | None = None,
     create_customers: bool = False,
+    skip_anonymous: bool = False,
     dry_run: bool = False,
     skip_invalid: bool = False,
     rejects: Path | None = None,
@@ -260,6 +271,7 @@ def import_purchases(
             "map": dict(mapping or {}),
             "date_order": date_order,
             "create_customers": create_customers,
+            "skip_anonymous": skip_anonymous,
             "delimiter": table.delimiter,
         }
         return _run(
@@ -270,6 +282,7 @@ def import_purchases(
             result,
             options=options,
             create_customers=create_customers,
+            skip_anonymous=skip_anonymous,
             skip_invalid=skip_invalid,
             rejects=rejects,
             progress=progress,
@@ -301,6 +314,7 @@ def _run(
     *,
     options: Mapping[str, Any],
     create_customers: bool,
+    skip_anonymous: bool,
     skip_invalid: bool,
     rejects: Path | None,
     progress: imports.ProgressFn | None,
@@ -358,6 +372,7 @@ def _run(
             insert = _insert_statement(sorted(present), import_id, now)
             batch: list[tuple[Any, ...]] = []
             lines: list[tuple[int, list[str]]] = []
+            seen = 0
             writing = True
             # Each value's check on its own, for the rare bad row: every problem is listed.
             checks: list[tuple[int, Callable[[str], Any]]] = [
@@ -373,14 +388,21 @@ def _run(
             if vi is not None:
                 checks.append((vi, lambda t: imports.parse_file_date(t, delivery_order)))
             for line, cells in table.rows():
+                seen += 1
                 try:
                     if len(cells) < width:
                         cells = cells + [""] * (width - len(cells))
                     ref = cells[ci].strip()
+                    cid = ids.get(ref) if ref else None
                     if not ref:
-                        raise _Bad(header[ci], "no customer")
-                    cid = ids.get(ref)
-                    if cid is None:
+                        # An anonymous sale (a walk-in): the shop's revenue, nobody's purchase.
+                        counts.anonymous += 1
+                        if skip_anonymous:
+                            counts.rejected += 1
+                            if writer is not None:
+                                writer.write(cells, f"{header[ci]}: no customer (--skip-anonymous)")
+                            continue
+                    elif cid is None:
                         cid = known.lookup(
                             ref, cells[cn].strip() if cn is not None else None, header[ci]
                         )
@@ -434,7 +456,7 @@ def _run(
                 except _Bad as bad:
                     found = [bad, *_more_problems(cells, bad, checks, header)]
                     for one in found:
-                        problems.add(line, one.column, one.message)
+                        problems.add(line, one.column, one.message, reason=one.reason)
                     problems.rows += 1
                     counts.rejected += 1
                     if writer is not None:
@@ -479,10 +501,30 @@ def _run(
             for sql in rebuild:
                 db.execute(sql)
             result.customers_created = known.created
+            if counts.anonymous and skip_anonymous:
+                result.notes.append(
+                    f"{counts.anonymous:,} line(s) with no customer left out (--skip-anonymous)"
+                )
+            elif counts.anonymous:
+                result.notes.append(
+                    f"{counts.anonymous:,} line(s) with no customer imported as anonymous sales: "
+                    "in the shop's totals and exports, in no customer's history or tier"
+                    " (--skip-anonymous leaves them out)"
+                )
             imports.finish(db, import_id, counts)
-            imports.finish_or_fail(result, problems, skip_invalid=skip_invalid, dry_run=dry_run)
+            imports.finish_or_fail(
+                result,
+                problems,
+                skip_invalid=skip_invalid,
+                dry_run=dry_run,
+                total_rows=seen,
+                path=info.path,
+            )
     except imports.DryRun:
         result.import_id = None
+    except imports.Unchanged:
+        result.import_id = None
+        result.notes.append("nothing changed; nothing was written")
     except BaseException:
         if writer is not None:
             writer.close()
@@ -583,7 +625,12 @@ def _flush(
             continue
         if found[0] > last_id or found[1] == import_id:
             line_id = row[6]
-            problems.add(line, None, f"line id {line_id!r} appears more than once in the file")
+            problems.add(
+                line,
+                None,
+                f"line id {line_id!r} appears more than once in the file",
+                reason="repeat a line id of an earlier line",
+            )
             problems.rows += 1
             counts.rejected += 1
             if writer is not None:

@@ -1,4 +1,8 @@
-"""Purchases: what each customer bought, when, for how much (exact, in micro-units)."""
+"""Purchases: what each customer bought, when, for how much (exact, in micro-units).
+
+A line with no customer (`customer_id` NULL) is an anonymous sale: listed, exported and
+summed like any other, and part of no customer's history, tier or list.
+"""
 
 from __future__ import annotations
 
@@ -90,10 +94,11 @@ def rows(
         where.append("p.date <= ?")
         params.append(until.isoformat())
     cursor = db.execute(
+        # LEFT JOIN: an anonymous sale (no customer) is still the shop's revenue.
         f"""SELECT p.id, coalesce(c.code, '#' || c.id) AS customer, c.name AS customer_name,
                    p.order_id, p.line_id, p.date, p.amount_micros, p.quantity,
                    p.unit_price_micros, p.item, p.category, p.delivery_date, p.note
-            FROM purchases p JOIN customers c ON c.id = p.customer_id
+            FROM purchases p LEFT JOIN customers c ON c.id = p.customer_id
             WHERE {" AND ".join(where)}
             ORDER BY p.date DESC, p.id DESC""",
         params,

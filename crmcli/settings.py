@@ -73,6 +73,9 @@ _GREET_RULE = _pattern(
     r"((all|tier:[ABC]|tag:[^,]+)(\s*,\s*(all|tier:[ABC]|tag:[^,]+))*)?",
     "all, tier:A, tag:NAME…, comma-separated, or empty",
 )
+_HOLIDAY_NAMES = _pattern(
+    r"[^,:]*(:[^,]*)?(,[^,:]*(:[^,]*)?)*", "holiday names, comma-separated, each as Name or CC:Name"
+)
 
 SETTINGS: dict[str, Setting] = {
     s.key: s
@@ -240,6 +243,20 @@ SETTINGS: dict[str, Setting] = {
             "Whom to greet on public holidays: all, tier:A, tag:NAME…, comma-separated; "
             "empty = nobody.",
             _GREET_RULE,
+        ),
+        Setting(
+            "holidays.greet.add",
+            "",
+            "Holidays greeted besides the default list, by name, comma-separated"
+            " (Children's Day, KR:어린이날, RU:International Women's Day).",
+            _HOLIDAY_NAMES,
+        ),
+        Setting(
+            "holidays.greet.skip",
+            "",
+            "Holidays of the default list not greeted, by name or id, comma-separated"
+            " (christmas, KR:신정).",
+            _HOLIDAY_NAMES,
         ),
         Setting(
             "lunar.calendar",

@@ -49,7 +49,9 @@ def _logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
         line = raw.rstrip("\r\n")
         if current is not None:
             qp = "QUOTED-PRINTABLE" in current.split(":", 1)[0].upper()
-            if qp and current.endswith("="):
+            # A soft break before the card's own END (or the next BEGIN) ends the value:
+            # joined, it would swallow the line that closes the card.
+            if qp and current.endswith("=") and line.strip().upper() not in _FRAME:
                 current = current[:-1] + line
                 continue
             if line[:1] in (" ", "\t") and not qp:
@@ -61,19 +63,36 @@ def _logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
         yield first, current
 
 
-def _cards(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
-    """(line where the card starts, its text as plain, unfolded 3.0 lines)."""
+_FRAME = {"BEGIN:VCARD", "END:VCARD"}
+
+
+def _cards(lines: Iterable[str]) -> Iterator[tuple[int, str | None, str]]:
+    """(line where the card starts, its text as plain unfolded 3.0 lines, '') for each
+    card; (line, None, what is wrong) for a card that never ends and for text outside
+    any card, so that every card in the file is either read or reported.
+    """
     buf: list[str] = []
     start = 0
+    stray = 0  # first line of text found outside a card
     for n, line in _logical_lines(lines):
         upper = line.strip().upper()
         if upper == "BEGIN:VCARD":
-            buf, start = [], n
+            if start:
+                yield start, None, f"the card has no END:VCARD (the next card begins on line {n})"
+            if stray:
+                yield stray, None, "text outside any card (a missing BEGIN:VCARD?)"
+            buf, start, stray = [], n, 0
+        elif not start and line.strip() and upper != "END:VCARD" and not stray:
+            stray = n
         if start and line.strip():
             buf.append(_decode_qp(line))
         if upper == "END:VCARD" and start:
-            yield start, "\r\n".join(buf) + "\r\n"
+            yield start, "\r\n".join(buf) + "\r\n", ""
             buf, start = [], 0
+    if start:
+        yield start, None, "the card has no END:VCARD (the file ends inside it: cut short?)"
+    if stray:
+        yield stray, None, "text outside any card (a missing BEGIN:VCARD?)"
 
 
 def _decode_qp(line: str) -> str:
@@ -220,8 +239,11 @@ def read_records(
     import vobject
 
     with info.path.open(encoding=info.encoding, newline="") as f:
-        for line, text in _cards(f):
+        for line, text, wrong in _cards(f):
             name = ""
+            if text is None:
+                yield line, [str(line), "vCard", name], RowProblem(None, wrong)
+                continue
             try:
                 card = vobject.readOne(text, ignoreUnreadable=True)
                 name = str(card.fn.value) if hasattr(card, "fn") else ""

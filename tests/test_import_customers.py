@@ -176,7 +176,7 @@ def test_dry_run_counts_and_writes_nothing(db, tmp_path):
     path = write(tmp_path, "x.csv", "code,name\nA1,Kim\nA2,Lee\n")
     import_customers(db, path)
     path.write_text("code,name\nA1,Kim\nA2,Lee Seoyeon\nA3,Park\n", encoding="utf-8")
-    result = import_customers(db, path, dry_run=True)
+    result = import_customers(db, path, dry_run=True, on_conflict="update")
     c = result.counts
     assert (c.added, c.updated, c.unchanged) == (1, 1, 1)
     assert customers.count(db) == 2
@@ -264,7 +264,8 @@ def test_a_row_matching_one_still_queued_updates_it(db, tmp_path, monkeypatch):
         "K3,Park,,,\n",
     )
     result = import_customers(db, path)
-    assert (result.counts.added, result.counts.updated) == (3, 3)
+    # Rows 4-6 are customers rows 2-3 added: merged into them, not counted as updates.
+    assert (result.counts.added, result.counts.merged, result.counts.updated) == (3, 3, 0)
     assert customers.get(db, 1).tags == ("a", "c", "e")
     assert customers.get(db, 2).tags == ("b", "d")
     assert customers.get(db, 3)["code"] == "K3"

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from crmcli import __version__
 from crmcli.cli.env import Env
+from crmcli.cli.screen import printable
 from crmcli.db import explain, resolve_db_path
 from crmcli.errors import CrmError, ExitStatus
 
@@ -38,6 +39,16 @@ class CrmGroup(TyperGroup):
             _fail(ctx, str(exc), exc.exit_status)
         except sqlite3.DatabaseError as exc:  # locked, read-only, disk full, damaged file
             _fail(ctx, explain(exc), ExitStatus.ERROR)
+        except UnicodeEncodeError as exc:  # PYTHONIOENCODING=ascii, a C locale: CSV cannot
+            # be written with characters left out or replaced without lying about the data.
+            bad = exc.object[exc.start : exc.end] if isinstance(exc.object, str) else "?"
+            _fail(
+                ctx,
+                f"the output's encoding ({exc.encoding}) cannot write {bad!a}; "
+                "set PYTHONIOENCODING=utf-8 (or a UTF-8 locale), or use --format json, "
+                "which escapes it",
+                ExitStatus.ERROR,
+            )
         except BrokenPipeError:  # `crmcli … | head -1`: the reader has all it wanted
             _silence_stdout()
             raise typer.Exit(0) from None
@@ -51,7 +62,8 @@ class CrmGroup(TyperGroup):
 def _fail(ctx: Any, message: str, status: ExitStatus) -> None:
     env = ctx.obj if isinstance(ctx.obj, Env) else None
     stream = env.stderr if env else sys.stderr
-    print(f"crmcli: error: {message}", file=stream, flush=True)
+    # The message may quote what the user typed or a stored name: never raw escapes.
+    print(f"crmcli: error: {printable(message, newlines=True)}", file=stream, flush=True)
     raise typer.Exit(int(status))
 
 

@@ -1,8 +1,6 @@
 """`crmcli complaints …`: open, advance, reopen, list, show and report on complaints."""
 
-import json
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +14,7 @@ from crmcli.cli.output import (
     console,
     emit,
     pick_fields,
+    print_json,
     resolve_format,
 )
 from crmcli.dates import iso_date
@@ -44,14 +43,9 @@ Since = Annotated[
 ]
 
 
-def _json_default(value: Any) -> str:
-    # Exact decimals, as text: JSON numbers would pass through a float in most readers.
-    return f"{value:f}" if isinstance(value, Decimal) else str(value)
-
-
 def _print_json(env: Env, data: Any, *, indent: int | None) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=indent, default=_json_default)
-    print(text, file=env.stdout)
+    # Exact decimals, as text: JSON numbers would pass through a float in most readers.
+    print_json(env, data, indent=indent)
 
 
 def _on(value: str | None) -> date | None:
@@ -354,19 +348,10 @@ def show(
     if chosen is not Format.table:
         emit(env, shown, fields=TIMELINE_FIELDS, fmt=chosen)
         return
-    from rich.table import Table
+    from crmcli.cli.pages import render_complaint_page
 
-    out = console(env)
-    out.print(f"[bold]Complaint #{complaint_id}[/bold]")
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_column(overflow="fold")
-    for key, text in _details(row, places).items():
-        if text:
-            grid.add_row(_DETAIL_LABELS[key], str(text))
-    out.print(grid)
-    out.print("\n[bold]Timeline[/bold]")
-    emit(env, shown, fields=TIMELINE_FIELDS, fmt=Format.table)
+    details = [(_DETAIL_LABELS[k], str(v)) for k, v in _details(row, places).items() if v]
+    render_complaint_page(env, complaint_id, details, shown)
 
 
 @app.command("report")

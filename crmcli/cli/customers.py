@@ -1,14 +1,20 @@
 """`crmcli customers …`: add, edit, show, list, search, tag, archive and delete customers."""
 
-import json
-from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 
 from crmcli import customers, page
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, Format, FormatOption, emit, pick_fields, resolve_format
+from crmcli.cli.output import (
+    FieldsOption,
+    Format,
+    FormatOption,
+    emit,
+    pick_fields,
+    print_json,
+    resolve_format,
+)
 from crmcli.errors import InvalidValue, UsageError
 from crmcli.money import display_places
 
@@ -247,16 +253,10 @@ def show(ctx: typer.Context, ref: Ref, fmt: FormatOption = None) -> None:
 
         render_customer_page(env, data, places=display_places(db))
     elif chosen in (Format.json, Format.jsonl):
-        indent = 2 if chosen is Format.json else None
-        print(json.dumps(data, ensure_ascii=False, indent=indent, default=_plain), file=env.stdout)
+        print_json(env, data, indent=2 if chosen is Format.json else None)
     else:
         flat = {k: _flat(v) for k, v in data["profile"].items()}
         emit(env, [flat], fields=list(flat), fmt=chosen)
-
-
-def _plain(value: Any) -> str:
-    """JSON for what json cannot write: Decimal as plain digits (never 9.983E+6)."""
-    return f"{value:f}" if isinstance(value, Decimal) else str(value)
 
 
 def _flat(value: Any) -> Any:

@@ -22,14 +22,19 @@ def import_(
     on_conflict: Annotated[
         str,
         typer.Option(
-            "--on-conflict", help="A row matching a stored customer: update, skip or error."
+            "--on-conflict",
+            help="A row matching a stored customer: fill (fill in empty values, add phones"
+            " and tags), update (also replace stored values), add (a row naming another"
+            " person than the customer it shares a phone or e-mail with becomes a customer"
+            " of its own), skip or error.",
         ),
-    ] = "update",
+    ] = "fill",
     dry_run: shared.DryRunOpt = False,
     skip_invalid: shared.SkipInvalidOpt = False,
     rejects: shared.RejectsOpt = None,
     profile: shared.ProfileOpt = None,
     save_profile: shared.SaveProfileOpt = None,
+    verbose: shared.VerboseOpt = False,
     fmt: FormatOption = None,
 ) -> None:
     """Import customers from CSV/TSV (headers recognised, or --map) or vCard; all or nothing."""
@@ -59,6 +64,7 @@ def import_(
                 progress=progress,
             ),
             fmt,
+            verbose=verbose,
         )
 
 

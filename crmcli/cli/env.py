@@ -50,7 +50,9 @@ class Env:
 
     def say(self, message: str) -> None:
         """A message for the person, on stderr (never mixed into data on stdout)."""
-        print(message, file=self.stderr, flush=True)
+        from crmcli.cli.screen import printable  # names in messages: escapes shown, not obeyed
+
+        print(printable(message, newlines=True), file=self.stderr, flush=True)
 
     def today(self, as_of: str | None = None) -> dates.date:
         if as_of:

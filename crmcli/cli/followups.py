@@ -9,6 +9,7 @@ from crmcli import customers, dates, followups
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
 from crmcli.errors import UsageError
+from crmcli.recurrence import describe
 
 app = typer.Typer(help="Promised call-backs: a promise with a date.", no_args_is_help=True)
 
@@ -83,7 +84,15 @@ def list_(
     chosen = pick_fields(fields, allowed=FIELDS, default=DEFAULT_FIELDS)
     customer_id = customers.resolve(db, ref) if ref else None
     rows = followups.rows(db, customer_id=customer_id, status=None if all_ else "open")
-    emit(env, rows, fields=chosen, fmt=fmt)
+    # On a terminal the rule reads in words (`monthly, on the last day`); CSV/JSON keep it.
+    emit(
+        env,
+        rows,
+        fields=chosen,
+        fmt=fmt,
+        headers={"rrule": "repeats"},
+        shown_as={"rrule": describe},
+    )
 
 
 @app.command("done")

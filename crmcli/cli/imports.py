@@ -11,7 +11,7 @@ from crmcli import imports
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
 from crmcli.dates import DATE_ORDERS
-from crmcli.errors import InvalidInput, InvalidValue, UsageError
+from crmcli.errors import InvalidInput, UsageError
 
 app = typer.Typer(help="Past imports: list them, undo one.", no_args_is_help=True)
 
@@ -87,6 +87,8 @@ def resolve_options(
     merged = {**saved_map, **imports.parse_map(mapping or [])}
     chosen_order = date_order(order or saved_opts.get("date_order"))
     chosen_encoding = encoding or saved_opts.get("encoding")
+    if chosen_encoding:  # refused before anything is read or saved (rot13, bz2…)
+        chosen_encoding = imports.text_encoding(chosen_encoding)
     if save_profile:
         imports.save_profile(
             env.db,
@@ -122,17 +124,32 @@ def progress_bar(env: Env, label: str) -> Iterator[Callable[[int, int], None] | 
         yield update
 
 
-def report(env: Env, run: Callable[[], imports.ImportResult], fmt: Any) -> imports.ImportResult:
-    """Run an import; list every problem on stderr, then the summary (stdout) and notes."""
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="On a refused file, list every problem, not one line per reason."
+    ),
+]
+
+
+def report(
+    env: Env, run: Callable[[], imports.ImportResult], fmt: Any, *, verbose: bool = False
+) -> imports.ImportResult:
+    """Run an import; the summary on stdout, notes on stderr.
+
+    A refused file is told once, the fix first: one line per reason with its count and
+    first line numbers (every problem with `--verbose`).
+    """
     try:
         result = run()
     except InvalidInput as exc:
-        for problem in exc.problems:
-            env.say(f"  {problem}")
-        shown = len(exc.problems)
-        head = str(exc).splitlines()[0]
-        more = "" if f"{shown} problem" in head else f" (the first {shown} are listed)"
-        raise InvalidValue(head + more) from None
+        if verbose:
+            for problem in exc.problems:
+                env.say(f"  {problem}")
+            if len(exc.problems) >= imports.KEEP_PROBLEMS:
+                env.say(f"  (the first {len(exc.problems):,} are listed; --skip-invalid "
+                        "writes every refused line to the rejects file)")  # fmt: skip
+        raise
     c = result.counts
     if result.dry_run:
         for problem in result.problems:
@@ -160,6 +177,8 @@ def report(env: Env, run: Callable[[], imports.ImportResult], fmt: Any) -> impor
         f"{result.file} ({result.encoding}): {verb} {c.added}, updated {c.updated}, "
         f"unchanged {c.unchanged}, rejected {c.rejected}"
     )
+    if c.merged:
+        line += f"; {c.merged} row(s) merged into a customer an earlier row gave"
     if result.customers_created:
         line += f"; {result.customers_created} new customers"
     if result.dry_run:

@@ -14,8 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
+from crmcli.cli import screen, table
 from crmcli.cli.env import Env
-from crmcli.errors import InvalidValue
+from crmcli.cli.table import Column
+from crmcli.errors import InvalidValue, UsageError
 
 # Columns of running text, which may wrap on a narrow terminal; every other column
 # (ids, codes, phones, e-mails, dates, amounts) is kept on one line.
@@ -52,9 +54,14 @@ FieldsOption = Annotated[
 
 
 def pick_fields(fields: str | None, *, allowed: Sequence[str], default: Sequence[str]) -> list[str]:
-    if not fields:
+    """The columns `--fields` names, checked against `allowed`; `default` without it."""
+    if fields is None:
         return list(default)
     chosen = [f.strip() for f in fields.split(",") if f.strip()]
+    if not chosen:  # `--fields ''` or `--fields ,,,`: rows of nothing help no one
+        raise UsageError(
+            f"--fields names no field (got {fields!r}); choose from: {', '.join(allowed)}"
+        )
     unknown = [f for f in chosen if f not in allowed]
     if unknown:
         raise InvalidValue(
@@ -77,14 +84,31 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _json_value(value: Any) -> str:
+def _safe_text(stream: Any) -> Any:
+    return lambda value: screen.for_person(_text(value), stream, newlines=True)
+
+
+def _json_value(value: Any, ascii_only: bool) -> str:
     if isinstance(value, Decimal):
         return f"{value:f}"  # an exact JSON number, never a rounded float
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=ascii_only)
 
 
-def _json_object(row: Mapping[str, Any], fields: Sequence[str]) -> str:
-    return "{" + ", ".join(f"{json.dumps(f)}: {_json_value(row.get(f))}" for f in fields) + "}"
+def _json_object(row: Mapping[str, Any], fields: Sequence[str], ascii_only: bool) -> str:
+    text = ", ".join(f"{json.dumps(f)}: {_json_value(row.get(f), ascii_only)}" for f in fields)
+    return screen.json_printable("{" + text + "}")
+
+
+def _json_default(value: Any) -> str:
+    """JSON for what json cannot write: Decimal as plain digits (never 9.983E+6)."""
+    return f"{value:f}" if isinstance(value, Decimal) else str(value)
+
+
+def print_json(env: Env, data: Any, *, indent: int | None) -> None:
+    """One JSON document (a page, a report): exact decimals, escapes never raw, any encoding."""
+    ascii_only = not screen.is_unicode(env.stdout)
+    text = json.dumps(data, ensure_ascii=ascii_only, indent=indent, default=_json_default)
+    print(screen.json_printable(text), file=env.stdout)
 
 
 def emit(
@@ -96,8 +120,15 @@ def emit(
     headers: Mapping[str, str] | None = None,
     money_places: int = 2,
     title: str | None = None,
+    identify: Sequence[str] | None = None,
+    shown_as: Mapping[str, Any] | None = None,
 ) -> int:
-    """Write `rows` (only `fields`, in order) in the chosen format; returns the count."""
+    """Write `rows` (only `fields`, in order) in the chosen format; returns the count.
+
+    `identify`: the columns that name the record, for a table (default IDENTIFYING).
+    `shown_as`: field → function giving a person's words for a value, in a table only
+    (a recurrence rule in words; CSV and JSON keep the value itself).
+    """
     chosen = resolve_format(env, fmt)
     out = env.stdout
     count = 0
@@ -106,26 +137,64 @@ def emit(
             out, delimiter="," if chosen is Format.csv else "\t", lineterminator="\n"
         )
         writer.writerow(fields)
+        # Piped, CSV carries the data as stored; shown on a terminal, it is read by a
+        # person whose terminal must not obey an escape sequence hidden in a name.
+        text = _safe_text(out) if env.stdout_isatty else _text
         for row in rows:
-            writer.writerow([_text(row.get(f)) for f in fields])
+            writer.writerow([text(row.get(f)) for f in fields])
             count += 1
     elif chosen is Format.jsonl:
+        ascii_only = not screen.is_unicode(out)  # lossless \uXXXX where the encoding lacks it
         for row in rows:
-            out.write(_json_object(row, fields) + "\n")
+            out.write(_json_object(row, fields, ascii_only) + "\n")
             count += 1
     elif chosen is Format.json:
+        ascii_only = not screen.is_unicode(out)
         out.write("[")
         for row in rows:
-            out.write(("\n  " if count == 0 else ",\n  ") + _json_object(row, fields))
+            out.write(("\n  " if count == 0 else ",\n  ") + _json_object(row, fields, ascii_only))
             count += 1
         out.write("\n]\n" if count else "]\n")
     else:
-        count = _table(env, rows, fields, headers or {}, money_places, title)
+        if shown_as:
+            rows = stream(rows, lambda r: _shown(r, shown_as))
+        count = _table(env, rows, fields, headers or {}, money_places, title, identify)
     out.flush()
     return count
 
 
-TABLE_CHUNK = 1000  # rows per rendered table: a terminal table streams too
+TABLE_CHUNK = 1000  # rows per rendered block: a terminal table streams too
+
+# Columns that name the record a row is about: never narrower than their content, and
+# never left out (`identify=` on `emit` names others for one command).
+IDENTIFYING = frozenset(
+    {"id", "code", "name", "key", "customer", "customer_code", "complaint_id", "import_id"}
+)
+
+
+def _roles(
+    fields: Sequence[str],
+    first: list[Mapping[str, Any]],
+    headers: Mapping[str, str],
+    identify: Sequence[str] | None,
+) -> list[Column]:
+    keys = set(identify) if identify is not None else IDENTIFYING
+    columns = []
+    for f in fields:
+        values = [r.get(f) for r in first]
+        numeric = any(v is not None for v in values) and all(
+            (isinstance(v, (int, Decimal)) and not isinstance(v, bool)) or v is None for v in values
+        )
+        if f in keys:
+            role = table.KEY
+        elif numeric:
+            role = table.NUMBER
+        elif f in PROSE_FIELDS:
+            role = table.PROSE
+        else:
+            role = table.OTHER
+        columns.append(table.Column(f, headers.get(f, f), role, right=numeric))
+    return columns
 
 
 def _table(
@@ -135,96 +204,79 @@ def _table(
     headers: Mapping[str, str],
     money_places: int,
     title: str | None,
+    identify: Sequence[str] | None,
 ) -> int:
-    """Render in chunks, so a long list streams; column widths come from the first chunk."""
+    """Draw rows as a table fitted to the terminal, in blocks so a long list streams."""
     from itertools import islice
-
-    from rich.cells import cell_len
 
     from crmcli.money import format_amount
 
-    def cells(row: Mapping[str, Any]) -> list[str]:
-        out = []
-        for f in fields:
-            value = row.get(f)
-            if isinstance(value, Decimal):
-                out.append(format_amount(int(value * 1_000_000), places=money_places))
-            else:
-                out.append(_text(value))
-        return out
+    out = env.stdout
+
+    def cell(value: Any) -> str:
+        if isinstance(value, Decimal):
+            value = format_amount(int(value * 1_000_000), places=money_places)
+        return screen.for_person(_text(value), out, newlines=True)
+
+    def write(line: str) -> None:
+        out.write(screen.encodable(line, out) + "\n")
 
     iterator = iter(rows)
     first = list(islice(iterator, TABLE_CHUNK))
-    numeric = {
-        f
-        for f in fields
-        if first
-        and all(isinstance(r.get(f), (int, Decimal)) or r.get(f) is None for r in first)
-        and any(r.get(f) is not None for r in first)
-    }
-    out = console(env)
-    chunk = [cells(r) for r in first]
-    widths: list[int] | None = None
-    if len(first) == TABLE_CHUNK:  # more may follow: fix the widths if they fit the screen
-        natural = [
-            max([cell_len(headers.get(f, f))] + [cell_len(c[i]) for c in chunk])
-            for i, f in enumerate(fields)
-        ]
-        # Headroom for longer values further down (ids grow a digit, names get longer).
-        roomy = [w + max(2, w // 4) for w in natural]
-        if sum(roomy) + 3 * (len(fields) - 1) <= out.width:
-            widths = roomy
+    columns = _roles(fields, first, headers, identify)
+    width = screen.width(out)
+    bold = screen.colour(out)
+    box = table.UNICODE if screen.is_unicode(out) else table.ASCII
+    chunk = [[cell(r.get(f)) for f in fields] for r in first]
+    lay = table.layout(columns, chunk, width, more=len(first) == TABLE_CHUNK)
+    index = {f: i for i, f in enumerate(fields)}
+    if title:
+        for line in table.wrap(screen.for_person(title, out), width):
+            write(line)
     count = 0
     while chunk:
-        out.print(_make_table(chunk, fields, headers, numeric, widths, title, header=count == 0))
-        count += len(chunk)
-        chunk = [cells(r) for r in islice(iterator, TABLE_CHUNK)]
-    if count == 0:
-        out.print(_make_table([], fields, headers, numeric, None, title, header=True))
+        for row in chunk:
+            if lay.vertical:
+                if count:
+                    write("")
+                for line in table.record_lines(columns, row, width, bold=bold):
+                    write(line)
+            else:
+                if count == 0:
+                    for line in table.header_lines(lay, box, bold=bold):
+                        write(line)
+                for line in table.row_lines(lay, row, index, box):
+                    write(line)
+            count += 1
+        chunk = [[cell(r.get(f)) for f in fields] for r in islice(iterator, TABLE_CHUNK)]
+    if count == 0 and not lay.vertical:
+        for line in table.header_lines(lay, box, bold=bold):
+            write(line)
+    if lay.hidden and count:
+        for line in table.wrap(table.hidden_note(lay.hidden), width):
+            write(line)
     return count
-
-
-def _make_table(
-    chunk: list[list[str]],
-    fields: Sequence[str],
-    headers: Mapping[str, str],
-    numeric: set[str],
-    widths: list[int] | None,
-    title: str | None,
-    *,
-    header: bool,
-) -> Any:
-    from rich.table import Table
-
-    table = Table(
-        title=title if header else None,
-        header_style="bold",
-        show_edge=False,
-        pad_edge=False,
-        show_header=header,
-    )
-    for i, f in enumerate(fields):
-        # Identifiers (codes, phones, e-mails, dates, amounts) never wrap; prose does.
-        table.add_column(
-            headers.get(f, f),
-            justify="right" if f in numeric else "left",
-            # A value too wide for a fixed column: prose folds, an identifier shows "…"
-            # (never a silently cropped id or phone).
-            overflow="fold" if f in PROSE_FIELDS or not widths else "ellipsis",
-            no_wrap=f not in PROSE_FIELDS,
-            width=widths[i] if widths else None,
-        )
-    for row in chunk:
-        table.add_row(*row)
-    return table
 
 
 def console(env: Env, *, stderr: bool = False) -> Any:
     """A rich Console on the Env's stream; honours NO_COLOR and the terminal's width."""
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich exits 1 on a closed pipe; `crmcli … | head -1` has what it wanted: the
+            # root handler turns this into a quiet exit 0.
+            raise BrokenPipeError
+
     stream = env.stderr if stderr else env.stdout
-    return Console(file=stream, highlight=False, soft_wrap=False)
+    return _Console(file=stream, highlight=False, soft_wrap=False, width=screen.width(stream))
+
+
+def _shown(row: Mapping[str, Any], shown_as: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {
+        **row,
+        **{f: convert(row[f]) for f, convert in shown_as.items() if row.get(f) is not None},
+    }
 
 
 def stream(rows: Iterable[Mapping[str, Any]], convert: Any) -> Iterator[Mapping[str, Any]]:

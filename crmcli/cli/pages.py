@@ -1,11 +1,137 @@
-"""Rich rendering of a customer's page on a terminal."""
+"""Record pages on a terminal: a customer, a complaint. Laid out to read at 80 columns.
 
+A page is a title, `label  value` lines whose values wrap under themselves, and
+sections; a section's rows are short tables fitted like any other (crmcli.cli.table)
+or, for a timeline, entries of a heading line and indented text. Everything stored
+is shown through `screen.for_person`: escapes in a name are shown, never obeyed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from rich.cells import cell_len
+
+from crmcli.cli import screen, table
 from crmcli.cli.env import Env
-from crmcli.cli.output import console
 from crmcli.money import format_amount
+
+INDENT = 4
+
+
+class Page:
+    """Writes a page to the Env's stdout at the terminal's width."""
+
+    def __init__(self, env: Env) -> None:
+        self.out = env.stdout
+        self.width = max(screen.width(self.out), screen.MIN_WIDTH)
+        self.bold = screen.colour(self.out)
+        self.box = table.UNICODE if screen.is_unicode(self.out) else table.ASCII
+
+    def _write(self, line: str) -> None:
+        self.out.write(screen.encodable(line, self.out) + "\n")
+
+    def _style(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.bold else text
+
+    def text(self, value: str, *, indent: int = 0, dim: bool = False) -> None:
+        """Running text, wrapped at the page's width."""
+        safe = screen.for_person(value, self.out, newlines=True)
+        for line in table.wrap(safe, self.width - indent):
+            line = line.rstrip()
+            self._write(" " * indent + (self._style(line, "2") if dim and line else line))
+
+    def heading(self, value: str, *, first: bool = False) -> None:
+        if not first:
+            self._write("")
+        for line in table.wrap(screen.for_person(value, self.out), self.width):
+            self._write(self._style(line, "1"))
+
+    def fields(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """`label  value` lines; a long value wraps under itself, not under the label."""
+        shown = [(label, value) for label, value in pairs if value]
+        if not shown:
+            return
+        label_w = min(max(cell_len(label) for label, _ in shown), self.width // 3)
+        value_w = max(self.width - label_w - 2, 8)
+        for label, value in shown:
+            labels = table.wrap(label, label_w)
+            values = table.wrap(screen.for_person(value, self.out, newlines=True), value_w)
+            for i in range(max(len(labels), len(values))):
+                head = labels[i] if i < len(labels) else ""
+                head = self._style(head, "2") + " " * (label_w - cell_len(head)) if head else ""
+                pad = "" if head else " " * label_w
+                body = values[i] if i < len(values) else ""
+                self._write(f"{head}{pad}  {body}".rstrip())
+
+    def rows(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        fields: Sequence[str],
+        *,
+        identify: Sequence[str] = (),
+        numbers: Sequence[str] = (),
+        prose: Sequence[str] = (),
+    ) -> None:
+        """A small table fitted to the page (what does not fit is named below it)."""
+        if not rows:
+            self.text("none", dim=True)
+            return
+        columns = [
+            table.Column(
+                f,
+                f,
+                table.KEY
+                if f in identify
+                else table.NUMBER
+                if f in numbers
+                else table.PROSE
+                if f in prose
+                else table.OTHER,
+                right=f in numbers,
+            )
+            for f in fields
+        ]
+        cells = [
+            [screen.for_person(_text(r.get(f)), self.out, newlines=True) for f in fields]
+            for r in rows
+        ]
+        lay = table.layout(columns, cells, self.width)
+        if lay.vertical:
+            for n, row in enumerate(cells):
+                if n:
+                    self._write("")
+                for line in table.record_lines(columns, row, self.width, bold=self.bold):
+                    self._write(line)
+            return
+        index = {f: i for i, f in enumerate(fields)}
+        for line in table.header_lines(lay, self.box, bold=self.bold):
+            self._write(line)
+        for row in cells:
+            for line in table.row_lines(lay, row, index, self.box):
+                self._write(line)
+        if lay.hidden:
+            self.text(table.hidden_note(lay.hidden), dim=True)
+
+    def entry(self, head: Sequence[str], body: Sequence[str]) -> None:
+        """One timeline entry: its heading parts on a line (wrapping), then indented text."""
+        self.text("  ".join(part for part in head if part))
+        for paragraph in body:
+            if paragraph:
+                self.text(paragraph, indent=INDENT)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return str(value)
+
+
+# --- a customer's page -------------------------------------------------------------------
 
 _PROFILE_LABELS = {
     "code": "Code",
@@ -34,6 +160,19 @@ _PROFILE_LABELS = {
 }
 
 
+def quoted(item: Any) -> str:
+    """An item as it appears in a list: quoted when it holds a comma (or a quote)."""
+    text = str(item)
+    if "," in text or '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def listed(items: Iterable[Any]) -> str:
+    """Items joined with `, `; an item that holds a comma is quoted, so the list reads back."""
+    return ", ".join(quoted(item) for item in items)
+
+
 def _value(key: str, value: Any, profile: dict[str, Any]) -> str | None:
     if value in (None, "", [], {}, False):
         return None
@@ -44,7 +183,7 @@ def _value(key: str, value: Any, profile: dict[str, Any]) -> str | None:
     if key == "do_not_contact":
         return "yes"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return listed(value)
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
@@ -55,50 +194,58 @@ def _money(value: Decimal, places: int) -> str:
 
 
 def render_customer_page(env: Env, data: dict[str, Any], *, places: int) -> None:
-    from rich.table import Table
-
-    out = console(env)
+    page = Page(env)
     profile = data["profile"]
     title = profile["name"] or profile["code"] or f"#{profile['id']}"
-    out.print(f"[bold]{title}[/bold]  [dim]#{profile['id']}[/dim]")
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_column(overflow="fold")
-    for key, label in _PROFILE_LABELS.items():
-        text = _value(key, profile.get(key), profile)
-        if text is not None:
-            grid.add_row(label, text)
-    out.print(grid)
+    page.heading(f"{title}  #{profile['id']}", first=True)
+    page.fields(
+        (label, _value(key, profile.get(key), profile) or "")
+        for key, label in _PROFILE_LABELS.items()
+    )
 
     p = data["purchases"]
-    out.print("\n[bold]Purchases[/bold]")
+    page.heading("Purchases")
     if p["count"]:
-        out.print(
+        page.text(
             f"{p['count']} line(s), total {_money(p['total'], places)}, "
             f"first {p['first']}, last {p['last']}"
         )
-        recent = Table(show_edge=False, pad_edge=False, header_style="dim")
-        for col in ("date", "amount", "item", "order"):
-            recent.add_column(col, justify="right" if col == "amount" else "left", overflow="fold")
-        for r in p["recent"]:
-            recent.add_row(
-                r["date"], _money(r["amount"], places), r["item"] or "", r["order_id"] or ""
-            )
-        out.print(recent)
+        recent = [{**r, "amount": _money(r["amount"], places)} for r in p["recent"]]
+        page.rows(
+            recent,
+            ("date", "amount", "item", "order_id"),
+            identify=("date",),
+            numbers=("amount",),
+            prose=("item",),
+        )
     else:
-        out.print("[dim]none yet[/dim]")
+        page.text("none yet", dim=True)
 
-    _tier(out, data["tier"], places)
-    _top(out, data.get("top"), places)
+    _tier(page, data["tier"], places)
+    _top(page, data.get("top"), places)
 
-    _simple_section(
-        out,
-        "Complaints",
+    page.heading("Complaints")
+    page.rows(
         [_complaint_line(c) for c in data["complaints"]],
         ("id", "opened_on", "stage", "next", "summary"),
+        identify=("id",),
+        prose=("next", "summary"),
     )
-    _simple_section(out, "Follow-ups", data["followups"], ("id", "due_on", "note"))
-    _simple_section(out, "Contact log", data["contacts"], ("at", "channel", "note", "by"))
+    page.heading("Follow-ups")
+    page.rows(
+        [_followup_line(f) for f in data["followups"]],
+        ("id", "due_on", "repeats", "note"),
+        identify=("id", "due_on"),
+        prose=("repeats", "note"),
+    )
+    page.heading("Contact log")
+    page.rows(data["contacts"], ("at", "channel", "by", "note"), identify=("at",), prose=("note",))
+
+
+def _followup_line(f: dict[str, Any]) -> dict[str, Any]:
+    from crmcli.recurrence import describe
+
+    return {**f, "repeats": describe(f["rrule"]) if f.get("rrule") else ""}
 
 
 def _complaint_line(c: dict[str, Any]) -> dict[str, Any]:
@@ -111,63 +258,66 @@ def _complaint_line(c: dict[str, Any]) -> dict[str, Any]:
     return {**c, "next": nxt}
 
 
-def _tier(out: Any, tier: dict[str, Any] | None, places: int) -> None:
-    from rich.markup import escape
-
-    out.print("\n[bold]Tier[/bold]")
+def _tier(page: Page, tier: dict[str, Any] | None, places: int) -> None:
+    page.heading("Tier")
     if not tier or not tier["tier"]:
-        out.print("[dim]not classified yet (crmcli tiers classify)[/dim]")
+        page.text("not classified yet (crmcli tiers classify)", dim=True)
     else:
-        note = (
-            f" (set by hand: {escape(tier['override_reason'] or '')})" if tier["override"] else ""
-        )
-        out.print(f"{tier['tier']}{note}")
+        note = f" (set by hand: {tier['override_reason'] or ''})" if tier["override"] else ""
+        page.text(f"{tier['tier']}{note}")
         c = tier.get("classified")
         if c:
-            out.print(
-                f"[dim]classified {c['tier']} as of {c['as_of']} ({c['rule']}): rank {c['rank']}"
+            page.text(
+                f"classified {c['tier']} as of {c['as_of']} ({c['rule']}): rank {c['rank']}"
                 f" of {c['of']}, spend {_money(c['spend'], places)}"
                 + (f", {c['above_pct']} % held above" if c.get("above_pct") is not None else "")
-                + f"; {escape(c['reason'] or '')}"
-                "[/dim]"
+                + f"; {c['reason'] or ''}",
+                dim=True,
             )
         if len(tier.get("history", [])) > 1:
             moves = " ← ".join(f"{h['tier']} ({h['as_of']})" for h in tier["history"])
-            out.print(f"[dim]history: {moves}[/dim]")
+            page.text(f"history: {moves}", dim=True)
     attitude = (tier or {}).get("attitude")
     if attitude:
-        out.print(
+        page.text(
             f"Attitude: {attitude['set'] or 'not set'}; suggested {attitude['suggested'] or '—'}"
-            f" [dim]({escape(attitude['why'])})[/dim]"
+            f" ({attitude['why']})"
         )
 
 
-def _top(out: Any, top: dict[str, list[dict[str, Any]]] | None, places: int) -> None:
-    from rich.markup import escape
-
+def _top(page: Page, top: dict[str, list[dict[str, Any]]] | None, places: int) -> None:
     if not top or not (top["item"] or top["category"]):
         return
-    out.print("\n[bold]Buys most[/bold]")
-    for by, label in (("category", "Categories"), ("item", "Items")):
-        if top[by]:
-            listed = ", ".join(
-                f"{escape(str(r['name']))} ({_money(r['spent'], places)})" for r in top[by]
-            )
-            out.print(f"[dim]{label}:[/dim] {listed}")
+    page.heading("Buys most")
+    page.fields(
+        (
+            label,
+            ", ".join(f"{quoted(r['name'])} ({_money(r['spent'], places)})" for r in top[by]),
+        )
+        for by, label in (("category", "Categories"), ("item", "Items"))
+        if top[by]
+    )
 
 
-def _simple_section(
-    out: Any, title: str, rows: list[dict[str, Any]], cols: tuple[str, ...]
+# --- a complaint's page ------------------------------------------------------------------
+
+
+def render_complaint_page(
+    env: Env, complaint_id: int, details: Sequence[tuple[str, str]], steps: Sequence[Any]
 ) -> None:
-    from rich.table import Table
-
-    out.print(f"\n[bold]{title}[/bold]")
-    if not rows:
-        out.print("[dim]none[/dim]")
-        return
-    table = Table(show_edge=False, pad_edge=False, header_style="dim")
-    for col in cols:
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row[c]) for c in cols))
-    out.print(table)
+    """The complaint's facts, then its timeline: one entry per event, its text indented."""
+    page = Page(env)
+    page.heading(f"Complaint #{complaint_id}", first=True)
+    page.fields(details)
+    page.heading("Timeline")
+    for step in steps:
+        moved = f"({step['stage']})" if step["event"] == "opened" else f"→ {step['stage']}"
+        page.entry(
+            (
+                step["at"],
+                f"{step['event']} {moved}",
+                f"after {step['after']}" if step["after"] else "",
+                f"by {step['by']}" if step["by"] else "",
+            ),
+            (step["note"] or "", step["details"]),
+        )

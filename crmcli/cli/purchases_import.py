@@ -26,11 +26,19 @@ def import_(
             "--create-customers", help="Create customers the file names that are not stored yet."
         ),
     ] = False,
+    skip_anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--skip-anonymous",
+            help="Leave out lines with no customer (else imported as anonymous sales).",
+        ),
+    ] = False,
     dry_run: shared.DryRunOpt = False,
     skip_invalid: shared.SkipInvalidOpt = False,
     rejects: shared.RejectsOpt = None,
     profile: shared.ProfileOpt = None,
     save_profile: shared.SaveProfileOpt = None,
+    verbose: shared.VerboseOpt = False,
     fmt: FormatOption = None,
 ) -> None:
     """Import purchase lines (customer code, date, amount…) from CSV/TSV; all or nothing."""
@@ -54,12 +62,14 @@ def import_(
                 mapping=mapping,
                 date_order=order,
                 create_customers=create_customers,
+                skip_anonymous=skip_anonymous,
                 dry_run=dry_run,
                 skip_invalid=skip_invalid,
                 rejects=rejects,
                 progress=progress,
             ),
             fmt,
+            verbose=verbose,
         )
 
 

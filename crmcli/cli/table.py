@@ -1,0 +1,255 @@
+"""Tables that fit the terminal they are shown on.
+
+Rich shrinks every column alike when a table is too wide, down to nothing (a name
+column of width 0, 200000 shown as `2`). Here each column has a role instead:
+
+- *key* columns identify the record (id, code, name): never narrower than their
+  content while anything else can give way;
+- *number* columns are never cut (an amount or a count shown in part is a lie);
+- *prose* (notes, why, summary, item lists) wraps at spaces;
+- everything else wraps too, but keeps a readable width.
+
+When even the narrowest readable widths do not fit, columns are left out from
+the right (the command lists its fields most important first) and the footer says
+which. Below any usable width, each record is shown one field per line. Widths
+are measured in terminal cells, so Hangul, Kanji and full-width forms (two cells)
+and Armenian stay aligned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len, get_character_cell_size
+
+KEY, NUMBER, PROSE, OTHER = "key", "number", "prose", "other"
+SEP = 3  # " │ " between columns
+MIN_WIDTH = 20  # narrower than this, a record is `label: value` lines left to the terminal
+PROSE_MIN = 12  # a column of running text narrower than this reads as a word list
+OTHER_MIN = 30  # dates, phones, e-mails, stages: whole up to this width, folded beyond
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str
+    role: str
+    right: bool = False  # numbers and ids line up on the right
+
+
+@dataclass(frozen=True)
+class Layout:
+    columns: tuple[Column, ...]  # the ones shown, in order
+    widths: tuple[int, ...]
+    hidden: tuple[str, ...]
+    vertical: bool = False  # too narrow for any table: one field per line
+
+
+# --- measuring and wrapping ------------------------------------------------------------
+
+
+def _fold(word: str, width: int) -> tuple[str, str]:
+    """The longest head of `word` that fits `width` cells (at least one character)."""
+    used = 0
+    for i, ch in enumerate(word):
+        size = get_character_cell_size(ch)
+        if used + size > width and i > 0:
+            return word[:i], word[i:]
+        used += size
+    return word, ""
+
+
+def _greedy(tokens: list[str], sep: str, width: int) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for token in tokens:
+        candidate = token if not current else current + sep + token
+        if cell_len(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while cell_len(token) > width:
+            head, token = _fold(token, width)
+            lines.append(head)
+        current = token
+    lines.append(current)
+    return lines
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells: broken at spaces, long words folded."""
+    width = max(width, 1)
+    if "\n" not in text and cell_len(text) <= width:
+        return [text]
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines.extend(_greedy(paragraph.split(" "), " ", width))
+    return lines
+
+
+def _header_parts(header: str) -> list[str]:
+    """A header breaks after `_` or at a space: days_ / overdue."""
+    parts: list[str] = []
+    for word in header.split(" "):
+        pieces = word.split("_")
+        parts.extend(p + "_" for p in pieces[:-1])
+        parts.append(pieces[-1])
+    return [p for p in parts if p]
+
+
+def wrap_header(header: str, width: int) -> list[str]:
+    if cell_len(header) <= width:
+        return [header]
+    return _greedy(_header_parts(header), "", max(width, 1))
+
+
+def natural(values: Sequence[str]) -> int:
+    """The widest line among `values`, in cells."""
+    return max((cell_len(line) for v in values for line in v.split("\n")), default=0)
+
+
+# --- choosing widths -------------------------------------------------------------------
+
+
+def layout(
+    columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int, *, more: bool = False
+) -> Layout:
+    """Widths for `columns` at `width` cells; `more`: further rows will follow `rows`."""
+    n = len(columns)
+    content = [natural([r[i] for r in rows]) for i in range(n)]
+    header_min = [max((cell_len(p) for p in _header_parts(c.header)), default=1) for c in columns]
+    nat = [max(content[i], cell_len(c.header), 1) for i, c in enumerate(columns)]
+    if more:  # ids grow a digit and names get longer further down: leave some room
+        nat = [
+            w + max(2, w // 4) if c.role in (KEY, NUMBER) else w
+            for w, c in zip(nat, columns, strict=True)
+        ]
+    mins = []
+    for i, c in enumerate(columns):
+        if c.role in (KEY, NUMBER):
+            floor = content[i]
+        elif c.role == PROSE:
+            floor = min(content[i], PROSE_MIN)
+        else:
+            floor = min(content[i], OTHER_MIN)
+        mins.append(max(floor, header_min[i], 1))
+
+    def total(idx: list[int], ws: list[int]) -> int:
+        return sum(ws[i] for i in idx) + SEP * (len(idx) - 1)
+
+    # Identifying columns first; then each other column, most important first, if it
+    # still fits (a narrow column further right may fit where a wide one did not).
+    shown = [i for i in range(n) if columns[i].role == KEY]
+    for i in range(n):
+        if i not in shown and total(sorted([*shown, i]), mins) <= width:
+            shown = sorted([*shown, i])
+    if not shown:  # nothing identifies the rows: the first column at least
+        shown = [0]
+    if total(shown, mins) > width:
+        # Only identifying columns remain and still do not fit: let the wordy ones
+        # (a long name) wrap, never cut, down to a readable width.
+        for i in sorted(shown, key=lambda i: -mins[i]):
+            excess = total(shown, mins) - width
+            if excess <= 0:
+                break
+            if content[i] <= PROSE_MIN:  # ids and codes are short: only names give way
+                continue
+            mins[i] = max(PROSE_MIN, header_min[i], mins[i] - excess)
+    hidden = tuple(columns[i].field for i in range(n) if i not in shown)
+    if total(shown, mins) > width:
+        return Layout(tuple(columns), tuple(nat), (), vertical=True)
+
+    widths = {i: mins[i] for i in shown}
+    spare = width - total(shown, mins)
+    # Hand out the spare cells one at a time to the column furthest from its natural
+    # width: prose grows first where it is long, short columns reach their full size.
+    while spare > 0:
+        wanting = [i for i in shown if widths[i] < nat[i]]
+        if not wanting:
+            break
+        best = max(wanting, key=lambda i: (nat[i] - widths[i], -i))
+        widths[best] += 1
+        spare -= 1
+    return Layout(
+        tuple(columns[i] for i in shown), tuple(widths[i] for i in shown), hidden, vertical=False
+    )
+
+
+# --- drawing ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Box:
+    vertical: str
+    head_vertical: str
+    rule: str
+    cross: str
+
+    @property
+    def sep(self) -> str:
+        return f" {self.vertical} "
+
+
+UNICODE = Box("│", "┃", "━", "╇")
+ASCII = Box("|", "|", "-", "+")
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    gap = " " * max(0, width - cell_len(text))
+    return gap + text if right else text + gap
+
+
+def _join(cells: list[list[str]], lay: Layout, sep: str) -> Iterator[str]:
+    height = max(len(c) for c in cells)
+    for line in range(height):
+        parts = [
+            _pad(cell[line] if line < len(cell) else "", w, col.right)
+            for cell, w, col in zip(cells, lay.widths, lay.columns, strict=True)
+        ]
+        yield sep.join(parts).rstrip()
+
+
+def header_lines(lay: Layout, box: Box, *, bold: bool) -> Iterator[str]:
+    cells = [wrap_header(c.header, w) for c, w in zip(lay.columns, lay.widths, strict=True)]
+    for line in _join(cells, lay, f" {box.head_vertical} "):
+        yield f"\x1b[1m{line}\x1b[0m" if bold else line
+    yield (box.rule + box.cross + box.rule).join(box.rule * w for w in lay.widths)
+
+
+def row_lines(lay: Layout, row: Sequence[str], index: dict[str, int], box: Box) -> Iterator[str]:
+    cells = [wrap(row[index[c.field]], w) for c, w in zip(lay.columns, lay.widths, strict=True)]
+    yield from _join(cells, lay, box.sep)
+
+
+def record_lines(
+    columns: Sequence[Column], row: Sequence[str], width: int, *, bold: bool
+) -> Iterator[str]:
+    """One record as `label  value` lines: what a table becomes on a very narrow screen.
+
+    Narrower than MIN_WIDTH, nothing is folded (a name one letter a line is unreadable):
+    `label: value` lines, which the terminal itself wraps.
+    """
+    if width < MIN_WIDTH:
+        for c, value in zip(columns, row, strict=True):
+            if value:
+                label = f"\x1b[1m{c.header}\x1b[0m" if bold else c.header
+                yield f"{label}: " + value.replace("\n", "\n  ")
+        return
+    label_w = min(max(cell_len(c.header) for c in columns), max(4, width // 3))
+    value_w = max(width - label_w - 1, 1)
+    for c, value in zip(columns, row, strict=True):
+        labels = wrap_header(c.header, label_w)
+        values = wrap(value, value_w) if value else [""]
+        for i in range(max(len(labels), len(values))):
+            label = _pad(labels[i] if i < len(labels) else "", label_w, False)
+            if bold and i < len(labels):
+                label = f"\x1b[1m{label}\x1b[0m"
+            yield f"{label} {values[i] if i < len(values) else ''}".rstrip()
+
+
+def hidden_note(hidden: Sequence[str]) -> str:
+    n = len(hidden)
+    what = f"{n} column{'s' if n > 1 else ''} hidden ({', '.join(hidden)})"
+    return f"{what}: --fields or a wider terminal"

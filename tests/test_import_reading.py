@@ -1,0 +1,231 @@
+"""Reading import files: encodings, broken quotes, unterminated vCards, missing-value
+markers, continuation and reading columns, contact-app layouts (issues 11 and 13).
+
+Every fixture is generated here from a seed; nothing is read from outside tests/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crmcli import customers
+from crmcli.customer_import import import_customers
+from crmcli.errors import InvalidInput, UsageError
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def db_digest(path: Path) -> str:
+    """Every row of every table, hashed: 'unchanged' means this digest is the same."""
+    conn = sqlite3.connect(path)
+    digest = hashlib.sha256()
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    for table in sorted(tables):
+        if table.startswith("customers_fts"):
+            continue
+        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1'):
+            digest.update(repr(row).encode())
+    conn.close()
+    return digest.hexdigest()
+
+
+# --- --encoding: text encodings only (issue 11 item 10) ------------------------------------
+
+BYTES_CODECS = ["rot13", "base64", "hex", "uu", "zlib_codec", "bz2", "quopri"]
+
+
+@pytest.mark.parametrize("codec", BYTES_CODECS)
+def test_encoding_option_refuses_codecs_that_are_not_text_encodings(cli, tmp_path, codec):
+    path = write(tmp_path, "x.csv", "name\nKim\n")
+    result = cli("customers", "import", str(path), "--encoding", codec, ok=False)
+    assert result.exit_code == 2, result.stderr
+    assert f"--encoding {codec!r}: not a text encoding" in result.stderr
+    assert "Traceback" not in result.stderr
+    again = cli("purchases", "import", str(path), "--encoding", codec, ok=False)
+    assert again.exit_code == 2 and "not a text encoding" in again.stderr
+
+
+def test_bz2_bomb_is_never_inflated(db, tmp_path):
+    import bz2
+
+    path = tmp_path / "bomb.csv"
+    path.write_bytes(bz2.compress(b"a" * 50_000_000))  # 50 MB of text in a few bytes
+    with pytest.raises(UsageError, match="not a text encoding"):
+        import_customers(db, path, encoding="bz2")
+
+
+def test_unknown_encoding_is_a_usage_error_naming_the_option(cli, tmp_path):
+    path = write(tmp_path, "x.csv", "name\nKim\n")
+    result = cli("customers", "import", str(path), "--encoding", "klingon", ok=False)
+    assert result.exit_code == 2
+    assert "--encoding 'klingon': unknown encoding" in result.stderr
+
+
+def test_text_encodings_are_still_accepted(db, tmp_path):
+    path = write(tmp_path, "x.csv", "name\n김민준\n", "cp949")
+    assert import_customers(db, path, encoding="CP949").counts.added == 1
+    assert customers.get(db, 1)["name"] == "김민준"
+
+
+# --- unclosed quotes (issue 11 item 2) ------------------------------------------------------
+
+
+def customers_csv(rows: int, *, seed: int = 11) -> list[str]:
+    """A header and `rows` customer lines, seeded: code, name, phone, e-mail, notes."""
+    rng = random.Random(seed)
+    given = ["Minjun", "Seoyeon", "Hana", "Jisoo", "Tom", "Anna", "Yuki", "Wei"]
+    family = ["Kim", "Lee", "Park", "Choi", "Smith", "Sato", "Wang"]
+    lines = ["code,name,phone,email,notes"]
+    for n in range(rows):
+        name = f"{rng.choice(given)} {rng.choice(family)}"
+        lines.append(
+            f"K{n:04d},{name},010-{rng.randrange(1000, 9999)}-{n:04d},"
+            f"k{n}@example.com,likes {rng.choice(['tea', 'hats', 'shoes'])}"
+        )
+    return lines
+
+
+def test_an_unclosed_quote_on_line_11_of_1000_rows_imports_nothing(cli, db_path, tmp_path):
+    lines = customers_csv(1_000)
+    lines[10] = lines[10].replace(",", ',"', 1)  # line 11: `K0009,"Name,…` never closed
+    path = write(tmp_path, "shop.csv", "\n".join(lines) + "\n")
+    cli("customers", "add", "--name", "Existing Person", "--phone", "010-0000-0001")
+    before = db_digest(db_path)
+    for extra in ([], ["--skip-invalid"]):
+        result = cli("customers", "import", str(path), *extra, ok=False)
+        assert result.exit_code == 1, result.stdout
+        assert "shop.csv:11:" in result.stderr
+        assert "unclosed quote on line 11" in result.stderr
+        assert "nothing was imported" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert db_digest(db_path) == before
+    assert not (tmp_path / "shop.rejects.csv").exists()
+
+
+@pytest.mark.parametrize("where", ["end of file", "a few rows"])
+def test_an_unclosed_quote_in_a_small_file_is_found_too(db, tmp_path, where):
+    lines = customers_csv(14)
+    lines[11] = lines[11].replace(",likes", ',"likes', 1)  # line 12, the notes column
+    if where == "a few rows":
+        lines[14] = lines[14] + '"'  # a stray quote three rows on closes it
+    path = write(tmp_path, "small.csv", "\n".join(lines) + "\n")
+    with pytest.raises(InvalidInput, match="unclosed quote on line 12") as caught:
+        import_customers(db, path, skip_invalid=True)
+    assert caught.value.problems[0].line == 12
+    assert customers.count(db) == 0
+
+
+def test_an_unclosed_quote_in_a_purchases_file_imports_nothing(cli, db_path, tmp_path):
+    lines = ["customer,date,amount,item"] + [
+        f"C{n % 7},2024-03-{n % 28 + 1:02d},{n}.50,item {n}" for n in range(300)
+    ]
+    lines[20] = lines[20].replace(",item", ',"item', 1)
+    path = write(tmp_path, "orders.csv", "\n".join(lines) + "\n")
+    before = db_digest(db_path) if db_path.exists() else None
+    result = cli("purchases", "import", str(path), "--create-customers", ok=False)
+    assert result.exit_code == 1
+    assert "orders.csv:21:" in result.stderr and "unclosed quote on line 21" in result.stderr
+    assert before is None or db_digest(db_path) == before
+
+
+def test_real_multi_line_values_still_import(db, tmp_path):
+    text = (
+        "code,name,address,notes,email\n"
+        'A1,Kim,"12 Main St\nApt 3\nSpringfield, IL 62704",plain,a1@example.com\n'
+        'A2,Lee,"1-2-3 Shibuya\r\nTokyo","called twice, left a message,\nwill call back",a2@x.jp\n'
+        'A3,Park,Seoul,"last line of the file\nstill quoted properly",a3@example.com\n'
+    )
+    path = write(tmp_path, "multi.csv", text)
+    result = import_customers(db, path)
+    assert result.counts.added == 3
+    assert customers.get(db, customers.resolve(db, "A1"))["address"] == (
+        "12 Main St\nApt 3\nSpringfield, IL 62704"
+    )
+    assert customers.get(db, customers.resolve(db, "A3"))["notes"].endswith("properly")
+
+
+# --- vCards without END:VCARD (issue 11 item 3) ----------------------------------------------
+
+
+def vcards(count: int, *, seed: int = 3) -> list[list[str]]:
+    """`count` vCard 3.0 cards, each a list of lines, seeded."""
+    rng = random.Random(seed)
+    cards = []
+    for n in range(count):
+        cards.append(
+            [
+                "BEGIN:VCARD",
+                "VERSION:3.0",
+                f"FN:Person {n:02d} {rng.choice(['Kim', 'Sato', 'Smith'])}",
+                f"TEL;TYPE=CELL:010-{rng.randrange(1000, 9999)}-{n:04d}",
+                f"EMAIL:p{n}@example.com",
+                "END:VCARD",
+            ]
+        )
+    return cards
+
+
+def vcf(tmp_path: Path, cards: list[list[str]], name: str = "phone.vcf") -> tuple[Path, list[int]]:
+    """The file, and the line each card begins on."""
+    lines: list[str] = []
+    starts = []
+    for card in cards:
+        starts.append(len(lines) + 1)
+        lines.extend(card)
+    return write(tmp_path, name, "\r\n".join(lines) + "\r\n"), starts
+
+
+def test_a_card_without_end_mid_file_is_reported_by_line(cli, db_path, tmp_path):
+    cards = vcards(52)
+    cards[20].remove("END:VCARD")
+    path, starts = vcf(tmp_path, cards)
+    cli("customers", "add", "--name", "Existing Person")
+    before = db_digest(db_path)
+    refused = cli("customers", "import", str(path), ok=False)
+    assert refused.exit_code == 1
+    assert f"phone.vcf:{starts[20]}: the card has no END:VCARD" in refused.stderr
+    assert db_digest(db_path) == before
+    result = cli("customers", "import", str(path), "--skip-invalid")
+    assert "added 51" in result.stderr and "rejected 1" in result.stderr
+    assert "Person 20" not in cli("customers", "list", "--format", "csv").stdout
+
+
+def test_a_truncated_last_card_is_reported(db, tmp_path):
+    cards = vcards(5)
+    cards[-1] = cards[-1][:3]  # cut short after FN
+    path, starts = vcf(tmp_path, cards)
+    with pytest.raises(InvalidInput) as caught:
+        import_customers(db, path)
+    assert [(p.line, "cut short" in p.message) for p in caught.value.problems] == [
+        (starts[-1], True)
+    ]
+    result = import_customers(db, path, skip_invalid=True)
+    assert (result.counts.added, result.counts.rejected) == (4, 1)
+
+
+def test_a_quoted_printable_soft_break_does_not_eat_the_end_of_the_card(db, tmp_path):
+    cards = vcards(3)
+    cards[1].insert(-1, "NOTE;ENCODING=QUOTED-PRINTABLE;CHARSET=UTF-8:=EA=B3=A0=EA=B0=9D=")
+    path, _starts = vcf(tmp_path, cards)
+    result = import_customers(db, path)
+    assert (result.counts.added, result.counts.rejected) == (3, 0)
+    assert customers.get(db, 2)["notes"] == "고객"
+
+
+def test_text_outside_any_card_is_reported(db, tmp_path):
+    cards = vcards(3)
+    cards[1].remove("BEGIN:VCARD")  # its lines are now outside any card
+    path, starts = vcf(tmp_path, cards)
+    with pytest.raises(InvalidInput) as caught:
+        import_customers(db, path)
+    assert [p.line for p in caught.value.problems] == [starts[1]]
+    assert "missing BEGIN:VCARD" in caught.value.problems[0].message

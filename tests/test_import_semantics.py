@@ -1,0 +1,366 @@
+"""What an import does with rows: whom a row matches, what it may change, anonymous sales,
+order lines given as customers, re-imports that change nothing, and refusals that say
+the fix first (issue 11 item 12; issue 13 items 1, 2, 7).
+
+Every file here is generated from a seed, with the trait under test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crmcli import customers, imports
+from crmcli.customer_import import import_customers, names_differ
+from crmcli.errors import InvalidInput, InvalidValue
+from crmcli.purchase_import import import_purchases
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def counts(db: sqlite3.Connection | object, table: str) -> int:
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[attr-defined]
+
+
+# --- another person is never overwritten (issue 11 item 12) ----------------------------------
+
+
+FAMILY = ["code", "name", "phone", "email", "birthday"]
+
+
+@pytest.fixture
+def family(db, tmp_path):
+    """Mother (no code) with the family e-mail and her birthday; Dad with the home phone."""
+    path = write_csv(
+        tmp_path / "family.csv",
+        FAMILY,
+        [
+            ["", "Mother Kim", "", "fam@example.com", "1965-03-03"],
+            ["", "Lee Dad", "010-7777-8888", "", "1970-01-01"],
+        ],
+    )
+    import_customers(db, path)
+    return db
+
+
+def test_a_son_sharing_the_family_email_is_a_conflict_not_an_update(family, tmp_path):
+    path = write_csv(
+        tmp_path / "son.csv", FAMILY, [["", "Son Kim", "", "fam@example.com", "1992-06-06"]]
+    )
+    with pytest.raises(InvalidInput) as info:
+        import_customers(family, path)
+    text = str(info.value)
+    assert "son.csv:2: shares its e-mail with customer #1 (Mother Kim) but names Son Kim" in text
+    assert "--on-conflict add" in text.splitlines()[1]  # the fix comes first
+    mother = customers.get(family, 1)
+    assert (mother["name"], mother["birthday"]) == ("Mother Kim", "1965-03-03")
+    assert customers.count(family) == 2
+
+
+def test_a_new_code_matching_a_codeless_customer_by_phone_does_not_rename_him(family, tmp_path):
+    path = write_csv(
+        tmp_path / "junior.csv", FAMILY, [["K10", "Lee Junior", "01077778888", "", ""]]
+    )
+    with pytest.raises(InvalidInput, match=r"junior.csv:2: shares its phone with customer #2"):
+        import_customers(family, path)
+    dad = customers.get(family, 2)
+    assert (dad["name"], dad["code"]) == ("Lee Dad", None)
+
+
+def test_on_conflict_add_makes_the_other_person_a_customer_and_reimport_finds_each(
+    family, tmp_path
+):
+    path = write_csv(
+        tmp_path / "kids.csv",
+        FAMILY,
+        [
+            ["", "Son Kim", "", "fam@example.com", "1992-06-06"],
+            ["K10", "Lee Junior", "010-7777-8888", "", ""],
+        ],
+    )
+    result = import_customers(family, path, on_conflict="add")
+    assert result.counts.added == 2
+    assert customers.get(family, 1)["name"] == "Mother Kim"
+    assert customers.get(family, 3)["name"] == "Son Kim"
+    # Again: each row finds its own person among those sharing the e-mail or phone.
+    again = import_customers(family, path)
+    assert (again.counts.unchanged, again.import_id) == (2, None)
+
+
+def test_on_conflict_update_given_explicitly_overwrites(family, tmp_path):
+    path = write_csv(
+        tmp_path / "son.csv", FAMILY, [["", "Son Kim", "", "fam@example.com", "1992-06-06"]]
+    )
+    import_customers(family, path, on_conflict="update")
+    mother = customers.get(family, 1)
+    assert (mother["name"], mother["birthday"]) == ("Son Kim", "1992-06-06")
+
+
+@pytest.mark.parametrize(
+    ("stored", "given", "differ"),
+    [
+        ("Mother Kim", "Son Kim", True),
+        ("Kim Minjun", "Minjun Kim", False),  # word order
+        ("Kim Minjun", "KIM  MINJUN", False),  # case, spaces
+        ("Jonathan Smith", "J. Smith", False),  # an initial
+        ("Ani Armenovna Petrosyan", "Ani Petrosyan", False),  # a part left out
+        ("Jonathan Smith", "Jonathon Smith", False),  # one typo in a long name
+        ("김민준", "김 민준", False),
+        ("김민준", "김서연", True),  # Hangul, folded into letters
+        ("山田太郎", "山田花子", True),
+        ("ＹＡＭＡＤＡ Taro", "yamada taro", False),  # full-width folded
+        ("Анна Петрова", "Мария Петрова", True),
+        ("김민준", "Minjun Kim", False),  # different scripts cannot be compared
+        ("Kim Minjun", "Kim Minji", True),  # siblings
+    ],
+)
+def test_names_plainly_differ(stored, given, differ):
+    assert names_differ(stored, given) is differ
+
+
+def test_by_default_an_update_fills_in_and_adds_and_never_replaces(db, tmp_path):
+    customers.add(
+        db, name="Kim Minjun", code="K1", phones_raw=["010-1111-2222"], tags=["vip"],
+        email="old@example.com", address="Seoul",
+    )  # fmt: skip
+    path = write_csv(
+        tmp_path / "more.csv",
+        ["code", "name", "phone", "email", "address", "birthday", "tags", "company"],
+        [
+            [
+                "K1",
+                "Kim M.",
+                "010-3333-4444",
+                "new@example.com",
+                "Busan",
+                "1990-05-05",
+                "new",
+                "ACME",
+            ]
+        ],
+    )
+    result = import_customers(db, path)
+    kim = customers.get(db, 1)
+    assert (kim["email"], kim["address"], kim["name"]) == ("old@example.com", "Seoul", "Kim Minjun")
+    assert (kim["birthday"], kim["company"]) == ("1990-05-05", "ACME")  # empty: filled in
+    assert [p.raw for p in kim.phones] == ["010-1111-2222", "010-3333-4444"]
+    assert kim.tags == ("new", "vip")
+    assert any("stored values were kept" in n for n in result.notes)
+    replaced = import_customers(db, path, on_conflict="update")
+    assert replaced.counts.updated == 1
+    kim = customers.get(db, 1)
+    assert (kim["email"], kim["address"]) == ("new@example.com", "Busan")
+
+
+# --- the same customer on several rows of one file (issue 13 item 2) --------------------------
+
+
+def test_rows_of_one_customer_merge_and_contradictions_are_reported_by_line(db, tmp_path):
+    header = ["code", "name", "phone", "email", "tags"]
+    path = write_csv(
+        tmp_path / "dupes.csv",
+        header,
+        [
+            ["K1", "Park Jisoo", "010-1000-2000", "", "a"],
+            ["K1", "", "010-1000-3000", "park@example.com", "b"],  # more of the same customer
+            ["K2", "Choi", "", "choi@example.com", ""],
+        ],
+    )
+    result = import_customers(db, path)
+    assert (result.counts.added, result.counts.merged) == (2, 1)
+    park = customers.get(db, 1)
+    assert park["email"] == "park@example.com" and park.tags == ("a", "b")
+    assert len(park.phones) == 2
+    clash = write_csv(
+        tmp_path / "clash.csv",
+        header,
+        [["K7", "Seo", "", "seo@example.com", ""], ["K7", "", "", "other@example.com", ""]],
+    )
+    with pytest.raises(InvalidInput) as info:
+        import_customers(db, clash)
+    assert "clash.csv:3: the same customer as an earlier row (#3)" in str(info.value)
+    assert "email 'seo@example.com' there, 'other@example.com' here" in str(info.value)
+
+
+def order_lines(tmp_path: Path, seed: int, rows: int = 600) -> Path:
+    """An order export: many lines per customer, order id, date, amount and product."""
+    rnd = random.Random(seed)
+    body = []
+    for i in range(rows):
+        cid = f"C{rnd.randint(1, rows // 12):04d}"
+        body.append(
+            [f"O{i // 3}", cid, f"Name {cid}", f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
+             f"{rnd.randint(1, 99_999) / 100}", f"Product {rnd.randint(1, 30)}"]
+        )  # fmt: skip
+    header = ["Order ID", "Customer ID", "Customer Name", "Order Date", "Sales", "Product Name"]
+    return write_csv(tmp_path / "orders.csv", header, body)
+
+
+def test_an_order_lines_file_given_to_customers_import_is_refused_with_the_fix(cli, tmp_path):
+    path = order_lines(tmp_path, seed=13)
+    result = cli("customers", "import", str(path), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"crmcli: error: this looks like order lines: crmcli purchases import {path} "
+        "--create-customers"
+    )
+    assert cli("customers", "list", "--format", "csv").stdout.count("\n") <= 1
+    # And the fix works.
+    done = cli("purchases", "import", str(path), "--create-customers")
+    assert "600" in done.stdout
+
+
+def test_order_lines_spread_past_the_sample_are_refused_at_the_end(db, tmp_path):
+    # The first 200 rows are all different customers; the repeats come later.
+    rows = [[f"O{i}", f"C{i:04d}", f"2024-01-{1 + i % 28:02d}", "10.5"] for i in range(300)]
+    rows += [[f"O{300 + i}", f"C{i % 50:04d}", "2024-02-01", "3"] for i in range(300)]
+    path = write_csv(
+        tmp_path / "late.csv", ["Order ID", "Customer ID", "Order Date", "Sales"], rows
+    )
+    with pytest.raises(InvalidValue, match="this looks like order lines"):
+        import_customers(db, path)
+    assert customers.count(db) == 0 and counts(db, "imports") == 0
+
+
+def test_a_customer_list_with_an_amount_column_but_no_repeats_is_imported(db, tmp_path):
+    rows = [[f"C{i}", f"Person {i}", f"{i * 10}", "2024-01-01"] for i in range(50)]
+    path = write_csv(tmp_path / "list.csv", ["code", "name", "total", "date"], rows)
+    assert import_customers(db, path).counts.added == 50
+
+
+# --- re-importing changes nothing, and writes nothing (issue 13 item 2) -----------------------
+
+
+def _fingerprint(path: Path) -> tuple[int, int, int]:
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return (
+            conn.execute("SELECT count(*) FROM imports").fetchone()[0],
+            conn.execute("SELECT count(*) FROM import_changes").fetchone()[0],
+            conn.execute("SELECT total_changes()").fetchone()[0],
+        )
+    finally:
+        conn.close()
+
+
+def test_reimporting_any_file_reports_unchanged_and_writes_nothing(cli, db_path, tmp_path):
+    rnd = random.Random(7)
+    people = [
+        [f"K{i:03d}", rnd.choice(["김민준", "Ani Petrosyan", "山田太郎", "Li Wei"]) + f" {i}",
+         f"010-{rnd.randint(1000, 9999)}-{i:04d}", f"p{i}@example.com", "1980-01-02", "vip"]
+        for i in range(120)
+    ]  # fmt: skip
+    people.append([*list(people[5][:1]), "", "", "", "", "extra-tag"])  # a repeat row: merged
+    cpath = write_csv(
+        tmp_path / "people.csv", ["code", "name", "phone", "email", "birthday", "tags"], people
+    )
+    ppath = order_lines(tmp_path, seed=3)
+    cli("customers", "import", str(cpath))
+    cli("purchases", "import", str(ppath), "--create-customers")
+    before = _fingerprint(db_path)
+    size = db_path.stat().st_size
+    for path, extra in ((cpath, []), (ppath, ["--create-customers"])):
+        kind = "customers" if path == cpath else "purchases"
+        again = cli(kind, "import", str(path), *extra)
+        summary = next(csv.DictReader(io.StringIO(again.stdout)))
+        rows = 121 if path == cpath else 600
+        assert (summary["added"], summary["updated"], summary["unchanged"]) == ("0", "0", str(rows))
+        assert summary["import_id"] == ""
+        assert "nothing was written" in again.stderr
+    assert _fingerprint(db_path)[:2] == before[:2]  # no import record, no undo rows
+    assert db_path.stat().st_size <= size + 4096
+
+
+# --- anonymous sales (issue 13 item 1) ---------------------------------------------------------
+
+
+def walk_ins(tmp_path: Path, seed: int) -> tuple[Path, int, int]:
+    """A retail export where about a quarter of the lines name no customer."""
+    rnd = random.Random(seed)
+    rows, anonymous, total = [], 0, 0
+    for i in range(400):
+        cust = "" if rnd.random() < 0.25 else f"1{rnd.randint(0, 30):04d}"
+        anonymous += cust == ""
+        cents = rnd.randint(100, 50_000)
+        total += cents
+        rows.append([f"5{i:05d}", cust, f"2024-{1 + i % 12:02d}-15", f"{cents / 100:.2f}", "Mug"])
+    header = ["InvoiceNo", "CustomerID", "InvoiceDate", "Amount", "Description"]
+    return write_csv(tmp_path / "retail.csv", header, rows), anonymous, total
+
+
+def test_lines_with_no_customer_are_anonymous_sales(cli, tmp_path):
+    path, anonymous, total_cents = walk_ins(tmp_path, seed=11)
+    out = cli("purchases", "import", str(path), "--create-customers")
+    assert f"{anonymous} line(s) with no customer imported as anonymous sales" in out.stderr
+    listed = list(csv.DictReader(io.StringIO(cli("purchases", "export").stdout)))
+    assert len(listed) == 400
+    assert sum(round(float(r["amount"]) * 100) for r in listed) == total_cents
+    assert sum(1 for r in listed if r["customer"] == "") == anonymous
+    people = list(csv.DictReader(io.StringIO(cli("customers", "list", "--format", "csv").stdout)))
+    assert all(p["code"] for p in people) and len(people) <= 31
+    cli("tiers", "classify", "--as-of", "2024-12-31")
+    report = list(csv.DictReader(io.StringIO(cli("tiers", "report", "--format", "csv").stdout)))
+    assert report  # tiers work with anonymous lines present
+    bought = cli("customers", "who-bought", "--item", "Mug", "--format", "csv").stdout
+    assert len(list(csv.DictReader(io.StringIO(bought)))) == len(people)
+    cli("due", "--as-of", "2025-01-15", "--days", "60")  # anniversaries, after-sales: no one
+
+
+def test_skip_anonymous_leaves_them_out(db, tmp_path):
+    path, anonymous, _ = walk_ins(tmp_path, seed=5)
+    result = import_purchases(db, path, create_customers=True, skip_anonymous=True)
+    assert result.counts.added == 400 - anonymous
+    assert result.counts.rejected == anonymous == result.counts.anonymous
+    assert counts(db, "purchases WHERE customer_id IS NULL") == 0
+
+
+def test_undo_removes_anonymous_sales_too(db, tmp_path):
+    path, _, _ = walk_ins(tmp_path, seed=9)
+    result = import_purchases(db, path, create_customers=True)
+    imports.undo(db, result.import_id)
+    assert counts(db, "purchases") == 0
+
+
+# --- a refused file says the fix first, once (issue 13 item 7) ---------------------------------
+
+
+def test_a_file_of_unknown_customers_is_one_line_with_the_remedy(cli, tmp_path):
+    path = order_lines(tmp_path, seed=21, rows=1000)
+    result = cli("purchases", "import", str(path), ok=False)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        "crmcli: error: orders.csv: nothing was imported; 1,000 of 1,000 line(s) have problems:"
+    )
+    assert lines[1].startswith(
+        "  1,000 lines name customers who are not in the database: add --create-customers "
+        "(lines 2, 3, 4, 5, 6, …)"
+    )
+    assert len(lines) <= 4
+    assert "--skip-invalid" not in lines[1] and "import the other" not in result.stderr
+    verbose = cli("purchases", "import", str(path), "--verbose", ok=False)
+    assert verbose.stderr.count("no customer with code") == 1000
+
+
+def test_closing_advice_offers_skip_invalid_only_when_it_would_import_something(db, tmp_path):
+    customers.add(db, code="K1")
+    rows = [["K1", "2024-01-01", "1"]] * 8 + [["NOPE", "2024-01-01", "1"], ["K1", "bad", "1"]]
+    path = write_csv(tmp_path / "p.csv", ["customer", "date", "amount"], rows)
+    with pytest.raises(InvalidInput) as info:
+        import_purchases(db, path)
+    text = str(info.value)
+    assert "1 line names customers who are not in the database: add --create-customers" in text
+    assert "1 line has a bad date" in text
+    assert "import the other 8 line(s) with --skip-invalid" in text

@@ -1,0 +1,103 @@
+"""The table layer: identifying columns whole, numbers never cut, the rest wraps or is named."""
+
+from __future__ import annotations
+
+import pytest
+from rich.cells import cell_len
+
+from crmcli.cli import table
+from crmcli.recurrence import describe
+
+K, N, P, OT = table.KEY, table.NUMBER, table.PROSE, table.OTHER
+
+
+def _columns(spec: list[tuple[str, str]]) -> list[table.Column]:
+    return [table.Column(f, f, role, right=role == N) for f, role in spec]
+
+
+def _render(columns, rows, width):
+    lay = table.layout(columns, rows, width)
+    index = {c.field: i for i, c in enumerate(columns)}
+    lines = list(table.header_lines(lay, table.UNICODE, bold=False))
+    for row in rows:
+        lines.extend(table.row_lines(lay, row, index, table.UNICODE))
+    return lay, lines
+
+
+def test_identifying_columns_keep_their_content_and_the_rest_gives_way():
+    cols = _columns([("id", K), ("code", K), ("name", K), ("phone", OT), ("notes", P)])
+    rows = [["1", "K0001", "Անի Արմենի Պետրոսյան", "+374 91 123456", "likes " * 30]]
+    for width in (40, 60, 80):
+        lay, lines = _render(cols, rows, width)
+        assert all(cell_len(line) <= width for line in lines), (width, lines)
+        shown = dict(zip([c.field for c in lay.columns], lay.widths, strict=True))
+        assert shown["name"] >= cell_len("Անի Արմենի Պետրոսյան")
+        assert shown["code"] >= 5
+
+
+def test_numbers_are_never_cut_and_hidden_columns_are_named():
+    cols = _columns([("id", K), ("file", OT), ("rows", N), ("amount", N), ("notes", P)])
+    rows = [["12", "customers-2026-export.csv", "200000", "1,234,567,890.00", "fine"]]
+    lay, lines = _render(cols, rows, 40)
+    text = "\n".join(lines)
+    if "rows" in [c.field for c in lay.columns]:
+        assert "200000" in text
+    if "amount" in [c.field for c in lay.columns]:
+        assert "1,234,567,890.00" in text
+    assert lay.hidden  # 40 columns cannot hold it all
+    assert table.hidden_note(lay.hidden).startswith(f"{len(lay.hidden)} column")
+    assert "--fields or a wider terminal" in table.hidden_note(lay.hidden)
+
+
+def test_wide_characters_measure_two_cells():
+    cols = _columns([("code", K), ("name", K)])
+    rows = [["K1", "김민준"], ["J1", "山田 太郎"], ["F1", "ｙａｍａｄａ"], ["A1", "Պետրոսյան"]]
+    _, lines = _render(cols, rows, 60)
+    bars = {cell_len(line.split("│")[0]) for line in lines[2:]}
+    assert len(bars) == 1
+
+
+def test_wrap_folds_words_wider_than_the_column():
+    assert table.wrap("가나다라마바사", 6) == ["가나다", "라마바", "사"]
+    assert table.wrap("one two three", 7) == ["one two", "three"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("FREQ=MONTHLY;BYMONTHDAY=31,-1;BYSETPOS=1", "monthly, on the last day"),
+        (
+            "FREQ=MONTHLY;BYMONTHDAY=30,-1;BYSETPOS=1",
+            "monthly, on the 30th (the last day in shorter months)",
+        ),
+        ("FREQ=WEEKLY;INTERVAL=2", "every 2 weeks"),
+        ("FREQ=DAILY", "daily"),
+        (
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29,-1;BYSETPOS=1",
+            "yearly, on the last day of February",
+        ),
+        ("FREQ=MONTHLY;BYDAY=2TU", "monthly, on the second Tuesday"),
+        ("FREQ=MONTHLY;BYDAY=-1FR;COUNT=5", "monthly, on the last Friday, 5 times"),
+        (
+            "FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20271231T000000Z",
+            "weekly, on Monday, Wednesday and Friday, until 2027-12-31",
+        ),
+        ("FREQ=MONTHLY;BYMONTHDAY=-2", "monthly, on the second-to-last day"),
+        ("FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=1", "yearly, on the 1st of March"),
+        ("FREQ=DAILY;BYHOUR=3", "FREQ=DAILY;BYHOUR=3"),  # no words for it: shown as written
+    ],
+)
+def test_recurrence_in_words(rule, words):
+    assert describe(rule) == words
+
+
+def test_followups_list_shows_the_rule_in_words_but_csv_keeps_it(cli):
+    cli("customers", "add", "--name", "Kim", "--code", "K1")
+    cli("followups", "add", "K1", "--on", "2026-01-31", "--every", "1m", "--note", "rent")
+    table_out = cli("followups", "list", "-f", "table").stdout
+    assert "monthly, on the last day" in table_out.replace("\n", " ").replace("│", " ") or (
+        "monthly" in table_out and "last day" in table_out
+    )
+    assert "FREQ=" not in table_out
+    csv_out = cli("followups", "list", "-f", "csv", "--fields", "rrule").stdout
+    assert "FREQ=MONTHLY;BYMONTHDAY=31,-1;BYSETPOS=1" in csv_out

@@ -1,0 +1,159 @@
+"""What reaches the terminal: escapes shown not obeyed, odd encodings and widths, closed pipes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from ptyrun import run_tty
+
+from crmcli import customers
+from crmcli.cli import screen
+from crmcli.db import open_db, write
+
+# A name that retitles the terminal, notes that clear it, a code with a CSI in 8 bits,
+# an address that reverses the rest of the line (bidi override).
+HOSTILE = {
+    "name": "Eve\x1b]0;pwned\x07 Hacker",
+    "notes": "clear\x1b[2J screen",
+    "code": "X\x9b31m1",
+    "address": "Main St \u202eevil",
+}
+RAW = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def _hostile_shop(db_path) -> None:
+    db = open_db(db_path)
+    with write(db):
+        # Written through the core as an older crmcli (or another tool) could have
+        # stored them: the output side must hold whatever input refuses.
+        cid = customers.add(db, name="placeholder")
+        db.execute(
+            "UPDATE customers SET name = ?, notes = ?, code = ?, address = ? WHERE id = ?",
+            [HOSTILE["name"], HOSTILE["notes"], HOSTILE["code"], HOSTILE["address"], cid],
+        )
+    db.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("customers", "list", "--fields", "id,code,name,notes,address"),
+        ("customers", "show", "1"),
+        ("customers", "search", "placeholder", "--fields", "id,code,name,notes"),
+        ("customers", "list", "--format", "csv", "--fields", "code,name,notes,address"),
+        ("customers", "list", "--format", "json", "--fields", "code,name,notes,address"),
+        ("customers", "show", "1", "--format", "json"),
+        ("customers", "edit", "1", "--owner", "Kim"),  # the message names the customer
+    ],
+)
+def test_escapes_in_stored_text_are_shown_never_sent_raw(db_path, args, figures):
+    _hostile_shop(db_path)
+    status, shown = run_tty(*args, db=db_path, columns=100)
+    assert status == 0, shown
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # crmcli's own bold and dim
+    for ch in RAW:
+        assert ch not in shown, (args, shown)
+    assert "\\x1b" in shown or "\\u001b" in shown or args[1] == "edit"
+    figures.record("terminal_escapes", attempts=7, held=7)
+
+
+def test_piped_csv_keeps_the_data_as_stored(cli, db_path):
+    _hostile_shop(db_path)
+    out = cli("customers", "list", "--fields", "name,notes").stdout
+    assert HOSTILE["name"] in out and HOSTILE["notes"] in out
+
+
+def test_json_escapes_are_the_same_data(cli, db_path):
+    _hostile_shop(db_path)
+    out = cli("customers", "list", "--format", "json", "--fields", "code,address").stdout
+    assert "\x9b" not in out and "\u202e" not in out
+    assert json.loads(out) == [{"code": HOSTILE["code"], "address": HOSTILE["address"]}]
+
+
+def test_printable_escapes_controls_and_keeps_scripts():
+    assert screen.printable("김민준 山田 Պետրոսյան Zoë") == "김민준 山田 Պետրոսյան Zoë"
+    assert screen.printable("a\x1b[2Jb") == "a\\x1b[2Jb"
+    assert screen.printable("a\nb") == "a\\x0ab"
+    assert screen.printable("a\nb", newlines=True) == "a\nb"
+    assert screen.printable("\u202eabc\u2066") == "\\u202eabc\\u2066"
+    assert screen.printable("👩\u200d👩\u200d👧") == "👩\u200d👩\u200d👧"  # ZWJ kept
+
+
+def _shop(db_path, n: int) -> None:
+    db = open_db(db_path)
+    with write(db):
+        for i in range(n):
+            customers.add(db, name=f"김민준 {i}" if i % 2 else f"Customer {i}", code=f"K{i:05}")
+    db.close()
+
+
+def _sh(command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, shell=True, capture_output=True, text=True, env={**os.environ, **env}
+    )
+
+
+def test_table_into_head_exits_0(db_path, figures):
+    _shop(db_path, 3000)  # several blocks of rows: the pipe closes mid-table
+    for fmt in ("table", "csv", "json"):
+        # `| head -1`: read one line, then close the pipe while crmcli is still writing.
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crmcli", "customers", "list", "--format", fmt],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline()
+        proc.stdout.close()
+        assert proc.wait(timeout=60) == 0, (fmt, proc.stderr.read())
+        assert proc.stderr.read() == b""
+    figures.record("terminal_closed_pipe", attempts=3, held=3)
+
+
+def test_ascii_encoding_table_escapes_csv_refuses_json_escapes(db_path, figures):
+    _shop(db_path, 3)
+    crmcli = f"{sys.executable} -m crmcli"
+    table = _sh(f"{crmcli} customers list --format table", PYTHONIOENCODING="ascii")
+    assert table.returncode == 0, table.stderr
+    assert "\\uae40\\ubbfc\\uc900 1" in table.stdout  # 김민준 1, readable as escapes
+    assert "|" in table.stdout and "│" not in table.stdout
+    as_json = _sh(f"{crmcli} customers list --format json", PYTHONIOENCODING="ascii")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)[1]["name"] == "김민준 1"  # lossless
+    as_csv = _sh(f"{crmcli} customers list --format csv", PYTHONIOENCODING="ascii")
+    assert as_csv.returncode == 1
+    assert "Traceback" not in as_csv.stderr
+    assert "PYTHONIOENCODING=utf-8" in as_csv.stderr
+    figures.record("terminal_ascii_encoding", attempts=3, held=3)
+
+
+@pytest.mark.parametrize("columns", ["0", "-5", "abc", "1", "8", "15"])
+def test_zero_and_tiny_widths_still_print_every_record(cli, columns, monkeypatch, figures):
+    cli("customers", "add", "--name", "김민준", "--code", "K1", "--email", "kim@example.kr")
+    cli("customers", "add", "--name", "Sean Miller", "--code", "K2")
+    monkeypatch.setenv("COLUMNS", columns)
+    out = cli("customers", "list", "-f", "table").stdout
+    assert "김민준" in out and "Sean" in out and "Miller" in out
+    if columns in ("0", "-5", "abc"):  # ignored: the usual 80 columns
+        assert re.search(r"K1 +│ 김민준", out)
+        assert all(screen_width(line) <= 80 for line in out.splitlines())
+    figures.record("terminal_widths", attempts=6, held=6)
+
+
+def screen_width(line: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(line)
+
+
+@pytest.mark.parametrize("value", [",,,", "", " , "])
+def test_fields_naming_nothing_is_a_usage_error(cli, value):
+    cli("customers", "add", "--name", "Kim")
+    result = cli("customers", "list", "--fields", value, ok=False)
+    assert result.exit_code == 2
+    assert "--fields" in result.stderr
