@@ -10,16 +10,28 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, imports, locales, merge, names, phones, settings
+from crmcli import (
+    customer_fields,
+    customers,
+    dates,
+    imports,
+    locales,
+    merge,
+    names,
+    phones,
+    settings,
+)
+from crmcli.contact_window import parse_days, parse_hours
 from crmcli.customers import PLAIN_FIELDS
 from crmcli.db import write
 from crmcli.errors import InvalidValue, UsageError
+from crmcli.exports import excel_unsafe
 
 # What a row that matches a stored customer does: `fill` (the default) fills in empty
 # values and adds phones, tags and dates; `update` also replaces stored values (and a
@@ -28,28 +40,9 @@ from crmcli.errors import InvalidValue, UsageError
 ON_CONFLICT = ("fill", "update", "add", "skip", "error")
 BULK_ROWS = 5_000  # from this many rows on, the search index is rebuilt rather than kept up
 
-FIELDS = (
-    "code",
-    "name",
-    "family_name",
-    "given_name",
-    "patronymic",
-    "phone",
-    "email",
-    "birthday",
-    "birthday_lunar",
-    "anniversary",
-    "address",
-    "postcode",
-    "company",
-    "occupation",
-    "notes",
-    "tags",
-    "owner",
-    "gender",
-    "salutation",
-    "locale",
-)
+# What a column may be read as (`--map`): every field crmcli reads back (the one table
+# in customer_fields.py); `extra.NAME` columns and `--map X=extra` fill extra fields.
+FIELDS = tuple(f for f in customer_fields.READ_BACK if f != "extra")
 
 # Header names, in the languages and layouts shops bring (compared after fold_header).
 _NAMES: dict[str, tuple[str, ...]] = {
@@ -121,6 +114,8 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "locale": ("locale", "language", "lang", "언어", "言語", "语言", "語言"),
 }  # fmt: skip
 KNOWN = {imports.fold_header(h): f for f, hs in _NAMES.items() for h in hs}
+# Every field's own name (crmcli's export headers: `phones`, `contact_hours`…) too.
+KNOWN.update({imports.fold_header(f): f for f in FIELDS if imports.fold_header(f) not in KNOWN})
 # Google's numbered groups: 'Phone 1 - Value' (with 'Phone 1 - Type'), 'Event 1 - Value'…
 PAIRED = {"phone": "phone", "email": "email", "event": "anniversary", "address": "address"}
 
@@ -138,8 +133,16 @@ class Record:
     tags: list[str] = field(default_factory=list)
     birthday: str | None = None
     birthday_lunar: bool = False
+    birthday_leap: bool = False
     dates: list[tuple[str, str, bool]] = field(default_factory=list)  # label, day, lunar
     extra: dict[str, str] = field(default_factory=dict)
+    contact_days: str | None = None
+    contact_hours: str | None = None
+    do_not_contact: bool = False
+    # The numbers' international forms as the file gives them (crmcli's export does):
+    # a number written without a country code is read in the country of its own.
+    e164: list[str] = field(default_factory=list)
+    region: str | None = None  # the row's own country (a country column), if it has one
 
     def identity(self) -> bool:
         f = self.fields
@@ -178,7 +181,11 @@ def add_phone(record: Record, raw: str, label: str | None, column: str) -> None:
         if not one:
             continue
         if phones.digits(one):
-            record.phones.append((one, label))
+            known = [i for i, (raw, _label) in enumerate(record.phones) if raw == one]
+            if not known:
+                record.phones.append((one, label))
+            elif label and not record.phones[known[0]][1]:  # the same number, now labelled
+                record.phones[known[0]] = (one, label)
         else:  # 'mainphone': not a number, but not ours to throw away
             record.extra[column] = one
 
@@ -252,17 +259,27 @@ def _add_value(
         add_email(record, value, col.key)
     elif target == "tags":
         add_tags(record, value)
-    elif target == "birthday_lunar":
-        record.birthday_lunar = value.casefold() in _TRUE
+    elif target == "phones":  # 'mobile: 010-1234-5678; 02-555-0100', as exported
+        for raw, label in customer_fields.read_phones(value):
+            add_phone(record, raw, label, col.key)
+    elif target in ("phone_e164", "phones_e164"):
+        record.e164.extend(p.strip() for p in value.split(";") if p.strip())
+    elif target in ("birthday_lunar", "birthday_leap", "do_not_contact"):
+        setattr(record, target, value.casefold() in _TRUE)
+    elif target in ("contact_days", "contact_hours"):
+        try:  # checked here, so the row's line is named
+            (parse_days if target == "contact_days" else parse_hours)(value)
+        except InvalidValue as exc:
+            raise RowProblem(col.key, str(exc)) from None
+        setattr(record, target, value)
     elif target == "anniversary" and "=" in value:  # 'wedding=2012-05-19; …', as exported
-        for part in value.split(";"):
-            label, _, day = part.partition("=")
+        for label, day, lunar in customer_fields.read_dates(value):
             try:
                 parsed = imports.parse_file_day(day, orders.get(col.index))
             except InvalidValue as exc:
                 raise RowProblem(col.key, str(exc)) from None
             if parsed:
-                record.dates.append((_date_label(label), parsed, False))
+                record.dates.append((_date_label(label), parsed, lunar))
     elif target in ("birthday", "anniversary"):
         try:
             day = imports.parse_file_day(value, orders.get(col.index))
@@ -283,6 +300,8 @@ def _add_value(
     elif target == "notes":
         old = record.fields.get("notes")
         record.fields["notes"] = f"{old}\n{value}" if old else value
+    elif target == "tier_override":
+        record.fields[target] = value.upper()
     elif record.fields.get(target):
         if record.fields[target] != value:
             record.extra[col.key] = value
@@ -376,7 +395,7 @@ def match(db: Database, record: Record, region: str) -> tuple[int | None, str]:
     candidates: set[int] = set()
     how = "phone"
     for raw, _label in record.phones:
-        phone = phones.normalise(raw, region)
+        phone = phones.normalise_known(raw, record.region or region, record.e164)
         if phone.e164:
             sql = "SELECT customer_id FROM customer_phones WHERE e164 = ?"
             candidates |= {r[0] for r in db.execute(sql, [phone.e164])}
@@ -500,6 +519,7 @@ class Writer:
                 replace=replace,
                 merging=ours,
                 locale_context=self.locale_context,
+                region=record.region or self.region,
             )
         if differs and ours:
             said = "; ".join(f"{f} {old!r} there, {new!r} here" for f, old, new in differs)
@@ -520,7 +540,7 @@ class Writer:
         if code and code in keys:
             return True
         for raw, _label in record.phones:
-            phone = phones.normalise(raw, self.region)
+            phone = phones.normalise_known(raw, record.region or self.region, record.e164)
             if (("e", phone.e164) if phone.e164 else ("d", phone.digits)) in keys:
                 return True
         email = record.fields.get("email")
@@ -533,13 +553,19 @@ class Writer:
                 name=record.fields.get("name"),
                 birthday=record.birthday,
                 birthday_lunar=record.birthday_lunar,
+                birthday_leap=record.birthday_leap,
+                contact_days=record.contact_days,
+                contact_hours=record.contact_hours,
+                do_not_contact=record.do_not_contact,
                 extra=record.extra or None,
                 now=self.now,
                 phones_raw=record.phones,
                 locale_context=self.locale_context,
                 **plain,
             )
-            phone_rows = customers.phone_rows(record.phones, self.region)
+            phone_rows = customers.phone_rows(
+                record.phones, record.region or self.region, record.e164
+            )
             tags = dict.fromkeys(customers.clean_tag(t) for t in record.tags)
             labelled: dict[str, tuple[str, int]] = {}  # a label given twice: the last wins
             for label, day, lunar in record.dates:
@@ -640,6 +666,7 @@ def _update(
     *,
     replace: bool,
     merging: bool,
+    region: str,
     locale_context: locales.Context | None = None,
 ) -> tuple[str, list[tuple[str, Any, Any]]]:
     """Bring a stored customer up to the row: fill in what is empty, add phones, tags and
@@ -704,7 +731,17 @@ def _update(
             new_extra[key] = value
         elif extra[key] != value:
             differs.append((key, extra[key], value))
-    if not (changes or new_name or birthday or new_phones or new_tags or new_dates or new_extra):
+    window = _window_changes(record, row)
+    if not (
+        changes
+        or new_name
+        or birthday
+        or new_phones
+        or new_tags
+        or new_dates
+        or new_extra
+        or window
+    ):
         return "unchanged", differs
     before: dict[str, Any] = {k: v for k, v in row.items() if k != "id"}
     before.update(_snapshot_children(db, customer_id))
@@ -717,12 +754,12 @@ def _update(
             name=new_name,
             birthday=birthday,
             birthday_lunar=record.birthday_lunar if birthday else None,
-            phones_raw=[(p.raw, p.label) for p in current.phones] + new_phones  # type: ignore[misc]
-            if new_phones
-            else None,
+            **window,
             locale_context=locale_context,
             **changes,
         )
+        if new_phones:  # added after the stored ones, which keep their normalised form
+            customers.add_phones(db, customer_id, new_phones, region=region, known=record.e164)
         if new_tags:
             customers.tag(db, customer_id, new_tags)
         for label, day, lunar in new_dates:
@@ -736,6 +773,21 @@ def _update(
     except InvalidValue as exc:
         raise RowProblem(None, str(exc)) from None
     return "updated", differs
+
+
+def _window_changes(record: Record, row: Mapping[str, Any]) -> dict[str, Any]:
+    """Flags and the contact window the file sets and the stored record lacks (never blanks)."""
+    out: dict[str, Any] = {}
+    if record.birthday_leap and not row["birthday_leap"]:
+        out["birthday_leap"] = True
+    if record.do_not_contact and not row["do_not_contact"]:
+        out["do_not_contact"] = True
+    if record.contact_days and parse_days(record.contact_days) != row["contact_days"]:
+        out["contact_days"] = record.contact_days
+    hours = record.contact_hours
+    if hours and parse_hours(hours) != (row["contact_from"], row["contact_until"]):
+        out["contact_hours"] = hours
+    return out
 
 
 # --- the import -----------------------------------------------------------------------------
@@ -783,14 +835,7 @@ def import_customers(
             skip_invalid=skip_invalid, rejects=rejects, progress=progress,
         )  # fmt: skip
     with imports.open_table(path, encoding=encoding) as table:
-        columns = imports.map_columns(
-            table.headers,
-            known=KNOWN,
-            paired=PAIRED,
-            fields=FIELDS,
-            overrides=mapping or {},
-            file_name=path.name,
-        )
+        columns, notes = map_customer_columns(table.headers, mapping or {}, path.name)
         orders = date_orders(table, columns, date_order)
         order_columns = _order_columns(columns)
         if order_columns:  # the sample first: a big order file is refused before any work
@@ -798,10 +843,14 @@ def import_customers(
                 path, order_columns, (_row_key(c, columns, orders) for c in table.sample)
             )
 
+        # crmcli's own --excel export: its apostrophes before `=`, `+`… are not data
+        own = customer_fields.is_own_export(table.headers)
+
         def records() -> Iterator[tuple[int, list[str], Record | RowProblem]]:
             for line, cells in table.rows():
                 try:
-                    yield line, cells, row_to_record(cells, columns, orders)
+                    read = [excel_unsafe(c) for c in cells] if own else cells
+                    yield line, cells, row_to_record(read, columns, orders)
                 except RowProblem as problem:
                     yield line, cells, problem
                 if progress is not None and line % 1000 == 0:
@@ -816,7 +865,10 @@ def import_customers(
             source,
             headers=table.headers,
             columns={c.key: c.field for c in columns},
-            unmapped=imports.describe_unmapped(columns),
+            unmapped=imports.describe_unmapped(
+                [c for c in columns if not c.header.strip().startswith(EXTRA_PREFIX)]
+            ),
+            notes=notes,
             options={
                 "map": dict(mapping or {}),
                 "date_order": date_order,
@@ -830,6 +882,36 @@ def import_customers(
             progress=None,
             estimated_rows=table.estimated_rows(),
         )
+
+
+EXTRA_PREFIX = customer_fields.EXTRA_PREFIX
+
+
+def map_customer_columns(
+    headers: Sequence[str], mapping: Mapping[str, str], file_name: str
+) -> tuple[list[imports.Column], list[str]]:
+    """Each header's field; crmcli's own export is read back field by field.
+
+    Its computed columns (id, tier, addressed_as, timestamps) are skipped, and its
+    `extra.NAME` columns fill the extra field NAME. Returns the columns and a note.
+    """
+    known = dict(KNOWN)
+    notes: list[str] = []
+    if customer_fields.is_own_export(headers):
+        computed = [f for f in customer_fields.COMPUTED if f in {h.strip() for h in headers}]
+        known.update({imports.fold_header(f): imports.IGNORE for f in computed})
+        if computed:
+            notes.append(f"crmcli's own export: computed {', '.join(computed)} not read back")
+    columns = imports.map_columns(
+        headers, known=known, paired=PAIRED, fields=FIELDS, overrides=mapping, file_name=file_name
+    )
+    out = []
+    for col in columns:
+        header = col.header.strip()
+        if col.field is None and not col.explicit and header.startswith(EXTRA_PREFIX):
+            col = replace(col, key=header[len(EXTRA_PREFIX) :])
+        out.append(col)
+    return out, notes
 
 
 # --- order lines given to a customers import ------------------------------------------------
@@ -963,6 +1045,7 @@ def _run(
     rejects: Path | None,
     progress: imports.ProgressFn | None,
     estimated_rows: int = 0,
+    notes: Sequence[str] = (),
 ) -> imports.ImportResult:
     name = info.path.name
     result = imports.ImportResult(
@@ -973,6 +1056,7 @@ def _run(
         dry_run=dry_run,
         columns=columns,
         unmapped=unmapped,
+        notes=list(notes),
     )
     problems = imports.Problems(name)
     region = settings.get(db, "phone.region")

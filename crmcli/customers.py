@@ -14,55 +14,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import dates, locales, names, phones, settings
+from crmcli import customer_fields, dates, locales, names, phones, settings
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.db import write
 from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
 
-# Columns a caller may set directly (besides name, phones, tags and dates).
-PLAIN_FIELDS = (
-    "code",
-    "family_name",
-    "given_name",
-    "patronymic",
-    "salutation",
-    "gender",
-    "locale",
-    "email",
-    "address",
-    "postcode",
-    "company",
-    "occupation",
-    "income_band",
-    "notes",
-    "owner",
-    "attitude",
-)
-
-# What `customers list --fields` may pick; the interface promises these names.
-LIST_FIELDS = (
-    "id",
-    "code",
-    "name",
-    "family_name",
-    "given_name",
-    "patronymic",
-    "salutation",
-    "locale",
-    "phone",
-    "email",
-    "birthday",
-    "birthday_lunar",
-    "anniversary",
-    "address",
-    "occupation",
-    "notes",
-    "tags",
-    "owner",
-    "tier",
-    "created_at",
-    "updated_at",
-)
+# Columns a caller may set directly (besides name, phones, tags and dates), and what
+# `--fields` may pick: both from the one table of customer fields.
+PLAIN_FIELDS = customer_fields.PLAIN
+LIST_FIELDS = customer_fields.NAMES
 DEFAULT_LIST_FIELDS = ("id", "code", "name", "phone", "email", "birthday", "tags", "owner")
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -193,6 +153,9 @@ def _validate(values: dict[str, Any]) -> None:
     attitude = values.get("attitude")
     if attitude and attitude not in ("loyal", "brand-switching", "no-loyalty"):
         raise InvalidValue("attitude must be loyal, brand-switching or no-loyalty")
+    tier = values.get("tier_override")
+    if tier and tier not in ("A", "B", "C"):
+        raise InvalidValue(f"a tier set by hand must be A, B or C, not {tier!r}")
 
 
 def _name_values(name: str | None, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -224,7 +187,8 @@ def _locale_values(
     """locale and locale_source: the one given (canonical, `set`), else the inferred one."""
     given = values.get("locale")
     if given:
-        return {"locale": locales.canonical(given), "locale_source": locales.SET}
+        source = locales.given_source(values.get("locale_source"))
+        return {"locale": locales.canonical(given), "locale_source": source}
     numbers = []
     for item in phones_raw:
         raw = item if isinstance(item, str) else item[0]
@@ -342,15 +306,18 @@ def add(
 
 
 def phone_rows(
-    raws: Iterable[str | tuple[str, str | None]], region: str
+    raws: Iterable[str | tuple[str, str | None]], region: str, known_e164: Sequence[str] = ()
 ) -> list[tuple[int, str | None, str, str | None, str]]:
-    """(position, label, raw, e164, digits) for each number given; the first is the main one."""
+    """(position, label, raw, e164, digits) for each number given; the first is the main one.
+
+    `known_e164`: the international forms a file gives beside the numbers (see
+    `phones.normalise_known`)."""
     rows = []
     for item in raws:
         raw, label = (item, None) if isinstance(item, str) else item
         if not raw or not raw.strip():
             continue
-        phone = phones.normalise(raw, region)
+        phone = phones.normalise_known(raw, region, known_e164)
         if not phone.digits:
             raise InvalidValue(f"{raw!r} is not a phone number")
         rows.append((len(rows), label, phone.raw, phone.e164, phone.digits))
@@ -370,6 +337,29 @@ def set_phones(
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [customer_id, position, label, raw, e164, digits],
             )
+
+
+def add_phones(
+    db: Database,
+    customer_id: int,
+    raws: Iterable[str | tuple[str, str | None]],
+    *,
+    region: str,
+    known: Sequence[str] = (),
+) -> None:
+    """Add numbers after a customer's stored ones (which keep their normalised form)."""
+    with write(db):
+        start = db.execute(
+            "SELECT coalesce(max(position) + 1, 0) FROM customer_phones WHERE customer_id = ?",
+            [customer_id],
+        ).fetchone()[0]
+        for position, label, raw, e164, digits in phone_rows(raws, region, known):
+            db.execute(
+                "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [customer_id, start + position, label, raw, e164, digits],
+            )
+        _touch(db, customer_id)
 
 
 def clean_date(label: str, day: str) -> tuple[str, str]:
@@ -427,6 +417,7 @@ def edit(
     if unknown:
         raise InvalidValue(f"unknown customer field(s): {', '.join(sorted(unknown))}")
     clearable = {*PLAIN_FIELDS, "name", "birthday", "contact_days", "contact_hours", "phone"}
+    clearable.discard("locale_source")  # clearing the locale infers it (and its source) again
     bad = set(clear) - clearable
     if bad:
         raise InvalidValue(f"cannot clear {', '.join(sorted(bad))}")
@@ -436,6 +427,8 @@ def edit(
             changes.update(contact_from=None, contact_until=None)
         elif key != "phone":
             changes[key] = None
+    if not changes.get("locale"):
+        changes.pop("locale_source", None)  # evidence goes with a locale, never alone
     with write(db):
         current = get(db, customer_id)
         changes.update(
@@ -522,7 +515,8 @@ def _relocale(
     """
     f = current.fields
     if changes.get("locale"):
-        return {"locale": locales.canonical(changes["locale"]), "locale_source": locales.SET}
+        source = locales.given_source(changes.get("locale_source"))
+        return {"locale": locales.canonical(changes["locale"]), "locale_source": source}
     cleared = "locale" in clear
     moved = name is not None or phones_raw is not None or "phone" in clear
     if not cleared and (f.get("locale_source") == locales.SET or not moved):
@@ -667,27 +661,6 @@ def get(db: Database, customer_id: int) -> Customer:
     )
 
 
-_ROW_SQL = """
-SELECT c.id, c.code, c.name, c.family_name, c.given_name, c.patronymic, c.salutation,
-       c.locale,
-       (SELECT raw FROM customer_phones p WHERE p.customer_id = c.id ORDER BY position LIMIT 1)
-           AS phone,
-       c.email,
-       c.birthday, c.birthday_lunar,
-       (SELECT group_concat(label || '=' || date, '; ') FROM customer_dates d
-            WHERE d.customer_id = c.id) AS anniversary,
-       c.address, c.occupation, c.notes,
-       (SELECT group_concat(tag, ',') FROM
-            (SELECT tag FROM customer_tags t WHERE t.customer_id = c.id ORDER BY tag)) AS tags,
-       c.owner,
-       coalesce(c.tier_override,
-                (SELECT a.tier FROM tier_assignments a WHERE a.customer_id = c.id
-                 ORDER BY a.run_id DESC LIMIT 1)) AS tier,
-       c.created_at, c.updated_at
-FROM customers c
-"""
-
-
 def rows(
     db: Database,
     *,
@@ -697,8 +670,45 @@ def rows(
     archived: bool = False,
     ids: Iterable[int] | None = None,
     limit: int | None = None,
+    fields: Sequence[str] | None = None,
+    flat: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Customers as flat rows (LIST_FIELDS), streamed, ordered by id."""
+    """Customers as rows of `fields` (default: the usual list columns), ordered by id.
+
+    `flat` gives the text a CSV cell holds; else the structured values JSON writes.
+    """
+    chosen = list(fields or DEFAULT_ROW_FIELDS)
+    unknown = [f for f in chosen if f not in customer_fields.BY_NAME]
+    if unknown:
+        raise InvalidValue(f"unknown customer field(s): {', '.join(unknown)}")
+    where, params = _where(tag=tag, owner=owner, archived=archived, ids=ids)
+    select = customer_fields.select_sql([*chosen, "tier"] if tier else chosen)
+    sql = f"SELECT {select} FROM customers c WHERE {' AND '.join(where)}"
+    if tier:
+        sql = f"SELECT * FROM ({sql}) AS r WHERE r._tier = ?"
+        params.append(tier.upper())
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    cursor = db.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    for values in cursor:
+        row = customer_fields.structured(dict(zip(columns, values, strict=True)), chosen)
+        yield customer_fields.flat_row(row, chosen) if flat else row
+
+
+# What `rows` gives when no fields are named (what lists and search show, and more).
+DEFAULT_ROW_FIELDS = (
+    "id", "code", "name", "family_name", "given_name", "patronymic", "salutation", "phone",
+    "email", "birthday", "birthday_lunar", "anniversary", "address", "occupation", "notes",
+    "tags", "owner", "tier", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _where(
+    *, tag: str | None, owner: str | None, archived: bool, ids: Iterable[int] | None
+) -> tuple[list[str], list[Any]]:
+    """The WHERE terms (over `c`) choosing the customers a listing shows."""
     where = ["c.forgotten_at IS NULL"]
     params: list[Any] = []
     where.append("c.archived_at IS NOT NULL" if archived else "c.archived_at IS NULL")
@@ -714,20 +724,23 @@ def rows(
         id_list = list(ids)
         where.append(f"c.id IN ({', '.join('?' for _ in id_list)})" if id_list else "0")
         params.extend(id_list)
-    sql = f"SELECT * FROM ({_ROW_SQL} WHERE {' AND '.join(where)}) AS r"
-    if tier:
-        sql += " WHERE r.tier = ?"
-        params.append(tier.upper())
-    sql += " ORDER BY r.id"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    cursor = db.execute(sql, params)
-    columns = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(columns, row, strict=True))
+    return where, params
 
 
-def search(db: Database, text: str, *, limit: int | None = None) -> Iterator[dict[str, Any]]:
+def extra_keys(db: Database, *, tag: str | None = None, archived: bool = False) -> list[str]:
+    """The extra fields' names among the customers a listing with these filters shows."""
+    where, params = _where(tag=tag, owner=None, archived=archived, ids=None)
+    return customer_fields.extra_keys(db, where=" AND ".join(where), params=params)
+
+
+def search(
+    db: Database,
+    text: str,
+    *,
+    limit: int | None = None,
+    fields: Sequence[str] | None = None,
+    flat: bool = True,
+) -> Iterator[dict[str, Any]]:
     """Customers whose name (any part, any script), code, e-mail, phone or tag matches."""
     query = names.fold(text)
     if not query:
@@ -747,7 +760,7 @@ def search(db: Database, text: str, *, limit: int | None = None) -> Iterator[dic
         ids |= _ids(
             db, "SELECT id FROM customers WHERE search_key LIKE ? ESCAPE '\\'", [f"%{like}%"]
         )
-    return rows(db, ids=sorted(ids), limit=limit)
+    return rows(db, ids=sorted(ids), limit=limit, fields=fields, flat=flat)
 
 
 def count(db: Database) -> int:

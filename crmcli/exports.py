@@ -14,14 +14,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, purchases
+from crmcli import customer_fields, customers, purchases
 from crmcli.money import to_decimal
 
-# By default an export holds what a re-import reads back: not the internal id, not the
-# computed tier, not timestamps (all available with --fields).
-CUSTOMER_FIELDS = tuple(
-    f for f in customers.LIST_FIELDS if f not in ("id", "tier", "created_at", "updated_at")
-)
+# An export holds every field a customer has (the table in customer_fields.py); the
+# computed ones (id, tier, addressed_as, timestamps) are skipped when it is read back.
+CUSTOMER_FIELDS = customer_fields.NAMES
 PURCHASE_FIELDS = purchases.LIST_FIELDS
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -37,13 +35,15 @@ def excel_safe(value: Any) -> Any:
     return "'" + value
 
 
+def excel_unsafe(value: str) -> str:
+    """Undo `excel_safe`: crmcli's own `--excel` export read back as it was."""
+    if value.startswith("'") and excel_safe(value[1:]) == value:
+        return value[1:]
+    return value
+
+
 def excel_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: excel_safe(v) for k, v in row.items()}
-
-
-def customer_rows(db: Database, *, tag: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every customer (not archived or forgotten), as flat rows with all export fields."""
-    return customers.rows(db, tag=tag)
 
 
 def customer_records(db: Database, *, tag: str | None = None) -> Iterator[customers.Customer]:

@@ -108,6 +108,13 @@ class Guess:
         return RANK.get(self.source.split(":")[0], RANK[DEFAULT])
 
 
+def given_source(text: str | None) -> str:
+    """The evidence recorded with a locale given from outside: `set`, unless a file of
+    crmcli's own (its `locale_source` column) says what it was inferred from."""
+    text = (text or "").strip()
+    return text if text.split(":")[0] in RANK else SET
+
+
 @dataclass(frozen=True)
 class Context:
     """What is known besides the customer's own record: the shop, and an import's file."""
@@ -121,7 +128,7 @@ class Context:
 
 _TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_]([A-Za-z]{4}))?(?:[-_]([A-Za-z]{2}))?")
 # Country codes typed where a language was meant: say which language.
-_COUNTRY_NOT_LANGUAGE = {"kr": "ko", "jp": "ja", "cn": "zh_Hans", "tw": "zh_Hant", "am": "hy"}
+_COUNTRY_NOT_LANGUAGE = {"kr": "ko", "jp": "ja", "cn": "zh_Hans", "tw": "zh_Hant"}
 
 
 def canonical(text: str) -> str:
@@ -139,19 +146,49 @@ def canonical(text: str) -> str:
         lang = f"zh_{script}"
     elif script:
         raise InvalidValue(f"{text!r}: only Chinese takes a script (zh_Hans, zh_Hant)")
-    if lang not in LANGUAGES:
+    if lang not in LANGUAGES and lang not in _other_languages():
         hint = _COUNTRY_NOT_LANGUAGE.get(lang)
         if hint:
             raise InvalidValue(f"{text!r} is a country; its language's locale is {hint}")
         raise InvalidValue(f"unknown locale {text!r}; {_choices()}")
-    if region and region != LANGUAGES[lang].home:
+    if region and region != _home(lang):
         return f"{lang}_{region}"
     return lang
 
 
+# Two-letter codes in the C library's alias table that are countries or old aliases.
+_NOT_LANGUAGES = frozenset({"jp", "cz", "sp", "pd", "pp", "ph", "in", "iw"})
+
+
+@lru_cache(maxsize=1)
+def _other_languages() -> dict[str, str]:
+    """Other ISO 639-1 languages (es, de, vi…) → their home country, from the C library's
+    locale aliases: accepted, greeted with the base templates unless the shop adds its own
+    (`birthday.es`)."""
+    import locale as system_locale
+
+    out: dict[str, str] = {}
+    for key, value in system_locale.locale_alias.items():
+        lang = re.split(r"[_.@]", key)[0]
+        if len(lang) == 2 and lang.isalpha() and lang not in _NOT_LANGUAGES:
+            home = re.split(r"[_.@]", value)
+            if lang not in out and len(home) > 1 and len(home[1]) == 2:
+                out[lang] = home[1].upper()
+    return out
+
+
+def _home(lang: str) -> str:
+    if lang in LANGUAGES:
+        return LANGUAGES[lang].home
+    return _other_languages().get(lang, "")
+
+
 def _choices() -> str:
     listed = ", ".join(f"{tag} ({lang.name})" for tag, lang in LANGUAGES.items())
-    return f"use one of {listed}, optionally with a region (en_GB, zh_Hant_HK)"
+    return (
+        f"use one of {listed}, or another two-letter language (es, de, vi…),"
+        " optionally with a region (en_GB, zh_Hant_HK)"
+    )
 
 
 def language(locale: str | None) -> str:
@@ -169,8 +206,7 @@ def country(locale: str | None) -> str:
     base = "_".join(parts[:2]) if parts[0] == "zh" else parts[0]
     if base == "zh":
         base = "zh_Hans"
-    lang = LANGUAGES.get(base)
-    return lang.home if lang else LANGUAGES["en"].home
+    return _home(base) or LANGUAGES["en"].home
 
 
 def template_names(base: str, locale: str | None) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,6 +35,34 @@ def normalise(raw: str, region: str) -> Phone:
     if parsed is not None and phonenumbers.is_possible_number(parsed):
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return Phone(raw=raw, e164=e164, digits=digits(raw))
+
+
+def normalise_known(raw: str, region: str, known: Sequence[str] = ()) -> Phone:
+    """As `normalise`, but a number whose international form is `known` (a file that gives
+    both, as crmcli's export does) is read in that form's country, whatever `region` is."""
+    phone = normalise(raw, region)
+    if not known or phone.e164 in known:
+        return phone
+    for e164 in known:
+        other = region_of(e164)
+        if other and other != region.upper():
+            candidate = normalise(raw, other)
+            if candidate.e164 == e164:
+                return candidate
+    return phone
+
+
+@lru_cache(maxsize=1024)
+def region_of(e164: str) -> str | None:
+    """The region ('JP', 'KR'…) an international number belongs to; None if it is none."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(parsed)
+    return None if region in (None, "ZZ", "001") else region
 
 
 def looks_like_phone(text: str) -> bool:

@@ -33,6 +33,9 @@ SCHEMA = Path(__file__).parent / "fixtures" / "schema"
         ("en", "en"),
         ("en-US", "en"),
         ("en_gb", "en_GB"),
+        ("es", "es"),  # another language: greeted with the base templates
+        ("es-MX", "es_MX"),
+        ("de-DE", "de"),
     ],
 )
 def test_locales_are_stored_in_one_canonical_form(given, stored):
@@ -44,7 +47,7 @@ def test_locales_are_stored_in_one_canonical_form(given, stored):
     [
         ("jp", "'jp' is a country; its language's locale is ja"),
         ("klingon", "not a locale"),
-        ("de", "unknown locale 'de'"),
+        ("xx", "unknown locale 'xx'"),
         ("ja-Hant", "only Chinese takes a script"),
         ("zh-Latn", "zh_Hans or zh_Hant"),
     ],
@@ -60,6 +63,8 @@ def test_locale_parts_country_templates_and_holiday_languages():
     assert locales.country("zh_Hans") == "CN"
     assert locales.country("en_GB") == "GB"
     assert locales.country("ja") == "JP"
+    assert locales.country("es") == "ES"
+    assert locales.country("es_MX") == "MX"
     assert locales.template_names("birthday", "zh_Hant_HK") == [
         "birthday.zh_Hant_HK",
         "birthday.zh_Hant",

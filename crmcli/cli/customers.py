@@ -1,5 +1,7 @@
 """`crmcli customers …`: add, edit, show, list, search, tag, archive and delete customers."""
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -267,11 +269,47 @@ def _flat(value: Any) -> Any:
     return value
 
 
-def _emit_customers(env: Env, rows: Any, fields: str | None, fmt: Format | None) -> int:
-    chosen = pick_fields(
-        fields, allowed=customers.LIST_FIELDS, default=customers.DEFAULT_LIST_FIELDS
-    )
-    return emit(env, rows, fields=chosen, fmt=fmt)
+def emit_customers(
+    env: Env,
+    rows_for: Callable[[list[str]], Iterable[Mapping[str, Any]]],
+    *,
+    fields: str | None,
+    fmt: Format | None,
+    default: Sequence[str],
+    own: Sequence[str] = (),
+    extra_keys: Callable[[], list[str]] | None = None,
+    after: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    **options: Any,
+) -> int:
+    """Emit a listing of customers: its `own` columns and any customer field (`--fields`).
+
+    `rows_for(fields)` yields rows with the listing's own columns and the customer's
+    id; the customer fields it lacks are looked up. JSON gets structured values (lists,
+    objects), CSV and tables the flat text the import reads back.
+    """
+    from crmcli import customer_fields as cf
+
+    allowed = [*own, *(n for n in cf.NAMES if n not in own)]
+    named = [f.strip() for f in (fields or "").split(",")]
+    extras = [f for f in named if f.startswith(cf.EXTRA_PREFIX) and cf.is_field(f)]
+    columns = pick_fields(fields, allowed=[*allowed, *extras], default=default)
+    chosen = resolve_format(env, fmt)
+    flat = chosen not in (Format.json, Format.jsonl)
+    fetch = [c for c in cf.fetched(columns) if c not in own]
+    if flat and "extra" in columns:
+        keys = extra_keys() if extra_keys else cf.extra_keys(env.read_db())
+        columns = cf.flat_columns(columns, keys)
+    db = env.read_db()
+    rows = cf.with_customer_fields(db, rows_for(fetch), fetch)
+    shaped = (cf.present(r, columns, flat_form=flat) for r in rows)
+    if after is not None:
+        shaped = (after(r) for r in shaped)
+    return emit(env, shaped, fields=columns, fmt=chosen, **options)
+
+
+def _customer_rows(rows: Callable[..., Iterable[Mapping[str, Any]]]) -> Any:
+    """`rows_for` for listings of customers themselves: every field read in one query."""
+    return lambda fetch: rows(fields=["id", *fetch], flat=False)
 
 
 @app.command("list")
@@ -289,10 +327,19 @@ def list_(
 ) -> None:
     """List customers (table on a terminal, CSV when piped)."""
     env = get_env(ctx)
-    rows = customers.rows(
-        env.read_db(), tag=tag, owner=owner, tier=tier, archived=archived, limit=limit
+    db = env.read_db()
+    emit_customers(
+        env,
+        _customer_rows(
+            partial(
+                customers.rows, db, tag=tag, owner=owner, tier=tier, archived=archived, limit=limit
+            )
+        ),
+        fields=fields,
+        fmt=fmt,
+        default=customers.DEFAULT_LIST_FIELDS,
+        extra_keys=lambda: customers.extra_keys(db, tag=tag, archived=archived),
     )
-    _emit_customers(env, rows, fields, fmt)
 
 
 @app.command("search")
@@ -305,7 +352,14 @@ def search(
 ) -> None:
     """Find customers by any part of the name (any script), phone digits, e-mail or tag."""
     env = get_env(ctx)
-    found = _emit_customers(env, customers.search(env.read_db(), text, limit=limit), fields, fmt)
+    db = env.read_db()
+    found = emit_customers(
+        env,
+        _customer_rows(partial(customers.search, db, text, limit=limit)),
+        fields=fields,
+        fmt=fmt,
+        default=customers.DEFAULT_LIST_FIELDS,
+    )
     if not found:
         env.say(f"no customer matches {text!r}")
 

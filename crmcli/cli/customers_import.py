@@ -1,14 +1,15 @@
 """`crmcli customers import | export | dupes | merge`, added to the customers group."""
 
+from functools import partial
 from typing import Annotated, Any
 
 import typer
 
 from crmcli import customer_import, customers, exports, merge
 from crmcli.cli import imports as shared
-from crmcli.cli.customers import app
+from crmcli.cli.customers import _customer_rows, app, emit_customers
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, Format, FormatOption, emit, pick_fields, stream
+from crmcli.cli.output import FieldsOption, Format, FormatOption, emit, stream
 from crmcli.errors import UsageError
 
 
@@ -82,7 +83,7 @@ def export(
     ] = False,
     tag: Annotated[str | None, typer.Option("--tag", help="Only customers with this tag.")] = None,
 ) -> None:
-    """Export every customer: CSV/TSV/JSON/JSONL with all fields, or vCards."""
+    """Export every customer with every field: CSV/TSV/JSON/JSONL, --excel, or vCards."""
     env = get_env(ctx)
     db = env.read_db()
     if vcard:
@@ -92,9 +93,19 @@ def export(
 
         vcards.write_vcards(exports.customer_records(db, tag=tag), env.stdout)
         return
-    chosen = pick_fields(fields, allowed=customers.LIST_FIELDS, default=exports.CUSTOMER_FIELDS)
-    rows = exports.customer_rows(db, tag=tag)
-    export_rows(env, rows, chosen, fmt, excel=excel)
+    if excel:
+        if fmt not in (None, Format.csv):
+            raise UsageError("--excel writes CSV; leave out --format or use --format csv")
+        env.stdout.write("\ufeff")
+    emit_customers(
+        env,
+        _customer_rows(partial(customers.rows, db, tag=tag)),
+        fields=fields,
+        fmt=Format.csv if excel else fmt or Format.csv,
+        default=exports.CUSTOMER_FIELDS,
+        extra_keys=lambda: customers.extra_keys(db, tag=tag),
+        after=exports.excel_row if excel else None,
+    )
 
 
 def export_rows(env: Env, rows: Any, fields: list[str], fmt: Format | None, *, excel: bool) -> None:

@@ -5,9 +5,9 @@ from typing import Annotated, Any
 import typer
 
 from crmcli import buying, customers, tiers
-from crmcli.cli.customers import Ref, app
+from crmcli.cli.customers import Ref, app, emit_customers
 from crmcli.cli.env import get_env
-from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields, stream
+from crmcli.cli.output import FieldsOption, FormatOption, stream
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
 from crmcli.money import display_places, to_decimal
@@ -61,9 +61,16 @@ def at_risk(
     env = get_env(ctx)
     db = env.read_db()
     rows = tiers.at_risk(db, as_of=env.today(as_of), k=k)
-    chosen = pick_fields(fields, allowed=tiers.AT_RISK_FIELDS, default=tiers.AT_RISK_DEFAULT)
     headers = {"days_since": "days since", "interval_days": "usual interval", "ratio": "× usual"}
-    if not emit(env, rows, fields=chosen, fmt=fmt, headers=headers):
+    if not emit_customers(
+        env,
+        lambda _fetch: rows,
+        fields=fields,
+        fmt=fmt,
+        own=tiers.AT_RISK_FIELDS,
+        default=tiers.AT_RISK_DEFAULT,
+        headers=headers,
+    ):
         env.say("no A or B customer is overdue")
 
 
@@ -104,10 +111,15 @@ def who_bought(
         tiers=tuple(tier or ()),
         include_do_not_contact=include_do_not_contact,
     )
-    chosen = pick_fields(
-        fields, allowed=buying.WHO_BOUGHT_FIELDS, default=buying.WHO_BOUGHT_DEFAULT
+    found = emit_customers(
+        env,
+        lambda _fetch: stream(rows, _money),
+        fields=fields,
+        fmt=fmt,
+        own=buying.WHO_BOUGHT_FIELDS,
+        default=buying.WHO_BOUGHT_DEFAULT,
+        money_places=display_places(db),
     )
-    found = emit(env, stream(rows, _money), fields=chosen, fmt=fmt, money_places=display_places(db))
     if not found:
         env.say("nobody bought that")
 
@@ -154,5 +166,11 @@ def attitudes(
     """Every customer's attitude as you set it and as buying suggests it."""
     env = get_env(ctx)
     rows = buying.attitudes(env.read_db(), as_of=env.today(as_of), differs=differs)
-    chosen = pick_fields(fields, allowed=buying.ATTITUDE_FIELDS, default=buying.ATTITUDE_FIELDS)
-    emit(env, rows, fields=chosen, fmt=fmt)
+    emit_customers(
+        env,
+        lambda _fetch: rows,
+        fields=fields,
+        fmt=fmt,
+        own=buying.ATTITUDE_FIELDS,
+        default=buying.ATTITUDE_FIELDS,
+    )
