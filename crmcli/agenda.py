@@ -80,6 +80,19 @@ class Person:
         """The customer's locale as stored (ko, ja, zh_Hant…); see `crmcli.locales`."""
         return self.locale_field or names.default_locale(self.name) or "en"
 
+    @property
+    def ref(self) -> str:
+        """How the shop refers to the customer: the code, else `#id`."""
+        return self.code or f"#{self.id}"
+
+    @property
+    def display_name(self) -> str:
+        """The full name; a nameless customer by phone or e-mail, never blank."""
+        if self.name and self.name.strip():
+            return self.name
+        reach = self.phone or self.email
+        return f"(no name) {reach}" if reach else "(no name)"
+
     def salutation(self, style: str = "formal") -> str:
         if self.salutation_override and style == "formal":
             return self.salutation_override
@@ -108,16 +121,19 @@ class Entry:
             why += f" (moved from {i.moved_from.isoformat()}: takes calls {allowed})"
         if i.late_from is not None:
             why += f" (due since {i.late_from.isoformat()})"
+        salutation = p.salutation()
         return {
             "date": i.day.isoformat() if i.day else None,
             "kind": i.kind,
-            "customer": p.salutation(),
+            "ref": p.ref,
+            "name": p.display_name,
+            "salutation": salutation,
+            "customer": salutation,  # the salutation, under its first name (scripts use it)
             "phone": p.phone,
             "why": why,
             "owner": i.owner if i.owner is not None else p.owner,
             "on": i.on.isoformat(),
             "code": p.code,
-            "name": p.name,
             "email": p.email,
             "customer_id": p.id,
             "key": i.key,
@@ -127,18 +143,23 @@ class Entry:
 FIELDS = (
     "date",
     "kind",
-    "customer",
+    "ref",
+    "name",
+    "salutation",
     "phone",
     "why",
     "owner",
     "on",
     "code",
-    "name",
     "email",
     "customer_id",
     "key",
+    "customer",
 )
-DEFAULT_FIELDS = ("date", "kind", "customer", "phone", "why", "owner")
+# Every line names its customer: the reference and the full name, besides the salutation.
+DEFAULT_FIELDS = ("date", "kind", "ref", "name", "salutation", "phone", "why", "owner")
+# JSON consumers always get these, whatever --fields picks: they join on them.
+IDENTITY_FIELDS = ("customer_id", "code")
 
 
 @dataclass(frozen=True)

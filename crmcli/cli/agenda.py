@@ -12,7 +12,14 @@ import typer
 
 from crmcli import settings
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
+from crmcli.cli.output import (
+    FieldsOption,
+    Format,
+    FormatOption,
+    emit,
+    pick_fields,
+    resolve_format,
+)
 from crmcli.errors import InvalidValue
 
 # The kinds of crmcli.agenda.KINDS (a test keeps the two the same).
@@ -28,6 +35,15 @@ Days = Annotated[
 def window(env: Env, as_of: str | None, days: int) -> tuple[date, date]:
     start = env.today(as_of)
     return start, start + timedelta(days=days - 1)
+
+
+def with_identity(env: Env, fields: list[str], fmt: Format | None) -> list[str]:
+    """JSON and JSONL always carry the customer's id and code: programs join on them."""
+    from crmcli.agenda import IDENTITY_FIELDS
+
+    if resolve_format(env, fmt) not in (Format.json, Format.jsonl):
+        return fields
+    return [*fields, *(f for f in IDENTITY_FIELDS if f not in fields)]
 
 
 def due(
@@ -95,7 +111,7 @@ def due(
             f"{held} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
         )
     if entries:
-        emit(env, (e.row() for e in entries), fields=chosen, fmt=fmt)
+        emit(env, (e.row() for e in entries), fields=with_identity(env, chosen, fmt), fmt=fmt)
     if record:
         agenda.record_run(db, start=min(start, end), end=end, items=len(entries))
 
@@ -121,6 +137,11 @@ def greet(
     env = get_env(ctx)
     chosen = pick_fields(fields, allowed=greetings.FIELDS, default=greetings.DEFAULT_FIELDS)
     start, end = window(env, as_of, days)
-    rows = list(greetings.render(env.read_db(), start=start, end=end, template=template))
-    if rows:
-        emit(env, rows, fields=chosen, fmt=fmt)
+    found = greetings.render(env.read_db(), start=start, end=end, template=template)
+    if found.unreachable:
+        env.say(
+            f"{found.unreachable} greeting(s) left out: the customer has no phone or e-mail"
+            " (`due --kind birthday --kind anniversary --kind holiday` lists them)"
+        )
+    if found.rows:
+        emit(env, found.rows, fields=with_identity(env, chosen, fmt), fmt=fmt)
