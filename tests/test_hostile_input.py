@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 from crmcli.cli import app
 from crmcli.db import open_db
 from crmcli.imports import is_missing_marker
+from crmcli.text import MAX_LINE
 
 EXAMPLES = 100
 HUGE = "<100 kB of y>"  # a marker, so a failing example prints small
@@ -266,7 +267,11 @@ text_value = st.one_of(
         [n for n in NASTY if n.strip() and not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", n)]
     ),
     st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=30),
-).filter(lambda s: s.strip() and s == s.strip() and " " * 2 not in s)
+).filter(
+    # A field longer than any real value (crmcli.text.MAX_LINE) is refused by design
+    # (issue 11 item 2): "stored verbatim" is about values within that limit.
+    lambda s: s.strip() and s == s.strip() and " " * 2 not in s and len(s) <= MAX_LINE
+)
 
 
 @settings(max_examples=EXAMPLES // 2, **BOUNDED)
