@@ -198,8 +198,9 @@ def report(
                 "anonymous": c.anonymous,
             }
         ],
-        # Each kind's own count: rows merged into one customer; sales with no customer.
-        fields=[*SUMMARY_FIELDS, "merged" if result.kind == "customers" else "anonymous"],
+        # Each kind's own count, when there is one (the table stays within 80 columns
+        # otherwise): rows merged into one customer; sales with no customer.
+        fields=[*SUMMARY_FIELDS, *(k for k in ("merged", "anonymous") if getattr(c, k))],
         fmt=fmt,
     )
     for note in result.notes:
