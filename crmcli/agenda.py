@@ -79,6 +79,19 @@ class Person:
     def locale(self) -> str:
         return (self.locale_field or names.default_locale(self.name) or "en").split("_")[0]
 
+    @property
+    def ref(self) -> str:
+        """How the shop refers to the customer: the code, else `#id`."""
+        return self.code or f"#{self.id}"
+
+    @property
+    def display_name(self) -> str:
+        """The full name; a nameless customer by phone or e-mail, never blank."""
+        if self.name and self.name.strip():
+            return self.name
+        reach = self.phone or self.email
+        return f"(no name) {reach}" if reach else "(no name)"
+
     def salutation(self, style: str = "formal") -> str:
         if self.salutation_override and style == "formal":
             return self.salutation_override
@@ -107,16 +120,19 @@ class Entry:
             why += f" (moved from {i.moved_from.isoformat()}: takes calls {allowed})"
         if i.late_from is not None:
             why += f" (due since {i.late_from.isoformat()})"
+        salutation = p.salutation()
         return {
             "date": i.day.isoformat() if i.day else None,
             "kind": i.kind,
-            "customer": p.salutation(),
+            "ref": p.ref,
+            "name": p.display_name,
+            "salutation": salutation,
+            "customer": salutation,  # the salutation, under its first name (scripts use it)
             "phone": p.phone,
             "why": why,
             "owner": i.owner if i.owner is not None else p.owner,
             "on": i.on.isoformat(),
             "code": p.code,
-            "name": p.name,
             "email": p.email,
             "customer_id": p.id,
             "key": i.key,
@@ -126,18 +142,23 @@ class Entry:
 FIELDS = (
     "date",
     "kind",
-    "customer",
+    "ref",
+    "name",
+    "salutation",
     "phone",
     "why",
     "owner",
     "on",
     "code",
-    "name",
     "email",
     "customer_id",
     "key",
+    "customer",
 )
-DEFAULT_FIELDS = ("date", "kind", "customer", "phone", "why", "owner")
+# Every line names its customer: the reference and the full name, besides the salutation.
+DEFAULT_FIELDS = ("date", "kind", "ref", "name", "salutation", "phone", "why", "owner")
+# JSON consumers always get these, whatever --fields picks: they join on them.
+IDENTITY_FIELDS = ("customer_id", "code")
 
 
 @dataclass(frozen=True)
@@ -198,6 +219,7 @@ def due(
     reported_until: date | None = None,
     visits_limit: int | None = None,
     counts: dict[str, int] | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Entry]:
     """What is due from `start` to `end` (and still overdue), sorted by day then priority.
 
@@ -206,6 +228,8 @@ def due(
     `visits_limit`: keep only about that many visits, A first and the most overdue
     first, while reading them (memory stays flat; `cap_visits` makes the exact cut);
     `counts["visits"]` is then set to how many visits were due in all.
+    `warnings`: a kind whose setting is broken (an old database) is left out with
+    its reason added here, and the rest still comes; without the list it raises.
     """
     from crmcli.errors import InvalidValue
 
@@ -223,11 +247,15 @@ def due(
     )
     _TIERS.clear()  # read once per run, by whichever source needs them first
     for kind in chosen:
-        lead_time = lead(db, kind)
+        try:
+            lead_time = lead(db, kind)
+        except InvalidValue as broken:
+            _left_out(kind, broken, warnings)
+            continue
         found: Iterable[Item] = (
             i
             for window in windows(kind, start, end, lead_time, any_windowed=any_windowed)
-            for i in SOURCES[kind](db, window)
+            for i in _guarded(kind, SOURCES[kind], db, window, warnings)
         )
         if kind == "visit" and visits_limit is not None and not owner and not tier:
             # A million-customer shop has hundreds of thousands of overdue visits; hold
@@ -268,6 +296,32 @@ def due(
         out.append(Entry(item, person))
     out.sort(key=lambda e: (e.item.day, PRIORITY[e.item.kind], e.person.name or "", e.item.key))
     return out
+
+
+def _left_out(kind: str, broken: Exception, warnings: list[str] | None) -> None:
+    """Record that `kind` is left out (its setting is broken), or raise without a list."""
+    if warnings is None:
+        raise broken
+    message = f"{kind} items left out: {broken}"
+    if message not in warnings:
+        warnings.append(message)
+
+
+def _guarded(
+    kind: str,
+    source: Callable[[Database, Window], Iterable[Item]],
+    db: Database,
+    window: Window,
+    warnings: list[str] | None,
+) -> Iterator[Item]:
+    """A source's items; a broken setting costs only this source (sources read their
+    settings before their first item, so nothing half-read is kept)."""
+    from crmcli.errors import InvalidValue
+
+    try:
+        yield from source(db, window)
+    except InvalidValue as broken:
+        _left_out(kind, broken, warnings)
 
 
 def _counting(items: Iterable[Item], seen: list[int]) -> Iterator[Item]:

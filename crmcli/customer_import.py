@@ -875,30 +875,32 @@ def import_customers(
         source = records()
         if order_columns:
             source = _watch_order_lines(source, path, order_columns)
-        return _run(
-            db,
-            table.info,
-            source,
-            headers=table.headers,
-            columns={c.key: c.field for c in columns},
-            unmapped=imports.describe_unmapped(
-                [c for c in columns if not c.header.strip().startswith(EXTRA_PREFIX)]
-            ),
-            notes=notes,
-            region=chosen_region,
-            options={
-                "map": dict(mapping or {}),
-                "date_order": date_order,
-                "on_conflict": on_conflict,
-                "region": region,
-                "delimiter": table.delimiter,
-            },
-            on_conflict=on_conflict,
-            dry_run=dry_run,
-            skip_invalid=skip_invalid,
-            rejects=rejects,
-            progress=None,
-            estimated_rows=table.estimated_rows(),
+        return table.noted(
+            _run(
+                db,
+                table.info,
+                source,
+                headers=table.headers,
+                columns={c.key: c.field for c in columns},
+                unmapped=imports.describe_unmapped(
+                    [c for c in columns if not c.header.strip().startswith(EXTRA_PREFIX)]
+                ),
+                notes=notes,
+                region=chosen_region,
+                options={
+                    "map": dict(mapping or {}),
+                    "date_order": date_order,
+                    "on_conflict": on_conflict,
+                    "region": region,
+                    "delimiter": table.delimiter,
+                },
+                on_conflict=on_conflict,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                rejects=rejects,
+                progress=None,
+                estimated_rows=table.estimated_rows(),
+            )
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from crmcli import customer_fields, dates, names, phones, settings
+from crmcli import search as finding
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.db import write
 from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
@@ -135,15 +136,7 @@ def _clean(value: Any) -> Any:
 
 
 def _search_key(values: Mapping[str, Any]) -> str:
-    parts = [
-        values.get(k)
-        for k in ("name", "family_name", "given_name", "patronymic", "code", "email", "company")
-    ]
-    text = " | ".join(names.fold(p) for p in parts if p)
-    name = values.get("name")
-    if name and " " in name.strip():
-        text += " | " + names.fold(name).replace(" ", "")  # 山田太郎 finds 山田 太郎
-    return text
+    return finding.document(values)
 
 
 def _validate(values: dict[str, Any]) -> None:
@@ -647,6 +640,10 @@ def extra_keys(db: Database, *, tag: str | None = None, archived: bool = False) 
     return customer_fields.extra_keys(db, where=" AND ".join(where), params=params)
 
 
+SEARCH_DEFAULT = ("id", "code", "name", "matched", "phone", "email", "tags", "owner")
+_BATCH = 200
+
+
 def search(
     db: Database,
     text: str,
@@ -655,26 +652,94 @@ def search(
     fields: Sequence[str] | None = None,
     flat: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Customers whose name (any part, any script), code, e-mail, phone or tag matches."""
-    query = names.fold(text)
-    if not query:
+    """Customers matching `text` in name (any script, order, case, accents; initials,
+    reading, transliteration), code, e-mail, company, notes, tag or phone, by id.
+
+    Each row's `matched` says where. Candidates come from indexes only (see
+    crmcli.search), in id order, so `limit` stops the work early.
+    """
+    words = finding.words(text)
+    raw = text.strip()
+    if not words and not raw:
         raise InvalidValue("give something to search for")
-    ids: set[int] = set()
-    ids |= _ids(
-        db, "SELECT customer_id FROM customer_tags WHERE tag = ? COLLATE NOCASE", [text.strip()]
-    )
-    if phones.looks_like_phone(text):
-        ids |= _phone_matches(db, text, exact=False)
-    if len(query) >= 3:
-        quoted = '"' + query.replace('"', '""') + '"'
-        ids |= _ids(db, "SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?", [quoted])
-    else:
-        # Trigrams need three characters; a two-letter given name (민준) is scanned for.
-        like = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        ids |= _ids(
-            db, "SELECT id FROM customers WHERE search_key LIKE ? ESCAPE '\\'", [f"%{like}%"]
+    sources: list[Iterator[int]] = [
+        _id_stream(db, f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid", [expr])
+        for table, expr in finding.fts_queries(words)
+    ]
+    sources.append(
+        _id_stream(
+            db,
+            "SELECT customer_id FROM customer_tags WHERE tag = ? COLLATE NOCASE"
+            " ORDER BY customer_id",
+            [raw],
         )
-    return rows(db, ids=sorted(ids), limit=limit, fields=fields, flat=flat)
+    )
+    by_phone: set[int] = set()
+    if phones.looks_like_phone(raw):
+        by_phone = _phone_matches(db, raw, exact=False)
+        sources.append(iter(sorted(by_phone)))
+    shown = [f for f in fields or DEFAULT_ROW_FIELDS if f != "matched"]
+    return _verified(db, _merged(sources), words, by_phone, limit, shown, flat)
+
+
+def _id_stream(db: Database, sql: str, params: list[Any]) -> Iterator[int]:
+    for row in db.execute(sql, params):
+        yield int(row[0])
+
+
+def _merged(sources: list[Iterator[int]]) -> Iterator[int]:
+    """The ids of every source, ascending, each once (sources are each ascending)."""
+    from heapq import merge
+
+    last = None
+    for cid in merge(*sources):
+        if cid != last:
+            yield cid
+            last = cid
+
+
+def _verified(
+    db: Database,
+    candidates: Iterator[int],
+    words: list[str],
+    by_phone: set[int],
+    limit: int | None,
+    shown: list[str],
+    flat: bool,
+) -> Iterator[dict[str, Any]]:
+    from itertools import islice
+
+    columns = {r[1] for r in db.execute("PRAGMA table_info(customers)")}
+    fields = [f for f in finding.FIELDS if f in columns]
+    sent = 0
+    while limit is None or sent < limit:
+        batch = list(islice(candidates, _BATCH))
+        if not batch:
+            return
+        marks = ", ".join("?" for _ in batch)
+        found: dict[int, list[str]] = {}
+        values = db.execute(
+            f"SELECT id, {', '.join(fields)},"
+            " (SELECT json_group_array(tag) FROM customer_tags t WHERE t.customer_id = c.id)"
+            f" FROM customers c WHERE id IN ({marks})",
+            batch,
+        )
+        for row in values:
+            record = dict(zip(fields, row[1:-1], strict=True))
+            record["tags"] = json.loads(row[-1] or "[]")
+            where = finding.matches(words, record) if words else []
+            if row[0] in by_phone:
+                where.append("phone")
+            if where:
+                found[int(row[0])] = where
+        for out in rows(
+            db, ids=sorted(found), fields=list(dict.fromkeys(["id", *shown])), flat=flat
+        ):
+            if limit is not None and sent >= limit:
+                return
+            out["matched"] = finding.label_order(found[out["id"]])
+            yield out
+            sent += 1
 
 
 def count(db: Database) -> int:

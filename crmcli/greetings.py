@@ -10,7 +10,6 @@ Placeholders are Python format fields: {salutation}, {friendly}, {name}, {given_
 from __future__ import annotations
 
 import string
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -58,8 +57,23 @@ DEFAULT_TEMPLATES = {
     "holiday.ru": "{salutation}, поздравляем вас: {holiday}! {shop}",
 }
 
-FIELDS = ("date", "kind", "customer", "phone", "email", "message", "code", "name", "template")
-DEFAULT_FIELDS = ("customer", "phone", "email", "message")
+FIELDS = (
+    "date",
+    "kind",
+    "ref",
+    "name",
+    "salutation",
+    "phone",
+    "email",
+    "message",
+    "code",
+    "customer_id",
+    "template",
+    "key",
+    "customer",
+)
+# Whom each message goes to: the reference and full name, and where to send it.
+DEFAULT_FIELDS = ("ref", "name", "phone", "email", "message")
 
 
 @dataclass(frozen=True)
@@ -155,29 +169,42 @@ def values(
     }
 
 
+@dataclass(frozen=True)
+class Greetings:
+    """The messages to send, and how many greetings had nowhere to go."""
+
+    rows: list[dict[str, Any]]
+    unreachable: int
+
+
 def render(
-    db: Database, *, start: date, end: date, template: str | None = None
-) -> Iterator[dict[str, Any]]:
-    """A message for each greeting (birthday, anniversary, holiday) due from `start` to `end`."""
+    db: Database,
+    *,
+    start: date,
+    end: date,
+    template: str | None = None,
+    warnings: list[str] | None = None,
+) -> Greetings:
+    """A message for each greeting (birthday, anniversary, holiday) due from `start` to `end`.
+
+    A customer with neither phone nor e-mail cannot be sent one: counted, not written.
+    """
     bodies = {t.name: t.body for t in all_templates(db)}
     if template and not any(n == template or n.startswith(template + ".") for n in bodies):
         raise NotFound(f"no template {template!r}; `crmcli templates list` shows them")
     shop = settings.get(db, "shop.name")
     language = settings.get(db, "holidays.language")
-    for entry in agenda.due(db, start=start, end=end, kinds=agenda.GREETING_KINDS):
+    rows, unreachable = [], 0
+    for entry in agenda.due(
+        db, start=start, end=end, kinds=agenda.GREETING_KINDS, warnings=warnings
+    ):
+        if not (entry.person.phone or entry.person.email):
+            unreachable += 1
+            continue
         name, body = _choose(bodies, template or entry.item.kind, entry.person.locale)
         message = " ".join(
             body.format_map(values(entry, shop=shop, language=language, db=db)).split()
         )
         row = entry.row()
-        yield {
-            "date": row["date"],
-            "kind": row["kind"],
-            "customer": row["customer"],
-            "phone": row["phone"],
-            "email": row["email"],
-            "message": message,
-            "code": row["code"],
-            "name": row["name"],
-            "template": name,
-        }
+        rows.append({**{f: row.get(f) for f in FIELDS}, "message": message, "template": name})
+    return Greetings(rows, unreachable)

@@ -28,8 +28,9 @@ def calendar(entries: Iterable[Entry], *, name: str = "crmcli agenda") -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", item.day)
         event.add("dtend", item.day + timedelta(days=1))
-        event.add("summary", f"{item.kind}: {row['customer']}")
-        details = [row["why"]]
+        # Which customer, beyond doubt: two Bruces on one day are two events apart.
+        event.add("summary", f"{item.kind}: {row['ref']} {row['name']}")
+        details = [row["why"], f"salutation: {row['salutation']}"]
         if row["phone"]:
             details.append(f"phone: {row['phone']}")
         if row["email"]:

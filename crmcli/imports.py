@@ -342,6 +342,29 @@ def describe_unmapped(columns: Sequence[Column]) -> list[str]:
     return out
 
 
+# --- missing-value markers ----------------------------------------------------------------
+
+# Whole cells that say "no value" rather than hold one (spreadsheets, pandas, R and SQL
+# exports write these): read as empty in every column, compared case-insensitively.
+# Left out on purpose: 'nil' and 'nan' (given names), '0' (a value), 'Na' in title
+# case (a Korean family name, 나), and words that are values somewhere ('none' is kept:
+# no shop's customer is called None).
+MISSING_MARKERS = frozenset(
+    {
+        "na", "n/a", "n.a.", "n. a.", "#n/a", "#na", "#n/a n/a", "<na>", "null", "<null>",
+        "(null)", "none", "(none)", "-", "--", "---", "—", "–", "−", "－", "?", "??", "？",
+    }
+)  # fmt: skip
+# The first characters a marker cell can have: one set lookup rules out most cells.
+_MARKER_FIRST = frozenset({" ", "\t", "N", *(m[0] for m in MISSING_MARKERS)})
+
+
+def is_missing_marker(cell: str) -> bool:
+    """Whether a whole cell says 'no value' (NA, N/A, null, -…) rather than holding one."""
+    text = cell.strip()
+    return text.casefold() in MISSING_MARKERS and text != "Na"
+
+
 # --- rows ----------------------------------------------------------------------------------
 
 
@@ -359,6 +382,20 @@ class Table:
     _line: int = 1
     _source: Path | None = None  # the text actually read (a spreadsheet's sheet as CSV)
     _source_encoding: str = ""
+    markers: dict[str, int] = field(default_factory=dict)  # missing-value marker → cells
+
+    def noted(self, result: ImportResult) -> ImportResult:
+        """`result` with what reading the file did to cells: markers read as empty."""
+        if self.markers:
+            result.markers = dict(self.markers)
+            total = sum(self.markers.values())
+            each = ", ".join(
+                f"{m} ×{n:,}" for m, n in sorted(self.markers.items(), key=lambda x: -x[1])
+            )
+            result.notes.append(
+                f"{total:,} cell(s) holding a missing-value marker read as empty: {each}"
+            )
+        return result
 
     def estimated_rows(self) -> int:
         """How many rows the file holds, judged from its size and the sampled rows."""
@@ -369,6 +406,8 @@ class Table:
         """(line number where the row starts, cells); blank lines skipped."""
         reader = self._reader
         line = self._line
+        markers = self.markers
+        first = _MARKER_FIRST
         check_spans = self.info.encoding != "xlsx"  # a sheet's cells have no quotes to lose
         spanned = (0, 0)  # the last row that ran over several lines: (start, end)
         try:
@@ -378,6 +417,11 @@ class Table:
                 if line > start and check_spans:  # a quoted line break: rare, checked
                     self._check_span(start, line, cells)
                     spanned = (start, line)
+                for i, cell in enumerate(cells):
+                    if cell[:1] in first and is_missing_marker(cell):
+                        marker = cell.strip()
+                        markers[marker] = markers.get(marker, 0) + 1
+                        cells[i] = ""
                 if cells and (len(cells) > 1 or cells[0].strip()):
                     yield start, cells
             if spanned[0] and spanned[1] == line and self._ends_inside_quote(spanned[0]):
@@ -811,6 +855,7 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+    markers: dict[str, int] = field(default_factory=dict)  # 'NA' → cells read as empty
 
 
 class Unchanged(Exception):

@@ -424,6 +424,53 @@ def m011_purchases_lean_indexes(db: Database) -> None:
     )
 
 
+@migrations(name="m095_search_words")
+def m095_search_words(db: Database) -> None:
+    """A word index beside the trigram one: one- and two-letter queries (민준) use it.
+
+    Trigrams need three characters, so a two-syllable Korean given name was found by
+    reading every customer. Words of the same search document, with prefix indexes
+    of one and two characters, find it at the start of any word. The documents
+    themselves are rebuilt after this migration (see REBUILDS).
+    """
+    _run(
+        db,
+        """
+        CREATE VIRTUAL TABLE customers_words USING fts5(
+            search_key, content='customers', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 0', prefix='1 2'
+        );
+        CREATE TRIGGER customers_words_insert AFTER INSERT ON customers BEGIN
+            INSERT INTO customers_words(rowid, search_key) VALUES (new.id, new.search_key);
+        END;
+        CREATE TRIGGER customers_words_delete AFTER DELETE ON customers BEGIN
+            INSERT INTO customers_words(customers_words, rowid, search_key)
+                VALUES ('delete', old.id, old.search_key);
+        END;
+        CREATE TRIGGER customers_words_update AFTER UPDATE OF search_key ON customers BEGIN
+            INSERT INTO customers_words(customers_words, rowid, search_key)
+                VALUES ('delete', old.id, old.search_key);
+            INSERT INTO customers_words(rowid, search_key) VALUES (new.id, new.search_key);
+        END;
+        INSERT INTO customers_words(customers_words) VALUES ('rebuild');
+        """,
+    )
+
+
+def _rebuild_search_documents(db: Database) -> None:
+    # Derived data, not schema: a search document must be made by the same code that
+    # folds the query, or old customers go unfound. So unlike a migration, this uses
+    # the live code, and runs again whenever a later release names it below.
+    from crmcli.search import reindex
+
+    reindex(db)
+
+
+# Derived data to rebuild, with the live code, after a migration is applied (in the
+# same transaction): migration name → rebuilders.
+REBUILDS = {"m095_search_words": [_rebuild_search_documents]}
+
+
 def apply_pending(db: Database) -> list[str]:
     """Apply pending migrations under the write lock; returns the names applied.
 
@@ -446,6 +493,8 @@ def apply_pending(db: Database) -> list[str]:
         with write(db):
             todo = [m.name for m in migrations.pending(db)]
             migrations.apply(db)
+            for rebuild in dict.fromkeys(r for name in todo for r in REBUILDS.get(name, [])):
+                rebuild(db)
     except sqlite3.Error as exc:
         # All pending migrations share one transaction: a failure rolls every one back.
         from crmcli.db import explain

@@ -144,6 +144,17 @@ def fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+# How a message addresses a customer whose name is not known, by language.
+NAMELESS = {
+    "ko": "고객님",
+    "ja": "お客様",
+    "zh": "尊敬的客户",
+    "hy": "հաճախորդ",
+    "ru": "Уважаемый клиент",
+    "en": "valued customer",
+}
+
+
 def salutation(
     *,
     name: str | None,
@@ -159,7 +170,9 @@ def salutation(
     `style="friendly"` is the warmer form: 민준 님, 太郎さん, John, Ani.
     """
     locale = (locale or default_locale(name or given or family) or "en").split("_")[0]
-    whole = name or full_name(NameParts(family, given, patronymic), locale=locale) or ""
+    whole = (name or full_name(NameParts(family, given, patronymic), locale=locale) or "").strip()
+    if not whole:  # known by code and phone only: never "Dear ," nor a bare 様
+        return NAMELESS.get(locale, NAMELESS["en"])
     g = (gender or "").strip().lower()[:1]
     male = g in ("m", "남", "男", "м")
     female = g in ("f", "w", "여", "女", "ж")
@@ -183,4 +196,5 @@ def salutation(
         return given or whole
     if family and (male or female):
         return f"{'Mr' if male else 'Ms'} {family}"
-    return given or whole
+    # Formal, gender unknown: the whole name (Dear Leap Person), never the given name alone.
+    return whole

@@ -145,6 +145,7 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
         erased["import_changes"] = _forget_import_changes(db, customer_id, child_ids)
         # FTS5 keeps deleted terms in old segments until they are merged.
         db.execute("INSERT INTO customers_fts(customers_fts) VALUES ('optimize')")
+        db.execute("INSERT INTO customers_words(customers_words) VALUES ('optimize')")
         kept = db.execute(
             "SELECT count(*), coalesce(sum(amount_micros), 0) FROM purchases WHERE customer_id = ?",
             [customer_id],

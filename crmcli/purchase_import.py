@@ -12,14 +12,14 @@ recognised line by line.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, evidence, imports, purchases
+from crmcli import customers, dates, evidence, imports, money, purchases
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 from crmcli.money import parse_amount
@@ -127,8 +127,10 @@ def _amount(text: str, decimal_comma: bool, column: str) -> int:
     whole, dot, frac = text.partition(".")
     negative = whole[:1] == "-"
     digits = whole[1:] if negative else whole
-    if digits.isdigit() and (not dot or (frac.isdigit() and len(frac) <= 6)):
+    if len(digits) < 14 and digits.isdigit() and (not dot or (frac.isdigit() and len(frac) <= 6)):
         micros = int(digits) * 1_000_000 + (int(frac.ljust(6, "0")) if dot else 0)
+        if micros > money.MAX_AMOUNT_MICROS:
+            raise _Bad(column, f"amount is beyond {money.MAX_AMOUNT:,}")
         return -micros if negative else micros
     try:
         return parse_amount(text, decimal_comma=decimal_comma or None)
@@ -137,13 +139,10 @@ def _amount(text: str, decimal_comma: bool, column: str) -> int:
 
 
 def _quantity(text: str, decimal_comma: bool, column: str) -> int | Decimal:
-    if text.isdigit():
-        return int(text)
-    try:
-        value = Decimal(text.replace(",", ".") if decimal_comma else text.replace(",", ""))
-    except InvalidOperation:
-        raise _Bad(column, f"{text!r} is not a quantity") from None
-    return int(value) if value == value.to_integral_value() else value
+    try:  # finite and bounded: NaN, inf and 1e20 are refused by line and column
+        return money.parse_quantity(text, decimal_comma=decimal_comma)
+    except InvalidValue as exc:
+        raise _Bad(column, str(exc)) from None
 
 
 def _stored(value: Any) -> Any:
@@ -305,18 +304,20 @@ def import_purchases(
             "delimiter": table.delimiter,
             "region": region and evidence.check_region(region),
         }
-        return _run(
-            db,
-            table,
-            index,
-            orders,
-            result,
-            options=options,
-            create_customers=create_customers,
-            skip_anonymous=skip_anonymous,
-            skip_invalid=skip_invalid,
-            rejects=rejects,
-            progress=progress,
+        return table.noted(
+            _run(
+                db,
+                table,
+                index,
+                orders,
+                result,
+                options=options,
+                create_customers=create_customers,
+                skip_anonymous=skip_anonymous,
+                skip_invalid=skip_invalid,
+                rejects=rejects,
+                progress=progress,
+            )
         )
 
 
@@ -470,7 +471,7 @@ def _run(
                     quantity = unit = None
                     if qi is not None:
                         text = cells[qi]
-                        if text.isdigit():  # the usual case, without a call
+                        if text.isdigit() and len(text) < 10:  # the usual case, no call
                             quantity = int(text)
                         elif text := text.strip():
                             quantity = _quantity(text, decimal_comma, header[qi])
@@ -478,7 +479,7 @@ def _run(
                         unit = _amount(cells[pi].strip(), decimal_comma, header[pi])
                     text = cells[ai].strip() if ai is not None else ""
                     whole, _dot, frac = text.partition(".")
-                    if whole.isdigit() and frac.isdigit() and len(frac) <= 6:
+                    if len(whole) < 14 and whole.isdigit() and frac.isdigit() and len(frac) <= 6:
                         amount = int(whole) * 1_000_000 + int(frac.ljust(6, "0"))  # '123.45'
                     elif text:
                         amount = _amount(text, decimal_comma, header[ai])  # type: ignore[index]
@@ -486,6 +487,9 @@ def _run(
                         amount = int(Decimal(quantity) * unit)
                     else:
                         raise _Bad(header[ai] if ai is not None else None, "no amount")
+                    if not -money.MAX_AMOUNT_MICROS <= amount <= money.MAX_AMOUNT_MICROS:
+                        column = header[ai] if ai is not None and text else None
+                        raise _Bad(column, f"amount is beyond {money.MAX_AMOUNT:,}")
                     order_id = cells[oi].strip() or None if oi is not None else None
                     line_id = cells[li].strip() or None if li is not None else None
                     line_no = None
@@ -548,6 +552,7 @@ def _run(
                         progress(table.position(), info.size)
             if writing and batch:
                 _flush(db, insert, batch, lines, last_id, import_id, counts, problems, writer)
+            money.check_total(db)  # the sums of what is now stored must not overflow
             for sql in rebuild:
                 db.execute(sql)
             result.customers_created = known.created

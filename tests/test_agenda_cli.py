@@ -34,14 +34,19 @@ def _csv(text):
 def test_due_prints_the_agenda_as_csv_when_piped(shop):
     result = shop("due", "--as-of", "2026-03-14")
     rows = _csv(result.stdout)
-    assert list(rows[0]) == ["date", "kind", "customer", "phone", "why", "owner"]
-    assert {r["customer"] for r in rows} == {"김민준 고객님", "山田様", "Ani Armenovna", "Mr Smith"}
+    assert list(rows[0]) == ["date", "kind", "ref", "name", "salutation", "phone", "why", "owner"]
+    assert {(r["ref"], r["name"], r["salutation"]) for r in rows} == {
+        ("K001", "김민준", "김민준 고객님"),
+        ("J001", "山田 太郎", "山田様"),
+        ("A001", "Ani Armenovna Petrosyan", "Ani Armenovna"),
+        ("E001", "John Smith", "Mr Smith"),
+    }
     assert result.stdout.count("\n") == 5
 
 
 def test_due_filters(shop):
     rows = _csv(shop("due", "--as-of", "2026-03-14", "--owner", "Armen").stdout)
-    assert [r["customer"] for r in rows] == ["Ani Armenovna"]
+    assert [r["salutation"] for r in rows] == ["Ani Armenovna"]
     rows = _csv(shop("due", "--as-of", "2026-03-14", "--kind", "holiday", "--kind", "birthday",
                      "--fields", "code,kind").stdout)  # fmt: skip
     assert sorted(r["code"] for r in rows) == ["A001", "E001", "J001", "K001"]
@@ -78,15 +83,16 @@ def test_followups_and_contacts(shop):
 
 
 def test_greet_renders_templates_with_salutations(shop):
-    rows = _csv(shop("greet", "--as-of", "2026-03-14").stdout)
-    assert list(rows[0]) == ["customer", "phone", "email", "message"]
+    shop("customers", "edit", "A001", "--phone", "+374 10 123456")
+    rows = _csv(shop("greet", "--as-of", "2026-03-14", "--fields", "customer,message").stdout)
     messages = {r["customer"]: r["message"] for r in rows}
     assert messages["김민준 고객님"] == "김민준 고객님, 생일을 진심으로 축하드립니다! Bean 드림"
     assert messages["山田様"] == "山田様、お誕生日おめでとうございます。Beanより"
     assert messages["Mr Smith"] == "Happy birthday, Mr Smith! Warm wishes from Bean."
     shop("templates", "set", "sale", "--text", "{friendly}: 20% off at {shop}!")
     shop("templates", "set", "sale.ko", "--text", "{friendly}, {shop} 20% 할인!")
-    rows = _csv(shop("greet", "--as-of", "2026-03-14", "--template", "sale").stdout)
+    rows = _csv(shop("greet", "--as-of", "2026-03-14", "--template", "sale",
+                     "--fields", "customer,message").stdout)  # fmt: skip
     messages = {r["customer"]: r["message"] for r in rows}
     assert messages["김민준 고객님"] == "민준 님, Bean 20% 할인!"
     assert messages["Mr Smith"] == "John: 20% off at Bean!"
@@ -146,7 +152,7 @@ def test_cron_run_on_a_quiet_day_prints_nothing(shop, db_path):
         env=env,
         timeout=120,
     )
-    assert busy.returncode == 0 and busy.stdout.decode().startswith("date,kind,customer")
+    assert busy.returncode == 0 and busy.stdout.decode().startswith("date,kind,ref,name")
 
 
 def test_more_followup_contact_and_template_commands(shop):
@@ -176,7 +182,7 @@ def test_more_followup_contact_and_template_commands(shop):
 def test_tier_filter_and_cron_without_a_database(shop, tmp_path):
     shop("customers", "set-tier", "K001", "A", "--reason", "big orders")
     rows = _csv(shop("due", "--as-of", "2026-03-14", "--tier", "A").stdout)
-    assert [r["customer"] for r in rows] == ["김민준 고객님"]
+    assert [r["ref"] for r in rows] == ["K001"]
     missing = tmp_path / "none.db"
     result = shop("--db", str(missing), "due", "--since-last-run")
     assert result.stdout == "" and not missing.exists()

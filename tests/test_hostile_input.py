@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from crmcli.cli import app
 from crmcli.db import open_db
+from crmcli.imports import is_missing_marker
 
 EXAMPLES = 100
 HUGE = "<100 kB of y>"  # a marker, so a failing example prints small
@@ -299,7 +300,10 @@ def test_well_quoted_hostile_text_is_stored_verbatim(names):
         stored = dict(conn.execute("SELECT code, name FROM customers").fetchall())
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         conn.close()
-        assert stored == {f"C{n}": name for n, name in enumerate(names)}
+        # ...except a whole-cell missing-value marker ('NULL', 'None', '-'), read as empty
+        assert stored == {
+            f"C{n}": None if is_missing_marker(name) else name for n, name in enumerate(names)
+        }
         # Exported for a spreadsheet, no cell runs as a formula (numbers stay numbers).
         exported = CliRunner().invoke(app, ["--db", str(db_path), "customers", "export", "--excel"])
         assert exported.exit_code == 0, exported.stderr

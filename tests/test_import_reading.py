@@ -229,3 +229,39 @@ def test_text_outside_any_card_is_reported(db, tmp_path):
         import_customers(db, path)
     assert [p.line for p in caught.value.problems] == [starts[1]]
     assert "missing BEGIN:VCARD" in caught.value.problems[0].message
+
+
+# --- missing-value markers (issue 13 item 1) ---------------------------------------------------
+
+
+def test_missing_value_markers_read_as_empty_in_every_column_and_are_counted(cli, tmp_path):
+    path = write(
+        tmp_path,
+        "markers.csv",
+        "code,name,phone,email,birthday,notes,company\n"
+        "A1,Kim,N/A,NA,#N/A,null,-\n"
+        "A2,Lee, n/a ,none,?,NULL,—\n"
+        "A3,Na,010-1234-5678,a3@example.com,–,None,Acme\n",
+    )
+    result = cli("customers", "import", str(path))
+    assert "added 3" in result.stderr and "rejected 0" in result.stderr
+    assert "12 cell(s) holding a missing-value marker read as empty" in result.stderr
+    shown = cli("customers", "list", "--format", "json", "--fields", "code,name,email,notes")
+    import json
+
+    rows = {r["code"]: r for r in json.loads(shown.stdout)}
+    assert rows["A1"]["email"] is None and rows["A1"]["notes"] is None
+    assert rows["A3"]["name"] == "Na"  # a family name (나), never a marker in title case
+
+
+def test_an_na_customer_column_is_no_customer_called_na(db, tmp_path):
+    from crmcli.purchase_import import import_purchases
+
+    lines = ["InvoiceNo,CustomerID,InvoiceDate,Amount"]
+    for n in range(40):
+        lines.append(f"{536365 + n},{'NA' if n % 4 == 0 else f'C{n % 5}'},2010-12-01,{n}.25")
+    path = write(tmp_path, "retail.csv", "\n".join(lines) + "\n")
+    result = import_purchases(db, path, create_customers=True)
+    assert result.markers == {"NA": 10}
+    assert db.execute("SELECT count(*) FROM customers WHERE code = 'NA'").fetchone()[0] == 0
+    assert result.counts.added == 40

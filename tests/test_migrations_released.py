@@ -41,7 +41,13 @@ def _snapshot(path: Path) -> dict[str, tuple[list[str], list[tuple]]]:
     for table in _tables(conn):
         if table == "customers_fts":
             continue  # an index over customers, checked through search below
-        columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+        # search_key is derived data, rebuilt with the live code after m095 (REBUILDS):
+        # it changes by design; test_search checks old customers are found.
+        columns = [
+            r[1]
+            for r in conn.execute(f'PRAGMA table_info("{table}")')
+            if (table, r[1]) != ("customers", "search_key")
+        ]
         cols = ", ".join(f'"{c}"' for c in columns)
         rows = conn.execute(f'SELECT {cols} FROM "{table}" ORDER BY {cols}').fetchall()
         out[table] = (columns, rows)

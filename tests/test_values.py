@@ -153,7 +153,9 @@ def test_split_name(name, family, given, patronymic):
             "Ani Armenovna",
         ),
         (dict(name="John Smith", family="Smith", given="John", gender="male"), "Mr Smith"),
-        (dict(name="John Smith", family="Smith", given="John"), "John"),
+        # Formal without a known gender: the whole name (issue 12), never "John" alone.
+        (dict(name="John Smith", family="Smith", given="John"), "John Smith"),
+        (dict(name="John Smith", family="Smith", given="John", style="friendly"), "John"),
     ],
 )
 def test_salutations(kwargs, expected):

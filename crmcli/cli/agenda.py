@@ -5,14 +5,21 @@ the exit status is 0, so cron mails nothing. The core modules are imported when 
 command runs, not when crmcli starts (every other command would pay for them).
 """
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 import typer
 
-from crmcli import settings
+from crmcli import dates, settings
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
+from crmcli.cli.output import (
+    FieldsOption,
+    Format,
+    FormatOption,
+    emit,
+    pick_fields,
+    resolve_format,
+)
 from crmcli.errors import InvalidValue
 
 # The kinds of crmcli.agenda.KINDS (a test keeps the two the same).
@@ -27,7 +34,22 @@ Days = Annotated[
 
 def window(env: Env, as_of: str | None, days: int) -> tuple[date, date]:
     start = env.today(as_of)
-    return start, start + timedelta(days=days - 1)
+    return start, dates.agenda_end(start, days)
+
+
+def warn(env: Env, warnings: list[str]) -> None:
+    """One line on stderr per broken setting: the rest of the list was still printed."""
+    for message in warnings:
+        env.say(f"crmcli: warning: {message}")
+
+
+def with_identity(env: Env, fields: list[str], fmt: Format | None) -> list[str]:
+    """JSON and JSONL always carry the customer's id and code: programs join on them."""
+    from crmcli.agenda import IDENTITY_FIELDS
+
+    if resolve_format(env, fmt) not in (Format.json, Format.jsonl):
+        return fields
+    return [*fields, *(f for f in IDENTITY_FIELDS if f not in fields)]
 
 
 def due(
@@ -73,7 +95,12 @@ def due(
         # already reported is not repeated (open follow-ups and visits still show).
         start = agenda.catch_up_start(db, today=start)
     counts: dict[str, int] = {}
-    per_day_text = settings.get(db, "agenda.visits_per_day")
+    warnings: list[str] = []
+    try:
+        per_day_text = settings.get(db, "agenda.visits_per_day")
+    except settings.BrokenSetting as broken:
+        warnings.append(f"visits not capped: {broken}")
+        per_day_text = ""
     per_day = int(per_day_text) if per_day_text else None
     days_covered = (end - start).days + 1
     entries = agenda.due(
@@ -86,6 +113,7 @@ def due(
         reported_until=agenda.last_reported(db) if since_last_run else None,
         visits_limit=per_day * days_covered if per_day is not None else None,
         counts=counts,
+        warnings=warnings,
     )
     entries, held = agenda.cap_visits(db, entries, per_day=per_day, days=days_covered)
     if "visits" in counts:  # read with a cap: count the held-back against all that were due
@@ -95,7 +123,8 @@ def due(
             f"{held} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
         )
     if entries:
-        emit(env, (e.row() for e in entries), fields=chosen, fmt=fmt)
+        emit(env, (e.row() for e in entries), fields=with_identity(env, chosen, fmt), fmt=fmt)
+    warn(env, warnings)
     if record:
         agenda.record_run(db, start=min(start, end), end=end, items=len(entries))
 
@@ -121,6 +150,15 @@ def greet(
     env = get_env(ctx)
     chosen = pick_fields(fields, allowed=greetings.FIELDS, default=greetings.DEFAULT_FIELDS)
     start, end = window(env, as_of, days)
-    rows = list(greetings.render(env.read_db(), start=start, end=end, template=template))
-    if rows:
-        emit(env, rows, fields=chosen, fmt=fmt)
+    warnings: list[str] = []
+    found = greetings.render(
+        env.read_db(), start=start, end=end, template=template, warnings=warnings
+    )
+    if found.unreachable:
+        env.say(
+            f"{found.unreachable} greeting(s) left out: the customer has no phone or e-mail"
+            " (`due --kind birthday --kind anniversary --kind holiday` lists them)"
+        )
+    if found.rows:
+        emit(env, found.rows, fields=with_identity(env, chosen, fmt), fmt=fmt)
+    warn(env, warnings)

@@ -19,7 +19,7 @@ Key = Annotated[str, typer.Argument(help="Setting name, e.g. phone.region.")]
 def get(ctx: typer.Context, key: Key) -> None:
     """Print a setting's value."""
     env = get_env(ctx)
-    print(settings.get(env.read_db(), key), file=env.stdout)
+    print(settings.get_raw(env.read_db(), key), file=env.stdout)
 
 
 @app.command("set")

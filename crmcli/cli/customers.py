@@ -340,12 +340,18 @@ def list_(
 @app.command("search")
 def search(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="Any part of a name, a phone, an e-mail, a tag.")],
+    text: Annotated[
+        str,
+        typer.Argument(
+            help="Words of a name (any order, script, case or accents), initials (ㄱㅁㅈ), "
+            "a reading, code, e-mail, company, note, tag or phone digits."
+        ),
+    ],
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most this many.")] = None,
     fmt: FormatOption = None,
     fields: FieldsOption = None,
 ) -> None:
-    """Find customers by any part of the name (any script), phone digits, e-mail or tag."""
+    """Find customers as a clerk types them; `matched` says where each was found."""
     env = get_env(ctx)
     db = env.read_db()
     found = emit_customers(
@@ -353,7 +359,8 @@ def search(
         _customer_rows(partial(customers.search, db, text, limit=limit)),
         fields=fields,
         fmt=fmt,
-        default=customers.DEFAULT_LIST_FIELDS,
+        default=customers.SEARCH_DEFAULT,
+        own=("matched",),
     )
     if not found:
         env.say(f"no customer matches {text!r}")

@@ -1,11 +1,11 @@
 """`crmcli export …`: the agenda for other programs (a calendar app)."""
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from crmcli import dates
 from crmcli.cli.env import get_env
 
 app = typer.Typer(help="Export the agenda for other programs.", no_args_is_help=True)
@@ -33,13 +33,17 @@ def export_ics(
 
     env = get_env(ctx)
     start = env.today(as_of)
+    warnings: list[str] = []
     entries = agenda.due(
         env.read_db(),
         start=start,
-        end=start + timedelta(days=days - 1),
+        end=dates.agenda_end(start, days),
         kinds=kind or (),
         owner=owner,
+        warnings=warnings,
     )
+    for message in warnings:  # the calendar still holds everything else
+        env.say(f"crmcli: warning: {message}")
     data = ics.calendar(entries)
     if output is None:
         env.stdout.write(data.decode("utf-8"))

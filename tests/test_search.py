@@ -1,0 +1,148 @@
+"""Search finds what a clerk types (issue 14 item 4), through indexes, saying where it matched."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmcli import customers, search
+from crmcli.db import write
+
+
+def _add(db, **fields) -> int:
+    with write(db):
+        return customers.add(db, **fields)
+
+
+def _found(db, text: str) -> dict[str, str]:
+    return {r["name"]: r["matched"] for r in customers.search(db, text)}
+
+
+@pytest.fixture
+def shop(db):
+    _add(db, name="김민준", notes="커피 원두 선호, 토요일 오전 방문")
+    _add(db, name="Sean Miller", email="smiller77@example.com")
+    _add(db, name="ĽdaMonté")
+    _add(db, name="O'Donnell", company="Acme, Inc.")
+    _add(db, name="yamada")
+    _add(db, name="Պետրոսյան")
+    _add(db, name="Անի Արմենի Պետրոսյան", tags=["vip"])
+    _add(db, name="Иван Сергеевич Петров")
+    _add(db, name="山田 太郎", code="J001")
+    _add(db, name="Mina Park")  # not 김민준: a distractor for 민 / mi
+    return db
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("김 민준", "김민준"),  # spaces do not matter
+        ("miller sean", "Sean Miller"),  # nor word order
+        ("ldamonte", "ĽdaMonté"),  # accents and case
+        ("odonnell", "O'Donnell"),  # punctuation
+        ("ｙａｍａｄａ", "yamada"),  # full width
+        ("ㄱㅁㅈ", "김민준"),  # Korean initial consonants
+        ("Petrosyan", "Պետրոսյան"),  # Armenian in Latin letters
+        ("ani petrosyan", "Անի Արմենի Պետրոսյան"),
+        ("ivan petrov", "Иван Сергеевич Петров"),  # Cyrillic too
+        ("민준", "김민준"),  # two letters: a given name
+        ("太郎", "山田 太郎"),
+        ("山田太郎", "山田 太郎"),
+    ],
+)
+def test_finds_what_a_clerk_types(shop, query, name):
+    found = _found(shop, query)
+    assert name in found, (query, found)
+    assert found[name].startswith("name")
+
+
+def test_notes_tags_company_email_code_are_searched_and_named(shop):
+    assert _found(shop, "원두") == {"김민준": "notes"}
+    assert _found(shop, "acme") == {"O'Donnell": "company"}
+    assert _found(shop, "smiller77@example") == {"Sean Miller": "email"}
+    assert _found(shop, "vip") == {"Անի Արմենի Պետրոսյան": "tags"}
+    assert _found(shop, "J001") == {"山田 太郎": "code"}
+
+
+def test_every_word_must_be_found(shop):
+    assert _found(shop, "sean petrosyan") == {}
+    assert _found(shop, "miller") == {"Sean Miller": "name, email"}
+
+
+def test_two_letters_match_the_start_of_a_word(shop):
+    assert set(_found(shop, "mi")) == {"Sean Miller", "Mina Park"}
+    assert _found(shop, "민") == {"김민준": "name"}
+
+
+def test_a_kana_reading_finds_the_kanji_name():
+    values = {"name": "山田太郎", "name_reading": "ヤマダ タロウ"}
+    doc = search.document(values)
+    assert "やまだ たろう" in doc  # katakana and hiragana fold together
+    assert search.matches(search.words("やまだ"), values) == ["name_reading"]
+    assert search.matches(search.words("ヤマダ　タロウ"), values) == ["name_reading"]
+
+
+def test_kana_voicing_marks_are_not_folded_away():
+    assert search.fold("ざとう") != search.fold("さとう")
+    assert search.fold("Ёлка") == "елка"
+
+
+def test_search_rows_through_indexes_never_a_scan(db):
+    # Two-letter and initials queries go through the word index; the customers
+    # table is read by id only. Every statement the search runs is checked.
+    with write(db):
+        for i in range(300):
+            customers.add(db, name=f"김민준{i % 7}" if i % 3 else f"Customer {i}")
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    for query in ("민준", "ㄱㅁ", "mi", "Customer 12", "김 민준"):
+        list(customers.search(db, query, limit=5))
+    db.conn.set_trace_callback(None)
+    assert statements
+    for sql in statements:
+        if not sql.lstrip().upper().startswith("SELECT") or "PRAGMA" in sql.upper():
+            continue
+        plan = " ".join(str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "SCAN c " not in plan + " " and "SCAN customers " not in plan + " ", (sql, plan)
+
+
+def test_limit_stops_early(db):
+    with write(db):
+        for i in range(50):
+            customers.add(db, name=f"김민준 {i}")
+    assert len(list(customers.search(db, "민준", limit=3))) == 3
+
+
+def test_old_databases_get_new_search_documents(tmp_path):
+    # The released v1 file has search keys folded the old way (no initials, no Latin
+    # for Armenian): after the upgrade its customers are found like new ones.
+    import shutil
+    from pathlib import Path
+
+    from crmcli.db import open_db
+
+    path = tmp_path / "v1.db"
+    shutil.copy(Path(__file__).parent / "fixtures" / "schema" / "v1-m001.db", path)
+    db = open_db(path)
+    assert _found(db, "petrosyan") == {"Անի Արմենի Պետրոսյան": "name"}
+    assert _found(db, "ㄱㅁㅈ") == {"김민준": "name"}
+    assert _found(db, "민준") == {"김민준": "name"}
+
+
+def test_cli_search_shows_matched(cli):
+    cli("customers", "add", "--name", "김민준", "--notes", "원두 선호")
+    out = cli("customers", "search", "원두").stdout
+    assert out.splitlines()[0].split(",")[:4] == ["id", "code", "name", "matched"]
+    assert "notes" in out
+
+
+def test_forget_leaves_no_word_of_the_name_in_the_indexes(db):
+    from crmcli import privacy
+
+    cid = _add(db, name="김민준", notes="원두 선호")
+    _add(db, name="Someone Else")
+    privacy.forget(db, cid)
+    assert list(customers.search(db, "민준")) == []
+    for table in ("customers_words_data", "customers_fts_data"):
+        blob = b"".join(r[0] or b"" for r in db.execute(f"SELECT block FROM {table}"))
+        for word in ("민준", "원두"):
+            assert word.encode() not in blob, (table, word)
