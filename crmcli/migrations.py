@@ -570,6 +570,13 @@ def m075_anonymous_sales(db: Database) -> None:
         )
 
 
+@migrations(name="m076_import_changes_after")
+def m076_import_changes_after(db: Database) -> None:
+    """What an import left each record as (JSON; a digest for a record it added), so undo can
+    tell later hand edits from the import's own changes and never overwrite them silently."""
+    _run(db, "ALTER TABLE import_changes ADD COLUMN after TEXT;")
+
+
 @migrations(name="m080_phone_region")
 def m080_phone_region(db: Database) -> None:
     """Remember the region a number written without a country code was read in.

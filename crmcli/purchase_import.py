@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, evidence, imports, money, purchases
+from crmcli import customers, dates, evidence, import_undo, imports, money, purchases
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 from crmcli.money import parse_amount
@@ -224,7 +224,15 @@ class _Customers:
                     )
             except InvalidValue as exc:
                 raise _Bad(column, str(exc)) from None
-            imports.record_change(self.db, self.import_id, "customers", cid, "insert")
+            state = import_undo.states(self.db, [cid])[cid]
+            imports.record_change(
+                self.db,
+                self.import_id,
+                "customers",
+                cid,
+                "insert",
+                after={"digest": import_undo.digest(state)},
+            )
             self.created += 1
         else:
             self.misses[ref] = (
@@ -249,6 +257,7 @@ def import_purchases(
     dry_run: bool = False,
     skip_invalid: bool = False,
     rejects: Path | None = None,
+    replace_rejects: bool = False,
     progress: imports.ProgressFn | None = None,
     region: str | None = None,
 ) -> imports.ImportResult:
@@ -316,6 +325,7 @@ def import_purchases(
                 skip_anonymous=skip_anonymous,
                 skip_invalid=skip_invalid,
                 rejects=rejects,
+                replace_rejects=replace_rejects,
                 progress=progress,
             )
         )
@@ -350,6 +360,7 @@ def _run(
     skip_invalid: bool,
     rejects: Path | None,
     progress: imports.ProgressFn | None,
+    replace_rejects: bool = False,
 ) -> imports.ImportResult:
     info = table.info
     name = info.path.name
@@ -358,8 +369,13 @@ def _run(
     dry_run = result.dry_run
     writer: imports.RejectsWriter | None = None
     if skip_invalid and not dry_run:
-        result.rejects = rejects or imports.rejects_path(info.path)
-        writer = imports.RejectsWriter(result.rejects, table.headers)
+        writer = imports.RejectsWriter(
+            rejects or imports.rejects_path(info.path),
+            table.headers,
+            db=db,
+            source=info.path,
+            force=replace_rejects,
+        )
     header = table.headers
     ci = index["customer"]
     cn = index.get("customer_name")
@@ -575,23 +591,21 @@ def _run(
                 total_rows=seen,
                 path=info.path,
             )
+            if writer is not None:  # in place before the import commits (taken back if it fails)
+                result.rejects = writer.finish()
     except imports.DryRun:
         result.import_id = None
     except imports.Unchanged:
         result.import_id = None
         result.notes.append("nothing changed; nothing was written")
+        if writer is not None:
+            writer.abort()
     except BaseException:
         if writer is not None:
-            writer.close()
-            writer.path.unlink(missing_ok=True)
+            writer.abort()
         raise
     finally:
         db.execute(f"PRAGMA cache_size = {int(cache)}")
-    if writer is not None:
-        writer.close()
-        if not writer.count:
-            writer.path.unlink(missing_ok=True)
-            result.rejects = None
     if result.unmapped:
         result.notes.append(f"columns not imported: {', '.join(result.unmapped)}")
     return result
