@@ -26,6 +26,7 @@ from crmcli import (
     merge,
     names,
     phones,
+    text,
 )
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.customers import PLAIN_FIELDS
@@ -210,10 +211,6 @@ def add_tags(record: Record, raw: str) -> None:
             record.tags.append(tag)
 
 
-# C0 control characters and DEL; tabs and line breaks are text (quoted notes have them).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def row_to_record(
     cells: Sequence[str],
     columns: Sequence[imports.Column],
@@ -226,9 +223,9 @@ def row_to_record(
         if not value or col.field == imports.IGNORE:
             continue
         try:
-            bad = _CONTROL.search(value)
+            bad = text.problem(value, multiline=True)  # the check every write path makes
             if bad:  # a NUL or an escape sequence in a name would garble every list
-                raise RowProblem(col.key, f"contains a control character (U+{ord(bad[0]):04X})")
+                raise RowProblem(col.key, bad)
             _add_value(record, col, value, cells, orders)
         except RowProblem as problem:  # keep going: the row's other problems are reported too
             found.append(problem)
@@ -525,13 +522,13 @@ class Writer:
                 region=record.region or self.region,
                 keep_region=self.keep_region or record.region is not None,
             )
-        if differs and ours:
-            said = "; ".join(f"{f} {old!r} there, {new!r} here" for f, old, new in differs)
-            raise RowProblem(
-                None,
-                f"the same customer as an earlier row (#{existing}), with other values: {said}",
-                reason="repeat an earlier row's customer with other values",
-            )
+            if differs and ours:  # refused inside the savepoint: none of the row is merged
+                said = "; ".join(f"{f} {old!r} there, {new!r} here" for f, old, new in differs)
+                raise RowProblem(
+                    None,
+                    f"the same customer as an earlier row (#{existing}), with other values: {said}",
+                    reason="repeat an earlier row's customer with other values",
+                )
         if differs:
             self.kept_rows += 1
             for f, _old, _new in differs:
@@ -1180,9 +1177,9 @@ def _run(
         result.import_id = None
     except imports.Unchanged:
         result.import_id = None
-        result.notes.append("nothing changed; nothing was written")
-        if writer is not None:
-            writer.abort()
+        result.notes.append("nothing changed; nothing was written to the database")
+        if writer is not None:  # the lines refused again are still the user's to see
+            result.rejects = writer.finish()
     except BaseException:
         if writer is not None:
             writer.abort()

@@ -7,8 +7,8 @@ import typer
 from crmcli import customers, exports, purchase_import
 from crmcli.cli import imports as shared
 from crmcli.cli.customers_import import export_rows
-from crmcli.cli.env import get_env
-from crmcli.cli.output import FieldsOption, FormatOption, pick_fields
+from crmcli.cli.env import ForceOpt, OutputOpt, get_env
+from crmcli.cli.output import FormatOption, fields_option, pick_fields
 from crmcli.cli.purchases import app
 from crmcli.dates import iso_date
 
@@ -88,11 +88,13 @@ def export(
         str | None, typer.Option("--until", help="Up to this date, YYYY-MM-DD.")
     ] = None,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: fields_option(exports.PURCHASE_FIELDS) = None,  # type: ignore[valid-type]
     excel: Annotated[
         bool,
         typer.Option("--excel", help="CSV for spreadsheets: a BOM, and no cell runs as a formula."),
     ] = False,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Export purchase lines with every field, amounts exact (CSV/TSV/JSON/JSONL)."""
     env = get_env(ctx)
@@ -104,4 +106,4 @@ def export(
         since=iso_date(since, what="--since") if since else None,
         until=iso_date(until, what="--until") if until else None,
     )
-    export_rows(env, rows, chosen, fmt, excel=excel)
+    export_rows(env.to_file(output, force=force), rows, chosen, fmt, excel=excel)
