@@ -82,6 +82,12 @@ def _timezone(value: str) -> str | None:
     return None
 
 
+def _locale(value: str) -> str | None:
+    from crmcli import locales
+
+    return locales.check_setting(value)
+
+
 def _span(
     longest: str, *, units: str = "dwmy", shortest: str = "", empty: bool = True
 ) -> Callable[[str], str | None]:
@@ -223,6 +229,13 @@ SETTINGS: dict[str, Setting] = {
             "Region assumed for phone numbers written without a country code.",
             _region,
             on_change=_renormalise_phones,
+        ),
+        Setting(
+            "locale.default",
+            "",
+            "The shop's locale, for customers nothing else tells about (ko, ja, zh_Hans, "
+            "zh_Hant, hy, ru, en…); empty = the language of phone.region.",
+            _locale,
         ),
         Setting("currency", "KRW", "Currency code (ISO 4217), for display.", _currency),
         Setting(
@@ -475,7 +488,9 @@ def set_value(db: Database, key: str, value: str) -> list[str]:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [key, value],
         )
-        return _changed(db, definition, old, value)
+        said = _changed(db, definition, old, value)
+        _after_change(db, key)
+        return said
 
 
 def unset(db: Database, key: str) -> list[str]:
@@ -486,7 +501,17 @@ def unset(db: Database, key: str) -> list[str]:
     with write(db):
         old = get_raw(db, key)
         db.execute("DELETE FROM settings WHERE key = ?", [key])
-        return _changed(db, definition, old, definition.default)
+        said = _changed(db, definition, old, definition.default)
+        _after_change(db, key)
+        return said
+
+
+def _after_change(db: Database, key: str) -> None:
+    """Keep stored values that follow a setting in step, in the setting's own transaction."""
+    if key in ("locale.default", "phone.region"):
+        from crmcli import locales
+
+        locales.follow_shop(db)  # customers whose locale is only the shop's
 
 
 def _changed(db: Database, definition: Setting, old: str, new: str) -> list[str]:
