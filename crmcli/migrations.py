@@ -729,3 +729,10 @@ def m091_traditional_chinese_templates(db: Database) -> None:
             "INSERT OR IGNORE INTO templates (name, body, updated_at) VALUES (?, ?, '')",
             [name, body],
         )
+
+
+@migrations(name="m077_customers_name_index")
+def m077_customers_name_index(db: Database) -> None:
+    """Customers by name: an import row that gives only a name is matched by it (so a
+    re-import of a list of names finds each again instead of adding them twice)."""
+    _run(db, "CREATE INDEX customers_name ON customers(name);")
