@@ -778,6 +778,18 @@ def _update(
         elif extra[key] != value:
             differs.append((key, extra[key], value))
     window = _window_changes(record, row)
+    if not changes.get("locale") and locale_context is not None:
+        # The file (or a new number with its country code) may tell more than the stored
+        # locale rests on: a customer added by hand, now in a Japanese list.
+        changes.update(
+            customers.stronger_locale(
+                current,
+                name=new_name or row.get("name"),
+                phones_raw=[p.raw for p in current.phones] + [raw for raw, _ in new_phones],
+                reading=record.fields.get("name_reading") or row.get("name_reading"),
+                context=locale_context,
+            )
+        )
     if not (
         changes
         or new_name

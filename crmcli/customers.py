@@ -559,7 +559,12 @@ def _relocale(
         source = locales.given_source(changes.get("locale_source"))
         return {"locale": locales.canonical(changes["locale"]), "locale_source": source}
     cleared = "locale" in clear
-    moved = name is not None or phones_raw is not None or "phone" in clear
+    moved = (
+        name is not None
+        or phones_raw is not None
+        or "phone" in clear
+        or "name_reading" in changes  # the reading column (importread), once it exists
+    )
     if not cleared and (f.get("locale_source") == locales.SET or not moved):
         return {}
     kept = None
@@ -573,7 +578,7 @@ def _relocale(
         numbers = ()
     else:
         numbers = [p.raw for p in current.phones]
-    values = {k: v for k, v in f.items() if k != "locale"}
+    values = {k: v for k, v in {**f, **changes}.items() if k not in ("locale", "locale_source")}
     return _locale_values(
         values,
         name=new_name or f.get("family_name") or f.get("given_name"),
@@ -581,6 +586,34 @@ def _relocale(
         context=context or locales.context(db),
         kept=kept,
     )
+
+
+def stronger_locale(
+    current: Customer,
+    *,
+    name: str | None,
+    phones_raw: Iterable[str | tuple[str, str | None]],
+    reading: str | None,
+    context: locales.Context,
+) -> dict[str, Any]:
+    """locale and locale_source when new evidence (an import's file, a number with its
+    country code) outranks what the stored locale rests on; else nothing, so a stored
+    locale stays put and a re-import changes nothing."""
+    f = current.fields
+    source = f.get("locale_source") or locales.DEFAULT
+    if source == locales.SET:
+        return {}
+    stored = locales.Guess(f.get("locale") or context.default, source)
+    new = _locale_values(
+        {"name_reading": reading},
+        name=name or f.get("family_name") or f.get("given_name"),
+        phones_raw=phones_raw,
+        context=context,
+        kept=stored,
+    )
+    if locales.Guess(new["locale"], new["locale_source"]).rank >= stored.rank:
+        return {}
+    return new
 
 
 def clean_tag(tag: str) -> str:
