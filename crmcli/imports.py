@@ -706,9 +706,11 @@ def parse_file_date(text: str, order: dates.DateOrder | None) -> str:
     text = _strip_time(text.strip())
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
         try:
-            return dates.date.fromisoformat(text).isoformat()
+            day = dates.date.fromisoformat(text)
         except ValueError:
             pass
+        else:  # the fast path keeps the range every date has
+            return dates.in_range(day, what="date").isoformat()
     return dates.parse_date(text, order=order).isoformat()
 
 

@@ -419,7 +419,7 @@ SETTINGS: dict[str, Setting] = {
             "agenda.aftersale_keep",
             "90d",
             "How long an after-sale check not done stays on the agenda; empty = until done.",
-            _pattern(r"(\d+\s*[dwDW])?", "a number of days or weeks such as 90d, or empty"),
+            _span("3660d", units="dw"),
         ),
         Setting(
             "lunar.calendar",
