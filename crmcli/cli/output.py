@@ -25,7 +25,7 @@ PROSE_FIELDS = frozenset(
     {
         "name", "customer_name", "customer", "notes", "note", "address", "item", "items",
         "category", "summary", "why", "message", "help", "tags", "anniversary", "lesson",
-        "resolution", "cause_detail", "occupation", "salutation", "holiday", "title",
+        "resolution", "cause_detail", "occupation", "salutation", "holiday", "title", "benefit",
     }
 )  # fmt: skip
 
