@@ -742,3 +742,10 @@ def m080_phone_region(db: Database) -> None:
     columns = {r[1] for r in db.execute("PRAGMA table_info(customer_phones)").fetchall()}
     if "region" not in columns:
         db.execute("ALTER TABLE customer_phones ADD COLUMN region TEXT")
+
+
+@migrations(name="m077_customers_name_index")
+def m077_customers_name_index(db: Database) -> None:
+    """Customers by name: an import row that gives only a name is matched by it (so a
+    re-import of a list of names finds each again instead of adding them twice)."""
+    _run(db, "CREATE INDEX customers_name ON customers(name);")

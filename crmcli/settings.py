@@ -206,6 +206,12 @@ def _window(value: str) -> str | None:
     return f"{error}, or all" if error else None
 
 
+def _benefit(value: str) -> str | None:
+    from crmcli import benefits
+
+    return benefits.problem(value)
+
+
 _HOLIDAY_NAMES = _pattern(
     r"[^,:]*(:[^,]*)?(,[^,:]*(:[^,]*)?)*", "holiday names, comma-separated, each as Name or CC:Name"
 )
@@ -325,6 +331,16 @@ SETTINGS: dict[str, Setting] = {
             "2",
             "at-risk: days since the last purchase exceed k times the customer's usual interval.",
             _number("0.1", "100"),
+        ),
+        *(
+            Setting(
+                f"tiers.benefits.{tier}",
+                "",
+                f"What a {tier} customer gets: free text, or parts separated by ; such as "
+                "discount=10%; gift=TEXT; terms=30 days (see the README); empty = nothing.",
+                _benefit,
+            )
+            for tier in "ABC"
         ),
         Setting(
             "attitude.loyal_visits",
