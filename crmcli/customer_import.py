@@ -307,6 +307,37 @@ def _add_value(
         record.fields[target] = value
 
 
+def add_value(
+    record: Record,
+    col: imports.Column,
+    value: str,
+    cells: Sequence[str],
+    orders: Mapping[int, dates.DateOrder | None],
+) -> None:
+    """Put one value where it belongs in `record` (a vCard's X-CRMCLI- fields use it too)."""
+    _add_value(record, col, value, cells, orders)
+
+
+def reset_field(record: Record, field_name: str) -> None:
+    """Forget what `record` holds for a field, so an exact copy of it can take its place."""
+    if field_name in ("phone", "phones"):
+        record.phones = []
+    elif field_name in ("phone_e164", "phones_e164"):
+        record.e164 = []
+    elif field_name == "anniversary":
+        record.dates = []
+    elif field_name == "tags":
+        record.tags = []
+    elif field_name == "birthday":
+        record.birthday = None
+    elif field_name in ("birthday_lunar", "birthday_leap", "do_not_contact"):
+        setattr(record, field_name, False)
+    elif field_name in ("contact_days", "contact_hours"):
+        setattr(record, field_name, None)
+    else:
+        record.fields.pop(field_name, None)
+
+
 def _date_label(label: str | None) -> str:
     label = (label or "").strip()
     low = label.casefold()

@@ -540,6 +540,12 @@ SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 @contextmanager
 def open_table(path: Path, *, encoding: str | None = None) -> Iterator[Table]:
     """Open a CSV/TSV/semicolon file (or a spreadsheet's first sheet) for streaming."""
+    if path.suffix.lower() in (".json", ".jsonl", ".ndjson"):  # crmcli's own JSON exports
+        from crmcli.json_rows import open_json
+
+        with open_json(path, encoding=encoding) as json_table:
+            yield json_table
+        return
     if path.suffix.lower() in SPREADSHEETS:
         with (
             _sheet_as_csv(path) as (info, text_path),
