@@ -348,6 +348,19 @@ SETTINGS: dict[str, Setting] = {
             "Suggested attitude: purchase days needed (and not overdue) to suggest 'loyal'.",
             _whole(1, 10_000),
         ),
+        Setting(
+            "attitude.early_days",
+            "30",
+            "Early adopters: a purchase within this many days of an item's launch is early"
+            " (0 = on the launch day only).",
+            _whole(0, 3660),
+        ),
+        Setting(
+            "attitude.early_launches",
+            "2",
+            "Early adopters: launches bought early needed to suggest an early adopter.",
+            _whole(1, 1000),
+        ),
         # --- complaints ------------------------------------------------------------------
         Setting(
             "complaints.deadline.apologized",
@@ -429,11 +442,11 @@ SETTINGS: dict[str, Setting] = {
             "agenda.greeting_grace",
             "2d",
             "How long after its day an unsent greeting stays on the agenda (0d = its day only).",
-            _LEAD,
+            _span("31d", units="dw", empty=False),
         ),
         Setting(
             "agenda.aftersale_keep",
-            "90d",
+            "30d",
             "How long an after-sale check not done stays on the agenda; empty = until done.",
             _span("3660d", units="dw"),
         ),

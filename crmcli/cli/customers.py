@@ -260,6 +260,12 @@ def show(
     ref: Ref,
     fmt: FormatOption = None,
     fields: customer_fields_option() = None,  # type: ignore[valid-type]
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Judge the attitude and early buying on this day (default today)."
+        ),
+    ] = None,
 ) -> None:
     """Show a customer's whole page: profile, purchases, tier, complaints, follow-ups, contacts.
 
@@ -278,7 +284,7 @@ def show(
             default=SHOW_FIELDS,
         )
         return
-    data = page.build(db, customer_id)
+    data = page.build(db, customer_id, as_of=env.today(as_of))
     if chosen is Format.table:
         from crmcli.cli.pages import render_customer_page
 
@@ -297,12 +303,13 @@ def emit_customers(
     own: Sequence[str] = (),
     extra_keys: Callable[[], list[str]] | None = None,
     after: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    id_key: str = "id",
     **options: Any,
 ) -> int:
     """Emit a listing of customers: its `own` columns and any customer field (`--fields`).
 
     `rows_for(fields)` yields rows with the listing's own columns and the customer's
-    id; the customer fields it lacks are looked up. JSON gets structured values (lists,
+    id (`id_key`); the customer fields it lacks are looked up. JSON gets structured values (lists,
     objects), CSV and tables the flat text the import reads back.
     """
     from crmcli import customer_fields as cf
@@ -318,7 +325,7 @@ def emit_customers(
         keys = extra_keys() if extra_keys else cf.extra_keys(env.read_db())
         columns = cf.flat_columns(columns, keys)
     db = env.read_db()
-    rows = cf.with_customer_fields(db, rows_for(fetch), fetch)
+    rows = cf.with_customer_fields(db, rows_for(fetch), fetch, id_key=id_key)
     shaped = (cf.present(r, columns, flat_form=flat) for r in rows)
     if after is not None:
         shaped = (after(r) for r in shaped)
