@@ -35,6 +35,7 @@ URGENCY = {
             "followup",
             "after-sale",
             "thanks",
+            "prospect",
             "birthday",
             "anniversary",
             "holiday",
@@ -44,7 +45,7 @@ URGENCY = {
 }
 PRIORITY = URGENCY  # the name older callers use
 # Kinds that stay due, day after day, until done (their source finds every open one).
-PERSISTENT = ("complaint", "followup", "visit")
+PERSISTENT = ("complaint", "followup", "visit", "prospect")
 # A thank-you for an order is a greeting too: `greet` writes it, it has the greeting
 # grace period, and a call since it fell due was the thanks.
 GREETING_KINDS = ("birthday", "anniversary", "holiday", "thanks")
@@ -688,6 +689,15 @@ def holidays(db: Database, window: Window) -> Iterator[Item]:
     if not country_list:
         return
     chosen = _greeted(db, rule)
+    if chosen and settings.get(db, "holidays.greet.prospects") != "yes":
+        # The article's "finished deals": holiday greetings go to those who have bought.
+        bought = {
+            r[0]
+            for r in db.execute(
+                "SELECT DISTINCT customer_id FROM purchases WHERE customer_id IS NOT NULL"
+            )
+        }
+        chosen &= bought
     if not chosen:
         return
     found = public_holidays.between(
@@ -795,17 +805,24 @@ def thanks(db: Database, window: Window) -> Iterator[Item]:
     )
     for cid, day, order, items, total, _lines, has_id in rows:
         on = date.fromisoformat(day)
-        what = ", ".join(i for i in json.loads(items) if i) or "the purchase"
+        what = ", ".join(i for i in json.loads(items) if i)
         label = f"order {order}" if has_id else "purchase"
-        why = f"thank for the {label}: {what} (bought {day})"
+        why = f"thank for the {label}" + (f": {what}" if what else "") + f" (bought {day})"
         yield Item(
             "thanks",
             cid,
             on,
             why,
             key=f"thanks:{cid}:{order}",
-            detail={"items": what, "order": order if has_id else "", "total": total},
+            detail={"items": what or "—", "order": order if has_id else "", "total": total},
         )
+
+
+def prospect_calls(db: Database, window: Window) -> Iterator[Item]:
+    """Calls to prospects (customers with no purchase yet): see `crmcli.prospects`."""
+    from crmcli import prospects
+
+    yield from prospects.calls(db, window)
 
 
 def money_micros(text: str) -> int:
@@ -891,6 +908,7 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "holiday": holidays,
     "after-sale": after_sales,
     "thanks": thanks,
+    "prospect": prospect_calls,
     "visit": visits,
     "followup": followups,
     "complaint": complaints,

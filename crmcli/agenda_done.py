@@ -69,6 +69,8 @@ def parse(db: Database, key: str) -> Key:
                 if order.startswith("#")
                 else (f"thanks for order {order}")
             )
+        elif kind == "prospect" and len(parts) == 3:
+            what = f"prospect call due {date.fromisoformat(parts[2])}"
         elif kind == "visit" and len(parts) == 3:
             what = f"visit due {date.fromisoformat(parts[2])}"
         else:

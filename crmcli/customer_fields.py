@@ -83,6 +83,12 @@ FIELDS: tuple[Field, ...] = (
     _text("owner", "the staff member who looks after them"),
     _text("attitude", "loyal, brand-switching or no-loyalty, as set by hand"),
     Field("tier", "the current tier (set by hand, else the latest run)", "tier", read_back=False),
+    Field(
+        "status",
+        "customer (has bought), prospect (not yet) or lost (a prospect given up)",
+        "status",
+        read_back=False,
+    ),
     _text("tier_override", "a tier set by hand (A, B or C)"),
     _text("tier_override_reason", "why the tier was set by hand"),
     _text("tier_override_at", "when the tier was set by hand"),
@@ -102,7 +108,18 @@ COMPUTED: tuple[str, ...] = tuple(f.name for f in FIELDS if not f.read_back)
 # Columns of `customers` that are no field of their own: shown through another field
 # (contact_from/until as contact_hours) or bookkeeping that never leaves the database.
 COLUMNS_NOT_FIELDS = frozenset(
-    {"contact_from", "contact_until", "search_key", "archived_at", "forgotten_at"}
+    {
+        "contact_from",
+        "contact_until",
+        "search_key",
+        "archived_at",
+        "forgotten_at",
+        # the prospect's lost mark is `status` (and `customers edit --lost`); when calls
+        # start is the agenda's own bookkeeping (crmcli.prospects)
+        "lost_at",
+        "lost_reason",
+        "prospect_calls_from",
+    }
 )
 
 # Headers only crmcli's own export writes (never `id` or `tier`, which any file may
@@ -135,6 +152,8 @@ _SUBQUERIES = {
     "tags": """(SELECT json_group_array(tag) FROM
                   (SELECT tag FROM customer_tags t WHERE t.customer_id = c.id ORDER BY tag))""",
     "tier": tier_of("c"),  # the run of the latest as-of day, as everywhere
+    "status": """(CASE WHEN EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id)
+                  THEN 'customer' WHEN c.lost_at IS NOT NULL THEN 'lost' ELSE 'prospect' END)""",
 }
 _NEEDS = {
     "phone": "phones",
@@ -144,6 +163,7 @@ _NEEDS = {
     "dates": "dates",
     "tags": "tags",
     "tier": "tier",
+    "status": "status",
 }
 
 
@@ -183,6 +203,8 @@ def _value(field: Field, row: Mapping[str, Any]) -> Any:
         return json.loads(row["_tags"] or "[]")
     if kind == "tier":
         return row["_tier"]
+    if kind == "status":
+        return row["_status"]
     if kind == "extra":
         return json.loads(row["extra"]) if row["extra"] else {}
     if kind == "contact_days":

@@ -24,7 +24,9 @@ from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
 # `--fields` may pick: both from the one table of customer fields.
 PLAIN_FIELDS = customer_fields.PLAIN
 LIST_FIELDS = customer_fields.NAMES
-DEFAULT_LIST_FIELDS = ("id", "code", "name", "phone", "email", "birthday", "tags", "owner")
+DEFAULT_LIST_FIELDS = (
+    "id", "code", "name", "phone", "email", "birthday", "tags", "owner", "status"
+)  # fmt: skip
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -296,6 +298,9 @@ def add(
             and db.execute("SELECT 1 FROM customers WHERE code = ?", [values["code"]]).fetchone()
         ):
             raise Conflict(f"a customer with code {values['code']!r} already exists")
+        # Added by hand: if they have not bought, a prospect to call (imports do not
+        # come here; see crmcli.prospects).
+        values["prospect_calls_from"] = values["created_at"][:10]
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         cursor = db.execute(
@@ -746,6 +751,7 @@ def rows(
     limit: int | None = None,
     fields: Sequence[str] | None = None,
     flat: bool = True,
+    prospects: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Customers as rows of `fields` (default: the usual list columns), ordered by id.
 
@@ -756,6 +762,10 @@ def rows(
     if unknown:
         raise InvalidValue(f"unknown customer field(s): {', '.join(unknown)}")
     where, params = _where(tag=tag, owner=owner, archived=archived, ids=ids)
+    if prospects:  # no purchase yet, not given up (see crmcli.prospects)
+        from crmcli.prospects import NO_PURCHASE
+
+        where += [NO_PURCHASE, "c.lost_at IS NULL"]
     select = customer_fields.select_sql([*chosen, "tier"] if tier else chosen)
     sql = f"SELECT {select} FROM customers c WHERE {' AND '.join(where)}"
     if tier:

@@ -35,9 +35,13 @@ TOP = 5
 
 def build(db: Database, customer_id: int, *, as_of: date | None = None) -> dict[str, Any]:
     """The page; `as_of` is the day the attitude and early buying are judged on."""
+    from crmcli import prospects
+
     customer = customers.get(db, customer_id)
+    # customer / prospect (no purchase yet) / lost prospect, with its reason
+    status = {"status": prospects.describe(db, customer_id)}
     return {
-        "profile": profile(customer),
+        "profile": {**profile(customer), **status},
         "purchases": purchase_section(db, customer_id),
         "tier": tier_section(db, customer, as_of=as_of),
         "top": top_section(db, customer_id),

@@ -427,6 +427,25 @@ SETTINGS: dict[str, Setting] = {
             "No thanks is due for an order worth less than this (in the shop's currency).",
             _amount,
         ),
+        Setting("agenda.lead.prospect", "0d", "How long before a prospect's call.", _LEAD),
+        Setting(
+            "prospects.first_call",
+            "2d",
+            "Call a prospect added by hand within this long of adding them.",
+            _span("90d", units="dw", empty=False),
+        ),
+        Setting(
+            "prospects.cadence",
+            "2w",
+            "Then call a prospect again this long after the last contact, until they buy.",
+            _span("366d", units="dw", empty=False),
+        ),
+        Setting(
+            "holidays.greet.prospects",
+            "no",
+            "Greet prospects (no purchase yet) on holidays too (yes or no).",
+            _choice("yes", "no"),
+        ),
         Setting("agenda.lead.visit", "0d", "How long before a visit falls due.", _LEAD),
         Setting("agenda.lead.followup", "0d", "How long before a promised call-back.", _LEAD),
         Setting(

@@ -14,6 +14,7 @@ import pytest
 @pytest.fixture
 def shop(cli):
     cli("config", "set", "shop.name", "Bean")
+    cli("config", "set", "holidays.greet.prospects", "yes")  # no purchases in this shop
     cli("config", "set", "agenda.lead.birthday", "0d")
     cli("config", "set", "agenda.lead.holiday", "0d")
     cli("customers", "add", "--name", "김민준", "--code", "K001", "--phone", "010-1234-5678",

@@ -32,7 +32,7 @@ def test_add_then_search_finds_the_given_name(cli, db_path):
 def test_list_is_csv_when_piped_and_fields_pick_columns(cli):
     add_kim(cli)
     out = cli("customers", "list").stdout.splitlines()
-    assert out[0] == "id,code,name,phone,email,birthday,tags,owner"
+    assert out[0] == "id,code,name,phone,email,birthday,tags,owner,status"
     out = cli("customers", "list", "--fields", "name,phone").stdout.splitlines()
     assert out == ["name,phone", "김민준,010-1234-5678"]
 

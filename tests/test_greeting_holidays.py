@@ -87,6 +87,7 @@ def test_other_countries_greet_new_year_and_christmas():
 @pytest.fixture
 def shop(cli):
     cli("config", "set", "agenda.lead.holiday", "0d")
+    cli("config", "set", "holidays.greet.prospects", "yes")  # no purchases in this shop
     cli("config", "set", "shop.name", "Bean")
     cli("customers", "add", "--name", "김민준", "--code", "K001", "--phone", "010-1234-5678",
         "--tag", "vip")  # fmt: skip

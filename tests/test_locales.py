@@ -321,6 +321,7 @@ def test_holiday_country_names_and_templates_follow_each_customers_locale(cli):
     for key, value in (
         ("holidays.country", "KR,JP,TW"),
         ("holidays.greet", "all"),
+        ("holidays.greet.prospects", "yes"),  # no purchases in this shop
         ("agenda.lead.holiday", "0d"),
         ("shop.name", "Bean"),
     ):

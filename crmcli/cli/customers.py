@@ -206,11 +206,32 @@ def edit(
         list[str] | None,
         typer.Option("--clear", help="Empty a field (email, birthday, phone, notes…); repeatable."),
     ] = None,
+    lost: Annotated[
+        bool | None,
+        typer.Option(
+            "--lost/--not-lost", help="A prospect given up (no more calls), or not any more."
+        ),
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, with --lost.")] = None,
+    call_prospect: Annotated[
+        bool,
+        typer.Option("--call-prospect", help="Put an imported prospect on the call cadence."),
+    ] = False,
 ) -> None:
     """Change a customer's details; only the options given change."""
+    from crmcli import prospects
+
     env = get_env(ctx)
     db = env.db
     customer_id = customers.resolve(db, ref)
+    if reason is not None and not lost:
+        raise typer.BadParameter("--reason goes with --lost", param_hint="--reason")
+    if lost:
+        prospects.mark_lost(db, customer_id, reason=reason, on=env.today(None))
+    elif lost is False:
+        prospects.not_lost(db, customer_id)
+    if call_prospect:
+        prospects.call(db, customer_id, on=env.today(None))
     updated = customers.edit(
         db,
         customer_id,
@@ -349,6 +370,10 @@ def list_(
     limit: Annotated[
         int | None, typer.Option("--limit", min=0, max=10**9, clamp=True, help="At most this many.")
     ] = None,
+    prospects: Annotated[
+        bool,
+        typer.Option("--prospects", help="Only prospects: no purchase yet, not marked lost."),
+    ] = False,
     fmt: FormatOption = None,
     fields: customer_fields_option() = None,  # type: ignore[valid-type]
 ) -> None:
@@ -359,7 +384,14 @@ def list_(
         env,
         _customer_rows(
             partial(
-                customers.rows, db, tag=tag, owner=owner, tier=tier, archived=archived, limit=limit
+                customers.rows,
+                db,
+                tag=tag,
+                owner=owner,
+                tier=tier,
+                archived=archived,
+                limit=limit,
+                prospects=prospects,
             )
         ),
         fields=fields,

@@ -138,6 +138,7 @@ _PROFILE_LABELS = {
     "code": "Code",
     "name": "Name",
     "salutation": "Salutation",
+    "status": "Status",
     "phones": "Phones",
     "email": "E-mail",
     "birthday": "Birthday",

@@ -1,0 +1,112 @@
+"""Prospects (seed 002: "potential customers get a timely call"): a customer with no
+purchase yet.
+
+A prospect added by hand (`customers add`) gets a first call `prospects.first_call`
+after being added, then one every `prospects.cadence` after the last contact, until
+they buy or are marked lost (`customers edit REF --lost --reason TEXT`; `--not-lost`
+undoes it). Customers read from an import (a shop's old address book: 100,000 people
+who never bought) are prospects too, but get no calls: the table of calls would be
+unworkable; `customers edit REF --call-prospect` puts one of them on the cadence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+
+from crmcli import dates, settings, text
+from crmcli.db import write
+from crmcli.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from crmcli.agenda import Item, Window
+
+# A customer with no purchase line (an anonymous sale names nobody).
+NO_PURCHASE = "NOT EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id)"
+
+
+def status(db: Database, customer_id: int) -> str:
+    """`customer` (has bought), `prospect`, or `lost` (a prospect given up)."""
+    row = db.execute(
+        f"SELECT {NO_PURCHASE}, lost_at, lost_reason FROM customers c WHERE id = ?",
+        [customer_id],
+    ).fetchone()
+    if row is None or not row[0]:
+        return "customer"
+    return "lost" if row[1] else "prospect"
+
+
+def describe(db: Database, customer_id: int) -> str:
+    """The status as the customer's page says it."""
+    row = db.execute(
+        "SELECT lost_at, lost_reason, prospect_calls_from FROM customers WHERE id = ?",
+        [customer_id],
+    ).fetchone()
+    found = status(db, customer_id)
+    if found == "customer" or row is None:
+        return found
+    if found == "lost":
+        return f"lost prospect (since {row[0][:10]}: {row[1] or 'no reason given'})"
+    return "prospect (no purchase yet)" + ("" if row[2] else "; no calls planned (imported)")
+
+
+def mark_lost(db: Database, customer_id: int, *, reason: str | None, on: date) -> None:
+    """Give a prospect up: no more calls. A customer who has bought is not a prospect."""
+    if status(db, customer_id) == "customer":
+        raise InvalidValue(f"customer #{customer_id} has bought: not a prospect to mark lost")
+    reason = (reason or "").strip() or None
+    if reason is not None:
+        text.check(reason, field="--reason")
+    with write(db):
+        db.execute(
+            "UPDATE customers SET lost_at = ?, lost_reason = ? WHERE id = ?",
+            [on.isoformat(), reason, customer_id],
+        )
+
+
+def not_lost(db: Database, customer_id: int) -> None:
+    """Undo `mark_lost`: the calls start again from the last contact."""
+    with write(db):
+        db.execute(
+            "UPDATE customers SET lost_at = NULL, lost_reason = NULL WHERE id = ?", [customer_id]
+        )
+
+
+def call(db: Database, customer_id: int, *, on: date) -> None:
+    """Put a prospect (an imported one) on the call cadence from `on`."""
+    with write(db):
+        db.execute(
+            "UPDATE customers SET prospect_calls_from = coalesce(prospect_calls_from, ?)"
+            " WHERE id = ?",
+            [on.isoformat(), customer_id],
+        )
+
+
+def calls(db: Database, window: Window) -> Iterator[Item]:
+    """The calls due: first `prospects.first_call` after being added, then every
+    `prospects.cadence` after the last contact (a skipped call restarts its cadence)."""
+    from crmcli.agenda import _REACHABLE, Item
+
+    first = timedelta(days=dates.parse_span(settings.get(db, "prospects.first_call")).days)
+    every = timedelta(days=dates.parse_span(settings.get(db, "prospects.cadence")).days)
+    rows = db.execute(
+        f"""SELECT id, prospect_calls_from,
+               (SELECT max(substr(at, 1, 10)) FROM contacts k WHERE k.customer_id = c.id
+                 AND (k.outcome IS NOT 'skipped' OR k.item LIKE 'prospect:%'))
+            FROM customers c
+           WHERE prospect_calls_from IS NOT NULL AND lost_at IS NULL
+             AND {NO_PURCHASE} AND {_REACHABLE}"""
+    )
+    for cid, since, contacted in rows:
+        if contacted and contacted >= since:
+            on = date.fromisoformat(contacted) + every
+            why = f"prospect: call again (last contact {contacted}, no purchase yet)"
+        else:
+            on = date.fromisoformat(since) + first
+            why = f"prospect: first call (added {since}, no purchase yet)"
+        if on > window.last_event:
+            continue
+        yield Item("prospect", cid, on, why, key=f"prospect:{cid}:{on}")
