@@ -54,6 +54,7 @@ FIELDS: tuple[Field, ...] = (
     _text("family_name", "family name (surname)"),
     _text("given_name", "given name"),
     _text("patronymic", "patronymic (Armenovna…)"),
+    _text("name_reading", "how the name is read: kana (ヤマダ タロウ), pinyin…"),
     _text("salutation", "how to address them, set by hand (overrides the default)"),
     Field("addressed_as", "how greetings address them (computed)", "addressed", read_back=False),
     _text("gender", "for salutations such as Mr/Ms, 先生/女士"),

@@ -568,3 +568,15 @@ def m075_anonymous_sales(db: Database) -> None:
         db.conn.executemany(
             f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?', [(v, r) for r, v in rows]
         )
+
+
+@migrations(name="m070_name_reading")
+def m070_name_reading(db: Database) -> None:
+    """How a customer's name is read (フリガナ, pinyin): a field of its own, searchable.
+
+    Japanese lists carry a kana column beside the kanji name; kept as an extra field
+    it was neither searched nor shown with the name.
+    """
+    columns = {r[1] for r in db.execute("PRAGMA table_info(customers)")}
+    if "name_reading" not in columns:
+        db.execute("ALTER TABLE customers ADD COLUMN name_reading TEXT")

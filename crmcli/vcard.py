@@ -16,14 +16,23 @@ from pathlib import Path
 from typing import Any
 
 from crmcli import imports
-from crmcli.customer_import import Record, RowProblem, add_email, add_phone, add_tags
+from crmcli.customer_import import (
+    READING_FAMILY,
+    READING_GIVEN,
+    Record,
+    RowProblem,
+    add_email,
+    add_phone,
+    add_tags,
+    join_reading,
+)
 from crmcli.errors import InvalidValue
 
 # Not customer data, or too big to keep as a note: skipped without a word.
 _SKIP = {
     "VERSION", "PRODID", "REV", "PHOTO", "LOGO", "SOUND", "KEY", "LABEL", "UID",
     "X-MS-OL-DESIGN", "X-MS-OL-DEFAULT-POSTAL-ADDRESS", "X-ABLABEL", "CLIENTPIDMAP",
-    "X-PHONETIC-FIRST-NAME", "X-PHONETIC-LAST-NAME", "KIND", "SOURCE",
+    "KIND", "SOURCE",
 }  # fmt: skip
 _ANNIVERSARY = {"ANNIVERSARY", "X-ANNIVERSARY", "X-MS-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY"}
 _TEXT = {"FN", "NOTE", "TITLE", "ROLE", "NICKNAME"}  # single text values: commas are literal
@@ -161,7 +170,7 @@ def card_to_record(card: Any) -> Record:
             _read_property(record, name, child, value, key, groups)
         except InvalidValue as exc:
             raise RowProblem(name, str(exc)) from None
-    return record
+    return join_reading(record)
 
 
 def _read_property(
@@ -177,8 +186,12 @@ def _read_property(
                             (value.suffix, "Suffix")):  # fmt: skip
             if _joined(part):
                 record.extra[label] = _joined(part)  # type: ignore[assignment]
+    elif name in ("X-PHONETIC-LAST-NAME", "X-PHONETIC-FIRST-NAME"):  # Apple, Google
+        part = READING_FAMILY if name.endswith("LAST-NAME") else READING_GIVEN
+        if str(value).strip():
+            record.reading[part] = str(value).strip()
     elif name == "TEL":
-        add_phone(record, str(value), _label(child), key)
+        add_phone(record, _tel_text(str(value)), _label(child), key)
     elif name == "EMAIL":
         add_email(record, str(value), key)
     elif name == "BDAY":
@@ -225,6 +238,20 @@ def _read_property(
             record.extra[key] = text
 
 
+def _tel_text(value: str) -> str:
+    """A vCard 4 `tel:` URI as the number a person writes: 'tel:+1-418-656-9254;ext=102'
+    → '+1-418-656-9254 ext. 102' (other URI parameters dropped); anything else as it is."""
+    text = value.strip()
+    if not text.lower().startswith("tel:"):
+        return text
+    number, *params = text[4:].split(";")
+    for param in params:
+        key, _, ext = param.partition("=")
+        if key.strip().lower() == "ext" and ext.strip():
+            return f"{number.strip()} ext. {ext.strip()}"
+    return number.strip()
+
+
 def _joined(value: Any) -> str | None:
     if isinstance(value, list):
         value = " ".join(str(v) for v in value if v)
@@ -267,6 +294,11 @@ def to_vcard(customer: Any) -> str:
     card.add("n").value = vobject.vcard.Name(
         family=f.get("family_name") or "", given=f.get("given_name") or ""
     )
+    if f.get("name_reading"):  # as Apple and Google write it: family half, given half
+        family, _, given = f["name_reading"].partition(" ")
+        card.add("x-phonetic-last-name").value = family
+        if given:
+            card.add("x-phonetic-first-name").value = given
     if f.get("code"):
         card.add(CODE_PROPERTY.lower()).value = f["code"]
     for phone in customer.phones:
