@@ -219,6 +219,7 @@ def due(
     reported_until: date | None = None,
     visits_limit: int | None = None,
     counts: dict[str, int] | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Entry]:
     """What is due from `start` to `end` (and still overdue), sorted by day then priority.
 
@@ -227,6 +228,8 @@ def due(
     `visits_limit`: keep only about that many visits, A first and the most overdue
     first, while reading them (memory stays flat; `cap_visits` makes the exact cut);
     `counts["visits"]` is then set to how many visits were due in all.
+    `warnings`: a kind whose setting is broken (an old database) is left out with
+    its reason added here, and the rest still comes; without the list it raises.
     """
     from crmcli.errors import InvalidValue
 
@@ -244,11 +247,15 @@ def due(
     )
     _TIERS.clear()  # read once per run, by whichever source needs them first
     for kind in chosen:
-        lead_time = lead(db, kind)
+        try:
+            lead_time = lead(db, kind)
+        except InvalidValue as broken:
+            _left_out(kind, broken, warnings)
+            continue
         found: Iterable[Item] = (
             i
             for window in windows(kind, start, end, lead_time, any_windowed=any_windowed)
-            for i in SOURCES[kind](db, window)
+            for i in _guarded(kind, SOURCES[kind], db, window, warnings)
         )
         if kind == "visit" and visits_limit is not None and not owner and not tier:
             # A million-customer shop has hundreds of thousands of overdue visits; hold
@@ -289,6 +296,32 @@ def due(
         out.append(Entry(item, person))
     out.sort(key=lambda e: (e.item.day, PRIORITY[e.item.kind], e.person.name or "", e.item.key))
     return out
+
+
+def _left_out(kind: str, broken: Exception, warnings: list[str] | None) -> None:
+    """Record that `kind` is left out (its setting is broken), or raise without a list."""
+    if warnings is None:
+        raise broken
+    message = f"{kind} items left out: {broken}"
+    if message not in warnings:
+        warnings.append(message)
+
+
+def _guarded(
+    kind: str,
+    source: Callable[[Database, Window], Iterable[Item]],
+    db: Database,
+    window: Window,
+    warnings: list[str] | None,
+) -> Iterator[Item]:
+    """A source's items; a broken setting costs only this source (sources read their
+    settings before their first item, so nothing half-read is kept)."""
+    from crmcli.errors import InvalidValue
+
+    try:
+        yield from source(db, window)
+    except InvalidValue as broken:
+        _left_out(kind, broken, warnings)
 
 
 def _counting(items: Iterable[Item], seen: list[int]) -> Iterator[Item]:

@@ -857,8 +857,9 @@ def report(
             fields = json.loads(fields_json) if fields_json else {}
             if to_stage == "resolved":
                 first_resolved.setdefault(cid, at)
-                if fields.get("compensation"):
-                    kind = fields["compensation"]
+                if fields.get("compensation") or fields.get("amount_micros"):
+                    # A kind that named a forgotten customer was removed: the amount counts.
+                    kind = fields.get("compensation") or "(erased)"
                     amount = int(fields.get("amount_micros") or 0)
                     n, total = by_kind.get(kind, (0, 0))
                     by_kind[kind] = (n + 1, total + amount)

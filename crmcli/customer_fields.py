@@ -27,6 +27,7 @@ from sqlite_utils import Database
 
 from crmcli import names
 from crmcli.contact_window import describe
+from crmcli.tiers import tier_of
 
 EXTRA_PREFIX = "extra."  # a CSV column `extra.Order ID` is the extra field `Order ID`
 LUNAR_MARK = "(lunar)"  # after a date in the flat form: `wedding=2012-05-19 (lunar)`
@@ -129,8 +130,7 @@ _SUBQUERIES = {
                     WHERE d.customer_id = c.id ORDER BY label))""",
     "tags": """(SELECT json_group_array(tag) FROM
                   (SELECT tag FROM customer_tags t WHERE t.customer_id = c.id ORDER BY tag))""",
-    "tier": """coalesce(c.tier_override, (SELECT a.tier FROM tier_assignments a
-                 WHERE a.customer_id = c.id ORDER BY a.run_id DESC LIMIT 1))""",
+    "tier": tier_of("c"),  # the run of the latest as-of day, as everywhere
 }
 _NEEDS = {
     "phone": "phones",

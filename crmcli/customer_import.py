@@ -16,7 +16,17 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customer_fields, customers, dates, imports, merge, names, phones, settings
+from crmcli import (
+    customer_fields,
+    customers,
+    dates,
+    import_undo,
+    imports,
+    merge,
+    names,
+    phones,
+    settings,
+)
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.customers import PLAIN_FIELDS
 from crmcli.db import write
@@ -625,11 +635,14 @@ class Writer:
             "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
             self.dates,
         )
-        conn.executemany(
-            "INSERT INTO import_changes (import_id, table_name, row_id, action)"
-            f" VALUES ({int(self.import_id)}, 'customers', ?, 'insert')",
-            ((cid,) for cid in self.added),
-        )
+        # A digest of each customer as added: undo tells later hand edits by it.
+        if self.added:
+            now = import_undo.states(self.db, self.added)
+            conn.executemany(
+                "INSERT INTO import_changes (import_id, table_name, row_id, action, after)"
+                f" VALUES ({int(self.import_id)}, 'customers', ?, 'insert', ?)",
+                ((cid, json.dumps({"digest": import_undo.digest(now[cid])})) for cid in self.added),
+            )
         self.rows.clear()
         self.phones.clear()
         self.tags.clear()
@@ -759,8 +772,6 @@ def _update(
         return "unchanged", differs
     before: dict[str, Any] = {k: v for k, v in row.items() if k != "id"}
     before.update(_snapshot_children(db, customer_id))
-    if not merging:  # a customer this import added goes as a whole on undo
-        imports.record_change(db, import_id, "customers", customer_id, "update", before)
     try:
         customers.edit(
             db,
@@ -785,6 +796,15 @@ def _update(
             )
     except InvalidValue as exc:
         raise RowProblem(None, str(exc)) from None
+    after = import_undo.states(db, [customer_id])[customer_id]
+    if merging:  # a customer this import added: its digest, as the merge leaves it
+        db.execute(
+            "UPDATE import_changes SET after = ? WHERE import_id = ? AND table_name = 'customers'"
+            " AND row_id = ? AND action = 'insert'",
+            [json.dumps({"digest": import_undo.digest(after)}), import_id, customer_id],
+        )
+    else:
+        imports.record_change(db, import_id, "customers", customer_id, "update", before, after)
     return "updated", differs
 
 
@@ -832,6 +852,7 @@ def import_customers(
     dry_run: bool = False,
     skip_invalid: bool = False,
     rejects: Path | None = None,
+    replace_rejects: bool = False,
     progress: imports.ProgressFn | None = None,
 ) -> imports.ImportResult:
     """Import customers from a CSV/TSV file or a vCard file; one transaction."""
@@ -845,7 +866,8 @@ def import_customers(
         return _run(
             db, info, source, headers=["line", "card", "name"], columns={}, unmapped=[],
             options=dict(on_conflict=on_conflict), on_conflict=on_conflict, dry_run=dry_run,
-            skip_invalid=skip_invalid, rejects=rejects, progress=progress,
+            skip_invalid=skip_invalid, rejects=rejects, replace_rejects=replace_rejects,
+            progress=progress,
         )  # fmt: skip
     with imports.open_table(path, encoding=encoding) as table:
         columns, notes = map_customer_columns(table.headers, mapping or {}, path.name)
@@ -893,6 +915,7 @@ def import_customers(
                 dry_run=dry_run,
                 skip_invalid=skip_invalid,
                 rejects=rejects,
+                replace_rejects=replace_rejects,
                 progress=None,
                 estimated_rows=table.estimated_rows(),
             )
@@ -1067,6 +1090,7 @@ def _run(
     progress: imports.ProgressFn | None,
     estimated_rows: int = 0,
     notes: Sequence[str] = (),
+    replace_rejects: bool = False,
 ) -> imports.ImportResult:
     name = info.path.name
     result = imports.ImportResult(
@@ -1083,8 +1107,13 @@ def _run(
     region = settings.get(db, "phone.region")
     writer: imports.RejectsWriter | None = None
     if skip_invalid and not dry_run:
-        result.rejects = rejects or imports.rejects_path(info.path)
-        writer = imports.RejectsWriter(result.rejects, headers)
+        writer = imports.RejectsWriter(
+            rejects or imports.rejects_path(info.path),
+            headers,
+            db=db,
+            source=info.path,
+            force=replace_rejects,
+        )
     counts = result.counts
     try:
         with write(db):
@@ -1126,21 +1155,19 @@ def _run(
                 ),
                 path=info.path,
             )
+            if writer is not None:  # in place before the import commits (taken back if it fails)
+                result.rejects = writer.finish()
     except imports.DryRun:
         result.import_id = None
     except imports.Unchanged:
         result.import_id = None
         result.notes.append("nothing changed; nothing was written")
+        if writer is not None:
+            writer.abort()
     except BaseException:
         if writer is not None:
-            writer.close()
-            result.rejects.unlink(missing_ok=True)  # type: ignore[union-attr]
+            writer.abort()
         raise
-    if writer is not None:
-        writer.close()
-        if not writer.count:
-            writer.path.unlink(missing_ok=True)
-            result.rejects = None
     if unmapped:
         result.notes.append(f"kept as extra fields: {', '.join(unmapped)}")
     return result

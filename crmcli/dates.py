@@ -7,7 +7,7 @@ A date without a year (a birthday someone would not give the year of) is stored 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Literal
 
 from dateutil.relativedelta import relativedelta
@@ -25,6 +25,18 @@ _NO_YEAR = re.compile(r"--(\d{2})-?(\d{2})")  # --0203, --02-03
 _MONTH_DAY = re.compile(r"(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _SPAN = re.compile(r"(\d+)\s*([dwmy])", re.IGNORECASE)
 
+# The range of every date crmcli takes, stores or computes: a customer born in 1900, a
+# follow-up promised into the 2200s. Anything outside is a typo (0001-01-01, 9999-12-31,
+# --in 9000y) and is refused where it is typed, so no later sum of a date and a span
+# can fall off Python's calendar (years 1-9999) in the middle of a command.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+# The longest span (--in, --for, a tier window, a setting): the whole range above.
+MAX_SPAN_DAYS = (LAST_DAY - FIRST_DAY).days
+# The most days one agenda run (`due --days`, `greet --days`, `export ics --days`) covers.
+MAX_AGENDA_DAYS = 3660
+_SPAN_UNIT_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}  # the longest each unit can be
+
 
 class AmbiguousDate(InvalidValue):
     """A date such as 03/01/19 that reads differently by day-first or month-first."""
@@ -32,9 +44,20 @@ class AmbiguousDate(InvalidValue):
 
 def _make(year: int, month: int, day: int, text: str) -> date:
     try:
-        return date(year, month, day)
+        made = date(year, month, day)
     except ValueError:
         raise InvalidValue(f"{text!r} is not a real date") from None
+    return in_range(made, what=repr(text))
+
+
+def in_range(day: date, *, what: str = "date") -> date:
+    """`day` itself, or InvalidValue when it lies outside FIRST_DAY..LAST_DAY."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidValue(
+            f"{what} ({day.isoformat()}) is outside the dates crmcli handles, "
+            f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+        )
+    return day
 
 
 def _full_year(year: int) -> int:
@@ -116,7 +139,7 @@ def _parse_words(text: str, order: DateOrder | None) -> date:
         raise InvalidValue(f"{text!r} is not a date") from None
     if parsed.year == 1:
         raise InvalidValue(f"{text!r} has no year")
-    return parsed.date()
+    return in_range(parsed.date(), what=repr(text))
 
 
 def parse_day(text: str, *, order: DateOrder | None = None) -> str:
@@ -149,30 +172,75 @@ def year_of(day: str) -> int | None:
     return None if day.startswith("--") else int(day[:4])
 
 
-def parse_span(text: str) -> relativedelta:
-    """'3d', '2w', '6m', '1y' (or several: '1y6m') as a relativedelta."""
+def parse_span(text: str, *, what: str = "span") -> relativedelta:
+    """'3d', '2w', '6m', '1y' (or several: '1y6m') as a relativedelta, at most MAX_SPAN_DAYS."""
     text = text.strip()
     parts = _SPAN.findall(text)
     if not parts or _SPAN.sub("", text).strip():
-        raise InvalidValue(f"{text!r} is not a span of time; write e.g. 3d, 2w, 6m or 1y")
+        raise InvalidValue(f"{shown(text)} is not a span of time; write e.g. 3d, 2w, 6m or 1y")
+    # Length first: int() of a thousand digits is slow, of 4,301 an error.
+    if any(len(amount.lstrip("0")) > 6 for amount, _ in parts):
+        raise _too_long(text, what)
     delta = relativedelta()
+    longest = 0
     for amount, unit in parts:
         n = int(amount)
+        longest += n * _SPAN_UNIT_DAYS[unit.lower()]
         delta += {
             "d": relativedelta(days=n),
             "w": relativedelta(weeks=n),
             "m": relativedelta(months=n),
             "y": relativedelta(years=n),
         }[unit.lower()]
+    if longest > MAX_SPAN_DAYS:
+        raise _too_long(text, what)
     return delta
+
+
+def _too_long(text: str, what: str) -> InvalidValue:
+    years = MAX_SPAN_DAYS // 366
+    return InvalidValue(f"{what} {shown(text)} is too long: at most {years} years")
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """`text` quoted for an error message, cut short: a pasted megabyte is not echoed."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def span_days(delta: relativedelta) -> int:
+    """The most days `delta` can last (a month as 31 days, a year as 366): for bounds."""
+    return delta.days + 31 * delta.months + 366 * delta.years  # weeks are in .days
+
+
+def shift(day: date, delta: relativedelta | timedelta, *, what: str) -> date:
+    """`day + delta`, refused (not a traceback) when it leaves FIRST_DAY..LAST_DAY."""
+    try:
+        moved = day + delta
+    except (OverflowError, ValueError):
+        moved = date.max if _forward(delta) else date.min
+    return in_range(moved, what=what)
+
+
+def _forward(delta: relativedelta | timedelta) -> bool:
+    if isinstance(delta, timedelta):
+        return delta >= timedelta(0)
+    return (delta.years, delta.months, delta.days) >= (0, 0, 0)
+
+
+def agenda_end(start: date, days: int, *, what: str = "--days") -> date:
+    """The last day of an agenda run of `days` days from `start` (1 = `start` only)."""
+    if not 1 <= days <= MAX_AGENDA_DAYS:
+        raise InvalidValue(f"{what} must be from 1 to {MAX_AGENDA_DAYS} (ten years), not {days}")
+    return shift(start, timedelta(days=days - 1), what=f"{what} {days} from {start.isoformat()}")
 
 
 def iso_date(text: str, *, what: str = "date") -> date:
     """A command-line date: ISO `YYYY-MM-DD` only, as the interface promises."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidValue(f"{what} must be YYYY-MM-DD, not {text!r}") from None
+    return in_range(day, what=what)
 
 
 def now_utc() -> str:

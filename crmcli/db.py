@@ -1,21 +1,27 @@
 """Where the database lives, how it is opened, and how writers take their lock.
 
-This is the one place that opens a connection: `open_db` sets the pragmas and
-applies pending migrations; `write` wraps a change in `BEGIN IMMEDIATE`, so two
-processes never interleave their writes and a reader (a cron job) never blocks.
+This is the one place that opens a connection. `open_db` (commands that write)
+creates a missing file 0600, refuses another application's SQLite file, sets WAL
+and applies pending migrations; `open_read` (commands that only read) creates
+nothing and switches nothing: a missing database is an error, not an empty shop.
+`write` wraps a change in `BEGIN IMMEDIATE`, so two processes never interleave
+their writes and a reader (a cron job) never blocks.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from crmcli.errors import DatabaseError
+from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, NotADatabase
+from crmcli.files import PRIVATE_FILE, create_private
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from sqlite_utils import Database
@@ -43,37 +49,109 @@ def resolve_db_path(option: str | None, environ: Mapping[str, str] | None = None
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME
 
 
-def _create_private(path: Path) -> None:
-    """Create the database file 0600 (and a new directory 0700) before SQLite does."""
+# How a file at a database path looks before crmcli touches it.
+MISSING = "missing"  # no file: a write creates it, a read says so
+EMPTY = "empty"  # a zero-byte file, or SQLite without a single table: a write sets it up
+CRMCLI = "crmcli"  # crmcli's own schema marker (its migrations table)
+FOREIGN = "foreign"  # another application's SQLite file: refused unless adopted
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def no_database(path: Path | str, why: str = "") -> DatabaseError:
+    return NoDatabase(
+        f"no crmcli database at {path}{why} (a command that adds data, such as "
+        "`crmcli customers add` or `crmcli customers import FILE`, creates one; "
+        "or check --db / CRMCLI_DB)"
+    )
+
+
+def not_crmcli(path: Path | str, tables: list[str]) -> DatabaseError:
+    shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+    return ForeignDatabase(
+        f"{path} is not a crmcli database (it holds other tables: {shown}); crmcli leaves it "
+        "unchanged. Check --db / CRMCLI_DB, or run `crmcli db migrate --adopt` to add "
+        "crmcli's tables to it"
+    )
+
+
+def _sniff(path: Path) -> str | None:
+    """MISSING, EMPTY, or None when SQLite must look; refuses what is not SQLite at all."""
     try:
-        if not path.parent.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    except OSError as exc:  # a read-only folder, a full disk, a missing permission
-        raise DatabaseError(f"cannot create {path}: {exc.strerror or exc}") from exc
-    os.close(fd)
+        info = path.stat()
+    except FileNotFoundError:
+        return MISSING
+    except OSError as exc:
+        raise DatabaseError(f"{path}: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise DatabaseError(f"{path} is a directory, not a database file")
+    if info.st_size == 0:
+        # A new database's first pages may still be in its WAL (another process is
+        # creating it right now): let SQLite read that rather than call it empty.
+        wal = Path(f"{path}-wal")
+        return None if wal.exists() and wal.stat().st_size > 0 else EMPTY
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise DatabaseError(f"{path}: {exc.strerror or exc}") from exc
+    if head != SQLITE_MAGIC:
+        raise NotADatabase(
+            f"{path} is not a crmcli database (not an SQLite file); crmcli leaves it "
+            "unchanged. Check --db / CRMCLI_DB"
+        )
+    return None
+
+
+def kind_of(db: Database) -> tuple[str, list[str]]:
+    """(EMPTY | CRMCLI | FOREIGN, the tables found) for an open connection."""
+    try:
+        tables = [
+            r[0]
+            for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                " ORDER BY name"
+            ).fetchall()
+        ]
+        if not tables:
+            return EMPTY, tables
+        if "_sqlite_migrations" in tables:
+            marked = db.execute(
+                "SELECT 1 FROM _sqlite_migrations WHERE migration_set = 'crmcli' LIMIT 1"
+            ).fetchone()
+            if marked:
+                return CRMCLI, tables
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{db_file(db) or 'the database'}: {explain(exc)}") from exc
+    return FOREIGN, tables
+
+
+def db_file(db: Database) -> str:
+    row = db.execute("PRAGMA database_list").fetchone()
+    return str(row[2]) if row else ""
+
+
+def _uri(path: Path) -> str:
+    # mode=rw: SQLite never creates the file; only `open_db` does, on purpose and 0600.
+    return f"file:{quote(os.fspath(path))}?mode=rw"
 
 
 def connect(path: Path | str) -> Database:
-    """A connection with crmcli's pragmas, and no migrations run (see `open_db`)."""
+    """A connection with crmcli's pragmas; it creates no file and changes nothing in one."""
     from sqlite_utils import Database
 
     path_str = str(path)
-    if path_str != MEMORY:
-        path = Path(path_str)
-        if path.is_dir():
-            raise DatabaseError(f"{path} is a directory, not a database file")
-        _create_private(path)
     try:
-        conn = sqlite3.connect(path_str, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        if path_str == MEMORY:
+            conn = sqlite3.connect(MEMORY, isolation_level=None)
+        else:
+            conn = sqlite3.connect(
+                _uri(Path(path_str)),
+                uri=True,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        if path_str != MEMORY:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal" and os.access(path_str, os.W_OK):
-                raise DatabaseError(f"{path_str}: cannot switch the database to WAL mode")
         conn.execute(
             "PRAGMA synchronous = NORMAL"
         )  # safe with WAL: a crash loses no committed write
@@ -82,13 +160,99 @@ def connect(path: Path | str) -> Database:
     return Database(conn)
 
 
-def open_db(path: Path | str, *, migrate: bool = True) -> Database:
-    """Open (creating if need be) the database at `path`, schema up to date."""
-    db = connect(path)
+def use_wal(db: Database) -> None:
+    """WAL, so a cron reader never blocks a writer; set only where crmcli writes its own file."""
+    path_str = db_file(db)
+    try:
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path_str}: {explain(exc)}") from exc
+    if mode.lower() != "wal" and os.access(path_str, os.W_OK):
+        raise DatabaseError(f"{path_str}: cannot switch the database to WAL mode")
+
+
+def _make_private(path: Path) -> None:
+    """A pre-existing empty file taken as the new database becomes 0600 (if it is ours)."""
+    try:
+        info = path.stat()
+        if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) != PRIVATE_FILE:
+            os.chmod(path, PRIVATE_FILE)
+    except OSError:
+        pass  # not ours to change: SQLite will say if it cannot write
+
+
+def open_db(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> Database:
+    """Open for writing: create the file (0600, folders 0700) if need be, schema up to date.
+
+    Refuses a file that is not crmcli's (see `kind_of`) unless `adopt` is asked for.
+    """
+    path_str = str(path)
+    if path_str == MEMORY:
+        db = connect(MEMORY)
+    else:
+        path = Path(path_str)
+        sniffed = _sniff(path)
+        if sniffed == MISSING:
+            try:
+                create_private(path)
+            except OSError as exc:  # a read-only folder, a full disk, a missing permission
+                raise DatabaseError(f"cannot create {path}: {exc.strerror or exc}") from exc
+        elif sniffed == EMPTY:
+            _make_private(path)
+        db = connect(path)
+        try:
+            kind, tables = kind_of(db)
+            if kind == FOREIGN and not adopt:
+                raise not_crmcli(path, tables)
+            # An adopted file keeps its journal mode until crmcli's tables are in it.
+            if kind != FOREIGN:
+                use_wal(db)
+        except BaseException:
+            db.close()
+            raise
     if migrate:
         from crmcli.migrations import apply_pending
 
+        try:
+            apply_pending(db)
+            if adopt and path_str != MEMORY:
+                use_wal(db)
+        except BaseException:
+            db.close()
+            raise
+    return db
+
+
+def open_read(path: Path | str) -> Database:
+    """Open for a command that only reads: nothing is created, adopted or switched.
+
+    A missing or empty file is `NoDatabase`, another application's file
+    `ForeignDatabase`. crmcli's own database made by an older version is brought up
+    to date as a write would (the same transactional migrations, on crmcli's own file),
+    so a cron `due` keeps working after an upgrade; see the README.
+    """
+    path_str = str(path)
+    if path_str == MEMORY:
+        return open_db(MEMORY)
+    path = Path(path_str)
+    sniffed = _sniff(path)
+    if sniffed == MISSING:
+        raise no_database(path)
+    if sniffed == EMPTY:
+        raise no_database(path, ": the file is empty")
+    db = connect(path)
+    try:
+        kind, tables = kind_of(db)
+        if kind == EMPTY:
+            raise no_database(path, ": an SQLite file without tables")
+        if kind == FOREIGN:
+            raise not_crmcli(path, tables)
+        from crmcli.migrations import apply_pending
+
         apply_pending(db)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
@@ -161,23 +325,29 @@ def explain(exc: BaseException) -> str:
     return text
 
 
-def backup(db: Database, target: Path) -> None:
-    """A consistent copy through SQLite's online backup API, created 0600."""
-    if target.exists():
-        from crmcli.errors import Conflict
+def backup(db: Database, target: Path, *, force: bool = False) -> None:
+    """A consistent copy through SQLite's online backup API, put in place whole, 0600.
 
-        raise Conflict(f"{target} already exists; choose another name or remove it first")
-    _create_private(target)
-    dest = sqlite3.connect(str(target))
+    The copy is made in a temporary file beside `target` and renamed only when
+    complete: a full disk or an interrupt leaves no half copy (and an old file kept).
+    """
+    from crmcli.files import Output, protect_database
+
+    out = Output(target, protect=protect_database(db), force=force, database=True, what="backup")
+    out.open()
+    assert out.tmp_path is not None
     try:
-        db.conn.backup(dest)
+        dest = sqlite3.connect(str(out.tmp_path))
+        try:
+            db.conn.backup(dest)
+            # One file, no WAL beside it: a copy that can be moved or mailed as it is.
+            dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
     except BaseException:
-        dest.close()
-        # A half-written copy looks like a backup and is not one: remove it.
-        for leftover in (target, Path(f"{target}-journal")):
-            leftover.unlink(missing_ok=True)
+        out.discard()
         raise
-    dest.close()
+    out.commit()
 
 
 def check(db: Database) -> list[str]:

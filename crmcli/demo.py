@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from crmcli.customer_import import import_customers
 from crmcli.db import open_db, write
+from crmcli.files import Output, make_private_dirs
 from crmcli.purchase_import import import_purchases
 
 DEMO_DIRNAME = "crmcli-demo"
@@ -30,18 +31,32 @@ def example_dir() -> Iterator[Path]:
         yield Path(folder)
 
 
-def build(path: Path) -> Database:
-    """Create `path` afresh and import the example customers, contacts and purchases."""
-    if path.exists():
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    db = open_db(path)
-    with example_dir() as folder, write(db):
-        # The same import machinery a user runs: no --map needed for these files.
-        import_customers(db, folder / "customers.csv")
-        import_customers(db, folder / "contacts.vcf")
-        import_purchases(db, folder / "purchases.csv")
-    return db
+def build(path: Path, *, protect: Iterable[tuple[Path, str]] = (), force: bool = False) -> Database:
+    """Build the example shop in a new file, then put it at `path` whole; returns it open.
+
+    The database is made beside `path` under a temporary name and renamed only when
+    complete (`crmcli.files.Output`): an existing file is replaced only with `force`,
+    never while it has a -wal or -journal beside it, and never one in `protect`.
+    """
+    make_private_dirs(path.parent)
+    out = Output(path, protect=protect, force=force, database=True, what="demo database")
+    out.open()
+    assert out.tmp_path is not None
+    try:
+        db = open_db(out.tmp_path)
+        try:
+            with example_dir() as folder, write(db):
+                # The same import machinery a user runs: no --map needed for these files.
+                import_customers(db, folder / "customers.csv")
+                import_customers(db, folder / "contacts.vcf")
+                import_purchases(db, folder / "purchases.csv")
+        finally:
+            db.close()  # checkpoints the WAL into the file, which then stands alone
+    except BaseException:
+        out.discard()
+        raise
+    out.commit()
+    return open_db(path)
 
 
 def remove(path: Path) -> None:

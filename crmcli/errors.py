@@ -44,6 +44,18 @@ class DatabaseError(CrmError):
     """The database cannot be used: locked too long, read-only, full disk, not SQLite."""
 
 
+class NoDatabase(DatabaseError):
+    """A command that reads was pointed at a database file that does not exist (or is empty)."""
+
+
+class ForeignDatabase(DatabaseError):
+    """An SQLite file that is not crmcli's: crmcli will not read or change it."""
+
+
+class NotADatabase(DatabaseError):
+    """A file that is not an SQLite database at all."""
+
+
 class UsageError(CrmError):
     """Options that do not go together."""
 

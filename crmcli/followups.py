@@ -8,18 +8,21 @@ history of what was done stays.
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import dates
+from crmcli import dates, text
 from crmcli.db import write
 from crmcli.errors import Conflict, InvalidValue, NotFound
 
 _EVERY = re.compile(r"(\d*)\s*([dwmy])", re.IGNORECASE)
 _FREQ = {"d": "DAILY", "w": "WEEKLY", "m": "MONTHLY", "y": "YEARLY"}
+# The furthest apart two occurrences may be (days): ten years.
+HORIZON = 3660
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ def parse_every(text: str, *, start: date | None = None) -> str:
     text = text.strip()
     m = _EVERY.fullmatch(text)
     if m:
+        if (
+            len(m[1]) > 5
+            or dates.span_days(dates.parse_span(f"{m[1] or 1}{m[2]}", what="--every")) > HORIZON
+        ):
+            raise InvalidValue(f"--every {dates.shown(text)}: at most ten years (10y, 120m…)")
         interval = int(m[1] or 1)
         if interval < 1:
             raise InvalidValue("--every needs a positive interval, e.g. 2w")
@@ -63,14 +71,68 @@ def parse_every(text: str, *, start: date | None = None) -> str:
             rule += f";BYMONTHDAY={start.day},-1;BYSETPOS=1"
         return rule
     rule = text.upper().removeprefix("RRULE:")
-    try:
-        next_occurrence(rule, date(2000, 1, 1))
-    except (ValueError, TypeError):
-        raise InvalidValue(
-            f"--every {text!r} is neither a span (1w, 2w, 1m, 1y) nor an RRULE "
-            "(FREQ=MONTHLY;BYMONTHDAY=1)"
-        ) from None
+    check_rule(rule, start=start or date(2000, 1, 1), text=text)
     return rule
+
+
+# An RRULE's parts, each checked before dateutil sees the rule: dateutil loops forever on
+# INTERVAL=0, repeats within the day on SECONDLY…HOURLY, and searches to the year 9999
+# (minutes) for a rule that matches no day (BYMONTH=2;BYMONTHDAY=30, BYSETPOS=9). So
+# only parts that always match some day are taken: anything else (BYHOUR, BYYEARDAY,
+# BYWEEKNO, DTSTART…) is refused, not interpreted. COUNT too: each occurrence starts
+# the rule afresh from its own day, so a count would never run out.
+_MAX_INTERVAL = {"DAILY": HORIZON, "WEEKLY": HORIZON // 7, "MONTHLY": 120, "YEARLY": 10}
+_DAY = r"[+-]?[1-5]?(MO|TU|WE|TH|FR|SA|SU)"
+_PART = {
+    "FREQ": r"DAILY|WEEKLY|MONTHLY|YEARLY",
+    "INTERVAL": r"\d{1,5}",
+    "UNTIL": r"\d{8}(T\d{6}Z?)?",
+    "WKST": r"MO|TU|WE|TH|FR|SA|SU",
+    "BYMONTH": r"\d{1,2}(,\d{1,2}){0,11}",
+    "BYMONTHDAY": r"-?\d{1,2}(,-?\d{1,2}){0,30}",
+    "BYDAY": rf"{_DAY}(,{_DAY}){{0,6}}",
+    "BYSETPOS": r"-?1",
+}
+
+
+def check_rule(rule: str, *, start: date, text: str) -> None:
+    """Refuse an RRULE that would not advance by at least a day, or never match a day."""
+    usage = InvalidValue(
+        f"--every {dates.shown(text)} is neither a span (1w, 2w, 1m, 1y) nor an RRULE that "
+        "repeats at most daily (FREQ=MONTHLY;BYMONTHDAY=1, FREQ=WEEKLY;BYDAY=MO,TH)"
+    )
+    parts: dict[str, str] = {}
+    for part in (p for p in rule.split(";") if p):
+        name, _, value = part.partition("=")
+        if name not in _PART or name in parts or not re.fullmatch(_PART[name], value):
+            raise usage
+        parts[name] = value
+    if "FREQ" not in parts:
+        raise usage
+    interval = int(parts.get("INTERVAL", "1"))
+    if not 1 <= interval <= _MAX_INTERVAL[parts["FREQ"]]:
+        raise InvalidValue(
+            f"--every {dates.shown(text)}: INTERVAL must be from 1 to "
+            f"{_MAX_INTERVAL[parts['FREQ']]} (at most ten years apart)"
+        )
+    months = [int(m) for m in parts.get("BYMONTH", "1,2,3,4,5,6,7,8,9,10,11,12").split(",")]
+    days = [int(d) for d in parts.get("BYMONTHDAY", "1").split(",")]
+    if not all(1 <= m <= 12 for m in months) or not all(1 <= abs(d) <= 31 for d in days):
+        raise usage
+    longest = max(monthrange(2000, m)[1] for m in months)  # 2000: a leap year
+    if all(abs(d) > longest for d in days):
+        raise InvalidValue(f"--every {dates.shown(text)} matches no day of the calendar")
+    try:
+        first = next_occurrence(rule, start)
+        second = next_occurrence(rule, first) if first else None
+    except (ValueError, TypeError, OverflowError):
+        raise usage from None
+    if first is None:
+        raise InvalidValue(
+            f"--every {dates.shown(text)} has no occurrence within ten years of {start}"
+        )
+    if second is not None and second <= first:
+        raise InvalidValue(f"--every {dates.shown(text)} repeats more often than once a day")
 
 
 def next_occurrence(rule: str, after: date) -> date | None:
@@ -78,8 +140,17 @@ def next_occurrence(rule: str, after: date) -> date | None:
     from dateutil.rrule import rrulestr
 
     start = datetime(after.year, after.month, after.day)
-    found = rrulestr(rule, dtstart=start).after(start)
-    return found.date() if found else None
+    recurrence = rrulestr(rule, dtstart=start)
+    # dateutil searches to the year 9999 for a rule that matches no day (31 February),
+    # seconds to minutes: look no further than the horizon.
+    horizon = datetime.combine(min(after + timedelta(days=HORIZON), dates.LAST_DAY), time())
+    until = getattr(recurrence, "_until", None)
+    if until is None or until > horizon:
+        recurrence = recurrence.replace(until=horizon)
+    found = recurrence.after(start)
+    if found is None or found.date() > dates.LAST_DAY:  # the rule has run out, or past time
+        return None
+    return found.date()
 
 
 def add(
@@ -92,9 +163,11 @@ def add(
     owner: str | None = None,
 ) -> int:
     """Record a promise to get back to a customer on `on`; returns its id."""
-    note = note.strip()
+    note = text.check(note.strip(), field="--note", multiline=True)
     if not note:
         raise InvalidValue("a follow-up needs a --note saying what was promised")
+    dates.in_range(on, what="the follow-up's day")
+    text.check_optional(owner, field="--owner")
     rule = parse_every(every, start=on) if every else None
     with write(db):
         cursor = db.execute(
@@ -125,6 +198,7 @@ def _open(db: Database, followup_id: int) -> Followup:
 
 def done(db: Database, followup_id: int, *, note: str | None = None) -> int | None:
     """Mark a follow-up done; for a recurring one, open the next occurrence (its id)."""
+    text.check_optional(note, field="--note", multiline=True)
     with write(db):
         f = _open(db, followup_id)
         db.execute(
@@ -133,8 +207,13 @@ def done(db: Database, followup_id: int, *, note: str | None = None) -> int | No
         )
         if not f.rrule:
             return None
-        upcoming = next_occurrence(f.rrule, date.fromisoformat(f.due_on))
-        if upcoming is None:  # the rule has run out (COUNT=…, UNTIL=…)
+        due_on = date.fromisoformat(f.due_on)
+        try:  # a rule stored before rules were checked may repeat within the day
+            check_rule(f.rrule, start=due_on, text=f.rrule)
+        except InvalidValue:
+            return None  # such a rule ends here rather than loop
+        upcoming = next_occurrence(f.rrule, due_on)
+        if upcoming is None or upcoming <= due_on:  # the rule has run out (UNTIL=…)
             return None
         cursor = db.execute(
             "INSERT INTO followups (customer_id, due_on, note, rrule, owner, created_at)"
@@ -146,6 +225,7 @@ def done(db: Database, followup_id: int, *, note: str | None = None) -> int | No
 
 def snooze(db: Database, followup_id: int, *, until: date) -> None:
     """Put a follow-up off until `until` (the promised date is kept)."""
+    dates.in_range(until, what="the snooze day")
     with write(db):
         f = _open(db, followup_id)
         if until < date.fromisoformat(f.due_on):

@@ -177,7 +177,14 @@ class Greetings:
     unreachable: int
 
 
-def render(db: Database, *, start: date, end: date, template: str | None = None) -> Greetings:
+def render(
+    db: Database,
+    *,
+    start: date,
+    end: date,
+    template: str | None = None,
+    warnings: list[str] | None = None,
+) -> Greetings:
     """A message for each greeting (birthday, anniversary, holiday) due from `start` to `end`.
 
     A customer with neither phone nor e-mail cannot be sent one: counted, not written.
@@ -188,7 +195,9 @@ def render(db: Database, *, start: date, end: date, template: str | None = None)
     shop = settings.get(db, "shop.name")
     language = settings.get(db, "holidays.language")
     rows, unreachable = [], 0
-    for entry in agenda.due(db, start=start, end=end, kinds=agenda.GREETING_KINDS):
+    for entry in agenda.due(
+        db, start=start, end=end, kinds=agenda.GREETING_KINDS, warnings=warnings
+    ):
         if not (entry.person.phone or entry.person.email):
             unreachable += 1
             continue

@@ -27,7 +27,7 @@ from sqlite_utils import Database
 
 from crmcli import dates
 from crmcli.db import write
-from crmcli.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem, UsageError
+from crmcli.errors import InvalidInput, InvalidValue, NotFound, Problem, UsageError
 
 # What the detector may answer when a file is neither BOM-marked nor UTF-8: the code
 # pages of Korean, Japanese, Chinese (mainland and Taiwan) and Cyrillic Excel exports.
@@ -705,7 +705,9 @@ def _sheet_as_csv(path: Path) -> Iterator[tuple[FileInfo, Path]]:
         ) from None
     with tempfile.TemporaryDirectory(prefix="crmcli-sheet-") as folder:
         text_path = Path(folder) / f"{path.stem}.csv"
-        with text_path.open("w", encoding="utf-8", newline="") as out:
+        from crmcli.files import open_new_private  # the sheet's rows are personal data
+
+        with open_new_private(text_path, encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             for row in sheet.iter_rows():
                 writer.writerow([_cell_text(v) for v in row])
@@ -864,14 +866,34 @@ class Problems:
 
 
 class RejectsWriter:
-    """`--skip-invalid`: the bad rows, as they were, plus a `reason` column."""
+    """`--skip-invalid`: the bad rows, as they were, plus a `reason` column.
 
-    def __init__(self, path: Path, headers: Sequence[str]) -> None:
+    Written through `crmcli.files.Output`: the path is checked before the import starts
+    (never the database, never the input file, an existing file only with `force`),
+    and the file appears, whole, only when there is at least one rejected row.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        headers: Sequence[str],
+        *,
+        db: Database,
+        source: Path,
+        force: bool = False,
+    ) -> None:
+        from crmcli.files import Output, protect_database, protect_inputs
+
         self.path = path
-        from crmcli.privacy import open_private  # the rows hold personal data: 0600
-
-        self._file = open_private(path, "w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._file)
+        self._out = Output(
+            path,
+            protect=[*protect_database(db), *protect_inputs(source)],
+            force=force,
+            newline="",
+            what="rejects file",
+        )
+        self._file = self._out.open()
+        self._writer = csv.writer(self._file)  # type: ignore[arg-type]
         self._writer.writerow([*headers, "reason"])
         self.count = 0
 
@@ -879,8 +901,17 @@ class RejectsWriter:
         self._writer.writerow([*cells, reason])
         self.count += 1
 
-    def close(self) -> None:
-        self._file.close()
+    def finish(self) -> Path | None:
+        """Put the file in place if any row was rejected; returns its path, else None."""
+        if not self.count:
+            self._out.discard()
+            return None
+        return self._out.commit()
+
+    def abort(self) -> None:
+        """The import failed: no rejects file, and an old one at the path is untouched."""
+        self._out.discard()
+        self._out.retract()
 
 
 def rejects_path(path: Path) -> Path:
@@ -975,16 +1006,19 @@ def record_change(
     row_id: int,
     action: str,
     before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
 ) -> None:
+    """Note a row an import added or changed (`before`/`after`: what undo compares)."""
     db.execute(
-        "INSERT INTO import_changes (import_id, table_name, row_id, action, before)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO import_changes (import_id, table_name, row_id, action, before, after)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
         [
             import_id,
             table,
             row_id,
             action,
             None if before is None else json.dumps(dict(before), ensure_ascii=False),
+            None if after is None else json.dumps(dict(after), ensure_ascii=False),
         ],
     )
 
@@ -1041,96 +1075,11 @@ def list_imports(db: Database) -> Iterator[dict[str, Any]]:
         yield dict(zip(columns, row, strict=True))
 
 
-CUSTOMER_RESTORE = ("phones", "tags", "dates")
+def undo(db: Database, import_id: int, *, force: bool = False) -> Any:
+    """Put back what an import changed (see `import_undo`): refuses if later work would go."""
+    from crmcli import import_undo
 
-
-def undo(db: Database, import_id: int) -> Counts:
-    """Put back what an import changed: delete what it added, restore what it updated."""
-    with write(db):
-        row = db.execute("SELECT kind, undone_at FROM imports WHERE id = ?", [import_id]).fetchone()
-        if row is None:
-            raise NotFound(f"no import #{import_id}")
-        if row[1]:
-            raise Conflict(f"import #{import_id} was already undone on {row[1]}")
-        later = db.execute(
-            "SELECT min(l.import_id) FROM import_changes l JOIN import_changes c"
-            " ON c.table_name = l.table_name AND c.row_id = l.row_id"
-            " JOIN imports i ON i.id = l.import_id"
-            " WHERE c.import_id = ? AND l.import_id > ? AND i.undone_at IS NULL",
-            [import_id, import_id],
-        ).fetchone()[0]
-        if later is None:
-            later = db.execute(
-                "SELECT min(p.import_id) FROM purchases p JOIN import_changes c"
-                " ON c.table_name = 'customers' AND c.row_id = p.customer_id"
-                " AND c.action = 'insert'"
-                " JOIN imports i ON i.id = p.import_id"
-                " WHERE c.import_id = ? AND p.import_id > ? AND i.undone_at IS NULL",
-                [import_id, import_id],
-            ).fetchone()[0]
-        if later is not None:
-            raise Conflict(
-                f"import #{later} changed what import #{import_id} brought in; undo #{later} first"
-            )
-        counts = Counts()
-        changes = db.execute(
-            "SELECT table_name, row_id, action, before FROM import_changes"
-            " WHERE import_id = ? ORDER BY rowid DESC",
-            [import_id],
-        ).fetchall()
-        for table, row_id, action, before in changes:
-            if action == "update":
-                _restore(db, table, row_id, json.loads(before))
-                counts.updated += 1
-        cur = db.execute("DELETE FROM purchases WHERE import_id = ?", [import_id])
-        counts.added += max(cur.rowcount, 0)
-        for table, row_id, action, _before in changes:
-            if action == "insert" and table == "customers":
-                _refuse_if_used(db, row_id, import_id)
-                db.execute("DELETE FROM customers WHERE id = ?", [row_id])
-                counts.added += 1
-        db.execute("UPDATE imports SET undone_at = ? WHERE id = ?", [dates.now_utc(), import_id])
-    return counts
-
-
-def _refuse_if_used(db: Database, customer_id: int, import_id: int) -> None:
-    for table in ("purchases", "complaints", "followups", "contacts"):
-        n = db.execute(
-            f"SELECT count(*) FROM {table} WHERE customer_id = ?", [customer_id]
-        ).fetchone()[0]
-        if n:
-            raise Conflict(
-                f"customer #{customer_id}, added by import #{import_id}, now has {n} {table}; "
-                "it cannot be undone without losing them"
-            )
-
-
-def _restore(db: Database, table: str, row_id: int, before: dict[str, Any]) -> None:
-    fields = {k: v for k, v in before.items() if k not in CUSTOMER_RESTORE}
-    if fields:
-        assignments = ", ".join(f"{k} = ?" for k in fields)
-        db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*fields.values(), row_id])
-    if table != "customers":
-        return
-    if "phones" in before:
-        db.execute("DELETE FROM customer_phones WHERE customer_id = ?", [row_id])
-        for position, (raw, e164, digits, label) in enumerate(before["phones"]):
-            db.execute(
-                "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [row_id, position, label, raw, e164, digits],
-            )
-    if "tags" in before:
-        db.execute("DELETE FROM customer_tags WHERE customer_id = ?", [row_id])
-        for tag in before["tags"]:
-            db.execute("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)", [row_id, tag])
-    if "dates" in before:
-        db.execute("DELETE FROM customer_dates WHERE customer_id = ?", [row_id])
-        for label, day, lunar in before["dates"]:
-            db.execute(
-                "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
-                [row_id, label, day, lunar],
-            )
+    return import_undo.undo(db, import_id, force=force)
 
 
 # --- profiles ------------------------------------------------------------------------------

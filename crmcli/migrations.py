@@ -570,6 +570,13 @@ def m075_anonymous_sales(db: Database) -> None:
         )
 
 
+@migrations(name="m076_import_changes_after")
+def m076_import_changes_after(db: Database) -> None:
+    """What an import left each record as (JSON; a digest for a record it added), so undo can
+    tell later hand edits from the import's own changes and never overwrite them silently."""
+    _run(db, "ALTER TABLE import_changes ADD COLUMN after TEXT;")
+
+
 @migrations(name="m070_name_reading")
 def m070_name_reading(db: Database) -> None:
     """How a customer's name is read (フリガナ, pinyin): a field of its own, searchable.

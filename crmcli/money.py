@@ -14,6 +14,28 @@ from crmcli.errors import InvalidValue
 MICROS = 1_000_000
 _SCALE = Decimal(MICROS)
 
+# The largest amount one line (a purchase, a compensation) may have, either sign: a
+# trillion in the shop's currency, more than any small shop's sale in won or dong.
+MAX_AMOUNT = 10**12
+MAX_AMOUNT_MICROS = MAX_AMOUNT * MICROS
+# The most all purchase lines together may add up to (their absolute values): so that
+# no sum of them (a customer's total, a tier run's revenue) overflows SQLite's 64-bit
+# integers (9.22e18 micro-units). Checked whenever purchases are added.
+MAX_TOTAL_MICROS = 9 * 10**18
+# A line's quantity: finite, at most a billion, at most six decimals.
+MAX_QUANTITY = 10**9
+
+# ISO 4217 codes in use (2024), for the `currency` setting.
+_ISO_4217 = """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD
+    BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB
+    EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD
+    JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK
+    MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+    PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL
+    THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG
+    XOF XPF YER ZAR ZMW ZWG ZWL"""
+CURRENCIES = frozenset(_ISO_4217.split())
+
 # ISO 4217 minor units for currencies a shop is likely to use; others default to 2.
 MINOR_UNITS = {"KRW": 0, "JPY": 0, "VND": 0, "CLP": 0, "ISK": 0, "TWD": 2, "BHD": 3, "KWD": 3}
 
@@ -44,17 +66,67 @@ def parse_amount(text: str, *, decimal_comma: bool | None = None) -> int:
     elif text.startswith("+"):
         text = text[1:]
     if not text or not re.fullmatch(r"[\d.,]+", text):
-        raise InvalidValue(f"{raw!r} is not an amount")
+        raise InvalidValue(f"{_shown(raw)} is not an amount")
+    if len(text) > 40:  # longer than any amount in range, however it is grouped
+        raise _too_large(raw)
     text = _normalise_separators(text, decimal_comma, raw)
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise InvalidValue(f"{raw!r} is not an amount") from None
+        raise InvalidValue(f"{_shown(raw)} is not an amount") from None
     micros = value * _SCALE
     if micros != micros.to_integral_value():
-        raise InvalidValue(f"{raw!r} has more than six decimals")
-    result = int(micros)
+        raise InvalidValue(f"{_shown(raw)} has more than six decimals")
+    result = check_amount(int(micros), raw)
     return -result if negative else result
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def _too_large(raw: str) -> InvalidValue:
+    return InvalidValue(f"{_shown(raw)} is larger than the largest amount, {MAX_AMOUNT:,}")
+
+
+def check_amount(micros: int, raw: str | None = None) -> int:
+    """`micros` itself, or InvalidValue when it is beyond ±MAX_AMOUNT."""
+    if not -MAX_AMOUNT_MICROS <= micros <= MAX_AMOUNT_MICROS:
+        raise _too_large(raw if raw is not None else plain_amount(micros))
+    return micros
+
+
+def parse_quantity(text: str, *, decimal_comma: bool = False) -> int | Decimal:
+    """'3', '2.5' (or '2,5' with `decimal_comma`) → a finite quantity, at most MAX_QUANTITY."""
+    raw = text
+    text = text.strip()
+    text = text.replace(",", ".") if decimal_comma else text.replace(",", "")
+    # Plain decimals only: no NaN, no Infinity, no 1e20.
+    if not re.fullmatch(r"-?\d{1,10}(\.\d{1,6})?", text):
+        if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            raise InvalidValue(
+                f"quantity {_shown(raw)} is beyond {MAX_QUANTITY:,} or has more than six decimals"
+            )
+        raise InvalidValue(f"{_shown(raw)} is not a quantity")
+    value = Decimal(text)
+    if abs(value) > MAX_QUANTITY:
+        raise InvalidValue(f"quantity {_shown(raw)} is beyond {MAX_QUANTITY:,}")
+    return int(value) if value == value.to_integral_value() else value
+
+
+def check_total(db: object, adding: int = 0) -> None:
+    """Refuse purchases that would take the shop's total beyond MAX_TOTAL_MICROS.
+
+    `adding`: micro-units about to be inserted (0 when they already are, in the
+    current transaction). `total()` sums as a float, so it never overflows itself.
+    """
+    row = db.execute("SELECT total(abs(amount_micros)) FROM purchases").fetchone()  # type: ignore[attr-defined]
+    if float(row[0] or 0) + abs(adding) > MAX_TOTAL_MICROS:
+        limit = MAX_TOTAL_MICROS // MICROS
+        raise InvalidValue(
+            f"the shop's purchases would add up to more than {limit:,} (in absolute value), "
+            "the most crmcli can sum exactly; check the amounts for a typo"
+        )
 
 
 def _normalise_separators(text: str, decimal_comma: bool | None, raw: str) -> str:

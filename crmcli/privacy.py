@@ -14,13 +14,12 @@ erased until someone decides it is not personal.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
+import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
 
 from sqlite_utils import Database
 
@@ -112,6 +111,7 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
         customers.get(db, customer_id)  # NotFound for a wrong id
         erased: dict[str, int] = {}
         now = dates.now_utc()
+        marks = identifying_marks(db, customer_id)  # read before the row is emptied
         _erase_customer_row(db, customer_id, now)
         child_ids = {
             table: [
@@ -143,6 +143,7 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
         )
         erased["customer_merges"] = cur.rowcount
         erased["import_changes"] = _forget_import_changes(db, customer_id, child_ids)
+        erased.update(_blank_mentions(db, customer_id, marks))
         # FTS5 keeps deleted terms in old segments until they are merged.
         db.execute("INSERT INTO customers_fts(customers_fts) VALUES ('optimize')")
         db.execute("INSERT INTO customers_words(customers_words) VALUES ('optimize')")
@@ -194,6 +195,142 @@ def _redact_complaint_events(db: Database, customer_id: int) -> int:
         )
         done += 1
     return done
+
+
+# --- kept text that may still name the person ------------------------------------------------
+#
+# Some text is kept on purpose because it is the shop's, not the person's: a purchase's
+# item and category, a complaint's compensation kind, the name of an imported file.
+# But a shop writes "Gift box for Xanthippe", and a phone shares a contact as
+# "Xanthippe Wolfeschlegel.vcf". Such text is blanked when it mentions the person.
+
+_IDENTIFYING = ("name", "family_name", "given_name", "patronymic", "code", "email")
+_WORD = re.compile(r"[\W_]+")
+FORGOTTEN_FILE = "(name erased)"
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What would identify a person in a piece of text (all folded)."""
+
+    words: frozenset[str]  # whole words: a given name, a family name, a code
+    phrases: frozenset[str]  # found anywhere: the full name without spaces, an e-mail
+    digits: frozenset[str]  # phone numbers, found among the digits of a text
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.phrases or self.digits)
+
+    def found_in(self, text: str | None) -> bool:
+        if not text:
+            return False
+        folded = _fold(text)
+        words = set(_WORD.split(folded))
+        if self.words & words:
+            return True
+        compact = _WORD.sub("", folded)
+        if any(p in compact or p in folded for p in self.phrases):
+            return True
+        digits = re.sub(r"\D", "", folded)
+        return any(d in digits for d in self.digits)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _dense(word: str) -> bool:
+    """Scripts where one character is a syllable or a word (Hangul, kana, CJK)."""
+    return any(unicodedata.name(c, "").startswith(("CJK", "HANGUL", "HIRAGANA", "KATAKANA"))
+               for c in word)  # fmt: skip
+
+
+def identifying_marks(db: Database, customer_id: int) -> Marks:
+    """The person's names, code, e-mail and phone numbers, as `Marks`."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(customers)").fetchall()}
+    wanted = [c for c in (*_IDENTIFYING, "name_reading") if c in columns]
+    row = db.execute(
+        f"SELECT {', '.join(wanted)} FROM customers WHERE id = ?", [customer_id]
+    ).fetchone()
+    words: set[str] = set()
+    phrases: set[str] = set()
+    for column, value in zip(wanted, row or (), strict=False):
+        if not value:
+            continue
+        folded = _fold(str(value))
+        if column == "email":
+            phrases.add(folded)
+            local = folded.split("@")[0]
+            if len(local) >= 4:
+                phrases.add(local)
+            continue
+        compact = _WORD.sub("", folded)
+        if len(compact) >= (2 if _dense(compact) else 4):
+            phrases.add(compact)
+        for word in _WORD.split(folded):
+            # Short words ("Li", "Ann") are whole words only; a syllable alone is not enough.
+            if len(word) >= (2 if _dense(word) else 3):
+                words.add(word)
+    digits = set()
+    for raw, e164 in db.execute(
+        "SELECT raw, e164 FROM customer_phones WHERE customer_id = ?", [customer_id]
+    ).fetchall():
+        for number in (raw, e164):
+            only = re.sub(r"\D", "", number or "")
+            if len(only) >= 7:
+                digits.add(only)
+    return Marks(frozenset(words), frozenset(phrases), frozenset(digits))
+
+
+def _blank_mentions(db: Database, customer_id: int, marks: Marks) -> dict[str, int]:
+    """Blank kept text that names the person: items, categories, compensation, file names."""
+    counts = {"purchase_texts": 0, "compensation_kinds": 0, "import_file_names": 0}
+    if not marks:
+        return counts
+    for pid, item, category in db.execute(
+        "SELECT id, item, category FROM purchases WHERE customer_id = ?", [customer_id]
+    ).fetchall():
+        new_item = None if marks.found_in(item) else item
+        new_category = None if marks.found_in(category) else category
+        if (new_item, new_category) != (item, category):
+            db.execute(
+                "UPDATE purchases SET item = ?, category = ? WHERE id = ?",
+                [new_item, new_category, pid],
+            )
+            counts["purchase_texts"] += 1
+    for cid, kind in db.execute(
+        "SELECT id, compensation FROM complaints WHERE customer_id = ?", [customer_id]
+    ).fetchall():
+        if marks.found_in(kind):
+            db.execute("UPDATE complaints SET compensation = NULL WHERE id = ?", [cid])
+            counts["compensation_kinds"] += 1
+    for event_id, fields in db.execute(
+        "SELECT id, fields FROM complaint_events WHERE fields IS NOT NULL"
+        " AND complaint_id IN (SELECT id FROM complaints WHERE customer_id = ?)",
+        [customer_id],
+    ).fetchall():
+        try:
+            data = json.loads(fields)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and marks.found_in(str(data.get("compensation") or "")):
+            # The trigger (m050) lets forgetting remove a key, never rewrite one.
+            del data["compensation"]
+            db.execute(
+                "UPDATE complaint_events SET note = NULL, skip_reason = NULL, fields = ?"
+                " WHERE id = ?",
+                [json.dumps(data, ensure_ascii=False) if data else None, event_id],
+            )
+    # Any import's file, not only those that touched the record: an undone import or
+    # one merged away can still carry the name.
+    for import_id, file_name in db.execute("SELECT id, file_name FROM imports").fetchall():
+        if marks.found_in(Path(file_name).stem):
+            suffix = Path(file_name).suffix if len(Path(file_name).suffix) <= 6 else ""
+            db.execute(
+                "UPDATE imports SET file_name = ?, sha256 = '' WHERE id = ?",
+                [f"{FORGOTTEN_FILE}{suffix}", import_id],
+            )
+            counts["import_file_names"] += 1
+    return counts
 
 
 def _erase_customer_row(db: Database, customer_id: int, now: str) -> None:
@@ -255,20 +392,3 @@ def scrub(db: Database) -> tuple[bool, list[str]]:
             "old pages; run the same command again when it is done"
         )
     return not warnings, warnings
-
-
-def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
-    """Open a file for writing personal data (rejects, exports): created 0600, or made so."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
-    # An existing file keeps its mode unless told otherwise; one that is not ours to
-    # change (another user's file we may write) is left as it is.
-    with contextlib.suppress(OSError):
-        os.fchmod(fd, 0o600)
-    return os.fdopen(fd, mode, **kwargs)
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write `data` to a file created 0600."""
-    with open_private(path, "wb") as f:
-        f.write(data)

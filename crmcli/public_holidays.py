@@ -267,7 +267,8 @@ def _package_year(country: str, year: int, language: str) -> dict[date, str]:
         found = holidays.country_holidays(country, years=year, language=language, observed=False)
     except NotImplementedError:
         raise InvalidValue(
-            f"the holidays package has no country {country!r} (setting holidays.country)"
+            f"the holidays package has no country {country!r}; fix it with "
+            "`crmcli config set holidays.country CODE` (KR, JP, US…)"
         ) from None
     days = dict(found.items())
     # Working-day swaps ("Day off (substituted from …)") are no occasion for a greeting.

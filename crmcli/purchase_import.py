@@ -12,14 +12,14 @@ recognised line by line.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, imports, purchases
+from crmcli import customers, dates, import_undo, imports, money, purchases
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 from crmcli.money import parse_amount
@@ -122,8 +122,10 @@ def _amount(text: str, decimal_comma: bool, column: str) -> int:
     whole, dot, frac = text.partition(".")
     negative = whole[:1] == "-"
     digits = whole[1:] if negative else whole
-    if digits.isdigit() and (not dot or (frac.isdigit() and len(frac) <= 6)):
+    if len(digits) < 14 and digits.isdigit() and (not dot or (frac.isdigit() and len(frac) <= 6)):
         micros = int(digits) * 1_000_000 + (int(frac.ljust(6, "0")) if dot else 0)
+        if micros > money.MAX_AMOUNT_MICROS:
+            raise _Bad(column, f"amount is beyond {money.MAX_AMOUNT:,}")
         return -micros if negative else micros
     try:
         return parse_amount(text, decimal_comma=decimal_comma or None)
@@ -132,13 +134,10 @@ def _amount(text: str, decimal_comma: bool, column: str) -> int:
 
 
 def _quantity(text: str, decimal_comma: bool, column: str) -> int | Decimal:
-    if text.isdigit():
-        return int(text)
-    try:
-        value = Decimal(text.replace(",", ".") if decimal_comma else text.replace(",", ""))
-    except InvalidOperation:
-        raise _Bad(column, f"{text!r} is not a quantity") from None
-    return int(value) if value == value.to_integral_value() else value
+    try:  # finite and bounded: NaN, inf and 1e20 are refused by line and column
+        return money.parse_quantity(text, decimal_comma=decimal_comma)
+    except InvalidValue as exc:
+        raise _Bad(column, str(exc)) from None
 
 
 def _stored(value: Any) -> Any:
@@ -202,7 +201,15 @@ class _Customers:
                 cid = customers.add(self.db, code=ref, name=name or None)
             except InvalidValue as exc:
                 raise _Bad(column, str(exc)) from None
-            imports.record_change(self.db, self.import_id, "customers", cid, "insert")
+            state = import_undo.states(self.db, [cid])[cid]
+            imports.record_change(
+                self.db,
+                self.import_id,
+                "customers",
+                cid,
+                "insert",
+                after={"digest": import_undo.digest(state)},
+            )
             self.created += 1
         else:
             self.misses[ref] = (
@@ -227,6 +234,7 @@ def import_purchases(
     dry_run: bool = False,
     skip_invalid: bool = False,
     rejects: Path | None = None,
+    replace_rejects: bool = False,
     progress: imports.ProgressFn | None = None,
 ) -> imports.ImportResult:
     """Import purchase lines from a CSV/TSV file; one transaction, all or nothing."""
@@ -288,6 +296,7 @@ def import_purchases(
                 skip_anonymous=skip_anonymous,
                 skip_invalid=skip_invalid,
                 rejects=rejects,
+                replace_rejects=replace_rejects,
                 progress=progress,
             )
         )
@@ -322,6 +331,7 @@ def _run(
     skip_invalid: bool,
     rejects: Path | None,
     progress: imports.ProgressFn | None,
+    replace_rejects: bool = False,
 ) -> imports.ImportResult:
     info = table.info
     name = info.path.name
@@ -330,8 +340,13 @@ def _run(
     dry_run = result.dry_run
     writer: imports.RejectsWriter | None = None
     if skip_invalid and not dry_run:
-        result.rejects = rejects or imports.rejects_path(info.path)
-        writer = imports.RejectsWriter(result.rejects, table.headers)
+        writer = imports.RejectsWriter(
+            rejects or imports.rejects_path(info.path),
+            table.headers,
+            db=db,
+            source=info.path,
+            force=replace_rejects,
+        )
     header = table.headers
     ci = index["customer"]
     cn = index.get("customer_name")
@@ -424,7 +439,7 @@ def _run(
                     quantity = unit = None
                     if qi is not None:
                         text = cells[qi]
-                        if text.isdigit():  # the usual case, without a call
+                        if text.isdigit() and len(text) < 10:  # the usual case, no call
                             quantity = int(text)
                         elif text := text.strip():
                             quantity = _quantity(text, decimal_comma, header[qi])
@@ -432,7 +447,7 @@ def _run(
                         unit = _amount(cells[pi].strip(), decimal_comma, header[pi])
                     text = cells[ai].strip() if ai is not None else ""
                     whole, _dot, frac = text.partition(".")
-                    if whole.isdigit() and frac.isdigit() and len(frac) <= 6:
+                    if len(whole) < 14 and whole.isdigit() and frac.isdigit() and len(frac) <= 6:
                         amount = int(whole) * 1_000_000 + int(frac.ljust(6, "0"))  # '123.45'
                     elif text:
                         amount = _amount(text, decimal_comma, header[ai])  # type: ignore[index]
@@ -440,6 +455,9 @@ def _run(
                         amount = int(Decimal(quantity) * unit)
                     else:
                         raise _Bad(header[ai] if ai is not None else None, "no amount")
+                    if not -money.MAX_AMOUNT_MICROS <= amount <= money.MAX_AMOUNT_MICROS:
+                        column = header[ai] if ai is not None and text else None
+                        raise _Bad(column, f"amount is beyond {money.MAX_AMOUNT:,}")
                     order_id = cells[oi].strip() or None if oi is not None else None
                     line_id = cells[li].strip() or None if li is not None else None
                     line_no = None
@@ -502,6 +520,7 @@ def _run(
                         progress(table.position(), info.size)
             if writing and batch:
                 _flush(db, insert, batch, lines, last_id, import_id, counts, problems, writer)
+            money.check_total(db)  # the sums of what is now stored must not overflow
             for sql in rebuild:
                 db.execute(sql)
             result.customers_created = known.created
@@ -524,23 +543,21 @@ def _run(
                 total_rows=seen,
                 path=info.path,
             )
+            if writer is not None:  # in place before the import commits (taken back if it fails)
+                result.rejects = writer.finish()
     except imports.DryRun:
         result.import_id = None
     except imports.Unchanged:
         result.import_id = None
         result.notes.append("nothing changed; nothing was written")
+        if writer is not None:
+            writer.abort()
     except BaseException:
         if writer is not None:
-            writer.close()
-            writer.path.unlink(missing_ok=True)
+            writer.abort()
         raise
     finally:
         db.execute(f"PRAGMA cache_size = {int(cache)}")
-    if writer is not None:
-        writer.close()
-        if not writer.count:
-            writer.path.unlink(missing_ok=True)
-            result.rejects = None
     if result.unmapped:
         result.notes.append(f"columns not imported: {', '.join(result.unmapped)}")
     return result

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import dates
+from crmcli import dates, money, text
 from crmcli.db import write
 from crmcli.errors import NotFound
 
@@ -50,9 +51,27 @@ def add(
     note: str | None = None,
 ) -> int:
     """Record one purchase line; a negative amount is a return. Returns its id."""
+    money.check_amount(amount_micros)
+    if unit_price_micros is not None:
+        money.check_amount(unit_price_micros)
+    if isinstance(quantity, str):
+        quantity = money.parse_quantity(quantity)
+    if isinstance(quantity, Decimal):
+        quantity = float(quantity)  # stored NUMERIC, as the import stores it
+    dates.in_range(on, what="purchase date")
+    if delivery_date is not None:
+        dates.in_range(delivery_date, what="delivery date")
+    for field, value, multiline in (
+        ("item", item, False),
+        ("category", category, False),
+        ("order", order_id, False),
+        ("note", note, True),
+    ):
+        text.check_optional(value, field=field, multiline=multiline)
     with write(db):
         if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
             raise NotFound(f"no customer #{customer_id}")
+        money.check_total(db, amount_micros)
         cursor = db.execute(
             "INSERT INTO purchases (customer_id, date, amount_micros, quantity, unit_price_micros,"
             " order_id, item, category, delivery_date, note, created_at)"

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from crmcli import text
 from crmcli.errors import InvalidValue, NotFound
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
@@ -19,10 +21,29 @@ if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting. `check` returns an error message or None; it holds the setting's range.
+
+    `check` runs at `config set` and again when a stored value is read (an old database
+    may hold a value set before the range existed). `read_check`, when given, replaces it
+    on reads: for a check too costly for every run (importing the holidays package).
+    """
+
     key: str
     default: str
     help: str
-    check: Callable[[str], str | None] | None = None  # returns an error message, or None
+    check: Callable[[str], str | None] | None = None
+    read_check: Callable[[str], str | None] | None = None
+
+
+class BrokenSetting(InvalidValue):
+    """A stored setting outside its range (set before the range existed): say how to fix it."""
+
+    def __init__(self, key: str, value: str, error: str, default: str) -> None:
+        self.key = key
+        super().__init__(
+            f"setting {key} is {value[:60]!r} but {error}; fix it with "
+            f"`crmcli config set {key} VALUE` or `crmcli config unset {key}` (default {default!r})"
+        )
 
 
 def _choice(*options: str) -> Callable[[str], str | None]:
@@ -58,15 +79,124 @@ def _timezone(value: str) -> str | None:
     return None
 
 
-_SPAN = _pattern(r"(\d+\s*[dwmyDWMY])*", "a span such as 2w, 1m, 3m, 1y, or empty")
-_NUMBER = _pattern(r"\d+(\.\d+)?", "a number")
-_DAYS = _pattern(r"\d+", "a whole number of days")
+def _span(
+    longest: str, *, units: str = "dwmy", shortest: str = "", empty: bool = True
+) -> Callable[[str], str | None]:
+    """A span such as 3d or 1m, from `shortest` to `longest` (both included), or empty."""
+    from crmcli import dates
+
+    top = dates.span_days(dates.parse_span(longest))
+    bottom = dates.span_days(dates.parse_span(shortest)) if shortest else 0
+    names = {"d": "3d", "w": "2w", "m": "6m", "y": "1y"}
+    example = ", ".join(names[u] for u in units)
+    what = f"a span such as {example}, from {shortest or '0d'} to {longest}"
+    what += ", or empty" if empty else ""
+
+    def check(value: str) -> str | None:
+        if value == "":
+            return None if empty else f"must be {what}"
+        if not re.fullmatch(rf"(\d+\s*[{units}{units.upper()}])+", value):
+            return f"must be {what}"
+        try:
+            length = dates.span_days(dates.parse_span(value))
+        except InvalidValue:
+            return f"must be {what}"
+        return None if bottom <= length <= top else f"must be {what}"
+
+    return check
+
+
+def _whole(lowest: int, highest: int, *, empty: bool = False) -> Callable[[str], str | None]:
+    """A whole number from `lowest` to `highest` (or empty, when allowed)."""
+    what = f"a whole number from {lowest} to {highest}" + (", or empty" if empty else "")
+
+    def check(value: str) -> str | None:
+        if value == "" and empty:
+            return None
+        if not re.fullmatch(r"\d{1,9}", value) or not lowest <= int(value) <= highest:
+            return f"must be {what}"
+        return None
+
+    return check
+
+
+def _number(lowest: str, highest: str) -> Callable[[str], str | None]:
+    """A decimal number from `lowest` to `highest` (no NaN, no infinity, no exponent)."""
+    from decimal import Decimal
+
+    def check(value: str) -> str | None:
+        ok = re.fullmatch(r"\d{1,6}(\.\d{1,6})?", value)
+        if not ok or not Decimal(lowest) <= Decimal(value) <= Decimal(highest):
+            return f"must be a number from {lowest} to {highest}"
+        return None
+
+    return check
+
+
+def _countries(value: str) -> str | None:
+    """Country codes the holidays package knows (checked at `config set`)."""
+    error = _country_codes(value)
+    if error:
+        return error
+    import holidays
+
+    known = set(holidays.list_supported_countries())
+    unknown = [c for c in _codes(value) if c not in known]
+    if unknown:
+        return f"names {', '.join(unknown)}, which the holidays package does not know"
+    return None
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip().upper() for c in value.split(",") if c.strip()]
+
+
+_country_codes = _pattern(
+    r"[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*|", "two-letter country codes, comma-separated"
+)
+
+
+def _language(value: str) -> str | None:
+    """A language the holidays package names holidays in (checked at `config set`)."""
+    error = _language_tag(value)
+    if error:
+        return error
+    import holidays
+
+    known = {lang for langs in holidays.list_localized_countries().values() for lang in langs}
+    if value not in known and value not in {k.split("_")[0] for k in known}:
+        return "must be a language the holidays package names holidays in (ko, en_US, ja…)"
+    return None
+
+
+_language_tag = _pattern(r"[a-z]{2,3}(_[A-Z]{2})?", "a language such as ko, en_US, ja, zh_CN, hy")
+
+
+def _currency(value: str) -> str | None:
+    from crmcli.money import CURRENCIES
+
+    return None if value in CURRENCIES else "must be an ISO 4217 currency code such as KRW, USD"
+
+
+_SHOP_TEXT = _pattern(r"[^\n]{0,200}", "one line of at most 200 characters")
 _PERCENT = _pattern(r"(100(\.0+)?|\d{1,2}(\.\d+)?)", "a percentage between 0 and 100")
-_LEAD = _pattern(r"\d+\s*[dwDW]", "a number of days or weeks such as 0d, 3d, 1w")
+_CADENCE = _span("10y", shortest="1d")  # a visit more often than daily is no cadence
+_DEADLINE = _span("1y")
+_LEAD = _span("90d", units="dw", empty=False)
 _GREET_RULE = _pattern(
     r"((all|tier:[ABC]|tag:[^,]+)(\s*,\s*(all|tier:[ABC]|tag:[^,]+))*)?",
     "all, tier:A, tag:NAME…, comma-separated, or empty",
 )
+_WINDOW_SPAN = _span("100y", shortest="1d", empty=False)
+
+
+def _window(value: str) -> str | None:
+    if value.lower() == "all":
+        return None
+    error = _WINDOW_SPAN(value)
+    return f"{error}, or all" if error else None
+
+
 _HOLIDAY_NAMES = _pattern(
     r"[^,:]*(:[^,]*)?(,[^,:]*(:[^,]*)?)*", "holiday names, comma-separated, each as Name or CC:Name"
 )
@@ -74,33 +204,34 @@ _HOLIDAY_NAMES = _pattern(
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
-        Setting("shop.name", "", "The shop's name, used in greetings ({shop})."),
+        Setting("shop.name", "", "The shop's name, used in greetings ({shop}).", _SHOP_TEXT),
         Setting(
             "phone.region",
             "KR",
             "Region assumed for phone numbers written without a country code.",
             _region,
         ),
-        Setting(
-            "currency", "KRW", "Currency code, for display.", _pattern(r"[A-Z]{3}", "ISO 4217")
-        ),
+        Setting("currency", "KRW", "Currency code (ISO 4217), for display.", _currency),
         Setting(
             "currency.minor_units",
             "",
             "Digits after the decimal point when showing money; empty = the currency's own.",
-            _pattern(r"\d?", "a digit, or empty"),
+            _whole(0, 6, empty=True),  # amounts are stored in millionths
         ),
         Setting("timezone", "", "IANA time zone for 'today'; empty = the system's.", _timezone),
         Setting(
             "holidays.country",
             "KR",
             "Countries whose public holidays are greeting days, comma-separated (KR,CN,JP,AM…).",
-            _pattern(r"[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*|", "country codes, comma-separated"),
+            _countries,
+            _country_codes,
         ),
         Setting(
             "holidays.language",
             "ko",
             "Language for holiday names (ko, en_US, ja, zh_CN, hy…).",
+            _language,
+            _language_tag,
         ),
         Setting(
             "birthday.feb29",
@@ -108,12 +239,19 @@ SETTINGS: dict[str, Setting] = {
             "Where a 29 February birthday falls in a common year.",
             _choice("feb28", "mar1"),
         ),
-        Setting("staff.default", "", "Staff name recorded when --by is not given; empty = $USER."),
+        Setting(
+            "staff.default",
+            "",
+            "Staff name recorded when --by is not given; empty = $USER.",
+            _SHOP_TEXT,
+        ),
         # --- import and export ---------------------------------------------------------
         # --- tiers -----------------------------------------------------------------------
-        Setting("tiers.cadence.A", "1m", "How often to visit or call an A customer.", _SPAN),
-        Setting("tiers.cadence.B", "3m", "How often to visit or call a B customer.", _SPAN),
-        Setting("tiers.cadence.C", "12m", "How often to call a C customer; empty = never.", _SPAN),
+        Setting("tiers.cadence.A", "1m", "How often to visit or call an A customer.", _CADENCE),
+        Setting("tiers.cadence.B", "3m", "How often to visit or call a B customer.", _CADENCE),
+        Setting(
+            "tiers.cadence.C", "12m", "How often to call a C customer; empty = never.", _CADENCE
+        ),
         Setting(
             "tiers.rule",
             "pareto",
@@ -124,7 +262,7 @@ SETTINGS: dict[str, Setting] = {
             "tiers.window",
             "12m",
             "Purchases counted by `tiers classify`: a span back from --as-of (12m, 24m…) or all.",
-            _pattern(r"all|(\d+\s*[dwmyDWMY])+", "a span such as 12m or 24m, or all"),
+            _window,
         ),
         Setting(
             "tiers.pareto.a",
@@ -160,44 +298,44 @@ SETTINGS: dict[str, Setting] = {
             "tiers.at_risk.k",
             "2",
             "at-risk: days since the last purchase exceed k times the customer's usual interval.",
-            _NUMBER,
+            _number("0.1", "100"),
         ),
         Setting(
             "attitude.loyal_visits",
             "3",
             "Suggested attitude: purchase days needed (and not overdue) to suggest 'loyal'.",
-            _DAYS,
+            _whole(1, 10_000),
         ),
         # --- complaints ------------------------------------------------------------------
         Setting(
             "complaints.deadline.apologized",
             "1d",
             "Apologise within this long of receiving a complaint; empty = no deadline.",
-            _SPAN,
+            _DEADLINE,
         ),
         Setting(
             "complaints.deadline.cause-found",
             "2d",
             "Find the cause within this long of receiving a complaint; empty = no deadline.",
-            _SPAN,
+            _DEADLINE,
         ),
         Setting(
             "complaints.deadline.resolved",
             "3d",
             "Resolve within this long of receiving a complaint; empty = no deadline.",
-            _SPAN,
+            _DEADLINE,
         ),
         Setting(
             "complaints.deadline.followed-up",
             "7d",
             "Follow up this long after resolving a complaint; empty = no deadline.",
-            _SPAN,
+            _DEADLINE,
         ),
         Setting(
             "complaints.deadline.closed",
             "3d",
             "Close (record the lesson) within this long of the follow-up; empty = no deadline.",
-            _SPAN,
+            _DEADLINE,
         ),
         # --- agenda, greetings, follow-ups -----------------------------------------------
         Setting(
@@ -215,14 +353,14 @@ SETTINGS: dict[str, Setting] = {
             "agenda.visits_per_day",
             "20",
             "At most this many tier visits a day (A first, most overdue first); empty = all.",
-            _pattern(r"\d*", "a whole number, or empty"),
+            _whole(0, 100_000, empty=True),
         ),
         Setting("agenda.lead.complaint", "0d", "How long before a complaint's deadline.", _LEAD),
         Setting(
             "aftersale.days",
             "7",
             "Days after delivery (else the purchase date) to check the product works.",
-            _DAYS,
+            _whole(0, 3660),
         ),
         Setting(
             "holidays.greet",
@@ -269,22 +407,52 @@ def _definition(key: str) -> Setting:
 
 
 def get(db: Database, key: str) -> str:
+    """The setting's value; BrokenSetting when a stored value is outside its range."""
     definition = _definition(key)
     if "settings" not in db.table_names():
         return definition.default
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    if row is None:
+        return definition.default
+    value = row[0]
+    error = _read_problem(key, value)
+    if error:
+        raise BrokenSetting(key, value, error, definition.default)
+    return value
+
+
+def get_raw(db: Database, key: str) -> str:
+    """The stored value as it is, even out of range (for `config get` and `config list`)."""
+    definition = _definition(key)
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     return definition.default if row is None else row[0]
+
+
+@lru_cache(maxsize=256)
+def _read_problem(key: str, value: object) -> str | None:
+    # Reads happen on every run; the value rarely changes: check each (key, value) once.
+    definition = SETTINGS[key]
+    if not isinstance(value, str):
+        return "is not text"
+    if text.problem(value):
+        return text.problem(value)
+    check = definition.read_check or definition.check
+    return check(value) if check is not None else None
+
+
+def validate(key: str, value: str, *, what: str | None = None) -> str:
+    """`value` checked against `key`'s range (for an option that overrides a setting)."""
+    definition = _definition(key)
+    error = text.problem(value) or (definition.check(value) if definition.check else None)
+    if error:
+        raise InvalidValue(f"{what or key}: {error} (got {value[:60]!r})")
+    return value
 
 
 def set_value(db: Database, key: str, value: str) -> None:
     from crmcli.db import write
 
-    definition = _definition(key)
-    value = value.strip()
-    if definition.check is not None:
-        error = definition.check(value)
-        if error:
-            raise InvalidValue(f"{key}: {error} (got {value!r})")
+    value = validate(key, value.strip())
     with write(db):
         db.execute(
             "INSERT INTO settings(key, value) VALUES (?, ?) "

@@ -31,13 +31,26 @@ from crmcli.errors import InvalidValue, NotFound, UsageError
 TIERS = ("A", "B", "C")
 RULES = ("pareto", "top-share", "growth")
 
-# Effective tier per customer: the override, else the latest run that included them.
-_CURRENT_SQL = """
+
+def _latest_run_of(alias: str) -> str:
+    """SQL for the run that classified customer `alias` as of the latest day.
+
+    "Latest" is by the run's as-of day (then by id), not by when it was made: a
+    re-run on an old export (`--as-of 2019-12-31`) does not replace this year's tier.
+    """
+    return (
+        f"(SELECT x.run_id FROM tier_assignments x JOIN tier_runs r ON r.id = x.run_id"
+        f" WHERE x.customer_id = {alias}.id ORDER BY r.as_of DESC, x.run_id DESC LIMIT 1)"
+    )
+
+
+# Effective tier per customer: the override, else the run of the latest as-of day.
+_CURRENT_SQL = f"""
 SELECT c.id AS customer_id, coalesce(c.tier_override, a.tier) AS tier
 FROM customers c
 LEFT JOIN tier_assignments a
   ON a.customer_id = c.id
- AND a.run_id = (SELECT max(run_id) FROM tier_assignments x WHERE x.customer_id = c.id)
+ AND a.run_id = {_latest_run_of("c")}
 WHERE c.tier_override IS NOT NULL OR a.tier IS NOT NULL
 """
 
@@ -46,7 +59,7 @@ def tier_of(alias: str) -> str:
     """SQL for the current tier of the customer row `alias` (override first), or NULL."""
     return (
         f"coalesce({alias}.tier_override, (SELECT a.tier FROM tier_assignments a"
-        f" WHERE a.customer_id = {alias}.id ORDER BY a.run_id DESC LIMIT 1))"
+        f" WHERE a.customer_id = {alias}.id AND a.run_id = {_latest_run_of(alias)}))"
     )
 
 
@@ -103,6 +116,7 @@ def window_start(window: str, as_of: date) -> str | None:
     """First day (ISO) counted by `window` ending on `as_of`; None for 'all'."""
     if window.strip().lower() == "all":
         return None
+    settings.validate("tiers.window", window.strip(), what="the window")  # its range
     return _day_after(as_of - dates.parse_span(window))
 
 
@@ -410,10 +424,10 @@ _RUN_COLUMNS = "id, rule, params, window, as_of, created_at, customers, revenue_
 
 
 def get_run(db: Database, run_id: int | None = None) -> Run:
-    """The run `run_id`, or the latest one; NotFound when there is none."""
+    """The run `run_id`, or the current one (latest as-of day); NotFound when there is none."""
     if run_id is None:
         row = db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM tier_runs ORDER BY id DESC LIMIT 1"
+            f"SELECT {_RUN_COLUMNS} FROM tier_runs ORDER BY as_of DESC, id DESC LIMIT 1"
         ).fetchone()
         if row is None:
             raise NotFound("no classification yet; run `crmcli tiers classify` first")
@@ -425,8 +439,10 @@ def get_run(db: Database, run_id: int | None = None) -> Run:
 
 
 def runs(db: Database) -> list[Run]:
-    """Every run, newest first."""
-    rows = db.execute(f"SELECT {_RUN_COLUMNS} FROM tier_runs ORDER BY id DESC").fetchall()
+    """Every run, the latest as-of day first."""
+    rows = db.execute(
+        f"SELECT {_RUN_COLUMNS} FROM tier_runs ORDER BY as_of DESC, id DESC"
+    ).fetchall()
     return [_run_from_row(db, r) for r in rows]
 
 
@@ -449,6 +465,28 @@ class TierSummary:
     @property
     def average_micros(self) -> int | None:
         return round(Fraction(self.revenue_micros, self.customers)) if self.customers else None
+
+
+def empty_window(db: Database, run: Run) -> str | None:
+    """A warning when the run's window holds no purchase at all, naming the latest one.
+
+    An old export classified as of today counts nothing and makes everyone C.
+    """
+    as_of = date.fromisoformat(run.as_of)
+    start = window_start(run.window, as_of) or "0000-01-01"
+    found = db.execute(
+        "SELECT 1 FROM purchases WHERE date >= ? AND date < ? LIMIT 1",
+        [start, _day_after(as_of)],
+    ).fetchone()
+    if found:
+        return None
+    latest = db.execute("SELECT max(date) FROM purchases").fetchone()[0]
+    if latest is None:
+        return "no purchases recorded yet: every customer is C"
+    return (
+        f"no purchases from {start} to {run.as_of} (window {run.window}); the latest purchase"
+        f" is on {latest[:10]}: classify with --as-of {latest[:10]} or --window all"
+    )
 
 
 def summary(db: Database, run: Run) -> list[TierSummary]:
@@ -519,10 +557,18 @@ class Move:
 
 
 def resolve_since(db: Database, since: str | None, *, newer: Run) -> Run:
-    """The run to compare `newer` with: a run id, the last run as of a date, or the one before."""
+    """The run to compare `newer` with: a run id, the last run as of a date, or the one before.
+
+    "Before" is in as-of order (then by id): the runs are compared as the days they
+    describe follow each other, whatever order they were made in.
+    """
     if since is None:
-        row = db.execute("SELECT max(id) FROM tier_runs WHERE id < ?", [newer.id]).fetchone()
-        if row[0] is None:
+        row = db.execute(
+            "SELECT id FROM tier_runs WHERE as_of < :as_of OR (as_of = :as_of AND id < :id)"
+            " ORDER BY as_of DESC, id DESC LIMIT 1",
+            {"as_of": newer.as_of, "id": newer.id},
+        ).fetchone()
+        if row is None:
             raise NotFound("only one classification so far; classify again to see who moved")
         return get_run(db, row[0])
     text = since.strip().lstrip("#")
@@ -530,9 +576,12 @@ def resolve_since(db: Database, since: str | None, *, newer: Run) -> Run:
         return get_run(db, int(text))
     day = dates.iso_date(text, what="--since")
     row = db.execute(
-        "SELECT max(id) FROM tier_runs WHERE as_of <= ? AND id < ?", [day.isoformat(), newer.id]
+        "SELECT id FROM tier_runs WHERE as_of <= :day AND id != :id"
+        " AND (as_of < :as_of OR (as_of = :as_of AND id < :id))"
+        " ORDER BY as_of DESC, id DESC LIMIT 1",
+        {"day": day.isoformat(), "as_of": newer.as_of, "id": newer.id},
     ).fetchone()
-    if row[0] is None:
+    if row is None:
         raise NotFound(f"no classification as of {day.isoformat()} or earlier")
     return get_run(db, row[0])
 
@@ -567,12 +616,12 @@ def changes(db: Database, *, older: Run, newer: Run) -> Iterator[Move]:
 
 
 def history(db: Database, customer_id: int) -> list[dict[str, Any]]:
-    """Every run that classified the customer, newest first."""
+    """Every run that classified the customer, the latest as-of day first."""
     cursor = db.execute(
         """SELECT r.id AS run, r.as_of, r.rule, r.window, a.tier, a.rank,
                   r.customers AS of, a.spend_micros, a.reason
            FROM tier_assignments a JOIN tier_runs r ON r.id = a.run_id
-           WHERE a.customer_id = ? ORDER BY r.id DESC""",
+           WHERE a.customer_id = ? ORDER BY r.as_of DESC, r.id DESC""",
         [customer_id],
     )
     columns = [d[0] for d in cursor.description]
@@ -651,9 +700,9 @@ def at_risk(db: Database, *, as_of: date, k: float | None = None) -> Iterator[di
 
     from crmcli.buying import RHYTHM_SQL, k_factor
 
+    if k is not None:  # the option has the setting's range
+        settings.validate("tiers.at_risk.k", str(k), what="--k")
     factor = k_factor(db) if k is None else k
-    if factor <= 0:
-        raise InvalidValue("k must be greater than 0")
     rhythm = RHYTHM_SQL.format(
         source="purchases NOT INDEXED",
         where="AND customer_id IN (SELECT customer_id FROM wanted)",

@@ -184,8 +184,10 @@ def test_tier_filter_and_cron_without_a_database(shop, tmp_path):
     rows = _csv(shop("due", "--as-of", "2026-03-14", "--tier", "A").stdout)
     assert [r["ref"] for r in rows] == ["K001"]
     missing = tmp_path / "none.db"
-    result = shop("--db", str(missing), "due", "--since-last-run")
-    assert result.stdout == "" and not missing.exists()
+    # A mistyped --db is not a quiet day: cron mails the error (issue 12).
+    result = shop("--db", str(missing), "due", "--since-last-run", ok=False)
+    assert result.exit_code == 1 and result.stdout == "" and not missing.exists()
+    assert f"no crmcli database at {missing}" in result.stderr
 
 
 def test_help_texts_list_every_kind_and_placeholder():

@@ -53,6 +53,7 @@ def test_every_format(cli, fmt):
 
 
 def test_json_of_nothing_is_an_empty_list(cli):
+    cli("db", "migrate")  # an empty shop, not a missing one (that is an error)
     assert json.loads(cli("customers", "list", "--format", "json").stdout) == []
 
 
@@ -69,12 +70,14 @@ def test_table_aligns_wide_characters(cli):
 
 
 def test_unknown_field_is_a_clear_error(cli):
+    cli("db", "migrate")
     result = cli("customers", "list", "--fields", "name,shoe_size", ok=False)
     assert result.exit_code == 1
     assert "shoe_size" in result.stderr
 
 
 def test_show_missing_customer_exits_1_without_traceback(cli):
+    cli("db", "migrate")
     result = cli("customers", "show", "NOPE", ok=False)
     assert result.exit_code == 1
     assert "no customer 'NOPE'" in result.stderr
@@ -151,7 +154,10 @@ def test_db_commands(cli, db_path, tmp_path):
 
 
 def test_reading_a_missing_database_creates_nothing(cli, db_path):
-    assert cli("customers", "list").stdout.strip() == "id,code,name,phone,email,birthday,tags,owner"
+    result = cli("customers", "list", ok=False)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"crmcli: error: no crmcli database at {db_path} (")
+    assert "CRMCLI_DB" in result.stderr
     assert not db_path.exists()
 
 

@@ -112,6 +112,7 @@ def test_fields_takes_every_customer_field_on_every_listing(cli, tmp_path, comma
 
 
 def test_unknown_field_is_refused_with_the_choices(cli):
+    cli("db", "migrate")  # a shop, empty: a missing database is its own error
     result = cli("customers", "list", "--fields", "code,shoe_size", ok=False)
     assert result.exit_code == 1
     assert "shoe_size" in result.stderr and "postcode" in result.stderr

@@ -364,3 +364,111 @@ def test_closing_advice_offers_skip_invalid_only_when_it_would_import_something(
     assert "1 line names customers who are not in the database: add --create-customers" in text
     assert "1 line has a bad date" in text
     assert "import the other 8 line(s) with --skip-invalid" in text
+
+
+# --- undo never silently overwrites later work (issue 11 item 4, issue 13 item 8) ---------------
+
+
+def _customer_files(tmp_path: Path) -> tuple[Path, Path]:
+    base = write_csv(
+        tmp_path / "base.csv", ["code", "name", "phone"], [["A1", "Kim", "010-1111-2222"]]
+    )
+    update = write_csv(
+        tmp_path / "update.csv",
+        ["code", "name", "phone", "tags", "email"],
+        [["A1", "Kim", "010-3333-4444", "vip", "kim@example.com"], ["A3", "Park", "", "new", ""]],
+    )
+    return base, update
+
+
+def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import(cli, tmp_path):
+    base, update = _customer_files(tmp_path)
+    cli("customers", "import", str(base))
+    cli("customers", "import", str(update))
+    # By hand, after the import: notes, an address, a tag, a phone; a follow-up for Park.
+    phones = ["010-1111-2222", "010-3333-4444", "010-5555-6666"]
+    by_hand = ["--notes", "likes tea", "--address", "Busan"]
+    cli("customers", "edit", "A1", *by_hand, *[a for p in phones for a in ("--phone", p)])
+    cli("customers", "tag", "A1", "handtag")
+    cli("followups", "add", "A3", "--in", "3d", "--note", "call back")
+    refused = cli("imports", "undo", "2", ok=False)
+    assert refused.exit_code == 1
+    assert "import #2 was not undone: 2 thing(s) changed since it" in refused.stderr
+    assert "customer #1 (Kim): address, notes, phones, tags changed since the import" in (
+        refused.stderr
+    )
+    assert "customer #2 (Park), added by the import: 1 follow-up(s) since" in refused.stderr
+    assert "--force" in refused.stderr
+    shown = cli("customers", "show", "A1", "--format", "json").stdout
+    assert "likes tea" in shown and "kim@example.com" in shown  # nothing was undone
+    cli("imports", "undo", "2", "--force")
+    from crmcli.db import open_db
+
+    db = open_db(tmp_path / "crmcli.db")
+    kim = customers.get(db, 1)
+    assert (kim["notes"], kim["address"], kim["email"]) == ("likes tea", "Busan", None)
+    assert kim.tags == ("handtag",)  # the import's 'vip' went, the hand-added tag stayed
+    assert [p.raw for p in kim.phones] == ["010-1111-2222", "010-5555-6666"]
+    assert customers.count(db) == 1
+
+
+def test_undo_without_later_work_needs_no_force(db, tmp_path):
+    base, update = _customer_files(tmp_path)
+    import_customers(db, base)
+    result = import_customers(db, update)
+    done = imports.undo(db, result.import_id)
+    assert (done.added, done.updated, done.overwritten) == (1, 1, [])
+    kim = customers.get(db, 1)
+    assert (kim["email"], kim.tags, len(kim.phones)) == (None, (), 1)
+
+
+def test_a_value_edited_on_top_of_the_imports_is_listed_and_forced_back(db, tmp_path):
+    base, update = _customer_files(tmp_path)
+    import_customers(db, base)
+    result = import_customers(db, update)
+    customers.edit(db, 1, email="kim@work.example")
+    with pytest.raises(Exception, match="undo puts back the earlier email"):
+        imports.undo(db, result.import_id)
+    imports.undo(db, result.import_id, force=True)
+    assert customers.get(db, 1)["email"] is None
+
+
+def test_an_import_recorded_without_its_after_state_still_refuses_over_edits(db, tmp_path):
+    base, update = _customer_files(tmp_path)
+    import_customers(db, base)
+    result = import_customers(db, update)
+    db.execute("UPDATE import_changes SET after = NULL")  # as imports made before m076
+    db.execute("UPDATE imports SET finished_at = '2000-01-01T00:00:00+00:00'")
+    customers.edit(db, 1, notes="by hand")
+    with pytest.raises(Exception, match="edited on"):
+        imports.undo(db, result.import_id)
+
+
+def test_a_purchase_a_complaint_refers_to_is_kept_unless_forced(cli, tmp_path):
+    path = write_csv(
+        tmp_path / "p.csv",
+        ["customer", "order", "date", "amount", "item"],
+        [["K1", "O1", "2024-05-01", "100", "Kettle"], ["K1", "O2", "2024-05-02", "20", "Cup"]],
+    )
+    cli("customers", "add", "--name", "Kim", "--code", "K1")
+    cli("purchases", "import", str(path))
+    cli("complaints", "open", "K1", "--summary", "Kettle leaks", "--purchase", "1")
+    undone = cli("imports", "undo", "1")
+    assert "purchase #1 kept: complaint #1 refers to it (--force removes it too)" in undone.stderr
+    listed = list(csv.DictReader(io.StringIO(cli("purchases", "list", "--format", "csv").stdout)))
+    assert [r["id"] for r in listed] == ["1"]
+    # Another import, a complaint on one of its lines, undone with --force: the purchase
+    # goes, the complaint stays.
+    later = write_csv(
+        tmp_path / "q.csv",
+        ["customer", "order", "date", "amount"],
+        [["K1", "O9", "2024-06-01", "5"]],
+    )
+    cli("purchases", "import", str(later))
+    ids = cli("purchases", "list", "--format", "csv", "--fields", "id").stdout.split()[1:]
+    new = max(ids, key=int)
+    cli("complaints", "open", "K1", "--summary", "Late", "--purchase", new)
+    forced = cli("imports", "undo", "2", "--force")
+    assert f"purchase #{new}: complaint #2 refers to it; removed" in forced.stderr
+    shown = cli("complaints", "show", "2", "--format", "json").stdout
+    assert "Late" in shown

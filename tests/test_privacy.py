@@ -336,7 +336,45 @@ def test_files_written_with_personal_data_are_private(tmp_path, cli, permissive_
     assert _mode(rejects) == 0o600
     stale = tmp_path / "agenda.ics"
     stale.write_text("old")
-    stale.chmod(0o644)  # an existing file is made private when rewritten
-    cli("export", "ics", "--as-of", "2026-03-01", "--days", "30", "--output", str(stale))
+    stale.chmod(0o644)  # replaced (--force) by a new private file, never chmodded in place
+    cli("export", "ics", "--as-of", "2026-03-01", "--days", "30", "--output", str(stale), "--force")
     assert "BEGIN:VCALENDAR" in stale.read_text(encoding="utf-8")
     assert _mode(stale) == 0o600
+
+
+def test_forget_leaves_no_name_in_import_records_items_or_compensation(tmp_path, cli, figures):
+    """A contact shared as 'Xanthippe Wolfeschlegel.vcf', a gift box and a voucher in her name."""
+    path = tmp_path / "crmcli.db"
+    card = tmp_path / "Xanthippe Wolfeschlegel.vcf"
+    card.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Xanthippe Wolfeschlegel\r\n"
+        "N:Wolfeschlegel;Xanthippe;;;\r\nTEL:010-7777-8888\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+    )
+    others = tmp_path / "customers.csv"
+    others.write_text("name,phone\nAnn Lee,010-1111-2222\n", encoding="utf-8")
+    cli("customers", "import", str(card))
+    cli("customers", "import", str(others))
+    cli("purchases", "add", "1", "--amount", "5000", "--item", "Gift box for Xanthippe")
+    cli("purchases", "add", "1", "--amount", "7000", "--item", "coffee")
+    cli("purchases", "add", "2", "--amount", "9000", "--item", "coffee beans")
+    cli("complaints", "open", "1", "--summary", "late")
+    cli("complaints", "advance", "1", "--to", "apologized")
+    cli("complaints", "advance", "1", "--to", "cause-found", "--cause", "other", "--detail", "x")
+    cli("complaints", "advance", "1", "--to", "resolved", "--resolution", "sent",
+        "--compensation", "voucher Wolfeschlegel", "--amount", "1000")  # fmt: skip
+    cli("customers", "forget", "1", "--yes")
+    listed = cli("imports", "list").stdout
+    assert "customers.csv" in listed and "(name erased).vcf" in listed
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("crmcli.db*")).lower()
+    for secret in (b"xanthippe", b"wolfeschlegel", b"01077778888"):
+        assert secret not in raw, secret
+    conn = sqlite3.connect(path)
+    items = sorted(r[0] or "" for r in conn.execute("SELECT item FROM purchases"))
+    kinds = [r[0] for r in conn.execute("SELECT compensation FROM complaints")]
+    amounts = [r[0] for r in conn.execute("SELECT compensation_micros FROM complaints")]
+    conn.close()
+    assert items == ["", "coffee", "coffee beans"]  # only the line that named her is blanked
+    assert kinds == [None] and amounts == [1_000_000_000]  # the amount still adds up
+    assert "1,000" in cli("complaints", "report", "--format", "table").stdout
+    figures.record("forget.kept_text_names", secrets_searched=3, leaks=0)

@@ -5,12 +5,12 @@ the exit status is 0, so cron mails nothing. The core modules are imported when 
 command runs, not when crmcli starts (every other command would pay for them).
 """
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 import typer
 
-from crmcli import settings
+from crmcli import dates, settings
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import (
     FieldsOption,
@@ -34,7 +34,13 @@ Days = Annotated[
 
 def window(env: Env, as_of: str | None, days: int) -> tuple[date, date]:
     start = env.today(as_of)
-    return start, start + timedelta(days=days - 1)
+    return start, dates.agenda_end(start, days)
+
+
+def warn(env: Env, warnings: list[str]) -> None:
+    """One line on stderr per broken setting: the rest of the list was still printed."""
+    for message in warnings:
+        env.say(f"crmcli: warning: {message}")
 
 
 def with_identity(env: Env, fields: list[str], fmt: Format | None) -> list[str]:
@@ -89,7 +95,12 @@ def due(
         # already reported is not repeated (open follow-ups and visits still show).
         start = agenda.catch_up_start(db, today=start)
     counts: dict[str, int] = {}
-    per_day_text = settings.get(db, "agenda.visits_per_day")
+    warnings: list[str] = []
+    try:
+        per_day_text = settings.get(db, "agenda.visits_per_day")
+    except settings.BrokenSetting as broken:
+        warnings.append(f"visits not capped: {broken}")
+        per_day_text = ""
     per_day = int(per_day_text) if per_day_text else None
     days_covered = (end - start).days + 1
     entries = agenda.due(
@@ -102,6 +113,7 @@ def due(
         reported_until=agenda.last_reported(db) if since_last_run else None,
         visits_limit=per_day * days_covered if per_day is not None else None,
         counts=counts,
+        warnings=warnings,
     )
     entries, held = agenda.cap_visits(db, entries, per_day=per_day, days=days_covered)
     if "visits" in counts:  # read with a cap: count the held-back against all that were due
@@ -112,6 +124,7 @@ def due(
         )
     if entries:
         emit(env, (e.row() for e in entries), fields=with_identity(env, chosen, fmt), fmt=fmt)
+    warn(env, warnings)
     if record:
         agenda.record_run(db, start=min(start, end), end=end, items=len(entries))
 
@@ -137,7 +150,10 @@ def greet(
     env = get_env(ctx)
     chosen = pick_fields(fields, allowed=greetings.FIELDS, default=greetings.DEFAULT_FIELDS)
     start, end = window(env, as_of, days)
-    found = greetings.render(env.read_db(), start=start, end=end, template=template)
+    warnings: list[str] = []
+    found = greetings.render(
+        env.read_db(), start=start, end=end, template=template, warnings=warnings
+    )
     if found.unreachable:
         env.say(
             f"{found.unreachable} greeting(s) left out: the customer has no phone or e-mail"
@@ -145,3 +161,4 @@ def greet(
         )
     if found.rows:
         emit(env, found.rows, fields=with_identity(env, chosen, fmt), fmt=fmt)
+    warn(env, warnings)

@@ -19,7 +19,7 @@ Key = Annotated[str, typer.Argument(help="Setting name, e.g. phone.region.")]
 def get(ctx: typer.Context, key: Key) -> None:
     """Print a setting's value."""
     env = get_env(ctx)
-    print(settings.get(env.read_db(), key), file=env.stdout)
+    print(settings.get_raw(env.settings_db(), key), file=env.stdout)
 
 
 @app.command("set")
@@ -46,6 +46,6 @@ def list_(ctx: typer.Context, fmt: FormatOption = None) -> None:
     env = get_env(ctx)
     rows = (
         {"key": k, "value": v, "default": "yes" if d else "", "help": h}
-        for k, v, d, h in settings.all_values(env.read_db())
+        for k, v, d, h in settings.all_values(env.settings_db())
     )
     emit(env, rows, fields=["key", "value", "default", "help"], fmt=fmt)

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli import buying, customers, tiers
+from crmcli import buying, customers, settings, tiers
 from crmcli.cli.customers import Ref, app, emit_customers
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FieldsOption, FormatOption, stream
@@ -60,6 +60,8 @@ def at_risk(
     """A and B customers overdue: days since their last purchase > k × their usual interval."""
     env = get_env(ctx)
     db = env.read_db()
+    if k is not None:  # before the first row is printed
+        settings.validate("tiers.at_risk.k", str(k), what="--k")
     rows = tiers.at_risk(db, as_of=env.today(as_of), k=k)
     headers = {"days_since": "days since", "interval_days": "usual interval", "ratio": "× usual"}
     if not emit_customers(

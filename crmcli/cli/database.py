@@ -23,7 +23,7 @@ def path(ctx: typer.Context) -> None:
 def check(ctx: typer.Context) -> None:
     """Run SQLite's integrity and foreign-key checks; exit 1 if anything is wrong."""
     env = get_env(ctx)
-    problems = dbmod.check(env.db)
+    problems = dbmod.check(env.read_db())
     if problems:
         for p in problems:
             env.say(p)
@@ -35,18 +35,31 @@ def check(ctx: typer.Context) -> None:
 def backup(
     ctx: typer.Context,
     target: Annotated[Path, typer.Argument(help="The backup file to create.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace TARGET if it already exists.")
+    ] = False,
 ) -> None:
     """Copy the database consistently, even while another process writes (created 0600)."""
     env = get_env(ctx)
-    dbmod.backup(env.db, target)
+    dbmod.backup(env.read_db(), target, force=force)
     env.say(f"backed up {env.db_path} to {target}")
 
 
 @app.command("migrate")
-def migrate(ctx: typer.Context) -> None:
-    """Bring the database's schema up to date (every command does this on its own too)."""
+def migrate(
+    ctx: typer.Context,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="Add crmcli's tables to an SQLite file that is not crmcli's (never done unasked).",
+        ),
+    ] = False,
+) -> None:
+    """Bring the database's schema up to date (creating it if there is none)."""
     env = get_env(ctx)
-    database = dbmod.connect(env.db_path)
+    database = dbmod.open_db(env.db_path, migrate=False, adopt=adopt)
     done = apply_pending(database)
+    dbmod.use_wal(database)  # an adopted file, now crmcli's: readers never block a writer
     env.say(f"applied: {', '.join(done)}" if done else "the schema is up to date")
     env.say(f"migrations: {', '.join(applied_names(database))}")

@@ -1,7 +1,7 @@
 """`crmcli demo`: load the bundled example shop into a fresh demo database and tour it."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,15 +19,25 @@ def demo(
         Path | None,
         typer.Option("--path", help="Where to create the demo database (default: a temp folder)."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the file at --path if it already exists.")
+    ] = False,
 ) -> None:
     """Load the bundled examples into a fresh demo database (never your real one) and tour it."""
+    from crmcli.files import database_family
+
     env = get_env(ctx)
     target = path or demo_core.default_path()
-    if target.resolve() == env.db_path.resolve():
-        from crmcli.errors import UsageError
+    own = [(p, "your own database (or one of its files)") for p in database_family(env.db_path)]
+    # The default demo file is crmcli's own, remade on every run; another needs --force.
+    db = demo_core.build(target, protect=own, force=force or path is None)
+    try:
+        _tour(env, db, target)
+    finally:
+        db.close()  # the demo file stands alone afterwards: no -wal left beside it
 
-        raise UsageError("the demo never writes to your own database; give another --path")
-    db = demo_core.build(target)
+
+def _tour(env: Env, db: Any, target: Path) -> None:
     tour = Env(db_path=target, stdout=env.stdout, stderr=env.stderr, _db=db)
     fmt = Format.table if env.stdout_isatty else None
     out = console(tour)

@@ -1,11 +1,11 @@
 """`crmcli export …`: the agenda for other programs (a calendar app)."""
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from crmcli import dates
 from crmcli.cli.env import get_env
 
 app = typer.Typer(help="Export the agenda for other programs.", no_args_is_help=True)
@@ -27,25 +27,38 @@ def export_ics(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --output file if it already exists.")
+    ] = False,
 ) -> None:
     """The upcoming agenda as an iCalendar (.ics) file."""
     from crmcli import agenda, ics
 
     env = get_env(ctx)
+    db = env.read_db()
+    target = None
+    if output is not None:
+        from crmcli.files import Output, protect_database
+
+        # Checked before any work: a refused path costs nothing and changes nothing.
+        target = Output(output, protect=protect_database(db), force=force, binary=True)
     start = env.today(as_of)
+    warnings: list[str] = []
     entries = agenda.due(
-        env.read_db(),
+        db,
         start=start,
-        end=start + timedelta(days=days - 1),
+        end=dates.agenda_end(start, days),
         kinds=kind or (),
         owner=owner,
+        warnings=warnings,
     )
+    for message in warnings:  # the calendar still holds everything else
+        env.say(f"crmcli: warning: {message}")
     data = ics.calendar(entries)
-    if output is None:
+    if target is None:
         env.stdout.write(data.decode("utf-8"))
         env.stdout.flush()
     else:
-        from crmcli.privacy import write_private  # names and birthdays: 0600
-
-        write_private(output, data)
+        with target as f:  # names and birthdays: 0600, put in place whole
+            f.write(data)
         env.say(f"{len(entries)} event(s) written to {output}")

@@ -39,7 +39,8 @@ def _day(env: Env, on: str | None, within: str | None, as_of: str | None, what: 
     if on is not None:
         return dates.iso_date(on, what="--on")
     assert within is not None
-    return env.today(as_of) + dates.parse_span(within)
+    span = dates.parse_span(within, what=what)
+    return dates.shift(env.today(as_of), span, what=f"{what} {within.strip()}")
 
 
 @app.command("add")
@@ -130,7 +131,7 @@ def snooze(
     day = (
         dates.iso_date(until, what="--until")
         if until is not None
-        else env.today(as_of) + dates.parse_span(for_ or "")
+        else _day(env, None, for_, as_of, "--for")
     )
     followups.snooze(env.db, followup_id, until=day)
     env.say(f"follow-up #{followup_id} snoozed until {day.isoformat()}")

@@ -49,6 +49,10 @@ RejectsOpt = Annotated[
         "--rejects", help="Where --skip-invalid writes bad rows (default FILE.rejects.csv)."
     ),
 ]
+ForceRejectsOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace the rejects file if it already exists."),
+]
 ProfileOpt = Annotated[
     str | None, typer.Option("--profile", help="Use the --map and options saved under this name.")
 ]
@@ -203,11 +207,27 @@ def list_(ctx: typer.Context, fmt: FormatOption = None, fields: FieldsOption = N
 def undo(
     ctx: typer.Context,
     import_id: Annotated[int, typer.Argument(help="The import's id (see `imports list`).")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Undo even though records were changed since the import (they are listed"
+            " first without it), and remove imported purchases a complaint refers to.",
+        ),
+    ] = False,
 ) -> None:
-    """Undo an import: remove what it added, put back what it updated."""
+    """Undo an import: remove what it added, put back what it updated.
+
+    Work done since (hand edits, follow-ups, contacts, complaints) is listed and the undo
+    refused unless --force; even then only what the import did is taken back.
+    """
     env = get_env(ctx)
-    counts = imports.undo(env.db, import_id)
+    result = imports.undo(env.db, import_id, force=force)
+    for line in result.overwritten:
+        env.say(f"  undone despite a later change: {line}")
+    for line in result.kept:
+        env.say(f"  {line}")
     env.say(
-        f"undid import #{import_id}: removed {counts.added} added row(s), "
-        f"restored {counts.updated} updated one(s)"
+        f"undid import #{import_id}: removed {result.added} added row(s), "
+        f"restored {result.updated} updated one(s)"
     )

@@ -82,6 +82,9 @@ def classify(
     db = env.db
     run = tiers.classify(db, rule=rule, window=window, as_of=env.today(as_of))
     env.say(describe(run))
+    warning = tiers.empty_window(db, run)
+    if warning:
+        env.say(f"warning: {warning}")
     emit(
         env,
         _summary_rows(tiers.summary(db, run), display_places(db)),
@@ -93,7 +96,7 @@ def classify(
 
 @app.command("runs")
 def runs(ctx: typer.Context, fmt: FormatOption = None) -> None:
-    """List the classification runs, newest first."""
+    """List the classification runs, the latest as-of day first."""
     env = get_env(ctx)
     db = env.read_db()
     rows = (
@@ -257,7 +260,7 @@ def history(
     fmt: FormatOption = None,
     fields: FieldsOption = None,
 ) -> None:
-    """A customer's tier in every run, newest first, and any tier set by hand."""
+    """A customer's tier in every run, the latest as-of day first, and any tier set by hand."""
     env = get_env(ctx)
     db = env.read_db()
     customer_id = customers.resolve(db, ref)

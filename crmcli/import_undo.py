@@ -1,0 +1,426 @@
+"""`imports undo`: take an import back without silently taking later work with it.
+
+An import records, for each customer it changed, the record before and after (for a
+customer it added, a digest of it as added). Undo compares those with the record now:
+whatever changed since the import (a field, a phone, a tag, a date edited by hand;
+follow-ups, contacts or purchases added to a customer the import brought in) is
+listed, and the undo refused unless `force`. Even then it takes back only what the
+import did: a field the import never touched keeps its later value, a phone or tag
+added by hand stays. A purchase a complaint refers to is kept (and said) unless
+`force`; a customer with complaints is never deleted (their history is append-only).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import dates
+from crmcli.db import write
+from crmcli.errors import Conflict, NotFound
+
+# Columns that change on their own or follow from the others: not a person's edit.
+_NOT_COMPARED = frozenset({"id", "created_at", "updated_at", "search_key"})
+CHILDREN = ("phones", "tags", "dates")
+SHOWN = 15  # changes listed in a refusal; the rest counted
+
+
+@dataclass
+class UndoResult:
+    added: int = 0  # rows the import added, removed
+    updated: int = 0  # records it changed, put back
+    kept: list[str] = field(default_factory=list)  # what was kept, and why
+    overwritten: list[str] = field(default_factory=list)  # later work undone under force
+
+
+def states(db: Database, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Customers as undo compares them: their fields (non-empty), phones, tags and dates."""
+    wanted = json.dumps(sorted(set(ids)))
+    out: dict[int, dict[str, Any]] = {}
+    cursor = db.execute(
+        "SELECT * FROM customers WHERE id IN (SELECT value FROM json_each(?))", [wanted]
+    )
+    columns = [d[0] for d in cursor.description]
+    for row in cursor:
+        values = dict(zip(columns, row, strict=True))
+        out[values["id"]] = {
+            "fields": {
+                k: v for k, v in values.items() if k not in _NOT_COMPARED and v not in (None, "")
+            },
+            "phones": [],
+            "tags": [],
+            "dates": [],
+        }
+    queries = (
+        ("phones", "SELECT customer_id, raw, e164, digits, label FROM customer_phones"
+                   " WHERE customer_id IN (SELECT value FROM json_each(?))"
+                   " ORDER BY customer_id, position"),
+        ("tags", "SELECT customer_id, tag FROM customer_tags"
+                 " WHERE customer_id IN (SELECT value FROM json_each(?))"
+                 " ORDER BY customer_id, tag"),
+        ("dates", "SELECT customer_id, label, date, lunar FROM customer_dates"
+                  " WHERE customer_id IN (SELECT value FROM json_each(?))"
+                  " ORDER BY customer_id, label"),
+    )  # fmt: skip
+    for part, sql in queries:
+        for cid, *rest in db.execute(sql, [wanted]):
+            if cid in out:
+                out[cid][part].append(rest[0] if part == "tags" else list(rest))
+    return out
+
+
+def _h(value: Any) -> str:
+    # Values are text, numbers or lists of them, whose repr is stable; CRC-32 is enough to
+    # notice an edit (this is no defence against forgery) and cheap over a big import.
+    return format(zlib.crc32(repr(value).encode()), "08x")
+
+
+def digest(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A customer as an import added it, in a few bytes: a hash per field and per list."""
+    return {
+        "fields": {k: _h(v) for k, v in state["fields"].items()},
+        **{part: _h(state[part]) for part in CHILDREN},
+    }
+
+
+def _changed_since_digest(stored: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """What differs between a digest taken at the import and the record now."""
+    then = stored["fields"]
+    fields = now["fields"]
+    out = sorted(
+        k for k in {*then, *fields} if then.get(k) != (_h(fields[k]) if k in fields else None)
+    )
+    return out + [part for part in CHILDREN if stored.get(part) != _h(now[part])]
+
+
+def _name(state: Mapping[str, Any] | None, customer_id: int) -> str:
+    fields = (state or {}).get("fields", {})
+    return f"customer #{customer_id} ({fields.get('name') or fields.get('code') or 'no name'})"
+
+
+@dataclass
+class _Plan:
+    """What undo would do, and the later work it meets."""
+
+    later: list[str] = field(default_factory=list)  # refused unless force
+    said: list[str] = field(default_factory=list)  # kept, told either way
+    restore: list[tuple[int, dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]] = field(
+        default_factory=list
+    )  # (id, before, after, now)
+    delete_customers: list[int] = field(default_factory=list)
+    keep_purchases: list[int] = field(default_factory=list)
+
+
+def undo(db: Database, import_id: int, *, force: bool = False) -> UndoResult:
+    """Put back what an import changed; refuse, listing it, if later work would be lost."""
+    with write(db):
+        row = db.execute(
+            "SELECT kind, undone_at, finished_at FROM imports WHERE id = ?", [import_id]
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no import #{import_id}")
+        if row[1]:
+            raise Conflict(f"import #{import_id} was already undone on {row[1]}")
+        _refuse_if_a_later_import_depends(db, import_id)
+        plan = _plan(db, import_id, finished=row[2] or "", force=force)
+        if plan.later and not force:
+            shown = [f"  {line}" for line in plan.later[:SHOWN]]
+            if len(plan.later) > SHOWN:
+                shown.append(f"  … and {len(plan.later) - SHOWN} more")
+            raise Conflict(
+                "\n".join(
+                    [
+                        f"import #{import_id} was not undone: {len(plan.later)} thing(s) changed "
+                        "since it; undo would lose or overwrite them. Look at them, then "
+                        f"`crmcli imports undo {import_id} --force` to undo anyway (it takes "
+                        "back only what the import did; a value edited on top of the import's "
+                        "goes back to the earlier one):",
+                        *shown,
+                    ]
+                )
+            )
+        result = UndoResult(kept=list(plan.said), overwritten=list(plan.later))
+        for cid, before, after, now in plan.restore:
+            _restore_customer(db, cid, before, after, now, force=force)
+            result.updated += 1
+        for table, row_id, before in db.execute(
+            "SELECT table_name, row_id, before FROM import_changes"
+            " WHERE import_id = ? AND action = 'update' AND table_name != 'customers'",
+            [import_id],
+        ).fetchall():
+            fields = json.loads(before)
+            assignments = ", ".join(f'"{k}" = ?' for k in fields)
+            db.execute(
+                f'UPDATE "{table}" SET {assignments} WHERE id = ?', [*fields.values(), row_id]
+            )
+            result.updated += 1
+        keep = json.dumps(plan.keep_purchases)
+        cur = db.execute(
+            "DELETE FROM purchases WHERE import_id = ?"
+            " AND id NOT IN (SELECT value FROM json_each(?))",
+            [import_id, keep],
+        )
+        result.added += max(cur.rowcount, 0)
+        if plan.keep_purchases:  # kept, but no longer this (undone) import's
+            db.execute(
+                "UPDATE purchases SET import_id = NULL"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                [keep],
+            )
+        for cid in plan.delete_customers:
+            db.execute("DELETE FROM customers WHERE id = ?", [cid])
+            result.added += 1
+        db.execute("UPDATE imports SET undone_at = ? WHERE id = ?", [dates.now_utc(), import_id])
+    return result
+
+
+def _refuse_if_a_later_import_depends(db: Database, import_id: int) -> None:
+    later = db.execute(
+        "SELECT min(l.import_id) FROM import_changes l JOIN import_changes c"
+        " ON c.table_name = l.table_name AND c.row_id = l.row_id"
+        " JOIN imports i ON i.id = l.import_id"
+        " WHERE c.import_id = ? AND l.import_id > ? AND i.undone_at IS NULL",
+        [import_id, import_id],
+    ).fetchone()[0]
+    if later is None:
+        later = db.execute(
+            "SELECT min(p.import_id) FROM purchases p JOIN import_changes c"
+            " ON c.table_name = 'customers' AND c.row_id = p.customer_id"
+            " AND c.action = 'insert'"
+            " JOIN imports i ON i.id = p.import_id"
+            " WHERE c.import_id = ? AND p.import_id > ? AND i.undone_at IS NULL",
+            [import_id, import_id],
+        ).fetchone()[0]
+    if later is not None:
+        raise Conflict(
+            f"import #{later} changed what import #{import_id} brought in; undo #{later} first"
+        )
+
+
+def _plan(db: Database, import_id: int, *, finished: str, force: bool) -> _Plan:
+    plan = _Plan()
+    # A customer two rows of the file updated has two records: the first one's before,
+    # the last one's after.
+    changes: dict[int, tuple[str, str | None, str | None]] = {}
+    for cid, action, before_text, after_text in db.execute(
+        "SELECT row_id, action, before, after FROM import_changes"
+        " WHERE import_id = ? AND table_name = 'customers' ORDER BY rowid",
+        [import_id],
+    ):
+        first = changes.get(cid)
+        changes[cid] = (action, first[1] if first else before_text, after_text)
+    now = states(db, changes)
+    for cid, (action, before_text, after_text) in changes.items():
+        state = now.get(cid)
+        after = json.loads(after_text) if after_text else None
+        if action == "update":
+            before = json.loads(before_text or "{}")
+            if state is None:
+                plan.said.append(f"{_name(after, cid)}: deleted or merged since; not restored")
+                continue
+            plan.later += _edits_on_update(cid, before, after, state, finished, db)
+            plan.restore.append((cid, before, after, state))
+            continue
+        if state is None:
+            continue  # deleted (or forgotten and dropped) since: nothing to take back
+        _plan_added_customer(db, import_id, cid, after, state, plan)
+    refs = db.execute(
+        "SELECT c.id, c.purchase_id FROM complaints c JOIN purchases p ON p.id = c.purchase_id"
+        " WHERE p.import_id = ? ORDER BY c.id",
+        [import_id],
+    ).fetchall()
+    for complaint, purchase in refs:
+        if force:
+            plan.later.append(
+                f"purchase #{purchase}: complaint #{complaint} refers to it; removed, the "
+                "complaint stays without it"
+            )
+        else:
+            plan.keep_purchases.append(purchase)
+            plan.said.append(
+                f"purchase #{purchase} kept: complaint #{complaint} refers to it "
+                "(--force removes it too)"
+            )
+    return plan
+
+
+def _edits_on_update(
+    cid: int,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any] | None,
+    now: Mapping[str, Any],
+    finished: str,
+    db: Database,
+) -> list[str]:
+    """The hand edits made to a customer since the import updated it."""
+    if after is None:  # an import recorded before undo kept the after-state
+        updated = db.execute("SELECT updated_at FROM customers WHERE id = ?", [cid]).fetchone()[0]
+        if updated and finished and updated > finished:
+            return [f"{_name(now, cid)}: edited on {updated[:10]}, after the import"]
+        return []
+    fields_then, fields_now = after["fields"], now["fields"]
+    edited = sorted(
+        k for k in {*fields_then, *fields_now} if fields_then.get(k) != fields_now.get(k)
+    )
+    edited += [part for part in CHILDREN if after[part] != now[part]]
+    if not edited:
+        return []
+    clash = [k for k in edited if k not in CHILDREN and _import_changed(k, before, after)]
+    lists = [k for k in edited if k in CHILDREN and _import_changed(k, before, after)]
+    line = f"{_name(now, cid)}: {', '.join(edited)} changed since the import"
+    said = []
+    if clash:
+        said.append(f"undo puts back the earlier {', '.join(clash)}")
+    if lists:
+        said.append(f"undo removes only the {', '.join(lists)} the import added")
+    kept = [k for k in edited if k not in clash and k not in lists]
+    if kept:
+        said.append(f"{', '.join(kept)} kept as edited")
+    return [f"{line} ({'; '.join(said)})"]
+
+
+def _import_changed(key: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    if key in CHILDREN:
+        return _as_list(before.get(key), key) != _as_list(after[key], key)
+    return _blank(before.get(key)) != after["fields"].get(key)
+
+
+def _blank(value: Any) -> Any:
+    return None if value in (None, "") else value
+
+
+def _as_list(value: Any, part: str) -> list[Any]:
+    """A list compared as `states` orders it: phones by position, tags and dates sorted."""
+    items = list(value or [])
+    return items if part == "phones" else sorted(items)
+
+
+def _plan_added_customer(
+    db: Database,
+    import_id: int,
+    cid: int,
+    after: Mapping[str, Any] | None,
+    now: Mapping[str, Any],
+    plan: _Plan,
+) -> None:
+    name = _name(now, cid)
+    complaints = db.execute("SELECT count(*) FROM complaints WHERE customer_id = ?", [cid])
+    if complaints.fetchone()[0]:
+        plan.said.append(f"{name} kept: it has complaints, whose history is never deleted")
+        return
+    work = []
+    for table, what in (("followups", "follow-up(s)"), ("contacts", "contact(s) logged")):
+        n = db.execute(f"SELECT count(*) FROM {table} WHERE customer_id = ?", [cid]).fetchone()[0]
+        if n:
+            work.append(f"{n} {what}")
+    n = db.execute(
+        "SELECT count(*) FROM purchases WHERE customer_id = ? AND import_id IS NOT ?",
+        [cid, import_id],
+    ).fetchone()[0]
+    if n:
+        work.append(f"{n} purchase(s) added by hand")
+    if after and "digest" in after:
+        changed = _changed_since_digest(after["digest"], now)
+        if changed:
+            work.insert(0, f"{', '.join(changed)} changed")
+    if work:
+        plan.later.append(f"{name}, added by the import: {'; '.join(work)} since; undo deletes it")
+    plan.delete_customers.append(cid)
+
+
+def _restore_customer(
+    db: Database,
+    cid: int,
+    before: dict[str, Any],
+    after: dict[str, Any] | None,
+    now: dict[str, Any],
+    *,
+    force: bool,
+) -> None:
+    """Take back what the import changed on a customer, and only that."""
+    if after is None:  # no after-state kept: put the whole record back, as before
+        _restore_whole(db, cid, before)
+        return
+    fields = {}
+    for key in {*after["fields"], *(k for k in before if k not in CHILDREN)}:
+        if key in _NOT_COMPARED or not _import_changed(key, before, after):
+            continue
+        if now["fields"].get(key) == after["fields"].get(key) or force:
+            fields[key] = before.get(key)
+    if fields:
+        assignments = ", ".join(f'"{k}" = ?' for k in fields)
+        db.execute(f"UPDATE customers SET {assignments} WHERE id = ?", [*fields.values(), cid])
+    before_phones = {p[0] for p in before.get("phones", [])}
+    for raw, *_rest in after["phones"]:
+        if raw not in before_phones:  # the import added it: it goes, hand-added ones stay
+            db.execute("DELETE FROM customer_phones WHERE customer_id = ? AND raw = ?", [cid, raw])
+    before_tags = set(before.get("tags", []))
+    for tag in after["tags"]:
+        if tag not in before_tags:
+            db.execute("DELETE FROM customer_tags WHERE customer_id = ? AND tag = ?", [cid, tag])
+    before_dates = {d[0]: d for d in before.get("dates", [])}
+    now_dates = {d[0]: d for d in now["dates"]}
+    for label, day, lunar in after["dates"]:
+        old = before_dates.get(label)
+        if old == [label, day, lunar]:
+            continue
+        if now_dates.get(label) != [label, day, lunar] and not force:
+            continue  # edited since: the later date stays
+        db.execute("DELETE FROM customer_dates WHERE customer_id = ? AND label = ?", [cid, label])
+        if old:
+            db.execute(
+                "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
+                [cid, *old],
+            )
+    _renumber_phones(db, cid)
+    db.execute("UPDATE customers SET updated_at = ? WHERE id = ?", [dates.now_utc(), cid])
+    _refresh_search_key(db, cid)
+
+
+def _renumber_phones(db: Database, cid: int) -> None:
+    ids = [r[0] for r in db.execute(
+        "SELECT id FROM customer_phones WHERE customer_id = ? ORDER BY position", [cid]
+    )]  # fmt: skip
+    for position, phone_id in enumerate(ids):
+        db.execute("UPDATE customer_phones SET position = ? WHERE id = ?", [position, phone_id])
+
+
+def _refresh_search_key(db: Database, cid: int) -> None:
+    from crmcli import customers
+
+    row = customers.get(db, cid)
+    db.execute(
+        "UPDATE customers SET search_key = ? WHERE id = ?",
+        [customers._search_key(row.fields), cid],
+    )
+
+
+def _restore_whole(db: Database, cid: int, before: dict[str, Any]) -> None:
+    fields = {k: v for k, v in before.items() if k not in CHILDREN}
+    if fields:
+        assignments = ", ".join(f'"{k}" = ?' for k in fields)
+        db.execute(f"UPDATE customers SET {assignments} WHERE id = ?", [*fields.values(), cid])
+    if "phones" in before:
+        db.execute("DELETE FROM customer_phones WHERE customer_id = ?", [cid])
+        for position, (raw, e164, digits, label) in enumerate(before["phones"]):
+            db.execute(
+                "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [cid, position, label, raw, e164, digits],
+            )
+    if "tags" in before:
+        db.execute("DELETE FROM customer_tags WHERE customer_id = ?", [cid])
+        for tag in before["tags"]:
+            db.execute("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)", [cid, tag])
+    if "dates" in before:
+        db.execute("DELETE FROM customer_dates WHERE customer_id = ?", [cid])
+        for label, day, lunar in before["dates"]:
+            db.execute(
+                "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
+                [cid, label, day, lunar],
+            )

@@ -1,0 +1,251 @@
+"""Values a person types at the edges of every range (issue 11 items 6-9, issue 12 item 5).
+
+Each case was a traceback, a hang or a setting that broke every later run; now it is
+refused with one line on stderr (exit 1 or 2), or handled, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pytest
+
+from crmcli import dates, followups, money, settings
+from crmcli.errors import InvalidValue
+
+
+@pytest.fixture
+def shop(cli, db_path):
+    cli("customers", "add", "--name", "Kim Minjun", "--code", "K001", "--birthday", "1985-03-14")
+    cli("purchases", "add", "K001", "--amount", "100", "--on", "2026-01-10")
+    return cli
+
+
+def refused(result, *words: str) -> None:
+    assert result.exit_code in (1, 2), (result.stdout, result.stderr)
+    assert ("Traceback" not in result.stderr and result.exception is None) or isinstance(
+        result.exception, SystemExit
+    ), result.exception
+    for word in words:
+        assert word in result.stderr, result.stderr
+
+
+# --- item 6: recurrence rules that do not advance a day -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;INTERVAL=0",  # dateutil spins forever
+        "FREQ=SECONDLY",  # `done` made the next one the same day, forever
+        "FREQ=MINUTELY",
+        "FREQ=HOURLY;INTERVAL=24",
+        "FREQ=DAILY;BYHOUR=9,17",
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",  # matches no day: a search to the year 9999
+        "FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=4,6,9,11",
+        "FREQ=DAILY;COUNT=3",
+        "FREQ=DAILY;UNTIL=20000101",  # no occurrence after the start
+        "INTERVAL=2",
+        "0d",
+        "99999y",
+    ],
+)
+def test_rules_that_do_not_advance_a_day_are_refused(shop, rule):
+    refused(shop("followups", "add", "K001", "-m", "x", "--on", "2026-02-01", "--every", rule,
+                 ok=False), "--every")  # fmt: skip
+    assert shop("followups", "list", "--format", "csv").stdout.count("\n") <= 1
+
+
+def test_usual_rules_still_work_and_done_moves_on(shop):
+    for rule in ("1w", "2w", "1m", "1y", "FREQ=WEEKLY;BYDAY=MO,TH", "FREQ=MONTHLY;BYDAY=-1FR"):
+        assert followups.parse_every(rule, start=date(2026, 1, 31))
+    shop("followups", "add", "K001", "-m", "call", "--on", "2026-02-01", "--every", "1w")
+    result = shop("followups", "done", "1")
+    assert "due 2026-02-08" in result.stderr
+
+
+def test_done_on_an_old_sub_daily_rule_ends_it_rather_than_loop(shop, db_path):
+    shop("followups", "add", "K001", "-m", "call", "--on", "2026-02-01")
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE followups SET rrule = 'FREQ=DAILY;INTERVAL=0'")
+    result = shop("followups", "done", "1")  # returned at once: no new occurrence
+    assert "next one" not in result.stderr
+    assert shop("followups", "list", "--format", "csv").stdout.count("\n") <= 1
+
+
+# --- item 8: dates and spans at the edges --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("followups", "add", "K001", "-m", "x", "--in", "9000y"),
+        ("followups", "add", "K001", "-m", "x", "--in", "99999999999999999999d"),
+        ("followups", "add", "K001", "-m", "x", "--on", "0001-01-01"),
+        ("due", "--as-of", "9999-12-31"),
+        ("due", "--as-of", "0001-01-01"),
+        ("due", "--days", "999999999"),
+        ("greet", "--as-of", "9999-12-31"),
+        ("greet", "--as-of", "2200-12-31", "--days", "30"),
+        ("export", "ics", "--as-of", "9999-12-30"),
+        ("export", "ics", "--days", "99999999"),
+        ("tiers", "classify", "--window", "99999y"),
+        ("tiers", "classify", "--as-of", "0001-01-01"),
+        ("customers", "at-risk", "--as-of", "9999-12-31"),
+        ("customers", "at-risk", "--k", "nan"),
+        ("customers", "at-risk", "--k", "inf"),
+        ("customers", "at-risk", "--k", "1e20"),
+        ("complaints", "open", "K001", "--summary", "x", "--on", "0001-01-01"),
+        ("complaints", "list", "--as-of", "9999-12-31"),
+        ("contacts", "log", "K001", "--channel", "call", "-m", "x", "--on", "0001-01-01"),
+        ("purchases", "add", "K001", "--amount", "1", "--on", "9999-12-31"),
+        ("purchases", "add", "K001", "--amount", "1", "--delivered", "0001-01-01"),
+        ("purchases", "list", "--since", "0001-01-01"),
+        ("customers", "add", "--name", "Old", "--birthday", "0001-01-01"),
+        ("customers", "edit", "K001", "--birthday", "9999-12-31"),
+    ],
+)
+def test_extreme_dates_and_spans_are_refused_cleanly(shop, args):
+    refused(shop(*args, ok=False))
+
+
+def test_snooze_for_ever_is_refused(shop):
+    shop("followups", "add", "K001", "-m", "x", "--on", "2026-02-01")
+    refused(shop("followups", "snooze", "1", "--for", "99999y", ok=False), "too long")
+
+
+def test_the_range_of_dates_is_defined_once():
+    assert date(1900, 1, 1) == dates.FIRST_DAY and date(2200, 12, 31) == dates.LAST_DAY
+    with pytest.raises(InvalidValue, match="outside the dates"):
+        dates.parse_date("0001-01-01")
+    with pytest.raises(InvalidValue, match="outside the dates"):
+        dates.iso_date("2201-01-01")
+    with pytest.raises(InvalidValue, match="too long"):
+        dates.parse_span("9" * 5000 + "d")
+    assert dates.iso_date("2200-12-31") == dates.LAST_DAY
+
+
+# --- item 8: amounts, sums, quantities -----------------------------------------------------
+
+
+def test_an_amount_beyond_the_maximum_is_refused(shop):
+    refused(shop("purchases", "add", "K001", "--amount", "9223372036855", ok=False), "largest")
+    refused(shop("purchases", "add", "K001", "--amount", "1" * 5000, ok=False))
+    shop("purchases", "add", "K001", "--amount", str(money.MAX_AMOUNT))
+
+
+def test_the_shops_sums_cannot_overflow(shop):
+    """Two lines of 9e12 made every `customers show` and `tiers classify` fail."""
+    for _ in range(8):
+        shop("purchases", "add", "K001", "--amount", str(money.MAX_AMOUNT))
+    refused(shop("purchases", "add", "K001", "--amount", str(money.MAX_AMOUNT), ok=False), "add up")
+    assert "K001" in shop("customers", "show", "K001").stdout
+    shop("tiers", "classify", "--as-of", "2026-12-31")
+
+
+@pytest.mark.parametrize("quantity", ["nan", "NaN", "inf", "-Infinity", "1e20", "1" * 30, "x"])
+def test_quantities_must_be_finite_and_bounded(shop, quantity):
+    refused(shop("purchases", "add", "K001", "--amount", "1", "--quantity", quantity, ok=False))
+
+
+def test_an_import_names_the_line_and_column_of_a_bad_quantity_or_amount(shop, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "customer,date,amount,quantity\n"
+        "K001,2026-01-02,10,1\n"
+        "K001,2026-01-03,10,NaN\n"
+        "K001,2026-01-04,10,1e20\n"
+        "K001,2026-01-05,99999999999999999,1\n"
+        f"K001,2026-01-06,{'9' * 5000},1\n",
+        encoding="utf-8",
+    )
+    result = shop("purchases", "import", str(path), ok=False)
+    refused(result, "orders.csv:3: quantity", "orders.csv:4: quantity", "orders.csv:5: amount")
+    assert "orders.csv:6: amount" in result.stderr
+    assert shop("purchases", "list", "--format", "csv").stdout.count("\n") == 2
+
+
+# --- item 7 and issue 12 item 5: settings bounded where they are declared ----------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("complaints.deadline.apologized", "4000000d"),
+        ("agenda.lead.birthday", "4000000d"),
+        ("agenda.lead.birthday", "1y"),
+        ("tiers.cadence.A", "99999m"),
+        ("tiers.cadence.A", "0d"),
+        ("aftersale.days", "9999999"),
+        ("tiers.window", "99999m"),
+        ("tiers.at_risk.k", "0"),
+        ("tiers.at_risk.k", "1e9"),
+        ("agenda.visits_per_day", "99999999999"),
+        ("currency.minor_units", "9"),
+        ("holidays.country", "XX"),
+        ("holidays.country", "KR,QQ"),
+        ("holidays.language", "zz"),
+        ("holidays.language", "../../etc"),
+        ("currency", "XYZ"),
+        ("shop.name", "Bean\x1b]0;owned\x07"),
+        ("shop.name", "x" * 300),
+    ],
+)
+def test_config_set_refuses_values_that_cannot_work(shop, key, value):
+    before = shop("config", "get", key).stdout
+    refused(shop("config", "set", key, value, ok=False), key)
+    assert shop("config", "get", key).stdout == before
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("holidays.country", "KR,JP,us"),
+        ("holidays.language", "en_US"),
+        ("currency", "USD"),
+        ("tiers.window", "all"),
+        ("tiers.window", "24m"),
+        ("tiers.cadence.C", ""),
+        ("agenda.lead.birthday", "2w"),
+        ("complaints.deadline.resolved", ""),
+    ],
+)
+def test_config_set_takes_values_that_work(shop, key, value):
+    shop("config", "set", key, value)
+
+
+def test_every_setting_has_a_range_and_its_default_is_inside_it():
+    for key, definition in settings.SETTINGS.items():
+        if definition.check is not None:
+            assert definition.check(definition.default) is None, key
+
+
+def test_a_broken_setting_costs_only_its_own_source(shop, db_path):
+    """An old database with out-of-range values: `due` still prints the rest."""
+    shop("followups", "add", "K001", "-m", "call back", "--on", "2026-03-10")
+    shop("config", "set", "holidays.greet", "all")
+    shop("tiers", "classify", "--as-of", "2026-03-01")
+    with sqlite3.connect(db_path) as conn:
+        conn.executemany(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+            [("agenda.lead.birthday", "4000000d"), ("tiers.cadence.A", "99999m"),
+             ("aftersale.days", "9999999"), ("holidays.country", "XX")],
+        )  # fmt: skip
+    result = shop("due", "--as-of", "2026-03-10", "--days", "10")
+    assert "call back" in result.stdout  # the follow-up source still works
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 4, result.stderr
+    assert any("agenda.lead.birthday" in w and "config set" in w for w in warnings)
+    assert any("holidays.country" in w for w in warnings)
+    ics = shop("export", "ics", "--as-of", "2026-03-10", "--days", "10")
+    assert "call back" in ics.stdout and "warning" in ics.stderr
+    # the value can still be seen, and fixed
+    assert shop("config", "get", "aftersale.days").stdout.strip() == "9999999"
+    shop("config", "unset", "aftersale.days")
+
+
+def test_a_broken_setting_outside_the_agenda_says_how_to_fix_it(shop, db_path):
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("INSERT INTO settings VALUES ('complaints.deadline.apologized', '9999y')")
+    refused(shop("complaints", "list", ok=False), "complaints.deadline.apologized", "config")
