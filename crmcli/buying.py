@@ -15,6 +15,7 @@ The owner's own value (`customers.attitude`) always wins; the suggestion is a hi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -226,7 +227,7 @@ def who_bought(
                         ORDER BY position LIMIT 1) AS phone,
                        c.email, {tier_of("c")} AS tier, count(*) AS lines,
                        sum(p.amount_micros) AS spent_micros, max(p.date) AS last,
-                       group_concat(DISTINCT p.{column}) AS items
+                       json_group_array(DISTINCT p.{column}) AS items
                 FROM purchases p NOT INDEXED CROSS JOIN customers c ON c.id = p.customer_id
                 WHERE {" AND ".join(where)}
                 GROUP BY c.id HAVING sum(p.amount_micros) > 0)
@@ -236,4 +237,8 @@ def who_bought(
     )
     columns = [d[0] for d in cursor.description]
     for row in cursor:
-        yield dict(zip(columns, row, strict=True))
+        out = dict(zip(columns, row, strict=True))
+        # A list, not text joined by commas: an item's own comma ("Beans, dark roast")
+        # would split it in two.
+        out["items"] = [x for x in json.loads(out["items"] or "[]") if x is not None]
+        yield out

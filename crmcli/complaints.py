@@ -261,7 +261,9 @@ def _clean(text: str | None) -> str | None:
     if text is None:
         return None
     text = text.strip()
-    return text or None
+    from crmcli.text import check  # no control characters in what is recorded
+
+    return check(text, field="the complaint's text", multiline=True) or None
 
 
 def open_complaint(

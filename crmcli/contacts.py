@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import dates
+from crmcli import dates, text
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 
@@ -30,6 +30,8 @@ def log(
     channel = channel.strip().lower()
     if channel not in CHANNELS:
         raise InvalidValue(f"channel must be one of: {', '.join(CHANNELS)} (got {channel!r})")
+    text.check_optional(note, field="--note", multiline=True)
+    text.check_optional(by, field="--by")
     when = at.isoformat() if isinstance(at, datetime) else (at or dates.now_utc())
     with write(db):
         cursor = db.execute(

@@ -26,6 +26,7 @@ from crmcli import (
     names,
     phones,
     settings,
+    text,
 )
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.customers import PLAIN_FIELDS
@@ -236,10 +237,6 @@ def add_tags(record: Record, raw: str) -> None:
             record.tags.append(tag)
 
 
-# C0 control characters and DEL; tabs and line breaks are text (quoted notes have them).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def row_to_record(
     cells: Sequence[str],
     columns: Sequence[imports.Column],
@@ -254,9 +251,9 @@ def row_to_record(
         if not value:
             continue
         try:
-            bad = _CONTROL.search(value)
+            bad = text.problem(value, multiline=True)  # the check every write path makes
             if bad:  # a NUL or an escape sequence in a name would garble every list
-                raise RowProblem(col.key, f"contains a control character (U+{ord(bad[0]):04X})")
+                raise RowProblem(col.key, bad)
             _add_value(record, col, value, cells, orders)
         except RowProblem as problem:  # keep going: the row's other problems are reported too
             found.append(problem)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customer_fields, dates, names, phones, settings
+from crmcli import customer_fields, dates, names, phones, settings, text
 from crmcli import search as finding
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.db import write
@@ -139,6 +139,17 @@ def _search_key(values: Mapping[str, Any]) -> str:
     return finding.document(values)
 
 
+# Fields that may hold line breaks; every other text field is one line.
+_MULTI_LINE = frozenset({"notes", "address", "extra"})
+
+
+def _check_text(values: Mapping[str, Any]) -> None:
+    """No control characters in any text field, on every path that writes a customer."""
+    for key, value in values.items():
+        if isinstance(value, str):
+            text.check(value, field=key, multiline=key in _MULTI_LINE)
+
+
 def _validate(values: dict[str, Any]) -> None:
     email = values.get("email")
     if email and not _EMAIL.fullmatch(email):
@@ -187,6 +198,7 @@ def new_values(
     if unknown:
         raise InvalidValue(f"unknown customer field(s): {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {k: _clean(v) for k, v in fields.items()}
+    _check_text({**values, "name": _clean(name)})
     values.update(_name_values(_clean(name), values))
     if birthday:
         values["birthday"] = dates.parse_day(birthday)
@@ -276,6 +288,10 @@ def set_phones(
     db: Database, customer_id: int, raws: Iterable[str | tuple[str, str | None]]
 ) -> None:
     """Replace a customer's phone numbers (the first is the main one)."""
+    raws = list(raws)
+    for raw in raws:
+        for part in raw if isinstance(raw, tuple) else (raw,):
+            text.check_optional(part, field="phone")
     rows = phone_rows(raws, settings.get(db, "phone.region"))
     with write(db):
         db.execute("DELETE FROM customer_phones WHERE customer_id = ?", [customer_id])
@@ -312,7 +328,7 @@ def add_phones(
 
 def clean_date(label: str, day: str) -> tuple[str, str]:
     """A labelled date's label and stored day, checked."""
-    label = label.strip()
+    label = text.check(label.strip(), field="the anniversary's label")
     if not label:
         raise InvalidValue("an anniversary needs a label, e.g. wedding=2010-05-01")
     return label, dates.parse_day(day)
@@ -365,6 +381,7 @@ def edit(
     if bad:
         raise InvalidValue(f"cannot clear {', '.join(sorted(bad))}")
     changes: dict[str, Any] = {k: _clean(v) for k, v in fields.items() if v is not None}
+    _check_text({**changes, "name": _clean(name)} if name is not None else changes)
     for key in clear:
         if key == "contact_hours":
             changes.update(contact_from=None, contact_until=None)
@@ -420,7 +437,7 @@ def edit(
 
 def clean_tag(tag: str) -> str:
     """A tag with its whitespace collapsed; an empty one is refused."""
-    tag = " ".join(tag.split())
+    tag = " ".join(text.check(tag.strip(), field="tag").split())
     if not tag:
         raise InvalidValue("a tag cannot be empty")
     return tag

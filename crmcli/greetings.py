@@ -9,14 +9,13 @@ Placeholders are Python format fields: {salutation}, {friendly}, {name}, {given_
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import agenda, dates, settings
+from crmcli import agenda, dates, settings, text
 from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound
 
@@ -84,17 +83,10 @@ class Template:
 
 
 def check(body: str) -> None:
-    """Refuse a template with an unknown placeholder or a stray brace."""
-    try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(body) if f is not None]
-    except ValueError as exc:
-        raise InvalidValue(f"template: {exc} (write {{{{ and }}}} for a literal brace)") from None
-    unknown = sorted({f for f in fields if f not in PLACEHOLDERS})
-    if unknown:
-        raise InvalidValue(
-            f"unknown placeholder(s) {', '.join('{' + f + '}' for f in unknown)}; "
-            f"use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
-        )
+    """Refuse a template with an unknown placeholder, a stray brace, or a format spec."""
+    error = text.template_problem(body, PLACEHOLDERS)
+    if error:
+        raise InvalidValue(error)
 
 
 def all_templates(db: Database) -> list[Template]:
@@ -114,7 +106,7 @@ def get(db: Database, name: str) -> Template:
 
 
 def set_template(db: Database, *, name: str, body: str) -> None:
-    name = name.strip()
+    name = text.check(name.strip(), field="a template name")
     if not name or any(c.isspace() for c in name):
         raise InvalidValue("a template name is one word, e.g. birthday.ko or spring-sale")
     if not body.strip():
@@ -203,7 +195,7 @@ def render(
             continue
         name, body = _choose(bodies, template or entry.item.kind, entry.person.locale)
         message = " ".join(
-            body.format_map(values(entry, shop=shop, language=language, db=db)).split()
+            text.fill_template(body, values(entry, shop=shop, language=language, db=db)).split()
         )
         row = entry.row()
         rows.append({**{f: row.get(f) for f in FIELDS}, "message": message, "template": name})

@@ -249,3 +249,91 @@ def test_a_broken_setting_outside_the_agenda_says_how_to_fix_it(shop, db_path):
     with sqlite3.connect(db_path) as conn:
         conn.execute("INSERT INTO settings VALUES ('complaints.deadline.apologized', '9999y')")
     refused(shop("complaints", "list", ok=False), "complaints.deadline.apologized", "config")
+
+
+# --- item 7: templates take named placeholders only ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{name!r:>99999999999}",  # a MemoryError at `greet`
+        "{name:>99999999999}",
+        "{name!s}",
+        "{name.__class__}",
+        "{name[0]}",
+        "{0}",
+        "{}",
+        "Dear {nobody}",
+        "a { stray",
+        "Hi\x1b]0;owned\x07 {name}",
+    ],
+)
+def test_templates_set_refuses_anything_but_named_placeholders(shop, body):
+    before = shop("templates", "show", "birthday").stdout
+    refused(shop("templates", "set", "birthday", "--text", body, ok=False))
+    assert shop("templates", "show", "birthday").stdout == before
+
+
+def test_an_old_template_with_a_format_spec_is_harmless_at_render_time(shop, db_path):
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "UPDATE templates SET body = 'Hi {name!r:>99999999999} {nobody} {salutation}'"
+            " WHERE name = 'birthday'"
+        )
+    shop("customers", "edit", "K001", "--phone", "010-1234-5678")
+    result = shop("greet", "--as-of", "2026-03-11", "--days", "5")
+    assert "Hi Kim Minjun {nobody}" in result.stdout
+
+
+# --- item 9: no control characters on any write path --------------------------------------
+
+ESCAPE = "x\x1b]0;owned\x07y"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("customers", "add", "--name", ESCAPE),
+        ("customers", "add", "--name", "Ok", "--code", "\x1b[2J"),
+        ("customers", "add", "--name", "Ok", "--notes", "a\x00b"),
+        ("customers", "add", "--name", "Ok", "--address", "\x9b31m"),  # C1 CSI
+        ("customers", "add", "--name", "Ok", "--tag", ESCAPE),
+        ("customers", "add", "--name", "Ok", "--phone", "010\x1b1234"),
+        ("customers", "edit", "K001", "--name", ESCAPE),
+        ("customers", "edit", "K001", "--occupation", ESCAPE),
+        ("customers", "tag", "K001", ESCAPE),
+        ("purchases", "add", "K001", "--amount", "1", "--item", ESCAPE),
+        ("purchases", "add", "K001", "--amount", "1", "--note", ESCAPE),
+        ("complaints", "open", "K001", "--summary", ESCAPE),
+        ("contacts", "log", "K001", "--channel", "call", "-m", ESCAPE),
+        ("followups", "add", "K001", "-m", ESCAPE, "--on", "2026-03-01"),
+        ("config", "set", "staff.default", ESCAPE),
+        ("templates", "set", ESCAPE, "--text", "hi"),
+    ],
+)
+def test_control_characters_are_refused_on_every_write_path(shop, db_path, args):
+    def dump():
+        with sqlite3.connect(db_path) as conn:
+            return "\n".join(line for line in conn.iterdump() if "holiday_cache" not in line)
+
+    before = dump()
+    refused(shop(*args, ok=False), "control character")
+    assert dump() == before
+
+
+def test_a_vcard_with_an_escape_in_a_name_is_refused(shop, tmp_path):
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Evil\x1b]0;owned\x07\r\nTEL:010-2222-3333\r\n"
+        "END:VCARD\r\n",
+        encoding="utf-8",
+    )
+    result = shop("customers", "import", str(path), ok=False)
+    refused(result, "control character")
+    assert "Evil" not in shop("customers", "list", "--format", "csv").stdout
+
+
+def test_tabs_line_breaks_and_right_to_left_text_are_still_text(shop):
+    shop("customers", "add", "--name", "Ok", "--notes", "first line\n\tsecond")
+    shop("customers", "add", "--name", "\u05d3\u05d5\u05d3 \u200fכהן")

@@ -472,3 +472,117 @@ def test_a_purchase_a_complaint_refers_to_is_kept_unless_forced(cli, tmp_path):
     assert f"purchase #{new}: complaint #2 refers to it; removed" in forced.stderr
     shown = cli("complaints", "show", "2", "--format", "json").stdout
     assert "Late" in shown
+
+
+# --- the reliability figures (RELIABILITY.md section 8) -----------------------------------------
+
+FAMILIES = {  # family name, the parent's given name, the child's: in five scripts
+    "hangul": ("김", "영희", "철수"),
+    "latin": ("Smith", "Mary", "John"),
+    "kana": ("やまだ", "はなこ", "たろう"),
+    "cyrillic": ("Петрова", "Анна", "Мария"),
+    "armenian": ("Պետրոսյան", "Անի", "Արամ"),
+}
+
+
+def test_reliability_another_person_is_never_overwritten(tmp_path, figures):
+    from crmcli.db import open_db
+
+    rnd = random.Random(2026)
+    attempts = held = 0
+    for round_ in range(40):
+        db = open_db(tmp_path / f"f{round_}.db")
+        script = rnd.choice(sorted(FAMILIES))
+        family, parent, child = FAMILIES[script]
+        east = script in ("hangul", "kana")  # family name first, no space
+
+        def full(given: str, family: str = family, east: bool = east) -> str:
+            return f"{family}{given}" if east else f"{given} {family}"
+
+        shared = rnd.choice(["phone", "email", "both"])
+        phone = f"010-{rnd.randint(1000, 9999)}-{rnd.randint(1000, 9999)}"
+        email = f"family{round_}@example.com"
+        customers.add(
+            db, name=full(parent), phones_raw=[phone], email=email, birthday="1960-01-01",
+            address="Seoul",
+        )  # fmt: skip
+        code = rnd.choice(["", f"N{round_}"])  # a new code matching a code-less parent
+        row = [code, full(child), phone if shared != "email" else "",
+               email if shared != "phone" else "", "1990-06-06", "Busan"]  # fmt: skip
+        path = write_csv(
+            tmp_path / f"f{round_}.csv",
+            ["code", "name", "phone", "email", "birthday", "address"],
+            [row],
+        )
+        for options in ({}, {"skip_invalid": True}):
+            attempts += 1
+            if options:  # the conflict goes to the rejects file
+                import_customers(db, path, **options)
+            else:
+                with pytest.raises(InvalidInput, match="not the same person"):
+                    import_customers(db, path)
+            kept = customers.get(db, 1)
+            if (kept["name"], kept["birthday"], kept["address"]) == (
+                full(parent),
+                "1960-01-01",
+                "Seoul",
+            ) and customers.count(db) == 1:
+                held += 1
+        db.close()
+    figures.record("hostile.another_person", attempts=attempts, held=held)
+    assert held == attempts
+
+
+def test_reliability_undo_never_silently_overwrites_later_work(tmp_path, figures):
+    from crmcli.db import open_db
+    from crmcli.errors import Conflict
+
+    rnd = random.Random(13)
+    attempts = held = 0
+    for round_ in range(25):
+        db = open_db(tmp_path / f"u{round_}.db")
+        base = write_csv(
+            tmp_path / "b.csv", ["code", "name", "phone"], [["A1", "Kim", "010-1111-2222"]]
+        )
+        import_customers(db, base)
+        imported = rnd.sample(["email", "address", "company", "tags", "phone"], 2)
+        values = {"email": "kim@example.com", "address": "Seoul", "company": "ACME",
+                  "tags": "vip", "phone": "010-3333-4444"}  # fmt: skip
+        update = write_csv(
+            tmp_path / "u.csv",
+            ["code", *imported],
+            [["A1", *(values[f] for f in imported)]],
+        )
+        result = import_customers(db, update)
+        hand = rnd.choice(["notes", "occupation", "tag", "phone"])
+        if hand == "tag":
+            customers.tag(db, 1, ["handmade"])
+        elif hand == "phone":
+            now = [p.raw for p in customers.get(db, 1).phones]
+            customers.edit(db, 1, phones_raw=[*now, "010-9999-0000"])
+        else:
+            customers.edit(db, 1, **{hand: "by hand"})
+        attempts += 1
+        try:
+            imports.undo(db, result.import_id)
+        except Conflict as exc:
+            refused = "changed since the import" in str(exc)
+        else:
+            refused = False
+        imports.undo(db, result.import_id, force=True)
+        kim = customers.get(db, 1)
+        survived = {
+            "tag": "handmade" in kim.tags,
+            "phone": "010-9999-0000" in [p.raw for p in kim.phones],
+        }.get(hand, kim.fields.get(hand) == "by hand")
+        undone = all(
+            (f == "tags" and "vip" not in kim.tags)
+            or (f == "phone" and "010-3333-4444" not in [p.raw for p in kim.phones])
+            or (f not in ("tags", "phone") and kim.fields.get(f) is None)
+            for f in imported
+        )
+        if refused and survived and undone:
+            held += 1
+        db.close()
+    figures.record("hostile.undo_over_later_work", attempts=attempts, held=held)
+    assert held == attempts

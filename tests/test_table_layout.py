@@ -101,3 +101,42 @@ def test_followups_list_shows_the_rule_in_words_but_csv_keeps_it(cli):
     assert "FREQ=" not in table_out
     csv_out = cli("followups", "list", "-f", "csv", "--fields", "rrule").stdout
     assert "FREQ=MONTHLY;BYMONTHDAY=31,-1;BYSETPOS=1" in csv_out
+
+
+def test_overdue_complaints_show_days_overdue_by_default(cli):
+    cli("customers", "add", "--name", "Kim", "--code", "K1")
+    cli("complaints", "open", "K1", "--summary", "late, broken", "--on", "2026-01-01")
+    out = cli("complaints", "list", "--overdue", "--as-of", "2026-02-01").stdout
+    header = out.splitlines()[0].split(",")
+    assert "days_overdue" in header
+    assert "days_overdue" not in cli("complaints", "list").stdout.splitlines()[0]
+
+
+def test_item_lists_quote_an_item_holding_a_comma(cli):
+    import json
+
+    cli("customers", "add", "--name", "Kim", "--code", "K1")
+    cli(
+        "purchases",
+        "add",
+        "K1",
+        "--amount",
+        "10",
+        "--item",
+        "Beans, dark roast",
+        "--on",
+        "2026-01-02",
+    )
+    cli("purchases", "add", "K1", "--amount", "10", "--item", "Mug large", "--on", "2026-01-03")
+    out = cli(
+        "customers", "who-bought", "--item", "a", "--fields", "code,items", "-f", "tsv"
+    ).stdout
+    import csv
+    import io
+
+    items = list(csv.reader(io.StringIO(out), delimiter="\t"))[1][1]
+    assert items in ('"Beans, dark roast", Mug large', 'Mug large, "Beans, dark roast"')
+    rows = json.loads(
+        cli("customers", "who-bought", "--item", "a", "--fields", "items", "-f", "json").stdout
+    )
+    assert sorted(rows[0]["items"]) == ["Beans, dark roast", "Mug large"]

@@ -157,3 +157,20 @@ def test_fields_naming_nothing_is_a_usage_error(cli, value):
     result = cli("customers", "list", "--fields", value, ok=False)
     assert result.exit_code == 2
     assert "--fields" in result.stderr
+
+
+def test_progress_bar_is_gone_before_the_result_table(tmp_path, figures):
+    rows = "".join(f"K{i:05},Customer {i},010-{i:04}-0000\n" for i in range(3000))
+    src = tmp_path / "many.csv"
+    src.write_text("code,name,phone\n" + rows, encoding="utf-8")
+    status, shown = run_tty(
+        "customers", "import", str(src), "--format", "table", db=tmp_path / "x.db", columns=80
+    )
+    assert status == 0, shown
+    assert "importing many.csv" in shown  # the bar was drawn on the terminal
+    table = shown.index("import_id")
+    before = re.sub(r"\x1b\[[0-9;]*m$", "", shown[:table])
+    # The table starts on a fresh line: after a newline, or after the bar's line was erased.
+    assert before.endswith(("\n", "\x1b[2K")), repr(before[-80:])
+    assert "importing" not in shown[table:]  # no frame drawn after it
+    figures.record("terminal_progress_bar", attempts=1, held=1)

@@ -10,13 +10,15 @@ from typing import Annotated
 
 import typer
 
+from crmcli import agenda as agenda_core
 from crmcli import dates, settings
+from crmcli import greetings as greetings_core
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import (
-    FieldsOption,
     Format,
     FormatOption,
     emit,
+    fields_option,
     pick_fields,
     resolve_format,
 )
@@ -78,7 +80,7 @@ def due(
         ),
     ] = False,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: fields_option(agenda_core.FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """Whom to call, greet or visit today (or over --days), and why."""
     from crmcli import agenda
@@ -142,7 +144,7 @@ def greet(
         ),
     ] = None,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: fields_option(greetings_core.FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """A greeting message for each birthday, anniversary and holiday due (CSV for SMS or mail)."""
     from crmcli import greetings

@@ -8,11 +8,11 @@ import typer
 from crmcli import complaints, customers
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import (
-    FieldsOption,
     Format,
     FormatOption,
     console,
     emit,
+    fields_option,
     pick_fields,
     print_json,
     resolve_format,
@@ -212,7 +212,7 @@ def list_(
     as_of: AsOf = None,
     since: Since = None,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: fields_option(complaints.LIST_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """List complaints: A-tier customers first, then open before closed, most severe first."""
     env = get_env(ctx)
@@ -228,9 +228,12 @@ def list_(
         overdue_as_of=today if overdue else None,
         as_of=today,
     )
-    chosen = pick_fields(
-        fields, allowed=complaints.LIST_FIELDS, default=complaints.DEFAULT_LIST_FIELDS
-    )
+    default = list(complaints.DEFAULT_LIST_FIELDS)
+    if overdue and "days_overdue" not in default:
+        # How late each one is, by default when the list is of the late ones (README),
+        # early enough to stay on a narrow terminal.
+        default.insert(default.index("tier") + 1 if "tier" in default else 1, "days_overdue")
+    chosen = pick_fields(fields, allowed=complaints.LIST_FIELDS, default=default)
     count = emit(
         env,
         (_present(r) for r in found),
@@ -258,6 +261,7 @@ _DETAIL_LABELS = {
     "closed_on": "Closed",
 }
 TIMELINE_FIELDS = ("at", "event", "stage", "after", "by", "note", "details")
+REPORT_FIELDS = ("section", "key", "value")
 
 
 def _details(row: dict[str, Any], places: int) -> dict[str, Any]:
@@ -310,9 +314,16 @@ def _step_details(step: dict[str, Any], places: int) -> str:
 
 @app.command("show")
 def show(
-    ctx: typer.Context, complaint_id: Id, as_of: AsOf = None, fmt: FormatOption = None
+    ctx: typer.Context,
+    complaint_id: Id,
+    as_of: AsOf = None,
+    fmt: FormatOption = None,
+    fields: fields_option(TIMELINE_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
-    """A complaint and its timeline, with the time taken between stages."""
+    """A complaint and its timeline, with the time taken between stages.
+
+    As CSV/TSV, or with --fields, the timeline's events as rows.
+    """
     env = get_env(ctx)
     db = env.read_db()
     complaint = complaints.get(db, complaint_id)
@@ -321,7 +332,8 @@ def show(
     places = display_places(db)
     zone = complaints.local_zone(db)
     chosen = resolve_format(env, fmt)
-    if chosen in (Format.json, Format.jsonl):
+    picked = pick_fields(fields, allowed=TIMELINE_FIELDS, default=TIMELINE_FIELDS)
+    if chosen in (Format.json, Format.jsonl) and fields is None:
         data = {
             "complaint": _present(row),
             "timeline": [
@@ -345,8 +357,8 @@ def show(
         }
         for s in steps
     ]
-    if chosen is not Format.table:
-        emit(env, shown, fields=TIMELINE_FIELDS, fmt=chosen)
+    if chosen is not Format.table or fields is not None:
+        emit(env, shown, fields=picked, fmt=chosen, identify=("at",))
         return
     from crmcli.cli.pages import render_complaint_page
 
@@ -362,6 +374,7 @@ def report(
         str | None, typer.Option("--grep", "-g", help="Only lessons containing this text.")
     ] = None,
     fmt: FormatOption = None,
+    fields: fields_option(REPORT_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """Counts by cause and stage, time to resolve, compensation, repeat complainers, lessons."""
     env = get_env(ctx)
@@ -369,12 +382,13 @@ def report(
     r = complaints.report(db, since=iso_date(since, what="--since") if since else None, grep=grep)
     chosen = resolve_format(env, fmt)
     places = display_places(db)
-    if chosen is Format.json:
+    picked = pick_fields(fields, allowed=REPORT_FIELDS, default=REPORT_FIELDS)
+    if chosen is Format.json and fields is None:
         _print_json(env, _report_dict(r), indent=2)
-    elif chosen is Format.table:
+    elif chosen is Format.table and fields is None:
         _report_table(env, r, places)
     else:
-        emit(env, _report_rows(r), fields=("section", "key", "value"), fmt=chosen)
+        emit(env, _report_rows(r), fields=picked, fmt=chosen, identify=("section", "key"))
 
 
 def _report_dict(r: complaints.Report) -> dict[str, Any]:

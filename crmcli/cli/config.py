@@ -6,12 +6,13 @@ import typer
 
 from crmcli import settings
 from crmcli.cli.env import get_env
-from crmcli.cli.output import FormatOption, emit
+from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 
 app = typer.Typer(
     help="Settings: phone region, currency, holidays, cadences…", no_args_is_help=True
 )
 
+FIELDS = ("key", "value", "default", "help")
 Key = Annotated[str, typer.Argument(help="Setting name, e.g. phone.region.")]
 
 
@@ -41,11 +42,15 @@ def unset(ctx: typer.Context, key: Key) -> None:
 
 
 @app.command("list")
-def list_(ctx: typer.Context, fmt: FormatOption = None) -> None:
+def list_(
+    ctx: typer.Context,
+    fmt: FormatOption = None,
+    fields: fields_option(FIELDS) = None,  # type: ignore[valid-type]
+) -> None:
     """List every setting, its value, and what it does."""
     env = get_env(ctx)
     rows = (
         {"key": k, "value": v, "default": "yes" if d else "", "help": h}
         for k, v, d, h in settings.all_values(env.settings_db())
     )
-    emit(env, rows, fields=["key", "value", "default", "help"], fmt=fmt)
+    emit(env, rows, fields=pick_fields(fields, allowed=FIELDS, default=FIELDS), fmt=fmt)

@@ -6,7 +6,7 @@ import typer
 
 from crmcli import contacts, customers, dates
 from crmcli.cli.env import get_env
-from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
+from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 
 app = typer.Typer(help="The contact log: calls, visits, messages.", no_args_is_help=True)
 
@@ -41,7 +41,7 @@ def list_(
     ref: Annotated[str | None, typer.Argument(help="Only this customer's.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many, newest first.", min=1)] = 50,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: fields_option(FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """The latest contacts, newest first."""
     env = get_env(ctx)

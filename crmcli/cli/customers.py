@@ -9,9 +9,9 @@ import typer
 from crmcli import customers, page
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import (
-    FieldsOption,
     Format,
     FormatOption,
+    customer_fields_option,
     emit,
     pick_fields,
     print_json,
@@ -238,30 +238,48 @@ def edit(
     env.say(f"updated customer #{customer_id} {updated.display_name}")
 
 
+# What `customers show` writes as CSV/TSV: the profile, field by field (the page's
+# other sections are in --format json).
+SHOW_FIELDS = (
+    "id", "code", "name", "family_name", "given_name", "patronymic", "salutation",
+    "addressed_as", "gender", "locale", "phones", "email", "birthday", "birthday_lunar",
+    "anniversary", "address", "postcode", "company", "occupation", "income_band", "tags",
+    "owner", "attitude", "tier", "contact_days", "contact_hours", "do_not_contact", "notes",
+    "extra", "created_at", "updated_at",
+)  # fmt: skip
+
+
 @app.command("show")
-def show(ctx: typer.Context, ref: Ref, fmt: FormatOption = None) -> None:
-    """Show a customer's whole page: profile, purchases, tier, complaints, follow-ups, contacts."""
+def show(
+    ctx: typer.Context,
+    ref: Ref,
+    fmt: FormatOption = None,
+    fields: customer_fields_option() = None,  # type: ignore[valid-type]
+) -> None:
+    """Show a customer's whole page: profile, purchases, tier, complaints, follow-ups, contacts.
+
+    With --fields, or as CSV/TSV, the customer's fields as one record.
+    """
     env = get_env(ctx)
     db = env.read_db()
-    data = page.build(db, customers.resolve(db, ref))
+    customer_id = customers.resolve(db, ref)
     chosen = resolve_format(env, fmt)
+    if fields is not None or chosen in (Format.csv, Format.tsv):
+        emit_customers(
+            env,
+            _customer_rows(partial(customers.rows, db, ids=[customer_id])),
+            fields=fields,
+            fmt=chosen,
+            default=SHOW_FIELDS,
+        )
+        return
+    data = page.build(db, customer_id)
     if chosen is Format.table:
         from crmcli.cli.pages import render_customer_page
 
         render_customer_page(env, data, places=display_places(db))
-    elif chosen in (Format.json, Format.jsonl):
-        print_json(env, data, indent=2 if chosen is Format.json else None)
     else:
-        flat = {k: _flat(v) for k, v in data["profile"].items()}
-        emit(env, [flat], fields=list(flat), fmt=chosen)
-
-
-def _flat(value: Any) -> Any:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k}={v}" for k, v in value.items())
-    return value
+        print_json(env, data, indent=2 if chosen is Format.json else None)
 
 
 def emit_customers(
@@ -318,7 +336,7 @@ def list_(
     archived: Annotated[bool, typer.Option("--archived", help="List archived customers.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most this many.")] = None,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: customer_fields_option() = None,  # type: ignore[valid-type]
 ) -> None:
     """List customers (table on a terminal, CSV when piped)."""
     env = get_env(ctx)
@@ -349,7 +367,7 @@ def search(
     ],
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most this many.")] = None,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: customer_fields_option(("matched",)) = None,  # type: ignore[valid-type]
 ) -> None:
     """Find customers as a clerk types them; `matched` says where each was found."""
     env = get_env(ctx)

@@ -9,7 +9,15 @@ from crmcli import customer_import, customers, exports, merge
 from crmcli.cli import imports as shared
 from crmcli.cli.customers import _customer_rows, app, emit_customers
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, Format, FormatOption, emit, stream
+from crmcli.cli.output import (
+    Format,
+    FormatOption,
+    customer_fields_option,
+    emit,
+    fields_option,
+    pick_fields,
+    stream,
+)
 from crmcli.errors import UsageError
 
 
@@ -75,7 +83,7 @@ def import_(
 def export(
     ctx: typer.Context,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: customer_fields_option() = None,  # type: ignore[valid-type]
     vcard: Annotated[
         bool, typer.Option("--vcard", help="Write vCard 3.0 (birthdays, anniversaries, lunar).")
     ] = False,
@@ -128,6 +136,7 @@ def dupes(
         int, typer.Option("--threshold", help="How alike names must be, 1-100.")
     ] = merge.DEFAULT_THRESHOLD,
     fmt: FormatOption = None,
+    fields: fields_option(merge.DUPE_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """List likely duplicates: a shared phone or e-mail, or names nearly alike."""
     env = get_env(ctx)
@@ -135,7 +144,8 @@ def dupes(
     pairs = list(merge.find(db, threshold=threshold))
     ids = sorted({i for p in pairs for i in (p.a, p.b)})
     labels = {r["id"]: r["name"] or r["code"] or "" for r in customers.rows(db, ids=ids)}
-    emit(env, (p.row(labels) for p in pairs), fields=list(merge.DUPE_FIELDS), fmt=fmt)
+    chosen = pick_fields(fields, allowed=merge.DUPE_FIELDS, default=merge.DUPE_FIELDS)
+    emit(env, (p.row(labels) for p in pairs), fields=chosen, fmt=fmt)
     if not pairs:
         env.say("no likely duplicates")
 

@@ -7,7 +7,7 @@ import typer
 from crmcli import buying, customers, settings, tiers
 from crmcli.cli.customers import Ref, app, emit_customers
 from crmcli.cli.env import get_env
-from crmcli.cli.output import FieldsOption, FormatOption, stream
+from crmcli.cli.output import Format, FormatOption, customer_fields_option, resolve_format, stream
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
 from crmcli.money import display_places, to_decimal
@@ -55,7 +55,7 @@ def at_risk(
         typer.Option("--k", help="Overdue after k usual intervals (default: tiers.at_risk.k)."),
     ] = None,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: customer_fields_option(tiers.AT_RISK_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """A and B customers overdue: days since their last purchase > k × their usual interval."""
     env = get_env(ctx)
@@ -76,8 +76,11 @@ def at_risk(
         env.say("no A or B customer is overdue")
 
 
-def _money(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "spent": to_decimal(row["spent_micros"])}
+def _money(row: dict[str, Any], *, listed: bool = True) -> dict[str, Any]:
+    from crmcli.cli.pages import listed as joined
+
+    items = joined(row["items"]) if listed else row["items"]
+    return {**row, "spent": to_decimal(row["spent_micros"]), "items": items}
 
 
 @app.command("who-bought")
@@ -100,7 +103,7 @@ def who_bought(
         typer.Option("--include-do-not-contact", help="Also list customers marked do-not-contact."),
     ] = False,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: customer_fields_option(buying.WHO_BOUGHT_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """Customers who bought an item or category — the list for an offer (CSV for mail-merge)."""
     env = get_env(ctx)
@@ -113,9 +116,11 @@ def who_bought(
         tiers=tuple(tier or ()),
         include_do_not_contact=include_do_not_contact,
     )
+    # Items bought: a list in JSON; elsewhere joined with ", ", an item holding a comma quoted.
+    as_list = resolve_format(env, fmt) in (Format.json, Format.jsonl)
     found = emit_customers(
         env,
-        lambda _fetch: stream(rows, _money),
+        lambda _fetch: stream(rows, lambda r: _money(r, listed=not as_list)),
         fields=fields,
         fmt=fmt,
         own=buying.WHO_BOUGHT_FIELDS,
@@ -163,7 +168,7 @@ def attitudes(
         bool, typer.Option("--differs", help="Only where the suggestion differs from yours.")
     ] = False,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: customer_fields_option(buying.ATTITUDE_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """Every customer's attitude as you set it and as buying suggests it."""
     env = get_env(ctx)

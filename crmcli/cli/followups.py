@@ -7,7 +7,7 @@ import typer
 
 from crmcli import customers, dates, followups
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
+from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.errors import UsageError
 from crmcli.recurrence import describe
 
@@ -77,7 +77,7 @@ def list_(
     ref: Annotated[str | None, typer.Argument(help="Only this customer's.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Done and cancelled ones too.")] = False,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: fields_option(FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """List open follow-ups, soonest first."""
     env = get_env(ctx)

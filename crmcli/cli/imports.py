@@ -9,11 +9,12 @@ import typer
 
 from crmcli import imports
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields
+from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.dates import DATE_ORDERS
 from crmcli.errors import InvalidInput, UsageError
 
 app = typer.Typer(help="Past imports: list them, undo one.", no_args_is_help=True)
+ImportFields = fields_option(imports.IMPORT_FIELDS)
 
 # Options shared by `customers import` and `purchases import`, declared once.
 FileArg = Annotated[
@@ -125,7 +126,31 @@ def progress_bar(env: Env, label: str) -> Iterator[Callable[[int, int], None] | 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        yield update
+        # The bar is erased before anything else reaches the terminal: the result table
+        # or a message must never start on the line of the bar's last frame.
+        streams = env.stdout, env.stderr
+        env.stdout, env.stderr = _StopFirst(env.stdout, bar.stop), _StopFirst(env.stderr, bar.stop)
+        try:
+            yield update
+        finally:
+            env.stdout, env.stderr = streams
+
+
+class _StopFirst:
+    """A stream that calls `stop` (ending a live display) before its first write."""
+
+    def __init__(self, stream: Any, stop: Callable[[], None]) -> None:
+        self._stream = stream
+        self._stop: Callable[[], None] | None = stop
+
+    def write(self, text: str) -> int:
+        if self._stop is not None:
+            stop, self._stop = self._stop, None
+            stop()
+        return int(self._stream.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 VerboseOpt = Annotated[
@@ -196,7 +221,7 @@ def report(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, fmt: FormatOption = None, fields: FieldsOption = None) -> None:
+def list_(ctx: typer.Context, fmt: FormatOption = None, fields: ImportFields = None) -> None:
     """Every import: file, sha256, counts, when, and whether it was undone."""
     env = get_env(ctx)
     chosen = pick_fields(fields, allowed=imports.IMPORT_FIELDS, default=imports.IMPORT_FIELDS[:-1])

@@ -53,6 +53,26 @@ FieldsOption = Annotated[
 ]
 
 
+def fields_option(allowed: Iterable[str], *, more: str = "") -> Any:
+    """`--fields`, its help naming every field the command can print (so --help is the list)."""
+    return Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            help=f"Comma-separated columns to show, in order, from: {', '.join(allowed)}{more}.",
+            show_default=False,
+        ),
+    ]
+
+
+def customer_fields_option(own: Sequence[str] = ()) -> Any:
+    """`--fields` of a listing of customers: its own columns and every customer field."""
+    from crmcli import customer_fields
+
+    names = [*own, *(n for n in customer_fields.NAMES if n not in own)]
+    return fields_option(names, more=f", {customer_fields.EXTRA_PREFIX}NAME")
+
+
 def pick_fields(fields: str | None, *, allowed: Sequence[str], default: Sequence[str]) -> list[str]:
     """The columns `--fields` names, checked against `allowed`; `default` without it."""
     if fields is None:
@@ -168,7 +188,18 @@ TABLE_CHUNK = 1000  # rows per rendered block: a terminal table streams too
 # Columns that name the record a row is about: never narrower than their content, and
 # never left out (`identify=` on `emit` names others for one command).
 IDENTIFYING = frozenset(
-    {"id", "code", "name", "key", "customer", "customer_code", "complaint_id", "import_id"}
+    {
+        "id",
+        "ref",
+        "code",
+        "name",
+        "key",
+        "customer",
+        "customer_code",
+        "customer_name",
+        "complaint_id",
+        "import_id",
+    }
 )
 
 
@@ -269,7 +300,11 @@ def console(env: Env, *, stderr: bool = False) -> Any:
             raise BrokenPipeError
 
     stream = env.stderr if stderr else env.stdout
-    return _Console(file=stream, highlight=False, soft_wrap=False, width=screen.width(stream))
+    # NO_COLOR (or no terminal): no styles at all, as the table layer does.
+    plain = {} if screen.colour(stream) else {"color_system": None}
+    return _Console(
+        file=stream, highlight=False, soft_wrap=False, width=screen.width(stream), **plain
+    )
 
 
 def _shown(row: Mapping[str, Any], shown_as: Mapping[str, Any]) -> Mapping[str, Any]:

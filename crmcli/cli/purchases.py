@@ -6,7 +6,7 @@ import typer
 
 from crmcli import customers, purchases
 from crmcli.cli.env import get_env
-from crmcli.cli.output import FieldsOption, FormatOption, emit, pick_fields, stream
+from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields, stream
 from crmcli.dates import iso_date
 from crmcli.money import parse_amount, to_decimal
 
@@ -74,7 +74,7 @@ def list_(
         str | None, typer.Option("--until", help="Up to this date, YYYY-MM-DD.")
     ] = None,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: fields_option(purchases.LIST_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """List purchases, newest first."""
     env = get_env(ctx)

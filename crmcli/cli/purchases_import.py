@@ -8,7 +8,7 @@ from crmcli import customers, exports, purchase_import
 from crmcli.cli import imports as shared
 from crmcli.cli.customers_import import export_rows
 from crmcli.cli.env import get_env
-from crmcli.cli.output import FieldsOption, FormatOption, pick_fields
+from crmcli.cli.output import FormatOption, fields_option, pick_fields
 from crmcli.cli.purchases import app
 from crmcli.dates import iso_date
 
@@ -86,7 +86,7 @@ def export(
         str | None, typer.Option("--until", help="Up to this date, YYYY-MM-DD.")
     ] = None,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: fields_option(exports.PURCHASE_FIELDS) = None,  # type: ignore[valid-type]
     excel: Annotated[
         bool,
         typer.Option("--excel", help="CSV for spreadsheets: a BOM, and no cell runs as a formula."),

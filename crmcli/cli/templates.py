@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from crmcli.cli.env import get_env
-from crmcli.cli.output import FormatOption, emit
+from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 
 app = typer.Typer(
     help="Greeting templates: birthday, anniversary, holiday, per language (birthday.ko…).",
@@ -23,13 +23,18 @@ Name = Annotated[str, typer.Argument(help="Template name: birthday, holiday.ko, 
 
 
 @app.command("list")
-def list_(ctx: typer.Context, fmt: FormatOption = None) -> None:
+def list_(
+    ctx: typer.Context,
+    fmt: FormatOption = None,
+    fields: fields_option(("name", "body")) = None,  # type: ignore[valid-type]
+) -> None:
     """Every template and its text."""
     from crmcli import greetings
 
     env = get_env(ctx)
     rows = ({"name": t.name, "body": t.body} for t in greetings.all_templates(env.read_db()))
-    emit(env, rows, fields=["name", "body"], fmt=fmt)
+    chosen = pick_fields(fields, allowed=("name", "body"), default=("name", "body"))
+    emit(env, rows, fields=chosen, fmt=fmt, identify=("name",))
 
 
 @app.command("show")

@@ -8,8 +8,9 @@ import typer
 from sqlite_utils import Database
 
 from crmcli import customers, tiers
+from crmcli.cli import screen
 from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FieldsOption, Format, FormatOption, console, emit, pick_fields
+from crmcli.cli.output import Format, FormatOption, console, emit, fields_option, pick_fields
 from crmcli.cli.output import resolve_format as _resolve_format
 from crmcli.money import display_places, format_amount, to_decimal
 
@@ -26,6 +27,7 @@ RunOption = Annotated[
 ]
 
 SUMMARY_FIELDS = ("tier", "customers", "revenue", "share_pct", "average")
+RUN_FIELDS = ("run", "as_of", "rule", "window", "customers", "revenue", "A", "B", "C", "created_at")
 _TIER_STYLE = {"A": "green", "B": "yellow", "C": "blue"}
 
 
@@ -76,6 +78,7 @@ def classify(
     ] = None,
     as_of: AsOf = None,
     fmt: FormatOption = None,
+    fields: fields_option(SUMMARY_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """Classify every customer A, B or C; the run is kept, so tiers have a history."""
     env = get_env(ctx)
@@ -88,14 +91,18 @@ def classify(
     emit(
         env,
         _summary_rows(tiers.summary(db, run), display_places(db)),
-        fields=SUMMARY_FIELDS,
+        fields=pick_fields(fields, allowed=SUMMARY_FIELDS, default=SUMMARY_FIELDS),
         fmt=fmt,
         money_places=display_places(db),
     )
 
 
 @app.command("runs")
-def runs(ctx: typer.Context, fmt: FormatOption = None) -> None:
+def runs(
+    ctx: typer.Context,
+    fmt: FormatOption = None,
+    fields: fields_option(RUN_FIELDS) = None,  # type: ignore[valid-type]
+) -> None:
     """List the classification runs, the latest as-of day first."""
     env = get_env(ctx)
     db = env.read_db()
@@ -112,8 +119,8 @@ def runs(ctx: typer.Context, fmt: FormatOption = None) -> None:
         }
         for r in tiers.runs(db)
     )
-    fields = ["run", "as_of", "rule", "window", "customers", "revenue", "A", "B", "C", "created_at"]
-    emit(env, rows, fields=fields, fmt=fmt, money_places=display_places(db))
+    chosen = pick_fields(fields, allowed=RUN_FIELDS, default=RUN_FIELDS)
+    emit(env, rows, fields=chosen, fmt=fmt, money_places=display_places(db), identify=("run",))
 
 
 @app.command("report")
@@ -122,34 +129,50 @@ def report(
     run: RunOption = None,
     fmt: FormatOption = None,
     width: Annotated[
-        int, typer.Option("--width", min=10, max=200, help="Chart width in columns.")
-    ] = 50,
+        int | None,
+        typer.Option(
+            "--width", min=10, max=200, help="Chart width in columns (default: fits the terminal)."
+        ),
+    ] = None,
+    fields: fields_option(SUMMARY_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """Per tier: customers, revenue, share and average spend; a Pareto chart on a terminal."""
     env = get_env(ctx)
     db = env.read_db()
-    render_report(env, db, tiers.get_run(db, run), fmt=fmt, width=width)
+    render_report(env, db, tiers.get_run(db, run), fmt=fmt, width=width, fields=fields)
 
 
 def render_report(
-    env: Env, db: Database, run: tiers.Run, *, fmt: Format | None, width: int
+    env: Env,
+    db: Database,
+    run: tiers.Run,
+    *,
+    fmt: Format | None,
+    width: int | None = None,
+    fields: str | None = None,
 ) -> None:
     """The per-tier table, and on a terminal the run's header and its Pareto chart."""
     places = display_places(db)
     rows = _summary_rows(tiers.summary(db, run), places)
-    if _resolve_format(env, fmt) is not Format.table:
-        emit(env, rows, fields=SUMMARY_FIELDS, fmt=fmt, money_places=places)
+    chosen = pick_fields(fields, allowed=SUMMARY_FIELDS, default=SUMMARY_FIELDS)
+    if _resolve_format(env, fmt) is not Format.table or fields is not None:
+        emit(env, rows, fields=chosen, fmt=fmt, money_places=places)
         return
-    out = console(env)
+    if width is None:  # the chart and its 7-column axis fit the screen, 50 at most
+        width = max(10, min(50, screen.width(env.stdout) - 8))
+    from crmcli.cli.pages import Page
+
+    page = Page(env)
     revenue = format_amount(run.revenue_micros, places=places)
-    out.print(f"[bold]{describe(run)}[/bold], revenue {revenue}")
+    page.heading(f"{describe(run)}, revenue {revenue}", first=True)
     headers = {"share_pct": "share %", "average": "average spend"}
     emit(env, rows, fields=SUMMARY_FIELDS, fmt=Format.table, headers=headers, money_places=places)
     overrides = db.execute(
         "SELECT count(*) FROM customers WHERE tier_override IS NOT NULL"
     ).fetchone()[0]
     if overrides:
-        out.print(f"[dim]{overrides} customer(s) have a tier set by hand (not counted above)[/dim]")
+        page.text(f"{overrides} customer(s) have a tier set by hand (not counted above)", dim=True)
+    out = console(env)
     curve = tiers.pareto_curve(db, run, points=width)
     if curve:
         out.print()
@@ -177,10 +200,10 @@ def pareto_chart(curve: list[tiers.CurvePoint], *, height: int = 10) -> Any:
     text.append("   0% └" + "─" * len(curve) + "\n", style="dim")
     axis = "0%".ljust(len(curve) // 2) + "50%"
     text.append("       " + axis.ljust(len(curve) - 3) + "100%\n", style="dim")
-    text.append("       share of customers, biggest spenders first (")
+    # Short enough for a 60-column terminal: the chart is at most 50 wide plus its axis.
+    text.append("       share of customers, biggest spenders first:")
     for tier, style in _TIER_STYLE.items():
-        text.append(f"■ {tier} ", style=style)
-    text.append(")")
+        text.append(f" ■ {tier}", style=style)
     return text
 
 
@@ -209,7 +232,7 @@ def changes(
     ] = None,
     run: RunOption = None,
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: fields_option(CHANGE_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """Who moved between two runs: A customers who dropped first — the attention list."""
     env = get_env(ctx)
@@ -258,7 +281,7 @@ def history(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="Customer code, id, phone number or e-mail.")],
     fmt: FormatOption = None,
-    fields: FieldsOption = None,
+    fields: fields_option(HISTORY_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """A customer's tier in every run, the latest as-of day first, and any tier set by hand."""
     env = get_env(ctx)
