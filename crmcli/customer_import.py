@@ -545,13 +545,13 @@ class Writer:
                 merging=ours,
                 region=record.region or self.region,
             )
-        if differs and ours:
-            said = "; ".join(f"{f} {old!r} there, {new!r} here" for f, old, new in differs)
-            raise RowProblem(
-                None,
-                f"the same customer as an earlier row (#{existing}), with other values: {said}",
-                reason="repeat an earlier row's customer with other values",
-            )
+            if differs and ours:  # refused inside the savepoint: none of the row is merged
+                said = "; ".join(f"{f} {old!r} there, {new!r} here" for f, old, new in differs)
+                raise RowProblem(
+                    None,
+                    f"the same customer as an earlier row (#{existing}), with other values: {said}",
+                    reason="repeat an earlier row's customer with other values",
+                )
         if differs:
             self.kept_rows += 1
             for f, _old, _new in differs:
@@ -1158,9 +1158,9 @@ def _run(
         result.import_id = None
     except imports.Unchanged:
         result.import_id = None
-        result.notes.append("nothing changed; nothing was written")
-        if writer is not None:
-            writer.abort()
+        result.notes.append("nothing changed; nothing was written to the database")
+        if writer is not None:  # the lines refused again are still the user's to see
+            result.rejects = writer.finish()
     except BaseException:
         if writer is not None:
             writer.abort()

@@ -1049,7 +1049,9 @@ def finish_or_fail(
     if dry_run:
         raise DryRun(result)
     c = result.counts
-    if not (c.added or c.updated or c.merged or c.rejected or result.customers_created):
+    # Rows refused again (with --skip-invalid) change nothing either: the rejects file
+    # is written, the database is not.
+    if not (c.added or c.updated or c.merged or result.customers_created):
         raise Unchanged(result)
 
 

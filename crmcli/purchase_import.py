@@ -549,9 +549,9 @@ def _run(
         result.import_id = None
     except imports.Unchanged:
         result.import_id = None
-        result.notes.append("nothing changed; nothing was written")
-        if writer is not None:
-            writer.abort()
+        result.notes.append("nothing changed; nothing was written to the database")
+        if writer is not None:  # the lines refused again are still the user's to see
+            result.rejects = writer.finish()
     except BaseException:
         if writer is not None:
             writer.abort()

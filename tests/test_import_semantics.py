@@ -191,6 +191,14 @@ def test_rows_of_one_customer_merge_and_contradictions_are_reported_by_line(db, 
         import_customers(db, clash)
     assert "clash.csv:3: the same customer as an earlier row (#3)" in str(info.value)
     assert "email 'seo@example.com' there, 'other@example.com' here" in str(info.value)
+    # With --skip-invalid the contradicting row is refused whole: none of it is merged.
+    clash.write_text(
+        "code,name,email,tags\nK7,Seo,seo@example.com,\nK7,,other@example.com,from-row-3\n",
+        encoding="utf-8",
+    )
+    done = import_customers(db, clash, skip_invalid=True)
+    assert (done.counts.added, done.counts.rejected) == (1, 1)
+    assert customers.get(db, customers.resolve(db, "K7")).tags == ()
 
 
 def order_lines(tmp_path: Path, seed: int, rows: int = 600) -> Path:
@@ -278,7 +286,7 @@ def test_reimporting_any_file_reports_unchanged_and_writes_nothing(cli, db_path,
         rows = 121 if path == cpath else 600
         assert (summary["added"], summary["updated"], summary["unchanged"]) == ("0", "0", str(rows))
         assert summary["import_id"] == ""
-        assert "nothing was written" in again.stderr
+        assert "nothing was written to the database" in again.stderr
     assert _fingerprint(db_path)[:2] == before[:2]  # no import record, no undo rows
     assert db_path.stat().st_size <= size + 4096
 
@@ -316,6 +324,33 @@ def test_lines_with_no_customer_are_anonymous_sales(cli, tmp_path):
     bought = cli("customers", "who-bought", "--item", "Mug", "--format", "csv").stdout
     assert len(list(csv.DictReader(io.StringIO(bought)))) == len(people)
     cli("due", "--as-of", "2025-01-15", "--days", "60")  # anniversaries, after-sales: no one
+
+
+def test_missing_value_markers_in_the_customer_column_are_anonymous_sales(cli, tmp_path):
+    rnd = random.Random(42)
+    rows = []
+    for i in range(300):
+        who = rnd.choice(["NA", "N/A", "#N/A", "null", "-", ""]) if i % 4 == 0 else f"C{i % 20}"
+        rows.append([who, f"2024-03-{1 + i % 28:02d}", "12.50", f"Item {i % 5}"])
+    path = write_csv(tmp_path / "retail.csv", ["CustomerID", "InvoiceDate", "Amount", "Item"], rows)
+    out = cli("purchases", "import", str(path), "--create-customers")
+    assert "75 line(s) with no customer imported as anonymous sales" in out.stderr
+    people = cli("customers", "list", "--format", "csv", "--fields", "code").stdout.split()[1:]
+    assert sorted(people) == sorted(f"C{i}" for i in range(20) if i % 4)  # no 'NA' customer
+    exported = list(csv.DictReader(io.StringIO(cli("purchases", "export").stdout)))
+    assert len(exported) == 300 and sum(r["customer"] == "" for r in exported) == 75
+
+
+def test_a_file_refused_in_part_again_writes_nothing_new(db, tmp_path):
+    customers.add(db, code="K1")
+    rows = [["K1", "2024-01-01", "1"], ["NOPE", "2024-01-01", "1"]]
+    path = write_csv(tmp_path / "p.csv", ["customer", "date", "amount"], rows)
+    first = import_purchases(db, path, skip_invalid=True)
+    assert (first.counts.added, first.counts.rejected) == (1, 1)
+    again = import_purchases(db, path, skip_invalid=True, rejects=tmp_path / "again.csv")
+    assert (again.counts.unchanged, again.counts.rejected, again.import_id) == (1, 1, None)
+    assert again.rejects is not None and again.rejects.exists()  # the refused line, again
+    assert counts(db, "imports") == 1
 
 
 def test_skip_anonymous_leaves_them_out(db, tmp_path):
