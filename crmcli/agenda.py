@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import dates, names, settings, yearly
+from crmcli import dates, locales, names, settings, yearly
 from crmcli.contact_window import DAY_NAMES, next_allowed_day
 
 # Within a day: what cannot wait first (an unhappy customer, a promise), greetings last.
@@ -77,7 +77,8 @@ class Person:
 
     @property
     def locale(self) -> str:
-        return (self.locale_field or names.default_locale(self.name) or "en").split("_")[0]
+        """The customer's locale as stored (ko, ja, zh_Hant…); see `crmcli.locales`."""
+        return self.locale_field or names.default_locale(self.name) or "en"
 
     @property
     def ref(self) -> str:
@@ -581,8 +582,7 @@ def holidays(db: Database, window: Window) -> Iterator[Item]:
             f" AND {window.customers('id')}",
             batch,
         ):
-            lang = (locale or names.default_locale(name) or "").split("_")[0]
-            country = public_holidays.LOCALE_COUNTRY.get(lang)
+            country = locales.country(locale or names.default_locale(name))
             home = country if country in country_list else country_list[0]
             for h in found:
                 if h.country != home:

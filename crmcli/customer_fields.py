@@ -59,7 +59,12 @@ FIELDS: tuple[Field, ...] = (
     _text("salutation", "how to address them, set by hand (overrides the default)"),
     Field("addressed_as", "how greetings address them (computed)", "addressed", read_back=False),
     _text("gender", "for salutations such as Mr/Ms, 先生/女士"),
-    _text("locale", "the language to greet them in: ko, ja, zh, hy, ru, en…"),
+    _text("locale", "the language to greet them in: ko, ja, zh_Hans, zh_Hant, hy, ru, en…"),
+    _text(
+        "locale_source",
+        "why that locale: set (by hand or a file's column), else the evidence it was"
+        " inferred from (name:kana, file:cp932, phone:+81, shape:latin, default)",
+    ),
     Field("phone", "the main phone number, as written", "phone"),
     Field("phones", "every phone number as written, with its label", "phones"),
     Field("phone_e164", "the main number in international form (+82…)", "e164"),

@@ -22,6 +22,7 @@ from crmcli import (
     dates,
     import_undo,
     imports,
+    locales,
     merge,
     names,
     phones,
@@ -137,6 +138,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
     ),
     "owner": ("owner", "staff", "account manager", "sales rep", "담당자", "担当者", "负责人"),
     "gender": ("gender", "sex", "성별", "性別", "性别"),
+    "locale": ("locale", "language", "lang", "언어", "言語", "语言", "語言"),
 }  # fmt: skip
 KNOWN = {imports.fold_header(h): f for f, hs in _NAMES.items() for h in hs}
 # Every field's own name (crmcli's export headers: `phones`, `contact_hours`…) too.
@@ -475,8 +477,17 @@ class Writer:
 
     BATCH = 2_000
 
-    def __init__(self, db: Database, *, import_id: int, on_conflict: str, region: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        import_id: int,
+        on_conflict: str,
+        region: str,
+        locale_context: locales.Context | None = None,
+    ) -> None:
         self.db = db
+        self.locale_context = locale_context or locales.context(db, region=region)
         self.conn = db.conn
         self.import_id = import_id
         self.on_conflict = on_conflict
@@ -543,6 +554,7 @@ class Writer:
                 self.import_id,
                 replace=replace,
                 merging=ours,
+                locale_context=self.locale_context,
                 region=record.region or self.region,
             )
             if differs and ours:  # refused inside the savepoint: none of the row is merged
@@ -583,6 +595,8 @@ class Writer:
                 do_not_contact=record.do_not_contact,
                 extra=record.extra or None,
                 now=self.now,
+                phones_raw=record.phones,
+                locale_context=self.locale_context,
                 **plain,
             )
             phone_rows = customers.phone_rows(
@@ -692,6 +706,7 @@ def _update(
     replace: bool,
     merging: bool,
     region: str,
+    locale_context: locales.Context | None = None,
 ) -> tuple[str, list[tuple[str, Any, Any]]]:
     """Bring a stored customer up to the row: fill in what is empty, add phones, tags and
     dates; with `replace`, also overwrite stored values that differ.
@@ -777,6 +792,7 @@ def _update(
             birthday=birthday,
             birthday_lunar=record.birthday_lunar if birthday else None,
             **window,
+            locale_context=locale_context,
             **changes,
         )
         if new_phones:  # added after the stored ones, which keep their normalised form
@@ -1117,7 +1133,21 @@ def _run(
             import_id = imports.begin(db, kind="customers", info=info, options=options)
             result.import_id = import_id
             restore = _suspend_search_index(db, estimated_rows) if not dry_run else []
-            store = Writer(db, import_id=import_id, on_conflict=on_conflict, region=region)
+            # The file's own evidence of its customers' language (headers, encoding),
+            # for the rows whose names and phones say nothing stronger.
+            file_locale = locales.from_file(encoding=info.encoding, headers=headers)
+            if file_locale is not None:
+                result.notes.append(
+                    f"locale {file_locale.locale} where names and phones tell nothing"
+                    f" stronger ({locales.describe(file_locale).removeprefix('inferred: ')})"
+                )
+            store = Writer(
+                db,
+                import_id=import_id,
+                on_conflict=on_conflict,
+                region=region,
+                locale_context=locales.context(db, file=file_locale, region=region),
+            )
             for line, cells, item in source:
                 if isinstance(item, Record):
                     try:

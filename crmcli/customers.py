@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customer_fields, dates, names, phones, settings, text
+from crmcli import customer_fields, dates, locales, names, phones, settings, text
 from crmcli import search as finding
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.db import write
@@ -180,6 +180,34 @@ def _name_values(name: str | None, given: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _locale_values(
+    values: Mapping[str, Any],
+    *,
+    name: str | None,
+    phones_raw: Iterable[str | tuple[str, str | None]],
+    context: locales.Context,
+    kept: locales.Guess | None = None,
+) -> dict[str, Any]:
+    """locale and locale_source: the one given (canonical, `set`), else the inferred one."""
+    given = values.get("locale")
+    if given:
+        source = locales.given_source(values.get("locale_source"))
+        return {"locale": locales.canonical(given), "locale_source": source}
+    numbers = []
+    for item in phones_raw:
+        raw = item if isinstance(item, str) else item[0]
+        if raw and raw.strip():
+            numbers.append((raw, phones.normalise(raw, context.region).e164))
+    guess = locales.infer(
+        name=name,
+        reading=values.get("name_reading"),
+        phones=numbers,
+        context=context,
+        kept=kept,
+    )
+    return {"locale": guess.locale, "locale_source": guess.source}
+
+
 def new_values(
     *,
     name: str | None = None,
@@ -191,15 +219,30 @@ def new_values(
     do_not_contact: bool = False,
     extra: Mapping[str, str] | None = None,
     now: str | None = None,
+    phones_raw: Iterable[str | tuple[str, str | None]] = (),
+    locale_context: locales.Context | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
-    """A new customer's row, checked: the columns `add` (and the bulk import) insert."""
+    """A new customer's row, checked: the columns `add` (and the bulk import) insert.
+
+    Its locale is the one given, else inferred from the name, `phones_raw` and
+    `locale_context` (the shop, the import file), before the name is split by it.
+    """
     unknown = set(fields) - set(PLAIN_FIELDS)
     if unknown:
         raise InvalidValue(f"unknown customer field(s): {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {k: _clean(v) for k, v in fields.items()}
-    _check_text({**values, "name": _clean(name)})
-    values.update(_name_values(_clean(name), values))
+    name = _clean(name)
+    _check_text({**values, "name": name})
+    values.update(
+        _locale_values(
+            values,
+            name=name or values.get("family_name") or values.get("given_name"),
+            phones_raw=phones_raw,
+            context=locale_context or locales.Context(default="en"),
+        )
+    )
+    values.update(_name_values(name, values))
     if birthday:
         values["birthday"] = dates.parse_day(birthday)
     values["birthday_lunar"] = int(birthday_lunar)
@@ -243,6 +286,8 @@ def add(
         contact_hours=contact_hours,
         do_not_contact=do_not_contact,
         extra=extra,
+        phones_raw=phones_raw,
+        locale_context=locales.context(db),
         **fields,
     )
     with write(db):
@@ -370,13 +415,18 @@ def edit(
     do_not_contact: bool | None = None,
     anniversaries: Sequence[tuple[str, str]] = (),
     clear: Sequence[str] = (),
+    locale_context: locales.Context | None = None,
     **fields: Any,
 ) -> Customer:
-    """Change the given fields; `clear` names fields to empty. Returns the new record."""
+    """Change the given fields; `clear` names fields to empty. Returns the new record.
+
+    `locale_context` is what an import knows besides the record (its file's evidence).
+    """
     unknown = set(fields) - set(PLAIN_FIELDS)
     if unknown:
         raise InvalidValue(f"unknown customer field(s): {', '.join(sorted(unknown))}")
     clearable = {*PLAIN_FIELDS, "name", "birthday", "contact_days", "contact_hours", "phone"}
+    clearable.discard("locale_source")  # clearing the locale infers it (and its source) again
     bad = set(clear) - clearable
     if bad:
         raise InvalidValue(f"cannot clear {', '.join(sorted(bad))}")
@@ -387,16 +437,24 @@ def edit(
             changes.update(contact_from=None, contact_until=None)
         elif key != "phone":
             changes[key] = None
+    if not changes.get("locale"):
+        changes.pop("locale_source", None)  # evidence goes with a locale, never alone
     with write(db):
         current = get(db, customer_id)
+        changes.update(
+            _relocale(db, current, name, phones_raw, changes, clear, context=locale_context)
+        )
         # Keep name and parts consistent: a new name is split unless parts come with it;
         # new parts without a name rebuild the name.
         parts_changed = any(k in changes for k in ("family_name", "given_name", "patronymic"))
         if name is not None:
-            changes.update(_name_values(_clean(name), changes))
+            locale = changes.get("locale") or current["locale"]
+            changes.update(_name_values(_clean(name), {**changes, "locale": locale}))
         elif parts_changed:
             merged = {**current.fields, **changes}
             changes["name"] = _name_values(None, merged)["name"]
+        elif changes.get("locale", current["locale"]) != current["locale"] and current["name"]:
+            changes.update(_resplit(current, changes["locale"]))
         if birthday is not None:
             changes["birthday"] = dates.parse_day(birthday)
         if birthday_lunar is not None:
@@ -433,6 +491,65 @@ def edit(
         for label, day in anniversaries:
             set_date(db, customer_id, label, day)
         return get(db, customer_id)
+
+
+def _resplit(current: Customer, locale: str) -> dict[str, Any]:
+    """Name parts for a new locale, when the old ones were only the old locale's split."""
+    f = current.fields
+    old = names.split_name(f["name"], locale=f["locale"])
+    if (f["family_name"], f["given_name"], f["patronymic"]) != (
+        old.family,
+        old.given,
+        old.patronymic,
+    ):
+        return {}  # parts given by hand (or by a file) stay
+    new = names.split_name(f["name"], locale=locale)
+    return {"family_name": new.family, "given_name": new.given, "patronymic": new.patronymic}
+
+
+def _relocale(
+    db: Database,
+    current: Customer,
+    name: str | None,
+    phones_raw: Sequence[str | tuple[str, str | None]] | None,
+    changes: Mapping[str, Any],
+    clear: Sequence[str],
+    *,
+    context: locales.Context | None = None,
+) -> dict[str, Any]:
+    """The locale after an edit: a new one given; else inferred again when the evidence moved.
+
+    A locale set by hand stays until it is cleared (`--clear locale`, which infers it
+    anew). An inferred one is inferred again when the name or the phones change,
+    keeping what the record cannot show again (the file it came from).
+    """
+    f = current.fields
+    if changes.get("locale"):
+        source = locales.given_source(changes.get("locale_source"))
+        return {"locale": locales.canonical(changes["locale"]), "locale_source": source}
+    cleared = "locale" in clear
+    moved = name is not None or phones_raw is not None or "phone" in clear
+    if not cleared and (f.get("locale_source") == locales.SET or not moved):
+        return {}
+    kept = None
+    if not cleared and f.get("locale") and f.get("locale_source"):
+        kept = locales.Guess(f["locale"], f["locale_source"])
+    new_name = _clean(name) if name is not None else f["name"]
+    numbers: Sequence[str | tuple[str, str | None]]
+    if phones_raw is not None:
+        numbers = phones_raw
+    elif "phone" in clear:
+        numbers = ()
+    else:
+        numbers = [p.raw for p in current.phones]
+    values = {k: v for k, v in f.items() if k != "locale"}
+    return _locale_values(
+        values,
+        name=new_name or f.get("family_name") or f.get("given_name"),
+        phones_raw=numbers,
+        context=context or locales.context(db),
+        kept=kept,
+    )
 
 
 def clean_tag(tag: str) -> str:

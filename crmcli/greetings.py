@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import agenda, dates, settings, text
+from crmcli import agenda, dates, locales, settings, text
 from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound
 
@@ -128,7 +128,8 @@ def remove(db: Database, name: str) -> None:
 
 
 def _choose(bodies: dict[str, str], base: str, locale: str) -> tuple[str, str]:
-    for name in (f"{base}.{locale}", base):
+    """The most specific template for the locale: birthday.zh_Hant, birthday.zh, birthday."""
+    for name in locales.template_names(base, locale):
         if name in bodies:
             return name, bodies[name]
     raise NotFound(f"no template {base!r} (nor {base}.{locale}); `crmcli templates list`")

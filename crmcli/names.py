@@ -61,26 +61,15 @@ def script(text: str) -> str | None:
 
 
 def default_locale(name: str | None) -> str | None:
-    """The language a greeting to this name is most likely written in."""
-    if not name:
-        return None
-    kind = script(name)
-    if kind == "han":
-        compact = name.replace(" ", "")
-        # Chinese names are two or three characters, written without a space; four
-        # characters, or a space between family and given name, is the Japanese habit.
-        if " " in name.strip() or (
-            len(compact) >= 4 and compact[:2] not in CHINESE_COMPOUND_FAMILY
-        ):
-            return "ja"
-    return {
-        "hangul": "ko",
-        "kana": "ja",
-        "han": "zh",
-        "armenian": "hy",
-        "cyrillic": "ru",
-        "latin": "en",
-    }.get(kind or "")
+    """The locale the name alone points to (see `crmcli.locales`); None when it cannot tell.
+
+    A name in kanji alone is never Chinese by itself: only simplified-only forms (张, 陈)
+    say Chinese; Japanese-only forms, a space or a common Japanese surname say Japanese.
+    """
+    from crmcli import locales
+
+    guess = locales.from_letters(name) or locales.from_shape(name)
+    return guess.locale if guess else None
 
 
 def split_name(name: str, *, locale: str | None = None) -> NameParts:
@@ -117,13 +106,26 @@ def _split_east_asian(name: str, kind: str, locale: str | None) -> NameParts:
         if 2 <= len(name) <= 4:
             return NameParts(family=name[:1], given=name[1:])
         return NameParts()
-    if kind == "kana" or locale == "ja":
-        return NameParts()  # no reliable split without a dictionary: keep the whole name
+    language = (locale or default_locale(name) or "").split("_")[0]
+    if kind == "kana" or language == "ja":
+        return _split_japanese(name)
+    if language != "zh":
+        return NameParts()  # a kanji name of no known language: kept whole, never split as Chinese
     if name[:2] in CHINESE_COMPOUND_FAMILY and len(name) >= 3:
         return NameParts(family=name[:2], given=name[2:])
     if 2 <= len(name) <= 3:
         return NameParts(family=name[:1], given=name[1:])
-    return NameParts()  # four Han characters without a space: more likely Japanese
+    return NameParts()
+
+
+def _split_japanese(name: str) -> NameParts:
+    """上原優 → 上原 / 優, at the longest common Japanese surname it begins with; else whole."""
+    from crmcli import locales
+
+    family = locales.japanese_surname(name)
+    if family is None:
+        return NameParts()  # no surname we know: the whole name is used (上原優様)
+    return NameParts(family=family, given=name[len(family) :])
 
 
 def full_name(parts: NameParts, *, locale: str | None = None) -> str | None:
@@ -133,8 +135,9 @@ def full_name(parts: NameParts, *, locale: str | None = None) -> str | None:
         return None
     sample = "".join(names)
     kind = script(sample)
-    if kind in ("hangul", "han", "kana") or locale in ("ko", "ja", "zh"):
-        sep = "" if kind == "hangul" or (kind == "han" and locale != "ja") else " "
+    language = (locale or "").split("_")[0]
+    if kind in ("hangul", "han", "kana") or language in ("ko", "ja", "zh"):
+        sep = "" if kind == "hangul" or (kind == "han" and language != "ja") else " "
         return sep.join(p for p in (parts.family, parts.given) if p)
     return " ".join(p for p in (parts.given, parts.patronymic, parts.family) if p)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import buying, complaints, customers, dates, purchases, settings, tiers
+from crmcli import buying, complaints, customers, dates, locales, purchases, settings, tiers
 from crmcli.contact_window import describe
 from crmcli.money import to_decimal
 
@@ -47,6 +47,12 @@ def profile(customer: customers.Customer) -> dict[str, Any]:
         "name_reading": f["name_reading"],
         "salutation": customer.salutation,
         "gender": f["gender"],
+        "locale": f["locale"],
+        "locale_why": locales.describe(
+            locales.Guess(f["locale"] or "", f.get("locale_source") or locales.DEFAULT)
+        )
+        if f["locale"]
+        else None,
         "phones": [p.raw + (f" ({p.label})" if p.label else "") for p in customer.phones],
         "email": f["email"],
         "birthday": f["birthday"],

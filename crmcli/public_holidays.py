@@ -381,11 +381,16 @@ def name_for(holiday: Holiday, *, locale: str, fallback: str, db: Database | Non
         (f for f in festivals(holiday.country) if f.id == holiday.festival),
         Festival(holiday.festival, "", (holiday.name,), holiday.name),
     )
-    if festival.local and COUNTRY_LANGUAGE.get(holiday.country) == locale:
+    from crmcli import locales
+
+    language = locales.language(locale)  # the customer's locale may carry a script: zh_Hant
+    if festival.local and COUNTRY_LANGUAGE.get(holiday.country) == language:
         return festival.local
     supported = _languages(holiday.country)
-    wanted = [lang for lang in supported if lang.split("_")[0] == locale]
-    if not wanted and fallback.split("_")[0] != locale and "en_US" in supported:
+    # zh_Hant reads 春節 from zh_TW, zh_Hans 春节 from zh_CN; others their language's list.
+    wanted = [lang for lang in locales.holiday_languages(locale) if lang in supported]
+    wanted = wanted or [lang for lang in supported if lang.split("_")[0] == language]
+    if not wanted and fallback.split("_")[0] != language and "en_US" in supported:
         wanted = ["en_US"]
     if not wanted:
         return holiday.name

@@ -79,6 +79,12 @@ def _timezone(value: str) -> str | None:
     return None
 
 
+def _locale(value: str) -> str | None:
+    from crmcli import locales
+
+    return locales.check_setting(value)
+
+
 def _span(
     longest: str, *, units: str = "dwmy", shortest: str = "", empty: bool = True
 ) -> Callable[[str], str | None]:
@@ -210,6 +216,13 @@ SETTINGS: dict[str, Setting] = {
             "KR",
             "Region assumed for phone numbers written without a country code.",
             _region,
+        ),
+        Setting(
+            "locale.default",
+            "",
+            "The shop's locale, for customers nothing else tells about (ko, ja, zh_Hans, "
+            "zh_Hant, hy, ru, en…); empty = the language of phone.region.",
+            _locale,
         ),
         Setting("currency", "KRW", "Currency code (ISO 4217), for display.", _currency),
         Setting(
@@ -459,6 +472,7 @@ def set_value(db: Database, key: str, value: str) -> None:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [key, value],
         )
+        _after_change(db, key)
 
 
 def unset(db: Database, key: str) -> None:
@@ -467,6 +481,15 @@ def unset(db: Database, key: str) -> None:
     _definition(key)
     with write(db):
         db.execute("DELETE FROM settings WHERE key = ?", [key])
+        _after_change(db, key)
+
+
+def _after_change(db: Database, key: str) -> None:
+    """Keep stored values that follow a setting in step, in the setting's own transaction."""
+    if key in ("locale.default", "phone.region"):
+        from crmcli import locales
+
+        locales.follow_shop(db)  # customers whose locale is only the shop's
 
 
 def all_values(db: Database) -> list[tuple[str, str, bool, str]]:

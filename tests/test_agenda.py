@@ -50,7 +50,9 @@ def test_birthday_without_year_and_29_february(db):
 def test_lunar_birthdays_korean_and_chinese(db):
     _no_leads(db)
     customers.add(db, name="이서연", birthday="1990-01-01", birthday_lunar=True)
-    customers.add(db, name="王小明", birthday="1986-01-01", birthday_lunar=True)
+    # A kanji name alone says nothing of the language: a Chinese phone number does.
+    customers.add(db, name="王小明", birthday="1986-01-01", birthday_lunar=True,
+                  phones_raw=["+86 138 0013 8000"])  # fmt: skip
     rows = _due(db, "2027-02-06", days=2)
     assert [(r["date"], r["name"]) for r in rows] == [
         ("2027-02-06", "王小明"),
@@ -119,7 +121,7 @@ def test_holidays_per_country_follow_the_customer(db):
     settings.set_value(db, "holidays.country", "KR,CN")
     settings.set_value(db, "holidays.language", "en_US")
     customers.add(db, name="김민준", tags=["vip"])
-    customers.add(db, name="王小明", tags=["vip"])
+    customers.add(db, name="王小明", tags=["vip"], locale="zh")
     rows = _due(db, "2027-02-06", days=2, kinds=["holiday"])
     assert [(r["date"], r["name"]) for r in rows] == [
         ("2027-02-06", "王小明"),

@@ -37,7 +37,8 @@ def test_due_lines_carry_reference_and_full_name(shop):
     assert set(by_ref) == {"B1", "#2", "K0042", "#4", "#5"}
     assert by_ref["B1"]["name"] == "Bruce Wayne" and by_ref["#2"]["name"] == "Bruce Banner"
     assert by_ref["K0042"]["name"] == "(no name) 010-5555-6666"
-    assert by_ref["K0042"]["salutation"] == "valued customer"
+    # Nameless, a Korean number, a Korean shop: the locale is the shop's (ko).
+    assert by_ref["K0042"]["salutation"] == "고객님"
     assert by_ref["#4"]["salutation"] == "Leap Person"  # formal, gender unknown: whole name
     for r in rows:
         assert r["ref"] and r["name"] and r["salutation"]
@@ -63,7 +64,9 @@ def test_greet_leaves_out_the_unreachable_and_never_an_empty_name(shop):
     assert "1 greeting(s) left out" in result.stderr
     messages = {r["ref"]: r["message"] for r in rows}
     assert messages["#4"] == "Happy birthday, Leap Person! Warm wishes from Bean."
-    assert messages["K0042"] == "Happy birthday, valued customer! Warm wishes from Bean."
+    assert (
+        messages["K0042"] == "고객님, 생일을 진심으로 축하드립니다! Bean 드림"
+    )  # the shop's locale
     for m in messages.values():
         assert ", !" not in m and "Dear ," not in m
 

@@ -212,6 +212,26 @@ def test_an_existing_output_is_replaced_only_with_force(cli, shop, tmp_path):
     assert target.read_text().startswith("BEGIN:VCALENDAR")
 
 
+def test_exports_with_output_are_written_whole_and_private(cli, shop, tmp_path, figures):
+    before = dump(shop)
+    for kind in ("customers", "purchases"):
+        result = cli(kind, "export", "--output", str(shop), "--force", ok=False)
+        assert result.exit_code == 1 and "database" in result.stderr
+    out = tmp_path / "customers.csv"
+    cli("customers", "export", "-o", str(out))
+    assert out.read_text(encoding="utf-8").startswith("id,code,name")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert cli("customers", "export", "-o", str(out), ok=False).exit_code == 1
+    # A command that fails after it started writing leaves no file at all.
+    bad = tmp_path / "bad.csv"
+    result = cli("customers", "export", "-o", str(bad), "--fields", "nope", ok=False)
+    assert result.exit_code == 1 and not bad.exists() and leftovers(tmp_path) == []
+    cli("purchases", "export", "-o", str(tmp_path / "p.json"), "--format", "json")
+    assert (tmp_path / "p.json").read_text(encoding="utf-8").strip() == "[]"
+    assert dump(shop) == before
+    figures.record("output_paths.exports", attempts=4, held=4)
+
+
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
     target = tmp_path / "out.csv"
     target.write_bytes(PRECIOUS)
@@ -290,7 +310,7 @@ TARGETS = (
     "new-file",
     "dot-dot-db",
 )
-COMMANDS = ("rejects", "purchase-rejects", "ics", "backup", "demo")
+COMMANDS = ("rejects", "purchase-rejects", "ics", "customers-export", "backup", "demo")
 
 
 def _layout(root: Path, template: Path) -> dict[str, Path]:
@@ -354,6 +374,8 @@ def _args(command: str, root: Path, target: Path, force: bool) -> list[str]:
                 "--create-customers", "--rejects", str(target), *flag]  # fmt: skip
     if command == "ics":
         return [*db, "export", "ics", "--as-of", "2026-03-01", "--output", str(target), *flag]
+    if command == "customers-export":
+        return [*db, "customers", "export", "--format", "json", "--output", str(target), *flag]
     if command == "backup":
         return [*db, "db", "backup", str(target), *flag]
     return [*db, "demo", "--path", str(target), *flag]

@@ -33,6 +33,19 @@ class CrmGroup(TyperGroup):
         return command
 
     def invoke(self, ctx: Any) -> Any:
+        # A command's --output files are put in place when it succeeds, dropped otherwise.
+        try:
+            result = self._invoke(ctx)
+        except typer.Exit as exc:
+            _close_outputs(ctx, keep=exc.exit_code == 0)
+            raise
+        except BaseException:
+            _close_outputs(ctx, keep=False)
+            raise
+        _close_outputs(ctx, keep=True)
+        return result
+
+    def _invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CrmError as exc:
@@ -57,6 +70,19 @@ class CrmGroup(TyperGroup):
             _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
         except KeyboardInterrupt:
             _fail(ctx, "interrupted; nothing half-written was kept", ExitStatus.ERROR)
+
+
+def _close_outputs(ctx: Any, *, keep: bool) -> None:
+    env = ctx.obj if isinstance(ctx.obj, Env) else None
+    if env is None:
+        return
+    try:
+        env.close_outputs(keep=keep)
+    except CrmError as exc:  # the file appeared meanwhile, or the disk filled at the end
+        _fail(ctx, str(exc), exc.exit_status)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
 
 
 def _fail(ctx: Any, message: str, status: ExitStatus) -> None:

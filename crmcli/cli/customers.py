@@ -71,7 +71,12 @@ Gender = Annotated[
     str | None, typer.Option("--gender", help="For salutations such as Mr/Ms, 先生/女士.")
 ]
 Locale = Annotated[
-    str | None, typer.Option("--locale", help="Greeting language: ko, ja, zh, hy, ru, en…")
+    str | None,
+    typer.Option(
+        "--locale",
+        help="Language to greet them in: ko, ja, zh_Hans, zh_Hant, hy, ru, en (en_GB… for "
+        "another holiday country). Inferred when not given; --clear locale infers it again.",
+    ),
 ]
 Address = Annotated[str | None, typer.Option("--address", help="Postal address.")]
 Postcode = Annotated[str | None, typer.Option("--postcode", help="Postcode (leading zeros kept).")]

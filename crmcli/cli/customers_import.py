@@ -8,7 +8,7 @@ import typer
 from crmcli import customer_import, customers, exports, merge
 from crmcli.cli import imports as shared
 from crmcli.cli.customers import _customer_rows, app, emit_customers
-from crmcli.cli.env import Env, get_env
+from crmcli.cli.env import Env, ForceOpt, OutputOpt, get_env
 from crmcli.cli.output import (
     Format,
     FormatOption,
@@ -92,10 +92,13 @@ def export(
         typer.Option("--excel", help="CSV for spreadsheets: a BOM, and no cell runs as a formula."),
     ] = False,
     tag: Annotated[str | None, typer.Option("--tag", help="Only customers with this tag.")] = None,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Export every customer with every field: CSV/TSV/JSON/JSONL, --excel, or vCards."""
     env = get_env(ctx)
     db = env.read_db()
+    env = env.to_file(output, force=force)
     if vcard:
         if excel or fmt or fields:
             raise UsageError("--vcard writes vCards; it takes no --format, --fields or --excel")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -20,6 +20,17 @@ from crmcli.db import MEMORY, open_db, open_read
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from sqlite_utils import Database
 
+    from crmcli.files import Output
+
+# `--output FILE` and `--force`, declared once for the commands that write records.
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to this file (0600, whole) instead of stdout."),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Replace the --output file if it already exists.")
+]
+
 
 @dataclass
 class Env:
@@ -28,6 +39,8 @@ class Env:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _db: Database | None = None
     _defaults: Database | None = None  # settings' defaults while no database exists
+    # `--output` files being written; shared by the copies `to_file` makes.
+    _outputs: list[Output] = field(default_factory=list)
 
     @property
     def stdout_isatty(self) -> bool:
@@ -56,6 +69,37 @@ class Env:
                 self._defaults = open_db(MEMORY)
             return self._defaults
         return self.read_db()
+
+    def to_file(self, path: Path | None, *, force: bool = False) -> Env:
+        """This Env with stdout going to `path` (`--output`), or itself when None.
+
+        The file is written through `crmcli.files.Output` (never the database, a link
+        or, without --force, an existing file; 0600; whole or not at all): the root
+        command puts it in place when the command succeeds and drops it otherwise.
+        """
+        if path is None:
+            return self
+        from crmcli.files import Output, database_family
+
+        protect = [(p, "the database (or one of its files)") for p in database_family(self.db_path)]
+        out = Output(path, protect=protect, force=force, newline="")
+        file = out.open()
+        self._outputs.append(out)
+        return replace(self, stdout=file)
+
+    def close_outputs(self, *, keep: bool) -> None:
+        """Put every --output file in place (`keep`), or drop them all."""
+        outputs, self._outputs[:] = list(self._outputs), []
+        for i, out in enumerate(outputs):
+            try:
+                if keep:
+                    out.commit()
+                else:
+                    out.discard()
+            except BaseException:
+                for rest in outputs[i + 1 :]:
+                    rest.discard()
+                raise
 
     def say(self, message: str) -> None:
         """A message for the person, on stderr (never mixed into data on stdout)."""

@@ -148,6 +148,7 @@ _PROFILE_LABELS = {
     "occupation": "Occupation",
     "income_band": "Income band",
     "gender": "Gender",
+    "locale": "Locale",
     "tags": "Tags",
     "owner": "Owner",
     "attitude": "Attitude",
@@ -178,6 +179,8 @@ def _value(key: str, value: Any, profile: dict[str, Any]) -> str | None:
         return None
     if key == "birthday" and profile.get("birthday_lunar"):
         return f"{value} (lunar)"
+    if key == "locale" and profile.get("locale_why"):
+        return f"{value} ({profile['locale_why']})"
     if key == "do_not_contact":
         return "yes"
     if isinstance(value, list):

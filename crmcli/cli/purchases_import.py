@@ -7,7 +7,7 @@ import typer
 from crmcli import customers, exports, purchase_import
 from crmcli.cli import imports as shared
 from crmcli.cli.customers_import import export_rows
-from crmcli.cli.env import get_env
+from crmcli.cli.env import ForceOpt, OutputOpt, get_env
 from crmcli.cli.output import FormatOption, fields_option, pick_fields
 from crmcli.cli.purchases import app
 from crmcli.dates import iso_date
@@ -91,6 +91,8 @@ def export(
         bool,
         typer.Option("--excel", help="CSV for spreadsheets: a BOM, and no cell runs as a formula."),
     ] = False,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Export purchase lines with every field, amounts exact (CSV/TSV/JSON/JSONL)."""
     env = get_env(ctx)
@@ -102,4 +104,4 @@ def export(
         since=iso_date(since, what="--since") if since else None,
         until=iso_date(until, what="--until") if until else None,
     )
-    export_rows(env, rows, chosen, fmt, excel=excel)
+    export_rows(env.to_file(output, force=force), rows, chosen, fmt, excel=excel)

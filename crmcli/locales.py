@@ -1,0 +1,488 @@
+"""A customer's locale: the language to greet them in, and the country whose holidays they keep.
+
+The set is small on purpose — the languages crmcli has salutations and greeting
+templates for — and written like BCP 47 (with `_`, as gettext and the holidays
+package write it): `ko`, `ja`, `zh_Hans` (simplified Chinese), `zh_Hant`
+(traditional Chinese), `hy`, `ru`, `en`, each optionally with a region for the
+holiday country (`en_GB`, `zh_Hant_HK`, `ru_KZ`). `--locale ja-JP`, `zh-TW` or
+`ZH_cn` are accepted and stored in that canonical form (`ja`, `zh_Hant`, `zh_Hans`):
+a region that is the language's home is dropped.
+
+When no locale is given it is inferred from the strongest evidence, in this order:
+
+1. the letters of the name or its reading: Hangul → ko, kana → ja, Armenian → hy,
+   Cyrillic → ru; kanji forms only Japanese writes (沢, 辺, 桜, 込…) → ja, hanzi
+   forms only simplified Chinese writes (张, 陈, 刘…) → zh_Hans;
+2. the import file: Japanese, Korean, Chinese… headers, then its encoding
+   (CP932 → ja, CP949 → ko, GB18030 → zh_Hans, Big5 → zh_Hant, CP1251 → ru);
+3. a phone number written with its country code (+81 → ja, +82 → ko, +86 → zh_Hans,
+   +886 → zh_Hant, +374 → hy, +7 → ru, +1 → en…);
+4. the shape of the name: Latin letters → en; a kanji name written with a space
+   (山田 太郎) or beginning with a common Japanese surname (上原優) → ja — unless
+   the shop itself is Japanese or Chinese, whose own locale then decides;
+5. the shop's own locale: the setting `locale.default`, else the language of
+   `phone.region`.
+
+A name in kanji alone is therefore never taken for Chinese on weaker evidence than a
+Chinese file, a Chinese phone number or a Chinese shop. The inferred locale is stored
+with its evidence (`locale_source`), so it does not change from one run to the next
+and `customers show` can say why; a locale given by hand (`set`) is never inferred over.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import TYPE_CHECKING
+
+from crmcli.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class Language:
+    tag: str  # the canonical tag without a region: ko, zh_Hans…
+    name: str
+    home: str  # the country whose holidays its speakers keep, unless a region says otherwise
+
+
+LANGUAGES = {
+    lang.tag: lang
+    for lang in (
+        Language("ko", "Korean", "KR"),
+        Language("ja", "Japanese", "JP"),
+        Language("zh_Hans", "Chinese (simplified)", "CN"),
+        Language("zh_Hant", "Chinese (traditional)", "TW"),
+        Language("hy", "Armenian", "AM"),
+        Language("ru", "Russian", "RU"),
+        Language("en", "English", "US"),
+    )
+}
+# Regions that write Chinese in traditional characters (when `zh` comes without a script).
+_HANT_REGIONS = {"TW", "HK", "MO"}
+# A country's own language, for the shop's default locale and for phone country codes.
+REGION_LOCALE = {
+    "KR": "ko", "JP": "ja", "CN": "zh_Hans", "SG": "en_SG", "TW": "zh_Hant",
+    "HK": "zh_Hant_HK", "MO": "zh_Hant_MO", "AM": "hy", "RU": "ru", "BY": "ru_BY",
+    "KZ": "ru_KZ", "US": "en", "CA": "en_CA", "GB": "en_GB", "IE": "en_IE", "AU": "en_AU",
+    "NZ": "en_NZ",
+}  # fmt: skip
+# Calling code → locale, for numbers written with their country code. Calling codes are
+# prefix-free, so at most one of these begins a number.
+PHONE_LOCALE = {
+    "81": "ja", "82": "ko", "86": "zh_Hans", "886": "zh_Hant", "852": "zh_Hant_HK",
+    "853": "zh_Hant_MO", "374": "hy", "7": "ru", "375": "ru_BY", "1": "en", "44": "en_GB",
+    "353": "en_IE", "61": "en_AU", "64": "en_NZ",
+}  # fmt: skip
+# A file's encoding, as Python names it (codecs.lookup(...).name) → its language.
+ENCODING_LOCALE = {
+    "cp932": "ja", "shift_jis": "ja", "shift_jis_2004": "ja", "shift_jisx0213": "ja",
+    "euc_jp": "ja", "euc_jis_2004": "ja", "euc_jisx0213": "ja", "iso2022_jp": "ja",
+    "cp949": "ko", "euc_kr": "ko", "johab": "ko", "iso2022_kr": "ko",
+    "gb18030": "zh_Hans", "gbk": "zh_Hans", "gb2312": "zh_Hans", "hz": "zh_Hans",
+    "big5": "zh_Hant", "big5hkscs": "zh_Hant", "cp950": "zh_Hant",
+    "cp1251": "ru", "koi8_r": "ru", "cp866": "ru", "iso8859_5": "ru",
+}  # fmt: skip
+
+# How sure each kind of evidence is: a lower rank wins. `set` is a locale given by hand.
+RANK = {"set": 0, "name": 1, "reading": 1, "file": 2, "phone": 3, "shape": 4, "default": 5}
+SET = "set"
+DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Guess:
+    """A locale and the evidence for it: `set`, `name:kana`, `file:cp932`, `phone:+81`…"""
+
+    locale: str
+    source: str
+
+    @property
+    def rank(self) -> int:
+        return RANK.get(self.source.split(":")[0], RANK[DEFAULT])
+
+
+def given_source(text: str | None) -> str:
+    """The evidence recorded with a locale given from outside: `set`, unless a file of
+    crmcli's own (its `locale_source` column) says what it was inferred from."""
+    text = (text or "").strip()
+    return text if text.split(":")[0] in RANK else SET
+
+
+@dataclass(frozen=True)
+class Context:
+    """What is known besides the customer's own record: the shop, and an import's file."""
+
+    default: str  # the shop's locale
+    file: Guess | None = None
+    region: str = "KR"  # for phone numbers dialled with a national exit code (001 81…)
+
+
+# --- the tag ----------------------------------------------------------------------------------
+
+_TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_]([A-Za-z]{4}))?(?:[-_]([A-Za-z]{2}))?")
+# Country codes typed where a language was meant: say which language.
+_COUNTRY_NOT_LANGUAGE = {"kr": "ko", "jp": "ja", "cn": "zh_Hans", "tw": "zh_Hant"}
+
+
+def canonical(text: str) -> str:
+    """The stored form of a locale: `ja-JP` → `ja`, `zh-TW` → `zh_Hant`; refuses unknown ones."""
+    value = text.strip()
+    m = _TAG.fullmatch(value)
+    if not m:
+        raise InvalidValue(f"{text!r} is not a locale; {_choices()}")
+    lang, script, region = m[1].lower(), (m[2] or "").title(), (m[3] or "").upper()
+    if lang == "zh":
+        if not script:
+            script = "Hant" if region in _HANT_REGIONS else "Hans"
+        if script not in ("Hans", "Hant"):
+            raise InvalidValue(f"{text!r}: Chinese is written zh_Hans or zh_Hant")
+        lang = f"zh_{script}"
+    elif script:
+        raise InvalidValue(f"{text!r}: only Chinese takes a script (zh_Hans, zh_Hant)")
+    if lang not in LANGUAGES and lang not in _other_languages():
+        hint = _COUNTRY_NOT_LANGUAGE.get(lang)
+        if hint:
+            raise InvalidValue(f"{text!r} is a country; its language's locale is {hint}")
+        raise InvalidValue(f"unknown locale {text!r}; {_choices()}")
+    if region and region != _home(lang):
+        return f"{lang}_{region}"
+    return lang
+
+
+# Two-letter codes in the C library's alias table that are countries or old aliases.
+_NOT_LANGUAGES = frozenset({"jp", "cz", "sp", "pd", "pp", "ph", "in", "iw"})
+
+
+@lru_cache(maxsize=1)
+def _other_languages() -> dict[str, str]:
+    """Other ISO 639-1 languages (es, de, vi…) → their home country, from the C library's
+    locale aliases: accepted, greeted with the base templates unless the shop adds its own
+    (`birthday.es`)."""
+    import locale as system_locale
+
+    out: dict[str, str] = {}
+    for key, value in system_locale.locale_alias.items():
+        lang = re.split(r"[_.@]", key)[0]
+        if len(lang) == 2 and lang.isalpha() and lang not in _NOT_LANGUAGES:
+            home = re.split(r"[_.@]", value)
+            if lang not in out and len(home) > 1 and len(home[1]) == 2:
+                out[lang] = home[1].upper()
+    return out
+
+
+def _home(lang: str) -> str:
+    if lang in LANGUAGES:
+        return LANGUAGES[lang].home
+    return _other_languages().get(lang, "")
+
+
+def _choices() -> str:
+    listed = ", ".join(f"{tag} ({lang.name})" for tag, lang in LANGUAGES.items())
+    return (
+        f"use one of {listed}, or another two-letter language (es, de, vi…),"
+        " optionally with a region (en_GB, zh_Hant_HK)"
+    )
+
+
+def language(locale: str | None) -> str:
+    """The language part alone: `zh_Hant_HK` → `zh`, for rules that do not care about script."""
+    return (locale or "en").split("_")[0].lower()
+
+
+def country(locale: str | None) -> str:
+    """The country whose holidays a customer with this locale keeps."""
+    if not locale:
+        return LANGUAGES["en"].home
+    parts = locale.split("_")
+    if len(parts[-1]) == 2 and parts[-1].isupper():
+        return parts[-1]
+    base = "_".join(parts[:2]) if parts[0] == "zh" else parts[0]
+    if base == "zh":
+        base = "zh_Hans"
+    return _home(base) or LANGUAGES["en"].home
+
+
+def template_names(base: str, locale: str | None) -> list[str]:
+    """Template names to try, most specific first: birthday.zh_Hant, birthday.zh, birthday."""
+    parts = (locale or "").split("_")
+    chain = ["_".join(parts[:i]) for i in range(len(parts), 0, -1) if parts[0]]
+    return [*(f"{base}.{c}" for c in chain), base]
+
+
+def holiday_languages(locale: str | None) -> list[str]:
+    """The holidays package's language names to try for a customer, best first."""
+    lang = language(locale)
+    if lang != "zh":
+        return [f"{lang}_{country(locale)}", lang]
+    hant = "Hant" in (locale or "")
+    return ["zh_TW", "zh_HK", "zh_CN"] if hant else ["zh_CN", "zh_TW", "zh_HK"]
+
+
+# --- evidence ------------------------------------------------------------------------------------
+
+_SCRIPTS = (  # letters that belong to one language of ours alone
+    ("hangul", "ko", re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")),
+    ("kana", "ja", re.compile("[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]")),
+    ("armenian", "hy", re.compile("[\u0531-\u058f\ufb13-\ufb17]")),
+    ("cyrillic", "ru", re.compile("[\u0400-\u04ff]")),
+)
+_HAN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f]")
+_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
+
+
+@lru_cache(maxsize=8192)
+def _han_form(char: str) -> str | None:
+    """'ja' for a kanji form only Japanese writes, 'zh_Hans' for a simplified-only hanzi.
+
+    Told by the character sets: a Japanese-only form (沢, 辺, 桜, 込, 﨑) is in CP932
+    and in neither GB2312 nor Big5; a simplified-only form (张, 陈, 刘) is in GB2312
+    and in neither CP932 nor Big5. Characters all three share (山, 田, 上, 原) say nothing.
+    """
+    found = []
+    for encoding in ("cp932", "gb2312", "big5"):
+        try:
+            char.encode(encoding)
+            found.append(encoding)
+        except UnicodeEncodeError:
+            pass
+    if found == ["cp932"]:
+        return "ja"
+    if found == ["gb2312"]:
+        return "zh_Hans"
+    return None
+
+
+def from_letters(text: str | None, *, kind: str = "name") -> Guess | None:
+    """Evidence in the letters: Hangul, kana, Armenian, Cyrillic, national kanji forms."""
+    if not text:
+        return None
+    for script, locale, pattern in _SCRIPTS:
+        if pattern.search(text):
+            return Guess(locale, f"{kind}:{script}")
+    for char in _HAN.findall(text):
+        form = _han_form(char)
+        if form == "ja":
+            return Guess("ja", f"{kind}:japanese-kanji")
+        if form == "zh_Hans":
+            return Guess("zh_Hans", f"{kind}:simplified-chinese")
+    return None
+
+
+def from_shape(name: str | None) -> Guess | None:
+    """Weak evidence in how a name is written: Latin letters, or a Japanese-looking kanji name."""
+    if not name:
+        return None
+    if _HAN.search(name):
+        if _LATIN.search(name):
+            return None
+        words = name.split()
+        if len(words) == 2:
+            return Guess("ja", "shape:spaced-kanji")  # 山田 太郎: Chinese is written without
+        if len(words) == 1 and japanese_surname(name):
+            return Guess("ja", "shape:japanese-surname")
+        return None
+    if _LATIN.search(name):
+        return Guess("en", "shape:latin")
+    return None
+
+
+@lru_cache(maxsize=1)
+def _surnames() -> tuple[frozenset[str], int]:
+    text = files("crmcli").joinpath("data/ja_surnames.txt").read_text(encoding="utf-8")
+    found = frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+    return found, max(len(s) for s in found)
+
+
+def japanese_surname(name: str) -> str | None:
+    """The longest common Japanese surname `name` begins with, before a 1-3 character given name."""
+    known, longest = _surnames()
+    for size in range(min(longest, len(name) - 1), 0, -1):
+        if name[:size] in known and 1 <= len(name) - size <= 3:
+            return name[:size]
+    return None
+
+
+def from_phone(raw: str, e164: str | None) -> Guess | None:
+    """Evidence in a number written with its country code (+81…, or 00 81… dialled abroad)."""
+    written = raw.strip()
+    if not e164 or not (written.startswith("+") or written.startswith("00")):
+        return None
+    digits = e164.lstrip("+")
+    for size in (1, 2, 3):
+        locale = PHONE_LOCALE.get(digits[:size])
+        if locale:
+            return Guess(locale, f"phone:+{digits[:size]}")
+    return None
+
+
+def from_file(*, encoding: str | None, headers: Sequence[str] = ()) -> Guess | None:
+    """Evidence in an import file: the language of its headers, else its encoding."""
+    votes: dict[str, int] = {}
+    for header in headers:
+        found = _header_language(header)
+        if found:
+            found = "zh" if found.startswith("zh") else found  # one vote, script told below
+            votes[found] = votes.get(found, 0) + 1
+    if votes:
+        best = max(votes.values())
+        winners = [lang for lang, n in votes.items() if n == best]
+        if winners == ["zh"]:
+            hant = any(_ZH_HANT.search(h) for h in headers)
+            return Guess("zh_Hant" if hant else "zh_Hans", "file:headers")
+        if len(winners) == 1:
+            return Guess(winners[0], "file:headers")
+    if encoding:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            return None
+        locale = ENCODING_LOCALE.get(name.replace("-", "_"))
+        if locale:
+            return Guess(locale, f"file:{name.replace('_', '-')}")
+    return None
+
+
+# Header words that only one of the Han-writing languages uses (tried after the letters).
+_JA_WORDS = ("氏名", "名前", "番号", "生年月日", "誕生日", "住所", "携帯", "備考", "担当", "会員")
+_ZH_WORDS = ("姓名", "地址", "生日", "号码", "號碼", "客户", "客戶", "备注", "備註", "手机", "手機")
+_ZH_HANT = re.compile("[號碼戶註機郵電話會員編]")
+
+
+def _header_language(header: str) -> str | None:
+    guess = from_letters(header)
+    if guess is not None:
+        return guess.locale
+    if not _HAN.search(header):
+        return None
+    if any(w in header for w in _JA_WORDS):
+        return "ja"
+    if any(w in header for w in _ZH_WORDS):
+        return "zh_Hant" if _ZH_HANT.search(header) else "zh_Hans"
+    return None
+
+
+# --- inference ------------------------------------------------------------------------------------
+
+
+def infer(
+    *,
+    name: str | None,
+    reading: str | None = None,
+    phones: Iterable[tuple[str, str | None]] = (),
+    context: Context,
+    kept: Guess | None = None,
+) -> Guess:
+    """The best-supported locale for a customer (see the module's docstring for the order).
+
+    `phones` are (as written, E.164) pairs; `kept` is evidence stored earlier that the
+    record itself cannot show again (the file it was imported from).
+    """
+    candidates = [
+        from_letters(name),
+        from_letters(reading, kind="reading"),
+        context.file,
+        kept if kept is not None and kept.source.startswith("file:") else None,
+        *(from_phone(raw, e164) for raw, e164 in phones),
+    ]
+    found = [c for c in candidates if c is not None]
+    if found:
+        return min(found, key=lambda g: g.rank)
+    shape = from_shape(name)
+    if shape is not None and not (
+        shape.locale == "ja" and language(context.default) in ("ja", "zh")
+    ):
+        return shape
+    return Guess(context.default, DEFAULT)
+
+
+def describe(guess: Guess) -> str:
+    """Why a customer has their locale, in words: for `customers show`."""
+    kind, _, detail = guess.source.partition(":")
+    detail = detail.replace("-", " ")
+    if kind == SET:
+        return "set"
+    if kind in ("name", "reading"):
+        return f"inferred: {detail} in the {kind}"
+    if kind == "file":
+        what = "its headers" if detail == "headers" else f"encoded {detail.replace(' ', '-')}"
+        return f"inferred: the import file ({what})"
+    if kind == "phone":
+        return f"inferred: phone number {detail}"
+    if kind == "shape":
+        return {
+            "latin": "inferred: a name in Latin letters",
+            "spaced kanji": "inferred: a kanji name written with a space",
+            "japanese surname": "inferred: a common Japanese surname",
+        }.get(detail, f"inferred: {detail}")
+    return "the shop's locale (locale.default)"
+
+
+# --- the shop ------------------------------------------------------------------------------------
+
+
+def shop_default(db: Database) -> str:
+    """The shop's own locale: `locale.default`, else the language of `phone.region`."""
+    from crmcli import settings
+
+    chosen = settings.get(db, "locale.default").strip()
+    if chosen:
+        return canonical(chosen)
+    return REGION_LOCALE.get(settings.get(db, "phone.region").strip().upper(), "en")
+
+
+def context(db: Database, *, file: Guess | None = None, region: str | None = None) -> Context:
+    from crmcli import settings
+
+    return Context(
+        default=shop_default(db), file=file, region=region or settings.get(db, "phone.region")
+    )
+
+
+def follow_shop(db: Database) -> int:
+    """Customers whose locale is only the shop's take its new value; returns how many changed.
+
+    A kanji name split by the old locale's rule is split again by the new one (a
+    Japanese name must not keep a Chinese split: 上原優 is 上原 / 優, not 上 / 原優).
+    """
+    from crmcli import names
+
+    new = shop_default(db)
+    where = "locale_source = ? AND locale IS NOT ?"
+    han = "name GLOB '*[\u4e00-\u9fff\u3400-\u4dbf]*'"
+    moved = db.execute(
+        f"SELECT id, name, locale, family_name, given_name, patronymic FROM customers"
+        f" WHERE {where} AND {han}",
+        [DEFAULT, new],
+    ).fetchall()
+    resplit = []
+    for cid, name, old, *parts in moved:
+        before = names.split_name(name, locale=old)
+        if tuple(parts) == (before.family, before.given, before.patronymic):
+            after = names.split_name(name, locale=new)
+            resplit.append((after.family, after.given, after.patronymic, cid))
+    db.conn.executemany(
+        "UPDATE customers SET family_name = ?, given_name = ?, patronymic = ? WHERE id = ?",
+        resplit,
+    )
+    cursor = db.execute(f"UPDATE customers SET locale = ? WHERE {where}", [new, DEFAULT, new])
+    return cursor.rowcount
+
+
+def check_setting(value: str) -> str | None:
+    """The check of `locale.default`: empty, or a locale."""
+    if not value:
+        return None
+    try:
+        canonical(value)
+    except InvalidValue as exc:
+        return str(exc)
+    return None
