@@ -452,6 +452,8 @@ def match(db: Database, record: Record, region: str) -> tuple[int | None, str]:
         named = {c for c in candidates if not names_differ(stored[c], record_name(record))}
         if len(named) == 1:
             candidates = named
+        elif not named:  # another family member again: a name conflict, not an ambiguity
+            candidates = {min(candidates)}
     if len(candidates) > 1:
         ids = ", ".join(f"#{c}" for c in sorted(candidates)[:5])
         raise RowProblem(

@@ -859,7 +859,7 @@ class Problems:
         good = total_rows - self.rows
         if good > 0:
             out.append(
-                f"or import the other {good:,} line(s) with --skip-invalid "
+                f"to import the other {good:,} line(s) now: --skip-invalid "
                 f"(the refused lines go to {rejects}, each with its reason)"
             )
         return out

@@ -274,7 +274,11 @@ text_value = st.one_of(
         ]
     ),
     st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=30),
-).filter(lambda s: s.strip() and s == s.strip() and " " * 2 not in s)
+).filter(
+    # A field longer than any real value (crmcli.text.MAX_LINE) is refused by design
+    # (issue 11 item 2): "stored verbatim" is about values within that limit.
+    lambda s: s.strip() and s == s.strip() and " " * 2 not in s and len(s) <= MAX_LINE
+)
 
 
 @settings(max_examples=EXAMPLES // 2, **BOUNDED)

@@ -96,6 +96,14 @@ def test_on_conflict_add_makes_the_other_person_a_customer_and_reimport_finds_ea
     # Again: each row finds its own person among those sharing the e-mail or phone.
     again = import_customers(family, path)
     assert (again.counts.unchanged, again.import_id) == (2, None)
+    # A third member sharing the e-mail: a conflict again (not "matches several"), or,
+    # with --on-conflict add, a customer of her own.
+    third = write_csv(
+        tmp_path / "kid.csv", FAMILY, [["", "Daughter Kim", "", "fam@example.com", ""]]
+    )
+    with pytest.raises(InvalidInput, match="names Daughter Kim: not the same person"):
+        import_customers(family, third)
+    assert import_customers(family, third, on_conflict="add").counts.added == 1
 
 
 def test_on_conflict_update_given_explicitly_overwrites(family, tmp_path):
@@ -398,7 +406,7 @@ def test_closing_advice_offers_skip_invalid_only_when_it_would_import_something(
     text = str(info.value)
     assert "1 line names customers who are not in the database: add --create-customers" in text
     assert "1 line has a bad date" in text
-    assert "import the other 8 line(s) with --skip-invalid" in text
+    assert "to import the other 8 line(s) now: --skip-invalid" in text
 
 
 # --- undo never silently overwrites later work (issue 11 item 4, issue 13 item 8) ---------------

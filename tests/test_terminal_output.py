@@ -59,7 +59,6 @@ def test_escapes_in_stored_text_are_shown_never_sent_raw(db_path, args, figures)
     for ch in RAW:
         assert ch not in shown, (args, shown)
     assert "\\x1b" in shown or "\\u001b" in shown or args[1] == "edit"
-    figures.record("terminal_escapes", attempts=7, held=7)
 
 
 def test_piped_csv_keeps_the_data_as_stored(cli, db_path):
@@ -174,3 +173,77 @@ def test_progress_bar_is_gone_before_the_result_table(tmp_path, figures):
     assert before.endswith(("\n", "\x1b[2K")), repr(before[-80:])
     assert "importing" not in shown[table:]  # no frame drawn after it
     figures.record("terminal_progress_bar", attempts=1, held=1)
+
+
+# Payloads a name, note, code, address or complaint can hold: terminal title (OSC),
+# clear screen (CSI), an 8-bit CSI, a bell, DEL, a bidi override, a line separator.
+PAYLOADS = [
+    "\x1b]0;owned\x07",
+    "\x1b[2J\x1b[H",
+    "\x9b31m",
+    "\x07",
+    "\x7f",
+    "\u202e",
+    "\u2028",
+    "\x1b[6n",  # asks the terminal to answer on stdin
+]
+
+
+def _payload_shop(db_path) -> int:
+    from crmcli import complaints, contacts
+
+    db = open_db(db_path)
+    with write(db):
+        for i, bad in enumerate(PAYLOADS):
+            cid = customers.add(db, name=f"Person{i}", phones_raw=[f"010-0000-{i:04}"])
+            db.execute(
+                "UPDATE customers SET name = ?, notes = ?, code = ?, address = ? WHERE id = ?",
+                [f"Person{i} {bad}", f"note {bad}", f"C{i}{bad}", f"street {bad}", cid],
+            )
+            # Stored raw, as an older crmcli or another tool could have left them.
+            complaint = complaints.open_complaint(db, customer_id=cid, summary="broken", by="지수")
+            db.execute(
+                "UPDATE complaints SET summary = ? WHERE id = ?", [f"broken {bad}", complaint]
+            )
+            contact = contacts.log(db, customer_id=cid, channel="call", note="said", by="지수")
+            db.execute("UPDATE contacts SET note = ? WHERE id = ?", [f"said {bad}", contact])
+    db.close()
+    return len(PAYLOADS)
+
+
+def test_reliability_stored_escapes_never_reach_the_terminal(db_path, cli, figures):
+    n = _payload_shop(db_path)
+    # On a real terminal (a pty): CSV and JSON, whose escaping depends on it.
+    on_tty = [
+        ("customers", "list", "--format", "csv", "--fields", "code,name,notes,address"),
+        ("customers", "list", "--format", "json", "--fields", "code,name,notes,address"),
+    ]
+    # Tables and pages escape wherever they are drawn: run in-process, for speed.
+    drawn = [
+        ("customers", "list", "--fields", "id,code,name,notes,address"),
+        ("customers", "search", "person"),
+        ("complaints", "list", "--fields", "id,customer,customer_name,summary"),
+        ("contacts", "list"),
+        ("due", "--as-of", "2030-01-01", "--fields", "code,name,why"),
+        *(("customers", "show", str(i + 1)) for i in range(n)),
+        *(("complaints", "show", str(i + 1)) for i in range(n)),
+    ]
+    outputs = []
+    for args in on_tty:
+        status, shown = run_tty(*args, db=db_path, columns=120)
+        assert status == 0, (args, shown)
+        outputs.append((args, shown))
+    for args in drawn:
+        result = cli(*args, "--format", "table")
+        outputs.append((args, result.stdout + result.stderr))
+    attempts = held = 0
+    for args, shown in outputs:
+        shown = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # crmcli's own bold and dim, if any
+        for bad in PAYLOADS:
+            attempts += 1
+            raw = [ch for ch in bad if not ch.isprintable() and ch in shown]
+            held += not raw
+            assert not raw, (args, bad, shown)
+    figures.record(
+        "terminal_escapes", commands=len(outputs), payloads=n, attempts=attempts, held=held
+    )

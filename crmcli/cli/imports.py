@@ -243,8 +243,7 @@ def undo(
 ) -> None:
     """Undo an import: remove what it added, put back what it updated.
 
-    Work done since (hand edits, follow-ups, contacts, complaints) is listed and the undo
-    refused unless --force; even then only what the import did is taken back.
+    Later work (hand edits, follow-ups, contacts) is listed, and undo refused unless --force.
     """
     env = get_env(ctx)
     result = imports.undo(env.db, import_id, force=force)
