@@ -25,16 +25,23 @@ from sqlite_utils import Database
 from crmcli import dates, locales, names, settings, yearly
 from crmcli.contact_window import DAY_NAMES, next_allowed_day
 
-# Within a day: what cannot wait first (an unhappy customer, a promise), greetings last.
-PRIORITY = {
+# What cannot wait comes first: an unhappy customer, a promise, a product that may not
+# work, a greeting whose day is near; tier visits last (they can wait a day).
+URGENCY = {
     kind: i
     for i, kind in enumerate(
-        ("complaint", "followup", "after-sale", "visit", "birthday", "anniversary", "holiday")
+        ("complaint", "followup", "after-sale", "birthday", "anniversary", "holiday", "visit")
     )
 }
-# Kinds that stay due, day after day, until done (the rest show on their day only).
+PRIORITY = URGENCY  # the name older callers use
+# Kinds that stay due, day after day, until done (their source finds every open one).
 PERSISTENT = ("complaint", "followup", "visit")
 GREETING_KINDS = ("birthday", "anniversary", "holiday")
+# Kinds a plain logged contact (`contacts log`) deals with: the call was the greeting,
+# the after-sale check. (Visits restart their clock from it; follow-ups and complaints
+# are closed on their own.)
+CLEARED_BY_CONTACT = (*GREETING_KINDS, "after-sale")
+SORTS = ("urgency", "date")
 # A contact window can push an item up to six days later: look that far back for events.
 WINDOW_SLACK = timedelta(days=6)
 # `--since-last-run` catches up at most this many missed days.
@@ -54,7 +61,7 @@ class Item:
     moved_from: date | None = None
     key: str = ""  # stable identity, for calendars
     detail: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    late_from: date | None = None  # its lead day passed unreported; the event is still ahead
+    late_from: date | None = None  # overdue: it was due that day, and is shown today
 
 
 @dataclass(frozen=True)
@@ -120,7 +127,7 @@ class Entry:
             allowed = ",".join(DAY_NAMES[int(d) - 1] for d in p.contact_days or "")
             why += f" (moved from {i.moved_from.isoformat()}: takes calls {allowed})"
         if i.late_from is not None:
-            why += f" (due since {i.late_from.isoformat()})"
+            why += f" (overdue since {i.late_from.isoformat()})"
         salutation = p.salutation()
         return {
             "date": i.day.isoformat() if i.day else None,
@@ -137,6 +144,7 @@ class Entry:
             "email": p.email,
             "customer_id": p.id,
             "key": i.key,
+            "overdue_since": i.late_from.isoformat() if i.late_from else None,
         }
 
 
@@ -154,6 +162,7 @@ FIELDS = (
     "email",
     "customer_id",
     "key",
+    "overdue_since",
     "customer",
 )
 # Every line names its customer: the reference and the full name, besides the salutation.
@@ -188,22 +197,34 @@ class Window:
 
 
 def windows(
-    kind: str, start: date, end: date, lead_time: timedelta, *, any_windowed: bool = True
+    kind: str,
+    start: date,
+    end: date,
+    lead_time: timedelta,
+    *,
+    any_windowed: bool = True,
+    keep: timedelta | None = timedelta(0),
 ) -> list[Window]:
-    """The event windows for items due from `start` to `end` of one kind."""
-    first, last = start + lead_time, end + lead_time
+    """The event windows for items due from `start` to `end` of one kind.
+
+    `keep`: how long after its event an item not dealt with stays (a greeting's grace
+    period, an after-sale check's keeping time; None = for ever).
+    """
+    last = end + lead_time
     if kind in PERSISTENT:  # persistent kinds look at every open item
-        return [Window(first, last)]
+        return [Window(start + lead_time, last)]
+    # Events from `keep` ago (still open, now overdue) to the last day's lead ahead.
+    first = max(start - keep, _EARLIEST) if keep is not None else _EARLIEST
     found = [Window(first, last)]
-    if first > start:
-        # Events still ahead whose lead day has passed (a customer added yesterday with
-        # a birthday tomorrow): `due` shows them unless a cron run already reported them.
-        found.append(Window(start, first - timedelta(days=1)))
-    if any_windowed:
-        # A contact window moves an item up to six days later: look back that far, but
-        # only at customers who have one, so the usual run reads just its own days.
+    if any_windowed and keep is not None:
+        # A contact window moves an item up to six days later: look that far further
+        # back, but only at customers who have one, so the usual run reads its own days.
         found.append(Window(first - WINDOW_SLACK, first - timedelta(days=1), True))
     return found
+
+
+# The first event day any source is asked about (lunar conversions start in 1900).
+_EARLIEST = yearly.LUNAR_FIRST_DAY + WINDOW_SLACK + timedelta(days=1)
 
 
 # --- the merge -------------------------------------------------------------------------
@@ -217,15 +238,23 @@ def due(
     kinds: Sequence[str] = (),
     owner: str | None = None,
     tier: str | None = None,
-    reported_until: date | None = None,
     visits_limit: int | None = None,
     counts: dict[str, int] | None = None,
     warnings: list[str] | None = None,
+    sort: str = "urgency",
+    today: date | None = None,
 ) -> list[Entry]:
-    """What is due from `start` to `end` (and still overdue), sorted by day then priority.
+    """What is due from `start` (today) to `end`, and what is overdue, in order.
 
-    An item whose lead day fell before `start` while its event is still ahead is due
-    today, unless a run that reported up to `reported_until` has already listed it.
+    An item not dealt with (`due done` / `due skip`, `greet --mark-sent`, or for
+    greetings and after-sale checks any contact logged since it fell due) stays: it
+    is shown on `start`, marked overdue since its day. A greeting drops off
+    `agenda.greeting_grace` after its day; an after-sale check after
+    `agenda.aftersale_keep` (empty: never); follow-ups, complaints and visits stay.
+    `sort`: "urgency" (today's and overdue items by urgency, then the coming days by
+    date) or "date" (by the day each fell due).
+    `today`: the day overdue items are shown on, when `start` is earlier (a cron run
+    catching up missed days keeps their greetings past the grace period).
     `visits_limit`: keep only about that many visits, A first and the most overdue
     first, while reading them (memory stays flat; `cap_visits` makes the exact cut);
     `counts["visits"]` is then set to how many visits were due in all.
@@ -237,12 +266,16 @@ def due(
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise InvalidValue(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
+    if sort not in SORTS:
+        raise InvalidValue(f"unknown sort {sort!r}; choose from {', '.join(SORTS)}")
     if start - WINDOW_SLACK < yearly.LUNAR_FIRST_DAY:
         raise InvalidValue(
             f"the agenda starts in {yearly.LUNAR_FIRST_DAY.year + 1} at the earliest"
         )
+    today = max(today or start, start)
     chosen = [k for k in KINDS if not kinds or k in kinds]
     items: dict[str, Item] = {}  # by key: the look-back windows may find an item twice
+    keeps: dict[str, timedelta | None] = {}
     any_windowed = bool(
         db.execute("SELECT 1 FROM customers WHERE contact_days IS NOT NULL LIMIT 1").fetchone()
     )
@@ -250,12 +283,13 @@ def due(
     for kind in chosen:
         try:
             lead_time = lead(db, kind)
+            keeps[kind] = keep = kept_for(db, kind)
         except InvalidValue as broken:
             _left_out(kind, broken, warnings)
             continue
         found: Iterable[Item] = (
             i
-            for window in windows(kind, start, end, lead_time, any_windowed=any_windowed)
+            for window in windows(kind, start, end, lead_time, any_windowed=any_windowed, keep=keep)
             for i in _guarded(kind, SOURCES[kind], db, window, warnings)
         )
         if kind == "visit" and visits_limit is not None and not owner and not tier:
@@ -272,31 +306,100 @@ def due(
                 counts["visits"] = seen[0]
         for i in found:
             items.setdefault(i.key, _on_day(i, i.on - lead_time))
+    handled = _handled(db, items)
+    last_contact = _last_contacts(db, items, until=end)
     people = _people(db, {i.customer_id for i in items.values()})
     tiers = _tiers(db) if tier else {}
     out = []
     for item in items.values():
+        if item.key in handled:
+            continue
         person = people.get(item.customer_id)
         if person is None:  # do not contact, archived or forgotten
             continue
         assert item.day is not None
+        if item.kind in CLEARED_BY_CONTACT:
+            contacted = last_contact.get(item.customer_id)
+            if contacted is not None and contacted >= item.day.isoformat():
+                continue  # a call since it fell due was the greeting, the check
         day = next_allowed_day(item.day, person.contact_days)
         if day != item.day:
             item = replace(item, day=day, moved_from=item.day)
         if day > end:
             continue
-        if day < start and item.kind not in PERSISTENT:
-            already = reported_until is not None and day <= reported_until
-            if item.on < start or already:
-                continue
-            item = replace(item, day=start, late_from=day)
+        if day < today:
+            keep = keeps[item.kind]
+            if (
+                item.kind not in PERSISTENT
+                and keep is not None
+                and max(item.on + keep, day) < start
+            ):
+                continue  # its day has passed, and the grace period with it
+            item = replace(item, day=today, late_from=day)
         if owner and (item.owner if item.owner is not None else person.owner) != owner:
             continue
         if tier and tiers.get(item.customer_id) != tier:
             continue
         out.append(Entry(item, person))
-    out.sort(key=lambda e: (e.item.day, PRIORITY[e.item.kind], e.person.name or "", e.item.key))
+    out.sort(key=_by_date if sort == "date" else _by_urgency(today))
     return out
+
+
+def _by_date(e: Entry) -> tuple[Any, ...]:
+    """The plain order: the day each item fell due, then urgency."""
+    i = e.item
+    return (i.late_from or i.day, URGENCY[i.kind], e.person.name or "", i.key)
+
+
+def _by_urgency(today: date) -> Callable[[Entry], tuple[Any, ...]]:
+    """Today's and overdue items first, by urgency (within a kind, the longest waiting
+    first; greetings by how near their day is); then the coming days by date."""
+
+    def key(e: Entry) -> tuple[Any, ...]:
+        i = e.item
+        assert i.day is not None
+        waiting = i.on if i.kind in GREETING_KINDS else (i.late_from or i.day)
+        if i.day <= today:
+            return (0, today, URGENCY[i.kind], waiting, e.person.name or "", i.key)
+        return (1, i.day, URGENCY[i.kind], waiting, e.person.name or "", i.key)
+
+    return key
+
+
+def kept_for(db: Database, kind: str) -> timedelta | None:
+    """How long after its event an item not dealt with stays; None: until dealt with."""
+    if kind in GREETING_KINDS:
+        return timedelta(days=dates.parse_span(settings.get(db, "agenda.greeting_grace")).days)
+    if kind == "after-sale":
+        text = settings.get(db, "agenda.aftersale_keep").strip()
+        return timedelta(days=dates.parse_span(text).days) if text else None
+    return None
+
+
+def _handled(db: Database, items: dict[str, Item]) -> set[str]:
+    """The keys among `items` already done, skipped or sent."""
+    if not items:
+        return set()
+    rows = db.execute(
+        "SELECT item FROM contacts WHERE item IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(items))],
+    )
+    return {r[0] for r in rows}
+
+
+def _last_contacts(db: Database, items: dict[str, Item], *, until: date) -> dict[int, str]:
+    """customer id → the day of their last logged contact (not an agenda record) up to
+    `until`, for the customers with an item a contact deals with."""
+    ids = {i.customer_id for i in items.values() if i.kind in CLEARED_BY_CONTACT}
+    if not ids:
+        return {}
+    rows = db.execute(
+        "SELECT customer_id, max(substr(at, 1, 10)) FROM contacts"
+        " WHERE customer_id IN (SELECT value FROM json_each(?)) AND item IS NULL"
+        " AND substr(at, 1, 10) <= ? GROUP BY customer_id",
+        [json.dumps(sorted(ids)), until.isoformat()],
+    )
+    return {cid: day for cid, day in rows}
 
 
 def _left_out(kind: str, broken: Exception, warnings: list[str] | None) -> None:
@@ -346,7 +449,12 @@ def cap_visits(
         return entries, 0
     tiers = _tiers(db)
     ranked = sorted(
-        visits, key=lambda e: (tiers.get(e.item.customer_id, "C"), e.item.day, e.item.customer_id)
+        visits,
+        key=lambda e: (
+            tiers.get(e.item.customer_id, "C"),
+            e.item.late_from or e.item.day,
+            e.item.customer_id,
+        ),
     )
     kept = {id(e) for e in ranked[: per_day * days]}
     return [e for e in entries if e.item.kind != "visit" or id(e) in kept], len(visits) - len(kept)
@@ -661,7 +769,8 @@ def visits(db: Database, window: Window) -> Iterator[Item]:
     wanted = sorted(c for c, t in tiers.items() if spans.get(t))
     rows = db.execute(
         f"""SELECT id, substr(created_at, 1, 10),
-               (SELECT max(at) FROM contacts k WHERE k.customer_id = c.id),
+               (SELECT max(at) FROM contacts k WHERE k.customer_id = c.id
+                 AND (k.outcome IS NOT 'skipped' OR k.item LIKE 'visit:%')),
                (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id)
             FROM customers c WHERE id IN (SELECT value FROM json_each(?)) AND {_REACHABLE}""",
         [json.dumps(wanted)],

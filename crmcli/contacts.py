@@ -15,6 +15,8 @@ from crmcli.db import write
 from crmcli.errors import InvalidValue
 
 CHANNELS = ("call", "visit", "sms", "email", "mail", "message", "in-store", "other")
+# How an agenda item was dealt with.
+OUTCOMES = ("done", "skipped", "sent")
 
 
 def log(
@@ -25,18 +27,28 @@ def log(
     note: str | None = None,
     by: str | None = None,
     at: datetime | str | None = None,
+    item: str | None = None,
+    outcome: str | None = None,
 ) -> int:
-    """Record a contact with a customer; returns its id."""
+    """Record a contact with a customer; returns its id.
+
+    `item`/`outcome`: the agenda item it dealt with (`due done`, `due skip`,
+    `greet --mark-sent`); a plain contact clears the customer's open greetings and
+    after-sale checks, a skipped item is no contact at all (see `crmcli.agenda`).
+    """
     channel = channel.strip().lower()
     if channel not in CHANNELS:
         raise InvalidValue(f"channel must be one of: {', '.join(CHANNELS)} (got {channel!r})")
+    if outcome not in (None, *OUTCOMES):
+        raise InvalidValue(f"outcome must be one of: {', '.join(OUTCOMES)} (got {outcome!r})")
     text.check_optional(note, field="--note", multiline=True)
     text.check_optional(by, field="--by")
     when = at.isoformat() if isinstance(at, datetime) else (at or dates.now_utc())
     with write(db):
         cursor = db.execute(
-            "INSERT INTO contacts (customer_id, at, channel, note, by) VALUES (?, ?, ?, ?, ?)",
-            [customer_id, when, channel, (note or "").strip() or None, by or None],
+            "INSERT INTO contacts (customer_id, at, channel, note, by, item, outcome)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [customer_id, when, channel, (note or "").strip() or None, by or None, item, outcome],
         )
     return int(cursor.lastrowid or 0)
 

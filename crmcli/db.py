@@ -223,13 +223,15 @@ def open_db(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> D
     return db
 
 
-def open_read(path: Path | str) -> Database:
+def open_read(path: Path | str, *, notice: Callable[[str], None] | None = None) -> Database:
     """Open for a command that only reads: nothing is created, adopted or switched.
 
     A missing or empty file is `NoDatabase`, another application's file
     `ForeignDatabase`. crmcli's own database made by an older version is brought up
     to date as a write would (the same transactional migrations, on crmcli's own file),
-    so a cron `due` keeps working after an upgrade; see the README.
+    so a cron `due` keeps working after an upgrade; see the README. When this user
+    may not write it (cron running as another user), the command reads an up-to-date
+    copy in memory instead, and `notice` is told so.
     """
     path_str = str(path)
     if path_str == MEMORY:
@@ -247,13 +249,42 @@ def open_read(path: Path | str) -> Database:
             raise no_database(path, ": an SQLite file without tables")
         if kind == FOREIGN:
             raise not_crmcli(path, tables)
-        from crmcli.migrations import apply_pending
+        from crmcli.migrations import apply_pending, migrations
 
+        if migrations.pending(db) and not _writable(path):
+            copy = _migrated_copy(db)
+            db.close()
+            if notice is not None:
+                notice(
+                    f"crmcli: note: {path} was made by an older crmcli and this user cannot "
+                    "upgrade it; read from an upgraded copy in memory (run `crmcli db migrate` "
+                    "as its owner)"
+                )
+            return copy
         apply_pending(db)
     except BaseException:
         db.close()
         raise
     return db
+
+
+def _writable(path: Path) -> bool:
+    # SQLite needs the folder too (for the -wal, -shm or -journal beside the file).
+    return os.access(path, os.W_OK) and os.access(path.parent or Path("."), os.W_OK)
+
+
+def _migrated_copy(db: Database) -> Database:
+    """The database copied into memory (SQLite's backup API), schema brought up to date."""
+    from crmcli.migrations import apply_pending
+
+    copy = connect(MEMORY)
+    try:
+        db.conn.backup(copy.conn)
+        apply_pending(copy)
+    except BaseException:
+        copy.close()
+        raise
+    return copy
 
 
 @contextmanager

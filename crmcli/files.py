@@ -44,8 +44,16 @@ class UnsafeOutput(InvalidValue):
 
 
 def database_family(path: Path | str) -> list[Path]:
-    """A database file and the companions SQLite keeps beside it."""
-    return [Path(path), *(Path(f"{path}{suffix}") for suffix in SIDECARS)]
+    """A database file and the companions SQLite keeps beside it.
+
+    Given through a symbolic link, SQLite names the companions after the real file:
+    both sets are listed.
+    """
+    names = [Path(path)]
+    real = Path(os.path.realpath(path))
+    if real != Path(os.path.abspath(path)):
+        names.append(real)
+    return [p for name in names for p in (name, *(Path(f"{name}{s}") for s in SIDECARS))]
 
 
 def open_database_files(db: Any) -> list[Path]:
@@ -318,7 +326,7 @@ def write_bytes(
 def protect_database(db: Any) -> list[tuple[Path, str]]:
     """`protect` pairs for the open database and its companions."""
     labels = ["the open database", *(f"the open database's {s} file" for s in SIDECARS)]
-    return [(p, labels[i % 4]) for i, p in enumerate(open_database_files(db))]
+    return [(p, labels[i % 4]) for i, p in enumerate(open_database_files(db))]  # 4 per file
 
 
 def protect_inputs(*paths: Path | None) -> list[tuple[Path, str]]:

@@ -696,6 +696,25 @@ def m090_customer_locale_source(db: Database) -> None:
     db.execute("DROP TABLE m090_file")
 
 
+@migrations(name="m085_agenda_items_dealt_with")
+def m085_agenda_items_dealt_with(db: Database) -> None:
+    """The contact log remembers which agenda item a contact dealt with, and how.
+
+    `due done` / `due skip` / `greet --mark-sent` write a contact naming the item's key,
+    so it never comes back and the customer's page tells it. A skipped item is no
+    contact: it does not reset the visit clock.
+    """
+    _run(
+        db,
+        """
+        -- The agenda key dealt with, if any, and how: done, skipped or sent.
+        ALTER TABLE contacts ADD COLUMN item TEXT;
+        ALTER TABLE contacts ADD COLUMN outcome TEXT;
+        CREATE INDEX contacts_item ON contacts(item) WHERE item IS NOT NULL;
+        """,
+    )
+
+
 @migrations(name="m070_name_reading")
 def m070_name_reading(db: Database) -> None:
     """How a customer's name is read (フリガナ, pinyin): a field of its own, searchable.

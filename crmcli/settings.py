@@ -397,6 +397,18 @@ SETTINGS: dict[str, Setting] = {
             _HOLIDAY_NAMES,
         ),
         Setting(
+            "agenda.greeting_grace",
+            "2d",
+            "How long after its day an unsent greeting stays on the agenda (0d = its day only).",
+            _LEAD,
+        ),
+        Setting(
+            "agenda.aftersale_keep",
+            "90d",
+            "How long an after-sale check not done stays on the agenda; empty = until done.",
+            _pattern(r"(\d+\s*[dwDW])?", "a number of days or weeks such as 90d, or empty"),
+        ),
+        Setting(
             "lunar.calendar",
             "korean",
             "Lunar calendar for customers not written in Chinese (korean or chinese).",

@@ -21,7 +21,7 @@ _CONTROL = re.compile(f"[{_ALWAYS}]")
 
 # The longest text a field takes: a name or a code pasted a thousand times over is a
 # mistake; a note may be long, a megabyte is not a note.
-MAX_LINE = 2_000
+MAX_LINE = 10_000
 MAX_TEXT = 1_000_000
 
 

@@ -203,7 +203,10 @@ def start_workers(db: str, roles: list[str], seconds: float, folder: str) -> lis
         if time.time() > deadline or any(p.poll() is not None for p in procs):
             break
         time.sleep(0.02)
-    go.write_text(str(time.time() + 0.2), encoding="utf-8")
+    # Written aside and renamed: a worker polling for `go` never reads it half-written.
+    ready = here / "go.tmp"
+    ready.write_text(str(time.time() + 0.2), encoding="utf-8")
+    ready.replace(go)
     for proc in procs:
         _, err = proc.communicate(timeout=seconds + 180)
         assert proc.returncode == 0, err

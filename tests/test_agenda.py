@@ -235,7 +235,23 @@ def test_since_last_run_catches_up_missed_days(db):
     agenda.record_run(db, start=date(2026, 5, 1), end=date(2026, 5, 1), items=1)
     start = agenda.catch_up_start(db, today=date(2026, 5, 4))  # the 2nd and 3rd were missed
     assert start == date(2026, 5, 2)
-    assert [r["name"] for r in _due(db, start.isoformat(), days=3)] == ["B"]
+    settings.set_value(db, "agenda.greeting_grace", "0d")
+    # B's birthday on the missed 3rd is caught up, though its day (and grace) has passed;
+    # A's, reported on the 1st and never dealt with, still shows (from the 1st).
+    rows = [
+        e.row() for e in agenda.due(db, start=start, end=date(2026, 5, 4), today=date(2026, 5, 4))
+    ]
+    assert [(r["name"], r["date"], r["overdue_since"]) for r in rows] == [
+        ("B", "2026-05-04", "2026-05-03")
+    ]
+    settings.set_value(db, "agenda.greeting_grace", "3d")
+    rows = [
+        e.row() for e in agenda.due(db, start=start, end=date(2026, 5, 4), today=date(2026, 5, 4))
+    ]
+    assert [(r["name"], r["overdue_since"]) for r in rows] == [
+        ("A", "2026-05-01"),  # the nearer day first among greetings: A's was the 1st
+        ("B", "2026-05-03"),
+    ]
 
 
 def test_overdue_complaint_stages_come_first(db):
@@ -248,10 +264,11 @@ def test_overdue_complaint_stages_come_first(db):
     )
     assert _due(db, "2026-03-12", kinds=["complaint"]) == []  # apologise within a day
     rows = _due(db, "2026-03-14")
-    assert [(r["date"], r["kind"]) for r in rows] == [
-        ("2026-03-13", "complaint"),  # overdue since yesterday: stays until handled
-        ("2026-03-14", "birthday"),
+    assert [(r["date"], r["kind"], r["overdue_since"]) for r in rows] == [
+        ("2026-03-14", "complaint", "2026-03-13"),  # overdue since yesterday: stays
+        ("2026-03-14", "birthday", None),
     ]
+    assert rows[0]["why"].endswith("(overdue since 2026-03-13)")
     assert rows[0]["why"].startswith(f"complaint #{number} (normal): 스팀 노즐 누수")
     complaints.advance(db, number, to="apologized", by="지수")
     assert [r["kind"] for r in _due(db, "2026-03-14")] == ["complaint", "birthday"]
@@ -294,11 +311,10 @@ def test_an_event_still_ahead_stays_due_after_its_lead_day(db):
     [entry] = agenda.due(db, start=today, end=today)
     row = entry.row()
     assert (row["date"], row["on"]) == ("2026-11-24", "2026-11-25")
-    assert row["why"].endswith("(due since 2026-11-22)")
-    # The birthday itself is over: no longer due.
-    assert agenda.due(db, start=date(2026, 11, 26), end=date(2026, 11, 26)) == []
-    # A cron run already reported 22 November: not repeated.
-    assert agenda.due(db, start=today, end=today, reported_until=date(2026, 11, 22)) == []
+    assert row["why"].endswith("(overdue since 2026-11-22)")
+    # The birthday and its grace period (2 days) are over: no longer due.
+    assert len(agenda.due(db, start=date(2026, 11, 27), end=date(2026, 11, 27))) == 1
+    assert agenda.due(db, start=date(2026, 11, 28), end=date(2026, 11, 28)) == []
     # Over several days it is listed once.
     assert len(agenda.due(db, start=today, end=today + timedelta(days=5))) == 1
 

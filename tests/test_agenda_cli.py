@@ -131,6 +131,10 @@ def test_since_last_run_records_and_catches_up(shop):
     # Two days missed: the run on the 15th reports the 13th–15th, birthdays on the 14th.
     rows = _csv(shop("due", "--since-last-run", "--as-of", "2026-03-15").stdout)
     assert len(rows) == 4
+    # Said again until dealt with, then never again.
+    again = _csv(shop("due", "--since-last-run", "--as-of", "2026-03-15", "--fields", "key").stdout)
+    assert len(again) == 4
+    shop("due", "done", *(r["key"] for r in again), "--on", "2026-03-15")
     assert shop("due", "--since-last-run", "--as-of", "2026-03-15").stdout == ""
 
 

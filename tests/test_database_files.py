@@ -220,3 +220,29 @@ def test_open_read_core_refuses_missing_and_foreign(tmp_path):
         open_read(_foreign(tmp_path / "f.db"))
     with pytest.raises(ForeignDatabase):
         open_db(tmp_path / "f.db")
+
+
+def test_an_old_database_this_user_cannot_write_is_read_from_an_upgraded_copy(cli, tmp_path):
+    from test_full_disk import read_only
+
+    path = tmp_path / "old.db"
+    shutil.copy(SCHEMA / "v1-m001.db", path)
+    before = path.read_bytes()
+    with read_only(path):
+        result = cli("--db", str(path), "customers", "list")
+        assert result.exit_code == 0
+        assert "older crmcli" in result.stderr and "db migrate" in result.stderr
+        assert result.stdout.startswith("id,code,name")
+    assert path.read_bytes() == before  # not migrated, not switched to WAL
+
+
+def test_output_dash_is_stdout_and_a_linked_database_is_protected_by_its_real_name(cli, tmp_path):
+    real = tmp_path / "real.db"
+    cli("--db", str(real), "customers", "add", "--name", "Kim")
+    link = tmp_path / "link.db"
+    link.symlink_to(real)
+    assert cli("--db", str(link), "customers", "export", "-o", "-").stdout.startswith("id,")
+    assert cli("--db", str(link), "export", "ics", "-o", "-").stdout.startswith("BEGIN:VCALENDAR")
+    for name in (real, Path(f"{real}-wal"), Path(f"{real}-shm")):
+        result = cli("--db", str(link), "customers", "export", "-o", str(name), "--force", ok=False)
+        assert result.exit_code == 1 and "database" in result.stderr, name

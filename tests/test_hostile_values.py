@@ -337,3 +337,163 @@ def test_a_vcard_with_an_escape_in_a_name_is_refused(shop, tmp_path):
 def test_tabs_line_breaks_and_right_to_left_text_are_still_text(shop):
     shop("customers", "add", "--name", "Ok", "--notes", "first line\n\tsecond")
     shop("customers", "add", "--name", "\u05d3\u05d5\u05d3 \u200fכהן")
+
+
+# --- the property: every command that takes a value, driven with generated extremes -------
+
+import signal  # noqa: E402
+
+from hypothesis import HealthCheck, given  # noqa: E402
+from hypothesis import settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_EDGE_DATES = [
+    "0001-01-01",
+    "9999-12-31",
+    "1899-12-31",
+    "1900-01-01",
+    "1900-02-06",
+    "2200-12-31",
+    "2201-01-01",
+    "2026-02-29",
+    "2024-02-29",
+    "2026-13-01",
+]
+DATES = st.one_of(
+    st.sampled_from(_EDGE_DATES),
+    st.dates().map(date.isoformat),
+    st.text(max_size=12),
+)
+SPANS = st.one_of(
+    st.builds(lambda n, u: f"{n}{u}", st.integers(0, 10**25), st.sampled_from("dwmyDWMYsh")),
+    st.sampled_from(["", "all", "1y6m", "0d", "-1d", "1e9d", "nan"]),
+    st.text(max_size=10),
+)
+AMOUNTS = st.one_of(
+    st.integers(-(10**22), 10**22).map(str),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["nan", "inf", "-inf", "1e20", "9223372036855", "(1,000.5)", "₩10,000"]),
+    st.text(max_size=15),
+)
+DAYS = st.one_of(st.integers(-5, 10**12), st.sampled_from([0, 1, 3660, 3661])).map(str)
+RULES = st.one_of(
+    st.builds(
+        lambda f, i, extra: f"FREQ={f};INTERVAL={i}{extra}",
+        st.sampled_from(["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"]),
+        st.integers(0, 10**6),
+        st.sampled_from(
+            [
+                "",
+                ";BYMONTH=2;BYMONTHDAY=30",
+                ";COUNT=0",
+                ";BYSETPOS=9;BYDAY=MO",
+                ";UNTIL=00010101",
+                ";BYMONTHDAY=-31",
+            ]
+        ),
+    ),
+    st.text(max_size=20),
+)
+TEMPLATES = st.one_of(
+    st.builds(
+        lambda p, conv, spec: "{" + p + conv + spec + "}",
+        st.sampled_from(["name", "salutation", "0", "", "name.__class__", "x"]),
+        st.sampled_from(["", "!r", "!s", "!a"]),
+        st.sampled_from(["", ":>99999999999", ":.99999999f", ":{x}"]),
+    ),
+    st.text(max_size=30),
+)
+
+# (command with one hole, what fills it)
+COMMANDS = [
+    (("followups", "add", "K001", "-m", "x", "--on", None), DATES),
+    (("followups", "add", "K001", "-m", "x", "--in", None), SPANS),
+    (("followups", "add", "K001", "-m", "x", "--on", "2026-03-01", "--every", None), RULES),
+    (("followups", "snooze", "1", "--for", None), SPANS),
+    (("followups", "snooze", "1", "--until", None), DATES),
+    (("due", "--as-of", None), DATES),
+    (("due", "--days", None), DAYS),
+    (("greet", "--as-of", None, "--days", "7"), DATES),
+    (("export", "ics", "--as-of", None, "--days", "30"), DATES),
+    (("export", "ics", "--days", None), DAYS),
+    (("tiers", "classify", "--window", None), SPANS),
+    (("tiers", "classify", "--as-of", None), DATES),
+    (("customers", "at-risk", "--as-of", None), DATES),
+    (("customers", "at-risk", "--k", None), AMOUNTS),
+    (("complaints", "open", "K001", "--summary", "x", "--on", None), DATES),
+    (("complaints", "list", "--as-of", None), DATES),
+    (("contacts", "log", "K001", "--channel", "call", "-m", "x", "--on", None), DATES),
+    (("purchases", "add", "K001", "--amount", None), AMOUNTS),
+    (("purchases", "add", "K001", "--amount", "1", "--quantity", None), AMOUNTS),
+    (("purchases", "add", "K001", "--amount", "1", "--on", None), DATES),
+    (("purchases", "list", "--since", None), DATES),
+    (("customers", "add", "--name", "Edge", "--birthday", None), DATES),
+    (("customers", "edit", "K001", "--anniversary", None), DATES),
+    (("config", "set", "tiers.window", None), SPANS),
+    (("config", "set", "agenda.lead.birthday", None), SPANS),
+    (("config", "set", "complaints.deadline.resolved", None), SPANS),
+    (("config", "set", "aftersale.days", None), DAYS),
+    (("config", "set", "tiers.at_risk.k", None), AMOUNTS),
+    (("templates", "set", "birthday", "--text", None), TEMPLATES),
+]
+PROPERTY = {"attempts": 0, "held": 0}
+SECONDS_PER_EXAMPLE = 20  # no hang: a timer interrupts a command that runs longer
+
+
+class Hang(Exception):
+    pass
+
+
+def _dump(db_path) -> str:
+    with sqlite3.connect(db_path) as conn:
+        skip = ("holiday_cache", "agenda_runs")
+        return "\n".join(line for line in conn.iterdump() if not any(s in line for s in skip))
+
+
+@pytest.mark.parametrize(
+    ("command", "values"),
+    COMMANDS,
+    ids=lambda c: " ".join(p or "VALUE" for p in c) if isinstance(c, tuple) else "v",
+)
+def test_generated_extremes_never_crash_hang_or_write_on_refusal(
+    cli, db_path, figures, command, values
+):
+    cli("customers", "add", "--name", "Kim Minjun", "--code", "K001", "--phone", "010-1234-5678",
+        "--birthday", "1985-03-14")  # fmt: skip
+    cli("purchases", "add", "K001", "--amount", "100", "--on", "2026-01-10")
+    cli("followups", "add", "K001", "-m", "call", "--on", "2026-02-01")
+
+    def alarm(signum, frame):
+        raise Hang(f"{command} ran longer than {SECONDS_PER_EXAMPLE}s")
+
+    @hsettings(
+        max_examples=6,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        database=None,
+    )
+    @given(value=values)
+    def run(value):
+        args = [value if part is None else part for part in command]
+        before = _dump(db_path)
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, SECONDS_PER_EXAMPLE)
+        try:
+            result = cli(*args, ok=False)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        PROPERTY["attempts"] += 1
+        assert result.exit_code in (0, 1, 2), (args, result.stderr, result.exception)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args,
+            repr(result.exception),
+        )
+        assert "Traceback" not in result.stderr, (args, result.stderr)
+        if result.exit_code != 0:
+            assert result.stderr.strip(), (args, "refused without a message")
+            assert _dump(db_path) == before, (args, "a refused command changed the database")
+        PROPERTY["held"] += 1
+
+    run()
+    figures.record("hostile_values.generated", **PROPERTY)

@@ -136,7 +136,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "customers": ("crmcli.cli.customers", "app"),
     "purchases": ("crmcli.cli.purchases", "app"),
     "imports": ("crmcli.cli.imports", "app"),
-    "due": ("crmcli.cli.agenda", "due"),
+    "due": ("crmcli.cli.agenda", "due_app"),
     "greet": ("crmcli.cli.agenda", "greet"),
     "followups": ("crmcli.cli.followups", "app"),
     "contacts": ("crmcli.cli.contacts", "app"),

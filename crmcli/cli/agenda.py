@@ -1,4 +1,4 @@
-"""`crmcli due` and `crmcli greet`: the daily agenda, and a message for each greeting due.
+"""`crmcli due` (and `due done|skip`) and `crmcli greet`: the daily agenda, dealt with.
 
 Made for cron too: when nothing is due, nothing is printed (not even a header) and
 the exit status is 0, so cron mails nothing. The core modules are imported when a
@@ -54,6 +54,18 @@ def with_identity(env: Env, fields: list[str], fmt: Format | None) -> list[str]:
     return [*fields, *(f for f in IDENTITY_FIELDS if f not in fields)]
 
 
+due_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="Whom to call, greet or visit today (or over --days), and why.",
+)
+
+Keys = Annotated[list[str], typer.Argument(help="Item keys, as `due --fields key` shows them.")]
+On = Annotated[str | None, typer.Option("--on", help="When, YYYY-MM-DD (default: now).")]
+By = Annotated[str | None, typer.Option("--by", help="Who dealt with it (default: you).")]
+
+
+@due_app.callback()
 def due(
     ctx: typer.Context,
     as_of: AsOf = None,
@@ -79,10 +91,23 @@ def due(
             help="Also cover the days since the last such run (for cron), and record this run.",
         ),
     ] = False,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort",
+            help="urgency: today's and overdue items by urgency first, then the coming days;"
+            " date: by the day each fell due.",
+        ),
+    ] = "urgency",
     fmt: FormatOption = None,
     fields: fields_option(agenda_core.FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
-    """Whom to call, greet or visit today (or over --days), and why."""
+    """Whom to call, greet or visit today (or over --days), and why.
+
+    Overdue and urgent items first; each stays until `due done KEY` or `due skip KEY`.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from crmcli import agenda
 
     env = get_env(ctx)
@@ -91,11 +116,12 @@ def due(
     chosen = pick_fields(fields, allowed=agenda.FIELDS, default=agenda.DEFAULT_FIELDS)
     db = env.read_db()  # a cron run on a missing database creates none, and records nothing
     record = since_last_run and env.db_path.exists()
-    start, end = window(env, as_of, days)
+    today, end = window(env, as_of, days)
+    start = today
     if since_last_run:
-        # From the day after the last reported one: a missed day is caught up, a day
-        # already reported is not repeated (open follow-ups and visits still show).
-        start = agenda.catch_up_start(db, today=start)
+        # From the day after the last reported one: a missed day's greetings are caught
+        # up even past their grace period. What is open is said again until dealt with.
+        start = min(agenda.catch_up_start(db, today=today), today)
     counts: dict[str, int] = {}
     warnings: list[str] = []
     try:
@@ -104,7 +130,7 @@ def due(
         warnings.append(f"visits not capped: {broken}")
         per_day_text = ""
     per_day = int(per_day_text) if per_day_text else None
-    days_covered = (end - start).days + 1
+    days_covered = (end - today).days + 1
     entries = agenda.due(
         db,
         start=start,
@@ -112,7 +138,8 @@ def due(
         kinds=kind or (),
         owner=owner,
         tier=tier and tier.upper(),
-        reported_until=agenda.last_reported(db) if since_last_run else None,
+        sort=sort,
+        today=today,
         visits_limit=per_day * days_covered if per_day is not None else None,
         counts=counts,
         warnings=warnings,
@@ -128,7 +155,47 @@ def due(
         emit(env, (e.row() for e in entries), fields=with_identity(env, chosen, fmt), fmt=fmt)
     warn(env, warnings)
     if record:
-        agenda.record_run(db, start=min(start, end), end=end, items=len(entries))
+        agenda.record_run(db, start=start, end=end, items=len(entries))
+
+
+def _deal(ctx: typer.Context, keys: list[str], outcome: str, **kw: str | None) -> None:
+    from crmcli import agenda_done, dates
+
+    env = get_env(ctx)
+    on = kw.pop("on")
+    at = dates.iso_date(on, what="--on").isoformat() if on else None
+    done = agenda_done.record(env.db, keys, outcome=outcome, at=at, **kw)
+    for k in done:
+        env.say(f"{outcome}: {k.key} ({k.what})")
+
+
+@due_app.command("done")
+def due_done(
+    ctx: typer.Context,
+    keys: Keys,
+    note: Annotated[str | None, typer.Option("--note", "-m", help="What was done.")] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", "-c", help="How: call, visit, sms, email…")
+    ] = None,
+    on: On = None,
+    by: By = None,
+) -> None:
+    """Record items as done (in the contact log): they never come back."""
+    env = get_env(ctx)
+    _deal(ctx, keys, "done", note=note, channel=channel, on=on, by=by or env.user)
+
+
+@due_app.command("skip")
+def due_skip(
+    ctx: typer.Context,
+    keys: Keys,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why it is skipped.")] = None,
+    on: On = None,
+    by: By = None,
+) -> None:
+    """Record items as skipped (in the contact log): they never come back, no contact made."""
+    env = get_env(ctx)
+    _deal(ctx, keys, "skipped", note=reason, channel=None, on=on, by=by or env.user)
 
 
 def greet(
@@ -143,6 +210,13 @@ def greet(
             help="Use this template (NAME.<language> when it exists) for every greeting.",
         ),
     ] = None,
+    mark_sent: Annotated[
+        bool,
+        typer.Option(
+            "--mark-sent",
+            help="Record the greetings written as sent (contact log): they are not due again.",
+        ),
+    ] = False,
     fmt: FormatOption = None,
     fields: fields_option(greetings_core.FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
@@ -164,3 +238,15 @@ def greet(
     if found.rows:
         emit(env, found.rows, fields=with_identity(env, chosen, fmt), fmt=fmt)
     warn(env, warnings)
+    if mark_sent and found.rows:
+        from crmcli import agenda_done
+
+        # After the messages are out: a failed write leaves them due, not lost.
+        agenda_done.record(
+            env.db,
+            [r["key"] for r in found.rows],
+            outcome="sent",
+            by=env.user,
+            notes={r["key"]: r["message"] for r in found.rows},
+        )
+        env.say(f"{len(found.rows)} greeting(s) recorded as sent")

@@ -10,7 +10,6 @@ from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import (
     Format,
     FormatOption,
-    console,
     emit,
     fields_option,
     pick_fields,
@@ -436,38 +435,42 @@ def _report_rows(r: complaints.Report) -> Any:
 
 
 def _report_table(env: Env, r: complaints.Report, places: int) -> None:
-    from rich.table import Table
+    """The report as a page: counts, time to resolve, compensation, repeaters, lessons."""
+    from crmcli.cli.pages import Page, quoted
 
-    out = console(env)
+    page = Page(env)
     period = f" since {r.since}" if r.since else ""
-    out.print(f"[bold]Complaints{period}[/bold]: {r.total} ({r.open} open)")
-    counts = Table(show_edge=False, pad_edge=False, header_style="dim")
-    counts.add_column("cause")
-    counts.add_column("n", justify="right")
-    counts.add_column("stage")
-    counts.add_column("n", justify="right")
+    page.heading(f"Complaints{period}: {r.total} ({r.open} open)", first=True)
     causes, stages = list(r.by_cause.items()), list(r.by_stage.items())
-    for i in range(max(len(causes), len(stages))):
-        c = causes[i] if i < len(causes) else ("", "")
-        s = stages[i] if i < len(stages) else ("", "")
-        counts.add_row(c[0], str(c[1]), s[0], str(s[1]))
-    out.print(counts)
+    counts = [
+        {
+            "cause": causes[i][0] if i < len(causes) else "",
+            "n": causes[i][1] if i < len(causes) else None,
+            "stage": stages[i][0] if i < len(stages) else "",
+            "n ": stages[i][1] if i < len(stages) else None,
+        }
+        for i in range(max(len(causes), len(stages)))
+    ]
+    page.rows(
+        counts, ("cause", "n", "stage", "n "), identify=("cause", "stage"), numbers=("n", "n ")
+    )
+    page.text("")
     if r.resolved:
-        out.print(
-            f"\nTime to resolve ({r.resolved} resolved): median {r.median_days_to_resolve} days, "
+        page.text(
+            f"Time to resolve ({r.resolved} resolved): median {r.median_days_to_resolve} days, "
             f"90th percentile {r.p90_days_to_resolve} days"
         )
     else:
-        out.print("\nTime to resolve: none resolved yet")
+        page.text("Time to resolve: none resolved yet")
     kinds = ", ".join(
-        f"{k} ×{n} {format_amount(m, places=places)}"
+        f"{quoted(k)} ×{n} {format_amount(m, places=places)}"
         for k, (n, m) in r.compensation_by_kind.items()
     )
-    out.print(
+    page.text(
         f"Compensation: {format_amount(r.compensation_micros, places=places)}"
         + (f" ({kinds})" if kinds else "")
     )
-    out.print("\n[bold]Repeat complainers[/bold]")
+    page.heading("Repeat complainers")
     if r.repeat_complainers:
         emit(
             env,
@@ -476,8 +479,8 @@ def _report_table(env: Env, r: complaints.Report, places: int) -> None:
             fmt=Format.table,
         )
     else:
-        out.print("[dim]none[/dim]")
-    out.print("\n[bold]Lessons[/bold]")
+        page.text("none", dim=True)
+    page.heading("Lessons")
     if r.lessons:
         emit(
             env,
@@ -486,4 +489,4 @@ def _report_table(env: Env, r: complaints.Report, places: int) -> None:
             fmt=Format.table,
         )
     else:
-        out.print("[dim]none[/dim]")
+        page.text("none", dim=True)

@@ -59,7 +59,7 @@ class Env:
     def read_db(self) -> Database:
         """For commands that only read: a missing database is an error, never a new file."""
         if self._db is None:
-            self._db = open_read(self.db_path)
+            self._db = open_read(self.db_path, notice=self.say)
         return self._db
 
     def settings_db(self) -> Database:
@@ -77,7 +77,7 @@ class Env:
         or, without --force, an existing file; 0600; whole or not at all): the root
         command puts it in place when the command succeeds and drops it otherwise.
         """
-        if path is None:
+        if path is None or str(path) == "-":
             return self
         from crmcli.files import Output, database_family
 

@@ -37,7 +37,7 @@ def export_ics(
     env = get_env(ctx)
     db = env.read_db()
     target = None
-    if output is not None:
+    if output is not None and str(output) != "-":  # `-o -`: stdout, as usual
         from crmcli.files import Output, protect_database
 
         # Checked before any work: a refused path costs nothing and changes nothing.

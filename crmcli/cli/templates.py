@@ -43,7 +43,12 @@ def show(ctx: typer.Context, name: Name) -> None:
     from crmcli import greetings
 
     env = get_env(ctx)
-    print(greetings.get(env.read_db(), name).body, file=env.stdout)
+    body = greetings.get(env.read_db(), name).body
+    if env.stdout_isatty:  # read by a person: an escape sequence in it is shown, not obeyed
+        from crmcli.cli.screen import for_person
+
+        body = for_person(body, env.stdout, newlines=True)
+    print(body, file=env.stdout)
 
 
 @app.command("set")
