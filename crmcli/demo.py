@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,8 +20,12 @@ DEMO_DIRNAME = "crmcli-demo"
 
 
 def default_path() -> Path:
-    """A demo database in the temp directory, never the user's real database."""
-    return Path(tempfile.gettempdir()) / DEMO_DIRNAME / "demo.db"
+    """A demo database in the temp directory, never the user's real database.
+
+    The folder is per user: in a shared temp directory another user's folder of the
+    same name is never written into (nor replaced).
+    """
+    return Path(tempfile.gettempdir()) / f"{DEMO_DIRNAME}-{os.getuid()}" / "demo.db"
 
 
 @contextmanager
@@ -57,7 +61,3 @@ def build(path: Path, *, protect: Iterable[tuple[Path, str]] = (), force: bool =
         raise
     out.commit()
     return open_db(path)
-
-
-def remove(path: Path) -> None:
-    shutil.rmtree(path.parent, ignore_errors=True)

@@ -715,6 +715,22 @@ def m085_agenda_items_dealt_with(db: Database) -> None:
     )
 
 
+@migrations(name="m091_traditional_chinese_templates")
+def m091_traditional_chinese_templates(db: Database) -> None:
+    """Greetings in traditional characters for zh_Hant customers (Taiwan, Hong Kong):
+    `birthday.zh` is simplified (快乐), and a template is chosen by the customer's
+    locale, most specific first. A shop's own template of that name is kept."""
+    for name, body in (
+        ("birthday.zh_Hant", "{salutation}，祝您生日快樂！{shop}"),
+        ("anniversary.zh_Hant", "{salutation}，祝您紀念日快樂！{shop}"),
+        ("holiday.zh_Hant", "{salutation}，祝您{holiday}快樂！{shop}"),
+    ):
+        db.execute(
+            "INSERT OR IGNORE INTO templates (name, body, updated_at) VALUES (?, ?, '')",
+            [name, body],
+        )
+
+
 @migrations(name="m070_name_reading")
 def m070_name_reading(db: Database) -> None:
     """How a customer's name is read (フリガナ, pinyin): a field of its own, searchable.

@@ -152,6 +152,7 @@ NAMELESS = {
     "ko": "고객님",
     "ja": "お客様",
     "zh": "尊敬的客户",
+    "zh_Hant": "尊敬的客戶",
     "hy": "հաճախորդ",
     "ru": "Уважаемый клиент",
     "en": "valued customer",
@@ -172,10 +173,12 @@ def salutation(
 
     `style="friendly"` is the warmer form: 민준 님, 太郎さん, John, Ani.
     """
-    locale = (locale or default_locale(name or given or family) or "en").split("_")[0]
+    tag = locale or default_locale(name or given or family) or "en"
+    locale = tag.split("_")[0]
     whole = (name or full_name(NameParts(family, given, patronymic), locale=locale) or "").strip()
     if not whole:  # known by code and phone only: never "Dear ," nor a bare 様
-        return NAMELESS.get(locale, NAMELESS["en"])
+        script = "_".join(tag.split("_")[:2])  # zh_Hant is written 客戶, zh_Hans 客户
+        return NAMELESS.get(script, NAMELESS.get(locale, NAMELESS["en"]))
     g = (gender or "").strip().lower()[:1]
     male = g in ("m", "남", "男", "м")
     female = g in ("f", "w", "여", "女", "ж")

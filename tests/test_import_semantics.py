@@ -320,6 +320,8 @@ def test_lines_with_no_customer_are_anonymous_sales(cli, tmp_path):
     path, anonymous, total_cents = walk_ins(tmp_path, seed=11)
     out = cli("purchases", "import", str(path), "--create-customers")
     assert f"{anonymous} line(s) with no customer imported as anonymous sales" in out.stderr
+    summary = next(csv.DictReader(io.StringIO(out.stdout)))
+    assert (summary["added"], summary["anonymous"]) == ("400", str(anonymous))
     listed = list(csv.DictReader(io.StringIO(cli("purchases", "export").stdout)))
     assert len(listed) == 400
     assert sum(round(float(r["amount"]) * 100) for r in listed) == total_cents

@@ -312,3 +312,30 @@ def test_the_migration_gives_old_customers_a_locale_cheaply(tmp_path):
         "陳大文": ("ko", "default"),  # a national number is the shop's own evidence
         "Иван Петров": ("ru", "name:cyrillic"),
     }
+
+
+def test_holiday_country_names_and_templates_follow_each_customers_locale(cli):
+    for key, value in (
+        ("holidays.country", "KR,JP,TW"),
+        ("holidays.greet", "all"),
+        ("agenda.lead.holiday", "0d"),
+        ("shop.name", "Bean"),
+    ):
+        cli("config", "set", key, value)
+    cli("customers", "add", "--name", "伴雅博", "--phone", "+81 90-1234-5678", "--code", "J1")
+    cli("customers", "add", "--name", "陳大文", "--phone", "+886 912 345 678", "--code", "T1")
+    cli("customers", "add", "--name", "김민준", "--phone", "010-1234-5678", "--code", "K1")
+    due = cli("due", "--as-of", "2027-01-01", "--kind", "holiday", "--format", "json").stdout
+    countries = {line["ref"]: line["why"][-4:] for line in json.loads(due)}
+    assert countries == {"J1": "(JP)", "T1": "(TW)", "K1": "(KR)"}
+    greet = cli("greet", "--as-of", "2027-01-01", "--format", "json",
+                "--fields", "ref,message,template").stdout  # fmt: skip
+    sent = {m["ref"]: (m["template"], m["message"]) for m in json.loads(greet)}
+    assert sent["J1"] == ("holiday.ja", "伴雅博様、よいお正月をお過ごしください。Beanより")
+    assert sent["T1"][0] == "holiday.zh_Hant" and "快樂" in sent["T1"][1]  # not simplified 快乐
+    assert sent["K1"][0] == "holiday.ko"
+
+
+def test_a_nameless_traditional_chinese_customer_is_addressed_in_traditional_characters():
+    assert names.salutation(name=None, family=None, given=None, locale="zh_Hant") == "尊敬的客戶"
+    assert names.salutation(name=None, family=None, given=None, locale="zh_Hans") == "尊敬的客户"

@@ -1,5 +1,6 @@
 """`crmcli demo`: load the bundled example shop into a fresh demo database and tour it."""
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,10 @@ def demo(
     env = get_env(ctx)
     target = path or demo_core.default_path()
     own = [(p, "your own database (or one of its files)") for p in database_family(env.db_path)]
+    if path is None and target.parent.exists() and target.parent.stat().st_uid != os.geteuid():
+        from crmcli.errors import CrmError
+
+        raise CrmError(f"{target.parent} belongs to another user; give --path")
     # The default demo file is crmcli's own, remade on every run; another needs --force.
     db = demo_core.build(target, protect=own, force=force or path is None)
     try:

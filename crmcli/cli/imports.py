@@ -194,9 +194,13 @@ def report(
                 "updated": c.updated,
                 "unchanged": c.unchanged,
                 "rejected": c.rejected,
+                "merged": c.merged,
+                "anonymous": c.anonymous,
             }
         ],
-        fields=SUMMARY_FIELDS,
+        # Each kind's own count, when there is one (the table stays within 80 columns
+        # otherwise): rows merged into one customer; sales with no customer.
+        fields=[*SUMMARY_FIELDS, *(k for k in ("merged", "anonymous") if getattr(c, k))],
         fmt=fmt,
     )
     for note in result.notes:
@@ -208,6 +212,8 @@ def report(
     )
     if c.merged:
         line += f"; {c.merged} row(s) merged into a customer an earlier row gave"
+    if c.anonymous:
+        line += f"; {c.anonymous} anonymous sale(s)"
     if result.customers_created:
         line += f"; {result.customers_created} new customers"
     if result.dry_run:
