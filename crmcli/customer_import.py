@@ -20,13 +20,13 @@ from crmcli import (
     customer_fields,
     customers,
     dates,
+    evidence,
     import_undo,
     imports,
     locales,
     merge,
     names,
     phones,
-    settings,
     text,
 )
 from crmcli.contact_window import parse_days, parse_hours
@@ -486,6 +486,7 @@ class Writer:
         import_id: int,
         on_conflict: str,
         region: str,
+        keep_region: bool = False,
         locale_context: locales.Context | None = None,
     ) -> None:
         self.db = db
@@ -494,6 +495,9 @@ class Writer:
         self.import_id = import_id
         self.on_conflict = on_conflict
         self.region = region
+        self.keep_region = keep_region  # numbers read in `region` keep it (not the setting's)
+        self.with_phones = 0  # rows with a phone number, and those read in their own country
+        self.own_country = 0
         self.now = dates.now_utc()
         # Ids are given here (as SQLite would: max + 1) so child rows can be batched too.
         self.first_id = (
@@ -511,6 +515,9 @@ class Writer:
 
     def store(self, record: Record) -> str:
         """Add, update or leave the customer: 'added', 'updated', 'merged' or 'unchanged'."""
+        if record.phones:
+            self.with_phones += 1
+            self.own_country += record.region is not None
         if not record.identity():
             raise RowProblem(
                 None,
@@ -558,6 +565,7 @@ class Writer:
                 merging=ours,
                 locale_context=self.locale_context,
                 region=record.region or self.region,
+                keep_region=self.keep_region or record.region is not None,
             )
             if differs and ours:  # refused inside the savepoint: none of the row is merged
                 said = "; ".join(f"{f} {old!r} there, {new!r} here" for f, old, new in differs)
@@ -602,7 +610,10 @@ class Writer:
                 **plain,
             )
             phone_rows = customers.phone_rows(
-                record.phones, record.region or self.region, record.e164
+                record.phones,
+                record.region or self.region,
+                record.e164,
+                keep_region=self.keep_region or record.region is not None,
             )
             tags = dict.fromkeys(customers.clean_tag(t) for t in record.tags)
             labelled: dict[str, tuple[str, int]] = {}  # a label given twice: the last wins
@@ -622,7 +633,7 @@ class Writer:
         keys = self.keys
         if values.get("code"):
             keys.add(values["code"])
-        for _position, _label, _raw, e164, digits in phone_rows:
+        for _position, _label, _raw, e164, digits, _region in phone_rows:
             if e164:
                 keys.add(("e", e164))
             keys.add(("d", digits))
@@ -639,8 +650,8 @@ class Writer:
             marks = ", ".join("?" for _ in range(len(columns) + 1))
             conn.executemany(f"INSERT INTO customers ({names}) VALUES ({marks})", rows)
         conn.executemany(
-            "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits, region)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             self.phones,
         )
         conn.executemany("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)", self.tags)
@@ -708,6 +719,7 @@ def _update(
     replace: bool,
     merging: bool,
     region: str,
+    keep_region: bool = False,
     locale_context: locales.Context | None = None,
 ) -> tuple[str, list[tuple[str, Any, Any]]]:
     """Bring a stored customer up to the row: fill in what is empty, add phones, tags and
@@ -773,6 +785,18 @@ def _update(
         elif extra[key] != value:
             differs.append((key, extra[key], value))
     window = _window_changes(record, row)
+    if not changes.get("locale") and locale_context is not None:
+        # The file (or a new number with its country code) may tell more than the stored
+        # locale rests on: a customer added by hand, now in a Japanese list.
+        changes.update(
+            customers.stronger_locale(
+                current,
+                name=new_name or row.get("name"),
+                phones_raw=[p.raw for p in current.phones] + [raw for raw, _ in new_phones],
+                reading=record.fields.get("name_reading") or row.get("name_reading"),
+                context=locale_context,
+            )
+        )
     if not (
         changes
         or new_name
@@ -798,7 +822,10 @@ def _update(
             **changes,
         )
         if new_phones:  # added after the stored ones, which keep their normalised form
-            customers.add_phones(db, customer_id, new_phones, region=region, known=record.e164)
+            customers.add_phones(
+                db, customer_id, new_phones, region=region, known=record.e164,
+                keep_region=keep_region,
+            )  # fmt: skip
         if new_tags:
             customers.tag(db, customer_id, new_tags)
         for label, day, lunar in new_dates:
@@ -869,8 +896,14 @@ def import_customers(
     rejects: Path | None = None,
     replace_rejects: bool = False,
     progress: imports.ProgressFn | None = None,
+    region: str | None = None,
 ) -> imports.ImportResult:
-    """Import customers from a CSV/TSV file or a vCard file; one transaction."""
+    """Import customers from a CSV/TSV file or a vCard file; one transaction.
+
+    Phone numbers without a country code are read in `region`, else the file's own
+    country (a row's country column, the code page, the column names), else the
+    `phone.region` setting; the result's notes say which.
+    """
     if on_conflict not in ON_CONFLICT:
         raise UsageError(f"--on-conflict must be one of {', '.join(ON_CONFLICT)}")
     if path.suffix.lower() in (".vcf", ".vcard"):
@@ -878,11 +911,17 @@ def import_customers(
 
         info = imports.inspect_file(path, encoding=encoding or vcard.sniff_encoding(path))
         source = vcard.read_records(info)
+        if region:  # --region wins over a card's own country
+            source = (
+                (line, cells, replace(item, region=None) if isinstance(item, Record) else item)
+                for line, cells, item in source
+            )
         return _run(
             db, info, source, headers=["line", "card", "name"], columns={}, unmapped=[],
-            options=dict(on_conflict=on_conflict), on_conflict=on_conflict, dry_run=dry_run,
-            skip_invalid=skip_invalid, rejects=rejects, replace_rejects=replace_rejects,
-            progress=progress,
+            options=dict(on_conflict=on_conflict, region=region), on_conflict=on_conflict,
+            dry_run=dry_run, skip_invalid=skip_invalid, rejects=rejects,
+            replace_rejects=replace_rejects, progress=progress,
+            region=evidence.import_region(db, region, encoding=info.encoding),
         )  # fmt: skip
     with imports.open_table(path, encoding=encoding) as table:
         columns, notes = map_customer_columns(table.headers, mapping or {}, path.name)
@@ -895,12 +934,19 @@ def import_customers(
 
         # crmcli's own --excel export: its apostrophes before `=`, `+`… are not data
         own = customer_fields.is_own_export(table.headers)
+        chosen_region = evidence.import_region(
+            db, region, headers=table.headers, encoding=table.info.encoding
+        )
+        countries = [c.index for c in columns if evidence.is_country_header(c.header)]
 
         def records() -> Iterator[tuple[int, list[str], Record | RowProblem]]:
             for line, cells in table.rows():
                 try:
                     read = [excel_unsafe(c) for c in cells] if own else cells
-                    yield line, cells, row_to_record(read, columns, orders)
+                    record = row_to_record(read, columns, orders)
+                    if not region:  # a row's own country, unless --region says otherwise
+                        record.region = _row_country(read, countries)
+                    yield line, cells, record
                 except RowProblem as problem:
                     yield line, cells, problem
                 if progress is not None and line % 1000 == 0:
@@ -920,10 +966,12 @@ def import_customers(
                     [c for c in columns if not c.header.strip().startswith(EXTRA_PREFIX)]
                 ),
                 notes=notes,
+                region=chosen_region,
                 options={
                     "map": dict(mapping or {}),
                     "date_order": date_order,
                     "on_conflict": on_conflict,
+                    "region": region,
                     "delimiter": table.delimiter,
                 },
                 on_conflict=on_conflict,
@@ -938,6 +986,16 @@ def import_customers(
 
 
 EXTRA_PREFIX = customer_fields.EXTRA_PREFIX
+
+
+def _row_country(cells: Sequence[str], indexes: Sequence[int]) -> str | None:
+    """The region a row's country column names ('Japan', '日本', 'JP'), if it has one."""
+    for i in indexes:
+        if i < len(cells) and cells[i].strip():
+            found = evidence.country_region(cells[i])
+            if found:
+                return found
+    return None
 
 
 def map_customer_columns(
@@ -1106,6 +1164,7 @@ def _run(
     estimated_rows: int = 0,
     notes: Sequence[str] = (),
     replace_rejects: bool = False,
+    region: evidence.RegionChoice | None = None,
 ) -> imports.ImportResult:
     name = info.path.name
     result = imports.ImportResult(
@@ -1119,7 +1178,8 @@ def _run(
         notes=list(notes),
     )
     problems = imports.Problems(name)
-    region = settings.get(db, "phone.region")
+    if region is None:
+        region = evidence.import_region(db, None, encoding=info.encoding)
     writer: imports.RejectsWriter | None = None
     if skip_invalid and not dry_run:
         writer = imports.RejectsWriter(
@@ -1147,8 +1207,9 @@ def _run(
                 db,
                 import_id=import_id,
                 on_conflict=on_conflict,
-                region=region,
-                locale_context=locales.context(db, file=file_locale, region=region),
+                region=region.region,
+                keep_region=region.explicit,
+                locale_context=locales.context(db, file=file_locale, region=region.region),
             )
             for line, cells, item in source:
                 if isinstance(item, Record):
@@ -1165,6 +1226,8 @@ def _run(
                 if writer is not None:
                     writer.write(cells, item.reason())
             store.flush()
+            if store.with_phones:
+                result.notes.append(region.note(store.own_country))
             for sql in restore:
                 db.execute(sql)
             imports.finish(db, import_id, counts)

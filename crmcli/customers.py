@@ -311,12 +311,20 @@ def add(
 
 
 def phone_rows(
-    raws: Iterable[str | tuple[str, str | None]], region: str, known_e164: Sequence[str] = ()
-) -> list[tuple[int, str | None, str, str | None, str]]:
-    """(position, label, raw, e164, digits) for each number given; the first is the main one.
+    raws: Iterable[str | tuple[str, str | None]],
+    region: str,
+    known_e164: Sequence[str] = (),
+    *,
+    keep_region: bool = False,
+) -> list[tuple[int, str | None, str, str | None, str, str | None]]:
+    """(position, label, raw, e164, digits, region) for each number; the first is the main one.
 
     `known_e164`: the international forms a file gives beside the numbers (see
-    `phones.normalise_known`)."""
+    `phones.normalise_known`). `region` is stored (and kept when the `phone.region`
+    setting changes) for a number without a country code read in another region than
+    the setting's: `keep_region` (an import's --region or the file's own country), or
+    the country of its known international form.
+    """
     rows = []
     for item in raws:
         raw, label = (item, None) if isinstance(item, str) else item
@@ -325,7 +333,8 @@ def phone_rows(
         phone = phones.normalise_known(raw, region, known_e164)
         if not phone.digits:
             raise InvalidValue(f"{raw!r} is not a phone number")
-        rows.append((len(rows), label, phone.raw, phone.e164, phone.digits))
+        kept = phone.region if keep_region or phone.region != region.upper() else None
+        rows.append((len(rows), label, phone.raw, phone.e164, phone.digits, kept))
     return rows
 
 
@@ -340,11 +349,12 @@ def set_phones(
     rows = phone_rows(raws, settings.get(db, "phone.region"))
     with write(db):
         db.execute("DELETE FROM customer_phones WHERE customer_id = ?", [customer_id])
-        for position, label, raw, e164, digits in rows:
+        for position, label, raw, e164, digits, region in rows:
             db.execute(
-                "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [customer_id, position, label, raw, e164, digits],
+                "INSERT INTO customer_phones"
+                " (customer_id, position, label, raw, e164, digits, region)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [customer_id, position, label, raw, e164, digits, region],
             )
 
 
@@ -355,6 +365,7 @@ def add_phones(
     *,
     region: str,
     known: Sequence[str] = (),
+    keep_region: bool = False,
 ) -> None:
     """Add numbers after a customer's stored ones (which keep their normalised form)."""
     with write(db):
@@ -362,13 +373,33 @@ def add_phones(
             "SELECT coalesce(max(position) + 1, 0) FROM customer_phones WHERE customer_id = ?",
             [customer_id],
         ).fetchone()[0]
-        for position, label, raw, e164, digits in phone_rows(raws, region, known):
+        rows = phone_rows(raws, region, known, keep_region=keep_region)
+        for position, label, raw, e164, digits, kept in rows:
             db.execute(
-                "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [customer_id, start + position, label, raw, e164, digits],
+                "INSERT INTO customer_phones"
+                " (customer_id, position, label, raw, e164, digits, region)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [customer_id, start + position, label, raw, e164, digits, kept],
             )
         _touch(db, customer_id)
+
+
+def renormalise_phones(db: Database, old: str, new: str) -> int:
+    """Read again, in region `new`, the numbers that follow the `phone.region` setting and
+    are written without a country code (in `old`'s reading and in `new`'s); returns how
+    many changed. Runs inside the setting's change: one transaction."""
+    changed = 0
+    rows = db.execute(
+        "SELECT id, raw, e164 FROM customer_phones WHERE region IS NULL AND raw NOT LIKE '+%'"
+    ).fetchall()
+    for phone_id, raw, e164 in rows:
+        if phones.normalise(raw, old).region is None:
+            continue  # it carries its own country code (00 44…): no region changes it
+        phone = phones.normalise(raw, new)
+        if phone.region is not None and phone.e164 != e164:
+            db.execute("UPDATE customer_phones SET e164 = ? WHERE id = ?", [phone.e164, phone_id])
+            changed += 1
+    return changed
 
 
 def clean_date(label: str, day: str) -> tuple[str, str]:
@@ -528,7 +559,12 @@ def _relocale(
         source = locales.given_source(changes.get("locale_source"))
         return {"locale": locales.canonical(changes["locale"]), "locale_source": source}
     cleared = "locale" in clear
-    moved = name is not None or phones_raw is not None or "phone" in clear
+    moved = (
+        name is not None
+        or phones_raw is not None
+        or "phone" in clear
+        or "name_reading" in changes  # the reading column (importread), once it exists
+    )
     if not cleared and (f.get("locale_source") == locales.SET or not moved):
         return {}
     kept = None
@@ -542,7 +578,7 @@ def _relocale(
         numbers = ()
     else:
         numbers = [p.raw for p in current.phones]
-    values = {k: v for k, v in f.items() if k != "locale"}
+    values = {k: v for k, v in {**f, **changes}.items() if k not in ("locale", "locale_source")}
     return _locale_values(
         values,
         name=new_name or f.get("family_name") or f.get("given_name"),
@@ -550,6 +586,34 @@ def _relocale(
         context=context or locales.context(db),
         kept=kept,
     )
+
+
+def stronger_locale(
+    current: Customer,
+    *,
+    name: str | None,
+    phones_raw: Iterable[str | tuple[str, str | None]],
+    reading: str | None,
+    context: locales.Context,
+) -> dict[str, Any]:
+    """locale and locale_source when new evidence (an import's file, a number with its
+    country code) outranks what the stored locale rests on; else nothing, so a stored
+    locale stays put and a re-import changes nothing."""
+    f = current.fields
+    source = f.get("locale_source") or locales.DEFAULT
+    if source == locales.SET:
+        return {}
+    stored = locales.Guess(f.get("locale") or context.default, source)
+    new = _locale_values(
+        {"name_reading": reading},
+        name=name or f.get("family_name") or f.get("given_name"),
+        phones_raw=phones_raw,
+        context=context,
+        kept=stored,
+    )
+    if locales.Guess(new["locale"], new["locale_source"]).rank >= stored.rank:
+        return {}
+    return new
 
 
 def clean_tag(tag: str) -> str:

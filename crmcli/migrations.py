@@ -731,6 +731,19 @@ def m091_traditional_chinese_templates(db: Database) -> None:
         )
 
 
+@migrations(name="m080_phone_region")
+def m080_phone_region(db: Database) -> None:
+    """Remember the region a number written without a country code was read in.
+
+    NULL (every number stored before): read under the `phone.region` setting, so it is
+    read again when the setting changes. An import's `--region`, the file's own
+    country or a row's country column sets it, and such a number keeps its reading.
+    """
+    columns = {r[1] for r in db.execute("PRAGMA table_info(customer_phones)").fetchall()}
+    if "region" not in columns:
+        db.execute("ALTER TABLE customer_phones ADD COLUMN region TEXT")
+
+
 @migrations(name="m070_name_reading")
 def m070_name_reading(db: Database) -> None:
     """How a customer's name is read (フリガナ, pinyin): a field of its own, searchable.

@@ -15,6 +15,9 @@ class Phone:
     raw: str
     e164: str | None
     digits: str
+    # The region the number was read in, when that mattered: written without a country
+    # code (or not understood at all). None when the number carries its own country code.
+    region: str | None = None
 
 
 def digits(text: str) -> str:
@@ -27,14 +30,18 @@ def normalise(raw: str, region: str) -> Phone:
     import phonenumbers  # ~20 ms to import: only commands that parse phones pay it
 
     raw = raw.strip()
+    region = region.upper()
     e164 = None
     try:
-        parsed = phonenumbers.parse(raw, region.upper())
+        parsed = phonenumbers.parse(raw, region, keep_raw_input=True)
     except phonenumbers.NumberParseException:
         parsed = None
     if parsed is not None and phonenumbers.is_possible_number(parsed):
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return Phone(raw=raw, e164=e164, digits=digits(raw))
+    own_code = parsed is not None and (
+        parsed.country_code_source != phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY
+    )
+    return Phone(raw=raw, e164=e164, digits=digits(raw), region=None if own_code else region)
 
 
 def normalise_known(raw: str, region: str, known: Sequence[str] = ()) -> Phone:

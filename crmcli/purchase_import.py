@@ -19,12 +19,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, import_undo, imports, money, purchases
+from crmcli import customers, dates, evidence, import_undo, imports, money, purchases
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 from crmcli.money import parse_amount
 
-FIELDS = purchases.FIELDS
+# The purchase fields, and the buyer's phone: stored on a customer the import creates,
+# read in the file's own country (or --region).
+FIELDS = (*purchases.FIELDS, "customer_phone")
 _NAMES: dict[str, tuple[str, ...]] = {
     "customer": (
         "customer", "customer id", "customer code", "customerid", "customer no", "client",
@@ -71,6 +73,11 @@ _NAMES: dict[str, tuple[str, ...]] = {
     ),
     "note": ("note", "notes", "memo", "메모", "비고", "備考", "备注"),
 }  # fmt: skip
+_NAMES["customer_phone"] = (
+    "customer phone", "phone", "telephone", "tel", "phone number", "mobile", "전화번호", "연락처",
+    "휴대폰", "휴대폰번호", "電話番号", "電話", "携帯電話", "电话", "电话号码", "手机", "手机号",
+    "手機", "電話號碼", "联系电话",
+)  # fmt: skip
 KNOWN = {imports.fold_header(h): f for f, hs in _NAMES.items() for h in hs}
 
 BATCH = 5_000
@@ -157,15 +164,25 @@ class _Customers:
 
     CODES = 50_000
 
-    def __init__(self, db: Database, *, create: bool, import_id: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        create: bool,
+        import_id: int,
+        region: evidence.RegionChoice | None = None,
+    ) -> None:
         self.db = db
         self.create = create
         self.import_id = import_id
+        self.region = region
         self.ids: dict[str, int] = {}
         self.misses: dict[str, tuple[str, str]] = {}  # ref → why it is not a customer
         self.created = 0
 
-    def lookup(self, ref: str, name: str | None, column: str) -> int:
+    def lookup(
+        self, ref: str, name: str | None, column: str, phone: str = "", country: str | None = None
+    ) -> int:
         """A code not in the cache: a stored code, an e-mail, a new customer, or a problem."""
         if ref in self.misses:
             message, reason = self.misses[ref]
@@ -199,6 +216,14 @@ class _Customers:
         elif self.create:
             try:
                 cid = customers.add(self.db, code=ref, name=name or None)
+                if phone and self.region is not None:
+                    customers.add_phones(
+                        self.db,
+                        cid,
+                        [phone],
+                        region=country or self.region.region,
+                        keep_region=self.region.explicit or country is not None,
+                    )
             except InvalidValue as exc:
                 raise _Bad(column, str(exc)) from None
             state = import_undo.states(self.db, [cid])[cid]
@@ -236,8 +261,13 @@ def import_purchases(
     rejects: Path | None = None,
     replace_rejects: bool = False,
     progress: imports.ProgressFn | None = None,
+    region: str | None = None,
 ) -> imports.ImportResult:
-    """Import purchase lines from a CSV/TSV file; one transaction, all or nothing."""
+    """Import purchase lines from a CSV/TSV file; one transaction, all or nothing.
+
+    A customer it creates (`create_customers`) gets the line's phone number, read in
+    `region`, else the row's or the file's own country, else the `phone.region` setting.
+    """
     with imports.open_table(path, encoding=encoding) as table:
         columns = imports.map_columns(
             table.headers,
@@ -283,6 +313,7 @@ def import_purchases(
             "create_customers": create_customers,
             "skip_anonymous": skip_anonymous,
             "delimiter": table.delimiter,
+            "region": region and evidence.check_region(region),
         }
         return table.noted(
             _run(
@@ -350,6 +381,14 @@ def _run(
     header = table.headers
     ci = index["customer"]
     cn = index.get("customer_name")
+    phi = index.get("customer_phone")
+    options_region = evidence.import_region(
+        db, options.get("region"), headers=table.headers, encoding=table.info.encoding
+    )
+    region_given = bool(options.get("region"))
+    countries = [i for i, h in enumerate(table.headers) if evidence.is_country_header(h)]
+    if phi is not None and create_customers:
+        result.notes.append(options_region.note())
     di = index["date"]
     ai = index.get("amount")
     qi = index.get("quantity")
@@ -376,7 +415,9 @@ def _run(
         with write(db):
             import_id = imports.begin(db, kind="purchases", info=info, options=options)
             result.import_id = import_id
-            known = _Customers(db, create=create_customers, import_id=import_id)
+            known = _Customers(
+                db, create=create_customers, import_id=import_id, region=options_region
+            )
             ids = known.ids
             conn = db.conn
             last_id = conn.execute("SELECT coalesce(max(id), 0) FROM purchases").fetchone()[0]
@@ -423,7 +464,16 @@ def _run(
                             continue
                     elif cid is None:
                         cid = known.lookup(
-                            ref, cells[cn].strip() if cn is not None else None, header[ci]
+                            ref,
+                            cells[cn].strip() if cn is not None else None,
+                            header[ci],
+                            cells[phi].strip() if phi is not None else "",
+                            next(
+                                (c for i in countries if (c := evidence.country_region(cells[i]))),
+                                None,
+                            )
+                            if countries and not region_given
+                            else None,
                         )
                     raw_date = cells[di]
                     day = date_cache.get(raw_date)

@@ -33,6 +33,9 @@ class Setting:
     help: str
     check: Callable[[str], str | None] | None = None
     read_check: Callable[[str], str | None] | None = None
+    # Runs in the same transaction when the value changes (old, new); returns what it
+    # did, for the user, or None.
+    on_change: Callable[[Database, str, str], str | None] | None = None
 
 
 class BrokenSetting(InvalidValue):
@@ -207,6 +210,15 @@ _HOLIDAY_NAMES = _pattern(
     r"[^,:]*(:[^,]*)?(,[^,:]*(:[^,]*)?)*", "holiday names, comma-separated, each as Name or CC:Name"
 )
 
+
+def _renormalise_phones(db: Database, old: str, new: str) -> str | None:
+    """A new phone.region reads again the numbers stored without a country code."""
+    from crmcli.customers import renormalise_phones
+
+    changed = renormalise_phones(db, old, new)
+    return f"re-normalised {changed} phone number{'' if changed == 1 else 's'}"
+
+
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
@@ -216,6 +228,7 @@ SETTINGS: dict[str, Setting] = {
             "KR",
             "Region assumed for phone numbers written without a country code.",
             _region,
+            on_change=_renormalise_phones,
         ),
         Setting(
             "locale.default",
@@ -474,26 +487,35 @@ def validate(key: str, value: str, *, what: str | None = None) -> str:
     return value
 
 
-def set_value(db: Database, key: str, value: str) -> None:
+def set_value(db: Database, key: str, value: str) -> list[str]:
+    """Store a setting (checked); returns what its change did to the data, for the user."""
     from crmcli.db import write
 
+    definition = _definition(key)
     value = validate(key, value.strip())
-    with write(db):
+    with write(db):  # the value and what hangs on it change together, or not at all
+        old = get_raw(db, key)
         db.execute(
             "INSERT INTO settings(key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [key, value],
         )
+        said = _changed(db, definition, old, value)
         _after_change(db, key)
+        return said
 
 
-def unset(db: Database, key: str) -> None:
+def unset(db: Database, key: str) -> list[str]:
+    """Return a setting to its default; returns what the change did, as `set_value`."""
     from crmcli.db import write
 
-    _definition(key)
+    definition = _definition(key)
     with write(db):
+        old = get_raw(db, key)
         db.execute("DELETE FROM settings WHERE key = ?", [key])
+        said = _changed(db, definition, old, definition.default)
         _after_change(db, key)
+        return said
 
 
 def _after_change(db: Database, key: str) -> None:
@@ -502,6 +524,13 @@ def _after_change(db: Database, key: str) -> None:
         from crmcli import locales
 
         locales.follow_shop(db)  # customers whose locale is only the shop's
+
+
+def _changed(db: Database, definition: Setting, old: str, new: str) -> list[str]:
+    if definition.on_change is None or old == new:
+        return []
+    said = definition.on_change(db, old, new)
+    return [said] if said else []
 
 
 def all_values(db: Database) -> list[tuple[str, str, bool, str]]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from crmcli import imports
+from crmcli import evidence, imports
 from crmcli.customer_import import (
     READING_FAMILY,
     READING_GIVEN,
@@ -216,6 +216,8 @@ def _read_property(
             fields["address"] = text
             if _joined(value.code):
                 fields["postcode"] = _joined(value.code)
+            if _joined(value.country):  # the card's own country reads its phone numbers
+                record.region = evidence.country_region(_joined(value.country) or "")
         elif text:
             record.extra[key] = text
     elif name == "ORG":

@@ -339,3 +339,21 @@ def test_holiday_country_names_and_templates_follow_each_customers_locale(cli):
 def test_a_nameless_traditional_chinese_customer_is_addressed_in_traditional_characters():
     assert names.salutation(name=None, family=None, given=None, locale="zh_Hant") == "尊敬的客戶"
     assert names.salutation(name=None, family=None, given=None, locale="zh_Hans") == "尊敬的客户"
+
+
+def test_an_import_with_stronger_evidence_updates_an_inferred_locale_once(cli, tmp_path):
+    cli("customers", "add", "--name", "伴雅博", "--code", "J1", "--gender", "M")
+    cli("customers", "add", "--name", "王小明", "--code", "C1", "--locale", "zh")
+    assert "伴雅博 고객님" in cli("customers", "show", "J1", "--format", "table").stdout
+    path = tmp_path / "list.csv"
+    path.write_bytes("顧客番号,氏名\nJ1,伴雅博\nC1,王小明\n".encode("cp932"))
+    enc = ("--encoding", "cp932")  # too few bytes to tell the encoding from
+    first = json.loads(cli("customers", "import", str(path), *enc, "--format", "json").stdout)[0]
+    assert (first["updated"], first["unchanged"]) == (1, 1)  # the hand-set locale stays
+    page = json.loads(cli("customers", "show", "J1", "--format", "json").stdout)["profile"]
+    assert (page["locale"], page["salutation"]) == ("ja", "伴雅博様")
+    assert page["locale_why"] == "inferred: the import file (its headers)"
+    again = json.loads(cli("customers", "import", str(path), *enc, "--format", "json").stdout)[0]
+    assert (again["updated"], again["unchanged"]) == (0, 2)
+    zh = json.loads(cli("customers", "show", "C1", "--format", "json").stdout)["profile"]
+    assert zh["locale"] == "zh_Hans"

@@ -29,16 +29,20 @@ def set_(
 ) -> None:
     """Change a setting."""
     env = get_env(ctx)
-    settings.set_value(env.db, key, value)
+    said = settings.set_value(env.db, key, value)
     env.say(f"{key} = {settings.get(env.db, key)}")
+    for line in said:
+        env.say(line)
 
 
 @app.command("unset")
 def unset(ctx: typer.Context, key: Key) -> None:
     """Return a setting to its default."""
     env = get_env(ctx)
-    settings.unset(env.db, key)
+    said = settings.unset(env.db, key)
     env.say(f"{key} = {settings.get(env.db, key)} (default)")
+    for line in said:
+        env.say(line)
 
 
 @app.command("list")

@@ -57,6 +57,14 @@ ForceRejectsOpt = Annotated[
 ProfileOpt = Annotated[
     str | None, typer.Option("--profile", help="Use the --map and options saved under this name.")
 ]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        help="Country of phone numbers written without a country code (JP, KR, US…); "
+        "default: the file's own, else the phone.region setting.",
+    ),
+]
 SaveProfileOpt = Annotated[
     str | None,
     typer.Option("--save-profile", help="Save this import's --map and options under a name."),

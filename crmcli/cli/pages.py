@@ -90,7 +90,8 @@ class Page:
                 else table.PROSE
                 if f in prose
                 else table.OTHER,
-                right=f in numbers,
+                right=f in numbers
+                or all(isinstance(r.get(f), int) or r.get(f) is None for r in rows),
             )
             for f in fields
         ]

@@ -27,6 +27,7 @@ KEY, NUMBER, PROSE, OTHER = "key", "number", "prose", "other"
 SEP = 3  # " │ " between columns
 MIN_WIDTH = 20  # narrower than this, a record is `label: value` lines left to the terminal
 PROSE_MIN = 12  # a column of running text narrower than this reads as a word list
+NEARLY = 4  # a column this many cells short of its natural width is made whole first
 OTHER_MIN = 30  # dates, phones, e-mails, stages: whole up to this width, folded beyond
 
 
@@ -163,6 +164,13 @@ def layout(
 
     widths = {i: mins[i] for i in shown}
     spare = width - total(shown, mins)
+    # First the columns a few cells short of whole (a header like `order_id` over
+    # `O-0001`): whole is worth more there than a little more room for prose.
+    for i in shown:
+        short = nat[i] - widths[i]
+        if 0 < short <= NEARLY and short <= spare:
+            widths[i] += short
+            spare -= short
     # Hand out the spare cells one at a time to the column furthest from its natural
     # width: prose grows first where it is long, short columns reach their full size.
     while spare > 0:
