@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import settings
+from crmcli import benefits, settings
 from crmcli.errors import InvalidValue, UsageError
 
 ATTITUDES = ("loyal", "brand-switching", "no-loyalty")
@@ -167,8 +167,12 @@ WHO_BOUGHT_FIELDS = (
     "spent",
     "last",
     "items",
+    "benefit",
+    "discount_pct",
 )
 WHO_BOUGHT_DEFAULT = ("code", "name", "phone", "email", "tier", "spent", "last")
+# …and `benefit` after `tier` once some tier has one: the offer list says what each gets.
+WHO_BOUGHT_WITH_BENEFIT = ("code", "name", "phone", "email", "tier", "benefit", "spent", "last")
 
 
 def _like(text: str) -> str:
@@ -236,8 +240,12 @@ def who_bought(
         params,
     )
     columns = [d[0] for d in cursor.description]
+    offers = benefits.all_benefits(db)
     for row in cursor:
         out = dict(zip(columns, row, strict=True))
+        offer = offers.get(out["tier"])
+        out["benefit"] = offer.text if offer else None
+        out["discount_pct"] = offer.discount_pct if offer else None
         # A list, not text joined by commas: an item's own comma ("Beans, dark roast")
         # would split it in two.
         out["items"] = [x for x in json.loads(out["items"] or "[]") if x is not None]

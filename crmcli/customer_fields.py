@@ -202,6 +202,38 @@ def _value(field: Field, row: Mapping[str, Any]) -> Any:
     raise AssertionError(f"no reader for field kind {kind!r}")
 
 
+# --- vCards: each field as an X- property of its own ------------------------------------
+
+VCARD_PREFIX = "X-CRMCLI-"
+
+
+# Fields a vCard's standard properties carry exactly (FN, N, TEL with its label and an
+# X-E164 parameter, EMAIL, BDAY or X-ALTBDAY, ORG, TITLE, NOTE, CATEGORIES, X-GENDER,
+# X-PHONETIC-LAST-NAME and X-PHONETIC-FIRST-NAME for the reading, as Apple writes it):
+# they stay the authority, so an edit made in another app is read back. Every other
+# field is written as an X-CRMCLI- property of its own.
+VCARD_NATIVE = frozenset(
+    {
+        "code", "name", "family_name", "given_name", "phone", "phones", "phone_e164",
+        "phones_e164", "email", "birthday", "birthday_lunar", "company", "occupation",
+        "notes", "tags", "gender", "name_reading",
+    }
+)  # fmt: skip
+
+
+def vcard_property(field: str) -> str:
+    """`family_name` → `X-CRMCLI-FAMILY-NAME`."""
+    return VCARD_PREFIX + field.upper().replace("_", "-")
+
+
+def vcard_field(name: str) -> str | None:
+    """`X-CRMCLI-FAMILY-NAME` → `family_name`, when that is a field read back."""
+    if not name.upper().startswith(VCARD_PREFIX):
+        return None
+    field = name[len(VCARD_PREFIX) :].lower().replace("-", "_")
+    return field if field in READ_BACK else None
+
+
 # --- the flat (CSV) form, and reading it back -------------------------------------------
 
 

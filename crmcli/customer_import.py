@@ -345,6 +345,37 @@ def _add_value(
         record.fields[target] = value
 
 
+def add_value(
+    record: Record,
+    col: imports.Column,
+    value: str,
+    cells: Sequence[str],
+    orders: Mapping[int, dates.DateOrder | None],
+) -> None:
+    """Put one value where it belongs in `record` (a vCard's X-CRMCLI- fields use it too)."""
+    _add_value(record, col, value, cells, orders)
+
+
+def reset_field(record: Record, field_name: str) -> None:
+    """Forget what `record` holds for a field, so an exact copy of it can take its place."""
+    if field_name in ("phone", "phones"):
+        record.phones = []
+    elif field_name in ("phone_e164", "phones_e164"):
+        record.e164 = []
+    elif field_name == "anniversary":
+        record.dates = []
+    elif field_name == "tags":
+        record.tags = []
+    elif field_name == "birthday":
+        record.birthday = None
+    elif field_name in ("birthday_lunar", "birthday_leap", "do_not_contact"):
+        setattr(record, field_name, False)
+    elif field_name in ("contact_days", "contact_hours"):
+        setattr(record, field_name, None)
+    else:
+        record.fields.pop(field_name, None)
+
+
 def _date_label(label: str | None) -> str:
     label = (label or "").strip()
     low = label.casefold()
@@ -428,6 +459,20 @@ def match(db: Database, record: Record, region: str) -> tuple[int | None, str]:
         row = db.execute("SELECT id FROM customers WHERE code = ?", [code]).fetchone()
         if row:
             return int(row[0]), "code"
+    name = (record.fields.get("name") or "").strip()
+    if name and not code and not record.phones and not record.fields.get("email"):
+        # A row that gives only a name (and perhaps a birthday) has nothing else to be
+        # found by: the one stored customer of that very name whose birthday does not
+        # disagree is that customer, so a re-import finds its rows again.
+        same = [
+            cid
+            for cid, birthday in db.execute(
+                "SELECT id, birthday FROM customers WHERE name = ? AND forgotten_at IS NULL",
+                [name],
+            )
+            if not (record.birthday and birthday and birthday != record.birthday)
+        ]
+        return (same[0] if len(same) == 1 else None), "name"
     candidates: set[int] = set()
     how = "phone"
     for raw, _label in record.phones:
@@ -590,7 +635,10 @@ class Writer:
             if (("e", phone.e164) if phone.e164 else ("d", phone.digits)) in keys:
                 return True
         email = record.fields.get("email")
-        return bool(email) and email.casefold() in keys
+        if email:
+            return email.casefold() in keys
+        name = (record.fields.get("name") or "").strip()
+        return bool(name) and ("n", name) in keys
 
     def _queue(self, record: Record) -> None:
         plain = {k: v for k, v in record.fields.items() if k in PLAIN_FIELDS}
@@ -639,6 +687,8 @@ class Writer:
             keys.add(("d", digits))
         if values.get("email"):
             keys.add(values["email"].casefold())
+        if values.get("name"):
+            keys.add(("n", values["name"]))
         if len(self.added) >= self.BATCH:
             self.flush()
 
@@ -1091,11 +1141,12 @@ class _Repeats:
         else:
             self.seen.add(key)
 
-    def check(self, path: Path, order_columns: list[str]) -> None:
+    def check(self, path: Path, order_columns: list[str], *, sample: bool = False) -> None:
         if self.repeats >= 2 and self.repeats >= ORDER_REPEATS * self.rows:
+            rows = f"the first {self.rows:,} rows" if sample else f"{self.rows:,} rows"
             raise InvalidValue(
                 f"this looks like order lines: crmcli purchases import {path} --create-customers"
-                f" ({self.rows:,} rows name {len(self.seen):,} customers, with columns "
+                f" ({rows} name only {len(self.seen):,} customers, with columns "
                 f"{', '.join(order_columns[:4])}); nothing was imported"
             )
 
@@ -1104,7 +1155,7 @@ def _order_lines_check(path: Path, order_columns: list[str], keys: Iterable[str 
     repeats = _Repeats()
     for key in keys:
         repeats.add(key)
-    repeats.check(path, order_columns)
+    repeats.check(path, order_columns, sample=True)
 
 
 def _watch_order_lines(

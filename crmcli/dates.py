@@ -47,14 +47,14 @@ def _make(year: int, month: int, day: int, text: str) -> date:
         made = date(year, month, day)
     except ValueError:
         raise InvalidValue(f"{text!r} is not a real date") from None
-    return in_range(made, what=repr(text))
+    return in_range(made, what="date")
 
 
 def in_range(day: date, *, what: str = "date") -> date:
     """`day` itself, or InvalidValue when it lies outside FIRST_DAY..LAST_DAY."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InvalidValue(
-            f"{what} ({day.isoformat()}) is outside the dates crmcli handles, "
+            f"{what} {day.isoformat()} is outside the dates crmcli handles, "
             f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
         )
     return day
@@ -139,7 +139,7 @@ def _parse_words(text: str, order: DateOrder | None) -> date:
         raise InvalidValue(f"{text!r} is not a date") from None
     if parsed.year == 1:
         raise InvalidValue(f"{text!r} has no year")
-    return in_range(parsed.date(), what=repr(text))
+    return in_range(parsed.date(), what="date")
 
 
 def parse_day(text: str, *, order: DateOrder | None = None) -> str:
@@ -218,7 +218,12 @@ def shift(day: date, delta: relativedelta | timedelta, *, what: str) -> date:
         moved = day + delta
     except (OverflowError, ValueError):
         moved = date.max if _forward(delta) else date.min
-    return in_range(moved, what=what)
+    if not FIRST_DAY <= moved <= LAST_DAY:
+        raise InvalidValue(
+            f"{what} from {day.isoformat()} goes past the dates crmcli handles, "
+            f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+        )
+    return moved
 
 
 def _forward(delta: relativedelta | timedelta) -> bool:
@@ -231,7 +236,7 @@ def agenda_end(start: date, days: int, *, what: str = "--days") -> date:
     """The last day of an agenda run of `days` days from `start` (1 = `start` only)."""
     if not 1 <= days <= MAX_AGENDA_DAYS:
         raise InvalidValue(f"{what} must be from 1 to {MAX_AGENDA_DAYS} (ten years), not {days}")
-    return shift(start, timedelta(days=days - 1), what=f"{what} {days} from {start.isoformat()}")
+    return shift(start, timedelta(days=days - 1), what=f"{what} {days}")
 
 
 def iso_date(text: str, *, what: str = "date") -> date:

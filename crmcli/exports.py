@@ -46,10 +46,13 @@ def excel_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: excel_safe(v) for k, v in row.items()}
 
 
-def customer_records(db: Database, *, tag: str | None = None) -> Iterator[customers.Customer]:
-    """Whole customer records (phones, dates, tags), streamed, for vCards."""
-    for row in customers.rows(db, tag=tag):
-        yield customers.get(db, row["id"])
+def customer_records(
+    db: Database, *, tag: str | None = None
+) -> Iterator[tuple[customers.Customer, dict[str, Any]]]:
+    """Whole customer records, with the fields a vCard lacks (X-CRMCLI-…), streamed."""
+    wanted = [f for f in customer_fields.READ_BACK if f not in customer_fields.VCARD_NATIVE]
+    for row in customers.rows(db, tag=tag, fields=["id", *wanted], flat=False):
+        yield customers.get(db, row["id"]), {f: row[f] for f in wanted}
 
 
 def purchase_rows(db: Database, **filters: Any) -> Iterator[dict[str, Any]]:

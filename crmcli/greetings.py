@@ -4,7 +4,8 @@ Templates live in the database (table `templates`), named after the kind of gree
 optionally with a language: `birthday.ko` greets a Korean customer, `birthday` anyone
 else. `--template NAME` picks `NAME.<language>` when it exists, else `NAME`.
 Placeholders are Python format fields: {salutation}, {friendly}, {name}, {given_name},
-{family_name}, {holiday}, {occasion}, {years}, {date}, {shop}, {code}.
+{family_name}, {holiday}, {occasion}, {years}, {date}, {shop}, {code}, {benefit} (what
+the customer's tier gets, `tiers.benefits.A`…; empty when nothing).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ PLACEHOLDERS = (
     "date",
     "shop",
     "code",
+    "benefit",
 )
 
 # The templates a new database starts with (migration m040); edit them with
@@ -162,7 +164,18 @@ def values(
         "date": item.on.isoformat(),
         "shop": shop,
         "code": person.code or "",
+        "benefit": _benefit(db, person.id),
     }
+
+
+def _benefit(db: Database | None, customer_id: int) -> str:
+    """The benefit of the customer's current tier, as shown on their page ("" for none)."""
+    if db is None:
+        return ""
+    from crmcli import benefits, tiers
+
+    offer = benefits.for_tier(db, tiers.current_tiers(db, [customer_id]).get(customer_id))
+    return offer.text if offer else ""
 
 
 @dataclass(frozen=True)

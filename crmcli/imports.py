@@ -602,6 +602,12 @@ SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 @contextmanager
 def open_table(path: Path, *, encoding: str | None = None) -> Iterator[Table]:
     """Open a CSV/TSV/semicolon file (or a spreadsheet's first sheet) for streaming."""
+    if path.suffix.lower() in (".json", ".jsonl", ".ndjson"):  # crmcli's own JSON exports
+        from crmcli.json_rows import open_json
+
+        with open_json(path, encoding=encoding) as json_table:
+            yield json_table
+        return
     if path.suffix.lower() in SPREADSHEETS:
         with (
             _sheet_as_csv(path) as (info, text_path),
@@ -768,9 +774,11 @@ def parse_file_date(text: str, order: dates.DateOrder | None) -> str:
     text = _strip_time(text.strip())
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
         try:
-            return dates.date.fromisoformat(text).isoformat()
+            day = dates.date.fromisoformat(text)
         except ValueError:
             pass
+        else:  # the fast path keeps the range every date has
+            return dates.in_range(day, what="date").isoformat()
     return dates.parse_date(text, order=order).isoformat()
 
 

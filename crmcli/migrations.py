@@ -744,6 +744,13 @@ def m080_phone_region(db: Database) -> None:
         db.execute("ALTER TABLE customer_phones ADD COLUMN region TEXT")
 
 
+@migrations(name="m077_customers_name_index")
+def m077_customers_name_index(db: Database) -> None:
+    """Customers by name: an import row that gives only a name is matched by it (so a
+    re-import of a list of names finds each again instead of adding them twice)."""
+    _run(db, "CREATE INDEX customers_name ON customers(name);")
+
+
 @migrations(name="m070_name_reading")
 def m070_name_reading(db: Database) -> None:
     """How a customer's name is read (フリガナ, pinyin): a field of its own, searchable.

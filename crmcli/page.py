@@ -13,7 +13,17 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import buying, complaints, customers, dates, locales, purchases, settings, tiers
+from crmcli import (
+    benefits,
+    buying,
+    complaints,
+    customers,
+    dates,
+    locales,
+    purchases,
+    settings,
+    tiers,
+)
 from crmcli.contact_window import describe
 from crmcli.money import to_decimal
 
@@ -114,10 +124,19 @@ def tier_section(
     hint = buying.suggest_attitude(db, customer.id, as_of=today)
     attitude = {"set": f["attitude"], "suggested": hint.suggested, "why": hint.why}
     if not history and not override:
-        return {"tier": None, "override": False, "attitude": attitude, "history": []}
+        return {
+            "tier": None,
+            "benefit": None,
+            "override": False,
+            "attitude": attitude,
+            "history": [],
+        }
     latest = history[0] if history else None
+    tier = override or latest["tier"]  # type: ignore[index]
+    benefit = benefits.for_tier(db, tier)
     return {
-        "tier": override or latest["tier"],  # type: ignore[index]
+        "tier": tier,
+        "benefit": benefit.as_dict() if benefit else None,
         "override": bool(override),
         "override_reason": f["tier_override_reason"],
         "override_at": f["tier_override_at"],

@@ -206,6 +206,12 @@ def _window(value: str) -> str | None:
     return f"{error}, or all" if error else None
 
 
+def _benefit(value: str) -> str | None:
+    from crmcli import benefits
+
+    return benefits.problem(value)
+
+
 _HOLIDAY_NAMES = _pattern(
     r"[^,:]*(:[^,]*)?(,[^,:]*(:[^,]*)?)*", "holiday names, comma-separated, each as Name or CC:Name"
 )
@@ -326,6 +332,16 @@ SETTINGS: dict[str, Setting] = {
             "at-risk: days since the last purchase exceed k times the customer's usual interval.",
             _number("0.1", "100"),
         ),
+        *(
+            Setting(
+                f"tiers.benefits.{tier}",
+                "",
+                f"What a {tier} customer gets: free text, or parts separated by ; such as "
+                "discount=10%; gift=TEXT; terms=30 days (see the README); empty = nothing.",
+                _benefit,
+            )
+            for tier in "ABC"
+        ),
         Setting(
             "attitude.loyal_visits",
             "3",
@@ -419,7 +435,7 @@ SETTINGS: dict[str, Setting] = {
             "agenda.aftersale_keep",
             "90d",
             "How long an after-sale check not done stays on the agenda; empty = until done.",
-            _pattern(r"(\d+\s*[dwDW])?", "a number of days or weeks such as 90d, or empty"),
+            _span("3660d", units="dw"),
         ),
         Setting(
             "lunar.calendar",

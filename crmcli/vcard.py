@@ -9,13 +9,14 @@ no field of their own are kept in the customer's extra fields.
 
 from __future__ import annotations
 
+import json
 import quopri
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from crmcli import evidence, imports
+from crmcli import customer_fields, evidence, imports
 from crmcli.customer_import import (
     READING_FAMILY,
     READING_GIVEN,
@@ -24,7 +25,9 @@ from crmcli.customer_import import (
     add_email,
     add_phone,
     add_tags,
+    add_value,
     join_reading,
+    reset_field,
 )
 from crmcli.errors import InvalidValue
 
@@ -155,10 +158,14 @@ def card_to_record(card: Any) -> Record:
         if child.name.upper() == "X-ABLABEL" and child.group:
             groups[child.group.upper()] = _apple_label(str(child.value))
     seen: dict[str, int] = {}
+    exact: list[tuple[str, Any]] = []
     for child in card.getChildren():
         name = child.name.upper()
         value = child.value
         if name in _SKIP:
+            continue
+        if customer_fields.vcard_field(name):
+            exact.append((name, child))  # crmcli's own copy of a field: read last, it wins
             continue
         key = name.title()
         if child.group and child.group.upper() in groups:
@@ -170,7 +177,37 @@ def card_to_record(card: Any) -> Record:
             _read_property(record, name, child, value, key, groups)
         except InvalidValue as exc:
             raise RowProblem(name, str(exc)) from None
-    return join_reading(record)
+    join_reading(record)  # the two halves; an exact X-CRMCLI field wins below
+    for name, child in sorted(exact, key=lambda e: customer_fields.NAMES.index(_field(e[0]))):
+        _read_exact(record, name, str(child.value))
+    f = record.fields
+    if f.get("code") and f.get("name") == f["code"] and not (f.get("family_name") or
+                                                          f.get("given_name")):  # fmt: skip
+        f["name"] = None  # a card must have an FN: crmcli writes the code there for a nameless one
+    return record
+
+
+def _field(name: str) -> str:
+    return customer_fields.vcard_field(name) or ""
+
+
+def _read_exact(record: Record, name: str, value: str) -> None:
+    """An `X-CRMCLI-FIELD` property: the field exactly as crmcli wrote it, over what the
+    standard properties said (an ADR's postcode joined into the address, a lunar date
+    that vCard can only call a birthday)."""
+    field = _field(name)
+    if field == "extra":
+        try:
+            extra = json.loads(value)
+        except ValueError:
+            raise RowProblem(name, "not the JSON object crmcli writes") from None
+        if isinstance(extra, dict):
+            record.extra = {str(k): str(v) for k, v in extra.items()}
+        return
+    reset_field(record, field)
+    if value.strip():
+        column = imports.Column(0, name, name, field)
+        add_value(record, column, value.strip(), [value], {})
 
 
 def _read_property(
@@ -192,6 +229,7 @@ def _read_property(
             record.reading[part] = str(value).strip()
     elif name == "TEL":
         add_phone(record, _tel_text(str(value)), _label(child), key)
+        record.e164.extend(child.params.get("X-E164", []))  # as crmcli writes it
     elif name == "EMAIL":
         add_email(record, str(value), key)
     elif name == "BDAY":
@@ -232,8 +270,6 @@ def _read_property(
         add_tags(record, ",".join(value) if isinstance(value, list) else str(value))
     elif name in ("GENDER", "X-GENDER"):
         fields["gender"] = str(value).split(";")[0] or None
-    elif name == CODE_PROPERTY:
-        fields["code"] = str(value).strip() or None
     else:
         text = _joined(value) if isinstance(value, list) else str(value)
         if text:
@@ -286,8 +322,13 @@ def read_records(
 # --- writing -------------------------------------------------------------------------------------
 
 
-def to_vcard(customer: Any) -> str:
-    """A customer (`customers.Customer`) as one vCard 3.0."""
+def to_vcard(customer: Any, exact: Mapping[str, Any] | None = None) -> str:
+    """A customer (`customers.Customer`) as one vCard 3.0.
+
+    `exact`: the customer's fields (structured, as `customers.rows` gives them), each
+    written again as an `X-CRMCLI-FIELD` property, so crmcli reads back every field as
+    it was; other apps read the standard properties.
+    """
     import vobject
 
     f = customer.fields
@@ -306,6 +347,8 @@ def to_vcard(customer: Any) -> str:
     for phone in customer.phones:
         tel = card.add("tel")
         tel.value = phone.raw
+        if phone.e164:
+            tel.params["X-E164"] = [phone.e164]
         if phone.label:
             tel.type_param = phone.label.upper()
     if f.get("email"):
@@ -348,12 +391,24 @@ def to_vcard(customer: Any) -> str:
         card.add("categories").value = list(customer.tags)
     if f.get("gender"):
         card.add("x-gender").value = f["gender"]
+    for name, value in (exact or {}).items():
+        if name == "extra":
+            if value:
+                card.add(customer_fields.vcard_property(name).lower()).value = json.dumps(
+                    value, ensure_ascii=False
+                )
+            continue
+        text = customer_fields.flat(value, name)
+        if text not in (None, "", "no"):
+            card.add(customer_fields.vcard_property(name).lower()).value = str(text)
     return str(card.serialize())
 
 
 def write_vcards(customers_iter: Iterable[Any], out: Any) -> int:
+    """Write vCards for (customer, exact fields) pairs, or for customers alone."""
     count = 0
-    for customer in customers_iter:
-        out.write(to_vcard(customer))
+    for item in customers_iter:
+        customer, exact = item if isinstance(item, tuple) else (item, None)
+        out.write(to_vcard(customer, exact))
         count += 1
     return count

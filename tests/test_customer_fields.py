@@ -57,12 +57,12 @@ def test_default_export_carries_every_field(cli, tmp_path):
         assert not empty, (row["code"], empty)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "tsv", "excel"])
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "excel", "json", "jsonl", "vcard"])
 def test_round_trip_into_a_new_database(cli, tmp_path, fmt):
     """export → import into a new database → export: the same records, field by field."""
     db = seeded(tmp_path / "shop.db")
-    args = ["--excel"] if fmt == "excel" else ["--format", fmt]
-    suffix = ".tsv" if fmt == "tsv" else ".csv"
+    args = {"excel": ["--excel"], "vcard": ["--vcard"]}.get(fmt, ["--format", fmt])
+    suffix = {"excel": ".csv", "vcard": ".vcf"}.get(fmt, f".{fmt}")
     exported = tmp_path / f"all{suffix}"
     exported.write_text(_export(cli, db, *args), encoding="utf-8")
     fresh = tmp_path / "fresh.db"
@@ -125,3 +125,40 @@ def test_a_foreign_id_column_is_kept_not_skipped(cli, tmp_path):
     cli("customers", "import", str(path))
     [row] = json.loads(cli("customers", "list", "--fields", "extra", "--format", "json").stdout)
     assert row["extra"] == {"id": "7", "tier": "Gold"}
+
+
+def test_vcard_carries_what_vcard_lacks_as_x_properties(cli, tmp_path):
+    """Standard properties stay the authority (an edit in another app is read back); the
+    X-CRMCLI- ones carry only what vCard has no property for."""
+    db = seeded(tmp_path / "shop.db", count=2)
+    cli("--db", str(db), "customers", "add", "--code", "NONAME", "--phone", "010-5555-0000")
+    card = _export(cli, db, "--vcard")
+    assert "X-CRMCLI-CONTACT-HOURS:10:00-18:30" in card
+    assert "X-CRMCLI-EXTRA:" in card and "X-CRMCLI-NAME" not in card
+    assert "TEL;TYPE=MOBILE;X-E164=+821012345678:010-1234-5678" in card
+    edited = tmp_path / "edited.vcf"
+    edited.write_text(card.replace("customer0@example.com", "new@example.com"), encoding="utf-8")
+    fresh = tmp_path / "fresh.db"
+    cli("--db", str(fresh), "customers", "import", str(edited))
+    rows = {r["code"]: r for r in json.loads(_export(cli, fresh, "--format", "json"))}
+    assert rows["S0000"]["email"] == "new@example.com"
+    assert rows["NONAME"]["name"] is None  # FN held the code only because a card needs one
+    assert rows["S0001"]["extra"] == {"Loyalty card": "LC-00001", "紹介者": "王小明"}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("bad.jsonl", '{"name": "Ani"}\n{"name": "Bob",\n', 2),
+        ("bad.json", '[\n  {"name": "Ani"},\n  {"name": }\n]\n', 3),
+        ("list.json", '{"name": "Ani"}\n', 1),
+        ("rows.jsonl", '{"name": "Ani"}\n["Bob"]\n', 2),
+    ],
+)
+def test_a_broken_json_file_is_refused_by_line(cli, tmp_path, name, text, line):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = cli("customers", "import", str(path), ok=False)
+    assert result.exit_code == 1, result.stderr
+    assert f"{name}:{line}" in result.stderr and "Traceback" not in result.stderr
+    assert json.loads(cli("customers", "list", "-f", "json").stdout) == []

@@ -435,6 +435,13 @@ COMMANDS = [
     (("config", "set", "aftersale.days", None), DAYS),
     (("config", "set", "tiers.at_risk.k", None), AMOUNTS),
     (("templates", "set", "birthday", "--text", None), TEMPLATES),
+    (("complaints", "advance", "1", "--to", "apologized", "--on", None), DATES),
+    (("complaints", "advance", "1", "--to", "apologized", "--amount", None), AMOUNTS),
+    (("tiers", "changes", "--since", None), DATES),
+    (("customers", "who-bought", "--item", "x", "--since", None), DATES),
+    (("customers", "attitudes", "--as-of", None), DATES),
+    (("customers", "list", "--limit", None), DAYS),
+    (("contacts", "list", "--limit", None), DAYS),
 ]
 PROPERTY = {"attempts": 0, "held": 0}
 SECONDS_PER_EXAMPLE = 20  # no hang: a timer interrupts a command that runs longer
@@ -462,6 +469,7 @@ def test_generated_extremes_never_crash_hang_or_write_on_refusal(
         "--birthday", "1985-03-14")  # fmt: skip
     cli("purchases", "add", "K001", "--amount", "100", "--on", "2026-01-10")
     cli("followups", "add", "K001", "-m", "call", "--on", "2026-02-01")
+    cli("complaints", "open", "K001", "--summary", "late", "--on", "2026-02-01")
 
     def alarm(signum, frame):
         raise Hang(f"{command} ran longer than {SECONDS_PER_EXAMPLE}s")
@@ -497,3 +505,51 @@ def test_generated_extremes_never_crash_hang_or_write_on_refusal(
 
     run()
     figures.record("hostile_values.generated", **PROPERTY)
+
+
+CELLS = {"date": DATES, "amount": AMOUNTS, "quantity": AMOUNTS, "birthday": DATES}
+
+
+@pytest.mark.parametrize("column", list(CELLS))
+def test_generated_extremes_in_an_import_are_refused_by_line_or_taken(
+    cli, db_path, figures, tmp_path, column
+):
+    cli("customers", "add", "--name", "Kim Minjun", "--code", "K001")
+
+    @hsettings(
+        max_examples=8,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        database=None,
+    )
+    @given(value=CELLS[column])
+    def run(value):
+        value = value.replace('"', "").replace("\r", "").replace("\n", "")
+        if column == "birthday":
+            path, args = tmp_path / "people.csv", ["customers", "import"]
+            path.write_text(f'code,name,birthday\nZ1,Lee,"{value}"\n', encoding="utf-8")
+        else:
+            path, args = tmp_path / "orders.csv", ["purchases", "import"]
+            cells = {"date": "2026-01-02", "amount": "10", "quantity": "1", column: value}
+            path.write_text(
+                "customer,date,amount,quantity\n"
+                f'K001,"{cells["date"]}","{cells["amount"]}","{cells["quantity"]}"\n',
+                encoding="utf-8",
+            )
+        before = _dump(db_path)
+        result = cli(*args, str(path), ok=False)
+        IMPORTS["attempts"] += 1
+        assert result.exit_code in (0, 1, 2), (value, result.stderr, result.exception)
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+            result.exception
+        )
+        if result.exit_code != 0:
+            assert f"{path.name}:2" in result.stderr, (value, result.stderr)  # named by line
+            assert _dump(db_path) == before
+        IMPORTS["held"] += 1
+
+    run()
+    figures.record("hostile_values.generated_import_cells", **IMPORTS)
+
+
+IMPORTS = {"attempts": 0, "held": 0}

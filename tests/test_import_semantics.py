@@ -299,6 +299,19 @@ def test_reimporting_any_file_reports_unchanged_and_writes_nothing(cli, db_path,
     assert db_path.stat().st_size <= size + 4096
 
 
+def test_a_list_of_names_only_is_found_again_on_reimport(db, tmp_path):
+    path = write_csv(
+        tmp_path / "names.csv",
+        ["name", "birthday"],
+        [["Kim Minjun", "1990-01-01"], ["이서연", ""], ["Kim Minjun", "1985-05-05"]],
+    )
+    first = import_customers(db, path)
+    assert first.counts.added == 3  # two namesakes told apart by their birthdays
+    again = import_customers(db, path)
+    assert (again.counts.added, again.counts.unchanged, again.import_id) == (0, 3, None)
+    assert customers.count(db) == 3
+
+
 # --- anonymous sales (issue 13 item 1) ---------------------------------------------------------
 
 

@@ -140,3 +140,12 @@ def test_item_lists_quote_an_item_holding_a_comma(cli):
         cli("customers", "who-bought", "--item", "a", "--fields", "items", "-f", "json").stdout
     )
     assert sorted(rows[0]["items"]) == ["Beans, dark roast", "Mug large"]
+
+
+def test_keep_puts_a_column_before_the_ones_left_of_it():
+    cols = _columns([("date", OT), ("ref", K), ("name", K), ("phone", OT), ("why", P)])
+    rows = [["2026-03-20", "K1", "Anna Lee", "+82 10 1234 5678", "birthday on 2026-03-21"]]
+    plain = table.layout(cols, rows, 50)
+    kept = table.layout(cols, rows, 50, keep=("why",))
+    assert "why" in plain.hidden and "phone" not in plain.hidden
+    assert "why" not in kept.hidden and "phone" in kept.hidden

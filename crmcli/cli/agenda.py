@@ -152,7 +152,9 @@ def due(
             f"{held} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
         )
     if entries:
-        emit(env, (e.row() for e in entries), fields=with_identity(env, chosen, fmt), fmt=fmt)
+        # On a narrow terminal the reason stays: it is what the agenda is for.
+        fields_shown = with_identity(env, chosen, fmt)
+        emit(env, (e.row() for e in entries), fields=fields_shown, fmt=fmt, keep=("why",))
     warn(env, warnings)
     if record:
         agenda.record_run(db, start=start, end=end, items=len(entries))

@@ -39,7 +39,9 @@ def log(
 def list_(
     ctx: typer.Context,
     ref: Annotated[str | None, typer.Argument(help="Only this customer's.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.", min=1)] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", help="How many, newest first.", min=1, max=10**9, clamp=True)
+    ] = 50,
     fmt: FormatOption = None,
     fields: fields_option(FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:

@@ -339,7 +339,9 @@ def list_(
     owner: Annotated[str | None, typer.Option("--owner", help="Only this staff member's.")] = None,
     tier: Annotated[str | None, typer.Option("--tier", help="Only tier A, B or C.")] = None,
     archived: Annotated[bool, typer.Option("--archived", help="List archived customers.")] = False,
-    limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most this many.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=0, max=10**9, clamp=True, help="At most this many.")
+    ] = None,
     fmt: FormatOption = None,
     fields: customer_fields_option() = None,  # type: ignore[valid-type]
 ) -> None:
@@ -370,7 +372,9 @@ def search(
             "a reading, code, e-mail, company, note, tag or phone digits."
         ),
     ],
-    limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most this many.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=0, max=10**9, clamp=True, help="At most this many.")
+    ] = None,
     fmt: FormatOption = None,
     fields: customer_fields_option(("matched",)) = None,  # type: ignore[valid-type]
 ) -> None:

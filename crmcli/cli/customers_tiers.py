@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli import buying, customers, settings, tiers
+from crmcli import benefits, buying, customers, settings, tiers
 from crmcli.cli.customers import Ref, app, emit_customers
 from crmcli.cli.env import get_env
 from crmcli.cli.output import Format, FormatOption, customer_fields_option, resolve_format, stream
@@ -124,7 +124,9 @@ def who_bought(
         fields=fields,
         fmt=fmt,
         own=buying.WHO_BOUGHT_FIELDS,
-        default=buying.WHO_BOUGHT_DEFAULT,
+        default=buying.WHO_BOUGHT_WITH_BENEFIT
+        if benefits.all_benefits(db)
+        else buying.WHO_BOUGHT_DEFAULT,
         money_places=display_places(db),
     )
     if not found:

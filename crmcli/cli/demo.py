@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli import complaints, customers, tiers
+from crmcli import complaints, customers, settings, tiers
 from crmcli import demo as demo_core
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, console, emit
@@ -77,6 +77,11 @@ def _tour(env: Env, db: Any, target: Path) -> None:
         fields=["id", "customer_name", "stage", "next_stage", "due_on", "summary"],
         fmt=fmt,
     )
+    # Each tier treated differently (seed 002): the report shows what each gets.
+    offers = {"A": "discount=10%; gift=원두 200g; terms=30 days", "B": "discount=5%"}
+    for tier, offer in offers.items():
+        out.print(f'[bold]$ crmcli config set tiers.benefits.{tier} "{offer}"[/bold]')
+        settings.set_value(db, f"tiers.benefits.{tier}", offer)
     out.print("\n[bold]$ crmcli tiers classify && crmcli tiers report[/bold]")
     last = db.execute("SELECT max(date) FROM purchases").fetchone()[0]
     run = tiers.classify(db, as_of=iso_date(last[:10]))

@@ -19,7 +19,9 @@ ImportFields = fields_option(imports.IMPORT_FIELDS)
 # Options shared by `customers import` and `purchases import`, declared once.
 FileArg = Annotated[
     Path,
-    typer.Argument(help="CSV, TSV, semicolon-separated, vCard (.vcf) or spreadsheet (.xlsx) file."),
+    typer.Argument(
+        help="CSV, TSV, semicolon-separated, JSON/JSONL, vCard (.vcf) or spreadsheet (.xlsx)."
+    ),
 ]
 EncodingOpt = Annotated[
     str | None,

@@ -25,7 +25,7 @@ PROSE_FIELDS = frozenset(
     {
         "name", "customer_name", "customer", "notes", "note", "address", "item", "items",
         "category", "summary", "why", "message", "help", "tags", "anniversary", "lesson",
-        "resolution", "cause_detail", "occupation", "salutation", "holiday", "title",
+        "resolution", "cause_detail", "occupation", "salutation", "holiday", "title", "benefit",
     }
 )  # fmt: skip
 
@@ -142,12 +142,14 @@ def emit(
     title: str | None = None,
     identify: Sequence[str] | None = None,
     shown_as: Mapping[str, Any] | None = None,
+    keep: Sequence[str] = (),
 ) -> int:
     """Write `rows` (only `fields`, in order) in the chosen format; returns the count.
 
     `identify`: the columns that name the record, for a table (default IDENTIFYING).
     `shown_as`: field → function giving a person's words for a value, in a table only
     (a recurrence rule in words; CSV and JSON keep the value itself).
+    `keep`: on a narrow terminal, the columns kept first after the identifying ones.
     """
     chosen = resolve_format(env, fmt)
     out = env.stdout
@@ -178,7 +180,7 @@ def emit(
     else:
         if shown_as:
             rows = stream(rows, lambda r: _shown(r, shown_as))
-        count = _table(env, rows, fields, headers or {}, money_places, title, identify)
+        count = _table(env, rows, fields, headers or {}, money_places, title, identify, keep)
     out.flush()
     return count
 
@@ -236,6 +238,7 @@ def _table(
     money_places: int,
     title: str | None,
     identify: Sequence[str] | None,
+    keep: Sequence[str] = (),
 ) -> int:
     """Draw rows as a table fitted to the terminal, in blocks so a long list streams."""
     from itertools import islice
@@ -259,7 +262,7 @@ def _table(
     bold = screen.colour(out)
     box = table.UNICODE if screen.is_unicode(out) else table.ASCII
     chunk = [[cell(r.get(f)) for f in fields] for r in first]
-    lay = table.layout(columns, chunk, width, more=len(first) == TABLE_CHUNK)
+    lay = table.layout(columns, chunk, width, more=len(first) == TABLE_CHUNK, keep=keep)
     index = {f: i for i, f in enumerate(fields)}
     if title:
         for line in table.wrap(screen.for_person(title, out), width):

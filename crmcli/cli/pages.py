@@ -267,6 +267,8 @@ def _tier(page: Page, tier: dict[str, Any] | None, places: int) -> None:
     else:
         note = f" (set by hand: {tier['override_reason'] or ''})" if tier["override"] else ""
         page.text(f"{tier['tier']}{note}")
+        if tier.get("benefit"):
+            page.text(f"Benefit: {tier['benefit']['text']}")
         c = tier.get("classified")
         if c:
             page.text(

@@ -115,9 +115,18 @@ def natural(values: Sequence[str]) -> int:
 
 
 def layout(
-    columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int, *, more: bool = False
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    width: int,
+    *,
+    more: bool = False,
+    keep: Sequence[str] = (),
 ) -> Layout:
-    """Widths for `columns` at `width` cells; `more`: further rows will follow `rows`."""
+    """Widths for `columns` at `width` cells; `more`: further rows will follow `rows`.
+
+    `keep`: columns to keep before the others (after the identifying ones) when not
+    all fit, whatever their place in the row (`due` keeps `why` before `phone`).
+    """
     n = len(columns)
     content = [natural([r[i] for r in rows]) for i in range(n)]
     header_min = [max((cell_len(p) for p in _header_parts(c.header)), default=1) for c in columns]
@@ -143,7 +152,8 @@ def layout(
     # Identifying columns first; then each other column, most important first, if it
     # still fits (a narrow column further right may fit where a wide one did not).
     shown = [i for i in range(n) if columns[i].role == KEY]
-    for i in range(n):
+    first = [i for f in keep for i in range(n) if columns[i].field == f]
+    for i in [*first, *range(n)]:
         if i not in shown and total(sorted([*shown, i]), mins) <= width:
             shown = sorted([*shown, i])
     if not shown:  # nothing identifies the rows: the first column at least

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from sqlite_utils import Database
 
-from crmcli import customers, tiers
+from crmcli import benefits, customers, tiers
 from crmcli.cli import screen
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, FormatOption, console, emit, fields_option, pick_fields
@@ -26,7 +26,9 @@ RunOption = Annotated[
     int | None, typer.Option("--run", help="Which run (default: the latest; see `tiers runs`).")
 ]
 
-SUMMARY_FIELDS = ("tier", "customers", "revenue", "share_pct", "average")
+SUMMARY_FIELDS = ("tier", "customers", "revenue", "share_pct", "average", "benefit")
+# The benefit column is shown by default once some tier has a benefit (`tiers.benefits.A`).
+SUMMARY_PLAIN = SUMMARY_FIELDS[:-1]
 RUN_FIELDS = ("run", "as_of", "rule", "window", "customers", "revenue", "A", "B", "C", "created_at")
 _TIER_STYLE = {"A": "green", "B": "yellow", "C": "blue"}
 
@@ -39,8 +41,15 @@ def percent(share: Fraction | None) -> Decimal | None:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
-def _summary_rows(summaries: list[tiers.TierSummary], places: int) -> list[dict[str, Any]]:
+def _summary_default(db: Database) -> tuple[str, ...]:
+    return SUMMARY_FIELDS if benefits.all_benefits(db) else SUMMARY_PLAIN
+
+
+def _summary_rows(
+    summaries: list[tiers.TierSummary], places: int, db: Database
+) -> list[dict[str, Any]]:
     step = Decimal(1).scaleb(-places)
+    offers = benefits.all_benefits(db)
     return [
         {
             "tier": s.tier,
@@ -50,6 +59,7 @@ def _summary_rows(summaries: list[tiers.TierSummary], places: int) -> list[dict[
             "average": None
             if s.average_micros is None
             else to_decimal(s.average_micros).quantize(step, rounding=ROUND_HALF_EVEN),
+            "benefit": offers[s.tier].text if s.tier in offers else None,
         }
         for s in summaries
     ]
@@ -90,8 +100,8 @@ def classify(
         env.say(f"warning: {warning}")
     emit(
         env,
-        _summary_rows(tiers.summary(db, run), display_places(db)),
-        fields=pick_fields(fields, allowed=SUMMARY_FIELDS, default=SUMMARY_FIELDS),
+        _summary_rows(tiers.summary(db, run), display_places(db), db),
+        fields=pick_fields(fields, allowed=SUMMARY_FIELDS, default=_summary_default(db)),
         fmt=fmt,
         money_places=display_places(db),
     )
@@ -153,8 +163,8 @@ def render_report(
 ) -> None:
     """The per-tier table, and on a terminal the run's header and its Pareto chart."""
     places = display_places(db)
-    rows = _summary_rows(tiers.summary(db, run), places)
-    chosen = pick_fields(fields, allowed=SUMMARY_FIELDS, default=SUMMARY_FIELDS)
+    rows = _summary_rows(tiers.summary(db, run), places, db)
+    chosen = pick_fields(fields, allowed=SUMMARY_FIELDS, default=_summary_default(db))
     if _resolve_format(env, fmt) is not Format.table or fields is not None:
         emit(env, rows, fields=chosen, fmt=fmt, money_places=places)
         return
@@ -166,7 +176,7 @@ def render_report(
     revenue = format_amount(run.revenue_micros, places=places)
     page.heading(f"{describe(run)}, revenue {revenue}", first=True)
     headers = {"share_pct": "share %", "average": "average spend"}
-    emit(env, rows, fields=SUMMARY_FIELDS, fmt=Format.table, headers=headers, money_places=places)
+    emit(env, rows, fields=chosen, fmt=Format.table, headers=headers, money_places=places)
     overrides = db.execute(
         "SELECT count(*) FROM customers WHERE tier_override IS NOT NULL"
     ).fetchone()[0]
