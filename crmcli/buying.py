@@ -9,7 +9,10 @@ The suggested *attitude* (seed 003) follows from the rhythm:
 - `loyal`: bought on at least `attitude.loyal_visits` days and is not overdue
   (days since the last purchase ≤ `tiers.at_risk.k` × the usual interval);
 - `brand-switching`: came back, but irregularly or not lately — buying elsewhere
-  in between.
+  in between;
+- but `loyal` for an *early adopter* (bought `attitude.early_launches` launched items
+  within `attitude.early_days` of their launch; see `crmcli.launches`): seed 003
+  counts them among the loyal, however rarely they come.
 The owner's own value (`customers.attitude`) always wins; the suggestion is a hint.
 """
 
@@ -51,6 +54,7 @@ _ALL_RHYTHMS = RHYTHM_SQL.format(source="purchases NOT INDEXED", where="")
 
 _SUGGEST = """
 CASE WHEN r.visits IS NULL THEN NULL
+     WHEN coalesce(e.launches, 0) >= :least THEN 'loyal'
      WHEN r.visits = 1 THEN 'no-loyalty'
      WHEN r.visits >= :loyal_visits AND r.days_since <= :k * r.interval THEN 'loyal'
      ELSE 'brand-switching' END
@@ -79,33 +83,49 @@ class Attitude:
     last: str | None
     days_since: int | None
     interval_days: Decimal | None
+    early: tuple[str, ...] = ()  # launched items bought in their early weeks
+    early_adopter: bool = False
 
     @property
     def why(self) -> str:
         if self.suggested is None:
             return "no purchases yet"
         if self.visits == 1:
-            return f"bought on one day only ({self.last})"
-        return (
-            f"bought on {self.visits} days, about every {self.interval_days} days; "
-            f"last {self.days_since} days ago"
-        )
+            said = f"bought on one day only ({self.last})"
+        else:
+            said = (
+                f"bought on {self.visits} days, about every {self.interval_days} days; "
+                f"last {self.days_since} days ago"
+            )
+        if self.early_adopter:
+            named = ", ".join(self.early[:5]) + (" …" if len(self.early) > 5 else "")
+            said += f"; early adopter: bought {named} soon after launch"
+        return said
 
 
 def suggest_attitude(db: Database, customer_id: int, *, as_of: date) -> Attitude:
     """The attitude one customer's buying suggests (see the module's docstring)."""
+    from crmcli import launches
+
+    early = tuple(launches.early_items(db, customer_id, as_of=as_of))
     row = db.execute(
         f"""SELECT {_SUGGEST}, r.visits, r.last, r.days_since, r.interval
-            FROM ({RHYTHM_SQL.format(source="purchases", where="AND customer_id = :id")}) r""",
-        {**_bounds(as_of), "id": customer_id, **_attitude_params(db)},
+            FROM ({RHYTHM_SQL.format(source="purchases", where="AND customer_id = :id")}) r,
+                 (SELECT :early AS launches) e""",
+        {**_bounds(as_of), "id": customer_id, **_attitude_params(db), "early": len(early)},
     ).fetchone()
     if row is None:
         return Attitude(None, 0, None, None, None)
-    return Attitude(row[0], row[1], row[2], row[3], _days(row[4]))
+    adopter = len(early) >= settings.get_int(db, "attitude.early_launches")
+    return Attitude(row[0], row[1], row[2], row[3], _days(row[4]), early, adopter)
 
 
 def _attitude_params(db: Database) -> dict[str, Any]:
-    return {"k": k_factor(db), "loyal_visits": settings.get_int(db, "attitude.loyal_visits")}
+    return {
+        "k": k_factor(db),
+        "loyal_visits": settings.get_int(db, "attitude.loyal_visits"),
+        "least": settings.get_int(db, "attitude.early_launches"),
+    }
 
 
 ATTITUDE_FIELDS = (
@@ -118,6 +138,7 @@ ATTITUDE_FIELDS = (
     "last",
     "days_since",
     "interval_days",
+    "early_launches",
 )
 
 
@@ -126,13 +147,18 @@ def attitudes(db: Database, *, as_of: date, differs: bool = False) -> Iterator[d
     where = "WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL"
     if differs:
         where += f" AND coalesce(c.attitude, '') != coalesce({_SUGGEST}, '')"
+    from crmcli import launches
+
     cursor = db.execute(
-        f"""SELECT c.id, c.code, c.name, c.attitude, {_SUGGEST} AS suggested,
-                   coalesce(r.visits, 0), r.last, r.days_since, r.interval
+        f"""{launches.early_cte()}, adopters AS ({launches.EARLY_BUYS})
+            SELECT c.id, c.code, c.name, c.attitude, {_SUGGEST} AS suggested,
+                   coalesce(r.visits, 0), r.last, r.days_since, r.interval,
+                   coalesce(e.launches, 0)
             FROM customers c LEFT JOIN ({_ALL_RHYTHMS}) r
               ON r.customer_id = c.id
+            LEFT JOIN adopters e ON e.customer_id = c.id
             {where} ORDER BY c.id""",
-        {**_bounds(as_of), **_attitude_params(db)},
+        {**launches.params(db, as_of=as_of), **_bounds(as_of), **_attitude_params(db)},
     )
     for row in cursor:
         out = dict(zip(ATTITUDE_FIELDS, row, strict=True))
@@ -188,12 +214,17 @@ def who_bought(
     since: date | None = None,
     tiers: tuple[str, ...] = (),
     include_do_not_contact: bool = False,
+    early: bool = False,
+    as_of: date | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Customers who bought an item or category (any part of its name), biggest spenders first.
 
     Net of returns: someone who returned all of it did not buy it. Archived customers,
     and unless asked those marked do-not-contact, are left out — this list is for offers.
+    `early`: only lines bought in a launch's early days (`crmcli.launches`); `as_of`:
+    only lines (and launches) up to that day.
     """
+    from crmcli import launches
     from crmcli.tiers import TIERS, tier_of
 
     if (item is None) == (category is None):
@@ -215,6 +246,20 @@ def who_bought(
     if since is not None:
         where.append("p.date >= :since")
         params["since"] = since.isoformat()
+    if as_of is not None:
+        where.append("p.date < :end")
+        params["end"] = (as_of + timedelta(days=1)).isoformat()
+    cte, early_join = "", ""
+    if early:
+        # The early lines are those of the launches' early days: each line's item is
+        # looked up among the launches (one pass over the lines, as without --early).
+        cte = launches.early_cte() + " "
+        early_join = (
+            "JOIN early e ON e.item = p.item AND p.date >= e.launched_on AND p.date < e.until"
+        )
+        if as_of is None:
+            raise UsageError("early buyers are counted as of a day: give as_of")
+        params.update(launches.params(db, as_of=as_of))
     if not include_do_not_contact:
         where.append("c.do_not_contact = 0")
     tier_filter = ""
@@ -225,14 +270,15 @@ def who_bought(
     cursor = db.execute(
         # Lines first (one pass; the item is matched inside names, so no index helps),
         # then the customer and their tier for each group: CROSS JOIN keeps that order.
-        f"""SELECT * FROM (
+        f"""{cte}SELECT * FROM (
                 SELECT c.id, c.code, c.name,
                        (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id
                         ORDER BY position LIMIT 1) AS phone,
                        c.email, {tier_of("c")} AS tier, count(*) AS lines,
                        sum(p.amount_micros) AS spent_micros, max(p.date) AS last,
                        json_group_array(DISTINCT p.{column}) AS items
-                FROM purchases p NOT INDEXED CROSS JOIN customers c ON c.id = p.customer_id
+                FROM purchases p NOT INDEXED {early_join}
+                CROSS JOIN customers c ON c.id = p.customer_id
                 WHERE {" AND ".join(where)}
                 GROUP BY c.id HAVING sum(p.amount_micros) > 0)
             {tier_filter}

@@ -668,14 +668,19 @@ def m090_customer_locale_source(db: Database) -> None:
         f"WHEN p.e164 LIKE '+{code}%' THEN '{loc}|phone:+{code}'"
         for code, loc in phone_locale.items()
     )
-    # The first number, in the customer's order, written with a country code we know.
-    explicit = (
-        f"(SELECT g FROM (SELECT p.position, CASE {phone_case} END AS g"
-        " FROM customer_phones p WHERE p.customer_id = customers.id AND p.e164 IS NOT NULL"
-        " AND (ltrim(p.raw) LIKE '+%' OR ltrim(p.raw) LIKE '00%'))"
-        " WHERE g IS NOT NULL ORDER BY position LIMIT 1)"
+    # The first number, in the customer's order, written with a country code we know:
+    # one pass over the phones into a lookup table, like the files above.
+    db.execute("CREATE TEMP TABLE m090_phone (id INTEGER PRIMARY KEY, guess TEXT NOT NULL)")
+    db.execute(
+        f"INSERT OR IGNORE INTO m090_phone (id, guess) SELECT customer_id, g FROM"
+        f" (SELECT p.customer_id, p.position, CASE {phone_case} END AS g FROM customer_phones p"
+        " WHERE p.e164 IS NOT NULL AND (ltrim(p.raw) LIKE '+%' OR ltrim(p.raw) LIKE '00%'))"
+        " WHERE g IS NOT NULL ORDER BY customer_id, position"
     )
-    cases.append(f"WHEN {explicit} IS NOT NULL THEN {explicit}")
+    cases.append(
+        "WHEN id IN (SELECT id FROM m090_phone)"
+        " THEN (SELECT guess FROM m090_phone f WHERE f.id = customers.id)"
+    )
     if shop.split("_")[0] not in ("ja", "zh"):  # else the shop's own locale decides kanji names
         cases.append(
             f"WHEN name GLOB '*{han}* *{han}*' AND NOT name GLOB '*{latin}*'"
@@ -683,17 +688,16 @@ def m090_customer_locale_source(db: Database) -> None:
             " THEN 'ja|shape:spaced-kanji'"
         )
     cases.append(f"WHEN name GLOB '*{latin}*' AND NOT name GLOB '*{han}*' THEN 'en|shape:latin'")
+    # One pass: each row's guess ('ja|phone:+81') is made once and split into both columns.
     db.execute(
-        f"UPDATE customers SET locale_source = CASE {' '.join(cases)} END WHERE locale IS NULL"
-    )
-    db.execute(
-        "UPDATE customers"
-        " SET locale = coalesce(substr(locale_source, 1, instr(locale_source, '|') - 1), ?),"
-        " locale_source = coalesce(substr(locale_source, instr(locale_source, '|') + 1),"
-        " 'default') WHERE locale IS NULL",
+        "UPDATE customers SET (locale, locale_source) = (SELECT"
+        " coalesce(substr(g, 1, instr(g, '|') - 1), ?),"
+        " coalesce(substr(g, instr(g, '|') + 1), 'default')"
+        f" FROM (SELECT CASE {' '.join(cases)} END AS g)) WHERE locale IS NULL",
         [shop],
     )
     db.execute("DROP TABLE m090_file")
+    db.execute("DROP TABLE m090_phone")
 
 
 @migrations(name="m085_agenda_items_dealt_with")
@@ -749,6 +753,28 @@ def m077_customers_name_index(db: Database) -> None:
     """Customers by name: an import row that gives only a name is matched by it (so a
     re-import of a list of names finds each again instead of adding them twice)."""
     _run(db, "CREATE INDEX customers_name ON customers(name);")
+
+
+@migrations(name="m100_item_launches")
+def m100_item_launches(db: Database) -> None:
+    """An item's launch (early adopters, seed 003): a day the owner sets, else its first sale.
+
+    The partial index holds what launches and early buyers are read from — sold lines
+    with an item, by item then day, with the buyer — so an item's first sale is one
+    seek and the buyers of a launch month are one range, read from the index alone.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE item_launches (
+            item        TEXT PRIMARY KEY,   -- exactly as on the purchase lines
+            launched_on TEXT NOT NULL,      -- YYYY-MM-DD
+            set_at      TEXT NOT NULL
+        );
+        CREATE INDEX purchases_item_launch ON purchases(item, date, customer_id)
+            WHERE amount_micros > 0 AND item IS NOT NULL;
+        """,
+    )
 
 
 @migrations(name="m070_name_reading")

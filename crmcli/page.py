@@ -32,12 +32,13 @@ HISTORY = 6  # tier runs shown on the page; `tiers history` has them all
 TOP = 5
 
 
-def build(db: Database, customer_id: int) -> dict[str, Any]:
+def build(db: Database, customer_id: int, *, as_of: date | None = None) -> dict[str, Any]:
+    """The page; `as_of` is the day the attitude and early buying are judged on."""
     customer = customers.get(db, customer_id)
     return {
         "profile": profile(customer),
         "purchases": purchase_section(db, customer_id),
-        "tier": tier_section(db, customer),
+        "tier": tier_section(db, customer, as_of=as_of),
         "top": top_section(db, customer_id),
         "complaints": complaint_section(db, customer_id),
         "followups": followup_section(db, customer_id),
@@ -122,7 +123,13 @@ def tier_section(
     override = f["tier_override"]
     today = as_of or dates.today(settings.get(db, "timezone"))
     hint = buying.suggest_attitude(db, customer.id, as_of=today)
-    attitude = {"set": f["attitude"], "suggested": hint.suggested, "why": hint.why}
+    attitude = {
+        "set": f["attitude"],
+        "suggested": hint.suggested,
+        "why": hint.why,
+        "early_adopter": hint.early_adopter,
+        "bought_early": list(hint.early),
+    }
     if not history and not override:
         return {
             "tier": None,

@@ -348,6 +348,19 @@ SETTINGS: dict[str, Setting] = {
             "Suggested attitude: purchase days needed (and not overdue) to suggest 'loyal'.",
             _whole(1, 10_000),
         ),
+        Setting(
+            "attitude.early_days",
+            "30",
+            "Early adopters: a purchase within this many days of an item's launch is early"
+            " (0 = on the launch day only).",
+            _whole(0, 3660),
+        ),
+        Setting(
+            "attitude.early_launches",
+            "2",
+            "Early adopters: launches bought early needed to suggest an early adopter.",
+            _whole(1, 1000),
+        ),
         # --- complaints ------------------------------------------------------------------
         Setting(
             "complaints.deadline.apologized",

@@ -135,6 +135,7 @@ def root(
 COMMANDS: dict[str, tuple[str, str]] = {
     "customers": ("crmcli.cli.customers", "app"),
     "purchases": ("crmcli.cli.purchases", "app"),
+    "items": ("crmcli.cli.items", "app"),
     "imports": ("crmcli.cli.imports", "app"),
     "due": ("crmcli.cli.agenda", "due_app"),
     "greet": ("crmcli.cli.agenda", "greet"),
@@ -151,7 +152,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # How `crmcli --help` groups the commands, for a shop owner scanning it.
 PANELS = {
     "Every day": ("due", "greet", "followups", "contacts", "customers", "purchases"),
-    "Looking after customers": ("tiers", "complaints", "templates"),
+    "Looking after customers": ("tiers", "items", "complaints", "templates"),
     "Bringing data in and out": ("imports", "export"),
     "Set-up": ("config", "db", "demo"),
 }

@@ -260,6 +260,12 @@ def show(
     ref: Ref,
     fmt: FormatOption = None,
     fields: customer_fields_option() = None,  # type: ignore[valid-type]
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Judge the attitude and early buying on this day (default today)."
+        ),
+    ] = None,
 ) -> None:
     """Show a customer's whole page: profile, purchases, tier, complaints, follow-ups, contacts.
 
@@ -278,7 +284,7 @@ def show(
             default=SHOW_FIELDS,
         )
         return
-    data = page.build(db, customer_id)
+    data = page.build(db, customer_id, as_of=env.today(as_of))
     if chosen is Format.table:
         from crmcli.cli.pages import render_customer_page
 

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli import benefits, buying, customers, settings, tiers
+from crmcli import benefits, buying, customers, launches, settings, tiers
 from crmcli.cli.customers import Ref, app, emit_customers
 from crmcli.cli.env import get_env
 from crmcli.cli.output import Format, FormatOption, customer_fields_option, resolve_format, stream
@@ -76,10 +76,12 @@ def at_risk(
         env.say("no A or B customer is overdue")
 
 
-def _money(row: dict[str, Any], *, listed: bool = True) -> dict[str, Any]:
+def _money(row: dict[str, Any], *, listed: bool = True, spent: bool = True) -> dict[str, Any]:
     from crmcli.cli.pages import listed as joined
 
     items = joined(row["items"]) if listed else row["items"]
+    if not spent:
+        return {**row, "items": items}
     return {**row, "spent": to_decimal(row["spent_micros"]), "items": items}
 
 
@@ -102,6 +104,15 @@ def who_bought(
         bool,
         typer.Option("--include-do-not-contact", help="Also list customers marked do-not-contact."),
     ] = False,
+    early: Annotated[
+        bool,
+        typer.Option(
+            "--early",
+            help="Only lines bought within attitude.early_days of the item's launch "
+            "(see `items list`).",
+        ),
+    ] = False,
+    as_of: AsOf = None,
     fmt: FormatOption = None,
     fields: customer_fields_option(buying.WHO_BOUGHT_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
@@ -115,6 +126,8 @@ def who_bought(
         since=iso_date(since, what="--since") if since else None,
         tiers=tuple(tier or ()),
         include_do_not_contact=include_do_not_contact,
+        early=early,
+        as_of=env.today(as_of) if (early or as_of) else None,
     )
     # Items bought: a list in JSON; elsewhere joined with ", ", an item holding a comma quoted.
     as_list = resolve_format(env, fmt) in (Format.json, Format.jsonl)
@@ -183,3 +196,39 @@ def attitudes(
         own=buying.ATTITUDE_FIELDS,
         default=buying.ATTITUDE_FIELDS,
     )
+
+
+IncludeDnc = Annotated[
+    bool,
+    typer.Option("--include-do-not-contact", help="Also list customers marked do-not-contact."),
+]
+
+
+@app.command("early-adopters")
+def early_adopters(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    include_do_not_contact: IncludeDnc = False,
+    fmt: FormatOption = None,
+    fields: customer_fields_option(launches.ADOPTER_FIELDS) = None,  # type: ignore[valid-type]
+) -> None:
+    """Early adopters: bought attitude.early_launches launches within attitude.early_days.
+
+    The first people to tell about the next new item; most launches first.
+    """
+    env = get_env(ctx)
+    db = env.read_db()
+    rows = launches.early_adopters(
+        db, as_of=env.today(as_of), include_do_not_contact=include_do_not_contact
+    )
+    as_list = resolve_format(env, fmt) in (Format.json, Format.jsonl)
+    found = emit_customers(
+        env,
+        lambda _fetch: stream(rows, lambda r: _money(r, listed=not as_list, spent=False)),
+        fields=fields,
+        fmt=fmt,
+        own=launches.ADOPTER_FIELDS,
+        default=launches.ADOPTER_DEFAULT,
+    )
+    if not found:
+        env.say("no early adopter yet (`crmcli items list` shows the launches)")

@@ -86,6 +86,24 @@ def _tour(env: Env, db: Any, target: Path) -> None:
     last = db.execute("SELECT max(date) FROM purchases").fetchone()[0]
     run = tiers.classify(db, as_of=iso_date(last[:10]))
     render_report(tour, db, run, fmt=fmt, width=40)
+    # Early adopters (seed 003): the shop's cold brew launched on 1 December (a first
+    # sale in November was a tasting); the grinder's launch is its first sale.
+    from datetime import date as day
+
+    from crmcli import launches
+
+    out.print("\n[bold]$ crmcli items launch 콜드브루 --on 2024-12-01[/bold]")
+    launches.set_launch(db, item="콜드브루", on=day(2024, 12, 1))
+    out.print("[bold]$ crmcli customers early-adopters[/bold]")
+    from crmcli.cli.pages import listed
+
+    adopters = launches.early_adopters(db, as_of=iso_date(last[:10]))
+    emit(
+        tour,
+        ({**r, "items": listed(r["items"])} for r in adopters),
+        fields=["code", "name", "launches", "items"],
+        fmt=fmt,
+    )
     # The agenda as of the week after the example data ends, so the tour always has
     # something due (after-sale checks, birthdays, first-purchase anniversaries).
     from datetime import date, timedelta

@@ -1,0 +1,83 @@
+"""`crmcli items list | launch`: what is sold, when each item was launched, its early buyers."""
+
+from typing import Annotated
+
+import typer
+
+from crmcli import launches
+from crmcli.cli.env import get_env
+from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
+from crmcli.dates import iso_date
+from crmcli.errors import UsageError
+
+app = typer.Typer(
+    help="Items sold: their launches (first sale, or a day you set) and their early buyers.",
+    no_args_is_help=True,
+)
+
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Launches and sales known on this day, YYYY-MM-DD (default today)."
+    ),
+]
+
+
+@app.command("list")
+def list_items(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    fmt: FormatOption = None,
+    fields: fields_option(launches.ITEM_FIELDS) = None,  # type: ignore[valid-type]
+) -> None:
+    """Every item sold, latest launch first: launch day, where it comes from, early buyers.
+
+    source: `set` (items launch), `first sale`, or `before records` (first sold within
+    attitude.early_days of the first purchase on record: no launch, nobody early).
+    """
+    env = get_env(ctx)
+    db = env.read_db()
+    rows = launches.items(db, as_of=env.today(as_of))
+    chosen = pick_fields(fields, allowed=launches.ITEM_FIELDS, default=launches.ITEM_FIELDS)
+    headers = {
+        "launched_on": "launched",
+        "first_sale": "first sale",
+        "early_until": "early until",
+        "early_buyers": "early",
+    }
+    if not emit(env, rows, fields=chosen, fmt=fmt, headers=headers, identify=("item",)):
+        env.say("no item sold yet")
+
+
+@app.command("launch")
+def launch(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Argument(help="The item, exactly as on its purchase lines.")],
+    on: Annotated[
+        str | None, typer.Option("--on", help="The launch day, YYYY-MM-DD.", show_default=False)
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Forget the day set: the first sale counts again.")
+    ] = False,
+) -> None:
+    """Set an item's launch day (else its first sale is its launch)."""
+    env = get_env(ctx)
+    if clear == (on is not None):
+        raise UsageError("give --on DATE, or --clear")
+    db = env.db
+    if clear:
+        had = launches.clear_launch(db, item=item)
+        env.say(
+            f"{item}: launch day {'forgotten' if had else 'was not set'}; the first sale counts"
+        )
+        return
+    day = iso_date(on or "", what="--on")
+    lines = launches.set_launch(db, item=item, on=day)
+    env.say(f"{item}: launched on {day}")
+    if not lines:
+        hint = launches.similar(db, item)
+        env.say(
+            f"no purchase line names {item!r} yet"
+            + (f" (items with that in their name: {', '.join(hint)})" if hint else "")
+            + "; its buyers count from the day they buy it"
+        )

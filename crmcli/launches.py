@@ -1,0 +1,200 @@
+"""Item launches and early adopters (seed 003: loyal customers include early adopters).
+
+An item's *launch* is the day the owner set (`items launch NAME --on DATE`), else its
+first sale. A first sale within `attitude.early_days` of the first purchase on record
+is no launch: the item was probably on sale before the records begin (an import
+of last year's sales would otherwise make every early customer an early adopter).
+
+A customer who bought an item (a line with a positive amount) from its launch day
+to `attitude.early_days` after it (both included) bought it *early*; one who did so for at least
+`attitude.early_launches` items (default 2) is an *early adopter* — the first
+people to tell about the next one. Everything is as of a day: launches and lines
+after it are not known yet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import dates, settings, text
+from crmcli.db import write
+from crmcli.errors import InvalidValue
+
+SET, FIRST_SALE, BEFORE_RECORDS = "set", "first sale", "before records"
+
+# Lines the partial index `purchases_item_launch` holds: every query here says so in
+# full, or SQLite cannot use it.
+_SOLD = "amount_micros > 0 AND item IS NOT NULL"
+_P_SOLD = "p.amount_micros > 0 AND p.item IS NOT NULL"
+
+# {first_sale}: (item, first) rows — every item's first sale, or only some items'.
+# `launch`: each item's launch day and where it comes from; `early`: the launches
+# that count, with the day their early weeks end (exclusive).
+_LAUNCH_CTE = """
+first_sale AS MATERIALIZED ({first_sale}),
+launch AS (
+    SELECT f.item, f.first,
+           coalesce(l.launched_on, substr(f.first, 1, 10)) AS launched_on,
+           CASE WHEN l.launched_on IS NOT NULL THEN 'set'
+                WHEN f.first < :settled THEN 'before records'
+                ELSE 'first sale' END AS source
+    FROM first_sale f LEFT JOIN item_launches l ON l.item = f.item
+    UNION ALL
+    SELECT l.item, NULL, l.launched_on, 'set' FROM item_launches l
+    WHERE l.launched_on < :end AND NOT EXISTS (
+        SELECT 1 FROM purchases p INDEXED BY purchases_item_launch
+        WHERE p.item = l.item AND p.amount_micros > 0 AND p.item IS NOT NULL
+          AND p.date < :end)),
+early AS (
+    SELECT item, launched_on, date(launched_on, '+' || (:days + 1) || ' days') AS until
+    FROM launch WHERE source != 'before records' AND launched_on < :end)
+"""
+
+_ALL_FIRST_SALES = f"""
+    SELECT item, min(date) AS first FROM purchases INDEXED BY purchases_item_launch
+    WHERE {_SOLD} AND date < :end GROUP BY item"""
+
+# One customer's items only: each first sale is one seek in the index (min of a prefix).
+_THEIR_FIRST_SALES = f"""
+    SELECT mine.item, (SELECT min(p.date) FROM purchases p INDEXED BY purchases_item_launch
+                       WHERE p.item = mine.item AND {_P_SOLD}
+                         AND p.date < :end) AS first
+    FROM (SELECT DISTINCT item FROM purchases
+          WHERE customer_id = :id AND {_SOLD} AND date < :end) mine"""
+
+# The lines bought in a launch's early weeks, per customer: the index's ranges only.
+_EARLY_BUYS = (
+    """
+    SELECT p.customer_id, count(DISTINCT p.item) AS launches,
+           json_group_array(DISTINCT p.item) AS items
+    FROM early e CROSS JOIN purchases p INDEXED BY purchases_item_launch
+      ON p.item = e.item AND """
+    + _P_SOLD
+    + """
+     AND p.date >= e.launched_on AND p.date < e.until AND p.date < :end
+    {where}
+    GROUP BY p.customer_id"""
+)
+EARLY_BUYS = _EARLY_BUYS.format(where="")
+
+
+def params(db: Database, *, as_of: date) -> dict[str, Any]:
+    """The parameters every launch query takes, as of a day."""
+    days = settings.get_int(db, "attitude.early_days")
+    start = db.execute("SELECT min(date) FROM purchases").fetchone()[0]
+    settled = (date.fromisoformat(start[:10]) + timedelta(days=days)).isoformat() if start else ""
+    return {
+        "end": (as_of + timedelta(days=1)).isoformat(),
+        "days": days,
+        "settled": settled,
+        "least": settings.get_int(db, "attitude.early_launches"),
+    }
+
+
+def early_cte(*, customer: bool = False) -> str:
+    """`WITH first_sale, launch, early` for all items, or (`customer`) the items of :id."""
+    first = _THEIR_FIRST_SALES if customer else _ALL_FIRST_SALES
+    return "WITH " + _LAUNCH_CTE.format(first_sale=first)
+
+
+ITEM_FIELDS = ("item", "launched_on", "source", "first_sale", "early_until", "early_buyers")
+
+
+def items(db: Database, *, as_of: date) -> Iterator[dict[str, Any]]:
+    """Every item sold (or with a launch set) by `as_of`: launch, where from, early buyers."""
+    sql = f"""{early_cte()},
+        per_item AS (
+            SELECT p.item, count(DISTINCT p.customer_id) AS n
+            FROM early e CROSS JOIN purchases p INDEXED BY purchases_item_launch
+              ON p.item = e.item AND {_P_SOLD}
+             AND p.date >= e.launched_on AND p.date < e.until AND p.date < :end
+            GROUP BY p.item)
+        SELECT l.item, l.launched_on, l.source, substr(l.first, 1, 10),
+               e.until, coalesce(n.n, 0)
+        FROM launch l LEFT JOIN early e ON e.item = l.item
+             LEFT JOIN per_item n ON n.item = l.item
+        ORDER BY l.launched_on DESC, l.item"""
+    for row in db.execute(sql, params(db, as_of=as_of)):
+        out = dict(zip(ITEM_FIELDS, row, strict=True))
+        if out["early_until"]:  # shown as the last day of the early weeks, inclusive
+            last = date.fromisoformat(out["early_until"]) - timedelta(days=1)
+            out["early_until"] = last.isoformat()
+        else:
+            out["early_buyers"] = None
+        yield out
+
+
+def early_items(db: Database, customer_id: int, *, as_of: date) -> list[str]:
+    """The launched items this customer bought early, as of a day (sorted)."""
+    sql = f"{early_cte(customer=True)} {_EARLY_BUYS.format(where='WHERE p.customer_id = :id')}"
+    row = db.execute(sql, {**params(db, as_of=as_of), "id": customer_id}).fetchone()
+    return sorted(json.loads(row[2])) if row else []
+
+
+ADOPTER_FIELDS = ("id", "code", "name", "phone", "email", "tier", "launches", "items")
+ADOPTER_DEFAULT = ("code", "name", "phone", "email", "tier", "launches", "items")
+
+
+def early_adopters(
+    db: Database, *, as_of: date, include_do_not_contact: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Customers who bought at least `attitude.early_launches` launches early, most first."""
+    from crmcli.tiers import tier_of
+
+    where = "c.archived_at IS NULL AND c.forgotten_at IS NULL"
+    if not include_do_not_contact:
+        where += " AND c.do_not_contact = 0"
+    sql = f"""{early_cte()}, adopters AS ({EARLY_BUYS})
+        SELECT c.id, c.code, c.name,
+               (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id
+                ORDER BY position LIMIT 1) AS phone,
+               c.email, {tier_of("c")} AS tier, a.launches, a.items
+        FROM adopters a JOIN customers c ON c.id = a.customer_id
+        WHERE a.launches >= :least AND {where}
+        ORDER BY a.launches DESC, c.id"""
+    for row in db.execute(sql, params(db, as_of=as_of)):
+        out = dict(zip(ADOPTER_FIELDS, row, strict=True))
+        out["items"] = sorted(json.loads(out["items"]))
+        yield out
+
+
+def set_launch(db: Database, *, item: str, on: date) -> int:
+    """Set an item's launch day; returns how many lines name the item (0: not sold yet)."""
+    item = _item(item)
+    with write(db):
+        db.execute(
+            "INSERT INTO item_launches (item, launched_on, set_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(item) DO UPDATE SET launched_on = excluded.launched_on,"
+            " set_at = excluded.set_at",
+            [item, on.isoformat(), dates.now_utc()],
+        )
+    return int(db.execute("SELECT count(*) FROM purchases WHERE item = ?", [item]).fetchone()[0])
+
+
+def clear_launch(db: Database, *, item: str) -> bool:
+    """Forget the launch day set for an item (its first sale counts again)."""
+    item = _item(item)
+    with write(db):
+        return db.execute("DELETE FROM item_launches WHERE item = ?", [item]).rowcount > 0
+
+
+def similar(db: Database, item: str, *, limit: int = 5) -> list[str]:
+    """Items sold whose name holds `item` (case-insensitive), for a hint."""
+    escaped = item.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = db.execute(
+        "SELECT DISTINCT item FROM purchases WHERE item LIKE ? ESCAPE '\\' ORDER BY item LIMIT ?",
+        [f"%{escaped}%", limit],
+    )
+    return [r[0] for r in rows]
+
+
+def _item(item: str) -> str:
+    item = text.check(item.strip(), field="an item")
+    if not item:
+        raise InvalidValue("name the item, as on its purchase lines")
+    return item
