@@ -229,10 +229,13 @@ def _plan(db: Database, import_id: int, *, finished: str, force: bool) -> _Plan:
         if state is None:
             continue  # deleted (or forgotten and dropped) since: nothing to take back
         _plan_added_customer(db, import_id, cid, after, state, plan)
+    # Lines the import added (a line it only updated is put back, never removed).
     refs = db.execute(
         "SELECT c.id, c.purchase_id FROM complaints c JOIN purchases p ON p.id = c.purchase_id"
-        " WHERE p.import_id = ? ORDER BY c.id",
-        [import_id],
+        " WHERE p.import_id = ? AND p.id NOT IN (SELECT row_id FROM import_changes"
+        " WHERE import_id = ? AND table_name = 'purchases' AND action = 'update')"
+        " ORDER BY c.id",
+        [import_id, import_id],
     ).fetchall()
     for complaint, purchase in refs:
         if force:

@@ -185,6 +185,9 @@ def merge(db: Database, keep: int, other: int) -> MergeResult:
             )
             if cur.rowcount:
                 moved[table] = cur.rowcount
+        from crmcli import relations
+
+        relations.merged(db, keep, other)  # before the row goes: its relations would cascade
         if extra != dict(kept.extra):
             changes["extra"] = json.dumps(extra, ensure_ascii=False)
         now = dates.now_utc()

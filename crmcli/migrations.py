@@ -777,6 +777,35 @@ def m100_item_launches(db: Database) -> None:
     )
 
 
+@migrations(name="m101_customer_relations")
+def m101_customer_relations(db: Database) -> None:
+    """The people around a customer (seed 004: family, personal network, who referred whom).
+
+    One row per relation, read from the customer's side: `kind` is what the other is
+    to them. The other is a customer (`other_id`) or someone who is not (`other_name`,
+    with an optional birthday); `greet` puts that birthday on the customer's agenda.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE customer_relations (
+            id             INTEGER PRIMARY KEY,
+            customer_id    INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+            kind           TEXT NOT NULL,
+            other_id       INTEGER REFERENCES customers(id) ON DELETE CASCADE,
+            other_name     TEXT,
+            other_birthday TEXT,
+            greet          INTEGER NOT NULL DEFAULT 0,
+            created_at     TEXT NOT NULL,
+            CHECK ((other_id IS NULL) != (other_name IS NULL))
+        );
+        CREATE INDEX customer_relations_customer ON customer_relations(customer_id);
+        CREATE INDEX customer_relations_other ON customer_relations(other_id)
+            WHERE other_id IS NOT NULL;
+        """,
+    )
+
+
 @migrations(name="m070_name_reading")
 def m070_name_reading(db: Database) -> None:
     """How a customer's name is read (フリガナ, pinyin): a field of its own, searchable.

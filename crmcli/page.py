@@ -21,6 +21,7 @@ from crmcli import (
     dates,
     locales,
     purchases,
+    relations,
     settings,
     tiers,
 )
@@ -40,6 +41,7 @@ def build(db: Database, customer_id: int, *, as_of: date | None = None) -> dict[
         "purchases": purchase_section(db, customer_id),
         "tier": tier_section(db, customer, as_of=as_of),
         "top": top_section(db, customer_id),
+        "relations": relation_section(db, customer_id),
         "complaints": complaint_section(db, customer_id),
         "followups": followup_section(db, customer_id),
         "contacts": contact_section(db, customer_id),
@@ -222,3 +224,12 @@ def contact_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
         "SELECT at, channel, note, by FROM contacts WHERE customer_id = ? ORDER BY at DESC LIMIT ?",
         [customer_id, RECENT],
     )
+
+
+def relation_section(db: Database, customer_id: int) -> dict[str, Any]:
+    """The people around the customer (each as what they are to them), and how many
+    customers came on their word."""
+    return {
+        "people": [r.as_dict() for r in relations.around(db, customer_id)],
+        "referred": relations.referred_count(db, customer_id),
+    }

@@ -44,7 +44,7 @@ KEPT_CUSTOMER_COLUMNS = frozenset(
 # Tables that point at a customer, and what forgetting does to each. A table with a
 # `customer_id` column that is in none of these makes `forget` refuse to run (and a
 # test fail), so a new feature's table cannot keep personal data by accident.
-ERASED_TABLES = ("customer_phones", "customer_tags", "customer_dates")
+ERASED_TABLES = ("customer_phones", "customer_tags", "customer_dates", "customer_relations")
 REDACTED_TABLES = ("purchases", "complaints", "followups", "contacts")
 KEPT_TABLES = ("tier_assignments",)  # tiers, amounts and ranks: nothing personal
 
@@ -135,6 +135,11 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
             "UPDATE followups SET status = 'cancelled' WHERE customer_id = ? AND status = 'open'",
             [customer_id],
         )
+        # Relations naming them from another customer's side (a non-customer's name and
+        # birthday on their own side went with ERASED_TABLES).
+        from crmcli import relations
+
+        erased["customer_relations"] += relations.forget(db, customer_id)
         erased["complaint_events"] = _redact_complaint_events(db, customer_id)
         # Snapshots of merged records and import undo data are copies of the person.
         cur = db.execute(

@@ -116,7 +116,8 @@ def rows(
         # LEFT JOIN: an anonymous sale (no customer) is still the shop's revenue.
         f"""SELECT p.id, coalesce(c.code, '#' || c.id) AS customer, c.name AS customer_name,
                    p.order_id, p.line_id, p.date, p.amount_micros, p.quantity,
-                   p.unit_price_micros, p.item, p.category, p.delivery_date, p.note
+                   p.unit_price_micros, p.item, p.category, p.delivery_date, p.note,
+                   p.customer_id
             FROM purchases p LEFT JOIN customers c ON c.id = p.customer_id
             WHERE {" AND ".join(where)}
             ORDER BY p.date DESC, p.id DESC""",

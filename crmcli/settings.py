@@ -442,11 +442,11 @@ SETTINGS: dict[str, Setting] = {
             "agenda.greeting_grace",
             "2d",
             "How long after its day an unsent greeting stays on the agenda (0d = its day only).",
-            _LEAD,
+            _span("31d", units="dw", empty=False),
         ),
         Setting(
             "agenda.aftersale_keep",
-            "90d",
+            "30d",
             "How long an after-sale check not done stays on the agenda; empty = until done.",
             _span("3660d", units="dw"),
         ),

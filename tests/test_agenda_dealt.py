@@ -149,10 +149,12 @@ def test_greeting_drops_after_its_grace_period_after_sale_stays(shop):
     shop("config", "set", "agenda.greeting_grace", "0d")
     assert refs("2026-03-13", "birthday") == []
     assert refs("2026-03-30", "after-sale") == ["K2"]  # not dealt with: stays
-    assert refs("2026-06-05", "after-sale") == ["K2"]  # within agenda.aftersale_keep (90d)
-    assert refs("2026-06-07", "after-sale") == []
+    assert refs("2026-04-07", "after-sale") == ["K2"]  # within agenda.aftersale_keep (30d)
+    assert refs("2026-04-08", "after-sale") == []
     shop("config", "set", "agenda.aftersale_keep", "")
     assert refs("2027-06-07", "after-sale") == ["K2"]
+    refused = shop("config", "set", "agenda.aftersale_keep", "1m", ok=False)  # days or weeks
+    assert refused.exit_code == 1
 
 
 def test_ics_puts_overdue_items_on_today_once_and_covers_only_its_days(shop):

@@ -82,6 +82,8 @@ LISTINGS = [
     ["customers", "who-bought", "--item", "coffee"],
     ["customers", "at-risk", "--as-of", "2026-12-31"],
     ["customers", "attitudes", "--as-of", "2026-12-31"],
+    ["purchases", "list"],  # the lines' own columns, and their customer's fields
+    ["purchases", "export"],
 ]
 
 

@@ -448,6 +448,7 @@ def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import
     by_hand = ["--notes", "likes tea", "--address", "Busan"]
     cli("customers", "edit", "A1", *by_hand, *[a for p in phones for a in ("--phone", p)])
     cli("customers", "tag", "A1", "handtag")
+    cli("customers", "tag", "A3", "friend")
     cli("followups", "add", "A3", "--in", "3d", "--note", "call back")
     refused = cli("imports", "undo", "2", ok=False)
     assert refused.exit_code == 1
@@ -455,7 +456,9 @@ def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import
     assert "customer #1 (Kim): address, notes, phones, tags changed since the import" in (
         refused.stderr
     )
-    assert "customer #2 (Park), added by the import: 1 follow-up(s) since" in refused.stderr
+    assert "customer #2 (Park), added by the import: tags changed; 1 follow-up(s) since" in (
+        refused.stderr
+    )
     assert "--force" in refused.stderr
     shown = cli("customers", "show", "A1", "--format", "json").stdout
     assert "likes tea" in shown and "kim@example.com" in shown  # nothing was undone
@@ -500,6 +503,21 @@ def test_an_import_recorded_without_its_after_state_still_refuses_over_edits(db,
     customers.edit(db, 1, notes="by hand")
     with pytest.raises(Exception, match="edited on"):
         imports.undo(db, result.import_id)
+
+
+def test_undo_of_a_changed_line_a_complaint_refers_to_puts_it_back(db, tmp_path):
+    from crmcli import complaints
+
+    customers.add(db, code="K1", name="Kim")
+    path = write_csv(tmp_path / "p.csv", ["customer", "order", "date", "amount"],
+                     [["K1", "O1", "2024-01-01", "100"]])  # fmt: skip
+    first = import_purchases(db, path)
+    complaints.open_complaint(db, customer_id=1, summary="Broken", by=None, purchase_id=1)
+    write_csv(path, ["customer", "order", "date", "amount"], [["K1", "O1", "2024-01-01", "120"]])
+    second = import_purchases(db, path)
+    imports.undo(db, second.import_id)
+    row = db.execute("SELECT amount_micros, import_id FROM purchases WHERE id = 1").fetchone()
+    assert row == (100_000_000, first.import_id)
 
 
 def test_a_purchase_a_complaint_refers_to_is_kept_unless_forced(cli, tmp_path):

@@ -146,3 +146,17 @@ def test_forget_leaves_no_word_of_the_name_in_the_indexes(db):
         blob = b"".join(r[0] or b"" for r in db.execute(f"SELECT block FROM {table}"))
         for word in ("민준", "원두"):
             assert word.encode() not in blob, (table, word)
+
+
+def test_an_imported_kana_reading_finds_the_kanji_name(cli, tmp_path):
+    from crmcli import customer_fields
+
+    if "name_reading" not in customer_fields.NAMES:
+        pytest.skip("no reading column yet (the import work adds name_reading)")
+    src = tmp_path / "people.csv"
+    src.write_text("code,name,name_reading\nJ1,山田太郎,ヤマダ タロウ\nJ2,佐藤花子,さとう はなこ\n")
+    cli("customers", "import", str(src))
+    out = cli("customers", "search", "やまだ", "--fields", "code,matched").stdout
+    assert out.splitlines()[1:] == ["J1,name_reading"]
+    out = cli("customers", "search", "サトウ", "--fields", "code,matched").stdout
+    assert out.splitlines()[1:] == ["J2,name_reading"]

@@ -164,6 +164,7 @@ EXTENSIONS: dict[str, list[str]] = {
         "crmcli.cli.customers_import",
         "crmcli.cli.customers_tiers",
         "crmcli.cli.customers_privacy",
+        "crmcli.cli.customers_relations",
     ],
     "purchases": ["crmcli.cli.purchases_import"],
 }

@@ -303,12 +303,13 @@ def emit_customers(
     own: Sequence[str] = (),
     extra_keys: Callable[[], list[str]] | None = None,
     after: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    id_key: str = "id",
     **options: Any,
 ) -> int:
     """Emit a listing of customers: its `own` columns and any customer field (`--fields`).
 
     `rows_for(fields)` yields rows with the listing's own columns and the customer's
-    id; the customer fields it lacks are looked up. JSON gets structured values (lists,
+    id (`id_key`); the customer fields it lacks are looked up. JSON gets structured values (lists,
     objects), CSV and tables the flat text the import reads back.
     """
     from crmcli import customer_fields as cf
@@ -324,7 +325,7 @@ def emit_customers(
         keys = extra_keys() if extra_keys else cf.extra_keys(env.read_db())
         columns = cf.flat_columns(columns, keys)
     db = env.read_db()
-    rows = cf.with_customer_fields(db, rows_for(fetch), fetch)
+    rows = cf.with_customer_fields(db, rows_for(fetch), fetch, id_key=id_key)
     shaped = (cf.present(r, columns, flat_form=flat) for r in rows)
     if after is not None:
         shaped = (after(r) for r in shaped)

@@ -1,14 +1,14 @@
 """`crmcli customers import | export | dupes | merge`, added to the customers group."""
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from crmcli import customer_import, customers, exports, merge
 from crmcli.cli import imports as shared
 from crmcli.cli.customers import _customer_rows, app, emit_customers
-from crmcli.cli.env import Env, ForceOpt, OutputOpt, get_env
+from crmcli.cli.env import ForceOpt, OutputOpt, get_env
 from crmcli.cli.output import (
     Format,
     FormatOption,
@@ -16,7 +16,6 @@ from crmcli.cli.output import (
     emit,
     fields_option,
     pick_fields,
-    stream,
 )
 from crmcli.errors import UsageError
 
@@ -121,17 +120,6 @@ def export(
         extra_keys=lambda: customers.extra_keys(db, tag=tag),
         after=exports.excel_row if excel else None,
     )
-
-
-def export_rows(env: Env, rows: Any, fields: list[str], fmt: Format | None, *, excel: bool) -> None:
-    """Emit export rows; `--excel` means CSV with a BOM and formula-safe text cells."""
-    if excel:
-        if fmt not in (None, Format.csv):
-            raise UsageError("--excel writes CSV; leave out --format or use --format csv")
-        env.stdout.write("\ufeff")
-        rows = stream(rows, exports.excel_row)
-        fmt = Format.csv
-    emit(env, rows, fields=fields, fmt=fmt or Format.csv)
 
 
 @app.command("dupes")

@@ -104,6 +104,24 @@ def _tour(env: Env, db: Any, target: Path) -> None:
         fields=["code", "name", "launches", "items"],
         fmt=fmt,
     )
+    # The people around a customer (seed 004): who referred whom, a child's birthday.
+    from crmcli import relations
+
+    k001 = customers.resolve(db, "K001")
+    out.print("\n[bold]$ crmcli customers relate K003 K001 --as referred-by[/bold]")
+    relations.relate(db, customers.resolve(db, "K003"), kind="referred-by", other_id=k001)
+    out.print(
+        "[bold]$ crmcli customers relate K001 --name 김하윤 --birthday 2014-11-27"
+        " --as child --greet[/bold]"
+    )
+    relations.relate(db, k001, kind="child", name="김하윤", birthday="2014-11-27", greet=True)
+    out.print("[bold]$ crmcli customers relations K001[/bold]")
+    emit(
+        tour,
+        relations.rows(db, k001),
+        fields=["code", "name", "kind", "other_code", "other_name", "other_birthday"],
+        fmt=fmt,
+    )
     # The agenda as of the week after the example data ends, so the tour always has
     # something due (after-sale checks, birthdays, first-purchase anniversaries).
     from datetime import date, timedelta

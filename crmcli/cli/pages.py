@@ -225,6 +225,7 @@ def render_customer_page(env: Env, data: dict[str, Any], *, places: int) -> None
 
     _tier(page, data["tier"], places)
     _top(page, data.get("top"), places)
+    _relations(page, data.get("relations"))
 
     page.heading("Complaints")
     page.rows(
@@ -287,6 +288,30 @@ def _tier(page: Page, tier: dict[str, Any] | None, places: int) -> None:
             f"Attitude: {attitude['set'] or 'not set'}; suggested {attitude['suggested'] or '—'}"
             f" ({attitude['why']})"
         )
+
+
+def _relations(page: Page, section: dict[str, Any] | None) -> None:
+    if not section or not (section["people"] or section["referred"]):
+        return
+    from crmcli.relations import LABELS
+
+    page.heading("People around them")
+    page.rows(
+        [
+            {
+                "relation": LABELS.get(p["kind"], p["kind"]),
+                "who": p["name"]
+                + (f" ({p['code'] or '#' + str(p['customer_id'])})" if p["customer_id"] else ""),
+                "birthday": (p["birthday"] or "") + (" (greeted)" if p["greet"] else ""),
+            }
+            for p in section["people"]
+        ],
+        ("relation", "who", "birthday"),
+        identify=("relation",),
+        prose=("who",),
+    )
+    if section["referred"]:
+        page.text(f"Referred {section['referred']} customer(s)")
 
 
 def _top(page: Page, top: dict[str, list[dict[str, Any]]] | None, places: int) -> None:

@@ -6,7 +6,7 @@ import typer
 
 from crmcli import customers, purchases
 from crmcli.cli.env import get_env
-from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields, stream
+from crmcli.cli.output import FormatOption, customer_fields_option, stream
 from crmcli.dates import iso_date
 from crmcli.money import parse_amount, to_decimal
 
@@ -74,7 +74,7 @@ def list_(
         str | None, typer.Option("--until", help="Up to this date, YYYY-MM-DD.")
     ] = None,
     fmt: FormatOption = None,
-    fields: fields_option(purchases.LIST_FIELDS) = None,  # type: ignore[valid-type]
+    fields: customer_fields_option(purchases.LIST_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """List purchases, newest first."""
     env = get_env(ctx)
@@ -86,9 +86,16 @@ def list_(
         since=iso_date(since, what="--since") if since else None,
         until=iso_date(until, what="--until") if until else None,
     )
-    chosen = pick_fields(
-        fields, allowed=purchases.LIST_FIELDS, default=purchases.DEFAULT_LIST_FIELDS
-    )
+    from crmcli.cli.customers import emit_customers
     from crmcli.money import display_places
 
-    emit(env, stream(rows, present), fields=chosen, fmt=fmt, money_places=display_places(db))
+    emit_customers(  # any customer field beside the line's own (phone, tags…)
+        env,
+        lambda _fetch: stream(rows, present),
+        fields=fields,
+        fmt=fmt,
+        own=purchases.LIST_FIELDS,
+        default=purchases.DEFAULT_LIST_FIELDS,
+        id_key="customer_id",
+        money_places=display_places(db),
+    )
