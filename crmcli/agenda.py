@@ -30,13 +30,22 @@ from crmcli.contact_window import DAY_NAMES, next_allowed_day
 URGENCY = {
     kind: i
     for i, kind in enumerate(
-        ("complaint", "followup", "after-sale", "birthday", "anniversary", "holiday", "visit")
+        (
+            "complaint",
+            "followup",
+            "after-sale",
+            "birthday",
+            "family-birthday",
+            "anniversary",
+            "holiday",
+            "visit",
+        )
     )
 }
 PRIORITY = URGENCY  # the name older callers use
 # Kinds that stay due, day after day, until done (their source finds every open one).
 PERSISTENT = ("complaint", "followup", "visit")
-GREETING_KINDS = ("birthday", "anniversary", "holiday")
+GREETING_KINDS = ("birthday", "family-birthday", "anniversary", "holiday")
 # Kinds a plain logged contact (`contacts log`) deals with: the call was the greeting,
 # the after-sale check. (Visits restart their clock from it; follow-ups and complaints
 # are closed on their own.)
@@ -825,6 +834,13 @@ def complaints(db: Database, window: Window) -> Iterator[Item]:
         yield Item("complaint", o.customer_id, o.due_on, why, key=key)
 
 
+def family_birthdays(db: Database, window: Window) -> Iterator[Item]:
+    """Relatives' birthdays a customer is greeted for (`customers relate … --greet`)."""
+    from crmcli import relations
+
+    return relations.birthdays(db, window)  # type: ignore[no-any-return]
+
+
 SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "birthday": birthdays,
     "anniversary": anniversaries,
@@ -833,6 +849,7 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "visit": visits,
     "followup": followups,
     "complaint": complaints,
+    "family-birthday": family_birthdays,
 }
 
 
