@@ -325,49 +325,31 @@ def from_phone(raw: str, e164: str | None) -> Guess | None:
 
 
 def from_file(*, encoding: str | None, headers: Sequence[str] = ()) -> Guess | None:
-    """Evidence in an import file: the language of its headers, else its encoding."""
-    votes: dict[str, int] = {}
-    for header in headers:
-        found = _header_language(header)
-        if found:
-            found = "zh" if found.startswith("zh") else found  # one vote, script told below
-            votes[found] = votes.get(found, 0) + 1
-    if votes:
-        best = max(votes.values())
-        winners = [lang for lang, n in votes.items() if n == best]
-        if winners == ["zh"]:
-            hant = any(_ZH_HANT.search(h) for h in headers)
-            return Guess("zh_Hant" if hant else "zh_Hans", "file:headers")
-        if len(winners) == 1:
-            return Guess(winners[0], "file:headers")
-    if encoding:
-        try:
-            name = codecs.lookup(encoding).name
-        except LookupError:
+    """Evidence in an import file: the country its code page and column names come from
+    (`crmcli.evidence`, which the phone region of an import reads too), as its language."""
+    from crmcli import evidence
+
+    found = evidence.file_evidence(headers=headers, encoding=encoding)
+    if found.region:
+        locale = REGION_LOCALE.get(found.region)
+        if locale is None:
             return None
-        locale = ENCODING_LOCALE.get(name.replace("-", "_"))
-        if locale:
-            return Guess(locale, f"file:{name.replace('_', '-')}")
+        by_headers = any(r.endswith("headers") for r in found.reasons)
+        return Guess(locale, "file:headers" if by_headers else f"file:{_codec(encoding)}")
+    # Beyond East Asia: a Cyrillic code page, or Cyrillic or Armenian column names.
+    letters = [g.locale for g in map(from_letters, headers) if g and g.locale in ("ru", "hy")]
+    if letters and len(set(letters)) == 1:
+        return Guess(letters[0], "file:headers")
+    if encoding and ENCODING_LOCALE.get(_codec(encoding).replace("-", "_")) == "ru":
+        return Guess("ru", f"file:{_codec(encoding)}")
     return None
 
 
-# Header words that only one of the Han-writing languages uses (tried after the letters).
-_JA_WORDS = ("氏名", "名前", "番号", "生年月日", "誕生日", "住所", "携帯", "備考", "担当", "会員")
-_ZH_WORDS = ("姓名", "地址", "生日", "号码", "號碼", "客户", "客戶", "备注", "備註", "手机", "手機")
-_ZH_HANT = re.compile("[號碼戶註機郵電話會員編]")
-
-
-def _header_language(header: str) -> str | None:
-    guess = from_letters(header)
-    if guess is not None:
-        return guess.locale
-    if not _HAN.search(header):
-        return None
-    if any(w in header for w in _JA_WORDS):
-        return "ja"
-    if any(w in header for w in _ZH_WORDS):
-        return "zh_Hant" if _ZH_HANT.search(header) else "zh_Hans"
-    return None
+def _codec(encoding: str | None) -> str:
+    try:
+        return codecs.lookup(encoding or "").name.replace("_", "-")
+    except LookupError:
+        return (encoding or "").lower()
 
 
 # --- inference ------------------------------------------------------------------------------------

@@ -142,6 +142,9 @@ def test_a_chinese_or_japanese_shop_decides_kanji_names_itself():
         (["name", "phone"], "gb18030", ("zh_Hans", "file:gb18030")),
         (["name", "phone"], "big5", ("zh_Hant", "file:big5")),
         (["name", "phone"], "utf-8", None),
+        (["Имя", "Телефон"], "utf-8", ("ru", "file:headers")),
+        (["name", "phone"], "cp1251", ("ru", "file:cp1251")),
+        (["氏名", "電話番号"], "cp949", None),  # code page and headers disagree: no guess
     ],
 )
 def test_file_evidence_from_headers_then_encoding(headers, encoding, expected):
