@@ -64,6 +64,13 @@ def parse(db: Database, key: str) -> Key:
             what = f"after-sale check ({date.fromisoformat(parts[2])})"
         elif kind == "family-birthday" and len(parts) == 4:
             what = f"family birthday {date.fromisoformat(parts[3])} (relation #{int(parts[2])})"
+        elif kind == "thanks" and len(parts) >= 3:
+            order = ":".join(parts[2:])  # an order id may hold colons; `#N`: a lone line
+            what = (
+                f"thanks for purchase {order}"
+                if order.startswith("#")
+                else (f"thanks for order {order}")
+            )
         elif kind == "visit" and len(parts) == 3:
             what = f"visit due {date.fromisoformat(parts[2])}"
         else:
