@@ -132,6 +132,17 @@ def cancel(db: Database, plan_id: int) -> Plan:
     return get(db, plan_id)
 
 
+def merged(db: Database, keep: int, other: int) -> None:
+    """Before `other` is merged into `keep`: a customer has one plan in force, so the
+    merged one's is cancelled when the kept one has its own (its record moves over)."""
+    if active(db, keep) is not None:
+        db.execute(
+            "UPDATE visit_plans SET cancelled_at = ? WHERE customer_id = ?"
+            " AND cancelled_at IS NULL",
+            [dates.now_utc(), other],
+        )
+
+
 @dataclass(frozen=True)
 class Next:
     """When a plan's next visit is due, and the contact that set the clock (if any)."""

@@ -55,9 +55,7 @@ def plan(
 def list_(
     ctx: typer.Context,
     ref: Annotated[str | None, typer.Argument(help="Only this customer's.")] = None,
-    all_: Annotated[
-        bool, typer.Option("--all", help="Cancelled and replaced plans too.")
-    ] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Cancelled and replaced plans too.")] = False,
     fmt: FormatOption = None,
     fields: fields_option(visits.FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
