@@ -30,13 +30,26 @@ from crmcli.contact_window import DAY_NAMES, next_allowed_day
 URGENCY = {
     kind: i
     for i, kind in enumerate(
-        ("complaint", "followup", "after-sale", "birthday", "anniversary", "holiday", "visit")
+        (
+            "complaint",
+            "followup",
+            "after-sale",
+            "thanks",
+            "birthday",
+            "anniversary",
+            "holiday",
+            "visit",
+        )
     )
 }
 PRIORITY = URGENCY  # the name older callers use
 # Kinds that stay due, day after day, until done (their source finds every open one).
 PERSISTENT = ("complaint", "followup", "visit")
-GREETING_KINDS = ("birthday", "anniversary", "holiday")
+# A thank-you for an order is a greeting too: `greet` writes it, it has the greeting
+# grace period, and a call since it fell due was the thanks.
+GREETING_KINDS = ("birthday", "anniversary", "holiday", "thanks")
+# Kinds due *after* their event (`agenda.lead.thanks` after the purchase), not before.
+AFTER_KINDS = ("thanks",)
 # Kinds a plain logged contact (`contacts log`) deals with: the call was the greeting,
 # the after-sale check. (Visits restart their clock from it; follow-ups and complaints
 # are closed on their own.)
@@ -368,6 +381,9 @@ def _by_urgency(today: date) -> Callable[[Entry], tuple[Any, ...]]:
 
 def kept_for(db: Database, kind: str) -> timedelta | None:
     """How long after its event an item not dealt with stays; None: until dealt with."""
+    if kind in AFTER_KINDS:  # the grace period counts from the day it fell due
+        grace = dates.parse_span(settings.get(db, "agenda.greeting_grace")).days
+        return timedelta(days=grace) - lead(db, kind)
     if kind in GREETING_KINDS:
         return timedelta(days=dates.parse_span(settings.get(db, "agenda.greeting_grace")).days)
     if kind == "after-sale":
@@ -468,9 +484,10 @@ def _on_day(item: Item, day: date) -> Item:
 
 
 def lead(db: Database, kind: str) -> timedelta:
-    """How long before its event an item of `kind` is due."""
+    """How long before its event an item of `kind` is due (negative: after it)."""
     span = dates.parse_span(settings.get(db, f"agenda.lead.{kind}"))
-    return timedelta(days=span.days)  # the setting allows days and weeks only
+    days = timedelta(days=span.days)  # the setting allows days and weeks only
+    return -days if kind in AFTER_KINDS else days
 
 
 _TIERS: dict[int, dict[int, str]] = {}
@@ -755,6 +772,49 @@ def after_sales(db: Database, window: Window) -> Iterator[Item]:
         yield Item("after-sale", cid, on, why, key=f"after-sale:{cid}:{base}:{order}")
 
 
+def thanks(db: Database, window: Window) -> Iterator[Item]:
+    """A thank-you for each order (all its lines; a line without an order id is an order
+    of its own) worth at least `thanks.min_amount`, to the customer who placed it.
+
+    The window is of purchase days: an imported history of old orders lies before it
+    (the grace period ends it), so only the last few days' orders are thanked.
+    """
+    if settings.get(db, "thanks.enabled") != "yes":
+        return
+    least = money_micros(settings.get(db, "thanks.min_amount"))
+    only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
+    rows = db.execute(
+        f"""SELECT customer_id, min(date), coalesce(order_id, '#' || id) AS o,
+                   json_group_array(DISTINCT item), sum(amount_micros), count(*),
+                   max(order_id IS NOT NULL)
+              FROM purchases
+             WHERE date BETWEEN ? AND ? AND {only}
+             GROUP BY customer_id, o
+            HAVING sum(amount_micros) > 0 AND sum(amount_micros) >= ?""",
+        [window.first_event.isoformat(), window.last_event.isoformat(), least],
+    )
+    for cid, day, order, items, total, _lines, has_id in rows:
+        on = date.fromisoformat(day)
+        what = ", ".join(i for i in json.loads(items) if i) or "the purchase"
+        label = f"order {order}" if has_id else "purchase"
+        why = f"thank for the {label}: {what} (bought {day})"
+        yield Item(
+            "thanks",
+            cid,
+            on,
+            why,
+            key=f"thanks:{cid}:{order}",
+            detail={"items": what, "order": order if has_id else "", "total": total},
+        )
+
+
+def money_micros(text: str) -> int:
+    """A setting's plain decimal amount (`thanks.min_amount`) in micros."""
+    from decimal import Decimal
+
+    return int(Decimal(text or "0") * 1_000_000)
+
+
 def visits(db: Database, window: Window) -> Iterator[Item]:
     """Customers whose visit plan or tier cadence has run out since the last contact (or
     purchase); a plan (`crmcli visits plan`) overrides the tier's cadence."""
@@ -840,6 +900,7 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "anniversary": anniversaries,
     "holiday": holidays,
     "after-sale": after_sales,
+    "thanks": thanks,
     "visit": visits,
     "followup": followups,
     "complaint": complaints,

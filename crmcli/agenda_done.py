@@ -62,6 +62,13 @@ def parse(db: Database, key: str) -> Key:
             what = f"holiday {date.fromisoformat(parts[3])} ({parts[2]})"
         elif kind == "after-sale" and len(parts) >= 4:
             what = f"after-sale check ({date.fromisoformat(parts[2])})"
+        elif kind == "thanks" and len(parts) >= 3:
+            order = ":".join(parts[2:])  # an order id may hold colons; `#N`: a lone line
+            what = (
+                f"thanks for purchase {order}"
+                if order.startswith("#")
+                else (f"thanks for order {order}")
+            )
         elif kind == "visit" and len(parts) == 3:
             what = f"visit due {date.fromisoformat(parts[2])}"
         else:

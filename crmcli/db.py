@@ -54,7 +54,7 @@ MISSING = "missing"  # no file: a write creates it, a read says so
 EMPTY = "empty"  # a zero-byte file, or SQLite without a single table: a write sets it up
 CRMCLI = "crmcli"  # crmcli's own schema marker (its migrations table)
 FOREIGN = "foreign"  # another application's SQLite file: refused unless adopted
-SQLITE_MAGIC = b"SQLite format 3\x00"
+SMALLEST_PAGE = 512  # SQLite's smallest page size; a database file holds whole pages
 
 
 def no_database(path: Path | str, why: str = "") -> DatabaseError:
@@ -75,7 +75,16 @@ def not_crmcli(path: Path | str, tables: list[str]) -> DatabaseError:
 
 
 def _sniff(path: Path) -> str | None:
-    """MISSING, EMPTY, or None when SQLite must look; refuses what is not SQLite at all."""
+    """MISSING, EMPTY, or None when SQLite must look (`kind_of` refuses what is not SQLite).
+
+    Only `stat`, never open: this process may already hold a connection to the file
+    (a second `open_db`, a test or a worker running commands in process), and closing
+    any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+    included. Without its shared lock, another process closing its connection takes
+    itself for the last one, checkpoints and deletes the -wal our connection still
+    writes to: "disk I/O error" and lost commits. SQLite reads the header itself, and
+    its own files are closed without dropping the locks of other connections.
+    """
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -89,17 +98,22 @@ def _sniff(path: Path) -> str | None:
         # creating it right now): let SQLite read that rather than call it empty.
         wal = Path(f"{path}-wal")
         return None if wal.exists() and wal.stat().st_size > 0 else EMPTY
-    try:
-        with path.open("rb") as f:
-            head = f.read(len(SQLITE_MAGIC))
-    except OSError as exc:
-        raise DatabaseError(f"{path}: {exc.strerror or exc}") from exc
-    if head != SQLITE_MAGIC:
-        raise NotADatabase(
-            f"{path} is not a crmcli database (not an SQLite file); crmcli leaves it "
-            "unchanged. Check --db / CRMCLI_DB"
-        )
+    if info.st_size < SMALLEST_PAGE:
+        # SQLite would take a few bytes of text for an empty database (and a write would
+        # set one up over it): no SQLite file is shorter than its first page.
+        raise not_sqlite(path)
     return None
+
+
+def not_sqlite(path: Path | str) -> DatabaseError:
+    return NotADatabase(
+        f"{path} is not a crmcli database (not an SQLite file); crmcli leaves it "
+        "unchanged. Check --db / CRMCLI_DB"
+    )
+
+
+def _is_not_sqlite(exc: sqlite3.DatabaseError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB
 
 
 def kind_of(db: Database) -> tuple[str, list[str]]:
@@ -121,6 +135,8 @@ def kind_of(db: Database) -> tuple[str, list[str]]:
             if marked:
                 return CRMCLI, tables
     except sqlite3.DatabaseError as exc:
+        if _is_not_sqlite(exc):  # its header is not SQLite's: a text file, a spreadsheet
+            raise not_sqlite(db_file(db) or "the file") from exc
         raise DatabaseError(f"{db_file(db) or 'the database'}: {explain(exc)}") from exc
     return FOREIGN, tables
 
@@ -156,6 +172,8 @@ def connect(path: Path | str) -> Database:
             "PRAGMA synchronous = NORMAL"
         )  # safe with WAL: a crash loses no committed write
     except sqlite3.DatabaseError as exc:
+        if _is_not_sqlite(exc):
+            raise not_sqlite(path_str) from exc
         raise DatabaseError(f"{path_str}: {explain(exc)}") from exc
     return Database(conn)
 

@@ -1,11 +1,12 @@
-"""Greetings: a message for each birthday, anniversary and holiday due, from editable templates.
+"""Greetings: a message for each birthday, anniversary, holiday and thanks due, from templates.
 
 Templates live in the database (table `templates`), named after the kind of greeting,
 optionally with a language: `birthday.ko` greets a Korean customer, `birthday` anyone
 else. `--template NAME` picks `NAME.<language>` when it exists, else `NAME`.
 Placeholders are Python format fields: {salutation}, {friendly}, {name}, {given_name},
 {family_name}, {holiday}, {occasion}, {years}, {date}, {shop}, {code}, {benefit} (what
-the customer's tier gets, `tiers.benefits.A`…; empty when nothing).
+the customer's tier gets, `tiers.benefits.A`…; empty when nothing), {items} (what a
+thanked order bought; empty for other greetings).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ PLACEHOLDERS = (
     "shop",
     "code",
     "benefit",
+    "items",
 )
 
 # The templates a new database starts with (migration m040); edit them with
@@ -165,6 +167,7 @@ def values(
         "shop": shop,
         "code": person.code or "",
         "benefit": _benefit(db, person.id),
+        "items": detail.get("items", ""),  # what a thanked order bought
     }
 
 
@@ -194,7 +197,8 @@ def render(
     template: str | None = None,
     warnings: list[str] | None = None,
 ) -> Greetings:
-    """A message for each greeting (birthday, anniversary, holiday) due from `start` to `end`.
+    """A message for each greeting (birthday, anniversary, holiday, thanks) due from `start`
+    to `end`.
 
     A customer with neither phone nor e-mail cannot be sent one: counted, not written.
     """

@@ -801,7 +801,7 @@ class Problems:
         if self.count <= LIST_ALL:
             out += [str(p) for p in self.kept]
         else:
-            out.append("every problem: add --verbose, or see the rejects file of --skip-invalid")
+            out.append("every problem: add --verbose")
         good = total_rows - self.rows
         if good > 0:
             out.append(

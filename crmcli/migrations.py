@@ -806,6 +806,25 @@ def m101_customer_relations(db: Database) -> None:
     )
 
 
+@migrations(name="m110_thanks_templates")
+def m110_thanks_templates(db: Database) -> None:
+    """Thank-you messages after an order (seed 001), per language like the other
+    greetings; `{items}` is what was bought. A shop's own template of that name is kept."""
+    for name, body in (
+        ("thanks", "Dear {salutation}, thank you for your purchase ({items})! {shop}"),
+        ("thanks.ko", "{salutation}, 구매해 주셔서 진심으로 감사드립니다. {shop} 드림"),
+        ("thanks.ja", "{salutation}、このたびはお買い上げいただき誠にありがとうございます。{shop}"),
+        ("thanks.zh", "{salutation}，感谢您的惠顾！{shop}"),
+        ("thanks.zh_Hant", "{salutation}，感謝您的惠顧！{shop}"),
+        ("thanks.hy", "Հարգելի {salutation}, շնորհակալություն Ձեր գնման համար։ {shop}"),
+        ("thanks.ru", "{salutation}, благодарим вас за покупку! {shop}"),
+    ):
+        db.execute(
+            "INSERT OR IGNORE INTO templates (name, body, updated_at) VALUES (?, ?, '')",
+            [name, body],
+        )
+
+
 @migrations(name="m115_visit_plans")
 def m115_visit_plans(db: Database) -> None:
     """Visit plans with a goal (seed 004): a customer's own cadence over their tier's.

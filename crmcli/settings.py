@@ -142,6 +142,13 @@ def _number(lowest: str, highest: str) -> Callable[[str], str | None]:
     return check
 
 
+def _amount(value: str) -> str | None:
+    """A plain amount of money, 0 to a trillion (no grouping, no sign)."""
+    if not re.fullmatch(r"\d{1,13}(\.\d{1,6})?", value) or float(value) > 1e12:
+        return "must be an amount from 0 to 1000000000000, e.g. 10000 or 9.99"
+    return None
+
+
 def _countries(value: str) -> str | None:
     """Country codes the holidays package knows (checked at `config set`)."""
     error = _country_codes(value)
@@ -402,6 +409,24 @@ SETTINGS: dict[str, Setting] = {
         Setting("agenda.lead.anniversary", "3d", "How long before an anniversary.", _LEAD),
         Setting("agenda.lead.holiday", "3d", "How long before a public holiday.", _LEAD),
         Setting("agenda.lead.after-sale", "0d", "How long before an after-sale check.", _LEAD),
+        Setting(
+            "agenda.lead.thanks",
+            "1d",
+            "How long after a purchase to thank the customer (0d = the same day).",
+            _LEAD,
+        ),
+        Setting(
+            "thanks.enabled",
+            "yes",
+            "Thank customers after each order (yes or no).",
+            _choice("yes", "no"),
+        ),
+        Setting(
+            "thanks.min_amount",
+            "0",
+            "No thanks is due for an order worth less than this (in the shop's currency).",
+            _amount,
+        ),
         Setting("agenda.lead.visit", "0d", "How long before a visit falls due.", _LEAD),
         Setting("agenda.lead.followup", "0d", "How long before a promised call-back.", _LEAD),
         Setting(

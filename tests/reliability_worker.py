@@ -16,12 +16,15 @@ import os
 import sqlite3
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 import typer.testing
 from typer.testing import CliRunner
 
+import crmcli.cli
+import crmcli.db
 from crmcli.cli import app
 
 # Typer rebuilds the click command on every invoke (0.1 s); build it once per worker.
@@ -29,6 +32,21 @@ _command = typer.testing._get_command(app)
 typer.testing._get_command = lambda _app: _command
 
 PID = os.getpid()
+
+# The CLI turns an SQLite failure into one sentence (right for a user); a failing
+# run here needs the whole story: where it was raised and SQLite's extended code
+# (SQLITE_IOERR_SHORT_READ, _TRUNCATE, _SHMMAP ... tell different causes apart).
+_explain = crmcli.cli.explain
+_last_trace: list[str] = []
+
+
+def _explain_and_keep(exc: BaseException) -> str:
+    code = getattr(exc, "sqlite_errorname", "")
+    _last_trace.append(f"{code}\n{''.join(traceback.format_exception(exc))}")
+    return _explain(exc)
+
+
+crmcli.cli.explain = crmcli.db.explain = _explain_and_keep
 
 
 class Worker:
@@ -46,18 +64,22 @@ class Worker:
 
     def cli(self, *args: str) -> Any:
         """Run one command; the result when it succeeded, else None (and count why)."""
+        _last_trace.clear()
         result = self.runner.invoke(app, ["--db", self.db, *args])
         text = result.stderr or ""
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             text += repr(result.exception)
         if "locked" in text.lower() or "busy" in text.lower():
             self.stats["locked"] += 1
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            text += "".join(traceback.format_exception(result.exception))
+        text += "".join(_last_trace)
         if result.exit_code == 0:
             self.stats["ok"] += 1
             return result
         self.stats["failed"] += 1
         if len(self.stats["errors"]) < 5:
-            self.stats["errors"].append([list(args), result.exit_code, text[-500:]])
+            self.stats["errors"].append([list(args), result.exit_code, text[-6000:]])
         return None
 
     def done(self, value: Any) -> None:

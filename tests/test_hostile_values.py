@@ -442,6 +442,12 @@ COMMANDS = [
     (("customers", "attitudes", "--as-of", None), DATES),
     (("customers", "list", "--limit", None), DAYS),
     (("contacts", "list", "--limit", None), DAYS),
+    (("customers", "set-attitude", "K001", "loyal", "--as-of", None), DATES),
+    (("customers", "add", "--name", "Edge", "--anniversary", None), DATES),
+    (("purchases", "export", "--until", None), DATES),
+    (("complaints", "show", "1", "--as-of", None), DATES),
+    (("complaints", "reopen", "1", "--reason", "again", "--on", None), DATES),
+    (("complaints", "report", "--since", None), DATES),
 ]
 PROPERTY = {"attempts": 0, "held": 0}
 SECONDS_PER_EXAMPLE = 20  # no hang: a timer interrupts a command that runs longer

@@ -407,7 +407,7 @@ def test_a_file_of_unknown_customers_is_one_line_with_the_remedy(cli, tmp_path):
         "(lines 2, 3, 4, 5, 6, …)"
     )
     assert len(lines) <= 4
-    assert "--skip-invalid" not in lines[1] and "import the other" not in result.stderr
+    assert "--skip-invalid" not in result.stderr  # it would import nothing
     verbose = cli("purchases", "import", str(path), "--verbose", ok=False)
     assert verbose.stderr.count("no customer with code") == 1000
 

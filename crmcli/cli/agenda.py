@@ -25,7 +25,7 @@ from crmcli.cli.output import (
 from crmcli.errors import InvalidValue
 
 # The kinds of crmcli.agenda.KINDS (a test keeps the two the same).
-KINDS_HELP = "birthday, anniversary, holiday, after-sale, visit, followup, complaint"
+KINDS_HELP = "birthday, anniversary, holiday, after-sale, thanks, visit, followup, complaint"
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Take this day (YYYY-MM-DD) as today.")]
 Days = Annotated[
@@ -222,7 +222,7 @@ def greet(
     fmt: FormatOption = None,
     fields: fields_option(greetings_core.FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
-    """A greeting message for each birthday, anniversary and holiday due (CSV for SMS or mail)."""
+    """A message for each birthday, anniversary, holiday and thank-you due (CSV for SMS/mail)."""
     from crmcli import greetings
 
     env = get_env(ctx)

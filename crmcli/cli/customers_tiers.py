@@ -163,12 +163,13 @@ def set_attitude(
     customer_id = customers.resolve(db, ref)
     if attitude and clear:
         raise UsageError("give an attitude or --clear, not both")
+    today = env.today(as_of)  # a bad --as-of is refused before anything is written
     if clear:
         customers.edit(db, customer_id, clear=["attitude"])
     elif attitude:
         customers.edit(db, customer_id, attitude=attitude.strip().lower())
     current = customers.get(db, customer_id).fields["attitude"]
-    hint = buying.suggest_attitude(db, customer_id, as_of=env.today(as_of))
+    hint = buying.suggest_attitude(db, customer_id, as_of=today)
     if current:
         print(current, file=env.stdout)
     env.say(f"customer #{customer_id}: attitude {current or 'not set'}")

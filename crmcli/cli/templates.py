@@ -8,7 +8,7 @@ from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 
 app = typer.Typer(
-    help="Greeting templates: birthday, anniversary, holiday, per language (birthday.ko…).",
+    help="Greeting templates: birthday, anniversary, holiday, thanks, per language (thanks.ko…).",
     no_args_is_help=True,
 )
 
@@ -16,7 +16,7 @@ app = typer.Typer(
 # (a test keeps the two the same).
 PLACEHOLDERS_HELP = (
     "{salutation}, {friendly}, {name}, {given_name}, {family_name}, {holiday}, {occasion},"
-    " {years}, {date}, {shop}, {code}, {benefit}"
+    " {years}, {date}, {shop}, {code}, {benefit}, {items}"
 )
 
 Name = Annotated[str, typer.Argument(help="Template name: birthday, holiday.ko, my-own…")]
