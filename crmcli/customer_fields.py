@@ -55,6 +55,7 @@ FIELDS: tuple[Field, ...] = (
     _text("family_name", "family name (surname)"),
     _text("given_name", "given name"),
     _text("patronymic", "patronymic (Armenovna…)"),
+    _text("name_reading", "how the name is read: kana (ヤマダ タロウ), pinyin…"),
     _text("salutation", "how to address them, set by hand (overrides the default)"),
     Field("addressed_as", "how greetings address them (computed)", "addressed", read_back=False),
     _text("gender", "for salutations such as Mr/Ms, 先生/女士"),
@@ -207,14 +208,15 @@ VCARD_PREFIX = "X-CRMCLI-"
 
 
 # Fields a vCard's standard properties carry exactly (FN, N, TEL with its label and an
-# X-E164 parameter, EMAIL, BDAY or X-ALTBDAY, ORG, TITLE, NOTE, CATEGORIES, X-GENDER):
+# X-E164 parameter, EMAIL, BDAY or X-ALTBDAY, ORG, TITLE, NOTE, CATEGORIES, X-GENDER,
+# X-PHONETIC-LAST-NAME and X-PHONETIC-FIRST-NAME for the reading, as Apple writes it):
 # they stay the authority, so an edit made in another app is read back. Every other
 # field is written as an X-CRMCLI- property of its own.
 VCARD_NATIVE = frozenset(
     {
         "code", "name", "family_name", "given_name", "phone", "phones", "phone_e164",
         "phones_e164", "email", "birthday", "birthday_lunar", "company", "occupation",
-        "notes", "tags", "gender",
+        "notes", "tags", "gender", "name_reading",
     }
 )  # fmt: skip
 

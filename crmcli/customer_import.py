@@ -46,6 +46,9 @@ BULK_ROWS = 5_000  # from this many rows on, the search index is rebuilt rather 
 # in customer_fields.py); `extra.NAME` columns and `--map X=extra` fill extra fields.
 FIELDS = tuple(f for f in customer_fields.READ_BACK if f != "extra")
 
+READING_FAMILY = "name_reading family"  # not fields: the two halves of name_reading
+READING_GIVEN = "name_reading given"
+
 # Header names, in the languages and layouts shops bring (compared after fold_header).
 _NAMES: dict[str, tuple[str, ...]] = {
     "code": (
@@ -61,20 +64,41 @@ _NAMES: dict[str, tuple[str, ...]] = {
         "氏名", "名前", "お名前", "顧客名", "会員名",
         "姓名", "客户名称", "客户姓名", "客户名", "客戶名稱", "客戶姓名",
     ),
-    "family_name": ("family name", "last name", "surname", "성", "姓", "姓氏"),
-    "given_name": ("given name", "first name", "forename", "名", "名字"),
+    # Naver writes 성(姓) and 이름(名) when it splits the name.
+    "family_name": ("family name", "last name", "surname", "성", "姓", "姓氏", "성(姓)"),
+    "given_name": ("given name", "first name", "forename", "名", "名字", "이름(名)"),
+    "name_reading": (
+        "name reading", "reading", "kana", "name kana", "furigana", "phonetic", "phonetic name",
+        "yomi", "pinyin", "name pinyin", "フリガナ", "ふりがな", "カナ", "かな", "読み", "よみ",
+        "読み仮名", "よみがな", "氏名（カタカナ）", "氏名（フリガナ）", "氏名(カナ)",
+        "お名前（フリガナ）",
+        "フリガナ（氏名）", "顧客名カナ", "顧客名（カナ）", "拼音", "姓名拼音", "읽기", "발음",
+    ),
+    # The reading in two columns (Google, Apple, Japanese lists): joined family first.
+    READING_FAMILY: (
+        "phonetic last name", "phonetic family name", "yomi last name", "セイ", "姓（カナ）",
+        "姓（フリガナ）", "姓カナ", "姓フリガナ",
+    ),
+    READING_GIVEN: (
+        "phonetic first name", "phonetic given name", "yomi first name", "メイ", "名（カナ）",
+        "名（フリガナ）", "名カナ", "名フリガナ",
+    ),
     "patronymic": ("patronymic", "отчество", "հայրանուն"),
     "phone": (
         "phone", "telephone", "tel", "phone number", "mobile", "mobile phone", "mobile number",
         "cell", "cell phone", "home phone", "business phone", "work phone", "primary phone",
         "other phone", "home phone 2", "business phone 2", "car phone", "company main phone",
+        "phone home", "phone work", "phone mobile", "phone other", "phone main", "fax",
+        "fax number", "phone home 2", "phone work 2", "집전화", "회사전화", "직장전화",
         "전화번호", "전화", "휴대폰", "휴대폰번호", "핸드폰", "핸드폰번호", "휴대전화", "연락처",
         "電話番号", "電話", "携帯電話", "携帯番号", "携帯", "電話番號", "手機", "手機號碼",
         "电话", "电话号码", "手机", "手机号", "手机号码", "联系电话",
     ),
     "email": (
         "email", "e-mail", "email address", "e-mail address", "mail", "e-mail 2 address",
-        "e-mail 3 address", "이메일", "메일", "전자우편",
+        "e-mail 3 address", "primary email", "secondary email", "email home", "email work",
+        "email other", "이메일", "메일", "전자우편", "개인이메일", "회사이메일", "이메일1",
+        "이메일2",
         "メールアドレス", "メール", "電子メール", "邮箱", "电子邮件", "电子邮箱", "電子郵件",
     ),
     "birthday": (
@@ -94,6 +118,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
     ),
     "postcode": (
         "postcode", "post code", "postal code", "zip", "zip code", "home postal code",
+        "home zipcode", "home zip",
         "우편번호", "郵便番号", "邮编", "邮政编码", "郵遞區號",
     ),
     "company": (
@@ -102,7 +127,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
     ),
     "occupation": (
         "occupation", "job", "job title", "profession", "organization title",
-        "organization 1 title", "직업", "직종", "職業", "职业",
+        "organization 1 title", "직업", "직종", "직책", "職業", "职业",
     ),
     "notes": (
         "notes", "note", "memo", "comments", "remarks", "메모", "비고", "備考", "メモ", "备注",
@@ -138,6 +163,7 @@ class Record:
     birthday_leap: bool = False
     dates: list[tuple[str, str, bool]] = field(default_factory=list)  # label, day, lunar
     extra: dict[str, str] = field(default_factory=dict)
+    reading: dict[str, str] = field(default_factory=dict)  # READING_FAMILY/GIVEN → text
     contact_days: str | None = None
     contact_hours: str | None = None
     do_not_contact: bool = False
@@ -221,8 +247,10 @@ def row_to_record(
     record = Record()
     found: list[RowProblem] = []
     for col in columns:
-        value = cells[col.index].strip() if col.index < len(cells) else ""
-        if not value or col.field == imports.IGNORE:
+        if col.field == imports.IGNORE:
+            continue
+        value = imports.cell_text(cells, col)
+        if not value:
             continue
         try:
             bad = text.problem(value, multiline=True)  # the check every write path makes
@@ -234,6 +262,14 @@ def row_to_record(
     if found:
         found[0].others = found[1:]
         raise found[0]
+    return join_reading(record)
+
+
+def join_reading(record: Record) -> Record:
+    """The reading given in two halves (family, given) as one name_reading, family first."""
+    if record.reading and not record.fields.get("name_reading"):
+        parts = (record.reading.get(READING_FAMILY), record.reading.get(READING_GIVEN))
+        record.fields["name_reading"] = " ".join(p for p in parts if p)
     return record
 
 
@@ -248,6 +284,8 @@ def _add_value(
     target = col.field
     if target is None:
         record.extra[col.key] = value
+    elif target in (READING_FAMILY, READING_GIVEN):
+        record.reading[target] = value
     elif target == "phone":
         label = col.label
         if col.label_index is not None and col.label_index < len(cells):
@@ -1026,7 +1064,13 @@ def map_customer_columns(
         if computed:
             notes.append(f"crmcli's own export: computed {', '.join(computed)} not read back")
     columns = imports.map_columns(
-        headers, known=known, paired=PAIRED, fields=FIELDS, overrides=mapping, file_name=file_name
+        headers,
+        known=known,
+        paired=PAIRED,
+        fields=FIELDS,
+        overrides=mapping,
+        file_name=file_name,
+        continue_blank=True,
     )
     out = []
     for col in columns:

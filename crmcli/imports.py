@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -248,6 +248,63 @@ class Column:
     label: str | None = None  # a phone's or date's label taken from the header
     label_index: int | None = None  # a column holding the label (Google's 'Phone 1 - Type')
     explicit: bool = False  # mapped by --map
+    joined: tuple[int, ...] = ()  # blank-headed columns after it that continue its value
+    date_parts: tuple[int, int, int] | None = None  # year (-1: none), month, day columns
+
+
+def cell_text(cells: Sequence[str], col: Column) -> str:
+    """A column's value in a row: continuation columns joined, split dates made one."""
+    if col.date_parts is not None:
+        y, m, d = (cells[i].strip() if 0 <= i < len(cells) else "" for i in col.date_parts)
+        if not (m and d):
+            return ""  # a year alone, or nothing: no day to keep
+        if m.isdigit() and d.isdigit() and (not y or y.isdigit()):
+            day = f"{int(m):02d}-{int(d):02d}"
+            return f"{int(y):04d}-{day}" if y else f"--{day}"  # no year: --MM-DD
+        return " ".join(p for p in (d, m, y) if p)  # 'March': for the date parser
+    value = cells[col.index].strip() if col.index < len(cells) else ""
+    if col.joined:
+        parts = [value, *(cells[i].strip() for i in col.joined if i < len(cells))]
+        value = " ".join(p for p in parts if p)
+    return value
+
+
+# A date split over three columns: 'Birth Year', 'Birth Month', 'Birth Day' (Thunderbird),
+# 'Anniversary Month'…, compared folded.
+_SPLIT_DATE = re.compile(
+    r"(?P<what>birth|birthday|dateofbirth|anniversary)(?P<part>year|month|day)"
+)
+_SPLIT_TARGET = {"birth": "birthday", "birthday": "birthday", "dateofbirth": "birthday",
+                 "anniversary": "anniversary"}  # fmt: skip
+
+
+def _combine(columns: list[Column], *, continue_blank: bool) -> list[Column]:
+    """Columns that make one value: a split date, and blank headers continuing a field."""
+    groups: dict[str, dict[str, int]] = {}
+    for col in columns:
+        m = _SPLIT_DATE.fullmatch(fold_header(col.header)) if not col.explicit else None
+        if m:
+            groups.setdefault(_SPLIT_TARGET[m["what"]], {})[m["part"]] = col.index
+    out = list(columns)
+    for target, parts in groups.items():
+        if "month" not in parts or "day" not in parts:
+            continue
+        indexes = (parts.get("year", -1), parts["month"], parts["day"])
+        first = min(i for i in indexes if i >= 0)
+        key = "/".join(columns[i].key for i in indexes if i >= 0)
+        for i in indexes:
+            if i >= 0:
+                out[i] = replace(columns[i], field=IGNORE)
+        out[first] = replace(columns[first], key=key, field=target, date_parts=indexes)
+    if continue_blank:
+        head: int | None = None
+        for i, col in enumerate(out):
+            if col.header.strip() or col.explicit:
+                head = i if col.field != IGNORE else None
+            elif head is not None:
+                out[head] = replace(out[head], joined=(*out[head].joined, i))
+                out[i] = replace(col, field=IGNORE)
+    return out
 
 
 # Google Contacts pairs columns: 'Phone 1 - Type' labels 'Phone 1 - Value'.
@@ -264,8 +321,13 @@ def map_columns(
     fields: Sequence[str],
     overrides: Mapping[str, str],
     file_name: str,
+    continue_blank: bool = False,
 ) -> list[Column]:
-    """Give each header a field: `--map` first, then the known names; the rest stay extra."""
+    """Give each header a field: `--map` first, then the known names; the rest stay extra.
+
+    A date split over year/month/day columns is read as one; with `continue_blank`,
+    columns with a blank header right after a named one continue its value.
+    """
     allowed = {*fields, IGNORE, EXTRA}
     by_header: dict[str, str] = {}
     for source, target in overrides.items():
@@ -315,7 +377,7 @@ def map_columns(
         if target in ("phone", "anniversary") and label_index is None:
             label = _label_from_header(header)
         columns.append(Column(i, raw, key, target, label, label_index))
-    return columns
+    return _combine(columns, continue_blank=continue_blank)
 
 
 def _label_from_header(header: str) -> str | None:

@@ -825,6 +825,18 @@ def m110_thanks_templates(db: Database) -> None:
         )
 
 
+@migrations(name="m070_name_reading")
+def m070_name_reading(db: Database) -> None:
+    """How a customer's name is read (フリガナ, pinyin): a field of its own, searchable.
+
+    Japanese lists carry a kana column beside the kanji name; kept as an extra field
+    it was neither searched nor shown with the name.
+    """
+    columns = {r[1] for r in db.execute("PRAGMA table_info(customers)")}
+    if "name_reading" not in columns:
+        db.execute("ALTER TABLE customers ADD COLUMN name_reading TEXT")
+
+
 @migrations(name="m115_visit_plans")
 def m115_visit_plans(db: Database) -> None:
     """Visit plans with a goal (seed 004): a customer's own cadence over their tier's.

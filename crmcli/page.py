@@ -59,6 +59,7 @@ def profile(customer: customers.Customer) -> dict[str, Any]:
         "family_name": f["family_name"],
         "given_name": f["given_name"],
         "patronymic": f["patronymic"],
+        "name_reading": f["name_reading"],
         "salutation": customer.salutation,
         "gender": f["gender"],
         "locale": f["locale"],

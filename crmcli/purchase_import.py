@@ -66,7 +66,9 @@ _NAMES: dict[str, tuple[str, ...]] = {
         "カテゴリー", "分類", "类别", "分类", "類別",
     ),
     "delivery_date": (
-        "delivery date", "delivered", "delivered on", "배송일", "배송일자", "配達日", "配送日",
+        "delivery date", "delivered", "delivered on", "ship date", "shipping date", "shipped",
+        "shipped on", "date shipped", "배송일", "배송일자", "발송일", "출고일", "発送日", "出荷日",
+        "发货日期", "發貨日期", "出貨日期", "配達日", "配送日",
         "配送日期", "送货日期",
     ),
     "note": ("note", "notes", "memo", "메모", "비고", "備考", "备注"),

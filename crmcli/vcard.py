@@ -18,12 +18,15 @@ from typing import Any
 
 from crmcli import customer_fields, evidence, imports
 from crmcli.customer_import import (
+    READING_FAMILY,
+    READING_GIVEN,
     Record,
     RowProblem,
     add_email,
     add_phone,
     add_tags,
     add_value,
+    join_reading,
     reset_field,
 )
 from crmcli.errors import InvalidValue
@@ -32,7 +35,7 @@ from crmcli.errors import InvalidValue
 _SKIP = {
     "VERSION", "PRODID", "REV", "PHOTO", "LOGO", "SOUND", "KEY", "LABEL", "UID",
     "X-MS-OL-DESIGN", "X-MS-OL-DEFAULT-POSTAL-ADDRESS", "X-ABLABEL", "CLIENTPIDMAP",
-    "X-PHONETIC-FIRST-NAME", "X-PHONETIC-LAST-NAME", "KIND", "SOURCE",
+    "KIND", "SOURCE",
 }  # fmt: skip
 _ANNIVERSARY = {"ANNIVERSARY", "X-ANNIVERSARY", "X-MS-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY"}
 _TEXT = {"FN", "NOTE", "TITLE", "ROLE", "NICKNAME"}  # single text values: commas are literal
@@ -174,6 +177,7 @@ def card_to_record(card: Any) -> Record:
             _read_property(record, name, child, value, key, groups)
         except InvalidValue as exc:
             raise RowProblem(name, str(exc)) from None
+    join_reading(record)  # the two halves; an exact X-CRMCLI field wins below
     for name, child in sorted(exact, key=lambda e: customer_fields.NAMES.index(_field(e[0]))):
         _read_exact(record, name, str(child.value))
     f = record.fields
@@ -219,8 +223,12 @@ def _read_property(
                             (value.suffix, "Suffix")):  # fmt: skip
             if _joined(part):
                 record.extra[label] = _joined(part)  # type: ignore[assignment]
+    elif name in ("X-PHONETIC-LAST-NAME", "X-PHONETIC-FIRST-NAME"):  # Apple, Google
+        part = READING_FAMILY if name.endswith("LAST-NAME") else READING_GIVEN
+        if str(value).strip():
+            record.reading[part] = str(value).strip()
     elif name == "TEL":
-        add_phone(record, str(value), _label(child), key)
+        add_phone(record, _tel_text(str(value)), _label(child), key)
         record.e164.extend(child.params.get("X-E164", []))  # as crmcli writes it
     elif name == "EMAIL":
         add_email(record, str(value), key)
@@ -266,6 +274,20 @@ def _read_property(
         text = _joined(value) if isinstance(value, list) else str(value)
         if text:
             record.extra[key] = text
+
+
+def _tel_text(value: str) -> str:
+    """A vCard 4 `tel:` URI as the number a person writes: 'tel:+1-418-656-9254;ext=102'
+    → '+1-418-656-9254 ext. 102' (other URI parameters dropped); anything else as it is."""
+    text = value.strip()
+    if not text.lower().startswith("tel:"):
+        return text
+    number, *params = text[4:].split(";")
+    for param in params:
+        key, _, ext = param.partition("=")
+        if key.strip().lower() == "ext" and ext.strip():
+            return f"{number.strip()} ext. {ext.strip()}"
+    return number.strip()
 
 
 def _joined(value: Any) -> str | None:
@@ -315,6 +337,11 @@ def to_vcard(customer: Any, exact: Mapping[str, Any] | None = None) -> str:
     card.add("n").value = vobject.vcard.Name(
         family=f.get("family_name") or "", given=f.get("given_name") or ""
     )
+    if f.get("name_reading"):  # as Apple and Google write it: family half, given half
+        family, _, given = f["name_reading"].partition(" ")
+        card.add("x-phonetic-last-name").value = family
+        if given:
+            card.add("x-phonetic-first-name").value = given
     if f.get("code"):
         card.add(CODE_PROPERTY.lower()).value = f["code"]
     for phone in customer.phones:

@@ -184,10 +184,14 @@ def main() -> None:
     step = ROLES[role]
     with open(f"{out}.ready", "w"):
         pass
-    while not os.path.exists(go):
+    # The go file may be seen before its start time is written: wait for the text too.
+    text = ""
+    while not text.strip():
         time.sleep(0.01)
-    with open(go, encoding="utf-8") as f:
-        start = float(f.read())
+        if os.path.exists(go):
+            with open(go, encoding="utf-8") as f:
+                text = f.read()
+    start = float(text)
     while time.time() < start:
         time.sleep(0.005)
     end = start + float(seconds)

@@ -25,6 +25,8 @@ PEOPLE = (
     ("José Álvarez Núñez", "es", [("+34 612 345 678", None), ("010-9876-5432", "mobile")]),
     ("Zoë Brontë-Müller", "en", [("+44 20 7946 0958", "work")]),
 )
+# How each name is read (kana, pinyin, romanisation): name_reading
+READINGS = ("gim minjun", "ヤマダ タロウ", "Wáng Xiǎomíng", "Ani Petrosyan", "ho-SEH", "ZOH-ee")
 TAGS = ("vip", "단골", "常連", "big spender", "Ծանոթ")
 OWNERS = ("수진", "Armen", "Ana María")
 
@@ -58,6 +60,7 @@ def seed(db: Database, *, count: int = 12, rng_seed: int = 13) -> list[int]:
             salutation="사장님" if n % 6 == 0 else None,
             gender="female" if n % 2 else "male",
             locale=locale,
+            name_reading=READINGS[n % len(READINGS)],
             address=f'{n + 1} Main Street, Apt "{n}"\nSecond line, 市区町村',
             postcode=f"0{rng.randint(1000, 9999)}",
             company=f"Company {n}, Ltd.",

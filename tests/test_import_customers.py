@@ -135,9 +135,10 @@ def test_map_to_an_unknown_field_or_column_is_a_usage_error(db, tmp_path):
 
 
 def test_empty_and_duplicate_headers_are_kept_apart(db, tmp_path):
-    path = write(tmp_path, "x.csv", "name,,note,note\nKim,a,b,c\n")
+    # (a blank header right after a named one continues it: see test_import_reading.py)
+    path = write(tmp_path, "x.csv", ",name,note,note\na,Kim,b,c\n")
     import_customers(db, path, mapping={"note": "extra"})
-    assert customers.get(db, 1).extra == {"column 2": "a", "note": "b", "note (2)": "c"}
+    assert customers.get(db, 1).extra == {"column 1": "a", "note": "b", "note (2)": "c"}
 
 
 def test_a_repeated_header_is_reported_and_its_value_kept(db, tmp_path):

@@ -265,3 +265,149 @@ def test_an_na_customer_column_is_no_customer_called_na(db, tmp_path):
     assert result.markers == {"NA": 10}
     assert db.execute("SELECT count(*) FROM customers WHERE code = 'NA'").fetchone()[0] == 0
     assert result.counts.added == 40
+
+
+# --- columns real files have (issue 13 item 3) --------------------------------------------------
+
+
+def test_blank_headers_after_a_named_one_continue_it(db, tmp_path):
+    # A Japanese list: 住所 followed by four blank headers (city, district, block, building).
+    text = (
+        "顧客番号,氏名,フリガナ,住所,,,,,電話番号\n"
+        "J001,山田 太郎,ヤマダ タロウ,東京都,渋谷区,神南,1-2-3,,03-1234-5678\n"
+        "J002,佐藤 花子,サトウ ハナコ,大阪府,大阪市,北区,梅田 2-4,ビル5F,06-1111-2222\n"
+    )
+    path = write(tmp_path, "jp.csv", text, "cp932")
+    result = import_customers(db, path, encoding="cp932")
+    assert result.unmapped == []  # nothing left as `column 5`
+    yamada = customers.get(db, customers.resolve(db, "J001"))
+    assert yamada["address"] == "東京都 渋谷区 神南 1-2-3"
+    assert yamada["name_reading"] == "ヤマダ タロウ"
+    assert yamada.extra == {}
+    sato = customers.get(db, customers.resolve(db, "J002"))
+    assert sato["address"] == "大阪府 大阪市 北区 梅田 2-4 ビル5F"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["フリガナ", "ふりがな", "カナ", "読み", "氏名（カタカナ）", "reading", "Kana", "pinyin"],
+)
+def test_a_reading_column_is_name_reading_searchable_and_shown(cli, tmp_path, header):
+    path = write(tmp_path, "r.csv", f"code,name,{header}\nR1,山田 太郎,ヤマダ タロウ\n")
+    cli("customers", "import", str(path))
+    found = cli("customers", "search", "ヤマダ", "--format", "csv").stdout
+    assert "R1" in found
+    shown = cli("customers", "show", "R1", "--format", "table").stdout
+    assert "ヤマダ タロウ" in shown and "Reading" in shown
+    listed = cli("customers", "list", "--fields", "code,name_reading", "--format", "csv").stdout
+    assert "R1,ヤマダ タロウ" in listed
+
+
+def test_google_phonetic_name_columns_join_family_first(db, tmp_path):
+    path = write(
+        tmp_path,
+        "google.csv",
+        "First Name,Last Name,Phonetic First Name,Phonetic Last Name\n太郎,山田,タロウ,ヤマダ\n",
+    )
+    import_customers(db, path)
+    assert customers.get(db, 1)["name_reading"] == "ヤマダ タロウ"
+
+
+def test_thunderbird_layout(db, tmp_path):
+    text = (
+        "First Name,Last Name,Display Name,Nickname,Primary Email,Secondary Email,"
+        "Screen Name,Work Phone,Home Phone,Fax Number,Pager Number,Mobile Number,"
+        "Home Address,Home Address 2,Home City,Home State,Home ZipCode,Home Country,"
+        "Job Title,Department,Organization,Web Page 1,Birth Year,Birth Month,Birth Day,"
+        "Custom 1,Notes\n"
+        "Anna,Schmidt,Anna Schmidt,Ann,anna@example.de,anna.work@example.de,,"
+        "+49 30 1234567,+49 30 7654321,,,+49 151 2345678,Hauptstr. 1,,Berlin,,10115,DE,"
+        "Designer,Art,Studio A,,1984,3,14,,likes tea\n"
+        "Ben,Ott,Ben Ott,,ben@example.de,,,,,,,+49 151 9999999,,,,,,,,,,,,7,9,,\n"
+    )
+    path = write(tmp_path, "thunderbird.csv", text)
+    result = import_customers(db, path)
+    assert (result.counts.added, result.counts.rejected) == (2, 0)
+    anna = customers.get(db, 1)
+    assert (anna["name"], anna["given_name"], anna["family_name"]) == (
+        "Anna Schmidt", "Anna", "Schmidt"
+    )  # fmt: skip
+    assert anna["email"] == "anna@example.de"
+    assert anna.extra["Secondary Email"] == "anna.work@example.de"
+    assert [p.raw for p in anna.phones] == ["+49 30 1234567", "+49 30 7654321", "+49 151 2345678"]
+    assert anna["birthday"] == "1984-03-14"
+    assert (anna["postcode"], anna["company"], anna["occupation"]) == (
+        "10115",
+        "Studio A",
+        "Designer",
+    )
+    assert anna["notes"] == "likes tea"
+    ben = customers.get(db, 2)
+    assert ben["birthday"] == "--07-09"  # a split birthday without a year
+    assert not any("Birth" in k for k in anna.extra)
+
+
+def test_roundcube_layout(db, tmp_path):
+    text = (
+        "First Name,Middle Name,Last Name,Display Name,Nickname,Email Home,Email Work,"
+        "Email Other,Phone Home,Phone Work,Phone Mobile,Phone Other,Birthday,Notes\n"
+        "Piotr,,Nowak,Piotr Nowak,,piotr@home.pl,piotr@work.pl,,+48 22 111 22 33,,"
+        "+48 600 100 200,,1979-05-02,klient stały\n"
+    )
+    path = write(tmp_path, "roundcube.csv", text)
+    import_customers(db, path)
+    piotr = customers.get(db, 1)
+    assert piotr["email"] == "piotr@home.pl" and piotr.extra["Email Work"] == "piotr@work.pl"
+    assert [(p.raw, p.label) for p in piotr.phones] == [
+        ("+48 22 111 22 33", "Home"),
+        ("+48 600 100 200", "Mobile"),
+    ]
+    assert piotr["birthday"] == "1979-05-02" and piotr["notes"] == "klient stały"
+
+
+@pytest.mark.parametrize(
+    "header, row",
+    [
+        (
+            "성(姓),이름(名),휴대폰,이메일,생일,메모,그룹",
+            "김,민준,010-1234-5678,mj@example.kr,1990-03-14,단골,VIP",
+        ),
+        ("이름,전화번호,이메일,생일,메모", "김민준,010-1234-5678,mj@example.kr,1990-03-14,단골"),
+    ],
+    ids=["naver", "kakao"],
+)
+def test_korean_contact_exports(db, tmp_path, header, row):
+    path = write(tmp_path, "contacts.csv", f"{header}\n{row}\n")
+    result = import_customers(db, path)
+    assert result.unmapped == []
+    kim = customers.get(db, 1)
+    assert kim["name"].replace(" ", "") == "김민준"
+    assert [p.raw for p in kim.phones] == ["010-1234-5678"]
+    assert (kim["email"], kim["birthday"], kim["notes"]) == ("mj@example.kr", "1990-03-14", "단골")
+
+
+@pytest.mark.parametrize("header", ["Ship Date", "배송일", "発送日"])
+def test_a_ship_date_column_is_the_delivery_date(db, tmp_path, header):
+    from crmcli.purchase_import import import_purchases
+
+    path = write(
+        tmp_path, "orders.csv", f"customer,date,amount,{header}\nC1,2024-03-01,10.00,2024-03-04\n"
+    )
+    result = import_purchases(db, path, create_customers=True)
+    assert result.unmapped == []
+    assert db.execute("SELECT delivery_date FROM purchases").fetchone()[0] == "2024-03-04"
+
+
+def test_vcard4_tel_uri_keeps_the_number_and_its_extension(db, tmp_path):
+    text = (
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Simon Perreault\r\n"
+        "TEL;VALUE=uri;TYPE=work:tel:+1-418-656-9254;ext=102\r\n"
+        "TEL;VALUE=uri;TYPE=cell:tel:+1-418-262-6501\r\n"
+        "X-PHONETIC-LAST-NAME:PERO\r\nX-PHONETIC-FIRST-NAME:SIMON\r\nEND:VCARD\r\n"
+    )
+    path = write(tmp_path, "v4.vcf", text)
+    import_customers(db, path)
+    simon = customers.get(db, 1)
+    assert [p.raw for p in simon.phones] == ["+1-418-656-9254 ext. 102", "+1-418-262-6501"]
+    assert simon.phones[0].e164 == "+14186569254"
+    assert simon["name_reading"] == "PERO SIMON"

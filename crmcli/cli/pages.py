@@ -137,6 +137,7 @@ def _text(value: Any) -> str:
 _PROFILE_LABELS = {
     "code": "Code",
     "name": "Name",
+    "name_reading": "Reading",
     "salutation": "Salutation",
     "phones": "Phones",
     "email": "E-mail",
