@@ -36,6 +36,7 @@ URGENCY = {
             "after-sale",
             "thanks",
             "birthday",
+            "family-birthday",
             "anniversary",
             "holiday",
             "visit",
@@ -47,7 +48,7 @@ PRIORITY = URGENCY  # the name older callers use
 PERSISTENT = ("complaint", "followup", "visit")
 # A thank-you for an order is a greeting too: `greet` writes it, it has the greeting
 # grace period, and a call since it fell due was the thanks.
-GREETING_KINDS = ("birthday", "anniversary", "holiday", "thanks")
+GREETING_KINDS = ("birthday", "family-birthday", "anniversary", "holiday", "thanks")
 # Kinds due *after* their event (`agenda.lead.thanks` after the purchase), not before.
 AFTER_KINDS = ("thanks",)
 # Kinds a plain logged contact (`contacts log`) deals with: the call was the greeting,
@@ -885,6 +886,13 @@ def complaints(db: Database, window: Window) -> Iterator[Item]:
         yield Item("complaint", o.customer_id, o.due_on, why, key=key)
 
 
+def family_birthdays(db: Database, window: Window) -> Iterator[Item]:
+    """Relatives' birthdays a customer is greeted for (`customers relate … --greet`)."""
+    from crmcli import relations
+
+    return relations.birthdays(db, window)  # type: ignore[no-any-return]
+
+
 SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "birthday": birthdays,
     "anniversary": anniversaries,
@@ -894,6 +902,7 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "visit": visits,
     "followup": followups,
     "complaint": complaints,
+    "family-birthday": family_birthdays,
 }
 
 

@@ -62,6 +62,8 @@ def parse(db: Database, key: str) -> Key:
             what = f"holiday {date.fromisoformat(parts[3])} ({parts[2]})"
         elif kind == "after-sale" and len(parts) >= 4:
             what = f"after-sale check ({date.fromisoformat(parts[2])})"
+        elif kind == "family-birthday" and len(parts) == 4:
+            what = f"family birthday {date.fromisoformat(parts[3])} (relation #{int(parts[2])})"
         elif kind == "thanks" and len(parts) >= 3:
             order = ":".join(parts[2:])  # an order id may hold colons; `#N`: a lone line
             what = (

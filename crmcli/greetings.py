@@ -6,7 +6,8 @@ else. `--template NAME` picks `NAME.<language>` when it exists, else `NAME`.
 Placeholders are Python format fields: {salutation}, {friendly}, {name}, {given_name},
 {family_name}, {holiday}, {occasion}, {years}, {date}, {shop}, {code}, {benefit} (what
 the customer's tier gets, `tiers.benefits.A`…; empty when nothing), {items} (what a
-thanked order bought; empty for other greetings).
+thanked order bought; empty for other greetings), {relative} and {relation} (a family
+birthday's person and what they are to the customer: child…).
 """
 
 from __future__ import annotations
@@ -35,7 +36,19 @@ PLACEHOLDERS = (
     "code",
     "benefit",
     "items",
+    "relative",
+    "relation",
 )
+
+# A relative's birthday, greeted to the customer (migration m102 stores the same).
+FAMILY_BIRTHDAY = {
+    "": "Dear {salutation}, happy birthday to your {relation} {relative}! {shop}",
+    ".ko": "{salutation}, {relative} 님의 생일을 진심으로 축하드립니다! {shop} 드림",
+    ".ja": "{salutation}、{relative}様のお誕生日おめでとうございます。{shop}より",
+    ".zh": "{salutation}，祝{relative}生日快乐！{shop}",
+    ".zh_Hant": "{salutation}，祝{relative}生日快樂！{shop}",
+    ".ru": "{salutation}, поздравляем {relative} с днём рождения! {shop}",
+}
 
 # The templates a new database starts with (migration m040); edit them with
 # `crmcli templates set`.
@@ -54,6 +67,7 @@ DEFAULT_TEMPLATES = {
     "anniversary.zh_Hant": "{salutation}，祝您紀念日快樂！{shop}",
     "anniversary.hy": "Հարգելի {salutation}, շնորհավորում ենք Ձեր տարեդարձը։ {shop}",
     "anniversary.ru": "{salutation}, поздравляем вас с годовщиной! {shop}",
+    **{f"family-birthday{k}": v for k, v in FAMILY_BIRTHDAY.items()},
     "holiday": "Dear {salutation}, best wishes for {holiday}! {shop}",
     "holiday.ko": "{salutation}, 즐겁고 행복한 {holiday} 보내세요! {shop} 드림",
     "holiday.ja": "{salutation}、よい{holiday}をお過ごしください。{shop}より",
@@ -168,6 +182,8 @@ def values(
         "code": person.code or "",
         "benefit": _benefit(db, person.id),
         "items": detail.get("items", ""),  # what a thanked order bought
+        "relative": detail.get("relative") or "",
+        "relation": detail.get("relation") or "",
     }
 
 

@@ -407,6 +407,12 @@ SETTINGS: dict[str, Setting] = {
             _LEAD,
         ),
         Setting("agenda.lead.anniversary", "3d", "How long before an anniversary.", _LEAD),
+        Setting(
+            "agenda.lead.family-birthday",
+            "3d",
+            "How long before a relative's birthday the customer is greeted for.",
+            _LEAD,
+        ),
         Setting("agenda.lead.holiday", "3d", "How long before a public holiday.", _LEAD),
         Setting("agenda.lead.after-sale", "0d", "How long before an after-sale check.", _LEAD),
         Setting(

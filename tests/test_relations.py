@@ -183,3 +183,47 @@ def test_forget_from_the_command_line_leaves_no_relation(shop):
     shop("customers", "relate", "K2", "K1", "--as", "spouse")
     shop("customers", "forget", "K1", "--yes")
     assert _csv(shop("customers", "relations").stdout) == []
+
+
+# --- a relative's birthday on the customer's agenda -------------------------------------
+
+
+def test_a_greeted_relatives_birthday_is_due_for_the_customer(shop):
+    shop("customers", "edit", "K2", "--birthday", "1988-12-05")
+    shop("customers", "relate", "K1", "--name", "Kim Jiho", "--birthday", "2014-11-27",
+         "--as", "child", "--greet")  # fmt: skip
+    shop("customers", "relate", "K1", "K2", "--as", "spouse", "--greet")
+    shop("customers", "relate", "K3", "--name", "Not Greeted", "--birthday", "--11-28",
+         "--as", "sibling")  # fmt: skip
+    rows = _csv(shop("due", "--as-of", "2026-11-24", "--days", "14", "--kind",
+                     "family-birthday", "--fields", "date,ref,why,key").stdout)  # fmt: skip
+    assert rows == [
+        {"date": "2026-11-24", "ref": "K1", "key": "family-birthday:1:1:2026-11-27",
+         "why": "birthday of their child Kim Jiho on 2026-11-27, turns 12"},
+        {"date": "2026-12-02", "ref": "K1", "key": "family-birthday:1:2:2026-12-05",
+         "why": "birthday of their spouse Kim Minji on 2026-12-05, turns 38"},
+    ]  # fmt: skip
+    sent = _csv(shop("greet", "--as-of", "2026-11-24", "--days", "3",
+                     "--fields", "ref,message").stdout)  # fmt: skip
+    assert sent == []  # K1 has neither phone nor e-mail: nowhere to send it
+    shop("customers", "edit", "K1", "--email", "minjun@example.com")
+    sent = _csv(shop("greet", "--as-of", "2026-11-24", "--days", "3",
+                     "--fields", "ref,message").stdout)  # fmt: skip
+    assert sent == [
+        {"ref": "K1", "message": "Dear Kim Minjun, happy birthday to your child Kim Jiho!"}
+    ]
+    shop("due", "done", "family-birthday:1:1:2026-11-27")
+    left = _csv(shop("due", "--as-of", "2026-11-24", "--days", "14", "--kind",
+                     "family-birthday", "--fields", "key").stdout)  # fmt: skip
+    assert left == [{"key": "family-birthday:1:2:2026-12-05"}]
+    shop("customers", "relate", "K1", "K2", "--as", "spouse", "--no-greet")
+    assert shop("due", "--as-of", "2026-11-24", "--days", "14", "--kind",
+                "family-birthday").stdout.count("\n") <= 1  # fmt: skip
+
+
+def test_a_forgotten_customer_has_no_family_birthday(shop):
+    shop("customers", "relate", "K1", "--name", "Kim Jiho", "--birthday", "2014-11-27",
+         "--as", "child", "--greet")  # fmt: skip
+    shop("customers", "forget", "K1", "--yes")
+    out = shop("due", "--as-of", "2026-11-24", "--days", "14", "--kind", "family-birthday")
+    assert "Kim Jiho" not in out.stdout

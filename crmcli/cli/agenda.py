@@ -25,7 +25,10 @@ from crmcli.cli.output import (
 from crmcli.errors import InvalidValue
 
 # The kinds of crmcli.agenda.KINDS (a test keeps the two the same).
-KINDS_HELP = "birthday, anniversary, holiday, after-sale, thanks, visit, followup, complaint"
+KINDS_HELP = (
+    "birthday, anniversary, holiday, after-sale, thanks, visit, followup, complaint,"
+    " family-birthday"
+)
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Take this day (YYYY-MM-DD) as today.")]
 Days = Annotated[

@@ -16,7 +16,7 @@ app = typer.Typer(
 # (a test keeps the two the same).
 PLACEHOLDERS_HELP = (
     "{salutation}, {friendly}, {name}, {given_name}, {family_name}, {holiday}, {occasion},"
-    " {years}, {date}, {shop}, {code}, {benefit}, {items}"
+    " {years}, {date}, {shop}, {code}, {benefit}, {items}, {relative}, {relation}"
 )
 
 Name = Annotated[str, typer.Argument(help="Template name: birthday, holiday.ko, my-own…")]
