@@ -834,9 +834,19 @@ def money_micros(text: str) -> int:
 
 
 def visits(db: Database, window: Window) -> Iterator[Item]:
-    """Customers whose tier cadence has run out since the last contact (or purchase)."""
+    """Customers whose visit plan or tier cadence has run out since the last contact (or
+    purchase); a plan (`crmcli visits plan`) overrides the tier's cadence."""
+    from crmcli import visits as visit_plans
     from crmcli.tiers import cadence
 
+    planned = visit_plans.next_visits(db)
+    for cid, nxt in planned.items():
+        if nxt.on <= window.last_event:
+            p = nxt.plan
+            since = f"last contact {nxt.last_contact}" if nxt.last_contact else f"from {p.from_day}"
+            why = f"planned visit (every {p.every}, {since}) — goal: {p.goal}"
+            detail = {"goal": p.goal, "plan_id": p.id}
+            yield Item("visit", cid, nxt.on, why, key=f"visit:{cid}:{nxt.on}", detail=detail)
     tiers = _tiers(db)
     if not tiers:
         return
@@ -844,7 +854,7 @@ def visits(db: Database, window: Window) -> Iterator[Item]:
     # Many customers share a last day: add each tier's span to each day once.
     next_visit: dict[tuple[str, str], date] = {}
     last_event = window.last_event.isoformat()
-    wanted = sorted(c for c, t in tiers.items() if spans.get(t))
+    wanted = sorted(c for c, t in tiers.items() if spans.get(t) and c not in planned)
     rows = db.execute(
         f"""SELECT id, substr(created_at, 1, 10),
                (SELECT max(at) FROM contacts k WHERE k.customer_id = c.id

@@ -29,9 +29,6 @@ from crmcli import dates
 from crmcli.db import write
 from crmcli.errors import InvalidInput, InvalidValue, NotFound, Problem, UsageError
 
-# What the detector may answer when a file is neither BOM-marked nor UTF-8: the code
-# pages of Korean, Japanese, Chinese (mainland and Taiwan) and Cyrillic Excel exports.
-DETECTABLE = ("cp949", "cp932", "gb18030", "big5", "cp1251")
 KEEP_PROBLEMS = 1_000  # problems kept in memory to list; all are counted
 MAX_VALUE_LINES = 100  # a value longer than this many lines is an unclosed quote
 SAMPLE_ROWS = 200  # rows read ahead to sniff dates and decimal commas
@@ -160,36 +157,45 @@ def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
         return FileInfo(path, sha, bom, size, detected=False)
     if utf8_ok:
         return FileInfo(path, sha, "utf-8", size, detected=False)
-    return FileInfo(path, sha, _detect(path), size, detected=True)
+    found = _detect(path, size)
+    _check_decodes(path, found)  # judged on the first MiB: the rest must decode too
+    return FileInfo(path, sha, found, size, detected=True)
 
 
-def _detect(path: Path) -> str:
-    from charset_normalizer import from_bytes
+def _detect(path: Path, size: int) -> str:
+    """The code page of a file with no BOM that is not UTF-8, on evidence only (charsets)."""
+    from crmcli import charsets
 
     with path.open("rb") as f:
         sample = f.read(CHUNK)
-    matches = from_bytes(sample, cp_isolation=list(DETECTABLE), explain=False)
-    ranked = [m.encoding for m in matches]
-    for name in [*ranked, *DETECTABLE]:
-        name = codecs.lookup(name).name
-        if name not in {codecs.lookup(c).name for c in DETECTABLE}:
-            continue
-        if _decodes(path, name)[0] and name in {codecs.lookup(r).name for r in ranked}:
-            return _canonical(name)
+    utf16 = charsets.utf16_without_bom(sample)
+    if utf16:
+        return utf16
+    verdict = charsets.detect(
+        sample, complete=len(sample) >= size, header_words=_header_words(), fold=fold_header
+    )
+    if verdict.encoding:
+        return verdict.encoding
+    if len(verdict.candidates) > 1:
+        why = " or ".join(verdict.candidates) + "?"
+    elif verdict.candidates:
+        why = f"{verdict.candidates[0]}? {verdict.reason}"
+    else:
+        why = f"not UTF-8, and {verdict.reason}"
+    first = next((n for n, b in enumerate(sample) if b > 0x7F), 0)
     raise InvalidInput(
-        [Problem(path.name, 1, None, "the encoding cannot be told with confidence")],
-        summary=(
-            f"{path.name}: not UTF-8, and not recognisably any of "
-            f"{', '.join(DETECTABLE)}; give --encoding; nothing was imported"
-        ),
+        [Problem(path.name, _line_at(path, first), None, "the encoding cannot be told")],
+        summary=f"cannot tell the encoding of {path.name} ({why}): give --encoding",
     )
 
 
-def _canonical(name: str) -> str:
-    for candidate in DETECTABLE:
-        if codecs.lookup(candidate).name == codecs.lookup(name).name:
-            return candidate
-    return name
+def _header_words() -> frozenset[str]:
+    """Every header crmcli knows, folded: a header row that reads as one is evidence."""
+    # Imported here: the tables live with the imports that own them, which import this.
+    from crmcli.customer_import import KNOWN as CUSTOMER_HEADERS
+    from crmcli.purchase_import import KNOWN as PURCHASE_HEADERS
+
+    return frozenset(CUSTOMER_HEADERS) | frozenset(PURCHASE_HEADERS)
 
 
 _DELIMITERS = (",", ";", "\t", "|")

@@ -176,6 +176,9 @@ def merge(db: Database, keep: int, other: int) -> MergeResult:
             [keep, other, keep],
         )
         moved["customer_dates"] = cur.rowcount
+        from crmcli import visits
+
+        visits.merged(db, keep, other)  # one plan in force: the kept customer's
         for table in _tables_referencing_customers(db):
             if table in ("customer_phones", "customer_dates"):
                 continue

@@ -24,6 +24,7 @@ from crmcli import (
     relations,
     settings,
     tiers,
+    visits,
 )
 from crmcli.contact_window import describe
 from crmcli.money import to_decimal
@@ -46,6 +47,7 @@ def build(db: Database, customer_id: int, *, as_of: date | None = None) -> dict[
         "tier": tier_section(db, customer, as_of=as_of),
         "top": top_section(db, customer_id),
         "relations": relation_section(db, customer_id),
+        "visits": visits.record(db, customer_id),
         "complaints": complaint_section(db, customer_id),
         "followups": followup_section(db, customer_id),
         "contacts": contact_section(db, customer_id),

@@ -44,7 +44,14 @@ KEPT_CUSTOMER_COLUMNS = frozenset(
 # Tables that point at a customer, and what forgetting does to each. A table with a
 # `customer_id` column that is in none of these makes `forget` refuse to run (and a
 # test fail), so a new feature's table cannot keep personal data by accident.
-ERASED_TABLES = ("customer_phones", "customer_tags", "customer_dates", "customer_relations")
+# visit_plans: a plan's goal is free text about the person (its visit_results go with it).
+ERASED_TABLES = (
+    "customer_phones",
+    "customer_tags",
+    "customer_dates",
+    "customer_relations",
+    "visit_plans",
+)
 REDACTED_TABLES = ("purchases", "complaints", "followups", "contacts")
 KEPT_TABLES = ("tier_assignments",)  # tiers, amounts and ranks: nothing personal
 

@@ -411,3 +411,42 @@ def test_vcard4_tel_uri_keeps_the_number_and_its_extension(db, tmp_path):
     assert [p.raw for p in simon.phones] == ["+1-418-656-9254 ext. 102", "+1-418-262-6501"]
     assert simon.phones[0].e164 == "+14186569254"
     assert simon["name_reading"] == "PERO SIMON"
+
+
+# --- tiny files and unreadable bytes (issue 13 item 6) -----------------------------------------
+
+TINY = {
+    "utf-8": "김민준", "utf-16": "山田 太郎", "cp949": "김민준", "cp932": "山田 太郎",
+    "gb18030": "张伟", "big5": "陳大文", "cp1251": "Иван Петров", "cp1252": "José Müller",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+@pytest.mark.parametrize("encoding", list(TINY))
+def test_tiny_files_are_read_right_or_refused_never_garbled(db, tmp_path, encoding, rows):
+    names = [TINY[encoding], TINY[encoding] + "二" if encoding in ("gb18030",) else TINY[encoding]]
+    text = "name,phone\n" + "".join(f"{names[n]},010-1234-000{n}\n" for n in range(rows))
+    path = write(tmp_path, f"tiny-{encoding}.csv", text, encoding)
+    try:
+        result = import_customers(db, path)
+    except InvalidInput as exc:
+        assert "cannot tell the encoding of" in str(exc) and "give --encoding" in str(exc)
+        return
+    stored = [customers.get(db, i)["name"] for i in range(1, rows + 1)]
+    assert stored == names[:rows], (result.encoding, stored)
+
+
+def test_a_short_gb18030_or_korean_file_is_refused_naming_the_candidates(db, tmp_path):
+    path = write(tmp_path, "two.csv", "name\n김민준\n이서연\n", "cp949")
+    with pytest.raises(InvalidInput, match=r"cannot tell the encoding of two.csv \(cp949"):
+        import_customers(db, path)
+    assert import_customers(db, path, encoding="cp949").counts.added == 2
+
+
+def test_random_bytes_are_refused(cli, tmp_path):
+    rng = random.Random(13)
+    for n in (12, 200, 5000):
+        path = tmp_path / f"random{n}.csv"
+        path.write_bytes(b"name\n" + bytes(rng.randrange(128, 256) for _ in range(n)))
+        result = cli("customers", "import", str(path), ok=False)
+        assert result.exit_code == 1 and "cannot tell the encoding" in result.stderr

@@ -144,6 +144,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "templates": ("crmcli.cli.templates", "app"),
     "tiers": ("crmcli.cli.tiers", "app"),
     "complaints": ("crmcli.cli.complaints", "app"),
+    "visits": ("crmcli.cli.visits", "app"),
     "export": ("crmcli.cli.export", "app"),
     "db": ("crmcli.cli.database", "app"),
     "config": ("crmcli.cli.config", "app"),
@@ -152,7 +153,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # How `crmcli --help` groups the commands, for a shop owner scanning it.
 PANELS = {
     "Every day": ("due", "greet", "followups", "contacts", "customers", "purchases"),
-    "Looking after customers": ("tiers", "items", "complaints", "templates"),
+    "Looking after customers": ("tiers", "visits", "items", "complaints", "templates"),
     "Bringing data in and out": ("imports", "export"),
     "Set-up": ("config", "db", "demo"),
 }

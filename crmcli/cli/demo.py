@@ -129,6 +129,14 @@ def _tour(env: Env, db: Any, target: Path) -> None:
     from crmcli import agenda
 
     today = date.fromisoformat(last) + timedelta(days=4)
+    # A visit plan with a goal (seed 004): its first visit falls in the agenda below.
+    from crmcli import visits
+
+    goal = "신제품 콜드브루 시음 권하기"
+    out.print(f'\n[bold]$ crmcli visits plan K002 --every 3m --goal "{goal}" --from {today}[/bold]')
+    visits.plan(
+        db, customer_id=customers.resolve(db, "K002"), every="3m", goal=goal, from_day=today
+    )
     out.print(f"\n[bold]$ crmcli due --as-of {today} --days 7[/bold]")
     entries = agenda.due(db, start=today, end=today + timedelta(days=6))
     emit(tour, (e.row() for e in entries), fields=list(agenda.DEFAULT_FIELDS), fmt=fmt)

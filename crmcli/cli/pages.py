@@ -227,6 +227,7 @@ def render_customer_page(env: Env, data: dict[str, Any], *, places: int) -> None
     _tier(page, data["tier"], places)
     _top(page, data.get("top"), places)
     _relations(page, data.get("relations"))
+    _visits(page, data.get("visits"))
 
     page.heading("Complaints")
     page.rows(
@@ -313,6 +314,34 @@ def _relations(page: Page, section: dict[str, Any] | None) -> None:
     )
     if section["referred"]:
         page.text(f"Referred {section['referred']} customer(s)")
+
+
+def _visits(page: Page, section: dict[str, Any] | None) -> None:
+    """The visit plan in force and its record (only for a customer who has had one)."""
+    if not section or not (section["plan"] or section["visits"]):
+        return
+    page.heading("Visit plan")
+    p = section["plan"]
+    if p:
+        page.text(f"#{p['id']} every {p['every']} from {p['from']}; next visit {p['next']}")
+        page.text(f"Goal: {p['goal']}")
+    else:
+        page.text("none in force", dim=True)
+    page.text(f"Record: {section['visits']} visit(s) made, {section['goals_met']} goal(s) met")
+    page.rows(
+        [
+            {
+                "on": r["on"],
+                "goal": r["goal"],
+                "met": {True: "met", False: "not met", None: "not said"}[r["met"]],
+                "note": r["note"],
+            }
+            for r in section["recent"]
+        ],
+        ("on", "met", "goal", "note"),
+        identify=("on",),
+        prose=("goal", "note"),
+    )
 
 
 def _top(page: Page, top: dict[str, list[dict[str, Any]]] | None, places: int) -> None:
