@@ -893,6 +893,8 @@ def m115_visit_plans(db: Database) -> None:
             met        INTEGER
         );
         CREATE INDEX visit_results_plan ON visit_results(plan_id);
+        """,
+    )
 
 
 @migrations(name="m111_prospects")
