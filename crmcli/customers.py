@@ -276,9 +276,14 @@ def add(
     contact_hours: str | None = None,
     do_not_contact: bool = False,
     extra: Mapping[str, str] | None = None,
+    added_on: str | None = None,
     **fields: Any,
 ) -> int:
-    """Create a customer; returns the new id. `fields` are any of PLAIN_FIELDS."""
+    """Create a customer; returns the new id. `fields` are any of PLAIN_FIELDS.
+
+    `added_on` (YYYY-MM-DD, not in the future) is the day the shop met them when it is
+    entered later: a prospect's first call counts from it, not from the typing.
+    """
     values = new_values(
         name=name,
         birthday=birthday,
@@ -300,7 +305,7 @@ def add(
             raise Conflict(f"a customer with code {values['code']!r} already exists")
         # Added by hand: if they have not bought, a prospect to call (imports do not
         # come here; see crmcli.prospects).
-        values["prospect_calls_from"] = values["created_at"][:10]
+        values["prospect_calls_from"] = _added_day(added_on, values["created_at"][:10])
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         cursor = db.execute(
@@ -313,6 +318,16 @@ def add(
         for label, day in anniversaries:
             set_date(db, customer_id, label, day)
     return customer_id
+
+
+def _added_day(added_on: str | None, today: str) -> str:
+    """The day a customer was added by hand: `added_on` if given, checked, else today."""
+    if added_on is None:
+        return today
+    day = dates.iso_date(added_on, what="--added-on").isoformat()
+    if day > today:
+        raise InvalidValue(f"--added-on {day} is in the future (today is {today})")
+    return day
 
 
 def phone_rows(
