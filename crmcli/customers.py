@@ -162,6 +162,12 @@ def _validate(values: dict[str, Any]) -> None:
     tier = values.get("tier_override")
     if tier and tier not in ("A", "B", "C"):
         raise InvalidValue(f"a tier set by hand must be A, B or C, not {tier!r}")
+    # Days the agenda compares as text: only ISO dates, so a call falls on its day.
+    for day_field in ("lost_at", "prospect_calls_from"):
+        if values.get(day_field):
+            values[day_field] = dates.iso_date(str(values[day_field]), what=day_field).isoformat()
+    if values.get("lost_reason") and not values.get("lost_at"):
+        raise InvalidValue("lost_reason is given without lost_at (the day they were lost)")
 
 
 def _name_values(name: str | None, given: Mapping[str, Any]) -> dict[str, Any]:
