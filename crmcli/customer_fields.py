@@ -90,6 +90,11 @@ FIELDS: tuple[Field, ...] = (
         "status",
         read_back=False,
     ),
+    # A lost prospect's mark and reason, and the day its calls count from (set when added
+    # by hand or by --call-prospect): fields, so crmcli's own export restores them.
+    _text("lost_at", "the day a prospect was given up (YYYY-MM-DD)"),
+    _text("lost_reason", "why the prospect was given up"),
+    _text("prospect_calls_from", "the day a prospect's calls count from (YYYY-MM-DD)"),
     _text("tier_override", "a tier set by hand (A, B or C)"),
     _text("tier_override_reason", "why the tier was set by hand"),
     _text("tier_override_at", "when the tier was set by hand"),
@@ -115,11 +120,6 @@ COLUMNS_NOT_FIELDS = frozenset(
         "search_key",
         "archived_at",
         "forgotten_at",
-        # the prospect's lost mark is `status` (and `customers edit --lost`); when calls
-        # start is the agenda's own bookkeeping (crmcli.prospects)
-        "lost_at",
-        "lost_reason",
-        "prospect_calls_from",
     }
 )
 

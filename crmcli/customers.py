@@ -162,6 +162,12 @@ def _validate(values: dict[str, Any]) -> None:
     tier = values.get("tier_override")
     if tier and tier not in ("A", "B", "C"):
         raise InvalidValue(f"a tier set by hand must be A, B or C, not {tier!r}")
+    # Days the agenda compares as text: only ISO dates, so a call falls on its day.
+    for day_field in ("lost_at", "prospect_calls_from"):
+        if values.get(day_field):
+            values[day_field] = dates.iso_date(str(values[day_field]), what=day_field).isoformat()
+    if values.get("lost_reason") and not values.get("lost_at"):
+        raise InvalidValue("lost_reason is given without lost_at (the day they were lost)")
 
 
 def _name_values(name: str | None, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -276,9 +282,14 @@ def add(
     contact_hours: str | None = None,
     do_not_contact: bool = False,
     extra: Mapping[str, str] | None = None,
+    added_on: str | None = None,
     **fields: Any,
 ) -> int:
-    """Create a customer; returns the new id. `fields` are any of PLAIN_FIELDS."""
+    """Create a customer; returns the new id. `fields` are any of PLAIN_FIELDS.
+
+    `added_on` (YYYY-MM-DD, not in the future) is the day the shop met them when it is
+    entered later: a prospect's first call counts from it, not from the typing.
+    """
     values = new_values(
         name=name,
         birthday=birthday,
@@ -300,7 +311,7 @@ def add(
             raise Conflict(f"a customer with code {values['code']!r} already exists")
         # Added by hand: if they have not bought, a prospect to call (imports do not
         # come here; see crmcli.prospects).
-        values["prospect_calls_from"] = values["created_at"][:10]
+        values["prospect_calls_from"] = _added_day(added_on, values["created_at"][:10])
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         cursor = db.execute(
@@ -313,6 +324,16 @@ def add(
         for label, day in anniversaries:
             set_date(db, customer_id, label, day)
     return customer_id
+
+
+def _added_day(added_on: str | None, today: str) -> str:
+    """The day a customer was added by hand: `added_on` if given, checked, else today."""
+    if added_on is None:
+        return today
+    day = dates.iso_date(added_on, what="--added-on").isoformat()
+    if day > today:
+        raise InvalidValue(f"--added-on {day} is in the future (today is {today})")
+    return day
 
 
 def phone_rows(

@@ -97,7 +97,10 @@ def to_lunar(day: date, calendar: Calendar) -> Lunar:
         cal = _korean()
         if not cal.setSolarDate(day.year, day.month, day.day):
             raise ValueError(f"{day} is outside the Korean lunar calendar's range")
-        return cal.lunarYear, cal.lunarMonth, cal.lunarDay, bool(cal.isIntercalation)
+        # Lunar year 2050 runs past the library's end, so `_to_solar` takes it from the
+        # Chinese tables: read its days from them too, or a date would not come back.
+        if cal.lunarYear <= KOREAN_LAST_YEAR:
+            return cal.lunarYear, cal.lunarMonth, cal.lunarDay, bool(cal.isIntercalation)
     from lunardate import LunarDate
 
     if day < LUNAR_FIRST_DAY:

@@ -3,17 +3,19 @@
 Names in five scripts (Hangul, Kanji, Hanzi, Armenian, Latin with accents), several
 phones with labels (one written with a country code, one in another country), a lunar
 birthday in a leap month, a birthday without a year, labelled and lunar anniversaries,
-extra fields, a tier set by hand, a contact window, and text that CSV must quote.
+extra fields, a tier set by hand, a contact window, lost prospects with a reason, and
+text that CSV must quote.
 """
 
 from __future__ import annotations
 
 import random
+from datetime import date
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from crmcli import customers, tiers
+from crmcli import customers, prospects, tiers
 from crmcli.db import open_db
 
 # (name, locale, phones, email, extra country-specific bits)
@@ -77,6 +79,9 @@ def seed(db: Database, *, count: int = 12, rng_seed: int = 13) -> list[int]:
         )
         if n % 3 == 0:
             tiers.set_override(db, cid, tier="A", reason="orders for the whole office")
+        if n % 4 == 3:  # a lost prospect, its reason text that CSV must quote
+            reason = f'chose a cheaper shop, "{OWNERS[n % 3]}" said; call in spring'
+            prospects.mark_lost(db, cid, reason=reason, on=date(2026, 3, n + 1))
         ids.append(cid)
     db.conn.commit()
     return ids

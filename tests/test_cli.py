@@ -173,6 +173,14 @@ def test_demo_never_touches_the_real_database(cli, db_path, tmp_path):
     assert not db_path.exists()
 
 
+def test_demo_tour_shows_a_thank_you_and_a_prospect_call(cli, tmp_path):
+    # The tour's due list is a CSV when piped: its `kind` column must carry both.
+    out = cli("demo", "--path", str(tmp_path / "d" / "demo.db")).stdout
+    due = out.split("$ crmcli due --as-of", 1)[1]
+    kinds = {line.split(",")[1] for line in due.splitlines()[1:] if line.count(",") > 2}
+    assert {"thanks", "prospect"} <= kinds
+
+
 def _all_commands(command, prefix=()):
     import typer
 

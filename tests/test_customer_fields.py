@@ -51,7 +51,10 @@ def test_default_export_carries_every_field(cli, tmp_path):
         "tier_override",
         "tier_override_reason",
         "tier_override_at",
+        "lost_at",
+        "lost_reason",
     }
+    assert sum(bool(r["lost_reason"]) for r in rows) == 3  # the lost prospects are in it
     for row in rows:
         empty = [k for k, v in row.items() if not v and k not in optional]
         assert not empty, (row["code"], empty)
@@ -170,3 +173,21 @@ def test_a_broken_json_file_is_refused_by_line(cli, tmp_path, name, text, line):
     assert result.exit_code == 1, result.stderr
     assert f"{name}:{line}" in result.stderr and "Traceback" not in result.stderr
     assert json.loads(cli("customers", "list", "-f", "json").stdout) == []
+
+
+def test_lost_state_comes_back_in_and_bad_days_are_refused_by_line(cli, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        'name,lost_at,lost_reason\nAnn,2026-03-01,"too far, she said"\n'
+        "Bob,,no day given\nCy,03/01/2026,x\n",
+        encoding="utf-8",
+    )
+    result = cli("customers", "import", str(bad), ok=False)
+    assert result.exit_code == 1
+    assert "bad.csv:3: lost_reason is given without lost_at" in result.stderr
+    assert "bad.csv:4: lost_at must be YYYY-MM-DD" in result.stderr
+    good = tmp_path / "good.csv"
+    good.write_text('name,lost_at,lost_reason\nAnn,2026-03-01,"too far, she said"\n')
+    cli("customers", "import", str(good))
+    out = cli("customers", "list", "--fields", "name,status,lost_at,lost_reason").stdout
+    assert out.splitlines()[1] == 'Ann,lost,2026-03-01,"too far, she said"'

@@ -48,6 +48,18 @@ def test_first_call_then_cadence_until_they_buy(shop):
     assert _calls(shop, "2026-03-30") == []
 
 
+def test_added_on_dates_the_first_call(cli):
+    cli("customers", "add", "--name", "Cho", "--code", "P9", "--added-on", "2026-01-10")
+    rows = _calls(cli, "2026-01-12")
+    assert [(r["ref"], r["date"]) for r in rows] == [("P9", "2026-01-12")]
+    assert "added 2026-01-10" in rows[0]["why"]
+    bad = cli("customers", "add", "--name", "Z", "--added-on", "2199-01-01", ok=False)
+    assert bad.exit_code == 1 and "--added-on" in bad.stderr and "future" in bad.stderr
+    bad = cli("customers", "add", "--name", "Z", "--added-on", "10/01/2026", ok=False)
+    assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.stderr
+    assert cli("customers", "list", "--fields", "name").stdout.count("Z") == 0
+
+
 def test_lost_and_undo_and_listing(shop):
     rows = _csv(shop("customers", "list", "--prospects"))
     assert [(r["code"], r["status"]) for r in rows] == [("P1", "prospect")]

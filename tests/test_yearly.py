@@ -49,6 +49,13 @@ def test_29_february_in_common_and_leap_years():
     ]
 
 
+def test_lunar_year_2050_round_trips_in_korea():
+    # found by the property test below: Korean tables read the day, Chinese wrote it back
+    day = date(2050, 3, 1)
+    year, month, dd, leap = yearly.to_lunar(day, "korean")
+    assert yearly.lunar_occurrence(month, dd, year, leap=leap, calendar="korean") == day
+
+
 @pytest.mark.parametrize("calendar", yearly.CALENDARS)
 def test_chuseok_2025(calendar):
     assert yearly.lunar_occurrence(8, 15, 2025, calendar=calendar) == date(2025, 10, 6)

@@ -129,6 +129,14 @@ def add(
     do_not_contact: Annotated[
         bool, typer.Option("--do-not-contact", help="Never list them in the agenda.")
     ] = False,
+    added_on: Annotated[
+        str | None,
+        typer.Option(
+            "--added-on",
+            help="The day you met them, YYYY-MM-DD (default today); a prospect's"
+            " first call counts from it.",
+        ),
+    ] = None,
 ) -> None:
     """Add a customer; prints the new id."""
     env = get_env(ctx)
@@ -161,6 +169,7 @@ def add(
         income_band=income_band,
         notes=notes,
         owner=owner,
+        added_on=added_on,
     )
     created = customers.get(env.db, new_id)
     print(new_id, file=env.stdout)

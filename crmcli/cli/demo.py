@@ -137,6 +137,28 @@ def _tour(env: Env, db: Any, target: Path) -> None:
     visits.plan(
         db, customer_id=customers.resolve(db, "K002"), every="3m", goal=goal, from_day=today
     )
+    # The shop's own day (seed 018): a sale rung up today is thanked tomorrow, and a
+    # walk-in entered by hand, who has not bought, gets a first call two days on.
+    from crmcli import purchases
+    from crmcli.money import parse_amount
+
+    out.print(
+        f"[bold]$ crmcli purchases add K002 --amount 54000 --item 핸드드립 주전자"
+        f" --order O1200 --on {today}[/bold]"
+    )
+    purchases.add(
+        db,
+        customer_id=customers.resolve(db, "K002"),
+        amount_micros=parse_amount("54000"),
+        on=today,
+        item="핸드드립 주전자",
+        order_id="O1200",
+    )
+    out.print(
+        f"[bold]$ crmcli customers add --name 정하은 --phone 010-5555-0199"
+        f" --added-on {today}[/bold]"
+    )
+    customers.add(db, name="정하은", phones_raw=["010-5555-0199"], added_on=today.isoformat())
     out.print(f"\n[bold]$ crmcli due --as-of {today} --days 7[/bold]")
     entries = agenda.due(db, start=today, end=today + timedelta(days=6))
     emit(tour, (e.row() for e in entries), fields=list(agenda.DEFAULT_FIELDS), fmt=fmt)
