@@ -233,3 +233,60 @@ def test_an_imported_kana_reading_finds_the_kanji_name(cli, tmp_path):
     assert out.splitlines()[1:] == ["J1,name_reading"]
     out = cli("customers", "search", "サトウ", "--fields", "code,matched").stdout
     assert out.splitlines()[1:] == ["J2,name_reading"]
+
+
+def test_cli_search_loads_neither_the_page_nor_the_import_machinery(cli, db_path):
+    # Most of an interactive search is start-up (issue 17): it imports what it uses.
+    import subprocess
+    import sys
+
+    cli("customers", "add", "--name", "김민준")
+    code = (
+        "import sys; sys.argv = ['crmcli', 'customers', 'search', '민준']\n"
+        "from crmcli.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('crmcli.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "김민준" in run.stdout, run.stderr
+    modules = run.stdout.splitlines()[-1]
+    assert "'crmcli.search'" in modules
+    for unused in (
+        "crmcli.page",
+        "crmcli.complaints",
+        "crmcli.imports",
+        "crmcli.customer_import",
+        "crmcli.cli.customers_import",
+        "crmcli.cli.customers_tiers",
+    ):
+        assert f"'{unused}" not in modules, (unused, modules)
+
+
+def test_extension_commands_are_declared_as_their_modules_add_them():
+    # `customers import`… load on demand from the names in EXTENSIONS: they must be the
+    # names and the order the modules register (help lists them in that order).
+    from importlib import import_module
+
+    import typer.main
+
+    from crmcli.cli import COMMANDS, EXTENSIONS
+
+    for group, extensions in EXTENSIONS.items():
+        module, attribute = COMMANDS[group]
+        app = getattr(import_module(module), attribute)
+        for extension in extensions:
+            import_module(extension)
+        by_module = [(c.callback.__module__, c.name) for c in app.registered_commands]
+        assert [m for m, _ in by_module] == sorted(  # the group's own, then each in turn
+            (m for m, _ in by_module), key=[module, *extensions].index
+        ), group
+        for extension, names in extensions.items():
+            assert [n for m, n in by_module if m == extension] == list(names), extension
+        assert list(typer.main.get_group(app).commands) == [n for _, n in by_module]
+
+
+def test_an_extension_command_runs_and_a_typo_is_suggested(cli):
+    cli("customers", "add", "--name", "Ann", "--code", "A1")
+    assert "A1" in cli("customers", "export", "--format", "csv").stdout
+    typo = cli("customers", "imprt", ok=False)
+    assert typo.exit_code == 2 and "import" in typo.stderr
