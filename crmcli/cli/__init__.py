@@ -146,7 +146,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "complaints": ("crmcli.cli.complaints", "app"),
     "visits": ("crmcli.cli.visits", "app"),
     "export": ("crmcli.cli.export", "app"),
-    "db": ("crmcli.cli.database", "app"),
+    "db": ("crmcli.cli.db", "app"),
     "config": ("crmcli.cli.config", "app"),
     "demo": ("crmcli.cli.demo", "demo"),
 }
