@@ -147,7 +147,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "visits": ("crmcli.cli.visits", "app"),
     "export": ("crmcli.cli.export", "app"),
     "db": ("crmcli.cli.db", "app"),
-    "config": ("crmcli.cli.config", "app"),
+    "config": ("crmcli.cli.settings", "app"),
     "demo": ("crmcli.cli.demo", "demo"),
 }
 # How `crmcli --help` groups the commands, for a shop owner scanning it.
