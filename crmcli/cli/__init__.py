@@ -145,7 +145,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tiers": ("crmcli.cli.tiers", "app"),
     "complaints": ("crmcli.cli.complaints", "app"),
     "visits": ("crmcli.cli.visits", "app"),
-    "export": ("crmcli.cli.export", "app"),
+    "export": ("crmcli.cli.ics", "app"),
     "db": ("crmcli.cli.db", "app"),
     "config": ("crmcli.cli.settings", "app"),
     "demo": ("crmcli.cli.demo", "demo"),
