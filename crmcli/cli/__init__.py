@@ -135,7 +135,7 @@ def root(
 COMMANDS: dict[str, tuple[str, str]] = {
     "customers": ("crmcli.cli.customers", "app"),
     "purchases": ("crmcli.cli.purchases", "app"),
-    "items": ("crmcli.cli.items", "app"),
+    "items": ("crmcli.cli.launches", "app"),
     "imports": ("crmcli.cli.imports", "app"),
     "due": ("crmcli.cli.agenda", "due_app"),
     "greet": ("crmcli.cli.agenda", "greet"),
