@@ -267,9 +267,9 @@ def open_read(path: Path | str, *, notice: Callable[[str], None] | None = None) 
             raise no_database(path, ": an SQLite file without tables")
         if kind == FOREIGN:
             raise not_crmcli(path, tables)
-        from crmcli.migrations import apply_pending, migrations
+        from crmcli.migrations import apply_pending, pending_names
 
-        if migrations.pending(db) and not _writable(path):
+        if pending_names(db) and not _writable(path):
             copy = _migrated_copy(db)
             db.close()
             if notice is not None:
