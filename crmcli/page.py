@@ -163,7 +163,7 @@ def tier_section(
             "of": latest["of"],
             "spend": to_decimal(latest["spend_micros"]),
             "reason": latest["reason"],
-            "above_pct": _pct(tiers.share_above(db, latest["run"], latest["rank"])),
+            "above_pct": _pct(tiers.share_above(db, latest["run"], customer.id)),
         }
         if latest
         else None,

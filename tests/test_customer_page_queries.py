@@ -4,11 +4,15 @@ the same totals and top lists as the plain queries, and no line read from the ta
 from __future__ import annotations
 
 import random
+from datetime import date
+from fractions import Fraction
 
 import pytest
 
-from crmcli import buying, customers, page, purchases
+from crmcli import buying, customers, page, purchases, tiers
 from crmcli.db import write
+
+DAY = date(2026, 6, 30)
 
 # The top lists as they were defined before the single pass: one query per list.
 _TOP_SQL = """
@@ -79,3 +83,70 @@ def test_the_page_reads_purchases_from_indexes_only(db):
                 recent = "ORDER BY p.date DESC" in sql
                 assert "COVERING INDEX" in step or recent, (sql, plan)
     assert seen >= 3
+
+
+def _shares_summed(db, run_id: int) -> dict[int, Fraction | None]:
+    """Each customer's share above, summed over the whole run as it used to be."""
+    total = db.execute(
+        "SELECT sum(max(spend_micros, 0)) FROM tier_assignments WHERE run_id = ?", [run_id]
+    ).fetchone()[0]
+    out = {}
+    for cid, rank in db.execute(
+        "SELECT customer_id, rank FROM tier_assignments WHERE run_id = ?", [run_id]
+    ).fetchall():
+        above = db.execute(
+            "SELECT coalesce(sum(max(spend_micros, 0)), 0) FROM tier_assignments"
+            " WHERE run_id = ? AND rank < ?",
+            [run_id, rank],
+        ).fetchone()[0]
+        out[cid] = Fraction(above, total) if total else None
+    return out
+
+
+def _tiered_shop(db) -> list[int]:
+    spends = [500, 300, 300, 100, -20, 0, None, 50, 5]  # ties, a refund, nothing bought
+    with write(db):
+        ids = [customers.add(db, name=f"c{i}") for i in range(len(spends))]
+        for cid, amount in zip(ids, spends, strict=True):
+            if amount is not None:
+                purchases.add(db, customer_id=cid, amount_micros=amount * 1_000_000, on=DAY)
+    return ids
+
+
+@pytest.mark.parametrize("rule", ["pareto", "top-share", "growth"])
+def test_a_customers_share_above_is_stored_by_classification(db, rule):
+    ids = _tiered_shop(db)
+    run = tiers.classify(db, rule=rule, as_of=DAY)
+    expected = _shares_summed(db, run.id)
+    assert {cid: tiers.share_above(db, run.id, cid) for cid in ids} == expected
+    assert expected[ids[1]] == Fraction(500, 1255)  # 500 of 500+300+300+100+50+5
+    stored = db.execute(
+        "SELECT count(*) FROM tier_assignments WHERE run_id = ? AND above_micros IS NULL",
+        [run.id],
+    ).fetchone()[0]
+    assert stored == 0
+
+
+def test_runs_made_before_get_their_shares_from_the_migration(db):
+    from crmcli.migrations import m118_tier_shares
+
+    ids = _tiered_shop(db)
+    runs = [tiers.classify(db, as_of=DAY).id, tiers.classify(db, rule="top-share", as_of=DAY).id]
+    expected = {run: _shares_summed(db, run) for run in runs}
+    with write(db):  # the schema before m118, runs and all
+        db.execute("ALTER TABLE tier_assignments DROP COLUMN above_micros")
+        db.execute("ALTER TABLE tier_runs DROP COLUMN positive_micros")
+        m118_tier_shares.migrate(db)
+    for run in runs:
+        assert {cid: tiers.share_above(db, run, cid) for cid in ids} == expected[run]
+    assert not db.execute("SELECT 1 FROM tier_assignments WHERE above_micros IS NULL").fetchall()
+
+
+def test_a_run_stored_without_its_sums_still_gives_each_share(db):
+    ids = _tiered_shop(db)
+    run = tiers.classify(db, as_of=DAY).id
+    expected = _shares_summed(db, run)
+    with write(db):
+        db.execute("UPDATE tier_assignments SET above_micros = NULL")
+        db.execute("UPDATE tier_runs SET positive_micros = NULL")
+    assert {cid: tiers.share_above(db, run, cid) for cid in ids} == expected
