@@ -16,8 +16,7 @@ DAY = date(2026, 6, 30)
 
 # The top lists as they were defined before the single pass: one query per list.
 _TOP_SQL = """
-    SELECT {by} AS name, count(*) AS lines, sum(amount_micros) AS spent_micros,
-           max(date) AS last
+    SELECT {by} AS name, count(*) AS lines, sum(amount_micros) AS spent_micros
     FROM purchases WHERE customer_id = ? AND {by} IS NOT NULL AND {by} != ''
     GROUP BY {by} HAVING sum(amount_micros) > 0
     ORDER BY spent_micros DESC, lines DESC, name LIMIT ?"""
@@ -150,3 +149,31 @@ def test_a_run_stored_without_its_sums_still_gives_each_share(db):
         db.execute("UPDATE tier_assignments SET above_micros = NULL")
         db.execute("UPDATE tier_runs SET positive_micros = NULL")
     assert {cid: tiers.share_above(db, run, cid) for cid in ids} == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_customers_rhythm_reads_days_and_agrees_with_every_customers(db, seed):
+    rnd = random.Random(seed)
+    ids = _shop(db, seed)
+    with write(db):  # lines stamped with a time too: several on one day count once
+        for _ in range(60):
+            db.execute(
+                "INSERT INTO purchases (customer_id, date, amount_micros, created_at)"
+                " VALUES (?, ?, ?, '2026-01-01')",
+                [
+                    rnd.choice(ids[:3]),
+                    f"2025-0{rnd.randrange(1, 4)}-1{rnd.randrange(0, 3)}T1{rnd.randrange(10)}:00",
+                    rnd.choice([-1, 2, 3]) * 1_000_000,
+                ],
+            )
+    every = {r["id"]: r for r in buying.attitudes(db, as_of=DAY)}
+    for cid in ids:
+        one = buying.suggest_attitude(db, cid, as_of=DAY)
+        row = every[cid]
+        assert (one.suggested, one.visits, one.last, one.days_since, one.interval_days) == (
+            row["suggested"],
+            row["visits"],
+            row["last"],
+            row["days_since"],
+            row["interval_days"],
+        ), cid
