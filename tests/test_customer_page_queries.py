@@ -177,3 +177,20 @@ def test_one_customers_rhythm_reads_days_and_agrees_with_every_customers(db, see
             row["days_since"],
             row["interval_days"],
         ), cid
+
+
+def test_show_as_csv_gives_this_customers_record_archived_or_not(cli, db_path):
+    from crmcli.db import open_db
+
+    db = open_db(db_path)
+    with write(db):
+        customers.add(db, name="Ann", code="A1", extra={"Loyalty card": "LC-1"})
+        customers.add(db, name="Bob", code="B1", extra={"紹介者": "Ann"})
+    db.close()
+    header, row = cli("customers", "show", "A1", "--format", "csv").stdout.splitlines()
+    # Its own extra fields (the others' are not read: that was every customer at 1M).
+    assert [h for h in header.split(",") if h.startswith("extra.")] == ["extra.Loyalty card"]
+    assert row.startswith(tuple(f"{i},A1,Ann," for i in range(1, 3)))
+    cli("customers", "archive", "B1")
+    lines = cli("customers", "show", "B1", "--format", "csv").stdout.splitlines()
+    assert len(lines) == 2 and ",B1,Bob," in lines[1] and "extra.紹介者" in lines[0]
