@@ -634,7 +634,7 @@ def share_above(db: Database, run_id: int, customer_id: int) -> Fraction | None:
     """The part of a run's revenue held by the customers ranked above this one (pareto's
     measure); None when the run shared out no revenue or did not classify them.
 
-    Classification stores both sums (m118); they are summed here only for a run stored
+    Classification stores both sums (m122); they are summed here only for a run stored
     some other way, so one customer's share never reads the whole run.
     """
     row = db.execute(

@@ -127,15 +127,15 @@ def test_a_customers_share_above_is_stored_by_classification(db, rule):
 
 
 def test_runs_made_before_get_their_shares_from_the_migration(db):
-    from crmcli.migrations import m118_tier_shares
+    from crmcli.migrations import m122_tier_shares
 
     ids = _tiered_shop(db)
     runs = [tiers.classify(db, as_of=DAY).id, tiers.classify(db, rule="top-share", as_of=DAY).id]
     expected = {run: _shares_summed(db, run) for run in runs}
-    with write(db):  # the schema before m118, runs and all
+    with write(db):  # the schema before m122, runs and all
         db.execute("ALTER TABLE tier_assignments DROP COLUMN above_micros")
         db.execute("ALTER TABLE tier_runs DROP COLUMN positive_micros")
-        m118_tier_shares.migrate(db)
+        m122_tier_shares.migrate(db)
     for run in runs:
         assert {cid: tiers.share_above(db, run, cid) for cid in ids} == expected[run]
     assert not db.execute("SELECT 1 FROM tier_assignments WHERE above_micros IS NULL").fetchall()
