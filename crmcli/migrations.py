@@ -912,3 +912,14 @@ def m111_prospects(db: Database) -> None:
             WHERE prospect_calls_from IS NOT NULL AND lost_at IS NULL;
         """,
     )
+
+
+@migrations(name="m120_customers_tier_override_index")
+def m120_customers_tier_override_index(db: Database) -> None:
+    """Customers with a tier set by hand, by tier: the agenda reads a tier's customers
+    (visits, holiday greetings for `tier:A`) without scanning every customer."""
+    _run(
+        db,
+        "CREATE INDEX customers_tier_override ON customers(tier_override)"
+        " WHERE tier_override IS NOT NULL;",
+    )
