@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from seeded_shop import dump
 from typer.testing import CliRunner
 
 from crmcli import customers
@@ -37,15 +38,6 @@ def make_shop(path: Path) -> Path:
     customers.add(db, name="Ani Petrosyan", phones_raw=["010-9999-0000"], code="K1")
     db.close()
     return path
-
-
-def dump(path: Path) -> list[str]:
-    """Every row of every table, as SQL: what 'the database is unchanged' means."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def digest(path: Path) -> tuple[str, int, bool]:
