@@ -44,7 +44,6 @@ URGENCY = {
         )
     )
 }
-PRIORITY = URGENCY  # the name older callers use
 # Kinds that stay due, day after day, until done (their source finds every open one).
 PERSISTENT = ("complaint", "followup", "visit", "prospect")
 # A thank-you for an order is a greeting too: `greet` writes it, it has the greeting
@@ -935,12 +934,6 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
 
 
 # --- cron: what the last run reported ------------------------------------------------------
-
-
-def last_reported(db: Database) -> date | None:
-    """The last day a `--since-last-run` run reported, if any."""
-    row = db.execute("SELECT max(to_day) FROM agenda_runs").fetchone()
-    return date.fromisoformat(row[0]) if row and row[0] else None
 
 
 def catch_up_start(db: Database, *, today: date) -> date:

@@ -30,8 +30,6 @@ from sqlite_utils import Database
 from crmcli import benefits, settings
 from crmcli.errors import InvalidValue, UsageError
 
-ATTITUDES = ("loyal", "brand-switching", "no-loyalty")
-
 # Per customer, from lines with a positive amount up to :end (exclusive). {source} is
 # `purchases` for one customer (the index finds their lines) and `purchases NOT INDEXED`
 # for many: one pass through the table beats a random read per line (2 s against 7 s

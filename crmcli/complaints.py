@@ -32,7 +32,6 @@ STAGES = ("received", "apologized", "cause-found", "resolved", "followed-up", "c
 CAUSES = ("expectation", "product-quality", "staff-service", "other")
 SEVERITIES = ("low", "normal", "high")
 CHANNELS = ("store", "phone", "online", "email", "sns", "visit", "other")  # suggestions only
-COMPENSATIONS = ("gift", "repair", "replacement", "refund", "delivery", "installation", "discount")
 
 UNKNOWN_CAUSE = "(not recorded)"  # the report's bucket for complaints with no cause yet
 
@@ -45,13 +44,6 @@ DEADLINE_FROM = {
     "resolved": "received",
     "followed-up": "resolved",
     "closed": "followed-up",
-}
-DEFAULT_DEADLINES = {
-    "apologized": "1d",
-    "cause-found": "2d",
-    "resolved": "3d",
-    "followed-up": "7d",
-    "closed": "3d",
 }
 
 # Which option each stage's fields come from (for messages), and which it requires.

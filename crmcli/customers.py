@@ -449,15 +449,6 @@ def set_date(db: Database, customer_id: int, label: str, day: str, *, lunar: boo
         )
 
 
-def remove_date(db: Database, customer_id: int, label: str) -> None:
-    with write(db):
-        cur = db.execute(
-            "DELETE FROM customer_dates WHERE customer_id = ? AND label = ?", [customer_id, label]
-        )
-        if cur.rowcount == 0:
-            raise NotFound(f"customer #{customer_id} has no date labelled {label!r}")
-
-
 def edit(
     db: Database,
     customer_id: int,

@@ -25,8 +25,6 @@ from crmcli import dates, settings, text
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 
-SET, FIRST_SALE, BEFORE_RECORDS = "set", "first sale", "before records"
-
 # Lines the partial index `purchases_item_launch` holds: every query here says so in
 # full, or SQLite cannot use it.
 _SOLD = "amount_micros > 0 AND item IS NOT NULL"

@@ -327,7 +327,7 @@ def from_phone(raw: str, e164: str | None) -> Guess | None:
 def from_file(*, encoding: str | None, headers: Sequence[str] = ()) -> Guess | None:
     """Evidence in an import file: the country its code page and column names come from
     (`crmcli.evidence`, which the phone region of an import reads too), as its language."""
-    from crmcli import evidence
+    from crmcli.imports import evidence
 
     found = evidence.file_evidence(headers=headers, encoding=encoding)
     if found.region:

@@ -24,9 +24,6 @@ from crmcli.errors import InvalidValue
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-# Which country's holidays a customer keeps, by the language they are greeted in.
-LOCALE_COUNTRY = {"ko": "KR", "zh": "CN", "ja": "JP", "hy": "AM", "ru": "RU", "en": "US"}
-
 # Days of one festival closer than this belong to the same occurrence (Russia's New
 # Year holidays run over eight days with Christmas in between); no festival comes
 # back sooner than a year.

@@ -1,7 +1,8 @@
 """Settings stored in the database, each with a default, a description and a check.
 
-Later features register their keys in `SETTINGS`; `get` always returns a value
-(the stored one or the default), `set` validates before it writes.
+Every setting is declared once, in the `SETTINGS` table below, grouped by feature;
+`get` always returns a value (the stored one or the default), `set_value` validates
+before it writes.
 """
 
 from __future__ import annotations
@@ -509,11 +510,6 @@ SETTINGS: dict[str, Setting] = {
         # --- reliability and privacy -----------------------------------------------------
     ]
 }
-
-
-def register(setting: Setting) -> None:
-    """Add a feature's setting (call at import time of the feature's module)."""
-    SETTINGS[setting.key] = setting
 
 
 def _definition(key: str) -> Setting:
