@@ -32,7 +32,7 @@ def test_the_same_digits_mean_different_numbers_in_different_regions():
     assert phones.normalise("090-1234-5678", "KR").e164 == "+829012345678"
 
 
-@pytest.mark.parametrize("raw", ["abc", "12", "+", "call the shop", "+999 1234"])
+@pytest.mark.parametrize("raw", ["abc", "12", "+", "call the shop", "+999 1234", "000.", "0-0"])
 def test_what_is_no_number_is_kept_as_written_without_e164(raw):
     phone = phones.normalise(raw, "KR")
     assert phone.raw == raw and phone.e164 is None
