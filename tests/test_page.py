@@ -26,7 +26,8 @@ M = 1_000_000
 def kim(db):
     cid = customers.add(
         db, name="김민준", code="K1",
-        phones_raw=[("010-1234-5678", "mobile"), ("02-555-0100", None)], birthday="1985-03-14", tags=["vip", "단골"], contact_days="mon-fri",
+        phones_raw=[("010-1234-5678", "mobile"), ("02-555-0100", None)],
+        birthday="1985-03-14", tags=["vip", "단골"], contact_days="mon-fri",
         contact_hours="09:00-18:00", anniversaries=[("wedding", "2012-05-19")], owner="지수",
     )  # fmt: skip
     return cid
