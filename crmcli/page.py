@@ -46,7 +46,7 @@ def build(db: Database, customer_id: int, *, as_of: date | None = None) -> dict[
         "profile": {**profile(customer), **status},
         "purchases": purchase_section(db, customer_id, their),
         "tier": tier_section(db, customer, as_of=as_of),
-        "top": top_section(their),
+        "top": top_section(db, customer_id, their),
         "relations": relation_section(db, customer_id),
         "visits": visits.record(db, customer_id),
         "complaints": complaint_section(db, customer_id),
@@ -100,7 +100,12 @@ def profile(customer: customers.Customer) -> dict[str, Any]:
     return out
 
 
-def purchase_section(db: Database, customer_id: int, their: buying.Bought) -> dict[str, Any]:
+def purchase_section(
+    db: Database, customer_id: int, their: buying.Bought | None = None
+) -> dict[str, Any]:
+    """Totals and the latest lines; `their` is the one pass over the lines (`build`
+    shares it with the top lists), made here when not given."""
+    their = their or buying.bought(db, customer_id, limit=TOP)
     recent = []
     for i, row in enumerate(purchases.rows(db, customer_id=customer_id)):
         if i >= RECENT:
@@ -181,8 +186,11 @@ def _pct(share: Fraction | None) -> Decimal | None:
     return (Decimal(share.numerator * 100) / Decimal(share.denominator)).quantize(Decimal("0.1"))
 
 
-def top_section(their: buying.Bought) -> dict[str, list[dict[str, Any]]]:
+def top_section(
+    db: Database, customer_id: int, their: buying.Bought | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """What the customer buys most, by item and by category (net spend)."""
+    their = their or buying.bought(db, customer_id, limit=TOP)
     return {
         by: [
             {"name": r["name"], "lines": r["lines"], "spent": to_decimal(r["spent_micros"])}
