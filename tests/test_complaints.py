@@ -153,9 +153,9 @@ def test_each_required_field_is_required(db, to):
 def test_fields_of_another_stage_are_refused(db):
     cid = _open(db, _customer(db))
     before = _snapshot(db)
-    with pytest.raises(UsageError, match="^lesson belongs to stage closed, not to apologized"):
+    with pytest.raises(UsageError, match=r"^lesson belongs to stage closed, not to apologized"):
         complaints.advance(db, cid, to="apologized", by="a", lesson="too early")
-    with pytest.raises(UsageError, match="^amount belongs to stage resolved"):
+    with pytest.raises(UsageError, match=r"^amount belongs to stage resolved"):
         complaints.advance(db, cid, to="apologized", by="a", amount_micros=5)
     assert _snapshot(db) == before
 
@@ -179,16 +179,16 @@ def test_fields_of_skipped_stages_are_welcome(db):
 def test_bad_values_are_refused(db):
     cid = _open(db, _customer(db))
     _walk_to(db, cid, "apologized")
-    with pytest.raises(InvalidValue, match="^cause must be one of"):
+    with pytest.raises(InvalidValue, match=r"^cause must be one of"):
         complaints.advance(db, cid, to="cause-found", by="a", cause="bad-luck", detail="d")
     _walk_to(db, cid, "cause-found")
-    with pytest.raises(UsageError, match="^amount is the value of a compensation"):
+    with pytest.raises(UsageError, match=r"^amount is the value of a compensation"):
         complaints.advance(db, cid, to="resolved", by="a", resolution="x", amount_micros=1)
     with pytest.raises(InvalidValue, match="negative"):
         complaints.advance(
             db, cid, to="resolved", by="a", resolution="x", compensation="gift", amount_micros=-1
         )
-    with pytest.raises(InvalidValue, match="^to must be one of"):
+    with pytest.raises(InvalidValue, match=r"^to must be one of"):
         complaints.advance(db, cid, to="fixed", by="a")
     with pytest.raises(NotFound):
         complaints.advance(db, 999, to="apologized", by="a")
