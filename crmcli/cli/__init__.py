@@ -165,6 +165,8 @@ EXTENSIONS: dict[str, list[str]] = {
     "customers": [
         "crmcli.cli.customers_import",
         "crmcli.cli.customers_tiers",
+        "crmcli.cli.customers_buying",
+        "crmcli.cli.customers_launches",
         "crmcli.cli.customers_privacy",
         "crmcli.cli.customers_relations",
     ],
