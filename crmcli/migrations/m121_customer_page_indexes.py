@@ -24,3 +24,11 @@ def migrate(db: Database) -> None:
             ON purchases(customer_id, item, category, date, amount_micros);
         """,
     )
+
+
+POSTGRESQL = """
+DROP INDEX IF EXISTS purchases_customer_date;
+CREATE INDEX purchases_customer_date ON purchases(customer_id, date, amount_micros);
+CREATE INDEX purchases_customer_item
+    ON purchases(customer_id, item, category, date, amount_micros);
+"""

@@ -35,3 +35,22 @@ def migrate(db: Database) -> None:
         WHERE w.run_id = tier_assignments.run_id AND w.customer_id = tier_assignments.customer_id;
         """,
     )
+
+
+POSTGRESQL = """
+ALTER TABLE tier_runs ADD COLUMN positive_micros bigint;
+ALTER TABLE tier_assignments ADD COLUMN above_micros bigint;
+UPDATE tier_runs SET positive_micros = (
+    SELECT coalesce(sum(greatest(a.spend_micros, 0)), 0) FROM tier_assignments a
+    WHERE a.run_id = tier_runs.id
+);
+UPDATE tier_assignments AS t SET above_micros = w.above
+FROM (
+    SELECT run_id, customer_id,
+           sum(greatest(spend_micros, 0)) OVER (
+               PARTITION BY run_id ORDER BY rank ROWS UNBOUNDED PRECEDING
+           ) - greatest(spend_micros, 0) AS above
+    FROM tier_assignments
+) AS w
+WHERE w.run_id = t.run_id AND w.customer_id = t.customer_id;
+"""
