@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from seeded_shop import seeded
 
 from crmcli import customer_fields
@@ -195,32 +197,34 @@ def test_lost_state_comes_back_in_and_bad_days_are_refused_by_line(cli, tmp_path
 
 # --- the flat form and reading it back, field by field -----------------------------------
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from crmcli import customer_fields as cf  # noqa: E402
-
 
 def test_flat_forms_per_kind():
     phones = [{"label": "mobile", "number": "010-1234-5678"}, {"label": None, "number": "02-555"}]
-    assert cf.flat(phones, "phones") == "mobile: 010-1234-5678; 02-555"
-    assert cf.flat([], "phones") is None
+    assert customer_fields.flat(phones, "phones") == "mobile: 010-1234-5678; 02-555"
+    assert customer_fields.flat([], "phones") is None
     dates = [{"label": "wedding", "date": "2012-05-19", "lunar": False},
              {"label": "first visit", "date": "--03-01", "lunar": True}]  # fmt: skip
-    assert cf.flat(dates, "anniversary") == "wedding=2012-05-19; first visit=--03-01 (lunar)"
-    assert cf.flat(["vip", "단골"], "tags") == "vip,단골"
-    assert cf.flat(True, "do_not_contact") == "yes" and cf.flat(0, "do_not_contact") == "no"
-    assert cf.flat(None, "tags") is None
-    assert cf.flat("as is", "no_such_field") == "as is"
+    assert (
+        customer_fields.flat(dates, "anniversary")
+        == "wedding=2012-05-19; first visit=--03-01 (lunar)"
+    )
+    assert customer_fields.flat(["vip", "단골"], "tags") == "vip,단골"
+    assert (
+        customer_fields.flat(True, "do_not_contact") == "yes"
+        and customer_fields.flat(0, "do_not_contact") == "no"
+    )
+    assert customer_fields.flat(None, "tags") is None
+    assert customer_fields.flat("as is", "no_such_field") == "as is"
 
 
 def test_reading_phones_and_dates_back():
-    assert cf.read_phones("mobile: 010-1234-5678; 02-555-0100;  ") == [
+    assert customer_fields.read_phones("mobile: 010-1234-5678; 02-555-0100;  ") == [
         ("010-1234-5678", "mobile"), ("02-555-0100", None),
     ]  # fmt: skip
     # A number with its own colon-free parentheses or a plus is no label.
-    assert cf.read_phones("+82 (10) 1234") == [("+82 (10) 1234", None)]
-    assert cf.read_dates("wedding=2012-05-19; first visit=--03-01 (lunar); nonsense") == [
+    assert customer_fields.read_phones("+82 (10) 1234") == [("+82 (10) 1234", None)]
+    text = "wedding=2012-05-19; first visit=--03-01 (lunar); nonsense"
+    assert customer_fields.read_dates(text) == [
         ("wedding", "2012-05-19", False), ("first visit", "--03-01", True),
     ]  # fmt: skip
 
@@ -232,8 +236,8 @@ NUMBERS = st.from_regex(r"0\d{1,3}-\d{3,4}-\d{4}", fullmatch=True)
 @given(st.lists(st.tuples(NUMBERS, st.none() | LABELS), max_size=4))
 def test_phones_round_trip_through_the_flat_form(pairs):
     value = [{"number": n, "label": label} for n, label in pairs]
-    text = cf.flat(value, "phones")
-    assert (cf.read_phones(text) if text else []) == [(n, label) for n, label in pairs]
+    text = customer_fields.flat(value, "phones")
+    assert (customer_fields.read_phones(text) if text else []) == [(n, label) for n, label in pairs]
 
 
 @given(
@@ -244,32 +248,35 @@ def test_phones_round_trip_through_the_flat_form(pairs):
 )
 def test_dates_round_trip_through_the_flat_form(items):
     value = [{"label": label, "date": day, "lunar": lunar} for label, day, lunar in items]
-    text = cf.flat(value, "anniversary")
-    assert (cf.read_dates(text) if text else []) == items
+    text = customer_fields.flat(value, "anniversary")
+    assert (customer_fields.read_dates(text) if text else []) == items
 
 
 def test_vcard_names_for_what_vcard_lacks():
-    assert cf.vcard_property("family_name") == "X-CRMCLI-FAMILY-NAME"
-    assert cf.vcard_field("X-CRMCLI-FAMILY-NAME") == "family_name"
-    assert cf.vcard_field("x-crmcli-owner") == "owner"
-    assert cf.vcard_field("X-CRMCLI-ID") is None  # computed: never read back
-    assert cf.vcard_field("X-OTHER-APP") is None
-    for field in cf.READ_BACK:
-        assert cf.vcard_field(cf.vcard_property(field)) == field
+    assert customer_fields.vcard_property("family_name") == "X-CRMCLI-FAMILY-NAME"
+    assert customer_fields.vcard_field("X-CRMCLI-FAMILY-NAME") == "family_name"
+    assert customer_fields.vcard_field("x-crmcli-owner") == "owner"
+    assert customer_fields.vcard_field("X-CRMCLI-ID") is None  # computed: never read back
+    assert customer_fields.vcard_field("X-OTHER-APP") is None
+    for field in customer_fields.READ_BACK:
+        assert customer_fields.vcard_field(customer_fields.vcard_property(field)) == field
 
 
 def test_extra_fields_are_columns_of_their_own():
-    assert cf.is_field("name") and cf.is_field("extra.Loyalty card")
-    assert not cf.is_field("extra.") and not cf.is_field("shoe_size")
-    assert cf.fetched(["name", "extra.Card", "extra.Ref", "spend"]) == ["name", "extra"]
-    assert cf.flat_columns(["id", "extra", "tags"], ["Card", "Ref"]) == [
+    assert customer_fields.is_field("name") and customer_fields.is_field("extra.Loyalty card")
+    assert not customer_fields.is_field("extra.") and not customer_fields.is_field("shoe_size")
+    assert customer_fields.fetched(["name", "extra.Card", "extra.Ref", "spend"]) == [
+        "name",
+        "extra",
+    ]
+    assert customer_fields.flat_columns(["id", "extra", "tags"], ["Card", "Ref"]) == [
         "id", "extra.Card", "extra.Ref", "tags",
     ]  # fmt: skip
     row = {"id": 1, "tags": ["vip"], "extra": {"Card": "LC-1"}, "spend": 5}
-    assert cf.present(row, ["id", "tags", "extra.Card", "spend"], flat_form=True) == {
+    assert customer_fields.present(row, ["id", "tags", "extra.Card", "spend"], flat_form=True) == {
         "id": 1, "tags": "vip", "extra": {"Card": "LC-1"}, "extra.Card": "LC-1", "spend": 5,
     }  # fmt: skip
-    structured = cf.present(row, ["tags", "extra.Ref"], flat_form=False)
+    structured = customer_fields.present(row, ["tags", "extra.Ref"], flat_form=False)
     assert structured["tags"] == ["vip"] and structured["extra.Ref"] is None
 
 
@@ -278,7 +285,7 @@ def test_listing_rows_get_the_customer_fields_they_lack_in_batches(db):
 
     ids = [customers.add(db, name=f"P{n}", tags=["t"] if n % 2 else []) for n in range(7)]
     rows = [{"id": i, "spend": i * 10} for i in ids] + [{"id": None, "spend": 0}]
-    out = list(cf.with_customer_fields(db, rows, ["name", "tags", "spend"], batch=3))
+    out = list(customer_fields.with_customer_fields(db, rows, ["name", "tags", "spend"], batch=3))
     assert [(r["name"], r["tags"], r["spend"]) for r in out[:3]] == [
         ("P0", [], 10), ("P1", ["t"], 20), ("P2", [], 30),
     ]  # fmt: skip
