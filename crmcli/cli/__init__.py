@@ -136,7 +136,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "customers": ("crmcli.cli.customers", "app"),
     "purchases": ("crmcli.cli.purchases", "app"),
     "items": ("crmcli.cli.items", "app"),
-    "imports": ("crmcli.cli.imports", "app"),
+    "imports": ("crmcli.cli.imports.journal", "app"),
     "due": ("crmcli.cli.agenda", "due_app"),
     "greet": ("crmcli.cli.agenda", "greet"),
     "followups": ("crmcli.cli.followups", "app"),
@@ -162,12 +162,14 @@ _PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
 # Modules that add commands to a group (`customers import`…), imported before it is built.
 EXTENSIONS: dict[str, list[str]] = {
     "customers": [
-        "crmcli.cli.customers_import",
+        "crmcli.cli.imports.customers",
+        "crmcli.cli.customers_export",
+        "crmcli.cli.customers_merge",
         "crmcli.cli.customers_tiers",
         "crmcli.cli.customers_privacy",
         "crmcli.cli.customers_relations",
     ],
-    "purchases": ["crmcli.cli.purchases_import"],
+    "purchases": ["crmcli.cli.imports.purchases", "crmcli.cli.purchases_export"],
 }
 
 
