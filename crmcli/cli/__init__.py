@@ -116,7 +116,8 @@ def root(
         str | None,
         typer.Option(
             "--db",
-            help="Database file; else $CRMCLI_DB; else the user data directory.",
+            help="Database file, or a postgresql:// URL; else $CRMCLI_DB; else the user data "
+            "directory.",
             show_default=False,
         ),
     ] = None,
@@ -135,7 +136,7 @@ def root(
 COMMANDS: dict[str, tuple[str, str]] = {
     "customers": ("crmcli.cli.customers", "app"),
     "purchases": ("crmcli.cli.purchases", "app"),
-    "items": ("crmcli.cli.items", "app"),
+    "items": ("crmcli.cli.launches", "app"),
     "imports": ("crmcli.cli.imports.journal", "app"),
     "due": ("crmcli.cli.agenda", "due_app"),
     "greet": ("crmcli.cli.agenda", "greet"),
@@ -145,9 +146,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tiers": ("crmcli.cli.tiers", "app"),
     "complaints": ("crmcli.cli.complaints", "app"),
     "visits": ("crmcli.cli.visits", "app"),
-    "export": ("crmcli.cli.export", "app"),
-    "db": ("crmcli.cli.database", "app"),
-    "config": ("crmcli.cli.config", "app"),
+    "export": ("crmcli.cli.ics", "app"),
+    "db": ("crmcli.cli.db", "app"),
+    "config": ("crmcli.cli.settings", "app"),
     "demo": ("crmcli.cli.demo", "demo"),
 }
 # How `crmcli --help` groups the commands, for a shop owner scanning it.

@@ -42,11 +42,6 @@ Since = Annotated[
 ]
 
 
-def _print_json(env: Env, data: Any, *, indent: int | None) -> None:
-    # Exact decimals, as text: JSON numbers would pass through a float in most readers.
-    print_json(env, data, indent=indent)
-
-
 def _on(value: str | None) -> date | None:
     return iso_date(value, what="--on") if value else None
 
@@ -185,8 +180,9 @@ def reopen(
 
 
 def _present(row: dict[str, Any]) -> dict[str, Any]:
+    """A complaint's row for output: money as an amount (never micro-units)."""
     out = dict(row)
-    micros = row.get("compensation_micros")
+    micros = out.pop("compensation_micros", None)
     out["compensation_amount"] = None if micros is None else to_decimal(micros)
     if out.get("customer") is None:
         out["customer"] = str(row["customer_id"])  # the id is a valid REF too
@@ -294,6 +290,14 @@ def _details(row: dict[str, Any], places: int) -> dict[str, Any]:
     }
 
 
+def _step_amount(step: dict[str, Any]) -> dict[str, Any]:
+    """A timeline step for output: money as an amount (never micro-units)."""
+    out = dict(step)
+    micros = out.pop("amount_micros")
+    out["amount"] = None if micros is None else to_decimal(micros)
+    return out
+
+
 def _step_details(step: dict[str, Any], places: int) -> str:
     parts = []
     if step["skip_reason"]:
@@ -335,18 +339,10 @@ def show(
     if chosen in (Format.json, Format.jsonl) and fields is None:
         data = {
             "complaint": _present(row),
-            "timeline": [
-                {
-                    **s,
-                    "amount": None
-                    if s["amount_micros"] is None
-                    else to_decimal(s["amount_micros"]),
-                }
-                for s in steps
-            ],
+            "timeline": [_step_amount(s) for s in steps],
         }
         indent = 2 if chosen is Format.json else None
-        _print_json(env, data, indent=indent)
+        print_json(env, data, indent=indent)
         return
     shown = [
         {
@@ -359,7 +355,7 @@ def show(
     if chosen is not Format.table or fields is not None:
         emit(env, shown, fields=picked, fmt=chosen, identify=("at",))
         return
-    from crmcli.cli.pages import render_complaint_page
+    from crmcli.cli.page import render_complaint_page
 
     details = [(_DETAIL_LABELS[k], str(v)) for k, v in _details(row, places).items() if v]
     render_complaint_page(env, complaint_id, details, shown)
@@ -383,7 +379,7 @@ def report(
     places = display_places(db)
     picked = pick_fields(fields, allowed=REPORT_FIELDS, default=REPORT_FIELDS)
     if chosen is Format.json and fields is None:
-        _print_json(env, _report_dict(r), indent=2)
+        print_json(env, _report_dict(r), indent=2)
     elif chosen is Format.table and fields is None:
         _report_table(env, r, places)
     else:
@@ -436,7 +432,7 @@ def _report_rows(r: complaints.Report) -> Any:
 
 def _report_table(env: Env, r: complaints.Report, places: int) -> None:
     """The report as a page: counts, time to resolve, compensation, repeaters, lessons."""
-    from crmcli.cli.pages import Page, quoted
+    from crmcli.cli.page import Page, quoted
 
     page = Page(env)
     period = f" since {r.since}" if r.since else ""

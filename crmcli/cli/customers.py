@@ -316,7 +316,7 @@ def show(
         return
     data = page.build(db, customer_id, as_of=env.today(as_of))
     if chosen is Format.table:
-        from crmcli.cli.pages import render_customer_page
+        from crmcli.cli.page import render_customer_page
 
         render_customer_page(env, data, places=display_places(db))
     else:

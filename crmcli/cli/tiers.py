@@ -12,7 +12,7 @@ from crmcli.cli import screen
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, FormatOption, console, emit, fields_option, pick_fields
 from crmcli.cli.output import resolve_format as _resolve_format
-from crmcli.money import display_places, format_amount, to_decimal
+from crmcli.money import Money, display_places, format_amount, to_decimal
 
 app = typer.Typer(
     help="ABC tiers: rank customers by what they bring and watch them move.",
@@ -58,7 +58,7 @@ def _summary_rows(
             "share_pct": percent(s.share),
             "average": None
             if s.average_micros is None
-            else to_decimal(s.average_micros).quantize(step, rounding=ROUND_HALF_EVEN),
+            else Money(to_decimal(s.average_micros).quantize(step, rounding=ROUND_HALF_EVEN)),
             "benefit": offers[s.tier].text if s.tier in offers else None,
         }
         for s in summaries
@@ -170,7 +170,7 @@ def render_report(
         return
     if width is None:  # the chart and its 7-column axis fit the screen, 50 at most
         width = max(10, min(50, screen.width(env.stdout) - 8))
-    from crmcli.cli.pages import Page
+    from crmcli.cli.page import Page
 
     page = Page(env)
     revenue = format_amount(run.revenue_micros, places=places)
