@@ -169,9 +169,9 @@ EXTENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "crmcli.cli.imports.customers": ("import",),
         "crmcli.cli.customers_export": ("export",),
         "crmcli.cli.customers_merge": ("dupes", "merge"),
-        "crmcli.cli.customers_tiers": (
-            "set-tier", "at-risk", "who-bought", "set-attitude", "attitudes", "early-adopters",
-        ),
+        "crmcli.cli.customers_tiers": ("set-tier", "at-risk"),
+        "crmcli.cli.customers_buying": ("who-bought", "set-attitude", "attitudes"),
+        "crmcli.cli.customers_launches": ("early-adopters",),
         "crmcli.cli.customers_privacy": ("forget",),
         "crmcli.cli.customers_relations": ("relate", "unrelate", "relations"),
     },
