@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from crmcli import postgres_schema
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import DatabaseError, ForeignDatabase
 
@@ -69,8 +70,6 @@ def open_db(url: PostgresUrl, *, migrate: bool = True, adopt: bool = False) -> A
     As with an SQLite file, a database holding other tables and no crmcli schema is
     left alone unless `adopt` is asked for (`db migrate --adopt`).
     """
-    from crmcli import postgres_schema
-
     conn = connect(url)
     try:
         tables = postgres_schema.user_tables(conn)
@@ -98,8 +97,6 @@ def check(url: PostgresUrl, conn: Any) -> list[str]:
     The server enforces foreign keys and checksums its pages itself: what is left to
     check is that the schema is crmcli's and up to date.
     """
-    from crmcli import postgres_schema
-
     if postgres_schema.MARKER not in postgres_schema.user_tables(conn):
         return [f"{url} holds no crmcli schema (run `crmcli db migrate`)"]
     pending = postgres_schema.pending_names(conn)
