@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from typing import Any, NamedTuple
 from sqlite_utils import Database
 
 from crmcli import dates, locales, names, settings, yearly
-from crmcli.contact_window import DAY_NAMES, next_allowed_day
+from crmcli.contact_window import DAY_NAMES
 
 # What cannot wait comes first: an unhappy customer, a promise, a product that may not
 # work, a greeting whose day is near; tier visits last (they can wait a day).
@@ -298,8 +299,54 @@ def due(
     its reason added here, and the rest still comes; without the list it raises.
     """
     with _collector_paused():
-        return _due(
+        return list(
+            listed(
+                db,
+                start=start,
+                end=end,
+                kinds=kinds,
+                owner=owner,
+                tier=tier,
+                visits_limit=visits_limit,
+                counts=counts,
+                warnings=warnings,
+                sort=sort,
+                today=today,
+            )
+        )
+
+
+def listed(
+    db: Database,
+    *,
+    start: date,
+    end: date,
+    kinds: Sequence[str] = (),
+    owner: str | None = None,
+    tier: str | None = None,
+    visits_limit: int | None = None,
+    counts: dict[str, int] | None = None,
+    warnings: list[str] | None = None,
+    sort: str = "urgency",
+    today: date | None = None,
+    visits_per_day: int | None = None,
+    days: int = 1,
+    details: bool = True,
+) -> Iterator[Entry]:
+    """`due`, line by line: what a million customers' agenda holds (a quarter of a
+    million lines) is sorted and read in the database, never all in memory at once.
+
+    Everything is found before this returns (settings read, warnings added, counts
+    set); the lines come as the iterator is read. `visits_per_day`: make
+    `cap_visits`' cut here, over `days` days; `counts["visits held"]` is then how many
+    visits were held back (against `counts["visits"]` when that is counted).
+    `details`: keep what greeting templates use (`Item.detail`); a listing needs none.
+    """
+    found = _Found(db, details=details)
+    try:
+        today = _collect(
             db,
+            found,
             start=start,
             end=end,
             kinds=kinds,
@@ -311,10 +358,28 @@ def due(
             sort=sort,
             today=today,
         )
+        query = _Listing(
+            db,
+            found.table,
+            start=start,
+            end=end,
+            today=today,
+            owner=owner,
+            tier=tier,
+            keeps=found.keeps,
+        )
+        if visits_per_day is not None:
+            query.cap_visits(per_day=visits_per_day, days=days, counts=counts)
+        rows = query.rows(sort)
+    except BaseException:
+        found.drop()
+        raise
+    return found.entries(rows)
 
 
-def _due(
+def _collect(
     db: Database,
+    found: _Found,
     *,
     start: date,
     end: date,
@@ -326,7 +391,8 @@ def _due(
     warnings: list[str] | None,
     sort: str,
     today: date | None,
-) -> list[Entry]:
+) -> date:
+    """Every source's items into `found`; returns the day overdue items are shown on."""
     from crmcli.errors import InvalidValue
 
     unknown = [k for k in kinds if k not in KINDS]
@@ -338,18 +404,14 @@ def _due(
         raise InvalidValue(
             f"the agenda starts in {yearly.LUNAR_FIRST_DAY.year + 1} at the earliest"
         )
-    today = max(today or start, start)
     chosen = [k for k in KINDS if not kinds or k in kinds]
-    # key → (item, the day it falls due): the look-back windows may find an item twice.
-    found: dict[str, tuple[Item, date]] = {}
-    keeps: dict[str, timedelta | None] = {}
     any_windowed = bool(
         db.execute("SELECT 1 FROM customers WHERE contact_days IS NOT NULL LIMIT 1").fetchone()
     )
     for kind in chosen:
         try:
             lead_time = lead(db, kind)
-            keeps[kind] = keep = kept_for(db, kind)
+            found.keeps[kind] = keep = kept_for(db, kind)
         except InvalidValue as broken:
             _left_out(kind, broken, warnings)
             continue
@@ -359,66 +421,222 @@ def _due(
             # only the best candidates (with room for contact-window moves).
             source = partial(best_visits, size=2 * visits_limit + 50, counts=counts)
         for window in windows(kind, start, end, lead_time, any_windowed=any_windowed, keep=keep):
-            for i in _guarded(kind, source, db, window, warnings):
-                if i.key not in found:
-                    found[i.key] = (i, i.on - lead_time)
-    handled = _handled(db, found)
-    last_contact = _last_contacts(db, (i for i, _ in found.values()), until=end)
-    people = _people(db, {i.customer_id for i, _ in found.values()})
-    out = []
-    for key, (item, due_day) in found.items():
-        if key in handled:
-            continue
-        person = people.get(item.customer_id)
-        if person is None:  # do not contact, archived or forgotten
-            continue
-        if item.kind in CLEARED_BY_CONTACT:
-            contacted = last_contact.get(item.customer_id)
-            if contacted is not None and contacted >= due_day:
-                continue  # a call since it fell due was the greeting, the check
-        day = next_allowed_day(due_day, person.contact_days)
-        moved_from = None if day == due_day else due_day
-        if day > end:
-            continue
-        late_from = None
-        if day < today:
-            keep = keeps[item.kind]
-            if (
-                item.kind not in PERSISTENT
-                and keep is not None
-                and max(item.on + keep, day) < start
-            ):
-                continue  # its day has passed, and the grace period with it
-            late_from, day = day, today
-        if owner and (item.owner if item.owner is not None else person.owner) != owner:
-            continue
-        out.append(Entry(_placed(item, day, moved_from, late_from), person))
-    if tier:  # read for the customers still listed only
-        tiers = _tiers_of(db, (e.item for e in out))
-        out = [e for e in out if tiers.get(e.item.customer_id) == tier]
-    out.sort(key=_by_date if sort == "date" else _by_urgency(today))
-    return out
+            found.add(_guarded(kind, source, db, window, warnings), lead_time)
+    return max(today or start, start)
 
 
-def _by_date(e: Entry) -> tuple[Any, ...]:
-    """The plain order: the day each item fell due, then urgency."""
-    i = e.item
-    return (i.late_from or i.day, URGENCY[i.kind], e.person.name or "", i.key)
+class _Found:
+    """The items the sources found, in a temporary table (the first found of a key is
+    kept: the look-back windows may find an item twice)."""
+
+    def __init__(self, db: Database, *, details: bool) -> None:
+        self.db = db
+        self.keeps: dict[str, timedelta | None] = {}
+        self.details: dict[str, Mapping[str, Any]] | None = {} if details else None
+        # The found items (tens of MB at a million customers) and their sort stay in
+        # SQLite's temporary store: give it room to do that without spilling to disk.
+        db.execute(f"PRAGMA temp.cache_size = -{TEMP_CACHE_KIB}")
+        # A name of its own: a listing still being read may be open on this connection.
+        self.table = f"temp.agenda_found_{next(_LISTINGS)}"
+        db.execute(
+            f"CREATE TEMP TABLE {self.table.removeprefix('temp.')} (key TEXT PRIMARY KEY,"
+            " kind TEXT, customer_id INTEGER, on_day TEXT, why TEXT, owner TEXT, due_day TEXT)"
+            " WITHOUT ROWID"
+        )
+
+    def add(self, items: Iterable[Item], lead_time: timedelta) -> None:
+        details = self.details
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            for i in items:
+                if details is not None and i.detail and i.key not in details:
+                    details[i.key] = i.detail
+                on = i.on
+                yield (
+                    i.key,
+                    i.kind,
+                    i.customer_id,
+                    on.isoformat(),
+                    i.why,
+                    i.owner,
+                    (on - lead_time).isoformat(),
+                )
+
+        # One savepoint for the lot: a statement of its own per row would be a
+        # transaction of its own per row.
+        self.db.execute("SAVEPOINT agenda_found")
+        try:
+            self.db.conn.executemany(
+                f"INSERT OR IGNORE INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?)", rows()
+            )
+        finally:
+            self.db.execute("RELEASE agenda_found")
+
+    def entries(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[Entry]:
+        """The listing's rows as entries; the table goes when the last is read."""
+        details = self.details or {}
+        days: dict[str | None, date | None] = {None: None}
+
+        def day(text: str | None) -> date | None:
+            found = days.get(text, _NO_DAY)
+            if found is _NO_DAY:
+                found = days[text] = date.fromisoformat(text)  # type: ignore[arg-type]
+            return found  # type: ignore[return-value]
+
+        try:
+            for key, kind, cid, on, why, owner, shown, moved_from, late_from, *person in rows:
+                item = Item(
+                    kind,
+                    cid,
+                    day(on),  # type: ignore[arg-type]
+                    why,
+                    owner,
+                    day(shown),
+                    day(moved_from),
+                    key,
+                    details.get(key, _NO_DETAIL),
+                    day(late_from),
+                )
+                yield Entry(item, Person(*person))
+        finally:
+            self.drop()
+
+    def drop(self) -> None:
+        self.db.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
-def _by_urgency(today: date) -> Callable[[Entry], tuple[Any, ...]]:
-    """Today's and overdue items first, by urgency (within a kind, the longest waiting
-    first; greetings by how near their day is); then the coming days by date."""
+_NO_DAY = date.min  # a marker: no ISO day is ever read as this
+TEMP_CACHE_KIB = 32 * 1024
+_LISTINGS = itertools.count(1)
 
-    def key(e: Entry) -> tuple[Any, ...]:
-        i = e.item
-        assert i.day is not None
-        waiting = i.on if i.kind in GREETING_KINDS else (i.late_from or i.day)
-        if i.day <= today:
-            return (0, today, URGENCY[i.kind], waiting, e.person.name or "", i.key)
-        return (1, i.day, URGENCY[i.kind], waiting, e.person.name or "", i.key)
 
-    return key
+class _Listing:
+    """The found items as listed: not dealt with, in the contact window, not past their
+    grace period, for this owner or tier; in order."""
+
+    def __init__(
+        self,
+        db: Database,
+        table: str,
+        *,
+        start: date,
+        end: date,
+        today: date,
+        owner: str | None,
+        tier: str | None,
+        keeps: dict[str, timedelta | None],
+    ) -> None:
+        self.db = db
+        self.table = table
+        self.params: dict[str, Any] = {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "today": today.isoformat(),
+            "owner": owner or None,
+        }
+        self.where = ""
+        if tier:
+            from crmcli.tiers import members_sql
+
+            members, values = members_sql(db, tier)
+            # The listing's parameters are named: name the members' query's too.
+            parts = members.split("?")
+            for n, value in enumerate(values):
+                self.params[f"tier{n}"] = value
+                parts[n] += f":tier{n}"
+            self.where += f" AND customer_id IN ({''.join(parts)})"
+        kept = " ".join(
+            f"WHEN {_quoted(kind)} THEN {keep.days}"
+            for kind, keep in keeps.items()
+            if keep is not None and kind not in PERSISTENT
+        )
+        self.keep_days = f"CASE kind {kept} END" if kept else "NULL"
+
+    def cap_visits(self, *, per_day: int, days: int, counts: dict[str, int] | None) -> None:
+        """`cap_visits`' cut: at most `per_day` visits a day, A first, the most overdue
+        first (the visits listed are few: `best_visits` read them)."""
+        rows = self.db.execute(
+            self._sql("key, customer_id, coalesce(late_from, day)", " AND kind = 'visit'"),
+            self.params,
+        ).fetchall()
+        held = 0
+        if len(rows) > per_day * days:
+            from crmcli.tiers import current_tiers
+
+            tiers = current_tiers(self.db, {cid for _, cid, _ in rows})
+            rows.sort(key=lambda r: (tiers.get(r[1], "C"), r[2], r[1]))
+            kept = [key for key, _, _ in rows[: per_day * days]]
+            held = len(rows) - len(kept)
+            self.params["kept_visits"] = json.dumps(kept)
+            self.where += (
+                " AND (kind != 'visit' OR key IN (SELECT value FROM json_each(:kept_visits)))"
+            )
+        if counts is not None:
+            kept_count = len(rows) - held
+            counts["visits held"] = counts["visits"] - kept_count if "visits" in counts else held
+
+    def rows(self, sort: str) -> Iterator[tuple[Any, ...]]:
+        urgency = " ".join(f"WHEN {_quoted(k)} THEN {n}" for k, n in URGENCY.items())
+        urgency = f"CASE kind {urgency} END"
+        if sort == "date":
+            order = f"coalesce(late_from, day), {urgency}, coalesce(name, ''), key"
+        else:
+            # Today's and overdue first (by urgency; greetings by how near their day,
+            # the rest the longest waiting first), then the coming days by date.
+            greetings = ", ".join(_quoted(k) for k in GREETING_KINDS)
+            order = (
+                "day > :today, max(day, :today), "
+                f"{urgency}, CASE WHEN kind IN ({greetings}) THEN on_day"
+                " ELSE coalesce(late_from, day) END, coalesce(name, ''), key"
+            )
+        columns = "key, kind, customer_id, on_day, why, item_owner, day, moved_from, late_from, "
+        columns += ", ".join(c for c in _PERSON_FIELDS)
+        return self.db.execute(self._sql(columns, "") + f" ORDER BY {order}", self.params)
+
+    def _sql(self, columns: str, where: str) -> str:
+        cleared = ", ".join(_quoted(k) for k in CLEARED_BY_CONTACT)
+        persistent = ", ".join(_quoted(k) for k in PERSISTENT)
+        person = ", ".join(
+            f"{sql} AS {name}" for sql, name in zip(_PERSON_SQL, _PERSON_FIELDS, strict=True)
+        )
+        # A contact window moves a day to the next one the customer takes calls on
+        # (`contact_window.next_allowed_day`): ISO weekday digits in `contact_days`.
+        moved = """CASE WHEN coalesce(c.contact_days, '') = '' THEN t.due_day ELSE coalesce(
+              (SELECT date(t.due_day, printf('+%d days', n)) FROM offsets
+                WHERE instr(c.contact_days,
+                            (strftime('%w', t.due_day, printf('+%d days', n)) + 6) % 7 + 1) > 0
+                ORDER BY n LIMIT 1), t.due_day) END"""
+        return f"""
+            WITH offsets(n) AS (VALUES (0), (1), (2), (3), (4), (5), (6)),
+            placed AS (
+              SELECT t.key, t.kind, t.customer_id, t.on_day, t.why, t.owner AS item_owner,
+                     t.due_day, {moved} AS shown, {person}
+                FROM {self.table} t JOIN customers c ON c.id = t.customer_id
+               WHERE c.do_not_contact = 0 AND c.archived_at IS NULL AND c.forgotten_at IS NULL
+                 -- done, skipped or sent
+                 AND NOT EXISTS (SELECT 1 FROM contacts h WHERE h.item = t.key)
+                 -- a call since it fell due was the greeting, the check
+                 AND NOT (t.kind IN ({cleared}) AND EXISTS (
+                       SELECT 1 FROM contacts k WHERE k.customer_id = t.customer_id
+                          AND k.item IS NULL AND substr(k.at, 1, 10) >= t.due_day
+                          AND substr(k.at, 1, 10) <= :end))),
+            listed AS (
+              SELECT *, max(shown, :today) AS day,
+                     CASE WHEN shown < :today THEN shown END AS late_from,
+                     CASE WHEN shown != due_day THEN due_day END AS moved_from
+                FROM placed
+               WHERE shown <= :end
+                 -- its day has passed, and the grace period with it
+                 AND NOT (shown < :today AND kind NOT IN ({persistent})
+                          AND {self.keep_days} IS NOT NULL
+                          AND max(date(on_day, printf('%+d days', {self.keep_days})), shown)
+                              < :start)
+                 AND (:owner IS NULL OR coalesce(item_owner, owner) = :owner))
+            SELECT {columns} FROM listed WHERE 1 {self.where}{where}"""
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def kept_for(db: Database, kind: str) -> timedelta | None:
@@ -432,32 +650,6 @@ def kept_for(db: Database, kind: str) -> timedelta | None:
         text = settings.get(db, "agenda.aftersale_keep").strip()
         return timedelta(days=dates.parse_span(text).days) if text else None
     return None
-
-
-def _handled(db: Database, items: dict[str, Any]) -> set[str]:
-    """The keys among `items` already done, skipped or sent."""
-    if not items:
-        return set()
-    rows = db.execute(
-        "SELECT item FROM contacts WHERE item IN (SELECT value FROM json_each(?))",
-        [json.dumps(list(items))],
-    )
-    return {r[0] for r in rows}
-
-
-def _last_contacts(db: Database, items: Iterable[Item], *, until: date) -> dict[int, date]:
-    """customer id → the day of their last logged contact (not an agenda record) up to
-    `until`, for the customers with an item a contact deals with."""
-    ids = {i.customer_id for i in items if i.kind in CLEARED_BY_CONTACT}
-    if not ids:
-        return {}
-    rows = db.execute(
-        "SELECT customer_id, max(substr(at, 1, 10)) FROM contacts"
-        " WHERE customer_id IN (SELECT value FROM json_each(?)) AND item IS NULL"
-        " AND substr(at, 1, 10) <= ? GROUP BY customer_id",
-        [json.dumps(sorted(ids)), until.isoformat()],
-    )
-    return {cid: date.fromisoformat(day) for cid, day in rows}
 
 
 def _left_out(kind: str, broken: Exception, warnings: list[str] | None) -> None:
@@ -511,23 +703,6 @@ def cap_visits(
     return [e for e in entries if e.item.kind != "visit" or id(e) in kept], len(visits) - len(kept)
 
 
-def _placed(item: Item, day: date, moved_from: date | None, late_from: date | None) -> Item:
-    """`item` on the day it is shown (`_replace` without its keyword handling: this runs
-    for every line of the agenda)."""
-    return Item(
-        item.kind,
-        item.customer_id,
-        item.on,
-        item.why,
-        item.owner,
-        day,
-        moved_from,
-        item.key,
-        item.detail,
-        late_from,
-    )
-
-
 def lead(db: Database, kind: str) -> timedelta:
     """How long before its event an item of `kind` is due (negative: after it)."""
     span = dates.parse_span(settings.get(db, f"agenda.lead.{kind}"))
@@ -542,10 +717,17 @@ def _tiers_of(db: Database, items: Iterable[Item]) -> dict[int, str]:
     return current_tiers(db, {i.customer_id for i in items})
 
 
-_PERSON_COLUMNS = (
-    "id, code, name, family_name, given_name, patronymic, salutation, gender, locale, email,"
-    " owner, contact_days,"
-    " (SELECT raw FROM customer_phones p WHERE p.customer_id = c.id ORDER BY position LIMIT 1)"
+# A `Person`'s columns, and their names in the listing's SQL.
+_PERSON_SQL = (
+    *(f"c.{name}" for name in ("id", "code", "name", "family_name", "given_name")),
+    *(f"c.{name}" for name in ("patronymic", "salutation", "gender", "locale", "email")),
+    "c.owner",
+    "c.contact_days",
+    "(SELECT raw FROM customer_phones p WHERE p.customer_id = c.id ORDER BY position LIMIT 1)",
+)
+_PERSON_FIELDS = (
+    *("person_id", "code", "name", "family_name", "given_name", "patronymic", "salutation"),
+    *("gender", "locale", "email", "owner", "contact_days", "phone"),
 )
 _REACHABLE = "do_not_contact = 0 AND archived_at IS NULL AND forgotten_at IS NULL"
 
@@ -559,18 +741,6 @@ def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
-
-
-def _people(db: Database, ids: set[int]) -> dict[int, Person]:
-    """The reachable customers among `ids` (do-not-contact and archived ones are left out)."""
-    if not ids:
-        return {}
-    rows = db.execute(
-        f"SELECT {_PERSON_COLUMNS} FROM customers c"
-        f" WHERE id IN (SELECT value FROM json_each(?)) AND {_REACHABLE}",
-        [json.dumps(sorted(ids))],
-    )
-    return {row[0]: Person(*row) for row in rows}
 
 
 # --- sources -----------------------------------------------------------------------------
