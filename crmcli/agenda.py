@@ -401,13 +401,13 @@ class _Found:
 
     def add(self, items: Iterable[Item], lead_time: timedelta) -> None:
         details = self.details
-
-        def rows() -> Iterator[tuple[Any, ...]]:
-            for i in items:
-                if details is not None and i.detail and i.key not in details:
-                    details[i.key] = i.detail
-                on = i.on
-                yield (
+        batch: list[tuple[Any, ...]] = []
+        for i in items:
+            if details is not None and i.detail and i.key not in details:
+                details[i.key] = i.detail
+            on = i.on
+            batch.append(
+                (
                     i.key,
                     i.kind,
                     i.customer_id,
@@ -416,13 +416,23 @@ class _Found:
                     i.owner,
                     (on - lead_time).isoformat(),
                 )
+            )
+            if len(batch) == _BATCH:
+                self._insert(batch)
+                batch = []
+        self._insert(batch)
 
-        # One savepoint for the lot: a statement of its own per row would be a
-        # transaction of its own per row.
+    def _insert(self, batch: list[tuple[Any, ...]]) -> None:
+        # In batches, outside the sources' reading: a source may write its own cache
+        # (public holidays), which it leaves alone inside someone's transaction. One
+        # savepoint per batch: a statement of its own per row would be a transaction
+        # of its own per row.
+        if not batch:
+            return
         self.db.execute("SAVEPOINT agenda_found")
         try:
             self.db.conn.executemany(
-                f"INSERT OR IGNORE INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?)", rows()
+                f"INSERT OR IGNORE INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?)", batch
             )
         finally:
             self.db.execute("RELEASE agenda_found")
@@ -462,6 +472,7 @@ class _Found:
 
 _NO_DAY = date.min  # a marker: no ISO day is ever read as this
 TEMP_CACHE_KIB = 32 * 1024
+_BATCH = 5000  # items written to the temporary table at a time
 _LISTINGS = itertools.count(1)
 
 

@@ -573,8 +573,6 @@ def family_birthday_items(db: Database, window: Window) -> Iterator[Item]:
     A relative who is not a customer brings their own birthday; one who is a customer
     their record's (solar only: a lunar one is greeted as that customer's own birthday).
     """
-    from crmcli.relations import LABELS  # relations reads customers: only when asked
-
     feb29 = settings.get(db, "birthday.feb29")
     rows = db.execute(
         f"""SELECT r.id, r.customer_id, r.kind, coalesce(o.name, r.other_name),
@@ -593,6 +591,9 @@ def family_birthday_items(db: Database, window: Window) -> Iterator[Item]:
         ):
             year = dates.year_of(born)
             years = None if year is None else on.year - year
+            # relations reads customers (a 20 ms import): only once a birthday is found
+            from crmcli.relations import LABELS
+
             relation = LABELS.get(kind, kind)
             why = f"birthday of their {relation} {name} on {on.isoformat()}"
             why += f", turns {years}" if years else ""
