@@ -24,7 +24,15 @@ from typing import Any, NamedTuple
 from sqlite_utils import Database
 
 from crmcli import dates, names, settings
-from crmcli.agenda_sources import _NO_DETAIL, KINDS, SOURCES, Item, Window, best_visit_items
+from crmcli.agenda_sources import (
+    _NO_DETAIL,
+    KINDS,
+    SOURCES,
+    SQL_SOURCES,
+    Item,
+    Window,
+    best_visit_items,
+)
 from crmcli.contact_window import DAY_NAMES
 from crmcli.lunar import LUNAR_FIRST_DAY
 
@@ -376,6 +384,12 @@ def _collect(
             # only the best candidates (with room for contact-window moves).
             source = partial(best_visit_items, size=2 * visits_limit + 50, counts=counts)
         for window in windows(kind, start, end, lead_time, any_windowed=any_windowed, keep=keep):
+            if kind in SQL_SOURCES:  # no Python object per item
+                try:
+                    found.add_sql(kind, *SQL_SOURCES[kind](db, window), lead_time)
+                except InvalidValue as broken:
+                    _left_out(kind, broken, warnings)
+                continue
             found.add(_guarded(kind, source, db, window, warnings), lead_time)
     return max(today or start, start)
 
@@ -421,6 +435,14 @@ class _Found:
                 self._insert(batch)
                 batch = []
         self._insert(batch)
+
+    def add_sql(self, kind: str, sql: str, params: list[Any], lead_time: timedelta) -> None:
+        """A source's rows (customer_id, on_day, why, key) inserted as SQLite reads them."""
+        self.db.execute(
+            f"INSERT OR IGNORE INTO {self.table} SELECT key, ?, customer_id, on_day, why, NULL,"
+            f" date(on_day, printf('%+d days', ?)) FROM ({sql})",
+            [kind, -lead_time.days, *params],
+        )
 
     def _insert(self, batch: list[tuple[Any, ...]]) -> None:
         # In batches, outside the sources' reading: a source may write its own cache

@@ -302,14 +302,30 @@ def _greeted(db: Database, rule: list[str]) -> tuple[str, list[Any]]:
 
 def after_sale_items(db: Database, window: Window) -> Iterator[Item]:
     """A check N days after each order's delivery (or purchase, if never delivered)."""
-    n = timedelta(days=settings.get_int(db, "aftersale.days"))
+    sql, params = after_sale_sql(db, window)
+    for cid, on, why, key in db.execute(sql, params):
+        yield Item("after-sale", cid, date.fromisoformat(on), why, key=key)
+
+
+def after_sale_sql(db: Database, window: Window) -> tuple[str, list[Any]]:
+    """`after_sale_items` as SQL: (customer_id, on_day, why, key), one row per item.
+
+    The agenda inserts these rows as they are (a million-customer shop has a hundred
+    thousand checks open; none becomes a Python object before it is listed).
+    """
+    n = settings.get_int(db, "aftersale.days")
+    days = timedelta(days=n)
     # `+delivery_date`: most lines have no delivery date, so that index must not be used
     # for IS NULL (it would walk most of the table); the date index finds the few days.
-    lo, hi = (window.first_event - n).isoformat(), (window.last_event - n).isoformat()
+    lo, hi = (window.first_event - days).isoformat(), (window.last_event - days).isoformat()
     # An anonymous sale (no customer) has nobody to check on.
     only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
-    rows = db.execute(
-        f"""SELECT customer_id, base, group_concat(DISTINCT item), delivered, o FROM (
+    sql = f"""SELECT customer_id, date(base, '+{n} days') AS on_day,
+                 'after-sale check: ' || coalesce(nullif(group_concat(DISTINCT item), ''),
+                 'the purchase') || ' (' || CASE WHEN delivered THEN 'delivered' ELSE 'bought'
+                 END || ' ' || base || ')' AS why,
+                 'after-sale:' || customer_id || ':' || base || ':' || o AS key
+            FROM (
              SELECT customer_id, delivery_date AS base, item, 1 AS delivered,
                     coalesce(order_id, date) AS o FROM purchases
               WHERE delivery_date BETWEEN ? AND ? AND amount_micros > 0 AND {only}
@@ -317,14 +333,8 @@ def after_sale_items(db: Database, window: Window) -> Iterator[Item]:
              SELECT customer_id, date, item, 0, coalesce(order_id, date) FROM purchases
               WHERE date BETWEEN ? AND ? AND +delivery_date IS NULL AND amount_micros > 0
                 AND {only})
-           GROUP BY customer_id, base, o""",
-        [lo, hi, lo, hi],
-    )
-    for cid, base, items, delivered, order in rows:
-        on = date.fromisoformat(base) + n
-        what = items or "the purchase"
-        why = f"after-sale check: {what} ({'delivered' if delivered else 'bought'} {base})"
-        yield Item("after-sale", cid, on, why, key=f"after-sale:{cid}:{base}:{order}")
+           GROUP BY customer_id, base, o"""
+    return sql, [lo, hi, lo, hi]
 
 
 def thanks_items(db: Database, window: Window) -> Iterator[Item]:
@@ -620,5 +630,10 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "family-birthday": family_birthday_items,
 }
 
+# Sources whose rows the agenda can insert straight from SQL: kind → (customer_id,
+# on_day, why, key) query, the same rows the kind's source makes its items of.
+SQL_SOURCES: dict[str, Callable[[Database, Window], tuple[str, list[Any]]]] = {
+    "after-sale": after_sale_sql,
+}
 
 KINDS = tuple(SOURCES)
