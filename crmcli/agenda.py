@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from sqlite_utils import Database
@@ -113,15 +113,38 @@ class Person(NamedTuple):
     def salutation(self, style: str = "formal") -> str:
         if self.salutation_override and style == "formal":
             return self.salutation_override
-        return names.salutation(
-            name=self.name,
-            family=self.family_name,
-            given=self.given_name,
-            patronymic=self.patronymic,
-            gender=self.gender,
-            locale=self.locale_field,
-            style=style,
+        return _salutation(
+            self.name,
+            self.family_name,
+            self.given_name,
+            self.patronymic,
+            self.gender,
+            self.locale_field,
+            style,
         )
+
+
+@lru_cache(maxsize=4096)
+def _salutation(
+    name: str | None,
+    family: str | None,
+    given: str | None,
+    patronymic: str | None,
+    gender: str | None,
+    locale: str | None,
+    style: str,
+) -> str:
+    """`names.salutation`, remembered: every line of the agenda asks for one, and many
+    customers share a name (김민준…)."""
+    return names.salutation(
+        name=name,
+        family=family,
+        given=given,
+        patronymic=patronymic,
+        gender=gender,
+        locale=locale,
+        style=style,
+    )
 
 
 class Entry(NamedTuple):
