@@ -15,8 +15,9 @@ from __future__ import annotations
 import gc
 import itertools
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
@@ -482,8 +483,9 @@ class _Found:
         finally:
             self.db.execute("RELEASE agenda_found")
 
-    def entries(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[Entry]:
-        """The listing's rows as entries; the table goes when the last is read."""
+    def entries(self, rows: sqlite3.Cursor) -> Iterator[Entry]:
+        """The listing's rows as entries; the table goes when the last is read (or the
+        reader stops: `crmcli due | head`)."""
         details = self.details or {}
         days: dict[str | None, date | None] = {None: None}
 
@@ -509,10 +511,13 @@ class _Found:
                 )
                 yield Entry(item, Person(*person))
         finally:
+            rows.close()  # a table being read cannot be dropped
             self.drop()
 
     def drop(self) -> None:
-        self.db.execute(f"DROP TABLE IF EXISTS {self.table}")
+        # At exit the connection may be gone already, and the temporary table with it.
+        with suppress(sqlite3.Error):
+            self.db.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
 _NO_DAY = date.min  # a marker: no ISO day is ever read as this
@@ -586,7 +591,7 @@ class _Listing:
             kept_count = len(rows) - held
             counts["visits held"] = counts["visits"] - kept_count if "visits" in counts else held
 
-    def rows(self, sort: str) -> Iterator[tuple[Any, ...]]:
+    def rows(self, sort: str) -> sqlite3.Cursor:
         urgency = " ".join(f"WHEN {_quoted(k)} THEN {n}" for k, n in URGENCY.items())
         urgency = f"CASE kind {urgency} END"
         if sort == "date":
