@@ -22,8 +22,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import dates, locales, names, settings, yearly
+from crmcli import complaints as complaint_stages
+from crmcli import dates, locales, names, prospects, public_holidays, relations, settings, yearly
+from crmcli import visits as visit_plans
 from crmcli.contact_window import DAY_NAMES, next_allowed_day
+from crmcli.db import write
+from crmcli.errors import InvalidValue
+from crmcli.tiers import cadence, current_tiers
 
 # What cannot wait comes first: an unhappy customer, a promise, a product that may not
 # work, a greeting whose day is near; tier visits last (they can wait a day).
@@ -275,8 +280,6 @@ def due(
     `warnings`: a kind whose setting is broken (an old database) is left out with
     its reason added here, and the rest still comes; without the list it raises.
     """
-    from crmcli.errors import InvalidValue
-
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise InvalidValue(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
@@ -437,8 +440,6 @@ def _guarded(
 ) -> Iterator[Item]:
     """A source's items; a broken setting costs only this source (sources read their
     settings before their first item, so nothing half-read is kept)."""
-    from crmcli.errors import InvalidValue
-
     try:
         yield from source(db, window)
     except InvalidValue as broken:
@@ -497,8 +498,6 @@ _TIERS: dict[int, dict[int, str]] = {}
 def _tiers(db: Database) -> dict[int, str]:
     """customer id → tier, read at most once per `due` run (it reads every customer)."""
     if id(db) not in _TIERS:
-        from crmcli.tiers import current_tiers
-
         _TIERS.clear()
         # Before any classification (or override) there is nothing to read.
         none = db.execute(
@@ -683,7 +682,6 @@ def holidays(db: Database, window: Window) -> Iterator[Item]:
     rule = [r.strip() for r in settings.get(db, "holidays.greet").split(",") if r.strip()]
     if not rule:
         return
-    from crmcli import public_holidays
 
     country_list = public_holidays.countries(settings.get(db, "holidays.country"))
     if not country_list:
@@ -819,10 +817,29 @@ def thanks(db: Database, window: Window) -> Iterator[Item]:
 
 
 def prospect_calls(db: Database, window: Window) -> Iterator[Item]:
-    """Calls to prospects (customers with no purchase yet): see `crmcli.prospects`."""
-    from crmcli import prospects
-
-    yield from prospects.calls(db, window)
+    """Calls to prospects (customers with no purchase yet, `crmcli.prospects`): first
+    `prospects.first_call` after being added, then every `prospects.cadence` after the
+    last contact (a skipped call restarts its cadence)."""
+    first = timedelta(days=dates.parse_span(settings.get(db, "prospects.first_call")).days)
+    every = timedelta(days=dates.parse_span(settings.get(db, "prospects.cadence")).days)
+    rows = db.execute(
+        f"""SELECT id, prospect_calls_from,
+               (SELECT max(substr(at, 1, 10)) FROM contacts k WHERE k.customer_id = c.id
+                 AND (k.outcome IS NOT 'skipped' OR k.item LIKE 'prospect:%'))
+            FROM customers c
+           WHERE prospect_calls_from IS NOT NULL AND lost_at IS NULL
+             AND {prospects.NO_PURCHASE} AND {_REACHABLE}"""
+    )
+    for cid, since, contacted in rows:
+        if contacted and contacted >= since:
+            on = date.fromisoformat(contacted) + every
+            why = f"prospect: call again (last contact {contacted}, no purchase yet)"
+        else:
+            on = date.fromisoformat(since) + first
+            why = f"prospect: first call (added {since}, no purchase yet)"
+        if on > window.last_event:
+            continue
+        yield Item("prospect", cid, on, why, key=f"prospect:{cid}:{on}")
 
 
 def money_micros(text: str) -> int:
@@ -835,9 +852,6 @@ def money_micros(text: str) -> int:
 def visits(db: Database, window: Window) -> Iterator[Item]:
     """Customers whose visit plan or tier cadence has run out since the last contact (or
     purchase); a plan (`crmcli visits plan`) overrides the tier's cadence."""
-    from crmcli import visits as visit_plans
-    from crmcli.tiers import cadence
-
     planned = visit_plans.next_visits(db)
     for cid, nxt in planned.items():
         if nxt.on <= window.last_event:
@@ -901,7 +915,6 @@ def complaints(db: Database, window: Window) -> Iterator[Item]:
     # Most days no complaint is open: skip reading tiers and deadlines then.
     if not db.execute("SELECT 1 FROM complaints WHERE stage != 'closed' LIMIT 1").fetchone():
         return
-    from crmcli import complaints as complaint_stages
 
     for o in complaint_stages.overdue(db, as_of=window.last_event):
         why = (
@@ -913,10 +926,40 @@ def complaints(db: Database, window: Window) -> Iterator[Item]:
 
 
 def family_birthdays(db: Database, window: Window) -> Iterator[Item]:
-    """Relatives' birthdays a customer is greeted for (`customers relate … --greet`)."""
-    from crmcli import relations
+    """Relatives' birthdays a customer is greeted for (`customers relate … --greet`).
 
-    return relations.birthdays(db, window)  # type: ignore[no-any-return]
+    A relative who is not a customer brings their own birthday; one who is a customer
+    their record's (solar only: a lunar one is greeted as that customer's own birthday).
+    """
+    feb29 = settings.get(db, "birthday.feb29")
+    rows = db.execute(
+        f"""SELECT r.id, r.customer_id, r.kind, coalesce(o.name, r.other_name),
+                   coalesce(o.birthday, r.other_birthday)
+            FROM customer_relations r JOIN customers c ON c.id = r.customer_id
+            LEFT JOIN customers o ON o.id = r.other_id
+            WHERE r.greet = 1 AND coalesce(o.birthday, r.other_birthday) IS NOT NULL
+              AND coalesce(o.birthday_lunar, 0) = 0 AND coalesce(o.forgotten_at, '') = ''
+              AND c.do_not_contact = 0 AND c.archived_at IS NULL AND c.forgotten_at IS NULL
+              AND {window.customers("r.customer_id", by_date=False)}"""
+    )
+    for rid, cid, kind, name, born in rows:
+        month, day = dates.month_day(born)
+        for on in yearly.solar_occurrences(
+            month, day, window.first_event, window.last_event, feb29=feb29
+        ):
+            year = dates.year_of(born)
+            years = None if year is None else on.year - year
+            relation = relations.LABELS.get(kind, kind)
+            why = f"birthday of their {relation} {name} on {on.isoformat()}"
+            why += f", turns {years}" if years else ""
+            yield Item(
+                "family-birthday",
+                cid,
+                on,
+                why,
+                key=f"family-birthday:{cid}:{rid}:{on}",
+                detail={"years": years, "relative": name, "relation": relation},
+            )
 
 
 SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
@@ -946,8 +989,6 @@ def catch_up_start(db: Database, *, today: date) -> date:
 
 
 def record_run(db: Database, *, start: date, end: date, items: int) -> None:
-    from crmcli.db import write
-
     with write(db):
         db.execute(
             "INSERT INTO agenda_runs (run_at, from_day, to_day, items) VALUES (?, ?, ?, ?)",

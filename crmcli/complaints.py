@@ -27,6 +27,7 @@ from sqlite_utils import Database
 from crmcli import dates, settings, tiers
 from crmcli.db import write
 from crmcli.errors import Conflict, InvalidValue, NotFound, UsageError
+from crmcli.text import check  # no control characters in what is recorded
 
 STAGES = ("received", "apologized", "cause-found", "resolved", "followed-up", "closed")
 CAUSES = ("expectation", "product-quality", "staff-service", "other")
@@ -253,8 +254,6 @@ def _clean(text: str | None) -> str | None:
     if text is None:
         return None
     text = text.strip()
-    from crmcli.text import check  # no control characters in what is recorded
-
     return check(text, field="the complaint's text", multiline=True) or None
 
 

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from crmcli import search
 from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, NotADatabase
-from crmcli.files import PRIVATE_FILE, create_private
+from crmcli.files import PRIVATE_FILE, Output, create_private, protect_database
+from crmcli.migrations import migrations
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from sqlite_utils import Database
@@ -229,8 +231,6 @@ def open_db(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> D
             db.close()
             raise
     if migrate:
-        from crmcli.migrations import apply_pending
-
         try:
             apply_pending(db)
             if adopt and path_str != MEMORY:
@@ -267,8 +267,6 @@ def open_read(path: Path | str, *, notice: Callable[[str], None] | None = None) 
             raise no_database(path, ": an SQLite file without tables")
         if kind == FOREIGN:
             raise not_crmcli(path, tables)
-        from crmcli.migrations import apply_pending, migrations
-
         if migrations.pending(db) and not _writable(path):
             copy = _migrated_copy(db)
             db.close()
@@ -293,8 +291,6 @@ def _writable(path: Path) -> bool:
 
 def _migrated_copy(db: Database) -> Database:
     """The database copied into memory (SQLite's backup API), schema brought up to date."""
-    from crmcli.migrations import apply_pending
-
     copy = connect(MEMORY)
     try:
         db.conn.backup(copy.conn)
@@ -303,6 +299,56 @@ def _migrated_copy(db: Database) -> Database:
         copy.close()
         raise
     return copy
+
+
+def _rebuild_search_documents(db: Database) -> None:
+    # Derived data, not schema: a search document must be made by the same code that
+    # folds the query, or old customers go unfound. So unlike a migration, this uses
+    # the live code, and runs again whenever a later release names it below.
+    search.reindex(db)
+
+
+# Derived data to rebuild, with the live code, after a migration is applied (in the
+# same transaction): migration name → rebuilders.
+REBUILDS = {"m095_search_words": [_rebuild_search_documents]}
+
+
+def apply_pending(db: Database) -> list[str]:
+    """Apply pending migrations under the write lock; returns the names applied.
+
+    Two processes opening an old database at once: the second waits for the lock,
+    then finds nothing pending, so every migration runs exactly once.
+    """
+    known = {m.name for m in migrations._migrations}
+    applied = {m.name for m in migrations.applied(db)}
+    unknown = applied - known
+    if unknown:
+        raise DatabaseError(
+            "this database was made by a newer crmcli (it has migration "
+            f"{', '.join(sorted(unknown))}); upgrade crmcli to use it"
+        )
+    if not migrations.pending(db):
+        return []
+    try:
+        with write(db):
+            todo = [m.name for m in migrations.pending(db)]
+            migrations.apply(db)
+            for rebuild in dict.fromkeys(r for name in todo for r in REBUILDS.get(name, [])):
+                rebuild(db)
+    except sqlite3.Error as exc:
+        # All pending migrations share one transaction: a failure rolls every one back.
+        at = max(applied, key=_order, default="none")
+        raise DatabaseError(
+            f"could not bring the database's schema up to date ({explain(exc)}); "
+            f"it is unchanged, still at migration {at}"
+        ) from exc
+    return todo
+
+
+def _order(name: str) -> int:
+    """Position of a migration in the registered order (unknown names last)."""
+    names = [m.name for m in migrations._migrations]
+    return names.index(name) if name in names else len(names)
 
 
 @contextmanager
@@ -380,8 +426,6 @@ def backup(db: Database, target: Path, *, force: bool = False) -> None:
     The copy is made in a temporary file beside `target` and renamed only when
     complete: a full disk or an interrupt leaves no half copy (and an old file kept).
     """
-    from crmcli.files import Output, protect_database
-
     out = Output(target, protect=protect_database(db), force=force, database=True, what="backup")
     out.open()
     assert out.tmp_path is not None

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import agenda, dates, locales, settings, text
+from crmcli import agenda, dates, locales, public_holidays, settings, text, tiers
 from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound
 
@@ -39,43 +39,6 @@ PLACEHOLDERS = (
     "relative",
     "relation",
 )
-
-# A relative's birthday, greeted to the customer (migration m102 stores the same).
-FAMILY_BIRTHDAY = {
-    "": "Dear {salutation}, happy birthday to your {relation} {relative}! {shop}",
-    ".ko": "{salutation}, {relative} 님의 생일을 진심으로 축하드립니다! {shop} 드림",
-    ".ja": "{salutation}、{relative}様のお誕生日おめでとうございます。{shop}より",
-    ".zh": "{salutation}，祝{relative}生日快乐！{shop}",
-    ".zh_Hant": "{salutation}，祝{relative}生日快樂！{shop}",
-    ".ru": "{salutation}, поздравляем {relative} с днём рождения! {shop}",
-}
-
-# The templates a new database starts with (migration m040); edit them with
-# `crmcli templates set`.
-DEFAULT_TEMPLATES = {
-    "birthday": "Happy birthday, {salutation}! Warm wishes from {shop}.",
-    "birthday.ko": "{salutation}, 생일을 진심으로 축하드립니다! {shop} 드림",
-    "birthday.ja": "{salutation}、お誕生日おめでとうございます。{shop}より",
-    "birthday.zh": "{salutation}，祝您生日快乐！{shop}",
-    "birthday.zh_Hant": "{salutation}，祝您生日快樂！{shop}",
-    "birthday.hy": "Հարգելի {salutation}, շնորհավորում ենք Ձեր ծննդյան օրը։ {shop}",
-    "birthday.ru": "{salutation}, поздравляем вас с днём рождения! {shop}",
-    "anniversary": "Dear {salutation}, congratulations on your {occasion}! {shop}",
-    "anniversary.ko": "{salutation}, 뜻깊은 기념일을 진심으로 축하드립니다. {shop} 드림",
-    "anniversary.ja": "{salutation}、記念日おめでとうございます。{shop}より",
-    "anniversary.zh": "{salutation}，祝您纪念日快乐！{shop}",
-    "anniversary.zh_Hant": "{salutation}，祝您紀念日快樂！{shop}",
-    "anniversary.hy": "Հարգելի {salutation}, շնորհավորում ենք Ձեր տարեդարձը։ {shop}",
-    "anniversary.ru": "{salutation}, поздравляем вас с годовщиной! {shop}",
-    **{f"family-birthday{k}": v for k, v in FAMILY_BIRTHDAY.items()},
-    "holiday": "Dear {salutation}, best wishes for {holiday}! {shop}",
-    "holiday.ko": "{salutation}, 즐겁고 행복한 {holiday} 보내세요! {shop} 드림",
-    "holiday.ja": "{salutation}、よい{holiday}をお過ごしください。{shop}より",
-    "holiday.zh": "{salutation}，祝您{holiday}快乐！{shop}",
-    "holiday.zh_Hant": "{salutation}，祝您{holiday}快樂！{shop}",
-    "holiday.hy": "Հարգելի {salutation}, շնորհավորում ենք՝ {holiday}։ {shop}",
-    "holiday.ru": "{salutation}, поздравляем вас: {holiday}! {shop}",
-}
 
 FIELDS = (
     "date",
@@ -165,9 +128,9 @@ def values(
     years = detail.get("years")
     holiday = ""
     if detail.get("holiday"):
-        from crmcli.public_holidays import name_for
-
-        holiday = name_for(detail["holiday"], locale=person.locale, fallback=language, db=db)
+        holiday = public_holidays.name_for(
+            detail["holiday"], locale=person.locale, fallback=language, db=db
+        )
     return {
         "salutation": person.salutation(),
         "friendly": person.salutation("friendly"),
@@ -191,9 +154,7 @@ def _benefit(db: Database | None, customer_id: int) -> str:
     """The benefit of the customer's current tier, as shown on their page ("" for none)."""
     if db is None:
         return ""
-    from crmcli import benefits, tiers
-
-    offer = benefits.for_tier(db, tiers.current_tiers(db, [customer_id]).get(customer_id))
+    offer = tiers.benefit_of(db, tiers.current_tiers(db, [customer_id]).get(customer_id))
     return offer.text if offer else ""
 
 

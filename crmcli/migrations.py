@@ -11,12 +11,8 @@ Dates are ISO-8601 text; a date without a year is `--MM-DD` (ISO 8601 / vCard 4)
 
 from __future__ import annotations
 
-import sqlite3
-
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
-
-from crmcli.errors import DatabaseError
 
 migrations = Migrations("crmcli")
 
@@ -321,9 +317,11 @@ def m001_initial(db: Database) -> None:
 
 @migrations(name="m040_greeting_templates")
 def m040_greeting_templates(db: Database) -> None:
-    """Editable greeting templates, named `kind` or `kind.locale` (birthday.ko…)."""
-    from crmcli.greetings import DEFAULT_TEMPLATES
+    """Editable greeting templates, named `kind` or `kind.locale` (birthday.ko…).
 
+    The templates a new database starts with, as released: later ones come with the
+    migration that added them (m091, m102, m110).
+    """
     _run(
         db,
         """
@@ -334,7 +332,26 @@ def m040_greeting_templates(db: Database) -> None:
         );
         """,
     )
-    for name, body in DEFAULT_TEMPLATES.items():
+    for name, body in (
+        ("birthday", "Happy birthday, {salutation}! Warm wishes from {shop}."),
+        ("birthday.ko", "{salutation}, 생일을 진심으로 축하드립니다! {shop} 드림"),
+        ("birthday.ja", "{salutation}、お誕生日おめでとうございます。{shop}より"),
+        ("birthday.zh", "{salutation}，祝您生日快乐！{shop}"),
+        ("birthday.hy", "Հարգելի {salutation}, շնորհավորում ենք Ձեր ծննդյան օրը։ {shop}"),
+        ("birthday.ru", "{salutation}, поздравляем вас с днём рождения! {shop}"),
+        ("anniversary", "Dear {salutation}, congratulations on your {occasion}! {shop}"),
+        ("anniversary.ko", "{salutation}, 뜻깊은 기념일을 진심으로 축하드립니다. {shop} 드림"),
+        ("anniversary.ja", "{salutation}、記念日おめでとうございます。{shop}より"),
+        ("anniversary.zh", "{salutation}，祝您纪念日快乐！{shop}"),
+        ("anniversary.hy", "Հարգելի {salutation}, շնորհավորում ենք Ձեր տարեդարձը։ {shop}"),
+        ("anniversary.ru", "{salutation}, поздравляем вас с годовщиной! {shop}"),
+        ("holiday", "Dear {salutation}, best wishes for {holiday}! {shop}"),
+        ("holiday.ko", "{salutation}, 즐겁고 행복한 {holiday} 보내세요! {shop} 드림"),
+        ("holiday.ja", "{salutation}、よい{holiday}をお過ごしください。{shop}より"),
+        ("holiday.zh", "{salutation}，祝您{holiday}快乐！{shop}"),
+        ("holiday.hy", "Հարգելի {salutation}, շնորհավորում ենք՝ {holiday}։ {shop}"),
+        ("holiday.ru", "{salutation}, поздравляем вас: {holiday}! {shop}"),
+    ):
         db.execute("INSERT INTO templates (name, body, updated_at) VALUES (?, ?, '')", [name, body])
 
 
@@ -455,62 +472,6 @@ def m095_search_words(db: Database) -> None:
         INSERT INTO customers_words(customers_words) VALUES ('rebuild');
         """,
     )
-
-
-def _rebuild_search_documents(db: Database) -> None:
-    # Derived data, not schema: a search document must be made by the same code that
-    # folds the query, or old customers go unfound. So unlike a migration, this uses
-    # the live code, and runs again whenever a later release names it below.
-    from crmcli.search import reindex
-
-    reindex(db)
-
-
-# Derived data to rebuild, with the live code, after a migration is applied (in the
-# same transaction): migration name → rebuilders.
-REBUILDS = {"m095_search_words": [_rebuild_search_documents]}
-
-
-def apply_pending(db: Database) -> list[str]:
-    """Apply pending migrations under the write lock; returns the names applied.
-
-    Two processes opening an old database at once: the second waits for the lock,
-    then finds nothing pending, so every migration runs exactly once.
-    """
-    from crmcli.db import write
-
-    known = {m.name for m in migrations._migrations}
-    applied = {m.name for m in migrations.applied(db)}
-    unknown = applied - known
-    if unknown:
-        raise DatabaseError(
-            "this database was made by a newer crmcli (it has migration "
-            f"{', '.join(sorted(unknown))}); upgrade crmcli to use it"
-        )
-    if not migrations.pending(db):
-        return []
-    try:
-        with write(db):
-            todo = [m.name for m in migrations.pending(db)]
-            migrations.apply(db)
-            for rebuild in dict.fromkeys(r for name in todo for r in REBUILDS.get(name, [])):
-                rebuild(db)
-    except sqlite3.Error as exc:
-        # All pending migrations share one transaction: a failure rolls every one back.
-        from crmcli.db import explain
-
-        at = max(applied, key=_order, default="none")
-        raise DatabaseError(
-            f"could not bring the database's schema up to date ({explain(exc)}); "
-            f"it is unchanged, still at migration {at}"
-        ) from exc
-    return todo
-
-
-def _order(name: str) -> int:
-    """Position of a migration in the registered order (unknown names last)."""
-    names = [m.name for m in migrations._migrations]
-    return names.index(name) if name in names else len(names)
 
 
 def applied_names(db: Database) -> list[str]:

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from crmcli import locales
+
 KOREAN_COMPOUND_FAMILY = {
     "남궁",
     "황보",
@@ -66,8 +68,6 @@ def default_locale(name: str | None) -> str | None:
     A name in kanji alone is never Chinese by itself: only simplified-only forms (张, 陈)
     say Chinese; Japanese-only forms, a space or a common Japanese surname say Japanese.
     """
-    from crmcli import locales
-
     guess = locales.from_letters(name) or locales.from_shape(name)
     return guess.locale if guess else None
 
@@ -120,8 +120,6 @@ def _split_east_asian(name: str, kind: str, locale: str | None) -> NameParts:
 
 def _split_japanese(name: str) -> NameParts:
     """上原優 → 上原 / 優, at the longest common Japanese surname it begins with; else whole."""
-    from crmcli import locales
-
     family = locales.japanese_surname(name)
     if family is None:
         return NameParts()  # no surname we know: the whole name is used (上原優様)

@@ -4,7 +4,8 @@ A relation is read from the customer's side: `relate(REF, OTHER, kind="child")` 
 OTHER is REF's child, so OTHER's page shows REF as their parent. `referred-by` says
 REF came on OTHER's word (OTHER's page: `referred`, and a count of those referred).
 OTHER is another customer, or someone who is not a customer: a name and an optional
-birthday, which `greet` puts on the customer's agenda (a `family-birthday` item).
+birthday, which `greet` puts on the customer's agenda (a `family-birthday` item,
+`agenda.family_birthdays`).
 """
 
 from __future__ import annotations
@@ -275,42 +276,3 @@ def merged(db: Database, keep: int, other: int) -> None:
     """After a merge (inside it): relations naming `other` name `keep`; none with oneself."""
     db.execute("UPDATE customer_relations SET other_id = ? WHERE other_id = ?", [keep, other])
     db.execute("DELETE FROM customer_relations WHERE customer_id = other_id")
-
-
-def birthdays(db: Database, window: Any) -> Any:
-    """Agenda items (`family-birthday`): the birthdays of people a customer asked to greet.
-
-    A relative who is not a customer brings their own birthday; one who is a customer
-    their record's (solar only: a lunar one is greeted as that customer's own birthday).
-    """
-    from crmcli import agenda, settings, yearly
-
-    feb29 = settings.get(db, "birthday.feb29")
-    rows = db.execute(
-        f"""SELECT r.id, r.customer_id, r.kind, coalesce(o.name, r.other_name),
-                   coalesce(o.birthday, r.other_birthday)
-            FROM customer_relations r JOIN customers c ON c.id = r.customer_id
-            LEFT JOIN customers o ON o.id = r.other_id
-            WHERE r.greet = 1 AND coalesce(o.birthday, r.other_birthday) IS NOT NULL
-              AND coalesce(o.birthday_lunar, 0) = 0 AND coalesce(o.forgotten_at, '') = ''
-              AND c.do_not_contact = 0 AND c.archived_at IS NULL AND c.forgotten_at IS NULL
-              AND {window.customers("r.customer_id", by_date=False)}"""
-    )
-    for rid, cid, kind, name, born in rows:
-        month, day = dates.month_day(born)
-        for on in yearly.solar_occurrences(
-            month, day, window.first_event, window.last_event, feb29=feb29
-        ):
-            year = dates.year_of(born)
-            years = None if year is None else on.year - year
-            relation = LABELS.get(kind, kind)
-            why = f"birthday of their {relation} {name} on {on.isoformat()}"
-            why += f", turns {years}" if years else ""
-            yield agenda.Item(
-                "family-birthday",
-                cid,
-                on,
-                why,
-                key=f"family-birthday:{cid}:{rid}:{on}",
-                detail={"years": years, "relative": name, "relation": relation},
-            )

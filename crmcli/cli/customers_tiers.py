@@ -4,13 +4,14 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli import benefits, buying, customers, launches, settings, tiers
+from crmcli import buying, customers, launches, settings, tiers
 from crmcli.cli.customers import Ref, app, emit_customers
 from crmcli.cli.env import get_env
 from crmcli.cli.output import Format, FormatOption, customer_fields_option, resolve_format, stream
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
-from crmcli.money import display_places, to_decimal
+from crmcli.money import to_decimal
+from crmcli.settings import display_places
 
 AsOf = Annotated[
     str | None,
@@ -55,22 +56,22 @@ def at_risk(
         typer.Option("--k", help="Overdue after k usual intervals (default: tiers.at_risk.k)."),
     ] = None,
     fmt: FormatOption = None,
-    fields: customer_fields_option(tiers.AT_RISK_FIELDS) = None,  # type: ignore[valid-type]
+    fields: customer_fields_option(buying.AT_RISK_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """A and B customers overdue: days since their last purchase > k × their usual interval."""
     env = get_env(ctx)
     db = env.read_db()
     if k is not None:  # before the first row is printed
         settings.validate("tiers.at_risk.k", str(k), what="--k")
-    rows = tiers.at_risk(db, as_of=env.today(as_of), k=k)
+    rows = buying.at_risk(db, as_of=env.today(as_of), k=k)
     headers = {"days_since": "days since", "interval_days": "usual interval", "ratio": "× usual"}
     if not emit_customers(
         env,
         lambda _fetch: rows,
         fields=fields,
         fmt=fmt,
-        own=tiers.AT_RISK_FIELDS,
-        default=tiers.AT_RISK_DEFAULT,
+        own=buying.AT_RISK_FIELDS,
+        default=buying.AT_RISK_DEFAULT,
         headers=headers,
     ):
         env.say("no A or B customer is overdue")
@@ -138,7 +139,7 @@ def who_bought(
         fmt=fmt,
         own=buying.WHO_BOUGHT_FIELDS,
         default=buying.WHO_BOUGHT_WITH_BENEFIT
-        if benefits.all_benefits(db)
+        if tiers.all_benefits(db)
         else buying.WHO_BOUGHT_DEFAULT,
         money_places=display_places(db),
     )

@@ -8,7 +8,7 @@ import typer
 from crmcli import db as dbmod
 from crmcli.cli.env import get_env
 from crmcli.errors import CrmError
-from crmcli.migrations import applied_names, apply_pending
+from crmcli.migrations import applied_names
 
 app = typer.Typer(help="The database file: path, check, backup, migrate.", no_args_is_help=True)
 
@@ -59,7 +59,7 @@ def migrate(
     """Bring the database's schema up to date (creating it if there is none)."""
     env = get_env(ctx)
     database = dbmod.open_db(env.db_path, migrate=False, adopt=adopt)
-    done = apply_pending(database)
+    done = dbmod.apply_pending(database)
     dbmod.use_wal(database)  # an adopted file, now crmcli's: readers never block a writer
     env.say(f"applied: {', '.join(done)}" if done else "the schema is up to date")
     env.say(f"migrations: {', '.join(applied_names(database))}")

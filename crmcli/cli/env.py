@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from crmcli import dates, settings
-from crmcli.db import MEMORY, open_db, open_read
-
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
+    from datetime import date
+
     from sqlite_utils import Database
 
     from crmcli.files import Output
@@ -53,17 +52,23 @@ class Env:
     def db(self) -> Database:
         """For commands that write: opened (created 0600 if need be) and migrated on first use."""
         if self._db is None:
+            from crmcli.db import open_db  # the storage layer loads when a command needs it
+
             self._db = open_db(self.db_path)
         return self._db
 
     def read_db(self) -> Database:
         """For commands that only read: a missing database is an error, never a new file."""
         if self._db is None:
+            from crmcli.db import open_read
+
             self._db = open_read(self.db_path, notice=self.say)
         return self._db
 
     def settings_db(self) -> Database:
         """Where settings are read: the database, or defaults while it does not exist yet."""
+        from crmcli.db import MEMORY, open_db
+
         if self._db is None and str(self.db_path) != MEMORY and not self.db_path.exists():
             if self._defaults is None:
                 self._defaults = open_db(MEMORY)
@@ -107,13 +112,17 @@ class Env:
 
         print(printable(message, newlines=True), file=self.stderr, flush=True)
 
-    def today(self, as_of: str | None = None) -> dates.date:
+    def today(self, as_of: str | None = None) -> date:
+        from crmcli import dates, settings
+
         if as_of:
             return dates.iso_date(as_of, what="--as-of")
         return dates.today(settings.get(self.settings_db(), "timezone"))
 
     @property
     def user(self) -> str:
+        from crmcli import settings
+
         return settings.get(self.settings_db(), "staff.default") or os.environ.get("USER", "")
 
 
