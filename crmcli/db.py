@@ -23,7 +23,7 @@ from urllib.parse import quote
 from crmcli import search
 from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, NotADatabase
 from crmcli.files import PRIVATE_FILE, Output, create_private, protect_database
-from crmcli.migrations import migrations
+from crmcli.migrations import applied_names, migration_set, names, pending_names
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from sqlite_utils import Database
@@ -267,7 +267,7 @@ def open_read(path: Path | str, *, notice: Callable[[str], None] | None = None) 
             raise no_database(path, ": an SQLite file without tables")
         if kind == FOREIGN:
             raise not_crmcli(path, tables)
-        if migrations.pending(db) and not _writable(path):
+        if pending_names(db) and not _writable(path):
             copy = _migrated_copy(db)
             db.close()
             if notice is not None:
@@ -319,36 +319,29 @@ def apply_pending(db: Database) -> list[str]:
     Two processes opening an old database at once: the second waits for the lock,
     then finds nothing pending, so every migration runs exactly once.
     """
-    known = {m.name for m in migrations._migrations}
-    applied = {m.name for m in migrations.applied(db)}
-    unknown = applied - known
+    applied = applied_names(db)
+    unknown = set(applied) - set(names())
     if unknown:
         raise DatabaseError(
             "this database was made by a newer crmcli (it has migration "
             f"{', '.join(sorted(unknown))}); upgrade crmcli to use it"
         )
-    if not migrations.pending(db):
+    if not pending_names(db):
         return []
     try:
         with write(db):
-            todo = [m.name for m in migrations.pending(db)]
-            migrations.apply(db)
+            todo = pending_names(db)
+            migration_set().apply(db)
             for rebuild in dict.fromkeys(r for name in todo for r in REBUILDS.get(name, [])):
                 rebuild(db)
     except sqlite3.Error as exc:
         # All pending migrations share one transaction: a failure rolls every one back.
-        at = max(applied, key=_order, default="none")
+        at = [name for name in names() if name in applied]
         raise DatabaseError(
             f"could not bring the database's schema up to date ({explain(exc)}); "
-            f"it is unchanged, still at migration {at}"
+            f"it is unchanged, still at migration {at[-1] if at else 'none'}"
         ) from exc
     return todo
-
-
-def _order(name: str) -> int:
-    """Position of a migration in the registered order (unknown names last)."""
-    names = [m.name for m in migrations._migrations]
-    return names.index(name) if name in names else len(names)
 
 
 @contextmanager

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from crmcli.customer_import import import_customers
 from crmcli.db import open_db, write
 from crmcli.files import Output, make_private_dirs
-from crmcli.purchase_import import import_purchases
+from crmcli.imports.customers import import_customers
+from crmcli.imports.purchases import import_purchases
 
 DEMO_DIRNAME = "crmcli-demo"
 

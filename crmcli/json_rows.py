@@ -18,8 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from crmcli import customer_fields, imports
+from crmcli import customer_fields
 from crmcli.errors import InvalidInput, Problem
+from crmcli.imports import reading
 
 SUFFIXES = (".json", ".jsonl", ".ndjson")
 
@@ -104,8 +105,8 @@ def _bad(name: str, line: int, message: str) -> InvalidInput:
 
 
 @dataclass
-class JsonTable(imports.Table):
-    """A JSON/JSONL file with the interface of `imports.Table`."""
+class JsonTable(reading.Table):
+    """A JSON/JSONL file with the interface of `reading.Table`."""
 
     records: list[tuple[int, dict[str, str]]] = field(default_factory=list)
 
@@ -114,7 +115,7 @@ class JsonTable(imports.Table):
         for line, record in self.records:
             cells = [record.get(h, "") for h in self.headers]
             for i, text in enumerate(cells):
-                if text and imports.is_missing_marker(text):
+                if text and reading.is_missing_marker(text):
                     markers[text.strip()] = markers.get(text.strip(), 0) + 1
                     cells[i] = ""
             if any(c.strip() for c in cells):
@@ -133,9 +134,9 @@ class JsonTable(imports.Table):
 
 
 @contextmanager
-def open_json(path: Path, *, encoding: str | None = None) -> Iterator[imports.Table]:
+def open_json(path: Path, *, encoding: str | None = None) -> Iterator[reading.Table]:
     """Open a JSON array of objects, or JSON Lines (one object a line), as a table."""
-    info = imports.inspect_file(path, encoding=encoding)
+    info = reading.inspect_file(path, encoding=encoding)
     records: list[tuple[int, dict[str, str]]] = []
     headers: dict[str, None] = {}
     for line, value in _objects(path, info.encoding):
@@ -155,7 +156,7 @@ def open_json(path: Path, *, encoding: str | None = None) -> Iterator[imports.Ta
         delimiter=",",
         decimal_comma=False,
         headers=names,
-        sample=[[r.get(h, "") for h in names] for _l, r in records[: imports.SAMPLE_ROWS]],
+        sample=[[r.get(h, "") for h in names] for _l, r in records[: reading.SAMPLE_ROWS]],
         _text=None,  # type: ignore[arg-type]
         _reader=None,
         records=records,

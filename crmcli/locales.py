@@ -39,8 +39,8 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from crmcli import evidence
 from crmcli.errors import InvalidValue
+from crmcli.imports import evidence
 
 if TYPE_CHECKING:
     pass
@@ -327,7 +327,7 @@ def from_phone(raw: str, e164: str | None) -> Guess | None:
 
 def from_file(*, encoding: str | None, headers: Sequence[str] = ()) -> Guess | None:
     """Evidence in an import file: the country its code page and column names come from
-    (`crmcli.evidence`, which the phone region of an import reads too), as its language."""
+    (`crmcli.imports.evidence`, which the phone region of an import reads too), as its language."""
     found = evidence.file_evidence(headers=headers, encoding=encoding)
     if found.region:
         locale = REGION_LOCALE.get(found.region)

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from crmcli.cli import app
 from crmcli.db import open_db
-from crmcli.imports import is_missing_marker
+from crmcli.imports.reading import is_missing_marker
 from crmcli.text import MAX_LINE
 
 EXAMPLES = 100

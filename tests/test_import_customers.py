@@ -8,9 +8,11 @@ import json
 
 import pytest
 
-from crmcli import customers, imports
-from crmcli.customer_import import import_customers
+from crmcli import customers
 from crmcli.errors import InvalidInput, InvalidValue, UsageError
+from crmcli.imports import journal
+from crmcli.imports.customers import import_customers
+from crmcli.imports.undo import undo as undo_import
 from tests.conftest import FIXTURES
 
 
@@ -159,7 +161,7 @@ def test_a_bad_row_in_the_middle_aborts_and_names_every_problem(db, tmp_path):
     where = [(p.line, p.field) for p in info.value.problems]
     assert where == [(6, "email"), (6, "birthday"), (9, "birthday")]  # every bad value of row 6
     assert customers.count(db) == 0
-    assert list(imports.list_imports(db)) == []
+    assert list(journal.list_imports(db)) == []
 
 
 def test_skip_invalid_writes_exactly_the_bad_rows(db, tmp_path):
@@ -228,12 +230,12 @@ def test_undo_restores_updates_and_removes_additions(db, tmp_path):
     )
     result = import_customers(db, second)
     assert customers.count(db) == 2
-    imports.undo(db, result.import_id)
+    undo_import(db, result.import_id)
     kim = customers.get(db, 1)
     assert kim["name"] == "Kim" and kim.tags == ()
     assert [p.raw for p in kim.phones] == ["010-1111-2222"]
     assert customers.count(db) == 1
-    assert json.loads(json.dumps(list(imports.list_imports(db))))[1]["undone_at"]
+    assert json.loads(json.dumps(list(journal.list_imports(db))))[1]["undone_at"]
 
 
 def test_cli_import_lists_problems_and_exits_1(cli, tmp_path):
@@ -250,9 +252,9 @@ def test_cli_import_lists_problems_and_exits_1(cli, tmp_path):
 
 
 def test_a_row_matching_one_still_queued_updates_it(db, tmp_path, monkeypatch):
-    from crmcli import customer_import
+    from crmcli.imports import customer_store
 
-    monkeypatch.setattr(customer_import.Writer, "BATCH", 2)  # batches flush mid-file too
+    monkeypatch.setattr(customer_store.Writer, "BATCH", 2)  # batches flush mid-file too
     path = write(
         tmp_path,
         "x.csv",
@@ -270,7 +272,7 @@ def test_a_row_matching_one_still_queued_updates_it(db, tmp_path, monkeypatch):
     assert customers.get(db, 1).tags == ("a", "c", "e")
     assert customers.get(db, 2).tags == ("b", "d")
     assert customers.get(db, 3)["code"] == "K3"
-    imports.undo(db, result.import_id)
+    undo_import(db, result.import_id)
     assert customers.count(db) == 0
 
 

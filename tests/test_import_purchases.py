@@ -13,10 +13,12 @@ from decimal import Decimal
 
 import pytest
 
-from crmcli import customers, imports
+from crmcli import customers
 from crmcli.db import open_db
 from crmcli.errors import InvalidInput, InvalidValue
-from crmcli.purchase_import import import_purchases
+from crmcli.imports import journal
+from crmcli.imports.purchases import import_purchases
+from crmcli.imports.undo import undo as undo_import
 from tests.conftest import FIXTURES
 
 SUPERSTORE = FIXTURES / "superstore-us.csv"
@@ -113,7 +115,7 @@ def test_one_bad_row_in_the_middle_changes_nothing_and_names_the_line(db, tmp_pa
     [problem] = info.value.problems
     assert (problem.file, problem.line, problem.field) == ("p.csv", 12, "date")
     assert total(db) == (0, 0)
-    assert list(imports.list_imports(db)) == []
+    assert list(journal.list_imports(db)) == []
 
 
 def test_skip_invalid_rejects_exactly_that_row(db, tmp_path):
@@ -148,15 +150,15 @@ def test_a_changed_line_is_updated_and_undo_puts_it_back(db, tmp_path):
     second = import_purchases(db, path)
     assert (second.counts.updated, second.counts.unchanged) == (1, 1)
     assert total(db) == (2, 125_000_000)
-    imports.undo(db, second.import_id)
+    undo_import(db, second.import_id)
     assert total(db) == (2, 105_000_000)
-    imports.undo(db, first.import_id)
+    undo_import(db, first.import_id)
     assert total(db) == (0, 0)
 
 
 def test_undo_of_create_customers_removes_them(db):
     result = import_purchases(db, SUPERSTORE, create_customers=True)
-    imports.undo(db, result.import_id)
+    undo_import(db, result.import_id)
     assert total(db) == (0, 0)
     assert customers.count(db) == 0
 
@@ -205,7 +207,7 @@ def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
     db = open_db(db_path)
     assert [r["code"] for r in customers.rows(db)] == ["KEEP"]
     assert total(db) == (0, 0)
-    assert list(imports.list_imports(db)) == []
+    assert list(journal.list_imports(db)) == []
     from crmcli.db import check
 
     assert check(db) == []
@@ -238,7 +240,7 @@ def purchase_indexes(db):
 
 
 def test_a_bulk_import_rebuilds_its_indexes_and_a_failed_one_keeps_them(db, tmp_path, monkeypatch):
-    from crmcli import purchase_import
+    from crmcli.imports import purchases as purchase_import
 
     monkeypatch.setattr(purchase_import, "BULK_ROWS", 5)
     customers.add(db, code="K1", name="Kim")
@@ -256,7 +258,7 @@ def test_a_bulk_import_rebuilds_its_indexes_and_a_failed_one_keeps_them(db, tmp_
 
 
 def test_customer_codes_are_found_past_a_full_cache(db, tmp_path, monkeypatch):
-    from crmcli import purchase_import
+    from crmcli.imports import purchases as purchase_import
 
     monkeypatch.setattr(purchase_import._Customers, "CODES", 2)  # cleared again and again
     for code in ("A", "B", "C", "D"):

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from crmcli import customers
-from crmcli.customer_import import import_customers
 from crmcli.errors import InvalidInput, UsageError
+from crmcli.imports.customers import import_customers
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -255,7 +255,7 @@ def test_missing_value_markers_read_as_empty_in_every_column_and_are_counted(cli
 
 
 def test_an_na_customer_column_is_no_customer_called_na(db, tmp_path):
-    from crmcli.purchase_import import import_purchases
+    from crmcli.imports.purchases import import_purchases
 
     lines = ["InvoiceNo,CustomerID,InvoiceDate,Amount"]
     for n in range(40):
@@ -388,7 +388,7 @@ def test_korean_contact_exports(db, tmp_path, header, row):
 
 @pytest.mark.parametrize("header", ["Ship Date", "배송일", "発送日"])
 def test_a_ship_date_column_is_the_delivery_date(db, tmp_path, header):
-    from crmcli.purchase_import import import_purchases
+    from crmcli.imports.purchases import import_purchases
 
     path = write(
         tmp_path, "orders.csv", f"customer,date,amount,{header}\nC1,2024-03-01,10.00,2024-03-04\n"

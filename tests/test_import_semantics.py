@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from crmcli import customers, imports
-from crmcli.customer_import import import_customers, names_differ
+from crmcli import customers
 from crmcli.errors import InvalidInput, InvalidValue
-from crmcli.purchase_import import import_purchases
+from crmcli.imports.customer_store import names_differ
+from crmcli.imports.customers import import_customers
+from crmcli.imports.purchases import import_purchases
+from crmcli.imports.undo import undo as undo_import
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -387,7 +389,7 @@ def test_skip_anonymous_leaves_them_out(db, tmp_path):
 def test_undo_removes_anonymous_sales_too(db, tmp_path):
     path, _, _ = walk_ins(tmp_path, seed=9)
     result = import_purchases(db, path, create_customers=True)
-    imports.undo(db, result.import_id)
+    undo_import(db, result.import_id)
     assert counts(db, "purchases") == 0
 
 
@@ -477,7 +479,7 @@ def test_undo_without_later_work_needs_no_force(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)
     result = import_customers(db, update)
-    done = imports.undo(db, result.import_id)
+    done = undo_import(db, result.import_id)
     assert (done.added, done.updated, done.overwritten) == (1, 1, [])
     kim = customers.get(db, 1)
     assert (kim["email"], kim.tags, len(kim.phones)) == (None, (), 1)
@@ -489,8 +491,8 @@ def test_a_value_edited_on_top_of_the_imports_is_listed_and_forced_back(db, tmp_
     result = import_customers(db, update)
     customers.edit(db, 1, email="kim@work.example")
     with pytest.raises(Exception, match="undo puts back the earlier email"):
-        imports.undo(db, result.import_id)
-    imports.undo(db, result.import_id, force=True)
+        undo_import(db, result.import_id)
+    undo_import(db, result.import_id, force=True)
     assert customers.get(db, 1)["email"] is None
 
 
@@ -502,7 +504,7 @@ def test_an_import_recorded_without_its_after_state_still_refuses_over_edits(db,
     db.execute("UPDATE imports SET finished_at = '2000-01-01T00:00:00+00:00'")
     customers.edit(db, 1, notes="by hand")
     with pytest.raises(Exception, match="edited on"):
-        imports.undo(db, result.import_id)
+        undo_import(db, result.import_id)
 
 
 def test_undo_of_a_changed_line_a_complaint_refers_to_puts_it_back(db, tmp_path):
@@ -515,7 +517,7 @@ def test_undo_of_a_changed_line_a_complaint_refers_to_puts_it_back(db, tmp_path)
     complaints.open_complaint(db, customer_id=1, summary="Broken", by=None, purchase_id=1)
     write_csv(path, ["customer", "order", "date", "amount"], [["K1", "O1", "2024-01-01", "120"]])
     second = import_purchases(db, path)
-    imports.undo(db, second.import_id)
+    undo_import(db, second.import_id)
     row = db.execute("SELECT amount_micros, import_id FROM purchases WHERE id = 1").fetchone()
     assert row == (100_000_000, first.import_id)
 
@@ -640,12 +642,12 @@ def test_reliability_undo_never_silently_overwrites_later_work(tmp_path, figures
             customers.edit(db, 1, **{hand: "by hand"})
         attempts += 1
         try:
-            imports.undo(db, result.import_id)
+            undo_import(db, result.import_id)
         except Conflict as exc:
             refused = "changed since the import" in str(exc)
         else:
             refused = False
-        imports.undo(db, result.import_id, force=True)
+        undo_import(db, result.import_id, force=True)
         kim = customers.get(db, 1)
         survived = {
             "tag": "handmade" in kim.tags,

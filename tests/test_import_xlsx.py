@@ -8,8 +8,8 @@ from xml.sax.saxutils import escape
 import pytest
 
 from crmcli import customers
-from crmcli.customer_import import import_customers
 from crmcli.errors import InvalidInput
+from crmcli.imports.customers import import_customers
 
 pytest.importorskip("python_calamine")
 

@@ -17,11 +17,11 @@ import pytest
 
 from crmcli.db import open_db
 from crmcli.errors import DatabaseError
-from crmcli.migrations import applied_names, migrations
+from crmcli.migrations import appended, applied_names, names
 
 SCHEMA = Path(__file__).parent / "fixtures" / "schema"
 RELEASED = sorted(SCHEMA.glob("v*.db"))
-HEAD = [m.name for m in migrations._migrations]
+HEAD = names()
 
 
 def _tables(conn: sqlite3.Connection) -> list[str]:
@@ -132,9 +132,8 @@ def failing_migration():
         db.execute("CREATE TABLE half_done (x)")
         db.execute("ALTER TABLE no_such_table ADD COLUMN y")
 
-    migrations._migrations.append(migrations._Migration("m999_fails", m999_fails))
-    yield
-    migrations._migrations.pop()
+    with appended("m999_fails", m999_fails):
+        yield
 
 
 def test_a_failing_migration_leaves_the_previous_version(tmp_path, failing_migration, cli):
@@ -155,19 +154,19 @@ def test_a_failing_migration_leaves_the_previous_version(tmp_path, failing_migra
 
 RACER = """
 import sys, time
-from crmcli.migrations import migrations
+from crmcli.migrations import appended
 
 def m999_counts(db):
     db.execute("CREATE TABLE IF NOT EXISTS migration_runs (pid)")
     db.execute("INSERT INTO migration_runs VALUES (?)", [__import__("os").getpid()])
     time.sleep(0.2)  # widen the window in which a second process could slip in
 
-migrations._migrations.append(migrations._Migration("m999_counts", m999_counts))
 from crmcli.db import open_db
 start = float(sys.argv[2])
 while time.time() < start:
     time.sleep(0.001)
-db = open_db(sys.argv[1])
+with appended("m999_counts", m999_counts):
+    db = open_db(sys.argv[1])
 print(len(db.execute("SELECT * FROM customers").fetchall()))
 """
 

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from crmcli import customers, evidence, settings
-from crmcli.customer_import import import_customers
+from crmcli import customers, settings
+from crmcli.imports import evidence
+from crmcli.imports.customers import import_customers
 
 
 def _phones(cli, *args: str) -> dict[str, tuple[str, str]]:

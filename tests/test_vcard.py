@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crmcli import customers
-from crmcli.customer_import import import_customers
+from crmcli.imports.customers import import_customers
 from crmcli.vcard import to_vcard
 from tests.conftest import FIXTURES
 

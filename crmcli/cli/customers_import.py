@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli import customer_import, customers, exports, merge
+from crmcli import customers, exports, merge
 from crmcli.cli import imports as shared
 from crmcli.cli.customers import _customer_rows, app, emit_customers
 from crmcli.cli.env import ForceOpt, OutputOpt, get_env
@@ -18,6 +18,7 @@ from crmcli.cli.output import (
     pick_fields,
 )
 from crmcli.errors import UsageError
+from crmcli.imports.customers import import_customers
 
 
 @app.command("import")
@@ -61,7 +62,7 @@ def import_(
     with shared.progress_bar(env, f"importing {file.name}") as progress:
         shared.report(
             env,
-            lambda: customer_import.import_customers(
+            lambda: import_customers(
                 env.db,
                 file,
                 encoding=chosen_encoding,
@@ -103,9 +104,9 @@ def export(
     if vcard:
         if excel or fmt or fields:
             raise UsageError("--vcard writes vCards; it takes no --format, --fields or --excel")
-        from crmcli import vcard as vcards
+        from crmcli import vcard
 
-        vcards.write_vcards(exports.customer_records(db, tag=tag), env.stdout)
+        vcard.write_vcards(exports.customer_records(db, tag=tag), env.stdout)
         return
     if excel:
         if fmt not in (None, Format.csv):

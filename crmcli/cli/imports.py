@@ -7,14 +7,18 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli import imports
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.dates import DATE_ORDERS
 from crmcli.errors import InvalidInput, UsageError
+from crmcli.imports import journal, reading
+from crmcli.imports import undo as import_undo
+from crmcli.imports.headers import parse_map
+from crmcli.imports.problems import KEEP_PROBLEMS
+from crmcli.imports.result import ImportResult
 
 app = typer.Typer(help="Past imports: list them, undo one.", no_args_is_help=True)
-ImportFields = fields_option(imports.IMPORT_FIELDS)
+ImportFields = fields_option(journal.IMPORT_FIELDS)
 
 # Options shared by `customers import` and `purchases import`, declared once.
 FileArg = Annotated[
@@ -98,14 +102,14 @@ def resolve_options(
     saved_map: dict[str, str] = {}
     saved_opts: dict[str, Any] = {}
     if profile:
-        saved_map, saved_opts = imports.load_profile(env.db, profile, kind=kind)
-    merged = {**saved_map, **imports.parse_map(mapping or [])}
+        saved_map, saved_opts = journal.load_profile(env.db, profile, kind=kind)
+    merged = {**saved_map, **parse_map(mapping or [])}
     chosen_order = date_order(order or saved_opts.get("date_order"))
     chosen_encoding = encoding or saved_opts.get("encoding")
     if chosen_encoding:  # refused before anything is read or saved (rot13, bz2…)
-        chosen_encoding = imports.text_encoding(chosen_encoding)
+        chosen_encoding = reading.text_encoding(chosen_encoding)
     if save_profile:
-        imports.save_profile(
+        journal.save_profile(
             env.db,
             save_profile,
             kind=kind,
@@ -172,8 +176,8 @@ VerboseOpt = Annotated[
 
 
 def report(
-    env: Env, run: Callable[[], imports.ImportResult], fmt: Any, *, verbose: bool = False
-) -> imports.ImportResult:
+    env: Env, run: Callable[[], ImportResult], fmt: Any, *, verbose: bool = False
+) -> ImportResult:
     """Run an import; the summary on stdout, notes on stderr.
 
     A refused file is told once, the fix first: one line per reason with its count and
@@ -185,7 +189,7 @@ def report(
         if verbose:
             for problem in exc.problems:
                 env.say(f"  {problem}")
-            if len(exc.problems) >= imports.KEEP_PROBLEMS:
+            if len(exc.problems) >= KEEP_PROBLEMS:
                 env.say(f"  (the first {len(exc.problems):,} are listed; --skip-invalid "
                         "writes every refused line to the rejects file)")  # fmt: skip
         raise
@@ -240,8 +244,8 @@ def report(
 def list_(ctx: typer.Context, fmt: FormatOption = None, fields: ImportFields = None) -> None:
     """Every import: file, sha256, counts, when, and whether it was undone."""
     env = get_env(ctx)
-    chosen = pick_fields(fields, allowed=imports.IMPORT_FIELDS, default=imports.IMPORT_FIELDS[:-1])
-    emit(env, imports.list_imports(env.read_db()), fields=chosen, fmt=fmt)
+    chosen = pick_fields(fields, allowed=journal.IMPORT_FIELDS, default=journal.IMPORT_FIELDS[:-1])
+    emit(env, journal.list_imports(env.read_db()), fields=chosen, fmt=fmt)
 
 
 @app.command("undo")
@@ -262,7 +266,7 @@ def undo(
     Later work (hand edits, follow-ups, contacts) is listed, and undo refused unless --force.
     """
     env = get_env(ctx)
-    result = imports.undo(env.db, import_id, force=force)
+    result = import_undo.undo(env.db, import_id, force=force)
     for line in result.overwritten:
         env.say(f"  undone despite a later change: {line}")
     for line in result.kept:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli import customers, exports, purchase_import
+from crmcli import customers, exports
 from crmcli.cli import imports as shared
 from crmcli.cli.customers import emit_customers
 from crmcli.cli.env import ForceOpt, OutputOpt, get_env
@@ -12,6 +12,7 @@ from crmcli.cli.output import Format, FormatOption, customer_fields_option
 from crmcli.cli.purchases import app
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
+from crmcli.imports.purchases import import_purchases
 
 
 @app.command("import")
@@ -58,7 +59,7 @@ def import_(
     with shared.progress_bar(env, f"importing {file.name}") as progress:
         shared.report(
             env,
-            lambda: purchase_import.import_purchases(
+            lambda: import_purchases(
                 env.db,
                 file,
                 encoding=chosen_encoding,

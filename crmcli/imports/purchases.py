@@ -19,66 +19,21 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, evidence, import_undo, imports, money, purchases
+from crmcli import customers, dates, money
 from crmcli.db import write
 from crmcli.errors import InvalidValue
+from crmcli.imports import evidence, file_dates, journal, reading
+from crmcli.imports import undo as import_undo
+from crmcli.imports.headers import (
+    IGNORE,
+    PURCHASE_FIELDS,
+    PURCHASE_HEADERS,
+    describe_unmapped,
+    map_columns,
+)
+from crmcli.imports.problems import Problems, RejectsWriter, rejects_path
+from crmcli.imports.result import Counts, DryRun, ImportResult, ProgressFn, Unchanged
 from crmcli.money import parse_amount
-
-# The purchase fields, and the buyer's phone: stored on a customer the import creates,
-# read in the file's own country (or --region).
-FIELDS = (*purchases.FIELDS, "customer_phone")
-_NAMES: dict[str, tuple[str, ...]] = {
-    "customer": (
-        "customer", "customer id", "customer code", "customerid", "customer no", "client",
-        "client id", "member id", "code", "고객", "고객id", "고객번호", "고객코드", "회원번호",
-        "顧客", "顧客id", "顧客番号", "顧客コード", "会員番号", "客户", "客户id", "客户编号",
-        "客户代码", "客戶編號",
-    ),
-    "customer_name": (
-        "customer name", "client name", "name", "고객명", "고객이름", "이름", "성명",
-        "顧客名", "氏名", "客户名称", "客户姓名", "客戶名稱",
-    ),
-    "order_id": (
-        "order id", "order", "order no", "order number", "invoice", "invoice no",
-        "invoiceno", "invoice number", "receipt", "receipt no", "transaction id",
-        "주문번호", "주문id", "영수증번호", "注文番号", "注文id", "伝票番号", "订单号", "订单编号",
-        "訂單編號",
-    ),
-    "line_id": ("line id", "row id", "line item id", "order line id", "라인id", "明細id"),
-    "date": (
-        "date", "order date", "purchase date", "invoice date", "invoicedate", "sale date",
-        "sales date", "transaction date", "주문일", "주문일자", "구매일", "구매일자", "날짜",
-        "판매일", "注文日", "購入日", "日付", "売上日", "订单日期", "购买日期", "日期", "下单日期",
-    ),
-    "amount": (
-        "amount", "sales", "total", "line total", "revenue", "sale amount", "net amount",
-        "금액", "매출", "매출액", "판매금액", "결제금액", "金額", "売上", "売上金額", "金额",
-        "销售额", "销售金额",
-    ),
-    "quantity": ("quantity", "qty", "units", "수량", "数量"),
-    "unit_price": ("unit price", "unitprice", "price", "단가", "판매가", "単価", "单价", "價格"),
-    "item": (
-        "item", "product", "product name", "description", "item name", "상품명", "제품명",
-        "상품", "商品名", "品名", "商品", "商品名称", "产品名称", "产品", "商品名稱",
-    ),
-    "category": (
-        "category", "product category", "카테고리", "분류", "상품분류", "カテゴリ",
-        "カテゴリー", "分類", "类别", "分类", "類別",
-    ),
-    "delivery_date": (
-        "delivery date", "delivered", "delivered on", "ship date", "shipping date", "shipped",
-        "shipped on", "date shipped", "배송일", "배송일자", "발송일", "출고일", "発送日", "出荷日",
-        "发货日期", "發貨日期", "出貨日期", "配達日", "配送日",
-        "配送日期", "送货日期",
-    ),
-    "note": ("note", "notes", "memo", "메모", "비고", "備考", "备注"),
-}  # fmt: skip
-_NAMES["customer_phone"] = (
-    "customer phone", "phone", "telephone", "tel", "phone number", "mobile", "전화번호", "연락처",
-    "휴대폰", "휴대폰번호", "電話番号", "電話", "携帯電話", "电话", "电话号码", "手机", "手机号",
-    "手機", "電話號碼", "联系电话",
-)  # fmt: skip
-KNOWN = {imports.fold_header(h): f for f, hs in _NAMES.items() for h in hs}
 
 BATCH = 5_000
 BULK_ROWS = 50_000  # from this many lines on, indexes are rebuilt rather than kept up
@@ -227,7 +182,7 @@ class _Customers:
             except InvalidValue as exc:
                 raise _Bad(column, str(exc)) from None
             state = import_undo.states(self.db, [cid])[cid]
-            imports.record_change(
+            journal.record_change(
                 self.db,
                 self.import_id,
                 "customers",
@@ -260,26 +215,26 @@ def import_purchases(
     skip_invalid: bool = False,
     rejects: Path | None = None,
     replace_rejects: bool = False,
-    progress: imports.ProgressFn | None = None,
+    progress: ProgressFn | None = None,
     region: str | None = None,
-) -> imports.ImportResult:
+) -> ImportResult:
     """Import purchase lines from a CSV/TSV file; one transaction, all or nothing.
 
     A customer it creates (`create_customers`) gets the line's phone number, read in
     `region`, else the row's or the file's own country, else the `phone.region` setting.
     """
-    with imports.open_table(path, encoding=encoding) as table:
-        columns = imports.map_columns(
+    with reading.open_table(path, encoding=encoding) as table:
+        columns = map_columns(
             table.headers,
-            known=KNOWN,
+            known=PURCHASE_HEADERS,
             paired={},
-            fields=FIELDS,
+            fields=PURCHASE_FIELDS,
             overrides=mapping or {},
             file_name=path.name,
         )
         index: dict[str, int] = {}
         for col in columns:
-            if col.field and col.field != imports.IGNORE:
+            if col.field and col.field != IGNORE:
                 if col.field in index:
                     raise InvalidValue(
                         f"{path.name}: columns {table.headers[index[col.field]]!r} and "
@@ -298,14 +253,14 @@ def import_purchases(
         for key in ("date", "delivery_date"):
             if key in index:
                 orders[key] = _date_order(table, index[key], date_order)
-        result = imports.ImportResult(
+        result = ImportResult(
             kind="purchases",
             file=path.name,
             encoding=table.info.encoding,
-            counts=imports.Counts(),
+            counts=Counts(),
             dry_run=dry_run,
             columns={c.key: c.field for c in columns},
-            unmapped=imports.describe_unmapped(columns),
+            unmapped=describe_unmapped(columns),
         )
         options = {
             "map": dict(mapping or {}),
@@ -334,7 +289,7 @@ def import_purchases(
 
 
 def _date_order(
-    table: imports.Table, column: int, given: dates.DateOrder | None
+    table: reading.Table, column: int, given: dates.DateOrder | None
 ) -> dates.DateOrder | None:
     if given:
         return given
@@ -342,7 +297,7 @@ def _date_order(
     if all(len(v) == 10 and v[4] == "-" and v[7] == "-" for v in sample if v):
         return None  # ISO dates: the fast path needs no order
     try:
-        return imports.infer_date_order(table.column_values(column), given=None)
+        return file_dates.infer_date_order(table.column_values(column), given=None)
     except dates.AmbiguousDate as exc:
         raise InvalidValue(
             f"{table.info.path.name}: column {table.headers[column]!r}: {exc}"
@@ -351,28 +306,28 @@ def _date_order(
 
 def _run(
     db: Database,
-    table: imports.Table,
+    table: reading.Table,
     index: dict[str, int],
     orders: dict[str, dates.DateOrder | None],
-    result: imports.ImportResult,
+    result: ImportResult,
     *,
     options: Mapping[str, Any],
     create_customers: bool,
     skip_anonymous: bool,
     skip_invalid: bool,
     rejects: Path | None,
-    progress: imports.ProgressFn | None,
+    progress: ProgressFn | None,
     replace_rejects: bool = False,
-) -> imports.ImportResult:
+) -> ImportResult:
     info = table.info
     name = info.path.name
-    problems = imports.Problems(name)
+    problems = Problems(name)
     counts = result.counts
     dry_run = result.dry_run
-    writer: imports.RejectsWriter | None = None
+    writer: RejectsWriter | None = None
     if skip_invalid and not dry_run:
-        writer = imports.RejectsWriter(
-            rejects or imports.rejects_path(info.path),
+        writer = RejectsWriter(
+            rejects or rejects_path(info.path),
             table.headers,
             db=db,
             source=info.path,
@@ -413,7 +368,7 @@ def _run(
     db.execute(f"PRAGMA cache_size = {CACHE_KIB}")
     try:
         with write(db):
-            import_id = imports.begin(db, kind="purchases", info=info, options=options)
+            import_id = journal.begin(db, kind="purchases", info=info, options=options)
             result.import_id = import_id
             known = _Customers(
                 db, create=create_customers, import_id=import_id, region=options_region
@@ -436,7 +391,7 @@ def _run(
             writing = True
             # Each value's check on its own, for the rare bad row: every problem is listed.
             checks: list[tuple[int, Callable[[str], Any]]] = [
-                (di, lambda t: imports.parse_file_date(t, date_order))
+                (di, lambda t: file_dates.parse_file_date(t, date_order))
             ]
             if qi is not None:
                 checks.append((qi, lambda t: _quantity(t.strip(), decimal_comma, header[qi])))
@@ -446,7 +401,7 @@ def _run(
                         (column, lambda t, c=column: _amount(t.strip(), decimal_comma, header[c]))
                     )
             if vi is not None:
-                checks.append((vi, lambda t: imports.parse_file_date(t, delivery_order)))
+                checks.append((vi, lambda t: file_dates.parse_file_date(t, delivery_order)))
             for line, cells in table.rows():
                 seen += 1
                 try:
@@ -479,7 +434,7 @@ def _run(
                     day = date_cache.get(raw_date)
                     if day is None:
                         try:
-                            day = imports.parse_file_date(raw_date, date_order)
+                            day = file_dates.parse_file_date(raw_date, date_order)
                         except InvalidValue as exc:
                             raise _Bad(
                                 header[di], str(exc) if raw_date.strip() else "no date"
@@ -522,7 +477,7 @@ def _run(
                     delivery = None
                     if vi is not None and cells[vi].strip():
                         try:
-                            delivery = imports.parse_file_date(cells[vi], delivery_order)
+                            delivery = file_dates.parse_file_date(cells[vi], delivery_order)
                         except InvalidValue as exc:
                             raise _Bad(header[vi], str(exc)) from None
                 except _Bad as bad:
@@ -584,8 +539,8 @@ def _run(
                     "in the shop's totals and exports, in no customer's history or tier"
                     " (--skip-anonymous leaves them out)"
                 )
-            imports.finish(db, import_id, counts)
-            imports.finish_or_fail(
+            journal.finish(db, import_id, counts)
+            journal.finish_or_fail(
                 result,
                 problems,
                 skip_invalid=skip_invalid,
@@ -595,9 +550,9 @@ def _run(
             )
             if writer is not None:  # in place before the import commits (taken back if it fails)
                 result.rejects = writer.finish()
-    except imports.DryRun:
+    except DryRun:
         result.import_id = None
-    except imports.Unchanged:
+    except Unchanged:
         result.import_id = None
         result.notes.append("nothing changed; nothing was written to the database")
         if writer is not None:  # the lines refused again are still the user's to see
@@ -634,7 +589,7 @@ def _more_problems(
     return out
 
 
-def _suspend_indexes(db: Database, table: imports.Table) -> list[str]:
+def _suspend_indexes(db: Database, table: reading.Table) -> list[str]:
     """Drop purchases' secondary indexes for a big import; returns the SQL to rebuild them.
 
     A million random inserts into five indexes cost far more than building them once
@@ -664,9 +619,9 @@ def _flush(
     lines: Sequence[tuple[int, list[str]]],
     last_id: int,
     import_id: int,
-    counts: imports.Counts,
-    problems: imports.Problems,
-    writer: imports.RejectsWriter | None,
+    counts: Counts,
+    problems: Problems,
+    writer: RejectsWriter | None,
 ) -> int:
     """Insert a batch; lines already stored are compared, and updated where they differ."""
     conn = db.conn
@@ -715,7 +670,7 @@ def _flush(
         names = [c.strip() for c in _COMPARED.split(",")]
         previous = dict(zip(names, found[2:], strict=True))
         previous["import_id"] = found[1]
-        imports.record_change(db, import_id, "purchases", found[0], "update", previous)
+        journal.record_change(db, import_id, "purchases", found[0], "update", previous)
         assignments = ", ".join(f"{n} = ?" for n in names)
         conn.execute(
             f"UPDATE purchases SET {assignments}, import_id = ? WHERE id = ?",

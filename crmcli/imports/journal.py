@@ -1,0 +1,162 @@
+"""The record of imports: each one begun, its changes noted (what `imports undo` reads),
+finished or refused as a whole; the list of past imports; saved `--map` profiles."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from crmcli import dates
+from crmcli.db import write
+from crmcli.errors import InvalidInput, InvalidValue, NotFound
+from crmcli.imports.problems import Problems, rejects_path
+from crmcli.imports.reading import FileInfo
+from crmcli.imports.result import Counts, DryRun, ImportResult, Unchanged
+
+
+def begin(db: Database, *, kind: str, info: FileInfo, options: Mapping[str, Any]) -> int:
+    cursor = db.execute(
+        "INSERT INTO imports (kind, file_name, sha256, encoding, options, started_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            kind,
+            info.path.name,
+            info.sha256,
+            info.encoding,
+            json.dumps(dict(options), ensure_ascii=False, sort_keys=True),
+            dates.now_utc(),
+        ],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def finish(db: Database, import_id: int, counts: Counts) -> None:
+    db.execute(
+        "UPDATE imports SET finished_at = ?, added = ?, updated = ?, unchanged = ?, rejected = ?"
+        " WHERE id = ?",
+        [
+            dates.now_utc(),
+            counts.added,
+            counts.updated,
+            counts.unchanged,
+            counts.rejected,
+            import_id,
+        ],
+    )
+
+
+def record_change(
+    db: Database,
+    import_id: int,
+    table: str,
+    row_id: int,
+    action: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    """Note a row an import added or changed (`before`/`after`: what undo compares)."""
+    db.execute(
+        "INSERT INTO import_changes (import_id, table_name, row_id, action, before, after)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            import_id,
+            table,
+            row_id,
+            action,
+            None if before is None else json.dumps(dict(before), ensure_ascii=False),
+            None if after is None else json.dumps(dict(after), ensure_ascii=False),
+        ],
+    )
+
+
+def finish_or_fail(
+    result: ImportResult,
+    problems: Problems,
+    *,
+    skip_invalid: bool,
+    dry_run: bool,
+    total_rows: int,
+    path: Path | None = None,
+) -> None:
+    """Inside the transaction: abort on problems (unless skipped), roll back a dry run, and
+    roll back an import that changed nothing (a re-import leaves no trace)."""
+    result.problems = problems.kept
+    result.problem_count = problems.count
+    if problems.count and not skip_invalid and not dry_run:
+        rejects = rejects_path(path).name if path else "FILE.rejects.csv"
+        raise InvalidInput(
+            problems.kept,
+            summary=(
+                f"{result.file}: nothing was imported; {problems.rows:,} of {total_rows:,} "
+                f"line(s) have problems:"
+            ),
+            details=problems.explain(total_rows=total_rows, rejects=rejects),
+        )
+    if dry_run:
+        raise DryRun(result)
+    c = result.counts
+    # Rows refused again (with --skip-invalid) change nothing either: the rejects file
+    # is written, the database is not.
+    if not (c.added or c.updated or c.merged or result.customers_created):
+        raise Unchanged(result)
+
+
+IMPORT_FIELDS = (
+    "id",
+    "kind",
+    "file_name",
+    "encoding",
+    "started_at",
+    "added",
+    "updated",
+    "unchanged",
+    "rejected",
+    "undone_at",
+    "sha256",
+)
+
+
+def list_imports(db: Database) -> Iterator[dict[str, Any]]:
+    cursor = db.execute(f"SELECT {', '.join(IMPORT_FIELDS)} FROM imports ORDER BY id")
+    columns = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row, strict=True))
+
+
+# --- profiles ------------------------------------------------------------------------------
+
+
+def save_profile(
+    db: Database, name: str, *, kind: str, mapping: Mapping[str, str], options: Mapping[str, Any]
+) -> None:
+    """Keep a `--map` set (and options such as the date order) under a name."""
+    name = name.strip()
+    if not name:
+        raise InvalidValue("a profile needs a name")
+    with write(db):
+        db.execute(
+            "INSERT INTO import_profiles (name, kind, mapping, options) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, mapping = excluded.mapping,"
+            " options = excluded.options",
+            [
+                name,
+                kind,
+                json.dumps(dict(mapping), ensure_ascii=False),
+                json.dumps(dict(options), ensure_ascii=False),
+            ],
+        )
+
+
+def load_profile(db: Database, name: str, *, kind: str) -> tuple[dict[str, str], dict[str, Any]]:
+    row = db.execute(
+        "SELECT kind, mapping, options FROM import_profiles WHERE name = ?", [name]
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no import profile {name!r}")
+    if row[0] != kind:
+        raise InvalidValue(f"profile {name!r} is for {row[0]} imports, not {kind}")
+    return json.loads(row[1]), json.loads(row[2] or "{}")

@@ -1,0 +1,537 @@
+"""Reading a file: its bytes, encoding and dialect; its rows, streamed.
+
+A file is read twice at most, streamed both times: a first pass over its bytes takes
+the sha256 and settles the encoding (BOM, then strict UTF-8, then `charsets`, limited
+to the East Asian and Cyrillic code pages shops use); the second pass parses it row
+by row. Spreadsheets are read through a temporary CSV of their first sheet, crmcli's
+own JSON exports through `json_rows`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from crmcli.errors import InvalidInput, NotFound, Problem, UsageError
+from crmcli.imports import charsets
+from crmcli.imports.headers import CUSTOMER_HEADERS, PURCHASE_HEADERS, fold_header
+from crmcli.imports.result import ImportResult
+
+MAX_VALUE_LINES = 100  # a value longer than this many lines is an unclosed quote
+SAMPLE_ROWS = 200  # rows read ahead to sniff dates and decimal commas
+CHUNK = 1 << 20
+
+
+# --- the file: bytes, encoding, dialect ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: Path
+    sha256: str
+    encoding: str
+    size: int
+    detected: bool  # the encoding was guessed, not marked by a BOM or given
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    return None
+
+
+def _decodes(path: Path, encoding: str) -> tuple[bool, int]:
+    """Whether the whole file decodes strictly; else the byte offset where it stops."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    done = 0
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return False, done + exc.start
+            done += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False, done
+    return True, done
+
+
+def _check_decodes(path: Path, encoding: str) -> None:
+    ok, where = _decodes(path, encoding)
+    if not ok:
+        raise InvalidInput(
+            [Problem(path.name, _line_at(path, where), None, f"not valid {encoding}")],
+            summary=f"{path.name} is not {encoding}; nothing was imported",
+        )
+
+
+def _line_at(path: Path, offset: int) -> int:
+    with path.open("rb") as f:
+        return f.read(offset).count(b"\n") + 1
+
+
+def text_encoding(name: str) -> str:
+    """`--encoding NAME` checked: a text encoding, never a bytes-to-bytes codec.
+
+    Python's codec registry also holds rot13, base64, hex, uu, zlib and bz2: fed a
+    file they transform or inflate it (bz2 turns 201 bytes into 424 MB) rather than
+    decode it, so only codecs that turn bytes into text are accepted.
+    """
+    name = name.strip()
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise UsageError(
+            f"--encoding {name!r}: unknown encoding (e.g. utf-8, cp949, cp932)"
+        ) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(
+            f"--encoding {name!r}: not a text encoding (it transforms bytes; "
+            "give the file's character encoding, e.g. utf-8, cp949, cp932)"
+        )
+    return name
+
+
+def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
+    """The file's sha256 and encoding, in one streamed pass; refuses to guess into mojibake."""
+    if not path.is_file():
+        raise NotFound(f"{path}: no such file")
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    utf8_ok = True
+    size = 0
+    head = b""
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            if not head:
+                head = chunk[:4096]
+            digest.update(chunk)
+            size += len(chunk)
+            if utf8_ok:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+    if utf8_ok:
+        try:
+            utf8.decode(b"", final=True)  # a sequence cut short at the very end
+        except UnicodeDecodeError:
+            utf8_ok = False
+    sha = digest.hexdigest()
+    if encoding:
+        encoding = text_encoding(encoding)
+        _check_decodes(path, encoding)
+        return FileInfo(path, sha, encoding, size, detected=False)
+    bom = _bom_encoding(head)
+    if bom:
+        _check_decodes(path, bom)  # a BOM promises an encoding; the bytes must keep it
+        return FileInfo(path, sha, bom, size, detected=False)
+    if utf8_ok:
+        return FileInfo(path, sha, "utf-8", size, detected=False)
+    found = _detect(path, size)
+    _check_decodes(path, found)  # judged on the first MiB: the rest must decode too
+    return FileInfo(path, sha, found, size, detected=True)
+
+
+def _detect(path: Path, size: int) -> str:
+    """The code page of a file with no BOM that is not UTF-8, on evidence only (charsets)."""
+    with path.open("rb") as f:
+        sample = f.read(CHUNK)
+    utf16 = charsets.utf16_without_bom(sample)
+    if utf16:
+        return utf16
+    verdict = charsets.detect(
+        sample, complete=len(sample) >= size, header_words=_header_words(), fold=fold_header
+    )
+    if verdict.encoding:
+        return verdict.encoding
+    if len(verdict.candidates) > 1:
+        why = " or ".join(verdict.candidates) + "?"
+    elif verdict.candidates:
+        why = f"{verdict.candidates[0]}? {verdict.reason}"
+    else:
+        why = f"not UTF-8, and {verdict.reason}"
+    first = next((n for n, b in enumerate(sample) if b > 0x7F), 0)
+    raise InvalidInput(
+        [Problem(path.name, _line_at(path, first), None, "the encoding cannot be told")],
+        summary=f"cannot tell the encoding of {path.name} ({why}): give --encoding",
+    )
+
+
+def _header_words() -> frozenset[str]:
+    """Every header crmcli knows, folded: a header row that reads as one is evidence."""
+    return frozenset(CUSTOMER_HEADERS) | frozenset(PURCHASE_HEADERS)
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(sample: str, *, suffix: str = "") -> str:
+    """The delimiter that splits the first lines into the most, equally many, fields."""
+    if suffix.lower() == ".tsv":
+        return "\t"
+    lines = sample.splitlines()[:20]
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may cut the last line short
+    best, best_score = ",", (0, 0)
+    for delimiter in _DELIMITERS:
+        counts = [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)]
+        if not counts or counts[0] < 2:
+            continue
+        agree = sum(1 for c in counts if c == counts[0])
+        score = (agree, counts[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+# '1,5', '12,50', '1.234,50', '0,12345': only a decimal comma reads these; '1,000' proves
+# nothing, and '12.50' shows a decimal point.
+_DECIMAL_COMMA = re.compile(r"[-+]?(\d{1,3}(\.\d{3})+,\d+|\d+,\d{1,2}|\d+,\d{4,})")
+_DECIMAL_POINT = re.compile(r"[-+]?(\d{1,3}(,\d{3})+\.\d+|\d+\.\d{1,2}|\d+\.\d{4,})")
+
+
+def sniff_decimal_comma(rows: Sequence[Sequence[str]], delimiter: str) -> bool:
+    """A file whose fields are not comma-separated and whose numbers read `1.234,50`."""
+    if delimiter == ",":
+        return False
+    cells = [cell.strip() for row in rows for cell in row]
+    if any(_DECIMAL_POINT.fullmatch(c) for c in cells):
+        return False
+    return any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
+
+
+# --- missing-value markers ----------------------------------------------------------------
+
+# Whole cells that say "no value" rather than hold one (spreadsheets, pandas, R and SQL
+# exports write these): read as empty in every column, compared case-insensitively.
+# Left out on purpose: 'nil' and 'nan' (given names), '0' (a value), 'Na' in title
+# case (a Korean family name, 나), and words that are values somewhere ('none' is kept:
+# no shop's customer is called None).
+MISSING_MARKERS = frozenset(
+    {
+        "na", "n/a", "n.a.", "n. a.", "#n/a", "#na", "#n/a n/a", "<na>", "null", "<null>",
+        "(null)", "none", "(none)", "-", "--", "---", "—", "–", "−", "－", "?", "??", "？",
+    }
+)  # fmt: skip
+# The first characters a marker cell can have: one set lookup rules out most cells.
+_MARKER_FIRST = frozenset({" ", "\t", "N", *(m[0] for m in MISSING_MARKERS)})
+
+
+def is_missing_marker(cell: str) -> bool:
+    """Whether a whole cell says 'no value' (NA, N/A, null, -…) rather than holding one."""
+    text = cell.strip()
+    return text.casefold() in MISSING_MARKERS and text != "Na"
+
+
+# --- rows ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """An open delimited file: its headers, dialect, and a reader positioned after them."""
+
+    info: FileInfo
+    delimiter: str
+    decimal_comma: bool
+    headers: list[str]
+    sample: list[list[str]]
+    _text: TextIO
+    _reader: Any
+    _line: int = 1
+    _source: Path | None = None  # the text actually read (a spreadsheet's sheet as CSV)
+    _source_encoding: str = ""
+    markers: dict[str, int] = field(default_factory=dict)  # missing-value marker → cells
+
+    def noted(self, result: ImportResult) -> ImportResult:
+        """`result` with what reading the file did to cells: markers read as empty."""
+        if self.markers:
+            result.markers = dict(self.markers)
+            total = sum(self.markers.values())
+            each = ", ".join(
+                f"{m} ×{n:,}" for m, n in sorted(self.markers.items(), key=lambda x: -x[1])
+            )
+            result.notes.append(
+                f"{total:,} cell(s) holding a missing-value marker read as empty: {each}"
+            )
+        return result
+
+    def estimated_rows(self) -> int:
+        """How many rows the file holds, judged from its size and the sampled rows."""
+        sample_chars = sum(len(",".join(row)) + 1 for row in self.sample) or 1
+        return self.info.size * len(self.sample) // sample_chars
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number where the row starts, cells); blank lines skipped."""
+        reader = self._reader
+        line = self._line
+        markers = self.markers
+        first = _MARKER_FIRST
+        check_spans = self.info.encoding != "xlsx"  # a sheet's cells have no quotes to lose
+        spanned = (0, 0)  # the last row that ran over several lines: (start, end)
+        try:
+            for cells in reader:
+                start = line + 1
+                line = reader.line_num
+                if line > start and check_spans:  # a quoted line break: rare, checked
+                    self._check_span(start, line, cells)
+                    spanned = (start, line)
+                for i, cell in enumerate(cells):
+                    if cell[:1] in first and is_missing_marker(cell):
+                        marker = cell.strip()
+                        markers[marker] = markers.get(marker, 0) + 1
+                        cells[i] = ""
+                if cells and (len(cells) > 1 or cells[0].strip()):
+                    yield start, cells
+            if spanned[0] and spanned[1] == line and self._ends_inside_quote(spanned[0]):
+                raise self._unclosed(spanned[0], line, f"runs to the end of the file (line {line})")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                [Problem(self.info.path.name, line + 1, None, f"not valid {self.info.encoding}")],
+                summary=f"{self.info.path.name}: {exc.reason}; nothing was imported",
+            ) from None
+        except csv.Error as exc:
+            raise InvalidInput(
+                [Problem(self.info.path.name, line + 1, None, str(exc))],
+                summary=f"{self.info.path.name} cannot be read as CSV; nothing was imported",
+            ) from None
+
+    def _check_span(self, start: int, end: int, cells: Sequence[str]) -> None:
+        """Refuse a row whose quoted field swallowed the rows after it (an unclosed quote).
+
+        Real multi-line values (an address, a note) span a few lines and read as text; a
+        quote left open runs on over hundreds of lines, or its lines read as whole rows
+        of this file. Then every row after it would be lost inside one value.
+        """
+        width = len(self.headers)
+        opened = start
+        for cell in cells:
+            breaks = _line_breaks(cell)
+            if not breaks:
+                continue
+            if end - opened > MAX_VALUE_LINES:
+                raise self._unclosed(opened, end, f"runs over {end - opened + 1} lines")
+            rowlike = 0
+            if width >= 3:
+                for text in cell.splitlines()[1:]:
+                    if len(next(csv.reader([text], delimiter=self.delimiter), [])) == width:
+                        rowlike += 1
+            if rowlike >= 2 or (rowlike and width >= 5):
+                raise self._unclosed(
+                    opened, end, f"holds {rowlike} line(s) that read as rows of this file"
+                )
+            opened += breaks
+
+    def _ends_inside_quote(self, start: int) -> bool:
+        """Whether the row starting at `start` is a quoted field left open to the end of file.
+
+        The csv module (not strict) hands such a field back as if it were closed; read the
+        row again strictly, which says `unexpected end of data`.
+        """
+        source = self._source or self.info.path
+        encoding = self._source_encoding or self.info.encoding
+        with source.open(encoding=encoding, errors="replace", newline="") as f:
+            lines = iter(f)
+            for _ in range(start - 1):
+                next(lines, None)
+            try:
+                next(csv.reader(lines, delimiter=self.delimiter, strict=True), None)
+            except csv.Error as exc:
+                return "unexpected end of data" in str(exc)
+        return False
+
+    def _unclosed(self, opened: int, end: int, how: str) -> InvalidInput:
+        name = self.info.path.name
+        return InvalidInput(
+            [
+                Problem(
+                    name,
+                    opened,
+                    None,
+                    f"a quote opened on this line is never closed: the value {how}",
+                )
+            ],
+            summary=(
+                f"{name}: an unclosed quote on line {opened} swallows the lines after it "
+                f"(to line {end}); close the quote, then import again; nothing was imported"
+            ),
+        )
+
+    def position(self) -> int:
+        try:
+            return self._text.buffer.tell()  # type: ignore[attr-defined]
+        except (AttributeError, OSError, ValueError):
+            return 0
+
+    def column_values(self, index: int) -> Iterator[str]:
+        """One column's values over the whole file, in a separate streamed pass."""
+        source = self._source or self.info.path
+        encoding = self._source_encoding or self.info.encoding
+        with source.open(encoding=encoding, newline="") as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            try:
+                next(reader, None)
+                for cells in reader:
+                    if index < len(cells):
+                        yield cells[index]
+            except csv.Error as exc:
+                raise _unreadable(self.info.path, reader.line_num + 1, exc) from None
+
+
+def _line_breaks(text: str) -> int:
+    """Line breaks in a value: \n, \r\n and a lone \r each count once."""
+    if "\n" not in text and "\r" not in text:
+        return 0
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _unreadable(path: Path, line: int, exc: csv.Error) -> InvalidInput:
+    """A file the csv module gives up on (a field over its size limit…), as a problem."""
+    return InvalidInput(
+        [Problem(path.name, line, None, str(exc))],
+        summary=f"{path.name} cannot be read as CSV; nothing was imported",
+    )
+
+
+SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+
+
+@contextmanager
+def open_table(path: Path, *, encoding: str | None = None) -> Iterator[Table]:
+    """Open a CSV/TSV/semicolon file (or a spreadsheet's first sheet) for streaming."""
+    if path.suffix.lower() in (".json", ".jsonl", ".ndjson"):  # crmcli's own JSON exports
+        from crmcli.json_rows import open_json
+
+        with open_json(path, encoding=encoding) as json_table:
+            yield json_table
+        return
+    if path.suffix.lower() in SPREADSHEETS:
+        with (
+            _sheet_as_csv(path) as (info, text_path),
+            _open_text(path, info, text_path, "utf-8") as table,
+        ):
+            yield table
+        return
+    info = inspect_file(path, encoding=encoding)
+    with _open_text(path, info, path, info.encoding) as table:
+        yield table
+
+
+@contextmanager
+def _open_text(path: Path, info: FileInfo, source: Path, encoding: str) -> Iterator[Table]:
+    f = source.open(encoding=encoding, errors="strict", newline="")
+    try:
+        head = f.read(65536)
+        delimiter = sniff_delimiter(head, suffix=source.suffix)
+        f.seek(0)
+        reader = csv.reader(f, delimiter=delimiter)
+        try:
+            headers = next(reader, None)
+        except csv.Error as exc:  # e.g. a field over the csv module's size limit
+            raise _unreadable(path, reader.line_num or 1, exc) from None
+        if not headers:
+            raise InvalidInput(
+                [Problem(path.name, 1, None, "the file is empty")],
+                summary=f"{path.name} has no header row; nothing was imported",
+            )
+        if headers[0].startswith("\ufeff"):
+            headers[0] = headers[0][1:]
+        line = reader.line_num
+        with source.open(encoding=encoding, errors="replace", newline="") as peek:
+            peek_reader = csv.reader(peek, delimiter=delimiter)
+            next(peek_reader, None)
+            sample: list[list[str]] = []
+            last = peek_reader.line_num
+            try:
+                for row in peek_reader:
+                    sample.append(row)
+                    last = peek_reader.line_num
+                    if len(sample) >= SAMPLE_ROWS:
+                        break
+            except csv.Error as exc:  # the row starts on the line after the last good one
+                raise _unreadable(path, last + 1, exc) from None
+        yield Table(
+            info=info,
+            delimiter=delimiter,
+            decimal_comma=sniff_decimal_comma(sample, delimiter),
+            headers=headers,
+            sample=sample,
+            _text=f,
+            _reader=reader,
+            _line=line,
+            _source=source,
+            _source_encoding=encoding,
+        )
+    finally:
+        f.close()
+
+
+def _cell_text(value: Any) -> str:
+    """A spreadsheet cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+@contextmanager
+def _sheet_as_csv(path: Path) -> Iterator[tuple[FileInfo, Path]]:
+    """The first sheet written row by row to a temporary UTF-8 CSV (python-calamine)."""
+    import tempfile
+
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        raise UsageError(
+            f"{path.name}: reading spreadsheets needs python-calamine "
+            "(pip install 'crmcli[xlsx]'), or save the sheet as CSV"
+        ) from None
+    if not path.is_file():
+        raise NotFound(f"{path}: no such file")
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    info = FileInfo(path, digest.hexdigest(), "xlsx", path.stat().st_size, detected=False)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+    except Exception as exc:  # calamine's own errors: not a spreadsheet, encrypted…
+        raise InvalidInput(
+            [Problem(path.name, 1, None, f"cannot be read as a spreadsheet: {exc}")],
+            summary=f"{path.name} cannot be read; nothing was imported",
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="crmcli-sheet-") as folder:
+        text_path = Path(folder) / f"{path.stem}.csv"
+        from crmcli.files import open_new_private  # the sheet's rows are personal data
+
+        with open_new_private(text_path, encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            for row in sheet.iter_rows():
+                writer.writerow([_cell_text(v) for v in row])
+        yield info, text_path
