@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from crmcli import search
+from crmcli.db_url import Target
+from crmcli.db_url import parse as parse_target
 from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, NotADatabase
 from crmcli.files import PRIVATE_FILE, Output, create_private, protect_database
 from crmcli.migrations import applied_names, migration_set, names, pending_names
@@ -39,13 +41,17 @@ BUSY_TIMEOUT_MS = 5_000
 WRITE_WAIT_SECONDS = 120.0
 
 
-def resolve_db_path(option: str | None, environ: Mapping[str, str] | None = None) -> Path:
-    """`--db`, else `$CRMCLI_DB`, else the platform's user data directory. Creates nothing."""
+def resolve_db_path(option: str | None, environ: Mapping[str, str] | None = None) -> Target:
+    """`--db`, else `$CRMCLI_DB`, else the platform's user data directory. Creates nothing.
+
+    A path is an SQLite file; a PostgreSQL URL names a server's database; another
+    scheme is a `UsageError` (see `crmcli.db_url`).
+    """
     environ = os.environ if environ is None else environ
     if option:
-        return Path(option).expanduser()
+        return parse_target(option, source="--db")
     if environ.get(ENV_VAR):
-        return Path(environ[ENV_VAR]).expanduser()
+        return parse_target(environ[ENV_VAR], source=ENV_VAR)
     import platformdirs  # imported here: only this fallback needs it
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME

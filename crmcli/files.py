@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from crmcli.db_url import PostgresUrl
 from crmcli.errors import Conflict, CrmError, InvalidValue
 
 PRIVATE_FILE = 0o600
@@ -43,12 +44,14 @@ class UnsafeOutput(InvalidValue):
     """An output path that would overwrite something crmcli must not touch."""
 
 
-def database_family(path: Path | str) -> list[Path]:
+def database_family(path: Path | str | PostgresUrl) -> list[Path]:
     """A database file and the companions SQLite keeps beside it.
 
     Given through a symbolic link, SQLite names the companions after the real file:
-    both sets are listed.
+    both sets are listed. A PostgreSQL database has no file here: none.
     """
+    if isinstance(path, PostgresUrl):
+        return []
     names = [Path(path)]
     real = Path(os.path.realpath(path))
     if real != Path(os.path.abspath(path)):

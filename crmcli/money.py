@@ -145,8 +145,20 @@ def _normalise_separators(text: str, decimal_comma: bool | None, raw: str) -> st
     return text.replace(",", "")
 
 
-def to_decimal(micros: int) -> Decimal:
-    return (Decimal(micros) / _SCALE).normalize()
+class Money(Decimal):
+    """An amount of money, exact: a `Decimal` that says it is money.
+
+    Only the type tells an amount from another decimal (a percentage, a quantity), so
+    that every output writes money one way (JSON: a decimal string, cli/json_encoding.py).
+    Arithmetic gives a plain `Decimal` back: wrap a computed amount in `Money` again.
+    """
+
+    __slots__ = ()
+
+
+def to_decimal(micros: int) -> Money:
+    """Micro-units as the exact amount they stand for (`2000`, `957.5775`)."""
+    return Money((Decimal(micros) / _SCALE).normalize())
 
 
 def format_amount(micros: int | None, *, places: int = 2, grouping: bool = True) -> str:

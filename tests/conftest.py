@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pg_server
 import pytest
 from reliability_figures import FIGURES, Figures
 from sqlite_utils import Database
@@ -62,6 +63,56 @@ def cli() -> Cli:
     return Cli()
 
 
+# --- engines (issue 16): SQLite always; PostgreSQL when a server is there ---
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine",
+        choices=(*ENGINES, "all"),
+        default="all",
+        help="Which database engine(s) the engine tests run on (default: all; PostgreSQL "
+        "needs a server: CRMCLI_TEST_PG, or run under .ci/postgres).",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test taking `engine` (or `db_url`) runs once per engine chosen by --engine."""
+    if "engine" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("engine")
+        metafunc.parametrize("engine", ENGINES if chosen == "all" else (chosen,))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under --engine sqlite, tests that need a PostgreSQL server are not run at all."""
+    if config.getoption("engine") != "sqlite":
+        return
+    keep, drop = [], []
+    for item in items:
+        needs_pg = "pg_url" in getattr(item, "fixturenames", ())
+        (drop if needs_pg else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test (dropped after): its URL."""
+    with pg_server.server().database() as url:
+        yield url
+
+
+@pytest.fixture
+def db_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where this test's database is on its engine: an SQLite path or a PostgreSQL URL."""
+    if engine == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return str(tmp_path / "engine.db")
+
+
 # --- reliability figures (issue 8): tests record what they tried; the summary shows it ---
 
 
@@ -71,6 +122,10 @@ def figures() -> Figures:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if pg_server.skipped:
+        terminalreporter.write_line(
+            f"{pg_server.skipped} PostgreSQL test(s) skipped: no server ({pg_server.HOW})"
+        )
     lines = FIGURES.lines()
     if not lines:
         return

@@ -57,8 +57,8 @@ def test_purchases_export_keeps_four_decimals(cli):
     out = cli("purchases", "export", "--format", "jsonl").stdout.splitlines()
     assert len(out) == 9994
     first = next(json.loads(line) for line in out if json.loads(line)["line_id"] == "4")
-    assert first["amount"] == pytest.approx(957.5775)
-    assert '"amount": 957.5775' in next(line for line in out if '"line_id": "4"' in line)
+    assert first["amount"] == "957.5775"  # money: exact decimal text (cli/json_encoding.py)
+    assert '"amount": "957.5775"' in next(line for line in out if '"line_id": "4"' in line)
     excel = cli("purchases", "export", "--excel", "--fields", "line_id,amount").stdout
     assert excel.startswith("\ufeff") and "\n4,957.5775\n" in excel
 

@@ -117,7 +117,8 @@ def root(
         str | None,
         typer.Option(
             "--db",
-            help="Database file; else $CRMCLI_DB; else the user data directory.",
+            help="Database file, or a postgresql:// URL; else $CRMCLI_DB; else the user data "
+            "directory.",
             show_default=False,
         ),
     ] = None,

@@ -43,11 +43,6 @@ Since = Annotated[
 ]
 
 
-def _print_json(env: Env, data: Any, *, indent: int | None) -> None:
-    # Exact decimals, as text: JSON numbers would pass through a float in most readers.
-    print_json(env, data, indent=indent)
-
-
 def _on(value: str | None) -> date | None:
     return iso_date(value, what="--on") if value else None
 
@@ -186,8 +181,9 @@ def reopen(
 
 
 def _present(row: dict[str, Any]) -> dict[str, Any]:
+    """A complaint's row for output: money as an amount (never micro-units)."""
     out = dict(row)
-    micros = row.get("compensation_micros")
+    micros = out.pop("compensation_micros", None)
     out["compensation_amount"] = None if micros is None else to_decimal(micros)
     if out.get("customer") is None:
         out["customer"] = str(row["customer_id"])  # the id is a valid REF too
@@ -295,6 +291,14 @@ def _details(row: dict[str, Any], places: int) -> dict[str, Any]:
     }
 
 
+def _step_amount(step: dict[str, Any]) -> dict[str, Any]:
+    """A timeline step for output: money as an amount (never micro-units)."""
+    out = dict(step)
+    micros = out.pop("amount_micros")
+    out["amount"] = None if micros is None else to_decimal(micros)
+    return out
+
+
 def _step_details(step: dict[str, Any], places: int) -> str:
     parts = []
     if step["skip_reason"]:
@@ -336,18 +340,10 @@ def show(
     if chosen in (Format.json, Format.jsonl) and fields is None:
         data = {
             "complaint": _present(row),
-            "timeline": [
-                {
-                    **s,
-                    "amount": None
-                    if s["amount_micros"] is None
-                    else to_decimal(s["amount_micros"]),
-                }
-                for s in steps
-            ],
+            "timeline": [_step_amount(s) for s in steps],
         }
         indent = 2 if chosen is Format.json else None
-        _print_json(env, data, indent=indent)
+        print_json(env, data, indent=indent)
         return
     shown = [
         {
@@ -384,7 +380,7 @@ def report(
     places = display_places(db)
     picked = pick_fields(fields, allowed=REPORT_FIELDS, default=REPORT_FIELDS)
     if chosen is Format.json and fields is None:
-        _print_json(env, _report_dict(r), indent=2)
+        print_json(env, _report_dict(r), indent=2)
     elif chosen is Format.table and fields is None:
         _report_table(env, r, places)
     else:

@@ -15,7 +15,7 @@ app = typer.Typer(help="The database file: path, check, backup, migrate.", no_ar
 
 @app.command("path")
 def path(ctx: typer.Context) -> None:
-    """Print the database file's path (it may not exist yet)."""
+    """Print the database file's path (it may not exist yet), or its URL, password masked."""
     print(get_env(ctx).db_path, file=get_env(ctx).stdout)
 
 

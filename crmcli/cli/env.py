@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
+from crmcli.db_url import PostgresUrl, Target
+from crmcli.errors import DatabaseError
+
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from datetime import date
 
@@ -33,7 +36,7 @@ ForceOpt = Annotated[
 
 @dataclass
 class Env:
-    db_path: Path
+    db_path: Target  # an SQLite file's path, or a PostgreSQL URL
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _db: Database | None = None
@@ -54,7 +57,7 @@ class Env:
         if self._db is None:
             from crmcli.db import open_db  # the storage layer loads when a command needs it
 
-            self._db = open_db(self.db_path)
+            self._db = open_db(self._sqlite_path())
         return self._db
 
     def read_db(self) -> Database:
@@ -62,14 +65,25 @@ class Env:
         if self._db is None:
             from crmcli.db import open_read
 
-            self._db = open_read(self.db_path, notice=self.say)
+            self._db = open_read(self._sqlite_path(), notice=self.say)
         return self._db
+
+    def _sqlite_path(self) -> Path:
+        if isinstance(self.db_path, PostgresUrl):
+            # Until issue 16's port reaches the commands, they speak SQLite only: say so
+            # rather than fail half-way on a server.
+            raise DatabaseError(
+                f"{self.db_path}: this command does not run on PostgreSQL yet (only "
+                "`crmcli db path` does); use an SQLite file meanwhile"
+            )
+        return self.db_path
 
     def settings_db(self) -> Database:
         """Where settings are read: the database, or defaults while it does not exist yet."""
         from crmcli.db import MEMORY, open_db
 
-        if self._db is None and str(self.db_path) != MEMORY and not self.db_path.exists():
+        path = self._sqlite_path()
+        if self._db is None and str(path) != MEMORY and not path.exists():
             if self._defaults is None:
                 self._defaults = open_db(MEMORY)
             return self._defaults

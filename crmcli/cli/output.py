@@ -2,11 +2,11 @@
 
 `--format table|csv|tsv|json|jsonl` and `--fields` are declared once here. Table on
 a terminal, CSV with a header when piped; data on stdout; machine formats are
-streamed row by row. Money arrives as `Decimal` and leaves exact.
+streamed row by row. Money arrives as `Decimal` and leaves exact; JSON is written
+one way everywhere (cli/json_encoding.py).
 """
 
 import csv
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
@@ -16,6 +16,7 @@ import typer
 
 from crmcli.cli import screen, table
 from crmcli.cli.env import Env
+from crmcli.cli.json_encoding import row_to_json, to_json
 from crmcli.cli.table import Column
 from crmcli.errors import InvalidValue, UsageError
 
@@ -108,27 +109,9 @@ def _safe_text(stream: Any) -> Any:
     return lambda value: screen.for_person(_text(value), stream, newlines=True)
 
 
-def _json_value(value: Any, ascii_only: bool) -> str:
-    if isinstance(value, Decimal):
-        return f"{value:f}"  # an exact JSON number, never a rounded float
-    return json.dumps(value, ensure_ascii=ascii_only)
-
-
-def _json_object(row: Mapping[str, Any], fields: Sequence[str], ascii_only: bool) -> str:
-    text = ", ".join(f"{json.dumps(f)}: {_json_value(row.get(f), ascii_only)}" for f in fields)
-    return screen.json_printable("{" + text + "}")
-
-
-def _json_default(value: Any) -> str:
-    """JSON for what json cannot write: Decimal as plain digits (never 9.983E+6)."""
-    return f"{value:f}" if isinstance(value, Decimal) else str(value)
-
-
 def print_json(env: Env, data: Any, *, indent: int | None) -> None:
-    """One JSON document (a page, a report): exact decimals, escapes never raw, any encoding."""
-    ascii_only = not screen.is_unicode(env.stdout)
-    text = json.dumps(data, ensure_ascii=ascii_only, indent=indent, default=_json_default)
-    print(screen.json_printable(text), file=env.stdout)
+    """One JSON document (a page, a report), in the one encoding (cli/json_encoding.py)."""
+    print(to_json(data, stream=env.stdout, indent=indent), file=env.stdout)
 
 
 def emit(
@@ -166,15 +149,13 @@ def emit(
             writer.writerow([text(row.get(f)) for f in fields])
             count += 1
     elif chosen is Format.jsonl:
-        ascii_only = not screen.is_unicode(out)  # lossless \uXXXX where the encoding lacks it
         for row in rows:
-            out.write(_json_object(row, fields, ascii_only) + "\n")
+            out.write(row_to_json(row, fields, stream=out) + "\n")
             count += 1
     elif chosen is Format.json:
-        ascii_only = not screen.is_unicode(out)
         out.write("[")
         for row in rows:
-            out.write(("\n  " if count == 0 else ",\n  ") + _json_object(row, fields, ascii_only))
+            out.write(("\n  " if count == 0 else ",\n  ") + row_to_json(row, fields, stream=out))
             count += 1
         out.write("\n]\n" if count else "]\n")
     else:

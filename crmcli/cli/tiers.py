@@ -12,7 +12,7 @@ from crmcli.cli import screen
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, FormatOption, console, emit, fields_option, pick_fields
 from crmcli.cli.output import resolve_format as _resolve_format
-from crmcli.money import format_amount, to_decimal
+from crmcli.money import Money, format_amount, to_decimal
 from crmcli.settings import display_places
 
 app = typer.Typer(
@@ -59,7 +59,7 @@ def _summary_rows(
             "share_pct": percent(s.share),
             "average": None
             if s.average_micros is None
-            else to_decimal(s.average_micros).quantize(step, rounding=ROUND_HALF_EVEN),
+            else Money(to_decimal(s.average_micros).quantize(step, rounding=ROUND_HALF_EVEN)),
             "benefit": offers[s.tier].text if s.tier in offers else None,
         }
         for s in summaries

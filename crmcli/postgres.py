@@ -1,0 +1,63 @@
+"""The PostgreSQL side of storage: connecting to a server through psycopg 3.
+
+psycopg is the optional extra `postgres` (`pip install 'crmcli[postgres]'`): an SQLite
+user never needs it, so it is imported only when a PostgreSQL URL is opened, and its
+absence is a message naming the extra, not a traceback. libpq does the connecting, so
+the URL's password, `PGPASSWORD`, `~/.pgpass` and `service=` all work as they do for
+psql; every message quoting the server goes through `PostgresUrl.scrub`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from crmcli.db_url import PostgresUrl
+from crmcli.errors import DatabaseError
+
+if TYPE_CHECKING:
+    import psycopg
+
+INSTALL_HINT = "pip install 'crmcli[postgres]'"
+APPLICATION_NAME = "crmcli"  # what pg_stat_activity shows for crmcli's sessions
+CONNECT_TIMEOUT_S = 10  # libpq waits forever by default for a host that does not answer
+
+
+def psycopg_module() -> Any:
+    """psycopg, or a `DatabaseError` naming the extra that installs it."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise DatabaseError(
+            f"a PostgreSQL database needs psycopg 3, which is not installed: {INSTALL_HINT}"
+        ) from exc
+    return psycopg
+
+
+def connect(url: PostgresUrl) -> psycopg.Connection[Any]:
+    """An autocommit connection (transactions are explicit, see `crmcli.engines`)."""
+    psycopg = psycopg_module()
+    try:
+        given = psycopg.conninfo.conninfo_to_dict(url.conninfo)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"{url}: not a valid PostgreSQL URL ({_first_line(url, exc)})") from exc
+    extra: dict[str, Any] = {}
+    if "application_name" not in given:
+        extra["application_name"] = APPLICATION_NAME
+    if "connect_timeout" not in given:
+        extra["connect_timeout"] = CONNECT_TIMEOUT_S
+    try:
+        return psycopg.connect(url.conninfo, autocommit=True, **extra)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"{url}: cannot connect: {_first_line(url, exc)}") from exc
+
+
+def explain(url: PostgresUrl, exc: BaseException) -> str:
+    """A server error as one line for the user, the password masked."""
+    return f"{url}: {_first_line(url, exc)}"
+
+
+def _first_line(url: PostgresUrl, exc: BaseException) -> str:
+    # libpq's messages run over several lines (`connection to server … failed: FATAL: …`
+    # then a DETAIL): the first line names the cause.
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return url.scrub(lines[0] if lines else type(exc).__name__)

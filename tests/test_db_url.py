@@ -1,0 +1,152 @@
+"""`--db` / `CRMCLI_DB`: a path is SQLite, a PostgreSQL URL a server, anything else refused."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from crmcli import postgres
+from crmcli.db import resolve_db_path
+from crmcli.db_url import PostgresUrl, parse
+from crmcli.errors import DatabaseError, ExitStatus, UsageError
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "crm.db",
+        "/srv/shop/crm.db",
+        "./postgresql:crm",  # a path that merely looks like a scheme, written as a path
+        "file:crm.db",  # no `//`: a file whose name has a colon, as it always was
+        "crm=2024.db",  # `crm` is no libpq keyword: a file name
+        "C:crm.db",
+    ],
+)
+def test_a_path_stays_an_sqlite_file(value: str) -> None:
+    assert parse(value) == Path(value)
+
+
+def test_a_path_starting_with_a_tilde_is_the_users_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", "/home/shop")
+    assert parse("~/crm.db") == Path("/home/shop/crm.db")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "postgresql://till@db.example/crm",
+        "postgres://db.example/crm",
+        "postgresql:///crm?host=/var/run/postgresql",
+        "postgresql://a.example,b.example/crm?target_session_attrs=read-write",
+        "service=crm",
+        "host=db.example dbname=crm user=till",
+        "  dbname=crm",
+    ],
+)
+def test_postgresql_urls_and_libpq_strings_name_a_server(value: str) -> None:
+    target = parse(value)
+    assert isinstance(target, PostgresUrl)
+    assert target.conninfo == value  # handed to libpq as given: its whole syntax works
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("postgresql://till:s3cret@db/crm", "postgresql://till:***@db/crm"),
+        ("postgres://till:p%40ss@db:5433/crm", "postgres://till:***@db:5433/crm"),
+        (
+            "postgresql://db/crm?user=till&password=s3cret&sslmode=require",
+            "postgresql://db/crm?user=till&password=***&sslmode=require",
+        ),
+        ("host=db password=s3cret dbname=crm", "host=db password=*** dbname=crm"),
+        ("host=db password = 'it\\'s s3cret' dbname=crm", "host=db password = *** dbname=crm"),
+        ("postgresql://till@db/crm", "postgresql://till@db/crm"),
+    ],
+)
+def test_a_password_is_never_shown(value: str, shown: str) -> None:
+    url = PostgresUrl(value)
+    assert str(url) == shown
+    assert f"{url}" == shown
+
+
+def test_a_server_message_quoting_the_password_is_scrubbed() -> None:
+    url = PostgresUrl("postgresql://till:p%40ss@db/crm")
+    message = url.scrub("could not connect with p@ss to postgresql://till:p%40ss@db/crm")
+    assert "p@ss" not in message and "p%40ss" not in message
+    assert "***" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ("mysql://till:s3cret@db/crm", "postgresql:// URL"),
+        ("http://example.com/crm.db", "postgresql:// URL"),
+        ("sqlite:///crm.db", "file's path"),
+        ("file:///srv/crm.db", "file's path"),
+    ],
+)
+def test_other_schemes_are_refused(value: str, hint: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse(value)
+    message = str(caught.value)
+    assert hint in message
+    assert "s3cret" not in message
+    assert caught.value.exit_status == ExitStatus.USAGE
+
+
+def test_postgresql_without_slashes_is_refused_not_taken_for_a_file() -> None:
+    with pytest.raises(UsageError, match="postgresql://USER@HOST/DATABASE"):
+        parse("postgresql:crm")
+
+
+def test_the_environment_variable_is_named_in_its_error() -> None:
+    with pytest.raises(UsageError, match=r"^CRMCLI_DB: mysql://"):
+        resolve_db_path(None, {"CRMCLI_DB": "mysql://db/crm"})
+    assert resolve_db_path(None, {"CRMCLI_DB": "service=crm"}) == PostgresUrl("service=crm")
+
+
+# --- at the command line ---
+
+
+@pytest.mark.parametrize("where", ["option", "environment"])
+def test_a_url_of_another_scheme_creates_no_file_and_exits_2(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Issue 16: `--db mysql://…` once created `./mysql:/…` silently; now exit 2, nothing made."""
+    monkeypatch.chdir(tmp_path)
+    url = "mysql://till:s3cret@db.example/crm"
+    if where == "option":
+        result = cli("--db", url, "customers", "add", "--name", "Kim", ok=False)
+    else:
+        monkeypatch.setenv("CRMCLI_DB", url)
+        result = cli("customers", "add", "--name", "Kim", ok=False)
+    assert result.exit_code == 2, result.stderr
+    assert "does not know mysql:// databases" in result.stderr
+    assert "s3cret" not in result.stderr + result.stdout
+    assert not (tmp_path / "mysql:").exists()
+    assert result.stdout == ""
+
+
+def test_db_path_prints_the_url_with_its_password_masked(cli) -> None:
+    result = cli("--db", "postgresql://till:s3cret@db.example/crm", "db", "path")
+    assert result.stdout == "postgresql://till:***@db.example/crm\n"
+
+
+def test_a_command_not_yet_on_postgresql_says_so_and_touches_nothing(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = cli("--db", "postgresql://till:s3cret@db.example/crm", "customers", "list", ok=False)
+    assert result.exit_code == ExitStatus.ERROR
+    assert "does not run on PostgreSQL yet" in result.stderr
+    assert "postgresql://till:***@db.example/crm" in result.stderr
+    assert "s3cret" not in result.stderr
+    assert not any(p.name.startswith("postgresql") for p in tmp_path.rglob("*"))
+
+
+def test_without_psycopg_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
+    with pytest.raises(DatabaseError, match=r"pip install 'crmcli\[postgres\]'"):
+        postgres.connect(PostgresUrl("postgresql://db.example/crm"))
