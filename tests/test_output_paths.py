@@ -25,7 +25,7 @@ from crmcli import customers
 from crmcli.cli import app
 from crmcli.db import open_db
 from crmcli.errors import Conflict
-from crmcli.files import TMP_SUFFIX, Output, UnsafeOutput, write_bytes
+from crmcli.files import TMP_SUFFIX, Output, UnsafeOutput
 
 GOOD = "name,phone\n김민준,010-1234-5678\nJohn Smith,010-2222-3333\n"
 WITH_BAD = GOOD + "Bad Day,010-3333-4444,extra\n,\n"  # a ragged row and an empty one
@@ -253,10 +253,11 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
 
 
 def test_devices_are_written_through_not_replaced(tmp_path):
-    write_bytes(Path(os.devnull), b"nothing")  # no --force needed, /dev/null stays a device
+    with Output(Path(os.devnull), binary=True) as f:  # no --force needed, stays a device
+        f.write(b"nothing")
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
-    with pytest.raises(UnsafeOutput):
-        write_bytes(tmp_path / "missing" / "x.ics", b"x")
+    with pytest.raises(UnsafeOutput), Output(tmp_path / "missing" / "x.ics", binary=True) as f:
+        f.write(b"x")
 
 
 def test_backup_refuses_the_database_and_replaces_only_with_force(cli, shop, tmp_path, figures):
