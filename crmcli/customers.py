@@ -119,11 +119,12 @@ def _phone_matches(db: Database, text: str, *, exact: bool) -> set[int]:
         found |= _ids(
             db, "SELECT customer_id FROM customer_phones WHERE digits = ?", [phone.digits]
         )
-    else:
+    elif len(phone.digits) >= 3:  # any run of three digits or more: the trigram index
         found |= _ids(
             db,
-            "SELECT customer_id FROM customer_phones WHERE digits LIKE ? ESCAPE '\\'",
-            [f"%{phone.digits}%"],
+            "SELECT p.customer_id FROM customer_phones_fts f"
+            " JOIN customer_phones p ON p.id = f.rowid WHERE customer_phones_fts MATCH ?",
+            [f'"{phone.digits}"'],
         )
     return found
 
@@ -981,7 +982,9 @@ def _verified(
     fields = [f for f in finding.FIELDS if f in columns]
     sent = 0
     while limit is None or sent < limit:
-        batch = list(islice(candidates, _BATCH))
+        # A page (--limit 20) verifies about as many candidates as it shows, not _BATCH.
+        size = _BATCH if limit is None else min(_BATCH, max(limit - sent, 16))
+        batch = list(islice(candidates, size))
         if not batch:
             return
         marks = ", ".join("?" for _ in batch)
@@ -1000,6 +1003,8 @@ def _verified(
                 where.append("phone")
             if where:
                 found[int(row[0])] = where
+        if not found:
+            continue
         for out in rows(
             db, ids=sorted(found), fields=list(dict.fromkeys(["id", *shown])), flat=flat
         ):

@@ -183,7 +183,9 @@ def connect(path: Path | str) -> Database:
         if _is_not_sqlite(exc):
             raise not_sqlite(path_str) from exc
         raise DatabaseError(f"{path_str}: {explain(exc)}") from exc
-    return Database(conn)
+    # sqlite-utils plugins are not crmcli's: none may change its connection, and looking
+    # them up (every installed package's entry points) cost ~20 ms per command.
+    return Database(conn, execute_plugins=False)
 
 
 def use_wal(db: Database) -> None:

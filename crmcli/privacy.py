@@ -158,6 +158,7 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
         # FTS5 keeps deleted terms in old segments until they are merged.
         db.execute("INSERT INTO customers_fts(customers_fts) VALUES ('optimize')")
         db.execute("INSERT INTO customers_words(customers_words) VALUES ('optimize')")
+        db.execute("INSERT INTO customer_phones_fts(customer_phones_fts) VALUES ('optimize')")
         kept = db.execute(
             "SELECT count(*), coalesce(sum(amount_micros), 0) FROM purchases WHERE customer_id = ?",
             [customer_id],

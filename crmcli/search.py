@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 # Fields searched, in the order `matched` names them.
@@ -80,12 +81,31 @@ def _hiragana(text: str) -> str:
     return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
 
 
+# Text that folding leaves as it is, but for ASCII case: lower-case ASCII letters and
+# digits, Hangul syllables and CJK ideographs (no accents, no width forms, no kana),
+# single spaces between words. Most names and codes are such text; `fold` answers
+# them without the per-character work (tests/test_search.py checks it agrees).
+_PLAIN_CHARS = "[a-z0-9\uac00-\ud7a3\u3400-\u4dbf\u4e00-\u9fff]+"
+_PLAIN = re.compile(f"{_PLAIN_CHARS}(?: {_PLAIN_CHARS})*")
+_JOINERS = re.compile(r"['’ʼ`´.]")
+_ASCII_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
 def fold(text: str) -> str:
     """Width (NFKC), case, accents and kana folded; punctuation becomes a space."""
+    lowered = text.lower()  # the same as casefold on the text _PLAIN and ASCII allow
+    if _PLAIN.fullmatch(lowered):
+        return lowered
+    if text.isascii():  # no width, accents or kana: only joiners and separators
+        return " ".join(_ASCII_SEPARATORS.sub(" ", _JOINERS.sub("", lowered)).split())
+    return _fold_any(text)
+
+
+def _fold_any(text: str) -> str:
     text = _hiragana(_strip_accents(unicodedata.normalize("NFKC", text)).casefold())
     # Apostrophes and dots join (O'Donnell, St.John → odonnell, stjohn); other
     # punctuation and symbols separate words (Jean-Luc, kim@example.kr).
-    text = re.sub(r"['’ʼ`´.]", "", text)
+    text = _JOINERS.sub("", text)
     spaced = "".join(" " if unicodedata.category(c)[0] in "PSZC" else c for c in text)
     return " ".join(spaced.split())
 
@@ -132,11 +152,19 @@ def _is_cjk(c: str) -> bool:
 
 def variants(value: str) -> list[str]:
     """Every form a field is found by: folded, without spaces, initials, transliterated."""
+    return list(_variants(value))
+
+
+# Names repeat (강민준, 김 …, a company on many customers): a search verifying
+# thousands of candidates folds each distinct value once.
+@lru_cache(maxsize=65_536)
+def _variants(value: str) -> tuple[str, ...]:
     folded = fold(value)
     if not folded:
-        return []
+        return ()
     forms = [folded]
-    for form in (folded.replace(" ", ""), initials(value), latin(value)):
+    translit = latin(value)
+    for form in (folded.replace(" ", ""), initials(value), translit):
         if form and form not in forms:
             forms.append(form)
     # Hangul, Kanji and kana are written without spaces (김민준, 山田太郎): a short word's
@@ -145,10 +173,9 @@ def variants(value: str) -> list[str]:
     for word in folded.split(" "):
         if 2 <= len(word) <= _CJK_WORD and all(_is_cjk(c) for c in word):
             forms.extend(w for w in (word[i:] for i in range(1, len(word))) if w not in forms)
-    translit = latin(value)
     if " " in translit and translit.replace(" ", "") not in forms:
         forms.append(translit.replace(" ", ""))
-    return forms
+    return tuple(forms)
 
 
 def document(values: Mapping[str, Any]) -> str:
@@ -157,7 +184,7 @@ def document(values: Mapping[str, Any]) -> str:
     for field in FIELDS:
         value = values.get(field)
         if value:
-            forms.extend(f for f in variants(str(value)) if f not in forms)
+            forms.extend(f for f in _variants(str(value)) if f not in forms)
     return " | ".join(forms)
 
 
@@ -172,7 +199,9 @@ def matches(query_words: list[str], values: Mapping[str, Any]) -> list[str]:
     Every word must be found, each in any field; or the words run together
     (`김 민준` → 김민준) must be found in one field.
     """
-    forms = {f: variants(str(values[f])) for f in FIELDS if values.get(f)}
+    forms: dict[str, Iterable[str]] = {
+        f: _variants(str(values[f])) for f in FIELDS if values.get(f)
+    }
     tags = [fold(t) for t in values.get("tags") or []]
     if tags:
         forms["tags"] = tags

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmcli import customers, search
 from crmcli.db import write
@@ -87,22 +89,85 @@ def test_kana_voicing_marks_are_not_folded_away():
 
 
 def test_search_rows_through_indexes_never_a_scan(db):
-    # Two-letter and initials queries go through the word index; the customers
-    # table is read by id only. Every statement the search runs is checked.
+    # Two-letter and initials queries go through the word index, phone digits through
+    # the digits index, a tag through the tag index; tables are read by id only.
+    # Every statement the search runs is checked.
+    import re
+
     with write(db):
         for i in range(300):
-            customers.add(db, name=f"김민준{i % 7}" if i % 3 else f"Customer {i}")
+            customers.add(
+                db,
+                name=f"김민준{i % 7}" if i % 3 else f"Customer {i}",
+                phones_raw=[f"010-{1000 + i}-{5000 + i}"],
+                tags=["VIP"] if i % 5 == 0 else [],
+            )
     statements: list[str] = []
     db.conn.set_trace_callback(statements.append)
-    for query in ("민준", "ㄱㅁ", "mi", "Customer 12", "김 민준"):
-        list(customers.search(db, query, limit=5))
+    for query in ("민준", "ㄱㅁ", "cu", "Customer 12", "김 민준", "1012-5012", "vip"):
+        assert list(customers.search(db, query, limit=5)), query
     db.conn.set_trace_callback(None)
     assert statements
     for sql in statements:
         if not sql.lstrip().upper().startswith("SELECT") or "PRAGMA" in sql.upper():
             continue
-        plan = " ".join(str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + sql))
-        assert "SCAN c " not in plan + " " and "SCAN customers " not in plan + " ", (sql, plan)
+        plan = [str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + sql)]
+        # A full read of a table (not of a subquery, an FTS index or the schema).
+        scans = [p for p in plan if re.fullmatch(r"SCAN (?!\(subquery|sqlite_)\w+", p)]
+        assert not scans, (sql, plan)
+
+
+def test_phone_digits_are_found_anywhere_in_the_number(db):
+    a = _add(db, name="A", phones_raw=["010-1234-5678"])
+    b = _add(db, name="B", phones_raw=["02-555-1234", "+82 10-9999-0000"])
+    _add(db, name="C", phones_raw=["031-777-8888"])
+
+    def ids(text: str) -> list[int]:
+        return [r["id"] for r in customers.search(db, text)]
+
+    assert ids("1234") == [a, b]  # the end of one number, the middle of another
+    assert ids("010-1234") == [a]
+    assert ids("9999 0000") == [b]  # a second number counts
+    assert ids("5678") == [a]
+    assert ids("4444") == []
+    with write(db):  # the index follows edits
+        db.execute(
+            "UPDATE customer_phones SET raw = '02-444-4444', digits = '024444444'"
+            " WHERE customer_id = ?",
+            [a],
+        )
+    assert ids("4444") == [a] and ids("5678") == []
+
+
+def test_a_tag_in_any_case_is_found_in_customer_order(db):
+    first = _add(db, name="One", tags=["VIP"])
+    _add(db, name="Two")
+    third = _add(db, name="Three", tags=["vip"])
+    assert [(r["id"], r["matched"]) for r in customers.search(db, "Vip")] == [
+        (first, "tags"),
+        (third, "tags"),
+    ]
+
+
+_SCRIPTS = st.sampled_from(
+    [
+        st.characters(codec="ascii"),
+        st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3),  # Hangul
+        st.characters(min_codepoint=0x3040, max_codepoint=0x30FF),  # kana
+        st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),  # ideographs
+        st.characters(min_codepoint=0xFF00, max_codepoint=0xFFEF),  # full width
+        st.characters(min_codepoint=0x00C0, max_codepoint=0x058F),  # accents, Cyrillic, Armenian
+        st.sampled_from(list(" .'’-_@,\tİKẞß")),
+        st.characters(),
+    ]
+)
+
+
+@given(st.lists(_SCRIPTS.flatmap(lambda chars: st.text(chars, max_size=6)), max_size=5))
+@settings(max_examples=400, deadline=None)
+def test_fold_fast_paths_agree_with_full_folding(pieces):
+    text = "".join(pieces)
+    assert search.fold(text) == search._fold_any(text)
 
 
 def test_limit_stops_early(db):
@@ -138,13 +203,21 @@ def test_cli_search_shows_matched(cli):
 def test_forget_leaves_no_word_of_the_name_in_the_indexes(db):
     from crmcli import privacy
 
-    cid = _add(db, name="김민준", notes="원두 선호")
-    _add(db, name="Someone Else")
+    cid = _add(db, name="김민준", notes="원두 선호", phones_raw=["010-9876-5432"])
+    _add(db, name="Someone Else", phones_raw=["02-111-2222"])
+    assert [r["name"] for r in customers.search(db, "9876")] == ["김민준"]
     privacy.forget(db, cid)
     assert list(customers.search(db, "민준")) == []
-    for table in ("customers_words_data", "customers_fts_data"):
+    assert list(customers.search(db, "9876")) == []
+    gone = {
+        "customers_words_data": ("민준", "원두"),
+        "customers_fts_data": ("민준", "원두"),
+        # Trigrams only the forgotten number had: not even its pieces stay.
+        "customer_phones_fts_data": ("987", "876", "765", "654", "543", "432"),
+    }
+    for table, words in gone.items():
         blob = b"".join(r[0] or b"" for r in db.execute(f"SELECT block FROM {table}"))
-        for word in ("민준", "원두"):
+        for word in words:
             assert word.encode() not in blob, (table, word)
 
 
@@ -160,3 +233,60 @@ def test_an_imported_kana_reading_finds_the_kanji_name(cli, tmp_path):
     assert out.splitlines()[1:] == ["J1,name_reading"]
     out = cli("customers", "search", "サトウ", "--fields", "code,matched").stdout
     assert out.splitlines()[1:] == ["J2,name_reading"]
+
+
+def test_cli_search_loads_neither_the_page_nor_the_import_machinery(cli, db_path):
+    # Most of an interactive search is start-up (issue 17): it imports what it uses.
+    import subprocess
+    import sys
+
+    cli("customers", "add", "--name", "김민준")
+    code = (
+        "import sys; sys.argv = ['crmcli', 'customers', 'search', '민준']\n"
+        "from crmcli.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('crmcli.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "김민준" in run.stdout, run.stderr
+    modules = run.stdout.splitlines()[-1]
+    assert "'crmcli.search'" in modules
+    for unused in (
+        "crmcli.page",
+        "crmcli.complaints",
+        "crmcli.imports",
+        "crmcli.customer_import",
+        "crmcli.cli.customers_import",
+        "crmcli.cli.customers_tiers",
+    ):
+        assert f"'{unused}" not in modules, (unused, modules)
+
+
+def test_extension_commands_are_declared_as_their_modules_add_them():
+    # `customers import`… load on demand from the names in EXTENSIONS: they must be the
+    # names and the order the modules register (help lists them in that order).
+    from importlib import import_module
+
+    import typer.main
+
+    from crmcli.cli import COMMANDS, EXTENSIONS
+
+    for group, extensions in EXTENSIONS.items():
+        module, attribute = COMMANDS[group]
+        app = getattr(import_module(module), attribute)
+        for extension in extensions:
+            import_module(extension)
+        by_module = [(c.callback.__module__, c.name) for c in app.registered_commands]
+        assert [m for m, _ in by_module] == sorted(  # the group's own, then each in turn
+            (m for m, _ in by_module), key=[module, *extensions].index
+        ), group
+        for extension, names in extensions.items():
+            assert [n for m, n in by_module if m == extension] == list(names), extension
+        assert list(typer.main.get_group(app).commands) == [n for _, n in by_module]
+
+
+def test_an_extension_command_runs_and_a_typo_is_suggested(cli):
+    cli("customers", "add", "--name", "Ann", "--code", "A1")
+    assert "A1" in cli("customers", "export", "--format", "csv").stdout
+    typo = cli("customers", "imprt", ok=False)
+    assert typo.exit_code == 2 and "import" in typo.stderr

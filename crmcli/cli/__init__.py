@@ -139,7 +139,7 @@ def root(
 COMMANDS: dict[str, tuple[str, str]] = {
     "customers": ("crmcli.cli.customers", "app"),
     "purchases": ("crmcli.cli.purchases", "app"),
-    "items": ("crmcli.cli.items", "app"),
+    "items": ("crmcli.cli.launches", "app"),
     "imports": ("crmcli.cli.imports", "app"),
     "due": ("crmcli.cli.agenda", "due_app"),
     "greet": ("crmcli.cli.agenda", "greet"),
@@ -149,9 +149,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tiers": ("crmcli.cli.tiers", "app"),
     "complaints": ("crmcli.cli.complaints", "app"),
     "visits": ("crmcli.cli.visits", "app"),
-    "export": ("crmcli.cli.export", "app"),
-    "db": ("crmcli.cli.database", "app"),
-    "config": ("crmcli.cli.config", "app"),
+    "export": ("crmcli.cli.ics", "app"),
+    "db": ("crmcli.cli.db", "app"),
+    "config": ("crmcli.cli.settings", "app"),
     "demo": ("crmcli.cli.demo", "demo"),
 }
 # How `crmcli --help` groups the commands, for a shop owner scanning it.
@@ -163,16 +163,54 @@ PANELS = {
 }
 _PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
 
-# Modules that add commands to a group (`customers import`…), imported before it is built.
-EXTENSIONS: dict[str, list[str]] = {
-    "customers": [
-        "crmcli.cli.customers_import",
-        "crmcli.cli.customers_tiers",
-        "crmcli.cli.customers_privacy",
-        "crmcli.cli.customers_relations",
-    ],
-    "purchases": ["crmcli.cli.purchases_import"],
-}
+# Modules that add commands to a group (`customers import`…) and the commands each adds,
+# in order: imported when one of those commands runs or help lists them, so that
+# `customers search` does not load the import machinery (tests/test_cli.py checks
+# the names against what the modules add).
+EXTENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "customers": {
+        "crmcli.cli.customers_import": ("import", "export", "dupes", "merge"),
+        "crmcli.cli.customers_tiers": (
+            "set-tier", "at-risk", "who-bought", "set-attitude", "attitudes", "early-adopters",
+        ),
+        "crmcli.cli.customers_privacy": ("forget",),
+        "crmcli.cli.customers_relations": ("relate", "unrelate", "relations"),
+    },
+    "purchases": {"crmcli.cli.purchases_import": ("import", "export")},
+}  # fmt: skip
+
+
+class ExtendedGroup(TyperGroup):
+    """A command group whose EXTENSIONS commands are imported on first use."""
+
+    app: Any  # the group's typer.Typer; both set by load_command
+    extensions: dict[str, tuple[str, ...]]
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        later = [n for names in self.extensions.values() for n in names]
+        return [*super().list_commands(ctx), *(n for n in later if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            self._load_extensions()
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # An extension's command, or a typo to suggest a command for ("did you mean").
+        if args and args[0] not in self.commands:
+            self._load_extensions()
+        return super().resolve_command(ctx, args)
+
+    def _load_extensions(self) -> None:
+        from importlib import import_module
+
+        import typer.main
+
+        if all(n in self.commands for names in self.extensions.values() for n in names):
+            return
+        for module in self.extensions:
+            import_module(module)
+        self.commands.update(typer.main.get_group(self.app).commands)
 
 
 def load_command(name: str) -> Any:
@@ -183,11 +221,12 @@ def load_command(name: str) -> Any:
 
     module, attribute = COMMANDS[name]
     target = getattr(import_module(module), attribute)
-    for extension in EXTENSIONS.get(name, []):
-        import_module(extension)
     command: Any
     if isinstance(target, typer.Typer):
         command = typer.main.get_group(target)
+        if name in EXTENSIONS:
+            command.__class__ = ExtendedGroup  # same group; its extensions come on demand
+            command.app, command.extensions = target, EXTENSIONS[name]
     else:
         single = typer.Typer(add_completion=False)
         single.command(name)(target)

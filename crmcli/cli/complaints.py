@@ -356,7 +356,7 @@ def show(
     if chosen is not Format.table or fields is not None:
         emit(env, shown, fields=picked, fmt=chosen, identify=("at",))
         return
-    from crmcli.cli.pages import render_complaint_page
+    from crmcli.cli.page import render_complaint_page
 
     details = [(_DETAIL_LABELS[k], str(v)) for k, v in _details(row, places).items() if v]
     render_complaint_page(env, complaint_id, details, shown)
@@ -433,7 +433,7 @@ def _report_rows(r: complaints.Report) -> Any:
 
 def _report_table(env: Env, r: complaints.Report, places: int) -> None:
     """The report as a page: counts, time to resolve, compensation, repeaters, lessons."""
-    from crmcli.cli.pages import Page, quoted
+    from crmcli.cli.page import Page, quoted
 
     page = Page(env)
     period = f" since {r.since}" if r.since else ""

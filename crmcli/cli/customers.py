@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli import customers, page
+from crmcli import customers
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import (
     Format,
@@ -314,9 +314,12 @@ def show(
             default=SHOW_FIELDS,
         )
         return
+    # The page pulls in tiers, complaints, visits…: only `show` pays for them.
+    from crmcli import page
+
     data = page.build(db, customer_id, as_of=env.today(as_of))
     if chosen is Format.table:
-        from crmcli.cli.pages import render_customer_page
+        from crmcli.cli.page import render_customer_page
 
         render_customer_page(env, data, places=display_places(db))
     else:

@@ -78,7 +78,7 @@ def at_risk(
 
 
 def _money(row: dict[str, Any], *, listed: bool = True, spent: bool = True) -> dict[str, Any]:
-    from crmcli.cli.pages import listed as joined
+    from crmcli.cli.page import listed as joined
 
     items = joined(row["items"]) if listed else row["items"]
     if not spent:

@@ -95,7 +95,7 @@ def _tour(env: Env, db: Any, target: Path) -> None:
     out.print("\n[bold]$ crmcli items launch 콜드브루 --on 2024-12-01[/bold]")
     launches.set_launch(db, item="콜드브루", on=day(2024, 12, 1))
     out.print("[bold]$ crmcli customers early-adopters[/bold]")
-    from crmcli.cli.pages import listed
+    from crmcli.cli.page import listed
 
     adopters = launches.early_adopters(db, as_of=iso_date(last[:10]))
     emit(

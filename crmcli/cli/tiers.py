@@ -171,7 +171,7 @@ def render_report(
         return
     if width is None:  # the chart and its 7-column axis fit the screen, 50 at most
         width = max(10, min(50, screen.width(env.stdout) - 8))
-    from crmcli.cli.pages import Page
+    from crmcli.cli.page import Page
 
     page = Page(env)
     revenue = format_amount(run.revenue_micros, places=places)
