@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from sqlite_utils import Database
@@ -28,7 +29,8 @@ from crmcli import visits as visit_plans
 from crmcli.contact_window import DAY_NAMES, next_allowed_day
 from crmcli.db import write
 from crmcli.errors import InvalidValue
-from crmcli.tiers import cadence, current_tiers
+from crmcli.tiers import TIERS, cadence, current_tiers, members_sql
+from crmcli.visits import CLOCK_CONTACTS
 
 # What cannot wait comes first: an unhappy customer, a promise, a product that may not
 # work, a greeting whose day is near; tier visits last (they can wait a day).
@@ -296,7 +298,6 @@ def due(
     any_windowed = bool(
         db.execute("SELECT 1 FROM customers WHERE contact_days IS NOT NULL LIMIT 1").fetchone()
     )
-    _TIERS.clear()  # read once per run, by whichever source needs them first
     for kind in chosen:
         try:
             lead_time = lead(db, kind)
@@ -304,29 +305,21 @@ def due(
         except InvalidValue as broken:
             _left_out(kind, broken, warnings)
             continue
-        found: Iterable[Item] = (
-            i
-            for window in windows(kind, start, end, lead_time, any_windowed=any_windowed, keep=keep)
-            for i in _guarded(kind, SOURCES[kind], db, window, warnings)
-        )
+        source = SOURCES[kind]
         if kind == "visit" and visits_limit is not None and not owner and not tier:
             # A million-customer shop has hundreds of thousands of overdue visits; hold
             # only the best candidates (with room for contact-window moves).
-            ranks = _tiers(db)
-            seen = [0]
-            found = heapq.nsmallest(
-                2 * visits_limit + 50,
-                _counting(found, seen),
-                key=lambda i: (ranks.get(i.customer_id, "C"), i.on, i.customer_id),
-            )
-            if counts is not None:
-                counts["visits"] = seen[0]
+            source = partial(best_visits, size=2 * visits_limit + 50, counts=counts)
+        found: Iterable[Item] = (
+            i
+            for window in windows(kind, start, end, lead_time, any_windowed=any_windowed, keep=keep)
+            for i in _guarded(kind, source, db, window, warnings)
+        )
         for i in found:
             items.setdefault(i.key, _on_day(i, i.on - lead_time))
     handled = _handled(db, items)
     last_contact = _last_contacts(db, items, until=end)
     people = _people(db, {i.customer_id for i in items.values()})
-    tiers = _tiers(db) if tier else {}
     out = []
     for item in items.values():
         if item.key in handled:
@@ -355,9 +348,10 @@ def due(
             item = replace(item, day=today, late_from=day)
         if owner and (item.owner if item.owner is not None else person.owner) != owner:
             continue
-        if tier and tiers.get(item.customer_id) != tier:
-            continue
         out.append(Entry(item, person))
+    if tier:  # read for the customers still listed only
+        tiers = _tiers_of(db, (e.item for e in out))
+        out = [e for e in out if tiers.get(e.item.customer_id) == tier]
     out.sort(key=_by_date if sort == "date" else _by_urgency(today))
     return out
 
@@ -446,13 +440,6 @@ def _guarded(
         _left_out(kind, broken, warnings)
 
 
-def _counting(items: Iterable[Item], seen: list[int]) -> Iterator[Item]:
-    """Pass `items` through, counting them in `seen[0]`."""
-    for item in items:
-        seen[0] += 1
-        yield item
-
-
 def cap_visits(
     db: Database, entries: list[Entry], *, per_day: int | None, days: int
 ) -> tuple[list[Entry], int]:
@@ -465,7 +452,7 @@ def cap_visits(
     visits = [e for e in entries if e.item.kind == "visit"]
     if per_day is None or len(visits) <= per_day * days:
         return entries, 0
-    tiers = _tiers(db)
+    tiers = _tiers_of(db, (e.item for e in visits))
     ranked = sorted(
         visits,
         key=lambda e: (
@@ -492,20 +479,9 @@ def lead(db: Database, kind: str) -> timedelta:
     return -days if kind in AFTER_KINDS else days
 
 
-_TIERS: dict[int, dict[int, str]] = {}
-
-
-def _tiers(db: Database) -> dict[int, str]:
-    """customer id → tier, read at most once per `due` run (it reads every customer)."""
-    if id(db) not in _TIERS:
-        _TIERS.clear()
-        # Before any classification (or override) there is nothing to read.
-        none = db.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM tier_assignments)"
-            " AND NOT EXISTS (SELECT 1 FROM customers WHERE tier_override IS NOT NULL)"
-        ).fetchone()[0]
-        _TIERS[id(db)] = {} if none else current_tiers(db)
-    return _TIERS[id(db)]
+def _tiers_of(db: Database, items: Iterable[Item]) -> dict[int, str]:
+    """customer id → current tier, for the customers of `items` only."""
+    return current_tiers(db, {i.customer_id for i in items})
 
 
 _PERSON_COLUMNS = (
@@ -686,18 +662,7 @@ def holidays(db: Database, window: Window) -> Iterator[Item]:
     country_list = public_holidays.countries(settings.get(db, "holidays.country"))
     if not country_list:
         return
-    chosen = _greeted(db, rule)
-    if chosen and settings.get(db, "holidays.greet.prospects") != "yes":
-        # The article's "finished deals": holiday greetings go to those who have bought.
-        bought = {
-            r[0]
-            for r in db.execute(
-                "SELECT DISTINCT customer_id FROM purchases WHERE customer_id IS NOT NULL"
-            )
-        }
-        chosen &= bought
-    if not chosen:
-        return
+    # Most days are no holiday: look at the calendar before at the customers.
     found = public_holidays.between(
         window.first_event,
         window.last_event,
@@ -708,49 +673,50 @@ def holidays(db: Database, window: Window) -> Iterator[Item]:
     )
     if not found:
         return
-    for batch in _chunks(sorted(chosen)):
-        marks = ",".join("?" * len(batch))
-        for cid, locale, name in db.execute(
-            f"SELECT id, locale, name FROM customers WHERE id IN ({marks}) AND {_REACHABLE}"
-            f" AND {window.customers('id')}",
-            batch,
-        ):
-            country = locales.country(locale or names.default_locale(name))
-            home = country if country in country_list else country_list[0]
-            for h in found:
-                if h.country != home:
-                    continue
-                why = f"{h.name} on {h.day.isoformat()}" + (
-                    f" ({h.country})" if len(country_list) > 1 else ""
-                )
-                yield Item(
-                    "holiday",
-                    cid,
-                    h.day,
-                    why,
-                    key=f"holiday:{cid}:{h.country}:{h.day}",
-                    detail={"holiday": h},
-                )
+    chosen, params = _greeted(db, rule)
+    if settings.get(db, "holidays.greet.prospects") != "yes":
+        # The article's "finished deals": holiday greetings go to those who have bought.
+        chosen += " AND EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id)"
+    rows = db.execute(
+        f"SELECT id, locale, name FROM customers c WHERE {chosen} AND {_REACHABLE}"
+        f" AND {window.customers('id')}",
+        params,
+    )
+    for cid, locale, name in rows:
+        country = locales.country(locale or names.default_locale(name))
+        home = country if country in country_list else country_list[0]
+        for h in found:
+            if h.country != home:
+                continue
+            why = f"{h.name} on {h.day.isoformat()}" + (
+                f" ({h.country})" if len(country_list) > 1 else ""
+            )
+            yield Item(
+                "holiday",
+                cid,
+                h.day,
+                why,
+                key=f"holiday:{cid}:{h.country}:{h.day}",
+                detail={"holiday": h},
+            )
 
 
-def _greeted(db: Database, rule: list[str]) -> set[int]:
-    """The customers a `holidays.greet` rule selects."""
+def _greeted(db: Database, rule: list[str]) -> tuple[str, list[Any]]:
+    """An SQL condition on `customers c` for those a `holidays.greet` rule selects."""
     if "all" in rule:
-        return {r[0] for r in db.execute(f"SELECT id FROM customers WHERE {_REACHABLE}")}
-    ids: set[int] = set()
+        return "1", []
+    ors: list[str] = []
+    params: list[Any] = []
     tags = [r[4:] for r in rule if r.startswith("tag:")]
     if tags:
-        marks, params = _in(tags)
-        ids |= {
-            r[0]
-            for r in db.execute(
-                f"SELECT customer_id FROM customer_tags WHERE tag IN ({marks})", params
-            )
-        }
-    tiers = {r[5:] for r in rule if r.startswith("tier:")}
-    if tiers:
-        ids |= {cid for cid, t in _tiers(db).items() if t in tiers}
-    return ids
+        marks, values = _in(tags)
+        ors.append(f"c.id IN (SELECT customer_id FROM customer_tags WHERE tag IN ({marks}))")
+        params += values
+    for tier in sorted({r[5:] for r in rule if r.startswith("tier:")}):
+        sql, values = members_sql(db, tier)
+        ors.append(f"c.id IN ({sql})")
+        params += values
+    return f"({' OR '.join(ors) or '0'})", params
 
 
 def after_sales(db: Database, window: Window) -> Iterator[Item]:
@@ -852,44 +818,129 @@ def money_micros(text: str) -> int:
 def visits(db: Database, window: Window) -> Iterator[Item]:
     """Customers whose visit plan or tier cadence has run out since the last contact (or
     purchase); a plan (`crmcli visits plan`) overrides the tier's cadence."""
-    planned = visit_plans.next_visits(db)
-    for cid, nxt in planned.items():
+    yield from _planned_visits(db, window)
+    for tier, span in _cadences(db):
+        yield from _tier_visits(db, window, tier, span)
+
+
+def best_visits(
+    db: Database, window: Window, *, size: int, counts: dict[str, int] | None = None
+) -> list[Item]:
+    """The `size` visits `visits` would rank first (tier A before B before C, then the
+    earliest day, then the customer id), reading only the tiers that can supply them.
+
+    A million-customer shop has hundreds of thousands of overdue visits and shows a
+    few dozen a day: tier A alone usually fills the list, so B and C are not read.
+    `counts["visits"]`, when asked for, is how many visits are due in all (the other
+    tiers are then counted in SQL, not read).
+    """
+    planned = list(_planned_visits(db, window))
+    ranks = current_tiers(db, [i.customer_id for i in planned])
+    # A planned customer without a tier ranks as C, as a tier visit of C would.
+    found = [((ranks.get(i.customer_id, "C"), i.on, i.customer_id), i) for i in planned]
+    total = len(found)
+    for tier, span in _cadences(db):
+        better = sum(1 for (rank, _, _), _ in found if rank < tier)
+        if better >= size:  # nothing of this tier (or after it) can make the list
+            if counts is None:
+                break
+            total += _tier_visits_count(db, window, tier, span)
+            continue
+        for item in _tier_visits(db, window, tier, span):
+            found.append(((tier, item.on, item.customer_id), item))
+            total += 1
+    if counts is not None:
+        counts["visits"] = total
+    return [item for _, item in heapq.nsmallest(size, found, key=lambda f: f[0])]
+
+
+def _planned_visits(db: Database, window: Window) -> Iterator[Item]:
+    """Visits of the plans in force (`crmcli visits plan`) due by the window's end."""
+    for cid, nxt in visit_plans.next_visits(db).items():
         if nxt.on <= window.last_event:
             p = nxt.plan
             since = f"last contact {nxt.last_contact}" if nxt.last_contact else f"from {p.from_day}"
             why = f"planned visit (every {p.every}, {since}) — goal: {p.goal}"
             detail = {"goal": p.goal, "plan_id": p.id}
             yield Item("visit", cid, nxt.on, why, key=f"visit:{cid}:{nxt.on}", detail=detail)
-    tiers = _tiers(db)
-    if not tiers:
-        return
-    spans = {t: cadence(db, t) for t in set(tiers.values())}
-    # Many customers share a last day: add each tier's span to each day once.
-    next_visit: dict[tuple[str, str], date] = {}
-    last_event = window.last_event.isoformat()
-    wanted = sorted(c for c, t in tiers.items() if spans.get(t) and c not in planned)
-    rows = db.execute(
-        f"""SELECT id, substr(created_at, 1, 10),
-               (SELECT max(at) FROM contacts k WHERE k.customer_id = c.id
-                 AND (k.outcome IS NOT 'skipped' OR k.item LIKE 'visit:%')),
-               (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id)
-            FROM customers c WHERE id IN (SELECT value FROM json_each(?)) AND {_REACHABLE}""",
-        [json.dumps(wanted)],
+
+
+def _cadences(db: Database) -> list[tuple[str, Any]]:
+    """(tier, span) for each tier with a visit cadence (`tiers.cadence.*`), A first."""
+    if _unclassified(db):
+        return []
+    spans = [(tier, cadence(db, tier)) for tier in TIERS]
+    return [(tier, span) for tier, span in spans if span]
+
+
+def _unclassified(db: Database) -> bool:
+    """Before any classification (or override) nobody has a tier: nothing to read."""
+    return bool(
+        db.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM tier_assignments)"
+            " AND NOT EXISTS (SELECT 1 FROM customers WHERE tier_override IS NOT NULL)"
+        ).fetchone()[0]
     )
-    for cid, created, contacted, bought in rows:
-        tier = tiers[cid]
-        since = contacted[:10] if contacted else (bought or created)
-        if since > last_event:
-            continue
-        on = next_visit.get((tier, since))
+
+
+def _latest_start(last: date, span: Any) -> date:
+    """The last day a cadence can start on and still run out by `last`.
+
+    Adding a span (days, weeks, months: a month end is kept in the shorter month) never
+    moves an earlier day past a later one, so "since + span <= last" is "since <= this
+    day": the database can filter on it with the day as a string.
+    """
+    day = last - span
+    while day + span > last:
+        day -= timedelta(days=1)
+    while day + timedelta(days=1) + span <= last:
+        day += timedelta(days=1)
+    return day
+
+
+def _tier_visit_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
+    """The reachable customers of `tier` without a plan in force, with the day their
+    visit clock started (last contact, else last purchase, else the day added)."""
+    members, params = members_sql(db, tier)
+    # MATERIALIZED: each customer's last contact and purchase are looked up once, not
+    # again for the outer filter on `since`.
+    return (
+        f"""WITH clock AS MATERIALIZED (
+              SELECT c.id, substr(c.created_at, 1, 10) AS created,
+                     (SELECT max(at) FROM contacts k
+                       WHERE k.customer_id = c.id AND {CLOCK_CONTACTS}) AS contacted,
+                     (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id) AS bought
+                FROM customers c
+               WHERE c.id IN ({members}) AND {_REACHABLE} AND c.id NOT IN
+                     (SELECT customer_id FROM visit_plans WHERE cancelled_at IS NULL))
+            SELECT id, coalesce(substr(contacted, 1, 10), bought, created) AS since,
+                   contacted IS NOT NULL FROM clock""",
+        params,
+    )
+
+
+def _tier_visits(db: Database, window: Window, tier: str, span: Any) -> Iterator[Item]:
+    """The visits of `tier` due by the window's end: its cadence ran out since the clock."""
+    sql, params = _tier_visit_sql(db, tier)
+    latest = _latest_start(window.last_event, span).isoformat()
+    rows = db.execute(f"{sql} WHERE since <= ?", [*params, latest])
+    next_visit: dict[str, date] = {}  # many customers share a last day: add the span once
+    for cid, since, contacted in rows:
+        on = next_visit.get(since)
         if on is None:
-            span = spans[tier]
-            assert span is not None
-            on = next_visit[(tier, since)] = date.fromisoformat(since) + span
-        if on > window.last_event:
-            continue
+            on = next_visit[since] = date.fromisoformat(since) + span
         last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
         yield Item("visit", cid, on, f"tier {tier} visit/call ({last})", key=f"visit:{cid}:{on}")
+
+
+def _tier_visits_count(db: Database, window: Window, tier: str, span: Any) -> int:
+    sql, params = _tier_visit_sql(db, tier)
+    latest = _latest_start(window.last_event, span).isoformat()
+    return int(
+        db.execute(f"SELECT count(*) FROM ({sql} WHERE since <= ?)", [*params, latest]).fetchone()[
+            0
+        ]
+    )
 
 
 def followups(db: Database, window: Window) -> Iterator[Item]:

@@ -51,7 +51,8 @@ def parse_hours(text: str) -> tuple[str, str]:
     if not m:
         raise InvalidValue(f"{text!r} is not a range of hours; write e.g. 09:00-18:00")
     h1, m1, h2, m2 = int(m[1]), int(m[2] or 0), int(m[3]), int(m[4] or 0)
-    if not (0 <= h1 <= 24 and 0 <= h2 <= 24 and m1 < 60 and m2 < 60):
+    # 24:00 closes a day; 24:30 is no time at all.
+    if not all((h < 24 and m < 60) or (h, m) == (24, 0) for h, m in ((h1, m1), (h2, m2))):
         raise InvalidValue(f"{text!r} is not a range of hours")
     return f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
 

@@ -36,7 +36,8 @@ def normalise(raw: str, region: str) -> Phone:
         parsed = phonenumbers.parse(raw, region, keep_raw_input=True)
     except phonenumbers.NumberParseException:
         parsed = None
-    if parsed is not None and phonenumbers.is_possible_number(parsed):
+    # All zeros is no number: phonenumbers would "format" it as its raw input (+82000.).
+    if parsed is not None and parsed.national_number and phonenumbers.is_possible_number(parsed):
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     own_code = parsed is not None and (
         parsed.country_code_source != phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY

@@ -57,6 +57,30 @@ WHERE c.tier_override IS NOT NULL OR a.tier IS NOT NULL
 """
 
 
+def members_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
+    """SQL (and its parameters) selecting the ids of the customers whose current tier is
+    `tier`: the same answer as `tier_of`, without evaluating it for every customer.
+
+    Everyone in the latest run has that run as their latest, so its rows are read
+    straight (one range of the run's key); only those left out of it (archived then,
+    or added since) are checked run by run. Overrides come from their partial index.
+    """
+    row = db.execute("SELECT id FROM tier_runs ORDER BY as_of DESC, id DESC LIMIT 1").fetchone()
+    latest = row[0] if row else None
+    sql = f"""SELECT id FROM customers WHERE tier_override = ?
+        UNION ALL
+        SELECT a.customer_id FROM tier_assignments a JOIN customers c ON c.id = a.customer_id
+         WHERE a.run_id = ? AND a.tier = ? AND c.tier_override IS NULL
+        UNION ALL
+        SELECT a.customer_id FROM tier_assignments a JOIN customers c ON c.id = a.customer_id
+         WHERE a.run_id IN (SELECT id FROM tier_runs WHERE id IS NOT ?) AND a.tier = ?
+           AND c.tier_override IS NULL
+           AND NOT EXISTS (SELECT 1 FROM tier_assignments b
+                            WHERE b.run_id = ? AND b.customer_id = a.customer_id)
+           AND a.run_id = {latest_run_of("c")}"""
+    return sql, [tier, latest, tier, latest, tier, latest]
+
+
 def current_tiers(db: Database, ids: Iterable[int] | None = None) -> dict[int, str]:
     """customer id → current tier (override first): every classified customer, or `ids`'."""
     if ids is None:

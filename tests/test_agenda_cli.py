@@ -202,3 +202,21 @@ def test_help_texts_list_every_kind_and_placeholder():
 
     assert KINDS_HELP.split(", ") == list(agenda.KINDS)
     assert ", ".join("{" + p + "}" for p in greetings.PLACEHOLDERS) == PLACEHOLDERS_HELP
+
+
+def test_held_back_visits_are_counted_for_a_person_not_for_cron(cli, db_path):
+    """Capped visits: on a terminal, how many more are due (every tier counted, though only
+    the first tiers are read for the list); piped, the list alone."""
+    from ptyrun import run_tty
+
+    cli("config", "set", "agenda.visits_per_day", "2")
+    for n, tier in enumerate("AABBBCCCCC"):
+        cli("customers", "add", "--name", f"Visit {n}", "--code", f"V{n}")
+        cli("customers", "set-tier", f"V{n}", tier, "--reason", "test")
+    status, shown = run_tty("due", "--as-of", "2040-01-01", "--kind", "visit", db=db_path)
+    assert status == 0, shown
+    assert "8 more visit(s) are due" in shown
+    assert shown.count("visit/call") == 2 and "V0" in shown and "V1" in shown
+    piped = cli("due", "--as-of", "2040-01-01", "--kind", "visit")
+    assert [r["ref"] for r in _csv(piped.stdout)] == ["V0", "V1"]
+    assert "more visit" not in piped.stderr

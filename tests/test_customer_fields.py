@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from seeded_shop import seeded
 
 from crmcli import customer_fields
-from tests.seeded_shop import seeded
 
 ALL = ",".join(customer_fields.NAMES)
 KEPT = [f for f in customer_fields.NAMES if f in customer_fields.READ_BACK]

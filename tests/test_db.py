@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from crmcli import customers
+from crmcli import db as db_module
 from crmcli.db import backup, check, open_db, resolve_db_path, write
-from crmcli.errors import DatabaseError
+from crmcli.errors import Conflict, DatabaseError, NoDatabase, NotADatabase
+from crmcli.files import UnsafeOutput
 from crmcli.migrations import applied_names, names
 
 
@@ -103,3 +105,117 @@ def test_read_only_file_gives_a_clear_message(tmp_path):
     db = open_db(path)
     with pytest.raises((DatabaseError, sqlite3.OperationalError)):
         customers.add(db, name="A")
+
+
+# --- more of the core: explaining failures, nested writes, waiting, files that are not ours
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        ("attempt to write a readonly database", "read-only; nothing was changed"),
+        ("database or disk is full", "the disk is full; nothing was changed"),
+        ("disk I/O error", "the disk refused the write"),
+        ("file is not a database", "not a crmcli database, or it is damaged (file is not"),
+        ("database disk image is malformed", "or it is damaged"),
+        ("unable to open database file", "check the folder exists and is writable"),
+        ("database is locked", "another crmcli process is writing; try again"),
+        ("no such table: x", "no such table: x"),  # anything else, as SQLite said it
+    ],
+)
+def test_sqlite_failures_are_explained_in_a_sentence(error, said):
+    assert said in db_module.explain(sqlite3.OperationalError(error))
+
+
+def test_nested_writes_are_savepoints_of_the_outer_one(db):
+    with write(db):
+        customers.add(db, name="Outer")
+        with pytest.raises(RuntimeError), write(db):
+            customers.add(db, name="Inner")
+            raise RuntimeError("inner fails")
+        # The inner part is undone, the outer goes on.
+        assert customers.count(db) == 1
+    assert [r["name"] for r in customers.rows(db)] == ["Outer"]
+
+
+def test_a_busy_database_is_waited_for_then_refused_with_a_sentence(tmp_path, monkeypatch):
+    path = tmp_path / "x.db"
+    holder = open_db(path)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    monkeypatch.setattr(db_module, "WRITE_WAIT_SECONDS", 0.3)
+    waiting = open_db(path)
+    waiting.execute("PRAGMA busy_timeout = 10")
+    told = []
+    try:
+        busy = "the database is busy: another crmcli process"
+        with (
+            pytest.raises(DatabaseError, match=busy),
+            write(waiting, on_wait=lambda: told.append(1)),
+        ):
+            pass
+        assert len(told) == 1  # said once, however long the wait
+        holder.execute("ROLLBACK")
+        with write(waiting):
+            customers.add(waiting, name="After")
+        assert customers.count(waiting) == 1
+    finally:
+        waiting.close()
+        holder.close()
+
+
+def test_a_folder_or_a_tiny_file_is_no_database(tmp_path):
+    with pytest.raises(DatabaseError, match="is a directory, not a database file"):
+        open_db(tmp_path)
+    tiny = tmp_path / "tiny.db"
+    tiny.write_text("hello")  # shorter than any SQLite page
+    with pytest.raises(NotADatabase, match="not an SQLite file"):
+        open_db(tiny)
+    assert tiny.read_text() == "hello"  # left unchanged
+
+
+def test_an_empty_file_becomes_the_database_made_private(tmp_path):
+    path = tmp_path / "empty.db"
+    path.write_bytes(b"")
+    path.chmod(0o644)
+    db = open_db(path)
+    try:
+        customers.add(db, name="First")
+    finally:
+        db.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert db_module.kind_of(open_db(path, migrate=False))[0] == db_module.CRMCLI
+
+
+def test_open_read_sees_the_same_rows_and_creates_nothing(tmp_path):
+    path = tmp_path / "x.db"
+    with pytest.raises(NoDatabase):
+        db_module.open_read(path)
+    assert not path.exists()
+    db = open_db(path)
+    customers.add(db, name="김민준")
+    db.close()
+    reader = db_module.open_read(path)
+    try:
+        assert [r["name"] for r in customers.rows(reader)] == ["김민준"]
+    finally:
+        reader.close()
+    memory = db_module.open_read(":memory:")
+    assert customers.count(memory) == 0
+    memory.close()
+
+
+def test_a_backup_is_one_file_and_never_the_database_itself(tmp_path):
+    db = open_db(tmp_path / "x.db")
+    try:
+        customers.add(db, name="김민준")
+        with pytest.raises(UnsafeOutput, match="is the open database"):
+            backup(db, tmp_path / "x.db", force=True)
+        backup(db, tmp_path / "copy.db")
+        assert not (tmp_path / "copy.db-wal").exists()
+        mode = sqlite3.connect(tmp_path / "copy.db").execute("PRAGMA journal_mode").fetchone()
+        assert mode == ("delete",)
+        with pytest.raises(Conflict):
+            backup(db, tmp_path / "copy.db")  # exists: only with force
+        backup(db, tmp_path / "copy.db", force=True)
+    finally:
+        db.close()

@@ -10,11 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
-import shop_fixture
+import seeded_shop
 from ptyrun import run_tty
 
 GOLDEN = Path(__file__).parent / "golden"
-AS_OF = shop_fixture.AS_OF
+AS_OF = seeded_shop.AS_OF
 CAPTURES = {
     "customers-list": ("customers", "list"),
     "due": ("due", "--as-of", AS_OF, "--days", "7"),
@@ -25,21 +25,7 @@ CAPTURES = {
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from typer.testing import CliRunner
-
-    from crmcli.cli import app
-
-    tmp = tmp_path_factory.mktemp("golden")
-    db = tmp / "shop.db"
-    runner = CliRunner()
-
-    def cli(*args: str):
-        result = runner.invoke(app, ["--db", str(db), *args])
-        assert result.exit_code == 0, (args, result.stdout, result.stderr)
-        return result
-
-    shop_fixture.build(cli, tmp)
-    return db
+    return seeded_shop.build_db(tmp_path_factory.mktemp("golden"))
 
 
 @pytest.mark.parametrize("name", sorted(CAPTURES))

@@ -10,6 +10,7 @@ import sqlite3
 from datetime import date
 
 import pytest
+import seeded_shop
 
 from crmcli import dates, followups, money, settings
 from crmcli.errors import InvalidValue
@@ -17,9 +18,7 @@ from crmcli.errors import InvalidValue
 
 @pytest.fixture
 def shop(cli, db_path):
-    cli("customers", "add", "--name", "Kim Minjun", "--code", "K001", "--birthday", "1985-03-14")
-    cli("purchases", "add", "K001", "--amount", "100", "--on", "2026-01-10")
-    return cli
+    return seeded_shop.kim(cli, birthday="1985-03-14", purchase=True)
 
 
 def refused(result, *words: str) -> None:
@@ -313,13 +312,9 @@ ESCAPE = "x\x1b]0;owned\x07y"
     ],
 )
 def test_control_characters_are_refused_on_every_write_path(shop, db_path, args):
-    def dump():
-        with sqlite3.connect(db_path) as conn:
-            return "\n".join(line for line in conn.iterdump() if "holiday_cache" not in line)
-
-    before = dump()
+    before = seeded_shop.dump(db_path, skip=["holiday_cache"])
     refused(shop(*args, ok=False), "control character")
-    assert dump() == before
+    assert seeded_shop.dump(db_path, skip=["holiday_cache"]) == before
 
 
 def test_a_vcard_with_an_escape_in_a_name_is_refused(shop, tmp_path):
@@ -457,10 +452,8 @@ class Hang(Exception):
     pass
 
 
-def _dump(db_path) -> str:
-    with sqlite3.connect(db_path) as conn:
-        skip = ("holiday_cache", "agenda_runs")
-        return "\n".join(line for line in conn.iterdump() if not any(s in line for s in skip))
+def _dump(db_path) -> list[str]:
+    return seeded_shop.dump(db_path, skip=("holiday_cache", "agenda_runs"))
 
 
 @pytest.mark.parametrize(
@@ -471,11 +464,8 @@ def _dump(db_path) -> str:
 def test_generated_extremes_never_crash_hang_or_write_on_refusal(
     cli, db_path, figures, command, values
 ):
-    cli("customers", "add", "--name", "Kim Minjun", "--code", "K001", "--phone", "010-1234-5678",
-        "--birthday", "1985-03-14")  # fmt: skip
-    cli("purchases", "add", "K001", "--amount", "100", "--on", "2026-01-10")
-    cli("followups", "add", "K001", "-m", "call", "--on", "2026-02-01")
-    cli("complaints", "open", "K001", "--summary", "late", "--on", "2026-02-01")
+    seeded_shop.kim(cli, phone="010-1234-5678", birthday="1985-03-14", purchase=True,
+                    followup=True, complaint=True)  # fmt: skip
 
     def alarm(signum, frame):
         raise Hang(f"{command} ran longer than {SECONDS_PER_EXAMPLE}s")
@@ -520,7 +510,7 @@ CELLS = {"date": DATES, "amount": AMOUNTS, "quantity": AMOUNTS, "birthday": DATE
 def test_generated_extremes_in_an_import_are_refused_by_line_or_taken(
     cli, db_path, figures, tmp_path, column
 ):
-    cli("customers", "add", "--name", "Kim Minjun", "--code", "K001")
+    seeded_shop.kim(cli)
 
     @hsettings(
         max_examples=8,

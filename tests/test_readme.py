@@ -64,3 +64,19 @@ def test_every_command_in_the_reference_exists(cli):
             actual.add((name,))
     assert named - actual == set(), "the README names commands that do not exist"
     assert actual - named == set(), "commands missing from the README's reference"
+
+
+def test_the_readme_states_the_coverage_that_ci_holds():
+    """The README's branch-coverage figure and CI's floor agree with pyproject.toml's."""
+    text = README.read_text(encoding="utf-8")
+    pyproject = (README.parent / "pyproject.toml").read_text(encoding="utf-8")  # no tomllib on 3.10
+    found = re.search(r"^fail_under = ([\d.]+)$", pyproject, re.M)
+    assert found and re.search(r"^branch = true$", pyproject, re.M)
+    floor = float(found[1])
+    figure = re.search(r"\*\*Branch coverage is ([\d.]+) %\*\*", text)
+    said_floor = re.search(r"CI fails below \*\*([\d.]+) %\*\*", text)
+    assert figure and said_floor, "the Development section states the figure and the floor"
+    assert float(said_floor[1]) == floor
+    # The floor sits a small margin under the figure: raised when coverage rises.
+    assert 0 < float(figure[1]) - floor <= 1
+    assert "-m pytest --cov" in (README.parent / ".ci" / "run").read_text()

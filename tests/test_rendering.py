@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-import shop_fixture
+import seeded_shop
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
@@ -22,7 +22,7 @@ from crmcli.cli import app
 from crmcli.cli.screen import printable
 
 WIDTHS = (60, 80, 100, 160)
-AS_OF = shop_fixture.AS_OF
+AS_OF = seeded_shop.AS_OF
 
 # (command, identifying fields whose values must appear whole); pages have none listed.
 LISTINGS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
@@ -60,17 +60,7 @@ PAGES: list[tuple[str, ...]] = [
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("shop")
-    db = tmp / "shop.db"
-    runner = CliRunner()
-
-    def cli(*args: str):
-        result = runner.invoke(app, ["--db", str(db), *args])
-        assert result.exit_code == 0, (args, result.stdout, result.stderr, result.exception)
-        return result
-
-    shop_fixture.build(cli, tmp)
-    return db
+    return seeded_shop.build_db(tmp_path_factory.mktemp("shop"))
 
 
 def run(shop: Path, *args: str, columns: int, monkeypatch: pytest.MonkeyPatch):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from rich.cells import cell_len
 
 from crmcli.cli import table
-from crmcli.recurrence import describe
 
 K, N, P, OT = table.KEY, table.NUMBER, table.PROSE, table.OTHER
 
@@ -60,35 +58,6 @@ def test_wide_characters_measure_two_cells():
 def test_wrap_folds_words_wider_than_the_column():
     assert table.wrap("가나다라마바사", 6) == ["가나다", "라마바", "사"]
     assert table.wrap("one two three", 7) == ["one two", "three"]
-
-
-@pytest.mark.parametrize(
-    ("rule", "words"),
-    [
-        ("FREQ=MONTHLY;BYMONTHDAY=31,-1;BYSETPOS=1", "monthly, on the last day"),
-        (
-            "FREQ=MONTHLY;BYMONTHDAY=30,-1;BYSETPOS=1",
-            "monthly, on the 30th (the last day in shorter months)",
-        ),
-        ("FREQ=WEEKLY;INTERVAL=2", "every 2 weeks"),
-        ("FREQ=DAILY", "daily"),
-        (
-            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29,-1;BYSETPOS=1",
-            "yearly, on the last day of February",
-        ),
-        ("FREQ=MONTHLY;BYDAY=2TU", "monthly, on the second Tuesday"),
-        ("FREQ=MONTHLY;BYDAY=-1FR;COUNT=5", "monthly, on the last Friday, 5 times"),
-        (
-            "FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20271231T000000Z",
-            "weekly, on Monday, Wednesday and Friday, until 2027-12-31",
-        ),
-        ("FREQ=MONTHLY;BYMONTHDAY=-2", "monthly, on the second-to-last day"),
-        ("FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=1", "yearly, on the 1st of March"),
-        ("FREQ=DAILY;BYHOUR=3", "FREQ=DAILY;BYHOUR=3"),  # no words for it: shown as written
-    ],
-)
-def test_recurrence_in_words(rule, words):
-    assert describe(rule) == words
 
 
 def test_followups_list_shows_the_rule_in_words_but_csv_keeps_it(cli):

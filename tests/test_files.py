@@ -1,4 +1,5 @@
-"""Output paths that point at something precious (issue 11, item 1).
+"""files: every file crmcli writes, whole or not at all; output paths that point at
+something precious (issue 11, item 1).
 
 Every file crmcli writes (rejects, ICS, backups, the demo) goes through
 `crmcli.files.Output`: it never replaces the open database or its companions, the
@@ -19,13 +20,26 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from seeded_shop import dump
 from typer.testing import CliRunner
 
 from crmcli import customers
 from crmcli.cli import app
 from crmcli.db import open_db
 from crmcli.errors import Conflict
-from crmcli.files import TMP_SUFFIX, Output, UnsafeOutput
+from crmcli.files import (
+    TMP_SUFFIX,
+    Output,
+    UnsafeOutput,
+    check_target,
+    create_private,
+    database_family,
+    make_private_dirs,
+    open_database_files,
+    open_new_private,
+    protect_database,
+    protect_inputs,
+)
 
 GOOD = "name,phone\n김민준,010-1234-5678\nJohn Smith,010-2222-3333\n"
 WITH_BAD = GOOD + "Bad Day,010-3333-4444,extra\n,\n"  # a ragged row and an empty one
@@ -37,15 +51,6 @@ def make_shop(path: Path) -> Path:
     customers.add(db, name="Ani Petrosyan", phones_raw=["010-9999-0000"], code="K1")
     db.close()
     return path
-
-
-def dump(path: Path) -> list[str]:
-    """Every row of every table, as SQL: what 'the database is unchanged' means."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def digest(path: Path) -> tuple[str, int, bool]:
@@ -440,3 +445,82 @@ def test_generated_output_paths_hold(template_shop, figures, command, target, fo
         )
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --- the core helpers, one by one --------------------------------------------------------
+
+
+def test_a_database_family_is_the_file_and_its_companions_by_both_names(tmp_path):
+    real = tmp_path / "real.db"
+    assert database_family(real) == [
+        real,
+        *(Path(f"{real}{s}") for s in ("-wal", "-shm", "-journal")),
+    ]
+    link = tmp_path / "link.db"
+    link.symlink_to(real)
+    family = database_family(link)
+    assert family[:4] == [link, *(Path(f"{link}{s}") for s in ("-wal", "-shm", "-journal"))]
+    assert family[4:] == database_family(real)  # SQLite names companions after the real file
+    memory = open_db(":memory:")
+    try:
+        assert open_database_files(memory) == []
+    finally:
+        memory.close()
+    on_disk = open_db(tmp_path / "shop.db")
+    try:
+        assert open_database_files(on_disk)[0] == tmp_path / "shop.db"
+        labels = [label for _, label in protect_database(on_disk)]
+        assert labels[:2] == ["the open database", "the open database's -wal file"]
+    finally:
+        on_disk.close()
+    assert protect_inputs(None, real) == [(real, "this command's input file")]
+
+
+@pytest.mark.parametrize("name", ["", "-"])
+def test_check_target_wants_a_file_name(name):
+    with pytest.raises(UnsafeOutput, match="give a file name for the rejects file"):
+        check_target(Path(name), what="rejects file")
+
+
+def test_check_target_returns_what_is_there(tmp_path):
+    assert check_target(tmp_path / "new.csv") is None
+    (tmp_path / "old.csv").write_text("x")
+    assert check_target(tmp_path / "old.csv", force=True).st_size == 1
+
+
+def test_retract_takes_back_only_a_new_file_still_ours(tmp_path):
+    new = tmp_path / "new.ics"
+    out = Output(new, binary=True)
+    with out as f:
+        f.write(b"calendar")
+    out.retract()
+    assert not new.exists()
+    old = tmp_path / "old.ics"
+    old.write_bytes(PRECIOUS)
+    out = Output(old, binary=True, force=True)
+    with out as f:
+        f.write(b"calendar")
+    out.retract()  # it replaced a file: the old one is gone, the new one stays
+    assert old.read_bytes() == b"calendar"
+
+
+def test_private_folders_and_files_whatever_the_umask(tmp_path):
+    old = os.umask(0)
+    try:
+        deep = tmp_path / "a" / "b" / "c"
+        make_private_dirs(deep)
+        for folder in (tmp_path / "a", tmp_path / "a" / "b", deep):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        make_private_dirs(deep)  # already there: nothing to do
+        path = tmp_path / "d" / "file.db"
+        assert create_private(path) is True
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        assert create_private(path) is False  # existed: left alone
+        with open_new_private(tmp_path / "notes.txt", encoding="utf-8") as f:
+            f.write("private")
+        assert stat.S_IMODE((tmp_path / "notes.txt").stat().st_mode) == 0o600
+        with pytest.raises(FileExistsError):
+            open_new_private(tmp_path / "notes.txt")
+    finally:
+        os.umask(old)
