@@ -29,6 +29,7 @@ from crmcli import visits as visit_plans
 from crmcli.contact_window import DAY_NAMES, next_allowed_day
 from crmcli.db import write
 from crmcli.errors import InvalidValue
+from crmcli.lunar import CALENDARS, LUNAR_FIRST_DAY, Calendar, LunarWindow, calendar_for
 from crmcli.tiers import TIERS, cadence, current_tiers, members_sql
 from crmcli.visits import CLOCK_CONTACTS
 
@@ -245,7 +246,7 @@ def windows(
 
 
 # The first event day any source is asked about (lunar conversions start in 1900).
-_EARLIEST = yearly.LUNAR_FIRST_DAY + WINDOW_SLACK + timedelta(days=1)
+_EARLIEST = LUNAR_FIRST_DAY + WINDOW_SLACK + timedelta(days=1)
 
 
 # --- the merge -------------------------------------------------------------------------
@@ -287,10 +288,8 @@ def due(
         raise InvalidValue(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
     if sort not in SORTS:
         raise InvalidValue(f"unknown sort {sort!r}; choose from {', '.join(SORTS)}")
-    if start - WINDOW_SLACK < yearly.LUNAR_FIRST_DAY:
-        raise InvalidValue(
-            f"the agenda starts in {yearly.LUNAR_FIRST_DAY.year + 1} at the earliest"
-        )
+    if start - WINDOW_SLACK < LUNAR_FIRST_DAY:
+        raise InvalidValue(f"the agenda starts in {LUNAR_FIRST_DAY.year + 1} at the earliest")
     today = max(today or start, start)
     chosen = [k for k in KINDS if not kinds or k in kinds]
     items: dict[str, Item] = {}  # by key: the look-back windows may find an item twice
@@ -556,10 +555,10 @@ def _yearly_dates(
         month, day = dates.month_day(row[0])
         for on in yearly.solar_occurrences(month, day, start, end, feb29=feb29):
             yield (*row, on)
-    windows = {c: yearly.LunarWindow(start, end, c) for c in yearly.CALENDARS}
+    windows = {c: LunarWindow(start, end, c) for c in CALENDARS}
     lunar = set().union(*(w.month_days() for w in windows.values()))
     marks, params = _in(lunar)
-    default: yearly.Calendar = settings.get(db, "lunar.calendar")  # type: ignore[assignment]
+    default: Calendar = settings.get(db, "lunar.calendar")  # type: ignore[assignment]
     sql = (
         f"SELECT {column}, {extra_columns} FROM {table}"
         f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} != 0 AND {where}"
@@ -567,7 +566,7 @@ def _yearly_dates(
     for row in db.execute(sql, params):
         month, day = dates.month_day(row[0])
         locale, name, leap = row[-3], row[-2], row[-1]
-        window_ = windows[yearly.calendar_for(locale or names.default_locale(name), default)]
+        window_ = windows[calendar_for(locale or names.default_locale(name), default)]
         for on in window_.occurrences(month, day, leap=bool(leap)):
             yield (*row, on)
 

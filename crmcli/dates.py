@@ -1,7 +1,8 @@
 """Dates at the edge: parse what people write, store ISO-8601, compute with relativedelta.
 
 A date without a year (a birthday someone would not give the year of) is stored as
-`--MM-DD`, the ISO 8601 / vCard 4.0 form.
+`--MM-DD`, the ISO 8601 / vCard 4.0 form. Dates that come back every year are in
+yearly.py (29 February) and lunar.py (Korean and Chinese lunar dates, converted both ways).
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from crmcli import postgres_schema
 from crmcli.db_url import PostgresUrl
-from crmcli.errors import DatabaseError
+from crmcli.errors import DatabaseError, ForeignDatabase
 
 if TYPE_CHECKING:
     import psycopg
@@ -61,3 +62,42 @@ def _first_line(url: PostgresUrl, exc: BaseException) -> str:
     # then a DETAIL): the first line names the cause.
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     return url.scrub(lines[0] if lines else type(exc).__name__)
+
+
+def open_db(url: PostgresUrl, *, migrate: bool = True, adopt: bool = False) -> Any:
+    """Connect for crmcli's use: refuse another application's database, schema up to date.
+
+    As with an SQLite file, a database holding other tables and no crmcli schema is
+    left alone unless `adopt` is asked for (`db migrate --adopt`).
+    """
+    conn = connect(url)
+    try:
+        tables = postgres_schema.user_tables(conn)
+        if tables and postgres_schema.MARKER not in tables and not adopt:
+            shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+            raise ForeignDatabase(
+                f"{url} is not a crmcli database (it holds other tables: {shown}); crmcli "
+                "leaves it unchanged. Check --db / CRMCLI_DB, or run `crmcli db migrate "
+                "--adopt` to add crmcli's tables to it"
+            )
+        if migrate:
+            postgres_schema.apply_pending(conn)
+    except psycopg_module().Error as exc:
+        conn.close()
+        raise DatabaseError(explain(url, exc)) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def check(url: PostgresUrl, conn: Any) -> list[str]:
+    """What keeps this database from being used as crmcli's; empty when healthy.
+
+    The server enforces foreign keys and checksums its pages itself: what is left to
+    check is that the schema is crmcli's and up to date.
+    """
+    if postgres_schema.MARKER not in postgres_schema.user_tables(conn):
+        return [f"{url} holds no crmcli schema (run `crmcli db migrate`)"]
+    pending = postgres_schema.pending_names(conn)
+    return [f"migration {name} is not applied (run `crmcli db migrate`)" for name in pending]

@@ -279,3 +279,54 @@ def test_start_up_loads_only_the_command_that_runs(db_path):
     modules = loaded.stdout.splitlines()[-1]
     for heavy in ("sqlite_utils", "rich", "crmcli.cli.customers", "crmcli.agenda", "phonenumbers"):
         assert f"'{heavy}" not in modules, modules
+
+
+# --- one handler for what goes wrong under any command ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raised", "said"),
+    [
+        (KeyboardInterrupt(), "crmcli: error: interrupted; nothing half-written was kept"),
+        (
+            __import__("sqlite3").OperationalError("database or disk is full"),
+            "crmcli: error: the disk is full; nothing was changed",
+        ),
+        (
+            FileNotFoundError(2, "No such file or directory", "/nowhere/list.csv"),
+            "crmcli: error: /nowhere/list.csv: No such file or directory",
+        ),
+        (
+            UnicodeEncodeError("ascii", "김민준", 0, 1, "ordinal not in range"),
+            "crmcli: error: the output's encoding (ascii) cannot write '\\uae40'; "
+            "set PYTHONIOENCODING=utf-8",
+        ),
+    ],
+    ids=["ctrl-c", "disk-full", "missing-file", "encoding"],
+)
+def test_failures_under_any_command_are_one_line_and_exit_1(cli, monkeypatch, raised, said):
+    from crmcli import customers
+
+    cli("customers", "add", "--name", "Kim")
+
+    def broken(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(customers, "rows", broken)
+    result = cli("customers", "list", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(said), result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_an_error_message_never_carries_raw_escapes(cli):
+    cli("customers", "add", "--name", "Kim")
+    result = cli("customers", "show", "K\x1b[31m1", ok=False)
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "\\x1b" in result.stderr
+
+
+def test_version(cli):
+    from crmcli import __version__
+
+    assert cli("--version").stdout == f"crmcli {__version__}\n"

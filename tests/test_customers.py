@@ -180,3 +180,64 @@ def test_anniversaries_and_contact_window(db):
     c = customers.get(db, cid)
     assert [(d.label, d.date) for d in c.dates] == [("wedding", "2010-05-01")]
     assert (c["contact_days"], c["contact_from"], c["contact_until"]) == ("12345", "09:00", "18:00")
+
+
+# --- edit: what it refuses, what clearing does, and the name following the locale -------
+
+
+def test_edit_refuses_unknown_fields_and_what_cannot_be_cleared(db):
+    cid = customers.add(db, name="Kim", code="K1")
+    with pytest.raises(InvalidValue, match="unknown customer field"):
+        customers.edit(db, cid, shoe_size="44")
+    with pytest.raises(InvalidValue, match="cannot clear id"):
+        customers.edit(db, cid, clear=["id"])
+    with pytest.raises(InvalidValue):
+        customers.edit(db, cid, email="no-at-sign")
+    with pytest.raises(InvalidValue, match="control character"):
+        customers.edit(db, cid, name="Kim\x1b[2J")
+    assert customers.get(db, cid)["name"] == "Kim"  # nothing half-written
+
+
+def test_edit_to_a_code_someone_else_has_is_a_conflict(db):
+    customers.add(db, name="A", code="K1")
+    b = customers.add(db, name="B", code="K2")
+    with pytest.raises(Conflict, match="another customer already has code 'K1'"):
+        customers.edit(db, b, code="K1")
+    assert customers.edit(db, b, code="K2")["code"] == "K2"  # its own code again is fine
+
+
+def test_clearing_the_contact_window_and_the_phones(db):
+    cid = customers.add(db, name="Kim", phones_raw=["010-1111-2222"], contact_days="mon-fri",
+                        contact_hours="09:00-18:00")  # fmt: skip
+    edited = customers.edit(db, cid, clear=["contact_hours", "phone"])
+    assert (edited["contact_from"], edited["contact_until"]) == (None, None)
+    assert edited["contact_days"] == "12345"  # only what was named is cleared
+    assert edited.phones == ()
+    edited = customers.edit(db, cid, contact_days="sat", contact_hours="10-12")
+    assert (edited["contact_days"], edited["contact_from"], edited["contact_until"]) == (
+        "6", "10:00", "12:00",
+    )  # fmt: skip
+
+
+def test_edit_sets_flags_and_dates(db):
+    cid = customers.add(db, name="이서연")
+    edited = customers.edit(
+        db, cid, birthday="1990-08-15", birthday_lunar=True, birthday_leap=True,
+        do_not_contact=True, anniversaries=[("wedding", "2015-10-03")],
+    )  # fmt: skip
+    assert (edited["birthday"], edited["birthday_lunar"], edited["birthday_leap"]) == (
+        "1990-08-15", 1, 1,
+    )  # fmt: skip
+    assert edited["do_not_contact"] == 1
+    assert [(d.label, d.date) for d in edited.dates] == [("wedding", "2015-10-03")]
+
+
+def test_a_new_locale_splits_the_name_again_unless_the_parts_were_given(db):
+    # Kanji alone is not split as Japanese without a surname we know; as Chinese, 王 is one.
+    auto = customers.add(db, name="王小明", locale="ja")
+    assert customers.get(db, auto)["family_name"] is None
+    edited = customers.edit(db, auto, locale="zh")
+    assert (edited["family_name"], edited["given_name"], edited["name"]) == ("王", "小明", "王小明")
+    by_hand = customers.add(db, name="王小明", family_name="王小", given_name="明", locale="ja")
+    kept = customers.edit(db, by_hand, locale="zh")
+    assert (kept["family_name"], kept["given_name"]) == ("王小", "明")  # given by hand: kept

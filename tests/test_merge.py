@@ -89,3 +89,83 @@ def test_cli_dupes_and_merge(cli):
     assert "merged customer #2 into #1" in result.stderr
     assert "no likely duplicates" in cli("customers", "dupes").stderr
     assert cli("customers", "merge", "K1", "K1", ok=False).exit_code == 1
+
+
+# --- the rules of a merge, one by one ----------------------------------------------------
+
+
+def test_dupes_leave_out_the_forgotten_and_refuse_a_bad_threshold(db):
+    import pytest
+
+    from crmcli import privacy
+    from crmcli.errors import InvalidValue
+
+    a = customers.add(db, name="Kim Minjun", phones_raw=["010-1234-5678"])
+    b = customers.add(db, name="Kim Minjun", phones_raw=["010-1234-5678"])
+    assert {(p.a, p.b, p.reason, p.score) for p in merge.find(db)} == {(a, b, "phone", 100)}
+    privacy.forget(db, b, compact=False)
+    assert list(merge.find(db)) == []
+    for threshold in (0, 101):
+        with pytest.raises(InvalidValue, match="from 1 to 100"):
+            list(merge.find(db, threshold=threshold))
+
+
+def test_names_below_the_threshold_are_no_pair(db):
+    customers.add(db, name="Anna Lee")
+    customers.add(db, name="Ana Lee")  # 93 alike
+    customers.add(db, name="Zoe Kim")  # nothing alike: another block
+    assert list(merge.find(db, threshold=95)) == []
+    rows = [d.row({1: "Anna Lee", 2: "Ana Lee"}) for d in merge.find(db, threshold=90)]
+    assert [(r["a"], r["b"], r["score"]) for r in rows] == [(1, 2, 93)]
+    assert rows and rows[0]["a_name"] == "Anna Lee" and rows[0]["reason"] == "name"
+    assert set(rows[0]) == set(merge.DUPE_FIELDS)
+
+
+def test_a_merge_fills_what_the_kept_record_lacks_and_keeps_what_it_has(db):
+    keep = customers.add(db, name="김민준", code="K1", email="kim@example.kr", notes="likes oolong",
+                         anniversaries=[("wedding", "2012-05-19")])  # fmt: skip
+    other = customers.add(db, name="Kim Minjun", code="K9", email="other@example.kr",
+                          birthday="1985-03-14", company="Bean Co", notes="dark roast",
+                          phones_raw=["010-1111-2222"],
+                          anniversaries=[("wedding", "2013-05-19"),
+                                         ("first visit", "2020-01-01")])  # fmt: skip
+    result = merge.merge(db, keep, other)
+    kept = customers.get(db, keep)
+    assert (kept["name"], kept["code"], kept["email"]) == ("김민준", "K1", "kim@example.kr")
+    assert (kept["birthday"], kept["company"]) == ("1985-03-14", "Bean Co")  # filled in
+    assert kept["notes"] == "likes oolong\ndark roast"  # both notes, neither lost
+    assert kept.extra["merged code"] == "K9"
+    assert kept.extra["merged wedding"] == "2013-05-19"  # a clash kept aside, not lost
+    assert {d.label: d.date for d in kept.dates} == {"wedding": "2012-05-19",
+                                                     "first visit": "2020-01-01"}  # fmt: skip
+    assert [p.raw for p in kept.phones] == ["010-1111-2222"]
+    assert result.moved["customer_phones"] == 1 and result.moved["customer_dates"] == 1
+    import pytest
+
+    from crmcli.errors import NotFound
+
+    with pytest.raises(NotFound):
+        customers.get(db, other)
+    # The merged code now names the kept customer's record only through `extra`.
+    assert customers.resolve(db, "K1") == keep
+
+
+def test_a_shared_phone_is_not_doubled_and_a_code_is_taken_over(db):
+    keep = customers.add(db, name="Kim", phones_raw=["010-1234-5678"])
+    other = customers.add(
+        db, name="Kim M", code="K7", phones_raw=["+82 10 1234 5678", "02-555-0100"]
+    )
+    merge.merge(db, keep, other)
+    kept = customers.get(db, keep)
+    assert [p.raw for p in kept.phones] == ["010-1234-5678", "02-555-0100"]
+    assert kept["code"] == "K7"  # the kept one had none: the code moves with the person
+
+
+def test_a_customer_cannot_be_merged_with_itself(db):
+    import pytest
+
+    from crmcli.errors import InvalidValue
+
+    cid = customers.add(db, name="Kim")
+    with pytest.raises(InvalidValue, match="cannot be merged with itself"):
+        merge.merge(db, cid, cid)

@@ -51,3 +51,86 @@ def test_format_amount_never_hides_precision():
     assert money.format_amount(957_577_500, places=2) == "957.5775"
     assert money.format_amount(10_000_000_000, places=0) == "10,000"
     assert money.format_amount(1_500_000, places=2) == "1.50"
+
+
+@pytest.mark.parametrize(
+    ("text", "micros"),
+    [
+        ("12-", -12_000_000),  # a trailing minus, as some ledgers write
+        ("(12-)", 12_000_000),  # both: a minus of a minus
+        ("+5", 5_000_000),
+        ("−7", -7_000_000),  # the Unicode minus sign
+        ("1.234.567", 1_234_567_000_000),  # dots as thousands separators
+        ("USD 12.50", 12_500_000),
+        ("€1.234,56", 1_234_560_000),
+        ("1 234 567,89", 1_234_567_890_000),
+        ("１２", 12_000_000),  # full-width digits are digits
+        ("0.000001", 1),
+    ],
+)
+def test_more_written_forms_of_amounts(text, micros):
+    assert money.parse_amount(text) == micros
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("12.3456789", "has more than six decimals"),
+        ("1" * 41, "larger than the largest amount, 1,000,000,000,000"),
+        ("1000000000001", "larger than the largest amount"),
+        ("12 apples", "is not an amount"),
+    ],
+)
+def test_amounts_out_of_range_are_refused_saying_why(text, said):
+    with pytest.raises(InvalidValue, match=said):
+        money.parse_amount(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("3", 3), ("2.5", Decimal("2.5")), ("1,000", 1000), ("-2", -2), ("1000000000", 10**9)],
+)
+def test_quantities(text, expected):
+    found = money.parse_quantity(text)
+    assert found == expected and type(found) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("12345678901", "beyond 1,000,000,000"),
+        ("1000000001", "beyond 1,000,000,000"),
+        ("1.1234567", "more than six decimals"),
+        ("nan", "is not a quantity"),
+        ("1e5", "is not a quantity"),
+        ("Infinity", "is not a quantity"),
+    ],
+)
+def test_quantities_that_are_refused(text, said):
+    with pytest.raises(InvalidValue, match=said):
+        money.parse_quantity(text)
+    assert money.parse_quantity("2,5", decimal_comma=True) == Decimal("2.5")
+
+
+def test_minor_units_per_currency_and_the_override():
+    assert [money.minor_units(c) for c in ("krw", "JPY", "USD", "KWD", "XYZ")] == [0, 0, 2, 3, 2]
+    assert money.minor_units("USD", "0") == 0
+
+
+def test_money_is_exact_and_known_by_its_type():
+    amount = money.to_decimal(2_000_000_000)
+    assert isinstance(amount, money.Money) and amount == Decimal(2000)
+    assert money.plain_amount(2_000_000_000) == "2000"  # never "2E+3"
+    assert money.plain_amount(-12_500_000) == "-12.5"
+    assert money.plain_amount(None) == money.format_amount(None) == ""
+    assert money.format_amount(12_345_678_900_000, grouping=False) == "12345678.90"
+
+
+def test_display_places_follow_the_currency_setting(db):
+    from crmcli import settings
+
+    assert money.display_places(db) == 0  # KRW by default
+    settings.set_value(db, "currency", "USD")
+    assert money.display_places(db) == 2
+    settings.set_value(db, "currency.minor_units", "4")
+    assert money.display_places(db) == 4

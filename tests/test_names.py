@@ -56,3 +56,74 @@ def test_split_name(name, family, given, patronymic):
 )
 def test_salutations(kwargs, expected):
     assert names.salutation(**kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        # Known by code and phone only: never "Dear ," nor a bare 様, in their language.
+        (dict(name=None, family=None, given=None, locale="ko"), "고객님"),
+        (dict(name="  ", family=None, given=None, locale="ja"), "お客様"),
+        (dict(name=None, family=None, given=None, locale="zh_Hant_TW"), "尊敬的客戶"),
+        (dict(name=None, family=None, given=None, locale="zh_Hans"), "尊敬的客户"),
+        (dict(name=None, family=None, given=None, locale="ru"), "Уважаемый клиент"),
+        (dict(name=None, family=None, given=None, locale="pt"), "valued customer"),
+        (dict(name=None, family=None, given=None), "valued customer"),
+        # Parts without a name: put back together in the culture's order.
+        (dict(name=None, family="김", given="민준", locale="ko"), "김민준 고객님"),
+        (dict(name=None, family="Smith", given="Jane", gender="F"), "Ms Smith"),
+        (dict(name="山田 太郎", family="山田", given="太郎", style="friendly"), "太郎さん"),
+        (dict(name="王小明", family="王", given="小明", gender="女", locale="zh"), "王女士"),
+        (dict(name="王小明", family="王", given="小明", locale="zh"), "王小明"),  # gender unknown
+        (dict(name="Иван Петров", family="Петров", given="Иван", locale="ru"), "Иван"),
+        (dict(name="Anna Karenina", family="Karenina", given="Anna", gender="w"), "Ms Karenina"),
+    ],
+)
+def test_more_salutations(kwargs, expected):
+    assert names.salutation(**kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("parts", "locale", "whole"),
+    [
+        (names.NameParts("김", "민준"), None, "김민준"),
+        (names.NameParts("山田", "太郎"), "ja", "山田 太郎"),
+        (names.NameParts("王", "小明"), "zh", "王小明"),
+        (names.NameParts("Petrosyan", "Ani", "Armenovna"), "hy", "Ani Armenovna Petrosyan"),
+        (names.NameParts("Smith", None), None, "Smith"),
+        (names.NameParts(), None, None),
+    ],
+)
+def test_full_name_puts_parts_back_in_the_cultures_order(parts, locale, whole):
+    assert names.full_name(parts, locale=locale) == whole
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("", names.NameParts()),
+        ("   ", names.NameParts()),
+        ("Madonna", names.NameParts(given="Madonna")),
+        ("황보 서연 아름다운", names.NameParts()),  # three Hangul words: not guessed
+        ("제갈공명", names.NameParts("제갈", "공명")),  # a compound Korean family name
+        ("김", names.NameParts()),  # one syllable is no name to split
+        ("Mary Ann  Smith", names.NameParts(family="Smith", given="Mary Ann")),
+    ],
+)
+def test_names_that_are_split_carefully_or_not_at_all(name, parts):
+    assert names.split_name(name) == parts
+
+
+def test_fold_is_the_search_form():
+    assert names.fold("  ＫＩＭ   Min-Jun ") == "kim min-jun"
+    assert names.fold("Straße") == "strasse"
+
+
+@pytest.mark.parametrize(
+    ("name", "locale"),
+    [("김민준", "ko"), ("山田 太郎", "ja"), ("张小明", "zh"), ("Анна", "ru"), ("Անի", "hy"),
+     ("王小明", None), (None, None)],
+)  # fmt: skip
+def test_the_locale_a_name_alone_points_to(name, locale):
+    found = names.default_locale(name)
+    assert (found.split("_")[0] if found else None) == locale

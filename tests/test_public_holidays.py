@@ -126,3 +126,60 @@ def test_readme_documents_the_table():
         [line] = [x for x in text.splitlines() if x.startswith(f"| {country} |")]
         for f in fests:
             assert f.local in line, (country, f.local)
+
+
+# --- between, names per customer, the cache --------------------------------------------
+
+
+def test_between_takes_both_ends_across_years_and_countries():
+    found = public_holidays.between(
+        date(2025, 12, 25), date(2026, 2, 17), country_list=["KR", "JP"], language="ko"
+    )
+    assert [(h.day, h.country, h.festival) for h in found] == [
+        (date(2025, 12, 25), "KR", "christmas"),
+        (date(2026, 1, 1), "KR", "new-year"),
+        (date(2026, 2, 17), "KR", "seollal"),
+        (date(2026, 1, 1), "JP", "new-year"),
+    ]
+    assert found[2].name == "설날"  # the curated name in the shop's language
+    assert (
+        public_holidays.between(
+            date(2026, 2, 1), date(2026, 1, 1), country_list=["KR"], language="ko"
+        )
+        == []
+    )  # an empty range
+
+
+def test_a_customer_reads_a_holiday_in_their_own_language(db):
+    [seollal] = [h for h in greeting_holidays("KR", 2026, language="ko") if h.festival == "seollal"]
+    assert public_holidays.name_for(seollal, locale="ko", fallback="ko", db=db) == "설날"
+    # A customer who does not share the shop's language: English when theirs is missing.
+    assert public_holidays.name_for(seollal, locale="en", fallback="ko", db=db) == (
+        "Korean New Year"
+    )
+    [new_year] = [h for h in greeting_holidays("JP", 2026, language="ko") if h.day.month == 1]
+    assert public_holidays.name_for(new_year, locale="ja", fallback="ko", db=db) == "お正月"
+
+
+def test_a_years_list_is_kept_in_the_database_and_read_from_there(db):
+    days = public_holidays.raw("KR", [2026], language="ko", db=db)
+    assert days[date(2026, 3, 1)] == "삼일절"
+    kept = db.execute(
+        "SELECT days FROM holiday_cache WHERE country = 'KR' AND language = 'ko' AND year = 2026"
+    ).fetchone()
+    assert kept is not None and "삼일절" in kept[0]
+    # What is kept is what is read: a changed cache row is believed (no package import).
+    db.execute(
+        'UPDATE holiday_cache SET days = \'{"2026-03-01": "kept"}\''
+        " WHERE country = 'KR' AND language = 'ko' AND year = 2026"
+    )
+    assert public_holidays.raw("KR", [2026], language="ko", db=db) == {date(2026, 3, 1): "kept"}
+
+
+def test_the_cache_never_writes_inside_someone_elses_transaction(db):
+    from crmcli.db import write
+
+    with write(db):
+        public_holidays.raw("KR", [2031], language="ko", db=db)
+        assert db.conn.in_transaction
+    assert db.execute("SELECT count(*) FROM holiday_cache WHERE year = 2031").fetchone()[0] == 0

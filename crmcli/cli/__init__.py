@@ -170,9 +170,9 @@ _PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
 EXTENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "customers": {
         "crmcli.cli.customers_import": ("import", "export", "dupes", "merge"),
-        "crmcli.cli.customers_tiers": (
-            "set-tier", "at-risk", "who-bought", "set-attitude", "attitudes", "early-adopters",
-        ),
+        "crmcli.cli.customers_tiers": ("set-tier", "at-risk"),
+        "crmcli.cli.customers_buying": ("who-bought", "set-attitude", "attitudes"),
+        "crmcli.cli.customers_launches": ("early-adopters",),
         "crmcli.cli.customers_privacy": ("forget",),
         "crmcli.cli.customers_relations": ("relate", "unrelate", "relations"),
     },

@@ -6,7 +6,8 @@ from typing import Annotated
 import typer
 
 from crmcli import db as dbmod
-from crmcli.cli.env import get_env
+from crmcli.cli.env import Env, get_env
+from crmcli.db_url import PostgresUrl
 from crmcli.errors import CrmError
 from crmcli.migrations import applied_names
 
@@ -23,7 +24,16 @@ def path(ctx: typer.Context) -> None:
 def check(ctx: typer.Context) -> None:
     """Run SQLite's integrity and foreign-key checks; exit 1 if anything is wrong."""
     env = get_env(ctx)
-    problems = dbmod.check(env.read_db())
+    if isinstance(env.db_path, PostgresUrl):
+        from crmcli import postgres
+
+        conn = postgres.open_db(env.db_path, migrate=False)
+        try:
+            problems = postgres.check(env.db_path, conn)
+        finally:
+            conn.close()
+    else:
+        problems = dbmod.check(env.read_db())
     if problems:
         for p in problems:
             env.say(p)
@@ -58,8 +68,23 @@ def migrate(
 ) -> None:
     """Bring the database's schema up to date (creating it if there is none)."""
     env = get_env(ctx)
+    if isinstance(env.db_path, PostgresUrl):
+        _migrate_postgres(env, env.db_path, adopt=adopt)
+        return
     database = dbmod.open_db(env.db_path, migrate=False, adopt=adopt)
     done = dbmod.apply_pending(database)
     dbmod.use_wal(database)  # an adopted file, now crmcli's: readers never block a writer
     env.say(f"applied: {', '.join(done)}" if done else "the schema is up to date")
     env.say(f"migrations: {', '.join(applied_names(database))}")
+
+
+def _migrate_postgres(env: Env, url: PostgresUrl, *, adopt: bool) -> None:
+    from crmcli import postgres, postgres_schema
+
+    conn = postgres.open_db(url, migrate=False, adopt=adopt)
+    try:
+        done = postgres_schema.apply_pending(conn)
+        env.say(f"applied: {', '.join(done)}" if done else "the schema is up to date")
+        env.say(f"migrations: {', '.join(postgres_schema.applied_names(conn))}")
+    finally:
+        conn.close()

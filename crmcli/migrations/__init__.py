@@ -9,6 +9,8 @@ they run in the order listed there, because databases in the field have them
 recorded so; that list is frozen. Every other migration runs after them in name
 order. To add one, add a file numbered above every migration on main (the suite
 checks that each new name sorts after all released ones): nothing else to register.
+Beside `migrate(db)`, it carries `POSTGRESQL`, the same change as a PostgreSQL script
+(see `crmcli/postgres_schema.py`; the suite checks every new migration has one).
 
 A migration never changes once released, and carries the data it seeds as literals
 rather than importing live feature code (the code moves on; what an old database

@@ -37,3 +37,11 @@ def migrate(db: Database) -> None:
         CREATE INDEX customer_tags_tag_nocase ON customer_tags(tag COLLATE NOCASE, customer_id);
         """,
     )
+
+
+# On PostgreSQL (crmcli/postgres_schema.py): pg_trgm indexes the digits directly, and
+# tags are matched without case through lower(tag).
+POSTGRESQL = """
+CREATE INDEX customer_phones_digits_trigram ON customer_phones USING gin (digits gin_trgm_ops);
+CREATE INDEX customer_tags_tag_nocase ON customer_tags (lower(tag), customer_id);
+"""

@@ -15,3 +15,8 @@ def migrate(db: Database) -> None:
         "CREATE INDEX customers_tier_override ON customers(tier_override)"
         " WHERE tier_override IS NOT NULL;",
     )
+
+
+POSTGRESQL = """
+CREATE INDEX customers_tier_override ON customers(tier_override) WHERE tier_override IS NOT NULL;
+"""

@@ -1,0 +1,249 @@
+"""crmcli's schema on a real PostgreSQL server: made by the migrations, once, like SQLite's."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from crmcli import migrations, postgres, postgres_schema
+from crmcli.db import open_db
+from crmcli.db_url import PostgresUrl
+from crmcli.errors import DatabaseError, ForeignDatabase
+
+
+def _sqlite_only(db: Any) -> tuple[str, ...]:
+    """SQLite's own tables, and FTS5's with their shadow tables (PostgreSQL indexes instead)."""
+    virtual = [
+        r[0]
+        for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
+        ).fetchall()
+    ]
+    return ("_sqlite_", "sqlite_", *virtual)
+
+
+def _sqlite_columns(tmp_path) -> dict[str, list[tuple[str, str, bool]]]:
+    db = open_db(tmp_path / "fresh.db")
+    try:
+        out = {}
+        for table in db.table_names():
+            if table.startswith(_sqlite_only(db)):
+                continue
+            info = db.execute(f'PRAGMA table_info("{table}")').fetchall()
+            out[table] = [(c[1], c[2].upper(), bool(c[3]) or bool(c[5])) for c in info]
+        return out
+    finally:
+        db.close()
+
+
+def _pg_columns(conn: Any) -> dict[str, list[tuple[str, str, bool]]]:
+    rows = conn.execute(
+        "SELECT c.table_name, c.column_name, c.data_type, c.is_nullable = 'NO'"
+        " FROM information_schema.columns c JOIN pg_tables t"
+        "   ON t.tablename = c.table_name AND t.schemaname = c.table_schema"
+        " WHERE c.table_schema = current_schema() ORDER BY c.table_name, c.ordinal_position"
+    ).fetchall()
+    out: dict[str, list[tuple[str, str, bool]]] = {}
+    for table, column, data_type, not_null in rows:
+        out.setdefault(table, []).append((column, data_type, not_null))
+    return out
+
+
+# How each SQLite column type is written on PostgreSQL.
+TYPES = {"TEXT": {"text"}, "INTEGER": {"bigint", "integer"}, "NUMERIC": {"numeric"}}
+
+
+@pytest.fixture
+def pg(pg_url: str):
+    conn = postgres.connect(PostgresUrl(pg_url))
+    yield conn
+    conn.close()
+
+
+def test_db_migrate_makes_the_schema_once(cli, pg_url: str) -> None:
+    before = cli("--db", pg_url, "db", "check", ok=False)
+    assert before.exit_code == 1
+    assert "holds no crmcli schema" in before.stderr
+    first = cli("--db", pg_url, "db", "migrate")
+    assert f"applied: {', '.join(migrations.names())}" in first.stderr
+    again = cli("--db", pg_url, "db", "migrate")
+    assert "the schema is up to date" in again.stderr
+    check = cli("--db", pg_url, "db", "check")
+    assert check.stderr.endswith(": ok\n")
+
+
+def test_the_same_tables_and_columns_as_on_sqlite(pg, tmp_path) -> None:
+    postgres_schema.apply_pending(pg)
+    sqlite = _sqlite_columns(tmp_path)
+    server = _pg_columns(pg)
+    assert set(server) - {postgres_schema.MARKER} == set(sqlite)
+    for table, columns in sqlite.items():
+        on_pg = server[table]
+        assert [c[0] for c in on_pg] == [c[0] for c in columns], table
+        for (name, sqlite_type, sqlite_not_null), (_, pg_type, pg_not_null) in zip(
+            columns, on_pg, strict=True
+        ):
+            assert pg_type in TYPES[sqlite_type], (table, name, pg_type)
+            # A primary key is NOT NULL on PostgreSQL even where SQLite does not say so.
+            assert pg_not_null >= sqlite_not_null, (table, name)
+
+
+def test_the_same_seeded_rows_as_on_sqlite(pg, tmp_path) -> None:
+    postgres_schema.apply_pending(pg)
+    db = open_db(tmp_path / "fresh.db")
+    try:
+        sqlite = db.execute("SELECT name, body, updated_at FROM templates ORDER BY name").fetchall()
+    finally:
+        db.close()
+    server = pg.execute("SELECT name, body, updated_at FROM templates ORDER BY name").fetchall()
+    assert len(sqlite) > 30
+    assert server == sqlite
+
+
+def test_concurrent_first_runs_migrate_once(pg_url: str) -> None:
+    """Four tills starting at once on a new database: one migrates, three wait and find it done."""
+    url = PostgresUrl(pg_url)
+    conns = [postgres.connect(url) for _ in range(4)]
+    start = threading.Barrier(len(conns))
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def till(conn: Any) -> None:
+        try:
+            start.wait()
+            results.append(postgres_schema.apply_pending(conn))
+        except BaseException as exc:  # reported below, with the others' results
+            errors.append(exc)
+
+    threads = [threading.Thread(target=till, args=(c,)) for c in conns]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert errors == []
+        assert sorted(map(len, results)) == [0, 0, 0, len(migrations.names())]
+        counts = (
+            conns[0]
+            .execute(f"SELECT name, count(*) FROM {postgres_schema.MARKER} GROUP BY name")
+            .fetchall()
+        )
+        assert sorted(counts) == sorted((n, 1) for n in migrations.names())
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_another_applications_database_is_refused_unless_adopted(cli, pg, pg_url: str) -> None:
+    pg.execute("CREATE TABLE orders (id int)")
+    refused = cli("--db", pg_url, "db", "migrate", ok=False)
+    assert refused.exit_code == 1
+    assert "not a crmcli database (it holds other tables: orders)" in refused.stderr
+    assert postgres_schema.user_tables(pg) == ["orders"]
+    with pytest.raises(ForeignDatabase):
+        postgres.open_db(PostgresUrl(pg_url))
+    cli("--db", pg_url, "db", "migrate", "--adopt")
+    assert {"orders", "customers", postgres_schema.MARKER} <= set(postgres_schema.user_tables(pg))
+
+
+def test_a_database_from_a_newer_crmcli_is_refused(pg) -> None:
+    postgres_schema.apply_pending(pg)
+    pg.execute(f"INSERT INTO {postgres_schema.MARKER} (name) VALUES ('m999_from_the_future')")
+    pg.execute(f"DELETE FROM {postgres_schema.MARKER} WHERE name = 'm111_prospects'")
+    with pytest.raises(DatabaseError, match="made by a newer crmcli"):
+        postgres_schema.apply_pending(pg)
+
+
+def test_a_migration_without_a_postgresql_form_leaves_the_database_untouched(pg) -> None:
+    with (
+        migrations.appended("m999_sqlite_only", lambda db: None),
+        pytest.raises(DatabaseError, match="m999_sqlite_only has no PostgreSQL form"),
+    ):
+        postgres_schema.apply_pending(pg)
+    assert postgres_schema.user_tables(pg) == []  # the baseline was rolled back with it
+
+
+def _complaint_with_history(run) -> None:
+    run(
+        "INSERT INTO customers (id, name, created_at, updated_at) VALUES (1, 'Kim', 'x', 'x')",
+        "INSERT INTO complaints (id, customer_id, summary, stage_since, opened_at)"
+        " VALUES (1, 1, 'late', '2026-01-01', '2026-01-01')",
+        "INSERT INTO complaint_events (id, complaint_id, at, to_stage, note, fields)"
+        " VALUES (1, 1, '2026-01-01', 'received', 'called', '{\"cause\": \"late\", \"n\": 2}')",
+    )
+
+
+@pytest.mark.parametrize(
+    ("forgotten", "statement", "allowed"),
+    [
+        (False, "DELETE FROM complaint_events", False),
+        (False, "UPDATE complaint_events SET note = NULL", False),
+        (True, "DELETE FROM complaint_events", False),
+        (True, "UPDATE complaint_events SET to_stage = 'closed', note = NULL", False),
+        (True, "UPDATE complaint_events SET note = NULL, fields = NULL", True),
+        (True, "UPDATE complaint_events SET note = NULL, fields = '{\"n\": 2}'", True),
+        (True, "UPDATE complaint_events SET note = NULL, fields = '{\"n\": 3}'", False),
+        (True, "UPDATE complaint_events SET note = NULL, fields = '{\"x\": 1}'", False),
+        (True, "UPDATE complaint_events SET note = NULL, fields = 'not json'", False),
+    ],
+)
+def test_complaint_history_is_append_only_on_both_engines(
+    db_url: str, engine: str, forgotten: bool, statement: str, allowed: bool
+) -> None:
+    """The same statements are refused (or allowed, to redact a forgotten person) on both."""
+    if engine == "postgresql":
+        conn = postgres.open_db(PostgresUrl(db_url))
+        error: type[BaseException] = __import__("psycopg").Error
+
+        def run(*statements: str) -> None:
+            for s in statements:
+                conn.execute(s)
+    else:
+        import sqlite3
+
+        conn = open_db(db_url)
+        error = sqlite3.DatabaseError
+
+        def run(*statements: str) -> None:
+            for s in statements:
+                conn.execute(s)
+            conn.conn.commit()
+
+    try:
+        _complaint_with_history(run)
+        if forgotten:
+            run("UPDATE customers SET forgotten_at = '2026-02-01'")
+        if allowed:
+            run(statement)
+        else:
+            with pytest.raises(error, match=postgres_schema.APPEND_ONLY):
+                run(statement)
+        count = conn.execute("SELECT count(*) FROM complaint_events").fetchone()[0]
+        assert count == 1
+    finally:
+        conn.close()
+
+
+# --- without a server ---
+
+
+def test_every_migration_after_the_baseline_has_a_postgresql_form() -> None:
+    """A new migration must say how it changes a server database too (a POSTGRESQL script)."""
+    missing = []
+    for name in migrations.names():
+        if name not in postgres_schema.BASELINE:
+            try:
+                postgres_schema.postgresql_form(name)
+            except DatabaseError:
+                missing.append(name)
+    assert missing == [], (
+        'add POSTGRESQL = """…""" (the same change in PostgreSQL\'s terms, see '
+        f"crmcli/postgres_schema.py) to crmcli/migrations/{missing[0]}.py"
+    )
+
+
+def test_a_migration_without_a_postgresql_form_is_named() -> None:
+    with pytest.raises(DatabaseError, match="migration m999_x has no PostgreSQL form"):
+        postgres_schema.postgresql_form("m999_x")
