@@ -1,8 +1,11 @@
 """Complaints, handled through six fixed stages, each step kept in an append-only history.
 
-received → apologized → cause-found → resolved → followed-up → closed. A stage is
-reached by `advance`, which asks for the fields that stage needs and refuses to
-skip a stage unless told why. A closed complaint can be reopened: it goes back to
+received → apologized → cause-found → resolved → followed-up → closed. Each stage's
+rules are one record of `STAGE_TABLE` below: the fields it requires (with the reason
+asked when one is missing), the fields it may take, where its deadline counts from.
+A stage is reached by `advance`, which asks for the fields that stage needs and
+refuses to skip a stage unless told why. Refusals name fields (`errors.Named`); the
+CLI says them as its options. A closed complaint can be reopened: it goes back to
 `received`, because the customer is complaining again and the whole process (listen,
 apologise, find the cause, which may not be the one found before) starts over.
 
@@ -26,58 +29,97 @@ from sqlite_utils import Database
 
 from crmcli import dates, settings, tiers
 from crmcli.db import write
-from crmcli.errors import Conflict, InvalidValue, NotFound, UsageError
+from crmcli.errors import (
+    Conflict,
+    FieldUsageError,
+    FieldValueError,
+    InvalidValue,
+    Named,
+    NotFound,
+)
 from crmcli.text import check  # no control characters in what is recorded
 
-STAGES = ("received", "apologized", "cause-found", "resolved", "followed-up", "closed")
 CAUSES = ("expectation", "product-quality", "staff-service", "other")
 SEVERITIES = ("low", "normal", "high")
 CHANNELS = ("store", "phone", "online", "email", "sns", "visit", "other")  # suggestions only
 
 UNKNOWN_CAUSE = "(not recorded)"  # the report's bucket for complaints with no cause yet
 
-# The deadline for reaching a stage counts from this stage's start: the customer's
-# clock starts at receipt for the first three steps; follow-up counts from the
-# resolution, closing from the follow-up.
-DEADLINE_FROM = {
-    "apologized": "received",
-    "cause-found": "received",
-    "resolved": "received",
-    "followed-up": "resolved",
-    "closed": "followed-up",
-}
 
-# Which option each stage's fields come from (for messages), and which it requires.
-STAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "received": (),
-    "apologized": (),
-    "cause-found": ("cause", "detail"),
-    "resolved": ("resolution", "compensation", "amount_micros"),
-    "followed-up": (),
-    "closed": ("lesson",),
-}
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "cause-found": ("cause", "detail"),
-    "resolved": ("resolution",),
-    "followed-up": ("note",),
-    "closed": ("lesson",),
-}
-OPTION = {
-    "cause": "--cause",
-    "detail": "--detail",
-    "resolution": "--resolution",
-    "compensation": "--compensation",
-    "amount_micros": "--amount",
-    "lesson": "--lesson",
-    "note": "--note",
-}
-WHY = {
-    "cause": f"the root cause ({', '.join(CAUSES)})",
-    "detail": "what exactly went wrong",
-    "resolution": "the concrete solution given",
-    "note": "the contact made after the resolution",
-    "lesson": "the lesson to learn from the case",
-}
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a complaint and every rule about it: the one place a reader looks."""
+
+    name: str
+    step: str  # what is done to reach it (domain.md §3), for help
+    # The fields reaching it requires, each with the reason shown when it is missing.
+    required: Mapping[str, str] = field(default_factory=dict)
+    # The fields it may also record, each with what it holds.
+    optional: Mapping[str, str] = field(default_factory=dict)
+    # The stage whose start its deadline counts from (`complaints.deadline.NAME`);
+    # None: no deadline (the first stage).
+    deadline_from: str | None = None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Every field this stage records, required first."""
+        return (*self.required, *self.optional)
+
+    def describe(self, name: str) -> str:
+        """What one of its fields holds."""
+        return self.required.get(name) or self.optional[name]
+
+
+# The stages, in order. Every step may carry a `note`; the fields below are the
+# stage's own. The customer's clock starts at receipt for the first three steps;
+# the follow-up counts from the resolution, closing from the follow-up.
+STAGE_TABLE = (
+    Stage("received", "listen and record what the customer said"),
+    Stage("apologized", "apologise and calm the customer", deadline_from="received"),
+    Stage(
+        "cause-found",
+        "ask carefully to find the root cause",
+        required={
+            "cause": f"the root cause ({', '.join(CAUSES)})",
+            "detail": "what exactly went wrong",
+        },
+        deadline_from="received",
+    ),
+    Stage(
+        "resolved",
+        "resolve it with a concrete solution",
+        required={"resolution": "the concrete solution given"},
+        optional={
+            "compensation": "what was given: gift, repair, replacement, refund, delivery,"
+            " installation, discount… any word",
+            "amount": "the compensation's value, exact",
+        },
+        deadline_from="received",
+    ),
+    Stage(
+        "followed-up",
+        "contact the customer again after the resolution",
+        required={"note": "the contact made after the resolution"},
+        deadline_from="resolved",
+    ),
+    Stage(
+        "closed",
+        "record the case and the lesson",
+        required={"lesson": "the lesson to learn from the case"},
+        deadline_from="followed-up",
+    ),
+)
+STAGE = {s.name: s for s in STAGE_TABLE}
+STAGES = tuple(STAGE)
+NOTE = "note"  # every step's free note: stored with the step, not a stage's own field
+# The stage a field belongs to (a field of a skipped stage is welcome with the skip).
+OWNER = {f: s.name for s in STAGE_TABLE for f in s.fields if f != NOTE}
+# A step's fields are stored under these keys (the amount in micro-units, exact).
+STORED_AS = {"amount": "amount_micros"}
+
+
+class ClosedComplaint(Conflict):
+    """A closed complaint asked to move on: it must be reopened first."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +224,7 @@ def _event_time(db: Database, on: date | None, after: str | None) -> str:
     else:
         today = dates.today(settings.get(db, "timezone"))
         if on > today:
-            raise InvalidValue(f"--on {on} is in the future; record what has happened")
+            raise FieldValueError(Named("on"), f" {on} is in the future; record what has happened")
         start = datetime.combine(on, time(0, 0))
         stamp = _stamp(start.replace(tzinfo=zone) if zone else start.astimezone())
     if after is not None and datetime.fromisoformat(stamp) < datetime.fromisoformat(after):
@@ -272,9 +314,9 @@ def open_complaint(
     """Record a complaint as received; returns its id."""
     summary_text = _clean(summary)
     if not summary_text:
-        raise InvalidValue("a complaint needs a --summary: what the customer said")
+        raise FieldValueError("a complaint needs a ", Named("summary"), ": what the customer said")
     if severity not in SEVERITIES:
-        raise InvalidValue(f"--severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
+        raise _not_one_of("severity", SEVERITIES, severity)
     with write(db):
         if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
             raise NotFound(f"no customer #{customer_id}")
@@ -351,10 +393,10 @@ def check_transition(
 ) -> list[str]:
     """The stages `to` skips over; raises when the move from `current` is not allowed."""
     if to not in STAGES:
-        raise InvalidValue(f"--to must be one of {', '.join(STAGES)}, not {to!r}")
+        raise _not_one_of("to", STAGES, to)
     here, there = STAGES.index(current), STAGES.index(to)
     if current == "closed":
-        raise Conflict(f"{name} is closed; reopen it first (complaints reopen ID --reason …)")
+        raise ClosedComplaint(f"{name} is closed; reopen it first")
     if there == here:
         changed = f" (changed {last})" if last else ""
         raise Conflict(f"{name} is already at stage {to}{changed}; nothing changed")
@@ -365,12 +407,13 @@ def check_transition(
         )
     skipped = list(STAGES[here + 1 : there])
     if skipped and not _clean(skip_reason):
-        raise UsageError(
-            f"going from {current} to {to} skips {', '.join(skipped)}; "
-            "give --skip-reason to say why"
+        raise FieldUsageError(
+            f"going from {current} to {to} skips {', '.join(skipped)}; give ",
+            Named("skip_reason"),
+            " to say why",
         )
     if not skipped and _clean(skip_reason):
-        raise UsageError(f"{current} → {to} skips no stage; leave out --skip-reason")
+        raise FieldUsageError(f"{current} → {to} skips no stage; leave out ", Named("skip_reason"))
     return skipped
 
 
@@ -397,7 +440,7 @@ def advance(
         "detail": _clean(detail),
         "resolution": _clean(resolution),
         "compensation": (_clean(compensation) or "").lower() or None,
-        "amount_micros": amount_micros,
+        "amount": amount_micros,
         "lesson": _clean(lesson),
     }
     with write(db):
@@ -437,29 +480,39 @@ def advance(
 def _stage_fields(
     to: str, skipped: Sequence[str], given: Mapping[str, Any], *, note: str | None
 ) -> dict[str, Any]:
-    """The fields recorded for this step: all required ones there, no stray ones."""
-    allowed = {f for stage in (*skipped, to) for f in STAGE_FIELDS[stage]}
+    """The fields recorded for this step, by stored key: every required one, no stray one."""
+    allowed = {f for stage in (*skipped, to) for f in STAGE[stage].fields}
     stray = [k for k, v in given.items() if v is not None and k not in allowed]
     if stray:
-        owners = {f: stage for stage, names in STAGE_FIELDS.items() for f in names}
-        raise UsageError(
-            "; ".join(f"{OPTION[k]} belongs to stage {owners[k]}" for k in stray)
-            + f", not to {to}"
-            + (f" (or the skipped {', '.join(skipped)})" if skipped else "")
+        parts: list[str | Named] = []
+        for k in stray:
+            parts += ["; " if parts else "", Named(k), f" belongs to stage {OWNER[k]}"]
+        parts.append(
+            f", not to {to}" + (f" (or the skipped {', '.join(skipped)})" if skipped else "")
         )
-    values = {**given, "note": note}
-    missing = [k for k in REQUIRED.get(to, ()) if not values.get(k)]
+        raise FieldUsageError(*parts)
+    values = {**given, NOTE: note}
+    required = STAGE[to].required
+    missing = [k for k in required if not values.get(k)]
     if missing:
-        wanted = "; ".join(f"{OPTION[k]} ({WHY[k]})" for k in missing)
-        raise UsageError(f"stage {to} needs {wanted}")
+        parts = [f"stage {to} needs "]
+        for k in missing:
+            parts += ["; " if len(parts) > 1 else "", Named(k), f" ({required[k]})"]
+        raise FieldUsageError(*parts)
     if given["cause"] is not None and given["cause"] not in CAUSES:
-        raise InvalidValue(f"--cause must be one of {', '.join(CAUSES)}, not {given['cause']!r}")
-    if given["amount_micros"] is not None:
+        raise _not_one_of("cause", CAUSES, given["cause"])
+    if given["amount"] is not None:
         if given["compensation"] is None:
-            raise UsageError("--amount is the value of a --compensation; give its kind too")
-        if given["amount_micros"] < 0:
-            raise InvalidValue("--amount cannot be negative")
-    return {k: v for k, v in given.items() if v is not None}
+            raise FieldUsageError(
+                Named("amount"), " is the value of a ", Named("compensation"), "; give its kind too"
+            )
+        if given["amount"] < 0:
+            raise FieldValueError(Named("amount"), " cannot be negative")
+    return {STORED_AS.get(k, k): v for k, v in given.items() if v is not None}
+
+
+def _not_one_of(name: str, choices: Sequence[str], value: str) -> FieldValueError:
+    return FieldValueError(Named(name), f" must be one of {', '.join(choices)}, not {value!r}")
 
 
 def _apply(
@@ -499,7 +552,9 @@ def reopen(
     """Bring a closed complaint back to `received`: the process starts over."""
     why = _clean(reason)
     if not why:
-        raise UsageError("reopening needs --reason: what the customer came back with")
+        raise FieldUsageError(
+            "reopening needs ", Named("reason"), ": what the customer came back with"
+        )
     with write(db):
         current, version, since = _current(db, complaint_id)
         if current != "closed":
@@ -528,12 +583,14 @@ Span: TypeAlias = "relativedelta | timedelta"
 def deadlines(db: Database) -> dict[str, Span | None]:
     """Every stage's deadline, read once per listing (plain days as a faster timedelta)."""
     out: dict[str, Span | None] = {}
-    for stage in DEADLINE_FROM:
-        span = deadline(db, stage)
+    for stage in STAGE_TABLE:
+        if stage.deadline_from is None:
+            continue
+        span = deadline(db, stage.name)
         if span is not None and not (span.months or span.years):
-            out[stage] = timedelta(days=span.days)  # parse_span folds weeks into days
+            out[stage.name] = timedelta(days=span.days)  # parse_span folds weeks into days
         else:
-            out[stage] = span
+            out[stage.name] = span
     return out
 
 
@@ -550,7 +607,9 @@ def _due(
     span = spans[nxt]
     if span is None:
         return None
-    start = received_day if DEADLINE_FROM[nxt] == "received" else since_day
+    # Counted from receipt, or from the start of the stage before it (resolved,
+    # followed-up): the stage the complaint is at now.
+    start = received_day if STAGE[nxt].deadline_from == "received" else since_day
     return nxt, start + span
 
 
@@ -676,7 +735,7 @@ def rows(
     wanted = list(stages)
     for s in wanted:
         if s not in STAGES:
-            raise InvalidValue(f"--stage must be one of {', '.join(STAGES)}, not {s!r}")
+            raise _not_one_of("stage", STAGES, s)
     if wanted:
         where.append(f"c.stage IN ({', '.join('?' for _ in wanted)})")
         params += wanted
@@ -690,7 +749,7 @@ def rows(
         params.append(complaint_id)
     if cause is not None:
         if cause not in CAUSES:
-            raise InvalidValue(f"--cause must be one of {', '.join(CAUSES)}, not {cause!r}")
+            raise _not_one_of("cause", CAUSES, cause)
         where.append("c.cause = ?")
         params.append(cause)
     zone = local_zone(db)

@@ -6,6 +6,7 @@ stderr and its exit status, never a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -60,6 +61,37 @@ class UsageError(CrmError):
     """Options that do not go together."""
 
     exit_status = ExitStatus.USAGE
+
+
+@dataclass(frozen=True)
+class Named:
+    """A field named in a message: the core says its name, the CLI its flag (`--cause`)."""
+
+    field: str
+
+
+class FieldMessage(CrmError):
+    """An error whose message names fields: `str()` says them plainly, `text()` as asked.
+
+    The core knows fields, not flags; the CLI renders the same message with its own
+    option names, so a core test reads `lesson belongs to stage closed` and the
+    terminal `--lesson belongs to stage closed`.
+    """
+
+    def __init__(self, *parts: str | Named) -> None:
+        self.parts = parts
+        super().__init__(self.text())
+
+    def text(self, name: Callable[[str], str] = str) -> str:
+        return "".join(p if isinstance(p, str) else name(p.field) for p in self.parts)
+
+
+class FieldUsageError(FieldMessage, UsageError):
+    """Options that do not go together, named as fields."""
+
+
+class FieldValueError(FieldMessage, InvalidValue):
+    """A value that cannot be used, its field named."""
 
 
 @dataclass(frozen=True)

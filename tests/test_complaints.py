@@ -141,10 +141,11 @@ def test_every_transition(db, start, to, skip):
 def test_each_required_field_is_required(db, to):
     cid = _open(db, _customer(db))
     _walk_to(db, cid, STAGES[STAGES.index(to) - 1])
-    for missing in complaints.REQUIRED[to]:
+    for missing in complaints.STAGE[to].required:
         kwargs = {k: v for k, v in FULL[to].items() if k != missing}
         before = _snapshot(db)
-        with pytest.raises(UsageError, match=complaints.OPTION[missing]):
+        # The core names the field (the CLI its flag: test_complaints_cli.py).
+        with pytest.raises(UsageError, match=rf"stage {to} needs {missing} \("):
             complaints.advance(db, cid, to=to, by="ann", **kwargs)
         assert _snapshot(db) == before
 
@@ -152,9 +153,9 @@ def test_each_required_field_is_required(db, to):
 def test_fields_of_another_stage_are_refused(db):
     cid = _open(db, _customer(db))
     before = _snapshot(db)
-    with pytest.raises(UsageError, match="--lesson belongs to stage closed, not to apologized"):
+    with pytest.raises(UsageError, match=r"^lesson belongs to stage closed, not to apologized"):
         complaints.advance(db, cid, to="apologized", by="a", lesson="too early")
-    with pytest.raises(UsageError, match="--amount"):
+    with pytest.raises(UsageError, match=r"^amount belongs to stage resolved"):
         complaints.advance(db, cid, to="apologized", by="a", amount_micros=5)
     assert _snapshot(db) == before
 
@@ -178,16 +179,16 @@ def test_fields_of_skipped_stages_are_welcome(db):
 def test_bad_values_are_refused(db):
     cid = _open(db, _customer(db))
     _walk_to(db, cid, "apologized")
-    with pytest.raises(InvalidValue, match="--cause must be one of"):
+    with pytest.raises(InvalidValue, match=r"^cause must be one of"):
         complaints.advance(db, cid, to="cause-found", by="a", cause="bad-luck", detail="d")
     _walk_to(db, cid, "cause-found")
-    with pytest.raises(UsageError, match="--amount is the value of a --compensation"):
+    with pytest.raises(UsageError, match=r"^amount is the value of a compensation"):
         complaints.advance(db, cid, to="resolved", by="a", resolution="x", amount_micros=1)
     with pytest.raises(InvalidValue, match="negative"):
         complaints.advance(
             db, cid, to="resolved", by="a", resolution="x", compensation="gift", amount_micros=-1
         )
-    with pytest.raises(InvalidValue, match="--to must be one of"):
+    with pytest.raises(InvalidValue, match=r"^to must be one of"):
         complaints.advance(db, cid, to="fixed", by="a")
     with pytest.raises(NotFound):
         complaints.advance(db, 999, to="apologized", by="a")
@@ -204,7 +205,7 @@ def test_reopen_only_from_closed_and_back_to_received(db, start):
             complaints.reopen(db, cid, reason="came back", by="bob")
         assert _snapshot(db) == before
         return
-    with pytest.raises(UsageError, match="--reason"):
+    with pytest.raises(UsageError, match="needs reason"):
         complaints.reopen(db, cid, reason=" ", by="bob")
     assert _snapshot(db) == before
     event = complaints.reopen(db, cid, reason="the zip broke again", by="bob")

@@ -217,3 +217,84 @@ def test_every_command_has_help(cli, command):
 def test_demo_shows_a_complaint_under_way(cli, tmp_path):
     out = cli("demo", "--path", str(tmp_path / "d" / "demo.db")).stdout
     assert "apologized,cause-found" in out
+
+
+# What each stage's options are when a test moves a complaint there in full.
+FULL_ARGS = {
+    "apologized": [],
+    "cause-found": ["--cause", "product-quality", "--detail", "weak zip"],
+    "resolved": ["--resolution", "new zip", "--compensation", "refund", "--amount", "5"],
+    "followed-up": ["--note", "called"],
+    "closed": ["--lesson", "test zips"],
+}
+
+
+@pytest.mark.parametrize("to", ["cause-found", "resolved", "followed-up", "closed"])
+def test_a_missing_field_is_asked_for_by_its_flag_and_reason(shop, to):
+    from crmcli.complaints import STAGE, STAGES
+
+    shop("complaints", "open", "K1", "--summary", "zip broke")
+    for stage in STAGES[1 : STAGES.index(to)]:
+        shop("complaints", "advance", "1", "--to", stage, *FULL_ARGS[stage])
+    for field, why in STAGE[to].required.items():
+        args = FULL_ARGS[to]
+        flag = f"--{field}"
+        without = [a for i, a in enumerate(args) if flag not in (a, args[i - 1] if i else "")]
+        result = shop("complaints", "advance", "1", "--to", to, *without, ok=False)
+        assert result.exit_code == 2, result.stderr
+        assert f"stage {to} needs {flag} ({why})" in result.stderr
+
+
+def test_refusals_name_the_options_typed(shop):
+    shop("complaints", "open", "K1", "--summary", "zip broke")
+    cases = [
+        (["advance", "1", "--to", "apologized", "--amount", "5"], 2,
+         "--amount belongs to stage resolved, not to apologized"),
+        (["advance", "1", "--to", "resolved", "--resolution", "x", "--lesson", "y",
+          "--skip-reason", "z"], 2,
+         "--lesson belongs to stage closed, not to resolved (or the skipped apologized,"),
+        (["advance", "1", "--to", "cause-found", "--cause", "luck", "--detail", "d",
+          "--skip-reason", "z"], 1, "--cause must be one of expectation, product-quality"),
+        (["advance", "1", "--to", "resolved", "--resolution", "x", "--amount", "5",
+          "--skip-reason", "z"], 2, "--amount is the value of a --compensation; give its kind"),
+        (["advance", "1", "--to", "resolved", "--resolution", "x", "--compensation", "gift",
+          "--amount", "-5", "--skip-reason", "z"], 1, "--amount cannot be negative"),
+        (["advance", "1", "--to", "apologized", "--skip-reason", "z"], 2,
+         "received → apologized skips no stage; leave out --skip-reason"),
+        (["advance", "1", "--to", "apologized", "--on", "2199-01-01"], 1,
+         "--on 2199-01-01 is in the future"),
+        (["open", "K1", "--summary", " "], 1, "a complaint needs a --summary"),
+        (["open", "K1", "--summary", "x", "--severity", "dire"], 1,
+         "--severity must be one of low, normal, high"),
+        (["list", "--cause", "luck"], 1, "--cause must be one of"),
+    ]  # fmt: skip
+    for args, code, message in cases:
+        result = shop("complaints", *args, ok=False)
+        assert (result.exit_code, "Traceback" in result.stderr) == (code, False), result.stderr
+        assert message in result.stderr, (args, result.stderr)
+
+
+def test_a_closed_complaint_says_how_to_reopen_it(shop):
+    shop("complaints", "open", "K1", "--summary", "zip broke")
+    shop("complaints", "advance", "1", "--to", "closed", "--lesson", "x", "--skip-reason", "ok")
+    result = shop("complaints", "advance", "1", "--to", "followed-up", "--note", "n", ok=False)
+    assert result.exit_code == 1
+    assert "complaint #1 is closed; reopen it first (complaints reopen 1 --reason …)" in (
+        result.stderr
+    )
+    result = shop("complaints", "reopen", "1", "--reason", " ", ok=False)
+    assert result.exit_code == 2 and "reopening needs --reason" in result.stderr
+
+
+def test_advance_help_is_built_from_the_stage_table(shop):
+    from crmcli.complaints import STAGE_TABLE
+
+    text = " ".join(shop("complaints", "advance", "--help").stdout.replace("│", " ").split())
+    for stage in STAGE_TABLE:
+        for field in stage.fields:
+            if field == "note":  # every stage's: its own help, checked below
+                continue
+            need = "required" if field in stage.required else "optional"
+            assert f"--{field} <str> {stage.name} ({need}): {stage.describe(field)}." in text
+    assert "cause-found (needs --cause, --detail)" in text
+    assert "required for followed-up: the contact made after the resolution" in text

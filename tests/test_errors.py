@@ -22,7 +22,7 @@ def test_exit_statuses_are_the_documented_numbers():
 def test_every_error_is_a_domain_error_with_a_status_and_a_docstring(cls):
     assert cls.exit_status in ExitStatus and cls.exit_status != ExitStatus.SUCCESS
     assert cls.__doc__ and cls.__doc__.strip()
-    expected = ExitStatus.USAGE if cls is errors.UsageError else ExitStatus.ERROR
+    expected = ExitStatus.USAGE if issubclass(cls, errors.UsageError) else ExitStatus.ERROR
     assert cls.exit_status == expected
 
 
@@ -57,3 +57,13 @@ def test_invalid_input_takes_its_own_summary_and_details():
         str(InvalidInput([Problem("f", 2, None, "x")]))
         == "1 problem(s); nothing was imported\n  f:2: x"
     )
+
+
+def test_a_field_message_names_fields_plainly_or_as_asked():
+    error = errors.FieldUsageError(
+        errors.Named("amount"), " is the value of a ", errors.Named("compensation")
+    )
+    assert str(error) == "amount is the value of a compensation"
+    assert error.text(lambda f: f"--{f}") == "--amount is the value of a --compensation"
+    assert isinstance(error, errors.UsageError) and error.exit_status == ExitStatus.USAGE
+    assert errors.FieldValueError(errors.Named("on"), " is late").exit_status == ExitStatus.ERROR

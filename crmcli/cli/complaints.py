@@ -1,5 +1,11 @@
-"""`crmcli complaints …`: open, advance, reopen, list, show and report on complaints."""
+"""`crmcli complaints …`: open, advance, reopen, list, show and report on complaints.
 
+A stage's rules are crmcli/complaints.py's `STAGE_TABLE`; the options' help is built
+from it, and the core's messages, which name fields, are said here with flags.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,12 +23,12 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.dates import iso_date
+from crmcli.errors import FieldMessage
 from crmcli.money import format_amount, parse_amount, to_decimal
 from crmcli.settings import display_places
 
 app = typer.Typer(
-    help="Complaints, handled stage by stage: "
-    "received → apologized → cause-found → resolved → followed-up → closed.",
+    help=f"Complaints, handled stage by stage: {' → '.join(complaints.STAGES)}.",
     no_args_is_help=True,
 )
 
@@ -41,6 +47,50 @@ AsOf = Annotated[
 Since = Annotated[
     str | None, typer.Option("--since", help="Only complaints received on or after YYYY-MM-DD.")
 ]
+
+
+def flag(field: str) -> str:
+    """The option a field of the core is given with: `skip_reason` → `--skip-reason`."""
+    return "--" + field.replace("_", "-")
+
+
+@contextmanager
+def _said_with_flags(complaint_id: int | None = None) -> Iterator[None]:
+    """The core's refusals name fields; the user typed options: name those instead."""
+    try:
+        yield
+    except FieldMessage as exc:
+        raise type(exc)(exc.text(flag)) from None
+    except complaints.ClosedComplaint as exc:
+        if complaint_id is None:
+            raise
+        hint = f"complaints reopen {complaint_id} --reason …"
+        raise complaints.ClosedComplaint(f"{exc} ({hint})") from None
+
+
+def _field_help(field: str) -> str:
+    """An `advance` option's help, from the Stage table: its stage and what it holds."""
+    stage = complaints.STAGE[complaints.OWNER[field]]
+    need = "required" if field in stage.required else "optional"
+    return f"{stage.name} ({need}): {stage.describe(field)}."
+
+
+def _to_help() -> str:
+    """`--to`'s help, from the Stage table: each stage and the options it needs."""
+    named = []
+    for stage in complaints.STAGE_TABLE[1:]:
+        needs = ", ".join(flag(f) for f in stage.required)
+        named.append(f"{stage.name} (needs {needs})" if needs else stage.name)
+    return "The stage reached: " + ", ".join(named) + "."
+
+
+def _note_help() -> str:
+    needed = [s for s in complaints.STAGE_TABLE if complaints.NOTE in s.required]
+    return (
+        "What was done, at any stage"
+        + "".join(f"; required for {s.name}: {s.required[complaints.NOTE]}" for s in needed)
+        + "."
+    )
 
 
 def _on(value: str | None) -> date | None:
@@ -74,17 +124,18 @@ def open_(
     env = get_env(ctx)
     db = env.db
     customer_id = customers.resolve(db, ref)
-    complaint_id = complaints.open_complaint(
-        db,
-        customer_id=customer_id,
-        summary=summary,
-        channel=channel,
-        severity=severity,
-        purchase_id=purchase,
-        note=note,
-        on=_on(on),
-        by=_by(env, by),
-    )
+    with _said_with_flags():
+        complaint_id = complaints.open_complaint(
+            db,
+            customer_id=customer_id,
+            summary=summary,
+            channel=channel,
+            severity=severity,
+            purchase_id=purchase,
+            note=note,
+            on=_on(on),
+            by=_by(env, by),
+        )
     print(complaint_id, file=env.stdout)
     env.say(
         f"complaint #{complaint_id} received from customer #{customer_id}; "
@@ -97,42 +148,18 @@ def open_(
 def advance(
     ctx: typer.Context,
     complaint_id: Id,
-    to: Annotated[
-        str,
-        typer.Option(
-            "--to",
-            help="The stage reached: apologized, cause-found, resolved, followed-up, closed.",
-        ),
-    ],
-    note: Annotated[
-        str | None,
-        typer.Option("--note", "-n", help="What was done (required for followed-up)."),
-    ] = None,
-    cause: Annotated[
-        str | None,
-        typer.Option(
-            "--cause", help="cause-found: expectation, product-quality, staff-service or other."
-        ),
-    ] = None,
-    detail: Annotated[
-        str | None, typer.Option("--detail", help="cause-found: what exactly went wrong.")
-    ] = None,
+    to: Annotated[str, typer.Option("--to", help=_to_help())],
+    note: Annotated[str | None, typer.Option("--note", "-n", help=_note_help())] = None,
+    cause: Annotated[str | None, typer.Option("--cause", help=_field_help("cause"))] = None,
+    detail: Annotated[str | None, typer.Option("--detail", help=_field_help("detail"))] = None,
     resolution: Annotated[
-        str | None, typer.Option("--resolution", help="resolved: the solution given.")
+        str | None, typer.Option("--resolution", help=_field_help("resolution"))
     ] = None,
     compensation: Annotated[
-        str | None,
-        typer.Option(
-            "--compensation",
-            help="resolved: gift, repair, replacement, refund, delivery, installation…",
-        ),
+        str | None, typer.Option("--compensation", help=_field_help("compensation"))
     ] = None,
-    amount: Annotated[
-        str | None, typer.Option("--amount", help="resolved: the compensation's value, exact.")
-    ] = None,
-    lesson: Annotated[
-        str | None, typer.Option("--lesson", help="closed: the lesson to learn from the case.")
-    ] = None,
+    amount: Annotated[str | None, typer.Option("--amount", help=_field_help("amount"))] = None,
+    lesson: Annotated[str | None, typer.Option("--lesson", help=_field_help("lesson"))] = None,
     skip_reason: Annotated[
         str | None,
         typer.Option("--skip-reason", help="Why stages in between are skipped (required then)."),
@@ -146,22 +173,23 @@ def advance(
 ) -> None:
     """Move a complaint to its next stage, with the fields that stage needs."""
     env = get_env(ctx)
-    event = complaints.advance(
-        env.db,
-        complaint_id,
-        to=to,
-        note=note,
-        cause=cause,
-        detail=detail,
-        resolution=resolution,
-        compensation=compensation,
-        amount_micros=parse_amount(amount) if amount is not None else None,
-        lesson=lesson,
-        skip_reason=skip_reason,
-        expect_stage=expect,
-        on=_on(on),
-        by=_by(env, by),
-    )
+    with _said_with_flags(complaint_id):
+        event = complaints.advance(
+            env.db,
+            complaint_id,
+            to=to,
+            note=note,
+            cause=cause,
+            detail=detail,
+            resolution=resolution,
+            compensation=compensation,
+            amount_micros=parse_amount(amount) if amount is not None else None,
+            lesson=lesson,
+            skip_reason=skip_reason,
+            expect_stage=expect,
+            on=_on(on),
+            by=_by(env, by),
+        )
     skipped = f" (skipped: {event.skip_reason})" if event.skip_reason else ""
     env.say(f"complaint #{complaint_id}: {event.from_stage} → {event.to_stage}{skipped}")
 
@@ -176,7 +204,8 @@ def reopen(
 ) -> None:
     """Reopen a closed complaint: it goes back to `received` and the process starts over."""
     env = get_env(ctx)
-    complaints.reopen(env.db, complaint_id, reason=reason, on=_on(on), by=_by(env, by))
+    with _said_with_flags(complaint_id):
+        complaints.reopen(env.db, complaint_id, reason=reason, on=_on(on), by=_by(env, by))
     env.say(f"complaint #{complaint_id} reopened: back to received")
 
 
@@ -214,16 +243,17 @@ def list_(
     env = get_env(ctx)
     db = env.read_db()
     today = env.today(as_of)
-    found = complaints.rows(
-        db,
-        open_only=open_only,
-        stages=stage or (),
-        customer_id=customers.resolve(db, customer) if customer else None,
-        cause=cause,
-        since=iso_date(since, what="--since") if since else None,
-        overdue_as_of=today if overdue else None,
-        as_of=today,
-    )
+    with _said_with_flags():
+        found = complaints.rows(
+            db,
+            open_only=open_only,
+            stages=stage or (),
+            customer_id=customers.resolve(db, customer) if customer else None,
+            cause=cause,
+            since=iso_date(since, what="--since") if since else None,
+            overdue_as_of=today if overdue else None,
+            as_of=today,
+        )
     default = list(complaints.DEFAULT_LIST_FIELDS)
     if overdue and "days_overdue" not in default:
         # How late each one is, by default when the list is of the late ones (README),
