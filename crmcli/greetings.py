@@ -1,13 +1,7 @@
 """Greetings: a message for each birthday, anniversary, holiday and thanks due, from templates.
 
-Templates live in the database (table `templates`), named after the kind of greeting,
-optionally with a language: `birthday.ko` greets a Korean customer, `birthday` anyone
-else. `--template NAME` picks `NAME.<language>` when it exists, else `NAME`.
-Placeholders are Python format fields: {salutation}, {friendly}, {name}, {given_name},
-{family_name}, {holiday}, {occasion}, {years}, {date}, {shop}, {code}, {benefit} (what
-the customer's tier gets, `tiers.benefits.A`…; empty when nothing), {items} (what a
-thanked order bought; empty for other greetings), {relative} and {relation} (a family
-birthday's person and what they are to the customer: child…).
+The templates (their names, placeholders and storage) are in templates.py.
+`--template NAME` picks `NAME.<language>` when it exists, else `NAME`.
 """
 
 from __future__ import annotations
@@ -18,27 +12,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import agenda, dates, locales, public_holidays, settings, text, tiers
-from crmcli.db import write
-from crmcli.errors import InvalidValue, NotFound
-
-PLACEHOLDERS = (
-    "salutation",
-    "friendly",
-    "name",
-    "given_name",
-    "family_name",
-    "holiday",
-    "occasion",
-    "years",
-    "date",
-    "shop",
-    "code",
-    "benefit",
-    "items",
-    "relative",
-    "relation",
-)
+from crmcli import agenda, locales, public_holidays, settings, templates, text, tiers
+from crmcli.errors import NotFound
 
 FIELDS = (
     "date",
@@ -57,58 +32,6 @@ FIELDS = (
 )
 # Whom each message goes to: the reference and full name, and where to send it.
 DEFAULT_FIELDS = ("ref", "name", "phone", "email", "message")
-
-
-@dataclass(frozen=True)
-class Template:
-    name: str
-    body: str
-    updated_at: str
-
-
-def check(body: str) -> None:
-    """Refuse a template with an unknown placeholder, a stray brace, or a format spec."""
-    error = text.template_problem(body, PLACEHOLDERS)
-    if error:
-        raise InvalidValue(error)
-
-
-def all_templates(db: Database) -> list[Template]:
-    return [
-        Template(*r)
-        for r in db.execute("SELECT name, body, updated_at FROM templates ORDER BY name")
-    ]
-
-
-def get(db: Database, name: str) -> Template:
-    row = db.execute(
-        "SELECT name, body, updated_at FROM templates WHERE name = ?", [name]
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"no template {name!r}; `crmcli templates list` shows them")
-    return Template(*row)
-
-
-def set_template(db: Database, *, name: str, body: str) -> None:
-    name = text.check(name.strip(), field="a template name")
-    if not name or any(c.isspace() for c in name):
-        raise InvalidValue("a template name is one word, e.g. birthday.ko or spring-sale")
-    if not body.strip():
-        raise InvalidValue("a template needs some text")
-    check(body)
-    with write(db):
-        db.execute(
-            "INSERT INTO templates (name, body, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT(name) DO UPDATE SET body = excluded.body,"
-            " updated_at = excluded.updated_at",
-            [name, body, dates.now_utc()],
-        )
-
-
-def remove(db: Database, name: str) -> None:
-    with write(db):
-        get(db, name)
-        db.execute("DELETE FROM templates WHERE name = ?", [name])
 
 
 def _choose(bodies: dict[str, str], base: str, locale: str) -> tuple[str, str]:
@@ -179,7 +102,7 @@ def render(
 
     A customer with neither phone nor e-mail cannot be sent one: counted, not written.
     """
-    bodies = {t.name: t.body for t in all_templates(db)}
+    bodies = {t.name: t.body for t in templates.all_templates(db)}
     if template and not any(n == template or n.startswith(template + ".") for n in bodies):
         raise NotFound(f"no template {template!r}; `crmcli templates list` shows them")
     shop = settings.get(db, "shop.name")

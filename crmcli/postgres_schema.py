@@ -23,8 +23,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from crmcli import db as sqlite_db
 from crmcli import migrations
-from crmcli.db import connect
 from crmcli.errors import DatabaseError
 
 MARKER = "_crmcli_migrations"  # crmcli's migrations table: what makes a database crmcli's
@@ -395,12 +395,12 @@ _NOT_COPIED_PREFIXES = ("_sqlite_", "customers_fts", "customers_words", "sqlite_
 
 def _seeded_rows() -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
     """What the baseline's migrations put into a new SQLite database: table → columns, rows."""
-    from sqlite_utils.migrations import Migrations
+    from sqlite_utils.migrations import Migrations  # sqlite-utils: imported when used
 
     baseline = Migrations(migrations.MIGRATION_SET)
     for name in BASELINE:  # those only: a later migration's PostgreSQL form seeds its own
         baseline(name=name)(import_module(f"{migrations.__name__}.{name}").migrate)
-    db = connect(":memory:")
+    db = sqlite_db.connect(sqlite_db.MEMORY)
     try:
         baseline.apply(db)
         out: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}

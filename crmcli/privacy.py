@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlite_utils import Database
 
 from crmcli import customers, dates, relations
 from crmcli.db import write
+from crmcli.engines import SqliteEngine
 from crmcli.errors import CrmError
 
 # Customer columns that say nothing about the person: bookkeeping and categories.
@@ -391,16 +391,5 @@ def _forget_import_changes(db: Database, customer_id: int, child_ids: dict[str, 
 
 def scrub(db: Database) -> tuple[bool, list[str]]:
     """Rebuild the file and empty the WAL, so erased bytes are gone from disk; True if so."""
-    warnings: list[str] = []
-    db.execute("PRAGMA secure_delete = ON")
-    try:
-        db.execute("VACUUM")
-    except sqlite3.OperationalError as exc:
-        warnings.append(f"could not compact the database ({exc})")
-    busy, _log, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    if busy:
-        warnings.append(
-            "another process is reading the database, so its write-ahead log still holds "
-            "old pages; run the same command again when it is done"
-        )
+    warnings = SqliteEngine(db).erase([])
     return not warnings, warnings

@@ -196,12 +196,12 @@ def test_tier_filter_and_cron_without_a_database(shop, tmp_path):
 
 
 def test_help_texts_list_every_kind_and_placeholder():
-    from crmcli import agenda, greetings
+    from crmcli import agenda, templates
     from crmcli.cli.agenda import KINDS_HELP
     from crmcli.cli.templates import PLACEHOLDERS_HELP
 
     assert KINDS_HELP.split(", ") == list(agenda.KINDS)
-    assert ", ".join("{" + p + "}" for p in greetings.PLACEHOLDERS) == PLACEHOLDERS_HELP
+    assert ", ".join("{" + p + "}" for p in templates.PLACEHOLDERS) == PLACEHOLDERS_HELP
 
 
 def test_held_back_visits_are_counted_for_a_person_not_for_cron(cli, db_path):

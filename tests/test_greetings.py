@@ -1,4 +1,4 @@
-"""greetings: templates per kind and language, and a message for every greeting due."""
+"""greetings: a message for every greeting due, in each customer's language, from templates."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from crmcli import customers, greetings, settings
-from crmcli.errors import InvalidValue, NotFound
+from crmcli import customers, greetings, settings, templates
+from crmcli.errors import NotFound
 
 
 @pytest.fixture
@@ -31,13 +31,6 @@ def _messages(db, **kwargs) -> dict[str, tuple[str, str]]:
     return {r["ref"]: (r["template"], r["message"]) for r in found.rows}
 
 
-def test_a_new_database_has_a_template_per_kind_and_language(db):
-    names = {t.name for t in greetings.all_templates(db)}
-    assert {"birthday", "birthday.ko", "anniversary", "holiday", "family-birthday"} <= names
-    for template in greetings.all_templates(db):
-        greetings.check(template.body)  # every shipped template passes its own check
-
-
 def test_each_customer_is_greeted_in_their_language_by_name(db, shop):
     found = greetings.render(db, start=date(2026, 3, 14), end=date(2026, 3, 14))
     by_ref = {r["ref"]: r for r in found.rows}
@@ -53,8 +46,8 @@ def test_each_customer_is_greeted_in_their_language_by_name(db, shop):
 
 
 def test_a_template_chosen_by_name_falls_back_from_the_language(db, shop):
-    greetings.set_template(db, name="spring", body="Spring at {shop}, {friendly}! ({code}, {date})")
-    greetings.set_template(db, name="spring.ko", body="{friendly}, {shop}의 봄 세일!")
+    templates.set_template(db, name="spring", body="Spring at {shop}, {friendly}! ({code}, {date})")
+    templates.set_template(db, name="spring.ko", body="{friendly}, {shop}의 봄 세일!")
     assert _messages(db, template="spring") == {
         "K1": ("spring.ko", "민준 님, Bean의 봄 세일!"),
         "J1": ("spring", "Spring at Bean, 太郎さん! (J1, 2026-03-14)"),
@@ -65,7 +58,7 @@ def test_a_template_chosen_by_name_falls_back_from_the_language(db, shop):
 
 
 def test_a_message_is_one_line_whatever_the_template(db, shop):
-    greetings.set_template(db, name="birthday", body="Happy\n  birthday,\t{name}!\n")
+    templates.set_template(db, name="birthday", body="Happy\n  birthday,\t{name}!\n")
     assert _messages(db)["E1"] == ("birthday", "Happy birthday, John Smith!")
 
 
@@ -74,46 +67,8 @@ def test_the_benefit_of_the_customers_tier_fills_its_placeholder(db, shop):
 
     tiers.set_override(db, shop["smith"], tier="A", reason="test")
     settings.set_value(db, "tiers.benefits.A", "discount=10%")
-    greetings.set_template(db, name="birthday", body="{name}: [{benefit}]")
-    greetings.set_template(db, name="birthday.ko", body="{name}: [{benefit}]")
+    templates.set_template(db, name="birthday", body="{name}: [{benefit}]")
+    templates.set_template(db, name="birthday.ko", body="{name}: [{benefit}]")
     messages = _messages(db)
     assert messages["E1"][1] == "John Smith: [10% discount]"
     assert messages["K1"][1] == "김민준: []"  # no tier, nothing offered
-
-
-def test_templates_are_set_listed_replaced_and_removed(db):
-    greetings.set_template(db, name=" sale ", body="Sale at {shop}")
-    assert greetings.get(db, "sale").body == "Sale at {shop}"
-    greetings.set_template(db, name="sale", body="New sale at {shop}")
-    assert greetings.get(db, "sale").body == "New sale at {shop}"
-    assert [t.name for t in greetings.all_templates(db)].count("sale") == 1
-    greetings.remove(db, "sale")
-    with pytest.raises(NotFound, match="no template 'sale'"):
-        greetings.get(db, "sale")
-    with pytest.raises(NotFound):
-        greetings.remove(db, "sale")
-
-
-@pytest.mark.parametrize(
-    ("name", "body", "said"),
-    [
-        ("two words", "hi", "one word"),
-        ("", "hi", "one word"),
-        ("x\x1b", "hi", "control character"),
-        ("sale", "   ", "needs some text"),
-        ("sale", "Hi {nam}", "unknown placeholder {nam}"),
-        ("sale", "Hi {name!r}", "conversion or format"),
-        ("sale", "Hi {", "literal brace"),
-    ],
-)
-def test_bad_templates_are_refused_and_nothing_is_stored(db, name, body, said):
-    before = greetings.all_templates(db)
-    with pytest.raises(InvalidValue, match=said):
-        greetings.set_template(db, name=name, body=body)
-    assert greetings.all_templates(db) == before
-
-
-def test_every_placeholder_is_accepted(db):
-    body = " ".join("{" + p + "}" for p in greetings.PLACEHOLDERS)
-    greetings.check(body)
-    greetings.set_template(db, name="all", body=body)

@@ -255,8 +255,8 @@ def test_cli_search_loads_neither_the_page_nor_the_import_machinery(cli, db_path
         "crmcli.page",
         "crmcli.complaints",
         "crmcli.imports",
-        "crmcli.customer_import",
-        "crmcli.cli.customers_import",
+        "crmcli.imports.customers",
+        "crmcli.cli.imports",
         "crmcli.cli.customers_tiers",
     ):
         assert f"'{unused}" not in modules, (unused, modules)

@@ -140,7 +140,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "customers": ("crmcli.cli.customers", "app"),
     "purchases": ("crmcli.cli.purchases", "app"),
     "items": ("crmcli.cli.launches", "app"),
-    "imports": ("crmcli.cli.imports", "app"),
+    "imports": ("crmcli.cli.imports.journal", "app"),
     "due": ("crmcli.cli.agenda", "due_app"),
     "greet": ("crmcli.cli.agenda", "greet"),
     "followups": ("crmcli.cli.followups", "app"),
@@ -169,14 +169,19 @@ _PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
 # the names against what the modules add).
 EXTENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "customers": {
-        "crmcli.cli.customers_import": ("import", "export", "dupes", "merge"),
+        "crmcli.cli.imports.customers": ("import",),
+        "crmcli.cli.customers_export": ("export",),
+        "crmcli.cli.customers_merge": ("dupes", "merge"),
         "crmcli.cli.customers_tiers": ("set-tier", "at-risk"),
         "crmcli.cli.customers_buying": ("who-bought", "set-attitude", "attitudes"),
         "crmcli.cli.customers_launches": ("early-adopters",),
         "crmcli.cli.customers_privacy": ("forget",),
         "crmcli.cli.customers_relations": ("relate", "unrelate", "relations"),
     },
-    "purchases": {"crmcli.cli.purchases_import": ("import", "export")},
+    "purchases": {
+        "crmcli.cli.imports.purchases": ("import",),
+        "crmcli.cli.purchases_export": ("export",),
+    },
 }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-# crmcli.greetings.PLACEHOLDERS, written out so that start-up need not import it
+# crmcli.templates.PLACEHOLDERS, written out so that start-up need not import it
 # (a test keeps the two the same).
 PLACEHOLDERS_HELP = (
     "{salutation}, {friendly}, {name}, {given_name}, {family_name}, {holiday}, {occasion},"
@@ -29,10 +29,10 @@ def list_(
     fields: fields_option(("name", "body")) = None,  # type: ignore[valid-type]
 ) -> None:
     """Every template and its text."""
-    from crmcli import greetings
+    from crmcli import templates
 
     env = get_env(ctx)
-    rows = ({"name": t.name, "body": t.body} for t in greetings.all_templates(env.read_db()))
+    rows = ({"name": t.name, "body": t.body} for t in templates.all_templates(env.read_db()))
     chosen = pick_fields(fields, allowed=("name", "body"), default=("name", "body"))
     emit(env, rows, fields=chosen, fmt=fmt, identify=("name",))
 
@@ -40,10 +40,10 @@ def list_(
 @app.command("show")
 def show(ctx: typer.Context, name: Name) -> None:
     """Print one template's text."""
-    from crmcli import greetings
+    from crmcli import templates
 
     env = get_env(ctx)
-    body = greetings.get(env.read_db(), name).body
+    body = templates.get(env.read_db(), name).body
     if env.stdout_isatty:  # read by a person: an escape sequence in it is shown, not obeyed
         from crmcli.cli.screen import for_person
 
@@ -64,18 +64,18 @@ def set_(
     ],
 ) -> None:
     """Create or change a template."""
-    from crmcli import greetings
+    from crmcli import templates
 
     env = get_env(ctx)
-    greetings.set_template(env.db, name=name, body=text)
+    templates.set_template(env.db, name=name, body=text)
     env.say(f"template {name} saved")
 
 
 @app.command("remove")
 def remove(ctx: typer.Context, name: Name) -> None:
     """Delete a template."""
-    from crmcli import greetings
+    from crmcli import templates
 
     env = get_env(ctx)
-    greetings.remove(env.db, name)
+    templates.remove(env.db, name)
     env.say(f"template {name} removed")

@@ -1,4 +1,4 @@
-"""`crmcli imports …`: list past imports and undo one; the options every import shares."""
+"""The options every import command shares, declared once; its progress bar and report."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -7,18 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli.cli.env import Env, get_env
-from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
+from crmcli.cli.env import Env
+from crmcli.cli.output import emit
 from crmcli.dates import DATE_ORDERS
 from crmcli.errors import InvalidInput, UsageError
 from crmcli.imports import journal, reading
-from crmcli.imports import undo as import_undo
 from crmcli.imports.headers import parse_map
 from crmcli.imports.problems import KEEP_PROBLEMS
 from crmcli.imports.result import ImportResult
-
-app = typer.Typer(help="Past imports: list them, undo one.", no_args_is_help=True)
-ImportFields = fields_option(journal.IMPORT_FIELDS)
 
 # Options shared by `customers import` and `purchases import`, declared once.
 FileArg = Annotated[
@@ -238,40 +234,3 @@ def report(
     if result.rejects:
         env.say(f"rejected rows, with a reason column: {result.rejects}")
     return result
-
-
-@app.command("list")
-def list_(ctx: typer.Context, fmt: FormatOption = None, fields: ImportFields = None) -> None:
-    """Every import: file, sha256, counts, when, and whether it was undone."""
-    env = get_env(ctx)
-    chosen = pick_fields(fields, allowed=journal.IMPORT_FIELDS, default=journal.IMPORT_FIELDS[:-1])
-    emit(env, journal.list_imports(env.read_db()), fields=chosen, fmt=fmt)
-
-
-@app.command("undo")
-def undo(
-    ctx: typer.Context,
-    import_id: Annotated[int, typer.Argument(help="The import's id (see `imports list`).")],
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Undo even though records were changed since the import (they are listed"
-            " first without it), and remove imported purchases a complaint refers to.",
-        ),
-    ] = False,
-) -> None:
-    """Undo an import: remove what it added, put back what it updated.
-
-    Later work (hand edits, follow-ups, contacts) is listed, and undo refused unless --force.
-    """
-    env = get_env(ctx)
-    result = import_undo.undo(env.db, import_id, force=force)
-    for line in result.overwritten:
-        env.say(f"  undone despite a later change: {line}")
-    for line in result.kept:
-        env.say(f"  {line}")
-    env.say(
-        f"undid import #{import_id}: removed {result.added} added row(s), "
-        f"restored {result.updated} updated one(s)"
-    )
