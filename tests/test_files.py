@@ -532,7 +532,8 @@ def test_without_hard_links_a_new_file_is_renamed_in_but_never_over_another(tmp_
 
     monkeypatch.setattr(os, "link", no_links)
     target = tmp_path / "calendar.ics"
-    write_bytes(target, b"BEGIN:VCALENDAR")
+    with Output(target, binary=True) as f:
+        f.write(b"BEGIN:VCALENDAR")
     assert target.read_bytes() == b"BEGIN:VCALENDAR" and leftovers(tmp_path) == []
     late = tmp_path / "late.ics"
     out = Output(late, binary=True)
