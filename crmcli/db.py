@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from crmcli import search
+from crmcli import migrations, search
 from crmcli.db_url import Target
 from crmcli.db_url import parse as parse_target
 from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, NotADatabase
 from crmcli.files import PRIVATE_FILE, Output, create_private, protect_database
-from crmcli.migrations import applied_names, migration_set, names, pending_names
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from sqlite_utils import Database
@@ -275,7 +274,7 @@ def open_read(path: Path | str, *, notice: Callable[[str], None] | None = None) 
             raise no_database(path, ": an SQLite file without tables")
         if kind == FOREIGN:
             raise not_crmcli(path, tables)
-        if pending_names(db) and not _writable(path):
+        if migrations.pending_names(db) and not _writable(path):
             copy = _migrated_copy(db)
             db.close()
             if notice is not None:
@@ -327,24 +326,24 @@ def apply_pending(db: Database) -> list[str]:
     Two processes opening an old database at once: the second waits for the lock,
     then finds nothing pending, so every migration runs exactly once.
     """
-    applied = applied_names(db)
-    unknown = set(applied) - set(names())
+    applied = migrations.applied_names(db)
+    unknown = set(applied) - set(migrations.names())
     if unknown:
         raise DatabaseError(
             "this database was made by a newer crmcli (it has migration "
             f"{', '.join(sorted(unknown))}); upgrade crmcli to use it"
         )
-    if not pending_names(db):
+    if not migrations.pending_names(db):
         return []
     try:
         with write(db):
-            todo = pending_names(db)
-            migration_set().apply(db)
+            todo = migrations.pending_names(db)
+            migrations.migration_set().apply(db)
             for rebuild in dict.fromkeys(r for name in todo for r in REBUILDS.get(name, [])):
                 rebuild(db)
     except sqlite3.Error as exc:
         # All pending migrations share one transaction: a failure rolls every one back.
-        at = [name for name in names() if name in applied]
+        at = [name for name in migrations.names() if name in applied]
         raise DatabaseError(
             f"could not bring the database's schema up to date ({explain(exc)}); "
             f"it is unchanged, still at migration {at[-1] if at else 'none'}"
