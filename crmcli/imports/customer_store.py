@@ -560,30 +560,38 @@ def _window_changes(record: Record, row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _suspend_search_index(db: Database, estimated_rows: int) -> list[str]:
-    """For a big import, stop keeping the search index up row by row; returns the SQL to
-    rebuild it and restore its triggers.
+# Search indexes kept up by triggers, each over its table: (table, index).
+_SEARCH_INDEXES = (("customers", "customers_fts"), ("customer_phones", "customer_phones_fts"))
 
-    The trigram index costs more per inserted customer than all the rest of the row;
-    rebuilding it once afterwards costs a fraction of that, as long as the import is a
-    good part of the table. It all happens inside the import's transaction, so a failed
-    or killed import leaves the index and its triggers as they were.
+
+def _suspend_search_index(db: Database, estimated_rows: int) -> list[str]:
+    """For a big import, stop keeping the search indexes up row by row; returns the SQL
+    to rebuild them and restore their triggers.
+
+    A trigram index costs more per inserted customer (or phone) than all the rest of
+    the row; rebuilding it once afterwards costs a fraction of that, as long as the
+    import is a good part of the table. It all happens inside the import's
+    transaction, so a failed or killed import leaves the indexes and triggers as they were.
     """
     if estimated_rows < BULK_ROWS:
         return []
     existing = db.execute("SELECT count(*) FROM customers").fetchone()[0]
     if estimated_rows * 4 < existing:
         return []
-    triggers = db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'customers'"
-        " AND name LIKE 'customers_fts_%'"
-    ).fetchall()
-    for name, _sql in triggers:
-        db.execute(f'DROP TRIGGER "{name}"')
-    return [
-        "INSERT INTO customers_fts(customers_fts) VALUES('rebuild')",
-        *(sql for _name, sql in triggers),
-    ]
+    restore: list[str] = []
+    for table, index in _SEARCH_INDEXES:
+        triggers = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?"
+            " AND name LIKE ?",
+            [table, f"{index}_%"],
+        ).fetchall()
+        for name, _sql in triggers:
+            db.execute(f'DROP TRIGGER "{name}"')
+        restore += [
+            f"INSERT INTO {index}({index}) VALUES('rebuild')",
+            *(sql for _name, sql in triggers),
+        ]
+    return restore
 
 
 def import_records(
