@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-from rich.cells import cell_len, get_character_cell_size
+from functools import lru_cache
+from types import ModuleType
 
 KEY, NUMBER, PROSE, OTHER = "key", "number", "prose", "other"
 SEP = 3  # " │ " between columns
@@ -29,6 +29,24 @@ MIN_WIDTH = 20  # narrower than this, a record is `label: value` lines left to t
 PROSE_MIN = 12  # a column of running text narrower than this reads as a word list
 NEARLY = 4  # a column this many cells short of its natural width is made whole first
 OTHER_MIN = 30  # dates, phones, e-mails, stages: whole up to this width, folded beyond
+
+
+@lru_cache(maxsize=1)
+def _cells() -> ModuleType:
+    """rich's terminal-cell measures, imported when a table is drawn: a command whose
+    output is piped (CSV, JSON) never loads rich."""
+    import rich.cells
+
+    return rich.cells
+
+
+def cell_len(text: str) -> int:
+    """How many terminal cells `text` takes (wide CJK letters count two)."""
+    return int(_cells().cell_len(text))
+
+
+def get_character_cell_size(character: str) -> int:
+    return int(_cells().get_character_cell_size(character))
 
 
 @dataclass(frozen=True)
