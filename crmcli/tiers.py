@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from itertools import pairwise
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -235,73 +234,47 @@ def _growth_params(db: Database, given: dict[str, str]) -> dict[str, Fraction]:
 _ACTIVE = "c.archived_at IS NULL AND c.forgotten_at IS NULL"
 
 
-_PROBES = 32
+def _spend(window: str) -> str:
+    """A customer's net spend over `window` (SQL over `purchases p`), NULL with no line.
 
-
-def _scan(db: Database) -> str:
-    """`FROM purchases …`: through the date index, or straight through the table.
-
-    The date index visits lines in date order. When lines were stored as they happened
-    (rowid order ≈ date order) that is sequential, and skips the years outside the
-    window; when dates are scattered it costs a random page read per line, and one pass
-    through the table is about four times faster (0.3 s against 1.2 s for a third of a
-    million lines). SQLite's planner, without statistics, always takes the index, so
-    a few evenly spaced lines are sampled to see which case this is.
+    Summed per customer, in customer order, from `purchases_customer_date` (customer,
+    date, amount): a seek to the window's lines of each customer in an index that
+    holds everything summed, never the table. Grouping the whole window instead,
+    through the date index or the table, costs a sort or a hash of every line and then
+    a lookup per customer (at 1M customers 1.5-3 s against 0.9-1.6 s).
     """
-    # Two statements: SQLite answers a lone min() or max() from the b-tree's edge.
-    low = db.execute("SELECT min(rowid) FROM purchases").fetchone()[0]
-    high = db.execute("SELECT max(rowid) FROM purchases").fetchone()[0]
-    if low is None:
-        return "purchases WHERE"
-    probes = sorted({low + (high - low) * i // _PROBES for i in range(_PROBES + 1)})
-    marks = ", ".join(str(p) for p in probes)
-    days = [
-        d
-        for (d,) in db.execute(
-            f"SELECT date FROM purchases WHERE rowid IN ({marks}) ORDER BY rowid"
-        )
-    ]
-    in_order = sum(a <= b for a, b in pairwise(days))
     return (
-        "purchases WHERE" if in_order * 10 >= 9 * (len(days) - 1) else "purchases NOT INDEXED WHERE"
+        "(SELECT sum(p.amount_micros) FROM purchases p INDEXED BY purchases_customer_date"
+        f" WHERE p.customer_id = c.id AND {window})"
     )
 
 
 def _window_spend(db: Database, start: str | None, end: str) -> None:
-    """temp.tier_spend: every active customer's net spend and line count in the window."""
-    where = "date < :end" + (" AND date >= :start" if start else "")
+    """temp.tier_spend: every active customer's net spend in the window, and whether
+    they bought at all (`lines`: 0 or 1; the sum is NULL without a line)."""
+    window = "p.date < :end" + (" AND p.date >= :start" if start else "")
     db.execute(
         f"""CREATE TEMP TABLE tier_spend AS
-            SELECT c.id AS customer_id, coalesce(s.spend, 0) AS spend,
-                   coalesce(s.lines, 0) AS lines
-            FROM customers c
-            LEFT JOIN (SELECT customer_id, sum(amount_micros) AS spend, count(*) AS lines
-                       FROM {_scan(db)} {where} GROUP BY customer_id) s
-              ON s.customer_id = c.id
-            WHERE {_ACTIVE}""",
+            SELECT customer_id, coalesce(spend, 0) AS spend, spend IS NOT NULL AS lines
+            FROM (SELECT c.id AS customer_id, {_spend(window)} AS spend
+                  FROM customers c NOT INDEXED WHERE {_ACTIVE})""",
         {"start": start, "end": end},
     )
 
 
 def _growth_spend(db: Database, as_of: date, end: str) -> None:
-    """temp.tier_spend with the last three 12-month years: spend (y0), prev (y1), prev2 (y2)."""
+    """temp.tier_spend with the last three 12-month years: spend (y0), prev (y1), prev2 (y2);
+    `lines` says whether they bought in the last 12 months."""
     y0, y1, y2 = (_day_after(as_of - relativedelta(years=n)) for n in (1, 2, 3))
     db.execute(
         f"""CREATE TEMP TABLE tier_spend AS
-            SELECT c.id AS customer_id, coalesce(s.spend, 0) AS spend,
-                   coalesce(s.lines, 0) AS lines,
-                   coalesce(s.prev, 0) AS prev, coalesce(s.prev2, 0) AS prev2
-            FROM customers c
-            LEFT JOIN (SELECT customer_id,
-                              sum(CASE WHEN date >= :y0 THEN amount_micros ELSE 0 END) AS spend,
-                              sum(date >= :y0) AS lines,
-                              sum(CASE WHEN date >= :y1 AND date < :y0
-                                       THEN amount_micros ELSE 0 END) AS prev,
-                              sum(CASE WHEN date < :y1 THEN amount_micros ELSE 0 END) AS prev2
-                       FROM {_scan(db)} date >= :y2 AND date < :end
-                       GROUP BY customer_id) s
-              ON s.customer_id = c.id
-            WHERE {_ACTIVE}""",
+            SELECT customer_id, coalesce(spend, 0) AS spend, spend IS NOT NULL AS lines,
+                   coalesce(prev, 0) AS prev, coalesce(prev2, 0) AS prev2
+            FROM (SELECT c.id AS customer_id,
+                         {_spend("p.date >= :y0 AND p.date < :end")} AS spend,
+                         {_spend("p.date >= :y1 AND p.date < :y0")} AS prev,
+                         {_spend("p.date >= :y2 AND p.date < :y1")} AS prev2
+                  FROM customers c NOT INDEXED WHERE {_ACTIVE})""",
         {"y0": y0, "y1": y1, "y2": y2, "end": end},
     )
 

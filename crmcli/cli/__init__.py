@@ -1,8 +1,12 @@
 """The `crmcli` command: a thin layer that parses, calls the core, and renders.
 
-Each command group lives in its own module and is joined here with `add_typer`.
+Each module here holds the commands in front of the core module of the same name
+(cli/tiers.py before tiers.py; `crmcli config` in cli/settings.py before settings.py),
+or adds them to another group (cli/customers_buying.py: `customers who-bought`…);
+COMMANDS below says which module each command loads (tests/test_module_names.py).
 Errors are handled once, in `CrmGroup.invoke`: a domain error becomes one line on
-stderr and its exit status — never a traceback.
+stderr and its exit status — never a traceback; the fields a core message names
+(`errors.Named`) are said as the options a user types (`--skip-reason`).
 """
 
 import os
@@ -17,7 +21,7 @@ from crmcli import __version__
 from crmcli.cli.env import Env
 from crmcli.cli.screen import printable
 from crmcli.db import explain, resolve_db_path
-from crmcli.errors import CrmError, ExitStatus
+from crmcli.errors import CrmError, ExitStatus, FieldMessage
 
 
 class CrmGroup(TyperGroup):
@@ -48,6 +52,8 @@ class CrmGroup(TyperGroup):
     def _invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except FieldMessage as exc:  # the core names fields; the user typed options
+            _fail(ctx, exc.text(option_for), exc.exit_status)
         except CrmError as exc:
             _fail(ctx, str(exc), exc.exit_status)
         except sqlite3.DatabaseError as exc:  # locked, read-only, disk full, damaged file
@@ -83,6 +89,11 @@ def _close_outputs(ctx: Any, *, keep: bool) -> None:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
+
+
+def option_for(field: str) -> str:
+    """The option a core field is given with: `skip_reason` → `--skip-reason`."""
+    return "--" + field.replace("_", "-")
 
 
 def _fail(ctx: Any, message: str, status: ExitStatus) -> None:
