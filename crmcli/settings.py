@@ -14,10 +14,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from crmcli import text
-from crmcli.errors import InvalidValue, NotFound
+from crmcli.errors import DatabaseError, InvalidValue, NotFound
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from sqlite_utils import Database
+
+    from crmcli.engines import Engine
 
 
 @dataclass(frozen=True)
@@ -562,49 +564,61 @@ def validate(key: str, value: str, *, what: str | None = None) -> str:
     return value
 
 
-def set_value(db: Database, key: str, value: str) -> list[str]:
+def set_value(db: Database | Engine, key: str, value: str) -> list[str]:
     """Store a setting (checked); returns what its change did to the data, for the user."""
-    from crmcli.db import write
+    from crmcli import engines  # the storage layer is loaded when a setting is written
 
     definition = _definition(key)
     value = validate(key, value.strip())
-    with write(db):  # the value and what hangs on it change together, or not at all
-        old = get_raw(db, key)
-        db.execute(
-            "INSERT INTO settings(key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )
-        said = _changed(db, definition, old, value)
-        _after_change(db, key)
+    store = engines.of(db)
+    _refuse_on_a_server(store, key, definition)
+    with store.transaction():  # the value and what hangs on it change together, or not at all
+        old = get_raw(store, key)
+        store.upsert("settings", {"key": key, "value": value}, key=["key"])
+        said = _changed(store, definition, old, value)
+        _after_change(store, key)
         return said
 
 
-def unset(db: Database, key: str) -> list[str]:
+def unset(db: Database | Engine, key: str) -> list[str]:
     """Return a setting to its default; returns what the change did, as `set_value`."""
-    from crmcli.db import write
+    from crmcli import engines
 
     definition = _definition(key)
-    with write(db):
-        old = get_raw(db, key)
-        db.execute("DELETE FROM settings WHERE key = ?", [key])
-        said = _changed(db, definition, old, definition.default)
-        _after_change(db, key)
+    store = engines.of(db)
+    _refuse_on_a_server(store, key, definition)
+    with store.transaction():
+        old = get_raw(store, key)
+        store.execute("DELETE FROM settings WHERE key = ?", [key])
+        said = _changed(store, definition, old, definition.default)
+        _after_change(store, key)
         return said
 
 
-def _after_change(db: Database, key: str) -> None:
+# Settings whose change re-reads stored customers: that code speaks SQLite only so far.
+_FOLLOWED = ("locale.default", "phone.region")
+
+
+def _refuse_on_a_server(store: Engine, key: str, definition: Setting) -> None:
+    if store.name != "sqlite" and (definition.on_change or key in _FOLLOWED):
+        raise DatabaseError(
+            f"setting {key} cannot be changed on PostgreSQL yet: changing it re-reads the "
+            "customers' data, which does not run on PostgreSQL yet"
+        )
+
+
+def _after_change(store: Engine, key: str) -> None:
     """Keep stored values that follow a setting in step, in the setting's own transaction."""
-    if key in ("locale.default", "phone.region"):
+    if key in _FOLLOWED and store.name == "sqlite":
         from crmcli import locales
 
-        locales.follow_shop(db)  # customers whose locale is only the shop's
+        locales.follow_shop(store.db)  # type: ignore[attr-defined]  # SqliteEngine's Database
 
 
-def _changed(db: Database, definition: Setting, old: str, new: str) -> list[str]:
-    if definition.on_change is None or old == new:
+def _changed(store: Engine, definition: Setting, old: str, new: str) -> list[str]:
+    if definition.on_change is None or old == new or store.name != "sqlite":
         return []
-    said = definition.on_change(db, old, new)
+    said = definition.on_change(store.db, old, new)  # type: ignore[attr-defined]
     return [said] if said else []
 
 

@@ -159,3 +159,42 @@ def test_erase_runs_and_says_what_the_engine_keeps(store: Engine) -> None:
         assert "write-ahead log" in warnings[0]
     else:
         assert warnings == []
+
+
+# --- the first commands ported: `crmcli config …` ---
+
+
+def test_config_says_the_same_on_both_engines(cli, db_url: str, engine: str) -> None:
+    """get before any schema, set, unset and list: the same words, byte for byte."""
+    before = cli("--db", db_url, "config", "get", "shop.name")
+    assert before.stdout == "\n"
+    if engine == "postgresql":
+        cli("--db", db_url, "db", "migrate")
+    said = cli("--db", db_url, "config", "set", "shop.name", "Corner & Co 김밥")
+    assert said.stderr == "shop.name = Corner & Co 김밥\n"
+    assert cli("--db", db_url, "config", "get", "shop.name").stdout == "Corner & Co 김밥\n"
+    cli("--db", db_url, "config", "set", "timezone", "Asia/Seoul")
+    unset = cli("--db", db_url, "config", "unset", "shop.name")
+    assert unset.stderr == "shop.name =  (default)\n"
+    listed = cli("--db", db_url, "config", "list", "--format", "csv").stdout
+    assert "timezone,Asia/Seoul,," in listed
+    assert "shop.name,,yes," in listed
+    bad = cli("--db", db_url, "config", "set", "timezone", "Mars/Olympus", ok=False)
+    assert bad.exit_code == 1
+
+
+def test_config_list_is_identical_on_both_engines(cli, pg_url: str, tmp_path: Path) -> None:
+    lists = []
+    for where in (pg_url, str(tmp_path / "shop.db")):
+        cli("--db", where, "db", "migrate")
+        cli("--db", where, "config", "set", "currency", "KRW")
+        lists.append(cli("--db", where, "config", "list", "--format", "json").stdout)
+    assert lists[0] == lists[1]
+
+
+def test_a_setting_that_rereads_customers_is_refused_on_a_server(cli, pg_url: str) -> None:
+    cli("--db", pg_url, "db", "migrate")
+    result = cli("--db", pg_url, "config", "set", "phone.region", "JP", ok=False)
+    assert result.exit_code == 1
+    assert "phone.region cannot be changed on PostgreSQL yet" in result.stderr
+    assert cli("--db", pg_url, "config", "get", "phone.region").stdout == "KR\n"

@@ -17,11 +17,12 @@ import typer
 from crmcli import dates, settings
 from crmcli.db import MEMORY, open_db, open_read
 from crmcli.db_url import PostgresUrl, Target
-from crmcli.errors import DatabaseError
+from crmcli.errors import DatabaseError, NoDatabase
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from sqlite_utils import Database
 
+    from crmcli.engines import Engine
     from crmcli.files import Output
 
 # `--output FILE` and `--force`, declared once for the commands that write records.
@@ -41,6 +42,7 @@ class Env:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _db: Database | None = None
     _defaults: Database | None = None  # settings' defaults while no database exists
+    _store: Engine | None = None  # the PostgreSQL database, for the commands ported to it
     # `--output` files being written; shared by the copies `to_file` makes.
     _outputs: list[Output] = field(default_factory=list)
 
@@ -70,8 +72,8 @@ class Env:
             # rather than fail half-way on a server.
             raise DatabaseError(
                 f"{self.db_path}: this command does not run on PostgreSQL yet (only "
-                "`crmcli db path`, `db migrate`, `db check` and `db backup` do); use an SQLite "
-                "file meanwhile"
+                "`crmcli db …` and `crmcli config …` do); use an SQLite file "
+                "meanwhile"
             )
         return self.db_path
 
@@ -79,10 +81,40 @@ class Env:
         """Where settings are read: the database, or defaults while it does not exist yet."""
         path = self._sqlite_path()
         if self._db is None and str(path) != MEMORY and not path.exists():
-            if self._defaults is None:
-                self._defaults = open_db(MEMORY)
-            return self._defaults
+            return self._defaults_db()
         return self.read_db()
+
+    def store(self) -> Engine:
+        """For commands ported to both engines (issue 16): the database as an `Engine`.
+
+        Opened for writing as `db` is: on PostgreSQL, schema created or brought up to date.
+        """
+        from crmcli import engines
+
+        if not isinstance(self.db_path, PostgresUrl):
+            return engines.SqliteEngine(self.db)
+        if self._store is None:
+            self._store = engines.open_engine(self.db_path)
+        return self._store
+
+    def settings_store(self) -> Engine:
+        """Where ported commands read settings: as `settings_db`, on either engine."""
+        from crmcli import engines, postgres
+
+        if not isinstance(self.db_path, PostgresUrl):
+            return engines.SqliteEngine(self.settings_db())
+        if self._store is None:
+            try:
+                conn = postgres.open_read(self.db_path)
+            except NoDatabase:  # no schema yet: the defaults, as for a missing file
+                return engines.SqliteEngine(self._defaults_db())
+            self._store = engines.PostgresEngine(self.db_path, conn)
+        return self._store
+
+    def _defaults_db(self) -> Database:
+        if self._defaults is None:
+            self._defaults = open_db(MEMORY)
+        return self._defaults
 
     def to_file(self, path: Path | None, *, force: bool = False) -> Env:
         """This Env with stdout going to `path` (`--output`), or itself when None.

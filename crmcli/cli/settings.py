@@ -20,7 +20,7 @@ Key = Annotated[str, typer.Argument(help="Setting name, e.g. phone.region.")]
 def get(ctx: typer.Context, key: Key) -> None:
     """Print a setting's value."""
     env = get_env(ctx)
-    print(settings.get_raw(env.settings_db(), key), file=env.stdout)
+    print(settings.get_raw(env.settings_store(), key), file=env.stdout)
 
 
 @app.command("set")
@@ -29,8 +29,9 @@ def set_(
 ) -> None:
     """Change a setting."""
     env = get_env(ctx)
-    said = settings.set_value(env.db, key, value)
-    env.say(f"{key} = {settings.get(env.db, key)}")
+    store = env.store()
+    said = settings.set_value(store, key, value)
+    env.say(f"{key} = {settings.get_raw(store, key)}")  # just checked: in range
     for line in said:
         env.say(line)
 
@@ -39,8 +40,9 @@ def set_(
 def unset(ctx: typer.Context, key: Key) -> None:
     """Return a setting to its default."""
     env = get_env(ctx)
-    said = settings.unset(env.db, key)
-    env.say(f"{key} = {settings.get(env.db, key)} (default)")
+    store = env.store()
+    said = settings.unset(store, key)
+    env.say(f"{key} = {settings.get_raw(store, key)} (default)")
     for line in said:
         env.say(line)
 
@@ -55,6 +57,6 @@ def list_(
     env = get_env(ctx)
     rows = (
         {"key": k, "value": v, "default": "yes" if d else "", "help": h}
-        for k, v, d, h in settings.all_values(env.settings_db())
+        for k, v, d, h in settings.all_values(env.settings_store())
     )
     emit(env, rows, fields=pick_fields(fields, allowed=FIELDS, default=FIELDS), fmt=fmt)
