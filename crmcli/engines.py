@@ -106,15 +106,6 @@ class Engine(ABC):
         self.close()
 
 
-def of(db: Any) -> Engine:
-    """`db` as an Engine: itself, or the sqlite-utils `Database` unported code passes, wrapped.
-
-    While the port is under way a core function may be called with either; the wrapper
-    shares the connection (closing it is the caller's business, as before).
-    """
-    return db if isinstance(db, Engine) else SqliteEngine(db)
-
-
 def like_pattern(text: str) -> str:
     """`%text%` with LIKE's own characters in `text` taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

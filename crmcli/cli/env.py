@@ -14,15 +14,14 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from crmcli import dates, settings
-from crmcli.db import MEMORY, open_db, open_read
 from crmcli.db_url import PostgresUrl, Target
-from crmcli.errors import DatabaseError, NoDatabase
+from crmcli.errors import DatabaseError
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
+    from datetime import date
+
     from sqlite_utils import Database
 
-    from crmcli.engines import Engine
     from crmcli.files import Output
 
 # `--output FILE` and `--force`, declared once for the commands that write records.
@@ -42,7 +41,6 @@ class Env:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _db: Database | None = None
     _defaults: Database | None = None  # settings' defaults while no database exists
-    _store: Engine | None = None  # the PostgreSQL database, for the commands ported to it
     # `--output` files being written; shared by the copies `to_file` makes.
     _outputs: list[Output] = field(default_factory=list)
 
@@ -57,12 +55,16 @@ class Env:
     def db(self) -> Database:
         """For commands that write: opened (created 0600 if need be) and migrated on first use."""
         if self._db is None:
+            from crmcli.db import open_db  # the storage layer loads when a command needs it
+
             self._db = open_db(self._sqlite_path())
         return self._db
 
     def read_db(self) -> Database:
         """For commands that only read: a missing database is an error, never a new file."""
         if self._db is None:
+            from crmcli.db import open_read
+
             self._db = open_read(self._sqlite_path(), notice=self.say)
         return self._db
 
@@ -72,49 +74,21 @@ class Env:
             # rather than fail half-way on a server.
             raise DatabaseError(
                 f"{self.db_path}: this command does not run on PostgreSQL yet (only "
-                "`crmcli db …` and `crmcli config …` do); use an SQLite file "
-                "meanwhile"
+                "`crmcli db path`, `db migrate`, `db check` and `db backup` do); use an SQLite "
+                "file meanwhile"
             )
         return self.db_path
 
     def settings_db(self) -> Database:
         """Where settings are read: the database, or defaults while it does not exist yet."""
+        from crmcli.db import MEMORY, open_db
+
         path = self._sqlite_path()
         if self._db is None and str(path) != MEMORY and not path.exists():
-            return self._defaults_db()
+            if self._defaults is None:
+                self._defaults = open_db(MEMORY)
+            return self._defaults
         return self.read_db()
-
-    def store(self) -> Engine:
-        """For commands ported to both engines (issue 16): the database as an `Engine`.
-
-        Opened for writing as `db` is: on PostgreSQL, schema created or brought up to date.
-        """
-        from crmcli import engines
-
-        if not isinstance(self.db_path, PostgresUrl):
-            return engines.SqliteEngine(self.db)
-        if self._store is None:
-            self._store = engines.open_engine(self.db_path)
-        return self._store
-
-    def settings_store(self) -> Engine:
-        """Where ported commands read settings: as `settings_db`, on either engine."""
-        from crmcli import engines, postgres
-
-        if not isinstance(self.db_path, PostgresUrl):
-            return engines.SqliteEngine(self.settings_db())
-        if self._store is None:
-            try:
-                conn = postgres.open_read(self.db_path)
-            except NoDatabase:  # no schema yet: the defaults, as for a missing file
-                return engines.SqliteEngine(self._defaults_db())
-            self._store = engines.PostgresEngine(self.db_path, conn)
-        return self._store
-
-    def _defaults_db(self) -> Database:
-        if self._defaults is None:
-            self._defaults = open_db(MEMORY)
-        return self._defaults
 
     def to_file(self, path: Path | None, *, force: bool = False) -> Env:
         """This Env with stdout going to `path` (`--output`), or itself when None.
@@ -153,13 +127,17 @@ class Env:
 
         print(printable(message, newlines=True), file=self.stderr, flush=True)
 
-    def today(self, as_of: str | None = None) -> dates.date:
+    def today(self, as_of: str | None = None) -> date:
+        from crmcli import dates, settings
+
         if as_of:
             return dates.iso_date(as_of, what="--as-of")
         return dates.today(settings.get(self.settings_db(), "timezone"))
 
     @property
     def user(self) -> str:
+        from crmcli import settings
+
         return settings.get(self.settings_db(), "staff.default") or os.environ.get("USER", "")
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli import settings
+from crmcli import customers, settings
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 
@@ -20,7 +20,7 @@ Key = Annotated[str, typer.Argument(help="Setting name, e.g. phone.region.")]
 def get(ctx: typer.Context, key: Key) -> None:
     """Print a setting's value."""
     env = get_env(ctx)
-    print(settings.get_raw(env.settings_store(), key), file=env.stdout)
+    print(settings.get_raw(env.settings_db(), key), file=env.stdout)
 
 
 @app.command("set")
@@ -29,9 +29,8 @@ def set_(
 ) -> None:
     """Change a setting."""
     env = get_env(ctx)
-    store = env.store()
-    said = settings.set_value(store, key, value)
-    env.say(f"{key} = {settings.get_raw(store, key)}")  # just checked: in range
+    said = customers.set_setting(env.db, key, value)
+    env.say(f"{key} = {settings.get(env.db, key)}")
     for line in said:
         env.say(line)
 
@@ -40,9 +39,8 @@ def set_(
 def unset(ctx: typer.Context, key: Key) -> None:
     """Return a setting to its default."""
     env = get_env(ctx)
-    store = env.store()
-    said = settings.unset(store, key)
-    env.say(f"{key} = {settings.get_raw(store, key)} (default)")
+    said = customers.unset_setting(env.db, key)
+    env.say(f"{key} = {settings.get(env.db, key)} (default)")
     for line in said:
         env.say(line)
 
@@ -57,6 +55,6 @@ def list_(
     env = get_env(ctx)
     rows = (
         {"key": k, "value": v, "default": "yes" if d else "", "help": h}
-        for k, v, d, h in settings.all_values(env.settings_store())
+        for k, v, d, h in settings.all_values(env.settings_db())
     )
     emit(env, rows, fields=pick_fields(fields, allowed=FIELDS, default=FIELDS), fmt=fmt)
