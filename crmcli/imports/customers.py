@@ -73,23 +73,6 @@ def row_to_record(
     return join_reading(record)
 
 
-def date_orders(
-    table: reading.Table, columns: Sequence[Column], given: dates.DateOrder | None
-) -> dict[int, dates.DateOrder | None]:
-    """Each date column's reading, inferred from its unambiguous values (a streamed pass)."""
-    out: dict[int, dates.DateOrder | None] = {}
-    for col in columns:
-        if col.field not in ("birthday", "anniversary"):
-            continue
-        try:
-            out[col.index] = file_dates.infer_date_order(
-                table.column_values(col.index), given=given
-            )
-        except dates.AmbiguousDate as exc:
-            raise InvalidValue(f"{table.info.path.name}: column {col.key!r}: {exc}") from None
-    return out
-
-
 def import_customers(
     db: Database,
     path: Path,
@@ -130,7 +113,11 @@ def import_customers(
         )  # fmt: skip
     with reading.open_table(path, encoding=encoding) as table:
         columns, notes = map_customer_columns(table.headers, mapping or {}, path.name)
-        orders = date_orders(table, columns, date_order)
+        orders = file_dates.column_orders(
+            table,
+            {c.index: c.key for c in columns if c.field in ("birthday", "anniversary")},
+            date_order,
+        )
         order_columns = _order_columns(columns)
         if order_columns:  # the sample first: a big order file is refused before any work
             _order_lines_check(
