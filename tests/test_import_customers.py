@@ -300,7 +300,8 @@ def test_control_characters_are_a_problem_but_line_breaks_in_notes_are_text(db, 
 
 def search_triggers(db) -> list[tuple[str, str]]:
     return db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'customers_fts%'"
+        "SELECT name, sql FROM sqlite_master"
+        " WHERE type = 'trigger' AND name LIKE 'customers_fts%'"
         " ORDER BY name"
     ).fetchall()
 
@@ -324,6 +325,8 @@ def test_a_big_import_rebuilds_the_search_index_and_a_failed_one_keeps_it(
     good = write(tmp_path, "good.csv", "code,name,phone\n" + rows)
     assert import_customers(db, good).counts.added == 40
     assert search_triggers(db) == triggers  # made again after the rebuild
-    assert len(list(customers.search(db, "Minjun3"))) == 11  # 3, 30-39  # rebuilt: the new rows are found
+    assert (
+        len(list(customers.search(db, "Minjun3"))) == 11
+    )  # 3, 30-39  # rebuilt: the new rows are found
     customers.add(db, code="L1", name="Lee Seoyeon")  # and kept up again afterwards
     assert len(list(customers.search(db, "Seoyeon"))) == 1
