@@ -1,10 +1,9 @@
 """The daily agenda: whom to call, greet or visit, and why — merged from every source.
 
-Each kind of item has a source that finds its events by index (never by loading every
-customer): birthdays by the month-day index (lunar ones by converting each day of the
-window to its lunar month-day), anniversaries and first purchases, public holidays for
-the customers the `holidays.greet` rule selects, after-sale checks, tier visits,
-promised call-backs and overdue complaint stages.
+Each kind of item has a source in `crmcli.agenda_sources` (all of them, with the key
+each gives its items). This module merges what they find: in a temporary table, one
+SQL query leaves out what was dealt with, moves items into contact windows, drops what
+is past its grace period and sorts the rest, read line by line (`listed`).
 
 An event is due `agenda.lead.<kind>` before it happens; a customer's contact window
 moves it to the next day they take calls. Follow-ups, visits and complaints stay on
@@ -13,19 +12,32 @@ the agenda until dealt with; the other kinds show on their day only.
 
 from __future__ import annotations
 
-import heapq
+import gc
+import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date, timedelta
-from functools import partial
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
-from crmcli import dates, locales, names, settings, yearly
-from crmcli.contact_window import DAY_NAMES, next_allowed_day
-from crmcli.lunar import CALENDARS, LUNAR_FIRST_DAY, Calendar, LunarWindow, calendar_for
+from crmcli import dates, names, settings
+from crmcli.agenda_sources import (
+    _NO_DETAIL,
+    KINDS,
+    SOURCES,
+    SQL_SOURCES,
+    Item,
+    Window,
+    best_visit_items,
+)
+from crmcli.contact_window import DAY_NAMES
+from crmcli.lunar import LUNAR_FIRST_DAY
+
+__all__ = ["KINDS", "SOURCES", "Entry", "Item", "Person", "Window", "due", "listed"]
 
 # What cannot wait comes first: an unhappy customer, a promise, a product that may not
 # work, a greeting whose day is near; tier visits last (they can wait a day).
@@ -64,24 +76,7 @@ WINDOW_SLACK = timedelta(days=6)
 CATCH_UP_DAYS = 31
 
 
-@dataclass(frozen=True)
-class Item:
-    """One thing to do for one customer."""
-
-    kind: str
-    customer_id: int
-    on: date  # the event itself: the birthday, the promised day…
-    why: str
-    owner: str | None = None
-    day: date | None = None  # when to act: `on` less the lead time, in the contact window
-    moved_from: date | None = None
-    key: str = ""  # stable identity, for calendars
-    detail: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    late_from: date | None = None  # overdue: it was due that day, and is shown today
-
-
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     """What the agenda shows and greets a customer with."""
 
     id: int
@@ -119,19 +114,41 @@ class Person:
     def salutation(self, style: str = "formal") -> str:
         if self.salutation_override and style == "formal":
             return self.salutation_override
-        return names.salutation(
-            name=self.name,
-            family=self.family_name,
-            given=self.given_name,
-            patronymic=self.patronymic,
-            gender=self.gender,
-            locale=self.locale_field,
-            style=style,
+        return _salutation(
+            self.name,
+            self.family_name,
+            self.given_name,
+            self.patronymic,
+            self.gender,
+            self.locale_field,
+            style,
         )
 
 
-@dataclass(frozen=True)
-class Entry:
+@lru_cache(maxsize=4096)
+def _salutation(
+    name: str | None,
+    family: str | None,
+    given: str | None,
+    patronymic: str | None,
+    gender: str | None,
+    locale: str | None,
+    style: str,
+) -> str:
+    """`names.salutation`, remembered: every line of the agenda asks for one, and many
+    customers share a name (김민준…)."""
+    return names.salutation(
+        name=name,
+        family=family,
+        given=given,
+        patronymic=patronymic,
+        gender=gender,
+        locale=locale,
+        style=style,
+    )
+
+
+class Entry(NamedTuple):
     item: Item
     person: Person
 
@@ -187,31 +204,6 @@ DEFAULT_FIELDS = ("date", "kind", "ref", "name", "salutation", "phone", "why", "
 IDENTITY_FIELDS = ("customer_id", "code")
 
 
-@dataclass(frozen=True)
-class Window:
-    """The event days a source looks at.
-
-    `windowed_only`: only customers with a contact window (for the days before the
-    asked-for ones, whose items only a contact window can move into view).
-    """
-
-    first_event: date
-    last_event: date
-    windowed_only: bool = False
-
-    def customers(self, id_expr: str, *, by_date: bool = True) -> str:
-        """An SQL condition on a customer id column that honours `windowed_only`.
-
-        `by_date`: keep SQLite on the date index (a few days' rows) rather than walking
-        these customers' rows (the `+` hides the customer index from the planner).
-        """
-        if not self.windowed_only:
-            return "1"
-        # `contact_days IS NOT NULL` is the partial index customers_contact_days.
-        plus = "+" if by_date else ""
-        return f"{plus}{id_expr} IN (SELECT id FROM customers WHERE contact_days IS NOT NULL)"
-
-
 def windows(
     kind: str,
     start: date,
@@ -246,6 +238,24 @@ _EARLIEST = LUNAR_FIRST_DAY + WINDOW_SLACK + timedelta(days=1)
 # --- the merge -------------------------------------------------------------------------
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold Python's cyclic garbage collector while an agenda is built.
+
+    An agenda at a million customers is a few hundred thousand small records, none of
+    them in a reference cycle; the collector would walk all of them again every few
+    hundred allocations (a quarter of the build's time). Reference counting still frees
+    what is dropped; the collector resumes afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def due(
     db: Database,
     *,
@@ -277,6 +287,101 @@ def due(
     `warnings`: a kind whose setting is broken (an old database) is left out with
     its reason added here, and the rest still comes; without the list it raises.
     """
+    with _collector_paused():
+        return list(
+            listed(
+                db,
+                start=start,
+                end=end,
+                kinds=kinds,
+                owner=owner,
+                tier=tier,
+                visits_limit=visits_limit,
+                counts=counts,
+                warnings=warnings,
+                sort=sort,
+                today=today,
+            )
+        )
+
+
+def listed(
+    db: Database,
+    *,
+    start: date,
+    end: date,
+    kinds: Sequence[str] = (),
+    owner: str | None = None,
+    tier: str | None = None,
+    visits_limit: int | None = None,
+    counts: dict[str, int] | None = None,
+    warnings: list[str] | None = None,
+    sort: str = "urgency",
+    today: date | None = None,
+    visits_per_day: int | None = None,
+    days: int = 1,
+    details: bool = True,
+) -> Iterator[Entry]:
+    """`due`, line by line: what a million customers' agenda holds (a quarter of a
+    million lines) is sorted and read in the database, never all in memory at once.
+
+    Everything is found before this returns (settings read, warnings added, counts
+    set); the lines come as the iterator is read. `visits_per_day`: make
+    `cap_visits`' cut here, over `days` days; `counts["visits held"]` is then how many
+    visits were held back (against `counts["visits"]` when that is counted).
+    `details`: keep what greeting templates use (`Item.detail`); a listing needs none.
+    """
+    found = _Found(db, details=details)
+    try:
+        today = _collect(
+            db,
+            found,
+            start=start,
+            end=end,
+            kinds=kinds,
+            owner=owner,
+            tier=tier,
+            visits_limit=visits_limit,
+            counts=counts,
+            warnings=warnings,
+            sort=sort,
+            today=today,
+        )
+        query = _Listing(
+            db,
+            found.table,
+            start=start,
+            end=end,
+            today=today,
+            owner=owner,
+            tier=tier,
+            keeps=found.keeps,
+        )
+        if visits_per_day is not None:
+            query.cap_visits(per_day=visits_per_day, days=days, counts=counts)
+        rows = query.rows(sort)
+    except BaseException:
+        found.drop()
+        raise
+    return found.entries(rows)
+
+
+def _collect(
+    db: Database,
+    found: _Found,
+    *,
+    start: date,
+    end: date,
+    kinds: Sequence[str],
+    owner: str | None,
+    tier: str | None,
+    visits_limit: int | None,
+    counts: dict[str, int] | None,
+    warnings: list[str] | None,
+    sort: str,
+    today: date | None,
+) -> date:
+    """Every source's items into `found`; returns the day overdue items are shown on."""
     from crmcli.errors import InvalidValue
 
     unknown = [k for k in kinds if k not in KINDS]
@@ -286,17 +391,14 @@ def due(
         raise InvalidValue(f"unknown sort {sort!r}; choose from {', '.join(SORTS)}")
     if start - WINDOW_SLACK < LUNAR_FIRST_DAY:
         raise InvalidValue(f"the agenda starts in {LUNAR_FIRST_DAY.year + 1} at the earliest")
-    today = max(today or start, start)
     chosen = [k for k in KINDS if not kinds or k in kinds]
-    items: dict[str, Item] = {}  # by key: the look-back windows may find an item twice
-    keeps: dict[str, timedelta | None] = {}
     any_windowed = bool(
         db.execute("SELECT 1 FROM customers WHERE contact_days IS NOT NULL LIMIT 1").fetchone()
     )
     for kind in chosen:
         try:
             lead_time = lead(db, kind)
-            keeps[kind] = keep = kept_for(db, kind)
+            found.keeps[kind] = keep = kept_for(db, kind)
         except InvalidValue as broken:
             _left_out(kind, broken, warnings)
             continue
@@ -304,72 +406,253 @@ def due(
         if kind == "visit" and visits_limit is not None and not owner and not tier:
             # A million-customer shop has hundreds of thousands of overdue visits; hold
             # only the best candidates (with room for contact-window moves).
-            source = partial(best_visits, size=2 * visits_limit + 50, counts=counts)
-        found: Iterable[Item] = (
-            i
-            for window in windows(kind, start, end, lead_time, any_windowed=any_windowed, keep=keep)
-            for i in _guarded(kind, source, db, window, warnings)
+            source = partial(best_visit_items, size=2 * visits_limit + 50, counts=counts)
+        for window in windows(kind, start, end, lead_time, any_windowed=any_windowed, keep=keep):
+            if kind in SQL_SOURCES:  # no Python object per item
+                try:
+                    found.add_sql(kind, *SQL_SOURCES[kind](db, window), lead_time)
+                except InvalidValue as broken:
+                    _left_out(kind, broken, warnings)
+                continue
+            found.add(_guarded(kind, source, db, window, warnings), lead_time)
+    return max(today or start, start)
+
+
+class _Found:
+    """The items the sources found, in a temporary table (the first found of a key is
+    kept: the look-back windows may find an item twice)."""
+
+    def __init__(self, db: Database, *, details: bool) -> None:
+        self.db = db
+        self.keeps: dict[str, timedelta | None] = {}
+        self.details: dict[str, Mapping[str, Any]] | None = {} if details else None
+        # The found items (tens of MB at a million customers) and their sort stay in
+        # SQLite's temporary store: give it room to do that without spilling to disk.
+        db.execute(f"PRAGMA temp.cache_size = -{TEMP_CACHE_KIB}")
+        # A name of its own: a listing still being read may be open on this connection.
+        self.table = f"temp.agenda_found_{next(_LISTINGS)}"
+        db.execute(
+            f"CREATE TEMP TABLE {self.table.removeprefix('temp.')} (key TEXT PRIMARY KEY,"
+            " kind TEXT, customer_id INTEGER, on_day TEXT, why TEXT, owner TEXT, due_day TEXT)"
+            " WITHOUT ROWID"
         )
-        for i in found:
-            items.setdefault(i.key, _on_day(i, i.on - lead_time))
-    handled = _handled(db, items)
-    last_contact = _last_contacts(db, items, until=end)
-    people = _people(db, {i.customer_id for i in items.values()})
-    out = []
-    for item in items.values():
-        if item.key in handled:
-            continue
-        person = people.get(item.customer_id)
-        if person is None:  # do not contact, archived or forgotten
-            continue
-        assert item.day is not None
-        if item.kind in CLEARED_BY_CONTACT:
-            contacted = last_contact.get(item.customer_id)
-            if contacted is not None and contacted >= item.day.isoformat():
-                continue  # a call since it fell due was the greeting, the check
-        day = next_allowed_day(item.day, person.contact_days)
-        if day != item.day:
-            item = replace(item, day=day, moved_from=item.day)
-        if day > end:
-            continue
-        if day < today:
-            keep = keeps[item.kind]
-            if (
-                item.kind not in PERSISTENT
-                and keep is not None
-                and max(item.on + keep, day) < start
-            ):
-                continue  # its day has passed, and the grace period with it
-            item = replace(item, day=today, late_from=day)
-        if owner and (item.owner if item.owner is not None else person.owner) != owner:
-            continue
-        out.append(Entry(item, person))
-    if tier:  # read for the customers still listed only
-        tiers = _tiers_of(db, (e.item for e in out))
-        out = [e for e in out if tiers.get(e.item.customer_id) == tier]
-    out.sort(key=_by_date if sort == "date" else _by_urgency(today))
-    return out
+
+    def add(self, items: Iterable[Item], lead_time: timedelta) -> None:
+        details = self.details
+        batch: list[tuple[Any, ...]] = []
+        for i in items:
+            if details is not None and i.detail and i.key not in details:
+                details[i.key] = i.detail
+            on = i.on
+            batch.append(
+                (
+                    i.key,
+                    i.kind,
+                    i.customer_id,
+                    on.isoformat(),
+                    i.why,
+                    i.owner,
+                    (on - lead_time).isoformat(),
+                )
+            )
+            if len(batch) == _BATCH:
+                self._insert(batch)
+                batch = []
+        self._insert(batch)
+
+    def add_sql(self, kind: str, sql: str, params: list[Any], lead_time: timedelta) -> None:
+        """A source's rows (customer_id, on_day, why, key) inserted as SQLite reads them."""
+        self.db.execute(
+            f"INSERT OR IGNORE INTO {self.table} SELECT key, ?, customer_id, on_day, why, NULL,"
+            f" date(on_day, printf('%+d days', ?)) FROM ({sql})",
+            [kind, -lead_time.days, *params],
+        )
+
+    def _insert(self, batch: list[tuple[Any, ...]]) -> None:
+        # In batches, outside the sources' reading: a source may write its own cache
+        # (public holidays), which it leaves alone inside someone's transaction. One
+        # savepoint per batch: a statement of its own per row would be a transaction
+        # of its own per row.
+        if not batch:
+            return
+        self.db.execute("SAVEPOINT agenda_found")
+        try:
+            self.db.conn.executemany(
+                f"INSERT OR IGNORE INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?)", batch
+            )
+        finally:
+            self.db.execute("RELEASE agenda_found")
+
+    def entries(self, rows: sqlite3.Cursor) -> Iterator[Entry]:
+        """The listing's rows as entries; the table goes when the last is read (or the
+        reader stops: `crmcli due | head`)."""
+        details = self.details or {}
+        days: dict[str | None, date | None] = {None: None}
+
+        def day(text: str | None) -> date | None:
+            found = days.get(text, _NO_DAY)
+            if found is _NO_DAY:
+                found = days[text] = date.fromisoformat(text)  # type: ignore[arg-type]
+            return found  # type: ignore[return-value]
+
+        try:
+            for key, kind, cid, on, why, owner, shown, moved_from, late_from, *person in rows:
+                item = Item(
+                    kind,
+                    cid,
+                    day(on),  # type: ignore[arg-type]
+                    why,
+                    owner,
+                    day(shown),
+                    day(moved_from),
+                    key,
+                    details.get(key, _NO_DETAIL),
+                    day(late_from),
+                )
+                yield Entry(item, Person(*person))
+        finally:
+            rows.close()  # a table being read cannot be dropped
+            self.drop()
+
+    def drop(self) -> None:
+        # At exit the connection may be gone already, and the temporary table with it.
+        with suppress(sqlite3.Error):
+            self.db.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
-def _by_date(e: Entry) -> tuple[Any, ...]:
-    """The plain order: the day each item fell due, then urgency."""
-    i = e.item
-    return (i.late_from or i.day, URGENCY[i.kind], e.person.name or "", i.key)
+_NO_DAY = date.min  # a marker: no ISO day is ever read as this
+TEMP_CACHE_KIB = 32 * 1024
+_BATCH = 5000  # items written to the temporary table at a time
+_LISTINGS = itertools.count(1)
 
 
-def _by_urgency(today: date) -> Callable[[Entry], tuple[Any, ...]]:
-    """Today's and overdue items first, by urgency (within a kind, the longest waiting
-    first; greetings by how near their day is); then the coming days by date."""
+class _Listing:
+    """The found items as listed: not dealt with, in the contact window, not past their
+    grace period, for this owner or tier; in order."""
 
-    def key(e: Entry) -> tuple[Any, ...]:
-        i = e.item
-        assert i.day is not None
-        waiting = i.on if i.kind in GREETING_KINDS else (i.late_from or i.day)
-        if i.day <= today:
-            return (0, today, URGENCY[i.kind], waiting, e.person.name or "", i.key)
-        return (1, i.day, URGENCY[i.kind], waiting, e.person.name or "", i.key)
+    def __init__(
+        self,
+        db: Database,
+        table: str,
+        *,
+        start: date,
+        end: date,
+        today: date,
+        owner: str | None,
+        tier: str | None,
+        keeps: dict[str, timedelta | None],
+    ) -> None:
+        self.db = db
+        self.table = table
+        self.params: dict[str, Any] = {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "today": today.isoformat(),
+            "owner": owner or None,
+        }
+        self.where = ""
+        if tier:
+            from crmcli.tiers import members_sql
 
-    return key
+            members, values = members_sql(db, tier)
+            # The listing's parameters are named: name the members' query's too.
+            parts = members.split("?")
+            for n, value in enumerate(values):
+                self.params[f"tier{n}"] = value
+                parts[n] += f":tier{n}"
+            self.where += f" AND customer_id IN ({''.join(parts)})"
+        kept = " ".join(
+            f"WHEN {_quoted(kind)} THEN {keep.days}"
+            for kind, keep in keeps.items()
+            if keep is not None and kind not in PERSISTENT
+        )
+        self.keep_days = f"CASE kind {kept} END" if kept else "NULL"
+
+    def cap_visits(self, *, per_day: int, days: int, counts: dict[str, int] | None) -> None:
+        """`cap_visits`' cut: at most `per_day` visits a day, A first, the most overdue
+        first (the visits listed are few: `best_visits` read them)."""
+        rows = self.db.execute(
+            self._sql("key, customer_id, coalesce(late_from, day)", " AND kind = 'visit'"),
+            self.params,
+        ).fetchall()
+        held = 0
+        if len(rows) > per_day * days:
+            from crmcli.tiers import current_tiers
+
+            tiers = current_tiers(self.db, {cid for _, cid, _ in rows})
+            rows.sort(key=lambda r: (tiers.get(r[1], "C"), r[2], r[1]))
+            kept = [key for key, _, _ in rows[: per_day * days]]
+            held = len(rows) - len(kept)
+            self.params["kept_visits"] = json.dumps(kept)
+            self.where += (
+                " AND (kind != 'visit' OR key IN (SELECT value FROM json_each(:kept_visits)))"
+            )
+        if counts is not None:
+            kept_count = len(rows) - held
+            counts["visits held"] = counts["visits"] - kept_count if "visits" in counts else held
+
+    def rows(self, sort: str) -> sqlite3.Cursor:
+        urgency = " ".join(f"WHEN {_quoted(k)} THEN {n}" for k, n in URGENCY.items())
+        urgency = f"CASE kind {urgency} END"
+        if sort == "date":
+            order = f"coalesce(late_from, day), {urgency}, coalesce(name, ''), key"
+        else:
+            # Today's and overdue first (by urgency; greetings by how near their day,
+            # the rest the longest waiting first), then the coming days by date.
+            greetings = ", ".join(_quoted(k) for k in GREETING_KINDS)
+            order = (
+                "day > :today, max(day, :today), "
+                f"{urgency}, CASE WHEN kind IN ({greetings}) THEN on_day"
+                " ELSE coalesce(late_from, day) END, coalesce(name, ''), key"
+            )
+        columns = "key, kind, customer_id, on_day, why, item_owner, day, moved_from, late_from, "
+        columns += ", ".join(c for c in _PERSON_FIELDS)
+        return self.db.execute(self._sql(columns, "") + f" ORDER BY {order}", self.params)
+
+    def _sql(self, columns: str, where: str) -> str:
+        cleared = ", ".join(_quoted(k) for k in CLEARED_BY_CONTACT)
+        persistent = ", ".join(_quoted(k) for k in PERSISTENT)
+        person = ", ".join(
+            f"{sql} AS {name}" for sql, name in zip(_PERSON_SQL, _PERSON_FIELDS, strict=True)
+        )
+        # A contact window moves a day to the next one the customer takes calls on
+        # (`contact_window.next_allowed_day`): ISO weekday digits in `contact_days`.
+        moved = """CASE WHEN coalesce(c.contact_days, '') = '' THEN t.due_day ELSE coalesce(
+              (SELECT date(t.due_day, printf('+%d days', n)) FROM offsets
+                WHERE instr(c.contact_days,
+                            (strftime('%w', t.due_day, printf('+%d days', n)) + 6) % 7 + 1) > 0
+                ORDER BY n LIMIT 1), t.due_day) END"""
+        return f"""
+            WITH offsets(n) AS (VALUES (0), (1), (2), (3), (4), (5), (6)),
+            placed AS (
+              SELECT t.key, t.kind, t.customer_id, t.on_day, t.why, t.owner AS item_owner,
+                     t.due_day, {moved} AS shown, {person}
+                FROM {self.table} t JOIN customers c ON c.id = t.customer_id
+               WHERE c.do_not_contact = 0 AND c.archived_at IS NULL AND c.forgotten_at IS NULL
+                 -- done, skipped or sent
+                 AND NOT EXISTS (SELECT 1 FROM contacts h WHERE h.item = t.key)
+                 -- a call since it fell due was the greeting, the check
+                 AND NOT (t.kind IN ({cleared}) AND EXISTS (
+                       SELECT 1 FROM contacts k WHERE k.customer_id = t.customer_id
+                          AND k.item IS NULL AND substr(k.at, 1, 10) >= t.due_day
+                          AND substr(k.at, 1, 10) <= :end))),
+            listed AS (
+              SELECT *, max(shown, :today) AS day,
+                     CASE WHEN shown < :today THEN shown END AS late_from,
+                     CASE WHEN shown != due_day THEN due_day END AS moved_from
+                FROM placed
+               WHERE shown <= :end
+                 -- its day has passed, and the grace period with it
+                 AND NOT (shown < :today AND kind NOT IN ({persistent})
+                          AND {self.keep_days} IS NOT NULL
+                          AND max(date(on_day, printf('%+d days', {self.keep_days})), shown)
+                              < :start)
+                 AND (:owner IS NULL OR coalesce(item_owner, owner) = :owner))
+            SELECT {columns} FROM listed WHERE 1 {self.where}{where}"""
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def kept_for(db: Database, kind: str) -> timedelta | None:
@@ -383,32 +666,6 @@ def kept_for(db: Database, kind: str) -> timedelta | None:
         text = settings.get(db, "agenda.aftersale_keep").strip()
         return timedelta(days=dates.parse_span(text).days) if text else None
     return None
-
-
-def _handled(db: Database, items: dict[str, Item]) -> set[str]:
-    """The keys among `items` already done, skipped or sent."""
-    if not items:
-        return set()
-    rows = db.execute(
-        "SELECT item FROM contacts WHERE item IN (SELECT value FROM json_each(?))",
-        [json.dumps(list(items))],
-    )
-    return {r[0] for r in rows}
-
-
-def _last_contacts(db: Database, items: dict[str, Item], *, until: date) -> dict[int, str]:
-    """customer id → the day of their last logged contact (not an agenda record) up to
-    `until`, for the customers with an item a contact deals with."""
-    ids = {i.customer_id for i in items.values() if i.kind in CLEARED_BY_CONTACT}
-    if not ids:
-        return {}
-    rows = db.execute(
-        "SELECT customer_id, max(substr(at, 1, 10)) FROM contacts"
-        " WHERE customer_id IN (SELECT value FROM json_each(?)) AND item IS NULL"
-        " AND substr(at, 1, 10) <= ? GROUP BY customer_id",
-        [json.dumps(sorted(ids)), until.isoformat()],
-    )
-    return {cid: day for cid, day in rows}
 
 
 def _left_out(kind: str, broken: Exception, warnings: list[str] | None) -> None:
@@ -462,13 +719,6 @@ def cap_visits(
     return [e for e in entries if e.item.kind != "visit" or id(e) in kept], len(visits) - len(kept)
 
 
-def _on_day(item: Item, day: date) -> Item:
-    # dataclasses.replace, without its introspection (it runs for every item).
-    return Item(
-        item.kind, item.customer_id, item.on, item.why, item.owner, day, None, item.key, item.detail
-    )
-
-
 def lead(db: Database, kind: str) -> timedelta:
     """How long before its event an item of `kind` is due (negative: after it)."""
     span = dates.parse_span(settings.get(db, f"agenda.lead.{kind}"))
@@ -483,511 +733,18 @@ def _tiers_of(db: Database, items: Iterable[Item]) -> dict[int, str]:
     return current_tiers(db, {i.customer_id for i in items})
 
 
-_PERSON_COLUMNS = (
-    "id, code, name, family_name, given_name, patronymic, salutation, gender, locale, email,"
-    " owner, contact_days,"
-    " (SELECT raw FROM customer_phones p WHERE p.customer_id = c.id ORDER BY position LIMIT 1)"
+# A `Person`'s columns, and their names in the listing's SQL.
+_PERSON_SQL = (
+    *(f"c.{name}" for name in ("id", "code", "name", "family_name", "given_name")),
+    *(f"c.{name}" for name in ("patronymic", "salutation", "gender", "locale", "email")),
+    "c.owner",
+    "c.contact_days",
+    "(SELECT raw FROM customer_phones p WHERE p.customer_id = c.id ORDER BY position LIMIT 1)",
 )
-_REACHABLE = "do_not_contact = 0 AND archived_at IS NULL AND forgotten_at IS NULL"
-
-
-def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for v in values:
-        batch.append(v)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _people(db: Database, ids: set[int]) -> dict[int, Person]:
-    """The reachable customers among `ids` (do-not-contact and archived ones are left out)."""
-    if not ids:
-        return {}
-    rows = db.execute(
-        f"SELECT {_PERSON_COLUMNS} FROM customers c"
-        f" WHERE id IN (SELECT value FROM json_each(?)) AND {_REACHABLE}",
-        [json.dumps(sorted(ids))],
-    )
-    return {row[0]: Person(*row) for row in rows}
-
-
-# --- sources -----------------------------------------------------------------------------
-
-
-def _in(values: Iterable[str]) -> tuple[str, list[str]]:
-    vals = sorted(set(values))
-    return ",".join("?" * len(vals)), vals
-
-
-def _years(born: str, on: date) -> int | None:
-    year = dates.year_of(born)
-    return None if year is None else on.year - year
-
-
-def _yearly_dates(
-    db: Database,
-    window: Window,
-    *,
-    table: str,
-    column: str,
-    lunar_column: str,
-    extra_columns: str,
-    where: str,
-) -> Iterator[tuple[Any, ...]]:
-    """(row…, occurrence) for each yearly date of `table` falling between the window's events.
-
-    Solar dates are found by their month-day; lunar ones by the lunar month-days of the
-    window's days (in both calendars), then converted exactly, customer by customer.
-    """
-    feb29 = settings.get(db, "birthday.feb29")
-    start, end = window.first_event, window.last_event
-    days = list(yearly.days(start, end))
-    solar = {md for d in days for md in yearly.month_days_on(d, feb29=feb29)}
-    marks, params = _in(solar)
-    sql = (
-        f"SELECT {column}, {extra_columns} FROM {table}"
-        f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} = 0 AND {where}"
-    )
-    for row in db.execute(sql, params):
-        month, day = dates.month_day(row[0])
-        for on in yearly.solar_occurrences(month, day, start, end, feb29=feb29):
-            yield (*row, on)
-    windows = {c: LunarWindow(start, end, c) for c in CALENDARS}
-    lunar = set().union(*(w.month_days() for w in windows.values()))
-    marks, params = _in(lunar)
-    default: Calendar = settings.get(db, "lunar.calendar")  # type: ignore[assignment]
-    sql = (
-        f"SELECT {column}, {extra_columns} FROM {table}"
-        f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} != 0 AND {where}"
-    )
-    for row in db.execute(sql, params):
-        month, day = dates.month_day(row[0])
-        locale, name, leap = row[-3], row[-2], row[-1]
-        window_ = windows[calendar_for(locale or names.default_locale(name), default)]
-        for on in window_.occurrences(month, day, leap=bool(leap)):
-            yield (*row, on)
-
-
-def birthdays(db: Database, window: Window) -> Iterator[Item]:
-    rows = _yearly_dates(
-        db,
-        window,
-        table="customers",
-        column="birthday",
-        lunar_column="birthday_lunar",
-        extra_columns="id, birthday_lunar, locale, name, birthday_leap",
-        where=f"{_REACHABLE} AND {window.customers('id')}",
-    )
-    for born, cid, lunar, _locale, _name, leap, on in rows:
-        years = _years(born, on)
-        what = "lunar birthday" if lunar else "birthday"
-        if lunar:
-            what += f" ({'leap ' if leap else ''}{born[-5:]})"
-        why = f"{what} on {on.isoformat()}" + (f", turns {years}" if years else "")
-        yield Item("birthday", cid, on, why, key=f"birthday:{cid}:{on}", detail={"years": years})
-
-
-def anniversaries(db: Database, window: Window) -> Iterator[Item]:
-    rows = _yearly_dates(
-        db,
-        window,
-        table="customer_dates d",
-        column="d.date",
-        lunar_column="d.lunar",
-        extra_columns="d.customer_id, d.label, d.lunar,"
-        " (SELECT locale FROM customers WHERE id = d.customer_id),"
-        " (SELECT name FROM customers WHERE id = d.customer_id), 0",
-        where=window.customers("d.customer_id"),
-    )
-    for since, cid, label, lunar, _locale, _name, _leap, on in rows:
-        years = _years(since, on)
-        if years is not None and years <= 0:
-            continue  # the day itself is no anniversary
-        what = f"{label} anniversary" + (" (lunar)" if lunar else "")
-        why = f"{what} on {on.isoformat()}" + (f", {years} years" if years else "")
-        key = f"anniversary:{cid}:{label}:{on}"
-        yield Item("anniversary", cid, on, why, key=key, detail={"years": years, "label": label})
-    yield from first_purchases(db, window)
-
-
-def first_purchases(db: Database, window: Window) -> Iterator[Item]:
-    """Yearly anniversaries of a customer's first purchase (by the purchase-date index)."""
-    first = db.execute("SELECT min(date) FROM purchases").fetchone()[0]
-    if not first:
-        return
-    feb29 = settings.get(db, "birthday.feb29")
-    wanted: dict[str, date] = {}  # a stored purchase day → the anniversary it makes
-    for on in yearly.days(window.first_event, window.last_event):
-        for md in yearly.month_days_on(on, feb29=feb29):
-            for year in range(int(first[:4]), on.year):
-                if md == "02-29" and not yearly.is_leap(year):
-                    continue
-                wanted[f"{year}-{md}"] = on
-    if not wanted:
-        return
-    for batch in _chunks(sorted(wanted)):
-        marks = ",".join("?" * len(batch))
-        rows = db.execute(
-            f"SELECT DISTINCT p.customer_id, p.date FROM purchases p WHERE p.date IN ({marks})"
-            " AND p.customer_id IS NOT NULL"  # an anonymous sale has nobody to greet
-            f" AND {window.customers('p.customer_id', by_date=False)} AND NOT EXISTS (SELECT 1 FROM"
-            " purchases q WHERE q.customer_id = p.customer_id AND q.date < p.date)",
-            batch,
-        )
-        for cid, day in rows:
-            on = wanted[day]
-            years = on.year - int(day[:4])
-            why = f"{years} year{'s' if years > 1 else ''} since the first purchase ({day})"
-            yield Item(
-                "anniversary",
-                cid,
-                on,
-                why,
-                key=f"anniversary:{cid}:first-purchase:{on}",
-                detail={"years": years, "label": "first purchase"},
-            )
-
-
-def holidays(db: Database, window: Window) -> Iterator[Item]:
-    """Each greeting holiday (`public_holidays.GREETING_HOLIDAYS`), for each customer the
-    `holidays.greet` rule selects, in the country of the customer's language."""
-    rule = [r.strip() for r in settings.get(db, "holidays.greet").split(",") if r.strip()]
-    if not rule:
-        return
-    from crmcli import public_holidays
-
-    country_list = public_holidays.countries(settings.get(db, "holidays.country"))
-    if not country_list:
-        return
-    # Most days are no holiday: look at the calendar before at the customers.
-    found = public_holidays.between(
-        window.first_event,
-        window.last_event,
-        country_list=country_list,
-        language=settings.get(db, "holidays.language"),
-        db=db,
-        rules=public_holidays.rules_from(db),
-    )
-    if not found:
-        return
-    chosen, params = _greeted(db, rule)
-    if settings.get(db, "holidays.greet.prospects") != "yes":
-        # The article's "finished deals": holiday greetings go to those who have bought.
-        chosen += " AND EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id)"
-    rows = db.execute(
-        f"SELECT id, locale, name FROM customers c WHERE {chosen} AND {_REACHABLE}"
-        f" AND {window.customers('id')}",
-        params,
-    )
-    for cid, locale, name in rows:
-        country = locales.country(locale or names.default_locale(name))
-        home = country if country in country_list else country_list[0]
-        for h in found:
-            if h.country != home:
-                continue
-            why = f"{h.name} on {h.day.isoformat()}" + (
-                f" ({h.country})" if len(country_list) > 1 else ""
-            )
-            yield Item(
-                "holiday",
-                cid,
-                h.day,
-                why,
-                key=f"holiday:{cid}:{h.country}:{h.day}",
-                detail={"holiday": h},
-            )
-
-
-def _greeted(db: Database, rule: list[str]) -> tuple[str, list[Any]]:
-    """An SQL condition on `customers c` for those a `holidays.greet` rule selects."""
-    if "all" in rule:
-        return "1", []
-    ors: list[str] = []
-    params: list[Any] = []
-    tags = [r[4:] for r in rule if r.startswith("tag:")]
-    if tags:
-        marks, values = _in(tags)
-        ors.append(f"c.id IN (SELECT customer_id FROM customer_tags WHERE tag IN ({marks}))")
-        params += values
-    for tier in sorted({r[5:] for r in rule if r.startswith("tier:")}):
-        from crmcli.tiers import members_sql
-
-        sql, values = members_sql(db, tier)
-        ors.append(f"c.id IN ({sql})")
-        params += values
-    return f"({' OR '.join(ors) or '0'})", params
-
-
-def after_sales(db: Database, window: Window) -> Iterator[Item]:
-    """A check N days after each order's delivery (or purchase, if never delivered)."""
-    n = timedelta(days=settings.get_int(db, "aftersale.days"))
-    # `+delivery_date`: most lines have no delivery date, so that index must not be used
-    # for IS NULL (it would walk most of the table); the date index finds the few days.
-    lo, hi = (window.first_event - n).isoformat(), (window.last_event - n).isoformat()
-    # An anonymous sale (no customer) has nobody to check on.
-    only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
-    rows = db.execute(
-        f"""SELECT customer_id, base, group_concat(DISTINCT item), delivered, o FROM (
-             SELECT customer_id, delivery_date AS base, item, 1 AS delivered,
-                    coalesce(order_id, date) AS o FROM purchases
-              WHERE delivery_date BETWEEN ? AND ? AND amount_micros > 0 AND {only}
-             UNION ALL
-             SELECT customer_id, date, item, 0, coalesce(order_id, date) FROM purchases
-              WHERE date BETWEEN ? AND ? AND +delivery_date IS NULL AND amount_micros > 0
-                AND {only})
-           GROUP BY customer_id, base, o""",
-        [lo, hi, lo, hi],
-    )
-    for cid, base, items, delivered, order in rows:
-        on = date.fromisoformat(base) + n
-        what = items or "the purchase"
-        why = f"after-sale check: {what} ({'delivered' if delivered else 'bought'} {base})"
-        yield Item("after-sale", cid, on, why, key=f"after-sale:{cid}:{base}:{order}")
-
-
-def thanks(db: Database, window: Window) -> Iterator[Item]:
-    """A thank-you for each order (all its lines; a line without an order id is an order
-    of its own) worth at least `thanks.min_amount`, to the customer who placed it.
-
-    The window is of purchase days: an imported history of old orders lies before it
-    (the grace period ends it), so only the last few days' orders are thanked.
-    """
-    if settings.get(db, "thanks.enabled") != "yes":
-        return
-    least = money_micros(settings.get(db, "thanks.min_amount"))
-    only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
-    rows = db.execute(
-        f"""SELECT customer_id, min(date), coalesce(order_id, '#' || id) AS o,
-                   json_group_array(DISTINCT item), sum(amount_micros), count(*),
-                   max(order_id IS NOT NULL)
-              FROM purchases
-             WHERE date BETWEEN ? AND ? AND {only}
-             GROUP BY customer_id, o
-            HAVING sum(amount_micros) > 0 AND sum(amount_micros) >= ?""",
-        [window.first_event.isoformat(), window.last_event.isoformat(), least],
-    )
-    for cid, day, order, items, total, _lines, has_id in rows:
-        on = date.fromisoformat(day)
-        what = ", ".join(i for i in json.loads(items) if i)
-        label = f"order {order}" if has_id else "purchase"
-        why = f"thank for the {label}" + (f": {what}" if what else "") + f" (bought {day})"
-        yield Item(
-            "thanks",
-            cid,
-            on,
-            why,
-            key=f"thanks:{cid}:{order}",
-            detail={"items": what or "—", "order": order if has_id else "", "total": total},
-        )
-
-
-def prospect_calls(db: Database, window: Window) -> Iterator[Item]:
-    """Calls to prospects (customers with no purchase yet): see `crmcli.prospects`."""
-    from crmcli import prospects
-
-    yield from prospects.calls(db, window)
-
-
-def money_micros(text: str) -> int:
-    """A setting's plain decimal amount (`thanks.min_amount`) in micros."""
-    from decimal import Decimal
-
-    return int(Decimal(text or "0") * 1_000_000)
-
-
-def visits(db: Database, window: Window) -> Iterator[Item]:
-    """Customers whose visit plan or tier cadence has run out since the last contact (or
-    purchase); a plan (`crmcli visits plan`) overrides the tier's cadence."""
-    yield from _planned_visits(db, window)
-    for tier, span in _cadences(db):
-        yield from _tier_visits(db, window, tier, span)
-
-
-def best_visits(
-    db: Database, window: Window, *, size: int, counts: dict[str, int] | None = None
-) -> list[Item]:
-    """The `size` visits `visits` would rank first (tier A before B before C, then the
-    earliest day, then the customer id), reading only the tiers that can supply them.
-
-    A million-customer shop has hundreds of thousands of overdue visits and shows a
-    few dozen a day: tier A alone usually fills the list, so B and C are not read.
-    `counts["visits"]`, when asked for, is how many visits are due in all (the other
-    tiers are then counted in SQL, not read).
-    """
-    from crmcli.tiers import current_tiers
-
-    planned = list(_planned_visits(db, window))
-    ranks = current_tiers(db, [i.customer_id for i in planned])
-    # A planned customer without a tier ranks as C, as a tier visit of C would.
-    found = [((ranks.get(i.customer_id, "C"), i.on, i.customer_id), i) for i in planned]
-    total = len(found)
-    for tier, span in _cadences(db):
-        better = sum(1 for (rank, _, _), _ in found if rank < tier)
-        if better >= size:  # nothing of this tier (or after it) can make the list
-            if counts is None:
-                break
-            total += _tier_visits_count(db, window, tier, span)
-            continue
-        for item in _tier_visits(db, window, tier, span):
-            found.append(((tier, item.on, item.customer_id), item))
-            total += 1
-    if counts is not None:
-        counts["visits"] = total
-    return [item for _, item in heapq.nsmallest(size, found, key=lambda f: f[0])]
-
-
-def _planned_visits(db: Database, window: Window) -> Iterator[Item]:
-    """Visits of the plans in force (`crmcli visits plan`) due by the window's end."""
-    from crmcli import visits as visit_plans
-
-    for cid, nxt in visit_plans.next_visits(db).items():
-        if nxt.on <= window.last_event:
-            p = nxt.plan
-            since = f"last contact {nxt.last_contact}" if nxt.last_contact else f"from {p.from_day}"
-            why = f"planned visit (every {p.every}, {since}) — goal: {p.goal}"
-            detail = {"goal": p.goal, "plan_id": p.id}
-            yield Item("visit", cid, nxt.on, why, key=f"visit:{cid}:{nxt.on}", detail=detail)
-
-
-def _cadences(db: Database) -> list[tuple[str, Any]]:
-    """(tier, span) for each tier with a visit cadence (`tiers.cadence.*`), A first."""
-    from crmcli.tiers import TIERS, cadence
-
-    if _unclassified(db):
-        return []
-    spans = [(tier, cadence(db, tier)) for tier in TIERS]
-    return [(tier, span) for tier, span in spans if span]
-
-
-def _unclassified(db: Database) -> bool:
-    """Before any classification (or override) nobody has a tier: nothing to read."""
-    return bool(
-        db.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM tier_assignments)"
-            " AND NOT EXISTS (SELECT 1 FROM customers WHERE tier_override IS NOT NULL)"
-        ).fetchone()[0]
-    )
-
-
-def _latest_start(last: date, span: Any) -> date:
-    """The last day a cadence can start on and still run out by `last`.
-
-    Adding a span (days, weeks, months: a month end is kept in the shorter month) never
-    moves an earlier day past a later one, so "since + span <= last" is "since <= this
-    day": the database can filter on it with the day as a string.
-    """
-    day = last - span
-    while day + span > last:
-        day -= timedelta(days=1)
-    while day + timedelta(days=1) + span <= last:
-        day += timedelta(days=1)
-    return day
-
-
-def _tier_visit_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
-    """The reachable customers of `tier` without a plan in force, with the day their
-    visit clock started (last contact, else last purchase, else the day added)."""
-    from crmcli.tiers import members_sql
-    from crmcli.visits import CLOCK_CONTACTS
-
-    members, params = members_sql(db, tier)
-    # MATERIALIZED: each customer's last contact and purchase are looked up once, not
-    # again for the outer filter on `since`.
-    return (
-        f"""WITH clock AS MATERIALIZED (
-              SELECT c.id, substr(c.created_at, 1, 10) AS created,
-                     (SELECT max(at) FROM contacts k
-                       WHERE k.customer_id = c.id AND {CLOCK_CONTACTS}) AS contacted,
-                     (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id) AS bought
-                FROM customers c
-               WHERE c.id IN ({members}) AND {_REACHABLE} AND c.id NOT IN
-                     (SELECT customer_id FROM visit_plans WHERE cancelled_at IS NULL))
-            SELECT id, coalesce(substr(contacted, 1, 10), bought, created) AS since,
-                   contacted IS NOT NULL FROM clock""",
-        params,
-    )
-
-
-def _tier_visits(db: Database, window: Window, tier: str, span: Any) -> Iterator[Item]:
-    """The visits of `tier` due by the window's end: its cadence ran out since the clock."""
-    sql, params = _tier_visit_sql(db, tier)
-    latest = _latest_start(window.last_event, span).isoformat()
-    rows = db.execute(f"{sql} WHERE since <= ?", [*params, latest])
-    next_visit: dict[str, date] = {}  # many customers share a last day: add the span once
-    for cid, since, contacted in rows:
-        on = next_visit.get(since)
-        if on is None:
-            on = next_visit[since] = date.fromisoformat(since) + span
-        last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
-        yield Item("visit", cid, on, f"tier {tier} visit/call ({last})", key=f"visit:{cid}:{on}")
-
-
-def _tier_visits_count(db: Database, window: Window, tier: str, span: Any) -> int:
-    sql, params = _tier_visit_sql(db, tier)
-    latest = _latest_start(window.last_event, span).isoformat()
-    return int(
-        db.execute(f"SELECT count(*) FROM ({sql} WHERE since <= ?)", [*params, latest]).fetchone()[
-            0
-        ]
-    )
-
-
-def followups(db: Database, window: Window) -> Iterator[Item]:
-    rows = db.execute(
-        "SELECT id, customer_id, due_on, snoozed_until, note, owner, rrule FROM followups"
-        " WHERE status = 'open' AND due_on <= ?",
-        [window.last_event.isoformat()],
-    )
-    for fid, cid, due_on, snoozed, note, owner, rule in rows:
-        on = date.fromisoformat(snoozed or due_on)
-        if on > window.last_event:
-            continue
-        why = f"follow-up #{fid}: {note}"
-        if snoozed:
-            why += f" (promised for {due_on}, snoozed)"
-        if rule:
-            why += f" [repeats {rule}]"
-        yield Item("followup", cid, on, why, owner=owner, key=f"followup:{fid}")
-
-
-def complaints(db: Database, window: Window) -> Iterator[Item]:
-    """Complaint stages past their deadline (`crmcli.complaints` sets the deadlines)."""
-    # Most days no complaint is open: skip reading tiers and deadlines then.
-    if not db.execute("SELECT 1 FROM complaints WHERE stage != 'closed' LIMIT 1").fetchone():
-        return
-    from crmcli import complaints as complaint_stages
-
-    for o in complaint_stages.overdue(db, as_of=window.last_event):
-        why = (
-            f"complaint #{o.complaint_id} ({o.severity}): {o.summary} — at {o.stage};"
-            f" {o.next_stage} was due {o.due_on.isoformat()}"
-        )
-        key = f"complaint:{o.complaint_id}:{o.next_stage}"
-        yield Item("complaint", o.customer_id, o.due_on, why, key=key)
-
-
-def family_birthdays(db: Database, window: Window) -> Iterator[Item]:
-    """Relatives' birthdays a customer is greeted for (`customers relate … --greet`)."""
-    from crmcli import relations
-
-    return relations.birthdays(db, window)  # type: ignore[no-any-return]
-
-
-SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
-    "birthday": birthdays,
-    "anniversary": anniversaries,
-    "holiday": holidays,
-    "after-sale": after_sales,
-    "thanks": thanks,
-    "prospect": prospect_calls,
-    "visit": visits,
-    "followup": followups,
-    "complaint": complaints,
-    "family-birthday": family_birthdays,
-}
+_PERSON_FIELDS = (
+    *("person_id", "code", "name", "family_name", "given_name", "patronymic", "salutation"),
+    *("gender", "locale", "email", "owner", "contact_days", "phone"),
+)
 
 
 # --- cron: what the last run reported ------------------------------------------------------
@@ -1010,6 +767,3 @@ def record_run(db: Database, *, start: date, end: date, items: int) -> None:
             "INSERT INTO agenda_runs (run_at, from_day, to_day, items) VALUES (?, ?, ?, ?)",
             [dates.now_utc(), start.isoformat(), end.isoformat(), items],
         )
-
-
-KINDS = tuple(SOURCES)

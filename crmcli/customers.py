@@ -759,7 +759,7 @@ def rows(
     tag: str | None = None,
     owner: str | None = None,
     tier: str | None = None,
-    archived: bool = False,
+    archived: bool | None = False,
     ids: Iterable[int] | None = None,
     limit: int | None = None,
     fields: Sequence[str] | None = None,
@@ -769,6 +769,7 @@ def rows(
     """Customers as rows of `fields` (default: the usual list columns), ordered by id.
 
     `flat` gives the text a CSV cell holds; else the structured values JSON writes.
+    `archived`: only archived customers (True), only the others (False), or both (None).
     """
     chosen = list(fields or DEFAULT_ROW_FIELDS)
     unknown = [f for f in chosen if f not in customer_fields.BY_NAME]
@@ -803,12 +804,13 @@ DEFAULT_ROW_FIELDS = (
 
 
 def _where(
-    *, tag: str | None, owner: str | None, archived: bool, ids: Iterable[int] | None
+    *, tag: str | None, owner: str | None, archived: bool | None, ids: Iterable[int] | None
 ) -> tuple[list[str], list[Any]]:
     """The WHERE terms (over `c`) choosing the customers a listing shows."""
     where = ["c.forgotten_at IS NULL"]
     params: list[Any] = []
-    where.append("c.archived_at IS NOT NULL" if archived else "c.archived_at IS NULL")
+    if archived is not None:
+        where.append("c.archived_at IS NOT NULL" if archived else "c.archived_at IS NULL")
     if tag:
         where.append(
             "EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag = ?)"
@@ -824,9 +826,15 @@ def _where(
     return where, params
 
 
-def extra_keys(db: Database, *, tag: str | None = None, archived: bool = False) -> list[str]:
+def extra_keys(
+    db: Database,
+    *,
+    tag: str | None = None,
+    archived: bool | None = False,
+    ids: Iterable[int] | None = None,
+) -> list[str]:
     """The extra fields' names among the customers a listing with these filters shows."""
-    where, params = _where(tag=tag, owner=None, archived=archived, ids=None)
+    where, params = _where(tag=tag, owner=None, archived=archived, ids=ids)
     return customer_fields.extra_keys(db, where=" AND ".join(where), params=params)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 KOREAN_COMPOUND_FAMILY = {
     "남궁",
@@ -52,6 +53,9 @@ _SCRIPTS = (
 )
 
 
+_ASCII_LETTER = re.compile("[A-Za-z]")
+
+
 def script(text: str) -> str | None:
     """The script a name is written in: hangul, kana, han, armenian, cyrillic, latin."""
     for name, pattern in _SCRIPTS:
@@ -60,12 +64,17 @@ def script(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # the agenda asks for every line, and names repeat (김민준…)
 def default_locale(name: str | None) -> str | None:
     """The locale the name alone points to (see `crmcli.locales`); None when it cannot tell.
 
     A name in kanji alone is never Chinese by itself: only simplified-only forms (张, 陈)
     say Chinese; Japanese-only forms, a space or a common Japanese surname say Japanese.
     """
+    if name is not None and name.isascii():
+        # No letter but Latin ones can be in it (the common case, and on the agenda it is
+        # asked for every line): "en" when it has a letter, as `from_shape` would say.
+        return "en" if _ASCII_LETTER.search(name) else None
     from crmcli import locales
 
     guess = locales.from_letters(name) or locales.from_shape(name)

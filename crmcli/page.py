@@ -41,11 +41,12 @@ def build(db: Database, customer_id: int, *, as_of: date | None = None) -> dict[
     customer = customers.get(db, customer_id)
     # customer / prospect (no purchase yet) / lost prospect, with its reason
     status = {"status": prospects.describe(db, customer_id)}
+    their = buying.bought(db, customer_id, limit=TOP)  # one pass for totals and top
     return {
         "profile": {**profile(customer), **status},
-        "purchases": purchase_section(db, customer_id),
+        "purchases": purchase_section(db, customer_id, their),
         "tier": tier_section(db, customer, as_of=as_of),
-        "top": top_section(db, customer_id),
+        "top": top_section(db, customer_id, their),
         "relations": relation_section(db, customer_id),
         "visits": visits.record(db, customer_id),
         "complaints": complaint_section(db, customer_id),
@@ -99,8 +100,12 @@ def profile(customer: customers.Customer) -> dict[str, Any]:
     return out
 
 
-def purchase_section(db: Database, customer_id: int) -> dict[str, Any]:
-    t = purchases.totals(db, customer_id)
+def purchase_section(
+    db: Database, customer_id: int, their: buying.Bought | None = None
+) -> dict[str, Any]:
+    """Totals and the latest lines; `their` is the one pass over the lines (`build`
+    shares it with the top lists), made here when not given."""
+    their = their or buying.bought(db, customer_id, limit=TOP)
     recent = []
     for i, row in enumerate(purchases.rows(db, customer_id=customer_id)):
         if i >= RECENT:
@@ -114,10 +119,10 @@ def purchase_section(db: Database, customer_id: int) -> dict[str, Any]:
             }
         )
     return {
-        "count": t["count"],
-        "total": to_decimal(t["total_micros"]),
-        "first": t["first"],
-        "last": t["last"],
+        "count": their.lines,
+        "total": to_decimal(their.total_micros),
+        "first": their.first,
+        "last": their.last,
         "recent": recent,
     }
 
@@ -163,7 +168,7 @@ def tier_section(
             "of": latest["of"],
             "spend": to_decimal(latest["spend_micros"]),
             "reason": latest["reason"],
-            "above_pct": _pct(tiers.share_above(db, latest["run"], latest["rank"])),
+            "above_pct": _pct(tiers.share_above(db, latest["run"], customer.id)),
         }
         if latest
         else None,
@@ -181,14 +186,17 @@ def _pct(share: Fraction | None) -> Decimal | None:
     return (Decimal(share.numerator * 100) / Decimal(share.denominator)).quantize(Decimal("0.1"))
 
 
-def top_section(db: Database, customer_id: int) -> dict[str, list[dict[str, Any]]]:
+def top_section(
+    db: Database, customer_id: int, their: buying.Bought | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """What the customer buys most, by item and by category (net spend)."""
+    their = their or buying.bought(db, customer_id, limit=TOP)
     return {
         by: [
             {"name": r["name"], "lines": r["lines"], "spent": to_decimal(r["spent_micros"])}
-            for r in buying.top(db, customer_id, by=by, limit=TOP)
+            for r in rows
         ]
-        for by in ("item", "category")
+        for by, rows in their.top.items()
     }
 
 

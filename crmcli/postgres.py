@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import postgres_schema
 from crmcli.db_url import PostgresUrl
-from crmcli.errors import DatabaseError, ForeignDatabase
+from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase
 
 if TYPE_CHECKING:
     import psycopg
@@ -101,3 +101,22 @@ def check(url: PostgresUrl, conn: Any) -> list[str]:
         return [f"{url} holds no crmcli schema (run `crmcli db migrate`)"]
     pending = postgres_schema.pending_names(conn)
     return [f"migration {name} is not applied (run `crmcli db migrate`)" for name in pending]
+
+
+def open_read(url: PostgresUrl) -> Any:
+    """Open for a command that only reads: a database without crmcli's schema is an error.
+
+    As on SQLite, a schema made by an older crmcli is brought up to date first.
+    """
+    conn = open_db(url, migrate=False)
+    try:
+        if postgres_schema.MARKER not in postgres_schema.user_tables(conn):
+            raise NoDatabase(
+                f"no crmcli database at {url}: it holds no crmcli schema (run `crmcli db "
+                "migrate` once to create it, or check --db / CRMCLI_DB)"
+            )
+        postgres_schema.apply_pending(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn

@@ -11,18 +11,13 @@ unworkable; `customers edit REF --call-prospect` puts one of them on the cadence
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from datetime import date
 
 from sqlite_utils import Database
 
-from crmcli import dates, settings, text
+from crmcli import text
 from crmcli.db import write
 from crmcli.errors import InvalidValue
-
-if TYPE_CHECKING:
-    from crmcli.agenda import Item, Window
 
 # A customer with no purchase line (an anonymous sale names nobody).
 NO_PURCHASE = "NOT EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id)"
@@ -83,30 +78,3 @@ def call(db: Database, customer_id: int, *, on: date) -> None:
             " WHERE id = ?",
             [on.isoformat(), customer_id],
         )
-
-
-def calls(db: Database, window: Window) -> Iterator[Item]:
-    """The calls due: first `prospects.first_call` after being added, then every
-    `prospects.cadence` after the last contact (a skipped call restarts its cadence)."""
-    from crmcli.agenda import _REACHABLE, Item
-
-    first = timedelta(days=dates.parse_span(settings.get(db, "prospects.first_call")).days)
-    every = timedelta(days=dates.parse_span(settings.get(db, "prospects.cadence")).days)
-    rows = db.execute(
-        f"""SELECT id, prospect_calls_from,
-               (SELECT max(substr(at, 1, 10)) FROM contacts k WHERE k.customer_id = c.id
-                 AND (k.outcome IS NOT 'skipped' OR k.item LIKE 'prospect:%'))
-            FROM customers c
-           WHERE prospect_calls_from IS NOT NULL AND lost_at IS NULL
-             AND {NO_PURCHASE} AND {_REACHABLE}"""
-    )
-    for cid, since, contacted in rows:
-        if contacted and contacted >= since:
-            on = date.fromisoformat(contacted) + every
-            why = f"prospect: call again (last contact {contacted}, no purchase yet)"
-        else:
-            on = date.fromisoformat(since) + first
-            why = f"prospect: first call (added {since}, no purchase yet)"
-        if on > window.last_event:
-            continue
-        yield Item("prospect", cid, on, why, key=f"prospect:{cid}:{on}")

@@ -185,7 +185,7 @@ def classify(
         run_id = int(
             db.execute(
                 "INSERT INTO tier_runs (rule, params, window, as_of, created_at, customers,"
-                " revenue_micros) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " revenue_micros, positive_micros) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     rule,
                     json.dumps({k: str(v) for k, v in params.items()}),
@@ -194,6 +194,7 @@ def classify(
                     now or dates.now_utc(),
                     total,
                     net,
+                    positive,
                 ],
             ).lastrowid
             or 0
@@ -317,9 +318,10 @@ WINDOW w AS (ORDER BY spend DESC, customer_id ROWS UNBOUNDED PRECEDING)
 """
 
 _INSERT = """
-INSERT INTO tier_assignments (run_id, customer_id, tier, spend_micros, rank, reason)
-SELECT :run, customer_id, tier, spend, rank, reason FROM (
-    SELECT customer_id, spend, rank,
+INSERT INTO tier_assignments (run_id, customer_id, tier, spend_micros, rank, reason,
+                              above_micros)
+SELECT :run, customer_id, tier, spend, rank, reason, above FROM (
+    SELECT customer_id, spend, rank, above,
            CASE WHEN lines = 0 OR spend <= 0 THEN 'C' {tier_cases} END AS tier,
            CASE WHEN lines = 0 THEN :no_lines
                 WHEN spend <= 0 THEN 'returns outweigh purchases: no net spend'
@@ -652,14 +654,28 @@ def history(db: Database, customer_id: int) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
-def share_above(db: Database, run_id: int, rank: int) -> Fraction | None:
-    """The part of a run's revenue held by the customers ranked above `rank` (pareto's measure)."""
-    above, total = db.execute(
-        "SELECT coalesce(sum(max(spend_micros, 0)) FILTER (WHERE rank < ?), 0),"
-        " sum(max(spend_micros, 0)) FROM tier_assignments WHERE run_id = ?",
-        [rank, run_id],
+def share_above(db: Database, run_id: int, customer_id: int) -> Fraction | None:
+    """The part of a run's revenue held by the customers ranked above this one (pareto's
+    measure); None when the run shared out no revenue or did not classify them.
+
+    Classification stores both sums (m122); they are summed here only for a run stored
+    some other way, so one customer's share never reads the whole run.
+    """
+    row = db.execute(
+        """SELECT coalesce(a.above_micros,
+                           (SELECT coalesce(sum(max(x.spend_micros, 0)), 0)
+                            FROM tier_assignments x
+                            WHERE x.run_id = a.run_id AND x.rank < a.rank)),
+                  coalesce(r.positive_micros,
+                           (SELECT sum(max(x.spend_micros, 0)) FROM tier_assignments x
+                            WHERE x.run_id = a.run_id))
+           FROM tier_assignments a JOIN tier_runs r ON r.id = a.run_id
+           WHERE a.run_id = ? AND a.customer_id = ?""",
+        [run_id, customer_id],
     ).fetchone()
-    return Fraction(above, total) if total else None
+    if row is None or not row[1]:
+        return None
+    return Fraction(row[0], row[1])
 
 
 # --- manual override -------------------------------------------------------------------

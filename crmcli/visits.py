@@ -30,7 +30,7 @@ OUTCOMES = ("met", "not-met")
 GOAL_LIMIT = 500  # characters: a goal is a line on the agenda, not a report
 # The contacts that restart a visit clock: any, except an agenda item skipped (a skipped
 # visit does restart it: the shop chose to let that one go). The tier cadence reads the
-# same rule (`crmcli.agenda.visits`).
+# same rule (`crmcli.agenda_sources.visit_items`).
 CLOCK_CONTACTS = "(k.outcome IS NOT 'skipped' OR k.item LIKE 'visit:%')"
 
 

@@ -220,3 +220,27 @@ def test_held_back_visits_are_counted_for_a_person_not_for_cron(cli, db_path):
     piped = cli("due", "--as-of", "2040-01-01", "--kind", "visit")
     assert [r["ref"] for r in _csv(piped.stdout)] == ["V0", "V1"]
     assert "more visit" not in piped.stderr
+
+
+def test_due_read_partly_stops_cleanly(shop, db_path):
+    """`crmcli due | head -1`: the reader stops early; nothing but the lines on stdout,
+    nothing on stderr (the listing's table is dropped with its reading closed)."""
+    from datetime import date
+
+    from crmcli import customers, followups
+    from crmcli.db import open_db
+
+    db = open_db(db_path)
+    kim = customers.resolve(db, "K001")
+    for n in range(3000):  # more than a pipe holds: the writer is stopped mid-list
+        followups.add(db, customer_id=kim, on=date(2026, 3, 1), note=f"call back #{n}")
+    db.close()
+    run = subprocess.run(
+        f"{sys.executable} -m crmcli due --as-of 2026-03-14 --days 30 | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CRMCLI_DB": str(db_path)},
+    )
+    assert run.stdout.startswith("date,kind,ref")
+    assert run.stderr == ""

@@ -295,3 +295,26 @@ def test_the_agenda_is_as_pinned(shop):
     if os.environ.get("CRMCLI_UPDATE_GOLDEN"):
         PINNED.write_text(text, encoding="utf-8")
     assert text == PINNED.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("today", AS_OFS)
+@pytest.mark.parametrize("counted", [True, False])
+def test_the_listing_cuts_visits_as_cap_visits_does(shop, today, counted):
+    """`due` on the command line reads the agenda line by line with the visit cut made
+    in the database: the same lines, and the same count of visits held back."""
+    end = today + timedelta(days=2)
+    counts: dict[str, int] | None = {} if counted else None
+    listed = list(
+        agenda.listed(
+            shop, start=today, end=end, visits_limit=6, visits_per_day=2, days=3, counts=counts
+        )
+    )
+    whole: dict[str, int] = {}
+    entries = agenda.due(shop, start=today, end=end, visits_limit=6, counts=whole)
+    kept, _ = agenda.cap_visits(shop, entries, per_day=2, days=3)
+    assert [e.row() for e in listed] == [e.row() for e in kept]
+    if counts is not None:
+        kept_visits = sum(e.item.kind == "visit" for e in kept)
+        assert counts["visits held"] == whole["visits"] - kept_visits > 0
+    temp = shop.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table'").fetchall()
+    assert temp == []  # read to the end: the listing's table is gone

@@ -90,3 +90,21 @@ def test_every_channel_and_outcome_is_accepted(db, two):
     for outcome in contacts.OUTCOMES:
         contacts.log(db, customer_id=kim, channel="call", outcome=outcome)
     assert sorted({r["channel"] for r in contacts.rows(db, limit=100)}) == sorted(contacts.CHANNELS)
+
+
+# --- `contacts log` on the command line ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--visit", "--channel", "call"), "--visit is a contact by --channel visit, not 'call'"),
+        (("--channel", "call", "--outcome", "met"), "--outcome goes with --visit"),
+        ((), "give --channel (call, visit, sms…) or --visit"),
+    ],
+)
+def test_contacts_log_refuses_options_that_do_not_go_together(cli, args, said):
+    cli("customers", "add", "--name", "Kim", "--code", "K1")
+    result = cli("contacts", "log", "K1", *args, ok=False)
+    assert result.exit_code == 2 and said in result.stderr
+    assert cli("contacts", "list", "--format", "csv").stdout.count("\n") <= 1  # nothing logged

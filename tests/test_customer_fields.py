@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from seeded_shop import seeded
 
 from crmcli import customer_fields
@@ -191,3 +193,100 @@ def test_lost_state_comes_back_in_and_bad_days_are_refused_by_line(cli, tmp_path
     cli("customers", "import", str(good))
     out = cli("customers", "list", "--fields", "name,status,lost_at,lost_reason").stdout
     assert out.splitlines()[1] == 'Ann,lost,2026-03-01,"too far, she said"'
+
+
+# --- the flat form and reading it back, field by field -----------------------------------
+
+
+def test_flat_forms_per_kind():
+    phones = [{"label": "mobile", "number": "010-1234-5678"}, {"label": None, "number": "02-555"}]
+    assert customer_fields.flat(phones, "phones") == "mobile: 010-1234-5678; 02-555"
+    assert customer_fields.flat([], "phones") is None
+    dates = [{"label": "wedding", "date": "2012-05-19", "lunar": False},
+             {"label": "first visit", "date": "--03-01", "lunar": True}]  # fmt: skip
+    assert (
+        customer_fields.flat(dates, "anniversary")
+        == "wedding=2012-05-19; first visit=--03-01 (lunar)"
+    )
+    assert customer_fields.flat(["vip", "단골"], "tags") == "vip,단골"
+    assert (
+        customer_fields.flat(True, "do_not_contact") == "yes"
+        and customer_fields.flat(0, "do_not_contact") == "no"
+    )
+    assert customer_fields.flat(None, "tags") is None
+    assert customer_fields.flat("as is", "no_such_field") == "as is"
+
+
+def test_reading_phones_and_dates_back():
+    assert customer_fields.read_phones("mobile: 010-1234-5678; 02-555-0100;  ") == [
+        ("010-1234-5678", "mobile"), ("02-555-0100", None),
+    ]  # fmt: skip
+    # A number with its own colon-free parentheses or a plus is no label.
+    assert customer_fields.read_phones("+82 (10) 1234") == [("+82 (10) 1234", None)]
+    text = "wedding=2012-05-19; first visit=--03-01 (lunar); nonsense"
+    assert customer_fields.read_dates(text) == [
+        ("wedding", "2012-05-19", False), ("first visit", "--03-01", True),
+    ]  # fmt: skip
+
+
+LABELS = st.text(alphabet="abcdefghij kl", min_size=1, max_size=12).map(str.strip).filter(bool)
+NUMBERS = st.from_regex(r"0\d{1,3}-\d{3,4}-\d{4}", fullmatch=True)
+
+
+@given(st.lists(st.tuples(NUMBERS, st.none() | LABELS), max_size=4))
+def test_phones_round_trip_through_the_flat_form(pairs):
+    value = [{"number": n, "label": label} for n, label in pairs]
+    text = customer_fields.flat(value, "phones")
+    assert (customer_fields.read_phones(text) if text else []) == [(n, label) for n, label in pairs]
+
+
+@given(
+    st.lists(
+        st.tuples(LABELS, st.sampled_from(["2012-05-19", "--03-01", "1999-12-31"]), st.booleans()),
+        max_size=4,
+    )
+)
+def test_dates_round_trip_through_the_flat_form(items):
+    value = [{"label": label, "date": day, "lunar": lunar} for label, day, lunar in items]
+    text = customer_fields.flat(value, "anniversary")
+    assert (customer_fields.read_dates(text) if text else []) == items
+
+
+def test_vcard_names_for_what_vcard_lacks():
+    assert customer_fields.vcard_property("family_name") == "X-CRMCLI-FAMILY-NAME"
+    assert customer_fields.vcard_field("X-CRMCLI-FAMILY-NAME") == "family_name"
+    assert customer_fields.vcard_field("x-crmcli-owner") == "owner"
+    assert customer_fields.vcard_field("X-CRMCLI-ID") is None  # computed: never read back
+    assert customer_fields.vcard_field("X-OTHER-APP") is None
+    for field in customer_fields.READ_BACK:
+        assert customer_fields.vcard_field(customer_fields.vcard_property(field)) == field
+
+
+def test_extra_fields_are_columns_of_their_own():
+    assert customer_fields.is_field("name") and customer_fields.is_field("extra.Loyalty card")
+    assert not customer_fields.is_field("extra.") and not customer_fields.is_field("shoe_size")
+    assert customer_fields.fetched(["name", "extra.Card", "extra.Ref", "spend"]) == [
+        "name",
+        "extra",
+    ]
+    assert customer_fields.flat_columns(["id", "extra", "tags"], ["Card", "Ref"]) == [
+        "id", "extra.Card", "extra.Ref", "tags",
+    ]  # fmt: skip
+    row = {"id": 1, "tags": ["vip"], "extra": {"Card": "LC-1"}, "spend": 5}
+    assert customer_fields.present(row, ["id", "tags", "extra.Card", "spend"], flat_form=True) == {
+        "id": 1, "tags": "vip", "extra": {"Card": "LC-1"}, "extra.Card": "LC-1", "spend": 5,
+    }  # fmt: skip
+    structured = customer_fields.present(row, ["tags", "extra.Ref"], flat_form=False)
+    assert structured["tags"] == ["vip"] and structured["extra.Ref"] is None
+
+
+def test_listing_rows_get_the_customer_fields_they_lack_in_batches(db):
+    from crmcli import customers
+
+    ids = [customers.add(db, name=f"P{n}", tags=["t"] if n % 2 else []) for n in range(7)]
+    rows = [{"id": i, "spend": i * 10} for i in ids] + [{"id": None, "spend": 0}]
+    out = list(customer_fields.with_customer_fields(db, rows, ["name", "tags", "spend"], batch=3))
+    assert [(r["name"], r["tags"], r["spend"]) for r in out[:3]] == [
+        ("P0", [], 10), ("P1", ["t"], 20), ("P2", [], 30),
+    ]  # fmt: skip
+    assert len(out) == 8 and out[-1]["name"] is None  # an anonymous row: nothing to add

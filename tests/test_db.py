@@ -219,3 +219,41 @@ def test_a_backup_is_one_file_and_never_the_database_itself(tmp_path):
         backup(db, tmp_path / "copy.db", force=True)
     finally:
         db.close()
+
+
+def test_a_database_that_cannot_be_created_is_said_so(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DatabaseError, match=r"a-file/x\.db: Not a directory"):
+        open_db(blocker / "x.db")
+
+    def full(path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(db_module, "create_private", full)
+    with pytest.raises(DatabaseError, match=r"^cannot create .*new\.db: No space left on device"):
+        open_db(tmp_path / "new.db")
+
+
+def test_an_old_database_that_cannot_be_written_is_read_from_an_upgraded_copy(
+    tmp_path, monkeypatch
+):
+    from crmcli import migrations
+
+    path = tmp_path / "old.db"
+    db = open_db(path)
+    customers.add(db, name="김민준")
+    db.close()
+    before = path.read_bytes()
+    # A newer crmcli with a migration this file lacks, run by a user who cannot write it.
+    monkeypatch.setattr(migrations, "pending_names", lambda db: ["m999_newer"])
+    monkeypatch.setattr(db_module, "_writable", lambda path: False)
+    told: list[str] = []
+    copy = db_module.open_read(path, notice=told.append)
+    try:
+        assert [r["name"] for r in customers.rows(copy)] == ["김민준"]
+        assert db_module.db_file(copy) == ""  # in memory, not the file
+    finally:
+        copy.close()
+    assert len(told) == 1 and "read from an upgraded copy in memory" in told[0]
+    assert path.read_bytes() == before  # the file itself was not touched

@@ -524,3 +524,22 @@ def test_private_folders_and_files_whatever_the_umask(tmp_path):
             open_new_private(tmp_path / "notes.txt")
     finally:
         os.umask(old)
+
+
+def test_without_hard_links_a_new_file_is_renamed_in_but_never_over_another(tmp_path, monkeypatch):
+    def no_links(src, dst):
+        raise PermissionError(1, "Operation not permitted")  # FAT, some network shares
+
+    monkeypatch.setattr(os, "link", no_links)
+    target = tmp_path / "calendar.ics"
+    write_bytes(target, b"BEGIN:VCALENDAR")
+    assert target.read_bytes() == b"BEGIN:VCALENDAR" and leftovers(tmp_path) == []
+    late = tmp_path / "late.ics"
+    out = Output(late, binary=True)
+    file = out.open()
+    assert file is not None
+    file.write(b"new")
+    late.write_bytes(PRECIOUS)  # appeared meanwhile
+    with pytest.raises(Conflict):
+        out.commit()
+    assert late.read_bytes() == PRECIOUS and leftovers(tmp_path) == []

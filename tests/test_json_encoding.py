@@ -257,3 +257,15 @@ def test_exported_money_imports_back_exactly(shop, tmp_path, fmt):
         )
 
     assert lines("--db", other) == lines()
+
+
+def test_a_table_formats_money_as_money_and_other_decimals_as_they_are(shop):
+    cli, _paths = shop
+    out = cli("purchases", "export", "K2", "-f", "table", "--fields", "date,amount,quantity").stdout
+    lines = [line.split() for line in out.splitlines() if "2026-" in line]
+    cells = [[c for c in line if c not in "│|"] for line in lines]
+    # The money's currency places (0.10, grouped), a quantity's own digits (1.5, not 1.50).
+    assert sorted(cells) == [
+        ["2026-03-01", "999,999,999,999.123456", "1.5"],
+        ["2026-04-01", "0.10", "1"],
+    ]

@@ -179,3 +179,23 @@ def test_the_page_says_early_adopter(cli_shop):
     assert before["tier"]["attitude"]["early_adopter"] is False
     table = cli_shop("customers", "show", "B", "--format", "table", "--as-of", "2026-11-01")
     assert "early adopter: bought Grinder, Kettle" in " ".join(table.stdout.split())
+
+
+def test_launch_needs_a_day_or_clear_and_says_what_it_did(cli):
+    cli("customers", "add", "--name", "Ann", "--code", "A")
+    cli("purchases", "add", "A", "--amount", "10", "--item", "Kettle", "--on", "2026-03-01")
+    for args in ((), ("--on", "2026-02-01", "--clear")):
+        result = cli("items", "launch", "Kettle", *args, ok=False)
+        assert result.exit_code == 2 and "give --on DATE, or --clear" in result.stderr
+    assert "was not set" in cli("items", "launch", "Kettle", "--clear").stderr
+    cli("items", "launch", "Kettle", "--on", "2026-02-01")
+    assert "forgotten" in cli("items", "launch", "Kettle", "--clear").stderr
+    bad = cli("items", "launch", "Kettle", "--on", "1 Feb", ok=False)
+    assert bad.exit_code == 1 and "--on must be YYYY-MM-DD" in bad.stderr
+
+
+def test_items_of_an_empty_shop_say_so(cli):
+    cli("customers", "add", "--name", "Ann")
+    result = cli("items", "list", "--as-of", "2026-03-01")
+    assert result.stdout.count("\n") <= 1  # a CSV header at most: no item
+    assert "no item sold yet" in result.stderr

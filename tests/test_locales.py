@@ -361,3 +361,13 @@ def test_an_import_with_stronger_evidence_updates_an_inferred_locale_once(cli, t
     assert (again["updated"], again["unchanged"]) == (0, 2)
     zh = json.loads(cli("customers", "show", "C1", "--format", "json").stdout)["profile"]
     assert zh["locale"] == "zh_Hans"
+
+
+@pytest.mark.parametrize(
+    "name", ["John Smith", "o'Neil", "", "  ", "12345", "-", "Zoe Bronte-Muller", "X"]
+)
+def test_a_plain_ascii_name_is_told_at_once_as_the_letters_would_tell_it(name):
+    """The agenda asks for every line: ASCII names skip the per-script expressions but
+    must get the answer they would get (`en` with a letter, else nothing)."""
+    slow = locales.from_letters(name) or locales.from_shape(name)
+    assert names.default_locale(name) == (slow.locale if slow else None)

@@ -125,3 +125,45 @@ def test_complaints_followups_contacts_and_relations_appear(db, kim):
     assert built["contacts"] == [{"at": "2026-03-01T10:00:00", "channel": "call", "note": "asked",
                                   "by": None}]  # fmt: skip
     assert [p["kind"] for p in built["relations"]["people"]] == ["spouse"]
+
+
+# --- the page as `customers show` prints it -----------------------------------------------
+
+
+@pytest.fixture
+def shown(cli, monkeypatch):
+    cli("customers", "add", "--name", "이서연", "--code", "L1", "--birthday", "1990-08-15",
+        "--lunar-birthday", "--do-not-contact", "--phone", "010-2222-3333")  # fmt: skip
+    cli("purchases", "add", "L1", "--amount", "100", "--on", "2025-01-05")
+    cli("tiers", "classify", "--as-of", "2025-06-30")
+    cli("purchases", "add", "L1", "--amount", "100", "--on", "2025-09-05")
+    cli("tiers", "classify", "--as-of", "2025-12-31")
+    cli("followups", "add", "L1", "--on", "2026-01-31", "--every", "1m", "--note", "rent")
+    cli("complaints", "open", "L1", "--summary", "late", "--on", "2026-01-01")
+
+    def show(columns: int) -> list[str]:
+        monkeypatch.setenv("COLUMNS", str(columns))
+        out = cli("customers", "show", "L1", "-f", "table", "--as-of", "2026-03-01").stdout
+        return [line.rstrip() for line in out.splitlines()]
+
+    return show
+
+
+def test_the_page_says_what_each_value_means(shown):
+    lines = shown(100)
+    assert lines[0] == "이서연  #1"
+    assert "Birthday        1990-08-15 (lunar)" in lines
+    assert "Do not contact  yes" in lines
+    assert "Locale          ko (inferred: hangul in the name)" in lines
+    assert "history: A (2025-12-31) ← A (2025-06-30)" in lines
+    assert any("│ monthly, on the last day │ rent" in line for line in lines)
+    assert any("apologized by 2026-01-02" in line for line in lines)
+    assert lines[-2:] == ["Contact log", "none"]
+
+
+def test_on_a_narrow_screen_columns_give_way_and_are_named(shown):
+    lines = shown(24)
+    assert all(len(line) <= 24 for line in lines)
+    followups = lines[lines.index("Follow-ups") :]
+    assert followups[3] == " 1 │ 2026-01-31 │ rent"
+    assert " ".join(followups[4:7]) == "1 column hidden (repeats): --fields or a wider terminal"

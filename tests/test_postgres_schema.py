@@ -247,3 +247,57 @@ def test_every_migration_after_the_baseline_has_a_postgresql_form() -> None:
 def test_a_migration_without_a_postgresql_form_is_named() -> None:
     with pytest.raises(DatabaseError, match="migration m999_x has no PostgreSQL form"):
         postgres_schema.postgresql_form("m999_x")
+
+
+# --- db backup on a server ---
+
+
+def test_db_backup_writes_a_pg_dump_archive(cli, pg_url: str, tmp_path) -> None:
+    cli("--db", pg_url, "db", "migrate")
+    target = tmp_path / "shop.dump"
+    result = cli("--db", pg_url, "db", "backup", str(target))
+    assert "a pg_dump archive (restore with pg_restore)" in result.stderr
+    assert target.read_bytes().startswith(b"PGDMP")
+    assert target.stat().st_mode & 0o777 == 0o600
+    again = cli("--db", pg_url, "db", "backup", str(target), ok=False)
+    assert again.exit_code == 1  # an existing file is kept unless --force
+
+
+def test_db_backup_of_a_database_without_crmcli_is_refused(cli, pg_url: str, tmp_path) -> None:
+    result = cli("--db", pg_url, "db", "backup", str(tmp_path / "x.dump"), ok=False)
+    assert result.exit_code == 1
+    assert "no crmcli database at" in result.stderr
+    assert not (tmp_path / "x.dump").exists()
+
+
+def test_db_backup_keeps_the_password_off_pg_dumps_command_line(
+    cli, pg_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand-in pg_dump records how it was called: the password only in its environment."""
+    cli("--db", pg_url, "db", "migrate")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "seen"
+    fake = bin_dir / "pg_dump"
+    fake.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > {seen}.argv\nprintf "%s" "$PGPASSWORD" > {seen}.env\n'
+        'for a in "$@"; do case "$a" in --file=*) : > "${a#--file=}";; esac; done\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    with_password = pg_url.replace("postgresql:///", "postgresql://postgres:s3cret@/", 1)
+    result = cli("--db", with_password, "db", "backup", str(tmp_path / "x.dump"))
+    assert "s3cret" not in result.stderr
+    assert "s3cret" not in (tmp_path / "seen.argv").read_text()
+    assert (tmp_path / "seen.env").read_text() == "s3cret"
+
+
+def test_db_backup_without_pg_dump_says_what_to_install(
+    cli, pg_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli("--db", pg_url, "db", "migrate")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = cli("--db", pg_url, "db", "backup", str(tmp_path / "x.dump"), ok=False)
+    assert result.exit_code == 1
+    assert "needs pg_dump" in result.stderr and "postgresql-client" in result.stderr
+    assert not (tmp_path / "x.dump").exists()

@@ -290,3 +290,38 @@ def test_an_extension_command_runs_and_a_typo_is_suggested(cli):
     assert "A1" in cli("customers", "export", "--format", "csv").stdout
     typo = cli("customers", "imprt", ok=False)
     assert typo.exit_code == 2 and "import" in typo.stderr
+
+
+def test_a_bulk_import_rebuilds_the_name_and_digit_indexes_and_keeps_their_triggers(
+    db, tmp_path, monkeypatch
+):
+    from dataclasses import replace
+
+    from crmcli.imports import customer_store
+    from crmcli.imports.customers import import_customers
+
+    def triggers() -> list[str]:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        return [r[0] for r in rows]
+
+    bulk = replace(customer_store.SEARCH_UPKEEP, min_rows=3)  # this file is a bulk import
+    monkeypatch.setattr(customer_store, "SEARCH_UPKEEP", bulk)
+    before = triggers()
+    src = tmp_path / "c.csv"
+    src.write_text(
+        "code,name,phone\n" + "".join(f"K{i},김민준{i},010-4{i:03}-77{i:02}\n" for i in range(8)),
+        encoding="utf-8",
+    )
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    import_customers(db, src)
+    db.conn.set_trace_callback(None)
+    # Not kept up row by row, but rebuilt once (the phone digits' index as the names').
+    assert 'DROP TRIGGER "customer_phones_fts_insert"' in statements
+    assert "INSERT INTO customer_phones_fts(customer_phones_fts) VALUES('rebuild')" in statements
+    assert triggers() == before
+    assert [r["code"] for r in customers.search(db, "4005")] == ["K5"]
+    assert len(list(customers.search(db, "민준"))) == 8
+    with write(db):  # and the triggers keep the index up again afterwards
+        customers.add(db, name="Late", phones_raw=["010-4999-0000"])
+    assert [r["name"] for r in customers.search(db, "4999")] == ["Late"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.cells import cell_len
 
 from crmcli.cli import table
@@ -118,3 +119,34 @@ def test_keep_puts_a_column_before_the_ones_left_of_it():
     kept = table.layout(cols, rows, 50, keep=("why",))
     assert "why" in plain.hidden and "phone" not in plain.hidden
     assert "why" not in kept.hidden and "phone" in kept.hidden
+
+
+@pytest.mark.parametrize(
+    ("header", "width", "lines"),
+    [
+        ("days_overdue", 7, ["days_", "overdue"]),  # after `_`: nothing joins the parts
+        ("Do not contact", 10, ["Do not", "contact"]),  # words on one line keep their space
+        ("a long header", 8, ["a long", "header"]),
+        ("Contact window", 8, ["Contact", "window"]),
+        ("name", 2, ["na", "me"]),  # a word longer than the width is folded
+    ],
+)
+def test_headers_wrap_at_spaces_and_underscores_keeping_spaces(header, width, lines):
+    assert table.wrap_header(header, width) == lines
+
+
+def test_a_record_below_the_minimum_width_is_label_value_lines():
+    cols = _columns([("name", K), ("note", P)])
+    lines = list(table.record_lines(cols, ["김민준", "first\nsecond"], 10, bold=False))
+    assert lines == ["name: 김민준", "note: first\n  second"]
+    bold = list(table.record_lines(cols, ["Kim", ""], 10, bold=True))
+    assert bold == ["\x1b[1mname\x1b[0m: Kim"]  # an empty value is left out
+
+
+def test_a_record_on_a_narrow_screen_is_two_columns_that_wrap():
+    cols = [table.Column("name", "name", K), table.Column("note", "a long header", P)]
+    lines = list(table.record_lines(cols, ["Kim", "one two three four five"], 24, bold=False))
+    assert lines == ["name     Kim", "a long   one two three", "header   four five"]
+    assert table.hidden_note(("phone", "email")) == (
+        "2 columns hidden (phone, email): --fields or a wider terminal"
+    )

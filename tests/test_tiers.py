@@ -52,7 +52,7 @@ def test_pareto_customer_who_crosses_the_threshold_is_still_a(db):
     assert (
         got[ids[2]][3] == "the customers ranked above hold 80 % of revenue or more, less than 95 %"
     )
-    assert tiers.share_above(db, run.id, 3) == Fraction(800, 950)
+    assert tiers.share_above(db, run.id, ids[2]) == Fraction(800, 950)  # rank 3
     assert got[ids[4]][3] == "no purchases in the window"
     assert run.counts == {"A": 2, "B": 2, "C": 1}
     assert run.revenue_micros == 950 * M

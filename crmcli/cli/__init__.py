@@ -1,6 +1,9 @@
 """The `crmcli` command: a thin layer that parses, calls the core, and renders.
 
-Each command group lives in its own module and is joined here with `add_typer`.
+Each module here holds the commands in front of the core module of the same name
+(cli/tiers.py before tiers.py; `crmcli config` in cli/settings.py before settings.py),
+or adds them to another group (cli/customers_buying.py: `customers who-bought`…);
+COMMANDS below says which module each command loads (tests/test_module_names.py).
 Errors are handled once, in `CrmGroup.invoke`: a domain error becomes one line on
 stderr and its exit status — never a traceback.
 """

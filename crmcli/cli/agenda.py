@@ -6,6 +6,7 @@ command runs, not when crmcli starts (every other command would pay for them).
 """
 
 from datetime import date
+from itertools import chain
 from typing import Annotated
 
 import typer
@@ -125,7 +126,6 @@ def due(
         # From the day after the last reported one: a missed day's greetings are caught
         # up even past their grace period. What is open is said again until dealt with.
         start = min(agenda.catch_up_start(db, today=today), today)
-    counts: dict[str, int] = {}
     warnings: list[str] = []
     try:
         per_day_text = settings.get(db, "agenda.visits_per_day")
@@ -134,7 +134,10 @@ def due(
         per_day_text = ""
     per_day = int(per_day_text) if per_day_text else None
     days_covered = (end - today).days + 1
-    entries = agenda.due(
+    # A person is told how many visits were held back: counting every tier's overdue
+    # visits costs a look at every customer, which cron need not pay for.
+    counts: dict[str, int] | None = {} if env.stdout_isatty else None
+    entries = agenda.listed(
         db,
         start=start,
         end=end,
@@ -144,25 +147,27 @@ def due(
         sort=sort,
         today=today,
         visits_limit=per_day * days_covered if per_day is not None else None,
-        # Only a person is told how many visits were held back: counting every tier's
-        # overdue visits costs a scan of every customer, which cron need not pay for.
-        counts=counts if env.stdout_isatty else None,
+        visits_per_day=per_day,
+        days=days_covered,
+        counts=counts,
         warnings=warnings,
+        details=False,
     )
-    entries, held = agenda.cap_visits(db, entries, per_day=per_day, days=days_covered)
-    if "visits" in counts:  # read with a cap: count the held-back against all that were due
-        held = counts["visits"] - sum(e.item.kind == "visit" for e in entries)
-    if held and env.stdout_isatty:  # a person is told; cron output stays the list itself
+    held = counts.get("visits held", 0) if counts is not None else 0
+    if held:
         env.say(
             f"{held} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
         )
-    if entries:
+    listed = 0
+    first = next(entries, None)
+    if first is not None:  # nothing due: nothing printed, not even a header (cron)
         # On a narrow terminal the reason stays: it is what the agenda is for.
         fields_shown = with_identity(env, chosen, fmt)
-        emit(env, (e.row() for e in entries), fields=fields_shown, fmt=fmt, keep=("why",))
+        rows = (e.row() for e in chain((first,), entries))
+        listed = emit(env, rows, fields=fields_shown, fmt=fmt, keep=("why",))
     warn(env, warnings)
     if record:
-        agenda.record_run(db, start=start, end=end, items=len(entries))
+        agenda.record_run(db, start=start, end=end, items=listed)
 
 
 def _deal(ctx: typer.Context, keys: list[str], outcome: str, **kw: str | None) -> None:

@@ -109,9 +109,13 @@ def open_(
     ],
     channel: Annotated[
         str | None,
-        typer.Option("--channel", help="How it came in: store, phone, online, email, sns…"),
+        typer.Option(
+            "--channel", help=f"How it came in: {', '.join(complaints.CHANNELS)}, or any word."
+        ),
     ] = None,
-    severity: Annotated[str, typer.Option("--severity", help="low, normal or high.")] = "normal",
+    severity: Annotated[
+        str, typer.Option("--severity", help=f"One of {', '.join(complaints.SEVERITIES)}.")
+    ] = "normal",
     purchase: Annotated[
         int | None, typer.Option("--purchase", help="The purchase it is about (its id).")
     ] = None,
@@ -223,12 +227,18 @@ def list_(
     ctx: typer.Context,
     open_only: Annotated[bool, typer.Option("--open", help="Only complaints not closed.")] = False,
     stage: Annotated[
-        list[str] | None, typer.Option("--stage", help="Only at this stage; repeatable.")
+        list[str] | None,
+        typer.Option(
+            "--stage", help=f"Only at this stage ({', '.join(complaints.STAGES)}); repeatable."
+        ),
     ] = None,
     customer: Annotated[
         str | None, typer.Option("--customer", "-c", help="Only this customer's (REF).")
     ] = None,
-    cause: Annotated[str | None, typer.Option("--cause", help="Only with this cause.")] = None,
+    cause: Annotated[
+        str | None,
+        typer.Option("--cause", help=f"Only with this cause: {', '.join(complaints.CAUSES)}."),
+    ] = None,
     overdue: Annotated[
         bool,
         typer.Option("--overdue", help="Only those whose next stage is due (by --as-of)."),

@@ -308,10 +308,13 @@ def show(
     if fields is not None or chosen in (Format.csv, Format.tsv):
         emit_customers(
             env,
-            _customer_rows(partial(customers.rows, db, ids=[customer_id])),
+            # Archived or not: the customer asked for, with their own extra fields (not
+            # every customer's, which meant reading them all).
+            _customer_rows(partial(customers.rows, db, ids=[customer_id], archived=None)),
             fields=fields,
             fmt=chosen,
             default=SHOW_FIELDS,
+            extra_keys=lambda: customers.extra_keys(db, ids=[customer_id], archived=None),
         )
         return
     # The page pulls in tiers, complaints, visits…: only `show` pays for them.

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli import customers, exports
+from crmcli import customers
 from crmcli.cli.customers import _customer_rows, app, emit_customers
 from crmcli.cli.env import ForceOpt, OutputOpt, get_env
 from crmcli.cli.output import (
@@ -14,6 +14,7 @@ from crmcli.cli.output import (
     customer_fields_option,
 )
 from crmcli.errors import UsageError
+from crmcli.export import CUSTOMER_FIELDS, customer_records, excel_row
 
 
 @app.command("export")
@@ -41,7 +42,7 @@ def export(
             raise UsageError("--vcard writes vCards; it takes no --format, --fields or --excel")
         from crmcli import vcard
 
-        vcard.write_vcards(exports.customer_records(db, tag=tag), env.stdout)
+        vcard.write_vcards(customer_records(db, tag=tag), env.stdout)
         return
     if excel:
         if fmt not in (None, Format.csv):
@@ -52,7 +53,7 @@ def export(
         _customer_rows(partial(customers.rows, db, tag=tag)),
         fields=fields,
         fmt=Format.csv if excel else fmt or Format.csv,
-        default=exports.CUSTOMER_FIELDS,
+        default=CUSTOMER_FIELDS,
         extra_keys=lambda: customers.extra_keys(db, tag=tag),
-        after=exports.excel_row if excel else None,
+        after=excel_row if excel else None,
     )

@@ -11,7 +11,10 @@ from crmcli.db_url import PostgresUrl
 from crmcli.errors import CrmError
 from crmcli.migrations import applied_names, apply_pending
 
-app = typer.Typer(help="The database file: path, check, backup, migrate.", no_args_is_help=True)
+app = typer.Typer(
+    help="The database (a file, or on a PostgreSQL server): path, check, backup, migrate.",
+    no_args_is_help=True,
+)
 
 
 @app.command("path")
@@ -22,7 +25,11 @@ def path(ctx: typer.Context) -> None:
 
 @app.command("check")
 def check(ctx: typer.Context) -> None:
-    """Run SQLite's integrity and foreign-key checks; exit 1 if anything is wrong."""
+    """Run SQLite's integrity and foreign-key checks; exit 1 if anything is wrong.
+
+    On PostgreSQL, which checks those itself: whether crmcli's schema is there and up
+    to date.
+    """
     env = get_env(ctx)
     if isinstance(env.db_path, PostgresUrl):
         from crmcli import postgres
@@ -49,8 +56,21 @@ def backup(
         bool, typer.Option("--force", help="Replace TARGET if it already exists.")
     ] = False,
 ) -> None:
-    """Copy the database consistently, even while another process writes (created 0600)."""
+    """Copy the database consistently, even while another process writes (created 0600).
+
+    On PostgreSQL the copy is a pg_dump archive (restore it with pg_restore).
+    """
     env = get_env(ctx)
+    if isinstance(env.db_path, PostgresUrl):
+        from crmcli import engines, postgres
+
+        store = engines.PostgresEngine(env.db_path, postgres.open_read(env.db_path))
+        try:
+            made = store.backup(target, force=force)
+        finally:
+            store.close()
+        env.say(f"backed up {env.db_path} to {target}: {made}")
+        return
     dbmod.backup(env.read_db(), target, force=force)
     env.say(f"backed up {env.db_path} to {target}")
 

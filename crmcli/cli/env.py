@@ -70,7 +70,8 @@ class Env:
             # rather than fail half-way on a server.
             raise DatabaseError(
                 f"{self.db_path}: this command does not run on PostgreSQL yet (only "
-                "`crmcli db path`, `db migrate` and `db check` do); use an SQLite file meanwhile"
+                "`crmcli db path`, `db migrate`, `db check` and `db backup` do); use an SQLite "
+                "file meanwhile"
             )
         return self.db_path
 

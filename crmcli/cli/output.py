@@ -224,12 +224,13 @@ def _table(
     """Draw rows as a table fitted to the terminal, in blocks so a long list streams."""
     from itertools import islice
 
-    from crmcli.money import format_amount
+    from crmcli.money import Money, format_amount
 
     out = env.stdout
 
     def cell(value: Any) -> str:
-        if isinstance(value, Decimal):
+        # Money with the currency's places (1,234.50); a share or a day count as it is.
+        if isinstance(value, Money):
             value = format_amount(int(value * 1_000_000), places=money_places)
         return screen.for_person(_text(value), out, newlines=True)
 

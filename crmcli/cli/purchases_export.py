@@ -4,13 +4,14 @@ from typing import Annotated
 
 import typer
 
-from crmcli import customers, exports
+from crmcli import customers
 from crmcli.cli.customers import emit_customers
 from crmcli.cli.env import ForceOpt, OutputOpt, get_env
 from crmcli.cli.output import Format, FormatOption, customer_fields_option
 from crmcli.cli.purchases import app
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
+from crmcli.export import PURCHASE_FIELDS, excel_row, purchase_rows
 
 
 @app.command("export")
@@ -24,7 +25,7 @@ def export(
         str | None, typer.Option("--until", help="Up to this date, YYYY-MM-DD.")
     ] = None,
     fmt: FormatOption = None,
-    fields: customer_fields_option(exports.PURCHASE_FIELDS) = None,  # type: ignore[valid-type]
+    fields: customer_fields_option(PURCHASE_FIELDS) = None,  # type: ignore[valid-type]
     excel: Annotated[
         bool,
         typer.Option("--excel", help="CSV for spreadsheets: a BOM, and no cell runs as a formula."),
@@ -35,7 +36,7 @@ def export(
     """Export purchase lines with every field, amounts exact (CSV/TSV/JSON/JSONL)."""
     env = get_env(ctx)
     db = env.read_db()
-    rows = exports.purchase_rows(
+    rows = purchase_rows(
         db,
         customer_id=customers.resolve(db, ref) if ref else None,
         since=iso_date(since, what="--since") if since else None,
@@ -51,8 +52,8 @@ def export(
         lambda _fetch: rows,
         fields=fields,
         fmt=Format.csv if excel else fmt or Format.csv,
-        own=exports.PURCHASE_FIELDS,
-        default=exports.PURCHASE_FIELDS,
+        own=PURCHASE_FIELDS,
+        default=PURCHASE_FIELDS,
         id_key="customer_id",
-        after=exports.excel_row if excel else None,
+        after=excel_row if excel else None,
     )

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-from rich.cells import cell_len, get_character_cell_size
+from functools import lru_cache
+from types import ModuleType
 
 KEY, NUMBER, PROSE, OTHER = "key", "number", "prose", "other"
 SEP = 3  # " │ " between columns
@@ -29,6 +29,24 @@ MIN_WIDTH = 20  # narrower than this, a record is `label: value` lines left to t
 PROSE_MIN = 12  # a column of running text narrower than this reads as a word list
 NEARLY = 4  # a column this many cells short of its natural width is made whole first
 OTHER_MIN = 30  # dates, phones, e-mails, stages: whole up to this width, folded beyond
+
+
+@lru_cache(maxsize=1)
+def _cells() -> ModuleType:
+    """rich's terminal-cell measures, imported when a table is drawn: a command whose
+    output is piped (CSV, JSON) never loads rich."""
+    import rich.cells
+
+    return rich.cells
+
+
+def cell_len(text: str) -> int:
+    """How many terminal cells `text` takes (wide CJK letters count two)."""
+    return int(_cells().cell_len(text))
+
+
+def get_character_cell_size(character: str) -> int:
+    return int(_cells().get_character_cell_size(character))
 
 
 @dataclass(frozen=True)
@@ -61,10 +79,11 @@ def _fold(word: str, width: int) -> tuple[str, str]:
     return word, ""
 
 
-def _greedy(tokens: list[str], sep: str, width: int) -> list[str]:
+def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
+    """Tokens, each with what joins it to the one before (" ", or "" after `_`), in lines."""
     lines: list[str] = []
     current = ""
-    for token in tokens:
+    for sep, token in tokens:
         candidate = token if not current else current + sep + token
         if cell_len(candidate) <= width:
             current = candidate
@@ -86,24 +105,27 @@ def wrap(text: str, width: int) -> list[str]:
         return [text]
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        lines.extend(_greedy(paragraph.split(" "), " ", width))
+        lines.extend(_greedy([(" ", word) for word in paragraph.split(" ")], width))
     return lines
 
 
-def _header_parts(header: str) -> list[str]:
-    """A header breaks after `_` or at a space: days_ / overdue."""
-    parts: list[str] = []
+def _header_parts(header: str) -> list[tuple[str, str]]:
+    """A header breaks after `_` or at a space: days_ / overdue, Do not / contact.
+
+    Each part comes with what joins it to the one before: the space of two words
+    shown on one line stays ("Do not", never "Donot").
+    """
+    parts: list[tuple[str, str]] = []
     for word in header.split(" "):
-        pieces = word.split("_")
-        parts.extend(p + "_" for p in pieces[:-1])
-        parts.append(pieces[-1])
-    return [p for p in parts if p]
+        pieces = [p + "_" for p in word.split("_")[:-1]] + [word.split("_")[-1]]
+        parts.extend(("" if i else " ", p) for i, p in enumerate(pieces) if p)
+    return parts
 
 
 def wrap_header(header: str, width: int) -> list[str]:
     if cell_len(header) <= width:
         return [header]
-    return _greedy(_header_parts(header), "", max(width, 1))
+    return _greedy(_header_parts(header), max(width, 1))
 
 
 def natural(values: Sequence[str]) -> int:
@@ -129,7 +151,9 @@ def layout(
     """
     n = len(columns)
     content = [natural([r[i] for r in rows]) for i in range(n)]
-    header_min = [max((cell_len(p) for p in _header_parts(c.header)), default=1) for c in columns]
+    header_min = [
+        max((cell_len(p) for _, p in _header_parts(c.header)), default=1) for c in columns
+    ]
     nat = [max(content[i], cell_len(c.header), 1) for i, c in enumerate(columns)]
     if more:  # ids grow a digit and names get longer further down: leave some room
         nat = [

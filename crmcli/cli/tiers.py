@@ -302,7 +302,7 @@ def history(
         {
             **r,
             "spend": to_decimal(r["spend_micros"]),
-            "above_pct": percent(tiers.share_above(db, r["run"], r["rank"])),
+            "above_pct": percent(tiers.share_above(db, r["run"], customer_id)),
         }
         for r in tiers.history(db, customer_id)
     ]

@@ -37,15 +37,20 @@ from crmcli.imports.result import Counts, DryRun, ImportResult, ProgressFn, Unch
 # name that plainly differs); `add` stores a row whose name plainly differs from the
 # customer it shares a phone or e-mail with as a customer of its own; `skip`; `error`.
 ON_CONFLICT = ("fill", "update", "add", "skip", "error")
-# The trigram search index costs more per inserted customer than all the rest of the row:
-# a big import rebuilds it once (customers' own indexes stay: matching reads them).
+# A trigram search index costs more per inserted customer (or phone) than all the rest of
+# the row: a big import rebuilds them once (customers' own indexes stay: matching reads them).
 SEARCH_UPKEEP = journal.Upkeep(
     "customers",
-    "trigger",
     min_rows=5_000,
     share=0.25,
-    name_like="customers_fts_%",
-    rebuild=("INSERT INTO customers_fts(customers_fts) VALUES('rebuild')",),
+    drop=(
+        ("trigger", "customers", "customers_fts_%"),
+        ("trigger", "customer_phones", "customer_phones_fts_%"),
+    ),
+    rebuild=(
+        "INSERT INTO customers_fts(customers_fts) VALUES('rebuild')",
+        "INSERT INTO customer_phones_fts(customer_phones_fts) VALUES('rebuild')",
+    ),
 )
 
 

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from crmcli import customer_fields, dates, names, phones, text
 from crmcli.errors import InvalidValue, UsageError
-from crmcli.exports import excel_unsafe
+from crmcli.export import excel_unsafe
 from crmcli.imports import (
     customer_store,
     evidence,

@@ -114,11 +114,10 @@ class Upkeep:
     """What a table keeps up row by row that a big import builds once afterwards instead:
     its secondary indexes, or the triggers that keep a search index up."""
 
-    table: str
-    kind: str  # 'index' or 'trigger', as sqlite_master says
+    table: str  # the table the import fills: its rows are weighed against the file's
     min_rows: int  # worth it from a file of this many rows…
     share: float  # …that is at least this share of the rows already stored
-    name_like: str = "%"
+    drop: tuple[tuple[str, str, str], ...]  # (type, table, name LIKE) in sqlite_master
     rebuild: tuple[str, ...] = ()  # SQL run first when it is put back
 
 
@@ -134,14 +133,17 @@ def suspend(db: Database, upkeep: Upkeep, estimated_rows: int) -> list[str]:
     existing = db.execute(f'SELECT count(*) FROM "{upkeep.table}"').fetchone()[0]
     if estimated_rows < upkeep.share * existing:
         return []
-    found = db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = ? AND tbl_name = ? AND name LIKE ?"
-        " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
-        [upkeep.kind, upkeep.table, upkeep.name_like],
-    ).fetchall()
-    for name, _sql in found:
-        db.execute(f'DROP {upkeep.kind.upper()} "{name}"')
-    return [*upkeep.rebuild, *(sql for _name, sql in found)]
+    restore = list(upkeep.rebuild)
+    for kind, table, name_like in upkeep.drop:
+        found = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = ? AND tbl_name = ?"
+            " AND name LIKE ? AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+            [kind, table, name_like],
+        ).fetchall()
+        for name, _sql in found:
+            db.execute(f'DROP {kind.upper()} "{name}"')
+        restore += [sql for _name, sql in found]
+    return restore
 
 
 IMPORT_FIELDS = (

@@ -37,7 +37,9 @@ from crmcli.money import parse_amount
 
 BATCH = 5_000
 # A big import (that outweighs the table) builds purchases' secondary indexes once, after.
-INDEX_UPKEEP = journal.Upkeep("purchases", "index", min_rows=50_000, share=1.0)
+INDEX_UPKEEP = journal.Upkeep(
+    "purchases", min_rows=50_000, share=1.0, drop=(("index", "purchases", "%"),)
+)
 CACHE_KIB = -32_768  # 32 MiB of page cache while importing (negative: KiB, SQLite's way)
 _COLUMNS = (
     "customer_id", "date", "amount_micros", "quantity", "unit_price_micros", "order_id",

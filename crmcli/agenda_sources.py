@@ -1,0 +1,639 @@
+"""Every source of agenda items, one per kind, in one place: what each finds, and the
+key that names an item of it (`due done KEY`, `agenda_done.parse` reads it back).
+
+| kind            | source                  | key                                           |
+| ---             | ---                     | ---                                           |
+| birthday        | `birthday_items`        | birthday:CUSTOMER:DAY                         |
+| anniversary     | `anniversary_items`     | anniversary:CUSTOMER:LABEL:DAY (`first-purchase`) |
+| holiday         | `holiday_items`         | holiday:CUSTOMER:COUNTRY:DAY                  |
+| after-sale      | `after_sale_items`      | after-sale:CUSTOMER:BASE-DAY:ORDER            |
+| thanks          | `thanks_items`          | thanks:CUSTOMER:ORDER (`#LINE` for a lone line) |
+| prospect        | `prospect_items`        | prospect:CUSTOMER:DAY                         |
+| visit           | `visit_items`           | visit:CUSTOMER:DAY                            |
+| followup        | `followup_items`        | followup:FOLLOW-UP                            |
+| complaint       | `complaint_items`       | complaint:COMPLAINT:NEXT-STAGE                |
+| family-birthday | `family_birthday_items` | family-birthday:CUSTOMER:RELATION:DAY         |
+
+Each source finds its events by index, never by loading every customer: birthdays by
+the month-day index (lunar ones by converting each day of the window to its lunar
+month-day), anniversaries and first purchases, public holidays for the customers the
+`holidays.greet` rule selects, after-sale checks and thanks by the purchase-date index,
+tier visits tier by tier, promised call-backs and overdue complaint stages. A source
+takes the event days of a `Window` and yields `Item`s; `crmcli.agenda` merges them.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from sqlite_utils import Database
+
+from crmcli import dates, locales, names, prospects, settings, yearly
+from crmcli.lunar import CALENDARS, Calendar, LunarWindow, calendar_for
+
+# Agenda records are named tuples: immutable like frozen dataclasses, and made several
+# times faster (an agenda at a million customers holds hundreds of thousands of them).
+_NO_DETAIL: Mapping[str, Any] = MappingProxyType({})
+
+
+class Item(NamedTuple):
+    """One thing to do for one customer."""
+
+    kind: str
+    customer_id: int
+    on: date  # the event itself: the birthday, the promised day…
+    why: str
+    owner: str | None = None
+    day: date | None = None  # when to act: `on` less the lead time, in the contact window
+    moved_from: date | None = None
+    key: str = ""  # stable identity, for calendars
+    detail: Mapping[str, Any] = _NO_DETAIL  # what a greeting's template may use
+    late_from: date | None = None  # overdue: it was due that day, and is shown today
+
+
+@dataclass(frozen=True)
+class Window:
+    """The event days a source looks at.
+
+    `windowed_only`: only customers with a contact window (for the days before the
+    asked-for ones, whose items only a contact window can move into view).
+    """
+
+    first_event: date
+    last_event: date
+    windowed_only: bool = False
+
+    def customers(self, id_expr: str, *, by_date: bool = True) -> str:
+        """An SQL condition on a customer id column that honours `windowed_only`.
+
+        `by_date`: keep SQLite on the date index (a few days' rows) rather than walking
+        these customers' rows (the `+` hides the customer index from the planner).
+        """
+        if not self.windowed_only:
+            return "1"
+        # `contact_days IS NOT NULL` is the partial index customers_contact_days.
+        plus = "+" if by_date else ""
+        return f"{plus}{id_expr} IN (SELECT id FROM customers WHERE contact_days IS NOT NULL)"
+
+
+_REACHABLE = "do_not_contact = 0 AND archived_at IS NULL AND forgotten_at IS NULL"
+
+
+def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for v in values:
+        batch.append(v)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _in(values: Iterable[str]) -> tuple[str, list[str]]:
+    vals = sorted(set(values))
+    return ",".join("?" * len(vals)), vals
+
+
+def _years(born: str, on: date) -> int | None:
+    year = dates.year_of(born)
+    return None if year is None else on.year - year
+
+
+def _yearly_dates(
+    db: Database,
+    window: Window,
+    *,
+    table: str,
+    column: str,
+    lunar_column: str,
+    extra_columns: str,
+    where: str,
+) -> Iterator[tuple[Any, ...]]:
+    """(row…, occurrence) for each yearly date of `table` falling between the window's events.
+
+    Solar dates are found by their month-day; lunar ones by the lunar month-days of the
+    window's days (in both calendars), then converted exactly, customer by customer.
+    """
+    feb29 = settings.get(db, "birthday.feb29")
+    start, end = window.first_event, window.last_event
+    days = list(yearly.days(start, end))
+    solar = {md for d in days for md in yearly.month_days_on(d, feb29=feb29)}
+    marks, params = _in(solar)
+    sql = (
+        f"SELECT {column}, {extra_columns} FROM {table}"
+        f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} = 0 AND {where}"
+    )
+    for row in db.execute(sql, params):
+        month, day = dates.month_day(row[0])
+        for on in yearly.solar_occurrences(month, day, start, end, feb29=feb29):
+            yield (*row, on)
+    windows = {c: LunarWindow(start, end, c) for c in CALENDARS}
+    lunar = set().union(*(w.month_days() for w in windows.values()))
+    marks, params = _in(lunar)
+    default: Calendar = settings.get(db, "lunar.calendar")  # type: ignore[assignment]
+    sql = (
+        f"SELECT {column}, {extra_columns} FROM {table}"
+        f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} != 0 AND {where}"
+    )
+    for row in db.execute(sql, params):
+        month, day = dates.month_day(row[0])
+        locale, name, leap = row[-3], row[-2], row[-1]
+        window_ = windows[calendar_for(locale or names.default_locale(name), default)]
+        for on in window_.occurrences(month, day, leap=bool(leap)):
+            yield (*row, on)
+
+
+def birthday_items(db: Database, window: Window) -> Iterator[Item]:
+    rows = _yearly_dates(
+        db,
+        window,
+        table="customers",
+        column="birthday",
+        lunar_column="birthday_lunar",
+        extra_columns="id, birthday_lunar, locale, name, birthday_leap",
+        where=f"{_REACHABLE} AND {window.customers('id')}",
+    )
+    for born, cid, lunar, _locale, _name, leap, on in rows:
+        years = _years(born, on)
+        what = "lunar birthday" if lunar else "birthday"
+        if lunar:
+            what += f" ({'leap ' if leap else ''}{born[-5:]})"
+        why = f"{what} on {on.isoformat()}" + (f", turns {years}" if years else "")
+        yield Item("birthday", cid, on, why, key=f"birthday:{cid}:{on}", detail={"years": years})
+
+
+def anniversary_items(db: Database, window: Window) -> Iterator[Item]:
+    rows = _yearly_dates(
+        db,
+        window,
+        table="customer_dates d",
+        column="d.date",
+        lunar_column="d.lunar",
+        extra_columns="d.customer_id, d.label, d.lunar,"
+        " (SELECT locale FROM customers WHERE id = d.customer_id),"
+        " (SELECT name FROM customers WHERE id = d.customer_id), 0",
+        where=window.customers("d.customer_id"),
+    )
+    for since, cid, label, lunar, _locale, _name, _leap, on in rows:
+        years = _years(since, on)
+        if years is not None and years <= 0:
+            continue  # the day itself is no anniversary
+        what = f"{label} anniversary" + (" (lunar)" if lunar else "")
+        why = f"{what} on {on.isoformat()}" + (f", {years} years" if years else "")
+        key = f"anniversary:{cid}:{label}:{on}"
+        yield Item("anniversary", cid, on, why, key=key, detail={"years": years, "label": label})
+    yield from first_purchase_items(db, window)
+
+
+def first_purchase_items(db: Database, window: Window) -> Iterator[Item]:
+    """Yearly anniversaries of a customer's first purchase (by the purchase-date index)."""
+    first = db.execute("SELECT min(date) FROM purchases").fetchone()[0]
+    if not first:
+        return
+    feb29 = settings.get(db, "birthday.feb29")
+    wanted: dict[str, date] = {}  # a stored purchase day → the anniversary it makes
+    for on in yearly.days(window.first_event, window.last_event):
+        for md in yearly.month_days_on(on, feb29=feb29):
+            for year in range(int(first[:4]), on.year):
+                if md == "02-29" and not yearly.is_leap(year):
+                    continue
+                wanted[f"{year}-{md}"] = on
+    if not wanted:
+        return
+    for batch in _chunks(sorted(wanted)):
+        marks = ",".join("?" * len(batch))
+        rows = db.execute(
+            f"SELECT DISTINCT p.customer_id, p.date FROM purchases p WHERE p.date IN ({marks})"
+            " AND p.customer_id IS NOT NULL"  # an anonymous sale has nobody to greet
+            f" AND {window.customers('p.customer_id', by_date=False)} AND NOT EXISTS (SELECT 1 FROM"
+            " purchases q WHERE q.customer_id = p.customer_id AND q.date < p.date)",
+            batch,
+        )
+        for cid, day in rows:
+            on = wanted[day]
+            years = on.year - int(day[:4])
+            why = f"{years} year{'s' if years > 1 else ''} since the first purchase ({day})"
+            yield Item(
+                "anniversary",
+                cid,
+                on,
+                why,
+                key=f"anniversary:{cid}:first-purchase:{on}",
+                detail={"years": years, "label": "first purchase"},
+            )
+
+
+def holiday_items(db: Database, window: Window) -> Iterator[Item]:
+    """Each greeting holiday (`public_holidays.GREETING_HOLIDAYS`), for each customer the
+    `holidays.greet` rule selects, in the country of the customer's language."""
+    rule = [r.strip() for r in settings.get(db, "holidays.greet").split(",") if r.strip()]
+    if not rule:
+        return
+    from crmcli import public_holidays
+
+    country_list = public_holidays.countries(settings.get(db, "holidays.country"))
+    if not country_list:
+        return
+    # Most days are no holiday: look at the calendar before at the customers.
+    found = public_holidays.between(
+        window.first_event,
+        window.last_event,
+        country_list=country_list,
+        language=settings.get(db, "holidays.language"),
+        db=db,
+        rules=public_holidays.rules_from(db),
+    )
+    if not found:
+        return
+    chosen, params = _greeted(db, rule)
+    if settings.get(db, "holidays.greet.prospects") != "yes":
+        # The article's "finished deals": holiday greetings go to those who have bought.
+        chosen += " AND EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id)"
+    rows = db.execute(
+        f"SELECT id, locale, name FROM customers c WHERE {chosen} AND {_REACHABLE}"
+        f" AND {window.customers('id')}",
+        params,
+    )
+    for cid, locale, name in rows:
+        country = locales.country(locale or names.default_locale(name))
+        home = country if country in country_list else country_list[0]
+        for h in found:
+            if h.country != home:
+                continue
+            why = f"{h.name} on {h.day.isoformat()}" + (
+                f" ({h.country})" if len(country_list) > 1 else ""
+            )
+            yield Item(
+                "holiday",
+                cid,
+                h.day,
+                why,
+                key=f"holiday:{cid}:{h.country}:{h.day}",
+                detail={"holiday": h},
+            )
+
+
+def _greeted(db: Database, rule: list[str]) -> tuple[str, list[Any]]:
+    """An SQL condition on `customers c` for those a `holidays.greet` rule selects."""
+    if "all" in rule:
+        return "1", []
+    ors: list[str] = []
+    params: list[Any] = []
+    tags = [r[4:] for r in rule if r.startswith("tag:")]
+    if tags:
+        marks, values = _in(tags)
+        ors.append(f"c.id IN (SELECT customer_id FROM customer_tags WHERE tag IN ({marks}))")
+        params += values
+    for tier in sorted({r[5:] for r in rule if r.startswith("tier:")}):
+        from crmcli.tiers import members_sql
+
+        sql, values = members_sql(db, tier)
+        ors.append(f"c.id IN ({sql})")
+        params += values
+    return f"({' OR '.join(ors) or '0'})", params
+
+
+def after_sale_items(db: Database, window: Window) -> Iterator[Item]:
+    """A check N days after each order's delivery (or purchase, if never delivered)."""
+    sql, params = after_sale_sql(db, window)
+    for cid, on, why, key in db.execute(sql, params):
+        yield Item("after-sale", cid, date.fromisoformat(on), why, key=key)
+
+
+def after_sale_sql(db: Database, window: Window) -> tuple[str, list[Any]]:
+    """`after_sale_items` as SQL: (customer_id, on_day, why, key), one row per item.
+
+    The agenda inserts these rows as they are (a million-customer shop has a hundred
+    thousand checks open; none becomes a Python object before it is listed).
+    """
+    n = settings.get_int(db, "aftersale.days")
+    days = timedelta(days=n)
+    # `+delivery_date`: most lines have no delivery date, so that index must not be used
+    # for IS NULL (it would walk most of the table); the date index finds the few days.
+    lo, hi = (window.first_event - days).isoformat(), (window.last_event - days).isoformat()
+    # An anonymous sale (no customer) has nobody to check on.
+    only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
+    sql = f"""SELECT customer_id, date(base, '+{n} days') AS on_day,
+                 'after-sale check: ' || coalesce(nullif(group_concat(DISTINCT item), ''),
+                 'the purchase') || ' (' || CASE WHEN delivered THEN 'delivered' ELSE 'bought'
+                 END || ' ' || base || ')' AS why,
+                 'after-sale:' || customer_id || ':' || base || ':' || o AS key
+            FROM (
+             SELECT customer_id, delivery_date AS base, item, 1 AS delivered,
+                    coalesce(order_id, date) AS o FROM purchases
+              WHERE delivery_date BETWEEN ? AND ? AND amount_micros > 0 AND {only}
+             UNION ALL
+             SELECT customer_id, date, item, 0, coalesce(order_id, date) FROM purchases
+              WHERE date BETWEEN ? AND ? AND +delivery_date IS NULL AND amount_micros > 0
+                AND {only})
+           GROUP BY customer_id, base, o"""
+    return sql, [lo, hi, lo, hi]
+
+
+def thanks_items(db: Database, window: Window) -> Iterator[Item]:
+    """A thank-you for each order (all its lines; a line without an order id is an order
+    of its own) worth at least `thanks.min_amount`, to the customer who placed it.
+
+    The window is of purchase days: an imported history of old orders lies before it
+    (the grace period ends it), so only the last few days' orders are thanked.
+    """
+    if settings.get(db, "thanks.enabled") != "yes":
+        return
+    least = money_micros(settings.get(db, "thanks.min_amount"))
+    only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
+    rows = db.execute(
+        f"""SELECT customer_id, min(date), coalesce(order_id, '#' || id) AS o,
+                   json_group_array(DISTINCT item), sum(amount_micros), count(*),
+                   max(order_id IS NOT NULL)
+              FROM purchases
+             WHERE date BETWEEN ? AND ? AND {only}
+             GROUP BY customer_id, o
+            HAVING sum(amount_micros) > 0 AND sum(amount_micros) >= ?""",
+        [window.first_event.isoformat(), window.last_event.isoformat(), least],
+    )
+    for cid, day, order, items, total, _lines, has_id in rows:
+        on = date.fromisoformat(day)
+        what = ", ".join(i for i in json.loads(items) if i)
+        label = f"order {order}" if has_id else "purchase"
+        why = f"thank for the {label}" + (f": {what}" if what else "") + f" (bought {day})"
+        yield Item(
+            "thanks",
+            cid,
+            on,
+            why,
+            key=f"thanks:{cid}:{order}",
+            detail={"items": what or "—", "order": order if has_id else "", "total": total},
+        )
+
+
+def money_micros(text: str) -> int:
+    """A setting's plain decimal amount (`thanks.min_amount`) in micros."""
+    from decimal import Decimal
+
+    return int(Decimal(text or "0") * 1_000_000)
+
+
+def prospect_items(db: Database, window: Window) -> Iterator[Item]:
+    """Calls to prospects (customers with no purchase yet, `crmcli.prospects`): first
+    `prospects.first_call` after being added, then every `prospects.cadence` after the
+    last contact (a skipped call restarts its cadence)."""
+    first = timedelta(days=dates.parse_span(settings.get(db, "prospects.first_call")).days)
+    every = timedelta(days=dates.parse_span(settings.get(db, "prospects.cadence")).days)
+    rows = db.execute(
+        f"""SELECT id, prospect_calls_from,
+               (SELECT max(substr(at, 1, 10)) FROM contacts k WHERE k.customer_id = c.id
+                 AND (k.outcome IS NOT 'skipped' OR k.item LIKE 'prospect:%'))
+            FROM customers c
+           WHERE prospect_calls_from IS NOT NULL AND lost_at IS NULL
+             AND {prospects.NO_PURCHASE} AND {_REACHABLE}"""
+    )
+    for cid, since, contacted in rows:
+        if contacted and contacted >= since:
+            on = date.fromisoformat(contacted) + every
+            why = f"prospect: call again (last contact {contacted}, no purchase yet)"
+        else:
+            on = date.fromisoformat(since) + first
+            why = f"prospect: first call (added {since}, no purchase yet)"
+        if on > window.last_event:
+            continue
+        yield Item("prospect", cid, on, why, key=f"prospect:{cid}:{on}")
+
+
+def visit_items(db: Database, window: Window) -> Iterator[Item]:
+    """Customers whose visit plan or tier cadence has run out since the last contact (or
+    purchase); a plan (`crmcli visits plan`) overrides the tier's cadence."""
+    yield from _planned_visit_items(db, window)
+    for tier, span in _cadences(db):
+        yield from _tier_visit_items(db, window, tier, span)
+
+
+def best_visit_items(
+    db: Database, window: Window, *, size: int, counts: dict[str, int] | None = None
+) -> list[Item]:
+    """The `size` visits `visits` would rank first (tier A before B before C, then the
+    earliest day, then the customer id), reading only the tiers that can supply them.
+
+    A million-customer shop has hundreds of thousands of overdue visits and shows a
+    few dozen a day: tier A alone usually fills the list, so B and C are not read.
+    `counts["visits"]`, when asked for, is how many visits are due in all (the other
+    tiers are then counted in SQL, not read).
+    """
+    from crmcli.tiers import current_tiers
+
+    planned = list(_planned_visit_items(db, window))
+    ranks = current_tiers(db, [i.customer_id for i in planned])
+    # A planned customer without a tier ranks as C, as a tier visit of C would.
+    found = [((ranks.get(i.customer_id, "C"), i.on, i.customer_id), i) for i in planned]
+    total = len(found)
+    for tier, span in _cadences(db):
+        better = sum(1 for (rank, _, _), _ in found if rank < tier)
+        if better >= size:  # nothing of this tier (or after it) can make the list
+            if counts is None:
+                break
+            total += _tier_visit_count(db, window, tier, span)
+            continue
+        for item in _tier_visit_items(db, window, tier, span):
+            found.append(((tier, item.on, item.customer_id), item))
+            total += 1
+    if counts is not None:
+        counts["visits"] = total
+    return [item for _, item in heapq.nsmallest(size, found, key=lambda f: f[0])]
+
+
+def _planned_visit_items(db: Database, window: Window) -> Iterator[Item]:
+    """Visits of the plans in force (`crmcli visits plan`) due by the window's end."""
+    from crmcli import visits as visit_plans
+
+    for cid, nxt in visit_plans.next_visits(db).items():
+        if nxt.on <= window.last_event:
+            p = nxt.plan
+            since = f"last contact {nxt.last_contact}" if nxt.last_contact else f"from {p.from_day}"
+            why = f"planned visit (every {p.every}, {since}) — goal: {p.goal}"
+            detail = {"goal": p.goal, "plan_id": p.id}
+            yield Item("visit", cid, nxt.on, why, key=f"visit:{cid}:{nxt.on}", detail=detail)
+
+
+def _cadences(db: Database) -> list[tuple[str, Any]]:
+    """(tier, span) for each tier with a visit cadence (`tiers.cadence.*`), A first."""
+    from crmcli.tiers import TIERS, cadence
+
+    if _unclassified(db):
+        return []
+    spans = [(tier, cadence(db, tier)) for tier in TIERS]
+    return [(tier, span) for tier, span in spans if span]
+
+
+def _unclassified(db: Database) -> bool:
+    """Before any classification (or override) nobody has a tier: nothing to read."""
+    return bool(
+        db.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM tier_assignments)"
+            " AND NOT EXISTS (SELECT 1 FROM customers WHERE tier_override IS NOT NULL)"
+        ).fetchone()[0]
+    )
+
+
+def _latest_start(last: date, span: Any) -> date:
+    """The last day a cadence can start on and still run out by `last`.
+
+    Adding a span (days, weeks, months: a month end is kept in the shorter month) never
+    moves an earlier day past a later one, so "since + span <= last" is "since <= this
+    day": the database can filter on it with the day as a string.
+    """
+    day = last - span
+    while day + span > last:
+        day -= timedelta(days=1)
+    while day + timedelta(days=1) + span <= last:
+        day += timedelta(days=1)
+    return day
+
+
+def _tier_visit_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
+    """The reachable customers of `tier` without a plan in force, with the day their
+    visit clock started (last contact, else last purchase, else the day added)."""
+    from crmcli.tiers import members_sql
+    from crmcli.visits import CLOCK_CONTACTS
+
+    members, params = members_sql(db, tier)
+    # MATERIALIZED: each customer's last contact and purchase are looked up once, not
+    # again for the outer filter on `since`.
+    return (
+        f"""WITH clock AS MATERIALIZED (
+              SELECT c.id, substr(c.created_at, 1, 10) AS created,
+                     (SELECT max(at) FROM contacts k
+                       WHERE k.customer_id = c.id AND {CLOCK_CONTACTS}) AS contacted,
+                     (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id) AS bought
+                FROM customers c
+               WHERE c.id IN ({members}) AND {_REACHABLE} AND c.id NOT IN
+                     (SELECT customer_id FROM visit_plans WHERE cancelled_at IS NULL))
+            SELECT id, coalesce(substr(contacted, 1, 10), bought, created) AS since,
+                   contacted IS NOT NULL FROM clock""",
+        params,
+    )
+
+
+def _tier_visit_items(db: Database, window: Window, tier: str, span: Any) -> Iterator[Item]:
+    """The visits of `tier` due by the window's end: its cadence ran out since the clock."""
+    sql, params = _tier_visit_sql(db, tier)
+    latest = _latest_start(window.last_event, span).isoformat()
+    rows = db.execute(f"{sql} WHERE since <= ?", [*params, latest])
+    next_visit: dict[str, date] = {}  # many customers share a last day: add the span once
+    for cid, since, contacted in rows:
+        on = next_visit.get(since)
+        if on is None:
+            on = next_visit[since] = date.fromisoformat(since) + span
+        last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
+        yield Item("visit", cid, on, f"tier {tier} visit/call ({last})", key=f"visit:{cid}:{on}")
+
+
+def _tier_visit_count(db: Database, window: Window, tier: str, span: Any) -> int:
+    sql, params = _tier_visit_sql(db, tier)
+    latest = _latest_start(window.last_event, span).isoformat()
+    return int(
+        db.execute(f"SELECT count(*) FROM ({sql} WHERE since <= ?)", [*params, latest]).fetchone()[
+            0
+        ]
+    )
+
+
+def followup_items(db: Database, window: Window) -> Iterator[Item]:
+    rows = db.execute(
+        "SELECT id, customer_id, due_on, snoozed_until, note, owner, rrule FROM followups"
+        " WHERE status = 'open' AND due_on <= ?",
+        [window.last_event.isoformat()],
+    )
+    for fid, cid, due_on, snoozed, note, owner, rule in rows:
+        on = date.fromisoformat(snoozed or due_on)
+        if on > window.last_event:
+            continue
+        why = f"follow-up #{fid}: {note}"
+        if snoozed:
+            why += f" (promised for {due_on}, snoozed)"
+        if rule:
+            why += f" [repeats {rule}]"
+        yield Item("followup", cid, on, why, owner=owner, key=f"followup:{fid}")
+
+
+def complaint_items(db: Database, window: Window) -> Iterator[Item]:
+    """Complaint stages past their deadline (`crmcli.complaints` sets the deadlines)."""
+    # Most days no complaint is open: skip reading tiers and deadlines then.
+    if not db.execute("SELECT 1 FROM complaints WHERE stage != 'closed' LIMIT 1").fetchone():
+        return
+    from crmcli import complaints as complaint_stages
+
+    for o in complaint_stages.overdue(db, as_of=window.last_event):
+        why = (
+            f"complaint #{o.complaint_id} ({o.severity}): {o.summary} — at {o.stage};"
+            f" {o.next_stage} was due {o.due_on.isoformat()}"
+        )
+        key = f"complaint:{o.complaint_id}:{o.next_stage}"
+        yield Item("complaint", o.customer_id, o.due_on, why, key=key)
+
+
+def family_birthday_items(db: Database, window: Window) -> Iterator[Item]:
+    """The birthdays of people a customer asked to greet (`customers relate … --greet`).
+
+    A relative who is not a customer brings their own birthday; one who is a customer
+    their record's (solar only: a lunar one is greeted as that customer's own birthday).
+    """
+    feb29 = settings.get(db, "birthday.feb29")
+    rows = db.execute(
+        f"""SELECT r.id, r.customer_id, r.kind, coalesce(o.name, r.other_name),
+                   coalesce(o.birthday, r.other_birthday)
+            FROM customer_relations r JOIN customers c ON c.id = r.customer_id
+            LEFT JOIN customers o ON o.id = r.other_id
+            WHERE r.greet = 1 AND coalesce(o.birthday, r.other_birthday) IS NOT NULL
+              AND coalesce(o.birthday_lunar, 0) = 0 AND coalesce(o.forgotten_at, '') = ''
+              AND c.do_not_contact = 0 AND c.archived_at IS NULL AND c.forgotten_at IS NULL
+              AND {window.customers("r.customer_id", by_date=False)}"""
+    )
+    for rid, cid, kind, name, born in rows:
+        month, day = dates.month_day(born)
+        for on in yearly.solar_occurrences(
+            month, day, window.first_event, window.last_event, feb29=feb29
+        ):
+            year = dates.year_of(born)
+            years = None if year is None else on.year - year
+            # relations reads customers (a 20 ms import): only once a birthday is found
+            from crmcli.relations import LABELS
+
+            relation = LABELS.get(kind, kind)
+            why = f"birthday of their {relation} {name} on {on.isoformat()}"
+            why += f", turns {years}" if years else ""
+            yield Item(
+                "family-birthday",
+                cid,
+                on,
+                why,
+                key=f"family-birthday:{cid}:{rid}:{on}",
+                detail={"years": years, "relative": name, "relation": relation},
+            )
+
+
+SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
+    "birthday": birthday_items,
+    "anniversary": anniversary_items,
+    "holiday": holiday_items,
+    "after-sale": after_sale_items,
+    "thanks": thanks_items,
+    "prospect": prospect_items,
+    "visit": visit_items,
+    "followup": followup_items,
+    "complaint": complaint_items,
+    "family-birthday": family_birthday_items,
+}
+
+# Sources whose rows the agenda can insert straight from SQL: kind → (customer_id,
+# on_day, why, key) query, the same rows the kind's source makes its items of.
+SQL_SOURCES: dict[str, Callable[[Database, Window], tuple[str, list[Any]]]] = {
+    "after-sale": after_sale_sql,
+}
+
+KINDS = tuple(SOURCES)

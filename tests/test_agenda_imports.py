@@ -1,0 +1,77 @@
+"""What a piped `crmcli due` loads (issue 17 item 3): read commands start fast.
+
+A `due --format csv` run (cron's) draws no table, so it never imports rich; with the
+holiday calendar cached in the database (the first run keeps it), not the `holidays`
+package; and no customer-editing code (`crmcli.customers`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crmcli import customers, purchases, settings
+from crmcli.db import open_db
+
+PROBE = """
+import json, sys
+sys.argv = ["crmcli", "--db", sys.argv[1], "due", "--as-of", "2026-09-20", "--days", "14",
+            "--format", "csv"]
+from crmcli.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+# Never for a piped listing.
+NEVER = ("rich", "holidays", "crmcli.customers")
+# Open (issue 17 item 3): every core module takes sqlite-utils' `Database` type at run
+# time, and sqlite-utils brings pluggy and dateutil's parser.
+NOT_YET = ("sqlite_utils", "pluggy", "dateutil.parser")
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    path = tmp_path / "shop.db"
+    db = open_db(path)
+    settings.set_value(db, "holidays.greet", "all")
+    settings.set_value(db, "holidays.country", "KR,US")
+    for n, (name, born) in enumerate([("김민준", "1985-09-25"), ("Ann Lee", "1990-09-22")]):
+        cid = customers.add(db, name=name, code=f"C{n}", birthday=born, phones_raw=["010-1"])
+        purchases.add(db, customer_id=cid, amount_micros=10_000_000, on=date(2026, 9, 1))
+    db.close()
+    return path
+
+
+def _loaded(db: Path) -> tuple[set[str], str]:
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, str(db)], capture_output=True, text=True, check=True
+    )
+    modules = json.loads(run.stderr.strip().splitlines()[-1])
+    return set(modules), run.stdout
+
+
+def _hits(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(n for n in names if n in modules or any(m.startswith(n + ".") for m in modules))
+
+
+def test_a_piped_due_loads_no_table_renderer_nor_holiday_package(shop):
+    first, listed = _loaded(shop)  # keeps the year's holidays in the database
+    assert "추석" in listed or "Chuseok" in listed  # a holiday greeting is on the list
+    assert "holidays" in first  # the first run of the year asks the package
+    modules, again = _loaded(shop)
+    assert again == listed
+    assert _hits(modules, NEVER) == []
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 3: the core still imports sqlite-utils")
+def test_a_piped_due_loads_no_sqlite_utils(shop):
+    _loaded(shop)
+    modules, _ = _loaded(shop)
+    assert _hits(modules, NOT_YET) == []

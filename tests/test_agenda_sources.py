@@ -1,0 +1,91 @@
+"""Every agenda source in one place (`crmcli.agenda_sources`): named for what it returns,
+each kind's key told, and the SQL forms giving what the Python forms give."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from crmcli import agenda, agenda_sources, customers, purchases, tiers
+from crmcli.agenda_sources import SOURCES, Window
+
+
+def test_every_kind_has_a_source_named_for_its_items_and_a_key_told():
+    assert agenda.KINDS == tuple(SOURCES) == agenda_sources.KINDS
+    for kind, source in SOURCES.items():
+        assert source.__name__ == kind.replace("-", "_") + "_items"
+        assert f"| {kind} " in agenda_sources.__doc__  # the table says its source and key
+        assert f"`{source.__name__}`" in agenda_sources.__doc__
+
+
+def test_after_sale_checks_are_the_same_read_as_items_or_inserted_as_rows(db):
+    cid = customers.add(db, name="Ann Lee")
+    purchases.add(db, customer_id=cid, amount_micros=5_000_000, on=date(2026, 3, 1), item="Cup")
+    purchases.add(db, customer_id=cid, amount_micros=5_000_000, on=date(2026, 3, 1))
+    purchases.add(
+        db,
+        customer_id=cid,
+        amount_micros=9_000_000,
+        on=date(2026, 3, 2),
+        order_id="O-7",
+        delivery_date=date(2026, 3, 4),
+    )
+    window = Window(date(2026, 3, 1), date(2026, 3, 20))
+    items = list(agenda_sources.after_sale_items(db, window))
+    sql, params = agenda_sources.after_sale_sql(db, window)
+    rows = db.execute(sql, params).fetchall()
+    assert [(i.customer_id, i.on.isoformat(), i.why, i.key) for i in items] == rows
+    assert sorted(i.why for i in items) == [
+        "after-sale check: Cup (bought 2026-03-01)",
+        "after-sale check: the purchase (delivered 2026-03-04)",
+    ]
+
+
+@pytest.mark.parametrize("span", ["1m", "3m", "2w", "1y", "10d"])
+def test_a_cadence_runs_out_by_a_day_exactly_when_it_started_by_the_latest_start(span):
+    from crmcli import dates
+
+    every = dates.parse_span(span)
+    for last in (date(2026, 3, 31), date(2026, 2, 28), date(2024, 2, 29), date(2026, 12, 1)):
+        latest = agenda_sources._latest_start(last, every)
+        for offset in range(-400, 5):
+            since = latest + timedelta(days=offset)
+            assert (since <= latest) == (since + every <= last), (span, last, since)
+
+
+def test_best_visits_read_the_first_tiers_and_count_the_others(db):
+    made = {}
+    for n, tier in enumerate("AAACCCCC"):
+        cid = customers.add(db, name=f"V{n}")
+        tiers.set_override(db, cid, tier=tier, reason="test")
+        made[cid] = tier
+    db.execute("UPDATE customers SET created_at = '2020-01-01T00:00:00+00:00'")
+    window = Window(date(2026, 3, 1), date(2026, 3, 1))
+    counts: dict[str, int] = {}
+    best = agenda_sources.best_visit_items(db, window, size=2, counts=counts)
+    assert [made[i.customer_id] for i in best] == ["A", "A"]
+    assert counts["visits"] == len(list(agenda_sources.visit_items(db, window))) == 8
+    # Without a count asked for, the C customers are not read at all.
+    assert agenda_sources.best_visit_items(db, window, size=2) == best
+
+
+def test_tier_members_are_the_current_tiers(db):
+    ids = [customers.add(db, name=f"M{n}") for n in range(6)]
+    for n, cid in enumerate(ids):
+        purchases.add(db, customer_id=cid, amount_micros=(n + 1) * 1_000_000, on=date(2025, 1, 1))
+    tiers.classify(db, as_of=date(2025, 6, 30), window="all")
+    db.execute("DELETE FROM tier_assignments WHERE customer_id = ?", [ids[0]])
+    tiers.classify(db, as_of=date(2025, 12, 31), window="all")
+    # One customer left out of the latest run keeps the tier of the run before.
+    db.execute(
+        "DELETE FROM tier_assignments WHERE customer_id = ? AND run_id ="
+        " (SELECT max(id) FROM tier_runs)",
+        [ids[5]],
+    )
+    tiers.set_override(db, ids[1], tier="A", reason="office orders")
+    current = tiers.current_tiers(db)
+    for tier in "ABC":
+        sql, params = tiers.members_sql(db, tier)
+        found = {r[0] for r in db.execute(sql, params)}
+        assert found == {c for c, t in current.items() if t == tier}, tier

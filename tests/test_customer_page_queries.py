@@ -1,0 +1,196 @@
+"""`customers show` reads a customer's purchases in one indexed pass (issue 17 item 4):
+the same totals and top lists as the plain queries, and no line read from the table."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from fractions import Fraction
+
+import pytest
+
+from crmcli import buying, customers, page, purchases, tiers
+from crmcli.db import write
+
+DAY = date(2026, 6, 30)
+
+# The top lists as they were defined before the single pass: one query per list.
+_TOP_SQL = """
+    SELECT {by} AS name, count(*) AS lines, sum(amount_micros) AS spent_micros
+    FROM purchases WHERE customer_id = ? AND {by} IS NOT NULL AND {by} != ''
+    GROUP BY {by} HAVING sum(amount_micros) > 0
+    ORDER BY spent_micros DESC, lines DESC, name LIMIT ?"""
+
+
+def _shop(db, seed: int) -> list[int]:
+    rnd = random.Random(seed)
+    items = [None, "", "Latte", "latte", "Beans 1kg", "원두", "Mug", "Filter", "ケーキ"]
+    categories = [None, "", "drinks", "beans", "goods", "Drinks"]
+    with write(db):
+        ids = [customers.add(db, name=f"Customer {i}") for i in range(4)]
+        for _ in range(rnd.randrange(0, 400)):
+            amount = rnd.choice([-3, 1, 2, 5, 5, 10, 0]) * 1_000_000  # returns, ties, zero
+            db.execute(
+                "INSERT INTO purchases (customer_id, date, amount_micros, item, category,"
+                " created_at) VALUES (?, ?, ?, ?, ?, '2026-01-01')",
+                [
+                    rnd.choice(ids[:3]),  # the fourth never buys
+                    f"2025-{rnd.randrange(1, 13):02}-{rnd.randrange(1, 29):02}",
+                    amount,
+                    rnd.choice(items),
+                    rnd.choice(categories),
+                ],
+            )
+    return ids
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_one_pass_gives_the_totals_and_top_lists_of_the_plain_queries(db, seed):
+    for cid in _shop(db, seed):
+        got = buying.bought(db, cid, limit=3)
+        totals = purchases.totals(db, cid)
+        assert (got.lines, got.total_micros, got.first, got.last) == (
+            totals["count"],
+            totals["total_micros"],
+            totals["first"],
+            totals["last"],
+        )
+        for by in ("item", "category"):
+            cursor = db.execute(_TOP_SQL.format(by=by), [cid, 3])
+            columns = [d[0] for d in cursor.description]
+            assert got.top[by] == [dict(zip(columns, r, strict=True)) for r in cursor], by
+
+
+def test_the_page_reads_purchases_from_indexes_only(db):
+    # Summing a customer's lines reads index entries, never the table row by row, and
+    # never sorts them; only the ten most recent lines are read from the table.
+    cid = _shop(db, 1)[0]
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    page.build(db, cid)
+    db.conn.set_trace_callback(None)
+    seen = 0
+    for sql in statements:
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue
+        plan = [str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + sql)]
+        if "GROUP BY item, category" in sql:  # the totals and top lists: no sorting
+            assert "USE TEMP B-TREE FOR GROUP BY" not in plan, (sql, plan)
+        for step in plan:
+            if "purchases_customer_" in step and "(customer_id=?" in step:
+                seen += 1
+                recent = "ORDER BY p.date DESC" in sql
+                assert "COVERING INDEX" in step or recent, (sql, plan)
+    assert seen >= 3
+
+
+def _shares_summed(db, run_id: int) -> dict[int, Fraction | None]:
+    """Each customer's share above, summed over the whole run as it used to be."""
+    total = db.execute(
+        "SELECT sum(max(spend_micros, 0)) FROM tier_assignments WHERE run_id = ?", [run_id]
+    ).fetchone()[0]
+    out = {}
+    for cid, rank in db.execute(
+        "SELECT customer_id, rank FROM tier_assignments WHERE run_id = ?", [run_id]
+    ).fetchall():
+        above = db.execute(
+            "SELECT coalesce(sum(max(spend_micros, 0)), 0) FROM tier_assignments"
+            " WHERE run_id = ? AND rank < ?",
+            [run_id, rank],
+        ).fetchone()[0]
+        out[cid] = Fraction(above, total) if total else None
+    return out
+
+
+def _tiered_shop(db) -> list[int]:
+    spends = [500, 300, 300, 100, -20, 0, None, 50, 5]  # ties, a refund, nothing bought
+    with write(db):
+        ids = [customers.add(db, name=f"c{i}") for i in range(len(spends))]
+        for cid, amount in zip(ids, spends, strict=True):
+            if amount is not None:
+                purchases.add(db, customer_id=cid, amount_micros=amount * 1_000_000, on=DAY)
+    return ids
+
+
+@pytest.mark.parametrize("rule", ["pareto", "top-share", "growth"])
+def test_a_customers_share_above_is_stored_by_classification(db, rule):
+    ids = _tiered_shop(db)
+    run = tiers.classify(db, rule=rule, as_of=DAY)
+    expected = _shares_summed(db, run.id)
+    assert {cid: tiers.share_above(db, run.id, cid) for cid in ids} == expected
+    assert expected[ids[1]] == Fraction(500, 1255)  # 500 of 500+300+300+100+50+5
+    stored = db.execute(
+        "SELECT count(*) FROM tier_assignments WHERE run_id = ? AND above_micros IS NULL",
+        [run.id],
+    ).fetchone()[0]
+    assert stored == 0
+
+
+def test_runs_made_before_get_their_shares_from_the_migration(db):
+    from crmcli.migrations import m122_tier_shares
+
+    ids = _tiered_shop(db)
+    runs = [tiers.classify(db, as_of=DAY).id, tiers.classify(db, rule="top-share", as_of=DAY).id]
+    expected = {run: _shares_summed(db, run) for run in runs}
+    with write(db):  # the schema before m122, runs and all
+        db.execute("ALTER TABLE tier_assignments DROP COLUMN above_micros")
+        db.execute("ALTER TABLE tier_runs DROP COLUMN positive_micros")
+        m122_tier_shares.migrate(db)
+    for run in runs:
+        assert {cid: tiers.share_above(db, run, cid) for cid in ids} == expected[run]
+    assert not db.execute("SELECT 1 FROM tier_assignments WHERE above_micros IS NULL").fetchall()
+
+
+def test_a_run_stored_without_its_sums_still_gives_each_share(db):
+    ids = _tiered_shop(db)
+    run = tiers.classify(db, as_of=DAY).id
+    expected = _shares_summed(db, run)
+    with write(db):
+        db.execute("UPDATE tier_assignments SET above_micros = NULL")
+        db.execute("UPDATE tier_runs SET positive_micros = NULL")
+    assert {cid: tiers.share_above(db, run, cid) for cid in ids} == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_customers_rhythm_reads_days_and_agrees_with_every_customers(db, seed):
+    rnd = random.Random(seed)
+    ids = _shop(db, seed)
+    with write(db):  # lines stamped with a time too: several on one day count once
+        for _ in range(60):
+            db.execute(
+                "INSERT INTO purchases (customer_id, date, amount_micros, created_at)"
+                " VALUES (?, ?, ?, '2026-01-01')",
+                [
+                    rnd.choice(ids[:3]),
+                    f"2025-0{rnd.randrange(1, 4)}-1{rnd.randrange(0, 3)}T1{rnd.randrange(10)}:00",
+                    rnd.choice([-1, 2, 3]) * 1_000_000,
+                ],
+            )
+    every = {r["id"]: r for r in buying.attitudes(db, as_of=DAY)}
+    for cid in ids:
+        one = buying.suggest_attitude(db, cid, as_of=DAY)
+        row = every[cid]
+        assert (one.suggested, one.visits, one.last, one.days_since, one.interval_days) == (
+            row["suggested"],
+            row["visits"],
+            row["last"],
+            row["days_since"],
+            row["interval_days"],
+        ), cid
+
+
+def test_show_as_csv_gives_this_customers_record_archived_or_not(cli, db_path):
+    from crmcli.db import open_db
+
+    db = open_db(db_path)
+    with write(db):
+        customers.add(db, name="Ann", code="A1", extra={"Loyalty card": "LC-1"})
+        customers.add(db, name="Bob", code="B1", extra={"紹介者": "Ann"})
+    db.close()
+    header, row = cli("customers", "show", "A1", "--format", "csv").stdout.splitlines()
+    # Its own extra fields (the others' are not read: that was every customer at 1M).
+    assert [h for h in header.split(",") if h.startswith("extra.")] == ["extra.Loyalty card"]
+    assert row.startswith(tuple(f"{i},A1,Ann," for i in range(1, 3)))
+    cli("customers", "archive", "B1")
+    lines = cli("customers", "show", "B1", "--format", "csv").stdout.splitlines()
+    assert len(lines) == 2 and ",B1,Bob," in lines[1] and "extra.紹介者" in lines[0]
