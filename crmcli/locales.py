@@ -14,7 +14,8 @@ When no locale is given it is inferred from the strongest evidence, in this orde
    Cyrillic → ru; kanji forms only Japanese writes (沢, 辺, 桜, 込…) → ja, hanzi
    forms only simplified Chinese writes (张, 陈, 刘…) → zh_Hans;
 2. the import file: Japanese, Korean, Chinese… headers, then its encoding
-   (CP932 → ja, CP949 → ko, GB18030 → zh_Hans, Big5 → zh_Hant, CP1251 → ru);
+   (CP932 → ja, CP949 → ko, GB18030 → zh_Hans, Big5 → zh_Hant, CP1251 → ru), as
+   `crmcli.imports.evidence` reads a file (the phone region of an import reads it too);
 3. a phone number written with its country code (+81 → ja, +82 → ko, +86 → zh_Hans,
    +886 → zh_Hant, +374 → hy, +7 → ru, +1 → en…);
 4. the shape of the name: Latin letters → en; a kanji name written with a space
@@ -31,9 +32,8 @@ and `customers show` can say why; a locale given by hand (`set`) is never inferr
 
 from __future__ import annotations
 
-import codecs
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
@@ -322,34 +322,6 @@ def from_phone(raw: str, e164: str | None) -> Guess | None:
         if locale:
             return Guess(locale, f"phone:+{digits[:size]}")
     return None
-
-
-def from_file(*, encoding: str | None, headers: Sequence[str] = ()) -> Guess | None:
-    """Evidence in an import file: the country its code page and column names come from
-    (`crmcli.evidence`, which the phone region of an import reads too), as its language."""
-    from crmcli.imports import evidence
-
-    found = evidence.file_evidence(headers=headers, encoding=encoding)
-    if found.region:
-        locale = REGION_LOCALE.get(found.region)
-        if locale is None:
-            return None
-        by_headers = any(r.endswith("headers") for r in found.reasons)
-        return Guess(locale, "file:headers" if by_headers else f"file:{_codec(encoding)}")
-    # Beyond East Asia: a Cyrillic code page, or Cyrillic or Armenian column names.
-    letters = [g.locale for g in map(from_letters, headers) if g and g.locale in ("ru", "hy")]
-    if letters and len(set(letters)) == 1:
-        return Guess(letters[0], "file:headers")
-    if encoding and ENCODING_LOCALE.get(_codec(encoding).replace("-", "_")) == "ru":
-        return Guess("ru", f"file:{_codec(encoding)}")
-    return None
-
-
-def _codec(encoding: str | None) -> str:
-    try:
-        return codecs.lookup(encoding or "").name.replace("_", "-")
-    except LookupError:
-        return (encoding or "").lower()
 
 
 # --- inference ------------------------------------------------------------------------------------

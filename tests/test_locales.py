@@ -12,6 +12,7 @@ import pytest
 from crmcli import customers, locales, names, settings
 from crmcli.db import open_db
 from crmcli.errors import InvalidValue
+from crmcli.imports import evidence
 
 SCHEMA = Path(__file__).parent / "fixtures" / "schema"
 
@@ -148,7 +149,7 @@ def test_a_chinese_or_japanese_shop_decides_kanji_names_itself():
     ],
 )
 def test_file_evidence_from_headers_then_encoding(headers, encoding, expected):
-    guess = locales.from_file(encoding=encoding, headers=headers)
+    guess = evidence.file_evidence(headers=headers, encoding=encoding).locale
     assert ((guess.locale, guess.source) if guess else None) == expected
 
 

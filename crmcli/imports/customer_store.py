@@ -624,7 +624,7 @@ def import_records(
             restore = journal.suspend(db, SEARCH_UPKEEP, estimated_rows) if not dry_run else []
             # The file's own evidence of its customers' language (headers, encoding),
             # for the rows whose names and phones say nothing stronger.
-            file_locale = locales.from_file(encoding=info.encoding, headers=headers)
+            file_locale = evidence.file_evidence(headers=headers, encoding=info.encoding).locale
             if file_locale is not None:
                 result.notes.append(
                     f"locale {file_locale.locale} where names and phones tell nothing"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from crmcli import customer_fields, dates, names, phones, text
+from crmcli import customer_fields, dates, names, phones
 from crmcli.errors import InvalidValue, UsageError
 from crmcli.export import excel_unsafe
 from crmcli.imports import (
@@ -25,9 +25,8 @@ from crmcli.imports import (
 )
 from crmcli.imports.customer_record import (
     Record,
-    add_value,
-    join_reading,
     record_name,
+    row_to_record,
 )
 from crmcli.imports.headers import (
     CUSTOMER_FIELDS,
@@ -36,7 +35,6 @@ from crmcli.imports.headers import (
     IGNORE,
     PURCHASE_HEADERS,
     Column,
-    cell_text,
     describe_unmapped,
     fold_header,
     map_columns,
@@ -45,32 +43,6 @@ from crmcli.imports.problems import RowProblem
 from crmcli.imports.result import ImportResult, ProgressFn
 
 # --- the import -----------------------------------------------------------------------------
-
-
-def row_to_record(
-    cells: Sequence[str],
-    columns: Sequence[Column],
-    orders: Mapping[int, dates.DateOrder | None],
-) -> Record:
-    record = Record()
-    found: list[RowProblem] = []
-    for col in columns:
-        if col.field == IGNORE:
-            continue
-        value = cell_text(cells, col)
-        if not value:
-            continue
-        try:
-            bad = text.problem(value, multiline=True)  # the check every write path makes
-            if bad:  # a NUL or an escape sequence in a name would garble every list
-                raise RowProblem(col.key, bad)
-            add_value(record, col, value, cells, orders)
-        except RowProblem as problem:  # keep going: the row's other problems are reported too
-            found.append(problem)
-    if found:
-        found[0].others = found[1:]
-        raise found[0]
-    return join_reading(record)
 
 
 def import_customers(

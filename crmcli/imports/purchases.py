@@ -315,7 +315,6 @@ def _run(
         )
     header = table.headers
     ci = index["customer"]
-    cn = index.get("customer_name")
     phi = index.get("customer_phone")
     options_region = evidence.import_region(
         db, options.get("region"), headers=table.headers, encoding=table.info.encoding
@@ -324,8 +323,6 @@ def _run(
     countries = [i for i, h in enumerate(table.headers) if evidence.is_country_header(h)]
     if phi is not None and create_customers:
         result.notes.append(options_region.note())
-    di = index["date"]
-    ai = index.get("amount")
     qi = index.get("quantity")
     pi = index.get("unit_price")
     oi = index.get("order_id")
@@ -335,13 +332,7 @@ def _run(
     vi = index.get("delivery_date")
     ni = index.get("note")
     width = max(index.values()) + 1
-    date_order = orders.get(di)
-    delivery_order = orders.get(vi) if vi is not None else None
-    decimal_comma = table.decimal_comma
-    sha_prefix = info.sha256[:16]
     now = dates.now_utc()
-    positions: dict[str, int] = {}  # order id → lines seen so far (O(orders), not O(lines))
-    date_cache: dict[str, str] = {}
     # A bigger page cache keeps the indexes' random inserts in memory instead of
     # spilling pages to the WAL again and again (bounded: part of the 150 MB budget).
     cache = db.execute("PRAGMA cache_size").fetchone()[0]
@@ -353,7 +344,6 @@ def _run(
             known = _Customers(
                 db, create=create_customers, import_id=import_id, region=options_region
             )
-            ids = known.ids
             conn = db.conn
             last_id = conn.execute("SELECT coalesce(max(id), 0) FROM purchases").fetchone()[0]
             rebuild = (
@@ -371,97 +361,22 @@ def _run(
             lines: list[tuple[int, list[str]]] = []
             seen = 0
             writing = True
-            # Each value's check on its own, for the rare bad row: every problem is listed.
-            checks: list[tuple[int, Callable[[str], Any]]] = [
-                (di, lambda t: file_dates.parse_file_date(t, date_order))
-            ]
-            if qi is not None:
-                checks.append((qi, lambda t: _quantity(t.strip(), decimal_comma, header[qi])))
-            for column in (pi, ai):
-                if column is not None:
-                    checks.append(
-                        (column, lambda t, c=column: _amount(t.strip(), decimal_comma, header[c]))
-                    )
-            if vi is not None:
-                checks.append((vi, lambda t: file_dates.parse_file_date(t, delivery_order)))
+            checks = line_checks(table, index, orders)
+            read_line = line_reader(
+                table,
+                index,
+                orders,
+                known,
+                counts,
+                skip_anonymous=skip_anonymous,
+                countries=[] if region_given else countries,
+            )
             for line, cells in table.rows():
                 seen += 1
+                if len(cells) < width:
+                    cells = cells + [""] * (width - len(cells))
                 try:
-                    if len(cells) < width:
-                        cells = cells + [""] * (width - len(cells))
-                    ref = cells[ci].strip()
-                    cid = ids.get(ref) if ref else None
-                    if not ref:
-                        # An anonymous sale (a walk-in): the shop's revenue, nobody's purchase.
-                        counts.anonymous += 1
-                        if skip_anonymous:
-                            counts.rejected += 1
-                            if writer is not None:
-                                writer.write(cells, f"{header[ci]}: no customer (--skip-anonymous)")
-                            continue
-                    elif cid is None:
-                        cid = known.lookup(
-                            ref,
-                            cells[cn].strip() if cn is not None else None,
-                            header[ci],
-                            cells[phi].strip() if phi is not None else "",
-                            next(
-                                (c for i in countries if (c := evidence.country_region(cells[i]))),
-                                None,
-                            )
-                            if countries and not region_given
-                            else None,
-                        )
-                    raw_date = cells[di]
-                    day = date_cache.get(raw_date)
-                    if day is None:
-                        try:
-                            day = file_dates.parse_file_date(raw_date, date_order)
-                        except InvalidValue as exc:
-                            raise RowProblem(
-                                header[di], str(exc) if raw_date.strip() else "no date"
-                            ) from None
-                        if len(date_cache) < 100_000:
-                            date_cache[raw_date] = day
-                    quantity = unit = None
-                    if qi is not None:
-                        text = cells[qi]
-                        if text.isdigit() and len(text) < 10:  # the usual case, no call
-                            quantity = int(text)
-                        elif text := text.strip():
-                            quantity = _quantity(text, decimal_comma, header[qi])
-                    if pi is not None and cells[pi].strip():
-                        unit = _amount(cells[pi].strip(), decimal_comma, header[pi])
-                    text = cells[ai].strip() if ai is not None else ""
-                    whole, _dot, frac = text.partition(".")
-                    if len(whole) < 14 and whole.isdigit() and frac.isdigit() and len(frac) <= 6:
-                        amount = int(whole) * 1_000_000 + int(frac.ljust(6, "0"))  # '123.45'
-                    elif text:
-                        amount = _amount(text, decimal_comma, header[ai])  # type: ignore[index]
-                    elif quantity is not None and unit is not None:
-                        amount = int(Decimal(quantity) * unit)
-                    else:
-                        raise RowProblem(header[ai] if ai is not None else None, "no amount")
-                    if not -money.MAX_AMOUNT_MICROS <= amount <= money.MAX_AMOUNT_MICROS:
-                        column = header[ai] if ai is not None and text else None
-                        raise RowProblem(column, f"amount is beyond {money.MAX_AMOUNT:,}")
-                    order_id = cells[oi].strip() or None if oi is not None else None
-                    line_id = cells[li].strip() or None if li is not None else None
-                    line_no = None
-                    if line_id is not None:
-                        key = "L:" + line_id
-                    elif order_id is not None:
-                        line_no = positions.get(order_id, 0) + 1
-                        positions[order_id] = line_no
-                        key = f"O:{order_id}#{line_no}"
-                    else:
-                        key = f"F:{sha_prefix}:{line:012d}"  # zero-padded: keys append in order
-                    delivery = None
-                    if vi is not None and cells[vi].strip():
-                        try:
-                            delivery = file_dates.parse_file_date(cells[vi], delivery_order)
-                        except InvalidValue as exc:
-                            raise RowProblem(header[vi], str(exc)) from None
+                    row = read_line(line, cells)
                 except RowProblem as bad:
                     bad.others = _more_problems(cells, bad, checks, header)
                     problems.add_row(line, bad)
@@ -471,25 +386,14 @@ def _run(
                     elif not dry_run:
                         writing = False  # the import will be refused: just validate the rest
                     continue
+                if row is None:  # an anonymous sale, left out (--skip-anonymous)
+                    counts.rejected += 1
+                    if writer is not None:
+                        writer.write(cells, f"{header[ci]}: no customer (--skip-anonymous)")
+                    continue
                 if not writing:
                     continue
-                batch.append(
-                    (
-                        cid,
-                        day,
-                        amount,
-                        quantity if not isinstance(quantity, Decimal) else float(quantity),
-                        unit,
-                        order_id,
-                        line_id,
-                        line_no,
-                        key,
-                        cells[ii].strip() or None if ii is not None else None,
-                        cells[ki].strip() or None if ki is not None else None,
-                        delivery,
-                        cells[ni].strip() or None if ni is not None else None,
-                    )
-                )
+                batch.append(row)
                 lines.append((line, cells))
                 if len(batch) >= BATCH:
                     last_id = _flush(
@@ -542,6 +446,156 @@ def _run(
     if result.unmapped:
         result.notes.append(f"columns not imported: {', '.join(result.unmapped)}")
     return result
+
+
+def line_reader(
+    table: reading.Table,
+    index: Mapping[str, int],
+    orders: Mapping[int, dates.DateOrder | None],
+    known: _Customers,
+    counts: Counts,
+    *,
+    skip_anonymous: bool,
+    countries: Sequence[int],
+) -> Callable[[int, list[str]], tuple[Any, ...] | None]:
+    """The purchases reader's row validation: `read_line(line, cells)` gives the row to
+    store (the order of `_COLUMNS`), None for an anonymous sale left out
+    (`skip_anonymous`), or raises the first `RowProblem`, naming its column.
+
+    Built once per file, so each line pays for no lookups: a million lines run through it.
+    `countries` are the columns whose country reads a new customer's phone.
+    """
+    header = table.headers
+    ci = index["customer"]
+    cn = index.get("customer_name")
+    phi = index.get("customer_phone")
+    di = index["date"]
+    ai = index.get("amount")
+    qi = index.get("quantity")
+    pi = index.get("unit_price")
+    oi = index.get("order_id")
+    li = index.get("line_id")
+    ii = index.get("item")
+    ki = index.get("category")
+    vi = index.get("delivery_date")
+    ni = index.get("note")
+    date_order = orders.get(di)
+    delivery_order = orders.get(vi) if vi is not None else None
+    decimal_comma = table.decimal_comma
+    sha_prefix = table.info.sha256[:16]
+    ids = known.ids
+    positions: dict[str, int] = {}  # order id → lines seen so far (O(orders), not O(lines))
+    date_cache: dict[str, str] = {}
+
+    def read_line(line: int, cells: list[str]) -> tuple[Any, ...] | None:
+        ref = cells[ci].strip()
+        cid = ids.get(ref) if ref else None
+        if not ref:
+            # An anonymous sale (a walk-in): the shop's revenue, nobody's purchase.
+            counts.anonymous += 1
+            if skip_anonymous:
+                return None
+        elif cid is None:
+            cid = known.lookup(
+                ref,
+                cells[cn].strip() if cn is not None else None,
+                header[ci],
+                cells[phi].strip() if phi is not None else "",
+                next(
+                    (c for i in countries if (c := evidence.country_region(cells[i]))),
+                    None,
+                )
+                if countries
+                else None,
+            )
+        raw_date = cells[di]
+        day = date_cache.get(raw_date)
+        if day is None:
+            try:
+                day = file_dates.parse_file_date(raw_date, date_order)
+            except InvalidValue as exc:
+                raise RowProblem(header[di], str(exc) if raw_date.strip() else "no date") from None
+            if len(date_cache) < 100_000:
+                date_cache[raw_date] = day
+        quantity = unit = None
+        if qi is not None:
+            text = cells[qi]
+            if text.isdigit() and len(text) < 10:  # the usual case, no call
+                quantity = int(text)
+            elif text := text.strip():
+                quantity = _quantity(text, decimal_comma, header[qi])
+        if pi is not None and cells[pi].strip():
+            unit = _amount(cells[pi].strip(), decimal_comma, header[pi])
+        text = cells[ai].strip() if ai is not None else ""
+        whole, _dot, frac = text.partition(".")
+        if len(whole) < 14 and whole.isdigit() and frac.isdigit() and len(frac) <= 6:
+            amount = int(whole) * 1_000_000 + int(frac.ljust(6, "0"))  # '123.45'
+        elif text:
+            amount = _amount(text, decimal_comma, header[ai])  # type: ignore[index]
+        elif quantity is not None and unit is not None:
+            amount = int(Decimal(quantity) * unit)
+        else:
+            raise RowProblem(header[ai] if ai is not None else None, "no amount")
+        if not -money.MAX_AMOUNT_MICROS <= amount <= money.MAX_AMOUNT_MICROS:
+            column = header[ai] if ai is not None and text else None
+            raise RowProblem(column, f"amount is beyond {money.MAX_AMOUNT:,}")
+        order_id = cells[oi].strip() or None if oi is not None else None
+        line_id = cells[li].strip() or None if li is not None else None
+        line_no = None
+        if line_id is not None:
+            key = "L:" + line_id
+        elif order_id is not None:
+            line_no = positions.get(order_id, 0) + 1
+            positions[order_id] = line_no
+            key = f"O:{order_id}#{line_no}"
+        else:
+            key = f"F:{sha_prefix}:{line:012d}"  # zero-padded: keys append in order
+        delivery = None
+        if vi is not None and cells[vi].strip():
+            try:
+                delivery = file_dates.parse_file_date(cells[vi], delivery_order)
+            except InvalidValue as exc:
+                raise RowProblem(header[vi], str(exc)) from None
+        return (
+            cid,
+            day,
+            amount,
+            quantity if not isinstance(quantity, Decimal) else float(quantity),
+            unit,
+            order_id,
+            line_id,
+            line_no,
+            key,
+            cells[ii].strip() or None if ii is not None else None,
+            cells[ki].strip() or None if ki is not None else None,
+            delivery,
+            cells[ni].strip() or None if ni is not None else None,
+        )
+
+    return read_line
+
+
+def line_checks(
+    table: reading.Table, index: Mapping[str, int], orders: Mapping[int, dates.DateOrder | None]
+) -> list[tuple[int, Callable[[str], Any]]]:
+    """Each value's check on its own, for the rare bad row: every problem is listed."""
+    header = table.headers
+    decimal_comma = table.decimal_comma
+    checks: list[tuple[int, Callable[[str], Any]]] = [
+        (index["date"], lambda t: file_dates.parse_file_date(t, orders.get(index["date"])))
+    ]
+    qi = index.get("quantity")
+    if qi is not None:
+        checks.append((qi, lambda t: _quantity(t.strip(), decimal_comma, header[qi])))
+    for column in (index.get("unit_price"), index.get("amount")):
+        if column is not None:
+            checks.append(
+                (column, lambda t, c=column: _amount(t.strip(), decimal_comma, header[c]))
+            )
+    vi = index.get("delivery_date")
+    if vi is not None:
+        checks.append((vi, lambda t: file_dates.parse_file_date(t, orders.get(vi))))
+    return checks
 
 
 def _more_problems(
