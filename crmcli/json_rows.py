@@ -5,7 +5,8 @@ Each object is a row; its keys are the columns (the union over the file, in firs
 order). Values become the text a CSV cell would hold (`customer_fields.flat`): lists of
 phones, tags and dates in their flat form, true/false as yes/no, an object such as
 `extra` as one `extra.NAME` column per key, numbers with every digit they were written
-with. Problems name the line where the object starts.
+with. crmcli's own JSON writes money as a decimal string (cli/json_encoding.py): that
+text is the cell as it is. Problems name the line where the object starts.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from typing import Any
 from crmcli import customer_fields
 from crmcli.errors import InvalidInput, Problem
 from crmcli.imports import reading
-
-SUFFIXES = (".json", ".jsonl", ".ndjson")
 
 
 def cell(value: Any, key: str) -> str:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from crmcli.errors import InvalidValue
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    pass
 
 
 @dataclass(frozen=True)
@@ -378,57 +378,6 @@ def describe(guess: Guess) -> str:
             "japanese surname": "inferred: a common Japanese surname",
         }.get(detail, f"inferred: {detail}")
     return "the shop's locale (locale.default)"
-
-
-# --- the shop ------------------------------------------------------------------------------------
-
-
-def shop_default(db: Database) -> str:
-    """The shop's own locale: `locale.default`, else the language of `phone.region`."""
-    from crmcli import settings
-
-    chosen = settings.get(db, "locale.default").strip()
-    if chosen:
-        return canonical(chosen)
-    return REGION_LOCALE.get(settings.get(db, "phone.region").strip().upper(), "en")
-
-
-def context(db: Database, *, file: Guess | None = None, region: str | None = None) -> Context:
-    from crmcli import settings
-
-    return Context(
-        default=shop_default(db), file=file, region=region or settings.get(db, "phone.region")
-    )
-
-
-def follow_shop(db: Database) -> int:
-    """Customers whose locale is only the shop's take its new value; returns how many changed.
-
-    A kanji name split by the old locale's rule is split again by the new one (a
-    Japanese name must not keep a Chinese split: 上原優 is 上原 / 優, not 上 / 原優).
-    """
-    from crmcli import names
-
-    new = shop_default(db)
-    where = "locale_source = ? AND locale IS NOT ?"
-    han = "name GLOB '*[\u4e00-\u9fff\u3400-\u4dbf]*'"
-    moved = db.execute(
-        f"SELECT id, name, locale, family_name, given_name, patronymic FROM customers"
-        f" WHERE {where} AND {han}",
-        [DEFAULT, new],
-    ).fetchall()
-    resplit = []
-    for cid, name, old, *parts in moved:
-        before = names.split_name(name, locale=old)
-        if tuple(parts) == (before.family, before.given, before.patronymic):
-            after = names.split_name(name, locale=new)
-            resplit.append((after.family, after.given, after.patronymic, cid))
-    db.conn.executemany(
-        "UPDATE customers SET family_name = ?, given_name = ?, patronymic = ? WHERE id = ?",
-        resplit,
-    )
-    cursor = db.execute(f"UPDATE customers SET locale = ? WHERE {where}", [new, DEFAULT, new])
-    return cursor.rowcount
 
 
 def check_setting(value: str) -> str | None:

@@ -14,12 +14,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from crmcli import (
-    benefits,
     buying,
     complaints,
     customers,
     dates,
     locales,
+    prospects,
     purchases,
     relations,
     settings,
@@ -36,8 +36,6 @@ TOP = 5
 
 def build(db: Database, customer_id: int, *, as_of: date | None = None) -> dict[str, Any]:
     """The page; `as_of` is the day the attitude and early buying are judged on."""
-    from crmcli import prospects
-
     customer = customers.get(db, customer_id)
     # customer / prospect (no purchase yet) / lost prospect, with its reason
     status = {"status": prospects.describe(db, customer_id)}
@@ -153,7 +151,7 @@ def tier_section(
         }
     latest = history[0] if history else None
     tier = override or latest["tier"]  # type: ignore[index]
-    benefit = benefits.for_tier(db, tier)
+    benefit = tiers.benefit_of(db, tier)
     return {
         "tier": tier,
         "benefit": benefit.as_dict() if benefit else None,

@@ -318,3 +318,11 @@ def test_the_listing_cuts_visits_as_cap_visits_does(shop, today, counted):
         assert counts["visits held"] == whole["visits"] - kept_visits > 0
     temp = shop.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table'").fetchall()
     assert temp == []  # read to the end: the listing's table is gone
+
+
+def test_the_items_found_are_written_in_batches_to_the_same_agenda(shop, monkeypatch):
+    today = AS_OFS[1]
+    whole = [e.row() for e in agenda.due(shop, start=today, end=today + timedelta(days=30))]
+    monkeypatch.setattr(agenda, "_BATCH", 7)
+    batched = [e.row() for e in agenda.due(shop, start=today, end=today + timedelta(days=30))]
+    assert batched == whole and len(whole) > 7

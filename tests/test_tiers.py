@@ -297,3 +297,27 @@ def test_results_do_not_depend_on_row_order(spec, data, rule):
     one = tiers.classify(plain, rule=rule, as_of=AS_OF, now="t")
     two = tiers.classify(shuffled, rule=rule, as_of=AS_OF, now="t")
     assert assignments(plain, one) == assignments(shuffled, two)
+
+
+@pytest.mark.parametrize("rule", tiers.RULES)
+def test_spend_is_summed_from_the_covering_index_never_the_table(db, rule):
+    """Each customer's window is a seek in purchases_customer_date (customer, date,
+    amount): no scan of purchases, no sort or hash of every line (issue 17 item 6)."""
+    shop(db, [10, 20, None])
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        tiers.classify(db, rule=rule, as_of=AS_OF)
+    finally:
+        db.conn.set_trace_callback(None)
+    marker = "CREATE TEMP TABLE tier_spend AS"
+    create = next(s for s in statements if marker in s)  # with its parameters bound
+    select = create.split(marker, 1)[1]
+    plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + select)]
+    on_purchases = [step for step in plan if " p " in f" {step} " or "purchases" in step]
+    assert on_purchases, plan
+    assert all(
+        step.startswith("SEARCH p USING COVERING INDEX purchases_customer_date (customer_id=?")
+        for step in on_purchases
+    ), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan

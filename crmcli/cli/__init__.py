@@ -5,7 +5,8 @@ Each module here holds the commands in front of the core module of the same name
 or adds them to another group (cli/customers_buying.py: `customers who-bought`…);
 COMMANDS below says which module each command loads (tests/test_module_names.py).
 Errors are handled once, in `CrmGroup.invoke`: a domain error becomes one line on
-stderr and its exit status — never a traceback.
+stderr and its exit status — never a traceback; the fields a core message names
+(`errors.Named`) are said as the options a user types (`--skip-reason`).
 """
 
 import os
@@ -19,8 +20,7 @@ from typer.core import TyperGroup
 from crmcli import __version__
 from crmcli.cli.env import Env
 from crmcli.cli.screen import printable
-from crmcli.db import explain, resolve_db_path
-from crmcli.errors import CrmError, ExitStatus
+from crmcli.errors import CrmError, ExitStatus, FieldMessage
 
 
 class CrmGroup(TyperGroup):
@@ -51,9 +51,13 @@ class CrmGroup(TyperGroup):
     def _invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except FieldMessage as exc:  # the core names fields; the user typed options
+            _fail(ctx, exc.text(option_for), exc.exit_status)
         except CrmError as exc:
             _fail(ctx, str(exc), exc.exit_status)
         except sqlite3.DatabaseError as exc:  # locked, read-only, disk full, damaged file
+            from crmcli.db import explain
+
             _fail(ctx, explain(exc), ExitStatus.ERROR)
         except UnicodeEncodeError as exc:  # PYTHONIOENCODING=ascii, a C locale: CSV cannot
             # be written with characters left out or replaced without lying about the data.
@@ -86,6 +90,11 @@ def _close_outputs(ctx: Any, *, keep: bool) -> None:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
+
+
+def option_for(field: str) -> str:
+    """The option a core field is given with: `skip_reason` → `--skip-reason`."""
+    return "--" + field.replace("_", "-")
 
 
 def _fail(ctx: Any, message: str, status: ExitStatus) -> None:
@@ -130,6 +139,8 @@ def root(
     ] = False,
 ) -> None:
     """Customer management for small shops: whom to call, greet or visit today, and why."""
+    from crmcli.db import resolve_db_path  # here, not at the top: `--version` needs no database
+
     ctx.obj = Env(db_path=resolve_db_path(db))
 
 

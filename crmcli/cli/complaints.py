@@ -1,7 +1,8 @@
 """`crmcli complaints …`: open, advance, reopen, list, show and report on complaints.
 
 A stage's rules are crmcli/complaints.py's `STAGE_TABLE`; the options' help is built
-from it, and the core's messages, which name fields, are said here with flags.
+from it. The core's refusals name fields; the root handler (cli/__init__.py) says them
+as these options (`option_for`: `skip_reason` → `--skip-reason`).
 """
 
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from crmcli import complaints, customers
+from crmcli.cli import option_for as flag
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import (
     Format,
@@ -23,8 +25,8 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.dates import iso_date
-from crmcli.errors import FieldMessage
-from crmcli.money import display_places, format_amount, parse_amount, to_decimal
+from crmcli.money import format_amount, parse_amount, to_decimal
+from crmcli.settings import display_places
 
 app = typer.Typer(
     help=f"Complaints, handled stage by stage: {' → '.join(complaints.STAGES)}.",
@@ -48,21 +50,12 @@ Since = Annotated[
 ]
 
 
-def flag(field: str) -> str:
-    """The option a field of the core is given with: `skip_reason` → `--skip-reason`."""
-    return "--" + field.replace("_", "-")
-
-
 @contextmanager
-def _said_with_flags(complaint_id: int | None = None) -> Iterator[None]:
-    """The core's refusals name fields; the user typed options: name those instead."""
+def _reopen_hint(complaint_id: int) -> Iterator[None]:
+    """A closed complaint asked to move on: say the command that reopens it."""
     try:
         yield
-    except FieldMessage as exc:
-        raise type(exc)(exc.text(flag)) from None
     except complaints.ClosedComplaint as exc:
-        if complaint_id is None:
-            raise
         hint = f"complaints reopen {complaint_id} --reason …"
         raise complaints.ClosedComplaint(f"{exc} ({hint})") from None
 
@@ -127,18 +120,17 @@ def open_(
     env = get_env(ctx)
     db = env.db
     customer_id = customers.resolve(db, ref)
-    with _said_with_flags():
-        complaint_id = complaints.open_complaint(
-            db,
-            customer_id=customer_id,
-            summary=summary,
-            channel=channel,
-            severity=severity,
-            purchase_id=purchase,
-            note=note,
-            on=_on(on),
-            by=_by(env, by),
-        )
+    complaint_id = complaints.open_complaint(
+        db,
+        customer_id=customer_id,
+        summary=summary,
+        channel=channel,
+        severity=severity,
+        purchase_id=purchase,
+        note=note,
+        on=_on(on),
+        by=_by(env, by),
+    )
     print(complaint_id, file=env.stdout)
     env.say(
         f"complaint #{complaint_id} received from customer #{customer_id}; "
@@ -176,7 +168,7 @@ def advance(
 ) -> None:
     """Move a complaint to its next stage, with the fields that stage needs."""
     env = get_env(ctx)
-    with _said_with_flags(complaint_id):
+    with _reopen_hint(complaint_id):
         event = complaints.advance(
             env.db,
             complaint_id,
@@ -207,8 +199,7 @@ def reopen(
 ) -> None:
     """Reopen a closed complaint: it goes back to `received` and the process starts over."""
     env = get_env(ctx)
-    with _said_with_flags(complaint_id):
-        complaints.reopen(env.db, complaint_id, reason=reason, on=_on(on), by=_by(env, by))
+    complaints.reopen(env.db, complaint_id, reason=reason, on=_on(on), by=_by(env, by))
     env.say(f"complaint #{complaint_id} reopened: back to received")
 
 
@@ -252,17 +243,16 @@ def list_(
     env = get_env(ctx)
     db = env.read_db()
     today = env.today(as_of)
-    with _said_with_flags():
-        found = complaints.rows(
-            db,
-            open_only=open_only,
-            stages=stage or (),
-            customer_id=customers.resolve(db, customer) if customer else None,
-            cause=cause,
-            since=iso_date(since, what="--since") if since else None,
-            overdue_as_of=today if overdue else None,
-            as_of=today,
-        )
+    found = complaints.rows(
+        db,
+        open_only=open_only,
+        stages=stage or (),
+        customer_id=customers.resolve(db, customer) if customer else None,
+        cause=cause,
+        since=iso_date(since, what="--since") if since else None,
+        overdue_as_of=today if overdue else None,
+        as_of=today,
+    )
     default = list(complaints.DEFAULT_LIST_FIELDS)
     if overdue and "days_overdue" not in default:
         # How late each one is, by default when the list is of the late ones (README),

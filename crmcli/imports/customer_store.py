@@ -194,7 +194,7 @@ class Writer:
         locale_context: locales.Context | None = None,
     ) -> None:
         self.db = db
-        self.locale_context = locale_context or locales.context(db, region=region)
+        self.locale_context = locale_context or customers.shop_context(db, region=region)
         self.conn = db.conn
         self.import_id = import_id
         self.on_conflict = on_conflict
@@ -636,7 +636,7 @@ def import_records(
                 on_conflict=on_conflict,
                 region=region.region,
                 keep_region=region.explicit,
-                locale_context=locales.context(db, file=file_locale, region=region.region),
+                locale_context=customers.shop_context(db, file=file_locale, region=region.region),
             )
             for line, cells, item in source:
                 if isinstance(item, Record):
