@@ -35,7 +35,10 @@ from crmcli.agenda_sources import (
     best_visit_items,
 )
 from crmcli.contact_window import DAY_NAMES
+from crmcli.db import write
+from crmcli.errors import InvalidValue
 from crmcli.lunar import LUNAR_FIRST_DAY
+from crmcli.tiers import current_tiers, members_sql
 
 __all__ = ["KINDS", "SOURCES", "Entry", "Item", "Person", "Window", "due", "listed"]
 
@@ -382,8 +385,6 @@ def _collect(
     today: date | None,
 ) -> date:
     """Every source's items into `found`; returns the day overdue items are shown on."""
-    from crmcli.errors import InvalidValue
-
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise InvalidValue(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
@@ -552,8 +553,6 @@ class _Listing:
         }
         self.where = ""
         if tier:
-            from crmcli.tiers import members_sql
-
             members, values = members_sql(db, tier)
             # The listing's parameters are named: name the members' query's too.
             parts = members.split("?")
@@ -577,8 +576,6 @@ class _Listing:
         ).fetchall()
         held = 0
         if len(rows) > per_day * days:
-            from crmcli.tiers import current_tiers
-
             tiers = current_tiers(self.db, {cid for _, cid, _ in rows})
             rows.sort(key=lambda r: (tiers.get(r[1], "C"), r[2], r[1]))
             kept = [key for key, _, _ in rows[: per_day * days]]
@@ -686,8 +683,6 @@ def _guarded(
 ) -> Iterator[Item]:
     """A source's items; a broken setting costs only this source (sources read their
     settings before their first item, so nothing half-read is kept)."""
-    from crmcli.errors import InvalidValue
-
     try:
         yield from source(db, window)
     except InvalidValue as broken:
@@ -728,8 +723,6 @@ def lead(db: Database, kind: str) -> timedelta:
 
 def _tiers_of(db: Database, items: Iterable[Item]) -> dict[int, str]:
     """customer id → current tier, for the customers of `items` only."""
-    from crmcli.tiers import current_tiers
-
     return current_tiers(db, {i.customer_id for i in items})
 
 
@@ -760,8 +753,6 @@ def catch_up_start(db: Database, *, today: date) -> date:
 
 
 def record_run(db: Database, *, start: date, end: date, items: int) -> None:
-    from crmcli.db import write
-
     with write(db):
         db.execute(
             "INSERT INTO agenda_runs (run_at, from_day, to_day, items) VALUES (?, ?, ?, ?)",

@@ -34,8 +34,13 @@ from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
-from crmcli import dates, locales, names, prospects, settings, yearly
+from crmcli import complaints as complaint_stages
+from crmcli import dates, locales, names, prospects, public_holidays, settings, yearly
+from crmcli import visits as visit_plans
 from crmcli.lunar import CALENDARS, Calendar, LunarWindow, calendar_for
+from crmcli.relations import LABELS
+from crmcli.tiers import TIERS, cadence, current_tiers, members_sql
+from crmcli.visits import CLOCK_CONTACTS
 
 # Agenda records are named tuples: immutable like frozen dataclasses, and made several
 # times faster (an agenda at a million customers holds hundreds of thousands of them).
@@ -236,7 +241,6 @@ def holiday_items(db: Database, window: Window) -> Iterator[Item]:
     rule = [r.strip() for r in settings.get(db, "holidays.greet").split(",") if r.strip()]
     if not rule:
         return
-    from crmcli import public_holidays
 
     country_list = public_holidays.countries(settings.get(db, "holidays.country"))
     if not country_list:
@@ -292,8 +296,6 @@ def _greeted(db: Database, rule: list[str]) -> tuple[str, list[Any]]:
         ors.append(f"c.id IN (SELECT customer_id FROM customer_tags WHERE tag IN ({marks}))")
         params += values
     for tier in sorted({r[5:] for r in rule if r.startswith("tier:")}):
-        from crmcli.tiers import members_sql
-
         sql, values = members_sql(db, tier)
         ors.append(f"c.id IN ({sql})")
         params += values
@@ -425,8 +427,6 @@ def best_visit_items(
     `counts["visits"]`, when asked for, is how many visits are due in all (the other
     tiers are then counted in SQL, not read).
     """
-    from crmcli.tiers import current_tiers
-
     planned = list(_planned_visit_items(db, window))
     ranks = current_tiers(db, [i.customer_id for i in planned])
     # A planned customer without a tier ranks as C, as a tier visit of C would.
@@ -449,8 +449,6 @@ def best_visit_items(
 
 def _planned_visit_items(db: Database, window: Window) -> Iterator[Item]:
     """Visits of the plans in force (`crmcli visits plan`) due by the window's end."""
-    from crmcli import visits as visit_plans
-
     for cid, nxt in visit_plans.next_visits(db).items():
         if nxt.on <= window.last_event:
             p = nxt.plan
@@ -462,8 +460,6 @@ def _planned_visit_items(db: Database, window: Window) -> Iterator[Item]:
 
 def _cadences(db: Database) -> list[tuple[str, Any]]:
     """(tier, span) for each tier with a visit cadence (`tiers.cadence.*`), A first."""
-    from crmcli.tiers import TIERS, cadence
-
     if _unclassified(db):
         return []
     spans = [(tier, cadence(db, tier)) for tier in TIERS]
@@ -498,9 +494,6 @@ def _latest_start(last: date, span: Any) -> date:
 def _tier_visit_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
     """The reachable customers of `tier` without a plan in force, with the day their
     visit clock started (last contact, else last purchase, else the day added)."""
-    from crmcli.tiers import members_sql
-    from crmcli.visits import CLOCK_CONTACTS
-
     members, params = members_sql(db, tier)
     # MATERIALIZED: each customer's last contact and purchase are looked up once, not
     # again for the outer filter on `since`.
@@ -566,7 +559,6 @@ def complaint_items(db: Database, window: Window) -> Iterator[Item]:
     # Most days no complaint is open: skip reading tiers and deadlines then.
     if not db.execute("SELECT 1 FROM complaints WHERE stage != 'closed' LIMIT 1").fetchone():
         return
-    from crmcli import complaints as complaint_stages
 
     for o in complaint_stages.overdue(db, as_of=window.last_event):
         why = (
@@ -602,7 +594,6 @@ def family_birthday_items(db: Database, window: Window) -> Iterator[Item]:
             year = dates.year_of(born)
             years = None if year is None else on.year - year
             # relations reads customers (a 20 ms import): only once a birthday is found
-            from crmcli.relations import LABELS
 
             relation = LABELS.get(kind, kind)
             why = f"birthday of their {relation} {name} on {on.isoformat()}"

@@ -16,10 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from sqlite_utils import Database
+from crmcli.errors import InvalidValue
 
 TIERS = ("A", "B", "C")
 PARTS = ("discount", "gift", "terms")
@@ -52,8 +51,6 @@ class Benefit:
 
 def parse(value: str, *, tier: str = "") -> Benefit | None:
     """The benefit a setting's value describes (None when empty); InvalidValue when wrong."""
-    from crmcli.errors import InvalidValue
-
     error = problem(value)
     if error:
         raise InvalidValue(f"tiers.benefits.{tier}: {error}")
@@ -115,18 +112,3 @@ def _parse(value: str, tier: str) -> Benefit | None:
     if not shown:
         return None
     return Benefit(tier, "; ".join(shown), note="; ".join(notes) or None, **found)
-
-
-def for_tier(db: Database, tier: str | None) -> Benefit | None:
-    """The benefit of `tier` (None for no tier or none set)."""
-    from crmcli import settings
-
-    if tier not in TIERS:
-        return None
-    return parse(settings.get(db, f"tiers.benefits.{tier}"), tier=tier)
-
-
-def all_benefits(db: Database) -> dict[str, Benefit]:
-    """tier → benefit, for the tiers that have one."""
-    found = {t: for_tier(db, t) for t in TIERS}
-    return {t: b for t, b in found.items() if b is not None}

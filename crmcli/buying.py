@@ -27,8 +27,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import benefits, settings
+from crmcli import launches, settings
+from crmcli.customer_fields import tier_of
 from crmcli.errors import InvalidValue, UsageError
+from crmcli.tiers import TIERS, all_benefits
 
 # Per customer, from lines with a positive amount up to :end (exclusive). {source} is
 # `purchases` for one customer (the index finds their lines) and `purchases NOT INDEXED`
@@ -111,8 +113,6 @@ _THEIR_DAYS = """(SELECT :id AS customer_id, date, 1 AS amount_micros FROM purch
 
 def suggest_attitude(db: Database, customer_id: int, *, as_of: date) -> Attitude:
     """The attitude one customer's buying suggests (see the module's docstring)."""
-    from crmcli import launches
-
     early = tuple(launches.early_items(db, customer_id, as_of=as_of))
     row = db.execute(
         f"""SELECT {_SUGGEST}, r.visits, r.last, r.days_since, r.interval
@@ -153,7 +153,6 @@ def attitudes(db: Database, *, as_of: date, differs: bool = False) -> Iterator[d
     where = "WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL"
     if differs:
         where += f" AND coalesce(c.attitude, '') != coalesce({_SUGGEST}, '')"
-    from crmcli import launches
 
     cursor = db.execute(
         f"""{launches.early_cte()}, adopters AS ({launches.EARLY_BUYS})
@@ -272,9 +271,6 @@ def who_bought(
     `early`: only lines bought in a launch's early days (`crmcli.launches`); `as_of`:
     only lines (and launches) up to that day.
     """
-    from crmcli import launches
-    from crmcli.tiers import TIERS, tier_of
-
     if (item is None) == (category is None):
         raise UsageError("give either --item or --category")
     text = item if item is not None else category
@@ -334,7 +330,7 @@ def who_bought(
         params,
     )
     columns = [d[0] for d in cursor.description]
-    offers = benefits.all_benefits(db)
+    offers = all_benefits(db)
     for row in cursor:
         out = dict(zip(columns, row, strict=True))
         offer = offers.get(out["tier"])
@@ -343,4 +339,57 @@ def who_bought(
         # A list, not text joined by commas: an item's own comma ("Beans, dark roast")
         # would split it in two.
         out["items"] = [x for x in json.loads(out["items"] or "[]") if x is not None]
+        yield out
+
+
+# --- who needs attention -------------------------------------------------------------
+
+AT_RISK_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "tier",
+    "phone",
+    "visits",
+    "last",
+    "days_since",
+    "interval_days",
+    "ratio",
+)
+AT_RISK_DEFAULT = ("code", "name", "tier", "last", "days_since", "interval_days", "ratio")
+
+
+def at_risk(db: Database, *, as_of: date, k: float | None = None) -> Iterator[dict[str, Any]]:
+    """A and B customers overdue: days since their last purchase > k × their usual interval.
+
+    The usual interval needs two purchase days at least; most overdue first, A before B.
+    """
+    if k is not None:  # the option has the setting's range
+        settings.validate("tiers.at_risk.k", str(k), what="--k")
+    factor = k_factor(db) if k is None else k
+    rhythm = RHYTHM_SQL.format(
+        source="purchases NOT INDEXED",
+        where="AND customer_id IN (SELECT customer_id FROM wanted)",
+    )
+    cursor = db.execute(
+        f"""WITH wanted AS MATERIALIZED (
+                SELECT customer_id, tier FROM (
+                    SELECT c.id AS customer_id, {tier_of("c")} AS tier FROM customers c
+                    WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL)
+                WHERE tier IN ('A', 'B'))
+            SELECT c.id, c.code, c.name, w.tier,
+                   (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id
+                    ORDER BY position LIMIT 1) AS phone,
+                   r.visits, r.last, r.days_since, r.interval, r.days_since / r.interval
+            FROM ({rhythm}) r
+            JOIN wanted w ON w.customer_id = r.customer_id
+            JOIN customers c ON c.id = r.customer_id
+            WHERE r.visits >= 2 AND r.days_since > :k * r.interval
+            ORDER BY w.tier, r.days_since / r.interval DESC, c.id""",
+        {**_bounds(as_of), "k": factor},
+    )
+    for row in cursor:
+        out = dict(zip(AT_RISK_FIELDS, row, strict=True))
+        out["interval_days"] = Decimal(str(round(out["interval_days"], 1)))
+        out["ratio"] = Decimal(str(round(out["ratio"], 2)))
         yield out

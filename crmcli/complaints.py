@@ -37,6 +37,7 @@ from crmcli.errors import (
     Named,
     NotFound,
 )
+from crmcli.text import check  # no control characters in what is recorded
 
 CAUSES = ("expectation", "product-quality", "staff-service", "other")
 SEVERITIES = ("low", "normal", "high")
@@ -295,8 +296,6 @@ def _clean(text: str | None) -> str | None:
     if text is None:
         return None
     text = text.strip()
-    from crmcli.text import check  # no control characters in what is recorded
-
     return check(text, field="the complaint's text", multiline=True) or None
 
 

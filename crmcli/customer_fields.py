@@ -27,7 +27,6 @@ from sqlite_utils import Database
 
 from crmcli import names
 from crmcli.contact_window import describe
-from crmcli.tiers import tier_of
 
 EXTRA_PREFIX = "extra."  # a CSV column `extra.Order ID` is the extra field `Order ID`
 LUNAR_MARK = "(lunar)"  # after a date in the flat form: `wedding=2012-05-19 (lunar)`
@@ -141,6 +140,27 @@ def is_own_export(headers: Iterable[str]) -> bool:
 
 
 # --- reading the database ---------------------------------------------------------------
+
+
+def latest_run_of(alias: str) -> str:
+    """SQL for the run that classified customer `alias` as of the latest day.
+
+    "Latest" is by the run's as-of day (then by id), not by when it was made: a
+    re-run on an old export (`--as-of 2019-12-31`) does not replace this year's tier.
+    """
+    return (
+        f"(SELECT x.run_id FROM tier_assignments x JOIN tier_runs r ON r.id = x.run_id"
+        f" WHERE x.customer_id = {alias}.id ORDER BY r.as_of DESC, x.run_id DESC LIMIT 1)"
+    )
+
+
+def tier_of(alias: str) -> str:
+    """SQL for the current tier of the customer row `alias` (override first), or NULL."""
+    return (
+        f"coalesce({alias}.tier_override, (SELECT a.tier FROM tier_assignments a"
+        f" WHERE a.customer_id = {alias}.id AND a.run_id = {latest_run_of(alias)}))"
+    )
+
 
 # Values kept beside the customer's row, fetched only when a chosen field needs them.
 _SUBQUERIES = {

@@ -19,6 +19,7 @@ from crmcli import search as finding
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.db import write
 from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
+from crmcli.prospects import NO_PURCHASE
 
 # Columns a caller may set directly (besides name, phones, tags and dates), and what
 # `--fields` may pick: both from the one table of customer fields.
@@ -301,7 +302,7 @@ def add(
         do_not_contact=do_not_contact,
         extra=extra,
         phones_raw=phones_raw,
-        locale_context=locales.context(db),
+        locale_context=shop_context(db),
         **fields,
     )
     with write(db):
@@ -427,6 +428,86 @@ def renormalise_phones(db: Database, old: str, new: str) -> int:
             db.execute("UPDATE customer_phones SET e164 = ? WHERE id = ?", [phone.e164, phone_id])
             changed += 1
     return changed
+
+
+# --- the settings customers' stored data follows --------------------------------------------
+
+
+def shop_locale(db: Database) -> str:
+    """The shop's own locale: `locale.default`, else the language of `phone.region`."""
+    chosen = settings.get(db, "locale.default").strip()
+    if chosen:
+        return locales.canonical(chosen)
+    return locales.REGION_LOCALE.get(settings.get(db, "phone.region").strip().upper(), "en")
+
+
+def shop_context(
+    db: Database, *, file: locales.Guess | None = None, region: str | None = None
+) -> locales.Context:
+    """What a customer's locale is inferred from besides the record: the shop, a file."""
+    return locales.Context(
+        default=shop_locale(db), file=file, region=region or settings.get(db, "phone.region")
+    )
+
+
+def set_setting(db: Database, key: str, value: str) -> list[str]:
+    """`config set`: store a setting and, in the same transaction, the customers' data
+    that follows it; returns what that did, for the user."""
+    with write(db):  # the value and what hangs on it change together, or not at all
+        old = settings.get_raw(db, key)
+        settings.set_value(db, key, value)
+        return _follow(db, key, old)
+
+
+def unset_setting(db: Database, key: str) -> list[str]:
+    """`config unset`: a setting back to its default, and what follows it (as `set_setting`)."""
+    with write(db):
+        old = settings.get_raw(db, key)
+        settings.unset(db, key)
+        return _follow(db, key, old)
+
+
+def _follow(db: Database, key: str, old: str) -> list[str]:
+    """Phones written without a country code follow `phone.region`; customers whose locale
+    is only the shop's follow `locale.default` (and `phone.region`, its fallback)."""
+    new = settings.get_raw(db, key)
+    said = []
+    if key == "phone.region" and new != old:
+        changed = renormalise_phones(db, old, new)
+        said.append(f"re-normalised {changed} phone number{'' if changed == 1 else 's'}")
+    if key in ("locale.default", "phone.region"):
+        _follow_shop_locale(db)
+    return said
+
+
+def _follow_shop_locale(db: Database) -> int:
+    """Customers whose locale is only the shop's take its new value; returns how many changed.
+
+    A kanji name split by the old locale's rule is split again by the new one (a
+    Japanese name must not keep a Chinese split: 上原優 is 上原 / 優, not 上 / 原優).
+    """
+    new = shop_locale(db)
+    where = "locale_source = ? AND locale IS NOT ?"
+    han = "name GLOB '*[\u4e00-\u9fff\u3400-\u4dbf]*'"
+    moved = db.execute(
+        f"SELECT id, name, locale, family_name, given_name, patronymic FROM customers"
+        f" WHERE {where} AND {han}",
+        [locales.DEFAULT, new],
+    ).fetchall()
+    resplit = []
+    for cid, name, old, *parts in moved:
+        before = names.split_name(name, locale=old)
+        if tuple(parts) == (before.family, before.given, before.patronymic):
+            after = names.split_name(name, locale=new)
+            resplit.append((after.family, after.given, after.patronymic, cid))
+    db.conn.executemany(
+        "UPDATE customers SET family_name = ?, given_name = ?, patronymic = ? WHERE id = ?",
+        resplit,
+    )
+    cursor = db.execute(
+        f"UPDATE customers SET locale = ? WHERE {where}", [new, locales.DEFAULT, new]
+    )
+    return cursor.rowcount
 
 
 def clean_date(label: str, day: str) -> tuple[str, str]:
@@ -601,7 +682,7 @@ def _relocale(
         values,
         name=new_name or f.get("family_name") or f.get("given_name"),
         phones_raw=numbers,
-        context=context or locales.context(db),
+        context=context or shop_context(db),
         kept=kept,
     )
 
@@ -777,8 +858,6 @@ def rows(
         raise InvalidValue(f"unknown customer field(s): {', '.join(unknown)}")
     where, params = _where(tag=tag, owner=owner, archived=archived, ids=ids)
     if prospects:  # no purchase yet, not given up (see crmcli.prospects)
-        from crmcli.prospects import NO_PURCHASE
-
         where += [NO_PURCHASE, "c.lost_at IS NULL"]
     select = customer_fields.select_sql([*chosen, "tier"] if tier else chosen)
     sql = f"SELECT {select} FROM customers c WHERE {' AND '.join(where)}"

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from crmcli import migrations, search
 from crmcli.db_url import Target
 from crmcli.db_url import parse as parse_target
 from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, NotADatabase
-from crmcli.files import PRIVATE_FILE, create_private
+from crmcli.files import PRIVATE_FILE, Output, create_private, protect_database
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from sqlite_utils import Database
@@ -237,8 +238,6 @@ def open_db(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> D
             db.close()
             raise
     if migrate:
-        from crmcli.migrations import apply_pending
-
         try:
             apply_pending(db)
             if adopt and path_str != MEMORY:
@@ -275,9 +274,7 @@ def open_read(path: Path | str, *, notice: Callable[[str], None] | None = None) 
             raise no_database(path, ": an SQLite file without tables")
         if kind == FOREIGN:
             raise not_crmcli(path, tables)
-        from crmcli.migrations import apply_pending, pending_names
-
-        if pending_names(db) and not _writable(path):
+        if migrations.pending_names(db) and not _writable(path):
             copy = _migrated_copy(db)
             db.close()
             if notice is not None:
@@ -301,8 +298,6 @@ def _writable(path: Path) -> bool:
 
 def _migrated_copy(db: Database) -> Database:
     """The database copied into memory (SQLite's backup API), schema brought up to date."""
-    from crmcli.migrations import apply_pending
-
     copy = connect(MEMORY)
     try:
         db.conn.backup(copy.conn)
@@ -311,6 +306,49 @@ def _migrated_copy(db: Database) -> Database:
         copy.close()
         raise
     return copy
+
+
+def _rebuild_search_documents(db: Database) -> None:
+    # Derived data, not schema: a search document must be made by the same code that
+    # folds the query, or old customers go unfound. So unlike a migration, this uses
+    # the live code, and runs again whenever a later release names it below.
+    search.reindex(db)
+
+
+# Derived data to rebuild, with the live code, after a migration is applied (in the
+# same transaction): migration name → rebuilders.
+REBUILDS = {"m095_search_words": [_rebuild_search_documents]}
+
+
+def apply_pending(db: Database) -> list[str]:
+    """Apply pending migrations under the write lock; returns the names applied.
+
+    Two processes opening an old database at once: the second waits for the lock,
+    then finds nothing pending, so every migration runs exactly once.
+    """
+    applied = migrations.applied_names(db)
+    unknown = set(applied) - set(migrations.names())
+    if unknown:
+        raise DatabaseError(
+            "this database was made by a newer crmcli (it has migration "
+            f"{', '.join(sorted(unknown))}); upgrade crmcli to use it"
+        )
+    if not migrations.pending_names(db):
+        return []
+    try:
+        with write(db):
+            todo = migrations.pending_names(db)
+            migrations.migration_set().apply(db)
+            for rebuild in dict.fromkeys(r for name in todo for r in REBUILDS.get(name, [])):
+                rebuild(db)
+    except sqlite3.Error as exc:
+        # All pending migrations share one transaction: a failure rolls every one back.
+        at = [name for name in migrations.names() if name in applied]
+        raise DatabaseError(
+            f"could not bring the database's schema up to date ({explain(exc)}); "
+            f"it is unchanged, still at migration {at[-1] if at else 'none'}"
+        ) from exc
+    return todo
 
 
 @contextmanager
@@ -388,8 +426,6 @@ def backup(db: Database, target: Path, *, force: bool = False) -> None:
     The copy is made in a temporary file beside `target` and renamed only when
     complete: a full disk or an interrupt leaves no half copy (and an old file kept).
     """
-    from crmcli.files import Output, protect_database
-
     out = Output(target, protect=protect_database(db), force=force, database=True, what="backup")
     out.open()
     assert out.tmp_path is not None

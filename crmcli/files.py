@@ -312,20 +312,6 @@ class Output:
                 leftover.unlink()
 
 
-def write_bytes(
-    path: Path,
-    data: bytes,
-    *,
-    protect: Iterable[tuple[Path, str]] = (),
-    force: bool = False,
-    what: str = "output file",
-) -> Path:
-    """Write `data` to `path` through `Output`: whole, 0600, or not at all."""
-    with Output(path, protect=protect, force=force, binary=True, what=what) as f:
-        f.write(data)
-    return path
-
-
 def protect_database(db: Any) -> list[tuple[Path, str]]:
     """`protect` pairs for the open database and its companions."""
     labels = ["the open database", *(f"the open database's {s} file" for s in SIDECARS)]

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import agenda, locales, settings, templates, text
+from crmcli import agenda, locales, public_holidays, settings, templates, text, tiers
 from crmcli.errors import NotFound
 
 FIELDS = (
@@ -51,9 +51,9 @@ def values(
     years = detail.get("years")
     holiday = ""
     if detail.get("holiday"):
-        from crmcli.public_holidays import name_for
-
-        holiday = name_for(detail["holiday"], locale=person.locale, fallback=language, db=db)
+        holiday = public_holidays.name_for(
+            detail["holiday"], locale=person.locale, fallback=language, db=db
+        )
     return {
         "salutation": person.salutation(),
         "friendly": person.salutation("friendly"),
@@ -77,9 +77,7 @@ def _benefit(db: Database | None, customer_id: int) -> str:
     """The benefit of the customer's current tier, as shown on their page ("" for none)."""
     if db is None:
         return ""
-    from crmcli import benefits, tiers
-
-    offer = benefits.for_tier(db, tiers.current_tiers(db, [customer_id]).get(customer_id))
+    offer = tiers.benefit_of(db, tiers.current_tiers(db, [customer_id]).get(customer_id))
     return offer.text if offer else ""
 
 

@@ -23,8 +23,6 @@ from crmcli import customer_fields
 from crmcli.errors import InvalidInput, Problem
 from crmcli.imports import reading
 
-SUFFIXES = (".json", ".jsonl", ".ndjson")
-
 
 def cell(value: Any, key: str) -> str:
     """A JSON value as CSV text."""

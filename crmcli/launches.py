@@ -22,6 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from crmcli import dates, settings, text
+from crmcli.customer_fields import tier_of
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 
@@ -142,8 +143,6 @@ def early_adopters(
     db: Database, *, as_of: date, include_do_not_contact: bool = False
 ) -> Iterator[dict[str, Any]]:
     """Customers who bought at least `attitude.early_launches` launches early, most first."""
-    from crmcli.tiers import tier_of
-
     where = "c.archived_at IS NULL AND c.forgotten_at IS NULL"
     if not include_do_not_contact:
         where += " AND c.do_not_contact = 0"

@@ -13,7 +13,8 @@ When no locale is given it is inferred from the strongest evidence, in this orde
 1. the letters of the name or its reading: Hangul → ko, kana → ja, Armenian → hy,
    Cyrillic → ru; kanji forms only Japanese writes (沢, 辺, 桜, 込…) → ja, hanzi
    forms only simplified Chinese writes (张, 陈, 刘…) → zh_Hans;
-2. the import file: Japanese, Korean, Chinese… headers, then its encoding
+2. the import file (`crmcli.imports.evidence.file_locale`): Japanese, Korean, Chinese…
+   headers, then its encoding
    (CP932 → ja, CP949 → ko, GB18030 → zh_Hans, Big5 → zh_Hant, CP1251 → ru);
 3. a phone number written with its country code (+81 → ja, +82 → ko, +86 → zh_Hans,
    +886 → zh_Hant, +374 → hy, +7 → ru, +1 → en…);
@@ -31,9 +32,8 @@ and `customers show` can say why; a locale given by hand (`set`) is never inferr
 
 from __future__ import annotations
 
-import codecs
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from crmcli.errors import InvalidValue
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    pass
 
 
 @dataclass(frozen=True)
@@ -324,34 +324,6 @@ def from_phone(raw: str, e164: str | None) -> Guess | None:
     return None
 
 
-def from_file(*, encoding: str | None, headers: Sequence[str] = ()) -> Guess | None:
-    """Evidence in an import file: the country its code page and column names come from
-    (`crmcli.evidence`, which the phone region of an import reads too), as its language."""
-    from crmcli.imports import evidence
-
-    found = evidence.file_evidence(headers=headers, encoding=encoding)
-    if found.region:
-        locale = REGION_LOCALE.get(found.region)
-        if locale is None:
-            return None
-        by_headers = any(r.endswith("headers") for r in found.reasons)
-        return Guess(locale, "file:headers" if by_headers else f"file:{_codec(encoding)}")
-    # Beyond East Asia: a Cyrillic code page, or Cyrillic or Armenian column names.
-    letters = [g.locale for g in map(from_letters, headers) if g and g.locale in ("ru", "hy")]
-    if letters and len(set(letters)) == 1:
-        return Guess(letters[0], "file:headers")
-    if encoding and ENCODING_LOCALE.get(_codec(encoding).replace("-", "_")) == "ru":
-        return Guess("ru", f"file:{_codec(encoding)}")
-    return None
-
-
-def _codec(encoding: str | None) -> str:
-    try:
-        return codecs.lookup(encoding or "").name.replace("_", "-")
-    except LookupError:
-        return (encoding or "").lower()
-
-
 # --- inference ------------------------------------------------------------------------------------
 
 
@@ -406,57 +378,6 @@ def describe(guess: Guess) -> str:
             "japanese surname": "inferred: a common Japanese surname",
         }.get(detail, f"inferred: {detail}")
     return "the shop's locale (locale.default)"
-
-
-# --- the shop ------------------------------------------------------------------------------------
-
-
-def shop_default(db: Database) -> str:
-    """The shop's own locale: `locale.default`, else the language of `phone.region`."""
-    from crmcli import settings
-
-    chosen = settings.get(db, "locale.default").strip()
-    if chosen:
-        return canonical(chosen)
-    return REGION_LOCALE.get(settings.get(db, "phone.region").strip().upper(), "en")
-
-
-def context(db: Database, *, file: Guess | None = None, region: str | None = None) -> Context:
-    from crmcli import settings
-
-    return Context(
-        default=shop_default(db), file=file, region=region or settings.get(db, "phone.region")
-    )
-
-
-def follow_shop(db: Database) -> int:
-    """Customers whose locale is only the shop's take its new value; returns how many changed.
-
-    A kanji name split by the old locale's rule is split again by the new one (a
-    Japanese name must not keep a Chinese split: 上原優 is 上原 / 優, not 上 / 原優).
-    """
-    from crmcli import names
-
-    new = shop_default(db)
-    where = "locale_source = ? AND locale IS NOT ?"
-    han = "name GLOB '*[\u4e00-\u9fff\u3400-\u4dbf]*'"
-    moved = db.execute(
-        f"SELECT id, name, locale, family_name, given_name, patronymic FROM customers"
-        f" WHERE {where} AND {han}",
-        [DEFAULT, new],
-    ).fetchall()
-    resplit = []
-    for cid, name, old, *parts in moved:
-        before = names.split_name(name, locale=old)
-        if tuple(parts) == (before.family, before.given, before.patronymic):
-            after = names.split_name(name, locale=new)
-            resplit.append((after.family, after.given, after.patronymic, cid))
-    db.conn.executemany(
-        "UPDATE customers SET family_name = ?, given_name = ?, patronymic = ? WHERE id = ?",
-        resplit,
-    )
-    cursor = db.execute(f"UPDATE customers SET locale = ? WHERE {where}", [new, DEFAULT, new])
-    return cursor.rowcount
 
 
 def check_setting(value: str) -> str | None:

@@ -16,7 +16,6 @@ Solar yearly dates (29 February) are in yearly.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, Literal
@@ -95,26 +94,6 @@ def lunar_occurrence(
     return None
 
 
-def lunar_occurrences(
-    month: int,
-    day: int,
-    start: date,
-    end: date,
-    *,
-    leap: bool = False,
-    calendar: Calendar = "korean",
-) -> list[date]:
-    """Every occurrence of a yearly lunar date between `start` and `end`, both included."""
-    first = to_lunar(start, calendar)[0]
-    last = to_lunar(end, calendar)[0]
-    found = []
-    for year in range(first, last + 1):
-        d = lunar_occurrence(month, day, year, leap=leap, calendar=calendar)
-        if d is not None and start <= d <= end:
-            found.append(d)
-    return found
-
-
 class LunarWindow:
     """The lunar dates of a run of solar days, for matching many yearly lunar dates at once.
 
@@ -163,21 +142,6 @@ class LunarWindow:
 
     def _has_leap_month(self, year: int, month: int) -> bool:
         return _to_solar(year, month, 1, True, self.calendar) is not None
-
-
-def lunar_month_days(window: Iterable[date], calendars: Iterable[Calendar]) -> set[str]:
-    """Stored lunar month-days ('MM-DD') that may fall in `window`: a superset, for a query.
-
-    A window day that is lunar day 29 also admits day 30 (a 30th that the month lacks).
-    """
-    out: set[str] = set()
-    for d in window:
-        for calendar in calendars:
-            _, month, day, _ = to_lunar(d, calendar)
-            out.add(f"{month:02d}-{day:02d}")
-            if day == 29:
-                out.add(f"{month:02d}-30")
-    return out
 
 
 def calendar_for(locale: str | None, default: Calendar) -> Calendar:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, names
+from crmcli import customers, dates, names, relations, visits
 from crmcli.db import write
 from crmcli.errors import InvalidValue
 
@@ -176,7 +176,6 @@ def merge(db: Database, keep: int, other: int) -> MergeResult:
             [keep, other, keep],
         )
         moved["customer_dates"] = cur.rowcount
-        from crmcli import visits
 
         visits.merged(db, keep, other)  # one plan in force: the kept customer's
         for table in _tables_referencing_customers(db):
@@ -188,7 +187,6 @@ def merge(db: Database, keep: int, other: int) -> MergeResult:
             )
             if cur.rowcount:
                 moved[table] = cur.rowcount
-        from crmcli import relations
 
         relations.merged(db, keep, other)  # before the row goes: its relations would cascade
         if extra != dict(kept.extra):

@@ -179,10 +179,3 @@ def plain_amount(micros: int | None) -> str:
     value = to_decimal(micros)
     text = f"{value:f}"
     return text
-
-
-def display_places(db: object) -> int:
-    """Decimal places to show for the configured currency."""
-    from crmcli import settings
-
-    return minor_units(settings.get(db, "currency"), settings.get(db, "currency.minor_units"))  # type: ignore[arg-type]

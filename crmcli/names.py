@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from crmcli import locales
+
 KOREAN_COMPOUND_FAMILY = {
     "남궁",
     "황보",
@@ -75,8 +77,6 @@ def default_locale(name: str | None) -> str | None:
         # No letter but Latin ones can be in it (the common case, and on the agenda it is
         # asked for every line): "en" when it has a letter, as `from_shape` would say.
         return "en" if _ASCII_LETTER.search(name) else None
-    from crmcli import locales
-
     guess = locales.from_letters(name) or locales.from_shape(name)
     return guess.locale if guess else None
 
@@ -129,8 +129,6 @@ def _split_east_asian(name: str, kind: str, locale: str | None) -> NameParts:
 
 def _split_japanese(name: str) -> NameParts:
     """上原優 → 上原 / 優, at the longest common Japanese surname it begins with; else whole."""
-    from crmcli import locales
-
     family = locales.japanese_surname(name)
     if family is None:
         return NameParts()  # no surname we know: the whole name is used (上原優様)

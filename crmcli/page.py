@@ -14,12 +14,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from crmcli import (
-    benefits,
     buying,
     complaints,
     customers,
     dates,
     locales,
+    prospects,
     purchases,
     relations,
     settings,
@@ -37,8 +37,6 @@ TOP = 5
 def build(db: Database, customer_id: int, *, as_of: date | None = None) -> dict[str, Any]:
     """The page; `as_of` (default today) is the day the attitude, early buying and a
     complaint's lateness are judged on."""
-    from crmcli import prospects
-
     customer = customers.get(db, customer_id)
     day = as_of or dates.today(settings.get(db, "timezone"))
     # customer / prospect (no purchase yet) / lost prospect, with its reason
@@ -155,7 +153,7 @@ def tier_section(
         }
     latest = history[0] if history else None
     tier = override or latest["tier"]  # type: ignore[index]
-    benefit = benefits.for_tier(db, tier)
+    benefit = tiers.benefit_of(db, tier)
     return {
         "tier": tier,
         "benefit": benefit.as_dict() if benefit else None,

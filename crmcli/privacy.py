@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates
+from crmcli import customers, dates, relations
 from crmcli.db import write
 from crmcli.engines import SqliteEngine
 from crmcli.errors import CrmError
@@ -144,7 +144,6 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
         )
         # Relations naming them from another customer's side (a non-customer's name and
         # birthday on their own side went with ERASED_TABLES).
-        from crmcli import relations
 
         erased["customer_relations"] += relations.forget(db, customer_id)
         erased["complaint_events"] = _redact_complaint_events(db, customer_id)

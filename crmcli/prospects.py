@@ -7,6 +7,7 @@ they buy or are marked lost (`customers edit REF --lost --reason TEXT`; `--not-l
 undoes it). Customers read from an import (a shop's old address book: 100,000 people
 who never bought) are prospects too, but get no calls: the table of calls would be
 unworkable; `customers edit REF --call-prospect` puts one of them on the cadence.
+The calls due are an agenda source: `agenda.prospect_calls`.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from crmcli import locales, settings
+from crmcli.db import BUSY_TIMEOUT_MS
 from crmcli.errors import InvalidValue
 
 if TYPE_CHECKING:
@@ -158,8 +160,6 @@ def parse_names(text: str, *, key: str = "holidays.greet.add") -> Names:
 
 def rules_from(db: Database) -> GreetRules:
     """The add/skip settings of this database."""
-    from crmcli import settings
-
     return GreetRules(
         add=parse_names(settings.get(db, "holidays.greet.add"), key="holidays.greet.add"),
         skip=parse_names(settings.get(db, "holidays.greet.skip"), key="holidays.greet.skip"),
@@ -234,8 +234,6 @@ def _keep(
     db: Database, country: str, language: str, year: int, source: str, days: dict[date, str]
 ) -> None:
     """Store a year's list if the database lets us at once; a cache never waits for a lock."""
-    from crmcli.db import BUSY_TIMEOUT_MS
-
     conn = db.conn
     if conn.in_transaction:  # inside someone's write: leave it alone
         return
@@ -378,7 +376,6 @@ def name_for(holiday: Holiday, *, locale: str, fallback: str, db: Database | Non
         (f for f in festivals(holiday.country) if f.id == holiday.festival),
         Festival(holiday.festival, "", (holiday.name,), holiday.name),
     )
-    from crmcli import locales
 
     language = locales.language(locale)  # the customer's locale may carry a script: zh_Hant
     if festival.local and COUNTRY_LANGUAGE.get(holiday.country) == language:

@@ -4,7 +4,8 @@ A relation is read from the customer's side: `relate(REF, OTHER, kind="child")` 
 OTHER is REF's child, so OTHER's page shows REF as their parent. `referred-by` says
 REF came on OTHER's word (OTHER's page: `referred`, and a count of those referred).
 OTHER is another customer, or someone who is not a customer: a name and an optional
-birthday, which `greet` puts on the customer's agenda (a `family-birthday` item).
+birthday, which `greet` puts on the customer's agenda (a `family-birthday` item,
+`agenda.family_birthdays`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import customers, dates, text
+from crmcli import dates, text
 from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound, UsageError
 
@@ -94,9 +95,9 @@ def relate(
             raise InvalidValue("--name needs a name")
     day = dates.parse_day(birthday) if birthday else None
     with write(db):
-        customers.get(db, customer_id)
+        _code_and_name(db, customer_id)
         if other_id is not None:
-            customers.get(db, other_id)
+            _code_and_name(db, other_id)
         found = _same(db, customer_id, kind, other_id, clean_name)
         if found is not None:
             sets: list[str] = ["id = id"]
@@ -233,15 +234,26 @@ LIST_FIELDS = (
 LIST_DEFAULT = ("code", "name", "kind", "other_code", "other_name", "other_birthday", "greet")
 
 
+def _code_and_name(db: Database, customer_id: int) -> tuple[str | None, str | None]:
+    """A customer's code and name; NotFound when there is no such customer.
+
+    Read here rather than through `customers`: the agenda reads relations (their labels,
+    relatives' birthdays) and a `due` run loads no customer-editing code."""
+    row = db.execute("SELECT code, name FROM customers WHERE id = ?", [customer_id]).fetchone()
+    if row is None:
+        raise NotFound(f"no customer #{customer_id}")
+    return row[0], row[1]
+
+
 def rows(db: Database, customer_id: int | None = None) -> list[dict[str, Any]]:
     """Relations as stored (one row each), or everyone around one customer, from their side."""
     if customer_id is not None:
-        c = customers.get(db, customer_id).fields
+        code, name = _code_and_name(db, customer_id)
         return [
             {
                 "relation_id": r.relation_id,
-                "code": c["code"],
-                "name": c["name"],
+                "code": code,
+                "name": name,
                 "kind": r.kind,
                 "other_code": r.code,
                 "other_name": r.name,

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from crmcli import text
+from crmcli import benefits, dates, locales, text
+from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound
+from crmcli.money import CURRENCIES, minor_units
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from sqlite_utils import Database
@@ -34,9 +36,6 @@ class Setting:
     help: str
     check: Callable[[str], str | None] | None = None
     read_check: Callable[[str], str | None] | None = None
-    # Runs in the same transaction when the value changes (old, new); returns what it
-    # did, for the user, or None.
-    on_change: Callable[[Database, str, str], str | None] | None = None
 
 
 class BrokenSetting(InvalidValue):
@@ -84,8 +83,6 @@ def _timezone(value: str) -> str | None:
 
 
 def _locale(value: str) -> str | None:
-    from crmcli import locales
-
     return locales.check_setting(value)
 
 
@@ -93,8 +90,6 @@ def _span(
     longest: str, *, units: str = "dwmy", shortest: str = "", empty: bool = True
 ) -> Callable[[str], str | None]:
     """A span such as 3d or 1m, from `shortest` to `longest` (both included), or empty."""
-    from crmcli import dates
-
     top = dates.span_days(dates.parse_span(longest))
     bottom = dates.span_days(dates.parse_span(shortest)) if shortest else 0
     names = {"d": "3d", "w": "2w", "m": "6m", "y": "1y"}
@@ -190,8 +185,6 @@ _language_tag = _pattern(r"[a-z]{2,3}(_[A-Z]{2})?", "a language such as ko, en_U
 
 
 def _currency(value: str) -> str | None:
-    from crmcli.money import CURRENCIES
-
     return None if value in CURRENCIES else "must be an ISO 4217 currency code such as KRW, USD"
 
 
@@ -215,22 +208,12 @@ def _window(value: str) -> str | None:
 
 
 def _benefit(value: str) -> str | None:
-    from crmcli import benefits
-
     return benefits.problem(value)
 
 
 _HOLIDAY_NAMES = _pattern(
     r"[^,:]*(:[^,]*)?(,[^,:]*(:[^,]*)?)*", "holiday names, comma-separated, each as Name or CC:Name"
 )
-
-
-def _renormalise_phones(db: Database, old: str, new: str) -> str | None:
-    """A new phone.region reads again the numbers stored without a country code."""
-    from crmcli.customers import renormalise_phones
-
-    changed = renormalise_phones(db, old, new)
-    return f"re-normalised {changed} phone number{'' if changed == 1 else 's'}"
 
 
 SETTINGS: dict[str, Setting] = {
@@ -242,7 +225,6 @@ SETTINGS: dict[str, Setting] = {
             "KR",
             "Region assumed for phone numbers written without a country code.",
             _region,
-            on_change=_renormalise_phones,
         ),
         Setting(
             "locale.default",
@@ -562,50 +544,26 @@ def validate(key: str, value: str, *, what: str | None = None) -> str:
     return value
 
 
-def set_value(db: Database, key: str, value: str) -> list[str]:
-    """Store a setting (checked); returns what its change did to the data, for the user."""
-    from crmcli.db import write
+def set_value(db: Database, key: str, value: str) -> None:
+    """Store a setting, checked.
 
-    definition = _definition(key)
+    Only the setting: customers' stored phones and locales follow `phone.region` and
+    `locale.default`, and `customers.set_setting` changes those with them (`config set`).
+    """
     value = validate(key, value.strip())
-    with write(db):  # the value and what hangs on it change together, or not at all
-        old = get_raw(db, key)
+    with write(db):
         db.execute(
             "INSERT INTO settings(key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [key, value],
         )
-        said = _changed(db, definition, old, value)
-        _after_change(db, key)
-        return said
 
 
-def unset(db: Database, key: str) -> list[str]:
-    """Return a setting to its default; returns what the change did, as `set_value`."""
-    from crmcli.db import write
-
-    definition = _definition(key)
+def unset(db: Database, key: str) -> None:
+    """Return a setting to its default (only the setting, as `set_value`)."""
+    _definition(key)
     with write(db):
-        old = get_raw(db, key)
         db.execute("DELETE FROM settings WHERE key = ?", [key])
-        said = _changed(db, definition, old, definition.default)
-        _after_change(db, key)
-        return said
-
-
-def _after_change(db: Database, key: str) -> None:
-    """Keep stored values that follow a setting in step, in the setting's own transaction."""
-    if key in ("locale.default", "phone.region"):
-        from crmcli import locales
-
-        locales.follow_shop(db)  # customers whose locale is only the shop's
-
-
-def _changed(db: Database, definition: Setting, old: str, new: str) -> list[str]:
-    if definition.on_change is None or old == new:
-        return []
-    said = definition.on_change(db, old, new)
-    return [said] if said else []
 
 
 def all_values(db: Database) -> list[tuple[str, str, bool, str]]:
@@ -615,6 +573,11 @@ def all_values(db: Database) -> list[tuple[str, str, bool, str]]:
         (key, stored.get(key, s.default), key not in stored, s.help)
         for key, s in sorted(SETTINGS.items())
     ]
+
+
+def display_places(db: Database) -> int:
+    """Decimal places to show money in: `currency.minor_units`, else the currency's own."""
+    return minor_units(get(db, "currency"), get(db, "currency.minor_units"))
 
 
 def get_int(db: Database, key: str) -> int:

@@ -23,7 +23,8 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlite_utils import Database
 
-from crmcli import dates, settings
+from crmcli import benefits, dates, settings
+from crmcli.customer_fields import latest_run_of, tier_of
 from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound, UsageError
 
@@ -31,16 +32,17 @@ TIERS = ("A", "B", "C")
 RULES = ("pareto", "top-share", "growth")
 
 
-def _latest_run_of(alias: str) -> str:
-    """SQL for the run that classified customer `alias` as of the latest day.
+def benefit_of(db: Database, tier: str | None) -> benefits.Benefit | None:
+    """The benefit of `tier` (None for no tier or none set)."""
+    if tier not in TIERS:
+        return None
+    return benefits.parse(settings.get(db, f"tiers.benefits.{tier}"), tier=tier)
 
-    "Latest" is by the run's as-of day (then by id), not by when it was made: a
-    re-run on an old export (`--as-of 2019-12-31`) does not replace this year's tier.
-    """
-    return (
-        f"(SELECT x.run_id FROM tier_assignments x JOIN tier_runs r ON r.id = x.run_id"
-        f" WHERE x.customer_id = {alias}.id ORDER BY r.as_of DESC, x.run_id DESC LIMIT 1)"
-    )
+
+def all_benefits(db: Database) -> dict[str, benefits.Benefit]:
+    """tier → benefit, for the tiers that have one."""
+    found = {t: benefit_of(db, t) for t in TIERS}
+    return {t: b for t, b in found.items() if b is not None}
 
 
 # Effective tier per customer: the override, else the run of the latest as-of day.
@@ -49,17 +51,9 @@ SELECT c.id AS customer_id, coalesce(c.tier_override, a.tier) AS tier
 FROM customers c
 LEFT JOIN tier_assignments a
   ON a.customer_id = c.id
- AND a.run_id = {_latest_run_of("c")}
+ AND a.run_id = {latest_run_of("c")}
 WHERE c.tier_override IS NOT NULL OR a.tier IS NOT NULL
 """
-
-
-def tier_of(alias: str) -> str:
-    """SQL for the current tier of the customer row `alias` (override first), or NULL."""
-    return (
-        f"coalesce({alias}.tier_override, (SELECT a.tier FROM tier_assignments a"
-        f" WHERE a.customer_id = {alias}.id AND a.run_id = {_latest_run_of(alias)}))"
-    )
 
 
 def members_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
@@ -82,7 +76,7 @@ def members_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
            AND c.tier_override IS NULL
            AND NOT EXISTS (SELECT 1 FROM tier_assignments b
                             WHERE b.run_id = ? AND b.customer_id = a.customer_id)
-           AND a.run_id = {_latest_run_of("c")}"""
+           AND a.run_id = {latest_run_of("c")}"""
     return sql, [tier, latest, tier, latest, tier, latest]
 
 
@@ -685,60 +679,3 @@ def clear_override(db: Database, customer_id: int) -> bool:
             [dates.now_utc(), customer_id],
         )
     return row[0] is not None
-
-
-# --- who needs attention -------------------------------------------------------------
-
-AT_RISK_FIELDS = (
-    "id",
-    "code",
-    "name",
-    "tier",
-    "phone",
-    "visits",
-    "last",
-    "days_since",
-    "interval_days",
-    "ratio",
-)
-AT_RISK_DEFAULT = ("code", "name", "tier", "last", "days_since", "interval_days", "ratio")
-
-
-def at_risk(db: Database, *, as_of: date, k: float | None = None) -> Iterator[dict[str, Any]]:
-    """A and B customers overdue: days since their last purchase > k × their usual interval.
-
-    The usual interval needs two purchase days at least; most overdue first, A before B.
-    """
-    from decimal import Decimal
-
-    from crmcli.buying import RHYTHM_SQL, k_factor
-
-    if k is not None:  # the option has the setting's range
-        settings.validate("tiers.at_risk.k", str(k), what="--k")
-    factor = k_factor(db) if k is None else k
-    rhythm = RHYTHM_SQL.format(
-        source="purchases NOT INDEXED",
-        where="AND customer_id IN (SELECT customer_id FROM wanted)",
-    )
-    cursor = db.execute(
-        f"""WITH wanted AS MATERIALIZED (
-                SELECT customer_id, tier FROM (
-                    SELECT c.id AS customer_id, {tier_of("c")} AS tier FROM customers c
-                    WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL)
-                WHERE tier IN ('A', 'B'))
-            SELECT c.id, c.code, c.name, w.tier,
-                   (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id
-                    ORDER BY position LIMIT 1) AS phone,
-                   r.visits, r.last, r.days_since, r.interval, r.days_since / r.interval
-            FROM ({rhythm}) r
-            JOIN wanted w ON w.customer_id = r.customer_id
-            JOIN customers c ON c.id = r.customer_id
-            WHERE r.visits >= 2 AND r.days_since > :k * r.interval
-            ORDER BY w.tier, r.days_since / r.interval DESC, c.id""",
-        {"as_of": as_of.isoformat(), "end": _day_after(as_of), "k": factor},
-    )
-    for row in cursor:
-        out = dict(zip(AT_RISK_FIELDS, row, strict=True))
-        out["interval_days"] = Decimal(str(round(out["interval_days"], 1)))
-        out["ratio"] = Decimal(str(round(out["ratio"], 2)))
-        yield out

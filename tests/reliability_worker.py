@@ -36,7 +36,7 @@ PID = os.getpid()
 # The CLI turns an SQLite failure into one sentence (right for a user); a failing
 # run here needs the whole story: where it was raised and SQLite's extended code
 # (SQLITE_IOERR_SHORT_READ, _TRUNCATE, _SHMMAP ... tell different causes apart).
-_explain = crmcli.cli.explain
+_explain = crmcli.db.explain
 _last_trace: list[str] = []
 
 
@@ -46,7 +46,7 @@ def _explain_and_keep(exc: BaseException) -> str:
     return _explain(exc)
 
 
-crmcli.cli.explain = crmcli.db.explain = _explain_and_keep
+crmcli.db.explain = _explain_and_keep  # the CLI's error handler reads it from crmcli.db
 
 
 class Worker:

@@ -183,6 +183,42 @@ def test_report_gives_ratios_flags_misses_and_never_invents_figures(tmp_path):
         "| tiers classify | classify: SQL window query | – | ≤ 1.5× | not available yet |" in text
     )
     assert misses == [
-        "1k: due peaks at 195 MB",
-        "1k: purchases import is 4.40× purchases: sqlite3 .import (≤ 3×)",
+        "1k: purchases import ≤ 3×: 4.40×",
+        "1k: due peak < 150 MB: 195 MB",
     ]
+
+
+def test_the_verdict_table_judges_every_target_at_every_size(tmp_path):
+    """Issue 17 item 7: ratios, time limits (interactive and due's) and peak memory,
+    each a row with its figure; what was not measured is said, never judged."""
+    small, large = run.Bench("10k", 3, tmp_path), run.Bench("1m", 3, tmp_path)
+    for bench, due_s in ((small, 0.9), (large, 3.4)):
+        search = run.Result(
+            "customers search x", "crmcli customers search x", [0.1] * 3, [50_000] * 3
+        )
+        search.limit = 0.15
+        bench.results = [
+            run.Result("purchases import", "crmcli purchases import", [2.0] * 3, [100_000] * 3),
+            run.Result("purchases: sqlite3 .import", "sqlite3", [1.0] * 3, [8_000] * 3),
+            search,
+            run.Result("due (every kind)", "crmcli due", [due_s] * 3, [120_000] * 3),
+            run.Result("tiers classify", "crmcli tiers classify", skipped="not available yet"),
+        ]
+        bench.compare(
+            "purchases import", "purchases: sqlite3 .import", run.Target(4.0, "≤ 4× .import")
+        )
+        bench.compare("tiers classify", "classify: SQL window query", run.Target(1.3, "≤ 1.3×"))
+    judged = run.verdicts(small) + run.verdicts(large)
+    table = "\n".join(run.verdict_table(judged))
+    assert table.startswith("### Verdict\n\n| size | target | figure | met |")
+    for row in (
+        "| 10k | purchases import ≤ 4× .import | 2.00× | yes |",
+        "| 10k | tiers classify ≤ 1.3× | not available yet | – |",
+        "| 10k | customers search x ≤ 0.15 s | 0.100 s | yes |",
+        "| 10k | due (every kind) ≤ 1 s | 0.900 s | yes |",
+        "| 10k | purchases import peak < 150 MB | 98 MB | yes |",
+        "| 10k | due (every kind) peak < 150 MB | 117 MB | yes |",
+        "| 1m | due (every kind) ≤ 3 s | 3.400 s | **no** |",
+    ):
+        assert row in table
+    assert [v.miss for v in judged if v.met is False] == ["1m: due (every kind) ≤ 3 s: 3.400 s"]

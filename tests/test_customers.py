@@ -241,3 +241,14 @@ def test_a_new_locale_splits_the_name_again_unless_the_parts_were_given(db):
     by_hand = customers.add(db, name="王小明", family_name="王小", given_name="明", locale="ja")
     kept = customers.edit(db, by_hand, locale="zh")
     assert (kept["family_name"], kept["given_name"]) == ("王小", "明")  # given by hand: kept
+
+
+def test_a_new_phone_region_reads_numbers_without_a_country_code_again(db):
+    cid = customers.add(db, name="山田 太郎", phones_raw=["090-1234-5678", "+82 10 1111 2222"])
+    assert [p.e164 for p in customers.get(db, cid).phones] == ["+829012345678", "+821011112222"]
+    said = customers.set_setting(db, "phone.region", "jp")
+    assert said == ["re-normalised 1 phone number"]
+    assert settings.get(db, "phone.region") == "jp"
+    assert [p.e164 for p in customers.get(db, cid).phones] == ["+819012345678", "+821011112222"]
+    assert customers.set_setting(db, "phone.region", "jp") == []  # no change, nothing done
+    assert customers.unset_setting(db, "phone.region") == ["re-normalised 1 phone number"]

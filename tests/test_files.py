@@ -39,7 +39,6 @@ from crmcli.files import (
     open_new_private,
     protect_database,
     protect_inputs,
-    write_bytes,
 )
 
 GOOD = "name,phone\n김민준,010-1234-5678\nJohn Smith,010-2222-3333\n"
@@ -259,10 +258,11 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
 
 
 def test_devices_are_written_through_not_replaced(tmp_path):
-    write_bytes(Path(os.devnull), b"nothing")  # no --force needed, /dev/null stays a device
+    with Output(Path(os.devnull), binary=True) as f:  # no --force needed, stays a device
+        f.write(b"nothing")
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
-    with pytest.raises(UnsafeOutput):
-        write_bytes(tmp_path / "missing" / "x.ics", b"x")
+    with pytest.raises(UnsafeOutput), Output(tmp_path / "missing" / "x.ics", binary=True) as f:
+        f.write(b"x")
 
 
 def test_backup_refuses_the_database_and_replaces_only_with_force(cli, shop, tmp_path, figures):
@@ -532,7 +532,8 @@ def test_without_hard_links_a_new_file_is_renamed_in_but_never_over_another(tmp_
 
     monkeypatch.setattr(os, "link", no_links)
     target = tmp_path / "calendar.ics"
-    write_bytes(target, b"BEGIN:VCALENDAR")
+    with Output(target, binary=True) as f:
+        f.write(b"BEGIN:VCALENDAR")
     assert target.read_bytes() == b"BEGIN:VCALENDAR" and leftovers(tmp_path) == []
     late = tmp_path / "late.ics"
     out = Output(late, binary=True)

@@ -12,6 +12,7 @@ import pytest
 from crmcli import customers, locales, names, settings
 from crmcli.db import open_db
 from crmcli.errors import InvalidValue
+from crmcli.imports import evidence
 
 SCHEMA = Path(__file__).parent / "fixtures" / "schema"
 
@@ -148,7 +149,7 @@ def test_a_chinese_or_japanese_shop_decides_kanji_names_itself():
     ],
 )
 def test_file_evidence_from_headers_then_encoding(headers, encoding, expected):
-    guess = locales.from_file(encoding=encoding, headers=headers)
+    guess = evidence.file_locale(encoding=encoding, headers=headers)
     assert ((guess.locale, guess.source) if guess else None) == expected
 
 
@@ -214,7 +215,7 @@ def test_customers_of_the_shops_locale_follow_it(db):
     cid = customers.add(db, name="王小明")
     other = customers.add(db, name="김민준")
     assert customers.get(db, cid)["locale"] == "ko"
-    settings.set_value(db, "locale.default", "zh-CN")
+    customers.set_setting(db, "locale.default", "zh-CN")
     changed = customers.get(db, cid)
     assert (changed["locale"], changed["family_name"], changed["given_name"]) == (
         "zh_Hans",
@@ -222,8 +223,8 @@ def test_customers_of_the_shops_locale_follow_it(db):
         "小明",
     )
     assert customers.get(db, other)["locale"] == "ko"  # Hangul is evidence of its own
-    settings.unset(db, "locale.default")
-    settings.set_value(db, "phone.region", "JP")
+    customers.unset_setting(db, "locale.default")
+    customers.set_setting(db, "phone.region", "JP")
     assert customers.get(db, cid)["locale"] == "ja"
     assert customers.get(db, cid)["family_name"] is None
     with pytest.raises(InvalidValue, match=r"locale\.default"):

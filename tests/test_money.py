@@ -124,13 +124,3 @@ def test_money_is_exact_and_known_by_its_type():
     assert money.plain_amount(-12_500_000) == "-12.5"
     assert money.plain_amount(None) == money.format_amount(None) == ""
     assert money.format_amount(12_345_678_900_000, grouping=False) == "12345678.90"
-
-
-def test_display_places_follow_the_currency_setting(db):
-    from crmcli import settings
-
-    assert money.display_places(db) == 0  # KRW by default
-    settings.set_value(db, "currency", "USD")
-    assert money.display_places(db) == 2
-    settings.set_value(db, "currency.minor_units", "4")
-    assert money.display_places(db) == 4

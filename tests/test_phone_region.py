@@ -132,7 +132,7 @@ def test_renormalising_is_one_transaction(db, monkeypatch):
 
     monkeypatch.setattr(customers.phones, "normalise", failing)
     with pytest.raises(RuntimeError):
-        settings.set_value(db, "phone.region", "JP")
+        customers.set_setting(db, "phone.region", "JP")
     assert settings.get(db, "phone.region") == "KR"
     assert db.execute("SELECT e164 FROM customer_phones ORDER BY id").fetchall() == before
 

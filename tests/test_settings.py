@@ -28,7 +28,7 @@ def test_a_fresh_database_reads_every_default(db):
 
 
 def test_set_get_and_unset(db):
-    assert settings.set_value(db, "shop.name", "  Bean  ") == []
+    assert customers.set_setting(db, "shop.name", "  Bean  ") == []  # nothing follows it
     assert settings.get(db, "shop.name") == "Bean"  # trimmed
     [row] = [r for r in settings.all_values(db) if r[0] == "shop.name"]
     assert row[1:3] == ("Bean", False)
@@ -106,12 +106,9 @@ def test_get_int(db):
         settings.get_int(db, "shop.name")
 
 
-def test_a_new_phone_region_reads_numbers_without_a_country_code_again(db):
-    cid = customers.add(db, name="山田 太郎", phones_raw=["090-1234-5678", "+82 10 1111 2222"])
-    assert [p.e164 for p in customers.get(db, cid).phones] == ["+829012345678", "+821011112222"]
-    said = settings.set_value(db, "phone.region", "jp")
-    assert said == ["re-normalised 1 phone number"]
-    assert settings.get(db, "phone.region") == "jp"
-    assert [p.e164 for p in customers.get(db, cid).phones] == ["+819012345678", "+821011112222"]
-    assert settings.set_value(db, "phone.region", "jp") == []  # no change, nothing done
-    assert settings.unset(db, "phone.region") == ["re-normalised 1 phone number"]
+def test_display_places_follow_the_currency_setting(db):
+    assert settings.display_places(db) == 0  # KRW by default
+    settings.set_value(db, "currency", "USD")
+    assert settings.display_places(db) == 2
+    settings.set_value(db, "currency.minor_units", "4")
+    assert settings.display_places(db) == 4

@@ -20,7 +20,6 @@ from typer.core import TyperGroup
 from crmcli import __version__
 from crmcli.cli.env import Env
 from crmcli.cli.screen import printable
-from crmcli.db import explain, resolve_db_path
 from crmcli.errors import CrmError, ExitStatus, FieldMessage
 
 
@@ -57,6 +56,8 @@ class CrmGroup(TyperGroup):
         except CrmError as exc:
             _fail(ctx, str(exc), exc.exit_status)
         except sqlite3.DatabaseError as exc:  # locked, read-only, disk full, damaged file
+            from crmcli.db import explain
+
             _fail(ctx, explain(exc), ExitStatus.ERROR)
         except UnicodeEncodeError as exc:  # PYTHONIOENCODING=ascii, a C locale: CSV cannot
             # be written with characters left out or replaced without lying about the data.
@@ -138,6 +139,8 @@ def root(
     ] = False,
 ) -> None:
     """Customer management for small shops: whom to call, greet or visit today, and why."""
+    from crmcli.db import resolve_db_path  # here, not at the top: `--version` needs no database
+
     ctx.obj = Env(db_path=resolve_db_path(db))
 
 

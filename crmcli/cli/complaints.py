@@ -25,7 +25,8 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.dates import iso_date
-from crmcli.money import display_places, format_amount, parse_amount, to_decimal
+from crmcli.money import format_amount, parse_amount, to_decimal
+from crmcli.settings import display_places
 
 app = typer.Typer(
     help=f"Complaints, handled stage by stage: {' → '.join(complaints.STAGES)}.",

@@ -18,7 +18,7 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.errors import InvalidValue, UsageError
-from crmcli.money import display_places
+from crmcli.settings import display_places
 
 app = typer.Typer(help="Add, find and look after customers.", no_args_is_help=True)
 

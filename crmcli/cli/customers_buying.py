@@ -4,13 +4,14 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli import benefits, buying, customers
+from crmcli import buying, customers, tiers
 from crmcli.cli.customers import Ref, app, emit_customers
 from crmcli.cli.env import get_env
 from crmcli.cli.output import Format, FormatOption, customer_fields_option, resolve_format, stream
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
-from crmcli.money import display_places, to_decimal
+from crmcli.money import to_decimal
+from crmcli.settings import display_places
 
 AsOf = Annotated[
     str | None,
@@ -78,7 +79,7 @@ def who_bought(
         fmt=fmt,
         own=buying.WHO_BOUGHT_FIELDS,
         default=buying.WHO_BOUGHT_WITH_BENEFIT
-        if benefits.all_benefits(db)
+        if tiers.all_benefits(db)
         else buying.WHO_BOUGHT_DEFAULT,
         money_places=display_places(db),
     )

@@ -8,7 +8,8 @@ from crmcli import customers, privacy
 from crmcli.cli.customers import Ref, app
 from crmcli.cli.env import get_env
 from crmcli.errors import UsageError
-from crmcli.money import display_places, format_amount
+from crmcli.money import format_amount
+from crmcli.settings import display_places
 
 
 @app.command("forget")

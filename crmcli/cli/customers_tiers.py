@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli import customers, settings, tiers
+from crmcli import buying, customers, settings, tiers
 from crmcli.cli.customers import Ref, app, emit_customers
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, customer_fields_option
@@ -53,22 +53,22 @@ def at_risk(
         typer.Option("--k", help="Overdue after k usual intervals (default: tiers.at_risk.k)."),
     ] = None,
     fmt: FormatOption = None,
-    fields: customer_fields_option(tiers.AT_RISK_FIELDS) = None,  # type: ignore[valid-type]
+    fields: customer_fields_option(buying.AT_RISK_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """A and B customers overdue: days since their last purchase > k × their usual interval."""
     env = get_env(ctx)
     db = env.read_db()
     if k is not None:  # before the first row is printed
         settings.validate("tiers.at_risk.k", str(k), what="--k")
-    rows = tiers.at_risk(db, as_of=env.today(as_of), k=k)
+    rows = buying.at_risk(db, as_of=env.today(as_of), k=k)
     headers = {"days_since": "days since", "interval_days": "usual interval", "ratio": "× usual"}
     if not emit_customers(
         env,
         lambda _fetch: rows,
         fields=fields,
         fmt=fmt,
-        own=tiers.AT_RISK_FIELDS,
-        default=tiers.AT_RISK_DEFAULT,
+        own=buying.AT_RISK_FIELDS,
+        default=buying.AT_RISK_DEFAULT,
         headers=headers,
     ):
         env.say("no A or B customer is overdue")

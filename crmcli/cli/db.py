@@ -9,7 +9,7 @@ from crmcli import db as dbmod
 from crmcli.cli.env import Env, get_env
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import CrmError
-from crmcli.migrations import applied_names, apply_pending
+from crmcli.migrations import applied_names
 
 app = typer.Typer(
     help="The database (a file, or on a PostgreSQL server): path, check, backup, migrate.",
@@ -92,7 +92,7 @@ def migrate(
         _migrate_postgres(env, env.db_path, adopt=adopt)
         return
     database = dbmod.open_db(env.db_path, migrate=False, adopt=adopt)
-    done = apply_pending(database)
+    done = dbmod.apply_pending(database)
     dbmod.use_wal(database)  # an adopted file, now crmcli's: readers never block a writer
     env.say(f"applied: {', '.join(done)}" if done else "the schema is up to date")
     env.say(f"migrations: {', '.join(applied_names(database))}")

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from crmcli import dates, settings
-from crmcli.db import MEMORY, open_db, open_read
 from crmcli.db_url import PostgresUrl, Target
 from crmcli.errors import DatabaseError
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
+    from datetime import date
+
     from sqlite_utils import Database
 
     from crmcli.files import Output
@@ -55,12 +55,16 @@ class Env:
     def db(self) -> Database:
         """For commands that write: opened (created 0600 if need be) and migrated on first use."""
         if self._db is None:
+            from crmcli.db import open_db  # the storage layer loads when a command needs it
+
             self._db = open_db(self._sqlite_path())
         return self._db
 
     def read_db(self) -> Database:
         """For commands that only read: a missing database is an error, never a new file."""
         if self._db is None:
+            from crmcli.db import open_read
+
             self._db = open_read(self._sqlite_path(), notice=self.say)
         return self._db
 
@@ -77,6 +81,8 @@ class Env:
 
     def settings_db(self) -> Database:
         """Where settings are read: the database, or defaults while it does not exist yet."""
+        from crmcli.db import MEMORY, open_db
+
         path = self._sqlite_path()
         if self._db is None and str(path) != MEMORY and not path.exists():
             if self._defaults is None:
@@ -121,13 +127,17 @@ class Env:
 
         print(printable(message, newlines=True), file=self.stderr, flush=True)
 
-    def today(self, as_of: str | None = None) -> dates.date:
+    def today(self, as_of: str | None = None) -> date:
+        from crmcli import dates, settings
+
         if as_of:
             return dates.iso_date(as_of, what="--as-of")
         return dates.today(settings.get(self.settings_db(), "timezone"))
 
     @property
     def user(self) -> str:
+        from crmcli import settings
+
         return settings.get(self.settings_db(), "staff.default") or os.environ.get("USER", "")
 
 

@@ -48,10 +48,6 @@ FormatOption = Annotated[
         case_sensitive=False,
     ),
 ]
-FieldsOption = Annotated[
-    str | None,
-    typer.Option("--fields", help="Comma-separated columns to show, in order."),
-]
 
 
 def fields_option(allowed: Iterable[str], *, more: str = "") -> Any:

@@ -87,7 +87,7 @@ def list_(
         until=iso_date(until, what="--until") if until else None,
     )
     from crmcli.cli.customers import emit_customers
-    from crmcli.money import display_places
+    from crmcli.settings import display_places
 
     emit_customers(  # any customer field beside the line's own (phone, tags…)
         env,

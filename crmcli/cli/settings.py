@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli import settings
+from crmcli import customers, settings
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 
@@ -29,7 +29,7 @@ def set_(
 ) -> None:
     """Change a setting."""
     env = get_env(ctx)
-    said = settings.set_value(env.db, key, value)
+    said = customers.set_setting(env.db, key, value)
     env.say(f"{key} = {settings.get(env.db, key)}")
     for line in said:
         env.say(line)
@@ -39,7 +39,7 @@ def set_(
 def unset(ctx: typer.Context, key: Key) -> None:
     """Return a setting to its default."""
     env = get_env(ctx)
-    said = settings.unset(env.db, key)
+    said = customers.unset_setting(env.db, key)
     env.say(f"{key} = {settings.get(env.db, key)} (default)")
     for line in said:
         env.say(line)

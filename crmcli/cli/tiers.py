@@ -7,12 +7,13 @@ from typing import Annotated, Any
 import typer
 from sqlite_utils import Database
 
-from crmcli import benefits, customers, tiers
+from crmcli import customers, tiers
 from crmcli.cli import screen
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, FormatOption, console, emit, fields_option, pick_fields
 from crmcli.cli.output import resolve_format as _resolve_format
-from crmcli.money import Money, display_places, format_amount, to_decimal
+from crmcli.money import Money, format_amount, to_decimal
+from crmcli.settings import display_places
 
 app = typer.Typer(
     help="ABC tiers: rank customers by what they bring and watch them move.",
@@ -42,14 +43,14 @@ def percent(share: Fraction | None) -> Decimal | None:
 
 
 def _summary_default(db: Database) -> tuple[str, ...]:
-    return SUMMARY_FIELDS if benefits.all_benefits(db) else SUMMARY_PLAIN
+    return SUMMARY_FIELDS if tiers.all_benefits(db) else SUMMARY_PLAIN
 
 
 def _summary_rows(
     summaries: list[tiers.TierSummary], places: int, db: Database
 ) -> list[dict[str, Any]]:
     step = Decimal(1).scaleb(-places)
-    offers = benefits.all_benefits(db)
+    offers = tiers.all_benefits(db)
     return [
         {
             "tier": s.tier,

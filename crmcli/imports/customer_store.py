@@ -180,7 +180,7 @@ class Writer:
         locale_context: locales.Context | None = None,
     ) -> None:
         self.db = db
-        self.locale_context = locale_context or locales.context(db, region=region)
+        self.locale_context = locale_context or customers.shop_context(db, region=region)
         self.conn = db.conn
         self.import_id = import_id
         self.on_conflict = on_conflict
@@ -644,7 +644,7 @@ def import_records(
             restore = _suspend_search_index(db, estimated_rows) if not dry_run else []
             # The file's own evidence of its customers' language (headers, encoding),
             # for the rows whose names and phones say nothing stronger.
-            file_locale = locales.from_file(encoding=info.encoding, headers=headers)
+            file_locale = evidence.file_locale(encoding=info.encoding, headers=headers)
             if file_locale is not None:
                 result.notes.append(
                     f"locale {file_locale.locale} where names and phones tell nothing"
@@ -656,7 +656,7 @@ def import_records(
                 on_conflict=on_conflict,
                 region=region.region,
                 keep_region=region.explicit,
-                locale_context=locales.context(db, file=file_locale, region=region.region),
+                locale_context=customers.shop_context(db, file=file_locale, region=region.region),
             )
             for line, cells, item in source:
                 if isinstance(item, Record):

@@ -9,12 +9,15 @@ list of Chinese customers is still a Korean file.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from crmcli import locales
 
 # Code pages a spreadsheet of one country saves in (Python's codec names, normalised).
 _ENCODINGS = {
@@ -200,3 +203,32 @@ def import_region(
     if found.region:
         return RegionChoice(found.region, True, "the file: " + ", ".join(found.reasons))
     return RegionChoice(settings.get(db, "phone.region"), False, "the phone.region setting")
+
+
+def file_locale(*, encoding: str | None, headers: Sequence[str] = ()) -> locales.Guess | None:
+    """The language a file's customers are greeted in, as the file tells it: the country
+    its code page and column names come from (as for the phone region), or Cyrillic or
+    Armenian column names, or a Cyrillic code page (`locales` orders it among the rest)."""
+    found = file_evidence(headers=headers, encoding=encoding)
+    if found.region:
+        locale = locales.REGION_LOCALE.get(found.region)
+        if locale is None:
+            return None
+        by_headers = any(r.endswith("headers") for r in found.reasons)
+        return locales.Guess(locale, "file:headers" if by_headers else f"file:{_codec(encoding)}")
+    # Beyond East Asia: a Cyrillic code page, or Cyrillic or Armenian column names.
+    letters = [
+        g.locale for g in map(locales.from_letters, headers) if g and g.locale in ("ru", "hy")
+    ]
+    if letters and len(set(letters)) == 1:
+        return locales.Guess(letters[0], "file:headers")
+    if encoding and locales.ENCODING_LOCALE.get(_codec(encoding).replace("-", "_")) == "ru":
+        return locales.Guess("ru", f"file:{_codec(encoding)}")
+    return None
+
+
+def _codec(encoding: str | None) -> str:
+    try:
+        return codecs.lookup(encoding or "").name.replace("_", "-")
+    except LookupError:
+        return (encoding or "").lower()

@@ -15,21 +15,19 @@ Beside `migrate(db)`, it carries `POSTGRESQL`, the same change as a PostgreSQL s
 A migration never changes once released, and carries the data it seeds as literals
 rather than importing live feature code (the code moves on; what an old database
 was given must not). Derived data that must match the live code is rebuilt after a
-migration instead (`REBUILDS`).
+migration instead (`crmcli.db.REBUILDS`). `crmcli.db.apply_pending` runs them: this
+package only says what they are, and imports nothing of crmcli.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from importlib import import_module
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
-
-from crmcli.errors import DatabaseError
 
 MIGRATION_SET = "crmcli"  # the `migration_set` of crmcli's rows in _sqlite_migrations
 
@@ -120,52 +118,3 @@ def appended(name: str, step: Step) -> Iterator[None]:
         yield
     finally:
         del _appended[name]
-
-
-def _rebuild_search_documents(db: Database) -> None:
-    # Derived data, not schema: a search document must be made by the same code that
-    # folds the query, or old customers go unfound. So unlike a migration, this uses
-    # the live code, and runs again whenever a later release names it below.
-    from crmcli.search import reindex
-
-    reindex(db)
-
-
-# Derived data to rebuild, with the live code, after a migration is applied (in the
-# same transaction): migration name → rebuilders.
-REBUILDS = {"m095_search_words": [_rebuild_search_documents]}
-
-
-def apply_pending(db: Database) -> list[str]:
-    """Apply pending migrations under the write lock; returns the names applied.
-
-    Two processes opening an old database at once: the second waits for the lock,
-    then finds nothing pending, so every migration runs exactly once.
-    """
-    from crmcli.db import write
-
-    applied = applied_names(db)
-    unknown = set(applied) - set(names())
-    if unknown:
-        raise DatabaseError(
-            "this database was made by a newer crmcli (it has migration "
-            f"{', '.join(sorted(unknown))}); upgrade crmcli to use it"
-        )
-    if not pending_names(db):
-        return []
-    try:
-        with write(db):
-            todo = pending_names(db)
-            migration_set().apply(db)
-            for rebuild in dict.fromkeys(r for name in todo for r in REBUILDS.get(name, [])):
-                rebuild(db)
-    except sqlite3.Error as exc:
-        # All pending migrations share one transaction: a failure rolls every one back.
-        from crmcli.db import explain
-
-        at = [name for name in names() if name in applied]
-        raise DatabaseError(
-            f"could not bring the database's schema up to date ({explain(exc)}); "
-            f"it is unchanged, still at migration {at[-1] if at else 'none'}"
-        ) from exc
-    return todo
