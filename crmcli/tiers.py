@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -163,7 +164,7 @@ def classify(
     window = (window or settings.get(db, "tiers.window")).strip().lower()
     start = window_start(window, as_of)  # validates the span
     end = _day_after(as_of)  # exclusive: a purchase stamped later on as_of still counts
-    with write(db):
+    with _references_known(db), write(db):
         db.execute("DROP TABLE IF EXISTS temp.tier_spend")
         if rule == "growth":
             params = _growth_params(db, given)
@@ -200,6 +201,26 @@ def classify(
             _assign_growth(db, run_id, params, spenders)
         db.execute("DROP TABLE temp.tier_spend")
     return get_run(db, run_id)
+
+
+@contextmanager
+def _references_known(db: Database) -> Iterator[None]:
+    """Foreign keys unchecked for one run's writes, on again after (even on error).
+
+    Every assignment names a customer just read from `customers` and the run just
+    inserted, in the same transaction: checking both references for each of a
+    million rows is a fifth of a run (0.11 s of 0.5 s at 100k). A pragma cannot
+    change inside a transaction, so a run nested in another write keeps them checked.
+    """
+    conn = db.conn
+    if conn.in_transaction or not conn.execute("PRAGMA foreign_keys").fetchone()[0]:
+        yield
+        return
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def _pareto_params(db: Database, given: dict[str, str]) -> dict[str, Fraction]:

@@ -321,3 +321,15 @@ def test_spend_is_summed_from_the_covering_index_never_the_table(db, rule):
         for step in on_purchases
     ), plan
     assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def test_a_run_leaves_foreign_keys_on_and_its_rows_consistent(db):
+    """Classification skips the per-row reference checks (its rows come from the tables
+    it references): the pragma is back on afterwards, also after a refused run."""
+    shop(db, [10, 20, None])
+    tiers.classify(db, as_of=AS_OF)
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    with pytest.raises(InvalidValue):
+        tiers.classify(db, as_of=AS_OF, thresholds={"a": "90", "b": "60"})
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
