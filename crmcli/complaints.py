@@ -967,9 +967,10 @@ def report(
     )
 
 
-def for_customer(db: Database, customer_id: int) -> list[dict[str, Any]]:
-    """One customer's complaints for their page: open ones first, newest first."""
-    found = rows(db, customer_id=customer_id, as_of=dates.today(settings.get(db, "timezone")))
+def for_customer(db: Database, customer_id: int, *, as_of: date) -> list[dict[str, Any]]:
+    """One customer's complaints for their page, judged late on `as_of`: open ones first,
+    newest first."""
+    found = rows(db, customer_id=customer_id, as_of=as_of)
     # rows() puts open before closed; within each, the newest first reads best on a page.
     found.sort(key=lambda r: r["opened_at"], reverse=True)
     found.sort(key=lambda r: r["stage"] == "closed")

@@ -13,9 +13,9 @@ When no locale is given it is inferred from the strongest evidence, in this orde
 1. the letters of the name or its reading: Hangul → ko, kana → ja, Armenian → hy,
    Cyrillic → ru; kanji forms only Japanese writes (沢, 辺, 桜, 込…) → ja, hanzi
    forms only simplified Chinese writes (张, 陈, 刘…) → zh_Hans;
-2. the import file (`crmcli.imports.evidence.file_locale`): Japanese, Korean, Chinese…
-   headers, then its encoding
-   (CP932 → ja, CP949 → ko, GB18030 → zh_Hans, Big5 → zh_Hant, CP1251 → ru);
+2. the import file: Japanese, Korean, Chinese… headers, then its encoding
+   (CP932 → ja, CP949 → ko, GB18030 → zh_Hans, Big5 → zh_Hant, CP1251 → ru), as
+   `crmcli.imports.evidence` reads a file (the phone region of an import reads it too);
 3. a phone number written with its country code (+81 → ja, +82 → ko, +86 → zh_Hans,
    +886 → zh_Hant, +374 → hy, +7 → ru, +1 → en…);
 4. the shape of the name: Latin letters → en; a kanji name written with a space

@@ -35,19 +35,21 @@ TOP = 5
 
 
 def build(db: Database, customer_id: int, *, as_of: date | None = None) -> dict[str, Any]:
-    """The page; `as_of` is the day the attitude and early buying are judged on."""
+    """The page; `as_of` (default today) is the day the attitude, early buying and a
+    complaint's lateness are judged on."""
     customer = customers.get(db, customer_id)
+    day = as_of or dates.today(settings.get(db, "timezone"))
     # customer / prospect (no purchase yet) / lost prospect, with its reason
     status = {"status": prospects.describe(db, customer_id)}
     their = buying.bought(db, customer_id, limit=TOP)  # one pass for totals and top
     return {
         "profile": {**profile(customer), **status},
         "purchases": purchase_section(db, customer_id, their),
-        "tier": tier_section(db, customer, as_of=as_of),
+        "tier": tier_section(db, customer, as_of=day),
         "top": top_section(db, customer_id, their),
         "relations": relation_section(db, customer_id),
         "visits": visits.record(db, customer_id),
-        "complaints": complaint_section(db, customer_id),
+        "complaints": complaint_section(db, customer_id, as_of=day),
         "followups": followup_section(db, customer_id),
         "contacts": contact_section(db, customer_id),
     }
@@ -204,8 +206,9 @@ def _dicts(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     return [dict(zip(columns, r, strict=True)) for r in cursor]
 
 
-def complaint_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
-    """Their complaints, open ones first: stage, what is due next and by when."""
+def complaint_section(db: Database, customer_id: int, *, as_of: date) -> list[dict[str, Any]]:
+    """Their complaints, open ones first: stage, what is due next and by when (late as of
+    `as_of`)."""
     fields = (
         "id",
         "opened_on",
@@ -218,7 +221,9 @@ def complaint_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
         "cause",
         "lesson",
     )
-    return [{f: r[f] for f in fields} for r in complaints.for_customer(db, customer_id)]
+    return [
+        {f: r[f] for f in fields} for r in complaints.for_customer(db, customer_id, as_of=as_of)
+    ]
 
 
 def followup_section(db: Database, customer_id: int) -> list[dict[str, Any]]:

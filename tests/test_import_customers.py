@@ -296,3 +296,37 @@ def test_control_characters_are_a_problem_but_line_breaks_in_notes_are_text(db, 
     assert customers.count(db) == 0
     import_customers(db, path, skip_invalid=True)
     assert customers.get(db, customers.resolve(db, "N2"))["notes"] == "line one\nline two"
+
+
+def search_triggers(db) -> list[tuple[str, str]]:
+    return db.execute(
+        "SELECT name, sql FROM sqlite_master"
+        " WHERE type = 'trigger' AND name LIKE 'customers_fts%'"
+        " ORDER BY name"
+    ).fetchall()
+
+
+def test_a_big_import_rebuilds_the_search_index_and_a_failed_one_keeps_it(
+    db, tmp_path, monkeypatch
+):
+    from dataclasses import replace
+
+    from crmcli.imports import customer_store
+
+    bulk = replace(customer_store.SEARCH_UPKEEP, min_rows=5)
+    monkeypatch.setattr(customer_store, "SEARCH_UPKEEP", bulk)
+    triggers = search_triggers(db)
+    assert triggers  # the index is kept up by triggers on customers
+    rows = "".join(f"C{i},Kim Minjun{i},010-5555-{1000 + i}\n" for i in range(40))
+    bad = write(tmp_path, "bad.csv", "code,name,email\n" + rows.replace("010-", "x@", 1))
+    with pytest.raises(InvalidInput):  # refused: triggers and index as they were
+        import_customers(db, bad)
+    assert search_triggers(db) == triggers
+    good = write(tmp_path, "good.csv", "code,name,phone\n" + rows)
+    assert import_customers(db, good).counts.added == 40
+    assert search_triggers(db) == triggers  # made again after the rebuild
+    assert (
+        len(list(customers.search(db, "Minjun3"))) == 11
+    )  # 3, 30-39  # rebuilt: the new rows are found
+    customers.add(db, code="L1", name="Lee Seoyeon")  # and kept up again afterwards
+    assert len(list(customers.search(db, "Seoyeon"))) == 1

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -242,7 +243,8 @@ def purchase_indexes(db):
 def test_a_bulk_import_rebuilds_its_indexes_and_a_failed_one_keeps_them(db, tmp_path, monkeypatch):
     from crmcli.imports import purchases as purchase_import
 
-    monkeypatch.setattr(purchase_import, "BULK_ROWS", 5)
+    bulk = replace(purchase_import.INDEX_UPKEEP, min_rows=5)
+    monkeypatch.setattr(purchase_import, "INDEX_UPKEEP", bulk)
     customers.add(db, code="K1", name="Kim")
     indexes = purchase_indexes(db)
     assert "purchases_customer_date" in indexes

@@ -149,7 +149,7 @@ def test_a_chinese_or_japanese_shop_decides_kanji_names_itself():
     ],
 )
 def test_file_evidence_from_headers_then_encoding(headers, encoding, expected):
-    guess = evidence.file_locale(encoding=encoding, headers=headers)
+    guess = evidence.file_evidence(headers=headers, encoding=encoding).locale
     assert ((guess.locale, guess.source) if guess else None) == expected
 
 

@@ -127,6 +127,15 @@ def test_complaints_followups_contacts_and_relations_appear(db, kim):
     assert [p["kind"] for p in built["relations"]["people"]] == ["spouse"]
 
 
+def test_a_complaint_is_judged_late_on_the_pages_day_not_on_the_clock(db, kim):
+    complaints.open_complaint(db, customer_id=kim, summary="Grinder jams", by="지수",
+                              on=date(2026, 2, 1))  # fmt: skip
+    [before] = page.build(db, kim, as_of=date(2026, 2, 1))["complaints"]
+    assert before["days_overdue"] is None  # received that day: nothing late yet
+    [after] = page.build(db, kim, as_of=date(2026, 6, 1))["complaints"]
+    assert after["days_overdue"] == (date(2026, 6, 1) - date.fromisoformat(after["due_on"])).days
+
+
 # --- the page as `customers show` prints it -----------------------------------------------
 
 

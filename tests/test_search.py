@@ -295,6 +295,8 @@ def test_an_extension_command_runs_and_a_typo_is_suggested(cli):
 def test_a_bulk_import_rebuilds_the_name_and_digit_indexes_and_keeps_their_triggers(
     db, tmp_path, monkeypatch
 ):
+    from dataclasses import replace
+
     from crmcli.imports import customer_store
     from crmcli.imports.customers import import_customers
 
@@ -302,7 +304,8 @@ def test_a_bulk_import_rebuilds_the_name_and_digit_indexes_and_keeps_their_trigg
         rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
         return [r[0] for r in rows]
 
-    monkeypatch.setattr(customer_store, "BULK_ROWS", 3)  # this file is a bulk import
+    bulk = replace(customer_store.SEARCH_UPKEEP, min_rows=3)  # this file is a bulk import
+    monkeypatch.setattr(customer_store, "SEARCH_UPKEEP", bulk)
     before = triggers()
     src = tmp_path / "c.csv"
     src.write_text(

@@ -293,7 +293,8 @@ def show(
     as_of: Annotated[
         str | None,
         typer.Option(
-            "--as-of", help="Judge the attitude and early buying on this day (default today)."
+            "--as-of",
+            help="Judge attitude, early buying and late complaints on this day (default today).",
         ),
     ] = None,
 ) -> None:

@@ -1,5 +1,6 @@
-"""A customer as a file describes it (`Record`), and how each value goes into it: shared
-by the readers of customer lists and of vCards."""
+"""A customer as a file describes it (`Record`), and where an imported customer row is
+checked: `row_to_record` (a row of a CSV, TSV, spreadsheet or JSON file) and `add_value`
+(each value, which the vCard reader's `card_to_record` uses too)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmcli import customer_fields, dates, phones
+from crmcli import customer_fields, dates, phones, text
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.errors import InvalidValue
 from crmcli.imports import file_dates
-from crmcli.imports.headers import READING_FAMILY, READING_GIVEN, Column
+from crmcli.imports.headers import IGNORE, READING_FAMILY, READING_GIVEN, Column, cell_text
 from crmcli.imports.problems import RowProblem
 
 _SPLIT_MULTI = re.compile(r"\s+:::\s+")  # Google joins several values with ' ::: '
@@ -84,6 +85,35 @@ def add_tags(record: Record, raw: str) -> None:
         tag = " ".join(part.strip().lstrip("*").split())
         if tag and tag not in record.tags:
             record.tags.append(tag)
+
+
+def row_to_record(
+    cells: Sequence[str],
+    columns: Sequence[Column],
+    orders: Mapping[int, dates.DateOrder | None],
+) -> Record:
+    """The customers reader's row validation: a row as a `Record`, or a `RowProblem`
+    listing every bad value in it (a NUL or escape sequence, a malformed e-mail, date or
+    contact window), each naming its column."""
+    record = Record()
+    found: list[RowProblem] = []
+    for col in columns:
+        if col.field == IGNORE:
+            continue
+        value = cell_text(cells, col)
+        if not value:
+            continue
+        try:
+            bad = text.problem(value, multiline=True)  # the check every write path makes
+            if bad:  # a NUL or an escape sequence in a name would garble every list
+                raise RowProblem(col.key, bad)
+            add_value(record, col, value, cells, orders)
+        except RowProblem as problem:  # keep going: the row's other problems are reported too
+            found.append(problem)
+    if found:
+        found[0].others = found[1:]
+        raise found[0]
+    return join_reading(record)
 
 
 def join_reading(record: Record) -> Record:

@@ -37,7 +37,21 @@ from crmcli.imports.result import Counts, DryRun, ImportResult, ProgressFn, Unch
 # name that plainly differs); `add` stores a row whose name plainly differs from the
 # customer it shares a phone or e-mail with as a customer of its own; `skip`; `error`.
 ON_CONFLICT = ("fill", "update", "add", "skip", "error")
-BULK_ROWS = 5_000  # from this many rows on, the search index is rebuilt rather than kept up
+# A trigram search index costs more per inserted customer (or phone) than all the rest of
+# the row: a big import rebuilds them once (customers' own indexes stay: matching reads them).
+SEARCH_UPKEEP = journal.Upkeep(
+    "customers",
+    min_rows=5_000,
+    share=0.25,
+    drop=(
+        ("trigger", "customers", "customers_fts_%"),
+        ("trigger", "customer_phones", "customer_phones_fts_%"),
+    ),
+    rebuild=(
+        "INSERT INTO customers_fts(customers_fts) VALUES('rebuild')",
+        "INSERT INTO customer_phones_fts(customer_phones_fts) VALUES('rebuild')",
+    ),
+)
 
 
 # --- matching and storing -----------------------------------------------------------------------
@@ -560,40 +574,6 @@ def _window_changes(record: Record, row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-# Search indexes kept up by triggers, each over its table: (table, index).
-_SEARCH_INDEXES = (("customers", "customers_fts"), ("customer_phones", "customer_phones_fts"))
-
-
-def _suspend_search_index(db: Database, estimated_rows: int) -> list[str]:
-    """For a big import, stop keeping the search indexes up row by row; returns the SQL
-    to rebuild them and restore their triggers.
-
-    A trigram index costs more per inserted customer (or phone) than all the rest of
-    the row; rebuilding it once afterwards costs a fraction of that, as long as the
-    import is a good part of the table. It all happens inside the import's
-    transaction, so a failed or killed import leaves the indexes and triggers as they were.
-    """
-    if estimated_rows < BULK_ROWS:
-        return []
-    existing = db.execute("SELECT count(*) FROM customers").fetchone()[0]
-    if estimated_rows * 4 < existing:
-        return []
-    restore: list[str] = []
-    for table, index in _SEARCH_INDEXES:
-        triggers = db.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?"
-            " AND name LIKE ?",
-            [table, f"{index}_%"],
-        ).fetchall()
-        for name, _sql in triggers:
-            db.execute(f'DROP TRIGGER "{name}"')
-        restore += [
-            f"INSERT INTO {index}({index}) VALUES('rebuild')",
-            *(sql for _name, sql in triggers),
-        ]
-    return restore
-
-
 def import_records(
     db: Database,
     info: reading.FileInfo,
@@ -641,10 +621,10 @@ def import_records(
         with write(db):
             import_id = journal.begin(db, kind="customers", info=info, options=options)
             result.import_id = import_id
-            restore = _suspend_search_index(db, estimated_rows) if not dry_run else []
+            restore = journal.suspend(db, SEARCH_UPKEEP, estimated_rows) if not dry_run else []
             # The file's own evidence of its customers' language (headers, encoding),
             # for the rows whose names and phones say nothing stronger.
-            file_locale = evidence.file_locale(encoding=info.encoding, headers=headers)
+            file_locale = evidence.file_evidence(headers=headers, encoding=info.encoding).locale
             if file_locale is not None:
                 result.notes.append(
                     f"locale {file_locale.locale} where names and phones tell nothing"
@@ -666,12 +646,10 @@ def import_records(
                         continue
                     except RowProblem as exc:
                         item = exc
-                for problem in item.all():
-                    problems.add(line, problem.column, problem.message, reason=problem.reason_group)
-                problems.rows += 1
+                problems.add_row(line, item)
                 counts.rejected += 1
                 if writer is not None:
-                    writer.write(cells, item.reason())
+                    writer.write(cells, item.summary())
             store.flush()
             if store.with_phones:
                 result.notes.append(region.note(store.own_country))

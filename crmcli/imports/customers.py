@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from crmcli import customer_fields, dates, names, phones, text
+from crmcli import customer_fields, dates, names, phones
 from crmcli.errors import InvalidValue, UsageError
 from crmcli.export import excel_unsafe
 from crmcli.imports import (
@@ -25,9 +25,8 @@ from crmcli.imports import (
 )
 from crmcli.imports.customer_record import (
     Record,
-    add_value,
-    join_reading,
     record_name,
+    row_to_record,
 )
 from crmcli.imports.headers import (
     CUSTOMER_FIELDS,
@@ -36,7 +35,6 @@ from crmcli.imports.headers import (
     IGNORE,
     PURCHASE_HEADERS,
     Column,
-    cell_text,
     describe_unmapped,
     fold_header,
     map_columns,
@@ -45,49 +43,6 @@ from crmcli.imports.problems import RowProblem
 from crmcli.imports.result import ImportResult, ProgressFn
 
 # --- the import -----------------------------------------------------------------------------
-
-
-def row_to_record(
-    cells: Sequence[str],
-    columns: Sequence[Column],
-    orders: Mapping[int, dates.DateOrder | None],
-) -> Record:
-    record = Record()
-    found: list[RowProblem] = []
-    for col in columns:
-        if col.field == IGNORE:
-            continue
-        value = cell_text(cells, col)
-        if not value:
-            continue
-        try:
-            bad = text.problem(value, multiline=True)  # the check every write path makes
-            if bad:  # a NUL or an escape sequence in a name would garble every list
-                raise RowProblem(col.key, bad)
-            add_value(record, col, value, cells, orders)
-        except RowProblem as problem:  # keep going: the row's other problems are reported too
-            found.append(problem)
-    if found:
-        found[0].others = found[1:]
-        raise found[0]
-    return join_reading(record)
-
-
-def date_orders(
-    table: reading.Table, columns: Sequence[Column], given: dates.DateOrder | None
-) -> dict[int, dates.DateOrder | None]:
-    """Each date column's reading, inferred from its unambiguous values (a streamed pass)."""
-    out: dict[int, dates.DateOrder | None] = {}
-    for col in columns:
-        if col.field not in ("birthday", "anniversary"):
-            continue
-        try:
-            out[col.index] = file_dates.infer_date_order(
-                table.column_values(col.index), given=given
-            )
-        except dates.AmbiguousDate as exc:
-            raise InvalidValue(f"{table.info.path.name}: column {col.key!r}: {exc}") from None
-    return out
 
 
 def import_customers(
@@ -130,7 +85,11 @@ def import_customers(
         )  # fmt: skip
     with reading.open_table(path, encoding=encoding) as table:
         columns, notes = map_customer_columns(table.headers, mapping or {}, path.name)
-        orders = date_orders(table, columns, date_order)
+        orders = file_dates.column_orders(
+            table,
+            {c.index: c.key for c in columns if c.field in ("birthday", "anniversary")},
+            date_order,
+        )
         order_columns = _order_columns(columns)
         if order_columns:  # the sample first: a big order file is refused before any work
             _order_lines_check(

@@ -1,8 +1,9 @@
 """What a file says about where it comes from: its encoding, its headers, a country column.
 
-Shared by the phone region of an import (a Japanese list's `03-1234-5678` is a Tokyo
-number, not a Korean one) and by the locale work (the language its customers are
-greeted in). Only a file's own make-up counts here — the code page it was saved in and
+One reading serves both: the phone region of an import (a Japanese list's
+`03-1234-5678` is a Tokyo number, not a Korean one) and the locale evidence of its
+customers (the language they are greeted in when their names and numbers say nothing
+stronger). Only a file's own make-up counts here — the code page it was saved in and
 the language of its column names — never the names of the people in it: a Korean shop's
 list of Chinese customers is still a Korean file.
 """
@@ -27,7 +28,6 @@ _ENCODINGS = {
     "gb18030": "CN", "gbk": "CN", "gb2312": "CN", "cp936": "CN",
     "big5": "TW", "cp950": "TW", "big5hkscs": "HK",
 }  # fmt: skip
-LANGUAGE_OF_REGION = {"JP": "ja", "KR": "ko", "CN": "zh", "TW": "zh", "HK": "zh"}
 _REGION_NAMES = {"JP": "Japanese", "KR": "Korean", "CN": "Chinese", "TW": "Taiwanese",
                  "HK": "Hong Kong"}  # fmt: skip
 
@@ -66,18 +66,22 @@ def header_region(header: str) -> str | None:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Where a file most likely comes from, and why (empty when it does not say)."""
+    """Where a file most likely comes from, and why (empty when it does not say): the
+    country its phone numbers are read in, and the locale evidence for its customers."""
 
     region: str | None
     reasons: tuple[str, ...] = ()
+    locale: locales.Guess | None = None  # source 'file:headers' or 'file:<code page>'
 
     @property
     def language(self) -> str | None:
-        return LANGUAGE_OF_REGION.get(self.region or "")
+        return locales.language(self.locale.locale) if self.locale else None
 
 
 def file_evidence(*, headers: Iterable[str] = (), encoding: str | None = None) -> Evidence:
-    """The file's country from its code page and its column names; None when they disagree."""
+    """The file's country from its code page and its column names (none when they
+    disagree), and the language that makes its customers' locale evidence."""
+    headers = tuple(headers)
     votes: dict[str, list[str]] = {}
     enc = (encoding or "").lower().replace("_", "-")
     region = _ENCODINGS.get(enc) or _ENCODINGS.get(enc.replace("-", "_"))
@@ -92,10 +96,38 @@ def file_evidence(*, headers: Iterable[str] = (), encoding: str | None = None) -
         best = max(by_header, key=lambda r: by_header[r])
         if len(by_header) == 1 or by_header[best] > sum(by_header.values()) / 2:
             votes.setdefault(best, []).append(f"{_REGION_NAMES.get(best, best)} headers")
-    if len(votes) != 1:  # nothing said, or encoding and headers disagree: no guess
-        return Evidence(None)
+    if len(votes) != 1:  # nothing said, or encoding and headers disagree: no country
+        return Evidence(None, locale=_locale(None, False, headers, encoding))
     [(region, reasons)] = votes.items()
-    return Evidence(region, tuple(reasons))
+    by_headers = any(r.endswith("headers") for r in reasons)
+    return Evidence(region, tuple(reasons), _locale(region, by_headers, headers, encoding))
+
+
+def _locale(
+    region: str | None, by_headers: bool, headers: Sequence[str], encoding: str | None
+) -> locales.Guess | None:
+    """The file's country as its language; beyond East Asia, a Cyrillic code page or
+    Cyrillic or Armenian column names."""
+    if region:
+        locale = locales.REGION_LOCALE.get(region)
+        if locale is None:
+            return None
+        return locales.Guess(locale, "file:headers" if by_headers else f"file:{_codec(encoding)}")
+    letters = [
+        g.locale for g in map(locales.from_letters, headers) if g and g.locale in ("ru", "hy")
+    ]
+    if letters and len(set(letters)) == 1:
+        return locales.Guess(letters[0], "file:headers")
+    if encoding and locales.ENCODING_LOCALE.get(_codec(encoding).replace("-", "_")) == "ru":
+        return locales.Guess("ru", f"file:{_codec(encoding)}")
+    return None
+
+
+def _codec(encoding: str | None) -> str:
+    try:
+        return codecs.lookup(encoding or "").name.replace("_", "-")
+    except LookupError:
+        return (encoding or "").lower()
 
 
 # --- a country column ------------------------------------------------------------------
@@ -203,32 +235,3 @@ def import_region(
     if found.region:
         return RegionChoice(found.region, True, "the file: " + ", ".join(found.reasons))
     return RegionChoice(settings.get(db, "phone.region"), False, "the phone.region setting")
-
-
-def file_locale(*, encoding: str | None, headers: Sequence[str] = ()) -> locales.Guess | None:
-    """The language a file's customers are greeted in, as the file tells it: the country
-    its code page and column names come from (as for the phone region), or Cyrillic or
-    Armenian column names, or a Cyrillic code page (`locales` orders it among the rest)."""
-    found = file_evidence(headers=headers, encoding=encoding)
-    if found.region:
-        locale = locales.REGION_LOCALE.get(found.region)
-        if locale is None:
-            return None
-        by_headers = any(r.endswith("headers") for r in found.reasons)
-        return locales.Guess(locale, "file:headers" if by_headers else f"file:{_codec(encoding)}")
-    # Beyond East Asia: a Cyrillic code page, or Cyrillic or Armenian column names.
-    letters = [
-        g.locale for g in map(locales.from_letters, headers) if g and g.locale in ("ru", "hy")
-    ]
-    if letters and len(set(letters)) == 1:
-        return locales.Guess(letters[0], "file:headers")
-    if encoding and locales.ENCODING_LOCALE.get(_codec(encoding).replace("-", "_")) == "ru":
-        return locales.Guess("ru", f"file:{_codec(encoding)}")
-    return None
-
-
-def _codec(encoding: str | None) -> str:
-    try:
-        return codecs.lookup(encoding or "").name.replace("_", "-")
-    except LookupError:
-        return (encoding or "").lower()

@@ -3,9 +3,38 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from crmcli import dates
+from crmcli.errors import InvalidValue
+from crmcli.imports.reading import Table
+
+
+def column_orders(
+    table: Table, columns: Mapping[int, str], given: dates.DateOrder | None
+) -> dict[int, dates.DateOrder | None]:
+    """Each date column's reading, by column index (`columns`: index → the name a refusal
+    gives it); every reader of dates asks here.
+
+    `--date-order` wins. A column whose sampled dates are all ISO needs no order (ISO
+    reads one way; the cell's fast path) and costs no pass over the file; any other is
+    read the one way that fits all of its values (`infer_date_order`, a streamed pass),
+    and a column that reads more than one way refuses the file.
+    """
+    out: dict[int, dates.DateOrder | None] = {}
+    for index, name in columns.items():
+        if given:
+            out[index] = given
+            continue
+        sampled = [row[index] for row in table.sample if index < len(row) and row[index]]
+        if sampled and all(len(v) == 10 and v[4] == "-" and v[7] == "-" for v in sampled):
+            out[index] = None
+            continue
+        try:
+            out[index] = infer_date_order(table.column_values(index), given=None)
+        except dates.AmbiguousDate as exc:
+            raise InvalidValue(f"{table.info.path.name}: column {name!r}: {exc}") from None
+    return out
 
 
 def infer_date_order(

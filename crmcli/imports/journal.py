@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,46 @@ def finish_or_fail(
     # is written, the database is not.
     if not (c.added or c.updated or c.merged or result.customers_created):
         raise Unchanged(result)
+
+
+# --- a big import ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    """What a table keeps up row by row that a big import builds once afterwards instead:
+    its secondary indexes, or the triggers that keep a search index up."""
+
+    table: str  # the table the import fills: its rows are weighed against the file's
+    min_rows: int  # worth it from a file of this many rows…
+    share: float  # …that is at least this share of the rows already stored
+    drop: tuple[tuple[str, str, str], ...]  # (type, table, name LIKE) in sqlite_master
+    rebuild: tuple[str, ...] = ()  # SQL run first when it is put back
+
+
+def suspend(db: Database, upkeep: Upkeep, estimated_rows: int) -> list[str]:
+    """Drop what `upkeep` names for a big import; returns the SQL that puts it back.
+
+    Building once by sorting costs a fraction of a million random inserts kept up row
+    by row, as long as the import is a good part of the table. It all happens inside
+    the import's transaction, so a failed or killed import leaves it as it was.
+    """
+    if estimated_rows < upkeep.min_rows:
+        return []
+    existing = db.execute(f'SELECT count(*) FROM "{upkeep.table}"').fetchone()[0]
+    if estimated_rows < upkeep.share * existing:
+        return []
+    restore = list(upkeep.rebuild)
+    for kind, table, name_like in upkeep.drop:
+        found = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = ? AND tbl_name = ?"
+            " AND name LIKE ? AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+            [kind, table, name_like],
+        ).fetchall()
+        for name, _sql in found:
+            db.execute(f'DROP {kind.upper()} "{name}"')
+        restore += [sql for _name, sql in found]
+    return restore
 
 
 IMPORT_FIELDS = (

@@ -17,23 +17,25 @@ KEEP_PROBLEMS = 1_000  # problems kept in memory to list; all are counted
 
 
 class RowProblem(Exception):
-    """A value that cannot be stored; `column` names where it came from.
+    """Why a row cannot be imported: the one problem type every reader raises (customer
+    rows, vCards, purchase lines). `column` names where the bad value came from.
 
-    `others` holds the row's further problems, so a row with several bad values
-    lists them all.
+    `reason` is the group the problem is reported in, with its fix, when its message alone
+    would not group it well (see `Problems.add`); `others` holds the row's further
+    problems, so a row with several bad values lists them all.
     """
 
     def __init__(self, column: str | None, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
         self.column = column
         self.message = message
-        self.reason_group = reason  # what the rows it happens to have in common, and the fix
+        self.reason = reason
         self.others: list[RowProblem] = []
 
     def all(self) -> list[RowProblem]:
         return [self, *self.others]
 
-    def reason(self) -> str:
+    def summary(self) -> str:
         """One line for the rejects file."""
         return "; ".join(f"{p.column}: {p.message}" if p.column else p.message for p in self.all())
 
@@ -108,6 +110,12 @@ class Problems:
             group.lines += 1
             if len(group.first) < GROUP_LINES:
                 group.first.append(line)
+
+    def add_row(self, line: int, problem: RowProblem) -> None:
+        """A refused row: each of its problems, and the row counted once."""
+        for one in problem.all():
+            self.add(line, one.column, one.message, reason=one.reason)
+        self.rows += 1
 
     def explain(self, *, total_rows: int, rejects: str) -> list[str]:
         """Why a file was refused, the fix first: one line per reason, biggest first; then

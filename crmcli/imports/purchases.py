@@ -31,12 +31,15 @@ from crmcli.imports.headers import (
     describe_unmapped,
     map_columns,
 )
-from crmcli.imports.problems import Problems, RejectsWriter, rejects_path
+from crmcli.imports.problems import Problems, RejectsWriter, RowProblem, rejects_path
 from crmcli.imports.result import Counts, DryRun, ImportResult, ProgressFn, Unchanged
 from crmcli.money import parse_amount
 
 BATCH = 5_000
-BULK_ROWS = 50_000  # from this many lines on, indexes are rebuilt rather than kept up
+# A big import (that outweighs the table) builds purchases' secondary indexes once, after.
+INDEX_UPKEEP = journal.Upkeep(
+    "purchases", min_rows=50_000, share=1.0, drop=(("index", "purchases", "%"),)
+)
 CACHE_KIB = -32_768  # 32 MiB of page cache while importing (negative: KiB, SQLite's way)
 _COLUMNS = (
     "customer_id", "date", "amount_micros", "quantity", "unit_price_micros", "order_id",
@@ -68,14 +71,6 @@ _COMPARED = (
 )
 
 
-class _Bad(Exception):
-    def __init__(self, column: str | None, message: str, *, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.column = column
-        self.message = message
-        self.reason = reason  # the group it is reported in, with its fix
-
-
 NOT_STORED = "name customers who are not in the database: add --create-customers"
 
 
@@ -87,19 +82,19 @@ def _amount(text: str, decimal_comma: bool, column: str) -> int:
     if len(digits) < 14 and digits.isdigit() and (not dot or (frac.isdigit() and len(frac) <= 6)):
         micros = int(digits) * 1_000_000 + (int(frac.ljust(6, "0")) if dot else 0)
         if micros > money.MAX_AMOUNT_MICROS:
-            raise _Bad(column, f"amount is beyond {money.MAX_AMOUNT:,}")
+            raise RowProblem(column, f"amount is beyond {money.MAX_AMOUNT:,}")
         return -micros if negative else micros
     try:
         return parse_amount(text, decimal_comma=decimal_comma or None)
     except InvalidValue as exc:
-        raise _Bad(column, str(exc)) from None
+        raise RowProblem(column, str(exc)) from None
 
 
 def _quantity(text: str, decimal_comma: bool, column: str) -> int | Decimal:
     try:  # finite and bounded: NaN, inf and 1e20 are refused by line and column
         return money.parse_quantity(text, decimal_comma=decimal_comma)
     except InvalidValue as exc:
-        raise _Bad(column, str(exc)) from None
+        raise RowProblem(column, str(exc)) from None
 
 
 def _stored(value: Any) -> Any:
@@ -141,7 +136,7 @@ class _Customers:
         """A code not in the cache: a stored code, an e-mail, a new customer, or a problem."""
         if ref in self.misses:
             message, reason = self.misses[ref]
-            raise _Bad(column, message, reason=reason)
+            raise RowProblem(column, message, reason=reason)
         if len(self.ids) >= self.CODES:
             self.ids.clear()
         row = self.db.conn.execute("SELECT id FROM customers WHERE code = ?", [ref]).fetchone()
@@ -167,7 +162,7 @@ class _Customers:
                 f"{ref!r} is the e-mail of {len(found)} customers",
                 "name an e-mail that several customers share: use their codes",
             )
-            raise _Bad(column, self.misses[ref][0], reason=self.misses[ref][1])
+            raise RowProblem(column, self.misses[ref][0], reason=self.misses[ref][1])
         elif self.create:
             try:
                 cid = customers.add(self.db, code=ref, name=name or None)
@@ -180,7 +175,7 @@ class _Customers:
                         keep_region=self.region.explicit or country is not None,
                     )
             except InvalidValue as exc:
-                raise _Bad(column, str(exc)) from None
+                raise RowProblem(column, str(exc)) from None
             state = import_undo.states(self.db, [cid])[cid]
             journal.record_change(
                 self.db,
@@ -197,7 +192,7 @@ class _Customers:
                 " (import customers first, or use --create-customers)",
                 NOT_STORED,
             )
-            raise _Bad(column, self.misses[ref][0], reason=NOT_STORED)
+            raise RowProblem(column, self.misses[ref][0], reason=NOT_STORED)
         self.ids[ref] = cid
         return cid
 
@@ -249,10 +244,11 @@ def import_purchases(
                 f"{path.name}: no column for {', '.join(missing)}; found {', '.join(table.headers)}"
                 " — name them with --map SOURCE=FIELD"
             )
-        orders: dict[str, dates.DateOrder | None] = {}
-        for key in ("date", "delivery_date"):
-            if key in index:
-                orders[key] = _date_order(table, index[key], date_order)
+        orders = file_dates.column_orders(
+            table,
+            {index[k]: table.headers[index[k]] for k in ("date", "delivery_date") if k in index},
+            date_order,
+        )
         result = ImportResult(
             kind="purchases",
             file=path.name,
@@ -288,27 +284,11 @@ def import_purchases(
         )
 
 
-def _date_order(
-    table: reading.Table, column: int, given: dates.DateOrder | None
-) -> dates.DateOrder | None:
-    if given:
-        return given
-    sample = [row[column] for row in table.sample if column < len(row)]
-    if all(len(v) == 10 and v[4] == "-" and v[7] == "-" for v in sample if v):
-        return None  # ISO dates: the fast path needs no order
-    try:
-        return file_dates.infer_date_order(table.column_values(column), given=None)
-    except dates.AmbiguousDate as exc:
-        raise InvalidValue(
-            f"{table.info.path.name}: column {table.headers[column]!r}: {exc}"
-        ) from None
-
-
 def _run(
     db: Database,
     table: reading.Table,
     index: dict[str, int],
-    orders: dict[str, dates.DateOrder | None],
+    orders: dict[int, dates.DateOrder | None],
     result: ImportResult,
     *,
     options: Mapping[str, Any],
@@ -335,7 +315,6 @@ def _run(
         )
     header = table.headers
     ci = index["customer"]
-    cn = index.get("customer_name")
     phi = index.get("customer_phone")
     options_region = evidence.import_region(
         db, options.get("region"), headers=table.headers, encoding=table.info.encoding
@@ -344,8 +323,6 @@ def _run(
     countries = [i for i, h in enumerate(table.headers) if evidence.is_country_header(h)]
     if phi is not None and create_customers:
         result.notes.append(options_region.note())
-    di = index["date"]
-    ai = index.get("amount")
     qi = index.get("quantity")
     pi = index.get("unit_price")
     oi = index.get("order_id")
@@ -355,13 +332,7 @@ def _run(
     vi = index.get("delivery_date")
     ni = index.get("note")
     width = max(index.values()) + 1
-    date_order = orders.get("date")
-    delivery_order = orders.get("delivery_date")
-    decimal_comma = table.decimal_comma
-    sha_prefix = info.sha256[:16]
     now = dates.now_utc()
-    positions: dict[str, int] = {}  # order id → lines seen so far (O(orders), not O(lines))
-    date_cache: dict[str, str] = {}
     # A bigger page cache keeps the indexes' random inserts in memory instead of
     # spilling pages to the WAL again and again (bounded: part of the 150 MB budget).
     cache = db.execute("PRAGMA cache_size").fetchone()[0]
@@ -373,10 +344,11 @@ def _run(
             known = _Customers(
                 db, create=create_customers, import_id=import_id, region=options_region
             )
-            ids = known.ids
             conn = db.conn
             last_id = conn.execute("SELECT coalesce(max(id), 0) FROM purchases").fetchone()[0]
-            rebuild = _suspend_indexes(db, table) if not dry_run else []
+            rebuild = (
+                journal.suspend(db, INDEX_UPKEEP, table.estimated_rows()) if not dry_run else []
+            )
             present = [0, 1, 2, 8]  # customer, date, amount, line key: always there
             for position, column in ((3, qi), (4, pi), (5, oi), (6, li), (9, ii), (10, ki),
                                      (11, vi), (12, ni)):  # fmt: skip
@@ -389,131 +361,39 @@ def _run(
             lines: list[tuple[int, list[str]]] = []
             seen = 0
             writing = True
-            # Each value's check on its own, for the rare bad row: every problem is listed.
-            checks: list[tuple[int, Callable[[str], Any]]] = [
-                (di, lambda t: file_dates.parse_file_date(t, date_order))
-            ]
-            if qi is not None:
-                checks.append((qi, lambda t: _quantity(t.strip(), decimal_comma, header[qi])))
-            for column in (pi, ai):
-                if column is not None:
-                    checks.append(
-                        (column, lambda t, c=column: _amount(t.strip(), decimal_comma, header[c]))
-                    )
-            if vi is not None:
-                checks.append((vi, lambda t: file_dates.parse_file_date(t, delivery_order)))
+            checks = line_checks(table, index, orders)
+            read_line = line_reader(
+                table,
+                index,
+                orders,
+                known,
+                counts,
+                skip_anonymous=skip_anonymous,
+                countries=[] if region_given else countries,
+            )
             for line, cells in table.rows():
                 seen += 1
+                if len(cells) < width:
+                    cells = cells + [""] * (width - len(cells))
                 try:
-                    if len(cells) < width:
-                        cells = cells + [""] * (width - len(cells))
-                    ref = cells[ci].strip()
-                    cid = ids.get(ref) if ref else None
-                    if not ref:
-                        # An anonymous sale (a walk-in): the shop's revenue, nobody's purchase.
-                        counts.anonymous += 1
-                        if skip_anonymous:
-                            counts.rejected += 1
-                            if writer is not None:
-                                writer.write(cells, f"{header[ci]}: no customer (--skip-anonymous)")
-                            continue
-                    elif cid is None:
-                        cid = known.lookup(
-                            ref,
-                            cells[cn].strip() if cn is not None else None,
-                            header[ci],
-                            cells[phi].strip() if phi is not None else "",
-                            next(
-                                (c for i in countries if (c := evidence.country_region(cells[i]))),
-                                None,
-                            )
-                            if countries and not region_given
-                            else None,
-                        )
-                    raw_date = cells[di]
-                    day = date_cache.get(raw_date)
-                    if day is None:
-                        try:
-                            day = file_dates.parse_file_date(raw_date, date_order)
-                        except InvalidValue as exc:
-                            raise _Bad(
-                                header[di], str(exc) if raw_date.strip() else "no date"
-                            ) from None
-                        if len(date_cache) < 100_000:
-                            date_cache[raw_date] = day
-                    quantity = unit = None
-                    if qi is not None:
-                        text = cells[qi]
-                        if text.isdigit() and len(text) < 10:  # the usual case, no call
-                            quantity = int(text)
-                        elif text := text.strip():
-                            quantity = _quantity(text, decimal_comma, header[qi])
-                    if pi is not None and cells[pi].strip():
-                        unit = _amount(cells[pi].strip(), decimal_comma, header[pi])
-                    text = cells[ai].strip() if ai is not None else ""
-                    whole, _dot, frac = text.partition(".")
-                    if len(whole) < 14 and whole.isdigit() and frac.isdigit() and len(frac) <= 6:
-                        amount = int(whole) * 1_000_000 + int(frac.ljust(6, "0"))  # '123.45'
-                    elif text:
-                        amount = _amount(text, decimal_comma, header[ai])  # type: ignore[index]
-                    elif quantity is not None and unit is not None:
-                        amount = int(Decimal(quantity) * unit)
-                    else:
-                        raise _Bad(header[ai] if ai is not None else None, "no amount")
-                    if not -money.MAX_AMOUNT_MICROS <= amount <= money.MAX_AMOUNT_MICROS:
-                        column = header[ai] if ai is not None and text else None
-                        raise _Bad(column, f"amount is beyond {money.MAX_AMOUNT:,}")
-                    order_id = cells[oi].strip() or None if oi is not None else None
-                    line_id = cells[li].strip() or None if li is not None else None
-                    line_no = None
-                    if line_id is not None:
-                        key = "L:" + line_id
-                    elif order_id is not None:
-                        line_no = positions.get(order_id, 0) + 1
-                        positions[order_id] = line_no
-                        key = f"O:{order_id}#{line_no}"
-                    else:
-                        key = f"F:{sha_prefix}:{line:012d}"  # zero-padded: keys append in order
-                    delivery = None
-                    if vi is not None and cells[vi].strip():
-                        try:
-                            delivery = file_dates.parse_file_date(cells[vi], delivery_order)
-                        except InvalidValue as exc:
-                            raise _Bad(header[vi], str(exc)) from None
-                except _Bad as bad:
-                    found = [bad, *_more_problems(cells, bad, checks, header)]
-                    for one in found:
-                        problems.add(line, one.column, one.message, reason=one.reason)
-                    problems.rows += 1
+                    row = read_line(line, cells)
+                except RowProblem as bad:
+                    bad.others = _more_problems(cells, bad, checks, header)
+                    problems.add_row(line, bad)
                     counts.rejected += 1
                     if writer is not None:
-                        writer.write(
-                            cells,
-                            "; ".join(f"{b.column}: {b.message}" if b.column else b.message
-                                      for b in found),
-                        )  # fmt: skip
+                        writer.write(cells, bad.summary())
                     elif not dry_run:
                         writing = False  # the import will be refused: just validate the rest
                     continue
+                if row is None:  # an anonymous sale, left out (--skip-anonymous)
+                    counts.rejected += 1
+                    if writer is not None:
+                        writer.write(cells, f"{header[ci]}: no customer (--skip-anonymous)")
+                    continue
                 if not writing:
                     continue
-                batch.append(
-                    (
-                        cid,
-                        day,
-                        amount,
-                        quantity if not isinstance(quantity, Decimal) else float(quantity),
-                        unit,
-                        order_id,
-                        line_id,
-                        line_no,
-                        key,
-                        cells[ii].strip() or None if ii is not None else None,
-                        cells[ki].strip() or None if ki is not None else None,
-                        delivery,
-                        cells[ni].strip() or None if ni is not None else None,
-                    )
-                )
+                batch.append(row)
                 lines.append((line, cells))
                 if len(batch) >= BATCH:
                     last_id = _flush(
@@ -568,48 +448,175 @@ def _run(
     return result
 
 
+def line_reader(
+    table: reading.Table,
+    index: Mapping[str, int],
+    orders: Mapping[int, dates.DateOrder | None],
+    known: _Customers,
+    counts: Counts,
+    *,
+    skip_anonymous: bool,
+    countries: Sequence[int],
+) -> Callable[[int, list[str]], tuple[Any, ...] | None]:
+    """The purchases reader's row validation: `read_line(line, cells)` gives the row to
+    store (the order of `_COLUMNS`), None for an anonymous sale left out
+    (`skip_anonymous`), or raises the first `RowProblem`, naming its column.
+
+    Built once per file, so each line pays for no lookups: a million lines run through it.
+    `countries` are the columns whose country reads a new customer's phone.
+    """
+    header = table.headers
+    ci = index["customer"]
+    cn = index.get("customer_name")
+    phi = index.get("customer_phone")
+    di = index["date"]
+    ai = index.get("amount")
+    qi = index.get("quantity")
+    pi = index.get("unit_price")
+    oi = index.get("order_id")
+    li = index.get("line_id")
+    ii = index.get("item")
+    ki = index.get("category")
+    vi = index.get("delivery_date")
+    ni = index.get("note")
+    date_order = orders.get(di)
+    delivery_order = orders.get(vi) if vi is not None else None
+    decimal_comma = table.decimal_comma
+    sha_prefix = table.info.sha256[:16]
+    ids = known.ids
+    positions: dict[str, int] = {}  # order id → lines seen so far (O(orders), not O(lines))
+    date_cache: dict[str, str] = {}
+
+    def read_line(line: int, cells: list[str]) -> tuple[Any, ...] | None:
+        ref = cells[ci].strip()
+        cid = ids.get(ref) if ref else None
+        if not ref:
+            # An anonymous sale (a walk-in): the shop's revenue, nobody's purchase.
+            counts.anonymous += 1
+            if skip_anonymous:
+                return None
+        elif cid is None:
+            cid = known.lookup(
+                ref,
+                cells[cn].strip() if cn is not None else None,
+                header[ci],
+                cells[phi].strip() if phi is not None else "",
+                next(
+                    (c for i in countries if (c := evidence.country_region(cells[i]))),
+                    None,
+                )
+                if countries
+                else None,
+            )
+        raw_date = cells[di]
+        day = date_cache.get(raw_date)
+        if day is None:
+            try:
+                day = file_dates.parse_file_date(raw_date, date_order)
+            except InvalidValue as exc:
+                raise RowProblem(header[di], str(exc) if raw_date.strip() else "no date") from None
+            if len(date_cache) < 100_000:
+                date_cache[raw_date] = day
+        quantity = unit = None
+        if qi is not None:
+            text = cells[qi]
+            if text.isdigit() and len(text) < 10:  # the usual case, no call
+                quantity = int(text)
+            elif text := text.strip():
+                quantity = _quantity(text, decimal_comma, header[qi])
+        if pi is not None and cells[pi].strip():
+            unit = _amount(cells[pi].strip(), decimal_comma, header[pi])
+        text = cells[ai].strip() if ai is not None else ""
+        whole, _dot, frac = text.partition(".")
+        if len(whole) < 14 and whole.isdigit() and frac.isdigit() and len(frac) <= 6:
+            amount = int(whole) * 1_000_000 + int(frac.ljust(6, "0"))  # '123.45'
+        elif text:
+            amount = _amount(text, decimal_comma, header[ai])  # type: ignore[index]
+        elif quantity is not None and unit is not None:
+            amount = int(Decimal(quantity) * unit)
+        else:
+            raise RowProblem(header[ai] if ai is not None else None, "no amount")
+        if not -money.MAX_AMOUNT_MICROS <= amount <= money.MAX_AMOUNT_MICROS:
+            column = header[ai] if ai is not None and text else None
+            raise RowProblem(column, f"amount is beyond {money.MAX_AMOUNT:,}")
+        order_id = cells[oi].strip() or None if oi is not None else None
+        line_id = cells[li].strip() or None if li is not None else None
+        line_no = None
+        if line_id is not None:
+            key = "L:" + line_id
+        elif order_id is not None:
+            line_no = positions.get(order_id, 0) + 1
+            positions[order_id] = line_no
+            key = f"O:{order_id}#{line_no}"
+        else:
+            key = f"F:{sha_prefix}:{line:012d}"  # zero-padded: keys append in order
+        delivery = None
+        if vi is not None and cells[vi].strip():
+            try:
+                delivery = file_dates.parse_file_date(cells[vi], delivery_order)
+            except InvalidValue as exc:
+                raise RowProblem(header[vi], str(exc)) from None
+        return (
+            cid,
+            day,
+            amount,
+            quantity if not isinstance(quantity, Decimal) else float(quantity),
+            unit,
+            order_id,
+            line_id,
+            line_no,
+            key,
+            cells[ii].strip() or None if ii is not None else None,
+            cells[ki].strip() or None if ki is not None else None,
+            delivery,
+            cells[ni].strip() or None if ni is not None else None,
+        )
+
+    return read_line
+
+
+def line_checks(
+    table: reading.Table, index: Mapping[str, int], orders: Mapping[int, dates.DateOrder | None]
+) -> list[tuple[int, Callable[[str], Any]]]:
+    """Each value's check on its own, for the rare bad row: every problem is listed."""
+    header = table.headers
+    decimal_comma = table.decimal_comma
+    checks: list[tuple[int, Callable[[str], Any]]] = [
+        (index["date"], lambda t: file_dates.parse_file_date(t, orders.get(index["date"])))
+    ]
+    qi = index.get("quantity")
+    if qi is not None:
+        checks.append((qi, lambda t: _quantity(t.strip(), decimal_comma, header[qi])))
+    for column in (index.get("unit_price"), index.get("amount")):
+        if column is not None:
+            checks.append(
+                (column, lambda t, c=column: _amount(t.strip(), decimal_comma, header[c]))
+            )
+    vi = index.get("delivery_date")
+    if vi is not None:
+        checks.append((vi, lambda t: file_dates.parse_file_date(t, orders.get(vi))))
+    return checks
+
+
 def _more_problems(
     cells: Sequence[str],
-    first: _Bad,
+    first: RowProblem,
     checks: Sequence[tuple[int, Callable[[str], Any]]],
     header: Sequence[str],
-) -> list[_Bad]:
+) -> list[RowProblem]:
     """The row's problems besides `first`, each value checked on its own."""
-    out: list[_Bad] = []
+    out: list[RowProblem] = []
     for column, check in checks:
         text = cells[column] if column < len(cells) else ""
         if header[column] == first.column or not text.strip():
             continue  # already reported; an empty value is a problem only where required
         try:
             check(text)
-        except _Bad as bad:
+        except RowProblem as bad:
             out.append(bad)
         except InvalidValue as exc:
-            out.append(_Bad(header[column], str(exc)))
+            out.append(RowProblem(header[column], str(exc)))
     return out
-
-
-def _suspend_indexes(db: Database, table: reading.Table) -> list[str]:
-    """Drop purchases' secondary indexes for a big import; returns the SQL to rebuild them.
-
-    A million random inserts into five indexes cost far more than building them once
-    afterwards by sorting. Only worth it when the file is big and outweighs the table;
-    all of it happens inside the import's transaction, so a failed or killed import
-    leaves the indexes exactly as they were.
-    """
-    estimated = table.estimated_rows()
-    if estimated < BULK_ROWS:
-        return []
-    existing = db.execute("SELECT count(*) FROM purchases").fetchone()[0]
-    if estimated <= existing:
-        return []
-    indexes = db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'purchases'"
-        " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'"
-    ).fetchall()
-    for name, _sql in indexes:
-        db.execute(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in indexes]
 
 
 def _flush(
