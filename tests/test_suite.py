@@ -9,7 +9,6 @@ TESTS = Path(__file__).parent
 
 # Core modules whose tests carry another name, and why.
 OTHER_NAMES = {
-    "json_rows": "test_json_encoding.py",  # one JSON encoding, tried on every command
     "postgres": "test_postgres_connect.py",  # the engine, tried against a live server
 }
 

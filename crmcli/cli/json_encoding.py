@@ -14,7 +14,7 @@
   a terminal never obeys them); where the output's encoding lacks a character, it is
   a `\\uXXXX` escape too.
 
-`customers import` and `purchases import` read all of this back (crmcli/json_rows.py).
+`customers import` and `purchases import` read all of this back (crmcli/imports/reading.py).
 """
 
 from __future__ import annotations

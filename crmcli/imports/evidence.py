@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from crmcli import locales
+from crmcli import locales, settings
+from crmcli.errors import UsageError
 
 # Code pages a spreadsheet of one country saves in (Python's codec names, normalised).
 _ENCODINGS = {
@@ -215,8 +216,6 @@ def check_region(region: str) -> str:
     """A region code phone numbers know ('jp' → 'JP'); else a usage error."""
     import phonenumbers
 
-    from crmcli.errors import UsageError
-
     code = region.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
         raise UsageError(f"--region: {region!r} is not a region code such as KR, JP, US, AM")
@@ -227,8 +226,6 @@ def import_region(
     db: Any, given: str | None, *, headers: Iterable[str] = (), encoding: str | None = None
 ) -> RegionChoice:
     """`--region`, else the file's own country (code page, column names), else the setting."""
-    from crmcli import settings
-
     if given:
         return RegionChoice(check_region(given), True, "--region")
     found = file_evidence(headers=headers, encoding=encoding)

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from crmcli.errors import Problem
+from crmcli.files import Output, protect_database, protect_inputs
 
 KEEP_PROBLEMS = 1_000  # problems kept in memory to list; all are counted
 
@@ -151,8 +152,6 @@ class RejectsWriter:
         source: Path,
         force: bool = False,
     ) -> None:
-        from crmcli.files import Output, protect_database, protect_inputs
-
         self.path = path
         self._out = Output(
             path,

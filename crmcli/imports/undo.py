@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crmcli import dates
+from crmcli import customers, dates
 from crmcli.db import write
 from crmcli.errors import Conflict, NotFound
 
@@ -394,8 +394,6 @@ def _renumber_phones(db: Database, cid: int) -> None:
 
 
 def _refresh_search_key(db: Database, cid: int) -> None:
-    from crmcli import customers
-
     row = customers.get(db, cid)
     db.execute(
         "UPDATE customers SET search_key = ? WHERE id = ?",
