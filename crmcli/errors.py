@@ -17,6 +17,8 @@ class ExitStatus(IntEnum):
     SUCCESS = 0
     ERROR = 1  # a domain error: bad input, not found, conflict
     USAGE = 2  # the command line itself is wrong
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports it, so a wrapper or cron
+    # job tells a stopped run from a refused one
 
 
 class CrmError(Exception):

@@ -285,26 +285,31 @@ def test_start_up_loads_only_the_command_that_runs(db_path):
 
 
 @pytest.mark.parametrize(
-    ("raised", "said"),
+    ("raised", "said", "status"),
     [
-        (KeyboardInterrupt(), "crmcli: error: interrupted; nothing half-written was kept"),
+        (KeyboardInterrupt(), "crmcli: error: interrupted; nothing half-written was kept", 130),
         (
             __import__("sqlite3").OperationalError("database or disk is full"),
             "crmcli: error: the disk is full; nothing was changed",
+            1,
         ),
         (
             FileNotFoundError(2, "No such file or directory", "/nowhere/list.csv"),
             "crmcli: error: /nowhere/list.csv: No such file or directory",
+            1,
         ),
         (
             UnicodeEncodeError("ascii", "김민준", 0, 1, "ordinal not in range"),
             "crmcli: error: the output's encoding (ascii) cannot write '\\uae40'; "
             "set PYTHONIOENCODING=utf-8",
+            1,
         ),
     ],
     ids=["ctrl-c", "disk-full", "missing-file", "encoding"],
 )
-def test_failures_under_any_command_are_one_line_and_exit_1(cli, monkeypatch, raised, said):
+def test_failures_under_any_command_are_one_line_and_their_status(
+    cli, monkeypatch, raised, said, status
+):
     from crmcli import customers
 
     cli("customers", "add", "--name", "Kim")
@@ -314,7 +319,7 @@ def test_failures_under_any_command_are_one_line_and_exit_1(cli, monkeypatch, ra
 
     monkeypatch.setattr(customers, "rows", broken)
     result = cli("customers", "list", ok=False)
-    assert result.exit_code == 1
+    assert result.exit_code == status  # Ctrl-C 130, as a shell reports it; the rest 1
     assert result.stderr.startswith(said), result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
 

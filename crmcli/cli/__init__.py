@@ -76,7 +76,7 @@ class CrmGroup(TyperGroup):
             where = f"{exc.filename}: " if exc.filename else ""
             _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
         except KeyboardInterrupt:
-            _fail(ctx, "interrupted; nothing half-written was kept", ExitStatus.ERROR)
+            _fail(ctx, "interrupted; nothing half-written was kept", ExitStatus.INTERRUPTED)
 
 
 def _close_outputs(ctx: Any, *, keep: bool) -> None:
