@@ -124,6 +124,25 @@ def test_an_unclosed_quote_in_a_small_file_is_found_too(db, tmp_path, where):
     assert customers.count(db) == 0
 
 
+@pytest.mark.parametrize("newline", ["\n", ""], ids=["newline", "no-newline"])
+@pytest.mark.parametrize("column", ["name", "notes"])
+def test_an_unclosed_quote_on_the_last_line_imports_nothing(db, tmp_path, newline, column):
+    lines = customers_csv(6)
+    field = ",likes" if column == "notes" else ","
+    lines[-1] = lines[-1].replace(field, field[0] + '"' + field[1:], 1)  # line 7, never closed
+    path = write(tmp_path, "last.csv", "\n".join(lines) + newline)
+    with pytest.raises(InvalidInput, match="unclosed quote on line 7") as caught:
+        import_customers(db, path, skip_invalid=True)
+    assert caught.value.problems[0].line == 7
+    assert customers.count(db) == 0
+
+
+def test_a_short_or_quoted_last_row_that_is_closed_still_imports(db, tmp_path):
+    text = 'code,name,phone,email,notes\nA1,Kim,010-1234-5678\nA2,"Lee, Seoyeon",,,"tea"\n'
+    result = import_customers(db, write(tmp_path, "ok.csv", text))
+    assert result.counts.added == 2
+
+
 def test_an_unclosed_quote_in_a_purchases_file_imports_nothing(cli, db_path, tmp_path):
     lines = ["customer,date,amount,item"] + [
         f"C{n % 7},2024-03-{n % 28 + 1:02d},{n}.50,item {n}" for n in range(300)

@@ -299,6 +299,7 @@ class Table:
         first = _MARKER_FIRST
         check_spans = self.info.encoding != "xlsx"  # a sheet's cells have no quotes to lose
         spanned = (0, 0)  # the last row that ran over several lines: (start, end)
+        start, cells = 0, []
         try:
             for cells in reader:
                 start = line + 1
@@ -313,8 +314,13 @@ class Table:
                         cells[i] = ""
                 if cells and (len(cells) > 1 or cells[0].strip()):
                     yield start, cells
-            if spanned[0] and spanned[1] == line and self._ends_inside_quote(spanned[0]):
-                raise self._unclosed(spanned[0], line, f"runs to the end of the file (line {line})")
+            if (
+                check_spans
+                and start
+                and self._may_end_inside_quote(start, line, spanned, cells)
+                and self._ends_inside_quote(start)
+            ):
+                raise self._unclosed(start, line, f"runs to the end of the file (line {line})")
         except UnicodeDecodeError as exc:
             raise InvalidInput(
                 [Problem(self.info.path.name, line + 1, None, f"not valid {self.info.encoding}")],
@@ -351,6 +357,30 @@ class Table:
                     opened, end, f"holds {rowlike} line(s) that read as rows of this file"
                 )
             opened += breaks
+
+    def _may_end_inside_quote(
+        self, start: int, end: int, spanned: tuple[int, int], cells: Sequence[str]
+    ) -> bool:
+        """Whether the file's last row may be a quote left open: it ran over several lines,
+        kept the file's last line break in a value, or came out short of the header's
+        columns (a quote opened on the last line and never closed takes the rest of the
+        line, commas and all, and the newline if there is one), or the file ends without
+        a line break (the open quote then leaves no trace in the cells). Only then is the
+        row read again, strictly: that re-reads the file up to it."""
+        return (
+            spanned == (start, end)
+            or len(cells) < len(self.headers)
+            or any(_line_breaks(cell) for cell in cells)
+            or not self._ends_with_line_break()
+        )
+
+    def _ends_with_line_break(self) -> bool:
+        source = self._source or self.info.path
+        with source.open("rb") as f:
+            if f.seek(0, 2) == 0:
+                return True
+            f.seek(-1, 2)
+            return f.read(1) in (b"\n", b"\r")
 
     def _ends_inside_quote(self, start: int) -> bool:
         """Whether the row starting at `start` is a quoted field left open to the end of file.
