@@ -47,6 +47,20 @@ _COLUMNS = (
 )  # fmt: skip
 
 
+# Where an optional column's value stands in a row `read_line` returns (and so in the
+# insert statement), for the columns the file has.
+_OPTIONAL_AT = {
+    "quantity": 3,
+    "unit_price": 4,
+    "order_id": 5,
+    "line_id": 6,
+    "item": 9,
+    "category": 10,
+    "delivery_date": 11,
+    "note": 12,
+}
+
+
 def _insert_statement(
     present: Sequence[int], import_id: int, now: str
 ) -> tuple[str, Callable[[tuple[Any, ...]], Any]]:
@@ -323,14 +337,6 @@ def _run(
     countries = [i for i, h in enumerate(table.headers) if evidence.is_country_header(h)]
     if phi is not None and create_customers:
         result.notes.append(options_region.note())
-    qi = index.get("quantity")
-    pi = index.get("unit_price")
-    oi = index.get("order_id")
-    li = index.get("line_id")
-    ii = index.get("item")
-    ki = index.get("category")
-    vi = index.get("delivery_date")
-    ni = index.get("note")
     width = max(index.values()) + 1
     now = dates.now_utc()
     # A bigger page cache keeps the indexes' random inserts in memory instead of
@@ -350,11 +356,8 @@ def _run(
                 journal.suspend(db, INDEX_UPKEEP, table.estimated_rows()) if not dry_run else []
             )
             present = [0, 1, 2, 8]  # customer, date, amount, line key: always there
-            for position, column in ((3, qi), (4, pi), (5, oi), (6, li), (9, ii), (10, ki),
-                                     (11, vi), (12, ni)):  # fmt: skip
-                if column is not None:
-                    present.append(position)
-            if oi is not None and li is None:
+            present += [at for name, at in _OPTIONAL_AT.items() if name in index]
+            if "order_id" in index and "line_id" not in index:
                 present.append(7)  # line_no: the position within the order
             insert = _insert_statement(sorted(present), import_id, now)
             batch: list[tuple[Any, ...]] = []
