@@ -130,9 +130,10 @@ def copy_database(
 ) -> None:
     """Copy a whole crmcli database to another engine (SQLite ⇄ PostgreSQL) or file.
 
-    DEST must hold nothing yet; it is filled in one transaction, then its row counts
-    and money sums are checked against SRC's: on any failure or mismatch it is left
-    as it was. SRC is read in one snapshot and may stay in use meanwhile.
+    DEST must hold nothing yet. It is filled in one transaction, then its
+    row counts and money sums are checked against SRC's: on a failure or a
+    mismatch it is left as it was. SRC is read in one snapshot (it may stay
+    in use meanwhile).
     """
     from crmcli import db_copy
     from crmcli.cli.imports.options import progress_bar
