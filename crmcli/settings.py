@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from crmcli import benefits, dates, locales, text
+from crmcli import benefits, dates, i18n, locales, text
 from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound
 from crmcli.money import CURRENCIES, minor_units
@@ -220,6 +220,14 @@ SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
         Setting("shop.name", "", "The shop's name, used in greetings ({shop}).", _SHOP_TEXT),
+        Setting(
+            "ui.language",
+            "",
+            "Language crmcli speaks (help, messages, tables) when LANGUAGE, LC_ALL, "
+            "LC_MESSAGES and LANG name none: " + ", ".join(i18n.LANGUAGES) + ", en; "
+            "empty = English.",
+            _choice("", "en", *i18n.LANGUAGES),
+        ),
         Setting(
             "phone.region",
             "KR",

@@ -21,10 +21,28 @@ from crmcli import __version__
 from crmcli.cli.env import Env
 from crmcli.cli.screen import printable
 from crmcli.errors import CrmError, ExitStatus, FieldMessage
+from crmcli.i18n import N_, use_setting
 
 
 class CrmGroup(TyperGroup):
     """The root group: turns domain and SQLite errors into a message and an exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # The root's own help is drawn before its callback reads --db: until then the
+        # setting ui.language is read where $CRMCLI_DB or the default location points.
+        use_setting(_language_setting(None))
+        return super().main(*args, **kwargs)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from crmcli.cli.i18n import translate_help
+
+        translate_help(self, ctx)
+        super().format_help(ctx, formatter)
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        from crmcli.cli.i18n import usage
+
+        usage(self, ctx, formatter)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*COMMANDS, *(c for c in super().list_commands(ctx) if c not in COMMANDS)]
@@ -92,6 +110,17 @@ def _close_outputs(ctx: Any, *, keep: bool) -> None:
         _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
 
 
+def _language_setting(target: Any) -> Any:
+    """Reads `ui.language` from the database at `target` when a message needs it."""
+
+    def read() -> str | None:
+        from crmcli.cli.i18n import stored_language
+
+        return stored_language(target)
+
+    return read
+
+
 def option_for(field: str) -> str:
     """The option a core field is given with: `skip_reason` → `--skip-reason`."""
     return "--" + field.replace("_", "-")
@@ -142,6 +171,7 @@ def root(
     from crmcli.db import resolve_db_path  # here, not at the top: `--version` needs no database
 
     ctx.obj = Env(db_path=resolve_db_path(db))
+    use_setting(_language_setting(ctx.obj.db_path))
 
 
 # Every command, loaded only when it runs (or when help lists them all), so that
@@ -167,10 +197,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 # How `crmcli --help` groups the commands, for a shop owner scanning it.
 PANELS = {
-    "Every day": ("due", "greet", "followups", "contacts", "customers", "purchases"),
-    "Looking after customers": ("tiers", "visits", "items", "complaints", "templates"),
-    "Bringing data in and out": ("imports", "export"),
-    "Set-up": ("config", "db", "demo"),
+    N_("Every day"): ("due", "greet", "followups", "contacts", "customers", "purchases"),
+    N_("Looking after customers"): ("tiers", "visits", "items", "complaints", "templates"),
+    N_("Bringing data in and out"): ("imports", "export"),
+    N_("Set-up"): ("config", "db", "demo"),
 }
 _PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
 
@@ -224,9 +254,12 @@ class ExtendedGroup(TyperGroup):
 
         if all(n in self.commands for names in self.extensions.values() for n in names):
             return
+        from crmcli.cli.i18n import translate_on_help
+
         for module in self.extensions:
             import_module(module)
         self.commands.update(typer.main.get_group(self.app).commands)
+        translate_on_help(self)
 
 
 def load_command(name: str) -> Any:
@@ -249,6 +282,9 @@ def load_command(name: str) -> Any:
         command = typer.main.get_command(single)
     command.name = name
     command.rich_help_panel = _PANEL_OF.get(name)
+    from crmcli.cli.i18n import translate_on_help
+
+    translate_on_help(command)
     return command
 
 

@@ -29,7 +29,8 @@ from crmcli.money import format_amount, parse_amount, to_decimal
 from crmcli.settings import display_places
 
 app = typer.Typer(
-    help=f"Complaints, handled stage by stage: {' → '.join(complaints.STAGES)}.",
+    help="Complaints, handled stage by stage: received → apologized → cause-found → resolved "
+    "→ followed-up → closed.",
     no_args_is_help=True,
 )
 

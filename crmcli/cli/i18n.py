@@ -1,0 +1,110 @@
+"""Help in the user's language: typer's help texts looked up in the catalogs when shown.
+
+Typer holds help as plain strings on the click commands (docstrings, `help=`, panel
+names). They are translated when a help screen is drawn, never before: a command that
+runs without `--help` opens no catalog and reads no setting. The English text stays on
+each object, so the next help (a test in another language) starts from it again.
+`crmcli.i18n.extract_help` extracts the same strings for the catalogs.
+"""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import closing
+from pathlib import Path
+from types import MethodType
+from typing import Any
+
+from crmcli.db_url import Target
+from crmcli.errors import CrmError
+from crmcli.i18n import N_, _
+
+# Click's and typer's own words on a help screen (they look them up in no catalog of ours).
+CLICK_WORDS = {
+    "OPTIONS_PANEL_TITLE": N_("Options"),
+    "ARGUMENTS_PANEL_TITLE": N_("Arguments"),
+    "COMMANDS_PANEL_TITLE": N_("Commands"),
+    "REQUIRED_LONG_STRING": N_("[required]"),
+    "DEFAULT_STRING": N_("[default: {}]"),
+}
+N_("Show this message and exit.")  # click's --help
+N_("Install completion for the current shell.")  # typer's --install-completion
+N_("Show completion for the current shell, to copy it or customize the installation.")
+
+_ENGLISH = "_crmcli_english"
+
+
+def translate_on_help(command: Any) -> None:
+    """Make `command` (and the commands under it) translate their help when it is shown."""
+    if "format_help" not in command.__dict__:
+        command.format_help = MethodType(_format_help, command)  # type: ignore[method-assign]
+        command.format_usage = MethodType(_format_usage, command)  # type: ignore[method-assign]
+    for sub in getattr(command, "commands", {}).values():
+        translate_on_help(sub)
+
+
+def _format_help(self: Any, ctx: Any, formatter: Any) -> None:
+    translate_help(self, ctx)
+    type(self).format_help(self, ctx, formatter)
+
+
+def _format_usage(self: Any, ctx: Any, formatter: Any) -> None:
+    usage(self, ctx, formatter)
+
+
+def usage(command: Any, ctx: Any, formatter: Any) -> None:
+    """click's usage line, its "Usage:" in the user's language."""
+    pieces = command.collect_usage_pieces(ctx)
+    formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=_("Usage:") + " ")
+
+
+def translate_help(command: Any, ctx: Any) -> None:
+    """Put `command`'s help, its parameters' and its subcommands' in the user's language."""
+    from typer import rich_utils  # loaded already: the help screen is being drawn
+
+    for name, english in CLICK_WORDS.items():
+        setattr(rich_utils, name, _(english))
+    _translate(command, "help", "short_help", "epilog", "rich_help_panel")
+    for param in command.get_params(ctx):
+        _translate(param, "help", "rich_help_panel")
+    if hasattr(command, "list_commands"):  # a group: its commands' one-line help
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                _translate(sub, "help", "short_help", "rich_help_panel")
+
+
+def _translate(obj: object, *attributes: str) -> None:
+    english = obj.__dict__.setdefault(_ENGLISH, {})
+    for attribute in attributes:
+        if attribute not in english:
+            english[attribute] = getattr(obj, attribute, None)
+        text = english[attribute]
+        if isinstance(text, str) and text:
+            setattr(obj, attribute, _(inspect.cleandoc(text)))
+
+
+def stored_language(target: Target | None) -> str | None:
+    """The setting `ui.language` as stored in the database at `target`, read-only.
+
+    None when there is none to read: no file yet, a PostgreSQL server (not opened for a
+    help screen's words), an unreadable file. Never creates or migrates anything.
+    """
+    import sqlite3
+    from urllib.parse import quote
+
+    from crmcli.db import MEMORY, resolve_db_path
+
+    try:
+        target = resolve_db_path(None) if target is None else target
+    except CrmError:  # $CRMCLI_DB names a scheme crmcli refuses: the command will say so
+        return None
+    if not isinstance(target, Path) or str(target) == MEMORY or not target.is_file():
+        return None
+    try:
+        uri = f"file:{quote(str(target.resolve()))}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True, timeout=0.5)) as conn:
+            row = conn.execute("SELECT value FROM settings WHERE key = 'ui.language'").fetchone()
+    except sqlite3.Error:  # not crmcli's file, locked, damaged: the command will say so
+        return None
+    return row[0] if row and isinstance(row[0], str) else None
