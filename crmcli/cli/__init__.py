@@ -21,7 +21,7 @@ from crmcli import __version__
 from crmcli.cli.env import Env
 from crmcli.cli.screen import printable
 from crmcli.errors import CrmError, ExitStatus, FieldMessage
-from crmcli.i18n import N_, use_setting
+from crmcli.i18n import N_, _, use_setting
 
 
 class CrmGroup(TyperGroup):
@@ -80,13 +80,11 @@ class CrmGroup(TyperGroup):
         except UnicodeEncodeError as exc:  # PYTHONIOENCODING=ascii, a C locale: CSV cannot
             # be written with characters left out or replaced without lying about the data.
             bad = exc.object[exc.start : exc.end] if isinstance(exc.object, str) else "?"
-            _fail(
-                ctx,
-                f"the output's encoding ({exc.encoding}) cannot write {bad!a}; "
-                "set PYTHONIOENCODING=utf-8 (or a UTF-8 locale), or use --format json, "
-                "which escapes it",
-                ExitStatus.ERROR,
+            said = _(
+                "the output's encoding ({encoding}) cannot write {text}; set "
+                "PYTHONIOENCODING=utf-8 (or a UTF-8 locale), or use --format json, which escapes it"
             )
+            _fail(ctx, said.format(encoding=exc.encoding, text=ascii(bad)), ExitStatus.ERROR)
         except BrokenPipeError:  # `crmcli … | head -1`: the reader has all it wanted
             _silence_stdout()
             raise typer.Exit(0) from None
@@ -94,7 +92,7 @@ class CrmGroup(TyperGroup):
             where = f"{exc.filename}: " if exc.filename else ""
             _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
         except KeyboardInterrupt:
-            _fail(ctx, "interrupted; nothing half-written was kept", ExitStatus.INTERRUPTED)
+            _fail(ctx, _("interrupted; nothing half-written was kept"), ExitStatus.INTERRUPTED)
 
 
 def _close_outputs(ctx: Any, *, keep: bool) -> None:

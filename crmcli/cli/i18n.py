@@ -108,3 +108,64 @@ def stored_language(target: Target | None) -> str | None:
     except sqlite3.Error:  # not crmcli's file, locked, damaged: the command will say so
         return None
     return row[0] if row and isinstance(row[0], str) else None
+
+
+# --- a table's words -------------------------------------------------------------------
+# A column's header is its field's name, said in the user's language on a terminal (CSV
+# and JSON keep the name: scripts read it); a field not listed here keeps its name.
+HEADERS = (
+    *(N_("date"), N_("kind"), N_("ref"), N_("name"), N_("salutation"), N_("phone")),
+    *(N_("why"), N_("owner"), N_("email"), N_("message"), N_("id"), N_("code"), N_("tags")),
+    *(N_("status"), N_("customer"), N_("customer_name"), N_("amount"), N_("item")),
+    *(N_("order_id"), N_("file_name"), N_("encoding"), N_("started_at"), N_("added")),
+    *(N_("updated"), N_("unchanged"), N_("rejected"), N_("undone_at"), N_("day"), N_("note")),
+    *(N_("rrule"), N_("at"), N_("channel"), N_("by"), N_("body"), N_("tier"), N_("customers")),
+    *(N_("revenue"), N_("share_pct"), N_("average"), N_("run"), N_("as_of"), N_("rule")),
+    *(N_("window"), N_("created_at"), N_("change"), N_("spend_before"), N_("spend_after")),
+    *(N_("rank"), N_("spend"), N_("above_pct"), N_("reason"), N_("opened_on"), N_("severity")),
+    *(N_("stage"), N_("due_on"), N_("summary"), N_("event"), N_("details"), N_("section")),
+    *(N_("key"), N_("value"), N_("default"), N_("help"), N_("last"), N_("days_since")),
+    *(N_("interval_days"), N_("ratio"), N_("attitude"), N_("suggested"), N_("visits")),
+    *(N_("early_launches"), N_("score"), N_("birthday")),
+)  # fmt: skip
+# The fixed values a person reads in these columns: agenda kinds, complaint stages and
+# causes. Display only: the stored value, `--kind`/`--to` and CSV/JSON keep the name.
+VALUES: dict[str, frozenset[str]] = {
+    "kind": frozenset(
+        {
+            *(N_("birthday"), N_("anniversary"), N_("holiday"), N_("after-sale"), N_("thanks")),
+            *(N_("prospect"), N_("visit"), N_("followup"), N_("complaint")),
+            N_("family-birthday"),
+        }
+    ),
+    "stage": frozenset(
+        {
+            *(N_("received"), N_("apologized"), N_("cause-found"), N_("resolved")),
+            *(N_("followed-up"), N_("closed")),
+        }
+    ),
+    "cause": frozenset(
+        {N_("expectation"), N_("product-quality"), N_("staff-service"), N_("other")}
+    ),
+}
+VALUES["next_stage"] = VALUES["stage"]
+VALUES["event"] = frozenset({N_("opened"), N_("advanced"), N_("skipped to"), N_("reopened")})
+VALUES["severity"] = frozenset({N_("low"), N_("normal"), N_("high")})
+# A complaint's or a contact's channel: the usual ones (any other word is shown as typed).
+VALUES["channel"] = frozenset(
+    {N_("store"), N_("phone"), N_("online"), N_("email"), N_("sns"), N_("visit"), N_("other")}
+    | {N_("call"), N_("sms")}
+)
+_HEADERS = frozenset(HEADERS)
+
+
+def header(field: str) -> str:
+    """A column's header for a person: the field's name in the user's language."""
+    return _(field) if field in _HEADERS else field
+
+
+def shown_value(field: str, value: object) -> object:
+    """A kind, stage or cause in the user's language; any other value as it is."""
+    if isinstance(value, str) and value in VALUES.get(field, ()):
+        return _(value)
+    return value

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 
+from crmcli.i18n import _, ngettext
+
 KEY, NUMBER, PROSE, OTHER = "key", "number", "prose", "other"
 SEP = 3  # " │ " between columns
 MIN_WIDTH = 20  # narrower than this, a record is `label: value` lines left to the terminal
@@ -292,6 +294,7 @@ def record_lines(
 
 
 def hidden_note(hidden: Sequence[str]) -> str:
-    n = len(hidden)
-    what = f"{n} column{'s' if n > 1 else ''} hidden ({', '.join(hidden)})"
-    return f"{what}: --fields or a wider terminal"
+    # The fields are named as --fields takes them, in every language.
+    n, names = len(hidden), ", ".join(hidden)
+    what = ngettext("{n} column hidden ({names})", "{n} columns hidden ({names})", n)
+    return _("{what}: --fields or a wider terminal").format(what=what.format(n=n, names=names))
