@@ -108,6 +108,18 @@ def environment_languages() -> list[str]:
     return []
 
 
+def environment_decides() -> bool:
+    """Whether the environment names a language crmcli speaks (English included).
+
+    Then the setting `ui.language` is not read: gettext's variables come first.
+    """
+    return any(_is_english(w) or catalog(w) for w in environment_languages())
+
+
+def _is_english(locale: str) -> bool:
+    return locale.lower().split("_")[0].split(".")[0] == "en"
+
+
 def language() -> str | None:
     """The catalog in use (`ko`…), or None for English."""
     for wanted in _chain():
@@ -118,14 +130,13 @@ def language() -> str | None:
 def _chain() -> Iterator[str]:
     # The environment's languages that have a catalog; English once it is named (it is
     # the source: nothing after it is tried); else the setting.
-    asked = environment_languages()
-    for wanted in asked:
-        if wanted.lower().split("_")[0].split(".")[0] == "en":
+    for wanted in environment_languages():
+        if _is_english(wanted):
             return
         found = catalog(wanted)
         if found:
             yield found
-    if any(catalog(w) for w in asked):
+    if environment_decides():
         return
     found = catalog(_setting() if _setting is not None else None)
     if found:

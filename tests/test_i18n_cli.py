@@ -167,3 +167,29 @@ def test_a_setting_outside_the_languages_is_refused(shop, tmp_path):
     result = run(db, "config", "set", "ui.language", "fr", lang="C.UTF-8")
     assert result.exit_code == 1
     assert "ko, ja, zh_Hans, zh_Hant, hy" in result.stderr
+
+
+# The "done when": help, `due`, an error and `complaints show` in each language.
+SAID = {
+    "ko_KR.UTF-8": ("날짜", "불만", "진행 기록", "사과", "--tier는"),
+    "ja_JP.UTF-8": ("日付", "苦情", "経過", "謝罪", "--tier は"),
+    "zh_CN.UTF-8": ("日期", "投诉", "处理经过", "道歉", "--tier 只能是"),
+    "zh_TW.UTF-8": ("日期", "投訴", "處理經過", "道歉", "--tier 只能是"),
+    "hy_AM.UTF-8": ("ամսաթիվ", "բողոք", "Ժամանակագրություն", "ներողություն", "--tier-ը"),
+}
+
+
+@pytest.mark.parametrize("lang", list(SAID))
+def test_due_complaints_show_and_an_error_speak_the_language(shop, lang):
+    header, kind, timeline, stage, error = SAID[lang]
+    due = run(shop, "due", "--as-of", AS_OF, "--days", "30", "--format", "table", lang=lang)
+    assert due.exit_code == 0
+    assert header in due.stdout.splitlines()[0]
+    assert kind in due.stdout  # the kind column: display labels
+    page = ("complaints", "show", "1", "--as-of", AS_OF, "--format", "table")
+    shown = run(shop, *page, lang=lang, columns=80)
+    assert timeline in shown.stdout and stage in shown.stdout
+    bad = run(shop, "due", "--tier", "Z", lang=lang)
+    assert bad.exit_code == 1 and error in bad.stderr
+    english = run(shop, "due", "--as-of", AS_OF, "--days", "30", "--format", "table", lang="C")
+    assert header not in english.stdout and "complaint" in english.stdout
