@@ -173,7 +173,9 @@ def test_every_message_is_translated_and_none_is_stale(extracted, language):
     ids = {m.id for m in catalog if m.id}
     missing = sorted(f"{where}: {m!r}" for m, where in extracted.items() if m not in ids)
     stale = sorted(repr(m) for m in ids if m not in extracted)
-    assert missing == [], f"{language}: run pybabel update (README, Languages)"
+    # A message added or reworded: run the README's pybabel commands (Languages), then
+    # translate it in each crmcli/locale/*/LC_MESSAGES/crmcli.po and compile.
+    assert missing == [], f"{language}: new messages to translate (README, Languages)"
     assert stale == [], f"{language}: messages the source no longer has"
     assert not catalog.obsolete, f"{language}: obsolete messages (#~) left in the catalog"
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
