@@ -16,16 +16,20 @@ goes through here.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from typing import IO, Any
+    from collections.abc import Callable, Iterator
+    from typing import IO, Any, Protocol
+
+    class _Translations(Protocol):
+        def gettext(self, message: str, /) -> str: ...
+        def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
+
 
 DOMAIN = "crmcli"
-LOCALE_DIR = Path(__file__).parent / "locale"
+# Beside this file; a plain path (not pathlib): every run imports this module.
+LOCALE_DIR = os.path.join(os.path.dirname(__file__), "locale")
 # The catalogs shipped, in gettext's names (`zh_Hans`, not `zh_CN`: one catalog serves
 # every region that writes simplified characters).
 LANGUAGES = ("ko", "ja", "zh_Hans", "zh_Hant", "hy")
@@ -33,11 +37,6 @@ LANGUAGES = ("ko", "ja", "zh_Hans", "zh_Hant", "hy")
 ENVIRONMENT = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 # Chinese is told apart by script; a locale names a region, which implies one.
 _TRADITIONAL = {"tw", "hk", "mo", "hant"}
-
-
-class _Translations(Protocol):
-    def gettext(self, message: str, /) -> str: ...
-    def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
 
 
 class _English:

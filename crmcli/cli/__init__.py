@@ -12,6 +12,7 @@ stderr and its exit status — never a traceback; the fields a core message name
 import os
 import sqlite3
 import sys
+from types import MethodType
 from typing import Annotated, Any
 
 import typer
@@ -252,12 +253,10 @@ class ExtendedGroup(TyperGroup):
 
         if all(n in self.commands for names in self.extensions.values() for n in names):
             return
-        from crmcli.cli.i18n import translate_on_help
-
         for module in self.extensions:
             import_module(module)
         self.commands.update(typer.main.get_group(self.app).commands)
-        translate_on_help(self)
+        _help_in_language(self)
 
 
 def load_command(name: str) -> Any:
@@ -280,10 +279,34 @@ def load_command(name: str) -> Any:
         command = typer.main.get_command(single)
     command.name = name
     command.rich_help_panel = _PANEL_OF.get(name)
-    from crmcli.cli.i18n import translate_on_help
-
-    translate_on_help(command)
+    _help_in_language(command)
     return command
+
+
+def _help_in_language(command: Any) -> None:
+    """Make `command` (and those under it) say their help in the user's language.
+
+    Only when help is shown does the translation module load (crmcli/cli/i18n.py): a
+    command that just runs opens no catalog.
+    """
+    if "format_help" not in command.__dict__:
+        command.format_help = MethodType(_format_help, command)
+        command.format_usage = MethodType(_format_usage, command)
+    for sub in getattr(command, "commands", {}).values():
+        _help_in_language(sub)
+
+
+def _format_help(self: Any, ctx: Any, formatter: Any) -> None:
+    from crmcli.cli.i18n import translate_help
+
+    translate_help(self, ctx)
+    type(self).format_help(self, ctx, formatter)
+
+
+def _format_usage(self: Any, ctx: Any, formatter: Any) -> None:
+    from crmcli.cli.i18n import usage
+
+    usage(self, ctx, formatter)
 
 
 def main() -> None:

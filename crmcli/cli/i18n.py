@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 from contextlib import closing
 from pathlib import Path
-from types import MethodType
 from typing import Any
 
 from crmcli.db_url import Target
@@ -32,24 +31,6 @@ N_("Install completion for the current shell.")  # typer's --install-completion
 N_("Show completion for the current shell, to copy it or customize the installation.")
 
 _ENGLISH = "_crmcli_english"
-
-
-def translate_on_help(command: Any) -> None:
-    """Make `command` (and the commands under it) translate their help when it is shown."""
-    if "format_help" not in command.__dict__:
-        command.format_help = MethodType(_format_help, command)  # type: ignore[method-assign]
-        command.format_usage = MethodType(_format_usage, command)  # type: ignore[method-assign]
-    for sub in getattr(command, "commands", {}).values():
-        translate_on_help(sub)
-
-
-def _format_help(self: Any, ctx: Any, formatter: Any) -> None:
-    translate_help(self, ctx)
-    type(self).format_help(self, ctx, formatter)
-
-
-def _format_usage(self: Any, ctx: Any, formatter: Any) -> None:
-    usage(self, ctx, formatter)
 
 
 def usage(command: Any, ctx: Any, formatter: Any) -> None:
