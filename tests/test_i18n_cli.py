@@ -18,7 +18,7 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from crmcli import i18n
-from crmcli.cli import app
+from crmcli.cli import COMMANDS, app
 
 AS_OF = seeded_shop.AS_OF
 LANGS = ("C.UTF-8", "ko_KR.UTF-8", "ja_JP.UTF-8", "zh_CN.UTF-8", "zh_TW.UTF-8", "hy_AM.UTF-8")
@@ -136,7 +136,8 @@ ROOT_HELP = {
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_help_is_in_the_language_and_fits_80_columns(shop, lang):
-    for args in ([], ["due"], ["complaints"], ["customers"], ["config"], ["due", "done"]):
+    groups = [[name] for name in COMMANDS]
+    for args in ([], *groups, ["due", "done"], ["complaints", "advance"], ["customers", "add"]):
         result = run(shop, *args, "--help", lang=lang, columns=80)
         assert result.exit_code == 0, (args, result.output)
         for line in result.stdout.splitlines():
