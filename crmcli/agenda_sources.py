@@ -564,20 +564,13 @@ def _tier_visit_items(
     sql, params = _tier_visit_sql(db, tier)
     latest = _latest_start(window.last_event, span).isoformat()
     if first is None:
-        rows = db.execute(f"{sql} WHERE since <= ?", [*params, latest]).fetchall()
+        rows: Iterable[Any] = db.execute(f"{sql} WHERE since <= ?", [*params, latest])
     else:
-        rows = db.execute(
-            f"{sql} WHERE since <= ? ORDER BY since, id LIMIT ?", [*params, latest, first]
-        ).fetchall()
-        if len(rows) == first:
-            # Days a month apart can end on the same day (31 and 30 January + 1 month):
-            # everyone whose visit falls on the last one's day ties with it.
-            last = rows[-1][1]
-            upto = min(_latest_start(date.fromisoformat(last) + span, span).isoformat(), latest)
-            rows = [r for r in rows if r[1] < last]
-            rows += db.execute(
-                f"{sql} WHERE since >= ? AND since <= ?", [*params, last, upto]
-            ).fetchall()
+        rows = _first_by_day(
+            db.execute(f"{sql} WHERE since <= ? ORDER BY since, id", [*params, latest]),
+            first,
+            span,
+        )
     next_visit: dict[str, date] = {}  # many customers share a last day: add the span once
     for cid, since, contacted in rows:
         on = next_visit.get(since)
@@ -585,6 +578,25 @@ def _tier_visit_items(
             on = next_visit[since] = date.fromisoformat(since) + span
         last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
         yield Item("visit", cid, on, f"tier {tier} visit/call ({last})", key=f"visit:{cid}:{on}")
+
+
+def _first_by_day(rows: Any, first: int, span: Any) -> list[Any]:
+    """The first `first` of (id, since, …) rows sorted by since, and every row after
+    them whose visit falls on the same day as the last one's: days a month apart can
+    end on the same day (31 and 30 January + 1 month), and the customer id decides
+    between them. The rest is never read out of SQLite."""
+    taken: list[Any] = []
+    upto: str | None = None
+    try:
+        for row in rows:
+            if upto is not None and row[1] > upto:
+                break
+            taken.append(row)
+            if upto is None and len(taken) == first:
+                upto = _latest_start(date.fromisoformat(row[1]) + span, span).isoformat()
+    finally:
+        rows.close()
+    return taken
 
 
 def _tier_visit_count(db: Database, window: Window, tier: str, span: Any) -> int:
