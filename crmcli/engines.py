@@ -13,12 +13,14 @@ same object, so ported and unported code share one connection.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,49 @@ class Engine(ABC):
     @abstractmethod
     def erase(self, tables: Sequence[str]) -> list[str]:
         """Make deleted rows of `tables` unrecoverable as far as this engine can; warnings."""
+
+    @abstractmethod
+    def read_snapshot(self) -> Any:
+        """A context manager: a read-only transaction, every query in it seeing one moment.
+
+        Writers go on meanwhile (WAL on SQLite, MVCC on PostgreSQL) and are not seen.
+        """
+
+    @abstractmethod
+    def read_table(self, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """Every row of `table` (those columns), in primary-key order, fetched in batches.
+
+        A table without a primary key comes in the order its rows were stored. Use it
+        inside `read_snapshot` (PostgreSQL's batches come from a server-side cursor,
+        which lives in a transaction).
+        """
+
+    @abstractmethod
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Bulk-load `rows` into `table` in the caller's transaction; how many were loaded.
+
+        Ids are taken as given: call `advance_ids` after, so new rows get ids after them.
+        """
+
+    @abstractmethod
+    def bulk_loading(self, tables: Sequence[str]) -> Any:
+        """A context manager for filling empty `tables` fast, inside the caller's transaction.
+
+        What costs a bulk load a lookup per row is set aside while the block runs and
+        rebuilt once, from the whole data, when it ends well (pg_restore's order):
+        secondary indexes on both engines, derived-data triggers (SQLite's FTS5, rebuilt
+        after) and foreign keys (PostgreSQL, validated in one pass). Nobody else sees
+        the tables meanwhile: the transaction holds them (the write lock on SQLite, the
+        dropped indexes' exclusive locks on PostgreSQL). Not for tables others use.
+        """
+
+    @abstractmethod
+    def advance_ids(self, table: str) -> None:
+        """Let `table`'s next generated id come after every id it holds."""
+
+    @abstractmethod
+    def parent_tables(self, table: str) -> set[str]:
+        """The tables `table`'s foreign keys point to (itself left out)."""
 
     def insert(self, table: str, row: Mapping[str, Any]) -> int:
         """Insert `row`; the new row's id."""
@@ -148,6 +193,69 @@ class SqliteEngine(Engine):
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[SqliteEngine]:
+        # A deferred BEGIN takes no lock; the first read fixes the snapshot (WAL).
+        self.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.execute("ROLLBACK")  # it wrote nothing
+
+    def read_table(self, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        key = [r[1] for r in sorted(self._table_info(table), key=lambda r: r[5]) if r[5]]
+        order = ", ".join(f'"{c}"' for c in key) or "rowid"  # no key: as stored
+        names = ", ".join(f'"{c}"' for c in columns)
+        # sqlite3 steps the statement as it is iterated: rows are never all in memory.
+        yield from self.execute(f'SELECT {names} FROM "{table}" ORDER BY {order}')
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        count = 0
+
+        def counted() -> Iterator[Sequence[Any]]:
+            nonlocal count
+            for row in rows:
+                count += 1
+                # PostgreSQL's numeric: stored as crmcli stores a quantity, a NUMERIC float.
+                yield [float(v) if isinstance(v, Decimal) else v for v in row]
+
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        # One executemany over a generator: one prepared statement, rows streamed.
+        self.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', counted())  # type: ignore[arg-type]
+        return count
+
+    @contextmanager
+    def bulk_loading(self, tables: Sequence[str]) -> Iterator[SqliteEngine]:
+        marks = ", ".join("?" for _ in tables)
+        aside = self.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"
+            f" AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY type, name",
+            list(tables),
+        ).fetchall()  # sql IS NULL: the indexes of PRIMARY KEY and UNIQUE, kept
+        for kind, name, _sql in aside:
+            self.execute(f'DROP {kind.upper()} "{name}"')
+        yield self
+        for _kind, _name, sql in aside:
+            self.execute(sql)
+        # The search indexes their triggers would have filled row by row, built at once.
+        for name, sql in self.execute(
+            "SELECT name, sql FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
+        ).fetchall():
+            content = _FTS_CONTENT.search(sql)
+            if content and content.group(1) in tables:
+                self.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'rebuild\')')
+
+    def advance_ids(self, table: str) -> None:
+        """Nothing to do: SQLite gives a new row the largest id + 1 by itself."""
+
+    def parent_tables(self, table: str) -> set[str]:
+        rows = self.execute(f'PRAGMA foreign_key_list("{table}")').fetchall()
+        return {r[2] for r in rows} - {table}
+
+    def _table_info(self, table: str) -> list[tuple[Any, ...]]:
+        return list(self.execute(f'PRAGMA table_info("{table}")').fetchall())
+
     def tables(self) -> list[str]:
         virtual = [
             r[0]
@@ -186,6 +294,8 @@ class SqliteEngine(Engine):
 
 
 _APPEND_ONLY = "complaint history is append-only"
+# An external-content FTS5 table's content table: `content='customers'` in its SQL.
+_FTS_CONTENT = re.compile(r"\bcontent\s*=\s*['\"]?(\w+)")
 
 
 class PostgresEngine(Engine):
@@ -215,6 +325,98 @@ class PostgresEngine(Engine):
 
     def close(self) -> None:
         self.conn.close()
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[PostgresEngine]:
+        with self.conn.transaction(force_rollback=True):
+            self.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield self
+
+    def read_table(self, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        key = self.execute(
+            "SELECT a.attname FROM pg_index i"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+            " WHERE i.indrelid = ?::regclass AND i.indisprimary"
+            " ORDER BY array_position(i.indkey, a.attnum)",
+            [_quoted(table)],
+        ).fetchall()
+        order = ", ".join(_quoted(r[0]) for r in key) or "ctid"  # no key: as stored
+        names = ", ".join(_quoted(c) for c in columns)
+        # A server-side cursor: a million rows come over in batches, not all at once.
+        with self.conn.cursor(name=f"crmcli_read_{table}") as cursor:
+            cursor.itersize = READ_BATCH
+            cursor.execute(f"SELECT {names} FROM {_quoted(table)} ORDER BY {order}")
+            yield from cursor
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        count = 0
+        names = ", ".join(_quoted(c) for c in columns)
+        sql = f"COPY {_quoted(table)} ({names}) FROM STDIN"
+
+        def run() -> None:
+            nonlocal count
+            with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+
+        self._guard(run)
+        return count
+
+    @contextmanager
+    def bulk_loading(self, tables: Sequence[str]) -> Iterator[PostgresEngine]:
+        aside: list[tuple[str, str]] = []  # (drop, create), in the order they were read
+        for table in tables:
+            keys = self.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = ?::regclass AND contype = 'f' ORDER BY conname",
+                [_quoted(table)],
+            ).fetchall()
+            for name, definition in keys:
+                aside.append(
+                    (
+                        f"ALTER TABLE {_quoted(table)} DROP CONSTRAINT {_quoted(name)}",
+                        f"ALTER TABLE {_quoted(table)} ADD CONSTRAINT {_quoted(name)} {definition}",
+                    )
+                )
+        for table in tables:
+            # Indexes no constraint stands on (a primary key's, a UNIQUE's, one a foreign
+            # key points to stay).
+            indexes = self.execute(
+                "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = ?::regclass"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+                " ORDER BY c.relname",
+                [_quoted(table)],
+            ).fetchall()
+            aside += [(f"DROP INDEX {_quoted(name)}", create) for name, create in indexes]
+        for drop, _create in aside:
+            self.execute(drop)
+        yield self
+        # Indexes before foreign keys: each key's check then runs as one join.
+        for _drop, create in sorted(aside, key=lambda pair: pair[1].startswith("ALTER")):
+            self.execute(create)
+
+    def advance_ids(self, table: str) -> None:
+        for (column,) in self.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = ?::regclass"
+            " AND attidentity <> '' AND NOT attisdropped",
+            [_quoted(table)],
+        ).fetchall():
+            # is_called false: the next id handed out is exactly max + 1 (1 when empty).
+            self.execute(
+                f"SELECT setval(pg_get_serial_sequence(?, ?), coalesce(max({_quoted(column)}), 0)"
+                f" + 1, false) FROM {_quoted(table)}",
+                [_quoted(table), column],
+            )
+
+    def parent_tables(self, table: str) -> set[str]:
+        rows = self.execute(
+            "SELECT confrelid::regclass::text FROM pg_constraint"
+            " WHERE conrelid = ?::regclass AND contype = 'f'",
+            [_quoted(table)],
+        ).fetchall()
+        return {r[0].strip('"') for r in rows} - {table}
 
     def tables(self) -> list[str]:
         marker = postgres_schema.MARKER
@@ -284,6 +486,14 @@ class PostgresEngine(Engine):
             raise  # the append-only guard: the caller knows it (`is_append_only_error`)
         except psycopg.OperationalError as exc:  # the server went away, a timeout
             raise DatabaseError(postgres.explain(self.url, exc)) from exc
+
+
+READ_BATCH = 10_000  # rows per round trip when a table is read whole
+
+
+def _quoted(name: str) -> str:
+    """An identifier quoted for SQL ("window" is a keyword in PostgreSQL)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def to_pyformat(sql: str) -> str:
