@@ -37,6 +37,7 @@ from crmcli.errors import (
     Named,
     NotFound,
 )
+from crmcli.i18n import _
 from crmcli.text import check  # no control characters in what is recorded
 
 CAUSES = ("expectation", "product-quality", "staff-service", "other")
@@ -284,7 +285,7 @@ def get(db: Database, complaint_id: int) -> Complaint:
     cursor = db.execute(f"SELECT {_COLUMNS} FROM complaints WHERE id = ?", [complaint_id])
     row = cursor.fetchone()
     if row is None:
-        raise NotFound(f"no complaint #{complaint_id}")
+        raise NotFound(_("no complaint #{id}").format(id=complaint_id))
     values = dict(zip([d[0] for d in cursor.description], row, strict=True))
     return Complaint(**values, events=tuple(events(db, complaint_id)))
 
@@ -319,13 +320,13 @@ def open_complaint(
         raise _not_one_of("severity", SEVERITIES, severity)
     with write(db):
         if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
-            raise NotFound(f"no customer #{customer_id}")
+            raise NotFound(_("no customer #{id}").format(id=customer_id))
         if purchase_id is not None:
             owner = db.execute(
                 "SELECT customer_id FROM purchases WHERE id = ?", [purchase_id]
             ).fetchone()
             if owner is None:
-                raise NotFound(f"no purchase #{purchase_id}")
+                raise NotFound(_("no purchase #{id}").format(id=purchase_id))
             if owner[0] is None:  # a walk-in sale: nobody's, so no one's complaint can own it
                 raise InvalidValue(f"purchase #{purchase_id} is an anonymous sale, of no customer")
             if owner[0] != customer_id:
@@ -376,7 +377,7 @@ def _current(db: Database, complaint_id: int) -> tuple[str, int, str]:
         "SELECT stage, version, stage_since FROM complaints WHERE id = ?", [complaint_id]
     ).fetchone()
     if row is None:
-        raise NotFound(f"no complaint #{complaint_id}")
+        raise NotFound(_("no complaint #{id}").format(id=complaint_id))
     return row[0], row[1], row[2]
 
 

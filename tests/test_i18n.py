@@ -8,6 +8,7 @@ message's placeholders; the committed .pot and .mo files are what the .po files 
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import subprocess
@@ -289,3 +290,35 @@ def test_extract_help_finds_what_typer_shows(scope, expected):
         if isinstance(message, str)
     }
     assert found == expected
+
+
+def test_no_function_hides_the_translation_function():
+    # `name, _, value = text.partition("=")` in a function that also says `_("…")` makes
+    # `_` a local there: the message would fail only when it is said.
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+    comprehensions = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    hidden = []
+    for path in sorted((ROOT / "crmcli").rglob("*.py")):
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, scopes):
+                continue
+            assigns = calls = False
+            todo = list(ast.iter_child_nodes(function))
+            while todo:
+                node = todo.pop()
+                if isinstance(node, scopes):
+                    continue  # its own scope, checked on its own
+                if isinstance(node, ast.Name) and node.id == "_":
+                    assigns |= isinstance(node.ctx, ast.Store)
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_":
+                    calls = True
+                if isinstance(node, comprehensions):
+                    calls |= any(
+                        isinstance(n, ast.Call) and getattr(n.func, "id", None) == "_"
+                        for n in ast.walk(node)
+                    )
+                    continue
+                todo.extend(ast.iter_child_nodes(node))
+            if assigns and calls:
+                hidden.append(f"{path.relative_to(ROOT)}:{function.lineno}")
+    assert hidden == []
