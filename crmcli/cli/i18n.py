@@ -107,7 +107,8 @@ HEADERS = (
     *(N_("stage"), N_("due_on"), N_("summary"), N_("event"), N_("details"), N_("section")),
     *(N_("key"), N_("value"), N_("default"), N_("help"), N_("last"), N_("days_since")),
     *(N_("interval_days"), N_("ratio"), N_("attitude"), N_("suggested"), N_("visits")),
-    *(N_("early_launches"), N_("score"), N_("birthday")),
+    *(N_("early_launches"), N_("score"), N_("birthday"), N_("relation"), N_("who")),
+    *(N_("goal"), N_("next"), N_("on"), N_("met"), N_("repeats")),
 )  # fmt: skip
 # The fixed values a person reads in these columns: agenda kinds, complaint stages and
 # causes. Display only: the stored value, `--kind`/`--to` and CSV/JSON keep the name.
