@@ -322,3 +322,16 @@ def test_no_function_hides_the_translation_function():
             if assigns and calls:
                 hidden.append(f"{path.relative_to(ROOT)}:{function.lineno}")
     assert hidden == []
+
+
+def test_a_wheel_carries_the_compiled_catalogs():
+    # setuptools ships package data by these globs: every committed .mo must match one.
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["crmcli"]
+    catalogs = sorted(p.relative_to(ROOT / "crmcli").as_posix() for p in LOCALE.rglob("*.mo"))
+    assert len(catalogs) == len(i18n.LANGUAGES)
+    assert all(any(fnmatch.fnmatch(c, g) for g in globs) for c in catalogs)
