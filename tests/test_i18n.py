@@ -25,6 +25,8 @@ from crmcli import i18n
 from crmcli.i18n import _, ngettext
 
 ROOT = Path(__file__).parent.parent
+# What `pybabel extract` looks for (README, Languages): gettext's names and `said`.
+KEYWORDS = {**DEFAULT_KEYWORDS, "said": None}
 LOCALE = ROOT / "crmcli" / "locale"
 
 
@@ -113,6 +115,18 @@ def test_a_message_without_translation_is_said_in_english(monkeypatch):
     assert ngettext("one file", "{n} files", 3) == "{n} files"
 
 
+def test_a_text_made_before_the_language_is_known_is_said_in_it(monkeypatch):
+    # A help built when its module loads: English for everyone, translated when shown.
+    text = i18n.said("[default: {}]".replace("{}", "{value}"), value="7")
+    assert text == "[default: 7]"
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    assert i18n.translate(text) == "[default: 7]"  # no such message: English, filled
+    made = i18n.said("Only this kind; repeatable. Kinds: {kinds}.", kinds="birthday, visit")
+    assert made == "Only this kind; repeatable. Kinds: birthday, visit."
+    assert i18n.translate(made).endswith("birthday, visit.") and "종류" in i18n.translate(made)
+    assert i18n.translate("Options") == "옵션"  # a plain message as well
+
+
 def test_english_loads_no_catalog():
     # `crmcli --version` and a piped `due` pay nothing: gettext is not even imported.
     code = (
@@ -144,7 +158,7 @@ def _extracted() -> dict[str | tuple[str, ...], str]:
         method_map, options_map = parse_mapping_cfg(fh)
     found: dict[str | tuple[str, ...], str] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=DEFAULT_KEYWORDS
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
         if message and all(message if isinstance(message, tuple) else [message]):
             found.setdefault(message, f"{filename}:{lineno}")

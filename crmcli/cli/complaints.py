@@ -25,7 +25,7 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.dates import iso_date
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, _, said
 from crmcli.money import format_amount, parse_amount, to_decimal
 from crmcli.settings import display_places
 
@@ -105,11 +105,19 @@ def open_(
     channel: Annotated[
         str | None,
         typer.Option(
-            "--channel", help=f"How it came in: {', '.join(complaints.CHANNELS)}, or any word."
+            "--channel",
+            help=said(
+                "How it came in: {channels}, or any word.",
+                channels=", ".join(complaints.CHANNELS),
+            ),
         ),
     ] = None,
     severity: Annotated[
-        str, typer.Option("--severity", help=f"One of {', '.join(complaints.SEVERITIES)}.")
+        str,
+        typer.Option(
+            "--severity",
+            help=said("One of {choices}.", choices=", ".join(complaints.SEVERITIES)),
+        ),
     ] = "normal",
     purchase: Annotated[
         int | None, typer.Option("--purchase", help="The purchase it is about (its id).")
@@ -232,7 +240,10 @@ def list_(
     stage: Annotated[
         list[str] | None,
         typer.Option(
-            "--stage", help=f"Only at this stage ({', '.join(complaints.STAGES)}); repeatable."
+            "--stage",
+            help=said(
+                "Only at this stage ({stages}); repeatable.", stages=", ".join(complaints.STAGES)
+            ),
         ),
     ] = None,
     customer: Annotated[
@@ -240,7 +251,10 @@ def list_(
     ] = None,
     cause: Annotated[
         str | None,
-        typer.Option("--cause", help=f"Only with this cause: {', '.join(complaints.CAUSES)}."),
+        typer.Option(
+            "--cause",
+            help=said("Only with this cause: {causes}.", causes=", ".join(complaints.CAUSES)),
+        ),
     ] = None,
     overdue: Annotated[
         bool,

@@ -6,7 +6,7 @@ import typer
 
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
-from crmcli.i18n import _
+from crmcli.i18n import _, said
 
 app = typer.Typer(
     help="Greeting templates: birthday, anniversary, holiday, thanks, per language (thanks.ko…).",
@@ -60,7 +60,7 @@ def set_(
         str,
         typer.Option(
             "--text",
-            help=f"The message, with placeholders: {PLACEHOLDERS_HELP}.",
+            help=said("The message, with placeholders: {names}.", names=PLACEHOLDERS_HELP),
         ),
     ],
 ) -> None:

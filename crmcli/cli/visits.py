@@ -7,7 +7,7 @@ import typer
 from crmcli import customers, dates, visits
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
-from crmcli.i18n import _
+from crmcli.i18n import _, said
 
 app = typer.Typer(
     help="Visit plans with a goal: a customer's own cadence over their tier's.",
@@ -23,8 +23,12 @@ def plan(
         str,
         typer.Option(
             "--every",
-            help=f"How often: a span such as 2w, 1m, 3m, 1y ({visits.SHORTEST} to"
-            f" {visits.LONGEST}); overrides the tier's cadence.",
+            help=said(
+                "How often: a span such as 2w, 1m, 3m, 1y ({shortest} to {longest}); overrides "
+                "the tier's cadence.",
+                shortest=visits.SHORTEST,
+                longest=visits.LONGEST,
+            ),
         ),
     ],
     goal: Annotated[str, typer.Option("--goal", help="What the visits are for.")],
