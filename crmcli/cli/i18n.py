@@ -154,6 +154,11 @@ VALUES: dict[str, frozenset[str]] = {
 VALUES["next_stage"] = VALUES["stage"]
 VALUES["event"] = frozenset({N_("opened"), N_("advanced"), N_("skipped to"), N_("reopened")})
 VALUES["severity"] = frozenset({N_("low"), N_("normal"), N_("high")})
+VALUES["status"] = frozenset({N_("customer"), N_("prospect"), N_("lost")})
+VALUES["relation"] = frozenset(
+    {N_("spouse"), N_("child"), N_("parent"), N_("sibling"), N_("colleague")}
+    | {N_("referred by"), N_("referred")}
+)
 # A complaint's or a contact's channel: the usual ones (any other word is shown as typed).
 VALUES["channel"] = frozenset(
     {N_("store"), N_("phone"), N_("online"), N_("email"), N_("sns"), N_("visit"), N_("other")}

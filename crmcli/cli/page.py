@@ -189,6 +189,10 @@ def _value(key: str, value: Any, profile: dict[str, Any]) -> str | None:
         return f"{value} ({profile['locale_why']})"
     if key == "do_not_contact":
         return _("yes")
+    if key == "status":
+        from crmcli.cli.i18n import shown_value
+
+        return str(shown_value("status", value))
     if isinstance(value, list):
         return listed(value)
     if isinstance(value, dict):
