@@ -92,9 +92,11 @@ STAGE_TABLE = (
         "resolve it with a concrete solution",
         required={"resolution": N_("the concrete solution given")},
         optional={
-            "compensation": "what was given: gift, repair, replacement, refund, delivery,"
-            " installation, discount… any word",
-            "amount": "the compensation's value, exact",
+            "compensation": N_(
+                "what was given: gift, repair, replacement, refund, delivery, installation,"
+                " discount… any word"
+            ),
+            "amount": N_("the compensation's value, exact"),
         },
         deadline_from="received",
     ),

@@ -65,8 +65,10 @@ def _reopen_hint(complaint_id: int) -> Iterator[None]:
 def _field_help(field: str) -> str:
     """An `advance` option's help, from the Stage table: its stage and what it holds."""
     stage = complaints.STAGE[complaints.OWNER[field]]
-    need = "required" if field in stage.required else "optional"
-    return f"{stage.name} ({need}): {stage.describe(field)}."
+    what = said(stage.describe(field))  # the Stage table's words, said in the language too
+    if field in stage.required:
+        return said("{stage} (required): {what}.", stage=stage.name, what=what)
+    return said("{stage} (optional): {what}.", stage=stage.name, what=what)
 
 
 def _to_help() -> str:
@@ -75,15 +77,17 @@ def _to_help() -> str:
     for stage in complaints.STAGE_TABLE[1:]:
         needs = ", ".join(flag(f) for f in stage.required)
         named.append(f"{stage.name} (needs {needs})" if needs else stage.name)
-    return "The stage reached: " + ", ".join(named) + "."
+    return said("The stage reached: {stages}.", stages=", ".join(named))
 
 
 def _note_help() -> str:
-    needed = [s for s in complaints.STAGE_TABLE if complaints.NOTE in s.required]
-    return (
-        "What was done, at any stage"
-        + "".join(f"; required for {s.name}: {s.required[complaints.NOTE]}" for s in needed)
-        + "."
+    # One stage needs a note (the follow-up: the contact made); unpacking says if that changes.
+    [needed] = [s for s in complaints.STAGE_TABLE if complaints.NOTE in s.required]
+    what = said(needed.required[complaints.NOTE])
+    return said(
+        "What was done, at any stage; required for {stage}: {what}.",
+        stage=needed.name,
+        what=what,
     )
 
 
