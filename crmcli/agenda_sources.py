@@ -578,12 +578,15 @@ def _tier_visit_items(db: Database, window: Window, tier: str, span: Any) -> Ite
     latest = _latest_start(window.last_event, span).isoformat()
     rows = db.execute(f"{sql} WHERE since <= ?", [*params, latest])
     next_visit: dict[str, date] = {}  # many customers share a last day: add the span once
+    whys: dict[tuple[str, bool], str] = {}  # and their why: formatting is made once a day
     for cid, since, contacted in rows:
         on = next_visit.get(since)
         if on is None:
             on = next_visit[since] = date.fromisoformat(since) + span
-        last = (WHY_LAST_CONTACT if contacted else WHY_NO_CONTACT).format(day=since)
-        why = WHY_TIER_VISIT.format(tier=tier, since=last)
+        why = whys.get((since, contacted))
+        if why is None:
+            last = (WHY_LAST_CONTACT if contacted else WHY_NO_CONTACT).format(day=since)
+            why = whys[since, contacted] = WHY_TIER_VISIT.format(tier=tier, since=last)
         yield Item("visit", cid, on, why, key=f"visit:{cid}:{on}")
 
 
