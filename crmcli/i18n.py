@@ -78,9 +78,14 @@ def said(template: str, **values: object) -> str:
     For text made before the language is known (a help built when its module loads): the
     English text is what every caller sees; `translate` turns it into the user's language.
     """
-    text = template.format(**values)
+    text = template.format(**{k: _listed(v) for k, v in values.items()})
     _made[text] = (template, values)
     return text
+
+
+def _listed(value: object, say: Callable[[str], str] = str) -> object:
+    # A tuple of texts is said as a list: `a, b, c` (each said again by `say`).
+    return ", ".join(say(v) for v in value) if isinstance(value, tuple) else value
 
 
 def translate(text: str) -> str:
@@ -92,8 +97,15 @@ def translate(text: str) -> str:
     # A value that is itself a text said() made is said in the language too; any
     # other value (names, lists of options) as it is.
     return _(template).format(
-        **{k: translate(v) if isinstance(v, str) and v in _made else v for k, v in values.items()}
+        **{
+            k: translate(v) if isinstance(v, str) and v in _made else _listed(v, _made_said)
+            for k, v in values.items()
+        }
     )
+
+
+def _made_said(text: str) -> str:
+    return translate(text) if text in _made else text
 
 
 def reword(

@@ -125,6 +125,11 @@ def test_a_text_made_before_the_language_is_known_is_said_in_it(monkeypatch):
     assert made == "Only this kind; repeatable. Kinds: birthday, visit."
     assert i18n.translate(made).endswith("birthday, visit.") and "종류" in i18n.translate(made)
     assert i18n.translate("Options") == "옵션"  # a plain message as well
+    # A tuple is a list, each of its texts said again.
+    piece = i18n.said("{stage} (needs {options})", stage="closed", options="--lesson")
+    listed = i18n.said("The stage reached: {stages}.", stages=("apologized", piece))
+    assert listed == "The stage reached: apologized, closed (needs --lesson)."
+    assert i18n.translate(listed) == "도달한 단계: apologized, closed (--lesson 필요)."
 
 
 def test_english_loads_no_catalog():
