@@ -19,7 +19,7 @@ from crmcli.cli.env import Env
 from crmcli.cli.json_encoding import row_to_json, to_json
 from crmcli.cli.table import Column
 from crmcli.errors import InvalidValue, UsageError
-from crmcli.i18n import _
+from crmcli.i18n import _, said
 
 # Columns of running text, which may wrap on a narrow terminal; every other column
 # (ids, codes, phones, e-mails, dates, amounts) is kept on one line.
@@ -57,7 +57,10 @@ def fields_option(allowed: Iterable[str], *, more: str = "") -> Any:
         str | None,
         typer.Option(
             "--fields",
-            help=f"Comma-separated columns to show, in order, from: {', '.join(allowed)}{more}.",
+            help=said(
+                "Comma-separated columns to show, in order, from: {fields}.",
+                fields=", ".join(allowed) + more,
+            ),
             show_default=False,
         ),
     ]
@@ -178,10 +181,19 @@ def _machine(
         writer.writerow(fields)
         # Piped, CSV carries the data as stored; shown on a terminal, it is read by a
         # person whose terminal must not obey an escape sequence hidden in a name.
-        text = _safe_text(target) if env.stdout_isatty else _text
-        for row in rows:
-            writer.writerow([text(row.get(f)) for f in fields])
-            count += 1
+        if env.stdout_isatty:
+            text = _safe_text(target)
+            for row in rows:
+                writer.writerow([text(row.get(f)) for f in fields])
+                count += 1
+        else:
+            # Most values are text already: only the others are converted (a
+            # quarter of a million agenda lines spent a fifth of their time here).
+            for row in rows:
+                writer.writerow(
+                    [v if v.__class__ is str else _text(v) for v in map(row.get, fields)]
+                )
+                count += 1
     elif chosen is Format.jsonl:
         for row in rows:
             out.write(row_to_json(row, fields, stream=target) + "\n")
