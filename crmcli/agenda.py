@@ -15,14 +15,11 @@ from __future__ import annotations
 import gc
 import itertools
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from functools import lru_cache, partial
-from typing import Any, NamedTuple
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import dates, names, settings
 from crmcli.agenda_sources import (
@@ -35,10 +32,12 @@ from crmcli.agenda_sources import (
     best_visit_items,
 )
 from crmcli.contact_window import DAY_NAMES
-from crmcli.db import write
 from crmcli.errors import InvalidValue
 from crmcli.lunar import LUNAR_FIRST_DAY
 from crmcli.tiers import current_tiers, members_sql
+
+if TYPE_CHECKING:
+    from crmcli.engines import Cursor, Engine
 
 __all__ = ["KINDS", "SOURCES", "Entry", "Item", "Person", "Window", "due", "listed"]
 
@@ -260,7 +259,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def due(
-    db: Database,
+    db: Engine,
     *,
     start: date,
     end: date,
@@ -309,7 +308,7 @@ def due(
 
 
 def listed(
-    db: Database,
+    db: Engine,
     *,
     start: date,
     end: date,
@@ -370,7 +369,7 @@ def listed(
 
 
 def _collect(
-    db: Database,
+    db: Engine,
     found: _Found,
     *,
     start: date,
@@ -423,7 +422,7 @@ class _Found:
     """The items the sources found, in a temporary table (the first found of a key is
     kept: the look-back windows may find an item twice)."""
 
-    def __init__(self, db: Database, *, details: bool) -> None:
+    def __init__(self, db: Engine, *, details: bool) -> None:
         self.db = db
         self.keeps: dict[str, timedelta | None] = {}
         self.details: dict[str, Mapping[str, Any]] | None = {} if details else None
@@ -478,13 +477,13 @@ class _Found:
             return
         self.db.execute("SAVEPOINT agenda_found")
         try:
-            self.db.conn.executemany(
+            self.db.executemany(
                 f"INSERT OR IGNORE INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?)", batch
             )
         finally:
             self.db.execute("RELEASE agenda_found")
 
-    def entries(self, rows: sqlite3.Cursor) -> Iterator[Entry]:
+    def entries(self, rows: Cursor) -> Iterator[Entry]:
         """The listing's rows as entries; the table goes when the last is read (or the
         reader stops: `crmcli due | head`)."""
         details = self.details or {}
@@ -517,7 +516,7 @@ class _Found:
 
     def drop(self) -> None:
         # At exit the connection may be gone already, and the temporary table with it.
-        with suppress(sqlite3.Error):
+        with suppress(self.db.Error):
             self.db.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
@@ -533,7 +532,7 @@ class _Listing:
 
     def __init__(
         self,
-        db: Database,
+        db: Engine,
         table: str,
         *,
         start: date,
@@ -588,7 +587,7 @@ class _Listing:
             kept_count = len(rows) - held
             counts["visits held"] = counts["visits"] - kept_count if "visits" in counts else held
 
-    def rows(self, sort: str) -> sqlite3.Cursor:
+    def rows(self, sort: str) -> Cursor:
         urgency = " ".join(f"WHEN {_quoted(k)} THEN {n}" for k, n in URGENCY.items())
         urgency = f"CASE kind {urgency} END"
         if sort == "date":
@@ -652,7 +651,7 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def kept_for(db: Database, kind: str) -> timedelta | None:
+def kept_for(db: Engine, kind: str) -> timedelta | None:
     """How long after its event an item not dealt with stays; None: until dealt with."""
     if kind in AFTER_KINDS:  # the grace period counts from the day it fell due
         grace = dates.parse_span(settings.get(db, "agenda.greeting_grace")).days
@@ -676,8 +675,8 @@ def _left_out(kind: str, broken: Exception, warnings: list[str] | None) -> None:
 
 def _guarded(
     kind: str,
-    source: Callable[[Database, Window], Iterable[Item]],
-    db: Database,
+    source: Callable[[Engine, Window], Iterable[Item]],
+    db: Engine,
     window: Window,
     warnings: list[str] | None,
 ) -> Iterator[Item]:
@@ -690,7 +689,7 @@ def _guarded(
 
 
 def cap_visits(
-    db: Database, entries: list[Entry], *, per_day: int | None, days: int
+    db: Engine, entries: list[Entry], *, per_day: int | None, days: int
 ) -> tuple[list[Entry], int]:
     """At most `per_day` visits a day: A before B before C, the most overdue first.
 
@@ -714,14 +713,14 @@ def cap_visits(
     return [e for e in entries if e.item.kind != "visit" or id(e) in kept], len(visits) - len(kept)
 
 
-def lead(db: Database, kind: str) -> timedelta:
+def lead(db: Engine, kind: str) -> timedelta:
     """How long before its event an item of `kind` is due (negative: after it)."""
     span = dates.parse_span(settings.get(db, f"agenda.lead.{kind}"))
     days = timedelta(days=span.days)  # the setting allows days and weeks only
     return -days if kind in AFTER_KINDS else days
 
 
-def _tiers_of(db: Database, items: Iterable[Item]) -> dict[int, str]:
+def _tiers_of(db: Engine, items: Iterable[Item]) -> dict[int, str]:
     """customer id → current tier, for the customers of `items` only."""
     return current_tiers(db, {i.customer_id for i in items})
 
@@ -743,7 +742,7 @@ _PERSON_FIELDS = (
 # --- cron: what the last run reported ------------------------------------------------------
 
 
-def catch_up_start(db: Database, *, today: date) -> date:
+def catch_up_start(db: Engine, *, today: date) -> date:
     """The first day not yet reported by a `--since-last-run` run (today if none was)."""
     row = db.execute("SELECT max(to_day) FROM agenda_runs").fetchone()
     if not row or not row[0]:
@@ -752,8 +751,8 @@ def catch_up_start(db: Database, *, today: date) -> date:
     return max(start, today - timedelta(days=CATCH_UP_DAYS - 1))
 
 
-def record_run(db: Database, *, start: date, end: date, items: int) -> None:
-    with write(db):
+def record_run(db: Engine, *, start: date, end: date, items: int) -> None:
+    with db.write():
         db.execute(
             "INSERT INTO agenda_runs (run_at, from_day, to_day, items) VALUES (?, ?, ?, ?)",
             [dates.now_utc(), start.isoformat(), end.isoformat(), items],

@@ -30,9 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from types import MappingProxyType
-from typing import Any, NamedTuple
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import complaints as complaint_stages
 from crmcli import dates, locales, names, prospects, public_holidays, settings, yearly
@@ -41,6 +39,9 @@ from crmcli.lunar import CALENDARS, Calendar, LunarWindow, calendar_for
 from crmcli.relations import LABELS
 from crmcli.tiers import TIERS, cadence, current_tiers, members_sql
 from crmcli.visits import CLOCK_CONTACTS
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # Agenda records are named tuples: immutable like frozen dataclasses, and made several
 # times faster (an agenda at a million customers holds hundreds of thousands of them).
@@ -112,7 +113,7 @@ def _years(born: str, on: date) -> int | None:
 
 
 def _yearly_dates(
-    db: Database,
+    db: Engine,
     window: Window,
     *,
     table: str,
@@ -155,7 +156,7 @@ def _yearly_dates(
             yield (*row, on)
 
 
-def birthday_items(db: Database, window: Window) -> Iterator[Item]:
+def birthday_items(db: Engine, window: Window) -> Iterator[Item]:
     rows = _yearly_dates(
         db,
         window,
@@ -174,7 +175,7 @@ def birthday_items(db: Database, window: Window) -> Iterator[Item]:
         yield Item("birthday", cid, on, why, key=f"birthday:{cid}:{on}", detail={"years": years})
 
 
-def anniversary_items(db: Database, window: Window) -> Iterator[Item]:
+def anniversary_items(db: Engine, window: Window) -> Iterator[Item]:
     rows = _yearly_dates(
         db,
         window,
@@ -197,7 +198,7 @@ def anniversary_items(db: Database, window: Window) -> Iterator[Item]:
     yield from first_purchase_items(db, window)
 
 
-def first_purchase_items(db: Database, window: Window) -> Iterator[Item]:
+def first_purchase_items(db: Engine, window: Window) -> Iterator[Item]:
     """Yearly anniversaries of a customer's first purchase (by the purchase-date index)."""
     first = db.execute("SELECT min(date) FROM purchases").fetchone()[0]
     if not first:
@@ -235,7 +236,7 @@ def first_purchase_items(db: Database, window: Window) -> Iterator[Item]:
             )
 
 
-def holiday_items(db: Database, window: Window) -> Iterator[Item]:
+def holiday_items(db: Engine, window: Window) -> Iterator[Item]:
     """Each greeting holiday (`public_holidays.GREETING_HOLIDAYS`), for each customer the
     `holidays.greet` rule selects, in the country of the customer's language."""
     rule = [r.strip() for r in settings.get(db, "holidays.greet").split(",") if r.strip()]
@@ -284,7 +285,7 @@ def holiday_items(db: Database, window: Window) -> Iterator[Item]:
             )
 
 
-def _greeted(db: Database, rule: list[str]) -> tuple[str, list[Any]]:
+def _greeted(db: Engine, rule: list[str]) -> tuple[str, list[Any]]:
     """An SQL condition on `customers c` for those a `holidays.greet` rule selects."""
     if "all" in rule:
         return "1", []
@@ -302,14 +303,14 @@ def _greeted(db: Database, rule: list[str]) -> tuple[str, list[Any]]:
     return f"({' OR '.join(ors) or '0'})", params
 
 
-def after_sale_items(db: Database, window: Window) -> Iterator[Item]:
+def after_sale_items(db: Engine, window: Window) -> Iterator[Item]:
     """A check N days after each order's delivery (or purchase, if never delivered)."""
     sql, params = after_sale_sql(db, window)
     for cid, on, why, key in db.execute(sql, params):
         yield Item("after-sale", cid, date.fromisoformat(on), why, key=key)
 
 
-def after_sale_sql(db: Database, window: Window) -> tuple[str, list[Any]]:
+def after_sale_sql(db: Engine, window: Window) -> tuple[str, list[Any]]:
     """`after_sale_items` as SQL: (customer_id, on_day, why, key), one row per item.
 
     The agenda inserts these rows as they are (a million-customer shop has a hundred
@@ -339,7 +340,7 @@ def after_sale_sql(db: Database, window: Window) -> tuple[str, list[Any]]:
     return sql, [lo, hi, lo, hi]
 
 
-def thanks_items(db: Database, window: Window) -> Iterator[Item]:
+def thanks_items(db: Engine, window: Window) -> Iterator[Item]:
     """A thank-you for each order (all its lines; a line without an order id is an order
     of its own) worth at least `thanks.min_amount`, to the customer who placed it.
 
@@ -382,7 +383,7 @@ def money_micros(text: str) -> int:
     return int(Decimal(text or "0") * 1_000_000)
 
 
-def prospect_items(db: Database, window: Window) -> Iterator[Item]:
+def prospect_items(db: Engine, window: Window) -> Iterator[Item]:
     """Calls to prospects (customers with no purchase yet, `crmcli.prospects`): first
     `prospects.first_call` after being added, then every `prospects.cadence` after the
     last contact (a skipped call restarts its cadence)."""
@@ -408,7 +409,7 @@ def prospect_items(db: Database, window: Window) -> Iterator[Item]:
         yield Item("prospect", cid, on, why, key=f"prospect:{cid}:{on}")
 
 
-def visit_items(db: Database, window: Window) -> Iterator[Item]:
+def visit_items(db: Engine, window: Window) -> Iterator[Item]:
     """Customers whose visit plan or tier cadence has run out since the last contact (or
     purchase); a plan (`crmcli visits plan`) overrides the tier's cadence."""
     yield from _planned_visit_items(db, window)
@@ -417,7 +418,7 @@ def visit_items(db: Database, window: Window) -> Iterator[Item]:
 
 
 def best_visit_items(
-    db: Database, window: Window, *, size: int, counts: dict[str, int] | None = None
+    db: Engine, window: Window, *, size: int, counts: dict[str, int] | None = None
 ) -> list[Item]:
     """The `size` visits `visits` would rank first (tier A before B before C, then the
     earliest day, then the customer id), reading only the tiers that can supply them.
@@ -447,7 +448,7 @@ def best_visit_items(
     return [item for _, item in heapq.nsmallest(size, found, key=lambda f: f[0])]
 
 
-def _planned_visit_items(db: Database, window: Window) -> Iterator[Item]:
+def _planned_visit_items(db: Engine, window: Window) -> Iterator[Item]:
     """Visits of the plans in force (`crmcli visits plan`) due by the window's end."""
     for cid, nxt in visit_plans.next_visits(db).items():
         if nxt.on <= window.last_event:
@@ -458,7 +459,7 @@ def _planned_visit_items(db: Database, window: Window) -> Iterator[Item]:
             yield Item("visit", cid, nxt.on, why, key=f"visit:{cid}:{nxt.on}", detail=detail)
 
 
-def _cadences(db: Database) -> list[tuple[str, Any]]:
+def _cadences(db: Engine) -> list[tuple[str, Any]]:
     """(tier, span) for each tier with a visit cadence (`tiers.cadence.*`), A first."""
     if _unclassified(db):
         return []
@@ -466,7 +467,7 @@ def _cadences(db: Database) -> list[tuple[str, Any]]:
     return [(tier, span) for tier, span in spans if span]
 
 
-def _unclassified(db: Database) -> bool:
+def _unclassified(db: Engine) -> bool:
     """Before any classification (or override) nobody has a tier: nothing to read."""
     return bool(
         db.execute(
@@ -491,7 +492,7 @@ def _latest_start(last: date, span: Any) -> date:
     return day
 
 
-def _tier_visit_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
+def _tier_visit_sql(db: Engine, tier: str) -> tuple[str, list[Any]]:
     """The reachable customers of `tier` without a plan in force, with the day their
     visit clock started (last contact, else last purchase, else the day added)."""
     members, params = members_sql(db, tier)
@@ -512,7 +513,7 @@ def _tier_visit_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
     )
 
 
-def _tier_visit_items(db: Database, window: Window, tier: str, span: Any) -> Iterator[Item]:
+def _tier_visit_items(db: Engine, window: Window, tier: str, span: Any) -> Iterator[Item]:
     """The visits of `tier` due by the window's end: its cadence ran out since the clock."""
     sql, params = _tier_visit_sql(db, tier)
     latest = _latest_start(window.last_event, span).isoformat()
@@ -526,7 +527,7 @@ def _tier_visit_items(db: Database, window: Window, tier: str, span: Any) -> Ite
         yield Item("visit", cid, on, f"tier {tier} visit/call ({last})", key=f"visit:{cid}:{on}")
 
 
-def _tier_visit_count(db: Database, window: Window, tier: str, span: Any) -> int:
+def _tier_visit_count(db: Engine, window: Window, tier: str, span: Any) -> int:
     sql, params = _tier_visit_sql(db, tier)
     latest = _latest_start(window.last_event, span).isoformat()
     return int(
@@ -536,7 +537,7 @@ def _tier_visit_count(db: Database, window: Window, tier: str, span: Any) -> int
     )
 
 
-def followup_items(db: Database, window: Window) -> Iterator[Item]:
+def followup_items(db: Engine, window: Window) -> Iterator[Item]:
     rows = db.execute(
         "SELECT id, customer_id, due_on, snoozed_until, note, owner, rrule FROM followups"
         " WHERE status = 'open' AND due_on <= ?",
@@ -554,7 +555,7 @@ def followup_items(db: Database, window: Window) -> Iterator[Item]:
         yield Item("followup", cid, on, why, owner=owner, key=f"followup:{fid}")
 
 
-def complaint_items(db: Database, window: Window) -> Iterator[Item]:
+def complaint_items(db: Engine, window: Window) -> Iterator[Item]:
     """Complaint stages past their deadline (`crmcli.complaints` sets the deadlines)."""
     # Most days no complaint is open: skip reading tiers and deadlines then.
     if not db.execute("SELECT 1 FROM complaints WHERE stage != 'closed' LIMIT 1").fetchone():
@@ -569,7 +570,7 @@ def complaint_items(db: Database, window: Window) -> Iterator[Item]:
         yield Item("complaint", o.customer_id, o.due_on, why, key=key)
 
 
-def family_birthday_items(db: Database, window: Window) -> Iterator[Item]:
+def family_birthday_items(db: Engine, window: Window) -> Iterator[Item]:
     """The birthdays of people a customer asked to greet (`customers relate … --greet`).
 
     A relative who is not a customer brings their own birthday; one who is a customer
@@ -608,7 +609,7 @@ def family_birthday_items(db: Database, window: Window) -> Iterator[Item]:
             )
 
 
-SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
+SOURCES: dict[str, Callable[[Engine, Window], Iterable[Item]]] = {
     "birthday": birthday_items,
     "anniversary": anniversary_items,
     "holiday": holiday_items,
@@ -623,7 +624,7 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
 
 # Sources whose rows the agenda can insert straight from SQL: kind → (customer_id,
 # on_day, why, key) query, the same rows the kind's source makes its items of.
-SQL_SOURCES: dict[str, Callable[[Database, Window], tuple[str, list[Any]]]] = {
+SQL_SOURCES: dict[str, Callable[[Engine, Window], tuple[str, list[Any]]]] = {
     "after-sale": after_sale_sql,
 }
 

@@ -60,7 +60,7 @@ def database_family(path: Path | str | PostgresUrl) -> list[Path]:
 
 
 def open_database_files(db: Any) -> list[Path]:
-    """The files of every database attached to `db` (a sqlite-utils Database or connection)."""
+    """The files of every database attached to `db` (an SQLite engine or connection)."""
     conn = getattr(db, "conn", db)
     out: list[Path] = []
     for _seq, _name, file in conn.execute("PRAGMA database_list").fetchall():

@@ -282,5 +282,5 @@ def reindex(db: Any) -> int:
         doc = document(dict(zip(fields, row[2:], strict=True)))
         if doc != row[1]:
             changed.append((doc, row[0]))
-    db.conn.executemany("UPDATE customers SET search_key = ? WHERE id = ?", changed)
+    db.executemany("UPDATE customers SET search_key = ? WHERE id = ?", changed)
     return len(changed)

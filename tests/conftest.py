@@ -8,11 +8,11 @@ from pathlib import Path
 import pg_server
 import pytest
 from reliability_figures import FIGURES, Figures
-from sqlite_utils import Database
 from typer.testing import CliRunner
 
 from crmcli.cli import app
 from crmcli.db import open_db
+from crmcli.engines import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -38,7 +38,7 @@ def db_path(_isolated: Path) -> Path:
 
 
 @pytest.fixture
-def db() -> Iterator[Database]:
+def db() -> Iterator[Engine]:
     """A fresh, migrated in-memory database for core tests."""
     database = open_db(":memory:")
     yield database

@@ -71,7 +71,7 @@ def backup(
             store.close()
         env.say(f"backed up {env.db_path} to {target}: {made}")
         return
-    dbmod.backup(env.read_db(), target, force=force)
+    env.read_db().backup(target, force=force)
     env.say(f"backed up {env.db_path} to {target}")
 
 

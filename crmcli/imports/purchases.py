@@ -15,12 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import customers, dates, money
-from crmcli.db import write
 from crmcli.errors import InvalidValue
 from crmcli.imports import evidence, file_dates, journal, reading
 from crmcli.imports import undo as import_undo
@@ -45,6 +42,9 @@ _COLUMNS = (
     "customer_id", "date", "amount_micros", "quantity", "unit_price_micros", "order_id",
     "line_id", "line_no", "line_key", "item", "category", "delivery_date", "note",
 )  # fmt: skip
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 
 # Where an optional column's value stands in a row `read_line` returns (and so in the
@@ -130,7 +130,7 @@ class _Customers:
 
     def __init__(
         self,
-        db: Database,
+        db: Engine,
         *,
         create: bool,
         import_id: int,
@@ -153,7 +153,7 @@ class _Customers:
             raise RowProblem(column, message, reason=reason)
         if len(self.ids) >= self.CODES:
             self.ids.clear()
-        row = self.db.conn.execute("SELECT id FROM customers WHERE code = ?", [ref]).fetchone()
+        row = self.db.execute("SELECT id FROM customers WHERE code = ?", [ref]).fetchone()
         if row is not None:
             self.ids[ref] = int(row[0])
             return int(row[0])
@@ -212,7 +212,7 @@ class _Customers:
 
 
 def import_purchases(
-    db: Database,
+    db: Engine,
     path: Path,
     *,
     encoding: str | None = None,
@@ -299,7 +299,7 @@ def import_purchases(
 
 
 def _run(
-    db: Database,
+    db: Engine,
     table: reading.Table,
     index: dict[str, int],
     orders: dict[int, dates.DateOrder | None],
@@ -344,14 +344,13 @@ def _run(
     cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = {CACHE_KIB}")
     try:
-        with write(db):
+        with db.write():
             import_id = journal.begin(db, kind="purchases", info=info, options=options)
             result.import_id = import_id
             known = _Customers(
                 db, create=create_customers, import_id=import_id, region=options_region
             )
-            conn = db.conn
-            last_id = conn.execute("SELECT coalesce(max(id), 0) FROM purchases").fetchone()[0]
+            last_id = db.execute("SELECT coalesce(max(id), 0) FROM purchases").fetchone()[0]
             rebuild = (
                 journal.suspend(db, INDEX_UPKEEP, table.estimated_rows()) if not dry_run else []
             )
@@ -623,7 +622,7 @@ def _more_problems(
 
 
 def _flush(
-    db: Database,
+    db: Engine,
     insert: tuple[str, Callable[[tuple[Any, ...]], Any]],
     batch: Sequence[tuple[Any, ...]],
     lines: Sequence[tuple[int, list[str]]],
@@ -634,11 +633,8 @@ def _flush(
     writer: RejectsWriter | None,
 ) -> int:
     """Insert a batch; lines already stored are compared, and updated where they differ."""
-    conn = db.conn
-    before = conn.total_changes
     sql, pick = insert
-    conn.executemany(sql, map(pick, batch))
-    inserted = conn.total_changes - before
+    inserted = db.executemany(sql, map(pick, batch)).rowcount
     counts.added += inserted
     if inserted == len(batch):
         return last_id + inserted
@@ -648,7 +644,7 @@ def _flush(
     for start in range(0, len(keys), 900):
         chunk = keys[start : start + 900]
         marks = ", ".join("?" for _ in chunk)
-        for row in conn.execute(
+        for row in db.execute(
             f"SELECT id, import_id, {_COMPARED} FROM purchases WHERE line_key IN ({marks})", chunk
         ):
             stored[row[10]] = row
@@ -682,7 +678,7 @@ def _flush(
         previous["import_id"] = found[1]
         journal.record_change(db, import_id, "purchases", found[0], "update", previous)
         assignments = ", ".join(f"{n} = ?" for n in names)
-        conn.execute(
+        db.execute(
             f"UPDATE purchases SET {assignments}, import_id = ? WHERE id = ?",
             [*row[:13], import_id, found[0]],
         )
