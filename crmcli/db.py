@@ -215,10 +215,11 @@ def open_db(path: Target | str, *, migrate: bool = True, adopt: bool = False) ->
     """
     if isinstance(path, PostgresUrl):
         return PostgresEngine(path, postgres.open_db(path, migrate=migrate, adopt=adopt))
-    return _open_sqlite(path, migrate=migrate, adopt=adopt)
+    return open_sqlite(path, migrate=migrate, adopt=adopt)
 
 
-def _open_sqlite(path: Path | str, *, migrate: bool, adopt: bool) -> SqliteEngine:
+def open_sqlite(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> SqliteEngine:
+    """`open_db` for an SQLite file (or `:memory:`), typed as the SQLite engine it is."""
     path_str = str(path)
     if path_str == MEMORY:
         db = connect(MEMORY)
@@ -268,7 +269,7 @@ def open_read(path: Target | str, *, notice: Callable[[str], None] | None = None
         return PostgresEngine(path, postgres.open_read(path))
     path_str = str(path)
     if path_str == MEMORY:
-        return _open_sqlite(MEMORY, migrate=True, adopt=False)
+        return open_sqlite(MEMORY, migrate=True, adopt=False)
     path = Path(path_str)
     sniffed = _sniff(path)
     if sniffed == MISSING:

@@ -41,7 +41,8 @@ class Import:
 
 
 def _is_cli(module: str) -> bool:
-    return module == "crmcli.cli" or module.startswith("crmcli.cli.")
+    # __main__ is the entry point: it loads the CLI only when --version is not all.
+    return module in ("crmcli.cli", "crmcli.__main__") or module.startswith("crmcli.cli.")
 
 
 def _module_name(relative: Path) -> str:

@@ -1,0 +1,133 @@
+"""What `crmcli` loads before it answers (issue 17 item 3): start-up is most of a read.
+
+`crmcli --version` is answered by the entry point (`crmcli/__main__.py`) before typer
+loads. The read commands a person waits for at the counter — `customers search`,
+`customers show`, `customers list` — load rich only when they draw a table: piped,
+or with a machine format, they never do (`due` is checked in test_agenda_imports.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import pytest
+from typer.testing import CliRunner
+
+from crmcli import __version__
+from crmcli.cli import app
+
+# Runs the console script's own entry point as `crmcli ARGS…`, its stdout a pipe; then
+# says on stderr which modules the run loaded.
+PROBE = """
+import json, sys
+sys.argv = ["crmcli", *sys.argv[1:]]
+from crmcli.__main__ import main
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+# Never for a read that prints no table.
+NEVER = ("rich",)
+# Open (issue 17 item 3): the core modules take sqlite-utils' `Database` at run time,
+# and sqlite-utils brings pluggy and dateutil's parser.
+NOT_YET = ("sqlite_utils", "pluggy", "dateutil.parser")
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    modules = json.loads(run.stderr.strip().splitlines()[-1])
+    return set(modules), run.stdout
+
+
+def _hits(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(n for n in names if n in modules or any(m.startswith(n + ".") for m in modules))
+
+
+def test_the_console_script_is_the_light_entry_point():
+    (script,) = (e for e in entry_points(group="console_scripts") if e.name == "crmcli")
+    assert script.value == "crmcli.__main__:main"
+
+
+def test_version_is_answered_before_typer_loads():
+    modules, out = _run("--version")
+    assert out == f"crmcli {__version__}\n"
+    assert _hits(modules, ("typer", "click", "rich", "crmcli.cli")) == []
+
+
+def test_version_says_what_typer_would_say():
+    typer_says = CliRunner().invoke(app, ["--version"])
+    assert typer_says.exit_code == 0
+    _, out = _run("--version")
+    assert out == typer_says.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version", "--db", "x.db"],  # another option: typer parses the line
+        ["--version", "--nonsense"],  # typer refuses it as usage
+        ["-h"],
+    ],
+)
+def test_any_other_line_goes_to_typer(args):
+    modules, _ = _run(*args)
+    assert "typer" in modules
+
+
+def test_a_shell_completing_a_word_is_answered_by_typer():
+    # What typer's bash completion script sets when the line so far is `crmcli --ver`.
+    completing = {"_CRMCLI_COMPLETE": "complete_bash", "COMP_WORDS": "crmcli --ver"}
+    modules, out = _run("--version", env={**completing, "COMP_CWORD": "1"})
+    assert "typer" in modules
+    assert out == "--version\n"
+
+
+@pytest.fixture
+def shop(cli) -> None:
+    for code, name, phone in (("K1", "김민준", "010-1234-5678"), ("A1", "Ann Lee", "555-0100")):
+        cli("customers", "add", "--name", name, "--code", code, "--phone", phone)
+        cli("purchases", "add", code, "--amount", "12.50", "--on", "2026-09-01")
+
+
+READS = {
+    "search": ["customers", "search", "민준"],
+    "search by phone": ["customers", "search", "1234"],
+    "search as json": ["customers", "search", "Ann", "--format", "json"],
+    "show": ["customers", "show", "K1"],
+    "show as json": ["customers", "show", "K1", "--format", "json"],
+    "list": ["customers", "list"],
+    "list as csv": ["customers", "list", "--format", "csv"],
+}
+
+
+@pytest.mark.parametrize("args", READS.values(), ids=READS.keys())
+def test_a_read_that_prints_no_table_loads_no_table_renderer(shop, args):
+    modules, out = _run(*args)
+    assert "김민준" in out or "Ann Lee" in out  # it did read the shop
+    assert _hits(modules, NEVER) == []
+
+
+def test_a_table_does_load_the_renderer(shop):
+    # The same probe sees rich when a table is drawn: the test above can fail.
+    modules, out = _run("customers", "list", "--format", "table")
+    assert "김민준" in out
+    assert _hits(modules, NEVER) == ["rich"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 3: the core still imports sqlite-utils")
+@pytest.mark.parametrize("args", READS.values(), ids=READS.keys())
+def test_a_read_loads_no_sqlite_utils_nor_what_it_brings(shop, args):
+    modules, _ = _run(*args)
+    assert _hits(modules, NOT_YET) == []
