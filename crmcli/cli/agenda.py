@@ -137,7 +137,7 @@ def due(
     # A person is told how many visits were held back: counting every tier's overdue
     # visits costs a look at every customer, which cron need not pay for.
     counts: dict[str, int] | None = {} if env.stdout_isatty else None
-    entries = agenda.listed(
+    lines = agenda.lines(
         db,
         start=start,
         end=end,
@@ -159,12 +159,11 @@ def due(
             f"{held} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
         )
     listed = 0
-    first = next(entries, None)
+    first = next(lines, None)
     if first is not None:  # nothing due: nothing printed, not even a header (cron)
         # On a narrow terminal the reason stays: it is what the agenda is for.
         fields_shown = with_identity(env, chosen, fmt)
-        rows = (e.row() for e in chain((first,), entries))
-        listed = emit(env, rows, fields=fields_shown, fmt=fmt, keep=("why",))
+        listed = emit(env, chain((first,), lines), fields=fields_shown, fmt=fmt, keep=("why",))
     warn(env, warnings)
     if record:
         agenda.record_run(db, start=start, end=end, items=listed)

@@ -131,7 +131,44 @@ def emit(
     `keep`: on a narrow terminal, the columns kept first after the identifying ones.
     """
     chosen = resolve_format(env, fmt)
-    out = env.stdout
+    target = env.stdout
+    if chosen is Format.table:
+        count = _table(
+            env,
+            _shown_rows(rows, shown_as),
+            fields,
+            headers or {},
+            money_places,
+            title,
+            identify,
+            keep,
+        )
+        target.flush()
+        return count
+    # A person watching a terminal sees each row as it comes; a pipe gets blocks.
+    out = target if env.stdout_isatty else _Blocks(target)
+    try:
+        return _machine(env, out, rows, fields=fields, chosen=chosen)
+    finally:
+        out.flush()  # what was written before a failure is not held back
+
+
+def _shown_rows(
+    rows: Iterable[Mapping[str, Any]], shown_as: Mapping[str, Any] | None
+) -> Iterable[Mapping[str, Any]]:
+    return stream(rows, lambda r: _shown(r, shown_as)) if shown_as else rows
+
+
+def _machine(
+    env: Env,
+    out: Any,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    fields: Sequence[str],
+    chosen: Format,
+) -> int:
+    """CSV, TSV, JSON or JSONL, row by row."""
+    target = env.stdout
     count = 0
     if chosen in (Format.csv, Format.tsv):
         writer = csv.writer(
@@ -140,28 +177,50 @@ def emit(
         writer.writerow(fields)
         # Piped, CSV carries the data as stored; shown on a terminal, it is read by a
         # person whose terminal must not obey an escape sequence hidden in a name.
-        text = _safe_text(out) if env.stdout_isatty else _text
+        text = _safe_text(target) if env.stdout_isatty else _text
         for row in rows:
             writer.writerow([text(row.get(f)) for f in fields])
             count += 1
     elif chosen is Format.jsonl:
         for row in rows:
-            out.write(row_to_json(row, fields, stream=out) + "\n")
+            out.write(row_to_json(row, fields, stream=target) + "\n")
             count += 1
     elif chosen is Format.json:
         out.write("[")
         for row in rows:
-            out.write(("\n  " if count == 0 else ",\n  ") + row_to_json(row, fields, stream=out))
+            out.write(("\n  " if count == 0 else ",\n  ") + row_to_json(row, fields, stream=target))
             count += 1
         out.write("\n]\n" if count else "]\n")
-    else:
-        if shown_as:
-            rows = stream(rows, lambda r: _shown(r, shown_as))
-        count = _table(env, rows, fields, headers or {}, money_places, title, identify, keep)
-    out.flush()
     return count
 
 
+class _Blocks:
+    """Rows written to a stream in blocks of about `BLOCK` characters.
+
+    With PYTHONUNBUFFERED set (many containers and CI runners set it) every row would be
+    a write of its own: a quarter of a million system calls for a big agenda. A block
+    at a time still streams (`crmcli due | head` stops after the first).
+    """
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.out.write("".join(self.parts))
+            self.parts, self.size = [], 0
+        self.out.flush()
+
+
+BLOCK = 64 * 1024
 TABLE_CHUNK = 1000  # rows per rendered block: a terminal table streams too
 
 # Columns that name the record a row is about: never narrower than their content, and
