@@ -463,7 +463,7 @@ class _Found:
         self.details: dict[str, Mapping[str, Any]] | None = {} if details else None
         # The found items (tens of MB at a million customers) and their sort stay in
         # SQLite's temporary store: give it room to do that without spilling to disk.
-        db.execute(f"PRAGMA temp.cache_size = -{TEMP_CACHE_KIB}")
+        db.set_cache_size(TEMP_CACHE_KIB, temp=True)
         # A name of its own: a listing still being read may be open on this connection.
         self.table = f"temp.agenda_found_{next(_LISTINGS)}"
         db.execute(

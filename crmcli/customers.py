@@ -979,7 +979,7 @@ def _verified(
 ) -> Iterator[dict[str, Any]]:
     from itertools import islice
 
-    columns = {r[1] for r in db.execute("PRAGMA table_info(customers)")}
+    columns = {c.name for c in db.columns("customers")}
     fields = [f for f in finding.FIELDS if f in columns]
     sent = 0
     while limit is None or sent < limit:

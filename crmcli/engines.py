@@ -22,12 +22,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from crmcli import migrations, postgres, postgres_schema
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import DatabaseError
-from crmcli.files import Output, protect_database
+from crmcli.files import Output, database_family, protect_database
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -54,6 +54,14 @@ class Cursor(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
     def close(self) -> None: ...
+
+
+class Column(NamedTuple):
+    """A column as the schema has it now (later migrations add some)."""
+
+    name: str
+    not_null: bool
+    default: str | None  # the schema's default, as an SQL expression
 
 
 class Engine(ABC):
@@ -102,12 +110,34 @@ class Engine(ABC):
         return nullcontext()
 
     @abstractmethod
+    def secure_delete(self) -> None:
+        """From now on, what is deleted is overwritten, not only unlinked, where the
+        engine can (SQLite's `secure_delete`); a server reclaims it in `erase` instead."""
+
+    def set_cache_size(self, kib: int, *, temp: bool = False) -> int:
+        """Give this connection's page cache (`temp`: its temporary store's) `kib` KiB;
+        the size it had, to give back. A server sizes its own caches: nothing to do."""
+        return kib
+
+    @abstractmethod
     def tables(self) -> list[str]:
         """crmcli's tables (engine internals such as FTS5 shadow tables left out), by name."""
 
     @abstractmethod
     def has_table(self, table: str) -> bool:
         """True when `table` exists (a settings read before the schema is there)."""
+
+    @abstractmethod
+    def columns(self, table: str) -> list[Column]:
+        """`table`'s columns, in the schema's order."""
+
+    @abstractmethod
+    def references(self, table: str) -> list[tuple[str, str]]:
+        """`table`'s foreign keys: (its column, the table that column points to)."""
+
+    @abstractmethod
+    def files(self) -> list[Path]:
+        """The files this database is kept in, on this machine (never to be written over)."""
 
     @abstractmethod
     def applied_migrations(self) -> list[str]:
@@ -152,9 +182,9 @@ class Engine(ABC):
     def advance_ids(self, table: str) -> None:
         """Let `table`'s next generated id come after every id it holds."""
 
-    @abstractmethod
     def parent_tables(self, table: str) -> set[str]:
         """The tables `table`'s foreign keys point to (itself left out)."""
+        return {parent for _column, parent in self.references(table)} - {table}
 
     def insert(self, table: str, row: Mapping[str, Any]) -> int:
         """Insert `row`; the new row's id."""
@@ -358,9 +388,30 @@ class SqliteEngine(Engine):
     def advance_ids(self, table: str) -> None:
         """Nothing to do: SQLite gives a new row the largest id + 1 by itself."""
 
-    def parent_tables(self, table: str) -> set[str]:
+    def references(self, table: str) -> list[tuple[str, str]]:
         rows = self.execute(f'PRAGMA foreign_key_list("{table}")').fetchall()
-        return {r[2] for r in rows} - {table}
+        return [(r[3], r[2]) for r in rows]
+
+    def columns(self, table: str) -> list[Column]:
+        return [Column(r[1], bool(r[3]), r[4]) for r in self._table_info(table)]
+
+    def files(self) -> list[Path]:
+        out: list[Path] = []
+        for _seq, _name, file in self.conn.execute("PRAGMA database_list").fetchall():
+            if file:  # '' for an in-memory database
+                out.extend(database_family(file))
+        return out
+
+    def secure_delete(self) -> None:
+        self.conn.execute("PRAGMA secure_delete = ON")
+
+    def set_cache_size(self, kib: int, *, temp: bool = False) -> int:
+        schema = "temp." if temp else ""
+        size = self.conn.execute(f"PRAGMA {schema}cache_size").fetchone()[0]
+        if size > 0:  # in pages, not KiB
+            size = -size * self.conn.execute(f"PRAGMA {schema}page_size").fetchone()[0] // 1024
+        self.conn.execute(f"PRAGMA {schema}cache_size = {-int(kib)}")  # negative: KiB
+        return int(-size)
 
     def _table_info(self, table: str) -> list[tuple[Any, ...]]:
         return list(self.execute(f'PRAGMA table_info("{table}")').fetchall())
@@ -549,13 +600,30 @@ class PostgresEngine(Engine):
                 [_quoted(table), column],
             )
 
-    def parent_tables(self, table: str) -> set[str]:
+    def references(self, table: str) -> list[tuple[str, str]]:
         rows = self.execute(
-            "SELECT confrelid::regclass::text FROM pg_constraint"
-            " WHERE conrelid = ?::regclass AND contype = 'f'",
+            "SELECT a.attname, c.confrelid::regclass::text FROM pg_constraint c"
+            " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
+            " WHERE c.conrelid = ?::regclass AND c.contype = 'f' ORDER BY c.oid, a.attnum",
             [_quoted(table)],
         ).fetchall()
-        return {r[0].strip('"') for r in rows} - {table}
+        return [(column, parent.strip('"')) for column, parent in rows]
+
+    def columns(self, table: str) -> list[Column]:
+        rows = self.execute(
+            "SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+            " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+            " ORDER BY a.attnum",
+            [_quoted(table)],
+        ).fetchall()
+        return [Column(name, bool(not_null), default) for name, not_null, default in rows]
+
+    def files(self) -> list[Path]:
+        return []  # on the server, out of crmcli's reach
+
+    def secure_delete(self) -> None:
+        """Nothing to switch on: `erase` VACUUMs the tables after the deletes."""
 
     def tables(self) -> list[str]:
         marker = postgres_schema.MARKER

@@ -118,12 +118,7 @@ _FILL = (
 
 def _tables_referencing_customers(db: Engine) -> list[str]:
     """Every table with a customer_id foreign key (so tables added later move too)."""
-    out = []
-    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        for fk in db.execute(f"PRAGMA foreign_key_list('{table}')"):
-            if fk[2] == "customers" and fk[3] == "customer_id":
-                out.append(table)
-    return out
+    return [t for t in db.tables() if ("customer_id", "customers") in db.references(t)]
 
 
 def merge(db: Engine, keep: int, other: int) -> MergeResult:

@@ -84,15 +84,8 @@ class Forgotten:
 
 
 def tables_pointing_at_customers(db: Engine) -> set[str]:
-    """Every table with a `customer_id` column (the schema's own, from sqlite_master)."""
-    out = set()
-    for (name,) in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    ).fetchall():
-        columns = {r[1] for r in db.execute(f'PRAGMA table_info("{name}")').fetchall()}
-        if "customer_id" in columns:
-            out.add(name)
-    return out
+    """Every table with a `customer_id` column (as the schema has them now)."""
+    return {t for t in db.tables() if any(c.name == "customer_id" for c in db.columns(t))}
 
 
 def unhandled_tables(db: Engine) -> set[str]:
@@ -114,7 +107,7 @@ def forget(db: Engine, customer_id: int, *, compact: bool = True) -> Forgotten:
             "that crmcli.privacy does not know; nothing was changed"
         )
     # Freed pages and cells are overwritten with zeros, not just unlinked.
-    db.execute("PRAGMA secure_delete = ON")
+    db.secure_delete()
     with db.write():
         customers.get(db, customer_id)  # NotFound for a wrong id
         erased: dict[str, int] = {}
@@ -259,7 +252,7 @@ def _dense(word: str) -> bool:
 
 def identifying_marks(db: Engine, customer_id: int) -> Marks:
     """The person's names, code, e-mail and phone numbers, as `Marks`."""
-    columns = {r[1] for r in db.execute("PRAGMA table_info(customers)").fetchall()}
+    columns = {c.name for c in db.columns("customers")}
     wanted = [c for c in (*_IDENTIFYING, "name_reading") if c in columns]
     row = db.execute(
         f"SELECT {', '.join(wanted)} FROM customers WHERE id = ?", [customer_id]
@@ -348,9 +341,7 @@ def _blank_mentions(db: Engine, customer_id: int, marks: Marks) -> dict[str, int
 
 def _erase_customer_row(db: Engine, customer_id: int, now: str) -> None:
     assignments: list[str] = []
-    for _cid, name, _type, notnull, default, _pk in db.execute(
-        "PRAGMA table_info(customers)"
-    ).fetchall():
+    for name, notnull, default in db.columns("customers"):
         if name in KEPT_CUSTOMER_COLUMNS:
             continue
         if name == "do_not_contact":
@@ -369,8 +360,8 @@ def _erase_customer_row(db: Engine, customer_id: int, now: str) -> None:
 
 
 def _blank(db: Engine, table: str, column: str) -> str:
-    info = {r[1]: r[3] for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
-    return "''" if info.get(column) else "NULL"
+    not_null = {c.name: c.not_null for c in db.columns(table)}
+    return "''" if not_null.get(column) else "NULL"
 
 
 def _forget_import_changes(db: Engine, customer_id: int, child_ids: dict[str, list[int]]) -> int:

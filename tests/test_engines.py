@@ -242,3 +242,50 @@ def test_a_command_not_listed_refuses_a_url_and_names_those_that_run(
     refused = cli("--db", pg_url, "config", "list", ok=False)
     assert refused.exit_code == 1
     assert "(only `crmcli db path`, `db migrate` and `config get` do)" in refused.stderr
+
+
+# --- the schema as it is (what privacy, merge and search read instead of PRAGMAs) ---
+
+
+def test_columns_say_name_not_null_and_default(store: Engine) -> None:
+    columns = {c.name: c for c in store.columns("customers")}
+    assert list(columns)[:2] == ["id", "code"]
+    assert not columns["name"].not_null  # a customer needs no name: a code is enough
+    assert columns["created_at"].not_null is True
+    assert columns["do_not_contact"].not_null and columns["do_not_contact"].default == "0"
+    assert columns["email"] == ("email", False, None)
+
+
+def test_references_name_the_column_and_the_table_it_points_to(store: Engine) -> None:
+    assert ("customer_id", "customers") in store.references("purchases")
+    assert ("other_id", "customers") in store.references("customer_relations")
+    assert store.parent_tables("customer_relations") == {"customers"}
+    assert store.references("settings") == []
+
+
+def test_files_are_the_database_and_its_companions_or_none_on_a_server(store: Engine) -> None:
+    files = store.files()
+    if store.name == "sqlite":
+        assert files[0].name == "engine.db"
+        assert [f.name for f in files[1:4]] == [
+            "engine.db-wal",
+            "engine.db-shm",
+            "engine.db-journal",
+        ]
+    else:
+        assert files == []
+
+
+def test_a_cache_size_set_is_given_back(store: Engine) -> None:
+    before = store.set_cache_size(32_768)
+    assert store.set_cache_size(before) == (32_768 if store.name == "sqlite" else before)
+    if store.name == "sqlite":
+        assert store.execute("PRAGMA cache_size").fetchone()[0] == -before
+        store.set_cache_size(1024, temp=True)
+        assert store.execute("PRAGMA temp.cache_size").fetchone()[0] == -1024
+
+
+def test_secure_delete_is_on_where_the_engine_has_it(store: Engine) -> None:
+    store.secure_delete()
+    if store.name == "sqlite":
+        assert store.execute("PRAGMA secure_delete").fetchone()[0] == 1

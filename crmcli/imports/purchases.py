@@ -37,7 +37,7 @@ BATCH = 5_000
 INDEX_UPKEEP = journal.Upkeep(
     "purchases", min_rows=50_000, share=1.0, drop=(("index", "purchases", "%"),)
 )
-CACHE_KIB = -32_768  # 32 MiB of page cache while importing (negative: KiB, SQLite's way)
+CACHE_KIB = 32_768  # 32 MiB of page cache while importing
 _COLUMNS = (
     "customer_id", "date", "amount_micros", "quantity", "unit_price_micros", "order_id",
     "line_id", "line_no", "line_key", "item", "category", "delivery_date", "note",
@@ -341,8 +341,7 @@ def _run(
     now = dates.now_utc()
     # A bigger page cache keeps the indexes' random inserts in memory instead of
     # spilling pages to the WAL again and again (bounded: part of the 150 MB budget).
-    cache = db.execute("PRAGMA cache_size").fetchone()[0]
-    db.execute(f"PRAGMA cache_size = {CACHE_KIB}")
+    cache = db.set_cache_size(CACHE_KIB)
     try:
         # Every customer id a line names was just read from `customers` (or the customer
         # just added), and the import's own row just inserted, in the same transaction:
@@ -451,7 +450,7 @@ def _run(
             writer.abort()
         raise
     finally:
-        db.execute(f"PRAGMA cache_size = {int(cache)}")
+        db.set_cache_size(cache)
     if result.unmapped:
         result.notes.append(f"columns not imported: {', '.join(result.unmapped)}")
     return result
