@@ -61,18 +61,10 @@ def backup(
     On PostgreSQL the copy is a pg_dump archive (restore it with pg_restore).
     """
     env = get_env(ctx)
-    if isinstance(env.db_path, PostgresUrl):
-        from crmcli import engines, postgres
-
-        store = engines.PostgresEngine(env.db_path, postgres.open_read(env.db_path))
-        try:
-            made = store.backup(target, force=force)
-        finally:
-            store.close()
-        env.say(f"backed up {env.db_path} to {target}: {made}")
-        return
-    env.read_db().backup(target, force=force)
-    env.say(f"backed up {env.db_path} to {target}")
+    made = env.read_db().backup(target, force=force)
+    # An SQLite copy is what a user expects of a file; a server's archive needs naming.
+    kind = f": {made}" if isinstance(env.db_path, PostgresUrl) else ""
+    env.say(f"backed up {env.db_path} to {target}{kind}")
 
 
 @app.command("migrate")
