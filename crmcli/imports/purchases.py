@@ -413,7 +413,7 @@ def _run(
             # The indexes are built by sorting, which gains little from a big cache, and
             # each CREATE INDEX takes the cache size as its sort budget: back to the
             # default, so memory stays flat with the file (240 MB at 10M lines before).
-            db.execute(f"PRAGMA cache_size = {int(cache)}")
+            db.set_cache_size(cache)
             for sql in rebuild:
                 db.execute(sql)
             result.customers_created = known.created
