@@ -330,8 +330,11 @@ class SqliteEngine(Engine):
         try:
             yield
         except BaseException:
-            self.conn.execute(f"ROLLBACK TO {name}")
-            self.conn.execute(f"RELEASE {name}")
+            # An error such as a trigger's RAISE(ROLLBACK) may have ended the whole
+            # transaction, savepoint and all: nothing left to undo, and the error stands.
+            if self.conn.in_transaction:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
             raise
         finally:
             self._savepoints -= 1

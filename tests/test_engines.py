@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -289,3 +290,23 @@ def test_secure_delete_is_on_where_the_engine_has_it(store: Engine) -> None:
     store.secure_delete()
     if store.name == "sqlite":
         assert store.execute("PRAGMA secure_delete").fetchone()[0] == 1
+
+
+def test_an_error_that_ends_the_whole_transaction_is_not_masked_by_the_savepoint(
+    tmp_path: Path,
+) -> None:
+    store = open_db(tmp_path / "x.db")
+    try:
+        store.execute(
+            "CREATE TEMP TRIGGER refuse BEFORE INSERT ON settings"
+            " BEGIN SELECT RAISE(ROLLBACK, 'refused by a trigger'); END"
+        )
+        with (
+            pytest.raises(sqlite3.IntegrityError, match="refused by a trigger"),
+            store.write(),
+            store.write(),  # a savepoint: the trigger ends the transaction under it
+        ):
+            store.execute("INSERT INTO settings (key, value) VALUES ('a', 'b')")
+        assert not store.in_transaction
+    finally:
+        store.close()
