@@ -442,14 +442,20 @@ def _collect(
             # A million-customer shop has hundreds of thousands of overdue visits; hold
             # only the best candidates (with room for contact-window moves).
             source = partial(best_visit_items, size=2 * visits_limit + 50, counts=counts)
+        in_sql = SQL_SOURCES.get(kind)
+        if in_sql is not None and in_sql.detailed and found.details is not None:
+            in_sql = None  # a greeting needs what only the kind's source gives
         for window in windows(kind, start, end, lead_time, any_windowed=any_windowed, keep=keep):
-            if kind in SQL_SOURCES:  # no Python object per item
-                try:
-                    found.add_sql(kind, *SQL_SOURCES[kind](db, window), lead_time)
-                except InvalidValue as broken:
-                    _left_out(kind, broken, warnings)
+            if in_sql is None:
+                found.add(_guarded(kind, source, db, window, warnings), lead_time)
                 continue
-            found.add(_guarded(kind, source, db, window, warnings), lead_time)
+            try:  # no Python object per item
+                found.add_sql(kind, *in_sql.rows(db, window), lead_time)
+            except InvalidValue as broken:
+                _left_out(kind, broken, warnings)
+                continue
+            if in_sql.rest is not None:
+                found.add(_guarded(kind, in_sql.rest, db, window, warnings), lead_time)
     return max(today or start, start)
 
 

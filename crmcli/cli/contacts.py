@@ -8,6 +8,7 @@ from crmcli import contacts, customers, dates, visits
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.errors import UsageError
+from crmcli.i18n import _
 
 app = typer.Typer(help="The contact log: calls, visits, messages.", no_args_is_help=True)
 
@@ -43,11 +44,12 @@ def log(
     env = get_env(ctx)
     channel = channel.strip().lower() if channel is not None else None
     if visit and channel not in (None, "visit"):
-        raise UsageError(f"--visit is a contact by --channel visit, not {channel!r}")
+        said = _("--visit is a contact by --channel visit, not {channel}")
+        raise UsageError(said.format(channel=repr(channel)))
     if outcome is not None and not (visit or channel == "visit"):
-        raise UsageError("--outcome goes with --visit: it says whether the visit's goal was met")
+        raise UsageError(_("--outcome goes with --visit: it says whether the visit's goal was met"))
     if channel is None and not visit:
-        raise UsageError("give --channel (call, visit, sms…) or --visit")
+        raise UsageError(_("give --channel (call, visit, sms…) or --visit"))
     db = env.db
     customer_id = customers.resolve(db, ref)
     at = dates.iso_date(on, what="--on").isoformat() if on else None

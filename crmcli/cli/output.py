@@ -19,6 +19,7 @@ from crmcli.cli.env import Env
 from crmcli.cli.json_encoding import row_to_json, to_json
 from crmcli.cli.table import Column
 from crmcli.errors import InvalidValue, UsageError
+from crmcli.i18n import _
 
 # Columns of running text, which may wrap on a narrow terminal; every other column
 # (ids, codes, phones, e-mails, dates, amounts) is kept on one line.
@@ -247,6 +248,8 @@ def _roles(
     headers: Mapping[str, str],
     identify: Sequence[str] | None,
 ) -> list[Column]:
+    from crmcli.cli.i18n import header
+
     keys = set(identify) if identify is not None else IDENTIFYING
     columns = []
     for f in fields:
@@ -262,7 +265,8 @@ def _roles(
             role = table.PROSE
         else:
             role = table.OTHER
-        columns.append(table.Column(f, headers.get(f, f), role, right=numeric))
+        label = _(headers[f]) if f in headers else header(f)  # the person's words, not the key
+        columns.append(table.Column(f, label, role, right=numeric))
     return columns
 
 
@@ -279,12 +283,14 @@ def _table(
     """Draw rows as a table fitted to the terminal, in blocks so a long list streams."""
     from itertools import islice
 
+    from crmcli.cli.i18n import shown_value
     from crmcli.money import Money, format_amount
 
     out = env.stdout
 
-    def cell(value: Any) -> str:
+    def cell(field: str, value: Any) -> str:
         # Money with the currency's places (1,234.50); a share or a day count as it is.
+        value = shown_value(field, value)  # a kind or a stage in the person's language
         if isinstance(value, Money):
             value = format_amount(int(value * 1_000_000), places=money_places)
         return screen.for_person(_text(value), out, newlines=True)
@@ -298,7 +304,7 @@ def _table(
     width = screen.width(out)
     bold = screen.colour(out)
     box = table.UNICODE if screen.is_unicode(out) else table.ASCII
-    chunk = [[cell(r.get(f)) for f in fields] for r in first]
+    chunk = [[cell(f, r.get(f)) for f in fields] for r in first]
     lay = table.layout(columns, chunk, width, more=len(first) == TABLE_CHUNK, keep=keep)
     index = {f: i for i, f in enumerate(fields)}
     if title:
@@ -319,7 +325,7 @@ def _table(
                 for line in table.row_lines(lay, row, index, box):
                     write(line)
             count += 1
-        chunk = [[cell(r.get(f)) for f in fields] for r in islice(iterator, TABLE_CHUNK)]
+        chunk = [[cell(f, r.get(f)) for f in fields] for r in islice(iterator, TABLE_CHUNK)]
     if count == 0 and not lay.vertical:
         for line in table.header_lines(lay, box, bold=bold):
             write(line)

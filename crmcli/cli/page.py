@@ -16,6 +16,7 @@ from rich.cells import cell_len
 
 from crmcli.cli import screen, table
 from crmcli.cli.env import Env
+from crmcli.i18n import _
 from crmcli.money import format_amount
 
 INDENT = 4
@@ -365,18 +366,21 @@ def render_complaint_page(
     env: Env, complaint_id: int, details: Sequence[tuple[str, str]], steps: Sequence[Any]
 ) -> None:
     """The complaint's facts, then its timeline: one entry per event, its text indented."""
+    from crmcli.cli.i18n import shown_value
+
     page = Page(env)
-    page.heading(f"Complaint #{complaint_id}", first=True)
+    page.heading(_("Complaint #{id}").format(id=complaint_id), first=True)
     page.fields(details)
-    page.heading("Timeline")
+    page.heading(_("Timeline"))
     for step in steps:
-        moved = f"({step['stage']})" if step["event"] == "opened" else f"→ {step['stage']}"
+        stage = shown_value("stage", step["stage"])
+        moved = f"({stage})" if step["event"] == "opened" else f"→ {stage}"
         page.entry(
             (
                 step["at"],
-                f"{step['event']} {moved}",
-                f"after {step['after']}" if step["after"] else "",
-                f"by {step['by']}" if step["by"] else "",
+                f"{shown_value('event', step['event'])} {moved}",
+                _("after {time}").format(time=step["after"]) if step["after"] else "",
+                _("by {name}").format(name=step["by"]) if step["by"] else "",
             ),
             (step["note"] or "", step["details"]),
         )
