@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, text
 from crmcli.errors import Conflict, InvalidValue, NotFound
+from crmcli.i18n import _
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -196,7 +197,7 @@ def get(db: Engine, followup_id: int) -> Followup:
         [followup_id],
     ).fetchone()
     if row is None:
-        raise NotFound(f"no follow-up #{followup_id}")
+        raise NotFound(_("no follow-up #{id}").format(id=followup_id))
     return Followup(*row)
 
 

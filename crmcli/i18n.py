@@ -52,6 +52,7 @@ class _English:
 _ENGLISH = _English()
 _setting: Callable[[], str | None] | None = None
 _chosen: dict[tuple[object, ...], _Translations] = {}
+_made: dict[str, tuple[str, dict[str, object]]] = {}  # said()'s texts → template, values
 
 
 def N_(message: str) -> str:  # gettext's name for "mark now, translate later"
@@ -67,6 +68,30 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural form for `n`, in the user's language."""
     return _translations().ngettext(singular, plural, n)
+
+
+def said(template: str, **values: object) -> str:
+    """`template` filled in English, remembered so a screen can say it translated.
+
+    For text made before the language is known (a help built when its module loads): the
+    English text is what every caller sees; `translate` turns it into the user's language.
+    """
+    text = template.format(**values)
+    _made[text] = (template, values)
+    return text
+
+
+def translate(text: str) -> str:
+    """`text` in the user's language: a message, or a text `said` made from one."""
+    made = _made.get(text)
+    if made is None:
+        return _(text)
+    template, values = made
+    # A value that is itself a text said() made is said in the language too; any
+    # other value (names, lists of options) as it is.
+    return _(template).format(
+        **{k: translate(v) if isinstance(v, str) and v in _made else v for k, v in values.items()}
+    )
 
 
 def use_setting(reader: Callable[[], str | None] | None) -> None:

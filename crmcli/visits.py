@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import contacts, dates, text
 from crmcli.errors import Conflict, InvalidValue, NotFound
+from crmcli.i18n import _
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -112,7 +113,7 @@ def plan(
 def get(db: Engine, plan_id: int) -> Plan:
     row = db.execute(f"SELECT {_COLUMNS} FROM visit_plans WHERE id = ?", [plan_id]).fetchone()
     if row is None:
-        raise NotFound(f"no visit plan #{plan_id}")
+        raise NotFound(_("no visit plan #{id}").format(id=plan_id))
     return _plan(row)
 
 

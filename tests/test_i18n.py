@@ -8,6 +8,7 @@ message's placeholders; the committed .pot and .mo files are what the .po files 
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import subprocess
@@ -24,6 +25,8 @@ from crmcli import i18n
 from crmcli.i18n import _, ngettext
 
 ROOT = Path(__file__).parent.parent
+# What `pybabel extract` looks for (README, Languages): gettext's names and `said`.
+KEYWORDS = {**DEFAULT_KEYWORDS, "said": None}
 LOCALE = ROOT / "crmcli" / "locale"
 
 
@@ -112,6 +115,18 @@ def test_a_message_without_translation_is_said_in_english(monkeypatch):
     assert ngettext("one file", "{n} files", 3) == "{n} files"
 
 
+def test_a_text_made_before_the_language_is_known_is_said_in_it(monkeypatch):
+    # A help built when its module loads: English for everyone, translated when shown.
+    text = i18n.said("[default: {}]".replace("{}", "{value}"), value="7")
+    assert text == "[default: 7]"
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    assert i18n.translate(text) == "[default: 7]"  # no such message: English, filled
+    made = i18n.said("Only this kind; repeatable. Kinds: {kinds}.", kinds="birthday, visit")
+    assert made == "Only this kind; repeatable. Kinds: birthday, visit."
+    assert i18n.translate(made).endswith("birthday, visit.") and "종류" in i18n.translate(made)
+    assert i18n.translate("Options") == "옵션"  # a plain message as well
+
+
 def test_english_loads_no_catalog():
     # `crmcli --version` and a piped `due` pay nothing: gettext is not even imported.
     code = (
@@ -143,7 +158,7 @@ def _extracted() -> dict[str | tuple[str, ...], str]:
         method_map, options_map = parse_mapping_cfg(fh)
     found: dict[str | tuple[str, ...], str] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=DEFAULT_KEYWORDS
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
         if message and all(message if isinstance(message, tuple) else [message]):
             found.setdefault(message, f"{filename}:{lineno}")
@@ -289,3 +304,48 @@ def test_extract_help_finds_what_typer_shows(scope, expected):
         if isinstance(message, str)
     }
     assert found == expected
+
+
+def test_no_function_hides_the_translation_function():
+    # `name, _, value = text.partition("=")` in a function that also says `_("…")` makes
+    # `_` a local there: the message would fail only when it is said.
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+    comprehensions = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    hidden = []
+    for path in sorted((ROOT / "crmcli").rglob("*.py")):
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, scopes):
+                continue
+            assigns = calls = False
+            todo = list(ast.iter_child_nodes(function))
+            while todo:
+                node = todo.pop()
+                if isinstance(node, scopes):
+                    continue  # its own scope, checked on its own
+                if isinstance(node, ast.Name) and node.id == "_":
+                    assigns |= isinstance(node.ctx, ast.Store)
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_":
+                    calls = True
+                if isinstance(node, comprehensions):
+                    calls |= any(
+                        isinstance(n, ast.Call) and getattr(n.func, "id", None) == "_"
+                        for n in ast.walk(node)
+                    )
+                    continue
+                todo.extend(ast.iter_child_nodes(node))
+            if assigns and calls:
+                hidden.append(f"{path.relative_to(ROOT)}:{function.lineno}")
+    assert hidden == []
+
+
+def test_a_wheel_carries_the_compiled_catalogs():
+    # setuptools ships package data by these globs: every committed .mo must match one.
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["crmcli"]
+    catalogs = sorted(p.relative_to(ROOT / "crmcli").as_posix() for p in LOCALE.rglob("*.mo"))
+    assert len(catalogs) == len(i18n.LANGUAGES)
+    assert all(any(fnmatch.fnmatch(c, g) for g in globs) for c in catalogs)

@@ -194,3 +194,24 @@ def test_due_complaints_show_and_an_error_speak_the_language(shop, lang):
     assert bad.exit_code == 1 and error in bad.stderr
     english = run(shop, "due", "--as-of", AS_OF, "--days", "30", "--format", "table", lang="C")
     assert header not in english.stdout and "complaint" in english.stdout
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_word_of_a_help_is_cut_off(shop, lang, monkeypatch):
+    # rich cuts a word wider than its cell and marks the cut with "…"; Japanese and
+    # Chinese have no spaces, so whole sentences went: the help folds instead. Every "…"
+    # on the screen must be one the texts themselves hold.
+    import inspect
+
+    from crmcli.cli import load_command
+
+    monkeypatch.setenv("LANG", lang)
+    for path in (["due"], ["customers", "add"], ["complaints", "list"], ["config"]):
+        command = load_command(path[0])
+        if len(path) > 1:
+            command = command.get_command(None, path[1])
+        texts = [command.help or ""] + [p.help or "" for p in command.params]
+        texts += [c.help or "" for c in getattr(command, "commands", {}).values()]
+        held = sum(i18n.translate(inspect.cleandoc(t)).count("…") for t in texts if t)
+        shown = run(shop, *path, "--help", lang=lang, columns=80).stdout
+        assert shown.count("…") <= held, (lang, path, shown)

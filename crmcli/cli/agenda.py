@@ -24,7 +24,7 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.errors import InvalidValue
-from crmcli.i18n import _
+from crmcli.i18n import _, said
 
 # The kinds of crmcli.agenda.KINDS (a test keeps the two the same).
 KINDS_HELP = (
@@ -80,7 +80,7 @@ def due(
         typer.Option(
             "--kind",
             "-k",
-            help=f"Only this kind; repeatable. Kinds: {KINDS_HELP}.",
+            help=said("Only this kind; repeatable. Kinds: {kinds}.", kinds=KINDS_HELP),
         ),
     ] = None,
     owner: Annotated[

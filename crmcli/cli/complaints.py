@@ -25,7 +25,7 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.dates import iso_date
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, _, said
 from crmcli.money import format_amount, parse_amount, to_decimal
 from crmcli.settings import display_places
 
@@ -65,8 +65,10 @@ def _reopen_hint(complaint_id: int) -> Iterator[None]:
 def _field_help(field: str) -> str:
     """An `advance` option's help, from the Stage table: its stage and what it holds."""
     stage = complaints.STAGE[complaints.OWNER[field]]
-    need = "required" if field in stage.required else "optional"
-    return f"{stage.name} ({need}): {stage.describe(field)}."
+    what = said(stage.describe(field))  # the Stage table's words, said in the language too
+    if field in stage.required:
+        return said("{stage} (required): {what}.", stage=stage.name, what=what)
+    return said("{stage} (optional): {what}.", stage=stage.name, what=what)
 
 
 def _to_help() -> str:
@@ -75,15 +77,17 @@ def _to_help() -> str:
     for stage in complaints.STAGE_TABLE[1:]:
         needs = ", ".join(flag(f) for f in stage.required)
         named.append(f"{stage.name} (needs {needs})" if needs else stage.name)
-    return "The stage reached: " + ", ".join(named) + "."
+    return said("The stage reached: {stages}.", stages=", ".join(named))
 
 
 def _note_help() -> str:
-    needed = [s for s in complaints.STAGE_TABLE if complaints.NOTE in s.required]
-    return (
-        "What was done, at any stage"
-        + "".join(f"; required for {s.name}: {s.required[complaints.NOTE]}" for s in needed)
-        + "."
+    # One stage needs a note (the follow-up: the contact made); unpacking says if that changes.
+    [needed] = [s for s in complaints.STAGE_TABLE if complaints.NOTE in s.required]
+    what = said(needed.required[complaints.NOTE])
+    return said(
+        "What was done, at any stage; required for {stage}: {what}.",
+        stage=needed.name,
+        what=what,
     )
 
 
@@ -105,11 +109,19 @@ def open_(
     channel: Annotated[
         str | None,
         typer.Option(
-            "--channel", help=f"How it came in: {', '.join(complaints.CHANNELS)}, or any word."
+            "--channel",
+            help=said(
+                "How it came in: {channels}, or any word.",
+                channels=", ".join(complaints.CHANNELS),
+            ),
         ),
     ] = None,
     severity: Annotated[
-        str, typer.Option("--severity", help=f"One of {', '.join(complaints.SEVERITIES)}.")
+        str,
+        typer.Option(
+            "--severity",
+            help=said("One of {choices}.", choices=", ".join(complaints.SEVERITIES)),
+        ),
     ] = "normal",
     purchase: Annotated[
         int | None, typer.Option("--purchase", help="The purchase it is about (its id).")
@@ -232,7 +244,10 @@ def list_(
     stage: Annotated[
         list[str] | None,
         typer.Option(
-            "--stage", help=f"Only at this stage ({', '.join(complaints.STAGES)}); repeatable."
+            "--stage",
+            help=said(
+                "Only at this stage ({stages}); repeatable.", stages=", ".join(complaints.STAGES)
+            ),
         ),
     ] = None,
     customer: Annotated[
@@ -240,7 +255,10 @@ def list_(
     ] = None,
     cause: Annotated[
         str | None,
-        typer.Option("--cause", help=f"Only with this cause: {', '.join(complaints.CAUSES)}."),
+        typer.Option(
+            "--cause",
+            help=said("Only with this cause: {causes}.", causes=", ".join(complaints.CAUSES)),
+        ),
     ] = None,
     overdue: Annotated[
         bool,

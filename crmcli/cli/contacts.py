@@ -8,7 +8,7 @@ from crmcli import contacts, customers, dates, visits
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.errors import UsageError
-from crmcli.i18n import _
+from crmcli.i18n import _, said
 
 app = typer.Typer(help="The contact log: calls, visits, messages.", no_args_is_help=True)
 
@@ -21,7 +21,9 @@ def log(
     ref: Annotated[str, typer.Argument(help="Customer code, id, phone or e-mail.")],
     channel: Annotated[
         str | None,
-        typer.Option("--channel", "-c", help=f"How: {', '.join(contacts.CHANNELS)}."),
+        typer.Option(
+            "--channel", "-c", help=said("How: {channels}.", channels=", ".join(contacts.CHANNELS))
+        ),
     ] = None,
     note: Annotated[str | None, typer.Option("--note", "-m", help="What was said or done.")] = None,
     on: Annotated[str | None, typer.Option("--on", help="When, YYYY-MM-DD (default: now).")] = None,
@@ -36,7 +38,10 @@ def log(
         str | None,
         typer.Option(
             "--outcome",
-            help=f"With --visit: whether the plan's goal was met ({'|'.join(visits.OUTCOMES)}).",
+            help=said(
+                "With --visit: whether the plan's goal was met ({outcomes}).",
+                outcomes="|".join(visits.OUTCOMES),
+            ),
         ),
     ] = None,
 ) -> None:

@@ -149,7 +149,7 @@ class Env:
 
 
 def get_env(ctx: typer.Context) -> Env:
-    """The invocation's Env, told which command asks (what `ON_POSTGRESQL` is checked by)."""
+    # The invocation's Env, told which command asks (what `ON_POSTGRESQL` is checked by).
     root = ctx.find_root()
     assert isinstance(root.obj, Env), "the root callback sets the Env"
     names: list[str] = []

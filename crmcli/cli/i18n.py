@@ -16,7 +16,7 @@ from typing import Any
 
 from crmcli.db_url import Target
 from crmcli.errors import CrmError
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, _, translate
 
 # Click's and typer's own words on a help screen (they look them up in no catalog of ours).
 CLICK_WORDS = {
@@ -45,6 +45,7 @@ def translate_help(command: Any, ctx: Any) -> None:
 
     for name, english in CLICK_WORDS.items():
         setattr(rich_utils, name, _(english))
+    rich_utils._make_rich_text = _folding(rich_utils._make_rich_text)
     _translate(command, "help", "short_help", "epilog", "rich_help_panel")
     for param in command.get_params(ctx):
         _translate(param, "help", "rich_help_panel")
@@ -55,6 +56,26 @@ def translate_help(command: Any, ctx: Any) -> None:
                 _translate(sub, "help", "short_help", "rich_help_panel")
 
 
+def _folding(make_text: Any) -> Any:
+    """typer's maker of help text, its text folding where a line is too long for its cell.
+
+    rich breaks lines at spaces and cuts (…) a word wider than its cell: Japanese and
+    Chinese have no spaces, so most of a translated option's help would be lost. Folding
+    breaks such a run between two letters, as those languages are written.
+    """
+    if getattr(make_text, "folds", False):
+        return make_text
+
+    def make(**options: Any) -> Any:
+        made = make_text(**options)
+        if hasattr(made, "overflow"):
+            made.overflow = "fold"
+        return made
+
+    make.folds = True  # type: ignore[attr-defined]
+    return make
+
+
 def _translate(obj: object, *attributes: str) -> None:
     english = obj.__dict__.setdefault(_ENGLISH, {})
     for attribute in attributes:
@@ -62,7 +83,7 @@ def _translate(obj: object, *attributes: str) -> None:
             english[attribute] = getattr(obj, attribute, None)
         text = english[attribute]
         if isinstance(text, str) and text:
-            setattr(obj, attribute, _(inspect.cleandoc(text)))
+            setattr(obj, attribute, translate(inspect.cleandoc(text)))
 
 
 def stored_language(target: Target | None) -> str | None:
@@ -107,7 +128,8 @@ HEADERS = (
     *(N_("stage"), N_("due_on"), N_("summary"), N_("event"), N_("details"), N_("section")),
     *(N_("key"), N_("value"), N_("default"), N_("help"), N_("last"), N_("days_since")),
     *(N_("interval_days"), N_("ratio"), N_("attitude"), N_("suggested"), N_("visits")),
-    *(N_("early_launches"), N_("score"), N_("birthday")),
+    *(N_("early_launches"), N_("score"), N_("birthday"), N_("relation"), N_("who")),
+    *(N_("goal"), N_("next"), N_("on"), N_("met"), N_("repeats")),
 )  # fmt: skip
 # The fixed values a person reads in these columns: agenda kinds, complaint stages and
 # causes. Display only: the stored value, `--kind`/`--to` and CSV/JSON keep the name.
@@ -132,6 +154,11 @@ VALUES: dict[str, frozenset[str]] = {
 VALUES["next_stage"] = VALUES["stage"]
 VALUES["event"] = frozenset({N_("opened"), N_("advanced"), N_("skipped to"), N_("reopened")})
 VALUES["severity"] = frozenset({N_("low"), N_("normal"), N_("high")})
+VALUES["status"] = frozenset({N_("customer"), N_("prospect"), N_("lost")})
+VALUES["relation"] = frozenset(
+    {N_("spouse"), N_("child"), N_("parent"), N_("sibling"), N_("colleague")}
+    | {N_("referred by"), N_("referred")}
+)
 # A complaint's or a contact's channel: the usual ones (any other word is shown as typed).
 VALUES["channel"] = frozenset(
     {N_("store"), N_("phone"), N_("online"), N_("email"), N_("sns"), N_("visit"), N_("other")}

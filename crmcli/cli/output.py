@@ -19,7 +19,7 @@ from crmcli.cli.env import Env
 from crmcli.cli.json_encoding import row_to_json, to_json
 from crmcli.cli.table import Column
 from crmcli.errors import InvalidValue, UsageError
-from crmcli.i18n import _
+from crmcli.i18n import _, said
 
 # Columns of running text, which may wrap on a narrow terminal; every other column
 # (ids, codes, phones, e-mails, dates, amounts) is kept on one line.
@@ -57,7 +57,10 @@ def fields_option(allowed: Iterable[str], *, more: str = "") -> Any:
         str | None,
         typer.Option(
             "--fields",
-            help=f"Comma-separated columns to show, in order, from: {', '.join(allowed)}{more}.",
+            help=said(
+                "Comma-separated columns to show, in order, from: {fields}.",
+                fields=", ".join(allowed) + more,
+            ),
             show_default=False,
         ),
     ]
