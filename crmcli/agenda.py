@@ -559,8 +559,8 @@ class _Found:
         """The listing's rows as printed lines (`entries`, then `Entry.row`)."""
         make = Person._make
         try:
-            for key, kind, _, on, why, owner, shown, moved_from, late_from, *person in rows:
-                yield _row(kind, key, on, why, owner, shown, moved_from, late_from, make(person))
+            for r in rows:  # the columns of `_Listing.rows`: key, kind, id, on, why, …
+                yield _row(r[1], r[0], r[3], r[4], r[5], r[6], r[7], r[8], make(r[9:]))
         finally:
             rows.close()
             self.drop()

@@ -11,7 +11,9 @@ recognised line by line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
@@ -346,7 +348,7 @@ def _run(
         # Every customer id a line names was just read from `customers` (or the customer
         # just added), and the import's own row just inserted, in the same transaction:
         # checking both for each of a million lines was a quarter of the insert.
-        with db.references_unchecked(), db.write():
+        with _collector_paused(), db.references_unchecked(), db.write():
             import_id = journal.begin(db, kind="purchases", info=info, options=options)
             result.import_id = import_id
             known = _Customers(
@@ -454,6 +456,24 @@ def _run(
     if result.unmapped:
         result.notes.append(f"columns not imported: {', '.join(result.unmapped)}")
     return result
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while the lines are read and written, on again after.
+
+    A line's cells, row and batch entry are freed by reference counting (they hold no
+    cycles), but each batch of 5,000 lives long enough to be promoted, so the collector
+    kept walking them: 12-15 % of a purchase import's time.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def line_reader(
