@@ -69,6 +69,9 @@ class Engine(ABC):
     """One open database on one engine; SQL is written with `?` placeholders."""
 
     name: str
+    # Told once when a write has to wait for another writer (an import, a second till):
+    # the CLI says so, rather than hang silently. `write(on_wait=…)` overrides it.
+    on_wait: Callable[[], None] | None = None
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
@@ -292,7 +295,7 @@ class SqliteEngine(Engine):
         if not wait:  # not a moment, for the statements inside either
             conn.execute("PRAGMA busy_timeout = 0")
         try:
-            self._begin(on_wait, wait=wait)
+            self._begin(on_wait or self.on_wait, wait=wait)
             try:
                 yield self
             except BaseException:

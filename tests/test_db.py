@@ -163,6 +163,28 @@ def test_a_busy_database_is_waited_for_then_refused_with_a_sentence(tmp_path, mo
         holder.close()
 
 
+def test_a_command_waiting_for_another_writer_says_so_once(tmp_path, monkeypatch, cli):
+    path = tmp_path / "x.db"
+    cli("--db", str(path), "customers", "add", "--name", "Before")
+    holder = open_db(path)
+    holder.execute("BEGIN IMMEDIATE")  # an import in another process holds the write lock
+    monkeypatch.setattr(engines, "WRITE_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 20)  # each try waits 20 ms
+    try:
+        result = cli("--db", str(path), "customers", "add", "--name", "Kim", ok=False)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 1
+    waiting = f"crmcli: {path}: another crmcli process is writing; waiting for it\n"
+    assert result.stderr.count(waiting) == 1  # once, however many tries
+    assert "the database is busy: another crmcli process has been writing" in result.stderr
+    assert result.stderr.index(waiting) < result.stderr.index("the database is busy")
+    assert (
+        cli("--db", str(path), "customers", "list", "--fields", "name").stdout == "name\nBefore\n"
+    )
+
+
 def test_a_folder_or_a_tiny_file_is_no_database(tmp_path):
     with pytest.raises(DatabaseError, match="is a directory, not a database file"):
         open_db(tmp_path)

@@ -62,7 +62,7 @@ class Env:
         if self._db is None:
             from crmcli.db import open_db  # the storage layer loads when a command needs it
 
-            self._db = open_db(self._target())
+            self._db = self._told_of_waits(open_db(self._target()))
         return self._db
 
     def read_db(self) -> Engine:
@@ -70,8 +70,16 @@ class Env:
         if self._db is None:
             from crmcli.db import open_read
 
-            self._db = open_read(self._target(), notice=self.say)
+            self._db = self._told_of_waits(open_read(self._target(), notice=self.say))
         return self._db
+
+    def _told_of_waits(self, engine: Engine) -> Engine:
+        # A write that waits for another process's says so once: a clerk whose command
+        # waits behind an import sees why, instead of a terminal that hangs.
+        engine.on_wait = lambda: self.say(
+            f"crmcli: {self.db_path}: another crmcli process is writing; waiting for it"
+        )
+        return engine
 
     def _target(self) -> Target:
         """`db_path`, once this command is known to run on its engine (`ON_POSTGRESQL`)."""
