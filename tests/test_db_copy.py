@@ -509,3 +509,56 @@ def test_a_foreign_key_checked_after_the_load_still_refuses(store: Engine, db_ur
         columns = ["id", "customer_id", "date", "amount_micros", "created_at"]
         store.copy_rows("purchases", columns, [(1, 404, "2026-01-01", 1, "t")])
     assert store.execute("SELECT count(*) FROM purchases").fetchone()[0] == 0
+
+
+# --- killed (SIGKILL: no cleanup at all) ---
+
+
+def test_a_killed_copy_leaves_the_destination_whole_or_without_a_trace(
+    shop: Path, db_url: str, tmp_path: Path, figures: Any
+) -> None:
+    import contextlib
+
+    import pg_server
+    from reliability_crash import cli_work, kill_trials
+
+    original = dump(shop)
+    targets: dict[int, str] = {}
+    with contextlib.ExitStack() as dropped_at_the_end:
+
+        def work(n: int) -> Any:
+            if db_url.startswith("postgresql"):
+                targets[n] = dropped_at_the_end.enter_context(pg_server.server().database())
+            else:
+                targets[n] = str(tmp_path / f"trial-{n}.db")
+            return cli_work("db", "copy", str(shop), targets[n])
+
+        def check(n: int) -> str:
+            target = parse(targets[n])
+            if isinstance(target, Path):
+                if not target.exists():
+                    return "absent"  # a killed run's temporary file may stay beside it
+            else:
+                import psycopg
+
+                with psycopg.connect(targets[n], autocommit=True) as conn:
+                    tables = conn.execute(
+                        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+                    ).fetchone()[0]
+                if tables == 0:
+                    return "absent"  # not even the schema: the server rolled it all back
+            assert dump(targets[n]) == original  # there: then whole
+            return "present"
+
+        result = kill_trials(work, check, trials=8)
+    assert result.killed > 0
+    engine = "postgresql" if db_url.startswith("postgresql") else "sqlite"
+    figures.record(
+        f"crash.db_copy_to_{engine}",
+        trials=result.count,
+        killed=result.killed,
+        seconds_per_copy=round(result.duration, 2),
+        wholly_absent=result.outcomes.get("absent", 0),
+        wholly_present=result.outcomes.get("present", 0),
+        partial=0,
+    )
