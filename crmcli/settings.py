@@ -51,7 +51,8 @@ class BrokenSetting(InvalidValue):
 
 def _choice(*options: str) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
-        return None if value in options else f"must be one of: {', '.join(options)}"
+        shown = ", ".join(o or '""' for o in options)  # an empty choice said as ""
+        return None if value in options else f"must be one of: {shown}"
 
     return check
 
