@@ -99,6 +99,15 @@ def test_sqlite_to_postgresql_and_back_gives_the_same_tables(
     assert stat.S_IMODE(os.stat(back).st_mode) == 0o600
 
 
+def test_postgresql_to_postgresql_gives_the_same_tables(shop: Path, pg_url: str, cli: Any) -> None:
+    import pg_server
+
+    cli("db", "copy", str(shop), pg_url)
+    with pg_server.server().database() as other:
+        cli("db", "copy", pg_url, other)
+        assert dump(other) == dump(shop)
+
+
 def test_sqlite_to_sqlite_gives_the_same_tables_and_a_working_database(
     shop: Path, tmp_path: Path, cli: Any
 ) -> None:
