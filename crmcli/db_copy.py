@@ -354,7 +354,8 @@ def _check_search_indexes(dst: SqliteEngine) -> None:
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [sqlite3.Error]
+    # ServerError: psycopg's error as the engine reports it (in SQLite's words).
+    errors: list[type[BaseException]] = [sqlite3.Error, postgres.ServerError]
     try:
         import psycopg  # only there when PostgreSQL is in play
 
@@ -369,6 +370,8 @@ def _explain(exc: BaseException, *databases: Target) -> str:
 
     Every password of `databases` is masked in it.
     """
+    if isinstance(exc, postgres.ServerError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # the server's own words, and where in the data it was
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     text = lines[0] if lines else type(exc).__name__
     context = getattr(getattr(exc, "diag", None), "context", None)
