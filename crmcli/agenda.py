@@ -515,7 +515,7 @@ class _Found:
         """A source's rows (customer_id, on_day, why, key) inserted as SQLite reads them."""
         self.db.execute(
             f"INSERT OR IGNORE INTO {self.table} SELECT key, ?, customer_id, on_day, why, NULL,"
-            f" date(on_day, printf('%+d days', ?)) FROM ({sql})",
+            f" {self.db.plus_days('on_day', '?')} FROM ({sql}) AS source",
             [kind, -lead_time.days, *params],
         )
 
@@ -526,13 +526,10 @@ class _Found:
         # of its own per row.
         if not batch:
             return
-        self.db.execute("SAVEPOINT agenda_found")
-        try:
+        with self.db.together():
             self.db.executemany(
                 f"INSERT OR IGNORE INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?)", batch
             )
-        finally:
-            self.db.execute("RELEASE agenda_found")
 
     def entries(self, rows: Cursor) -> Iterator[Entry]:
         """The listing's rows as entries; the table goes when the last is read (or the
@@ -675,10 +672,11 @@ class _Listing:
         )
         # A contact window moves a day to the next one the customer takes calls on
         # (`contact_window.next_allowed_day`): ISO weekday digits in `contact_days`.
-        moved = """CASE WHEN coalesce(c.contact_days, '') = '' THEN t.due_day ELSE coalesce(
-              (SELECT date(t.due_day, printf('+%d days', n)) FROM offsets
-                WHERE instr(c.contact_days,
-                            (strftime('%w', t.due_day, printf('+%d days', n)) + 6) % 7 + 1) > 0
+        db = self.db
+        moved_day = db.plus_days("t.due_day", "n")
+        moved = f"""CASE WHEN coalesce(c.contact_days, '') = '' THEN t.due_day ELSE coalesce(
+              (SELECT {moved_day} FROM offsets
+                WHERE instr(c.contact_days, {db.iso_weekday(moved_day)}) > 0
                 ORDER BY n LIMIT 1), t.due_day) END"""
         return f"""
             WITH offsets(n) AS (VALUES (0), (1), (2), (3), (4), (5), (6)),
@@ -703,9 +701,9 @@ class _Listing:
                  -- its day has passed, and the grace period with it
                  AND NOT (shown < :today AND kind NOT IN ({persistent})
                           AND {self.keep_days} IS NOT NULL
-                          AND max(date(on_day, printf('%+d days', {self.keep_days})), shown)
+                          AND max({db.plus_days("on_day", self.keep_days)}, shown)
                               < :start)
-                 AND (:owner IS NULL OR coalesce(item_owner, owner) = :owner))
+                 AND (CAST(:owner AS TEXT) IS NULL OR coalesce(item_owner, owner) = :owner))
             SELECT {columns} FROM listed WHERE 1 = 1 {self.where}{where}"""
 
 

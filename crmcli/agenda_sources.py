@@ -195,7 +195,7 @@ def _yearly_dates(
         marks, params = _in(found)
         sql = (
             f"SELECT {column}, {extra_columns} FROM {table}"
-            f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} = 0 AND {where}"
+            f" WHERE {db.month_day(column)} IN ({marks}) AND {lunar_column} = 0 AND {where}"
         )
         for row in db.execute(sql, params):
             month, day = dates.month_day(row[0])
@@ -207,7 +207,7 @@ def _yearly_dates(
     default: Calendar = settings.get(db, "lunar.calendar")  # type: ignore[assignment]
     sql = (
         f"SELECT {column}, {extra_columns} FROM {table}"
-        f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} != 0 AND {where}"
+        f" WHERE {db.month_day(column)} IN ({marks}) AND {lunar_column} != 0 AND {where}"
     )
     for row in db.execute(sql, params):
         month, day = dates.month_day(row[0])
@@ -262,7 +262,7 @@ def solar_birthday_sql(db: Engine, window: Window) -> tuple[str, list[Any]]:
                  WHEN substr(c.birthday, 1, 2) = '--' OR {years} = 0 THEN ''
                  ELSE ', turns ' || {years} END AS why,
                'birthday:' || c.id || ':' || w.on_day AS key
-          FROM w JOIN customers c ON substr(c.birthday, -5) = w.md
+          FROM w JOIN customers c ON {db.month_day("c.birthday")} = w.md
          WHERE c.birthday_lunar = 0 AND {_REACHABLE}
            AND {window.customers("c.id")}"""
     return sql, [v for pair in pairs for v in pair]
@@ -412,15 +412,17 @@ def after_sale_sql(db: Engine, window: Window) -> tuple[str, list[Any]]:
     """
     n = settings.get_int(db, "aftersale.days")
     days = timedelta(days=n)
-    # `+delivery_date`: most lines have no delivery date, so that index must not be used
+    # `delivery_date || ''` (SQLite's `+delivery_date`, which PostgreSQL does not read):
+    # most lines have no delivery date, so that index must not be used
     # for IS NULL (it would walk most of the table); the date index finds the few days.
     lo, hi = (window.first_event - days).isoformat(), (window.last_event - days).isoformat()
     # An anonymous sale (no customer) has nobody to check on.
     only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
     sql = f"""SELECT customer_id, date(base, '+{n} days') AS on_day,
                  'after-sale check: ' || coalesce(nullif(group_concat(DISTINCT item), ''),
-                 'the purchase') || ' (' || CASE WHEN delivered THEN 'delivered' ELSE 'bought'
-                 END || ' ' || base || ')' AS why,
+                 'the purchase') || ' ('
+                 || CASE WHEN max(delivered) = 1 THEN 'delivered' ELSE 'bought' END
+                 || ' ' || base || ')' AS why,
                  'after-sale:' || customer_id || ':' || base || ':' || o AS key
             FROM (
              SELECT customer_id, delivery_date AS base, item, 1 AS delivered,
@@ -428,8 +430,8 @@ def after_sale_sql(db: Engine, window: Window) -> tuple[str, list[Any]]:
               WHERE delivery_date BETWEEN ? AND ? AND amount_micros > 0 AND {only}
              UNION ALL
              SELECT customer_id, date, item, 0, coalesce(order_id, date) FROM purchases
-              WHERE date BETWEEN ? AND ? AND +delivery_date IS NULL AND amount_micros > 0
-                AND {only})
+              WHERE date BETWEEN ? AND ? AND delivery_date || '' IS NULL AND amount_micros > 0
+                AND {only}) AS sold
            GROUP BY customer_id, base, o"""
     return sql, [lo, hi, lo, hi]
 
@@ -447,8 +449,8 @@ def thanks_items(db: Engine, window: Window) -> Iterator[Item]:
     only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
     rows = db.execute(
         f"""SELECT customer_id, min(date), coalesce(order_id, '#' || id) AS o,
-                   json_group_array(DISTINCT item), sum(amount_micros), count(*),
-                   max(order_id IS NOT NULL)
+                   {db.json_list("DISTINCT item")}, sum(amount_micros), count(*),
+                   max(CASE WHEN order_id IS NOT NULL THEN 1 ELSE 0 END)
               FROM purchases
              WHERE date BETWEEN ? AND ? AND {only}
              GROUP BY customer_id, o
@@ -599,6 +601,8 @@ def _tier_visit_sql(db: Engine, tier: str) -> tuple[str, list[Any]]:
     members, params = members_sql(db, tier)
     # MATERIALIZED: each customer's last contact and purchase are looked up once, not
     # again for the outer filter on `since`.
+    # `timed`: a step of its own, as PostgreSQL's WHERE cannot name `since` in the list
+    # that makes it.
     return (
         f"""WITH clock AS MATERIALIZED (
               SELECT c.id, substr(c.created_at, 1, 10) AS created,
@@ -607,9 +611,10 @@ def _tier_visit_sql(db: Engine, tier: str) -> tuple[str, list[Any]]:
                      (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id) AS bought
                 FROM customers c
                WHERE c.id IN ({members}) AND {_REACHABLE} AND c.id NOT IN
-                     (SELECT customer_id FROM visit_plans WHERE cancelled_at IS NULL))
-            SELECT id, coalesce(substr(contacted, 1, 10), bought, created) AS since,
-                   contacted IS NOT NULL FROM clock""",
+                     (SELECT customer_id FROM visit_plans WHERE cancelled_at IS NULL)),
+            timed AS (SELECT id, coalesce(substr(contacted, 1, 10), bought, created) AS since,
+                             contacted IS NOT NULL AS contacted FROM clock)
+            SELECT id, since, contacted FROM timed""",
         params,
     )
 
@@ -668,9 +673,9 @@ def _tier_visit_count(db: Engine, window: Window, tier: str, span: Any) -> int:
     sql, params = _tier_visit_sql(db, tier)
     latest = _latest_start(window.last_event, span).isoformat()
     return int(
-        db.execute(f"SELECT count(*) FROM ({sql} WHERE since <= ?)", [*params, latest]).fetchone()[
-            0
-        ]
+        db.execute(
+            f"SELECT count(*) FROM ({sql} WHERE since <= ?) AS due", [*params, latest]
+        ).fetchone()[0]
     )
 
 

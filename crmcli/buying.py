@@ -109,7 +109,7 @@ class Attitude:
 # on 1,100 days). Every row stands for a positive line, as RHYTHM_SQL requires.
 _THEIR_DAYS = """(SELECT :id AS customer_id, date, 1 AS amount_micros FROM purchases
                   WHERE customer_id = :id AND amount_micros > 0 AND date < :end
-                  GROUP BY date)"""
+                  GROUP BY date) AS their_days"""
 
 
 def suggest_attitude(db: Engine, customer_id: int, *, as_of: date) -> Attitude:
@@ -156,7 +156,7 @@ def attitudes(db: Engine, *, as_of: date, differs: bool = False) -> Iterator[dic
         where += f" AND coalesce(c.attitude, '') != coalesce({_SUGGEST}, '')"
 
     cursor = db.execute(
-        f"""{launches.early_cte()}, adopters AS ({launches.EARLY_BUYS})
+        f"""{launches.early_cte()}, adopters AS ({launches.early_buys(db)})
             SELECT c.id, c.code, c.name, c.attitude, {_SUGGEST} AS suggested,
                    coalesce(r.visits, 0), r.last, r.days_since, r.interval,
                    coalesce(e.launches, 0)
@@ -321,7 +321,7 @@ def who_bought(
                         ORDER BY position LIMIT 1) AS phone,
                        c.email, {tier_of("c")} AS tier, count(*) AS lines,
                        sum(p.amount_micros) AS spent_micros, max(p.date) AS last,
-                       json_group_array(DISTINCT p.{column}) AS items
+                       {db.json_list(f"DISTINCT p.{column}")} AS items
                 FROM purchases p NOT INDEXED {early_join}
                 CROSS JOIN customers c ON c.id = p.customer_id
                 WHERE {" AND ".join(where)}

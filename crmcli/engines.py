@@ -141,6 +141,10 @@ class Engine(ABC):
         """`table`'s foreign keys: (its column, the table that column points to)."""
 
     @abstractmethod
+    def unique_keys(self, table: str) -> list[tuple[str, ...]]:
+        """The column lists `table` holds unique (primary key, UNIQUE; not partial ones)."""
+
+    @abstractmethod
     def files(self) -> list[Path]:
         """The files this database is kept in, on this machine (never to be written over)."""
 
@@ -257,6 +261,28 @@ class Engine(ABC):
     def has_any_of(self, column: str, ranges: str) -> str:
         """A condition: `column` holds a character of `ranges` (`a-z0-9`, as in `[…]`)."""
         return f"{column} GLOB '*[{ranges}]*'"
+
+    def month_day(self, day: str) -> str:
+        """'MM-DD' of an ISO day or '--MM-DD' (SQLite's spelling: its birthday index's)."""
+        return f"substr({day}, -5)"
+
+    def plus_days(self, day: str, days: str) -> str:
+        """The ISO day (text) `days` (an integer expression, a `?`) after `day` (ISO text)."""
+        return f"date({day}, printf('%+d days', {days}))"
+
+    def iso_weekday(self, day: str) -> str:
+        """The ISO weekday (1 = Monday … 7 = Sunday) of `day` (ISO text), an integer."""
+        return f"((strftime('%w', {day}) + 6) % 7 + 1)"
+
+    def fixed(self, number: str, places: int) -> str:
+        """`number` as text with `places` decimals (printf's %.Nf: 12.5 → '12.5')."""
+        return f"printf('%.{places}f', {number})"
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Statements as one unit without taking the write lock (rows of a TEMP table a
+        read command fills): inside a write, a savepoint of it."""
+        yield
 
     def compact_search_indexes(self) -> None:
         """Rewrite the search indexes so deleted words are gone from them (forget)."""
@@ -411,6 +437,12 @@ class SqliteEngine(Engine):
             self._savepoints -= 1
         self.conn.execute(f"RELEASE {name}")
 
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        # A savepoint outside a transaction opens a deferred one: no write lock taken.
+        with self._savepoint():
+            yield
+
     def close(self) -> None:
         self.conn.close()
 
@@ -486,6 +518,16 @@ class SqliteEngine(Engine):
     def references(self, table: str) -> list[tuple[str, str]]:
         rows = self.execute(f'PRAGMA foreign_key_list("{table}")').fetchall()
         return [(r[3], r[2]) for r in rows]
+
+    def unique_keys(self, table: str) -> list[tuple[str, ...]]:
+        keys = []
+        for _seq, name, unique, _origin, partial in self.execute(
+            f'PRAGMA index_list("{table}")'
+        ).fetchall():
+            if unique and not partial:
+                info = self.execute(f'PRAGMA index_info("{name}")').fetchall()
+                keys.append(tuple(r[2] for r in sorted(info)))
+        return sorted(keys)
 
     def columns(self, table: str) -> list[Column]:
         return [Column(r[1], bool(r[3]), r[4]) for r in self._table_info(table)]
@@ -649,6 +691,25 @@ class PostgresEngine(Engine):
     def has_any_of(self, column: str, ranges: str) -> str:
         return f"{column} ~ '[{ranges}]'"
 
+    def month_day(self, day: str) -> str:
+        return f"right({day}, 5)"  # substr(x, -5) is not the last five here
+
+    def plus_days(self, day: str, days: str) -> str:
+        return f"to_char(CAST({day} AS date) + CAST({days} AS integer), 'YYYY-MM-DD')"
+
+    def iso_weekday(self, day: str) -> str:
+        return f"CAST(extract(isodow FROM CAST({day} AS date)) AS integer)"
+
+    def fixed(self, number: str, places: int) -> str:
+        # numeric rounds half away from zero, as SQLite's printf does
+        return f"CAST(round(CAST({number} AS numeric), {places}) AS text)"
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        # autocommit outside `write()`: a transaction of its own (a savepoint inside one)
+        with self._guard(self.conn.transaction):
+            yield
+
     def compact_search_indexes(self) -> None:
         """Nothing to merge: `erase` VACUUMs the tables, their indexes with them."""
 
@@ -800,6 +861,19 @@ class PostgresEngine(Engine):
         ).fetchall()
         return [(column, parent.strip('"')) for column, parent in rows]
 
+    def unique_keys(self, table: str) -> list[tuple[str, ...]]:
+        rows = self.execute(
+            "SELECT i.indexrelid, a.attname FROM pg_index i"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+            " WHERE i.indrelid = ?::regclass AND i.indisunique AND i.indpred IS NULL"
+            " ORDER BY i.indexrelid, array_position(i.indkey, a.attnum)",
+            [_quoted(table)],
+        ).fetchall()
+        keys: dict[Any, list[str]] = {}
+        for index, column in rows:
+            keys.setdefault(index, []).append(column)
+        return sorted(tuple(k) for k in keys.values())
+
     def columns(self, table: str) -> list[Column]:
         rows = self.execute(
             "SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
@@ -907,6 +981,11 @@ _TEMP_SCHEMA = re.compile(
     r"(?<!['\w.])temp\.(?=\w)", re.IGNORECASE
 )  # SQLite's schema of TEMP tables
 _OR_IGNORE = re.compile(r"^(\s*INSERT)\s+OR\s+IGNORE\b", re.IGNORECASE)
+# SQLite's `CROSS JOIN t [alias] ON …` (an inner join whose order the planner keeps):
+# PostgreSQL's CROSS JOIN takes no ON, its JOIN is the same inner join.
+_CROSS_JOIN_ON = re.compile(
+    r"\bCROSS\s+JOIN(\s+\w+(?:\s+(?:AS\s+)?(?!ON\b)\w+)?\s+ON\b)", re.IGNORECASE
+)
 
 
 @lru_cache(maxsize=2048)
@@ -915,6 +994,7 @@ def for_postgresql(sql: str) -> str:
     server: the few spellings above rewritten, then `to_pyformat`'s placeholders."""
     sql = _INDEXED_BY.sub("", sql)
     sql = _TEMP_SCHEMA.sub("pg_temp.", sql)
+    sql = _CROSS_JOIN_ON.sub(r"JOIN\1", sql)
     sql = _IS_VALUE.sub(
         lambda m: "IS DISTINCT FROM " if m.group(1) else "IS NOT DISTINCT FROM ", sql
     )

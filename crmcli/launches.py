@@ -70,7 +70,7 @@ _THEIR_FIRST_SALES = f"""
 _EARLY_BUYS = (
     """
     SELECT p.customer_id, count(DISTINCT p.item) AS launches,
-           json_group_array(DISTINCT p.item) AS items
+           {items} AS items
     FROM early e CROSS JOIN purchases p INDEXED BY purchases_item_launch
       ON p.item = e.item AND """
     + _P_SOLD
@@ -79,7 +79,11 @@ _EARLY_BUYS = (
     {where}
     GROUP BY p.customer_id"""
 )
-EARLY_BUYS = _EARLY_BUYS.format(where="")
+
+
+def early_buys(db: Engine, where: str = "") -> str:
+    """`_EARLY_BUYS` with this engine's JSON aggregate (and a WHERE on the lines)."""
+    return _EARLY_BUYS.format(where=where, items=db.json_list("DISTINCT p.item"))
 
 
 def params(db: Engine, *, as_of: date) -> dict[str, Any]:
@@ -130,7 +134,7 @@ def items(db: Engine, *, as_of: date) -> Iterator[dict[str, Any]]:
 
 def early_items(db: Engine, customer_id: int, *, as_of: date) -> list[str]:
     """The launched items this customer bought early, as of a day (sorted)."""
-    sql = f"{early_cte(customer=True)} {_EARLY_BUYS.format(where='WHERE p.customer_id = :id')}"
+    sql = f"{early_cte(customer=True)} {early_buys(db, 'WHERE p.customer_id = :id')}"
     row = db.execute(sql, {**params(db, as_of=as_of), "id": customer_id}).fetchone()
     return sorted(json.loads(row[2])) if row else []
 
@@ -146,7 +150,7 @@ def early_adopters(
     where = "c.archived_at IS NULL AND c.forgotten_at IS NULL"
     if not include_do_not_contact:
         where += " AND c.do_not_contact = 0"
-    sql = f"""{early_cte()}, adopters AS ({EARLY_BUYS})
+    sql = f"""{early_cte()}, adopters AS ({early_buys(db)})
         SELECT c.id, c.code, c.name,
                (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id
                 ORDER BY position LIMIT 1) AS phone,

@@ -121,6 +121,21 @@ def _tables_referencing_customers(db: Engine) -> list[str]:
     return [t for t in db.tables() if ("customer_id", "customers") in db.references(t)]
 
 
+def _not_held(db: Engine, table: str) -> str:
+    """`AND NOT EXISTS …`: the row's unique key with the kept customer (the third `?`)
+    is not taken already (SQLite's UPDATE OR IGNORE, which PostgreSQL has not)."""
+    keys = [k for k in db.unique_keys(table) if "customer_id" in k]
+    if not keys:
+        return ""
+    held = " OR ".join(
+        "(" + " AND ".join(f"dup.{c} = {table}.{c}" for c in key if c != "customer_id") + ")"
+        if len(key) > 1
+        else "(1 = 1)"
+        for key in keys
+    )
+    return f" AND NOT EXISTS (SELECT 1 FROM {table} AS dup WHERE dup.customer_id = ? AND ({held}))"
+
+
 def merge(db: Engine, keep: int, other: int) -> MergeResult:
     """Merge customer `other` into `keep`: move every purchase, complaint, follow-up…"""
     if keep == other:
@@ -176,9 +191,12 @@ def merge(db: Engine, keep: int, other: int) -> MergeResult:
         for table in _tables_referencing_customers(db):
             if table in ("customer_phones", "customer_dates"):
                 continue
-            # OR IGNORE: a tag or tier assignment the kept customer already has stays single.
+            # A tag or tier assignment the kept customer already has stays single: a row
+            # whose unique key the kept customer holds stays behind (and goes with OTHER).
+            held = _not_held(db, table)
             cur = db.execute(
-                f"UPDATE OR IGNORE {table} SET customer_id = ? WHERE customer_id = ?", [keep, other]
+                f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?{held}",
+                [keep, other, *([keep] if held else [])],
             )
             if cur.rowcount:
                 moved[table] = cur.rowcount

@@ -134,19 +134,22 @@ def translate(url: PostgresUrl, exc: BaseException) -> ServerError:
 
 # An INSERT that may give ids itself: its column list names `id`, or it has none
 # (`INSERT INTO t VALUES …`, `INSERT INTO t SELECT …`).
+# A name with a schema (`temp.…`: a TEMP table of a read command) is none of crmcli's
+# tables with an identity.
 _INSERT = re.compile(
-    r'^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?\s*(\(([^)]*)\))?', re.IGNORECASE
+    r'^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+("?\w+"?\.)?"?(\w+)"?\s*(\(([^)]*)\))?',
+    re.IGNORECASE,
 )
 
 
 def inserted_ids_table(sql: str) -> str | None:
     """The table whose ids `sql` may have set by hand, or None."""
     found = _INSERT.match(sql)
-    if found is None:
+    if found is None or found.group(1) is not None:
         return None
-    columns = found.group(3)
+    columns = found.group(4)
     if columns is None or "id" in (c.strip().strip('"').lower() for c in columns.split(",")):
-        return found.group(1)
+        return found.group(2)
     return None
 
 

@@ -363,13 +363,15 @@ def _assign_growth(db: Engine, run_id: int, p: dict[str, Fraction], spenders: in
     scale = 100 * p["rate"].denominator
     factor = int((100 + p["rate"]) * p["rate"].denominator)
     grew = "prev2 > 0 AND prev * :scale >= prev2 * :factor AND spend * :scale >= prev * :factor"
+    first = db.fixed("(prev - prev2) * 100.0 / prev2", 1)
+    then = db.fixed("(spend - prev) * 100.0 / prev", 1)
     sql = _INSERT.format(
         ranked=_RANKED.format(extra="prev, prev2,"),
         tier_cases=f"WHEN rank <= :top THEN 'A' WHEN {grew} THEN 'B' ELSE 'C'",
         reason_cases=f"""
             WHEN rank <= :top THEN :why_a
-            WHEN {grew} THEN printf('sales grew %.1f %% and then %.1f %% year on year',
-                                    (prev - prev2) * 100.0 / prev2, (spend - prev) * 100.0 / prev)
+            WHEN {grew} THEN 'sales grew ' || {first} || ' % and then ' || {then}
+                             || ' % year on year'
             ELSE 'not in the top ' || :top_label || ' % and no growth of '
                  || :rate_label || ' % two years running'""",
     )

@@ -213,7 +213,7 @@ def log_visit(
             db, customer_id=customer_id, channel="visit", note=note, by=by, at=at
         )
         if found is not None:
-            met = None if outcome is None else outcome == "met"
+            met = None if outcome is None else int(outcome == "met")  # 0/1: an INTEGER column
             db.execute(
                 "INSERT INTO visit_results (contact_id, plan_id, goal, met) VALUES (?, ?, ?, ?)",
                 [contact_id, found.id, found.goal, met],

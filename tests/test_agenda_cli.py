@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 def shop(cli):

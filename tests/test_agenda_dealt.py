@@ -8,6 +8,8 @@ import sqlite3
 
 import pytest
 
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
+
 
 def _csv(result):
     return list(csv.DictReader(io.StringIO(result.stdout)))

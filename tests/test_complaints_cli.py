@@ -12,6 +12,8 @@ import pytest
 from crmcli.cli.complaints import app as complaints_app
 from crmcli.db import resolve_db_path
 
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
+
 
 def _rows(text):
     return list(csv.DictReader(io.StringIO(text)))

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from crmcli import customers, merge, purchases
 from crmcli.dates import date
+
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
 
 
 def test_dupes_by_phone_email_and_names_in_any_script(db):

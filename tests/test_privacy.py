@@ -16,6 +16,8 @@ from crmcli.db import check, open_db
 from crmcli.errors import CrmError
 from crmcli.page import build
 
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
+
 NAME = "김민준"
 LATIN = "Zebulon Quackenbush"
 PHONE = "010-9876-5432"

@@ -13,6 +13,8 @@ from crmcli import customers, purchases, tiers
 from crmcli.db import open_db
 from crmcli.errors import InvalidValue, NotFound, UsageError
 
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
+
 AS_OF = date(2026, 6, 30)
 M = 1_000_000
 
@@ -299,6 +301,7 @@ def test_results_do_not_depend_on_row_order(spec, data, rule):
     assert assignments(plain, one) == assignments(shuffled, two)
 
 
+@pytest.mark.sqlite_only("reads SQLite's query plan (set_trace_callback, EXPLAIN QUERY PLAN)")
 @pytest.mark.parametrize("rule", tiers.RULES)
 def test_spend_is_summed_from_the_covering_index_never_the_table(db, rule):
     """Each customer's window is a seek in purchases_customer_date (customer, date,
@@ -323,6 +326,7 @@ def test_spend_is_summed_from_the_covering_index_never_the_table(db, rule):
     assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
+@pytest.mark.sqlite_only("SQLite's foreign_keys pragma; PostgreSQL's keys are never off")
 def test_a_run_leaves_foreign_keys_on_and_its_rows_consistent(db):
     """Classification skips the per-row reference checks (its rows come from the tables
     it references): the pragma is back on afterwards, also after a refused run."""

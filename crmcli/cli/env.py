@@ -43,6 +43,13 @@ ON_POSTGRESQL: tuple[str, ...] = (
     "customers search",
     "customers export",
     "contacts list",
+    # the agenda, tiers, visits, complaints, merge, forget and export (pgops)
+    *("due", "due done", "due skip", "greet", "export ics"),
+    *("tiers classify", "tiers runs", "tiers report", "tiers changes", "tiers history"),
+    *("visits plan", "visits list", "visits cancel", "customers merge", "customers forget"),
+    *(f"complaints {c}" for c in ("open", "advance", "reopen", "list", "show", "report")),
+    *("customers dupes", "customers set-tier", "customers edit"),
+    *("purchases add", "followups add", "contacts log"),
 )
 
 # `--output FILE` and `--force`, declared once for the commands that write records.
