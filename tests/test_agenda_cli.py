@@ -162,6 +162,7 @@ def test_cron_run_on_a_quiet_day_prints_nothing(shop, db_path):
     assert busy.returncode == 0 and busy.stdout.decode().startswith("date,kind,ref,name")
 
 
+@pytest.mark.pg_pending("uses commands still refused on PostgreSQL (other slices)")
 def test_more_followup_contact_and_template_commands(shop):
     fid = shop("followups", "add", "J001", "--on", "2026-05-31", "--every", "1m",
                "--note", "monthly tasting").stdout.strip()  # fmt: skip
@@ -231,8 +232,9 @@ def test_due_read_partly_stops_cleanly(shop, db_path):
 
     from crmcli import customers, followups
     from crmcli.db import open_db
+    from crmcli.db_url import parse
 
-    db = open_db(db_path)
+    db = open_db(parse(str(db_path), source="the test"))
     kim = customers.resolve(db, "K001")
     for n in range(3000):  # more than a pipe holds: the writer is stopped mid-list
         followups.add(db, customer_id=kim, on=date(2026, 3, 1), note=f"call back #{n}")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 
 import pytest
+
+from crmcli.db import open_db
+from crmcli.db_url import parse
 
 pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
 
@@ -31,8 +33,10 @@ def shop(cli, db_path):
     cli("followups", "add", "K1", "--on", "2026-03-09", "--note", "call back with the quote")
     cli("purchases", "add", "K2", "--amount", "300", "--on", "2026-03-01", "--item", "Kettle")
     # Customers entered long ago (the visit clock starts at creation without a contact).
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE customers SET created_at = '2024-01-01T09:00:00'")
+    database = open_db(parse(str(db_path), source="the test"))  # SQLite or PostgreSQL
+    with database.write():
+        database.execute("UPDATE customers SET created_at = '2024-01-01T09:00:00'")
+    database.close()
     return cli
 
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 
 import pytest
 
 from crmcli.cli.complaints import app as complaints_app
-from crmcli.db import resolve_db_path
 
 pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
 
@@ -132,10 +130,7 @@ def test_list_filters_and_a_tier_first(shop):
         return [r["id"] for r in _rows(shop("complaints", "list", *args).stdout)]
 
     # A1 becomes an A customer (by hand, as `tiers` would): their complaint moves up.
-    conn = sqlite3.connect(resolve_db_path(None))
-    conn.execute("UPDATE customers SET tier_override = 'A' WHERE code = 'A1'")
-    conn.commit()
-    conn.close()
+    shop("customers", "set-tier", "A1", "A", "--reason", "wholesale")
     assert listed() == ["2", "1", "3"]
     assert _rows(shop("complaints", "list").stdout)[0]["tier"] == "A"
     assert listed("--customer", "K1") == ["1", "3"]

@@ -113,7 +113,7 @@ def test_an_early_adopter_is_suggested_loyal(db, shop):
 
 def test_the_queries_use_the_launch_index(db, shop):
     params = launches.params(db, as_of=date(2026, 11, 1))
-    sql = f"EXPLAIN QUERY PLAN {launches.early_cte()} {launches.EARLY_BUYS}"
+    sql = f"EXPLAIN QUERY PLAN {launches.early_cte()} {launches.early_buys(db)}"
     plan = " ".join(str(r[3]) for r in db.execute(sql, params))
     assert "purchases_item_launch" in plan
     assert "SCAN p" not in plan.replace("SCAN purchases USING COVERING INDEX", "")

@@ -72,11 +72,16 @@ def _populate(db, *, name: str = NAME) -> int:
     )
     now = "2026-03-03T10:00:00+00:00"
     with db.write():
-        complaint = db.execute(
-            "INSERT INTO complaints (customer_id, summary, stage_since, opened_at, lesson)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [cid, "broke the kettle on purpose", now, now, f"{LATIN} wants calls"],
-        ).lastrowid
+        complaint = db.insert(
+            "complaints",
+            {
+                "customer_id": cid,
+                "summary": "broke the kettle on purpose",
+                "stage_since": now,
+                "opened_at": now,
+                "lesson": f"{LATIN} wants calls",
+            },
+        )
         db.execute(
             "INSERT INTO complaint_events (complaint_id, at, by, to_stage, note, fields)"
             " VALUES (?, ?, 'staff', 'received', ?, ?)",
@@ -106,11 +111,10 @@ def _populate(db, *, name: str = NAME) -> int:
             "INSERT INTO customer_merges (kept_id, merged_id, at, snapshot) VALUES (?, 99, ?, ?)",
             [cid, now, json.dumps({"name": NAME}, ensure_ascii=False)],
         )
-        imp = db.execute(
-            "INSERT INTO imports (kind, file_name, sha256, started_at)"
-            " VALUES ('customers', 'a.csv', 'x', ?)",
-            [now],
-        ).lastrowid
+        imp = db.insert(
+            "imports",
+            {"kind": "customers", "file_name": "a.csv", "sha256": "x", "started_at": now},
+        )
         db.execute(
             "INSERT INTO import_changes (import_id, table_name, row_id, action, before)"
             " VALUES (?, 'customers', ?, 'update', ?)",
@@ -133,7 +137,7 @@ def test_forget_erases_the_person_and_keeps_the_amounts(db):
     assert record.phones == () and record.tags == () and record.dates == ()
     assert record["forgotten_at"] and record["do_not_contact"] == 1
     # Every row of every table: nothing left that names them.
-    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+    for table in db.tables():
         if table.startswith(("customers_fts", "customers_words", "customer_phones_fts", "sqlite_")):
             continue  # the search indexes: checked byte by byte in test_search
         dump = json.dumps(db.execute(f'SELECT * FROM "{table}"').fetchall(), ensure_ascii=False)
@@ -150,7 +154,8 @@ def test_forget_erases_the_person_and_keeps_the_amounts(db):
     assert (by, stage, note) == ("staff", "received", None)
     assert json.loads(fields) == {"compensation": "gift", "amount_micros": 30_000}
     assert db.execute("SELECT status FROM followups").fetchone()[0] == "cancelled"
-    assert check(db) == []
+    if db.name == "sqlite":  # PostgreSQL's keys and checks never let a bad row in
+        assert check(db) == []
 
 
 def test_forget_twice_is_harmless(db):
@@ -162,7 +167,7 @@ def test_forget_twice_is_harmless(db):
 
 def test_complaint_history_stays_append_only_otherwise(db):
     cid = _populate(db)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(db.Error, match="append-only"):
         db.execute("UPDATE complaint_events SET note = NULL")  # not forgotten: refused
     privacy.forget(db, cid, compact=False)
     for change in (
@@ -172,9 +177,9 @@ def test_complaint_history_stays_append_only_otherwise(db):
         """fields = '{"compensation": "refund"}'""",  # a changed value, not a removal
         """fields = '{"compensation": "gift", "extra": 1}'""",  # an added key
     ):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(db.Error, match="append-only"):
             db.execute(f"UPDATE complaint_events SET {change}")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(db.Error, match="append-only"):
         db.execute("DELETE FROM complaint_events")
 
 
@@ -239,6 +244,7 @@ def _leaks(raw: bytes) -> list[str]:
     return [s for s in SECRETS if s.encode("utf-8") in raw]
 
 
+@pytest.mark.sqlite_only("reads the SQLite file's bytes; a server's files are out of reach")
 def test_the_raw_files_hold_no_trace_after_forget(tmp_path, cli, figures):
     path = tmp_path / "crmcli.db"
     db = open_db(path)
@@ -265,6 +271,7 @@ def test_the_raw_files_hold_no_trace_after_forget(tmp_path, cli, figures):
     db.close()
 
 
+@pytest.mark.sqlite_only("an SQLite reader holding old WAL pages")
 def test_a_reader_holding_old_pages_gets_a_warning_then_a_second_run_cleans(tmp_path, cli):
     path = tmp_path / "crmcli.db"
     db = open_db(path)
@@ -325,6 +332,7 @@ def test_files_are_private_even_with_a_permissive_umask(tmp_path, permissive_uma
     db.close()
 
 
+@pytest.mark.pg_pending("customers import still refused on PostgreSQL (pgimports)")
 def test_files_written_with_personal_data_are_private(tmp_path, cli, permissive_umask):
     """Import rejects and agenda exports hold names and numbers: 0600 like the database."""
     source = tmp_path / "people.csv"
@@ -344,6 +352,7 @@ def test_files_written_with_personal_data_are_private(tmp_path, cli, permissive_
     assert _mode(stale) == 0o600
 
 
+@pytest.mark.sqlite_only("reads the SQLite file's bytes")
 def test_forget_leaves_no_name_in_import_records_items_or_compensation(tmp_path, cli, figures):
     """A contact shared as 'Xanthippe Wolfeschlegel.vcf', a gift box and a voucher in her name."""
     path = tmp_path / "crmcli.db"

@@ -39,14 +39,10 @@ def loaded(db, lines):
     ids: dict[str, int] = {}
     for code, name, _, _ in lines:
         if code not in ids:
-            ids[code] = int(
-                db.execute(
-                    "INSERT INTO customers (code, name, created_at, updated_at)"
-                    " VALUES (?, ?, 'x', 'x')",
-                    [code, name],
-                ).lastrowid
+            ids[code] = db.insert(
+                "customers", {"code": code, "name": name, "created_at": "x", "updated_at": "x"}
             )
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO purchases (customer_id, date, amount_micros, created_at)"
         " VALUES (?, ?, ?, 'x')",
         [(ids[c], d.isoformat(), int(s * 1_000_000)) for c, _, d, s in lines],

@@ -23,6 +23,7 @@ from crmcli.cli.output import (
     pick_fields,
     resolve_format,
 )
+from crmcli.db_url import PostgresUrl
 from crmcli.errors import InvalidValue
 from crmcli.i18n import _, said
 
@@ -120,7 +121,8 @@ def due(
         raise InvalidValue(_("--tier must be A, B or C, not {value}").format(value=repr(tier)))
     chosen = pick_fields(fields, allowed=agenda.FIELDS, default=agenda.DEFAULT_FIELDS)
     db = env.read_db()  # a cron run on a missing database creates none, and records nothing
-    record = since_last_run and env.db_path.exists()
+    # (a database on a server exists once it could be read)
+    record = since_last_run and (isinstance(env.db_path, PostgresUrl) or env.db_path.exists())
     today, end = window(env, as_of, days)
     start = today
     if since_last_run:

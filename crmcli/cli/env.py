@@ -49,7 +49,10 @@ ON_POSTGRESQL: tuple[str, ...] = (
     *("visits plan", "visits list", "visits cancel", "customers merge", "customers forget"),
     *(f"complaints {c}" for c in ("open", "advance", "reopen", "list", "show", "report")),
     *("customers dupes", "customers set-tier", "customers edit"),
-    *("purchases add", "followups add", "contacts log"),
+    *("purchases add", "followups add", "followups done", "followups snooze", "followups list"),
+    "contacts log",
+    *("customers at-risk", "customers set-attitude", "templates set"),
+    *("customers attitudes", "followups cancel", "templates show"),
 )
 
 # `--output FILE` and `--force`, declared once for the commands that write records.
