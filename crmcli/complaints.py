@@ -386,8 +386,11 @@ def _record(
 
 
 def _current(db: Engine, complaint_id: int) -> tuple[str, int, str]:
+    # Locked until the write ends: a second `advance` of the complaint on a server waits
+    # here, then reads the stage the first one left, and says so as on SQLite.
     row = db.execute(
-        "SELECT stage, version, stage_since FROM complaints WHERE id = ?", [complaint_id]
+        f"SELECT stage, version, stage_since FROM complaints WHERE id = ?{db.locks_rows}",
+        [complaint_id],
     ).fetchone()
     if row is None:
         raise NotFound(_("no complaint #{id}").format(id=complaint_id))

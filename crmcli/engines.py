@@ -262,6 +262,11 @@ class Engine(ABC):
         """A condition: `column` holds a character of `ranges` (`a-z0-9`, as in `[…]`)."""
         return f"{column} GLOB '*[{ranges}]*'"
 
+    locks_rows = ""
+    """Appended to a SELECT inside `write()` that reads a row to change it: the row stays
+    this transaction's until it ends, so another writer reads it only after (SQLite's
+    write lock already does that for the whole database)."""
+
     def month_day(self, day: str) -> str:
         """'MM-DD' of an ISO day or '--MM-DD' (SQLite's spelling: its birthday index's)."""
         return f"substr({day}, -5)"
@@ -690,6 +695,8 @@ class PostgresEngine(Engine):
 
     def has_any_of(self, column: str, ranges: str) -> str:
         return f"{column} ~ '[{ranges}]'"
+
+    locks_rows = " FOR UPDATE"  # READ COMMITTED: a waiter reads the row as committed
 
     def month_day(self, day: str) -> str:
         return f"right({day}, 5)"  # substr(x, -5) is not the last five here

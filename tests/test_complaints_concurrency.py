@@ -1,4 +1,5 @@
-"""Several processes advancing one complaint at the same moment: exactly one wins."""
+"""Several processes advancing one complaint at the same moment: exactly one wins, on
+an SQLite file (its write lock) and on a PostgreSQL server (the complaint's row lock)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from crmcli import complaints, customers
 from crmcli.db import open_db
+from crmcli.db_url import parse
 
-# Each worker opens the file database, waits at a shared start line (a file that
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
+
+# Each worker opens the database (a file or a URL), waits at a shared start line (a file that
 # appears), then advances complaint 1 to `apologized` and says how it went.
 WORKER = textwrap.dedent(
     """
@@ -20,9 +26,10 @@ WORKER = textwrap.dedent(
     from pathlib import Path
     from crmcli import complaints
     from crmcli.db import open_db
+    from crmcli.db_url import parse
     from crmcli.errors import CrmError
 
-    db = open_db(sys.argv[1])
+    db = open_db(parse(sys.argv[1], source="the test"))
     go = Path(sys.argv[2])
     Path(sys.argv[3]).touch()  # ready
     while not go.exists():
@@ -37,8 +44,12 @@ WORKER = textwrap.dedent(
 )
 
 
-def _opened(path: Path) -> None:
-    db = open_db(path)
+def _open(path: Path | str):
+    return open_db(parse(str(path), source="the test"))
+
+
+def _opened(path: Path | str) -> None:
+    db = _open(path)
     complaints.open_complaint(
         db, customer_id=customers.add(db, name="김민준"), summary="zip", by="ann"
     )
@@ -50,8 +61,8 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
-def test_racing_processes_one_wins_one_event(tmp_path):
-    path = tmp_path / "race.db"
+def test_racing_processes_one_wins_one_event(tmp_path, db_path):
+    path = db_path
     _opened(path)
     go = tmp_path / "go"
     workers = []
@@ -78,15 +89,15 @@ def test_racing_processes_one_wins_one_event(tmp_path):
     losers = [o for o in outputs if o != "won"]
     assert len(losers) == 3
     assert all("is already at stage apologized" in o and "nothing changed" in o for o in losers)
-    db = open_db(path)
+    db = _open(path)
     history = complaints.events(db, 1)
     assert [e.to_stage for e in history] == ["received", "apologized"]
     assert complaints.get(db, 1).version == 1
 
 
-def test_racing_commands_one_error_message(tmp_path):
+def test_racing_commands_one_error_message(db_path):
     """The same race through the installed command: exit 0 once, exit 1 with a clear line."""
-    path = tmp_path / "race.db"
+    path = db_path
     _opened(path)
     command = [sys.executable, "-m", "crmcli", "--db", str(path), "complaints", "advance", "1"]
     procs = [
@@ -104,5 +115,5 @@ def test_racing_commands_one_error_message(tmp_path):
     [message] = [err for code, err in results if code == 1]
     assert message.startswith("crmcli: error: complaint #1 is already at stage apologized")
     assert "Traceback" not in message
-    db = open_db(path)
+    db = _open(path)
     assert [e.to_stage for e in complaints.events(db, 1)] == ["received", "apologized"]
