@@ -952,12 +952,31 @@ class PostgresEngine(Engine):
 
     def erase(self, tables: Sequence[str]) -> list[str]:
         # VACUUM cannot run inside a transaction block: autocommit, one table at a time.
+        # Plain VACUUM (not FULL: that would lock every till out of the tables while it
+        # rewrites them) removes the dead rows from the pages; what it cannot reach is said.
         for table in tables:
             self.execute(f'VACUUM "{table}"')
-        return [
-            "on a PostgreSQL server, erased rows may survive for a while in the write-ahead "
-            "log, in replicas and in backups, until the server recycles them"
-        ]
+        warnings = []
+        # A dead row another session may still see (an open snapshot: a long report, a
+        # transaction left open, a prepared one) stays until that ends: SQLite's reader
+        # holding old pages. Once it ends, a second `forget` VACUUMs again.
+        held = self.execute(
+            "SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL)"
+            " + (SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database())"
+        ).fetchone()[0]
+        if held:
+            warnings.append(
+                f"{held} other session(s) on the server still see the database as it was "
+                "before, so VACUUM could not remove every erased row yet; run forget again "
+                "once they have finished"
+            )
+        warnings.append(
+            "on a PostgreSQL server, the erased rows' old bytes may survive for a while in "
+            "the tables' free space and the write-ahead log (until the server reuses them), "
+            "and in replicas and backups (until they are replaced)"
+        )
+        return warnings
 
     def _guard(self, run: Any) -> Any:
         """psycopg's errors as `postgres.ServerError`, in SQLite's words for the same failure."""

@@ -13,6 +13,7 @@ import pytest
 
 from crmcli import customers, privacy, purchases
 from crmcli.db import check, open_db
+from crmcli.db_url import PostgresUrl, parse
 from crmcli.errors import CrmError
 from crmcli.page import build
 
@@ -389,3 +390,32 @@ def test_forget_leaves_no_name_in_import_records_items_or_compensation(tmp_path,
     assert kinds == [None] and amounts == [1_000_000_000]  # the amount still adds up
     assert "1,000" in cli("complaints", "report", "--format", "table").stdout
     figures.record("forget.kept_text_names", secrets_searched=3, leaks=0)
+
+
+def test_forget_says_what_an_open_snapshot_keeps_then_a_second_run_clears_it(cli, db_path):
+    """On either engine: a session still reading the old rows holds them back (SQLite:
+    old pages in the WAL; a server: dead rows VACUUM may not remove); forget says so, and
+    once it ends a second run cleans. A server always says what it keeps beyond reach."""
+    cid = cli("customers", "add", "--name", NAME, "--phone", PHONE).stdout.strip()
+    target = parse(str(db_path), source="the test")
+    if isinstance(target, PostgresUrl):
+        import psycopg
+
+        reader = psycopg.connect(target.conninfo, autocommit=True)
+        reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        held, kept_back = "still see the database as it was", "write-ahead log"
+    else:
+        reader = sqlite3.connect(target, isolation_level=None)
+        reader.execute("BEGIN")
+        held, kept_back = "another process is reading", None
+    reader.execute("SELECT count(*) FROM customers").fetchone()  # holds a snapshot
+    first = cli("customers", "forget", cid, "--yes").stderr
+    assert held in first
+    reader.execute("ROLLBACK")
+    reader.close()
+    again = cli("customers", "forget", cid, "--yes").stderr
+    assert held not in again
+    if kept_back is None:
+        assert "warning" not in again
+    else:
+        assert kept_back in again and "replicas and backups" in again
