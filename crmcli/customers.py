@@ -892,7 +892,7 @@ def _where(
         params.append(owner)
     if ids is not None:
         id_list = list(ids)
-        where.append(f"c.id IN ({', '.join('?' for _ in id_list)})" if id_list else "0")
+        where.append(f"c.id IN ({', '.join('?' for _ in id_list)})" if id_list else "1 = 0")
         params.extend(id_list)
     return where, params
 

@@ -83,7 +83,6 @@ def test_merge_moves_every_related_row_and_keeps_a_snapshot(db):
     assert snapshot["fields"]["code"] == "K9" and snapshot["tags"] == ["vip", "단골"]
 
 
-@pytest.mark.pg_pending("customers dupes: an integer used as a condition")
 def test_cli_dupes_and_merge(cli):
     cli("customers", "add", "--name", "김민준", "--code", "K1", "--phone", "010-1234-5678")
     cli("customers", "add", "--name", "김 민준", "--code", "K2", "--phone", "01012345678")
