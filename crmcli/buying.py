@@ -283,7 +283,7 @@ def who_bought(
     if bad:
         raise InvalidValue(f"a tier is A, B or C, not {', '.join(bad)}")
     where = [
-        f"p.{column} LIKE :text ESCAPE '\\'",
+        db.like(f"p.{column}", ":text"),
         "c.archived_at IS NULL",
         "c.forgotten_at IS NULL",
     ]

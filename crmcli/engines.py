@@ -267,6 +267,11 @@ class Engine(ABC):
     this transaction's until it ends, so another writer reads it only after (SQLite's
     write lock already does that for the whole database)."""
 
+    def like(self, column: str, pattern: str) -> str:
+        """SQLite's `column LIKE pattern ESCAPE '\\'`: ASCII letters match in either case,
+        other letters only as written (`pattern`: a parameter, from `like_pattern`)."""
+        return f"{column} LIKE {pattern} ESCAPE '\\'"
+
     def month_day(self, day: str) -> str:
         """'MM-DD' of an ISO day or '--MM-DD' (SQLite's spelling: its birthday index's)."""
         return f"substr({day}, -5)"
@@ -697,6 +702,14 @@ class PostgresEngine(Engine):
         return f"{column} ~ '[{ranges}]'"
 
     locks_rows = " FOR UPDATE"  # READ COMMITTED: a waiter reads the row as committed
+
+    def like(self, column: str, pattern: str) -> str:
+        # PostgreSQL's LIKE tells case apart, its ILIKE folds every script: fold A-Z only.
+        up, low = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+        return (
+            f"translate({column}, '{up}', '{low}')"
+            f" LIKE translate({pattern}, '{up}', '{low}') ESCAPE '\\'"
+        )
 
     def month_day(self, day: str) -> str:
         return f"right({day}, 5)"  # substr(x, -5) is not the last five here

@@ -180,7 +180,6 @@ def test_at_risk_lists_overdue_a_and_b_with_their_numbers(shop):
     ] == ["K2", "K1"]
 
 
-@pytest.mark.pg_pending("customers who-bought finds nobody on PostgreSQL yet")
 def test_who_bought_for_an_offer(shop):
     shop("tiers", "classify", "--as-of", "2026-04-30")
     found = rows(shop("customers", "who-bought", "--item", "beans"))

@@ -51,7 +51,7 @@ ON_POSTGRESQL: tuple[str, ...] = (
     *("customers dupes", "customers set-tier", "customers edit"),
     *("purchases add", "followups add", "followups done", "followups snooze", "followups list"),
     "contacts log",
-    *("customers at-risk", "customers set-attitude", "templates set"),
+    *("customers at-risk", "customers set-attitude", "customers who-bought", "templates set"),
     *("customers attitudes", "followups cancel", "templates show"),
 )
 
