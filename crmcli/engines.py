@@ -17,8 +17,9 @@ import shutil
 import sqlite3
 import subprocess
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,37 @@ class Engine(ABC):
     @abstractmethod
     def erase(self, tables: Sequence[str]) -> list[str]:
         """Make deleted rows of `tables` unrecoverable as far as this engine can; warnings."""
+
+    @abstractmethod
+    def read_snapshot(self) -> Any:
+        """A context manager: a read-only transaction, every query in it seeing one moment.
+
+        Writers go on meanwhile (WAL on SQLite, MVCC on PostgreSQL) and are not seen.
+        """
+
+    @abstractmethod
+    def read_table(self, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """Every row of `table` (those columns), in primary-key order, fetched in batches.
+
+        A table without a primary key comes in the order its rows were stored. Use it
+        inside `read_snapshot` (PostgreSQL's batches come from a server-side cursor,
+        which lives in a transaction).
+        """
+
+    @abstractmethod
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Bulk-load `rows` into `table` in the caller's transaction; how many were loaded.
+
+        Ids are taken as given: call `advance_ids` after, so new rows get ids after them.
+        """
+
+    @abstractmethod
+    def advance_ids(self, table: str) -> None:
+        """Let `table`'s next generated id come after every id it holds."""
+
+    @abstractmethod
+    def parent_tables(self, table: str) -> set[str]:
+        """The tables `table`'s foreign keys point to (itself left out)."""
 
     def insert(self, table: str, row: Mapping[str, Any]) -> int:
         """Insert `row`; the new row's id."""
@@ -148,6 +180,48 @@ class SqliteEngine(Engine):
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[SqliteEngine]:
+        # A deferred BEGIN takes no lock; the first read fixes the snapshot (WAL).
+        self.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.execute("ROLLBACK")  # it wrote nothing
+
+    def read_table(self, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        key = [r[1] for r in sorted(self._table_info(table), key=lambda r: r[5]) if r[5]]
+        order = ", ".join(f'"{c}"' for c in key) or "rowid"  # no key: as stored
+        names = ", ".join(f'"{c}"' for c in columns)
+        # sqlite3 steps the statement as it is iterated: rows are never all in memory.
+        yield from self.execute(f'SELECT {names} FROM "{table}" ORDER BY {order}')
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        count = 0
+
+        def counted() -> Iterator[Sequence[Any]]:
+            nonlocal count
+            for row in rows:
+                count += 1
+                # PostgreSQL's numeric: stored as crmcli stores a quantity, a NUMERIC float.
+                yield [float(v) if isinstance(v, Decimal) else v for v in row]
+
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        # One executemany over a generator: one prepared statement, rows streamed.
+        self.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', counted())  # type: ignore[arg-type]
+        return count
+
+    def advance_ids(self, table: str) -> None:
+        """Nothing to do: SQLite gives a new row the largest id + 1 by itself."""
+
+    def parent_tables(self, table: str) -> set[str]:
+        rows = self.execute(f'PRAGMA foreign_key_list("{table}")').fetchall()
+        return {r[2] for r in rows} - {table}
+
+    def _table_info(self, table: str) -> list[tuple[Any, ...]]:
+        return list(self.execute(f'PRAGMA table_info("{table}")').fetchall())
+
     def tables(self) -> list[str]:
         virtual = [
             r[0]
@@ -215,6 +289,64 @@ class PostgresEngine(Engine):
 
     def close(self) -> None:
         self.conn.close()
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[PostgresEngine]:
+        with self.conn.transaction(force_rollback=True):
+            self.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield self
+
+    def read_table(self, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        key = self.execute(
+            "SELECT a.attname FROM pg_index i"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+            " WHERE i.indrelid = ?::regclass AND i.indisprimary"
+            " ORDER BY array_position(i.indkey, a.attnum)",
+            [_quoted(table)],
+        ).fetchall()
+        order = ", ".join(_quoted(r[0]) for r in key) or "ctid"  # no key: as stored
+        names = ", ".join(_quoted(c) for c in columns)
+        # A server-side cursor: a million rows come over in batches, not all at once.
+        with self.conn.cursor(name=f"crmcli_read_{table}") as cursor:
+            cursor.itersize = READ_BATCH
+            cursor.execute(f"SELECT {names} FROM {_quoted(table)} ORDER BY {order}")
+            yield from cursor
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        count = 0
+        names = ", ".join(_quoted(c) for c in columns)
+        sql = f"COPY {_quoted(table)} ({names}) FROM STDIN"
+
+        def run() -> None:
+            nonlocal count
+            with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+
+        self._guard(run)
+        return count
+
+    def advance_ids(self, table: str) -> None:
+        for (column,) in self.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = ?::regclass"
+            " AND attidentity <> '' AND NOT attisdropped",
+            [_quoted(table)],
+        ).fetchall():
+            # is_called false: the next id handed out is exactly max + 1 (1 when empty).
+            self.execute(
+                f"SELECT setval(pg_get_serial_sequence(?, ?), coalesce(max({_quoted(column)}), 0)"
+                f" + 1, false) FROM {_quoted(table)}",
+                [_quoted(table), column],
+            )
+
+    def parent_tables(self, table: str) -> set[str]:
+        rows = self.execute(
+            "SELECT confrelid::regclass::text FROM pg_constraint"
+            " WHERE conrelid = ?::regclass AND contype = 'f'",
+            [_quoted(table)],
+        ).fetchall()
+        return {r[0].strip('"') for r in rows} - {table}
 
     def tables(self) -> list[str]:
         marker = postgres_schema.MARKER
@@ -284,6 +416,14 @@ class PostgresEngine(Engine):
             raise  # the append-only guard: the caller knows it (`is_append_only_error`)
         except psycopg.OperationalError as exc:  # the server went away, a timeout
             raise DatabaseError(postgres.explain(self.url, exc)) from exc
+
+
+READ_BATCH = 10_000  # rows per round trip when a table is read whole
+
+
+def _quoted(name: str) -> str:
+    """An identifier quoted for SQL ("window" is a keyword in PostgreSQL)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def to_pyformat(sql: str) -> str:

@@ -393,7 +393,7 @@ CREATE TRIGGER complaint_events_append_only BEFORE UPDATE OR DELETE ON complaint
 _NOT_COPIED_PREFIXES = ("_sqlite_", "customers_fts", "customers_words", "sqlite_")
 
 
-def _seeded_rows() -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+def seeded_rows() -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
     """What the baseline's migrations put into a new SQLite database: table → columns, rows."""
     from sqlite_utils.migrations import Migrations  # sqlite-utils: imported when used
 
@@ -499,7 +499,7 @@ def _record(conn: Any, names: list[str]) -> None:
 
 
 def _seed(conn: Any) -> None:
-    for table, (columns, rows) in _seeded_rows().items():
+    for table, (columns, rows) in seeded_rows().items():
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join(["%s"] * len(columns))
         with conn.cursor() as cursor:

@@ -1,26 +1,41 @@
-"""Every test runs away from the user's real database, at a fixed width, without colour."""
+"""Every test runs away from the user's real database, at a fixed width, without colour.
+
+Engines (issue 16): a test module that says `pytestmark = pytest.mark.engines` runs each
+of its tests once per engine chosen by `--engine` (sqlite, postgresql, all): its
+CRMCLI_DB (`_isolated`, hence `cli`) and its `db` are an SQLite file / in-memory
+database, or a PostgreSQL database in the state of a new one (tests/pg_server.py's
+pool). A test there that is SQLite's by nature (PRAGMAs, WAL, file modes, the backup
+API) says why: `@pytest.mark.sqlite_only("reason")`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pg_server
 import pytest
 from reliability_figures import FIGURES, Figures
-from sqlite_utils import Database
 from typer.testing import CliRunner
 
 from crmcli.cli import app
 from crmcli.db import open_db
+from crmcli.db_url import parse
+from crmcli.engines import open_engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point CRMCLI_DB and the platform data dirs into tmp_path; no colour; 100 columns."""
-    db_path = tmp_path / "crmcli.db"
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> Path | str:
+    """Point CRMCLI_DB and the platform data dirs into tmp_path; no colour; 100 columns.
+
+    CRMCLI_DB is a new file's path on SQLite, a new database's URL on PostgreSQL.
+    """
+    db_path: Path | str = tmp_path / "crmcli.db"
+    if engine == POSTGRESQL:
+        db_path = pg_server.server().pool().fresh()
     monkeypatch.setenv("CRMCLI_DB", str(db_path))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -33,14 +48,18 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def db_path(_isolated: Path) -> Path:
+def db_path(_isolated: Path | str) -> Path | str:
     return _isolated
 
 
 @pytest.fixture
-def db() -> Iterator[Database]:
-    """A fresh, migrated in-memory database for core tests."""
-    database = open_db(":memory:")
+def db(request: pytest.FixtureRequest, engine: str) -> Iterator[Any]:
+    """A fresh, migrated database for core tests: in memory, or on the test's engine."""
+    if request.node.get_closest_marker("engines") is None:
+        database = open_db(":memory:")
+    else:
+        where = request.getfixturevalue("_isolated") if engine == POSTGRESQL else ":memory:"
+        database = open_engine(parse(str(where), source="the test"))
     yield database
     database.close()
 
@@ -65,7 +84,17 @@ def cli() -> Cli:
 
 # --- engines (issue 16): SQLite always; PostgreSQL when a server is there ---
 
-ENGINES = ("sqlite", "postgresql")
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+ENGINES = (SQLITE, POSTGRESQL)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "engines: run each test once per engine chosen by --engine (CRMCLI_DB, db)"
+    )
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): in an engines module, a test SQLite's by nature"
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,20 +108,40 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test taking `engine` (or `db_url`) runs once per engine chosen by --engine."""
-    if "engine" in metafunc.fixturenames:
-        chosen = metafunc.config.getoption("engine")
-        metafunc.parametrize("engine", ENGINES if chosen == "all" else (chosen,))
+    """Tests of an `engines` module, and those taking `engine` or `db_url` themselves,
+    run once per engine chosen by --engine; the rest once, on SQLite."""
+    own = metafunc.definition._fixtureinfo.argnames  # the test function's own arguments
+    if metafunc.definition.get_closest_marker("engines") is None and not (
+        {"engine", "db_url"} & set(own)
+    ):
+        return
+    engines = ENGINES
+    only = metafunc.definition.get_closest_marker("sqlite_only")
+    if only is not None:
+        if not only.args or not str(only.args[0]).strip():
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: sqlite_only needs a reason")
+        engines = (SQLITE,)
+    metafunc.parametrize("engine", engines, indirect=True)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine this run of the test is on (SQLite for a test that runs once)."""
+    return getattr(request, "param", SQLITE)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under --engine sqlite, tests that need a PostgreSQL server are not run at all."""
-    if config.getoption("engine") != "sqlite":
+    """Runs on engines not chosen by --engine are not run at all (nor counted as skips);
+    under --engine sqlite, neither are tests that need a PostgreSQL server."""
+    chosen = config.getoption("engine")
+    if chosen == "all":
         return
     keep, drop = [], []
     for item in items:
+        callspec = getattr(item, "callspec", None)
+        on = callspec.params.get("engine", SQLITE) if callspec else SQLITE
         needs_pg = "pg_url" in getattr(item, "fixturenames", ())
-        (drop if needs_pg else keep).append(item)
+        (drop if on != chosen or (needs_pg and chosen == SQLITE) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -119,6 +168,10 @@ def db_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def figures() -> Figures:
     return FIGURES
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    pg_server.close_pool()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

@@ -1,11 +1,19 @@
-"""The suite's engine switch: PostgreSQL tests skip in one line on a laptop, fail in CI."""
+"""The suite's engine switch: PostgreSQL tests skip in one line on a laptop, fail in CI;
+an `engines` module's tests run once per engine, each on a database as new as a new file."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
+
+import pg_server
+import pytest
+
+from crmcli.db_url import PostgresUrl, parse
 
 ROOT = Path(__file__).parent.parent
 # One test that needs a server, one that runs on every engine chosen.
@@ -55,5 +63,167 @@ def test_a_server_that_does_not_answer_is_a_failure(tmp_path: Path) -> None:
 def test_engine_sqlite_runs_no_postgresql_test() -> None:
     run = _pytest(PG_ONLY, EACH_ENGINE, "--engine", "sqlite")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "1 passed, 1 deselected" in run.stdout
+    assert "1 passed, 2 deselected" in run.stdout  # the PG-only test, the engine test's PG run
     assert "PostgreSQL test(s) skipped" not in run.stdout
+
+
+# --- the `engines` marker, run in a scratch copy of the suite's fixtures ---
+
+MODULE = """
+import os
+import pytest
+
+pytestmark = pytest.mark.engines
+
+
+def test_each_engine(engine, cli):
+    print("DB", engine, os.environ["CRMCLI_DB"].split("?")[0])
+
+
+@pytest.mark.sqlite_only("the file's mode bits")
+def test_a_file(engine):
+    assert engine == "sqlite"
+"""
+
+
+def _scratch(tmp_path: Path, module: str) -> Path:
+    here = Path(__file__).parent
+    for name in ("conftest.py", "pg_server.py", "reliability_figures.py"):
+        shutil.copy(here / name, tmp_path / name)
+    (tmp_path / "test_scratch.py").write_text(textwrap.dedent(module))
+    return tmp_path
+
+
+def _run_scratch(where: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return _pytest(
+        "--rootdir", str(where), "-s", "-rA", str(where / "test_scratch.py"), *args, **env
+    )
+
+
+def test_an_engines_module_runs_on_each_engine_and_sqlite_only_says_why(tmp_path: Path) -> None:
+    where = _scratch(tmp_path, MODULE)
+    run = _run_scratch(where, "--engine", "sqlite")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "DB sqlite /" in run.stdout
+    assert "test_scratch.py::test_a_file[sqlite]" in run.stdout
+    assert "2 passed, 1 deselected" in run.stdout  # the PostgreSQL run of test_each_engine
+    # Without a server, the PostgreSQL runs skip in one line; test_a_file has none.
+    run = _run_scratch(where)
+    assert "2 passed, 1 skipped" in run.stdout, run.stdout + run.stderr
+    assert "1 PostgreSQL test(s) skipped: no server" in run.stdout
+
+
+def test_sqlite_only_without_a_reason_is_refused(tmp_path: Path) -> None:
+    where = _scratch(
+        tmp_path,
+        """
+        import pytest
+
+        pytestmark = pytest.mark.engines
+
+
+        @pytest.mark.sqlite_only
+        def test_why_not():
+            pass
+        """,
+    )
+    run = _run_scratch(where)
+    assert run.returncode != 0
+    assert "test_why_not: sqlite_only needs a reason" in run.stdout + run.stderr
+
+
+def test_on_postgresql_crmcli_db_is_a_server_database(tmp_path: Path) -> None:
+    server = pg_server.server()
+    where = _scratch(tmp_path, MODULE)
+    run = _run_scratch(where, "--engine", "postgresql", CRMCLI_TEST_PG=server.admin_url)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "DB postgresql postgresql://" in run.stdout
+    assert "1 passed, 2 deselected" in run.stdout  # the SQLite runs: test_a_file is SQLite's
+
+
+# --- the pooled database: each test starts from a new database's state ---
+
+
+@pytest.fixture
+def pool() -> pg_server.Pool:
+    return pg_server.server().pool()
+
+
+def test_the_pool_empties_restarts_ids_and_reseeds(pool: pg_server.Pool) -> None:
+    import psycopg
+
+    url = pool.fresh()
+    with psycopg.connect(url, autocommit=True) as conn:
+        templates = conn.execute("SELECT count(*) FROM templates").fetchone()[0]
+        assert templates > 0  # seeded, as on a new SQLite file
+        first = _add_customer(conn)
+        _add_customer(conn)
+        complaint = conn.execute(
+            "INSERT INTO complaints (customer_id, summary, stage_since, opened_at)"
+            " VALUES (%s, 's', 't', 't') RETURNING id",
+            [first],
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO complaint_events (complaint_id, at, to_stage)"
+            " VALUES (%s, 't', 'received')",
+            [complaint],
+        )
+        conn.execute("DELETE FROM templates")
+    assert pool.fresh() == url
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in ("customers", "complaints", "complaint_events"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM templates").fetchone()[0] == templates
+        assert _add_customer(conn) == first  # identities restart, as in a new file
+
+
+def test_a_test_that_changed_the_schema_gets_a_new_database(pool: pg_server.Pool) -> None:
+    import psycopg
+
+    url = pool.fresh()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE customers ADD COLUMN scratch text")
+    pool.fresh()
+    with psycopg.connect(pool.url, autocommit=True) as conn:
+        columns = conn.execute(
+            "SELECT count(*) FROM information_schema.columns"
+            " WHERE table_name = 'customers' AND column_name = 'scratch'"
+        ).fetchone()[0]
+    assert columns == 0
+
+
+def test_a_connection_left_open_does_not_block_the_next_test(pool: pg_server.Pool) -> None:
+    import psycopg
+
+    url = pool.fresh()
+    left = psycopg.connect(url)  # a transaction left open, holding a row lock
+    left.execute("INSERT INTO settings (key, value) VALUES ('k', 'v')")
+    pool.fresh()
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM settings").fetchone()[0] == 0
+    assert left.closed or left.broken or _is_dead(left)
+
+
+def _is_dead(conn) -> bool:
+    import psycopg
+
+    try:
+        conn.execute("SELECT 1")
+    except psycopg.OperationalError:
+        return True
+    return False
+
+
+def _add_customer(conn) -> int:
+    return conn.execute(
+        "INSERT INTO customers (name, search_key, created_at, updated_at)"
+        " VALUES ('A', 'a', 't', 't') RETURNING id"
+    ).fetchone()[0]
+
+
+@pytest.mark.engines
+def test_an_engines_test_gets_its_engines_database(engine: str, db_path, db) -> None:
+    target = parse(str(db_path))
+    assert isinstance(target, PostgresUrl) == (engine == "postgresql")
+    assert db.name == engine
+    assert db.execute("SELECT count(*) FROM customers").fetchone()[0] == 0

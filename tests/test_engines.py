@@ -11,6 +11,8 @@ from crmcli import migrations
 from crmcli.db_url import parse
 from crmcli.engines import Engine, like_pattern, open_engine, to_pyformat
 
+pytestmark = pytest.mark.engines
+
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Engine]:

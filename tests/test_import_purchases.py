@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from crmcli import customers
-from crmcli.db import open_db
+from crmcli.db import open_db, write
 from crmcli.errors import InvalidInput, InvalidValue
 from crmcli.imports import journal
 from crmcli.imports.purchases import import_purchases
@@ -257,6 +257,61 @@ def test_a_bulk_import_rebuilds_its_indexes_and_a_failed_one_keeps_them(db, tmp_
         "EXPLAIN QUERY PLAN SELECT * FROM purchases WHERE customer_id = 1 AND date > '2024'"
     ).fetchall()
     assert "purchases_customer_date" in str(plan)
+
+
+def test_a_bulk_import_sorts_its_indexes_within_the_default_cache(db, tmp_path, monkeypatch):
+    """The import's big page cache is also every CREATE INDEX's sort budget: memory grew
+    with the file (240 MB at 10M lines). The indexes are built with the default cache."""
+    from crmcli.imports import purchases as purchase_import
+
+    monkeypatch.setattr(
+        purchase_import, "INDEX_UPKEEP", replace(purchase_import.INDEX_UPKEEP, min_rows=5)
+    )
+    customers.add(db, code="A", name="A")
+    default = db.execute("PRAGMA cache_size").fetchone()[0]
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "customer,date,amount\n" + "".join(f"A,2025-01-{d:02d},{d}.5\n" for d in range(1, 29)),
+        encoding="utf-8",
+    )
+    seen: list[str] = []
+    db.conn.set_trace_callback(seen.append)
+    try:
+        import_purchases(db, path)
+    finally:
+        db.conn.set_trace_callback(None)
+    first_index = next(i for i, sql in enumerate(seen) if sql.startswith("CREATE INDEX"))
+    sizes = [sql for sql in seen[:first_index] if sql.startswith("PRAGMA cache_size =")]
+    assert sizes[0] == f"PRAGMA cache_size = {purchase_import.CACHE_KIB}"
+    assert sizes[-1] == f"PRAGMA cache_size = {default}"
+    assert db.execute("PRAGMA cache_size").fetchone()[0] == default
+
+
+def test_lines_are_written_with_foreign_keys_off_and_they_are_on_again(db, tmp_path, monkeypatch):
+    """Checking each line's customer and import (both just read or written by the import)
+    was a quarter of the insert; the pragma is back on after, even when the file is refused."""
+    customers.add(db, code="A", name="A")
+    path = tmp_path / "p.csv"
+    path.write_text("customer,date,amount\nA,2025-01-01,1.5\nA,2025-01-02,2\n", encoding="utf-8")
+    states: list[int] = []
+    original = journal.begin
+
+    def begin(db, **kwargs):
+        states.append(db.execute("PRAGMA foreign_keys").fetchone()[0])
+        return original(db, **kwargs)
+
+    monkeypatch.setattr(journal, "begin", begin)
+    import_purchases(db, path)
+    with pytest.raises(InvalidInput):
+        import_purchases(db, bad_file(tmp_path))
+    assert states == [0, 0]
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    # Inside a caller's transaction the pragma cannot change: checked as before.
+    with write(db):
+        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        with journal.references_known(db):
+            assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
 def test_customer_codes_are_found_past_a_full_cache(db, tmp_path, monkeypatch):

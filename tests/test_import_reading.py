@@ -12,9 +12,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmcli import customers
 from crmcli.errors import InvalidInput, UsageError
+from crmcli.imports import reading
 from crmcli.imports.customers import import_customers
 
 
@@ -469,3 +472,52 @@ def test_random_bytes_are_refused(cli, tmp_path):
         path.write_bytes(b"name\n" + bytes(rng.randrange(128, 256) for _ in range(n)))
         result = cli("customers", "import", str(path), ok=False)
         assert result.exit_code == 1 and "cannot tell the encoding" in result.stderr
+
+
+# --- missing-value markers: one search per row finds every row that may hold one -----------
+
+_MARKER_CELLS = st.one_of(
+    st.sampled_from(sorted(reading.MISSING_MARKERS)).flatmap(
+        lambda m: st.tuples(
+            st.sampled_from(["", " ", "\t", "  ", "\u3000", "\xa0"]),
+            st.lists(st.booleans(), min_size=len(m), max_size=len(m)),
+            st.sampled_from(["", " ", "\t", "\u3000", "\xa0 "]),
+        ).map(
+            lambda t, m=m: (
+                t[0] + "".join(c.upper() if up else c for c, up in zip(m, t[1], strict=True)) + t[2]
+            )
+        )
+    ),
+    st.sampled_from(["Na", "NA", "nA", "nan", "nil", "-1.5", "None1", "N/A.", "?x", "K1", ""]),
+    st.text(alphabet="-Nna/#<>()?.lu e\t\u2014\x1f", max_size=6),
+    st.text(max_size=8),
+)
+
+
+@given(st.lists(_MARKER_CELLS, min_size=1, max_size=8))
+@settings(max_examples=400, deadline=None)
+def test_the_row_search_misses_no_cell_a_marker_check_would_empty(cells):
+    """The search is only a filter: a row it passes over has no cell the per-cell check
+    (`is_missing_marker` on a cell whose first character may start a marker) would empty."""
+    marked = [c for c in cells if c[:1] in reading._MARKER_FIRST and reading.is_missing_marker(c)]
+    sep = reading._SEPARATOR
+    found = reading._ROW_MAY_HOLD_MARKER.search(f"{sep}{sep.join(cells)}{sep}")
+    if marked:
+        assert found, cells
+
+
+def test_markers_are_still_read_as_empty_and_counted(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "code,name,phone\nK1,N/A,010-1234-5678\nK2, null ,-\nK3,Na,None\nK4,Nam,#N/A\n",
+        encoding="utf-8",
+    )
+    with reading.open_table(path) as table:
+        rows = [cells for _line, cells in table.rows()]
+        assert rows == [
+            ["K1", "", "010-1234-5678"],
+            ["K2", "", ""],
+            ["K3", "Na", ""],
+            ["K4", "Nam", ""],
+        ]
+        assert table.markers == {"N/A": 1, "null": 1, "-": 1, "None": 1, "#N/A": 1}

@@ -12,7 +12,7 @@ from crmcli.errors import CrmError
 from crmcli.migrations import applied_names
 
 app = typer.Typer(
-    help="The database (a file, or on a PostgreSQL server): path, check, backup, migrate.",
+    help="The database (a file, or on a PostgreSQL server): path, check, backup, migrate, copy.",
     no_args_is_help=True,
 )
 
@@ -108,3 +108,47 @@ def _migrate_postgres(env: Env, url: PostgresUrl, *, adopt: bool) -> None:
         env.say(f"migrations: {', '.join(postgres_schema.applied_names(conn))}")
     finally:
         conn.close()
+
+
+@app.command("copy")
+def copy_database(
+    ctx: typer.Context,
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="SRC",
+            help="The crmcli database to copy: an SQLite file or a postgresql:// URL.",
+        ),
+    ],
+    dest: Annotated[
+        str,
+        typer.Argument(
+            metavar="DEST",
+            help="Where to copy it: a new SQLite file, or an empty PostgreSQL database's URL.",
+        ),
+    ],
+) -> None:
+    """Copy a whole crmcli database to another engine (SQLite ⇄ PostgreSQL) or file.
+
+    DEST must hold nothing yet. It is filled in one transaction, then its
+    row counts and money sums are checked against SRC's: on a failure or a
+    mismatch it is left as it was. SRC is read in one snapshot (it may stay
+    in use meanwhile).
+    """
+    from crmcli import db_copy
+    from crmcli.cli.imports.options import progress_bar
+    from crmcli.db_url import parse
+
+    env = get_env(ctx)
+    src, dst = parse(source, source="SRC"), parse(dest, source="DEST")
+    with progress_bar(env, "copying") as progress:
+        done = db_copy.copy_database(src, dst, progress=progress)
+    env.say(
+        f"copied {src} to {dst}: {len(done.tables)} tables, {done.rows:,} rows "
+        f"in {done.seconds:.1f} s"
+    )
+    money = done.money_columns
+    env.say(
+        f"checked on both sides: the row count of every table, and the sums of "
+        f"{len(money)} money columns ({', '.join(money)})"
+    )

@@ -344,7 +344,7 @@ def _run(
     cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = {CACHE_KIB}")
     try:
-        with write(db):
+        with journal.references_known(db), write(db):
             import_id = journal.begin(db, kind="purchases", info=info, options=options)
             result.import_id = import_id
             known = _Customers(
@@ -409,6 +409,10 @@ def _run(
             if writing and batch:
                 _flush(db, insert, batch, lines, last_id, import_id, counts, problems, writer)
             money.check_total(db)  # the sums of what is now stored must not overflow
+            # The indexes are built by sorting, which gains little from a big cache, and
+            # each CREATE INDEX takes the cache size as its sort budget: back to the
+            # default, so memory stays flat with the file (240 MB at 10M lines before).
+            db.execute(f"PRAGMA cache_size = {int(cache)}")
             for sql in rebuild:
                 db.execute(sql)
             result.customers_created = known.created

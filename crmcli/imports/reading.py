@@ -248,6 +248,21 @@ MISSING_MARKERS = frozenset(
 _MARKER_FIRST = frozenset({" ", "\t", "N", *(m[0] for m in MISSING_MARKERS)})
 
 
+# One search over a row's cells joined by a separator finds every row that may hold a
+# marker (a cell whose first character may start one and which, stripped of white space,
+# reads as one whatever its case); only those rows are looked at cell by cell. Looking at
+# each of a million rows' cells in Python was half the reading of a purchases file.
+# A superset of `is_missing_marker`: IGNORECASE matches wherever casefold() does for these
+# ASCII and punctuation markers, and \s is what str.strip() removes.
+_SEPARATOR = "\x1f"
+_ROW_MAY_HOLD_MARKER = re.compile(
+    f"{_SEPARATOR}(?=[{re.escape(''.join(sorted(_MARKER_FIRST)))}])\\s*(?:"
+    + "|".join(re.escape(m) for m in sorted(MISSING_MARKERS, key=len, reverse=True))
+    + f")\\s*{_SEPARATOR}",
+    re.IGNORECASE,
+)
+
+
 def is_missing_marker(cell: str) -> bool:
     """Whether a whole cell says 'no value' (NA, N/A, null, -…) rather than holding one."""
     text = cell.strip()
@@ -297,6 +312,7 @@ class Table:
         line = self._line
         markers = self.markers
         first = _MARKER_FIRST
+        may_hold, separator = _ROW_MAY_HOLD_MARKER.search, _SEPARATOR
         check_spans = self.info.encoding != "xlsx"  # a sheet's cells have no quotes to lose
         spanned = (0, 0)  # the last row that ran over several lines: (start, end)
         start, cells = 0, []
@@ -307,11 +323,12 @@ class Table:
                 if line > start and check_spans:  # a quoted line break: rare, checked
                     self._check_span(start, line, cells)
                     spanned = (start, line)
-                for i, cell in enumerate(cells):
-                    if cell[:1] in first and is_missing_marker(cell):
-                        marker = cell.strip()
-                        markers[marker] = markers.get(marker, 0) + 1
-                        cells[i] = ""
+                if may_hold(f"{separator}{separator.join(cells)}{separator}"):
+                    for i, cell in enumerate(cells):
+                        if cell[:1] in first and is_missing_marker(cell):
+                            marker = cell.strip()
+                            markers[marker] = markers.get(marker, 0) + 1
+                            cells[i] = ""
                 if cells and (len(cells) > 1 or cells[0].strip()):
                     yield start, cells
             if (

@@ -1,0 +1,365 @@
+"""`crmcli db copy`: a whole crmcli database moved to another engine, all or nothing.
+
+SQLite → PostgreSQL when a shop outgrows one file, PostgreSQL → SQLite to take it
+back (or to hand someone a file), SQLite → SQLite as a clean re-copy. The source is
+read in one snapshot (`Engine.read_snapshot`), so tills may go on writing to it; what
+they write meanwhile is not copied.
+
+The destination must hold nothing yet: a new file, an empty PostgreSQL database
+(`createdb`), or a crmcli database with nothing but what its migrations put in (the
+greeting templates). Its schema is made by crmcli's own migrations, in the same
+transaction as the rows: one transaction on the destination holds the schema, every
+table in foreign-key order, the ids, and the checks after, so an error, a mismatch or
+Ctrl-C leaves it exactly as it was (a new SQLite file is written beside its name and
+renamed into place only once complete). Both sides must be at this crmcli's schema
+version: the rows then fit the destination's columns one to one.
+
+Derived data follows by itself: on SQLite the search indexes (FTS5) are filled by
+their triggers as customers arrive, and checked after; on PostgreSQL they are plain
+indexes. Complaint history is append-only on both engines, which refuses UPDATE and
+DELETE, never INSERT: the copy only inserts.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from typing import Any
+
+from crmcli import db as sqlite_db
+from crmcli import migrations, postgres, postgres_schema
+from crmcli.db_url import PostgresUrl, Target
+from crmcli.engines import Engine, PostgresEngine, SqliteEngine
+from crmcli.errors import Conflict, DatabaseError, UsageError
+from crmcli.files import Output, database_family
+
+ProgressFn = Callable[[int, int], None]  # (rows copied, rows in all)
+PROGRESS_EVERY = 10_000  # rows between two progress calls
+MONEY_SUFFIX = "_micros"  # money columns: integer micro-units, summed on both sides
+
+
+@dataclass(frozen=True)
+class TableCopy:
+    """One table as checked on both sides after the copy."""
+
+    name: str
+    rows: int
+    sums: dict[str, int]  # money column → its sum, in micro-units
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    tables: list[TableCopy]
+    seconds: float
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+    @property
+    def money_columns(self) -> list[str]:
+        return [f"{t.name}.{c}" for t in self.tables for c in t.sums]
+
+
+def copy_database(
+    source: Target, target: Target, *, progress: ProgressFn | None = None
+) -> CopyResult:
+    """Copy every crmcli table of `source` into the empty database `target`, then check it.
+
+    Refuses (`Conflict`) a `target` holding any row of its own, and leaves it unchanged
+    on any failure (`DatabaseError`).
+    """
+    started = time.monotonic()
+    if _same_database(source, target):
+        raise UsageError(f"{source} is both SRC and DEST: give another database to copy it to")
+    src = open_source(source)
+    try:
+        _check_level(source, src)
+        with src.read_snapshot():
+            tables = src.tables()
+            expected = {t: _tally(src, t) for t in tables}
+            fill = _Fill(src, source, target, tables, expected, progress)
+            if isinstance(target, PostgresUrl):
+                _into_postgres(target, fill)
+            else:
+                _into_sqlite(target, fill, protect=database_family(source))
+    finally:
+        src.close()
+    return CopyResult([expected[t] for t in tables], time.monotonic() - started)
+
+
+def open_source(target: Target) -> Engine:
+    """A crmcli database as it is: nothing created, migrated or switched to WAL."""
+    if isinstance(target, PostgresUrl):
+        conn = postgres.open_db(target, migrate=False)  # refuses another application's db
+        engine: Engine = PostgresEngine(target, conn)
+        if postgres_schema.MARKER not in postgres_schema.user_tables(conn):
+            engine.close()
+            raise DatabaseError(f"no crmcli database at {target}: it holds no crmcli schema")
+        return engine
+    if not target.exists():
+        raise sqlite_db.no_database(target)
+    if target.is_file() and target.stat().st_size == 0:
+        raise sqlite_db.no_database(target, ": the file is empty")
+    db = sqlite_db.connect(target)
+    try:
+        kind, tables = sqlite_db.kind_of(db)
+        if kind == sqlite_db.EMPTY:
+            raise sqlite_db.no_database(target, ": an SQLite file without tables")
+        if kind == sqlite_db.FOREIGN:
+            raise sqlite_db.not_crmcli(target, tables)
+    except BaseException:
+        db.close()
+        raise
+    return SqliteEngine(db)
+
+
+def _same_database(a: Target, b: Target) -> bool:
+    if isinstance(a, PostgresUrl) or isinstance(b, PostgresUrl):
+        return a == b
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_level(where: Target, engine: Engine) -> None:
+    """The source must be at this crmcli's schema version, no older and no newer."""
+    applied = engine.applied_migrations()
+    known = migrations.names()
+    newer = [name for name in applied if name not in known]
+    if newer:
+        raise DatabaseError(
+            f"{where} was made by a newer crmcli (it has migration {', '.join(newer)}); "
+            "upgrade crmcli to copy it"
+        )
+    missing = [name for name in known if name not in applied]
+    if missing:
+        raise DatabaseError(
+            f"{where} has an older schema (migration {missing[0]} and {len(missing) - 1} more "
+            f"not applied); bring it up to date first with `crmcli --db {where} db migrate`, "
+            "then copy it"
+        )
+
+
+def _into_postgres(url: PostgresUrl, fill: _Fill) -> None:
+    conn = postgres.open_db(url, migrate=False)  # refuses another application's database
+    dst = PostgresEngine(url, conn)
+    try:
+        with dst.transaction():
+            # Inside the copy's transaction: a failed copy leaves no schema behind either.
+            postgres_schema.apply_pending(conn)
+            fill.into(dst)
+    finally:
+        dst.close()
+
+
+def _into_sqlite(path: Path, fill: _Fill, *, protect: list[Path]) -> None:
+    if path.exists() and not (path.is_file() and path.stat().st_size == 0):
+        db = sqlite_db.open_db(path, migrate=False)  # refuses another application's file
+        dst = SqliteEngine(db)
+        try:
+            with dst.transaction():
+                sqlite_db.apply_pending(db)  # a savepoint of the copy's transaction
+                fill.into(dst)
+        finally:
+            dst.close()
+        return
+    # A new file is made beside its name and renamed into place only when complete:
+    # a failure or Ctrl-C leaves no file (an empty file given as DEST stays empty).
+    out = Output(
+        path,
+        protect=[(p, "the source database (or one of its files)") for p in protect],
+        force=path.exists(),
+        database=True,
+        what="copy",
+    )
+    out.open()
+    assert out.tmp_path is not None
+    try:
+        dst = SqliteEngine(sqlite_db.open_db(out.tmp_path))
+        try:
+            with dst.transaction():
+                fill.into(dst)
+        finally:
+            dst.close()
+    except BaseException:
+        out.discard()
+        raise
+    out.commit()
+
+
+class _Fill:
+    """Fills an empty destination, inside its transaction, from the source's snapshot."""
+
+    def __init__(
+        self,
+        src: Engine,
+        source: Target,
+        target: Target,
+        tables: list[str],
+        expected: dict[str, TableCopy],
+        progress: ProgressFn | None,
+    ) -> None:
+        self.src = src
+        self.source = source
+        self.target = target
+        self.tables = tables
+        self.expected = expected
+        self.progress = progress
+        self.total = sum(t.rows for t in expected.values())
+        self.done = 0
+
+    def into(self, dst: Engine) -> None:
+        missing = sorted(set(self.tables) ^ set(dst.tables()))
+        if missing:  # both at one schema version: only a damaged schema gets here
+            raise DatabaseError(
+                f"{self.source} and {self.target} do not have the same tables "
+                f"({', '.join(missing)}); run `crmcli db check` on both"
+            )
+        order = _parents_first(dst, self.tables)
+        self._refuse_rows_of_its_own(dst, order)
+        for table in reversed(order):  # what the migrations seeded gives way to the source's
+            if _count(dst, table):
+                dst.execute(f'DELETE FROM "{table}"')
+        for table in order:
+            self._copy_table(dst, table)
+        self._verify(dst)
+
+    def _refuse_rows_of_its_own(self, dst: Engine, order: list[str]) -> None:
+        """A destination may hold what a new database holds (seeded rows), nothing else."""
+        fresh = SqliteEngine(sqlite_db.open_db(sqlite_db.MEMORY))
+        try:
+            for table in order:
+                count = _count(dst, table)
+                if not count:
+                    continue
+                columns = _columns(fresh, table)
+                if count == _count(fresh, table) and list(dst.read_table(table, columns)) == list(
+                    fresh.read_table(table, columns)
+                ):
+                    continue  # exactly what crmcli's migrations put in a new database
+                raise Conflict(
+                    f"{self.target} is not empty (its table {table} holds {count} row(s)); "
+                    "`db copy` only fills an empty database, and changed nothing: give a new "
+                    "file, an empty PostgreSQL database, or a crmcli database with nothing in it"
+                )
+        finally:
+            fresh.close()
+
+    def _copy_table(self, dst: Engine, table: str) -> None:
+        columns = _columns(self.src, table)
+        theirs = set(_columns(dst, table))
+        if set(columns) != theirs:
+            raise DatabaseError(
+                f"{self.source} and {self.target} differ in table {table}'s columns "
+                f"({', '.join(sorted(set(columns) ^ theirs))}); run `crmcli db check` on both"
+            )
+        try:
+            loaded = dst.copy_rows(
+                table, columns, self._counted(self.src.read_table(table, columns))
+            )
+            dst.advance_ids(table)
+        except _database_errors() as exc:
+            raise DatabaseError(
+                f"copying table {table} to {self.target} failed, so nothing was copied: "
+                f"{_explain(exc, self.source, self.target)}"
+            ) from exc
+        if loaded != self.expected[table].rows:
+            raise DatabaseError(
+                f"copying table {table}: {loaded} row(s) read, {self.expected[table].rows} "
+                f"expected; nothing was copied to {self.target}"
+            )
+
+    def _counted(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        for row in rows:
+            yield row
+            self.done += 1
+            if self.progress is not None and self.done % PROGRESS_EVERY == 0:
+                self.progress(self.done, self.total)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def _verify(self, dst: Engine) -> None:
+        """The destination, before it commits, against the source's snapshot."""
+        for table in self.tables:
+            want = self.expected[table]
+            got = _tally(dst, table)
+            if got != want:
+                raise DatabaseError(
+                    f"after copying, {self.target} does not match {self.source} in table "
+                    f"{table} (rows {got.rows} vs {want.rows}, sums {got.sums} vs {want.sums}); "
+                    "nothing was copied"
+                )
+        if isinstance(dst, SqliteEngine):
+            _check_search_indexes(dst)
+
+
+def _parents_first(engine: Engine, tables: Sequence[str]) -> list[str]:
+    """`tables` ordered so that every table comes after those its foreign keys point to."""
+    graph = TopologicalSorter({t: engine.parent_tables(t) & set(tables) for t in sorted(tables)})
+    try:
+        return list(graph.static_order())
+    except CycleError as exc:  # crmcli's schema has none; a later migration might
+        raise DatabaseError(f"the tables' foreign keys form a cycle: {exc.args[1]}") from exc
+
+
+def _columns(engine: Engine, table: str) -> list[str]:
+    cursor = engine.execute(f'SELECT * FROM "{table}" WHERE 1 = 0')
+    return [d[0] for d in cursor.description]
+
+
+def _count(engine: Engine, table: str) -> int:
+    return int(engine.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+
+def _tally(engine: Engine, table: str) -> TableCopy:
+    """A table's row count and the sum of each money column, in one scan."""
+    money = [c for c in _columns(engine, table) if c.endswith(MONEY_SUFFIX)]
+    sums = "".join(f', coalesce(sum("{c}"), 0)' for c in money)
+    row = engine.execute(f'SELECT count(*){sums} FROM "{table}"').fetchone()
+    return TableCopy(table, int(row[0]), {c: int(v) for c, v in zip(money, row[1:], strict=True)})
+
+
+def _check_search_indexes(dst: SqliteEngine) -> None:
+    """SQLite's FTS5 indexes hold exactly what their content tables say (filled by triggers)."""
+    for (name,) in dst.execute(
+        "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%fts5%'"
+    ).fetchall():
+        try:
+            # rank 1: compare the index with the external content table as well
+            dst.execute(f'INSERT INTO "{name}"("{name}", rank) VALUES (\'integrity-check\', 1)')
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"after copying, the search index {name} is wrong: {exc}") from exc
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [sqlite3.Error]
+    try:
+        import psycopg  # only there when PostgreSQL is in play
+
+        errors.append(psycopg.Error)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def _explain(exc: BaseException, *databases: Target) -> str:
+    """The error's first line, and where in the data PostgreSQL says it was (`COPY …, line`).
+
+    Every password of `databases` is masked in it.
+    """
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    context = getattr(getattr(exc, "diag", None), "context", None)
+    if context:
+        text += f" ({context.strip().splitlines()[0]})"
+    for database in databases:
+        if isinstance(database, PostgresUrl):
+            text = database.scrub(text)
+    return text

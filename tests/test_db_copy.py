@@ -1,0 +1,429 @@
+"""`crmcli db copy`: a whole shop between engines, all or nothing, checked after.
+
+The engine's bulk helpers it stands on (`read_table`, `copy_rows`, `advance_ids`,
+`parent_tables`) are tested here too, on each engine.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crmcli import db_copy
+from crmcli.db_url import parse
+from crmcli.engines import Engine, SqliteEngine, open_engine
+from crmcli.errors import Conflict, DatabaseError, UsageError
+
+Dump = dict[str, list[tuple[Any, ...]]]
+
+
+def dump(target: str | Path) -> Dump:
+    """Every crmcli table, every column, ordered by primary key (as stored when none)."""
+    engine = db_copy.open_source(parse(str(target)))
+    try:
+        with engine.read_snapshot():
+            out: Dump = {}
+            for table in engine.tables():
+                columns = sorted(db_copy._columns(engine, table))
+                out[table] = [
+                    tuple(float(v) if isinstance(v, Decimal) else v for v in row)
+                    for row in engine.read_table(table, columns)
+                ]
+            return out
+    finally:
+        engine.close()
+
+
+@pytest.fixture(scope="module")
+def shop_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo shop, plus what it lacks: a fractional quantity, follow-ups, a contact,
+    a forgotten customer whose complaint history was redacted, a setting."""
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    path = tmp_path_factory.mktemp("shop") / "shop.db"
+    runner = CliRunner()
+    steps = [
+        ["demo", "--path", str(path)],
+        ["--db", str(path), "purchases", "add", "K002", "--amount", "12.34", "--quantity", "1.5",
+         "--item", "Tea 'Earl' % grey", "--on", "2026-01-02", "--note", "line one\nline two"],
+        ["--db", str(path), "followups", "add", "K003", "--in", "3d", "--note", "call back"],
+        ["--db", str(path), "contacts", "log", "K004", "--channel", "call", "--note", "asked"],
+        ["--db", str(path), "customers", "forget", "K001", "--yes"],
+        ["--db", str(path), "config", "set", "phone.region", "KR"],
+    ]  # fmt: skip
+    for args in steps:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
+    return path
+
+
+@pytest.fixture
+def shop(shop_template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "shop.db"
+    path.write_bytes(shop_template.read_bytes())
+    return path
+
+
+def test_the_seeded_shop_has_something_in_every_table_that_matters(shop: Path) -> None:
+    tables = dump(shop)
+    wanted = ["customers", "purchases", "complaint_events", "import_changes", "followups"]
+    wanted += ["contacts", "tier_assignments", "templates", "settings", "customer_tags"]
+    for table in wanted:
+        assert tables[table], table
+    assert any(1.5 in row for row in tables["purchases"])  # a fractional quantity
+
+
+# --- the round trip ---
+
+
+def test_sqlite_to_postgresql_and_back_gives_the_same_tables(
+    shop: Path, pg_url: str, tmp_path: Path, cli: Any
+) -> None:
+    back = tmp_path / "back.db"
+    first = cli("db", "copy", str(shop), pg_url)
+    assert "copied" in first.stderr and first.stdout == ""
+    cli("db", "copy", pg_url, str(back))
+    original = dump(shop)
+    assert dump(pg_url) == original
+    assert dump(back) == original
+    assert stat.S_IMODE(os.stat(back).st_mode) == 0o600
+
+
+def test_sqlite_to_sqlite_gives_the_same_tables_and_a_working_database(
+    shop: Path, tmp_path: Path, cli: Any
+) -> None:
+    copy = tmp_path / "copy.db"
+    result = cli("db", "copy", str(shop), str(copy))
+    assert dump(copy) == dump(shop)
+    assert "23 tables" in result.stderr or "tables" in result.stderr
+    assert "purchases.amount_micros" in result.stderr
+    # The search indexes were filled as the customers arrived: search finds them.
+    found = cli("--db", str(copy), "customers", "search", "이서연", "--fields", "code")
+    assert "K002" in found.stdout
+    assert cli("--db", str(copy), "db", "check").exit_code == 0
+
+
+def test_ids_go_on_after_the_copied_ones(shop: Path, db_url: str, cli: Any) -> None:
+    cli("db", "copy", str(shop), db_url)
+    engine = open_engine(parse(db_url))
+    try:
+        top = engine.execute("SELECT max(id) FROM customers").fetchone()[0]
+        new = engine.insert(
+            "customers", {"name": "New", "search_key": "new", "created_at": "t", "updated_at": "t"}
+        )
+        assert new == top + 1
+    finally:
+        engine.close()
+
+
+def test_complaint_history_stays_append_only_after_the_copy(
+    shop: Path, db_url: str, cli: Any
+) -> None:
+    cli("db", "copy", str(shop), db_url)
+    engine = open_engine(parse(db_url))
+    try:
+        assert engine.execute("SELECT count(*) FROM complaint_events").fetchone()[0] > 0
+        with pytest.raises(Exception) as caught, engine.transaction():
+            engine.execute("DELETE FROM complaint_events")
+        assert engine.is_append_only_error(caught.value)
+    finally:
+        engine.close()
+
+
+def test_a_database_made_by_db_migrate_is_empty_enough(shop: Path, db_url: str, cli: Any) -> None:
+    cli("--db", db_url, "db", "migrate")
+    cli("db", "copy", str(shop), db_url)
+    assert dump(db_url)["templates"] == dump(shop)["templates"]
+
+
+# --- refusals: nothing touched ---
+
+
+def test_a_destination_with_rows_of_its_own_is_refused_and_unchanged(
+    shop: Path, db_url: str, cli: Any
+) -> None:
+    engine = open_engine(parse(db_url))
+    try:
+        with engine.transaction():
+            engine.insert(
+                "customers",
+                {"name": "Kim", "search_key": "kim", "created_at": "t", "updated_at": "t"},
+            )
+    finally:
+        engine.close()
+    before = dump(db_url)
+    result = cli("db", "copy", str(shop), db_url, ok=False)
+    assert result.exit_code == 1
+    assert "is not empty (its table customers holds 1 row(s))" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert dump(db_url) == before
+
+
+def test_edited_seed_rows_count_as_rows_of_its_own(shop: Path, tmp_path: Path, cli: Any) -> None:
+    dest = tmp_path / "dest.db"
+    cli("--db", str(dest), "db", "migrate")
+    engine = open_engine(dest)
+    try:
+        with engine.transaction():
+            engine.execute("UPDATE templates SET body = 'changed' WHERE name = 'birthday'")
+    finally:
+        engine.close()
+    result = cli("db", "copy", str(shop), str(dest), ok=False)
+    assert result.exit_code == 1 and "its table templates holds" in result.stderr
+
+
+def test_another_applications_database_is_refused(shop: Path, db_url: str, cli: Any) -> None:
+    if db_url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE invoices (id int)")
+    else:
+        with sqlite3.connect(db_url) as conn:
+            conn.execute("CREATE TABLE invoices (id int)")
+    result = cli("db", "copy", str(shop), db_url, ok=False)
+    assert result.exit_code == 1
+    assert "is not a crmcli database (it holds other tables: invoices)" in result.stderr
+
+
+def test_an_existing_file_is_refused_when_it_is_not_empty(
+    shop: Path, tmp_path: Path, cli: Any
+) -> None:
+    dest = tmp_path / "notes.txt"
+    dest.write_text("my notes, not a database\n" * 40)
+    result = cli("db", "copy", str(shop), str(dest), ok=False)
+    assert result.exit_code == 1
+    assert dest.read_text() == "my notes, not a database\n" * 40
+
+
+def test_an_empty_file_given_as_destination_becomes_the_copy(
+    shop: Path, tmp_path: Path, cli: Any
+) -> None:
+    dest = tmp_path / "empty.db"
+    dest.touch()
+    cli("db", "copy", str(shop), str(dest))
+    assert dump(dest) == dump(shop)
+
+
+def test_a_source_with_an_older_schema_is_refused(shop: Path, tmp_path: Path, cli: Any) -> None:
+    with sqlite3.connect(shop) as conn:
+        last = conn.execute("SELECT max(name) FROM _sqlite_migrations").fetchone()[0]
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [last])
+    dest = tmp_path / "dest.db"
+    result = cli("db", "copy", str(shop), str(dest), ok=False)
+    assert result.exit_code == 1
+    assert f"has an older schema (migration {last} and 0 more not applied)" in result.stderr
+    assert f"crmcli --db {shop} db migrate" in result.stderr
+    assert not dest.exists()
+
+
+def test_a_source_made_by_a_newer_crmcli_is_refused(shop: Path, tmp_path: Path, cli: Any) -> None:
+    with sqlite3.connect(shop) as conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+            " VALUES ('crmcli', 'm999_future', '2030-01-01')"
+        )
+    result = cli("db", "copy", str(shop), str(tmp_path / "dest.db"), ok=False)
+    assert (
+        result.exit_code == 1 and "newer crmcli" in result.stderr and "m999_future" in result.stderr
+    )
+
+
+def test_a_missing_source_is_an_error_and_creates_nothing(tmp_path: Path, cli: Any) -> None:
+    result = cli("db", "copy", str(tmp_path / "nope.db"), str(tmp_path / "dest.db"), ok=False)
+    assert result.exit_code == 1 and "no crmcli database at" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+
+
+def test_copying_a_database_onto_itself_is_a_usage_error(shop: Path, cli: Any) -> None:
+    result = cli("db", "copy", str(shop), f"{shop.parent}/./{shop.name}", ok=False)
+    assert result.exit_code == 2 and "is both SRC and DEST" in result.stderr
+
+
+def test_another_scheme_is_a_usage_error(shop: Path, cli: Any) -> None:
+    result = cli("db", "copy", str(shop), "mysql://shop@db1/crm", ok=False)
+    assert result.exit_code == 2 and "DEST: mysql://shop@db1/crm" in result.stderr
+
+
+def test_the_password_is_never_shown(shop: Path, pg_url: str, cli: Any) -> None:
+    # The test server trusts local connections: the password is carried, never needed.
+    with_password = f"{pg_url}&password=s3cr3t-pw"
+    done = cli("db", "copy", str(shop), with_password)
+    refused = cli("db", "copy", str(shop), with_password, ok=False)
+    assert refused.exit_code == 1
+    for result in (done, refused):
+        assert "s3cr3t-pw" not in result.stdout + result.stderr
+    assert "password=***" in done.stderr
+
+
+# --- all or nothing ---
+
+
+def _fail_on(monkeypatch: pytest.MonkeyPatch, table: str, error: BaseException) -> None:
+    """Reading `table` from the source breaks after its first row."""
+    real = SqliteEngine.read_table
+
+    def read_table(self: SqliteEngine, name: str, columns: Any) -> Iterator[tuple[Any, ...]]:
+        for i, row in enumerate(real(self, name, columns)):
+            if name == table and i == 1:
+                raise error
+            yield row
+
+    monkeypatch.setattr(SqliteEngine, "read_table", read_table)
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [(sqlite3.OperationalError("disk I/O error"), 1), (KeyboardInterrupt(), 130)],
+    ids=["error", "ctrl-c"],
+)
+def test_a_failure_half_way_leaves_the_destination_as_it_was(
+    shop: Path,
+    db_url: str,
+    cli: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    error: BaseException,
+    status: int,
+) -> None:
+    _fail_on(monkeypatch, "purchases", error)  # after customers, before complaints
+    result = cli("db", "copy", str(shop), db_url, ok=False)
+    assert result.exit_code == status, result.stderr
+    if status == 1:
+        assert "copying table purchases to" in result.stderr
+        assert "nothing was copied" in result.stderr
+    if db_url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(db_url) as conn:
+            tables = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            ).fetchall()
+        assert tables == []  # not even the schema
+    else:
+        assert not os.path.exists(db_url)
+        assert sorted(p.name for p in Path(db_url).parent.iterdir()) == ["shop.db", "tmp"]
+
+
+def test_a_failure_leaves_an_existing_empty_crmcli_database_as_it_was(
+    shop: Path, db_url: str, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli("--db", db_url, "db", "migrate")
+    before = dump(db_url)
+    _fail_on(monkeypatch, "complaint_events", sqlite3.OperationalError("disk I/O error"))
+    assert cli("db", "copy", str(shop), db_url, ok=False).exit_code == 1
+    assert dump(db_url) == before
+
+
+def test_a_mismatch_in_the_sums_is_an_error_and_nothing_is_kept(
+    shop: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = SqliteEngine.read_table
+
+    def one_cent_more(self: SqliteEngine, name: str, columns: Any) -> Iterator[tuple[Any, ...]]:
+        for i, row in enumerate(real(self, name, columns)):
+            if name == "purchases" and i == 0:
+                at = list(columns).index("amount_micros")
+                row = (*row[:at], row[at] + 10_000, *row[at + 1 :])
+            yield row
+
+    monkeypatch.setattr(SqliteEngine, "read_table", one_cent_more)
+    with pytest.raises(DatabaseError, match=r"does not match .* in table purchases"):
+        db_copy.copy_database(shop, parse(db_url))
+    monkeypatch.undo()
+    target = parse(db_url)
+    if isinstance(target, Path):
+        assert not target.exists()
+    else:
+        with pytest.raises(DatabaseError, match="no crmcli database"):
+            db_copy.open_source(target)
+
+
+def test_a_row_the_destination_refuses_names_the_table(shop: Path, pg_url: str) -> None:
+    with sqlite3.connect(shop) as conn:  # SQLite takes any text in an integer column
+        conn.execute("UPDATE purchases SET amount_micros = 'lots' WHERE id = 3")
+    with pytest.raises(DatabaseError) as caught:
+        db_copy.copy_database(shop, parse(pg_url))
+    message = str(caught.value)
+    assert "copying table purchases to" in message
+    assert 'invalid input syntax for type bigint: "lots"' in message
+    assert "COPY purchases, line 3" in message
+
+
+# --- what the core reports ---
+
+
+def test_the_result_counts_every_table_and_reports_progress(shop: Path, tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    result = db_copy.copy_database(
+        shop, tmp_path / "copy.db", progress=lambda done, total: calls.append((done, total))
+    )
+    original = dump(shop)
+    assert {t.name: t.rows for t in result.tables} == {t: len(rows) for t, rows in original.items()}
+    assert result.rows == sum(len(rows) for rows in original.values())
+    assert "purchases.amount_micros" in result.money_columns
+    assert calls[-1] == (result.rows, result.rows)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_a_usage_error_for_the_same_file(shop: Path) -> None:
+    with pytest.raises(UsageError):
+        db_copy.copy_database(shop, shop)
+
+
+# --- the engine's bulk helpers, on each engine ---
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Engine]:
+    engine = open_engine(parse(db_url))
+    yield engine
+    engine.close()
+
+
+def test_copy_rows_loads_rows_with_their_ids_and_read_table_gives_them_back(store: Engine) -> None:
+    columns = ["id", "name", "search_key", "created_at", "updated_at"]
+    rows = [(i, f"Name {i} '%?", f"name {i}", "t", "t") for i in (5, 2, 9)]
+    with store.transaction():
+        assert store.copy_rows("customers", columns, iter(rows)) == 3
+        store.advance_ids("customers")
+        new = store.insert(
+            "customers",
+            {"name": "Next", "search_key": "next", "created_at": "t", "updated_at": "t"},
+        )
+    assert new == 10
+    with store.read_snapshot():
+        assert list(store.read_table("customers", ["id", "name"]))[:3] == [
+            (2, "Name 2 '%?"),
+            (5, "Name 5 '%?"),
+            (9, "Name 9 '%?"),
+        ]
+
+
+def test_copy_rows_is_part_of_the_callers_transaction(store: Engine) -> None:
+    columns = ["id", "name", "search_key", "created_at", "updated_at"]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.copy_rows("customers", columns, [(1, "A", "a", "t", "t")])
+        raise RuntimeError("stop")
+    assert store.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+
+
+def test_parent_tables_follow_the_foreign_keys(store: Engine) -> None:
+    assert store.parent_tables("purchases") == {"customers", "imports"}
+    assert store.parent_tables("visit_results") == {"contacts", "visit_plans"}
+    assert store.parent_tables("settings") == set()
+
+
+def test_conflict_is_the_error_for_a_full_destination(shop: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "dest.db"
+    db_copy.copy_database(shop, dest)
+    with pytest.raises(Conflict):
+        db_copy.copy_database(shop, dest)
