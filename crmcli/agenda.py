@@ -157,31 +157,55 @@ class Entry(NamedTuple):
 
     def row(self) -> dict[str, Any]:
         """The agenda line as printed (and every other field `--fields` may pick)."""
-        i, p = self.item, self.person
-        why = i.why
-        if i.moved_from is not None:
-            allowed = ",".join(DAY_NAMES[int(d) - 1] for d in p.contact_days or "")
-            why += f" (moved from {i.moved_from.isoformat()}: takes calls {allowed})"
-        if i.late_from is not None:
-            why += f" (overdue since {i.late_from.isoformat()})"
-        salutation = p.salutation()
-        return {
-            "date": i.day.isoformat() if i.day else None,
-            "kind": i.kind,
-            "ref": p.ref,
-            "name": p.display_name,
-            "salutation": salutation,
-            "customer": salutation,  # the salutation, under its first name (scripts use it)
-            "phone": p.phone,
-            "why": why,
-            "owner": i.owner if i.owner is not None else p.owner,
-            "on": i.on.isoformat(),
-            "code": p.code,
-            "email": p.email,
-            "customer_id": p.id,
-            "key": i.key,
-            "overdue_since": i.late_from.isoformat() if i.late_from else None,
-        }
+        i = self.item
+        return _row(
+            i.kind,
+            i.key,
+            i.on.isoformat(),
+            i.why,
+            i.owner,
+            i.day.isoformat() if i.day else None,
+            i.moved_from.isoformat() if i.moved_from else None,
+            i.late_from.isoformat() if i.late_from else None,
+            self.person,
+        )
+
+
+def _row(
+    kind: str,
+    key: str,
+    on: str,
+    why: str,
+    owner: str | None,
+    day: str | None,
+    moved_from: str | None,
+    late_from: str | None,
+    p: Person,
+) -> dict[str, Any]:
+    """An agenda line from its item's fields (days as ISO text) and its customer."""
+    if moved_from is not None:
+        allowed = ",".join(DAY_NAMES[int(d) - 1] for d in p.contact_days or "")
+        why += f" (moved from {moved_from}: takes calls {allowed})"
+    if late_from is not None:
+        why += f" (overdue since {late_from})"
+    salutation = p.salutation()
+    return {
+        "date": day,
+        "kind": kind,
+        "ref": p.ref,
+        "name": p.display_name,
+        "salutation": salutation,
+        "customer": salutation,  # the salutation, under its first name (scripts use it)
+        "phone": p.phone,
+        "why": why,
+        "owner": owner if owner is not None else p.owner,
+        "on": on,
+        "code": p.code,
+        "email": p.email,
+        "customer_id": p.id,
+        "key": key,
+        "overdue_since": late_from,
+    }
 
 
 FIELDS = (
@@ -324,6 +348,7 @@ def listed(
     visits_per_day: int | None = None,
     days: int = 1,
     details: bool = True,
+    as_rows: bool = False,
 ) -> Iterator[Entry]:
     """`due`, line by line: what a million customers' agenda holds (a quarter of a
     million lines) is sorted and read in the database, never all in memory at once.
@@ -333,6 +358,7 @@ def listed(
     `cap_visits`' cut here, over `days` days; `counts["visits held"]` is then how many
     visits were held back (against `counts["visits"]` when that is counted).
     `details`: keep what greeting templates use (`Item.detail`); a listing needs none.
+    `as_rows`: the lines as printed instead (`lines`).
     """
     found = _Found(db, details=details)
     try:
@@ -366,7 +392,16 @@ def listed(
     except BaseException:
         found.drop()
         raise
-    return found.entries(rows)
+    return found.lines(rows) if as_rows else found.entries(rows)  # type: ignore[return-value]
+
+
+def lines(db: Database, **options: Any) -> Iterator[dict[str, Any]]:
+    """`listed`'s lines as printed (`Entry.row`), made straight from the listing's rows.
+
+    What `crmcli due` prints: a million customers' agenda is a quarter of a million
+    lines, and each skips its `Item` and parsed days (a third of the listing's time).
+    """
+    return listed(db, **options, as_rows=True)  # type: ignore[return-value]
 
 
 def _collect(
@@ -408,14 +443,20 @@ def _collect(
             # A million-customer shop has hundreds of thousands of overdue visits; hold
             # only the best candidates (with room for contact-window moves).
             source = partial(best_visit_items, size=2 * visits_limit + 50, counts=counts)
+        in_sql = SQL_SOURCES.get(kind)
+        if in_sql is not None and in_sql.detailed and found.details is not None:
+            in_sql = None  # a greeting needs what only the kind's source gives
         for window in windows(kind, start, end, lead_time, any_windowed=any_windowed, keep=keep):
-            if kind in SQL_SOURCES:  # no Python object per item
-                try:
-                    found.add_sql(kind, *SQL_SOURCES[kind](db, window), lead_time)
-                except InvalidValue as broken:
-                    _left_out(kind, broken, warnings)
+            if in_sql is None:
+                found.add(_guarded(kind, source, db, window, warnings), lead_time)
                 continue
-            found.add(_guarded(kind, source, db, window, warnings), lead_time)
+            try:  # no Python object per item
+                found.add_sql(kind, *in_sql.rows(db, window), lead_time)
+            except InvalidValue as broken:
+                _left_out(kind, broken, warnings)
+                continue
+            if in_sql.rest is not None:
+                found.add(_guarded(kind, in_sql.rest, db, window, warnings), lead_time)
     return max(today or start, start)
 
 
@@ -513,6 +554,16 @@ class _Found:
                 yield Entry(item, Person(*person))
         finally:
             rows.close()  # a table being read cannot be dropped
+            self.drop()
+
+    def lines(self, rows: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
+        """The listing's rows as printed lines (`entries`, then `Entry.row`)."""
+        make = Person._make
+        try:
+            for key, kind, _, on, why, owner, shown, moved_from, late_from, *person in rows:
+                yield _row(kind, key, on, why, owner, shown, moved_from, late_from, make(person))
+        finally:
+            rows.close()
             self.drop()
 
     def drop(self) -> None:

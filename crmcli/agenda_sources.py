@@ -120,25 +120,28 @@ def _yearly_dates(
     lunar_column: str,
     extra_columns: str,
     where: str,
+    solar: bool = True,
 ) -> Iterator[tuple[Any, ...]]:
     """(row…, occurrence) for each yearly date of `table` falling between the window's events.
 
     Solar dates are found by their month-day; lunar ones by the lunar month-days of the
     window's days (in both calendars), then converted exactly, customer by customer.
+    `solar=False`: the lunar ones only.
     """
-    feb29 = settings.get(db, "birthday.feb29")
     start, end = window.first_event, window.last_event
-    days = list(yearly.days(start, end))
-    solar = {md for d in days for md in yearly.month_days_on(d, feb29=feb29)}
-    marks, params = _in(solar)
-    sql = (
-        f"SELECT {column}, {extra_columns} FROM {table}"
-        f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} = 0 AND {where}"
-    )
-    for row in db.execute(sql, params):
-        month, day = dates.month_day(row[0])
-        for on in yearly.solar_occurrences(month, day, start, end, feb29=feb29):
-            yield (*row, on)
+    if solar:
+        feb29 = settings.get(db, "birthday.feb29")
+        days = list(yearly.days(start, end))
+        found = {md for d in days for md in yearly.month_days_on(d, feb29=feb29)}
+        marks, params = _in(found)
+        sql = (
+            f"SELECT {column}, {extra_columns} FROM {table}"
+            f" WHERE substr({column}, -5) IN ({marks}) AND {lunar_column} = 0 AND {where}"
+        )
+        for row in db.execute(sql, params):
+            month, day = dates.month_day(row[0])
+            for on in yearly.solar_occurrences(month, day, start, end, feb29=feb29):
+                yield (*row, on)
     windows = {c: LunarWindow(start, end, c) for c in CALENDARS}
     lunar = set().union(*(w.month_days() for w in windows.values()))
     marks, params = _in(lunar)
@@ -155,7 +158,8 @@ def _yearly_dates(
             yield (*row, on)
 
 
-def birthday_items(db: Database, window: Window) -> Iterator[Item]:
+def birthday_items(db: Database, window: Window, *, solar: bool = True) -> Iterator[Item]:
+    """Birthdays in the window (`solar=False`: the lunar ones only)."""
     rows = _yearly_dates(
         db,
         window,
@@ -164,6 +168,7 @@ def birthday_items(db: Database, window: Window) -> Iterator[Item]:
         lunar_column="birthday_lunar",
         extra_columns="id, birthday_lunar, locale, name, birthday_leap",
         where=f"{_REACHABLE} AND {window.customers('id')}",
+        solar=solar,
     )
     for born, cid, lunar, _locale, _name, leap, on in rows:
         years = _years(born, on)
@@ -172,6 +177,38 @@ def birthday_items(db: Database, window: Window) -> Iterator[Item]:
             what += f" ({'leap ' if leap else ''}{born[-5:]})"
         why = f"{what} on {on.isoformat()}" + (f", turns {years}" if years else "")
         yield Item("birthday", cid, on, why, key=f"birthday:{cid}:{on}", detail={"years": years})
+
+
+def lunar_birthday_items(db: Database, window: Window) -> Iterator[Item]:
+    return birthday_items(db, window, solar=False)
+
+
+def solar_birthday_sql(db: Database, window: Window) -> tuple[str, list[Any]]:
+    """The solar birthdays of `birthday_items` as SQL: (customer_id, on_day, why, key).
+
+    Each day of the window with the stored month-days celebrated on it (29 February on
+    its stand-in day in a common year), joined to the birthday index: a million-customer
+    shop has tens of thousands of birthdays a week, and none becomes a Python object.
+    """
+    feb29 = settings.get(db, "birthday.feb29")
+    pairs = [
+        (md, on.isoformat())
+        for on in yearly.days(window.first_event, window.last_event)
+        for md in yearly.month_days_on(on, feb29=feb29)
+    ]
+    values = ", ".join("(?, ?)" for _ in pairs) or "(NULL, NULL)"
+    # The age from the years of the two days ('--MM-DD' has none); "turns 0" is left out.
+    years = "(CAST(substr(w.on_day, 1, 4) AS INTEGER) - CAST(substr(c.birthday, 1, 4) AS INTEGER))"
+    sql = f"""WITH w(md, on_day) AS (VALUES {values})
+        SELECT c.id AS customer_id, w.on_day AS on_day,
+               'birthday on ' || w.on_day || CASE
+                 WHEN substr(c.birthday, 1, 2) = '--' OR {years} = 0 THEN ''
+                 ELSE ', turns ' || {years} END AS why,
+               'birthday:' || c.id || ':' || w.on_day AS key
+          FROM w JOIN customers c ON substr(c.birthday, -5) = w.md
+         WHERE c.birthday_lunar = 0 AND {_REACHABLE}
+           AND {window.customers("c.id")}"""
+    return sql, [v for pair in pairs for v in pair]
 
 
 def anniversary_items(db: Database, window: Window) -> Iterator[Item]:
@@ -439,7 +476,11 @@ def best_visit_items(
                 break
             total += _tier_visit_count(db, window, tier, span)
             continue
-        for item in _tier_visit_items(db, window, tier, span):
+        if counts is not None:  # every one is counted: read them all
+            items = _tier_visit_items(db, window, tier, span)
+        else:
+            items = _tier_visit_items(db, window, tier, span, first=size - better)
+        for item in items:
             found.append(((tier, item.on, item.customer_id), item))
             total += 1
     if counts is not None:
@@ -512,11 +553,24 @@ def _tier_visit_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
     )
 
 
-def _tier_visit_items(db: Database, window: Window, tier: str, span: Any) -> Iterator[Item]:
-    """The visits of `tier` due by the window's end: its cadence ran out since the clock."""
+def _tier_visit_items(
+    db: Database, window: Window, tier: str, span: Any, *, first: int | None = None
+) -> Iterator[Item]:
+    """The visits of `tier` due by the window's end: its cadence ran out since the clock.
+
+    `first`: only the `first` that come first by (day, customer), and any that tie
+    with the last of them on its day; a hundred thousand due visits stay in SQLite.
+    """
     sql, params = _tier_visit_sql(db, tier)
     latest = _latest_start(window.last_event, span).isoformat()
-    rows = db.execute(f"{sql} WHERE since <= ?", [*params, latest])
+    if first is None:
+        rows: Iterable[Any] = db.execute(f"{sql} WHERE since <= ?", [*params, latest])
+    else:
+        rows = _first_by_day(
+            db.execute(f"{sql} WHERE since <= ? ORDER BY since, id", [*params, latest]),
+            first,
+            span,
+        )
     next_visit: dict[str, date] = {}  # many customers share a last day: add the span once
     for cid, since, contacted in rows:
         on = next_visit.get(since)
@@ -524,6 +578,25 @@ def _tier_visit_items(db: Database, window: Window, tier: str, span: Any) -> Ite
             on = next_visit[since] = date.fromisoformat(since) + span
         last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
         yield Item("visit", cid, on, f"tier {tier} visit/call ({last})", key=f"visit:{cid}:{on}")
+
+
+def _first_by_day(rows: Any, first: int, span: Any) -> list[Any]:
+    """The first `first` of (id, since, …) rows sorted by since, and every row after
+    them whose visit falls on the same day as the last one's: days a month apart can
+    end on the same day (31 and 30 January + 1 month), and the customer id decides
+    between them. The rest is never read out of SQLite."""
+    taken: list[Any] = []
+    upto: str | None = None
+    try:
+        for row in rows:
+            if upto is not None and row[1] > upto:
+                break
+            taken.append(row)
+            if upto is None and len(taken) == first:
+                upto = _latest_start(date.fromisoformat(row[1]) + span, span).isoformat()
+    finally:
+        rows.close()
+    return taken
 
 
 def _tier_visit_count(db: Database, window: Window, tier: str, span: Any) -> int:
@@ -621,10 +694,24 @@ SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
     "family-birthday": family_birthday_items,
 }
 
-# Sources whose rows the agenda can insert straight from SQL: kind → (customer_id,
-# on_day, why, key) query, the same rows the kind's source makes its items of.
-SQL_SOURCES: dict[str, Callable[[Database, Window], tuple[str, list[Any]]]] = {
-    "after-sale": after_sale_sql,
+
+class SqlSource(NamedTuple):
+    """A kind whose items the agenda can insert straight from SQL.
+
+    `rows`: the (customer_id, on_day, why, key) query, the same rows the kind's source
+    makes items of; `rest`: the source of the kind's items that query leaves out;
+    `detailed`: its items carry what greeting templates use (`Item.detail`), which only
+    the kind's source gives, so greetings read that.
+    """
+
+    rows: Callable[[Database, Window], tuple[str, list[Any]]]
+    rest: Callable[[Database, Window], Iterable[Item]] | None = None
+    detailed: bool = False
+
+
+SQL_SOURCES: dict[str, SqlSource] = {
+    "after-sale": SqlSource(after_sale_sql),
+    "birthday": SqlSource(solar_birthday_sql, lunar_birthday_items, detailed=True),
 }
 
 KINDS = tuple(SOURCES)

@@ -37,6 +37,7 @@ from crmcli.errors import (
     Named,
     NotFound,
 )
+from crmcli.i18n import N_, _
 from crmcli.text import check  # no control characters in what is recorded
 
 CAUSES = ("expectation", "product-quality", "staff-service", "other")
@@ -80,32 +81,35 @@ STAGE_TABLE = (
         "cause-found",
         "ask carefully to find the root cause",
         required={
-            "cause": f"the root cause ({', '.join(CAUSES)})",
-            "detail": "what exactly went wrong",
+            # The causes are CAUSES (written out: a message of the catalogs is a literal).
+            "cause": N_("the root cause (expectation, product-quality, staff-service, other)"),
+            "detail": N_("what exactly went wrong"),
         },
         deadline_from="received",
     ),
     Stage(
         "resolved",
         "resolve it with a concrete solution",
-        required={"resolution": "the concrete solution given"},
+        required={"resolution": N_("the concrete solution given")},
         optional={
-            "compensation": "what was given: gift, repair, replacement, refund, delivery,"
-            " installation, discount… any word",
-            "amount": "the compensation's value, exact",
+            "compensation": N_(
+                "what was given: gift, repair, replacement, refund, delivery, installation,"
+                " discount… any word"
+            ),
+            "amount": N_("the compensation's value, exact"),
         },
         deadline_from="received",
     ),
     Stage(
         "followed-up",
         "contact the customer again after the resolution",
-        required={"note": "the contact made after the resolution"},
+        required={"note": N_("the contact made after the resolution")},
         deadline_from="resolved",
     ),
     Stage(
         "closed",
         "record the case and the lesson",
-        required={"lesson": "the lesson to learn from the case"},
+        required={"lesson": N_("the lesson to learn from the case")},
         deadline_from="followed-up",
     ),
 )
@@ -224,7 +228,8 @@ def _event_time(db: Database, on: date | None, after: str | None) -> str:
     else:
         today = dates.today(settings.get(db, "timezone"))
         if on > today:
-            raise FieldValueError(Named("on"), f" {on} is in the future; record what has happened")
+            said = _("{on} {day} is in the future; record what has happened")
+            raise FieldValueError.said(said, on=Named("on"), day=on)
         start = datetime.combine(on, time(0, 0))
         stamp = _stamp(start.replace(tzinfo=zone) if zone else start.astimezone())
     if after is not None and datetime.fromisoformat(stamp) < datetime.fromisoformat(after):
@@ -284,7 +289,7 @@ def get(db: Database, complaint_id: int) -> Complaint:
     cursor = db.execute(f"SELECT {_COLUMNS} FROM complaints WHERE id = ?", [complaint_id])
     row = cursor.fetchone()
     if row is None:
-        raise NotFound(f"no complaint #{complaint_id}")
+        raise NotFound(_("no complaint #{id}").format(id=complaint_id))
     values = dict(zip([d[0] for d in cursor.description], row, strict=True))
     return Complaint(**values, events=tuple(events(db, complaint_id)))
 
@@ -314,18 +319,19 @@ def open_complaint(
     """Record a complaint as received; returns its id."""
     summary_text = _clean(summary)
     if not summary_text:
-        raise FieldValueError("a complaint needs a ", Named("summary"), ": what the customer said")
+        said = _("a complaint needs a {summary}: what the customer said")
+        raise FieldValueError.said(said, summary=Named("summary"))
     if severity not in SEVERITIES:
         raise _not_one_of("severity", SEVERITIES, severity)
     with write(db):
         if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
-            raise NotFound(f"no customer #{customer_id}")
+            raise NotFound(_("no customer #{id}").format(id=customer_id))
         if purchase_id is not None:
             owner = db.execute(
                 "SELECT customer_id FROM purchases WHERE id = ?", [purchase_id]
             ).fetchone()
             if owner is None:
-                raise NotFound(f"no purchase #{purchase_id}")
+                raise NotFound(_("no purchase #{id}").format(id=purchase_id))
             if owner[0] is None:  # a walk-in sale: nobody's, so no one's complaint can own it
                 raise InvalidValue(f"purchase #{purchase_id} is an anonymous sale, of no customer")
             if owner[0] != customer_id:
@@ -376,7 +382,7 @@ def _current(db: Database, complaint_id: int) -> tuple[str, int, str]:
         "SELECT stage, version, stage_since FROM complaints WHERE id = ?", [complaint_id]
     ).fetchone()
     if row is None:
-        raise NotFound(f"no complaint #{complaint_id}")
+        raise NotFound(_("no complaint #{id}").format(id=complaint_id))
     return row[0], row[1], row[2]
 
 
@@ -407,13 +413,17 @@ def check_transition(
         )
     skipped = list(STAGES[here + 1 : there])
     if skipped and not _clean(skip_reason):
-        raise FieldUsageError(
-            f"going from {current} to {to} skips {', '.join(skipped)}; give ",
-            Named("skip_reason"),
-            " to say why",
+        said = _("going from {current} to {to} skips {skipped}; give {skip_reason} to say why")
+        raise FieldUsageError.said(
+            said,
+            current=current,
+            to=to,
+            skipped=", ".join(skipped),
+            skip_reason=Named("skip_reason"),
         )
     if not skipped and _clean(skip_reason):
-        raise FieldUsageError(f"{current} → {to} skips no stage; leave out ", Named("skip_reason"))
+        said = _("{current} → {to} skips no stage; leave out {skip_reason}")
+        raise FieldUsageError.said(said, current=current, to=to, skip_reason=Named("skip_reason"))
     return skipped
 
 
@@ -484,35 +494,44 @@ def _stage_fields(
     allowed = {f for stage in (*skipped, to) for f in STAGE[stage].fields}
     stray = [k for k, v in given.items() if v is not None and k not in allowed]
     if stray:
-        parts: list[str | Named] = []
+        belong: list[str | Named] = []
         for k in stray:
-            parts += ["; " if parts else "", Named(k), f" belongs to stage {OWNER[k]}"]
-        parts.append(
-            f", not to {to}" + (f" (or the skipped {', '.join(skipped)})" if skipped else "")
-        )
-        raise FieldUsageError(*parts)
+            said = _("{field} belongs to stage {stage}")
+            belong += [
+                "; " if belong else "",
+                *FieldUsageError.said(said, field=Named(k), stage=OWNER[k]).parts,
+            ]
+        if skipped:
+            said = _("{fields}, not to {to} (or the skipped {skipped})")
+        else:
+            said = _("{fields}, not to {to}")
+        raise FieldUsageError.said(said, fields=belong, to=to, skipped=", ".join(skipped))
     values = {**given, NOTE: note}
     required = STAGE[to].required
     missing = [k for k in required if not values.get(k)]
     if missing:
-        parts = [f"stage {to} needs "]
+        needs: list[str | Named] = []
         for k in missing:
-            parts += ["; " if len(parts) > 1 else "", Named(k), f" ({required[k]})"]
-        raise FieldUsageError(*parts)
+            needs += ["; " if needs else "", Named(k), f" ({_(required[k])})"]
+        raise FieldUsageError.said(_("stage {stage} needs {fields}"), stage=to, fields=needs)
     if given["cause"] is not None and given["cause"] not in CAUSES:
         raise _not_one_of("cause", CAUSES, given["cause"])
     if given["amount"] is not None:
         if given["compensation"] is None:
-            raise FieldUsageError(
-                Named("amount"), " is the value of a ", Named("compensation"), "; give its kind too"
+            said = _("{amount} is the value of a {compensation}; give its kind too")
+            raise FieldUsageError.said(
+                said, amount=Named("amount"), compensation=Named("compensation")
             )
         if given["amount"] < 0:
-            raise FieldValueError(Named("amount"), " cannot be negative")
+            raise FieldValueError.said(_("{amount} cannot be negative"), amount=Named("amount"))
     return {STORED_AS.get(k, k): v for k, v in given.items() if v is not None}
 
 
 def _not_one_of(name: str, choices: Sequence[str], value: str) -> FieldValueError:
-    return FieldValueError(Named(name), f" must be one of {', '.join(choices)}, not {value!r}")
+    said = _("{field} must be one of {choices}, not {value}")
+    return FieldValueError.said(
+        said, field=Named(name), choices=", ".join(choices), value=repr(value)
+    )
 
 
 def _apply(
@@ -552,9 +571,8 @@ def reopen(
     """Bring a closed complaint back to `received`: the process starts over."""
     why = _clean(reason)
     if not why:
-        raise FieldUsageError(
-            "reopening needs ", Named("reason"), ": what the customer came back with"
-        )
+        said = _("reopening needs {reason}: what the customer came back with")
+        raise FieldUsageError.said(said, reason=Named("reason"))
     with write(db):
         current, version, since = _current(db, complaint_id)
         if current != "closed":

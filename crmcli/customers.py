@@ -19,6 +19,7 @@ from crmcli import search as finding
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.db import write
 from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
+from crmcli.i18n import _
 from crmcli.prospects import NO_PURCHASE
 
 # Columns a caller may set directly (besides name, phones, tags and dates), and what
@@ -84,7 +85,7 @@ def resolve(db: Database, ref: str) -> int:
     """The id of the customer `ref` names: code, id, phone or e-mail; else NotFound/Ambiguous."""
     ref = ref.strip()
     if not ref:
-        raise InvalidValue("a customer reference cannot be empty")
+        raise InvalidValue(_("a customer reference cannot be empty"))
     row = db.execute("SELECT id FROM customers WHERE code = ?", [ref]).fetchone()
     if row:
         return int(row[0])
@@ -101,8 +102,10 @@ def resolve(db: Database, ref: str) -> int:
         return candidates.pop()
     if len(candidates) > 1:
         ids = ", ".join(str(i) for i in sorted(candidates)[:10])
-        raise Ambiguous(f"{ref!r} matches {len(candidates)} customers (ids {ids}); use the id")
-    raise NotFound(f"no customer {ref!r} (give a code, an id, a phone number or an e-mail)")
+        said = _("{ref} matches {n} customers (ids {ids}); use the id")
+        raise Ambiguous(said.format(ref=repr(ref), n=len(candidates), ids=ids))
+    said = _("no customer {ref} (give a code, an id, a phone number or an e-mail)")
+    raise NotFound(said.format(ref=repr(ref)))
 
 
 def _ids(db: Database, sql: str, params: Sequence[Any]) -> set[int]:
@@ -805,7 +808,7 @@ def get(db: Database, customer_id: int) -> Customer:
     cursor = db.execute("SELECT * FROM customers WHERE id = ?", [customer_id])
     row = cursor.fetchone()
     if row is None:
-        raise NotFound(f"no customer #{customer_id}")
+        raise NotFound(_("no customer #{id}").format(id=customer_id))
     columns = [d[0] for d in cursor.description]
     fields = dict(zip(columns, row, strict=True))
     phone_rows = tuple(

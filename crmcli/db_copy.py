@@ -227,8 +227,15 @@ class _Fill:
         for table in reversed(order):  # what the migrations seeded gives way to the source's
             if _count(dst, table):
                 dst.execute(f'DELETE FROM "{table}"')
-        for table in order:
-            self._copy_table(dst, table)
+        try:
+            with dst.bulk_loading(order):
+                for table in order:
+                    self._copy_table(dst, table)
+        except _database_errors() as exc:  # an index or a key rebuilt over the copied rows
+            raise DatabaseError(
+                f"copying to {self.target} failed, so nothing was copied: "
+                f"{_explain(exc, self.source, self.target)}"
+            ) from exc
         self._verify(dst)
 
     def _refuse_rows_of_its_own(self, dst: Engine, order: list[str]) -> None:

@@ -87,6 +87,27 @@ class FieldMessage(CrmError):
     def text(self, name: Callable[[str], str] = str) -> str:
         return "".join(p if isinstance(p, str) else name(p.field) for p in self.parts)
 
+    @classmethod
+    def said(cls, template: str, **values: object) -> FieldMessage:
+        """The message `template` (in the user's language) with its {placeholders} filled;
+        a value that is `Named` stays a field, said as the CLI's option (a list: parts)."""
+        from string import Formatter  # only when such a message is raised
+
+        parts: list[str | Named] = []
+        for literal, key, spec, conversion in Formatter().parse(template):
+            parts.append(literal)
+            if key is None:
+                continue
+            value = values[key]
+            if isinstance(value, Named):
+                parts.append(value)
+            elif isinstance(value, list):  # a message's own parts, fields among them
+                parts.extend(value)
+            else:
+                shown = repr(value) if conversion == "r" else value
+                parts.append(format(shown, spec or ""))
+        return cls(*parts)
+
 
 class FieldUsageError(FieldMessage, UsageError):
     """Options that do not go together, named as fields."""

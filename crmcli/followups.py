@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from crmcli import dates, text
 from crmcli.db import write
 from crmcli.errors import Conflict, InvalidValue, NotFound
+from crmcli.i18n import _
 
 _EVERY = re.compile(r"(\d*)\s*([dwmy])", re.IGNORECASE)
 _FREQ = {"d": "DAILY", "w": "WEEKLY", "m": "MONTHLY", "y": "YEARLY"}
@@ -185,7 +186,7 @@ def get(db: Database, followup_id: int) -> Followup:
         [followup_id],
     ).fetchone()
     if row is None:
-        raise NotFound(f"no follow-up #{followup_id}")
+        raise NotFound(_("no follow-up #{id}").format(id=followup_id))
     return Followup(*row)
 
 

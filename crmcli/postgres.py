@@ -9,6 +9,8 @@ psql; every message quoting the server goes through `PostgresUrl.scrub`.
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from crmcli import postgres_schema
@@ -46,10 +48,129 @@ def connect(url: PostgresUrl) -> psycopg.Connection[Any]:
         extra["application_name"] = APPLICATION_NAME
     if "connect_timeout" not in given:
         extra["connect_timeout"] = CONNECT_TIMEOUT_S
+    if "options" not in given:
+        # A writer waits for another's row locks as long as SQLite's writer waits for
+        # the file's lock, then gets the same "busy" message rather than hanging.
+        extra["options"] = f"-c lock_timeout={LOCK_TIMEOUT_S}s"
     try:
-        return psycopg.connect(url.conninfo, autocommit=True, **extra)
+        conn = psycopg.connect(url.conninfo, autocommit=True, **extra)
     except psycopg.Error as exc:
         raise DatabaseError(f"{url}: cannot connect: {_first_line(url, exc)}") from exc
+    conn.adapters.register_loader("numeric", _numeric_loader())
+    return conn
+
+
+@cache
+def _numeric_loader() -> Any:
+    from psycopg.adapt import Loader
+
+    class NumericLoader(Loader):
+        """`numeric` as SQLite would answer: an int when whole (sum of bigint), else a float.
+
+        PostgreSQL's sum() of bigint is numeric and avg() numeric with a scale; SQLite
+        gives an integer and a real. Money is summed in integer micro-units, so a sum
+        stays exact either way.
+        """
+
+        def load(self, data: Any) -> int | float:
+            text = bytes(data).decode()
+            return float(text) if "." in text or "e" in text.lower() or "N" in text else int(text)
+
+    return NumericLoader
+
+
+class ServerError(DatabaseError):
+    """A statement the server refused, in the words SQLite uses for the same refusal.
+
+    `sqlstate` is the server's code (`23505` unique, `23503` foreign key, `P0001`…);
+    `__cause__` is psycopg's own exception.
+    """
+
+    def __init__(self, message: str, sqlstate: str | None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+BUSY = "the database is busy: another crmcli process is writing; try again"
+# The server's codes for "another transaction is in the way", which SQLite reports as
+# busy: a serialization failure, a deadlock, a lock not granted in `lock_timeout`.
+BUSY_STATES = ("40001", "40P01", "55P03")
+LOCK_TIMEOUT_S = 120  # as long as an SQLite writer waits for the lock (`crmcli.db`)
+
+
+def translate(url: PostgresUrl, exc: BaseException) -> ServerError:
+    """psycopg's error as SQLite's message for the same failure (`UNIQUE constraint
+    failed: customers.code`, `FOREIGN KEY constraint failed`, the append-only guard's
+    message, busy…), so a command says the same thing on both engines."""
+    diag = getattr(exc, "diag", None)
+    state = getattr(exc, "sqlstate", None)
+    table = getattr(diag, "table_name", None)
+    if state == "23505":  # unique_violation; DETAIL: Key (a, b)=(…) already exists.
+        detail = getattr(diag, "message_detail", None) or ""
+        columns = detail[detail.find("(") + 1 : detail.find(")")] if "(" in detail else ""
+        named = ", ".join(f"{table}.{c.strip()}" for c in columns.split(",") if c.strip())
+        message = f"UNIQUE constraint failed: {named or table}"
+    elif state == "23503":
+        message = "FOREIGN KEY constraint failed"
+    elif state == "23502":
+        message = f"NOT NULL constraint failed: {table}.{getattr(diag, 'column_name', None)}"
+    elif state == "23514":
+        message = f"CHECK constraint failed: {getattr(diag, 'constraint_name', None) or table}"
+    elif state in BUSY_STATES:
+        message = BUSY
+    elif state == "53100":
+        message = "the disk is full; nothing was changed"
+    elif state == "25006":
+        message = "the database is read-only; nothing was changed"
+    else:  # the trigger's own RAISE (append-only), and the rest: the server's first line
+        primary = getattr(diag, "message_primary", None)
+        message = url.scrub(primary) if primary else _first_line(url, exc)
+    error = ServerError(message, state)
+    error.__cause__ = exc
+    return error
+
+
+# An INSERT that may give ids itself: its column list names `id`, or it has none
+# (`INSERT INTO t VALUES …`, `INSERT INTO t SELECT …`).
+_INSERT = re.compile(
+    r'^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?\s*(\(([^)]*)\))?', re.IGNORECASE
+)
+
+
+def inserted_ids_table(sql: str) -> str | None:
+    """The table whose ids `sql` may have set by hand, or None."""
+    found = _INSERT.match(sql)
+    if found is None:
+        return None
+    columns = found.group(3)
+    if columns is None or "id" in (c.strip().strip('"').lower() for c in columns.split(",")):
+        return found.group(1)
+    return None
+
+
+def sync_identity(conn: Any, table: str) -> None:
+    """Move `table`'s id sequence past the ids rows were given by hand.
+
+    SQLite's next rowid is max(rowid) + 1 whatever put it there; a PostgreSQL identity
+    only counts what it handed out, so after `INSERT … (id, …)` (an undone import
+    restoring customers, a merge putting rows back) the next plain insert would
+    collide. Never moved backwards: another session may have taken ids meanwhile.
+    """
+    quoted = f'"{table}"'
+    found = conn.execute(
+        "SELECT pg_get_serial_sequence(%s, 'id') FROM pg_attribute"
+        " WHERE attrelid = %s::regclass AND attname = 'id' AND NOT attisdropped",
+        [quoted, quoted],
+    ).fetchone()
+    if found is None or found[0] is None:
+        return  # no id column, or not an identity: nothing counts ids here
+    conn.execute(
+        "SELECT setval(%s, greatest(coalesce(q.last_value, 0), x.top))"
+        f" FROM (SELECT max(id) AS top FROM {quoted}) AS x"
+        " LEFT JOIN pg_sequences q ON format('%%I.%%I', q.schemaname, q.sequencename) = %s"
+        " WHERE x.top IS NOT NULL",
+        [found[0], found[0]],
+    )
 
 
 def explain(url: PostgresUrl, exc: BaseException) -> str:

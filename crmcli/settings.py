@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from crmcli import benefits, dates, locales, text
+from crmcli import benefits, dates, i18n, locales, text
 from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound
+from crmcli.i18n import N_
 from crmcli.money import CURRENCIES, minor_units
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
@@ -219,115 +220,138 @@ _HOLIDAY_NAMES = _pattern(
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
-        Setting("shop.name", "", "The shop's name, used in greetings ({shop}).", _SHOP_TEXT),
+        Setting("shop.name", "", N_("The shop's name, used in greetings ({shop})."), _SHOP_TEXT),
+        Setting(
+            "ui.language",
+            "",
+            N_(
+                "Language crmcli speaks (help, messages, tables) when LANGUAGE, LC_ALL, "
+                "LC_MESSAGES and LANG name none: ko, ja, zh_Hans, zh_Hant, hy, en; empty = English."
+            ),
+            _choice("", "en", *i18n.LANGUAGES),
+        ),
         Setting(
             "phone.region",
             "KR",
-            "Region assumed for phone numbers written without a country code.",
+            N_("Region assumed for phone numbers written without a country code."),
             _region,
         ),
         Setting(
             "locale.default",
             "",
-            "The shop's locale, for customers nothing else tells about (ko, ja, zh_Hans, "
-            "zh_Hant, hy, ru, en…); empty = the language of phone.region.",
+            N_(
+                "The shop's locale, for customers nothing else tells about (ko, ja, zh_Hans, "
+                "zh_Hant, hy, ru, en…); empty = the language of phone.region."
+            ),
             _locale,
         ),
-        Setting("currency", "KRW", "Currency code (ISO 4217), for display.", _currency),
+        Setting("currency", "KRW", N_("Currency code (ISO 4217), for display."), _currency),
         Setting(
             "currency.minor_units",
             "",
-            "Digits after the decimal point when showing money; empty = the currency's own.",
+            N_("Digits after the decimal point when showing money; empty = the currency's own."),
             _whole(0, 6, empty=True),  # amounts are stored in millionths
         ),
-        Setting("timezone", "", "IANA time zone for 'today'; empty = the system's.", _timezone),
+        Setting("timezone", "", N_("IANA time zone for 'today'; empty = the system's."), _timezone),
         Setting(
             "holidays.country",
             "KR",
-            "Countries whose public holidays are greeting days, comma-separated (KR,CN,JP,AM…).",
+            N_(
+                "Countries whose public holidays are greeting days, comma-separated (KR,CN,JP,AM…)."
+            ),
             _countries,
             _country_codes,
         ),
         Setting(
             "holidays.language",
             "ko",
-            "Language for holiday names (ko, en_US, ja, zh_CN, hy…).",
+            N_("Language for holiday names (ko, en_US, ja, zh_CN, hy…)."),
             _language,
             _language_tag,
         ),
         Setting(
             "birthday.feb29",
             "feb28",
-            "Where a 29 February birthday falls in a common year.",
+            N_("Where a 29 February birthday falls in a common year."),
             _choice("feb28", "mar1"),
         ),
         Setting(
             "staff.default",
             "",
-            "Staff name recorded when --by is not given; empty = $USER.",
+            N_("Staff name recorded when --by is not given; empty = $USER."),
             _SHOP_TEXT,
         ),
         # --- import and export ---------------------------------------------------------
         # --- tiers -----------------------------------------------------------------------
-        Setting("tiers.cadence.A", "1m", "How often to visit or call an A customer.", _CADENCE),
-        Setting("tiers.cadence.B", "3m", "How often to visit or call a B customer.", _CADENCE),
+        Setting("tiers.cadence.A", "1m", N_("How often to visit or call an A customer."), _CADENCE),
+        Setting("tiers.cadence.B", "3m", N_("How often to visit or call a B customer."), _CADENCE),
         Setting(
-            "tiers.cadence.C", "12m", "How often to call a C customer; empty = never.", _CADENCE
+            "tiers.cadence.C", "12m", N_("How often to call a C customer; empty = never."), _CADENCE
         ),
         Setting(
             "tiers.rule",
             "pareto",
-            "Rule for `tiers classify`.",
+            N_("Rule for `tiers classify`."),
             _choice("pareto", "top-share", "growth"),
         ),
         Setting(
             "tiers.window",
             "12m",
-            "Purchases counted by `tiers classify`: a span back from --as-of (12m, 24m…) or all.",
+            N_(
+                "Purchases counted by `tiers classify`: a span back from --as-of (12m, 24m…) "
+                "or all."
+            ),
             _window,
         ),
         Setting(
             "tiers.pareto.a",
             "80",
-            "pareto: A while the customers above hold < this % of revenue.",
+            N_("pareto: A while the customers above hold < this % of revenue."),
             _PERCENT,
         ),
         Setting(
             "tiers.pareto.b",
             "95",
-            "pareto: B while the customers above hold < this % of revenue.",
+            N_("pareto: B while the customers above hold < this % of revenue."),
             _PERCENT,
         ),
         Setting(
-            "tiers.top_share.a", "20", "top-share: the top this % of spenders are A.", _PERCENT
+            "tiers.top_share.a", "20", N_("top-share: the top this % of spenders are A."), _PERCENT
         ),
         Setting(
-            "tiers.top_share.b", "30", "top-share: the next this % of spenders are B.", _PERCENT
+            "tiers.top_share.b", "30", N_("top-share: the next this % of spenders are B."), _PERCENT
         ),
         Setting(
             "tiers.growth.top",
             "20",
-            "growth: the top this % by the last 12 months' sales are A.",
+            N_("growth: the top this % by the last 12 months' sales are A."),
             _PERCENT,
         ),
         Setting(
             "tiers.growth.rate",
             "10",
-            "growth: B when yearly sales grew by at least this % in each of the last two years.",
+            N_(
+                "growth: B when yearly sales grew by at least this % in each of the last two years."
+            ),
             _PERCENT,
         ),
         Setting(
             "tiers.at_risk.k",
             "2",
-            "at-risk: days since the last purchase exceed k times the customer's usual interval.",
+            N_(
+                "at-risk: days since the last purchase exceed k times the customer's usual "
+                "interval."
+            ),
             _number("0.1", "100"),
         ),
         *(
             Setting(
                 f"tiers.benefits.{tier}",
                 "",
-                f"What a {tier} customer gets: free text, or parts separated by ; such as "
-                "discount=10%; gift=TEXT; terms=30 days (see the README); empty = nothing.",
+                N_(
+                    "What a customer of this tier gets: free text, or parts separated by ; such as "
+                    "discount=10%; gift=TEXT; terms=30 days (see the README); empty = nothing."
+                ),
                 _benefit,
             )
             for tier in "ABC"
@@ -335,158 +359,170 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "attitude.loyal_visits",
             "3",
-            "Suggested attitude: purchase days needed (and not overdue) to suggest 'loyal'.",
+            N_("Suggested attitude: purchase days needed (and not overdue) to suggest 'loyal'."),
             _whole(1, 10_000),
         ),
         Setting(
             "attitude.early_days",
             "30",
-            "Early adopters: a purchase within this many days of an item's launch is early"
-            " (0 = on the launch day only).",
+            N_(
+                "Early adopters: a purchase within this many days of an item's launch is early"
+                " (0 = on the launch day only)."
+            ),
             _whole(0, 3660),
         ),
         Setting(
             "attitude.early_launches",
             "2",
-            "Early adopters: launches bought early needed to suggest an early adopter.",
+            N_("Early adopters: launches bought early needed to suggest an early adopter."),
             _whole(1, 1000),
         ),
         # --- complaints ------------------------------------------------------------------
         Setting(
             "complaints.deadline.apologized",
             "1d",
-            "Apologise within this long of receiving a complaint; empty = no deadline.",
+            N_("Apologise within this long of receiving a complaint; empty = no deadline."),
             _DEADLINE,
         ),
         Setting(
             "complaints.deadline.cause-found",
             "2d",
-            "Find the cause within this long of receiving a complaint; empty = no deadline.",
+            N_("Find the cause within this long of receiving a complaint; empty = no deadline."),
             _DEADLINE,
         ),
         Setting(
             "complaints.deadline.resolved",
             "3d",
-            "Resolve within this long of receiving a complaint; empty = no deadline.",
+            N_("Resolve within this long of receiving a complaint; empty = no deadline."),
             _DEADLINE,
         ),
         Setting(
             "complaints.deadline.followed-up",
             "7d",
-            "Follow up this long after resolving a complaint; empty = no deadline.",
+            N_("Follow up this long after resolving a complaint; empty = no deadline."),
             _DEADLINE,
         ),
         Setting(
             "complaints.deadline.closed",
             "3d",
-            "Close (record the lesson) within this long of the follow-up; empty = no deadline.",
+            N_("Close (record the lesson) within this long of the follow-up; empty = no deadline."),
             _DEADLINE,
         ),
         # --- agenda, greetings, follow-ups -----------------------------------------------
         Setting(
             "agenda.lead.birthday",
             "3d",
-            "How long before a birthday it is due (a card must arrive in time).",
+            N_("How long before a birthday it is due (a card must arrive in time)."),
             _LEAD,
         ),
-        Setting("agenda.lead.anniversary", "3d", "How long before an anniversary.", _LEAD),
+        Setting("agenda.lead.anniversary", "3d", N_("How long before an anniversary."), _LEAD),
         Setting(
             "agenda.lead.family-birthday",
             "3d",
-            "How long before a relative's birthday the customer is greeted for.",
+            N_("How long before a relative's birthday the customer is greeted for."),
             _LEAD,
         ),
-        Setting("agenda.lead.holiday", "3d", "How long before a public holiday.", _LEAD),
-        Setting("agenda.lead.after-sale", "0d", "How long before an after-sale check.", _LEAD),
+        Setting("agenda.lead.holiday", "3d", N_("How long before a public holiday."), _LEAD),
+        Setting("agenda.lead.after-sale", "0d", N_("How long before an after-sale check."), _LEAD),
         Setting(
             "agenda.lead.thanks",
             "1d",
-            "How long after a purchase to thank the customer (0d = the same day).",
+            N_("How long after a purchase to thank the customer (0d = the same day)."),
             _LEAD,
         ),
         Setting(
             "thanks.enabled",
             "yes",
-            "Thank customers after each order (yes or no).",
+            N_("Thank customers after each order (yes or no)."),
             _choice("yes", "no"),
         ),
         Setting(
             "thanks.min_amount",
             "0",
-            "No thanks is due for an order worth less than this (in the shop's currency).",
+            N_("No thanks is due for an order worth less than this (in the shop's currency)."),
             _amount,
         ),
-        Setting("agenda.lead.prospect", "0d", "How long before a prospect's call.", _LEAD),
+        Setting("agenda.lead.prospect", "0d", N_("How long before a prospect's call."), _LEAD),
         Setting(
             "prospects.first_call",
             "2d",
-            "Call a prospect added by hand within this long of adding them.",
+            N_("Call a prospect added by hand within this long of adding them."),
             _span("90d", units="dw", empty=False),
         ),
         Setting(
             "prospects.cadence",
             "2w",
-            "Then call a prospect again this long after the last contact, until they buy.",
+            N_("Then call a prospect again this long after the last contact, until they buy."),
             _span("366d", units="dw", empty=False),
         ),
         Setting(
             "holidays.greet.prospects",
             "no",
-            "Greet prospects (no purchase yet) on holidays too (yes or no).",
+            N_("Greet prospects (no purchase yet) on holidays too (yes or no)."),
             _choice("yes", "no"),
         ),
-        Setting("agenda.lead.visit", "0d", "How long before a visit falls due.", _LEAD),
-        Setting("agenda.lead.followup", "0d", "How long before a promised call-back.", _LEAD),
+        Setting("agenda.lead.visit", "0d", N_("How long before a visit falls due."), _LEAD),
+        Setting("agenda.lead.followup", "0d", N_("How long before a promised call-back."), _LEAD),
         Setting(
             "agenda.visits_per_day",
             "20",
-            "At most this many tier visits a day (A first, most overdue first); empty = all.",
+            N_("At most this many tier visits a day (A first, most overdue first); empty = all."),
             _whole(0, 100_000, empty=True),
         ),
-        Setting("agenda.lead.complaint", "0d", "How long before a complaint's deadline.", _LEAD),
+        Setting(
+            "agenda.lead.complaint", "0d", N_("How long before a complaint's deadline."), _LEAD
+        ),
         Setting(
             "aftersale.days",
             "7",
-            "Days after delivery (else the purchase date) to check the product works.",
+            N_("Days after delivery (else the purchase date) to check the product works."),
             _whole(0, 3660),
         ),
         Setting(
             "holidays.greet",
             "tag:vip,tier:A",
-            "Whom to greet on public holidays: all, tier:A, tag:NAME…, comma-separated; "
-            "empty = nobody.",
+            N_(
+                "Whom to greet on public holidays: all, tier:A, tag:NAME…, comma-separated; "
+                "empty = nobody."
+            ),
             _GREET_RULE,
         ),
         Setting(
             "holidays.greet.add",
             "",
-            "Holidays greeted besides the default list, by name, comma-separated"
-            " (Children's Day, KR:어린이날, RU:International Women's Day).",
+            N_(
+                "Holidays greeted besides the default list, by name, comma-separated"
+                " (Children's Day, KR:어린이날, RU:International Women's Day)."
+            ),
             _HOLIDAY_NAMES,
         ),
         Setting(
             "holidays.greet.skip",
             "",
-            "Holidays of the default list not greeted, by name or id, comma-separated"
-            " (christmas, KR:신정).",
+            N_(
+                "Holidays of the default list not greeted, by name or id, comma-separated"
+                " (christmas, KR:신정)."
+            ),
             _HOLIDAY_NAMES,
         ),
         Setting(
             "agenda.greeting_grace",
             "2d",
-            "How long after its day an unsent greeting stays on the agenda (0d = its day only).",
+            N_(
+                "How long after its day an unsent greeting stays on the agenda (0d = its day only)."
+            ),
             _span("31d", units="dw", empty=False),
         ),
         Setting(
             "agenda.aftersale_keep",
             "30d",
-            "How long an after-sale check not done stays on the agenda; empty = until done.",
+            N_("How long an after-sale check not done stays on the agenda; empty = until done."),
             _span("3660d", units="dw"),
         ),
         Setting(
             "lunar.calendar",
             "korean",
-            "Lunar calendar for customers not written in Chinese (korean or chinese).",
+            N_("Lunar calendar for customers not written in Chinese (korean or chinese)."),
             _choice("korean", "chinese"),
         ),
         # --- reliability and privacy -----------------------------------------------------

@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from crmcli import contacts, dates, text
 from crmcli.db import write
 from crmcli.errors import Conflict, InvalidValue, NotFound
+from crmcli.i18n import _
 
 # The bounds of a plan's span: those of the tier cadence settings (`tiers.cadence.*`):
 # more often than daily is no cadence, and ten years is the longest a setting allows.
@@ -107,7 +108,7 @@ def plan(
 def get(db: Database, plan_id: int) -> Plan:
     row = db.execute(f"SELECT {_COLUMNS} FROM visit_plans WHERE id = ?", [plan_id]).fetchone()
     if row is None:
-        raise NotFound(f"no visit plan #{plan_id}")
+        raise NotFound(_("no visit plan #{id}").format(id=plan_id))
     return _plan(row)
 
 

@@ -44,6 +44,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> P
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     monkeypatch.delenv("FORCE_COLOR", raising=False)
+    # English whatever the developer's LANG (tests/test_i18n*.py choose languages themselves).
+    monkeypatch.setenv("LANGUAGE", "en")
     return db_path
 
 

@@ -326,3 +326,20 @@ def test_the_items_found_are_written_in_batches_to_the_same_agenda(shop, monkeyp
     monkeypatch.setattr(agenda, "_BATCH", 7)
     batched = [e.row() for e in agenda.due(shop, start=today, end=today + timedelta(days=30))]
     assert batched == whole and len(whole) > 7
+
+
+@pytest.mark.parametrize("today", AS_OFS)
+def test_the_printed_lines_are_the_entries_rows(shop, today):
+    """`due` prints `agenda.lines`, made straight from the listing's rows: the same
+    lines as the entries' rows, field for field, whatever the sort or filter."""
+    for options in (
+        {"end": today + timedelta(days=30)},
+        {"start": today - timedelta(days=5), "end": today, "sort": "date"},
+        {"end": today + timedelta(days=6), "owner": "수진"},
+        {"end": today + timedelta(days=6), "tier": "A"},
+    ):
+        kw = {"start": today, "today": today, **options}
+        # A listing keeps no greeting details: the kinds that have an SQL form use it.
+        printed = list(agenda.lines(shop, **kw, details=False))
+        assert printed == [e.row() for e in agenda.listed(shop, **kw)]
+        assert printed  # every run lists something

@@ -42,6 +42,37 @@ def test_after_sale_checks_are_the_same_read_as_items_or_inserted_as_rows(db):
     ]
 
 
+@pytest.mark.parametrize("feb29", ["feb28", "mar1"])
+@pytest.mark.parametrize(
+    "first, last",
+    [
+        (date(2025, 2, 20), date(2025, 3, 5)),  # 29 February in a common year
+        (date(2028, 2, 25), date(2028, 3, 2)),  # and in a leap year
+        (date(2025, 12, 20), date(2027, 1, 10)),  # a new year, and some days twice
+    ],
+)
+def test_solar_birthdays_are_the_same_read_as_items_or_inserted_as_rows(db, feb29, first, last):
+    from crmcli import settings
+
+    settings.set_value(db, "birthday.feb29", feb29)
+    for n, born in enumerate(
+        ["1980-02-29", "--02-29", "1990-02-28", "1975-03-01", "--12-31", "2025-12-25",
+         "2026-01-02", "2000-01-05", "1999-06-01"]
+    ):  # fmt: skip
+        customers.add(db, name=f"Customer {n}", birthday=born)
+    customers.add(db, name="Lunar", birthday="1980-01-01", birthday_lunar=True)
+    window = Window(first, last)
+    items = [
+        (i.customer_id, i.on.isoformat(), i.why, i.key)
+        for i in agenda_sources.birthday_items(db, window)
+        if "lunar" not in i.why
+    ]
+    sql, params = agenda_sources.solar_birthday_sql(db, window)
+    rows = db.execute(sql, params).fetchall()
+    assert sorted(rows) == sorted(items) and items
+    assert any("turns" not in why for _, _, why, _ in items)  # "--MM-DD", and turning 0
+
+
 @pytest.mark.parametrize("span", ["1m", "3m", "2w", "1y", "10d"])
 def test_a_cadence_runs_out_by_a_day_exactly_when_it_started_by_the_latest_start(span):
     from crmcli import dates
@@ -68,6 +99,27 @@ def test_best_visits_read_the_first_tiers_and_count_the_others(db):
     assert counts["visits"] == len(list(agenda_sources.visit_items(db, window))) == 8
     # Without a count asked for, the C customers are not read at all.
     assert agenda_sources.best_visit_items(db, window, size=2) == best
+
+
+def test_best_visits_read_first_keep_the_ties_of_a_month_end(db):
+    """Only the first few visits are read, by the day their clock started; days a month
+    apart ending on the same day (27 to 31 January + 1 month) tie, and the customer id
+    decides, as it does over every visit read."""
+    from crmcli import settings
+
+    settings.set_value(db, "tiers.cadence.A", "1m")
+    for day in (31, 30, 29, 28, 27, 26):
+        cid = customers.add(db, name=f"Born {day}")
+        tiers.set_override(db, cid, tier="A", reason="test")
+        db.execute(
+            "UPDATE customers SET created_at = ? WHERE id = ?", [f"2026-01-{day}T09:00:00", cid]
+        )
+    window = Window(date(2026, 3, 1), date(2026, 3, 1))
+    every = sorted(agenda_sources.visit_items(db, window), key=lambda i: (i.on, i.customer_id))
+    for size in (1, 2, 3, 6, 9):
+        best = agenda_sources.best_visit_items(db, window, size=size)
+        assert best == every[:size]
+    assert [i.on.isoformat() for i in every[:3]] == ["2026-02-26", "2026-02-27", "2026-02-28"]
 
 
 def test_tier_members_are_the_current_tiers(db):

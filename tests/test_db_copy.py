@@ -18,7 +18,7 @@ import pytest
 
 from crmcli import db_copy
 from crmcli.db_url import parse
-from crmcli.engines import Engine, SqliteEngine, open_engine
+from crmcli.engines import Engine, SqliteEngine, like_pattern, open_engine
 from crmcli.errors import Conflict, DatabaseError, UsageError
 
 Dump = dict[str, list[tuple[Any, ...]]]
@@ -384,12 +384,15 @@ def test_a_usage_error_for_the_same_file(shop: Path) -> None:
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Engine]:
+    """The test's engine; a test using it names `db_url` too, so it runs on each engine."""
     engine = open_engine(parse(db_url))
     yield engine
     engine.close()
 
 
-def test_copy_rows_loads_rows_with_their_ids_and_read_table_gives_them_back(store: Engine) -> None:
+def test_copy_rows_loads_rows_with_their_ids_and_read_table_gives_them_back(
+    store: Engine, db_url: str
+) -> None:
     columns = ["id", "name", "search_key", "created_at", "updated_at"]
     rows = [(i, f"Name {i} '%?", f"name {i}", "t", "t") for i in (5, 2, 9)]
     with store.transaction():
@@ -408,7 +411,7 @@ def test_copy_rows_loads_rows_with_their_ids_and_read_table_gives_them_back(stor
         ]
 
 
-def test_copy_rows_is_part_of_the_callers_transaction(store: Engine) -> None:
+def test_copy_rows_is_part_of_the_callers_transaction(store: Engine, db_url: str) -> None:
     columns = ["id", "name", "search_key", "created_at", "updated_at"]
     with pytest.raises(RuntimeError), store.transaction():
         store.copy_rows("customers", columns, [(1, "A", "a", "t", "t")])
@@ -416,7 +419,7 @@ def test_copy_rows_is_part_of_the_callers_transaction(store: Engine) -> None:
     assert store.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
 
 
-def test_parent_tables_follow_the_foreign_keys(store: Engine) -> None:
+def test_parent_tables_follow_the_foreign_keys(store: Engine, db_url: str) -> None:
     assert store.parent_tables("purchases") == {"customers", "imports"}
     assert store.parent_tables("visit_results") == {"contacts", "visit_plans"}
     assert store.parent_tables("settings") == set()
@@ -427,3 +430,82 @@ def test_conflict_is_the_error_for_a_full_destination(shop: Path, tmp_path: Path
     db_copy.copy_database(shop, dest)
     with pytest.raises(Conflict):
         db_copy.copy_database(shop, dest)
+
+
+def _catalog(store: Engine) -> list[tuple[Any, ...]]:
+    """Every index, trigger and constraint, as the engine describes them."""
+    if store.name == "sqlite":
+        return store.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master"
+            " WHERE type IN ('index', 'trigger', 'table') ORDER BY name"
+        ).fetchall()
+    indexes = store.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1"
+    ).fetchall()
+    keys = store.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE connamespace = current_schema()::regnamespace ORDER BY 1, 2"
+    ).fetchall()
+    triggers = store.execute(
+        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1"
+    ).fetchall()
+    return [*indexes, *keys, *triggers]
+
+
+def test_bulk_loading_puts_back_every_index_trigger_and_key(store: Engine, db_url: str) -> None:
+    before = _catalog(store)
+    tables = store.tables()
+    with store.transaction(), store.bulk_loading(tables):
+        assert _catalog(store) != before  # something was set aside
+        store.copy_rows(
+            "customers",
+            ["id", "name", "search_key", "created_at", "updated_at"],
+            [(7, "Seo-yeon", "seo-yeon 서연", "t", "t")],
+        )
+    assert _catalog(store) == before
+    found = store.execute(
+        f"SELECT id FROM customers WHERE {store.contains('search_key')}", [like_pattern("서연")]
+    ).fetchall()
+    assert found == [(7,)]
+    if store.name == "sqlite":  # the search index its trigger would have filled: rebuilt
+        matched = store.execute(
+            "SELECT rowid FROM customers_fts WHERE customers_fts MATCH '\"yeon\"'"
+        ).fetchall()
+        assert matched == [(7,)]
+        store.execute(
+            "INSERT INTO customers_fts(customers_fts, rank) VALUES ('integrity-check', 1)"
+        )
+
+
+def test_a_unique_index_rebuilt_over_the_rows_still_refuses_and_rolls_back(
+    store: Engine, db_url: str
+) -> None:
+    before = _catalog(store)
+    with (
+        pytest.raises(Exception) as caught,
+        store.transaction(),
+        store.bulk_loading(["customers", "visit_plans"]),
+    ):
+        store.copy_rows(
+            "customers",
+            ["id", "name", "search_key", "created_at", "updated_at"],
+            [(1, "A", "a", "t", "t")],
+        )
+        columns = ["id", "customer_id", "every", "goal", "from_day", "created_at"]
+        store.copy_rows(
+            "visit_plans", columns, [(i, 1, "1m", "visit", "2026-01-01", "t") for i in (1, 2)]
+        )
+    assert "visit_plans_active" in str(caught.value) or "UNIQUE" in str(caught.value)
+    assert _catalog(store) == before
+    assert store.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+
+
+def test_a_foreign_key_checked_after_the_load_still_refuses(store: Engine, db_url: str) -> None:
+    with (
+        pytest.raises(Exception, match=r"(?i)foreign key"),
+        store.transaction(),
+        store.bulk_loading(["purchases"]),
+    ):
+        columns = ["id", "customer_id", "date", "amount_micros", "created_at"]
+        store.copy_rows("purchases", columns, [(1, 404, "2026-01-01", 1, "t")])
+    assert store.execute("SELECT count(*) FROM purchases").fetchone()[0] == 0

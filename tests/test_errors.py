@@ -67,3 +67,23 @@ def test_a_field_message_names_fields_plainly_or_as_asked():
     assert error.text(lambda f: f"--{f}") == "--amount is the value of a --compensation"
     assert isinstance(error, errors.UsageError) and error.exit_status == ExitStatus.USAGE
     assert errors.FieldValueError(errors.Named("on"), " is late").exit_status == ExitStatus.ERROR
+
+
+def test_a_field_message_from_a_template_keeps_its_fields_for_the_cli():
+    # A translated template: its placeholders are values or fields (said as options).
+    from crmcli.errors import FieldUsageError, Named
+
+    needs = ["", Named("cause"), " (why)", "; ", Named("detail"), " (what)"]
+    error = FieldUsageError.said(
+        "{stage} 단계에는 {fields}이(가) 필요합니다 ({n:03d}, {v!r})",
+        stage="cause-found",
+        fields=needs,
+        n=7,
+        v="x",
+    )
+    assert str(error) == (
+        "cause-found 단계에는 cause (why); detail (what)이(가) 필요합니다 (007, 'x')"
+    )
+    assert error.text(lambda f: "--" + f) == (
+        "cause-found 단계에는 --cause (why); --detail (what)이(가) 필요합니다 (007, 'x')"
+    )

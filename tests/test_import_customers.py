@@ -301,7 +301,8 @@ def test_control_characters_are_a_problem_but_line_breaks_in_notes_are_text(db, 
 def search_triggers(db) -> list[tuple[str, str]]:
     return db.execute(
         "SELECT name, sql FROM sqlite_master"
-        " WHERE type = 'trigger' AND name LIKE 'customers_fts%'"
+        " WHERE type = 'trigger' AND (name LIKE 'customers_fts%' OR name LIKE 'customers_words%'"
+        " OR name LIKE 'customer_phones_fts%')"
         " ORDER BY name"
     ).fetchall()
 
@@ -330,3 +331,23 @@ def test_a_big_import_rebuilds_the_search_index_and_a_failed_one_keeps_it(
     )  # 3, 30-39  # rebuilt: the new rows are found
     customers.add(db, code="L1", name="Lee Seoyeon")  # and kept up again afterwards
     assert len(list(customers.search(db, "Seoyeon"))) == 1
+    # The word index (two letters) and the phone digits' index are rebuilt as well.
+    hangul = write(tmp_path, "ko.csv", "code,name\n" + "".join(f"K{i},김민준\n" for i in range(10)))
+    kept_up: list[list[str]] = []  # the search triggers there while the rows are written
+    flush = customer_store.Writer.flush
+
+    checked: set[int] = set()  # foreign keys: the import made every reference itself
+
+    def watched(self):
+        kept_up.append([name for name, _sql in search_triggers(db)])
+        checked.add(db.execute("PRAGMA foreign_keys").fetchone()[0])
+        flush(self)
+
+    monkeypatch.setattr(customer_store.Writer, "flush", watched)
+    assert import_customers(db, hangul).counts.added == 10
+    assert kept_up and not any(kept_up)  # ...built once after the rows, not row by row
+    assert search_triggers(db) == triggers
+    assert checked == {0} and db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert len(list(customers.search(db, "민준"))) == 10
+    assert len(list(customers.search(db, "5555-1039"))) == 1

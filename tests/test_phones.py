@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -115,3 +117,102 @@ def test_a_customer_is_found_by_a_number_written_another_way(db):
     assert (phone.raw, phone.e164) == ("010-1234-5678", "+821012345678")
     assert customers.resolve(db, "+82 10 1234 5678") == cid
     assert customers.resolve(db, "01012345678") == cid
+
+
+# --- the plain numbers' fast path gives what the full parse gives ------------------------------
+
+_SEPARATORS = ["", " ", "-", ".", " - "]
+
+
+def _write(rng: random.Random, digits: str) -> str:
+    """`digits` split into groups by random separators, the first group sometimes in ()."""
+    groups, i = [], 0
+    while i < len(digits):
+        size = rng.randint(1, 4)
+        groups.append(digits[i : i + size])
+        i += size
+    if len(groups) > 1 and rng.random() < 0.2:
+        groups[0] = f"({groups[0]})"
+    return "".join(g + rng.choice(_SEPARATORS) for g in groups[:-1]) + groups[-1]
+
+
+def _numbers(rng: random.Random, region: str) -> list[str]:
+    """Numbers a shop in `region` might be given: its own shapes, mangled, and random ones."""
+    import phonenumbers
+
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    code = str(metadata.country_code)
+    prefixes = ["", "0", "00", "1", code, "0" + code, "00" + code, "011", "001", "8", "810"]
+    if metadata.national_prefix:
+        prefixes.append(metadata.national_prefix)
+    out = []
+    for kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+    ):
+        example = phonenumbers.example_number_for_type(region, kind)
+        if example is None:
+            continue
+        for style in (
+            phonenumbers.PhoneNumberFormat.NATIONAL,
+            phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+            phonenumbers.PhoneNumberFormat.E164,
+        ):
+            written = phonenumbers.format_number(example, style)
+            out.append(written)
+            for _ in range(6):  # other digits in the same shape, a digit more or less
+                mangled = "".join(rng.choice("0123456789") if c.isdigit() and rng.random() < 0.4
+                                  else c for c in written)  # fmt: skip
+                out.append(mangled)
+                out.append(
+                    mangled[:-1] if rng.random() < 0.5 else mangled + rng.choice("0123456789")
+                )
+        national = str(example.national_number)
+        for prefix in prefixes:
+            out.append(_write(rng, prefix + national))
+            out.append("+" + _write(rng, prefix + national))
+    for _ in range(40):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(2, 19)))
+        out.append(rng.choice(["", "+", "+" + code]) + _write(rng, rng.choice(prefixes) + digits))
+    return out
+
+
+def test_plain_numbers_read_fast_are_read_as_the_full_parse_reads_them():
+    """Every region phonenumbers knows, ~150 numbers each (its example numbers in each
+    format, the same shapes with other digits, prefixes, country codes, random digits):
+    where the fast path answers, its answer is the full parse's."""
+    import phonenumbers
+
+    rng = random.Random(17)
+    fast = {}
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        numbers = _numbers(rng, region)
+        taken = 0
+        for raw in numbers:
+            quick = phones._plain_number(raw.strip(), region)
+            if quick is not None:
+                taken += 1
+                assert quick == phones._parsed(raw.strip(), region), (raw, region)
+        fast[region] = taken / len(numbers)
+    # Not a test that cannot fail: most numbers of the shops' usual regions go the fast way.
+    for region in ("KR", "JP", "CN", "TW", "HK", "AM", "RU", "US", "GB", "DE", "FR"):
+        assert fast[region] > 0.5, (region, fast[region])
+
+
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [
+        ("010-1234-5678", "KR"),
+        ("+82 10-1234-5678", "KR"),
+        ("+82 010-1234-5678", "KR"),  # the national prefix after the country code
+        ("+1 (555) 123-4567", "KR"),
+        ("(02) 1234-5678", "KR"),
+        ("03-1234-5678", "JP"),
+        ("+374 10 123456", "US"),
+        ("8 (912) 345-67-89", "RU"),
+    ],
+)
+def test_usual_numbers_take_the_fast_path(raw, region):
+    quick = phones._plain_number(raw, region)
+    assert quick is not None and quick == phones._parsed(raw, region)

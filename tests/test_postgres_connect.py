@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pg_server
+import psycopg
 import pytest
 from psycopg import sql
 
@@ -129,3 +130,145 @@ def test_no_server_there_is_a_clear_error(tmp_path: Path) -> None:
         postgres.connect(url)
     assert "cannot connect" in str(caught.value)
     assert "s3cret" not in str(caught.value)
+
+
+# --- the server's refusals in SQLite's words; numbers as SQLite answers them ---
+
+REFUSED = [
+    # (setup on both, the statement refused)
+    ((), "INSERT INTO settings (key, value) VALUES ('k', NULL)"),
+    (
+        ("INSERT INTO settings (key, value) VALUES ('k', 'v')",),
+        "INSERT INTO settings (key, value) VALUES ('k', 'w')",
+    ),
+    (
+        (
+            "INSERT INTO customers (code, name, search_key, created_at, updated_at)"
+            " VALUES ('C1', 'A', 'a', 't', 't')",
+        ),
+        "INSERT INTO customers (code, name, search_key, created_at, updated_at)"
+        " VALUES ('C1', 'B', 'b', 't', 't')",
+    ),
+    ((), "INSERT INTO customer_tags (customer_id, tag) VALUES (999, 'x')"),
+    (
+        (
+            "INSERT INTO customers (id, name, search_key, created_at, updated_at)"
+            " VALUES (1, 'A', 'a', 't', 't')",
+            "INSERT INTO complaints (id, customer_id, summary, stage_since, opened_at)"
+            " VALUES (1, 1, 's', 't', 't')",
+            "INSERT INTO complaint_events (complaint_id, at, to_stage) VALUES (1, 't', 'received')",
+        ),
+        "UPDATE complaint_events SET note = 'changed'",
+    ),
+]
+
+
+@pytest.fixture
+def both(tmp_path):
+    from crmcli.db import open_db
+
+    url = PostgresUrl(pg_server.server().pool().fresh())
+    pg = postgres.connect(url)
+    sqlite = open_db(tmp_path / "same.db")
+    yield url, pg, sqlite
+    pg.close()
+    sqlite.close()
+
+
+@pytest.mark.parametrize(("setup", "refused"), REFUSED)
+def test_a_refused_statement_says_what_sqlite_says(both, setup, refused) -> None:
+    import sqlite3
+
+    url, pg, sqlite = both
+    for statement in setup:
+        sqlite.execute(statement)
+        pg.execute(statement)
+    with pytest.raises(sqlite3.DatabaseError) as on_sqlite:
+        sqlite.execute(refused)
+    with pytest.raises(psycopg.Error) as on_pg:
+        pg.execute(refused)
+    said = postgres.translate(url, on_pg.value)
+    assert str(said) == str(on_sqlite.value)
+    assert isinstance(said, DatabaseError) and said.__cause__ is on_pg.value
+
+
+def test_waiting_too_long_for_a_lock_is_sqlites_busy(both) -> None:
+    url, pg, _sqlite = both
+    pg.execute("INSERT INTO settings (key, value) VALUES ('k', 'v')")
+    holder = postgres.connect(url)
+    try:
+        holder.execute("BEGIN")
+        holder.execute("UPDATE settings SET value = 'held' WHERE key = 'k'")
+        pg.execute("SET lock_timeout = '50ms'")
+        with pytest.raises(psycopg.Error) as waited:
+            pg.execute("UPDATE settings SET value = 'mine' WHERE key = 'k'")
+    finally:
+        holder.close()
+    assert str(postgres.translate(url, waited.value)) == (
+        "the database is busy: another crmcli process is writing; try again"
+    )
+
+
+def test_connections_wait_for_a_lock_as_long_as_sqlites_writer(both) -> None:
+    _url, pg, _sqlite = both
+    assert pg.execute("SHOW lock_timeout").fetchone()[0] == "2min"
+
+
+def test_numbers_come_back_as_sqlite_gives_them(both) -> None:
+    # One difference stays in the SQL: PostgreSQL's sum() of bigint is numeric, so
+    # `sum(x) / 3` divides exactly there; SQL that wants integer division casts AS BIGINT
+    # (INTEGER is 32 bits on PostgreSQL: a sum of micro-units overflows it).
+    _url, pg, sqlite = both
+    for statement in (
+        "INSERT INTO customers (id, name, search_key, created_at, updated_at)"
+        " VALUES (1, 'A', 'a', 't', 't')",
+        "INSERT INTO purchases (customer_id, date, amount_micros, created_at)"
+        " VALUES (1, '2024-01-01', 1500000, 't'), (1, '2024-01-02', 250001, 't')",
+    ):
+        sqlite.execute(statement)
+        pg.execute(statement)
+    query = (
+        "SELECT sum(amount_micros), avg(amount_micros), count(*), max(amount_micros),"
+        " CAST(sum(amount_micros) AS BIGINT) / 3, sum(amount_micros) * 1.0 / 4 FROM purchases"
+    )
+    expected = sqlite.execute(query).fetchone()
+    got = pg.execute(query).fetchone()
+    assert got == tuple(expected)
+    assert [type(v) for v in got] == [type(v) for v in expected]
+
+
+@pytest.mark.parametrize(
+    ("sql", "table"),
+    [
+        ("INSERT INTO customers (id, name) VALUES (?, ?)", "customers"),
+        ('insert or ignore into "customer_tags" VALUES (?, ?)', "customer_tags"),
+        ("INSERT INTO agenda_cache SELECT * FROM x", "agenda_cache"),
+        ('INSERT INTO customers ("name", "id") VALUES (?, ?)', "customers"),
+        ("INSERT INTO customers (name, search_key) VALUES (?, ?)", None),
+        ("UPDATE customers SET id = 3", None),
+        ("SELECT 1", None),
+    ],
+)
+def test_which_inserts_may_set_ids_by_hand(sql: str, table: str | None) -> None:
+    assert postgres.inserted_ids_table(sql) == table
+
+
+def test_after_ids_given_by_hand_the_next_insert_follows_them(both) -> None:
+    _url, pg, sqlite = both
+    given = (
+        "INSERT INTO customers (id, name, search_key, created_at, updated_at)"
+        " VALUES (7, 'A', 'a', 't', 't')"
+    )
+    plain = (
+        "INSERT INTO customers (name, search_key, created_at, updated_at)"
+        " VALUES ('B', 'b', 't', 't') RETURNING id"
+    )
+    sqlite.execute(given)
+    pg.execute(given)
+    postgres.sync_identity(pg, "customers")
+    assert pg.execute(plain).fetchone()[0] == sqlite.execute(plain).fetchone()[0] == 8
+    postgres.sync_identity(pg, "customers")  # never backwards, nothing to do
+    pg.execute("DELETE FROM customers WHERE id = 8")
+    postgres.sync_identity(pg, "customers")
+    assert pg.execute(plain).fetchone()[0] == 9  # a sequence never goes back (SQLite: 8)
+    postgres.sync_identity(pg, "settings")  # no identity: nothing to move

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pg_server
 import pytest
 
 from crmcli import migrations, postgres, postgres_schema
@@ -301,3 +302,51 @@ def test_db_backup_without_pg_dump_says_what_to_install(
     assert result.exit_code == 1
     assert "needs pg_dump" in result.stderr and "postgresql-client" in result.stderr
     assert not (tmp_path / "x.dump").exists()
+
+
+# --- SQLite's functions on PostgreSQL (m123): the same answers for the same values ---
+
+SAME_ON_BOTH = [
+    "SELECT julianday('2024-03-01')",
+    "SELECT julianday('2024-03-01 12:30')",
+    "SELECT julianday('1999-12-31') - julianday('1900-01-01')",
+    "SELECT CAST(julianday('2024-03-01') - julianday('2024-02-01') AS INTEGER)",
+    "SELECT date('2024-02-28', '+2 days')",
+    "SELECT date('2024-03-01', '-1 days')",
+    "SELECT date('2024-03-01 10:00', '5 days')",
+    "SELECT date('2023-12-31', 1 || ' days')",
+    "SELECT date(NULL, '+1 days')",
+    "SELECT instr('mon,tue', 'tue'), instr('abc', 'z'), instr('1357', 5)",
+    "SELECT max(3, 5), min(3, 5), max('b', 'a'), max(2, NULL), min(NULL, 2)",
+    "SELECT max(date('2024-01-01', '+3 days'), '2024-01-02')",
+    "SELECT group_concat(x) FROM (SELECT 'a' AS x UNION ALL SELECT NULL UNION ALL SELECT 'b') AS v",
+    "SELECT group_concat(x) FROM (SELECT 'a' AS x) AS v WHERE 0 = 1",
+    "SELECT total(x) FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT -7) AS v",
+    "SELECT total(x) FROM (SELECT 1 AS x) AS v WHERE 0 = 1",
+    "SELECT 'Anna@Example.com' = 'anna@example.COM' COLLATE NOCASE",
+    "SELECT 'anna' = 'anne' COLLATE NOCASE",
+]
+
+
+@pytest.fixture
+def migrated():
+    conn = postgres.connect(PostgresUrl(pg_server.server().pool().fresh()))
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize("sql", SAME_ON_BOTH)
+def test_sqlites_functions_answer_the_same_on_postgresql(migrated, sql: str) -> None:
+    pg = migrated
+    sqlite = open_db(":memory:")
+    try:
+        expected = [tuple(_plain(v) for v in row) for row in sqlite.execute(sql).fetchall()]
+    finally:
+        sqlite.close()
+    got = [tuple(_plain(v) for v in row) for row in pg.execute(sql).fetchall()]
+    assert got == expected
+
+
+def _plain(value: Any) -> Any:
+    # SQLite answers a comparison with 1/0, PostgreSQL with true/false.
+    return int(value) if isinstance(value, bool) else value

@@ -150,3 +150,12 @@ def test_a_record_on_a_narrow_screen_is_two_columns_that_wrap():
     assert table.hidden_note(("phone", "email")) == (
         "2 columns hidden (phone, email): --fields or a wider terminal"
     )
+
+
+def test_cjk_text_fills_its_lines_and_no_line_starts_with_closing_punctuation():
+    # Japanese and Chinese have no spaces between words: a line breaks between letters.
+    lines = table.wrap("1 日あたりのランク別訪問の上限（A が先）。空 = すべて。", 14)
+    assert lines[0].startswith("1 日")  # the number is not left alone on its line
+    assert all(table.cell_len(line) <= 14 for line in lines)
+    assert not any(line[0] in table.NO_LINE_START for line in lines[1:])
+    assert "".join(lines).replace(" ", "") == "1日あたりのランク別訪問の上限（Aが先）。空=すべて。"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -247,3 +248,30 @@ def test_reliability_stored_escapes_never_reach_the_terminal(db_path, cli, figur
     figures.record(
         "terminal_escapes", commands=len(outputs), payloads=n, attempts=attempts, held=held
     )
+
+
+class _CountingStream(io.StringIO):
+    """A pipe that counts its writes (PYTHONUNBUFFERED makes each one a system call)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json"])
+def test_piped_rows_go_out_in_blocks_not_a_write_each(fmt):
+    """20,000 rows piped are a handful of writes, whatever Python's own buffering."""
+    from crmcli.cli.env import Env
+    from crmcli.cli.output import Format, emit
+
+    out = _CountingStream()
+    rows = ({"id": n, "name": f"customer {n}"} for n in range(20_000))
+    count = emit(Env(db_path=":memory:", stdout=out), rows, fields=["id", "name"], fmt=Format(fmt))
+    assert count == 20_000
+    assert out.writes < 20
+    text = out.getvalue()
+    assert "customer 19999" in text and text.count("customer ") == 20_000

@@ -12,6 +12,7 @@ stderr and its exit status — never a traceback; the fields a core message name
 import os
 import sqlite3
 import sys
+from types import MethodType
 from typing import Annotated, Any
 
 import typer
@@ -21,10 +22,28 @@ from crmcli import __version__
 from crmcli.cli.env import Env
 from crmcli.cli.screen import printable
 from crmcli.errors import CrmError, ExitStatus, FieldMessage
+from crmcli.i18n import N_, _, use_setting
 
 
 class CrmGroup(TyperGroup):
     """The root group: turns domain and SQLite errors into a message and an exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # The root's own help is drawn before its callback reads --db: until then the
+        # setting ui.language is read where $CRMCLI_DB or the default location points.
+        use_setting(_language_setting(None))
+        return super().main(*args, **kwargs)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from crmcli.cli.i18n import translate_help
+
+        translate_help(self, ctx)
+        super().format_help(ctx, formatter)
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        from crmcli.cli.i18n import usage
+
+        usage(self, ctx, formatter)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*COMMANDS, *(c for c in super().list_commands(ctx) if c not in COMMANDS)]
@@ -62,13 +81,11 @@ class CrmGroup(TyperGroup):
         except UnicodeEncodeError as exc:  # PYTHONIOENCODING=ascii, a C locale: CSV cannot
             # be written with characters left out or replaced without lying about the data.
             bad = exc.object[exc.start : exc.end] if isinstance(exc.object, str) else "?"
-            _fail(
-                ctx,
-                f"the output's encoding ({exc.encoding}) cannot write {bad!a}; "
-                "set PYTHONIOENCODING=utf-8 (or a UTF-8 locale), or use --format json, "
-                "which escapes it",
-                ExitStatus.ERROR,
+            said = _(
+                "the output's encoding ({encoding}) cannot write {text}; set "
+                "PYTHONIOENCODING=utf-8 (or a UTF-8 locale), or use --format json, which escapes it"
             )
+            _fail(ctx, said.format(encoding=exc.encoding, text=ascii(bad)), ExitStatus.ERROR)
         except BrokenPipeError:  # `crmcli … | head -1`: the reader has all it wanted
             _silence_stdout()
             raise typer.Exit(0) from None
@@ -76,7 +93,7 @@ class CrmGroup(TyperGroup):
             where = f"{exc.filename}: " if exc.filename else ""
             _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
         except KeyboardInterrupt:
-            _fail(ctx, "interrupted; nothing half-written was kept", ExitStatus.INTERRUPTED)
+            _fail(ctx, _("interrupted; nothing half-written was kept"), ExitStatus.INTERRUPTED)
 
 
 def _close_outputs(ctx: Any, *, keep: bool) -> None:
@@ -90,6 +107,17 @@ def _close_outputs(ctx: Any, *, keep: bool) -> None:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
+
+
+def _language_setting(target: Any) -> Any:
+    """Reads `ui.language` from the database at `target` when a message needs it."""
+
+    def read() -> str | None:
+        from crmcli.cli.i18n import stored_language
+
+        return stored_language(target)
+
+    return read
 
 
 def option_for(field: str) -> str:
@@ -142,6 +170,7 @@ def root(
     from crmcli.db import resolve_db_path  # here, not at the top: `--version` needs no database
 
     ctx.obj = Env(db_path=resolve_db_path(db))
+    use_setting(_language_setting(ctx.obj.db_path))
 
 
 # Every command, loaded only when it runs (or when help lists them all), so that
@@ -167,10 +196,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 # How `crmcli --help` groups the commands, for a shop owner scanning it.
 PANELS = {
-    "Every day": ("due", "greet", "followups", "contacts", "customers", "purchases"),
-    "Looking after customers": ("tiers", "visits", "items", "complaints", "templates"),
-    "Bringing data in and out": ("imports", "export"),
-    "Set-up": ("config", "db", "demo"),
+    N_("Every day"): ("due", "greet", "followups", "contacts", "customers", "purchases"),
+    N_("Looking after customers"): ("tiers", "visits", "items", "complaints", "templates"),
+    N_("Bringing data in and out"): ("imports", "export"),
+    N_("Set-up"): ("config", "db", "demo"),
 }
 _PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
 
@@ -227,6 +256,7 @@ class ExtendedGroup(TyperGroup):
         for module in self.extensions:
             import_module(module)
         self.commands.update(typer.main.get_group(self.app).commands)
+        _help_in_language(self)
 
 
 def load_command(name: str) -> Any:
@@ -249,7 +279,34 @@ def load_command(name: str) -> Any:
         command = typer.main.get_command(single)
     command.name = name
     command.rich_help_panel = _PANEL_OF.get(name)
+    _help_in_language(command)
     return command
+
+
+def _help_in_language(command: Any) -> None:
+    """Make `command` (and those under it) say their help in the user's language.
+
+    Only when help is shown does the translation module load (crmcli/cli/i18n.py): a
+    command that just runs opens no catalog.
+    """
+    if "format_help" not in command.__dict__:
+        command.format_help = MethodType(_format_help, command)
+        command.format_usage = MethodType(_format_usage, command)
+    for sub in getattr(command, "commands", {}).values():
+        _help_in_language(sub)
+
+
+def _format_help(self: Any, ctx: Any, formatter: Any) -> None:
+    from crmcli.cli.i18n import translate_help
+
+    translate_help(self, ctx)
+    type(self).format_help(self, ctx, formatter)
+
+
+def _format_usage(self: Any, ctx: Any, formatter: Any) -> None:
+    from crmcli.cli.i18n import usage
+
+    usage(self, ctx, formatter)
 
 
 def main() -> None:

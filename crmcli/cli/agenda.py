@@ -24,6 +24,7 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.errors import InvalidValue
+from crmcli.i18n import _, said
 
 # The kinds of crmcli.agenda.KINDS (a test keeps the two the same).
 KINDS_HELP = (
@@ -79,7 +80,7 @@ def due(
         typer.Option(
             "--kind",
             "-k",
-            help=f"Only this kind; repeatable. Kinds: {KINDS_HELP}.",
+            help=said("Only this kind; repeatable. Kinds: {kinds}.", kinds=KINDS_HELP),
         ),
     ] = None,
     owner: Annotated[
@@ -116,7 +117,7 @@ def due(
 
     env = get_env(ctx)
     if tier is not None and tier.upper() not in ("A", "B", "C"):
-        raise InvalidValue(f"--tier must be A, B or C, not {tier!r}")
+        raise InvalidValue(_("--tier must be A, B or C, not {value}").format(value=repr(tier)))
     chosen = pick_fields(fields, allowed=agenda.FIELDS, default=agenda.DEFAULT_FIELDS)
     db = env.read_db()  # a cron run on a missing database creates none, and records nothing
     record = since_last_run and env.db_path.exists()
@@ -130,14 +131,14 @@ def due(
     try:
         per_day_text = settings.get(db, "agenda.visits_per_day")
     except settings.BrokenSetting as broken:
-        warnings.append(f"visits not capped: {broken}")
+        warnings.append(_("visits not capped: {problem}").format(problem=broken))
         per_day_text = ""
     per_day = int(per_day_text) if per_day_text else None
     days_covered = (end - today).days + 1
     # A person is told how many visits were held back: counting every tier's overdue
     # visits costs a look at every customer, which cron need not pay for.
     counts: dict[str, int] | None = {} if env.stdout_isatty else None
-    entries = agenda.listed(
+    lines = agenda.lines(
         db,
         start=start,
         end=end,
@@ -156,15 +157,16 @@ def due(
     held = counts.get("visits held", 0) if counts is not None else 0
     if held:
         env.say(
-            f"{held} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
+            _(
+                "{n} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
+            ).format(n=held)
         )
     listed = 0
-    first = next(entries, None)
+    first = next(lines, None)
     if first is not None:  # nothing due: nothing printed, not even a header (cron)
         # On a narrow terminal the reason stays: it is what the agenda is for.
         fields_shown = with_identity(env, chosen, fmt)
-        rows = (e.row() for e in chain((first,), entries))
-        listed = emit(env, rows, fields=fields_shown, fmt=fmt, keep=("why",))
+        listed = emit(env, chain((first,), lines), fields=fields_shown, fmt=fmt, keep=("why",))
     warn(env, warnings)
     if record:
         agenda.record_run(db, start=start, end=end, items=listed)
@@ -177,8 +179,9 @@ def _deal(ctx: typer.Context, keys: list[str], outcome: str, **kw: str | None) -
     on = kw.pop("on")
     at = dates.iso_date(on, what="--on").isoformat() if on else None
     done = agenda_done.record(env.db, keys, outcome=outcome, at=at, **kw)
+    said = _("done: {key} ({what})") if outcome == "done" else _("skipped: {key} ({what})")
     for k in done:
-        env.say(f"{outcome}: {k.key} ({k.what})")
+        env.say(said.format(key=k.key, what=k.what))
 
 
 @due_app.command("done")
@@ -244,8 +247,10 @@ def greet(
     )
     if found.unreachable:
         env.say(
-            f"{found.unreachable} greeting(s) left out: the customer has no phone or e-mail"
-            " (`due --kind birthday --kind anniversary --kind holiday` lists them)"
+            _(
+                "{n} greeting(s) left out: the customer has no phone or e-mail"
+                " (`due --kind birthday --kind anniversary --kind holiday` lists them)"
+            ).format(n=found.unreachable)
         )
     if found.rows:
         emit(env, found.rows, fields=with_identity(env, chosen, fmt), fmt=fmt)
@@ -261,4 +266,4 @@ def greet(
             by=env.user,
             notes={r["key"]: r["message"] for r in found.rows},
         )
-        env.say(f"{len(found.rows)} greeting(s) recorded as sent")
+        env.say(_("{n} greeting(s) recorded as sent").format(n=len(found.rows)))

@@ -25,11 +25,13 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.dates import iso_date
+from crmcli.i18n import N_, _, said
 from crmcli.money import format_amount, parse_amount, to_decimal
 from crmcli.settings import display_places
 
 app = typer.Typer(
-    help=f"Complaints, handled stage by stage: {' → '.join(complaints.STAGES)}.",
+    help="Complaints, handled stage by stage: received → apologized → cause-found → resolved "
+    "→ followed-up → closed.",
     no_args_is_help=True,
 )
 
@@ -63,8 +65,10 @@ def _reopen_hint(complaint_id: int) -> Iterator[None]:
 def _field_help(field: str) -> str:
     """An `advance` option's help, from the Stage table: its stage and what it holds."""
     stage = complaints.STAGE[complaints.OWNER[field]]
-    need = "required" if field in stage.required else "optional"
-    return f"{stage.name} ({need}): {stage.describe(field)}."
+    what = said(stage.describe(field))  # the Stage table's words, said in the language too
+    if field in stage.required:
+        return said("{stage} (required): {what}.", stage=stage.name, what=what)
+    return said("{stage} (optional): {what}.", stage=stage.name, what=what)
 
 
 def _to_help() -> str:
@@ -73,15 +77,17 @@ def _to_help() -> str:
     for stage in complaints.STAGE_TABLE[1:]:
         needs = ", ".join(flag(f) for f in stage.required)
         named.append(f"{stage.name} (needs {needs})" if needs else stage.name)
-    return "The stage reached: " + ", ".join(named) + "."
+    return said("The stage reached: {stages}.", stages=", ".join(named))
 
 
 def _note_help() -> str:
-    needed = [s for s in complaints.STAGE_TABLE if complaints.NOTE in s.required]
-    return (
-        "What was done, at any stage"
-        + "".join(f"; required for {s.name}: {s.required[complaints.NOTE]}" for s in needed)
-        + "."
+    # One stage needs a note (the follow-up: the contact made); unpacking says if that changes.
+    [needed] = [s for s in complaints.STAGE_TABLE if complaints.NOTE in s.required]
+    what = said(needed.required[complaints.NOTE])
+    return said(
+        "What was done, at any stage; required for {stage}: {what}.",
+        stage=needed.name,
+        what=what,
     )
 
 
@@ -103,11 +109,19 @@ def open_(
     channel: Annotated[
         str | None,
         typer.Option(
-            "--channel", help=f"How it came in: {', '.join(complaints.CHANNELS)}, or any word."
+            "--channel",
+            help=said(
+                "How it came in: {channels}, or any word.",
+                channels=", ".join(complaints.CHANNELS),
+            ),
         ),
     ] = None,
     severity: Annotated[
-        str, typer.Option("--severity", help=f"One of {', '.join(complaints.SEVERITIES)}.")
+        str,
+        typer.Option(
+            "--severity",
+            help=said("One of {choices}.", choices=", ".join(complaints.SEVERITIES)),
+        ),
     ] = "normal",
     purchase: Annotated[
         int | None, typer.Option("--purchase", help="The purchase it is about (its id).")
@@ -132,11 +146,11 @@ def open_(
         by=_by(env, by),
     )
     print(complaint_id, file=env.stdout)
-    env.say(
-        f"complaint #{complaint_id} received from customer #{customer_id}; "
-        "next: apologise (complaints advance "
-        f"{complaint_id} --to apologized)"
+    said = _(
+        "complaint #{id} received from customer #{customer}; "
+        "next: apologise (complaints advance {id} --to apologized)"
     )
+    env.say(said.format(id=complaint_id, customer=customer_id))
 
 
 @app.command("advance")
@@ -185,8 +199,18 @@ def advance(
             on=_on(on),
             by=_by(env, by),
         )
-    skipped = f" (skipped: {event.skip_reason})" if event.skip_reason else ""
-    env.say(f"complaint #{complaint_id}: {event.from_stage} → {event.to_stage}{skipped}")
+    from crmcli.cli.i18n import shown_value
+
+    moved = {
+        "id": complaint_id,
+        "before": shown_value("stage", event.from_stage),
+        "after": shown_value("stage", event.to_stage),
+    }
+    if event.skip_reason:
+        said = _("complaint #{id}: {before} → {after} (skipped: {reason})")
+        env.say(said.format(**moved, reason=event.skip_reason))
+    else:
+        env.say(_("complaint #{id}: {before} → {after}").format(**moved))
 
 
 @app.command("reopen")
@@ -200,7 +224,7 @@ def reopen(
     """Reopen a closed complaint: it goes back to `received` and the process starts over."""
     env = get_env(ctx)
     complaints.reopen(env.db, complaint_id, reason=reason, on=_on(on), by=_by(env, by))
-    env.say(f"complaint #{complaint_id} reopened: back to received")
+    env.say(_("complaint #{id} reopened: back to received").format(id=complaint_id))
 
 
 def _present(row: dict[str, Any]) -> dict[str, Any]:
@@ -220,7 +244,10 @@ def list_(
     stage: Annotated[
         list[str] | None,
         typer.Option(
-            "--stage", help=f"Only at this stage ({', '.join(complaints.STAGES)}); repeatable."
+            "--stage",
+            help=said(
+                "Only at this stage ({stages}); repeatable.", stages=", ".join(complaints.STAGES)
+            ),
         ),
     ] = None,
     customer: Annotated[
@@ -228,7 +255,10 @@ def list_(
     ] = None,
     cause: Annotated[
         str | None,
-        typer.Option("--cause", help=f"Only with this cause: {', '.join(complaints.CAUSES)}."),
+        typer.Option(
+            "--cause",
+            help=said("Only with this cause: {causes}.", causes=", ".join(complaints.CAUSES)),
+        ),
     ] = None,
     overdue: Annotated[
         bool,
@@ -267,30 +297,35 @@ def list_(
         money_places=display_places(db),
     )
     if not count and resolve_format(env, fmt) is Format.table:
-        env.say("no complaints" + (" overdue" if overdue else "") + " match")
+        env.say(_("no complaints overdue match") if overdue else _("no complaints match"))
 
 
 _DETAIL_LABELS = {
-    "customer": "Customer",
-    "summary": "Summary",
-    "channel": "Channel",
-    "severity": "Severity",
-    "purchase_id": "Purchase",
-    "stage": "Stage",
-    "opened_on": "Received",
-    "next": "Next",
-    "cause": "Cause",
-    "resolution": "Resolution",
-    "compensation": "Compensation",
-    "lesson": "Lesson",
-    "closed_on": "Closed",
+    "customer": N_("Customer"),
+    "summary": N_("Summary"),
+    "channel": N_("Channel"),
+    "severity": N_("Severity"),
+    "purchase_id": N_("Purchase"),
+    "stage": N_("Stage"),
+    "opened_on": N_("Received"),
+    "next": N_("Next"),
+    "cause": N_("Cause"),
+    "resolution": N_("Resolution"),
+    "compensation": N_("Compensation"),
+    "lesson": N_("Lesson"),
+    "closed_on": N_("Closed"),
 }
 TIMELINE_FIELDS = ("at", "event", "stage", "after", "by", "note", "details")
 REPORT_FIELDS = ("section", "key", "value")
 
 
 def _details(row: dict[str, Any], places: int) -> dict[str, Any]:
-    cause = row["cause"] and f"{row['cause']}: {row['cause_detail'] or ''}".rstrip(": ")
+    """The complaint's facts for its page, in the person's words."""
+    from crmcli.cli.i18n import shown_value
+
+    cause = row["cause"] and shown_value("cause", row["cause"])
+    if cause and row["cause_detail"]:
+        cause = f"{cause}: {row['cause_detail']}"
     paid = ""
     if row["compensation"]:
         paid = row["compensation"]
@@ -298,18 +333,24 @@ def _details(row: dict[str, Any], places: int) -> dict[str, Any]:
             paid += " " + format_amount(row["compensation_micros"], places=places)
     nxt = ""
     if row["next_stage"]:
-        nxt = f"{row['next_stage']}, due {row['due_on']}"
+        step = {"stage": shown_value("stage", row["next_stage"]), "day": row["due_on"]}
         if row["days_overdue"]:
-            nxt += f" ({row['days_overdue']} day(s) overdue)"
+            nxt = _("{stage}, due {day} ({n} day(s) overdue)").format(**step, n=row["days_overdue"])
+        else:
+            nxt = _("{stage}, due {day}").format(**step)
     name = row["customer_name"] or ""
+    who = f"{row['customer'] or '#' + str(row['customer_id'])} {name}".strip()
     return {
-        "customer": f"{row['customer'] or '#' + str(row['customer_id'])} {name}".strip()
-        + (f" (tier {row['tier']})" if row["tier"] else ""),
+        "customer": _("{customer} (tier {tier})").format(customer=who, tier=row["tier"])
+        if row["tier"]
+        else who,
         "summary": row["summary"],
-        "channel": row["channel"],
-        "severity": row["severity"],
+        "channel": shown_value("channel", row["channel"]),
+        "severity": shown_value("severity", row["severity"]),
         "purchase_id": row["purchase_id"] and f"#{row['purchase_id']}",
-        "stage": f"{row['stage']} since {row['stage_since']}",
+        "stage": _("{stage} since {day}").format(
+            stage=shown_value("stage", row["stage"]), day=row["stage_since"]
+        ),
         "opened_on": row["opened_on"],
         "next": nxt,
         "cause": cause,
@@ -328,20 +369,28 @@ def _step_amount(step: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _step_details(step: dict[str, Any], places: int) -> str:
+def _step_details(step: dict[str, Any], places: int, *, person: bool = False) -> str:
+    """A step's fields in a line: in the person's language on a page, English in CSV."""
+    from crmcli.cli.i18n import shown_value
+
+    said = _ if person else str
     parts = []
     if step["skip_reason"]:
-        parts.append(f"skipped: {step['skip_reason']}")
+        parts.append(said(N_("skipped: {reason}")).format(reason=step["skip_reason"]))
     if step["cause"]:
-        parts.append(f"cause: {step['cause']}" + (f" ({step['detail']})" if step["detail"] else ""))
+        cause = shown_value("cause", step["cause"]) if person else step["cause"]
+        if step["detail"]:
+            cause = f"{cause} ({step['detail']})"
+        parts.append(said(N_("cause: {cause}")).format(cause=cause))
     if step["resolution"]:
-        parts.append(f"resolution: {step['resolution']}")
+        parts.append(said(N_("resolution: {text}")).format(text=step["resolution"]))
     if step["compensation"]:
         amount = step["amount_micros"]
         value = f" {format_amount(amount, places=places)}" if amount is not None else ""
-        parts.append(f"compensation: {step['compensation']}{value}")
+        paid = f"{step['compensation']}{value}"
+        parts.append(said(N_("compensation: {text}")).format(text=paid))
     if step["lesson"]:
-        parts.append(f"lesson: {step['lesson']}")
+        parts.append(said(N_("lesson: {text}")).format(text=step["lesson"]))
     return "; ".join(parts)
 
 
@@ -378,7 +427,7 @@ def show(
         {
             **s,
             "at": complaints.local_time(s["at"], zone) if chosen is Format.table else s["at"],
-            "details": _step_details(s, places),
+            "details": _step_details(s, places, person=chosen is Format.table),
         }
         for s in steps
     ]
@@ -387,7 +436,7 @@ def show(
         return
     from crmcli.cli.page import render_complaint_page
 
-    details = [(_DETAIL_LABELS[k], str(v)) for k, v in _details(row, places).items() if v]
+    details = [(_(_DETAIL_LABELS[k]), str(v)) for k, v in _details(row, places).items() if v]
     render_complaint_page(env, complaint_id, details, shown)
 
 
@@ -465,8 +514,13 @@ def _report_table(env: Env, r: complaints.Report, places: int) -> None:
     from crmcli.cli.page import Page, quoted
 
     page = Page(env)
-    period = f" since {r.since}" if r.since else ""
-    page.heading(f"Complaints{period}: {r.total} ({r.open} open)", first=True)
+    counted = {"total": r.total, "open": r.open, "day": r.since}
+    if r.since:
+        page.heading(
+            _("Complaints since {day}: {total} ({open} open)").format(**counted), first=True
+        )
+    else:
+        page.heading(_("Complaints: {total} ({open} open)").format(**counted), first=True)
     causes, stages = list(r.by_cause.items()), list(r.by_stage.items())
     counts = [
         {
@@ -482,21 +536,19 @@ def _report_table(env: Env, r: complaints.Report, places: int) -> None:
     )
     page.text("")
     if r.resolved:
+        said = _("Time to resolve ({n} resolved): median {median} days, 90th percentile {p90} days")
         page.text(
-            f"Time to resolve ({r.resolved} resolved): median {r.median_days_to_resolve} days, "
-            f"90th percentile {r.p90_days_to_resolve} days"
+            said.format(n=r.resolved, median=r.median_days_to_resolve, p90=r.p90_days_to_resolve)
         )
     else:
-        page.text("Time to resolve: none resolved yet")
+        page.text(_("Time to resolve: none resolved yet"))
     kinds = ", ".join(
         f"{quoted(k)} ×{n} {format_amount(m, places=places)}"
         for k, (n, m) in r.compensation_by_kind.items()
     )
-    page.text(
-        f"Compensation: {format_amount(r.compensation_micros, places=places)}"
-        + (f" ({kinds})" if kinds else "")
-    )
-    page.heading("Repeat complainers")
+    total = format_amount(r.compensation_micros, places=places)
+    page.text(_("Compensation: {total}").format(total=total) + (f" ({kinds})" if kinds else ""))
+    page.heading(_("Repeat complainers"))
     if r.repeat_complainers:
         emit(
             env,
@@ -505,8 +557,8 @@ def _report_table(env: Env, r: complaints.Report, places: int) -> None:
             fmt=Format.table,
         )
     else:
-        page.text("none", dim=True)
-    page.heading("Lessons")
+        page.text(_("none"), dim=True)
+    page.heading(_("Lessons"))
     if r.lessons:
         emit(
             env,
@@ -515,4 +567,4 @@ def _report_table(env: Env, r: complaints.Report, places: int) -> None:
             fmt=Format.table,
         )
     else:
-        page.text("none", dim=True)
+        page.text(_("none"), dim=True)

@@ -8,6 +8,7 @@ from crmcli import contacts, customers, dates, visits
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.errors import UsageError
+from crmcli.i18n import _, said
 
 app = typer.Typer(help="The contact log: calls, visits, messages.", no_args_is_help=True)
 
@@ -20,7 +21,9 @@ def log(
     ref: Annotated[str, typer.Argument(help="Customer code, id, phone or e-mail.")],
     channel: Annotated[
         str | None,
-        typer.Option("--channel", "-c", help=f"How: {', '.join(contacts.CHANNELS)}."),
+        typer.Option(
+            "--channel", "-c", help=said("How: {channels}.", channels=", ".join(contacts.CHANNELS))
+        ),
     ] = None,
     note: Annotated[str | None, typer.Option("--note", "-m", help="What was said or done.")] = None,
     on: Annotated[str | None, typer.Option("--on", help="When, YYYY-MM-DD (default: now).")] = None,
@@ -35,7 +38,10 @@ def log(
         str | None,
         typer.Option(
             "--outcome",
-            help=f"With --visit: whether the plan's goal was met ({'|'.join(visits.OUTCOMES)}).",
+            help=said(
+                "With --visit: whether the plan's goal was met ({outcomes}).",
+                outcomes="|".join(visits.OUTCOMES),
+            ),
         ),
     ] = None,
 ) -> None:
@@ -43,11 +49,12 @@ def log(
     env = get_env(ctx)
     channel = channel.strip().lower() if channel is not None else None
     if visit and channel not in (None, "visit"):
-        raise UsageError(f"--visit is a contact by --channel visit, not {channel!r}")
+        said = _("--visit is a contact by --channel visit, not {channel}")
+        raise UsageError(said.format(channel=repr(channel)))
     if outcome is not None and not (visit or channel == "visit"):
-        raise UsageError("--outcome goes with --visit: it says whether the visit's goal was met")
+        raise UsageError(_("--outcome goes with --visit: it says whether the visit's goal was met"))
     if channel is None and not visit:
-        raise UsageError("give --channel (call, visit, sms…) or --visit")
+        raise UsageError(_("give --channel (call, visit, sms…) or --visit"))
     db = env.db
     customer_id = customers.resolve(db, ref)
     at = dates.iso_date(on, what="--on").isoformat() if on else None

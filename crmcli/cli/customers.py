@@ -18,6 +18,7 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.errors import InvalidValue, UsageError
+from crmcli.i18n import _
 from crmcli.settings import display_places
 
 app = typer.Typer(help="Add, find and look after customers.", no_args_is_help=True)
@@ -30,9 +31,8 @@ def _pairs(values: list[str] | None, what: str) -> list[tuple[str, str]]:
     for value in values or []:
         label, sep, day = value.partition("=")
         if not sep:
-            raise InvalidValue(
-                f"{what} must be LABEL=DATE, e.g. wedding=2010-05-01 (got {value!r})"
-            )
+            said = _("{option} must be LABEL=DATE, e.g. wedding=2010-05-01 (got {value})")
+            raise InvalidValue(said.format(option=what, value=repr(value)))
         out.append((label.strip(), day.strip()))
     return out
 
@@ -141,7 +141,7 @@ def add(
     """Add a customer; prints the new id."""
     env = get_env(ctx)
     if not any([name, code, phone, email, family_name, given_name]):
-        raise UsageError("give at least a --name, --code, --phone or --email")
+        raise UsageError(_("give at least a --name, --code, --phone or --email"))
     new_id = customers.add(
         env.db,
         name=name,
@@ -173,7 +173,7 @@ def add(
     )
     created = customers.get(env.db, new_id)
     print(new_id, file=env.stdout)
-    env.say(f"added customer #{new_id} {created.display_name}")
+    env.say(_("added customer #{id} {name}").format(id=new_id, name=created.display_name))
 
 
 @app.command("edit")
@@ -234,7 +234,7 @@ def edit(
     db = env.db
     customer_id = customers.resolve(db, ref)
     if reason is not None and not lost:
-        raise typer.BadParameter("--reason goes with --lost", param_hint="--reason")
+        raise typer.BadParameter(_("--reason goes with --lost"), param_hint="--reason")
     if lost:
         prospects.mark_lost(db, customer_id, reason=reason, on=env.today(None))
     elif lost is False:
@@ -270,7 +270,7 @@ def edit(
         notes=notes,
         owner=owner,
     )
-    env.say(f"updated customer #{customer_id} {updated.display_name}")
+    env.say(_("updated customer #{id} {name}").format(id=customer_id, name=updated.display_name))
 
 
 # What `customers show` writes as CSV/TSV: the profile, field by field (the page's
@@ -445,7 +445,7 @@ def search(
         own=("matched",),
     )
     if not found:
-        env.say(f"no customer matches {text!r}")
+        env.say(_("no customer matches {text}").format(text=repr(text)))
 
 
 @app.command("tag")
@@ -458,7 +458,7 @@ def tag(
     env = get_env(ctx)
     customer_id = customers.resolve(env.db, ref)
     added = customers.tag(env.db, customer_id, tags)
-    env.say(f"customer #{customer_id}: {added} tag(s) added")
+    env.say(_("customer #{id}: {n} tag(s) added").format(id=customer_id, n=added))
 
 
 @app.command("untag")
@@ -471,7 +471,7 @@ def untag(
     env = get_env(ctx)
     customer_id = customers.resolve(env.db, ref)
     removed = customers.untag(env.db, customer_id, tags)
-    env.say(f"customer #{customer_id}: {removed} tag(s) removed")
+    env.say(_("customer #{id}: {n} tag(s) removed").format(id=customer_id, n=removed))
 
 
 @app.command("archive")
@@ -484,7 +484,8 @@ def archive(
     env = get_env(ctx)
     customer_id = customers.resolve(env.db, ref)
     customers.archive(env.db, customer_id, undo=undo)
-    env.say(f"customer #{customer_id} {'restored' if undo else 'archived'}")
+    said = _("customer #{id} restored") if undo else _("customer #{id} archived")
+    env.say(said.format(id=customer_id))
 
 
 @app.command("delete")
@@ -500,7 +501,9 @@ def delete(
     who = customers.get(env.db, customer_id).display_name
     if not yes:
         if not env.stdout_isatty:
-            raise UsageError("deleting needs --yes when not run at a terminal")
-        typer.confirm(f"Delete customer #{customer_id} {who}?", abort=True)
+            raise UsageError(_("deleting needs --yes when not run at a terminal"))
+        typer.confirm(
+            _("Delete customer #{id} {name}?").format(id=customer_id, name=who), abort=True
+        )
     customers.delete(env.db, customer_id, force=force)
-    env.say(f"deleted customer #{customer_id} {who}")
+    env.say(_("deleted customer #{id} {name}").format(id=customer_id, name=who))

@@ -10,6 +10,7 @@ from crmcli.cli.env import get_env
 from crmcli.cli.output import Format, FormatOption, customer_fields_option, resolve_format, stream
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
+from crmcli.i18n import _
 from crmcli.money import to_decimal
 from crmcli.settings import display_places
 
@@ -84,7 +85,7 @@ def who_bought(
         money_places=display_places(db),
     )
     if not found:
-        env.say("nobody bought that")
+        env.say(_("nobody bought that"))
 
 
 @app.command("set-attitude")
@@ -103,7 +104,7 @@ def set_attitude(
     db = env.db if (attitude or clear) else env.read_db()
     customer_id = customers.resolve(db, ref)
     if attitude and clear:
-        raise UsageError("give an attitude or --clear, not both")
+        raise UsageError(_("give an attitude or --clear, not both"))
     today = env.today(as_of)  # a bad --as-of is refused before anything is written
     if clear:
         customers.edit(db, customer_id, clear=["attitude"])
@@ -113,8 +114,10 @@ def set_attitude(
     hint = buying.suggest_attitude(db, customer_id, as_of=today)
     if current:
         print(current, file=env.stdout)
-    env.say(f"customer #{customer_id}: attitude {current or 'not set'}")
-    env.say(f"suggested from buying: {hint.suggested or 'none'} ({hint.why})")
+    said = _("customer #{id}: attitude {attitude}")
+    env.say(said.format(id=customer_id, attitude=current or _("not set")))
+    said = _("suggested from buying: {attitude} ({why})")
+    env.say(said.format(attitude=hint.suggested or _("none"), why=hint.why))
 
 
 @app.command("attitudes")

@@ -15,6 +15,7 @@ from crmcli.cli.output import (
 )
 from crmcli.errors import UsageError
 from crmcli.export import CUSTOMER_FIELDS, customer_records, excel_row
+from crmcli.i18n import _
 
 
 @app.command("export")
@@ -39,14 +40,14 @@ def export(
     env = env.to_file(output, force=force)
     if vcard:
         if excel or fmt or fields:
-            raise UsageError("--vcard writes vCards; it takes no --format, --fields or --excel")
+            raise UsageError(_("--vcard writes vCards; it takes no --format, --fields or --excel"))
         from crmcli import vcard
 
         vcard.write_vcards(customer_records(db, tag=tag), env.stdout)
         return
     if excel:
         if fmt not in (None, Format.csv):
-            raise UsageError("--excel writes CSV; leave out --format or use --format csv")
+            raise UsageError(_("--excel writes CSV; leave out --format or use --format csv"))
         env.stdout.write("\ufeff")
     emit_customers(
         env,

@@ -8,6 +8,7 @@ from crmcli import launches
 from crmcli.cli.customers import app, emit_customers
 from crmcli.cli.env import get_env
 from crmcli.cli.output import Format, FormatOption, customer_fields_option, resolve_format, stream
+from crmcli.i18n import _
 
 AsOf = Annotated[
     str | None,
@@ -48,7 +49,7 @@ def early_adopters(
         default=launches.ADOPTER_DEFAULT,
     )
     if not found:
-        env.say("no early adopter yet (`crmcli items list` shows the launches)")
+        env.say(_("no early adopter yet (`crmcli items list` shows the launches)"))
 
 
 def _items(row: dict[str, Any], *, listed: bool) -> dict[str, Any]:

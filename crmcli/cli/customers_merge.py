@@ -13,6 +13,7 @@ from crmcli.cli.output import (
     fields_option,
     pick_fields,
 )
+from crmcli.i18n import _
 
 
 @app.command("dupes")
@@ -33,7 +34,7 @@ def dupes(
     chosen = pick_fields(fields, allowed=merge.DUPE_FIELDS, default=merge.DUPE_FIELDS)
     emit(env, (p.row(labels) for p in pairs), fields=chosen, fmt=fmt)
     if not pairs:
-        env.say("no likely duplicates")
+        env.say(_("no likely duplicates"))
 
 
 @app.command("merge")
@@ -46,8 +47,16 @@ def merge_(
     env = get_env(ctx)
     db = env.db
     result = merge.merge(db, customers.resolve(db, keep), customers.resolve(db, other))
-    moved = ", ".join(f"{n} {table}" for table, n in sorted(result.moved.items()) if n) or "nothing"
+    moved = ", ".join(f"{n} {table}" for table, n in sorted(result.moved.items()) if n)
+    said = _(
+        "merged customer #{merged} into #{kept} (moved {moved}); "
+        "the merged record is kept as snapshot #{snapshot} in customer_merges"
+    )
     env.say(
-        f"merged customer #{result.merged} into #{result.kept} (moved {moved}); "
-        f"the merged record is kept as snapshot #{result.merge_id} in customer_merges"
+        said.format(
+            merged=result.merged,
+            kept=result.kept,
+            moved=moved or _("nothing"),
+            snapshot=result.merge_id,
+        )
     )

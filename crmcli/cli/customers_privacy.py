@@ -8,6 +8,7 @@ from crmcli import customers, privacy
 from crmcli.cli.customers import Ref, app
 from crmcli.cli.env import get_env
 from crmcli.errors import UsageError
+from crmcli.i18n import _
 from crmcli.money import format_amount
 from crmcli.settings import display_places
 
@@ -25,18 +26,18 @@ def forget(
     who = customers.get(db, customer_id).display_name
     if not yes:
         if not env.stdout_isatty:
-            raise UsageError("forgetting needs --yes when not run at a terminal")
-        typer.confirm(
-            f"Erase customer #{customer_id} {who}'s name, phones, e-mail, address, notes and "
-            "dates for good?",
-            abort=True,
+            raise UsageError(_("forgetting needs --yes when not run at a terminal"))
+        question = _(
+            "Erase customer #{id} {name}'s name, phones, e-mail, address, notes and dates for good?"
         )
+        typer.confirm(question.format(id=customer_id, name=who), abort=True)
     done = privacy.forget(db, customer_id)
     total = format_amount(done.kept_total_micros, places=display_places(db))
-    env.say(
-        f"forgot customer #{customer_id}: personal data erased; kept {done.kept_purchases} "
-        f"purchase(s) totalling {total}, anonymous"
+    said = _(
+        "forgot customer #{id}: personal data erased; kept {n} purchase(s) totalling {total}, "
+        "anonymous"
     )
+    env.say(said.format(id=customer_id, n=done.kept_purchases, total=total))
     for warning in done.warnings:
-        env.say(f"warning: {warning}")
-    env.say("backups made before now still hold their data: replace or delete them")
+        env.say(_("warning: {problem}").format(problem=warning))
+    env.say(_("backups made before now still hold their data: replace or delete them"))

@@ -8,6 +8,7 @@ from crmcli import customers, relations
 from crmcli.cli.customers import Ref, app
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
+from crmcli.i18n import _
 
 Other = Annotated[
     str | None,
@@ -51,7 +52,8 @@ def relate(
     if not kind:
         from crmcli.errors import UsageError
 
-        raise UsageError(f"say how they are related: --as {'|'.join(relations.KINDS[:-1])}")
+        said = _("say how they are related: --as {kinds}")
+        raise UsageError(said.format(kinds="|".join(relations.KINDS[:-1])))
     db = env.db
     customer_id = customers.resolve(db, ref)
     other_id = customers.resolve(db, other) if other is not None else None
@@ -68,7 +70,8 @@ def relate(
     if greet:
         related = next(r for r in relations.around(db, customer_id) if r.relation_id == relation_id)
         if not related.birthday:
-            env.say(f"note: no birthday is known for {related.name}; nothing to greet yet")
+            said = _("note: no birthday is known for {name}; nothing to greet yet")
+            env.say(said.format(name=related.name))
 
 
 @app.command("unrelate")
@@ -87,7 +90,7 @@ def unrelate(
     customer_id = customers.resolve(db, ref)
     other_id = customers.resolve(db, other) if other is not None else None
     removed = relations.unrelate(db, customer_id, other_id=other_id, name=name, kind=kind)
-    env.say(f"customer #{customer_id}: {removed} relation(s) removed")
+    env.say(_("customer #{id}: {n} relation(s) removed").format(id=customer_id, n=removed))
 
 
 @app.command("relations")
@@ -111,7 +114,7 @@ def list_relations(
     chosen = pick_fields(fields, allowed=relations.LIST_FIELDS, default=relations.LIST_DEFAULT)
     headers = {"other_code": "other", "other_name": "other's name", "other_birthday": "birthday"}
     if not emit(env, rows, fields=chosen, fmt=fmt, headers=headers):
-        env.say("no relation recorded yet (`crmcli customers relate REF OTHER --as spouse`)")
+        env.say(_("no relation recorded yet (`crmcli customers relate REF OTHER --as spouse`)"))
 
 
 def _told(

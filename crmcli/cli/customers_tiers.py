@@ -9,6 +9,7 @@ from crmcli.cli.customers import Ref, app, emit_customers
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, customer_fields_option
 from crmcli.errors import UsageError
+from crmcli.i18n import _
 
 AsOf = Annotated[
     str | None,
@@ -31,17 +32,17 @@ def set_tier(
     db = env.db
     customer_id = customers.resolve(db, ref)
     if clear == (tier is not None):
-        raise UsageError("give a tier (A, B or C) with --reason, or --clear")
+        raise UsageError(_("give a tier (A, B or C) with --reason, or --clear"))
     if clear:
         had = tiers.clear_override(db, customer_id)
-        env.say(
-            f"customer #{customer_id}: tier set by hand removed"
-            if had
-            else f"customer #{customer_id} had no tier set by hand"
-        )
+        if had:
+            env.say(_("customer #{id}: tier set by hand removed").format(id=customer_id))
+        else:
+            env.say(_("customer #{id} had no tier set by hand").format(id=customer_id))
         return
     tiers.set_override(db, customer_id, tier=tier or "", reason=reason or "")
-    env.say(f"customer #{customer_id} is tier {tier.upper() if tier else ''} until --clear")
+    said = _("customer #{id} is tier {tier} until --clear")
+    env.say(said.format(id=customer_id, tier=tier.upper() if tier else ""))
 
 
 @app.command("at-risk")
@@ -71,4 +72,4 @@ def at_risk(
         default=buying.AT_RISK_DEFAULT,
         headers=headers,
     ):
-        env.say("no A or B customer is overdue")
+        env.say(_("no A or B customer is overdue"))

@@ -9,6 +9,7 @@ from crmcli import db as dbmod
 from crmcli.cli.env import Env, get_env
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import CrmError
+from crmcli.i18n import _
 from crmcli.migrations import applied_names
 
 app = typer.Typer(
@@ -44,8 +45,9 @@ def check(ctx: typer.Context) -> None:
     if problems:
         for p in problems:
             env.say(p)
-        raise CrmError(f"{env.db_path}: {len(problems)} problem(s) found")
-    env.say(f"{env.db_path}: ok")
+        said = _("{database}: {n} problem(s) found")
+        raise CrmError(said.format(database=env.db_path, n=len(problems)))
+    env.say(_("{database}: ok").format(database=env.db_path))
 
 
 @app.command("backup")
@@ -69,10 +71,11 @@ def backup(
             made = store.backup(target, force=force)
         finally:
             store.close()
-        env.say(f"backed up {env.db_path} to {target}: {made}")
+        said = _("backed up {database} to {target}: {made}")
+        env.say(said.format(database=env.db_path, target=target, made=made))
         return
     dbmod.backup(env.read_db(), target, force=force)
-    env.say(f"backed up {env.db_path} to {target}")
+    env.say(_("backed up {database} to {target}").format(database=env.db_path, target=target))
 
 
 @app.command("migrate")
@@ -94,7 +97,11 @@ def migrate(
     database = dbmod.open_db(env.db_path, migrate=False, adopt=adopt)
     done = dbmod.apply_pending(database)
     dbmod.use_wal(database)  # an adopted file, now crmcli's: readers never block a writer
-    env.say(f"applied: {', '.join(done)}" if done else "the schema is up to date")
+    env.say(
+        _("applied: {names}").format(names=", ".join(done))
+        if done
+        else _("the schema is up to date")
+    )
     env.say(f"migrations: {', '.join(applied_names(database))}")
 
 
@@ -104,7 +111,11 @@ def _migrate_postgres(env: Env, url: PostgresUrl, *, adopt: bool) -> None:
     conn = postgres.open_db(url, migrate=False, adopt=adopt)
     try:
         done = postgres_schema.apply_pending(conn)
-        env.say(f"applied: {', '.join(done)}" if done else "the schema is up to date")
+        env.say(
+            _("applied: {names}").format(names=", ".join(done))
+            if done
+            else _("the schema is up to date")
+        )
         env.say(f"migrations: {', '.join(postgres_schema.applied_names(conn))}")
     finally:
         conn.close()
@@ -141,14 +152,21 @@ def copy_database(
 
     env = get_env(ctx)
     src, dst = parse(source, source="SRC"), parse(dest, source="DEST")
-    with progress_bar(env, "copying") as progress:
+    with progress_bar(env, _("copying")) as progress:
         done = db_copy.copy_database(src, dst, progress=progress)
-    env.say(
-        f"copied {src} to {dst}: {len(done.tables)} tables, {done.rows:,} rows "
-        f"in {done.seconds:.1f} s"
-    )
+    said = _("copied {source} to {dest}: {tables} tables, {rows} rows in {seconds} s")
+    rows, seconds = f"{done.rows:,}", f"{done.seconds:.1f}"
+    env.say(said.format(source=src, dest=dst, tables=len(done.tables), rows=rows, seconds=seconds))
     money = done.money_columns
-    env.say(
-        f"checked on both sides: the row count of every table, and the sums of "
-        f"{len(money)} money columns ({', '.join(money)})"
+    said = _(
+        "checked on both sides: the row count of every table, and the sums of {n} money "
+        "columns ({names})"
     )
+    env.say(said.format(n=len(money), names=", ".join(money)))
+
+
+def _say_applied(env: Env, done: list[str]) -> None:
+    if done:
+        env.say(_("applied: {names}").format(names=", ".join(done)))
+    else:
+        env.say(_("the schema is up to date"))

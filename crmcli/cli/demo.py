@@ -12,6 +12,7 @@ from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, console, emit
 from crmcli.cli.tiers import render_report
 from crmcli.dates import iso_date
+from crmcli.i18n import _
 
 
 def demo(
@@ -48,9 +49,9 @@ def _tour(env: Env, db: Any, target: Path) -> None:
     out = console(tour)
     count = customers.count(db)
     lines = db.execute("SELECT count(*) FROM purchases").fetchone()[0]
-    out.print(
-        f"[bold]crmcli demo[/bold]: {count} customers and {lines} purchase lines in {target}\n"
-    )
+    said = _("{customers} customers and {lines} purchase lines in {path}")
+    out.print("[bold]crmcli demo[/bold]: " + said.format(customers=count, lines=lines, path=target))
+    out.print()
     out.print("[bold]$ crmcli customers list[/bold]")
     emit(
         tour,
@@ -162,4 +163,5 @@ def _tour(env: Env, db: Any, target: Path) -> None:
     out.print(f"\n[bold]$ crmcli due --as-of {today} --days 7[/bold]")
     entries = agenda.due(db, start=today, end=today + timedelta(days=6))
     emit(tour, (e.row() for e in entries), fields=list(agenda.DEFAULT_FIELDS), fmt=fmt)
-    out.print(f"\nExplore it yourself:  crmcli --db {target} customers show K001")
+    command = f"crmcli --db {target} customers show K001"
+    out.print("\n" + _("Explore it yourself:  {command}").format(command=command))

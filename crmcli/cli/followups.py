@@ -9,6 +9,7 @@ from crmcli import customers, dates, followups
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.errors import UsageError
+from crmcli.i18n import N_, _
 from crmcli.recurrence import describe
 
 app = typer.Typer(help="Promised call-backs: a promise with a date.", no_args_is_help=True)
@@ -35,7 +36,9 @@ DEFAULT_FIELDS = ("id", "day", "code", "customer", "note", "rrule", "owner")
 def _day(env: Env, on: str | None, within: str | None, as_of: str | None, what: str) -> date:
     """`--on DATE` or `--in/--for SPAN` (counted from today), exactly one of them."""
     if (on is None) == (within is None):
-        raise UsageError(f"give either --on DATE or {what} SPAN (e.g. 3d, 2w)")
+        raise UsageError(
+            _("give either --on DATE or {option} SPAN (e.g. 3d, 2w)").format(option=what)
+        )
     if on is not None:
         return dates.iso_date(on, what="--on")
     assert within is not None
@@ -68,7 +71,7 @@ def add(
     day = _day(env, on, within, as_of, "--in")
     fid = followups.add(db, customer_id=customer_id, on=day, note=note, every=every, owner=owner)
     print(fid, file=env.stdout)
-    env.say(f"follow-up #{fid} due {day.isoformat()}")
+    env.say(_("follow-up #{id} due {day}").format(id=fid, day=day.isoformat()))
 
 
 @app.command("list")
@@ -91,7 +94,7 @@ def list_(
         rows,
         fields=chosen,
         fmt=fmt,
-        headers={"rrule": "repeats"},
+        headers={"rrule": N_("repeats")},
         shown_as={"rrule": describe},
     )
 
@@ -106,10 +109,11 @@ def done(
     env = get_env(ctx)
     upcoming = followups.done(env.db, followup_id, note=note)
     if upcoming is None:
-        env.say(f"follow-up #{followup_id} done")
+        env.say(_("follow-up #{id} done").format(id=followup_id))
     else:
         day = followups.get(env.db, upcoming).due_on
-        env.say(f"follow-up #{followup_id} done; next one is #{upcoming}, due {day}")
+        said = _("follow-up #{id} done; next one is #{next}, due {day}")
+        env.say(said.format(id=followup_id, next=upcoming, day=day))
 
 
 @app.command("snooze")
@@ -127,14 +131,14 @@ def snooze(
     """Put a follow-up off to a later day."""
     env = get_env(ctx)
     if (until is None) == (for_ is None):
-        raise UsageError("give either --until DATE or --for SPAN (e.g. 3d)")
+        raise UsageError(_("give either --until DATE or --for SPAN (e.g. 3d)"))
     day = (
         dates.iso_date(until, what="--until")
         if until is not None
         else _day(env, None, for_, as_of, "--for")
     )
     followups.snooze(env.db, followup_id, until=day)
-    env.say(f"follow-up #{followup_id} snoozed until {day.isoformat()}")
+    env.say(_("follow-up #{id} snoozed until {day}").format(id=followup_id, day=day.isoformat()))
 
 
 @app.command("cancel")
@@ -142,4 +146,4 @@ def cancel(ctx: typer.Context, followup_id: Id) -> None:
     """Drop a promise that no longer stands."""
     env = get_env(ctx)
     followups.cancel(env.db, followup_id)
-    env.say(f"follow-up #{followup_id} cancelled")
+    env.say(_("follow-up #{id} cancelled").format(id=followup_id))

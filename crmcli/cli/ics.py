@@ -7,6 +7,7 @@ import typer
 
 from crmcli import dates
 from crmcli.cli.env import get_env
+from crmcli.i18n import _
 
 app = typer.Typer(help="Export the agenda for other programs.", no_args_is_help=True)
 
@@ -61,4 +62,4 @@ def export_ics(
     else:
         with target as f:  # names and birthdays: 0600, put in place whole
             f.write(data)
-        env.say(f"{len(entries)} event(s) written to {output}")
+        env.say(_("{n} event(s) written to {path}").format(n=len(entries), path=output))

@@ -9,6 +9,7 @@ from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
+from crmcli.i18n import _
 
 app = typer.Typer(
     help="Items sold: their launches (first sale, or a day you set) and their early buyers.",
@@ -46,7 +47,7 @@ def list_items(
         "early_buyers": "early",
     }
     if not emit(env, rows, fields=chosen, fmt=fmt, headers=headers, identify=("item",)):
-        env.say("no item sold yet")
+        env.say(_("no item sold yet"))
 
 
 @app.command("launch")
@@ -63,21 +64,26 @@ def launch(
     """Set an item's launch day (else its first sale is its launch)."""
     env = get_env(ctx)
     if clear == (on is not None):
-        raise UsageError("give --on DATE, or --clear")
+        raise UsageError(_("give --on DATE, or --clear"))
     db = env.db
     if clear:
         had = launches.clear_launch(db, item=item)
-        env.say(
-            f"{item}: launch day {'forgotten' if had else 'was not set'}; the first sale counts"
-        )
+        if had:
+            said = _("{item}: launch day forgotten; the first sale counts")
+        else:
+            said = _("{item}: launch day was not set; the first sale counts")
+        env.say(said.format(item=item))
         return
     day = iso_date(on or "", what="--on")
     lines = launches.set_launch(db, item=item, on=day)
-    env.say(f"{item}: launched on {day}")
+    env.say(_("{item}: launched on {day}").format(item=item, day=day))
     if not lines:
         hint = launches.similar(db, item)
-        env.say(
-            f"no purchase line names {item!r} yet"
-            + (f" (items with that in their name: {', '.join(hint)})" if hint else "")
-            + "; its buyers count from the day they buy it"
-        )
+        if hint:
+            said = _(
+                "no purchase line names {item} yet (items with that in their name: {names}); "
+                "its buyers count from the day they buy it"
+            )
+        else:
+            said = _("no purchase line names {item} yet; its buyers count from the day they buy it")
+        env.say(said.format(item=repr(item), names=", ".join(hint)))

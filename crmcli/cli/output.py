@@ -19,6 +19,7 @@ from crmcli.cli.env import Env
 from crmcli.cli.json_encoding import row_to_json, to_json
 from crmcli.cli.table import Column
 from crmcli.errors import InvalidValue, UsageError
+from crmcli.i18n import _, said
 
 # Columns of running text, which may wrap on a narrow terminal; every other column
 # (ids, codes, phones, e-mails, dates, amounts) is kept on one line.
@@ -56,7 +57,10 @@ def fields_option(allowed: Iterable[str], *, more: str = "") -> Any:
         str | None,
         typer.Option(
             "--fields",
-            help=f"Comma-separated columns to show, in order, from: {', '.join(allowed)}{more}.",
+            help=said(
+                "Comma-separated columns to show, in order, from: {fields}.",
+                fields=", ".join(allowed) + more,
+            ),
             show_default=False,
         ),
     ]
@@ -131,7 +135,44 @@ def emit(
     `keep`: on a narrow terminal, the columns kept first after the identifying ones.
     """
     chosen = resolve_format(env, fmt)
-    out = env.stdout
+    target = env.stdout
+    if chosen is Format.table:
+        count = _table(
+            env,
+            _shown_rows(rows, shown_as),
+            fields,
+            headers or {},
+            money_places,
+            title,
+            identify,
+            keep,
+        )
+        target.flush()
+        return count
+    # A person watching a terminal sees each row as it comes; a pipe gets blocks.
+    out = target if env.stdout_isatty else _Blocks(target)
+    try:
+        return _machine(env, out, rows, fields=fields, chosen=chosen)
+    finally:
+        out.flush()  # what was written before a failure is not held back
+
+
+def _shown_rows(
+    rows: Iterable[Mapping[str, Any]], shown_as: Mapping[str, Any] | None
+) -> Iterable[Mapping[str, Any]]:
+    return stream(rows, lambda r: _shown(r, shown_as)) if shown_as else rows
+
+
+def _machine(
+    env: Env,
+    out: Any,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    fields: Sequence[str],
+    chosen: Format,
+) -> int:
+    """CSV, TSV, JSON or JSONL, row by row."""
+    target = env.stdout
     count = 0
     if chosen in (Format.csv, Format.tsv):
         writer = csv.writer(
@@ -140,28 +181,50 @@ def emit(
         writer.writerow(fields)
         # Piped, CSV carries the data as stored; shown on a terminal, it is read by a
         # person whose terminal must not obey an escape sequence hidden in a name.
-        text = _safe_text(out) if env.stdout_isatty else _text
+        text = _safe_text(target) if env.stdout_isatty else _text
         for row in rows:
             writer.writerow([text(row.get(f)) for f in fields])
             count += 1
     elif chosen is Format.jsonl:
         for row in rows:
-            out.write(row_to_json(row, fields, stream=out) + "\n")
+            out.write(row_to_json(row, fields, stream=target) + "\n")
             count += 1
     elif chosen is Format.json:
         out.write("[")
         for row in rows:
-            out.write(("\n  " if count == 0 else ",\n  ") + row_to_json(row, fields, stream=out))
+            out.write(("\n  " if count == 0 else ",\n  ") + row_to_json(row, fields, stream=target))
             count += 1
         out.write("\n]\n" if count else "]\n")
-    else:
-        if shown_as:
-            rows = stream(rows, lambda r: _shown(r, shown_as))
-        count = _table(env, rows, fields, headers or {}, money_places, title, identify, keep)
-    out.flush()
     return count
 
 
+class _Blocks:
+    """Rows written to a stream in blocks of about `BLOCK` characters.
+
+    With PYTHONUNBUFFERED set (many containers and CI runners set it) every row would be
+    a write of its own: a quarter of a million system calls for a big agenda. A block
+    at a time still streams (`crmcli due | head` stops after the first).
+    """
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.out.write("".join(self.parts))
+            self.parts, self.size = [], 0
+        self.out.flush()
+
+
+BLOCK = 64 * 1024
 TABLE_CHUNK = 1000  # rows per rendered block: a terminal table streams too
 
 # Columns that name the record a row is about: never narrower than their content, and
@@ -188,6 +251,8 @@ def _roles(
     headers: Mapping[str, str],
     identify: Sequence[str] | None,
 ) -> list[Column]:
+    from crmcli.cli.i18n import header
+
     keys = set(identify) if identify is not None else IDENTIFYING
     columns = []
     for f in fields:
@@ -203,7 +268,8 @@ def _roles(
             role = table.PROSE
         else:
             role = table.OTHER
-        columns.append(table.Column(f, headers.get(f, f), role, right=numeric))
+        label = _(headers[f]) if f in headers else header(f)  # the person's words, not the key
+        columns.append(table.Column(f, label, role, right=numeric))
     return columns
 
 
@@ -220,12 +286,14 @@ def _table(
     """Draw rows as a table fitted to the terminal, in blocks so a long list streams."""
     from itertools import islice
 
+    from crmcli.cli.i18n import shown_value
     from crmcli.money import Money, format_amount
 
     out = env.stdout
 
-    def cell(value: Any) -> str:
+    def cell(field: str, value: Any) -> str:
         # Money with the currency's places (1,234.50); a share or a day count as it is.
+        value = shown_value(field, value)  # a kind or a stage in the person's language
         if isinstance(value, Money):
             value = format_amount(int(value * 1_000_000), places=money_places)
         return screen.for_person(_text(value), out, newlines=True)
@@ -239,7 +307,7 @@ def _table(
     width = screen.width(out)
     bold = screen.colour(out)
     box = table.UNICODE if screen.is_unicode(out) else table.ASCII
-    chunk = [[cell(r.get(f)) for f in fields] for r in first]
+    chunk = [[cell(f, r.get(f)) for f in fields] for r in first]
     lay = table.layout(columns, chunk, width, more=len(first) == TABLE_CHUNK, keep=keep)
     index = {f: i for i, f in enumerate(fields)}
     if title:
@@ -260,7 +328,7 @@ def _table(
                 for line in table.row_lines(lay, row, index, box):
                     write(line)
             count += 1
-        chunk = [[cell(r.get(f)) for f in fields] for r in islice(iterator, TABLE_CHUNK)]
+        chunk = [[cell(f, r.get(f)) for f in fields] for r in islice(iterator, TABLE_CHUNK)]
     if count == 0 and not lay.vertical:
         for line in table.header_lines(lay, box, bold=bold):
             write(line)

@@ -16,6 +16,7 @@ from rich.cells import cell_len
 
 from crmcli.cli import screen, table
 from crmcli.cli.env import Env
+from crmcli.i18n import N_, _
 from crmcli.money import format_amount
 
 INDENT = 4
@@ -77,12 +78,15 @@ class Page:
     ) -> None:
         """A small table fitted to the page (what does not fit is named below it)."""
         if not rows:
-            self.text("none", dim=True)
+            self.text(_("none"), dim=True)
             return
+        from crmcli.cli.i18n import header, shown_value
+
+        rows = [{f: shown_value(f, r.get(f)) for f in fields} for r in rows]
         columns = [
             table.Column(
                 f,
-                f,
+                header(f),
                 table.KEY
                 if f in identify
                 else table.NUMBER
@@ -135,31 +139,31 @@ def _text(value: Any) -> str:
 # --- a customer's page -------------------------------------------------------------------
 
 _PROFILE_LABELS = {
-    "code": "Code",
-    "name": "Name",
-    "name_reading": "Reading",
-    "salutation": "Salutation",
-    "status": "Status",
-    "phones": "Phones",
-    "email": "E-mail",
-    "birthday": "Birthday",
-    "anniversaries": "Anniversaries",
-    "address": "Address",
-    "postcode": "Postcode",
-    "company": "Company",
-    "occupation": "Occupation",
-    "income_band": "Income band",
-    "gender": "Gender",
-    "locale": "Locale",
-    "tags": "Tags",
-    "owner": "Owner",
-    "attitude": "Attitude",
-    "contact_window": "Contact window",
-    "do_not_contact": "Do not contact",
-    "notes": "Notes",
-    "extra": "Other fields",
-    "created_at": "Added",
-    "archived_at": "Archived",
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "name_reading": N_("Reading"),
+    "salutation": N_("Salutation"),
+    "status": N_("Status"),
+    "phones": N_("Phones"),
+    "email": N_("E-mail"),
+    "birthday": N_("Birthday"),
+    "anniversaries": N_("Anniversaries"),
+    "address": N_("Address"),
+    "postcode": N_("Postcode"),
+    "company": N_("Company"),
+    "occupation": N_("Occupation"),
+    "income_band": N_("Income band"),
+    "gender": N_("Gender"),
+    "locale": N_("Locale"),
+    "tags": N_("Tags"),
+    "owner": N_("Owner"),
+    "attitude": N_("Attitude"),
+    "contact_window": N_("Contact window"),
+    "do_not_contact": N_("Do not contact"),
+    "notes": N_("Notes"),
+    "extra": N_("Other fields"),
+    "created_at": N_("Added"),
+    "archived_at": N_("Archived"),
 }
 
 
@@ -180,11 +184,15 @@ def _value(key: str, value: Any, profile: dict[str, Any]) -> str | None:
     if value in (None, "", [], {}, False):
         return None
     if key == "birthday" and profile.get("birthday_lunar"):
-        return f"{value} (lunar)"
+        return _("{day} (lunar)").format(day=value)
     if key == "locale" and profile.get("locale_why"):
         return f"{value} ({profile['locale_why']})"
     if key == "do_not_contact":
-        return "yes"
+        return _("yes")
+    if key == "status":
+        from crmcli.cli.i18n import shown_value
+
+        return str(shown_value("status", value))
     if isinstance(value, list):
         return listed(value)
     if isinstance(value, dict):
@@ -202,17 +210,16 @@ def render_customer_page(env: Env, data: dict[str, Any], *, places: int) -> None
     title = profile["name"] or profile["code"] or f"#{profile['id']}"
     page.heading(f"{title}  #{profile['id']}", first=True)
     page.fields(
-        (label, _value(key, profile.get(key), profile) or "")
+        (_(label), _value(key, profile.get(key), profile) or "")
         for key, label in _PROFILE_LABELS.items()
     )
 
     p = data["purchases"]
-    page.heading("Purchases")
+    page.heading(_("Purchases"))
     if p["count"]:
-        page.text(
-            f"{p['count']} line(s), total {_money(p['total'], places)}, "
-            f"first {p['first']}, last {p['last']}"
-        )
+        said = _("{n} line(s), total {total}, first {first}, last {last}")
+        total = _money(p["total"], places)
+        page.text(said.format(n=p["count"], total=total, first=p["first"], last=p["last"]))
         recent = [{**r, "amount": _money(r["amount"], places)} for r in p["recent"]]
         page.rows(
             recent,
@@ -222,28 +229,28 @@ def render_customer_page(env: Env, data: dict[str, Any], *, places: int) -> None
             prose=("item",),
         )
     else:
-        page.text("none yet", dim=True)
+        page.text(_("none yet"), dim=True)
 
     _tier(page, data["tier"], places)
     _top(page, data.get("top"), places)
     _relations(page, data.get("relations"))
     _visits(page, data.get("visits"))
 
-    page.heading("Complaints")
+    page.heading(_("Complaints"))
     page.rows(
         [_complaint_line(c) for c in data["complaints"]],
         ("id", "opened_on", "stage", "next", "summary"),
         identify=("id",),
         prose=("next", "summary"),
     )
-    page.heading("Follow-ups")
+    page.heading(_("Follow-ups"))
     page.rows(
         [_followup_line(f) for f in data["followups"]],
         ("id", "due_on", "repeats", "note"),
         identify=("id", "due_on"),
         prose=("repeats", "note"),
     )
-    page.heading("Contact log")
+    page.heading(_("Contact log"))
     page.rows(data["contacts"], ("at", "channel", "by", "note"), identify=("at",), prose=("note",))
 
 
@@ -255,40 +262,56 @@ def _followup_line(f: dict[str, Any]) -> dict[str, Any]:
 
 def _complaint_line(c: dict[str, Any]) -> dict[str, Any]:
     """A complaint on the customer's page: what is due next, and whether it is late."""
+    from crmcli.cli.i18n import shown_value
+
     nxt = ""
     if c["next_stage"]:
-        nxt = f"{c['next_stage']} by {c['due_on']}"
+        step = {"stage": shown_value("stage", c["next_stage"]), "day": c["due_on"]}
         if c["days_overdue"]:
-            nxt += f" ({c['days_overdue']}d late)"
+            nxt = _("{stage} by {day} ({n}d late)").format(**step, n=c["days_overdue"])
+        else:
+            nxt = _("{stage} by {day}").format(**step)
     return {**c, "next": nxt}
 
 
 def _tier(page: Page, tier: dict[str, Any] | None, places: int) -> None:
-    page.heading("Tier")
+    page.heading(_("Tier"))
     if not tier or not tier["tier"]:
-        page.text("not classified yet (crmcli tiers classify)", dim=True)
+        page.text(_("not classified yet (crmcli tiers classify)"), dim=True)
     else:
-        note = f" (set by hand: {tier['override_reason'] or ''})" if tier["override"] else ""
-        page.text(f"{tier['tier']}{note}")
+        if tier["override"]:
+            said = _("{tier} (set by hand: {reason})")
+            page.text(said.format(tier=tier["tier"], reason=tier["override_reason"] or ""))
+        else:
+            page.text(tier["tier"])
         if tier.get("benefit"):
-            page.text(f"Benefit: {tier['benefit']['text']}")
+            page.text(_("Benefit: {text}").format(text=tier["benefit"]["text"]))
         c = tier.get("classified")
         if c:
-            page.text(
-                f"classified {c['tier']} as of {c['as_of']} ({c['rule']}): rank {c['rank']}"
-                f" of {c['of']}, spend {_money(c['spend'], places)}"
-                + (f", {c['above_pct']} % held above" if c.get("above_pct") is not None else "")
-                + f"; {c['reason'] or ''}",
-                dim=True,
-            )
+            facts = {**c, "spend": _money(c["spend"], places), "reason": c["reason"] or ""}
+            if c.get("above_pct") is not None:
+                said = _(
+                    "classified {tier} as of {as_of} ({rule}): rank {rank} of {of}, spend "
+                    "{spend}, {above_pct} % held above; {reason}"
+                )
+            else:
+                said = _(
+                    "classified {tier} as of {as_of} ({rule}): rank {rank} of {of}, spend "
+                    "{spend}; {reason}"
+                )
+            page.text(said.format(**facts), dim=True)
         if len(tier.get("history", [])) > 1:
             moves = " ← ".join(f"{h['tier']} ({h['as_of']})" for h in tier["history"])
-            page.text(f"history: {moves}", dim=True)
+            page.text(_("history: {moves}").format(moves=moves), dim=True)
     attitude = (tier or {}).get("attitude")
     if attitude:
+        said = _("Attitude: {set}; suggested {suggested} ({why})")
         page.text(
-            f"Attitude: {attitude['set'] or 'not set'}; suggested {attitude['suggested'] or '—'}"
-            f" ({attitude['why']})"
+            said.format(
+                set=attitude["set"] or _("not set"),
+                suggested=attitude["suggested"] or "—",
+                why=attitude["why"],
+            )
         )
 
 
@@ -297,14 +320,14 @@ def _relations(page: Page, section: dict[str, Any] | None) -> None:
         return
     from crmcli.relations import LABELS
 
-    page.heading("People around them")
+    page.heading(_("People around them"))
     page.rows(
         [
             {
                 "relation": LABELS.get(p["kind"], p["kind"]),
                 "who": p["name"]
                 + (f" ({p['code'] or '#' + str(p['customer_id'])})" if p["customer_id"] else ""),
-                "birthday": (p["birthday"] or "") + (" (greeted)" if p["greet"] else ""),
+                "birthday": (p["birthday"] or "") + (" " + _("(greeted)") if p["greet"] else ""),
             }
             for p in section["people"]
         ],
@@ -313,27 +336,32 @@ def _relations(page: Page, section: dict[str, Any] | None) -> None:
         prose=("who",),
     )
     if section["referred"]:
-        page.text(f"Referred {section['referred']} customer(s)")
+        page.text(_("Referred {n} customer(s)").format(n=section["referred"]))
 
 
 def _visits(page: Page, section: dict[str, Any] | None) -> None:
     """The visit plan in force and its record (only for a customer who has had one)."""
     if not section or not (section["plan"] or section["visits"]):
         return
-    page.heading("Visit plan")
+    page.heading(_("Visit plan"))
     p = section["plan"]
     if p:
-        page.text(f"#{p['id']} every {p['every']} from {p['from']}; next visit {p['next']}")
-        page.text(f"Goal: {p['goal']}")
+        page.text(
+            _("#{id} every {every} from {from_}; next visit {next}").format(
+                id=p["id"], every=p["every"], from_=p["from"], next=p["next"]
+            )
+        )
+        page.text(_("Goal: {goal}").format(goal=p["goal"]))
     else:
-        page.text("none in force", dim=True)
-    page.text(f"Record: {section['visits']} visit(s) made, {section['goals_met']} goal(s) met")
+        page.text(_("none in force"), dim=True)
+    said = _("Record: {visits} visit(s) made, {met} goal(s) met")
+    page.text(said.format(visits=section["visits"], met=section["goals_met"]))
     page.rows(
         [
             {
                 "on": r["on"],
                 "goal": r["goal"],
-                "met": {True: "met", False: "not met", None: "not said"}[r["met"]],
+                "met": {True: _("met"), False: _("not met"), None: _("not said")}[r["met"]],
                 "note": r["note"],
             }
             for r in section["recent"]
@@ -347,13 +375,13 @@ def _visits(page: Page, section: dict[str, Any] | None) -> None:
 def _top(page: Page, top: dict[str, list[dict[str, Any]]] | None, places: int) -> None:
     if not top or not (top["item"] or top["category"]):
         return
-    page.heading("Buys most")
+    page.heading(_("Buys most"))
     page.fields(
         (
             label,
             ", ".join(f"{quoted(r['name'])} ({_money(r['spent'], places)})" for r in top[by]),
         )
-        for by, label in (("category", "Categories"), ("item", "Items"))
+        for by, label in (("category", _("Categories")), ("item", _("Items")))
         if top[by]
     )
 
@@ -365,18 +393,21 @@ def render_complaint_page(
     env: Env, complaint_id: int, details: Sequence[tuple[str, str]], steps: Sequence[Any]
 ) -> None:
     """The complaint's facts, then its timeline: one entry per event, its text indented."""
+    from crmcli.cli.i18n import shown_value
+
     page = Page(env)
-    page.heading(f"Complaint #{complaint_id}", first=True)
+    page.heading(_("Complaint #{id}").format(id=complaint_id), first=True)
     page.fields(details)
-    page.heading("Timeline")
+    page.heading(_("Timeline"))
     for step in steps:
-        moved = f"({step['stage']})" if step["event"] == "opened" else f"→ {step['stage']}"
+        stage = shown_value("stage", step["stage"])
+        moved = f"({stage})" if step["event"] == "opened" else f"→ {stage}"
         page.entry(
             (
                 step["at"],
-                f"{step['event']} {moved}",
-                f"after {step['after']}" if step["after"] else "",
-                f"by {step['by']}" if step["by"] else "",
+                f"{shown_value('event', step['event'])} {moved}",
+                _("after {time}").format(time=step["after"]) if step["after"] else "",
+                _("by {name}").format(name=step["by"]) if step["by"] else "",
             ),
             (step["note"] or "", step["details"]),
         )

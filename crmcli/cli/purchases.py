@@ -8,6 +8,7 @@ from crmcli import customers, purchases
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, customer_fields_option, stream
 from crmcli.dates import iso_date
+from crmcli.i18n import _
 from crmcli.money import parse_amount, to_decimal
 
 app = typer.Typer(help="Record and list purchases.", no_args_is_help=True)
@@ -60,7 +61,11 @@ def add(
         note=note,
     )
     print(purchase_id, file=env.stdout)
-    env.say(f"recorded purchase #{purchase_id} for customer #{customer_id}")
+    env.say(
+        _("recorded purchase #{id} for customer #{customer}").format(
+            id=purchase_id, customer=customer_id
+        )
+    )
 
 
 @app.command("list")

@@ -1,5 +1,6 @@
 """`crmcli config …`: settings stored in the database."""
 
+import os
 from typing import Annotated
 
 import typer
@@ -7,6 +8,7 @@ import typer
 from crmcli import customers, settings
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
+from crmcli.i18n import ENVIRONMENT, N_, _, environment_decides
 
 app = typer.Typer(
     help="Settings: phone region, currency, holidays, cadences…", no_args_is_help=True
@@ -33,6 +35,11 @@ def set_(
     env.say(f"{key} = {settings.get(env.db, key)}")
     for line in said:
         env.say(line)
+    if key == "ui.language" and environment_decides():
+        # The environment comes first, as gettext has it: say so, or the change looks lost.
+        named = ", ".join(f"{n}={os.environ[n]}" for n in ENVIRONMENT if os.environ.get(n))
+        said = _("note: {names} chooses the language first; ui.language applies without it")
+        env.say(said.format(names=named))
 
 
 @app.command("unset")
@@ -54,7 +61,9 @@ def list_(
     """List every setting, its value, and what it does."""
     env = get_env(ctx)
     rows = (
-        {"key": k, "value": v, "default": "yes" if d else "", "help": h}
+        {"key": k, "value": v, "default": N_("yes") if d else "", "help": h}
         for k, v, d, h in settings.all_values(env.settings_db())
     )
-    emit(env, rows, fields=pick_fields(fields, allowed=FIELDS, default=FIELDS), fmt=fmt)
+    chosen = pick_fields(fields, allowed=FIELDS, default=FIELDS)
+    # What each setting does, in the person's language on a terminal; CSV keeps English.
+    emit(env, rows, fields=chosen, fmt=fmt, shown_as={"help": _, "default": _})

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 
+from crmcli.i18n import _, ngettext
+
 KEY, NUMBER, PROSE, OTHER = "key", "number", "prose", "other"
 SEP = 3  # " │ " between columns
 MIN_WIDTH = 20  # narrower than this, a record is `label: value` lines left to the terminal
@@ -68,15 +70,26 @@ class Layout:
 # --- measuring and wrapping ------------------------------------------------------------
 
 
+# Punctuation a CJK line never starts with (kinsoku): the character before it goes down too.
+NO_LINE_START = frozenset("、。，．,.）)」』】〉》！？!?：；:;…ー々")
+
+
 def _fold(word: str, width: int) -> tuple[str, str]:
     """The longest head of `word` that fits `width` cells (at least one character)."""
     used = 0
     for i, ch in enumerate(word):
         size = get_character_cell_size(ch)
         if used + size > width and i > 0:
+            while i > 1 and word[i] in NO_LINE_START:
+                i -= 1
             return word[:i], word[i:]
         used += size
     return word, ""
+
+
+def _wide(token: str) -> bool:
+    """A token starting with a wide (CJK) letter: such text breaks between any two letters."""
+    return bool(token) and get_character_cell_size(token[0]) == 2
 
 
 def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
@@ -88,6 +101,12 @@ def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
         if cell_len(candidate) <= width:
             current = candidate
             continue
+        room = width - cell_len(current + sep) if current else 0
+        if room >= 2 and _wide(token) and cell_len(token) > room:
+            # Japanese or Chinese without spaces: fill the line, as a CJK reader expects.
+            head, rest = _fold(token, room)
+            if cell_len(head) <= room and rest:
+                current, token = current + sep + head, rest
         if current:
             lines.append(current)
         while cell_len(token) > width:
@@ -292,6 +311,7 @@ def record_lines(
 
 
 def hidden_note(hidden: Sequence[str]) -> str:
-    n = len(hidden)
-    what = f"{n} column{'s' if n > 1 else ''} hidden ({', '.join(hidden)})"
-    return f"{what}: --fields or a wider terminal"
+    # The fields are named as --fields takes them, in every language.
+    n, names = len(hidden), ", ".join(hidden)
+    what = ngettext("{n} column hidden ({names})", "{n} columns hidden ({names})", n)
+    return _("{what}: --fields or a wider terminal").format(what=what.format(n=n, names=names))

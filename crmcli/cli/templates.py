@@ -6,6 +6,7 @@ import typer
 
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
+from crmcli.i18n import _, said
 
 app = typer.Typer(
     help="Greeting templates: birthday, anniversary, holiday, thanks, per language (thanks.ko…).",
@@ -59,7 +60,7 @@ def set_(
         str,
         typer.Option(
             "--text",
-            help=f"The message, with placeholders: {PLACEHOLDERS_HELP}.",
+            help=said("The message, with placeholders: {names}.", names=PLACEHOLDERS_HELP),
         ),
     ],
 ) -> None:
@@ -68,7 +69,7 @@ def set_(
 
     env = get_env(ctx)
     templates.set_template(env.db, name=name, body=text)
-    env.say(f"template {name} saved")
+    env.say(_("template {name} saved").format(name=name))
 
 
 @app.command("remove")
@@ -78,4 +79,4 @@ def remove(ctx: typer.Context, name: Name) -> None:
 
     env = get_env(ctx)
     templates.remove(env.db, name)
-    env.say(f"template {name} removed")
+    env.say(_("template {name} removed").format(name=name))

@@ -12,6 +12,7 @@ from crmcli.cli import screen
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, FormatOption, console, emit, fields_option, pick_fields
 from crmcli.cli.output import resolve_format as _resolve_format
+from crmcli.i18n import N_, _
 from crmcli.money import Money, format_amount, to_decimal
 from crmcli.settings import display_places
 
@@ -68,9 +69,14 @@ def _summary_rows(
 
 def describe(run: tiers.Run) -> str:
     params = ", ".join(f"{k}={v}" for k, v in run.params.items())
-    return (
-        f"run #{run.id}: {run.rule} ({params}) over {run.window} as of {run.as_of}, "
-        f"{run.customers} customers"
+    said = _("run #{id}: {rule} ({params}) over {window} as of {as_of}, {n} customers")
+    return said.format(
+        id=run.id,
+        rule=run.rule,
+        params=params,
+        window=run.window,
+        as_of=run.as_of,
+        n=run.customers,
     )
 
 
@@ -98,7 +104,7 @@ def classify(
     env.say(describe(run))
     warning = tiers.empty_window(db, run)
     if warning:
-        env.say(f"warning: {warning}")
+        env.say(_("warning: {problem}").format(problem=warning))
     emit(
         env,
         _summary_rows(tiers.summary(run), display_places(db), db),
@@ -175,14 +181,16 @@ def render_report(
 
     page = Page(env)
     revenue = format_amount(run.revenue_micros, places=places)
-    page.heading(f"{describe(run)}, revenue {revenue}", first=True)
-    headers = {"share_pct": "share %", "average": "average spend"}
+    heading = _("{run}, revenue {revenue}").format(run=describe(run), revenue=revenue)
+    page.heading(heading, first=True)
+    headers = {"share_pct": N_("share %"), "average": N_("average spend")}
     emit(env, rows, fields=chosen, fmt=Format.table, headers=headers, money_places=places)
     overrides = db.execute(
         "SELECT count(*) FROM customers WHERE tier_override IS NOT NULL"
     ).fetchone()[0]
     if overrides:
-        page.text(f"{overrides} customer(s) have a tier set by hand (not counted above)", dim=True)
+        said = _("{n} customer(s) have a tier set by hand (not counted above)")
+        page.text(said.format(n=overrides), dim=True)
     out = console(env)
     curve = tiers.pareto_curve(db, run, points=width)
     if curve:
@@ -250,7 +258,10 @@ def changes(
     db = env.read_db()
     newer = tiers.get_run(db, run)
     older = tiers.resolve_since(db, since, newer=newer)
-    env.say(f"from run #{older.id} (as of {older.as_of}) to run #{newer.id} (as of {newer.as_of})")
+    said = _("from run #{older} (as of {older_day}) to run #{newer} (as of {newer_day})")
+    env.say(
+        said.format(older=older.id, older_day=older.as_of, newer=newer.id, newer_day=newer.as_of)
+    )
     rows = (
         {
             "id": m.customer_id,
@@ -270,7 +281,7 @@ def changes(
     )
     chosen = pick_fields(fields, allowed=CHANGE_FIELDS, default=CHANGE_DEFAULT)
     if not emit(env, rows, fields=chosen, fmt=fmt, money_places=display_places(db)):
-        env.say("nobody moved")
+        env.say(_("nobody moved"))
 
 
 HISTORY_FIELDS = (
@@ -309,12 +320,14 @@ def history(
     ]
     chosen = pick_fields(fields, allowed=HISTORY_FIELDS, default=HISTORY_FIELDS)
     if not emit(env, rows, fields=chosen, fmt=fmt, money_places=display_places(db)):
-        env.say("not classified yet (crmcli tiers classify)")
+        env.say(_("not classified yet (crmcli tiers classify)"))
 
 
 def _say_override(env: Env, f: dict[str, Any] | Any) -> None:
     if f["tier_override"]:
+        said = _("tier set by hand: {tier} ({reason}) since {day}")
         env.say(
-            f"tier set by hand: {f['tier_override']} ({f['tier_override_reason']}) "
-            f"since {f['tier_override_at']}"
+            said.format(
+                tier=f["tier_override"], reason=f["tier_override_reason"], day=f["tier_override_at"]
+            )
         )

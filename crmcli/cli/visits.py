@@ -7,6 +7,7 @@ import typer
 from crmcli import customers, dates, visits
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
+from crmcli.i18n import _, said
 
 app = typer.Typer(
     help="Visit plans with a goal: a customer's own cadence over their tier's.",
@@ -22,8 +23,12 @@ def plan(
         str,
         typer.Option(
             "--every",
-            help=f"How often: a span such as 2w, 1m, 3m, 1y ({visits.SHORTEST} to"
-            f" {visits.LONGEST}); overrides the tier's cadence.",
+            help=said(
+                "How often: a span such as 2w, 1m, 3m, 1y ({shortest} to {longest}); overrides "
+                "the tier's cadence.",
+                shortest=visits.SHORTEST,
+                longest=visits.LONGEST,
+            ),
         ),
     ],
     goal: Annotated[str, typer.Option("--goal", help="What the visits are for.")],
@@ -45,7 +50,9 @@ def plan(
     )
     if replaced is not None:
         print(
-            f"replaces visit plan #{replaced.id} (every {replaced.every}: {replaced.goal})",
+            _("replaces visit plan #{id} (every {every}: {goal})").format(
+                id=replaced.id, every=replaced.every, goal=replaced.goal
+            ),
             file=env.stderr,
         )
     print(made.id, file=env.stdout)
@@ -76,4 +83,5 @@ def cancel(
     """Cancel a visit plan: the customer's tier cadence applies again."""
     env = get_env(ctx)
     done = visits.cancel(env.db, plan_id)
-    print(f"cancelled visit plan #{done.id} (every {done.every}: {done.goal})", file=env.stderr)
+    said = _("cancelled visit plan #{id} (every {every}: {goal})")
+    print(said.format(id=done.id, every=done.every, goal=done.goal), file=env.stderr)

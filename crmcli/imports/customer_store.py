@@ -37,18 +37,21 @@ from crmcli.imports.result import Counts, DryRun, ImportResult, ProgressFn, Unch
 # name that plainly differs); `add` stores a row whose name plainly differs from the
 # customer it shares a phone or e-mail with as a customer of its own; `skip`; `error`.
 ON_CONFLICT = ("fill", "update", "add", "skip", "error")
-# A trigram search index costs more per inserted customer (or phone) than all the rest of
-# the row: a big import rebuilds them once (customers' own indexes stay: matching reads them).
+# The search indexes (trigrams, words) cost more per inserted customer (or phone) than all
+# the rest of the row: a big import rebuilds them once (customers' own indexes stay:
+# matching reads them).
 SEARCH_UPKEEP = journal.Upkeep(
     "customers",
     min_rows=5_000,
     share=0.25,
     drop=(
         ("trigger", "customers", "customers_fts_%"),
+        ("trigger", "customers", "customers_words_%"),
         ("trigger", "customer_phones", "customer_phones_fts_%"),
     ),
     rebuild=(
         "INSERT INTO customers_fts(customers_fts) VALUES('rebuild')",
+        "INSERT INTO customers_words(customers_words) VALUES('rebuild')",
         "INSERT INTO customer_phones_fts(customer_phones_fts) VALUES('rebuild')",
     ),
 )
@@ -618,7 +621,7 @@ def import_records(
         )
     counts = result.counts
     try:
-        with write(db):
+        with journal.references_known(db), write(db):
             import_id = journal.begin(db, kind="customers", info=info, options=options)
             result.import_id = import_id
             restore = journal.suspend(db, SEARCH_UPKEEP, estimated_rows) if not dry_run else []

@@ -151,9 +151,10 @@ def suspend(db: Database, upkeep: Upkeep, estimated_rows: int) -> list[str]:
 def references_known(db: Database) -> Iterator[None]:
     """Foreign keys unchecked while an import writes rows whose references it made itself.
 
-    Every customer id a purchase line names was just read from `customers` (or the
-    customer just added), and the import's own row was just inserted, in the same
-    transaction: checking both for each of a million lines was a quarter of the insert.
+    Every customer id a purchase line (or a new customer's phone, tag or date) names was
+    just read from `customers` or given by the import, and the import's own row was just
+    inserted, in the same transaction: checking both for each of a million lines was a
+    quarter of the insert. The import deletes no customer, so no cascade is skipped.
     A pragma cannot change inside a transaction, so an import nested in another write
     keeps them checked; they are on again after, whatever happens.
     """

@@ -10,6 +10,7 @@ from crmcli.cli.imports import options as shared
 from crmcli.cli.output import (
     FormatOption,
 )
+from crmcli.i18n import _
 from crmcli.imports.customers import import_customers
 
 
@@ -51,7 +52,7 @@ def import_(
         profile=profile,
         save_profile=save_profile,
     )
-    with shared.progress_bar(env, f"importing {file.name}") as progress:
+    with shared.progress_bar(env, _("importing {name}").format(name=file.name)) as progress:
         shared.report(
             env,
             lambda: import_customers(

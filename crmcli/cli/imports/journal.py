@@ -6,6 +6,7 @@ import typer
 
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
+from crmcli.i18n import _
 from crmcli.imports import journal
 from crmcli.imports import undo as import_undo
 
@@ -41,10 +42,8 @@ def undo(
     env = get_env(ctx)
     result = import_undo.undo(env.db, import_id, force=force)
     for line in result.overwritten:
-        env.say(f"  undone despite a later change: {line}")
+        env.say("  " + _("undone despite a later change: {change}").format(change=line))
     for line in result.kept:
         env.say(f"  {line}")
-    env.say(
-        f"undid import #{import_id}: removed {result.added} added row(s), "
-        f"restored {result.updated} updated one(s)"
-    )
+    said = _("undid import #{id}: removed {added} added row(s), restored {updated} updated one(s)")
+    env.say(said.format(id=import_id, added=result.added, updated=result.updated))

@@ -11,6 +11,7 @@ from crmcli.cli.env import Env
 from crmcli.cli.output import emit
 from crmcli.dates import DATE_ORDERS
 from crmcli.errors import InvalidInput, UsageError
+from crmcli.i18n import _
 from crmcli.imports import journal, reading
 from crmcli.imports.headers import parse_map
 from crmcli.imports.problems import KEEP_PROBLEMS
@@ -80,7 +81,8 @@ def date_order(value: str | None) -> Any:
         return None
     order = value.strip().upper()
     if order not in DATE_ORDERS:
-        raise UsageError(f"--date-order must be one of {', '.join(DATE_ORDERS)}, not {value!r}")
+        said = _("--date-order must be one of {orders}, not {value}")
+        raise UsageError(said.format(orders=", ".join(DATE_ORDERS), value=repr(value)))
     return order
 
 
@@ -112,7 +114,7 @@ def resolve_options(
             mapping=merged,
             options={"date_order": chosen_order, "encoding": chosen_encoding},
         )
-        env.say(f"saved import profile {save_profile!r}")
+        env.say(_("saved import profile {name}").format(name=repr(save_profile)))
     return merged, chosen_order, chosen_encoding
 
 
@@ -186,8 +188,11 @@ def report(
             for problem in exc.problems:
                 env.say(f"  {problem}")
             if len(exc.problems) >= KEEP_PROBLEMS:
-                env.say(f"  (the first {len(exc.problems):,} are listed; --skip-invalid "
-                        "writes every refused line to the rejects file)")  # fmt: skip
+                said = _(
+                    "(the first {n} are listed; --skip-invalid writes every refused line to "
+                    "the rejects file)"
+                )
+                env.say("  " + said.format(n=f"{len(exc.problems):,}"))
         raise
     c = result.counts
     if result.dry_run:
@@ -215,22 +220,36 @@ def report(
     )
     for note in result.notes:
         env.say(note)
-    verb = "would add" if result.dry_run else "added"
-    line = (
-        f"{result.file} ({result.encoding}): {verb} {c.added}, updated {c.updated}, "
-        f"unchanged {c.unchanged}, rejected {c.rejected}"
+    if result.dry_run:
+        said = _(
+            "{file} ({encoding}): would add {added}, updated {updated}, unchanged {unchanged}, "
+            "rejected {rejected}"
+        )
+    else:
+        said = _(
+            "{file} ({encoding}): added {added}, updated {updated}, unchanged {unchanged}, "
+            "rejected {rejected}"
+        )
+    line = said.format(
+        file=result.file,
+        encoding=result.encoding,
+        added=c.added,
+        updated=c.updated,
+        unchanged=c.unchanged,
+        rejected=c.rejected,
     )
     if c.merged:
-        line += f"; {c.merged} row(s) merged into a customer an earlier row gave"
+        line += "; " + _("{n} row(s) merged into a customer an earlier row gave").format(n=c.merged)
     if c.anonymous:
-        line += f"; {c.anonymous} anonymous sale(s)"
+        line += "; " + _("{n} anonymous sale(s)").format(n=c.anonymous)
     if result.customers_created:
-        line += f"; {result.customers_created} new customers"
+        line += "; " + _("{n} new customers").format(n=result.customers_created)
     if result.dry_run:
-        line = "dry run, nothing written: " + line
+        line = _("dry run, nothing written: {summary}").format(summary=line)
     elif result.import_id:
-        line += f" (import #{result.import_id}; `crmcli imports undo {result.import_id}`)"
+        undo = _("(import #{id}; `crmcli imports undo {id}`)").format(id=result.import_id)
+        line += " " + undo
     env.say(line)
     if result.rejects:
-        env.say(f"rejected rows, with a reason column: {result.rejects}")
+        env.say(_("rejected rows, with a reason column: {path}").format(path=result.rejects))
     return result

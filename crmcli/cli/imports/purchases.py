@@ -8,6 +8,7 @@ from crmcli.cli.env import get_env
 from crmcli.cli.imports import options as shared
 from crmcli.cli.output import FormatOption
 from crmcli.cli.purchases import app
+from crmcli.i18n import _
 from crmcli.imports.purchases import import_purchases
 
 
@@ -52,7 +53,7 @@ def import_(
         profile=profile,
         save_profile=save_profile,
     )
-    with shared.progress_bar(env, f"importing {file.name}") as progress:
+    with shared.progress_bar(env, _("importing {name}").format(name=file.name)) as progress:
         shared.report(
             env,
             lambda: import_purchases(

@@ -1,0 +1,179 @@
+"""Help in the user's language: typer's help texts looked up in the catalogs when shown.
+
+Typer holds help as plain strings on the click commands (docstrings, `help=`, panel
+names). They are translated when a help screen is drawn, never before: a command that
+runs without `--help` opens no catalog and reads no setting. The English text stays on
+each object, so the next help (a test in another language) starts from it again.
+`crmcli.i18n.extract_help` extracts the same strings for the catalogs.
+"""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from crmcli.db_url import Target
+from crmcli.errors import CrmError
+from crmcli.i18n import N_, _, translate
+
+# Click's and typer's own words on a help screen (they look them up in no catalog of ours).
+CLICK_WORDS = {
+    "OPTIONS_PANEL_TITLE": N_("Options"),
+    "ARGUMENTS_PANEL_TITLE": N_("Arguments"),
+    "COMMANDS_PANEL_TITLE": N_("Commands"),
+    "REQUIRED_LONG_STRING": N_("[required]"),
+    "DEFAULT_STRING": N_("[default: {}]"),
+}
+N_("Show this message and exit.")  # click's --help
+N_("Install completion for the current shell.")  # typer's --install-completion
+N_("Show completion for the current shell, to copy it or customize the installation.")
+
+_ENGLISH = "_crmcli_english"
+
+
+def usage(command: Any, ctx: Any, formatter: Any) -> None:
+    """click's usage line, its "Usage:" in the user's language."""
+    pieces = command.collect_usage_pieces(ctx)
+    formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=_("Usage:") + " ")
+
+
+def translate_help(command: Any, ctx: Any) -> None:
+    """Put `command`'s help, its parameters' and its subcommands' in the user's language."""
+    from typer import rich_utils  # loaded already: the help screen is being drawn
+
+    for name, english in CLICK_WORDS.items():
+        setattr(rich_utils, name, _(english))
+    rich_utils._make_rich_text = _folding(rich_utils._make_rich_text)
+    _translate(command, "help", "short_help", "epilog", "rich_help_panel")
+    for param in command.get_params(ctx):
+        _translate(param, "help", "rich_help_panel")
+    if hasattr(command, "list_commands"):  # a group: its commands' one-line help
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                _translate(sub, "help", "short_help", "rich_help_panel")
+
+
+def _folding(make_text: Any) -> Any:
+    """typer's maker of help text, its text folding where a line is too long for its cell.
+
+    rich breaks lines at spaces and cuts (…) a word wider than its cell: Japanese and
+    Chinese have no spaces, so most of a translated option's help would be lost. Folding
+    breaks such a run between two letters, as those languages are written.
+    """
+    if getattr(make_text, "folds", False):
+        return make_text
+
+    def make(**options: Any) -> Any:
+        made = make_text(**options)
+        if hasattr(made, "overflow"):
+            made.overflow = "fold"
+        return made
+
+    make.folds = True  # type: ignore[attr-defined]
+    return make
+
+
+def _translate(obj: object, *attributes: str) -> None:
+    english = obj.__dict__.setdefault(_ENGLISH, {})
+    for attribute in attributes:
+        if attribute not in english:
+            english[attribute] = getattr(obj, attribute, None)
+        text = english[attribute]
+        if isinstance(text, str) and text:
+            setattr(obj, attribute, translate(inspect.cleandoc(text)))
+
+
+def stored_language(target: Target | None) -> str | None:
+    """The setting `ui.language` as stored in the database at `target`, read-only.
+
+    None when there is none to read: no file yet, a PostgreSQL server (not opened for a
+    help screen's words), an unreadable file. Never creates or migrates anything.
+    """
+    import sqlite3
+    from urllib.parse import quote
+
+    from crmcli.db import MEMORY, resolve_db_path
+
+    try:
+        target = resolve_db_path(None) if target is None else target
+    except CrmError:  # $CRMCLI_DB names a scheme crmcli refuses: the command will say so
+        return None
+    if not isinstance(target, Path) or str(target) == MEMORY or not target.is_file():
+        return None
+    try:
+        uri = f"file:{quote(str(target.resolve()))}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True, timeout=0.5)) as conn:
+            row = conn.execute("SELECT value FROM settings WHERE key = 'ui.language'").fetchone()
+    except sqlite3.Error:  # not crmcli's file, locked, damaged: the command will say so
+        return None
+    return row[0] if row and isinstance(row[0], str) else None
+
+
+# --- a table's words -------------------------------------------------------------------
+# A column's header is its field's name, said in the user's language on a terminal (CSV
+# and JSON keep the name: scripts read it); a field not listed here keeps its name.
+HEADERS = (
+    *(N_("date"), N_("kind"), N_("ref"), N_("name"), N_("salutation"), N_("phone")),
+    *(N_("why"), N_("owner"), N_("email"), N_("message"), N_("id"), N_("code"), N_("tags")),
+    *(N_("status"), N_("customer"), N_("customer_name"), N_("amount"), N_("item")),
+    *(N_("order_id"), N_("file_name"), N_("encoding"), N_("started_at"), N_("added")),
+    *(N_("updated"), N_("unchanged"), N_("rejected"), N_("undone_at"), N_("day"), N_("note")),
+    *(N_("rrule"), N_("at"), N_("channel"), N_("by"), N_("body"), N_("tier"), N_("customers")),
+    *(N_("revenue"), N_("share_pct"), N_("average"), N_("run"), N_("as_of"), N_("rule")),
+    *(N_("window"), N_("created_at"), N_("change"), N_("spend_before"), N_("spend_after")),
+    *(N_("rank"), N_("spend"), N_("above_pct"), N_("reason"), N_("opened_on"), N_("severity")),
+    *(N_("stage"), N_("due_on"), N_("summary"), N_("event"), N_("details"), N_("section")),
+    *(N_("key"), N_("value"), N_("default"), N_("help"), N_("last"), N_("days_since")),
+    *(N_("interval_days"), N_("ratio"), N_("attitude"), N_("suggested"), N_("visits")),
+    *(N_("early_launches"), N_("score"), N_("birthday"), N_("relation"), N_("who")),
+    *(N_("goal"), N_("next"), N_("on"), N_("met"), N_("repeats")),
+)  # fmt: skip
+# The fixed values a person reads in these columns: agenda kinds, complaint stages and
+# causes. Display only: the stored value, `--kind`/`--to` and CSV/JSON keep the name.
+VALUES: dict[str, frozenset[str]] = {
+    "kind": frozenset(
+        {
+            *(N_("birthday"), N_("anniversary"), N_("holiday"), N_("after-sale"), N_("thanks")),
+            *(N_("prospect"), N_("visit"), N_("followup"), N_("complaint")),
+            N_("family-birthday"),
+        }
+    ),
+    "stage": frozenset(
+        {
+            *(N_("received"), N_("apologized"), N_("cause-found"), N_("resolved")),
+            *(N_("followed-up"), N_("closed")),
+        }
+    ),
+    "cause": frozenset(
+        {N_("expectation"), N_("product-quality"), N_("staff-service"), N_("other")}
+    ),
+}
+VALUES["next_stage"] = VALUES["stage"]
+VALUES["event"] = frozenset({N_("opened"), N_("advanced"), N_("skipped to"), N_("reopened")})
+VALUES["severity"] = frozenset({N_("low"), N_("normal"), N_("high")})
+VALUES["status"] = frozenset({N_("customer"), N_("prospect"), N_("lost")})
+VALUES["relation"] = frozenset(
+    {N_("spouse"), N_("child"), N_("parent"), N_("sibling"), N_("colleague")}
+    | {N_("referred by"), N_("referred")}
+)
+# A complaint's or a contact's channel: the usual ones (any other word is shown as typed).
+VALUES["channel"] = frozenset(
+    {N_("store"), N_("phone"), N_("online"), N_("email"), N_("sns"), N_("visit"), N_("other")}
+    | {N_("call"), N_("sms")}
+)
+_HEADERS = frozenset(HEADERS)
+
+
+def header(field: str) -> str:
+    """A column's header for a person: the field's name in the user's language."""
+    return _(field) if field in _HEADERS else field
+
+
+def shown_value(field: str, value: object) -> object:
+    """A kind, stage or cause in the user's language; any other value as it is."""
+    if isinstance(value, str) and value in VALUES.get(field, ()):
+        return _(value)
+    return value

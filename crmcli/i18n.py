@@ -1,0 +1,261 @@
+"""Translations: `_`, `ngettext` and `N_`, the one place crmcli's words are looked up.
+
+The language is chosen as gettext chooses it — the first of LANGUAGE, LC_ALL,
+LC_MESSAGES and LANG that is set (LANGUAGE may list several, `hy:ko`), `C` or `POSIX`
+meaning "no translation" — else the setting `ui.language`, which the command line
+hands in with `use_setting` (a shop whose terminal says `C.UTF-8`). A message missing
+from a catalog is said in English, message by message.
+
+Nothing is loaded for English: the catalog (a committed `.mo` under `locale/`, read with
+the standard library's gettext) is opened on the first message said in another
+language, so `crmcli --version` and a piped `due --format csv` pay nothing. Machine
+output — CSV headers, JSON keys, field and option names, exit codes, ISO dates — never
+goes through here.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import IO, Any, Protocol
+
+    class _Translations(Protocol):
+        def gettext(self, message: str, /) -> str: ...
+        def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
+
+
+DOMAIN = "crmcli"
+# Beside this file; a plain path (not pathlib): every run imports this module.
+LOCALE_DIR = os.path.join(os.path.dirname(__file__), "locale")
+# The catalogs shipped, in gettext's names (`zh_Hans`, not `zh_CN`: one catalog serves
+# every region that writes simplified characters).
+LANGUAGES = ("ko", "ja", "zh_Hans", "zh_Hant", "hy")
+# Where gettext looks, in its order.
+ENVIRONMENT = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+# Chinese is told apart by script; a locale names a region, which implies one.
+_TRADITIONAL = {"tw", "hk", "mo", "hant"}
+
+
+class _English:
+    """The source language: the message itself."""
+
+    def gettext(self, message: str) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+
+_ENGLISH = _English()
+_setting: Callable[[], str | None] | None = None
+_chosen: dict[tuple[object, ...], _Translations] = {}
+_made: dict[str, tuple[str, dict[str, object]]] = {}  # said()'s texts → template, values
+
+
+def N_(message: str) -> str:  # gettext's name for "mark now, translate later"
+    """Mark `message` for the catalogs without translating it now (a constant's label)."""
+    return message
+
+
+def _(message: str) -> str:
+    """`message` in the user's language, or as it is."""
+    return _translations().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form for `n`, in the user's language."""
+    return _translations().ngettext(singular, plural, n)
+
+
+def said(template: str, **values: object) -> str:
+    """`template` filled in English, remembered so a screen can say it translated.
+
+    For text made before the language is known (a help built when its module loads): the
+    English text is what every caller sees; `translate` turns it into the user's language.
+    """
+    text = template.format(**values)
+    _made[text] = (template, values)
+    return text
+
+
+def translate(text: str) -> str:
+    """`text` in the user's language: a message, or a text `said` made from one."""
+    made = _made.get(text)
+    if made is None:
+        return _(text)
+    template, values = made
+    # A value that is itself a text said() made is said in the language too; any
+    # other value (names, lists of options) as it is.
+    return _(template).format(
+        **{k: translate(v) if isinstance(v, str) and v in _made else v for k, v in values.items()}
+    )
+
+
+def use_setting(reader: Callable[[], str | None] | None) -> None:
+    """Where `ui.language` is read when the environment names no language (None: nowhere).
+
+    Called at most once per language looked up, and only when a message is said.
+    """
+    global _setting
+    _setting = reader
+
+
+def catalog(language: str | None) -> str | None:
+    """The shipped catalog for a locale name (`ko_KR.UTF-8` → `ko`), or None."""
+    if not language:
+        return None
+    name = language.split(".")[0].split("@")[0].replace("-", "_")
+    parts = name.lower().split("_")
+    if parts[0] == "zh":
+        return "zh_Hant" if _TRADITIONAL & set(parts[1:]) else "zh_Hans"
+    return parts[0] if parts[0] in LANGUAGES else None
+
+
+def environment_languages() -> list[str]:
+    """The languages the environment asks for, in order, as gettext reads them.
+
+    An empty list: the environment names none (unset, or `C`/`POSIX` first).
+    """
+    for name in ENVIRONMENT:
+        value = os.environ.get(name)
+        if value:
+            wanted = []
+            for item in value.split(":"):
+                if item.split(".")[0] in ("C", "POSIX"):
+                    break
+                if item:
+                    wanted.append(item)
+            return wanted
+    return []
+
+
+def environment_decides() -> bool:
+    """Whether the environment names a language crmcli speaks (English included).
+
+    Then the setting `ui.language` is not read: gettext's variables come first.
+    """
+    return any(_is_english(w) or catalog(w) for w in environment_languages())
+
+
+def _is_english(locale: str) -> bool:
+    return locale.lower().split("_")[0].split(".")[0] == "en"
+
+
+def language() -> str | None:
+    """The catalog in use (`ko`…), or None for English."""
+    for wanted in _chain():
+        return wanted
+    return None
+
+
+def _chain() -> Iterator[str]:
+    # The environment's languages that have a catalog; English once it is named (it is
+    # the source: nothing after it is tried); else the setting.
+    for wanted in environment_languages():
+        if _is_english(wanted):
+            return
+        found = catalog(wanted)
+        if found:
+            yield found
+    if environment_decides():
+        return
+    found = catalog(_setting() if _setting is not None else None)
+    if found:
+        yield found
+
+
+def _translations() -> _Translations:
+    key = (*(os.environ.get(name) for name in ENVIRONMENT), _setting)
+    chosen = _chosen.get(key)
+    if chosen is None:
+        chosen = _chosen[key] = _load(list(dict.fromkeys(_chain())))
+    return chosen
+
+
+def _load(languages: list[str]) -> _Translations:
+    if not languages:
+        return _ENGLISH
+    import gettext  # only when a language other than English is in use
+
+    try:
+        return gettext.translation(DOMAIN, LOCALE_DIR, languages=languages)
+    except OSError:  # a catalog missing from a broken install: English, not a crash
+        return _ENGLISH
+
+
+def forget() -> None:
+    """Drop the languages chosen so far (the setting changed, or a test changed them)."""
+    _chosen.clear()
+
+
+# --- extraction (pybabel extract; see babel.cfg) --------------------------------------
+
+
+def extract_help(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """A Babel extractor for a command module: its `_()` messages and its help texts.
+
+    Typer takes help from `help=` arguments, `rich_help_panel=` names and the docstrings
+    of the functions it makes commands of: those are extracted as typer will hold them
+    (`inspect.cleandoc`), so that the command line can look each one up when it shows
+    help (crmcli/cli/help.py).
+    """
+    import ast
+    import inspect
+
+    from babel.messages.extract import extract_python
+
+    source = fileobj.read()
+    fileobj.seek(0)
+    yield from extract_python(fileobj, keywords, comment_tags, options)
+    groups_only = options.get("scope") == "groups"
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if groups_only:  # a command group's own help: `typer.Typer(help=…)`
+            typer_app = isinstance(node, ast.Call) and _is_typer_app(node.func)
+            keywords = node.keywords if typer_app else []  # type: ignore[attr-defined]
+        else:
+            keywords = [node] if isinstance(node, ast.keyword) else []
+        for keyword in keywords:
+            value = keyword.value
+            literal = isinstance(value, ast.Constant) and isinstance(value.value, str)
+            if keyword.arg in _HELP_ARGUMENTS and literal:
+                yield value.lineno, None, inspect.cleandoc(value.value), []
+        if isinstance(node, ast.FunctionDef) and _is_command(node, tree, groups_only):
+            doc = ast.get_docstring(node, clean=True)
+            if doc:
+                yield node.body[0].lineno, None, doc, []
+
+
+_HELP_ARGUMENTS = ("help", "rich_help_panel")
+
+
+def _is_typer_app(func: Any) -> bool:
+    import ast
+
+    return isinstance(func, ast.Attribute) and func.attr == "Typer"
+
+
+def _is_command(node: Any, tree: Any, groups_only: bool) -> bool:
+    """A function typer makes a command of: decorated, or a top-level one taking the context.
+
+    `greet` and `demo` are made commands in cli/__init__.py (COMMANDS), not where they are
+    written; with `scope = groups` only those count (they are the root help's lines).
+    """
+    import ast
+
+    decorated = False
+    for decorator in node.decorator_list:
+        call = decorator.func if isinstance(decorator, ast.Call) else decorator
+        decorated |= isinstance(call, ast.Attribute) and call.attr in ("command", "callback")
+    args = node.args.args
+    annotation = args[0].annotation if args else None
+    takes_context = annotation is not None and ast.unparse(annotation) == "typer.Context"
+    top_level = node in tree.body and not node.name.startswith("_")
+    if groups_only:
+        return top_level and takes_context and not decorated
+    return decorated or (top_level and takes_context)

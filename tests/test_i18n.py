@@ -1,0 +1,351 @@
+"""crmcli.i18n: which language is chosen, per-string fallback, and the catalogs' contract.
+
+The catalogs' contract (issue 19 item 4): every message extracted from the source (with
+babel.cfg, as `pybabel extract` does) is in every catalog, translated, not fuzzy; no
+catalog keeps a message the source no longer has; every translation keeps its
+message's placeholders; the committed .pot and .mo files are what the .po files make.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from crmcli import i18n
+from crmcli.i18n import _, ngettext
+
+ROOT = Path(__file__).parent.parent
+# What `pybabel extract` looks for (README, Languages): gettext's names and `said`.
+KEYWORDS = {**DEFAULT_KEYWORDS, "said": None}
+LOCALE = ROOT / "crmcli" / "locale"
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch):
+    for name in i18n.ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    i18n.use_setting(None)
+    yield
+    i18n.use_setting(None)
+
+
+# --- which language ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, None),
+        ({"LANG": "C.UTF-8"}, None),
+        ({"LANG": "POSIX"}, None),
+        ({"LANG": "ko_KR.UTF-8"}, "ko"),
+        ({"LANG": "ja_JP.eucJP"}, "ja"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh_Hans"),
+        ({"LANG": "zh_SG.UTF-8"}, "zh_Hans"),
+        ({"LANG": "zh_TW.UTF-8"}, "zh_Hant"),
+        ({"LANG": "zh_HK.Big5"}, "zh_Hant"),
+        ({"LANG": "hy_AM.UTF-8"}, "hy"),
+        ({"LANG": "en_US.UTF-8"}, None),
+        # gettext's order: LANGUAGE, LC_ALL, LC_MESSAGES, LANG; the first one set decides
+        ({"LANG": "ko_KR.UTF-8", "LC_MESSAGES": "ja_JP.UTF-8"}, "ja"),
+        ({"LC_MESSAGES": "ja_JP.UTF-8", "LC_ALL": "hy_AM.UTF-8"}, "hy"),
+        ({"LC_ALL": "hy_AM.UTF-8", "LANGUAGE": "zh_TW"}, "zh_Hant"),
+        # LANGUAGE lists several: the first with a catalog; C ends the list
+        ({"LANGUAGE": "fr:ko"}, "ko"),
+        ({"LANGUAGE": "C:ko", "LANG": "ja_JP.UTF-8"}, None),
+        ({"LANGUAGE": "en:ko"}, None),
+    ],
+)
+def test_the_environment_chooses_as_gettext_reads_it(monkeypatch, environment, expected):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert i18n.language() == expected
+
+
+@pytest.mark.parametrize(
+    ("environment", "setting", "expected"),
+    [
+        ({}, "ko", "ko"),
+        ({"LANG": "C.UTF-8"}, "hy", "hy"),  # the issue's case: a terminal saying C.UTF-8
+        ({"LANG": "fr_FR.UTF-8"}, "ja", "ja"),  # a language crmcli does not speak
+        ({"LANG": "ja_JP.UTF-8"}, "ko", "ja"),  # the environment comes first
+        ({"LANG": "en_US.UTF-8"}, "ko", None),  # English, asked for by name
+        ({"LANG": "C.UTF-8"}, "", None),
+        ({"LANG": "C.UTF-8"}, None, None),
+    ],
+)
+def test_the_setting_speaks_when_the_environment_names_no_language(
+    monkeypatch, environment, setting, expected
+):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    i18n.use_setting(lambda: setting)
+    assert i18n.language() == expected
+
+
+def test_the_setting_is_read_once_per_language_choice(monkeypatch):
+    reads = []
+
+    def reader() -> str:
+        reads.append(1)
+        return "ko"
+
+    i18n.use_setting(reader)
+    assert [_("Options"), _("Commands"), _("Options")] == ["옵션", "명령", "옵션"]
+    assert reads == [1]
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")  # a test (or CliRunner) changing it is seen
+    assert _("Options") == "オプション"
+
+
+def test_a_message_without_translation_is_said_in_english(monkeypatch):
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    assert _("Options") == "옵션"
+    assert _("a message no catalog has") == "a message no catalog has"
+    assert ngettext("one file", "{n} files", 1) == "one file"
+    assert ngettext("one file", "{n} files", 3) == "{n} files"
+
+
+def test_a_text_made_before_the_language_is_known_is_said_in_it(monkeypatch):
+    # A help built when its module loads: English for everyone, translated when shown.
+    text = i18n.said("[default: {}]".replace("{}", "{value}"), value="7")
+    assert text == "[default: 7]"
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    assert i18n.translate(text) == "[default: 7]"  # no such message: English, filled
+    made = i18n.said("Only this kind; repeatable. Kinds: {kinds}.", kinds="birthday, visit")
+    assert made == "Only this kind; repeatable. Kinds: birthday, visit."
+    assert i18n.translate(made).endswith("birthday, visit.") and "종류" in i18n.translate(made)
+    assert i18n.translate("Options") == "옵션"  # a plain message as well
+
+
+def test_english_loads_no_catalog():
+    # `crmcli --version` and a piped `due` pay nothing: gettext is not even imported.
+    code = (
+        "import sys; from crmcli import i18n; "
+        "assert i18n._('Options') == 'Options'; print('gettext' in sys.modules)"
+    )
+    for lang in ("C.UTF-8", "en_US.UTF-8"):
+        env = {"PATH": "/usr/bin:/bin", "LANG": lang}
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "False", lang
+
+
+@pytest.mark.parametrize(
+    ("locale", "catalog"),
+    [("ko-KR", "ko"), ("zh_Hant_HK", "zh_Hant"), ("zh", "zh_Hans"), ("fr", None), ("", None)],
+)
+def test_catalog_names(locale, catalog):
+    assert i18n.catalog(locale) == catalog
+
+
+# --- the catalogs' contract -------------------------------------------------------------
+
+
+def _extracted() -> dict[str | tuple[str, ...], str]:
+    """What `pybabel extract -F babel.cfg .` finds: message id → where."""
+    with open(ROOT / "babel.cfg") as fh:
+        method_map, options_map = parse_mapping_cfg(fh)
+    found: dict[str | tuple[str, ...], str] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
+        if message and all(message if isinstance(message, tuple) else [message]):
+            found.setdefault(message, f"{filename}:{lineno}")
+    return found
+
+
+def _catalog(language: str):
+    with open(LOCALE / language / "LC_MESSAGES" / "crmcli.po", "rb") as fh:
+        return read_po(fh, locale=language)
+
+
+@pytest.fixture(scope="module")
+def extracted() -> dict[str | tuple[str, ...], str]:
+    return _extracted()
+
+
+def test_there_is_something_to_translate(extracted):
+    assert len(extracted) >= 30
+    assert "Customer management for small shops: whom to call, greet or visit today, and why." in (
+        extracted
+    )
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_message_is_translated_and_none_is_stale(extracted, language):
+    catalog = _catalog(language)
+    ids = {m.id for m in catalog if m.id}
+    missing = sorted(f"{where}: {m!r}" for m, where in extracted.items() if m not in ids)
+    stale = sorted(repr(m) for m in ids if m not in extracted)
+    # A message added or reworded: run the README's pybabel commands (Languages), then
+    # translate it in each crmcli/locale/*/LC_MESSAGES/crmcli.po and compile.
+    assert missing == [], f"{language}: new messages to translate (README, Languages)"
+    assert stale == [], f"{language}: messages the source no longer has"
+    assert not catalog.obsolete, f"{language}: obsolete messages (#~) left in the catalog"
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    untranslated = [m.id for m in catalog if m.id and not all(_forms(m.string))]
+    assert fuzzy == [] and untranslated == []
+
+
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\([a-z_]+\)[sdr]|%[sdr]")
+
+
+def _forms(string: str | tuple[str, ...]) -> tuple[str, ...]:
+    return string if isinstance(string, tuple) else (string,)
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_translation_keeps_its_placeholders(language):
+    wrong = []
+    for message in _catalog(language):
+        if not message.id:
+            continue
+        ids = _forms(message.id)
+        wanted = set().union(*map(_placeholders, ids))
+        for form in _forms(message.string):
+            # A plural's forms may each leave out the count; none may add or rename one.
+            have = _placeholders(form)
+            if have != wanted and not (len(ids) > 1 and have <= wanted):
+                wrong.append((ids[0], form))
+    assert wrong == []
+
+
+def test_the_placeholder_check_catches_a_dropped_or_renamed_one():
+    assert _placeholders("{n} files in {path}") == {"{n}", "{path}"}
+    assert _placeholders("{n}개 파일 {where}") != _placeholders("{n} files in {path}")
+    assert _placeholders("%(count)s rows, %s") == {"%(count)s", "%s"}
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_the_committed_mo_is_the_compiled_po(language):
+    compiled = io.BytesIO()
+    write_mo(compiled, _catalog(language))
+    committed = (LOCALE / language / "LC_MESSAGES" / "crmcli.mo").read_bytes()
+    assert committed == compiled.getvalue(), f"{language}: run pybabel compile (README)"
+
+
+def test_the_template_is_the_extraction(extracted):
+    with open(LOCALE / "crmcli.pot", "rb") as fh:
+        template = read_po(fh)
+    assert {m.id for m in template if m.id} == set(extracted)
+
+
+def test_the_plural_forms_are_the_languages_own():
+    assert _catalog("hy").num_plurals == 2
+    assert {_catalog(lang).num_plurals for lang in ("ko", "ja", "zh_Hans", "zh_Hant")} == {1}
+
+
+# --- extraction of typer's help --------------------------------------------------------
+
+SOURCE = b'''
+import typer
+from crmcli.i18n import _, N_
+app = typer.Typer(help="A group.")
+Opt = typer.Option("--x", help="An option's help.")
+PANEL = N_("A panel")
+
+@app.command("run")
+def run(ctx: typer.Context) -> None:
+    """Run it.
+
+    More.
+    """
+    print(_("Said {n} times.").format(n=1))
+
+def helper(x: int) -> None:
+    """Not a command."""
+
+def greet(ctx: typer.Context) -> None:
+    """A command made elsewhere (COMMANDS)."""
+'''
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        (
+            {},
+            {
+                "A group.",
+                "An option's help.",
+                "A panel",
+                "Run it.\n\nMore.",
+                "Said {n} times.",
+                "A command made elsewhere (COMMANDS).",
+            },
+        ),
+        (
+            {"scope": "groups"},
+            {"A group.", "A panel", "Said {n} times.", "A command made elsewhere (COMMANDS)."},
+        ),
+    ],
+)
+def test_extract_help_finds_what_typer_shows(scope, expected):
+    found = {
+        message
+        for _line, _func, message, _comments in i18n.extract_help(
+            io.BytesIO(SOURCE), DEFAULT_KEYWORDS, [], scope
+        )
+        if isinstance(message, str)
+    }
+    assert found == expected
+
+
+def test_no_function_hides_the_translation_function():
+    # `name, _, value = text.partition("=")` in a function that also says `_("…")` makes
+    # `_` a local there: the message would fail only when it is said.
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+    comprehensions = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    hidden = []
+    for path in sorted((ROOT / "crmcli").rglob("*.py")):
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, scopes):
+                continue
+            assigns = calls = False
+            todo = list(ast.iter_child_nodes(function))
+            while todo:
+                node = todo.pop()
+                if isinstance(node, scopes):
+                    continue  # its own scope, checked on its own
+                if isinstance(node, ast.Name) and node.id == "_":
+                    assigns |= isinstance(node.ctx, ast.Store)
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_":
+                    calls = True
+                if isinstance(node, comprehensions):
+                    calls |= any(
+                        isinstance(n, ast.Call) and getattr(n.func, "id", None) == "_"
+                        for n in ast.walk(node)
+                    )
+                    continue
+                todo.extend(ast.iter_child_nodes(node))
+            if assigns and calls:
+                hidden.append(f"{path.relative_to(ROOT)}:{function.lineno}")
+    assert hidden == []
+
+
+def test_a_wheel_carries_the_compiled_catalogs():
+    # setuptools ships package data by these globs: every committed .mo must match one.
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["crmcli"]
+    catalogs = sorted(p.relative_to(ROOT / "crmcli").as_posix() for p in LOCALE.rglob("*.mo"))
+    assert len(catalogs) == len(i18n.LANGUAGES)
+    assert all(any(fnmatch.fnmatch(c, g) for g in globs) for c in catalogs)

@@ -1,0 +1,217 @@
+"""crmcli in six languages (issue 19): what changes with the language, and what never does.
+
+- Machine output (CSV, TSV, JSON, JSON lines, exit codes, ISO dates) is the same bytes
+  under LANG=C, ko_KR, ja_JP, zh_CN, zh_TW and hy_AM, and under `ui.language`: scripts
+  and cron must not break when LANG changes.
+- Help, tables and pages are in the chosen language and still fit 80 columns.
+- `ui.language` speaks when the environment names no language.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import seeded_shop
+from rich.cells import cell_len
+from typer.testing import CliRunner
+
+from crmcli import i18n
+from crmcli.cli import COMMANDS, app
+
+AS_OF = seeded_shop.AS_OF
+LANGS = ("C.UTF-8", "ko_KR.UTF-8", "ja_JP.UTF-8", "zh_CN.UTF-8", "zh_TW.UTF-8", "hy_AM.UTF-8")
+
+# Every command of the seeded shop that prints records, in each machine format it has,
+# and a few that fail (their exit codes must not change either).
+MACHINE: list[tuple[str, ...]] = [
+    ("due", "--as-of", AS_OF, "--days", "30"),
+    ("due", "--as-of", AS_OF, "--days", "30", "--fields", "key,date,kind,code,name,why"),
+    ("greet", "--as-of", AS_OF, "--days", "30"),
+    ("customers", "list"),
+    ("customers", "search", "kr"),
+    ("customers", "show", "KR-2024-0001"),
+    ("customers", "export"),
+    ("customers", "at-risk", "--as-of", AS_OF, "--k", "0.1"),
+    ("customers", "attitudes", "--as-of", AS_OF),
+    ("customers", "dupes", "--threshold", "30"),
+    ("purchases", "list"),
+    ("purchases", "export"),
+    ("imports", "list"),
+    ("followups", "list"),
+    ("contacts", "list"),
+    ("templates", "list"),
+    ("tiers", "report"),
+    ("tiers", "runs"),
+    ("tiers", "changes"),
+    ("tiers", "history", "KR-2024-0003"),
+    ("complaints", "list"),
+    ("complaints", "list", "--overdue", "--as-of", AS_OF),
+    ("complaints", "show", "1", "--as-of", AS_OF),
+    ("complaints", "report"),
+    ("config", "list"),
+]
+FORMATS = ("csv", "tsv", "json", "jsonl")
+FAILING: list[tuple[str, ...]] = [
+    ("customers", "show", "NOPE-0000"),
+    ("due", "--as-of", "2026-13-01"),
+    ("due", "--no-such-option"),
+    ("complaints", "advance", "1", "--to", "nowhere"),
+]
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return seeded_shop.build_db(tmp_path_factory.mktemp("shop"))
+
+
+@pytest.fixture(autouse=True)
+def _no_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in i18n.ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(db: Path, *args: str, lang: str, columns: int = 100):
+    runner = CliRunner()
+    return runner.invoke(app, ["--db", str(db), *args], env={"LANG": lang, "COLUMNS": str(columns)})
+
+
+def _machine_outputs(db: Path, lang: str) -> dict[str, tuple[int, bytes]]:
+    outputs = {}
+    for args in MACHINE:
+        for fmt in FORMATS:
+            result = run(db, *args, "--format", fmt, lang=lang)
+            outputs[f"{' '.join(args)} --format {fmt}"] = (result.exit_code, result.stdout_bytes)
+        piped = run(db, *args, lang=lang)  # no --format: CSV, as when piped
+        outputs[" ".join(args)] = (piped.exit_code, piped.stdout_bytes)
+    for args in FAILING:
+        result = run(db, *args, lang=lang)
+        outputs[" ".join(args)] = (result.exit_code, result.stdout_bytes)
+    return outputs
+
+
+@pytest.fixture(scope="module")
+def english(shop: Path) -> dict[str, tuple[int, bytes]]:
+    outputs = _machine_outputs(shop, "C.UTF-8")
+    for key, (code, out) in outputs.items():
+        if not key.startswith(tuple(" ".join(f) for f in FAILING)):
+            assert code == 0, key
+            assert out.strip(), key  # the seeded shop gives every command something to say
+    return outputs
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_machine_output_is_the_same_bytes_in_every_language(shop, english, lang):
+    outputs = _machine_outputs(shop, lang)
+    changed = [key for key in english if outputs[key] != english[key]]
+    assert changed == []
+
+
+def test_machine_output_is_the_same_bytes_under_the_setting(shop, tmp_path):
+    # The same database, English chosen by the environment vs Korean by the setting.
+    db = tmp_path / "ko.db"
+    shutil.copy(shop, db)
+    assert run(db, "config", "set", "ui.language", "ko", lang="C.UTF-8").exit_code == 0
+    assert "옵션" in run(db, "due", "--help", lang="C.UTF-8").stdout  # the setting speaks
+    assert _machine_outputs(db, "en_US.UTF-8") == _machine_outputs(db, "C.UTF-8")
+
+
+def test_failures_are_said_on_stderr_in_the_language_with_the_same_exit_code(shop):
+    codes = {lang: run(shop, "due", "--no-such-option", lang=lang).exit_code for lang in LANGS}
+    assert set(codes.values()) == {2}
+
+
+# --- what the person reads ----------------------------------------------------------------
+
+ROOT_HELP = {
+    "C.UTF-8": "Whom to call, greet or visit today",
+    "ko_KR.UTF-8": "누구에게 전화하고, 인사하고, 방문할지",
+    "ja_JP.UTF-8": "どのお客様に電話し",
+    "zh_CN.UTF-8": "该给谁打电话、问候或拜访",
+    "zh_TW.UTF-8": "該給誰打電話、問候或拜訪",
+    "hy_AM.UTF-8": "Ում այսօր",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_help_is_in_the_language_and_fits_80_columns(shop, lang):
+    groups = [[name] for name in COMMANDS]
+    for args in ([], *groups, ["due", "done"], ["complaints", "advance"], ["customers", "add"]):
+        result = run(shop, *args, "--help", lang=lang, columns=80)
+        assert result.exit_code == 0, (args, result.output)
+        for line in result.stdout.splitlines():
+            assert cell_len(line) <= 80, (lang, args, line)
+        if not args:
+            assert ROOT_HELP[lang] in result.stdout.replace("\n", " ").replace("│", ""), lang
+
+
+def test_help_goes_back_to_english_after_another_language(shop):
+    # The English text stays on each command: a Korean help does not stick.
+    assert "옵션" in run(shop, "due", "--help", lang="ko_KR.UTF-8").stdout
+    english = run(shop, "due", "--help", lang="C.UTF-8").stdout
+    assert "Options" in english and "옵션" not in english
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_tables_and_pages_fit_80_columns_in_every_language(shop, lang):
+    for args in MACHINE:
+        result = run(shop, *args, "--format", "table", lang=lang, columns=80)
+        assert result.exit_code == 0, (args, result.output)
+        for line in result.stdout.splitlines():
+            assert cell_len(line) <= 80, (lang, args, line)
+
+
+def test_a_setting_outside_the_languages_is_refused(shop, tmp_path):
+    db = tmp_path / "x.db"
+    shutil.copy(shop, db)
+    result = run(db, "config", "set", "ui.language", "fr", lang="C.UTF-8")
+    assert result.exit_code == 1
+    assert "ko, ja, zh_Hans, zh_Hant, hy" in result.stderr
+
+
+# The issue's "done when": help, `due`, an error and `complaints show` in each language.
+SAID = {
+    "ko_KR.UTF-8": ("날짜", "불만", "진행 기록", "사과", "--tier는"),
+    "ja_JP.UTF-8": ("日付", "苦情", "経過", "謝罪", "--tier は"),
+    "zh_CN.UTF-8": ("日期", "投诉", "处理经过", "道歉", "--tier 只能是"),
+    "zh_TW.UTF-8": ("日期", "投訴", "處理經過", "道歉", "--tier 只能是"),
+    "hy_AM.UTF-8": ("ամսաթիվ", "բողոք", "Ժամանակագրություն", "ներողություն", "--tier-ը"),
+}
+
+
+@pytest.mark.parametrize("lang", list(SAID))
+def test_due_complaints_show_and_an_error_speak_the_language(shop, lang):
+    header, kind, timeline, stage, error = SAID[lang]
+    due = run(shop, "due", "--as-of", AS_OF, "--days", "30", "--format", "table", lang=lang)
+    assert due.exit_code == 0
+    assert header in due.stdout.splitlines()[0]
+    assert kind in due.stdout  # the kind column: display labels
+    page = ("complaints", "show", "1", "--as-of", AS_OF, "--format", "table")
+    shown = run(shop, *page, lang=lang, columns=80)
+    assert timeline in shown.stdout and stage in shown.stdout
+    bad = run(shop, "due", "--tier", "Z", lang=lang)
+    assert bad.exit_code == 1 and error in bad.stderr
+    english = run(shop, "due", "--as-of", AS_OF, "--days", "30", "--format", "table", lang="C")
+    assert header not in english.stdout and "complaint" in english.stdout
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_word_of_a_help_is_cut_off(shop, lang, monkeypatch):
+    # rich cuts a word wider than its cell and marks the cut with "…"; Japanese and
+    # Chinese have no spaces, so whole sentences went: the help folds instead. Every "…"
+    # on the screen must be one the texts themselves hold.
+    import inspect
+
+    from crmcli.cli import load_command
+
+    monkeypatch.setenv("LANG", lang)
+    for path in (["due"], ["customers", "add"], ["complaints", "list"], ["config"]):
+        command = load_command(path[0])
+        if len(path) > 1:
+            command = command.get_command(None, path[1])
+        texts = [command.help or ""] + [p.help or "" for p in command.params]
+        texts += [c.help or "" for c in getattr(command, "commands", {}).values()]
+        held = sum(i18n.translate(inspect.cleandoc(t)).count("…") for t in texts if t)
+        shown = run(shop, *path, "--help", lang=lang, columns=80).stdout
+        assert shown.count("…") <= held, (lang, path, shown)
