@@ -37,6 +37,7 @@ from crmcli.agenda_sources import (
 from crmcli.contact_window import DAY_NAMES
 from crmcli.db import write
 from crmcli.errors import InvalidValue
+from crmcli.i18n import N_
 from crmcli.lunar import LUNAR_FIRST_DAY
 from crmcli.tiers import current_tiers, members_sql
 
@@ -171,6 +172,16 @@ class Entry(NamedTuple):
         )
 
 
+# What a line adds to its item's why (agenda_sources.WHY has the items' own words): the
+# day it was moved to for the customer's contact window, how long it has waited. One
+# template per combination, so a terminal can say each in the user's language.
+WHY_LATER = (
+    N_("{why} (moved from {day}: takes calls {days})"),
+    N_("{why} (overdue since {late})"),
+    N_("{why} (moved from {day}: takes calls {days}) (overdue since {late})"),
+)
+
+
 def _row(
     kind: str,
     key: str,
@@ -183,11 +194,10 @@ def _row(
     p: Person,
 ) -> dict[str, Any]:
     """An agenda line from its item's fields (days as ISO text) and its customer."""
-    if moved_from is not None:
+    if moved_from is not None or late_from is not None:
         allowed = ",".join(DAY_NAMES[int(d) - 1] for d in p.contact_days or "")
-        why += f" (moved from {moved_from}: takes calls {allowed})"
-    if late_from is not None:
-        why += f" (overdue since {late_from})"
+        said = WHY_LATER[(moved_from is not None) + 2 * (late_from is not None) - 1]
+        why = said.format(why=why, day=moved_from, days=allowed, late=late_from)
     salutation = p.salutation()
     return {
         "date": day,
@@ -560,8 +570,8 @@ class _Found:
         """The listing's rows as printed lines (`entries`, then `Entry.row`)."""
         make = Person._make
         try:
-            for key, kind, _, on, why, owner, shown, moved_from, late_from, *person in rows:
-                yield _row(kind, key, on, why, owner, shown, moved_from, late_from, make(person))
+            for r in rows:  # the columns of `_Listing.rows`: key, kind, id, on, why, …
+                yield _row(r[1], r[0], r[3], r[4], r[5], r[6], r[7], r[8], make(r[9:]))
         finally:
             rows.close()
             self.drop()

@@ -37,10 +37,68 @@ from sqlite_utils import Database
 from crmcli import complaints as complaint_stages
 from crmcli import dates, locales, names, prospects, public_holidays, settings, yearly
 from crmcli import visits as visit_plans
+from crmcli.i18n import N_
 from crmcli.lunar import CALENDARS, Calendar, LunarWindow, calendar_for
 from crmcli.relations import LABELS
 from crmcli.tiers import TIERS, cadence, current_tiers, members_sql
 from crmcli.visits import CLOCK_CONTACTS
+
+# Why an item is due: the words of `due`'s `why`, in English (scripts read it in CSV
+# and JSON); a terminal says them in the user's language (crmcli.cli.i18n rewords a why
+# by the template that made it: keep every template here, each written once).
+WHY_ON = N_("{what} on {day}")
+WHY_TURNS = N_("{what} on {day}, turns {years}")
+WHY_YEARS = N_("{what} on {day}, {years} years")
+WHY_COUNTRY = N_("{what} on {day} ({country})")
+WHY_BIRTHDAY = N_("birthday")
+WHY_LUNAR = N_("lunar birthday ({day})")
+WHY_LEAP = N_("lunar birthday (leap {day})")
+WHY_ANNIVERSARY = N_("{label} anniversary")
+WHY_LUNAR_ANNIVERSARY = N_("{label} anniversary (lunar)")
+WHY_FIRST_PURCHASE = (
+    N_("{years} year since the first purchase ({day})"),
+    N_("{years} years since the first purchase ({day})"),
+)
+# after_sale_sql writes these in SQL: `items` is the purchase's items, or WHY_PURCHASE.
+WHY_AFTER_SALE = (
+    N_("after-sale check: {items} (delivered {day})"),
+    N_("after-sale check: {items} (bought {day})"),
+)
+WHY_PURCHASE = N_("the purchase")
+WHY_THANKS = N_("thank for the {purchase}: {items} (bought {day})")
+WHY_THANKS_BARE = N_("thank for the {purchase} (bought {day})")
+WHY_ORDER = N_("order {order}")
+WHY_A_PURCHASE = N_("purchase")
+WHY_PROSPECT_AGAIN = N_("prospect: call again (last contact {day}, no purchase yet)")
+WHY_PROSPECT_FIRST = N_("prospect: first call (added {day}, no purchase yet)")
+WHY_VISIT = N_("planned visit (every {every}, {since}) — goal: {goal}")
+WHY_LAST_CONTACT = N_("last contact {day}")
+WHY_NO_CONTACT = N_("no contact logged; since {day}")
+WHY_TIER_VISIT = N_("tier {tier} visit/call ({since})")
+WHY_FROM = N_("from {day}")
+WHY_FOLLOWUP = (
+    N_("follow-up #{id}: {note}"),
+    N_("follow-up #{id}: {note} (promised for {day}, snoozed)"),
+    N_("follow-up #{id}: {note} [repeats {rule}]"),
+    N_("follow-up #{id}: {note} (promised for {day}, snoozed) [repeats {rule}]"),
+)
+WHY_COMPLAINT = N_("complaint #{id} ({severity}): {summary} — at {stage}; {next} was due {day}")
+WHY_FAMILY = N_("birthday of their {relation} {name} on {day}")
+WHY_FAMILY_TURNS = N_("birthday of their {relation} {name} on {day}, turns {years}")
+# The placeholders whose values a template above made too (the others hold the shop's
+# own words: names, notes, items; only a fixed label among them is said again).
+WHY_NESTED = frozenset({"what", "why", "since", "purchase"})
+# The placeholders whose values are one word (a date, a count, an id): a why is read
+# back by its template unambiguously with them (`…, turns 56 (overdue since …)`).
+WHY_WORDS = frozenset({"day", "late", "years", "id", "country", "every", "rule", "tier"})
+WHY = (
+    *(WHY_ON, WHY_TURNS, WHY_YEARS, WHY_COUNTRY, WHY_BIRTHDAY, WHY_LUNAR, WHY_LEAP),
+    *(WHY_ANNIVERSARY, WHY_LUNAR_ANNIVERSARY, *WHY_FIRST_PURCHASE, *WHY_AFTER_SALE),
+    *(WHY_PURCHASE, WHY_THANKS, WHY_THANKS_BARE, WHY_ORDER, WHY_A_PURCHASE),
+    *(WHY_PROSPECT_AGAIN, WHY_PROSPECT_FIRST, WHY_VISIT, WHY_LAST_CONTACT, WHY_FROM),
+    *(WHY_NO_CONTACT, WHY_TIER_VISIT),
+    *(*WHY_FOLLOWUP, WHY_COMPLAINT, WHY_FAMILY, WHY_FAMILY_TURNS),
+)
 
 # Agenda records are named tuples: immutable like frozen dataclasses, and made several
 # times faster (an agenda at a million customers holds hundreds of thousands of them).
@@ -172,10 +230,8 @@ def birthday_items(db: Database, window: Window, *, solar: bool = True) -> Itera
     )
     for born, cid, lunar, _locale, _name, leap, on in rows:
         years = _years(born, on)
-        what = "lunar birthday" if lunar else "birthday"
-        if lunar:
-            what += f" ({'leap ' if leap else ''}{born[-5:]})"
-        why = f"{what} on {on.isoformat()}" + (f", turns {years}" if years else "")
+        what = (WHY_LEAP if leap else WHY_LUNAR).format(day=born[-5:]) if lunar else WHY_BIRTHDAY
+        why = (WHY_TURNS if years else WHY_ON).format(what=what, day=on.isoformat(), years=years)
         yield Item("birthday", cid, on, why, key=f"birthday:{cid}:{on}", detail={"years": years})
 
 
@@ -227,8 +283,8 @@ def anniversary_items(db: Database, window: Window) -> Iterator[Item]:
         years = _years(since, on)
         if years is not None and years <= 0:
             continue  # the day itself is no anniversary
-        what = f"{label} anniversary" + (" (lunar)" if lunar else "")
-        why = f"{what} on {on.isoformat()}" + (f", {years} years" if years else "")
+        what = (WHY_LUNAR_ANNIVERSARY if lunar else WHY_ANNIVERSARY).format(label=label)
+        why = (WHY_YEARS if years else WHY_ON).format(what=what, day=on.isoformat(), years=years)
         key = f"anniversary:{cid}:{label}:{on}"
         yield Item("anniversary", cid, on, why, key=key, detail={"years": years, "label": label})
     yield from first_purchase_items(db, window)
@@ -261,7 +317,7 @@ def first_purchase_items(db: Database, window: Window) -> Iterator[Item]:
         for cid, day in rows:
             on = wanted[day]
             years = on.year - int(day[:4])
-            why = f"{years} year{'s' if years > 1 else ''} since the first purchase ({day})"
+            why = WHY_FIRST_PURCHASE[years > 1].format(years=years, day=day)
             yield Item(
                 "anniversary",
                 cid,
@@ -308,8 +364,9 @@ def holiday_items(db: Database, window: Window) -> Iterator[Item]:
         for h in found:
             if h.country != home:
                 continue
-            why = f"{h.name} on {h.day.isoformat()}" + (
-                f" ({h.country})" if len(country_list) > 1 else ""
+            many = len(country_list) > 1
+            why = (WHY_COUNTRY if many else WHY_ON).format(
+                what=h.name, day=h.day.isoformat(), country=h.country
             )
             yield Item(
                 "holiday",
@@ -400,8 +457,8 @@ def thanks_items(db: Database, window: Window) -> Iterator[Item]:
     for cid, day, order, items, total, _lines, has_id in rows:
         on = date.fromisoformat(day)
         what = ", ".join(i for i in json.loads(items) if i)
-        label = f"order {order}" if has_id else "purchase"
-        why = f"thank for the {label}" + (f": {what}" if what else "") + f" (bought {day})"
+        label = WHY_ORDER.format(order=order) if has_id else WHY_A_PURCHASE
+        why = (WHY_THANKS if what else WHY_THANKS_BARE).format(purchase=label, items=what, day=day)
         yield Item(
             "thanks",
             cid,
@@ -436,10 +493,10 @@ def prospect_items(db: Database, window: Window) -> Iterator[Item]:
     for cid, since, contacted in rows:
         if contacted and contacted >= since:
             on = date.fromisoformat(contacted) + every
-            why = f"prospect: call again (last contact {contacted}, no purchase yet)"
+            why = WHY_PROSPECT_AGAIN.format(day=contacted)
         else:
             on = date.fromisoformat(since) + first
-            why = f"prospect: first call (added {since}, no purchase yet)"
+            why = WHY_PROSPECT_FIRST.format(day=since)
         if on > window.last_event:
             continue
         yield Item("prospect", cid, on, why, key=f"prospect:{cid}:{on}")
@@ -493,8 +550,11 @@ def _planned_visit_items(db: Database, window: Window) -> Iterator[Item]:
     for cid, nxt in visit_plans.next_visits(db).items():
         if nxt.on <= window.last_event:
             p = nxt.plan
-            since = f"last contact {nxt.last_contact}" if nxt.last_contact else f"from {p.from_day}"
-            why = f"planned visit (every {p.every}, {since}) — goal: {p.goal}"
+            if nxt.last_contact:
+                since = WHY_LAST_CONTACT.format(day=nxt.last_contact)
+            else:
+                since = WHY_FROM.format(day=p.from_day)
+            why = WHY_VISIT.format(every=p.every, since=since, goal=p.goal)
             detail = {"goal": p.goal, "plan_id": p.id}
             yield Item("visit", cid, nxt.on, why, key=f"visit:{cid}:{nxt.on}", detail=detail)
 
@@ -572,12 +632,16 @@ def _tier_visit_items(
             span,
         )
     next_visit: dict[str, date] = {}  # many customers share a last day: add the span once
+    whys: dict[tuple[str, bool], str] = {}  # and their why: formatting is made once a day
     for cid, since, contacted in rows:
         on = next_visit.get(since)
         if on is None:
             on = next_visit[since] = date.fromisoformat(since) + span
-        last = f"last contact {since}" if contacted else f"no contact logged; since {since}"
-        yield Item("visit", cid, on, f"tier {tier} visit/call ({last})", key=f"visit:{cid}:{on}")
+        why = whys.get((since, contacted))
+        if why is None:
+            last = (WHY_LAST_CONTACT if contacted else WHY_NO_CONTACT).format(day=since)
+            why = whys[since, contacted] = WHY_TIER_VISIT.format(tier=tier, since=last)
+        yield Item("visit", cid, on, why, key=f"visit:{cid}:{on}")
 
 
 def _first_by_day(rows: Any, first: int, span: Any) -> list[Any]:
@@ -619,11 +683,8 @@ def followup_items(db: Database, window: Window) -> Iterator[Item]:
         on = date.fromisoformat(snoozed or due_on)
         if on > window.last_event:
             continue
-        why = f"follow-up #{fid}: {note}"
-        if snoozed:
-            why += f" (promised for {due_on}, snoozed)"
-        if rule:
-            why += f" [repeats {rule}]"
+        said = WHY_FOLLOWUP[bool(snoozed) + 2 * bool(rule)]
+        why = said.format(id=fid, note=note, day=due_on, rule=rule)
         yield Item("followup", cid, on, why, owner=owner, key=f"followup:{fid}")
 
 
@@ -634,9 +695,13 @@ def complaint_items(db: Database, window: Window) -> Iterator[Item]:
         return
 
     for o in complaint_stages.overdue(db, as_of=window.last_event):
-        why = (
-            f"complaint #{o.complaint_id} ({o.severity}): {o.summary} — at {o.stage};"
-            f" {o.next_stage} was due {o.due_on.isoformat()}"
+        why = WHY_COMPLAINT.format(
+            id=o.complaint_id,
+            severity=o.severity,
+            summary=o.summary,
+            stage=o.stage,
+            next=o.next_stage,
+            day=o.due_on.isoformat(),
         )
         key = f"complaint:{o.complaint_id}:{o.next_stage}"
         yield Item("complaint", o.customer_id, o.due_on, why, key=key)
@@ -669,8 +734,8 @@ def family_birthday_items(db: Database, window: Window) -> Iterator[Item]:
             # relations reads customers (a 20 ms import): only once a birthday is found
 
             relation = LABELS.get(kind, kind)
-            why = f"birthday of their {relation} {name} on {on.isoformat()}"
-            why += f", turns {years}" if years else ""
+            said = WHY_FAMILY_TURNS if years else WHY_FAMILY
+            why = said.format(relation=relation, name=name, day=on.isoformat(), years=years)
             yield Item(
                 "family-birthday",
                 cid,

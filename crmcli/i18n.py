@@ -19,7 +19,8 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Collection, Iterator, Sequence
+    from re import Pattern
     from typing import IO, Any, Protocol
 
     class _Translations(Protocol):
@@ -53,6 +54,7 @@ _ENGLISH = _English()
 _setting: Callable[[], str | None] | None = None
 _chosen: dict[tuple[object, ...], _Translations] = {}
 _made: dict[str, tuple[str, dict[str, object]]] = {}  # said()'s texts → template, values
+_compiled: dict[object, list[tuple[str, Pattern[str]]]] = {}  # reword()'s patterns
 
 
 def N_(message: str) -> str:  # gettext's name for "mark now, translate later"
@@ -76,9 +78,14 @@ def said(template: str, **values: object) -> str:
     For text made before the language is known (a help built when its module loads): the
     English text is what every caller sees; `translate` turns it into the user's language.
     """
-    text = template.format(**values)
+    text = template.format(**{k: _listed(v) for k, v in values.items()})
     _made[text] = (template, values)
     return text
+
+
+def _listed(value: object, say: Callable[[str], str] = str) -> object:
+    # A tuple of texts is said as a list: `a, b, c` (each said again by `say`).
+    return ", ".join(say(v) for v in value) if isinstance(value, tuple) else value
 
 
 def translate(text: str) -> str:
@@ -90,8 +97,69 @@ def translate(text: str) -> str:
     # A value that is itself a text said() made is said in the language too; any
     # other value (names, lists of options) as it is.
     return _(template).format(
-        **{k: translate(v) if isinstance(v, str) and v in _made else v for k, v in values.items()}
+        **{
+            k: translate(v) if isinstance(v, str) and v in _made else _listed(v, _made_said)
+            for k, v in values.items()
+        }
     )
+
+
+def _made_said(text: str) -> str:
+    return translate(text) if text in _made else text
+
+
+def reword(
+    text: str, templates: Sequence[str], nested: Collection[str] = (), words: Collection[str] = ()
+) -> str:
+    """`text`, which one of `templates` made (in English), in the user's language.
+
+    `templates` in order of preference: one wrapping another's text (`{why} (overdue
+    since {late})`) before it, a longer before a shorter.
+
+    For text the core writes in English because scripts read it too (an agenda item's
+    `why` in CSV), and a person reads on a terminal: the template that made it is found
+    again, and its translation filled with the same values. A value of a `nested`
+    placeholder is reworded too (`lunar birthday (03-05)` in `{what} on {day}`); any
+    other value (a name, a note) only when it is one of the templates word for word (a
+    stage's name). A placeholder in `words` holds one word (a date, a count): that keeps
+    `{what} on {day}, turns {years}` from reading `… turns 56 (overdue since …)`. Text no
+    template made stays as it is.
+    """
+    for template, pattern in _patterns(tuple(templates), frozenset(words)):
+        found = pattern.fullmatch(text)
+        if found:
+            values = {
+                key: reword(value, templates, nested, words)
+                if key in nested
+                else _fixed(value, templates)
+                for key, value in found.groupdict().items()
+            }
+            return _(template).format(**values)
+    return text
+
+
+def _fixed(value: str, templates: Sequence[str]) -> str:
+    return _(value) if value in templates and "{" not in value else value
+
+
+def _patterns(templates: tuple[str, ...], words: frozenset[str]) -> list[tuple[str, Pattern[str]]]:
+    # In the caller's order: the first that matches wins (the outermost template first,
+    # then the most specific). Compiled once per set, when a screen needs it.
+    if (templates, words) in _compiled:
+        return _compiled[templates, words]
+    import re
+    from string import Formatter
+
+    made = []
+    for template in templates:
+        parts = []
+        for literal, key, _spec, _conversion in Formatter().parse(template):
+            parts.append(re.escape(literal))
+            if key is not None:
+                parts.append(f"(?P<{key}>\\S+?)" if key in words else f"(?P<{key}>.+?)")
+        made.append((template, re.compile("".join(parts), re.DOTALL)))
+    _compiled[templates, words] = made
+    return made
 
 
 def use_setting(reader: Callable[[], str | None] | None) -> None:

@@ -125,6 +125,11 @@ def test_a_text_made_before_the_language_is_known_is_said_in_it(monkeypatch):
     assert made == "Only this kind; repeatable. Kinds: birthday, visit."
     assert i18n.translate(made).endswith("birthday, visit.") and "종류" in i18n.translate(made)
     assert i18n.translate("Options") == "옵션"  # a plain message as well
+    # A tuple is a list, each of its texts said again.
+    piece = i18n.said("{stage} (needs {options})", stage="closed", options="--lesson")
+    listed = i18n.said("The stage reached: {stages}.", stages=("apologized", piece))
+    assert listed == "The stage reached: apologized, closed (needs --lesson)."
+    assert i18n.translate(listed) == "도달한 단계: apologized, closed (--lesson 필요)."
 
 
 def test_english_loads_no_catalog():
@@ -349,3 +354,35 @@ def test_a_wheel_carries_the_compiled_catalogs():
     catalogs = sorted(p.relative_to(ROOT / "crmcli").as_posix() for p in LOCALE.rglob("*.mo"))
     assert len(catalogs) == len(i18n.LANGUAGES)
     assert all(any(fnmatch.fnmatch(c, g) for g in globs) for c in catalogs)
+
+
+def test_reword_finds_the_template_that_made_a_text(monkeypatch):
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    templates = (
+        "{why} (overdue since {late})",
+        "{what} on {day}, turns {years}",
+        "{what} on {day}",
+        "lunar birthday ({day})",
+        "birthday",
+        "received",
+    )
+    nested, words = {"what", "why"}, {"day", "late", "years"}
+    said = i18n.reword(
+        "lunar birthday (03-05) on 2026-03-21, turns 56 (overdue since 2026-03-18)",
+        templates,
+        nested,
+        words,
+    )
+    assert said == "2026-03-21 음력 생일 (03-05), 56세 (2026-03-18부터 늦어짐)"
+    # A value outside `nested` is the shop's own words: only a label said word for word.
+    assert i18n.reword("birthday on 2026-01-01", templates, (), words) == "2026-01-01 생일"
+    assert i18n.reword("wedding on 2026-01-01", templates, (), words) == "2026-01-01 wedding"
+    # A one-word placeholder keeps a longer text from matching the wrong template.
+    assert i18n.reword("x on 2026-01-01 (really)", templates, nested, words) == (
+        "x on 2026-01-01 (really)"
+    )
+    assert i18n.reword("nothing a template made", templates) == "nothing a template made"
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert i18n.reword("birthday on 2026-01-01", templates, nested, words) == (
+        "birthday on 2026-01-01"
+    )

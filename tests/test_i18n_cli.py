@@ -215,3 +215,24 @@ def test_no_word_of_a_help_is_cut_off(shop, lang, monkeypatch):
         held = sum(i18n.translate(inspect.cleandoc(t)).count("…") for t in texts if t)
         shown = run(shop, *path, "--help", lang=lang, columns=80).stdout
         assert shown.count("…") <= held, (lang, path, shown)
+
+
+def test_every_why_of_the_agenda_is_said_in_the_language(shop, monkeypatch):
+    # The core writes why in English (CSV keeps it); a terminal finds the template that
+    # made it and says it in the language. A why made without a template (agenda_sources.
+    # WHY) would stay English: every kind the seeded shop has must be reworded.
+    import csv
+    import io
+
+    from crmcli.cli.i18n import shown_value
+
+    piped = run(shop, "due", "--as-of", AS_OF, "--days", "400", "--format", "csv", lang="C")
+    rows = list(csv.DictReader(io.StringIO(piped.stdout)))
+    assert {"birthday", "anniversary", "visit", "followup", "complaint"} <= {
+        r["kind"] for r in rows
+    }
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    english = [r["why"] for r in rows if shown_value("why", r["why"]) == r["why"]]
+    assert english == []
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert all(shown_value("why", r["why"]) == r["why"] for r in rows)

@@ -351,3 +351,27 @@ def test_a_big_import_rebuilds_the_search_index_and_a_failed_one_keeps_it(
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert len(list(customers.search(db, "민준"))) == 10
     assert len(list(customers.search(db, "5555-1039"))) == 1
+
+
+def test_rows_with_codes_sharing_a_name_are_written_in_one_batch(db, tmp_path, monkeypatch):
+    """A name is what a row is matched by only when it gives nothing else: namesakes with
+    codes or phones (김민준 is common) do not cut the batch the rows are written in."""
+    from crmcli.imports import customer_store
+
+    flushes: list[int] = []
+    flush = customer_store.Writer.flush
+
+    def counted(self):
+        flushes.append(len(self.added))
+        flush(self)
+
+    monkeypatch.setattr(customer_store.Writer, "flush", counted)
+    rows = "".join(f"K{i},김민준,010-4444-{1000 + i}\n" for i in range(6))
+    rows += "".join(f"L{i},김민준,\n" for i in range(3))
+    result = import_customers(db, write(tmp_path, "k.csv", "code,name,phone\n" + rows))
+    assert result.counts.added == 9
+    assert flushes == [9]
+    # A row giving only that name is still matched to the one stored customer of that name.
+    only = import_customers(db, write(tmp_path, "n.csv", "name,email\n이서연,\n"))
+    again = import_customers(db, write(tmp_path, "m.csv", "name,birthday\n이서연,1990-01-02\n"))
+    assert (only.counts.added, again.counts.updated) == (1, 1)

@@ -314,6 +314,31 @@ def test_lines_are_written_with_foreign_keys_off_and_they_are_on_again(db, tmp_p
             assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
+def test_the_cycle_collector_rests_while_lines_are_written_and_wakes_after(
+    db, tmp_path, monkeypatch
+):
+    import gc
+
+    from crmcli.imports import purchases as purchase_import
+
+    customers.add(db, code="A", name="A")
+    path = tmp_path / "p.csv"
+    path.write_text("customer,date,amount\nA,2025-01-01,1.5\n", encoding="utf-8")
+    during: list[bool] = []
+    flush = purchase_import._flush
+
+    def watched(*args, **kwargs):
+        during.append(gc.isenabled())
+        return flush(*args, **kwargs)
+
+    monkeypatch.setattr(purchase_import, "_flush", watched)
+    import_purchases(db, path)
+    assert during == [False] and gc.isenabled()
+    with pytest.raises(InvalidInput):
+        import_purchases(db, bad_file(tmp_path))
+    assert gc.isenabled()
+
+
 def test_customer_codes_are_found_past_a_full_cache(db, tmp_path, monkeypatch):
     from crmcli.imports import purchases as purchase_import
 

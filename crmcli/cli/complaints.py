@@ -76,8 +76,12 @@ def _to_help() -> str:
     named = []
     for stage in complaints.STAGE_TABLE[1:]:
         needs = ", ".join(flag(f) for f in stage.required)
-        named.append(f"{stage.name} (needs {needs})" if needs else stage.name)
-    return said("The stage reached: {stages}.", stages=", ".join(named))
+        named.append(
+            said("{stage} (needs {options})", stage=stage.name, options=needs)
+            if needs
+            else stage.name
+        )
+    return said("The stage reached: {stages}.", stages=tuple(named))
 
 
 def _note_help() -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from crmcli.db_url import Target
 from crmcli.errors import CrmError
-from crmcli.i18n import N_, _, translate
+from crmcli.i18n import N_, _, reword, translate
 
 # Click's and typer's own words on a help screen (they look them up in no catalog of ours).
 CLICK_WORDS = {
@@ -173,7 +173,22 @@ def header(field: str) -> str:
 
 
 def shown_value(field: str, value: object) -> object:
-    """A kind, stage or cause in the user's language; any other value as it is."""
-    if isinstance(value, str) and value in VALUES.get(field, ()):
-        return _(value)
+    """A kind, stage or cause, or an agenda item's why, in the user's language; any other
+    value as it is."""
+    if isinstance(value, str):
+        if value in VALUES.get(field, ()):
+            return _(value)
+        if field == "why":
+            return _why(value)
     return value
+
+
+def _why(text: str) -> str:
+    # The agenda's modules are loaded already: only `due` prints a why.
+    from crmcli.agenda import WHY_LATER
+    from crmcli.agenda_sources import WHY, WHY_NESTED, WHY_WORDS
+
+    labels = (*VALUES["stage"], *VALUES["severity"], *VALUES["relation"])
+    # What a line adds around its item's why first; then the longest template first.
+    order = (*sorted(WHY_LATER, key=len, reverse=True), *sorted(WHY, key=len, reverse=True))
+    return reword(text, (*order, *labels), WHY_NESTED | {"why"}, WHY_WORDS)

@@ -181,10 +181,19 @@ def _machine(
         writer.writerow(fields)
         # Piped, CSV carries the data as stored; shown on a terminal, it is read by a
         # person whose terminal must not obey an escape sequence hidden in a name.
-        text = _safe_text(target) if env.stdout_isatty else _text
-        for row in rows:
-            writer.writerow([text(row.get(f)) for f in fields])
-            count += 1
+        if env.stdout_isatty:
+            text = _safe_text(target)
+            for row in rows:
+                writer.writerow([text(row.get(f)) for f in fields])
+                count += 1
+        else:
+            # Most values are text already: only the others are converted (a
+            # quarter of a million agenda lines spent a fifth of their time here).
+            for row in rows:
+                writer.writerow(
+                    [v if v.__class__ is str else _text(v) for v in map(row.get, fields)]
+                )
+                count += 1
     elif chosen is Format.jsonl:
         for row in rows:
             out.write(row_to_json(row, fields, stream=target) + "\n")

@@ -299,6 +299,8 @@ class Writer:
         email = record.fields.get("email")
         if email:
             return email.casefold() in keys
+        if code or record.phones:
+            return False  # `match` looks a customer up by name only when a row gives no more
         name = (record.fields.get("name") or "").strip()
         return bool(name) and ("n", name) in keys
 
