@@ -21,12 +21,13 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import names
 from crmcli.contact_window import describe
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 EXTRA_PREFIX = "extra."  # a CSV column `extra.Order ID` is the extra field `Order ID`
 LUNAR_MARK = "(lunar)"  # after a date in the flat form: `wedding=2012-05-19 (lunar)`
@@ -324,7 +325,7 @@ def flat_columns(fields: Sequence[str], extra_keys: Sequence[str]) -> list[str]:
     return out
 
 
-def extra_keys(db: Database, *, where: str = "", params: Sequence[Any] = ()) -> list[str]:
+def extra_keys(db: Engine, *, where: str = "", params: Sequence[Any] = ()) -> list[str]:
     """Every extra field's name among the customers `where` selects, in first-seen order."""
     sql = (
         "SELECT j.key FROM customers c, json_each(c.extra) j "
@@ -401,7 +402,7 @@ def present(row: Mapping[str, Any], columns: Sequence[str], *, flat_form: bool) 
 
 
 def with_customer_fields(
-    db: Database,
+    db: Engine,
     rows: Iterable[Mapping[str, Any]],
     fields: Sequence[str],
     *,

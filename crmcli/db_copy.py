@@ -116,7 +116,7 @@ def open_source(target: Target) -> Engine:
     except BaseException:
         db.close()
         raise
-    return SqliteEngine(db)
+    return db
 
 
 def _same_database(a: Target, b: Target) -> bool:
@@ -151,7 +151,7 @@ def _into_postgres(url: PostgresUrl, fill: _Fill) -> None:
     conn = postgres.open_db(url, migrate=False)  # refuses another application's database
     dst = PostgresEngine(url, conn)
     try:
-        with dst.transaction():
+        with dst.write():
             # Inside the copy's transaction: a failed copy leaves no schema behind either.
             postgres_schema.apply_pending(conn)
             fill.into(dst)
@@ -161,11 +161,10 @@ def _into_postgres(url: PostgresUrl, fill: _Fill) -> None:
 
 def _into_sqlite(path: Path, fill: _Fill, *, protect: list[Path]) -> None:
     if path.exists() and not (path.is_file() and path.stat().st_size == 0):
-        db = sqlite_db.open_db(path, migrate=False)  # refuses another application's file
-        dst = SqliteEngine(db)
+        dst = sqlite_db.open_sqlite(path, migrate=False)  # refuses another application's file
         try:
-            with dst.transaction():
-                sqlite_db.apply_pending(db)  # a savepoint of the copy's transaction
+            with dst.write():
+                sqlite_db.apply_pending(dst)  # a savepoint of the copy's transaction
                 fill.into(dst)
         finally:
             dst.close()
@@ -182,9 +181,9 @@ def _into_sqlite(path: Path, fill: _Fill, *, protect: list[Path]) -> None:
     out.open()
     assert out.tmp_path is not None
     try:
-        dst = SqliteEngine(sqlite_db.open_db(out.tmp_path))
+        dst = sqlite_db.open_sqlite(out.tmp_path)
         try:
-            with dst.transaction():
+            with dst.write():
                 fill.into(dst)
         finally:
             dst.close()
@@ -240,7 +239,7 @@ class _Fill:
 
     def _refuse_rows_of_its_own(self, dst: Engine, order: list[str]) -> None:
         """A destination may hold what a new database holds (seeded rows), nothing else."""
-        fresh = SqliteEngine(sqlite_db.open_db(sqlite_db.MEMORY))
+        fresh = sqlite_db.open_sqlite(sqlite_db.MEMORY)
         try:
             for table in order:
                 count = _count(dst, table)

@@ -1,13 +1,13 @@
 """What differs between SQLite and PostgreSQL, behind one small interface.
 
-`open_engine(target, …)` gives an `Engine` for an SQLite path or a PostgreSQL URL;
-the rest of crmcli is moving onto it (issue 16) so that its SQL is written once:
-`?` placeholders (PostgreSQL's are made from them), transactions that are all or
-nothing, an upsert and an insert that returns the new id, a substring match for
-search, the append-only guard's error recognised, a backup and an erase that do what
-each engine can. Everything else is portable SQL. Until a module is ported it keeps
-using the sqlite-utils `Database` that `crmcli.db` opens; `SqliteEngine.db` is that
-same object, so ported and unported code share one connection.
+Domain code receives an `Engine` (from `crmcli.db.open_db` / `open_read`, or the
+CLI's `Env`) and uses only this surface: `execute` / `executemany` with `?` or
+`:name` placeholders (PostgreSQL's are made from them), rows as tuples; `write()`,
+the one write transaction (nested: a savepoint); `insert` returning the new id;
+`upsert`; `in_transaction`; `Error`, the driver's own failures; `close`. Engine
+internals stay here or in `crmcli.db` (SQLite's file handling, PRAGMAs, WAL, the
+backup API) and `crmcli.postgres`: a backup and an erase that do what each engine
+can, the append-only guard's error recognised, a substring match for search.
 """
 
 from __future__ import annotations
@@ -17,46 +17,131 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-from crmcli import db as sqlite_db
 from crmcli import migrations, postgres, postgres_schema
-from crmcli.db_url import PostgresUrl, Target
+from crmcli.db_url import PostgresUrl
 from crmcli.errors import DatabaseError
-from crmcli.files import Output
+from crmcli.files import Output, database_family, protect_database
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
+
+# SQLite: a statement waits this long for a lock before SQLite reports "database is
+# locked"; `write` waits longer, in a loop, and says so on the way.
+BUSY_TIMEOUT_MS = 5_000
+WRITE_WAIT_SECONDS = 120.0
+
+
+class Cursor(Protocol):
+    """What `Engine.execute` returns, as domain code may use it (rows are tuples)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class Column(NamedTuple):
+    """A column as the schema has it now (later migrations add some)."""
+
+    name: str
+    not_null: bool
+    default: str | None  # the schema's default, as an SQL expression
 
 
 class Engine(ABC):
     """One open database on one engine; SQL is written with `?` placeholders."""
 
     name: str
+    # Told once when a write has to wait for another writer (an import, a second till):
+    # the CLI says so, rather than hang silently. `write(on_wait=…)` overrides it.
+    on_wait: Callable[[], None] | None = None
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
-        """Run one statement; a cursor (`fetchone`, `fetchall`, `rowcount`, `description`)."""
+        """Run one statement; a cursor (`fetchone`, `fetchall`, iteration, `rowcount`,
+        `description`) whose rows are tuples."""
 
     @abstractmethod
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one statement for each row of parameters."""
+    def executemany(self, sql: str, rows: Any) -> Any:
+        """Run one statement for each row of parameters (any iterable of sequences)."""
 
     @abstractmethod
-    def transaction(self) -> Any:
-        """A context manager: its changes are stored together, or none of them; nests."""
+    def write(self, on_wait: Callable[[], None] | None = None, *, wait: bool = True) -> Any:
+        """The one write transaction, a context manager: all of it is stored, or none.
+
+        Nested, it is a savepoint of the outer one. While another writer holds the
+        lock, wait (calling `on_wait` once); `wait=False` refuses at once instead
+        (`DatabaseError`), for a cache that is never worth waiting for.
+        """
+
+    @property
+    @abstractmethod
+    def in_transaction(self) -> bool:
+        """True inside `write()` (or any open transaction)."""
+
+    @property
+    @abstractmethod
+    def Error(self) -> type[Exception]:
+        """The driver's own failure class (`except db.Error`): locked, read-only, full."""
 
     @abstractmethod
     def close(self) -> None: ...
 
+    def references_unchecked(self) -> Any:
+        """A context manager: foreign keys not checked statement by statement inside it.
+
+        For a bulk write whose references are right by construction (a run's rows
+        naming customers just read, in the same transaction). Where the engine cannot
+        switch the checks off cheaply, they stay on: only speed differs.
+        """
+        return nullcontext()
+
+    @abstractmethod
+    def secure_delete(self) -> None:
+        """From now on, what is deleted is overwritten, not only unlinked, where the
+        engine can (SQLite's `secure_delete`); a server reclaims it in `erase` instead."""
+
+    def set_cache_size(self, kib: int, *, temp: bool = False) -> int:
+        """Give this connection's page cache (`temp`: its temporary store's) `kib` KiB;
+        the size it had, to give back. A server sizes its own caches: nothing to do."""
+        return kib
+
     @abstractmethod
     def tables(self) -> list[str]:
         """crmcli's tables (engine internals such as FTS5 shadow tables left out), by name."""
+
+    @abstractmethod
+    def has_table(self, table: str) -> bool:
+        """True when `table` exists (a settings read before the schema is there)."""
+
+    @abstractmethod
+    def columns(self, table: str) -> list[Column]:
+        """`table`'s columns, in the schema's order."""
+
+    @abstractmethod
+    def references(self, table: str) -> list[tuple[str, str]]:
+        """`table`'s foreign keys: (its column, the table that column points to)."""
+
+    @abstractmethod
+    def files(self) -> list[Path]:
+        """The files this database is kept in, on this machine (never to be written over)."""
 
     @abstractmethod
     def applied_migrations(self) -> list[str]:
@@ -113,9 +198,9 @@ class Engine(ABC):
     def advance_ids(self, table: str) -> None:
         """Let `table`'s next generated id come after every id it holds."""
 
-    @abstractmethod
     def parent_tables(self, table: str) -> set[str]:
         """The tables `table`'s foreign keys point to (itself left out)."""
+        return {parent for _column, parent in self.references(table)} - {table}
 
     def insert(self, table: str, row: Mapping[str, Any]) -> int:
         """Insert `row`; the new row's id."""
@@ -157,41 +242,135 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def open_engine(target: Target, *, migrate: bool = True) -> Engine:
-    """The engine for `--db`'s value: an SQLite file (created if need be) or a server."""
-    if isinstance(target, PostgresUrl):
-        return PostgresEngine(target, postgres.open_db(target, migrate=migrate))
-    return SqliteEngine(sqlite_db.open_db(target, migrate=migrate))
-
-
 class SqliteEngine(Engine):
-    """The embedded default: the sqlite-utils `Database` crmcli has always opened."""
+    """The embedded default: a raw `sqlite3` connection (autocommit; `write` begins).
+
+    Raw rather than through sqlite-utils: a read command then never imports it (nor
+    pluggy, nor dateutil's parser), and each statement is one call into the driver.
+    sqlite-utils stays where SQLite's own side needs it: the migrations.
+    """
 
     name = SQLITE
 
-    def __init__(self, db: Any) -> None:
-        self.db = db
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._savepoints = 0
+        # The driver's own methods, bound once: a hot loop (an import, `due`) pays no
+        # wrapper call per statement.
+        self.execute = conn.execute  # type: ignore[method-assign,assignment]
+        self.executemany = conn.executemany  # type: ignore[method-assign,assignment]
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
-        return self.db.execute(sql, params)
+        return self.conn.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.db.conn.executemany(sql, rows)
+    def executemany(self, sql: str, rows: Any) -> Any:
+        return self.conn.executemany(sql, rows)
 
     def insert(self, table: str, row: Mapping[str, Any]) -> int:
         # lastrowid rather than RETURNING, which SQLite has only since 3.35.
         columns = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("?" for _ in row)
         sql = f'INSERT INTO "{table}" ({columns}) VALUES ({marks})'
-        return int(self.execute(sql, list(row.values())).lastrowid)
+        return int(self.conn.execute(sql, list(row.values())).lastrowid or 0)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    @property
+    def Error(self) -> type[Exception]:
+        return sqlite3.Error
 
     @contextmanager
-    def transaction(self) -> Iterator[SqliteEngine]:
-        with sqlite_db.write(self.db):
-            yield self
+    def write(
+        self, on_wait: Callable[[], None] | None = None, *, wait: bool = True
+    ) -> Iterator[SqliteEngine]:
+        """`BEGIN IMMEDIATE`: two processes never interleave their writes, and a
+        reader (a cron job) never blocks. Nested: a savepoint."""
+        conn = self.conn
+        if conn.in_transaction:
+            with self._savepoint():
+                yield self
+            return
+        if not wait:  # not a moment, for the statements inside either
+            conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self._begin(on_wait or self.on_wait, wait=wait)
+            try:
+                yield self
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            if not wait:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    def _begin(self, on_wait: Callable[[], None] | None, *, wait: bool) -> None:
+        conn = self.conn
+        if not wait:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise DatabaseError(explain(exc)) from exc
+            return
+        deadline = time.monotonic() + WRITE_WAIT_SECONDS
+        warned = False
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_locked(exc) or time.monotonic() > deadline:
+                    raise DatabaseError(
+                        f"the database is busy: another crmcli process has been writing "
+                        f"for over {WRITE_WAIT_SECONDS:.0f} s; try again when it is done"
+                        if is_locked(exc)
+                        else explain(exc)
+                    ) from exc
+                if not warned and on_wait is not None:
+                    on_wait()
+                    warned = True
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._savepoints += 1
+        name = f"crmcli_{self._savepoints}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            # An error such as a trigger's RAISE(ROLLBACK) may have ended the whole
+            # transaction, savepoint and all: nothing left to undo, and the error stands.
+            if self.conn.in_transaction:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._savepoints -= 1
+        self.conn.execute(f"RELEASE {name}")
 
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
+
+    @contextmanager
+    def references_unchecked(self) -> Iterator[None]:
+        # A pragma cannot change inside a transaction: nested in a write, the checks stay.
+        conn = self.conn
+        if conn.in_transaction or not conn.execute("PRAGMA foreign_keys").fetchone()[0]:
+            yield
+            return
+        conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def read_snapshot(self) -> Iterator[SqliteEngine]:
@@ -249,31 +428,77 @@ class SqliteEngine(Engine):
     def advance_ids(self, table: str) -> None:
         """Nothing to do: SQLite gives a new row the largest id + 1 by itself."""
 
-    def parent_tables(self, table: str) -> set[str]:
+    def references(self, table: str) -> list[tuple[str, str]]:
         rows = self.execute(f'PRAGMA foreign_key_list("{table}")').fetchall()
-        return {r[2] for r in rows} - {table}
+        return [(r[3], r[2]) for r in rows]
+
+    def columns(self, table: str) -> list[Column]:
+        return [Column(r[1], bool(r[3]), r[4]) for r in self._table_info(table)]
+
+    def files(self) -> list[Path]:
+        out: list[Path] = []
+        for _seq, _name, file in self.conn.execute("PRAGMA database_list").fetchall():
+            if file:  # '' for an in-memory database
+                out.extend(database_family(file))
+        return out
+
+    def secure_delete(self) -> None:
+        self.conn.execute("PRAGMA secure_delete = ON")
+
+    def set_cache_size(self, kib: int, *, temp: bool = False) -> int:
+        schema = "temp." if temp else ""
+        size = self.conn.execute(f"PRAGMA {schema}cache_size").fetchone()[0]
+        if size > 0:  # in pages, not KiB
+            size = -size * self.conn.execute(f"PRAGMA {schema}page_size").fetchone()[0] // 1024
+        self.conn.execute(f"PRAGMA {schema}cache_size = {-int(kib)}")  # negative: KiB
+        return int(-size)
 
     def _table_info(self, table: str) -> list[tuple[Any, ...]]:
         return list(self.execute(f'PRAGMA table_info("{table}")').fetchall())
 
     def tables(self) -> list[str]:
-        virtual = [
-            r[0]
-            for r in self.execute(
-                "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
-            ).fetchall()
-        ]
+        rows = self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        ).fetchall()
+        virtual = tuple(name for name, sql in rows if (sql or "").startswith("CREATE VIRTUAL"))
         internal = ("_sqlite_", "sqlite_", *virtual)  # FTS5 tables and their shadow tables
-        return [t for t in sqlite_db.kind_of(self.db)[1] if not t.startswith(internal)]
+        return [name for name, _sql in rows if not name.startswith(internal)]
+
+    def has_table(self, table: str) -> bool:
+        found = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+        ).fetchone()
+        return found is not None
 
     def applied_migrations(self) -> list[str]:
-        return migrations.applied_names(self.db)
+        return migrations.applied_names(self)
 
     def is_append_only_error(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and _APPEND_ONLY in str(exc)
 
     def backup(self, target: Path, *, force: bool = False) -> str:
-        sqlite_db.backup(self.db, target, force=force)
+        """SQLite's online backup API, into a file put in place whole, 0600.
+
+        The copy is made in a temporary file beside `target` and renamed only when
+        complete: a full disk or an interrupt leaves no half copy (and an old file kept).
+        """
+        out = Output(
+            target, protect=protect_database(self), force=force, database=True, what="backup"
+        )
+        out.open()
+        assert out.tmp_path is not None
+        try:
+            dest = sqlite3.connect(str(out.tmp_path))
+            try:
+                self.conn.backup(dest)
+                # One file, no WAL beside it: a copy that can be moved or mailed as it is.
+                dest.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                dest.close()
+        except BaseException:
+            out.discard()
+            raise
+        out.commit()
         return "an SQLite file (SQLite's online backup API)"
 
     def erase(self, tables: Sequence[str]) -> list[str]:
@@ -298,6 +523,32 @@ _APPEND_ONLY = "complaint history is append-only"
 _FTS_CONTENT = re.compile(r"\bcontent\s*=\s*['\"]?(\w+)")
 
 
+def is_locked(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def explain(exc: BaseException) -> str:
+    """A user-facing sentence for the SQLite failures a user can cause."""
+    text = str(exc)
+    low = text.lower()
+    if "readonly" in low or "read-only" in low:
+        return "the database file is read-only; nothing was changed"
+    if "disk is full" in low or "database or disk is full" in low:
+        return "the disk is full; nothing was changed"
+    if "disk i/o error" in low:
+        return (
+            "the disk refused the write (full, over a size limit, or failing); nothing was changed"
+        )
+    if "file is not a database" in low or "malformed" in low:
+        return f"this is not a crmcli database, or it is damaged ({text})"
+    if "unable to open" in low:
+        return "cannot open the database file (check the folder exists and is writable)"
+    if is_locked(exc):
+        return "the database is busy: another crmcli process is writing; try again"
+    return text
+
+
 class PostgresEngine(Engine):
     """A database on a PostgreSQL server, through psycopg 3."""
 
@@ -310,18 +561,33 @@ class PostgresEngine(Engine):
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
         return self._guard(lambda: self.conn.execute(to_pyformat(sql), params or None))
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        def run() -> None:
-            with self.conn.cursor() as cursor:
-                cursor.executemany(to_pyformat(sql), rows)
+    def executemany(self, sql: str, rows: Any) -> Any:
+        def run() -> Any:
+            cursor = self.conn.cursor()
+            cursor.executemany(to_pyformat(sql), rows)
+            return cursor
 
-        self._guard(run)
+        return self._guard(run)
 
     @contextmanager
-    def transaction(self) -> Iterator[PostgresEngine]:
-        # psycopg makes a nested block a savepoint, as `crmcli.db.write` does on SQLite.
+    def write(
+        self, on_wait: Callable[[], None] | None = None, *, wait: bool = True
+    ) -> Iterator[PostgresEngine]:
+        # psycopg makes a nested block a savepoint, as SqliteEngine does. The server
+        # takes row locks as statements run, so there is no lock to wait for up front:
+        # `on_wait` and `wait` have nothing to do here.
         with self.conn.transaction():
             yield self
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(
+            self.conn.info.transaction_status != postgres.psycopg_module().pq.TransactionStatus.IDLE
+        )
+
+    @property
+    def Error(self) -> type[Exception]:
+        return postgres.psycopg_module().Error  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.conn.close()
@@ -410,17 +676,37 @@ class PostgresEngine(Engine):
                 [_quoted(table), column],
             )
 
-    def parent_tables(self, table: str) -> set[str]:
+    def references(self, table: str) -> list[tuple[str, str]]:
         rows = self.execute(
-            "SELECT confrelid::regclass::text FROM pg_constraint"
-            " WHERE conrelid = ?::regclass AND contype = 'f'",
+            "SELECT a.attname, c.confrelid::regclass::text FROM pg_constraint c"
+            " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
+            " WHERE c.conrelid = ?::regclass AND c.contype = 'f' ORDER BY c.oid, a.attnum",
             [_quoted(table)],
         ).fetchall()
-        return {r[0].strip('"') for r in rows} - {table}
+        return [(column, parent.strip('"')) for column, parent in rows]
+
+    def columns(self, table: str) -> list[Column]:
+        rows = self.execute(
+            "SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+            " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+            " ORDER BY a.attnum",
+            [_quoted(table)],
+        ).fetchall()
+        return [Column(name, bool(not_null), default) for name, not_null, default in rows]
+
+    def files(self) -> list[Path]:
+        return []  # on the server, out of crmcli's reach
+
+    def secure_delete(self) -> None:
+        """Nothing to switch on: `erase` VACUUMs the tables after the deletes."""
 
     def tables(self) -> list[str]:
         marker = postgres_schema.MARKER
         return [t for t in postgres_schema.user_tables(self.conn) if t != marker]
+
+    def has_table(self, table: str) -> bool:
+        return table in postgres_schema.user_tables(self.conn)
 
     def applied_migrations(self) -> list[str]:
         return postgres_schema.applied_names(self.conn)

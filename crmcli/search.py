@@ -16,7 +16,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # Fields searched, in the order `matched` names them.
 FIELDS = (
@@ -271,9 +274,9 @@ def label_order(labels: Iterable[str]) -> str:
     return ", ".join(labels)
 
 
-def reindex(db: Any) -> int:
+def reindex(db: Engine) -> int:
     """Rebuild every customer's search document with this code; returns how many changed."""
-    columns = [r[1] for r in db.execute("PRAGMA table_info(customers)")]
+    columns = [c.name for c in db.columns("customers")]
     fields = [f for f in FIELDS if f in columns]
     changed = []
     for row in db.execute(
@@ -282,5 +285,5 @@ def reindex(db: Any) -> int:
         doc = document(dict(zip(fields, row[2:], strict=True)))
         if doc != row[1]:
             changed.append((doc, row[0]))
-    db.conn.executemany("UPDATE customers SET search_key = ? WHERE id = ?", changed)
+    db.executemany("UPDATE customers SET search_key = ? WHERE id = ?", changed)
     return len(changed)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pg_server
 import pytest
@@ -22,7 +21,7 @@ from typer.testing import CliRunner
 from crmcli.cli import app
 from crmcli.db import open_db
 from crmcli.db_url import parse
-from crmcli.engines import open_engine
+from crmcli.engines import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -55,13 +54,13 @@ def db_path(_isolated: Path | str) -> Path | str:
 
 
 @pytest.fixture
-def db(request: pytest.FixtureRequest, engine: str) -> Iterator[Any]:
+def db(request: pytest.FixtureRequest, engine: str) -> Iterator[Engine]:
     """A fresh, migrated database for core tests: in memory, or on the test's engine."""
     if request.node.get_closest_marker("engines") is None:
         database = open_db(":memory:")
     else:
         where = request.getfixturevalue("_isolated") if engine == POSTGRESQL else ":memory:"
-        database = open_engine(parse(str(where), source="the test"))
+        database = open_db(parse(str(where), source="the test"))
     yield database
     database.close()
 

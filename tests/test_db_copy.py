@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from crmcli import db_copy
+from crmcli.db import open_db
 from crmcli.db_url import parse
-from crmcli.engines import Engine, SqliteEngine, like_pattern, open_engine
+from crmcli.engines import Engine, SqliteEngine, like_pattern
 from crmcli.errors import Conflict, DatabaseError, UsageError
 
 Dump = dict[str, list[tuple[Any, ...]]]
@@ -114,7 +115,7 @@ def test_sqlite_to_sqlite_gives_the_same_tables_and_a_working_database(
 
 def test_ids_go_on_after_the_copied_ones(shop: Path, db_url: str, cli: Any) -> None:
     cli("db", "copy", str(shop), db_url)
-    engine = open_engine(parse(db_url))
+    engine = open_db(parse(db_url))
     try:
         top = engine.execute("SELECT max(id) FROM customers").fetchone()[0]
         new = engine.insert(
@@ -129,10 +130,10 @@ def test_complaint_history_stays_append_only_after_the_copy(
     shop: Path, db_url: str, cli: Any
 ) -> None:
     cli("db", "copy", str(shop), db_url)
-    engine = open_engine(parse(db_url))
+    engine = open_db(parse(db_url))
     try:
         assert engine.execute("SELECT count(*) FROM complaint_events").fetchone()[0] > 0
-        with pytest.raises(Exception) as caught, engine.transaction():
+        with pytest.raises(Exception) as caught, engine.write():
             engine.execute("DELETE FROM complaint_events")
         assert engine.is_append_only_error(caught.value)
     finally:
@@ -151,9 +152,9 @@ def test_a_database_made_by_db_migrate_is_empty_enough(shop: Path, db_url: str, 
 def test_a_destination_with_rows_of_its_own_is_refused_and_unchanged(
     shop: Path, db_url: str, cli: Any
 ) -> None:
-    engine = open_engine(parse(db_url))
+    engine = open_db(parse(db_url))
     try:
-        with engine.transaction():
+        with engine.write():
             engine.insert(
                 "customers",
                 {"name": "Kim", "search_key": "kim", "created_at": "t", "updated_at": "t"},
@@ -171,9 +172,9 @@ def test_a_destination_with_rows_of_its_own_is_refused_and_unchanged(
 def test_edited_seed_rows_count_as_rows_of_its_own(shop: Path, tmp_path: Path, cli: Any) -> None:
     dest = tmp_path / "dest.db"
     cli("--db", str(dest), "db", "migrate")
-    engine = open_engine(dest)
+    engine = open_db(dest)
     try:
-        with engine.transaction():
+        with engine.write():
             engine.execute("UPDATE templates SET body = 'changed' WHERE name = 'birthday'")
     finally:
         engine.close()
@@ -385,7 +386,7 @@ def test_a_usage_error_for_the_same_file(shop: Path) -> None:
 @pytest.fixture
 def store(db_url: str) -> Iterator[Engine]:
     """The test's engine; a test using it names `db_url` too, so it runs on each engine."""
-    engine = open_engine(parse(db_url))
+    engine = open_db(parse(db_url))
     yield engine
     engine.close()
 
@@ -395,7 +396,7 @@ def test_copy_rows_loads_rows_with_their_ids_and_read_table_gives_them_back(
 ) -> None:
     columns = ["id", "name", "search_key", "created_at", "updated_at"]
     rows = [(i, f"Name {i} '%?", f"name {i}", "t", "t") for i in (5, 2, 9)]
-    with store.transaction():
+    with store.write():
         assert store.copy_rows("customers", columns, iter(rows)) == 3
         store.advance_ids("customers")
         new = store.insert(
@@ -413,7 +414,7 @@ def test_copy_rows_loads_rows_with_their_ids_and_read_table_gives_them_back(
 
 def test_copy_rows_is_part_of_the_callers_transaction(store: Engine, db_url: str) -> None:
     columns = ["id", "name", "search_key", "created_at", "updated_at"]
-    with pytest.raises(RuntimeError), store.transaction():
+    with pytest.raises(RuntimeError), store.write():
         store.copy_rows("customers", columns, [(1, "A", "a", "t", "t")])
         raise RuntimeError("stop")
     assert store.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
@@ -455,7 +456,7 @@ def _catalog(store: Engine) -> list[tuple[Any, ...]]:
 def test_bulk_loading_puts_back_every_index_trigger_and_key(store: Engine, db_url: str) -> None:
     before = _catalog(store)
     tables = store.tables()
-    with store.transaction(), store.bulk_loading(tables):
+    with store.write(), store.bulk_loading(tables):
         assert _catalog(store) != before  # something was set aside
         store.copy_rows(
             "customers",
@@ -483,7 +484,7 @@ def test_a_unique_index_rebuilt_over_the_rows_still_refuses_and_rolls_back(
     before = _catalog(store)
     with (
         pytest.raises(Exception) as caught,
-        store.transaction(),
+        store.write(),
         store.bulk_loading(["customers", "visit_plans"]),
     ):
         store.copy_rows(
@@ -503,9 +504,62 @@ def test_a_unique_index_rebuilt_over_the_rows_still_refuses_and_rolls_back(
 def test_a_foreign_key_checked_after_the_load_still_refuses(store: Engine, db_url: str) -> None:
     with (
         pytest.raises(Exception, match=r"(?i)foreign key"),
-        store.transaction(),
+        store.write(),
         store.bulk_loading(["purchases"]),
     ):
         columns = ["id", "customer_id", "date", "amount_micros", "created_at"]
         store.copy_rows("purchases", columns, [(1, 404, "2026-01-01", 1, "t")])
     assert store.execute("SELECT count(*) FROM purchases").fetchone()[0] == 0
+
+
+# --- killed (SIGKILL: no cleanup at all) ---
+
+
+def test_a_killed_copy_leaves_the_destination_whole_or_without_a_trace(
+    shop: Path, db_url: str, tmp_path: Path, figures: Any
+) -> None:
+    import contextlib
+
+    import pg_server
+    from reliability_crash import cli_work, kill_trials
+
+    original = dump(shop)
+    targets: dict[int, str] = {}
+    with contextlib.ExitStack() as dropped_at_the_end:
+
+        def work(n: int) -> Any:
+            if db_url.startswith("postgresql"):
+                targets[n] = dropped_at_the_end.enter_context(pg_server.server().database())
+            else:
+                targets[n] = str(tmp_path / f"trial-{n}.db")
+            return cli_work("db", "copy", str(shop), targets[n])
+
+        def check(n: int) -> str:
+            target = parse(targets[n])
+            if isinstance(target, Path):
+                if not target.exists():
+                    return "absent"  # a killed run's temporary file may stay beside it
+            else:
+                import psycopg
+
+                with psycopg.connect(targets[n], autocommit=True) as conn:
+                    tables = conn.execute(
+                        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+                    ).fetchone()[0]
+                if tables == 0:
+                    return "absent"  # not even the schema: the server rolled it all back
+            assert dump(targets[n]) == original  # there: then whole
+            return "present"
+
+        result = kill_trials(work, check, trials=8)
+    assert result.killed > 0
+    engine = "postgresql" if db_url.startswith("postgresql") else "sqlite"
+    figures.record(
+        f"crash.db_copy_to_{engine}",
+        trials=result.count,
+        killed=result.killed,
+        seconds_per_copy=round(result.duration, 2),
+        wholly_absent=result.outcomes.get("absent", 0),
+        wholly_present=result.outcomes.get("present", 0),
+        partial=0,
+    )

@@ -236,3 +236,14 @@ def test_every_why_of_the_agenda_is_said_in_the_language(shop, monkeypatch):
     assert english == []
     monkeypatch.setenv("LANG", "C.UTF-8")
     assert all(shown_value("why", r["why"]) == r["why"] for r in rows)
+
+
+def test_the_root_help_speaks_the_setting_of_the_database_db_names(shop, tmp_path):
+    # `crmcli --db FILE --help`: the root's help comes before --db is parsed.
+    db = tmp_path / "ja.db"
+    shutil.copy(shop, db)
+    assert run(db, "config", "set", "ui.language", "ja", lang="C.UTF-8").exit_code == 0
+    assert "オプション" in run(db, "--help", lang="C.UTF-8").stdout
+    shown = CliRunner().invoke(app, [f"--db={db}", "--help"], env={"LANG": "C.UTF-8"})
+    assert "オプション" in shown.stdout
+    assert "Options" in run(shop, "--help", lang="C.UTF-8").stdout  # another database

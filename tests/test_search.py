@@ -7,11 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcli import customers, search
-from crmcli.db import write
 
 
 def _add(db, **fields) -> int:
-    with write(db):
+    with db.write():
         return customers.add(db, **fields)
 
 
@@ -94,7 +93,7 @@ def test_search_rows_through_indexes_never_a_scan(db):
     # Every statement the search runs is checked.
     import re
 
-    with write(db):
+    with db.write():
         for i in range(300):
             customers.add(
                 db,
@@ -130,7 +129,7 @@ def test_phone_digits_are_found_anywhere_in_the_number(db):
     assert ids("9999 0000") == [b]  # a second number counts
     assert ids("5678") == [a]
     assert ids("4444") == []
-    with write(db):  # the index follows edits
+    with db.write():  # the index follows edits
         db.execute(
             "UPDATE customer_phones SET raw = '02-444-4444', digits = '024444444'"
             " WHERE customer_id = ?",
@@ -171,7 +170,7 @@ def test_fold_fast_paths_agree_with_full_folding(pieces):
 
 
 def test_limit_stops_early(db):
-    with write(db):
+    with db.write():
         for i in range(50):
             customers.add(db, name=f"김민준 {i}")
     assert len(list(customers.search(db, "민준", limit=3))) == 3
@@ -322,6 +321,6 @@ def test_a_bulk_import_rebuilds_the_name_and_digit_indexes_and_keeps_their_trigg
     assert triggers() == before
     assert [r["code"] for r in customers.search(db, "4005")] == ["K5"]
     assert len(list(customers.search(db, "민준"))) == 8
-    with write(db):  # and the triggers keep the index up again afterwards
+    with db.write():  # and the triggers keep the index up again afterwards
         customers.add(db, name="Late", phones_raw=["010-4999-0000"])
     assert [r["name"] for r in customers.search(db, "4999")] == ["Late"]

@@ -28,11 +28,13 @@ from crmcli.i18n import N_, _, use_setting
 class CrmGroup(TyperGroup):
     """The root group: turns domain and SQLite errors into a message and an exit code."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
         # The root's own help is drawn before its callback reads --db: until then the
-        # setting ui.language is read where $CRMCLI_DB or the default location points.
-        use_setting(_language_setting(None))
-        return super().main(*args, **kwargs)
+        # setting ui.language is read where --db (as typed), $CRMCLI_DB or the default
+        # location points.
+        given = sys.argv[1:] if args is None else list(args)
+        use_setting(_language_setting(_db_option(given)))
+        return super().main(args, *rest, **kwargs)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         from crmcli.cli.i18n import translate_help
@@ -107,6 +109,18 @@ def _close_outputs(ctx: Any, *, keep: bool) -> None:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
+
+
+def _db_option(args: list[str]) -> str | None:
+    """`--db`'s value among the root's options (before the command's name), if given."""
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--db="):
+            return arg.removeprefix("--db=")
+        if not arg.startswith("-"):
+            return None  # the command's name: its own options are not the root's
+    return None
 
 
 def _language_setting(target: Any) -> Any:

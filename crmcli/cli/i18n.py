@@ -86,11 +86,12 @@ def _translate(obj: object, *attributes: str) -> None:
             setattr(obj, attribute, translate(inspect.cleandoc(text)))
 
 
-def stored_language(target: Target | None) -> str | None:
+def stored_language(target: Target | str | None) -> str | None:
     """The setting `ui.language` as stored in the database at `target`, read-only.
 
-    None when there is none to read: no file yet, a PostgreSQL server (not opened for a
-    help screen's words), an unreadable file. Never creates or migrates anything.
+    `target` is the database's location, or `--db` as typed (None: `$CRMCLI_DB`, else the
+    default location). None when there is none to read: no file yet, a PostgreSQL server
+    (not opened for a help screen's words), an unreadable file. Never creates or migrates.
     """
     import sqlite3
     from urllib.parse import quote
@@ -98,7 +99,8 @@ def stored_language(target: Target | None) -> str | None:
     from crmcli.db import MEMORY, resolve_db_path
 
     try:
-        target = resolve_db_path(None) if target is None else target
+        if target is None or isinstance(target, str):  # as typed after --db, or not at all
+            target = resolve_db_path(target)
     except CrmError:  # $CRMCLI_DB names a scheme crmcli refuses: the command will say so
         return None
     if not isinstance(target, Path) or str(target) == MEMORY or not target.is_file():

@@ -16,13 +16,13 @@ import json
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import customers, dates
-from crmcli.db import write
 from crmcli.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # Columns that change on their own or follow from the others: not a person's edit.
 _NOT_COMPARED = frozenset({"id", "created_at", "updated_at", "search_key"})
@@ -38,7 +38,7 @@ class UndoResult:
     overwritten: list[str] = field(default_factory=list)  # later work undone under force
 
 
-def states(db: Database, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+def states(db: Engine, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Customers as undo compares them: their fields (non-empty), phones, tags and dates."""
     wanted = json.dumps(sorted(set(ids)))
     out: dict[int, dict[str, Any]] = {}
@@ -116,9 +116,9 @@ class _Plan:
     keep_purchases: list[int] = field(default_factory=list)
 
 
-def undo(db: Database, import_id: int, *, force: bool = False) -> UndoResult:
+def undo(db: Engine, import_id: int, *, force: bool = False) -> UndoResult:
     """Put back what an import changed; refuse, listing it, if later work would be lost."""
-    with write(db):
+    with db.write():
         row = db.execute(
             "SELECT kind, undone_at, finished_at FROM imports WHERE id = ?", [import_id]
         ).fetchone()
@@ -179,7 +179,7 @@ def undo(db: Database, import_id: int, *, force: bool = False) -> UndoResult:
     return result
 
 
-def _refuse_if_a_later_import_depends(db: Database, import_id: int) -> None:
+def _refuse_if_a_later_import_depends(db: Engine, import_id: int) -> None:
     later = db.execute(
         "SELECT min(l.import_id) FROM import_changes l JOIN import_changes c"
         " ON c.table_name = l.table_name AND c.row_id = l.row_id"
@@ -202,7 +202,7 @@ def _refuse_if_a_later_import_depends(db: Database, import_id: int) -> None:
         )
 
 
-def _plan(db: Database, import_id: int, *, finished: str, force: bool) -> _Plan:
+def _plan(db: Engine, import_id: int, *, finished: str, force: bool) -> _Plan:
     plan = _Plan()
     # A customer two rows of the file updated has two records: the first one's before,
     # the last one's after.
@@ -258,7 +258,7 @@ def _edits_on_update(
     after: Mapping[str, Any] | None,
     now: Mapping[str, Any],
     finished: str,
-    db: Database,
+    db: Engine,
 ) -> list[str]:
     """The hand edits made to a customer since the import updated it."""
     if after is None:  # an import recorded before undo kept the after-state
@@ -304,7 +304,7 @@ def _as_list(value: Any, part: str) -> list[Any]:
 
 
 def _plan_added_customer(
-    db: Database,
+    db: Engine,
     import_id: int,
     cid: int,
     after: Mapping[str, Any] | None,
@@ -337,7 +337,7 @@ def _plan_added_customer(
 
 
 def _restore_customer(
-    db: Database,
+    db: Engine,
     cid: int,
     before: dict[str, Any],
     after: dict[str, Any] | None,
@@ -385,7 +385,7 @@ def _restore_customer(
     _refresh_search_key(db, cid)
 
 
-def _renumber_phones(db: Database, cid: int) -> None:
+def _renumber_phones(db: Engine, cid: int) -> None:
     ids = [r[0] for r in db.execute(
         "SELECT id FROM customer_phones WHERE customer_id = ? ORDER BY position", [cid]
     )]  # fmt: skip
@@ -393,7 +393,7 @@ def _renumber_phones(db: Database, cid: int) -> None:
         db.execute("UPDATE customer_phones SET position = ? WHERE id = ?", [position, phone_id])
 
 
-def _refresh_search_key(db: Database, cid: int) -> None:
+def _refresh_search_key(db: Engine, cid: int) -> None:
     row = customers.get(db, cid)
     db.execute(
         "UPDATE customers SET search_key = ? WHERE id = ?",
@@ -401,7 +401,7 @@ def _refresh_search_key(db: Database, cid: int) -> None:
     )
 
 
-def _restore_whole(db: Database, cid: int, before: dict[str, Any]) -> None:
+def _restore_whole(db: Engine, cid: int, before: dict[str, Any]) -> None:
     fields = {k: v for k, v in before.items() if k not in CHILDREN}
     if fields:
         assignments = ", ".join(f'"{k}" = ?' for k in fields)
