@@ -126,7 +126,9 @@ def suspend(db: Engine, upkeep: Upkeep, estimated_rows: int) -> list[str]:
     by row, as long as the import is a good part of the table. It all happens inside
     the import's transaction, so a failed or killed import leaves it as it was.
     """
-    if estimated_rows < upkeep.min_rows:
+    if estimated_rows < upkeep.min_rows or db.name != "sqlite":
+        # The upkeep named is SQLite's (FTS5 triggers, indexes in sqlite_master); a
+        # server keeps its indexes up row by row within the import's transaction.
         return []
     existing = db.execute(f'SELECT count(*) FROM "{upkeep.table}"').fetchone()[0]
     if estimated_rows < upkeep.share * existing:
