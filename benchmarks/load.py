@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcli import customers, dates, money, names, phones, settings
-from crmcli.db import open_db, write
+from crmcli.db import open_db
 
 DATA_VERSION = 1  # bump when the database built changes, so run.py rebuilds its cache
 AS_OF = date(2025, 12, 1)  # the benchmark's "today": the last month of the generated data
@@ -77,7 +77,7 @@ def load(data_dir: Path, db_path: Path, *, purchases: bool = True, seed: int = 7
     now = dates.now_utc()
     ids: dict[str, int] = {}
     columns = None
-    with write(db):
+    with db.write():
         for batch in _batches(_customer_rows(data_dir / "customers.csv", region, now)):
             if columns is None:
                 columns = list(batch[0][0])
@@ -104,7 +104,7 @@ def load(data_dir: Path, db_path: Path, *, purchases: bool = True, seed: int = 7
     if not purchases:
         db.close()
         return
-    with write(db), (data_dir / "purchases.csv").open(encoding="utf-8", newline="") as f:
+    with db.write(), (data_dir / "purchases.csv").open(encoding="utf-8", newline="") as f:
         lines = (
             (
                 ids[r["customer"]],
@@ -143,7 +143,7 @@ def _agenda(db: Any, customer_ids: list[int], *, seed: int, now: str) -> None:
         if rng.random() < 0.10:
             at = AS_OF - timedelta(days=rng.randrange(1, 400))
             contacts.append((cid, f"{at.isoformat()}T10:00:00+00:00", "phone", "checked in"))
-    with write(db):
+    with db.write():
         db.conn.executemany(
             "INSERT INTO followups (customer_id, due_on, note, created_at) VALUES (?, ?, ?, ?)",
             followups,

@@ -29,8 +29,8 @@ from typing import Any
 
 import psycopg
 
+from crmcli.db import open_db
 from crmcli.db_url import PostgresUrl
-from crmcli.engines import open_engine
 
 DATABASE = "crmcli_bench_copy"
 CUSTOMERS = 10_000
@@ -88,9 +88,9 @@ def main() -> None:
         data = folder / "purchases.csv"
         print(f"writing {args.lines:,} lines to {data}", file=sys.stderr)
         write_csv(data, args.lines)
-        engine = open_engine(PostgresUrl(url))
+        engine = open_db(PostgresUrl(url))
         engine.execute(BARE)
-        with engine.transaction():
+        with engine.write():
             engine.copy_rows(
                 "customers",
                 ["id", "name", "search_key", "created_at", "updated_at"],
@@ -113,7 +113,7 @@ def main() -> None:
                     )  # fmt: skip
                 else:
                     table = "bare_purchases" if name == "bare" else "purchases"
-                    with engine.transaction():
+                    with engine.write():
                         if name == "bulk":
                             with engine.bulk_loading([table]):
                                 loaded = engine.copy_rows(table, COLUMNS, typed_rows(data))

@@ -15,14 +15,11 @@ from __future__ import annotations
 import gc
 import itertools
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from functools import lru_cache, partial
-from typing import Any, NamedTuple
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import dates, names, settings
 from crmcli.agenda_sources import (
@@ -35,11 +32,13 @@ from crmcli.agenda_sources import (
     best_visit_items,
 )
 from crmcli.contact_window import DAY_NAMES
-from crmcli.db import write
 from crmcli.errors import InvalidValue
 from crmcli.i18n import N_
 from crmcli.lunar import LUNAR_FIRST_DAY
 from crmcli.tiers import current_tiers, members_sql
+
+if TYPE_CHECKING:
+    from crmcli.engines import Cursor, Engine
 
 __all__ = ["KINDS", "SOURCES", "Entry", "Item", "Person", "Window", "due", "listed"]
 
@@ -294,7 +293,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def due(
-    db: Database,
+    db: Engine,
     *,
     start: date,
     end: date,
@@ -343,7 +342,7 @@ def due(
 
 
 def listed(
-    db: Database,
+    db: Engine,
     *,
     start: date,
     end: date,
@@ -405,7 +404,7 @@ def listed(
     return found.lines(rows) if as_rows else found.entries(rows)  # type: ignore[return-value]
 
 
-def lines(db: Database, **options: Any) -> Iterator[dict[str, Any]]:
+def lines(db: Engine, **options: Any) -> Iterator[dict[str, Any]]:
     """`listed`'s lines as printed (`Entry.row`), made straight from the listing's rows.
 
     What `crmcli due` prints: a million customers' agenda is a quarter of a million
@@ -415,7 +414,7 @@ def lines(db: Database, **options: Any) -> Iterator[dict[str, Any]]:
 
 
 def _collect(
-    db: Database,
+    db: Engine,
     found: _Found,
     *,
     start: date,
@@ -474,13 +473,13 @@ class _Found:
     """The items the sources found, in a temporary table (the first found of a key is
     kept: the look-back windows may find an item twice)."""
 
-    def __init__(self, db: Database, *, details: bool) -> None:
+    def __init__(self, db: Engine, *, details: bool) -> None:
         self.db = db
         self.keeps: dict[str, timedelta | None] = {}
         self.details: dict[str, Mapping[str, Any]] | None = {} if details else None
         # The found items (tens of MB at a million customers) and their sort stay in
         # SQLite's temporary store: give it room to do that without spilling to disk.
-        db.execute(f"PRAGMA temp.cache_size = -{TEMP_CACHE_KIB}")
+        db.set_cache_size(TEMP_CACHE_KIB, temp=True)
         # A name of its own: a listing still being read may be open on this connection.
         self.table = f"temp.agenda_found_{next(_LISTINGS)}"
         db.execute(
@@ -529,13 +528,13 @@ class _Found:
             return
         self.db.execute("SAVEPOINT agenda_found")
         try:
-            self.db.conn.executemany(
+            self.db.executemany(
                 f"INSERT OR IGNORE INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?)", batch
             )
         finally:
             self.db.execute("RELEASE agenda_found")
 
-    def entries(self, rows: sqlite3.Cursor) -> Iterator[Entry]:
+    def entries(self, rows: Cursor) -> Iterator[Entry]:
         """The listing's rows as entries; the table goes when the last is read (or the
         reader stops: `crmcli due | head`)."""
         details = self.details or {}
@@ -566,7 +565,7 @@ class _Found:
             rows.close()  # a table being read cannot be dropped
             self.drop()
 
-    def lines(self, rows: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
+    def lines(self, rows: Cursor) -> Iterator[dict[str, Any]]:
         """The listing's rows as printed lines (`entries`, then `Entry.row`)."""
         make = Person._make
         try:
@@ -578,7 +577,7 @@ class _Found:
 
     def drop(self) -> None:
         # At exit the connection may be gone already, and the temporary table with it.
-        with suppress(sqlite3.Error):
+        with suppress(self.db.Error):
             self.db.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
@@ -594,7 +593,7 @@ class _Listing:
 
     def __init__(
         self,
-        db: Database,
+        db: Engine,
         table: str,
         *,
         start: date,
@@ -643,13 +642,14 @@ class _Listing:
             held = len(rows) - len(kept)
             self.params["kept_visits"] = json.dumps(kept)
             self.where += (
-                " AND (kind != 'visit' OR key IN (SELECT value FROM json_each(:kept_visits)))"
+                " AND (kind != 'visit' OR key IN"
+                f" ({self.db.json_values(':kept_visits', integers=False)}))"
             )
         if counts is not None:
             kept_count = len(rows) - held
             counts["visits held"] = counts["visits"] - kept_count if "visits" in counts else held
 
-    def rows(self, sort: str) -> sqlite3.Cursor:
+    def rows(self, sort: str) -> Cursor:
         urgency = " ".join(f"WHEN {_quoted(k)} THEN {n}" for k, n in URGENCY.items())
         urgency = f"CASE kind {urgency} END"
         if sort == "date":
@@ -706,14 +706,14 @@ class _Listing:
                           AND max(date(on_day, printf('%+d days', {self.keep_days})), shown)
                               < :start)
                  AND (:owner IS NULL OR coalesce(item_owner, owner) = :owner))
-            SELECT {columns} FROM listed WHERE 1 {self.where}{where}"""
+            SELECT {columns} FROM listed WHERE 1 = 1 {self.where}{where}"""
 
 
 def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def kept_for(db: Database, kind: str) -> timedelta | None:
+def kept_for(db: Engine, kind: str) -> timedelta | None:
     """How long after its event an item not dealt with stays; None: until dealt with."""
     if kind in AFTER_KINDS:  # the grace period counts from the day it fell due
         grace = dates.parse_span(settings.get(db, "agenda.greeting_grace")).days
@@ -737,8 +737,8 @@ def _left_out(kind: str, broken: Exception, warnings: list[str] | None) -> None:
 
 def _guarded(
     kind: str,
-    source: Callable[[Database, Window], Iterable[Item]],
-    db: Database,
+    source: Callable[[Engine, Window], Iterable[Item]],
+    db: Engine,
     window: Window,
     warnings: list[str] | None,
 ) -> Iterator[Item]:
@@ -751,7 +751,7 @@ def _guarded(
 
 
 def cap_visits(
-    db: Database, entries: list[Entry], *, per_day: int | None, days: int
+    db: Engine, entries: list[Entry], *, per_day: int | None, days: int
 ) -> tuple[list[Entry], int]:
     """At most `per_day` visits a day: A before B before C, the most overdue first.
 
@@ -775,14 +775,14 @@ def cap_visits(
     return [e for e in entries if e.item.kind != "visit" or id(e) in kept], len(visits) - len(kept)
 
 
-def lead(db: Database, kind: str) -> timedelta:
+def lead(db: Engine, kind: str) -> timedelta:
     """How long before its event an item of `kind` is due (negative: after it)."""
     span = dates.parse_span(settings.get(db, f"agenda.lead.{kind}"))
     days = timedelta(days=span.days)  # the setting allows days and weeks only
     return -days if kind in AFTER_KINDS else days
 
 
-def _tiers_of(db: Database, items: Iterable[Item]) -> dict[int, str]:
+def _tiers_of(db: Engine, items: Iterable[Item]) -> dict[int, str]:
     """customer id → current tier, for the customers of `items` only."""
     return current_tiers(db, {i.customer_id for i in items})
 
@@ -804,7 +804,7 @@ _PERSON_FIELDS = (
 # --- cron: what the last run reported ------------------------------------------------------
 
 
-def catch_up_start(db: Database, *, today: date) -> date:
+def catch_up_start(db: Engine, *, today: date) -> date:
     """The first day not yet reported by a `--since-last-run` run (today if none was)."""
     row = db.execute("SELECT max(to_day) FROM agenda_runs").fetchone()
     if not row or not row[0]:
@@ -813,8 +813,8 @@ def catch_up_start(db: Database, *, today: date) -> date:
     return max(start, today - timedelta(days=CATCH_UP_DAYS - 1))
 
 
-def record_run(db: Database, *, start: date, end: date, items: int) -> None:
-    with write(db):
+def record_run(db: Engine, *, start: date, end: date, items: int) -> None:
+    with db.write():
         db.execute(
             "INSERT INTO agenda_runs (run_at, from_day, to_day, items) VALUES (?, ?, ?, ?)",
             [dates.now_utc(), start.isoformat(), end.isoformat(), items],

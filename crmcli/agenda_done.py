@@ -13,12 +13,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from crmcli import contacts, followups
-from crmcli.db import write
 from crmcli.errors import Conflict, InvalidValue, NotFound
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 OUTCOMES = contacts.OUTCOMES
 
@@ -34,7 +35,7 @@ class Key:
     followup_id: int | None = None
 
 
-def parse(db: Database, key: str) -> Key:
+def parse(db: Engine, key: str) -> Key:
     """Read a key as `due --fields key` prints it; NotFound/InvalidValue when it is not one."""
     text = key.strip()
     parts = text.split(":")
@@ -87,20 +88,20 @@ def parse(db: Database, key: str) -> Key:
     return Key(text, kind, customer_id, what)
 
 
-def dealt_with(db: Database, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+def dealt_with(db: Engine, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
     """key → (outcome, day) for the keys already done, skipped or sent."""
     if not keys:
         return {}
     rows = db.execute(
         "SELECT item, outcome, substr(at, 1, 10) FROM contacts"
-        " WHERE item IN (SELECT value FROM json_each(?)) ORDER BY at",
+        f" WHERE item IN ({db.json_values(integers=False)}) ORDER BY at",
         [json.dumps(sorted(set(keys)))],
     )
     return {item: (outcome, day) for item, outcome, day in rows}
 
 
 def record(
-    db: Database,
+    db: Engine,
     keys: Sequence[str],
     *,
     outcome: str,
@@ -131,7 +132,7 @@ def record(
         said = ", ".join(f"{k} ({o} on {d})" for k, (o, d) in already.items())
         raise Conflict(f"already dealt with: {said}")
     default_channel = "message" if outcome == "sent" else "other"
-    with write(db):
+    with db.write():
         for k in parsed:
             if k.followup_id is not None:
                 if outcome == "skipped":

@@ -30,9 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from types import MappingProxyType
-from typing import Any, NamedTuple
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import complaints as complaint_stages
 from crmcli import dates, locales, names, prospects, public_holidays, settings, yearly
@@ -42,6 +40,9 @@ from crmcli.lunar import CALENDARS, Calendar, LunarWindow, calendar_for
 from crmcli.relations import LABELS
 from crmcli.tiers import TIERS, cadence, current_tiers, members_sql
 from crmcli.visits import CLOCK_CONTACTS
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # Why an item is due: the words of `due`'s `why`, in English (scripts read it in CSV
 # and JSON); a terminal says them in the user's language (crmcli.cli.i18n rewords a why
@@ -139,7 +140,7 @@ class Window:
         these customers' rows (the `+` hides the customer index from the planner).
         """
         if not self.windowed_only:
-            return "1"
+            return "1 = 1"
         # `contact_days IS NOT NULL` is the partial index customers_contact_days.
         plus = "+" if by_date else ""
         return f"{plus}{id_expr} IN (SELECT id FROM customers WHERE contact_days IS NOT NULL)"
@@ -170,7 +171,7 @@ def _years(born: str, on: date) -> int | None:
 
 
 def _yearly_dates(
-    db: Database,
+    db: Engine,
     window: Window,
     *,
     table: str,
@@ -216,7 +217,7 @@ def _yearly_dates(
             yield (*row, on)
 
 
-def birthday_items(db: Database, window: Window, *, solar: bool = True) -> Iterator[Item]:
+def birthday_items(db: Engine, window: Window, *, solar: bool = True) -> Iterator[Item]:
     """Birthdays in the window (`solar=False`: the lunar ones only)."""
     rows = _yearly_dates(
         db,
@@ -235,11 +236,11 @@ def birthday_items(db: Database, window: Window, *, solar: bool = True) -> Itera
         yield Item("birthday", cid, on, why, key=f"birthday:{cid}:{on}", detail={"years": years})
 
 
-def lunar_birthday_items(db: Database, window: Window) -> Iterator[Item]:
+def lunar_birthday_items(db: Engine, window: Window) -> Iterator[Item]:
     return birthday_items(db, window, solar=False)
 
 
-def solar_birthday_sql(db: Database, window: Window) -> tuple[str, list[Any]]:
+def solar_birthday_sql(db: Engine, window: Window) -> tuple[str, list[Any]]:
     """The solar birthdays of `birthday_items` as SQL: (customer_id, on_day, why, key).
 
     Each day of the window with the stored month-days celebrated on it (29 February on
@@ -267,7 +268,7 @@ def solar_birthday_sql(db: Database, window: Window) -> tuple[str, list[Any]]:
     return sql, [v for pair in pairs for v in pair]
 
 
-def anniversary_items(db: Database, window: Window) -> Iterator[Item]:
+def anniversary_items(db: Engine, window: Window) -> Iterator[Item]:
     rows = _yearly_dates(
         db,
         window,
@@ -290,7 +291,7 @@ def anniversary_items(db: Database, window: Window) -> Iterator[Item]:
     yield from first_purchase_items(db, window)
 
 
-def first_purchase_items(db: Database, window: Window) -> Iterator[Item]:
+def first_purchase_items(db: Engine, window: Window) -> Iterator[Item]:
     """Yearly anniversaries of a customer's first purchase (by the purchase-date index)."""
     first = db.execute("SELECT min(date) FROM purchases").fetchone()[0]
     if not first:
@@ -328,7 +329,7 @@ def first_purchase_items(db: Database, window: Window) -> Iterator[Item]:
             )
 
 
-def holiday_items(db: Database, window: Window) -> Iterator[Item]:
+def holiday_items(db: Engine, window: Window) -> Iterator[Item]:
     """Each greeting holiday (`public_holidays.GREETING_HOLIDAYS`), for each customer the
     `holidays.greet` rule selects, in the country of the customer's language."""
     rule = [r.strip() for r in settings.get(db, "holidays.greet").split(",") if r.strip()]
@@ -378,10 +379,10 @@ def holiday_items(db: Database, window: Window) -> Iterator[Item]:
             )
 
 
-def _greeted(db: Database, rule: list[str]) -> tuple[str, list[Any]]:
+def _greeted(db: Engine, rule: list[str]) -> tuple[str, list[Any]]:
     """An SQL condition on `customers c` for those a `holidays.greet` rule selects."""
     if "all" in rule:
-        return "1", []
+        return "1 = 1", []
     ors: list[str] = []
     params: list[Any] = []
     tags = [r[4:] for r in rule if r.startswith("tag:")]
@@ -396,14 +397,14 @@ def _greeted(db: Database, rule: list[str]) -> tuple[str, list[Any]]:
     return f"({' OR '.join(ors) or '0'})", params
 
 
-def after_sale_items(db: Database, window: Window) -> Iterator[Item]:
+def after_sale_items(db: Engine, window: Window) -> Iterator[Item]:
     """A check N days after each order's delivery (or purchase, if never delivered)."""
     sql, params = after_sale_sql(db, window)
     for cid, on, why, key in db.execute(sql, params):
         yield Item("after-sale", cid, date.fromisoformat(on), why, key=key)
 
 
-def after_sale_sql(db: Database, window: Window) -> tuple[str, list[Any]]:
+def after_sale_sql(db: Engine, window: Window) -> tuple[str, list[Any]]:
     """`after_sale_items` as SQL: (customer_id, on_day, why, key), one row per item.
 
     The agenda inserts these rows as they are (a million-customer shop has a hundred
@@ -433,7 +434,7 @@ def after_sale_sql(db: Database, window: Window) -> tuple[str, list[Any]]:
     return sql, [lo, hi, lo, hi]
 
 
-def thanks_items(db: Database, window: Window) -> Iterator[Item]:
+def thanks_items(db: Engine, window: Window) -> Iterator[Item]:
     """A thank-you for each order (all its lines; a line without an order id is an order
     of its own) worth at least `thanks.min_amount`, to the customer who placed it.
 
@@ -476,7 +477,7 @@ def money_micros(text: str) -> int:
     return int(Decimal(text or "0") * 1_000_000)
 
 
-def prospect_items(db: Database, window: Window) -> Iterator[Item]:
+def prospect_items(db: Engine, window: Window) -> Iterator[Item]:
     """Calls to prospects (customers with no purchase yet, `crmcli.prospects`): first
     `prospects.first_call` after being added, then every `prospects.cadence` after the
     last contact (a skipped call restarts its cadence)."""
@@ -502,7 +503,7 @@ def prospect_items(db: Database, window: Window) -> Iterator[Item]:
         yield Item("prospect", cid, on, why, key=f"prospect:{cid}:{on}")
 
 
-def visit_items(db: Database, window: Window) -> Iterator[Item]:
+def visit_items(db: Engine, window: Window) -> Iterator[Item]:
     """Customers whose visit plan or tier cadence has run out since the last contact (or
     purchase); a plan (`crmcli visits plan`) overrides the tier's cadence."""
     yield from _planned_visit_items(db, window)
@@ -511,7 +512,7 @@ def visit_items(db: Database, window: Window) -> Iterator[Item]:
 
 
 def best_visit_items(
-    db: Database, window: Window, *, size: int, counts: dict[str, int] | None = None
+    db: Engine, window: Window, *, size: int, counts: dict[str, int] | None = None
 ) -> list[Item]:
     """The `size` visits `visits` would rank first (tier A before B before C, then the
     earliest day, then the customer id), reading only the tiers that can supply them.
@@ -545,7 +546,7 @@ def best_visit_items(
     return [item for _, item in heapq.nsmallest(size, found, key=lambda f: f[0])]
 
 
-def _planned_visit_items(db: Database, window: Window) -> Iterator[Item]:
+def _planned_visit_items(db: Engine, window: Window) -> Iterator[Item]:
     """Visits of the plans in force (`crmcli visits plan`) due by the window's end."""
     for cid, nxt in visit_plans.next_visits(db).items():
         if nxt.on <= window.last_event:
@@ -559,7 +560,7 @@ def _planned_visit_items(db: Database, window: Window) -> Iterator[Item]:
             yield Item("visit", cid, nxt.on, why, key=f"visit:{cid}:{nxt.on}", detail=detail)
 
 
-def _cadences(db: Database) -> list[tuple[str, Any]]:
+def _cadences(db: Engine) -> list[tuple[str, Any]]:
     """(tier, span) for each tier with a visit cadence (`tiers.cadence.*`), A first."""
     if _unclassified(db):
         return []
@@ -567,7 +568,7 @@ def _cadences(db: Database) -> list[tuple[str, Any]]:
     return [(tier, span) for tier, span in spans if span]
 
 
-def _unclassified(db: Database) -> bool:
+def _unclassified(db: Engine) -> bool:
     """Before any classification (or override) nobody has a tier: nothing to read."""
     return bool(
         db.execute(
@@ -592,7 +593,7 @@ def _latest_start(last: date, span: Any) -> date:
     return day
 
 
-def _tier_visit_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
+def _tier_visit_sql(db: Engine, tier: str) -> tuple[str, list[Any]]:
     """The reachable customers of `tier` without a plan in force, with the day their
     visit clock started (last contact, else last purchase, else the day added)."""
     members, params = members_sql(db, tier)
@@ -614,7 +615,7 @@ def _tier_visit_sql(db: Database, tier: str) -> tuple[str, list[Any]]:
 
 
 def _tier_visit_items(
-    db: Database, window: Window, tier: str, span: Any, *, first: int | None = None
+    db: Engine, window: Window, tier: str, span: Any, *, first: int | None = None
 ) -> Iterator[Item]:
     """The visits of `tier` due by the window's end: its cadence ran out since the clock.
 
@@ -663,7 +664,7 @@ def _first_by_day(rows: Any, first: int, span: Any) -> list[Any]:
     return taken
 
 
-def _tier_visit_count(db: Database, window: Window, tier: str, span: Any) -> int:
+def _tier_visit_count(db: Engine, window: Window, tier: str, span: Any) -> int:
     sql, params = _tier_visit_sql(db, tier)
     latest = _latest_start(window.last_event, span).isoformat()
     return int(
@@ -673,7 +674,7 @@ def _tier_visit_count(db: Database, window: Window, tier: str, span: Any) -> int
     )
 
 
-def followup_items(db: Database, window: Window) -> Iterator[Item]:
+def followup_items(db: Engine, window: Window) -> Iterator[Item]:
     rows = db.execute(
         "SELECT id, customer_id, due_on, snoozed_until, note, owner, rrule FROM followups"
         " WHERE status = 'open' AND due_on <= ?",
@@ -688,7 +689,7 @@ def followup_items(db: Database, window: Window) -> Iterator[Item]:
         yield Item("followup", cid, on, why, owner=owner, key=f"followup:{fid}")
 
 
-def complaint_items(db: Database, window: Window) -> Iterator[Item]:
+def complaint_items(db: Engine, window: Window) -> Iterator[Item]:
     """Complaint stages past their deadline (`crmcli.complaints` sets the deadlines)."""
     # Most days no complaint is open: skip reading tiers and deadlines then.
     if not db.execute("SELECT 1 FROM complaints WHERE stage != 'closed' LIMIT 1").fetchone():
@@ -707,7 +708,7 @@ def complaint_items(db: Database, window: Window) -> Iterator[Item]:
         yield Item("complaint", o.customer_id, o.due_on, why, key=key)
 
 
-def family_birthday_items(db: Database, window: Window) -> Iterator[Item]:
+def family_birthday_items(db: Engine, window: Window) -> Iterator[Item]:
     """The birthdays of people a customer asked to greet (`customers relate … --greet`).
 
     A relative who is not a customer brings their own birthday; one who is a customer
@@ -746,7 +747,7 @@ def family_birthday_items(db: Database, window: Window) -> Iterator[Item]:
             )
 
 
-SOURCES: dict[str, Callable[[Database, Window], Iterable[Item]]] = {
+SOURCES: dict[str, Callable[[Engine, Window], Iterable[Item]]] = {
     "birthday": birthday_items,
     "anniversary": anniversary_items,
     "holiday": holiday_items,
@@ -769,8 +770,8 @@ class SqlSource(NamedTuple):
     the kind's source gives, so greetings read that.
     """
 
-    rows: Callable[[Database, Window], tuple[str, list[Any]]]
-    rest: Callable[[Database, Window], Iterable[Item]] | None = None
+    rows: Callable[[Engine, Window], tuple[str, list[Any]]]
+    rest: Callable[[Engine, Window], Iterable[Item]] | None = None
     detailed: bool = False
 
 

@@ -23,14 +23,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import launches, settings
 from crmcli.customer_fields import tier_of
 from crmcli.errors import InvalidValue, UsageError
 from crmcli.tiers import TIERS, all_benefits
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # Per customer, from lines with a positive amount up to :end (exclusive). {source} is
 # `purchases` for one customer (the index finds their lines) and `purchases NOT INDEXED`
@@ -61,7 +62,7 @@ CASE WHEN r.visits IS NULL THEN NULL
 """
 
 
-def k_factor(db: Database) -> float:
+def k_factor(db: Engine) -> float:
     """`tiers.at_risk.k`: how many usual intervals may pass before someone is overdue."""
     return float(Decimal(settings.get(db, "tiers.at_risk.k")))
 
@@ -111,7 +112,7 @@ _THEIR_DAYS = """(SELECT :id AS customer_id, date, 1 AS amount_micros FROM purch
                   GROUP BY date)"""
 
 
-def suggest_attitude(db: Database, customer_id: int, *, as_of: date) -> Attitude:
+def suggest_attitude(db: Engine, customer_id: int, *, as_of: date) -> Attitude:
     """The attitude one customer's buying suggests (see the module's docstring)."""
     early = tuple(launches.early_items(db, customer_id, as_of=as_of))
     row = db.execute(
@@ -126,7 +127,7 @@ def suggest_attitude(db: Database, customer_id: int, *, as_of: date) -> Attitude
     return Attitude(row[0], row[1], row[2], row[3], _days(row[4]), early, adopter)
 
 
-def _attitude_params(db: Database) -> dict[str, Any]:
+def _attitude_params(db: Engine) -> dict[str, Any]:
     return {
         "k": k_factor(db),
         "loyal_visits": settings.get_int(db, "attitude.loyal_visits"),
@@ -148,7 +149,7 @@ ATTITUDE_FIELDS = (
 )
 
 
-def attitudes(db: Database, *, as_of: date, differs: bool = False) -> Iterator[dict[str, Any]]:
+def attitudes(db: Engine, *, as_of: date, differs: bool = False) -> Iterator[dict[str, Any]]:
     """Every active customer with the attitude set by the owner and the suggested one."""
     where = "WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL"
     if differs:
@@ -183,7 +184,7 @@ class Bought:
     top: dict[str, list[dict[str, Any]]]
 
 
-def bought(db: Database, customer_id: int, *, limit: int = 5) -> Bought:
+def bought(db: Engine, customer_id: int, *, limit: int = 5) -> Bought:
     """A customer's purchases summed up; the top `limit` items and categories by net
     spend (positive only), then lines, then name, each with its lines and spend.
 
@@ -254,7 +255,7 @@ def _like(text: str) -> str:
 
 
 def who_bought(
-    db: Database,
+    db: Engine,
     *,
     item: str | None = None,
     category: str | None = None,
@@ -324,7 +325,7 @@ def who_bought(
                 FROM purchases p NOT INDEXED {early_join}
                 CROSS JOIN customers c ON c.id = p.customer_id
                 WHERE {" AND ".join(where)}
-                GROUP BY c.id HAVING sum(p.amount_micros) > 0)
+                GROUP BY c.id HAVING sum(p.amount_micros) > 0) AS buyers
             {tier_filter}
             ORDER BY spent_micros DESC, id""",
         params,
@@ -359,7 +360,7 @@ AT_RISK_FIELDS = (
 AT_RISK_DEFAULT = ("code", "name", "tier", "last", "days_since", "interval_days", "ratio")
 
 
-def at_risk(db: Database, *, as_of: date, k: float | None = None) -> Iterator[dict[str, Any]]:
+def at_risk(db: Engine, *, as_of: date, k: float | None = None) -> Iterator[dict[str, Any]]:
     """A and B customers overdue: days since their last purchase > k × their usual interval.
 
     The usual interval needs two purchase days at least; most overdue first, A before B.
@@ -375,7 +376,7 @@ def at_risk(db: Database, *, as_of: date, k: float | None = None) -> Iterator[di
         f"""WITH wanted AS MATERIALIZED (
                 SELECT customer_id, tier FROM (
                     SELECT c.id AS customer_id, {tier_of("c")} AS tier FROM customers c
-                    WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL)
+                    WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL) AS tiered
                 WHERE tier IN ('A', 'B'))
             SELECT c.id, c.code, c.name, w.tier,
                    (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id

@@ -22,13 +22,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from dateutil.relativedelta import relativedelta
-from sqlite_utils import Database
 
 from crmcli import dates, settings, tiers
-from crmcli.db import write
 from crmcli.errors import (
     Conflict,
     FieldUsageError,
@@ -39,6 +37,9 @@ from crmcli.errors import (
 )
 from crmcli.i18n import N_, _
 from crmcli.text import check  # no control characters in what is recorded
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 CAUSES = ("expectation", "product-quality", "staff-service", "other")
 SEVERITIES = ("low", "normal", "high")
@@ -190,7 +191,7 @@ class Complaint:
 # --- time -------------------------------------------------------------------------------
 
 
-def local_zone(db: Database) -> tzinfo | None:
+def local_zone(db: Engine) -> tzinfo | None:
     """The `timezone` setting as a tzinfo; None means the system's."""
     name = settings.get(db, "timezone")
     if not name:
@@ -220,7 +221,7 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _event_time(db: Database, on: date | None, after: str | None) -> str:
+def _event_time(db: Engine, on: date | None, after: str | None) -> str:
     """Now, or the start of day `on` (shop time), never before the previous event."""
     zone = local_zone(db)
     if on is None:
@@ -244,7 +245,7 @@ def _event_time(db: Database, on: date | None, after: str | None) -> str:
 # --- settings ---------------------------------------------------------------------------
 
 
-def deadline(db: Database, stage: str) -> relativedelta | None:
+def deadline(db: Engine, stage: str) -> relativedelta | None:
     """How long after its starting point `stage` should be reached; None = no deadline."""
     value = settings.get(db, f"complaints.deadline.{stage}")
     return dates.parse_span(value) if value else None
@@ -273,7 +274,7 @@ def _event(row: Sequence[Any]) -> Event:
     )
 
 
-def events(db: Database, complaint_id: int) -> list[Event]:
+def events(db: Engine, complaint_id: int) -> list[Event]:
     """A complaint's history, oldest first."""
     return [
         _event(r)
@@ -285,7 +286,7 @@ def events(db: Database, complaint_id: int) -> list[Event]:
     ]
 
 
-def get(db: Database, complaint_id: int) -> Complaint:
+def get(db: Engine, complaint_id: int) -> Complaint:
     cursor = db.execute(f"SELECT {_COLUMNS} FROM complaints WHERE id = ?", [complaint_id])
     row = cursor.fetchone()
     if row is None:
@@ -305,7 +306,7 @@ def _clean(text: str | None) -> str | None:
 
 
 def open_complaint(
-    db: Database,
+    db: Engine,
     *,
     customer_id: int,
     summary: str,
@@ -323,7 +324,7 @@ def open_complaint(
         raise FieldValueError.said(said, summary=Named("summary"))
     if severity not in SEVERITIES:
         raise _not_one_of("severity", SEVERITIES, severity)
-    with write(db):
+    with db.write():
         if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
             raise NotFound(_("no customer #{id}").format(id=customer_id))
         if purchase_id is not None:
@@ -339,18 +340,25 @@ def open_complaint(
                     f"purchase #{purchase_id} belongs to customer #{owner[0]}, not #{customer_id}"
                 )
         at = _event_time(db, on, None)
-        cursor = db.execute(
-            "INSERT INTO complaints (customer_id, purchase_id, summary, channel, severity,"
-            " stage, stage_since, opened_at) VALUES (?, ?, ?, ?, ?, 'received', ?, ?)",
-            [customer_id, purchase_id, summary_text, _clean(channel), severity, at, at],
+        complaint_id = db.insert(
+            "complaints",
+            {
+                "customer_id": customer_id,
+                "purchase_id": purchase_id,
+                "summary": summary_text,
+                "channel": _clean(channel),
+                "severity": severity,
+                "stage": "received",
+                "stage_since": at,
+                "opened_at": at,
+            },
         )
-        complaint_id = int(cursor.lastrowid or 0)
         _record(db, complaint_id, at=at, by=by, from_stage=None, to_stage="received", note=note)
     return complaint_id
 
 
 def _record(
-    db: Database,
+    db: Engine,
     complaint_id: int,
     *,
     at: str,
@@ -377,7 +385,7 @@ def _record(
     )
 
 
-def _current(db: Database, complaint_id: int) -> tuple[str, int, str]:
+def _current(db: Engine, complaint_id: int) -> tuple[str, int, str]:
     row = db.execute(
         "SELECT stage, version, stage_since FROM complaints WHERE id = ?", [complaint_id]
     ).fetchone()
@@ -386,7 +394,7 @@ def _current(db: Database, complaint_id: int) -> tuple[str, int, str]:
     return row[0], row[1], row[2]
 
 
-def _last_step(db: Database, complaint_id: int) -> str:
+def _last_step(db: Engine, complaint_id: int) -> str:
     row = db.execute(
         "SELECT by, at FROM complaint_events WHERE complaint_id = ? ORDER BY id DESC LIMIT 1",
         [complaint_id],
@@ -428,7 +436,7 @@ def check_transition(
 
 
 def advance(
-    db: Database,
+    db: Engine,
     complaint_id: int,
     *,
     to: str,
@@ -453,7 +461,7 @@ def advance(
         "amount": amount_micros,
         "lesson": _clean(lesson),
     }
-    with write(db):
+    with db.write():
         # Read inside the lock: whoever wrote first has already moved the stage on.
         current, version, since = _current(db, complaint_id)
         name = f"complaint #{complaint_id}"
@@ -535,7 +543,7 @@ def _not_one_of(name: str, choices: Sequence[str], value: str) -> FieldValueErro
 
 
 def _apply(
-    db: Database, complaint_id: int, *, to: str, fields: Mapping[str, Any], at: str, version: int
+    db: Engine, complaint_id: int, *, to: str, fields: Mapping[str, Any], at: str, version: int
 ) -> None:
     sets = ["stage = ?", "stage_since = ?", "version = version + 1"]
     params: list[Any] = [to, at]
@@ -561,7 +569,7 @@ def _apply(
 
 
 def reopen(
-    db: Database,
+    db: Engine,
     complaint_id: int,
     *,
     reason: str,
@@ -573,7 +581,7 @@ def reopen(
     if not why:
         said = _("reopening needs {reason}: what the customer came back with")
         raise FieldUsageError.said(said, reason=Named("reason"))
-    with write(db):
+    with db.write():
         current, version, since = _current(db, complaint_id)
         if current != "closed":
             raise Conflict(
@@ -598,7 +606,7 @@ def reopen(
 Span: TypeAlias = "relativedelta | timedelta"
 
 
-def deadlines(db: Database) -> dict[str, Span | None]:
+def deadlines(db: Engine) -> dict[str, Span | None]:
     """Every stage's deadline, read once per listing (plain days as a faster timedelta)."""
     out: dict[str, Span | None] = {}
     for stage in STAGE_TABLE:
@@ -639,7 +647,7 @@ _OPEN_SQL = (
 )
 
 
-def overdue(db: Database, *, as_of: date) -> list[Overdue]:
+def overdue(db: Engine, *, as_of: date) -> list[Overdue]:
     """Open complaints whose next stage is due on or before `as_of` (0 days = due that day).
 
     A-tier customers first, then the longest overdue, then the most severe.
@@ -732,7 +740,7 @@ FROM complaints c JOIN customers cu ON cu.id = c.customer_id
 
 
 def rows(
-    db: Database,
+    db: Engine,
     *,
     open_only: bool = False,
     stages: Iterable[str] = (),
@@ -748,7 +756,7 @@ def rows(
     `overdue_as_of` keeps only those whose next stage is due by that day; `as_of` (or
     it) fills `days_overdue`. Amounts are micro-units in `compensation_micros`.
     """
-    where: list[str] = ["1"]
+    where: list[str] = ["1 = 1"]  # true on both engines (PostgreSQL wants a boolean, not 1)
     params: list[Any] = []
     wanted = list(stages)
     for s in wanted:
@@ -892,7 +900,7 @@ def _days(seconds: float) -> Decimal:
 
 
 def report(
-    db: Database, *, since: date | None = None, grep: str | None = None, repeat_at: int = 2
+    db: Engine, *, since: date | None = None, grep: str | None = None, repeat_at: int = 2
 ) -> Report:
     """Counts by cause and stage, time to resolve, compensation, repeat complainers, lessons.
 
@@ -985,7 +993,7 @@ def report(
     )
 
 
-def for_customer(db: Database, customer_id: int, *, as_of: date) -> list[dict[str, Any]]:
+def for_customer(db: Engine, customer_id: int, *, as_of: date) -> list[dict[str, Any]]:
     """One customer's complaints for their page, judged late on `as_of`: open ones first,
     newest first."""
     found = rows(db, customer_id=customer_id, as_of=as_of)

@@ -6,13 +6,13 @@ Logging a contact resets the clock of the customer's tier visit cadence.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, text
-from crmcli.db import write
 from crmcli.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 CHANNELS = ("call", "visit", "sms", "email", "mail", "message", "in-store", "other")
 # How an agenda item was dealt with.
@@ -20,7 +20,7 @@ OUTCOMES = ("done", "skipped", "sent")
 
 
 def log(
-    db: Database,
+    db: Engine,
     *,
     customer_id: int,
     channel: str,
@@ -44,16 +44,22 @@ def log(
     text.check_optional(note, field="--note", multiline=True)
     text.check_optional(by, field="--by")
     when = at.isoformat() if isinstance(at, datetime) else (at or dates.now_utc())
-    with write(db):
-        cursor = db.execute(
-            "INSERT INTO contacts (customer_id, at, channel, note, by, item, outcome)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [customer_id, when, channel, (note or "").strip() or None, by or None, item, outcome],
+    with db.write():
+        return db.insert(
+            "contacts",
+            {
+                "customer_id": customer_id,
+                "at": when,
+                "channel": channel,
+                "note": (note or "").strip() or None,
+                "by": by or None,
+                "item": item,
+                "outcome": outcome,
+            },
         )
-    return int(cursor.lastrowid or 0)
 
 
-def rows(db: Database, *, customer_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def rows(db: Engine, *, customer_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The latest contacts, newest first."""
     sql = (
         "SELECT k.id, k.at, c.code, c.name AS customer, k.channel, k.note, k.by"

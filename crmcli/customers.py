@@ -10,17 +10,17 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import customer_fields, dates, locales, names, phones, settings, text
 from crmcli import search as finding
 from crmcli.contact_window import parse_days, parse_hours
-from crmcli.db import write
 from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
 from crmcli.i18n import _
 from crmcli.prospects import NO_PURCHASE
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # Columns a caller may set directly (besides name, phones, tags and dates), and what
 # `--fields` may pick: both from the one table of customer fields.
@@ -81,7 +81,7 @@ class Customer:
 # --- references ----------------------------------------------------------------------
 
 
-def resolve(db: Database, ref: str) -> int:
+def resolve(db: Engine, ref: str) -> int:
     """The id of the customer `ref` names: code, id, phone or e-mail; else NotFound/Ambiguous."""
     ref = ref.strip()
     if not ref:
@@ -108,11 +108,11 @@ def resolve(db: Database, ref: str) -> int:
     raise NotFound(said.format(ref=repr(ref)))
 
 
-def _ids(db: Database, sql: str, params: Sequence[Any]) -> set[int]:
+def _ids(db: Engine, sql: str, params: Sequence[Any]) -> set[int]:
     return {int(r[0]) for r in db.execute(sql, list(params)).fetchall()}
 
 
-def _phone_matches(db: Database, text: str, *, exact: bool) -> set[int]:
+def _phone_matches(db: Engine, text: str, *, exact: bool) -> set[int]:
     region = settings.get(db, "phone.region")
     phone = phones.normalise(text, region)
     found: set[int] = set()
@@ -123,12 +123,7 @@ def _phone_matches(db: Database, text: str, *, exact: bool) -> set[int]:
             db, "SELECT customer_id FROM customer_phones WHERE digits = ?", [phone.digits]
         )
     elif len(phone.digits) >= 3:  # any run of three digits or more: the trigram index
-        found |= _ids(
-            db,
-            "SELECT p.customer_id FROM customer_phones_fts f"
-            " JOIN customer_phones p ON p.id = f.rowid WHERE customer_phones_fts MATCH ?",
-            [f'"{phone.digits}"'],
-        )
+        found |= _ids(db, *db.text_search("digits", phone.digits))
     return found
 
 
@@ -274,7 +269,7 @@ def new_values(
 
 
 def add(
-    db: Database,
+    db: Engine,
     *,
     name: str | None = None,
     phones_raw: Sequence[str] = (),
@@ -308,7 +303,7 @@ def add(
         locale_context=shop_context(db),
         **fields,
     )
-    with write(db):
+    with db.write():
         if (
             values.get("code")
             and db.execute("SELECT 1 FROM customers WHERE code = ?", [values["code"]]).fetchone()
@@ -317,12 +312,7 @@ def add(
         # Added by hand: if they have not bought, a prospect to call (imports do not
         # come here; see crmcli.prospects).
         values["prospect_calls_from"] = _added_day(added_on, values["created_at"][:10])
-        columns = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        cursor = db.execute(
-            f"INSERT INTO customers ({columns}) VALUES ({marks})", list(values.values())
-        )
-        customer_id = int(cursor.lastrowid or 0)
+        customer_id = db.insert("customers", values)
         set_phones(db, customer_id, phones_raw)
         for tag in tags:
             _add_tag(db, customer_id, tag)
@@ -369,16 +359,14 @@ def phone_rows(
     return rows
 
 
-def set_phones(
-    db: Database, customer_id: int, raws: Iterable[str | tuple[str, str | None]]
-) -> None:
+def set_phones(db: Engine, customer_id: int, raws: Iterable[str | tuple[str, str | None]]) -> None:
     """Replace a customer's phone numbers (the first is the main one)."""
     raws = list(raws)
     for raw in raws:
         for part in raw if isinstance(raw, tuple) else (raw,):
             text.check_optional(part, field="phone")
     rows = phone_rows(raws, settings.get(db, "phone.region"))
-    with write(db):
+    with db.write():
         db.execute("DELETE FROM customer_phones WHERE customer_id = ?", [customer_id])
         for position, label, raw, e164, digits, region in rows:
             db.execute(
@@ -390,7 +378,7 @@ def set_phones(
 
 
 def add_phones(
-    db: Database,
+    db: Engine,
     customer_id: int,
     raws: Iterable[str | tuple[str, str | None]],
     *,
@@ -399,7 +387,7 @@ def add_phones(
     keep_region: bool = False,
 ) -> None:
     """Add numbers after a customer's stored ones (which keep their normalised form)."""
-    with write(db):
+    with db.write():
         start = db.execute(
             "SELECT coalesce(max(position) + 1, 0) FROM customer_phones WHERE customer_id = ?",
             [customer_id],
@@ -415,7 +403,7 @@ def add_phones(
         _touch(db, customer_id)
 
 
-def renormalise_phones(db: Database, old: str, new: str) -> int:
+def renormalise_phones(db: Engine, old: str, new: str) -> int:
     """Read again, in region `new`, the numbers that follow the `phone.region` setting and
     are written without a country code (in `old`'s reading and in `new`'s); returns how
     many changed. Runs inside the setting's change: one transaction."""
@@ -436,7 +424,7 @@ def renormalise_phones(db: Database, old: str, new: str) -> int:
 # --- the settings customers' stored data follows --------------------------------------------
 
 
-def shop_locale(db: Database) -> str:
+def shop_locale(db: Engine) -> str:
     """The shop's own locale: `locale.default`, else the language of `phone.region`."""
     chosen = settings.get(db, "locale.default").strip()
     if chosen:
@@ -445,7 +433,7 @@ def shop_locale(db: Database) -> str:
 
 
 def shop_context(
-    db: Database, *, file: locales.Guess | None = None, region: str | None = None
+    db: Engine, *, file: locales.Guess | None = None, region: str | None = None
 ) -> locales.Context:
     """What a customer's locale is inferred from besides the record: the shop, a file."""
     return locales.Context(
@@ -453,24 +441,24 @@ def shop_context(
     )
 
 
-def set_setting(db: Database, key: str, value: str) -> list[str]:
+def set_setting(db: Engine, key: str, value: str) -> list[str]:
     """`config set`: store a setting and, in the same transaction, the customers' data
     that follows it; returns what that did, for the user."""
-    with write(db):  # the value and what hangs on it change together, or not at all
+    with db.write():  # the value and what hangs on it change together, or not at all
         old = settings.get_raw(db, key)
         settings.set_value(db, key, value)
         return _follow(db, key, old)
 
 
-def unset_setting(db: Database, key: str) -> list[str]:
+def unset_setting(db: Engine, key: str) -> list[str]:
     """`config unset`: a setting back to its default, and what follows it (as `set_setting`)."""
-    with write(db):
+    with db.write():
         old = settings.get_raw(db, key)
         settings.unset(db, key)
         return _follow(db, key, old)
 
 
-def _follow(db: Database, key: str, old: str) -> list[str]:
+def _follow(db: Engine, key: str, old: str) -> list[str]:
     """Phones written without a country code follow `phone.region`; customers whose locale
     is only the shop's follow `locale.default` (and `phone.region`, its fallback)."""
     new = settings.get_raw(db, key)
@@ -483,15 +471,15 @@ def _follow(db: Database, key: str, old: str) -> list[str]:
     return said
 
 
-def _follow_shop_locale(db: Database) -> int:
+def _follow_shop_locale(db: Engine) -> int:
     """Customers whose locale is only the shop's take its new value; returns how many changed.
 
     A kanji name split by the old locale's rule is split again by the new one (a
     Japanese name must not keep a Chinese split: 上原優 is 上原 / 優, not 上 / 原優).
     """
     new = shop_locale(db)
-    where = "locale_source = ? AND locale IS NOT ?"
-    han = "name GLOB '*[\u4e00-\u9fff\u3400-\u4dbf]*'"
+    where = "locale_source = ? AND (locale IS NULL OR locale <> ?)"
+    han = db.has_any_of("name", "\u4e00-\u9fff\u3400-\u4dbf")
     moved = db.execute(
         f"SELECT id, name, locale, family_name, given_name, patronymic FROM customers"
         f" WHERE {where} AND {han}",
@@ -503,7 +491,7 @@ def _follow_shop_locale(db: Database) -> int:
         if tuple(parts) == (before.family, before.given, before.patronymic):
             after = names.split_name(name, locale=new)
             resplit.append((after.family, after.given, after.patronymic, cid))
-    db.conn.executemany(
+    db.executemany(
         "UPDATE customers SET family_name = ?, given_name = ?, patronymic = ? WHERE id = ?",
         resplit,
     )
@@ -521,10 +509,10 @@ def clean_date(label: str, day: str) -> tuple[str, str]:
     return label, dates.parse_day(day)
 
 
-def set_date(db: Database, customer_id: int, label: str, day: str, *, lunar: bool = False) -> None:
+def set_date(db: Engine, customer_id: int, label: str, day: str, *, lunar: bool = False) -> None:
     """Set the labelled date (wedding, …), replacing one with the same label."""
     label, stored = clean_date(label, day)
-    with write(db):
+    with db.write():
         db.execute(
             "DELETE FROM customer_dates WHERE customer_id = ? AND label = ?", [customer_id, label]
         )
@@ -535,7 +523,7 @@ def set_date(db: Database, customer_id: int, label: str, day: str, *, lunar: boo
 
 
 def edit(
-    db: Database,
+    db: Engine,
     customer_id: int,
     *,
     name: str | None = None,
@@ -572,7 +560,7 @@ def edit(
             changes[key] = None
     if not changes.get("locale"):
         changes.pop("locale_source", None)  # evidence goes with a locale, never alone
-    with write(db):
+    with db.write():
         current = get(db, customer_id)
         changes.update(
             _relocale(db, current, name, phones_raw, changes, clear, context=locale_context)
@@ -641,7 +629,7 @@ def _resplit(current: Customer, locale: str) -> dict[str, Any]:
 
 
 def _relocale(
-    db: Database,
+    db: Engine,
     current: Customer,
     name: str | None,
     phones_raw: Sequence[str | tuple[str, str | None]] | None,
@@ -726,17 +714,18 @@ def clean_tag(tag: str) -> str:
     return tag
 
 
-def _add_tag(db: Database, customer_id: int, tag: str) -> bool:
+def _add_tag(db: Engine, customer_id: int, tag: str) -> bool:
     tag = clean_tag(tag)
     cur = db.execute(
-        "INSERT OR IGNORE INTO customer_tags (customer_id, tag) VALUES (?, ?)", [customer_id, tag]
+        "INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [customer_id, tag],
     )
     return cur.rowcount > 0
 
 
-def tag(db: Database, customer_id: int, tags: Sequence[str]) -> int:
+def tag(db: Engine, customer_id: int, tags: Sequence[str]) -> int:
     """Add tags; returns how many were new."""
-    with write(db):
+    with db.write():
         get(db, customer_id)
         added = sum(_add_tag(db, customer_id, t) for t in tags)
         if added:
@@ -744,9 +733,9 @@ def tag(db: Database, customer_id: int, tags: Sequence[str]) -> int:
     return added
 
 
-def untag(db: Database, customer_id: int, tags: Sequence[str]) -> int:
+def untag(db: Engine, customer_id: int, tags: Sequence[str]) -> int:
     """Remove tags; returns how many were there."""
-    with write(db):
+    with db.write():
         get(db, customer_id)
         removed = 0
         for t in tags:
@@ -760,13 +749,13 @@ def untag(db: Database, customer_id: int, tags: Sequence[str]) -> int:
     return removed
 
 
-def _touch(db: Database, customer_id: int) -> None:
+def _touch(db: Engine, customer_id: int) -> None:
     db.execute("UPDATE customers SET updated_at = ? WHERE id = ?", [dates.now_utc(), customer_id])
 
 
-def archive(db: Database, customer_id: int, *, undo: bool = False) -> None:
+def archive(db: Engine, customer_id: int, *, undo: bool = False) -> None:
     """Hide a customer from lists and the agenda, keeping everything (undo brings it back)."""
-    with write(db):
+    with db.write():
         get(db, customer_id)
         db.execute(
             "UPDATE customers SET archived_at = ?, updated_at = ? WHERE id = ?",
@@ -774,13 +763,13 @@ def archive(db: Database, customer_id: int, *, undo: bool = False) -> None:
         )
 
 
-def delete(db: Database, customer_id: int, *, force: bool = False) -> None:
+def delete(db: Engine, customer_id: int, *, force: bool = False) -> None:
     """Delete a customer; one with purchases needs `force`; one with complaints, never.
 
     Complaint history is append-only: a customer who complained can be archived, or
     their personal data erased with `customers forget`, but their case stays on record.
     """
-    with write(db):
+    with db.write():
         get(db, customer_id)
         complaints = db.execute(
             "SELECT count(*) FROM complaints WHERE customer_id = ?", [customer_id]
@@ -804,7 +793,7 @@ def delete(db: Database, customer_id: int, *, force: bool = False) -> None:
 # --- reading ---------------------------------------------------------------------------
 
 
-def get(db: Database, customer_id: int) -> Customer:
+def get(db: Engine, customer_id: int) -> Customer:
     cursor = db.execute("SELECT * FROM customers WHERE id = ?", [customer_id])
     row = cursor.fetchone()
     if row is None:
@@ -838,7 +827,7 @@ def get(db: Database, customer_id: int) -> Customer:
 
 
 def rows(
-    db: Database,
+    db: Engine,
     *,
     tag: str | None = None,
     owner: str | None = None,
@@ -862,7 +851,7 @@ def rows(
     where, params = _where(tag=tag, owner=owner, archived=archived, ids=ids)
     if prospects:  # no purchase yet, not given up (see crmcli.prospects)
         where += [NO_PURCHASE, "c.lost_at IS NULL"]
-    select = customer_fields.select_sql([*chosen, "tier"] if tier else chosen)
+    select = customer_fields.select_sql(db, [*chosen, "tier"] if tier else chosen)
     sql = f"SELECT {select} FROM customers c WHERE {' AND '.join(where)}"
     if tier:
         sql = f"SELECT * FROM ({sql}) AS r WHERE r._tier = ?"
@@ -909,7 +898,7 @@ def _where(
 
 
 def extra_keys(
-    db: Database,
+    db: Engine,
     *,
     tag: str | None = None,
     archived: bool | None = False,
@@ -925,7 +914,7 @@ _BATCH = 200
 
 
 def search(
-    db: Database,
+    db: Engine,
     text: str,
     *,
     limit: int | None = None,
@@ -943,8 +932,8 @@ def search(
     if not words and not raw:
         raise InvalidValue("give something to search for")
     sources: list[Iterator[int]] = [
-        _id_stream(db, f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid", [expr])
-        for table, expr in finding.fts_queries(words)
+        _id_stream(db, *db.text_search(kind, word))
+        for kind, word in finding.candidate_queries(words)
     ]
     sources.append(
         _id_stream(
@@ -962,7 +951,7 @@ def search(
     return _verified(db, _merged(sources), words, by_phone, limit, shown, flat)
 
 
-def _id_stream(db: Database, sql: str, params: list[Any]) -> Iterator[int]:
+def _id_stream(db: Engine, sql: str, params: list[Any]) -> Iterator[int]:
     for row in db.execute(sql, params):
         yield int(row[0])
 
@@ -979,7 +968,7 @@ def _merged(sources: list[Iterator[int]]) -> Iterator[int]:
 
 
 def _verified(
-    db: Database,
+    db: Engine,
     candidates: Iterator[int],
     words: list[str],
     by_phone: set[int],
@@ -989,7 +978,7 @@ def _verified(
 ) -> Iterator[dict[str, Any]]:
     from itertools import islice
 
-    columns = {r[1] for r in db.execute("PRAGMA table_info(customers)")}
+    columns = {c.name for c in db.columns("customers")}
     fields = [f for f in finding.FIELDS if f in columns]
     sent = 0
     while limit is None or sent < limit:
@@ -1002,7 +991,7 @@ def _verified(
         found: dict[int, list[str]] = {}
         values = db.execute(
             f"SELECT id, {', '.join(fields)},"
-            " (SELECT json_group_array(tag) FROM customer_tags t WHERE t.customer_id = c.id)"
+            f" (SELECT {db.json_list('tag')} FROM customer_tags t WHERE t.customer_id = c.id)"
             f" FROM customers c WHERE id IN ({marks})",
             batch,
         )
@@ -1026,7 +1015,7 @@ def _verified(
             sent += 1
 
 
-def count(db: Database) -> int:
+def count(db: Engine) -> int:
     return int(
         db.execute("SELECT count(*) FROM customers WHERE forgotten_at IS NULL").fetchone()[0]
     )

@@ -1,11 +1,12 @@
 """Where the database lives, how it is opened, and how writers take their lock.
 
-This is the one place that opens a connection. `open_db` (commands that write)
-creates a missing file 0600, refuses another application's SQLite file, sets WAL
-and applies pending migrations; `open_read` (commands that only read) creates
-nothing and switches nothing: a missing database is an error, not an empty shop.
-`write` wraps a change in `BEGIN IMMEDIATE`, so two processes never interleave
-their writes and a reader (a cron job) never blocks.
+This is the one place that opens a database, and it hands out an `Engine`
+(`crmcli.engines`): an SQLite file, or a PostgreSQL server's database for a URL.
+`open_db` (commands that write) creates a missing file 0600, refuses another
+application's SQLite file, sets WAL and applies pending migrations; `open_read`
+(commands that only read) creates nothing and switches nothing: a missing database
+is an error, not an empty shop. The SQLite side lives here (the file, PRAGMAs, WAL,
+migrations, integrity checks); writes go through the engine's `write()`.
 """
 
 from __future__ import annotations
@@ -13,31 +14,30 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from crmcli import migrations, search
-from crmcli.db_url import Target
+from crmcli import migrations, postgres, search
+from crmcli.db_url import PostgresUrl, Target
 from crmcli.db_url import parse as parse_target
+from crmcli.engines import (
+    BUSY_TIMEOUT_MS,
+    Engine,
+    PostgresEngine,
+    SqliteEngine,
+    explain,
+    is_locked,
+)
 from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, NotADatabase
-from crmcli.files import PRIVATE_FILE, Output, create_private, protect_database
+from crmcli.files import PRIVATE_FILE, create_private
 
-if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
-    from sqlite_utils import Database
+__all__ = ["BUSY_TIMEOUT_MS", "Engine", "explain", "is_locked"]  # SQLite's, kept in reach
 
 ENV_VAR = "CRMCLI_DB"
 APP_NAME = "crmcli"
 DB_FILENAME = "crmcli.db"
 MEMORY = ":memory:"
-
-# Statements wait this long for a lock before SQLite reports "database is locked";
-# `write` waits longer, in a loop, and says so on the way.
-BUSY_TIMEOUT_MS = 5_000
-WRITE_WAIT_SECONDS = 120.0
 
 
 def resolve_db_path(option: str | None, environ: Mapping[str, str] | None = None) -> Target:
@@ -123,7 +123,7 @@ def _is_not_sqlite(exc: sqlite3.DatabaseError) -> bool:
     return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB
 
 
-def kind_of(db: Database) -> tuple[str, list[str]]:
+def kind_of(db: SqliteEngine) -> tuple[str, list[str]]:
     """(EMPTY | CRMCLI | FOREIGN, the tables found) for an open connection."""
     try:
         tables = [
@@ -148,7 +148,7 @@ def kind_of(db: Database) -> tuple[str, list[str]]:
     return FOREIGN, tables
 
 
-def db_file(db: Database) -> str:
+def db_file(db: SqliteEngine) -> str:
     row = db.execute("PRAGMA database_list").fetchone()
     return str(row[2]) if row else ""
 
@@ -158,10 +158,8 @@ def _uri(path: Path) -> str:
     return f"file:{quote(os.fspath(path))}?mode=rw"
 
 
-def connect(path: Path | str) -> Database:
+def connect(path: Path | str) -> SqliteEngine:
     """A connection with crmcli's pragmas; it creates no file and changes nothing in one."""
-    from sqlite_utils import Database
-
     path_str = str(path)
     try:
         if path_str == MEMORY:
@@ -178,16 +176,17 @@ def connect(path: Path | str) -> Database:
         conn.execute(
             "PRAGMA synchronous = NORMAL"
         )  # safe with WAL: a crash loses no committed write
+        # A REPLACE that deletes a row fires its delete triggers (the search index's)
+        # only with this on; sqlite-utils, which crmcli used to connect through, set it.
+        conn.execute("PRAGMA recursive_triggers = ON")
     except sqlite3.DatabaseError as exc:
         if _is_not_sqlite(exc):
             raise not_sqlite(path_str) from exc
         raise DatabaseError(f"{path_str}: {explain(exc)}") from exc
-    # sqlite-utils plugins are not crmcli's: none may change its connection, and looking
-    # them up (every installed package's entry points) cost ~20 ms per command.
-    return Database(conn, execute_plugins=False)
+    return SqliteEngine(conn)
 
 
-def use_wal(db: Database) -> None:
+def use_wal(db: SqliteEngine) -> None:
     """WAL, so a cron reader never blocks a writer; set only where crmcli writes its own file."""
     path_str = db_file(db)
     try:
@@ -208,11 +207,19 @@ def _make_private(path: Path) -> None:
         pass  # not ours to change: SQLite will say if it cannot write
 
 
-def open_db(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> Database:
+def open_db(path: Target | str, *, migrate: bool = True, adopt: bool = False) -> Engine:
     """Open for writing: create the file (0600, folders 0700) if need be, schema up to date.
 
     Refuses a file that is not crmcli's (see `kind_of`) unless `adopt` is asked for.
+    A PostgreSQL URL opens the server's database on the same terms (`crmcli.postgres`).
     """
+    if isinstance(path, PostgresUrl):
+        return PostgresEngine(path, postgres.open_db(path, migrate=migrate, adopt=adopt))
+    return open_sqlite(path, migrate=migrate, adopt=adopt)
+
+
+def open_sqlite(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> SqliteEngine:
+    """`open_db` for an SQLite file (or `:memory:`), typed as the SQLite engine it is."""
     path_str = str(path)
     if path_str == MEMORY:
         db = connect(MEMORY)
@@ -248,7 +255,7 @@ def open_db(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> D
     return db
 
 
-def open_read(path: Path | str, *, notice: Callable[[str], None] | None = None) -> Database:
+def open_read(path: Target | str, *, notice: Callable[[str], None] | None = None) -> Engine:
     """Open for a command that only reads: nothing is created, adopted or switched.
 
     A missing or empty file is `NoDatabase`, another application's file
@@ -258,9 +265,11 @@ def open_read(path: Path | str, *, notice: Callable[[str], None] | None = None) 
     may not write it (cron running as another user), the command reads an up-to-date
     copy in memory instead, and `notice` is told so.
     """
+    if isinstance(path, PostgresUrl):
+        return PostgresEngine(path, postgres.open_read(path))
     path_str = str(path)
     if path_str == MEMORY:
-        return open_db(MEMORY)
+        return open_sqlite(MEMORY, migrate=True, adopt=False)
     path = Path(path_str)
     sniffed = _sniff(path)
     if sniffed == MISSING:
@@ -296,7 +305,7 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.parent or Path("."), os.W_OK)
 
 
-def _migrated_copy(db: Database) -> Database:
+def _migrated_copy(db: SqliteEngine) -> SqliteEngine:
     """The database copied into memory (SQLite's backup API), schema brought up to date."""
     copy = connect(MEMORY)
     try:
@@ -308,7 +317,7 @@ def _migrated_copy(db: Database) -> Database:
     return copy
 
 
-def _rebuild_search_documents(db: Database) -> None:
+def _rebuild_search_documents(db: SqliteEngine) -> None:
     # Derived data, not schema: a search document must be made by the same code that
     # folds the query, or old customers go unfound. So unlike a migration, this uses
     # the live code, and runs again whenever a later release names it below.
@@ -320,7 +329,7 @@ def _rebuild_search_documents(db: Database) -> None:
 REBUILDS = {"m095_search_words": [_rebuild_search_documents]}
 
 
-def apply_pending(db: Database) -> list[str]:
+def apply_pending(db: SqliteEngine) -> list[str]:
     """Apply pending migrations under the write lock; returns the names applied.
 
     Two processes opening an old database at once: the second waits for the lock,
@@ -335,10 +344,15 @@ def apply_pending(db: Database) -> list[str]:
         )
     if not migrations.pending_names(db):
         return []
+    from sqlite_utils import Database  # ~60 ms, with pluggy: paid only when one is pending
+
+    # The migrations use sqlite-utils' table API, on this same connection. Its plugins
+    # are not crmcli's: none may change the connection.
+    tables = Database(db.conn, execute_plugins=False)
     try:
-        with write(db):
+        with db.write():
             todo = migrations.pending_names(db)
-            migrations.migration_set().apply(db)
+            migrations.migration_set().apply(tables)
             for rebuild in dict.fromkeys(r for name in todo for r in REBUILDS.get(name, [])):
                 rebuild(db)
     except sqlite3.Error as exc:
@@ -351,99 +365,7 @@ def apply_pending(db: Database) -> list[str]:
     return todo
 
 
-@contextmanager
-def write(db: Database, *, on_wait: Callable[[], None] | None = None) -> Iterator[Database]:
-    """One write transaction, `BEGIN IMMEDIATE`: all of it is stored, or none of it.
-
-    Nested calls become savepoints of the outer transaction. While another process
-    holds the write lock, wait (calling `on_wait` once) up to `WRITE_WAIT_SECONDS`.
-    """
-    conn = db.conn
-    if conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    deadline = time.monotonic() + WRITE_WAIT_SECONDS
-    warned = False
-    while True:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            break
-        except sqlite3.OperationalError as exc:
-            if not is_locked(exc) or time.monotonic() > deadline:
-                raise DatabaseError(
-                    f"the database is busy: another crmcli process has been writing "
-                    f"for over {WRITE_WAIT_SECONDS:.0f} s; try again when it is done"
-                    if is_locked(exc)
-                    else explain(exc)
-                ) from exc
-            if not warned and on_wait is not None:
-                on_wait()
-                warned = True
-    try:
-        yield db
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def is_locked(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
-def explain(exc: BaseException) -> str:
-    """A user-facing sentence for the SQLite failures a user can cause."""
-    text = str(exc)
-    low = text.lower()
-    if "readonly" in low or "read-only" in low:
-        return "the database file is read-only; nothing was changed"
-    if "disk is full" in low or "database or disk is full" in low:
-        return "the disk is full; nothing was changed"
-    if "disk i/o error" in low:
-        return (
-            "the disk refused the write (full, over a size limit, or failing); nothing was changed"
-        )
-    if "file is not a database" in low or "malformed" in low:
-        return f"this is not a crmcli database, or it is damaged ({text})"
-    if "unable to open" in low:
-        return "cannot open the database file (check the folder exists and is writable)"
-    if is_locked(exc):
-        return "the database is busy: another crmcli process is writing; try again"
-    return text
-
-
-def backup(db: Database, target: Path, *, force: bool = False) -> None:
-    """A consistent copy through SQLite's online backup API, put in place whole, 0600.
-
-    The copy is made in a temporary file beside `target` and renamed only when
-    complete: a full disk or an interrupt leaves no half copy (and an old file kept).
-    """
-    out = Output(target, protect=protect_database(db), force=force, database=True, what="backup")
-    out.open()
-    assert out.tmp_path is not None
-    try:
-        dest = sqlite3.connect(str(out.tmp_path))
-        try:
-            db.conn.backup(dest)
-            # One file, no WAL beside it: a copy that can be moved or mailed as it is.
-            dest.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            dest.close()
-    except BaseException:
-        out.discard()
-        raise
-    out.commit()
-
-
-def check(db: Database) -> list[str]:
+def check(db: SqliteEngine) -> list[str]:
     """Problems found by `integrity_check` and `foreign_key_check`; empty when healthy."""
     problems = [row[0] for row in db.execute("PRAGMA integrity_check").fetchall() if row[0] != "ok"]
     for table, rowid, parent, _fk in db.execute("PRAGMA foreign_key_check").fetchall():

@@ -22,6 +22,7 @@ DELETE, never INSERT: the copy only inserts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -116,7 +117,7 @@ def open_source(target: Target) -> Engine:
     except BaseException:
         db.close()
         raise
-    return SqliteEngine(db)
+    return db
 
 
 def _same_database(a: Target, b: Target) -> bool:
@@ -140,10 +141,14 @@ def _check_level(where: Target, engine: Engine) -> None:
         )
     missing = [name for name in known if name not in applied]
     if missing:
+        which = (
+            f"migration {missing[0]} is"
+            if len(missing) == 1
+            else (f"migrations {missing[0]} and {len(missing) - 1} more are")
+        )
         raise DatabaseError(
-            f"{where} has an older schema (migration {missing[0]} and {len(missing) - 1} more "
-            f"not applied); bring it up to date first with `crmcli --db {where} db migrate`, "
-            "then copy it"
+            f"{where} has an older schema ({which} not applied); bring it up to date first "
+            f"with `crmcli --db {where} db migrate`, then copy it"
         )
 
 
@@ -151,7 +156,7 @@ def _into_postgres(url: PostgresUrl, fill: _Fill) -> None:
     conn = postgres.open_db(url, migrate=False)  # refuses another application's database
     dst = PostgresEngine(url, conn)
     try:
-        with dst.transaction():
+        with dst.write():
             # Inside the copy's transaction: a failed copy leaves no schema behind either.
             postgres_schema.apply_pending(conn)
             fill.into(dst)
@@ -161,11 +166,10 @@ def _into_postgres(url: PostgresUrl, fill: _Fill) -> None:
 
 def _into_sqlite(path: Path, fill: _Fill, *, protect: list[Path]) -> None:
     if path.exists() and not (path.is_file() and path.stat().st_size == 0):
-        db = sqlite_db.open_db(path, migrate=False)  # refuses another application's file
-        dst = SqliteEngine(db)
+        dst = sqlite_db.open_sqlite(path, migrate=False)  # refuses another application's file
         try:
-            with dst.transaction():
-                sqlite_db.apply_pending(db)  # a savepoint of the copy's transaction
+            with dst.write():
+                sqlite_db.apply_pending(dst)  # a savepoint of the copy's transaction
                 fill.into(dst)
         finally:
             dst.close()
@@ -182,9 +186,9 @@ def _into_sqlite(path: Path, fill: _Fill, *, protect: list[Path]) -> None:
     out.open()
     assert out.tmp_path is not None
     try:
-        dst = SqliteEngine(sqlite_db.open_db(out.tmp_path))
+        dst = sqlite_db.open_sqlite(out.tmp_path)
         try:
-            with dst.transaction():
+            with dst.write():
                 fill.into(dst)
         finally:
             dst.close()
@@ -240,7 +244,7 @@ class _Fill:
 
     def _refuse_rows_of_its_own(self, dst: Engine, order: list[str]) -> None:
         """A destination may hold what a new database holds (seeded rows), nothing else."""
-        fresh = SqliteEngine(sqlite_db.open_db(sqlite_db.MEMORY))
+        fresh = sqlite_db.open_sqlite(sqlite_db.MEMORY)
         try:
             for table in order:
                 count = _count(dst, table)
@@ -267,16 +271,20 @@ class _Fill:
                 f"{self.source} and {self.target} differ in table {table}'s columns "
                 f"({', '.join(sorted(set(columns) ^ theirs))}); run `crmcli db check` on both"
             )
+        rows = self.src.read_table(table, columns)
         try:
-            loaded = dst.copy_rows(
-                table, columns, self._counted(self.src.read_table(table, columns))
-            )
+            loaded = dst.copy_rows(table, columns, self._counted(rows))
             dst.advance_ids(table)
         except _database_errors() as exc:
             raise DatabaseError(
                 f"copying table {table} to {self.target} failed, so nothing was copied: "
                 f"{_explain(exc, self.source, self.target)}"
             ) from exc
+        finally:
+            # Ended here, while its connection is open: left to the garbage collector, a
+            # half-read SQLite cursor complains about its closed database on the way out.
+            with contextlib.suppress(Exception):
+                rows.close()  # type: ignore[attr-defined]
         if loaded != self.expected[table].rows:
             raise DatabaseError(
                 f"copying table {table}: {loaded} row(s) read, {self.expected[table].rows} "
@@ -346,7 +354,8 @@ def _check_search_indexes(dst: SqliteEngine) -> None:
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [sqlite3.Error]
+    # ServerError: psycopg's error as the engine reports it (in SQLite's words).
+    errors: list[type[BaseException]] = [sqlite3.Error, postgres.ServerError]
     try:
         import psycopg  # only there when PostgreSQL is in play
 
@@ -361,12 +370,30 @@ def _explain(exc: BaseException, *databases: Target) -> str:
 
     Every password of `databases` is masked in it.
     """
+    if isinstance(exc, postgres.ServerError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # the server's own words, and where in the data it was
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     text = lines[0] if lines else type(exc).__name__
     context = getattr(getattr(exc, "diag", None), "context", None)
     if context:
         text += f" ({context.strip().splitlines()[0]})"
+    if isinstance(exc, _integrity_errors()) and databases:
+        text += (
+            f"; {databases[0]} holds rows its own keys or checks do not allow "
+            f"(see `crmcli --db {databases[0]} db check`)"
+        )
     for database in databases:
         if isinstance(database, PostgresUrl):
             text = database.scrub(text)
     return text
+
+
+def _integrity_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [sqlite3.IntegrityError]
+    try:
+        import psycopg
+
+        errors.append(psycopg.IntegrityError)
+    except ImportError:
+        pass
+    return tuple(errors)

@@ -8,13 +8,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
-from crmcli.db import open_db, write
+from crmcli.db import open_db
 from crmcli.files import Output, make_private_dirs
 from crmcli.imports.customers import import_customers
 from crmcli.imports.purchases import import_purchases
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 DEMO_DIRNAME = "crmcli-demo"
 
@@ -35,7 +37,7 @@ def example_dir() -> Iterator[Path]:
         yield Path(folder)
 
 
-def build(path: Path, *, protect: Iterable[tuple[Path, str]] = (), force: bool = False) -> Database:
+def build(path: Path, *, protect: Iterable[tuple[Path, str]] = (), force: bool = False) -> Engine:
     """Build the example shop in a new file, then put it at `path` whole; returns it open.
 
     The database is made beside `path` under a temporary name and renamed only when
@@ -49,7 +51,7 @@ def build(path: Path, *, protect: Iterable[tuple[Path, str]] = (), force: bool =
     try:
         db = open_db(out.tmp_path)
         try:
-            with example_dir() as folder, write(db):
+            with example_dir() as folder, db.write():
                 # The same import machinery a user runs: no --map needed for these files.
                 import_customers(db, folder / "customers.csv")
                 import_customers(db, folder / "contacts.vcf")

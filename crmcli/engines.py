@@ -1,13 +1,13 @@
 """What differs between SQLite and PostgreSQL, behind one small interface.
 
-`open_engine(target, …)` gives an `Engine` for an SQLite path or a PostgreSQL URL;
-the rest of crmcli is moving onto it (issue 16) so that its SQL is written once:
-`?` placeholders (PostgreSQL's are made from them), transactions that are all or
-nothing, an upsert and an insert that returns the new id, a substring match for
-search, the append-only guard's error recognised, a backup and an erase that do what
-each engine can. Everything else is portable SQL. Until a module is ported it keeps
-using the sqlite-utils `Database` that `crmcli.db` opens; `SqliteEngine.db` is that
-same object, so ported and unported code share one connection.
+Domain code receives an `Engine` (from `crmcli.db.open_db` / `open_read`, or the
+CLI's `Env`) and uses only this surface: `execute` / `executemany` with `?` or
+`:name` placeholders (PostgreSQL's are made from them), rows as tuples; `write()`,
+the one write transaction (nested: a savepoint); `insert` returning the new id;
+`upsert`; `in_transaction`; `Error`, the driver's own failures; `close`. Engine
+internals stay here or in `crmcli.db` (SQLite's file handling, PRAGMAs, WAL, the
+backup API) and `crmcli.postgres`: a backup and an erase that do what each engine
+can, the append-only guard's error recognised, a substring match for search.
 """
 
 from __future__ import annotations
@@ -17,46 +17,132 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-from crmcli import db as sqlite_db
 from crmcli import migrations, postgres, postgres_schema
-from crmcli.db_url import PostgresUrl, Target
+from crmcli.db_url import PostgresUrl
 from crmcli.errors import DatabaseError
-from crmcli.files import Output
+from crmcli.files import Output, database_family, protect_database
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
+
+# SQLite: a statement waits this long for a lock before SQLite reports "database is
+# locked"; `write` waits longer, in a loop, and says so on the way.
+BUSY_TIMEOUT_MS = 5_000
+WRITE_WAIT_SECONDS = 120.0
+
+
+class Cursor(Protocol):
+    """What `Engine.execute` returns, as domain code may use it (rows are tuples)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class Column(NamedTuple):
+    """A column as the schema has it now (later migrations add some)."""
+
+    name: str
+    not_null: bool
+    default: str | None  # the schema's default, as an SQL expression
 
 
 class Engine(ABC):
     """One open database on one engine; SQL is written with `?` placeholders."""
 
     name: str
+    # Told once when a write has to wait for another writer (an import, a second till):
+    # the CLI says so, rather than hang silently. `write(on_wait=…)` overrides it.
+    on_wait: Callable[[], None] | None = None
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
-        """Run one statement; a cursor (`fetchone`, `fetchall`, `rowcount`, `description`)."""
+        """Run one statement; a cursor (`fetchone`, `fetchall`, iteration, `rowcount`,
+        `description`) whose rows are tuples."""
 
     @abstractmethod
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one statement for each row of parameters."""
+    def executemany(self, sql: str, rows: Any) -> Any:
+        """Run one statement for each row of parameters (any iterable of sequences)."""
 
     @abstractmethod
-    def transaction(self) -> Any:
-        """A context manager: its changes are stored together, or none of them; nests."""
+    def write(self, on_wait: Callable[[], None] | None = None, *, wait: bool = True) -> Any:
+        """The one write transaction, a context manager: all of it is stored, or none.
+
+        Nested, it is a savepoint of the outer one. While another writer holds the
+        lock, wait (calling `on_wait` once); `wait=False` refuses at once instead
+        (`DatabaseError`), for a cache that is never worth waiting for.
+        """
+
+    @property
+    @abstractmethod
+    def in_transaction(self) -> bool:
+        """True inside `write()` (or any open transaction)."""
+
+    @property
+    @abstractmethod
+    def Error(self) -> type[Exception]:
+        """The driver's own failure class (`except db.Error`): locked, read-only, full."""
 
     @abstractmethod
     def close(self) -> None: ...
 
+    def references_unchecked(self) -> Any:
+        """A context manager: foreign keys not checked statement by statement inside it.
+
+        For a bulk write whose references are right by construction (a run's rows
+        naming customers just read, in the same transaction). Where the engine cannot
+        switch the checks off cheaply, they stay on: only speed differs.
+        """
+        return nullcontext()
+
+    @abstractmethod
+    def secure_delete(self) -> None:
+        """From now on, what is deleted is overwritten, not only unlinked, where the
+        engine can (SQLite's `secure_delete`); a server reclaims it in `erase` instead."""
+
+    def set_cache_size(self, kib: int, *, temp: bool = False) -> int:
+        """Give this connection's page cache (`temp`: its temporary store's) `kib` KiB;
+        the size it had, to give back. A server sizes its own caches: nothing to do."""
+        return kib
+
     @abstractmethod
     def tables(self) -> list[str]:
         """crmcli's tables (engine internals such as FTS5 shadow tables left out), by name."""
+
+    @abstractmethod
+    def has_table(self, table: str) -> bool:
+        """True when `table` exists (a settings read before the schema is there)."""
+
+    @abstractmethod
+    def columns(self, table: str) -> list[Column]:
+        """`table`'s columns, in the schema's order."""
+
+    @abstractmethod
+    def references(self, table: str) -> list[tuple[str, str]]:
+        """`table`'s foreign keys: (its column, the table that column points to)."""
+
+    @abstractmethod
+    def files(self) -> list[Path]:
+        """The files this database is kept in, on this machine (never to be written over)."""
 
     @abstractmethod
     def applied_migrations(self) -> list[str]:
@@ -113,9 +199,9 @@ class Engine(ABC):
     def advance_ids(self, table: str) -> None:
         """Let `table`'s next generated id come after every id it holds."""
 
-    @abstractmethod
     def parent_tables(self, table: str) -> set[str]:
         """The tables `table`'s foreign keys point to (itself left out)."""
+        return {parent for _column, parent in self.references(table)} - {table}
 
     def insert(self, table: str, row: Mapping[str, Any]) -> int:
         """Insert `row`; the new row's id."""
@@ -144,6 +230,60 @@ class Engine(ABC):
         """
         return f"{column} LIKE ? ESCAPE '\\'"
 
+    # --- The SQL each engine spells its own way: here, and nowhere else. -------------
+    # SQLite's spelling is the default; PostgresEngine gives its own. Functions that
+    # only SQLite has (julianday, date(x, 'N days'), group_concat, total, NOCASE…)
+    # exist on the server with SQLite's meaning (migration m123) and need no helper.
+
+    def json_list(self, expr: str) -> str:
+        """An aggregate: the group's values of `expr` as JSON array text ('[]' for none),
+        in the order the rows come (an ordered subquery orders them on both engines)."""
+        return f"json_group_array({expr})"
+
+    def json_tuple(self, *exprs: str) -> str:
+        """One JSON array of these values, to be gathered by `json_list`."""
+        return f"json_array({', '.join(exprs)})"
+
+    def json_values(self, param: str = "?", *, integers: bool = True) -> str:
+        """A subquery of the elements of the JSON array passed as `param` (ids when
+        `integers`, else text): `WHERE id IN (…)` for more ids than placeholders allow."""
+        return f"SELECT value FROM json_each({param})"
+
+    def json_keys(self, column: str, alias: str) -> str:
+        """A FROM item `alias` with the `key` and document-order `id` of each member of
+        the JSON object in `column` (of a table named before it); none for other text."""
+        return f"json_each(CASE WHEN json_valid({column}) THEN {column} END) AS {alias}"
+
+    def has_any_of(self, column: str, ranges: str) -> str:
+        """A condition: `column` holds a character of `ranges` (`a-z0-9`, as in `[…]`)."""
+        return f"{column} GLOB '*[{ranges}]*'"
+
+    def compact_search_indexes(self) -> None:
+        """Rewrite the search indexes so deleted words are gone from them (forget)."""
+        # FTS5 keeps deleted terms in old segments until they are merged.
+        for table in ("customers_fts", "customers_words", "customer_phones_fts"):
+            self.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+
+    def text_search(self, kind: str, text: str) -> tuple[str, list[Any]]:
+        """(SQL, parameters) giving the ids, ascending, of candidates for `text`:
+
+        `substring` (3 letters or more) — customers whose search document holds it;
+        `word` (1 or 2 letters) — customers with a word of the document starting with it;
+        `digits` (3 or more) — customers with a phone number holding these digits.
+        Candidates only: crmcli.search decides what matches.
+        """
+        quoted = '"' + text.replace('"', '""') + '"'
+        if kind == "digits":
+            return (
+                "SELECT p.customer_id FROM customer_phones_fts f JOIN customer_phones p"
+                " ON p.id = f.rowid WHERE customer_phones_fts MATCH ? ORDER BY p.customer_id",
+                [quoted],
+            )
+        table, expr = (
+            ("customers_fts", quoted) if kind == "substring" else ("customers_words", quoted + " *")
+        )
+        return f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid", [expr]
+
     def __enter__(self) -> Engine:
         return self
 
@@ -157,41 +297,135 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def open_engine(target: Target, *, migrate: bool = True) -> Engine:
-    """The engine for `--db`'s value: an SQLite file (created if need be) or a server."""
-    if isinstance(target, PostgresUrl):
-        return PostgresEngine(target, postgres.open_db(target, migrate=migrate))
-    return SqliteEngine(sqlite_db.open_db(target, migrate=migrate))
-
-
 class SqliteEngine(Engine):
-    """The embedded default: the sqlite-utils `Database` crmcli has always opened."""
+    """The embedded default: a raw `sqlite3` connection (autocommit; `write` begins).
+
+    Raw rather than through sqlite-utils: a read command then never imports it (nor
+    pluggy, nor dateutil's parser), and each statement is one call into the driver.
+    sqlite-utils stays where SQLite's own side needs it: the migrations.
+    """
 
     name = SQLITE
 
-    def __init__(self, db: Any) -> None:
-        self.db = db
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._savepoints = 0
+        # The driver's own methods, bound once: a hot loop (an import, `due`) pays no
+        # wrapper call per statement.
+        self.execute = conn.execute  # type: ignore[method-assign,assignment]
+        self.executemany = conn.executemany  # type: ignore[method-assign,assignment]
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
-        return self.db.execute(sql, params)
+        return self.conn.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.db.conn.executemany(sql, rows)
+    def executemany(self, sql: str, rows: Any) -> Any:
+        return self.conn.executemany(sql, rows)
 
     def insert(self, table: str, row: Mapping[str, Any]) -> int:
         # lastrowid rather than RETURNING, which SQLite has only since 3.35.
         columns = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("?" for _ in row)
         sql = f'INSERT INTO "{table}" ({columns}) VALUES ({marks})'
-        return int(self.execute(sql, list(row.values())).lastrowid)
+        return int(self.conn.execute(sql, list(row.values())).lastrowid or 0)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    @property
+    def Error(self) -> type[Exception]:
+        return sqlite3.Error
 
     @contextmanager
-    def transaction(self) -> Iterator[SqliteEngine]:
-        with sqlite_db.write(self.db):
-            yield self
+    def write(
+        self, on_wait: Callable[[], None] | None = None, *, wait: bool = True
+    ) -> Iterator[SqliteEngine]:
+        """`BEGIN IMMEDIATE`: two processes never interleave their writes, and a
+        reader (a cron job) never blocks. Nested: a savepoint."""
+        conn = self.conn
+        if conn.in_transaction:
+            with self._savepoint():
+                yield self
+            return
+        if not wait:  # not a moment, for the statements inside either
+            conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self._begin(on_wait or self.on_wait, wait=wait)
+            try:
+                yield self
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            if not wait:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    def _begin(self, on_wait: Callable[[], None] | None, *, wait: bool) -> None:
+        conn = self.conn
+        if not wait:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise DatabaseError(explain(exc)) from exc
+            return
+        deadline = time.monotonic() + WRITE_WAIT_SECONDS
+        warned = False
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_locked(exc) or time.monotonic() > deadline:
+                    raise DatabaseError(
+                        f"the database is busy: another crmcli process has been writing "
+                        f"for over {WRITE_WAIT_SECONDS:.0f} s; try again when it is done"
+                        if is_locked(exc)
+                        else explain(exc)
+                    ) from exc
+                if not warned and on_wait is not None:
+                    on_wait()
+                    warned = True
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._savepoints += 1
+        name = f"crmcli_{self._savepoints}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            # An error such as a trigger's RAISE(ROLLBACK) may have ended the whole
+            # transaction, savepoint and all: nothing left to undo, and the error stands.
+            if self.conn.in_transaction:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._savepoints -= 1
+        self.conn.execute(f"RELEASE {name}")
 
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
+
+    @contextmanager
+    def references_unchecked(self) -> Iterator[None]:
+        # A pragma cannot change inside a transaction: nested in a write, the checks stay.
+        conn = self.conn
+        if conn.in_transaction or not conn.execute("PRAGMA foreign_keys").fetchone()[0]:
+            yield
+            return
+        conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def read_snapshot(self) -> Iterator[SqliteEngine]:
@@ -249,31 +483,77 @@ class SqliteEngine(Engine):
     def advance_ids(self, table: str) -> None:
         """Nothing to do: SQLite gives a new row the largest id + 1 by itself."""
 
-    def parent_tables(self, table: str) -> set[str]:
+    def references(self, table: str) -> list[tuple[str, str]]:
         rows = self.execute(f'PRAGMA foreign_key_list("{table}")').fetchall()
-        return {r[2] for r in rows} - {table}
+        return [(r[3], r[2]) for r in rows]
+
+    def columns(self, table: str) -> list[Column]:
+        return [Column(r[1], bool(r[3]), r[4]) for r in self._table_info(table)]
+
+    def files(self) -> list[Path]:
+        out: list[Path] = []
+        for _seq, _name, file in self.conn.execute("PRAGMA database_list").fetchall():
+            if file:  # '' for an in-memory database
+                out.extend(database_family(file))
+        return out
+
+    def secure_delete(self) -> None:
+        self.conn.execute("PRAGMA secure_delete = ON")
+
+    def set_cache_size(self, kib: int, *, temp: bool = False) -> int:
+        schema = "temp." if temp else ""
+        size = self.conn.execute(f"PRAGMA {schema}cache_size").fetchone()[0]
+        if size > 0:  # in pages, not KiB
+            size = -size * self.conn.execute(f"PRAGMA {schema}page_size").fetchone()[0] // 1024
+        self.conn.execute(f"PRAGMA {schema}cache_size = {-int(kib)}")  # negative: KiB
+        return int(-size)
 
     def _table_info(self, table: str) -> list[tuple[Any, ...]]:
         return list(self.execute(f'PRAGMA table_info("{table}")').fetchall())
 
     def tables(self) -> list[str]:
-        virtual = [
-            r[0]
-            for r in self.execute(
-                "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
-            ).fetchall()
-        ]
+        rows = self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        ).fetchall()
+        virtual = tuple(name for name, sql in rows if (sql or "").startswith("CREATE VIRTUAL"))
         internal = ("_sqlite_", "sqlite_", *virtual)  # FTS5 tables and their shadow tables
-        return [t for t in sqlite_db.kind_of(self.db)[1] if not t.startswith(internal)]
+        return [name for name, _sql in rows if not name.startswith(internal)]
+
+    def has_table(self, table: str) -> bool:
+        found = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+        ).fetchone()
+        return found is not None
 
     def applied_migrations(self) -> list[str]:
-        return migrations.applied_names(self.db)
+        return migrations.applied_names(self)
 
     def is_append_only_error(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and _APPEND_ONLY in str(exc)
 
     def backup(self, target: Path, *, force: bool = False) -> str:
-        sqlite_db.backup(self.db, target, force=force)
+        """SQLite's online backup API, into a file put in place whole, 0600.
+
+        The copy is made in a temporary file beside `target` and renamed only when
+        complete: a full disk or an interrupt leaves no half copy (and an old file kept).
+        """
+        out = Output(
+            target, protect=protect_database(self), force=force, database=True, what="backup"
+        )
+        out.open()
+        assert out.tmp_path is not None
+        try:
+            dest = sqlite3.connect(str(out.tmp_path))
+            try:
+                self.conn.backup(dest)
+                # One file, no WAL beside it: a copy that can be moved or mailed as it is.
+                dest.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                dest.close()
+        except BaseException:
+            out.discard()
+            raise
+        out.commit()
         return "an SQLite file (SQLite's online backup API)"
 
     def erase(self, tables: Sequence[str]) -> list[str]:
@@ -298,6 +578,32 @@ _APPEND_ONLY = "complaint history is append-only"
 _FTS_CONTENT = re.compile(r"\bcontent\s*=\s*['\"]?(\w+)")
 
 
+def is_locked(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def explain(exc: BaseException) -> str:
+    """A user-facing sentence for the SQLite failures a user can cause."""
+    text = str(exc)
+    low = text.lower()
+    if "readonly" in low or "read-only" in low:
+        return "the database file is read-only; nothing was changed"
+    if "disk is full" in low or "database or disk is full" in low:
+        return "the disk is full; nothing was changed"
+    if "disk i/o error" in low:
+        return (
+            "the disk refused the write (full, over a size limit, or failing); nothing was changed"
+        )
+    if "file is not a database" in low or "malformed" in low:
+        return f"this is not a crmcli database, or it is damaged ({text})"
+    if "unable to open" in low:
+        return "cannot open the database file (check the folder exists and is writable)"
+    if is_locked(exc):
+        return "the database is busy: another crmcli process is writing; try again"
+    return text
+
+
 class PostgresEngine(Engine):
     """A database on a PostgreSQL server, through psycopg 3."""
 
@@ -308,20 +614,95 @@ class PostgresEngine(Engine):
         self.conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
-        return self._guard(lambda: self.conn.execute(to_pyformat(sql), params or None))
+        cursor = self._guard(lambda: self.conn.execute(for_postgresql(sql), params or None))
+        self._after(sql)
+        return cursor
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        def run() -> None:
-            with self.conn.cursor() as cursor:
-                cursor.executemany(to_pyformat(sql), rows)
+    def executemany(self, sql: str, rows: Any) -> Any:
+        def run() -> Any:
+            cursor = self.conn.cursor()
+            cursor.executemany(for_postgresql(sql), rows)
+            return cursor
 
-        self._guard(run)
+        cursor = self._guard(run)
+        self._after(sql)
+        return cursor
+
+    def json_list(self, expr: str) -> str:
+        return f"coalesce(json_agg({expr})::text, '[]')"
+
+    def json_tuple(self, *exprs: str) -> str:
+        return f"json_build_array({', '.join(exprs)})"
+
+    def json_values(self, param: str = "?", *, integers: bool = True) -> str:
+        value = "value::bigint" if integers else "value"
+        return f"SELECT {value} FROM json_array_elements_text(CAST({param} AS json)) AS value"
+
+    def json_keys(self, column: str, alias: str) -> str:
+        # SQLite's json_valid() has no twin here: an object is known by its first
+        # character (crmcli writes `extra` itself, through json.dumps).
+        return (
+            f"LATERAL json_each(CASE WHEN left({column}, 1) = '{{' THEN CAST({column} AS json)"
+            f" END) WITH ORDINALITY AS {alias}(key, value, id)"
+        )
+
+    def has_any_of(self, column: str, ranges: str) -> str:
+        return f"{column} ~ '[{ranges}]'"
+
+    def compact_search_indexes(self) -> None:
+        """Nothing to merge: `erase` VACUUMs the tables, their indexes with them."""
+
+    def text_search(self, kind: str, text: str) -> tuple[str, list[Any]]:
+        # pg_trgm serves LIKE '%…%' (search document, phone digits); the `simple`
+        # text-search index serves a word's start, as FTS5's prefix index does.
+        if kind == "digits":
+            return (
+                "SELECT DISTINCT customer_id FROM customer_phones WHERE digits LIKE ? ESCAPE '\\'"
+                " ORDER BY customer_id",
+                [like_pattern(text)],
+            )
+        if kind == "substring":
+            return (
+                "SELECT id FROM customers WHERE search_key LIKE ? ESCAPE '\\' ORDER BY id",
+                [like_pattern(text)],
+            )
+        return (
+            "SELECT id FROM customers WHERE to_tsvector('simple', search_key)"
+            " @@ to_tsquery('simple', ?) ORDER BY id",
+            ["'" + text.replace("\\", "\\\\").replace("'", "''") + "':*"],
+        )
+
+    def _after(self, sql: str) -> None:
+        # Ids given by hand (an undone import, a merge put back): the identity moves
+        # past them, as SQLite's next rowid would (`postgres.sync_identity`).
+        table = postgres.inserted_ids_table(sql)
+        if table is not None:
+            self._guard(lambda: postgres.sync_identity(self.conn, table))
 
     @contextmanager
-    def transaction(self) -> Iterator[PostgresEngine]:
-        # psycopg makes a nested block a savepoint, as `crmcli.db.write` does on SQLite.
-        with self.conn.transaction():
-            yield self
+    def write(
+        self, on_wait: Callable[[], None] | None = None, *, wait: bool = True
+    ) -> Iterator[PostgresEngine]:
+        # psycopg makes a nested block a savepoint, as SqliteEngine does. The server
+        # takes row locks as statements run, so there is no lock to wait for up front:
+        # `on_wait` and `wait` have nothing to do here. A COMMIT the server refuses
+        # (a deadlock, a serialization failure) says so in SQLite's words too.
+        psycopg = postgres.psycopg_module()
+        try:
+            with self.conn.transaction():
+                yield self
+        except psycopg.Error as exc:
+            raise postgres.translate(self.url, exc) from exc
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(
+            self.conn.info.transaction_status != postgres.psycopg_module().pq.TransactionStatus.IDLE
+        )
+
+    @property
+    def Error(self) -> type[Exception]:
+        return postgres.ServerError  # psycopg's errors come out as these (`_guard`)
 
     def close(self) -> None:
         self.conn.close()
@@ -410,24 +791,43 @@ class PostgresEngine(Engine):
                 [_quoted(table), column],
             )
 
-    def parent_tables(self, table: str) -> set[str]:
+    def references(self, table: str) -> list[tuple[str, str]]:
         rows = self.execute(
-            "SELECT confrelid::regclass::text FROM pg_constraint"
-            " WHERE conrelid = ?::regclass AND contype = 'f'",
+            "SELECT a.attname, c.confrelid::regclass::text FROM pg_constraint c"
+            " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
+            " WHERE c.conrelid = ?::regclass AND c.contype = 'f' ORDER BY c.oid, a.attnum",
             [_quoted(table)],
         ).fetchall()
-        return {r[0].strip('"') for r in rows} - {table}
+        return [(column, parent.strip('"')) for column, parent in rows]
+
+    def columns(self, table: str) -> list[Column]:
+        rows = self.execute(
+            "SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+            " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+            " ORDER BY a.attnum",
+            [_quoted(table)],
+        ).fetchall()
+        return [Column(name, bool(not_null), default) for name, not_null, default in rows]
+
+    def files(self) -> list[Path]:
+        return []  # on the server, out of crmcli's reach
+
+    def secure_delete(self) -> None:
+        """Nothing to switch on: `erase` VACUUMs the tables after the deletes."""
 
     def tables(self) -> list[str]:
         marker = postgres_schema.MARKER
         return [t for t in postgres_schema.user_tables(self.conn) if t != marker]
 
+    def has_table(self, table: str) -> bool:
+        return table in postgres_schema.user_tables(self.conn)
+
     def applied_migrations(self) -> list[str]:
         return postgres_schema.applied_names(self.conn)
 
     def is_append_only_error(self, exc: BaseException) -> bool:
-        errors = postgres.psycopg_module().errors
-        return isinstance(exc, errors.RestrictViolation) and _APPEND_ONLY in str(exc)
+        return isinstance(exc, postgres.ServerError) and str(exc) == _APPEND_ONLY
 
     def backup(self, target: Path, *, force: bool = False) -> str:
         """`pg_dump`'s custom format (restore with `pg_restore`), when pg_dump is installed."""
@@ -479,13 +879,12 @@ class PostgresEngine(Engine):
         ]
 
     def _guard(self, run: Any) -> Any:
+        """psycopg's errors as `postgres.ServerError`, in SQLite's words for the same failure."""
         psycopg = postgres.psycopg_module()
         try:
             return run()
-        except psycopg.errors.RestrictViolation:
-            raise  # the append-only guard: the caller knows it (`is_append_only_error`)
-        except psycopg.OperationalError as exc:  # the server went away, a timeout
-            raise DatabaseError(postgres.explain(self.url, exc)) from exc
+        except psycopg.Error as exc:
+            raise postgres.translate(self.url, exc) from exc
 
 
 READ_BATCH = 10_000  # rows per round trip when a table is read whole
@@ -494,6 +893,34 @@ READ_BATCH = 10_000  # rows per round trip when a table is read whole
 def _quoted(name: str) -> str:
     """An identifier quoted for SQL ("window" is a keyword in PostgreSQL)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+# SQLite's spellings PostgreSQL reads otherwise, for the same meaning: planner hints
+# and storage it has no use for (INDEXED BY, NOT INDEXED, WITHOUT ROWID); `temp.` (its
+# `pg_temp.`); `x IS value` (SQLite's IS NOT DISTINCT FROM; PostgreSQL's IS takes only
+# NULL, TRUE, FALSE); INSERT OR IGNORE (of a duplicate: ON CONFLICT DO NOTHING).
+_INDEXED_BY = re.compile(
+    r"\s+(?:INDEXED\s+BY\s+\w+|NOT\s+INDEXED|WITHOUT\s+ROWID)\b", re.IGNORECASE
+)
+_IS_VALUE = re.compile(r"\bIS(\s+NOT)?\s+(?=[?']|:\w)", re.IGNORECASE)  # a parameter, a literal
+_TEMP_SCHEMA = re.compile(
+    r"(?<!['\w.])temp\.(?=\w)", re.IGNORECASE
+)  # SQLite's schema of TEMP tables
+_OR_IGNORE = re.compile(r"^(\s*INSERT)\s+OR\s+IGNORE\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=2048)
+def for_postgresql(sql: str) -> str:
+    """crmcli's SQL (SQLite's dialect where the two agree) as psycopg runs it on the
+    server: the few spellings above rewritten, then `to_pyformat`'s placeholders."""
+    sql = _INDEXED_BY.sub("", sql)
+    sql = _TEMP_SCHEMA.sub("pg_temp.", sql)
+    sql = _IS_VALUE.sub(
+        lambda m: "IS DISTINCT FROM " if m.group(1) else "IS NOT DISTINCT FROM ", sql
+    )
+    if _OR_IGNORE.match(sql):
+        sql = _OR_IGNORE.sub(r"\1", sql).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+    return to_pyformat(sql)
 
 
 def to_pyformat(sql: str) -> str:

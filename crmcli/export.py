@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import customer_fields, customers, purchases
 from crmcli.money import to_decimal
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # An export holds every field a customer has (the table in customer_fields.py); the
 # computed ones (id, tier, addressed_as, timestamps) are skipped when it is read back.
@@ -47,7 +48,7 @@ def excel_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def customer_records(
-    db: Database, *, tag: str | None = None
+    db: Engine, *, tag: str | None = None
 ) -> Iterator[tuple[customers.Customer, dict[str, Any]]]:
     """Whole customer records, with the fields a vCard lacks (X-CRMCLI-…), streamed."""
     wanted = [f for f in customer_fields.READ_BACK if f not in customer_fields.VCARD_NATIVE]
@@ -55,7 +56,7 @@ def customer_records(
         yield customers.get(db, row["id"]), {f: row[f] for f in wanted}
 
 
-def purchase_rows(db: Database, **filters: Any) -> Iterator[dict[str, Any]]:
+def purchase_rows(db: Engine, **filters: Any) -> Iterator[dict[str, Any]]:
     """Purchase lines with exact Decimal amounts."""
     for row in purchases.rows(db, **filters):
         out = dict(row)

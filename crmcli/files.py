@@ -59,16 +59,6 @@ def database_family(path: Path | str | PostgresUrl) -> list[Path]:
     return [p for name in names for p in (name, *(Path(f"{name}{s}") for s in SIDECARS))]
 
 
-def open_database_files(db: Any) -> list[Path]:
-    """The files of every database attached to `db` (a sqlite-utils Database or connection)."""
-    conn = getattr(db, "conn", db)
-    out: list[Path] = []
-    for _seq, _name, file in conn.execute("PRAGMA database_list").fetchall():
-        if file:  # '' for an in-memory database
-            out.extend(database_family(file))
-    return out
-
-
 def _same(a: Path, b: Path) -> bool:
     """The same file: by device and inode when both exist, else by resolved path."""
     try:
@@ -313,9 +303,9 @@ class Output:
 
 
 def protect_database(db: Any) -> list[tuple[Path, str]]:
-    """`protect` pairs for the open database and its companions."""
+    """`protect` pairs for the open database's files (an engine's `files()`)."""
     labels = ["the open database", *(f"the open database's {s} file" for s in SIDECARS)]
-    return [(p, labels[i % 4]) for i, p in enumerate(open_database_files(db))]  # 4 per file
+    return [(p, labels[i % 4]) for i, p in enumerate(db.files())]  # 4 per file
 
 
 def protect_inputs(*paths: Path | None) -> list[tuple[Path, str]]:

@@ -11,14 +11,14 @@ import re
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, text
-from crmcli.db import write
 from crmcli.errors import Conflict, InvalidValue, NotFound
 from crmcli.i18n import _
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 _EVERY = re.compile(r"(\d*)\s*([dwmy])", re.IGNORECASE)
 _FREQ = {"d": "DAILY", "w": "WEEKLY", "m": "MONTHLY", "y": "YEARLY"}
@@ -155,7 +155,7 @@ def next_occurrence(rule: str, after: date) -> date | None:
 
 
 def add(
-    db: Database,
+    db: Engine,
     *,
     customer_id: int,
     on: date,
@@ -170,16 +170,27 @@ def add(
     dates.in_range(on, what="the follow-up's day")
     text.check_optional(owner, field="--owner")
     rule = parse_every(every, start=on) if every else None
-    with write(db):
-        cursor = db.execute(
-            "INSERT INTO followups (customer_id, due_on, note, rrule, owner, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [customer_id, on.isoformat(), note, rule, owner or None, dates.now_utc()],
-        )
-    return int(cursor.lastrowid or 0)
+    with db.write():
+        return _insert(db, customer_id, on, note, rule, owner or None)
 
 
-def get(db: Database, followup_id: int) -> Followup:
+def _insert(
+    db: Engine, customer_id: int, on: date, note: str, rule: str | None, owner: str | None
+) -> int:
+    return db.insert(
+        "followups",
+        {
+            "customer_id": customer_id,
+            "due_on": on.isoformat(),
+            "note": note,
+            "rrule": rule,
+            "owner": owner,
+            "created_at": dates.now_utc(),
+        },
+    )
+
+
+def get(db: Engine, followup_id: int) -> Followup:
     row = db.execute(
         "SELECT id, customer_id, due_on, note, rrule, owner, status, snoozed_until, done_at,"
         " done_note FROM followups WHERE id = ?",
@@ -190,17 +201,17 @@ def get(db: Database, followup_id: int) -> Followup:
     return Followup(*row)
 
 
-def _open(db: Database, followup_id: int) -> Followup:
+def _open(db: Engine, followup_id: int) -> Followup:
     f = get(db, followup_id)
     if f.status != "open":
         raise Conflict(f"follow-up #{followup_id} is already {f.status}")
     return f
 
 
-def done(db: Database, followup_id: int, *, note: str | None = None) -> int | None:
+def done(db: Engine, followup_id: int, *, note: str | None = None) -> int | None:
     """Mark a follow-up done; for a recurring one, open the next occurrence (its id)."""
     text.check_optional(note, field="--note", multiline=True)
-    with write(db):
+    with db.write():
         f = _open(db, followup_id)
         db.execute(
             "UPDATE followups SET status = 'done', done_at = ?, done_note = ? WHERE id = ?",
@@ -216,27 +227,22 @@ def done(db: Database, followup_id: int, *, note: str | None = None) -> int | No
         upcoming = next_occurrence(f.rrule, due_on)
         if upcoming is None or upcoming <= due_on:  # the rule has run out (UNTIL=…)
             return None
-        cursor = db.execute(
-            "INSERT INTO followups (customer_id, due_on, note, rrule, owner, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [f.customer_id, upcoming.isoformat(), f.note, f.rrule, f.owner, dates.now_utc()],
-        )
-        return int(cursor.lastrowid or 0)
+        return _insert(db, f.customer_id, upcoming, f.note, f.rrule, f.owner)
 
 
-def snooze(db: Database, followup_id: int, *, until: date) -> None:
+def snooze(db: Engine, followup_id: int, *, until: date) -> None:
     """Put a follow-up off until `until` (the promised date is kept)."""
     dates.in_range(until, what="the snooze day")
-    with write(db):
+    with db.write():
         f = _open(db, followup_id)
         if until < date.fromisoformat(f.due_on):
             raise InvalidValue(f"snooze until a day after the promised {f.due_on}, not {until}")
         db.execute("UPDATE followups SET snoozed_until = ? WHERE id = ?", [until.isoformat(), f.id])
 
 
-def cancel(db: Database, followup_id: int) -> None:
+def cancel(db: Engine, followup_id: int) -> None:
     """Drop a promise that no longer stands."""
-    with write(db):
+    with db.write():
         _open(db, followup_id)
         db.execute(
             "UPDATE followups SET status = 'cancelled', done_at = ? WHERE id = ?",
@@ -245,7 +251,7 @@ def cancel(db: Database, followup_id: int) -> None:
 
 
 def rows(
-    db: Database, *, customer_id: int | None = None, status: str | None = "open"
+    db: Engine, *, customer_id: int | None = None, status: str | None = "open"
 ) -> list[dict[str, Any]]:
     """Follow-ups with their customer's code and name, soonest first."""
     where: list[str] = []

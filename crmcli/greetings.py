@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import agenda, locales, public_holidays, settings, templates, text, tiers
 from crmcli.errors import NotFound
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 FIELDS = (
     "date",
@@ -43,7 +44,7 @@ def _choose(bodies: dict[str, str], base: str, locale: str) -> tuple[str, str]:
 
 
 def values(
-    entry: agenda.Entry, *, shop: str, language: str, db: Database | None = None
+    entry: agenda.Entry, *, shop: str, language: str, db: Engine | None = None
 ) -> dict[str, Any]:
     """The placeholders' values for one greeting."""
     item, person = entry.item, entry.person
@@ -73,7 +74,7 @@ def values(
     }
 
 
-def _benefit(db: Database | None, customer_id: int) -> str:
+def _benefit(db: Engine | None, customer_id: int) -> str:
     """The benefit of the customer's current tier, as shown on their page ("" for none)."""
     if db is None:
         return ""
@@ -90,7 +91,7 @@ class Greetings:
 
 
 def render(
-    db: Database,
+    db: Engine,
     *,
     start: date,
     end: date,

@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, settings, text
 from crmcli.customer_fields import tier_of
-from crmcli.db import write
 from crmcli.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # Lines the partial index `purchases_item_launch` holds: every query here says so in
 # full, or SQLite cannot use it.
@@ -82,7 +82,7 @@ _EARLY_BUYS = (
 EARLY_BUYS = _EARLY_BUYS.format(where="")
 
 
-def params(db: Database, *, as_of: date) -> dict[str, Any]:
+def params(db: Engine, *, as_of: date) -> dict[str, Any]:
     """The parameters every launch query takes, as of a day."""
     days = settings.get_int(db, "attitude.early_days")
     start = db.execute("SELECT min(date) FROM purchases").fetchone()[0]
@@ -104,7 +104,7 @@ def early_cte(*, customer: bool = False) -> str:
 ITEM_FIELDS = ("item", "launched_on", "source", "first_sale", "early_until", "early_buyers")
 
 
-def items(db: Database, *, as_of: date) -> Iterator[dict[str, Any]]:
+def items(db: Engine, *, as_of: date) -> Iterator[dict[str, Any]]:
     """Every item sold (or with a launch set) by `as_of`: launch, where from, early buyers."""
     sql = f"""{early_cte()},
         per_item AS (
@@ -128,7 +128,7 @@ def items(db: Database, *, as_of: date) -> Iterator[dict[str, Any]]:
         yield out
 
 
-def early_items(db: Database, customer_id: int, *, as_of: date) -> list[str]:
+def early_items(db: Engine, customer_id: int, *, as_of: date) -> list[str]:
     """The launched items this customer bought early, as of a day (sorted)."""
     sql = f"{early_cte(customer=True)} {_EARLY_BUYS.format(where='WHERE p.customer_id = :id')}"
     row = db.execute(sql, {**params(db, as_of=as_of), "id": customer_id}).fetchone()
@@ -140,7 +140,7 @@ ADOPTER_DEFAULT = ("code", "name", "phone", "email", "tier", "launches", "items"
 
 
 def early_adopters(
-    db: Database, *, as_of: date, include_do_not_contact: bool = False
+    db: Engine, *, as_of: date, include_do_not_contact: bool = False
 ) -> Iterator[dict[str, Any]]:
     """Customers who bought at least `attitude.early_launches` launches early, most first."""
     where = "c.archived_at IS NULL AND c.forgotten_at IS NULL"
@@ -160,10 +160,10 @@ def early_adopters(
         yield out
 
 
-def set_launch(db: Database, *, item: str, on: date) -> int:
+def set_launch(db: Engine, *, item: str, on: date) -> int:
     """Set an item's launch day; returns how many lines name the item (0: not sold yet)."""
     item = _item(item)
-    with write(db):
+    with db.write():
         db.execute(
             "INSERT INTO item_launches (item, launched_on, set_at) VALUES (?, ?, ?)"
             " ON CONFLICT(item) DO UPDATE SET launched_on = excluded.launched_on,"
@@ -173,14 +173,14 @@ def set_launch(db: Database, *, item: str, on: date) -> int:
     return int(db.execute("SELECT count(*) FROM purchases WHERE item = ?", [item]).fetchone()[0])
 
 
-def clear_launch(db: Database, *, item: str) -> bool:
+def clear_launch(db: Engine, *, item: str) -> bool:
     """Forget the launch day set for an item (its first sale counts again)."""
     item = _item(item)
-    with write(db):
+    with db.write():
         return db.execute("DELETE FROM item_launches WHERE item = ?", [item]).rowcount > 0
 
 
-def similar(db: Database, item: str, *, limit: int = 5) -> list[str]:
+def similar(db: Engine, item: str, *, limit: int = 5) -> list[str]:
     """Items sold whose name holds `item` (case-insensitive), for a hint."""
     escaped = item.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = db.execute(

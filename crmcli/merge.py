@@ -12,13 +12,13 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import customers, dates, names, relations, visits
-from crmcli.db import write
 from crmcli.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 DEFAULT_THRESHOLD = 90
 
@@ -49,7 +49,7 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFD", names.fold(name))
 
 
-def find(db: Database, *, threshold: int = DEFAULT_THRESHOLD) -> Iterator[Dupe]:
+def find(db: Engine, *, threshold: int = DEFAULT_THRESHOLD) -> Iterator[Dupe]:
     """Likely duplicates: a shared phone or e-mail, then names at least `threshold` alike."""
     from rapidfuzz import fuzz, process
 
@@ -116,21 +116,16 @@ _FILL = (
 )  # fmt: skip
 
 
-def _tables_referencing_customers(db: Database) -> list[str]:
+def _tables_referencing_customers(db: Engine) -> list[str]:
     """Every table with a customer_id foreign key (so tables added later move too)."""
-    out = []
-    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        for fk in db.execute(f"PRAGMA foreign_key_list('{table}')"):
-            if fk[2] == "customers" and fk[3] == "customer_id":
-                out.append(table)
-    return out
+    return [t for t in db.tables() if ("customer_id", "customers") in db.references(t)]
 
 
-def merge(db: Database, keep: int, other: int) -> MergeResult:
+def merge(db: Engine, keep: int, other: int) -> MergeResult:
     """Merge customer `other` into `keep`: move every purchase, complaint, follow-up…"""
     if keep == other:
         raise InvalidValue("a customer cannot be merged with itself")
-    with write(db):
+    with db.write():
         kept = customers.get(db, keep)
         gone = customers.get(db, other)
         snapshot = {
@@ -192,11 +187,15 @@ def merge(db: Database, keep: int, other: int) -> MergeResult:
         if extra != dict(kept.extra):
             changes["extra"] = json.dumps(extra, ensure_ascii=False)
         now = dates.now_utc()
-        cur = db.execute(
-            "INSERT INTO customer_merges (kept_id, merged_id, at, snapshot) VALUES (?, ?, ?, ?)",
-            [keep, other, now, json.dumps(snapshot, ensure_ascii=False, default=str)],
+        merge_id = db.insert(
+            "customer_merges",
+            {
+                "kept_id": keep,
+                "merged_id": other,
+                "at": now,
+                "snapshot": json.dumps(snapshot, ensure_ascii=False, default=str),
+            },
         )
-        merge_id = int(cur.lastrowid or 0)
         db.execute("DELETE FROM customers WHERE id = ?", [other])
         if changes:
             merged_fields = {**kept.fields, **changes}

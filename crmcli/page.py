@@ -9,9 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import (
     buying,
@@ -29,12 +27,15 @@ from crmcli import (
 from crmcli.contact_window import describe
 from crmcli.money import to_decimal
 
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
+
 RECENT = 10
 HISTORY = 6  # tier runs shown on the page; `tiers history` has them all
 TOP = 5
 
 
-def build(db: Database, customer_id: int, *, as_of: date | None = None) -> dict[str, Any]:
+def build(db: Engine, customer_id: int, *, as_of: date | None = None) -> dict[str, Any]:
     """The page; `as_of` (default today) is the day the attitude, early buying and a
     complaint's lateness are judged on."""
     customer = customers.get(db, customer_id)
@@ -101,7 +102,7 @@ def profile(customer: customers.Customer) -> dict[str, Any]:
 
 
 def purchase_section(
-    db: Database, customer_id: int, their: buying.Bought | None = None
+    db: Engine, customer_id: int, their: buying.Bought | None = None
 ) -> dict[str, Any]:
     """Totals and the latest lines; `their` is the one pass over the lines (`build`
     shares it with the top lists), made here when not given."""
@@ -128,7 +129,7 @@ def purchase_section(
 
 
 def tier_section(
-    db: Database, customer: customers.Customer, *, as_of: date | None = None
+    db: Engine, customer: customers.Customer, *, as_of: date | None = None
 ) -> dict[str, Any] | None:
     """Current tier (override first), the runs that classified them, and their attitude."""
     history = tiers.history(db, customer.id)
@@ -187,7 +188,7 @@ def _pct(share: Fraction | None) -> Decimal | None:
 
 
 def top_section(
-    db: Database, customer_id: int, their: buying.Bought | None = None
+    db: Engine, customer_id: int, their: buying.Bought | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """What the customer buys most, by item and by category (net spend)."""
     their = their or buying.bought(db, customer_id, limit=TOP)
@@ -200,13 +201,13 @@ def top_section(
     }
 
 
-def _dicts(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def _dicts(db: Engine, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cursor = db.execute(sql, params)
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, r, strict=True)) for r in cursor]
 
 
-def complaint_section(db: Database, customer_id: int, *, as_of: date) -> list[dict[str, Any]]:
+def complaint_section(db: Engine, customer_id: int, *, as_of: date) -> list[dict[str, Any]]:
     """Their complaints, open ones first: stage, what is due next and by when (late as of
     `as_of`)."""
     fields = (
@@ -226,7 +227,7 @@ def complaint_section(db: Database, customer_id: int, *, as_of: date) -> list[di
     ]
 
 
-def followup_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
+def followup_section(db: Engine, customer_id: int) -> list[dict[str, Any]]:
     return _dicts(
         db,
         "SELECT id, coalesce(snoozed_until, due_on) AS due_on, status, note, rrule, owner"
@@ -235,7 +236,7 @@ def followup_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
     )
 
 
-def contact_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
+def contact_section(db: Engine, customer_id: int) -> list[dict[str, Any]]:
     return _dicts(
         db,
         "SELECT at, channel, note, by FROM contacts WHERE customer_id = ? ORDER BY at DESC LIMIT ?",
@@ -243,7 +244,7 @@ def contact_section(db: Database, customer_id: int) -> list[dict[str, Any]]:
     )
 
 
-def relation_section(db: Database, customer_id: int) -> dict[str, Any]:
+def relation_section(db: Engine, customer_id: int) -> dict[str, Any]:
     """The people around the customer (each as what they are to them), and how many
     customers came on their word."""
     return {

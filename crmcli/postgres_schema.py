@@ -20,10 +20,10 @@ tills starting at once against a new database migrate it exactly once.
 
 from __future__ import annotations
 
+import sqlite3
 from importlib import import_module
 from typing import Any
 
-from crmcli import db as sqlite_db
 from crmcli import migrations
 from crmcli.errors import DatabaseError
 
@@ -395,12 +395,17 @@ _NOT_COPIED_PREFIXES = ("_sqlite_", "customers_fts", "customers_words", "sqlite_
 
 def seeded_rows() -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
     """What the baseline's migrations put into a new SQLite database: table → columns, rows."""
-    from sqlite_utils.migrations import Migrations  # sqlite-utils: imported when used
+    from sqlite_utils import Database  # sqlite-utils: imported when used
+    from sqlite_utils.migrations import Migrations
 
     baseline = Migrations(migrations.MIGRATION_SET)
     for name in BASELINE:  # those only: a later migration's PostgreSQL form seeds its own
         baseline(name=name)(import_module(f"{migrations.__name__}.{name}").migrate)
-    db = sqlite_db.connect(sqlite_db.MEMORY)
+    # A bare in-memory database, as crmcli.db would open one (autocommit, foreign keys):
+    # this module sits below crmcli.db, which reaches the server through it.
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = Database(conn, execute_plugins=False)
     try:
         baseline.apply(db)
         out: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}

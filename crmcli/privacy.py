@@ -19,13 +19,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from crmcli import customers, dates, relations
-from crmcli.db import write
-from crmcli.engines import SqliteEngine
 from crmcli.errors import CrmError
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # Customer columns that say nothing about the person: bookkeeping and categories.
 KEPT_CUSTOMER_COLUMNS = frozenset(
@@ -82,25 +82,18 @@ class Forgotten:
     warnings: list[str] = field(default_factory=list)
 
 
-def tables_pointing_at_customers(db: Database) -> set[str]:
-    """Every table with a `customer_id` column (the schema's own, from sqlite_master)."""
-    out = set()
-    for (name,) in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    ).fetchall():
-        columns = {r[1] for r in db.execute(f'PRAGMA table_info("{name}")').fetchall()}
-        if "customer_id" in columns:
-            out.add(name)
-    return out
+def tables_pointing_at_customers(db: Engine) -> set[str]:
+    """Every table with a `customer_id` column (as the schema has them now)."""
+    return {t for t in db.tables() if any(c.name == "customer_id" for c in db.columns(t))}
 
 
-def unhandled_tables(db: Database) -> set[str]:
+def unhandled_tables(db: Engine) -> set[str]:
     """Tables that hold customer data `forget` does not know how to treat."""
     known = {*ERASED_TABLES, *REDACTED_TABLES, *KEPT_TABLES}
     return tables_pointing_at_customers(db) - known
 
 
-def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten:
+def forget(db: Engine, customer_id: int, *, compact: bool = True) -> Forgotten:
     """Erase a customer's personal data, keep their anonymous purchases; see the module doc.
 
     Running it again on a forgotten customer is harmless, and finishes a `scrub` that
@@ -113,8 +106,8 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
             "that crmcli.privacy does not know; nothing was changed"
         )
     # Freed pages and cells are overwritten with zeros, not just unlinked.
-    db.execute("PRAGMA secure_delete = ON")
-    with write(db):
+    db.secure_delete()
+    with db.write():
         customers.get(db, customer_id)  # NotFound for a wrong id
         erased: dict[str, int] = {}
         now = dates.now_utc()
@@ -124,7 +117,7 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
             table: [
                 r[0]
                 for r in db.execute(
-                    f"SELECT rowid FROM {table} WHERE customer_id = ?", [customer_id]
+                    f"SELECT id FROM {table} WHERE customer_id = ?", [customer_id]
                 ).fetchall()
             ]
             for table in (*ERASED_TABLES, *REDACTED_TABLES)
@@ -155,10 +148,7 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
         erased["customer_merges"] = cur.rowcount
         erased["import_changes"] = _forget_import_changes(db, customer_id, child_ids)
         erased.update(_blank_mentions(db, customer_id, marks))
-        # FTS5 keeps deleted terms in old segments until they are merged.
-        db.execute("INSERT INTO customers_fts(customers_fts) VALUES ('optimize')")
-        db.execute("INSERT INTO customers_words(customers_words) VALUES ('optimize')")
-        db.execute("INSERT INTO customer_phones_fts(customer_phones_fts) VALUES ('optimize')")
+        db.compact_search_indexes()  # no deleted term left in an index's old pages
         kept = db.execute(
             "SELECT count(*), coalesce(sum(amount_micros), 0) FROM purchases WHERE customer_id = ?",
             [customer_id],
@@ -175,7 +165,7 @@ def forget(db: Database, customer_id: int, *, compact: bool = True) -> Forgotten
     return Forgotten(**{**result.__dict__, "files_clean": clean, "warnings": warnings})
 
 
-def _redact_complaint_events(db: Database, customer_id: int) -> int:
+def _redact_complaint_events(db: Engine, customer_id: int) -> int:
     """Blank what was said; keep the stage history and the fields the report adds up.
 
     Migration m050 lets the append-only trigger allow exactly this for a forgotten
@@ -256,9 +246,9 @@ def _dense(word: str) -> bool:
                for c in word)  # fmt: skip
 
 
-def identifying_marks(db: Database, customer_id: int) -> Marks:
+def identifying_marks(db: Engine, customer_id: int) -> Marks:
     """The person's names, code, e-mail and phone numbers, as `Marks`."""
-    columns = {r[1] for r in db.execute("PRAGMA table_info(customers)").fetchall()}
+    columns = {c.name for c in db.columns("customers")}
     wanted = [c for c in (*_IDENTIFYING, "name_reading") if c in columns]
     row = db.execute(
         f"SELECT {', '.join(wanted)} FROM customers WHERE id = ?", [customer_id]
@@ -293,7 +283,7 @@ def identifying_marks(db: Database, customer_id: int) -> Marks:
     return Marks(frozenset(words), frozenset(phrases), frozenset(digits))
 
 
-def _blank_mentions(db: Database, customer_id: int, marks: Marks) -> dict[str, int]:
+def _blank_mentions(db: Engine, customer_id: int, marks: Marks) -> dict[str, int]:
     """Blank kept text that names the person: items, categories, compensation, file names."""
     counts = {"purchase_texts": 0, "compensation_kinds": 0, "import_file_names": 0}
     if not marks:
@@ -345,11 +335,9 @@ def _blank_mentions(db: Database, customer_id: int, marks: Marks) -> dict[str, i
     return counts
 
 
-def _erase_customer_row(db: Database, customer_id: int, now: str) -> None:
+def _erase_customer_row(db: Engine, customer_id: int, now: str) -> None:
     assignments: list[str] = []
-    for _cid, name, _type, notnull, default, _pk in db.execute(
-        "PRAGMA table_info(customers)"
-    ).fetchall():
+    for name, notnull, default in db.columns("customers"):
         if name in KEPT_CUSTOMER_COLUMNS:
             continue
         if name == "do_not_contact":
@@ -367,12 +355,12 @@ def _erase_customer_row(db: Database, customer_id: int, now: str) -> None:
     )
 
 
-def _blank(db: Database, table: str, column: str) -> str:
-    info = {r[1]: r[3] for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
-    return "''" if info.get(column) else "NULL"
+def _blank(db: Engine, table: str, column: str) -> str:
+    not_null = {c.name: c.not_null for c in db.columns(table)}
+    return "''" if not_null.get(column) else "NULL"
 
 
-def _forget_import_changes(db: Database, customer_id: int, child_ids: dict[str, list[int]]) -> int:
+def _forget_import_changes(db: Engine, customer_id: int, child_ids: dict[str, list[int]]) -> int:
     """Drop undo records (with their JSON copies of rows) about this customer."""
     total = db.execute(
         "DELETE FROM import_changes WHERE table_name = 'customers' AND row_id = ?",
@@ -389,7 +377,17 @@ def _forget_import_changes(db: Database, customer_id: int, child_ids: dict[str, 
     return total
 
 
-def scrub(db: Database) -> tuple[bool, list[str]]:
-    """Rebuild the file and empty the WAL, so erased bytes are gone from disk; True if so."""
-    warnings = SqliteEngine(db).erase([])
+def scrub(db: Engine) -> tuple[bool, list[str]]:
+    """Make erased rows unrecoverable as far as the engine can (SQLite: rebuild the file
+    and empty the WAL; a server: VACUUM the tables); True when nothing is left."""
+    warnings = db.erase(
+        [
+            "customers",
+            *ERASED_TABLES,
+            *REDACTED_TABLES,
+            "complaint_events",
+            "customer_merges",
+            "import_changes",
+        ]
+    )
     return not warnings, warnings

@@ -13,18 +13,19 @@ The calls due are an agenda source: `agenda.prospect_calls`.
 from __future__ import annotations
 
 from datetime import date
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from crmcli import text
-from crmcli.db import write
 from crmcli.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # A customer with no purchase line (an anonymous sale names nobody).
 NO_PURCHASE = "NOT EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id)"
 
 
-def status(db: Database, customer_id: int) -> str:
+def status(db: Engine, customer_id: int) -> str:
     """`customer` (has bought), `prospect`, or `lost` (a prospect given up)."""
     row = db.execute(
         f"SELECT {NO_PURCHASE}, lost_at, lost_reason FROM customers c WHERE id = ?",
@@ -35,7 +36,7 @@ def status(db: Database, customer_id: int) -> str:
     return "lost" if row[1] else "prospect"
 
 
-def describe(db: Database, customer_id: int) -> str:
+def describe(db: Engine, customer_id: int) -> str:
     """The status as the customer's page says it."""
     row = db.execute(
         "SELECT lost_at, lost_reason, prospect_calls_from FROM customers WHERE id = ?",
@@ -49,31 +50,31 @@ def describe(db: Database, customer_id: int) -> str:
     return "prospect (no purchase yet)" + ("" if row[2] else "; no calls planned (imported)")
 
 
-def mark_lost(db: Database, customer_id: int, *, reason: str | None, on: date) -> None:
+def mark_lost(db: Engine, customer_id: int, *, reason: str | None, on: date) -> None:
     """Give a prospect up: no more calls. A customer who has bought is not a prospect."""
     if status(db, customer_id) == "customer":
         raise InvalidValue(f"customer #{customer_id} has bought: not a prospect to mark lost")
     reason = (reason or "").strip() or None
     if reason is not None:
         text.check(reason, field="--reason")
-    with write(db):
+    with db.write():
         db.execute(
             "UPDATE customers SET lost_at = ?, lost_reason = ? WHERE id = ?",
             [on.isoformat(), reason, customer_id],
         )
 
 
-def not_lost(db: Database, customer_id: int) -> None:
+def not_lost(db: Engine, customer_id: int) -> None:
     """Undo `mark_lost`: the calls start again from the last contact."""
-    with write(db):
+    with db.write():
         db.execute(
             "UPDATE customers SET lost_at = NULL, lost_reason = NULL WHERE id = ?", [customer_id]
         )
 
 
-def call(db: Database, customer_id: int, *, on: date) -> None:
+def call(db: Engine, customer_id: int, *, on: date) -> None:
     """Put a prospect (an imported one) on the call cadence from `on`."""
-    with write(db):
+    with db.write():
         db.execute(
             "UPDATE customers SET prospect_calls_from = coalesce(prospect_calls_from, ?)"
             " WHERE id = ?",

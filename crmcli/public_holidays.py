@@ -12,7 +12,6 @@ The package is imported here only, when a holiday is asked for (it costs start-u
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,11 +19,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from crmcli import locales, settings
-from crmcli.db import BUSY_TIMEOUT_MS
-from crmcli.errors import InvalidValue
+from crmcli.errors import DatabaseError, InvalidValue
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from crmcli.engines import Engine
 
 # Days of one festival closer than this belong to the same occurrence (Russia's New
 # Year holidays run over eight days with Christmas in between); no festival comes
@@ -158,7 +156,7 @@ def parse_names(text: str, *, key: str = "holidays.greet.add") -> Names:
     return tuple(out)
 
 
-def rules_from(db: Database) -> GreetRules:
+def rules_from(db: Engine) -> GreetRules:
     """The add/skip settings of this database."""
     return GreetRules(
         add=parse_names(settings.get(db, "holidays.greet.add"), key="holidays.greet.add"),
@@ -188,7 +186,7 @@ def countries(setting: str) -> list[str]:
 
 
 def raw(
-    country: str, years: list[int], *, language: str, db: Database | None = None
+    country: str, years: list[int], *, language: str, db: Engine | None = None
 ) -> dict[date, str]:
     """The package's own list: day → name (several names joined by '; ').
 
@@ -214,7 +212,7 @@ def _source() -> str:
         return origin
 
 
-def _year(country: str, year: int, language: str, db: Database | None) -> dict[date, str]:
+def _year(country: str, year: int, language: str, db: Engine | None) -> dict[date, str]:
     if db is None:
         return _package_year(country, year, language)
     source = _source()
@@ -231,27 +229,21 @@ def _year(country: str, year: int, language: str, db: Database | None) -> dict[d
 
 
 def _keep(
-    db: Database, country: str, language: str, year: int, source: str, days: dict[date, str]
+    db: Engine, country: str, language: str, year: int, source: str, days: dict[date, str]
 ) -> None:
     """Store a year's list if the database lets us at once; a cache never waits for a lock."""
-    conn = db.conn
-    if conn.in_transaction:  # inside someone's write: leave it alone
+    if db.in_transaction:  # inside someone's write: leave it alone
         return
     text = json.dumps({d.isoformat(): n for d, n in days.items()}, ensure_ascii=False)
     try:
-        conn.execute("PRAGMA busy_timeout = 0")
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute(
-            "INSERT OR REPLACE INTO holiday_cache (country, language, year, source, days)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [country, language, year, source, text],
-        )
-        conn.execute("COMMIT")
-    except sqlite3.Error:  # read-only, busy or full: computed again next time
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        with db.write(wait=False):
+            db.execute(
+                "INSERT OR REPLACE INTO holiday_cache (country, language, year, source, days)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [country, language, year, source, text],
+            )
+    except (db.Error, DatabaseError):  # read-only, busy or full: computed again next time
+        pass
 
 
 @lru_cache(maxsize=64)
@@ -284,7 +276,7 @@ def greeting_holidays(
     *,
     rules: GreetRules = GreetRules(),
     language: str = "en_US",
-    db: Database | None = None,
+    db: Engine | None = None,
 ) -> list[Holiday]:
     """The days of `year` a shop greets its customers of `country` on, one per festival.
 
@@ -351,7 +343,7 @@ def between(
     *,
     country_list: list[str],
     language: str,
-    db: Database | None = None,
+    db: Engine | None = None,
     rules: GreetRules = GreetRules(),
 ) -> list[Holiday]:
     """The greeting days from `start` to `end` (both included), per country."""
@@ -366,7 +358,7 @@ def between(
     ]
 
 
-def name_for(holiday: Holiday, *, locale: str, fallback: str, db: Database | None = None) -> str:
+def name_for(holiday: Holiday, *, locale: str, fallback: str, db: Engine | None = None) -> str:
     """The holiday's name in the customer's language when the package has it.
 
     Else in English for a customer who does not share the shop's language, else in

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, money, text
-from crmcli.db import write
 from crmcli.errors import NotFound
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # A purchase line's fields, as the interface names them (for --map and --fields).
 FIELDS = (
@@ -37,7 +37,7 @@ DEFAULT_LIST_FIELDS = ("id", "customer", "customer_name", "date", "amount", "ite
 
 
 def add(
-    db: Database,
+    db: Engine,
     *,
     customer_id: int,
     amount_micros: int,
@@ -68,40 +68,37 @@ def add(
         ("note", note, True),
     ):
         text.check_optional(value, field=field, multiline=multiline)
-    with write(db):
+    with db.write():
         if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
             raise NotFound(f"no customer #{customer_id}")
         money.check_total(db, amount_micros)
-        cursor = db.execute(
-            "INSERT INTO purchases (customer_id, date, amount_micros, quantity, unit_price_micros,"
-            " order_id, item, category, delivery_date, note, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                customer_id,
-                on.isoformat(),
-                amount_micros,
-                quantity,
-                unit_price_micros,
-                order_id,
-                item,
-                category,
-                delivery_date.isoformat() if delivery_date else None,
-                note,
-                dates.now_utc(),
-            ],
+        return db.insert(
+            "purchases",
+            {
+                "customer_id": customer_id,
+                "date": on.isoformat(),
+                "amount_micros": amount_micros,
+                "quantity": quantity,
+                "unit_price_micros": unit_price_micros,
+                "order_id": order_id,
+                "item": item,
+                "category": category,
+                "delivery_date": delivery_date.isoformat() if delivery_date else None,
+                "note": note,
+                "created_at": dates.now_utc(),
+            },
         )
-        return int(cursor.lastrowid or 0)
 
 
 def rows(
-    db: Database,
+    db: Engine,
     *,
     customer_id: int | None = None,
     since: date | None = None,
     until: date | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Purchase lines, streamed, newest first; amounts in micro-units (`amount_micros`)."""
-    where: list[str] = ["1"]
+    where: list[str] = ["1 = 1"]  # true on both engines (PostgreSQL wants a boolean, not 1)
     params: list[Any] = []
     if customer_id is not None:
         where.append("p.customer_id = ?")
@@ -128,7 +125,7 @@ def rows(
         yield dict(zip(columns, row, strict=True))
 
 
-def totals(db: Database, customer_id: int) -> dict[str, Any]:
+def totals(db: Engine, customer_id: int) -> dict[str, Any]:
     """Count, net total (micro-units), first and last purchase of a customer."""
     row = db.execute(
         "SELECT count(*), coalesce(sum(amount_micros), 0), min(date), max(date)"

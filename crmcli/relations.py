@@ -11,13 +11,13 @@ birthday, which `greet` puts on the customer's agenda (a `family-birthday` item,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, text
-from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound, UsageError
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # kind → the same relation read from the other side.
 INVERSE = {
@@ -66,7 +66,7 @@ class Related:
 
 
 def relate(
-    db: Database,
+    db: Engine,
     customer_id: int,
     *,
     kind: str,
@@ -94,7 +94,7 @@ def relate(
         if not clean_name:
             raise InvalidValue("--name needs a name")
     day = dates.parse_day(birthday) if birthday else None
-    with write(db):
+    with db.write():
         _code_and_name(db, customer_id)
         if other_id is not None:
             _code_and_name(db, other_id)
@@ -112,16 +112,23 @@ def relate(
                 f"UPDATE customer_relations SET {', '.join(sets)} WHERE id = ?", [*params, found]
             )
             return found, False
-        cur = db.execute(
-            "INSERT INTO customer_relations (customer_id, kind, other_id, other_name,"
-            " other_birthday, greet, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [customer_id, kind, other_id, clean_name, day, int(bool(greet)), dates.now_utc()],
+        new_id = db.insert(
+            "customer_relations",
+            {
+                "customer_id": customer_id,
+                "kind": kind,
+                "other_id": other_id,
+                "other_name": clean_name,
+                "other_birthday": day,
+                "greet": int(bool(greet)),
+                "created_at": dates.now_utc(),
+            },
         )
-        return int(cur.lastrowid or 0), True
+        return new_id, True
 
 
 def _same(
-    db: Database, customer_id: int, kind: str, other_id: int | None, name: str | None
+    db: Engine, customer_id: int, kind: str, other_id: int | None, name: str | None
 ) -> int | None:
     if other_id is None:
         row = db.execute(
@@ -139,7 +146,7 @@ def _same(
 
 
 def unrelate(
-    db: Database,
+    db: Engine,
     customer_id: int,
     *,
     other_id: int | None = None,
@@ -150,7 +157,7 @@ def unrelate(
     if (other_id is None) == (name is None):
         raise UsageError("name the other person: a customer (OTHER) or --name NAME, not both")
     wanted = kind_of(kind) if kind else None
-    with write(db):
+    with db.write():
         if other_id is None:
             sql = (
                 "DELETE FROM customer_relations WHERE customer_id = ? AND other_id IS NULL"
@@ -189,7 +196,7 @@ ORDER BY 1
 """
 
 
-def around(db: Database, customer_id: int) -> list[Related]:
+def around(db: Engine, customer_id: int) -> list[Related]:
     """Everyone related to the customer, each as what they are to the customer."""
     return [
         Related(
@@ -207,7 +214,7 @@ def around(db: Database, customer_id: int) -> list[Related]:
     ]
 
 
-def referred_count(db: Database, customer_id: int) -> int:
+def referred_count(db: Engine, customer_id: int) -> int:
     """How many customers came on this customer's word."""
     return int(
         db.execute(
@@ -234,7 +241,7 @@ LIST_FIELDS = (
 LIST_DEFAULT = ("code", "name", "kind", "other_code", "other_name", "other_birthday", "greet")
 
 
-def _code_and_name(db: Database, customer_id: int) -> tuple[str | None, str | None]:
+def _code_and_name(db: Engine, customer_id: int) -> tuple[str | None, str | None]:
     """A customer's code and name; NotFound when there is no such customer.
 
     Read here rather than through `customers`: the agenda reads relations (their labels,
@@ -245,7 +252,7 @@ def _code_and_name(db: Database, customer_id: int) -> tuple[str | None, str | No
     return row[0], row[1]
 
 
-def rows(db: Database, customer_id: int | None = None) -> list[dict[str, Any]]:
+def rows(db: Engine, customer_id: int | None = None) -> list[dict[str, Any]]:
     """Relations as stored (one row each), or everyone around one customer, from their side."""
     if customer_id is not None:
         code, name = _code_and_name(db, customer_id)
@@ -273,7 +280,7 @@ def rows(db: Database, customer_id: int | None = None) -> list[dict[str, Any]]:
     return [{**dict(zip(LIST_FIELDS, row, strict=True)), "greet": bool(row[7])} for row in cursor]
 
 
-def forget(db: Database, customer_id: int) -> int:
+def forget(db: Engine, customer_id: int) -> int:
     """Erase every relation of a forgotten customer, from either side (inside `forget`)."""
     return int(
         db.execute(
@@ -283,7 +290,7 @@ def forget(db: Database, customer_id: int) -> int:
     )
 
 
-def merged(db: Database, keep: int, other: int) -> None:
+def merged(db: Engine, keep: int, other: int) -> None:
     """After a merge (inside it): relations naming `other` name `keep`; none with oneself."""
     db.execute("UPDATE customer_relations SET other_id = ? WHERE other_id = ?", [keep, other])
     db.execute("DELETE FROM customer_relations WHERE customer_id = other_id")

@@ -16,7 +16,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # Fields searched, in the order `matched` names them.
 FIELDS = (
@@ -249,8 +252,10 @@ def _contains(text: str, word: str) -> bool:
     return any(w.startswith(word) for w in text.split(" "))
 
 
-def fts_queries(query_words: list[str]) -> Iterator[tuple[str, str]]:
-    """(index, MATCH expression) pairs whose union holds every customer that can match."""
+def candidate_queries(query_words: list[str]) -> Iterator[tuple[str, str]]:
+    """(kind, text) pairs for `Engine.text_search` whose union holds every customer
+    that can match: `substring` for 3 letters or more (trigrams), else `word` (a word's
+    start)."""
     if not query_words:
         return
     # The longest word narrows best; the others are checked by `matches`.
@@ -261,19 +266,16 @@ def fts_queries(query_words: list[str]) -> Iterator[tuple[str, str]]:
 
 
 def _one(word: str) -> tuple[str, str]:
-    quoted = '"' + word.replace('"', '""') + '"'
-    if len(word) >= 3:
-        return "customers_fts", quoted
-    return "customers_words", quoted + " *"
+    return ("substring" if len(word) >= 3 else "word"), word
 
 
 def label_order(labels: Iterable[str]) -> str:
     return ", ".join(labels)
 
 
-def reindex(db: Any) -> int:
+def reindex(db: Engine) -> int:
     """Rebuild every customer's search document with this code; returns how many changed."""
-    columns = [r[1] for r in db.execute("PRAGMA table_info(customers)")]
+    columns = [c.name for c in db.columns("customers")]
     fields = [f for f in FIELDS if f in columns]
     changed = []
     for row in db.execute(
@@ -282,5 +284,5 @@ def reindex(db: Any) -> int:
         doc = document(dict(zip(fields, row[2:], strict=True)))
         if doc != row[1]:
             changed.append((doc, row[0]))
-    db.conn.executemany("UPDATE customers SET search_key = ? WHERE id = ?", changed)
+    db.executemany("UPDATE customers SET search_key = ? WHERE id = ?", changed)
     return len(changed)

@@ -14,13 +14,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from crmcli import benefits, dates, i18n, locales, text
-from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound
 from crmcli.i18n import N_
 from crmcli.money import CURRENCIES, minor_units
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
-    from sqlite_utils import Database
+    from crmcli.engines import Engine
 
 
 @dataclass(frozen=True)
@@ -538,10 +537,10 @@ def _definition(key: str) -> Setting:
         raise NotFound(f"no setting called {key!r}; `crmcli config list` shows them all") from None
 
 
-def get(db: Database, key: str) -> str:
+def get(db: Engine, key: str) -> str:
     """The setting's value; BrokenSetting when a stored value is outside its range."""
     definition = _definition(key)
-    if "settings" not in db.table_names():
+    if not db.has_table("settings"):
         return definition.default
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     if row is None:
@@ -553,7 +552,7 @@ def get(db: Database, key: str) -> str:
     return value
 
 
-def get_raw(db: Database, key: str) -> str:
+def get_raw(db: Engine, key: str) -> str:
     """The stored value as it is, even out of range (for `config get` and `config list`)."""
     definition = _definition(key)
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
@@ -581,14 +580,14 @@ def validate(key: str, value: str, *, what: str | None = None) -> str:
     return value
 
 
-def set_value(db: Database, key: str, value: str) -> None:
+def set_value(db: Engine, key: str, value: str) -> None:
     """Store a setting, checked.
 
     Only the setting: customers' stored phones and locales follow `phone.region` and
     `locale.default`, and `customers.set_setting` changes those with them (`config set`).
     """
     value = validate(key, value.strip())
-    with write(db):
+    with db.write():
         db.execute(
             "INSERT INTO settings(key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -596,14 +595,14 @@ def set_value(db: Database, key: str, value: str) -> None:
         )
 
 
-def unset(db: Database, key: str) -> None:
+def unset(db: Engine, key: str) -> None:
     """Return a setting to its default (only the setting, as `set_value`)."""
     _definition(key)
-    with write(db):
+    with db.write():
         db.execute("DELETE FROM settings WHERE key = ?", [key])
 
 
-def all_values(db: Database) -> list[tuple[str, str, bool, str]]:
+def all_values(db: Engine) -> list[tuple[str, str, bool, str]]:
     """(key, value, is_default, help) for every known setting, sorted by key."""
     stored = dict(db.execute("SELECT key, value FROM settings").fetchall())
     return [
@@ -612,12 +611,12 @@ def all_values(db: Database) -> list[tuple[str, str, bool, str]]:
     ]
 
 
-def display_places(db: Database) -> int:
+def display_places(db: Engine) -> int:
     """Decimal places to show money in: `currency.minor_units`, else the currency's own."""
     return minor_units(get(db, "currency"), get(db, "currency.minor_units"))
 
 
-def get_int(db: Database, key: str) -> int:
+def get_int(db: Engine, key: str) -> int:
     value = get(db, key)
     try:
         return int(value)

@@ -12,12 +12,13 @@ birthday's person and what they are to the customer: child…).
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from crmcli import dates, text
-from crmcli.db import write
 from crmcli.errors import InvalidValue, NotFound
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 PLACEHOLDERS = (
     "salutation",
@@ -52,14 +53,14 @@ def check(body: str) -> None:
         raise InvalidValue(error)
 
 
-def all_templates(db: Database) -> list[Template]:
+def all_templates(db: Engine) -> list[Template]:
     return [
         Template(*r)
         for r in db.execute("SELECT name, body, updated_at FROM templates ORDER BY name")
     ]
 
 
-def get(db: Database, name: str) -> Template:
+def get(db: Engine, name: str) -> Template:
     row = db.execute(
         "SELECT name, body, updated_at FROM templates WHERE name = ?", [name]
     ).fetchone()
@@ -68,14 +69,14 @@ def get(db: Database, name: str) -> Template:
     return Template(*row)
 
 
-def set_template(db: Database, *, name: str, body: str) -> None:
+def set_template(db: Engine, *, name: str, body: str) -> None:
     name = text.check(name.strip(), field="a template name")
     if not name or any(c.isspace() for c in name):
         raise InvalidValue("a template name is one word, e.g. birthday.ko or spring-sale")
     if not body.strip():
         raise InvalidValue("a template needs some text")
     check(body)
-    with write(db):
+    with db.write():
         db.execute(
             "INSERT INTO templates (name, body, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET body = excluded.body,"
@@ -84,7 +85,7 @@ def set_template(db: Database, *, name: str, body: str) -> None:
         )
 
 
-def remove(db: Database, name: str) -> None:
-    with write(db):
+def remove(db: Engine, name: str) -> None:
+    with db.write():
         get(db, name)
         db.execute("DELETE FROM templates WHERE name = ?", [name])

@@ -14,14 +14,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import contacts, dates, text
-from crmcli.db import write
 from crmcli.errors import Conflict, InvalidValue, NotFound
 from crmcli.i18n import _
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # The bounds of a plan's span: those of the tier cadence settings (`tiers.cadence.*`):
 # more often than daily is no cadence, and ten years is the longest a setting allows.
@@ -84,7 +84,7 @@ def check_goal(value: str) -> str:
 
 
 def plan(
-    db: Database, *, customer_id: int, every: str, goal: str, from_day: date
+    db: Engine, *, customer_id: int, every: str, goal: str, from_day: date
 ) -> tuple[Plan, Plan | None]:
     """Plan visits for a customer; returns the plan and the one it replaced, if any."""
     every = check_every(every)
@@ -93,26 +93,31 @@ def plan(
     # The visit after the first must still be a date crmcli handles.
     dates.shift(from_day, dates.parse_span(every), what=f"--every {every}")
     now = dates.now_utc()
-    with write(db):
+    with db.write():
         replaced = active(db, customer_id)
         if replaced is not None:
             db.execute("UPDATE visit_plans SET cancelled_at = ? WHERE id = ?", [now, replaced.id])
-        cursor = db.execute(
-            "INSERT INTO visit_plans (customer_id, every, goal, from_day, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [customer_id, every, goal, from_day.isoformat(), now],
+        plan_id = db.insert(
+            "visit_plans",
+            {
+                "customer_id": customer_id,
+                "every": every,
+                "goal": goal,
+                "from_day": from_day.isoformat(),
+                "created_at": now,
+            },
         )
-    return get(db, int(cursor.lastrowid or 0)), replaced
+    return get(db, plan_id), replaced
 
 
-def get(db: Database, plan_id: int) -> Plan:
+def get(db: Engine, plan_id: int) -> Plan:
     row = db.execute(f"SELECT {_COLUMNS} FROM visit_plans WHERE id = ?", [plan_id]).fetchone()
     if row is None:
         raise NotFound(_("no visit plan #{id}").format(id=plan_id))
     return _plan(row)
 
 
-def active(db: Database, customer_id: int) -> Plan | None:
+def active(db: Engine, customer_id: int) -> Plan | None:
     """The customer's plan in force, if any."""
     row = db.execute(
         f"SELECT {_COLUMNS} FROM visit_plans WHERE customer_id = ? AND cancelled_at IS NULL",
@@ -121,9 +126,9 @@ def active(db: Database, customer_id: int) -> Plan | None:
     return _plan(row) if row else None
 
 
-def cancel(db: Database, plan_id: int) -> Plan:
+def cancel(db: Engine, plan_id: int) -> Plan:
     """Cancel a plan: the customer's tier cadence applies again."""
-    with write(db):
+    with db.write():
         found = get(db, plan_id)
         if not found.active:
             raise Conflict(f"visit plan #{plan_id} was already cancelled on {found.cancelled_at}")
@@ -133,7 +138,7 @@ def cancel(db: Database, plan_id: int) -> Plan:
     return get(db, plan_id)
 
 
-def merged(db: Database, keep: int, other: int) -> None:
+def merged(db: Engine, keep: int, other: int) -> None:
     """Before `other` is merged into `keep`: a customer has one plan in force, so the
     merged one's is cancelled when the kept one has its own (its record moves over)."""
     if active(db, keep) is not None:
@@ -153,12 +158,12 @@ class Next:
     last_contact: str | None
 
 
-def next_visits(db: Database, customer_ids: list[int] | None = None) -> dict[int, Next]:
+def next_visits(db: Engine, customer_ids: list[int] | None = None) -> dict[int, Next]:
     """customer id → the next visit of their active plan (every plan, without ids)."""
     where = "p.cancelled_at IS NULL"
     params: list[Any] = []
     if customer_ids is not None:
-        where += " AND p.customer_id IN (SELECT value FROM json_each(?))"
+        where += f" AND p.customer_id IN ({db.json_values()})"
         params.append(json.dumps(sorted(customer_ids)))
     rows = db.execute(
         f"""SELECT {", ".join("p." + c.strip() for c in _COLUMNS.split(","))},
@@ -182,7 +187,7 @@ def next_visits(db: Database, customer_ids: list[int] | None = None) -> dict[int
 
 
 def log_visit(
-    db: Database,
+    db: Engine,
     *,
     customer_id: int,
     outcome: str | None = None,
@@ -197,7 +202,7 @@ def log_visit(
     """
     if outcome is not None and outcome not in OUTCOMES:
         raise InvalidValue(f"--outcome must be one of: {', '.join(OUTCOMES)} (got {outcome!r})")
-    with write(db):
+    with db.write():
         found = active(db, customer_id)
         if found is None and outcome is not None:
             raise InvalidValue(
@@ -236,10 +241,10 @@ DEFAULT_FIELDS = ("id", "ref", "customer", "every", "goal", "next", "visits", "m
 
 
 def rows(
-    db: Database, *, customer_id: int | None = None, include_cancelled: bool = False
+    db: Engine, *, customer_id: int | None = None, include_cancelled: bool = False
 ) -> list[dict[str, Any]]:
     """The plans (in force only, unless `include_cancelled`), by next visit."""
-    where = ["1"]
+    where = ["1 = 1"]  # true on both engines (PostgreSQL wants a boolean, not 1)
     params: list[Any] = []
     if customer_id is not None:
         where.append("p.customer_id = ?")
@@ -281,7 +286,7 @@ def rows(
     return out
 
 
-def record(db: Database, customer_id: int) -> dict[str, Any]:
+def record(db: Engine, customer_id: int) -> dict[str, Any]:
     """A customer's plan in force and their record: visits made under plans, goals met."""
     nxt = next_visits(db, [customer_id]).get(customer_id)
     results = [

@@ -31,9 +31,9 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 # Never for a piped listing.
 NEVER = ("rich", "holidays", "crmcli.customers")
-# Open (issue 17 item 3): every core module takes sqlite-utils' `Database` type at run
-# time, and sqlite-utils brings pluggy and dateutil's parser.
-NOT_YET = ("sqlite_utils", "pluggy", "dateutil.parser")
+# Issue 17 item 3: the core takes an engine over a raw sqlite3 connection; sqlite-utils
+# (and with it pluggy and dateutil's parser) loads only when a migration has to run.
+NOT_LOADED = ("sqlite_utils", "pluggy", "dateutil.parser")
 
 
 @pytest.fixture
@@ -70,8 +70,7 @@ def test_a_piped_due_loads_no_table_renderer_nor_holiday_package(shop):
     assert _hits(modules, NEVER) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 3: the core still imports sqlite-utils")
 def test_a_piped_due_loads_no_sqlite_utils(shop):
     _loaded(shop)
     modules, _ = _loaded(shop)
-    assert _hits(modules, NOT_YET) == []
+    assert _hits(modules, NOT_LOADED) == []

@@ -226,7 +226,7 @@ def test_closed_pipe_is_quiet(db_path):
             "from crmcli.db import open_db",
             "from crmcli import customers",
             f"db = open_db({str(db_path)!r})",
-            "with __import__('crmcli.db', fromlist=['write']).write(db):",
+            "with db.write():",
             "    for i in range(5000): customers.add(db, name=f'Customer {i}')",
         ]
     )

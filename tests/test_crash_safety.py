@@ -12,7 +12,7 @@ from datetime import date
 from reliability_crash import integrity, kill_trials
 
 from crmcli import customers, purchases
-from crmcli.db import open_db, write
+from crmcli.db import open_db
 
 ROWS = 400
 TRIALS = 20
@@ -25,7 +25,7 @@ def test_a_killed_multi_row_write_is_all_or_nothing(tmp_path, figures):
     def work(n: int):
         def big_write() -> None:
             db = open_db(path)
-            with write(db):  # one transaction: customers, their phones, tags, purchases
+            with db.write():  # one transaction: customers, their phones, tags, purchases
                 for i in range(ROWS):
                     cid = customers.add(
                         db,

@@ -10,7 +10,6 @@ from fractions import Fraction
 import pytest
 
 from crmcli import buying, customers, page, purchases, tiers
-from crmcli.db import write
 
 DAY = date(2026, 6, 30)
 
@@ -26,7 +25,7 @@ def _shop(db, seed: int) -> list[int]:
     rnd = random.Random(seed)
     items = [None, "", "Latte", "latte", "Beans 1kg", "원두", "Mug", "Filter", "ケーキ"]
     categories = [None, "", "drinks", "beans", "goods", "Drinks"]
-    with write(db):
+    with db.write():
         ids = [customers.add(db, name=f"Customer {i}") for i in range(4)]
         for _ in range(rnd.randrange(0, 400)):
             amount = rnd.choice([-3, 1, 2, 5, 5, 10, 0]) * 1_000_000  # returns, ties, zero
@@ -104,7 +103,7 @@ def _shares_summed(db, run_id: int) -> dict[int, Fraction | None]:
 
 def _tiered_shop(db) -> list[int]:
     spends = [500, 300, 300, 100, -20, 0, None, 50, 5]  # ties, a refund, nothing bought
-    with write(db):
+    with db.write():
         ids = [customers.add(db, name=f"c{i}") for i in range(len(spends))]
         for cid, amount in zip(ids, spends, strict=True):
             if amount is not None:
@@ -132,7 +131,7 @@ def test_runs_made_before_get_their_shares_from_the_migration(db):
     ids = _tiered_shop(db)
     runs = [tiers.classify(db, as_of=DAY).id, tiers.classify(db, rule="top-share", as_of=DAY).id]
     expected = {run: _shares_summed(db, run) for run in runs}
-    with write(db):  # the schema before m122, runs and all
+    with db.write():  # the schema before m122, runs and all
         db.execute("ALTER TABLE tier_assignments DROP COLUMN above_micros")
         db.execute("ALTER TABLE tier_runs DROP COLUMN positive_micros")
         m122_tier_shares.migrate(db)
@@ -145,7 +144,7 @@ def test_a_run_stored_without_its_sums_still_gives_each_share(db):
     ids = _tiered_shop(db)
     run = tiers.classify(db, as_of=DAY).id
     expected = _shares_summed(db, run)
-    with write(db):
+    with db.write():
         db.execute("UPDATE tier_assignments SET above_micros = NULL")
         db.execute("UPDATE tier_runs SET positive_micros = NULL")
     assert {cid: tiers.share_above(db, run, cid) for cid in ids} == expected
@@ -155,7 +154,7 @@ def test_a_run_stored_without_its_sums_still_gives_each_share(db):
 def test_one_customers_rhythm_reads_days_and_agrees_with_every_customers(db, seed):
     rnd = random.Random(seed)
     ids = _shop(db, seed)
-    with write(db):  # lines stamped with a time too: several on one day count once
+    with db.write():  # lines stamped with a time too: several on one day count once
         for _ in range(60):
             db.execute(
                 "INSERT INTO purchases (customer_id, date, amount_micros, created_at)"
@@ -183,7 +182,7 @@ def test_show_as_csv_gives_this_customers_record_archived_or_not(cli, db_path):
     from crmcli.db import open_db
 
     db = open_db(db_path)
-    with write(db):
+    with db.write():
         customers.add(db, name="Ann", code="A1", extra={"Loyalty card": "LC-1"})
         customers.add(db, name="Bob", code="B1", extra={"紹介者": "Ann"})
     db.close()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from crmcli import customers
+from crmcli import customers, engines
 from crmcli import db as db_module
-from crmcli.db import backup, check, open_db, resolve_db_path, write
+from crmcli.db import check, open_db, resolve_db_path
 from crmcli.errors import Conflict, DatabaseError, NoDatabase, NotADatabase
 from crmcli.files import UnsafeOutput
 from crmcli.migrations import applied_names, names
@@ -63,7 +63,7 @@ def test_a_newer_database_is_refused(tmp_path):
 
 
 def test_write_rolls_back_everything_on_error(db):
-    with pytest.raises(RuntimeError), write(db):
+    with pytest.raises(RuntimeError), db.write():
         customers.add(db, name="A")
         raise RuntimeError("boom")
     assert customers.count(db) == 0
@@ -81,7 +81,7 @@ def test_check_and_backup(tmp_path):
     customers.add(db, name="김민준")
     assert check(db) == []
     target = tmp_path / "copy.db"
-    backup(db, target)
+    db.backup(target)
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     copy = sqlite3.connect(target)
     assert copy.execute("SELECT name FROM customers").fetchall() == [("김민준",)]
@@ -128,9 +128,9 @@ def test_sqlite_failures_are_explained_in_a_sentence(error, said):
 
 
 def test_nested_writes_are_savepoints_of_the_outer_one(db):
-    with write(db):
+    with db.write():
         customers.add(db, name="Outer")
-        with pytest.raises(RuntimeError), write(db):
+        with pytest.raises(RuntimeError), db.write():
             customers.add(db, name="Inner")
             raise RuntimeError("inner fails")
         # The inner part is undone, the outer goes on.
@@ -142,7 +142,7 @@ def test_a_busy_database_is_waited_for_then_refused_with_a_sentence(tmp_path, mo
     path = tmp_path / "x.db"
     holder = open_db(path)
     holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-    monkeypatch.setattr(db_module, "WRITE_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(engines, "WRITE_WAIT_SECONDS", 0.3)
     waiting = open_db(path)
     waiting.execute("PRAGMA busy_timeout = 10")
     told = []
@@ -150,17 +150,39 @@ def test_a_busy_database_is_waited_for_then_refused_with_a_sentence(tmp_path, mo
         busy = "the database is busy: another crmcli process"
         with (
             pytest.raises(DatabaseError, match=busy),
-            write(waiting, on_wait=lambda: told.append(1)),
+            waiting.write(on_wait=lambda: told.append(1)),
         ):
             pass
         assert len(told) == 1  # said once, however long the wait
         holder.execute("ROLLBACK")
-        with write(waiting):
+        with waiting.write():
             customers.add(waiting, name="After")
         assert customers.count(waiting) == 1
     finally:
         waiting.close()
         holder.close()
+
+
+def test_a_command_waiting_for_another_writer_says_so_once(tmp_path, monkeypatch, cli):
+    path = tmp_path / "x.db"
+    cli("--db", str(path), "customers", "add", "--name", "Before")
+    holder = open_db(path)
+    holder.execute("BEGIN IMMEDIATE")  # an import in another process holds the write lock
+    monkeypatch.setattr(engines, "WRITE_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 20)  # each try waits 20 ms
+    try:
+        result = cli("--db", str(path), "customers", "add", "--name", "Kim", ok=False)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 1
+    waiting = f"crmcli: {path}: another crmcli process is writing; waiting for it\n"
+    assert result.stderr.count(waiting) == 1  # once, however many tries
+    assert "the database is busy: another crmcli process has been writing" in result.stderr
+    assert result.stderr.index(waiting) < result.stderr.index("the database is busy")
+    assert (
+        cli("--db", str(path), "customers", "list", "--fields", "name").stdout == "name\nBefore\n"
+    )
 
 
 def test_a_folder_or_a_tiny_file_is_no_database(tmp_path):
@@ -209,14 +231,14 @@ def test_a_backup_is_one_file_and_never_the_database_itself(tmp_path):
     try:
         customers.add(db, name="김민준")
         with pytest.raises(UnsafeOutput, match="is the open database"):
-            backup(db, tmp_path / "x.db", force=True)
-        backup(db, tmp_path / "copy.db")
+            db.backup(tmp_path / "x.db", force=True)
+        db.backup(tmp_path / "copy.db")
         assert not (tmp_path / "copy.db-wal").exists()
         mode = sqlite3.connect(tmp_path / "copy.db").execute("PRAGMA journal_mode").fetchone()
         assert mode == ("delete",)
         with pytest.raises(Conflict):
-            backup(db, tmp_path / "copy.db")  # exists: only with force
-        backup(db, tmp_path / "copy.db", force=True)
+            db.backup(tmp_path / "copy.db")  # exists: only with force
+        db.backup(tmp_path / "copy.db", force=True)
     finally:
         db.close()
 

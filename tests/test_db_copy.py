@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from crmcli import db_copy
+from crmcli.db import open_db
 from crmcli.db_url import parse
-from crmcli.engines import Engine, SqliteEngine, like_pattern, open_engine
+from crmcli.engines import Engine, SqliteEngine, like_pattern
 from crmcli.errors import Conflict, DatabaseError, UsageError
 
 Dump = dict[str, list[tuple[Any, ...]]]
@@ -98,6 +99,15 @@ def test_sqlite_to_postgresql_and_back_gives_the_same_tables(
     assert stat.S_IMODE(os.stat(back).st_mode) == 0o600
 
 
+def test_postgresql_to_postgresql_gives_the_same_tables(shop: Path, pg_url: str, cli: Any) -> None:
+    import pg_server
+
+    cli("db", "copy", str(shop), pg_url)
+    with pg_server.server().database() as other:
+        cli("db", "copy", pg_url, other)
+        assert dump(other) == dump(shop)
+
+
 def test_sqlite_to_sqlite_gives_the_same_tables_and_a_working_database(
     shop: Path, tmp_path: Path, cli: Any
 ) -> None:
@@ -106,6 +116,7 @@ def test_sqlite_to_sqlite_gives_the_same_tables_and_a_working_database(
     assert dump(copy) == dump(shop)
     assert "23 tables" in result.stderr or "tables" in result.stderr
     assert "purchases.amount_micros" in result.stderr
+    assert len(result.stderr.splitlines()) == 2 and result.stdout == ""  # piped: no progress bar
     # The search indexes were filled as the customers arrived: search finds them.
     found = cli("--db", str(copy), "customers", "search", "이서연", "--fields", "code")
     assert "K002" in found.stdout
@@ -114,7 +125,7 @@ def test_sqlite_to_sqlite_gives_the_same_tables_and_a_working_database(
 
 def test_ids_go_on_after_the_copied_ones(shop: Path, db_url: str, cli: Any) -> None:
     cli("db", "copy", str(shop), db_url)
-    engine = open_engine(parse(db_url))
+    engine = open_db(parse(db_url))
     try:
         top = engine.execute("SELECT max(id) FROM customers").fetchone()[0]
         new = engine.insert(
@@ -129,10 +140,10 @@ def test_complaint_history_stays_append_only_after_the_copy(
     shop: Path, db_url: str, cli: Any
 ) -> None:
     cli("db", "copy", str(shop), db_url)
-    engine = open_engine(parse(db_url))
+    engine = open_db(parse(db_url))
     try:
         assert engine.execute("SELECT count(*) FROM complaint_events").fetchone()[0] > 0
-        with pytest.raises(Exception) as caught, engine.transaction():
+        with pytest.raises(Exception) as caught, engine.write():
             engine.execute("DELETE FROM complaint_events")
         assert engine.is_append_only_error(caught.value)
     finally:
@@ -151,9 +162,9 @@ def test_a_database_made_by_db_migrate_is_empty_enough(shop: Path, db_url: str, 
 def test_a_destination_with_rows_of_its_own_is_refused_and_unchanged(
     shop: Path, db_url: str, cli: Any
 ) -> None:
-    engine = open_engine(parse(db_url))
+    engine = open_db(parse(db_url))
     try:
-        with engine.transaction():
+        with engine.write():
             engine.insert(
                 "customers",
                 {"name": "Kim", "search_key": "kim", "created_at": "t", "updated_at": "t"},
@@ -171,9 +182,9 @@ def test_a_destination_with_rows_of_its_own_is_refused_and_unchanged(
 def test_edited_seed_rows_count_as_rows_of_its_own(shop: Path, tmp_path: Path, cli: Any) -> None:
     dest = tmp_path / "dest.db"
     cli("--db", str(dest), "db", "migrate")
-    engine = open_engine(dest)
+    engine = open_db(dest)
     try:
-        with engine.transaction():
+        with engine.write():
             engine.execute("UPDATE templates SET body = 'changed' WHERE name = 'birthday'")
     finally:
         engine.close()
@@ -221,7 +232,7 @@ def test_a_source_with_an_older_schema_is_refused(shop: Path, tmp_path: Path, cl
     dest = tmp_path / "dest.db"
     result = cli("db", "copy", str(shop), str(dest), ok=False)
     assert result.exit_code == 1
-    assert f"has an older schema (migration {last} and 0 more not applied)" in result.stderr
+    assert f"has an older schema (migration {last} is not applied)" in result.stderr
     assert f"crmcli --db {shop} db migrate" in result.stderr
     assert not dest.exists()
 
@@ -385,7 +396,7 @@ def test_a_usage_error_for_the_same_file(shop: Path) -> None:
 @pytest.fixture
 def store(db_url: str) -> Iterator[Engine]:
     """The test's engine; a test using it names `db_url` too, so it runs on each engine."""
-    engine = open_engine(parse(db_url))
+    engine = open_db(parse(db_url))
     yield engine
     engine.close()
 
@@ -395,7 +406,7 @@ def test_copy_rows_loads_rows_with_their_ids_and_read_table_gives_them_back(
 ) -> None:
     columns = ["id", "name", "search_key", "created_at", "updated_at"]
     rows = [(i, f"Name {i} '%?", f"name {i}", "t", "t") for i in (5, 2, 9)]
-    with store.transaction():
+    with store.write():
         assert store.copy_rows("customers", columns, iter(rows)) == 3
         store.advance_ids("customers")
         new = store.insert(
@@ -413,7 +424,7 @@ def test_copy_rows_loads_rows_with_their_ids_and_read_table_gives_them_back(
 
 def test_copy_rows_is_part_of_the_callers_transaction(store: Engine, db_url: str) -> None:
     columns = ["id", "name", "search_key", "created_at", "updated_at"]
-    with pytest.raises(RuntimeError), store.transaction():
+    with pytest.raises(RuntimeError), store.write():
         store.copy_rows("customers", columns, [(1, "A", "a", "t", "t")])
         raise RuntimeError("stop")
     assert store.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
@@ -455,7 +466,7 @@ def _catalog(store: Engine) -> list[tuple[Any, ...]]:
 def test_bulk_loading_puts_back_every_index_trigger_and_key(store: Engine, db_url: str) -> None:
     before = _catalog(store)
     tables = store.tables()
-    with store.transaction(), store.bulk_loading(tables):
+    with store.write(), store.bulk_loading(tables):
         assert _catalog(store) != before  # something was set aside
         store.copy_rows(
             "customers",
@@ -483,7 +494,7 @@ def test_a_unique_index_rebuilt_over_the_rows_still_refuses_and_rolls_back(
     before = _catalog(store)
     with (
         pytest.raises(Exception) as caught,
-        store.transaction(),
+        store.write(),
         store.bulk_loading(["customers", "visit_plans"]),
     ):
         store.copy_rows(
@@ -503,7 +514,7 @@ def test_a_unique_index_rebuilt_over_the_rows_still_refuses_and_rolls_back(
 def test_a_foreign_key_checked_after_the_load_still_refuses(store: Engine, db_url: str) -> None:
     with (
         pytest.raises(Exception, match=r"(?i)foreign key"),
-        store.transaction(),
+        store.write(),
         store.bulk_loading(["purchases"]),
     ):
         columns = ["id", "customer_id", "date", "amount_micros", "created_at"]
@@ -562,3 +573,25 @@ def test_a_killed_copy_leaves_the_destination_whole_or_without_a_trace(
         wholly_present=result.outcomes.get("present", 0),
         partial=0,
     )
+
+
+def test_a_source_breaking_its_own_keys_is_refused_with_where_to_look(
+    shop: Path, db_url: str
+) -> None:
+    import subprocess
+    import sys
+
+    with sqlite3.connect(shop) as conn:  # foreign keys off, as an old tool may have left it
+        conn.execute("UPDATE purchases SET customer_id = 99999 WHERE id = 5")
+    done = subprocess.run(
+        [sys.executable, "-m", "crmcli", "db", "copy", str(shop), db_url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "nothing was copied" in done.stderr
+    assert f"{shop} holds rows its own keys or checks do not allow" in done.stderr
+    assert f"crmcli --db {shop} db check" in done.stderr
+    # One line: no half-read cursor complaining on the way out.
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -35,7 +35,6 @@ from crmcli.files import (
     create_private,
     database_family,
     make_private_dirs,
-    open_database_files,
     open_new_private,
     protect_database,
     protect_inputs,
@@ -463,12 +462,12 @@ def test_a_database_family_is_the_file_and_its_companions_by_both_names(tmp_path
     assert family[4:] == database_family(real)  # SQLite names companions after the real file
     memory = open_db(":memory:")
     try:
-        assert open_database_files(memory) == []
+        assert memory.files() == []
     finally:
         memory.close()
     on_disk = open_db(tmp_path / "shop.db")
     try:
-        assert open_database_files(on_disk)[0] == tmp_path / "shop.db"
+        assert on_disk.files()[0] == tmp_path / "shop.db"
         labels = [label for _, label in protect_database(on_disk)]
         assert labels[:2] == ["the open database", "the open database's -wal file"]
     finally:

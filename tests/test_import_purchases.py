@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from crmcli import customers
-from crmcli.db import open_db, write
+from crmcli.db import open_db
 from crmcli.errors import InvalidInput, InvalidValue
 from crmcli.imports import journal
 from crmcli.imports.purchases import import_purchases
@@ -282,7 +282,7 @@ def test_a_bulk_import_sorts_its_indexes_within_the_default_cache(db, tmp_path, 
         db.conn.set_trace_callback(None)
     first_index = next(i for i, sql in enumerate(seen) if sql.startswith("CREATE INDEX"))
     sizes = [sql for sql in seen[:first_index] if sql.startswith("PRAGMA cache_size =")]
-    assert sizes[0] == f"PRAGMA cache_size = {purchase_import.CACHE_KIB}"
+    assert sizes[0] == f"PRAGMA cache_size = {-purchase_import.CACHE_KIB}"  # negative: KiB
     assert sizes[-1] == f"PRAGMA cache_size = {default}"
     assert db.execute("PRAGMA cache_size").fetchone()[0] == default
 
@@ -308,9 +308,9 @@ def test_lines_are_written_with_foreign_keys_off_and_they_are_on_again(db, tmp_p
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     # Inside a caller's transaction the pragma cannot change: checked as before.
-    with write(db):
+    with db.write():
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        with journal.references_known(db):
+        with db.references_unchecked():
             assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 

@@ -14,24 +14,11 @@ from crmcli.db_url import PostgresUrl
 from crmcli.errors import DatabaseError, ForeignDatabase
 
 
-def _sqlite_only(db: Any) -> tuple[str, ...]:
-    """SQLite's own tables, and FTS5's with their shadow tables (PostgreSQL indexes instead)."""
-    virtual = [
-        r[0]
-        for r in db.execute(
-            "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
-        ).fetchall()
-    ]
-    return ("_sqlite_", "sqlite_", *virtual)
-
-
 def _sqlite_columns(tmp_path) -> dict[str, list[tuple[str, str, bool]]]:
     db = open_db(tmp_path / "fresh.db")
     try:
         out = {}
-        for table in db.table_names():
-            if table.startswith(_sqlite_only(db)):
-                continue
+        for table in db.tables():  # SQLite's own and FTS5's tables left out
             info = db.execute(f'PRAGMA table_info("{table}")').fetchall()
             out[table] = [(c[1], c[2].upper(), bool(c[3]) or bool(c[5])) for c in info]
         return out

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from crmcli import customers, privacy, purchases
-from crmcli.db import backup, check, open_db, write
+from crmcli.db import check, open_db
 from crmcli.errors import CrmError
 from crmcli.page import build
 
@@ -69,7 +69,7 @@ def _populate(db, *, name: str = NAME) -> int:
         on=date(2026, 3, 2),
     )
     now = "2026-03-03T10:00:00+00:00"
-    with write(db):
+    with db.write():
         complaint = db.execute(
             "INSERT INTO complaints (customer_id, summary, stage_since, opened_at, lesson)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -312,7 +312,7 @@ def test_files_are_private_even_with_a_permissive_umask(tmp_path, permissive_uma
     assert _mode(f"{path}-wal") == 0o600
     assert _mode(f"{path}-shm") == 0o600
     target = tmp_path / "backup.db"
-    backup(db, target)
+    db.backup(target)
     assert _mode(target) == 0o600
     # A backup is a database too: open it, write, and its WAL is private as well.
     copy = open_db(target)

@@ -177,9 +177,8 @@ def test_a_years_list_is_kept_in_the_database_and_read_from_there(db):
 
 
 def test_the_cache_never_writes_inside_someone_elses_transaction(db):
-    from crmcli.db import write
 
-    with write(db):
+    with db.write():
         public_holidays.raw("KR", [2031], language="ko", db=db)
         assert db.conn.in_transaction
     assert db.execute("SELECT count(*) FROM holiday_cache WHERE year = 2031").fetchone()[0] == 0

@@ -7,11 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcli import customers, search
-from crmcli.db import write
+
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
 
 
 def _add(db, **fields) -> int:
-    with write(db):
+    with db.write():
         return customers.add(db, **fields)
 
 
@@ -88,13 +89,14 @@ def test_kana_voicing_marks_are_not_folded_away():
     assert search.fold("Ёлка") == "елка"
 
 
+@pytest.mark.sqlite_only("reads SQLite's own query plans (EXPLAIN QUERY PLAN, trace callback)")
 def test_search_rows_through_indexes_never_a_scan(db):
     # Two-letter and initials queries go through the word index, phone digits through
     # the digits index, a tag through the tag index; tables are read by id only.
     # Every statement the search runs is checked.
     import re
 
-    with write(db):
+    with db.write():
         for i in range(300):
             customers.add(
                 db,
@@ -113,7 +115,7 @@ def test_search_rows_through_indexes_never_a_scan(db):
             continue
         plan = [str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + sql)]
         # A full read of a table (not of a subquery, an FTS index or the schema).
-        scans = [p for p in plan if re.fullmatch(r"SCAN (?!\(subquery|sqlite_)\w+", p)]
+        scans = [p for p in plan if re.fullmatch(r"SCAN (?!\(subquery|subquery_|sqlite_)\w+", p)]
         assert not scans, (sql, plan)
 
 
@@ -130,7 +132,7 @@ def test_phone_digits_are_found_anywhere_in_the_number(db):
     assert ids("9999 0000") == [b]  # a second number counts
     assert ids("5678") == [a]
     assert ids("4444") == []
-    with write(db):  # the index follows edits
+    with db.write():  # the index follows edits
         db.execute(
             "UPDATE customer_phones SET raw = '02-444-4444', digits = '024444444'"
             " WHERE customer_id = ?",
@@ -171,7 +173,7 @@ def test_fold_fast_paths_agree_with_full_folding(pieces):
 
 
 def test_limit_stops_early(db):
-    with write(db):
+    with db.write():
         for i in range(50):
             customers.add(db, name=f"김민준 {i}")
     assert len(list(customers.search(db, "민준", limit=3))) == 3
@@ -209,6 +211,8 @@ def test_forget_leaves_no_word_of_the_name_in_the_indexes(db):
     privacy.forget(db, cid)
     assert list(customers.search(db, "민준")) == []
     assert list(customers.search(db, "9876")) == []
+    if db.name != "sqlite":
+        return  # a server's indexes are VACUUMed with their tables: no pages to read here
     gone = {
         "customers_words_data": ("민준", "원두"),
         "customers_fts_data": ("민준", "원두"),
@@ -221,6 +225,7 @@ def test_forget_leaves_no_word_of_the_name_in_the_indexes(db):
             assert word.encode() not in blob, (table, word)
 
 
+@pytest.mark.pg_pending("`customers import` still refused on PostgreSQL: its undo reads rowid")
 def test_an_imported_kana_reading_finds_the_kanji_name(cli, tmp_path):
     from crmcli import customer_fields
 
@@ -292,6 +297,9 @@ def test_an_extension_command_runs_and_a_typo_is_suggested(cli):
     assert typo.exit_code == 2 and "import" in typo.stderr
 
 
+@pytest.mark.sqlite_only(
+    "FTS5 index triggers dropped and rebuilt around a bulk import: SQLite's upkeep"
+)
 def test_a_bulk_import_rebuilds_the_name_and_digit_indexes_and_keeps_their_triggers(
     db, tmp_path, monkeypatch
 ):
@@ -322,6 +330,6 @@ def test_a_bulk_import_rebuilds_the_name_and_digit_indexes_and_keeps_their_trigg
     assert triggers() == before
     assert [r["code"] for r in customers.search(db, "4005")] == ["K5"]
     assert len(list(customers.search(db, "민준"))) == 8
-    with write(db):  # and the triggers keep the index up again afterwards
+    with db.write():  # and the triggers keep the index up again afterwards
         customers.add(db, name="Late", phones_raw=["010-4999-0000"])
     assert [r["name"] for r in customers.search(db, "4999")] == ["Late"]

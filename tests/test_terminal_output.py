@@ -14,7 +14,7 @@ from ptyrun import run_tty
 
 from crmcli import customers
 from crmcli.cli import screen
-from crmcli.db import open_db, write
+from crmcli.db import open_db
 
 # A name that retitles the terminal, notes that clear it, a code with a CSI in 8 bits,
 # an address that reverses the rest of the line (bidi override).
@@ -29,7 +29,7 @@ RAW = ("\x1b", "\x07", "\x9b", "\u202e")
 
 def _hostile_shop(db_path) -> None:
     db = open_db(db_path)
-    with write(db):
+    with db.write():
         # Written through the core as an older crmcli (or another tool) could have
         # stored them: the output side must hold whatever input refuses.
         cid = customers.add(db, name="placeholder")
@@ -86,7 +86,7 @@ def test_printable_escapes_controls_and_keeps_scripts():
 
 def _shop(db_path, n: int) -> None:
     db = open_db(db_path)
-    with write(db):
+    with db.write():
         for i in range(n):
             customers.add(db, name=f"김민준 {i}" if i % 2 else f"Customer {i}", code=f"K{i:05}")
     db.close()
@@ -194,7 +194,7 @@ def _payload_shop(db_path) -> int:
     from crmcli import complaints, contacts
 
     db = open_db(db_path)
-    with write(db):
+    with db.write():
         for i, bad in enumerate(PAYLOADS):
             cid = customers.add(db, name=f"Person{i}", phones_raw=[f"010-0000-{i:04}"])
             db.execute(

@@ -63,19 +63,12 @@ def backup(
     On PostgreSQL the copy is a pg_dump archive (restore it with pg_restore).
     """
     env = get_env(ctx)
-    if isinstance(env.db_path, PostgresUrl):
-        from crmcli import engines, postgres
-
-        store = engines.PostgresEngine(env.db_path, postgres.open_read(env.db_path))
-        try:
-            made = store.backup(target, force=force)
-        finally:
-            store.close()
+    made = env.read_db().backup(target, force=force)
+    if isinstance(env.db_path, PostgresUrl):  # a server's archive needs naming; a file is a file
         said = _("backed up {database} to {target}: {made}")
         env.say(said.format(database=env.db_path, target=target, made=made))
-        return
-    dbmod.backup(env.read_db(), target, force=force)
-    env.say(_("backed up {database} to {target}").format(database=env.db_path, target=target))
+    else:
+        env.say(_("backed up {database} to {target}").format(database=env.db_path, target=target))
 
 
 @app.command("migrate")
@@ -94,7 +87,7 @@ def migrate(
     if isinstance(env.db_path, PostgresUrl):
         _migrate_postgres(env, env.db_path, adopt=adopt)
         return
-    database = dbmod.open_db(env.db_path, migrate=False, adopt=adopt)
+    database = dbmod.open_sqlite(env.db_path, migrate=False, adopt=adopt)
     done = dbmod.apply_pending(database)
     dbmod.use_wal(database)  # an adopted file, now crmcli's: readers never block a writer
     env.say(

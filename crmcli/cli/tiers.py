@@ -5,13 +5,13 @@ from fractions import Fraction
 from typing import Annotated, Any
 
 import typer
-from sqlite_utils import Database
 
 from crmcli import customers, tiers
 from crmcli.cli import screen
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, FormatOption, console, emit, fields_option, pick_fields
 from crmcli.cli.output import resolve_format as _resolve_format
+from crmcli.engines import Engine
 from crmcli.i18n import N_, _
 from crmcli.money import Money, format_amount, to_decimal
 from crmcli.settings import display_places
@@ -43,12 +43,12 @@ def percent(share: Fraction | None) -> Decimal | None:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
-def _summary_default(db: Database) -> tuple[str, ...]:
+def _summary_default(db: Engine) -> tuple[str, ...]:
     return SUMMARY_FIELDS if tiers.all_benefits(db) else SUMMARY_PLAIN
 
 
 def _summary_rows(
-    summaries: list[tiers.TierSummary], places: int, db: Database
+    summaries: list[tiers.TierSummary], places: int, db: Engine
 ) -> list[dict[str, Any]]:
     step = Decimal(1).scaleb(-places)
     offers = tiers.all_benefits(db)
@@ -107,7 +107,7 @@ def classify(
         env.say(_("warning: {problem}").format(problem=warning))
     emit(
         env,
-        _summary_rows(tiers.summary(db, run), display_places(db), db),
+        _summary_rows(tiers.summary(run), display_places(db), db),
         fields=pick_fields(fields, allowed=SUMMARY_FIELDS, default=_summary_default(db)),
         fmt=fmt,
         money_places=display_places(db),
@@ -161,7 +161,7 @@ def report(
 
 def render_report(
     env: Env,
-    db: Database,
+    db: Engine,
     run: tiers.Run,
     *,
     fmt: Format | None,
@@ -170,7 +170,7 @@ def render_report(
 ) -> None:
     """The per-tier table, and on a terminal the run's header and its Pareto chart."""
     places = display_places(db)
-    rows = _summary_rows(tiers.summary(db, run), places, db)
+    rows = _summary_rows(tiers.summary(run), places, db)
     chosen = pick_fields(fields, allowed=SUMMARY_FIELDS, default=_summary_default(db))
     if _resolve_format(env, fmt) is not Format.table or fields is not None:
         emit(env, rows, fields=chosen, fmt=fmt, money_places=places)

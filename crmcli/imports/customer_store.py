@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import (
     customers,
@@ -21,7 +19,6 @@ from crmcli import (
 )
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.customers import PLAIN_FIELDS
-from crmcli.db import write
 from crmcli.errors import InvalidValue
 from crmcli.i18n import M_
 from crmcli.imports import evidence, journal, reading
@@ -56,6 +53,9 @@ SEARCH_UPKEEP = journal.Upkeep(
         "INSERT INTO customer_phones_fts(customer_phones_fts) VALUES('rebuild')",
     ),
 )
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 
 # --- matching and storing -----------------------------------------------------------------------
@@ -106,12 +106,12 @@ def names_differ(stored: str | None, given: str | None) -> bool:
     return True
 
 
-def _stored_names(db: Database, ids: set[int]) -> dict[int, str | None]:
+def _stored_names(db: Engine, ids: set[int]) -> dict[int, str | None]:
     marks = ", ".join("?" for _ in ids)
     return dict(db.execute(f"SELECT id, name FROM customers WHERE id IN ({marks})", sorted(ids)))
 
 
-def match(db: Database, record: Record, region: str) -> tuple[int | None, str]:
+def match(db: Engine, record: Record, region: str) -> tuple[int | None, str]:
     """The stored customer this record describes, and how it was found: code, phone, e-mail.
 
     A phone or e-mail shared by several customers (a family) is narrowed to the one
@@ -189,7 +189,7 @@ class Writer:
 
     def __init__(
         self,
-        db: Database,
+        db: Engine,
         *,
         import_id: int,
         on_conflict: str,
@@ -199,7 +199,6 @@ class Writer:
     ) -> None:
         self.db = db
         self.locale_context = locale_context or customers.shop_context(db, region=region)
-        self.conn = db.conn
         self.import_id = import_id
         self.on_conflict = on_conflict
         self.region = region
@@ -209,7 +208,7 @@ class Writer:
         self.now = dates.now_utc()
         # Ids are given here (as SQLite would: max + 1) so child rows can be batched too.
         self.first_id = (
-            int(self.conn.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]) + 1
+            int(self.db.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]) + 1
         )
         self.next_id = self.first_id
         self.rows: dict[tuple[str, ...], list[list[Any]]] = {}  # columns → rows
@@ -267,7 +266,7 @@ class Writer:
                     ),
                 )
         replace = self.on_conflict == "update" and not ours
-        with write(self.db):  # a savepoint: an update that fails leaves nothing behind
+        with self.db.write():  # a savepoint: an update that fails leaves nothing behind
             outcome, differs = _update(
                 self.db,
                 existing,
@@ -365,25 +364,25 @@ class Writer:
 
     def flush(self) -> None:
         """Write the queued customers and everything that hangs on them."""
-        conn = self.conn
+        db = self.db
         for columns, rows in self.rows.items():
             names = ", ".join(("id", *columns))
             marks = ", ".join("?" for _ in range(len(columns) + 1))
-            conn.executemany(f"INSERT INTO customers ({names}) VALUES ({marks})", rows)
-        conn.executemany(
+            db.executemany(f"INSERT INTO customers ({names}) VALUES ({marks})", rows)
+        db.executemany(
             "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits, region)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             self.phones,
         )
-        conn.executemany("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)", self.tags)
-        conn.executemany(
+        db.executemany("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)", self.tags)
+        db.executemany(
             "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
             self.dates,
         )
         # A digest of each customer as added: undo tells later hand edits by it.
         if self.added:
             now = import_undo.states(self.db, self.added)
-            conn.executemany(
+            db.executemany(
                 "INSERT INTO import_changes (import_id, table_name, row_id, action, after)"
                 f" VALUES ({int(self.import_id)}, 'customers', ?, 'insert', ?)",
                 ((cid, json.dumps({"digest": import_undo.digest(now[cid])})) for cid in self.added),
@@ -397,7 +396,7 @@ class Writer:
         self.now = dates.now_utc()
 
 
-def _snapshot_children(db: Database, customer_id: int) -> dict[str, Any]:
+def _snapshot_children(db: Engine, customer_id: int) -> dict[str, Any]:
     return {
         "phones": [
             list(r)
@@ -432,7 +431,7 @@ def _same(field_name: str, stored: Any, given: Any) -> bool:
 
 
 def _update(
-    db: Database,
+    db: Engine,
     customer_id: int,
     record: Record,
     import_id: int,
@@ -587,7 +586,7 @@ def _window_changes(record: Record, row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def import_records(
-    db: Database,
+    db: Engine,
     info: reading.FileInfo,
     source: Iterable[tuple[int, list[str], Record | RowProblem]],
     *,
@@ -630,7 +629,10 @@ def import_records(
         )
     counts = result.counts
     try:
-        with journal.references_known(db), write(db):
+        # Every phone, tag or date row names a customer the import just gave an id, and
+        # its own row was just inserted, in the same transaction: references unchecked
+        # (the import deletes no customer, so no cascade is skipped).
+        with db.references_unchecked(), db.write():
             import_id = journal.begin(db, kind="customers", info=info, options=options)
             result.import_id = import_id
             restore = journal.suspend(db, SEARCH_UPKEEP, estimated_rows) if not dry_run else []

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from crmcli import customer_fields, dates, names, phones
 from crmcli.errors import InvalidValue, UsageError
@@ -42,11 +41,14 @@ from crmcli.imports.headers import (
 from crmcli.imports.problems import RowProblem
 from crmcli.imports.result import ImportResult, ProgressFn
 
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
+
 # --- the import -----------------------------------------------------------------------------
 
 
 def import_customers(
-    db: Database,
+    db: Engine,
     path: Path,
     *,
     encoding: str | None = None,

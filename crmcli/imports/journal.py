@@ -5,39 +5,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import dates
-from crmcli.db import write
 from crmcli.errors import InvalidInput, InvalidValue, NotFound
 from crmcli.i18n import M_
 from crmcli.imports.problems import Problems, rejects_path
 from crmcli.imports.reading import FileInfo
 from crmcli.imports.result import Counts, DryRun, ImportResult, Unchanged
 
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
-def begin(db: Database, *, kind: str, info: FileInfo, options: Mapping[str, Any]) -> int:
-    cursor = db.execute(
-        "INSERT INTO imports (kind, file_name, sha256, encoding, options, started_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            kind,
-            info.path.name,
-            info.sha256,
-            info.encoding,
-            json.dumps(dict(options), ensure_ascii=False, sort_keys=True),
-            dates.now_utc(),
-        ],
+
+def begin(db: Engine, *, kind: str, info: FileInfo, options: Mapping[str, Any]) -> int:
+    return db.insert(
+        "imports",
+        {
+            "kind": kind,
+            "file_name": info.path.name,
+            "sha256": info.sha256,
+            "encoding": info.encoding,
+            "options": json.dumps(dict(options), ensure_ascii=False, sort_keys=True),
+            "started_at": dates.now_utc(),
+        },
     )
-    return int(cursor.lastrowid or 0)
 
 
-def finish(db: Database, import_id: int, counts: Counts) -> None:
+def finish(db: Engine, import_id: int, counts: Counts) -> None:
     db.execute(
         "UPDATE imports SET finished_at = ?, added = ?, updated = ?, unchanged = ?, rejected = ?"
         " WHERE id = ?",
@@ -53,7 +50,7 @@ def finish(db: Database, import_id: int, counts: Counts) -> None:
 
 
 def record_change(
-    db: Database,
+    db: Engine,
     import_id: int,
     table: str,
     row_id: int,
@@ -122,14 +119,16 @@ class Upkeep:
     rebuild: tuple[str, ...] = ()  # SQL run first when it is put back
 
 
-def suspend(db: Database, upkeep: Upkeep, estimated_rows: int) -> list[str]:
+def suspend(db: Engine, upkeep: Upkeep, estimated_rows: int) -> list[str]:
     """Drop what `upkeep` names for a big import; returns the SQL that puts it back.
 
     Building once by sorting costs a fraction of a million random inserts kept up row
     by row, as long as the import is a good part of the table. It all happens inside
     the import's transaction, so a failed or killed import leaves it as it was.
     """
-    if estimated_rows < upkeep.min_rows:
+    if estimated_rows < upkeep.min_rows or db.name != "sqlite":
+        # The upkeep named is SQLite's (FTS5 triggers, indexes in sqlite_master); a
+        # server keeps its indexes up row by row within the import's transaction.
         return []
     existing = db.execute(f'SELECT count(*) FROM "{upkeep.table}"').fetchone()[0]
     if estimated_rows < upkeep.share * existing:
@@ -147,28 +146,6 @@ def suspend(db: Database, upkeep: Upkeep, estimated_rows: int) -> list[str]:
     return restore
 
 
-@contextmanager
-def references_known(db: Database) -> Iterator[None]:
-    """Foreign keys unchecked while an import writes rows whose references it made itself.
-
-    Every customer id a purchase line (or a new customer's phone, tag or date) names was
-    just read from `customers` or given by the import, and the import's own row was just
-    inserted, in the same transaction: checking both for each of a million lines was a
-    quarter of the insert. The import deletes no customer, so no cascade is skipped.
-    A pragma cannot change inside a transaction, so an import nested in another write
-    keeps them checked; they are on again after, whatever happens.
-    """
-    conn = db.conn
-    if conn.in_transaction or not conn.execute("PRAGMA foreign_keys").fetchone()[0]:
-        yield
-        return
-    conn.execute("PRAGMA foreign_keys = OFF")
-    try:
-        yield
-    finally:
-        conn.execute("PRAGMA foreign_keys = ON")
-
-
 IMPORT_FIELDS = (
     "id",
     "kind",
@@ -184,7 +161,7 @@ IMPORT_FIELDS = (
 )
 
 
-def list_imports(db: Database) -> Iterator[dict[str, Any]]:
+def list_imports(db: Engine) -> Iterator[dict[str, Any]]:
     cursor = db.execute(f"SELECT {', '.join(IMPORT_FIELDS)} FROM imports ORDER BY id")
     columns = [d[0] for d in cursor.description]
     for row in cursor:
@@ -195,13 +172,13 @@ def list_imports(db: Database) -> Iterator[dict[str, Any]]:
 
 
 def save_profile(
-    db: Database, name: str, *, kind: str, mapping: Mapping[str, str], options: Mapping[str, Any]
+    db: Engine, name: str, *, kind: str, mapping: Mapping[str, str], options: Mapping[str, Any]
 ) -> None:
     """Keep a `--map` set (and options such as the date order) under a name."""
     name = name.strip()
     if not name:
         raise InvalidValue("a profile needs a name")
-    with write(db):
+    with db.write():
         db.execute(
             "INSERT INTO import_profiles (name, kind, mapping, options) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, mapping = excluded.mapping,"
@@ -215,7 +192,7 @@ def save_profile(
         )
 
 
-def load_profile(db: Database, name: str, *, kind: str) -> tuple[dict[str, str], dict[str, Any]]:
+def load_profile(db: Engine, name: str, *, kind: str) -> tuple[dict[str, str], dict[str, Any]]:
     row = db.execute(
         "SELECT kind, mapping, options FROM import_profiles WHERE name = ?", [name]
     ).fetchone()

@@ -8,12 +8,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from crmcli.errors import Problem
 from crmcli.files import Output, protect_database, protect_inputs
 from crmcli.i18n import M_, means
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 KEEP_PROBLEMS = 1_000  # problems kept in memory to list; all are counted
 
@@ -159,7 +161,7 @@ class RejectsWriter:
         path: Path,
         headers: Sequence[str],
         *,
-        db: Database,
+        db: Engine,
         source: Path,
         force: bool = False,
     ) -> None:

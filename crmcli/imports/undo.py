@@ -16,13 +16,13 @@ import json
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from crmcli import customers, dates
-from crmcli.db import write
 from crmcli.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from crmcli.engines import Engine
 
 # Columns that change on their own or follow from the others: not a person's edit.
 _NOT_COMPARED = frozenset({"id", "created_at", "updated_at", "search_key"})
@@ -38,13 +38,11 @@ class UndoResult:
     overwritten: list[str] = field(default_factory=list)  # later work undone under force
 
 
-def states(db: Database, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+def states(db: Engine, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Customers as undo compares them: their fields (non-empty), phones, tags and dates."""
     wanted = json.dumps(sorted(set(ids)))
     out: dict[int, dict[str, Any]] = {}
-    cursor = db.execute(
-        "SELECT * FROM customers WHERE id IN (SELECT value FROM json_each(?))", [wanted]
-    )
+    cursor = db.execute(f"SELECT * FROM customers WHERE id IN ({db.json_values()})", [wanted])
     columns = [d[0] for d in cursor.description]
     for row in cursor:
         values = dict(zip(columns, row, strict=True))
@@ -58,13 +56,13 @@ def states(db: Database, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         }
     queries = (
         ("phones", "SELECT customer_id, raw, e164, digits, label FROM customer_phones"
-                   " WHERE customer_id IN (SELECT value FROM json_each(?))"
+                   f" WHERE customer_id IN ({db.json_values()})"
                    " ORDER BY customer_id, position"),
         ("tags", "SELECT customer_id, tag FROM customer_tags"
-                 " WHERE customer_id IN (SELECT value FROM json_each(?))"
+                 f" WHERE customer_id IN ({db.json_values()})"
                  " ORDER BY customer_id, tag"),
         ("dates", "SELECT customer_id, label, date, lunar FROM customer_dates"
-                  " WHERE customer_id IN (SELECT value FROM json_each(?))"
+                  f" WHERE customer_id IN ({db.json_values()})"
                   " ORDER BY customer_id, label"),
     )  # fmt: skip
     for part, sql in queries:
@@ -116,9 +114,9 @@ class _Plan:
     keep_purchases: list[int] = field(default_factory=list)
 
 
-def undo(db: Database, import_id: int, *, force: bool = False) -> UndoResult:
+def undo(db: Engine, import_id: int, *, force: bool = False) -> UndoResult:
     """Put back what an import changed; refuse, listing it, if later work would be lost."""
-    with write(db):
+    with db.write():
         row = db.execute(
             "SELECT kind, undone_at, finished_at FROM imports WHERE id = ?", [import_id]
         ).fetchone()
@@ -161,15 +159,13 @@ def undo(db: Database, import_id: int, *, force: bool = False) -> UndoResult:
             result.updated += 1
         keep = json.dumps(plan.keep_purchases)
         cur = db.execute(
-            "DELETE FROM purchases WHERE import_id = ?"
-            " AND id NOT IN (SELECT value FROM json_each(?))",
+            f"DELETE FROM purchases WHERE import_id = ? AND id NOT IN ({db.json_values()})",
             [import_id, keep],
         )
         result.added += max(cur.rowcount, 0)
         if plan.keep_purchases:  # kept, but no longer this (undone) import's
             db.execute(
-                "UPDATE purchases SET import_id = NULL"
-                " WHERE id IN (SELECT value FROM json_each(?))",
+                f"UPDATE purchases SET import_id = NULL WHERE id IN ({db.json_values()})",
                 [keep],
             )
         for cid in plan.delete_customers:
@@ -179,7 +175,7 @@ def undo(db: Database, import_id: int, *, force: bool = False) -> UndoResult:
     return result
 
 
-def _refuse_if_a_later_import_depends(db: Database, import_id: int) -> None:
+def _refuse_if_a_later_import_depends(db: Engine, import_id: int) -> None:
     later = db.execute(
         "SELECT min(l.import_id) FROM import_changes l JOIN import_changes c"
         " ON c.table_name = l.table_name AND c.row_id = l.row_id"
@@ -202,7 +198,7 @@ def _refuse_if_a_later_import_depends(db: Database, import_id: int) -> None:
         )
 
 
-def _plan(db: Database, import_id: int, *, finished: str, force: bool) -> _Plan:
+def _plan(db: Engine, import_id: int, *, finished: str, force: bool) -> _Plan:
     plan = _Plan()
     # A customer two rows of the file updated has two records: the first one's before,
     # the last one's after.
@@ -258,7 +254,7 @@ def _edits_on_update(
     after: Mapping[str, Any] | None,
     now: Mapping[str, Any],
     finished: str,
-    db: Database,
+    db: Engine,
 ) -> list[str]:
     """The hand edits made to a customer since the import updated it."""
     if after is None:  # an import recorded before undo kept the after-state
@@ -304,7 +300,7 @@ def _as_list(value: Any, part: str) -> list[Any]:
 
 
 def _plan_added_customer(
-    db: Database,
+    db: Engine,
     import_id: int,
     cid: int,
     after: Mapping[str, Any] | None,
@@ -337,7 +333,7 @@ def _plan_added_customer(
 
 
 def _restore_customer(
-    db: Database,
+    db: Engine,
     cid: int,
     before: dict[str, Any],
     after: dict[str, Any] | None,
@@ -385,7 +381,7 @@ def _restore_customer(
     _refresh_search_key(db, cid)
 
 
-def _renumber_phones(db: Database, cid: int) -> None:
+def _renumber_phones(db: Engine, cid: int) -> None:
     ids = [r[0] for r in db.execute(
         "SELECT id FROM customer_phones WHERE customer_id = ? ORDER BY position", [cid]
     )]  # fmt: skip
@@ -393,7 +389,7 @@ def _renumber_phones(db: Database, cid: int) -> None:
         db.execute("UPDATE customer_phones SET position = ? WHERE id = ?", [position, phone_id])
 
 
-def _refresh_search_key(db: Database, cid: int) -> None:
+def _refresh_search_key(db: Engine, cid: int) -> None:
     row = customers.get(db, cid)
     db.execute(
         "UPDATE customers SET search_key = ? WHERE id = ?",
@@ -401,7 +397,7 @@ def _refresh_search_key(db: Database, cid: int) -> None:
     )
 
 
-def _restore_whole(db: Database, cid: int, before: dict[str, Any]) -> None:
+def _restore_whole(db: Engine, cid: int, before: dict[str, Any]) -> None:
     fields = {k: v for k, v in before.items() if k not in CHILDREN}
     if fields:
         assignments = ", ".join(f'"{k}" = ?' for k in fields)

@@ -25,9 +25,11 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+if TYPE_CHECKING:  # sqlite-utils loads only when a migration has to run
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 
 MIGRATION_SET = "crmcli"  # the `migration_set` of crmcli's rows in _sqlite_migrations
 
@@ -56,7 +58,7 @@ RELEASED: tuple[str, ...] = (
     "m111_prospects",
 )
 
-Step = Callable[[Database], None]
+Step = Callable[["Database"], None]
 
 # Modules of this package that are not migrations.
 _HELPERS = {"__init__", "sql"}
@@ -92,18 +94,32 @@ def _step(name: str) -> Step:
 
 def migration_set() -> Migrations:
     """crmcli's migrations as a sqlite-utils `Migrations` (each in its own transaction)."""
+    from sqlite_utils.migrations import Migrations  # ~60 ms: paid only when one is pending
+
     out = Migrations(MIGRATION_SET)
     for name in names():
         out(name=name)(_step(name))
     return out
 
 
-def applied_names(db: Database) -> list[str]:
-    """The migrations this database has run, in the order it ran them."""
-    return [m.name for m in Migrations(MIGRATION_SET).applied(db)]
+def applied_names(db: Any) -> list[str]:
+    """The migrations this SQLite database has run, in the order it ran them.
+
+    Read from sqlite-utils' `_sqlite_migrations` table (as its `Migrations.applied`
+    does) by plain SQL: every command asks, and only a pending migration needs
+    sqlite-utils itself. `db` is anything with `execute` (an engine, a `Database`).
+    """
+    table = "_sqlite_migrations"
+    found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    if db.execute(found, [table]).fetchone() is None:
+        return []
+    rows = db.execute(
+        f"SELECT name FROM {table} WHERE migration_set = ? ORDER BY rowid", [MIGRATION_SET]
+    )
+    return [name for (name,) in rows]
 
 
-def pending_names(db: Database) -> list[str]:
+def pending_names(db: Any) -> list[str]:
     """The migrations this database has yet to run, in the order they will run."""
     done = set(applied_names(db))
     return [name for name in names() if name not in done]
