@@ -449,7 +449,7 @@ def thanks_items(db: Engine, window: Window) -> Iterator[Item]:
     only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
     rows = db.execute(
         f"""SELECT customer_id, min(date), coalesce(order_id, '#' || id) AS o,
-                   {db.json_list("DISTINCT item")}, sum(amount_micros), count(*),
+                   {db.json_list(db.json_tuple("id", "item"))}, sum(amount_micros), count(*),
                    max(CASE WHEN order_id IS NOT NULL THEN 1 ELSE 0 END)
               FROM purchases
              WHERE date BETWEEN ? AND ? AND {only}
@@ -459,7 +459,10 @@ def thanks_items(db: Engine, window: Window) -> Iterator[Item]:
     )
     for cid, day, order, items, total, _lines, has_id in rows:
         on = date.fromisoformat(day)
-        what = ", ".join(i for i in json.loads(items) if i)
+        # The items in the order their lines were recorded, each once: ordered here, as
+        # the engines' aggregates each gather in their own order.
+        lines = sorted(json.loads(items), key=lambda line: line[0])
+        what = ", ".join(dict.fromkeys(item for _, item in lines if item))
         label = WHY_ORDER.format(order=order) if has_id else WHY_A_PURCHASE
         why = (WHY_THANKS if what else WHY_THANKS_BARE).format(purchase=label, items=what, day=day)
         yield Item(

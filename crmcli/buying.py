@@ -339,7 +339,8 @@ def who_bought(
         out["discount_pct"] = offer.discount_pct if offer else None
         # A list, not text joined by commas: an item's own comma ("Beans, dark roast")
         # would split it in two.
-        out["items"] = [x for x in json.loads(out["items"] or "[]") if x is not None]
+        # Sorted here: the engines' DISTINCT aggregates give them in different orders.
+        out["items"] = sorted(x for x in json.loads(out["items"] or "[]") if x is not None)
         yield out
 
 

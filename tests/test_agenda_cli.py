@@ -162,7 +162,6 @@ def test_cron_run_on_a_quiet_day_prints_nothing(shop, db_path):
     assert busy.returncode == 0 and busy.stdout.decode().startswith("date,kind,ref,name")
 
 
-@pytest.mark.pg_pending("uses commands still refused on PostgreSQL (other slices)")
 def test_more_followup_contact_and_template_commands(shop):
     fid = shop("followups", "add", "J001", "--on", "2026-05-31", "--every", "1m",
                "--note", "monthly tasting").stdout.strip()  # fmt: skip

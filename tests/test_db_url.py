@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from crmcli import postgres
+from crmcli.cli.env import ON_POSTGRESQL
 from crmcli.db import resolve_db_path
 from crmcli.db_url import PostgresUrl, parse
 from crmcli.errors import DatabaseError, ExitStatus, UsageError
@@ -138,7 +139,10 @@ def test_a_command_not_yet_on_postgresql_says_so_and_touches_nothing(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    result = cli("--db", "postgresql://till:s3cret@db.example/crm", "tiers", "classify", ok=False)
+    # One not ported yet (the list grows as commands are)
+    candidates = (("customers", "relations"), ("items", "list"), ("imports", "list"))
+    command = next(c for c in candidates if " ".join(c) not in ON_POSTGRESQL)
+    result = cli("--db", "postgresql://till:s3cret@db.example/crm", *command, ok=False)
     assert result.exit_code == ExitStatus.ERROR
     assert "does not run on PostgreSQL yet" in result.stderr
     assert "postgresql://till:***@db.example/crm" in result.stderr

@@ -52,7 +52,8 @@ ON_POSTGRESQL: tuple[str, ...] = (
     *("purchases add", "followups add", "followups done", "followups snooze", "followups list"),
     "contacts log",
     *("customers at-risk", "customers set-attitude", "customers who-bought", "templates set"),
-    *("customers attitudes", "followups cancel", "templates show"),
+    *("customers attitudes", "followups cancel"),
+    *("templates show", "templates list", "templates remove"),
 )
 
 # `--output FILE` and `--force`, declared once for the commands that write records.
