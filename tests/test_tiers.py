@@ -339,6 +339,7 @@ def test_a_run_leaves_foreign_keys_on_and_its_rows_consistent(db):
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
+@pytest.mark.sqlite_only("counts statements through SQLite's set_trace_callback")
 def test_a_run_and_its_summary_read_the_run_s_rows_once(db):
     # Counting each tier and summing its spend is one pass over the run's rows (0.02-0.07 s
     # at 100k customers): the summary is read from the run, not from a second pass.
