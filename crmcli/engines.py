@@ -194,6 +194,26 @@ class Engine(ABC):
         dropped indexes' exclusive locks on PostgreSQL). Not for tables others use.
         """
 
+    def insert_new(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        fixed: Mapping[str, int | str],
+        key: str,
+    ) -> int:
+        """Insert `rows` (values of `columns`; `fixed` the same for every row), in order,
+        leaving out a row whose `key` is already stored; how many were inserted.
+
+        SQLite's way (one prepared statement stepped over the rows) is the fastest
+        there. `fixed` is written into the statement rather than bound once per row.
+        """
+        names = ", ".join([*columns, *fixed])
+        marks = ", ".join(["?"] * len(columns) + [_literal(v) for v in fixed.values()])
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT({key}) DO NOTHING"
+        return int(self.executemany(sql, rows).rowcount)
+
     @abstractmethod
     def advance_ids(self, table: str) -> None:
         """Let `table`'s next generated id come after every id it holds."""
@@ -629,6 +649,40 @@ class PostgresEngine(Engine):
         self._guard(run)
         return count
 
+    def insert_new(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        fixed: Mapping[str, int | str],
+        key: str,
+    ) -> int:
+        # A server's way (issue 16 item 5): the rows go over with COPY into a staging
+        # table of the caller's transaction, then into `table` in one set-based INSERT,
+        # rather than a statement (a round trip) per row. `n` keeps the file's order,
+        # so ids come out as on SQLite.
+        stage = _quoted(f"crmcli_stage_{table}")
+        names = ", ".join(_quoted(c) for c in columns)
+        if self.execute("SELECT to_regclass(?)", [f"pg_temp.{stage}"]).fetchone()[0] is None:
+            self.execute(
+                f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS"
+                f" SELECT {names} FROM {_quoted(table)} WITH NO DATA"
+            )
+            self.execute(f"ALTER TABLE {stage} ADD COLUMN n bigserial")
+        else:
+            self.execute(f"TRUNCATE {stage}")
+        self.copy_rows(f"crmcli_stage_{table}", columns, rows)
+        extra = ", ".join(_quoted(c) for c in fixed)
+        marks = ", ".join("?" for _ in fixed)
+        return int(
+            self.execute(
+                f"INSERT INTO {_quoted(table)} ({names}, {extra}) SELECT {names}, {marks}"
+                f" FROM {stage} ORDER BY n ON CONFLICT ({_quoted(key)}) DO NOTHING",
+                list(fixed.values()),
+            ).rowcount
+        )
+
     @contextmanager
     def bulk_loading(self, tables: Sequence[str]) -> Iterator[PostgresEngine]:
         aside: list[tuple[str, str]] = []  # (drop, create), in the order they were read
@@ -775,6 +829,13 @@ class PostgresEngine(Engine):
 
 
 READ_BATCH = 10_000  # rows per round trip when a table is read whole
+
+
+def _literal(value: int | str) -> str:
+    """A number or text as an SQL literal."""
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _quoted(name: str) -> str:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import customers, dates, money
 from crmcli.errors import InvalidValue
@@ -63,21 +63,21 @@ _OPTIONAL_AT = {
 }
 
 
-def _insert_statement(
-    present: Sequence[int], import_id: int, now: str
-) -> tuple[str, Callable[[tuple[Any, ...]], Any]]:
-    """An INSERT binding only the columns the file has (each bound value costs time).
+class _Insert(NamedTuple):
+    """How a batch goes in (`Engine.insert_new`): the columns the file has (each bound
+    value costs time) and what is the same for every row (written once, not bound)."""
 
-    The import id and timestamp are the same for every row, so they are written into
-    the statement rather than bound a million times.
-    """
-    names = ", ".join(_COLUMNS[i] for i in present)
-    marks = ", ".join("?" for _ in present)
-    sql = (
-        f"INSERT INTO purchases ({names}, import_id, created_at)"
-        f" VALUES ({marks}, {int(import_id)}, '{now}') ON CONFLICT(line_key) DO NOTHING"
+    columns: tuple[str, ...]
+    pick: Callable[[tuple[Any, ...]], Any]
+    fixed: dict[str, int | str]
+
+
+def _insert_statement(present: Sequence[int], import_id: int, now: str) -> _Insert:
+    return _Insert(
+        tuple(_COLUMNS[i] for i in present),
+        itemgetter(*present),
+        {"import_id": int(import_id), "created_at": now},
     )
-    return sql, itemgetter(*present)
 
 
 # The stored columns a re-imported line is compared on (the tuple's positions 0-12).
@@ -649,7 +649,7 @@ def _more_problems(
 
 def _flush(
     db: Engine,
-    insert: tuple[str, Callable[[tuple[Any, ...]], Any]],
+    insert: _Insert,
     batch: Sequence[tuple[Any, ...]],
     lines: Sequence[tuple[int, list[str]]],
     last_id: int,
@@ -659,8 +659,9 @@ def _flush(
     writer: RejectsWriter | None,
 ) -> int:
     """Insert a batch; lines already stored are compared, and updated where they differ."""
-    sql, pick = insert
-    inserted = db.executemany(sql, map(pick, batch)).rowcount
+    inserted = db.insert_new(
+        "purchases", insert.columns, map(insert.pick, batch), fixed=insert.fixed, key="line_key"
+    )
     counts.added += inserted
     if inserted == len(batch):
         return last_id + inserted
