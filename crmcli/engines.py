@@ -183,15 +183,17 @@ class Engine(ABC):
         """
 
     @abstractmethod
-    def bulk_loading(self, tables: Sequence[str]) -> Any:
-        """A context manager for filling empty `tables` fast, inside the caller's transaction.
+    def bulk_loading(self, tables: Sequence[str], *, indexes: bool = True) -> Any:
+        """A context manager for filling `tables` fast, inside the caller's transaction.
 
         What costs a bulk load a lookup per row is set aside while the block runs and
         rebuilt once, from the whole data, when it ends well (pg_restore's order):
-        secondary indexes on both engines, derived-data triggers (SQLite's FTS5, rebuilt
-        after) and foreign keys (PostgreSQL, validated in one pass). Nobody else sees
-        the tables meanwhile: the transaction holds them (the write lock on SQLite, the
-        dropped indexes' exclusive locks on PostgreSQL). Not for tables others use.
+        secondary indexes on both engines (`indexes=False`: kept, for a load that reads
+        them as it goes), derived-data triggers (SQLite's FTS5, rebuilt after) and
+        foreign keys (PostgreSQL, validated in one pass). A block that fails leaves all
+        of it as it was (the transaction rolls back). Nobody else writes the tables
+        meanwhile: the transaction holds them (the write lock on SQLite, the dropped
+        indexes' exclusive locks on PostgreSQL, which keep readers out too).
         """
 
     def insert_new(
@@ -425,10 +427,13 @@ class SqliteEngine(Engine):
         return count
 
     @contextmanager
-    def bulk_loading(self, tables: Sequence[str]) -> Iterator[SqliteEngine]:
+    def bulk_loading(
+        self, tables: Sequence[str], *, indexes: bool = True
+    ) -> Iterator[SqliteEngine]:
         marks = ", ".join("?" for _ in tables)
+        kinds = "'index', 'trigger'" if indexes else "'trigger'"
         aside = self.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"
+            f"SELECT type, name, sql FROM sqlite_master WHERE type IN ({kinds})"
             f" AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY type, name",
             list(tables),
         ).fetchall()  # sql IS NULL: the indexes of PRIMARY KEY and UNIQUE, kept
@@ -443,7 +448,7 @@ class SqliteEngine(Engine):
         ).fetchall():
             content = _FTS_CONTENT.search(sql)
             if content and content.group(1) in tables:
-                self.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'rebuild\')')
+                self.execute(f"INSERT INTO {name}({name}) VALUES('rebuild')")
 
     def advance_ids(self, table: str) -> None:
         """Nothing to do: SQLite gives a new row the largest id + 1 by itself."""
@@ -684,8 +689,13 @@ class PostgresEngine(Engine):
         )
 
     @contextmanager
-    def bulk_loading(self, tables: Sequence[str]) -> Iterator[PostgresEngine]:
+    def bulk_loading(
+        self, tables: Sequence[str], *, indexes: bool = True
+    ) -> Iterator[PostgresEngine]:
         aside: list[tuple[str, str]] = []  # (drop, create), in the order they were read
+        if not indexes:  # the server keeps its search indexes itself: nothing else to set aside
+            yield self
+            return
         for table in tables:
             keys = self.execute(
                 "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
@@ -36,9 +36,7 @@ from crmcli.money import parse_amount
 
 BATCH = 5_000
 # A big import (that outweighs the table) builds purchases' secondary indexes once, after.
-INDEX_UPKEEP = journal.Upkeep(
-    "purchases", min_rows=50_000, share=1.0, drop=(("index", "purchases", "%"),)
-)
+INDEX_UPKEEP = journal.Upkeep(("purchases",), min_rows=50_000, share=1.0, indexes=True)
 CACHE_KIB = 32_768  # 32 MiB of page cache while importing
 _COLUMNS = (
     "customer_id", "date", "amount_micros", "quantity", "unit_price_micros", "order_id",
@@ -348,16 +346,15 @@ def _run(
         # Every customer id a line names was just read from `customers` (or the customer
         # just added), and the import's own row just inserted, in the same transaction:
         # checking both for each of a million lines was a quarter of the insert.
-        with _collector_paused(), db.references_unchecked(), db.write():
+        with _collector_paused(), db.references_unchecked(), db.write(), ExitStack() as aside:
             import_id = journal.begin(db, kind="purchases", info=info, options=options)
             result.import_id = import_id
             known = _Customers(
                 db, create=create_customers, import_id=import_id, region=options_region
             )
             last_id = db.execute("SELECT coalesce(max(id), 0) FROM purchases").fetchone()[0]
-            rebuild = (
-                journal.suspend(db, INDEX_UPKEEP, table.estimated_rows()) if not dry_run else []
-            )
+            if not dry_run:
+                aside.enter_context(journal.set_aside(db, INDEX_UPKEEP, table.estimated_rows()))
             present = [0, 1, 2, 8]  # customer, date, amount, line key: always there
             present += [at for name, at in _OPTIONAL_AT.items() if name in index]
             if "order_id" in index and "line_id" not in index:
@@ -416,8 +413,7 @@ def _run(
             # each CREATE INDEX takes the cache size as its sort budget: back to the
             # default, so memory stays flat with the file (240 MB at 10M lines before).
             db.set_cache_size(cache)
-            for sql in rebuild:
-                db.execute(sql)
+            aside.close()  # the indexes built again (a failure before this leaves them be)
             result.customers_created = known.created
             if counts.anonymous and skip_anonymous:
                 result.notes.append(
