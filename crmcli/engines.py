@@ -69,6 +69,9 @@ class Engine(ABC):
     """One open database on one engine; SQL is written with `?` placeholders."""
 
     name: str
+    # Each statement is a round trip to a server: read a table's few thousand rows in
+    # one query rather than one by one as they are needed.
+    remote: bool = False
     # Told once when a write has to wait for another writer (an import, a second till):
     # the CLI says so, rather than hang silently. `write(on_wait=…)` overrides it.
     on_wait: Callable[[], None] | None = None
@@ -578,6 +581,7 @@ class PostgresEngine(Engine):
     """A database on a PostgreSQL server, through psycopg 3."""
 
     name = POSTGRESQL
+    remote = True
 
     def __init__(self, url: PostgresUrl, conn: Any) -> None:
         self.url = url

@@ -68,3 +68,46 @@ def test_rows_inserted_in_a_transaction_that_fails_are_not_kept(db):
             == 1
         )
     assert len(stored(db)) == 1
+
+
+def test_purchases_import_stores_the_same_rows_on_both_engines(db, tmp_path, monkeypatch):
+    """The import's batches through `insert_new` (and, on a server, every customer code
+    read at once): same counts, same rows, re-import unchanged, a changed line updated."""
+    from dataclasses import replace
+
+    from crmcli import customers
+    from crmcli.imports import purchases as purchase_import
+
+    # A big import (indexes set aside, then built) as well as the batching, on 12 lines.
+    bulk = replace(purchase_import.INDEX_UPKEEP, min_rows=5)
+    monkeypatch.setattr(purchase_import, "INDEX_UPKEEP", bulk)
+    monkeypatch.setattr(purchase_import, "BATCH", 5)
+    with db.write():
+        customers.add(db, code="K1", name="Kim")
+        customers.add(db, code="L2", name="Lee")
+    lines = [
+        f"{'K1' if i % 3 else 'L2'},2025-03-{i + 1:02d},{i}.50,O{i // 2},item {i}"
+        for i in range(12)
+    ]
+    path = tmp_path / "p.csv"
+    path.write_text("customer,date,amount,order_id,item\n" + "\n".join(lines) + "\n")
+    first = purchase_import.import_purchases(db, path)
+    assert (first.counts.added, first.counts.updated) == (12, 0)
+    rows = db.execute(
+        "SELECT id, customer_id, date, amount_micros, order_id, line_no, item FROM purchases"
+        " ORDER BY id"
+    ).fetchall()
+    assert rows[:3] == [
+        (1, 2, "2025-03-01", 500_000, "O0", 1, "item 0"),
+        (2, 1, "2025-03-02", 1_500_000, "O0", 2, "item 1"),
+        (3, 1, "2025-03-03", 2_500_000, "O1", 1, "item 2"),
+    ]
+    assert [r[0] for r in rows] == list(range(1, 13))
+    again = purchase_import.import_purchases(db, path)
+    assert (again.counts.added, again.counts.unchanged) == (0, 12)
+    path.write_text(
+        "customer,date,amount,order_id,item\n" + "\n".join(lines).replace("5.50", "5.75") + "\n"
+    )
+    changed = purchase_import.import_purchases(db, path)
+    assert (changed.counts.added, changed.counts.updated, changed.counts.unchanged) == (0, 1, 11)
+    assert db.execute("SELECT amount_micros FROM purchases WHERE id = 6").fetchone()[0] == 5_750_000

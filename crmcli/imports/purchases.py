@@ -143,6 +143,10 @@ class _Customers:
         self.ids: dict[str, int] = {}
         self.misses: dict[str, tuple[str, str]] = {}  # ref → why it is not a customer
         self.created = 0
+        if db.remote:  # a query per code met is a round trip each: all codes at once
+            codes = db.execute("SELECT count(code) FROM customers").fetchone()[0]
+            if codes <= self.CODES:
+                self.ids.update(db.execute("SELECT code, id FROM customers WHERE code IS NOT NULL"))
 
     def lookup(
         self, ref: str, name: str | None, column: str, phone: str = "", country: str | None = None
