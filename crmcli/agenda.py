@@ -642,7 +642,8 @@ class _Listing:
             held = len(rows) - len(kept)
             self.params["kept_visits"] = json.dumps(kept)
             self.where += (
-                " AND (kind != 'visit' OR key IN (SELECT value FROM json_each(:kept_visits)))"
+                " AND (kind != 'visit' OR key IN"
+                f" ({self.db.json_values(':kept_visits', integers=False)}))"
             )
         if counts is not None:
             kept_count = len(rows) - held
@@ -705,7 +706,7 @@ class _Listing:
                           AND max(date(on_day, printf('%+d days', {self.keep_days})), shown)
                               < :start)
                  AND (:owner IS NULL OR coalesce(item_owner, owner) = :owner))
-            SELECT {columns} FROM listed WHERE 1 {self.where}{where}"""
+            SELECT {columns} FROM listed WHERE 1 = 1 {self.where}{where}"""
 
 
 def _quoted(text: str) -> str:

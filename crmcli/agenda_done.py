@@ -94,7 +94,7 @@ def dealt_with(db: Engine, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
         return {}
     rows = db.execute(
         "SELECT item, outcome, substr(at, 1, 10) FROM contacts"
-        " WHERE item IN (SELECT value FROM json_each(?)) ORDER BY at",
+        f" WHERE item IN ({db.json_values(integers=False)}) ORDER BY at",
         [json.dumps(sorted(set(keys)))],
     )
     return {item: (outcome, day) for item, outcome, day in rows}

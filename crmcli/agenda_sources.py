@@ -140,7 +140,7 @@ class Window:
         these customers' rows (the `+` hides the customer index from the planner).
         """
         if not self.windowed_only:
-            return "1"
+            return "1 = 1"
         # `contact_days IS NOT NULL` is the partial index customers_contact_days.
         plus = "+" if by_date else ""
         return f"{plus}{id_expr} IN (SELECT id FROM customers WHERE contact_days IS NOT NULL)"
@@ -382,7 +382,7 @@ def holiday_items(db: Engine, window: Window) -> Iterator[Item]:
 def _greeted(db: Engine, rule: list[str]) -> tuple[str, list[Any]]:
     """An SQL condition on `customers c` for those a `holidays.greet` rule selects."""
     if "all" in rule:
-        return "1", []
+        return "1 = 1", []
     ors: list[str] = []
     params: list[Any] = []
     tags = [r[4:] for r in rule if r.startswith("tag:")]

@@ -325,7 +325,7 @@ def who_bought(
                 FROM purchases p NOT INDEXED {early_join}
                 CROSS JOIN customers c ON c.id = p.customer_id
                 WHERE {" AND ".join(where)}
-                GROUP BY c.id HAVING sum(p.amount_micros) > 0)
+                GROUP BY c.id HAVING sum(p.amount_micros) > 0) AS buyers
             {tier_filter}
             ORDER BY spent_micros DESC, id""",
         params,
@@ -376,7 +376,7 @@ def at_risk(db: Engine, *, as_of: date, k: float | None = None) -> Iterator[dict
         f"""WITH wanted AS MATERIALIZED (
                 SELECT customer_id, tier FROM (
                     SELECT c.id AS customer_id, {tier_of("c")} AS tier FROM customers c
-                    WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL)
+                    WHERE c.archived_at IS NULL AND c.forgotten_at IS NULL) AS tiered
                 WHERE tier IN ('A', 'B'))
             SELECT c.id, c.code, c.name, w.tier,
                    (SELECT raw FROM customer_phones ph WHERE ph.customer_id = c.id

@@ -756,7 +756,7 @@ def rows(
     `overdue_as_of` keeps only those whose next stage is due by that day; `as_of` (or
     it) fills `days_overdue`. Amounts are micro-units in `compensation_micros`.
     """
-    where: list[str] = ["1"]
+    where: list[str] = ["1 = 1"]  # true on both engines (PostgreSQL wants a boolean, not 1)
     params: list[Any] = []
     wanted = list(stages)
     for s in wanted:

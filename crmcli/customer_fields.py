@@ -163,20 +163,36 @@ def tier_of(alias: str) -> str:
     )
 
 
-# Values kept beside the customer's row, fetched only when a chosen field needs them.
-_SUBQUERIES = {
-    "phones": """(SELECT json_group_array(json_array(raw, e164, label)) FROM
-                    (SELECT raw, e164, label FROM customer_phones p
-                     WHERE p.customer_id = c.id ORDER BY position))""",
-    "dates": """(SELECT json_group_array(json_array(label, date, lunar)) FROM
-                   (SELECT label, date, lunar FROM customer_dates d
-                    WHERE d.customer_id = c.id ORDER BY label))""",
-    "tags": """(SELECT json_group_array(tag) FROM
-                  (SELECT tag FROM customer_tags t WHERE t.customer_id = c.id ORDER BY tag))""",
-    "tier": tier_of("c"),  # the run of the latest as-of day, as everywhere
-    "status": """(CASE WHEN EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id)
-                  THEN 'customer' WHEN c.lost_at IS NOT NULL THEN 'lost' ELSE 'prospect' END)""",
-}
+def _subquery(db: Engine, name: str) -> str:
+    """A value kept beside the customer's row, fetched only when a chosen field needs it.
+
+    (PostgreSQL wants a name for a subquery in FROM; `subquery_…` says what it is.)
+    """
+    if name == "phones":
+        return (
+            f"(SELECT {db.json_list(db.json_tuple('raw', 'e164', 'label'))} FROM"
+            " (SELECT raw, e164, label FROM customer_phones p"
+            "  WHERE p.customer_id = c.id ORDER BY position) AS subquery_phones)"
+        )
+    if name == "dates":
+        return (
+            f"(SELECT {db.json_list(db.json_tuple('label', 'date', 'lunar'))} FROM"
+            " (SELECT label, date, lunar FROM customer_dates d"
+            "  WHERE d.customer_id = c.id ORDER BY label) AS subquery_dates)"
+        )
+    if name == "tags":
+        return (
+            f"(SELECT {db.json_list('tag')} FROM"
+            " (SELECT tag FROM customer_tags t"
+            "  WHERE t.customer_id = c.id ORDER BY tag) AS subquery_tags)"
+        )
+    if name == "tier":
+        return tier_of("c")  # the run of the latest as-of day, as everywhere
+    assert name == "status", name
+    return """(CASE WHEN EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id)
+              THEN 'customer' WHEN c.lost_at IS NOT NULL THEN 'lost' ELSE 'prospect' END)"""
+
+
 _NEEDS = {
     "phone": "phones",
     "phones": "phones",
@@ -189,10 +205,10 @@ _NEEDS = {
 }
 
 
-def select_sql(fields: Sequence[str]) -> str:
+def select_sql(db: Engine, fields: Sequence[str]) -> str:
     """`c.*` and the values kept beside it that `fields` need, as `_phones`, `_tags`…"""
     needed = {_NEEDS[BY_NAME[f].kind] for f in fields if BY_NAME[f].kind in _NEEDS}
-    extra = "".join(f", {_SUBQUERIES[n]} AS _{n}" for n in sorted(needed))
+    extra = "".join(f", {_subquery(db, n)} AS _{n}" for n in sorted(needed))
     return f"c.*{extra}"
 
 
@@ -328,8 +344,8 @@ def flat_columns(fields: Sequence[str], extra_keys: Sequence[str]) -> list[str]:
 def extra_keys(db: Engine, *, where: str = "", params: Sequence[Any] = ()) -> list[str]:
     """Every extra field's name among the customers `where` selects, in first-seen order."""
     sql = (
-        "SELECT j.key FROM customers c, json_each(c.extra) j "
-        f"WHERE c.extra IS NOT NULL AND json_valid(c.extra){' AND ' + where if where else ''} "
+        f"SELECT j.key FROM customers c, {db.json_keys('c.extra', 'j')} "
+        f"WHERE c.extra IS NOT NULL{' AND ' + where if where else ''} "
         "GROUP BY j.key ORDER BY min(c.id), min(j.id)"
     )
     return [r[0] for r in db.execute(sql, list(params))]
@@ -421,7 +437,7 @@ def with_customer_fields(
         if wanted and ids:
             marks = ", ".join("?" for _ in ids)
             cursor = db.execute(
-                f"SELECT {select_sql(wanted)} FROM customers c WHERE c.id IN ({marks})", ids
+                f"SELECT {select_sql(db, wanted)} FROM customers c WHERE c.id IN ({marks})", ids
             )
             columns = [d[0] for d in cursor.description]
             for values in cursor:

@@ -123,12 +123,7 @@ def _phone_matches(db: Engine, text: str, *, exact: bool) -> set[int]:
             db, "SELECT customer_id FROM customer_phones WHERE digits = ?", [phone.digits]
         )
     elif len(phone.digits) >= 3:  # any run of three digits or more: the trigram index
-        found |= _ids(
-            db,
-            "SELECT p.customer_id FROM customer_phones_fts f"
-            " JOIN customer_phones p ON p.id = f.rowid WHERE customer_phones_fts MATCH ?",
-            [f'"{phone.digits}"'],
-        )
+        found |= _ids(db, *db.text_search("digits", phone.digits))
     return found
 
 
@@ -483,8 +478,8 @@ def _follow_shop_locale(db: Engine) -> int:
     Japanese name must not keep a Chinese split: 上原優 is 上原 / 優, not 上 / 原優).
     """
     new = shop_locale(db)
-    where = "locale_source = ? AND locale IS NOT ?"
-    han = "name GLOB '*[\u4e00-\u9fff\u3400-\u4dbf]*'"
+    where = "locale_source = ? AND (locale IS NULL OR locale <> ?)"
+    han = db.has_any_of("name", "\u4e00-\u9fff\u3400-\u4dbf")
     moved = db.execute(
         f"SELECT id, name, locale, family_name, given_name, patronymic FROM customers"
         f" WHERE {where} AND {han}",
@@ -722,7 +717,8 @@ def clean_tag(tag: str) -> str:
 def _add_tag(db: Engine, customer_id: int, tag: str) -> bool:
     tag = clean_tag(tag)
     cur = db.execute(
-        "INSERT OR IGNORE INTO customer_tags (customer_id, tag) VALUES (?, ?)", [customer_id, tag]
+        "INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [customer_id, tag],
     )
     return cur.rowcount > 0
 
@@ -855,7 +851,7 @@ def rows(
     where, params = _where(tag=tag, owner=owner, archived=archived, ids=ids)
     if prospects:  # no purchase yet, not given up (see crmcli.prospects)
         where += [NO_PURCHASE, "c.lost_at IS NULL"]
-    select = customer_fields.select_sql([*chosen, "tier"] if tier else chosen)
+    select = customer_fields.select_sql(db, [*chosen, "tier"] if tier else chosen)
     sql = f"SELECT {select} FROM customers c WHERE {' AND '.join(where)}"
     if tier:
         sql = f"SELECT * FROM ({sql}) AS r WHERE r._tier = ?"
@@ -936,8 +932,8 @@ def search(
     if not words and not raw:
         raise InvalidValue("give something to search for")
     sources: list[Iterator[int]] = [
-        _id_stream(db, f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid", [expr])
-        for table, expr in finding.fts_queries(words)
+        _id_stream(db, *db.text_search(kind, word))
+        for kind, word in finding.candidate_queries(words)
     ]
     sources.append(
         _id_stream(
@@ -995,7 +991,7 @@ def _verified(
         found: dict[int, list[str]] = {}
         values = db.execute(
             f"SELECT id, {', '.join(fields)},"
-            " (SELECT json_group_array(tag) FROM customer_tags t WHERE t.customer_id = c.id)"
+            f" (SELECT {db.json_list('tag')} FROM customer_tags t WHERE t.customer_id = c.id)"
             f" FROM customers c WHERE id IN ({marks})",
             batch,
         )

@@ -22,6 +22,7 @@ DELETE, never INSERT: the copy only inserts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -140,10 +141,14 @@ def _check_level(where: Target, engine: Engine) -> None:
         )
     missing = [name for name in known if name not in applied]
     if missing:
+        which = (
+            f"migration {missing[0]} is"
+            if len(missing) == 1
+            else (f"migrations {missing[0]} and {len(missing) - 1} more are")
+        )
         raise DatabaseError(
-            f"{where} has an older schema (migration {missing[0]} and {len(missing) - 1} more "
-            f"not applied); bring it up to date first with `crmcli --db {where} db migrate`, "
-            "then copy it"
+            f"{where} has an older schema ({which} not applied); bring it up to date first "
+            f"with `crmcli --db {where} db migrate`, then copy it"
         )
 
 
@@ -266,16 +271,20 @@ class _Fill:
                 f"{self.source} and {self.target} differ in table {table}'s columns "
                 f"({', '.join(sorted(set(columns) ^ theirs))}); run `crmcli db check` on both"
             )
+        rows = self.src.read_table(table, columns)
         try:
-            loaded = dst.copy_rows(
-                table, columns, self._counted(self.src.read_table(table, columns))
-            )
+            loaded = dst.copy_rows(table, columns, self._counted(rows))
             dst.advance_ids(table)
         except _database_errors() as exc:
             raise DatabaseError(
                 f"copying table {table} to {self.target} failed, so nothing was copied: "
                 f"{_explain(exc, self.source, self.target)}"
             ) from exc
+        finally:
+            # Ended here, while its connection is open: left to the garbage collector, a
+            # half-read SQLite cursor complains about its closed database on the way out.
+            with contextlib.suppress(Exception):
+                rows.close()  # type: ignore[attr-defined]
         if loaded != self.expected[table].rows:
             raise DatabaseError(
                 f"copying table {table}: {loaded} row(s) read, {self.expected[table].rows} "
@@ -345,7 +354,8 @@ def _check_search_indexes(dst: SqliteEngine) -> None:
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [sqlite3.Error]
+    # ServerError: psycopg's error as the engine reports it (in SQLite's words).
+    errors: list[type[BaseException]] = [sqlite3.Error, postgres.ServerError]
     try:
         import psycopg  # only there when PostgreSQL is in play
 
@@ -360,12 +370,30 @@ def _explain(exc: BaseException, *databases: Target) -> str:
 
     Every password of `databases` is masked in it.
     """
+    if isinstance(exc, postgres.ServerError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # the server's own words, and where in the data it was
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     text = lines[0] if lines else type(exc).__name__
     context = getattr(getattr(exc, "diag", None), "context", None)
     if context:
         text += f" ({context.strip().splitlines()[0]})"
+    if isinstance(exc, _integrity_errors()) and databases:
+        text += (
+            f"; {databases[0]} holds rows its own keys or checks do not allow "
+            f"(see `crmcli --db {databases[0]} db check`)"
+        )
     for database in databases:
         if isinstance(database, PostgresUrl):
             text = database.scrub(text)
     return text
+
+
+def _integrity_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [sqlite3.IntegrityError]
+    try:
+        import psycopg
+
+        errors.append(psycopg.IntegrityError)
+    except ImportError:
+        pass
+    return tuple(errors)

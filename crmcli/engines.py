@@ -22,6 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -253,6 +254,60 @@ class Engine(ABC):
         engines can answer it from an index (FTS5 trigram on SQLite, pg_trgm here).
         """
         return f"{column} LIKE ? ESCAPE '\\'"
+
+    # --- The SQL each engine spells its own way: here, and nowhere else. -------------
+    # SQLite's spelling is the default; PostgresEngine gives its own. Functions that
+    # only SQLite has (julianday, date(x, 'N days'), group_concat, total, NOCASE…)
+    # exist on the server with SQLite's meaning (migration m123) and need no helper.
+
+    def json_list(self, expr: str) -> str:
+        """An aggregate: the group's values of `expr` as JSON array text ('[]' for none),
+        in the order the rows come (an ordered subquery orders them on both engines)."""
+        return f"json_group_array({expr})"
+
+    def json_tuple(self, *exprs: str) -> str:
+        """One JSON array of these values, to be gathered by `json_list`."""
+        return f"json_array({', '.join(exprs)})"
+
+    def json_values(self, param: str = "?", *, integers: bool = True) -> str:
+        """A subquery of the elements of the JSON array passed as `param` (ids when
+        `integers`, else text): `WHERE id IN (…)` for more ids than placeholders allow."""
+        return f"SELECT value FROM json_each({param})"
+
+    def json_keys(self, column: str, alias: str) -> str:
+        """A FROM item `alias` with the `key` and document-order `id` of each member of
+        the JSON object in `column` (of a table named before it); none for other text."""
+        return f"json_each(CASE WHEN json_valid({column}) THEN {column} END) AS {alias}"
+
+    def has_any_of(self, column: str, ranges: str) -> str:
+        """A condition: `column` holds a character of `ranges` (`a-z0-9`, as in `[…]`)."""
+        return f"{column} GLOB '*[{ranges}]*'"
+
+    def compact_search_indexes(self) -> None:
+        """Rewrite the search indexes so deleted words are gone from them (forget)."""
+        # FTS5 keeps deleted terms in old segments until they are merged.
+        for table in ("customers_fts", "customers_words", "customer_phones_fts"):
+            self.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+
+    def text_search(self, kind: str, text: str) -> tuple[str, list[Any]]:
+        """(SQL, parameters) giving the ids, ascending, of candidates for `text`:
+
+        `substring` (3 letters or more) — customers whose search document holds it;
+        `word` (1 or 2 letters) — customers with a word of the document starting with it;
+        `digits` (3 or more) — customers with a phone number holding these digits.
+        Candidates only: crmcli.search decides what matches.
+        """
+        quoted = '"' + text.replace('"', '""') + '"'
+        if kind == "digits":
+            return (
+                "SELECT p.customer_id FROM customer_phones_fts f JOIN customer_phones p"
+                " ON p.id = f.rowid WHERE customer_phones_fts MATCH ? ORDER BY p.customer_id",
+                [quoted],
+            )
+        table, expr = (
+            ("customers_fts", quoted) if kind == "substring" else ("customers_words", quoted + " *")
+        )
+        return f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid", [expr]
 
     def __enter__(self) -> Engine:
         return self
@@ -588,15 +643,70 @@ class PostgresEngine(Engine):
         self.conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
-        return self._guard(lambda: self.conn.execute(to_pyformat(sql), params or None))
+        cursor = self._guard(lambda: self.conn.execute(for_postgresql(sql), params or None))
+        self._after(sql)
+        return cursor
 
     def executemany(self, sql: str, rows: Any) -> Any:
         def run() -> Any:
             cursor = self.conn.cursor()
-            cursor.executemany(to_pyformat(sql), rows)
+            cursor.executemany(for_postgresql(sql), rows)
             return cursor
 
-        return self._guard(run)
+        cursor = self._guard(run)
+        self._after(sql)
+        return cursor
+
+    def json_list(self, expr: str) -> str:
+        return f"coalesce(json_agg({expr})::text, '[]')"
+
+    def json_tuple(self, *exprs: str) -> str:
+        return f"json_build_array({', '.join(exprs)})"
+
+    def json_values(self, param: str = "?", *, integers: bool = True) -> str:
+        value = "value::bigint" if integers else "value"
+        return f"SELECT {value} FROM json_array_elements_text(CAST({param} AS json)) AS value"
+
+    def json_keys(self, column: str, alias: str) -> str:
+        # SQLite's json_valid() has no twin here: an object is known by its first
+        # character (crmcli writes `extra` itself, through json.dumps).
+        return (
+            f"LATERAL json_each(CASE WHEN left({column}, 1) = '{{' THEN CAST({column} AS json)"
+            f" END) WITH ORDINALITY AS {alias}(key, value, id)"
+        )
+
+    def has_any_of(self, column: str, ranges: str) -> str:
+        return f"{column} ~ '[{ranges}]'"
+
+    def compact_search_indexes(self) -> None:
+        """Nothing to merge: `erase` VACUUMs the tables, their indexes with them."""
+
+    def text_search(self, kind: str, text: str) -> tuple[str, list[Any]]:
+        # pg_trgm serves LIKE '%…%' (search document, phone digits); the `simple`
+        # text-search index serves a word's start, as FTS5's prefix index does.
+        if kind == "digits":
+            return (
+                "SELECT DISTINCT customer_id FROM customer_phones WHERE digits LIKE ? ESCAPE '\\'"
+                " ORDER BY customer_id",
+                [like_pattern(text)],
+            )
+        if kind == "substring":
+            return (
+                "SELECT id FROM customers WHERE search_key LIKE ? ESCAPE '\\' ORDER BY id",
+                [like_pattern(text)],
+            )
+        return (
+            "SELECT id FROM customers WHERE to_tsvector('simple', search_key)"
+            " @@ to_tsquery('simple', ?) ORDER BY id",
+            ["'" + text.replace("\\", "\\\\").replace("'", "''") + "':*"],
+        )
+
+    def _after(self, sql: str) -> None:
+        # Ids given by hand (an undone import, a merge put back): the identity moves
+        # past them, as SQLite's next rowid would (`postgres.sync_identity`).
+        table = postgres.inserted_ids_table(sql)
+        if table is not None:
+            self._guard(lambda: postgres.sync_identity(self.conn, table))
 
     @contextmanager
     def write(
@@ -604,9 +714,14 @@ class PostgresEngine(Engine):
     ) -> Iterator[PostgresEngine]:
         # psycopg makes a nested block a savepoint, as SqliteEngine does. The server
         # takes row locks as statements run, so there is no lock to wait for up front:
-        # `on_wait` and `wait` have nothing to do here.
-        with self.conn.transaction():
-            yield self
+        # `on_wait` and `wait` have nothing to do here. A COMMIT the server refuses
+        # (a deadlock, a serialization failure) says so in SQLite's words too.
+        psycopg = postgres.psycopg_module()
+        try:
+            with self.conn.transaction():
+                yield self
+        except psycopg.Error as exc:
+            raise postgres.translate(self.url, exc) from exc
 
     @property
     def in_transaction(self) -> bool:
@@ -616,7 +731,7 @@ class PostgresEngine(Engine):
 
     @property
     def Error(self) -> type[Exception]:
-        return postgres.psycopg_module().Error  # type: ignore[no-any-return]
+        return postgres.ServerError  # psycopg's errors come out as these (`_guard`)
 
     def close(self) -> None:
         self.conn.close()
@@ -780,8 +895,7 @@ class PostgresEngine(Engine):
         return postgres_schema.applied_names(self.conn)
 
     def is_append_only_error(self, exc: BaseException) -> bool:
-        errors = postgres.psycopg_module().errors
-        return isinstance(exc, errors.RestrictViolation) and _APPEND_ONLY in str(exc)
+        return isinstance(exc, postgres.ServerError) and str(exc) == _APPEND_ONLY
 
     def backup(self, target: Path, *, force: bool = False) -> str:
         """`pg_dump`'s custom format (restore with `pg_restore`), when pg_dump is installed."""
@@ -833,13 +947,12 @@ class PostgresEngine(Engine):
         ]
 
     def _guard(self, run: Any) -> Any:
+        """psycopg's errors as `postgres.ServerError`, in SQLite's words for the same failure."""
         psycopg = postgres.psycopg_module()
         try:
             return run()
-        except psycopg.errors.RestrictViolation:
-            raise  # the append-only guard: the caller knows it (`is_append_only_error`)
-        except psycopg.OperationalError as exc:  # the server went away, a timeout
-            raise DatabaseError(postgres.explain(self.url, exc)) from exc
+        except psycopg.Error as exc:
+            raise postgres.translate(self.url, exc) from exc
 
 
 READ_BATCH = 10_000  # rows per round trip when a table is read whole
@@ -855,6 +968,34 @@ def _literal(value: int | str) -> str:
 def _quoted(name: str) -> str:
     """An identifier quoted for SQL ("window" is a keyword in PostgreSQL)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+# SQLite's spellings PostgreSQL reads otherwise, for the same meaning: planner hints
+# and storage it has no use for (INDEXED BY, NOT INDEXED, WITHOUT ROWID); `temp.` (its
+# `pg_temp.`); `x IS value` (SQLite's IS NOT DISTINCT FROM; PostgreSQL's IS takes only
+# NULL, TRUE, FALSE); INSERT OR IGNORE (of a duplicate: ON CONFLICT DO NOTHING).
+_INDEXED_BY = re.compile(
+    r"\s+(?:INDEXED\s+BY\s+\w+|NOT\s+INDEXED|WITHOUT\s+ROWID)\b", re.IGNORECASE
+)
+_IS_VALUE = re.compile(r"\bIS(\s+NOT)?\s+(?=[?']|:\w)", re.IGNORECASE)  # a parameter, a literal
+_TEMP_SCHEMA = re.compile(
+    r"(?<!['\w.])temp\.(?=\w)", re.IGNORECASE
+)  # SQLite's schema of TEMP tables
+_OR_IGNORE = re.compile(r"^(\s*INSERT)\s+OR\s+IGNORE\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=2048)
+def for_postgresql(sql: str) -> str:
+    """crmcli's SQL (SQLite's dialect where the two agree) as psycopg runs it on the
+    server: the few spellings above rewritten, then `to_pyformat`'s placeholders."""
+    sql = _INDEXED_BY.sub("", sql)
+    sql = _TEMP_SCHEMA.sub("pg_temp.", sql)
+    sql = _IS_VALUE.sub(
+        lambda m: "IS DISTINCT FROM " if m.group(1) else "IS NOT DISTINCT FROM ", sql
+    )
+    if _OR_IGNORE.match(sql):
+        sql = _OR_IGNORE.sub(r"\1", sql).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+    return to_pyformat(sql)
 
 
 def to_pyformat(sql: str) -> str:

@@ -89,17 +89,38 @@ def _country_rules(code: int) -> Any:
     )
 
 
-def _plain_number(raw: str, region: str) -> Phone | None:
-    """`_parsed(raw, region)` for a plain number, else None (the caller parses in full)."""
-    if not _PLAIN.fullmatch(raw):
+@lru_cache(maxsize=1)
+def _parse_steps() -> tuple[Any, ...] | None:
+    """The steps of phonenumbers' parse the fast path takes; None if a release renamed
+    them (its private names): then every number is parsed in full, as before."""
+    try:
+        from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+        from phonenumbers.phonenumberutil import (
+            ValidationResult,
+            _maybe_strip_national_prefix_carrier_code,
+            _test_number_length,
+        )
+    except ImportError:
         return None
-    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
-    from phonenumbers.phonenumberutil import (
+    return (
+        COUNTRY_CODE_TO_REGION_CODE,
         ValidationResult,
         _maybe_strip_national_prefix_carrier_code,
         _test_number_length,
     )
 
+
+def _plain_number(raw: str, region: str) -> Phone | None:
+    """`_parsed(raw, region)` for a plain number, else None (the caller parses in full)."""
+    rules = _parse_steps()
+    if rules is None or not _PLAIN.fullmatch(raw):
+        return None
+    (
+        COUNTRY_CODE_TO_REGION_CODE,
+        ValidationResult,
+        _maybe_strip_national_prefix_carrier_code,
+        _test_number_length,
+    ) = rules
     number = _NOT_DIGITS.sub("", raw)
     if len(number) < 4:
         return None

@@ -122,6 +122,8 @@ def translate(url: PostgresUrl, exc: BaseException) -> ServerError:
         message = "the disk is full; nothing was changed"
     elif state == "25006":
         message = "the database is read-only; nothing was changed"
+    elif state is None:  # no answer from the server: lost, timed out, refused
+        message = explain(url, exc)
     else:  # the trigger's own RAISE (append-only), and the rest: the server's first line
         primary = getattr(diag, "message_primary", None)
         message = url.scrub(primary) if primary else _first_line(url, exc)

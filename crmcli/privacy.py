@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crmcli import customers, dates, relations
-from crmcli.engines import SqliteEngine
 from crmcli.errors import CrmError
 
 if TYPE_CHECKING:
@@ -118,7 +117,7 @@ def forget(db: Engine, customer_id: int, *, compact: bool = True) -> Forgotten:
             table: [
                 r[0]
                 for r in db.execute(
-                    f"SELECT rowid FROM {table} WHERE customer_id = ?", [customer_id]
+                    f"SELECT id FROM {table} WHERE customer_id = ?", [customer_id]
                 ).fetchall()
             ]
             for table in (*ERASED_TABLES, *REDACTED_TABLES)
@@ -149,10 +148,7 @@ def forget(db: Engine, customer_id: int, *, compact: bool = True) -> Forgotten:
         erased["customer_merges"] = cur.rowcount
         erased["import_changes"] = _forget_import_changes(db, customer_id, child_ids)
         erased.update(_blank_mentions(db, customer_id, marks))
-        # FTS5 keeps deleted terms in old segments until they are merged.
-        db.execute("INSERT INTO customers_fts(customers_fts) VALUES ('optimize')")
-        db.execute("INSERT INTO customers_words(customers_words) VALUES ('optimize')")
-        db.execute("INSERT INTO customer_phones_fts(customer_phones_fts) VALUES ('optimize')")
+        db.compact_search_indexes()  # no deleted term left in an index's old pages
         kept = db.execute(
             "SELECT count(*), coalesce(sum(amount_micros), 0) FROM purchases WHERE customer_id = ?",
             [customer_id],
@@ -382,6 +378,16 @@ def _forget_import_changes(db: Engine, customer_id: int, child_ids: dict[str, li
 
 
 def scrub(db: Engine) -> tuple[bool, list[str]]:
-    """Rebuild the file and empty the WAL, so erased bytes are gone from disk; True if so."""
-    warnings = SqliteEngine(db).erase([])
+    """Make erased rows unrecoverable as far as the engine can (SQLite: rebuild the file
+    and empty the WAL; a server: VACUUM the tables); True when nothing is left."""
+    warnings = db.erase(
+        [
+            "customers",
+            *ERASED_TABLES,
+            *REDACTED_TABLES,
+            "complaint_events",
+            "customer_merges",
+            "import_changes",
+        ]
+    )
     return not warnings, warnings

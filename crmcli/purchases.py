@@ -98,7 +98,7 @@ def rows(
     until: date | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Purchase lines, streamed, newest first; amounts in micro-units (`amount_micros`)."""
-    where: list[str] = ["1"]
+    where: list[str] = ["1 = 1"]  # true on both engines (PostgreSQL wants a boolean, not 1)
     params: list[Any] = []
     if customer_id is not None:
         where.append("p.customer_id = ?")

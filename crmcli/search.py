@@ -252,8 +252,10 @@ def _contains(text: str, word: str) -> bool:
     return any(w.startswith(word) for w in text.split(" "))
 
 
-def fts_queries(query_words: list[str]) -> Iterator[tuple[str, str]]:
-    """(index, MATCH expression) pairs whose union holds every customer that can match."""
+def candidate_queries(query_words: list[str]) -> Iterator[tuple[str, str]]:
+    """(kind, text) pairs for `Engine.text_search` whose union holds every customer
+    that can match: `substring` for 3 letters or more (trigrams), else `word` (a word's
+    start)."""
     if not query_words:
         return
     # The longest word narrows best; the others are checked by `matches`.
@@ -264,10 +266,7 @@ def fts_queries(query_words: list[str]) -> Iterator[tuple[str, str]]:
 
 
 def _one(word: str) -> tuple[str, str]:
-    quoted = '"' + word.replace('"', '""') + '"'
-    if len(word) >= 3:
-        return "customers_fts", quoted
-    return "customers_words", quoted + " *"
+    return ("substring" if len(word) >= 3 else "word"), word
 
 
 def label_order(labels: Iterable[str]) -> str:

@@ -85,10 +85,7 @@ def current_tiers(db: Engine, ids: Iterable[int] | None = None) -> dict[int, str
     """customer id → current tier (override first): every classified customer, or `ids`'."""
     if ids is None:
         return {int(cid): tier for cid, tier in db.execute(_CURRENT_SQL)}
-    sql = (
-        f"SELECT c.id, {tier_of('c')} FROM customers c"
-        " WHERE c.id IN (SELECT value FROM json_each(?))"
-    )
+    sql = f"SELECT c.id, {tier_of('c')} FROM customers c WHERE c.id IN ({db.json_values()})"
     rows = db.execute(sql, [json.dumps(sorted(set(ids)))])
     return {int(cid): tier for cid, tier in rows if tier is not None}
 
@@ -249,9 +246,10 @@ def _window_spend(db: Engine, start: str | None, end: str) -> None:
     window = "p.date < :end" + (" AND p.date >= :start" if start else "")
     db.execute(
         f"""CREATE TEMP TABLE tier_spend AS
-            SELECT customer_id, coalesce(spend, 0) AS spend, spend IS NOT NULL AS lines
+            SELECT customer_id, coalesce(spend, 0) AS spend,
+                   CASE WHEN spend IS NULL THEN 0 ELSE 1 END AS lines
             FROM (SELECT c.id AS customer_id, {_spend(window)} AS spend
-                  FROM customers c NOT INDEXED WHERE {_ACTIVE})""",
+                  FROM customers c NOT INDEXED WHERE {_ACTIVE}) AS window_spend""",
         {"start": start, "end": end},
     )
 
@@ -262,13 +260,14 @@ def _growth_spend(db: Engine, as_of: date, end: str) -> None:
     y0, y1, y2 = (_day_after(as_of - relativedelta(years=n)) for n in (1, 2, 3))
     db.execute(
         f"""CREATE TEMP TABLE tier_spend AS
-            SELECT customer_id, coalesce(spend, 0) AS spend, spend IS NOT NULL AS lines,
+            SELECT customer_id, coalesce(spend, 0) AS spend,
+                   CASE WHEN spend IS NULL THEN 0 ELSE 1 END AS lines,
                    coalesce(prev, 0) AS prev, coalesce(prev2, 0) AS prev2
             FROM (SELECT c.id AS customer_id,
                          {_spend("p.date >= :y0 AND p.date < :end")} AS spend,
                          {_spend("p.date >= :y1 AND p.date < :y0")} AS prev,
                          {_spend("p.date >= :y2 AND p.date < :y1")} AS prev2
-                  FROM customers c NOT INDEXED WHERE {_ACTIVE})""",
+                  FROM customers c NOT INDEXED WHERE {_ACTIVE}) AS window_spend""",
         {"y0": y0, "y1": y1, "y2": y2, "end": end},
     )
 
@@ -293,8 +292,8 @@ SELECT :run, customer_id, tier, spend, rank, reason, above FROM (
            CASE WHEN lines = 0 THEN :no_lines
                 WHEN spend <= 0 THEN 'returns outweigh purchases: no net spend'
                 {reason_cases} END AS reason
-    FROM ({ranked})
-)
+    FROM ({ranked}) AS ranked
+) AS assigned
 ORDER BY customer_id
 """
 
@@ -413,7 +412,8 @@ def _run_from_row(db: Engine, row: Any) -> Run:
     )
 
 
-_RUN_COLUMNS = "id, rule, params, window, as_of, created_at, customers, revenue_micros"
+# "window" quoted: a keyword on PostgreSQL.
+_RUN_COLUMNS = 'id, rule, params, "window", as_of, created_at, customers, revenue_micros'
 
 
 def get_run(db: Engine, run_id: int | None = None) -> Run:
@@ -520,7 +520,7 @@ def pareto_curve(db: Engine, run: Run, *, points: int = 50) -> list[CurvePoint]:
                     SELECT rank, tier,
                            sum(max(spend_micros, 0)) OVER (ORDER BY rank) AS cum,
                            sum(max(spend_micros, 0)) OVER () AS total
-                    FROM tier_assignments WHERE run_id = ?)
+                    FROM tier_assignments WHERE run_id = ?) AS shares
                 WHERE rank IN ({marks})""",
             [run.id],
         )

@@ -163,7 +163,7 @@ def next_visits(db: Engine, customer_ids: list[int] | None = None) -> dict[int, 
     where = "p.cancelled_at IS NULL"
     params: list[Any] = []
     if customer_ids is not None:
-        where += " AND p.customer_id IN (SELECT value FROM json_each(?))"
+        where += f" AND p.customer_id IN ({db.json_values()})"
         params.append(json.dumps(sorted(customer_ids)))
     rows = db.execute(
         f"""SELECT {", ".join("p." + c.strip() for c in _COLUMNS.split(","))},
@@ -244,7 +244,7 @@ def rows(
     db: Engine, *, customer_id: int | None = None, include_cancelled: bool = False
 ) -> list[dict[str, Any]]:
     """The plans (in force only, unless `include_cancelled`), by next visit."""
-    where = ["1"]
+    where = ["1 = 1"]  # true on both engines (PostgreSQL wants a boolean, not 1)
     params: list[Any] = []
     if customer_id is not None:
         where.append("p.customer_id = ?")

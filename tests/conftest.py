@@ -5,7 +5,8 @@ of its tests once per engine chosen by `--engine` (sqlite, postgresql, all): its
 CRMCLI_DB (`_isolated`, hence `cli`) and its `db` are an SQLite file / in-memory
 database, or a PostgreSQL database in the state of a new one (tests/pg_server.py's
 pool). A test there that is SQLite's by nature (PRAGMAs, WAL, file modes, the backup
-API) says why: `@pytest.mark.sqlite_only("reason")`.
+API) says why: `@pytest.mark.sqlite_only("reason")`; one that does not work on
+PostgreSQL yet says what is missing: `@pytest.mark.pg_pending("reason")` (a strict xfail).
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only(reason): in an engines module, a test SQLite's by nature"
     )
+    config.addinivalue_line(
+        "markers",
+        "pg_pending(reason): in an engines module, what does not work on PostgreSQL yet "
+        "(its PostgreSQL run is a strict xfail: it fails the suite once it passes)",
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -132,8 +138,14 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Runs on engines not chosen by --engine are not run at all (nor counted as skips);
-    under --engine sqlite, neither are tests that need a PostgreSQL server."""
+    """`pg_pending` makes a PostgreSQL run a strict xfail. Runs on engines not chosen by
+    --engine are not run at all (nor counted as skips); under --engine sqlite, neither
+    are tests that need a PostgreSQL server."""
+    for item in items:
+        pending = item.get_closest_marker("pg_pending")
+        callspec = getattr(item, "callspec", None)
+        if pending is not None and callspec and callspec.params.get("engine") == POSTGRESQL:
+            item.add_marker(pytest.mark.xfail(reason=str(pending.args[0]), strict=True))
     chosen = config.getoption("engine")
     if chosen == "all":
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from decimal import Decimal
 
@@ -11,6 +10,8 @@ import pytest
 from crmcli import complaints, customers, purchases, settings
 from crmcli.complaints import STAGES
 from crmcli.errors import Conflict, CrmError, InvalidValue, NotFound, UsageError
+
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
 
 # What each stage needs, given in full when a test moves a complaint there.
 FULL = {
@@ -229,10 +230,12 @@ def test_expected_stage_guards_against_a_stale_view(db):
 
 def test_history_is_append_only(db):
     cid = _open(db, _customer(db))
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(db.Error, match="append-only") as edited:
         db.execute("UPDATE complaint_events SET note = 'edited' WHERE complaint_id = ?", [cid])
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    assert db.is_append_only_error(edited.value)
+    with pytest.raises(db.Error, match="append-only") as deleted:
         db.execute("DELETE FROM complaint_events WHERE complaint_id = ?", [cid])
+    assert db.is_append_only_error(deleted.value)
     assert len(complaints.events(db, cid)) == 1
 
 

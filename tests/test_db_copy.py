@@ -99,6 +99,15 @@ def test_sqlite_to_postgresql_and_back_gives_the_same_tables(
     assert stat.S_IMODE(os.stat(back).st_mode) == 0o600
 
 
+def test_postgresql_to_postgresql_gives_the_same_tables(shop: Path, pg_url: str, cli: Any) -> None:
+    import pg_server
+
+    cli("db", "copy", str(shop), pg_url)
+    with pg_server.server().database() as other:
+        cli("db", "copy", pg_url, other)
+        assert dump(other) == dump(shop)
+
+
 def test_sqlite_to_sqlite_gives_the_same_tables_and_a_working_database(
     shop: Path, tmp_path: Path, cli: Any
 ) -> None:
@@ -107,6 +116,7 @@ def test_sqlite_to_sqlite_gives_the_same_tables_and_a_working_database(
     assert dump(copy) == dump(shop)
     assert "23 tables" in result.stderr or "tables" in result.stderr
     assert "purchases.amount_micros" in result.stderr
+    assert len(result.stderr.splitlines()) == 2 and result.stdout == ""  # piped: no progress bar
     # The search indexes were filled as the customers arrived: search finds them.
     found = cli("--db", str(copy), "customers", "search", "이서연", "--fields", "code")
     assert "K002" in found.stdout
@@ -222,7 +232,7 @@ def test_a_source_with_an_older_schema_is_refused(shop: Path, tmp_path: Path, cl
     dest = tmp_path / "dest.db"
     result = cli("db", "copy", str(shop), str(dest), ok=False)
     assert result.exit_code == 1
-    assert f"has an older schema (migration {last} and 0 more not applied)" in result.stderr
+    assert f"has an older schema (migration {last} is not applied)" in result.stderr
     assert f"crmcli --db {shop} db migrate" in result.stderr
     assert not dest.exists()
 
@@ -563,3 +573,25 @@ def test_a_killed_copy_leaves_the_destination_whole_or_without_a_trace(
         wholly_present=result.outcomes.get("present", 0),
         partial=0,
     )
+
+
+def test_a_source_breaking_its_own_keys_is_refused_with_where_to_look(
+    shop: Path, db_url: str
+) -> None:
+    import subprocess
+    import sys
+
+    with sqlite3.connect(shop) as conn:  # foreign keys off, as an old tool may have left it
+        conn.execute("UPDATE purchases SET customer_id = 99999 WHERE id = 5")
+    done = subprocess.run(
+        [sys.executable, "-m", "crmcli", "db", "copy", str(shop), db_url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "nothing was copied" in done.stderr
+    assert f"{shop} holds rows its own keys or checks do not allow" in done.stderr
+    assert f"crmcli --db {shop} db check" in done.stderr
+    # One line: no half-read cursor complaining on the way out.
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -138,7 +138,7 @@ def test_a_command_not_yet_on_postgresql_says_so_and_touches_nothing(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    result = cli("--db", "postgresql://till:s3cret@db.example/crm", "customers", "list", ok=False)
+    result = cli("--db", "postgresql://till:s3cret@db.example/crm", "tiers", "classify", ok=False)
     assert result.exit_code == ExitStatus.ERROR
     assert "does not run on PostgreSQL yet" in result.stderr
     assert "postgresql://till:***@db.example/crm" in result.stderr

@@ -13,7 +13,7 @@ from crmcli import migrations
 from crmcli.cli import env
 from crmcli.db import open_db
 from crmcli.db_url import parse
-from crmcli.engines import BUSY_TIMEOUT_MS, Engine, like_pattern, to_pyformat
+from crmcli.engines import BUSY_TIMEOUT_MS, Engine, for_postgresql, like_pattern, to_pyformat
 from crmcli.errors import DatabaseError
 
 pytestmark = pytest.mark.engines
@@ -310,3 +310,171 @@ def test_an_error_that_ends_the_whole_transaction_is_not_masked_by_the_savepoint
         assert not store.in_transaction
     finally:
         store.close()
+
+
+# --- the SQL each engine spells its own way: the same answers on both ---
+
+
+def test_json_values_feed_an_in_list_of_ids_or_of_text(store: Engine) -> None:
+    import json
+
+    with store.write():
+        ids = [_customer(store, n) for n in ("Kim", "Lee", "Park")]
+    picked = json.dumps([ids[2], ids[0], 999])
+    rows = store.execute(
+        f"SELECT name FROM customers WHERE id IN ({store.json_values()}) ORDER BY id", [picked]
+    ).fetchall()
+    assert [r[0] for r in rows] == ["Kim", "Park"]
+    names = json.dumps(["Lee", "Nobody"])
+    rows = store.execute(
+        f"SELECT id FROM customers WHERE name IN ({store.json_values(integers=False)})", [names]
+    ).fetchall()
+    assert [r[0] for r in rows] == [ids[1]]
+
+
+def test_json_list_and_tuple_gather_rows_in_their_order(store: Engine) -> None:
+    import json
+
+    with store.write():
+        kim = _customer(store, "Kim")
+        for tag in ("vip", "b2b"):
+            store.execute("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)", [kim, tag])
+    tags = store.execute(
+        f"SELECT {store.json_list('tag')} FROM"
+        " (SELECT tag FROM customer_tags WHERE customer_id = ? ORDER BY tag) AS subquery_tags",
+        [kim],
+    ).fetchone()[0]
+    assert json.loads(tags) == ["b2b", "vip"]
+    pairs = store.execute(
+        f"SELECT {store.json_list(store.json_tuple('customer_id', 'tag', '1'))} FROM"
+        " (SELECT customer_id, tag FROM customer_tags ORDER BY tag DESC) AS subquery_tags"
+    ).fetchone()[0]
+    assert json.loads(pairs) == [[kim, "vip", 1], [kim, "b2b", 1]]
+    none = store.execute(
+        f"SELECT {store.json_list('tag')} FROM customer_tags WHERE customer_id = -1"
+    ).fetchone()[0]
+    assert json.loads(none) == []
+
+
+def test_json_keys_name_an_objects_members_in_order(store: Engine) -> None:
+    with store.write():
+        a = _customer(store, "A")
+        b = _customer(store, "B")
+        _customer(store, "C")
+        store.execute("UPDATE customers SET extra = ? WHERE id = ?", ['{"z": 1, "a": 2}', a])
+        store.execute("UPDATE customers SET extra = ? WHERE id = ?", ['{"m": null, "a": 3}', b])
+    keys = store.execute(
+        f"SELECT j.key FROM customers c, {store.json_keys('c.extra', 'j')}"
+        " WHERE c.extra IS NOT NULL GROUP BY j.key ORDER BY min(c.id), min(j.id)"
+    ).fetchall()
+    assert [k[0] for k in keys] == ["z", "a", "m"]
+
+
+def test_has_any_of_finds_a_character_of_the_ranges(store: Engine) -> None:
+    with store.write():
+        for name in ("上原優", "Anna", "김민준", "Li 李"):
+            _customer(store, name)
+    han = store.has_any_of("name", "\u4e00-\u9fff\u3400-\u4dbf")
+    rows = store.execute(f"SELECT name FROM customers WHERE {han} ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["上原優", "Li 李"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        ("substring", "inju", ["minjun kim"]),
+        ("substring", "김민준", ["김민준 | 민준 | 준"]),
+        ("word", "mi", ["minjun kim", "mia"]),
+        ("word", "ki", ["minjun kim"]),
+        ("word", "준", ["김민준 | 민준 | 준"]),
+        ("word", "'", []),
+    ],
+)
+def test_text_search_proposes_the_same_candidates(
+    store: Engine, kind: str, text: str, expected: list[str]
+) -> None:
+    with store.write():
+        for key in ("minjun kim", "mia", "김민준 | 민준 | 준", "lim"):
+            store.insert(
+                "customers",
+                {"name": key, "search_key": key, "created_at": "t", "updated_at": "t"},
+            )
+    sql, params = store.text_search(kind, text)
+    ids = [r[0] for r in store.execute(sql, params).fetchall()]
+    names = [
+        store.execute("SELECT name FROM customers WHERE id = ?", [i]).fetchone()[0] for i in ids
+    ]
+    assert names == expected
+    assert ids == sorted(ids)
+
+
+def test_text_search_finds_phone_digits_anywhere(store: Engine) -> None:
+    with store.write():
+        kim = _customer(store, "Kim")
+        lee = _customer(store, "Lee")
+        for customer, digits, position in ((kim, "01012345678", 0), (lee, "0255512345", 0)):
+            store.insert(
+                "customer_phones",
+                {"customer_id": customer, "raw": digits, "digits": digits, "position": position},
+            )
+    sql, params = store.text_search("digits", "1234")
+    assert [r[0] for r in store.execute(sql, params).fetchall()] == [kim, lee]
+
+
+def test_a_refusal_says_what_sqlite_says_through_the_engine(store: Engine) -> None:
+    with store.write():
+        store.execute("INSERT INTO settings (key, value) VALUES ('k', 'v')")
+    with pytest.raises(store.Error) as caught, store.write():
+        store.execute("INSERT INTO settings (key, value) VALUES ('k', 'w')")
+    assert str(caught.value) == "UNIQUE constraint failed: settings.key"
+    assert store.execute("SELECT value FROM settings WHERE key = 'k'").fetchone()[0] == "v"
+
+
+def test_ids_given_by_hand_are_followed_by_the_next_plain_insert(store: Engine) -> None:
+    row = {"name": "A", "search_key": "a", "created_at": "t", "updated_at": "t"}
+    with store.write():
+        store.execute(
+            "INSERT INTO customers (id, name, search_key, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [41, "Given", "given", "t", "t"],
+        )
+        assert store.insert("customers", row) == 42
+        store.executemany(
+            'INSERT INTO customers ("id", name, search_key, created_at, updated_at)'
+            " VALUES (?, ?, ?, ?, ?)",
+            [(50, "B", "b", "t", "t"), (60, "C", "c", "t", "t")],
+        )
+        assert store.insert("customers", row) == 61
+
+
+@pytest.mark.parametrize(
+    ("sqlite", "server"),
+    [
+        (
+            "SELECT 1 FROM t WHERE a IS NOT ? AND b IS ?",
+            "a IS DISTINCT FROM %s AND b IS NOT DISTINCT FROM %s",
+        ),
+        (
+            "SELECT 1 FROM t WHERE a IS NOT 'x' AND b IS :v",
+            "a IS DISTINCT FROM 'x' AND b IS NOT DISTINCT FROM %(v)s",
+        ),
+        (
+            "SELECT 1 FROM t WHERE a IS NULL AND b IS NOT NULL AND c IS TRUE",
+            "a IS NULL AND b IS NOT NULL AND c IS TRUE",
+        ),
+        (
+            "SELECT sum(x) FROM purchases p INDEXED BY purchases_item WHERE 1",
+            "FROM purchases p WHERE 1",
+        ),
+        ("SELECT x FROM customers c NOT INDEXED WHERE 1", "FROM customers c WHERE 1"),
+        ("SELECT count(*) FROM temp.tier_spend", "FROM pg_temp.tier_spend"),
+        ("CREATE TEMP TABLE t (k TEXT PRIMARY KEY) WITHOUT ROWID", "(k TEXT PRIMARY KEY)"),
+        (
+            "INSERT OR IGNORE INTO t VALUES (?, ?)",
+            "INSERT INTO t VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        ),
+        ("SELECT 'it IS here', 'temp.x'", "SELECT 'it IS here', 'temp.x'"),
+    ],
+)
+def test_sqlites_own_spellings_are_read_as_postgresql_means_them(sqlite: str, server: str) -> None:
+    assert server in for_postgresql(sqlite)

@@ -51,7 +51,7 @@ def test_merge_moves_every_related_row_and_keeps_a_snapshot(db):
         "INSERT INTO contacts (customer_id, at, channel) VALUES (?, ?, ?)", [other, now, "phone"]
     )
     db.execute(
-        "INSERT INTO tier_runs (id, rule, params, window, as_of, created_at)"
+        'INSERT INTO tier_runs (id, rule, params, "window", as_of, created_at)'
         " VALUES (1, 'pareto', '{}', 'all', '2024-01-01', ?)",
         [now],
     )

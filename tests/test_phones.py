@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from crmcli import customers, phones
 
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
+
 
 @pytest.mark.parametrize(
     ("raw", "region", "e164", "kept_region"),
@@ -216,3 +218,15 @@ def test_plain_numbers_read_fast_are_read_as_the_full_parse_reads_them():
 def test_usual_numbers_take_the_fast_path(raw, region):
     quick = phones._plain_number(raw, region)
     assert quick is not None and quick == phones._parsed(raw, region)
+
+
+def test_numbers_are_parsed_in_full_when_phonenumbers_lacks_the_fast_paths_steps(monkeypatch):
+    """The fast path borrows private steps of phonenumbers' parse; a release without them
+    leaves every number to the full parse, never an error."""
+    monkeypatch.setattr(phones, "_parse_steps", lambda: None)
+    phones.normalise.cache_clear()
+    try:
+        assert phones._plain_number("010-1234-5678", "KR") is None
+        assert phones.normalise("010-1234-5678", "KR").e164 == "+821012345678"
+    finally:
+        phones.normalise.cache_clear()

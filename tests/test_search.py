@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from crmcli import customers, search
 
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
+
 
 def _add(db, **fields) -> int:
     with db.write():
@@ -87,6 +89,7 @@ def test_kana_voicing_marks_are_not_folded_away():
     assert search.fold("Ёлка") == "елка"
 
 
+@pytest.mark.sqlite_only("reads SQLite's own query plans (EXPLAIN QUERY PLAN, trace callback)")
 def test_search_rows_through_indexes_never_a_scan(db):
     # Two-letter and initials queries go through the word index, phone digits through
     # the digits index, a tag through the tag index; tables are read by id only.
@@ -112,7 +115,7 @@ def test_search_rows_through_indexes_never_a_scan(db):
             continue
         plan = [str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + sql)]
         # A full read of a table (not of a subquery, an FTS index or the schema).
-        scans = [p for p in plan if re.fullmatch(r"SCAN (?!\(subquery|sqlite_)\w+", p)]
+        scans = [p for p in plan if re.fullmatch(r"SCAN (?!\(subquery|subquery_|sqlite_)\w+", p)]
         assert not scans, (sql, plan)
 
 
@@ -208,6 +211,8 @@ def test_forget_leaves_no_word_of_the_name_in_the_indexes(db):
     privacy.forget(db, cid)
     assert list(customers.search(db, "민준")) == []
     assert list(customers.search(db, "9876")) == []
+    if db.name != "sqlite":
+        return  # a server's indexes are VACUUMed with their tables: no pages to read here
     gone = {
         "customers_words_data": ("민준", "원두"),
         "customers_fts_data": ("민준", "원두"),
@@ -220,6 +225,7 @@ def test_forget_leaves_no_word_of_the_name_in_the_indexes(db):
             assert word.encode() not in blob, (table, word)
 
 
+@pytest.mark.pg_pending("`customers import` still refused on PostgreSQL: its undo reads rowid")
 def test_an_imported_kana_reading_finds_the_kanji_name(cli, tmp_path):
     from crmcli import customer_fields
 
@@ -291,6 +297,9 @@ def test_an_extension_command_runs_and_a_typo_is_suggested(cli):
     assert typo.exit_code == 2 and "import" in typo.stderr
 
 
+@pytest.mark.sqlite_only(
+    "FTS5 index triggers dropped and rebuilt around a bulk import: SQLite's upkeep"
+)
 def test_a_bulk_import_rebuilds_the_name_and_digit_indexes_and_keeps_their_triggers(
     db, tmp_path, monkeypatch
 ):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from dateutil.relativedelta import relativedelta
 
 from crmcli import customers, settings, tiers
 
+pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
+
 
 def _run(db, as_of, assignments):
-    run = db.execute(
-        "INSERT INTO tier_runs (rule, params, window, as_of, created_at) "
-        "VALUES ('pareto', '{}', 'all', ?, ?)",
-        [as_of, as_of],
-    ).lastrowid
+    run = db.insert(
+        "tier_runs",
+        {"rule": "pareto", "params": "{}", "window": "all", "as_of": as_of, "created_at": as_of},
+    )
     for cid, tier in assignments.items():
         db.execute(
             "INSERT INTO tier_assignments (run_id, customer_id, tier, spend_micros, rank) "

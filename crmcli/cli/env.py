@@ -26,7 +26,24 @@ if TYPE_CHECKING:  # the storage layer loads when a command needs it
 # The commands that run on a PostgreSQL URL, as typed after `crmcli`. Issue 16's port
 # reaches the others one by one (add a command here when it and its tests run on both
 # engines); until then they refuse a URL rather than fail half-way on a server.
-ON_POSTGRESQL: tuple[str, ...] = ("db path", "db migrate", "db check", "db backup")
+ON_POSTGRESQL: tuple[str, ...] = (
+    "db path",
+    "db migrate",
+    "db check",
+    "db backup",
+    # tests/test_settings.py, test_customers.py, test_search.py, test_contacts.py… run
+    # each test on both engines (pytest.mark.engines)
+    "config get",
+    "config set",
+    "config unset",
+    "config list",
+    "customers add",
+    "customers list",
+    "customers show",
+    "customers search",
+    "customers export",
+    "contacts list",
+)
 
 # `--output FILE` and `--force`, declared once for the commands that write records.
 OutputOpt = Annotated[

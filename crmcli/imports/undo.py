@@ -42,9 +42,7 @@ def states(db: Engine, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Customers as undo compares them: their fields (non-empty), phones, tags and dates."""
     wanted = json.dumps(sorted(set(ids)))
     out: dict[int, dict[str, Any]] = {}
-    cursor = db.execute(
-        "SELECT * FROM customers WHERE id IN (SELECT value FROM json_each(?))", [wanted]
-    )
+    cursor = db.execute(f"SELECT * FROM customers WHERE id IN ({db.json_values()})", [wanted])
     columns = [d[0] for d in cursor.description]
     for row in cursor:
         values = dict(zip(columns, row, strict=True))
@@ -58,13 +56,13 @@ def states(db: Engine, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         }
     queries = (
         ("phones", "SELECT customer_id, raw, e164, digits, label FROM customer_phones"
-                   " WHERE customer_id IN (SELECT value FROM json_each(?))"
+                   f" WHERE customer_id IN ({db.json_values()})"
                    " ORDER BY customer_id, position"),
         ("tags", "SELECT customer_id, tag FROM customer_tags"
-                 " WHERE customer_id IN (SELECT value FROM json_each(?))"
+                 f" WHERE customer_id IN ({db.json_values()})"
                  " ORDER BY customer_id, tag"),
         ("dates", "SELECT customer_id, label, date, lunar FROM customer_dates"
-                  " WHERE customer_id IN (SELECT value FROM json_each(?))"
+                  f" WHERE customer_id IN ({db.json_values()})"
                   " ORDER BY customer_id, label"),
     )  # fmt: skip
     for part, sql in queries:
@@ -161,15 +159,13 @@ def undo(db: Engine, import_id: int, *, force: bool = False) -> UndoResult:
             result.updated += 1
         keep = json.dumps(plan.keep_purchases)
         cur = db.execute(
-            "DELETE FROM purchases WHERE import_id = ?"
-            " AND id NOT IN (SELECT value FROM json_each(?))",
+            f"DELETE FROM purchases WHERE import_id = ? AND id NOT IN ({db.json_values()})",
             [import_id, keep],
         )
         result.added += max(cur.rowcount, 0)
         if plan.keep_purchases:  # kept, but no longer this (undone) import's
             db.execute(
-                "UPDATE purchases SET import_id = NULL"
-                " WHERE id IN (SELECT value FROM json_each(?))",
+                f"UPDATE purchases SET import_id = NULL WHERE id IN ({db.json_values()})",
                 [keep],
             )
         for cid in plan.delete_customers:
