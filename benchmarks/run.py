@@ -43,6 +43,7 @@ SIZES = {  # name: (customers, purchase lines); 1k is for CI, which only checks 
     "1m": (1_000_000, 10_000_000),
 }
 ALIASES = {"small": "10k", "medium": "100k", "large": "1m"}
+CI_SIZE = "1k"  # .ci/run runs this size, so that the benchmark cannot rot
 AS_OF = load.AS_OF.isoformat()
 DUE_DAYS = 7
 # sqlite-utils needs about a minute per million rows here: above this it runs once a size.
@@ -55,6 +56,22 @@ INTERACTIVE_LIMITS = ((100_000, 0.15), (1_000_000, 0.3))
 # operations whose peak memory is a target (every crmcli command over the limit is a miss).
 TIME_LIMITS = {"due (every kind)": ((100_000, 1.0), (1_000_000, 3.0))}
 MEMORY_TARGETS = ("purchases import", "due (every kind)")
+# Issue 17 item 3: what a read command printing no table (piped) must never load.
+READ_NEVER = ("sqlite_utils", "pluggy", "dateutil.parser", "rich")
+READS_TARGET = "read commands, piped, load no " + ", ".join(READ_NEVER)
+# Runs crmcli's entry point in this Python with the arguments given, then says on
+# stderr, last, which modules the run loaded (tests/test_startup.py probes the same way).
+LOADED_PROBE = """
+import json, sys
+sys.argv = ["crmcli", *sys.argv[1:]]
+from crmcli.__main__ import main
+status = 0
+try:
+    main()
+except SystemExit as exc:
+    status = exc.code
+print(json.dumps({"status": status, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
 
 
 def sql_floor(csv_file: Path) -> list[str]:
@@ -164,6 +181,8 @@ class Bench:
         self.scratch = work / size / "scratch"
         self.results: list[Result] = []
         self.comparisons: list[tuple[str, str, Target | None]] = []
+        # Each read command probed for READ_NEVER: (command, what of it it loaded).
+        self.loaded: list[tuple[str, list[str]]] = []
         # The venv's own scripts first: the crmcli and sqlite-utils this Python has.
         bin_dir = Path(sys.executable).parent
         crmcli, utils = bin_dir / "crmcli", bin_dir / "sqlite-utils"
@@ -392,6 +411,35 @@ class Bench:
         found[-2].note = found[-1].note = f"{top}, {lines:,} purchase lines"
         self._classify(base, db)
         self._due(base, db)
+        # After `due` has run: its first run of a year asks the `holidays` package (which
+        # loads dateutil's parser) and keeps the year's holidays; a daily run does not.
+        self._read_loads(db, top)
+
+    def _read_loads(self, db: Path, top: str) -> None:
+        """Which of READ_NEVER each read command loads, piped (untimed: one run each)."""
+        window = ["--as-of", AS_OF, "--days", str(DUE_DAYS)]
+        reads = {
+            "due": ["due", *window],
+            "customers search": ["customers", "search", "민준", "--limit", "20"],
+            "customers show": ["customers", "show", top],
+            "customers list": ["customers", "list", "--limit", "20"],
+        }
+        for name, args in reads.items():
+            probe = subprocess.run(
+                [sys.executable, "-c", LOADED_PROBE, "--db", str(db), *args],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            said = json.loads(probe.stderr.strip().splitlines()[-1])
+            if said["status"]:
+                raise Failed(f"crmcli {' '.join(args)} exited {said['status']}:\n{probe.stderr}")
+            modules = set(said["modules"])
+            loaded = [
+                n for n in READ_NEVER if n in modules or any(m.startswith(n + ".") for m in modules)
+            ]
+            self.loaded.append((name, loaded))
+        say(f"[{self.size}] {READS_TARGET}: {reads_figure(self.loaded)}")
 
     def _classify(self, base: list[str], db: Path) -> None:
         name = "tiers classify"
@@ -501,8 +549,20 @@ def time_limit(name: str, customers: int) -> float | None:
     return next((s for most, s in TIME_LIMITS.get(name, ()) if customers <= most), None)
 
 
+def reads_figure(loaded: list[tuple[str, list[str]]]) -> str:
+    """What the read commands loaded of READ_NEVER: 'none', or the commands that loaded
+    each same set (`due, customers show: sqlite_utils, pluggy`)."""
+    by_set: dict[tuple[str, ...], list[str]] = {}
+    for name, modules in loaded:
+        if modules:
+            by_set.setdefault(tuple(modules), []).append(name)
+    found = [f"{', '.join(names)}: {', '.join(modules)}" for modules, names in by_set.items()]
+    return "; ".join(found) if found else "none"
+
+
 def verdicts(bench: Bench) -> list[Verdict]:
-    """Every target this size's run can judge: ratios, time limits and peak memory."""
+    """Every target this size's run can judge: ratios, time limits, peak memory and
+    what the read commands load."""
     out: list[Verdict] = []
     for ours_name, ref_name, target in bench.comparisons:
         if target is None:
@@ -533,6 +593,9 @@ def verdicts(bench: Bench) -> list[Verdict]:
         if over or r.name in MEMORY_TARGETS:
             text = f"{r.name} peak < {MEMORY_LIMIT_MB} MB"
             out.append(Verdict(bench.size, text, f"{r.peak_mb:.0f} MB", not over))
+    if bench.loaded:
+        met = not any(modules for _, modules in bench.loaded)
+        out.append(Verdict(bench.size, READS_TARGET, reads_figure(bench.loaded), met))
     return out
 
 

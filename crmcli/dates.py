@@ -14,6 +14,7 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 
 DateOrder = Literal["YMD", "DMY", "MDY"]
 DATE_ORDERS: tuple[DateOrder, ...] = ("YMD", "DMY", "MDY")
@@ -47,7 +48,7 @@ def _make(year: int, month: int, day: int, text: str) -> date:
     try:
         made = date(year, month, day)
     except ValueError:
-        raise InvalidValue(f"{text!r} is not a real date") from None
+        raise InvalidValue(M_("{text!r} is not a real date").format(text=text)) from None
     return in_range(made, what="date")
 
 
@@ -55,8 +56,9 @@ def in_range(day: date, *, what: str = "date") -> date:
     """`day` itself, or InvalidValue when it lies outside FIRST_DAY..LAST_DAY."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InvalidValue(
-            f"{what} {day.isoformat()} is outside the dates crmcli handles, "
-            f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+            M_("{what} {day} is outside the dates crmcli handles, {first} to {last}").format(
+                what=what, day=day, first=FIRST_DAY, last=LAST_DAY
+            )
         )
     return day
 
@@ -111,11 +113,13 @@ def parse_date(text: str, *, order: DateOrder | None = None) -> date:
         if order is None:
             if len(candidates) > 1:
                 raise AmbiguousDate(
-                    f"{text!r} is ambiguous (day-first or month-first?); "
-                    "give --date-order DMY, MDY or YMD"
+                    M_(
+                        "{text!r} is ambiguous (day-first or month-first?); "
+                        "give --date-order DMY, MDY or YMD"
+                    ).format(text=text)
                 )
             if not candidates:
-                raise InvalidValue(f"{text!r} is not a real date")
+                raise InvalidValue(M_("{text!r} is not a real date").format(text=text))
             order = next(iter(candidates))
         assert order is not None
         y, mo, d = {"YMD": (a, b, c), "DMY": (c, b, a), "MDY": (c, a, b)}[order]
@@ -128,7 +132,7 @@ def _parse_words(text: str, order: DateOrder | None) -> date:
     from dateutil import parser
 
     if not re.search(r"[A-Za-z]", text) or not re.search(r"\d", text):
-        raise InvalidValue(f"{text!r} is not a date")
+        raise InvalidValue(M_("{text!r} is not a date").format(text=text))
     try:
         parsed = parser.parse(
             text,
@@ -137,9 +141,9 @@ def _parse_words(text: str, order: DateOrder | None) -> date:
             default=datetime(1, 1, 1),
         )
     except (ValueError, OverflowError):
-        raise InvalidValue(f"{text!r} is not a date") from None
+        raise InvalidValue(M_("{text!r} is not a date").format(text=text)) from None
     if parsed.year == 1:
-        raise InvalidValue(f"{text!r} has no year")
+        raise InvalidValue(M_("{text!r} has no year").format(text=text))
     return in_range(parsed.date(), what="date")
 
 
@@ -178,7 +182,9 @@ def parse_span(text: str, *, what: str = "span") -> relativedelta:
     text = text.strip()
     parts = _SPAN.findall(text)
     if not parts or _SPAN.sub("", text).strip():
-        raise InvalidValue(f"{shown(text)} is not a span of time; write e.g. 3d, 2w, 6m or 1y")
+        raise InvalidValue(
+            M_("{text} is not a span of time; write e.g. 3d, 2w, 6m or 1y").format(text=shown(text))
+        )
     # Length first: int() of a thousand digits is slow, of 4,301 an error.
     if any(len(amount.lstrip("0")) > 6 for amount, _ in parts):
         raise _too_long(text, what)
@@ -200,7 +206,11 @@ def parse_span(text: str, *, what: str = "span") -> relativedelta:
 
 def _too_long(text: str, what: str) -> InvalidValue:
     years = MAX_SPAN_DAYS // 366
-    return InvalidValue(f"{what} {shown(text)} is too long: at most {years} years")
+    return InvalidValue(
+        M_("{what} {text} is too long: at most {years} years").format(
+            what=what, text=shown(text), years=years
+        )
+    )
 
 
 def shown(text: str, limit: int = 40) -> str:
@@ -221,8 +231,9 @@ def shift(day: date, delta: relativedelta | timedelta, *, what: str) -> date:
         moved = date.max if _forward(delta) else date.min
     if not FIRST_DAY <= moved <= LAST_DAY:
         raise InvalidValue(
-            f"{what} from {day.isoformat()} goes past the dates crmcli handles, "
-            f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+            M_("{what} from {day} goes past the dates crmcli handles, {first} to {last}").format(
+                what=what, day=day, first=FIRST_DAY, last=LAST_DAY
+            )
         )
     return moved
 
@@ -236,7 +247,11 @@ def _forward(delta: relativedelta | timedelta) -> bool:
 def agenda_end(start: date, days: int, *, what: str = "--days") -> date:
     """The last day of an agenda run of `days` days from `start` (1 = `start` only)."""
     if not 1 <= days <= MAX_AGENDA_DAYS:
-        raise InvalidValue(f"{what} must be from 1 to {MAX_AGENDA_DAYS} (ten years), not {days}")
+        raise InvalidValue(
+            M_("{what} must be from 1 to {most} (ten years), not {days}").format(
+                what=what, most=MAX_AGENDA_DAYS, days=days
+            )
+        )
     return shift(start, timedelta(days=days - 1), what=f"{what} {days}")
 
 
@@ -245,7 +260,9 @@ def iso_date(text: str, *, what: str = "date") -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidValue(f"{what} must be YYYY-MM-DD, not {text!r}") from None
+        raise InvalidValue(
+            M_("{what} must be YYYY-MM-DD, not {text!r}").format(what=what, text=text)
+        ) from None
     return in_range(day, what=what)
 
 

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
+from crmcli.i18n import M_
+
 
 class ExitStatus(IntEnum):
     """What the process returns; documented in the README."""
@@ -147,7 +149,7 @@ class InvalidInput(CrmError):
         if details is None:  # a few problems, each listed
             details = [str(p) for p in problems[:20]]
             if len(problems) > 20:
-                details.append(f"… and {len(problems) - 20} more")
+                details.append(M_("… and {n} more").format(n=len(problems) - 20))
         self.details = details
-        head = summary or f"{len(problems)} problem(s); nothing was imported"
+        head = summary or M_("{n} problem(s); nothing was imported").format(n=len(problems))
         super().__init__("\n".join([head, *(f"  {d}" for d in details)]))

@@ -55,11 +55,87 @@ _setting: Callable[[], str | None] | None = None
 _chosen: dict[tuple[object, ...], _Translations] = {}
 _made: dict[str, tuple[str, dict[str, object]]] = {}  # said()'s texts → template, values
 _compiled: dict[object, list[tuple[str, Pattern[str]]]] = {}  # reword()'s patterns
+_messages: dict[str, str] = {}  # M_()'s templates
+_aliases: dict[str, str] = {}  # means(): another way of saying a message
 
 
 def N_(message: str) -> str:  # gettext's name for "mark now, translate later"
     """Mark `message` for the catalogs without translating it now (a constant's label)."""
     return message
+
+
+def M_(template: str) -> str:
+    """Mark `template` as a message the core says in English and a person reads translated.
+
+    The core keeps saying it in English — an import's rejects file and a test read the
+    same words under every language — and the command line finds the template again
+    when it shows the message (`say_message`) and fills its translation. Registering is
+    one dict store, at import time: nothing is translated or compiled until then.
+    """
+    _messages[template] = template
+    return template
+
+
+def means(text: str, english: str) -> None:
+    """`text` is `english` said another way (a verb agreeing with one line): say it so."""
+    _aliases[text] = english
+
+
+def say_message(text: str) -> str:
+    """A message of the core (`M_`), or many lines of them, in the user's language.
+
+    Line by line, indentation kept. A line `file:line: …` or `file:line: field: …` (an
+    input file's problem) keeps where and the field (the file's own header) and says the
+    reason. Text no template made stays as it is, and English costs nothing.
+    """
+    if not _messages or _translations() is _ENGLISH:
+        return text
+    return "\n".join(_say_line(line) for line in text.split("\n"))
+
+
+def _say_line(line: str) -> str:
+    body = line.lstrip(" ")
+    indent = line[: len(line) - len(body)]
+    said = _say_whole(body)
+    if said is not body:
+        return indent + said
+    import re
+
+    found = re.fullmatch(r"(.+?:\d+: )(?:([^:]+): )?(.+)", body, re.DOTALL)
+    if found is None:
+        return line
+    where, field, reason = found.groups()
+    said = _say_whole(reason)
+    if field is None:
+        return indent + where + said
+    if said is reason:  # what looked like a field may be the message's own first words
+        whole = _say_whole(f"{field}: {reason}")
+        if whole != f"{field}: {reason}":
+            return indent + where + whole
+    return indent + where + f"{field}: " + said
+
+
+def _say_whole(text: str) -> str:
+    """`text` reworded by the registered templates; `text` itself when none made it."""
+    english = _aliases.get(text, text)
+    templates = tuple(sorted(_messages, key=_literal_length, reverse=True))
+    said = reword(english, templates, nested=_ALL)
+    return text if said == english else said
+
+
+class _Everything:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ALL: Any = _Everything()  # every placeholder of a message may hold another message
+
+
+def _literal_length(template: str) -> int:
+    # The most specific template first: the one with the most fixed words.
+    import re
+
+    return len(re.sub(r"\{[^{}]*\}", "", template)) if "{" in template else len(template) + 1000
 
 
 def _(message: str) -> str:
@@ -129,13 +205,24 @@ def reword(
         found = pattern.fullmatch(text)
         if found:
             values = {
-                key: reword(value, templates, nested, words)
+                key: reword(_aliases.get(value, value), templates, nested, words)
                 if key in nested
                 else _fixed(value, templates)
                 for key, value in found.groupdict().items()
             }
-            return _(template).format(**values)
+            return _fill(_(template), values)
     return text
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    # The values were found in text already formatted: a conversion (`!r`) or a format
+    # (`:,`) was applied when it was made, so each is put back as it reads.
+    from string import Formatter
+
+    return "".join(
+        literal + (values[key] if key is not None else "")
+        for literal, key, _spec, _conversion in Formatter().parse(template)
+    )
 
 
 def _fixed(value: str, templates: Sequence[str]) -> str:

@@ -35,8 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib.resources import files
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from crmcli.errors import InvalidValue
@@ -227,13 +226,27 @@ def holiday_languages(locale: str | None) -> list[str]:
 
 # --- evidence ------------------------------------------------------------------------------------
 
-_SCRIPTS = (  # letters that belong to one language of ours alone
-    ("hangul", "ko", re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")),
-    ("kana", "ja", re.compile("[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]")),
-    ("armenian", "hy", re.compile("[\u0531-\u058f\ufb13-\ufb17]")),
-    ("cyrillic", "ru", re.compile("[\u0400-\u04ff]")),
-)
-_HAN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f]")
+# The letter classes are compiled on first use, not at import: Python takes ~10 ms to
+# compile each of the wide Hangul and Han classes, which every command would pay at
+# start-up (most import this module through crmcli.names).
+
+
+@cache
+def _scripts() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """Letters that belong to one language of ours alone: (script, locale, class)."""
+    return (
+        ("hangul", "ko", re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")),
+        ("kana", "ja", re.compile("[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]")),
+        ("armenian", "hy", re.compile("[\u0531-\u058f\ufb13-\ufb17]")),
+        ("cyrillic", "ru", re.compile("[\u0400-\u04ff]")),
+    )
+
+
+@cache
+def _han() -> re.Pattern[str]:
+    return re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f]")
+
+
 _LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
 
 
@@ -263,10 +276,10 @@ def from_letters(text: str | None, *, kind: str = "name") -> Guess | None:
     """Evidence in the letters: Hangul, kana, Armenian, Cyrillic, national kanji forms."""
     if not text:
         return None
-    for script, locale, pattern in _SCRIPTS:
+    for script, locale, pattern in _scripts():
         if pattern.search(text):
             return Guess(locale, f"{kind}:{script}")
-    for char in _HAN.findall(text):
+    for char in _han().findall(text):
         form = _han_form(char)
         if form == "ja":
             return Guess("ja", f"{kind}:japanese-kanji")
@@ -279,7 +292,7 @@ def from_shape(name: str | None) -> Guess | None:
     """Weak evidence in how a name is written: Latin letters, or a Japanese-looking kanji name."""
     if not name:
         return None
-    if _HAN.search(name):
+    if _han().search(name):
         if _LATIN.search(name):
             return None
         words = name.split()
@@ -295,6 +308,8 @@ def from_shape(name: str | None) -> Guess | None:
 
 @lru_cache(maxsize=1)
 def _surnames() -> tuple[frozenset[str], int]:
+    from importlib.resources import files  # here: ~7 ms of start-up for one data file
+
     text = files("crmcli").joinpath("data/ja_surnames.txt").read_text(encoding="utf-8")
     found = frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")

@@ -10,6 +10,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 
 MICROS = 1_000_000
 _SCALE = Decimal(MICROS)
@@ -66,17 +67,17 @@ def parse_amount(text: str, *, decimal_comma: bool | None = None) -> int:
     elif text.startswith("+"):
         text = text[1:]
     if not text or not re.fullmatch(r"[\d.,]+", text):
-        raise InvalidValue(f"{_shown(raw)} is not an amount")
+        raise InvalidValue(M_("{text} is not an amount").format(text=_shown(raw)))
     if len(text) > 40:  # longer than any amount in range, however it is grouped
         raise _too_large(raw)
     text = _normalise_separators(text, decimal_comma, raw)
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise InvalidValue(f"{_shown(raw)} is not an amount") from None
+        raise InvalidValue(M_("{text} is not an amount").format(text=_shown(raw))) from None
     micros = value * _SCALE
     if micros != micros.to_integral_value():
-        raise InvalidValue(f"{_shown(raw)} has more than six decimals")
+        raise InvalidValue(M_("{text} has more than six decimals").format(text=_shown(raw)))
     result = check_amount(int(micros), raw)
     return -result if negative else result
 
@@ -86,7 +87,11 @@ def _shown(text: str) -> str:
 
 
 def _too_large(raw: str) -> InvalidValue:
-    return InvalidValue(f"{_shown(raw)} is larger than the largest amount, {MAX_AMOUNT:,}")
+    return InvalidValue(
+        M_("{text} is larger than the largest amount, {most}").format(
+            text=_shown(raw), most=f"{MAX_AMOUNT:,}"
+        )
+    )
 
 
 def check_amount(micros: int, raw: str | None = None) -> int:
@@ -105,12 +110,18 @@ def parse_quantity(text: str, *, decimal_comma: bool = False) -> int | Decimal:
     if not re.fullmatch(r"-?\d{1,10}(\.\d{1,6})?", text):
         if re.fullmatch(r"-?\d+(\.\d+)?", text):
             raise InvalidValue(
-                f"quantity {_shown(raw)} is beyond {MAX_QUANTITY:,} or has more than six decimals"
+                M_("quantity {text} is beyond {most} or has more than six decimals").format(
+                    text=_shown(raw), most=f"{MAX_QUANTITY:,}"
+                )
             )
-        raise InvalidValue(f"{_shown(raw)} is not a quantity")
+        raise InvalidValue(M_("{text} is not a quantity").format(text=_shown(raw)))
     value = Decimal(text)
     if abs(value) > MAX_QUANTITY:
-        raise InvalidValue(f"quantity {_shown(raw)} is beyond {MAX_QUANTITY:,}")
+        raise InvalidValue(
+            M_("quantity {text} is beyond {most}").format(
+                text=_shown(raw), most=f"{MAX_QUANTITY:,}"
+            )
+        )
     return int(value) if value == value.to_integral_value() else value
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from string import Formatter
 
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 
 _ALWAYS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _CONTROL = re.compile(f"[{_ALWAYS}]")
@@ -29,10 +30,12 @@ def problem(value: str, *, multiline: bool = False) -> str | None:
     """Why `value` cannot be stored, or None when it can."""
     bad = _CONTROL.search(value)
     if bad:
-        return f"contains a control character (U+{ord(bad[0]):04X})"
+        return M_("contains a control character (U+{code})").format(code=f"{ord(bad[0]):04X}")
     longest = MAX_TEXT if multiline else MAX_LINE
     if len(value) > longest:
-        return f"is {len(value):,} characters long; at most {longest:,}"
+        return M_("is {length} characters long; at most {most}").format(
+            length=f"{len(value):,}", most=f"{longest:,}"
+        )
     return None
 
 
@@ -40,7 +43,7 @@ def check(value: str, *, field: str, multiline: bool = False) -> str:
     """`value` itself, or InvalidValue naming `field` when it holds what cannot be stored."""
     error = problem(value, multiline=multiline)
     if error:
-        raise InvalidValue(f"{field} {error}")
+        raise InvalidValue(f"{field} {error}")  # no template: "{a} {b}" would match anything
     return value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 import subprocess
 import sys
@@ -208,8 +209,16 @@ def test_the_verdict_table_judges_every_target_at_every_size(tmp_path):
             "purchases import", "purchases: sqlite3 .import", run.Target(4.0, "≤ 4× .import")
         )
         bench.compare("tiers classify", "classify: SQL window query", run.Target(1.3, "≤ 1.3×"))
+    small.loaded = [("due", []), ("customers search", [])]
+    large.loaded = [
+        ("due", ["sqlite_utils", "pluggy"]),
+        ("customers search", []),
+        ("customers show", ["sqlite_utils", "pluggy"]),
+        ("customers list", ["rich"]),
+    ]
     judged = run.verdicts(small) + run.verdicts(large)
     table = "\n".join(run.verdict_table(judged))
+    large_reads = "due, customers show: sqlite_utils, pluggy; customers list: rich"
     assert table.startswith("### Verdict\n\n| size | target | figure | met |")
     for row in (
         "| 10k | purchases import ≤ 4× .import | 2.00× | yes |",
@@ -219,6 +228,60 @@ def test_the_verdict_table_judges_every_target_at_every_size(tmp_path):
         "| 10k | purchases import peak < 150 MB | 98 MB | yes |",
         "| 10k | due (every kind) peak < 150 MB | 117 MB | yes |",
         "| 1m | due (every kind) ≤ 3 s | 3.400 s | **no** |",
+        f"| 10k | {run.READS_TARGET} | none | yes |",
+        f"| 1m | {run.READS_TARGET} | {large_reads} | **no** |",
     ):
         assert row in table
-    assert [v.miss for v in judged if v.met is False] == ["1m: due (every kind) ≤ 3 s: 3.400 s"]
+    assert [v.miss for v in judged if v.met is False] == [
+        "1m: due (every kind) ≤ 3 s: 3.400 s",
+        f"1m: {run.READS_TARGET}: {large_reads}",
+    ]
+
+
+# Issue 17's targets (items 1-6), as the verdict table names them.
+ISSUE_17 = {
+    1: ["customers import ≥ 2× faster than sqlite-utils"],
+    2: [
+        "purchases import ≤ 4× sqlite3 .import",
+        "purchases import ≥ 8× faster than sqlite-utils",
+        "purchases import peak < 150 MB",
+    ],
+    3: ["crmcli --version ≤ 2× python start-up", run.READS_TARGET],
+    4: [
+        "customers search 민준 --limit 20 (2 letters: word index) ≤ 0.15 s",
+        "customers search 김민준 --limit 20 (3 letters: trigram index) ≤ 0.15 s",
+        "customers search 010-1234 (phone digits) ≤ 0.15 s",
+        "customers show (the biggest buyer: record, as piped) ≤ 0.15 s",
+    ],
+    5: [
+        "due (every kind) ≤ 1 s",
+        "due (every kind) peak < 150 MB",
+        "due --kind birthday --kind followup ≤ 3× the reference script",
+    ],
+    6: ["tiers classify ≤ 1.3× the SQL query"],
+}
+
+
+@pytest.mark.slow
+def test_a_run_at_the_ci_size_judges_every_target_of_issue_17(tmp_path):
+    """Issue 17 item 7, on a real run at the size CI runs: no target can drop out."""
+    out = tmp_path / "run.json"
+    argv = [str(BENCH / "run.py"), "--size", run.CI_SIZE, "--runs", "1", "--work", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, *argv, "--json", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    judged = {v["target"]: v for v in json.loads(out.read_text())["verdicts"]}
+    missing = [t for item in ISSUE_17.values() for t in item if t not in judged]
+    assert missing == []
+    assert judged[run.READS_TARGET]["met"] is not None  # measured, whatever it found
+    assert done.stdout.rstrip().splitlines()[-1].startswith("Targets missed:")
+
+
+def test_ci_runs_the_benchmark_at_its_smallest_size():
+    ci = (BENCH.parent / ".ci" / "run").read_text()
+    smallest = min(run.SIZES, key=lambda s: run.SIZES[s][0])
+    assert smallest == run.CI_SIZE
+    assert f"benchmarks/run.py --size {run.CI_SIZE} " in ci

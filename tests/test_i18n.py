@@ -25,8 +25,8 @@ from crmcli import i18n
 from crmcli.i18n import _, ngettext
 
 ROOT = Path(__file__).parent.parent
-# What `pybabel extract` looks for (README, Languages): gettext's names and `said`.
-KEYWORDS = {**DEFAULT_KEYWORDS, "said": None}
+# What `pybabel extract` looks for (README, Languages): gettext's names, `said` and `M_`.
+KEYWORDS = {**DEFAULT_KEYWORDS, "said": None, "M_": None}
 LOCALE = ROOT / "crmcli" / "locale"
 
 
@@ -386,3 +386,45 @@ def test_reword_finds_the_template_that_made_a_text(monkeypatch):
     assert i18n.reword("birthday on 2026-01-01", templates, nested, words) == (
         "birthday on 2026-01-01"
     )
+
+
+# --- the core's messages (M_): English where made, the language where said -----------
+
+
+def test_a_core_message_is_said_in_the_language_where_and_field_kept(monkeypatch):
+    from crmcli.dates import parse_date
+    from crmcli.errors import InvalidValue
+
+    with pytest.raises(InvalidValue) as raised:
+        parse_date("2024-02-30")
+    english = str(raised.value)
+    assert english == "'2024-02-30' is not a real date"  # the core says English, always
+    monkeypatch.setenv("LANGUAGE", "ko")
+    assert i18n.say_message(english) == "'2024-02-30': 존재하지 않는 날짜입니다"
+    # An input file's problem: `file:line: field: ` is the file's own, the reason is said.
+    said = i18n.say_message(f"crm.csv:7: 생일: {english}\n  crm.csv:9: {english}")
+    assert said == (
+        "crm.csv:7: 생일: '2024-02-30': 존재하지 않는 날짜입니다\n"
+        "  crm.csv:9: '2024-02-30': 존재하지 않는 날짜입니다"
+    )
+    assert i18n.say_message("not a message of ours: 3") == "not a message of ours: 3"
+    monkeypatch.setenv("LANGUAGE", "en")
+    assert i18n.say_message(f"crm.csv:7: birthday: {english}").endswith(english)
+
+
+def test_a_message_inside_a_message_is_said_and_values_are_kept_as_written(monkeypatch):
+    # `{n:,}`-style values and `!r` quotes were applied when the text was made: kept as read.
+    from crmcli.imports.problems import Problems
+
+    problems = Problems("c.csv")
+    for line in (2, 3, 1002):
+        problems.add(line, "birthday", "'1990-13-01' is not a real date")
+    problems.add(5, None, i18n.M_("the file is empty"))  # as the core makes it
+    lines = problems.explain(total_rows=2000, rejects="c.rejects.csv")
+    assert lines[0] == "3 lines have a bad birthday: … is not a real date (lines 2, 3, 1,002)"
+    assert lines[1] == "1 line has this problem: the file is empty (line 5)"  # agreement
+    monkeypatch.setenv("LANGUAGE", "ja")
+    said = [i18n.say_message(line) for line in lines]
+    assert said[0] == "3 行: birthday の値が不正: … は実在しない日付です（2, 3, 1,002 行目）"
+    assert said[1] == "1 行: 問題あり: ファイルが空です（5 行目）"
+    assert said[-1].startswith("残りの 2,000 行を今すぐ取り込むには: --skip-invalid")

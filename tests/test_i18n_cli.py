@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -247,3 +248,60 @@ def test_the_root_help_speaks_the_setting_of_the_database_db_names(shop, tmp_pat
     shown = CliRunner().invoke(app, [f"--db={db}", "--help"], env={"LANG": "C.UTF-8"})
     assert "オプション" in shown.stdout
     assert "Options" in run(shop, "--help", lang="C.UTF-8").stdout  # another database
+
+
+# --- an import's refusal: the terminal in the language, the rejects file in English -------
+
+BAD_CUSTOMERS = (
+    "name,phone,birthday,email\n"
+    "Kim,010-1234-5678,1990-13-01,kim@x\n"
+    "Lee,010-2222-3333,1980-02-30,lee@example.com\n"
+    "Park,010-3333-4444,1975-05-05,bad\n"
+    ",,,\n"
+)
+# English words that must not be left on a translated terminal.
+REASONS_IN_ENGLISH = ("is not a real date", "have a bad", "nothing was imported", "line has no")
+# The words each language says for "not a real date".
+NOT_A_DATE = {
+    "ko_KR.UTF-8": "존재하지 않는 날짜",
+    "ja_JP.UTF-8": "実在しない日付",
+    "zh_CN.UTF-8": "不是真实存在的日期",
+    "zh_TW.UTF-8": "不是真實存在的日期",
+    "hy_AM.UTF-8": "այդպիսի ամսաթիվ չկա",
+}
+
+
+def _import(tmp_path: Path, lang: str, *options: str):
+    folder = tmp_path / lang
+    folder.mkdir()
+    (folder / "c.csv").write_text(BAD_CUSTOMERS, encoding="utf-8")
+    result = run(folder / "x.db", "customers", "import", str(folder / "c.csv"), *options, lang=lang)
+    rejects = folder / "c.rejects.csv"
+    return result, rejects.read_bytes() if rejects.exists() else None
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_an_import_refusal_is_said_in_the_language_where_and_field_kept(tmp_path, lang):
+    english, _ = _import(tmp_path, "C.UTF-8")
+    said, _ = _import(tmp_path, lang)
+    assert english.exit_code == said.exit_code == 1
+    assert all(words in english.stderr for words in REASONS_IN_ENGLISH)
+    assert not [words for words in REASONS_IN_ENGLISH if words in said.stderr]
+    # `file:line: field: ` is the file's own: the same in every language; the reason is not.
+    where = re.compile(r"  c\.csv:\d+: (?:[a-z_]+: )?")
+    english_lines = [line for line in english.stderr.splitlines() if where.match(line)]
+    lines = [line for line in said.stderr.splitlines() if where.match(line)]
+    assert [where.match(line)[0] for line in lines] == [where.match(e)[0] for e in english_lines]
+    assert len(lines) == 5 and not set(lines) & set(english_lines)
+    assert NOT_A_DATE[lang] in lines[0] and lines[0].startswith("  c.csv:2: birthday: '1990-13-01'")
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_a_rejects_file_carries_english_reasons_in_every_language(tmp_path, lang):
+    # Machine output, like CSV: a script that reads the reason column reads the same bytes.
+    english, english_rejects = _import(tmp_path, "C.UTF-8", "--skip-invalid")
+    said, rejects = _import(tmp_path, lang, "--skip-invalid")
+    assert english.exit_code == said.exit_code == 0
+    assert english_rejects is not None and rejects == english_rejects
+    assert b"'1990-13-01' is not a real date" in rejects
+    assert english.stdout == said.stdout

@@ -130,3 +130,68 @@ def test_a_table_does_load_the_renderer(shop):
 def test_a_read_loads_no_sqlite_utils_nor_what_it_brings(shop, args):
     modules, _ = _run(*args)
     assert _hits(modules, NOT_LOADED) == []
+
+
+# Imports every core module (crmcli/*.py), noting each character class a crmcli module
+# compiles meanwhile that spans more than 1,000 code points: Python takes ~10 ms to
+# compile one (Hangul, Han), a cost paid by every command that loads the module.
+WIDE_CLASSES = """
+import importlib, json, re, sys
+from pathlib import Path
+try:
+    from re import _parser as parser
+except ImportError:  # Python 3.10
+    import sre_parse as parser
+
+import crmcli
+
+def widest(items):
+    found = 0
+    for op, av in items:
+        if op is parser.IN:
+            found = max([found, *(a[1] - a[0] for o, a in av if o is parser.RANGE)])
+        for part in av if isinstance(av, (tuple, list)) else ():
+            if isinstance(part, parser.SubPattern):
+                found = max(found, widest(part))
+            elif isinstance(part, (tuple, list)):
+                found = max([found, *(widest(p) for p in part if isinstance(p, parser.SubPattern))])
+    return found
+
+wide = []
+real = re._compile
+def record(pattern, flags):
+    caller = sys._getframe(1)
+    while caller.f_globals.get("__name__") == "re":
+        caller = caller.f_back
+    module = caller.f_globals.get("__name__", "")
+    # The import machinery (crmcli.imports, loaded by demo, vcard, export, merge) runs
+    # with files to read, where 20 ms is noise: only what every command loads counts.
+    if isinstance(pattern, str) and module.startswith("crmcli") and not module.startswith(
+        "crmcli.imports"
+    ):
+        if widest(parser.parse(pattern, flags)) > 1000:
+            wide.append(f"{module}: {pattern!a}")
+    return real(pattern, flags)
+re._compile = record
+for path in sorted(Path(crmcli.__file__).parent.glob("*.py")):
+    if path.stem != "__main__":
+        importlib.import_module(f"crmcli.{path.stem}")
+print(json.dumps(wide))
+"""
+
+
+def test_no_core_module_compiles_a_wide_character_class_at_import():
+    run = subprocess.run(
+        [sys.executable, "-c", WIDE_CLASSES], capture_output=True, text=True, check=True
+    )
+    assert json.loads(run.stdout) == []
+
+
+def test_the_wide_classes_still_tell_the_scripts_apart():
+    from crmcli import locales, names
+
+    assert [names.script(n) for n in ("김민준", "山田", "やまだ", "Արամ", "Иван", "Ann")] == [
+        "hangul", "han", "kana", "armenian", "cyrillic", "latin",
+    ]  # fmt: skip
+    assert locales.from_letters("张伟").locale == "zh_Hans"
+    assert locales.from_shape("山田 太郎").locale == "ja"

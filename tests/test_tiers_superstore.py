@@ -106,7 +106,7 @@ def test_superstore_counts_and_shares(loaded, lines, rule, window, since, a, b):
     counts, shares, total = expected(lines, ids, since=since, until=until, rule=rule, a=a, b=b)
     assert run.counts == {t: counts.get(t, 0) for t in tiers.TIERS}
     assert Decimal(run.revenue_micros) / 1_000_000 == total
-    got = {s.tier: s.share for s in tiers.summary(db, run) if s.customers}
+    got = {s.tier: s.share for s in tiers.summary(run) if s.customers}
     assert got == shares
     if rule == "pareto":
         assert shares["A"] >= Fraction(a, 100)

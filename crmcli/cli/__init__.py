@@ -22,7 +22,7 @@ from crmcli import __version__
 from crmcli.cli.env import Env
 from crmcli.cli.screen import printable
 from crmcli.errors import CrmError, ExitStatus, FieldMessage
-from crmcli.i18n import N_, _, use_setting
+from crmcli.i18n import N_, _, say_message, use_setting
 
 
 class CrmGroup(TyperGroup):
@@ -74,8 +74,8 @@ class CrmGroup(TyperGroup):
             return super().invoke(ctx)
         except FieldMessage as exc:  # the core names fields; the user typed options
             _fail(ctx, exc.text(option_for), exc.exit_status)
-        except CrmError as exc:
-            _fail(ctx, str(exc), exc.exit_status)
+        except CrmError as exc:  # the core says it in English; the user reads it in theirs
+            _fail(ctx, say_message(str(exc)), exc.exit_status)
         except sqlite3.DatabaseError as exc:  # locked, read-only, disk full, damaged file
             from crmcli.db import explain
 

@@ -107,7 +107,7 @@ def classify(
         env.say(_("warning: {problem}").format(problem=warning))
     emit(
         env,
-        _summary_rows(tiers.summary(db, run), display_places(db), db),
+        _summary_rows(tiers.summary(run), display_places(db), db),
         fields=pick_fields(fields, allowed=SUMMARY_FIELDS, default=_summary_default(db)),
         fmt=fmt,
         money_places=display_places(db),
@@ -170,7 +170,7 @@ def render_report(
 ) -> None:
     """The per-tier table, and on a terminal the run's header and its Pareto chart."""
     places = display_places(db)
-    rows = _summary_rows(tiers.summary(db, run), places, db)
+    rows = _summary_rows(tiers.summary(run), places, db)
     chosen = pick_fields(fields, allowed=SUMMARY_FIELDS, default=_summary_default(db))
     if _resolve_format(env, fmt) is not Format.table or fields is not None:
         emit(env, rows, fields=chosen, fmt=fmt, money_places=places)

@@ -12,6 +12,7 @@ from typing import Any
 from crmcli import customer_fields, dates, phones, text
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 from crmcli.imports import file_dates
 from crmcli.imports.headers import IGNORE, READING_FAMILY, READING_GIVEN, Column, cell_text
 from crmcli.imports.problems import RowProblem
@@ -72,7 +73,7 @@ def add_email(record: Record, raw: str, column: str) -> None:
         if not one:
             continue
         if not _EMAIL.fullmatch(one):
-            raise RowProblem(column, f"{one!r} is not an e-mail address")
+            raise RowProblem(column, M_("{value!r} is not an e-mail address").format(value=one))
         if not record.fields.get("email"):
             record.fields["email"] = one
         elif one.casefold() != record.fields["email"].casefold():

@@ -21,6 +21,7 @@ from crmcli import (
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.customers import PLAIN_FIELDS
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 from crmcli.imports import evidence, journal, reading
 from crmcli.imports import undo as import_undo
 from crmcli.imports.customer_record import (
@@ -154,8 +155,8 @@ def match(db: Engine, record: Record, region: str) -> tuple[int | None, str]:
         ids = ", ".join(f"#{c}" for c in sorted(candidates)[:5])
         raise RowProblem(
             None,
-            f"matches several customers ({ids}); give a code to tell them apart",
-            reason="matches several customers: give each row a code to tell them apart",
+            M_("matches several customers ({ids}); give a code to tell them apart").format(ids=ids),
+            reason=M_("matches several customers: give each row a code to tell them apart"),
         )
     return (candidates.pop(), how) if candidates else (None, how)
 
@@ -216,8 +217,8 @@ class Writer:
         if not record.identity():
             raise RowProblem(
                 None,
-                "no name, code, phone or e-mail: nothing to know this customer by",
-                reason="have no name, code, phone or e-mail: nothing to know the customer by",
+                M_("no name, code, phone or e-mail: nothing to know this customer by"),
+                reason=M_("have no name, code, phone or e-mail: nothing to know the customer by"),
             )
         if self.keys and self._may_match_queued(record):
             self.flush()
@@ -231,8 +232,8 @@ class Writer:
         if not ours and self.on_conflict == "error":
             raise RowProblem(
                 None,
-                f"already stored as customer #{existing} (--on-conflict error)",
-                reason="are already stored (--on-conflict error)",
+                M_("already stored as customer #{id} (--on-conflict error)").format(id=existing),
+                reason=M_("are already stored (--on-conflict error)"),
             )
         if how != "code" and (ours or self.on_conflict != "update"):
             stored = _stored_names(self.db, {existing})[existing]
@@ -243,11 +244,15 @@ class Writer:
                     return "added"
                 raise RowProblem(
                     None,
-                    f"shares its {how} with customer #{existing} ({stored}) but names {given}:"
-                    " not the same person, so not updated",
-                    reason="share a phone or e-mail with a stored customer of another name"
-                    ": not updated; add them as customers of their own with --on-conflict add,"
-                    " or overwrite with --on-conflict update",
+                    M_(
+                        "shares its {how} with customer #{id} ({stored}) but names {given}:"
+                        " not the same person, so not updated"
+                    ).format(how=how, id=existing, stored=stored, given=given),
+                    reason=M_(
+                        "share a phone or e-mail with a stored customer of another name"
+                        ": not updated; add them as customers of their own with --on-conflict"
+                        " add, or overwrite with --on-conflict update"
+                    ),
                 )
         replace = self.on_conflict == "update" and not ours
         with self.db.write():  # a savepoint: an update that fails leaves nothing behind
@@ -266,8 +271,10 @@ class Writer:
                 said = "; ".join(f"{f} {old!r} there, {new!r} here" for f, old, new in differs)
                 raise RowProblem(
                     None,
-                    f"the same customer as an earlier row (#{existing}), with other values: {said}",
-                    reason="repeat an earlier row's customer with other values",
+                    M_(
+                        "the same customer as an earlier row (#{id}), with other values: {values}"
+                    ).format(id=existing, values=said),
+                    reason=M_("repeat an earlier row's customer with other values"),
                 )
         if differs:
             self.kept_rows += 1
@@ -674,7 +681,7 @@ def import_records(
         result.import_id = None
     except Unchanged:
         result.import_id = None
-        result.notes.append("nothing changed; nothing was written to the database")
+        result.notes.append(M_("nothing changed; nothing was written to the database"))
         if writer is not None:  # the lines refused again are still the user's to see
             result.rejects = writer.finish()
     except BaseException:
@@ -682,5 +689,7 @@ def import_records(
             writer.abort()
         raise
     if unmapped:
-        result.notes.append(f"kept as extra fields: {', '.join(unmapped)}")
+        result.notes.append(
+            M_("kept as extra fields: {columns}").format(columns=", ".join(unmapped))
+        )
     return result

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import dates
 from crmcli.errors import InvalidInput, InvalidValue, NotFound
+from crmcli.i18n import M_
 from crmcli.imports.problems import Problems, rejects_path
 from crmcli.imports.reading import FileInfo
 from crmcli.imports.result import Counts, DryRun, ImportResult, Unchanged
@@ -90,10 +91,9 @@ def finish_or_fail(
         rejects = rejects_path(path).name if path else "FILE.rejects.csv"
         raise InvalidInput(
             problems.kept,
-            summary=(
-                f"{result.file}: nothing was imported; {problems.rows:,} of {total_rows:,} "
-                f"line(s) have problems:"
-            ),
+            summary=M_(
+                "{file}: nothing was imported; {bad} of {total} line(s) have problems:"
+            ).format(file=result.file, bad=f"{problems.rows:,}", total=f"{total_rows:,}"),
             details=problems.explain(total_rows=total_rows, rejects=rejects),
         )
     if dry_run:

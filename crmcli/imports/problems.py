@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from crmcli.errors import Problem
 from crmcli.files import Output, protect_database, protect_inputs
+from crmcli.i18n import M_, means
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -61,8 +62,14 @@ class Group:
         shown = ", ".join(f"{n:,}" for n in self.first)
         more = ", …" if self.lines > len(self.first) else ""
         if self.lines == 1:
-            return f"1 line {_singular(self.reason)} (line {shown})"
-        return f"{self.lines:,} lines {self.reason} (lines {shown}{more})"
+            # English makes the verb agree; the language says the reason as it is.
+            means(_singular(self.reason), self.reason)
+            return M_("1 line {reason} (line {shown})").format(
+                reason=_singular(self.reason), shown=shown
+            )
+        return M_("{n} lines {reason} (lines {shown})").format(
+            n=f"{self.lines:,}", reason=self.reason, shown=shown + more
+        )
 
 
 def _singular(reason: str) -> str:
@@ -80,7 +87,9 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|#\d+|\b\d[\d,.]*\b")
 def generic_reason(column: str | None, message: str) -> str:
     """A reason to group by when the problem names none: its message, values left out."""
     text = _QUOTED.sub("…", message)
-    return f"have a bad {column}: {text}" if column else f"have this problem: {text}"
+    if column:
+        return M_("have a bad {column}: {text}").format(column=column, text=text)
+    return M_("have this problem: {text}").format(text=text)
 
 
 @dataclass
@@ -104,7 +113,7 @@ class Problems:
         group = self.groups.get(key)
         if group is None:
             if len(self.groups) >= MAX_GROUPS:
-                key = "have other problems (see --verbose)"
+                key = M_("have other problems (see --verbose)")
                 group = self.groups.setdefault(key, Group(key))
             else:
                 group = self.groups[key] = Group(key)
@@ -127,12 +136,14 @@ class Problems:
         if self.count <= LIST_ALL:
             out += [str(p) for p in self.kept]
         else:
-            out.append("every problem: add --verbose")
+            out.append(M_("every problem: add --verbose"))
         good = total_rows - self.rows
         if good > 0:
             out.append(
-                f"to import the other {good:,} line(s) now: --skip-invalid "
-                f"(the refused lines go to {rejects}, each with its reason)"
+                M_(
+                    "to import the other {good} line(s) now: --skip-invalid "
+                    "(the refused lines go to {rejects}, each with its reason)"
+                ).format(good=f"{good:,}", rejects=rejects)
             )
         return out
 

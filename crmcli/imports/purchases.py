@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import customers, dates, money
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 from crmcli.imports import evidence, file_dates, journal, reading
 from crmcli.imports import undo as import_undo
 from crmcli.imports.headers import (
@@ -85,7 +86,8 @@ _COMPARED = (
 )
 
 
-NOT_STORED = "name customers who are not in the database: add --create-customers"
+NOT_STORED = M_("name customers who are not in the database: add --create-customers")
+BEYOND = M_("amount is beyond {most}")
 
 
 def _amount(text: str, decimal_comma: bool, column: str) -> int:
@@ -96,7 +98,7 @@ def _amount(text: str, decimal_comma: bool, column: str) -> int:
     if len(digits) < 14 and digits.isdigit() and (not dot or (frac.isdigit() and len(frac) <= 6)):
         micros = int(digits) * 1_000_000 + (int(frac.ljust(6, "0")) if dot else 0)
         if micros > money.MAX_AMOUNT_MICROS:
-            raise RowProblem(column, f"amount is beyond {money.MAX_AMOUNT:,}")
+            raise RowProblem(column, BEYOND.format(most=f"{money.MAX_AMOUNT:,}"))
         return -micros if negative else micros
     try:
         return parse_amount(text, decimal_comma=decimal_comma or None)
@@ -177,8 +179,8 @@ class _Customers:
             cid = int(found[0])
         elif found:
             self.misses[ref] = (
-                f"{ref!r} is the e-mail of {len(found)} customers",
-                "name an e-mail that several customers share: use their codes",
+                M_("{ref!r} is the e-mail of {n} customers").format(ref=ref, n=len(found)),
+                M_("name an e-mail that several customers share: use their codes"),
             )
             raise RowProblem(column, self.misses[ref][0], reason=self.misses[ref][1])
         elif self.create:
@@ -206,8 +208,10 @@ class _Customers:
             self.created += 1
         else:
             self.misses[ref] = (
-                f"no customer with code {ref!r}"
-                " (import customers first, or use --create-customers)",
+                M_(
+                    "no customer with code {ref!r}"
+                    " (import customers first, or use --create-customers)"
+                ).format(ref=ref),
                 NOT_STORED,
             )
             raise RowProblem(column, self.misses[ref][0], reason=NOT_STORED)
@@ -444,7 +448,7 @@ def _run(
         result.import_id = None
     except Unchanged:
         result.import_id = None
-        result.notes.append("nothing changed; nothing was written to the database")
+        result.notes.append(M_("nothing changed; nothing was written to the database"))
         if writer is not None:  # the lines refused again are still the user's to see
             result.rejects = writer.finish()
     except BaseException:
@@ -454,7 +458,9 @@ def _run(
     finally:
         db.set_cache_size(cache)
     if result.unmapped:
-        result.notes.append(f"columns not imported: {', '.join(result.unmapped)}")
+        result.notes.append(
+            M_("columns not imported: {columns}").format(columns=", ".join(result.unmapped))
+        )
     return result
 
 
@@ -542,7 +548,9 @@ def line_reader(
             try:
                 day = file_dates.parse_file_date(raw_date, date_order)
             except InvalidValue as exc:
-                raise RowProblem(header[di], str(exc) if raw_date.strip() else "no date") from None
+                raise RowProblem(
+                    header[di], str(exc) if raw_date.strip() else M_("no date")
+                ) from None
             if len(date_cache) < 100_000:
                 date_cache[raw_date] = day
         quantity = unit = None
@@ -563,10 +571,10 @@ def line_reader(
         elif quantity is not None and unit is not None:
             amount = int(Decimal(quantity) * unit)
         else:
-            raise RowProblem(header[ai] if ai is not None else None, "no amount")
+            raise RowProblem(header[ai] if ai is not None else None, M_("no amount"))
         if not -money.MAX_AMOUNT_MICROS <= amount <= money.MAX_AMOUNT_MICROS:
             column = header[ai] if ai is not None and text else None
-            raise RowProblem(column, f"amount is beyond {money.MAX_AMOUNT:,}")
+            raise RowProblem(column, BEYOND.format(most=f"{money.MAX_AMOUNT:,}"))
         order_id = cells[oi].strip() or None if oi is not None else None
         line_id = cells[li].strip() or None if li is not None else None
         line_no = None
@@ -687,8 +695,8 @@ def _flush(
             problems.add(
                 line,
                 None,
-                f"line id {line_id!r} appears more than once in the file",
-                reason="repeat a line id of an earlier line",
+                M_("line id {id!r} appears more than once in the file").format(id=line_id),
+                reason=M_("repeat a line id of an earlier line"),
             )
             problems.rows += 1
             counts.rejected += 1

@@ -31,6 +31,7 @@ from typing import Any, TextIO
 from crmcli import customer_fields
 from crmcli.errors import InvalidInput, NotFound, Problem, UsageError
 from crmcli.files import open_new_private
+from crmcli.i18n import M_
 from crmcli.imports import charsets
 from crmcli.imports.headers import CUSTOMER_HEADERS, PURCHASE_HEADERS, fold_header
 from crmcli.imports.result import ImportResult
@@ -90,7 +91,14 @@ def _check_decodes(path: Path, encoding: str) -> None:
     ok, where = _decodes(path, encoding)
     if not ok:
         raise InvalidInput(
-            [Problem(path.name, _line_at(path, where), None, f"not valid {encoding}")],
+            [
+                Problem(
+                    path.name,
+                    _line_at(path, where),
+                    None,
+                    M_("not valid {encoding}").format(encoding=encoding),
+                )
+            ],
             summary=f"{path.name} is not {encoding}; nothing was imported",
         )
 
@@ -183,8 +191,10 @@ def _detect(path: Path, size: int) -> str:
         why = f"not UTF-8, and {verdict.reason}"
     first = next((n for n, b in enumerate(sample) if b > 0x7F), 0)
     raise InvalidInput(
-        [Problem(path.name, _line_at(path, first), None, "the encoding cannot be told")],
-        summary=f"cannot tell the encoding of {path.name} ({why}): give --encoding",
+        [Problem(path.name, _line_at(path, first), None, M_("the encoding cannot be told"))],
+        summary=M_("cannot tell the encoding of {file} ({why}): give --encoding").format(
+            file=path.name, why=why
+        ),
     )
 
 
@@ -340,7 +350,14 @@ class Table:
                 raise self._unclosed(start, line, f"runs to the end of the file (line {line})")
         except UnicodeDecodeError as exc:
             raise InvalidInput(
-                [Problem(self.info.path.name, line + 1, None, f"not valid {self.info.encoding}")],
+                [
+                    Problem(
+                        self.info.path.name,
+                        line + 1,
+                        None,
+                        M_("not valid {encoding}").format(encoding=self.info.encoding),
+                    )
+                ],
                 summary=f"{self.info.path.name}: {exc.reason}; nothing was imported",
             ) from None
         except csv.Error as exc:
@@ -506,7 +523,7 @@ def _open_text(path: Path, info: FileInfo, source: Path, encoding: str) -> Itera
             raise _unreadable(path, reader.line_num or 1, exc) from None
         if not headers:
             raise InvalidInput(
-                [Problem(path.name, 1, None, "the file is empty")],
+                [Problem(path.name, 1, None, M_("the file is empty"))],
                 summary=f"{path.name} has no header row; nothing was imported",
             )
         if headers[0].startswith("\ufeff"):
@@ -669,7 +686,7 @@ def _objects(path: Path, encoding: str) -> Iterator[tuple[int, Any]]:
 def _bad(name: str, line: int, message: str) -> InvalidInput:
     return InvalidInput(
         [Problem(name, line, None, message)],
-        summary=f"{name} cannot be read as JSON; nothing was imported",
+        summary=M_("{file} cannot be read as JSON; nothing was imported").format(file=name),
     )
 
 
@@ -716,7 +733,7 @@ def open_json(path: Path, *, encoding: str | None = None) -> Iterator[Table]:
         records.append((line, flat))
     if not headers:
         raise InvalidInput(
-            [Problem(path.name, 1, None, "the file holds no objects")],
+            [Problem(path.name, 1, None, M_("the file holds no objects"))],
             summary=f"{path.name} has no rows; nothing was imported",
         )
     names = list(headers)

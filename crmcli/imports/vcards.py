@@ -18,6 +18,7 @@ from typing import Any
 
 from crmcli import customer_fields
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 from crmcli.imports import evidence, file_dates, reading
 from crmcli.imports.customer_record import (
     Record,
@@ -89,9 +90,15 @@ def _cards(lines: Iterable[str]) -> Iterator[tuple[int, str | None, str]]:
         upper = line.strip().upper()
         if upper == "BEGIN:VCARD":
             if start:
-                yield start, None, f"the card has no END:VCARD (the next card begins on line {n})"
+                yield (
+                    start,
+                    None,
+                    M_("the card has no END:VCARD (the next card begins on line {line})").format(
+                        line=n
+                    ),
+                )
             if stray:
-                yield stray, None, "text outside any card (a missing BEGIN:VCARD?)"
+                yield stray, None, M_("text outside any card (a missing BEGIN:VCARD?)")
             buf, start, stray = [], n, 0
         elif not start and line.strip() and upper != "END:VCARD" and not stray:
             stray = n
@@ -101,9 +108,9 @@ def _cards(lines: Iterable[str]) -> Iterator[tuple[int, str | None, str]]:
             yield start, "\r\n".join(buf) + "\r\n", ""
             buf, start = [], 0
     if start:
-        yield start, None, "the card has no END:VCARD (the file ends inside it: cut short?)"
+        yield start, None, M_("the card has no END:VCARD (the file ends inside it: cut short?)")
     if stray:
-        yield stray, None, "text outside any card (a missing BEGIN:VCARD?)"
+        yield stray, None, M_("text outside any card (a missing BEGIN:VCARD?)")
 
 
 def _decode_qp(line: str) -> str:
@@ -199,7 +206,7 @@ def _read_exact(record: Record, name: str, value: str) -> None:
         try:
             extra = json.loads(value)
         except ValueError:
-            raise RowProblem(name, "not the JSON object crmcli writes") from None
+            raise RowProblem(name, M_("not the JSON object crmcli writes")) from None
         if isinstance(extra, dict):
             record.extra = {str(k): str(v) for k, v in extra.items()}
         return
@@ -315,4 +322,8 @@ def read_records(
             except RowProblem as problem:
                 yield line, [str(line), "vCard", name], problem
             except Exception as exc:  # vobject raises many kinds on a broken card
-                yield line, [str(line), "vCard", name], RowProblem(None, f"unreadable vCard: {exc}")
+                yield (
+                    line,
+                    [str(line), "vCard", name],
+                    RowProblem(None, M_("unreadable vCard: {error}").format(error=exc)),
+                )

@@ -11,7 +11,7 @@ from crmcli.cli.env import Env
 from crmcli.cli.output import emit
 from crmcli.dates import DATE_ORDERS
 from crmcli.errors import InvalidInput, UsageError
-from crmcli.i18n import _
+from crmcli.i18n import _, say_message
 from crmcli.imports import journal, reading
 from crmcli.imports.headers import parse_map
 from crmcli.imports.problems import KEEP_PROBLEMS
@@ -186,7 +186,7 @@ def report(
     except InvalidInput as exc:
         if verbose:
             for problem in exc.problems:
-                env.say(f"  {problem}")
+                env.say("  " + say_message(str(problem)))
             if len(exc.problems) >= KEEP_PROBLEMS:
                 said = _(
                     "(the first {n} are listed; --skip-invalid writes every refused line to "
@@ -197,7 +197,7 @@ def report(
     c = result.counts
     if result.dry_run:
         for problem in result.problems:
-            env.say(f"  {problem}")
+            env.say("  " + say_message(str(problem)))
     emit(
         env,
         [
@@ -218,8 +218,8 @@ def report(
         fields=[*SUMMARY_FIELDS, *(k for k in ("merged", "anonymous") if getattr(c, k))],
         fmt=fmt,
     )
-    for note in result.notes:
-        env.say(note)
+    for note in result.notes:  # the core's notes, said in the user's language
+        env.say(say_message(note))
     if result.dry_run:
         said = _(
             "{file} ({encoding}): would add {added}, updated {updated}, unchanged {unchanged}, "
