@@ -44,7 +44,6 @@ def test_customers_export_excel_has_a_bom_and_defused_cells(cli):
     assert row["phone"] == "'+82 10-1234-5678"
 
 
-@pytest.mark.pg_pending("imports still refused on PostgreSQL (pgimports)")
 def test_customers_export_csv_reimports_unchanged(cli, tmp_path):
     cli("customers", "import", str(FIXTURES / "customers-kr-cp949.csv"))
     cli("customers", "add", "--name", "김민준", "--code", "K1",
@@ -57,7 +56,7 @@ def test_customers_export_csv_reimports_unchanged(cli, tmp_path):
     assert (summary["added"], summary["updated"], summary["unchanged"]) == (0, 0, 1469)
 
 
-@pytest.mark.pg_pending("imports still refused on PostgreSQL (pgimports)")
+@pytest.mark.pg_pending("purchases export is not on PostgreSQL yet")
 def test_purchases_export_keeps_four_decimals(cli):
     cli("purchases", "import", str(FIXTURES / "superstore-us.csv"), "--create-customers")
     out = cli("purchases", "export", "--format", "jsonl").stdout.splitlines()
@@ -69,7 +68,6 @@ def test_purchases_export_keeps_four_decimals(cli):
     assert excel.startswith("\ufeff") and "\n4,957.5775\n" in excel
 
 
-@pytest.mark.pg_pending("imports still refused on PostgreSQL (pgimports)")
 def test_vcard_export_of_all_customers(cli):
     cli("customers", "import", str(FIXTURES / "contacts" / "ezvcard-John_Doe_MS_OUTLOOK.vcf"))
     out = cli("customers", "export", "--vcard").stdout

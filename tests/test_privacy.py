@@ -333,7 +333,6 @@ def test_files_are_private_even_with_a_permissive_umask(tmp_path, permissive_uma
     db.close()
 
 
-@pytest.mark.pg_pending("customers import still refused on PostgreSQL (pgimports)")
 def test_files_written_with_personal_data_are_private(tmp_path, cli, permissive_umask):
     """Import rejects and agenda exports hold names and numbers: 0600 like the database."""
     source = tmp_path / "people.csv"

@@ -54,6 +54,10 @@ ON_POSTGRESQL: tuple[str, ...] = (
     *("customers at-risk", "customers set-attitude", "customers who-bought", "templates set"),
     *("customers attitudes", "followups cancel"),
     *("templates show", "templates list", "templates remove"),
+    # tests/test_import_*.py, test_vcard.py (pgimports)
+    "customers import",
+    "purchases import",
+    "imports list",
 )
 
 # `--output FILE` and `--force`, declared once for the commands that write records.
