@@ -317,9 +317,6 @@ def test_blank_headers_after_a_named_one_continue_it(db, tmp_path):
     "header",
     ["フリガナ", "ふりがな", "カナ", "読み", "氏名（カタカナ）", "reading", "Kana", "pinyin"],
 )
-@pytest.mark.pg_pending(
-    "`customers show --format table` fails on PostgreSQL: syntax error at or near ON"
-)
 def test_a_reading_column_is_name_reading_searchable_and_shown(cli, tmp_path, header):
     path = write(tmp_path, "r.csv", f"code,name,{header}\nR1,山田 太郎,ヤマダ タロウ\n")
     cli("customers", "import", str(path))
