@@ -102,8 +102,10 @@ def _say_line(line: str) -> str:
     import re
 
     found = re.fullmatch(r"(.+?:\d+: )(?:([^:]+): )?(.+)", body, re.DOTALL)
-    if found is None:
-        return line
+    if found is None:  # `what: message` (a database's path, an option): the message said
+        where, _colon, rest = body.partition(": ")
+        said = _say_whole(rest) if rest else rest
+        return indent + f"{where}: {said}" if said is not rest else line
     where, field, reason = found.groups()
     said = _say_whole(reason)
     if field is None:
