@@ -71,6 +71,9 @@ class Engine(ABC):
     """One open database on one engine; SQL is written with `?` placeholders."""
 
     name: str
+    # Each statement is a round trip to a server: read a table's few thousand rows in
+    # one query rather than one by one as they are needed.
+    remote: bool = False
     # Told once when a write has to wait for another writer (an import, a second till):
     # the CLI says so, rather than hang silently. `write(on_wait=…)` overrides it.
     on_wait: Callable[[], None] | None = None
@@ -185,16 +188,38 @@ class Engine(ABC):
         """
 
     @abstractmethod
-    def bulk_loading(self, tables: Sequence[str]) -> Any:
-        """A context manager for filling empty `tables` fast, inside the caller's transaction.
+    def bulk_loading(self, tables: Sequence[str], *, indexes: bool = True) -> Any:
+        """A context manager for filling `tables` fast, inside the caller's transaction.
 
         What costs a bulk load a lookup per row is set aside while the block runs and
         rebuilt once, from the whole data, when it ends well (pg_restore's order):
-        secondary indexes on both engines, derived-data triggers (SQLite's FTS5, rebuilt
-        after) and foreign keys (PostgreSQL, validated in one pass). Nobody else sees
-        the tables meanwhile: the transaction holds them (the write lock on SQLite, the
-        dropped indexes' exclusive locks on PostgreSQL). Not for tables others use.
+        secondary indexes on both engines (`indexes=False`: kept, for a load that reads
+        them as it goes), derived-data triggers (SQLite's FTS5, rebuilt after) and
+        foreign keys (PostgreSQL, validated in one pass). A block that fails leaves all
+        of it as it was (the transaction rolls back). Nobody else writes the tables
+        meanwhile: the transaction holds them (the write lock on SQLite, the dropped
+        indexes' exclusive locks on PostgreSQL, which keep readers out too).
         """
+
+    def insert_new(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        fixed: Mapping[str, int | str],
+        key: str,
+    ) -> int:
+        """Insert `rows` (values of `columns`; `fixed` the same for every row), in order,
+        leaving out a row whose `key` is already stored; how many were inserted.
+
+        SQLite's way (one prepared statement stepped over the rows) is the fastest
+        there. `fixed` is written into the statement rather than bound once per row.
+        """
+        names = ", ".join([*columns, *fixed])
+        marks = ", ".join(["?"] * len(columns) + [_literal(v) for v in fixed.values()])
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT({key}) DO NOTHING"
+        return int(self.executemany(sql, rows).rowcount)
 
     @abstractmethod
     def advance_ids(self, table: str) -> None:
@@ -461,10 +486,13 @@ class SqliteEngine(Engine):
         return count
 
     @contextmanager
-    def bulk_loading(self, tables: Sequence[str]) -> Iterator[SqliteEngine]:
+    def bulk_loading(
+        self, tables: Sequence[str], *, indexes: bool = True
+    ) -> Iterator[SqliteEngine]:
         marks = ", ".join("?" for _ in tables)
+        kinds = "'index', 'trigger'" if indexes else "'trigger'"
         aside = self.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"
+            f"SELECT type, name, sql FROM sqlite_master WHERE type IN ({kinds})"
             f" AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY type, name",
             list(tables),
         ).fetchall()  # sql IS NULL: the indexes of PRIMARY KEY and UNIQUE, kept
@@ -479,7 +507,7 @@ class SqliteEngine(Engine):
         ).fetchall():
             content = _FTS_CONTENT.search(sql)
             if content and content.group(1) in tables:
-                self.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'rebuild\')')
+                self.execute(f"INSERT INTO {name}({name}) VALUES('rebuild')")
 
     def advance_ids(self, table: str) -> None:
         """Nothing to do: SQLite gives a new row the largest id + 1 by itself."""
@@ -609,6 +637,7 @@ class PostgresEngine(Engine):
     """A database on a PostgreSQL server, through psycopg 3."""
 
     name = POSTGRESQL
+    remote = True
 
     def __init__(self, url: PostgresUrl, conn: Any) -> None:
         self.url = url
@@ -745,9 +774,48 @@ class PostgresEngine(Engine):
         self._guard(run)
         return count
 
+    def insert_new(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        fixed: Mapping[str, int | str],
+        key: str,
+    ) -> int:
+        # A server's way (issue 16 item 5): the rows go over with COPY into a staging
+        # table of the caller's transaction, then into `table` in one set-based INSERT,
+        # rather than a statement (a round trip) per row. `n` keeps the file's order,
+        # so ids come out as on SQLite.
+        stage = _quoted(f"crmcli_stage_{table}")
+        names = ", ".join(_quoted(c) for c in columns)
+        if self.execute("SELECT to_regclass(?)", [f"pg_temp.{stage}"]).fetchone()[0] is None:
+            self.execute(
+                f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS"
+                f" SELECT {names} FROM {_quoted(table)} WITH NO DATA"
+            )
+            self.execute(f"ALTER TABLE {stage} ADD COLUMN n bigserial")
+        else:
+            self.execute(f"TRUNCATE {stage}")
+        self.copy_rows(f"crmcli_stage_{table}", columns, rows)
+        extra = ", ".join(_quoted(c) for c in fixed)
+        marks = ", ".join("?" for _ in fixed)
+        return int(
+            self.execute(
+                f"INSERT INTO {_quoted(table)} ({names}, {extra}) SELECT {names}, {marks}"
+                f" FROM {stage} ORDER BY n ON CONFLICT ({_quoted(key)}) DO NOTHING",
+                list(fixed.values()),
+            ).rowcount
+        )
+
     @contextmanager
-    def bulk_loading(self, tables: Sequence[str]) -> Iterator[PostgresEngine]:
+    def bulk_loading(
+        self, tables: Sequence[str], *, indexes: bool = True
+    ) -> Iterator[PostgresEngine]:
         aside: list[tuple[str, str]] = []  # (drop, create), in the order they were read
+        if not indexes:  # the server keeps its search indexes itself: nothing else to set aside
+            yield self
+            return
         for table in tables:
             keys = self.execute(
                 "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
@@ -889,6 +957,13 @@ class PostgresEngine(Engine):
 
 
 READ_BATCH = 10_000  # rows per round trip when a table is read whole
+
+
+def _literal(value: int | str) -> str:
+    """A number or text as an SQL literal."""
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _quoted(name: str) -> str:

@@ -15,6 +15,11 @@ from crmcli.imports.customers import import_customers
 from crmcli.imports.undo import undo as undo_import
 from tests.conftest import FIXTURES
 
+pytestmark = pytest.mark.engines
+# What `imports undo` lacks on a server: import_changes has no key, and the order its
+# records were written in (SQLite's rowid) needs a column there (a migration).
+UNDO = "imports undo: import_changes' record order (rowid) has no PostgreSQL column yet"
+
 
 def write(tmp_path, name, text, encoding="utf-8"):
     path = tmp_path / name
@@ -222,6 +227,7 @@ def test_mojibake_is_refused_not_guessed(db, tmp_path):
         import_customers(db, path)
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_undo_restores_updates_and_removes_additions(db, tmp_path):
     first = write(tmp_path, "a.csv", "code,name,phone\nA1,Kim,010-1111-2222\n")
     import_customers(db, first)
@@ -251,6 +257,7 @@ def test_cli_import_lists_problems_and_exits_1(cli, tmp_path):
     assert "customers-kr-cp949.csv" in listed
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_a_row_matching_one_still_queued_updates_it(db, tmp_path, monkeypatch):
     from crmcli.imports import customer_store
 
@@ -307,6 +314,9 @@ def search_triggers(db) -> list[tuple[str, str]]:
     ).fetchall()
 
 
+@pytest.mark.sqlite_only(
+    "FTS5 triggers read from sqlite_master; a server keeps its GIN search indexes itself"
+)
 def test_a_big_import_rebuilds_the_search_index_and_a_failed_one_keeps_it(
     db, tmp_path, monkeypatch
 ):

@@ -22,6 +22,11 @@ from crmcli.imports.purchases import import_purchases
 from crmcli.imports.undo import undo as undo_import
 from tests.conftest import FIXTURES
 
+pytestmark = pytest.mark.engines
+# What `imports undo` lacks on a server: import_changes has no key, and the order its
+# records were written in (SQLite's rowid) needs a column there (a migration).
+UNDO = "imports undo: import_changes' record order (rowid) has no PostgreSQL column yet"
+
 SUPERSTORE = FIXTURES / "superstore-us.csv"
 
 
@@ -142,6 +147,7 @@ def test_rows_naming_an_unknown_customer_are_reported(db, tmp_path):
     ]
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_a_changed_line_is_updated_and_undo_puts_it_back(db, tmp_path):
     customers.add(db, code="K1", name="Kim")
     path = tmp_path / "p.csv"
@@ -157,6 +163,7 @@ def test_a_changed_line_is_updated_and_undo_puts_it_back(db, tmp_path):
     assert total(db) == (0, 0)
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_undo_of_create_customers_removes_them(db):
     result = import_purchases(db, SUPERSTORE, create_customers=True)
     undo_import(db, result.import_id)
@@ -214,6 +221,7 @@ def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
     assert check(db) == []
 
 
+@pytest.mark.pg_pending("`purchases list` is not ported to PostgreSQL yet")
 def test_cli_profile_saves_the_mapping_and_dry_run_writes_nothing(cli, tmp_path):
     cli("customers", "add", "--name", "Kim", "--code", "K1")
     path = tmp_path / "p.tsv"
@@ -240,6 +248,9 @@ def purchase_indexes(db):
     )
 
 
+@pytest.mark.sqlite_only(
+    "sqlite_master and EXPLAIN QUERY PLAN; the server side: test_engines_insert_new"
+)
 def test_a_bulk_import_rebuilds_its_indexes_and_a_failed_one_keeps_them(db, tmp_path, monkeypatch):
     from crmcli.imports import purchases as purchase_import
 
@@ -259,6 +270,7 @@ def test_a_bulk_import_rebuilds_its_indexes_and_a_failed_one_keeps_them(db, tmp_
     assert "purchases_customer_date" in str(plan)
 
 
+@pytest.mark.sqlite_only("SQLite's page cache as the index sort budget; a server sizes its own")
 def test_a_bulk_import_sorts_its_indexes_within_the_default_cache(db, tmp_path, monkeypatch):
     """The import's big page cache is also every CREATE INDEX's sort budget: memory grew
     with the file (240 MB at 10M lines). The indexes are built with the default cache."""
@@ -287,6 +299,9 @@ def test_a_bulk_import_sorts_its_indexes_within_the_default_cache(db, tmp_path, 
     assert db.execute("PRAGMA cache_size").fetchone()[0] == default
 
 
+@pytest.mark.sqlite_only(
+    "PRAGMA foreign_keys is SQLite's per-connection switch; a server always checks"
+)
 def test_lines_are_written_with_foreign_keys_off_and_they_are_on_again(db, tmp_path, monkeypatch):
     """Checking each line's customer and import (both just read or written by the import)
     was a quarter of the insert; the pragma is back on after, even when the file is refused."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcli import customers
+from crmcli.db import open_db
+from crmcli.db_url import parse
 from crmcli.errors import InvalidInput, UsageError
 from crmcli.imports import reading
 from crmcli.imports.customers import import_customers
+
+pytestmark = pytest.mark.engines
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -27,17 +30,17 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
     return path
 
 
-def db_digest(path: Path) -> str:
-    """Every row of every table, hashed: 'unchanged' means this digest is the same."""
-    conn = sqlite3.connect(path)
+def db_digest(target: Path | str) -> str:
+    """Every row of every table, hashed: 'unchanged' means this digest is the same (an
+    SQLite file or the test's PostgreSQL database)."""
+    db = open_db(parse(str(target), source="the test"))
     digest = hashlib.sha256()
-    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    for table in sorted(tables):
-        if table.startswith("customers_fts"):
-            continue
-        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1'):
-            digest.update(repr(row).encode())
-    conn.close()
+    try:
+        for table in sorted(db.tables()):  # search indexes' internals left out
+            for row in db.execute(f'SELECT * FROM "{table}" ORDER BY 1'):
+                digest.update(repr(tuple(row)).encode())
+    finally:
+        db.close()
     return digest.hexdigest()
 
 
@@ -152,7 +155,7 @@ def test_an_unclosed_quote_in_a_purchases_file_imports_nothing(cli, db_path, tmp
     ]
     lines[20] = lines[20].replace(",item", ',"item', 1)
     path = write(tmp_path, "orders.csv", "\n".join(lines) + "\n")
-    before = db_digest(db_path) if db_path.exists() else None
+    before = db_digest(db_path) if not isinstance(db_path, Path) or db_path.exists() else None
     result = cli("purchases", "import", str(path), "--create-customers", ok=False)
     assert result.exit_code == 1
     assert "orders.csv:21:" in result.stderr and "unclosed quote on line 21" in result.stderr
@@ -313,6 +316,9 @@ def test_blank_headers_after_a_named_one_continue_it(db, tmp_path):
 @pytest.mark.parametrize(
     "header",
     ["フリガナ", "ふりがな", "カナ", "読み", "氏名（カタカナ）", "reading", "Kana", "pinyin"],
+)
+@pytest.mark.pg_pending(
+    "`customers show --format table` fails on PostgreSQL: syntax error at or near ON"
 )
 def test_a_reading_column_is_name_reading_searchable_and_shown(cli, tmp_path, header):
     path = write(tmp_path, "r.csv", f"code,name,{header}\nR1,山田 太郎,ヤマダ タロウ\n")

@@ -22,6 +22,11 @@ from crmcli.imports.customers import import_customers
 from crmcli.imports.purchases import import_purchases
 from crmcli.imports.undo import undo as undo_import
 
+pytestmark = pytest.mark.engines
+# What `imports undo` lacks on a server: import_changes has no key, and the order its
+# records were written in (SQLite's rowid) needs a column there (a migration).
+UNDO = "imports undo: import_changes' record order (rowid) has no PostgreSQL column yet"
+
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as f:
@@ -273,6 +278,9 @@ def _fingerprint(path: Path) -> tuple[int, int, int]:
         conn.close()
 
 
+@pytest.mark.sqlite_only(
+    "the proof that nothing was written is the file's size and total_changes()"
+)
 def test_reimporting_any_file_reports_unchanged_and_writes_nothing(cli, db_path, tmp_path):
     rnd = random.Random(7)
     people = [
@@ -331,6 +339,7 @@ def walk_ins(tmp_path: Path, seed: int) -> tuple[Path, int, int]:
     return write_csv(tmp_path / "retail.csv", header, rows), anonymous, total
 
 
+@pytest.mark.pg_pending("`purchases list`/`purchases export` are not ported to PostgreSQL yet")
 def test_lines_with_no_customer_are_anonymous_sales(cli, tmp_path):
     path, anonymous, total_cents = walk_ins(tmp_path, seed=11)
     out = cli("purchases", "import", str(path), "--create-customers")
@@ -351,6 +360,7 @@ def test_lines_with_no_customer_are_anonymous_sales(cli, tmp_path):
     cli("due", "--as-of", "2025-01-15", "--days", "60")  # anniversaries, after-sales: no one
 
 
+@pytest.mark.pg_pending("`purchases export` is not ported to PostgreSQL yet")
 def test_missing_value_markers_in_the_customer_column_are_anonymous_sales(cli, tmp_path):
     rnd = random.Random(42)
     rows = []
@@ -386,6 +396,7 @@ def test_skip_anonymous_leaves_them_out(db, tmp_path):
     assert counts(db, "purchases WHERE customer_id IS NULL") == 0
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_undo_removes_anonymous_sales_too(db, tmp_path):
     path, _, _ = walk_ins(tmp_path, seed=9)
     result = import_purchases(db, path, create_customers=True)
@@ -441,6 +452,7 @@ def _customer_files(tmp_path: Path) -> tuple[Path, Path]:
     return base, update
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import(cli, tmp_path):
     base, update = _customer_files(tmp_path)
     cli("customers", "import", str(base))
@@ -475,6 +487,7 @@ def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import
     assert customers.count(db) == 1
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_undo_without_later_work_needs_no_force(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)
@@ -485,6 +498,7 @@ def test_undo_without_later_work_needs_no_force(db, tmp_path):
     assert (kim["email"], kim.tags, len(kim.phones)) == (None, (), 1)
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_a_value_edited_on_top_of_the_imports_is_listed_and_forced_back(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)
@@ -496,6 +510,7 @@ def test_a_value_edited_on_top_of_the_imports_is_listed_and_forced_back(db, tmp_
     assert customers.get(db, 1)["email"] is None
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_an_import_recorded_without_its_after_state_still_refuses_over_edits(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)
@@ -507,6 +522,7 @@ def test_an_import_recorded_without_its_after_state_still_refuses_over_edits(db,
         undo_import(db, result.import_id)
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_undo_of_a_changed_line_a_complaint_refers_to_puts_it_back(db, tmp_path):
     from crmcli import complaints
 
@@ -522,6 +538,7 @@ def test_undo_of_a_changed_line_a_complaint_refers_to_puts_it_back(db, tmp_path)
     assert row == (100_000_000, first.import_id)
 
 
+@pytest.mark.pg_pending(UNDO)
 def test_a_purchase_a_complaint_refers_to_is_kept_unless_forced(cli, tmp_path):
     path = write_csv(
         tmp_path / "p.csv",

@@ -225,7 +225,6 @@ def test_forget_leaves_no_word_of_the_name_in_the_indexes(db):
             assert word.encode() not in blob, (table, word)
 
 
-@pytest.mark.pg_pending("`customers import` still refused on PostgreSQL: its undo reads rowid")
 def test_an_imported_kana_reading_finds_the_kanji_name(cli, tmp_path):
     from crmcli import customer_fields
 

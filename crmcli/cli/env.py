@@ -43,6 +43,10 @@ ON_POSTGRESQL: tuple[str, ...] = (
     "customers search",
     "customers export",
     "contacts list",
+    # tests/test_import_*.py, test_vcard.py (pgimports)
+    "customers import",
+    "purchases import",
+    "imports list",
 )
 
 # `--output FILE` and `--force`, declared once for the commands that write records.

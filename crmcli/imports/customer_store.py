@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,19 +40,7 @@ ON_CONFLICT = ("fill", "update", "add", "skip", "error")
 # the rest of the row: a big import rebuilds them once (customers' own indexes stay:
 # matching reads them).
 SEARCH_UPKEEP = journal.Upkeep(
-    "customers",
-    min_rows=5_000,
-    share=0.25,
-    drop=(
-        ("trigger", "customers", "customers_fts_%"),
-        ("trigger", "customers", "customers_words_%"),
-        ("trigger", "customer_phones", "customer_phones_fts_%"),
-    ),
-    rebuild=(
-        "INSERT INTO customers_fts(customers_fts) VALUES('rebuild')",
-        "INSERT INTO customers_words(customers_words) VALUES('rebuild')",
-        "INSERT INTO customer_phones_fts(customer_phones_fts) VALUES('rebuild')",
-    ),
+    ("customers", "customer_phones"), min_rows=5_000, share=0.25, indexes=False
 )
 
 if TYPE_CHECKING:
@@ -632,10 +621,11 @@ def import_records(
         # Every phone, tag or date row names a customer the import just gave an id, and
         # its own row was just inserted, in the same transaction: references unchecked
         # (the import deletes no customer, so no cascade is skipped).
-        with db.references_unchecked(), db.write():
+        with db.references_unchecked(), db.write(), ExitStack() as aside:
             import_id = journal.begin(db, kind="customers", info=info, options=options)
             result.import_id = import_id
-            restore = journal.suspend(db, SEARCH_UPKEEP, estimated_rows) if not dry_run else []
+            if not dry_run:
+                aside.enter_context(journal.set_aside(db, SEARCH_UPKEEP, estimated_rows))
             # The file's own evidence of its customers' language (headers, encoding),
             # for the rows whose names and phones say nothing stronger.
             file_locale = evidence.file_evidence(headers=headers, encoding=info.encoding).locale
@@ -667,8 +657,7 @@ def import_records(
             store.flush()
             if store.with_phones:
                 result.notes.append(region.note(store.own_country))
-            for sql in restore:
-                db.execute(sql)
+            aside.close()  # the search indexes built again, their triggers back
             journal.finish(db, import_id, counts)
             if store.kept:
                 kept = ", ".join(f"{n} {f}" for f, n in sorted(store.kept.items()))

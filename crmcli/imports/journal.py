@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,41 +110,32 @@ def finish_or_fail(
 
 @dataclass(frozen=True)
 class Upkeep:
-    """What a table keeps up row by row that a big import builds once afterwards instead:
-    its secondary indexes, or the triggers that keep a search index up."""
+    """What a big import sets aside while it runs and builds once afterwards
+    (`Engine.bulk_loading`): its tables' secondary indexes, or only the triggers that keep
+    a search index up (`indexes=False`, for an import that reads the indexes as it goes)."""
 
-    table: str  # the table the import fills: its rows are weighed against the file's
+    tables: tuple[str, ...]  # the first is weighed against the file
     min_rows: int  # worth it from a file of this many rows…
     share: float  # …that is at least this share of the rows already stored
-    drop: tuple[tuple[str, str, str], ...]  # (type, table, name LIKE) in sqlite_master
-    rebuild: tuple[str, ...] = ()  # SQL run first when it is put back
+    indexes: bool
 
 
-def suspend(db: Engine, upkeep: Upkeep, estimated_rows: int) -> list[str]:
-    """Drop what `upkeep` names for a big import; returns the SQL that puts it back.
+def set_aside(db: Engine, upkeep: Upkeep, estimated_rows: int) -> AbstractContextManager[Any]:
+    """For a big import, `upkeep` set aside until the block ends (else nothing is).
 
     Building once by sorting costs a fraction of a million random inserts kept up row
     by row, as long as the import is a good part of the table. It all happens inside
-    the import's transaction, so a failed or killed import leaves it as it was.
+    the import's transaction, so a failed or killed import leaves it as it was. On
+    PostgreSQL the indexes' exclusive locks keep readers of the table out until the
+    import commits: the share rule keeps that to imports that outweigh the table (a
+    first load), never a day's file into a big table.
     """
-    if estimated_rows < upkeep.min_rows or db.name != "sqlite":
-        # The upkeep named is SQLite's (FTS5 triggers, indexes in sqlite_master); a
-        # server keeps its indexes up row by row within the import's transaction.
-        return []
-    existing = db.execute(f'SELECT count(*) FROM "{upkeep.table}"').fetchone()[0]
+    if estimated_rows < upkeep.min_rows:
+        return nullcontext()
+    existing = db.execute(f'SELECT count(*) FROM "{upkeep.tables[0]}"').fetchone()[0]
     if estimated_rows < upkeep.share * existing:
-        return []
-    restore = list(upkeep.rebuild)
-    for kind, table, name_like in upkeep.drop:
-        found = db.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = ? AND tbl_name = ?"
-            " AND name LIKE ? AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
-            [kind, table, name_like],
-        ).fetchall()
-        for name, _sql in found:
-            db.execute(f'DROP {kind.upper()} "{name}"')
-        restore += [sql for _name, sql in found]
-    return restore
+        return nullcontext()
+    return db.bulk_loading(upkeep.tables, indexes=upkeep.indexes)  # type: ignore[no-any-return]
 
 
 IMPORT_FIELDS = (

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import customers, dates, money
 from crmcli.errors import InvalidValue
@@ -37,9 +37,7 @@ from crmcli.money import parse_amount
 
 BATCH = 5_000
 # A big import (that outweighs the table) builds purchases' secondary indexes once, after.
-INDEX_UPKEEP = journal.Upkeep(
-    "purchases", min_rows=50_000, share=1.0, drop=(("index", "purchases", "%"),)
-)
+INDEX_UPKEEP = journal.Upkeep(("purchases",), min_rows=50_000, share=1.0, indexes=True)
 CACHE_KIB = 32_768  # 32 MiB of page cache while importing
 _COLUMNS = (
     "customer_id", "date", "amount_micros", "quantity", "unit_price_micros", "order_id",
@@ -64,21 +62,21 @@ _OPTIONAL_AT = {
 }
 
 
-def _insert_statement(
-    present: Sequence[int], import_id: int, now: str
-) -> tuple[str, Callable[[tuple[Any, ...]], Any]]:
-    """An INSERT binding only the columns the file has (each bound value costs time).
+class _Insert(NamedTuple):
+    """How a batch goes in (`Engine.insert_new`): the columns the file has (each bound
+    value costs time) and what is the same for every row (written once, not bound)."""
 
-    The import id and timestamp are the same for every row, so they are written into
-    the statement rather than bound a million times.
-    """
-    names = ", ".join(_COLUMNS[i] for i in present)
-    marks = ", ".join("?" for _ in present)
-    sql = (
-        f"INSERT INTO purchases ({names}, import_id, created_at)"
-        f" VALUES ({marks}, {int(import_id)}, '{now}') ON CONFLICT(line_key) DO NOTHING"
+    columns: tuple[str, ...]
+    pick: Callable[[tuple[Any, ...]], Any]
+    fixed: dict[str, int | str]
+
+
+def _insert_statement(present: Sequence[int], import_id: int, now: str) -> _Insert:
+    return _Insert(
+        tuple(_COLUMNS[i] for i in present),
+        itemgetter(*present),
+        {"import_id": int(import_id), "created_at": now},
     )
-    return sql, itemgetter(*present)
 
 
 # The stored columns a re-imported line is compared on (the tuple's positions 0-12).
@@ -147,6 +145,10 @@ class _Customers:
         self.ids: dict[str, int] = {}
         self.misses: dict[str, tuple[str, str]] = {}  # ref → why it is not a customer
         self.created = 0
+        if db.remote:  # a query per code met is a round trip each: all codes at once
+            codes = db.execute("SELECT count(code) FROM customers").fetchone()[0]
+            if codes <= self.CODES:
+                self.ids.update(db.execute("SELECT code, id FROM customers WHERE code IS NOT NULL"))
 
     def lookup(
         self, ref: str, name: str | None, column: str, phone: str = "", country: str | None = None
@@ -352,16 +354,15 @@ def _run(
         # Every customer id a line names was just read from `customers` (or the customer
         # just added), and the import's own row just inserted, in the same transaction:
         # checking both for each of a million lines was a quarter of the insert.
-        with _collector_paused(), db.references_unchecked(), db.write():
+        with _collector_paused(), db.references_unchecked(), db.write(), ExitStack() as aside:
             import_id = journal.begin(db, kind="purchases", info=info, options=options)
             result.import_id = import_id
             known = _Customers(
                 db, create=create_customers, import_id=import_id, region=options_region
             )
             last_id = db.execute("SELECT coalesce(max(id), 0) FROM purchases").fetchone()[0]
-            rebuild = (
-                journal.suspend(db, INDEX_UPKEEP, table.estimated_rows()) if not dry_run else []
-            )
+            if not dry_run:
+                aside.enter_context(journal.set_aside(db, INDEX_UPKEEP, table.estimated_rows()))
             present = [0, 1, 2, 8]  # customer, date, amount, line key: always there
             present += [at for name, at in _OPTIONAL_AT.items() if name in index]
             if "order_id" in index and "line_id" not in index:
@@ -420,8 +421,7 @@ def _run(
             # each CREATE INDEX takes the cache size as its sort budget: back to the
             # default, so memory stays flat with the file (240 MB at 10M lines before).
             db.set_cache_size(cache)
-            for sql in rebuild:
-                db.execute(sql)
+            aside.close()  # the indexes built again (a failure before this leaves them be)
             result.customers_created = known.created
             if counts.anonymous and skip_anonymous:
                 result.notes.append(
@@ -657,7 +657,7 @@ def _more_problems(
 
 def _flush(
     db: Engine,
-    insert: tuple[str, Callable[[tuple[Any, ...]], Any]],
+    insert: _Insert,
     batch: Sequence[tuple[Any, ...]],
     lines: Sequence[tuple[int, list[str]]],
     last_id: int,
@@ -667,8 +667,9 @@ def _flush(
     writer: RejectsWriter | None,
 ) -> int:
     """Insert a batch; lines already stored are compared, and updated where they differ."""
-    sql, pick = insert
-    inserted = db.executemany(sql, map(pick, batch)).rowcount
+    inserted = db.insert_new(
+        "purchases", insert.columns, map(insert.pick, batch), fixed=insert.fixed, key="line_key"
+    )
     counts.added += inserted
     if inserted == len(batch):
         return last_id + inserted
