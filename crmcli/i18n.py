@@ -244,7 +244,9 @@ def _patterns(templates: tuple[str, ...], words: frozenset[str]) -> list[tuple[s
         parts = []
         for literal, key, _spec, _conversion in Formatter().parse(template):
             parts.append(re.escape(literal))
-            if key is not None:
+            if key is not None and f"(?P<{key}>" in "".join(parts):
+                parts.append(f"(?P={key})")  # said twice: the same text again
+            elif key is not None:
                 parts.append(f"(?P<{key}>\\S+?)" if key in words else f"(?P<{key}>.+?)")
         made.append((template, re.compile("".join(parts), re.DOTALL)))
     _compiled[templates, words] = made
