@@ -30,6 +30,7 @@ from crmcli import migrations, postgres, postgres_schema
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import DatabaseError
 from crmcli.files import Output, database_family, protect_database
+from crmcli.i18n import M_
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -668,19 +669,19 @@ def explain(exc: BaseException) -> str:
     text = str(exc)
     low = text.lower()
     if "readonly" in low or "read-only" in low:
-        return "the database file is read-only; nothing was changed"
+        return M_("the database file is read-only; nothing was changed")
     if "disk is full" in low or "database or disk is full" in low:
-        return "the disk is full; nothing was changed"
+        return M_("the disk is full; nothing was changed")
     if "disk i/o error" in low:
-        return (
+        return M_(
             "the disk refused the write (full, over a size limit, or failing); nothing was changed"
         )
     if "file is not a database" in low or "malformed" in low:
-        return f"this is not a crmcli database, or it is damaged ({text})"
+        return M_("this is not a crmcli database, or it is damaged ({error})").format(error=text)
     if "unable to open" in low:
-        return "cannot open the database file (check the folder exists and is writable)"
+        return M_("cannot open the database file (check the folder exists and is writable)")
     if is_locked(exc):
-        return "the database is busy: another crmcli process is writing; try again"
+        return M_("the database is busy: another crmcli process is writing; try again")
     return text
 
 

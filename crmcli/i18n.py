@@ -102,8 +102,10 @@ def _say_line(line: str) -> str:
     import re
 
     found = re.fullmatch(r"(.+?:\d+: )(?:([^:]+): )?(.+)", body, re.DOTALL)
-    if found is None:
-        return line
+    if found is None:  # `what: message` (a database's path, an option): the message said
+        where, _colon, rest = body.partition(": ")
+        said = _say_whole(rest) if rest else rest
+        return indent + f"{where}: {said}" if said is not rest else line
     where, field, reason = found.groups()
     said = _say_whole(reason)
     if field is None:
@@ -242,7 +244,9 @@ def _patterns(templates: tuple[str, ...], words: frozenset[str]) -> list[tuple[s
         parts = []
         for literal, key, _spec, _conversion in Formatter().parse(template):
             parts.append(re.escape(literal))
-            if key is not None:
+            if key is not None and f"(?P<{key}>" in "".join(parts):
+                parts.append(f"(?P={key})")  # said twice: the same text again
+            elif key is not None:
                 parts.append(f"(?P<{key}>\\S+?)" if key in words else f"(?P<{key}>.+?)")
         made.append((template, re.compile("".join(parts), re.DOTALL)))
     _compiled[templates, words] = made

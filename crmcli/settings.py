@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from crmcli import benefits, dates, i18n, locales, text
 from crmcli.errors import InvalidValue, NotFound
-from crmcli.i18n import N_
+from crmcli.i18n import M_, N_
 from crmcli.money import CURRENCIES, minor_units
 
 if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
@@ -44,22 +44,24 @@ class BrokenSetting(InvalidValue):
     def __init__(self, key: str, value: str, error: str, default: str) -> None:
         self.key = key
         super().__init__(
-            f"setting {key} is {value[:60]!r} but {error}; fix it with "
-            f"`crmcli config set {key} VALUE` or `crmcli config unset {key}` (default {default!r})"
+            M_(
+                "setting {key} is {value!r} but {error}; fix it with `crmcli config set {key} "
+                "VALUE` or `crmcli config unset {key}` (default {default!r})"
+            ).format(key=key, value=value[:60], error=error, default=default)
         )
 
 
 def _choice(*options: str) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
         shown = ", ".join(o or '""' for o in options)  # an empty choice said as ""
-        return None if value in options else f"must be one of: {shown}"
+        return None if value in options else M_("must be one of: {options}").format(options=shown)
 
     return check
 
 
 def _pattern(regex: str, what: str) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
-        return None if re.fullmatch(regex, value) else f"must be {what}"
+        return None if re.fullmatch(regex, value) else M_("must be {what}").format(what=what)
 
     return check
 
@@ -68,7 +70,7 @@ def _region(value: str) -> str | None:
     import phonenumbers
 
     ok = value.upper() in phonenumbers.SUPPORTED_REGIONS
-    return None if ok else "must be a two-letter region code such as KR, JP, US, AM"
+    return None if ok else M_("must be a two-letter region code such as KR, JP, US, AM")
 
 
 def _timezone(value: str) -> str | None:
@@ -79,7 +81,7 @@ def _timezone(value: str) -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        return "must be an IANA time zone such as Asia/Seoul, or empty for the system's"
+        return M_("must be an IANA time zone such as Asia/Seoul, or empty for the system's")
     return None
 
 
@@ -95,32 +97,39 @@ def _span(
     bottom = dates.span_days(dates.parse_span(shortest)) if shortest else 0
     names = {"d": "3d", "w": "2w", "m": "6m", "y": "1y"}
     example = ", ".join(names[u] for u in units)
-    what = f"a span such as {example}, from {shortest or '0d'} to {longest}"
-    what += ", or empty" if empty else ""
+    what = (
+        M_("must be a span such as {examples}, from {shortest} to {longest}, or empty")
+        if empty
+        else M_("must be a span such as {examples}, from {shortest} to {longest}")
+    ).format(examples=example, shortest=shortest or "0d", longest=longest)
 
     def check(value: str) -> str | None:
         if value == "":
-            return None if empty else f"must be {what}"
+            return None if empty else what
         if not re.fullmatch(rf"(\d+\s*[{units}{units.upper()}])+", value):
-            return f"must be {what}"
+            return what
         try:
             length = dates.span_days(dates.parse_span(value))
         except InvalidValue:
-            return f"must be {what}"
-        return None if bottom <= length <= top else f"must be {what}"
+            return what
+        return None if bottom <= length <= top else what
 
     return check
 
 
 def _whole(lowest: int, highest: int, *, empty: bool = False) -> Callable[[str], str | None]:
     """A whole number from `lowest` to `highest` (or empty, when allowed)."""
-    what = f"a whole number from {lowest} to {highest}" + (", or empty" if empty else "")
+    what = (
+        M_("must be a whole number from {lowest} to {highest}, or empty")
+        if empty
+        else M_("must be a whole number from {lowest} to {highest}")
+    ).format(lowest=lowest, highest=highest)
 
     def check(value: str) -> str | None:
         if value == "" and empty:
             return None
         if not re.fullmatch(r"\d{1,9}", value) or not lowest <= int(value) <= highest:
-            return f"must be {what}"
+            return what
         return None
 
     return check
@@ -133,7 +142,9 @@ def _number(lowest: str, highest: str) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
         ok = re.fullmatch(r"\d{1,6}(\.\d{1,6})?", value)
         if not ok or not Decimal(lowest) <= Decimal(value) <= Decimal(highest):
-            return f"must be a number from {lowest} to {highest}"
+            return M_("must be a number from {lowest} to {highest}").format(
+                lowest=lowest, highest=highest
+            )
         return None
 
     return check
@@ -534,7 +545,9 @@ def _definition(key: str) -> Setting:
     try:
         return SETTINGS[key]
     except KeyError:
-        raise NotFound(f"no setting called {key!r}; `crmcli config list` shows them all") from None
+        raise NotFound(
+            M_("no setting called {key!r}; `crmcli config list` shows them all").format(key=key)
+        ) from None
 
 
 def get(db: Engine, key: str) -> str:
@@ -576,7 +589,11 @@ def validate(key: str, value: str, *, what: str | None = None) -> str:
     definition = _definition(key)
     error = text.problem(value) or (definition.check(value) if definition.check else None)
     if error:
-        raise InvalidValue(f"{what or key}: {error} (got {value[:60]!r})")
+        raise InvalidValue(
+            M_("{key}: {error} (got {value!r})").format(
+                key=what or key, error=error, value=value[:60]
+            )
+        )
     return value
 
 
@@ -621,4 +638,6 @@ def get_int(db: Engine, key: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise InvalidValue(f"setting {key} must be a whole number, not {value!r}") from None
+        raise InvalidValue(
+            M_("setting {key} must be a whole number, not {value!r}").format(key=key, value=value)
+        ) from None

@@ -428,3 +428,26 @@ def test_a_message_inside_a_message_is_said_and_values_are_kept_as_written(monke
     assert said[0] == "3 行: birthday の値が不正: … は実在しない日付です（2, 3, 1,002 行目）"
     assert said[1] == "1 行: 問題あり: ファイルが空です（5 行目）"
     assert said[-1].startswith("残りの 2,000 行を今すぐ取り込むには: --skip-invalid")
+
+
+def test_settings_and_database_refusals_are_said_in_the_language(monkeypatch):
+    import sqlite3
+
+    from crmcli import settings
+    from crmcli.engines import explain
+    from crmcli.errors import InvalidValue
+
+    with pytest.raises(InvalidValue) as raised:
+        settings.validate("currency.minor_units", "9")
+    english = str(raised.value)
+    assert english == "currency.minor_units: must be a whole number from 0 to 6, or empty (got '9')"
+    busy = explain(sqlite3.OperationalError("database is locked"))
+    monkeypatch.setenv("LANGUAGE", "ko")
+    assert i18n.say_message(english) == (
+        "currency.minor_units: 0~6의 정수이거나 비어 있어야 합니다 (입력값 '9')"
+    )
+    # A database's path before the sentence stays; the sentence is said.
+    assert i18n.say_message(f"/tmp/shop.db: {busy}") == (
+        "/tmp/shop.db: 데이터베이스가 사용 중입니다: 다른 crmcli 프로세스가 쓰고 있습니다. "
+        "다시 시도하세요"
+    )
