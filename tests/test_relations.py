@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+import seeded_shop
 
 from crmcli import customers, merge, page, privacy, relations
 from crmcli.errors import InvalidValue, NotFound, UsageError
@@ -103,7 +104,7 @@ def test_forget_erases_relations_on_both_sides_and_the_non_customers(db, people)
     privacy.forget(db, a)
     assert [r.name for r in relations.around(db, b)] == ["Kept Child"]
     assert relations.around(db, c) == []
-    dump = "\n".join(db.conn.iterdump())
+    dump = "\n".join(seeded_shop.dump(db))
     assert "Min-ji Secret" not in dump and "2015-05-05" not in dump
 
 
@@ -135,6 +136,7 @@ def shop(cli):
     return cli
 
 
+@pytest.mark.pg_pending("customers relate/unrelate/relations on a server: pgcust")
 def test_relate_and_both_pages(shop):
     said = shop("customers", "relate", "K1", "K2", "--as", "spouse")
     assert said.stderr.strip() == "#2 Kim Minji is the spouse of #1 Kim Minjun"
@@ -150,6 +152,7 @@ def test_relate_and_both_pages(shop):
     assert [(p["kind"], p["code"]) for p in data["relations"]["people"]] == [("spouse", "K1")]
 
 
+@pytest.mark.pg_pending("customers relate/unrelate/relations on a server: pgcust")
 def test_relations_listing_in_every_format(shop):
     shop("customers", "relate", "K1", "K2", "--as", "parent")
     rows = _csv(shop("customers", "relations").stdout)
@@ -162,6 +165,7 @@ def test_relations_listing_in_every_format(shop):
     assert json.loads(jsonl[0])["other_name"] == "Kim Minji"
 
 
+@pytest.mark.pg_pending("customers relate/unrelate/relations on a server: pgcust")
 def test_relate_usage_and_domain_errors(shop):
     missing = shop("customers", "relate", "K1", "K2", ok=False)
     assert missing.exit_code == 2 and "--as" in missing.stderr
@@ -177,6 +181,7 @@ def test_relate_usage_and_domain_errors(shop):
     assert _csv(shop("customers", "relations").stdout) == []
 
 
+@pytest.mark.pg_pending("customers relate/unrelate/relations on a server: pgcust")
 def test_forget_from_the_command_line_leaves_no_relation(shop):
     shop("customers", "relate", "K1", "--name", "Kim Jiho", "--birthday", "2016-04-02",
          "--as", "child", "--greet")  # fmt: skip
@@ -188,6 +193,7 @@ def test_forget_from_the_command_line_leaves_no_relation(shop):
 # --- a relative's birthday on the customer's agenda -------------------------------------
 
 
+@pytest.mark.pg_pending("customers relate/unrelate/relations on a server: pgcust")
 def test_a_greeted_relatives_birthday_is_due_for_the_customer(shop):
     shop("customers", "edit", "K2", "--birthday", "1988-12-05")
     shop("customers", "relate", "K1", "--name", "Kim Jiho", "--birthday", "2014-11-27",
@@ -221,6 +227,7 @@ def test_a_greeted_relatives_birthday_is_due_for_the_customer(shop):
                 "family-birthday").stdout.count("\n") <= 1  # fmt: skip
 
 
+@pytest.mark.pg_pending("customers relate/unrelate/relations on a server: pgcust")
 def test_a_forgotten_customer_has_no_family_birthday(shop):
     shop("customers", "relate", "K1", "--name", "Kim Jiho", "--birthday", "2014-11-27",
          "--as", "child", "--greet")  # fmt: skip
