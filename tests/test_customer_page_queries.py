@@ -179,7 +179,6 @@ def test_one_customers_rhythm_reads_days_and_agrees_with_every_customers(db, see
         ), cid
 
 
-@pytest.mark.pg_pending("customers archive on a server: pgcust")
 def test_show_as_csv_gives_this_customers_record_archived_or_not(cli, db_path):
     from crmcli.db import open_db
 

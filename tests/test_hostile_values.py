@@ -302,10 +302,7 @@ ESCAPE = "x\x1b]0;owned\x07y"
         ("customers", "add", "--name", "Ok", "--phone", "010\x1b1234"),
         ("customers", "edit", "K001", "--name", ESCAPE),
         ("customers", "edit", "K001", "--occupation", ESCAPE),
-        pytest.param(
-            ("customers", "tag", "K001", ESCAPE),
-            marks=pytest.mark.pg_pending("customers tag on a server: pgcust"),
-        ),
+        ("customers", "tag", "K001", ESCAPE),
         ("purchases", "add", "K001", "--amount", "1", "--item", ESCAPE),
         ("purchases", "add", "K001", "--amount", "1", "--note", ESCAPE),
         ("complaints", "open", "K001", "--summary", ESCAPE),
