@@ -144,11 +144,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
     Touching storage is needing the `engine` fixture, directly or through any fixture:
     `cli`, `db`, `db_path` and `db_url` all take it, so one rule covers every test and
-    every fixture a module builds on them, with no list to keep.
+    every fixture a module builds on them, with no list to keep. A test on `pg_url` is
+    the server's own: its one run is the PostgreSQL one.
     """
     if "engine" not in metafunc.fixturenames:
         return
     engines = ENGINES
+    if "pg_url" in metafunc.fixturenames:
+        # A test of the server itself (migrating, connecting, pg_dump) that also uses the
+        # command line: it is the PostgreSQL run, and a second, SQLite, run would repeat it.
+        engines = (POSTGRESQL,)
     only = metafunc.definition.get_closest_marker("sqlite_only")
     if only is not None:
         if not only.args or not str(only.args[0]).strip():

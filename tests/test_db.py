@@ -180,6 +180,7 @@ def test_a_busy_database_is_waited_for_then_refused_with_a_sentence(tmp_path, mo
         holder.close()
 
 
+@pytest.mark.sqlite_only("SQLite's write lock and its wait loop")
 def test_a_command_waiting_for_another_writer_says_so_once(tmp_path, monkeypatch, cli):
     path = tmp_path / "x.db"
     cli("--db", str(path), "customers", "add", "--name", "Before")

@@ -95,6 +95,10 @@ def test_pure():
 @pytest.mark.sqlite_only("the file's mode bits")
 def test_a_file(engine):
     assert engine == "sqlite"
+
+
+def test_the_server_itself(cli, pg_url):  # the server's own test: its PostgreSQL run only
+    print("OWN", os.environ["CRMCLI_DB"].split("?")[0])
 """
 
 
@@ -122,13 +126,14 @@ def test_storage_tests_run_on_each_engine_pure_ones_once_sqlite_only_says_why(
     for test in ("test_each_engine[sqlite]", "test_through_a_fixture[sqlite]", "test_pure\n"):
         assert f"test_scratch.py::{test}" in run.stdout, run.stdout
     assert "test_scratch.py::test_a_file[sqlite]" in run.stdout
-    # The PostgreSQL runs of test_each_engine and test_through_a_fixture.
-    assert "4 passed, 2 deselected" in run.stdout
+    # The PostgreSQL runs of test_each_engine, test_through_a_fixture, test_the_server_itself.
+    assert "4 passed, 3 deselected" in run.stdout
+    assert "test_the_server_itself" not in run.stdout
     # Without a server, the PostgreSQL runs skip in one line; test_a_file and the pure
     # test have none.
     run = _run_scratch(where)
-    assert "4 passed, 2 skipped" in run.stdout, run.stdout + run.stderr
-    assert "2 PostgreSQL test(s) skipped: no server" in run.stdout
+    assert "4 passed, 3 skipped" in run.stdout, run.stdout + run.stderr
+    assert "3 PostgreSQL test(s) skipped: no server" in run.stdout
 
 
 def test_sqlite_only_without_a_reason_is_refused(tmp_path: Path) -> None:
@@ -154,8 +159,9 @@ def test_on_postgresql_crmcli_db_is_a_server_database(tmp_path: Path) -> None:
     run = _run_scratch(where, "--engine", "postgresql", CRMCLI_TEST_PG=server.admin_url)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "DB postgresql://" in run.stdout and "SHOP postgresql://" in run.stdout
+    assert "test_scratch.py::test_the_server_itself[postgresql]" in run.stdout
     # The SQLite runs and the pure test (it runs once, on SQLite) are not run.
-    assert "2 passed, 4 deselected" in run.stdout
+    assert "3 passed, 4 deselected" in run.stdout
 
 
 # --- the pooled database: each test starts from a new database's state ---
