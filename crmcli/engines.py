@@ -24,13 +24,15 @@ from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from crmcli import migrations, postgres, postgres_schema
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import DatabaseError
 from crmcli.files import Output, database_family, protect_database
 from crmcli.i18n import M_
+
+T = TypeVar("T")
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -108,6 +110,27 @@ class Engine(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def remembered(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()`, kept while the database is unchanged: for a read a command repeats
+        many times (its settings, the holiday lists, which tables exist). On a server each
+        read is a round trip, and `due` asked ~80 of them per run; kept, one each.
+
+        Never older than this engine's own writes, committed or rolled back
+        (`_version`), so a setting read after `config set` in one process is the new one.
+        """
+        version = self._version()
+        memo: dict[str, tuple[Any, Any]] = self.__dict__.setdefault("_memo", {})
+        kept = memo.get(key)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        value = compute()
+        memo[key] = (version, value)
+        return value
+
+    @abstractmethod
+    def _version(self) -> Any:
+        """Moves whenever the database may have changed under `remembered`'s values."""
 
     def references_unchecked(self) -> Any:
         """A context manager: foreign keys not checked statement by statement inside it.
@@ -372,6 +395,7 @@ class SqliteEngine(Engine):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._savepoints = 0
+        self._ends = 0  # write transactions ended (`_version`)
         # The driver's own methods, bound once: a hot loop (an import, `due`) pays no
         # wrapper call per statement.
         self.execute = conn.execute  # type: ignore[method-assign,assignment]
@@ -379,6 +403,17 @@ class SqliteEngine(Engine):
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
         return self.conn.execute(sql, params)
+
+    def _version(self) -> Any:
+        # Rows this connection changed, its write transactions ended (a rollback takes
+        # no count back), what other connections committed, and the schema.
+        conn = self.conn
+        return (
+            conn.total_changes,
+            self._ends,
+            conn.execute("PRAGMA data_version").fetchone()[0],
+            conn.execute("PRAGMA schema_version").fetchone()[0],
+        )
 
     def executemany(self, sql: str, rows: Any) -> Any:
         return self.conn.executemany(sql, rows)
@@ -404,17 +439,25 @@ class SqliteEngine(Engine):
     ) -> Iterator[SqliteEngine]:
         """`BEGIN IMMEDIATE`: two processes never interleave their writes, and a
         reader (a cron job) never blocks. Nested: a savepoint."""
+        try:
+            with self._write(on_wait, wait=wait):
+                yield self
+        finally:
+            self._ends += 1  # committed or rolled back: what `remembered` kept may be gone
+
+    @contextmanager
+    def _write(self, on_wait: Callable[[], None] | None, *, wait: bool) -> Iterator[None]:
         conn = self.conn
         if conn.in_transaction:
             with self._savepoint():
-                yield self
+                yield
             return
         if not wait:  # not a moment, for the statements inside either
             conn.execute("PRAGMA busy_timeout = 0")
         try:
             self._begin(on_wait or self.on_wait, wait=wait)
             try:
-                yield self
+                yield
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -685,6 +728,15 @@ def explain(exc: BaseException) -> str:
     return text
 
 
+# A statement on this session's own temporary tables (an agenda's working set) changes
+# nothing `remembered` keeps: no setting, no cached list, no table of the schema.
+_ON_TEMP_TABLES = re.compile(
+    r"\s*(?:CREATE\s+TEMP(?:ORARY)?\s"
+    r"|(?:INSERT\s+INTO|DELETE\s+FROM|UPDATE|DROP\s+TABLE(?:\s+IF\s+EXISTS)?)\s+(?:pg_)?temp\.)",
+    re.IGNORECASE,
+)
+
+
 class PostgresEngine(Engine):
     """A database on a PostgreSQL server, through psycopg 3."""
 
@@ -694,6 +746,13 @@ class PostgresEngine(Engine):
     def __init__(self, url: PostgresUrl, conn: Any) -> None:
         self.url = url
         self.conn = conn
+        # Moved by each statement but a SELECT and by the end of each write transaction
+        # (committed or rolled back). Another session's commit is seen by the next
+        # command: one command reads its configuration once.
+        self._writes = 0
+
+    def _version(self) -> Any:
+        return self._writes
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
         cursor = self._guard(lambda: self.conn.execute(for_postgresql(sql), params or None))
@@ -784,6 +843,8 @@ class PostgresEngine(Engine):
         )
 
     def _after(self, sql: str) -> None:
+        if sql.lstrip()[:6].upper() != "SELECT" and not _ON_TEMP_TABLES.match(sql):
+            self._writes += 1
         # Ids given by hand (an undone import, a merge put back): the identity moves
         # past them, as SQLite's next rowid would (`postgres.sync_identity`).
         table = postgres.inserted_ids_table(sql)
@@ -804,6 +865,8 @@ class PostgresEngine(Engine):
                 yield self
         except psycopg.Error as exc:
             raise postgres.translate(self.url, exc) from exc
+        finally:
+            self._writes += 1
 
     @property
     def in_transaction(self) -> bool:
@@ -984,7 +1047,9 @@ class PostgresEngine(Engine):
         return [t for t in postgres_schema.user_tables(self.conn) if t != marker]
 
     def has_table(self, table: str) -> bool:
-        return table in postgres_schema.user_tables(self.conn)
+        return table in self.remembered(
+            "tables", lambda: frozenset(postgres_schema.user_tables(self.conn))
+        )
 
     def applied_migrations(self) -> list[str]:
         return postgres_schema.applied_names(self.conn)

@@ -216,16 +216,25 @@ def _year(country: str, year: int, language: str, db: Engine | None) -> dict[dat
     if db is None:
         return _package_year(country, year, language)
     source = _source()
-    row = db.execute(
-        "SELECT days FROM holiday_cache WHERE country = ? AND language = ? AND year = ?"
-        " AND source = ?",
-        [country, language, year, source],
-    ).fetchone()
-    if row is not None:
-        return {date.fromisoformat(d): n for d, n in json.loads(row[0]).items()}
+    kept = _cached(db, source).get((country, language, year))
+    if kept is not None:
+        return {date.fromisoformat(d): n for d, n in json.loads(kept).items()}
     days = _package_year(country, year, language)
     _keep(db, country, language, year, source, days)
     return days
+
+
+def _cached(db: Engine, source: str) -> dict[tuple[str, str, int], str]:
+    """Every list the cache holds from this install of the package, read at once (a
+    morning's run asks for a dozen: countries × languages × years), until it changes."""
+
+    def read() -> dict[tuple[str, str, int], str]:
+        rows = db.execute(
+            "SELECT country, language, year, days FROM holiday_cache WHERE source = ?", [source]
+        )
+        return {(c, lang, y): days for c, lang, y, days in rows}
+
+    return db.remembered(f"holiday_cache {source}", read)
 
 
 def _keep(

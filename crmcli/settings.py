@@ -553,16 +553,25 @@ def _definition(key: str) -> Setting:
 def get(db: Engine, key: str) -> str:
     """The setting's value; BrokenSetting when a stored value is outside its range."""
     definition = _definition(key)
-    if not db.has_table("settings"):
+    value = _stored(db).get(key)
+    if value is None:
         return definition.default
-    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    if row is None:
-        return definition.default
-    value = row[0]
     error = _read_problem(key, value)
     if error:
         raise BrokenSetting(key, value, error, definition.default)
     return value
+
+
+def _stored(db: Engine) -> dict[str, str]:
+    """Every stored setting, read at once (a command reads a dozen; a server is a round
+    trip each): a handful of rows, kept by the engine until it next writes."""
+
+    def read() -> dict[str, str]:
+        if not db.has_table("settings"):
+            return {}
+        return dict(db.execute("SELECT key, value FROM settings").fetchall())
+
+    return db.remembered("settings", read)
 
 
 def get_raw(db: Engine, key: str) -> str:

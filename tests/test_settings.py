@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from crmcli import customers, settings
@@ -112,3 +114,52 @@ def test_display_places_follow_the_currency_setting(db):
     assert settings.display_places(db) == 2
     settings.set_value(db, "currency.minor_units", "4")
     assert settings.display_places(db) == 4
+
+
+def test_a_setting_reads_back_this_engines_own_writes_and_never_a_rolled_back_one(db):
+    # A server keeps the settings it read until the engine next writes (round trips);
+    # what it keeps must never be older than the engine's own writes, nor survive a
+    # rollback. SQLite reads each time: the same answers.
+    assert settings.get(db, "currency") == "KRW"
+    settings.set_value(db, "currency", "JPY")
+    assert settings.get(db, "currency") == "JPY"
+
+    class Undone(Exception):
+        pass
+
+    with pytest.raises(Undone), db.write():
+        settings.set_value(db, "currency", "AMD")
+        assert settings.get(db, "currency") == "AMD"
+        raise Undone
+    assert settings.get(db, "currency") == "JPY"
+    with db.write():
+        db.execute("UPDATE settings SET value = 'USD' WHERE key = 'currency'")
+    assert settings.get(db, "currency") == "USD"
+    settings.unset(db, "currency")
+    assert settings.get(db, "currency") == "KRW"
+
+
+def test_a_morning_list_on_a_server_reads_its_settings_and_holidays_at_once(cli, pg_url, monkeypatch):
+    # Each statement on a server is a round trip (a LAN's millisecond, a branch's
+    # twenty): `due` used to ask 96, one per setting read (33) and one per "is there a
+    # settings table" (35), and one per country, language and year of holidays. Now
+    # each comes in one query, kept until the engine writes.
+    import psycopg
+
+    monkeypatch.setenv("CRMCLI_DB", pg_url)
+    cli("customers", "add", "--code", "C1", "--name", "Kim", "--birthday", "1990-11-30")
+    cli("config", "set", "holidays.country", "KR,JP,AM")
+    cli("due", "--as-of", "2026-11-30")  # fills the holiday cache
+    asked: Counter[str] = Counter()
+    real = psycopg.Cursor.execute
+
+    def counting(self, query, *args, **kwargs):
+        asked[str(query)] += 1
+        return real(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+    assert "C1,Kim" in cli("due", "--as-of", "2026-11-30", "--format", "csv").stdout
+    assert not [q for q in asked if "FROM settings WHERE key" in q]
+    assert sum(n for q, n in asked.items() if "FROM settings" in q) <= 5
+    assert sum(n for q, n in asked.items() if "FROM holiday_cache" in q) <= 3
+    assert sum(asked.values()) <= 50, asked.most_common(5)
