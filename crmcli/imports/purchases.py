@@ -125,10 +125,13 @@ class _Customers:
 
     The cache holds the codes met so far (buyers repeat: a few customers place most
     lines), up to CODES; past that it starts over, so memory stays flat however many
-    customers the shop has.
+    customers the shop has. A shop of at most CODES coded customers is read in one
+    query when the file is likely to name a good share of them (`lines` at least the
+    number of codes), or when each lookup would be a round trip to a server: a query
+    per code met cost more than the whole read (100k customers: 0.5 s against 0.1 s).
     """
 
-    CODES = 50_000
+    CODES = 100_000  # ~13 MB of codes and ids at most
 
     def __init__(
         self,
@@ -137,6 +140,7 @@ class _Customers:
         create: bool,
         import_id: int,
         region: evidence.RegionChoice | None = None,
+        lines: int = 0,
     ) -> None:
         self.db = db
         self.create = create
@@ -145,10 +149,15 @@ class _Customers:
         self.ids: dict[str, int] = {}
         self.misses: dict[str, tuple[str, str]] = {}  # ref → why it is not a customer
         self.created = 0
-        if db.remote:  # a query per code met is a round trip each: all codes at once
-            codes = db.execute("SELECT count(code) FROM customers").fetchone()[0]
-            if codes <= self.CODES:
-                self.ids.update(db.execute("SELECT code, id FROM customers WHERE code IS NOT NULL"))
+        # Counted no further than it matters: a day's file into a big shop counts a few.
+        most = self.CODES if db.remote else min(lines, self.CODES)
+        codes = db.execute(
+            "SELECT count(*) FROM"
+            " (SELECT 1 FROM customers WHERE code IS NOT NULL LIMIT ?) AS coded",
+            [most + 1],
+        ).fetchone()[0]
+        if codes <= most:
+            self.ids.update(db.execute("SELECT code, id FROM customers WHERE code IS NOT NULL"))
 
     def lookup(
         self, ref: str, name: str | None, column: str, phone: str = "", country: str | None = None
@@ -358,7 +367,11 @@ def _run(
             import_id = journal.begin(db, kind="purchases", info=info, options=options)
             result.import_id = import_id
             known = _Customers(
-                db, create=create_customers, import_id=import_id, region=options_region
+                db,
+                create=create_customers,
+                import_id=import_id,
+                region=options_region,
+                lines=table.estimated_rows(),
             )
             last_id = db.execute("SELECT coalesce(max(id), 0) FROM purchases").fetchone()[0]
             if not dry_run:
