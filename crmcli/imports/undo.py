@@ -16,7 +16,6 @@ import json
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from crmcli import customers, dates
@@ -101,15 +100,6 @@ def added_state(
 def _h(value: Any) -> str:
     # Values are text, numbers or lists of them, whose repr is stable; CRC-32 is enough to
     # notice an edit (this is no defence against forgery) and cheap over a big import.
-    if value.__class__ is str or value.__class__ is int:
-        return _h_scalar(value)
-    return format(zlib.crc32(repr(value).encode()), "08x")
-
-
-# A big import's customers share most values (flags, locale, owner, a day): each hashed once.
-# `typed`: 1 and True are equal keys with different reprs.
-@lru_cache(maxsize=65_536, typed=True)
-def _h_scalar(value: str | int) -> str:
     return format(zlib.crc32(repr(value).encode()), "08x")
 
 
