@@ -91,11 +91,16 @@ BEYOND = M_("amount is beyond {most}")
 
 
 def _amount(text: str, decimal_comma: bool, column: str) -> int:
-    """Micro-units; '123.45' and '-3' take a fast path, anything else `parse_amount`."""
+    """Micro-units; '123.45' and '-3' take a fast path, anything else `parse_amount`.
+
+    ASCII digits only: `isdigit` alone takes '²', which `int` refuses (a traceback once);
+    other digits (full-width, Arabic-Indic) are `parse_amount`'s to read or refuse.
+    """
     whole, dot, frac = text.partition(".")
     negative = whole[:1] == "-"
     digits = whole[1:] if negative else whole
-    if len(digits) < 14 and digits.isdigit() and (not dot or (frac.isdigit() and len(frac) <= 6)):
+    plain = text.isascii() and digits.isdigit() and (not dot or frac.isdigit())
+    if plain and len(digits) < 14 and len(frac) <= 6:
         micros = int(digits) * 1_000_000 + (int(frac.ljust(6, "0")) if dot else 0)
         if micros > money.MAX_AMOUNT_MICROS:
             raise RowProblem(column, BEYOND.format(most=f"{money.MAX_AMOUNT:,}"))
@@ -569,7 +574,7 @@ def line_reader(
         quantity = unit = None
         if qi is not None:
             text = cells[qi]
-            if text.isdigit() and len(text) < 10:  # the usual case, no call
+            if text.isascii() and text.isdigit() and len(text) < 10:  # the usual case, no call
                 quantity = int(text)
             elif text := text.strip():
                 quantity = _quantity(text, decimal_comma, header[qi])
@@ -577,7 +582,8 @@ def line_reader(
             unit = _amount(cells[pi].strip(), decimal_comma, header[pi])
         text = cells[ai].strip() if ai is not None else ""
         whole, _dot, frac = text.partition(".")
-        if len(whole) < 14 and whole.isdigit() and frac.isdigit() and len(frac) <= 6:
+        plain = text.isascii() and whole.isdigit() and frac.isdigit()  # ASCII: int() reads it
+        if plain and len(whole) < 14 and len(frac) <= 6:
             amount = int(whole) * 1_000_000 + int(frac.ljust(6, "0"))  # '123.45'
         elif text:
             amount = _amount(text, decimal_comma, header[ai])  # type: ignore[index]
