@@ -602,6 +602,11 @@ class _Listing:
     ) -> None:
         self.db = db
         self.table = table
+        # Tell the planner how many items were found. It knows nothing of a new
+        # temporary table and takes it for a million rows; on an analyzed database it
+        # then filters every customer (a Bloom filter over the whole table) to join a
+        # few thousand items: half of the listing's time at 100k customers.
+        db.execute(f"ANALYZE {table}")
         self.params: dict[str, Any] = {
             "start": start.isoformat(),
             "end": end.isoformat(),
