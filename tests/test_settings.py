@@ -139,7 +139,9 @@ def test_a_setting_reads_back_this_engines_own_writes_and_never_a_rolled_back_on
     assert settings.get(db, "currency") == "KRW"
 
 
-def test_a_morning_list_on_a_server_reads_its_settings_and_holidays_at_once(cli, pg_url, monkeypatch):
+def test_a_morning_list_on_a_server_reads_its_settings_and_holidays_at_once(
+    cli, pg_url, monkeypatch
+):
     # Each statement on a server is a round trip (a LAN's millisecond, a branch's
     # twenty): `due` used to ask 96, one per setting read (33) and one per "is there a
     # settings table" (35), and one per country, language and year of holidays. Now
