@@ -770,6 +770,10 @@ def delete(db: Engine, customer_id: int, *, force: bool = False) -> None:
     their personal data erased with `customers forget`, but their case stays on record.
     """
     with db.write():
+        # The customer's row is this transaction's until it ends (on a server): a till
+        # adding a purchase or a complaint for them meanwhile waits, and is counted
+        # below, instead of being erased by the cascade after the counts said none.
+        db.execute(f"SELECT id FROM customers WHERE id = ?{db.locks_rows}", [customer_id])
         get(db, customer_id)
         complaints = db.execute(
             "SELECT count(*) FROM complaints WHERE customer_id = ?", [customer_id]

@@ -254,3 +254,41 @@ def test_a_new_phone_region_reads_numbers_without_a_country_code_again(db):
     assert [p.e164 for p in customers.get(db, cid).phones] == ["+819012345678", "+821011112222"]
     assert customers.set_setting(db, "phone.region", "jp") == []  # no change, nothing done
     assert customers.unset_setting(db, "phone.region") == ["re-normalised 1 phone number"]
+
+
+def test_a_purchase_added_while_the_customer_is_deleted_is_counted_not_erased(db_path):
+    """A till records a purchase while the manager deletes the customer: the delete waits
+    for it, counts it and refuses (without --force) — on a server too, where the count
+    could not see the till's uncommitted line and the cascade then erased it."""
+    import threading
+    from datetime import date
+
+    from crmcli import purchases
+    from crmcli.db import open_db
+    from crmcli.db_url import parse
+
+    till = open_db(parse(str(db_path), source="the test"))
+    cid = customers.add(till, name="Kim", code="K1")
+    refused: list[str] = []
+
+    def delete() -> None:  # the manager, with a connection of their own (SQLite's: per thread)
+        manager = open_db(parse(str(db_path), source="the test"))
+        try:
+            customers.delete(manager, cid)
+        except Conflict as exc:
+            refused.append(str(exc))
+        finally:
+            manager.close()
+
+    with till.write():
+        purchases.add(till, customer_id=cid, amount_micros=5_000_000, on=date(2026, 11, 30))
+        other = threading.Thread(target=delete)
+        other.start()
+        other.join(1.0)  # the delete has reached the customer's row, and waits there
+    other.join(60)
+    assert refused == [
+        "customer #1 has 1 purchase(s); archive them instead, or delete with --force to "
+        "erase those purchases too"
+    ]
+    assert till.execute("SELECT count(*) FROM purchases").fetchone()[0] == 1
+    till.close()
