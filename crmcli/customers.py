@@ -706,9 +706,16 @@ def stronger_locale(
     return new
 
 
+# A tag is a label, not a text: and it is a key of three indexes, which on a server
+# hold at most 2,704 bytes an entry (an entry over it was refused there, in the server's
+# words, and taken in a file). 200 characters fit in any script, on both engines.
+MAX_TAG = 200
+
+
 def clean_tag(tag: str) -> str:
-    """A tag with its whitespace collapsed; an empty one is refused."""
+    """A tag with its whitespace collapsed; an empty one, or one over MAX_TAG, is refused."""
     tag = " ".join(text.check(tag.strip(), field="tag").split())
+    text.check(tag, field="tag", longest=MAX_TAG)  # as stored: its spaces collapsed
     if not tag:
         raise InvalidValue("a tag cannot be empty")
     return tag

@@ -12,6 +12,9 @@ from pathlib import Path
 import pg_server
 import pytest
 
+# Hangul that does not compress: a server's index entry holds at most 2,704 bytes of it.
+HANGUL = "".join(chr(0xAC00 + (i * 7919) % 11172) for i in range(1000))
+
 # (exit code expected, arguments after `crmcli --db DB`). Each refusal is here on purpose:
 # a refusal must read the same on a server, and leave the same records behind.
 SCRIPT: list[tuple[int, tuple[str, ...]]] = [
@@ -30,6 +33,12 @@ SCRIPT: list[tuple[int, tuple[str, ...]]] = [
     (0, ("customers", "tag", "K2", "b", "a", "B", "가", "A")),
     (0, ("customers", "list", "--fields", "code,tags")),
     (0, ("customers", "list", "--tag", "vip", "--format", "json", "--fields", "code,tags")),
+    # the longest tag (200 characters, 600 bytes here) on both; a longer one on neither
+    (0, ("customers", "tag", "K3", HANGUL[:200])),
+    (1, ("customers", "tag", "K3", HANGUL[:201])),
+    (1, ("customers", "tag", "K3", HANGUL)),
+    (0, ("customers", "list", "--fields", "code,tags", "--format", "jsonl")),
+    (0, ("customers", "untag", "K3", HANGUL[:200])),
     # archive: gone from lists, back with --undo; twice is harmless
     (0, ("customers", "archive", "K3")),
     (0, ("customers", "archive", "K3")),

@@ -292,3 +292,14 @@ def test_a_purchase_added_while_the_customer_is_deleted_is_counted_not_erased(db
     ]
     assert till.execute("SELECT count(*) FROM purchases").fetchone()[0] == 1
     till.close()
+
+
+def test_a_tag_is_at_most_200_characters_its_spaces_collapsed(db):
+    """A tag is a label and a key of three indexes: a server's index entry holds at most
+    2,704 bytes, so a long one was refused there in the server's words, taken in a file."""
+    cid = customers.add(db, name="Kim")
+    longest = "".join(chr(0xAC00 + (i * 7919) % 11172) for i in range(customers.MAX_TAG))
+    assert customers.tag(db, cid, [longest, "a" + " " * 300 + "b"]) == 2
+    with pytest.raises(InvalidValue, match=r"^tag is 201 characters long; at most 200$"):
+        customers.tag(db, cid, [longest + "가"])
+    assert sorted(customers.get(db, cid).tags) == sorted([longest, "a b"])
