@@ -303,3 +303,41 @@ def test_a_tag_is_at_most_200_characters_its_spaces_collapsed(db):
     with pytest.raises(InvalidValue, match=r"^tag is 201 characters long; at most 200$"):
         customers.tag(db, cid, [longest + "가"])
     assert sorted(customers.get(db, cid).tags) == sorted([longest, "a b"])
+
+
+@pytest.mark.parametrize("change", ["tag", "untag", "archive"])
+def test_a_change_to_a_customer_deleted_meanwhile_finds_them_gone(db_path, change):
+    """The manager deletes a customer while a till tags, untags or archives them: the
+    till waits and says there is no such customer — on a server too, where the tag was
+    refused by the foreign key in the server's words and the others said done to nobody."""
+    import threading
+
+    from crmcli.db import open_db
+    from crmcli.db_url import parse
+
+    manager = open_db(parse(str(db_path), source="the test"))
+    cid = customers.add(manager, name="Kim", code="K1", tags=["vip"])
+    outcome: list[object] = []
+
+    def on_the_till() -> None:  # a connection of its own (SQLite's: per thread)
+        till = open_db(parse(str(db_path), source="the test"))
+        try:
+            if change == "tag":
+                outcome.append(customers.tag(till, cid, ["new"]))
+            elif change == "untag":
+                outcome.append(customers.untag(till, cid, ["vip"]))
+            else:
+                outcome.append(customers.archive(till, cid))
+        except Exception as exc:  # what the till was told, compared below
+            outcome.append(exc)
+        finally:
+            till.close()
+
+    other = threading.Thread(target=on_the_till)
+    with manager.write():
+        customers.delete(manager, cid)
+        other.start()
+        other.join(1.0)  # the till has reached the customer's row, and waits there
+    other.join(60)
+    assert [(type(o), str(o)) for o in outcome] == [(NotFound, "no customer #1")]
+    manager.close()
