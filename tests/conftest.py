@@ -159,13 +159,30 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if not only.args or not str(only.args[0]).strip():
             raise pytest.UsageError(f"{metafunc.definition.nodeid}: sqlite_only needs a reason")
         engines = (SQLITE,)
-    metafunc.parametrize("engine", engines, indirect=True)
+    # Module scope: a module's tests run on one engine, then on the other, so a fixture
+    # built once per module (`module_db`) is built once per engine.
+    metafunc.parametrize("engine", engines, indirect=True, scope="module")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def engine(request: pytest.FixtureRequest) -> str:
     """The engine this run of the test is on."""
     return request.param
+
+
+@pytest.fixture(scope="module")
+def module_db(engine: str) -> Iterator[Engine]:
+    """A migrated database of the engine, shared by a module's tests (a shop built once
+    and only read): in memory on SQLite, a new database on the server (dropped after)."""
+    if engine == POSTGRESQL:
+        with pg_server.server().database() as url:
+            database = open_db(parse(url, source="the test"))
+            yield database
+            database.close()
+    else:
+        database = open_db(":memory:")
+        yield database
+        database.close()
 
 
 def _engine_of(item: pytest.Item) -> str:
