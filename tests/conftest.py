@@ -9,6 +9,8 @@ once. A test or module that is SQLite's by nature (file bytes, PRAGMAs, WAL, the
 API, killing the SQLite file's writer) says why: `sqlite_only("reason")`; one that needs
 what PostgreSQL does not do yet says what and who is porting it: `pg_pending("reason")`
 (its PostgreSQL run is a strict xfail, so it fails the suite once it passes).
+A shop built once for a module's tests takes `module_db` (once per engine); a test of
+the server itself takes `pg_url` (a new, empty database), and its one run is PostgreSQL's.
 """
 
 from __future__ import annotations
