@@ -241,9 +241,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if pg_server.skipped:
+    # Counted from the reports: a module's shared database (`module_db`) skips all its
+    # tests with one call to the server check.
+    skipped = sum(
+        1
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and pg_server.SKIP_REASON in report.longrepr[2]
+    )
+    if skipped:
         terminalreporter.write_line(
-            f"{pg_server.skipped} PostgreSQL test(s) skipped: no server ({pg_server.HOW})"
+            f"{skipped} PostgreSQL test(s) skipped: no server ({pg_server.HOW})"
         )
     lines = FIGURES.lines()
     if not lines:
