@@ -694,7 +694,6 @@ class PostgresEngine(Engine):
     def __init__(self, url: PostgresUrl, conn: Any) -> None:
         self.url = url
         self.conn = conn
-        self._tables_seen: set[str] = set()
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
         cursor = self._guard(lambda: self.conn.execute(for_postgresql(sql), params or None))
@@ -985,15 +984,7 @@ class PostgresEngine(Engine):
         return [t for t in postgres_schema.user_tables(self.conn) if t != marker]
 
     def has_table(self, table: str) -> bool:
-        # Asked on every settings read (dozens of times in one `due`), and each ask is a
-        # round trip to the server's catalog where SQLite reads its own in memory. crmcli
-        # never drops a table, so one seen stays seen: only a missing one is asked again.
-        if table in self._tables_seen:
-            return True
-        if table in postgres_schema.user_tables(self.conn):
-            self._tables_seen.add(table)
-            return True
-        return False
+        return table in postgres_schema.user_tables(self.conn)
 
     def applied_migrations(self) -> list[str]:
         return postgres_schema.applied_names(self.conn)

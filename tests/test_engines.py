@@ -476,28 +476,3 @@ def test_ids_given_by_hand_are_followed_by_the_next_plain_insert(store: Engine) 
 )
 def test_sqlites_own_spellings_are_read_as_postgresql_means_them(sqlite: str, server: str) -> None:
     assert server in for_postgresql(sqlite)
-
-
-def test_a_table_once_seen_on_the_server_is_not_asked_for_again(pg_url: str) -> None:
-    """`settings.get` asks `has_table` on every read (dozens in one `due`): on a server
-    each ask was a catalog round trip. A table seen stays seen; a missing one is asked."""
-    from crmcli import settings
-
-    db = open_db(parse(pg_url))
-    asked: list[str] = []
-    execute = db.conn.execute
-
-    def counting(sql, *args, **kwargs):
-        asked.append(sql)
-        return execute(sql, *args, **kwargs)
-
-    db.conn.execute = counting
-    try:
-        for _ in range(5):
-            assert settings.get(db, "currency") == "KRW"
-        catalog = [sql for sql in asked if "pg_tables" in sql]
-        assert len(catalog) == 1, catalog
-        assert not db.has_table("no_such_table") and not db.has_table("no_such_table")
-        assert len([sql for sql in asked if "pg_tables" in sql]) == 3  # asked each time
-    finally:
-        db.close()
