@@ -192,6 +192,22 @@ class Engine(ABC):
         """
 
     @abstractmethod
+    def copy_csv(
+        self, table: str, columns: Sequence[str], chunks: Iterable[str], *, delimiter: str = ","
+    ) -> None:
+        """Load CSV text into `table` (the caller's transaction): `chunks` are whole lines
+        holding no quote, each exactly one value per column, every value stored as text
+        ('' for an empty one). A line that is not (a blank one, too few or too many
+        values) raises `Error`; so does an exception `chunks` raises, as itself.
+        """
+
+    @abstractmethod
+    def read_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """A query's rows as they come, never all in memory: other statements may run
+        while they are read (PostgreSQL: a server-side cursor, so inside `write()` or
+        `read_snapshot()`; SQLite: the statement stepped)."""
+
+    @abstractmethod
     def bulk_loading(self, tables: Sequence[str], *, indexes: bool = True) -> Any:
         """A context manager for filling `tables` fast, inside the caller's transaction.
 
@@ -527,6 +543,20 @@ class SqliteEngine(Engine):
         self.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', counted())  # type: ignore[arg-type]
         return count
 
+    def copy_csv(
+        self, table: str, columns: Sequence[str], chunks: Iterable[str], *, delimiter: str = ","
+    ) -> None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        lines = (line for chunk in chunks for line in chunk.splitlines())
+        rows = (line.split(delimiter) for line in lines)  # no quotes: a split is the parse
+        # A row of another width fails the statement's bindings: sqlite3.Error, as wanted.
+        self.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+
+    def read_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        # Its own cursor, stepped as it is read: the connection stays free for others.
+        yield from self.conn.cursor().execute(sql, params)
+
     @contextmanager
     def bulk_loading(
         self, tables: Sequence[str], *, indexes: bool = True
@@ -694,6 +724,7 @@ class PostgresEngine(Engine):
     def __init__(self, url: PostgresUrl, conn: Any) -> None:
         self.url = url
         self.conn = conn
+        self._reads = 0
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
         cursor = self._guard(lambda: self.conn.execute(for_postgresql(sql), params or None))
@@ -854,6 +885,31 @@ class PostgresEngine(Engine):
 
         self._guard(run)
         return count
+
+    def copy_csv(
+        self, table: str, columns: Sequence[str], chunks: Iterable[str], *, delimiter: str = ","
+    ) -> None:
+        names = ", ".join(_quoted(c) for c in columns)
+        # The server's own CSV parser, as `psql \copy` runs it; FORCE_NOT_NULL: an empty
+        # value is '' (as a file read in Python gives it), not NULL.
+        sql = (
+            f"COPY {_quoted(table)} ({names}) FROM STDIN"
+            f" (FORMAT csv, DELIMITER {_literal(delimiter)}, FORCE_NOT_NULL ({names}))"
+        )
+
+        def run() -> None:
+            with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
+                for chunk in chunks:
+                    copy.write(chunk)
+
+        self._guard(run)
+
+    def read_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        self._reads += 1  # a name of its own: two may be open at once
+        with self.conn.cursor(name=f"crmcli_rows_{self._reads}") as cursor:
+            cursor.itersize = READ_BATCH
+            self._guard(lambda: cursor.execute(for_postgresql(sql), list(params)))
+            yield from cursor
 
     def insert_new(
         self,
