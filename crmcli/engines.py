@@ -208,17 +208,22 @@ class Engine(ABC):
         `read_snapshot()`; SQLite: the statement stepped)."""
 
     @abstractmethod
-    def bulk_loading(self, tables: Sequence[str], *, indexes: bool = True) -> Any:
+    def bulk_loading(
+        self, tables: Sequence[str], *, indexes: bool = True, keys: bool = False
+    ) -> Any:
         """A context manager for filling `tables` fast, inside the caller's transaction.
 
         What costs a bulk load a lookup per row is set aside while the block runs and
         rebuilt once, from the whole data, when it ends well (pg_restore's order):
         secondary indexes on both engines (`indexes=False`: kept, for a load that reads
         them as it goes), derived-data triggers (SQLite's FTS5, rebuilt after) and
-        foreign keys (PostgreSQL, validated in one pass). A block that fails leaves all
-        of it as it was (the transaction rolls back). Nobody else writes the tables
-        meanwhile: the transaction holds them (the write lock on SQLite, the dropped
-        indexes' exclusive locks on PostgreSQL, which keep readers out too).
+        foreign keys (PostgreSQL, validated in one pass). `keys`: PostgreSQL sets aside
+        UNIQUE constraints no foreign key stands on as well, for a caller that keeps its
+        rows unique itself (no ON CONFLICT then); SQLite keeps them (its are part of the
+        table). A block that fails leaves all of it as it was (the transaction rolls
+        back). Nobody else writes the tables meanwhile: the transaction holds them (the
+        write lock on SQLite, the dropped indexes' exclusive locks on PostgreSQL, which
+        keep readers out too).
         """
 
     def insert_new(
@@ -548,8 +553,17 @@ class SqliteEngine(Engine):
     ) -> None:
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join("?" for _ in columns)
-        lines = (line for chunk in chunks for line in chunk.splitlines())
-        rows = (line.split(delimiter) for line in lines)  # no quotes: a split is the parse
+
+        def lines() -> Iterator[str]:  # a piece may end inside a line, as COPY allows
+            rest = ""
+            for chunk in chunks:
+                *whole, rest = (rest + chunk).split("\n")
+                yield from whole
+            if rest:
+                yield rest
+
+        # No quotes: a split is the parse.
+        rows = (line.removesuffix("\r").split(delimiter) for line in lines())
         # A row of another width fails the statement's bindings: sqlite3.Error, as wanted.
         self.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
 
@@ -559,7 +573,7 @@ class SqliteEngine(Engine):
 
     @contextmanager
     def bulk_loading(
-        self, tables: Sequence[str], *, indexes: bool = True
+        self, tables: Sequence[str], *, indexes: bool = True, keys: bool = False
     ) -> Iterator[SqliteEngine]:
         marks = ", ".join("?" for _ in tables)
         kinds = "'index', 'trigger'" if indexes else "'trigger'"
@@ -947,19 +961,23 @@ class PostgresEngine(Engine):
 
     @contextmanager
     def bulk_loading(
-        self, tables: Sequence[str], *, indexes: bool = True
+        self, tables: Sequence[str], *, indexes: bool = True, keys: bool = False
     ) -> Iterator[PostgresEngine]:
         aside: list[tuple[str, str]] = []  # (drop, create), in the order they were read
         if not indexes:  # the server keeps its search indexes itself: nothing else to set aside
             yield self
             return
+        # Unique keys before foreign keys (built after them, so before them in `aside`).
+        kinds = "'u', 'f'" if keys else "'f'"
         for table in tables:
-            keys = self.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                " WHERE conrelid = ?::regclass AND contype = 'f' ORDER BY conname",
+            constraints = self.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c"
+                f" WHERE conrelid = ?::regclass AND contype IN ({kinds}) AND NOT EXISTS"
+                " (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid"
+                " AND c.contype = 'u') ORDER BY contype DESC, conname",
                 [_quoted(table)],
             ).fetchall()
-            for name, definition in keys:
+            for name, definition in constraints:
                 aside.append(
                     (
                         f"ALTER TABLE {_quoted(table)} DROP CONSTRAINT {_quoted(name)}",
@@ -980,7 +998,7 @@ class PostgresEngine(Engine):
         for drop, _create in aside:
             self.execute(drop)
         yield self
-        # Indexes before foreign keys: each key's check then runs as one join.
+        # Indexes, then unique keys, then foreign keys: each key's check then runs as one join.
         for _drop, create in sorted(aside, key=lambda pair: pair[1].startswith("ALTER")):
             self.execute(create)
 
