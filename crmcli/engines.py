@@ -1001,6 +1001,11 @@ class PostgresEngine(Engine):
         # Indexes, then unique keys, then foreign keys: each key's check then runs as one join.
         for _drop, create in sorted(aside, key=lambda pair: pair[1].startswith("ALTER")):
             self.execute(create)
+        # The planner's figures for the tables as they now are (pg_restore's advice): until
+        # autovacuum comes round, the next queries are planned for the tables as they were
+        # (a plan for an empty table, over a million rows).
+        for table in tables:
+            self.execute(f"ANALYZE {_quoted(table)}")
 
     def advance_ids(self, table: str) -> None:
         for (column,) in self.execute(

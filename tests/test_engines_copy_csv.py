@@ -72,3 +72,16 @@ def test_unique_keys_set_aside_come_back_and_still_refuse_a_repeat(db):
             "INSERT INTO purchases (date, amount_micros, line_key, created_at)"
             " VALUES ('2025-01-03', 3, 'k1', 't')"
         )
+
+
+def test_a_bulk_load_leaves_the_planner_the_tables_as_they_are(db):
+    with db.write(), db.bulk_loading(["purchases"]):
+        db.copy_csv(
+            "purchases",
+            ("date", "amount_micros", "line_key", "created_at"),
+            iter([f"2025-01-01,{i},k{i},t\n" for i in range(3000)]),
+        )
+    assert db.execute("SELECT count(*) FROM purchases").fetchone()[0] == 3000
+    if db.remote:  # SQLite's planner reads the tables themselves
+        estimate = db.execute("SELECT reltuples FROM pg_class WHERE relname = 'purchases'")
+        assert estimate.fetchone()[0] == 3000

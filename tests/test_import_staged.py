@@ -261,5 +261,5 @@ def test_a_file_too_big_for_one_piece_is_sent_in_whole_lines(tmp_path, pg_url, m
     assert rows[-1] == (51, "49", "long value 49")
     monkeypatch.setattr(staging, "CHUNK_CHARS", 1 << 20)
     path.write_bytes(path.read_bytes() + b"50,\xff\n")  # not UTF-8: rows() names the line
-    with pytest.raises(InvalidInput, match="f.csv:52: not valid utf-8"):
+    with pytest.raises(InvalidInput, match=r"f\.csv:52: not valid utf-8"):
         staged_rows(pg_url, path, encoding="utf-8")
