@@ -888,7 +888,7 @@ def _staged(
     ordered = "order_id" in index
     position = (
         "CASE WHEN line_id IS NULL AND order_id IS NOT NULL THEN row_number() OVER"
-        " (PARTITION BY line_id IS NULL, order_id ORDER BY line) END"
+        ' (PARTITION BY line_id IS NULL, order_id COLLATE "C" ORDER BY line) END'
         if ordered
         else "NULL::bigint"
     )
