@@ -128,6 +128,16 @@ def test_a_plain_file_is_stored_as_on_sqlite(tmp_path, pg_url):
         ("no-newline.csv", HEADER + "A,2025-01-05,1,,,,,,,\nB,2025-01-06,2,,,,,,,"),
         ("dates.csv", HEADER + "A,3/4/2025,1,,,,,,,\nA,2024-02-29,2,,,,,,2025-1-2,\n"),
         ("digits.csv", HEADER + "A,2025-01-05,\u0661\u0662.5,\u0663,,,,,,\n"),
+        (
+            "mixed-keys.csv",
+            "customer,date,amount,order_id,line_id\nA,2025-01-05,1,O1,\nA,2025-01-05,2,O1,X1\n"
+            "A,2025-01-05,3,O1,\nB,2025-01-05,4,O2,X1\nB,2025-01-06,5,,\n",
+        ),
+        (
+            "mixed-keys-ok.csv",
+            "customer,date,amount,order_id,line_id\nA,2025-01-05,1,O1,\nA,2025-01-05,2,O1,X1\n"
+            "A,2025-01-05,3,O1,\nB,2025-01-05,4,O2,X2\nB,2025-01-06,5,,\nB,2025-01-06,6,O2,\n",
+        ),
     ],
 )
 def test_files_the_server_cannot_read_as_they_are_come_out_the_same(tmp_path, pg_url, name, text):

@@ -864,8 +864,10 @@ def _staged(
             if delivery is not None and row.column == delivery:
                 # A bad delivery date is found after the line took its place in its order
                 # (read_line checks it last): the order's later lines count it, as there.
-                ids = [cells[i].strip() or None if i is not None else None for i in (oi, li)]
-                out.append((line, False, True, *empty[:5], *ids, *empty[7:]))
+                # (Only a line without a line id is placed in its order.)
+                order = cells[oi].strip() or None if oi is not None else None
+                placed = order is not None and (li is None or not cells[li].strip())
+                out.append((line, False, placed, *empty[:5], order, *empty[6:]))
             else:
                 out.append((line, False, False, *empty))
         elif row is None:
@@ -885,23 +887,26 @@ def _staged(
     ).fetchone()[0]
     typed = ", ".join(f"{values[c]} AS {c}" for c in names)
     plain_names = ", ".join(names)
-    ordered = "order_id" in index
-    position = (
-        "CASE WHEN line_id IS NULL AND order_id IS NOT NULL THEN row_number() OVER"
-        ' (PARTITION BY line_id IS NULL, order_id COLLATE "C" ORDER BY line) END'
-        if ordered
-        else "NULL::bigint"
+    # One numbering in the file's order per line id (the first of each is the one stored)
+    # and per order id among lines without one (their place: `O:order#place`), in one sort.
+    group = (
+        "CASE WHEN line_id IS NOT NULL THEN 'L' || line_id"
+        " WHEN order_id IS NOT NULL THEN 'O' || order_id END"
     )
+    numbered = "order_id" in index or "line_id" in index
+    nth = f'row_number() OVER (PARTITION BY {group} COLLATE "C" ORDER BY line)'
     sha = table.info.sha256[:16]
     rows = (
         f"WITH every AS (SELECT s.line, true AS ok, {typed} {source}"
         f" WHERE NOT EXISTS (SELECT 1 FROM {_CHECKED} x WHERE x.line = s.line)"
         f" UNION ALL SELECT line, ok, {plain_names} FROM {_CHECKED} WHERE keyed),"
-        f" placed AS (SELECT *, {position} AS place FROM every),"
-        " keyed AS (SELECT *, place AS line_no, CASE WHEN line_id IS NOT NULL THEN 'L:' || line_id"
-        " WHEN order_id IS NOT NULL THEN 'O:' || order_id || '#' || place"
+        f" numbered AS (SELECT *, {nth if numbered else 'NULL::bigint'} AS n FROM every),"
+        " keyed AS (SELECT *, CASE WHEN line_id IS NULL AND order_id IS NOT NULL THEN n END"
+        " AS line_no, CASE WHEN line_id IS NOT NULL THEN n ELSE 1 END AS nth,"
+        " CASE WHEN line_id IS NOT NULL THEN 'L:' || line_id"
+        " WHEN order_id IS NOT NULL THEN 'O:' || order_id || '#' || n"
         f" ELSE 'F:{sha}:' || CASE WHEN line < 1000000000000 THEN lpad(line::text, 12, '0')"
-        " ELSE line::text END END AS line_key FROM placed WHERE ok)"
+        " ELSE line::text END END AS line_key FROM numbered WHERE ok)"
     )
     columns = ", ".join(insert.columns)
     fixed = ", ".join(insert.fixed)
@@ -912,14 +917,12 @@ def _staged(
     # but a line left out takes no id (a server's identity hands one to every row it tries:
     # ids after a re-import would not be SQLite's). With the unique key set aside
     # (`bulk_loading(keys=True)`: the import holds the table) this is the only check:
-    # a million keys checked as one sort cost a fraction of probing the key's index for
-    # each line (19.7 s → 9.3 s at 1M lines, with the key built once after). Kept, the key
+    # keys numbered in the sort that places order lines cost a fraction of probing the
+    # key's index for each line (19.7 s → 9.3 s at 1M lines, the key built after). Kept, the key
     # still settles a race with another import of the same lines (ON CONFLICT).
     insert_sql = (
-        f"{rows}, firsts AS (SELECT *, row_number() OVER (PARTITION BY line_key"
-        ' COLLATE "C" ORDER BY line) AS nth FROM keyed)'
-        f" INSERT INTO purchases ({columns}, {fixed}) SELECT {columns}, {marks}"
-        " FROM firsts f WHERE nth = 1 AND NOT EXISTS"
+        f"{rows} INSERT INTO purchases ({columns}, {fixed}) SELECT {columns}, {marks}"
+        " FROM keyed f WHERE nth = 1 AND NOT EXISTS"
         " (SELECT 1 FROM purchases p WHERE p.line_key = f.line_key) ORDER BY line"
         + (" ON CONFLICT (line_key) DO NOTHING" if keyed else "")
     )
