@@ -170,9 +170,10 @@ class Env:
 
     def say(self, message: str) -> None:
         """A message for the person, on stderr (never mixed into data on stdout)."""
-        from crmcli.cli.screen import printable  # names in messages: escapes shown, not obeyed
+        # Names in messages: escapes shown, not obeyed; on a terminal, lines that fit it.
+        from crmcli.cli.screen import fitted, printable
 
-        print(printable(message, newlines=True), file=self.stderr, flush=True)
+        print(fitted(printable(message, newlines=True), self.stderr), file=self.stderr, flush=True)
 
     def today(self, as_of: str | None = None) -> date:
         from crmcli import dates, settings
