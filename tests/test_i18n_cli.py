@@ -379,3 +379,45 @@ def test_an_error_fits_the_terminal_in_every_language_and_keeps_one_line_piped(t
     assert len(lines) > len(piped.stderr.rstrip("\n").split("\n"))  # some were wrapped
     assert max(cell_len(line) for line in piped.stderr.split("\n")) > 60
     assert "".join(shown[shown.index("crmcli: error:") :].split()) == "".join(piped.stderr.split())
+
+
+# --- the core's refusals -------------------------------------------------------------------
+
+
+def _refusals(tmp_path: Path, shop: Path) -> list[tuple[tuple[str, ...], str]]:
+    """Commands the core refuses, each with English words its message must not keep."""
+    (tmp_path / "empty.db").touch()
+    (tmp_path / "folder.db").mkdir()
+    (tmp_path / "text.db").write_text("not a database\n" * 100, encoding="utf-8")
+    (tmp_path / "quote.csv").write_text('name,phone\n"Kim,010\nLee,011\nPark,012\n')
+    (tmp_path / "ok.csv").write_text("name,phone\nKim,010-1234-5678\n")
+    good = str(tmp_path / "ok.csv")
+    return [
+        (("--db", str(tmp_path / "none.db"), "due"), "no crmcli database"),
+        (("--db", str(tmp_path / "empty.db"), "due"), "the file is empty"),
+        (("--db", str(tmp_path / "folder.db"), "due"), "is a directory"),
+        (("--db", str(tmp_path / "text.db"), "due"), "not an SQLite file"),
+        (("--db", "mysql://shop/crm", "due"), "does not know"),
+        (("--db", str(shop), "due", "--kind", "nope"), "unknown kind"),
+        (("--db", str(shop), "customers", "add", "--name", "X", "--email", "x"), "e-mail"),
+        (("--db", str(shop), "imports", "undo", "999"), "no import"),
+        (("--db", str(shop), "customers", "set-tier", "KR-2024-0001", "Z"), "A, B or C"),
+        (("--db", str(shop), "customers", "import", str(tmp_path / "quote.csv")), "unclosed"),
+        (("--db", str(shop), "customers", "import", good, "--region", "XX"), "region code"),
+        (("--db", str(shop), "customers", "import", good, "--map", "x"), "takes SOURCE"),
+    ]
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_the_cores_refusals_are_said_in_the_language(shop, tmp_path, lang):
+    for args, words in _refusals(tmp_path, shop):
+        english = CliRunner().invoke(app, list(args), env={"LANG": "C.UTF-8"})
+        said = CliRunner().invoke(app, list(args), env={"LANG": lang})
+        assert english.exit_code == said.exit_code != 0, (args, english.output)
+        assert english.stdout == said.stdout
+        assert words in english.stderr, (args, english.stderr)
+        assert words not in said.stderr and said.stderr.startswith("crmcli: error: "), (
+            lang,
+            args,
+            said.stderr,
+        )

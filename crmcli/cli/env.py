@@ -16,6 +16,7 @@ import typer
 
 from crmcli.db_url import PostgresUrl, Target
 from crmcli.errors import DatabaseError
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:  # the storage layer loads when a command needs it
     from datetime import date
@@ -148,7 +149,9 @@ class Env:
             return self
         from crmcli.files import Output, database_family
 
-        protect = [(p, "the database (or one of its files)") for p in database_family(self.db_path)]
+        protect = [
+            (p, M_("the database (or one of its files)")) for p in database_family(self.db_path)
+        ]
         out = Output(path, protect=protect, force=force, newline="")
         file = out.open()
         self._outputs.append(out)
