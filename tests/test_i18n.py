@@ -481,9 +481,10 @@ def _error_classes(trees: dict[Path, ast.Module]) -> set[str]:
 
 
 def _words(node: ast.AST) -> list[str]:
-    """English a message's literal parts hold: not inside M_()/_(), option names aside."""
+    """English a message's literal parts hold: not inside M_()/_() (a call is marked where
+    it is made: M_(…).format(…), _(…), explain(…))."""
     if isinstance(node, ast.Call):
-        return []  # M_(…).format(…), _(…), explain(…): marked where it is made
+        return []
     if isinstance(node, ast.BinOp):
         return _words(node.left) + _words(node.right)
     parts: list[str] = []
@@ -491,29 +492,35 @@ def _words(node: ast.AST) -> list[str]:
         parts = [node.value]
     elif isinstance(node, ast.JoinedStr):
         parts = [v.value for v in node.values if isinstance(v, ast.Constant)]
-    return [p for p in parts if re.search(r"[A-Za-z]{2,}", re.sub(r"--[a-z][a-z-]*", "", p))]
+    # What stays English by design: an option's name, the `crmcli: warning: ` prefix.
+    fixed = r"--[a-z][a-z-]*|crmcli: (?:warning: )?"
+    return [p for p in parts if re.search(r"[A-Za-z]{2,}", re.sub(fixed, "", p))]
 
 
-def test_every_refusal_of_the_core_is_a_marked_message():
-    # A refusal the core words in English with an f-string stays English on every
-    # terminal: the command line finds a message again only by its template (M_). A
-    # prefix naming where (`{path}: `, `--region: `) may be joined to a marked message.
+def test_every_refusal_and_message_is_a_marked_one():
+    # A refusal worded in English with a plain string or an f-string stays English on
+    # every terminal: the core's is found again only by its template (M_), the command
+    # line's only by _(). A prefix naming where (`{path}: `, `--region: `) may be joined
+    # to a marked message. The command line's messages on stderr (`env.say`) likewise.
     trees = {
         path: ast.parse(path.read_text(encoding="utf-8"))
         for path in CORE.rglob("*.py")
-        if not {"cli", "migrations"} & set(path.relative_to(CORE).parts)
+        if "migrations" not in path.relative_to(CORE).parts
     }
-    errors = _error_classes(trees)
+    errors = _error_classes(trees) | {"BadParameter"}
     unmarked = []
     for path, tree in trees.items():
         name = str(path.relative_to(CORE.parent))
         if name in NOT_YET_MARKED:
             continue
         for node in ast.walk(tree):
-            raised = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            if raised and node.func.id in errors and node.args and _words(node.args[0]):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if (called in errors or called == "say") and _words(node.args[0]):
                 unmarked.append(f"{name}:{node.lineno}: {ast.unparse(node.args[0])[:60]}")
     assert unmarked == [], (
-        "wrap each as M_('… {x} …').format(x=…), run the README's pybabel commands and "
-        "translate it in the five .po files"
+        "wrap each as M_('… {x} …').format(x=…) in the core, _('… {x} …').format(x=…) in "
+        "cli/, run the README's pybabel commands and translate it in the five .po files"
     )

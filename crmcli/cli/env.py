@@ -16,7 +16,7 @@ import typer
 
 from crmcli.db_url import PostgresUrl, Target
 from crmcli.errors import DatabaseError
-from crmcli.i18n import M_
+from crmcli.i18n import M_, _
 
 if TYPE_CHECKING:  # the storage layer loads when a command needs it
     from datetime import date
@@ -110,7 +110,7 @@ class Env:
         # A write that waits for another process's says so once: a clerk whose command
         # waits behind an import sees why, instead of a terminal that hangs.
         engine.on_wait = lambda: self.say(
-            f"crmcli: {self.db_path}: another crmcli process is writing; waiting for it"
+            f"crmcli: {self.db_path}: " + _("another crmcli process is writing; waiting for it")
         )
         return engine
 
@@ -120,8 +120,11 @@ class Env:
             shown = [f"`crmcli {ON_POSTGRESQL[0]}`", *(f"`{c}`" for c in ON_POSTGRESQL[1:])]
             listed = f"{', '.join(shown[:-1])} and {shown[-1]}" if len(shown) > 1 else shown[0]
             raise DatabaseError(
-                f"{self.db_path}: this command does not run on PostgreSQL yet (only "
-                f"{listed} do); use an SQLite file meanwhile"
+                f"{self.db_path}: "
+                + _(
+                    "this command does not run on PostgreSQL yet (only {listed} do); use an "
+                    "SQLite file meanwhile"
+                ).format(listed=listed)
             )
         return self.db_path
 

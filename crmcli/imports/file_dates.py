@@ -66,7 +66,9 @@ def infer_date_order(
     if len(left) == 1:
         return next(iter(left))
     raise dates.AmbiguousDate(
-        f"every date could be read as {' or '.join(sorted(left))}; give --date-order"
+        M_("every date could be read as {orders}; give --date-order").format(
+            orders=" or ".join(sorted(left))
+        )
     )
 
 
