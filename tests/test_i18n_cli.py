@@ -421,3 +421,25 @@ def test_the_cores_refusals_are_said_in_the_language(shop, tmp_path, lang):
             args,
             said.stderr,
         )
+
+
+ABORTED = {
+    "ko_KR.UTF-8": "중단했습니다.",
+    "ja_JP.UTF-8": "中断しました。",
+    "hy_AM.UTF-8": "Ընդհատվեց։",
+}
+
+
+@pytest.mark.parametrize("lang", [*ABORTED, "C.UTF-8"])
+def test_a_question_answered_no_says_aborted_in_the_language(shop, tmp_path, lang):
+    # `customers forget` asks on a terminal; "n" aborts, and typer says so.
+    from ptyrun import run_tty
+
+    db = tmp_path / "x.db"
+    shutil.copy(shop, db)
+    env = {"LANG": lang, "LANGUAGE": ""}
+    status, shown = run_tty(
+        "--db", str(db), "customers", "forget", "KR-2024-0001", env=env, typed="n\n"
+    )
+    assert status == 1
+    assert shown.rstrip().endswith(ABORTED.get(lang, "Aborted.")), shown

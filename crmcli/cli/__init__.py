@@ -70,7 +70,8 @@ class CrmGroup(TyperGroup):
         except typer.Exit as exc:
             _close_outputs(ctx, keep=exc.exit_code == 0)
             raise
-        except typer.TyperException as exc:  # a command's usage error, worded by click
+        except (typer.TyperException, typer.Abort, EOFError) as exc:  # a usage error worded
+            # by click, or a question answered no or not at all: typer says it ("Aborted.")
             _close_outputs(ctx, keep=False)
             _click_error_in_language(exc)
             raise

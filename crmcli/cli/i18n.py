@@ -82,8 +82,8 @@ def say_click_error(exc: Exception) -> None:
 
     for name, english in ERROR_WORDS.items():
         setattr(rich_utils, name, _(english))
-    if type(exc).__name__ == "NoArgsIsHelpError":  # the help itself, drawn already
-        return
+    if not hasattr(exc, "format_message") or type(exc).__name__ == "NoArgsIsHelpError":
+        return  # an abort ("Aborted." only), or the help itself, drawn already
     english = exc.format_message()  # type: ignore[attr-defined]
     said = say_message(english)
     if said != english:
