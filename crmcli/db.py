@@ -64,20 +64,28 @@ FOREIGN = "foreign"  # another application's SQLite file: refused unless adopted
 SMALLEST_PAGE = 512  # SQLite's smallest page size; a database file holds whole pages
 
 
-def no_database(path: Path | str, why: str = "") -> DatabaseError:
-    return NoDatabase(
-        f"no crmcli database at {path}{why} (a command that adds data, such as "
-        "`crmcli customers add` or `crmcli customers import FILE`, creates one; "
-        "or check --db / CRMCLI_DB)"
-    )
+# What a refusal tells the user to do, when the database came from --db / CRMCLI_DB.
+# A command naming its databases otherwise (`db copy SRC DEST`) gives its own advice.
+NO_DATABASE_ADVICE = (
+    " (a command that adds data, such as `crmcli customers add` or `crmcli customers "
+    "import FILE`, creates one; or check --db / CRMCLI_DB)"
+)
+FOREIGN_ADVICE = postgres.FOREIGN_ADVICE
 
 
-def not_crmcli(path: Path | str, tables: list[str]) -> DatabaseError:
+def no_database(
+    path: Path | str, why: str = "", *, advice: str = NO_DATABASE_ADVICE
+) -> DatabaseError:
+    return NoDatabase(f"no crmcli database at {path}{why}{advice}")
+
+
+def not_crmcli(
+    path: Path | str, tables: list[str], *, advice: str = FOREIGN_ADVICE
+) -> DatabaseError:
     shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
     return ForeignDatabase(
         f"{path} is not a crmcli database (it holds other tables: {shown}); crmcli leaves it "
-        "unchanged. Check --db / CRMCLI_DB, or run `crmcli db migrate --adopt` to add "
-        "crmcli's tables to it"
+        f"unchanged{advice}"
     )
 
 
@@ -218,8 +226,13 @@ def open_db(path: Target | str, *, migrate: bool = True, adopt: bool = False) ->
     return open_sqlite(path, migrate=migrate, adopt=adopt)
 
 
-def open_sqlite(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> SqliteEngine:
-    """`open_db` for an SQLite file (or `:memory:`), typed as the SQLite engine it is."""
+def open_sqlite(
+    path: Path | str, *, migrate: bool = True, adopt: bool = False, advice: str = FOREIGN_ADVICE
+) -> SqliteEngine:
+    """`open_db` for an SQLite file (or `:memory:`), typed as the SQLite engine it is.
+
+    `advice` ends the refusal of another application's file (`not_crmcli`).
+    """
     path_str = str(path)
     if path_str == MEMORY:
         db = connect(MEMORY)
@@ -237,7 +250,7 @@ def open_sqlite(path: Path | str, *, migrate: bool = True, adopt: bool = False) 
         try:
             kind, tables = kind_of(db)
             if kind == FOREIGN and not adopt:
-                raise not_crmcli(path, tables)
+                raise not_crmcli(path, tables, advice=advice)
             # An adopted file keeps its journal mode until crmcli's tables are in it.
             if kind != FOREIGN:
                 use_wal(db)

@@ -685,6 +685,11 @@ def explain(exc: BaseException) -> str:
     return text
 
 
+def pg_dump_program() -> str | None:
+    """Where PostgreSQL's `pg_dump` is on PATH, if it is installed."""
+    return shutil.which("pg_dump")
+
+
 class PostgresEngine(Engine):
     """A database on a PostgreSQL server, through psycopg 3."""
 
@@ -994,11 +999,12 @@ class PostgresEngine(Engine):
 
     def backup(self, target: Path, *, force: bool = False) -> str:
         """`pg_dump`'s custom format (restore with `pg_restore`), when pg_dump is installed."""
-        pg_dump = shutil.which("pg_dump")
+        pg_dump = pg_dump_program()
         if pg_dump is None:
             raise DatabaseError(
-                f"{self.url}: backing up a PostgreSQL database needs pg_dump (Debian: "
-                "apt-get install postgresql-client), or use the server's own backups"
+                f"{self.url}: a pg_dump archive needs pg_dump (Debian: apt-get install "
+                "postgresql-client); without it, `db backup FILE --as sqlite` makes an SQLite "
+                "file, or use the server's own backups"
             )
         out = Output(target, force=force, database=True, what="backup")
         out.open()
