@@ -267,8 +267,22 @@ class Engine(ABC):
 
     def json_list(self, expr: str) -> str:
         """An aggregate: the group's values of `expr` as JSON array text ('[]' for none),
-        in the order the rows come (an ordered subquery orders them on both engines)."""
+        in the order the rows come (an ordered subquery orders them on both engines).
+
+        `DISTINCT expr` gives each engine's own order (PostgreSQL sorts): sort the list
+        after, or use `joined_firsts`.
+        """
         return f"json_group_array({expr})"
+
+    def joined_firsts(self, expr: str, order: str) -> str:
+        """An aggregate: the group's distinct non-NULL values of `expr` joined by commas,
+        in the order each first comes by `order` (NULL when there are none).
+
+        SQLite before 3.44 has no ORDER BY inside an aggregate: DISTINCT keeps the order
+        the rows arrive in, so the caller reads them in `order` (an index that gives it).
+        PostgreSQL's DISTINCT sorts the values instead: it is told the order.
+        """
+        return f"group_concat(DISTINCT {expr})"
 
     def json_tuple(self, *exprs: str) -> str:
         """One JSON array of these values, to be gathered by `json_list`."""
@@ -717,6 +731,14 @@ class PostgresEngine(Engine):
 
     def json_list(self, expr: str) -> str:
         return f"coalesce(json_agg({expr})::text, '[]')"
+
+    def joined_firsts(self, expr: str, order: str) -> str:
+        # The group's values in `order`, numbered; each kept where it first comes.
+        return (
+            f"(SELECT string_agg(v, ',' ORDER BY n) FROM (SELECT v, min(n) AS n"
+            f" FROM unnest(array_agg(({expr})::text ORDER BY {order})) WITH ORDINALITY AS u(v, n)"
+            " WHERE v IS NOT NULL GROUP BY v) AS firsts)"
+        )
 
     def json_tuple(self, *exprs: str) -> str:
         return f"json_build_array({', '.join(exprs)})"

@@ -21,11 +21,12 @@ import io
 import os
 import random
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
+import pg_server
 import pytest
-from sqlite_utils import Database
 
 from crmcli import (
     agenda,
@@ -43,6 +44,8 @@ from crmcli import (
     visits,
 )
 from crmcli.db import open_db
+from crmcli.db_url import parse
+from crmcli.engines import Engine
 
 pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
 
@@ -71,7 +74,7 @@ def _iso(day: date) -> str:
     return day.isoformat()
 
 
-def _shop(db: Database) -> None:
+def _shop(db: Engine) -> None:
     rng = random.Random(1717)
     for key, value in {
         "holidays.country": "KR,US,JP,CN,RU,AM",
@@ -230,7 +233,7 @@ def _csv(entries: list[agenda.Entry]) -> Iterator[str]:
     yield out.getvalue()
 
 
-def _runs(db: Database) -> Iterator[str]:
+def _runs(db: Engine) -> Iterator[str]:
     """Each run's heading, then its lines as `due --format csv --fields …` prints them."""
     for today in AS_OFS:
         for days in (1, 7, 31):
@@ -273,12 +276,36 @@ def _runs(db: Database) -> Iterator[str]:
     settings.set_value(db, "holidays.greet", "all")
 
 
+class _Shops:
+    """One seeded shop per engine, built the first time a test asks for it."""
+
+    def __init__(self) -> None:
+        self.stack = ExitStack()
+        self.made: dict[str, Engine] = {}
+
+    def on(self, engine: str) -> Engine:
+        if engine not in self.made:
+            where = ":memory:"
+            if engine == "postgresql":
+                where = self.stack.enter_context(pg_server.server().database())
+            db = open_db(parse(where, source="the test"))
+            self.stack.callback(db.close)  # closed before its database is dropped
+            _shop(db)
+            self.made[engine] = db
+        return self.made[engine]
+
+
 @pytest.fixture(scope="module")
-def shop() -> Iterator[Database]:
-    db = open_db(":memory:")
-    _shop(db)
-    yield db
-    db.close()
+def _shops() -> Iterator[_Shops]:
+    shops = _Shops()
+    with shops.stack:
+        yield shops
+
+
+@pytest.fixture
+def shop(_shops: _Shops, engine: str) -> Engine:
+    """The seeded shop on this test's engine: both must print the pinned agenda."""
+    return _shops.on(engine)
 
 
 def test_every_source_feeds_the_pinned_shop(shop):
@@ -318,8 +345,15 @@ def test_the_listing_cuts_visits_as_cap_visits_does(shop, today, counted):
     if counts is not None:
         kept_visits = sum(e.item.kind == "visit" for e in kept)
         assert counts["visits held"] == whole["visits"] - kept_visits > 0
-    temp = shop.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table'").fetchall()
-    assert temp == []  # read to the end: the listing's table is gone
+    assert _temp_tables(shop) == []  # read to the end: the listing's table is gone
+
+
+def _temp_tables(db: Engine) -> list[tuple[str]]:
+    if db.name == "sqlite":
+        return db.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table'").fetchall()
+    return db.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname::regnamespace = pg_my_temp_schema()"
+    ).fetchall()
 
 
 def test_the_items_found_are_written_in_batches_to_the_same_agenda(shop, monkeypatch):

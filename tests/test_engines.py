@@ -356,6 +356,16 @@ def test_json_list_and_tuple_gather_rows_in_their_order(store: Engine) -> None:
     assert json.loads(none) == []
 
 
+def test_joined_firsts_keeps_each_value_where_it_first_comes_not_sorted(store: Engine) -> None:
+    # PostgreSQL's DISTINCT would sort them (Beans,Grinder,Tea): an order's items are
+    # said in the order its lines were recorded, as SQLite reads them.
+    lines = "(VALUES (1, 'Tea'), (2, 'Grinder'), (3, 'Tea'), (4, NULL), (5, 'Beans')) AS v"
+    joined = store.joined_firsts("column2", "column1")
+    assert store.execute(f"SELECT {joined} FROM {lines}").fetchone()[0] == "Tea,Grinder,Beans"
+    nothing = f"SELECT {joined} FROM {lines} WHERE column2 IS NULL"
+    assert store.execute(nothing).fetchone()[0] is None
+
+
 def test_json_keys_name_an_objects_members_in_order(store: Engine) -> None:
     with store.write():
         a = _customer(store, "A")
