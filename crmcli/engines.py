@@ -1129,6 +1129,14 @@ _OR_IGNORE = re.compile(r"^(\s*INSERT)\s+OR\s+IGNORE\b", re.IGNORECASE)
 _CROSS_JOIN_ON = re.compile(
     r"\bCROSS\s+JOIN(\s+\w+(?:\s+(?:AS\s+)?(?!ON\b)\w+)?\s+ON\b)", re.IGNORECASE
 )
+# A table made at run time (the agenda's TEMP table): its TEXT columns compare by code
+# point, as SQLite's do and crmcli's own tables' do on a server (migration m126), not
+# by the database's collation.
+_CREATE_TABLE = re.compile(
+    r"^\s*CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\w.]+\s*\(",
+    re.IGNORECASE,
+)  # with its columns listed: not `CREATE TABLE … AS SELECT`, whose columns keep theirs
+_TEXT_COLUMN = re.compile(r"(\w+\s+TEXT)\b(?!\s+COLLATE)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=2048)
@@ -1143,6 +1151,8 @@ def for_postgresql(sql: str) -> str:
     )
     if _OR_IGNORE.match(sql):
         sql = _OR_IGNORE.sub(r"\1", sql).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+    if _CREATE_TABLE.match(sql):
+        sql = _TEXT_COLUMN.sub(r'\1 COLLATE "C"', sql)
     return to_pyformat(sql)
 
 

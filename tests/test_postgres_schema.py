@@ -237,6 +237,46 @@ def test_a_migration_without_a_postgresql_form_is_named() -> None:
         postgres_schema.postgresql_form("m999_x")
 
 
+# --- text in code point order, whatever the server's database sorts by (m126) ---
+
+# SQLite's order (code points): digits, upper case, lower case, Latin-1, Hangul, Han…
+NAMES = ["김민준", "apple", "Zoe", "中村", "éclair", "Apple", "10", "9", "-x", "_y", "박", "zoe"]
+
+
+def test_every_text_column_sorts_by_code_point_on_a_database_that_sorts_otherwise(
+    cli, tmp_path
+) -> None:
+    import psycopg
+
+    with pg_server.server().database(icu_locale="en-US") as url:
+        with psycopg.connect(url, autocommit=True) as conn:  # the server's own order
+            english = [r[0] for r in conn.execute(
+                "SELECT x FROM unnest(%s::text[]) AS x ORDER BY x", [NAMES]
+            )]  # fmt: skip
+        assert english != sorted(NAMES)  # a database that really sorts otherwise
+        file = str(tmp_path / "x.db")
+        tags = [a for tag in ("vip", "VIP", "단골", "Apple", "10", "9") for a in ("--tag", tag)]
+        for code, name in enumerate(NAMES):
+            for db in (url, file):
+                cli("--db", db, "customers", "add", "--name", name, "--code", f"N{code:02d}", *tags)
+        with psycopg.connect(url, autocommit=True) as conn:
+            shown = [r[0] for r in conn.execute("SELECT name FROM customers ORDER BY name")]
+            others = conn.execute(
+                "SELECT c.relname || '.' || a.attname FROM pg_attribute a"
+                " JOIN pg_class c ON c.oid = a.attrelid"
+                " WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
+                "   AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text'::regtype"
+                "   AND a.attcollation <> 'pg_catalog.\"C\"'::regcollation"
+            ).fetchall()
+        assert shown == sorted(NAMES)
+        # Every text column: a later migration adding one writes it `text COLLATE "C"`.
+        assert others == []
+        # What a user reads: lists ordered by text give the same bytes as from the file.
+        listed = ("customers", "list", "--fields", "code,name,tags", "--format", "csv")
+        for args in (listed, ("customers", "show", "N03", "--format", "json")):
+            assert cli("--db", url, *args).stdout == cli("--db", file, *args).stdout
+
+
 # --- db backup on a server ---
 
 
