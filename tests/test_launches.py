@@ -111,6 +111,7 @@ def test_an_early_adopter_is_suggested_loyal(db, shop):
     assert {"A", "B", "C"} <= differs
 
 
+@pytest.mark.sqlite_only("SQLite's query plan (EXPLAIN QUERY PLAN)")
 def test_the_queries_use_the_launch_index(db, shop):
     params = launches.params(db, as_of=date(2026, 11, 1))
     sql = f"EXPLAIN QUERY PLAN {launches.early_cte()} {launches.early_buys(db)}"
@@ -125,13 +126,15 @@ def test_the_queries_use_the_launch_index(db, shop):
 @pytest.fixture
 def cli_shop(cli, db_path):
     from crmcli.db import open_db
+    from crmcli.db_url import parse
 
-    db = open_db(db_path)
+    db = open_db(parse(str(db_path), source="the test"))  # SQLite or PostgreSQL
     _shop(db)
     db.close()
     return cli
 
 
+@pytest.mark.pg_pending("`items list/launch` are not ported to PostgreSQL yet (pgrest)")
 def test_items_list_and_launch(cli_shop):
     rows = _csv(cli_shop("items", "list", "--as-of", "2026-11-01").stdout)
     assert [(r["item"], r["source"], r["early_buyers"]) for r in rows] == [
@@ -181,6 +184,7 @@ def test_the_page_says_early_adopter(cli_shop):
     assert "early adopter: bought Grinder, Kettle" in " ".join(table.stdout.split())
 
 
+@pytest.mark.pg_pending("`items list/launch` are not ported to PostgreSQL yet (pgrest)")
 def test_launch_needs_a_day_or_clear_and_says_what_it_did(cli):
     cli("customers", "add", "--name", "Ann", "--code", "A")
     cli("purchases", "add", "A", "--amount", "10", "--item", "Kettle", "--on", "2026-03-01")
@@ -194,6 +198,7 @@ def test_launch_needs_a_day_or_clear_and_says_what_it_did(cli):
     assert bad.exit_code == 1 and "--on must be YYYY-MM-DD" in bad.stderr
 
 
+@pytest.mark.pg_pending("`items list/launch` are not ported to PostgreSQL yet (pgrest)")
 def test_items_of_an_empty_shop_say_so(cli):
     cli("customers", "add", "--name", "Ann")
     result = cli("items", "list", "--as-of", "2026-03-01")

@@ -58,6 +58,10 @@ ON_POSTGRESQL: tuple[str, ...] = (
     "customers import",
     "purchases import",
     "imports list",
+    # tests/test_relations.py, test_launches.py, test_cli.py's tag/archive/delete (pgcust)
+    *("customers tag", "customers untag", "customers archive", "customers delete"),
+    *("customers relate", "customers unrelate", "customers relations"),
+    "customers early-adopters",
 )
 
 # `--output FILE` and `--force`, declared once for the commands that write records.
