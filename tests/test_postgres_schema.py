@@ -125,7 +125,7 @@ def test_concurrent_first_runs_migrate_once(pg_url: str) -> None:
 
 
 def test_another_applications_database_is_refused_unless_adopted(cli, pg, pg_url: str) -> None:
-    pg.execute("CREATE TABLE orders (id int)")
+    pg.execute("CREATE TABLE orders (id int, note text)")
     refused = cli("--db", pg_url, "db", "migrate", ok=False)
     assert refused.exit_code == 1
     assert "not a crmcli database (it holds other tables: orders)" in refused.stderr
@@ -134,6 +134,13 @@ def test_another_applications_database_is_refused_unless_adopted(cli, pg, pg_url
         postgres.open_db(PostgresUrl(pg_url))
     cli("--db", pg_url, "db", "migrate", "--adopt")
     assert {"orders", "customers", postgres_schema.MARKER} <= set(postgres_schema.user_tables(pg))
+    # m126 gives crmcli's text columns code point order, never the other application's.
+    collations = pg.execute(
+        "SELECT attrelid::regclass::text, attcollation::regcollation::text FROM pg_attribute"
+        " WHERE attrelid IN ('orders'::regclass, 'customers'::regclass) AND attname IN"
+        " ('note', 'name')"
+    ).fetchall()
+    assert sorted(collations) == [("customers", '"C"'), ("orders", '"default"')]
 
 
 def test_a_database_from_a_newer_crmcli_is_refused(pg) -> None:
