@@ -38,6 +38,7 @@ from crmcli.db_url import PostgresUrl, Target
 from crmcli.engines import Engine, PostgresEngine, SqliteEngine, pg_dump_program
 from crmcli.errors import Conflict, DatabaseError, UsageError
 from crmcli.files import Output, database_family
+from crmcli.i18n import M_
 
 ProgressFn = Callable[[int, int], None]  # (rows copied, rows in all)
 PROGRESS_EVERY = 10_000  # rows between two progress calls
@@ -137,12 +138,15 @@ def back_up(
     and `db copy` puts back on a server, with no PostgreSQL program needed.
     """
     if kind is not None and kind not in BACKUP_KINDS:
-        raise UsageError(f"--as takes {' or '.join(BACKUP_KINDS)}, not {kind!r}")
+        kinds = " or ".join(BACKUP_KINDS)
+        raise UsageError(M_("--as takes {kinds}, not {kind}").format(kinds=kinds, kind=repr(kind)))
     if not isinstance(db, PostgresEngine):
         if kind == PG_DUMP:
             raise UsageError(
-                "--as pg_dump backs up a PostgreSQL database; this one is an SQLite file, "
-                "backed up as an SQLite file (leave --as out)"
+                M_(
+                    "--as pg_dump backs up a PostgreSQL database; this one is an SQLite file, "
+                    "backed up as an SQLite file (leave --as out)"
+                )
             )
         db.backup(target, force=force)
         return Backup(SQLITE_FILE, without_pg_dump=False, checked=None)
@@ -162,37 +166,30 @@ def back_up(
 
 
 # The refusals name SRC and DEST as typed, not --db / CRMCLI_DB, which `db copy` ignores.
-SOURCE_MISSING = "; SRC must be an existing crmcli database (its file, or a postgresql:// URL)"
-SOURCE_FOREIGN = ". Check SRC: it must be a crmcli database"
-DEST_FOREIGN = (
-    ". DEST must be a new file, an empty PostgreSQL database or a crmcli database with "
-    "nothing in it"
-)
+SOURCE, DEST = "SRC", "DEST"
 
 
 def open_source(target: Target) -> Engine:
     """A crmcli database as it is: nothing created, migrated or switched to WAL."""
     if isinstance(target, PostgresUrl):
         # Refuses another application's database.
-        conn = postgres.open_db(target, migrate=False, advice=SOURCE_FOREIGN)
+        conn = postgres.open_db(target, migrate=False, role=SOURCE)
         engine: Engine = PostgresEngine(target, conn)
         if postgres_schema.MARKER not in postgres_schema.user_tables(conn):
             engine.close()
             raise DatabaseError(f"no crmcli database at {target}: it holds no crmcli schema")
         return engine
     if not target.exists():
-        raise sqlite_db.no_database(target, advice=SOURCE_MISSING)
+        raise sqlite_db.no_database(target, role=SOURCE)
     if target.is_file() and target.stat().st_size == 0:
-        raise sqlite_db.no_database(target, ": the file is empty", advice=SOURCE_MISSING)
+        raise sqlite_db.no_database(target, M_("the file is empty"), role=SOURCE)
     db = sqlite_db.connect(target)
     try:
         kind, tables = sqlite_db.kind_of(db)
         if kind == sqlite_db.EMPTY:
-            raise sqlite_db.no_database(
-                target, ": an SQLite file without tables", advice=SOURCE_MISSING
-            )
+            raise sqlite_db.no_database(target, M_("an SQLite file without tables"), role=SOURCE)
         if kind == sqlite_db.FOREIGN:
-            raise sqlite_db.not_crmcli(target, tables, advice=SOURCE_FOREIGN)
+            raise sqlite_db.not_crmcli(target, tables, role=SOURCE)
     except BaseException:
         db.close()
         raise
@@ -233,7 +230,7 @@ def _check_level(where: Target, engine: Engine) -> None:
 
 def _into_postgres(url: PostgresUrl, fill: _Fill) -> None:
     # Refuses another application's database.
-    conn = postgres.open_db(url, migrate=False, advice=DEST_FOREIGN)
+    conn = postgres.open_db(url, migrate=False, role=DEST)
     dst = PostgresEngine(url, conn)
     try:
         with dst.write():
@@ -247,7 +244,7 @@ def _into_postgres(url: PostgresUrl, fill: _Fill) -> None:
 def _into_sqlite(path: Path, fill: _Fill, protect: list[Path]) -> None:
     if path.exists() and not (path.is_file() and path.stat().st_size == 0):
         # Refuses another application's file.
-        dst = sqlite_db.open_sqlite(path, migrate=False, advice=DEST_FOREIGN)
+        dst = sqlite_db.open_sqlite(path, migrate=False, role=DEST)
         try:
             with dst.write():
                 sqlite_db.apply_pending(dst)  # a savepoint of the copy's transaction

@@ -1024,9 +1024,11 @@ class PostgresEngine(Engine):
         pg_dump = pg_dump_program()
         if pg_dump is None:
             raise DatabaseError(
-                f"{self.url}: a pg_dump archive needs pg_dump (Debian: apt-get install "
-                "postgresql-client); without it, `db backup FILE --as sqlite` makes an SQLite "
-                "file, or use the server's own backups"
+                M_(
+                    "{database}: a pg_dump archive needs pg_dump (Debian: apt-get install "
+                    "postgresql-client); without it, `db backup FILE --as sqlite` makes an "
+                    "SQLite file, or use the server's own backups"
+                ).format(database=self.url)
             )
         out = Output(target, force=force, database=True, what="backup")
         out.open()

@@ -16,6 +16,7 @@ import typer
 
 from crmcli.db_url import PostgresUrl, Target
 from crmcli.errors import DatabaseError
+from crmcli.i18n import M_, _
 
 if TYPE_CHECKING:  # the storage layer loads when a command needs it
     from datetime import date
@@ -113,7 +114,7 @@ class Env:
         # A write that waits for another process's says so once: a clerk whose command
         # waits behind an import sees why, instead of a terminal that hangs.
         engine.on_wait = lambda: self.say(
-            f"crmcli: {self.db_path}: another crmcli process is writing; waiting for it"
+            f"crmcli: {self.db_path}: " + _("another crmcli process is writing; waiting for it")
         )
         return engine
 
@@ -123,8 +124,11 @@ class Env:
             shown = [f"`crmcli {ON_POSTGRESQL[0]}`", *(f"`{c}`" for c in ON_POSTGRESQL[1:])]
             listed = f"{', '.join(shown[:-1])} and {shown[-1]}" if len(shown) > 1 else shown[0]
             raise DatabaseError(
-                f"{self.db_path}: this command does not run on PostgreSQL yet (only "
-                f"{listed} do); use an SQLite file meanwhile"
+                f"{self.db_path}: "
+                + _(
+                    "this command does not run on PostgreSQL yet (only {listed} do); use an "
+                    "SQLite file meanwhile"
+                ).format(listed=listed)
             )
         return self.db_path
 
@@ -152,7 +156,9 @@ class Env:
             return self
         from crmcli.files import Output, database_family
 
-        protect = [(p, "the database (or one of its files)") for p in database_family(self.db_path)]
+        protect = [
+            (p, M_("the database (or one of its files)")) for p in database_family(self.db_path)
+        ]
         out = Output(path, protect=protect, force=force, newline="")
         file = out.open()
         self._outputs.append(out)
@@ -174,9 +180,10 @@ class Env:
 
     def say(self, message: str) -> None:
         """A message for the person, on stderr (never mixed into data on stdout)."""
-        from crmcli.cli.screen import printable  # names in messages: escapes shown, not obeyed
+        # Names in messages: escapes shown, not obeyed; on a terminal, lines that fit it.
+        from crmcli.cli.screen import fitted, printable
 
-        print(printable(message, newlines=True), file=self.stderr, flush=True)
+        print(fitted(printable(message, newlines=True), self.stderr), file=self.stderr, flush=True)
 
     def today(self, as_of: str | None = None) -> date:
         from crmcli import dates, settings

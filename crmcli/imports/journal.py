@@ -169,7 +169,7 @@ def save_profile(
     """Keep a `--map` set (and options such as the date order) under a name."""
     name = name.strip()
     if not name:
-        raise InvalidValue("a profile needs a name")
+        raise InvalidValue(M_("a profile needs a name"))
     with db.write():
         db.execute(
             "INSERT INTO import_profiles (name, kind, mapping, options) VALUES (?, ?, ?, ?)"
@@ -189,7 +189,11 @@ def load_profile(db: Engine, name: str, *, kind: str) -> tuple[dict[str, str], d
         "SELECT kind, mapping, options FROM import_profiles WHERE name = ?", [name]
     ).fetchone()
     if row is None:
-        raise NotFound(f"no import profile {name!r}")
+        raise NotFound(M_("no import profile {name}").format(name=repr(name)))
     if row[0] != kind:
-        raise InvalidValue(f"profile {name!r} is for {row[0]} imports, not {kind}")
+        raise InvalidValue(
+            M_("profile {name} is for {kind} imports, not {wanted}").format(
+                name=repr(name), kind=row[0], wanted=kind
+            )
+        )
     return json.loads(row[1]), json.loads(row[2] or "{}")

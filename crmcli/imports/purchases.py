@@ -268,8 +268,15 @@ def import_purchases(
             if col.field and col.field != IGNORE:
                 if col.field in index:
                     raise InvalidValue(
-                        f"{path.name}: columns {table.headers[index[col.field]]!r} and "
-                        f"{col.header!r} are both {col.field}; --map one of them to ignore"
+                        M_(
+                            "{file}: columns {first} and {second} are both {field}; --map one "
+                            "of them to ignore"
+                        ).format(
+                            file=path.name,
+                            first=repr(table.headers[index[col.field]]),
+                            second=repr(col.header),
+                            field=col.field,
+                        )
                     )
                 index[col.field] = col.index
         missing = [f for f in ("customer", "date") if f not in index]
@@ -277,8 +284,10 @@ def import_purchases(
             missing.append("amount (or quantity and unit_price)")
         if missing:
             raise InvalidValue(
-                f"{path.name}: no column for {', '.join(missing)}; found {', '.join(table.headers)}"
-                " — name them with --map SOURCE=FIELD"
+                M_(
+                    "{file}: no column for {missing}; found {found} — name them with "
+                    "--map SOURCE=FIELD"
+                ).format(file=path.name, missing=", ".join(missing), found=", ".join(table.headers))
             )
         orders = file_dates.column_orders(
             table,
