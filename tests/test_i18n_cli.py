@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import re
-import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,13 @@ def _no_language(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def _copy(shop: Path, db: Path) -> None:
+    # SQLite's backup: the shop's last writes may still be in its -wal file, which a copy
+    # of the main file alone would leave behind.
+    with closing(sqlite3.connect(shop)) as source, closing(sqlite3.connect(db)) as target:
+        source.backup(target)
+
+
 def run(db: Path, *args: str, lang: str, columns: int = 100):
     runner = CliRunner()
     return runner.invoke(app, ["--db", str(db), *args], env={"LANG": lang, "COLUMNS": str(columns)})
@@ -112,7 +120,7 @@ def test_machine_output_is_the_same_bytes_in_every_language(shop, english, lang)
 def test_machine_output_is_the_same_bytes_under_the_setting(shop, tmp_path):
     # The same database, English chosen by the environment vs Korean by the setting.
     db = tmp_path / "ko.db"
-    shutil.copy(shop, db)
+    _copy(shop, db)
     assert run(db, "config", "set", "ui.language", "ko", lang="C.UTF-8").exit_code == 0
     assert "옵션" in run(db, "due", "--help", lang="C.UTF-8").stdout  # the setting speaks
     assert _machine_outputs(db, "en_US.UTF-8") == _machine_outputs(db, "C.UTF-8")
@@ -214,7 +222,7 @@ def test_tables_and_pages_fit_80_columns_in_every_language(shop, lang):
 
 def test_a_setting_outside_the_languages_is_refused(shop, tmp_path):
     db = tmp_path / "x.db"
-    shutil.copy(shop, db)
+    _copy(shop, db)
     result = run(db, "config", "set", "ui.language", "fr", lang="C.UTF-8")
     assert result.exit_code == 1
     assert "ko, ja, zh_Hans, zh_Hant, hy" in result.stderr
@@ -291,7 +299,7 @@ def test_every_why_of_the_agenda_is_said_in_the_language(shop, monkeypatch):
 def test_the_root_help_speaks_the_setting_of_the_database_db_names(shop, tmp_path):
     # `crmcli --db FILE --help`: the root's help comes before --db is parsed.
     db = tmp_path / "ja.db"
-    shutil.copy(shop, db)
+    _copy(shop, db)
     assert run(db, "config", "set", "ui.language", "ja", lang="C.UTF-8").exit_code == 0
     assert "オプション" in run(db, "--help", lang="C.UTF-8").stdout
     shown = CliRunner().invoke(app, [f"--db={db}", "--help"], env={"LANG": "C.UTF-8"})
@@ -454,7 +462,7 @@ def test_a_question_answered_no_says_aborted_in_the_language(shop, tmp_path, lan
     from ptyrun import run_tty
 
     db = tmp_path / "x.db"
-    shutil.copy(shop, db)
+    _copy(shop, db)
     env = {"LANG": lang, "LANGUAGE": ""}
     status, shown = run_tty(
         "--db", str(db), "customers", "forget", "KR-2024-0001", env=env, typed="n\n"
