@@ -118,10 +118,12 @@ class Upkeep:
     min_rows: int  # worth it from a file of this many rows…
     share: float  # …that is at least this share of the rows already stored
     indexes: bool
+    keys: bool = False  # unique keys too (`Engine.bulk_loading`): the import keeps rows unique
 
 
 def set_aside(db: Engine, upkeep: Upkeep, estimated_rows: int) -> AbstractContextManager[Any]:
-    """For a big import, `upkeep` set aside until the block ends (else nothing is).
+    """For a big import, `upkeep` set aside until the block ends (else nothing is): the
+    block gets the engine when it is, None when not.
 
     Building once by sorting costs a fraction of a million random inserts kept up row
     by row, as long as the import is a good part of the table. It all happens inside
@@ -135,7 +137,9 @@ def set_aside(db: Engine, upkeep: Upkeep, estimated_rows: int) -> AbstractContex
     existing = db.execute(f'SELECT count(*) FROM "{upkeep.tables[0]}"').fetchone()[0]
     if estimated_rows < upkeep.share * existing:
         return nullcontext()
-    return db.bulk_loading(upkeep.tables, indexes=upkeep.indexes)  # type: ignore[no-any-return]
+    return db.bulk_loading(  # type: ignore[no-any-return]
+        upkeep.tables, indexes=upkeep.indexes, keys=upkeep.keys
+    )
 
 
 IMPORT_FIELDS = (

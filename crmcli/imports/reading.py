@@ -278,6 +278,13 @@ _ROW_MAY_HOLD_MARKER = re.compile(
 )
 
 
+def may_hold_marker(text: str, delimiter: str) -> bool:
+    """Whether some cell of these whole lines (no quotes in them) may be a missing-value
+    marker: the same search as `Table.rows` makes, over many rows at once."""
+    cells = text.replace("\n", _SEPARATOR).replace(delimiter, _SEPARATOR)
+    return _ROW_MAY_HOLD_MARKER.search(f"{_SEPARATOR}{cells}{_SEPARATOR}") is not None
+
+
 def is_missing_marker(cell: str) -> bool:
     """Whether a whole cell says 'no value' (NA, N/A, null, -…) rather than holding one."""
     text = cell.strip()
@@ -317,6 +324,13 @@ class Table:
                 )
             )
         return result
+
+    def text_file(self) -> tuple[Path, str, int] | None:
+        """The text file the rows are read from (a sheet's: the CSV it was written to), its
+        encoding, and how many lines the header takes; None when there is none (JSON)."""
+        if self._source is None:
+            return None
+        return self._source, self._source_encoding or self.info.encoding, self._line
 
     def estimated_rows(self) -> int:
         """How many rows the file holds, judged from its size and the sampled rows."""
@@ -753,6 +767,13 @@ class JsonTable(Table):
 
     def position(self) -> int:
         return 0
+
+    def text_file(self) -> tuple[Path, str, int] | None:
+        """The text file the rows are read from (a sheet's: the CSV it was written to), its
+        encoding, and how many lines the header takes; None when there is none (JSON)."""
+        if self._source is None:
+            return None
+        return self._source, self._source_encoding or self.info.encoding, self._line
 
     def estimated_rows(self) -> int:
         return len(self.records)
