@@ -25,7 +25,6 @@ from crmcli.imports.undo import undo as undo_import
 pytestmark = pytest.mark.engines
 # What `imports undo` lacks on a server: import_changes has no key, and the order its
 # records were written in (SQLite's rowid) needs a column there (a migration).
-UNDO = "imports undo: import_changes' record order (rowid) has no PostgreSQL column yet"
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -339,7 +338,6 @@ def walk_ins(tmp_path: Path, seed: int) -> tuple[Path, int, int]:
     return write_csv(tmp_path / "retail.csv", header, rows), anonymous, total
 
 
-@pytest.mark.pg_pending("`purchases list`/`purchases export` are not ported to PostgreSQL yet")
 def test_lines_with_no_customer_are_anonymous_sales(cli, tmp_path):
     path, anonymous, total_cents = walk_ins(tmp_path, seed=11)
     out = cli("purchases", "import", str(path), "--create-customers")
@@ -360,7 +358,6 @@ def test_lines_with_no_customer_are_anonymous_sales(cli, tmp_path):
     cli("due", "--as-of", "2025-01-15", "--days", "60")  # anniversaries, after-sales: no one
 
 
-@pytest.mark.pg_pending("`purchases export` is not ported to PostgreSQL yet")
 def test_missing_value_markers_in_the_customer_column_are_anonymous_sales(cli, tmp_path):
     rnd = random.Random(42)
     rows = []
@@ -396,7 +393,6 @@ def test_skip_anonymous_leaves_them_out(db, tmp_path):
     assert counts(db, "purchases WHERE customer_id IS NULL") == 0
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_undo_removes_anonymous_sales_too(db, tmp_path):
     path, _, _ = walk_ins(tmp_path, seed=9)
     result = import_purchases(db, path, create_customers=True)
@@ -452,7 +448,7 @@ def _customer_files(tmp_path: Path) -> tuple[Path, Path]:
     return base, update
 
 
-@pytest.mark.pg_pending(UNDO)
+@pytest.mark.pg_pending("`customers tag` is not ported to PostgreSQL yet (pgcust)")
 def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import(cli, tmp_path):
     base, update = _customer_files(tmp_path)
     cli("customers", "import", str(base))
@@ -487,7 +483,6 @@ def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import
     assert customers.count(db) == 1
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_undo_without_later_work_needs_no_force(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)
@@ -498,7 +493,6 @@ def test_undo_without_later_work_needs_no_force(db, tmp_path):
     assert (kim["email"], kim.tags, len(kim.phones)) == (None, (), 1)
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_a_value_edited_on_top_of_the_imports_is_listed_and_forced_back(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)
@@ -510,7 +504,6 @@ def test_a_value_edited_on_top_of_the_imports_is_listed_and_forced_back(db, tmp_
     assert customers.get(db, 1)["email"] is None
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_an_import_recorded_without_its_after_state_still_refuses_over_edits(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)
@@ -522,7 +515,6 @@ def test_an_import_recorded_without_its_after_state_still_refuses_over_edits(db,
         undo_import(db, result.import_id)
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_undo_of_a_changed_line_a_complaint_refers_to_puts_it_back(db, tmp_path):
     from crmcli import complaints
 
@@ -538,7 +530,6 @@ def test_undo_of_a_changed_line_a_complaint_refers_to_puts_it_back(db, tmp_path)
     assert row == (100_000_000, first.import_id)
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_a_purchase_a_complaint_refers_to_is_kept_unless_forced(cli, tmp_path):
     path = write_csv(
         tmp_path / "p.csv",

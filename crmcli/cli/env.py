@@ -58,6 +58,8 @@ ON_POSTGRESQL: tuple[str, ...] = (
     "customers import",
     "purchases import",
     "imports list",
+    # pgrest
+    *("purchases list", "purchases export", "items list", "items launch", "imports undo"),
 )
 
 # `--output FILE` and `--force`, declared once for the commands that write records.
