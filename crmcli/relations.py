@@ -10,6 +10,7 @@ birthday, which `greet` puts on the customer's agenda (a `family-birthday` item,
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -131,18 +132,33 @@ def _same(
     db: Engine, customer_id: int, kind: str, other_id: int | None, name: str | None
 ) -> int | None:
     if other_id is None:
-        row = db.execute(
-            "SELECT id FROM customer_relations WHERE customer_id = ? AND kind = ?"
-            " AND other_id IS NULL AND lower(other_name) = lower(?)",
-            [customer_id, kind, name],
-        ).fetchone()
-    else:
-        row = db.execute(
-            "SELECT id FROM customer_relations WHERE (customer_id = ? AND kind = ? AND"
-            " other_id = ?) OR (customer_id = ? AND kind = ? AND other_id = ?)",
-            [customer_id, kind, other_id, other_id, INVERSE[kind], customer_id],
-        ).fetchone()
+        named = _named(db, customer_id, name or "", kind)
+        return named[0] if named else None
+    row = db.execute(
+        "SELECT id FROM customer_relations WHERE (customer_id = ? AND kind = ? AND"
+        " other_id = ?) OR (customer_id = ? AND kind = ? AND other_id = ?)",
+        [customer_id, kind, other_id, other_id, INVERSE[kind], customer_id],
+    ).fetchone()
     return None if row is None else int(row[0])
+
+
+def _named(db: Engine, customer_id: int, name: str, kind: str | None) -> list[int]:
+    """The customer's relations to someone not a customer called `name`, in any case.
+
+    Case is folded here, not by SQL's lower(): SQLite's folds only A-Z, PostgreSQL's
+    every letter, so "Émile" and "émile" (or Armenian, Cyrillic, Greek names) would be
+    one person on a server and two in a file."""
+    wanted = name.casefold()
+    rows = db.execute(
+        "SELECT id, kind, other_name FROM customer_relations"
+        " WHERE customer_id = ? AND other_id IS NULL ORDER BY id",
+        [customer_id],
+    )
+    return [
+        int(rid)
+        for rid, their_kind, other in rows
+        if (kind is None or their_kind == kind) and (other or "").casefold() == wanted
+    ]
 
 
 def unrelate(
@@ -159,14 +175,9 @@ def unrelate(
     wanted = kind_of(kind) if kind else None
     with db.write():
         if other_id is None:
-            sql = (
-                "DELETE FROM customer_relations WHERE customer_id = ? AND other_id IS NULL"
-                " AND lower(other_name) = lower(?)"
-            )
-            params: list[Any] = [customer_id, " ".join((name or "").split())]
-            if wanted:
-                sql += " AND kind = ?"
-                params.append(wanted)
+            ids = _named(db, customer_id, " ".join((name or "").split()), wanted)
+            sql = f"DELETE FROM customer_relations WHERE id IN ({db.json_values()})"
+            params: list[Any] = [json.dumps(ids)]
         else:
             sql = (
                 "DELETE FROM customer_relations WHERE ((customer_id = ? AND other_id = ?"

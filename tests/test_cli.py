@@ -109,6 +109,7 @@ def test_usage_errors_exit_2(cli):
     assert cli("nonsense", ok=False).exit_code == 2
 
 
+@pytest.mark.engines  # on SQLite and on PostgreSQL
 def test_edit_tag_archive_delete(cli):
     add_kim(cli)
     cli("customers", "edit", "1", "--email", "kim@example.kr", "--contact-days", "mon-fri")

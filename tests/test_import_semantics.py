@@ -448,8 +448,9 @@ def _customer_files(tmp_path: Path) -> tuple[Path, Path]:
     return base, update
 
 
-@pytest.mark.pg_pending("`customers tag` is not ported to PostgreSQL yet (pgcust)")
-def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import(cli, tmp_path):
+def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import(
+    cli, tmp_path, db_path
+):
     base, update = _customer_files(tmp_path)
     cli("customers", "import", str(base))
     cli("customers", "import", str(update))
@@ -474,8 +475,9 @@ def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import
     assert "likes tea" in shown and "kim@example.com" in shown  # nothing was undone
     cli("imports", "undo", "2", "--force")
     from crmcli.db import open_db
+    from crmcli.db_url import parse
 
-    db = open_db(tmp_path / "crmcli.db")
+    db = open_db(parse(str(db_path), source="the test"))
     kim = customers.get(db, 1)
     assert (kim["notes"], kim["address"], kim["email"]) == ("likes tea", "Busan", None)
     assert kim.tags == ("handtag",)  # the import's 'vip' went, the hand-added tag stayed

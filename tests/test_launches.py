@@ -113,7 +113,7 @@ def test_an_early_adopter_is_suggested_loyal(db, shop):
     assert {"A", "B", "C"} <= differs
 
 
-@pytest.mark.sqlite_only("EXPLAIN QUERY PLAN is SQLite's; a server plans small tables by scan")
+@pytest.mark.sqlite_only("SQLite's query plan (EXPLAIN QUERY PLAN)")
 def test_the_queries_use_the_launch_index(db, shop):
     params = launches.params(db, as_of=date(2026, 11, 1))
     sql = f"EXPLAIN QUERY PLAN {launches.early_cte()} {launches.early_buys(db)}"
@@ -130,7 +130,7 @@ def cli_shop(cli, db_path):
     from crmcli.db import open_db
     from crmcli.db_url import parse
 
-    db = open_db(parse(str(db_path), source="the test"))
+    db = open_db(parse(str(db_path), source="the test"))  # SQLite or PostgreSQL
     _shop(db)
     db.close()
     return cli
@@ -155,7 +155,6 @@ def test_items_list_and_launch(cli_shop):
     assert bad.exit_code == 1 and "--on must be YYYY-MM-DD" in bad.stderr
 
 
-@pytest.mark.pg_pending("`customers early-adopters` is not ported to PostgreSQL yet (pgcust)")
 def test_early_adopters_and_who_bought_early(cli_shop):
     rows = _csv(cli_shop("customers", "early-adopters", "--as-of", "2026-11-01").stdout)
     assert [(r["code"], r["launches"], r["items"]) for r in rows] == [
