@@ -229,6 +229,11 @@ class Engine(ABC):
     def advance_ids(self, table: str) -> None:
         """Let `table`'s next generated id come after every id it holds."""
 
+    def next_id(self, table: str) -> int:
+        """The id `table`'s next new row takes, as SQLite numbers: the highest + 1, kept
+        for this write transaction (for code that gives its rows their ids itself)."""
+        return int(self.execute(f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"').fetchone()[0])
+
     def parent_tables(self, table: str) -> set[str]:
         """The tables `table`'s foreign keys point to (itself left out)."""
         return {parent for _column, parent in self.references(table)} - {table}
@@ -795,8 +800,9 @@ class PostgresEngine(Engine):
         self, on_wait: Callable[[], None] | None = None, *, wait: bool = True
     ) -> Iterator[PostgresEngine]:
         # psycopg makes a nested block a savepoint, as SqliteEngine does. The server
-        # takes row locks as statements run, so there is no lock to wait for up front:
-        # `on_wait` and `wait` have nothing to do here. A COMMIT the server refuses
+        # takes its locks as statements run (a row's, a table's id lock at its first
+        # insert: m126), so there is no lock to wait for up front: `on_wait` and `wait`
+        # have nothing to do here. A COMMIT the server refuses
         # (a deadlock, a serialization failure) says so in SQLite's words too.
         psycopg = postgres.psycopg_module()
         try:
@@ -867,7 +873,8 @@ class PostgresEngine(Engine):
         # A server's way (issue 16 item 5): the rows go over with COPY into a staging
         # table of the caller's transaction, then into `table` in one set-based INSERT,
         # rather than a statement (a round trip) per row. `n` keeps the file's order,
-        # so ids come out as on SQLite.
+        # so ids come out as on SQLite; a row left out (its key stored, or repeated in
+        # the batch) is left out before the numbering, since an identity would count it.
         stage = _quoted(f"crmcli_stage_{table}")
         names = ", ".join(_quoted(c) for c in columns)
         if self.execute("SELECT to_regclass(?)", [f"pg_temp.{stage}"]).fetchone()[0] is None:
@@ -884,7 +891,10 @@ class PostgresEngine(Engine):
         return int(
             self.execute(
                 f"INSERT INTO {_quoted(table)} ({names}, {extra}) SELECT {names}, {marks}"
-                f" FROM {stage} ORDER BY n ON CONFLICT ({_quoted(key)}) DO NOTHING",
+                f" FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {_quoted(table)} t"
+                f" WHERE t.{_quoted(key)} = s.{_quoted(key)}) AND NOT EXISTS (SELECT 1"
+                f" FROM {stage} e WHERE e.{_quoted(key)} = s.{_quoted(key)} AND e.n < s.n)"
+                f" ORDER BY n ON CONFLICT ({_quoted(key)}) DO NOTHING",
                 list(fixed.values()),
             ).rowcount
         )
@@ -927,6 +937,13 @@ class PostgresEngine(Engine):
         # Indexes before foreign keys: each key's check then runs as one join.
         for _drop, create in sorted(aside, key=lambda pair: pair[1].startswith("ALTER")):
             self.execute(create)
+
+    def next_id(self, table: str) -> int:
+        # Under the table's id lock (m126), held to the end of the transaction: no other
+        # writer can take the number before this one's rows are written.
+        return int(
+            self.execute("SELECT crmcli_next_id(?::regclass)", [_quoted(table)]).fetchone()[0]
+        )
 
     def advance_ids(self, table: str) -> None:
         for (column,) in self.execute(

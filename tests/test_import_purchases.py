@@ -218,7 +218,6 @@ def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
     assert check(db) == []
 
 
-@pytest.mark.pg_pending("a dry run uses up an import id on PostgreSQL: numbering differs (pgrest)")
 def test_cli_profile_saves_the_mapping_and_dry_run_writes_nothing(cli, tmp_path):
     cli("customers", "add", "--name", "Kim", "--code", "K1")
     path = tmp_path / "p.tsv"

@@ -360,7 +360,7 @@ def _run(
             known = _Customers(
                 db, create=create_customers, import_id=import_id, region=options_region
             )
-            last_id = db.execute("SELECT coalesce(max(id), 0) FROM purchases").fetchone()[0]
+            last_id = db.next_id("purchases") - 1  # the lines above it are this import's
             if not dry_run:
                 aside.enter_context(journal.set_aside(db, INDEX_UPKEEP, table.estimated_rows()))
             present = [0, 1, 2, 8]  # customer, date, amount, line key: always there
