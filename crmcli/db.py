@@ -213,9 +213,18 @@ def open_db(path: Target | str, *, migrate: bool = True, adopt: bool = False) ->
     Refuses a file that is not crmcli's (see `kind_of`) unless `adopt` is asked for.
     A PostgreSQL URL opens the server's database on the same terms (`crmcli.postgres`).
     """
+    path = _target(path)
     if isinstance(path, PostgresUrl):
         return PostgresEngine(path, postgres.open_db(path, migrate=migrate, adopt=adopt))
     return open_sqlite(path, migrate=migrate, adopt=adopt)
+
+
+def _target(path: Target | str) -> Target | str:
+    """A string names a database as `--db` does: a `postgresql://` URL (or libpq's
+    `key=value` form) is the server's database, never a file created under that name."""
+    if isinstance(path, str) and path != MEMORY:
+        return parse_target(path, source="the database")
+    return path
 
 
 def open_sqlite(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> SqliteEngine:
@@ -265,6 +274,7 @@ def open_read(path: Target | str, *, notice: Callable[[str], None] | None = None
     may not write it (cron running as another user), the command reads an up-to-date
     copy in memory instead, and `notice` is told so.
     """
+    path = _target(path)
     if isinstance(path, PostgresUrl):
         return PostgresEngine(path, postgres.open_read(path))
     path_str = str(path)

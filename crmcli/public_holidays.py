@@ -237,11 +237,8 @@ def _keep(
     text = json.dumps({d.isoformat(): n for d, n in days.items()}, ensure_ascii=False)
     try:
         with db.write(wait=False):
-            db.execute(
-                "INSERT OR REPLACE INTO holiday_cache (country, language, year, source, days)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [country, language, year, source, text],
-            )
+            row = {"country": country, "language": language, "year": year}
+            db.upsert("holiday_cache", {**row, "source": source, "days": text}, key=list(row))
     except (db.Error, DatabaseError):  # read-only, busy or full: computed again next time
         pass
 

@@ -1,18 +1,22 @@
 """Every test runs away from the user's real database, at a fixed width, without colour.
 
-Engines (issue 16): a test module that says `pytestmark = pytest.mark.engines` runs each
-of its tests once per engine chosen by `--engine` (sqlite, postgresql, all): its
-CRMCLI_DB (`_isolated`, hence `cli`) and its `db` are an SQLite file / in-memory
-database, or a PostgreSQL database in the state of a new one (tests/pg_server.py's
-pool). A test there that is SQLite's by nature (PRAGMAs, WAL, file modes, the backup
-API) says why: `@pytest.mark.sqlite_only("reason")`; one that does not work on
-PostgreSQL yet says what is missing: `@pytest.mark.pg_pending("reason")` (a strict xfail).
+Engines (issue 16): every test that touches storage — it takes `cli`, `db`, `db_path`,
+`db_url` or `engine`, itself or through a fixture of its own — runs once per engine
+chosen by `--engine` (sqlite, postgresql, all; default all): its CRMCLI_DB (hence `cli`)
+and its `db` are a new SQLite file / in-memory database, or a PostgreSQL database in the
+state of a new one (tests/pg_server.py's pool). A pure unit test (none of those) runs
+once. A test or module that is SQLite's by nature (file bytes, PRAGMAs, WAL, the backup
+API, killing the SQLite file's writer) says why: `sqlite_only("reason")`; one that needs
+what PostgreSQL does not do yet says what and who is porting it: `pg_pending("reason")`
+(its PostgreSQL run is a strict xfail, so it fails the suite once it passes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pg_server
 import pytest
@@ -28,14 +32,20 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> Path | str:
+def _isolated(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path | str:
     """Point CRMCLI_DB and the platform data dirs into tmp_path; no colour; 100 columns.
 
     CRMCLI_DB is a new file's path on SQLite, a new database's URL on PostgreSQL.
     """
     db_path: Path | str = tmp_path / "crmcli.db"
-    if engine == POSTGRESQL:
+    # Read from the test's parameters, not asked for as a fixture: a test is run per
+    # engine only when it needs storage (`engine` in its closure), and this fixture is
+    # every test's.
+    if _engine_of(request.node) == POSTGRESQL:
         db_path = pg_server.server().pool().fresh()
+        monkeypatch.setattr(sqlite3, "connect", _refusing_the_url(sqlite3.connect, db_path))
     monkeypatch.setenv("CRMCLI_DB", str(db_path))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -49,19 +59,36 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> P
     return db_path
 
 
+def _refusing_the_url(connect: Callable[..., Any], url: str) -> Callable[..., Any]:
+    """sqlite3.connect, failing when a test hands it its PostgreSQL database's URL.
+
+    Given that string, sqlite3 would quietly make an empty file of that name (or fail with
+    "file is not a database"), and a test reading or writing the database that way would
+    pass on PostgreSQL without having touched it.
+    """
+
+    def guarded(database: Any, *args: Any, **kwargs: Any) -> Any:
+        if url.split("?")[0] in str(database):
+            raise AssertionError(
+                "this test opens its database with sqlite3 on the PostgreSQL run: use "
+                'open_db(db_path) (both engines), or mark it sqlite_only("why")'
+            )
+        return connect(database, *args, **kwargs)
+
+    return guarded
+
+
 @pytest.fixture
-def db_path(_isolated: Path | str) -> Path | str:
+def db_path(engine: str, _isolated: Path | str) -> Path | str:
+    """This test's database: a new SQLite file's path, or a fresh PostgreSQL URL."""
     return _isolated
 
 
 @pytest.fixture
-def db(request: pytest.FixtureRequest, engine: str) -> Iterator[Engine]:
-    """A fresh, migrated database for core tests: in memory, or on the test's engine."""
-    if request.node.get_closest_marker("engines") is None:
-        database = open_db(":memory:")
-    else:
-        where = request.getfixturevalue("_isolated") if engine == POSTGRESQL else ":memory:"
-        database = open_db(parse(str(where), source="the test"))
+def db(engine: str, _isolated: Path | str) -> Iterator[Engine]:
+    """A fresh, migrated database for core tests: in memory, or the test's server one."""
+    where = _isolated if engine == POSTGRESQL else ":memory:"
+    database = open_db(parse(str(where), source="the test"))
     yield database
     database.close()
 
@@ -80,7 +107,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli() -> Cli:
+def cli(engine: str) -> Cli:
+    """The app, on this test's database (CRMCLI_DB): hence run once per engine."""
     return Cli()
 
 
@@ -92,14 +120,11 @@ ENGINES = (SQLITE, POSTGRESQL)
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "engines: run each test once per engine chosen by --engine (CRMCLI_DB, db)"
-    )
-    config.addinivalue_line(
-        "markers", "sqlite_only(reason): in an engines module, a test SQLite's by nature"
+        "markers", "sqlite_only(reason): a storage test SQLite's by nature (runs on SQLite only)"
     )
     config.addinivalue_line(
         "markers",
-        "pg_pending(reason): in an engines module, what does not work on PostgreSQL yet "
+        "pg_pending(reason): what does not work on PostgreSQL yet, and who is porting it "
         "(its PostgreSQL run is a strict xfail: it fails the suite once it passes)",
     )
 
@@ -115,14 +140,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests of an `engines` module, and those taking `engine` or `db_url` themselves,
-    run once per engine chosen by --engine; the rest once, on SQLite."""
-    own = metafunc.definition._fixtureinfo.argnames  # the test function's own arguments
-    if metafunc.definition.get_closest_marker("engines") is None and not (
-        {"engine", "db_url"} & set(own)
-    ):
+    """A test that touches storage runs once per engine chosen by --engine; the rest once.
+
+    Touching storage is needing the `engine` fixture, directly or through any fixture:
+    `cli`, `db`, `db_path` and `db_url` all take it, so one rule covers every test and
+    every fixture a module builds on them, with no list to keep. A test on `pg_url` is
+    the server's own: its one run is the PostgreSQL one.
+    """
+    if "engine" not in metafunc.fixturenames:
         return
     engines = ENGINES
+    if "pg_url" in metafunc.fixturenames:
+        # A test of the server itself (migrating, connecting, pg_dump) that also uses the
+        # command line: it is the PostgreSQL run, and a second, SQLite, run would repeat it.
+        engines = (POSTGRESQL,)
     only = metafunc.definition.get_closest_marker("sqlite_only")
     if only is not None:
         if not only.args or not str(only.args[0]).strip():
@@ -133,8 +164,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def engine(request: pytest.FixtureRequest) -> str:
-    """The engine this run of the test is on (SQLite for a test that runs once)."""
-    return getattr(request, "param", SQLITE)
+    """The engine this run of the test is on."""
+    return request.param
+
+
+def _engine_of(item: pytest.Item) -> str:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("engine", SQLITE) if callspec else SQLITE
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -143,16 +179,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     are tests that need a PostgreSQL server."""
     for item in items:
         pending = item.get_closest_marker("pg_pending")
-        callspec = getattr(item, "callspec", None)
-        if pending is not None and callspec and callspec.params.get("engine") == POSTGRESQL:
+        if pending is not None and _engine_of(item) == POSTGRESQL:
             item.add_marker(pytest.mark.xfail(reason=str(pending.args[0]), strict=True))
     chosen = config.getoption("engine")
     if chosen == "all":
         return
     keep, drop = [], []
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        on = callspec.params.get("engine", SQLITE) if callspec else SQLITE
+        on = _engine_of(item)
         needs_pg = "pg_url" in getattr(item, "fixturenames", ())
         (drop if on != chosen or (needs_pg and chosen == SQLITE) else keep).append(item)
     if drop:

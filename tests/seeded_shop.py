@@ -12,14 +12,15 @@
   with a country code, one in another country), a lunar birthday in a leap month, a
   birthday without a year, labelled and lunar anniversaries, extra fields, a tier set
   by hand, a contact window, lost prospects with a reason, and text that CSV must quote.
-- `dump`: every row of every table as SQL, to assert that a refusal wrote nothing.
+- `change`: a write behind crmcli's back (an old database's state), on either engine.
+- `dump`: every row of every table, on either engine, to assert that a refusal wrote
+  nothing.
 """
 
 from __future__ import annotations
 
 import random
-import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from sqlite_utils import Database
 
 from crmcli import customers, prospects, tiers
 from crmcli.db import open_db
+from crmcli.engines import Engine
 
 # --- one customer --------------------------------------------------------------------
 
@@ -60,14 +62,39 @@ def kim(
 # --- what "nothing changed" means ----------------------------------------------------
 
 
-def dump(path: Path | str, *, skip: Iterable[str] = ()) -> list[str]:
-    """Every row of every table, as SQL, but lines naming a table in `skip` (caches)."""
-    skip = tuple(skip)
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def change(where: Path | str, sql: str, rows: Iterable[Sequence[Any]] | None = None) -> None:
+    """Write to a test's database behind crmcli's back, on either engine (an SQLite path
+    or a PostgreSQL URL): a state no command makes any more (an old database's values, a
+    day fixed by hand). One transaction; `rows` runs `sql` once per row."""
+    db = open_db(str(where), migrate=False)
     try:
-        return [line for line in conn.iterdump() if not any(s in line for s in skip)]
+        with db.write():
+            if rows is None:
+                db.execute(sql)
+            else:
+                db.executemany(sql, list(rows))
     finally:
-        conn.close()
+        db.close()
+
+
+def dump(where: Path | str | Engine, *, skip: Iterable[str] = ()) -> list[str]:
+    """Every row of every table, as `table (values…)` lines sorted, but the tables in
+    `skip` (caches). One form on both engines (an SQLite path, a PostgreSQL URL or an
+    open `Engine`): sorted in Python, so neither engine's row order nor its collation
+    can make two equal databases look different."""
+    db = where if isinstance(where, Engine) else open_db(str(where), migrate=False)
+    try:
+        return [
+            line
+            for table in db.tables()
+            if table not in skip
+            for line in sorted(
+                f"{table} {tuple(row)!r}" for row in db.execute(f'SELECT * FROM "{table}"')
+            )
+        ]
+    finally:
+        if db is not where:
+            db.close()
 
 
 # --- the rendering shop (through the command line) -----------------------------------

@@ -9,8 +9,6 @@ import pytest
 from crmcli import agenda, contacts, customers, followups, public_holidays, purchases, settings
 from crmcli.errors import Conflict, InvalidValue
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def _due(db, start, days=1, **kw):
     start = date.fromisoformat(start)

@@ -10,8 +10,6 @@ import pytest
 from crmcli.db import open_db
 from crmcli.db_url import parse
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def _csv(result):
     return list(csv.DictReader(io.StringIO(result.stdout)))

@@ -9,8 +9,6 @@ import pytest
 from crmcli import agenda_done, complaints, contacts, customers, followups, privacy
 from crmcli.errors import Conflict, InvalidValue, NotFound
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 @pytest.fixture
 def kim(db):

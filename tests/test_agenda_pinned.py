@@ -44,8 +44,6 @@ from crmcli import (
 )
 from crmcli.db import open_db
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 PINNED = Path(__file__).parent / "golden" / "agenda-pinned.csv"
 # The days the shop is looked at: around 29 February, a December, a lunar new year.
 AS_OFS = (date(2025, 2, 25), date(2025, 12, 1), date(2026, 2, 14))

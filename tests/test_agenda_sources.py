@@ -10,8 +10,6 @@ import pytest
 from crmcli import agenda, agenda_sources, customers, purchases, tiers
 from crmcli.agenda_sources import SOURCES, Window
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def test_every_kind_has_a_source_named_for_its_items_and_a_key_told():
     assert agenda.KINDS == tuple(SOURCES) == agenda_sources.KINDS

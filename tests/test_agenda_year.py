@@ -13,8 +13,6 @@ import pytest
 
 from crmcli import public_holidays
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 COUNTRIES = ("KR", "CN", "TW", "JP", "AM", "US", "GB", "RU")
 MOURNING = re.compile(r"memorial|remembrance|tomb|mourning|genocide|fallen|victims", re.I)
 NAMES = {

@@ -1,6 +1,5 @@
 """buying: what customers buy, who bought what (for offers), and the suggested attitude.
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
 
 Domain §1 (tell a customer when an offer on what they buy arrives) and §2 (attitude:
 loyal, brand-switching, no brand loyalty — seed 003).

@@ -19,13 +19,18 @@ def add_kim(cli):
     return cli("customers", "add", "--name", "김민준", "--phone", "010-1234-5678", "--tag", "vip")
 
 
-def test_add_then_search_finds_the_given_name(cli, db_path):
+def test_add_then_search_finds_the_given_name(cli):
     result = add_kim(cli)
     assert result.stdout.strip() == "1"
     assert "added customer #1 김민준" in result.stderr
     found = cli("customers", "search", "민준")
     rows = list(csv.DictReader(io.StringIO(found.stdout)))
     assert [r["name"] for r in rows] == ["김민준"]
+
+
+@pytest.mark.sqlite_only("the file's mode bits")
+def test_the_database_a_command_makes_is_private(cli, db_path):
+    add_kim(cli)
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
 
 
@@ -109,7 +114,6 @@ def test_usage_errors_exit_2(cli):
     assert cli("nonsense", ok=False).exit_code == 2
 
 
-@pytest.mark.engines  # on SQLite and on PostgreSQL
 def test_edit_tag_archive_delete(cli):
     add_kim(cli)
     cli("customers", "edit", "1", "--email", "kim@example.kr", "--contact-days", "mon-fri")
@@ -154,6 +158,7 @@ def test_db_commands(cli, db_path, tmp_path):
     assert "up to date" in cli("db", "migrate").stderr
 
 
+@pytest.mark.sqlite_only("a missing database file is not made; a server database always exists")
 def test_reading_a_missing_database_creates_nothing(cli, db_path):
     result = cli("customers", "list", ok=False)
     assert result.exit_code == 1 and result.stdout == ""
@@ -168,6 +173,7 @@ def test_db_option_beats_environment(cli, tmp_path):
     assert other.exists()
 
 
+@pytest.mark.sqlite_only("whether the real database's file gets made")
 def test_demo_never_touches_the_real_database(cli, db_path, tmp_path):
     out = cli("demo", "--path", str(tmp_path / "d" / "demo.db")).stdout
     assert "김민준" in out

@@ -11,8 +11,6 @@ from crmcli import complaints, customers, purchases, settings
 from crmcli.complaints import STAGES
 from crmcli.errors import Conflict, CrmError, InvalidValue, NotFound, UsageError
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 # What each stage needs, given in full when a test moves a complaint there.
 FULL = {
     "received": {},

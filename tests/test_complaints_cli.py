@@ -10,8 +10,6 @@ import pytest
 
 from crmcli.cli.complaints import app as complaints_app
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def _rows(text):
     return list(csv.DictReader(io.StringIO(text)))

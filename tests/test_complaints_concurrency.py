@@ -10,13 +10,9 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 from crmcli import complaints, customers
 from crmcli.db import open_db
 from crmcli.db_url import parse
-
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
 
 # Each worker opens the database (a file or a URL), waits at a shared start line (a file that
 # appears), then advances complaint 1 to `apologized` and says how it went.

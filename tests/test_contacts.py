@@ -9,8 +9,6 @@ import pytest
 from crmcli import contacts, customers
 from crmcli.errors import InvalidValue
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 @pytest.fixture
 def two(db):

@@ -11,8 +11,11 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import FIXTURES
 from reliability_crash import cli_work, integrity, kill_trials, snapshot
+
+pytestmark = pytest.mark.sqlite_only("SIGKILL of a writer of an SQLite file, checked by its bytes")
 
 SUPERSTORE = FIXTURES / "superstore-us.csv"  # 9,994 order lines, 793 customers
 KOREAN = FIXTURES / "customers-kr-cp949.csv"  # 1,468 customers, CP949

@@ -20,7 +20,7 @@ KEPT = [f for f in customer_fields.NAMES if f in customer_fields.READ_BACK]
 
 def test_every_column_of_customers_is_a_field(db):
     """A column added later needs its line in customer_fields.FIELDS (or a reason not to)."""
-    columns = {r[1] for r in db.execute("PRAGMA table_info(customers)")}
+    columns = {column.name for column in db.columns("customers")}
     missing = columns - set(customer_fields.NAMES) - customer_fields.COLUMNS_NOT_FIELDS
     assert not missing, f"add these to customer_fields.FIELDS: {sorted(missing)}"
 

@@ -60,6 +60,7 @@ def test_one_pass_gives_the_totals_and_top_lists_of_the_plain_queries(db, seed):
             assert got.top[by] == [dict(zip(columns, r, strict=True)) for r in cursor], by
 
 
+@pytest.mark.sqlite_only("SQLite's query plans, traced statement by statement")
 def test_the_page_reads_purchases_from_indexes_only(db):
     # Summing a customer's lines reads index entries, never the table row by row, and
     # never sorts them; only the ten most recent lines are read from the table.

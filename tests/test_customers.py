@@ -7,8 +7,6 @@ import pytest
 from crmcli import customers, settings
 from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def test_add_splits_a_korean_name_and_normalises_the_phone(db):
     cid = customers.add(db, name="김민준", phones_raw=["010-1234-5678"])

@@ -22,6 +22,10 @@ from crmcli.db import open_db, open_read
 from crmcli.errors import ForeignDatabase, NoDatabase
 from crmcli.migrations import applied_names, names
 
+# Which file, its bytes, modes and journal: what an SQLite file is (a server's side is in
+# test_postgres_schema.py and test_postgres_connect.py).
+pytestmark = pytest.mark.sqlite_only("SQLite database files: which file, its modes, its journal")
+
 SCHEMA = Path(__file__).parent / "fixtures" / "schema"
 
 READS = [

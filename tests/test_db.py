@@ -26,6 +26,23 @@ def test_location_order(tmp_path):
     assert not fallback.exists()  # resolving creates nothing
 
 
+def test_a_database_named_by_a_string_is_opened_as_db_names_it(
+    db_url, engine, tmp_path, monkeypatch
+):
+    """`open_db("postgresql://…")` is the server's database, never a file made under that
+    name (what issue 16 found the command line doing); a path string is the file."""
+    monkeypatch.chdir(tmp_path)
+    for opener in (open_db, db_module.open_read):
+        db = opener(str(db_url))
+        try:
+            assert db.name == engine
+            assert db.execute("SELECT count(*) FROM customers").fetchone() == (0,)
+        finally:
+            db.close()
+    assert not (tmp_path / "postgresql:").exists()
+    assert Path(db_url).exists() == (engine == "sqlite")
+
+
 def test_new_database_and_folder_are_private(tmp_path):
     path = tmp_path / "new" / "shop.db"
     db = open_db(path)
@@ -163,6 +180,7 @@ def test_a_busy_database_is_waited_for_then_refused_with_a_sentence(tmp_path, mo
         holder.close()
 
 
+@pytest.mark.sqlite_only("SQLite's write lock and its wait loop")
 def test_a_command_waiting_for_another_writer_says_so_once(tmp_path, monkeypatch, cli):
     path = tmp_path / "x.db"
     cli("--db", str(path), "customers", "add", "--name", "Before")

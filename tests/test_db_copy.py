@@ -108,6 +108,7 @@ def test_postgresql_to_postgresql_gives_the_same_tables(shop: Path, pg_url: str,
         assert dump(other) == dump(shop)
 
 
+@pytest.mark.sqlite_only("a copy from one SQLite file to another")
 def test_sqlite_to_sqlite_gives_the_same_tables_and_a_working_database(
     shop: Path, tmp_path: Path, cli: Any
 ) -> None:
@@ -179,16 +180,16 @@ def test_a_destination_with_rows_of_its_own_is_refused_and_unchanged(
     assert dump(db_url) == before
 
 
-def test_edited_seed_rows_count_as_rows_of_its_own(shop: Path, tmp_path: Path, cli: Any) -> None:
-    dest = tmp_path / "dest.db"
-    cli("--db", str(dest), "db", "migrate")
+def test_edited_seed_rows_count_as_rows_of_its_own(shop: Path, db_url: str, cli: Any) -> None:
+    dest = db_url
+    cli("--db", dest, "db", "migrate")
     engine = open_db(dest)
     try:
         with engine.write():
             engine.execute("UPDATE templates SET body = 'changed' WHERE name = 'birthday'")
     finally:
         engine.close()
-    result = cli("db", "copy", str(shop), str(dest), ok=False)
+    result = cli("db", "copy", str(shop), dest, ok=False)
     assert result.exit_code == 1 and "its table templates holds" in result.stderr
 
 

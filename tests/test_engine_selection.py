@@ -1,5 +1,6 @@
 """The suite's engine switch: PostgreSQL tests skip in one line on a laptop, fail in CI;
-an `engines` module's tests run once per engine, each on a database as new as a new file."""
+every test that touches storage runs once per engine, each on a database as new as a new
+file, and a pure unit test once."""
 
 from __future__ import annotations
 
@@ -67,22 +68,37 @@ def test_engine_sqlite_runs_no_postgresql_test() -> None:
     assert "PostgreSQL test(s) skipped" not in run.stdout
 
 
-# --- the `engines` marker, run in a scratch copy of the suite's fixtures ---
+# --- which tests run per engine, in a scratch copy of the suite's fixtures ---
 
 MODULE = """
 import os
 import pytest
 
-pytestmark = pytest.mark.engines
+
+def test_each_engine(cli):
+    print("DB", os.environ["CRMCLI_DB"].split("?")[0])
 
 
-def test_each_engine(engine, cli):
-    print("DB", engine, os.environ["CRMCLI_DB"].split("?")[0])
+@pytest.fixture
+def shop(db_path):  # a module's own fixture on storage: its tests touch storage too
+    return db_path
+
+
+def test_through_a_fixture(shop):
+    print("SHOP", str(shop).split("?")[0])
+
+
+def test_pure():
+    print("PURE", os.environ["CRMCLI_DB"].split("?")[0])
 
 
 @pytest.mark.sqlite_only("the file's mode bits")
 def test_a_file(engine):
     assert engine == "sqlite"
+
+
+def test_the_server_itself(cli, pg_url):  # the server's own test: its PostgreSQL run only
+    print("OWN", os.environ["CRMCLI_DB"].split("?")[0])
 """
 
 
@@ -100,17 +116,24 @@ def _run_scratch(where: Path, *args: str, **env: str) -> subprocess.CompletedPro
     )
 
 
-def test_an_engines_module_runs_on_each_engine_and_sqlite_only_says_why(tmp_path: Path) -> None:
+def test_storage_tests_run_on_each_engine_pure_ones_once_sqlite_only_says_why(
+    tmp_path: Path,
+) -> None:
     where = _scratch(tmp_path, MODULE)
     run = _run_scratch(where, "--engine", "sqlite")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "DB sqlite /" in run.stdout
+    assert "DB /" in run.stdout and "SHOP /" in run.stdout and "PURE /" in run.stdout
+    for test in ("test_each_engine[sqlite]", "test_through_a_fixture[sqlite]", "test_pure\n"):
+        assert f"test_scratch.py::{test}" in run.stdout, run.stdout
     assert "test_scratch.py::test_a_file[sqlite]" in run.stdout
-    assert "2 passed, 1 deselected" in run.stdout  # the PostgreSQL run of test_each_engine
-    # Without a server, the PostgreSQL runs skip in one line; test_a_file has none.
+    # The PostgreSQL runs of test_each_engine, test_through_a_fixture, test_the_server_itself.
+    assert "4 passed, 3 deselected" in run.stdout
+    assert "test_the_server_itself" not in run.stdout
+    # Without a server, the PostgreSQL runs skip in one line; test_a_file and the pure
+    # test have none.
     run = _run_scratch(where)
-    assert "2 passed, 1 skipped" in run.stdout, run.stdout + run.stderr
-    assert "1 PostgreSQL test(s) skipped: no server" in run.stdout
+    assert "4 passed, 3 skipped" in run.stdout, run.stdout + run.stderr
+    assert "3 PostgreSQL test(s) skipped: no server" in run.stdout
 
 
 def test_sqlite_only_without_a_reason_is_refused(tmp_path: Path) -> None:
@@ -119,11 +142,9 @@ def test_sqlite_only_without_a_reason_is_refused(tmp_path: Path) -> None:
         """
         import pytest
 
-        pytestmark = pytest.mark.engines
-
 
         @pytest.mark.sqlite_only
-        def test_why_not():
+        def test_why_not(db):
             pass
         """,
     )
@@ -137,8 +158,10 @@ def test_on_postgresql_crmcli_db_is_a_server_database(tmp_path: Path) -> None:
     where = _scratch(tmp_path, MODULE)
     run = _run_scratch(where, "--engine", "postgresql", CRMCLI_TEST_PG=server.admin_url)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "DB postgresql postgresql://" in run.stdout
-    assert "1 passed, 2 deselected" in run.stdout  # the SQLite runs: test_a_file is SQLite's
+    assert "DB postgresql://" in run.stdout and "SHOP postgresql://" in run.stdout
+    assert "test_scratch.py::test_the_server_itself[postgresql]" in run.stdout
+    # The SQLite runs and the pure test (it runs once, on SQLite) are not run.
+    assert "3 passed, 4 deselected" in run.stdout
 
 
 # --- the pooled database: each test starts from a new database's state ---
@@ -221,7 +244,6 @@ def _add_customer(conn) -> int:
     ).fetchone()[0]
 
 
-@pytest.mark.engines
 def test_an_engines_test_gets_its_engines_database(engine: str, db_path, db) -> None:
     target = parse(str(db_path))
     assert isinstance(target, PostgresUrl) == (engine == "postgresql")

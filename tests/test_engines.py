@@ -15,8 +15,6 @@ from crmcli.db_url import parse
 from crmcli.engines import BUSY_TIMEOUT_MS, Engine, for_postgresql, like_pattern, to_pyformat
 from crmcli.errors import DatabaseError
 
-pytestmark = pytest.mark.engines
-
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Engine]:

@@ -14,8 +14,6 @@ from crmcli import customers
 from crmcli.db import open_db
 from crmcli.db_url import parse
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def _ids(db, table: str = "customers") -> list[int]:
     return [r[0] for r in db.execute(f"SELECT id FROM {table} ORDER BY id")]

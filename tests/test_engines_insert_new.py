@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.engines
-
 COLUMNS = ("date", "amount_micros", "quantity", "line_key", "note")
 FIXED = {"created_at": "2026-01-01T00:00:00Z", "item": "it's"}
 

@@ -13,8 +13,6 @@ from hypothesis import strategies as st
 from crmcli.export import excel_safe
 from tests.conftest import FIXTURES
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 @pytest.mark.parametrize(
     ("value", "expected"),

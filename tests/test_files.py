@@ -85,6 +85,7 @@ def _input(tmp_path: Path, text: str = WITH_BAD, name: str = "people.csv") -> Pa
 
 
 @pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
+@pytest.mark.sqlite_only("an output naming the live SQLite file or its -wal/-shm/-journal")
 def test_rejects_naming_the_live_database_is_refused(cli, shop, tmp_path, suffix, figures):
     before = dump(shop)
     source = _input(tmp_path)
@@ -99,6 +100,7 @@ def test_rejects_naming_the_live_database_is_refused(cli, shop, tmp_path, suffix
     figures.record(f"output_paths.rejects_is_db{suffix or '_file'}", attempts=1, held=1)
 
 
+@pytest.mark.sqlite_only("the live SQLite file under another name (hard link, symlink)")
 def test_ics_output_naming_the_database_is_refused_by_any_name(cli, shop, tmp_path, figures):
     before = dump(shop)
     hard = tmp_path / "hard-link.db"
@@ -216,6 +218,7 @@ def test_an_existing_output_is_replaced_only_with_force(cli, shop, tmp_path):
     assert target.read_text().startswith("BEGIN:VCALENDAR")
 
 
+@pytest.mark.sqlite_only("an export over the live SQLite file")
 def test_exports_with_output_are_written_whole_and_private(cli, shop, tmp_path, figures):
     before = dump(shop)
     for kind in ("customers", "purchases"):
@@ -264,6 +267,7 @@ def test_devices_are_written_through_not_replaced(tmp_path):
         f.write(b"x")
 
 
+@pytest.mark.sqlite_only("an SQLite backup over the live SQLite file")
 def test_backup_refuses_the_database_and_replaces_only_with_force(cli, shop, tmp_path, figures):
     before = dump(shop)
     result = cli("db", "backup", str(shop), "--force", ok=False)
@@ -279,6 +283,7 @@ def test_backup_refuses_the_database_and_replaces_only_with_force(cli, shop, tmp
     figures.record("output_paths.backup", attempts=2, held=2)
 
 
+@pytest.mark.sqlite_only("a demo file over the live SQLite file")
 def test_the_demo_never_replaces_your_database_or_another_file(cli, shop, tmp_path, monkeypatch):
     before = dump(shop)
     result = cli("demo", "--path", str(shop), "--force", ok=False)

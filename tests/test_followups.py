@@ -9,8 +9,6 @@ import pytest
 from crmcli import customers, followups
 from crmcli.errors import Conflict, InvalidValue, NotFound
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 @pytest.fixture
 def kim(db):

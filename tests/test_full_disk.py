@@ -69,6 +69,7 @@ def healthy(path: Path) -> bool:
         db.close()
 
 
+@pytest.mark.sqlite_only("a full disk stood in for by SQLite's max_page_count")
 def test_a_full_database_gives_a_message_and_changes_nothing(tmp_path, cli, monkeypatch, figures):
     path = tmp_path / "crmcli.db"
     cli("customers", "add", "--name", "김민준")

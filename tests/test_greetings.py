@@ -9,8 +9,6 @@ import pytest
 from crmcli import customers, greetings, settings, templates
 from crmcli.errors import NotFound
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 @pytest.fixture
 def shop(db):

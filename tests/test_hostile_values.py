@@ -6,7 +6,6 @@ refused with one line on stderr (exit 1 or 2), or handled, and nothing is writte
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 import pytest
@@ -66,8 +65,7 @@ def test_usual_rules_still_work_and_done_moves_on(shop):
 
 def test_done_on_an_old_sub_daily_rule_ends_it_rather_than_loop(shop, db_path):
     shop("followups", "add", "K001", "-m", "call", "--on", "2026-02-01")
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE followups SET rrule = 'FREQ=DAILY;INTERVAL=0'")
+    seeded_shop.change(db_path, "UPDATE followups SET rrule = 'FREQ=DAILY;INTERVAL=0'")
     result = shop("followups", "done", "1")  # returned at once: no new occurrence
     assert "next one" not in result.stderr
     assert shop("followups", "list", "--format", "csv").stdout.count("\n") <= 1
@@ -225,12 +223,13 @@ def test_a_broken_setting_costs_only_its_own_source(shop, db_path):
     shop("followups", "add", "K001", "-m", "call back", "--on", "2026-03-10")
     shop("config", "set", "holidays.greet", "all")
     shop("tiers", "classify", "--as-of", "2026-03-01")
-    with sqlite3.connect(db_path) as conn:
-        conn.executemany(
-            "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-            [("agenda.lead.birthday", "4000000d"), ("tiers.cadence.A", "99999m"),
-             ("aftersale.days", "9999999"), ("holidays.country", "XX")],
-        )  # fmt: skip
+    seeded_shop.change(
+        db_path,
+        "INSERT INTO settings (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [("agenda.lead.birthday", "4000000d"), ("tiers.cadence.A", "99999m"),
+         ("aftersale.days", "9999999"), ("holidays.country", "XX")],
+    )  # fmt: skip
     result = shop("due", "--as-of", "2026-03-10", "--days", "10")
     assert "call back" in result.stdout  # the follow-up source still works
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
@@ -245,8 +244,9 @@ def test_a_broken_setting_costs_only_its_own_source(shop, db_path):
 
 
 def test_a_broken_setting_outside_the_agenda_says_how_to_fix_it(shop, db_path):
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("INSERT INTO settings VALUES ('complaints.deadline.apologized', '9999y')")
+    seeded_shop.change(
+        db_path, "INSERT INTO settings VALUES ('complaints.deadline.apologized', '9999y')"
+    )
     refused(shop("complaints", "list", ok=False), "complaints.deadline.apologized", "config")
 
 
@@ -275,11 +275,11 @@ def test_templates_set_refuses_anything_but_named_placeholders(shop, body):
 
 
 def test_an_old_template_with_a_format_spec_is_harmless_at_render_time(shop, db_path):
-    with sqlite3.connect(db_path) as conn:
-        conn.execute(
-            "UPDATE templates SET body = 'Hi {name!r:>99999999999} {nobody} {salutation}'"
-            " WHERE name = 'birthday'"
-        )
+    seeded_shop.change(
+        db_path,
+        "UPDATE templates SET body = 'Hi {name!r:>99999999999} {nobody} {salutation}'"
+        " WHERE name = 'birthday'",
+    )
     shop("customers", "edit", "K001", "--phone", "010-1234-5678")
     result = shop("greet", "--as-of", "2026-03-11", "--days", "5")
     assert "Hi Kim Minjun {nobody}" in result.stdout

@@ -15,8 +15,6 @@ from crmcli.imports.customers import import_customers
 from crmcli.imports.undo import undo as undo_import
 from tests.conftest import FIXTURES
 
-pytestmark = pytest.mark.engines
-
 
 def write(tmp_path, name, text, encoding="utf-8"):
     path = tmp_path / name

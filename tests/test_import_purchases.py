@@ -22,7 +22,6 @@ from crmcli.imports.purchases import import_purchases
 from crmcli.imports.undo import undo as undo_import
 from tests.conftest import FIXTURES
 
-pytestmark = pytest.mark.engines
 # What `imports undo` lacks on a server: import_changes has no key, and the order its
 # records were written in (SQLite's rowid) needs a column there (a migration).
 

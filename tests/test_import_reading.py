@@ -21,8 +21,6 @@ from crmcli.errors import InvalidInput, UsageError
 from crmcli.imports import reading
 from crmcli.imports.customers import import_customers
 
-pytestmark = pytest.mark.engines
-
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
     path = tmp_path / name

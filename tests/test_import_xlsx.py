@@ -11,8 +11,6 @@ from crmcli import customers
 from crmcli.errors import InvalidInput
 from crmcli.imports.customers import import_customers
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 pytest.importorskip("python_calamine")
 
 

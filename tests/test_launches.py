@@ -11,8 +11,6 @@ import pytest
 
 from crmcli import buying, customers, launches, purchases, settings
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def _csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))

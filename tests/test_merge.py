@@ -9,8 +9,6 @@ import pytest
 from crmcli import customers, merge, purchases
 from crmcli.dates import date
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def test_dupes_by_phone_email_and_names_in_any_script(db):
     a = customers.add(db, name="김민준", phones_raw=["010-1234-5678"])
@@ -99,7 +97,6 @@ def test_cli_dupes_and_merge(cli):
 
 
 def test_dupes_leave_out_the_forgotten_and_refuse_a_bad_threshold(db):
-    import pytest
 
     from crmcli import privacy
     from crmcli.errors import InvalidValue
@@ -144,7 +141,6 @@ def test_a_merge_fills_what_the_kept_record_lacks_and_keeps_what_it_has(db):
                                                      "first visit": "2020-01-01"}  # fmt: skip
     assert [p.raw for p in kept.phones] == ["010-1111-2222"]
     assert result.moved["customer_phones"] == 1 and result.moved["customer_dates"] == 1
-    import pytest
 
     from crmcli.errors import NotFound
 
@@ -166,7 +162,6 @@ def test_a_shared_phone_is_not_doubled_and_a_code_is_taken_over(db):
 
 
 def test_a_customer_cannot_be_merged_with_itself(db):
-    import pytest
 
     from crmcli.errors import InvalidValue
 

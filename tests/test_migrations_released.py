@@ -136,6 +136,7 @@ def failing_migration():
         yield
 
 
+@pytest.mark.sqlite_only("released versions' SQLite files")
 def test_a_failing_migration_leaves_the_previous_version(tmp_path, failing_migration, cli):
     path = _copy(RELEASED[0], tmp_path)
     before = _snapshot(path)

@@ -10,8 +10,6 @@ from hypothesis import strategies as st
 
 from crmcli import customers, phones
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 @pytest.mark.parametrize(
     ("raw", "region", "e164", "kept_region"),

@@ -17,8 +17,6 @@ from crmcli.db_url import PostgresUrl, parse
 from crmcli.errors import CrmError
 from crmcli.page import build
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 NAME = "김민준"
 LATIN = "Zebulon Quackenbush"
 PHONE = "010-9876-5432"

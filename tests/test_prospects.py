@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 
 import pytest
+import seeded_shop
 
 
 def _csv(result):
@@ -20,8 +20,8 @@ def shop(cli, db_path):
     cli("customers", "add", "--name", "Ann Lee", "--code", "P1", "--phone", "010-1111-1111")
     cli("customers", "add", "--name", "Bob Kim", "--code", "B1", "--phone", "010-2222-2222")
     cli("purchases", "add", "B1", "-a", "10", "--on", "2026-02-01")
-    with sqlite3.connect(db_path) as conn:  # added on a known day
-        conn.execute("UPDATE customers SET prospect_calls_from = '2026-03-01'")
+    # added on a known day
+    seeded_shop.change(db_path, "UPDATE customers SET prospect_calls_from = '2026-03-01'")
     return cli
 
 

@@ -180,5 +180,5 @@ def test_the_cache_never_writes_inside_someone_elses_transaction(db):
 
     with db.write():
         public_holidays.raw("KR", [2031], language="ko", db=db)
-        assert db.conn.in_transaction
+        assert db.in_transaction
     assert db.execute("SELECT count(*) FROM holiday_cache WHERE year = 2031").fetchone()[0] == 0

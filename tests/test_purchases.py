@@ -9,8 +9,6 @@ import pytest
 from crmcli import customers, money, purchases
 from crmcli.errors import InvalidValue, NotFound
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 M = money.MICROS
 
 

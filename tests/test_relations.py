@@ -11,8 +11,6 @@ import pytest
 from crmcli import customers, merge, page, privacy, relations
 from crmcli.errors import InvalidValue, NotFound, UsageError
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def _csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))

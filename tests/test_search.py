@@ -8,8 +8,6 @@ from hypothesis import strategies as st
 
 from crmcli import customers, search
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def _add(db, **fields) -> int:
     with db.write():

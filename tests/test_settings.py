@@ -7,8 +7,6 @@ import pytest
 from crmcli import customers, settings
 from crmcli.errors import InvalidValue, NotFound
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 KEYS = sorted(settings.SETTINGS)
 
 

@@ -7,8 +7,6 @@ import pytest
 from crmcli import templates
 from crmcli.errors import InvalidValue, NotFound
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def test_a_new_database_has_a_template_per_kind_and_language(db):
     names = {t.name for t in templates.all_templates(db)}

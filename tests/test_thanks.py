@@ -11,8 +11,6 @@ import pytest
 
 from crmcli import agenda, customers
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def _csv(result):
     return list(csv.DictReader(io.StringIO(result.stdout)))

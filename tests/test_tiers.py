@@ -13,8 +13,6 @@ from crmcli import customers, purchases, tiers
 from crmcli.db import open_db
 from crmcli.errors import InvalidValue, NotFound, UsageError
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 AS_OF = date(2026, 6, 30)
 M = 1_000_000
 

@@ -7,8 +7,6 @@ import io
 
 import pytest
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def rows(result):
     return list(csv.DictReader(io.StringIO(result.stdout)))

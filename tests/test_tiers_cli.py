@@ -8,8 +8,6 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 
 def rows(result):
     return list(csv.DictReader(io.StringIO(result.stdout)))

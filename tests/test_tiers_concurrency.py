@@ -11,13 +11,9 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-import pytest
-
 from crmcli import customers, purchases, tiers
 from crmcli.db import open_db
 from crmcli.db_url import parse
-
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
 
 AS_OF = date(2026, 3, 31)
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from dateutil.relativedelta import relativedelta
 
 from crmcli import customers, settings, tiers
-
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
 
 
 def _run(db, as_of, assignments):

@@ -14,8 +14,6 @@ import pytest
 from crmcli import tiers
 from tests.conftest import FIXTURES
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 SUPERSTORE = FIXTURES / "superstore-us.csv"
 
 

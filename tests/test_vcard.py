@@ -9,8 +9,6 @@ from crmcli.imports.customers import import_customers
 from crmcli.vcard import to_vcard
 from tests.conftest import FIXTURES
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 CONTACTS = FIXTURES / "contacts"
 
 

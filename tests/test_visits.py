@@ -12,8 +12,6 @@ import pytest
 from crmcli import agenda, customers, page, tiers, visits
 from crmcli.errors import Conflict, InvalidValue, NotFound
 
-pytestmark = pytest.mark.engines  # each test on SQLite and on PostgreSQL
-
 FAR = date(2030, 1, 1)  # well after any tier visit of a customer added today fell due
 
 
