@@ -690,6 +690,10 @@ def explain(exc: BaseException) -> str:
     return text
 
 
+# The SQLSTATE of the notice m126's id lock sends a transaction that has to wait for it.
+WAITING_FOR_IDS = "01CRW"
+
+
 class PostgresEngine(Engine):
     """A database on a PostgreSQL server, through psycopg 3."""
 
@@ -699,6 +703,15 @@ class PostgresEngine(Engine):
     def __init__(self, url: PostgresUrl, conn: Any) -> None:
         self.url = url
         self.conn = conn
+        self._waiting: Callable[[], None] | None = None  # the write's on_wait, until told
+        conn.add_notice_handler(self._noticed)
+
+    def _noticed(self, diagnostic: Any) -> None:
+        # The server says so as a statement starts waiting for a table's id lock (m126);
+        # psycopg hands the notice over while the statement still waits.
+        if diagnostic.sqlstate == WAITING_FOR_IDS and self._waiting is not None:
+            told, self._waiting = self._waiting, None  # once per write
+            told()
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
         cursor = self._guard(lambda: self.conn.execute(for_postgresql(sql), params or None))
@@ -800,16 +813,25 @@ class PostgresEngine(Engine):
         self, on_wait: Callable[[], None] | None = None, *, wait: bool = True
     ) -> Iterator[PostgresEngine]:
         # psycopg makes a nested block a savepoint, as SqliteEngine does. The server
-        # takes its locks as statements run (a row's, a table's id lock at its first
-        # insert: m126), so there is no lock to wait for up front: `on_wait` and `wait`
-        # have nothing to do here. A COMMIT the server refuses
-        # (a deadlock, a serialization failure) says so in SQLite's words too.
+        # takes its locks as statements run (a row's; a table's id lock at the first
+        # insert into it, m126), so nothing is waited for up front: the server's notice
+        # as an insert starts waiting calls `on_wait` (`_noticed`), and `wait=False`
+        # gives the locks no time. A COMMIT the server refuses (a deadlock, a
+        # serialization failure) says so in SQLite's words too.
         psycopg = postgres.psycopg_module()
+        outermost = not self.in_transaction
+        if outermost:
+            self._waiting = on_wait or self.on_wait
         try:
             with self.conn.transaction():
+                if outermost and not wait:
+                    self.execute("SET LOCAL lock_timeout = '1ms'")
                 yield self
         except psycopg.Error as exc:
             raise postgres.translate(self.url, exc) from exc
+        finally:
+            if outermost:
+                self._waiting = None
 
     @property
     def in_transaction(self) -> bool:

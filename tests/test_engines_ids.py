@@ -141,3 +141,74 @@ def test_writers_at_once_take_turns_without_a_gap_or_a_repeat(db_path):
         assert _ids(db) == list(range(1, 3 * 8 + 1))
     finally:
         db.close()
+
+
+def test_a_writer_that_waits_for_the_one_before_says_so_once(db_path):
+    # The clerk sees why the command pauses (the CLI prints "waiting for it"), on a
+    # server as on a file: there, the server's notice as the insert starts waiting.
+    _open(db_path).close()
+    told: list[float] = []
+    inserted, done = threading.Event(), threading.Event()
+
+    def till_b():
+        other = _open(db_path)
+        try:
+            inserted.wait(10)
+            with other.write(on_wait=lambda: told.append(1)):
+                customers.add(other, name="B")
+                customers.add(other, name="C")
+        finally:
+            other.close()
+            done.set()
+
+    b = threading.Thread(target=till_b)
+    b.start()
+    a = _open(db_path)
+    try:
+        with a.write():
+            customers.add(a, name="A")
+            inserted.set()
+            for _ in range(100):  # told while A still holds its transaction open
+                if told:
+                    break
+                done.wait(0.05)
+            assert told == [1] and not done.is_set()
+    finally:
+        a.close()
+    b.join(10)
+    assert told == [1] and done.is_set()
+
+
+def test_an_add_while_an_import_numbers_its_own_rows_comes_after_them(db_path):
+    # A customer import takes its ids itself (`next_id`, then the rows with their ids):
+    # a walk-in added meanwhile waits, then takes the next number. (Before, on a
+    # server the walk-in took the import's first id and the import failed whole.)
+    _open(db_path).close()
+    numbered, done = threading.Event(), threading.Event()
+    got: list[int] = []
+
+    def walk_in():
+        other = _open(db_path)
+        try:
+            numbered.wait(10)
+            got.append(customers.add(other, name="Walk-in"))
+        finally:
+            other.close()
+            done.set()
+
+    b = threading.Thread(target=walk_in)
+    b.start()
+    a = _open(db_path)
+    try:
+        with a.write():
+            first = a.next_id("customers")
+            numbered.set()
+            assert not done.wait(0.5)
+            a.executemany(
+                "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, 'x', 'x')",
+                [(first, "Imported 1"), (first + 1, "Imported 2")],
+            )
+    finally:
+        a.close()
+    b.join(10)
+    assert (first, got) == (1, [3])

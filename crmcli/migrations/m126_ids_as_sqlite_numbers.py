@@ -14,7 +14,8 @@ table, as SQLite's writers take turns per file (readers never wait), so no two
 transactions can be handed the same number; rows keep the identity's speed within a
 transaction (a bulk import is one statement). `crmcli_next_id(table)` is the same step
 for code that numbers rows itself (a customer import gives its ids to batch the rows
-hanging on them).
+hanging on them). A transaction that has to wait for the lock is sent a notice first
+(SQLSTATE 01CRW), so the command can say it is waiting, as it does on SQLite.
 
 SQLite: its own numbering, nothing to do.
 """
@@ -34,9 +35,16 @@ CREATE FUNCTION crmcli_next_id(t regclass) RETURNS bigint
 AS $$
 DECLARE
     top bigint;
-BEGIN
     -- 'id' << 32 | the table's oid: one lock per table, apart from the migrators' key.
-    PERFORM pg_advisory_xact_lock((x'6964'::bigint << 32) | t::oid::bigint);
+    key bigint := (x'6964'::bigint << 32) | t::oid::bigint;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(key) THEN
+        -- Told to the client while it waits (SQLSTATE 01CRW): crmcli says it is waiting.
+        RAISE NOTICE USING
+            MESSAGE = format('waiting for another transaction adding to %s', t),
+            ERRCODE = '01CRW';
+        PERFORM pg_advisory_xact_lock(key);
+    END IF;
     -- Taken after the lock: a fresh snapshot, which sees the last holder's commit.
     EXECUTE format('SELECT coalesce(max(id), 0) FROM %s', t) INTO top;
     PERFORM setval(pg_get_serial_sequence(t::text, 'id'), top + 1, false);
