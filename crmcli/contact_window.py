@@ -37,7 +37,7 @@ def parse_days(text: str) -> str:
 
 
 def _day_number(text: str) -> int:
-    if text.isdigit() and 1 <= int(text) <= 7:
+    if text.isdecimal() and 1 <= int(text) <= 7:  # isdigit would take '²', int() not
         return int(text)
     for i, name in enumerate(DAY_NAMES, start=1):
         if text[:3] == name:

@@ -89,7 +89,7 @@ def resolve(db: Engine, ref: str) -> int:
     row = db.execute("SELECT id FROM customers WHERE code = ?", [ref]).fetchone()
     if row:
         return int(row[0])
-    if ref.isdigit():
+    if ref.isdecimal():  # what int() reads (isdigit would take '²')
         row = db.execute("SELECT id FROM customers WHERE id = ?", [int(ref)]).fetchone()
         if row:
             return int(row[0])

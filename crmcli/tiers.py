@@ -567,7 +567,7 @@ def resolve_since(db: Engine, since: str | None, *, newer: Run) -> Run:
             raise NotFound("only one classification so far; classify again to see who moved")
         return get_run(db, row[0])
     text = since.strip().lstrip("#")
-    if text.isdigit():
+    if text.isdecimal():  # what int() reads (isdigit would take '²')
         return get_run(db, int(text))
     day = dates.iso_date(text, what="--since")
     row = db.execute(

@@ -341,3 +341,33 @@ def test_visits_read_with_a_limit_keep_the_best_and_count_them_all(db):
     kept, _ = agenda.cap_visits(db, limited, per_day=3, days=1)
     expected, _ = agenda.cap_visits(db, everything, per_day=3, days=1)
     assert [e.item.customer_id for e in kept] == [e.item.customer_id for e in expected]
+
+
+@pytest.mark.sqlite_only("the plan SQLite's query planner makes, and ANALYZE's statistics")
+def test_the_listing_looks_up_the_customers_of_its_items_only(db, monkeypatch):
+    """On an analyzed database the planner took the items' temporary table (which it
+    knew nothing of) for a million rows, and filtered every customer through a Bloom
+    filter to join them: a scan of the whole shop for a day's few birthdays."""
+    cid = customers.add(db, name="Ann Lee", birthday="1990-03-05")
+    with db.write():  # a shop of 2,000 customers, one with a birthday this week
+        db.execute(
+            """WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+               INSERT INTO customers (id, code, name, created_at, updated_at)
+               SELECT i, 'C' || i, 'Customer ' || i, created_at, updated_at
+                 FROM n, (SELECT created_at, updated_at FROM customers WHERE id = ?)""",
+            [cid],
+        )
+    db.execute("ANALYZE")
+    plans = []
+    rows = agenda._Listing.rows
+
+    def explained(listing, sort):
+        sql = "EXPLAIN QUERY PLAN " + listing._sql("key", "")
+        plans.extend(step[3] for step in listing.db.execute(sql, listing.params))
+        return rows(listing, sort)
+
+    monkeypatch.setattr(agenda._Listing, "rows", explained)
+    found = agenda.due(db, start=date(2026, 3, 1), end=date(2026, 3, 3), kinds=["birthday"])
+    assert [e.item.key for e in found] == [f"birthday:{cid}:2026-03-05"]
+    assert "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)" in plans
+    assert not [step for step in plans if "BLOOM" in step or step.startswith("SCAN c")]

@@ -141,3 +141,25 @@ def test_tier_members_are_the_current_tiers(db):
         sql, params = tiers.members_sql(db, tier)
         found = {r[0] for r in db.execute(sql, params)}
         assert found == {c for c, t in current.items() if t == tier}, tier
+
+
+@pytest.mark.sqlite_only("the plan SQLite's query planner makes")
+def test_lunar_birthdays_are_read_by_their_own_index(db):
+    """The lunar source reads the lunar birthdays alone (m125), not every birthday
+    falling on the window's lunar month-days by the solar calendar too."""
+    lunar = customers.add(db, name="김민준", birthday="1990-10-24", birthday_lunar=True)
+    customers.add(db, name="Ann Lee", birthday="1990-10-24")  # the same month-day, solar
+    read: list[tuple[str, list]] = []
+
+    def execute(sql, params=()):
+        if "birthday_lunar != 0" in sql:
+            read.append((sql, params))
+        return db.conn.execute(sql, params)
+
+    db.execute = execute
+    window = Window(date(2026, 12, 1), date(2026, 12, 10))  # lunar 10-24 is 2 December
+    found = list(agenda_sources.lunar_birthday_items(db, window))
+    assert [i.customer_id for i in found] == [lunar]
+    ((sql, params),) = read
+    plan = [step[3] for step in db.conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    assert any("USING INDEX customers_lunar_birthday" in step for step in plan), plan

@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from contextlib import redirect_stdout
+from contextlib import closing, redirect_stdout
 from datetime import date
 from pathlib import Path
 
@@ -109,6 +110,46 @@ def test_loader_builds_crmcli_database(data):
     expected = sum(round(float(r["amount"]) * 1_000_000) for r in rows(data / "purchases.csv"))
     assert abs(total - expected) < 20_000  # exact micro-units, float only in this check
     assert db.execute("SELECT count(*) FROM followups").fetchone()[0] > 0
+
+
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="no sqlite3 shell")
+def test_the_sql_floors_load_every_row_and_leave_the_schema_whole(data, tmp_path):
+    """The floor rows (crmcli's tables filled in SQL alone, as its bulk import fills them)
+    load every customer, phone, tag and line, and put back every index and trigger."""
+    from crmcli.db import open_db
+
+    empty, customers_only = tmp_path / "empty.db", tmp_path / "customers-only.db"
+    open_db(empty).close()
+    load.load(data, customers_only, purchases=False)
+
+    def schema(db: Path) -> list[tuple[str, str]]:
+        with closing(sqlite3.connect(db)) as conn:
+            return conn.execute(
+                "SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger')"
+                " ORDER BY name"
+            ).fetchall()
+
+    def floor(kind: str, template: Path) -> sqlite3.Connection:
+        target = tmp_path / f"{kind}-floor.db"
+        shutil.copyfile(template, target)
+        argv = ["sqlite3", str(target), *run.sql_floor(kind, data / f"{kind}.csv", template)]
+        subprocess.run(argv, check=True, capture_output=True)
+        assert schema(target) == schema(template)
+        return sqlite3.connect(target)
+
+    people = rows(data / "customers.csv")
+    db = floor("customers", empty)
+    count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    assert count("SELECT count(*) FROM customers") == len(people)
+    assert count("SELECT count(*) FROM customer_phones") == sum(1 for p in people if p["phone"])
+    tags = sum(len({t for t in p["tags"].split(";") if t}) for p in people)
+    assert count("SELECT count(*) FROM customer_tags") == tags
+    assert count("SELECT count(*) FROM import_changes") == len(people)
+    for fts in ("customers_fts", "customers_words", "customer_phones_fts"):
+        assert count(f"SELECT count(*) FROM {fts}_docsize") > 0  # built once, after
+    lines = rows(data / "purchases.csv")
+    db = floor("purchases", customers_only)
+    assert db.execute("SELECT count(*) FROM purchases").fetchone()[0] == len(lines)
 
 
 def test_reference_due_finds_birthdays_and_followups(data):

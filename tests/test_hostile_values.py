@@ -549,3 +549,51 @@ def test_generated_extremes_in_an_import_are_refused_by_line_or_taken(
 
 
 IMPORTS = {"attempts": 0, "held": 0}
+
+
+# --- digits int() does not read -----------------------------------------------------------
+# `str.isdigit` is true for '²' (and ¹ ³ ⁴ …), which `int` refuses: every place that checked
+# isdigit before int() was a traceback for one such character. Now each is read by what
+# int() reads (isdecimal), or by the full parser that names the value it refuses.
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("customers", "show", "²"),
+        ("tiers", "changes", "--since", "²"),
+        ("customers", "add", "--name", "Lee", "--contact-days", "²"),
+    ],
+)
+def test_a_superscript_digit_is_refused_not_a_traceback(shop, args):
+    shop("tiers", "classify")
+    shop("tiers", "classify")  # two runs: `changes` compares them
+    refused(shop(*args, ok=False), "²")
+
+
+def test_a_superscript_digit_in_an_import_names_its_line_and_column(shop, tmp_path):
+    lines = tmp_path / "p.csv"
+    lines.write_text(
+        "customer,date,amount,quantity\nK001,2025-01-01,10.50,²\nK001,2025-01-02,².5,1\n"
+        "K001,2025-01-03,³,1\n",
+        encoding="utf-8",
+    )
+    result = shop("purchases", "import", str(lines), ok=False)
+    refused(
+        result,
+        "p.csv:2: quantity: '²' is not a quantity",
+        "p.csv:3: amount: '².5' is not an amount",
+        "p.csv:4: amount: '³' is not an amount",
+    )
+    people = tmp_path / "c.csv"
+    people.write_text(
+        "name,birth year,birth month,birth day,contact days\nPark,1990,²,1,\nChoi,,,,²\n",
+        encoding="utf-8",
+    )
+    result = shop("customers", "import", str(people), ok=False)
+    refused(
+        result,
+        "c.csv:2: birth year/birth month/birth day: '1 ² 1990' is not a date",
+        "c.csv:3: contact days: '²' is not a weekday",
+    )
+    assert "Park" not in shop("customers", "list", "--format", "csv").stdout  # nothing written

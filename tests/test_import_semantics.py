@@ -494,6 +494,64 @@ def test_undo_without_later_work_needs_no_force(db, tmp_path):
     assert (kim["email"], kim.tags, len(kim.phones)) == (None, (), 1)
 
 
+def _digests(db, import_id):
+    import json
+
+    from crmcli.imports import undo as import_undo
+
+    rows = db.execute(
+        "SELECT row_id, after FROM import_changes WHERE import_id = ? AND action = 'insert'",
+        [import_id],
+    ).fetchall()
+    read = import_undo.states(db, [r[0] for r in rows])
+    return {r[0]: json.loads(r[1])["digest"] for r in rows}, {
+        cid: import_undo.digest(state) for cid, state in read.items()
+    }
+
+
+def _varied_customers(tmp_path: Path) -> Path:
+    """Every kind of value a customer import stores: scripts, tags out of order and in
+    mixed case, two phones, dates (lunar, labelled), flags, a contact window, extras."""
+    header = ["code", "name", "phone", "mobile", "email", "birthday", "lunar", "tags",
+              "wedding", "anniversary", "contact days", "contact hours", "company",
+              "favourite"]  # fmt: skip
+    rows = [
+        ["K1", "김민준", "02-555-0100", "010-1234-5678", "kim@example.com", "1990-03-04",
+         "yes", "vip;online;VIP2;常客", "2015-05-05", "2020-01-01", "mon-fri", "9-18",
+         "Acme", "tea"],
+        ["J1", "山田太郎", "", "+81 90-2064-4893", "", "", "", "b;A;a", "", "", "", "", "", ""],
+        ["", "Ada Lovelace", "(555) 123-4567", "", "ada@example.com", "1915-12-10", "",
+         "", "", "2021-02-03", "", "", "", "cake"],
+        ["L1", "", "", "", "only@example.com", "", "", "zeta;alpha", "", "", "sat,sun",
+         "", "", ""],
+    ]  # fmt: skip
+    return write_csv(tmp_path / "varied.csv", header, rows)
+
+
+def test_undo_digests_of_added_customers_are_those_of_the_stored_rows(db, tmp_path, monkeypatch):
+    """A big import digests each customer it adds from the values it inserts rather than
+    reading them back: the digests must be exactly those of the rows as stored (else
+    undo would see every customer as edited since), on either engine."""
+    from crmcli.imports import customer_store
+
+    monkeypatch.setattr(customer_store.Writer, "BATCH", 3)  # a batch, and one more
+    result = import_customers(db, _varied_customers(tmp_path))
+    assert result.counts.added == 4
+    stored, read = _digests(db, result.import_id)
+    assert len(stored) == 4 and stored == read
+
+
+@pytest.mark.sqlite_only("a column added by hand to the customers table of a test file")
+def test_a_column_with_a_default_has_the_digest_read_back(db, tmp_path):
+    """A column the insert leaves to its default (a later migration's) is not in the
+    values inserted: those customers are read back for their digest."""
+    db.execute("ALTER TABLE customers ADD COLUMN grade TEXT DEFAULT 'B'")
+    result = import_customers(db, _varied_customers(tmp_path))
+    stored, read = _digests(db, result.import_id)
+    assert stored == read
+    assert all("grade" in digest["fields"] for digest in stored.values())
+
+
 def test_a_value_edited_on_top_of_the_imports_is_listed_and_forced_back(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)

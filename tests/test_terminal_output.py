@@ -275,3 +275,29 @@ def test_piped_rows_go_out_in_blocks_not_a_write_each(fmt):
     assert out.writes < 20
     text = out.getvalue()
     assert "customer 19999" in text and text.count("customer ") == 20_000
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+@pytest.mark.parametrize("fields", [["id", "name", "note", "phone"], ["name"]])
+def test_plain_rows_are_written_as_the_others_without_a_call_per_value(fmt, fields, monkeypatch):
+    """`plain` rows (text, whole numbers, None: `crmcli due`'s) go to the CSV writer
+    whole: the same bytes as value by value, and no Python conversion per value."""
+    from crmcli.cli import output
+    from crmcli.cli.env import Env
+
+    def rows():
+        for n in range(2_000):  # quotes, separators, newlines, empty and missing values
+            note = [None, "", 'said "hi", left', "two\nlines", "tab\there"][n % 5]
+            yield {"id": n, "name": f"customer {n}", "note": note, "phone": None, "x": 1.5}
+
+    def printed(plain):
+        out = io.StringIO()
+        env = Env(db_path=":memory:", stdout=out)
+        count = output.emit(env, rows(), fields=fields, fmt=output.Format(fmt), plain=plain)
+        return count, out.getvalue()
+
+    each = printed(plain=False)
+    converted = []
+    monkeypatch.setattr(output, "_text", lambda value: converted.append(value) or "")
+    assert printed(plain=True) == each
+    assert each[0] == 2_000 and converted == []

@@ -168,7 +168,9 @@ def due(
     if first is not None:  # nothing due: nothing printed, not even a header (cron)
         # On a narrow terminal the reason stays: it is what the agenda is for.
         fields_shown = with_identity(env, chosen, fmt)
-        listed = emit(env, chain((first,), lines), fields=fields_shown, fmt=fmt, keep=("why",))
+        listed = emit(
+            env, chain((first,), lines), fields=fields_shown, fmt=fmt, keep=("why",), plain=True
+        )
     warn(env, warnings)
     if record:
         agenda.record_run(db, start=start, end=end, items=listed)

@@ -7,9 +7,11 @@ one way everywhere (cli/json_encoding.py).
 """
 
 import csv
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
+from operator import itemgetter
 from typing import Annotated, Any
 
 import typer
@@ -126,6 +128,7 @@ def emit(
     identify: Sequence[str] | None = None,
     shown_as: Mapping[str, Any] | None = None,
     keep: Sequence[str] = (),
+    plain: bool = False,
 ) -> int:
     """Write `rows` (only `fields`, in order) in the chosen format; returns the count.
 
@@ -133,6 +136,9 @@ def emit(
     `shown_as`: field → function giving a person's words for a value, in a table only
     (a recurrence rule in words; CSV and JSON keep the value itself).
     `keep`: on a narrow terminal, the columns kept first after the identifying ones.
+    `plain`: the caller's promise that every row has every field, each text, a whole
+    number or None (never money): piped CSV is then written without a Python call
+    per value (`crmcli due` prints a quarter of a million lines at a million customers).
     """
     chosen = resolve_format(env, fmt)
     target = env.stdout
@@ -152,7 +158,7 @@ def emit(
     # A person watching a terminal sees each row as it comes; a pipe gets blocks.
     out = target if env.stdout_isatty else _Blocks(target)
     try:
-        return _machine(env, out, rows, fields=fields, chosen=chosen)
+        return _machine(env, out, rows, fields=fields, chosen=chosen, plain=plain)
     finally:
         out.flush()  # what was written before a failure is not held back
 
@@ -170,6 +176,7 @@ def _machine(
     *,
     fields: Sequence[str],
     chosen: Format,
+    plain: bool = False,
 ) -> int:
     """CSV, TSV, JSON or JSONL, row by row."""
     target = env.stdout
@@ -186,6 +193,13 @@ def _machine(
             for row in rows:
                 writer.writerow([text(row.get(f)) for f in fields])
                 count += 1
+        elif plain:
+            # csv writes text, whole numbers and None as `_text` does: the rows go to
+            # it whole, each one's fields picked in C, and counted as they pass.
+            pick = itemgetter(*fields) if len(fields) > 1 else lambda row: (row[fields[0]],)
+            passed = itertools.count()
+            writer.writerows(map(pick, map(itemgetter(0), zip(rows, passed, strict=False))))
+            count = next(passed)
         else:
             # Most values are text already: only the others are converted (a
             # quarter of a million agenda lines spent a fifth of their time here).

@@ -41,7 +41,7 @@ def cell_text(cells: Sequence[str], col: Column) -> str:
         y, m, d = (cells[i].strip() if 0 <= i < len(cells) else "" for i in col.date_parts)
         if not (m and d):
             return ""  # a year alone, or nothing: no day to keep
-        if m.isdigit() and d.isdigit() and (not y or y.isdigit()):
+        if m.isdecimal() and d.isdecimal() and (not y or y.isdecimal()):  # what int() reads
             day = f"{int(m):02d}-{int(d):02d}"
             return f"{int(y):04d}-{day}" if y else f"--{day}"  # no year: --MM-DD
         return " ".join(p for p in (d, m, y) if p)  # 'March': for the date parser

@@ -91,11 +91,16 @@ BEYOND = M_("amount is beyond {most}")
 
 
 def _amount(text: str, decimal_comma: bool, column: str) -> int:
-    """Micro-units; '123.45' and '-3' take a fast path, anything else `parse_amount`."""
+    """Micro-units; '123.45' and '-3' take a fast path, anything else `parse_amount`.
+
+    ASCII digits only: `isdigit` alone takes '²', which `int` refuses (a traceback once);
+    other digits (full-width, Arabic-Indic) are `parse_amount`'s to read or refuse.
+    """
     whole, dot, frac = text.partition(".")
     negative = whole[:1] == "-"
     digits = whole[1:] if negative else whole
-    if len(digits) < 14 and digits.isdigit() and (not dot or (frac.isdigit() and len(frac) <= 6)):
+    plain = text.isascii() and digits.isdigit() and (not dot or frac.isdigit())
+    if plain and len(digits) < 14 and len(frac) <= 6:
         micros = int(digits) * 1_000_000 + (int(frac.ljust(6, "0")) if dot else 0)
         if micros > money.MAX_AMOUNT_MICROS:
             raise RowProblem(column, BEYOND.format(most=f"{money.MAX_AMOUNT:,}"))
@@ -125,10 +130,13 @@ class _Customers:
 
     The cache holds the codes met so far (buyers repeat: a few customers place most
     lines), up to CODES; past that it starts over, so memory stays flat however many
-    customers the shop has.
+    customers the shop has. A shop of at most CODES coded customers is read in one
+    query when the file is likely to name a good share of them (`lines` at least the
+    number of codes), or when each lookup would be a round trip to a server: a query
+    per code met cost more than the whole read (100k customers: 0.5 s against 0.1 s).
     """
 
-    CODES = 50_000
+    CODES = 100_000  # ~13 MB of codes and ids at most
 
     def __init__(
         self,
@@ -137,6 +145,7 @@ class _Customers:
         create: bool,
         import_id: int,
         region: evidence.RegionChoice | None = None,
+        lines: int = 0,
     ) -> None:
         self.db = db
         self.create = create
@@ -145,10 +154,15 @@ class _Customers:
         self.ids: dict[str, int] = {}
         self.misses: dict[str, tuple[str, str]] = {}  # ref → why it is not a customer
         self.created = 0
-        if db.remote:  # a query per code met is a round trip each: all codes at once
-            codes = db.execute("SELECT count(code) FROM customers").fetchone()[0]
-            if codes <= self.CODES:
-                self.ids.update(db.execute("SELECT code, id FROM customers WHERE code IS NOT NULL"))
+        # Counted no further than it matters: a day's file into a big shop counts a few.
+        most = self.CODES if db.remote else min(lines, self.CODES)
+        codes = db.execute(
+            "SELECT count(*) FROM"
+            " (SELECT 1 FROM customers WHERE code IS NOT NULL LIMIT ?) AS coded",
+            [most + 1],
+        ).fetchone()[0]
+        if codes <= most:
+            self.ids.update(db.execute("SELECT code, id FROM customers WHERE code IS NOT NULL"))
 
     def lookup(
         self, ref: str, name: str | None, column: str, phone: str = "", country: str | None = None
@@ -358,7 +372,11 @@ def _run(
             import_id = journal.begin(db, kind="purchases", info=info, options=options)
             result.import_id = import_id
             known = _Customers(
-                db, create=create_customers, import_id=import_id, region=options_region
+                db,
+                create=create_customers,
+                import_id=import_id,
+                region=options_region,
+                lines=table.estimated_rows(),
             )
             last_id = db.next_id("purchases") - 1  # the lines above it are this import's
             if not dry_run:
@@ -556,7 +574,7 @@ def line_reader(
         quantity = unit = None
         if qi is not None:
             text = cells[qi]
-            if text.isdigit() and len(text) < 10:  # the usual case, no call
+            if text.isascii() and text.isdigit() and len(text) < 10:  # the usual case, no call
                 quantity = int(text)
             elif text := text.strip():
                 quantity = _quantity(text, decimal_comma, header[qi])
@@ -564,7 +582,8 @@ def line_reader(
             unit = _amount(cells[pi].strip(), decimal_comma, header[pi])
         text = cells[ai].strip() if ai is not None else ""
         whole, _dot, frac = text.partition(".")
-        if len(whole) < 14 and whole.isdigit() and frac.isdigit() and len(frac) <= 6:
+        plain = text.isascii() and whole.isdigit() and frac.isdigit()  # ASCII: int() reads it
+        if plain and len(whole) < 14 and len(frac) <= 6:
             amount = int(whole) * 1_000_000 + int(frac.ljust(6, "0"))  # '123.45'
         elif text:
             amount = _amount(text, decimal_comma, header[ai])  # type: ignore[index]

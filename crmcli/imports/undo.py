@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from crmcli.engines import Engine
 
 # Columns that change on their own or follow from the others: not a person's edit.
-_NOT_COMPARED = frozenset({"id", "created_at", "updated_at", "search_key"})
+NOT_COMPARED = _NOT_COMPARED = frozenset({"id", "created_at", "updated_at", "search_key"})
 CHILDREN = ("phones", "tags", "dates")
 SHOWN = 15  # changes listed in a refusal; the rest counted
 
@@ -39,7 +39,11 @@ class UndoResult:
 
 
 def states(db: Engine, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Customers as undo compares them: their fields (non-empty), phones, tags and dates."""
+    """Customers as undo compares them: their fields (non-empty), phones, tags and dates.
+
+    Tags and dates are put in order here rather than by the engine: a server's collation
+    would order 'VIP' and 'online' otherwise than SQLite's (and than `added_state`).
+    """
     wanted = json.dumps(sorted(set(ids)))
     out: dict[int, dict[str, Any]] = {}
     cursor = db.execute(f"SELECT * FROM customers WHERE id IN ({db.json_values()})", [wanted])
@@ -59,17 +63,38 @@ def states(db: Engine, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
                    f" WHERE customer_id IN ({db.json_values()})"
                    " ORDER BY customer_id, position"),
         ("tags", "SELECT customer_id, tag FROM customer_tags"
-                 f" WHERE customer_id IN ({db.json_values()})"
-                 " ORDER BY customer_id, tag"),
+                 f" WHERE customer_id IN ({db.json_values()})"),
         ("dates", "SELECT customer_id, label, date, lunar FROM customer_dates"
-                  f" WHERE customer_id IN ({db.json_values()})"
-                  " ORDER BY customer_id, label"),
+                  f" WHERE customer_id IN ({db.json_values()})"),
     )  # fmt: skip
     for part, sql in queries:
         for cid, *rest in db.execute(sql, [wanted]):
             if cid in out:
                 out[cid][part].append(rest[0] if part == "tags" else list(rest))
+    for state in out.values():
+        state["tags"].sort()
+        state["dates"].sort()
     return out
+
+
+def added_state(
+    values: Mapping[str, Any],
+    phones: Iterable[Sequence[Any]],
+    tags: Iterable[str],
+    dates: Iterable[Sequence[Any]],
+) -> dict[str, Any]:
+    """A customer just inserted, as `states` would read it back: from the row's `values`
+    (every column the insert gives), its phone rows (position, label, raw, e164, digits,
+    region), tags and dates (label, date, lunar). A big import digests each customer it
+    adds without reading it back; tests/test_import_undo.py compares the two."""
+    return {
+        "fields": {
+            k: v for k, v in values.items() if k not in _NOT_COMPARED and v not in (None, "")
+        },
+        "phones": [[p[2], p[3], p[4], p[1]] for p in sorted(phones, key=lambda p: p[0])],
+        "tags": sorted(tags),
+        "dates": sorted([label, day, int(lunar)] for label, day, lunar in dates),
+    }
 
 
 def _h(value: Any) -> str:
