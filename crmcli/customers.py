@@ -706,9 +706,16 @@ def stronger_locale(
     return new
 
 
+# A tag is a label, not a text: and it is a key of three indexes, which on a server
+# hold at most 2,704 bytes an entry (an entry over it was refused there, in the server's
+# words, and taken in a file). 200 characters fit in any script, on both engines.
+MAX_TAG = 200
+
+
 def clean_tag(tag: str) -> str:
-    """A tag with its whitespace collapsed; an empty one is refused."""
+    """A tag with its whitespace collapsed; an empty one, or one over MAX_TAG, is refused."""
     tag = " ".join(text.check(tag.strip(), field="tag").split())
+    text.check(tag, field="tag", longest=MAX_TAG)  # as stored: its spaces collapsed
     if not tag:
         raise InvalidValue("a tag cannot be empty")
     return tag
@@ -726,7 +733,7 @@ def _add_tag(db: Engine, customer_id: int, tag: str) -> bool:
 def tag(db: Engine, customer_id: int, tags: Sequence[str]) -> int:
     """Add tags; returns how many were new."""
     with db.write():
-        get(db, customer_id)
+        _locked(db, customer_id)
         added = sum(_add_tag(db, customer_id, t) for t in tags)
         if added:
             _touch(db, customer_id)
@@ -736,7 +743,7 @@ def tag(db: Engine, customer_id: int, tags: Sequence[str]) -> int:
 def untag(db: Engine, customer_id: int, tags: Sequence[str]) -> int:
     """Remove tags; returns how many were there."""
     with db.write():
-        get(db, customer_id)
+        _locked(db, customer_id)
         removed = 0
         for t in tags:
             cur = db.execute(
@@ -749,6 +756,17 @@ def untag(db: Engine, customer_id: int, tags: Sequence[str]) -> int:
     return removed
 
 
+def _locked(db: Engine, customer_id: int) -> Customer:
+    """The customer, their row this write's until it commits (inside `write()`).
+
+    On a server each statement sees what is committed when it starts: without the lock a
+    change could act on a customer another till deletes meanwhile (a tag refused by the
+    foreign key in the server's words, an archive of nobody said done). With it the
+    second waits, then finds them gone (NotFound), as SQLite's one writer at a time does."""
+    db.execute(f"SELECT id FROM customers WHERE id = ?{db.locks_rows}", [customer_id])
+    return get(db, customer_id)
+
+
 def _touch(db: Engine, customer_id: int) -> None:
     db.execute("UPDATE customers SET updated_at = ? WHERE id = ?", [dates.now_utc(), customer_id])
 
@@ -756,7 +774,7 @@ def _touch(db: Engine, customer_id: int) -> None:
 def archive(db: Engine, customer_id: int, *, undo: bool = False) -> None:
     """Hide a customer from lists and the agenda, keeping everything (undo brings it back)."""
     with db.write():
-        get(db, customer_id)
+        _locked(db, customer_id)
         db.execute(
             "UPDATE customers SET archived_at = ?, updated_at = ? WHERE id = ?",
             [None if undo else dates.now_utc(), dates.now_utc(), customer_id],
@@ -770,7 +788,9 @@ def delete(db: Engine, customer_id: int, *, force: bool = False) -> None:
     their personal data erased with `customers forget`, but their case stays on record.
     """
     with db.write():
-        get(db, customer_id)
+        # A till adding a purchase or a complaint for them meanwhile waits, and is
+        # counted below, instead of being erased by the cascade after the counts said none.
+        _locked(db, customer_id)
         complaints = db.execute(
             "SELECT count(*) FROM complaints WHERE customer_id = ?", [customer_id]
         ).fetchone()[0]

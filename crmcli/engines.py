@@ -690,7 +690,7 @@ def explain(exc: BaseException) -> str:
     return text
 
 
-# The SQLSTATE of the notice m126's id lock sends a transaction that has to wait for it.
+# The SQLSTATE of the notice m128's id lock sends a transaction that has to wait for it.
 WAITING_FOR_IDS = "01CRW"
 
 
@@ -707,7 +707,7 @@ class PostgresEngine(Engine):
         conn.add_notice_handler(self._noticed)
 
     def _noticed(self, diagnostic: Any) -> None:
-        # The server says so as a statement starts waiting for a table's id lock (m126);
+        # The server says so as a statement starts waiting for a table's id lock (m128);
         # psycopg hands the notice over while the statement still waits.
         if diagnostic.sqlstate == WAITING_FOR_IDS and self._waiting is not None:
             told, self._waiting = self._waiting, None  # once per write
@@ -814,7 +814,7 @@ class PostgresEngine(Engine):
     ) -> Iterator[PostgresEngine]:
         # psycopg makes a nested block a savepoint, as SqliteEngine does. The server
         # takes its locks as statements run (a row's; a table's id lock at the first
-        # insert into it, m126), so nothing is waited for up front: the server's notice
+        # insert into it, m128), so nothing is waited for up front: the server's notice
         # as an insert starts waiting calls `on_wait` (`_noticed`), and `wait=False`
         # gives the locks no time. A COMMIT the server refuses (a deadlock, a
         # serialization failure) says so in SQLite's words too.
@@ -961,7 +961,7 @@ class PostgresEngine(Engine):
             self.execute(create)
 
     def next_id(self, table: str) -> int:
-        # Under the table's id lock (m126), held to the end of the transaction: no other
+        # Under the table's id lock (m128), held to the end of the transaction: no other
         # writer can take the number before this one's rows are written.
         return int(
             self.execute("SELECT crmcli_next_id(?::regclass)", [_quoted(table)]).fetchone()[0]

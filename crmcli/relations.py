@@ -96,6 +96,14 @@ def relate(
             raise InvalidValue("--name needs a name")
     day = dates.parse_day(birthday) if birthday else None
     with db.write():
+        # Both people's rows are this transaction's until it ends (on a server), taken
+        # in id order: two tills relating the same pair (either way round) at once
+        # take turns, so the second finds the first's relation and updates it.
+        both = sorted({customer_id, other_id or customer_id})
+        db.execute(
+            f"SELECT id FROM customers WHERE id IN ({db.json_values()}) ORDER BY id{db.locks_rows}",
+            [json.dumps(both)],
+        ).fetchall()
         _code_and_name(db, customer_id)
         if other_id is not None:
             _code_and_name(db, other_id)

@@ -26,12 +26,12 @@ MAX_LINE = 10_000
 MAX_TEXT = 1_000_000
 
 
-def problem(value: str, *, multiline: bool = False) -> str | None:
-    """Why `value` cannot be stored, or None when it can."""
+def problem(value: str, *, multiline: bool = False, longest: int | None = None) -> str | None:
+    """Why `value` cannot be stored, or None when it can (`longest`: a field's own limit)."""
     bad = _CONTROL.search(value)
     if bad:
         return M_("contains a control character (U+{code})").format(code=f"{ord(bad[0]):04X}")
-    longest = MAX_TEXT if multiline else MAX_LINE
+    longest = longest or (MAX_TEXT if multiline else MAX_LINE)
     if len(value) > longest:
         return M_("is {length} characters long; at most {most}").format(
             length=f"{len(value):,}", most=f"{longest:,}"
@@ -39,9 +39,9 @@ def problem(value: str, *, multiline: bool = False) -> str | None:
     return None
 
 
-def check(value: str, *, field: str, multiline: bool = False) -> str:
+def check(value: str, *, field: str, multiline: bool = False, longest: int | None = None) -> str:
     """`value` itself, or InvalidValue naming `field` when it holds what cannot be stored."""
-    error = problem(value, multiline=multiline)
+    error = problem(value, multiline=multiline, longest=longest)
     if error:
         raise InvalidValue(f"{field} {error}")  # no template: "{a} {b}" would match anything
     return value

@@ -5,7 +5,15 @@ stdout, stderr and exit code, byte for byte, at every step."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+import pg_server
+import pytest
+
+# Hangul that does not compress: a server's index entry holds at most 2,704 bytes of it.
+HANGUL = "".join(chr(0xAC00 + (i * 7919) % 11172) for i in range(1000))
 
 # (exit code expected, arguments after `crmcli --db DB`). Each refusal is here on purpose:
 # a refusal must read the same on a server, and leave the same records behind.
@@ -25,6 +33,12 @@ SCRIPT: list[tuple[int, tuple[str, ...]]] = [
     (0, ("customers", "tag", "K2", "b", "a", "B", "가", "A")),
     (0, ("customers", "list", "--fields", "code,tags")),
     (0, ("customers", "list", "--tag", "vip", "--format", "json", "--fields", "code,tags")),
+    # the longest tag (200 characters, 600 bytes here) on both; a longer one on neither
+    (0, ("customers", "tag", "K3", HANGUL[:200])),
+    (1, ("customers", "tag", "K3", HANGUL[:201])),
+    (1, ("customers", "tag", "K3", HANGUL)),
+    (0, ("customers", "list", "--fields", "code,tags", "--format", "jsonl")),
+    (0, ("customers", "untag", "K3", HANGUL[:200])),
     # archive: gone from lists, back with --undo; twice is harmless
     (0, ("customers", "archive", "K3")),
     (0, ("customers", "archive", "K3")),
@@ -117,9 +131,11 @@ SCRIPT: list[tuple[int, tuple[str, ...]]] = [
 ]
 
 
-def _transcript(cli, where: str, shown: str) -> list[tuple[tuple[str, ...], int, str, str]]:
+def _transcript(
+    cli, where: str, shown: str, script: list[tuple[int, tuple[str, ...]]] = SCRIPT
+) -> list[tuple[tuple[str, ...], int, str, str]]:
     out = []
-    for _expected, args in SCRIPT:
+    for _expected, args in script:
         result = cli("--db", where, *args, ok=False)
         out.append(
             (
@@ -131,9 +147,10 @@ def _transcript(cli, where: str, shown: str) -> list[tuple[tuple[str, ...], int,
     return out
 
 
-def test_the_script_does_what_it_says_on_sqlite(cli, tmp_path: Path) -> None:
-    """Each step exits as the script expects, and the records end where a user expects."""
-    where = str(tmp_path / "shop.db")
+def test_the_script_does_what_it_says(cli, db_path: Path | str) -> None:
+    """Each step exits as the script expects, and the records end where a user expects
+    (on the test's engine: so it cannot pass on both by doing nothing on both)."""
+    where = str(db_path)
     for (expected, args), (_args, code, stdout, stderr) in zip(
         SCRIPT, _transcript(cli, where, "DB"), strict=True
     ):
@@ -146,5 +163,36 @@ def test_the_script_does_what_it_says_on_sqlite(cli, tmp_path: Path) -> None:
 def test_each_step_says_the_same_on_postgresql(cli, tmp_path: Path, pg_url: str) -> None:
     sqlite = _transcript(cli, str(tmp_path / "shop.db"), "DB")
     postgresql = _transcript(cli, pg_url, "DB")
+    for on_sqlite, on_postgresql in zip(sqlite, postgresql, strict=True):
+        assert on_postgresql == on_sqlite
+
+
+@pytest.fixture
+def pg_url_sorting_by_locale(pg_url: str) -> Iterator[str]:
+    """A database made as `createdb` makes one on a server whose locale is en-US: its
+    text sorts by that locale (`a A b B`), not by code point (`A B a b`) as SQLite's."""
+    name = f"crmcli_test_{uuid.uuid4().hex[:12]}"
+    server = pg_server.server()
+    with server.admin() as admin:
+        admin.execute(
+            f"CREATE DATABASE \"{name}\" LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+            " LOCALE 'C.UTF-8' TEMPLATE template0"
+        )
+    try:
+        yield server.url_of(name)
+    finally:
+        server.drop(name)
+
+
+def test_each_step_says_the_same_whatever_the_servers_locale(
+    cli, tmp_path: Path, pg_url_sorting_by_locale: str
+) -> None:
+    """A customer's tags in SQLite's order (code points), not the database's locale's."""
+    where = pg_url_sorting_by_locale
+    ordered = [*SCRIPT, (0, ("customers", "list", "--fields", "code,tags"))]
+    sqlite = _transcript(cli, str(tmp_path / "shop.db"), "DB", ordered)
+    postgresql = _transcript(cli, where, "DB", ordered)
+    assert postgresql[-1] == sqlite[-1]
+    assert 'K2,"A,B,a,b,가"' in postgresql[-1][2]
     for on_sqlite, on_postgresql in zip(sqlite, postgresql, strict=True):
         assert on_postgresql == on_sqlite

@@ -252,3 +252,90 @@ def test_a_new_phone_region_reads_numbers_without_a_country_code_again(db):
     assert [p.e164 for p in customers.get(db, cid).phones] == ["+819012345678", "+821011112222"]
     assert customers.set_setting(db, "phone.region", "jp") == []  # no change, nothing done
     assert customers.unset_setting(db, "phone.region") == ["re-normalised 1 phone number"]
+
+
+def test_a_purchase_added_while_the_customer_is_deleted_is_counted_not_erased(db_path):
+    """A till records a purchase while the manager deletes the customer: the delete waits
+    for it, counts it and refuses (without --force) — on a server too, where the count
+    could not see the till's uncommitted line and the cascade then erased it."""
+    import threading
+    from datetime import date
+
+    from crmcli import purchases
+    from crmcli.db import open_db
+    from crmcli.db_url import parse
+
+    till = open_db(parse(str(db_path), source="the test"))
+    cid = customers.add(till, name="Kim", code="K1")
+    refused: list[str] = []
+
+    def delete() -> None:  # the manager, with a connection of their own (SQLite's: per thread)
+        manager = open_db(parse(str(db_path), source="the test"))
+        try:
+            customers.delete(manager, cid)
+        except Conflict as exc:
+            refused.append(str(exc))
+        finally:
+            manager.close()
+
+    with till.write():
+        purchases.add(till, customer_id=cid, amount_micros=5_000_000, on=date(2026, 11, 30))
+        other = threading.Thread(target=delete)
+        other.start()
+        other.join(1.0)  # the delete has reached the customer's row, and waits there
+    other.join(60)
+    assert refused == [
+        "customer #1 has 1 purchase(s); archive them instead, or delete with --force to "
+        "erase those purchases too"
+    ]
+    assert till.execute("SELECT count(*) FROM purchases").fetchone()[0] == 1
+    till.close()
+
+
+def test_a_tag_is_at_most_200_characters_its_spaces_collapsed(db):
+    """A tag is a label and a key of three indexes: a server's index entry holds at most
+    2,704 bytes, so a long one was refused there in the server's words, taken in a file."""
+    cid = customers.add(db, name="Kim")
+    longest = "".join(chr(0xAC00 + (i * 7919) % 11172) for i in range(customers.MAX_TAG))
+    assert customers.tag(db, cid, [longest, "a" + " " * 300 + "b"]) == 2
+    with pytest.raises(InvalidValue, match=r"^tag is 201 characters long; at most 200$"):
+        customers.tag(db, cid, [longest + "가"])
+    assert sorted(customers.get(db, cid).tags) == sorted([longest, "a b"])
+
+
+@pytest.mark.parametrize("change", ["tag", "untag", "archive"])
+def test_a_change_to_a_customer_deleted_meanwhile_finds_them_gone(db_path, change):
+    """The manager deletes a customer while a till tags, untags or archives them: the
+    till waits and says there is no such customer — on a server too, where the tag was
+    refused by the foreign key in the server's words and the others said done to nobody."""
+    import threading
+
+    from crmcli.db import open_db
+    from crmcli.db_url import parse
+
+    manager = open_db(parse(str(db_path), source="the test"))
+    cid = customers.add(manager, name="Kim", code="K1", tags=["vip"])
+    outcome: list[object] = []
+
+    def on_the_till() -> None:  # a connection of its own (SQLite's: per thread)
+        till = open_db(parse(str(db_path), source="the test"))
+        try:
+            if change == "tag":
+                outcome.append(customers.tag(till, cid, ["new"]))
+            elif change == "untag":
+                outcome.append(customers.untag(till, cid, ["vip"]))
+            else:
+                outcome.append(customers.archive(till, cid))
+        except Exception as exc:  # what the till was told, compared below
+            outcome.append(exc)
+        finally:
+            till.close()
+
+    other = threading.Thread(target=on_the_till)
+    with manager.write():
+        customers.delete(manager, cid)
+        other.start()
+        other.join(1.0)  # the till has reached the customer's row, and waits there
+    other.join(60)
+    assert [(type(o), str(o)) for o in outcome] == [(NotFound, "no customer #1")]
+    manager.close()

@@ -1,6 +1,6 @@
 """Ids as SQLite numbers them, on both engines: a new row's id is the highest + 1 at the
 moment it is written, so a refused command (rolled back) leaves no gap, and several
-writers at once never get the same number (PostgreSQL: migration m126)."""
+writers at once never get the same number (PostgreSQL: migration m128)."""
 
 from __future__ import annotations
 

@@ -240,7 +240,7 @@ def test_undo_restores_updates_and_removes_additions(db, tmp_path):
 
 def test_undo_of_a_customer_two_rows_updated_restores_the_state_before_the_first(db, tmp_path):
     # Two records for one customer: undo takes the first one's `before` (the records
-    # read in the order written: import_changes.id, m124), never the second's.
+    # read in the order written: import_changes.id, m127), never the second's.
     import_customers(db, write(tmp_path, "a.csv", "code,name,email\nA1,Kim,\n"))
     twice = "code,name,email\nA1,Kim,one@example.com\nA1,Kim Minjun,two@example.com\n"
     result = import_customers(db, write(tmp_path, "b.csv", twice), on_conflict="update")
@@ -251,11 +251,11 @@ def test_undo_of_a_customer_two_rows_updated_restores_the_state_before_the_first
     assert (kim["name"], kim["email"]) == ("Kim", None)
 
 
-def test_m124_numbers_the_records_written_before_it_in_their_written_order(db, engine):
-    from crmcli.migrations import m124_import_changes_order as m124
+def test_m127_numbers_the_records_written_before_it_in_their_written_order(db, engine):
+    from crmcli.migrations import m127_import_changes_order as m127
 
     sqlite = engine == "sqlite"
-    with db.write():  # the journal as it was before m124: no id column
+    with db.write():  # the journal as it was before m127: no id column
         if sqlite:
             db.execute("DROP TABLE import_changes")
             db.execute(
@@ -264,7 +264,7 @@ def test_m124_numbers_the_records_written_before_it_in_their_written_order(db, e
                 " action TEXT NOT NULL CHECK (action IN ('insert', 'update')), before TEXT,"
                 " after TEXT)"
             )
-        else:  # nor the trigger m126 numbers it by
+        else:  # nor the trigger m128 numbers it by
             db.execute("DROP TRIGGER import_changes_ids ON import_changes")
             db.execute("ALTER TABLE import_changes DROP COLUMN id")
         db.executemany(
@@ -282,9 +282,9 @@ def test_m124_numbers_the_records_written_before_it_in_their_written_order(db, e
         db.execute("DELETE FROM import_changes WHERE row_id = 99")  # a forgotten customer's
         if sqlite:
             rowids = db.execute("SELECT row_id, rowid FROM import_changes").fetchall()
-            m124.migrate(db)
+            m127.migrate(db)
         else:
-            db.conn.execute(m124.POSTGRESQL)
+            db.conn.execute(m127.POSTGRESQL)
     stored = db.execute("SELECT import_id, row_id, id FROM import_changes ORDER BY id").fetchall()
     for import_id, rows in ((1, [5, 6, 7]), (2, [10, 11, 12])):
         assert [r for i, r, _ in stored if i == import_id] == rows

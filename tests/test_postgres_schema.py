@@ -79,7 +79,7 @@ def test_the_same_tables_and_columns_as_on_sqlite(pg, tmp_path) -> None:
 
 
 def test_every_table_numbered_by_an_identity_numbers_as_sqlite(pg) -> None:
-    # m126's trigger on each: a table a later migration adds needs it too (its ids would
+    # m128's trigger on each: a table a later migration adds needs it too (its ids would
     # run ahead of SQLite's after a refusal).
     postgres_schema.apply_pending(pg)
     numbered = pg.execute(
@@ -95,6 +95,26 @@ def test_every_table_numbered_by_an_identity_numbers_as_sqlite(pg) -> None:
     ).fetchall()
     assert len(numbered) == 15
     assert triggered == numbered
+
+
+def _collations(pg: Any) -> dict[tuple[str, str], str | None]:
+    rows = pg.execute(
+        "SELECT c.table_name, c.column_name, c.collation_name FROM information_schema.columns c"
+        " JOIN pg_tables t ON t.tablename = c.table_name AND t.schemaname = c.table_schema"
+        " WHERE c.table_schema = current_schema() AND c.data_type = 'text'"
+    ).fetchall()
+    return {(table, column): collation for table, column, collation in rows}
+
+
+def test_every_text_column_sorts_by_code_point_as_on_sqlite(pg) -> None:
+    """m126: text sorts as in an SQLite file whatever the database's locale. A text
+    column a later migration adds must say COLLATE "C" too: this names any that does not."""
+    postgres_schema.apply_pending(pg)
+    collations = _collations(pg)
+    ours = {k: v for k, v in collations.items() if k[0] != postgres_schema.MARKER}
+    assert len(ours) > 100
+    unordered = [column for column, collation in ours.items() if collation != "C"]
+    assert unordered == [], 'a new text column says `text COLLATE "C"` on PostgreSQL (see m126)'
 
 
 def test_the_same_seeded_rows_as_on_sqlite(pg, tmp_path) -> None:
@@ -144,7 +164,7 @@ def test_concurrent_first_runs_migrate_once(pg_url: str) -> None:
 
 
 def test_another_applications_database_is_refused_unless_adopted(cli, pg, pg_url: str) -> None:
-    pg.execute("CREATE TABLE orders (id int)")
+    pg.execute("CREATE TABLE orders (id int, note text)")
     refused = cli("--db", pg_url, "db", "migrate", ok=False)
     assert refused.exit_code == 1
     assert "not a crmcli database (it holds other tables: orders)" in refused.stderr
@@ -153,6 +173,7 @@ def test_another_applications_database_is_refused_unless_adopted(cli, pg, pg_url
         postgres.open_db(PostgresUrl(pg_url))
     cli("--db", pg_url, "db", "migrate", "--adopt")
     assert {"orders", "customers", postgres_schema.MARKER} <= set(postgres_schema.user_tables(pg))
+    assert _collations(pg)[("orders", "note")] is None  # another application's: left as it was
 
 
 def test_a_database_from_a_newer_crmcli_is_refused(pg) -> None:

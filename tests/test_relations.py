@@ -248,3 +248,34 @@ def test_a_forgotten_customer_has_no_family_birthday(shop):
     shop("customers", "forget", "K1", "--yes")
     out = shop("due", "--as-of", "2026-11-24", "--days", "14", "--kind", "family-birthday")
     assert "Kim Jiho" not in out.stdout
+
+
+def test_two_tills_relating_the_same_pair_at_once_record_it_once(db_path):
+    """Two tills relate K1 and K2 (each from its own side) at the same moment: the second
+    waits for the first and updates its relation, on a server as in a file."""
+    import threading
+
+    from crmcli.db import open_db
+    from crmcli.db_url import parse
+
+    one = open_db(parse(str(db_path), source="the test"))
+    k1, k2 = (customers.add(one, name=f"Person {c}", code=c) for c in ("K1", "K2"))
+    done: list[tuple[int, bool]] = []
+
+    def relate() -> None:  # the other till, with a connection of its own (SQLite's: per thread)
+        two = open_db(parse(str(db_path), source="the test"))
+        try:
+            done.append(relations.relate(two, k2, kind="spouse", other_id=k1, greet=True))
+        finally:
+            two.close()
+
+    other = threading.Thread(target=relate)
+    with one.write():
+        first, _new = relations.relate(one, k1, kind="spouse", other_id=k2)
+        other.start()
+        other.join(1.0)  # the second till has reached the customers' rows, and waits there
+    other.join(60)
+    assert done == [(first, False)]
+    stored = one.execute("SELECT customer_id, kind, other_id, greet FROM customer_relations")
+    assert stored.fetchall() == [(k1, "spouse", k2, 1)]
+    one.close()

@@ -30,7 +30,7 @@ def migrate(db: Database) -> None:
     run(
         db,
         """
-        CREATE TABLE import_changes_m124 (
+        CREATE TABLE import_changes_m127 (
             import_id  INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
             table_name TEXT NOT NULL,
             row_id     INTEGER NOT NULL,
@@ -39,11 +39,11 @@ def migrate(db: Database) -> None:
             after      TEXT,
             id         INTEGER PRIMARY KEY
         );
-        INSERT INTO import_changes_m124 (import_id, table_name, row_id, action, before, after, id)
+        INSERT INTO import_changes_m127 (import_id, table_name, row_id, action, before, after, id)
             SELECT import_id, table_name, row_id, action, before, after, rowid
             FROM import_changes ORDER BY rowid;
         DROP TABLE import_changes;
-        ALTER TABLE import_changes_m124 RENAME TO import_changes;
+        ALTER TABLE import_changes_m127 RENAME TO import_changes;
         CREATE INDEX import_changes_import ON import_changes(import_id);
         """,
     )
