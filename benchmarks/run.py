@@ -1,12 +1,16 @@
 """Time crmcli against the alternatives, each operation as a whole process.
 
     python benchmarks/run.py [--size 10k|30k|100k|300k|1m|small|medium|large[,…]] [--runs N]
+                             [--engine sqlite|postgresql|both --pg-url URL]
 
 For each size it generates the data once (cached under `benchmarks/.data/`), then
 runs every operation `--runs` times as a separate process, crmcli and its
 reference taking turns, and reports the median wall time, the min–max, the peak
 resident memory (`ru_maxrss` from `os.wait4`) and the ratio crmcli / reference
 measured in the same run. With several sizes it ends with a growth table.
+`--engine postgresql` races the main operations on the same shop on SQLite and on a
+PostgreSQL server instead (`server.py`; `--pg-url`, an administrator's URL, or
+CRMCLI_BENCH_PG); `both` runs the two.
 Operations crmcli does not have yet are listed as "not available yet", never timed.
 """
 
@@ -33,6 +37,7 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402  (a sibling script, not a package)
 import load  # noqa: E402
+import server  # noqa: E402
 
 SIZES = {  # name: (customers, purchase lines); 1k is for CI, which only checks it runs
     "1k": (1_000, 10_000),
@@ -798,7 +803,22 @@ def main(argv: list[str] | None = None) -> int:
         help="Where generated data and scratch databases go (cached between runs).",
     )
     parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
+    parser.add_argument(
+        "--engine",
+        choices=("sqlite", "postgresql", "both"),
+        default="sqlite",
+        help="sqlite: crmcli against its references; postgresql: the main operations on "
+        "SQLite and on a PostgreSQL server, in turns; both: the two.",
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("CRMCLI_BENCH_PG"),
+        help="An administrator's URL on the server (it creates and drops crmcli_bench_* "
+        "databases); default: CRMCLI_BENCH_PG.",
+    )
     args = parser.parse_args(argv)
+    if args.engine != "sqlite" and not args.pg_url:
+        parser.error(f"--engine {args.engine} needs --pg-url (or CRMCLI_BENCH_PG)")
     sizes = [ALIASES.get(s.strip(), s.strip()) for s in args.size.split(",")]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
@@ -818,10 +838,13 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             bench = Bench(size, args.runs, args.work)
             bench.prepare()
-            if args.only != "queries":
-                bench.imports()
-            if args.only != "imports":
-                bench.queries()
+            if args.engine != "postgresql":
+                if args.only != "queries":
+                    bench.imports()
+                if args.only != "imports":
+                    bench.queries()
+            if args.engine != "sqlite":
+                server.compare(bench, args.pg_url)
             benches.append(bench)
             lines, misses = report(bench)
             out += [*lines, ""]

@@ -33,7 +33,7 @@ from crmcli.agenda_sources import (
 )
 from crmcli.contact_window import DAY_NAMES
 from crmcli.errors import InvalidValue
-from crmcli.i18n import N_
+from crmcli.i18n import M_, N_
 from crmcli.lunar import LUNAR_FIRST_DAY
 from crmcli.tiers import current_tiers, members_sql
 
@@ -436,11 +436,21 @@ def _collect(
     """Every source's items into `found`; returns the day overdue items are shown on."""
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
-        raise InvalidValue(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
+        raise InvalidValue(
+            M_("unknown kind(s) {kinds}; choose from {choices}").format(
+                kinds=", ".join(unknown), choices=", ".join(KINDS)
+            )
+        )
     if sort not in SORTS:
-        raise InvalidValue(f"unknown sort {sort!r}; choose from {', '.join(SORTS)}")
+        raise InvalidValue(
+            M_("unknown sort {sort}; choose from {choices}").format(
+                sort=repr(sort), choices=", ".join(SORTS)
+            )
+        )
     if start - WINDOW_SLACK < LUNAR_FIRST_DAY:
-        raise InvalidValue(f"the agenda starts in {LUNAR_FIRST_DAY.year + 1} at the earliest")
+        raise InvalidValue(
+            M_("the agenda starts in {year} at the earliest").format(year=LUNAR_FIRST_DAY.year + 1)
+        )
     chosen = [k for k in KINDS if not kinds or k in kinds]
     any_windowed = bool(
         db.execute("SELECT 1 FROM customers WHERE contact_days IS NOT NULL LIMIT 1").fetchone()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from crmcli import contacts, followups
 from crmcli.errors import Conflict, InvalidValue, NotFound
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -40,7 +41,11 @@ def parse(db: Engine, key: str) -> Key:
     text = key.strip()
     parts = text.split(":")
     kind = parts[0]
-    bad = InvalidValue(f"{key!r} is not an agenda key (`crmcli due --fields key,why` shows them)")
+    bad = InvalidValue(
+        M_("{key} is not an agenda key (`crmcli due --fields key,why` shows them)").format(
+            key=repr(key)
+        )
+    )
     try:
         if kind == "followup" and len(parts) == 2:
             f = followups.get(db, int(parts[1]))
@@ -50,7 +55,9 @@ def parse(db: Engine, key: str) -> Key:
                 "SELECT customer_id FROM complaints WHERE id = ?", [int(parts[1])]
             ).fetchone()
             if row is None:
-                raise NotFound(f"no complaint #{parts[1]} (key {key!r})")
+                raise NotFound(
+                    M_("no complaint #{id} (key {key})").format(id=parts[1], key=repr(key))
+                )
             return Key(text, kind, row[0], f"complaint #{parts[1]} {parts[2]}")
         if len(parts) < 3:
             raise bad
@@ -84,7 +91,7 @@ def parse(db: Engine, key: str) -> Key:
         "SELECT 1 FROM customers WHERE id = ? AND forgotten_at IS NULL", [customer_id]
     ).fetchone()
     if not exists:
-        raise NotFound(f"no customer #{customer_id} (key {key!r})")
+        raise NotFound(M_("no customer #{id} (key {key})").format(id=customer_id, key=repr(key)))
     return Key(text, kind, customer_id, what)
 
 
@@ -116,21 +123,28 @@ def record(
     `notes`: a note per key (the message `greet` sent), else `note` for all.
     """
     if outcome not in OUTCOMES:
-        raise InvalidValue(f"outcome must be one of: {', '.join(OUTCOMES)}")
+        raise InvalidValue(
+            M_("outcome must be one of: {choices}").format(choices=", ".join(OUTCOMES))
+        )
     if not keys:
-        raise InvalidValue("name at least one key (`crmcli due --fields key,why` shows them)")
+        raise InvalidValue(M_("name at least one key (`crmcli due --fields key,why` shows them)"))
     parsed = [parse(db, k) for k in dict.fromkeys(keys)]
     if outcome == "done":
         complaints = [k.key for k in parsed if k.kind == "complaint"]
         if complaints:
             raise InvalidValue(
-                f"{', '.join(complaints)}: a complaint moves on through its stages;"
-                " use `crmcli complaints advance ID --to STAGE` (or `due skip`)"
+                M_(
+                    "{keys}: a complaint moves on through its stages; use `crmcli complaints "
+                    "advance ID --to STAGE` (or `due skip`)"
+                ).format(keys=", ".join(complaints))
             )
     already = dealt_with(db, [k.key for k in parsed])
     if already:
-        said = ", ".join(f"{k} ({o} on {d})" for k, (o, d) in already.items())
-        raise Conflict(f"already dealt with: {said}")
+        said = ", ".join(
+            M_("{key} ({outcome} on {day})").format(key=k, outcome=o, day=d)
+            for k, (o, d) in already.items()
+        )
+        raise Conflict(M_("already dealt with: {keys}").format(keys=said))
     default_channel = "message" if outcome == "sent" else "other"
     with db.write():
         for k in parsed:

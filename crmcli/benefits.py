@@ -53,7 +53,8 @@ def parse(value: str, *, tier: str = "") -> Benefit | None:
     """The benefit a setting's value describes (None when empty); InvalidValue when wrong."""
     error = problem(value)
     if error:
-        raise InvalidValue(f"tiers.benefits.{tier}: {error}")
+        key = f"tiers.benefits.{tier}"  # a setting's name, as `config set` takes it
+        raise InvalidValue(f"{key}: {error}")
     return _parse(value, tier)
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from crmcli import launches, settings
 from crmcli.customer_fields import tier_of
 from crmcli.errors import InvalidValue, UsageError
+from crmcli.i18n import M_
 from crmcli.tiers import TIERS, all_benefits
 
 if TYPE_CHECKING:
@@ -273,15 +274,15 @@ def who_bought(
     only lines (and launches) up to that day.
     """
     if (item is None) == (category is None):
-        raise UsageError("give either --item or --category")
+        raise UsageError(M_("give either --item or --category"))
     text = item if item is not None else category
     if not text or not text.strip():
-        raise InvalidValue("say what was bought")
+        raise InvalidValue(M_("say what was bought"))
     column = "item" if item is not None else "category"
     wanted = tuple(t.strip().upper() for t in tiers)
     bad = [t for t in wanted if t not in TIERS]
     if bad:
-        raise InvalidValue(f"a tier is A, B or C, not {', '.join(bad)}")
+        raise InvalidValue(M_("a tier is A, B or C, not {tier}").format(tier=", ".join(bad)))
     where = [
         db.like(f"p.{column}", ":text"),
         "c.archived_at IS NULL",
@@ -303,7 +304,7 @@ def who_bought(
             "JOIN early e ON e.item = p.item AND p.date >= e.launched_on AND p.date < e.until"
         )
         if as_of is None:
-            raise UsageError("early buyers are counted as of a day: give as_of")
+            raise UsageError(M_("early buyers are counted as of a day: give as_of"))
         params.update(launches.params(db, as_of=as_of))
     if not include_do_not_contact:
         where.append("c.do_not_contact = 0")

@@ -35,7 +35,7 @@ from crmcli.errors import (
     Named,
     NotFound,
 )
-from crmcli.i18n import N_, _
+from crmcli.i18n import M_, N_, _
 from crmcli.text import check  # no control characters in what is recorded
 
 if TYPE_CHECKING:
@@ -237,7 +237,9 @@ def _event_time(db: Engine, on: date | None, after: str | None) -> str:
         if on is not None and local_day(after, zone) == on:
             return after  # same day as the previous step: keep the order
         raise InvalidValue(
-            f"{on or stamp} is before the complaint's last step ({local_day(after, zone)})"
+            M_("{when} is before the complaint's last step ({last})").format(
+                when=on or stamp, last=local_day(after, zone)
+            )
         )
     return stamp
 
@@ -334,10 +336,14 @@ def open_complaint(
             if owner is None:
                 raise NotFound(_("no purchase #{id}").format(id=purchase_id))
             if owner[0] is None:  # a walk-in sale: nobody's, so no one's complaint can own it
-                raise InvalidValue(f"purchase #{purchase_id} is an anonymous sale, of no customer")
+                raise InvalidValue(
+                    M_("purchase #{id} is an anonymous sale, of no customer").format(id=purchase_id)
+                )
             if owner[0] != customer_id:
                 raise InvalidValue(
-                    f"purchase #{purchase_id} belongs to customer #{owner[0]}, not #{customer_id}"
+                    M_("purchase #{id} belongs to customer #{owner}, not #{customer}").format(
+                        id=purchase_id, owner=owner[0], customer=customer_id
+                    )
                 )
         at = _event_time(db, on, None)
         complaint_id = db.insert(
@@ -413,14 +419,18 @@ def check_transition(
         raise _not_one_of("to", STAGES, to)
     here, there = STAGES.index(current), STAGES.index(to)
     if current == "closed":
-        raise ClosedComplaint(f"{name} is closed; reopen it first")
+        raise ClosedComplaint(M_("{name} is closed; reopen it first").format(name=name))
     if there == here:
-        changed = f" (changed {last})" if last else ""
-        raise Conflict(f"{name} is already at stage {to}{changed}; nothing changed")
+        if last:
+            said = M_("{name} is already at stage {to} (changed {last}); nothing changed")
+        else:
+            said = M_("{name} is already at stage {to}; nothing changed")
+        raise Conflict(said.format(name=name, to=to, last=last))
     if there < here:
         raise Conflict(
-            f"{name} is at stage {current}, past {to}; stages only move forward "
-            f"(next is {STAGES[here + 1]})"
+            M_(
+                "{name} is at stage {current}, past {to}; stages only move forward (next is {next})"
+            ).format(name=name, current=current, to=to, next=STAGES[here + 1])
         )
     skipped = list(STAGES[here + 1 : there])
     if skipped and not _clean(skip_reason):
@@ -467,11 +477,18 @@ def advance(
     with db.write():
         # Read inside the lock: whoever wrote first has already moved the stage on.
         current, version, since = _current(db, complaint_id)
-        name = f"complaint #{complaint_id}"
+        name = M_("complaint #{id}").format(id=complaint_id)
         if expect_stage is not None and current != expect_stage:
             raise Conflict(
-                f"{name} is now at stage {current} (changed {_last_step(db, complaint_id)}), "
-                f"not {expect_stage}; nothing changed"
+                M_(
+                    "{name} is now at stage {current} (changed {last}), not {expected}; "
+                    "nothing changed"
+                ).format(
+                    name=name,
+                    current=current,
+                    last=_last_step(db, complaint_id),
+                    expected=expect_stage,
+                )
             )
         skipped = check_transition(
             current, to, skip_reason=skip_reason, name=name, last=_last_step(db, complaint_id)
@@ -568,7 +585,9 @@ def _apply(
         [*params, complaint_id, version],
     )
     if cursor.rowcount != 1:  # cannot happen under the write lock; refuse rather than guess
-        raise Conflict(f"complaint #{complaint_id} changed meanwhile; nothing changed")
+        raise Conflict(
+            M_("complaint #{id} changed meanwhile; nothing changed").format(id=complaint_id)
+        )
 
 
 def reopen(
@@ -588,8 +607,10 @@ def reopen(
         current, version, since = _current(db, complaint_id)
         if current != "closed":
             raise Conflict(
-                f"complaint #{complaint_id} is at stage {current}, not closed; "
-                "only a closed complaint can be reopened"
+                M_(
+                    "complaint #{id} is at stage {current}, not closed; only a closed complaint "
+                    "can be reopened"
+                ).format(id=complaint_id, current=current)
             )
         at = _event_time(db, on, since)
         cursor = db.execute(
@@ -598,7 +619,9 @@ def reopen(
             [at, complaint_id, version],
         )
         if cursor.rowcount != 1:
-            raise Conflict(f"complaint #{complaint_id} changed meanwhile; nothing changed")
+            raise Conflict(
+                M_("complaint #{id} changed meanwhile; nothing changed").format(id=complaint_id)
+            )
         _record(db, complaint_id, at=at, by=by, from_stage="closed", to_stage="received", note=why)
     return events(db, complaint_id)[-1]
 

@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HOURS = re.compile(r"(\d{1,2}):?(\d{2})?\s*-\s*(\d{1,2}):?(\d{2})?")
@@ -20,7 +21,9 @@ def parse_days(text: str) -> str:
     for part in filter(None, (p.strip() for p in text.split(","))):
         bounds = [b.strip() for b in part.split("-")]
         if len(bounds) > 2:
-            raise InvalidValue(f"{part!r} is not a day or a range of days")
+            raise InvalidValue(
+                M_("{value} is not a day or a range of days").format(value=repr(part))
+            )
         nums = [_day_number(b) for b in bounds]
         if len(nums) == 1:
             days.add(nums[0])
@@ -32,7 +35,7 @@ def parse_days(text: str) -> str:
                     break
                 d = d % 7 + 1
     if not days:
-        raise InvalidValue("give at least one day, e.g. mon-fri")
+        raise InvalidValue(M_("give at least one day, e.g. mon-fri"))
     return "".join(str(d) for d in sorted(days))
 
 
@@ -42,18 +45,20 @@ def _day_number(text: str) -> int:
     for i, name in enumerate(DAY_NAMES, start=1):
         if text[:3] == name:
             return i
-    raise InvalidValue(f"{text!r} is not a weekday (mon…sun or 1…7)")
+    raise InvalidValue(M_("{value} is not a weekday (mon…sun or 1…7)").format(value=repr(text)))
 
 
 def parse_hours(text: str) -> tuple[str, str]:
     """'09:00-18:00', '9-18' → ('09:00', '18:00')."""
     m = _HOURS.fullmatch(text.strip())
     if not m:
-        raise InvalidValue(f"{text!r} is not a range of hours; write e.g. 09:00-18:00")
+        raise InvalidValue(
+            M_("{value} is not a range of hours; write e.g. 09:00-18:00").format(value=repr(text))
+        )
     h1, m1, h2, m2 = int(m[1]), int(m[2] or 0), int(m[3]), int(m[4] or 0)
     # 24:00 closes a day; 24:30 is no time at all.
     if not all((h < 24 and m < 60) or (h, m) == (24, 0) for h, m in ((h1, m1), (h2, m2))):
-        raise InvalidValue(f"{text!r} is not a range of hours")
+        raise InvalidValue(M_("{value} is not a range of hours").format(value=repr(text)))
     return f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, text
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -38,9 +39,17 @@ def log(
     """
     channel = channel.strip().lower()
     if channel not in CHANNELS:
-        raise InvalidValue(f"channel must be one of: {', '.join(CHANNELS)} (got {channel!r})")
+        raise InvalidValue(
+            M_("channel must be one of: {choices} (got {value})").format(
+                choices=", ".join(CHANNELS), value=repr(channel)
+            )
+        )
     if outcome not in (None, *OUTCOMES):
-        raise InvalidValue(f"outcome must be one of: {', '.join(OUTCOMES)} (got {outcome!r})")
+        raise InvalidValue(
+            M_("outcome must be one of: {choices} (got {value})").format(
+                choices=", ".join(OUTCOMES), value=repr(outcome)
+            )
+        )
     text.check_optional(note, field="--note", multiline=True)
     text.check_optional(by, field="--by")
     when = at.isoformat() if isinstance(at, datetime) else (at or dates.now_utc())

@@ -16,7 +16,7 @@ from crmcli import customer_fields, dates, locales, names, phones, settings, tex
 from crmcli import search as finding
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
-from crmcli.i18n import _
+from crmcli.i18n import M_, _
 from crmcli.prospects import NO_PURCHASE
 
 if TYPE_CHECKING:
@@ -155,19 +155,21 @@ def _check_text(values: Mapping[str, Any]) -> None:
 def _validate(values: dict[str, Any]) -> None:
     email = values.get("email")
     if email and not _EMAIL.fullmatch(email):
-        raise InvalidValue(f"{email!r} is not an e-mail address")
+        raise InvalidValue(M_("{value} is not an e-mail address").format(value=repr(email)))
     attitude = values.get("attitude")
     if attitude and attitude not in ("loyal", "brand-switching", "no-loyalty"):
-        raise InvalidValue("attitude must be loyal, brand-switching or no-loyalty")
+        raise InvalidValue(M_("attitude must be loyal, brand-switching or no-loyalty"))
     tier = values.get("tier_override")
     if tier and tier not in ("A", "B", "C"):
-        raise InvalidValue(f"a tier set by hand must be A, B or C, not {tier!r}")
+        raise InvalidValue(
+            M_("a tier set by hand must be A, B or C, not {tier}").format(tier=repr(tier))
+        )
     # Days the agenda compares as text: only ISO dates, so a call falls on its day.
     for day_field in ("lost_at", "prospect_calls_from"):
         if values.get(day_field):
             values[day_field] = dates.iso_date(str(values[day_field]), what=day_field).isoformat()
     if values.get("lost_reason") and not values.get("lost_at"):
-        raise InvalidValue("lost_reason is given without lost_at (the day they were lost)")
+        raise InvalidValue(M_("lost_reason is given without lost_at (the day they were lost)"))
 
 
 def _name_values(name: str | None, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -238,7 +240,9 @@ def new_values(
     """
     unknown = set(fields) - set(PLAIN_FIELDS)
     if unknown:
-        raise InvalidValue(f"unknown customer field(s): {', '.join(sorted(unknown))}")
+        raise InvalidValue(
+            M_("unknown customer field(s): {fields}").format(fields=", ".join(sorted(unknown)))
+        )
     values: dict[str, Any] = {k: _clean(v) for k, v in fields.items()}
     name = _clean(name)
     _check_text({**values, "name": name})
@@ -308,7 +312,9 @@ def add(
             values.get("code")
             and db.execute("SELECT 1 FROM customers WHERE code = ?", [values["code"]]).fetchone()
         ):
-            raise Conflict(f"a customer with code {values['code']!r} already exists")
+            raise Conflict(
+                M_("a customer with code {code} already exists").format(code=repr(values["code"]))
+            )
         # Added by hand: if they have not bought, a prospect to call (imports do not
         # come here; see crmcli.prospects).
         values["prospect_calls_from"] = _added_day(added_on, values["created_at"][:10])
@@ -327,7 +333,9 @@ def _added_day(added_on: str | None, today: str) -> str:
         return today
     day = dates.iso_date(added_on, what="--added-on").isoformat()
     if day > today:
-        raise InvalidValue(f"--added-on {day} is in the future (today is {today})")
+        raise InvalidValue(
+            M_("--added-on {day} is in the future (today is {today})").format(day=day, today=today)
+        )
     return day
 
 
@@ -353,7 +361,7 @@ def phone_rows(
             continue
         phone = phones.normalise_known(raw, region, known_e164)
         if not phone.digits:
-            raise InvalidValue(f"{raw!r} is not a phone number")
+            raise InvalidValue(M_("{value} is not a phone number").format(value=repr(raw)))
         kept = phone.region if keep_region or phone.region != region.upper() else None
         rows.append((len(rows), label, phone.raw, phone.e164, phone.digits, kept))
     return rows
@@ -505,7 +513,7 @@ def clean_date(label: str, day: str) -> tuple[str, str]:
     """A labelled date's label and stored day, checked."""
     label = text.check(label.strip(), field="the anniversary's label")
     if not label:
-        raise InvalidValue("an anniversary needs a label, e.g. wedding=2010-05-01")
+        raise InvalidValue(M_("an anniversary needs a label, e.g. wedding=2010-05-01"))
     return label, dates.parse_day(day)
 
 
@@ -545,12 +553,14 @@ def edit(
     """
     unknown = set(fields) - set(PLAIN_FIELDS)
     if unknown:
-        raise InvalidValue(f"unknown customer field(s): {', '.join(sorted(unknown))}")
+        raise InvalidValue(
+            M_("unknown customer field(s): {fields}").format(fields=", ".join(sorted(unknown)))
+        )
     clearable = {*PLAIN_FIELDS, "name", "birthday", "contact_days", "contact_hours", "phone"}
     clearable.discard("locale_source")  # clearing the locale infers it (and its source) again
     bad = set(clear) - clearable
     if bad:
-        raise InvalidValue(f"cannot clear {', '.join(sorted(bad))}")
+        raise InvalidValue(M_("cannot clear {fields}").format(fields=", ".join(sorted(bad))))
     changes: dict[str, Any] = {k: _clean(v) for k, v in fields.items() if v is not None}
     _check_text({**changes, "name": _clean(name)} if name is not None else changes)
     for key in clear:
@@ -598,7 +608,7 @@ def edit(
                 "SELECT 1 FROM customers WHERE code = ? AND id != ?", [code, customer_id]
             ).fetchone()
         ):
-            raise Conflict(f"another customer already has code {code!r}")
+            raise Conflict(M_("another customer already has code {code}").format(code=repr(code)))
         changes["search_key"] = _search_key(merged)
         changes["updated_at"] = dates.now_utc()
         assignments = ", ".join(f"{k} = ?" for k in changes)
@@ -717,7 +727,7 @@ def clean_tag(tag: str) -> str:
     tag = " ".join(text.check(tag.strip(), field="tag").split())
     text.check(tag, field="tag", longest=MAX_TAG)  # as stored: its spaces collapsed
     if not tag:
-        raise InvalidValue("a tag cannot be empty")
+        raise InvalidValue(M_("a tag cannot be empty"))
     return tag
 
 
@@ -796,16 +806,20 @@ def delete(db: Engine, customer_id: int, *, force: bool = False) -> None:
         ).fetchone()[0]
         if complaints:
             raise Conflict(
-                f"customer #{customer_id} has {complaints} complaint(s), whose history is kept "
-                "for good; archive them, or erase their personal data with `customers forget`"
+                M_(
+                    "customer #{id} has {n} complaint(s), whose history is kept for good; "
+                    "archive them, or erase their personal data with `customers forget`"
+                ).format(id=customer_id, n=complaints)
             )
         bought = db.execute(
             "SELECT count(*) FROM purchases WHERE customer_id = ?", [customer_id]
         ).fetchone()[0]
         if bought and not force:
             raise Conflict(
-                f"customer #{customer_id} has {bought} purchase(s); archive them instead, "
-                "or delete with --force to erase those purchases too"
+                M_(
+                    "customer #{id} has {n} purchase(s); archive them instead, or delete with "
+                    "--force to erase those purchases too"
+                ).format(id=customer_id, n=bought)
             )
         db.execute("DELETE FROM customers WHERE id = ?", [customer_id])
 
@@ -867,7 +881,9 @@ def rows(
     chosen = list(fields or DEFAULT_ROW_FIELDS)
     unknown = [f for f in chosen if f not in customer_fields.BY_NAME]
     if unknown:
-        raise InvalidValue(f"unknown customer field(s): {', '.join(unknown)}")
+        raise InvalidValue(
+            M_("unknown customer field(s): {fields}").format(fields=", ".join(unknown))
+        )
     where, params = _where(tag=tag, owner=owner, archived=archived, ids=ids)
     if prospects:  # no purchase yet, not given up (see crmcli.prospects)
         where += [NO_PURCHASE, "c.lost_at IS NULL"]
@@ -950,7 +966,7 @@ def search(
     words = finding.words(text)
     raw = text.strip()
     if not words and not raw:
-        raise InvalidValue("give something to search for")
+        raise InvalidValue(M_("give something to search for"))
     sources: list[Iterator[int]] = [
         _id_stream(db, *db.text_search(kind, word))
         for kind, word in finding.candidate_queries(words)

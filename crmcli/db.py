@@ -31,6 +31,7 @@ from crmcli.engines import (
 )
 from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, NotADatabase
 from crmcli.files import PRIVATE_FILE, create_private
+from crmcli.i18n import M_
 
 __all__ = ["BUSY_TIMEOUT_MS", "Engine", "explain", "is_locked"]  # SQLite's, kept in reach
 
@@ -65,19 +66,32 @@ SMALLEST_PAGE = 512  # SQLite's smallest page size; a database file holds whole 
 
 
 def no_database(path: Path | str, why: str = "") -> DatabaseError:
+    """`why`: what is there instead (`the file is empty`), itself a message (M_)."""
+    if why:
+        return NoDatabase(
+            M_(
+                "no crmcli database at {path}: {why} (a command that adds data, such as "
+                "`crmcli customers add` or `crmcli customers import FILE`, creates one; "
+                "or check --db / CRMCLI_DB)"
+            ).format(path=path, why=why)
+        )
     return NoDatabase(
-        f"no crmcli database at {path}{why} (a command that adds data, such as "
-        "`crmcli customers add` or `crmcli customers import FILE`, creates one; "
-        "or check --db / CRMCLI_DB)"
+        M_(
+            "no crmcli database at {path} (a command that adds data, such as "
+            "`crmcli customers add` or `crmcli customers import FILE`, creates one; "
+            "or check --db / CRMCLI_DB)"
+        ).format(path=path)
     )
 
 
 def not_crmcli(path: Path | str, tables: list[str]) -> DatabaseError:
     shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
     return ForeignDatabase(
-        f"{path} is not a crmcli database (it holds other tables: {shown}); crmcli leaves it "
-        "unchanged. Check --db / CRMCLI_DB, or run `crmcli db migrate --adopt` to add "
-        "crmcli's tables to it"
+        M_(
+            "{path} is not a crmcli database (it holds other tables: {shown}); crmcli leaves "
+            "it unchanged. Check --db / CRMCLI_DB, or run `crmcli db migrate --adopt` to add "
+            "crmcli's tables to it"
+        ).format(path=path, shown=shown)
     )
 
 
@@ -99,7 +113,7 @@ def _sniff(path: Path) -> str | None:
     except OSError as exc:
         raise DatabaseError(f"{path}: {exc.strerror or exc}") from exc
     if stat.S_ISDIR(info.st_mode):
-        raise DatabaseError(f"{path} is a directory, not a database file")
+        raise DatabaseError(M_("{path} is a directory, not a database file").format(path=path))
     if info.st_size == 0:
         # A new database's first pages may still be in its WAL (another process is
         # creating it right now): let SQLite read that rather than call it empty.
@@ -114,8 +128,10 @@ def _sniff(path: Path) -> str | None:
 
 def not_sqlite(path: Path | str) -> DatabaseError:
     return NotADatabase(
-        f"{path} is not a crmcli database (not an SQLite file); crmcli leaves it "
-        "unchanged. Check --db / CRMCLI_DB"
+        M_(
+            "{path} is not a crmcli database (not an SQLite file); crmcli leaves it "
+            "unchanged. Check --db / CRMCLI_DB"
+        ).format(path=path)
     )
 
 
@@ -194,7 +210,7 @@ def use_wal(db: SqliteEngine) -> None:
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path_str}: {explain(exc)}") from exc
     if mode.lower() != "wal" and os.access(path_str, os.W_OK):
-        raise DatabaseError(f"{path_str}: cannot switch the database to WAL mode")
+        raise DatabaseError(f"{path_str}: " + M_("cannot switch the database to WAL mode"))
 
 
 def _make_private(path: Path) -> None:
@@ -239,7 +255,11 @@ def open_sqlite(path: Path | str, *, migrate: bool = True, adopt: bool = False) 
             try:
                 create_private(path)
             except OSError as exc:  # a read-only folder, a full disk, a missing permission
-                raise DatabaseError(f"cannot create {path}: {exc.strerror or exc}") from exc
+                raise DatabaseError(
+                    M_("cannot create {path}: {reason}").format(
+                        path=path, reason=exc.strerror or exc
+                    )
+                ) from exc
         elif sniffed == EMPTY:
             _make_private(path)
         db = connect(path)
@@ -285,12 +305,12 @@ def open_read(path: Target | str, *, notice: Callable[[str], None] | None = None
     if sniffed == MISSING:
         raise no_database(path)
     if sniffed == EMPTY:
-        raise no_database(path, ": the file is empty")
+        raise no_database(path, M_("the file is empty"))
     db = connect(path)
     try:
         kind, tables = kind_of(db)
         if kind == EMPTY:
-            raise no_database(path, ": an SQLite file without tables")
+            raise no_database(path, M_("an SQLite file without tables"))
         if kind == FOREIGN:
             raise not_crmcli(path, tables)
         if migrations.pending_names(db) and not _writable(path):
@@ -349,8 +369,10 @@ def apply_pending(db: SqliteEngine) -> list[str]:
     unknown = set(applied) - set(migrations.names())
     if unknown:
         raise DatabaseError(
-            "this database was made by a newer crmcli (it has migration "
-            f"{', '.join(sorted(unknown))}); upgrade crmcli to use it"
+            M_(
+                "this database was made by a newer crmcli (it has migration {names}); "
+                "upgrade crmcli to use it"
+            ).format(names=", ".join(sorted(unknown)))
         )
     if not migrations.pending_names(db):
         return []
@@ -369,8 +391,10 @@ def apply_pending(db: SqliteEngine) -> list[str]:
         # All pending migrations share one transaction: a failure rolls every one back.
         at = [name for name in migrations.names() if name in applied]
         raise DatabaseError(
-            f"could not bring the database's schema up to date ({explain(exc)}); "
-            f"it is unchanged, still at migration {at[-1] if at else 'none'}"
+            M_(
+                "could not bring the database's schema up to date ({error}); it is unchanged, "
+                "still at migration {migration}"
+            ).format(error=explain(exc), migration=at[-1] if at else "none")
         ) from exc
     return todo
 

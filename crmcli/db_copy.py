@@ -38,6 +38,7 @@ from crmcli.db_url import PostgresUrl, Target
 from crmcli.engines import Engine, PostgresEngine, SqliteEngine
 from crmcli.errors import Conflict, DatabaseError, UsageError
 from crmcli.files import Output, database_family
+from crmcli.i18n import M_
 
 ProgressFn = Callable[[int, int], None]  # (rows copied, rows in all)
 PROGRESS_EVERY = 10_000  # rows between two progress calls
@@ -106,12 +107,12 @@ def open_source(target: Target) -> Engine:
     if not target.exists():
         raise sqlite_db.no_database(target)
     if target.is_file() and target.stat().st_size == 0:
-        raise sqlite_db.no_database(target, ": the file is empty")
+        raise sqlite_db.no_database(target, M_("the file is empty"))
     db = sqlite_db.connect(target)
     try:
         kind, tables = sqlite_db.kind_of(db)
         if kind == sqlite_db.EMPTY:
-            raise sqlite_db.no_database(target, ": an SQLite file without tables")
+            raise sqlite_db.no_database(target, M_("an SQLite file without tables"))
         if kind == sqlite_db.FOREIGN:
             raise sqlite_db.not_crmcli(target, tables)
     except BaseException:

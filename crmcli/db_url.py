@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crmcli.errors import UsageError
+from crmcli.i18n import M_
 
 MASK = "***"
 
@@ -96,8 +97,10 @@ def parse(value: str, *, source: str = "--db") -> Target:
         if name in ("postgresql", "postgres"):
             if not value[scheme.end() :].startswith("//"):
                 raise UsageError(
-                    f"{source}: {PostgresUrl(value)} is not a PostgreSQL URL; write "
-                    f"{name}://USER@HOST/DATABASE"
+                    M_(
+                        "{source}: {url} is not a PostgreSQL URL; write "
+                        "{scheme}://USER@HOST/DATABASE"
+                    ).format(source=source, url=PostgresUrl(value), scheme=name)
                 )
             return PostgresUrl(value)
         if value[scheme.end() :].startswith("//"):
@@ -111,10 +114,14 @@ def parse(value: str, *, source: str = "--db") -> Target:
 def _other_scheme(value: str, name: str, source: str) -> str:
     shown = re.sub(r"^([^:]+://[^:@/]*):[^@/]*@", rf"\1:{MASK}@", value)
     if name in ("sqlite", "file"):
-        hint = f"an SQLite database is given by its file's path ({source} ./crm.db)"
+        hint = M_("an SQLite database is given by its file's path ({source} ./crm.db)").format(
+            source=source
+        )
     else:
-        hint = (
+        hint = M_(
             "crmcli keeps its data in an SQLite file (give its path) or on a PostgreSQL "
             "server (give a postgresql:// URL)"
         )
-    return f"{source}: {shown}: crmcli does not know {name}:// databases; {hint}"
+    return M_("{source}: {url}: crmcli does not know {scheme}:// databases; {hint}").format(
+        source=source, url=shown, scheme=name, hint=hint
+    )

@@ -192,17 +192,38 @@ class Engine(ABC):
         """
 
     @abstractmethod
-    def bulk_loading(self, tables: Sequence[str], *, indexes: bool = True) -> Any:
+    def copy_csv(
+        self, table: str, columns: Sequence[str], chunks: Iterable[str], *, delimiter: str = ","
+    ) -> None:
+        """Load CSV text into `table` (the caller's transaction): `chunks` are whole lines
+        holding no quote, each exactly one value per column, every value stored as text
+        ('' for an empty one). A line that is not (a blank one, too few or too many
+        values) raises `Error`; so does an exception `chunks` raises, as itself.
+        """
+
+    @abstractmethod
+    def read_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """A query's rows as they come, never all in memory: other statements may run
+        while they are read (PostgreSQL: a server-side cursor, so inside `write()` or
+        `read_snapshot()`; SQLite: the statement stepped)."""
+
+    @abstractmethod
+    def bulk_loading(
+        self, tables: Sequence[str], *, indexes: bool = True, keys: bool = False
+    ) -> Any:
         """A context manager for filling `tables` fast, inside the caller's transaction.
 
         What costs a bulk load a lookup per row is set aside while the block runs and
         rebuilt once, from the whole data, when it ends well (pg_restore's order):
         secondary indexes on both engines (`indexes=False`: kept, for a load that reads
         them as it goes), derived-data triggers (SQLite's FTS5, rebuilt after) and
-        foreign keys (PostgreSQL, validated in one pass). A block that fails leaves all
-        of it as it was (the transaction rolls back). Nobody else writes the tables
-        meanwhile: the transaction holds them (the write lock on SQLite, the dropped
-        indexes' exclusive locks on PostgreSQL, which keep readers out too).
+        foreign keys (PostgreSQL, validated in one pass). `keys`: PostgreSQL sets aside
+        UNIQUE constraints no foreign key stands on as well, for a caller that keeps its
+        rows unique itself (no ON CONFLICT then); SQLite keeps them (its are part of the
+        table). A block that fails leaves all of it as it was (the transaction rolls
+        back). Nobody else writes the tables meanwhile: the transaction holds them (the
+        write lock on SQLite, the dropped indexes' exclusive locks on PostgreSQL, which
+        keep readers out too).
         """
 
     def insert_new(
@@ -532,9 +553,32 @@ class SqliteEngine(Engine):
         self.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', counted())  # type: ignore[arg-type]
         return count
 
+    def copy_csv(
+        self, table: str, columns: Sequence[str], chunks: Iterable[str], *, delimiter: str = ","
+    ) -> None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+
+        def lines() -> Iterator[str]:  # a piece may end inside a line, as COPY allows
+            rest = ""
+            for chunk in chunks:
+                *whole, rest = (rest + chunk).split("\n")
+                yield from whole
+            if rest:
+                yield rest
+
+        # No quotes: a split is the parse.
+        rows = (line.removesuffix("\r").split(delimiter) for line in lines())
+        # A row of another width fails the statement's bindings: sqlite3.Error, as wanted.
+        self.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+
+    def read_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        # Its own cursor, stepped as it is read: the connection stays free for others.
+        yield from self.conn.cursor().execute(sql, params)
+
     @contextmanager
     def bulk_loading(
-        self, tables: Sequence[str], *, indexes: bool = True
+        self, tables: Sequence[str], *, indexes: bool = True, keys: bool = False
     ) -> Iterator[SqliteEngine]:
         marks = ", ".join("?" for _ in tables)
         kinds = "'index', 'trigger'" if indexes else "'trigger'"
@@ -703,6 +747,7 @@ class PostgresEngine(Engine):
     def __init__(self, url: PostgresUrl, conn: Any) -> None:
         self.url = url
         self.conn = conn
+        self._reads = 0
         self._waiting: Callable[[], None] | None = None  # the write's on_wait, until told
         conn.add_notice_handler(self._noticed)
 
@@ -883,6 +928,31 @@ class PostgresEngine(Engine):
         self._guard(run)
         return count
 
+    def copy_csv(
+        self, table: str, columns: Sequence[str], chunks: Iterable[str], *, delimiter: str = ","
+    ) -> None:
+        names = ", ".join(_quoted(c) for c in columns)
+        # The server's own CSV parser, as `psql \copy` runs it; FORCE_NOT_NULL: an empty
+        # value is '' (as a file read in Python gives it), not NULL.
+        sql = (
+            f"COPY {_quoted(table)} ({names}) FROM STDIN"
+            f" (FORMAT csv, DELIMITER {_literal(delimiter)}, FORCE_NOT_NULL ({names}))"
+        )
+
+        def run() -> None:
+            with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
+                for chunk in chunks:
+                    copy.write(chunk)
+
+        self._guard(run)
+
+    def read_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        self._reads += 1  # a name of its own: two may be open at once
+        with self.conn.cursor(name=f"crmcli_rows_{self._reads}") as cursor:
+            cursor.itersize = READ_BATCH
+            self._guard(lambda: cursor.execute(for_postgresql(sql), list(params)))
+            yield from cursor
+
     def insert_new(
         self,
         table: str,
@@ -923,19 +993,23 @@ class PostgresEngine(Engine):
 
     @contextmanager
     def bulk_loading(
-        self, tables: Sequence[str], *, indexes: bool = True
+        self, tables: Sequence[str], *, indexes: bool = True, keys: bool = False
     ) -> Iterator[PostgresEngine]:
         aside: list[tuple[str, str]] = []  # (drop, create), in the order they were read
         if not indexes:  # the server keeps its search indexes itself: nothing else to set aside
             yield self
             return
+        # Unique keys before foreign keys (built after them, so before them in `aside`).
+        kinds = "'u', 'f'" if keys else "'f'"
         for table in tables:
-            keys = self.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                " WHERE conrelid = ?::regclass AND contype = 'f' ORDER BY conname",
+            constraints = self.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c"
+                f" WHERE conrelid = ?::regclass AND contype IN ({kinds}) AND NOT EXISTS"
+                " (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid"
+                " AND c.contype = 'u') ORDER BY contype DESC, conname",
                 [_quoted(table)],
             ).fetchall()
-            for name, definition in keys:
+            for name, definition in constraints:
                 aside.append(
                     (
                         f"ALTER TABLE {_quoted(table)} DROP CONSTRAINT {_quoted(name)}",
@@ -956,9 +1030,14 @@ class PostgresEngine(Engine):
         for drop, _create in aside:
             self.execute(drop)
         yield self
-        # Indexes before foreign keys: each key's check then runs as one join.
+        # Indexes, then unique keys, then foreign keys: each key's check then runs as one join.
         for _drop, create in sorted(aside, key=lambda pair: pair[1].startswith("ALTER")):
             self.execute(create)
+        # The planner's figures for the tables as they now are (pg_restore's advice): until
+        # autovacuum comes round, the next queries are planned for the tables as they were
+        # (a plan for an empty table, over a million rows).
+        for table in tables:
+            self.execute(f"ANALYZE {_quoted(table)}")
 
     def next_id(self, table: str) -> int:
         # Under the table's id lock (m128), held to the end of the transaction: no other

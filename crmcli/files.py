@@ -32,6 +32,7 @@ from typing import IO, Any
 
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import Conflict, CrmError, InvalidValue
+from crmcli.i18n import M_
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -82,30 +83,44 @@ def check_target(
     *,
     protect: Iterable[tuple[Path, str]] = (),
     force: bool = False,
-    what: str = "output file",
+    what: str = M_("output file"),
 ) -> os.stat_result | None:
     """Refuse an output path that is unsafe to write; returns its lstat (None if new).
 
     `protect` pairs a path with what it is ("the open database", "the input file").
     """
     if str(path) in ("", "-"):
-        raise UnsafeOutput(f"give a file name for the {what}")
+        raise UnsafeOutput(M_("give a file name for the {what}").format(what=what))
     info = _lstat(path)
     if info is not None and stat.S_ISLNK(info.st_mode):
         raise UnsafeOutput(
-            f"{path} is a symbolic link; crmcli does not write through links "
-            "(give the file's own path, or another name)"
+            M_(
+                "{path} is a symbolic link; crmcli does not write through links (give the "
+                "file's own path, or another name)"
+            ).format(path=path)
         )
     if info is not None and stat.S_ISDIR(info.st_mode):
-        raise UnsafeOutput(f"{path} is a folder; give a file name for the {what}")
+        raise UnsafeOutput(
+            M_("{path} is a folder; give a file name for the {what}").format(path=path, what=what)
+        )
     for other, label in protect:
         if _same(path, other):
-            raise UnsafeOutput(f"{path} is {label}; choose another name for the {what}")
+            raise UnsafeOutput(
+                M_("{path} is {label}; choose another name for the {what}").format(
+                    path=path, label=label, what=what
+                )
+            )
     folder = path.parent
     if not folder.is_dir():
-        raise UnsafeOutput(f"{folder} is not an existing folder; create it first")
+        raise UnsafeOutput(
+            M_("{folder} is not an existing folder; create it first").format(folder=folder)
+        )
     if info is not None and stat.S_ISREG(info.st_mode) and not force:
-        raise Conflict(f"{path} already exists; give another name, or --force to replace it")
+        raise Conflict(
+            M_("{path} already exists; give another name, or --force to replace it").format(
+                path=path
+            )
+        )
     return info
 
 
@@ -149,8 +164,10 @@ class Output:
             for suffix in SIDECARS:
                 if os.path.lexists(f"{self.path}{suffix}"):
                     raise UnsafeOutput(
-                        f"{self.path}{suffix} exists: {self.path} is in use or was not "
-                        "closed cleanly; crmcli will not replace it"
+                        M_(
+                            "{sidecar} exists: {path} is in use or was not closed cleanly; "
+                            "crmcli will not replace it"
+                        ).format(sidecar=f"{self.path}{suffix}", path=self.path)
                     )
         self._stream = info is not None and not stat.S_ISREG(info.st_mode)  # fifo, device
         self.binary = binary
@@ -240,7 +257,9 @@ class Output:
         assert self.tmp_path is not None
         for suffix in SIDECARS:  # SQLite removes them on a clean close
             if os.path.lexists(f"{self.tmp_path}{suffix}"):
-                raise CrmError(f"{self.tmp_path} is still open; it was not put in place")
+                raise CrmError(
+                    M_("{path} is still open; it was not put in place").format(path=self.tmp_path)
+                )
         fd = os.open(self.tmp_path, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -273,12 +292,16 @@ class Output:
             os.link(self.tmp_path, self.path)  # fails if the name was taken meanwhile
         except FileExistsError:
             raise Conflict(
-                f"{self.path} already exists; give another name, or --force to replace it"
+                M_("{path} already exists; give another name, or --force to replace it").format(
+                    path=self.path
+                )
             ) from None
         except OSError:  # a file system without hard links: check, then rename
             if os.path.lexists(self.path):
                 raise Conflict(
-                    f"{self.path} already exists; give another name, or --force to replace it"
+                    M_("{path} already exists; give another name, or --force to replace it").format(
+                        path=self.path
+                    )
                 ) from None
             os.rename(self.tmp_path, self.path)
             return

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, text
 from crmcli.errors import Conflict, InvalidValue, NotFound
-from crmcli.i18n import _
+from crmcli.i18n import M_, _
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -58,10 +58,14 @@ def parse_every(text: str, *, start: date | None = None) -> str:
             len(m[1]) > 5
             or dates.span_days(dates.parse_span(f"{m[1] or 1}{m[2]}", what="--every")) > HORIZON
         ):
-            raise InvalidValue(f"--every {dates.shown(text)}: at most ten years (10y, 120m…)")
+            raise InvalidValue(
+                M_("--every {every}: at most ten years (10y, 120m…)").format(
+                    every=dates.shown(text)
+                )
+            )
         interval = int(m[1] or 1)
         if interval < 1:
-            raise InvalidValue("--every needs a positive interval, e.g. 2w")
+            raise InvalidValue(M_("--every needs a positive interval, e.g. 2w"))
         unit = m[2].lower()
         rule = f"FREQ={_FREQ[unit]}"
         if interval > 1:
@@ -99,8 +103,10 @@ _PART = {
 def check_rule(rule: str, *, start: date, text: str) -> None:
     """Refuse an RRULE that would not advance by at least a day, or never match a day."""
     usage = InvalidValue(
-        f"--every {dates.shown(text)} is neither a span (1w, 2w, 1m, 1y) nor an RRULE that "
-        "repeats at most daily (FREQ=MONTHLY;BYMONTHDAY=1, FREQ=WEEKLY;BYDAY=MO,TH)"
+        M_(
+            "--every {every} is neither a span (1w, 2w, 1m, 1y) nor an RRULE that repeats at "
+            "most daily (FREQ=MONTHLY;BYMONTHDAY=1, FREQ=WEEKLY;BYDAY=MO,TH)"
+        ).format(every=dates.shown(text))
     )
     parts: dict[str, str] = {}
     for part in (p for p in rule.split(";") if p):
@@ -113,8 +119,9 @@ def check_rule(rule: str, *, start: date, text: str) -> None:
     interval = int(parts.get("INTERVAL", "1"))
     if not 1 <= interval <= _MAX_INTERVAL[parts["FREQ"]]:
         raise InvalidValue(
-            f"--every {dates.shown(text)}: INTERVAL must be from 1 to "
-            f"{_MAX_INTERVAL[parts['FREQ']]} (at most ten years apart)"
+            M_(
+                "--every {every}: INTERVAL must be from 1 to {most} (at most ten years apart)"
+            ).format(every=dates.shown(text), most=_MAX_INTERVAL[parts["FREQ"]])
         )
     months = [int(m) for m in parts.get("BYMONTH", "1,2,3,4,5,6,7,8,9,10,11,12").split(",")]
     days = [int(d) for d in parts.get("BYMONTHDAY", "1").split(",")]
@@ -122,7 +129,9 @@ def check_rule(rule: str, *, start: date, text: str) -> None:
         raise usage
     longest = max(monthrange(2000, m)[1] for m in months)  # 2000: a leap year
     if all(abs(d) > longest for d in days):
-        raise InvalidValue(f"--every {dates.shown(text)} matches no day of the calendar")
+        raise InvalidValue(
+            M_("--every {every} matches no day of the calendar").format(every=dates.shown(text))
+        )
     try:
         first = next_occurrence(rule, start)
         second = next_occurrence(rule, first) if first else None
@@ -130,10 +139,14 @@ def check_rule(rule: str, *, start: date, text: str) -> None:
         raise usage from None
     if first is None:
         raise InvalidValue(
-            f"--every {dates.shown(text)} has no occurrence within ten years of {start}"
+            M_("--every {every} has no occurrence within ten years of {start}").format(
+                every=dates.shown(text), start=start
+            )
         )
     if second is not None and second <= first:
-        raise InvalidValue(f"--every {dates.shown(text)} repeats more often than once a day")
+        raise InvalidValue(
+            M_("--every {every} repeats more often than once a day").format(every=dates.shown(text))
+        )
 
 
 def next_occurrence(rule: str, after: date) -> date | None:
@@ -166,7 +179,7 @@ def add(
     """Record a promise to get back to a customer on `on`; returns its id."""
     note = text.check(note.strip(), field="--note", multiline=True)
     if not note:
-        raise InvalidValue("a follow-up needs a --note saying what was promised")
+        raise InvalidValue(M_("a follow-up needs a --note saying what was promised"))
     dates.in_range(on, what="the follow-up's day")
     text.check_optional(owner, field="--owner")
     rule = parse_every(every, start=on) if every else None
@@ -204,7 +217,9 @@ def get(db: Engine, followup_id: int) -> Followup:
 def _open(db: Engine, followup_id: int) -> Followup:
     f = get(db, followup_id)
     if f.status != "open":
-        raise Conflict(f"follow-up #{followup_id} is already {f.status}")
+        raise Conflict(
+            M_("follow-up #{id} is already {status}").format(id=followup_id, status=f.status)
+        )
     return f
 
 
@@ -236,7 +251,11 @@ def snooze(db: Engine, followup_id: int, *, until: date) -> None:
     with db.write():
         f = _open(db, followup_id)
         if until < date.fromisoformat(f.due_on):
-            raise InvalidValue(f"snooze until a day after the promised {f.due_on}, not {until}")
+            raise InvalidValue(
+                M_("snooze until a day after the promised {due}, not {until}").format(
+                    due=f.due_on, until=until
+                )
+            )
         db.execute("UPDATE followups SET snoozed_until = ? WHERE id = ?", [until.isoformat(), f.id])
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import agenda, locales, public_holidays, settings, templates, text, tiers
 from crmcli.errors import NotFound
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -40,7 +41,11 @@ def _choose(bodies: dict[str, str], base: str, locale: str) -> tuple[str, str]:
     for name in locales.template_names(base, locale):
         if name in bodies:
             return name, bodies[name]
-    raise NotFound(f"no template {base!r} (nor {base}.{locale}); `crmcli templates list`")
+    raise NotFound(
+        M_("no template {name} (nor {localized}); `crmcli templates list`").format(
+            name=repr(base), localized=f"{base}.{locale}"
+        )
+    )
 
 
 def values(
@@ -105,7 +110,9 @@ def render(
     """
     bodies = {t.name: t.body for t in templates.all_templates(db)}
     if template and not any(n == template or n.startswith(template + ".") for n in bodies):
-        raise NotFound(f"no template {template!r}; `crmcli templates list` shows them")
+        raise NotFound(
+            M_("no template {name}; `crmcli templates list` shows them").format(name=repr(template))
+        )
     shop = settings.get(db, "shop.name")
     language = settings.get(db, "holidays.language")
     rows, unreachable = [], 0

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from crmcli import dates, settings, text
 from crmcli.customer_fields import tier_of
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -197,5 +198,5 @@ def similar(db: Engine, item: str, *, limit: int = 5) -> list[str]:
 def _item(item: str) -> str:
     item = text.check(item.strip(), field="an item")
     if not item:
-        raise InvalidValue("name the item, as on its purchase lines")
+        raise InvalidValue(M_("name the item, as on its purchase lines"))
     return item

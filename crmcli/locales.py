@@ -39,6 +39,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     pass
@@ -135,21 +136,33 @@ def canonical(text: str) -> str:
     value = text.strip()
     m = _TAG.fullmatch(value)
     if not m:
-        raise InvalidValue(f"{text!r} is not a locale; {_choices()}")
+        raise InvalidValue(
+            M_("{value} is not a locale; {choices}").format(value=repr(text), choices=_choices())
+        )
     lang, script, region = m[1].lower(), (m[2] or "").title(), (m[3] or "").upper()
     if lang == "zh":
         if not script:
             script = "Hant" if region in _HANT_REGIONS else "Hans"
         if script not in ("Hans", "Hant"):
-            raise InvalidValue(f"{text!r}: Chinese is written zh_Hans or zh_Hant")
+            raise InvalidValue(
+                M_("{value}: Chinese is written zh_Hans or zh_Hant").format(value=repr(text))
+            )
         lang = f"zh_{script}"
     elif script:
-        raise InvalidValue(f"{text!r}: only Chinese takes a script (zh_Hans, zh_Hant)")
+        raise InvalidValue(
+            M_("{value}: only Chinese takes a script (zh_Hans, zh_Hant)").format(value=repr(text))
+        )
     if lang not in LANGUAGES and lang not in _other_languages():
         hint = _COUNTRY_NOT_LANGUAGE.get(lang)
         if hint:
-            raise InvalidValue(f"{text!r} is a country; its language's locale is {hint}")
-        raise InvalidValue(f"unknown locale {text!r}; {_choices()}")
+            raise InvalidValue(
+                M_("{value} is a country; its language's locale is {hint}").format(
+                    value=repr(text), hint=hint
+                )
+            )
+        raise InvalidValue(
+            M_("unknown locale {value}; {choices}").format(value=repr(text), choices=_choices())
+        )
     if region and region != _home(lang):
         return f"{lang}_{region}"
     return lang
@@ -184,10 +197,10 @@ def _home(lang: str) -> str:
 
 def _choices() -> str:
     listed = ", ".join(f"{tag} ({lang.name})" for tag, lang in LANGUAGES.items())
-    return (
-        f"use one of {listed}, or another two-letter language (es, de, vi…),"
-        " optionally with a region (en_GB, zh_Hant_HK)"
-    )
+    return M_(
+        "use one of {listed}, or another two-letter language (es, de, vi…), optionally with a "
+        "region (en_GB, zh_Hant_HK)"
+    ).format(listed=listed)
 
 
 def language(locale: str | None) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import customers, dates, names, relations, visits
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -54,7 +55,7 @@ def find(db: Engine, *, threshold: int = DEFAULT_THRESHOLD) -> Iterator[Dupe]:
     from rapidfuzz import fuzz, process
 
     if not 0 < threshold <= 100:
-        raise InvalidValue("the similarity threshold is a number from 1 to 100")
+        raise InvalidValue(M_("the similarity threshold is a number from 1 to 100"))
     seen: set[tuple[int, int]] = set()
     shared = (
         ("phone", "SELECT customer_id, coalesce(e164, digits) FROM customer_phones"
@@ -139,7 +140,7 @@ def _not_held(db: Engine, table: str) -> str:
 def merge(db: Engine, keep: int, other: int) -> MergeResult:
     """Merge customer `other` into `keep`: move every purchase, complaint, follow-up…"""
     if keep == other:
-        raise InvalidValue("a customer cannot be merged with itself")
+        raise InvalidValue(M_("a customer cannot be merged with itself"))
     with db.write():
         kept = customers.get(db, keep)
         gone = customers.get(db, other)

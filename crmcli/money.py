@@ -135,8 +135,10 @@ def check_total(db: object, adding: int = 0) -> None:
     if float(row[0] or 0) + abs(adding) > MAX_TOTAL_MICROS:
         limit = MAX_TOTAL_MICROS // MICROS
         raise InvalidValue(
-            f"the shop's purchases would add up to more than {limit:,} (in absolute value), "
-            "the most crmcli can sum exactly; check the amounts for a typo"
+            M_(
+                "the shop's purchases would add up to more than {limit:,} (in absolute value), "
+                "the most crmcli can sum exactly; check the amounts for a typo"
+            ).format(limit=limit)
         )
 
 

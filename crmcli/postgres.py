@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from crmcli import postgres_schema
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     import psycopg
@@ -31,7 +32,9 @@ def psycopg_module() -> Any:
         import psycopg
     except ImportError as exc:
         raise DatabaseError(
-            f"a PostgreSQL database needs psycopg 3, which is not installed: {INSTALL_HINT}"
+            M_("a PostgreSQL database needs psycopg 3, which is not installed: {hint}").format(
+                hint=INSTALL_HINT
+            )
         ) from exc
     return psycopg
 
@@ -42,7 +45,10 @@ def connect(url: PostgresUrl) -> psycopg.Connection[Any]:
     try:
         given = psycopg.conninfo.conninfo_to_dict(url.conninfo)
     except psycopg.Error as exc:
-        raise DatabaseError(f"{url}: not a valid PostgreSQL URL ({_first_line(url, exc)})") from exc
+        raise DatabaseError(
+            f"{url}: "
+            + M_("not a valid PostgreSQL URL ({error})").format(error=_first_line(url, exc))
+        ) from exc
     extra: dict[str, Any] = {}
     if "application_name" not in given:
         extra["application_name"] = APPLICATION_NAME
@@ -55,7 +61,9 @@ def connect(url: PostgresUrl) -> psycopg.Connection[Any]:
     try:
         conn = psycopg.connect(url.conninfo, autocommit=True, **extra)
     except psycopg.Error as exc:
-        raise DatabaseError(f"{url}: cannot connect: {_first_line(url, exc)}") from exc
+        raise DatabaseError(
+            f"{url}: " + M_("cannot connect: {error}").format(error=_first_line(url, exc))
+        ) from exc
     conn.adapters.register_loader("numeric", _numeric_loader())
     return conn
 
@@ -202,9 +210,11 @@ def open_db(url: PostgresUrl, *, migrate: bool = True, adopt: bool = False) -> A
         if tables and postgres_schema.MARKER not in tables and not adopt:
             shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
             raise ForeignDatabase(
-                f"{url} is not a crmcli database (it holds other tables: {shown}); crmcli "
-                "leaves it unchanged. Check --db / CRMCLI_DB, or run `crmcli db migrate "
-                "--adopt` to add crmcli's tables to it"
+                M_(
+                    "{path} is not a crmcli database (it holds other tables: {shown}); crmcli "
+                    "leaves it unchanged. Check --db / CRMCLI_DB, or run `crmcli db migrate "
+                    "--adopt` to add crmcli's tables to it"
+                ).format(path=url, shown=shown)
             )
         if migrate:
             postgres_schema.apply_pending(conn)
@@ -238,8 +248,10 @@ def open_read(url: PostgresUrl) -> Any:
     try:
         if postgres_schema.MARKER not in postgres_schema.user_tables(conn):
             raise NoDatabase(
-                f"no crmcli database at {url}: it holds no crmcli schema (run `crmcli db "
-                "migrate` once to create it, or check --db / CRMCLI_DB)"
+                M_(
+                    "no crmcli database at {url}: it holds no crmcli schema (run `crmcli db "
+                    "migrate` once to create it, or check --db / CRMCLI_DB)"
+                ).format(url=url)
             )
         postgres_schema.apply_pending(conn)
     except BaseException:

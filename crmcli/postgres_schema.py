@@ -26,6 +26,7 @@ from typing import Any
 
 from crmcli import migrations
 from crmcli.errors import DatabaseError
+from crmcli.i18n import M_
 
 MARKER = "_crmcli_migrations"  # crmcli's migrations table: what makes a database crmcli's
 LOCK_KEY = 0x63726D636C69  # "crmcli" in ASCII: the advisory lock every migrator takes
@@ -466,13 +467,19 @@ def apply_pending(conn: Any) -> list[str]:
         unknown = set(applied) - set(migrations.names())
         if unknown:
             raise DatabaseError(
-                "this database was made by a newer crmcli (it has migration "
-                f"{', '.join(sorted(unknown))}); upgrade crmcli to use it"
+                M_(
+                    "this database was made by a newer crmcli (it has migration {names}); "
+                    "upgrade crmcli to use it"
+                ).format(names=", ".join(sorted(unknown)))
             )
         todo = [name for name in migrations.names() if name not in applied]
         if set(todo) & set(BASELINE):
             if applied:  # the baseline is all or nothing: half of it cannot be recorded
-                raise DatabaseError(f"{MARKER} records part of the baseline only: {applied}")
+                raise DatabaseError(
+                    M_("{table} records part of the baseline only: {applied}").format(
+                        table=MARKER, applied=applied
+                    )
+                )
             conn.execute(BASELINE_SQL)
             _seed(conn)
             _record(conn, [name for name in todo if name in BASELINE])
@@ -492,8 +499,10 @@ def postgresql_form(name: str) -> str:
     script = getattr(module, "POSTGRESQL", None)
     if not isinstance(script, str):
         raise DatabaseError(
-            f"migration {name} has no PostgreSQL form yet, so this crmcli cannot bring a "
-            "PostgreSQL database up to date; use an SQLite file, or an earlier crmcli"
+            M_(
+                "migration {name} has no PostgreSQL form yet, so this crmcli cannot bring a "
+                "PostgreSQL database up to date; use an SQLite file, or an earlier crmcli"
+            ).format(name=name)
         )
     return script
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from crmcli import customers, dates, relations
 from crmcli.errors import CrmError
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -102,8 +103,10 @@ def forget(db: Engine, customer_id: int, *, compact: bool = True) -> Forgotten:
     unknown = unhandled_tables(db)
     if unknown:
         raise CrmError(
-            f"cannot forget safely: table(s) {', '.join(sorted(unknown))} hold customer data "
-            "that crmcli.privacy does not know; nothing was changed"
+            M_(
+                "cannot forget safely: table(s) {tables} hold customer data that crmcli.privacy "
+                "does not know; nothing was changed"
+            ).format(tables=", ".join(sorted(unknown)))
         )
     # Freed pages and cells are overwritten with zeros, not just unlinked.
     db.secure_delete()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from crmcli import text
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -53,7 +54,9 @@ def describe(db: Engine, customer_id: int) -> str:
 def mark_lost(db: Engine, customer_id: int, *, reason: str | None, on: date) -> None:
     """Give a prospect up: no more calls. A customer who has bought is not a prospect."""
     if status(db, customer_id) == "customer":
-        raise InvalidValue(f"customer #{customer_id} has bought: not a prospect to mark lost")
+        raise InvalidValue(
+            M_("customer #{id} has bought: not a prospect to mark lost").format(id=customer_id)
+        )
     reason = (reason or "").strip() or None
     if reason is not None:
         text.check(reason, field="--reason")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from crmcli import locales, settings
 from crmcli.errors import DatabaseError, InvalidValue
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -152,7 +153,11 @@ def parse_names(text: str, *, key: str = "holidays.greet.add") -> Names:
         else:
             out.append((None, part))
         if not out[-1][1]:
-            raise InvalidValue(f"{key}: {part!r} names no holiday (write CC:Name or Name)")
+            raise InvalidValue(
+                M_("{key}: {value} names no holiday (write CC:Name or Name)").format(
+                    key=key, value=repr(part)
+                )
+            )
     return tuple(out)
 
 
@@ -251,8 +256,10 @@ def _package_year(country: str, year: int, language: str) -> dict[date, str]:
         found = holidays.country_holidays(country, years=year, language=language, observed=False)
     except NotImplementedError:
         raise InvalidValue(
-            f"the holidays package has no country {country!r}; fix it with "
-            "`crmcli config set holidays.country CODE` (KR, JP, US…)"
+            M_(
+                "the holidays package has no country {country}; fix it with "
+                "`crmcli config set holidays.country CODE` (KR, JP, US…)"
+            ).format(country=repr(country))
         ) from None
     days = dict(found.items())
     # Working-day swaps ("Day off (substituted from …)") are no occasion for a greeting.

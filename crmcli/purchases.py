@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, money, text
 from crmcli.errors import NotFound
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -70,7 +71,7 @@ def add(
         text.check_optional(value, field=field, multiline=multiline)
     with db.write():
         if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
-            raise NotFound(f"no customer #{customer_id}")
+            raise NotFound(M_("no customer #{id}").format(id=customer_id))
         money.check_total(db, amount_micros)
         return db.insert(
             "purchases",

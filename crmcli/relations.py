@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, text
 from crmcli.errors import InvalidValue, NotFound, UsageError
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -38,7 +39,11 @@ def kind_of(value: str) -> str:
     """A relation kind as typed (case and `_`/space forgiven), or InvalidValue."""
     kind = value.strip().lower().replace("_", "-").replace(" ", "-")
     if kind not in INVERSE:
-        raise InvalidValue(f"a relation is one of {', '.join(KINDS)}, not {value!r}")
+        raise InvalidValue(
+            M_("a relation is one of {choices}, not {value}").format(
+                choices=", ".join(KINDS), value=repr(value)
+            )
+        )
     return kind
 
 
@@ -84,16 +89,18 @@ def relate(
     """
     kind = kind_of(kind)
     if (other_id is None) == (name is None):
-        raise UsageError("name the other person: a customer (OTHER) or --name NAME, not both")
+        raise UsageError(M_("name the other person: a customer (OTHER) or --name NAME, not both"))
     if other_id is not None and birthday is not None:
-        raise UsageError("--birthday is for someone who is not a customer (edit the customer's)")
+        raise UsageError(
+            M_("--birthday is for someone who is not a customer (edit the customer's)")
+        )
     if other_id == customer_id:
-        raise InvalidValue("a customer cannot be related to themselves")
+        raise InvalidValue(M_("a customer cannot be related to themselves"))
     clean_name = None
     if name is not None:
         clean_name = " ".join(text.check(name, field="a name").split())
         if not clean_name:
-            raise InvalidValue("--name needs a name")
+            raise InvalidValue(M_("--name needs a name"))
     day = dates.parse_day(birthday) if birthday else None
     with db.write():
         # Both people's rows are this transaction's until it ends (on a server), taken
@@ -179,7 +186,7 @@ def unrelate(
 ) -> int:
     """Remove the relations between the customer and the other (of `kind`); how many."""
     if (other_id is None) == (name is None):
-        raise UsageError("name the other person: a customer (OTHER) or --name NAME, not both")
+        raise UsageError(M_("name the other person: a customer (OTHER) or --name NAME, not both"))
     wanted = kind_of(kind) if kind else None
     with db.write():
         if other_id is None:
@@ -198,7 +205,7 @@ def unrelate(
             params += [other_id, customer_id, *([INVERSE[wanted]] if wanted else [])]
         removed = db.execute(sql, params).rowcount
     if not removed:
-        raise NotFound("no such relation; `crmcli customers show REF` lists them")
+        raise NotFound(M_("no such relation; `crmcli customers show REF` lists them"))
     return int(removed)
 
 
@@ -267,7 +274,7 @@ def _code_and_name(db: Engine, customer_id: int) -> tuple[str | None, str | None
     relatives' birthdays) and a `due` run loads no customer-editing code."""
     row = db.execute("SELECT code, name FROM customers WHERE id = ?", [customer_id]).fetchone()
     if row is None:
-        raise NotFound(f"no customer #{customer_id}")
+        raise NotFound(M_("no customer #{id}").format(id=customer_id))
     return row[0], row[1]
 
 

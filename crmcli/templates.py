@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from crmcli import dates, text
 from crmcli.errors import InvalidValue, NotFound
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -65,16 +66,18 @@ def get(db: Engine, name: str) -> Template:
         "SELECT name, body, updated_at FROM templates WHERE name = ?", [name]
     ).fetchone()
     if row is None:
-        raise NotFound(f"no template {name!r}; `crmcli templates list` shows them")
+        raise NotFound(
+            M_("no template {name}; `crmcli templates list` shows them").format(name=repr(name))
+        )
     return Template(*row)
 
 
 def set_template(db: Engine, *, name: str, body: str) -> None:
     name = text.check(name.strip(), field="a template name")
     if not name or any(c.isspace() for c in name):
-        raise InvalidValue("a template name is one word, e.g. birthday.ko or spring-sale")
+        raise InvalidValue(M_("a template name is one word, e.g. birthday.ko or spring-sale"))
     if not body.strip():
-        raise InvalidValue("a template needs some text")
+        raise InvalidValue(M_("a template needs some text"))
     check(body)
     with db.write():
         db.execute(

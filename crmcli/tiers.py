@@ -25,6 +25,7 @@ from dateutil.relativedelta import relativedelta
 from crmcli import benefits, dates, settings
 from crmcli.customer_fields import latest_run_of, tier_of
 from crmcli.errors import InvalidValue, NotFound, UsageError
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -120,7 +121,9 @@ def _percent(db: Engine, key: str, given: str | None) -> Fraction:
     check = settings.SETTINGS[key].check
     error = check(str(text)) if check else None
     if error:
-        raise InvalidValue(f"{key}: {error} (got {text!r})")
+        raise InvalidValue(
+            M_("{key}: {error} (got {value})").format(key=key, error=error, value=repr(text))
+        )
     return Fraction(str(text))
 
 
@@ -153,11 +156,17 @@ def classify(
     """
     rule = (rule or settings.get(db, "tiers.rule")).lower()
     if rule not in RULES:
-        raise InvalidValue(f"unknown rule {rule!r}; choose from {', '.join(RULES)}")
+        raise InvalidValue(
+            M_("unknown rule {rule}; choose from {choices}").format(
+                rule=repr(rule), choices=", ".join(RULES)
+            )
+        )
     given = thresholds or {}
     if rule == "growth":
         if window and window != "36m":
-            raise UsageError("the growth rule always looks at the last three years; drop --window")
+            raise UsageError(
+                M_("the growth rule always looks at the last three years; drop --window")
+            )
         window = "36m"
     window = (window or settings.get(db, "tiers.window")).strip().lower()
     start = window_start(window, as_of)  # validates the span
@@ -204,7 +213,9 @@ def _pareto_params(db: Engine, given: dict[str, str]) -> dict[str, Fraction]:
     a = _percent(db, "tiers.pareto.a", given.get("a"))
     b = _percent(db, "tiers.pareto.b", given.get("b"))
     if not 0 < a <= b <= 100:
-        raise InvalidValue(f"pareto thresholds must satisfy 0 < A ({a}) ≤ B ({b}) ≤ 100")
+        raise InvalidValue(
+            M_("pareto thresholds must satisfy 0 < A ({a}) ≤ B ({b}) ≤ 100").format(a=a, b=b)
+        )
     return {"a": a, "b": b}
 
 
@@ -212,7 +223,7 @@ def _top_share_params(db: Engine, given: dict[str, str]) -> dict[str, Fraction]:
     a = _percent(db, "tiers.top_share.a", given.get("a"))
     b = _percent(db, "tiers.top_share.b", given.get("b"))
     if a + b > 100:
-        raise InvalidValue(f"top-share: A ({a} %) plus B ({b} %) exceeds 100 %")
+        raise InvalidValue(M_("top-share: A ({a} %) plus B ({b} %) exceeds 100 %").format(a=a, b=b))
     return {"a": a, "b": b}
 
 
@@ -430,11 +441,11 @@ def get_run(db: Engine, run_id: int | None = None) -> Run:
             f"SELECT {_RUN_COLUMNS} FROM tier_runs ORDER BY as_of DESC, id DESC LIMIT 1"
         ).fetchone()
         if row is None:
-            raise NotFound("no classification yet; run `crmcli tiers classify` first")
+            raise NotFound(M_("no classification yet; run `crmcli tiers classify` first"))
     else:
         row = db.execute(f"SELECT {_RUN_COLUMNS} FROM tier_runs WHERE id = ?", [run_id]).fetchone()
         if row is None:
-            raise NotFound(f"no classification run #{run_id}")
+            raise NotFound(M_("no classification run #{id}").format(id=run_id))
     return _run_from_row(db, row)
 
 
@@ -564,7 +575,7 @@ def resolve_since(db: Engine, since: str | None, *, newer: Run) -> Run:
             {"as_of": newer.as_of, "id": newer.id},
         ).fetchone()
         if row is None:
-            raise NotFound("only one classification so far; classify again to see who moved")
+            raise NotFound(M_("only one classification so far; classify again to see who moved"))
         return get_run(db, row[0])
     text = since.strip().lstrip("#")
     if text.isdecimal():  # what int() reads (isdigit would take '²')
@@ -577,7 +588,7 @@ def resolve_since(db: Engine, since: str | None, *, newer: Run) -> Run:
         {"day": day.isoformat(), "as_of": newer.as_of, "id": newer.id},
     ).fetchone()
     if row is None:
-        raise NotFound(f"no classification as of {day.isoformat()} or earlier")
+        raise NotFound(M_("no classification as of {day} or earlier").format(day=day.isoformat()))
     return get_run(db, row[0])
 
 
@@ -654,9 +665,9 @@ def set_override(db: Engine, customer_id: int, *, tier: str, reason: str) -> Non
     """Fix a customer's tier by hand; it wins over every run until cleared."""
     tier = tier.strip().upper()
     if tier not in TIERS:
-        raise InvalidValue(f"a tier is A, B or C, not {tier!r}")
+        raise InvalidValue(M_("a tier is A, B or C, not {tier}").format(tier=repr(tier)))
     if not reason or not reason.strip():
-        raise InvalidValue("say why with --reason: the override outlives every classification")
+        raise InvalidValue(M_("say why with --reason: the override outlives every classification"))
     with db.write():
         cur = db.execute(
             "UPDATE customers SET tier_override = ?, tier_override_reason = ?,"
@@ -664,7 +675,7 @@ def set_override(db: Engine, customer_id: int, *, tier: str, reason: str) -> Non
             [tier, reason.strip(), dates.now_utc(), dates.now_utc(), customer_id],
         )
         if cur.rowcount == 0:
-            raise NotFound(f"no customer #{customer_id}")
+            raise NotFound(M_("no customer #{id}").format(id=customer_id))
 
 
 def clear_override(db: Engine, customer_id: int) -> bool:
@@ -674,7 +685,7 @@ def clear_override(db: Engine, customer_id: int) -> bool:
             "SELECT tier_override FROM customers WHERE id = ?", [customer_id]
         ).fetchone()
         if row is None:
-            raise NotFound(f"no customer #{customer_id}")
+            raise NotFound(M_("no customer #{id}").format(id=customer_id))
         db.execute(
             "UPDATE customers SET tier_override = NULL, tier_override_reason = NULL,"
             " tier_override_at = NULL, updated_at = ? WHERE id = ?",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import contacts, dates, text
 from crmcli.errors import Conflict, InvalidValue, NotFound
-from crmcli.i18n import _
+from crmcli.i18n import M_, _
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -63,23 +63,25 @@ def _plan(row: Any) -> Plan:
 def check_every(value: str) -> str:
     """A plan's span, normalised (`3M ` → `3m`); InvalidValue outside 1d..10y."""
     span = value.strip().lower().replace(" ", "")
-    what = f"--every must be a span such as 2w, 3m or 1y, from {SHORTEST} to {LONGEST}"
+    what = M_("--every must be a span such as 2w, 3m or 1y, from {shortest} to {longest}").format(
+        shortest=SHORTEST, longest=LONGEST
+    )
     try:
         length = dates.span_days(dates.parse_span(span, what="--every"))
     except InvalidValue as bad:
         raise InvalidValue(f"{what}: {bad}") from None
     top = dates.span_days(dates.parse_span(LONGEST))
     if not dates.span_days(dates.parse_span(SHORTEST)) <= length <= top:
-        raise InvalidValue(f"{what} (got {dates.shown(value)})")
+        raise InvalidValue(M_("{what} (got {value})").format(what=what, value=dates.shown(value)))
     return span
 
 
 def check_goal(value: str) -> str:
     goal = text.check(value, field="--goal").strip()
     if not goal:
-        raise InvalidValue("--goal cannot be empty: say what the visits are for")
+        raise InvalidValue(M_("--goal cannot be empty: say what the visits are for"))
     if len(goal) > GOAL_LIMIT:
-        raise InvalidValue(f"--goal is too long: at most {GOAL_LIMIT} characters")
+        raise InvalidValue(M_("--goal is too long: at most {n} characters").format(n=GOAL_LIMIT))
     return goal
 
 
@@ -131,7 +133,11 @@ def cancel(db: Engine, plan_id: int) -> Plan:
     with db.write():
         found = get(db, plan_id)
         if not found.active:
-            raise Conflict(f"visit plan #{plan_id} was already cancelled on {found.cancelled_at}")
+            raise Conflict(
+                M_("visit plan #{id} was already cancelled on {at}").format(
+                    id=plan_id, at=found.cancelled_at
+                )
+            )
         db.execute(
             "UPDATE visit_plans SET cancelled_at = ? WHERE id = ?", [dates.now_utc(), plan_id]
         )
@@ -201,13 +207,19 @@ def log_visit(
     that plan's goal was met.
     """
     if outcome is not None and outcome not in OUTCOMES:
-        raise InvalidValue(f"--outcome must be one of: {', '.join(OUTCOMES)} (got {outcome!r})")
+        raise InvalidValue(
+            M_("--outcome must be one of: {choices} (got {value})").format(
+                choices=", ".join(OUTCOMES), value=repr(outcome)
+            )
+        )
     with db.write():
         found = active(db, customer_id)
         if found is None and outcome is not None:
             raise InvalidValue(
-                "--outcome says whether a visit plan's goal was met, and this customer has"
-                " no plan (`crmcli visits plan REF --every 3m --goal TEXT`)"
+                M_(
+                    "--outcome says whether a visit plan's goal was met, and this customer has"
+                    " no plan (`crmcli visits plan REF --every 3m --goal TEXT`)"
+                )
             )
         contact_id = contacts.log(
             db, customer_id=customer_id, channel="visit", note=note, by=by, at=at

@@ -9,6 +9,8 @@ once. A test or module that is SQLite's by nature (file bytes, PRAGMAs, WAL, the
 API, killing the SQLite file's writer) says why: `sqlite_only("reason")`; one that needs
 what PostgreSQL does not do yet says what and who is porting it: `pg_pending("reason")`
 (its PostgreSQL run is a strict xfail, so it fails the suite once it passes).
+A shop built once for a module's tests takes `module_db` (once per engine); a test of
+the server itself takes `pg_url` (a new, empty database), and its one run is PostgreSQL's.
 """
 
 from __future__ import annotations
@@ -159,13 +161,30 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if not only.args or not str(only.args[0]).strip():
             raise pytest.UsageError(f"{metafunc.definition.nodeid}: sqlite_only needs a reason")
         engines = (SQLITE,)
-    metafunc.parametrize("engine", engines, indirect=True)
+    # Module scope: a module's tests run on one engine, then on the other, so a fixture
+    # built once per module (`module_db`) is built once per engine.
+    metafunc.parametrize("engine", engines, indirect=True, scope="module")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def engine(request: pytest.FixtureRequest) -> str:
     """The engine this run of the test is on."""
     return request.param
+
+
+@pytest.fixture(scope="module")
+def module_db(engine: str) -> Iterator[Engine]:
+    """A migrated database of the engine, shared by a module's tests (a shop built once
+    and only read): in memory on SQLite, a new database on the server (dropped after)."""
+    if engine == POSTGRESQL:
+        with pg_server.server().database() as url:
+            database = open_db(parse(url, source="the test"))
+            yield database
+            database.close()
+    else:
+        database = open_db(":memory:")
+        yield database
+        database.close()
 
 
 def _engine_of(item: pytest.Item) -> str:
@@ -222,9 +241,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if pg_server.skipped:
+    # Counted from the reports: a module's shared database (`module_db`) skips all its
+    # tests with one call to the server check.
+    skipped = sum(
+        1
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and pg_server.SKIP_REASON in report.longrepr[2]
+    )
+    if skipped:
         terminalreporter.write_line(
-            f"{pg_server.skipped} PostgreSQL test(s) skipped: no server ({pg_server.HOW})"
+            f"{skipped} PostgreSQL test(s) skipped: no server ({pg_server.HOW})"
         )
     lines = FIGURES.lines()
     if not lines:

@@ -34,7 +34,6 @@ class Server:
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
-        self.skipped = 0
 
     def url_of(self, database: str) -> str:
         """The admin URL with another database name (a URL stays a URL, for the CLI)."""
@@ -196,18 +195,17 @@ def graph_order(children: dict[str, set[str]]) -> Iterator[str]:
 _server: Server | None = None
 _pool: Pool | None = None
 _checked = False
-skipped = 0  # PostgreSQL tests skipped for want of a server, for the closing line
+SKIP_REASON = f"no PostgreSQL server: {HOW}"  # the closing line counts the tests it skipped
 
 
 def server() -> Server:
     """The server, checked once per run; skip (or, under CI, fail) when there is none."""
-    global _server, _checked, skipped
+    global _server, _checked
     admin_url = os.environ.get(ENV_VAR, "")
     if not admin_url:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true but {ENV_VAR} is not set: no PostgreSQL server ({HOW})")
-        skipped += 1
-        pytest.skip(f"no PostgreSQL server: {HOW}")
+        pytest.skip(SKIP_REASON)
     if not _checked:
         _checked = True
         try:

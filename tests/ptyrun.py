@@ -19,8 +19,12 @@ def run_tty(
     db: Path | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 60,
+    typed: str = "",
 ) -> tuple[int, str]:
-    """Exit status and what the terminal showed (stdout and stderr, `\\r\\n` as `\\n`)."""
+    """Exit status and what the terminal showed (stdout and stderr, `\\r\\n` as `\\n`).
+
+    `typed`: what the person types at the terminal (answers to a question), sent at once.
+    """
     master, slave = pty.openpty()
     environ = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "xterm"}
     environ.pop("FORCE_COLOR", None)
@@ -31,6 +35,8 @@ def run_tty(
         [*CRMCLI, *args], stdin=slave, stdout=slave, stderr=slave, env=environ, close_fds=True
     )
     os.close(slave)
+    if typed:
+        os.write(master, typed.encode())
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout
     while True:

@@ -175,13 +175,14 @@ def build(cli: Any, tmp: Path) -> None:
     cli("customers", "import", str(csv))
 
 
-def build_db(folder: Path) -> Path:
-    """The rendering shop in `folder`/shop.db, built once for a module's tests."""
+def build_db(folder: Path, db: Path | str | None = None) -> Path | str:
+    """The rendering shop in `folder`/shop.db (or in `db`, a PostgreSQL URL too), built
+    once for a module's tests; `folder` holds the files its imports read."""
     from typer.testing import CliRunner
 
     from crmcli.cli import app
 
-    db = folder / "shop.db"
+    db = folder / "shop.db" if db is None else db
     runner = CliRunner()
 
     def cli(*args: str):
@@ -264,8 +265,8 @@ def seed(db: Database, *, count: int = 12, rng_seed: int = 13) -> list[int]:
     return ids
 
 
-def seeded(path: Path, **kwargs: int) -> Path:
-    """A database file at `path` holding the seeded shop."""
+def seeded(path: Path | str, **kwargs: int) -> Path | str:
+    """The database at `path` (a file, or a PostgreSQL URL) holding the seeded shop."""
     db = open_db(str(path))
     try:
         seed(db, **kwargs)

@@ -25,7 +25,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from crmcli import (
     agenda,
@@ -42,7 +41,7 @@ from crmcli import (
     tiers,
     visits,
 )
-from crmcli.db import open_db
+from crmcli.engines import Engine
 
 PINNED = Path(__file__).parent / "golden" / "agenda-pinned.csv"
 # The days the shop is looked at: around 29 February, a December, a lunar new year.
@@ -69,7 +68,7 @@ def _iso(day: date) -> str:
     return day.isoformat()
 
 
-def _shop(db: Database) -> None:
+def _shop(db: Engine) -> None:
     rng = random.Random(1717)
     for key, value in {
         "holidays.country": "KR,US,JP,CN,RU,AM",
@@ -228,7 +227,7 @@ def _csv(entries: list[agenda.Entry]) -> Iterator[str]:
     yield out.getvalue()
 
 
-def _runs(db: Database) -> Iterator[str]:
+def _runs(db: Engine) -> Iterator[str]:
     """Each run's heading, then its lines as `due --format csv --fields …` prints them."""
     for today in AS_OFS:
         for days in (1, 7, 31):
@@ -272,11 +271,10 @@ def _runs(db: Database) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def shop() -> Iterator[Database]:
-    db = open_db(":memory:")
-    _shop(db)
-    yield db
-    db.close()
+def shop(module_db: Engine) -> Engine:
+    """The pinned shop, once per engine: the same lines must come out of both."""
+    _shop(module_db)
+    return module_db
 
 
 def test_every_source_feeds_the_pinned_shop(shop):
@@ -290,6 +288,9 @@ def test_every_source_feeds_the_pinned_shop(shop):
     assert any("lunar" in e.item.why for e in shown)
 
 
+@pytest.mark.pg_pending(
+    "an after-sale check's items in first-bought order (json_list DISTINCT sorts): pgops"
+)
 def test_the_agenda_is_as_pinned(shop):
     text = "".join(_runs(shop))
     if os.environ.get("CRMCLI_UPDATE_GOLDEN"):
@@ -316,12 +317,19 @@ def test_the_listing_cuts_visits_as_cap_visits_does(shop, today, counted):
     if counts is not None:
         kept_visits = sum(e.item.kind == "visit" for e in kept)
         assert counts["visits held"] == whole["visits"] - kept_visits > 0
-    temp = shop.execute(
+    assert _left_behind(shop) == []  # read to the end: the listing's table is gone
+
+
+def _left_behind(db: Engine) -> list[object]:
+    """Temporary tables still there; on SQLite also the listing's rows in the statistics
+    table its ANALYZE made, which stays (emptied of the listing's rows by its DROP)."""
+    if db.name == "postgresql":
+        sql = "SELECT relname FROM pg_class WHERE relpersistence = 't' AND relkind = 'r'"
+        return [name for (name,) in db.execute(sql).fetchall()]
+    temp = db.execute(
         "SELECT name FROM sqlite_temp_master WHERE type = 'table' AND name != 'sqlite_stat1'"
     ).fetchall()
-    assert temp == []  # read to the end: the listing's table is gone
-    # (SQLite's statistics table stays, emptied of the listing's rows by its DROP)
-    assert not shop.execute("SELECT * FROM temp.sqlite_stat1").fetchall()
+    return [*temp, *db.execute("SELECT * FROM temp.sqlite_stat1").fetchall()]
 
 
 def test_the_items_found_are_written_in_batches_to_the_same_agenda(shop, monkeypatch):

@@ -25,18 +25,18 @@ def test_every_column_of_customers_is_a_field(db):
     assert not missing, f"add these to customer_fields.FIELDS: {sorted(missing)}"
 
 
-def _export(cli, db: Path, *args: str) -> str:
+def _export(cli, db: Path | str, *args: str) -> str:
     return cli("--db", str(db), "customers", "export", *args).stdout
 
 
-def _records(cli, db: Path) -> list[dict]:
+def _records(cli, db: Path | str) -> list[dict]:
     """The structured export, without what is computed or kept by the database."""
     rows = json.loads(_export(cli, db, "--format", "json"))
     return sorted(({k: r[k] for k in KEPT} for r in rows), key=lambda r: r["code"])
 
 
-def test_default_export_carries_every_field(cli, tmp_path):
-    db = seeded(tmp_path / "shop.db")
+def test_default_export_carries_every_field(cli, db_path):
+    db = seeded(db_path)
     out = _export(cli, db)
     header = next(csv.reader(io.StringIO(out)))
     expected = [f for f in customer_fields.NAMES if f != "extra"]
@@ -63,14 +63,14 @@ def test_default_export_carries_every_field(cli, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "excel", "json", "jsonl", "vcard"])
-def test_round_trip_into_a_new_database(cli, tmp_path, fmt, figures):
+def test_round_trip_into_a_new_database(cli, db_path, db_url, tmp_path, fmt, figures):
     """export → import into a new database → export: the same records, field by field."""
-    db = seeded(tmp_path / "shop.db")
+    db = seeded(db_path)
     args = {"excel": ["--excel"], "vcard": ["--vcard"]}.get(fmt, ["--format", fmt])
     suffix = {"excel": ".csv", "vcard": ".vcf"}.get(fmt, f".{fmt}")
     exported = tmp_path / f"all{suffix}"
     exported.write_text(_export(cli, db, *args), encoding="utf-8")
-    fresh = tmp_path / "fresh.db"
+    fresh = db_url  # a second database on the same engine
     cli("--db", str(fresh), "config", "set", "phone.region", "US")  # the numbers know theirs
     result = cli("--db", str(fresh), "customers", "import", str(exported), "--format", "json")
     assert json.loads(result.stdout)[0]["added"] == 12
@@ -86,6 +86,7 @@ def test_round_trip_into_a_new_database(cli, tmp_path, fmt, figures):
     assert json.loads(again.stdout)[0]["unchanged"] == 12
 
 
+PURCHASES = "purchases list/export on a server: pgrest"
 LISTINGS = [
     ["customers", "list"],
     ["customers", "search", "Müller"],
@@ -93,15 +94,16 @@ LISTINGS = [
     ["customers", "who-bought", "--item", "coffee"],
     ["customers", "at-risk", "--as-of", "2026-12-31"],
     ["customers", "attitudes", "--as-of", "2026-12-31"],
-    ["purchases", "list"],  # the lines' own columns, and their customer's fields
-    ["purchases", "export"],
+    # the lines' own columns, and their customer's fields
+    pytest.param(["purchases", "list"], marks=pytest.mark.pg_pending(PURCHASES)),
+    pytest.param(["purchases", "export"], marks=pytest.mark.pg_pending(PURCHASES)),
 ]
 
 
 @pytest.mark.parametrize("command", LISTINGS, ids=lambda c: " ".join(c[:2]))
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_fields_takes_every_customer_field_on_every_listing(cli, tmp_path, command, fmt):
-    db = seeded(tmp_path / "shop.db", count=6)
+def test_fields_takes_every_customer_field_on_every_listing(cli, db_path, command, fmt):
+    db = seeded(db_path, count=6)
     for day in ("2026-01-05", "2026-02-05", "2026-03-05"):
         cli("--db", str(db), "purchases", "add", "S0005", "--amount", "1000", "--on", day,
             "--item", "coffee beans")  # fmt: skip
@@ -140,10 +142,10 @@ def test_a_foreign_id_column_is_kept_not_skipped(cli, tmp_path):
     assert row["extra"] == {"id": "7", "tier": "Gold"}
 
 
-def test_vcard_carries_what_vcard_lacks_as_x_properties(cli, tmp_path):
+def test_vcard_carries_what_vcard_lacks_as_x_properties(cli, db_path, db_url, tmp_path):
     """Standard properties stay the authority (an edit in another app is read back); the
     X-CRMCLI- ones carry only what vCard has no property for."""
-    db = seeded(tmp_path / "shop.db", count=2)
+    db = seeded(db_path, count=2)
     cli("--db", str(db), "customers", "add", "--code", "NONAME", "--phone", "010-5555-0000")
     card = _export(cli, db, "--vcard")
     assert "X-CRMCLI-CONTACT-HOURS:10:00-18:30" in card
@@ -151,7 +153,7 @@ def test_vcard_carries_what_vcard_lacks_as_x_properties(cli, tmp_path):
     assert "TEL;TYPE=MOBILE;X-E164=+821012345678:010-1234-5678" in card
     edited = tmp_path / "edited.vcf"
     edited.write_text(card.replace("customer0@example.com", "new@example.com"), encoding="utf-8")
-    fresh = tmp_path / "fresh.db"
+    fresh = db_url  # a second database on the same engine
     cli("--db", str(fresh), "customers", "import", str(edited))
     rows = {r["code"]: r for r in json.loads(_export(cli, fresh, "--format", "json"))}
     assert rows["S0000"]["email"] == "new@example.com"

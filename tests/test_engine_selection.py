@@ -136,6 +136,25 @@ def test_storage_tests_run_on_each_engine_pure_ones_once_sqlite_only_says_why(
     assert "3 PostgreSQL test(s) skipped: no server" in run.stdout
 
 
+def test_a_module_shop_skipped_without_a_server_counts_each_test(tmp_path: Path) -> None:
+    """`module_db` checks for the server once for all a module's PostgreSQL runs: the
+    closing line still counts every test it skipped."""
+    where = _scratch(
+        tmp_path,
+        """
+        def test_one(module_db):
+            assert module_db.execute("SELECT count(*) FROM customers").fetchone() == (0,)
+
+
+        def test_two(module_db):
+            pass
+        """,
+    )
+    run = _run_scratch(where)
+    assert "2 passed, 2 skipped" in run.stdout, run.stdout + run.stderr
+    assert "2 PostgreSQL test(s) skipped: no server" in run.stdout
+
+
 def test_sqlite_only_without_a_reason_is_refused(tmp_path: Path) -> None:
     where = _scratch(
         tmp_path,

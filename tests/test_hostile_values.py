@@ -364,11 +364,19 @@ SPANS = st.one_of(
     st.sampled_from(["", "all", "1y6m", "0d", "-1d", "1e9d", "nan"]),
     st.text(max_size=10),
 )
+# Every character Unicode calls a number ('²', '٣', 'Ⅻ', '½'…) with points and signs:
+# `isdigit` takes some that `int` refuses, and that was a traceback.
+NUMBER_LIKE = st.text(
+    st.one_of(st.characters(categories=("Nd", "No", "Nl")), st.sampled_from(".-0123456789")),
+    min_size=1,
+    max_size=8,
+)
 AMOUNTS = st.one_of(
     st.integers(-(10**22), 10**22).map(str),
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
     st.sampled_from(["nan", "inf", "-inf", "1e20", "9223372036855", "(1,000.5)", "₩10,000"]),
     st.text(max_size=15),
+    NUMBER_LIKE,
 )
 DAYS = st.one_of(st.integers(-5, 10**12), st.sampled_from([0, 1, 3660, 3661])).map(str)
 RULES = st.one_of(

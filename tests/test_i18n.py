@@ -451,3 +451,76 @@ def test_settings_and_database_refusals_are_said_in_the_language(monkeypatch):
         "/tmp/shop.db: 데이터베이스가 사용 중입니다: 다른 crmcli 프로세스가 쓰고 있습니다. "
         "다시 시도하세요"
     )
+
+
+# --- every refusal of the core is a marked message -----------------------------------------
+
+# Modules whose refusals are not marked yet, and why.
+NOT_YET_MARKED = {
+    # `db copy` and `db backup` on PostgreSQL are being reworded by another slice (pgops).
+    "crmcli/db_copy.py": "db copy's messages: pgops rewords them this session",
+    "crmcli/engines.py": "db backup's pg_dump messages: pgops rewords them this session",
+}
+CORE = Path(__file__).resolve().parent.parent / "crmcli"
+
+
+def _error_classes(trees: dict[Path, ast.Module]) -> set[str]:
+    """crmcli.errors' CrmError and every class any core module derives from it."""
+    names = {"CrmError"}
+    while True:
+        more = {
+            node.name
+            for tree in trees.values()
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            and any(isinstance(b, ast.Name) and b.id in names for b in node.bases)
+        }
+        if more <= names:
+            return names
+        names |= more
+
+
+def _words(node: ast.AST) -> list[str]:
+    """English a message's literal parts hold: not inside M_()/_() (a call is marked where
+    it is made: M_(…).format(…), _(…), explain(…))."""
+    if isinstance(node, ast.Call):
+        return []
+    if isinstance(node, ast.BinOp):
+        return _words(node.left) + _words(node.right)
+    parts: list[str] = []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        parts = [node.value]
+    elif isinstance(node, ast.JoinedStr):
+        parts = [v.value for v in node.values if isinstance(v, ast.Constant)]
+    # What stays English by design: an option's name, the `crmcli: warning: ` prefix.
+    fixed = r"--[a-z][a-z-]*|crmcli: (?:warning: )?"
+    return [p for p in parts if re.search(r"[A-Za-z]{2,}", re.sub(fixed, "", p))]
+
+
+def test_every_refusal_and_message_is_a_marked_one():
+    # A refusal worded in English with a plain string or an f-string stays English on
+    # every terminal: the core's is found again only by its template (M_), the command
+    # line's only by _(). A prefix naming where (`{path}: `, `--region: `) may be joined
+    # to a marked message. The command line's messages on stderr (`env.say`) likewise.
+    trees = {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for path in CORE.rglob("*.py")
+        if "migrations" not in path.relative_to(CORE).parts
+    }
+    errors = _error_classes(trees) | {"BadParameter"}
+    unmarked = []
+    for path, tree in trees.items():
+        name = str(path.relative_to(CORE.parent))
+        if name in NOT_YET_MARKED:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if (called in errors or called == "say") and _words(node.args[0]):
+                unmarked.append(f"{name}:{node.lineno}: {ast.unparse(node.args[0])[:60]}")
+    assert unmarked == [], (
+        "wrap each as M_('… {x} …').format(x=…) in the core, _('… {x} …').format(x=…) in "
+        "cli/, run the README's pybabel commands and translate it in the five .po files"
+    )

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import re
-import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,13 @@ def _no_language(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def _copy(shop: Path, db: Path) -> None:
+    # SQLite's backup: the shop's last writes may still be in its -wal file, which a copy
+    # of the main file alone would leave behind.
+    with closing(sqlite3.connect(shop)) as source, closing(sqlite3.connect(db)) as target:
+        source.backup(target)
+
+
 def run(db: Path, *args: str, lang: str, columns: int = 100):
     runner = CliRunner()
     return runner.invoke(app, ["--db", str(db), *args], env={"LANG": lang, "COLUMNS": str(columns)})
@@ -112,7 +120,7 @@ def test_machine_output_is_the_same_bytes_in_every_language(shop, english, lang)
 def test_machine_output_is_the_same_bytes_under_the_setting(shop, tmp_path):
     # The same database, English chosen by the environment vs Korean by the setting.
     db = tmp_path / "ko.db"
-    shutil.copy(shop, db)
+    _copy(shop, db)
     assert run(db, "config", "set", "ui.language", "ko", lang="C.UTF-8").exit_code == 0
     assert "옵션" in run(db, "due", "--help", lang="C.UTF-8").stdout  # the setting speaks
     assert _machine_outputs(db, "en_US.UTF-8") == _machine_outputs(db, "C.UTF-8")
@@ -121,6 +129,55 @@ def test_machine_output_is_the_same_bytes_under_the_setting(shop, tmp_path):
 def test_failures_are_said_on_stderr_in_the_language_with_the_same_exit_code(shop):
     codes = {lang: run(shop, "due", "--no-such-option", lang=lang).exit_code for lang in LANGS}
     assert set(codes.values()) == {2}
+
+
+# click's own usage errors, one of each shape its words come in (cli/i18n.CLICK_ERRORS).
+USAGE_ERRORS: list[tuple[str, ...]] = [
+    ("due", "--no-such-option"),  # No such option (Possible options: …)
+    ("--no-such-option",),  # the root's own options: parsed before any command
+    ("custmers",),  # No such command
+    ("customers", "shw"),  # No such command … Did you mean 'show'?
+    ("contacts", "log"),  # Missing argument
+    ("complaints", "advance", "1"),  # Missing option
+    ("due", "--as-of"),  # Option requires an argument
+    ("customers", "show", "X", "22"),  # unexpected extra argument
+    ("due", "--format", "nope"),  # Invalid value for …: … is not one of …
+    ("customers", "list", "--limit", "x"),  # … is not a valid int range
+    ("tiers", "report", "--width", "5"),  # … is not in the range …
+]
+
+
+def _panel(stderr: str) -> tuple[str, str]:
+    """typer's error panel: its title line, and its message unwrapped."""
+    lines = stderr.splitlines()
+    title = next(line for line in lines if line.startswith("╭"))
+    message = " ".join(line.strip("│ ") for line in lines if line.startswith("│"))
+    return title, message
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_click_usage_errors_are_said_in_the_language(shop, lang):
+    for args in USAGE_ERRORS:
+        english = run(shop, *args, lang="C.UTF-8", columns=200)
+        said = run(shop, *args, lang=lang, columns=200)
+        assert english.exit_code == said.exit_code == 2, (args, said.output)
+        assert english.stdout == said.stdout == ""
+        title, message = _panel(said.stderr)
+        assert "Error" not in title and "Try '" not in said.stderr, (lang, args)
+        assert message != _panel(english.stderr)[1]
+        # No English word of click's is left: only what was typed ('nope', --as-of) and
+        # the command's own names.
+        rest = re.sub(r"'[^']*'|--?[a-z-]+|crmcli|x>?=|<=x", "", message)
+        assert not re.search(r"[A-Za-z]{3,}", rest), (lang, args, message)
+
+
+def test_click_usage_errors_stay_english_without_a_language(shop):
+    run(shop, "due", "--as-of", lang="ko_KR.UTF-8")  # a Korean panel first: nothing sticks
+    result = run(shop, "due", "--no-such-option", lang="C.UTF-8", columns=200)
+    assert result.exit_code == 2
+    title, message = _panel(result.stderr)
+    assert message == "No such option: --no-such-option"
+    assert "Error" in title and "Try 'crmcli due -h' for help." in result.stderr
 
 
 # --- what the person reads ----------------------------------------------------------------
@@ -165,7 +222,7 @@ def test_tables_and_pages_fit_80_columns_in_every_language(shop, lang):
 
 def test_a_setting_outside_the_languages_is_refused(shop, tmp_path):
     db = tmp_path / "x.db"
-    shutil.copy(shop, db)
+    _copy(shop, db)
     result = run(db, "config", "set", "ui.language", "fr", lang="C.UTF-8")
     assert result.exit_code == 1
     assert "ko, ja, zh_Hans, zh_Hant, hy" in result.stderr
@@ -242,7 +299,7 @@ def test_every_why_of_the_agenda_is_said_in_the_language(shop, monkeypatch):
 def test_the_root_help_speaks_the_setting_of_the_database_db_names(shop, tmp_path):
     # `crmcli --db FILE --help`: the root's help comes before --db is parsed.
     db = tmp_path / "ja.db"
-    shutil.copy(shop, db)
+    _copy(shop, db)
     assert run(db, "config", "set", "ui.language", "ja", lang="C.UTF-8").exit_code == 0
     assert "オプション" in run(db, "--help", lang="C.UTF-8").stdout
     shown = CliRunner().invoke(app, [f"--db={db}", "--help"], env={"LANG": "C.UTF-8"})
@@ -305,3 +362,92 @@ def test_a_rejects_file_carries_english_reasons_in_every_language(tmp_path, lang
     assert english_rejects is not None and rejects == english_rejects
     assert b"'1990-13-01' is not a real date" in rejects
     assert english.stdout == said.stdout
+
+
+# --- a message at the terminal's width -----------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_error_fits_the_terminal_in_every_language_and_keeps_one_line_piped(tmp_path, lang):
+    # A refused import: a long first line and one line per problem. On a terminal of 60
+    # columns each line is wrapped between words (between letters in Japanese and
+    # Chinese), its continuation indented; piped, each stays one line. Nothing is lost.
+    from ptyrun import run_tty
+
+    piped, _ = _import(tmp_path, lang)
+    assert piped.exit_code == 1
+    folder = tmp_path / lang
+    status, shown = run_tty(
+        "--db", str(folder / "x.db"), "customers", "import", str(folder / "c.csv"),
+        columns=60, env={"LANG": lang, "LANGUAGE": ""},
+    )  # fmt: skip
+    assert status == 1
+    lines = shown[shown.index("crmcli: error:") :].rstrip("\n").split("\n")
+    assert all(cell_len(line) <= 60 for line in lines), (lang, lines)
+    assert len(lines) > len(piped.stderr.rstrip("\n").split("\n"))  # some were wrapped
+    assert max(cell_len(line) for line in piped.stderr.split("\n")) > 60
+    assert "".join(shown[shown.index("crmcli: error:") :].split()) == "".join(piped.stderr.split())
+
+
+# --- the core's refusals -------------------------------------------------------------------
+
+
+def _refusals(tmp_path: Path, shop: Path) -> list[tuple[tuple[str, ...], str]]:
+    """Commands the core refuses, each with English words its message must not keep."""
+    (tmp_path / "empty.db").touch()
+    (tmp_path / "folder.db").mkdir()
+    (tmp_path / "text.db").write_text("not a database\n" * 100, encoding="utf-8")
+    (tmp_path / "quote.csv").write_text('name,phone\n"Kim,010\nLee,011\nPark,012\n')
+    (tmp_path / "ok.csv").write_text("name,phone\nKim,010-1234-5678\n")
+    good = str(tmp_path / "ok.csv")
+    return [
+        (("--db", str(tmp_path / "none.db"), "due"), "no crmcli database"),
+        (("--db", str(tmp_path / "empty.db"), "due"), "the file is empty"),
+        (("--db", str(tmp_path / "folder.db"), "due"), "is a directory"),
+        (("--db", str(tmp_path / "text.db"), "due"), "not an SQLite file"),
+        (("--db", "mysql://shop/crm", "due"), "does not know"),
+        (("--db", str(shop), "due", "--kind", "nope"), "unknown kind"),
+        (("--db", str(shop), "customers", "add", "--name", "X", "--email", "x"), "e-mail"),
+        (("--db", str(shop), "imports", "undo", "999"), "no import"),
+        (("--db", str(shop), "customers", "set-tier", "KR-2024-0001", "Z"), "A, B or C"),
+        (("--db", str(shop), "customers", "import", str(tmp_path / "quote.csv")), "unclosed"),
+        (("--db", str(shop), "customers", "import", good, "--region", "XX"), "region code"),
+        (("--db", str(shop), "customers", "import", good, "--map", "x"), "takes SOURCE"),
+    ]
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_the_cores_refusals_are_said_in_the_language(shop, tmp_path, lang):
+    for args, words in _refusals(tmp_path, shop):
+        english = CliRunner().invoke(app, list(args), env={"LANG": "C.UTF-8"})
+        said = CliRunner().invoke(app, list(args), env={"LANG": lang})
+        assert english.exit_code == said.exit_code != 0, (args, english.output)
+        assert english.stdout == said.stdout
+        assert words in english.stderr, (args, english.stderr)
+        assert words not in said.stderr and said.stderr.startswith("crmcli: error: "), (
+            lang,
+            args,
+            said.stderr,
+        )
+
+
+ABORTED = {
+    "ko_KR.UTF-8": "중단했습니다.",
+    "ja_JP.UTF-8": "中断しました。",
+    "hy_AM.UTF-8": "Ընդհատվեց։",
+}
+
+
+@pytest.mark.parametrize("lang", [*ABORTED, "C.UTF-8"])
+def test_a_question_answered_no_says_aborted_in_the_language(shop, tmp_path, lang):
+    # `customers forget` asks on a terminal; "n" aborts, and typer says so.
+    from ptyrun import run_tty
+
+    db = tmp_path / "x.db"
+    _copy(shop, db)
+    env = {"LANG": lang, "LANGUAGE": ""}
+    status, shown = run_tty(
+        "--db", str(db), "customers", "forget", "KR-2024-0001", env=env, typed="n\n"
+    )
+    assert status == 1
+    assert shown.rstrip().endswith(ABORTED.get(lang, "Aborted.")), shown

@@ -335,13 +335,14 @@ def test_the_cycle_collector_rests_while_lines_are_written_and_wakes_after(
     path = tmp_path / "p.csv"
     path.write_text("customer,date,amount\nA,2025-01-01,1.5\n", encoding="utf-8")
     during: list[bool] = []
-    flush = purchase_import._flush
+    way = "_staged" if db.remote else "_stepped"  # a server's way, SQLite's
+    write = getattr(purchase_import, way)
 
     def watched(*args, **kwargs):
         during.append(gc.isenabled())
-        return flush(*args, **kwargs)
+        return write(*args, **kwargs)
 
-    monkeypatch.setattr(purchase_import, "_flush", watched)
+    monkeypatch.setattr(purchase_import, way, watched)
     import_purchases(db, path)
     assert during == [False] and gc.isenabled()
     with pytest.raises(InvalidInput):

@@ -243,11 +243,11 @@ def test_the_encoding_rules():
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
-def test_exported_money_imports_back_exactly(shop, tmp_path, fmt):
+def test_exported_money_imports_back_exactly(shop, db_url, tmp_path, fmt):
     cli, _paths = shop
     exported = Path(tmp_path / f"buys.{fmt}")
     exported.write_text(cli("purchases", "export", "-f", fmt).stdout, encoding="utf-8")
-    other = str(tmp_path / "other.db")
+    other = db_url  # a second database on the same engine
     cli("--db", other, "purchases", "import", str(exported), "--create-customers")
     fields = "date,amount,quantity,item"
 

@@ -159,3 +159,11 @@ def test_cjk_text_fills_its_lines_and_no_line_starts_with_closing_punctuation():
     assert all(table.cell_len(line) <= 14 for line in lines)
     assert not any(line[0] in table.NO_LINE_START for line in lines[1:])
     assert "".join(lines).replace(" ", "") == "1日あたりのランク別訪問の上限（Aが先）。空=すべて。"
+
+
+def test_korean_breaks_between_words_as_it_is_written():
+    # Korean puts spaces between words: a line breaks there, never inside a word that fits.
+    lines = table.wrap("구매 후 확인: 콜드브루 (2026-10-25 구매)", 18)
+    assert lines == ["구매 후 확인:", "콜드브루", "(2026-10-25 구매)"]
+    # A word wider than the whole line is still folded, not lost.
+    assert table.wrap("가나다라마바사아자차", 8) == ["가나다라", "마바사아", "자차"]

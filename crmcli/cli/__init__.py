@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from crmcli import __version__
 from crmcli.cli.env import Env
-from crmcli.cli.screen import printable
+from crmcli.cli.screen import fitted, printable
 from crmcli.errors import CrmError, ExitStatus, FieldMessage
 from crmcli.i18n import N_, _, say_message, use_setting
 
@@ -35,6 +35,13 @@ class CrmGroup(TyperGroup):
         given = sys.argv[1:] if args is None else list(args)
         use_setting(_language_setting(_db_option(given)))
         return super().main(args, *rest, **kwargs)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except typer.TyperException as exc:  # `crmcli --nope`: click's own message
+            _click_error_in_language(exc)
+            raise
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         from crmcli.cli.i18n import translate_help
@@ -62,6 +69,11 @@ class CrmGroup(TyperGroup):
             result = self._invoke(ctx)
         except typer.Exit as exc:
             _close_outputs(ctx, keep=exc.exit_code == 0)
+            raise
+        except (typer.TyperException, typer.Abort, EOFError) as exc:  # a usage error worded
+            # by click, or a question answered no or not at all: typer says it ("Aborted.")
+            _close_outputs(ctx, keep=False)
+            _click_error_in_language(exc)
             raise
         except BaseException:
             _close_outputs(ctx, keep=False)
@@ -96,6 +108,13 @@ class CrmGroup(TyperGroup):
             _fail(ctx, f"{where}{exc.strerror or exc}", ExitStatus.ERROR)
         except KeyboardInterrupt:
             _fail(ctx, _("interrupted; nothing half-written was kept"), ExitStatus.INTERRUPTED)
+
+
+def _click_error_in_language(exc: Exception) -> None:
+    """click's usage error (`No such option`…), shown by typer, in the user's language."""
+    from crmcli.cli.i18n import say_click_error  # only when something went wrong
+
+    say_click_error(exc)
 
 
 def _close_outputs(ctx: Any, *, keep: bool) -> None:
@@ -142,8 +161,10 @@ def option_for(field: str) -> str:
 def _fail(ctx: Any, message: str, status: ExitStatus) -> None:
     env = ctx.obj if isinstance(ctx.obj, Env) else None
     stream = env.stderr if env else sys.stderr
-    # The message may quote what the user typed or a stored name: never raw escapes.
-    print(f"crmcli: error: {printable(message, newlines=True)}", file=stream, flush=True)
+    # The message may quote what the user typed or a stored name: never raw escapes. On a
+    # terminal its lines fit it, broken between words in every language.
+    said = f"crmcli: error: {printable(message, newlines=True)}"
+    print(fitted(said, stream), file=stream, flush=True)
     raise typer.Exit(int(status))
 
 

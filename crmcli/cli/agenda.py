@@ -25,7 +25,7 @@ from crmcli.cli.output import (
 )
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import InvalidValue
-from crmcli.i18n import _, said
+from crmcli.i18n import _, said, say_message
 
 # The kinds of crmcli.agenda.KINDS (a test keeps the two the same).
 KINDS_HELP = (
@@ -48,7 +48,7 @@ def window(env: Env, as_of: str | None, days: int) -> tuple[date, date]:
 def warn(env: Env, warnings: list[str]) -> None:
     """One line on stderr per broken setting: the rest of the list was still printed."""
     for message in warnings:
-        env.say(f"crmcli: warning: {message}")
+        env.say(f"crmcli: warning: {say_message(message)}")  # the core's words, translated
 
 
 def with_identity(env: Env, fields: list[str], fmt: Format | None) -> list[str]:

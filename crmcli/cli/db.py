@@ -95,7 +95,7 @@ def migrate(
         if done
         else _("the schema is up to date")
     )
-    env.say(f"migrations: {', '.join(applied_names(database))}")
+    env.say(_("migrations: {names}").format(names=", ".join(applied_names(database))))
 
 
 def _migrate_postgres(env: Env, url: PostgresUrl, *, adopt: bool) -> None:
@@ -109,7 +109,9 @@ def _migrate_postgres(env: Env, url: PostgresUrl, *, adopt: bool) -> None:
             if done
             else _("the schema is up to date")
         )
-        env.say(f"migrations: {', '.join(postgres_schema.applied_names(conn))}")
+        env.say(
+            _("migrations: {names}").format(names=", ".join(postgres_schema.applied_names(conn)))
+        )
     finally:
         conn.close()
 

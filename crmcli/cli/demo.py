@@ -34,7 +34,9 @@ def demo(
     if path is None and target.parent.exists() and target.parent.stat().st_uid != os.geteuid():
         from crmcli.errors import CrmError
 
-        raise CrmError(f"{target.parent} belongs to another user; give --path")
+        raise CrmError(
+            _("{folder} belongs to another user; give --path").format(folder=target.parent)
+        )
     # The default demo file is crmcli's own, remade on every run; another needs --force.
     db = demo_core.build(target, protect=own, force=force or path is None)
     try:

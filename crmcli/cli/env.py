@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 from crmcli.db_url import PostgresUrl, Target
+from crmcli.i18n import M_, _
 
 if TYPE_CHECKING:  # the storage layer loads when a command needs it
     from datetime import date
@@ -70,7 +71,7 @@ class Env:
         # A write that waits for another process's says so once: a clerk whose command
         # waits behind an import sees why, instead of a terminal that hangs.
         engine.on_wait = lambda: self.say(
-            f"crmcli: {self.db_path}: another crmcli process is writing; waiting for it"
+            f"crmcli: {self.db_path}: " + _("another crmcli process is writing; waiting for it")
         )
         return engine
 
@@ -98,7 +99,9 @@ class Env:
             return self
         from crmcli.files import Output, database_family
 
-        protect = [(p, "the database (or one of its files)") for p in database_family(self.db_path)]
+        protect = [
+            (p, M_("the database (or one of its files)")) for p in database_family(self.db_path)
+        ]
         out = Output(path, protect=protect, force=force, newline="")
         file = out.open()
         self._outputs.append(out)
@@ -120,9 +123,10 @@ class Env:
 
     def say(self, message: str) -> None:
         """A message for the person, on stderr (never mixed into data on stdout)."""
-        from crmcli.cli.screen import printable  # names in messages: escapes shown, not obeyed
+        # Names in messages: escapes shown, not obeyed; on a terminal, lines that fit it.
+        from crmcli.cli.screen import fitted, printable
 
-        print(printable(message, newlines=True), file=self.stderr, flush=True)
+        print(fitted(printable(message, newlines=True), self.stderr), file=self.stderr, flush=True)
 
     def today(self, as_of: str | None = None) -> date:
         from crmcli import dates, settings

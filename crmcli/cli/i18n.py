@@ -16,7 +16,7 @@ from typing import Any
 
 from crmcli.db_url import Target
 from crmcli.errors import CrmError
-from crmcli.i18n import N_, _, reword, translate
+from crmcli.i18n import M_, N_, _, reword, say_message, translate
 
 # Click's and typer's own words on a help screen (they look them up in no catalog of ours).
 CLICK_WORDS = {
@@ -31,6 +31,63 @@ N_("Install completion for the current shell.")  # typer's --install-completion
 N_("Show completion for the current shell, to copy it or customize the installation.")
 
 _ENGLISH = "_crmcli_english"
+
+# --- click's own usage errors ------------------------------------------------------------
+# typer (0.28) carries its own copy of click, which words a usage error in English with
+# f-strings and no catalog; typer then draws it in a panel. These are the shapes of those
+# messages as that click makes them (tests/test_i18n_cli.py makes each one happen, so a
+# typer that words one differently fails there): the message is found again among them,
+# as a core message is (`say_message`), and said in the language with its values
+# (options, the value typed) as they were. Nested: "Invalid value for '--days': 'x' is
+# not a valid integer." is two of them.
+CLICK_ERRORS = (
+    M_("No such option: {option}"),
+    M_("{message} (Possible options: {options})"),
+    M_("No such command {name}."),
+    M_("No such command {name}. Did you mean {suggestions}?"),
+    M_("Missing command."),
+    M_("Missing argument {name}."),
+    M_("Missing option {name}."),
+    M_("Missing parameter {name}."),
+    M_("Missing parameter: {name}"),
+    M_("{message} Choose from:"),
+    M_("Option {option} requires an argument."),
+    M_("Option {option} requires {n} arguments."),
+    M_("Option {option} does not take a value."),
+    M_("Argument {argument} takes {n} values."),
+    M_("Got unexpected extra argument(s) ({arguments})"),
+    M_("Invalid value for {parameter}: {message}"),
+    M_("Invalid value: {message}"),
+    M_("{value} is not a valid {type}."),
+    M_("{value} is not in the range {range}."),
+    M_("{value} is not one of {choices}."),
+    M_("{value} is not a valid boolean. Recognized values: {values}"),
+    M_("{value} does not match the formats {formats}."),
+    M_("Takes {n} values but {given} given."),
+    M_("{n} values are required, but {given} given."),
+    # The names click gives its types in "… is not a valid {type}".
+    *(M_("int"), M_("int range"), M_("float"), M_("float range"), M_("datetime")),
+)  # fmt: skip
+# The words around it, typer's: the panel's title, the hint under the usage line.
+ERROR_WORDS = {
+    "ERRORS_PANEL_TITLE": N_("Error"),
+    "RICH_HELP": N_("Try [blue]'{command_path} {help_option}'[/] for help."),
+    "ABORTED_TEXT": N_("Aborted."),
+}
+
+
+def say_click_error(exc: Exception) -> None:
+    """Make click's error `exc` say its message, and typer its panel, in the user's language."""
+    from typer import rich_utils  # typer draws the error with it next
+
+    for name, english in ERROR_WORDS.items():
+        setattr(rich_utils, name, _(english))
+    if not hasattr(exc, "format_message") or type(exc).__name__ == "NoArgsIsHelpError":
+        return  # an abort ("Aborted." only), or the help itself, drawn already
+    english = exc.format_message()  # type: ignore[attr-defined]
+    said = say_message(english)
+    if said != english:
+        exc.format_message = lambda: said  # type: ignore[attr-defined]
 
 
 def usage(command: Any, ctx: Any, formatter: Any) -> None:

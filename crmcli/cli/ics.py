@@ -7,7 +7,7 @@ import typer
 
 from crmcli import dates
 from crmcli.cli.env import get_env
-from crmcli.i18n import _
+from crmcli.i18n import _, say_message
 
 app = typer.Typer(help="Export the agenda for other programs.", no_args_is_help=True)
 
@@ -54,7 +54,7 @@ def export_ics(
         warnings=warnings,
     )
     for message in warnings:  # the calendar still holds everything else
-        env.say(f"crmcli: warning: {message}")
+        env.say(f"crmcli: warning: {say_message(message)}")  # the core's words, translated
     data = ics.calendar(entries)
     if target is None:
         env.stdout.write(data.decode("utf-8"))

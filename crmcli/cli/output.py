@@ -83,12 +83,16 @@ def pick_fields(fields: str | None, *, allowed: Sequence[str], default: Sequence
     chosen = [f.strip() for f in fields.split(",") if f.strip()]
     if not chosen:  # `--fields ''` or `--fields ,,,`: rows of nothing help no one
         raise UsageError(
-            f"--fields names no field (got {fields!r}); choose from: {', '.join(allowed)}"
+            _("--fields names no field (got {value}); choose from: {fields}").format(
+                value=repr(fields), fields=", ".join(allowed)
+            )
         )
     unknown = [f for f in chosen if f not in allowed]
     if unknown:
         raise InvalidValue(
-            f"unknown field(s) {', '.join(unknown)}; choose from: {', '.join(allowed)}"
+            _("unknown field(s) {unknown}; choose from: {fields}").format(
+                unknown=", ".join(unknown), fields=", ".join(allowed)
+            )
         )
     return chosen
 

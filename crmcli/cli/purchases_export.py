@@ -12,6 +12,7 @@ from crmcli.cli.purchases import app
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
 from crmcli.export import PURCHASE_FIELDS, excel_row, purchase_rows
+from crmcli.i18n import _
 
 
 @app.command("export")
@@ -45,7 +46,7 @@ def export(
     out = env.to_file(output, force=force)
     if excel:
         if fmt not in (None, Format.csv):
-            raise UsageError("--excel writes CSV; leave out --format or use --format csv")
+            raise UsageError(_("--excel writes CSV; leave out --format or use --format csv"))
         out.stdout.write("\ufeff")
     emit_customers(  # the lines' own fields, and any customer field (phone, tags…)
         out,

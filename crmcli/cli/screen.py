@@ -82,6 +82,39 @@ def for_person(text: str, stream: TextIO, *, newlines: bool = False) -> str:
     return encodable(printable(text, newlines=newlines), stream)
 
 
+def fitted(text: str, stream: TextIO) -> str:
+    """`text` in lines as wide as the terminal `stream` is, or as it is when piped.
+
+    A message said in Korean or Japanese is as long as in English but twice as wide: the
+    terminal would cut it mid-word (or mid-letter). Each line is wrapped between words
+    (between letters in Japanese and Chinese, never before a closing mark), its continuation
+    indented two more spaces than the line, so where each message begins stays plain. Piped
+    or redirected, a message keeps its one line: a log or `grep` reads it whole.
+    """
+    if not _is_terminal(stream):
+        return text
+    from crmcli.cli.table import cell_len, wrap  # a message on a terminal: rich is there
+
+    columns = width(stream)
+    if all(cell_len(line) <= columns for line in text.split("\n")):
+        return text
+    out = []
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        hanging = " " * (len(line) - len(body) + 2)
+        pieces = wrap(body, max(columns - len(hanging), MIN_WIDTH))
+        out.append(line[: len(line) - len(body)] + pieces[0])
+        out.extend(hanging + piece for piece in pieces[1:])
+    return "\n".join(out)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def width(stream: TextIO) -> int:
     """The terminal's width: $COLUMNS when it is a positive number, else the tty's, else 80.
 

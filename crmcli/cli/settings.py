@@ -47,7 +47,7 @@ def unset(ctx: typer.Context, key: Key) -> None:
     """Return a setting to its default."""
     env = get_env(ctx)
     said = customers.unset_setting(env.db, key)
-    env.say(f"{key} = {settings.get(env.db, key)} (default)")
+    env.say(_("{key} = {value} (default)").format(key=key, value=settings.get(env.db, key)))
     for line in said:
         env.say(line)
 

@@ -88,8 +88,15 @@ def _fold(word: str, width: int) -> tuple[str, str]:
 
 
 def _wide(token: str) -> bool:
-    """A token starting with a wide (CJK) letter: such text breaks between any two letters."""
-    return bool(token) and get_character_cell_size(token[0]) == 2
+    """A token starting with a wide Chinese or Japanese letter: such text, written without
+    spaces, breaks between any two letters. Korean is written with spaces between words
+    and breaks there, as English does (`콜드브루` is not cut when a space is near)."""
+    return bool(token) and get_character_cell_size(token[0]) == 2 and not _hangul(token[0])
+
+
+def _hangul(ch: str) -> bool:
+    # Syllables, then the jamo and compatibility jamo a word may be spelled with.
+    return "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
 
 
 def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:

@@ -26,6 +26,8 @@ import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from crmcli.i18n import M_
+
 # The code pages a shop's spreadsheet exports come in, beside UTF-8 and UTF-16.
 CANDIDATES = ("cp949", "cp932", "gb18030", "big5", "cp1251", "cp1252")
 MIN_EVIDENCE = 2  # characters beyond ASCII that must read plausibly
@@ -248,7 +250,7 @@ def detect(
         if text is not None:
             readings[encoding] = text
     if not readings:
-        return Verdict(None, (), "no code page crmcli knows decodes it")
+        return Verdict(None, (), M_("no code page crmcli knows decodes it"))
     hits = [e for e, t in readings.items() if _header_hit(t, header_words, fold)]
     if len(hits) == 1 and not _score(readings[hits[0]][:SCORED], hits[0]).impossible:
         return Verdict(hits[0])
@@ -258,7 +260,7 @@ def detect(
         found = plausible[0]
         if scores[found].good >= MIN_EVIDENCE:
             return Verdict(found)
-        return Verdict(None, (found,), "too few characters beyond ASCII to be sure")
+        return Verdict(None, (found,), M_("too few characters beyond ASCII to be sure"))
     if not plausible:
-        return Verdict(None, (), "it reads as plausible text in none of them")
-    return Verdict(None, tuple(plausible), "it reads as plausible text in more than one")
+        return Verdict(None, (), M_("it reads as plausible text in none of them"))
+    return Verdict(None, tuple(plausible), M_("it reads as plausible text in more than one"))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from crmcli import customer_fields, dates, names, phones
 from crmcli.errors import InvalidValue, UsageError
 from crmcli.export import excel_unsafe
+from crmcli.i18n import M_
 from crmcli.imports import (
     customer_store,
     evidence,
@@ -69,7 +70,11 @@ def import_customers(
     `phone.region` setting; the result's notes say which.
     """
     if on_conflict not in customer_store.ON_CONFLICT:
-        raise UsageError(f"--on-conflict must be one of {', '.join(customer_store.ON_CONFLICT)}")
+        raise UsageError(
+            M_("--on-conflict must be one of {choices}").format(
+                choices=", ".join(customer_store.ON_CONFLICT)
+            )
+        )
     if path.suffix.lower() in (".vcf", ".vcard"):
         info = reading.inspect_file(path, encoding=encoding or vcards.sniff_encoding(path))
         source = vcards.read_records(info)
@@ -257,11 +262,18 @@ class _Repeats:
 
     def check(self, path: Path, order_columns: list[str], *, sample: bool = False) -> None:
         if self.repeats >= 2 and self.repeats >= ORDER_REPEATS * self.rows:
-            rows = f"the first {self.rows:,} rows" if sample else f"{self.rows:,} rows"
+            if sample:
+                rows = M_("the first {n:,} rows").format(n=self.rows)
+            else:
+                rows = M_("{n:,} rows").format(n=self.rows)
             raise InvalidValue(
-                f"this looks like order lines: crmcli purchases import {path} --create-customers"
-                f" ({rows} name only {len(self.seen):,} customers, with columns "
-                f"{', '.join(order_columns[:4])}); nothing was imported"
+                M_(
+                    "this looks like order lines: crmcli purchases import {path} "
+                    "--create-customers ({rows} name only {n:,} customers, with columns "
+                    "{columns}); nothing was imported"
+                ).format(
+                    path=path, rows=rows, n=len(self.seen), columns=", ".join(order_columns[:4])
+                )
             )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from crmcli import locales, settings
 from crmcli.errors import UsageError
+from crmcli.i18n import M_
 
 # Code pages a spreadsheet of one country saves in (Python's codec names, normalised).
 _ENCODINGS = {
@@ -206,9 +207,11 @@ class RegionChoice:
     why: str
 
     def note(self, by_row: int = 0) -> str:
-        text = f"phone numbers without a country code read as {self.region} ({self.why})"
+        text = M_("phone numbers without a country code read as {region} ({why})").format(
+            region=self.region, why=self.why
+        )
         if by_row:
-            text += f"; {by_row} row(s) by their own country column"
+            return M_("{note}; {n} row(s) by their own country column").format(note=text, n=by_row)
         return text
 
 
@@ -218,7 +221,10 @@ def check_region(region: str) -> str:
 
     code = region.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise UsageError(f"--region: {region!r} is not a region code such as KR, JP, US, AM")
+        raise UsageError(
+            "--region: "
+            + M_("{region} is not a region code such as KR, JP, US, AM").format(region=repr(region))
+        )
     return code
 
 
@@ -231,4 +237,4 @@ def import_region(
     found = file_evidence(headers=headers, encoding=encoding)
     if found.region:
         return RegionChoice(found.region, True, "the file: " + ", ".join(found.reasons))
-    return RegionChoice(settings.get(db, "phone.region"), False, "the phone.region setting")
+    return RegionChoice(settings.get(db, "phone.region"), False, M_("the phone.region setting"))

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from crmcli import dates
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 from crmcli.imports.reading import Table
 
 
@@ -33,7 +34,10 @@ def column_orders(
         try:
             out[index] = infer_date_order(table.column_values(index), given=None)
         except dates.AmbiguousDate as exc:
-            raise InvalidValue(f"{table.info.path.name}: column {name!r}: {exc}") from None
+            raise InvalidValue(
+                f"{table.info.path.name}: "
+                + M_("column {column}: {error}").format(column=repr(name), error=exc)
+            ) from None
     return out
 
 
@@ -62,7 +66,9 @@ def infer_date_order(
     if len(left) == 1:
         return next(iter(left))
     raise dates.AmbiguousDate(
-        f"every date could be read as {' or '.join(sorted(left))}; give --date-order"
+        M_("every date could be read as {orders}; give --date-order").format(
+            orders=" or ".join(sorted(left))
+        )
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from crmcli import customer_fields, purchases
 from crmcli.errors import UsageError
+from crmcli.i18n import M_
 
 IGNORE = "ignore"  # `--map COLUMN=ignore`: the one way to leave a column out on purpose
 EXTRA = "extra"  # `--map COLUMN=extra`: keep it among the customer's extra fields
@@ -117,14 +118,19 @@ def map_columns(
         target = target.strip()
         if target not in allowed:
             raise UsageError(
-                f"--map {source}={target}: unknown field {target!r}; "
-                f"choose from: {', '.join(sorted(allowed))}"
+                f"--map {source}={target}: "
+                + M_("unknown field {field}; choose from: {fields}").format(
+                    field=repr(target), fields=", ".join(sorted(allowed))
+                )
             )
         matches = [h for h in headers if h == source] or [
             h for h in headers if fold_header(h) == fold_header(source)
         ]
         if not matches:
-            raise UsageError(f"--map {source}={target}: {file_name} has no column {source!r}")
+            raise UsageError(
+                f"--map {source}={target}: "
+                + M_("{file} has no column {column}").format(file=file_name, column=repr(source))
+            )
         by_header[matches[0]] = target
     columns: list[Column] = []
     seen: dict[str, int] = {}
@@ -193,7 +199,11 @@ def parse_map(values: Sequence[str]) -> dict[str, str]:
     for value in values:
         source, sep, target = value.rpartition("=")
         if not sep or not source.strip():
-            raise UsageError(f"--map takes SOURCE=FIELD, e.g. '전화번호=phone' (got {value!r})")
+            raise UsageError(
+                M_("--map takes SOURCE=FIELD, e.g. '전화번호=phone' (got {value})").format(
+                    value=repr(value)
+                )
+            )
         out[source.strip()] = target.strip()
     return out
 

@@ -118,10 +118,12 @@ class Upkeep:
     min_rows: int  # worth it from a file of this many rows…
     share: float  # …that is at least this share of the rows already stored
     indexes: bool
+    keys: bool = False  # unique keys too (`Engine.bulk_loading`): the import keeps rows unique
 
 
 def set_aside(db: Engine, upkeep: Upkeep, estimated_rows: int) -> AbstractContextManager[Any]:
-    """For a big import, `upkeep` set aside until the block ends (else nothing is).
+    """For a big import, `upkeep` set aside until the block ends (else nothing is): the
+    block gets the engine when it is, None when not.
 
     Building once by sorting costs a fraction of a million random inserts kept up row
     by row, as long as the import is a good part of the table. It all happens inside
@@ -135,7 +137,9 @@ def set_aside(db: Engine, upkeep: Upkeep, estimated_rows: int) -> AbstractContex
     existing = db.execute(f'SELECT count(*) FROM "{upkeep.tables[0]}"').fetchone()[0]
     if estimated_rows < upkeep.share * existing:
         return nullcontext()
-    return db.bulk_loading(upkeep.tables, indexes=upkeep.indexes)  # type: ignore[no-any-return]
+    return db.bulk_loading(  # type: ignore[no-any-return]
+        upkeep.tables, indexes=upkeep.indexes, keys=upkeep.keys
+    )
 
 
 IMPORT_FIELDS = (
@@ -169,7 +173,7 @@ def save_profile(
     """Keep a `--map` set (and options such as the date order) under a name."""
     name = name.strip()
     if not name:
-        raise InvalidValue("a profile needs a name")
+        raise InvalidValue(M_("a profile needs a name"))
     with db.write():
         db.execute(
             "INSERT INTO import_profiles (name, kind, mapping, options) VALUES (?, ?, ?, ?)"
@@ -189,7 +193,11 @@ def load_profile(db: Engine, name: str, *, kind: str) -> tuple[dict[str, str], d
         "SELECT kind, mapping, options FROM import_profiles WHERE name = ?", [name]
     ).fetchone()
     if row is None:
-        raise NotFound(f"no import profile {name!r}")
+        raise NotFound(M_("no import profile {name}").format(name=repr(name)))
     if row[0] != kind:
-        raise InvalidValue(f"profile {name!r} is for {row[0]} imports, not {kind}")
+        raise InvalidValue(
+            M_("profile {name} is for {kind} imports, not {wanted}").format(
+                name=repr(name), kind=row[0], wanted=kind
+            )
+        )
     return json.loads(row[1]), json.loads(row[2] or "{}")

@@ -99,7 +99,9 @@ def _check_decodes(path: Path, encoding: str) -> None:
                     M_("not valid {encoding}").format(encoding=encoding),
                 )
             ],
-            summary=f"{path.name} is not {encoding}; nothing was imported",
+            summary=M_("{file} is not {encoding}; nothing was imported").format(
+                file=path.name, encoding=encoding
+            ),
         )
 
 
@@ -120,12 +122,15 @@ def text_encoding(name: str) -> str:
         info = codecs.lookup(name)
     except LookupError:
         raise UsageError(
-            f"--encoding {name!r}: unknown encoding (e.g. utf-8, cp949, cp932)"
+            f"--encoding {name!r}: " + M_("unknown encoding (e.g. utf-8, cp949, cp932)")
         ) from None
     if not getattr(info, "_is_text_encoding", True):
         raise UsageError(
-            f"--encoding {name!r}: not a text encoding (it transforms bytes; "
-            "give the file's character encoding, e.g. utf-8, cp949, cp932)"
+            f"--encoding {name!r}: "
+            + M_(
+                "not a text encoding (it transforms bytes; give the file's character "
+                "encoding, e.g. utf-8, cp949, cp932)"
+            )
         )
     return name
 
@@ -133,7 +138,7 @@ def text_encoding(name: str) -> str:
 def inspect_file(path: Path, *, encoding: str | None = None) -> FileInfo:
     """The file's sha256 and encoding, in one streamed pass; refuses to guess into mojibake."""
     if not path.is_file():
-        raise NotFound(f"{path}: no such file")
+        raise NotFound(f"{path}: " + M_("no such file"))
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
     utf8_ok = True
@@ -188,7 +193,7 @@ def _detect(path: Path, size: int) -> str:
     elif verdict.candidates:
         why = f"{verdict.candidates[0]}? {verdict.reason}"
     else:
-        why = f"not UTF-8, and {verdict.reason}"
+        why = M_("not UTF-8, and {reason}").format(reason=verdict.reason)
     first = next((n for n, b in enumerate(sample) if b > 0x7F), 0)
     raise InvalidInput(
         [Problem(path.name, _line_at(path, first), None, M_("the encoding cannot be told"))],
@@ -273,6 +278,13 @@ _ROW_MAY_HOLD_MARKER = re.compile(
 )
 
 
+def may_hold_marker(text: str, delimiter: str) -> bool:
+    """Whether some cell of these whole lines (no quotes in them) may be a missing-value
+    marker: the same search as `Table.rows` makes, over many rows at once."""
+    cells = text.replace("\n", _SEPARATOR).replace(delimiter, _SEPARATOR)
+    return _ROW_MAY_HOLD_MARKER.search(f"{_SEPARATOR}{cells}{_SEPARATOR}") is not None
+
+
 def is_missing_marker(cell: str) -> bool:
     """Whether a whole cell says 'no value' (NA, N/A, null, -…) rather than holding one."""
     text = cell.strip()
@@ -307,9 +319,18 @@ class Table:
                 f"{m} ×{n:,}" for m, n in sorted(self.markers.items(), key=lambda x: -x[1])
             )
             result.notes.append(
-                f"{total:,} cell(s) holding a missing-value marker read as empty: {each}"
+                M_("{n:,} cell(s) holding a missing-value marker read as empty: {each}").format(
+                    n=total, each=each
+                )
             )
         return result
+
+    def text_file(self) -> tuple[Path, str, int] | None:
+        """The text file the rows are read from (a sheet's: the CSV it was written to), its
+        encoding, and how many lines the header takes; None when there is none (JSON)."""
+        if self._source is None:
+            return None
+        return self._source, self._source_encoding or self.info.encoding, self._line
 
     def estimated_rows(self) -> int:
         """How many rows the file holds, judged from its size and the sampled rows."""
@@ -347,7 +368,9 @@ class Table:
                 and self._may_end_inside_quote(start, line, spanned, cells)
                 and self._ends_inside_quote(start)
             ):
-                raise self._unclosed(start, line, f"runs to the end of the file (line {line})")
+                raise self._unclosed(
+                    start, line, M_("runs to the end of the file (line {line})").format(line=line)
+                )
         except UnicodeDecodeError as exc:
             raise InvalidInput(
                 [
@@ -358,12 +381,16 @@ class Table:
                         M_("not valid {encoding}").format(encoding=self.info.encoding),
                     )
                 ],
-                summary=f"{self.info.path.name}: {exc.reason}; nothing was imported",
+                summary=M_("{file}: {reason}; nothing was imported").format(
+                    file=self.info.path.name, reason=exc.reason
+                ),
             ) from None
         except csv.Error as exc:
             raise InvalidInput(
                 [Problem(self.info.path.name, line + 1, None, str(exc))],
-                summary=f"{self.info.path.name} cannot be read as CSV; nothing was imported",
+                summary=M_("{file} cannot be read as CSV; nothing was imported").format(
+                    file=self.info.path.name
+                ),
             ) from None
 
     def _check_span(self, start: int, end: int, cells: Sequence[str]) -> None:
@@ -380,7 +407,9 @@ class Table:
             if not breaks:
                 continue
             if end - opened > MAX_VALUE_LINES:
-                raise self._unclosed(opened, end, f"runs over {end - opened + 1} lines")
+                raise self._unclosed(
+                    opened, end, M_("runs over {n} lines").format(n=end - opened + 1)
+                )
             rowlike = 0
             if width >= 3:
                 for text in cell.splitlines()[1:]:
@@ -388,7 +417,9 @@ class Table:
                         rowlike += 1
             if rowlike >= 2 or (rowlike and width >= 5):
                 raise self._unclosed(
-                    opened, end, f"holds {rowlike} line(s) that read as rows of this file"
+                    opened,
+                    end,
+                    M_("holds {n} line(s) that read as rows of this file").format(n=rowlike),
                 )
             opened += breaks
 
@@ -442,13 +473,15 @@ class Table:
                     name,
                     opened,
                     None,
-                    f"a quote opened on this line is never closed: the value {how}",
+                    M_("a quote opened on this line is never closed: the value {how}").format(
+                        how=how
+                    ),
                 )
             ],
-            summary=(
-                f"{name}: an unclosed quote on line {opened} swallows the lines after it "
-                f"(to line {end}); close the quote, then import again; nothing was imported"
-            ),
+            summary=M_(
+                "{file}: an unclosed quote on line {line} swallows the lines after it (to line "
+                "{end}); close the quote, then import again; nothing was imported"
+            ).format(file=name, line=opened, end=end),
         )
 
     def position(self) -> int:
@@ -483,7 +516,7 @@ def _unreadable(path: Path, line: int, exc: csv.Error) -> InvalidInput:
     """A file the csv module gives up on (a field over its size limit…), as a problem."""
     return InvalidInput(
         [Problem(path.name, line, None, str(exc))],
-        summary=f"{path.name} cannot be read as CSV; nothing was imported",
+        summary=M_("{file} cannot be read as CSV; nothing was imported").format(file=path.name),
     )
 
 
@@ -524,7 +557,7 @@ def _open_text(path: Path, info: FileInfo, source: Path, encoding: str) -> Itera
         if not headers:
             raise InvalidInput(
                 [Problem(path.name, 1, None, M_("the file is empty"))],
-                summary=f"{path.name} has no header row; nothing was imported",
+                summary=M_("{file} has no header row; nothing was imported").format(file=path.name),
             )
         if headers[0].startswith("\ufeff"):
             headers[0] = headers[0][1:]
@@ -580,11 +613,14 @@ def _sheet_as_csv(path: Path) -> Iterator[tuple[FileInfo, Path]]:
         from python_calamine import CalamineWorkbook
     except ImportError:
         raise UsageError(
-            f"{path.name}: reading spreadsheets needs python-calamine "
-            "(pip install 'crmcli[xlsx]'), or save the sheet as CSV"
+            f"{path.name}: "
+            + M_(
+                "reading spreadsheets needs python-calamine (pip install 'crmcli[xlsx]'), or "
+                "save the sheet as CSV"
+            )
         ) from None
     if not path.is_file():
-        raise NotFound(f"{path}: no such file")
+        raise NotFound(f"{path}: " + M_("no such file"))
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(CHUNK):
@@ -595,8 +631,15 @@ def _sheet_as_csv(path: Path) -> Iterator[tuple[FileInfo, Path]]:
         sheet = workbook.get_sheet_by_index(0)
     except Exception as exc:  # calamine's own errors: not a spreadsheet, encrypted…
         raise InvalidInput(
-            [Problem(path.name, 1, None, f"cannot be read as a spreadsheet: {exc}")],
-            summary=f"{path.name} cannot be read; nothing was imported",
+            [
+                Problem(
+                    path.name,
+                    1,
+                    None,
+                    M_("cannot be read as a spreadsheet: {error}").format(error=exc),
+                )
+            ],
+            summary=M_("{file} cannot be read; nothing was imported").format(file=path.name),
         ) from None
     with tempfile.TemporaryDirectory(prefix="crmcli-sheet-") as folder:
         text_path = Path(folder) / f"{path.stem}.csv"
@@ -653,7 +696,9 @@ def _objects(path: Path, encoding: str) -> Iterator[tuple[int, Any]]:
                 try:
                     yield line, decoder.decode(text)
                 except json.JSONDecodeError as exc:
-                    raise _bad(name, line, f"not valid JSON: {exc.msg}") from None
+                    raise _bad(
+                        name, line, M_("not valid JSON: {error}").format(error=exc.msg)
+                    ) from None
         return
     text = path.read_text(encoding=encoding).lstrip("\ufeff")
     pos, line, length = 0, 1, len(text)
@@ -667,7 +712,13 @@ def _objects(path: Path, encoding: str) -> Iterator[tuple[int, Any]]:
 
     pos = skip(pos)
     if text[pos : pos + 1] != "[":
-        raise _bad(name, line, "a JSON file to import holds a list of objects: [{…}, {…}]")
+        raise _bad(
+            name,
+            line,
+            M_("a JSON file to import holds a list of objects: {example}").format(
+                example="[{…}, {…}]"
+            ),
+        )
     pos += 1
     while True:
         pos = skip(pos, ",")
@@ -677,7 +728,9 @@ def _objects(path: Path, encoding: str) -> Iterator[tuple[int, Any]]:
         try:
             value, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise _bad(name, exc.lineno, f"not valid JSON: {exc.msg}") from None
+            raise _bad(
+                name, exc.lineno, M_("not valid JSON: {error}").format(error=exc.msg)
+            ) from None
         line += text.count("\n", pos, end)
         pos = end
         yield start, value
@@ -715,6 +768,13 @@ class JsonTable(Table):
     def position(self) -> int:
         return 0
 
+    def text_file(self) -> tuple[Path, str, int] | None:
+        """The text file the rows are read from (a sheet's: the CSV it was written to), its
+        encoding, and how many lines the header takes; None when there is none (JSON)."""
+        if self._source is None:
+            return None
+        return self._source, self._source_encoding or self.info.encoding, self._line
+
     def estimated_rows(self) -> int:
         return len(self.records)
 
@@ -727,14 +787,18 @@ def open_json(path: Path, *, encoding: str | None = None) -> Iterator[Table]:
     headers: dict[str, None] = {}
     for line, value in _objects(path, info.encoding):
         if not isinstance(value, dict):
-            raise _bad(path.name, line, 'each row must be a JSON object: {"name": …}')
+            raise _bad(
+                path.name,
+                line,
+                M_("each row must be a JSON object: {example}").format(example='{"name": …}'),
+            )
         flat = flatten(value)
         headers.update(dict.fromkeys(flat))
         records.append((line, flat))
     if not headers:
         raise InvalidInput(
             [Problem(path.name, 1, None, M_("the file holds no objects"))],
-            summary=f"{path.name} has no rows; nothing was imported",
+            summary=M_("{file} has no rows; nothing was imported").format(file=path.name),
         )
     names = list(headers)
     yield JsonTable(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import customers, dates
 from crmcli.errors import Conflict, NotFound
+from crmcli.i18n import M_
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -146,23 +147,27 @@ def undo(db: Engine, import_id: int, *, force: bool = False) -> UndoResult:
             "SELECT kind, undone_at, finished_at FROM imports WHERE id = ?", [import_id]
         ).fetchone()
         if row is None:
-            raise NotFound(f"no import #{import_id}")
+            raise NotFound(M_("no import #{id}").format(id=import_id))
         if row[1]:
-            raise Conflict(f"import #{import_id} was already undone on {row[1]}")
+            raise Conflict(
+                M_("import #{id} was already undone on {at}").format(id=import_id, at=row[1])
+            )
         _refuse_if_a_later_import_depends(db, import_id)
         plan = _plan(db, import_id, finished=row[2] or "", force=force)
         if plan.later and not force:
             shown = [f"  {line}" for line in plan.later[:SHOWN]]
             if len(plan.later) > SHOWN:
-                shown.append(f"  … and {len(plan.later) - SHOWN} more")
+                shown.append("  " + M_("… and {n} more").format(n=len(plan.later) - SHOWN))
             raise Conflict(
                 "\n".join(
                     [
-                        f"import #{import_id} was not undone: {len(plan.later)} thing(s) changed "
-                        "since it; undo would lose or overwrite them. Look at them, then "
-                        f"`crmcli imports undo {import_id} --force` to undo anyway (it takes "
-                        "back only what the import did; a value edited on top of the import's "
-                        "goes back to the earlier one):",
+                        M_(
+                            "import #{id} was not undone: {n} thing(s) changed since it; undo "
+                            "would lose or overwrite them. Look at them, then `crmcli imports "
+                            "undo {id} --force` to undo anyway (it takes back only what the "
+                            "import did; a value edited on top of the import's goes back to "
+                            "the earlier one):"
+                        ).format(id=import_id, n=len(plan.later)),
                         *shown,
                     ]
                 )
@@ -219,7 +224,9 @@ def _refuse_if_a_later_import_depends(db: Engine, import_id: int) -> None:
         ).fetchone()[0]
     if later is not None:
         raise Conflict(
-            f"import #{later} changed what import #{import_id} brought in; undo #{later} first"
+            M_("import #{later} changed what import #{id} brought in; undo #{later} first").format(
+                later=later, id=import_id
+            )
         )
 
 
