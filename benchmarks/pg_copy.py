@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/pg_copy.py --url 'postgresql:///postgres?host=…' [--lines 1000000]
 
-The URL is an administrator's (it creates and drops the database `crmcli_bench_copy`).
+The URL is an administrator's (it creates and drops the database `crmcli_bench_copy`,
+or `--database NAME`).
 One CSV of purchase lines in crmcli's own column layout is written once; then, in
 each round, interleaved: `psql \\copy` into a bare table (no key, no index, no foreign
 key: the floor), `copy_rows` into the same bare table (the helper's own cost: reading
@@ -17,23 +18,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import random
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
+import pg_bench
 
-from crmcli.db import open_db
-from crmcli.db_url import PostgresUrl
-
-DATABASE = "crmcli_bench_copy"
-CUSTOMERS = 10_000
 COLUMNS = ["id", "customer_id", "date", "amount_micros", "quantity", "order_id", "line_no"]
 COLUMNS += ["item", "category", "created_at"]
 BARE = """CREATE TABLE bare_purchases (
@@ -41,18 +32,14 @@ BARE = """CREATE TABLE bare_purchases (
     order_id text, line_no bigint, item text, category text, created_at text)"""
 
 
-def write_csv(path: Path, lines: int) -> None:
-    rng = random.Random(16)
+def write_csv(path: Path, count: int) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        for i in range(1, lines + 1):
-            amount = int(rng.lognormvariate(10, 1.2)) * 10_000
-            day = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            quantity = "" if rng.random() < 0.5 else rng.randint(1, 4)
+        for line in pg_bench.lines(count):
             out.writerow(
-                [i, rng.randint(1, CUSTOMERS), day, -amount if rng.random() < 0.02 else amount,
-                 quantity, f"O{i // 3}", i % 3 + 1, f"item {rng.randint(1, 1800)}",
-                 f"cat {rng.randint(1, 7)}", "2025-12-31T00:00:00"]
+                [line.n, line.customer, line.day, line.amount_micros,
+                 "" if line.quantity is None else line.quantity, line.order_id,
+                 line.n % 3 + 1, line.item, line.category, "2025-12-31T00:00:00"]
             )  # fmt: skip
 
 
@@ -64,80 +51,62 @@ def typed_rows(path: Path) -> Iterator[list[Any]]:
                    int(r[6]), r[7], r[8], r[9]]  # fmt: skip
 
 
-def url_for(admin: str, database: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = database
-    return psycopg.conninfo.make_conninfo(**params)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="an administrator's URL on the server")
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--database", default="crmcli_bench_copy", help="the scratch database's name"
+    )
     args = parser.parse_args()
-    psql = shutil.which("psql")
-    if psql is None:
-        sys.exit("psql is needed (Debian: apt-get install postgresql-client)")
-    with psycopg.connect(args.url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {DATABASE}")
-    url = url_for(args.url, DATABASE)
-    folder = Path(tempfile.mkdtemp(prefix="crmcli-bench-copy-"))
-    try:
+    pg_bench.psql_program()
+    with (
+        pg_bench.scratch_database(args.url, args.database) as url,
+        pg_bench.scratch_folder("crmcli-bench-copy-") as folder,
+    ):
         data = folder / "purchases.csv"
         print(f"writing {args.lines:,} lines to {data}", file=sys.stderr)
         write_csv(data, args.lines)
-        engine = open_db(PostgresUrl(url))
-        engine.execute(BARE)
-        with engine.write():
-            engine.copy_rows(
-                "customers",
-                ["id", "name", "search_key", "created_at", "updated_at"],
-                ((i, f"C{i}", f"c{i}", "t", "t") for i in range(1, CUSTOMERS + 1)),
-            )
-            engine.advance_ids("customers")
-        timings: dict[str, list[float]] = {"psql": [], "bare": [], "purchases": [], "bulk": []}
-        for round_no in range(args.rounds):
-            for name in timings:  # interleaved: each round runs all three, in turn
-                engine.execute("TRUNCATE bare_purchases")
-                engine.execute("TRUNCATE purchases CASCADE")
-                engine.execute("VACUUM ANALYZE")
-                print(f"round {round_no + 1}: {name}", file=sys.stderr)
-                started = time.perf_counter()
-                if name == "psql":
-                    subprocess.run(
-                        [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c",
-                         f"\\copy bare_purchases ({', '.join(COLUMNS)}) FROM '{data}' CSV"],
-                        check=True,
-                    )  # fmt: skip
+        engine = pg_bench.open_with_customers(url, bare_table=BARE)
+
+        def reset() -> None:
+            engine.execute("TRUNCATE bare_purchases")
+            engine.execute("TRUNCATE purchases CASCADE")
+            engine.execute("VACUUM ANALYZE")
+
+        def load(table: str, *, bulk: bool = False) -> None:
+            with engine.write():
+                if bulk:
+                    with engine.bulk_loading([table]):
+                        loaded = engine.copy_rows(table, COLUMNS, typed_rows(data))
                 else:
-                    table = "bare_purchases" if name == "bare" else "purchases"
-                    with engine.write():
-                        if name == "bulk":
-                            with engine.bulk_loading([table]):
-                                loaded = engine.copy_rows(table, COLUMNS, typed_rows(data))
-                        else:
-                            loaded = engine.copy_rows(table, COLUMNS, typed_rows(data))
-                    assert loaded == args.lines, loaded
-                timings[name].append(time.perf_counter() - started)
+                    loaded = engine.copy_rows(table, COLUMNS, typed_rows(data))
+            assert loaded == args.lines, loaded
+
+        timings = pg_bench.interleaved(
+            args.rounds,
+            {
+                "psql": lambda: pg_bench.psql_copy(
+                    url, "bare_purchases", COLUMNS, data, header=False
+                ),
+                "bare": lambda: load("bare_purchases"),
+                "purchases": lambda: load("purchases"),
+                "bulk": lambda: load("purchases", bulk=True),
+            },
+            reset=reset,
+        )
         engine.close()
-    finally:
-        shutil.rmtree(folder)
-        with psycopg.connect(args.url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    floor = min(timings["psql"])
-    print(f"| {args.lines:,} purchase lines | best of {args.rounds} | × psql \\copy |")
-    print("| --- | ---: | ---: |")
-    labels = {
-        "psql": "`psql \\copy` into a bare table",
-        "bare": "`copy_rows` into the same bare table",
-        "purchases": "`copy_rows` into crmcli's `purchases` (keys, indexes, FKs)",
-        "bulk": "the same inside `bulk_loading` (indexes, FKs rebuilt after; `db copy`)",
-    }
-    for name, runs in timings.items():
-        best = min(runs)
-        print(f"| {labels[name]} | {best:.2f} s | {best / floor:.2f} |")
+    pg_bench.print_table(
+        f"{args.lines:,} purchase lines",
+        timings,
+        {
+            "psql": "`psql \\copy` into a bare table",
+            "bare": "`copy_rows` into the same bare table",
+            "purchases": "`copy_rows` into crmcli's `purchases` (keys, indexes, FKs)",
+            "bulk": "the same inside `bulk_loading` (indexes, FKs rebuilt after; `db copy`)",
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -418,18 +418,21 @@ def after_sale_sql(db: Engine, window: Window) -> tuple[str, list[Any]]:
     lo, hi = (window.first_event - days).isoformat(), (window.last_event - days).isoformat()
     # An anonymous sale (no customer) has nobody to check on.
     only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
+    # An order's items in the order its lines were recorded (each branch reads a day's
+    # lines by id), the same on both engines.
+    items = db.joined_firsts("item", "id")
     sql = f"""SELECT customer_id, date(base, '+{n} days') AS on_day,
-                 'after-sale check: ' || coalesce(nullif(group_concat(DISTINCT item), ''),
+                 'after-sale check: ' || coalesce(nullif({items}, ''),
                  'the purchase') || ' ('
                  || CASE WHEN max(delivered) = 1 THEN 'delivered' ELSE 'bought' END
                  || ' ' || base || ')' AS why,
                  'after-sale:' || customer_id || ':' || base || ':' || o AS key
             FROM (
              SELECT customer_id, delivery_date AS base, item, 1 AS delivered,
-                    coalesce(order_id, date) AS o FROM purchases
+                    coalesce(order_id, date) AS o, id FROM purchases
               WHERE delivery_date BETWEEN ? AND ? AND amount_micros > 0 AND {only}
              UNION ALL
-             SELECT customer_id, date, item, 0, coalesce(order_id, date) FROM purchases
+             SELECT customer_id, date, item, 0, coalesce(order_id, date), id FROM purchases
               WHERE date BETWEEN ? AND ? AND delivery_date || '' IS NULL AND amount_micros > 0
                 AND {only}) AS sold
            GROUP BY customer_id, base, o"""

@@ -65,8 +65,25 @@ FOREIGN = "foreign"  # another application's SQLite file: refused unless adopted
 SMALLEST_PAGE = 512  # SQLite's smallest page size; a database file holds whole pages
 
 
-def no_database(path: Path | str, why: str = "") -> DatabaseError:
-    """`why`: what is there instead (`the file is empty`), itself a message (M_)."""
+def no_database(path: Path | str, why: str = "", *, role: str | None = None) -> DatabaseError:
+    """`why`: what is there instead (`the file is empty`), itself a message (M_).
+
+    `role`: the argument that named the database (`SRC` of `db copy`), when it did not
+    come from --db / CRMCLI_DB: the advice is then about that argument.
+    """
+    if role is not None:
+        template = (
+            M_(
+                "no crmcli database at {path}: {why}; {role} must be an existing crmcli "
+                "database (its file, or a postgresql:// URL)"
+            )
+            if why
+            else M_(
+                "no crmcli database at {path}; {role} must be an existing crmcli database "
+                "(its file, or a postgresql:// URL)"
+            )
+        )
+        return NoDatabase(template.format(path=path, why=why, role=role))
     if why:
         return NoDatabase(
             M_(
@@ -84,15 +101,9 @@ def no_database(path: Path | str, why: str = "") -> DatabaseError:
     )
 
 
-def not_crmcli(path: Path | str, tables: list[str]) -> DatabaseError:
-    shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
-    return ForeignDatabase(
-        M_(
-            "{path} is not a crmcli database (it holds other tables: {shown}); crmcli leaves "
-            "it unchanged. Check --db / CRMCLI_DB, or run `crmcli db migrate --adopt` to add "
-            "crmcli's tables to it"
-        ).format(path=path, shown=shown)
-    )
+def not_crmcli(path: Path | str, tables: list[str], *, role: str | None = None) -> DatabaseError:
+    """Another application's file; `role` as in `no_database`."""
+    return ForeignDatabase.of(path, tables, role=role)
 
 
 def _sniff(path: Path) -> str | None:
@@ -243,8 +254,13 @@ def _target(path: Target | str) -> Target | str:
     return path
 
 
-def open_sqlite(path: Path | str, *, migrate: bool = True, adopt: bool = False) -> SqliteEngine:
-    """`open_db` for an SQLite file (or `:memory:`), typed as the SQLite engine it is."""
+def open_sqlite(
+    path: Path | str, *, migrate: bool = True, adopt: bool = False, role: str | None = None
+) -> SqliteEngine:
+    """`open_db` for an SQLite file (or `:memory:`), typed as the SQLite engine it is.
+
+    `role`: the argument that named it, for the refusal of another application's file.
+    """
     path_str = str(path)
     if path_str == MEMORY:
         db = connect(MEMORY)
@@ -266,7 +282,7 @@ def open_sqlite(path: Path | str, *, migrate: bool = True, adopt: bool = False) 
         try:
             kind, tables = kind_of(db)
             if kind == FOREIGN and not adopt:
-                raise not_crmcli(path, tables)
+                raise not_crmcli(path, tables, role=role)
             # An adopted file keeps its journal mode until crmcli's tables are in it.
             if kind != FOREIGN:
                 use_wal(db)

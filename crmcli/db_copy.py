@@ -35,7 +35,7 @@ from typing import Any
 from crmcli import db as sqlite_db
 from crmcli import migrations, postgres, postgres_schema
 from crmcli.db_url import PostgresUrl, Target
-from crmcli.engines import Engine, PostgresEngine, SqliteEngine
+from crmcli.engines import Engine, PostgresEngine, SqliteEngine, pg_dump_program
 from crmcli.errors import Conflict, DatabaseError, UsageError
 from crmcli.files import Output, database_family
 from crmcli.i18n import M_
@@ -76,45 +76,120 @@ def copy_database(
     Refuses (`Conflict`) a `target` holding any row of its own, and leaves it unchanged
     on any failure (`DatabaseError`).
     """
-    started = time.monotonic()
     if _same_database(source, target):
         raise UsageError(f"{source} is both SRC and DEST: give another database to copy it to")
     src = open_source(source)
     try:
         _check_level(source, src)
-        with src.read_snapshot():
-            tables = src.tables()
-            expected = {t: _tally(src, t) for t in tables}
-            fill = _Fill(src, source, target, tables, expected, progress)
-            if isinstance(target, PostgresUrl):
-                _into_postgres(target, fill)
-            else:
-                _into_sqlite(target, fill, protect=database_family(source))
+        if isinstance(target, PostgresUrl):
+            return _copy(src, source, target, progress, lambda fill: _into_postgres(target, fill))
+        protect = database_family(source)
+        return _copy(
+            src, source, target, progress, lambda fill: _into_sqlite(target, fill, protect)
+        )
     finally:
         src.close()
+
+
+def _copy(
+    src: Engine,
+    source: Target,
+    target: Target,
+    progress: ProgressFn | None,
+    into: Callable[[_Fill], None],
+) -> CopyResult:
+    """`src`'s snapshot: its tally taken, then poured `into` the destination and checked."""
+    started = time.monotonic()
+    with src.read_snapshot():
+        tables = src.tables()
+        expected = {t: _tally(src, t) for t in tables}
+        into(_Fill(src, source, target, tables, expected, progress))
     return CopyResult([expected[t] for t in tables], time.monotonic() - started)
+
+
+# --- `db backup` ------------------------------------------------------------------------
+SQLITE_FILE = "sqlite"
+PG_DUMP = "pg_dump"
+BACKUP_KINDS = (SQLITE_FILE, PG_DUMP)
+
+
+@dataclass(frozen=True)
+class Backup:
+    """What `back_up` made: its kind, whether pg_dump was missing, the copy's checks."""
+
+    kind: str  # SQLITE_FILE or PG_DUMP
+    without_pg_dump: bool  # an SQLite file because pg_dump is not installed (not asked for)
+    checked: CopyResult | None  # a server's SQLite copy: the rows and sums checked
+
+
+def back_up(
+    db: Engine,
+    target: Path,
+    *,
+    kind: str | None = None,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+) -> Backup:
+    """`db backup`: a consistent copy of the open database `db` in the new file `target`.
+
+    An SQLite database is copied by SQLite's backup API. A PostgreSQL one becomes a
+    pg_dump archive when pg_dump is installed, else (or when `kind` asks for it) an
+    SQLite file, made and checked as `db copy` makes one: a file crmcli opens with --db
+    and `db copy` puts back on a server, with no PostgreSQL program needed.
+    """
+    if kind is not None and kind not in BACKUP_KINDS:
+        kinds = " or ".join(BACKUP_KINDS)
+        raise UsageError(M_("--as takes {kinds}, not {kind}").format(kinds=kinds, kind=repr(kind)))
+    if not isinstance(db, PostgresEngine):
+        if kind == PG_DUMP:
+            raise UsageError(
+                M_(
+                    "--as pg_dump backs up a PostgreSQL database; this one is an SQLite file, "
+                    "backed up as an SQLite file (leave --as out)"
+                )
+            )
+        db.backup(target, force=force)
+        return Backup(SQLITE_FILE, without_pg_dump=False, checked=None)
+    missing = pg_dump_program() is None
+    if kind == PG_DUMP or (kind is None and not missing):
+        db.backup(target, force=force)  # refuses, naming what to install, without pg_dump
+        return Backup(PG_DUMP, without_pg_dump=False, checked=None)
+    _check_level(db.url, db)
+    checked = _copy(
+        db,
+        db.url,
+        target,
+        progress,
+        lambda fill: _into_new_sqlite_file(target, fill, protect=[], force=force, what="backup"),
+    )
+    return Backup(SQLITE_FILE, without_pg_dump=kind is None, checked=checked)
+
+
+# The refusals name SRC and DEST as typed, not --db / CRMCLI_DB, which `db copy` ignores.
+SOURCE, DEST = "SRC", "DEST"
 
 
 def open_source(target: Target) -> Engine:
     """A crmcli database as it is: nothing created, migrated or switched to WAL."""
     if isinstance(target, PostgresUrl):
-        conn = postgres.open_db(target, migrate=False)  # refuses another application's db
+        # Refuses another application's database.
+        conn = postgres.open_db(target, migrate=False, role=SOURCE)
         engine: Engine = PostgresEngine(target, conn)
         if postgres_schema.MARKER not in postgres_schema.user_tables(conn):
             engine.close()
             raise DatabaseError(f"no crmcli database at {target}: it holds no crmcli schema")
         return engine
     if not target.exists():
-        raise sqlite_db.no_database(target)
+        raise sqlite_db.no_database(target, role=SOURCE)
     if target.is_file() and target.stat().st_size == 0:
-        raise sqlite_db.no_database(target, M_("the file is empty"))
+        raise sqlite_db.no_database(target, M_("the file is empty"), role=SOURCE)
     db = sqlite_db.connect(target)
     try:
         kind, tables = sqlite_db.kind_of(db)
         if kind == sqlite_db.EMPTY:
-            raise sqlite_db.no_database(target, M_("an SQLite file without tables"))
+            raise sqlite_db.no_database(target, M_("an SQLite file without tables"), role=SOURCE)
         if kind == sqlite_db.FOREIGN:
-            raise sqlite_db.not_crmcli(target, tables)
+            raise sqlite_db.not_crmcli(target, tables, role=SOURCE)
     except BaseException:
         db.close()
         raise
@@ -154,7 +229,8 @@ def _check_level(where: Target, engine: Engine) -> None:
 
 
 def _into_postgres(url: PostgresUrl, fill: _Fill) -> None:
-    conn = postgres.open_db(url, migrate=False)  # refuses another application's database
+    # Refuses another application's database.
+    conn = postgres.open_db(url, migrate=False, role=DEST)
     dst = PostgresEngine(url, conn)
     try:
         with dst.write():
@@ -165,9 +241,10 @@ def _into_postgres(url: PostgresUrl, fill: _Fill) -> None:
         dst.close()
 
 
-def _into_sqlite(path: Path, fill: _Fill, *, protect: list[Path]) -> None:
+def _into_sqlite(path: Path, fill: _Fill, protect: list[Path]) -> None:
     if path.exists() and not (path.is_file() and path.stat().st_size == 0):
-        dst = sqlite_db.open_sqlite(path, migrate=False)  # refuses another application's file
+        # Refuses another application's file.
+        dst = sqlite_db.open_sqlite(path, migrate=False, role=DEST)
         try:
             with dst.write():
                 sqlite_db.apply_pending(dst)  # a savepoint of the copy's transaction
@@ -175,14 +252,21 @@ def _into_sqlite(path: Path, fill: _Fill, *, protect: list[Path]) -> None:
         finally:
             dst.close()
         return
+    # An empty file given as DEST stays empty on a failure.
+    _into_new_sqlite_file(path, fill, protect=protect, force=path.exists())
+
+
+def _into_new_sqlite_file(
+    path: Path, fill: _Fill, *, protect: list[Path], force: bool, what: str = "copy"
+) -> None:
     # A new file is made beside its name and renamed into place only when complete:
-    # a failure or Ctrl-C leaves no file (an empty file given as DEST stays empty).
+    # a failure or Ctrl-C leaves no file, and an existing one (`force`) as it was.
     out = Output(
         path,
         protect=[(p, "the source database (or one of its files)") for p in protect],
-        force=path.exists(),
+        force=force,
         database=True,
-        what="copy",
+        what=what,
     )
     out.open()
     assert out.tmp_path is not None
@@ -191,6 +275,8 @@ def _into_sqlite(path: Path, fill: _Fill, *, protect: list[Path]) -> None:
         try:
             with dst.write():
                 fill.into(dst)
+            if what == "backup":  # one file, no WAL beside it, as SQLite's backup API makes
+                dst.execute("PRAGMA journal_mode = DELETE")
         finally:
             dst.close()
     except BaseException:

@@ -293,8 +293,22 @@ class Engine(ABC):
 
     def json_list(self, expr: str) -> str:
         """An aggregate: the group's values of `expr` as JSON array text ('[]' for none),
-        in the order the rows come (an ordered subquery orders them on both engines)."""
+        in the order the rows come (an ordered subquery orders them on both engines).
+
+        `DISTINCT expr` gives each engine's own order (PostgreSQL sorts): sort the list
+        after, or use `joined_firsts`.
+        """
         return f"json_group_array({expr})"
+
+    def joined_firsts(self, expr: str, order: str) -> str:
+        """An aggregate: the group's distinct non-NULL values of `expr` joined by commas,
+        in the order each first comes by `order` (NULL when there are none).
+
+        SQLite before 3.44 has no ORDER BY inside an aggregate: DISTINCT keeps the order
+        the rows arrive in, so the caller reads them in `order` (an index that gives it).
+        PostgreSQL's DISTINCT sorts the values instead: it is told the order.
+        """
+        return f"group_concat(DISTINCT {expr})"
 
     def json_tuple(self, *exprs: str) -> str:
         """One JSON array of these values, to be gathered by `json_list`."""
@@ -734,6 +748,11 @@ def explain(exc: BaseException) -> str:
     return text
 
 
+def pg_dump_program() -> str | None:
+    """Where PostgreSQL's `pg_dump` is on PATH, if it is installed."""
+    return shutil.which("pg_dump")
+
+
 # The SQLSTATE of the notice m128's id lock sends a transaction that has to wait for it.
 WAITING_FOR_IDS = "01CRW"
 
@@ -775,6 +794,14 @@ class PostgresEngine(Engine):
 
     def json_list(self, expr: str) -> str:
         return f"coalesce(json_agg({expr})::text, '[]')"
+
+    def joined_firsts(self, expr: str, order: str) -> str:
+        # The group's values in `order`, numbered; each kept where it first comes.
+        return (
+            f"(SELECT string_agg(v, ',' ORDER BY n) FROM (SELECT v, min(n) AS n"
+            f" FROM unnest(array_agg(({expr})::text ORDER BY {order})) WITH ORDINALITY AS u(v, n)"
+            " WHERE v IS NOT NULL GROUP BY v) AS firsts)"
+        )
 
     def json_tuple(self, *exprs: str) -> str:
         return f"json_build_array({', '.join(exprs)})"
@@ -1112,11 +1139,14 @@ class PostgresEngine(Engine):
 
     def backup(self, target: Path, *, force: bool = False) -> str:
         """`pg_dump`'s custom format (restore with `pg_restore`), when pg_dump is installed."""
-        pg_dump = shutil.which("pg_dump")
+        pg_dump = pg_dump_program()
         if pg_dump is None:
             raise DatabaseError(
-                f"{self.url}: backing up a PostgreSQL database needs pg_dump (Debian: "
-                "apt-get install postgresql-client), or use the server's own backups"
+                M_(
+                    "{database}: a pg_dump archive needs pg_dump (Debian: apt-get install "
+                    "postgresql-client); without it, `db backup FILE --as sqlite` makes an "
+                    "SQLite file, or use the server's own backups"
+                ).format(database=self.url)
             )
         out = Output(target, force=force, database=True, what="backup")
         out.open()
@@ -1219,6 +1249,14 @@ _OR_IGNORE = re.compile(r"^(\s*INSERT)\s+OR\s+IGNORE\b", re.IGNORECASE)
 _CROSS_JOIN_ON = re.compile(
     r"\bCROSS\s+JOIN(\s+\w+(?:\s+(?:AS\s+)?(?!ON\b)\w+)?\s+ON\b)", re.IGNORECASE
 )
+# A table made at run time (the agenda's TEMP table): its TEXT columns compare by code
+# point, as SQLite's do and crmcli's own tables' do on a server (migration m126), not
+# by the database's collation.
+_CREATE_TABLE = re.compile(
+    r"^\s*CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\w.]+\s*\(",
+    re.IGNORECASE,
+)  # with its columns listed: not `CREATE TABLE … AS SELECT`, whose columns keep theirs
+_TEXT_COLUMN = re.compile(r"(\w+\s+TEXT)\b(?!\s+COLLATE)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=2048)
@@ -1233,6 +1271,8 @@ def for_postgresql(sql: str) -> str:
     )
     if _OR_IGNORE.match(sql):
         sql = _OR_IGNORE.sub(r"\1", sql).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+    if _CREATE_TABLE.match(sql):
+        sql = _TEXT_COLUMN.sub(r'\1 COLLATE "C"', sql)
     return to_pyformat(sql)
 
 

@@ -54,7 +54,31 @@ class NoDatabase(DatabaseError):
 
 
 class ForeignDatabase(DatabaseError):
-    """An SQLite file that is not crmcli's: crmcli will not read or change it."""
+    """A database that is not crmcli's (file or server): crmcli will not read or change it."""
+
+    @classmethod
+    def of(cls, where: object, tables: list[str], *, role: str | None = None) -> ForeignDatabase:
+        """The refusal, naming a few of its tables. `role`: the argument that named it
+        (`SRC`, `DEST` of `db copy`) when it did not come from --db / CRMCLI_DB."""
+        shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+        if role == "DEST":
+            template = M_(
+                "{path} is not a crmcli database (it holds other tables: {shown}); crmcli "
+                "leaves it unchanged. {role} must be a new file, an empty PostgreSQL database "
+                "or a crmcli database with nothing in it"
+            )
+        elif role is not None:
+            template = M_(
+                "{path} is not a crmcli database (it holds other tables: {shown}); crmcli "
+                "leaves it unchanged. Check {role}: it must be a crmcli database"
+            )
+        else:
+            template = M_(
+                "{path} is not a crmcli database (it holds other tables: {shown}); crmcli leaves "
+                "it unchanged. Check --db / CRMCLI_DB, or run `crmcli db migrate --adopt` to add "
+                "crmcli's tables to it"
+            )
+        return cls(template.format(path=where, shown=shown, role=role))
 
 
 class NotADatabase(DatabaseError):

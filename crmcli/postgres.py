@@ -39,8 +39,11 @@ def psycopg_module() -> Any:
     return psycopg
 
 
-def connect(url: PostgresUrl) -> psycopg.Connection[Any]:
-    """An autocommit connection (transactions are explicit, see `crmcli.engines`)."""
+def connect(url: PostgresUrl, *, timeout: int = CONNECT_TIMEOUT_S) -> psycopg.Connection[Any]:
+    """An autocommit connection (transactions are explicit, see `crmcli.engines`).
+
+    `timeout`: seconds to wait for a server that does not answer, unless the URL says.
+    """
     psycopg = psycopg_module()
     try:
         given = psycopg.conninfo.conninfo_to_dict(url.conninfo)
@@ -53,7 +56,7 @@ def connect(url: PostgresUrl) -> psycopg.Connection[Any]:
     if "application_name" not in given:
         extra["application_name"] = APPLICATION_NAME
     if "connect_timeout" not in given:
-        extra["connect_timeout"] = CONNECT_TIMEOUT_S
+        extra["connect_timeout"] = timeout
     if "options" not in given:
         # A writer waits for another's row locks as long as SQLite's writer waits for
         # the file's lock, then gets the same "busy" message rather than hanging.
@@ -198,24 +201,20 @@ def _first_line(url: PostgresUrl, exc: BaseException) -> str:
     return url.scrub(lines[0] if lines else type(exc).__name__)
 
 
-def open_db(url: PostgresUrl, *, migrate: bool = True, adopt: bool = False) -> Any:
+def open_db(
+    url: PostgresUrl, *, migrate: bool = True, adopt: bool = False, role: str | None = None
+) -> Any:
     """Connect for crmcli's use: refuse another application's database, schema up to date.
 
     As with an SQLite file, a database holding other tables and no crmcli schema is
-    left alone unless `adopt` is asked for (`db migrate --adopt`).
+    left alone unless `adopt` is asked for (`db migrate --adopt`). `role`: the argument
+    that named it (`db copy`'s SRC, DEST), for that refusal's advice.
     """
     conn = connect(url)
     try:
         tables = postgres_schema.user_tables(conn)
         if tables and postgres_schema.MARKER not in tables and not adopt:
-            shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
-            raise ForeignDatabase(
-                M_(
-                    "{path} is not a crmcli database (it holds other tables: {shown}); crmcli "
-                    "leaves it unchanged. Check --db / CRMCLI_DB, or run `crmcli db migrate "
-                    "--adopt` to add crmcli's tables to it"
-                ).format(path=url, shown=shown)
-            )
+            raise ForeignDatabase.of(url, tables, role=role)
         if migrate:
             postgres_schema.apply_pending(conn)
     except psycopg_module().Error as exc:
@@ -225,6 +224,29 @@ def open_db(url: PostgresUrl, *, migrate: bool = True, adopt: bool = False) -> A
         conn.close()
         raise
     return conn
+
+
+LOOKUP_TIMEOUT_S = 2  # libpq's shortest wait: a setting read for a message's words
+
+
+def stored_setting(url: PostgresUrl, key: str) -> str | None:
+    """The value stored for setting `key` in the database at `url`, read only.
+
+    For what is needed before the command opens its database (the language of a help
+    screen, of a message): nothing is created or migrated, and None stands for "not
+    stored" as well as "cannot be read" (psycopg missing, no server answering within
+    `LOOKUP_TIMEOUT_S`, no crmcli schema there) — the command itself says what is wrong.
+    """
+    try:
+        psycopg = psycopg_module()
+    except DatabaseError:
+        return None
+    try:  # connect's refusals are DatabaseError; the query's (no such table) psycopg's
+        with connect(url, timeout=LOOKUP_TIMEOUT_S) as conn:
+            row = conn.execute("SELECT value FROM settings WHERE key = %s", [key]).fetchone()
+    except (DatabaseError, psycopg.Error):
+        return None
+    return row[0] if row and isinstance(row[0], str) else None
 
 
 def check(url: PostgresUrl, conn: Any) -> list[str]:

@@ -52,11 +52,18 @@ class Server:
         return psycopg.connect(self.admin_url, autocommit=True)
 
     @contextmanager
-    def database(self) -> Iterator[str]:
-        """A new, empty database for one test, dropped afterwards: its URL."""
+    def database(self, *, icu_locale: str | None = None) -> Iterator[str]:
+        """A new, empty database for one test, dropped afterwards: its URL.
+
+        `icu_locale` (`en-US`): its text sorts by that language's rules, as the databases
+        of many servers do, rather than the test server's code point order.
+        """
         name = f"crmcli_test_{uuid.uuid4().hex[:12]}"
+        sorting = ""
+        if icu_locale is not None:
+            sorting = f" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'"
         with self.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{sorting}')
         try:
             yield self.url_of(name)
         finally:

@@ -288,9 +288,6 @@ def test_every_source_feeds_the_pinned_shop(shop):
     assert any("lunar" in e.item.why for e in shown)
 
 
-@pytest.mark.pg_pending(
-    "an after-sale check's items in first-bought order (json_list DISTINCT sorts): pgops"
-)
 def test_the_agenda_is_as_pinned(shop):
     text = "".join(_runs(shop))
     if os.environ.get("CRMCLI_UPDATE_GOLDEN"):

@@ -326,3 +326,32 @@ def test_ci_runs_the_benchmark_at_its_smallest_size():
     smallest = min(run.SIZES, key=lambda s: run.SIZES[s][0])
     assert smallest == run.CI_SIZE
     assert f"benchmarks/run.py --size {run.CI_SIZE} " in ci
+
+
+@pytest.mark.parametrize(
+    ("script", "rows"),
+    [("pg_copy.py", ["psql", "copy_rows", "copy_rows", "bulk_loading"]),
+     ("pg_import.py", ["psql", "purchases import"])],
+)  # fmt: skip
+def test_the_postgresql_benchmarks_time_each_run_against_psql(
+    pg_url: str, script: str, rows: list[str]
+) -> None:
+    """Both run through `pg_bench` (scratch database, psql's floor, interleaved rounds):
+    a small file, two rounds, every run's row in the table with its ratio."""
+    import uuid
+
+    import pg_server
+
+    scratch = f"crmcli_test_bench_{uuid.uuid4().hex[:12]}"  # never a benchmark running by hand
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), "--url", pg_server.server().admin_url,
+         "--lines", "300", "--rounds", "2", "--database", scratch],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    table = done.stdout.splitlines()
+    assert "best of 2" in table[0] and "× psql \\copy" in table[0]
+    body = table[2:]
+    assert [next(word for word in rows if word in line) for line in body] == rows
+    assert body[0].endswith("| 1.00 |")  # psql's own run is the floor
+    assert done.stderr.count("round 2:") == len(rows)

@@ -10,10 +10,12 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pg_server
 import pytest
 
 from crmcli import db_copy
@@ -205,6 +207,13 @@ def test_another_applications_database_is_refused(shop: Path, db_url: str, cli: 
     result = cli("db", "copy", str(shop), db_url, ok=False)
     assert result.exit_code == 1
     assert "is not a crmcli database (it holds other tables: invoices)" in result.stderr
+    # The advice names DEST, the argument typed: `db copy` reads no --db / CRMCLI_DB.
+    assert "DEST must be a new file, an empty PostgreSQL database" in result.stderr
+    assert "CRMCLI_DB" not in result.stderr and "--adopt" not in result.stderr
+    back = cli("db", "copy", db_url, str(shop.parent / "back.db"), ok=False)
+    assert back.exit_code == 1 and "(it holds other tables: invoices)" in back.stderr
+    assert "Check SRC: it must be a crmcli database" in back.stderr
+    assert "CRMCLI_DB" not in back.stderr and not (shop.parent / "back.db").exists()
 
 
 def test_an_existing_file_is_refused_when_it_is_not_empty(
@@ -250,10 +259,23 @@ def test_a_source_made_by_a_newer_crmcli_is_refused(shop: Path, tmp_path: Path, 
     )
 
 
-def test_a_missing_source_is_an_error_and_creates_nothing(tmp_path: Path, cli: Any) -> None:
-    result = cli("db", "copy", str(tmp_path / "nope.db"), str(tmp_path / "dest.db"), ok=False)
-    assert result.exit_code == 1 and "no crmcli database at" in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+@pytest.mark.parametrize("made", ["missing", "empty", "no tables"])
+def test_a_missing_source_is_an_error_and_creates_nothing(
+    tmp_path: Path, cli: Any, made: str
+) -> None:
+    source = tmp_path / "nope.db"
+    if made == "empty":
+        source.touch()
+    elif made == "no tables":
+        with closing(sqlite3.connect(source)) as conn:  # an SQLite file, its one table dropped
+            conn.executescript("CREATE TABLE t (x); DROP TABLE t;")
+    result = cli("db", "copy", str(source), str(tmp_path / "dest.db"), ok=False)
+    assert result.exit_code == 1 and f"no crmcli database at {source}" in result.stderr
+    assert {"missing": "at", "empty": "empty", "no tables": "without tables"}[made] in result.stderr
+    # SRC is an argument: the advice is about it, not about --db / CRMCLI_DB.
+    assert "SRC must be an existing crmcli database" in result.stderr
+    assert "CRMCLI_DB" not in result.stderr and "customers add" not in result.stderr
+    assert not (tmp_path / "dest.db").exists()
 
 
 def test_copying_a_database_onto_itself_is_a_usage_error(shop: Path, cli: Any) -> None:
@@ -596,3 +618,119 @@ def test_a_source_breaking_its_own_keys_is_refused_with_where_to_look(
     assert f"crmcli --db {shop} db check" in done.stderr
     # One line: no half-read cursor complaining on the way out.
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# --- `db backup` of a server: a pg_dump archive, or an SQLite file made as a copy is ---
+
+
+@pytest.fixture
+def on_server(shop: Path, pg_url: str, cli: Any) -> str:
+    """The seeded shop, copied onto a new PostgreSQL database: its URL."""
+    cli("db", "copy", str(shop), pg_url)
+    return pg_url
+
+
+def _without_pg_dump(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+
+
+def _journal_mode(path: Path) -> str:
+    with closing(sqlite3.connect(path)) as conn:
+        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+
+def test_a_server_without_pg_dump_is_backed_up_as_an_sqlite_file_that_restores_whole(
+    on_server: str, pg_url: str, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _without_pg_dump(monkeypatch, tmp_path)
+    target = tmp_path / "backup.db"
+    result = cli("--db", on_server, "db", "backup", str(target))
+    said = result.stderr
+    assert f"to {target}: an SQLite file, " in said and "counts and money sums checked" in said
+    assert "pg_dump is not installed, so the backup is an SQLite file" in said
+    assert result.stdout == ""
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert _journal_mode(target) == "delete"  # one file to move or mail, as SQLite's backup
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("backup")) == [
+        "backup.db"
+    ]
+    assert dump(target) == dump(on_server)
+    # crmcli reads it as it is, and `db copy` puts it back on a server, the same.
+    listed = cli("--db", str(target), "customers", "list", "--format", "csv").stdout
+    assert listed == cli("--db", on_server, "customers", "list", "--format", "csv").stdout
+    with pg_server.server().database() as restored:
+        cli("db", "copy", str(target), restored)
+        assert dump(restored) == dump(on_server)
+
+
+def test_backup_as_sqlite_is_chosen_even_with_pg_dump_and_replaces_only_with_force(
+    on_server: str, tmp_path: Path, cli: Any
+) -> None:
+    target = tmp_path / "backup.db"
+    target.write_text("yesterday's backup")
+    refused = cli("--db", on_server, "db", "backup", str(target), "--as", "sqlite", ok=False)
+    assert refused.exit_code == 1 and "already exists" in refused.stderr
+    assert target.read_text() == "yesterday's backup"
+    done = cli("--db", on_server, "db", "backup", str(target), "--as", "sqlite", "--force")
+    assert "an SQLite file" in done.stderr and "pg_dump is not installed" not in done.stderr
+    assert dump(target) == dump(on_server)
+
+
+def test_a_server_backup_that_fails_half_way_leaves_no_file_and_the_old_one_kept(
+    on_server: str, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmcli.engines import PostgresEngine
+
+    real = PostgresEngine.read_table
+
+    def read_table(self: PostgresEngine, name: str, columns: Any) -> Iterator[tuple[Any, ...]]:
+        for i, row in enumerate(real(self, name, columns)):
+            if name == "purchases" and i == 1:
+                raise sqlite3.OperationalError("disk I/O error")
+            yield row
+
+    monkeypatch.setattr(PostgresEngine, "read_table", read_table)
+    new, old = tmp_path / "new.db", tmp_path / "old.db"
+    old.write_text("last week's backup")
+    for target, force in ((new, []), (old, ["--force"])):
+        result = cli(
+            "--db", on_server, "db", "backup", str(target), "--as", "sqlite", *force, ok=False
+        )
+        assert result.exit_code == 1 and "nothing was copied" in result.stderr
+    assert not new.exists() and old.read_text() == "last week's backup"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.db", "shop.db", "tmp"]
+
+
+def test_backup_as_pg_dump_without_pg_dump_says_what_to_install_and_the_other_way(
+    on_server: str, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _without_pg_dump(monkeypatch, tmp_path)
+    target = tmp_path / "x.dump"
+    result = cli("--db", on_server, "db", "backup", str(target), "--as", "pg_dump", ok=False)
+    assert result.exit_code == 1
+    assert "needs pg_dump" in result.stderr and "postgresql-client" in result.stderr
+    assert "--as sqlite" in result.stderr
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [("pg_dump", "backs up a PostgreSQL database; this one is an SQLite file"),
+     ("zip", "--as takes sqlite or pg_dump, not 'zip'")],
+)  # fmt: skip
+def test_backup_as_what_an_sqlite_file_cannot_be_is_a_usage_error(
+    shop: Path, tmp_path: Path, cli: Any, kind: str, said: str
+) -> None:
+    target = tmp_path / "x.backup"
+    result = cli("--db", str(shop), "db", "backup", str(target), "--as", kind, ok=False)
+    assert result.exit_code == 2 and said in result.stderr
+    assert not target.exists()
+
+
+def test_an_sqlite_file_asked_as_sqlite_is_backed_up_by_sqlites_backup_api(
+    shop: Path, tmp_path: Path, cli: Any
+) -> None:
+    target = tmp_path / "x.db"
+    result = cli("--db", str(shop), "db", "backup", str(target), "--as", "sqlite")
+    assert result.stderr == f"backed up {shop} to {target}\n"
+    assert dump(target) == dump(shop)

@@ -307,6 +307,24 @@ def test_the_root_help_speaks_the_setting_of_the_database_db_names(shop, tmp_pat
     assert "Options" in run(shop, "--help", lang="C.UTF-8").stdout  # another database
 
 
+def test_the_setting_is_read_from_the_database_on_either_engine(db_url: str) -> None:
+    # A PostgreSQL server's database holds the setting as a file does, and speaks it too.
+    assert run(db_url, "db", "migrate", lang="C.UTF-8").exit_code == 0
+    assert run(db_url, "config", "set", "ui.language", "ko", lang="C.UTF-8").exit_code == 0
+    failed = run(db_url, "customers", "show", "NOPE", lang="C.UTF-8")
+    assert failed.exit_code == 1 and "고객 'NOPE'이(가) 없습니다" in failed.stderr
+    assert "옵션" in run(db_url, "due", "--help", lang="C.UTF-8").stdout
+    # The root's help comes before --db is parsed: CRMCLI_DB names the database.
+    shown = CliRunner().invoke(app, ["--help"], env={"LANG": "C.UTF-8", "CRMCLI_DB": db_url})
+    assert "옵션" in shown.stdout
+    assert "Options" in run(db_url, "--help", lang="en_US.UTF-8").stdout  # LANG first
+
+
+def test_a_server_that_cannot_be_reached_leaves_the_help_in_english() -> None:
+    nowhere = "postgresql:///crm?host=/nonexistent-socket-folder&user=nobody"
+    assert "Options" in run(nowhere, "due", "--help", lang="C.UTF-8").stdout
+
+
 # --- an import's refusal: the terminal in the language, the rejects file in English -------
 
 BAD_CUSTOMERS = (

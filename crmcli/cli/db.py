@@ -57,18 +57,51 @@ def backup(
     force: Annotated[
         bool, typer.Option("--force", help="Replace TARGET if it already exists.")
     ] = False,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="KIND",
+            help="On PostgreSQL: sqlite (a crmcli database file) or pg_dump (an archive for "
+            "pg_restore). Default: pg_dump when it is installed, else sqlite.",
+        ),
+    ] = None,
 ) -> None:
     """Copy the database consistently, even while another process writes (created 0600).
 
-    On PostgreSQL the copy is a pg_dump archive (restore it with pg_restore).
+    On PostgreSQL the copy is a pg_dump archive (restore it with pg_restore), or an
+    SQLite file when pg_dump is not installed or --as sqlite asks for one: crmcli opens
+    it with --db, and `crmcli db copy FILE URL` puts it back on a server.
     """
+    from crmcli import db_copy
+    from crmcli.cli.imports.options import progress_bar
+
     env = get_env(ctx)
-    made = env.read_db().backup(target, force=force)
-    if isinstance(env.db_path, PostgresUrl):  # a server's archive needs naming; a file is a file
-        said = _("backed up {database} to {target}: {made}")
-        env.say(said.format(database=env.db_path, target=target, made=made))
+    database = env.read_db()
+    with progress_bar(env, _("backing up")) as progress:
+        made = db_copy.back_up(database, target, kind=kind, force=force, progress=progress)
+    values = {"database": env.db_path, "target": target}
+    if not isinstance(env.db_path, PostgresUrl):  # a file's backup is a file, as always
+        env.say(_("backed up {database} to {target}").format(**values))
+    elif made.kind == db_copy.PG_DUMP:
+        said = _("backed up {database} to {target}: a pg_dump archive (restore it with pg_restore)")
+        env.say(said.format(**values))
     else:
-        env.say(_("backed up {database} to {target}").format(database=env.db_path, target=target))
+        assert made.checked is not None
+        said = _(
+            "backed up {database} to {target}: an SQLite file, {rows} rows in {tables} "
+            "tables, their counts and money sums checked (open it with --db {target}; "
+            "`crmcli db copy {target} URL` puts it back on a server)"
+        )
+        rows, tables = f"{made.checked.rows:,}", len(made.checked.tables)
+        env.say(said.format(**values, rows=rows, tables=tables))
+        if made.without_pg_dump:
+            env.say(
+                _(
+                    "note: pg_dump is not installed, so the backup is an SQLite file; for a "
+                    "pg_dump archive install it (Debian: apt-get install postgresql-client)"
+                )
+            )
 
 
 @app.command("migrate")

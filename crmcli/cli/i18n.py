@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import inspect
 from contextlib import closing
-from pathlib import Path
 from typing import Any
 
-from crmcli.db_url import Target
+from crmcli.db_url import PostgresUrl, Target
 from crmcli.errors import CrmError
 from crmcli.i18n import M_, N_, _, reword, say_message, translate
 
@@ -147,8 +146,9 @@ def stored_language(target: Target | str | None) -> str | None:
     """The setting `ui.language` as stored in the database at `target`, read-only.
 
     `target` is the database's location, or `--db` as typed (None: `$CRMCLI_DB`, else the
-    default location). None when there is none to read: no file yet, a PostgreSQL server
-    (not opened for a help screen's words), an unreadable file. Never creates or migrates.
+    default location): an SQLite file or a PostgreSQL server's database. None when there
+    is none to read: no file yet, no server answering, an unreadable file. Never
+    creates or migrates.
     """
     import sqlite3
     from urllib.parse import quote
@@ -160,7 +160,11 @@ def stored_language(target: Target | str | None) -> str | None:
             target = resolve_db_path(target)
     except CrmError:  # $CRMCLI_DB names a scheme crmcli refuses: the command will say so
         return None
-    if not isinstance(target, Path) or str(target) == MEMORY or not target.is_file():
+    if isinstance(target, PostgresUrl):
+        from crmcli.postgres import stored_setting
+
+        return stored_setting(target, "ui.language")
+    if str(target) == MEMORY or not target.is_file():
         return None
     try:
         uri = f"file:{quote(str(target.resolve()))}?mode=ro"
