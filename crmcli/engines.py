@@ -273,6 +273,11 @@ class Engine(ABC):
     def advance_ids(self, table: str) -> None:
         """Let `table`'s next generated id come after every id it holds."""
 
+    def next_id(self, table: str) -> int:
+        """The id `table`'s next new row takes, as SQLite numbers: the highest + 1, kept
+        for this write transaction (for code that gives its rows their ids itself)."""
+        return int(self.execute(f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"').fetchone()[0])
+
     def parent_tables(self, table: str) -> set[str]:
         """The tables `table`'s foreign keys point to (itself left out)."""
         return {parent for _column, parent in self.references(table)} - {table}
@@ -799,6 +804,9 @@ _ON_TEMP_TABLES = re.compile(
     re.IGNORECASE,
 )
 
+# The SQLSTATE of the notice m128's id lock sends a transaction that has to wait for it.
+WAITING_FOR_IDS = "01CRW"
+
 
 class PostgresEngine(Engine):
     """A database on a PostgreSQL server, through psycopg 3."""
@@ -814,6 +822,15 @@ class PostgresEngine(Engine):
         # command: one command reads its configuration once.
         self._writes = 0
         self._reads = 0
+        self._waiting: Callable[[], None] | None = None  # the write's on_wait, until told
+        conn.add_notice_handler(self._noticed)
+
+    def _noticed(self, diagnostic: Any) -> None:
+        # The server says so as a statement starts waiting for a table's id lock (m128);
+        # psycopg hands the notice over while the statement still waits.
+        if diagnostic.sqlstate == WAITING_FOR_IDS and self._waiting is not None:
+            told, self._waiting = self._waiting, None  # once per write
+            told()
 
     def _version(self) -> Any:
         return self._writes
@@ -928,17 +945,26 @@ class PostgresEngine(Engine):
         self, on_wait: Callable[[], None] | None = None, *, wait: bool = True
     ) -> Iterator[PostgresEngine]:
         # psycopg makes a nested block a savepoint, as SqliteEngine does. The server
-        # takes row locks as statements run, so there is no lock to wait for up front:
-        # `on_wait` and `wait` have nothing to do here. A COMMIT the server refuses
-        # (a deadlock, a serialization failure) says so in SQLite's words too.
+        # takes its locks as statements run (a row's; a table's id lock at the first
+        # insert into it, m128), so nothing is waited for up front: the server's notice
+        # as an insert starts waiting calls `on_wait` (`_noticed`), and `wait=False`
+        # gives the locks no time. A COMMIT the server refuses (a deadlock, a
+        # serialization failure) says so in SQLite's words too.
         psycopg = postgres.psycopg_module()
+        outermost = not self.in_transaction
+        if outermost:
+            self._waiting = on_wait or self.on_wait
         try:
             with self.conn.transaction():
+                if outermost and not wait:
+                    self.execute("SET LOCAL lock_timeout = '1ms'")
                 yield self
         except psycopg.Error as exc:
             raise postgres.translate(self.url, exc) from exc
         finally:
             self._writes += 1
+            if outermost:
+                self._waiting = None
 
     @property
     def in_transaction(self) -> bool:
@@ -1027,7 +1053,8 @@ class PostgresEngine(Engine):
         # A server's way (issue 16 item 5): the rows go over with COPY into a staging
         # table of the caller's transaction, then into `table` in one set-based INSERT,
         # rather than a statement (a round trip) per row. `n` keeps the file's order,
-        # so ids come out as on SQLite.
+        # so ids come out as on SQLite; a row left out (its key stored, or repeated in
+        # the batch) is left out before the numbering, since an identity would count it.
         stage = _quoted(f"crmcli_stage_{table}")
         names = ", ".join(_quoted(c) for c in columns)
         if self.execute("SELECT to_regclass(?)", [f"pg_temp.{stage}"]).fetchone()[0] is None:
@@ -1044,7 +1071,10 @@ class PostgresEngine(Engine):
         return int(
             self.execute(
                 f"INSERT INTO {_quoted(table)} ({names}, {extra}) SELECT {names}, {marks}"
-                f" FROM {stage} ORDER BY n ON CONFLICT ({_quoted(key)}) DO NOTHING",
+                f" FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {_quoted(table)} t"
+                f" WHERE t.{_quoted(key)} = s.{_quoted(key)}) AND NOT EXISTS (SELECT 1"
+                f" FROM {stage} e WHERE e.{_quoted(key)} = s.{_quoted(key)} AND e.n < s.n)"
+                f" ORDER BY n ON CONFLICT ({_quoted(key)}) DO NOTHING",
                 list(fixed.values()),
             ).rowcount
         )
@@ -1096,6 +1126,13 @@ class PostgresEngine(Engine):
         # (a plan for an empty table, over a million rows).
         for table in tables:
             self.execute(f"ANALYZE {_quoted(table)}")
+
+    def next_id(self, table: str) -> int:
+        # Under the table's id lock (m128), held to the end of the transaction: no other
+        # writer can take the number before this one's rows are written.
+        return int(
+            self.execute("SELECT crmcli_next_id(?::regclass)", [_quoted(table)]).fetchone()[0]
+        )
 
     def advance_ids(self, table: str) -> None:
         for (column,) in self.execute(

@@ -129,7 +129,6 @@ def test_edit_tag_archive_delete(cli):
     assert cli("customers", "show", "1", ok=False).exit_code == 1
 
 
-@pytest.mark.pg_pending("purchases list on a server: pgrest")
 def test_purchases_add_and_list_exact(cli):
     add_kim(cli)
     cli("purchases", "add", "1", "--amount", "957.5775", "--on", "2026-01-02")

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from crmcli import postgres
-from crmcli.cli.env import ON_POSTGRESQL
 from crmcli.db import resolve_db_path
 from crmcli.db_url import PostgresUrl, parse
 from crmcli.errors import DatabaseError, ExitStatus, UsageError
@@ -133,21 +132,6 @@ def test_a_url_of_another_scheme_creates_no_file_and_exits_2(
 def test_db_path_prints_the_url_with_its_password_masked(cli) -> None:
     result = cli("--db", "postgresql://till:s3cret@db.example/crm", "db", "path")
     assert result.stdout == "postgresql://till:***@db.example/crm\n"
-
-
-def test_a_command_not_yet_on_postgresql_says_so_and_touches_nothing(
-    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    # One not ported yet (the list grows as commands are)
-    candidates = (("customers", "relations"), ("items", "list"), ("imports", "list"))
-    command = next(c for c in candidates if " ".join(c) not in ON_POSTGRESQL)
-    result = cli("--db", "postgresql://till:s3cret@db.example/crm", *command, ok=False)
-    assert result.exit_code == ExitStatus.ERROR
-    assert "does not run on PostgreSQL yet" in result.stderr
-    assert "postgresql://till:***@db.example/crm" in result.stderr
-    assert "s3cret" not in result.stderr
-    assert not any(p.name.startswith("postgresql") for p in tmp_path.rglob("*"))
 
 
 def test_without_psycopg_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

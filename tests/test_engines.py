@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from crmcli import migrations
-from crmcli.cli import env
 from crmcli.db import open_db
 from crmcli.db_url import parse
 from crmcli.engines import BUSY_TIMEOUT_MS, Engine, for_postgresql, like_pattern, to_pyformat
@@ -226,21 +225,9 @@ def test_an_sqlite_connection_fires_delete_triggers_on_replace(tmp_path: Path) -
 # --- what the CLI hands out ---
 
 
-def test_a_command_listed_as_ported_gets_the_engine_of_its_url(
-    cli, db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(env, "ON_POSTGRESQL", (*env.ON_POSTGRESQL, "config get"))
+def test_a_command_gets_the_engine_of_its_url(cli, db_url: str) -> None:
     cli("--db", db_url, "db", "migrate")
     assert cli("--db", db_url, "config", "get", "currency").stdout == "KRW\n"
-
-
-def test_a_command_not_listed_refuses_a_url_and_names_those_that_run(
-    cli, pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(env, "ON_POSTGRESQL", ("db path", "db migrate", "config get"))
-    refused = cli("--db", pg_url, "config", "list", ok=False)
-    assert refused.exit_code == 1
-    assert "(only `crmcli db path`, `db migrate` and `config get` do)" in refused.stderr
 
 
 # --- the schema as it is (what privacy, merge and search read instead of PRAGMAs) ---

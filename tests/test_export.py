@@ -54,7 +54,6 @@ def test_customers_export_csv_reimports_unchanged(cli, tmp_path):
     assert (summary["added"], summary["updated"], summary["unchanged"]) == (0, 0, 1469)
 
 
-@pytest.mark.pg_pending("purchases export is not on PostgreSQL yet")
 def test_purchases_export_keeps_four_decimals(cli):
     cli("purchases", "import", str(FIXTURES / "superstore-us.csv"), "--create-customers")
     out = cli("purchases", "export", "--format", "jsonl").stdout.splitlines()

@@ -146,7 +146,6 @@ def test_quantities_must_be_finite_and_bounded(shop, quantity):
     refused(shop("purchases", "add", "K001", "--amount", "1", "--quantity", quantity, ok=False))
 
 
-@pytest.mark.pg_pending("purchases list on a server: pgrest")
 def test_an_import_names_the_line_and_column_of_a_bad_quantity_or_amount(shop, tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(

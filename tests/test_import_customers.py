@@ -15,10 +15,6 @@ from crmcli.imports.customers import import_customers
 from crmcli.imports.undo import undo as undo_import
 from tests.conftest import FIXTURES
 
-# What `imports undo` lacks on a server: import_changes has no key, and the order its
-# records were written in (SQLite's rowid) needs a column there (a migration).
-UNDO = "imports undo: import_changes' record order (rowid) has no PostgreSQL column yet"
-
 
 def write(tmp_path, name, text, encoding="utf-8"):
     path = tmp_path / name
@@ -226,7 +222,6 @@ def test_mojibake_is_refused_not_guessed(db, tmp_path):
         import_customers(db, path)
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_undo_restores_updates_and_removes_additions(db, tmp_path):
     first = write(tmp_path, "a.csv", "code,name,phone\nA1,Kim,010-1111-2222\n")
     import_customers(db, first)
@@ -243,6 +238,67 @@ def test_undo_restores_updates_and_removes_additions(db, tmp_path):
     assert json.loads(json.dumps(list(journal.list_imports(db))))[1]["undone_at"]
 
 
+def test_undo_of_a_customer_two_rows_updated_restores_the_state_before_the_first(db, tmp_path):
+    # Two records for one customer: undo takes the first one's `before` (the records
+    # read in the order written: import_changes.id, m127), never the second's.
+    import_customers(db, write(tmp_path, "a.csv", "code,name,email\nA1,Kim,\n"))
+    twice = "code,name,email\nA1,Kim,one@example.com\nA1,Kim Minjun,two@example.com\n"
+    result = import_customers(db, write(tmp_path, "b.csv", twice), on_conflict="update")
+    assert result.counts.updated == 2
+    assert customers.get(db, 1)["email"] == "two@example.com"
+    undo_import(db, result.import_id)
+    kim = customers.get(db, 1)
+    assert (kim["name"], kim["email"]) == ("Kim", None)
+
+
+def test_m127_numbers_the_records_written_before_it_in_their_written_order(db, engine):
+    from crmcli.migrations import m127_import_changes_order as m127
+
+    sqlite = engine == "sqlite"
+    with db.write():  # the journal as it was before m127: no id column
+        if sqlite:
+            db.execute("DROP TABLE import_changes")
+            db.execute(
+                "CREATE TABLE import_changes (import_id INTEGER NOT NULL REFERENCES imports(id)"
+                " ON DELETE CASCADE, table_name TEXT NOT NULL, row_id INTEGER NOT NULL,"
+                " action TEXT NOT NULL CHECK (action IN ('insert', 'update')), before TEXT,"
+                " after TEXT)"
+            )
+        else:  # nor the trigger m128 numbers it by
+            db.execute("DROP TRIGGER import_changes_ids ON import_changes")
+            db.execute("ALTER TABLE import_changes DROP COLUMN id")
+        db.executemany(
+            "INSERT INTO imports (id, kind, file_name, sha256, started_at)"
+            " VALUES (?, 'customers', ?, 'x', '2026-01-01')",
+            [(1, "1.csv"), (2, "2.csv")],
+        )
+        written = [(2, 10), (1, 5), (2, 11), (1, 6), (2, 99), (2, 12), (1, 7)]
+        for import_id, row_id in written:
+            db.execute(
+                "INSERT INTO import_changes (import_id, table_name, row_id, action)"
+                " VALUES (?, 'customers', ?, 'update')",
+                [import_id, row_id],
+            )
+        db.execute("DELETE FROM import_changes WHERE row_id = 99")  # a forgotten customer's
+        if sqlite:
+            rowids = db.execute("SELECT row_id, rowid FROM import_changes").fetchall()
+            m127.migrate(db)
+        else:
+            db.conn.execute(m127.POSTGRESQL)
+    stored = db.execute("SELECT import_id, row_id, id FROM import_changes ORDER BY id").fetchall()
+    for import_id, rows in ((1, [5, 6, 7]), (2, [10, 11, 12])):
+        assert [r for i, r, _ in stored if i == import_id] == rows
+    if sqlite:  # each record's id is the rowid it had: nothing renumbered
+        assert sorted((r, n) for _, r, n in stored) == sorted(rowids)
+    with db.write():  # the next record is numbered after them, as SQLite's next rowid
+        db.execute(
+            "INSERT INTO import_changes (import_id, table_name, row_id, action)"
+            " VALUES (1, 'customers', 8, 'insert')"
+        )
+    last = db.execute("SELECT row_id, id FROM import_changes ORDER BY id DESC").fetchone()
+    assert last == (8, max(n for _, _, n in stored) + 1)
+
+
 def test_cli_import_lists_problems_and_exits_1(cli, tmp_path):
     path = write(tmp_path, "x.csv", "name,email\nA,a@example.com\nB,nope\n")
     result = cli("customers", "import", str(path), ok=False)
@@ -256,7 +312,6 @@ def test_cli_import_lists_problems_and_exits_1(cli, tmp_path):
     assert "customers-kr-cp949.csv" in listed
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_a_row_matching_one_still_queued_updates_it(db, tmp_path, monkeypatch):
     from crmcli.imports import customer_store
 

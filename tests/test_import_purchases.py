@@ -24,7 +24,6 @@ from tests.conftest import FIXTURES
 
 # What `imports undo` lacks on a server: import_changes has no key, and the order its
 # records were written in (SQLite's rowid) needs a column there (a migration).
-UNDO = "imports undo: import_changes' record order (rowid) has no PostgreSQL column yet"
 
 SUPERSTORE = FIXTURES / "superstore-us.csv"
 
@@ -146,7 +145,6 @@ def test_rows_naming_an_unknown_customer_are_reported(db, tmp_path):
     ]
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_a_changed_line_is_updated_and_undo_puts_it_back(db, tmp_path):
     customers.add(db, code="K1", name="Kim")
     path = tmp_path / "p.csv"
@@ -162,7 +160,6 @@ def test_a_changed_line_is_updated_and_undo_puts_it_back(db, tmp_path):
     assert total(db) == (0, 0)
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_undo_of_create_customers_removes_them(db):
     result = import_purchases(db, SUPERSTORE, create_customers=True)
     undo_import(db, result.import_id)
@@ -220,7 +217,6 @@ def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
     assert check(db) == []
 
 
-@pytest.mark.pg_pending("`purchases list` is not ported to PostgreSQL yet")
 def test_cli_profile_saves_the_mapping_and_dry_run_writes_nothing(cli, tmp_path):
     cli("customers", "add", "--name", "Kim", "--code", "K1")
     path = tmp_path / "p.tsv"

@@ -24,7 +24,6 @@ from crmcli.imports.undo import undo as undo_import
 
 # What `imports undo` lacks on a server: import_changes has no key, and the order its
 # records were written in (SQLite's rowid) needs a column there (a migration).
-UNDO = "imports undo: import_changes' record order (rowid) has no PostgreSQL column yet"
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -338,7 +337,6 @@ def walk_ins(tmp_path: Path, seed: int) -> tuple[Path, int, int]:
     return write_csv(tmp_path / "retail.csv", header, rows), anonymous, total
 
 
-@pytest.mark.pg_pending("`purchases list`/`purchases export` are not ported to PostgreSQL yet")
 def test_lines_with_no_customer_are_anonymous_sales(cli, tmp_path):
     path, anonymous, total_cents = walk_ins(tmp_path, seed=11)
     out = cli("purchases", "import", str(path), "--create-customers")
@@ -359,7 +357,6 @@ def test_lines_with_no_customer_are_anonymous_sales(cli, tmp_path):
     cli("due", "--as-of", "2025-01-15", "--days", "60")  # anniversaries, after-sales: no one
 
 
-@pytest.mark.pg_pending("`purchases export` is not ported to PostgreSQL yet")
 def test_missing_value_markers_in_the_customer_column_are_anonymous_sales(cli, tmp_path):
     rnd = random.Random(42)
     rows = []
@@ -395,7 +392,6 @@ def test_skip_anonymous_leaves_them_out(db, tmp_path):
     assert counts(db, "purchases WHERE customer_id IS NULL") == 0
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_undo_removes_anonymous_sales_too(db, tmp_path):
     path, _, _ = walk_ins(tmp_path, seed=9)
     result = import_purchases(db, path, create_customers=True)
@@ -451,8 +447,9 @@ def _customer_files(tmp_path: Path) -> tuple[Path, Path]:
     return base, update
 
 
-@pytest.mark.pg_pending(UNDO)
-def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import(cli, tmp_path):
+def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import(
+    cli, tmp_path, db_path
+):
     base, update = _customer_files(tmp_path)
     cli("customers", "import", str(base))
     cli("customers", "import", str(update))
@@ -477,8 +474,9 @@ def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import
     assert "likes tea" in shown and "kim@example.com" in shown  # nothing was undone
     cli("imports", "undo", "2", "--force")
     from crmcli.db import open_db
+    from crmcli.db_url import parse
 
-    db = open_db(tmp_path / "crmcli.db")
+    db = open_db(parse(str(db_path), source="the test"))
     kim = customers.get(db, 1)
     assert (kim["notes"], kim["address"], kim["email"]) == ("likes tea", "Busan", None)
     assert kim.tags == ("handtag",)  # the import's 'vip' went, the hand-added tag stayed
@@ -486,7 +484,6 @@ def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import
     assert customers.count(db) == 1
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_undo_without_later_work_needs_no_force(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)
@@ -555,7 +552,6 @@ def test_a_column_with_a_default_has_the_digest_read_back(db, tmp_path):
     assert all("grade" in digest["fields"] for digest in stored.values())
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_a_value_edited_on_top_of_the_imports_is_listed_and_forced_back(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)
@@ -567,7 +563,6 @@ def test_a_value_edited_on_top_of_the_imports_is_listed_and_forced_back(db, tmp_
     assert customers.get(db, 1)["email"] is None
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_an_import_recorded_without_its_after_state_still_refuses_over_edits(db, tmp_path):
     base, update = _customer_files(tmp_path)
     import_customers(db, base)
@@ -579,7 +574,6 @@ def test_an_import_recorded_without_its_after_state_still_refuses_over_edits(db,
         undo_import(db, result.import_id)
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_undo_of_a_changed_line_a_complaint_refers_to_puts_it_back(db, tmp_path):
     from crmcli import complaints
 
@@ -595,7 +589,6 @@ def test_undo_of_a_changed_line_a_complaint_refers_to_puts_it_back(db, tmp_path)
     assert row == (100_000_000, first.import_id)
 
 
-@pytest.mark.pg_pending(UNDO)
 def test_a_purchase_a_complaint_refers_to_is_kept_unless_forced(cli, tmp_path):
     path = write_csv(
         tmp_path / "p.csv",

@@ -194,7 +194,6 @@ def test_every_command_with_json_is_run_here():
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
-@pytest.mark.pg_pending("purchases list/export on a server: pgrest")
 def test_money_is_a_decimal_string_and_dates_iso_in_every_command(shop, fmt):
     cli, paths = shop
     money = 0
@@ -210,7 +209,6 @@ def test_money_is_a_decimal_string_and_dates_iso_in_every_command(shop, fmt):
     assert money > 30  # the shop's amounts were seen, not skipped
 
 
-@pytest.mark.pg_pending("purchases list/export on a server: pgrest")
 def test_money_keeps_every_digit_and_other_numbers_stay_numbers(shop):
     cli, _paths = shop
     rows = json.loads(cli("purchases", "export", "K2", "-f", "json").stdout)
@@ -245,7 +243,6 @@ def test_the_encoding_rules():
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
-@pytest.mark.pg_pending("purchases list/export on a server: pgrest")
 def test_exported_money_imports_back_exactly(shop, db_url, tmp_path, fmt):
     cli, _paths = shop
     exported = Path(tmp_path / f"buys.{fmt}")
@@ -262,7 +259,6 @@ def test_exported_money_imports_back_exactly(shop, db_url, tmp_path, fmt):
     assert lines("--db", other) == lines()
 
 
-@pytest.mark.pg_pending("purchases list/export on a server: pgrest")
 def test_a_table_formats_money_as_money_and_other_decimals_as_they_are(shop):
     cli, _paths = shop
     out = cli("purchases", "export", "K2", "-f", "table", "--fields", "date,amount,quantity").stdout

@@ -134,7 +134,6 @@ def cli_shop(cli, db_path):
     return cli
 
 
-@pytest.mark.pg_pending("`items list/launch` are not ported to PostgreSQL yet (pgrest)")
 def test_items_list_and_launch(cli_shop):
     rows = _csv(cli_shop("items", "list", "--as-of", "2026-11-01").stdout)
     assert [(r["item"], r["source"], r["early_buyers"]) for r in rows] == [
@@ -184,7 +183,6 @@ def test_the_page_says_early_adopter(cli_shop):
     assert "early adopter: bought Grinder, Kettle" in " ".join(table.stdout.split())
 
 
-@pytest.mark.pg_pending("`items list/launch` are not ported to PostgreSQL yet (pgrest)")
 def test_launch_needs_a_day_or_clear_and_says_what_it_did(cli):
     cli("customers", "add", "--name", "Ann", "--code", "A")
     cli("purchases", "add", "A", "--amount", "10", "--item", "Kettle", "--on", "2026-03-01")
@@ -198,7 +196,6 @@ def test_launch_needs_a_day_or_clear_and_says_what_it_did(cli):
     assert bad.exit_code == 1 and "--on must be YYYY-MM-DD" in bad.stderr
 
 
-@pytest.mark.pg_pending("`items list/launch` are not ported to PostgreSQL yet (pgrest)")
 def test_items_of_an_empty_shop_say_so(cli):
     cli("customers", "add", "--name", "Ann")
     result = cli("items", "list", "--as-of", "2026-03-01")

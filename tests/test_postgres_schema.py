@@ -78,6 +78,25 @@ def test_the_same_tables_and_columns_as_on_sqlite(pg, tmp_path) -> None:
             assert pg_not_null >= sqlite_not_null, (table, name)
 
 
+def test_every_table_numbered_by_an_identity_numbers_as_sqlite(pg) -> None:
+    # m128's trigger on each: a table a later migration adds needs it too (its ids would
+    # run ahead of SQLite's after a refusal).
+    postgres_schema.apply_pending(pg)
+    numbered = pg.execute(
+        "SELECT c.relname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+        " WHERE c.relnamespace = current_schema()::regnamespace AND a.attidentity <> ''"
+        " AND c.relname <> %s ORDER BY 1",
+        [postgres_schema.MARKER],
+    ).fetchall()
+    triggered = pg.execute(
+        "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+        " JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'crmcli_ids_from_the_highest'"
+        " ORDER BY 1"
+    ).fetchall()
+    assert len(numbered) == 15
+    assert triggered == numbered
+
+
 def _collations(pg: Any) -> dict[tuple[str, str], str | None]:
     rows = pg.execute(
         "SELECT c.table_name, c.column_name, c.collation_name FROM information_schema.columns c"

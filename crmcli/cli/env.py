@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 from crmcli.db_url import PostgresUrl, Target
-from crmcli.errors import DatabaseError
 from crmcli.i18n import M_, _
 
 if TYPE_CHECKING:  # the storage layer loads when a command needs it
@@ -23,47 +22,6 @@ if TYPE_CHECKING:  # the storage layer loads when a command needs it
 
     from crmcli.engines import Engine
     from crmcli.files import Output
-
-# The commands that run on a PostgreSQL URL, as typed after `crmcli`. Issue 16's port
-# reaches the others one by one (add a command here when it and its tests run on both
-# engines); until then they refuse a URL rather than fail half-way on a server.
-ON_POSTGRESQL: tuple[str, ...] = (
-    "db path",
-    "db migrate",
-    "db check",
-    "db backup",
-    # tests/test_settings.py, test_customers.py, test_search.py, test_contacts.py… run
-    # each test on both engines (pytest.mark.engines)
-    "config get",
-    "config set",
-    "config unset",
-    "config list",
-    "customers add",
-    "customers list",
-    "customers show",
-    "customers search",
-    "customers export",
-    "contacts list",
-    # the agenda, tiers, visits, complaints, merge, forget and export (pgops)
-    *("due", "due done", "due skip", "greet", "export ics"),
-    *("tiers classify", "tiers runs", "tiers report", "tiers changes", "tiers history"),
-    *("visits plan", "visits list", "visits cancel", "customers merge", "customers forget"),
-    *(f"complaints {c}" for c in ("open", "advance", "reopen", "list", "show", "report")),
-    *("customers dupes", "customers set-tier", "customers edit"),
-    *("purchases add", "followups add", "followups done", "followups snooze", "followups list"),
-    "contacts log",
-    *("customers at-risk", "customers set-attitude", "customers who-bought", "templates set"),
-    *("customers attitudes", "followups cancel"),
-    *("templates show", "templates list", "templates remove"),
-    # tests/test_import_*.py, test_vcard.py (pgimports)
-    "customers import",
-    "purchases import",
-    "imports list",
-    # tests/test_relations.py, test_launches.py, test_cli.py's tag/archive/delete (pgcust)
-    *("customers tag", "customers untag", "customers archive", "customers delete"),
-    *("customers relate", "customers unrelate", "customers relations"),
-    "customers early-adopters",
-)
 
 # `--output FILE` and `--force`, declared once for the commands that write records.
 OutputOpt = Annotated[
@@ -82,7 +40,6 @@ class Env:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _db: Engine | None = None
     _defaults: Engine | None = None  # settings' defaults while no database exists
-    command: str | None = None  # the running command as typed after `crmcli` (`get_env`)
     # `--output` files being written; shared by the copies `to_file` makes.
     _outputs: list[Output] = field(default_factory=list)
 
@@ -99,7 +56,7 @@ class Env:
         if self._db is None:
             from crmcli.db import open_db  # the storage layer loads when a command needs it
 
-            self._db = self._told_of_waits(open_db(self._target()))
+            self._db = self._told_of_waits(open_db(self.db_path))
         return self._db
 
     def read_db(self) -> Engine:
@@ -107,7 +64,7 @@ class Env:
         if self._db is None:
             from crmcli.db import open_read
 
-            self._db = self._told_of_waits(open_read(self._target(), notice=self.say))
+            self._db = self._told_of_waits(open_read(self.db_path, notice=self.say))
         return self._db
 
     def _told_of_waits(self, engine: Engine) -> Engine:
@@ -118,25 +75,11 @@ class Env:
         )
         return engine
 
-    def _target(self) -> Target:
-        """`db_path`, once this command is known to run on its engine (`ON_POSTGRESQL`)."""
-        if isinstance(self.db_path, PostgresUrl) and self.command not in ON_POSTGRESQL:
-            shown = [f"`crmcli {ON_POSTGRESQL[0]}`", *(f"`{c}`" for c in ON_POSTGRESQL[1:])]
-            listed = f"{', '.join(shown[:-1])} and {shown[-1]}" if len(shown) > 1 else shown[0]
-            raise DatabaseError(
-                f"{self.db_path}: "
-                + _(
-                    "this command does not run on PostgreSQL yet (only {listed} do); use an "
-                    "SQLite file meanwhile"
-                ).format(listed=listed)
-            )
-        return self.db_path
-
     def settings_db(self) -> Engine:
         """Where settings are read: the database, or defaults while it does not exist yet."""
         from crmcli.db import MEMORY, open_db
 
-        path = self._target()
+        path = self.db_path
         if isinstance(path, PostgresUrl):
             return self.read_db()
         if self._db is None and str(path) != MEMORY and not path.exists():
@@ -200,13 +143,7 @@ class Env:
 
 
 def get_env(ctx: typer.Context) -> Env:
-    # The invocation's Env, told which command asks (what `ON_POSTGRESQL` is checked by).
+    # The invocation's Env (the root callback made it).
     root = ctx.find_root()
     assert isinstance(root.obj, Env), "the root callback sets the Env"
-    names: list[str] = []
-    while ctx.parent is not None:  # the root is `crmcli` itself
-        names.append(ctx.info_name or "")
-        ctx = ctx.parent
-    if names:
-        root.obj.command = " ".join(reversed(names))
     return root.obj

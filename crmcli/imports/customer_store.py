@@ -196,9 +196,7 @@ class Writer:
         self.own_country = 0
         self.now = dates.now_utc()
         # Ids are given here (as SQLite would: max + 1) so child rows can be batched too.
-        self.first_id = (
-            int(self.db.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]) + 1
-        )
+        self.first_id = self.db.next_id("customers")
         self.next_id = self.first_id
         self.rows: dict[tuple[str, ...], list[list[Any]]] = {}  # columns → rows
         self.phones: list[tuple[Any, ...]] = []

@@ -385,7 +385,7 @@ def _run(
                 region=options_region,
                 lines=table.estimated_rows(),
             )
-            last_id = db.execute("SELECT coalesce(max(id), 0) FROM purchases").fetchone()[0]
+            last_id = db.next_id("purchases") - 1  # the lines above it are this import's
             bulk = None
             if not dry_run:
                 # A server's import keeps line keys unique itself (`_staged`): the unique

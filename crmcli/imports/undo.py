@@ -237,7 +237,7 @@ def _plan(db: Engine, import_id: int, *, finished: str, force: bool) -> _Plan:
     changes: dict[int, tuple[str, str | None, str | None]] = {}
     for cid, action, before_text, after_text in db.execute(
         "SELECT row_id, action, before, after FROM import_changes"
-        " WHERE import_id = ? AND table_name = 'customers' ORDER BY rowid",
+        " WHERE import_id = ? AND table_name = 'customers' ORDER BY id",
         [import_id],
     ):
         first = changes.get(cid)
