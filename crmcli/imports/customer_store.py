@@ -399,6 +399,7 @@ class Writer:
 
 
 def _snapshot_children(db: Engine, customer_id: int) -> dict[str, Any]:
+    # In an order of their own, not the engine's: the journal says the same on both.
     return {
         "phones": [
             list(r)
@@ -411,13 +412,14 @@ def _snapshot_children(db: Engine, customer_id: int) -> dict[str, Any]:
         "tags": [
             r[0]
             for r in db.execute(
-                "SELECT tag FROM customer_tags WHERE customer_id = ?", [customer_id]
+                "SELECT tag FROM customer_tags WHERE customer_id = ? ORDER BY tag", [customer_id]
             )
         ],
         "dates": [
             list(r)
             for r in db.execute(
-                "SELECT label, date, lunar FROM customer_dates WHERE customer_id = ?",
+                "SELECT label, date, lunar FROM customer_dates WHERE customer_id = ?"
+                " ORDER BY label",
                 [customer_id],
             )
         ],
