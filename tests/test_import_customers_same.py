@@ -27,6 +27,7 @@ GOLDEN = Path(__file__).parent / "golden" / "customers-import-messy.json"
 
 
 def _files(tmp_path: Path) -> tuple[Path, Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     first = messy_customers.rows(100, seed=1)
     codes = [r[0] for r in first if r[0]]
     second = messy_customers.rows(80, seed=2, codes=codes)
@@ -113,3 +114,48 @@ def test_the_outcome_is_as_checked_in(fresh, tmp_path):
     expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for name in expected:
         assert got[name] == expected[name], name
+
+
+def test_the_known_keys_shortcut_changes_nothing(fresh, tmp_path, monkeypatch):
+    """Every scenario with the shortcut (`Writer.KNOWN_KEYS_SHARE`) and with each row
+    looked up in the database: the same outcome, row for row."""
+    shortcut = scenarios(fresh, tmp_path / "a")
+    monkeypatch.setattr(customer_store.Writer, "KNOWN_KEYS_SHARE", -1.0)  # never
+    looked_up = scenarios(fresh, tmp_path / "b")
+    assert shortcut == looked_up
+
+
+def test_a_first_load_looks_up_only_rows_whose_keys_were_seen(db, tmp_path, monkeypatch):
+    """Into an empty shop, a row whose code, numbers and e-mail no earlier row gave is a
+    new customer without a look-up; a row repeating one is looked up (and merged)."""
+    calls: list[int] = []
+    real = customer_store.match
+
+    def counted(db_, record, region):
+        calls.append(1)
+        return real(db_, record, region)
+
+    monkeypatch.setattr(customer_store, "match", counted)
+    n = 3_000
+    rows = [f"K{i},Kim {i},010-{i // 10_000 + 2000:04d}-{i % 10_000:04d},k{i}@example.kr"
+            for i in range(n)]  # fmt: skip
+    rows.append("K7,Kim 7,,K7@EXAMPLE.KR")  # the same customer as line 9: merged
+    path = tmp_path / "first.csv"
+    path.write_text("code,name,phone,email\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = import_customers(db, path)
+    assert result.counts.added == n and result.counts.merged + result.counts.unchanged == 1
+    assert 1 <= len(calls) <= n // 50  # the repeat, and the filter's rare false "maybe"
+    again = import_customers(db, path)  # a shop as big as the file: every row looked up
+    assert again.counts.unchanged == n + 1
+    assert len(calls) >= n
+
+
+def test_known_keys_never_forget_a_key_and_rarely_invent_one():
+    known = customer_store.KnownKeys(40_000)
+    keys = [f"k{i}" for i in range(10_000)] + [("e", f"+8210{i:08d}") for i in range(30_000)]
+    for key in keys:
+        known.add(key)
+    assert all(known.may_hold([key]) for key in keys)
+    others = [f"other{i}" for i in range(20_000)]
+    assert sum(known.may_hold([key]) for key in others) < 0.03 * len(others)
+    assert not customer_store.KnownKeys(0).may_hold(["anything", ("n", "Kim")])
