@@ -145,9 +145,15 @@ def sql_floor(kind: str, csv_file: Path, template: Path) -> list[str]:
         " WHERE s.tags <> ''",
         "INSERT INTO import_changes (import_id, table_name, row_id, action, after)"
         " SELECT 1, 'customers', rowid, 'insert', '{}' FROM staging",
+        # As crmcli's bulk load fills them (`_fill_search_index`): in rowid order.
         *(
-            f"INSERT INTO {fts}({fts}) VALUES('rebuild')"
-            for fts in ("customers_fts", "customers_words", "customer_phones_fts")
+            f"INSERT INTO {fts}({fts}) VALUES('delete-all');"
+            f" INSERT INTO {fts}(rowid, {column}) SELECT id, {column} FROM {table} ORDER BY id"
+            for fts, column, table in (
+                ("customers_fts", "search_key", "customers"),
+                ("customers_words", "search_key", "customers"),
+                ("customer_phones_fts", "digits", "customer_phones"),
+            )
         ),
         *(sql for _name, sql in triggers),
         "DROP TABLE staging",
@@ -240,8 +246,9 @@ def timed(argv: Sequence[str], *, stdout: Path | None = None) -> tuple[float, in
 class Bench:
     """One size's workspace: data files, databases, and the results timed so far."""
 
-    def __init__(self, size: str, runs: int, work: Path) -> None:
+    def __init__(self, size: str, runs: int, work: Path, baseline: Path | None = None) -> None:
         self.size = size
+        self.baseline = baseline  # another crmcli's source folder, raced for "before"
         self.customers, self.purchases = SIZES[size]
         self.runs = runs
         self.data = work / size
@@ -369,6 +376,18 @@ class Bench:
                 cases.append(
                     (name, argv, lambda t=template, k=kind: self.fresh(f"{k}.db", t), None)
                 )
+                if self.baseline is not None and kind == "customers":
+                    before = self.fresh(f"{kind}-baseline.db")
+                    argv = [*baseline_crmcli(self.baseline), "--db", str(before), kind, "import"]
+                    cases.append(
+                        (
+                            f"{name} ({self.baseline.name}, before)",
+                            [*argv, str(csv_file)],
+                            lambda t=template, b=before: self.fresh(b.name, t),
+                            None,
+                        )
+                    )
+                    self.compare(name, f"{name} ({self.baseline.name}, before)")
             else:
                 self.skip(name, f"crmcli {kind} import", "not available yet")
             if self.sqlite3:
@@ -394,15 +413,21 @@ class Bench:
                         None,
                     )
                 )
-            if cases:
-                self.race(cases)
+            # sqlite-utils takes its turn with the others (the ratio the target is judged
+            # by is then of one moment's load); about a minute per million rows, so past
+            # SLOW_REFERENCE_ROWS it runs once, after them.
+            slow = rows > SLOW_REFERENCE_ROWS
             if self.sqlite_utils:
                 argv = [*self.sqlite_utils, "insert", str(ref), kind, str(csv_file), "--csv"]
-                # About a minute per million rows: past SLOW_REFERENCE_ROWS it runs once.
-                runs = 1 if rows > SLOW_REFERENCE_ROWS else None
-                self.race([(utils, argv, lambda r=ref: self.fresh(r.name), None)], runs=runs)
+                utils_case: Case = (utils, argv, lambda r=ref: self.fresh(r.name), None)
+                if not slow:
+                    cases.append(utils_case)
             else:
                 self.skip(utils, "sqlite-utils insert", "no sqlite-utils command in this venv")
+            if cases:
+                self.race(cases)
+            if self.sqlite_utils and slow:
+                self.race([utils_case], runs=1)
             if kind == "customers" and self.result(name):
                 # crmcli's own customer import is what its purchase import builds on.
                 imported = self.scratch / "customers.db"
@@ -578,6 +603,16 @@ class Bench:
         if not match:
             return 0
         return int(match[1]) * (7 if match[2] == "w" else 1)
+
+
+def baseline_crmcli(source: Path) -> list[str]:
+    """This Python running the crmcli whose package is in `source` (a checkout of another
+    commit): the "before" of a change, timed in the same turns as the "after"."""
+    start = (
+        "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'crmcli';"
+        " from crmcli.__main__ import main; main()"
+    )
+    return [sys.executable, "-c", start, str(source.resolve())]
 
 
 def _lines(path: Path) -> int:
@@ -804,6 +839,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="Another crmcli's source folder (holding its crmcli package, e.g. a `git "
+        "archive` of the commit before a change): its customers import takes its turns "
+        "with this one's and the references', for a before/after in one run.",
+    )
+    parser.add_argument(
         "--engine",
         choices=("sqlite", "postgresql", "both"),
         default="sqlite",
@@ -825,6 +867,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.baseline and not (args.baseline / "crmcli" / "__main__.py").exists():
+        parser.error(f"--baseline {args.baseline}: no crmcli package there")
     compile_crmcli()
     started = datetime.now(timezone.utc)
     benches: list[Bench] = []
@@ -836,7 +880,7 @@ def main(argv: list[str] | None = None) -> int:
     judged: list[Verdict] = []
     try:
         for size in sizes:
-            bench = Bench(size, args.runs, args.work)
+            bench = Bench(size, args.runs, args.work, args.baseline)
             bench.prepare()
             if args.engine != "postgresql":
                 if args.only != "queries":
