@@ -175,6 +175,9 @@ class Result:
     command: str
     seconds: list[float] = field(default_factory=list)
     peak_kb: list[int] = field(default_factory=list)
+    # CPU seconds (user + system): on a machine others load, wall time waits on them;
+    # a process's own CPU time hardly does.
+    cpu: list[float] = field(default_factory=list)
     note: str = ""
     skipped: str = ""  # why it was not timed
     limit: float | None = None  # seconds the median must not exceed (an interactive command)
@@ -198,6 +201,7 @@ class Result:
             max_s=round(max(self.seconds), 4),
             runs=len(self.seconds),
             peak_mb=round(self.peak_mb, 1),
+            median_cpu_s=round(statistics.median(self.cpu), 4) if self.cpu else None,
         )
         if self.note:
             out["note"] = self.note
@@ -214,8 +218,11 @@ class Failed(RuntimeError):
     """A timed process exited with an error: the benchmark stops rather than report it."""
 
 
-def timed(argv: Sequence[str], *, stdout: Path | None = None) -> tuple[float, int]:
-    """Run `argv` to completion: (wall seconds, peak resident memory in KiB)."""
+def timed(
+    argv: Sequence[str], *, stdout: Path | None = None, cpu: list[float] | None = None
+) -> tuple[float, int]:
+    """Run `argv` to completion: (wall seconds, peak resident memory in KiB); its CPU
+    seconds (user + system) are appended to `cpu` when given."""
     scratch = Path(os.environ.get("TMPDIR", "/tmp"))
     err_path = scratch / f"crmcli-bench-{os.getpid()}.err"
     result_path = scratch / f"crmcli-bench-{os.getpid()}.result"
@@ -234,12 +241,14 @@ def timed(argv: Sequence[str], *, stdout: Path | None = None) -> tuple[float, in
     finally:
         if stdout:
             out.close()  # type: ignore[union-attr]
-    seconds, peak_kb, status = result_path.read_text().split()
+    seconds, peak_kb, status, cpu_seconds = result_path.read_text().split()
     if int(status) != 0:
         message = err_path.read_text(errors="replace")[-2000:]
         raise Failed(f"{' '.join(argv)} exited {status}:\n{message}")
     err_path.unlink(missing_ok=True)
     result_path.unlink(missing_ok=True)
+    if cpu is not None:
+        cpu.append(float(cpu_seconds))
     return float(seconds), int(peak_kb)  # Linux reports KiB
 
 
@@ -330,7 +339,7 @@ class Bench:
             for result, (_, argv, setup, stdout) in zip(results, cases, strict=True):
                 if setup is not None:
                     setup()
-                seconds, peak = timed(argv, stdout=stdout)
+                seconds, peak = timed(argv, stdout=stdout, cpu=result.cpu)
                 result.seconds.append(seconds)
                 result.peak_kb.append(peak)
         for result in results:
@@ -720,12 +729,12 @@ def report(bench: Bench) -> tuple[list[str], list[str]]:
     lines = [
         f"### {bench.size}: {bench.customers:,} customers, {bench.purchases:,} purchase lines",
         "",
-        "| operation | median s | min–max s | runs | peak MB | note |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| operation | median s | min–max s | median CPU s | runs | peak MB | note |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in bench.results:
         if r.skipped:
-            lines.append(f"| {r.name} | – | – | – | – | {r.skipped} |")
+            lines.append(f"| {r.name} | – | – | – | – | – | {r.skipped} |")
             continue
         notes = [r.note] if r.note else []
         ours = r.name.startswith(("customers", "purchases", "crmcli", "tiers", "due"))
@@ -735,9 +744,10 @@ def report(bench: Bench) -> tuple[list[str], list[str]]:
         if limit is not None:
             met = r.median <= limit
             notes.append(f"target ≤ {limit:g} s: " + ("met" if met else "**missed**"))
+        cpu = f"{statistics.median(r.cpu):.3f}" if r.cpu else "–"
         lines.append(
             f"| {r.name} | {r.median:.3f} | {min(r.seconds):.3f}–{max(r.seconds):.3f} "
-            f"| {len(r.seconds)} | {r.peak_mb:.0f} | {'; '.join(notes)} |"
+            f"| {cpu} | {len(r.seconds)} | {r.peak_mb:.0f} | {'; '.join(notes)} |"
         )
     lines += [
         "",

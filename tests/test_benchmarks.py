@@ -190,7 +190,9 @@ def test_reference_classify_is_a_pareto_split(data):
 
 def test_timed_reports_peak_memory_of_the_child_not_the_runner():
     seconds, peak_kb = run.timed([sys.executable, "-S", "-c", "b = bytearray(60_000_000)"])
-    small_seconds, small_kb = run.timed([sys.executable, "-S", "-c", "pass"])
+    cpu: list[float] = []
+    small_seconds, small_kb = run.timed([sys.executable, "-S", "-c", "pass"], cpu=cpu)
+    assert len(cpu) == 1 and 0 < cpu[0] <= small_seconds + 0.05  # the child's own CPU
     assert peak_kb > 60_000 > small_kb
     assert seconds > 0 and small_seconds > 0
     with pytest.raises(run.Failed):
@@ -232,9 +234,10 @@ def test_report_gives_ratios_flags_misses_and_never_invents_figures(tmp_path):
     bench.compare("tiers classify", "classify: SQL window query", run.Target(1.5, "≤ 1.5×"))
     lines, misses = run.report(bench)
     text = "\n".join(lines)
-    assert "| purchases import | 2.200 | 2.000–9.000 | 3 | 39 |" in text  # the median, not the mean
+    # the median, not the mean; no CPU figure where none was taken
+    assert "| purchases import | 2.200 | 2.000–9.000 | – | 3 | 39 |" in text
     assert "| purchases import | purchases: sqlite3 .import | 4.40× | ≤ 3× | **no** |" in text
-    assert "| tiers classify | – | – | – | – | not available yet |" in text
+    assert "| tiers classify | – | – | – | – | – | not available yet |" in text
     assert (
         "| tiers classify | classify: SQL window query | – | ≤ 1.5× | not available yet |" in text
     )
