@@ -172,9 +172,7 @@ def test_into_a_small_shop_rows_are_looked_up_only_where_it_cannot_change(
     customers.add(db, code="OLD", name="Park", phones_raw=["010-9999-0000"])
     calls: list[int] = []
     real = customer_store.match
-    monkeypatch.setattr(
-        customer_store, "match", lambda *a: (calls.append(1), real(*a))[1]
-    )
+    monkeypatch.setattr(customer_store, "match", lambda *a: (calls.append(1), real(*a))[1])
     rows = [f"N{i},Kim {i},010-3{i:03d}-{i:04d}" for i in range(200)]
     rows.append(",Park,010 9999 0000")  # the stored customer, by number
     path = tmp_path / "new.csv"
