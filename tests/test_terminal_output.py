@@ -301,3 +301,62 @@ def test_plain_rows_are_written_as_the_others_without_a_call_per_value(fmt, fiel
     monkeypatch.setattr(output, "_text", lambda value: converted.append(value) or "")
     assert printed(plain=True) == each
     assert each[0] == 2_000 and converted == []
+
+
+def _listings():
+    """Every command that lists (it takes --format) and needs no argument."""
+    import typer
+
+    from crmcli.cli import app
+
+    def walk(command, prefix=()):
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if hasattr(sub, "list_commands"):
+                yield from walk(sub, (*prefix, name))
+            elif any("--format" in getattr(p, "opts", ()) for p in sub.params) and not any(
+                p.required for p in sub.params
+            ):
+                yield (*prefix, name)
+
+    return list(walk(typer.main.get_command(app)))
+
+
+def test_an_empty_listing_draws_no_table_and_says_so(cli):
+    """A header over nothing tells a person less than a sentence: a table with no rows
+    is not drawn, and stderr says there is nothing; CSV keeps its header, JSON its []."""
+    cli("customers", "add", "--name", "Kim")
+    listings = _listings()
+    assert ("customers", "list") in listings and ("complaints", "list") in listings
+    empty = refused = 0
+    for path in listings:
+        as_csv = cli(*path, "-f", "csv", ok=False)
+        if as_csv.exit_code:  # refused (who-bought needs an item): before any output
+            assert as_csv.stdout == "" and "crmcli: error:" in as_csv.stderr, path
+            refused += 1
+            continue
+        if as_csv.stdout.count("\n") != 1:
+            continue  # rows to list, or (due) nothing at all
+        empty += 1
+        shown = cli(*path, "-f", "table")
+        assert shown.stdout == "", path
+        assert len(shown.stderr.splitlines()) == 1 and shown.stderr.strip(), path
+        assert cli(*path, "-f", "json").stdout.strip() == "[]", path
+    assert empty >= 8 and refused >= 1
+
+
+def test_an_empty_morning_is_said_on_a_terminal_and_silent_for_cron(db_path, cli):
+    cli("customers", "add", "--name", "Kim")
+    status, shown = run_tty("due", "--as-of", "2026-03-02", db=db_path)
+    assert status == 0
+    assert shown.strip() == "nothing is due on 2026-03-02"
+    status, shown = run_tty(
+        "due", "--as-of", "2026-03-02", "--kind", "birthday", "-d", "3", db=db_path
+    )
+    assert shown.strip() == "nothing is due from 2026-03-02 to 2026-03-04"
+    status, shown = run_tty("greet", "--as-of", "2026-03-02", db=db_path)
+    assert (status, shown.strip()) == (0, "no greeting is due")
+    for quiet in (("due",), ("greet",)):
+        piped = cli(*quiet, "--as-of", "2026-03-02")
+        assert (piped.stdout, piped.stderr) == ("", ""), quiet

@@ -171,6 +171,14 @@ def due(
         listed = emit(
             env, chain((first,), lines), fields=fields_shown, fmt=fmt, keep=("why",), plain=True
         )
+    elif env.stdout_isatty:  # a person at a terminal is told; cron gets silence
+        env.say(
+            _("nothing is due on {day}").format(day=end.isoformat())
+            if start == end
+            else _("nothing is due from {start} to {end}").format(
+                start=start.isoformat(), end=end.isoformat()
+            )
+        )
     warn(env, warnings)
     if record:
         agenda.record_run(db, start=start, end=end, items=listed)
@@ -258,6 +266,8 @@ def greet(
         )
     if found.rows:
         emit(env, found.rows, fields=with_identity(env, chosen, fmt), fmt=fmt)
+    elif env.stdout_isatty:  # a person at a terminal is told; cron gets silence
+        env.say(_("no greeting is due"))
     warn(env, warnings)
     if mark_sent and found.rows:
         from crmcli import agenda_done

@@ -293,15 +293,14 @@ def list_(
         # early enough to stay on a narrow terminal.
         default.insert(default.index("tier") + 1 if "tier" in default else 1, "days_overdue")
     chosen = pick_fields(fields, allowed=complaints.LIST_FIELDS, default=default)
-    count = emit(
+    emit(
         env,
         (_present(r) for r in found),
         fields=chosen,
         fmt=fmt,
         money_places=display_places(db),
+        empty=_("no complaints overdue match") if overdue else _("no complaints match"),
     )
-    if not count and resolve_format(env, fmt) is Format.table:
-        env.say(_("no complaints overdue match") if overdue else _("no complaints match"))
 
 
 _DETAIL_LABELS = {

@@ -436,16 +436,15 @@ def search(
     """Find customers as a clerk types them; `matched` says where each was found."""
     env = get_env(ctx)
     db = env.read_db()
-    found = emit_customers(
+    emit_customers(
         env,
         _customer_rows(partial(customers.search, db, text, limit=limit)),
         fields=fields,
         fmt=fmt,
         default=customers.SEARCH_DEFAULT,
         own=("matched",),
+        empty=_("no customer matches {text}").format(text=repr(text)),
     )
-    if not found:
-        env.say(_("no customer matches {text}").format(text=repr(text)))
 
 
 @app.command("tag")

@@ -40,16 +40,15 @@ def early_adopters(
         db, as_of=env.today(as_of), include_do_not_contact=include_do_not_contact
     )
     as_list = resolve_format(env, fmt) in (Format.json, Format.jsonl)
-    found = emit_customers(
+    emit_customers(
         env,
         lambda _fetch: stream(rows, lambda r: _items(r, listed=not as_list)),
         fields=fields,
         fmt=fmt,
         own=launches.ADOPTER_FIELDS,
         default=launches.ADOPTER_DEFAULT,
+        empty=_("no early adopter yet (`crmcli items list` shows the launches)"),
     )
-    if not found:
-        env.say(_("no early adopter yet (`crmcli items list` shows the launches)"))
 
 
 def _items(row: dict[str, Any], *, listed: bool) -> dict[str, Any]:

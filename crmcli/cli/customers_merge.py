@@ -32,9 +32,13 @@ def dupes(
     ids = sorted({i for p in pairs for i in (p.a, p.b)})
     labels = {r["id"]: r["name"] or r["code"] or "" for r in customers.rows(db, ids=ids)}
     chosen = pick_fields(fields, allowed=merge.DUPE_FIELDS, default=merge.DUPE_FIELDS)
-    emit(env, (p.row(labels) for p in pairs), fields=chosen, fmt=fmt)
-    if not pairs:
-        env.say(_("no likely duplicates"))
+    emit(
+        env,
+        (p.row(labels) for p in pairs),
+        fields=chosen,
+        fmt=fmt,
+        empty=_("no likely duplicates"),
+    )
 
 
 @app.command("merge")

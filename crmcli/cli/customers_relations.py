@@ -113,8 +113,14 @@ def list_relations(
     rows = relations.rows(db, customer_id)
     chosen = pick_fields(fields, allowed=relations.LIST_FIELDS, default=relations.LIST_DEFAULT)
     headers = {"other_code": "other", "other_name": "other's name", "other_birthday": "birthday"}
-    if not emit(env, rows, fields=chosen, fmt=fmt, headers=headers):
-        env.say(_("no relation recorded yet (`crmcli customers relate REF OTHER --as spouse`)"))
+    emit(
+        env,
+        rows,
+        fields=chosen,
+        fmt=fmt,
+        headers=headers,
+        empty=_("no relation recorded yet (`crmcli customers relate REF OTHER --as spouse`)"),
+    )
 
 
 def _told(

@@ -63,7 +63,7 @@ def at_risk(
         settings.validate("tiers.at_risk.k", str(k), what="--k")
     rows = buying.at_risk(db, as_of=env.today(as_of), k=k)
     headers = {"days_since": "days since", "interval_days": "usual interval", "ratio": "× usual"}
-    if not emit_customers(
+    emit_customers(
         env,
         lambda _fetch: rows,
         fields=fields,
@@ -71,5 +71,5 @@ def at_risk(
         own=buying.AT_RISK_FIELDS,
         default=buying.AT_RISK_DEFAULT,
         headers=headers,
-    ):
-        env.say(_("no A or B customer is overdue"))
+        empty=_("no A or B customer is overdue"),
+    )

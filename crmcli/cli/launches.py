@@ -46,8 +46,15 @@ def list_items(
         "early_until": "early until",
         "early_buyers": "early",
     }
-    if not emit(env, rows, fields=chosen, fmt=fmt, headers=headers, identify=("item",)):
-        env.say(_("no item sold yet"))
+    emit(
+        env,
+        rows,
+        fields=chosen,
+        fmt=fmt,
+        headers=headers,
+        identify=("item",),
+        empty=_("no item sold yet"),
+    )
 
 
 @app.command("launch")

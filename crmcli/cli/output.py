@@ -133,8 +133,14 @@ def emit(
     shown_as: Mapping[str, Any] | None = None,
     keep: Sequence[str] = (),
     plain: bool = False,
+    empty: str | None = None,
 ) -> int:
     """Write `rows` (only `fields`, in order) in the chosen format; returns the count.
+
+    No rows: a table draws nothing, not a header over nothing, and the person is told
+    `empty` (what is missing, in the listing's words) or that there is nothing to
+    list; CSV keeps its header and JSON its `[]` for the program reading them, and
+    `empty`, when given, is said beside them on stderr.
 
     `identify`: the columns that name the record, for a table (default IDENTIFYING).
     `shown_as`: field → function giving a person's words for a value, in a table only
@@ -158,13 +164,23 @@ def emit(
             keep,
         )
         target.flush()
+        if not count:
+            env.say(empty or _("nothing to list"))
         return count
+    # The first row is read before the header is written: a refusal raised while the
+    # rows are gathered (a bad option checked by the query) leaves stdout empty.
+    rows = iter(rows)
+    first = next(rows, None)
+    rows = itertools.chain((first,), rows) if first is not None else iter(())
     # A person watching a terminal sees each row as it comes; a pipe gets blocks.
     out = target if env.stdout_isatty else _Blocks(target)
     try:
-        return _machine(env, out, rows, fields=fields, chosen=chosen, plain=plain)
+        count = _machine(env, out, rows, fields=fields, chosen=chosen, plain=plain)
     finally:
         out.flush()  # what was written before a failure is not held back
+    if not count and empty:
+        env.say(empty)
+    return count
 
 
 def _shown_rows(
@@ -356,9 +372,6 @@ def _table(
                     write(line)
             count += 1
         chunk = [[cell(f, r.get(f)) for f in fields] for r in islice(iterator, TABLE_CHUNK)]
-    if count == 0 and not lay.vertical:
-        for line in table.header_lines(lay, box, bold=bold):
-            write(line)
     if lay.hidden and count:
         for line in table.wrap(table.hidden_note(lay.hidden), width):
             write(line)

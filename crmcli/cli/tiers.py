@@ -280,8 +280,9 @@ def changes(
         for m in tiers.changes(db, older=older, newer=newer)
     )
     chosen = pick_fields(fields, allowed=CHANGE_FIELDS, default=CHANGE_DEFAULT)
-    if not emit(env, rows, fields=chosen, fmt=fmt, money_places=display_places(db)):
-        env.say(_("nobody moved"))
+    emit(
+        env, rows, fields=chosen, fmt=fmt, money_places=display_places(db), empty=_("nobody moved")
+    )
 
 
 HISTORY_FIELDS = (
@@ -319,8 +320,14 @@ def history(
         for r in tiers.history(db, customer_id)
     ]
     chosen = pick_fields(fields, allowed=HISTORY_FIELDS, default=HISTORY_FIELDS)
-    if not emit(env, rows, fields=chosen, fmt=fmt, money_places=display_places(db)):
-        env.say(_("not classified yet (crmcli tiers classify)"))
+    emit(
+        env,
+        rows,
+        fields=chosen,
+        fmt=fmt,
+        money_places=display_places(db),
+        empty=_("not classified yet (crmcli tiers classify)"),
+    )
 
 
 def _say_override(env: Env, f: dict[str, Any] | Any) -> None:
