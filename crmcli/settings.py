@@ -331,20 +331,20 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "tiers.pareto.a",
             "80",
-            N_("pareto: A while the customers above hold < this % of revenue."),
+            N_("pareto: A while the customers above hold < this percentage of revenue."),
             _PERCENT,
         ),
         Setting(
             "tiers.pareto.b",
             "95",
-            N_("pareto: B while the customers above hold < this % of revenue."),
+            N_("pareto: B while the customers above hold < this percentage of revenue."),
             _PERCENT,
         ),
         Setting(
-            "tiers.top_share.a", "20", N_("top-share: the top this % of spenders are A."), _PERCENT
+            "tiers.top_share.a", "20", N_("top-share: the top this percentage of spenders are A."), _PERCENT
         ),
         Setting(
-            "tiers.top_share.b", "30", N_("top-share: the next this % of spenders are B."), _PERCENT
+            "tiers.top_share.b", "30", N_("top-share: the next this percentage of spenders are B."), _PERCENT
         ),
         Setting(
             "tiers.growth.top",
@@ -356,7 +356,7 @@ SETTINGS: dict[str, Setting] = {
             "tiers.growth.rate",
             "10",
             N_(
-                "growth: B when yearly sales grew by at least this % in each of the last two years."
+                "growth: B when yearly sales grew by at least this percentage in each of the last two years."
             ),
             _PERCENT,
         ),

@@ -292,7 +292,7 @@ def _tier(page: Page, tier: dict[str, Any] | None, places: int) -> None:
             if c.get("above_pct") is not None:
                 said = _(
                     "classified {tier} as of {as_of} ({rule}): rank {rank} of {of}, spend "
-                    "{spend}, {above_pct} % held above; {reason}"
+                    "{spend}, held above: {above_pct} %; {reason}"
                 )
             else:
                 said = _(
