@@ -341,10 +341,16 @@ SETTINGS: dict[str, Setting] = {
             _PERCENT,
         ),
         Setting(
-            "tiers.top_share.a", "20", N_("top-share: the top this percentage of spenders are A."), _PERCENT
+            "tiers.top_share.a",
+            "20",
+            N_("top-share: the top this percentage of spenders are A."),
+            _PERCENT,
         ),
         Setting(
-            "tiers.top_share.b", "30", N_("top-share: the next this percentage of spenders are B."), _PERCENT
+            "tiers.top_share.b",
+            "30",
+            N_("top-share: the next this percentage of spenders are B."),
+            _PERCENT,
         ),
         Setting(
             "tiers.growth.top",
@@ -356,7 +362,8 @@ SETTINGS: dict[str, Setting] = {
             "tiers.growth.rate",
             "10",
             N_(
-                "growth: B when yearly sales grew by at least this percentage in each of the last two years."
+                "growth: B when yearly sales grew by at least this percentage in each of the"
+                " last two years."
             ),
             _PERCENT,
         ),
