@@ -78,6 +78,10 @@ class Engine(ABC):
     # Each statement is a round trip to a server: read a table's few thousand rows in
     # one query rather than one by one as they are needed.
     remote: bool = False
+    # A write transaction keeps every other writer out until it ends (SQLite's one writer
+    # per file): what it read stays true to its end. On a server others may still
+    # update rows it has read (each row locks only when written).
+    writes_alone: bool = False
     # Told once when a write has to wait for another writer (an import, a second till):
     # the CLI says so, rather than hang silently. `write(on_wait=…)` overrides it.
     on_wait: Callable[[], None] | None = None
@@ -433,6 +437,7 @@ class SqliteEngine(Engine):
     """
 
     name = SQLITE
+    writes_alone = True
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -654,7 +659,26 @@ class SqliteEngine(Engine):
         ).fetchall():
             content = _FTS_CONTENT.search(sql)
             if content and content.group(1) in tables:
-                self.execute(f"INSERT INTO {name}({name}) VALUES('rebuild')")
+                self._fill_search_index(name, content.group(1), sql)
+
+    def _fill_search_index(self, name: str, content: str, sql: str) -> None:
+        """FTS5's 'rebuild', with the content read in rowid order.
+
+        'rebuild' reads the content table in whatever order SQLite picks: for
+        customer_phones that is the covering index on digits, so FTS5 gets the rows out
+        of rowid order and writes a segment for nearly every row (10x the time, 1.4 of
+        the 2.6 s of a 100k-customer import's three rebuilds). Fed in rowid order it
+        writes each segment once, full; the index is the same (tests check it against
+        the content with FTS5's integrity-check).
+        """
+        key = _FTS_ROWID.search(sql)
+        rowid = key.group(1) if key else "rowid"
+        columns = ", ".join(f'"{r[1]}"' for r in self.execute(f'PRAGMA table_info("{name}")'))
+        self.execute(f'INSERT INTO "{name}"("{name}") VALUES(\'delete-all\')')
+        self.execute(
+            f'INSERT INTO "{name}"(rowid, {columns})'
+            f' SELECT "{rowid}", {columns} FROM "{content}" ORDER BY "{rowid}"'
+        )
 
     def advance_ids(self, table: str) -> None:
         """Nothing to do: SQLite gives a new row the largest id + 1 by itself."""
@@ -762,6 +786,7 @@ class SqliteEngine(Engine):
 _APPEND_ONLY = "complaint history is append-only"
 # An external-content FTS5 table's content table: `content='customers'` in its SQL.
 _FTS_CONTENT = re.compile(r"\bcontent\s*=\s*['\"]?(\w+)")
+_FTS_ROWID = re.compile(r"\bcontent_rowid\s*=\s*['\"]?(\w+)")
 
 
 def is_locked(exc: BaseException) -> bool:

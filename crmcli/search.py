@@ -179,6 +179,21 @@ def variants(value: str) -> list[str]:
 # thousands of candidates folds each distinct value once.
 @lru_cache(maxsize=65_536)
 def _variants(value: str) -> tuple[str, ...]:
+    if value.isascii():
+        return _ascii_variants(value)
+    return _any_variants(value)
+
+
+def _ascii_variants(value: str) -> tuple[str, ...]:
+    """`_any_variants` of ASCII text (codes, e-mails, most Latin names: an import's
+    every row), without its steps that find nothing there: no Hangul initials, no
+    Armenian or Cyrillic to transliterate, no CJK words (tests/test_search.py)."""
+    folded = fold(value)
+    bare = folded.replace(" ", "")
+    return () if not folded else (folded,) if bare == folded else (folded, bare)
+
+
+def _any_variants(value: str) -> tuple[str, ...]:
     folded = fold(value)
     if not folded:
         return ()
@@ -200,11 +215,11 @@ def _variants(value: str) -> tuple[str, ...]:
 
 def document(values: Mapping[str, Any]) -> str:
     """A customer's search document: every field's forms, ` | ` between them."""
-    forms: list[str] = []
+    forms: dict[str, None] = {}  # an ordered set: each form once, where it first comes
     for field in FIELDS:
         value = values.get(field)
         if value:
-            forms.extend(f for f in _variants(str(value)) if f not in forms)
+            forms.update(dict.fromkeys(_variants(str(value))))
     return " | ".join(forms)
 
 
