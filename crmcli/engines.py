@@ -438,6 +438,8 @@ class SqliteEngine(Engine):
         self.conn = conn
         self._savepoints = 0
         self._ends = 0  # write transactions ended (`_version`)
+        self.commits = 0  # write transactions committed (`crmcli.db.discard_new`)
+        self.created: Any = None  # `crmcli.db.NewFile` when `open_db` made the file
         # The driver's own methods, bound once: a hot loop (an import, `due`) pays no
         # wrapper call per statement.
         self.execute = conn.execute  # type: ignore[method-assign,assignment]
@@ -510,6 +512,7 @@ class SqliteEngine(Engine):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            self.commits += 1
         finally:
             if not wait:
                 conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
