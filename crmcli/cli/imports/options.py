@@ -144,7 +144,10 @@ def progress_bar(env: Env, label: str) -> Iterator[Callable[[int, int], None] | 
         def phase(name: str) -> None:
             # Past the reading, nothing is counted: the bar pulses beside what is being
             # done (a server's SQL over the whole file, the indexes built again), at once.
-            bar.update(task, description=f"{label}: {_phase_label(name)}", total=None)
+            bar.update(task, description=f"{label}: {_phase_label(name)}")
+            for shown in bar.tasks:  # update(total=None) keeps the total: no count now
+                if shown.id == task:
+                    shown.total = None
             bar.refresh()
 
         update.phase = phase  # type: ignore[attr-defined]  # `crmcli.progress.phase`
