@@ -835,6 +835,7 @@ class PostgresEngine(Engine):
         self._since: float | None = None  # when the running statement started
         self._pid = conn.info.backend_pid
         self._side: Any = None  # a second connection that looks at this one's waits
+        self._looked = 0.0  # when the server was last asked (`_look_at_wait`)
         self._side_lock = threading.Lock()
         _watch(self)
 
@@ -849,6 +850,9 @@ class PostgresEngine(Engine):
         since = self._since
         if since is None or now - since < WAIT_SAID_AFTER_S or self._waiter() is None:
             return
+        if now - self._looked < WAIT_SAID_AFTER_S:
+            return  # a long statement (an import's COPY) is asked about once a second
+        self._looked = now
         if not self._blocked() or self._since != since:
             return
         told = self._waiter(take=True)
