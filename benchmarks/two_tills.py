@@ -74,7 +74,7 @@ def _run(db: str, tally: Tally, what: str, *args: str) -> subprocess.CompletedPr
 
 
 def _kind_of(message: str) -> str:
-    if "is already at stage" in message or "is closed; reopen it" in message:
+    if any(said in message for said in ("is already at stage", "is closed; reopen", ", past ")):
         return "already at that stage or closed (the other till was first)"
     if "busy" in message:
         return "busy (waited too long)"
