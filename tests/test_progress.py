@@ -71,6 +71,23 @@ def test_a_purchases_import_names_each_step_after_its_reading(db, engine, tmp_pa
     assert "indexing" not in told  # a dry run sets nothing aside
 
 
+def test_a_customers_import_names_its_search_index_building(db, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from crmcli.imports import customer_store, customers
+
+    path = tmp_path / "people.csv"
+    path.write_text("code,name\nK1,Kim\nK2,Lee\n", encoding="utf-8")
+    display, told = _listening()
+    customers.import_customers(db, path, progress=display)
+    assert told == []  # a small file into a shop: nothing set aside, nothing to build after
+    first_load = replace(customer_store.SEARCH_UPKEEP, min_rows=1, share=0.0)
+    monkeypatch.setattr(customer_store, "SEARCH_UPKEEP", first_load)
+    path.write_text("code,name\nK3,Park\nK4,Choi\n", encoding="utf-8")
+    customers.import_customers(db, path, progress=display)
+    assert told == ["indexing"]
+
+
 def test_db_copy_names_its_index_building_and_its_check(db_url, tmp_path):
     from crmcli import customers, db_copy
     from crmcli.db import open_db
