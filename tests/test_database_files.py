@@ -278,6 +278,26 @@ def test_a_refused_command_on_a_new_path_leaves_no_file_nor_folder(cli, tmp_path
     assert listed == "name\nAnn\n"
 
 
+@pytest.mark.parametrize("kind", ["customers", "purchases"])
+def test_a_dry_run_on_a_new_path_leaves_no_file_nor_folder(cli, tmp_path, kind):
+    """A dry run stores nothing even when it succeeds: the shop it had to make goes too."""
+    good = tmp_path / "good.csv"
+    lines = {
+        "customers": "code,name\nK1,Kim\n",
+        "purchases": "customer,date,amount\nK1,2026-03-01,1000\n",
+    }
+    good.write_text(lines[kind], encoding="utf-8")
+    path = tmp_path / "new" / "crmcli.db"
+    extra = ["--create-customers"] if kind == "purchases" else []
+    result = cli("--db", str(path), kind, "import", str(good), "--dry-run", *extra)
+    assert "would add 1" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.csv", "tmp"]
+    # Into a shop that exists, a dry run leaves it as it was, file and all.
+    cli("--db", str(path), "customers", "add", "--name", "Ann")
+    cli("--db", str(path), kind, "import", str(good), "--dry-run", *extra)
+    assert cli("--db", str(path), "customers", "list", "--fields", "name").stdout == "name\nAnn\n"
+
+
 def test_a_new_file_is_kept_when_anything_was_stored_in_it_or_another_has_it_open(tmp_path):
     from crmcli.db import discard_new
 

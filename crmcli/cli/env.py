@@ -42,6 +42,9 @@ class Env:
     _defaults: Engine | None = None  # settings' defaults while no database exists
     # `--output` files being written; shared by the copies `to_file` makes.
     _outputs: list[Output] = field(default_factory=list)
+    # The command stores nothing even when it succeeds (a dry run): a database file it
+    # made goes with it, as after a refusal.
+    stores_nothing: bool = False
 
     @property
     def stdout_isatty(self) -> bool:
@@ -110,8 +113,8 @@ class Env:
     def close_outputs(self, *, keep: bool) -> None:
         """Put every --output file in place (`keep`), or drop them all, and with them a
         database file this command created and stored nothing in (`discard_new`): a
-        refused command on a mistyped --db leaves no file behind."""
-        if not keep and self._db is not None:
+        refused command on a mistyped --db leaves no file behind, nor does a dry run."""
+        if (not keep or self.stores_nothing) and self._db is not None:
             from crmcli.db import discard_new
 
             if discard_new(self._db):

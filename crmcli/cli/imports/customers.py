@@ -43,6 +43,7 @@ def import_(
 ) -> None:
     """Import customers from CSV/TSV (headers recognised, or --map) or vCard; all or nothing."""
     env = get_env(ctx)
+    env.stores_nothing = dry_run
     mapping, order, chosen_encoding = shared.resolve_options(
         env,
         kind="customers",

@@ -44,6 +44,7 @@ def import_(
 ) -> None:
     """Import purchase lines (customer code, date, amount…) from CSV/TSV; all or nothing."""
     env = get_env(ctx)
+    env.stores_nothing = dry_run
     mapping, order, chosen_encoding = shared.resolve_options(
         env,
         kind="purchases",
