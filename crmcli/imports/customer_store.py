@@ -30,6 +30,7 @@ from crmcli.imports.customer_record import (
 )
 from crmcli.imports.problems import Problems, RejectsWriter, RowProblem, rejects_path
 from crmcli.imports.result import Counts, DryRun, ImportResult, ProgressFn, Unchanged
+from crmcli.text import nocase
 
 # What a row that matches a stored customer does: `fill` (the default) fills in empty
 # values and adds phones, tags and dates; `update` also replaces stored values (and a
@@ -139,7 +140,7 @@ def match(db: Engine, record: Record, region: str) -> tuple[int | None, str]:
             break
     if not candidates and record.fields.get("email"):
         how = "e-mail"
-        sql = "SELECT id FROM customers WHERE email = ? COLLATE NOCASE"
+        sql = f"SELECT id FROM customers WHERE {db.nocase_equal('email')}"
         candidates = {r[0] for r in db.execute(sql, [record.fields["email"]])}
     if code and candidates:  # a different shop code is a different customer
         sql = "SELECT id FROM customers WHERE id = ? AND (code IS NULL OR code = ?)"
@@ -298,7 +299,7 @@ class Writer:
                 return True
         email = record.fields.get("email")
         if email:
-            return email.casefold() in keys
+            return nocase(email) in keys
         if code or record.phones:
             return False  # `match` looks a customer up by name only when a row gives no more
         name = (record.fields.get("name") or "").strip()
@@ -354,7 +355,7 @@ class Writer:
                 keys.add(("e", e164))
             keys.add(("d", digits))
         if values.get("email"):
-            keys.add(values["email"].casefold())
+            keys.add(nocase(values["email"]))
         if values.get("name"):
             keys.add(("n", values["name"]))
         if len(self.added) >= self.BATCH:
@@ -427,7 +428,7 @@ def _snapshot_children(db: Engine, customer_id: int) -> dict[str, Any]:
 def _same(field_name: str, stored: Any, given: Any) -> bool:
     if isinstance(stored, str) and isinstance(given, str):
         if field_name == "email":
-            return stored.casefold() == given.strip().casefold()
+            return nocase(stored) == nocase(given.strip())
         return names.fold(stored) == names.fold(given)
     return bool(stored == given)
 
