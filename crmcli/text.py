@@ -35,7 +35,7 @@ MAX_TEXT = 1_000_000
 # name or item is that long. SQLite, which indexes any length, refuses the same, so a
 # file and a server take the same values and `db copy` moves any of them.
 MAX_INDEXED_BYTES = 1_000
-_SURELY_SHORT = MAX_INDEXED_BYTES // 4  # characters that cannot pass it, 4 bytes at most each
+SURELY_SHORT = MAX_INDEXED_BYTES // 4  # characters that cannot pass it, 4 bytes at most each
 
 
 def problem(
@@ -46,7 +46,7 @@ def problem(
     bad = _CONTROL.search(value)
     if bad:
         return M_("contains a control character (U+{code})").format(code=f"{ord(bad[0]):04X}")
-    if indexed and len(value) > _SURELY_SHORT:
+    if indexed and len(value) > SURELY_SHORT:
         size = len(value.encode("utf-8", "surrogatepass"))
         if size > MAX_INDEXED_BYTES:
             return M_("is {length} characters long ({size} bytes); at most {most} bytes").format(
