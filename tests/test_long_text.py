@@ -194,3 +194,42 @@ def test_an_items_launch_and_a_template_at_and_over_the_limit(cli) -> None:
     assert cli("templates", "show", name).stdout == "Hello {name}\n"
     result = cli("templates", "set", "가" * 334, "--text", "Hi", ok=False)
     assert result.exit_code == 1 and "a template name is 334 characters long" in result.stderr
+
+
+# --- a long note: kept, and searched by the document's first 256 KiB on both engines ---
+
+
+def test_a_long_note_is_kept_and_found_by_its_beginning_on_both_engines(cli) -> None:
+    # ~600,000 characters of words that never repeat: a server's word index took at most
+    # ~100,000 of them ("string is too long for tsvector"), and building the document
+    # compared every form with every other (hours for this note).
+    rng = random.Random(21)
+    words = [
+        "".join(chr(rng.randint(0xAC00, 0xD7A3)) for _ in range(rng.randint(2, 4)))
+        for _ in range(200_000)
+    ]
+    note = "firstword " + " ".join(words) + " lastword"
+    assert len(note) < text.MAX_TEXT
+    cli("customers", "add", "--name", "Kim", "--notes", note)
+    cli("customers", "add", "--name", "Lee", "--notes", "lastword firstword")
+    shown = cli("customers", "show", "1", "--format", "json").stdout
+    assert note[-2_000:] in shown.replace("\\n", "\n")
+    found = cli("customers", "search", "firstword", "--format", "csv", "--fields", "id").stdout
+    assert found.splitlines() == ["id", "1", "2"]
+    # The end of the note is past what the document holds: only Lee has it there.
+    found = cli("customers", "search", "lastword", "--format", "csv", "--fields", "id").stdout
+    assert found.splitlines() == ["id", "2"]
+
+
+def test_a_document_is_built_in_linear_time_and_held_to_its_limit() -> None:
+    import time
+
+    from crmcli import search
+
+    rng = random.Random(22)
+    note = " ".join(chr(rng.randint(0x20000, 0x2A6DF)) for _ in range(300_000))
+    started = time.process_time()
+    document = search.document({"name": "Kim", "notes": note})
+    assert time.process_time() - started < 20  # was quadratic: hours
+    assert search.MAX_DOCUMENT_BYTES - 4 < len(document.encode()) <= search.MAX_DOCUMENT_BYTES
+    assert document.startswith("kim | ")
