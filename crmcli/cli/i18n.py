@@ -13,6 +13,7 @@ import inspect
 from contextlib import closing
 from typing import Any
 
+from crmcli.cli.table import unwrapped
 from crmcli.db_url import PostgresUrl, Target
 from crmcli.errors import CrmError
 from crmcli.i18n import M_, N_, _, reword, say_message, translate
@@ -139,7 +140,8 @@ def _translate(obj: object, *attributes: str) -> None:
             english[attribute] = getattr(obj, attribute, None)
         text = english[attribute]
         if isinstance(text, str) and text:
-            setattr(obj, attribute, translate(inspect.cleandoc(text)))
+            # One line a paragraph: the screen wraps it to its width (help.py).
+            setattr(obj, attribute, unwrapped(translate(inspect.cleandoc(text))))
 
 
 def stored_language(target: Target | str | None) -> str | None:

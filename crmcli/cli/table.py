@@ -87,7 +87,7 @@ def _fold(word: str, width: int) -> tuple[str, str]:
     return word, ""
 
 
-def _wide(token: str) -> bool:
+def unspaced(token: str) -> bool:
     """A token starting with a wide Chinese or Japanese letter: such text, written without
     spaces, breaks between any two letters. Korean is written with spaces between words
     and breaks there, as English does (`콜드브루` is not cut when a space is near)."""
@@ -109,7 +109,7 @@ def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
             current = candidate
             continue
         room = width - cell_len(current + sep) if current else 0
-        if room >= 2 and _wide(token) and cell_len(token) > room:
+        if room >= 2 and unspaced(token) and cell_len(token) > room:
             # Japanese or Chinese without spaces: fill the line, as a CJK reader expects.
             head, rest = _fold(token, room)
             if cell_len(head) <= room and rest:
@@ -133,6 +133,28 @@ def wrap(text: str, width: int) -> list[str]:
     for paragraph in text.split("\n"):
         lines.extend(_greedy([(" ", word) for word in paragraph.split(" ")], width))
     return lines
+
+
+def unwrapped(text: str) -> str:
+    """`text` with each paragraph on one line, for a screen to wrap to its own width.
+
+    A docstring is broken where its source line ended; shown as it is, a sentence stops
+    in mid-line. Lines join with a space, or with none between two Chinese or Japanese
+    letters (written without spaces). A paragraph click marks `\\b` is kept as typed.
+    """
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        if paragraph.startswith("\b"):
+            paragraphs.append(paragraph)
+            continue
+        joined = ""
+        for line in paragraph.split("\n"):
+            line = line.strip()
+            if joined and line:
+                joined += "" if unspaced(joined[-1]) and unspaced(line) else " "
+            joined += line
+        paragraphs.append(joined)
+    return "\n\n".join(paragraphs)
 
 
 def _header_parts(header: str) -> list[tuple[str, str]]:
