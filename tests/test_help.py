@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections import Counter
+from itertools import pairwise
 
 import click
 import pytest
@@ -54,13 +55,14 @@ def _help(path: tuple[str, ...], lang: str, width: int) -> str:
 def _first_word(text: str) -> str:
     # Chinese and Japanese break between any two letters: a line can always take one.
     word = text.split(" ")[0]
-    return word[:1] if word and cell_len(word[0]) == 2 and not "\uac00" <= word[0] <= "\ud7a3" else word
+    korean = word and "\uac00" <= word[0] <= "\ud7a3"
+    return word[:1] if word and cell_len(word[0]) == 2 and not korean else word
 
 
 def _broken_short(lines: list[str], room: int) -> list[str]:
     """Lines of one block of text that end although the next line's first word fit."""
     short = []
-    for line, following in zip(lines, lines[1:]):
+    for line, following in pairwise(lines):
         if not line.strip() or not following.strip() or following.lstrip().startswith("["):
             continue  # a paragraph's end, or typer's own [default: …] / [required] line
         if cell_len(line.rstrip()) + 1 + cell_len(_first_word(following.strip())) <= room:
@@ -89,9 +91,7 @@ def _prose_blocks(screen: str, width: int, helps: list[str]) -> list[tuple[list[
     return blocks
 
 
-def _panel_blocks(
-    rows: list[str], inner: int, helps: list[str]
-) -> list[tuple[list[str], int]]:
+def _panel_blocks(rows: list[str], inner: int, helps: list[str]) -> list[tuple[list[str], int]]:
     found = [row.find(h) for row in rows for h in helps if h in row]
     if not found:
         return []
@@ -124,22 +124,24 @@ def test_every_help_reads_well(lang, width, monkeypatch):
     for path, command in COMMANDS:
         screen = _help(path, lang, width)
         where = f"{' '.join(path) or 'crmcli'} at {width} ({lang})"
-        problems += [f"{where}: too wide: {line!r}" for line in screen.splitlines() if cell_len(line) > width]
-        subs = [sub for _, sub in _all_commands(command)] if hasattr(command, "list_commands") else []
+        lines = screen.splitlines()
+        problems += [f"{where}: too wide: {line!r}" for line in lines if cell_len(line) > width]
+        group = hasattr(command, "list_commands")
+        subs = [sub for _, sub in _all_commands(command)] if group else []
         texts = [command.help or ""] + [p.help or "" for p in command.params]
         texts += [c.short_help or c.help or "" for c in subs]
         helps = [_said(t).split("\n")[0][:12] for t in texts[1:] if t]
-        for lines, room in _prose_blocks(screen, width, helps):
-            problems += [f"{where}: broken short: {s}" for s in _broken_short(lines, room)]
+        for block, room in _prose_blocks(screen, width, helps):
+            problems += [f"{where}: broken short: {s}" for s in _broken_short(block, room)]
         flat = screen.replace("│", " ")
         for param in command.params:
             names = [*param.opts, *param.secondary_opts]
             if isinstance(param.type, click.Choice):
                 names += [str(c) for c in param.type.choices]
             for name in names:
-                if name.startswith("-") or isinstance(param.type, click.Choice):
-                    if not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flat):
-                        problems.append(f"{where}: {name} is not shown whole")
+                shown = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flat)
+                if (name.startswith("-") or isinstance(param.type, click.Choice)) and not shown:
+                    problems.append(f"{where}: {name} is not shown whole")
         held = sum(_said(t).count("…") for t in texts if t)
         if screen.count("…") > held:
             problems.append(f"{where}: something is cut (…)")
