@@ -169,7 +169,12 @@ def due(
         # On a narrow terminal the reason stays: it is what the agenda is for.
         fields_shown = with_identity(env, chosen, fmt)
         listed = emit(
-            env, chain((first,), lines), fields=fields_shown, fmt=fmt, keep=("why",), plain=True
+            env,
+            chain((first,), lines),
+            fields=fields_shown,
+            fmt=fmt,
+            keep=("why", "date", "phone"),
+            plain=True,
         )
     warn(env, warnings)
     if record:

@@ -18,7 +18,7 @@ and Armenian stay aligned.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
@@ -31,6 +31,8 @@ MIN_WIDTH = 20  # narrower than this, a record is `label: value` lines left to t
 PROSE_MIN = 12  # a column of running text narrower than this reads as a word list
 NEARLY = 4  # a column this many cells short of its natural width is made whole first
 OTHER_MIN = 30  # dates, phones, e-mails, stages: whole up to this width, folded beyond
+READABLE = 30  # a kept column of running text (due's why) reads as sentences from here
+NAME_MIN = 16  # a name wraps (at spaces) down to this, to make room for a kept column
 
 
 @lru_cache(maxsize=1)
@@ -118,6 +120,11 @@ def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
             lines.append(current)
         while cell_len(token) > width:
             head, token = _fold(token, width)
+            hyphen = head.rfind("-", 0, len(head) - 1)
+            if hyphen > 0 and head[hyphen - 1].isalpha() and head[hyphen + 1].isalpha():
+                # A compound (Պետրոսյան-Հովհաննիսյան) breaks after its hyphen; a minus
+                # sign (BYMONTHDAY=31,-1) is no hyphen.
+                head, token = head[: hyphen + 1], head[hyphen + 1 :] + token
             lines.append(head)
         current = token
     lines.append(current)
@@ -195,7 +202,10 @@ def layout(
     """Widths for `columns` at `width` cells; `more`: further rows will follow `rows`.
 
     `keep`: columns to keep before the others (after the identifying ones) when not
-    all fit, whatever their place in the row (`due` keeps `why` before `phone`).
+    all fit, whatever their place in the row (`due` keeps `why`, then `date`). The
+    listing is there to be read in them: a kept column of running text is given
+    READABLE cells before any column that is not kept, and a long name wraps (at
+    spaces, down to NAME_MIN) rather than leave a kept column out.
     """
     n = len(columns)
     content = [natural([r[i] for r in rows]) for i in range(n)]
@@ -225,7 +235,19 @@ def layout(
     # still fits (a narrow column further right may fit where a wide one did not).
     shown = [i for i in range(n) if columns[i].role == KEY]
     first = [i for f in keep for i in range(n) if columns[i].field == f]
-    for i in [*first, *range(n)]:
+    names = [i for i in shown if content[i] > NAME_MIN]  # ids and codes are short
+    for i in first:
+        if i in shown:
+            continue
+        if columns[i].role == PROSE:  # read as sentences, not a word a line, if it can be
+            readable = list(mins)
+            readable[i] = max(mins[i], min(nat[i], READABLE))
+            grown = _with_names_wrapped(shown, i, readable, names, width, total)
+            if grown != shown:
+                shown, mins[:] = grown, readable
+                continue
+        shown = _with_names_wrapped(shown, i, mins, names, width, total)
+    for i in range(n):
         if i not in shown and total(sorted([*shown, i]), mins) <= width:
             shown = sorted([*shown, i])
     if not shown:  # nothing identifies the rows: the first column at least
@@ -265,6 +287,29 @@ def layout(
     return Layout(
         tuple(columns[i] for i in shown), tuple(widths[i] for i in shown), hidden, vertical=False
     )
+
+
+def _with_names_wrapped(
+    shown: list[int],
+    i: int,
+    mins: list[int],
+    names: list[int],
+    width: int,
+    total: Callable[[list[int], list[int]], int],
+) -> list[int]:
+    """`shown` with the kept column `i`, the names in it narrowed (`mins` changed) as far
+    as that takes and NAME_MIN allows; `shown` as it was when even that does not fit."""
+    wanted = sorted([*shown, i])
+    narrowed = list(mins)
+    for k in sorted(names, key=lambda k: -narrowed[k]):
+        excess = total(wanted, narrowed) - width
+        if excess <= 0:
+            break
+        narrowed[k] = max(NAME_MIN, narrowed[k] - excess)
+    if total(wanted, narrowed) > width:
+        return shown
+    mins[:] = narrowed
+    return wanted
 
 
 # --- drawing ---------------------------------------------------------------------------
