@@ -1,7 +1,8 @@
-"""Every `--help` reads well at 80 and 120 columns, in English and Korean (cli/help.py).
+"""Every `--help` reads well at 80 and 120 columns, in every language (cli/help.py).
 
 Read as a person reads it: no line wider than the screen; no sentence stopped in
-mid-line by a docstring's line break (a line is only as short as the next word
+mid-line by a docstring's line break, or at the last space of a Japanese or Chinese
+sentence (a line is only as short as the next word, or letter and its closing marks,
 forces); no option's name or choice cut or folded inside a word; no "…" the texts
 themselves do not hold.
 """
@@ -20,11 +21,13 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from crmcli import i18n
-from crmcli.cli import app
+from crmcli.cli import app, table
 from crmcli.cli.table import unwrapped
 
-WIDTHS = (80, 120)
-LANGS = ("C.UTF-8", "ko_KR.UTF-8")
+# English and Korean (written with spaces) at 80 and 120 columns; the languages written
+# without spaces (Japanese, Chinese) and Armenian at 80, where lines are shortest.
+SCREENS = [(lang, width) for lang in ("C.UTF-8", "ko_KR.UTF-8") for width in (80, 120)]
+SCREENS += [(lang, 80) for lang in ("ja_JP.UTF-8", "zh_CN.UTF-8", "zh_TW.UTF-8", "hy_AM.UTF-8")]
 
 
 def _all_commands(command, prefix=()):
@@ -53,10 +56,15 @@ def _help(path: tuple[str, ...], lang: str, width: int) -> str:
 
 
 def _first_word(text: str) -> str:
-    # Chinese and Japanese break between any two letters: a line can always take one.
+    """What the next line starts with that the line before could have taken: a word, or
+    in Chinese and Japanese one letter with the closing marks that go with it."""
     word = text.split(" ")[0]
-    korean = word and "\uac00" <= word[0] <= "\ud7a3"
-    return word[:1] if word and cell_len(word[0]) == 2 and not korean else word
+    if not word or not table.unspaced(word):
+        return word
+    end = 1
+    while end < len(word) and word[end] in table.NO_LINE_START:
+        end += 1
+    return word[:end]
 
 
 def _broken_short(lines: list[str], room: int) -> list[str]:
@@ -65,7 +73,9 @@ def _broken_short(lines: list[str], room: int) -> list[str]:
     for line, following in pairwise(lines):
         if not line.strip() or not following.strip() or following.lstrip().startswith("["):
             continue  # a paragraph's end, or typer's own [default: …] / [required] line
-        if cell_len(line.rstrip()) + 1 + cell_len(_first_word(following.strip())) <= room:
+        word = _first_word(following.strip())
+        joined = 0 if table.unspaced(line.rstrip()[-1:]) and table.unspaced(word) else 1
+        if cell_len(line.rstrip()) + joined + cell_len(word) <= room:
             short.append(f"{line.rstrip()!r} / {following.strip()!r}")
     return short
 
@@ -116,8 +126,7 @@ def _said(text: str) -> str:
     return unwrapped(i18n.translate(inspect.cleandoc(text)))
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize(("lang", "width"), SCREENS)
 def test_every_help_reads_well(lang, width, monkeypatch):
     monkeypatch.setenv("LANG", lang)  # for the texts looked up below
     problems = []

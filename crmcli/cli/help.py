@@ -17,10 +17,11 @@ layout changes. Loaded only when a help screen is drawn.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from crmcli.cli.i18n import translate_help
-from crmcli.cli.table import cell_len
+from crmcli.cli.table import cell_len, line_starts, unspaced
 
 HELP_MIN = 34  # cells of an option's help: about six words a line
 _PANEL_EDGES = 4  # a panel's two borders and the space inside each
@@ -33,6 +34,53 @@ def prepare(command: Any, ctx: Any) -> None:
     translate_help(command, ctx)
     if not getattr(rich_utils._print_options_panel, "fits", False):
         rich_utils._print_options_panel = _fitting(rich_utils._print_options_panel)
+        rich_utils._make_rich_text = _wrapping(rich_utils._make_rich_text)
+
+
+def _wrapping(make_text: Any) -> Any:
+    """typer's maker of help text, its text wrapped as each language is written.
+
+    rich breaks lines at spaces only, and cuts (…) a word wider than its cell. Japanese
+    and Chinese are written without spaces: a line stopped at the last space, half
+    empty, and a run wider than the cell lost its end. Such text is broken between
+    letters instead, filling each line, never before a closing mark (`table.wrap`).
+    """
+
+    def make(**options: Any) -> Any:
+        made = make_text(**options)
+        if hasattr(made, "overflow"):
+            made.overflow = "fold"  # never "…": a word too wide is folded
+            if any(unspaced(ch) for ch in made.plain):
+                made.__class__ = _written_without_spaces()
+        return made
+
+    return make
+
+
+@lru_cache(maxsize=1)
+def _written_without_spaces() -> type:
+    from rich.containers import Lines
+    from rich.text import Text
+
+    class Unspaced(Text):
+        """Text wrapped by `table.wrap`: between letters where no space is, as CJK is."""
+
+        __slots__ = ()
+
+        def wrap(self, console: Any, width: int, **options: Any) -> Lines:
+            lines = Lines()
+            for line in self.split(allow_blank=True):
+                starts = line_starts(line.plain, width)
+                if starts is None:  # a shape wrap() does not keep (tabs): rich's own way
+                    lines.extend(Text.wrap(line, console, width, **options))
+                    continue
+                pieces = line.divide(starts)
+                for piece in pieces:
+                    piece.rstrip()
+                lines.extend(pieces)
+            return lines
+
+    return Unspaced
 
 
 def _fitting(draw: Any) -> Any:

@@ -102,7 +102,6 @@ def translate_help(command: Any, ctx: Any) -> None:
 
     for name, english in CLICK_WORDS.items():
         setattr(rich_utils, name, _(english))
-    rich_utils._make_rich_text = _folding(rich_utils._make_rich_text)
     _translate(command, "help", "short_help", "epilog", "rich_help_panel")
     for param in command.get_params(ctx):
         _translate(param, "help", "rich_help_panel")
@@ -111,26 +110,6 @@ def translate_help(command: Any, ctx: Any) -> None:
             sub = command.get_command(ctx, name)
             if sub is not None:
                 _translate(sub, "help", "short_help", "rich_help_panel")
-
-
-def _folding(make_text: Any) -> Any:
-    """typer's maker of help text, its text folding where a line is too long for its cell.
-
-    rich breaks lines at spaces and cuts (…) a word wider than its cell: Japanese and
-    Chinese have no spaces, so most of a translated option's help would be lost. Folding
-    breaks such a run between two letters, as those languages are written.
-    """
-    if getattr(make_text, "folds", False):
-        return make_text
-
-    def make(**options: Any) -> Any:
-        made = make_text(**options)
-        if hasattr(made, "overflow"):
-            made.overflow = "fold"
-        return made
-
-    make.folds = True  # type: ignore[attr-defined]
-    return make
 
 
 def _translate(obj: object, *attributes: str) -> None:

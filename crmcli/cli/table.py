@@ -77,16 +77,27 @@ NO_LINE_START = frozenset("、。，．,.）)」』】〉》！？!?：；:;…�
 
 
 def _fold(word: str, width: int) -> tuple[str, str]:
-    """The longest head of `word` that fits `width` cells (at least one character)."""
+    """The longest head of `word` that fits `width` cells (at least one character).
+
+    Inside Japanese or Chinese a Latin word (`BOM`, `YMD`) stays whole when the head
+    can give it up."""
     used = 0
     for i, ch in enumerate(word):
         size = get_character_cell_size(ch)
         if used + size > width and i > 0:
             while i > 1 and word[i] in NO_LINE_START:
                 i -= 1
+            cut = i
+            while cut > 0 and _latin(word[cut - 1]) and _latin(word[cut]):
+                cut -= 1
+            i = cut or i
             return word[:i], word[i:]
         used += size
     return word, ""
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 def unspaced(token: str) -> bool:
@@ -140,6 +151,20 @@ def wrap(text: str, width: int) -> list[str]:
     for paragraph in text.split("\n"):
         lines.extend(_greedy([(" ", word) for word in paragraph.split(" ")], width))
     return lines
+
+
+def line_starts(text: str, width: int) -> list[int] | None:
+    """Where each line after the first starts when `wrap` breaks the one-line `text` at
+    `width` (the space broken at is on neither line); None if a line cannot be found."""
+    starts, at = [], 0
+    for i, line in enumerate(wrap(text, width)):
+        if i:
+            at += text[at] == " " if at < len(text) else 0  # the space it broke at
+            starts.append(at)
+        if text[at : at + len(line)] != line:
+            return None
+        at += len(line)
+    return starts
 
 
 def unwrapped(text: str) -> str:
