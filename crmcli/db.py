@@ -138,12 +138,34 @@ def _sniff(path: Path) -> str | None:
 
 
 def not_sqlite(path: Path | str) -> DatabaseError:
+    if _is_pg_dump(path):
+        # What `db backup` makes of a server by default: said as what it is, and how
+        # to use it, rather than "not an SQLite file".
+        return NotADatabase(
+            M_(
+                "{path} is a pg_dump archive, not a crmcli database: restore it onto a "
+                "server with pg_restore (`pg_restore --dbname=URL {path}`); for a copy "
+                "crmcli opens and `db copy` reads, back up with `crmcli db backup FILE "
+                "--as sqlite`"
+            ).format(path=path)
+        )
     return NotADatabase(
         M_(
             "{path} is not a crmcli database (not an SQLite file); crmcli leaves it "
             "unchanged. Check --db / CRMCLI_DB"
         ).format(path=path)
     )
+
+
+PG_DUMP_MAGIC = b"PGDMP"  # the first bytes of pg_dump's custom-format archive
+
+
+def _is_pg_dump(path: Path | str) -> bool:
+    try:
+        with open(path, "rb") as file:  # not an SQLite file: no lock of SQLite's to drop
+            return file.read(len(PG_DUMP_MAGIC)) == PG_DUMP_MAGIC
+    except OSError:
+        return False
 
 
 def _is_not_sqlite(exc: sqlite3.DatabaseError) -> bool:

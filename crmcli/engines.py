@@ -17,7 +17,9 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import threading
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -28,7 +30,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from crmcli import migrations, postgres, postgres_schema
 from crmcli.db_url import PostgresUrl
-from crmcli.errors import DatabaseError
+from crmcli.errors import DatabaseError, busy_too_long
 from crmcli.files import Output, database_family, protect_database
 from crmcli.i18n import M_
 
@@ -529,10 +531,7 @@ class SqliteEngine(Engine):
             except sqlite3.OperationalError as exc:
                 if not is_locked(exc) or time.monotonic() > deadline:
                     raise DatabaseError(
-                        f"the database is busy: another crmcli process has been writing "
-                        f"for over {WRITE_WAIT_SECONDS:.0f} s; try again when it is done"
-                        if is_locked(exc)
-                        else explain(exc)
+                        busy_too_long(WRITE_WAIT_SECONDS) if is_locked(exc) else explain(exc)
                     ) from exc
                 if not warned and on_wait is not None:
                     on_wait()
@@ -804,8 +803,11 @@ _ON_TEMP_TABLES = re.compile(
     re.IGNORECASE,
 )
 
-# The SQLSTATE of the notice m128's id lock sends a transaction that has to wait for it.
-WAITING_FOR_IDS = "01CRW"
+# A statement that has waited this long for another session's lock (a row a till is
+# changing, a table's id lock, an import's tables) is said to wait, once: SQLite's
+# writer says so after its first try (`BUSY_TIMEOUT_MS`); a server's wait is seen from
+# outside the statement, so it can be said sooner.
+WAIT_SAID_AFTER_S = 1.0
 
 
 class PostgresEngine(Engine):
@@ -822,15 +824,60 @@ class PostgresEngine(Engine):
         # command: one command reads its configuration once.
         self._writes = 0
         self._reads = 0
-        self._waiting: Callable[[], None] | None = None  # the write's on_wait, until told
-        conn.add_notice_handler(self._noticed)
+        # Who is told when a statement waits for another session's lock (`_look_at_wait`):
+        # the write's on_wait until told; outside a write, `on_wait` once per command.
+        self._waiting: Callable[[], None] | None = None
+        self._in_write = False
+        self._told_reading = False
+        self._since: float | None = None  # when the running statement started
+        self._pid = conn.info.backend_pid
+        self._side: Any = None  # a second connection that looks at this one's waits
+        self._side_lock = threading.Lock()
+        _watch(self)
 
-    def _noticed(self, diagnostic: Any) -> None:
-        # The server says so as a statement starts waiting for a table's id lock (m128);
-        # psycopg hands the notice over while the statement still waits.
-        if diagnostic.sqlstate == WAITING_FOR_IDS and self._waiting is not None:
-            told, self._waiting = self._waiting, None  # once per write
+    def _look_at_wait(self, now: float) -> None:
+        """Called by the watcher thread: tell whoever is to be told when the running
+        statement has waited `WAIT_SAID_AFTER_S` for a lock another session holds.
+
+        A statement that is only slow (an import's set-based insert) is not waiting:
+        the server says which sessions block this one (`pg_blocking_pids`), asked on a
+        second connection, since this one is busy running the statement.
+        """
+        since = self._since
+        if since is None or now - since < WAIT_SAID_AFTER_S or self._waiter() is None:
+            return
+        if not self._blocked() or self._since != since:
+            return
+        told = self._waiter(take=True)
+        if told is not None:
             told()
+
+    def _waiter(self, *, take: bool = False) -> Callable[[], None] | None:
+        if self._in_write:
+            told = self._waiting
+            if take:
+                self._waiting = None  # once per write, however long or often it waits
+            return told
+        if self._told_reading:
+            return None
+        if take:
+            self._told_reading = True
+        return self.on_wait
+
+    def _blocked(self) -> bool:
+        with self._side_lock:
+            if self._side is False:
+                return False
+            try:
+                if self._side is None:
+                    self._side = postgres.connect(self.url, timeout=postgres.LOOKUP_TIMEOUT_S)
+                row = self._side.execute(
+                    "SELECT cardinality(pg_blocking_pids(%s)) > 0", [self._pid]
+                ).fetchone()
+            except Exception:  # looking must never fail the command
+                self._side = False  # no second connection to be had: nothing more is said
+                return False
+            return bool(row and row[0])
 
     def _version(self) -> Any:
         return self._writes
@@ -946,14 +993,16 @@ class PostgresEngine(Engine):
     ) -> Iterator[PostgresEngine]:
         # psycopg makes a nested block a savepoint, as SqliteEngine does. The server
         # takes its locks as statements run (a row's; a table's id lock at the first
-        # insert into it, m128), so nothing is waited for up front: the server's notice
-        # as an insert starts waiting calls `on_wait` (`_noticed`), and `wait=False`
-        # gives the locks no time. A COMMIT the server refuses (a deadlock, a
-        # serialization failure) says so in SQLite's words too.
+        # insert into it, m128), so nothing is waited for up front: a statement that
+        # waits for one is seen waiting by the watcher, which calls `on_wait` once
+        # (`_look_at_wait`); after `postgres.LOCK_TIMEOUT_S` the server gives up, and the
+        # write is refused in SQLite's words. `wait=False` gives the locks no time. A
+        # COMMIT the server refuses (a deadlock, a serialization failure) says so too.
         psycopg = postgres.psycopg_module()
         outermost = not self.in_transaction
         if outermost:
             self._waiting = on_wait or self.on_wait
+            self._in_write = True
         try:
             with self.conn.transaction():
                 if outermost and not wait:
@@ -961,10 +1010,16 @@ class PostgresEngine(Engine):
                 yield self
         except psycopg.Error as exc:
             raise postgres.translate(self.url, exc) from exc
+        except postgres.ServerError as exc:
+            if outermost and not wait and exc.sqlstate == postgres.LOCK_NOT_AVAILABLE:
+                # Given no time at all: busy now, as SQLite's `wait=False` says.
+                raise postgres.ServerError(postgres.BUSY, exc.sqlstate) from exc.__cause__
+            raise
         finally:
             self._writes += 1
             if outermost:
                 self._waiting = None
+                self._in_write = False
 
     @property
     def in_transaction(self) -> bool:
@@ -977,6 +1032,12 @@ class PostgresEngine(Engine):
         return postgres.ServerError  # psycopg's errors come out as these (`_guard`)
 
     def close(self) -> None:
+        with _watched_lock:
+            _watched.discard(self)
+        with self._side_lock:
+            if self._side:
+                self._side.close()
+            self._side = False
         self.conn.close()
 
     @contextmanager
@@ -1274,10 +1335,44 @@ class PostgresEngine(Engine):
     def _guard(self, run: Any) -> Any:
         """psycopg's errors as `postgres.ServerError`, in SQLite's words for the same failure."""
         psycopg = postgres.psycopg_module()
+        self._since = time.monotonic()  # for the watcher: how long this one has run
         try:
             return run()
         except psycopg.Error as exc:
             raise postgres.translate(self.url, exc) from exc
+        finally:
+            self._since = None
+
+
+# One thread per process watches the open server databases' running statements
+# (`PostgresEngine._look_at_wait`); engines are held weakly, so one never closed still
+# goes with its connection.
+_watched: weakref.WeakSet[PostgresEngine] = weakref.WeakSet()
+_watched_lock = threading.Lock()
+_watcher: list[threading.Thread] = []
+
+
+def _watch(engine: PostgresEngine) -> None:
+    with _watched_lock:
+        _watched.add(engine)
+        if not (_watcher and _watcher[0].is_alive()):
+            _watcher[:] = [threading.Thread(target=_watch_waits, name="crmcli-waits", daemon=True)]
+            _watcher[0].start()
+
+
+def _watch_waits() -> None:
+    while True:
+        time.sleep(WAIT_SAID_AFTER_S / 4)
+        _look_at_waits()
+
+
+def _look_at_waits() -> None:
+    # A function of its own: the engines it holds are let go before the next sleep.
+    with _watched_lock:
+        engines = list(_watched)
+    now = time.monotonic()
+    for engine in engines:
+        engine._look_at_wait(now)
 
 
 READ_BATCH = 10_000  # rows per round trip when a table is read whole

@@ -23,6 +23,15 @@ class ExitStatus(IntEnum):
     # job tells a stopped run from a refused one
 
 
+def busy_too_long(seconds: float) -> str:
+    """The refusal of a write that waited its whole time for another writer: the same
+    words on both engines (SQLite's write lock, a server's row and table locks)."""
+    return M_(
+        "the database is busy: another crmcli process has been writing for over {seconds} s; "
+        "try again when it is done"
+    ).format(seconds=f"{seconds:.0f}")
+
+
 class CrmError(Exception):
     """Anything a user can cause; its message is shown as is."""
 

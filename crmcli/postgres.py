@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import postgres_schema
 from crmcli.db_url import PostgresUrl
-from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase
+from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, busy_too_long
 from crmcli.i18n import M_
 
 if TYPE_CHECKING:
@@ -39,6 +39,12 @@ def psycopg_module() -> Any:
     return psycopg
 
 
+# The servers this process could not connect to. A command on a server that does not
+# answer waits for it once, then says so in the user's language, whose setting is
+# stored on that very server: `stored_setting` does not ask it again.
+_unanswered: set[str] = set()
+
+
 def connect(url: PostgresUrl, *, timeout: int = CONNECT_TIMEOUT_S) -> psycopg.Connection[Any]:
     """An autocommit connection (transactions are explicit, see `crmcli.engines`).
 
@@ -60,10 +66,11 @@ def connect(url: PostgresUrl, *, timeout: int = CONNECT_TIMEOUT_S) -> psycopg.Co
     if "options" not in given:
         # A writer waits for another's row locks as long as SQLite's writer waits for
         # the file's lock, then gets the same "busy" message rather than hanging.
-        extra["options"] = f"-c lock_timeout={LOCK_TIMEOUT_S}s"
+        extra["options"] = f"-c lock_timeout={round(LOCK_TIMEOUT_S * 1000)}ms"
     try:
         conn = psycopg.connect(url.conninfo, autocommit=True, **extra)
     except psycopg.Error as exc:
+        _unanswered.add(url.conninfo)
         raise DatabaseError(
             f"{url}: " + M_("cannot connect: {error}").format(error=_first_line(url, exc))
         ) from exc
@@ -104,9 +111,12 @@ class ServerError(DatabaseError):
 
 BUSY = "the database is busy: another crmcli process is writing; try again"
 # The server's codes for "another transaction is in the way", which SQLite reports as
-# busy: a serialization failure, a deadlock, a lock not granted in `lock_timeout`.
-BUSY_STATES = ("40001", "40P01", "55P03")
-LOCK_TIMEOUT_S = 120  # as long as an SQLite writer waits for the lock (`crmcli.db`)
+# busy: a serialization failure, a deadlock.
+BUSY_STATES = ("40001", "40P01")
+# A lock not granted in `lock_timeout`: the write waited as long as SQLite's writer
+# waits for the file's lock, and is refused in the same words.
+LOCK_NOT_AVAILABLE = "55P03"
+LOCK_TIMEOUT_S: float = 120  # as long as an SQLite writer waits (`engines.WRITE_WAIT_SECONDS`)
 
 
 def translate(url: PostgresUrl, exc: BaseException) -> ServerError:
@@ -129,6 +139,8 @@ def translate(url: PostgresUrl, exc: BaseException) -> ServerError:
         message = f"CHECK constraint failed: {getattr(diag, 'constraint_name', None) or table}"
     elif state in BUSY_STATES:
         message = BUSY
+    elif state == LOCK_NOT_AVAILABLE:
+        message = busy_too_long(LOCK_TIMEOUT_S)
     elif state == "53100":
         message = "the disk is full; nothing was changed"
     elif state == "25006":
@@ -235,11 +247,15 @@ def stored_setting(url: PostgresUrl, key: str) -> str | None:
     For what is needed before the command opens its database (the language of a help
     screen, of a message): nothing is created or migrated, and None stands for "not
     stored" as well as "cannot be read" (psycopg missing, no server answering within
-    `LOOKUP_TIMEOUT_S`, no crmcli schema there) — the command itself says what is wrong.
+    `LOOKUP_TIMEOUT_S` — or at all when this process already failed to connect to it:
+    one wait per command —, no crmcli schema there) — the command itself says what is
+    wrong.
     """
     try:
         psycopg = psycopg_module()
     except DatabaseError:
+        return None
+    if url.conninfo in _unanswered:
         return None
     try:  # connect's refusals are DatabaseError; the query's (no such table) psycopg's
         with connect(url, timeout=LOOKUP_TIMEOUT_S) as conn:

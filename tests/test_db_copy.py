@@ -21,7 +21,7 @@ import pytest
 from crmcli import db_copy
 from crmcli.db import open_db
 from crmcli.db_url import parse
-from crmcli.engines import Engine, SqliteEngine, like_pattern
+from crmcli.engines import Engine, SqliteEngine, like_pattern, pg_dump_program
 from crmcli.errors import Conflict, DatabaseError, UsageError
 
 Dump = dict[str, list[tuple[Any, ...]]]
@@ -674,6 +674,31 @@ def test_backup_as_sqlite_is_chosen_even_with_pg_dump_and_replaces_only_with_for
     done = cli("--db", on_server, "db", "backup", str(target), "--as", "sqlite", "--force")
     assert "an SQLite file" in done.stderr and "pg_dump is not installed" not in done.stderr
     assert dump(target) == dump(on_server)
+
+
+def test_a_pg_dump_archive_is_refused_as_what_it_is_with_the_way_to_restore_it(
+    on_server: str, tmp_path: Path, cli: Any
+) -> None:
+    # A server's default backup is pg_restore's, not crmcli's: `db copy` of it (the
+    # README's backup-then-copy on a server) says what it is and what to do.
+    if pg_dump_program() is None:
+        pytest.skip("pg_dump is not installed here")
+    archive = tmp_path / "backup.db"
+    cli("--db", on_server, "db", "backup", str(archive))
+    before = archive.read_bytes()
+    for args in (["db", "copy", str(archive), str(tmp_path / "copy.db")],
+                 ["--db", str(archive), "customers", "list"]):  # fmt: skip
+        result = cli(*args, ok=False)
+        assert result.exit_code == 1 and result.stdout == ""
+        assert f"{archive} is a pg_dump archive, not a crmcli database" in result.stderr
+        assert f"pg_restore --dbname=URL {archive}" in result.stderr
+        assert "crmcli db backup FILE --as sqlite" in result.stderr
+    assert archive.read_bytes() == before and not (tmp_path / "copy.db").exists()
+    # What the README shows instead: a backup crmcli copies, on either engine.
+    portable = tmp_path / "portable.db"
+    cli("--db", on_server, "db", "backup", str(portable), "--as", "sqlite")
+    cli("db", "copy", str(portable), str(tmp_path / "copy.db"))
+    assert dump(tmp_path / "copy.db") == dump(on_server)
 
 
 def test_a_server_backup_that_fails_half_way_leaves_no_file_and_the_old_one_kept(

@@ -13,6 +13,7 @@ import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 import seeded_shop
@@ -323,6 +324,26 @@ def test_the_setting_is_read_from_the_database_on_either_engine(db_url: str) -> 
 def test_a_server_that_cannot_be_reached_leaves_the_help_in_english() -> None:
     nowhere = "postgresql:///crm?host=/nonexistent-socket-folder&user=nobody"
     assert "Options" in run(nowhere, "due", "--help", lang="C.UTF-8").stdout
+
+
+def test_a_command_on_a_server_that_cannot_be_reached_tries_it_once(monkeypatch, tmp_path):
+    # The command waits for the server (10 s for one that does not answer), then says so
+    # in the language stored on that server: not a second wait (2 s more) to learn it.
+    import psycopg
+
+    tries: list[str] = []
+    real = psycopg.connect
+
+    def counted(conninfo: str, *args: Any, **kwargs: Any) -> Any:
+        tries.append(conninfo)
+        return real(conninfo, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg, "connect", counted)
+    monkeypatch.delenv("LANGUAGE", raising=False)  # no language named: the setting is asked
+    nowhere = f"postgresql:///crm?host={tmp_path}/no-server-here&user=nobody"
+    result = run(nowhere, "customers", "list", lang="C.UTF-8")
+    assert result.exit_code == 1 and "cannot connect" in result.stderr
+    assert len(tries) == 1
 
 
 # --- an import's refusal: the terminal in the language, the rejects file in English -------

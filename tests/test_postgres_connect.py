@@ -204,8 +204,10 @@ def test_waiting_too_long_for_a_lock_is_sqlites_busy(both) -> None:
             pg.execute("UPDATE settings SET value = 'mine' WHERE key = 'k'")
     finally:
         holder.close()
+    # The words SQLite's writer is refused in after its wait (`engines.WRITE_WAIT_SECONDS`).
     assert str(postgres.translate(url, waited.value)) == (
-        "the database is busy: another crmcli process is writing; try again"
+        "the database is busy: another crmcli process has been writing for over 120 s; "
+        "try again when it is done"
     )
 
 

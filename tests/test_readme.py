@@ -6,8 +6,6 @@ import re
 import shlex
 from pathlib import Path
 
-import pytest
-
 README = Path(__file__).parent.parent / "README.md"
 
 
@@ -24,10 +22,6 @@ def test_readme_starts_with_the_two_commands():
     assert "pip install '.[test]' && .venv/bin/python -m pytest" in blocks[1]
 
 
-@pytest.mark.pg_pending(
-    "README's `db backup` then `db copy` of that backup: on a server the backup is a pg_dump"
-    " archive, which db copy does not read (db backup's forms on a server: pgops)"
-)
 def test_every_readme_command_runs(cli, tmp_path):
     commands = readme_commands()
     assert len(commands) >= 10
