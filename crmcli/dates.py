@@ -150,6 +150,9 @@ def _parse_words(text: str, order: DateOrder | None) -> date:
 def parse_day(text: str, *, order: DateOrder | None = None) -> str:
     """A birthday or anniversary: `YYYY-MM-DD`, or `--MM-DD` when no year is given."""
     text = text.strip()
+    m = _ISO.fullmatch(text)
+    if m:  # the stored form, and files' commonest: what parse_date makes of it, at once
+        return _make(int(m[1]), int(m[2]), int(m[3]), text).isoformat()
     m = _NO_YEAR.fullmatch(text)
     if m is None and not re.search(r"\d{3,4}", text):
         m = _MONTH_DAY.fullmatch(text)  # 02-03, 2月3日: month first, as ISO writes it

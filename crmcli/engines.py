@@ -654,7 +654,26 @@ class SqliteEngine(Engine):
         ).fetchall():
             content = _FTS_CONTENT.search(sql)
             if content and content.group(1) in tables:
-                self.execute(f"INSERT INTO {name}({name}) VALUES('rebuild')")
+                self._fill_search_index(name, content.group(1), sql)
+
+    def _fill_search_index(self, name: str, content: str, sql: str) -> None:
+        """FTS5's 'rebuild', with the content read in rowid order.
+
+        'rebuild' reads the content table in whatever order SQLite picks: for
+        customer_phones that is the covering index on digits, so FTS5 gets the rows out
+        of rowid order and writes a segment for nearly every row (10x the time, 1.4 of
+        the 2.6 s of a 100k-customer import's three rebuilds). Fed in rowid order it
+        writes each segment once, full; the index is the same (tests check it against
+        the content with FTS5's integrity-check).
+        """
+        key = _FTS_ROWID.search(sql)
+        rowid = key.group(1) if key else "rowid"
+        columns = ", ".join(f'"{r[1]}"' for r in self.execute(f'PRAGMA table_info("{name}")'))
+        self.execute(f'INSERT INTO "{name}"("{name}") VALUES(\'delete-all\')')
+        self.execute(
+            f'INSERT INTO "{name}"(rowid, {columns})'
+            f' SELECT "{rowid}", {columns} FROM "{content}" ORDER BY "{rowid}"'
+        )
 
     def advance_ids(self, table: str) -> None:
         """Nothing to do: SQLite gives a new row the largest id + 1 by itself."""
@@ -762,6 +781,7 @@ class SqliteEngine(Engine):
 _APPEND_ONLY = "complaint history is append-only"
 # An external-content FTS5 table's content table: `content='customers'` in its SQL.
 _FTS_CONTENT = re.compile(r"\bcontent\s*=\s*['\"]?(\w+)")
+_FTS_ROWID = re.compile(r"\bcontent_rowid\s*=\s*['\"]?(\w+)")
 
 
 def is_locked(exc: BaseException) -> bool:

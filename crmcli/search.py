@@ -179,6 +179,21 @@ def variants(value: str) -> list[str]:
 # thousands of candidates folds each distinct value once.
 @lru_cache(maxsize=65_536)
 def _variants(value: str) -> tuple[str, ...]:
+    if value.isascii():
+        return _ascii_variants(value)
+    return _any_variants(value)
+
+
+def _ascii_variants(value: str) -> tuple[str, ...]:
+    """`_any_variants` of ASCII text (codes, e-mails, most Latin names: an import's
+    every row), without its steps that find nothing there: no Hangul initials, no
+    Armenian or Cyrillic to transliterate, no CJK words (tests/test_search.py)."""
+    folded = fold(value)
+    bare = folded.replace(" ", "")
+    return () if not folded else (folded,) if bare == folded else (folded, bare)
+
+
+def _any_variants(value: str) -> tuple[str, ...]:
     folded = fold(value)
     if not folded:
         return ()

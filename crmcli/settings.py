@@ -51,12 +51,26 @@ class BrokenSetting(InvalidValue):
         )
 
 
-def _choice(*options: str) -> Callable[[str], str | None]:
-    def check(value: str) -> str | None:
-        shown = ", ".join(o or '""' for o in options)  # an empty choice said as ""
-        return None if value in options else M_("must be one of: {options}").format(options=shown)
+class Choice:
+    """A setting's check for a fixed set of values; `options` is that set, so the code
+    that acts on the value (tiers' rules) reads its choices from the setting itself."""
 
-    return check
+    def __init__(self, *options: str) -> None:
+        self.options = options
+
+    def __call__(self, value: str) -> str | None:
+        if value in self.options:
+            return None
+        shown = ", ".join(o or '""' for o in self.options)  # an empty choice said as ""
+        return M_("must be one of: {options}").format(options=shown)
+
+
+def choices(key: str) -> tuple[str, ...]:
+    """The values setting `key` may take (a `Choice` setting)."""
+    check = SETTINGS[key].check
+    if not isinstance(check, Choice):
+        raise TypeError(f"{key} is not a choice")
+    return check.options
 
 
 def _pattern(regex: str, what: str) -> Callable[[str], str | None]:
@@ -245,7 +259,7 @@ SETTINGS: dict[str, Setting] = {
                 "Language crmcli speaks (help, messages, tables) when LANGUAGE, LC_ALL, "
                 "LC_MESSAGES and LANG name none: ko, ja, zh_Hans, zh_Hant, hy, en; empty = English."
             ),
-            _choice("", "en", *i18n.LANGUAGES),
+            Choice("", "en", *i18n.LANGUAGES),
         ),
         Setting(
             "phone.region",
@@ -290,7 +304,7 @@ SETTINGS: dict[str, Setting] = {
             "birthday.feb29",
             "feb28",
             N_("Where a 29 February birthday falls in a common year."),
-            _choice("feb28", "mar1"),
+            Choice("feb28", "mar1"),
         ),
         Setting(
             "staff.default",
@@ -309,7 +323,7 @@ SETTINGS: dict[str, Setting] = {
             "tiers.rule",
             "pareto",
             N_("Rule for `tiers classify`."),
-            _choice("pareto", "top-share", "growth"),
+            Choice("pareto", "top-share", "growth"),
         ),
         Setting(
             "tiers.window",
@@ -451,7 +465,7 @@ SETTINGS: dict[str, Setting] = {
             "thanks.enabled",
             "yes",
             N_("Thank customers after each order (yes or no)."),
-            _choice("yes", "no"),
+            Choice("yes", "no"),
         ),
         Setting(
             "thanks.min_amount",
@@ -476,7 +490,7 @@ SETTINGS: dict[str, Setting] = {
             "holidays.greet.prospects",
             "no",
             N_("Greet prospects (no purchase yet) on holidays too (yes or no)."),
-            _choice("yes", "no"),
+            Choice("yes", "no"),
         ),
         Setting("agenda.lead.visit", "0d", N_("How long before a visit falls due."), _LEAD),
         Setting("agenda.lead.followup", "0d", N_("How long before a promised call-back."), _LEAD),
@@ -540,7 +554,7 @@ SETTINGS: dict[str, Setting] = {
             "lunar.calendar",
             "korean",
             N_("Lunar calendar for customers not written in Chinese (korean or chinese)."),
-            _choice("korean", "chinese"),
+            Choice("korean", "chinese"),
         ),
         # --- reliability and privacy -----------------------------------------------------
     ]

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from crmcli.engines import Engine
 
 TIERS = ("A", "B", "C")
-RULES = ("pareto", "top-share", "growth")
+# The rules `classify` knows: the `tiers.rule` setting's choices, declared once there.
+RULES = settings.choices("tiers.rule")
 
 
 def benefit_of(db: Engine, tier: str | None) -> benefits.Benefit | None:
@@ -296,18 +297,62 @@ WINDOW w AS (ORDER BY spend DESC, customer_id ROWS UNBOUNDED PRECEDING)
 """
 
 _INSERT = """
-INSERT INTO tier_assignments (run_id, customer_id, tier, spend_micros, rank, reason,
-                              above_micros)
-SELECT :run, customer_id, tier, spend, rank, reason, above FROM (
-    SELECT customer_id, spend, rank, above,
+INSERT INTO tier_assignments (run_id, customer_id, tier, spend_micros, rank, reason_code,
+                              reason, above_micros)
+SELECT :run, customer_id, tier, spend, rank, code,
+       CASE WHEN code IS NULL THEN {own_reason} END, above FROM (
+    SELECT customer_id, spend, rank, above, {extra}
            CASE WHEN lines = 0 OR spend <= 0 THEN 'C' {tier_cases} END AS tier,
-           CASE WHEN lines = 0 THEN :no_lines
-                WHEN spend <= 0 THEN 'returns outweigh purchases: no net spend'
-                {reason_cases} END AS reason
+           CASE WHEN lines = 0 THEN {NO_LINES} WHEN spend <= 0 THEN {NO_NET_SPEND}
+                {code_cases} END AS code
     FROM ({ranked}) AS ranked
 ) AS assigned
 ORDER BY customer_id
 """
+
+# Why a customer got their tier. Most reasons are the same words for every customer of
+# a run (their rank and spend are stored beside them), so a run keeps each once, in
+# `tier_run_reasons`, and its rows point to it by number: written on each of a million
+# rows, the words were over half of what a run wrote. A row keeps words of its own
+# (`reason`, its code NULL) only where they are its own: growth's percentages. Runs
+# made before m130 have their words on every row, and no code.
+NO_LINES, NO_NET_SPEND, WHY_A, WHY_B, WHY_C = range(5)
+_CODES = {"NO_LINES": NO_LINES, "NO_NET_SPEND": NO_NET_SPEND}
+
+
+def reason_of(alias: str) -> str:
+    """SQL for the reason of the tier assignment row `alias`, wherever it is kept."""
+    return (
+        f"coalesce({alias}.reason, (SELECT w.reason FROM tier_run_reasons w"
+        f" WHERE w.run_id = {alias}.run_id AND w.code = {alias}.reason_code))"
+    )
+
+
+def _assign(
+    db: Engine,
+    run_id: int,
+    *,
+    tier_cases: str,
+    code_cases: str,
+    reasons: dict[int, str],
+    params: dict[str, Any],
+    extra: str = "",
+    own_reason: str = "NULL",
+) -> None:
+    """Rank the run's spend, store each customer's tier and the run's reasons."""
+    sql = _INSERT.format(
+        ranked=_RANKED.format(extra=extra),
+        extra=extra,
+        tier_cases=tier_cases,
+        code_cases=code_cases,
+        own_reason=own_reason,
+        **_CODES,
+    )
+    db.execute(sql, {"run": run_id, **params})
+    db.executemany(
+        "INSERT INTO tier_run_reasons (run_id, code, reason) VALUES (?, ?, ?)",
+        [(run_id, code, reason) for code, reason in sorted(reasons.items())],
+    )
 
 
 def _label(value: Fraction) -> str:
@@ -316,8 +361,7 @@ def _label(value: Fraction) -> str:
     return text
 
 
-# Reasons are the same text for every customer of a tier (the rank and spend are
-# stored beside them): formatting a number per row would cost a third of a run.
+_NO_SPEND_REASONS = {NO_NET_SPEND: "returns outweigh purchases: no net spend"}
 
 
 def _assign_pareto(db: Engine, run_id: int, p: dict[str, Fraction], positive: int) -> None:
@@ -326,22 +370,20 @@ def _assign_pareto(db: Engine, run_id: int, p: dict[str, Fraction], positive: in
     limit_b = math.ceil(positive * p["b"] / 100)
     a, b = _label(p["a"]), _label(p["b"])
     held = "the customers ranked above hold"
-    db.execute(
-        _INSERT.format(
-            ranked=_RANKED.format(extra=""),
-            tier_cases="WHEN above < :limit_a THEN 'A' WHEN above < :limit_b THEN 'B' ELSE 'C'",
-            reason_cases="WHEN above < :limit_a THEN :why_a WHEN above < :limit_b THEN :why_b"
-            " ELSE :why_c",
-        ),
-        {
-            "run": run_id,
-            "no_lines": "no purchases in the window",
-            "limit_a": limit_a,
-            "limit_b": limit_b,
-            "why_a": f"{held} less than {a} % of revenue",
-            "why_b": f"{held} {a} % of revenue or more, less than {b} %",
-            "why_c": f"{held} {b} % of revenue or more",
+    _assign(
+        db,
+        run_id,
+        tier_cases="WHEN above < :limit_a THEN 'A' WHEN above < :limit_b THEN 'B' ELSE 'C'",
+        code_cases=f"WHEN above < :limit_a THEN {WHY_A} WHEN above < :limit_b THEN {WHY_B}"
+        f" ELSE {WHY_C}",
+        reasons={
+            **_NO_SPEND_REASONS,
+            NO_LINES: "no purchases in the window",
+            WHY_A: f"{held} less than {a} % of revenue",
+            WHY_B: f"{held} {a} % of revenue or more, less than {b} %",
+            WHY_C: f"{held} {b} % of revenue or more",
         },
+        params={"limit_a": limit_a, "limit_b": limit_b},
     )
 
 
@@ -349,22 +391,20 @@ def _assign_top_share(db: Engine, run_id: int, p: dict[str, Fraction], spenders:
     # "Top 20 %" rounds up, so a shop with a few spenders still has an A customer.
     top_a = math.ceil(spenders * p["a"] / 100)
     top_b = math.ceil(spenders * (p["a"] + p["b"]) / 100)
-    db.execute(
-        _INSERT.format(
-            ranked=_RANKED.format(extra=""),
-            tier_cases="WHEN rank <= :top_a THEN 'A' WHEN rank <= :top_b THEN 'B' ELSE 'C'",
-            reason_cases="WHEN rank <= :top_a THEN :why_a WHEN rank <= :top_b THEN :why_b"
-            " ELSE :why_c",
-        ),
-        {
-            "run": run_id,
-            "no_lines": "no purchases in the window",
-            "top_a": top_a,
-            "top_b": top_b,
-            "why_a": f"in the top {_label(p['a'])} % of {spenders} spenders",
-            "why_b": f"in the next {_label(p['b'])} % of {spenders} spenders",
-            "why_c": f"below the top {_label(p['a'] + p['b'])} % of {spenders} spenders",
+    _assign(
+        db,
+        run_id,
+        tier_cases="WHEN rank <= :top_a THEN 'A' WHEN rank <= :top_b THEN 'B' ELSE 'C'",
+        code_cases=f"WHEN rank <= :top_a THEN {WHY_A} WHEN rank <= :top_b THEN {WHY_B}"
+        f" ELSE {WHY_C}",
+        reasons={
+            **_NO_SPEND_REASONS,
+            NO_LINES: "no purchases in the window",
+            WHY_A: f"in the top {_label(p['a'])} % of {spenders} spenders",
+            WHY_B: f"in the next {_label(p['b'])} % of {spenders} spenders",
+            WHY_C: f"below the top {_label(p['a'] + p['b'])} % of {spenders} spenders",
         },
+        params={"top_a": top_a, "top_b": top_b},
     )
 
 
@@ -377,29 +417,23 @@ def _assign_growth(db: Engine, run_id: int, p: dict[str, Fraction], spenders: in
     grew = "prev2 > 0 AND prev * :scale >= prev2 * :factor AND spend * :scale >= prev * :factor"
     first = db.fixed("(prev - prev2) * 100.0 / prev2", 1)
     then = db.fixed("(spend - prev) * 100.0 / prev", 1)
-    sql = _INSERT.format(
-        ranked=_RANKED.format(extra="prev, prev2,"),
+    _assign(
+        db,
+        run_id,
+        extra="prev, prev2,",
         tier_cases=f"WHEN rank <= :top THEN 'A' WHEN {grew} THEN 'B' ELSE 'C'",
-        reason_cases=f"""
-            WHEN rank <= :top THEN :why_a
-            WHEN {grew} THEN 'sales grew ' || {first} || ' % and then ' || {then}
-                             || ' % year on year'
-            ELSE 'not in the top ' || :top_label || ' % and no growth of '
-                 || :rate_label || ' % two years running'""",
-    )
-    db.execute(
-        sql,
-        {
-            "run": run_id,
-            "no_lines": "no purchases in the last 12 months",
-            "top": top,
-            "scale": scale,
-            "factor": factor,
-            "why_a": f"in the top {_label(p['top'])} % of {spenders} spenders"
+        # B's words are each customer's own: its two years' growth.
+        code_cases=f"WHEN rank <= :top THEN {WHY_A} WHEN {grew} THEN NULL ELSE {WHY_C}",
+        own_reason=f"'sales grew ' || {first} || ' % and then ' || {then} || ' % year on year'",
+        reasons={
+            **_NO_SPEND_REASONS,
+            NO_LINES: "no purchases in the last 12 months",
+            WHY_A: f"in the top {_label(p['top'])} % of {spenders} spenders"
             " by the last 12 months' sales",
-            "top_label": _label(p["top"]),
-            "rate_label": _label(p["rate"]),
+            WHY_C: f"not in the top {_label(p['top'])} % and no growth of"
+            f" {_label(p['rate'])} % two years running",
         },
+        params={"top": top, "scale": scale, "factor": factor},
     )
 
 
@@ -624,8 +658,8 @@ def changes(db: Engine, *, older: Run, newer: Run) -> Iterator[Move]:
 def history(db: Engine, customer_id: int) -> list[dict[str, Any]]:
     """Every run that classified the customer, the latest as-of day first."""
     cursor = db.execute(
-        """SELECT r.id AS run, r.as_of, r.rule, r.window, a.tier, a.rank,
-                  r.customers AS of, a.spend_micros, a.reason
+        f"""SELECT r.id AS run, r.as_of, r.rule, r.window, a.tier, a.rank,
+                  r.customers AS of, a.spend_micros, {reason_of("a")} AS reason
            FROM tier_assignments a JOIN tier_runs r ON r.id = a.run_id
            WHERE a.customer_id = ? ORDER BY r.as_of DESC, r.id DESC""",
         [customer_id],

@@ -175,6 +175,12 @@ def test_fold_fast_paths_agree_with_full_folding(pieces):
     assert search.fold(text) == search._fold_any(text)
 
 
+@given(st.text(st.characters(max_codepoint=127), max_size=40))
+@settings(max_examples=600, deadline=None)
+def test_ascii_variants_are_those_of_the_full_path(text):
+    assert search._ascii_variants(text) == search._any_variants(text)
+
+
 def test_limit_stops_early(db):
     with db.write():
         for i in range(50):
@@ -328,7 +334,12 @@ def test_a_bulk_import_rebuilds_the_name_and_digit_indexes_and_keeps_their_trigg
     db.conn.set_trace_callback(None)
     # Not kept up row by row, but rebuilt once (the phone digits' index as the names').
     assert 'DROP TRIGGER "customer_phones_fts_insert"' in statements
-    assert "INSERT INTO customer_phones_fts(customer_phones_fts) VALUES('rebuild')" in statements
+    filled = [s for s in statements if s.startswith('INSERT INTO "customer_phones_fts"')]
+    assert filled == [
+        """INSERT INTO "customer_phones_fts"("customer_phones_fts") VALUES('delete-all')""",
+        'INSERT INTO "customer_phones_fts"(rowid, "digits")'
+        ' SELECT "id", "digits" FROM "customer_phones" ORDER BY "id"',
+    ]
     assert triggers() == before
     assert [r["code"] for r in customers.search(db, "4005")] == ["K5"]
     assert len(list(customers.search(db, "민준"))) == 8

@@ -32,8 +32,8 @@ def assignments(db, run):
     return {
         cid: (tier, spend, rank, reason)
         for cid, tier, spend, rank, reason in db.execute(
-            "SELECT customer_id, tier, spend_micros, rank, reason FROM tier_assignments"
-            " WHERE run_id = ?",
+            f"SELECT customer_id, tier, spend_micros, rank, {tiers.reason_of('a')}"
+            " FROM tier_assignments a WHERE run_id = ?",
             [run.id],
         )
     }
@@ -194,6 +194,70 @@ def test_history_newest_first(db):
         ("top-share", "C", 2, 2),  # top 20 % and next 30 % of two spenders: one customer
         ("pareto", "A", 2, 2),  # 20 of 30 above it: 66.7 % < 80 %
     ]
+
+
+def test_a_run_keeps_each_shared_reason_once_and_history_says_it(db):
+    ids = shop(db, [500, 300, 100, 50, None])
+    purchases.add(db, customer_id=ids[3], amount_micros=-60 * M, on=date(2026, 6, 2))
+    run = tiers.classify(db, as_of=AS_OF)
+    # Five customers, four different reasons: each kept once, the rows carry a code.
+    assert db.execute(
+        "SELECT count(*) FROM tier_run_reasons WHERE run_id = ?", [run.id]
+    ).fetchone()[0] == len(
+        {tiers.NO_LINES, tiers.NO_NET_SPEND, tiers.WHY_A, tiers.WHY_B, tiers.WHY_C}
+    )
+    assert (
+        db.execute(
+            "SELECT count(*) FROM tier_assignments WHERE run_id = ? AND (reason IS NOT NULL"
+            " OR reason_code IS NULL)",
+            [run.id],
+        ).fetchone()[0]
+        == 0
+    )
+    said = {cid: tiers.history(db, cid)[0]["reason"] for cid in ids}
+    held = "the customers ranked above hold"
+    assert said == {
+        ids[0]: f"{held} less than 80 % of revenue",
+        ids[1]: f"{held} less than 80 % of revenue",
+        ids[2]: f"{held} 80 % of revenue or more, less than 95 %",
+        ids[3]: "returns outweigh purchases: no net spend",
+        ids[4]: "no purchases in the window",
+    }
+
+
+def test_growth_keeps_its_own_words_on_the_row_and_the_shared_ones_once(db):
+    grower, big, idle = shop(db, [None, None, None])
+    for year_ago, amount in ((2, 100), (1, 110), (0, 121)):
+        purchases.add(
+            db, customer_id=grower, amount_micros=amount * M, on=date(2026 - year_ago, 3, 1)
+        )
+    purchases.add(db, customer_id=big, amount_micros=1000 * M, on=date(2026, 1, 5))
+    run = tiers.classify(db, rule="growth", as_of=AS_OF)
+    rows = dict(
+        db.execute(
+            "SELECT customer_id, reason_code FROM tier_assignments WHERE run_id = ?", [run.id]
+        ).fetchall()
+    )
+    assert rows == {grower: None, big: tiers.WHY_A, idle: tiers.NO_LINES}
+    assert [tiers.history(db, c)[0]["reason"] for c in (grower, big, idle)] == [
+        "sales grew 10.0 % and then 10.0 % year on year",
+        "in the top 20 % of 2 spenders by the last 12 months' sales",
+        "no purchases in the last 12 months",
+    ]
+
+
+def test_a_run_stored_with_its_words_on_every_row_is_read_as_it_was(db):
+    """Runs made before m130 keep their reasons on each row, with no code."""
+    (cid,) = shop(db, [10])
+    run = tiers.classify(db, as_of=AS_OF)
+    with db.write():
+        db.execute(
+            "UPDATE tier_assignments SET reason = 'written on the row', reason_code = NULL"
+            " WHERE run_id = ?",
+            [run.id],
+        )
+        db.execute("DELETE FROM tier_run_reasons WHERE run_id = ?", [run.id])
+    assert tiers.history(db, cid)[0]["reason"] == "written on the row"
 
 
 def test_summary_and_curve(db):
@@ -357,3 +421,15 @@ def test_a_run_and_its_summary_read_the_run_s_rows_once(db):
         ("C", 1, 0),
     ]
     assert run.tier_revenue_micros == {"A": 900 * M, "B": 100 * M, "C": 0}
+
+
+def test_every_rule_the_setting_offers_classifies(db):
+    """`tiers.rule`'s choices are the rules `classify` knows (one list, in settings)."""
+    from crmcli import settings as s
+
+    shop(db, [30, 20, 10])
+    for rule in s.choices("tiers.rule"):
+        s.set_value(db, "tiers.rule", rule)
+        assert tiers.classify(db, as_of=AS_OF).rule == rule
+    with pytest.raises(InvalidValue, match="must be one of: pareto, top-share, growth"):
+        s.set_value(db, "tiers.rule", "abc")

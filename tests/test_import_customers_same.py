@@ -1,0 +1,161 @@
+"""The customers import gives the same rows, refusals and rejects whatever path it takes.
+
+A seeded messy file (tests/messy_customers.py) is imported in the ways a shop does: into
+an empty shop, again, a second file naming the first's customers (fill, update, add),
+and refused whole. `test_the_outcome_is_as_checked_in` holds every outcome to the one
+checked in (tests/golden/customers-import-messy.json, made by the import as it was before
+its fast paths): regenerate with `CRMCLI_UPDATE_GOLDEN=1` only for an intended change,
+and read the diff. The other tests run the import's shortcuts against its plain path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import messy_customers
+import pg_server
+import pytest
+
+from crmcli.db import open_db
+from crmcli.errors import InvalidInput
+from crmcli.imports import customer_store
+from crmcli.imports.customers import import_customers
+
+GOLDEN = Path(__file__).parent / "golden" / "customers-import-messy.json"
+
+
+def _files(tmp_path: Path) -> tuple[Path, Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    first = messy_customers.rows(100, seed=1)
+    codes = [r[0] for r in first if r[0]]
+    second = messy_customers.rows(80, seed=2, codes=codes)
+    # The second file also gives some of the first's numbers and e-mails again.
+    for i, row in enumerate(second[::4]):
+        source = first[(i * 7) % len(first)]
+        row[2], row[4] = source[2], source[4].upper() if i % 2 else source[4]
+    return (
+        messy_customers.write(tmp_path / "first.csv", first),
+        messy_customers.write(tmp_path / "second.csv", second),
+    )
+
+
+def _import(db, path, **options):
+    try:
+        result = import_customers(db, path, **options)
+    except InvalidInput as exc:
+        return messy_customers.outcome(db, error=exc)
+    return messy_customers.outcome(db, result)
+
+
+def scenarios(db_factory, tmp_path: Path) -> dict[str, object]:
+    """Each scenario's outcome, each on a new database from `db_factory()`."""
+    first, second = _files(tmp_path)
+    out: dict[str, object] = {}
+    db = db_factory()
+    out["refused"] = _import(db, first)
+    out["first"] = _import(db, first, skip_invalid=True, replace_rejects=True)
+    out["again"] = _import(db, first, skip_invalid=True, replace_rejects=True)
+    out["second-fill"] = _import(db, second, skip_invalid=True, replace_rejects=True)
+    for conflict in ("update", "add"):
+        db = db_factory()
+        _import(db, first, skip_invalid=True, replace_rejects=True)
+        out[f"second-{conflict}"] = _import(
+            db, second, skip_invalid=True, replace_rejects=True, on_conflict=conflict
+        )
+    return out
+
+
+@pytest.fixture
+def fresh(engine, tmp_path):
+    """New databases of this test's engine, each empty (a server's pooled one, emptied)."""
+    opened = []
+
+    def factory():
+        for db in opened:
+            db.close()
+        if engine == "sqlite":
+            target = tmp_path / f"shop{len(opened)}.db"
+        else:
+            target = pg_server.server().pool().fresh()
+        opened.append(open_db(target))
+        return opened[-1]
+
+    yield factory
+    for db in opened:
+        db.close()
+
+
+def _golden_text(outcomes: dict[str, object]) -> str:
+    """One line per row: a change reads as the rows it changed."""
+    lines = ["{"]
+    for i, (name, outcome) in enumerate(sorted(outcomes.items())):
+        lines.append(f" {json.dumps(name)}: {{")
+        parts = sorted(outcome.items())  # type: ignore[attr-defined]
+        for j, (part, value) in enumerate(parts):
+            end = "," if j < len(parts) - 1 else ""
+            if isinstance(value, list) and value:
+                rows = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in value]
+                lines.append(f"  {json.dumps(part)}: [")
+                lines.append(",\n".join(f"   {r}" for r in rows))
+                lines.append(f"  ]{end}")
+            else:
+                lines.append(f"  {json.dumps(part)}: {json.dumps(value, ensure_ascii=False)}{end}")
+        lines.append(" }" + ("," if i < len(outcomes) - 1 else ""))
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+def test_the_outcome_is_as_checked_in(fresh, tmp_path):
+    got = scenarios(fresh, tmp_path)
+    text = _golden_text(got)
+    if os.environ.get("CRMCLI_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    for name in expected:
+        assert got[name] == expected[name], name
+
+
+def test_the_known_keys_shortcut_changes_nothing(fresh, tmp_path, monkeypatch):
+    """Every scenario with the shortcut (`Writer.KNOWN_KEYS_SHARE`) and with each row
+    looked up in the database: the same outcome, row for row."""
+    shortcut = scenarios(fresh, tmp_path / "a")
+    monkeypatch.setattr(customer_store.Writer, "KNOWN_KEYS_SHARE", -1.0)  # never
+    looked_up = scenarios(fresh, tmp_path / "b")
+    assert shortcut == looked_up
+
+
+def test_a_first_load_looks_up_only_rows_whose_keys_were_seen(db, tmp_path, monkeypatch):
+    """Into an empty shop, a row whose code, numbers and e-mail no earlier row gave is a
+    new customer without a look-up; a row repeating one is looked up (and merged)."""
+    calls: list[int] = []
+    real = customer_store.match
+
+    def counted(db_, record, region):
+        calls.append(1)
+        return real(db_, record, region)
+
+    monkeypatch.setattr(customer_store, "match", counted)
+    n = 3_000
+    rows = [f"K{i},Kim {i},010-{i // 10_000 + 2000:04d}-{i % 10_000:04d},k{i}@example.kr"
+            for i in range(n)]  # fmt: skip
+    rows.append("K7,Kim 7,,K7@EXAMPLE.KR")  # the same customer as line 9: merged
+    path = tmp_path / "first.csv"
+    path.write_text("code,name,phone,email\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = import_customers(db, path)
+    assert result.counts.added == n and result.counts.merged + result.counts.unchanged == 1
+    assert 1 <= len(calls) <= n // 50  # the repeat, and the filter's rare false "maybe"
+    again = import_customers(db, path)  # a shop as big as the file: every row looked up
+    assert again.counts.unchanged == n + 1
+    assert len(calls) >= n
+
+
+def test_known_keys_never_forget_a_key_and_rarely_invent_one():
+    known = customer_store.KnownKeys(40_000)
+    keys = [f"k{i}" for i in range(10_000)] + [("e", f"+8210{i:08d}") for i in range(30_000)]
+    for key in keys:
+        known.add(key)
+    assert all(known.may_hold([key]) for key in keys)
+    others = [f"other{i}" for i in range(20_000)]
+    assert sum(known.may_hold([key]) for key in others) < 0.03 * len(others)
+    assert not customer_store.KnownKeys(0).may_hold(["anything", ("n", "Kim")])
