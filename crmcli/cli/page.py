@@ -359,8 +359,13 @@ def _visits(page: Page, section: dict[str, Any] | None) -> None:
         page.text(_("Goal: {goal}").format(goal=p["goal"]))
     else:
         page.text(_("none in force"), dim=True)
-    said = _("Record: {visits} visit(s) made, {met} goal(s) met")
-    page.text(said.format(visits=section["visits"], met=section["goals_met"]))
+    visits, met = section["visits"], section["goals_met"]
+    page.text(
+        _("Record: {visits}, {met}").format(
+            visits=ngettext("{n} visit made", "{n} visits made", visits).format(n=visits),
+            met=ngettext("{n} goal met", "{n} goals met", met).format(n=met),
+        )
+    )
     page.rows(
         [
             {
