@@ -145,9 +145,15 @@ def sql_floor(kind: str, csv_file: Path, template: Path) -> list[str]:
         " WHERE s.tags <> ''",
         "INSERT INTO import_changes (import_id, table_name, row_id, action, after)"
         " SELECT 1, 'customers', rowid, 'insert', '{}' FROM staging",
+        # As crmcli's bulk load fills them (`_fill_search_index`): in rowid order.
         *(
-            f"INSERT INTO {fts}({fts}) VALUES('rebuild')"
-            for fts in ("customers_fts", "customers_words", "customer_phones_fts")
+            f"INSERT INTO {fts}({fts}) VALUES('delete-all');"
+            f" INSERT INTO {fts}(rowid, {column}) SELECT id, {column} FROM {table} ORDER BY id"
+            for fts, column, table in (
+                ("customers_fts", "search_key", "customers"),
+                ("customers_words", "search_key", "customers"),
+                ("customer_phones_fts", "digits", "customer_phones"),
+            )
         ),
         *(sql for _name, sql in triggers),
         "DROP TABLE staging",
@@ -169,6 +175,9 @@ class Result:
     command: str
     seconds: list[float] = field(default_factory=list)
     peak_kb: list[int] = field(default_factory=list)
+    # CPU seconds (user + system): on a machine others load, wall time waits on them;
+    # a process's own CPU time hardly does.
+    cpu: list[float] = field(default_factory=list)
     note: str = ""
     skipped: str = ""  # why it was not timed
     limit: float | None = None  # seconds the median must not exceed (an interactive command)
@@ -192,6 +201,7 @@ class Result:
             max_s=round(max(self.seconds), 4),
             runs=len(self.seconds),
             peak_mb=round(self.peak_mb, 1),
+            median_cpu_s=round(statistics.median(self.cpu), 4) if self.cpu else None,
         )
         if self.note:
             out["note"] = self.note
@@ -208,8 +218,11 @@ class Failed(RuntimeError):
     """A timed process exited with an error: the benchmark stops rather than report it."""
 
 
-def timed(argv: Sequence[str], *, stdout: Path | None = None) -> tuple[float, int]:
-    """Run `argv` to completion: (wall seconds, peak resident memory in KiB)."""
+def timed(
+    argv: Sequence[str], *, stdout: Path | None = None, cpu: list[float] | None = None
+) -> tuple[float, int]:
+    """Run `argv` to completion: (wall seconds, peak resident memory in KiB); its CPU
+    seconds (user + system) are appended to `cpu` when given."""
     scratch = Path(os.environ.get("TMPDIR", "/tmp"))
     err_path = scratch / f"crmcli-bench-{os.getpid()}.err"
     result_path = scratch / f"crmcli-bench-{os.getpid()}.result"
@@ -228,20 +241,23 @@ def timed(argv: Sequence[str], *, stdout: Path | None = None) -> tuple[float, in
     finally:
         if stdout:
             out.close()  # type: ignore[union-attr]
-    seconds, peak_kb, status = result_path.read_text().split()
+    seconds, peak_kb, status, cpu_seconds = result_path.read_text().split()
     if int(status) != 0:
         message = err_path.read_text(errors="replace")[-2000:]
         raise Failed(f"{' '.join(argv)} exited {status}:\n{message}")
     err_path.unlink(missing_ok=True)
     result_path.unlink(missing_ok=True)
+    if cpu is not None:
+        cpu.append(float(cpu_seconds))
     return float(seconds), int(peak_kb)  # Linux reports KiB
 
 
 class Bench:
     """One size's workspace: data files, databases, and the results timed so far."""
 
-    def __init__(self, size: str, runs: int, work: Path) -> None:
+    def __init__(self, size: str, runs: int, work: Path, baseline: Path | None = None) -> None:
         self.size = size
+        self.baseline = baseline  # another crmcli's source folder, raced for "before"
         self.customers, self.purchases = SIZES[size]
         self.runs = runs
         self.data = work / size
@@ -323,7 +339,7 @@ class Bench:
             for result, (_, argv, setup, stdout) in zip(results, cases, strict=True):
                 if setup is not None:
                     setup()
-                seconds, peak = timed(argv, stdout=stdout)
+                seconds, peak = timed(argv, stdout=stdout, cpu=result.cpu)
                 result.seconds.append(seconds)
                 result.peak_kb.append(peak)
         for result in results:
@@ -342,14 +358,14 @@ class Bench:
 
     # --- the operations -------------------------------------------------------------
 
-    def imports(self) -> None:
+    def imports(self, kinds: Sequence[str] = ("customers", "purchases")) -> None:
         """Customer and purchase import, against `sqlite3 .import` and sqlite-utils."""
         from crmcli.db import open_db
 
         empty = self.fresh("empty.db")
         open_db(empty).close()
         customers_db = self.data / "customers-only.db"
-        for kind in ("customers", "purchases"):
+        for kind in kinds:
             csv_file = self.data / f"{kind}.csv"
             rows = self.customers if kind == "customers" else self.purchases
             name, shell, utils, floor_name = (
@@ -369,6 +385,25 @@ class Bench:
                 cases.append(
                     (name, argv, lambda t=template, k=kind: self.fresh(f"{k}.db", t), None)
                 )
+                if self.baseline is not None and kind == "customers":
+                    before = self.fresh(f"{kind}-baseline.db")
+                    argv = [*baseline_crmcli(self.baseline), "--db", str(before), kind, "import"]
+                    # Its own empty shop: it refuses one with this crmcli's newer migrations.
+                    own = self.fresh("empty-baseline.db")
+                    subprocess.run(
+                        [*baseline_crmcli(self.baseline), "--db", str(own), "db", "migrate"],
+                        check=True,
+                        capture_output=True,
+                    )
+                    cases.append(
+                        (
+                            f"{name} ({self.baseline.name}, before)",
+                            [*argv, str(csv_file)],
+                            lambda t=own, b=before: shutil.copyfile(t, self.fresh(b.name)),
+                            None,
+                        )
+                    )
+                    self.compare(name, f"{name} ({self.baseline.name}, before)")
             else:
                 self.skip(name, f"crmcli {kind} import", "not available yet")
             if self.sqlite3:
@@ -394,15 +429,21 @@ class Bench:
                         None,
                     )
                 )
-            if cases:
-                self.race(cases)
+            # sqlite-utils takes its turn with the others (the ratio the target is judged
+            # by is then of one moment's load); about a minute per million rows, so past
+            # SLOW_REFERENCE_ROWS it runs once, after them.
+            slow = rows > SLOW_REFERENCE_ROWS
             if self.sqlite_utils:
                 argv = [*self.sqlite_utils, "insert", str(ref), kind, str(csv_file), "--csv"]
-                # About a minute per million rows: past SLOW_REFERENCE_ROWS it runs once.
-                runs = 1 if rows > SLOW_REFERENCE_ROWS else None
-                self.race([(utils, argv, lambda r=ref: self.fresh(r.name), None)], runs=runs)
+                utils_case: Case = (utils, argv, lambda r=ref: self.fresh(r.name), None)
+                if not slow:
+                    cases.append(utils_case)
             else:
                 self.skip(utils, "sqlite-utils insert", "no sqlite-utils command in this venv")
+            if cases:
+                self.race(cases)
+            if self.sqlite_utils and slow:
+                self.race([utils_case], runs=1)
             if kind == "customers" and self.result(name):
                 # crmcli's own customer import is what its purchase import builds on.
                 imported = self.scratch / "customers.db"
@@ -580,6 +621,16 @@ class Bench:
         return int(match[1]) * (7 if match[2] == "w" else 1)
 
 
+def baseline_crmcli(source: Path) -> list[str]:
+    """This Python running the crmcli whose package is in `source` (a checkout of another
+    commit): the "before" of a change, timed in the same turns as the "after"."""
+    start = (
+        "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'crmcli';"
+        " from crmcli.__main__ import main; main()"
+    )
+    return [sys.executable, "-c", start, str(source.resolve())]
+
+
 def _lines(path: Path) -> int:
     with path.open("rb") as f:
         return sum(1 for _ in f)
@@ -685,12 +736,12 @@ def report(bench: Bench) -> tuple[list[str], list[str]]:
     lines = [
         f"### {bench.size}: {bench.customers:,} customers, {bench.purchases:,} purchase lines",
         "",
-        "| operation | median s | min–max s | runs | peak MB | note |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| operation | median s | min–max s | median CPU s | runs | peak MB | note |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in bench.results:
         if r.skipped:
-            lines.append(f"| {r.name} | – | – | – | – | {r.skipped} |")
+            lines.append(f"| {r.name} | – | – | – | – | – | {r.skipped} |")
             continue
         notes = [r.note] if r.note else []
         ours = r.name.startswith(("customers", "purchases", "crmcli", "tiers", "due"))
@@ -700,9 +751,10 @@ def report(bench: Bench) -> tuple[list[str], list[str]]:
         if limit is not None:
             met = r.median <= limit
             notes.append(f"target ≤ {limit:g} s: " + ("met" if met else "**missed**"))
+        cpu = f"{statistics.median(r.cpu):.3f}" if r.cpu else "–"
         lines.append(
             f"| {r.name} | {r.median:.3f} | {min(r.seconds):.3f}–{max(r.seconds):.3f} "
-            f"| {len(r.seconds)} | {r.peak_mb:.0f} | {'; '.join(notes)} |"
+            f"| {cpu} | {len(r.seconds)} | {r.peak_mb:.0f} | {'; '.join(notes)} |"
         )
     lines += [
         "",
@@ -794,7 +846,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=5, help="Timed runs per operation.")
     parser.add_argument(
-        "--only", choices=("imports", "queries"), help="Run one half of the benchmark."
+        "--only",
+        choices=("imports", "queries", "customers-import"),
+        help="Run one half of the benchmark (or the customers import alone).",
     )
     parser.add_argument(
         "--work",
@@ -803,6 +857,13 @@ def main(argv: list[str] | None = None) -> int:
         help="Where generated data and scratch databases go (cached between runs).",
     )
     parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="Another crmcli's source folder (holding its crmcli package, e.g. a `git "
+        "archive` of the commit before a change): its customers import takes its turns "
+        "with this one's and the references', for a before/after in one run.",
+    )
     parser.add_argument(
         "--engine",
         choices=("sqlite", "postgresql", "both"),
@@ -825,6 +886,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.baseline and not (args.baseline / "crmcli" / "__main__.py").exists():
+        parser.error(f"--baseline {args.baseline}: no crmcli package there")
     compile_crmcli()
     started = datetime.now(timezone.utc)
     benches: list[Bench] = []
@@ -836,12 +899,14 @@ def main(argv: list[str] | None = None) -> int:
     judged: list[Verdict] = []
     try:
         for size in sizes:
-            bench = Bench(size, args.runs, args.work)
+            bench = Bench(size, args.runs, args.work, args.baseline)
             bench.prepare()
             if args.engine != "postgresql":
-                if args.only != "queries":
+                if args.only == "customers-import":
+                    bench.imports(("customers",))
+                elif args.only != "queries":
                     bench.imports()
-                if args.only != "imports":
+                if args.only not in ("imports", "customers-import"):
                     bench.queries()
             if args.engine != "sqlite":
                 server.compare(bench, args.pg_url)

@@ -1,4 +1,5 @@
-"""Run one command and record its wall time and peak memory: `spawn.py RESULT ARGV…`.
+"""Run one command and record its wall time, peak memory and CPU time (user + system):
+`spawn.py RESULT ARGV…`.
 
 run.py starts every timed command through this small launcher (itself started
 with `python -S`, so it stays a few MB) because Linux carries a process's peak
@@ -19,7 +20,8 @@ def main() -> int:
     _, status, usage = os.wait4(pid, 0)
     seconds = time.perf_counter() - start
     with open(result, "w") as f:
-        f.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}\n")
+        cpu = usage.ru_utime + usage.ru_stime
+        f.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu}\n")
     return 0
 
 

@@ -78,6 +78,10 @@ class Engine(ABC):
     # Each statement is a round trip to a server: read a table's few thousand rows in
     # one query rather than one by one as they are needed.
     remote: bool = False
+    # A write transaction keeps every other writer out until it ends (SQLite's one writer
+    # per file): what it read stays true to its end. On a server others may still
+    # update rows it has read (each row locks only when written).
+    writes_alone: bool = False
     # Told once when a write has to wait for another writer (an import, a second till):
     # the CLI says so, rather than hang silently. `write(on_wait=…)` overrides it.
     on_wait: Callable[[], None] | None = None
@@ -433,6 +437,7 @@ class SqliteEngine(Engine):
     """
 
     name = SQLITE
+    writes_alone = True
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn

@@ -215,11 +215,11 @@ def _any_variants(value: str) -> tuple[str, ...]:
 
 def document(values: Mapping[str, Any]) -> str:
     """A customer's search document: every field's forms, ` | ` between them."""
-    forms: list[str] = []
+    forms: dict[str, None] = {}  # an ordered set: each form once, where it first comes
     for field in FIELDS:
         value = values.get(field)
         if value:
-            forms.extend(f for f in _variants(str(value)) if f not in forms)
+            forms.update(dict.fromkeys(_variants(str(value))))
     return " | ".join(forms)
 
 

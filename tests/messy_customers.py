@@ -28,6 +28,8 @@ _NAMES = [
     "Nguyễn Văn An", "Ａｂｃ Ｄｅｆ", "Ali", "Ōta Ken",
 ]  # fmt: skip
 _DOMAINS = ["example.com", "Example.KR", "mail.example.jp", "EXAMPLE.org"]
+# E-mails whose capitals are not ASCII: SQLite's NOCASE leaves them as they are.
+_WIDE = ["ΣΟΦΙΑ", "Ÿves", "ÇA", "İlker", "STRAẞE", "Ōta"]
 _TAGS = ["vip", "VIP", "online", "단골", "常客", "staff", "wholesale"]
 _OWNERS = ["", "", "박성민", "Ani", "李娜", "Mr Lee"]
 
@@ -81,7 +83,7 @@ def rows(n: int, *, seed: int, codes: list[str] | None = None) -> list[list[str]
             else:
                 row[5] = _birthday(rng)
                 row[7] = rng.choice(_OWNERS)
-            if rng.random() < 0.3:
+            if rng.random() < 0.3 and row[4].isascii():
                 row[4] = row[4].upper()
             out.append(row)
             continue
@@ -97,8 +99,11 @@ def rows(n: int, *, seed: int, codes: list[str] | None = None) -> list[list[str]
         email = ""
         if rng.random() < 0.6:
             email = f"u{seed}.{i}@{rng.choice(_DOMAINS)}"
+            if rng.random() < 0.15:  # capitals beyond ASCII: given again only as written
+                email = f"{rng.choice(_WIDE)}{i}@{rng.choice(_DOMAINS)}"
             if out and rng.random() < 0.05:
-                email = rng.choice(out)[4].swapcase()
+                email = rng.choice(out)[4]
+                email = email.swapcase() if email.isascii() else email
         row = [
             code,
             name,

@@ -147,6 +147,7 @@ def test_the_sql_floors_load_every_row_and_leave_the_schema_whole(data, tmp_path
     assert count("SELECT count(*) FROM import_changes") == len(people)
     for fts in ("customers_fts", "customers_words", "customer_phones_fts"):
         assert count(f"SELECT count(*) FROM {fts}_docsize") > 0  # built once, after
+        db.execute(f"INSERT INTO {fts}({fts}, rank) VALUES('integrity-check', 1)")  # whole
     lines = rows(data / "purchases.csv")
     db = floor("purchases", customers_only)
     assert db.execute("SELECT count(*) FROM purchases").fetchone()[0] == len(lines)
@@ -189,11 +190,26 @@ def test_reference_classify_is_a_pareto_split(data):
 
 def test_timed_reports_peak_memory_of_the_child_not_the_runner():
     seconds, peak_kb = run.timed([sys.executable, "-S", "-c", "b = bytearray(60_000_000)"])
-    small_seconds, small_kb = run.timed([sys.executable, "-S", "-c", "pass"])
+    cpu: list[float] = []
+    small_seconds, small_kb = run.timed([sys.executable, "-S", "-c", "pass"], cpu=cpu)
+    assert len(cpu) == 1 and 0 < cpu[0] <= small_seconds + 0.05  # the child's own CPU
     assert peak_kb > 60_000 > small_kb
     assert seconds > 0 and small_seconds > 0
     with pytest.raises(run.Failed):
         run.timed([sys.executable, "-S", "-c", "raise SystemExit(3)"])
+
+
+def test_a_baseline_is_the_crmcli_of_its_own_folder(tmp_path):
+    """--baseline races another checkout's crmcli: that one runs, not this venv's."""
+    package = tmp_path / "before" / "crmcli"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(
+        "import sys\ndef main():\n    print('before', sys.argv[1:])\n"
+    )
+    argv = [*run.baseline_crmcli(tmp_path / "before"), "--db", "x.db", "customers", "import"]
+    shown = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    assert shown == "before ['--db', 'x.db', 'customers', 'import']\n"
 
 
 def test_run_explains_its_sizes():
@@ -218,9 +234,10 @@ def test_report_gives_ratios_flags_misses_and_never_invents_figures(tmp_path):
     bench.compare("tiers classify", "classify: SQL window query", run.Target(1.5, "≤ 1.5×"))
     lines, misses = run.report(bench)
     text = "\n".join(lines)
-    assert "| purchases import | 2.200 | 2.000–9.000 | 3 | 39 |" in text  # the median, not the mean
+    # the median, not the mean; no CPU figure where none was taken
+    assert "| purchases import | 2.200 | 2.000–9.000 | – | 3 | 39 |" in text
     assert "| purchases import | purchases: sqlite3 .import | 4.40× | ≤ 3× | **no** |" in text
-    assert "| tiers classify | – | – | – | – | not available yet |" in text
+    assert "| tiers classify | – | – | – | – | – | not available yet |" in text
     assert (
         "| tiers classify | classify: SQL window query | – | ≤ 1.5× | not available yet |" in text
     )

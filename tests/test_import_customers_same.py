@@ -159,3 +159,24 @@ def test_known_keys_never_forget_a_key_and_rarely_invent_one():
     others = [f"other{i}" for i in range(20_000)]
     assert sum(known.may_hold([key]) for key in others) < 0.03 * len(others)
     assert not customer_store.KnownKeys(0).may_hold(["anything", ("n", "Kim")])
+
+
+def test_into_a_small_shop_rows_are_looked_up_only_where_it_cannot_change(
+    db, engine, tmp_path, monkeypatch
+):
+    """A file bigger than the shop: SQLite reads the stored keys once (no other writer
+    until the import ends); a server, where another session may give a stored customer
+    a number meanwhile, looks every row up."""
+    from crmcli import customers
+
+    customers.add(db, code="OLD", name="Park", phones_raw=["010-9999-0000"])
+    calls: list[int] = []
+    real = customer_store.match
+    monkeypatch.setattr(customer_store, "match", lambda *a: (calls.append(1), real(*a))[1])
+    rows = [f"N{i},Kim {i},010-3{i:03d}-{i:04d}" for i in range(200)]
+    rows.append(",Park,010 9999 0000")  # the stored customer, by number
+    path = tmp_path / "new.csv"
+    path.write_text("code,name,phone\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = import_customers(db, path)
+    assert (result.counts.added, result.counts.unchanged) == (200, 1)  # Park found
+    assert len(calls) == (201 if engine == "postgresql" else 1)

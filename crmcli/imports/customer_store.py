@@ -161,6 +161,14 @@ def match(db: Engine, record: Record, region: str) -> tuple[int | None, str]:
     return (candidates.pop(), how) if candidates else (None, how)
 
 
+def email_key(email: str) -> str:
+    """An e-mail as the queue's and the known keys spell it. One spelling everywhere a key
+    is made (`_queue`, `lookup_keys`, `_stored_keys`): keys folded two ways would miss
+    each other. It may fold more than `match`'s comparison (a key that says "maybe" is
+    then looked up), never less."""
+    return email.casefold()
+
+
 class KnownKeys:
     """The keys (`Writer.lookup_keys`) of every customer stored, in a few bits each: a
     Bloom filter. `may_hold` never says no for a key that was added; it says yes for
@@ -180,10 +188,15 @@ class KnownKeys:
         self.bits = bytearray(bits >> 3)
 
     def add(self, key: Any) -> None:
-        h = hash(key)
+        self.add_all((key,))
+
+    def add_all(self, keys: Iterable[Any]) -> None:
         bits, mask = self.bits, self.mask
-        for i in (h & mask, (h >> 32) & mask):
+        for key in keys:
+            h = hash(key)
+            i, j = h & mask, (h >> 32) & mask
             bits[i >> 3] |= 1 << (i & 7)
+            bits[j >> 3] |= 1 << (j & 7)
 
     def may_hold(self, keys: Iterable[Any]) -> bool:
         bits, mask = self.bits, self.mask
@@ -201,7 +214,7 @@ def _stored_keys(db: Engine, known: KnownKeys) -> None:
         if code:
             known.add(code)
         if email:
-            known.add(email.casefold())
+            known.add(email_key(email))
         if name:
             known.add(("n", name))
     for e164, digits in db.execute("SELECT e164, digits FROM customer_phones"):
@@ -225,6 +238,7 @@ class Writer:
     A file at least as big as the shop (a first load, above all) reads the stored
     customers' keys once (`KnownKeys`): a row none of whose keys was ever stored or
     added is a new customer without a look-up. Any other row is matched as always.
+    On a server only into an empty shop (see `_known_keys`).
     """
 
     BATCH = 2_000
@@ -278,6 +292,11 @@ class Writer:
         stored = self.db.execute("SELECT count(*) FROM customers").fetchone()[0]
         if stored > self.KNOWN_KEYS_SHARE * expected_rows:
             return None  # a day's file into a big shop: each row looked up
+        if stored and not self.db.writes_alone:
+            # On a server another session may give a stored customer a number or an
+            # e-mail while the import runs: each row is looked up, as it sees them then.
+            # An empty shop stays empty but for this import (the id lock, next_id).
+            return None
         known = KnownKeys(4 * (stored + expected_rows))
         if stored:
             _stored_keys(self.db, known)
@@ -375,7 +394,7 @@ class Writer:
             keys.append(("e", phone.e164) if phone.e164 else ("d", phone.digits))
         email = record.fields.get("email")
         if email:
-            keys.append(email.casefold())
+            keys.append(email_key(email))
         elif not keys:
             name = (record.fields.get("name") or "").strip()
             if name:
@@ -449,13 +468,12 @@ class Writer:
                 added.append(("e", e164))
             added.append(("d", digits))
         if values.get("email"):
-            added.append(values["email"].casefold())
+            added.append(email_key(values["email"]))
         if values.get("name"):
             added.append(("n", values["name"]))
         self.keys.update(added)
         if self.known is not None:
-            for key in added:
-                self.known.add(key)
+            self.known.add_all(added)
         if len(self.added) >= self.BATCH:
             self.flush()
 
