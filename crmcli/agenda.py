@@ -635,12 +635,17 @@ class _Listing:
                 self.params[f"tier{n}"] = value
                 parts[n] += f":tier{n}"
             self.where += f" AND customer_id IN ({''.join(parts)})"
+        # An item is gone once its event plus the kind's keeping time is before `start`:
+        # on_day + keep < start ⟺ on_day < start - keep, a day worked out here once per
+        # kind (as date text, compared as stored) instead of date arithmetic on each of
+        # a quarter of a million lines (a tenth of the listing at a million customers).
         kept = " ".join(
-            f"WHEN {_quoted(kind)} THEN {keep.days}"
+            f"WHEN {_quoted(kind)} THEN {_quoted((start - keep).isoformat())}"
             for kind, keep in keeps.items()
             if keep is not None and kind not in PERSISTENT
         )
-        self.keep_days = f"CASE kind {kept} END" if kept else "NULL"
+        # '' when the kind is kept for ever: no day is before it.
+        self.kept_from = f"coalesce(CASE kind {kept} END, '')" if kept else "''"
 
     def cap_visits(self, *, per_day: int, days: int, counts: dict[str, int] | None) -> None:
         """`cap_visits`' cut: at most `per_day` visits a day, A first, the most overdue
@@ -684,7 +689,6 @@ class _Listing:
 
     def _sql(self, columns: str, where: str) -> str:
         cleared = ", ".join(_quoted(k) for k in CLEARED_BY_CONTACT)
-        persistent = ", ".join(_quoted(k) for k in PERSISTENT)
         person = ", ".join(
             f"{sql} AS {name}" for sql, name in zip(_PERSON_SQL, _PERSON_FIELDS, strict=True)
         )
@@ -717,10 +721,8 @@ class _Listing:
                 FROM placed
                WHERE shown <= :end
                  -- its day has passed, and the grace period with it
-                 AND NOT (shown < :today AND kind NOT IN ({persistent})
-                          AND {self.keep_days} IS NOT NULL
-                          AND max({db.plus_days("on_day", self.keep_days)}, shown)
-                              < :start)
+                 AND NOT (shown < :today AND shown < :start
+                          AND on_day < {self.kept_from})
                  AND (CAST(:owner AS TEXT) IS NULL OR coalesce(item_owner, owner) = :owner))
             SELECT {columns} FROM listed WHERE 1 = 1 {self.where}{where}"""
 

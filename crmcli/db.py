@@ -16,6 +16,7 @@ import sqlite3
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 from crmcli import migrations, postgres, search
@@ -30,7 +31,7 @@ from crmcli.engines import (
     is_locked,
 )
 from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, NotADatabase
-from crmcli.files import PRIVATE_FILE, create_private
+from crmcli.files import PRIVATE_FILE, create_private, database_family
 from crmcli.i18n import M_
 
 __all__ = ["BUSY_TIMEOUT_MS", "Engine", "explain", "is_locked"]  # SQLite's, kept in reach
@@ -282,16 +283,24 @@ def open_sqlite(
     """`open_db` for an SQLite file (or `:memory:`), typed as the SQLite engine it is.
 
     `role`: the argument that named it, for the refusal of another application's file.
+    A file this call creates is marked (`SqliteEngine.created`): a command refused after
+    opening it takes it away again (`discard_new`).
     """
     path_str = str(path)
     if path_str == MEMORY:
         db = connect(MEMORY)
-    else:
-        path = Path(path_str)
+        if migrate:
+            _migrate(db, adopt=False, path_str=path_str)
+        return db
+    path = Path(path_str)
+    for attempt in range(REOPENS + 1):
+        last = attempt == REOPENS
+        folders = _missing_folders(path)
+        created = False
         sniffed = _sniff(path)
         if sniffed == MISSING:
             try:
-                create_private(path)
+                created = create_private(path)
             except OSError as exc:  # a read-only folder, a full disk, a missing permission
                 raise DatabaseError(
                     M_("cannot create {path}: {reason}").format(
@@ -300,26 +309,126 @@ def open_sqlite(
                 ) from exc
         elif sniffed == EMPTY:
             _make_private(path)
-        db = connect(path)
+        opened = _inode(path)
         try:
-            kind, tables = kind_of(db)
-            if kind == FOREIGN and not adopt:
-                raise not_crmcli(path, tables, role=role)
-            # An adopted file keeps its journal mode until crmcli's tables are in it.
-            if kind != FOREIGN:
-                use_wal(db)
-        except BaseException:
-            db.close()
+            db = _open_file(path, migrate=migrate, adopt=adopt, role=role)
+        except DatabaseError:
+            # SQLite refuses to write a file that was unlinked under it ("read-only"):
+            # dropped meanwhile by the refused command that made it. Make it anew.
+            if not last and _inode(path) != opened:
+                continue
             raise
+        # In WAL mode this connection now keeps the file from being dropped (`discard_new`
+        # needs it to itself). A file dropped before that is not the one at `path` any
+        # more: this connection would write where nobody reads.
+        if not last and (opened is None or _inode(path) != opened):
+            db.close()
+            continue
+        if created:
+            db.created = NewFile(
+                path, folders, db.commits, db.execute("PRAGMA data_version").fetchone()[0]
+            )
+        return db
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+REOPENS = 2  # how often a file dropped under `open_sqlite` is made again
+
+
+def _open_file(path: Path, *, migrate: bool, adopt: bool, role: str | None) -> SqliteEngine:
+    db = connect(path)
+    try:
+        kind, tables = kind_of(db)
+        if kind == FOREIGN and not adopt:
+            raise not_crmcli(path, tables, role=role)
+        # An adopted file keeps its journal mode until crmcli's tables are in it.
+        if kind != FOREIGN:
+            use_wal(db)
+    except BaseException:
+        db.close()
+        raise
     if migrate:
-        try:
-            apply_pending(db)
-            if adopt and path_str != MEMORY:
-                use_wal(db)
-        except BaseException:
-            db.close()
-            raise
+        _migrate(db, adopt=adopt, path_str=str(path))
     return db
+
+
+class NewFile(NamedTuple):
+    """A database file `open_sqlite` created, as it was once its schema was in."""
+
+    path: Path
+    folders: list[Path]  # the folders made for it, deepest first
+    commits: int  # its engine's commits by then (`SqliteEngine.commits`)
+    data_version: int  # SQLite's count of other connections' commits, as then
+
+
+def discard_new(db: Engine) -> bool:
+    """Take away the database file (and folders) `open_sqlite` made for a command that
+    was then refused: a mistyped `--db` or a refused first import leaves nothing behind.
+
+    Only when nothing was stored in it since its schema — by this engine (no commit)
+    or by another process (SQLite's `data_version`) — and no other connection has it
+    open: SQLite leaves WAL mode only for a connection that has the file to itself, and
+    the exclusive lock then keeps every other out while the files go. Otherwise (or on
+    any error) the file stays, as it would have before. True when it went; `db` is
+    closed then.
+    """
+    new = getattr(db, "created", None)
+    if not isinstance(db, SqliteEngine) or new is None or db.in_transaction:
+        return False
+    conn = db.conn
+    if db.commits != new.commits:
+        return False
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")  # never wait: someone else is using it
+        if conn.execute("PRAGMA data_version").fetchone()[0] != new.data_version:
+            return False
+        if str(conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]).lower() != "delete":
+            return False
+        # (Leaving WAL moves data_version itself: it is read before, not after.)
+        conn.execute("BEGIN EXCLUSIVE")
+        try:
+            for file in database_family(new.path):
+                file.unlink(missing_ok=True)
+        finally:
+            conn.execute("ROLLBACK")
+    except (sqlite3.Error, OSError):
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.close()
+    for folder in new.folders:
+        try:
+            folder.rmdir()  # only an empty one; another's file in it keeps it
+        except OSError:
+            break
+    return True
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    missing = []
+    for folder in path.parents:
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _migrate(db: SqliteEngine, *, adopt: bool, path_str: str) -> None:
+    try:
+        apply_pending(db)
+        if adopt and path_str != MEMORY:
+            use_wal(db)
+    except BaseException:
+        db.close()
+        raise
 
 
 def open_read(path: Target | str, *, notice: Callable[[str], None] | None = None) -> Engine:

@@ -39,8 +39,8 @@ from crmcli.engines import Engine, PostgresEngine, SqliteEngine, pg_dump_program
 from crmcli.errors import Conflict, DatabaseError, UsageError
 from crmcli.files import Output, database_family
 from crmcli.i18n import M_, either
+from crmcli.progress import INDEXING, VERIFYING, ProgressFn, phase
 
-ProgressFn = Callable[[int, int], None]  # (rows copied, rows in all)
 PROGRESS_EVERY = 10_000  # rows between two progress calls
 MONEY_SUFFIX = "_micros"  # money columns: integer micro-units, summed on both sides
 
@@ -322,11 +322,13 @@ class _Fill:
             with dst.bulk_loading(order):
                 for table in order:
                     self._copy_table(dst, table)
+                phase(self.progress, INDEXING)  # as the block ends: its indexes built again
         except _database_errors() as exc:  # an index or a key rebuilt over the copied rows
             raise DatabaseError(
                 f"copying to {self.target} failed, so nothing was copied: "
                 f"{_explain(exc, self.source, self.target)}"
             ) from exc
+        phase(self.progress, VERIFYING)
         self._verify(dst)
 
     def _refuse_rows_of_its_own(self, dst: Engine, order: list[str]) -> None:

@@ -443,6 +443,8 @@ class SqliteEngine(Engine):
         self.conn = conn
         self._savepoints = 0
         self._ends = 0  # write transactions ended (`_version`)
+        self.commits = 0  # write transactions committed (`crmcli.db.discard_new`)
+        self.created: Any = None  # `crmcli.db.NewFile` when `open_db` made the file
         # The driver's own methods, bound once: a hot loop (an import, `due`) pays no
         # wrapper call per statement.
         self.execute = conn.execute  # type: ignore[method-assign,assignment]
@@ -515,6 +517,7 @@ class SqliteEngine(Engine):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            self.commits += 1
         finally:
             if not wait:
                 conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -857,6 +860,7 @@ class PostgresEngine(Engine):
         self._since: float | None = None  # when the running statement started
         self._pid = conn.info.backend_pid
         self._side: Any = None  # a second connection that looks at this one's waits
+        self._looked = 0.0  # when the server was last asked (`_look_at_wait`)
         self._side_lock = threading.Lock()
         _watch(self)
 
@@ -871,6 +875,9 @@ class PostgresEngine(Engine):
         since = self._since
         if since is None or now - since < WAIT_SAID_AFTER_S or self._waiter() is None:
             return
+        if now - self._looked < WAIT_SAID_AFTER_S:
+            return  # a long statement (an import's COPY) is asked about once a second
+        self._looked = now
         if not self._blocked() or self._since != since:
             return
         told = self._waiter(take=True)

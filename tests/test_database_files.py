@@ -250,3 +250,76 @@ def test_output_dash_is_stdout_and_a_linked_database_is_protected_by_its_real_na
     for name in (real, Path(f"{real}-wal"), Path(f"{real}-shm")):
         result = cli("--db", str(link), "customers", "export", "-o", str(name), "--force", ok=False)
         assert result.exit_code == 1 and "database" in result.stderr, name
+
+
+# --- a refused command on a database that did not exist leaves nothing (issue 16) ---
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("customers", "import", "{bad}"),
+        ("purchases", "import", "{bad}"),
+        ("customers", "add", "--name", "Kim", "--email", "not-an-address"),
+        ("customers", "tag", "7", "vip"),
+    ],
+)
+def test_a_refused_command_on_a_new_path_leaves_no_file_nor_folder(cli, tmp_path, args):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,email\nK1,Kim,kim@example.com\nK2,Lee,nope\n", encoding="utf-8")
+    path = tmp_path / "new" / "shop" / "crmcli.db"  # a mistyped --db, folders and all
+    result = cli("--db", str(path), *(a.format(bad=bad) for a in args), ok=False)
+    assert result.exit_code == 1 and "error:" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "tmp"]
+    # The same command once the shop exists: refused, and the shop kept as it was.
+    cli("--db", str(path), "customers", "add", "--name", "Ann")
+    assert cli("--db", str(path), *(a.format(bad=bad) for a in args), ok=False).exit_code == 1
+    listed = cli("--db", str(path), "customers", "list", "--fields", "name").stdout
+    assert listed == "name\nAnn\n"
+
+
+def test_a_new_file_is_kept_when_anything_was_stored_in_it_or_another_has_it_open(tmp_path):
+    from crmcli.db import discard_new
+
+    path = tmp_path / "shop.db"
+    made = open_db(path)
+    assert made.created is not None and open_db(path).created is None  # only its maker
+    customers.add(made, name="Kim")  # committed: a command that stored something
+    assert not discard_new(made) and path.exists()
+    made.close()
+
+    path.unlink()
+    for companion in tmp_path.glob("shop.db-*"):
+        companion.unlink()
+    made, other = open_db(path), open_db(path)  # another till opened it meanwhile
+    assert not discard_new(made) and path.exists()
+    other.close()
+    assert discard_new(made) and not path.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]  # no -wal, no -shm
+
+
+def test_a_file_dropped_just_as_another_process_opened_it_is_made_again(tmp_path, monkeypatch):
+    # Process B connects to the new file just before the refused command that made it
+    # drops it: B's connection then holds a deleted file. B sees the path no longer
+    # names it and opens again, so what B stores is in the file at the path.
+    from crmcli import db as db_module
+
+    path = tmp_path / "shop.db"
+    maker = open_db(path)
+    real = sqlite3.connect
+    dropped = []
+
+    def connect_then_dropped(*args, **kwargs):
+        conn = real(*args, **kwargs)  # its file open, not read yet: no lock
+        if not dropped:
+            dropped.append(db_module.discard_new(maker))
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", connect_then_dropped)
+    other = open_db(path)
+    assert dropped == [True]
+    customers.add(other, name="Kim")
+    other.close()
+    again = open_read(path)
+    assert [r["name"] for r in customers.rows(again)] == ["Kim"]
+    again.close()

@@ -163,7 +163,7 @@ def test_writers_at_once_take_turns_without_a_gap_or_a_repeat(db_path):
 
 def test_a_writer_that_waits_for_the_one_before_says_so_once(db_path):
     # The clerk sees why the command pauses (the CLI prints "waiting for it"), on a
-    # server as on a file: there, the server's notice as the insert starts waiting.
+    # server as on a file: there, the wait for the id lock (m128) seen by the watcher.
     _open(db_path).close()
     told: list[float] = []
 

@@ -180,3 +180,27 @@ def test_into_a_small_shop_rows_are_looked_up_only_where_it_cannot_change(
     result = import_customers(db, path)
     assert (result.counts.added, result.counts.unchanged) == (200, 1)  # Park found
     assert len(calls) == (201 if engine == "postgresql" else 1)
+
+
+def test_a_small_file_into_a_big_shop_counts_no_further_than_the_file(db, tmp_path, monkeypatch):
+    """Whether the stored keys are worth reading is told by counting the shop only as far
+    as the file's size: a day's two rows into a big shop count three customers."""
+    from crmcli import customers
+
+    with db.write():
+        for i in range(30):
+            customers.add(db, code=f"S{i}", name=f"Stored {i}")
+    path = tmp_path / "day.csv"
+    path.write_text("code,name\nD1,Day One\nS3,Stored 3\n", encoding="utf-8")
+    counted: list[object] = []
+    execute = db.execute
+
+    def watched(sql, params=()):
+        if "count(*)" in sql and "customers" in sql:
+            counted.append((sql, list(params)))
+        return execute(sql, params)
+
+    monkeypatch.setattr(db, "execute", watched)
+    result = import_customers(db, path)
+    assert (result.counts.added, result.counts.unchanged) == (1, 1)
+    assert counted == [("SELECT count(*) FROM (SELECT 1 FROM customers LIMIT ?) AS shop", [3])]

@@ -108,7 +108,14 @@ class Env:
         return replace(self, stdout=file)
 
     def close_outputs(self, *, keep: bool) -> None:
-        """Put every --output file in place (`keep`), or drop them all."""
+        """Put every --output file in place (`keep`), or drop them all, and with them a
+        database file this command created and stored nothing in (`discard_new`): a
+        refused command on a mistyped --db leaves no file behind."""
+        if not keep and self._db is not None:
+            from crmcli.db import discard_new
+
+            if discard_new(self._db):
+                self._db = None
         outputs, self._outputs[:] = list(self._outputs), []
         for i, out in enumerate(outputs):
             try:

@@ -7,6 +7,7 @@ one way everywhere (cli/json_encoding.py).
 """
 
 import csv
+import io
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -187,6 +188,9 @@ def _machine(
     """CSV, TSV, JSON or JSONL, row by row."""
     target = env.stdout
     count = 0
+    # Piped, a block is passed on once it is full (`_Blocks`); on a terminal each row
+    # goes as it comes.
+    spill = out.spill if isinstance(out, _Blocks) else _nothing
     if chosen in (Format.csv, Format.tsv):
         writer = csv.writer(
             out, delimiter="," if chosen is Format.csv else "\t", lineterminator="\n"
@@ -201,11 +205,14 @@ def _machine(
                 count += 1
         elif plain:
             # csv writes text, whole numbers and None as `_text` does: the rows go to
-            # it whole, each one's fields picked in C, and counted as they pass.
+            # it whole, a batch at a time, each one's fields picked in C; no Python
+            # call per row or value.
             pick = itemgetter(*fields) if len(fields) > 1 else lambda row: (row[fields[0]],)
-            passed = itertools.count()
-            writer.writerows(map(pick, map(itemgetter(0), zip(rows, passed, strict=False))))
-            count = next(passed)
+            rows = iter(rows)
+            while batch := list(itertools.islice(rows, PLAIN_BATCH)):
+                writer.writerows(map(pick, batch))
+                count += len(batch)
+                spill()
         else:
             # Most values are text already: only the others are converted (a
             # quarter of a million agenda lines spent a fifth of their time here).
@@ -214,17 +221,24 @@ def _machine(
                     [v if v.__class__ is str else _text(v) for v in map(row.get, fields)]
                 )
                 count += 1
+                spill()
     elif chosen is Format.jsonl:
         for row in rows:
             out.write(row_to_json(row, fields, stream=target) + "\n")
             count += 1
+            spill()
     elif chosen is Format.json:
         out.write("[")
         for row in rows:
             out.write(("\n  " if count == 0 else ",\n  ") + row_to_json(row, fields, stream=target))
             count += 1
+            spill()
         out.write("\n]\n" if count else "]\n")
     return count
+
+
+def _nothing() -> None:
+    pass
 
 
 class _Blocks:
@@ -232,28 +246,35 @@ class _Blocks:
 
     With PYTHONUNBUFFERED set (many containers and CI runners set it) every row would be
     a write of its own: a quarter of a million system calls for a big agenda. A block
-    at a time still streams (`crmcli due | head` stops after the first).
+    at a time still streams (`crmcli due | head` stops after the first). The rows are
+    written into a string buffer by C code (`write` is the buffer's own: a Python
+    method here was a call per row, a twentieth of a big agenda's time); the writer
+    says when a row or a batch is done (`spill`), and a full block is passed on.
     """
 
     def __init__(self, out: Any) -> None:
         self.out = out
-        self.parts: list[str] = []
-        self.size = 0
+        self.buffer = io.StringIO()
+        self.write = self.buffer.write
 
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-        self.size += len(text)
-        if self.size >= BLOCK:
-            self.flush()
+    def spill(self) -> None:
+        if self.buffer.tell() >= BLOCK:
+            self._pass_on()
 
     def flush(self) -> None:
-        if self.parts:
-            self.out.write("".join(self.parts))
-            self.parts, self.size = [], 0
+        self._pass_on()
         self.out.flush()
+
+    def _pass_on(self) -> None:
+        text = self.buffer.getvalue()
+        if text:
+            self.out.write(text)
+            self.buffer.seek(0)
+            self.buffer.truncate()
 
 
 BLOCK = 64 * 1024
+PLAIN_BATCH = 500  # plain rows handed to the CSV writer at a time
 TABLE_CHUNK = 1000  # rows per rendered block: a terminal table streams too
 
 # Columns that name the record a row is about: never narrower than their content, and

@@ -30,6 +30,7 @@ from crmcli.imports.customer_record import (
 )
 from crmcli.imports.problems import Problems, RejectsWriter, RowProblem, rejects_path
 from crmcli.imports.result import Counts, DryRun, ImportResult, ProgressFn, Unchanged
+from crmcli.progress import INDEXING, phase
 
 # What a row that matches a stored customer does: `fill` (the default) fills in empty
 # values and adds phones, tags and dates; `update` also replaces stored values (and a
@@ -289,8 +290,13 @@ class Writer:
         self.known = self._known_keys(expected_rows)
 
     def _known_keys(self, expected_rows: int) -> KnownKeys | None:
-        stored = self.db.execute("SELECT count(*) FROM customers").fetchone()[0]
-        if stored > self.KNOWN_KEYS_SHARE * expected_rows:
+        most = int(self.KNOWN_KEYS_SHARE * expected_rows)
+        # Counted no further than the file's size: a day's file into a shop of a million
+        # does not count the million.
+        stored = self.db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM customers LIMIT ?) AS shop", [max(most, 0) + 1]
+        ).fetchone()[0]
+        if stored > most:
             return None  # a day's file into a big shop: each row looked up
         if stored and not self.db.writes_alone:
             # On a server another session may give a stored customer a number or an
@@ -756,8 +762,9 @@ def import_records(
         with db.references_unchecked(), db.write(), ExitStack() as aside:
             import_id = journal.begin(db, kind="customers", info=info, options=options)
             result.import_id = import_id
+            bulk = None
             if not dry_run:
-                aside.enter_context(journal.set_aside(db, SEARCH_UPKEEP, estimated_rows))
+                bulk = aside.enter_context(journal.set_aside(db, SEARCH_UPKEEP, estimated_rows))
             # The file's own evidence of its customers' language (headers, encoding),
             # for the rows whose names and phones say nothing stronger.
             file_locale = evidence.file_evidence(headers=headers, encoding=info.encoding).locale
@@ -790,6 +797,8 @@ def import_records(
             store.flush()
             if store.with_phones:
                 result.notes.append(region.note(store.own_country))
+            if bulk is not None:
+                phase(progress, INDEXING)  # on a terminal: what the wait after the reading is
             aside.close()  # the search indexes built again, their triggers back
             journal.finish(db, import_id, counts)
             if store.kept:

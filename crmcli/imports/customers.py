@@ -150,7 +150,7 @@ def import_customers(
                 skip_invalid=skip_invalid,
                 rejects=rejects,
                 replace_rejects=replace_rejects,
-                progress=None,
+                progress=progress,  # its phases; the reading counts itself (records)
                 estimated_rows=table.estimated_rows(),
             )
         )

@@ -35,6 +35,7 @@ from crmcli.imports.headers import (
 from crmcli.imports.problems import Problems, RejectsWriter, RowProblem, rejects_path
 from crmcli.imports.result import Counts, DryRun, ImportResult, ProgressFn, Unchanged
 from crmcli.money import parse_amount
+from crmcli.progress import CHECKING, INDEXING, STORING, phase
 
 BATCH = 5_000
 # A big import (that outweighs the table) builds purchases' secondary indexes once, after.
@@ -421,6 +422,8 @@ def _run(
             # each CREATE INDEX takes the cache size as its sort budget: back to the
             # default, so memory stays flat with the file (240 MB at 10M lines before).
             db.set_cache_size(cache)
+            if bulk is not None:
+                phase(progress, INDEXING)
             aside.close()  # the indexes built again (a failure before this leaves them be)
             result.customers_created = known.created
             if counts.anonymous and skip_anonymous:
@@ -868,6 +871,7 @@ def _staged(
     db.execute("SET LOCAL work_mem = '256MB'")
     db.execute("SET LOCAL maintenance_work_mem = '256MB'")
     staged = staging.stage(db, table, progress)
+    phase(progress, CHECKING)  # the file is on the server: the rest is its SQL
     fast, values = _staged_sql(staged, index, skip_anonymous=skip_anonymous)
     code = staged.strip(f"s.{staged.column(index['customer'])}")
     source = f"FROM {staged.table} s LEFT JOIN customers k ON k.code = {code}"
@@ -954,6 +958,7 @@ def _staged(
         " (SELECT 1 FROM purchases p WHERE p.line_key = f.line_key) ORDER BY line"
         + (" ON CONFLICT (line_key) DO NOTHING" if keyed else "")
     )
+    phase(progress, STORING)
     inserted = db.execute(insert_sql, list(insert.fixed.values())).rowcount
     refuse.counts.added += inserted
     if inserted == expected:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmcli.errors import Problem
-
-ProgressFn = Callable[[int, int], None]  # (bytes done, bytes in all)
+from crmcli.progress import ProgressFn as ProgressFn  # an import's: (bytes done, bytes in all)
 
 
 @dataclass

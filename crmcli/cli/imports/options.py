@@ -120,7 +120,10 @@ def resolve_options(
 
 @contextmanager
 def progress_bar(env: Env, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal's stderr; nothing at all when piped."""
+    """A progress bar on a terminal's stderr; nothing at all when piped.
+
+    Past the reading, the work's phases (`crmcli.progress.phase`) replace the count.
+    """
     try:
         tty = env.stderr.isatty()
     except (AttributeError, ValueError):
@@ -138,6 +141,17 @@ def progress_bar(env: Env, label: str) -> Iterator[Callable[[int, int], None] | 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
+        def phase(name: str) -> None:
+            # Past the reading, nothing is counted: the bar pulses beside what is being
+            # done (a server's SQL over the whole file, the indexes built again), at once.
+            bar.update(task, description=f"{label}: {_phase_label(name)}")
+            for shown in bar.tasks:  # update(total=None) keeps the total: no count now
+                if shown.id == task:
+                    shown.total = None
+            bar.refresh()
+
+        update.phase = phase  # type: ignore[attr-defined]  # `crmcli.progress.phase`
+
         # The bar is erased before anything else reaches the terminal: the result table
         # or a message must never start on the line of the bar's last frame.
         streams = env.stdout, env.stderr
@@ -146,6 +160,17 @@ def progress_bar(env: Env, label: str) -> Iterator[Callable[[int, int], None] | 
             yield update
         finally:
             env.stdout, env.stderr = streams
+
+
+def _phase_label(name: str) -> str:
+    from crmcli import progress
+
+    return {
+        progress.CHECKING: _("checking the lines"),
+        progress.STORING: _("storing the lines"),
+        progress.INDEXING: _("building the indexes"),
+        progress.VERIFYING: _("checking the copy"),
+    }[name]
 
 
 class _StopFirst:
