@@ -28,10 +28,6 @@ if TYPE_CHECKING:
 Case = tuple[str, list[str], Callable[[], Any] | None, Path | None]
 
 SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
-# customers import looks each row's e-mail up with `email = ? COLLATE NOCASE`, which no
-# index serves on the server (its index is on lower(email)): a scan a row, ~17 min at 100k.
-CUSTOMER_IMPORT_MOST = 10_000
-SLOW_CUSTOMERS = "on the server each row's e-mail lookup scans the table (no index serves it)"
 
 
 class Server:
@@ -118,13 +114,6 @@ def compare(bench: Bench, admin_url: str) -> None:
             ("purchases", "customers", customers_db),
         ):
             csv_file = bench.data / f"{kind}.csv"
-            if kind == "customers" and bench.customers > CUSTOMER_IMPORT_MOST:
-                bench.skip(
-                    f"{kind} import [{POSTGRESQL}]",
-                    "crmcli customers import",
-                    f"not timed above {CUSTOMER_IMPORT_MOST:,} customers: {SLOW_CUSTOMERS}",
-                )
-                continue
             references = []
             if kind == "purchases" and server.psql:
                 references = _purchase_references(server, csv_file)

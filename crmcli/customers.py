@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from crmcli import customer_fields, dates, locales, names, phones, settings, text
 from crmcli import search as finding
 from crmcli.contact_window import parse_days, parse_hours
-from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
+from crmcli.errors import Ambiguous, Conflict, InvalidValue, Named, NotFound
 from crmcli.i18n import M_, _
 from crmcli.prospects import NO_PURCHASE
 
@@ -95,7 +95,7 @@ def resolve(db: Engine, ref: str) -> int:
             return int(row[0])
     candidates: set[int] = set()
     if "@" in ref:
-        candidates |= _ids(db, "SELECT id FROM customers WHERE email = ? COLLATE NOCASE", [ref])
+        candidates |= _ids(db, f"SELECT id FROM customers WHERE {db.nocase_equal('email')}", [ref])
     elif phones.looks_like_phone(ref):
         candidates |= _phone_matches(db, ref, exact=True)
     if len(candidates) == 1:
@@ -143,13 +143,18 @@ def _search_key(values: Mapping[str, Any]) -> str:
 
 # Fields that may hold line breaks; every other text field is one line.
 _MULTI_LINE = frozenset({"notes", "address", "extra"})
+# The one-line fields a server indexes (phones: `phone_rows`): `text.MAX_INDEXED_BYTES`.
+_INDEXED = frozenset({"code", "name", "email", "owner"})
 
 
 def _check_text(values: Mapping[str, Any]) -> None:
-    """No control characters in any text field, on every path that writes a customer."""
+    """No control characters in any text field, and no field longer than it may be, on
+    every path that writes a customer (the command line names the option: `--name`)."""
     for key, value in values.items():
         if isinstance(value, str):
-            text.check(value, field=key, multiline=key in _MULTI_LINE)
+            text.check(
+                value, field=Named(key), multiline=key in _MULTI_LINE, indexed=key in _INDEXED
+            )
 
 
 def _validate(values: dict[str, Any]) -> None:
@@ -359,6 +364,7 @@ def phone_rows(
         raw, label = (item, None) if isinstance(item, str) else item
         if not raw or not raw.strip():
             continue
+        text.check(raw, field=Named("phone"), indexed=True)
         phone = phones.normalise_known(raw, region, known_e164)
         if not phone.digits:
             raise InvalidValue(M_("{value} is not a phone number").format(value=repr(raw)))
@@ -372,7 +378,7 @@ def set_phones(db: Engine, customer_id: int, raws: Iterable[str | tuple[str, str
     raws = list(raws)
     for raw in raws:
         for part in raw if isinstance(raw, tuple) else (raw,):
-            text.check_optional(part, field="phone")
+            text.check_optional(part, field=Named("phone"))
     rows = phone_rows(raws, settings.get(db, "phone.region"))
     with db.write():
         db.execute("DELETE FROM customer_phones WHERE customer_id = ?", [customer_id])
@@ -974,7 +980,7 @@ def search(
     sources.append(
         _id_stream(
             db,
-            "SELECT customer_id FROM customer_tags WHERE tag = ? COLLATE NOCASE"
+            f"SELECT customer_id FROM customer_tags WHERE {db.nocase_equal('tag')}"
             " ORDER BY customer_id",
             [raw],
         )

@@ -317,8 +317,9 @@ class Engine(ABC):
 
     # --- The SQL each engine spells its own way: here, and nowhere else. -------------
     # SQLite's spelling is the default; PostgresEngine gives its own. Functions that
-    # only SQLite has (julianday, date(x, 'N days'), group_concat, total, NOCASE…)
-    # exist on the server with SQLite's meaning (migration m123) and need no helper.
+    # only SQLite has (julianday, date(x, 'N days'), group_concat, total…) exist on the
+    # server with SQLite's meaning (migration m123) and need no helper. A collation is
+    # no such function: the server's can only approximate NOCASE (see `nocase_equal`).
 
     def json_list(self, expr: str) -> str:
         """An aggregate: the group's values of `expr` as JSON array text ('[]' for none),
@@ -366,6 +367,17 @@ class Engine(ABC):
         """SQLite's `column LIKE pattern ESCAPE '\\'`: ASCII letters match in either case,
         other letters only as written (`pattern`: a parameter, from `like_pattern`)."""
         return f"{column} LIKE {pattern} ESCAPE '\\'"
+
+    def nocase_equal(self, column: str, value: str = "?") -> str:
+        """A condition: `column` equals `value` (a parameter) with the letters A-Z folded
+        to a-z and every other character as it is: SQLite's NOCASE, the one case-blind
+        match crmcli makes (e-mails, tags). `text.nocase` is the same fold in Python.
+
+        Not ICU's or Python's case folding: those also make Σ/σ/ς, İ/i and ß/ss the same
+        (a server would then "match" two different e-mails a file keeps apart). An
+        index on the column's fold serves it on both engines (m001/m116 on SQLite, m132).
+        """
+        return f"{column} = {value} COLLATE NOCASE"
 
     def month_day(self, day: str) -> str:
         """'MM-DD' of an ISO day or '--MM-DD' (SQLite's spelling: its birthday index's)."""
@@ -962,11 +974,11 @@ class PostgresEngine(Engine):
 
     def like(self, column: str, pattern: str) -> str:
         # PostgreSQL's LIKE tells case apart, its ILIKE folds every script: fold A-Z only.
-        up, low = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
-        return (
-            f"translate({column}, '{up}', '{low}')"
-            f" LIKE translate({pattern}, '{up}', '{low}') ESCAPE '\\'"
-        )
+        return f"crmcli_nocase({column}) LIKE crmcli_nocase({pattern}) ESCAPE '\\'"
+
+    def nocase_equal(self, column: str, value: str = "?") -> str:
+        # Both sides through m132's function: its expression indexes serve the column's.
+        return f"crmcli_nocase({column}) = crmcli_nocase({value})"
 
     def month_day(self, day: str) -> str:
         return f"right({day}, 5)"  # substr(x, -5) is not the last five here

@@ -119,8 +119,10 @@ class FieldMessage(CrmError):
         self.parts = parts
         super().__init__(self.text())
 
-    def text(self, name: Callable[[str], str] = str) -> str:
-        return "".join(p if isinstance(p, str) else name(p.field) for p in self.parts)
+    def text(self, name: Callable[[str], str] = str, say: Callable[[str], str] = str) -> str:
+        """The message, each field said by `name`, and the words around them by `say`
+        (the core's English words in the user's language: `i18n.say_message`)."""
+        return "".join(say(p) if isinstance(p, str) else name(p.field) for p in self.parts)
 
     @classmethod
     def said(cls, template: str, **values: object) -> FieldMessage:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, settings, text
 from crmcli.customer_fields import tier_of
+from crmcli.engines import like_pattern
 from crmcli.errors import InvalidValue
 from crmcli.i18n import M_
 
@@ -186,17 +187,16 @@ def clear_launch(db: Engine, *, item: str) -> bool:
 
 
 def similar(db: Engine, item: str, *, limit: int = 5) -> list[str]:
-    """Items sold whose name holds `item` (case-insensitive), for a hint."""
-    escaped = item.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """Items sold whose name holds `item` (A-Z in any case, as `db.like`), for a hint."""
     rows = db.execute(
-        "SELECT DISTINCT item FROM purchases WHERE item LIKE ? ESCAPE '\\' ORDER BY item LIMIT ?",
-        [f"%{escaped}%", limit],
+        f"SELECT DISTINCT item FROM purchases WHERE {db.like('item', '?')} ORDER BY item LIMIT ?",
+        [like_pattern(item), limit],
     )
     return [r[0] for r in rows]
 
 
 def _item(item: str) -> str:
-    item = text.check(item.strip(), field="an item")
+    item = text.check(item.strip(), field="an item", indexed=True)
     if not item:
         raise InvalidValue(M_("name the item, as on its purchase lines"))
     return item

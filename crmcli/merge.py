@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from crmcli import customers, dates, names, relations, visits
 from crmcli.errors import InvalidValue
 from crmcli.i18n import M_
+from crmcli.text import nocase
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -60,14 +61,15 @@ def find(db: Engine, *, threshold: int = DEFAULT_THRESHOLD) -> Iterator[Dupe]:
     shared = (
         ("phone", "SELECT customer_id, coalesce(e164, digits) FROM customer_phones"
                   " WHERE digits != ''"),
-        ("email", "SELECT id, lower(email) FROM customers WHERE email IS NOT NULL"),
+        ("email", "SELECT id, email FROM customers WHERE email IS NOT NULL"),
     )  # fmt: skip
     live = {r[0] for r in db.execute("SELECT id FROM customers WHERE forgotten_at IS NULL")}
     for reason, sql in shared:
         groups: dict[str, set[int]] = defaultdict(set)
         for cid, value in db.execute(sql):
             if cid in live:
-                groups[value].add(cid)
+                # E-mails are the same as a reference finds them (nocase_equal), on any engine.
+                groups[nocase(value) if reason == "email" else value].add(cid)
         for ids in groups.values():
             ordered = sorted(ids)
             for i, a in enumerate(ordered):

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, money, text
-from crmcli.errors import NotFound
+from crmcli.errors import Named, NotFound
 from crmcli.i18n import M_
 
 if TYPE_CHECKING:
@@ -67,8 +67,8 @@ def add(
         ("category", category, False),
         ("order", order_id, False),
         ("note", note, True),
-    ):
-        text.check_optional(value, field=field, multiline=multiline)
+    ):  # the one-line ones are indexed (the line key is made of the order's id)
+        text.check_optional(value, field=Named(field), multiline=multiline, indexed=not multiline)
     with db.write():
         if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
             raise NotFound(M_("no customer #{id}").format(id=customer_id))

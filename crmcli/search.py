@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,6 +34,12 @@ FIELDS = (
     "company",
     "notes",
 )
+# The most a document holds, in UTF-8 bytes. PostgreSQL's word index (`to_tsvector`)
+# refuses a document whose words and positions pass 1 MB, up to ~2.4 bytes for each
+# byte of text (short words that never repeat); SQLite's would take any. Fields come
+# in `FIELDS` order, notes last: a note so long that the document passes this (some
+# 28,000 Hangul or 80,000 Latin letters) is found by its first part, on both engines.
+MAX_DOCUMENT_BYTES = 256 * 1024
 # Family, given name and patronymic are parts of the name: a match there is in `name`.
 _SHOWN_AS = {"family_name": "name", "given_name": "name", "patronymic": "name"}
 
@@ -197,30 +204,35 @@ def _any_variants(value: str) -> tuple[str, ...]:
     folded = fold(value)
     if not folded:
         return ()
-    forms = [folded]
+    # Each form once, where it first comes: a dict, not a list, so that a long note's
+    # thousands of words cost a lookup each, not a scan of every form so far.
+    forms = dict.fromkeys([folded])
     translit = latin(value)
     for form in (folded.replace(" ", ""), initials(value), translit):
-        if form and form not in forms:
-            forms.append(form)
+        if form:
+            forms.setdefault(form)
     # Hangul, Kanji and kana are written without spaces (김민준, 山田太郎): a short word's
     # endings are words of their own, so one or two letters (민준, 太郎) are found
     # anywhere in it through the word index, as trigrams find longer ones.
     for word in folded.split(" "):
         if 2 <= len(word) <= _CJK_WORD and all(_is_cjk(c) for c in word):
-            forms.extend(w for w in (word[i:] for i in range(1, len(word))) if w not in forms)
-    if " " in translit and translit.replace(" ", "") not in forms:
-        forms.append(translit.replace(" ", ""))
+            for i in range(1, len(word)):
+                forms.setdefault(word[i:])
+    if " " in translit:
+        forms.setdefault(translit.replace(" ", ""))
     return tuple(forms)
 
 
 def document(values: Mapping[str, Any]) -> str:
-    """A customer's search document: every field's forms, ` | ` between them."""
-    forms: dict[str, None] = {}  # an ordered set: each form once, where it first comes
-    for field in FIELDS:
-        value = values.get(field)
-        if value:
-            forms.update(dict.fromkeys(_variants(str(value))))
-    return " | ".join(forms)
+    """A customer's search document: every field's forms, ` | ` between them, each once
+    (a dict keeps the first of each in order), within `MAX_DOCUMENT_BYTES`."""
+    given = (values.get(field) for field in FIELDS)
+    forms = dict.fromkeys(chain.from_iterable(_variants(str(v)) for v in given if v))
+    document = " | ".join(forms)
+    if len(document) * 4 <= MAX_DOCUMENT_BYTES:  # 4 bytes a character at most: it fits
+        return document
+    # Cut at the byte limit, a character cut in two left out: the index reads words.
+    return document.encode("utf-8", "surrogatepass")[:MAX_DOCUMENT_BYTES].decode("utf-8", "ignore")
 
 
 def words(query: str) -> list[str]:

@@ -73,7 +73,7 @@ def get(db: Engine, name: str) -> Template:
 
 
 def set_template(db: Engine, *, name: str, body: str) -> None:
-    name = text.check(name.strip(), field="a template name")
+    name = text.check(name.strip(), field="a template name", indexed=True)
     if not name or any(c.isspace() for c in name):
         raise InvalidValue(M_("a template name is one word, e.g. birthday.ko or spring-sale"))
     if not body.strip():

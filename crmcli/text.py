@@ -5,7 +5,8 @@ some terminals obey as CSI/OSC). Bidi overrides and isolates (U+202A–U+202E,
 U+2066–U+2069) are stored as typed, as the import has always stored them (a name in a
 right-to-left script may carry them); the output side shows them escaped. Tabs and
 line breaks are text, as the import has always taken them (a quoted name may span two
-lines); only the length limit tells a one-line field from a note.
+lines); only the length limit tells a one-line field from a note. A one-line field a
+server indexes has a limit in bytes (`MAX_INDEXED_BYTES`), the same on both engines.
 """
 
 from __future__ import annotations
@@ -14,23 +15,43 @@ import re
 from collections.abc import Mapping, Sequence
 from string import Formatter
 
-from crmcli.errors import InvalidValue
+from crmcli.errors import FieldValueError, InvalidValue, Named
 from crmcli.i18n import M_
 
-_ALWAYS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-_CONTROL = re.compile(f"[{_ALWAYS}]")
+# Escapes, not the characters: the same `[…]` reads the same in PostgreSQL's regular
+# expressions (an import's lines are checked there too).
+CONTROL_RANGES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_CONTROL = re.compile(f"[{CONTROL_RANGES}]")
 
 # The longest text a field takes: a name or a code pasted a thousand times over is a
 # mistake; a note may be long, a megabyte is not a note.
 MAX_LINE = 10_000
 MAX_TEXT = 1_000_000
+# A one-line field a server indexes — a customer's code, name, e-mail, owner and phone
+# numbers; a purchase's item, category, order and line ids; an item's launch; template
+# and import profile names. A PostgreSQL index entry holds at most 2,704 bytes and a
+# purchase's item and category share one, so each takes 1,000 bytes in UTF-8: 1,000
+# Latin letters, 333 Hangul or kanji, 250 emoji or rare kanji (4 bytes each). No real
+# name or item is that long. SQLite, which indexes any length, refuses the same, so a
+# file and a server take the same values and `db copy` moves any of them.
+MAX_INDEXED_BYTES = 1_000
+SURELY_SHORT = MAX_INDEXED_BYTES // 4  # characters that cannot pass it, 4 bytes at most each
 
 
-def problem(value: str, *, multiline: bool = False, longest: int | None = None) -> str | None:
-    """Why `value` cannot be stored, or None when it can (`longest`: a field's own limit)."""
+def problem(
+    value: str, *, multiline: bool = False, longest: int | None = None, indexed: bool = False
+) -> str | None:
+    """Why `value` cannot be stored, or None when it can (`longest`: a field's own limit;
+    `indexed`: a one-line field a server indexes)."""
     bad = _CONTROL.search(value)
     if bad:
         return M_("contains a control character (U+{code})").format(code=f"{ord(bad[0]):04X}")
+    if indexed and len(value) > SURELY_SHORT:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > MAX_INDEXED_BYTES:
+            return M_("is {length} characters long ({size} bytes); at most {most} bytes").format(
+                length=f"{len(value):,}", size=f"{size:,}", most=f"{MAX_INDEXED_BYTES:,}"
+            )
     longest = longest or (MAX_TEXT if multiline else MAX_LINE)
     if len(value) > longest:
         return M_("is {length} characters long; at most {most}").format(
@@ -39,16 +60,39 @@ def problem(value: str, *, multiline: bool = False, longest: int | None = None) 
     return None
 
 
-def check(value: str, *, field: str, multiline: bool = False, longest: int | None = None) -> str:
-    """`value` itself, or InvalidValue naming `field` when it holds what cannot be stored."""
-    error = problem(value, multiline=multiline, longest=longest)
-    if error:
-        raise InvalidValue(f"{field} {error}")  # no template: "{a} {b}" would match anything
-    return value
+_NOCASE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def check_optional(value: str | None, *, field: str, multiline: bool = False) -> str | None:
-    return None if value is None else check(value, field=field, multiline=multiline)
+def nocase(value: str) -> str:
+    """`value` as a case-blind match compares it (`Engine.nocase_equal`, SQLite's NOCASE):
+    A-Z folded to a-z, every other character as it is (not `casefold`: ß is not ss)."""
+    return value.translate(_NOCASE)
+
+
+def check(
+    value: str,
+    *,
+    field: str | Named,
+    multiline: bool = False,
+    longest: int | None = None,
+    indexed: bool = False,
+) -> str:
+    """`value` itself, or InvalidValue naming `field` when it holds what cannot be stored
+    (a `Named` field: the command line says the option it came with, `--name`)."""
+    error = problem(value, multiline=multiline, longest=longest, indexed=indexed)
+    if error is None:
+        return value
+    if isinstance(field, Named):
+        raise FieldValueError(field, " ", error)
+    raise InvalidValue(f"{field} {error}")  # no template: "{a} {b}" would match anything
+
+
+def check_optional(
+    value: str | None, *, field: str | Named, multiline: bool = False, indexed: bool = False
+) -> str | None:
+    if value is None:
+        return None
+    return check(value, field=field, multiline=multiline, indexed=indexed)
 
 
 # --- templates ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from crmcli.cli import app
 from crmcli.db import open_db
 from crmcli.imports.reading import is_missing_marker
-from crmcli.text import MAX_LINE
+from crmcli.text import MAX_INDEXED_BYTES
 
 EXAMPLES = 100
 HUGE = "<100 kB of y>"  # a marker, so a failing example prints small
@@ -270,14 +270,19 @@ text_value = st.one_of(
             for n in NASTY
             if n.strip()
             and not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", n)
-            and len(n) <= MAX_LINE  # an over-long name is refused by design, by line
+            and len(n.encode()) <= MAX_INDEXED_BYTES  # an over-long name is refused, by line
         ]
     ),
     st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=30),
 ).filter(
-    # A field longer than any real value (crmcli.text.MAX_LINE) is refused by design
-    # (issue 11 item 2): "stored verbatim" is about values within that limit.
-    lambda s: s.strip() and s == s.strip() and " " * 2 not in s and len(s) <= MAX_LINE
+    # A name longer than any real one (crmcli.text.MAX_INDEXED_BYTES) is refused by
+    # design (issues 11 and 16): "stored verbatim" is about values within that limit.
+    lambda s: (
+        s.strip()
+        and s == s.strip()
+        and " " * 2 not in s
+        and len(s.encode("utf-8", "surrogatepass")) <= MAX_INDEXED_BYTES
+    )
 )
 
 

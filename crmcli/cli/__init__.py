@@ -85,7 +85,7 @@ class CrmGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FieldMessage as exc:  # the core names fields; the user typed options
-            _fail(ctx, exc.text(option_for), exc.exit_status)
+            _fail(ctx, exc.text(option_for, say_message), exc.exit_status)
         except CrmError as exc:  # the core says it in English; the user reads it in theirs
             _fail(ctx, say_message(str(exc)), exc.exit_status)
         except sqlite3.DatabaseError as exc:  # locked, read-only, disk full, damaged file

@@ -76,7 +76,7 @@ def add_email(record: Record, raw: str, column: str) -> None:
             raise RowProblem(column, M_("{value!r} is not an e-mail address").format(value=one))
         if not record.fields.get("email"):
             record.fields["email"] = one
-        elif one.casefold() != record.fields["email"].casefold():
+        elif text.nocase(one) != text.nocase(record.fields["email"]):
             record.extra[column] = one
 
 

@@ -31,6 +31,7 @@ from crmcli.imports.customer_record import (
 from crmcli.imports.problems import Problems, RejectsWriter, RowProblem, rejects_path
 from crmcli.imports.result import Counts, DryRun, ImportResult, ProgressFn, Unchanged
 from crmcli.progress import INDEXING, phase
+from crmcli.text import nocase
 
 # What a row that matches a stored customer does: `fill` (the default) fills in empty
 # values and adds phones, tags and dates; `update` also replaces stored values (and a
@@ -140,7 +141,7 @@ def match(db: Engine, record: Record, region: str) -> tuple[int | None, str]:
             break
     if not candidates and record.fields.get("email"):
         how = "e-mail"
-        sql = "SELECT id FROM customers WHERE email = ? COLLATE NOCASE"
+        sql = f"SELECT id FROM customers WHERE {db.nocase_equal('email')}"
         candidates = {r[0] for r in db.execute(sql, [record.fields["email"]])}
     if code and candidates:  # a different shop code is a different customer
         sql = "SELECT id FROM customers WHERE id = ? AND (code IS NULL OR code = ?)"
@@ -165,9 +166,9 @@ def match(db: Engine, record: Record, region: str) -> tuple[int | None, str]:
 def email_key(email: str) -> str:
     """An e-mail as the queue's and the known keys spell it. One spelling everywhere a key
     is made (`_queue`, `lookup_keys`, `_stored_keys`): keys folded two ways would miss
-    each other. It may fold more than `match`'s comparison (a key that says "maybe" is
-    then looked up), never less."""
-    return email.casefold()
+    each other. The fold is `match`'s own (`text.nocase`, A-Z only): a key is then
+    exactly what the e-mail is matched by."""
+    return nocase(email)
 
 
 class KnownKeys:
@@ -552,7 +553,7 @@ def _snapshot_children(db: Engine, customer_id: int) -> dict[str, Any]:
 def _same(field_name: str, stored: Any, given: Any) -> bool:
     if isinstance(stored, str) and isinstance(given, str):
         if field_name == "email":
-            return stored.casefold() == given.strip().casefold()
+            return nocase(stored) == nocase(given.strip())
         return names.fold(stored) == names.fold(given)
     return bool(stored == given)
 

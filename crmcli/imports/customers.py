@@ -41,6 +41,7 @@ from crmcli.imports.headers import (
 )
 from crmcli.imports.problems import RowProblem
 from crmcli.imports.result import ImportResult, ProgressFn
+from crmcli.text import nocase
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -236,7 +237,7 @@ def _record_key(record: Record) -> str | None:
     if f.get("code"):
         return "c:" + str(f["code"])
     if f.get("email"):
-        return "e:" + str(f["email"]).casefold()
+        return "e:" + nocase(str(f["email"]))
     name = record_name(record)
     if name:
         return "n:" + names.fold(name)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crmcli import dates
-from crmcli.errors import InvalidInput, InvalidValue, NotFound
+from crmcli import dates, text
+from crmcli.errors import InvalidInput, InvalidValue, Named, NotFound
 from crmcli.i18n import M_
 from crmcli.imports.problems import Problems, rejects_path
 from crmcli.imports.reading import FileInfo
@@ -171,7 +171,7 @@ def save_profile(
     db: Engine, name: str, *, kind: str, mapping: Mapping[str, str], options: Mapping[str, Any]
 ) -> None:
     """Keep a `--map` set (and options such as the date order) under a name."""
-    name = name.strip()
+    name = text.check(name.strip(), field=Named("save_profile"), indexed=True)
     if not name:
         raise InvalidValue(M_("a profile needs a name"))
     with db.write():

@@ -12,10 +12,12 @@ recognised line by line.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from decimal import Decimal
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -36,6 +38,8 @@ from crmcli.imports.problems import Problems, RejectsWriter, RowProblem, rejects
 from crmcli.imports.result import Counts, DryRun, ImportResult, ProgressFn, Unchanged
 from crmcli.money import parse_amount
 from crmcli.progress import CHECKING, INDEXING, STORING, phase
+from crmcli.text import CONTROL_RANGES, MAX_INDEXED_BYTES, MAX_TEXT, SURELY_SHORT
+from crmcli.text import problem as text_problem
 
 BATCH = 5_000
 # A big import (that outweighs the table) builds purchases' secondary indexes once, after.
@@ -188,7 +192,7 @@ class _Customers:
             found = [
                 r[0]
                 for r in self.db.execute(
-                    "SELECT id FROM customers WHERE email = ? COLLATE NOCASE", [ref]
+                    f"SELECT id FROM customers WHERE {self.db.nocase_equal('email')}", [ref]
                 )
             ]
         if len(found) == 1:
@@ -523,6 +527,11 @@ def line_reader(
     ids = known.ids
     positions: dict[str, int] = {}  # order id → lines seen so far (O(orders), not O(lines))
     date_cache: dict[str, str] = {}
+    texts = free_text_columns(index)
+    # One look at all of a line's free text first: short and plain (nearly every line),
+    # nothing to check one by one (each under the limit in any script).
+    text_cells = itemgetter(*(i for i, _indexed in texts)) if texts else None
+    one_text = len(texts) == 1
 
     def read_line(line: int, cells: list[str]) -> tuple[Any, ...] | None:
         ref = cells[ci].strip()
@@ -596,6 +605,12 @@ def line_reader(
                 delivery = file_dates.parse_file_date(cells[vi], delivery_order)
             except InvalidValue as exc:
                 raise RowProblem(header[vi], str(exc)) from None
+        if text_cells is not None:
+            joined = text_cells(cells) if one_text else "".join(text_cells(cells))
+            if len(joined) > SURELY_SHORT or _has_control(joined):
+                for i, indexed in texts:
+                    if cells[i] and (bad := _text_problem(cells[i], indexed)):
+                        raise RowProblem(header[i], bad)
         return (
             cid,
             day,
@@ -613,6 +628,32 @@ def line_reader(
         )
 
     return read_line
+
+
+# The free text a line stores, and whether it is a one-line value a server indexes (the
+# order and line ids make the line key): checked as every write path checks text.
+FREE_TEXT = (
+    ("order_id", True), ("line_id", True), ("item", True), ("category", True), ("note", False)
+)  # fmt: skip
+
+
+_has_control = re.compile(f"[{CONTROL_RANGES}]").search
+
+
+def free_text_columns(index: Mapping[str, int]) -> list[tuple[int, bool]]:
+    """(column, indexed) of the file's free text (`FREE_TEXT`)."""
+    return [(index[field], indexed) for field, indexed in FREE_TEXT if field in index]
+
+
+def _text_problem(cell: str, indexed: bool) -> str | None:
+    # The value as stored (stripped), so white space around it is never a problem.
+    return text_problem(cell.strip(), multiline=not indexed, indexed=indexed)
+
+
+def _checked_text(cell: str, *, indexed: bool) -> None:
+    bad = _text_problem(cell, indexed)
+    if bad:
+        raise InvalidValue(bad)
 
 
 def line_checks(
@@ -635,6 +676,8 @@ def line_checks(
     vi = index.get("delivery_date")
     if vi is not None:
         checks.append((vi, lambda t: file_dates.parse_file_date(t, orders.get(vi))))
+    for column, indexed in free_text_columns(index):
+        checks.append((column, partial(_checked_text, indexed=indexed)))
     return checks
 
 
@@ -839,6 +882,17 @@ def _staged_sql(
     if "delivery_date" in cell:
         v = plain["delivery_date"]
         checks.append(f"({v} = '' OR {_iso_day(v)})")
+    # Free text as `crmcli.text` takes it (else read_line names the line and the field):
+    # no control character, a one-line value's bytes within what an index holds.
+    for field, indexed in FREE_TEXT:
+        if field in plain:
+            value = plain[field]
+            most = (
+                f"octet_length({value}) <= {MAX_INDEXED_BYTES}"
+                if indexed
+                else (f"char_length({value}) <= {MAX_TEXT}")
+            )
+            checks.append(f"{most} AND {value} !~ '[{CONTROL_RANGES}]'")
     for field in ("order_id", "line_id", "item", "category", "delivery_date", "note"):
         values[field] = f"nullif({plain[field]}, '')" if field in plain else "CAST(NULL AS text)"
     return " AND ".join(f"({c})" for c in checks), values
