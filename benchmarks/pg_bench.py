@@ -1,5 +1,6 @@
-"""What the PostgreSQL benchmarks share: a scratch database, psql's `\\copy` as the floor,
-random purchase lines, customers to point them at, interleaved rounds and the table.
+"""What the PostgreSQL benchmarks share: their options and start (`set_up`), a scratch
+database, psql's `\\copy` as the floor, random purchase lines, customers to point them
+at, the reset before each run, interleaved rounds and the table.
 
 `pg_copy.py` (the bulk-load helper) and `pg_import.py` (`purchases import`) each time
 crmcli against `psql \\copy` of the same file, in the same run: what differs between
@@ -8,6 +9,7 @@ them is only the file's layout and what runs against psql.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import random
 import shutil
@@ -112,6 +114,58 @@ def open_with_customers(url: str, *, bare_table: str) -> Engine:
         )
         engine.advance_ids("customers")
     return engine
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a benchmark's rounds run on: its options, the scratch database's connection
+    string, the CSV written once, and crmcli's engine on that database."""
+
+    args: argparse.Namespace
+    url: str
+    data: Path
+    engine: Engine
+
+    def emptied(self, tables: str) -> Callable[[], None]:
+        """The reset before each run: psql's bare table and crmcli's `tables` emptied,
+        then analyzed, so every run starts from the same state."""
+
+        def reset() -> None:
+            self.engine.execute("TRUNCATE bare_purchases")
+            self.engine.execute(f"TRUNCATE {tables} CASCADE")
+            self.engine.execute("VACUUM ANALYZE")
+
+        return reset
+
+
+@contextlib.contextmanager
+def set_up(
+    doc: str, name: str, write_csv: Callable[[Path, int], None], *, bare_table: str
+) -> Iterator[Setup]:
+    """The start every script here shares: `--url`, `--lines`, `--rounds`, `--database`
+    (default `crmcli_bench_NAME`) read from the command line; psql checked; a scratch
+    database and folder; `write_csv(path, lines)` run once; CUSTOMERS customers."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--url", required=True, help="an administrator's URL on the server")
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--database", default=f"crmcli_bench_{name}", help="the scratch database's name"
+    )
+    args = parser.parse_args()
+    psql_program()
+    with (
+        scratch_database(args.url, args.database) as url,
+        scratch_folder(f"crmcli-bench-{name}-") as folder,
+    ):
+        data = folder / "purchases.csv"
+        print(f"writing {args.lines:,} lines to {data}", file=sys.stderr)
+        write_csv(data, args.lines)
+        engine = open_with_customers(url, bare_table=bare_table)
+        try:
+            yield Setup(args, url, data, engine)
+        finally:
+            engine.close()
 
 
 def interleaved(

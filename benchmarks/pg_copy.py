@@ -16,9 +16,7 @@ progress on stderr.
 
 from __future__ import annotations
 
-import argparse
 import csv
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,51 +50,30 @@ def typed_rows(path: Path) -> Iterator[list[Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True, help="an administrator's URL on the server")
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument(
-        "--database", default="crmcli_bench_copy", help="the scratch database's name"
-    )
-    args = parser.parse_args()
-    pg_bench.psql_program()
-    with (
-        pg_bench.scratch_database(args.url, args.database) as url,
-        pg_bench.scratch_folder("crmcli-bench-copy-") as folder,
-    ):
-        data = folder / "purchases.csv"
-        print(f"writing {args.lines:,} lines to {data}", file=sys.stderr)
-        write_csv(data, args.lines)
-        engine = pg_bench.open_with_customers(url, bare_table=BARE)
-
-        def reset() -> None:
-            engine.execute("TRUNCATE bare_purchases")
-            engine.execute("TRUNCATE purchases CASCADE")
-            engine.execute("VACUUM ANALYZE")
+    with pg_bench.set_up(__doc__, "copy", write_csv, bare_table=BARE) as setup:
+        args, engine = setup.args, setup.engine
 
         def load(table: str, *, bulk: bool = False) -> None:
             with engine.write():
                 if bulk:
                     with engine.bulk_loading([table]):
-                        loaded = engine.copy_rows(table, COLUMNS, typed_rows(data))
+                        loaded = engine.copy_rows(table, COLUMNS, typed_rows(setup.data))
                 else:
-                    loaded = engine.copy_rows(table, COLUMNS, typed_rows(data))
+                    loaded = engine.copy_rows(table, COLUMNS, typed_rows(setup.data))
             assert loaded == args.lines, loaded
 
         timings = pg_bench.interleaved(
             args.rounds,
             {
                 "psql": lambda: pg_bench.psql_copy(
-                    url, "bare_purchases", COLUMNS, data, header=False
+                    setup.url, "bare_purchases", COLUMNS, setup.data, header=False
                 ),
                 "bare": lambda: load("bare_purchases"),
                 "purchases": lambda: load("purchases"),
                 "bulk": lambda: load("purchases", bulk=True),
             },
-            reset=reset,
+            reset=setup.emptied("purchases"),
         )
-        engine.close()
     pg_bench.print_table(
         f"{args.lines:,} purchase lines",
         timings,

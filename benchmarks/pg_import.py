@@ -18,9 +18,7 @@ progress on stderr.
 
 from __future__ import annotations
 
-import argparse
 import csv
-import sys
 from pathlib import Path
 
 import pg_bench
@@ -48,32 +46,12 @@ def write_csv(path: Path, count: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True, help="an administrator's URL on the server")
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument(
-        "--database", default="crmcli_bench_import", help="the scratch database's name"
-    )
-    args = parser.parse_args()
-    pg_bench.psql_program()
-    with (
-        pg_bench.scratch_database(args.url, args.database) as url,
-        pg_bench.scratch_folder("crmcli-bench-import-") as folder,
-    ):
-        data = folder / "purchases.csv"
-        print(f"writing {args.lines:,} lines to {data}", file=sys.stderr)
-        write_csv(data, args.lines)
-        engine = pg_bench.open_with_customers(url, bare_table=BARE)
-
-        def reset() -> None:
-            engine.execute("TRUNCATE bare_purchases")
-            engine.execute("TRUNCATE purchases, import_changes, imports CASCADE")
-            engine.execute("VACUUM ANALYZE")
+    with pg_bench.set_up(__doc__, "import", write_csv, bare_table=BARE) as setup:
+        args, engine = setup.args, setup.engine
 
         def run_import() -> None:
-            with open_db(PostgresUrl(url)) as db:
-                result = import_purchases(db, data)
+            with open_db(PostgresUrl(setup.url)) as db:
+                result = import_purchases(db, setup.data)
             assert result.counts.added == args.lines, result.counts
             stored = engine.execute("SELECT count(*) FROM purchases").fetchone()[0]
             assert stored == args.lines, stored
@@ -82,13 +60,12 @@ def main() -> None:
             args.rounds,
             {
                 "psql": lambda: pg_bench.psql_copy(
-                    url, "bare_purchases", HEADER, data, header=True
+                    setup.url, "bare_purchases", HEADER, setup.data, header=True
                 ),
                 "import": run_import,
             },
-            reset=reset,
+            reset=setup.emptied("purchases, import_changes, imports"),
         )
-        engine.close()
     pg_bench.print_table(
         f"{args.lines:,} purchase lines on PostgreSQL",
         timings,

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from crmcli.errors import InvalidValue
+from crmcli.i18n import M_
 
 TIERS = ("A", "B", "C")
 PARTS = ("discount", "gift", "terms")
@@ -61,9 +62,9 @@ def parse(value: str, *, tier: str = "") -> Benefit | None:
 def problem(value: str) -> str | None:
     """Why `value` cannot be a benefit, or None (the setting's check)."""
     if "\n" in value or "\r" in value:
-        return "must be one line (parts separated by ;)"
+        return M_("must be one line (parts separated by ;)")
     if len(value) > LONGEST:
-        return f"must be at most {LONGEST} characters"
+        return M_("must be at most {n} characters").format(n=LONGEST)
     seen: set[str] = set()
     for part in _parts(value):
         named = _NAMED.fullmatch(part)
@@ -71,17 +72,17 @@ def problem(value: str) -> str | None:
             continue
         name, body = named.group(1).lower(), named.group(2).strip()
         if name not in PARTS:
-            return (
-                f"has an unknown part {name}=; the parts are discount=10%, gift=TEXT, "
+            return M_(
+                "has an unknown part {name}=; the parts are discount=10%, gift=TEXT, "
                 "terms=TEXT, or free text"
-            )
+            ).format(name=name)
         if name in seen:
-            return f"names {name}= twice"
+            return M_("names {name}= twice").format(name=name)
         seen.add(name)
         if not body:
-            return f"{name}= needs a value"
+            return M_("{name}= needs a value").format(name=name)
         if name == "discount" and not _PERCENT.fullmatch(body):
-            return "discount= must be a percentage from 0 to 100, such as 10%"
+            return M_("discount= must be a percentage from 0 to 100, such as 10%")
     return None
 
 

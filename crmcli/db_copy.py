@@ -38,7 +38,7 @@ from crmcli.db_url import PostgresUrl, Target
 from crmcli.engines import Engine, PostgresEngine, SqliteEngine, pg_dump_program
 from crmcli.errors import Conflict, DatabaseError, UsageError
 from crmcli.files import Output, database_family
-from crmcli.i18n import M_
+from crmcli.i18n import M_, either
 from crmcli.progress import INDEXING, VERIFYING, ProgressFn, phase
 
 PROGRESS_EVERY = 10_000  # rows between two progress calls
@@ -138,7 +138,7 @@ def back_up(
     and `db copy` puts back on a server, with no PostgreSQL program needed.
     """
     if kind is not None and kind not in BACKUP_KINDS:
-        kinds = " or ".join(BACKUP_KINDS)
+        kinds = either(BACKUP_KINDS)  # "or" in the reader's language
         raise UsageError(M_("--as takes {kinds}, not {kind}").format(kinds=kinds, kind=repr(kind)))
     if not isinstance(db, PostgresEngine):
         if kind == PG_DUMP:

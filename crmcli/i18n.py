@@ -161,6 +161,17 @@ def said(template: str, **values: object) -> str:
     return text
 
 
+def either(values: Sequence[str]) -> str:
+    """`a, b or c`: alternatives named in a core message, their "or" in the reader's words.
+
+    The core's message stays English (`sqlite or pg_dump`); the text is remembered as
+    `said` remembers one, so that a screen saying the message finds it among the
+    values and joins the same alternatives with the language's "or".
+    """
+    *head, last = values
+    return said("{choices} or {last}", choices=tuple(head), last=last) if head else last
+
+
 def _listed(value: object, say: Callable[[str], str] = str) -> object:
     # A tuple of texts is said as a list: `a, b, c` (each said again by `say`).
     return ", ".join(say(v) for v in value) if isinstance(value, tuple) else value
@@ -203,6 +214,8 @@ def reword(
     `{what} on {day}, turns {years}` from reading `… turns 56 (overdue since …)`. Text no
     template made stays as it is.
     """
+    if text in _made:  # alternatives (`either`), or another text `said` made
+        return translate(text)
     for template, pattern in _patterns(tuple(templates), frozenset(words)):
         found = pattern.fullmatch(text)
         if found:

@@ -104,18 +104,22 @@ def _locale(value: str) -> str | None:
 
 
 def _span(
-    longest: str, *, units: str = "dwmy", shortest: str = "", empty: bool = True
+    longest: str, *, units: str = "dwmy", shortest: str = "", empty: bool = True, other: str = ""
 ) -> Callable[[str], str | None]:
-    """A span such as 3d or 1m, from `shortest` to `longest` (both included), or empty."""
+    """A span such as 3d or 1m, from `shortest` to `longest` (both included), or empty;
+    `other`: the one word the setting takes besides (said in the refusal, checked by it)."""
     top = dates.span_days(dates.parse_span(longest))
     bottom = dates.span_days(dates.parse_span(shortest)) if shortest else 0
     names = {"d": "3d", "w": "2w", "m": "6m", "y": "1y"}
     example = ", ".join(names[u] for u in units)
+    # One sentence each: its "or" is said in the reader's language with the rest.
     what = (
-        M_("must be a span such as {examples}, from {shortest} to {longest}, or empty")
+        M_("must be a span such as {examples}, from {shortest} to {longest}, or {word}")
+        if other
+        else M_("must be a span such as {examples}, from {shortest} to {longest}, or empty")
         if empty
         else M_("must be a span such as {examples}, from {shortest} to {longest}")
-    ).format(examples=example, shortest=shortest or "0d", longest=longest)
+    ).format(examples=example, shortest=shortest or "0d", longest=longest, word=other)
 
     def check(value: str) -> str | None:
         if value == "":
@@ -167,7 +171,7 @@ def _number(lowest: str, highest: str) -> Callable[[str], str | None]:
 def _amount(value: str) -> str | None:
     """A plain amount of money, 0 to a trillion (no grouping, no sign)."""
     if not re.fullmatch(r"\d{1,13}(\.\d{1,6})?", value) or float(value) > 1e12:
-        return "must be an amount from 0 to 1000000000000, e.g. 10000 or 9.99"
+        return M_("must be an amount from 0 to 1000000000000, e.g. 10000 or 9.99")
     return None
 
 
@@ -181,7 +185,9 @@ def _countries(value: str) -> str | None:
     known = set(holidays.list_supported_countries())
     unknown = [c for c in _codes(value) if c not in known]
     if unknown:
-        return f"names {', '.join(unknown)}, which the holidays package does not know"
+        return M_("names {codes}, which the holidays package does not know").format(
+            codes=", ".join(unknown)
+        )
     return None
 
 
@@ -190,7 +196,7 @@ def _codes(value: str) -> list[str]:
 
 
 _country_codes = _pattern(
-    r"[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*|", "two-letter country codes, comma-separated"
+    r"[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*|", M_("two-letter country codes, comma-separated")
 )
 
 
@@ -203,34 +209,33 @@ def _language(value: str) -> str | None:
 
     known = {lang for langs in holidays.list_localized_countries().values() for lang in langs}
     if value not in known and value not in {k.split("_")[0] for k in known}:
-        return "must be a language the holidays package names holidays in (ko, en_US, ja…)"
+        return M_("must be a language the holidays package names holidays in (ko, en_US, ja…)")
     return None
 
 
-_language_tag = _pattern(r"[a-z]{2,3}(_[A-Z]{2})?", "a language such as ko, en_US, ja, zh_CN, hy")
+_language_tag = _pattern(
+    r"[a-z]{2,3}(_[A-Z]{2})?", M_("a language such as ko, en_US, ja, zh_CN, hy")
+)
 
 
 def _currency(value: str) -> str | None:
-    return None if value in CURRENCIES else "must be an ISO 4217 currency code such as KRW, USD"
+    return None if value in CURRENCIES else M_("must be an ISO 4217 currency code such as KRW, USD")
 
 
-_SHOP_TEXT = _pattern(r"[^\n]{0,200}", "one line of at most 200 characters")
-_PERCENT = _pattern(r"(100(\.0+)?|\d{1,2}(\.\d+)?)", "a percentage between 0 and 100")
+_SHOP_TEXT = _pattern(r"[^\n]{0,200}", M_("one line of at most 200 characters"))
+_PERCENT = _pattern(r"(100(\.0+)?|\d{1,2}(\.\d+)?)", M_("a percentage between 0 and 100"))
 _CADENCE = _span("10y", shortest="1d")  # a visit more often than daily is no cadence
 _DEADLINE = _span("1y")
 _LEAD = _span("90d", units="dw", empty=False)
 _GREET_RULE = _pattern(
     r"((all|tier:[ABC]|tag:[^,]+)(\s*,\s*(all|tier:[ABC]|tag:[^,]+))*)?",
-    "all, tier:A, tag:NAME…, comma-separated, or empty",
+    M_("all, tier:A, tag:NAME…, comma-separated, or empty"),
 )
-_WINDOW_SPAN = _span("100y", shortest="1d", empty=False)
+_WINDOW_SPAN = _span("100y", shortest="1d", empty=False, other="all")
 
 
 def _window(value: str) -> str | None:
-    if value.lower() == "all":
-        return None
-    error = _WINDOW_SPAN(value)
-    return f"{error}, or all" if error else None
+    return None if value.lower() == "all" else _WINDOW_SPAN(value)
 
 
 def _benefit(value: str) -> str | None:
@@ -238,7 +243,8 @@ def _benefit(value: str) -> str | None:
 
 
 _HOLIDAY_NAMES = _pattern(
-    r"[^,:]*(:[^,]*)?(,[^,:]*(:[^,]*)?)*", "holiday names, comma-separated, each as Name or CC:Name"
+    r"[^,:]*(:[^,]*)?(,[^,:]*(:[^,]*)?)*",
+    M_("holiday names, comma-separated, each as Name or CC:Name"),
 )
 
 

@@ -215,7 +215,7 @@ def test_held_back_visits_are_counted_for_a_person_not_for_cron(cli, db_path):
         cli("customers", "set-tier", f"V{n}", tier, "--reason", "test")
     status, shown = run_tty("due", "--as-of", "2040-01-01", "--kind", "visit", db=db_path)
     assert status == 0, shown
-    assert "8 more visit(s) are due" in shown
+    assert "8 more visits are due" in shown
     assert shown.count("visit/call") == 2 and "V0" in shown and "V1" in shown
     piped = cli("due", "--as-of", "2040-01-01", "--kind", "visit")
     assert [r["ref"] for r in _csv(piped.stdout)] == ["V0", "V1"]

@@ -339,3 +339,12 @@ def test_a_change_to_a_customer_deleted_meanwhile_finds_them_gone(db_path, chang
     other.join(60)
     assert [(type(o), str(o)) for o in outcome] == [(NotFound, "no customer #1")]
     manager.close()
+
+
+def test_tags_added_and_removed_are_counted_in_words(cli):
+    cli("customers", "add", "--name", "Kim", "--code", "K1")
+    assert cli("customers", "tag", "K1", "vip").stderr == "customer #1: 1 tag added\n"
+    assert cli("customers", "tag", "K1", "a", "b").stderr == "customer #1: 2 tags added\n"
+    assert cli("customers", "untag", "K1", "a", "b", "vip").stderr == (
+        "customer #1: 3 tags removed\n"
+    )

@@ -7,12 +7,16 @@ from __future__ import annotations
 import csv
 import io
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from threading import Event
 
 import pytest
 
 from crmcli import customers
 from crmcli.db import open_db
 from crmcli.db_url import parse
+from crmcli.engines import Engine
 
 
 def _ids(db, table: str = "customers") -> list[int]:
@@ -74,39 +78,53 @@ def _open(db_path):
     return open_db(parse(str(db_path), source="the test"))
 
 
-@pytest.mark.parametrize(("outcome", "expected"), [("refused", 1), ("kept", 2)])
-def test_a_writer_waits_for_the_one_before_and_takes_the_number_it_left(db_path, outcome, expected):
-    # Till A has added a customer and not committed; till B's add waits for it (as
-    # behind SQLite's write lock), then numbers after what A left: nothing if A was
-    # refused, A's customer if it committed. B never gets a number twice or a gap.
-    _open(db_path).close()
-    inserted, done = threading.Event(), threading.Event()
-    got: list[int] = []
+@contextmanager
+def _second_till(db_path, work: Callable[[Engine], object]) -> Iterator[tuple[Event, Event]]:
+    """Till B, on a connection of its own: `work(its engine)` once till A sets `go` (A
+    holding its transaction open); `done` is set when B is through. Yields (go, done);
+    B is waited for when the block ends."""
+    go, done = threading.Event(), threading.Event()
 
-    def till_b():
+    def till_b() -> None:
         other = _open(db_path)
         try:
-            inserted.wait(10)
-            got.append(customers.add(other, name="B"))
+            go.wait(10)
+            work(other)
         finally:
             other.close()
             done.set()
 
     b = threading.Thread(target=till_b)
     b.start()
-    a = _open(db_path)
     try:
-        with a.write():
-            customers.add(a, name="A")
-            inserted.set()
-            assert not done.wait(0.5)  # B is waiting for A's transaction
-            if outcome == "refused":
-                raise RuntimeError("refused")
-    except RuntimeError:
-        pass
+        yield go, done
     finally:
-        a.close()
-    b.join(10)
+        b.join(10)
+
+
+@pytest.mark.parametrize(("outcome", "expected"), [("refused", 1), ("kept", 2)])
+def test_a_writer_waits_for_the_one_before_and_takes_the_number_it_left(db_path, outcome, expected):
+    # Till A has added a customer and not committed; till B's add waits for it (as
+    # behind SQLite's write lock), then numbers after what A left: nothing if A was
+    # refused, A's customer if it committed. B never gets a number twice or a gap.
+    _open(db_path).close()
+    got: list[int] = []
+    with _second_till(db_path, lambda other: got.append(customers.add(other, name="B"))) as (
+        inserted,
+        done,
+    ):
+        a = _open(db_path)
+        try:
+            with a.write():
+                customers.add(a, name="A")
+                inserted.set()
+                assert not done.wait(0.5)  # B is waiting for A's transaction
+                if outcome == "refused":
+                    raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+        finally:
+            a.close()
     assert got == [expected]
 
 
@@ -148,34 +166,25 @@ def test_a_writer_that_waits_for_the_one_before_says_so_once(db_path):
     # server as on a file: there, the wait for the id lock (m128) seen by the watcher.
     _open(db_path).close()
     told: list[float] = []
-    inserted, done = threading.Event(), threading.Event()
 
-    def till_b():
-        other = _open(db_path)
+    def b_and_c(other: Engine) -> None:
+        with other.write(on_wait=lambda: told.append(1)):
+            customers.add(other, name="B")
+            customers.add(other, name="C")
+
+    with _second_till(db_path, b_and_c) as (inserted, done):
+        a = _open(db_path)
         try:
-            inserted.wait(10)
-            with other.write(on_wait=lambda: told.append(1)):
-                customers.add(other, name="B")
-                customers.add(other, name="C")
+            with a.write():
+                customers.add(a, name="A")
+                inserted.set()
+                for _ in range(100):  # told while A still holds its transaction open
+                    if told:
+                        break
+                    done.wait(0.05)
+                assert told == [1] and not done.is_set()
         finally:
-            other.close()
-            done.set()
-
-    b = threading.Thread(target=till_b)
-    b.start()
-    a = _open(db_path)
-    try:
-        with a.write():
-            customers.add(a, name="A")
-            inserted.set()
-            for _ in range(100):  # told while A still holds its transaction open
-                if told:
-                    break
-                done.wait(0.05)
-            assert told == [1] and not done.is_set()
-    finally:
-        a.close()
-    b.join(10)
+            a.close()
     assert told == [1] and done.is_set()
 
 
@@ -184,31 +193,23 @@ def test_an_add_while_an_import_numbers_its_own_rows_comes_after_them(db_path):
     # a walk-in added meanwhile waits, then takes the next number. (Before, on a
     # server the walk-in took the import's first id and the import failed whole.)
     _open(db_path).close()
-    numbered, done = threading.Event(), threading.Event()
     got: list[int] = []
 
-    def walk_in():
-        other = _open(db_path)
-        try:
-            numbered.wait(10)
-            got.append(customers.add(other, name="Walk-in"))
-        finally:
-            other.close()
-            done.set()
+    def walk_in(other: Engine) -> None:
+        got.append(customers.add(other, name="Walk-in"))
 
-    b = threading.Thread(target=walk_in)
-    b.start()
-    a = _open(db_path)
-    try:
-        with a.write():
-            first = a.next_id("customers")
-            numbered.set()
-            assert not done.wait(0.5)
-            a.executemany(
-                "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, 'x', 'x')",
-                [(first, "Imported 1"), (first + 1, "Imported 2")],
-            )
-    finally:
-        a.close()
-    b.join(10)
+    with _second_till(db_path, walk_in) as (numbered, done):
+        a = _open(db_path)
+        try:
+            with a.write():
+                first = a.next_id("customers")
+                numbered.set()
+                assert not done.wait(0.5)
+                a.executemany(
+                    "INSERT INTO customers (id, name, created_at, updated_at) "
+                    "VALUES (?, ?, 'x', 'x')",
+                    [(first, "Imported 1"), (first + 1, "Imported 2")],
+                )
+        finally:
+            a.close()
     assert (first, got) == (1, [3])

@@ -462,6 +462,59 @@ def test_settings_and_database_refusals_are_said_in_the_language(monkeypatch):
     )
 
 
+# English words that, left in a translated refusal, show the sentence was pieced together
+# outside the catalogs: a joiner ("or", "and") or a description passed in as a value.
+ENGLISH_GLUE = frozenset(
+    {"must", "be", "or", "and", "between", "characters", "separated", "such", "empty"}
+    | {"which", "does", "not", "know", "line", "percentage", "needs", "twice", "unknown"}
+)
+BAD_VALUES = ("zz", "5q", "999999999999999", "a\nb", "tier:Q", "x" * 300, "discount=x", "q=1")
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "zh_Hans", "zh_Hant", "hy"])
+def test_every_settings_refusal_is_said_whole_in_the_language(monkeypatch, language):
+    # Each setting's range said in English, then in the language: no English word of the
+    # sentence may stay (before, `tiers.window` said "…(1d~100y, or all)" in Korean, and
+    # a percentage "a percentage between 0 and 100여야 합니다").
+    from crmcli import settings
+    from crmcli.errors import InvalidValue
+
+    refusals = []
+    for key, setting in settings.SETTINGS.items():
+        for value in BAD_VALUES:
+            if setting.check is not None and setting.check(value):
+                with pytest.raises(InvalidValue) as raised:
+                    settings.validate(key, value)
+                refusals.append((str(raised.value), value))
+                break
+    assert len(refusals) > 20
+    monkeypatch.setenv("LANGUAGE", language)
+    left = []
+    for english, value in refusals:
+        said = i18n.say_message(english).replace(repr(value), "")
+        words = set(re.findall(r"[a-z]+", said)) & ENGLISH_GLUE
+        if words:
+            left.append(f"{said!r}: {sorted(words)}")
+    assert left == [], "\n".join(left)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("ko", "sqlite, csv 또는 pg_dump"), ("ja", "sqlite, csv または pg_dump"), ("hy", "կամ")],
+)
+def test_alternatives_are_joined_with_the_languages_or(monkeypatch, language, said):
+    english = i18n.M_("--as takes {kinds}, not {kind}").format(
+        kinds=i18n.either(["sqlite", "csv", "pg_dump"]), kind="'nope'"
+    )
+    assert english == "--as takes sqlite, csv or pg_dump, not 'nope'"  # the core's English
+    assert i18n.either(["only"]) == "only"
+    monkeypatch.setenv("LANGUAGE", language)
+    assert said in i18n.say_message(english)
+    # Alternatives a user typed are theirs, never reworded: only what either() made is.
+    typed = i18n.M_("--as takes {kinds}, not {kind}").format(kinds="salt or pepper", kind="'x'")
+    assert "salt or pepper" in i18n.say_message(typed)
+
+
 # --- every refusal of the core is a marked message -----------------------------------------
 
 # Modules whose refusals are not marked yet, and why.
@@ -533,3 +586,18 @@ def test_every_refusal_and_message_is_a_marked_one():
         "wrap each as M_('… {x} …').format(x=…) in the core, _('… {x} …').format(x=…) in "
         "cli/, run the README's pybabel commands and translate it in the five .po files"
     )
+
+
+def test_a_count_on_the_command_line_is_said_with_ngettext():
+    # "1 tag(s) added", "Referred 1 customer(s)": English's plural said as a hack, where
+    # ngettext gives "1 tag added" / "2 tags added" (and each language its own forms).
+    found = []
+    for path in sorted((ROOT / "crmcli" / "cli").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_"):
+                continue
+            text = node.args[0].value if isinstance(node.args[0], ast.Constant) else ""
+            if isinstance(text, str) and "(s)" in text:
+                found.append(f"{path.name}:{node.lineno}: {text[:60]}")
+    assert found == []
+    assert ngettext("{n} tag added", "{n} tags added", 1) == "{n} tag added"

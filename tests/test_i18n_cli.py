@@ -490,3 +490,15 @@ def test_a_question_answered_no_says_aborted_in_the_language(shop, tmp_path, lan
     )
     assert status == 1
     assert shown.rstrip().endswith(ABORTED.get(lang, "Aborted.")), shown
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("ko_KR.UTF-8", "sqlite 또는 pg_dump"), ("zh_TW.UTF-8", "sqlite 或 pg_dump")],
+)
+def test_the_alternatives_of_a_refusal_are_joined_in_the_language(shop, tmp_path, lang, said):
+    # Its "or" was English in every language ("--as에는 sqlite or pg_dump만 …").
+    result = run(shop, "db", "backup", str(tmp_path / "b.db"), "--as", "nope", lang=lang)
+    assert result.exit_code == 2 and said in result.stderr and " or " not in result.stderr
+    english = run(shop, "db", "backup", str(tmp_path / "b.db"), "--as", "nope", lang="C.UTF-8")
+    assert "--as takes sqlite or pg_dump, not 'nope'" in english.stderr

@@ -19,7 +19,7 @@ CORE = {p.stem for p in ROOT.glob("*.py")} | {
     p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()
 }
 # What every command shares: not in front of one core module.
-SHARED = {"__init__", "env", "output", "screen", "table", "json_encoding"}
+SHARED = {"__init__", "env", "output", "screen", "table", "json_encoding", "help"}
 
 
 def _cli_modules() -> list[str]:

@@ -163,7 +163,7 @@ def test_relate_and_both_pages(shop):
     shop("customers", "relate", "K1", "--name", "Kim Jiho", "--birthday", "2016-04-02",
          "--as", "child", "--greet")  # fmt: skip
     one = shop("customers", "show", "K1", "--format", "table").stdout
-    assert "People around them" in one and "Referred 1 customer(s)" in one
+    assert "People around them" in one and "Referred 1 customer" in one
     assert "Kim Jiho" in one and "2016-04-02 (greeted)" in one
     three = shop("customers", "show", "K3", "--format", "table").stdout
     assert "referred by" in three and "Kim Minjun (K1)" in three

@@ -167,3 +167,37 @@ def test_korean_breaks_between_words_as_it_is_written():
     assert lines == ["구매 후 확인:", "콜드브루", "(2026-10-25 구매)"]
     # A word wider than the whole line is still folded, not lost.
     assert table.wrap("가나다라마바사아자차", 8) == ["가나다라", "마바사아", "자차"]
+
+
+def test_a_kept_column_of_text_reads_as_sentences_a_long_name_wraps_for_it():
+    # `due` at 80 columns: the reason got 17 cells (a word a line, 11 lines for one item)
+    # while a long name kept its 33; now the reason gets READABLE cells and the date stays.
+    fields = [("date", OT), ("kind", OT), ("ref", K), ("name", K), ("salutation", P)]
+    cols = _columns([*fields, ("phone", OT), ("why", P), ("owner", OT)])
+    name = "Անի Արմենի Պետրոսյան-Հովհաննիսյան"
+    why = "complaint #2 (normal): Wrong size delivered — at received; apologized was due"
+    rows = [["2026-03-20", "complaint", "AM-2024-0001", name, "Անի", "+374 91", why, "Ani"]]
+    keep = ("why", "date", "phone")
+    lay = table.layout(cols, rows, 80, keep=keep)
+    widths = dict(zip([c.field for c in lay.columns], lay.widths, strict=True))
+    assert widths["why"] >= table.READABLE and "date" in widths
+    assert table.NAME_MIN <= widths["name"] < cell_len(name)
+    index = {c.field: i for i, c in enumerate(cols)}
+    lines = list(table.row_lines(lay, rows[0], index, table.UNICODE))
+    assert all(cell_len(line) <= 80 for line in lines)
+    shown = [line.split("│")[2].strip() for line in lines]
+    assert "".join(shown).replace(" ", "") == name.replace(" ", "")  # not a letter lost
+    assert "Պետրոսյան-" in shown  # the compound breaks after its hyphen
+    # A short name is not narrowed: its column is as wide as its header.
+    short = table.layout(cols, [[*rows[0][:3], "Kim", *rows[0][4:]]], 80, keep=keep)
+    widths = dict(zip([c.field for c in short.columns], short.widths, strict=True))
+    assert widths["name"] == len("name") and widths["why"] >= table.READABLE
+    # Wider, the name is whole again and the kept phone is shown.
+    wide = table.layout(cols, rows, 130, keep=keep)
+    widths = dict(zip([c.field for c in wide.columns], wide.widths, strict=True))
+    assert widths["name"] == cell_len(name) and widths["phone"] and widths["why"] >= 30
+
+
+def test_a_long_word_breaks_after_a_hyphen_never_at_a_minus():
+    assert table.wrap("Պետրոսյան-Հովհաննիսյան", 12) == ["Պետրոսյան-", "Հովհաննիսյան"]
+    assert table.wrap("FROM=2026-01-01", 12) == ["FROM=2026-01", "-01"]  # dates: folded

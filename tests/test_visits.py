@@ -155,7 +155,7 @@ def test_cli_plan_due_log_and_page(planned):
     assert (shown["visits"]["visits"], shown["visits"]["goals_met"]) == (1, 1)
     text = cli("customers", "show", "K1", "--format", "table").stdout
     assert "Goal: Show the spring line" in text
-    assert "1 visit(s) made, 1 goal(s) met" in text
+    assert "Record: 1 visit made, 1 goal met" in text
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "jsonl", "table"])

@@ -44,9 +44,9 @@ class CrmGroup(TyperGroup):
             raise
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        from crmcli.cli.i18n import translate_help
+        from crmcli.cli.help import prepare
 
-        translate_help(self, ctx)
+        prepare(self, ctx)
         super().format_help(ctx, formatter)
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:
@@ -321,8 +321,8 @@ def load_command(name: str) -> Any:
 def _help_in_language(command: Any) -> None:
     """Make `command` (and those under it) say their help in the user's language.
 
-    Only when help is shown does the translation module load (crmcli/cli/i18n.py): a
-    command that just runs opens no catalog.
+    Only when help is shown do the translation and layout modules load (crmcli/cli/i18n.py,
+    help.py): a command that just runs opens no catalog.
     """
     if "format_help" not in command.__dict__:
         command.format_help = MethodType(_format_help, command)
@@ -332,9 +332,9 @@ def _help_in_language(command: Any) -> None:
 
 
 def _format_help(self: Any, ctx: Any, formatter: Any) -> None:
-    from crmcli.cli.i18n import translate_help
+    from crmcli.cli.help import prepare
 
-    translate_help(self, ctx)
+    prepare(self, ctx)
     type(self).format_help(self, ctx, formatter)
 
 

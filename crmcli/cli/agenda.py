@@ -25,7 +25,7 @@ from crmcli.cli.output import (
 )
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import InvalidValue
-from crmcli.i18n import _, said, say_message
+from crmcli.i18n import _, ngettext, said, say_message
 
 # The kinds of crmcli.agenda.KINDS (a test keeps the two the same).
 KINDS_HELP = (
@@ -159,8 +159,10 @@ def due(
     held = counts.get("visits held", 0) if counts is not None else 0
     if held:
         env.say(
-            _(
-                "{n} more visit(s) are due; they come up on the next days (agenda.visits_per_day)"
+            ngettext(
+                "{n} more visit is due; it comes up on a later day (agenda.visits_per_day)",
+                "{n} more visits are due; they come up on the next days (agenda.visits_per_day)",
+                held,
             ).format(n=held)
         )
     listed = 0
@@ -169,7 +171,12 @@ def due(
         # On a narrow terminal the reason stays: it is what the agenda is for.
         fields_shown = with_identity(env, chosen, fmt)
         listed = emit(
-            env, chain((first,), lines), fields=fields_shown, fmt=fmt, keep=("why",), plain=True
+            env,
+            chain((first,), lines),
+            fields=fields_shown,
+            fmt=fmt,
+            keep=("why", "date", "phone"),
+            plain=True,
         )
     elif env.stdout_isatty:  # a person at a terminal is told; cron gets silence
         env.say(
@@ -259,9 +266,12 @@ def greet(
     )
     if found.unreachable:
         env.say(
-            _(
-                "{n} greeting(s) left out: the customer has no phone or e-mail"
-                " (`due --kind birthday --kind anniversary --kind holiday` lists them)"
+            ngettext(
+                "{n} greeting left out: the customer has no phone or e-mail"
+                " (`due --kind birthday --kind anniversary --kind holiday` lists it)",
+                "{n} greetings left out: the customers have no phone or e-mail"
+                " (`due --kind birthday --kind anniversary --kind holiday` lists them)",
+                found.unreachable,
             ).format(n=found.unreachable)
         )
     if found.rows:
@@ -280,4 +290,9 @@ def greet(
             by=env.user,
             notes={r["key"]: r["message"] for r in found.rows},
         )
-        env.say(_("{n} greeting(s) recorded as sent").format(n=len(found.rows)))
+        n = len(found.rows)
+        env.say(
+            ngettext("{n} greeting recorded as sent", "{n} greetings recorded as sent", n).format(
+                n=n
+            )
+        )

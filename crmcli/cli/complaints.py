@@ -25,7 +25,7 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.dates import iso_date
-from crmcli.i18n import N_, _, said
+from crmcli.i18n import N_, _, ngettext, said
 from crmcli.money import format_amount, parse_amount, to_decimal
 from crmcli.settings import display_places
 
@@ -338,7 +338,11 @@ def _details(row: dict[str, Any], places: int) -> dict[str, Any]:
     if row["next_stage"]:
         step = {"stage": shown_value("stage", row["next_stage"]), "day": row["due_on"]}
         if row["days_overdue"]:
-            nxt = _("{stage}, due {day} ({n} day(s) overdue)").format(**step, n=row["days_overdue"])
+            n = row["days_overdue"]
+            late = ngettext(
+                "{stage}, due {day} ({n} day overdue)", "{stage}, due {day} ({n} days overdue)", n
+            )
+            nxt = late.format(**step, n=n)
         else:
             nxt = _("{stage}, due {day}").format(**step)
     name = row["customer_name"] or ""

@@ -18,7 +18,7 @@ from crmcli.cli.output import (
     resolve_format,
 )
 from crmcli.errors import InvalidValue, UsageError
-from crmcli.i18n import _
+from crmcli.i18n import _, ngettext
 from crmcli.settings import display_places
 
 app = typer.Typer(help="Add, find and look after customers.", no_args_is_help=True)
@@ -457,7 +457,8 @@ def tag(
     env = get_env(ctx)
     customer_id = customers.resolve(env.db, ref)
     added = customers.tag(env.db, customer_id, tags)
-    env.say(_("customer #{id}: {n} tag(s) added").format(id=customer_id, n=added))
+    said = ngettext("customer #{id}: {n} tag added", "customer #{id}: {n} tags added", added)
+    env.say(said.format(id=customer_id, n=added))
 
 
 @app.command("untag")
@@ -470,7 +471,8 @@ def untag(
     env = get_env(ctx)
     customer_id = customers.resolve(env.db, ref)
     removed = customers.untag(env.db, customer_id, tags)
-    env.say(_("customer #{id}: {n} tag(s) removed").format(id=customer_id, n=removed))
+    said = ngettext("customer #{id}: {n} tag removed", "customer #{id}: {n} tags removed", removed)
+    env.say(said.format(id=customer_id, n=removed))
 
 
 @app.command("archive")

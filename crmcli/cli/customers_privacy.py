@@ -8,7 +8,7 @@ from crmcli import customers, privacy
 from crmcli.cli.customers import Ref, app
 from crmcli.cli.env import get_env
 from crmcli.errors import UsageError
-from crmcli.i18n import _
+from crmcli.i18n import _, ngettext
 from crmcli.money import format_amount
 from crmcli.settings import display_places
 
@@ -33,9 +33,12 @@ def forget(
         typer.confirm(question.format(id=customer_id, name=who), abort=True)
     done = privacy.forget(db, customer_id)
     total = format_amount(done.kept_total_micros, places=display_places(db))
-    said = _(
-        "forgot customer #{id}: personal data erased; kept {n} purchase(s) totalling {total}, "
-        "anonymous"
+    said = ngettext(
+        "forgot customer #{id}: personal data erased; kept {n} purchase totalling {total}, "
+        "anonymous",
+        "forgot customer #{id}: personal data erased; kept {n} purchases totalling {total}, "
+        "anonymous",
+        done.kept_purchases,
     )
     env.say(said.format(id=customer_id, n=done.kept_purchases, total=total))
     for warning in done.warnings:

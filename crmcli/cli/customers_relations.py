@@ -8,7 +8,7 @@ from crmcli import customers, relations
 from crmcli.cli.customers import Ref, app
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
-from crmcli.i18n import _
+from crmcli.i18n import _, ngettext
 
 Other = Annotated[
     str | None,
@@ -90,7 +90,10 @@ def unrelate(
     customer_id = customers.resolve(db, ref)
     other_id = customers.resolve(db, other) if other is not None else None
     removed = relations.unrelate(db, customer_id, other_id=other_id, name=name, kind=kind)
-    env.say(_("customer #{id}: {n} relation(s) removed").format(id=customer_id, n=removed))
+    said = ngettext(
+        "customer #{id}: {n} relation removed", "customer #{id}: {n} relations removed", removed
+    )
+    env.say(said.format(id=customer_id, n=removed))
 
 
 @app.command("relations")

@@ -9,7 +9,7 @@ from crmcli import db as dbmod
 from crmcli.cli.env import Env, get_env
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import CrmError
-from crmcli.i18n import _
+from crmcli.i18n import _, ngettext
 from crmcli.migrations import applied_names
 
 app = typer.Typer(
@@ -45,7 +45,9 @@ def check(ctx: typer.Context) -> None:
     if problems:
         for p in problems:
             env.say(p)
-        said = _("{database}: {n} problem(s) found")
+        said = ngettext(
+            "{database}: {n} problem found", "{database}: {n} problems found", len(problems)
+        )
         raise CrmError(said.format(database=env.db_path, n=len(problems)))
     env.say(_("{database}: ok").format(database=env.db_path))
 

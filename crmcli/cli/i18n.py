@@ -13,6 +13,7 @@ import inspect
 from contextlib import closing
 from typing import Any
 
+from crmcli.cli.table import unwrapped
 from crmcli.db_url import PostgresUrl, Target
 from crmcli.errors import CrmError
 from crmcli.i18n import M_, N_, _, reword, say_message, translate
@@ -101,7 +102,6 @@ def translate_help(command: Any, ctx: Any) -> None:
 
     for name, english in CLICK_WORDS.items():
         setattr(rich_utils, name, _(english))
-    rich_utils._make_rich_text = _folding(rich_utils._make_rich_text)
     _translate(command, "help", "short_help", "epilog", "rich_help_panel")
     for param in command.get_params(ctx):
         _translate(param, "help", "rich_help_panel")
@@ -112,26 +112,6 @@ def translate_help(command: Any, ctx: Any) -> None:
                 _translate(sub, "help", "short_help", "rich_help_panel")
 
 
-def _folding(make_text: Any) -> Any:
-    """typer's maker of help text, its text folding where a line is too long for its cell.
-
-    rich breaks lines at spaces and cuts (…) a word wider than its cell: Japanese and
-    Chinese have no spaces, so most of a translated option's help would be lost. Folding
-    breaks such a run between two letters, as those languages are written.
-    """
-    if getattr(make_text, "folds", False):
-        return make_text
-
-    def make(**options: Any) -> Any:
-        made = make_text(**options)
-        if hasattr(made, "overflow"):
-            made.overflow = "fold"
-        return made
-
-    make.folds = True  # type: ignore[attr-defined]
-    return make
-
-
 def _translate(obj: object, *attributes: str) -> None:
     english = obj.__dict__.setdefault(_ENGLISH, {})
     for attribute in attributes:
@@ -139,7 +119,8 @@ def _translate(obj: object, *attributes: str) -> None:
             english[attribute] = getattr(obj, attribute, None)
         text = english[attribute]
         if isinstance(text, str) and text:
-            setattr(obj, attribute, translate(inspect.cleandoc(text)))
+            # One line a paragraph: the screen wraps it to its width (help.py).
+            setattr(obj, attribute, unwrapped(translate(inspect.cleandoc(text))))
 
 
 def stored_language(target: Target | str | None) -> str | None:

@@ -7,7 +7,7 @@ import typer
 
 from crmcli import dates
 from crmcli.cli.env import get_env
-from crmcli.i18n import _, say_message
+from crmcli.i18n import ngettext, say_message
 
 app = typer.Typer(help="Export the agenda for other programs.", no_args_is_help=True)
 
@@ -62,4 +62,6 @@ def export_ics(
     else:
         with target as f:  # names and birthdays: 0600, put in place whole
             f.write(data)
-        env.say(_("{n} event(s) written to {path}").format(n=len(entries), path=output))
+        n = len(entries)
+        said = ngettext("{n} event written to {path}", "{n} events written to {path}", n)
+        env.say(said.format(n=n, path=output))

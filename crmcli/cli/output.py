@@ -22,7 +22,7 @@ from crmcli.cli.env import Env
 from crmcli.cli.json_encoding import row_to_json, to_json
 from crmcli.cli.table import Column
 from crmcli.errors import InvalidValue, UsageError
-from crmcli.i18n import _, said
+from crmcli.i18n import _, ngettext, said
 
 # Columns of running text, which may wrap on a narrow terminal; every other column
 # (ids, codes, phones, e-mails, dates, amounts) is kept on one line.
@@ -91,9 +91,11 @@ def pick_fields(fields: str | None, *, allowed: Sequence[str], default: Sequence
     unknown = [f for f in chosen if f not in allowed]
     if unknown:
         raise InvalidValue(
-            _("unknown field(s) {unknown}; choose from: {fields}").format(
-                unknown=", ".join(unknown), fields=", ".join(allowed)
-            )
+            ngettext(
+                "unknown field {unknown}; choose from: {fields}",
+                "unknown fields {unknown}; choose from: {fields}",
+                len(unknown),
+            ).format(unknown=", ".join(unknown), fields=", ".join(allowed))
         )
     return chosen
 

@@ -16,7 +16,7 @@ from rich.cells import cell_len
 
 from crmcli.cli import screen, table
 from crmcli.cli.env import Env
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, _, ngettext
 from crmcli.money import format_amount
 
 INDENT = 4
@@ -217,7 +217,11 @@ def render_customer_page(env: Env, data: dict[str, Any], *, places: int) -> None
     p = data["purchases"]
     page.heading(_("Purchases"))
     if p["count"]:
-        said = _("{n} line(s), total {total}, first {first}, last {last}")
+        said = ngettext(
+            "{n} line, total {total}, first {first}, last {last}",
+            "{n} lines, total {total}, first {first}, last {last}",
+            p["count"],
+        )
         total = _money(p["total"], places)
         page.text(said.format(n=p["count"], total=total, first=p["first"], last=p["last"]))
         recent = [{**r, "amount": _money(r["amount"], places)} for r in p["recent"]]
@@ -336,7 +340,8 @@ def _relations(page: Page, section: dict[str, Any] | None) -> None:
         prose=("who",),
     )
     if section["referred"]:
-        page.text(_("Referred {n} customer(s)").format(n=section["referred"]))
+        n = section["referred"]
+        page.text(ngettext("Referred {n} customer", "Referred {n} customers", n).format(n=n))
 
 
 def _visits(page: Page, section: dict[str, Any] | None) -> None:
@@ -354,8 +359,13 @@ def _visits(page: Page, section: dict[str, Any] | None) -> None:
         page.text(_("Goal: {goal}").format(goal=p["goal"]))
     else:
         page.text(_("none in force"), dim=True)
-    said = _("Record: {visits} visit(s) made, {met} goal(s) met")
-    page.text(said.format(visits=section["visits"], met=section["goals_met"]))
+    visits, met = section["visits"], section["goals_met"]
+    page.text(
+        _("Record: {visits}, {met}").format(
+            visits=ngettext("{n} visit made", "{n} visits made", visits).format(n=visits),
+            met=ngettext("{n} goal met", "{n} goals met", met).format(n=met),
+        )
+    )
     page.rows(
         [
             {

@@ -18,7 +18,7 @@ and Armenian stay aligned.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
@@ -31,6 +31,8 @@ MIN_WIDTH = 20  # narrower than this, a record is `label: value` lines left to t
 PROSE_MIN = 12  # a column of running text narrower than this reads as a word list
 NEARLY = 4  # a column this many cells short of its natural width is made whole first
 OTHER_MIN = 30  # dates, phones, e-mails, stages: whole up to this width, folded beyond
+READABLE = 30  # a kept column of running text (due's why) reads as sentences from here
+NAME_MIN = 16  # a name wraps (at spaces) down to this, to make room for a kept column
 
 
 @lru_cache(maxsize=1)
@@ -75,19 +77,30 @@ NO_LINE_START = frozenset("、。，．,.）)」』】〉》！？!?：；:;…�
 
 
 def _fold(word: str, width: int) -> tuple[str, str]:
-    """The longest head of `word` that fits `width` cells (at least one character)."""
+    """The longest head of `word` that fits `width` cells (at least one character).
+
+    Inside Japanese or Chinese a Latin word (`BOM`, `YMD`) stays whole when the head
+    can give it up."""
     used = 0
     for i, ch in enumerate(word):
         size = get_character_cell_size(ch)
         if used + size > width and i > 0:
             while i > 1 and word[i] in NO_LINE_START:
                 i -= 1
+            cut = i
+            while cut > 0 and _latin(word[cut - 1]) and _latin(word[cut]):
+                cut -= 1
+            i = cut or i
             return word[:i], word[i:]
         used += size
     return word, ""
 
 
-def _wide(token: str) -> bool:
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def unspaced(token: str) -> bool:
     """A token starting with a wide Chinese or Japanese letter: such text, written without
     spaces, breaks between any two letters. Korean is written with spaces between words
     and breaks there, as English does (`콜드브루` is not cut when a space is near)."""
@@ -109,7 +122,7 @@ def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
             current = candidate
             continue
         room = width - cell_len(current + sep) if current else 0
-        if room >= 2 and _wide(token) and cell_len(token) > room:
+        if room >= 2 and unspaced(token) and cell_len(token) > room:
             # Japanese or Chinese without spaces: fill the line, as a CJK reader expects.
             head, rest = _fold(token, room)
             if cell_len(head) <= room and rest:
@@ -118,6 +131,11 @@ def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
             lines.append(current)
         while cell_len(token) > width:
             head, token = _fold(token, width)
+            hyphen = head.rfind("-", 0, len(head) - 1)
+            if hyphen > 0 and head[hyphen - 1].isalpha() and head[hyphen + 1].isalpha():
+                # A compound (Պետրոսյան-Հովհաննիսյան) breaks after its hyphen; a minus
+                # sign (BYMONTHDAY=31,-1) is no hyphen.
+                head, token = head[: hyphen + 1], head[hyphen + 1 :] + token
             lines.append(head)
         current = token
     lines.append(current)
@@ -133,6 +151,42 @@ def wrap(text: str, width: int) -> list[str]:
     for paragraph in text.split("\n"):
         lines.extend(_greedy([(" ", word) for word in paragraph.split(" ")], width))
     return lines
+
+
+def line_starts(text: str, width: int) -> list[int] | None:
+    """Where each line after the first starts when `wrap` breaks the one-line `text` at
+    `width` (the space broken at is on neither line); None if a line cannot be found."""
+    starts, at = [], 0
+    for i, line in enumerate(wrap(text, width)):
+        if i:
+            at += text[at] == " " if at < len(text) else 0  # the space it broke at
+            starts.append(at)
+        if text[at : at + len(line)] != line:
+            return None
+        at += len(line)
+    return starts
+
+
+def unwrapped(text: str) -> str:
+    """`text` with each paragraph on one line, for a screen to wrap to its own width.
+
+    A docstring is broken where its source line ended; shown as it is, a sentence stops
+    in mid-line. Lines join with a space, or with none between two Chinese or Japanese
+    letters (written without spaces). A paragraph click marks `\\b` is kept as typed.
+    """
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        if paragraph.startswith("\b"):
+            paragraphs.append(paragraph)
+            continue
+        joined = ""
+        for line in paragraph.split("\n"):
+            line = line.strip()
+            if joined and line:
+                joined += "" if unspaced(joined[-1]) and unspaced(line) else " "
+            joined += line
+        paragraphs.append(joined)
+    return "\n\n".join(paragraphs)
 
 
 def _header_parts(header: str) -> list[tuple[str, str]]:
@@ -173,7 +227,10 @@ def layout(
     """Widths for `columns` at `width` cells; `more`: further rows will follow `rows`.
 
     `keep`: columns to keep before the others (after the identifying ones) when not
-    all fit, whatever their place in the row (`due` keeps `why` before `phone`).
+    all fit, whatever their place in the row (`due` keeps `why`, then `date`). The
+    listing is there to be read in them: a kept column of running text is given
+    READABLE cells before any column that is not kept, and a long name wraps (at
+    spaces, down to NAME_MIN) rather than leave a kept column out.
     """
     n = len(columns)
     content = [natural([r[i] for r in rows]) for i in range(n)]
@@ -203,7 +260,19 @@ def layout(
     # still fits (a narrow column further right may fit where a wide one did not).
     shown = [i for i in range(n) if columns[i].role == KEY]
     first = [i for f in keep for i in range(n) if columns[i].field == f]
-    for i in [*first, *range(n)]:
+    names = [i for i in shown if content[i] > NAME_MIN]  # ids and codes are short
+    for i in first:
+        if i in shown:
+            continue
+        if columns[i].role == PROSE:  # read as sentences, not a word a line, if it can be
+            readable = list(mins)
+            readable[i] = max(mins[i], min(nat[i], READABLE))
+            grown = _with_names_wrapped(shown, i, readable, names, width, total)
+            if grown != shown:
+                shown, mins[:] = grown, readable
+                continue
+        shown = _with_names_wrapped(shown, i, mins, names, width, total)
+    for i in range(n):
         if i not in shown and total(sorted([*shown, i]), mins) <= width:
             shown = sorted([*shown, i])
     if not shown:  # nothing identifies the rows: the first column at least
@@ -243,6 +312,29 @@ def layout(
     return Layout(
         tuple(columns[i] for i in shown), tuple(widths[i] for i in shown), hidden, vertical=False
     )
+
+
+def _with_names_wrapped(
+    shown: list[int],
+    i: int,
+    mins: list[int],
+    names: list[int],
+    width: int,
+    total: Callable[[list[int], list[int]], int],
+) -> list[int]:
+    """`shown` with the kept column `i`, the names in it narrowed (`mins` changed) as far
+    as that takes and NAME_MIN allows; `shown` as it was when even that does not fit."""
+    wanted = sorted([*shown, i])
+    narrowed = list(mins)
+    for k in sorted(names, key=lambda k: -narrowed[k]):
+        excess = total(wanted, narrowed) - width
+        if excess <= 0:
+            break
+        narrowed[k] = max(NAME_MIN, narrowed[k] - excess)
+    if total(wanted, narrowed) > width:
+        return shown
+    mins[:] = narrowed
+    return wanted
 
 
 # --- drawing ---------------------------------------------------------------------------

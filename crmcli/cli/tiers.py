@@ -12,7 +12,7 @@ from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, FormatOption, console, emit, fields_option, pick_fields
 from crmcli.cli.output import resolve_format as _resolve_format
 from crmcli.engines import Engine
-from crmcli.i18n import N_, _
+from crmcli.i18n import N_, _, ngettext
 from crmcli.money import Money, format_amount, to_decimal
 from crmcli.settings import display_places
 
@@ -189,7 +189,11 @@ def render_report(
         "SELECT count(*) FROM customers WHERE tier_override IS NOT NULL"
     ).fetchone()[0]
     if overrides:
-        said = _("{n} customer(s) have a tier set by hand (not counted above)")
+        said = ngettext(
+            "{n} customer has a tier set by hand (not counted above)",
+            "{n} customers have a tier set by hand (not counted above)",
+            overrides,
+        )
         page.text(said.format(n=overrides), dim=True)
     out = console(env)
     curve = tiers.pareto_curve(db, run, points=width)

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from crmcli import dates
 from crmcli.errors import InvalidValue
-from crmcli.i18n import M_
+from crmcli.i18n import M_, either
 from crmcli.imports.reading import Table
 
 
@@ -67,7 +67,7 @@ def infer_date_order(
         return next(iter(left))
     raise dates.AmbiguousDate(
         M_("every date could be read as {orders}; give --date-order").format(
-            orders=" or ".join(sorted(left))
+            orders=either(sorted(left))
         )
     )
 

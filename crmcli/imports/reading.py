@@ -31,7 +31,7 @@ from typing import Any, TextIO
 from crmcli import customer_fields
 from crmcli.errors import InvalidInput, NotFound, Problem, UsageError
 from crmcli.files import open_new_private
-from crmcli.i18n import M_
+from crmcli.i18n import M_, either
 from crmcli.imports import charsets
 from crmcli.imports.headers import CUSTOMER_HEADERS, PURCHASE_HEADERS, fold_header
 from crmcli.imports.result import ImportResult
@@ -188,18 +188,24 @@ def _detect(path: Path, size: int) -> str:
     )
     if verdict.encoding:
         return verdict.encoding
+    # Each case a sentence of its own, so that a reader sees all of it in their language.
     if len(verdict.candidates) > 1:
-        why = " or ".join(verdict.candidates) + "?"
+        summary = M_("cannot tell the encoding of {file} ({encodings}?): give --encoding").format(
+            file=path.name, encodings=either(verdict.candidates)
+        )
     elif verdict.candidates:
-        why = f"{verdict.candidates[0]}? {verdict.reason}"
+        summary = M_(
+            "cannot tell the encoding of {file} ({encoding}? {reason}): give --encoding"
+        ).format(file=path.name, encoding=verdict.candidates[0], reason=verdict.reason)
     else:
         why = M_("not UTF-8, and {reason}").format(reason=verdict.reason)
+        summary = M_("cannot tell the encoding of {file} ({why}): give --encoding").format(
+            file=path.name, why=why
+        )
     first = next((n for n, b in enumerate(sample) if b > 0x7F), 0)
     raise InvalidInput(
         [Problem(path.name, _line_at(path, first), None, M_("the encoding cannot be told"))],
-        summary=M_("cannot tell the encoding of {file} ({why}): give --encoding").format(
-            file=path.name, why=why
-        ),
+        summary=summary,
     )
 
 

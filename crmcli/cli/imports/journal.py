@@ -6,7 +6,7 @@ import typer
 
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
-from crmcli.i18n import _
+from crmcli.i18n import _, ngettext
 from crmcli.imports import journal
 from crmcli.imports import undo as import_undo
 
@@ -45,5 +45,8 @@ def undo(
         env.say("  " + _("undone despite a later change: {change}").format(change=line))
     for line in result.kept:
         env.say(f"  {line}")
-    said = _("undid import #{id}: removed {added} added row(s), restored {updated} updated one(s)")
-    env.say(said.format(id=import_id, added=result.added, updated=result.updated))
+    added = ngettext("{n} added row", "{n} added rows", result.added).format(n=result.added)
+    n = result.updated
+    updated = ngettext("{n} updated one", "{n} updated ones", n).format(n=n)
+    said = _("undid import #{id}: removed {added}, restored {updated}")
+    env.say(said.format(id=import_id, added=added, updated=updated))

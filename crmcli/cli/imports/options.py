@@ -11,7 +11,7 @@ from crmcli.cli.env import Env
 from crmcli.cli.output import emit
 from crmcli.dates import DATE_ORDERS
 from crmcli.errors import InvalidInput, UsageError
-from crmcli.i18n import _, say_message
+from crmcli.i18n import _, ngettext, say_message
 from crmcli.imports import journal, reading
 from crmcli.imports.headers import parse_map
 from crmcli.imports.problems import KEEP_PROBLEMS
@@ -264,11 +264,18 @@ def report(
         rejected=c.rejected,
     )
     if c.merged:
-        line += "; " + _("{n} row(s) merged into a customer an earlier row gave").format(n=c.merged)
+        merged = ngettext(
+            "{n} row merged into a customer an earlier row gave",
+            "{n} rows merged into a customer an earlier row gave",
+            c.merged,
+        )
+        line += "; " + merged.format(n=c.merged)
     if c.anonymous:
-        line += "; " + _("{n} anonymous sale(s)").format(n=c.anonymous)
+        sales = ngettext("{n} anonymous sale", "{n} anonymous sales", c.anonymous)
+        line += "; " + sales.format(n=c.anonymous)
     if result.customers_created:
-        line += "; " + _("{n} new customers").format(n=result.customers_created)
+        n = result.customers_created
+        line += "; " + ngettext("{n} new customer", "{n} new customers", n).format(n=n)
     if result.dry_run:
         line = _("dry run, nothing written: {summary}").format(summary=line)
     elif result.import_id:
