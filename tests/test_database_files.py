@@ -290,7 +290,7 @@ def test_a_dry_run_on_a_new_path_leaves_no_file_nor_folder(cli, tmp_path, kind):
     path = tmp_path / "new" / "crmcli.db"
     extra = ["--create-customers"] if kind == "purchases" else []
     result = cli("--db", str(path), kind, "import", str(good), "--dry-run", *extra)
-    assert "would add 1" in result.stderr
+    assert "would add 1, update 0, leave 0 unchanged, reject 0" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.csv", "tmp"]
     # Into a shop that exists, a dry run leaves it as it was, file and all.
     cli("--db", str(path), "customers", "add", "--name", "Ann")

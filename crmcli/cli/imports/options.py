@@ -247,8 +247,8 @@ def report(
         env.say(say_message(note))
     if result.dry_run:
         said = _(
-            "{file} ({encoding}): would add {added}, updated {updated}, unchanged {unchanged}, "
-            "rejected {rejected}"
+            "{file} ({encoding}): would add {added}, update {updated}, leave {unchanged} "
+            "unchanged, reject {rejected}"
         )
     else:
         said = _(
