@@ -32,10 +32,13 @@ and `customers show` can say why; a locale given by hand (`set`) is never inferr
 
 from __future__ import annotations
 
+import pkgutil
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from crmcli.errors import InvalidValue
@@ -239,28 +242,68 @@ def holiday_languages(locale: str | None) -> list[str]:
 
 # --- evidence ------------------------------------------------------------------------------------
 
-# The letter classes are compiled on first use, not at import: Python takes ~10 ms to
-# compile each of the wide Hangul and Han classes, which every command would pay at
-# start-up (most import this module through crmcli.names).
+
+class Scripts:
+    """Writing systems as ranges of code points: which of them a text has a letter of.
+
+    Told without a regular expression on purpose: Python compiles a character class
+    over thousands of code points (Hangul, Han) in 2-5 ms, in every process, before its
+    first search, so a `due` greeting its first Korean and Japanese names paid more for
+    that than for its query. Here each character's script is looked up once, by
+    bisection, and kept; `str.translate` then reads a text through those answers at C
+    speed, as fast as the compiled classes' searches.
+    """
+
+    def __init__(self, **scripts: str) -> None:
+        # Each script's ranges are written as inside a character class: "a-zA-Z".
+        spans: list[tuple[int, int, int]] = []
+        for rank, (name, ranges) in enumerate(scripts.items()):
+            if len(ranges) % 3 or set(ranges[1::3]) != {"-"}:
+                raise ValueError(f"{name}: write each range as first-last, got {ranges!a}")
+            spans += [(ord(ranges[i]), ord(ranges[i + 2]), rank) for i in range(0, len(ranges), 3)]
+        spans.sort()
+        if any(end >= start for (_, end, _), (start, _, _) in pairwise(spans)):
+            raise ValueError("the scripts' ranges overlap")
+        self.names = tuple(scripts)
+        self._ranks = _Ranks(spans)
+
+    def first(self, text: str) -> str | None:
+        """The first script, in the order given, that `text` has a letter of."""
+        ranks = text.translate(self._ranks)  # each letter of ours as its script's rank
+        return self.names[ord(min(ranks))] if ranks else None
+
+    def letters(self, text: str) -> list[str]:
+        """The characters of `text` that belong to one of the scripts, in order."""
+        return [char for char in text if self._ranks[ord(char)] is not None]
 
 
-@cache
-def _scripts() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
-    """Letters that belong to one language of ours alone: (script, locale, class)."""
-    return (
-        ("hangul", "ko", re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")),
-        ("kana", "ja", re.compile("[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]")),
-        ("armenian", "hy", re.compile("[\u0531-\u058f\ufb13-\ufb17]")),
-        ("cyrillic", "ru", re.compile("[\u0400-\u04ff]")),
-    )
+class _Ranks(dict[int, str | None]):
+    """Code point → the rank of its script as a character (chr(0) for the first), or None
+    (`str.translate` drops it): filled in as characters are met."""
+
+    def __init__(self, spans: list[tuple[int, int, int]]) -> None:
+        super().__init__()
+        self._starts = [start for start, _, _ in spans]
+        self._spans = spans
+
+    def __missing__(self, code: int) -> str | None:
+        i = bisect_right(self._starts, code) - 1
+        _, end, rank = self._spans[i] if i >= 0 else (0, -1, 0)
+        found = chr(rank) if code <= end else None
+        self[code] = found
+        return found
 
 
-@cache
-def _han() -> re.Pattern[str]:
-    return re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f]")
-
-
-_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
+# Letters that belong to one language of ours alone, looked for in this order.
+_SCRIPTS = Scripts(
+    hangul="\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f",
+    kana="\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f",
+    armenian="\u0531-\u058f\ufb13-\ufb17",
+    cyrillic="\u0400-\u04ff",
+)
+_SCRIPT_LOCALES = {"hangul": "ko", "kana": "ja", "armenian": "hy", "cyrillic": "ru"}
+_HAN = Scripts(han="\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f")
+_LATIN = Scripts(latin="A-Za-z\u00c0-\u024f")
 
 
 @lru_cache(maxsize=8192)
@@ -289,10 +332,10 @@ def from_letters(text: str | None, *, kind: str = "name") -> Guess | None:
     """Evidence in the letters: Hangul, kana, Armenian, Cyrillic, national kanji forms."""
     if not text:
         return None
-    for script, locale, pattern in _scripts():
-        if pattern.search(text):
-            return Guess(locale, f"{kind}:{script}")
-    for char in _han().findall(text):
+    script = _SCRIPTS.first(text)
+    if script is not None:
+        return Guess(_SCRIPT_LOCALES[script], f"{kind}:{script}")
+    for char in _HAN.letters(text):
         form = _han_form(char)
         if form == "ja":
             return Guess("ja", f"{kind}:japanese-kanji")
@@ -305,8 +348,8 @@ def from_shape(name: str | None) -> Guess | None:
     """Weak evidence in how a name is written: Latin letters, or a Japanese-looking kanji name."""
     if not name:
         return None
-    if _han().search(name):
-        if _LATIN.search(name):
+    if _HAN.first(name):
+        if _LATIN.first(name):
             return None
         words = name.split()
         if len(words) == 2:
@@ -314,16 +357,18 @@ def from_shape(name: str | None) -> Guess | None:
         if len(words) == 1 and japanese_surname(name):
             return Guess("ja", "shape:japanese-surname")
         return None
-    if _LATIN.search(name):
+    if _LATIN.first(name):
         return Guess("en", "shape:latin")
     return None
 
 
 @lru_cache(maxsize=1)
 def _surnames() -> tuple[frozenset[str], int]:
-    from importlib.resources import files  # here: ~7 ms of start-up for one data file
-
-    text = files("crmcli").joinpath("data/ja_surnames.txt").read_text(encoding="utf-8")
+    # The package loader's own read (a zipped install too): importlib.resources would
+    # first import itself and zipfile, 10-20 ms on the first kanji name of a `due`.
+    data = pkgutil.get_data("crmcli", "data/ja_surnames.txt")
+    assert data is not None, "crmcli's loader reads its package's files"
+    text = data.decode("utf-8")
     found = frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )

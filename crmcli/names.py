@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from crmcli import locales
 
@@ -44,21 +44,16 @@ class NameParts:
     patronymic: str | None = None
 
 
-@cache
-def _scripts() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """Checked in this order: a name mixing scripts is taken as its most specific one.
-
-    Compiled on first use, not at import: Python takes ~10 ms to compile each of the
-    wide Hangul and Han classes, which every command would pay at start-up.
-    """
-    return (
-        ("hangul", re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")),
-        ("kana", re.compile("[\u3040-\u30ff\uff66-\uff9f]")),
-        ("armenian", re.compile("[\u0530-\u058f]")),
-        ("cyrillic", re.compile("[\u0400-\u04ff]")),
-        ("han", re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]")),
-        ("latin", re.compile(r"[^\W\d_]")),  # any other letter
-    )
+# Checked in this order: a name mixing scripts is taken as its most specific one; any
+# other letter is Latin (`script`). Ranges, not compiled classes: see `locales.Scripts`.
+_SCRIPTS = locales.Scripts(
+    hangul="\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f",
+    kana="\u3040-\u30ff\uff66-\uff9f",
+    armenian="\u0530-\u058f",
+    cyrillic="\u0400-\u04ff",
+    han="\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff",
+)
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 _ASCII_LETTER = re.compile("[A-Za-z]")
@@ -66,10 +61,10 @@ _ASCII_LETTER = re.compile("[A-Za-z]")
 
 def script(text: str) -> str | None:
     """The script a name is written in: hangul, kana, han, armenian, cyrillic, latin."""
-    for name, pattern in _scripts():
-        if pattern.search(text):
-            return name
-    return None
+    found = _SCRIPTS.first(text)
+    if found is None and _LETTER.search(text):
+        return "latin"
+    return found
 
 
 @lru_cache(maxsize=4096)  # the agenda asks for every line, and names repeat (김민준…)

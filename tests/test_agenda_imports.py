@@ -1,8 +1,10 @@
 """What a piped `crmcli due` loads (issue 17 item 3): read commands start fast.
 
-A `due --format csv` run (cron's) draws no table, so it never imports rich; with the
-holiday calendar cached in the database (the first run keeps it), not the `holidays`
-package; and no customer-editing code (`crmcli.customers`).
+A `due --format csv` run (cron's) draws no table, so it never imports rich nor the
+table layout; with the holiday calendar cached in the database (the first run keeps
+it), not the `holidays` package; no customer-editing code (`crmcli.customers`), and
+no `importlib.resources` (with zipfile) to read the Japanese surnames a kanji name is
+told by: the package's loader reads them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ except SystemExit:
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 # Never for a piped listing.
-NEVER = ("rich", "holidays", "crmcli.customers")
+NEVER = ("rich", "crmcli.cli.table", "holidays", "crmcli.customers", "importlib.resources")
 # Issue 17 item 3: the core takes an engine over a raw sqlite3 connection; sqlite-utils
 # (and with it pluggy and dateutil's parser) loads only when a migration has to run.
 NOT_LOADED = ("sqlite_utils", "pluggy", "dateutil.parser")
@@ -42,9 +44,14 @@ def shop(tmp_path: Path) -> Path:
     db = open_db(path)
     settings.set_value(db, "holidays.greet", "all")
     settings.set_value(db, "holidays.country", "KR,US")
-    for n, (name, born) in enumerate([("김민준", "1985-09-25"), ("Ann Lee", "1990-09-22")]):
+    # A kanji name is told Japanese by its surname (上原): the surnames file is read.
+    people = [("김민준", "1985-09-25"), ("Ann Lee", "1990-09-22"), ("上原優", "1979-09-23")]
+    for n, (name, born) in enumerate(people):
         cid = customers.add(db, name=name, code=f"C{n}", birthday=born, phones_raw=["010-1"])
         purchases.add(db, customer_id=cid, amount_micros=10_000_000, on=date(2026, 9, 1))
+    # As a shop stored before locales were inferred: `due` tells each from the name.
+    with db.write():
+        db.execute("UPDATE customers SET locale = NULL, locale_source = NULL")
     db.close()
     return path
 

@@ -372,3 +372,59 @@ def test_a_plain_ascii_name_is_told_at_once_as_the_letters_would_tell_it(name):
     must get the answer they would get (`en` with a letter, else nothing)."""
     slow = locales.from_letters(name) or locales.from_shape(name)
     assert names.default_locale(name) == (slow.locale if slow else None)
+
+
+# The character classes crmcli told scripts by before `locales.Scripts` (each compiled in
+# 2-5 ms on first use): the tables must say exactly what they said, code point by code point.
+CLASSES = {
+    "locales": [
+        ("hangul", "[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),
+        ("kana", "[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]"),
+        ("armenian", "[\u0531-\u058f\ufb13-\ufb17]"),
+        ("cyrillic", "[\u0400-\u04ff]"),
+    ],
+    "names": [
+        ("hangul", "[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),
+        ("kana", "[\u3040-\u30ff\uff66-\uff9f]"),
+        ("armenian", "[\u0530-\u058f]"),
+        ("cyrillic", "[\u0400-\u04ff]"),
+        ("han", "[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]"),
+    ],
+    "han": [("han", "[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f]")],
+    "latin": [("latin", "[A-Za-z\u00c0-\u024f]")],
+}
+TABLES = {
+    "locales": locales._SCRIPTS,
+    "names": names._SCRIPTS,
+    "han": locales._HAN,
+    "latin": locales._LATIN,
+}
+
+
+@pytest.mark.parametrize("table", CLASSES)
+def test_a_scripts_table_says_what_its_character_classes_said(table):
+    import re
+
+    classes = [(name, re.compile(pattern)) for name, pattern in CLASSES[table]]
+    scripts = TABLES[table]
+    every = [chr(c) for c in [*range(0xD800), *range(0xE000, 0x10000), *range(0x1FFF0, 0x30010)]]
+    for char in every:
+        said = next((name for name, pattern in classes if pattern.search(char)), None)
+        assert scripts.first(char) == said, f"U+{ord(char):04X}"
+    # In a text the first script in the table's order wins, wherever its letter stands.
+    mixed = "".join(every[::97])
+    assert scripts.first(mixed) == next(n for n, p in classes if p.search(mixed))
+    assert scripts.letters(mixed) == [c for c in mixed if any(p.match(c) for _, p in classes)]
+
+
+def test_a_scripts_table_is_read_in_its_order_and_refuses_a_bad_one():
+    table = locales.Scripts(kana="\u3040-\u30ff", han="\u4e00-\u9fff")
+    assert table.first("山田やまだ") == "kana"  # kana first, though han comes first
+    assert table.first("山田") == "han"
+    assert table.first("Ann") is None
+    assert table.first("") is None
+    assert table.letters("A山b田") == ["山", "田"]
+    with pytest.raises(ValueError, match="overlap"):
+        locales.Scripts(a="a-m", b="k-z")
+    with pytest.raises(ValueError, match="first-last"):
+        locales.Scripts(a="a-mz")

@@ -33,7 +33,7 @@ except SystemExit:
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 # Never for a read that prints no table.
-NEVER = ("rich",)
+NEVER = ("rich", "crmcli.cli.table")
 # Issue 17 item 3: the core takes an engine over a raw sqlite3 connection; sqlite-utils
 # (and with it pluggy and dateutil's parser) loads only when a migration has to run.
 NOT_LOADED = ("sqlite_utils", "pluggy", "dateutil.parser")
@@ -123,7 +123,7 @@ def test_a_table_does_load_the_renderer(shop):
     # The same probe sees rich when a table is drawn: the test above can fail.
     modules, out = _run("customers", "list", "--format", "table")
     assert "김민준" in out
-    assert _hits(modules, NEVER) == ["rich"]
+    assert _hits(modules, NEVER) == ["crmcli.cli.table", "rich"]
 
 
 @pytest.mark.parametrize("args", READS.values(), ids=READS.keys())
@@ -176,6 +176,11 @@ re._compile = record
 for path in sorted(Path(crmcli.__file__).parent.glob("*.py")):
     if path.stem != "__main__":
         importlib.import_module(f"crmcli.{path.stem}")
+if "--use" in sys.argv:  # then tell the script and locale of a name in each script
+    from crmcli import locales, names
+    for name in ("김민준", "山田 太郎", "上原優", "张伟", "やまだ", "Արամ", "Иван", "José", "Ann"):
+        names.script(name), names.split_name(name), names.default_locale(name)
+        locales.from_letters(name), locales.from_shape(name)
 print(json.dumps(wide))
 """
 
@@ -183,6 +188,15 @@ print(json.dumps(wide))
 def test_no_core_module_compiles_a_wide_character_class_at_import():
     run = subprocess.run(
         [sys.executable, "-c", WIDE_CLASSES], capture_output=True, text=True, check=True
+    )
+    assert json.loads(run.stdout) == []
+
+
+def test_telling_a_name_s_script_compiles_no_wide_character_class():
+    # `due` tells the locale of each name it greets: a compiled Hangul or Han class
+    # cost its first Korean or Japanese name 2-5 ms (crmcli.locales.Scripts).
+    run = subprocess.run(
+        [sys.executable, "-c", WIDE_CLASSES, "--use"], capture_output=True, text=True, check=True
     )
     assert json.loads(run.stdout) == []
 

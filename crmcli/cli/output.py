@@ -6,6 +6,8 @@ streamed row by row. Money arrives as `Decimal` and leaves exact; JSON is writte
 one way everywhere (cli/json_encoding.py).
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import itertools
@@ -13,16 +15,18 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 from operator import itemgetter
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from crmcli.cli import screen, table
+from crmcli.cli import screen
 from crmcli.cli.env import Env
 from crmcli.cli.json_encoding import row_to_json, to_json
-from crmcli.cli.table import Column
 from crmcli.errors import InvalidValue, UsageError
 from crmcli.i18n import _, ngettext, said
+
+if TYPE_CHECKING:  # the table layout loads when a table is drawn: a pipe gets none
+    from crmcli.cli.table import Column
 
 # Columns of running text, which may wrap on a narrow terminal; every other column
 # (ids, codes, phones, e-mails, dates, amounts) is kept on one line.
@@ -317,6 +321,7 @@ def _roles(
     headers: Mapping[str, str],
     identify: Sequence[str] | None,
 ) -> list[Column]:
+    from crmcli.cli import table
     from crmcli.cli.i18n import header
 
     keys = set(identify) if identify is not None else IDENTIFYING
@@ -352,6 +357,7 @@ def _table(
     """Draw rows as a table fitted to the terminal, in blocks so a long list streams."""
     from itertools import islice
 
+    from crmcli.cli import table
     from crmcli.cli.i18n import shown_value
     from crmcli.money import Money, format_amount
 

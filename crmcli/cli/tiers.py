@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmcli import customers, tiers
+from crmcli import tiers
 from crmcli.cli import screen
 from crmcli.cli.env import Env, get_env
 from crmcli.cli.output import Format, FormatOption, console, emit, fields_option, pick_fields
@@ -311,6 +311,8 @@ def history(
     fields: fields_option(HISTORY_FIELDS) = None,  # type: ignore[valid-type]
 ) -> None:
     """A customer's tier in every run, the latest as-of day first, and any tier set by hand."""
+    from crmcli import customers  # here: `tiers classify` and `list` need no customer's record
+
     env = get_env(ctx)
     db = env.read_db()
     customer_id = customers.resolve(db, ref)
