@@ -9,6 +9,7 @@ stderr and its exit status — never a traceback; the fields a core message name
 (`errors.Named`) are said as the options a user types (`--skip-reason`).
 """
 
+import gc
 import os
 import sqlite3
 import sys
@@ -56,6 +57,13 @@ class CrmGroup(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*COMMANDS, *(c for c in super().list_commands(ctx) if c not in COMMANDS)]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        found = super().resolve_command(ctx, args)
+        if not gc.isenabled():  # paused by the entry point while the code loads
+            gc.freeze()  # what start-up made lives as long as the run: never walked again
+            gc.enable()
+        return found
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
