@@ -227,12 +227,20 @@ print(json.dumps([ran, gc.isenabled(), gc.get_freeze_count()]), file=sys.stderr)
 """
 
 
-def test_start_up_does_not_walk_its_own_objects_and_the_command_runs_collected(shop):
+def test_start_up_does_not_walk_its_own_objects_and_the_command_runs_collected(tmp_path):
     # Loading the CLI and a command's code makes ~100k objects and frees almost none:
     # the collector used to walk them ~35 times (3 % of a `due`). It is paused until the
     # command is loaded, then on again, so a long import or a big `due` frees cycles.
+    # (An SQLite file: a server's driver loads when the command connects, collected.)
+    from crmcli import customers
+    from crmcli.db import open_db
+
+    path = tmp_path / "shop.db"
+    db = open_db(path)
+    customers.add(db, name="김민준", code="K1")
+    db.close()
     run = subprocess.run(
-        [sys.executable, "-c", COLLECTOR, "customers", "list", "--format", "csv"],
+        [sys.executable, "-c", COLLECTOR, "--db", str(path), "customers", "list", "-f", "csv"],
         capture_output=True,
         text=True,
         check=True,
