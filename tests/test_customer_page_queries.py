@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -194,3 +195,51 @@ def test_show_as_csv_gives_this_customers_record_archived_or_not(cli, db_path):
     cli("customers", "archive", "B1")
     lines = cli("customers", "show", "B1", "--format", "csv").stdout.splitlines()
     assert len(lines) == 2 and ",B1,Bob," in lines[1] and "extra.紹介者" in lines[0]
+
+
+def _steps(db, work) -> int:
+    """The hundreds of SQLite virtual-machine steps `work` takes: what its queries read,
+    counted without a clock."""
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0
+
+    db.conn.set_progress_handler(tick, 100)
+    try:
+        work()
+    finally:
+        db.conn.set_progress_handler(None, 0)
+    return steps[0]
+
+
+@pytest.mark.sqlite_only("counts SQLite's virtual-machine steps")
+def test_the_rhythm_and_early_buys_cost_a_seek_per_day_and_item_not_a_read_per_line(db):
+    # Two customers buying the same four items on the same five days, one line a day
+    # each or 400: the page's attitude walks days and items, so both cost the same.
+    with db.write():
+        few, many = customers.add(db, name="Few"), customers.add(db, name="Many")
+        db.executemany(
+            "INSERT INTO purchases (customer_id, date, amount_micros, item, category,"
+            " created_at) VALUES (?, ?, ?, ?, 'goods', '2026-01-01')",
+            [
+                (cid, f"2026-0{month}-1{month}T10:{line % 60:02}", amount, f"Item {item}")
+                for cid, lines in ((few, 1), (many, 400))
+                for month in range(1, 6)
+                for item in range(4)
+                for line in range(lines)
+                for amount in ((-1_000_000, 2_000_000) if line % 7 == 0 else (3_000_000,))
+            ],
+        )
+    expected = (5, "2026-05-15", Decimal("31.0"))  # days, the last, the usual interval
+    for cid in (few, many):  # the same answer as every customer's rhythm
+        one = buying.suggest_attitude(db, cid, as_of=DAY)
+        row = next(r for r in buying.attitudes(db, as_of=DAY) if r["id"] == cid)
+        assert (one.visits, one.last, one.interval_days) == expected
+        assert (row["visits"], row["last"], row["interval_days"]) == expected
+    cost = {
+        cid: _steps(db, lambda cid=cid: buying.suggest_attitude(db, cid, as_of=DAY))
+        for cid in (few, many)
+    }
+    assert cost[many] <= cost[few] + 3, cost
