@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 
-from crmcli import buying, customers, page, purchases, tiers
+from crmcli import buying, customers, page, purchases, tiers, visits
 
 DAY = date(2026, 6, 30)
 
@@ -243,3 +243,34 @@ def test_the_rhythm_and_early_buys_cost_a_seek_per_day_and_item_not_a_read_per_l
         for cid in (few, many)
     }
     assert cost[many] <= cost[few] + 3, cost
+
+
+@pytest.mark.sqlite_only("counts SQLite's virtual-machine steps")
+def test_the_visit_record_starts_from_the_customers_plans_not_the_contact_log(db):
+    # The page's visits under plans (cancelled ones too) cost the same whatever the
+    # rest of the shop logged: before, every contact of the shop was read (m133).
+    with db.write():
+        ann, bob = customers.add(db, name="Ann"), customers.add(db, name="Bob")
+    first, _ = visits.plan(db, customer_id=ann, every="2w", goal="refill", from_day=DAY)
+    visits.log_visit(db, customer_id=ann, outcome="met", at="2026-07-01T10:00:00")
+    visits.plan(db, customer_id=ann, every="4w", goal="tasting", from_day=DAY)  # replaces it
+    visits.log_visit(db, customer_id=ann, outcome="not-met", at="2026-07-20T10:00:00")
+    before = _steps(db, lambda: visits.record(db, ann))
+    with db.write():
+        db.executemany(
+            "INSERT INTO contacts (customer_id, at, channel) VALUES (?, ?, 'call')",
+            [(bob, f"2026-0{1 + i % 6}-{1 + i % 28:02}T09:00:00") for i in range(3000)],
+        )
+    record = visits.record(db, ann)
+    assert (record["visits"], record["goals_met"]) == (2, 1)
+    assert [r["goal"] for r in record["recent"]] == ["tasting", "refill"]
+    assert first.id != record["plan"]["id"]
+    assert _steps(db, lambda: visits.record(db, ann)) <= before + 2
+    # …and the customer's plans are a seek too, however many plans the shop has.
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    visits.record(db, ann)
+    db.conn.set_trace_callback(None)
+    listing = next(s for s in statements if "FROM visit_plans p CROSS JOIN" in s)
+    plan = [str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + listing)]
+    assert any("visit_plans_customer (customer_id=?)" in step for step in plan[:1]), plan
