@@ -475,7 +475,9 @@ def _collect(
                 found.add(_guarded(kind, source, db, window, warnings), lead_time)
                 continue
             try:  # no Python object per item
-                found.add_sql(kind, *in_sql.rows(db, window), lead_time)
+                rows = in_sql.rows(db, window)
+                if rows is not None:
+                    found.add_sql(kind, *rows, lead_time)
             except InvalidValue as broken:
                 _left_out(kind, broken, warnings)
                 continue
