@@ -63,9 +63,9 @@ def traced(db: Path, argv: list[str]) -> list[str]:
     return statements
 
 
-def script(statements: list[str]) -> str:
-    """The statements as one sqlite3 shell script (a statement per line)."""
-    lines = [".output /dev/null", ".mode list"]
+def script(statements: list[str], output: str = os.devnull) -> str:
+    """The statements as one sqlite3 shell script, what they print going to `output`."""
+    lines = [f".output {output}", ".mode list"]
     for s in statements:
         s = s.strip()
         if s:
