@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -933,6 +932,8 @@ def report(
     Time to resolve runs from receipt to the first resolution. Compensation adds up
     every resolution's amount (a reopened complaint may have paid twice).
     """
+    import statistics  # here: `due` loads this module and never reports (it brings random)
+
     zone = local_zone(db)
     chosen = rows(db, since=since)
     ids = [r["id"] for r in chosen]

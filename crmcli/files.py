@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -189,6 +188,8 @@ class Output:
         if self._stream:
             fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
         else:
+            import tempfile  # here: every command loads this module; few write a file
+
             fd, name = tempfile.mkstemp(
                 prefix=f".{self.path.name}.", suffix=TMP_SUFFIX, dir=self.path.parent
             )

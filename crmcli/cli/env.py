@@ -62,6 +62,11 @@ class Env:
             self._db = self._told_of_waits(open_db(self.db_path))
         return self._db
 
+    @property
+    def opened(self) -> Engine | None:
+        """The database the command has opened so far, if any."""
+        return self._db
+
     def read_db(self) -> Engine:
         """For commands that only read: a missing database is an error, never a new file."""
         if self._db is None:
