@@ -24,6 +24,7 @@ import pytest
 BENCH = Path(__file__).parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
+import classify_floor  # noqa: E402
 import due_floor  # noqa: E402
 import generate  # noqa: E402
 import load  # noqa: E402
@@ -424,3 +425,32 @@ def test_due_floor_replays_the_statements_of_due_and_lists_what_it_lists(data, t
     ).stdout.split()[1:]
     listed = {line.split("|", 1)[0] for line in printed.read_text(encoding="utf-8").splitlines()}
     assert len(keys) > 100 and set(keys) <= listed
+
+
+def test_the_classify_floor_stores_what_crmcli_stores(data, tmp_path):
+    """The floor is the same work: its run holds, customer by customer, the tier, rank,
+    spend, reason and revenue above that `crmcli tiers classify` stores, and its counts
+    are the SQL reference's."""
+    ours, floor = tmp_path / "ours.db", tmp_path / "floor.db"
+    shutil.copyfile(data / "query.db", ours)
+    as_of = ["--as-of", load.AS_OF.isoformat()]
+    classify = [sys.executable, "-m", "crmcli", "--db", str(ours), "tiers", "classify", *as_of]
+    subprocess.run(classify, capture_output=True, check=True)
+    shutil.copyfile(ours, floor)  # the schema as crmcli migrated it, its run kept
+    with closing(sqlite3.connect(floor, isolation_level=None)) as conn:
+        counts = classify_floor.classify(conn, load.AS_OF)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        reference_classify.main([str(data / "query.db"), *as_of])
+    assert counts == out.getvalue().strip()
+    last = "(SELECT max(id) FROM tier_runs)"
+    stored = (
+        "SELECT customer_id, tier, spend_micros, rank, reason_code, above_micros"
+        f" FROM tier_assignments WHERE run_id = {last} ORDER BY customer_id",
+        f"SELECT code, reason FROM tier_run_reasons WHERE run_id = {last} ORDER BY code",
+        'SELECT rule, params, "window", as_of, customers, revenue_micros, positive_micros'
+        f" FROM tier_runs WHERE id = {last}",
+    )
+    with closing(sqlite3.connect(ours)) as a, closing(sqlite3.connect(floor)) as b:
+        for sql in stored:
+            assert a.execute(sql).fetchall() == b.execute(sql).fetchall(), sql
