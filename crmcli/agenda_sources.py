@@ -37,6 +37,7 @@ from crmcli import dates, locales, names, prospects, public_holidays, settings, 
 from crmcli import visits as visit_plans
 from crmcli.i18n import N_
 from crmcli.lunar import CALENDARS, Calendar, LunarWindow, calendar_for
+from crmcli.recurrence import describe
 from crmcli.relations import LABELS
 from crmcli.tiers import TIERS, cadence, current_tiers, members_sql
 from crmcli.visits import CLOCK_CONTACTS
@@ -88,10 +89,10 @@ WHY_FAMILY = N_("birthday of their {relation} {name} on {day}")
 WHY_FAMILY_TURNS = N_("birthday of their {relation} {name} on {day}, turns {years}")
 # The placeholders whose values a template above made too (the others hold the shop's
 # own words: names, notes, items; only a fixed label among them is said again).
-WHY_NESTED = frozenset({"what", "why", "since", "purchase"})
+WHY_NESTED = frozenset({"what", "why", "since", "purchase", "rule"})
 # The placeholders whose values are one word (a date, a count, an id): a why is read
 # back by its template unambiguously with them (`…, turns 56 (overdue since …)`).
-WHY_WORDS = frozenset({"day", "late", "years", "id", "country", "every", "rule", "tier"})
+WHY_WORDS = frozenset({"day", "late", "years", "id", "country", "every", "tier"})
 WHY = (
     *(WHY_ON, WHY_TURNS, WHY_YEARS, WHY_COUNTRY, WHY_BIRTHDAY, WHY_LUNAR, WHY_LEAP),
     *(WHY_ANNIVERSARY, WHY_LUNAR_ANNIVERSARY, *WHY_FIRST_PURCHASE, *WHY_AFTER_SALE),
@@ -697,7 +698,8 @@ def followup_items(db: Engine, window: Window) -> Iterator[Item]:
         if on > window.last_event:
             continue
         said = WHY_FOLLOWUP[bool(snoozed) + 2 * bool(rule)]
-        why = said.format(id=fid, note=note, day=due_on, rule=rule)
+        # The rule in words (`every 2 weeks, on Monday`), said in the language on a terminal.
+        why = said.format(id=fid, note=note, day=due_on, rule=rule and describe(rule))
         yield Item("followup", cid, on, why, owner=owner, key=f"followup:{fid}")
 
 

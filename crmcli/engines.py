@@ -32,7 +32,7 @@ from crmcli import migrations, postgres, postgres_schema
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import DatabaseError, busy_too_long
 from crmcli.files import Output, database_family, protect_database
-from crmcli.i18n import M_
+from crmcli.i18n import M_, M_n
 
 T = TypeVar("T")
 
@@ -1365,9 +1365,15 @@ class PostgresEngine(Engine):
         ).fetchone()[0]
         if held:
             warnings.append(
-                f"{held} other session(s) on the server still see the database as it was "
-                "before, so VACUUM could not remove every erased row yet; run forget again "
-                "once they have finished"
+                M_n(
+                    "{n} other session on the server still sees the database as it was "
+                    "before, so VACUUM could not remove every erased row yet; run forget again "
+                    "once it has finished",
+                    "{n} other sessions on the server still see the database as it was "
+                    "before, so VACUUM could not remove every erased row yet; run forget again "
+                    "once they have finished",
+                    held,
+                )
             )
         warnings.append(
             "on a PostgreSQL server, the erased rows' old bytes may survive for a while in "
