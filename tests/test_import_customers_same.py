@@ -179,7 +179,10 @@ def test_into_a_small_shop_rows_are_looked_up_only_where_it_cannot_change(
     path.write_text("code,name,phone\n" + "\n".join(rows) + "\n", encoding="utf-8")
     result = import_customers(db, path)
     assert (result.counts.added, result.counts.unchanged) == (200, 1)  # Park found
-    assert len(calls) == (201 if engine == "postgresql" else 1)
+    if engine == "postgresql":
+        assert len(calls) == 201
+    else:  # Park, and the filter's rare false "maybe" (str hashes change with each process)
+        assert 1 <= len(calls) <= 1 + 200 // 25
 
 
 def test_a_small_file_into_a_big_shop_counts_no_further_than_the_file(db, tmp_path, monkeypatch):
