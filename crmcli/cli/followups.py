@@ -96,6 +96,8 @@ def list_(
         fields=chosen,
         fmt=fmt,
         headers={"rrule": N_("repeats")},
+        keep=("day", "note", "rrule"),  # the promise and when, on a narrow terminal too
+        under={"code": "customer"},
         shown_as={"rrule": partial(describe, translated=True)},
     )
 
