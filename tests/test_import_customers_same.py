@@ -219,7 +219,12 @@ def test_a_day_s_file_into_a_big_shop_looks_its_rows_up_a_batch_at_a_time(
     monkeypatch.setattr(customer_store, "match", lambda *a: (calls.append(1), real(*a))[1])
     statements: list[str] = []
     execute = db.execute
-    monkeypatch.setattr(db, "execute", lambda sql, *a: (statements.append(sql), execute(sql, *a))[1])
+
+    def watched(sql, *args):
+        statements.append(sql)
+        return execute(sql, *args)
+
+    monkeypatch.setattr(db, "execute", watched)
     result = import_customers(db, path)
     assert (result.counts.added, result.counts.unchanged + result.counts.merged) == (200, 5)
     assert len(calls) == 5  # the five rows with a stored key, and no other
