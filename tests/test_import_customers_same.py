@@ -256,3 +256,44 @@ def test_a_small_file_into_a_big_shop_counts_no_further_than_the_file(db, tmp_pa
     result = import_customers(db, path)
     assert (result.counts.added, result.counts.unchanged) == (1, 1)
     assert counted == [("SELECT count(*) FROM (SELECT 1 FROM customers LIMIT ?) AS shop", [3])]
+
+
+def test_new_customers_are_written_through_the_engine_s_bulk_load(db, tmp_path, monkeypatch):
+    """The queued customers, their numbers, tags, dates and undo records go in through
+    `copy_rows` (COPY on a server: one stream, not a statement a row), never a
+    statement a row."""
+    path = tmp_path / "new.csv"
+    rows = [f"N{i},Kim {i},010-3{i:03d}-{i:04d},vip;{i % 3},1990-01-{i % 28 + 1:02d}"
+            for i in range(300)]  # fmt: skip
+    path.write_text("code,name,phone,tags,anniversary\n" + "\n".join(rows) + "\n", "utf-8")
+    copied: dict[str, int] = {}
+    many: list[str] = []  # statements run for each row of a list, outside copy_rows
+    copy_rows, executemany = db.copy_rows, db.executemany
+    inside = False
+
+    def counted(table, columns, rows):
+        nonlocal inside
+        inside = True
+        try:
+            copied[table] = copied.get(table, 0) + (n := copy_rows(table, columns, rows))
+        finally:
+            inside = False
+        return n
+
+    def watched(sql, rows):
+        if not inside:
+            many.append(sql)
+        return executemany(sql, rows)
+
+    monkeypatch.setattr(db, "copy_rows", counted)
+    monkeypatch.setattr(db, "executemany", watched)
+    result = import_customers(db, path)
+    assert result.counts.added == 300
+    assert copied == {
+        "customers": 300,
+        "customer_phones": 300,
+        "customer_tags": 600,
+        "customer_dates": 300,
+        "import_changes": 300,
+    }
+    assert not [sql for sql in many if "customer" in sql or "import_changes" in sql]

@@ -292,7 +292,7 @@ def _parts(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
 
 
 class Writer:
-    """Adds new customers in batches (executemany), and updates matched ones in place.
+    """Adds new customers in batches (`copy_rows`), and updates matched ones in place.
 
     Rows are checked in full before they are queued, so a bad row leaves nothing behind
     without a savepoint. Queued rows are not in the database yet: a record that could
@@ -576,31 +576,32 @@ class Writer:
     def flush(self) -> None:
         """Write the queued customers and everything that hangs on them."""
         db = self.db
+        # The engine's bulk load: COPY on a server (one stream, not a statement a row).
         for columns, rows in self.rows.items():
-            names = ", ".join(("id", *columns))
-            marks = ", ".join("?" for _ in range(len(columns) + 1))
-            db.executemany(f"INSERT INTO customers ({names}) VALUES ({marks})", rows)
-        db.executemany(
-            "INSERT INTO customer_phones (customer_id, position, label, raw, e164, digits, region)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            db.copy_rows("customers", ("id", *columns), rows)
+        db.copy_rows(
+            "customer_phones",
+            ("customer_id", "position", "label", "raw", "e164", "digits", "region"),
             self.phones,
         )
-        db.executemany("INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)", self.tags)
-        db.executemany(
-            "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
-            self.dates,
-        )
+        db.copy_rows("customer_tags", ("customer_id", "tag"), self.tags)
+        db.copy_rows("customer_dates", ("customer_id", "label", "date", "lunar"), self.dates)
         # A digest of each customer as added: undo tells later hand edits by it.
         if self.added:
             now = self.states
             unread = [cid for cid in self.added if cid not in now]
             if unread:
                 now.update(import_undo.states(self.db, unread))
-            db.executemany(
-                "INSERT INTO import_changes (import_id, table_name, row_id, action, after)"
-                f" VALUES ({int(self.import_id)}, 'customers', ?, 'insert', ?)",
-                ((cid, json.dumps({"digest": import_undo.digest(now[cid])})) for cid in self.added),
-            )
+            import_id = int(self.import_id)
+            db.copy_rows(
+                "import_changes",
+                ("import_id", "table_name", "row_id", "action", "after"),
+                (
+                    (import_id, "customers", cid, "insert",
+                     json.dumps({"digest": import_undo.digest(now[cid])}))
+                    for cid in self.added
+                ),
+            )  # fmt: skip
             now.clear()
         self.rows.clear()
         self.phones.clear()
