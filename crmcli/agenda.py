@@ -399,6 +399,7 @@ def listed(
             owner=owner,
             tier=tier,
             keeps=found.keeps,
+            windowed=found.windowed,
         )
         if visits_per_day is not None:
             query.cap_visits(per_day=visits_per_day, days=days, counts=counts)
@@ -452,7 +453,7 @@ def _collect(
             M_("the agenda starts in {year} at the earliest").format(year=LUNAR_FIRST_DAY.year + 1)
         )
     chosen = [k for k in KINDS if not kinds or k in kinds]
-    any_windowed = bool(
+    found.windowed = any_windowed = bool(
         db.execute("SELECT 1 FROM customers WHERE contact_days IS NOT NULL LIMIT 1").fetchone()
     )
     for kind in chosen:
@@ -475,7 +476,9 @@ def _collect(
                 found.add(_guarded(kind, source, db, window, warnings), lead_time)
                 continue
             try:  # no Python object per item
-                found.add_sql(kind, *in_sql.rows(db, window), lead_time)
+                rows = in_sql.rows(db, window)
+                if rows is not None:
+                    found.add_sql(kind, *rows, lead_time)
             except InvalidValue as broken:
                 _left_out(kind, broken, warnings)
                 continue
@@ -491,6 +494,7 @@ class _Found:
     def __init__(self, db: Engine, *, details: bool) -> None:
         self.db = db
         self.keeps: dict[str, timedelta | None] = {}
+        self.windowed = True  # some customer has a contact window (`_collect` looks)
         self.details: dict[str, Mapping[str, Any]] | None = {} if details else None
         # The found items (tens of MB at a million customers) and their sort stay in
         # SQLite's temporary store: give it room to do that without spilling to disk.
@@ -612,9 +616,11 @@ class _Listing:
         owner: str | None,
         tier: str | None,
         keeps: dict[str, timedelta | None],
+        windowed: bool = True,
     ) -> None:
         self.db = db
         self.table = table
+        self.windowed = windowed
         # Tell the planner how many items were found. It knows nothing of a new
         # temporary table and takes it for a million rows; on an analyzed database it
         # then filters every customer (a Bloom filter over the whole table) to join a
@@ -694,12 +700,16 @@ class _Listing:
         )
         # A contact window moves a day to the next one the customer takes calls on
         # (`contact_window.next_allowed_day`): ISO weekday digits in `contact_days`.
+        # With no contact window in the shop every day stays: the test is left out (it is
+        # written out wherever the day is used, seven times on each of 200k lines at 1M).
         db = self.db
         moved_day = db.plus_days("t.due_day", "n")
         moved = f"""CASE WHEN coalesce(c.contact_days, '') = '' THEN t.due_day ELSE coalesce(
               (SELECT {moved_day} FROM offsets
                 WHERE instr(c.contact_days, {db.iso_weekday(moved_day)}) > 0
                 ORDER BY n LIMIT 1), t.due_day) END"""
+        if not self.windowed:
+            moved = "t.due_day"
         return f"""
             WITH offsets(n) AS (VALUES (0), (1), (2), (3), (4), (5), (6)),
             placed AS (

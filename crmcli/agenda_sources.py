@@ -25,7 +25,6 @@ takes the event days of a `Window` and yields `Item`s; `crmcli.agenda` merges th
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -446,36 +445,68 @@ def thanks_items(db: Engine, window: Window) -> Iterator[Item]:
     The window is of purchase days: an imported history of old orders lies before it
     (the grace period ends it), so only the last few days' orders are thanked.
     """
-    if settings.get(db, "thanks.enabled") != "yes":
+    found = _thanked_orders(db, window)
+    if found is None:
         return
-    least = money_micros(settings.get(db, "thanks.min_amount"))
-    only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
-    rows = db.execute(
-        f"""SELECT customer_id, min(date), coalesce(order_id, '#' || id) AS o,
-                   {db.json_list(db.json_tuple("id", "item"))}, sum(amount_micros), count(*),
-                   max(CASE WHEN order_id IS NOT NULL THEN 1 ELSE 0 END)
-              FROM purchases
-             WHERE date BETWEEN ? AND ? AND {only}
-             GROUP BY customer_id, o
-            HAVING sum(amount_micros) > 0 AND sum(amount_micros) >= ?""",
-        [window.first_event.isoformat(), window.last_event.isoformat(), least],
-    )
-    for cid, day, order, items, total, _lines, has_id in rows:
-        on = date.fromisoformat(day)
-        # The items in the order their lines were recorded, each once: ordered here, as
-        # the engines' aggregates each gather in their own order.
-        lines = sorted(json.loads(items), key=lambda line: line[0])
-        what = ", ".join(dict.fromkeys(item for _, item in lines if item))
+    sql, params = found
+    for cid, day, order, what, total, has_id in db.execute(sql, params):
         label = WHY_ORDER.format(order=order) if has_id else WHY_A_PURCHASE
         why = (WHY_THANKS if what else WHY_THANKS_BARE).format(purchase=label, items=what, day=day)
         yield Item(
             "thanks",
             cid,
-            on,
+            date.fromisoformat(day),
             why,
             key=f"thanks:{cid}:{order}",
             detail={"items": what or "—", "order": order if has_id else "", "total": total},
         )
+
+
+def thanks_sql(db: Engine, window: Window) -> tuple[str, list[Any]] | None:
+    """`thanks_items` as SQL: (customer_id, on_day, why, key), one row per order; None
+    when thanks are off. A million-customer shop thanks tens of thousands of orders a
+    week: none becomes a Python object before it is listed (WHY_THANKS, in SQL)."""
+    found = _thanked_orders(db, window)
+    if found is None:
+        return None
+    sql, params = found
+    return (
+        f"""SELECT customer_id, on_day,
+                   'thank for the ' || CASE WHEN has_id = 1 THEN 'order ' || o
+                   ELSE 'purchase' END || CASE WHEN what IS NULL THEN '' ELSE ': ' || what END
+                   || ' (bought ' || on_day || ')' AS why,
+                   'thanks:' || customer_id || ':' || o AS key
+              FROM ({sql}) AS orders""",
+        params,
+    )
+
+
+def _thanked_orders(db: Engine, window: Window) -> tuple[str, list[Any]] | None:
+    """The orders to thank for, as SQL: (customer_id, on_day, o, what, total, has_id);
+    `o` names the order (its id, else `#LINE`), `what` its items in the order their
+    lines were recorded, each once (NULL for none). None when thanks are off."""
+    if settings.get(db, "thanks.enabled") != "yes":
+        return None
+    least = money_micros(settings.get(db, "thanks.min_amount"))
+    only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
+    # Each item once (its first line), then the order's items joined by the line that
+    # first has each: both engines, the same text.
+    what = db.joined("item", ", ", "first")
+    return (
+        f"""SELECT customer_id, min(day) AS on_day, o, {what} AS what,
+                   sum(total) AS total, max(has_id) AS has_id
+              FROM (SELECT customer_id, coalesce(order_id, '#' || id) AS o,
+                           nullif(item, '') AS item, min(id) AS first, min(date) AS day,
+                           sum(amount_micros) AS total,
+                           max(CASE WHEN order_id IS NOT NULL THEN 1 ELSE 0 END) AS has_id
+                      FROM purchases
+                     WHERE date BETWEEN ? AND ? AND {only}
+                     GROUP BY customer_id, o, nullif(item, '')
+                     ORDER BY customer_id, o, first) AS lines
+             GROUP BY customer_id, o
+            HAVING sum(total) > 0 AND sum(total) >= ?""",
+        [window.first_event.isoformat(), window.last_event.isoformat(), least],
+    )
 
 
 def money_micros(text: str) -> int:
@@ -777,12 +808,13 @@ class SqlSource(NamedTuple):
     """A kind whose items the agenda can insert straight from SQL.
 
     `rows`: the (customer_id, on_day, why, key) query, the same rows the kind's source
-    makes items of; `rest`: the source of the kind's items that query leaves out;
+    makes items of (None: the kind finds nothing, e.g. turned off); `rest`: the source
+    of the kind's items that query leaves out;
     `detailed`: its items carry what greeting templates use (`Item.detail`), which only
     the kind's source gives, so greetings read that.
     """
 
-    rows: Callable[[Engine, Window], tuple[str, list[Any]]]
+    rows: Callable[[Engine, Window], tuple[str, list[Any]] | None]
     rest: Callable[[Engine, Window], Iterable[Item]] | None = None
     detailed: bool = False
 
@@ -790,6 +822,7 @@ class SqlSource(NamedTuple):
 SQL_SOURCES: dict[str, SqlSource] = {
     "after-sale": SqlSource(after_sale_sql),
     "birthday": SqlSource(solar_birthday_sql, lunar_birthday_items, detailed=True),
+    "thanks": SqlSource(thanks_sql, detailed=True),
 }
 
 KINDS = tuple(SOURCES)

@@ -177,6 +177,12 @@ class Engine(ABC):
     def unique_keys(self, table: str) -> list[tuple[str, ...]]:
         """The column lists `table` holds unique (primary key, UNIQUE; not partial ones)."""
 
+    def indexed_text_columns(self, table: str) -> list[str]:
+        """`table`'s text columns whose values an index entry holds whole, where the
+        engine limits an entry's size (`text.MAX_INDEXED_BYTES` keeps them within it).
+        SQLite indexes any length: none."""
+        return []
+
     @abstractmethod
     def files(self) -> list[Path]:
         """The files this database is kept in, on this machine (never to be written over)."""
@@ -339,6 +345,15 @@ class Engine(ABC):
         PostgreSQL's DISTINCT sorts the values instead: it is told the order.
         """
         return f"group_concat(DISTINCT {expr})"
+
+    def joined(self, expr: str, separator: str, order: str) -> str:
+        """An aggregate: the group's non-NULL values of `expr` joined by `separator`
+        (plain text, written here as a literal), in `order` (NULL when there are none).
+
+        SQLite joins them in the order the rows arrive: the caller reads them in `order`
+        (an ordered subquery; grouping keeps that order within a group).
+        """
+        return f"group_concat({expr}, {_literal(separator)})"
 
     def json_tuple(self, *exprs: str) -> str:
         """One JSON array of these values, to be gathered by `json_list`."""
@@ -955,6 +970,9 @@ class PostgresEngine(Engine):
             " WHERE v IS NOT NULL GROUP BY v) AS firsts)"
         )
 
+    def joined(self, expr: str, separator: str, order: str) -> str:
+        return f"string_agg(({expr})::text, {_literal(separator)} ORDER BY {order})"
+
     def json_tuple(self, *exprs: str) -> str:
         return f"json_build_array({', '.join(exprs)})"
 
@@ -1276,6 +1294,25 @@ class PostgresEngine(Engine):
         for index, column in rows:
             keys.setdefault(index, []).append(column)
         return sorted(tuple(k) for k in keys.values())
+
+    def indexed_text_columns(self, table: str) -> list[str]:
+        # A btree entry holds at most 2,704 bytes (after compression). The column may be
+        # an index's own (indkey: a key, UNIQUE) or inside its expression (pg_depend:
+        # `crmcli_nocase(email)`).
+        rows = self.execute(
+            "SELECT DISTINCT a.attname FROM pg_index i"
+            " JOIN pg_class ic ON ic.oid = i.indexrelid"
+            " JOIN pg_am am ON am.oid = ic.relam AND am.amname = 'btree'"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum > 0"
+            " WHERE i.indrelid = ?::regclass"
+            " AND a.atttypid IN ('text'::regtype, 'varchar'::regtype)"
+            " AND (a.attnum = ANY(i.indkey) OR EXISTS (SELECT 1 FROM pg_depend d"
+            " WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid"
+            " AND d.refobjid = i.indrelid AND d.refobjsubid = a.attnum))"
+            " ORDER BY 1",
+            [_quoted(table)],
+        ).fetchall()
+        return [name for (name,) in rows]
 
     def columns(self, table: str) -> list[Column]:
         rows = self.execute(

@@ -92,6 +92,30 @@ def test_contact_window_moves_the_item_and_says_so(db):
     assert row["why"].endswith("(moved from 2026-11-28: takes calls mon,tue,wed,thu,fri)")
 
 
+def test_the_weekday_test_is_left_out_of_the_listing_while_no_one_has_a_window(db, monkeypatch):
+    """With no contact window in the shop, the listing does not test each line's days
+    (it was written out seven times per line); the first window brings it back."""
+    _no_leads(db)
+    listed = []
+    sql = agenda._Listing._sql
+
+    def seen(listing, columns, where):
+        text = sql(listing, columns, where)
+        listed.append(text)
+        return text
+
+    monkeypatch.setattr(agenda._Listing, "_sql", seen)
+    customers.add(db, name="Ann Lee", birthday="1970-11-28")
+    assert [r["name"] for r in _due(db, "2026-11-28")] == ["Ann Lee"]
+    assert listed and not any("instr(c.contact_days" in text for text in listed)
+    customers.add(db, name="John Smith", gender="M", birthday="1970-11-28", contact_days="mon-fri")
+    listed.clear()
+    assert [r["name"] for r in _due(db, "2026-11-28")] == ["Ann Lee"]
+    [moved] = [r for r in _due(db, "2026-11-30") if r["name"] == "John Smith"]
+    assert moved["why"].endswith("(moved from 2026-11-28: takes calls mon,tue,wed,thu,fri)")
+    assert listed and all("instr(c.contact_days" in text for text in listed)
+
+
 def test_anniversaries_and_the_first_purchase(db):
     _no_leads(db)
     cid = customers.add(db, name="윤지우", anniversaries=[("wedding", "2016-04-23")])

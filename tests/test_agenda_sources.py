@@ -42,6 +42,52 @@ def test_after_sale_checks_are_the_same_read_as_items_or_inserted_as_rows(db):
     ]
 
 
+def test_thanks_are_the_same_read_as_items_or_inserted_as_rows(db):
+    """The SQL the agenda inserts says what each item says: an order's items each once,
+    in the order their lines were recorded (a line of a later day recorded first), an
+    item holding a comma, no item, a lone line, returns and the least amount."""
+    from crmcli import settings
+
+    settings.set_value(db, "thanks.min_amount", "10")
+    ann, bob = customers.add(db, name="Ann Lee"), customers.add(db, name="Bob Kim")
+
+    def buy(cid, amount, day, item=None, order_id=None):
+        purchases.add(
+            db,
+            customer_id=cid,
+            amount_micros=amount * 1_000_000,
+            on=date(2026, 3, day),
+            item=item,
+            order_id=order_id,
+        )
+
+    buy(ann, 5, 3, "Tea", "O-1")  # recorded first, bought a day later
+    buy(ann, 5, 2, "Mug", "O-1")
+    buy(ann, 5, 2, "Cup, large", "O-1")
+    buy(ann, 5, 2, "Tea", "O-1")
+    buy(ann, 5, 2, None, "O-1")
+    buy(bob, 12, 2, "Pen")  # a lone line is an order of its own
+    buy(bob, 12, 3)  # nothing said of what
+    buy(bob, 30, 2, "Ink", "O-2")
+    buy(bob, -30, 2, "Ink", "O-2")  # returned
+    buy(bob, 9, 2, "Clip", "O-3")  # under thanks.min_amount
+    window = Window(date(2026, 3, 1), date(2026, 3, 5))
+    items = [
+        (i.customer_id, i.on.isoformat(), i.why, i.key)
+        for i in agenda_sources.thanks_items(db, window)
+    ]
+    sql, params = agenda_sources.thanks_sql(db, window)
+    assert sorted(db.execute(sql, params).fetchall()) == sorted(items)
+    assert sorted(why for _, _, why, _ in items) == [
+        "thank for the order O-1: Tea, Mug, Cup, large (bought 2026-03-02)",
+        "thank for the purchase (bought 2026-03-03)",
+        "thank for the purchase: Pen (bought 2026-03-02)",
+    ]
+    settings.set_value(db, "thanks.enabled", "no")
+    assert agenda_sources.thanks_sql(db, window) is None
+    assert list(agenda_sources.thanks_items(db, window)) == []
+
+
 @pytest.mark.parametrize("feb29", ["feb28", "mar1"])
 @pytest.mark.parametrize(
     "first, last",

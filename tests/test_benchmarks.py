@@ -24,6 +24,7 @@ import pytest
 BENCH = Path(__file__).parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
+import due_floor  # noqa: E402
 import generate  # noqa: E402
 import load  # noqa: E402
 import reference_classify  # noqa: E402
@@ -472,3 +473,30 @@ def test_the_postgresql_benchmarks_time_each_run_against_psql(
     assert [next(word for word in rows if word in line) for line in body] == rows
     assert body[0].endswith("| 1.00 |")  # psql's own run is the floor
     assert done.stderr.count("round 2:") == len(rows)
+
+
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="no sqlite3 shell")
+def test_due_floor_replays_the_statements_of_due_and_lists_what_it_lists(data, tmp_path):
+    """The floor is the same work: the sqlite3 shell, given the statements `crmcli due`
+    sent, runs them all without an error and lists every item `due` prints."""
+    db = tmp_path / "query.db"
+    shutil.copyfile(data / "query.db", db)
+    window = ["--as-of", load.AS_OF.isoformat(), "--days", "7"]
+    statements = due_floor.traced(db, ["due", *window, "--format", "csv"])
+    printed = tmp_path / "printed.txt"
+    replayed = subprocess.run(
+        ["sqlite3", str(db)],
+        input=due_floor.script(statements, str(printed)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert replayed.returncode == 0 and not replayed.stderr, replayed.stderr
+    keys = subprocess.run(
+        [sys.executable, "-m", "crmcli", "--db", str(db), "due", *window, "--fields", "key"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[1:]
+    listed = {line.split("|", 1)[0] for line in printed.read_text(encoding="utf-8").splitlines()}
+    assert len(keys) > 100 and set(keys) <= listed
