@@ -237,6 +237,8 @@ class BatchKeys:
 
     def __init__(self, keys: Iterable[Any] = ()) -> None:
         self.keys = set(keys)
+        self.codes: dict[str, int] = {}  # a stored code → its customer (codes never change)
+        self.ids: set[int] = set()  # every stored customer a key was found for
 
     def add(self, key: Any) -> None:
         self.keys.add(key)
@@ -262,28 +264,34 @@ class BatchKeys:
         # Each query's parameters stay well under either engine's limit.
         for part in _parts(texts):
             marks = ", ".join("?" for _ in part)
-            found = db.execute(f"SELECT code FROM customers WHERE code IN ({marks})", part)
-            self.keys.update(code for (code,) in found)
+            for code, cid in db.execute(
+                f"SELECT code, id FROM customers WHERE code IN ({marks})", part
+            ):
+                self.keys.add(code)
+                self.codes[code] = cid
+                self.ids.add(cid)
             # Case-blind as `match` is: a VALUES list joined through the engine's own fold
             # (an index serves it on both engines).
             values = ", ".join("(?)" for _ in part)
-            found = db.execute(
-                f"SELECT c.email FROM customers c JOIN (VALUES {values}) AS wanted"
+            for email, cid in db.execute(
+                f"SELECT c.email, c.id FROM customers c JOIN (VALUES {values}) AS wanted"
                 f" ON {db.nocase_equal('c.email', 'wanted.column1')}",
                 part,
-            )
-            self.keys.update(email_key(email) for (email,) in found)
-        for kind, column, table in (
-            ("e", "e164", "customer_phones"),
-            ("d", "digits", "customer_phones"),
-            ("n", "name", "customers"),
+            ):
+                self.keys.add(email_key(email))
+                self.ids.add(cid)
+        for kind, column, table, owner in (
+            ("e", "e164", "customer_phones", "customer_id"),
+            ("d", "digits", "customer_phones", "customer_id"),
+            ("n", "name", "customers", "id"),
         ):
             for part in _parts(kinds[kind]):
                 marks = ", ".join("?" for _ in part)
-                found = db.execute(
-                    f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", part
-                )
-                self.keys.update((kind, value) for (value,) in found)
+                for value, cid in db.execute(
+                    f"SELECT {column}, {owner} FROM {table} WHERE {column} IN ({marks})", part
+                ):
+                    self.keys.add((kind, value))
+                    self.ids.add(cid)
 
 
 def _parts(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
@@ -362,6 +370,10 @@ class Writer:
         # be added behind the keys read here until the import ends.
         self.known: KnownKeys | BatchKeys | None = self._known_keys(expected_rows)
         self.batched = self.known is None and self.LOOK_AHEAD > 0
+        # The batch's stored customers its rows name (`look_ahead`), each read once: a
+        # row that changes one takes it out, so a later row reads it as it is then.
+        self.stored: dict[int, customers.Customer] = {}
+        self.codes: dict[str, int] = {}
 
     def look_ahead(self, records: Iterable[Record]) -> None:
         """Before storing `records` (the next rows, in order): which of their keys are
@@ -378,6 +390,10 @@ class Writer:
         known = BatchKeys(self.keys)
         known.look_up(self.db, wanted - self.keys)
         self.known = known
+        # The customers those keys belong to, whole, in four queries: a row that matches
+        # one by its code then needs no query at all, nor one left unchanged.
+        self.codes = known.codes
+        self.stored = customers.get_many(self.db, known.ids)
 
     def _known_keys(self, expected_rows: int) -> KnownKeys | None:
         most = int(self.KNOWN_KEYS_SHARE * expected_rows)
@@ -412,8 +428,11 @@ class Writer:
         keys = self.lookup_keys(record)
         if self.keys and not self.keys.isdisjoint(keys):
             self.flush()  # a queued row may be this one's customer: `match` must see it
+        code = record.fields.get("code")
         if self.known is not None and not self.known.may_hold(keys):
             existing, how = None, ""  # no customer ever had one of its keys
+        elif code and code in self.codes:  # `match`'s first look-up, done for the batch
+            existing, how = self.codes[code], "code"
         else:
             existing, how = match(self.db, record, self.region)
         if existing is None:
@@ -429,7 +448,8 @@ class Writer:
                 reason=M_("are already stored (--on-conflict error)"),
             )
         if how != "code" and (ours or self.on_conflict != "update"):
-            stored = _stored_names(self.db, {existing})[existing]
+            read = self.stored.get(existing)
+            stored = read["name"] if read else _stored_names(self.db, {existing})[existing]
             given = record_name(record)
             if names_differ(stored, given):
                 if self.on_conflict == "add" and not ours:
@@ -454,6 +474,7 @@ class Writer:
                 existing,
                 record,
                 self.import_id,
+                current=self.stored.pop(existing, None),
                 replace=replace,
                 merging=ours,
                 locale_context=self.locale_context,
@@ -659,6 +680,7 @@ def _update(
     region: str,
     keep_region: bool = False,
     locale_context: locales.Context | None = None,
+    current: customers.Customer | None = None,
 ) -> tuple[str, list[tuple[str, Any, Any]]]:
     """Bring a stored customer up to the row: fill in what is empty, add phones, tags and
     dates; with `replace`, also overwrite stored values that differ.
@@ -666,7 +688,8 @@ def _update(
     Returns the outcome and the values the row gives that differ from stored ones and
     were kept (field, stored, file's): a merge reports them, a fill counts them.
     """
-    current = customers.get(db, customer_id)
+    if current is None:  # else read with its batch (`Writer.look_ahead`), unchanged since
+        current = customers.get(db, customer_id)
     row = dict(current.fields)
     differs: list[tuple[str, Any, Any]] = []
     changes: dict[str, Any] = {}
