@@ -38,6 +38,8 @@ def test_get_many_reads_each_customer_as_get_does_in_four_queries(db, monkeypatc
     assert many == {cid: customers.get(db, cid) for cid in ids}
     assert many[ids[0]].tags == ("new", "vip") and len(many[ids[0]].phones) == 2
     assert customers.get_many(db, []) == {}
+    monkeypatch.setattr(customers, "MANY", 2)  # more ids than a query takes: in parts
+    assert customers.get_many(db, ids) == many
     with pytest.raises(NotFound):
         customers.get(db, 999)
 
