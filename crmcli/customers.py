@@ -840,6 +840,9 @@ def get(db: Engine, customer_id: int) -> Customer:
     return found[customer_id]
 
 
+MANY = 500  # customers `get_many` reads in one query at most
+
+
 def get_many(db: Engine, ids: Iterable[int]) -> dict[int, Customer]:
     """`get` of each of `ids` that exists, in four queries for up to `MANY` of them (an
     import's batch: on a server four round trips, not four a customer)."""
@@ -848,9 +851,6 @@ def get_many(db: Engine, ids: Iterable[int]) -> dict[int, Customer]:
     for start in range(0, len(wanted), MANY):  # a query's parameters stay few on both engines
         found.update(_get_some(db, wanted[start : start + MANY]))
     return found
-
-
-MANY = 500
 
 
 def _get_some(db: Engine, wanted: list[int]) -> dict[int, Customer]:
