@@ -105,20 +105,32 @@ class Attitude:
         return said
 
 
-# One customer's buying days, each once, read in the order of the customer-and-date
-# index: the rhythm then compares days, not lines (the biggest buyer has 240,000 lines
-# on 1,100 days). Every row stands for a positive line, as RHYTHM_SQL requires.
-_THEIR_DAYS = """(SELECT :id AS customer_id, date, 1 AS amount_micros FROM purchases
-                  WHERE customer_id = :id AND amount_micros > 0 AND date < :end
-                  GROUP BY date) AS their_days"""
+# One customer's buying days, each once, walked day by day in the customer-and-date
+# index: each step is one seek to the first positive line after the day before, so the
+# rhythm costs a seek per day, not a read per line (the biggest buyer has 240,000 lines
+# on 1,100 days: 90 ms of a page at 1M). The next day is taken from the date's first
+# ten characters, so a time or an offset after it never brings the walk back a day.
+_THEIR_DAYS = """their_days(day) AS (
+    SELECT (SELECT min(date) FROM purchases
+            WHERE customer_id = :id AND amount_micros > 0 AND date < :end)
+    UNION ALL
+    SELECT (SELECT min(p.date) FROM purchases p
+            WHERE p.customer_id = :id AND p.amount_micros > 0 AND p.date < :end
+              AND p.date >= date(substr(d.day, 1, 10), '+1 days'))
+    FROM their_days d WHERE d.day IS NOT NULL)"""
+
+# The walk's days as RHYTHM_SQL's lines: every row stands for a positive line.
+_THEIR_LINES = """(SELECT :id AS customer_id, day AS date, 1 AS amount_micros
+                   FROM their_days WHERE day IS NOT NULL) AS their_lines"""
 
 
 def suggest_attitude(db: Engine, customer_id: int, *, as_of: date) -> Attitude:
     """The attitude one customer's buying suggests (see the module's docstring)."""
     early = tuple(launches.early_items(db, customer_id, as_of=as_of))
     row = db.execute(
-        f"""SELECT {_SUGGEST}, r.visits, r.last, r.days_since, r.interval
-            FROM ({RHYTHM_SQL.format(source=_THEIR_DAYS, where="")}) r,
+        f"""WITH RECURSIVE {_THEIR_DAYS}
+            SELECT {_SUGGEST}, r.visits, r.last, r.days_since, r.interval
+            FROM ({RHYTHM_SQL.format(source=_THEIR_LINES, where="")}) r,
                  (SELECT :early AS launches) e""",
         {**_bounds(as_of), "id": customer_id, **_attitude_params(db), "early": len(early)},
     ).fetchone()

@@ -263,6 +263,9 @@ def iso_date(text: str, *, what: str = "date") -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
+        if _ISO.fullmatch(text.strip()):  # the shape is right, the day does not exist
+            unreal = M_("{text!r} is not a real date").format(text=text)
+            raise InvalidValue(f"{what}: {unreal}") from None  # said as `where: message`
         raise InvalidValue(
             M_("{what} must be YYYY-MM-DD, not {text!r}").format(what=what, text=text)
         ) from None

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcli import db as sqlite_db
-from crmcli import migrations, postgres, postgres_schema
+from crmcli import migrations, postgres, postgres_schema, text
 from crmcli.db_url import PostgresUrl, Target
 from crmcli.engines import Engine, PostgresEngine, SqliteEngine, pg_dump_program
 from crmcli.errors import Conflict, DatabaseError, UsageError
@@ -315,6 +315,7 @@ class _Fill:
             )
         order = _parents_first(dst, self.tables)
         self._refuse_rows_of_its_own(dst, order)
+        self._refuse_what_it_cannot_index(dst)
         for table in reversed(order):  # what the migrations seeded gives way to the source's
             if _count(dst, table):
                 dst.execute(f'DELETE FROM "{table}"')
@@ -351,6 +352,24 @@ class _Fill:
                 )
         finally:
             fresh.close()
+
+    def _refuse_what_it_cannot_index(self, dst: Engine) -> None:
+        """Every value too long for the destination's indexes, named before anything is
+        copied (the server would stop at the first, in its own words)."""
+        found = find_too_long(self.src, dst, self.tables)
+        if not found:
+            return
+        shown = "".join(f"\n  {one}" for one in found[:TOO_LONG_SHOWN])
+        if len(found) > TOO_LONG_SHOWN:
+            shown += "\n  " + M_("and {count} more").format(count=len(found) - TOO_LONG_SHOWN)
+        raise DatabaseError(
+            M_(
+                "{source} holds text longer than {target} can index, so nothing was copied; "
+                "shorten it in {source} first (`crmcli --db {source} customers edit …` for a "
+                "customer), then copy again:"
+            ).format(source=self.source, target=self.target)
+            + shown  # a line each: each said in the user's language
+        )
 
     def _copy_table(self, dst: Engine, table: str) -> None:
         columns = _columns(self.src, table)
@@ -402,6 +421,46 @@ class _Fill:
                 )
         if isinstance(dst, SqliteEngine):
             _check_search_indexes(dst)
+
+
+TOO_LONG_SHOWN = 5  # values named in the refusal; the rest counted
+
+
+def find_too_long(src: Engine, dst: Engine, tables: Sequence[str]) -> list[str]:
+    """Each value of `src` too long for an index of `dst`, as `customers id 7: code is
+    1,500 characters long (4,500 bytes); at most 1,000 bytes`.
+
+    A value stored before crmcli limited indexed text (`text.MAX_INDEXED_BYTES`), or by
+    another tool: SQLite took it, a server's index cannot. Only text longer than any
+    value within the limit can be (`text.SURELY_SHORT` characters) is read.
+    """
+    found: list[str] = []
+    for table in tables:
+        limited = dst.indexed_text_columns(table)
+        if not limited:
+            continue
+        columns = _columns(src, table)
+        key = ["id"] if "id" in columns else [c for c in columns if c.endswith("_id")][:1]
+        names = ", ".join(f'"{c}"' for c in [*key, *limited])
+        longer = " OR ".join(f'length("{c}") > {text.SURELY_SHORT}' for c in limited)
+        for row in src.read_rows(f'SELECT {names} FROM "{table}" WHERE {longer}'):
+            where = " ".join([table, *(f"{k} {v}" for k, v in zip(key, row, strict=False))])
+            for column, value in zip(limited, row[len(key) :], strict=True):
+                size = text.oversize(value) if isinstance(value, str) else None
+                if size is not None:
+                    found.append(
+                        M_(
+                            "{row}: {column} is {length} characters long ({size} bytes); "
+                            "at most {most} bytes"
+                        ).format(
+                            row=where,
+                            column=column,
+                            length=f"{len(value):,}",
+                            size=f"{size:,}",
+                            most=f"{text.MAX_INDEXED_BYTES:,}",
+                        )
+                    )
+    return found
 
 
 def _parents_first(engine: Engine, tables: Sequence[str]) -> list[str]:

@@ -177,6 +177,12 @@ class Engine(ABC):
     def unique_keys(self, table: str) -> list[tuple[str, ...]]:
         """The column lists `table` holds unique (primary key, UNIQUE; not partial ones)."""
 
+    def indexed_text_columns(self, table: str) -> list[str]:
+        """`table`'s text columns whose values an index entry holds whole, where the
+        engine limits an entry's size (`text.MAX_INDEXED_BYTES` keeps them within it).
+        SQLite indexes any length: none."""
+        return []
+
     @abstractmethod
     def files(self) -> list[Path]:
         """The files this database is kept in, on this machine (never to be written over)."""
@@ -1273,6 +1279,25 @@ class PostgresEngine(Engine):
         for index, column in rows:
             keys.setdefault(index, []).append(column)
         return sorted(tuple(k) for k in keys.values())
+
+    def indexed_text_columns(self, table: str) -> list[str]:
+        # A btree entry holds at most 2,704 bytes (after compression). The column may be
+        # an index's own (indkey: a key, UNIQUE) or inside its expression (pg_depend:
+        # `crmcli_nocase(email)`).
+        rows = self.execute(
+            "SELECT DISTINCT a.attname FROM pg_index i"
+            " JOIN pg_class ic ON ic.oid = i.indexrelid"
+            " JOIN pg_am am ON am.oid = ic.relam AND am.amname = 'btree'"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum > 0"
+            " WHERE i.indrelid = ?::regclass"
+            " AND a.atttypid IN ('text'::regtype, 'varchar'::regtype)"
+            " AND (a.attnum = ANY(i.indkey) OR EXISTS (SELECT 1 FROM pg_depend d"
+            " WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid"
+            " AND d.refobjid = i.indrelid AND d.refobjsubid = a.attnum))"
+            " ORDER BY 1",
+            [_quoted(table)],
+        ).fetchall()
+        return [name for (name,) in rows]
 
     def columns(self, table: str) -> list[Column]:
         rows = self.execute(

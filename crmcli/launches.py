@@ -61,12 +61,22 @@ _ALL_FIRST_SALES = f"""
     WHERE {_SOLD} AND date < :end GROUP BY item"""
 
 # One customer's items only: each first sale is one seek in the index (min of a prefix).
+# Their items are walked in the customer-and-item index, one seek to the next item
+# sold to them: the biggest buyer's 240,000 lines hold 1,800 items (84 ms at 1M to
+# read every line for them).
+_THEIR_ITEMS = f"""their_items(item) AS (
+    SELECT (SELECT min(item) FROM purchases
+            WHERE customer_id = :id AND {_SOLD} AND date < :end)
+    UNION ALL
+    SELECT (SELECT min(p.item) FROM purchases p
+            WHERE p.customer_id = :id AND {_P_SOLD} AND p.date < :end AND p.item > t.item)
+    FROM their_items t WHERE t.item IS NOT NULL),"""
+
 _THEIR_FIRST_SALES = f"""
     SELECT mine.item, (SELECT min(p.date) FROM purchases p INDEXED BY purchases_item_launch
                        WHERE p.item = mine.item AND {_P_SOLD}
                          AND p.date < :end) AS first
-    FROM (SELECT DISTINCT item FROM purchases
-          WHERE customer_id = :id AND {_SOLD} AND date < :end) mine"""
+    FROM their_items mine WHERE mine.item IS NOT NULL"""
 
 # The lines bought in a launch's early weeks, per customer: the index's ranges only.
 _EARLY_BUYS = (
@@ -103,8 +113,9 @@ def params(db: Engine, *, as_of: date) -> dict[str, Any]:
 
 def early_cte(*, customer: bool = False) -> str:
     """`WITH first_sale, launch, early` for all items, or (`customer`) the items of :id."""
-    first = _THEIR_FIRST_SALES if customer else _ALL_FIRST_SALES
-    return "WITH " + _LAUNCH_CTE.format(first_sale=first)
+    if customer:
+        return "WITH RECURSIVE " + _THEIR_ITEMS + _LAUNCH_CTE.format(first_sale=_THEIR_FIRST_SALES)
+    return "WITH " + _LAUNCH_CTE.format(first_sale=_ALL_FIRST_SALES)
 
 
 ITEM_FIELDS = ("item", "launched_on", "source", "first_sale", "early_until", "early_buyers")

@@ -33,7 +33,8 @@ MAX_TEXT = 1_000_000
 # purchase's item and category share one, so each takes 1,000 bytes in UTF-8: 1,000
 # Latin letters, 333 Hangul or kanji, 250 emoji or rare kanji (4 bytes each). No real
 # name or item is that long. SQLite, which indexes any length, refuses the same, so a
-# file and a server take the same values and `db copy` moves any of them.
+# file and a server take the same values. A value stored before the limit existed is
+# found by `db copy` before it copies anything to a server (`db_copy.find_too_long`).
 MAX_INDEXED_BYTES = 1_000
 SURELY_SHORT = MAX_INDEXED_BYTES // 4  # characters that cannot pass it, 4 bytes at most each
 
@@ -46,18 +47,26 @@ def problem(
     bad = _CONTROL.search(value)
     if bad:
         return M_("contains a control character (U+{code})").format(code=f"{ord(bad[0]):04X}")
-    if indexed and len(value) > SURELY_SHORT:
-        size = len(value.encode("utf-8", "surrogatepass"))
-        if size > MAX_INDEXED_BYTES:
-            return M_("is {length} characters long ({size} bytes); at most {most} bytes").format(
-                length=f"{len(value):,}", size=f"{size:,}", most=f"{MAX_INDEXED_BYTES:,}"
-            )
+    size = oversize(value) if indexed else None
+    if size is not None:
+        return M_("is {length} characters long ({size} bytes); at most {most} bytes").format(
+            length=f"{len(value):,}", size=f"{size:,}", most=f"{MAX_INDEXED_BYTES:,}"
+        )
     longest = longest or (MAX_TEXT if multiline else MAX_LINE)
     if len(value) > longest:
         return M_("is {length} characters long; at most {most}").format(
             length=f"{len(value):,}", most=f"{longest:,}"
         )
     return None
+
+
+def oversize(value: str) -> int | None:
+    """`value`'s size in bytes when it is too long for a one-line field a server
+    indexes (`MAX_INDEXED_BYTES`); None when it fits."""
+    if len(value) <= SURELY_SHORT:
+        return None
+    size = len(value.encode("utf-8", "surrogatepass"))
+    return size if size > MAX_INDEXED_BYTES else None
 
 
 _NOCASE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

@@ -304,8 +304,11 @@ def record(db: Engine, customer_id: int) -> dict[str, Any]:
     results = [
         {"on": on, "goal": goal, "met": None if met is None else bool(met), "note": note}
         for on, goal, met, note in db.execute(
-            "SELECT substr(k.at, 1, 10), r.goal, r.met, k.note FROM visit_results r"
-            " JOIN contacts k ON k.id = r.contact_id JOIN visit_plans p ON p.id = r.plan_id"
+            # From the customer's plans to their visits, then each visit's contact:
+            # CROSS JOIN keeps that order (SQLite started from every contact logged).
+            "SELECT substr(k.at, 1, 10), r.goal, r.met, k.note FROM visit_plans p"
+            " CROSS JOIN visit_results r ON r.plan_id = p.id"
+            " CROSS JOIN contacts k ON k.id = r.contact_id"
             " WHERE p.customer_id = ? ORDER BY k.at DESC, k.id DESC",
             [customer_id],
         )

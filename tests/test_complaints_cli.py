@@ -82,7 +82,8 @@ def test_refused_moves_exit_nonzero_and_change_nothing(shop):
         (["--to", "received"], 1, "already at stage received"),
         (["--to", "apologized", "--lesson", "x"], 2, "--lesson belongs to stage closed"),
         (["--to", "finished"], 1, "--to must be one of"),
-        (["--to", "apologized", "--on", "2026-13-01"], 1, "--on must be YYYY-MM-DD"),
+        (["--to", "apologized", "--on", "2026-13-01"], 1, "--on: '2026-13-01' is not a real date"),
+        (["--to", "apologized", "--on", "13/01/2026"], 1, "--on must be YYYY-MM-DD"),
     ]
     for args, code, message in cases:
         result = shop("complaints", "advance", "1", *args, ok=False)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
-from crmcli import buying, customers, page, purchases, tiers
+from crmcli import buying, customers, page, purchases, tiers, visits
 
 DAY = date(2026, 6, 30)
 
@@ -194,3 +195,82 @@ def test_show_as_csv_gives_this_customers_record_archived_or_not(cli, db_path):
     cli("customers", "archive", "B1")
     lines = cli("customers", "show", "B1", "--format", "csv").stdout.splitlines()
     assert len(lines) == 2 and ",B1,Bob," in lines[1] and "extra.紹介者" in lines[0]
+
+
+def _steps(db, work) -> int:
+    """The hundreds of SQLite virtual-machine steps `work` takes: what its queries read,
+    counted without a clock."""
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0
+
+    db.conn.set_progress_handler(tick, 100)
+    try:
+        work()
+    finally:
+        db.conn.set_progress_handler(None, 0)
+    return steps[0]
+
+
+@pytest.mark.sqlite_only("counts SQLite's virtual-machine steps")
+def test_the_rhythm_and_early_buys_cost_a_seek_per_day_and_item_not_a_read_per_line(db):
+    # Two customers buying the same four items on the same five days, one line a day
+    # each or 400: the page's attitude walks days and items, so both cost the same.
+    with db.write():
+        few, many = customers.add(db, name="Few"), customers.add(db, name="Many")
+        db.executemany(
+            "INSERT INTO purchases (customer_id, date, amount_micros, item, category,"
+            " created_at) VALUES (?, ?, ?, ?, 'goods', '2026-01-01')",
+            [
+                (cid, f"2026-0{month}-1{month}T10:{line % 60:02}", amount, f"Item {item}")
+                for cid, lines in ((few, 1), (many, 400))
+                for month in range(1, 6)
+                for item in range(4)
+                for line in range(lines)
+                for amount in ((-1_000_000, 2_000_000) if line % 7 == 0 else (3_000_000,))
+            ],
+        )
+    expected = (5, "2026-05-15", Decimal("31.0"))  # days, the last, the usual interval
+    for cid in (few, many):  # the same answer as every customer's rhythm
+        one = buying.suggest_attitude(db, cid, as_of=DAY)
+        row = next(r for r in buying.attitudes(db, as_of=DAY) if r["id"] == cid)
+        assert (one.visits, one.last, one.interval_days) == expected
+        assert (row["visits"], row["last"], row["interval_days"]) == expected
+    cost = {
+        cid: _steps(db, lambda cid=cid: buying.suggest_attitude(db, cid, as_of=DAY))
+        for cid in (few, many)
+    }
+    assert cost[many] <= cost[few] + 3, cost
+
+
+@pytest.mark.sqlite_only("counts SQLite's virtual-machine steps")
+def test_the_visit_record_starts_from_the_customers_plans_not_the_contact_log(db):
+    # The page's visits under plans (cancelled ones too) cost the same whatever the
+    # rest of the shop logged: before, every contact of the shop was read (m133).
+    with db.write():
+        ann, bob = customers.add(db, name="Ann"), customers.add(db, name="Bob")
+    first, _ = visits.plan(db, customer_id=ann, every="2w", goal="refill", from_day=DAY)
+    visits.log_visit(db, customer_id=ann, outcome="met", at="2026-07-01T10:00:00")
+    visits.plan(db, customer_id=ann, every="4w", goal="tasting", from_day=DAY)  # replaces it
+    visits.log_visit(db, customer_id=ann, outcome="not-met", at="2026-07-20T10:00:00")
+    before = _steps(db, lambda: visits.record(db, ann))
+    with db.write():
+        db.executemany(
+            "INSERT INTO contacts (customer_id, at, channel) VALUES (?, ?, 'call')",
+            [(bob, f"2026-0{1 + i % 6}-{1 + i % 28:02}T09:00:00") for i in range(3000)],
+        )
+    record = visits.record(db, ann)
+    assert (record["visits"], record["goals_met"]) == (2, 1)
+    assert [r["goal"] for r in record["recent"]] == ["tasting", "refill"]
+    assert first.id != record["plan"]["id"]
+    assert _steps(db, lambda: visits.record(db, ann)) <= before + 2
+    # …and the customer's plans are a seek too, however many plans the shop has.
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    visits.record(db, ann)
+    db.conn.set_trace_callback(None)
+    listing = next(s for s in statements if "FROM visit_plans p CROSS JOIN" in s)
+    plan = [str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + listing)]
+    assert any("visit_plans_customer (customer_id=?)" in step for step in plan[:1]), plan

@@ -148,6 +148,8 @@ def test_command_line_dates_are_iso_only():
     assert dates.iso_date(" 2026-01-05 ") == date(2026, 1, 5)
     with pytest.raises(InvalidValue, match="--as-of must be YYYY-MM-DD, not '2026-1-5'"):
         dates.iso_date("2026-1-5", what="--as-of")
+    with pytest.raises(InvalidValue, match="--as-of: '2030-02-30' is not a real date"):
+        dates.iso_date("2030-02-30", what="--as-of")  # the shape is right: say what is wrong
     with pytest.raises(InvalidValue, match="outside the dates"):
         dates.iso_date("1899-12-31")
 

@@ -759,3 +759,69 @@ def test_an_sqlite_file_asked_as_sqlite_is_backed_up_by_sqlites_backup_api(
     result = cli("--db", str(shop), "db", "backup", str(target), "--as", "sqlite")
     assert result.stderr == f"backed up {shop} to {target}\n"
     assert dump(target) == dump(shop)
+
+
+def _hangul(n: int, seed: int) -> str:
+    rng = __import__("random").Random(seed)
+    return "".join(chr(rng.randint(0xAC00, 0xD7A3)) for _ in range(n))
+
+
+def test_text_stored_before_the_limit_is_named_before_anything_reaches_a_server(
+    shop: Path, pg_url: str
+) -> None:
+    """SQLite took any length before crmcli limited indexed text; a server's index cannot
+    (an entry holds 2,704 bytes). Every such value is named, in crmcli's words, and the
+    server gets nothing: not the raw `index row size` error of the first one."""
+    code, item = _hangul(1_500, 1), _hangul(400, 2)  # 4,500 and 1,200 bytes, random: no
+    with sqlite3.connect(shop) as conn:  # compression squeezes them under the server's limit
+        conn.execute("UPDATE customers SET code = ? WHERE id = 2", [code])
+        conn.execute("UPDATE purchases SET item = ? WHERE id = 4", [item])
+        conn.execute("UPDATE customers SET name = ? WHERE id = 3", ["김" * 333])  # 999 bytes
+    with pytest.raises(DatabaseError) as caught:
+        db_copy.copy_database(shop, parse(pg_url))
+    message = str(caught.value)
+    assert "holds text longer than" in message and "so nothing was copied" in message
+    assert (
+        "customers id 2: code is 1,500 characters long (4,500 bytes); at most 1,000 bytes"
+        in message
+    )
+    assert (
+        "purchases id 4: item is 400 characters long (1,200 bytes); at most 1,000 bytes" in message
+    )
+    assert "customers id 3" not in message  # within the limit
+    assert "index row size" not in message
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:  # not even the schema
+        assert conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchone() == (0,)
+
+
+def test_a_long_list_of_values_too_long_is_cut_and_counted(
+    shop: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sqlite3.connect(shop) as conn:
+        for i in (1, 2, 3):
+            conn.execute("UPDATE purchases SET item = ? WHERE id = ?", [_hangul(400, i), i])
+    monkeypatch.setattr(db_copy, "TOO_LONG_SHOWN", 2)
+    with pytest.raises(DatabaseError) as caught:
+        db_copy.copy_database(shop, parse(pg_url))
+    lines = str(caught.value).splitlines()
+    assert [line[:16] for line in lines[1:]] == [
+        "  purchases id 1",
+        "  purchases id 2",
+        "  and 1 more",
+    ]
+
+
+def test_every_text_column_a_server_indexes_is_known_to_the_copy(pg_url: str) -> None:
+    """The e-mail's case-blind index (an expression) and the code's UNIQUE key count too."""
+    engine = open_db(parse(pg_url))  # the schema made by crmcli's migrations
+    try:
+        columns = engine.indexed_text_columns("customers")
+        assert {"code", "email", "name", "owner"} <= set(columns)
+        assert "note" not in columns  # not indexed: any length
+        assert {"item", "category"} <= set(engine.indexed_text_columns("purchases"))
+    finally:
+        engine.close()

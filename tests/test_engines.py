@@ -201,7 +201,9 @@ def test_a_write_that_may_not_wait_is_refused_at_once_when_the_lock_is_held(
         started = time.monotonic()
         with pytest.raises(DatabaseError, match="busy"), other.write(wait=False):
             pass
-        assert time.monotonic() - started < 1  # not the 5 s busy timeout
+        assert (
+            time.monotonic() - started < 3
+        )  # not the 5 s busy timeout (with room for a loaded machine)
         assert other.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS
         holder.execute("ROLLBACK")
         with other.write(wait=False):

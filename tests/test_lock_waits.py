@@ -172,7 +172,9 @@ def test_a_write_that_may_not_wait_is_refused_at_once_on_a_server(pg_url):
                 b.write(wait=False),
             ):
                 b.execute("UPDATE customers SET name = 'Lee' WHERE id = ?", [kim])
-            assert time.monotonic() - started < 1
+            assert (
+                time.monotonic() - started < 3
+            )  # not the 120 s lock timeout; room for a loaded CI
     finally:
         a.close()
         b.close()

@@ -404,7 +404,8 @@ def test_a_run_leaves_foreign_keys_on_and_its_rows_consistent(db):
 @pytest.mark.sqlite_only("counts statements through SQLite's set_trace_callback")
 def test_a_run_and_its_summary_read_the_run_s_rows_once(db):
     # Counting each tier and summing its spend is one pass over the run's rows (0.02-0.07 s
-    # at 100k customers): the summary is read from the run, not from a second pass.
+    # at 100k customers): the summary is read from the run, not from a second pass; and
+    # the pass sorts nothing (grouping by tier sorted 100k rows first: 27 against 18 ms).
     shop(db, [600, 300, 100, None])
     seen: list[str] = []
     db.conn.set_trace_callback(seen.append)
@@ -413,8 +414,10 @@ def test_a_run_and_its_summary_read_the_run_s_rows_once(db):
         rows = tiers.summary(run)
     finally:
         db.conn.set_trace_callback(None)
-    passes = [s for s in seen if "FROM tier_assignments" in s and "GROUP BY tier" in s]
+    passes = [s for s in seen if "FROM tier_assignments WHERE run_id" in s and "tier" in s]
     assert len(passes) == 1, passes
+    plan = [str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + passes[0])]
+    assert not [step for step in plan if "TEMP B-TREE" in step], plan
     assert [(s.tier, s.customers, s.revenue_micros) for s in rows] == [
         ("A", 2, 900 * M),
         ("B", 1, 100 * M),
