@@ -175,6 +175,7 @@ def due(
             fields=fields_shown,
             fmt=fmt,
             keep=("why", "date", "phone"),
+            under={"phone": "name"},  # a narrow terminal: the number to call under the name
             plain=True,
         )
     elif env.stdout_isatty:  # a person at a terminal is told; cron gets silence

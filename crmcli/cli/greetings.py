@@ -58,7 +58,14 @@ def greet(
             ).format(n=found.unreachable)
         )
     if found.rows:
-        emit(env, found.rows, fields=with_identity(env, chosen, fmt), fmt=fmt)
+        emit(
+            env,
+            found.rows,
+            fields=with_identity(env, chosen, fmt),
+            fmt=fmt,
+            keep=("message", "phone", "email"),  # what to send, and where
+            under={"phone": "name", "email": "name"},
+        )
     elif env.stdout_isatty:  # a person at a terminal is told; cron gets silence
         env.say(_("no greeting is due"))
     warn(env, warnings)
