@@ -24,7 +24,7 @@ import pytest
 BENCH = Path(__file__).parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
-import classify_floor  # noqa: E402
+import classify_floor_python  # noqa: E402
 import due_floor  # noqa: E402
 import generate  # noqa: E402
 import load  # noqa: E402
@@ -507,7 +507,7 @@ def test_due_floor_replays_the_statements_of_due_and_lists_what_it_lists(data, t
     assert "thanks, found in SQL" in timed and "items made in Python, inserted" in timed
 
 
-def test_the_classify_floor_stores_what_crmcli_stores(data, tmp_path):
+def test_the_python_classify_floor_stores_what_crmcli_stores(data, tmp_path):
     """The floor is the same work: its run holds, customer by customer, the tier, rank,
     spend, reason and revenue above that `crmcli tiers classify` stores, and its counts
     are the SQL reference's."""
@@ -518,7 +518,7 @@ def test_the_classify_floor_stores_what_crmcli_stores(data, tmp_path):
     subprocess.run(classify, capture_output=True, check=True)
     shutil.copyfile(ours, floor)  # the schema as crmcli migrated it, its run kept
     with closing(sqlite3.connect(floor, isolation_level=None)) as conn:
-        counts = classify_floor.classify(conn, load.AS_OF)
+        counts = classify_floor_python.classify(conn, load.AS_OF)
     out = io.StringIO()
     with redirect_stdout(out):
         reference_classify.main([str(data / "query.db"), *as_of])

@@ -1,6 +1,6 @@
-"""The floor of `crmcli tiers classify`: crmcli's own statements, replayed with no crmcli.
+"""The floor of `crmcli tiers classify` as a Python command: its statements sent by sqlite3.
 
-    python benchmarks/classify_floor.py DB --as-of 2025-12-01 [--bare]
+    python benchmarks/classify_floor_python.py DB --as-of 2025-12-01 [--bare]
 
 What a run must do and the SQL reference (reference_classify.py) does not: store the
 run, a row for every customer with its tier, rank and reason, and commit. This script
@@ -9,6 +9,7 @@ with sqlite3's trace callback) straight to sqlite3, after importing typer, the c
 line framework crmcli is built on (`--bare`: without it). No crmcli module loads, no
 check runs; what is left is Python's start-up, typer's import and the SQL a stored
 run needs. Prints the tier counts (`A=…,B=…,C=…`), as reference_classify.py does.
+(classify_floor.py replays the same statements in the sqlite3 shell: no Python at all.)
 """
 
 from __future__ import annotations
