@@ -24,6 +24,7 @@ import pytest
 BENCH = Path(__file__).parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
+import classify_floor  # noqa: E402
 import due_floor  # noqa: E402
 import generate  # noqa: E402
 import load  # noqa: E402
@@ -500,3 +501,34 @@ def test_due_floor_replays_the_statements_of_due_and_lists_what_it_lists(data, t
     ).stdout.split()[1:]
     listed = {line.split("|", 1)[0] for line in printed.read_text(encoding="utf-8").splitlines()}
     assert len(keys) > 100 and set(keys) <= listed
+
+
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="no sqlite3 shell")
+def test_classify_floor_replays_the_statements_of_a_run_and_stores_the_same_run(data, tmp_path):
+    """The floor is the same work: the sqlite3 shell, given the statements `crmcli tiers
+    classify` sent, runs them all without an error on another copy of the database and
+    stores the very run crmcli stored, row for row."""
+    ours, replayed = (
+        classify_floor.fresh(data / "query.db", tmp_path / f"{name}.db")
+        for name in ("ours", "replayed")
+    )
+    statements = classify_floor.traced(ours, ["tiers", "classify", "--as-of", "2025-12-01"])
+    done = subprocess.run(
+        ["sqlite3", str(replayed)],
+        input=classify_floor.script(statements),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    stored = []
+    for db in (ours, replayed):
+        with closing(sqlite3.connect(db)) as conn:
+            stored.append(
+                [
+                    conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                    for table in ("tier_runs", "tier_assignments", "tier_run_reasons")
+                ]
+            )
+    assert stored[0] == stored[1]
+    assert len(stored[0][1]) == 2_000 and {r[2] for r in stored[0][1]} == {"A", "B", "C"}
