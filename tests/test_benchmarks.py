@@ -24,6 +24,7 @@ import pytest
 BENCH = Path(__file__).parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
+import classify_floor  # noqa: E402
 import classify_floor_python  # noqa: E402
 import due_floor  # noqa: E402
 import generate  # noqa: E402
@@ -534,3 +535,34 @@ def test_the_python_classify_floor_stores_what_crmcli_stores(data, tmp_path):
     with closing(sqlite3.connect(ours)) as a, closing(sqlite3.connect(floor)) as b:
         for sql in stored:
             assert a.execute(sql).fetchall() == b.execute(sql).fetchall(), sql
+
+
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="no sqlite3 shell")
+def test_classify_floor_replays_the_statements_of_a_run_and_stores_the_same_run(data, tmp_path):
+    """The floor is the same work: the sqlite3 shell, given the statements `crmcli tiers
+    classify` sent, runs them all without an error on another copy of the database and
+    stores the very run crmcli stored, row for row."""
+    ours, replayed = (
+        classify_floor.fresh(data / "query.db", tmp_path / f"{name}.db")
+        for name in ("ours", "replayed")
+    )
+    statements = classify_floor.traced(ours, ["tiers", "classify", "--as-of", "2025-12-01"])
+    done = subprocess.run(
+        ["sqlite3", str(replayed)],
+        input=classify_floor.script(statements),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    stored = []
+    for db in (ours, replayed):
+        with closing(sqlite3.connect(db)) as conn:
+            stored.append(
+                [
+                    conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                    for table in ("tier_runs", "tier_assignments", "tier_run_reasons")
+                ]
+            )
+    assert stored[0] == stored[1]
+    assert len(stored[0][1]) == 2_000 and {r[2] for r in stored[0][1]} == {"A", "B", "C"}
