@@ -490,22 +490,18 @@ def _thanked_orders(db: Engine, window: Window) -> tuple[str, list[Any]] | None:
         return None
     least = money_micros(settings.get(db, "thanks.min_amount"))
     only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
-    # Each item once (its first line), then the order's items joined by the line that
-    # first has each: both engines, the same text.
-    what = db.joined("item", ", ", "first")
+    # Each item once, in the order its lines were recorded (read in that order):
+    # `joined_firsts` joins with a bare comma, so each item carries the space of ", "
+    # in front of it, and the first one's is cut off.
+    what = db.joined_firsts("' ' || nullif(item, '')", "id")
     return (
-        f"""SELECT customer_id, min(day) AS on_day, o, {what} AS what,
-                   sum(total) AS total, max(has_id) AS has_id
-              FROM (SELECT customer_id, coalesce(order_id, '#' || id) AS o,
-                           nullif(item, '') AS item, min(id) AS first, min(date) AS day,
-                           sum(amount_micros) AS total,
-                           max(CASE WHEN order_id IS NOT NULL THEN 1 ELSE 0 END) AS has_id
-                      FROM purchases
-                     WHERE date BETWEEN ? AND ? AND {only}
-                     GROUP BY customer_id, o, nullif(item, '')
-                     ORDER BY customer_id, o, first) AS lines
+        f"""SELECT customer_id, min(date) AS on_day, coalesce(order_id, '#' || id) AS o,
+                   substr({what}, 2) AS what, sum(amount_micros) AS total,
+                   max(CASE WHEN order_id IS NOT NULL THEN 1 ELSE 0 END) AS has_id
+              FROM (SELECT customer_id, date, order_id, id, item, amount_micros FROM purchases
+                     WHERE date BETWEEN ? AND ? AND {only} ORDER BY id) AS lines
              GROUP BY customer_id, o
-            HAVING sum(total) > 0 AND sum(total) >= ?""",
+            HAVING sum(amount_micros) > 0 AND sum(amount_micros) >= ?""",
         [window.first_event.isoformat(), window.last_event.isoformat(), least],
     )
 

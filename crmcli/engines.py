@@ -346,15 +346,6 @@ class Engine(ABC):
         """
         return f"group_concat(DISTINCT {expr})"
 
-    def joined(self, expr: str, separator: str, order: str) -> str:
-        """An aggregate: the group's non-NULL values of `expr` joined by `separator`
-        (plain text, written here as a literal), in `order` (NULL when there are none).
-
-        SQLite joins them in the order the rows arrive: the caller reads them in `order`
-        (an ordered subquery; grouping keeps that order within a group).
-        """
-        return f"group_concat({expr}, {_literal(separator)})"
-
     def json_tuple(self, *exprs: str) -> str:
         """One JSON array of these values, to be gathered by `json_list`."""
         return f"json_array({', '.join(exprs)})"
@@ -969,9 +960,6 @@ class PostgresEngine(Engine):
             f" FROM unnest(array_agg(({expr})::text ORDER BY {order})) WITH ORDINALITY AS u(v, n)"
             " WHERE v IS NOT NULL GROUP BY v) AS firsts)"
         )
-
-    def joined(self, expr: str, separator: str, order: str) -> str:
-        return f"string_agg(({expr})::text, {_literal(separator)} ORDER BY {order})"
 
     def json_tuple(self, *exprs: str) -> str:
         return f"json_build_array({', '.join(exprs)})"
