@@ -636,7 +636,10 @@ class SqliteEngine(Engine):
             for row in rows:
                 count += 1
                 # PostgreSQL's numeric: stored as crmcli stores a quantity, a NUMERIC float.
-                yield [float(v) if isinstance(v, Decimal) else v for v in row]
+                # (A row without one passes as it is: the test costs half the copy's.)
+                if Decimal in map(type, row):
+                    row = [float(v) if isinstance(v, Decimal) else v for v in row]
+                yield row
 
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join("?" for _ in columns)

@@ -16,6 +16,34 @@ def test_add_splits_a_korean_name_and_normalises_the_phone(db):
     assert c.phones[0].e164 == "+821012345678"
 
 
+def test_get_many_reads_each_customer_as_get_does_in_four_queries(db, monkeypatch):
+    """An import's batch reads its customers together: the same records as one `get`
+    each (numbers in their order, tags and dates sorted), a missing id left out."""
+    ids = [
+        customers.add(db, name="김민준", phones_raw=["010-1234-5678", "02-555-0100"],
+                      tags=["vip", "new"], anniversaries=[("wedding", "2012-05-19")]),
+        customers.add(db, name="Ani Petrosyan", email="ani@example.am"),
+        customers.add(db, code="C9", extra={"loyalty": "gold"}),
+    ]  # fmt: skip
+    statements: list[str] = []
+    execute = db.execute
+
+    def watched(sql, *args):
+        statements.append(sql)
+        return execute(sql, *args)
+
+    monkeypatch.setattr(db, "execute", watched)
+    many = customers.get_many(db, [*ids, 999])
+    assert len(statements) == 4
+    assert many == {cid: customers.get(db, cid) for cid in ids}
+    assert many[ids[0]].tags == ("new", "vip") and len(many[ids[0]].phones) == 2
+    assert customers.get_many(db, []) == {}
+    monkeypatch.setattr(customers, "MANY", 2)  # more ids than a query takes: in parts
+    assert customers.get_many(db, ids) == many
+    with pytest.raises(NotFound):
+        customers.get(db, 999)
+
+
 @pytest.mark.parametrize(
     "query",
     ["민준", "김민준", "010-1234-5678", "01012345678", "1234 5678", "+82 10 1234 5678", "vip"],

@@ -116,16 +116,21 @@ def test_the_outcome_is_as_checked_in(fresh, tmp_path):
         assert got[name] == expected[name], name
 
 
-def test_the_known_keys_shortcut_changes_nothing(fresh, tmp_path, monkeypatch):
-    """Every scenario with the shortcut (`Writer.KNOWN_KEYS_SHARE`) and with each row
-    looked up in the database: the same outcome, row for row."""
+def test_the_known_keys_shortcuts_change_nothing(fresh, tmp_path, monkeypatch):
+    """Every scenario with the stored keys read whole (`Writer.KNOWN_KEYS_SHARE`), with
+    them looked up a batch at a time (`Writer.LOOK_AHEAD`), and with each row looked up
+    alone in the database: the same outcome, row for row."""
     shortcut = scenarios(fresh, tmp_path / "a")
     monkeypatch.setattr(customer_store.Writer, "KNOWN_KEYS_SHARE", -1.0)  # never
-    looked_up = scenarios(fresh, tmp_path / "b")
+    monkeypatch.setattr(customer_store.Writer, "LOOK_AHEAD", 7)  # batches end mid-file
+    batched = scenarios(fresh, tmp_path / "b")
+    monkeypatch.setattr(customer_store.Writer, "LOOK_AHEAD", 0)  # never
+    looked_up = scenarios(fresh, tmp_path / "c")
     assert shortcut == looked_up
+    assert batched == looked_up
 
 
-def test_a_first_load_looks_up_only_rows_whose_keys_were_seen(db, tmp_path, monkeypatch):
+def test_a_first_load_looks_up_only_rows_whose_keys_were_seen(db, engine, tmp_path, monkeypatch):
     """Into an empty shop, a row whose code, numbers and e-mail no earlier row gave is a
     new customer without a look-up; a row repeating one is looked up (and merged)."""
     calls: list[int] = []
@@ -145,9 +150,13 @@ def test_a_first_load_looks_up_only_rows_whose_keys_were_seen(db, tmp_path, monk
     result = import_customers(db, path)
     assert result.counts.added == n and result.counts.merged + result.counts.unchanged == 1
     assert 1 <= len(calls) <= n // 50  # the repeat, and the filter's rare false "maybe"
+    calls.clear()
     again = import_customers(db, path)  # a shop as big as the file: every row looked up
     assert again.counts.unchanged == n + 1
-    assert len(calls) >= n
+    if engine == "sqlite":  # the stored keys read whole say "maybe" to each: matched alone
+        assert len(calls) >= n
+    else:  # a server looks them up a batch at a time: each found by its code there
+        assert len(calls) == 0
 
 
 def test_known_keys_never_forget_a_key_and_rarely_invent_one():
@@ -166,7 +175,7 @@ def test_into_a_small_shop_rows_are_looked_up_only_where_it_cannot_change(
 ):
     """A file bigger than the shop: SQLite reads the stored keys once (no other writer
     until the import ends); a server, where another session may give a stored customer
-    a number meanwhile, looks every row up."""
+    a number meanwhile, looks the keys up a batch at a time, as it sees them then."""
     from crmcli import customers
 
     customers.add(db, code="OLD", name="Park", phones_raw=["010-9999-0000"])
@@ -179,10 +188,84 @@ def test_into_a_small_shop_rows_are_looked_up_only_where_it_cannot_change(
     path.write_text("code,name,phone\n" + "\n".join(rows) + "\n", encoding="utf-8")
     result = import_customers(db, path)
     assert (result.counts.added, result.counts.unchanged) == (200, 1)  # Park found
-    if engine == "postgresql":
-        assert len(calls) == 201
+    if engine == "postgresql":  # the batch's look-up finds Park's number: Park alone
+        assert len(calls) == 1
     else:  # Park, and the filter's rare false "maybe" (str hashes change with each process)
         assert 1 <= len(calls) <= 1 + 200 // 25
+
+
+def test_a_day_s_file_into_a_big_shop_looks_its_rows_up_a_batch_at_a_time(
+    db, engine, tmp_path, monkeypatch
+):
+    """Into a shop bigger than the file (the stored keys are not read whole), on both
+    engines: the codes, numbers, e-mails and names of a batch of rows are looked up in
+    a few queries, and only a row with a stored key is matched alone (one look-up or
+    three a row before: on a server a round trip each)."""
+    from crmcli import customers
+
+    with db.write():
+        for i in range(300):
+            customers.add(db, code=f"S{i}", name=f"Stored {i}", phones_raw=[f"010-5{i:03d}-0000"])
+        customers.add(db, name="Park", email="Park@Example.kr")
+        customers.add(db, name="Lone Name")
+    rows = [f"N{i},Kim {i},010-3{i:03d}-{i:04d},kim{i}@example.kr" for i in range(200)]
+    rows += [
+        "S7,Stored 7,,",  # by code
+        ",Stored 9,010 5009 0000,",  # by number
+        ",Park,,PARK@example.KR",  # by e-mail, case-blind
+        ",Lone Name,,",  # by name alone
+        "N3,Kim 3,,",  # a row of this file again
+    ]
+    path = tmp_path / "day.csv"
+    path.write_text("code,name,phone,email\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    calls: list[int] = []
+    real = customer_store.match
+    monkeypatch.setattr(customer_store, "match", lambda *a: (calls.append(1), real(*a))[1])
+    statements: list[str] = []
+    execute = db.execute
+
+    def watched(sql, *args):
+        statements.append(sql)
+        return execute(sql, *args)
+
+    monkeypatch.setattr(db, "execute", watched)
+    result = import_customers(db, path)
+    assert (result.counts.added, result.counts.unchanged + result.counts.merged) == (200, 5)
+    assert len(calls) == 4  # by number, e-mail, name, again: the code was found with its batch
+    look_ups = [s for s in statements if "code IN (" in s or "digits IN (" in s or "e164 IN (" in s
+                or "name IN (" in s or "JOIN (VALUES" in s]  # fmt: skip
+    assert 1 <= len(look_ups) <= 5  # code, e-mail, number, name: one query each
+    assert len(statements) < 120, len(statements)  # not a query a row
+
+
+def test_a_whole_list_again_reads_its_stored_customers_a_batch_at_a_time(db, tmp_path, monkeypatch):
+    """The shop's whole list imported again into a bigger shop (a till's daily export):
+    the customers its rows name are read with their batch, four queries for all of them,
+    so a row found by its code and left unchanged costs no query of its own (on a server
+    it cost five round trips: the code, then the customer, numbers, tags, dates)."""
+    from crmcli import customers
+
+    with db.write():
+        for i in range(400):
+            customers.add(db, code=f"S{i}", name=f"Stored {i}", phones_raw=[f"010-5{i:03d}-0000"],
+                          tags=["vip"] if i % 2 else [])  # fmt: skip
+    rows = [f"S{i},Stored {i},010-5{i:03d}-0000,{'vip' if i % 2 else ''}" for i in range(300)]
+    rows.append("S7,Stored 7,,regular")  # the same customer again, with a tag more
+    rows.append("S7,Stored 7,,")  # and again: read as the row before left it
+    path = tmp_path / "list.csv"
+    path.write_text("code,name,phone,tags\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    statements: list[str] = []
+    execute = db.execute
+
+    def watched(sql, *args):
+        statements.append(sql)
+        return execute(sql, *args)
+
+    monkeypatch.setattr(db, "execute", watched)
+    result = import_customers(db, path)
+    assert (result.counts.unchanged, result.counts.updated) == (301, 1)
+    assert customers.get(db, 8).tags == ("regular", "vip")  # S7 is customer #8
+    assert len(statements) < 100, len(statements)  # not five a row (1,500)
 
 
 def test_a_small_file_into_a_big_shop_counts_no_further_than_the_file(db, tmp_path, monkeypatch):
@@ -207,3 +290,44 @@ def test_a_small_file_into_a_big_shop_counts_no_further_than_the_file(db, tmp_pa
     result = import_customers(db, path)
     assert (result.counts.added, result.counts.unchanged) == (1, 1)
     assert counted == [("SELECT count(*) FROM (SELECT 1 FROM customers LIMIT ?) AS shop", [3])]
+
+
+def test_new_customers_are_written_through_the_engine_s_bulk_load(db, tmp_path, monkeypatch):
+    """The queued customers, their numbers, tags, dates and undo records go in through
+    `copy_rows` (COPY on a server: one stream, not a statement a row), never a
+    statement a row."""
+    path = tmp_path / "new.csv"
+    rows = [f"N{i},Kim {i},010-3{i:03d}-{i:04d},vip;{i % 3},1990-01-{i % 28 + 1:02d}"
+            for i in range(300)]  # fmt: skip
+    path.write_text("code,name,phone,tags,anniversary\n" + "\n".join(rows) + "\n", "utf-8")
+    copied: dict[str, int] = {}
+    many: list[str] = []  # statements run for each row of a list, outside copy_rows
+    copy_rows, executemany = db.copy_rows, db.executemany
+    inside = False
+
+    def counted(table, columns, rows):
+        nonlocal inside
+        inside = True
+        try:
+            copied[table] = copied.get(table, 0) + (n := copy_rows(table, columns, rows))
+        finally:
+            inside = False
+        return n
+
+    def watched(sql, rows):
+        if not inside:
+            many.append(sql)
+        return executemany(sql, rows)
+
+    monkeypatch.setattr(db, "copy_rows", counted)
+    monkeypatch.setattr(db, "executemany", watched)
+    result = import_customers(db, path)
+    assert result.counts.added == 300
+    assert copied == {
+        "customers": 300,
+        "customer_phones": 300,
+        "customer_tags": 600,
+        "customer_dates": 300,
+        "import_changes": 300,
+    }
+    assert not [sql for sql in many if "customer" in sql or "import_changes" in sql]
