@@ -33,7 +33,7 @@ from crmcli.agenda_sources import (
 )
 from crmcli.contact_window import DAY_NAMES
 from crmcli.errors import InvalidValue
-from crmcli.i18n import M_, N_
+from crmcli.i18n import M_, N_, M_n
 from crmcli.lunar import LUNAR_FIRST_DAY
 from crmcli.tiers import current_tiers, members_sql
 
@@ -438,8 +438,12 @@ def _collect(
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise InvalidValue(
-            M_("unknown kind(s) {kinds}; choose from {choices}").format(
-                kinds=", ".join(unknown), choices=", ".join(KINDS)
+            M_n(
+                "unknown kind {kinds}; choose from {choices}",
+                "unknown kinds {kinds}; choose from {choices}",
+                len(unknown),
+                kinds=", ".join(unknown),
+                choices=", ".join(KINDS),
             )
         )
     if sort not in SORTS:

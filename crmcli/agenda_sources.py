@@ -36,6 +36,7 @@ from crmcli import dates, locales, names, prospects, public_holidays, settings, 
 from crmcli import visits as visit_plans
 from crmcli.i18n import N_
 from crmcli.lunar import CALENDARS, Calendar, LunarWindow, calendar_for
+from crmcli.recurrence import describe
 from crmcli.relations import LABELS
 from crmcli.tiers import TIERS, cadence, current_tiers, members_sql
 from crmcli.visits import CLOCK_CONTACTS
@@ -87,10 +88,10 @@ WHY_FAMILY = N_("birthday of their {relation} {name} on {day}")
 WHY_FAMILY_TURNS = N_("birthday of their {relation} {name} on {day}, turns {years}")
 # The placeholders whose values a template above made too (the others hold the shop's
 # own words: names, notes, items; only a fixed label among them is said again).
-WHY_NESTED = frozenset({"what", "why", "since", "purchase"})
+WHY_NESTED = frozenset({"what", "why", "since", "purchase", "rule"})
 # The placeholders whose values are one word (a date, a count, an id): a why is read
 # back by its template unambiguously with them (`…, turns 56 (overdue since …)`).
-WHY_WORDS = frozenset({"day", "late", "years", "id", "country", "every", "rule", "tier"})
+WHY_WORDS = frozenset({"day", "late", "years", "id", "country", "every", "tier"})
 WHY = (
     *(WHY_ON, WHY_TURNS, WHY_YEARS, WHY_COUNTRY, WHY_BIRTHDAY, WHY_LUNAR, WHY_LEAP),
     *(WHY_ANNIVERSARY, WHY_LUNAR_ANNIVERSARY, *WHY_FIRST_PURCHASE, *WHY_AFTER_SALE),
@@ -489,22 +490,18 @@ def _thanked_orders(db: Engine, window: Window) -> tuple[str, list[Any]] | None:
         return None
     least = money_micros(settings.get(db, "thanks.min_amount"))
     only = "customer_id IS NOT NULL AND " + window.customers("customer_id")
-    # Each item once (its first line), then the order's items joined by the line that
-    # first has each: both engines, the same text.
-    what = db.joined("item", ", ", "first")
+    # Each item once, in the order its lines were recorded (read in that order):
+    # `joined_firsts` joins with a bare comma, so each item carries the space of ", "
+    # in front of it, and the first one's is cut off.
+    what = db.joined_firsts("' ' || nullif(item, '')", "id")
     return (
-        f"""SELECT customer_id, min(day) AS on_day, o, {what} AS what,
-                   sum(total) AS total, max(has_id) AS has_id
-              FROM (SELECT customer_id, coalesce(order_id, '#' || id) AS o,
-                           nullif(item, '') AS item, min(id) AS first, min(date) AS day,
-                           sum(amount_micros) AS total,
-                           max(CASE WHEN order_id IS NOT NULL THEN 1 ELSE 0 END) AS has_id
-                      FROM purchases
-                     WHERE date BETWEEN ? AND ? AND {only}
-                     GROUP BY customer_id, o, nullif(item, '')
-                     ORDER BY customer_id, o, first) AS lines
+        f"""SELECT customer_id, min(date) AS on_day, coalesce(order_id, '#' || id) AS o,
+                   substr({what}, 2) AS what, sum(amount_micros) AS total,
+                   max(CASE WHEN order_id IS NOT NULL THEN 1 ELSE 0 END) AS has_id
+              FROM (SELECT customer_id, date, order_id, id, item, amount_micros FROM purchases
+                     WHERE date BETWEEN ? AND ? AND {only} ORDER BY id) AS lines
              GROUP BY customer_id, o
-            HAVING sum(total) > 0 AND sum(total) >= ?""",
+            HAVING sum(amount_micros) > 0 AND sum(amount_micros) >= ?""",
         [window.first_event.isoformat(), window.last_event.isoformat(), least],
     )
 
@@ -728,7 +725,8 @@ def followup_items(db: Engine, window: Window) -> Iterator[Item]:
         if on > window.last_event:
             continue
         said = WHY_FOLLOWUP[bool(snoozed) + 2 * bool(rule)]
-        why = said.format(id=fid, note=note, day=due_on, rule=rule)
+        # The rule in words (`every 2 weeks, on Monday`), said in the language on a terminal.
+        why = said.format(id=fid, note=note, day=due_on, rule=rule and describe(rule))
         yield Item("followup", cid, on, why, owner=owner, key=f"followup:{fid}")
 
 

@@ -16,7 +16,7 @@ from crmcli import customer_fields, dates, locales, names, phones, settings, tex
 from crmcli import search as finding
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.errors import Ambiguous, Conflict, InvalidValue, Named, NotFound
-from crmcli.i18n import M_, _
+from crmcli.i18n import M_, M_n, _
 from crmcli.prospects import NO_PURCHASE
 
 if TYPE_CHECKING:
@@ -246,7 +246,12 @@ def new_values(
     unknown = set(fields) - set(PLAIN_FIELDS)
     if unknown:
         raise InvalidValue(
-            M_("unknown customer field(s): {fields}").format(fields=", ".join(sorted(unknown)))
+            M_n(
+                "unknown customer field: {fields}",
+                "unknown customer fields: {fields}",
+                len(unknown),
+                fields=", ".join(sorted(unknown)),
+            )
         )
     values: dict[str, Any] = {k: _clean(v) for k, v in fields.items()}
     name = _clean(name)
@@ -560,7 +565,12 @@ def edit(
     unknown = set(fields) - set(PLAIN_FIELDS)
     if unknown:
         raise InvalidValue(
-            M_("unknown customer field(s): {fields}").format(fields=", ".join(sorted(unknown)))
+            M_n(
+                "unknown customer field: {fields}",
+                "unknown customer fields: {fields}",
+                len(unknown),
+                fields=", ".join(sorted(unknown)),
+            )
         )
     clearable = {*PLAIN_FIELDS, "name", "birthday", "contact_days", "contact_hours", "phone"}
     clearable.discard("locale_source")  # clearing the locale infers it (and its source) again
@@ -812,20 +822,28 @@ def delete(db: Engine, customer_id: int, *, force: bool = False) -> None:
         ).fetchone()[0]
         if complaints:
             raise Conflict(
-                M_(
-                    "customer #{id} has {n} complaint(s), whose history is kept for good; "
-                    "archive them, or erase their personal data with `customers forget`"
-                ).format(id=customer_id, n=complaints)
+                M_n(
+                    "customer #{id} has {n} complaint, whose history is kept for good; "
+                    "archive the customer, or erase their personal data with `customers forget`",
+                    "customer #{id} has {n} complaints, whose history is kept for good; "
+                    "archive the customer, or erase their personal data with `customers forget`",
+                    complaints,
+                    id=customer_id,
+                )
             )
         bought = db.execute(
             "SELECT count(*) FROM purchases WHERE customer_id = ?", [customer_id]
         ).fetchone()[0]
         if bought and not force:
             raise Conflict(
-                M_(
-                    "customer #{id} has {n} purchase(s); archive them instead, or delete with "
-                    "--force to erase those purchases too"
-                ).format(id=customer_id, n=bought)
+                M_n(
+                    "customer #{id} has {n} purchase; archive the customer instead, or delete "
+                    "with --force to erase that purchase too",
+                    "customer #{id} has {n} purchases; archive the customer instead, or delete "
+                    "with --force to erase those purchases too",
+                    bought,
+                    id=customer_id,
+                )
             )
         db.execute("DELETE FROM customers WHERE id = ?", [customer_id])
 
@@ -917,7 +935,12 @@ def rows(
     unknown = [f for f in chosen if f not in customer_fields.BY_NAME]
     if unknown:
         raise InvalidValue(
-            M_("unknown customer field(s): {fields}").format(fields=", ".join(unknown))
+            M_n(
+                "unknown customer field: {fields}",
+                "unknown customer fields: {fields}",
+                len(unknown),
+                fields=", ".join(unknown),
+            )
         )
     where, params = _where(tag=tag, owner=owner, archived=archived, ids=ids)
     if prospects:  # no purchase yet, not given up (see crmcli.prospects)

@@ -38,7 +38,7 @@ from crmcli.db_url import PostgresUrl, Target
 from crmcli.engines import Engine, PostgresEngine, SqliteEngine, pg_dump_program
 from crmcli.errors import Conflict, DatabaseError, UsageError
 from crmcli.files import Output, database_family
-from crmcli.i18n import M_, either
+from crmcli.i18n import M_, M_n, either
 from crmcli.progress import INDEXING, VERIFYING, ProgressFn, phase
 
 PROGRESS_EVERY = 10_000  # rows between two progress calls
@@ -346,9 +346,17 @@ class _Fill:
                 ):
                     continue  # exactly what crmcli's migrations put in a new database
                 raise Conflict(
-                    f"{self.target} is not empty (its table {table} holds {count} row(s)); "
-                    "`db copy` only fills an empty database, and changed nothing: give a new "
-                    "file, an empty PostgreSQL database, or a crmcli database with nothing in it"
+                    M_n(
+                        "{target} is not empty (its table {table} holds {n} row); `db copy` "
+                        "only fills an empty database, and changed nothing: give a new file, "
+                        "an empty PostgreSQL database, or a crmcli database with nothing in it",
+                        "{target} is not empty (its table {table} holds {n} rows); `db copy` "
+                        "only fills an empty database, and changed nothing: give a new file, "
+                        "an empty PostgreSQL database, or a crmcli database with nothing in it",
+                        count,
+                        target=self.target,
+                        table=table,
+                    )
                 )
         finally:
             fresh.close()
@@ -395,8 +403,16 @@ class _Fill:
                 rows.close()  # type: ignore[attr-defined]
         if loaded != self.expected[table].rows:
             raise DatabaseError(
-                f"copying table {table}: {loaded} row(s) read, {self.expected[table].rows} "
-                f"expected; nothing was copied to {self.target}"
+                M_n(
+                    "copying table {table}: {n} row read, {expected} expected; nothing was "
+                    "copied to {target}",
+                    "copying table {table}: {n} rows read, {expected} expected; nothing was "
+                    "copied to {target}",
+                    loaded,
+                    table=table,
+                    expected=self.expected[table].rows,
+                    target=self.target,
+                )
             )
 
     def _counted(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:

@@ -32,7 +32,7 @@ from crmcli import migrations, postgres, postgres_schema
 from crmcli.db_url import PostgresUrl
 from crmcli.errors import DatabaseError, busy_too_long
 from crmcli.files import Output, database_family, protect_database
-from crmcli.i18n import M_
+from crmcli.i18n import M_, M_n
 
 T = TypeVar("T")
 
@@ -345,15 +345,6 @@ class Engine(ABC):
         PostgreSQL's DISTINCT sorts the values instead: it is told the order.
         """
         return f"group_concat(DISTINCT {expr})"
-
-    def joined(self, expr: str, separator: str, order: str) -> str:
-        """An aggregate: the group's non-NULL values of `expr` joined by `separator`
-        (plain text, written here as a literal), in `order` (NULL when there are none).
-
-        SQLite joins them in the order the rows arrive: the caller reads them in `order`
-        (an ordered subquery; grouping keeps that order within a group).
-        """
-        return f"group_concat({expr}, {_literal(separator)})"
 
     def json_tuple(self, *exprs: str) -> str:
         """One JSON array of these values, to be gathered by `json_list`."""
@@ -970,9 +961,6 @@ class PostgresEngine(Engine):
             " WHERE v IS NOT NULL GROUP BY v) AS firsts)"
         )
 
-    def joined(self, expr: str, separator: str, order: str) -> str:
-        return f"string_agg(({expr})::text, {_literal(separator)} ORDER BY {order})"
-
     def json_tuple(self, *exprs: str) -> str:
         return f"json_build_array({', '.join(exprs)})"
 
@@ -1405,9 +1393,15 @@ class PostgresEngine(Engine):
         ).fetchone()[0]
         if held:
             warnings.append(
-                f"{held} other session(s) on the server still see the database as it was "
-                "before, so VACUUM could not remove every erased row yet; run forget again "
-                "once they have finished"
+                M_n(
+                    "{n} other session on the server still sees the database as it was "
+                    "before, so VACUUM could not remove every erased row yet; run forget again "
+                    "once it has finished",
+                    "{n} other sessions on the server still see the database as it was "
+                    "before, so VACUUM could not remove every erased row yet; run forget again "
+                    "once they have finished",
+                    held,
+                )
             )
         warnings.append(
             "on a PostgreSQL server, the erased rows' old bytes may survive for a while in "

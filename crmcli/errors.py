@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from crmcli.i18n import M_
+from crmcli.i18n import M_, M_n
 
 
 class ExitStatus(IntEnum):
@@ -186,5 +186,7 @@ class InvalidInput(CrmError):
             if len(problems) > 20:
                 details.append(M_("… and {n} more").format(n=len(problems) - 20))
         self.details = details
-        head = summary or M_("{n} problem(s); nothing was imported").format(n=len(problems))
+        head = summary or M_n(
+            "{n} problem; nothing was imported", "{n} problems; nothing was imported", len(problems)
+        )
         super().__init__("\n".join([head, *(f"  {d}" for d in details)]))

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from re import Pattern
     from typing import IO, Any, Protocol
 
-    class _Translations(Protocol):
+    class Translations(Protocol):
+        """A language's catalog, or English: gettext's two look-ups."""
+
         def gettext(self, message: str, /) -> str: ...
         def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
 
@@ -52,10 +54,12 @@ class _English:
 
 _ENGLISH = _English()
 _setting: Callable[[], str | None] | None = None
-_chosen: dict[tuple[object, ...], _Translations] = {}
+_chosen: dict[tuple[object, ...], Translations] = {}
 _made: dict[str, tuple[str, dict[str, object]]] = {}  # said()'s texts → template, values
 _compiled: dict[object, list[tuple[str, Pattern[str]]]] = {}  # reword()'s patterns
 _messages: dict[str, str] = {}  # M_()'s templates
+_plurals: dict[str, tuple[str, str]] = {}  # M_n()'s templates → both English forms
+_sayers: dict[str, Callable[[], str]] = {}  # said_by(): a text → how to say it translated
 _aliases: dict[str, str] = {}  # means(): another way of saying a message
 
 
@@ -74,6 +78,20 @@ def M_(template: str) -> str:
     """
     _messages[template] = template
     return template
+
+
+def M_n(singular: str, plural: str, n: int, **values: object) -> str:
+    """A core message that counts: English's form for `n`, filled, said translated later.
+
+    `M_` with ngettext's two forms (`M_n("{n} problem", "{n} problems", n)`): both are
+    registered, and `say_message` finds either again and says the language's form for
+    the count, the value of `{n}`. A message that names a list instead of counting it
+    (`unknown kinds {kinds}`) is said in the form its English took: one, or more.
+    """
+    for template in (singular, plural):
+        _messages[template] = template
+        _plurals[template] = (singular, plural)
+    return (singular if n == 1 else plural).format(n=n, **values)
 
 
 def means(text: str, english: str) -> None:
@@ -161,6 +179,16 @@ def said(template: str, **values: object) -> str:
     return text
 
 
+def said_by(text: str, say: Callable[[], str]) -> str:
+    """`text`, made in English, remembered with how to say it in the user's language.
+
+    For English built from many messages (a repeat rule in words): `translate`, and a
+    `reword` finding it as a value, call `say` rather than read the words back.
+    """
+    _sayers[text] = say
+    return text
+
+
 def either(values: Sequence[str]) -> str:
     """`a, b or c`: alternatives named in a core message, their "or" in the reader's words.
 
@@ -179,6 +207,9 @@ def _listed(value: object, say: Callable[[str], str] = str) -> object:
 
 def translate(text: str) -> str:
     """`text` in the user's language: a message, or a text `said` made from one."""
+    sayer = _sayers.get(text)
+    if sayer is not None:
+        return sayer()
     made = _made.get(text)
     if made is None:
         return _(text)
@@ -214,7 +245,7 @@ def reword(
     `{what} on {day}, turns {years}` from reading `… turns 56 (overdue since …)`. Text no
     template made stays as it is.
     """
-    if text in _made:  # alternatives (`either`), or another text `said` made
+    if text in _made or text in _sayers:  # alternatives (`either`), a text `said` made
         return translate(text)
     for template, pattern in _patterns(tuple(templates), frozenset(words)):
         found = pattern.fullmatch(text)
@@ -225,8 +256,18 @@ def reword(
                 else _fixed(value, templates)
                 for key, value in found.groupdict().items()
             }
-            return _fill(_(template), values)
+            return _fill(_template(template, values), values)
     return text
+
+
+def _template(template: str, values: dict[str, str]) -> str:
+    """`template`'s translation; for one of `M_n`'s, the language's form for its count."""
+    forms = _plurals.get(template)
+    if forms is None:
+        return _(template)
+    digits = values.get("n", "").replace(",", "")  # as the English reads: `1,234`
+    n = int(digits) if digits.isdigit() else 1 if template == forms[0] else 2
+    return ngettext(*forms, n)
 
 
 def _fill(template: str, values: dict[str, str]) -> str:
@@ -264,6 +305,11 @@ def _patterns(templates: tuple[str, ...], words: frozenset[str]) -> list[tuple[s
         made.append((template, re.compile("".join(parts), re.DOTALL)))
     _compiled[templates, words] = made
     return made
+
+
+def translations(*, english: bool = False) -> Translations:
+    """The user's language's look-ups (`gettext`, `ngettext`), or English's."""
+    return _ENGLISH if english else _translations()
 
 
 def use_setting(reader: Callable[[], str | None] | None) -> None:
@@ -339,7 +385,7 @@ def _chain() -> Iterator[str]:
         yield found
 
 
-def _translations() -> _Translations:
+def _translations() -> Translations:
     key = (*(os.environ.get(name) for name in ENVIRONMENT), _setting)
     chosen = _chosen.get(key)
     if chosen is None:
@@ -347,7 +393,7 @@ def _translations() -> _Translations:
     return chosen
 
 
-def _load(languages: list[str]) -> _Translations:
+def _load(languages: list[str]) -> Translations:
     if not languages:
         return _ENGLISH
     import gettext  # only when a language other than English is in use

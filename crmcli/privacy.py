@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from crmcli import customers, dates, relations
 from crmcli.errors import CrmError
-from crmcli.i18n import M_
+from crmcli.i18n import M_n
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -103,10 +103,14 @@ def forget(db: Engine, customer_id: int, *, compact: bool = True) -> Forgotten:
     unknown = unhandled_tables(db)
     if unknown:
         raise CrmError(
-            M_(
-                "cannot forget safely: table(s) {tables} hold customer data that crmcli.privacy "
-                "does not know; nothing was changed"
-            ).format(tables=", ".join(sorted(unknown)))
+            M_n(
+                "cannot forget safely: table {tables} holds customer data that crmcli.privacy "
+                "does not know; nothing was changed",
+                "cannot forget safely: tables {tables} hold customer data that crmcli.privacy "
+                "does not know; nothing was changed",
+                len(unknown),
+                tables=", ".join(sorted(unknown)),
+            )
         )
     # Freed pages and cells are overwritten with zeros, not just unlinked.
     db.secure_delete()

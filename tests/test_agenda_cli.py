@@ -245,3 +245,21 @@ def test_due_read_partly_stops_cleanly(shop, db_path):
     )
     assert run.stdout.startswith("date,kind,ref")
     assert run.stderr == ""
+
+
+def test_a_repeating_followup_says_its_rule_in_words_in_the_readers_language(shop, monkeypatch):
+    # The why held the raw rule (`[repeats FREQ=WEEKLY;INTERVAL=2]`): CSV says it in the
+    # core's English words, a terminal in the reader's language, as `followups list` does.
+    shop("followups", "add", "K001", "--on", "2026-03-14", "--every", "2w", "--note", "tasting")
+    piped = _csv(shop("due", "--as-of", "2026-03-14", "--kind", "followup").stdout)
+    assert [r["why"] for r in piped] == ["follow-up #1: tasting [repeats every 2 weeks]"]
+    for lang, words in (("ko_KR.UTF-8", "2주마다"), ("ja_JP.UTF-8", "2週間ごと"),
+                        ("zh_TW.UTF-8", "每2週"), ("hy_AM.UTF-8", "2 շաբաթը մեկ")):  # fmt: skip
+        monkeypatch.setenv("LANGUAGE", lang)
+        args = ("--format", "table", "--fields", "ref,why")
+        due = shop("due", "--as-of", "2026-03-14", "--kind", "followup", *args).stdout
+        listed = shop("followups", "list", "--format", "table", "--fields", "id,rrule").stdout
+        assert words in due and words in listed, (lang, due, listed)
+        assert "every" not in due + listed and "FREQ" not in due + listed
+        again = _csv(shop("due", "--as-of", "2026-03-14", "--kind", "followup").stdout)
+        assert again == piped  # machine output: the same bytes under every language

@@ -500,3 +500,7 @@ def test_due_floor_replays_the_statements_of_due_and_lists_what_it_lists(data, t
     ).stdout.split()[1:]
     listed = {line.split("|", 1)[0] for line in printed.read_text(encoding="utf-8").splitlines()}
     assert len(keys) > 100 and set(keys) <= listed
+    # Every statement is timed once and named by the part of `due` it belongs to.
+    timed = due_floor.parts("sqlite3", db, statements)
+    assert {"the listing (join, filter, sort)", "after-sale, found in SQL"} <= set(timed)
+    assert "thanks, found in SQL" in timed and "items made in Python, inserted" in timed

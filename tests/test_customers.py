@@ -313,8 +313,8 @@ def test_a_purchase_added_while_the_customer_is_deleted_is_counted_not_erased(db
         other.join(1.0)  # the delete has reached the customer's row, and waits there
     other.join(60)
     assert refused == [
-        "customer #1 has 1 purchase(s); archive them instead, or delete with --force to "
-        "erase those purchases too"
+        "customer #1 has 1 purchase; archive the customer instead, or delete with --force "
+        "to erase that purchase too"
     ]
     assert till.execute("SELECT count(*) FROM purchases").fetchone()[0] == 1
     till.close()

@@ -42,7 +42,7 @@ def test_invalid_input_lists_up_to_twenty_problems_and_counts_the_rest():
     problems = [Problem("f.csv", n, "phone", "bad") for n in range(2, 27)]
     error = InvalidInput(problems)
     lines = str(error).splitlines()
-    assert lines[0] == "25 problem(s); nothing was imported"
+    assert lines[0] == "25 problems; nothing was imported"
     assert lines[1] == "  f.csv:2: phone: bad"
     assert lines[20] == "  f.csv:21: phone: bad"
     assert lines[21] == "  … and 5 more"
@@ -55,7 +55,7 @@ def test_invalid_input_takes_its_own_summary_and_details():
     assert str(error) == "3 rows refused\n  see rejects.csv"
     assert (
         str(InvalidInput([Problem("f", 2, None, "x")]))
-        == "1 problem(s); nothing was imported\n  f:2: x"
+        == "1 problem; nothing was imported\n  f:2: x"
     )
 
 

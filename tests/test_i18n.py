@@ -25,8 +25,8 @@ from crmcli import i18n
 from crmcli.i18n import _, ngettext
 
 ROOT = Path(__file__).parent.parent
-# What `pybabel extract` looks for (README, Languages): gettext's names, `said` and `M_`.
-KEYWORDS = {**DEFAULT_KEYWORDS, "said": None, "M_": None}
+# What `pybabel extract` looks for (README, Languages): gettext's names, `said`, `M_`, `M_n`.
+KEYWORDS = {**DEFAULT_KEYWORDS, "said": None, "M_": None, "M_n": (1, 2)}
 LOCALE = ROOT / "crmcli" / "locale"
 
 
@@ -437,6 +437,63 @@ def test_a_message_inside_a_message_is_said_and_values_are_kept_as_written(monke
     assert said[0] == "3 行: birthday の値が不正: … は実在しない日付です（2, 3, 1,002 行目）"
     assert said[1] == "1 行: 問題あり: ファイルが空です（5 行目）"
     assert said[-1].startswith("残りの 2,000 行を今すぐ取り込むには: --skip-invalid")
+
+
+def test_a_core_message_that_counts_says_the_form_for_its_count(monkeypatch):
+    # "1 line(s) have problems": the core counted with English's plural hack. M_n makes
+    # English's form for the count, and the command line the language's form for it.
+    from crmcli.errors import InvalidInput
+
+    def refusal(n: int) -> str:
+        return str(InvalidInput([f"f.csv:{line}: x" for line in range(n)])).split("\n")[0]
+
+    assert [refusal(1), refusal(2)] == [
+        "1 problem; nothing was imported",
+        "2 problems; nothing was imported",
+    ]
+    lines = i18n.M_n("holds {n} line that reads as a row", "holds {n} lines that read as rows", 1)
+    assert lines == "holds 1 line that reads as a row"
+    assert i18n.M_n("{n:,} cell", "{n:,} cells", 1234) == "1,234 cells"
+
+    def field(n: int) -> str:
+        names = ", ".join(["shoe_size", "pet"][:n])
+        single, plural = "unknown customer field: {fields}", "unknown customer fields: {fields}"
+        return i18n.M_n(single, plural, n, fields=names)
+
+    def held(n: int) -> str:
+        return i18n.M_n(
+            "holds {n} line that reads as a row of this file",
+            "holds {n} lines that read as rows of this file",
+            n,
+        )
+
+    monkeypatch.setenv("LANGUAGE", "hy")  # two forms: one, more
+    assert i18n.say_message(held(1)) == "պարունակում է 1 տող, որը կարդացվում է որպես այս ֆայլի տող"
+    assert i18n.say_message(held(3)).endswith("որոնք կարդացվում են որպես այս ֆայլի տողեր")
+    # a list named, not counted: the form the English took
+    assert i18n.say_message(field(1)) == "հաճախորդի անհայտ դաշտ՝ shoe_size"
+    assert i18n.say_message(field(2)) == "հաճախորդի անհայտ դաշտեր՝ shoe_size, pet"
+    monkeypatch.setenv("LANGUAGE", "ko")  # one form for every count
+    assert i18n.say_message(refusal(1)) == "문제 1건: 아무것도 가져오지 않았습니다"
+    assert i18n.say_message(f"f.csv:3: {held(2)}") == (
+        "f.csv:3: 이 파일의 행으로 읽히는 줄이 2개 들어 있습니다"
+    )
+
+
+def test_no_message_counts_with_an_english_plural_hack():
+    # "(s)" in any message of crmcli, the core's included: M_n (core) or ngettext (cli/)
+    # say each count in its form. Click's own English is matched as click words it.
+    clicks = {"Got unexpected extra argument(s) ({arguments})"}
+    found = []
+    for path in sorted((ROOT / "crmcli").rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            text = node.value if isinstance(node, ast.Constant) else None
+            hack = isinstance(text, str) and re.search(r"[a-z]\((?:s|es)\)", text)
+            if hack and text not in clicks:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {text[:60]}")
+    assert found == []
 
 
 def test_settings_and_database_refusals_are_said_in_the_language(monkeypatch):

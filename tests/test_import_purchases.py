@@ -171,7 +171,7 @@ def test_duplicate_line_ids_are_problems(db, tmp_path):
     customers.add(db, code="K1")
     path = tmp_path / "p.csv"
     path.write_text("customer,line id,date,amount\nK1,A,2024-01-01,1\nK1,A,2024-01-02,2\n")
-    with pytest.raises(InvalidInput, match="1 of 2 line"):
+    with pytest.raises(InvalidInput, match="1 line of 2 has problems"):
         import_purchases(db, path)
 
 

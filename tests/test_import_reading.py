@@ -268,7 +268,7 @@ def test_missing_value_markers_read_as_empty_in_every_column_and_are_counted(cli
     )
     result = cli("customers", "import", str(path))
     assert "added 3" in result.stderr and "rejected 0" in result.stderr
-    assert "12 cell(s) holding a missing-value marker read as empty" in result.stderr
+    assert "12 cells holding a missing-value marker read as empty" in result.stderr
     shown = cli("customers", "list", "--format", "json", "--fields", "code,name,email,notes")
     import json
 

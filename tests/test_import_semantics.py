@@ -346,7 +346,7 @@ def walk_ins(tmp_path: Path, seed: int) -> tuple[Path, int, int]:
 def test_lines_with_no_customer_are_anonymous_sales(cli, tmp_path):
     path, anonymous, total_cents = walk_ins(tmp_path, seed=11)
     out = cli("purchases", "import", str(path), "--create-customers")
-    assert f"{anonymous} line(s) with no customer imported as anonymous sales" in out.stderr
+    assert f"{anonymous} lines with no customer imported as anonymous sales" in out.stderr
     summary = next(csv.DictReader(io.StringIO(out.stdout)))
     assert (summary["added"], summary["anonymous"]) == ("400", str(anonymous))
     listed = list(csv.DictReader(io.StringIO(cli("purchases", "export").stdout)))
@@ -371,7 +371,7 @@ def test_missing_value_markers_in_the_customer_column_are_anonymous_sales(cli, t
         rows.append([who, f"2024-03-{1 + i % 28:02d}", "12.50", f"Item {i % 5}"])
     path = write_csv(tmp_path / "retail.csv", ["CustomerID", "InvoiceDate", "Amount", "Item"], rows)
     out = cli("purchases", "import", str(path), "--create-customers")
-    assert "75 line(s) with no customer imported as anonymous sales" in out.stderr
+    assert "75 lines with no customer imported as anonymous sales" in out.stderr
     people = cli("customers", "list", "--format", "csv", "--fields", "code").stdout.split()[1:]
     assert sorted(people) == sorted(f"C{i}" for i in range(20) if i % 4)  # no 'NA' customer
     exported = list(csv.DictReader(io.StringIO(cli("purchases", "export").stdout)))
@@ -414,7 +414,7 @@ def test_a_file_of_unknown_customers_is_one_line_with_the_remedy(cli, tmp_path):
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[0] == (
-        "crmcli: error: orders.csv: nothing was imported; 1,000 of 1,000 line(s) have problems:"
+        "crmcli: error: orders.csv: nothing was imported; 1,000 lines of 1,000 have problems:"
     )
     assert lines[1].startswith(
         "  1,000 lines name customers who are not in the database: add --create-customers "
@@ -435,7 +435,7 @@ def test_closing_advice_offers_skip_invalid_only_when_it_would_import_something(
     text = str(info.value)
     assert "1 line names customers who are not in the database: add --create-customers" in text
     assert "1 line has a bad date" in text
-    assert "to import the other 8 line(s) now: --skip-invalid" in text
+    assert "to import the other 8 lines now: --skip-invalid" in text
 
 
 # --- undo never silently overwrites later work (issue 11 item 4, issue 13 item 8) ---------------
@@ -468,11 +468,11 @@ def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import
     cli("followups", "add", "A3", "--in", "3d", "--note", "call back")
     refused = cli("imports", "undo", "2", ok=False)
     assert refused.exit_code == 1
-    assert "import #2 was not undone: 2 thing(s) changed since it" in refused.stderr
+    assert "import #2 was not undone: 2 things changed since it" in refused.stderr
     assert "customer #1 (Kim): address, notes, phones, tags changed since the import" in (
         refused.stderr
     )
-    assert "customer #2 (Park), added by the import: tags changed; 1 follow-up(s) since" in (
+    assert "customer #2 (Park), added by the import: tags changed; 1 follow-up since" in (
         refused.stderr
     )
     assert "--force" in refused.stderr

@@ -74,7 +74,7 @@ def test_each_row_in_its_own_country(cli, tmp_path):
         encoding="utf-8",
     )
     result = cli("customers", "import", str(path))
-    assert "3 row(s) by their own country column" in result.stderr
+    assert "3 rows by their own country column" in result.stderr
     assert _phones(cli) == {
         "Ani": ("091 123456", "+37491123456"),
         "Bob": ("(212) 555-0100", "+12125550100"),

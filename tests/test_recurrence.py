@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crmcli import i18n
 from crmcli.followups import parse_every
 from crmcli.recurrence import describe, ordinal
 
@@ -115,3 +117,80 @@ def test_every_rule_crmcli_makes_has_words(n, unit, start):
     """`--every 2w` from any start day (month-end rules included) is never shown raw."""
     words = describe(parse_every(f"{n}{unit}", start=start))
     assert "FREQ" not in words and "=" not in words
+
+
+@pytest.fixture
+def language(monkeypatch: pytest.MonkeyPatch):
+    def use(name: str) -> None:
+        monkeypatch.setenv("LANGUAGE", name)
+
+    return use
+
+
+@pytest.mark.parametrize(
+    ("lang", "rule", "words"),
+    [
+        ("ko", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", "2주마다 월요일"),
+        (
+            "ko",
+            "FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20271231T000000Z",
+            "매주 월요일, 수요일, 금요일, 2027-12-31까지",
+        ),
+        ("ko", "FREQ=MONTHLY;BYMONTHDAY=30,-1;BYSETPOS=1", "매월 30일 (짧은 달에는 마지막 날)"),
+        ("ja", "FREQ=MONTHLY;BYDAY=2TU", "毎月、第2火曜日"),
+        ("ja", "FREQ=MONTHLY;BYDAY=-1FR;COUNT=5", "毎月、最終金曜日、5回"),
+        ("zh_CN", "FREQ=YEARLY;BYMONTH=5;BYDAY=2SU", "每年5月的第二个星期日"),
+        ("zh_CN", "FREQ=MONTHLY;BYMONTHDAY=1,15", "每月1日和15日"),
+        ("zh_TW", "FREQ=MONTHLY;BYMONTHDAY=31,-1;BYSETPOS=1", "每月最後一天"),
+        ("zh_TW", "FREQ=DAILY;INTERVAL=3", "每3天"),
+        ("hy", "FREQ=MONTHLY;BYDAY=-1FR;COUNT=5", "ամեն ամիս, վերջին ուրբաթ, 5 անգամ"),
+        (
+            "hy",
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29,-1;BYSETPOS=1",
+            "ամեն տարի, փետրվարի վերջին օրը",
+        ),
+        ("hy", "FREQ=DAILY;WKST=MO", "FREQ=DAILY;WKST=MO"),  # no words for it, in any language
+    ],
+)
+def test_a_rule_reads_whole_in_the_readers_language(language, lang, rule, words):
+    language(lang)
+    assert describe(rule, translated=True) == words
+    assert describe(rule) == describe(rule, translated=False)  # the core's words stay English
+    language("en")
+    assert describe(rule, translated=True) == describe(rule)
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20271231T000000Z",
+        "FREQ=MONTHLY;BYMONTHDAY=2,3,-1",
+        "FREQ=MONTHLY;BYMONTHDAY=-9",
+        "FREQ=MONTHLY;BYDAY=-2MO",
+        "FREQ=YEARLY;BYDAY=21TH",
+        "FREQ=YEARLY;BYMONTH=6,12",
+        "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=30,-1;BYSETPOS=1",
+        "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=1;COUNT=1",
+        "FREQ=DAILY;INTERVAL=2;COUNT=3",
+    ],
+)
+def test_no_english_word_is_left_in_a_translated_rule(language, lang, rule):
+    language(lang)
+    said = describe(rule, translated=True)
+    assert said != rule and not re.search(r"[A-Za-z]", said), said
+    # the English it was made from, remembered: a screen showing it says the same words
+    assert i18n.translate(describe(rule)) == said
+
+
+@given(
+    st.sampled_from(i18n.LANGUAGES),
+    st.integers(min_value=1, max_value=9),
+    st.sampled_from("dwmy"),
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)),
+)
+def test_every_rule_crmcli_makes_has_words_in_every_language(lang, n, unit, start):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LANGUAGE", lang)
+        words = describe(parse_every(f"{n}{unit}", start=start), translated=True)
+    assert not re.search(r"[A-Za-z=]", words), words

@@ -171,31 +171,71 @@ def test_korean_breaks_between_words_as_it_is_written():
 
 def test_a_kept_column_of_text_reads_as_sentences_a_long_name_wraps_for_it():
     # `due` at 80 columns: the reason got 17 cells (a word a line, 11 lines for one item)
-    # while a long name kept its 33; now the reason gets READABLE cells and the date stays.
+    # while a long name kept its 33; now the reason gets READABLE cells, the date stays,
+    # and the phone, which had no room left, is shown under the name.
     fields = [("date", OT), ("kind", OT), ("ref", K), ("name", K), ("salutation", P)]
     cols = _columns([*fields, ("phone", OT), ("why", P), ("owner", OT)])
     name = "Անի Արմենի Պետրոսյան-Հովհաննիսյան"
     why = "complaint #2 (normal): Wrong size delivered — at received; apologized was due"
-    rows = [["2026-03-20", "complaint", "AM-2024-0001", name, "Անի", "+374 91", why, "Ani"]]
-    keep = ("why", "date", "phone")
-    lay = table.layout(cols, rows, 80, keep=keep)
+    rows = [["2026-03-20", "complaint", "AM-2024-0001", name, "Անի", "+374 91 123456", why, "Ani"]]
+    keep, under = ("why", "date", "phone"), {"phone": "name"}
+    lay = table.layout(cols, rows, 80, keep=keep, under=under)
     widths = dict(zip([c.field for c in lay.columns], lay.widths, strict=True))
     assert widths["why"] >= table.READABLE and "date" in widths
+    assert "phone" not in widths and "phone" not in lay.hidden
+    assert [(host, guest.field) for host, guest in lay.under] == [("name", "phone")]
     assert table.NAME_MIN <= widths["name"] < cell_len(name)
     index = {c.field: i for i, c in enumerate(cols)}
     lines = list(table.row_lines(lay, rows[0], index, table.UNICODE))
     assert all(cell_len(line) <= 80 for line in lines)
     shown = [line.split("│")[2].strip() for line in lines]
-    assert "".join(shown).replace(" ", "") == name.replace(" ", "")  # not a letter lost
+    assert shown[-1] == "+374 91 123456"  # under the name, whole
+    assert "".join(shown[:-1]).replace(" ", "") == name.replace(" ", "")  # not a letter lost
     assert "Պետրոսյան-" in shown  # the compound breaks after its hyphen
-    # A short name is not narrowed: its column is as wide as its header.
-    short = table.layout(cols, [[*rows[0][:3], "Kim", *rows[0][4:]]], 80, keep=keep)
+    header = list(table.header_lines(lay, table.UNICODE, bold=False))
+    assert [h.split("┃")[2].strip() for h in header[:2]] == ["name", "phone"]
+    # A short name is not narrowed: its column is as wide as its header, and the phone
+    # has a column of its own again.
+    kim = [*rows[0][:3], "Kim", "Kim", "010-1234", *rows[0][6:]]
+    short = table.layout(cols, [kim], 80, keep=keep, under=under)
     widths = dict(zip([c.field for c in short.columns], short.widths, strict=True))
     assert widths["name"] == len("name") and widths["why"] >= table.READABLE
-    # Wider, the name is whole again and the kept phone is shown.
-    wide = table.layout(cols, rows, 130, keep=keep)
+    assert widths["phone"] and short.under == ()
+    # Wider, the name is whole again and the kept phone has its own column.
+    wide = table.layout(cols, rows, 130, keep=keep, under=under)
     widths = dict(zip([c.field for c in wide.columns], wide.widths, strict=True))
     assert widths["name"] == cell_len(name) and widths["phone"] and widths["why"] >= 30
+
+
+def test_every_kept_column_stays_and_the_names_wrap_before_the_text():
+    # `complaints list` at 80 columns showed the tier and the opening date and hid the
+    # stage and the summary: what a complaint is and where it stands. Kept, every one is
+    # shown; names wrap first, then the kept text gives way, not a kept column.
+    cols = _columns(
+        [
+            *(("id", K), ("customer", K), ("customer_name", K), ("tier", OT)),
+            *(("opened_on", OT), ("severity", OT), ("stage", OT), ("due_on", OT), ("summary", P)),
+        ]
+    )
+    name = "María-José Ľudmila Fernández Cruz"
+    summary = "Steam wand leaks after two weeks; the customer is upset, wants a replacement"
+    row = ["1", "EU-2024-0001", name, "A", "2026-02-01", "normal", "cause-found"]
+    rows = [[*row, "2026-02-13", summary]]
+    keep = ("summary", "stage", "due_on")
+    before = table.layout(cols, rows, 80)
+    assert {"stage", "summary"} <= set(before.hidden)  # as it was: the needed ones hidden
+    lay = table.layout(cols, rows, 80, keep=keep)
+    widths = dict(zip([c.field for c in lay.columns], lay.widths, strict=True))
+    assert {"stage", "due_on", "summary"} <= set(widths) and lay.under == ()
+    assert widths["customer_name"] == table.NAME_MIN  # the name wrapped first
+    assert widths["summary"] >= table.PROSE_MIN
+    narrow = widths["summary"]
+    assert sum(lay.widths) + table.SEP * (len(lay.widths) - 1) <= 80
+    # The code under the name: the summary gets the room the code had.
+    stacked = table.layout(cols, rows, 80, keep=keep, under={"customer": "customer_name"})
+    widths = dict(zip([c.field for c in stacked.columns], stacked.widths, strict=True))
+    assert "customer" not in widths and widths["summary"] >= narrow + len("EU-2024-0001")
+    assert {"stage", "due_on"} <= set(widths)
 
 
 def test_a_long_word_breaks_after_a_hyphen_never_at_a_minus():

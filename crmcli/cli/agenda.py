@@ -176,6 +176,7 @@ def due(
             fields=fields_shown,
             fmt=fmt,
             keep=("why", "date", "phone"),
+            under={"phone": "name"},  # a narrow terminal: the number to call under the name
             plain=True,
         )
     elif env.stdout_isatty:  # a person at a terminal is told; cron gets silence
@@ -275,7 +276,14 @@ def greet(
             ).format(n=found.unreachable)
         )
     if found.rows:
-        emit(env, found.rows, fields=with_identity(env, chosen, fmt), fmt=fmt)
+        emit(
+            env,
+            found.rows,
+            fields=with_identity(env, chosen, fmt),
+            fmt=fmt,
+            keep=("message", "phone", "email"),  # what to send, and where
+            under={"phone": "name", "email": "name"},
+        )
     elif env.stdout_isatty:  # a person at a terminal is told; cron gets silence
         env.say(_("no greeting is due"))
     warn(env, warnings)

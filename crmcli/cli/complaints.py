@@ -300,6 +300,9 @@ def list_(
         fmt=fmt,
         money_places=display_places(db),
         empty=_("no complaints overdue match") if overdue else _("no complaints match"),
+        # A narrow terminal keeps what each complaint is and where it stands.
+        keep=("summary", "stage", "days_overdue", "due_on"),
+        under={"customer": "customer_name"},
     )
 
 

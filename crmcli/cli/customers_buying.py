@@ -140,4 +140,5 @@ def attitudes(
         fmt=fmt,
         own=buying.ATTITUDE_FIELDS,
         default=buying.ATTITUDE_FIELDS,
+        keep=("attitude", "suggested"),  # what the command is for
     )

@@ -1,6 +1,7 @@
 """`crmcli followups …`: promised call-backs — add, list, done, snooze, cancel."""
 
 from datetime import date
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -95,7 +96,9 @@ def list_(
         fields=chosen,
         fmt=fmt,
         headers={"rrule": N_("repeats")},
-        shown_as={"rrule": describe},
+        keep=("day", "note", "rrule"),  # the promise and when, on a narrow terminal too
+        under={"code": "customer"},
+        shown_as={"rrule": partial(describe, translated=True)},
     )
 
 

@@ -31,6 +31,7 @@ PROSE_FIELDS = frozenset(
         "name", "customer_name", "customer", "notes", "note", "address", "item", "items",
         "category", "summary", "why", "message", "help", "tags", "anniversary", "lesson",
         "resolution", "cause_detail", "occupation", "salutation", "holiday", "title", "benefit",
+        "rrule",  # in a table, the rule in words
     }
 )  # fmt: skip
 
@@ -135,6 +136,7 @@ def emit(
     identify: Sequence[str] | None = None,
     shown_as: Mapping[str, Any] | None = None,
     keep: Sequence[str] = (),
+    under: Mapping[str, str] | None = None,
     plain: bool = False,
     empty: str | None = None,
 ) -> int:
@@ -148,7 +150,8 @@ def emit(
     `identify`: the columns that name the record, for a table (default IDENTIFYING).
     `shown_as`: field → function giving a person's words for a value, in a table only
     (a recurrence rule in words; CSV and JSON keep the value itself).
-    `keep`: on a narrow terminal, the columns kept first after the identifying ones.
+    `keep`: on a narrow terminal, the columns a reader needs, kept first after the
+    identifying ones; `under`: column → the column whose cell it may go under to keep them.
     `plain`: the caller's promise that every row has every field, each text, a whole
     number or None (never money): piped CSV is then written without a Python call
     per value (`crmcli due` prints a quarter of a million lines at a million customers).
@@ -165,6 +168,7 @@ def emit(
             title,
             identify,
             keep,
+            under,
         )
         target.flush()
         if not count:
@@ -348,6 +352,7 @@ def _table(
     title: str | None,
     identify: Sequence[str] | None,
     keep: Sequence[str] = (),
+    under: Mapping[str, str] | None = None,
 ) -> int:
     """Draw rows as a table fitted to the terminal, in blocks so a long list streams."""
     from itertools import islice
@@ -374,7 +379,9 @@ def _table(
     bold = screen.colour(out)
     box = table.UNICODE if screen.is_unicode(out) else table.ASCII
     chunk = [[cell(f, r.get(f)) for f in fields] for r in first]
-    lay = table.layout(columns, chunk, width, more=len(first) == TABLE_CHUNK, keep=keep)
+    lay = table.layout(
+        columns, chunk, width, more=len(first) == TABLE_CHUNK, keep=keep, under=under
+    )
     index = {f: i for i, f in enumerate(fields)}
     if title:
         for line in table.wrap(screen.for_person(title, out), width):

@@ -261,7 +261,7 @@ def render_customer_page(env: Env, data: dict[str, Any], *, places: int) -> None
 def _followup_line(f: dict[str, Any]) -> dict[str, Any]:
     from crmcli.recurrence import describe
 
-    return {**f, "repeats": describe(f["rrule"]) if f.get("rrule") else ""}
+    return {**f, "repeats": describe(f["rrule"], translated=True) if f.get("rrule") else ""}
 
 
 def _complaint_line(c: dict[str, Any]) -> dict[str, Any]:

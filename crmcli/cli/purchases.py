@@ -103,4 +103,6 @@ def list_(
         default=purchases.DEFAULT_LIST_FIELDS,
         id_key="customer_id",
         money_places=display_places(db),
+        keep=("date", "amount", "item"),  # what was bought when, on a narrow terminal too
+        under={"customer": "customer_name"},
     )

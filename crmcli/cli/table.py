@@ -18,7 +18,7 @@ and Armenian stay aligned.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
@@ -67,6 +67,7 @@ class Layout:
     widths: tuple[int, ...]
     hidden: tuple[str, ...]
     vertical: bool = False  # too narrow for any table: one field per line
+    under: tuple[tuple[str, Column], ...] = ()  # (host, guest): guest's value under host's
 
 
 # --- measuring and wrapping ------------------------------------------------------------
@@ -223,14 +224,17 @@ def layout(
     *,
     more: bool = False,
     keep: Sequence[str] = (),
+    under: Mapping[str, str] | None = None,
 ) -> Layout:
     """Widths for `columns` at `width` cells; `more`: further rows will follow `rows`.
 
-    `keep`: columns to keep before the others (after the identifying ones) when not
-    all fit, whatever their place in the row (`due` keeps `why`, then `date`). The
-    listing is there to be read in them: a kept column of running text is given
-    READABLE cells before any column that is not kept, and a long name wraps (at
-    spaces, down to NAME_MIN) rather than leave a kept column out.
+    `keep`: the columns a reader needs besides the identifying ones (`due`: why, date,
+    phone), kept before any other when not all fit, whatever their place in the row. A
+    kept column of running text is given READABLE cells before any column that is not
+    kept, and a long name wraps (at spaces, down to NAME_MIN) rather than leave a kept
+    column out. `under`: column → the column whose cell it may be shown under (`due`'s
+    phone under the name, a complaint's customer code under the name) when that is what
+    it takes to keep every kept column, the running text readable first.
     """
     n = len(columns)
     content = [natural([r[i] for r in rows]) for i in range(n)]
@@ -256,24 +260,45 @@ def layout(
     def total(idx: list[int], ws: list[int]) -> int:
         return sum(ws[i] for i in idx) + SEP * (len(idx) - 1)
 
-    # Identifying columns first; then each other column, most important first, if it
-    # still fits (a narrow column further right may fit where a wide one did not).
+    # Identifying columns first; then the kept ones; then each other column, most
+    # important first, if it still fits (a narrow column further right may fit where a
+    # wide one did not).
     shown = [i for i in range(n) if columns[i].role == KEY]
-    first = [i for f in keep for i in range(n) if columns[i].field == f]
     names = [i for i in shown if content[i] > NAME_MIN]  # ids and codes are short
-    for i in first:
-        if i in shown:
-            continue
-        if columns[i].role == PROSE:  # read as sentences, not a word a line, if it can be
-            readable = list(mins)
+    wanted = [i for f in keep for i in range(n) if columns[i].field == f and i not in shown]
+    readable = list(mins)  # a kept column of text read as sentences, not a word a line
+    for i in wanted:
+        if columns[i].role == PROSE:
             readable[i] = max(mins[i], min(nat[i], READABLE))
-            grown = _with_names_wrapped(shown, i, readable, names, width, total)
-            if grown != shown:
-                shown, mins[:] = grown, readable
-                continue
-        shown = _with_names_wrapped(shown, i, mins, names, width, total)
+    where = {c.field: i for i, c in enumerate(columns)}
+    pairs = {where[g]: where[h] for g, h in (under or {}).items() if g in where and h in where}
+    stacked: dict[int, int] = {}  # guest → host
+    # Every kept column with its text readable; else with guests under their hosts;
+    # else each as narrow as it goes; else as many as fit, in the order kept.
+    for widths, stack in ((readable, False), (readable, True), (mins, True), (mins, False)):
+        stacks = pairs if stack else {}
+        fitted = _fitted(shown, wanted, widths, readable, names, stacks, width, total)
+        if fitted is not None:
+            shown, mins[:], stacked = fitted
+            break
+    else:
+        for i in wanted:
+            if columns[i].role == PROSE:
+                tried = list(mins)
+                tried[i] = readable[i]
+                grown = _with_names_wrapped(shown, i, tried, names, width, total)
+                if grown != shown:
+                    shown, mins[:] = grown, tried
+                    continue
+            shown = _with_names_wrapped(shown, i, mins, names, width, total)
+    for guest, host in stacked.items():
+        nat[host] = max(nat[host], nat[guest])
+    # A column not kept comes in only where the kept text still reads as sentences.
+    room = [max(m, readable[i]) if i in wanted else m for i, m in enumerate(mins)]
     for i in range(n):
-        if i not in shown and total(sorted([*shown, i]), mins) <= width:
+        if i in stacked or i in shown:
+            continue
+        if total(sorted([*shown, i]), room) <= width:
             shown = sorted([*shown, i])
     if not shown:  # nothing identifies the rows: the first column at least
         shown = [0]
@@ -287,7 +312,7 @@ def layout(
             if content[i] <= PROSE_MIN:  # ids and codes are short: only names give way
                 continue
             mins[i] = max(PROSE_MIN, header_min[i], mins[i] - excess)
-    hidden = tuple(columns[i].field for i in range(n) if i not in shown)
+    hidden = tuple(columns[i].field for i in range(n) if i not in shown and i not in stacked)
     if total(shown, mins) > width:
         return Layout(tuple(columns), tuple(nat), (), vertical=True)
 
@@ -310,8 +335,46 @@ def layout(
         widths[best] += 1
         spare -= 1
     return Layout(
-        tuple(columns[i] for i in shown), tuple(widths[i] for i in shown), hidden, vertical=False
+        tuple(columns[i] for i in shown),
+        tuple(widths[i] for i in shown),
+        hidden,
+        vertical=False,
+        under=tuple((columns[h].field, columns[g]) for g, h in sorted(stacked.items())),
     )
+
+
+def _fitted(
+    shown: list[int],
+    wanted: list[int],
+    widths: list[int],
+    readable: list[int],
+    names: list[int],
+    pairs: dict[int, int],
+    width: int,
+    total: Callable[[list[int], list[int]], int],
+) -> tuple[list[int], list[int], dict[int, int]] | None:
+    """Every column of `shown` and `wanted` at `widths`, a guest of `pairs` under its host
+    (which is then at least as wide): the columns, their widths and the guests, or None
+    when even that does not fit. The names are narrowed, as far as NAME_MIN allows, to
+    give the kept text its `readable` width: a name wraps before a summary does."""
+    every = [*shown, *wanted]
+    stacked = {g: h for g, h in pairs.items() if g in every and h in every and h not in pairs}
+    placed = sorted(i for i in every if i not in stacked)
+    narrowed, aim = list(widths), [max(w, r) for w, r in zip(widths, readable, strict=True)]
+    floor = {i: NAME_MIN for i in names}
+    for guest, host in stacked.items():
+        for ws in (narrowed, aim):
+            ws[host] = max(ws[host], widths[guest])
+        floor[host] = max(floor.get(host, 0), widths[guest])
+    for k in sorted(floor, key=lambda k: -aim[k]):
+        excess = total(placed, aim) - width
+        if excess <= 0:
+            break
+        if k in placed:
+            aim[k] = narrowed[k] = max(floor[k], aim[k] - excess)
+    if total(placed, narrowed) > width:
+        return None
+    return placed, narrowed, stacked
 
 
 def _with_names_wrapped(
@@ -371,15 +434,36 @@ def _join(cells: list[list[str]], lay: Layout, sep: str) -> Iterator[str]:
         yield sep.join(parts).rstrip()
 
 
+def _guests(lay: Layout) -> dict[str, list[Column]]:
+    guests: dict[str, list[Column]] = {}
+    for host, guest in lay.under:
+        guests.setdefault(host, []).append(guest)
+    return guests
+
+
 def header_lines(lay: Layout, box: Box, *, bold: bool) -> Iterator[str]:
-    cells = [wrap_header(c.header, w) for c, w in zip(lay.columns, lay.widths, strict=True)]
+    # A column holding others' values under its own names them all, each under the last.
+    guests = _guests(lay)
+    cells = []
+    for c, w in zip(lay.columns, lay.widths, strict=True):
+        lines = wrap_header(c.header, w)
+        for guest in guests.get(c.field, ()):
+            lines += wrap_header(guest.header, w)
+        cells.append(lines)
     for line in _join(cells, lay, f" {box.head_vertical} "):
         yield f"\x1b[1m{line}\x1b[0m" if bold else line
     yield (box.rule + box.cross + box.rule).join(box.rule * w for w in lay.widths)
 
 
 def row_lines(lay: Layout, row: Sequence[str], index: dict[str, int], box: Box) -> Iterator[str]:
-    cells = [wrap(row[index[c.field]], w) for c, w in zip(lay.columns, lay.widths, strict=True)]
+    guests = _guests(lay)
+    cells = []
+    for c, w in zip(lay.columns, lay.widths, strict=True):
+        cell = wrap(row[index[c.field]], w)
+        for guest in guests.get(c.field, ()):
+            value = row[index[guest.field]]
+            cell += wrap(value, w) if value else []
+        cells.append(cell)
     yield from _join(cells, lay, box.sep)
 
 

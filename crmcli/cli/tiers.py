@@ -331,6 +331,7 @@ def history(
         fmt=fmt,
         money_places=display_places(db),
         empty=_("not classified yet (crmcli tiers classify)"),
+        keep=("tier", "reason"),  # the tier, and why the customer has it
     )
 
 

@@ -21,7 +21,7 @@ from crmcli import (
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.customers import PLAIN_FIELDS
 from crmcli.errors import InvalidValue
-from crmcli.i18n import M_
+from crmcli.i18n import M_, M_n
 from crmcli.imports import evidence, journal, reading
 from crmcli.imports import undo as import_undo
 from crmcli.imports.customer_record import (
@@ -942,8 +942,14 @@ def import_records(
             if store.kept:
                 kept = ", ".join(f"{n} {f}" for f, n in sorted(store.kept.items()))
                 result.notes.append(
-                    f"{store.kept_rows} row(s) give values that differ from the stored ones "
-                    f"({kept}); the stored values were kept (--on-conflict update replaces them)"
+                    M_n(
+                        "{n} row gives values that differ from the stored ones ({kept}); the "
+                        "stored values were kept (--on-conflict update replaces them)",
+                        "{n} rows give values that differ from the stored ones ({kept}); the "
+                        "stored values were kept (--on-conflict update replaces them)",
+                        store.kept_rows,
+                        kept=kept,
+                    )
                 )
             journal.finish_or_fail(
                 result,

@@ -20,7 +20,7 @@ from typing import Any
 
 from crmcli import locales, settings
 from crmcli.errors import UsageError
-from crmcli.i18n import M_
+from crmcli.i18n import M_, M_n
 
 # Code pages a spreadsheet of one country saves in (Python's codec names, normalised).
 _ENCODINGS = {
@@ -211,7 +211,12 @@ class RegionChoice:
             region=self.region, why=self.why
         )
         if by_row:
-            return M_("{note}; {n} row(s) by their own country column").format(note=text, n=by_row)
+            return M_n(
+                "{note}; {n} row by its own country column",
+                "{note}; {n} rows by their own country column",
+                by_row,
+                note=text,
+            )
         return text
 
 

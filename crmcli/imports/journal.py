@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import dates, text
 from crmcli.errors import InvalidInput, InvalidValue, Named, NotFound
-from crmcli.i18n import M_
+from crmcli.i18n import M_, M_n
 from crmcli.imports.problems import Problems, rejects_path
 from crmcli.imports.reading import FileInfo
 from crmcli.imports.result import Counts, DryRun, ImportResult, Unchanged
@@ -91,9 +91,13 @@ def finish_or_fail(
         rejects = rejects_path(path).name if path else "FILE.rejects.csv"
         raise InvalidInput(
             problems.kept,
-            summary=M_(
-                "{file}: nothing was imported; {bad} of {total} line(s) have problems:"
-            ).format(file=result.file, bad=f"{problems.rows:,}", total=f"{total_rows:,}"),
+            summary=M_n(
+                "{file}: nothing was imported; {n:,} line of {total} has problems:",
+                "{file}: nothing was imported; {n:,} lines of {total} have problems:",
+                problems.rows,
+                file=result.file,
+                total=f"{total_rows:,}",
+            ),
             details=problems.explain(total_rows=total_rows, rejects=rejects),
         )
     if dry_run:

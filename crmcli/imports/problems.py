@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from crmcli.errors import Problem
 from crmcli.files import Output, protect_database, protect_inputs
-from crmcli.i18n import M_, means
+from crmcli.i18n import M_, M_n, means
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -140,10 +140,14 @@ class Problems:
         good = total_rows - self.rows
         if good > 0:
             out.append(
-                M_(
-                    "to import the other {good} line(s) now: --skip-invalid "
-                    "(the refused lines go to {rejects}, each with its reason)"
-                ).format(good=f"{good:,}", rejects=rejects)
+                M_n(
+                    "to import the other line now: --skip-invalid "
+                    "(the refused lines go to {rejects}, each with its reason)",
+                    "to import the other {n:,} lines now: --skip-invalid "
+                    "(the refused lines go to {rejects}, each with its reason)",
+                    good,
+                    rejects=rejects,
+                )
             )
         return out
 

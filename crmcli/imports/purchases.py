@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import customers, dates, money
 from crmcli.errors import InvalidValue
-from crmcli.i18n import M_
+from crmcli.i18n import M_, M_n
 from crmcli.imports import evidence, file_dates, journal, reading, staging
 from crmcli.imports import undo as import_undo
 from crmcli.imports.headers import (
@@ -432,13 +432,23 @@ def _run(
             result.customers_created = known.created
             if counts.anonymous and skip_anonymous:
                 result.notes.append(
-                    f"{counts.anonymous:,} line(s) with no customer left out (--skip-anonymous)"
+                    M_n(
+                        "{n:,} line with no customer left out (--skip-anonymous)",
+                        "{n:,} lines with no customer left out (--skip-anonymous)",
+                        counts.anonymous,
+                    )
                 )
             elif counts.anonymous:
                 result.notes.append(
-                    f"{counts.anonymous:,} line(s) with no customer imported as anonymous sales: "
-                    "in the shop's totals and exports, in no customer's history or tier"
-                    " (--skip-anonymous leaves them out)"
+                    M_n(
+                        "{n:,} line with no customer imported as an anonymous sale: in the "
+                        "shop's totals and exports, in no customer's history or tier"
+                        " (--skip-anonymous leaves it out)",
+                        "{n:,} lines with no customer imported as anonymous sales: in the "
+                        "shop's totals and exports, in no customer's history or tier"
+                        " (--skip-anonymous leaves them out)",
+                        counts.anonymous,
+                    )
                 )
             journal.finish(db, import_id, counts)
             journal.finish_or_fail(

@@ -31,7 +31,7 @@ from typing import Any, TextIO
 from crmcli import customer_fields
 from crmcli.errors import InvalidInput, NotFound, Problem, UsageError
 from crmcli.files import open_new_private
-from crmcli.i18n import M_, either
+from crmcli.i18n import M_, M_n, either
 from crmcli.imports import charsets
 from crmcli.imports.headers import CUSTOMER_HEADERS, PURCHASE_HEADERS, fold_header
 from crmcli.imports.result import ImportResult
@@ -325,8 +325,11 @@ class Table:
                 f"{m} ×{n:,}" for m, n in sorted(self.markers.items(), key=lambda x: -x[1])
             )
             result.notes.append(
-                M_("{n:,} cell(s) holding a missing-value marker read as empty: {each}").format(
-                    n=total, each=each
+                M_n(
+                    "{n:,} cell holding a missing-value marker read as empty: {each}",
+                    "{n:,} cells holding a missing-value marker read as empty: {each}",
+                    total,
+                    each=each,
                 )
             )
         return result
@@ -425,7 +428,11 @@ class Table:
                 raise self._unclosed(
                     opened,
                     end,
-                    M_("holds {n} line(s) that read as rows of this file").format(n=rowlike),
+                    M_n(
+                        "holds {n} line that reads as a row of this file",
+                        "holds {n} lines that read as rows of this file",
+                        rowlike,
+                    ),
                 )
             opened += breaks
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import customers, dates
 from crmcli.errors import Conflict, NotFound
-from crmcli.i18n import M_
+from crmcli.i18n import M_, M_n
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -162,13 +162,20 @@ def undo(db: Engine, import_id: int, *, force: bool = False) -> UndoResult:
             raise Conflict(
                 "\n".join(
                     [
-                        M_(
-                            "import #{id} was not undone: {n} thing(s) changed since it; undo "
+                        M_n(
+                            "import #{id} was not undone: {n} thing changed since it; undo "
+                            "would lose or overwrite it. Look at it, then `crmcli imports "
+                            "undo {id} --force` to undo anyway (it takes back only what the "
+                            "import did; a value edited on top of the import's goes back to "
+                            "the earlier one):",
+                            "import #{id} was not undone: {n} things changed since it; undo "
                             "would lose or overwrite them. Look at them, then `crmcli imports "
                             "undo {id} --force` to undo anyway (it takes back only what the "
                             "import did; a value edited on top of the import's goes back to "
-                            "the earlier one):"
-                        ).format(id=import_id, n=len(plan.later)),
+                            "the earlier one):",
+                            len(plan.later),
+                            id=import_id,
+                        ),
                         *shown,
                     ]
                 )
@@ -346,16 +353,19 @@ def _plan_added_customer(
         plan.said.append(f"{name} kept: it has complaints, whose history is never deleted")
         return
     work = []
-    for table, what in (("followups", "follow-up(s)"), ("contacts", "contact(s) logged")):
-        n = db.execute(f"SELECT count(*) FROM {table} WHERE customer_id = ?", [cid]).fetchone()[0]
-        if n:
-            work.append(f"{n} {what}")
+    count = "SELECT count(*) FROM {} WHERE customer_id = ?"
+    n = db.execute(count.format("followups"), [cid]).fetchone()[0]
+    if n:
+        work.append(M_n("{n} follow-up", "{n} follow-ups", n))
+    n = db.execute(count.format("contacts"), [cid]).fetchone()[0]
+    if n:
+        work.append(M_n("{n} contact logged", "{n} contacts logged", n))
     n = db.execute(
         "SELECT count(*) FROM purchases WHERE customer_id = ? AND import_id IS NOT ?",
         [cid, import_id],
     ).fetchone()[0]
     if n:
-        work.append(f"{n} purchase(s) added by hand")
+        work.append(M_n("{n} purchase added by hand", "{n} purchases added by hand", n))
     if after and "digest" in after:
         changed = _changed_since_digest(after["digest"], now)
         if changed:
