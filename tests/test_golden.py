@@ -57,7 +57,9 @@ def test_80_columns_as_checked_in(shop, name):
     assert shown == expected.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("lang", ["C.UTF-8", "ko_KR.UTF-8", "hy_AM.UTF-8"])
+@pytest.mark.parametrize(
+    "lang", ["C.UTF-8", "ko_KR.UTF-8", "ja_JP.UTF-8", "zh_CN.UTF-8", "hy_AM.UTF-8"]
+)
 @pytest.mark.parametrize("args", sorted(NEEDED), ids=lambda a: " ".join(a[:2]))
 def test_a_listing_keeps_what_its_reader_needs_at_80_columns(shop, args, lang):
     status, shown = run_tty(

@@ -146,7 +146,10 @@ def test_empty_and_duplicate_headers_are_kept_apart(db, tmp_path):
 def test_a_repeated_header_is_reported_and_its_value_kept(db, tmp_path):
     path = write(tmp_path, "x.csv", "code,name,name\nD1,Alice,Alicia\nD2,Bob,Bob\n")
     result = import_customers(db, path)
-    assert "name (2) (a second name, kept where it differs)" in result.unmapped
+    assert "name (2)" in result.unmapped
+    assert (
+        "name (2) is a second name column: kept as an extra field where it differs" in result.notes
+    )
     assert customers.get(db, customers.resolve(db, "D1")).extra == {"name (2)": "Alicia"}
     assert customers.get(db, customers.resolve(db, "D2")).extra == {}
 
@@ -490,3 +493,18 @@ def test_rows_with_codes_sharing_a_name_are_written_in_one_batch(db, tmp_path, m
     only = import_customers(db, write(tmp_path, "n.csv", "name,email\n이서연,\n"))
     again = import_customers(db, write(tmp_path, "m.csv", "name,birthday\n이서연,1990-01-02\n"))
     assert (only.counts.added, again.counts.updated) == (1, 1)
+
+
+def test_the_files_own_language_evidence_is_said_in_a_whole_sentence(db, tmp_path):
+    """What a file says of its customers' language: its headers, or its encoding."""
+    by_headers = tmp_path / "kr.csv"
+    by_headers.write_text("이름,전화\n김민준,010-1234-5678\n", encoding="utf-8")
+    said = import_customers(db, by_headers).notes
+    assert (
+        "locale ko for the rows whose names and phones tell nothing stronger "
+        "(the file's headers are in it)"
+    ) in said
+    by_encoding = tmp_path / "jp.csv"
+    by_encoding.write_bytes("name,phone\nカタカナ,090-1234-5678\n".encode("cp932"))
+    said = import_customers(db, by_encoding).notes
+    assert any(n.endswith("(the file is encoded cp932)") for n in said), said

@@ -826,6 +826,20 @@ def _window_changes(record: Record, row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _file_locale_said(guess: locales.Guess) -> str:
+    """The language the file's own evidence gives, for the rows saying nothing stronger."""
+    _kind, _, detail = guess.source.partition(":")
+    if detail == "headers":
+        return M_(
+            "locale {locale} for the rows whose names and phones tell nothing stronger "
+            "(the file's headers are in it)"
+        ).format(locale=guess.locale)
+    return M_(
+        "locale {locale} for the rows whose names and phones tell nothing stronger "
+        "(the file is encoded {encoding})"
+    ).format(locale=guess.locale, encoding=detail)
+
+
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     batch: list[Any] = []
     for item in items:
@@ -894,10 +908,7 @@ def import_records(
             # for the rows whose names and phones say nothing stronger.
             file_locale = evidence.file_evidence(headers=headers, encoding=info.encoding).locale
             if file_locale is not None:
-                result.notes.append(
-                    f"locale {file_locale.locale} where names and phones tell nothing"
-                    f" stronger ({locales.describe(file_locale).removeprefix('inferred: ')})"
-                )
+                result.notes.append(_file_locale_said(file_locale))
             store = Writer(
                 db,
                 import_id=import_id,

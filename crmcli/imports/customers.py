@@ -38,6 +38,7 @@ from crmcli.imports.headers import (
     describe_unmapped,
     fold_header,
     map_columns,
+    repeats,
 )
 from crmcli.imports.problems import RowProblem
 from crmcli.imports.result import ImportResult, ProgressFn
@@ -127,6 +128,7 @@ def import_customers(
         source = records()
         if order_columns:
             source = _watch_order_lines(source, path, order_columns)
+        mapped = [c for c in columns if not c.header.strip().startswith(EXTRA_PREFIX)]
         return table.noted(
             customer_store.import_records(
                 db,
@@ -134,10 +136,8 @@ def import_customers(
                 source,
                 headers=table.headers,
                 columns={c.key: c.field for c in columns},
-                unmapped=describe_unmapped(
-                    [c for c in columns if not c.header.strip().startswith(EXTRA_PREFIX)]
-                ),
-                notes=notes,
+                unmapped=describe_unmapped(mapped),
+                notes=[*notes, *_repeats_said(mapped)],
                 region=chosen_region,
                 options={
                     "map": dict(mapping or {}),
@@ -184,7 +184,11 @@ def map_customer_columns(
         computed = [f for f in customer_fields.COMPUTED if f in {h.strip() for h in headers}]
         known.update({fold_header(f): IGNORE for f in computed})
         if computed:
-            notes.append(f"crmcli's own export: computed {', '.join(computed)} not read back")
+            notes.append(
+                M_("crmcli's own export: computed {columns} not read back").format(
+                    columns=", ".join(computed)
+                )
+            )
     columns = map_columns(
         headers,
         known=known,
@@ -208,6 +212,15 @@ def map_customer_columns(
 # What a purchase line has and a customer does not (read by the purchases import's names).
 _ORDER_FIELDS = {"order_id", "line_id", "amount", "quantity", "unit_price", "item", "date"}
 ORDER_REPEATS = 0.2  # this share of rows naming a customer an earlier row named: order lines
+
+
+def _repeats_said(columns: Sequence[Column]) -> list[str]:
+    return [
+        M_("{column} is a second {field} column: kept as an extra field where it differs").format(
+            column=column, field=field
+        )
+        for column, field in repeats(columns)
+    ]
 
 
 def _order_columns(columns: Sequence[Column]) -> list[str]:

@@ -182,13 +182,20 @@ MULTI_VALUED = frozenset({"phone", "email", "tags", "notes", "anniversary"})
 
 def describe_unmapped(columns: Sequence[Column]) -> list[str]:
     """The columns kept as extra fields: those with no field, and repeats of a field."""
-    out = [c.key for c in columns if c.field is None]
+    return [c.key for c in columns if c.field is None] + [key for key, _ in repeats(columns)]
+
+
+def repeats(columns: Sequence[Column]) -> list[tuple[str, str]]:
+    """(column, field) for each column repeating a field that holds one value (e.g. two
+    `name` headers): kept as an extra field wherever it differs, never merged or
+    dropped silently."""
+    out = []
     seen: set[str] = set()
     for c in columns:
         if c.field is None or c.field in MULTI_VALUED or c.field == IGNORE:
             continue
-        if c.field in seen:  # e.g. two `name` headers: never merged or dropped silently
-            out.append(f"{c.key} (a second {c.field}, kept where it differs)")
+        if c.field in seen:
+            out.append((c.key, c.field))
         seen.add(c.field)
     return out
 
