@@ -188,6 +188,37 @@ def test_demo_tour_shows_a_thank_you_and_a_prospect_call(cli, tmp_path):
     assert {"thanks", "prospect"} <= kinds
 
 
+@pytest.mark.sqlite_only("the tour's own file")
+def test_every_command_the_demo_shows_is_one_line_the_shell_and_crmcli_take(cli, tmp_path):
+    """Copied from a pipe or a narrow terminal, a shown command runs as shown: one line
+    (never folded at 80 columns), quoted where a value has a space."""
+    import shlex
+
+    import typer
+
+    from crmcli.cli import app
+
+    out = cli("demo", "--path", str(tmp_path / "d" / "demo.db")).stdout
+    shown = [line[2:] for line in out.splitlines() if line.startswith("$ crmcli ")]
+    assert len(shown) >= 12
+    root = typer.main.get_command(app)
+    for line in shown:
+        for command in line.split(" && "):
+            if "…" in command:  # an elided argument, shown as such
+                continue
+            words = shlex.split(command.removeprefix("crmcli "))
+            cmd, name, ctx = root, "crmcli", None
+            while True:  # each group resolves its command; the last parses every word
+                ctx = cmd.make_context(name, words, parent=ctx)
+                if not hasattr(cmd, "resolve_command"):
+                    break
+                rest = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+                if not rest:  # a group that runs by itself (`due`)
+                    break
+                name, cmd, words = cmd.resolve_command(ctx, rest)
+            assert not ctx.args, (command, ctx.args)
+
+
 def _all_commands(command, prefix=()):
     import typer
 

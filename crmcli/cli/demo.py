@@ -49,6 +49,9 @@ def _tour(env: Env, db: Any, target: Path) -> None:
     tour = Env(db_path=target, stdout=env.stdout, stderr=env.stderr, _db=db)
     fmt = Format.table if env.stdout_isatty else None
     out = console(tour)
+    # A command shown is one line whatever the width, to be copied as it is: a terminal
+    # folds it for the eye, a pipe keeps it whole.
+    out.soft_wrap = True
     count = customers.count(db)
     lines = db.execute("SELECT count(*) FROM purchases").fetchone()[0]
     said = _("{customers} customers and {lines} purchase lines in {path}")
@@ -146,7 +149,7 @@ def _tour(env: Env, db: Any, target: Path) -> None:
     from crmcli.money import parse_amount
 
     out.print(
-        f"[bold]$ crmcli purchases add K002 --amount 54000 --item 핸드드립 주전자"
+        f'[bold]$ crmcli purchases add K002 --amount 54000 --item "핸드드립 주전자"'
         f" --order O1200 --on {today}[/bold]"
     )
     purchases.add(
