@@ -440,8 +440,9 @@ def describe(guess: Guess) -> str:
     if kind in ("name", "reading"):
         return f"inferred: {detail} in the {kind}"
     if kind == "file":
-        what = "its headers" if detail == "headers" else f"encoded {detail.replace(' ', '-')}"
-        return f"inferred: the import file ({what})"
+        if detail == "headers":
+            return "inferred: the import file's headers"
+        return f"inferred: the import file, encoded {detail.replace(' ', '-')}"
     if kind == "phone":
         return f"inferred: phone number {detail}"
     if kind == "shape":

@@ -357,7 +357,7 @@ def test_an_import_with_stronger_evidence_updates_an_inferred_locale_once(cli, t
     assert (first["updated"], first["unchanged"]) == (1, 1)  # the hand-set locale stays
     page = json.loads(cli("customers", "show", "J1", "--format", "json").stdout)["profile"]
     assert (page["locale"], page["salutation"]) == ("ja", "伴雅博様")
-    assert page["locale_why"] == "inferred: the import file (its headers)"
+    assert page["locale_why"] == "inferred: the import file's headers"
     again = json.loads(cli("customers", "import", str(path), *enc, "--format", "json").stdout)[0]
     assert (again["updated"], again["unchanged"]) == (0, 2)
     zh = json.loads(cli("customers", "show", "C1", "--format", "json").stdout)["profile"]
