@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from crmcli import complaints as complaint_stages
 from crmcli import dates, locales, names, prospects, public_holidays, settings, yearly
 from crmcli import visits as visit_plans
+from crmcli.engines import batched
 from crmcli.i18n import N_
 from crmcli.lunar import CALENDARS, Calendar, LunarWindow, calendar_for
 from crmcli.recurrence import describe
@@ -147,17 +148,6 @@ class Window:
 
 
 _REACHABLE = "do_not_contact = 0 AND archived_at IS NULL AND forgotten_at IS NULL"
-
-
-def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for v in values:
-        batch.append(v)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _in(values: Iterable[str]) -> tuple[str, list[str]]:
@@ -306,7 +296,7 @@ def first_purchase_items(db: Engine, window: Window) -> Iterator[Item]:
                 wanted[f"{year}-{md}"] = on
     if not wanted:
         return
-    for batch in _chunks(sorted(wanted)):
+    for batch in batched(sorted(wanted), 500):
         marks = ",".join("?" * len(batch))
         rows = db.execute(
             f"SELECT DISTINCT p.customer_id, p.date FROM purchases p WHERE p.date IN ({marks})"

@@ -440,6 +440,19 @@ class Engine(ABC):
         self.close()
 
 
+def batched(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """`values` in lists of `size` (the last shorter): a statement's parameters, or the
+    rows a query looks up at once, stay few on both engines."""
+    batch: list[Any] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def like_pattern(text: str) -> str:
     """`%text%` with LIKE's own characters in `text` taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -20,6 +20,7 @@ from crmcli import (
 )
 from crmcli.contact_window import parse_days, parse_hours
 from crmcli.customers import PLAIN_FIELDS
+from crmcli.engines import batched
 from crmcli.errors import InvalidValue
 from crmcli.i18n import M_, M_n
 from crmcli.imports import evidence, journal, reading
@@ -840,17 +841,6 @@ def _file_locale_said(guess: locales.Guess) -> str:
     ).format(locale=guess.locale, encoding=detail)
 
 
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def import_records(
     db: Engine,
     info: reading.FileInfo,
@@ -918,7 +908,7 @@ def import_records(
                 locale_context=customers.shop_context(db, file=file_locale, region=region.region),
                 expected_rows=estimated_rows,
             )
-            for batch in _batches(source, max(store.LOOK_AHEAD, 1)):
+            for batch in batched(source, max(store.LOOK_AHEAD, 1)):
                 store.look_ahead(item for _line, _cells, item in batch if isinstance(item, Record))
                 for line, cells, item in batch:
                     if isinstance(item, Record):
