@@ -295,6 +295,13 @@ def layout(
         nat[host] = max(nat[host], nat[guest])
     # A column not kept comes in only where the kept text still reads as sentences.
     room = [max(m, readable[i]) if i in wanted else m for i, m in enumerate(mins)]
+    # A header shown reads whole before a column not kept comes in: `customer_` / `name`
+    # (and the code's header under it: three lines) to make room for an empty `tier`
+    # read badly. Where the kept columns need the cells, a header still breaks at `_`.
+    for i in shown:
+        whole = cell_len(columns[i].header)
+        if whole > room[i] and total(shown, [*room[:i], whole, *room[i + 1 :]]) <= width:
+            room[i] = mins[i] = whole
     for i in range(n):
         if i in stacked or i in shown:
             continue
@@ -365,7 +372,8 @@ def _fitted(
     for guest, host in stacked.items():
         for ws in (narrowed, aim):
             ws[host] = max(ws[host], widths[guest])
-        floor[host] = max(floor.get(host, 0), widths[guest])
+        # A host that is no long name keeps its own width (its header's longest part).
+        floor[host] = max(floor.get(host, widths[host]), widths[guest])
     for k in sorted(floor, key=lambda k: -aim[k]):
         excess = total(placed, aim) - width
         if excess <= 0:
