@@ -208,6 +208,9 @@ VALUES["channel"] = frozenset(
     {N_("store"), N_("phone"), N_("online"), N_("email"), N_("sns"), N_("visit"), N_("other")}
     | {N_("call"), N_("sms")}
 )
+# A customer's attitude (seed 003): set by hand, or suggested by their buying.
+VALUES["attitude"] = frozenset({N_("loyal"), N_("brand-switching"), N_("no-loyalty")})
+VALUES["suggested"] = VALUES["attitude"]
 _HEADERS = frozenset(HEADERS)
 
 
