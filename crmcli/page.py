@@ -28,6 +28,8 @@ from crmcli.contact_window import describe
 from crmcli.money import to_decimal
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from crmcli.engines import Engine
 
 RECENT = 10
@@ -46,7 +48,7 @@ def build(db: Engine, customer_id: int, *, as_of: date | None = None) -> dict[st
     return {
         "profile": {**profile(customer), **status},
         "purchases": purchase_section(db, customer_id, their),
-        "tier": tier_section(db, customer, as_of=day),
+        "tier": tier_section(db, customer, as_of=day, items=their.items),
         "top": top_section(db, customer_id, their),
         "relations": relation_section(db, customer_id),
         "visits": visits.record(db, customer_id),
@@ -129,14 +131,19 @@ def purchase_section(
 
 
 def tier_section(
-    db: Engine, customer: customers.Customer, *, as_of: date | None = None
+    db: Engine,
+    customer: customers.Customer,
+    *,
+    as_of: date | None = None,
+    items: Collection[str] | None = None,
 ) -> dict[str, Any] | None:
-    """Current tier (override first), the runs that classified them, and their attitude."""
+    """Current tier (override first), the runs that classified them, and their attitude
+    (`items`: every item on their lines, when `build` has read them)."""
     history = tiers.history(db, customer.id)
     f = customer.fields
     override = f["tier_override"]
     today = as_of or dates.today(settings.get(db, "timezone"))
-    hint = buying.suggest_attitude(db, customer.id, as_of=today)
+    hint = buying.suggest_attitude(db, customer.id, as_of=today, items=items)
     attitude = {
         "set": f["attitude"],
         "suggested": hint.suggested,
