@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,6 +33,8 @@ from crmcli.i18n import M_
 from crmcli.tiers import TIERS, all_benefits
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from crmcli.engines import Engine
 
 # Per customer, from lines with a positive amount up to :end (exclusive). {source} is

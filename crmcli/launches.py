@@ -15,7 +15,7 @@ after it are not known yet.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,8 @@ from crmcli.errors import InvalidValue
 from crmcli.i18n import M_
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from crmcli.engines import Engine
 
 # Lines the partial index `purchases_item_launch` holds: every query here says so in
