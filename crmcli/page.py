@@ -109,18 +109,15 @@ def purchase_section(
     """Totals and the latest lines; `their` is the one pass over the lines (`build`
     shares it with the top lists), made here when not given."""
     their = their or buying.bought(db, customer_id, limit=TOP)
-    recent = []
-    for i, row in enumerate(purchases.rows(db, customer_id=customer_id)):
-        if i >= RECENT:
-            break
-        recent.append(
-            {
-                "date": row["date"],
-                "amount": to_decimal(row["amount_micros"]),
-                "item": row["item"],
-                "order_id": row["order_id"],
-            }
-        )
+    recent = [
+        {
+            "date": row["date"],
+            "amount": to_decimal(row["amount_micros"]),
+            "item": row["item"],
+            "order_id": row["order_id"],
+        }
+        for row in purchases.rows(db, customer_id=customer_id, limit=RECENT)
+    ]
     return {
         "count": their.lines,
         "total": to_decimal(their.total_micros),

@@ -338,3 +338,21 @@ def test_the_page_reads_the_customers_items_once(db):
         )
     ]
     assert len(reading) == 1 and "GROUP BY item, category" in reading[0], reading
+
+
+def test_the_recent_lines_are_asked_for_as_ten(db):
+    # The page's ten newest lines come from a query that says so: a server's cursor
+    # sends every row it is asked for (the biggest buyer's 32,642 lines at 100k).
+    cid = _shop(db, 5)[0]
+    every = list(purchases.rows(db, customer_id=cid))
+    assert len(every) > 10
+    assert list(purchases.rows(db, customer_id=cid, limit=10)) == every[:10]
+    statements: list[str] = []
+    if db.name == "sqlite":
+        db.conn.set_trace_callback(statements.append)
+    recent = page.build(db, cid)["purchases"]["recent"]
+    assert [(r["date"], r["item"]) for r in recent] == [(r["date"], r["item"]) for r in every[:10]]
+    if db.name == "sqlite":
+        db.conn.set_trace_callback(None)
+        (listing,) = (s for s in statements if "ORDER BY p.date DESC" in s)
+        assert listing.rstrip().endswith("LIMIT 10"), listing
