@@ -314,6 +314,7 @@ def add(
         locale_context=shop_context(db),
         **fields,
     )
+    _require_identity(values, phones=any(p and p.strip() for p in _phone_texts(phones_raw)))
     with db.write():
         if (
             values.get("code")
@@ -332,6 +333,42 @@ def add(
         for label, day in anniversaries:
             set_date(db, customer_id, label, day)
     return customer_id
+
+
+# What a customer is known by: without one of these, nobody could find them again.
+IDENTITY_FIELDS = ("name", "family_name", "given_name", "code", "email")
+_NAME_PARTS = ("family_name", "given_name", "patronymic")
+
+
+def _require_identity(values: Mapping[str, Any], *, phones: bool) -> None:
+    """Refuse a customer left with no name, code, phone or e-mail (blank ones count as none)."""
+    if not phones and not any(values.get(k) for k in IDENTITY_FIELDS):
+        raise InvalidValue(M_("no name, code, phone or e-mail: nothing to know this customer by"))
+
+
+def _phone_texts(raws: Iterable[str | tuple[str, str | None]]) -> Iterator[str]:
+    """The numbers of `phones_raw` (a number, or a (number, label) pair)."""
+    for raw in raws:
+        yield raw if isinstance(raw, str) else raw[0]
+
+
+def _refuse_blank(name: str | None, phones_raw: Any, fields: Mapping[str, Any]) -> None:
+    """A value given blank (`--email "$UNSET"`) empties nothing: clearing is said with `clear`.
+
+    Only an edit asks: an unset shell variable must not wipe a stored e-mail or every
+    phone of a customer (a new customer's blank field is only an absent one).
+    """
+    given = {"name": name, **fields}
+    blank = [k for k, v in given.items() if isinstance(v, str) and not v.strip()]
+    if phones_raw is not None and any(not (p or "").strip() for p in _phone_texts(phones_raw)):
+        blank.append("phone")
+    if blank:
+        option = blank[0].replace("_", "-")
+        raise InvalidValue(
+            M_("--{option} is blank: to empty the field, give --clear {option}").format(
+                option=option
+            )
+        )
 
 
 def _added_day(added_on: str | None, today: str) -> str:
@@ -574,11 +611,14 @@ def edit(
     bad = set(clear) - clearable
     if bad:
         raise InvalidValue(M_("cannot clear {fields}").format(fields=", ".join(sorted(bad))))
+    _refuse_blank(name, phones_raw, fields)
     changes: dict[str, Any] = {k: _clean(v) for k, v in fields.items() if v is not None}
     _check_text({**changes, "name": _clean(name)} if name is not None else changes)
     for key in clear:
         if key == "contact_hours":
             changes.update(contact_from=None, contact_until=None)
+        elif key == "name":  # its parts go with it, unless new ones are given
+            changes.update({k: None for k in _NAME_PARTS if k not in changes}, name=None)
         elif key != "phone":
             changes[key] = None
     if not changes.get("locale"):
@@ -613,6 +653,11 @@ def edit(
             changes["do_not_contact"] = int(do_not_contact)
         merged = {**current.fields, **changes}
         _validate(merged)
+        if phones_raw is not None:
+            has_phones = any(p and p.strip() for p in _phone_texts(phones_raw))
+        else:
+            has_phones = "phone" not in clear and bool(current.phones)
+        _require_identity(merged, phones=has_phones)
         code = changes.get("code")
         if (
             code

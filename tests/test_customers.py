@@ -226,6 +226,56 @@ def test_edit_refuses_unknown_fields_and_what_cannot_be_cleared(db):
     assert customers.get(db, cid)["name"] == "Kim"  # nothing half-written
 
 
+@pytest.mark.parametrize(
+    "given",
+    [{"name": "   "}, {"name": "\t", "email": " "}, {"code": " ", "phones_raw": ["  "]}, {}],
+)
+def test_add_refuses_a_customer_with_nothing_to_know_them_by(db, given):
+    """Blank values are no values: `--name "$UNSET"` must not make a nameless customer."""
+    with pytest.raises(InvalidValue, match="nothing to know this customer by"):
+        customers.add(db, **given)
+    assert customers.count(db) == 0
+
+
+@pytest.mark.parametrize(
+    ("given", "option"),
+    [
+        ({"name": "  "}, "--name"),
+        ({"email": ""}, "--email"),
+        ({"family_name": " "}, "--family-name"),
+        ({"phones_raw": ["010-1234-5678", " "]}, "--phone"),
+        ({"phones_raw": [("", "home")]}, "--phone"),
+    ],
+)
+def test_edit_refuses_a_blank_value_rather_than_emptying_the_field(db, given, option):
+    """An unset shell variable (`--email "$MAIL"`) wipes nothing: emptying is `clear`."""
+    cid = customers.add(db, name="Kim Ann", email="ann@example.com", phones_raw=["02-555-0100"])
+    before = customers.get(db, cid)
+    with pytest.raises(InvalidValue, match=f"{option} is blank.*--clear {option[2:]}"):
+        customers.edit(db, cid, **given)
+    assert customers.get(db, cid) == before
+
+
+def test_edit_keeps_something_to_know_the_customer_by(db):
+    cid = customers.add(db, name="Ann", phones_raw=["02-555-0100"])
+    customers.edit(db, cid, clear=["name"])  # the phone still knows them
+    with pytest.raises(InvalidValue, match="nothing to know this customer by"):
+        customers.edit(db, cid, clear=["phone"])
+    assert [p.raw for p in customers.get(db, cid).phones] == ["02-555-0100"]
+    customers.edit(db, cid, phones_raw=["010-1234-5678"], email="ann@example.com")
+    customers.edit(db, cid, clear=["phone"])  # the e-mail does now
+
+
+def test_clearing_the_name_clears_its_parts(db):
+    """No name left behind in its parts: the greeting must not use a name that is gone."""
+    cid = customers.add(db, name="Ani Armenovna Petrosyan", code="A1")
+    c = customers.edit(db, cid, clear=["name"])
+    assert (c["name"], c["family_name"], c["given_name"], c["patronymic"]) == (None,) * 4
+    assert c.display_name == "A1"
+    c = customers.edit(db, cid, clear=["name"], family_name="Kim")
+    assert (c["family_name"], c["name"]) == ("Kim", "Kim")
+
+
 def test_edit_to_a_code_someone_else_has_is_a_conflict(db):
     customers.add(db, name="A", code="K1")
     b = customers.add(db, name="B", code="K2")

@@ -235,41 +235,44 @@ def edit(
     customer_id = customers.resolve(db, ref)
     if reason is not None and not lost:
         raise typer.BadParameter(_("--reason goes with --lost"), param_hint="--reason")
-    if lost:
-        prospects.mark_lost(db, customer_id, reason=reason, on=env.today(None))
-    elif lost is False:
-        prospects.not_lost(db, customer_id)
-    if call_prospect:
-        prospects.call(db, customer_id, on=env.today(None))
-    updated = customers.edit(
-        db,
-        customer_id,
-        name=name,
-        phones_raw=phone,
-        birthday=birthday,
-        birthday_lunar=lunar_birthday,
-        birthday_leap=leap_month,
-        contact_days=contact_days,
-        contact_hours=contact_hours,
-        do_not_contact=do_not_contact,
-        anniversaries=_pairs(anniversary, "--anniversary"),
-        clear=[c.replace("-", "_") for c in clear or []],
-        code=code,
-        email=email,
-        family_name=family_name,
-        given_name=given_name,
-        patronymic=patronymic,
-        salutation=salutation,
-        gender=gender,
-        locale=locale,
-        address=address,
-        postcode=postcode,
-        company=company,
-        occupation=occupation,
-        income_band=income_band,
-        notes=notes,
-        owner=owner,
-    )
+    pairs = _pairs(anniversary, "--anniversary")
+    today = env.today(None)
+    with db.write():  # all of the edit or none: a refused --email undoes --lost
+        if lost:
+            prospects.mark_lost(db, customer_id, reason=reason, on=today)
+        elif lost is False:
+            prospects.not_lost(db, customer_id)
+        if call_prospect:
+            prospects.call(db, customer_id, on=today)
+        updated = customers.edit(
+            db,
+            customer_id,
+            name=name,
+            phones_raw=phone,
+            birthday=birthday,
+            birthday_lunar=lunar_birthday,
+            birthday_leap=leap_month,
+            contact_days=contact_days,
+            contact_hours=contact_hours,
+            do_not_contact=do_not_contact,
+            anniversaries=pairs,
+            clear=[c.replace("-", "_") for c in clear or []],
+            code=code,
+            email=email,
+            family_name=family_name,
+            given_name=given_name,
+            patronymic=patronymic,
+            salutation=salutation,
+            gender=gender,
+            locale=locale,
+            address=address,
+            postcode=postcode,
+            company=company,
+            occupation=occupation,
+            income_band=income_band,
+            notes=notes,
+            owner=owner,
+        )
     env.say(_("updated customer #{id} {name}").format(id=customer_id, name=updated.display_name))
 
 

@@ -106,12 +106,12 @@ def set_attitude(
     if attitude and clear:
         raise UsageError(_("give an attitude or --clear, not both"))
     today = env.today(as_of)  # a bad --as-of is refused before anything is written
+    hint = buying.suggest_attitude(db, customer_id, as_of=today)  # refused before a write
     if clear:
         customers.edit(db, customer_id, clear=["attitude"])
     elif attitude:
         customers.edit(db, customer_id, attitude=attitude.strip().lower())
     current = customers.get(db, customer_id).fields["attitude"]
-    hint = buying.suggest_attitude(db, customer_id, as_of=today)
     if current:
         print(current, file=env.stdout)
     said = _("customer #{id}: attitude {attitude}")

@@ -100,6 +100,10 @@ def classify(
     """Classify every customer A, B or C; the run is kept, so tiers have a history."""
     env = get_env(ctx)
     db = env.db
+    # What the output needs is checked before the run is stored: a wrong --fields or a
+    # broken currency setting must not leave a run behind.
+    chosen = pick_fields(fields, allowed=SUMMARY_FIELDS, default=_summary_default(db))
+    places = display_places(db)
     run = tiers.classify(db, rule=rule, window=window, as_of=env.today(as_of))
     env.say(describe(run))
     warning = tiers.empty_window(db, run)
@@ -107,10 +111,10 @@ def classify(
         env.say(_("warning: {problem}").format(problem=warning))
     emit(
         env,
-        _summary_rows(tiers.summary(run), display_places(db), db),
-        fields=pick_fields(fields, allowed=SUMMARY_FIELDS, default=_summary_default(db)),
+        _summary_rows(tiers.summary(run), places, db),
+        fields=chosen,
         fmt=fmt,
-        money_places=display_places(db),
+        money_places=places,
     )
 
 

@@ -51,7 +51,6 @@ def import_(
         order=date_order,
         encoding=encoding,
         profile=profile,
-        save_profile=save_profile,
     )
     with shared.progress_bar(env, _("importing {name}").format(name=file.name)) as progress:
         shared.report(
@@ -73,3 +72,6 @@ def import_(
             fmt,
             verbose=verbose,
         )
+    shared.save_profile(
+        env, save_profile, kind="customers", mapping=mapping, order=order, encoding=chosen_encoding
+    )

@@ -94,9 +94,8 @@ def resolve_options(
     order: str | None,
     encoding: str | None,
     profile: str | None,
-    save_profile: str | None,
 ) -> tuple[dict[str, str], Any, str | None]:
-    """--map, --date-order and --encoding, merged over a saved --profile; saved if asked."""
+    """--map, --date-order and --encoding, merged over a saved --profile, checked."""
     saved_map: dict[str, str] = {}
     saved_opts: dict[str, Any] = {}
     if profile:
@@ -106,16 +105,28 @@ def resolve_options(
     chosen_encoding = encoding or saved_opts.get("encoding")
     if chosen_encoding:  # refused before anything is read or saved (rot13, bz2…)
         chosen_encoding = reading.text_encoding(chosen_encoding)
-    if save_profile:
-        journal.save_profile(
-            env.db,
-            save_profile,
-            kind=kind,
-            mapping=merged,
-            options={"date_order": chosen_order, "encoding": chosen_encoding},
-        )
-        env.say(_("saved import profile {name}").format(name=repr(save_profile)))
     return merged, chosen_order, chosen_encoding
+
+
+def save_profile(
+    env: Env,
+    name: str | None,
+    *,
+    kind: str,
+    mapping: dict[str, str],
+    order: str | None,
+    encoding: str | None,
+) -> None:
+    """`--save-profile NAME`: kept once the import (or its dry run) has gone through.
+
+    A refused import saves nothing, not even the options it was given: a missing file
+    or a mapping the file does not fit must not leave a profile behind.
+    """
+    if not name:
+        return
+    options = {"date_order": order, "encoding": encoding}
+    journal.save_profile(env.db, name, kind=kind, mapping=mapping, options=options)
+    env.say(_("saved import profile {name}").format(name=repr(name)))
 
 
 @contextmanager
