@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -127,8 +126,7 @@ class Item(NamedTuple):
     late_from: date | None = None  # overdue: it was due that day, and is shown today
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """The event days a source looks at.
 
     `windowed_only`: only customers with a contact window (for the days before the

@@ -21,10 +21,9 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import launches, settings
 from crmcli.customer_fields import tier_of
@@ -79,8 +78,7 @@ def _days(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(round(value, 1)))
 
 
-@dataclass(frozen=True)
-class Attitude:
+class Attitude(NamedTuple):
     """An attitude suggested from buying behaviour, and the numbers behind it."""
 
     suggested: str | None
@@ -193,8 +191,7 @@ def attitudes(db: Engine, *, as_of: date, differs: bool = False) -> Iterator[dic
         yield out
 
 
-@dataclass(frozen=True)
-class Bought:
+class Bought(NamedTuple):
     """What one customer bought: lines, net total, first and last day, and their most
     bought items and categories (`top["item"]`, `top["category"]`)."""
 
