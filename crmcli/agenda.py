@@ -34,11 +34,15 @@ from crmcli.agenda_sources import (
 from crmcli.contact_window import DAY_NAMES
 from crmcli.errors import InvalidValue
 from crmcli.i18n import M_, N_, M_n
+from crmcli.lazy import lazy_import
 from crmcli.lunar import LUNAR_FIRST_DAY
-from crmcli.tiers import current_tiers, members_sql
 
 if TYPE_CHECKING:
     from crmcli.engines import Cursor, Engine
+
+# Tiers are read only for `--tier` and to rank visits (`crmcli.lazy`): an agenda of
+# birthdays loads no tier rules.
+tiers = lazy_import("crmcli.tiers")
 
 __all__ = ["KINDS", "SOURCES", "Entry", "Item", "Person", "Window", "due", "listed"]
 
@@ -638,7 +642,7 @@ class _Listing:
         }
         self.where = ""
         if tier:
-            members, values = members_sql(db, tier)
+            members, values = tiers.members_sql(db, tier)
             # The listing's parameters are named: name the members' query's too.
             parts = members.split("?")
             for n, value in enumerate(values):
@@ -666,8 +670,8 @@ class _Listing:
         ).fetchall()
         held = 0
         if len(rows) > per_day * days:
-            tiers = current_tiers(self.db, {cid for _, cid, _ in rows})
-            rows.sort(key=lambda r: (tiers.get(r[1], "C"), r[2], r[1]))
+            ranks = tiers.current_tiers(self.db, {cid for _, cid, _ in rows})
+            rows.sort(key=lambda r: (ranks.get(r[1], "C"), r[2], r[1]))
             kept = [key for key, _, _ in rows[: per_day * days]]
             held = len(rows) - len(kept)
             self.params["kept_visits"] = json.dumps(kept)
@@ -794,11 +798,11 @@ def cap_visits(
     visits = [e for e in entries if e.item.kind == "visit"]
     if per_day is None or len(visits) <= per_day * days:
         return entries, 0
-    tiers = _tiers_of(db, (e.item for e in visits))
+    ranks = _tiers_of(db, (e.item for e in visits))
     ranked = sorted(
         visits,
         key=lambda e: (
-            tiers.get(e.item.customer_id, "C"),
+            ranks.get(e.item.customer_id, "C"),
             e.item.late_from or e.item.day,
             e.item.customer_id,
         ),
@@ -816,7 +820,7 @@ def lead(db: Engine, kind: str) -> timedelta:
 
 def _tiers_of(db: Engine, items: Iterable[Item]) -> dict[int, str]:
     """customer id → current tier, for the customers of `items` only."""
-    return current_tiers(db, {i.customer_id for i in items})
+    return tiers.current_tiers(db, {i.customer_id for i in items})
 
 
 # A `Person`'s columns, and their names in the listing's SQL.

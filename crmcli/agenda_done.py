@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from crmcli import contacts, followups
 from crmcli.errors import Conflict, InvalidValue, NotFound
@@ -25,8 +24,7 @@ if TYPE_CHECKING:
 OUTCOMES = contacts.OUTCOMES
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """An agenda key, read: its kind, customer and what it stands for."""
 
     key: str

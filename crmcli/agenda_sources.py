@@ -26,24 +26,28 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from crmcli import complaints as complaint_stages
-from crmcli import dates, locales, names, prospects, public_holidays, settings, yearly
-from crmcli import visits as visit_plans
+from crmcli import dates, locales, names, prospects, settings, yearly
 from crmcli.engines import batched
 from crmcli.i18n import N_
+from crmcli.lazy import lazy_import
 from crmcli.lunar import CALENDARS, Calendar, LunarWindow, calendar_for
 from crmcli.recurrence import describe
-from crmcli.relations import LABELS
-from crmcli.tiers import TIERS, cadence, current_tiers, members_sql
-from crmcli.visits import CLOCK_CONTACTS
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
+
+# The rules only some kinds read, imported when such a kind runs (`crmcli.lazy`): a
+# `due --kind birthday` loads no complaint stages, public holidays, tiers, visit plans
+# or relations (~6 ms of a run whose reference script takes ~40).
+complaint_stages = lazy_import("crmcli.complaints")
+public_holidays = lazy_import("crmcli.public_holidays")
+relations = lazy_import("crmcli.relations")
+tiers = lazy_import("crmcli.tiers")
+visit_plans = lazy_import("crmcli.visits")
 
 # Why an item is due: the words of `due`'s `why`, in English (scripts read it in CSV
 # and JSON); a terminal says them in the user's language (crmcli.cli.i18n rewords a why
@@ -122,8 +126,7 @@ class Item(NamedTuple):
     late_from: date | None = None  # overdue: it was due that day, and is shown today
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """The event days a source looks at.
 
     `windowed_only`: only customers with a contact window (for the days before the
@@ -381,7 +384,7 @@ def _greeted(db: Engine, rule: list[str]) -> tuple[str, list[Any]]:
         ors.append(f"c.id IN (SELECT customer_id FROM customer_tags WHERE tag IN ({marks}))")
         params += values
     for tier in sorted({r[5:] for r in rule if r.startswith("tier:")}):
-        sql, values = members_sql(db, tier)
+        sql, values = tiers.members_sql(db, tier)
         ors.append(f"c.id IN ({sql})")
         params += values
     return f"({' OR '.join(ors) or '0'})", params
@@ -549,7 +552,7 @@ def best_visit_items(
     tiers are then counted in SQL, not read).
     """
     planned = list(_planned_visit_items(db, window))
-    ranks = current_tiers(db, [i.customer_id for i in planned])
+    ranks = tiers.current_tiers(db, [i.customer_id for i in planned])
     # A planned customer without a tier ranks as C, as a tier visit of C would.
     found = [((ranks.get(i.customer_id, "C"), i.on, i.customer_id), i) for i in planned]
     total = len(found)
@@ -590,7 +593,7 @@ def _cadences(db: Engine) -> list[tuple[str, Any]]:
     """(tier, span) for each tier with a visit cadence (`tiers.cadence.*`), A first."""
     if _unclassified(db):
         return []
-    spans = [(tier, cadence(db, tier)) for tier in TIERS]
+    spans = [(tier, tiers.cadence(db, tier)) for tier in tiers.TIERS]
     return [(tier, span) for tier, span in spans if span]
 
 
@@ -622,7 +625,7 @@ def _latest_start(last: date, span: Any) -> date:
 def _tier_visit_sql(db: Engine, tier: str) -> tuple[str, list[Any]]:
     """The reachable customers of `tier` without a plan in force, with the day their
     visit clock started (last contact, else last purchase, else the day added)."""
-    members, params = members_sql(db, tier)
+    members, params = tiers.members_sql(db, tier)
     # MATERIALIZED: each customer's last contact and purchase are looked up once, not
     # again for the outer filter on `since`. The members are joined as they are read
     # (not `c.id IN (…)`: a list of a hundred thousand ids built first, at 1M customers).
@@ -632,7 +635,7 @@ def _tier_visit_sql(db: Engine, tier: str) -> tuple[str, list[Any]]:
         f"""WITH clock AS MATERIALIZED (
               SELECT c.id, substr(c.created_at, 1, 10) AS created,
                      (SELECT max(at) FROM contacts k
-                       WHERE k.customer_id = c.id AND {CLOCK_CONTACTS}) AS contacted,
+                       WHERE k.customer_id = c.id AND {visit_plans.CLOCK_CONTACTS}) AS contacted,
                      (SELECT max(date) FROM purchases p WHERE p.customer_id = c.id) AS bought
                 FROM ({members}) AS m JOIN customers c ON c.id = m.id
                WHERE {_REACHABLE} AND c.id NOT IN
@@ -763,9 +766,7 @@ def family_birthday_items(db: Engine, window: Window) -> Iterator[Item]:
         ):
             year = dates.year_of(born)
             years = None if year is None else on.year - year
-            # relations reads customers (a 20 ms import): only once a birthday is found
-
-            relation = LABELS.get(kind, kind)
+            relation = relations.LABELS.get(kind, kind)
             said = WHY_FAMILY_TURNS if years else WHY_FAMILY
             why = said.format(relation=relation, name=name, day=on.isoformat(), years=years)
             yield Item(

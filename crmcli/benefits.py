@@ -14,9 +14,8 @@ parts in the order typed: "10% discount; gift: mug; payment terms: 30 days".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from crmcli.errors import InvalidValue
 from crmcli.i18n import M_
@@ -28,8 +27,7 @@ _NAMED = re.compile(r"([A-Za-z_-]+)\s*=\s*(.*)", re.S)
 _PERCENT = re.compile(r"(100(\.0+)?|\d{1,2}(\.\d{1,2})?)\s*%?")
 
 
-@dataclass(frozen=True)
-class Benefit:
+class Benefit(NamedTuple):
     """One tier's benefit: the structured parts, free text, and the line shown."""
 
     tier: str

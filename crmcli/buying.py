@@ -18,12 +18,12 @@ The owner's own value (`customers.attitude`) always wins; the suggestion is a hi
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import launches, settings
 from crmcli.customer_fields import tier_of
@@ -32,6 +32,8 @@ from crmcli.i18n import M_, said
 from crmcli.tiers import TIERS, all_benefits
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from crmcli.engines import Engine
 
 # Per customer, from lines with a positive amount up to :end (exclusive). {source} is
@@ -76,8 +78,7 @@ def _days(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(round(value, 1)))
 
 
-@dataclass(frozen=True)
-class Attitude:
+class Attitude(NamedTuple):
     """An attitude suggested from buying behaviour, and the numbers behind it."""
 
     suggested: str | None
@@ -130,9 +131,14 @@ _THEIR_LINES = """(SELECT :id AS customer_id, day AS date, 1 AS amount_micros
                    FROM their_days WHERE day IS NOT NULL) AS their_lines"""
 
 
-def suggest_attitude(db: Engine, customer_id: int, *, as_of: date) -> Attitude:
-    """The attitude one customer's buying suggests (see the module's docstring)."""
-    early = tuple(launches.early_items(db, customer_id, as_of=as_of))
+def suggest_attitude(
+    db: Engine, customer_id: int, *, as_of: date, items: Collection[str] | None = None
+) -> Attitude:
+    """The attitude one customer's buying suggests (see the module's docstring).
+
+    `items`: every item on their lines, when the caller has them (`Bought.items`).
+    """
+    early = tuple(launches.early_items(db, customer_id, as_of=as_of, items=items))
     row = db.execute(
         f"""WITH RECURSIVE {_THEIR_DAYS}
             SELECT {_SUGGEST}, r.visits, r.last, r.days_since, r.interval
@@ -191,8 +197,7 @@ def attitudes(db: Engine, *, as_of: date, differs: bool = False) -> Iterator[dic
         yield out
 
 
-@dataclass(frozen=True)
-class Bought:
+class Bought(NamedTuple):
     """What one customer bought: lines, net total, first and last day, and their most
     bought items and categories (`top["item"]`, `top["category"]`)."""
 
@@ -201,6 +206,8 @@ class Bought:
     first: str | None
     last: str | None
     top: dict[str, list[dict[str, Any]]]
+    # every item on their lines (returns too): the early-buys look-up needs no other pass
+    items: frozenset[str] = frozenset()
 
 
 def bought(db: Engine, customer_id: int, *, limit: int = 5) -> Bought:
@@ -224,28 +231,28 @@ def bought(db: Engine, customer_id: int, *, limit: int = 5) -> Bought:
     ).fetchone()
     top: dict[str, list[dict[str, Any]]] = {}
     for position, by in enumerate(("item", "category")):
-        sums: dict[str, list[int]] = {}
+        lines: dict[str, int] = {}
+        spent: dict[str, int] = {}
         for row in pairs:
             name = row[position]
-            if name is None or name == "":
+            if not name:  # no item or category named
                 continue
-            got = sums.setdefault(name, [0, 0])
-            got[0] += row[2]
-            got[1] += row[3]
-        ranked = sorted(
-            ((name, lines, spent) for name, (lines, spent) in sums.items() if spent > 0),
-            key=lambda r: (-r[2], -r[1], r[0]),
-        )
-        top[by] = [
-            {"name": name, "lines": lines, "spent_micros": spent}
-            for name, lines, spent in ranked[:limit]
-        ]
+            if name in spent:
+                lines[name] += row[2]
+                spent[name] += row[3]
+            else:
+                lines[name] = row[2]
+                spent[name] = row[3]
+        # The first `limit` by spend, then lines, then name: no sort of every item.
+        best = heapq.nsmallest(limit, ((-s, -lines[n], n) for n, s in spent.items() if s > 0))
+        top[by] = [{"name": n, "lines": -n_lines, "spent_micros": -s} for s, n_lines, n in best]
     return Bought(
         lines=sum(r[2] for r in pairs),
         total_micros=sum(r[3] for r in pairs),
         first=first,
         last=last,
         top=top,
+        items=frozenset(r[0] for r in pairs if r[0] is not None),
     )
 
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeAlias
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from dateutil.relativedelta import relativedelta
 
@@ -45,18 +45,18 @@ SEVERITIES = ("low", "normal", "high")
 CHANNELS = ("store", "phone", "online", "email", "sns", "visit", "other")  # suggestions only
 
 UNKNOWN_CAUSE = "(not recorded)"  # the report's bucket for complaints with no cause yet
+_NONE: Mapping[str, str] = MappingProxyType({})  # a stage's fields when it has none
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     """One stage of a complaint and every rule about it: the one place a reader looks."""
 
     name: str
     step: str  # what is done to reach it (domain.md §3), for help
     # The fields reaching it requires, each with the reason shown when it is missing.
-    required: Mapping[str, str] = field(default_factory=dict)
+    required: Mapping[str, str] = _NONE
     # The fields it may also record, each with what it holds.
-    optional: Mapping[str, str] = field(default_factory=dict)
+    optional: Mapping[str, str] = _NONE
     # The stage whose start its deadline counts from (`complaints.deadline.NAME`);
     # None: no deadline (the first stage).
     deadline_from: str | None = None
@@ -126,8 +126,7 @@ class ClosedComplaint(Conflict):
     """A closed complaint asked to move on: it must be reopened first."""
 
 
-@dataclass(frozen=True)
-class Overdue:
+class Overdue(NamedTuple):
     """An open complaint whose next stage is due (on or before the day asked about)."""
 
     complaint_id: int
@@ -140,8 +139,7 @@ class Overdue:
     severity: str
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One transition in a complaint's history."""
 
     id: int
@@ -163,8 +161,7 @@ class Event:
         return "skipped to" if self.skip_reason else "advanced"
 
 
-@dataclass(frozen=True)
-class Complaint:
+class Complaint(NamedTuple):
     """A complaint as stored, with its history."""
 
     id: int
@@ -184,7 +181,7 @@ class Complaint:
     opened_at: str
     closed_at: str | None
     version: int
-    events: tuple[Event, ...] = field(default=())
+    events: tuple[Event, ...] = ()
 
 
 # --- time -------------------------------------------------------------------------------
@@ -896,8 +893,7 @@ def timeline(complaint: Complaint) -> list[dict[str, Any]]:
     return out
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """What the complaints of a period teach: counts, speed, cost, repeats, lessons."""
 
     since: date | None

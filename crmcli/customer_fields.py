@@ -20,8 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import names
 from crmcli.contact_window import describe
@@ -33,8 +32,7 @@ EXTRA_PREFIX = "extra."  # a CSV column `extra.Order ID` is the extra field `Ord
 LUNAR_MARK = "(lunar)"  # after a date in the flat form: `wedding=2012-05-19 (lunar)`
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """One customer field: its name (= export header), how it is held, and what it means."""
 
     name: str

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import customer_fields, dates, locales, names, phones, settings, text
 from crmcli import search as finding
@@ -33,22 +33,19 @@ DEFAULT_LIST_FIELDS = (
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-@dataclass(frozen=True)
-class PhoneRow:
+class PhoneRow(NamedTuple):
     raw: str
     e164: str | None
     label: str | None = None
 
 
-@dataclass(frozen=True)
-class DateRow:
+class DateRow(NamedTuple):
     label: str
     date: str
     lunar: bool = False
 
 
-@dataclass(frozen=True)
-class Customer:
+class Customer(NamedTuple):
     """A customer's whole record, as `customers show` presents it."""
 
     id: int
@@ -56,7 +53,7 @@ class Customer:
     phones: tuple[PhoneRow, ...] = ()
     tags: tuple[str, ...] = ()
     dates: tuple[DateRow, ...] = ()
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = MappingProxyType({})  # read-only: one shared empty default
 
     def __getitem__(self, key: str) -> Any:
         return self.fields[key]

@@ -27,10 +27,9 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from crmcli import db as sqlite_db
 from crmcli import migrations, postgres, postgres_schema, text
@@ -45,8 +44,7 @@ PROGRESS_EVERY = 10_000  # rows between two progress calls
 MONEY_SUFFIX = "_micros"  # money columns: integer micro-units, summed on both sides
 
 
-@dataclass(frozen=True)
-class TableCopy:
+class TableCopy(NamedTuple):
     """One table as checked on both sides after the copy."""
 
     name: str
@@ -54,8 +52,7 @@ class TableCopy:
     sums: dict[str, int]  # money column → its sum, in micro-units
 
 
-@dataclass(frozen=True)
-class CopyResult:
+class CopyResult(NamedTuple):
     tables: list[TableCopy]
     seconds: float
 
@@ -113,8 +110,7 @@ PG_DUMP = "pg_dump"
 BACKUP_KINDS = (SQLITE_FILE, PG_DUMP)
 
 
-@dataclass(frozen=True)
-class Backup:
+class Backup(NamedTuple):
     """What `back_up` made: its kind, whether pg_dump was missing, the copy's checks."""
 
     kind: str  # SQLITE_FILE or PG_DUMP

@@ -15,8 +15,8 @@ message that quotes a server's error (`PostgresUrl.scrub`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from crmcli.errors import UsageError
 from crmcli.i18n import M_
@@ -44,8 +44,7 @@ _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*")
 _KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)")
 
 
-@dataclass(frozen=True)
-class PostgresUrl:
+class PostgresUrl(NamedTuple):
     """A PostgreSQL database named by a libpq URL or key=value string (kept as given)."""
 
     conninfo: str

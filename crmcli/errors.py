@@ -7,8 +7,8 @@ stderr and its exit status, never a traceback.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from crmcli.i18n import M_, M_n
 
@@ -100,8 +100,7 @@ class UsageError(CrmError):
     exit_status = ExitStatus.USAGE
 
 
-@dataclass(frozen=True)
-class Named:
+class Named(NamedTuple):
     """A field named in a message: the core says its name, the CLI its flag (`--cause`)."""
 
     field: str
@@ -154,8 +153,7 @@ class FieldValueError(FieldMessage, InvalidValue):
     """A value that cannot be used, its field named."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One bad value in an input file: where it is and what is wrong."""
 
     file: str

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import dates, text
 from crmcli.errors import Conflict, InvalidValue, NotFound
@@ -26,8 +25,7 @@ _FREQ = {"d": "DAILY", "w": "WEEKLY", "m": "MONTHLY", "y": "YEARLY"}
 HORIZON = 3660
 
 
-@dataclass(frozen=True)
-class Followup:
+class Followup(NamedTuple):
     id: int
     customer_id: int
     due_on: str

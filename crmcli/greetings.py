@@ -6,9 +6,8 @@ The templates (their names, placeholders and storage) are in templates.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import agenda, locales, public_holidays, settings, templates, text, tiers
 from crmcli.errors import NotFound
@@ -87,8 +86,7 @@ def _benefit(db: Engine | None, customer_id: int) -> str:
     return offer.text if offer else ""
 
 
-@dataclass(frozen=True)
-class Greetings:
+class Greetings(NamedTuple):
     """The messages to send, and how many greetings had nowhere to go."""
 
     rows: list[dict[str, Any]]

@@ -26,6 +26,8 @@ from crmcli.errors import InvalidValue
 from crmcli.i18n import M_
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from crmcli.engines import Engine
 
 # Lines the partial index `purchases_item_launch` holds: every query here says so in
@@ -78,6 +80,17 @@ _THEIR_FIRST_SALES = f"""
                          AND p.date < :end) AS first
     FROM their_items mine WHERE mine.item IS NOT NULL"""
 
+# One customer's items as the caller already read them (the page's one pass over their
+# lines, `buying.bought`), {items} a subquery of their names: each first sale is one
+# seek, and their lines are not walked a second time. An item they only returned, or
+# bought after :end, changes nothing: its early buys are looked for in positive lines
+# before :end, as every customer's are.
+_GIVEN_FIRST_SALES = f"""
+    SELECT given.value AS item,
+           (SELECT min(p.date) FROM purchases p INDEXED BY purchases_item_launch
+            WHERE p.item = given.value AND {_P_SOLD} AND p.date < :end) AS first
+    FROM ({{items}}) AS given"""
+
 # The lines bought in a launch's early weeks, per customer: the index's ranges only.
 _EARLY_BUYS = (
     """
@@ -111,8 +124,11 @@ def params(db: Engine, *, as_of: date) -> dict[str, Any]:
     }
 
 
-def early_cte(*, customer: bool = False) -> str:
-    """`WITH first_sale, launch, early` for all items, or (`customer`) the items of :id."""
+def early_cte(*, customer: bool = False, given: str | None = None) -> str:
+    """`WITH first_sale, launch, early` for all items, or (`customer`) the items of :id
+    found in their lines, or the items of the subquery `given`."""
+    if given is not None:
+        return "WITH " + _LAUNCH_CTE.format(first_sale=_GIVEN_FIRST_SALES.format(items=given))
     if customer:
         return "WITH RECURSIVE " + _THEIR_ITEMS + _LAUNCH_CTE.format(first_sale=_THEIR_FIRST_SALES)
     return "WITH " + _LAUNCH_CTE.format(first_sale=_ALL_FIRST_SALES)
@@ -145,10 +161,22 @@ def items(db: Engine, *, as_of: date) -> Iterator[dict[str, Any]]:
         yield out
 
 
-def early_items(db: Engine, customer_id: int, *, as_of: date) -> list[str]:
-    """The launched items this customer bought early, as of a day (sorted)."""
-    sql = f"{early_cte(customer=True)} {early_buys(db, 'WHERE p.customer_id = :id')}"
-    row = db.execute(sql, {**params(db, as_of=as_of), "id": customer_id}).fetchone()
+def early_items(
+    db: Engine, customer_id: int, *, as_of: date, items: Collection[str] | None = None
+) -> list[str]:
+    """The launched items this customer bought early, as of a day (sorted).
+
+    `items`: every item on the customer's lines, when the caller has read them already
+    (`buying.bought`); else they are found in the customer's lines here.
+    """
+    given: dict[str, Any] = {}
+    if items is None:
+        cte = early_cte(customer=True)
+    else:
+        cte = early_cte(given=db.json_values(":items", integers=False))
+        given["items"] = json.dumps(sorted(items))
+    sql = f"{cte} {early_buys(db, 'WHERE p.customer_id = :id')}"
+    row = db.execute(sql, {**params(db, as_of=as_of), "id": customer_id, **given}).fetchone()
     return sorted(json.loads(row[2])) if row else []
 
 

@@ -36,10 +36,9 @@ import pkgutil
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from crmcli.errors import InvalidValue
 from crmcli.i18n import M_, N_, said
@@ -48,8 +47,7 @@ if TYPE_CHECKING:
     pass
 
 
-@dataclass(frozen=True)
-class Language:
+class Language(NamedTuple):
     tag: str  # the canonical tag without a region: ko, zh_Hans…
     name: str
     home: str  # the country whose holidays its speakers keep, unless a region says otherwise
@@ -99,8 +97,7 @@ SET = "set"
 DEFAULT = "default"
 
 
-@dataclass(frozen=True)
-class Guess:
+class Guess(NamedTuple):
     """A locale and the evidence for it: `set`, `name:kana`, `file:cp932`, `phone:+81`…"""
 
     locale: str
@@ -118,8 +115,7 @@ def given_source(text: str | None) -> str:
     return text if text.split(":")[0] in RANK else SET
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """What is known besides the customer's own record: the shop, and an import's file."""
 
     default: str  # the shop's locale

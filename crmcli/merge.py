@@ -11,8 +11,7 @@ import json
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import customers, dates, names, relations, visits
 from crmcli.errors import InvalidValue
@@ -25,8 +24,7 @@ if TYPE_CHECKING:
 DEFAULT_THRESHOLD = 90
 
 
-@dataclass(frozen=True)
-class Dupe:
+class Dupe(NamedTuple):
     a: int
     b: int
     reason: str  # 'phone', 'email' or 'name'
@@ -102,8 +100,7 @@ def find(db: Engine, *, threshold: int = DEFAULT_THRESHOLD) -> Iterator[Dupe]:
                     yield Dupe(pair[0], pair[1], "name", int(score))
 
 
-@dataclass(frozen=True)
-class MergeResult:
+class MergeResult(NamedTuple):
     kept: int
     merged: int
     moved: dict[str, int]  # table → rows moved

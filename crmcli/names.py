@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from crmcli import locales
 
@@ -37,8 +37,7 @@ _PATRONYMIC = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class NameParts:
+class NameParts(NamedTuple):
     family: str | None = None
     given: str | None = None
     patronymic: str | None = None

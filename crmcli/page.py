@@ -28,6 +28,8 @@ from crmcli.contact_window import describe
 from crmcli.money import to_decimal
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from crmcli.engines import Engine
 
 RECENT = 10
@@ -46,7 +48,7 @@ def build(db: Engine, customer_id: int, *, as_of: date | None = None) -> dict[st
     return {
         "profile": {**profile(customer), **status},
         "purchases": purchase_section(db, customer_id, their),
-        "tier": tier_section(db, customer, as_of=day),
+        "tier": tier_section(db, customer, as_of=day, items=their.items),
         "top": top_section(db, customer_id, their),
         "relations": relation_section(db, customer_id),
         "visits": visits.record(db, customer_id),
@@ -107,18 +109,15 @@ def purchase_section(
     """Totals and the latest lines; `their` is the one pass over the lines (`build`
     shares it with the top lists), made here when not given."""
     their = their or buying.bought(db, customer_id, limit=TOP)
-    recent = []
-    for i, row in enumerate(purchases.rows(db, customer_id=customer_id)):
-        if i >= RECENT:
-            break
-        recent.append(
-            {
-                "date": row["date"],
-                "amount": to_decimal(row["amount_micros"]),
-                "item": row["item"],
-                "order_id": row["order_id"],
-            }
-        )
+    recent = [
+        {
+            "date": row["date"],
+            "amount": to_decimal(row["amount_micros"]),
+            "item": row["item"],
+            "order_id": row["order_id"],
+        }
+        for row in purchases.rows(db, customer_id=customer_id, limit=RECENT)
+    ]
     return {
         "count": their.lines,
         "total": to_decimal(their.total_micros),
@@ -129,14 +128,19 @@ def purchase_section(
 
 
 def tier_section(
-    db: Engine, customer: customers.Customer, *, as_of: date | None = None
+    db: Engine,
+    customer: customers.Customer,
+    *,
+    as_of: date | None = None,
+    items: Collection[str] | None = None,
 ) -> dict[str, Any] | None:
-    """Current tier (override first), the runs that classified them, and their attitude."""
+    """Current tier (override first), the runs that classified them, and their attitude
+    (`items`: every item on their lines, when `build` has read them)."""
     history = tiers.history(db, customer.id)
     f = customer.fields
     override = f["tier_override"]
     today = as_of or dates.today(settings.get(db, "timezone"))
-    hint = buying.suggest_attitude(db, customer.id, as_of=today)
+    hint = buying.suggest_attitude(db, customer.id, as_of=today, items=items)
     attitude = {
         "set": f["attitude"],
         "suggested": hint.suggested,

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 _NOT_DIGITS = re.compile(r"\D")
 
 
-@dataclass(frozen=True)
-class Phone:
+class Phone(NamedTuple):
     raw: str
     e164: str | None
     digits: str

@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from crmcli import customers, dates, relations
 from crmcli.errors import CrmError
@@ -71,8 +71,7 @@ _REDACT = {
 }
 
 
-@dataclass(frozen=True)
-class Forgotten:
+class Forgotten(NamedTuple):
     """What `forget` did: counts erased and kept, and whether the files are clean."""
 
     customer_id: int
@@ -80,7 +79,7 @@ class Forgotten:
     kept_purchases: int
     kept_total_micros: int
     files_clean: bool = False
-    warnings: list[str] = field(default_factory=list)
+    warnings: Sequence[str] = ()
 
 
 def tables_pointing_at_customers(db: Engine) -> set[str]:
@@ -169,7 +168,7 @@ def forget(db: Engine, customer_id: int, *, compact: bool = True) -> Forgotten:
     if not compact:
         return result
     clean, warnings = scrub(db)
-    return Forgotten(**{**result.__dict__, "files_clean": clean, "warnings": warnings})
+    return result._replace(files_clean=clean, warnings=warnings)
 
 
 def _redact_complaint_events(db: Engine, customer_id: int) -> int:
@@ -218,8 +217,7 @@ _WORD = re.compile(r"[\W_]+")
 FORGOTTEN_FILE = "(name erased)"
 
 
-@dataclass(frozen=True)
-class Marks:
+class Marks(NamedTuple):
     """What would identify a person in a piece of text (all folded)."""
 
     words: frozenset[str]  # whole words: a given name, a family name, a code

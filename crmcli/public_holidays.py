@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from crmcli import locales, settings
 from crmcli.errors import DatabaseError, InvalidValue
@@ -31,8 +30,7 @@ if TYPE_CHECKING:
 _SAME_FESTIVAL = timedelta(days=7)
 
 
-@dataclass(frozen=True)
-class Festival:
+class Festival(NamedTuple):
     """One greeting occasion: all its days (the package's English names), greeted once."""
 
     id: str  # stable, for settings and keys: "seollal"
@@ -115,16 +113,14 @@ OTHER_COUNTRIES = (
 )
 
 
-@dataclass(frozen=True)
-class Holiday:
+class Holiday(NamedTuple):
     day: date
     country: str
     name: str
     festival: str = ""  # the Festival id ("seollal"), or the added name
 
 
-@dataclass(frozen=True)
-class GreetRules:
+class GreetRules(NamedTuple):
     """The settings `holidays.greet.add` / `.skip`: (country or None, name) pairs."""
 
     add: tuple[tuple[str | None, str], ...] = ()
@@ -136,6 +132,8 @@ class GreetRules:
     def skipped(self, country: str) -> set[str]:
         return {_fold(n) for c, n in self.skip if c in (None, country)}
 
+
+NO_RULES = GreetRules()  # the settings' defaults: greet the curated festivals as they are
 
 Names = tuple[tuple[str | None, str], ...]
 
@@ -173,7 +171,7 @@ def _fold(name: str) -> str:
     return " ".join(name.replace("\u2019", "'").casefold().split())
 
 
-def festivals(country: str, rules: GreetRules = GreetRules()) -> list[Festival]:
+def festivals(country: str, rules: GreetRules = NO_RULES) -> list[Festival]:
     """The festivals greeted in `country`: the curated list, less skipped, plus added names."""
     skipped = rules.skipped(country)
     base = GREETING_HOLIDAYS.get(country.upper(), OTHER_COUNTRIES)
@@ -287,7 +285,7 @@ def greeting_holidays(
     country: str,
     year: int,
     *,
-    rules: GreetRules = GreetRules(),
+    rules: GreetRules = NO_RULES,
     language: str = "en_US",
     db: Engine | None = None,
 ) -> list[Holiday]:
@@ -357,7 +355,7 @@ def between(
     country_list: list[str],
     language: str,
     db: Engine | None = None,
-    rules: GreetRules = GreetRules(),
+    rules: GreetRules = NO_RULES,
 ) -> list[Holiday]:
     """The greeting days from `start` to `end` (both included), per country."""
     if start > end:

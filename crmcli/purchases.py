@@ -97,8 +97,10 @@ def rows(
     customer_id: int | None = None,
     since: date | None = None,
     until: date | None = None,
+    limit: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Purchase lines, streamed, newest first; amounts in micro-units (`amount_micros`)."""
+    """Purchase lines, streamed, newest first; amounts in micro-units (`amount_micros`);
+    the newest `limit` only when given."""
     where: list[str] = ["1 = 1"]  # true on both engines (PostgreSQL wants a boolean, not 1)
     params: list[Any] = []
     if customer_id is not None:
@@ -110,6 +112,10 @@ def rows(
     if until is not None:
         where.append("p.date <= ?")
         params.append(until.isoformat())
+    limited = ""
+    if limit is not None:  # in the query: a server sends only these (its cursor sends all)
+        limited = " LIMIT ?"
+        params.append(limit)
     cursor = db.execute(
         # LEFT JOIN: an anonymous sale (no customer) is still the shop's revenue.
         f"""SELECT p.id, coalesce(c.code, '#' || c.id) AS customer, c.name AS customer_name,
@@ -118,7 +124,7 @@ def rows(
                    p.customer_id
             FROM purchases p LEFT JOIN customers c ON c.id = p.customer_id
             WHERE {" AND ".join(where)}
-            ORDER BY p.date DESC, p.id DESC""",
+            ORDER BY p.date DESC, p.id DESC{limited}""",
         params,
     )
     columns = [d[0] for d in cursor.description]

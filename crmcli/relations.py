@@ -11,8 +11,7 @@ birthday, which `greet` puts on the customer's agenda (a `family-birthday` item,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import dates, text
 from crmcli.errors import InvalidValue, NotFound, UsageError
@@ -47,8 +46,7 @@ def kind_of(value: str) -> str:
     return kind
 
 
-@dataclass(frozen=True)
-class Related:
+class Related(NamedTuple):
     """One person around a customer, seen from that customer's page."""
 
     relation_id: int

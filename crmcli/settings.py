@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from crmcli import benefits, dates, i18n, locales, text
 from crmcli.errors import InvalidValue, NotFound
@@ -22,8 +21,7 @@ if TYPE_CHECKING:  # sqlite-utils costs ~60 ms to import: only real work pays it
     from crmcli.engines import Engine
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One setting. `check` returns an error message or None; it holds the setting's range.
 
     `check` runs at `config set` and again when a stored value is read (an old database

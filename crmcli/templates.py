@@ -11,8 +11,7 @@ birthday's person and what they are to the customer: child…).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from crmcli import dates, text
 from crmcli.errors import InvalidValue, NotFound
@@ -40,8 +39,7 @@ PLACEHOLDERS = (
 )
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(NamedTuple):
     name: str
     body: str
     updated_at: str

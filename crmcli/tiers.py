@@ -15,10 +15,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
@@ -101,8 +100,7 @@ def cadence(db: Engine, tier: str) -> relativedelta | None:
 # --- classification --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):
     """One classification run: its rule, parameters and totals."""
 
     id: int
@@ -511,8 +509,7 @@ def runs(db: Engine) -> list[Run]:
     return [_run_from_row(db, r) for r in rows]
 
 
-@dataclass(frozen=True)
-class TierSummary:
+class TierSummary(NamedTuple):
     """One tier of a run: how many customers, how much they brought."""
 
     tier: str
@@ -564,8 +561,7 @@ def summary(run: Run) -> list[TierSummary]:
     ]
 
 
-@dataclass(frozen=True)
-class CurvePoint:
+class CurvePoint(NamedTuple):
     """A point of the Pareto curve: the top `customer_share` hold `revenue_share`."""
 
     customer_share: Fraction
@@ -595,8 +591,7 @@ def pareto_curve(db: Engine, run: Run, *, points: int = 50) -> list[CurvePoint]:
     return [CurvePoint(Fraction(r, n), found[r][1], found[r][0]) for r in wanted]
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(NamedTuple):
     """A customer whose tier differs between two runs (None = not in that run)."""
 
     customer_id: int

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from crmcli import customer_fields
+from crmcli.customers import Customer
 
 CODE_PROPERTY = "X-CRMCLI-CODE"
 
@@ -99,7 +100,8 @@ def write_vcards(customers_iter: Iterable[Any], out: Any) -> int:
     """Write vCards for (customer, exact fields) pairs, or for customers alone."""
     count = 0
     for item in customers_iter:
-        customer, exact = item if isinstance(item, tuple) else (item, None)
+        # A Customer is a named tuple itself: tell it from a pair by its class.
+        customer, exact = (item, None) if isinstance(item, Customer) else item
         out.write(to_vcard(customer, exact))
         count += 1
     return count

@@ -12,9 +12,8 @@ was met: the plan's record on the customer's page.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import contacts, dates, text
 from crmcli.errors import Conflict, InvalidValue, NotFound
@@ -35,8 +34,7 @@ GOAL_LIMIT = 500  # characters: a goal is a line on the agenda, not a report
 CLOCK_CONTACTS = "(k.outcome IS NOT 'skipped' OR k.item LIKE 'visit:%')"
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """One visit plan."""
 
     id: int
@@ -155,8 +153,7 @@ def merged(db: Engine, keep: int, other: int) -> None:
         )
 
 
-@dataclass(frozen=True)
-class Next:
+class Next(NamedTuple):
     """When a plan's next visit is due, and the contact that set the clock (if any)."""
 
     plan: Plan

@@ -23,7 +23,7 @@ from crmcli.db import open_db
 PROBE = """
 import json, sys
 sys.argv = ["crmcli", "--db", sys.argv[1], "due", "--as-of", "2026-09-20", "--days", "14",
-            "--format", "csv"]
+            "--format", "csv", *sys.argv[2:]]
 from crmcli.cli import main
 try:
     main()
@@ -56,9 +56,9 @@ def shop(tmp_path: Path) -> Path:
     return path
 
 
-def _loaded(db: Path) -> tuple[set[str], str]:
+def _loaded(db: Path, *args: str) -> tuple[set[str], str]:
     run = subprocess.run(
-        [sys.executable, "-c", PROBE, str(db)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE, str(db), *args], capture_output=True, text=True, check=True
     )
     modules = json.loads(run.stderr.strip().splitlines()[-1])
     return set(modules), run.stdout
@@ -81,3 +81,24 @@ def test_a_piped_due_loads_no_sqlite_utils(shop):
     _loaded(shop)
     modules, _ = _loaded(shop)
     assert _hits(modules, NOT_LOADED) == []
+
+
+# The rules only some kinds read (`crmcli.lazy`): an agenda of birthdays and promised
+# calls has no use for them (issue 17: `due --kind birthday --kind followup` ≤ 3× a
+# bare script, which imports nothing of the kind).
+OTHER_KINDS_RULES = (
+    "crmcli.complaints",
+    "crmcli.public_holidays",
+    "crmcli.relations",
+    "crmcli.tiers",
+    "crmcli.visits",
+)
+
+
+def test_an_agenda_of_some_kinds_loads_only_the_rules_those_kinds_read(shop):
+    every, listed = _loaded(shop)  # every kind: holidays and visit plans are read
+    assert {"crmcli.public_holidays", "crmcli.visits"} <= every
+    some, birthdays = _loaded(shop, "--kind", "birthday", "--kind", "followup")
+    assert _hits(some, OTHER_KINDS_RULES) == []
+    assert birthdays.count("\n") == 4  # the header and the three customers' birthdays
+    assert all(line in listed for line in birthdays.splitlines())

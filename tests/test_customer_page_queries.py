@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 
-from crmcli import buying, customers, page, purchases, tiers, visits
+from crmcli import buying, customers, launches, page, purchases, tiers, visits
 
 DAY = date(2026, 6, 30)
 
@@ -274,3 +274,85 @@ def test_the_visit_record_starts_from_the_customers_plans_not_the_contact_log(db
     listing = next(s for s in statements if "FROM visit_plans p CROSS JOIN" in s)
     plan = [str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + listing)]
     assert any("visit_plans_customer (customer_id=?)" in step for step in plan[:1]), plan
+
+
+def _launch_shop(db, seed: int) -> list[int]:
+    """Items on sale from the start and launched later, launch days set by hand (before,
+    after and without any sale), returns, a line with no item or an empty one, lines
+    after the day asked about: what the early buys of one customer must tell apart."""
+    rnd = random.Random(seed)
+    items = [f"Item {i}" for i in range(12)] + [""]
+    with db.write():
+        ids = [customers.add(db, name=f"Customer {i}") for i in range(5)]
+        for _ in range(rnd.randrange(40, 300)):
+            db.execute(
+                "INSERT INTO purchases (customer_id, date, amount_micros, item,"
+                " created_at) VALUES (?, ?, ?, ?, '2026-01-01')",
+                [
+                    rnd.choice(ids[:4]),  # the fifth never buys
+                    f"2026-{rnd.randrange(1, 13):02}-{rnd.randrange(1, 29):02}",
+                    rnd.choice([-2, 0, 3, 3, 5]) * 1_000_000,
+                    rnd.choice([*items, None]),
+                ],
+            )
+    for item in rnd.sample([*items[:12], "Never sold"], 4):
+        launches.set_launch(db, item=item, on=date(2026, rnd.randrange(1, 13), 15))
+    return ids
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_early_buys_from_the_items_the_page_read_are_those_found_in_the_lines(db, seed):
+    # The page hands the attitude the items its one pass read (returns and lines after
+    # the day too); the early buys are the ones the walk through their lines finds.
+    ids = _launch_shop(db, seed)
+    found = 0
+    for cid in ids:
+        items = buying.bought(db, cid).items
+        for day in (date(2026, 2, 1), date(2026, 7, 1), date(2027, 1, 1)):
+            walked = launches.early_items(db, cid, as_of=day)
+            assert launches.early_items(db, cid, as_of=day, items=items) == walked, (cid, day)
+            one = buying.suggest_attitude(db, cid, as_of=day, items=items)
+            assert one == buying.suggest_attitude(db, cid, as_of=day), (cid, day)
+            found += len(walked)
+    assert found  # some early buys to agree on
+
+
+@pytest.mark.sqlite_only("SQLite's query plans, traced statement by statement")
+def test_the_page_reads_the_customers_items_once(db):
+    # The totals and top lists read every (item, category) of the customer in one pass;
+    # the early buys take their items from it instead of walking their lines again.
+    cid = _launch_shop(db, 3)[0]
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    data = page.build(db, cid, as_of=date(2026, 7, 1))
+    db.conn.set_trace_callback(None)
+    assert data["tier"]["attitude"]["bought_early"] == launches.early_items(
+        db, cid, as_of=date(2026, 7, 1)
+    )
+    reading = [
+        sql
+        for sql in statements
+        if sql.lstrip().upper().startswith(("SELECT", "WITH"))
+        and any(
+            "purchases_customer_item" in str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + sql)
+        )
+    ]
+    assert len(reading) == 1 and "GROUP BY item, category" in reading[0], reading
+
+
+def test_the_recent_lines_are_asked_for_as_ten(db):
+    # The page's ten newest lines come from a query that says so: a server's cursor
+    # sends every row it is asked for (the biggest buyer's 32,642 lines at 100k).
+    cid = _shop(db, 5)[0]
+    every = list(purchases.rows(db, customer_id=cid))
+    assert len(every) > 10
+    assert list(purchases.rows(db, customer_id=cid, limit=10)) == every[:10]
+    statements: list[str] = []
+    if db.name == "sqlite":
+        db.conn.set_trace_callback(statements.append)
+    recent = page.build(db, cid)["purchases"]["recent"]
+    assert [(r["date"], r["item"]) for r in recent] == [(r["date"], r["item"]) for r in every[:10]]
+    if db.name == "sqlite":
+        db.conn.set_trace_callback(None)
+        (listing,) = (s for s in statements if "ORDER BY p.date DESC" in s)
+        assert listing.rstrip().endswith("LIMIT 10"), listing

@@ -71,13 +71,12 @@ def test_rows_inserted_in_a_transaction_that_fails_are_not_kept(db):
 def test_purchases_import_stores_the_same_rows_on_both_engines(db, tmp_path, monkeypatch):
     """The import's batches through `insert_new` (and, on a server, every customer code
     read at once): same counts, same rows, re-import unchanged, a changed line updated."""
-    from dataclasses import replace
 
     from crmcli import customers
     from crmcli.imports import purchases as purchase_import
 
     # A big import (indexes set aside, then built) as well as the batching, on 12 lines.
-    bulk = replace(purchase_import.INDEX_UPKEEP, min_rows=5)
+    bulk = purchase_import.INDEX_UPKEEP._replace(min_rows=5)
     monkeypatch.setattr(purchase_import, "INDEX_UPKEEP", bulk)
     monkeypatch.setattr(purchase_import, "BATCH", 5)
     with db.write():

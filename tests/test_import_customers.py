@@ -377,11 +377,10 @@ def search_triggers(db) -> list[tuple[str, str]]:
 def test_a_big_import_rebuilds_the_search_index_and_a_failed_one_keeps_it(
     db, tmp_path, monkeypatch
 ):
-    from dataclasses import replace
 
     from crmcli.imports import customer_store
 
-    bulk = replace(customer_store.SEARCH_UPKEEP, min_rows=5)
+    bulk = customer_store.SEARCH_UPKEEP._replace(min_rows=5)
     monkeypatch.setattr(customer_store, "SEARCH_UPKEEP", bulk)
     triggers = search_triggers(db)
     assert triggers  # the index is kept up by triggers on customers

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -249,7 +248,7 @@ def purchase_indexes(db):
 def test_a_bulk_import_rebuilds_its_indexes_and_a_failed_one_keeps_them(db, tmp_path, monkeypatch):
     from crmcli.imports import purchases as purchase_import
 
-    bulk = replace(purchase_import.INDEX_UPKEEP, min_rows=5)
+    bulk = purchase_import.INDEX_UPKEEP._replace(min_rows=5)
     monkeypatch.setattr(purchase_import, "INDEX_UPKEEP", bulk)
     customers.add(db, code="K1", name="Kim")
     indexes = purchase_indexes(db)
@@ -272,7 +271,7 @@ def test_a_bulk_import_sorts_its_indexes_within_the_default_cache(db, tmp_path, 
     from crmcli.imports import purchases as purchase_import
 
     monkeypatch.setattr(
-        purchase_import, "INDEX_UPKEEP", replace(purchase_import.INDEX_UPKEEP, min_rows=5)
+        purchase_import, "INDEX_UPKEEP", purchase_import.INDEX_UPKEEP._replace(min_rows=5)
     )
     customers.add(db, code="A", name="A")
     default = db.execute("PRAGMA cache_size").fetchone()[0]

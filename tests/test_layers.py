@@ -5,7 +5,9 @@ layer, rows in layer order. Read from there, the import graph of `crmcli/` must 
 no cycle, each module may import only from its own layer or below, and no core module
 hides an import of crmcli inside a function (a hidden import is how a cycle hides).
 The CLI (`crmcli/cli/`) loads each command group only when it runs, on purpose: its
-function-local imports are start-up time, not cycles, and stay allowed.
+function-local imports are start-up time, not cycles, and stay allowed. A core module
+that needs another only sometimes names it at the top with `lazy_import("crmcli.x")`
+(`crmcli/lazy.py`): an import like any other here, only run later.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Import:
     imported: str
     line: int
     local: bool  # inside a function or class: runs only when called, hidden from the top
+    lazy: bool = False  # `lazy_import("crmcli.x")`: runs on the module's first use
 
     @property
     def lazy_by_design(self) -> bool:
@@ -84,8 +87,24 @@ def _with_packages(target: str, importer: str) -> list[str]:
     return [p for p in outer if p not in mine] + [target]
 
 
+def _lazy_target(node: ast.AST) -> str | None:
+    """The module a `lazy_import("crmcli.x")` call names (`crmcli.lazy`), else None."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    if name != "lazy_import":
+        return None
+    [arg] = node.args
+    assert isinstance(arg, ast.Constant) and isinstance(arg.value, str), (
+        f"line {node.lineno}: lazy_import takes the module's name as written, not computed"
+    )
+    return arg.value
+
+
 def imports_of(sources: dict[str, tuple[Path, str]]) -> list[Import]:
-    """Every crmcli import in `sources` (module name → (file, source))."""
+    """Every crmcli import in `sources` (module name → (file, source)), the lazy ones
+    (`lazy_import("crmcli.x")`) included."""
     modules = set(sources)
     packages = {m for m, (path, _) in sources.items() if path.name == "__init__.py"}
     found = []
@@ -99,6 +118,10 @@ def imports_of(sources: dict[str, tuple[Path, str]]) -> list[Import]:
             if inner is not scope
         }
         for node in ast.walk(tree):
+            lazy = _lazy_target(node)
+            if lazy is not None:
+                assert lazy in modules, f"{path}:{node.lineno}: no module {lazy} to import"
+                found.append(Import(name, lazy, node.lineno, id(node) in local, lazy=True))
             if isinstance(node, ast.Import | ast.ImportFrom):
                 for target in {
                     t
@@ -266,6 +289,46 @@ def test_the_checks_find_a_hidden_import_its_cycle_and_an_upward_import():
     ]
     fixed = _shop(**{"crmcli.tiers": "", "crmcli.buying": "from crmcli import tiers\n"})
     assert hidden(fixed) == [] and cycle(fixed) is None and upward(fixed, layers) == []
+
+
+def test_a_lazy_import_is_checked_as_an_import():
+    """`lazy_import("crmcli.x")` runs later, but it is an import all the same: in a
+    function it is hidden, it can close a cycle, and it can point upwards."""
+    lazy = "from crmcli.lazy import lazy_import\n"
+    shop = _shop(
+        **{"crmcli.lazy": "", "crmcli.tiers": f'{lazy}buying = lazy_import("crmcli.buying")\n'}
+    )
+    assert [(i.importer, i.imported, i.local) for i in shop if i.imported == "crmcli.buying"] == [
+        ("crmcli.tiers", "crmcli.buying", False)
+    ]
+    assert cycle(shop) == ["crmcli.buying", "crmcli.tiers", "crmcli.buying"]
+    hidden_lazy = _shop(
+        **{"crmcli.lazy": "", "crmcli.tiers": f'{lazy}def f():\n    lazy_import("crmcli.buying")\n'}
+    )
+    assert [(i.importer, i.imported) for i in hidden(hidden_lazy)] == [
+        ("crmcli.tiers", "crmcli.buying")
+    ]
+    upwards = _shop(
+        **{"crmcli.lazy": "", "crmcli.errors": f'{lazy}db = lazy_import("crmcli.db")\n'}
+    )
+    layers = layer_table(
+        SHOP_README.replace("`errors.py`", "`errors.py`, `lazy.py`"), set(SHOP) | {"crmcli.lazy"}
+    )
+    assert ("crmcli.errors", "crmcli.db") in [
+        (i.importer, i.imported) for i in upward(upwards, layers)
+    ]
+    with pytest.raises(AssertionError, match="as written"):
+        _shop(**{"crmcli.lazy": "", "crmcli.tiers": f"{lazy}x = lazy_import('crmcli.' + 'db')\n"})
+    with pytest.raises(AssertionError, match=r"no module crmcli\.nowhere"):
+        _shop(**{"crmcli.lazy": "", "crmcli.tiers": f'{lazy}x = lazy_import("crmcli.nowhere")\n'})
+
+
+def test_the_agenda_s_lazy_imports_are_in_the_import_graph():
+    lazy = {(i.importer, i.imported) for i in IMPORTS if i.lazy}
+    assert {
+        ("crmcli.agenda_sources", "crmcli.complaints"),
+        ("crmcli.agenda", "crmcli.tiers"),
+    } <= lazy
 
 
 def test_the_layer_table_refuses_a_layer_out_of_order():

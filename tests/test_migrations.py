@@ -9,10 +9,15 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+from sqlite_utils import Database
+
 import crmcli.migrations as migrations_package
+from crmcli import customers
 from crmcli.db import open_db
 from crmcli.migrations import (
     RELEASED,
@@ -21,6 +26,7 @@ from crmcli.migrations import (
     pending_names,
     run_order,
 )
+from crmcli.migrations import m134_checks_as_comparisons as m134
 
 PACKAGE = Path(migrations_package.__file__).parent
 NAME = re.compile(r"m(\d{3})_[a-z0-9]+(?:_[a-z0-9]+)*")
@@ -105,3 +111,129 @@ def test_each_migration_says_what_it_does():
     for name in names():
         tree = ast.parse((PACKAGE / f"{name}.py").read_text(encoding="utf-8"))
         assert ast.get_docstring(tree), f"{name} has no docstring"
+
+
+def _insert_programs(db) -> dict[str, list[str]]:
+    """Each table's INSERT of every column, as SQLite compiles it: table → opcodes."""
+    tables = [
+        name
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    out = {}
+    for table in tables:
+        columns = [row[1] for row in db.execute(f'PRAGMA table_info("{table}")')]
+        names_ = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        program = db.execute(
+            f'EXPLAIN INSERT INTO "{table}" ({names_}) VALUES ({marks})', [None] * len(columns)
+        )
+        out[table] = [row[1] for row in program]
+    return out
+
+
+def test_no_table_builds_a_temporary_table_for_each_row_written(tmp_path):
+    # m134: SQLite 3.40 tests a CHECK's IN list by building a temporary index of the
+    # list for every row written (a tenth of `tiers classify`'s instructions at 100k
+    # customers; twice per customer in a customers import). The constraints are
+    # comparisons: writing a row into any table opens no ephemeral table.
+    db = open_db(tmp_path / "fresh.db")
+    programs = _insert_programs(db)
+    assert {"tier_assignments", "customers", "import_changes"} <= set(programs)
+    assert [table for table, ops in programs.items() if "OpenEphemeral" in ops] == []
+    db.close()
+
+
+# (table, its checked column, the values it takes, whether it may be empty)
+CHECKED = [
+    ("tier_assignments", "tier", ["A", "B", "C"], False),
+    ("customers", "tier_override", ["A", "B", "C"], True),
+    ("customers", "attitude", ["loyal", "brand-switching", "no-loyalty"], True),
+    ("complaints", "severity", ["low", "normal", "high"], False),
+    (
+        "complaints",
+        "stage",
+        ["received", "apologized", "cause-found", "resolved", "followed-up", "closed"],
+        False,
+    ),
+    ("complaints", "cause", ["expectation", "product-quality", "staff-service", "other"], True),
+]
+
+
+@pytest.mark.parametrize("table, column, allowed, nullable", CHECKED, ids=[c[1] for c in CHECKED])
+def test_a_checked_column_takes_its_values_and_refuses_the_rest(
+    db, table, column, allowed, nullable
+):
+    # The comparisons m134 writes say what the IN list said, on both engines: each listed
+    # value goes in (and NULL where the column may be empty); a near miss does not.
+    cid = customers.add(db, name="a", code="K1")
+    with db.write():
+        db.execute(
+            'INSERT INTO tier_runs (id, rule, params, "window", as_of, created_at)'
+            " VALUES (1, 'pareto', '{}', '12m', '2026-01-01', 't')"
+        )
+        db.execute(
+            "INSERT INTO tier_assignments (run_id, customer_id, tier, spend_micros, rank)"
+            " VALUES (1, ?, 'A', 0, 1)",
+            [cid],
+        )
+        db.execute(
+            "INSERT INTO complaints (customer_id, summary, stage_since, opened_at)"
+            " VALUES (?, 's', '2026-01-01', '2026-01-01')",
+            [cid],
+        )
+    for value in [*allowed, *([None] if nullable else [])]:
+        with db.write():
+            db.execute(f"UPDATE {table} SET {column} = ?", [value])
+        assert db.execute(f"SELECT {column} FROM {table}").fetchone()[0] == value
+    near = allowed[0].lower() if allowed[0].isupper() else allowed[0].upper()
+    for wrong in (near, allowed[0] + " ", "D", ""):
+        with pytest.raises(Exception, match="CHECK constraint failed"), db.write():
+            db.execute(f"UPDATE {table} SET {column} = ?", [wrong])
+
+
+def _listed_table(path: Path) -> Database:
+    db = Database(path)
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT NOT NULL CHECK (x IN ('a', 'b')))")
+    db.execute("INSERT INTO t (x) VALUES ('a')")
+    return db
+
+
+def test_m134_rewrites_a_listed_check_in_place_and_keeps_its_rule(tmp_path):
+    db = _listed_table(tmp_path / "old.db")
+    with db.conn:
+        m134.migrate(db)
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 't'").fetchone()
+    assert "CHECK (x = 'a' OR x = 'b')" in sql
+    program = [row[1] for row in db.execute("EXPLAIN INSERT INTO t (x) VALUES ('b')")]
+    assert "OpenEphemeral" not in program
+    # Another connection reads the new schema (the schema version moved on).
+    other = sqlite3.connect(tmp_path / "old.db")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        other.execute("INSERT INTO t (x) VALUES ('c')")
+    other.execute("INSERT INTO t (x) VALUES ('b')")
+    other.commit()
+    assert other.execute("SELECT x FROM t ORDER BY id").fetchall() == [("a",), ("b",)]
+    assert other.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+class _Defensive(Database):
+    """An SQLite built with SQLITE_DBCONFIG_DEFENSIVE: its schema cannot be edited."""
+
+    def execute(self, sql, parameters=None):
+        if sql.startswith("UPDATE sqlite_master"):
+            raise sqlite3.OperationalError("table sqlite_master may not be modified")
+        return super().execute(sql, parameters)
+
+
+def test_m134_on_an_sqlite_that_forbids_editing_its_schema_keeps_the_list(tmp_path):
+    _listed_table(tmp_path / "old.db").conn.commit()
+    db = _Defensive(tmp_path / "old.db")
+    with db.conn:
+        m134.migrate(db)  # no error: the file still opens and migrates
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 't'").fetchone()
+    assert "CHECK (x IN ('a', 'b'))" in sql
+    assert db.execute("PRAGMA writable_schema").fetchone()[0] == 0
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        db.execute("INSERT INTO t (x) VALUES ('c')")

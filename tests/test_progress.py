@@ -48,7 +48,6 @@ def _lines(tmp_path, n: int = 50):
 
 
 def test_a_purchases_import_names_each_step_after_its_reading(db, engine, tmp_path, monkeypatch):
-    from dataclasses import replace
 
     from crmcli import customers
     from crmcli.imports import purchases
@@ -61,7 +60,7 @@ def test_a_purchases_import_names_each_step_after_its_reading(db, engine, tmp_pa
     purchases.import_purchases(db, _lines(tmp_path), progress=display)
     assert told == on_server
     # A first load sets the indexes aside and builds them after (from 50,000 lines).
-    first_load = replace(purchases.INDEX_UPKEEP, min_rows=1)
+    first_load = purchases.INDEX_UPKEEP._replace(min_rows=1)
     monkeypatch.setattr(purchases, "INDEX_UPKEEP", first_load)
     display, told = _listening()
     purchases.import_purchases(db, _lines(tmp_path, 200), progress=display)
@@ -72,7 +71,6 @@ def test_a_purchases_import_names_each_step_after_its_reading(db, engine, tmp_pa
 
 
 def test_a_customers_import_names_its_search_index_building(db, tmp_path, monkeypatch):
-    from dataclasses import replace
 
     from crmcli.imports import customer_store, customers
 
@@ -81,7 +79,7 @@ def test_a_customers_import_names_its_search_index_building(db, tmp_path, monkey
     display, told = _listening()
     customers.import_customers(db, path, progress=display)
     assert told == []  # a small file into a shop: nothing set aside, nothing to build after
-    first_load = replace(customer_store.SEARCH_UPKEEP, min_rows=1, share=0.0)
+    first_load = customer_store.SEARCH_UPKEEP._replace(min_rows=1, share=0.0)
     monkeypatch.setattr(customer_store, "SEARCH_UPKEEP", first_load)
     path.write_text("code,name\nK3,Park\nK4,Choi\n", encoding="utf-8")
     customers.import_customers(db, path, progress=display)

@@ -311,7 +311,6 @@ def test_an_extension_command_runs_and_a_typo_is_suggested(cli):
 def test_a_bulk_import_rebuilds_the_name_and_digit_indexes_and_keeps_their_triggers(
     db, tmp_path, monkeypatch
 ):
-    from dataclasses import replace
 
     from crmcli.imports import customer_store
     from crmcli.imports.customers import import_customers
@@ -320,7 +319,7 @@ def test_a_bulk_import_rebuilds_the_name_and_digit_indexes_and_keeps_their_trigg
         rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
         return [r[0] for r in rows]
 
-    bulk = replace(customer_store.SEARCH_UPKEEP, min_rows=3)  # this file is a bulk import
+    bulk = customer_store.SEARCH_UPKEEP._replace(min_rows=3)  # this file is a bulk import
     monkeypatch.setattr(customer_store, "SEARCH_UPKEEP", bulk)
     before = triggers()
     src = tmp_path / "c.csv"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
@@ -33,18 +32,33 @@ ForceOpt = Annotated[
 ]
 
 
-@dataclass
 class Env:
-    db_path: Target  # an SQLite file's path, or a PostgreSQL URL
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    _db: Engine | None = None
-    _defaults: Engine | None = None  # settings' defaults while no database exists
-    # `--output` files being written; shared by the copies `to_file` makes.
-    _outputs: list[Output] = field(default_factory=list)
-    # The command stores nothing even when it succeeds (a dry run): a database file it
-    # made goes with it, as after a refusal.
-    stores_nothing: bool = False
+    """One invocation's database location, streams and `--output` files.
+
+    A plain class, not a dataclass: it is mutable and made once per command, and a
+    dataclass's generated methods cost every command their compilation (issue 17).
+    """
+
+    def __init__(
+        self,
+        db_path: Target,  # an SQLite file's path, or a PostgreSQL URL
+        stdout: TextIO | None = None,  # None: sys.stdout as it is when the Env is made
+        stderr: TextIO | None = None,
+        _db: Engine | None = None,
+        _defaults: Engine | None = None,  # settings' defaults while no database exists
+        # `--output` files being written; shared by the copies `to_file` makes.
+        _outputs: list[Output] | None = None,
+        # The command stores nothing even when it succeeds (a dry run): a database file
+        # it made goes with it, as after a refusal.
+        stores_nothing: bool = False,
+    ) -> None:
+        self.db_path = db_path
+        self.stdout: TextIO = sys.stdout if stdout is None else stdout
+        self.stderr: TextIO = sys.stderr if stderr is None else stderr
+        self._db = _db
+        self._defaults = _defaults
+        self._outputs: list[Output] = [] if _outputs is None else _outputs
+        self.stores_nothing = stores_nothing
 
     @property
     def stdout_isatty(self) -> bool:
@@ -113,7 +127,15 @@ class Env:
         out = Output(path, protect=protect, force=force, newline="")
         file = out.open()
         self._outputs.append(out)
-        return replace(self, stdout=file)
+        return Env(
+            self.db_path,
+            file,
+            self.stderr,
+            self._db,
+            self._defaults,
+            self._outputs,
+            self.stores_nothing,
+        )
 
     def close_outputs(self, *, keep: bool) -> None:
         """Put every --output file in place (`keep`), or drop them all, and with them a

@@ -19,9 +19,9 @@ and Armenian stay aligned.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
+from typing import NamedTuple
 
 from crmcli.i18n import _, ngettext
 
@@ -53,16 +53,14 @@ def get_character_cell_size(character: str) -> int:
     return int(_cells().get_character_cell_size(character))
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     field: str
     header: str
     role: str
     right: bool = False  # numbers and ids line up on the right
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     columns: tuple[Column, ...]  # the ones shown, in order
     widths: tuple[int, ...]
     hidden: tuple[str, ...]
@@ -411,8 +409,7 @@ def _with_names_wrapped(
 # --- drawing ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Box:
+class Box(NamedTuple):
     vertical: str
     head_vertical: str
     rule: str

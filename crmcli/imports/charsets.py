@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from crmcli.i18n import M_
 
@@ -35,8 +36,7 @@ PLAUSIBLE = 0.9  # the share of those characters that must be common in the lang
 SCORED = 1 << 18  # characters of the sample looked at closely
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The encoding found, or the candidates that stayed (none, or several)."""
 
     encoding: str | None

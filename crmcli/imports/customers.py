@@ -202,7 +202,7 @@ def map_customer_columns(
     for col in columns:
         header = col.header.strip()
         if col.field is None and not col.explicit and header.startswith(EXTRA_PREFIX):
-            col = replace(col, key=header[len(EXTRA_PREFIX) :])
+            col = col._replace(key=header[len(EXTRA_PREFIX) :])
         out.append(col)
     return out, notes
 

@@ -14,9 +14,8 @@ import codecs
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from crmcli import locales, settings
 from crmcli.errors import UsageError
@@ -66,8 +65,7 @@ def header_region(header: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """Where a file most likely comes from, and why (empty when it does not say): the
     country its phone numbers are read in, and the locale evidence for its customers."""
 
@@ -198,8 +196,7 @@ def is_country_header(header: str) -> bool:
 # --- the region an import reads phone numbers in ----------------------------------------
 
 
-@dataclass(frozen=True)
-class RegionChoice:
+class RegionChoice(NamedTuple):
     """The region for numbers written without a country code, and where it came from."""
 
     region: str

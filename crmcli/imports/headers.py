@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from crmcli import customer_fields, purchases
 from crmcli.errors import UsageError
@@ -23,8 +23,7 @@ def fold_header(text: str) -> str:
     return re.sub(r"[\s._\-/:()#]+", "", text)
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     index: int
     header: str  # as written in the file
     key: str  # unique name: the header, 'Phone (2)' for a repeat, 'column 7' for a blank
@@ -78,16 +77,16 @@ def _combine(columns: list[Column], *, continue_blank: bool) -> list[Column]:
         key = "/".join(columns[i].key for i in indexes if i >= 0)
         for i in indexes:
             if i >= 0:
-                out[i] = replace(columns[i], field=IGNORE)
-        out[first] = replace(columns[first], key=key, field=target, date_parts=indexes)
+                out[i] = columns[i]._replace(field=IGNORE)
+        out[first] = columns[first]._replace(key=key, field=target, date_parts=indexes)
     if continue_blank:
         head: int | None = None
         for i, col in enumerate(out):
             if col.header.strip() or col.explicit:
                 head = i if col.field != IGNORE else None
             elif head is not None:
-                out[head] = replace(out[head], joined=(*out[head].joined, i))
-                out[i] = replace(col, field=IGNORE)
+                out[head] = out[head]._replace(joined=(*out[head].joined, i))
+                out[i] = col._replace(field=IGNORE)
     return out
 
 

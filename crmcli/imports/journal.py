@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import dates, text
 from crmcli.errors import InvalidInput, InvalidValue, Named, NotFound
@@ -112,8 +111,7 @@ def finish_or_fail(
 # --- a big import ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Upkeep:
+class Upkeep(NamedTuple):
     """What a big import sets aside while it runs and builds once afterwards
     (`Engine.bulk_loading`): its tables' secondary indexes, or only the triggers that keep
     a search index up (`indexes=False`, for an import that reads the indexes as it goes)."""

@@ -15,7 +15,6 @@ import gc
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import replace
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
@@ -395,7 +394,7 @@ def _run(
             if not dry_run:
                 # A server's import keeps line keys unique itself (`_staged`): the unique
                 # key is set aside too, and built once after, by sorting.
-                upkeep = replace(INDEX_UPKEEP, keys=True) if db.remote else INDEX_UPKEEP
+                upkeep = INDEX_UPKEEP._replace(keys=True) if db.remote else INDEX_UPKEEP
                 bulk = aside.enter_context(journal.set_aside(db, upkeep, table.estimated_rows()))
             present = [0, 1, 2, 8]  # customer, date, amount, line key: always there
             present += [at for name, at in _OPTIONAL_AT.items() if name in index]

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from crmcli import customer_fields
 from crmcli.errors import InvalidInput, NotFound, Problem, UsageError
@@ -44,8 +44,7 @@ CHUNK = 1 << 20
 # --- the file: bytes, encoding, dialect ------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FileInfo:
+class FileInfo(NamedTuple):
     path: Path
     sha256: str
     encoding: str

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from crmcli.imports import reading
 
@@ -45,8 +44,7 @@ def strip(expr: str) -> str:
     return f"btrim({expr}, '{WHITE}')"
 
 
-@dataclass(frozen=True)
-class Staged:
+class Staged(NamedTuple):
     """The staging table of one import: `column(i)` is the file's column i as text."""
 
     rows: int  # rows staged (blank lines left out, as `rows()` does)
