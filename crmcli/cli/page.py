@@ -16,7 +16,7 @@ from rich.cells import cell_len
 
 from crmcli.cli import screen, table
 from crmcli.cli.env import Env
-from crmcli.i18n import N_, _, ngettext, translate
+from crmcli.i18n import N_, _, ngettext, say_message, translate
 from crmcli.money import format_amount
 
 INDENT = 4
@@ -292,7 +292,8 @@ def _tier(page: Page, tier: dict[str, Any] | None, places: int) -> None:
             page.text(_("Benefit: {text}").format(text=tier["benefit"]["text"]))
         c = tier.get("classified")
         if c:
-            facts = {**c, "spend": _money(c["spend"], places), "reason": c["reason"] or ""}
+            reason = say_message(c["reason"] or "")  # stored in English (tiers.py's M_)
+            facts = {**c, "spend": _money(c["spend"], places), "reason": reason}
             if c.get("above_pct") is not None:
                 said = _(
                     "classified {tier} as of {as_of} ({rule}): rank {rank} of {of}, spend "
