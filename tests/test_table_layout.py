@@ -272,3 +272,23 @@ def test_a_header_reads_whole_before_a_column_not_kept_comes_in():
             assert host == ["customer_name"], shown
         assert host in (["customer_name"], ["customer_", "name"]), (width, shown)
         assert "tier" not in shown and shown["summary"] >= table.PROSE_MIN
+
+
+def test_a_name_breaks_at_its_spaces_where_its_words_fit():
+    # A Japanese or Chinese name filled its line letter by letter, as running text does:
+    # `長谷川 健太郎 ジ` / `ョナサン`, `欧阳 明月 诸葛 孔` / `明`.
+    assert table.wrap("長谷川 健太郎 ジョナサン", 16, fill=False) == ["長谷川 健太郎", "ジョナサン"]
+    assert table.wrap("欧阳 明月 诸葛 孔明", 16, fill=False) == ["欧阳 明月 诸葛", "孔明"]
+    running = table.wrap("欧阳 明月 诸葛 孔明", 17)  # running text fills its line
+    assert running == ["欧阳 明月 诸葛 孔", "明"]
+    assert table.wrap("欧阳 明月 诸葛 孔明", 17, fill=False) == ["欧阳 明月 诸葛", "孔明"]
+    assert table.wrap("長谷川健太郎ジョナサン", 8, fill=False) == ["長谷川健", "太郎ジョ", "ナサン"]
+    C = table.Column
+    columns = [C("name", "name", table.KEY), C("note", "note", table.PROSE)]
+    lay = table.Layout(tuple(columns), (16, 20), ())
+    lines = list(
+        table.row_lines(
+            lay, ["長谷川 健太郎 ジョナサン", "Call back"], {"name": 0, "note": 1}, table.UNICODE
+        )
+    )
+    assert [line.split("│")[0].strip() for line in lines] == ["長谷川 健太郎", "ジョナサン"]

@@ -111,8 +111,11 @@ def _hangul(ch: str) -> bool:
     return "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
 
 
-def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
-    """Tokens, each with what joins it to the one before (" ", or "" after `_`), in lines."""
+def _greedy(tokens: list[tuple[str, str]], width: int, *, fill: bool = True) -> list[str]:
+    """Tokens, each with what joins it to the one before (" ", or "" after `_`), in lines.
+
+    `fill`: a Chinese or Japanese token fills the rest of a line (running text); without
+    it a token that fits a line of its own goes there whole (a name's words)."""
     lines: list[str] = []
     current = ""
     for sep, token in tokens:
@@ -121,7 +124,12 @@ def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
             current = candidate
             continue
         room = width - cell_len(current + sep) if current else 0
-        if room >= 2 and unspaced(token) and cell_len(token) > room:
+        if (
+            room >= 2
+            and unspaced(token)
+            and cell_len(token) > room
+            and (fill or cell_len(token) > width)
+        ):
             # Japanese or Chinese without spaces: fill the line, as a CJK reader expects.
             head, rest = _fold(token, room)
             if cell_len(head) <= room and rest:
@@ -141,14 +149,18 @@ def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
     return lines
 
 
-def wrap(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` cells: broken at spaces, long words folded."""
+def wrap(text: str, width: int, *, fill: bool = True) -> list[str]:
+    """`text` in lines of at most `width` cells: broken at spaces, long words folded.
+
+    `fill=False` for a name: its words stay whole where a line holds them (`長谷川 健太郎` /
+    `ジョナサン`, `欧阳 明月 诸葛` / `孔明`), though Chinese and Japanese text fills its lines.
+    """
     width = max(width, 1)
     if "\n" not in text and cell_len(text) <= width:
         return [text]
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        lines.extend(_greedy([(" ", word) for word in paragraph.split(" ")], width))
+        lines.extend(_greedy([(" ", word) for word in paragraph.split(" ")], width, fill=fill))
     return lines
 
 
@@ -464,7 +476,7 @@ def row_lines(lay: Layout, row: Sequence[str], index: dict[str, int], box: Box) 
     guests = _guests(lay)
     cells = []
     for c, w in zip(lay.columns, lay.widths, strict=True):
-        cell = wrap(row[index[c.field]], w)
+        cell = wrap(row[index[c.field]], w, fill=c.role != KEY)  # a name breaks at its spaces
         for guest in guests.get(c.field, ()):
             value = row[index[guest.field]]
             cell += wrap(value, w) if value else []
