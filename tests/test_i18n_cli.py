@@ -13,6 +13,7 @@ import json
 import re
 import sqlite3
 from contextlib import closing
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -656,3 +657,84 @@ def test_undo_says_what_changed_since_the_import_in_the_language(tmp_path, lang)
         "follow-up",
     )
     assert not [w for w in english_words if w in said], said
+
+
+# Words of every tier reason (tiers.REASONS, NO_SPEND, GREW) that no translation keeps.
+REASON_WORDS = re.compile(r"revenue|spenders|purchases|sales|grew|growth of|returns")
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_every_tier_reason_is_said_in_the_language(tmp_path, lang):
+    # Each rule's every reason, the growing customer's own words too: stored in English
+    # (`tiers history` as CSV keeps them), said on a screen.
+    from crmcli import customers, purchases, tiers
+    from crmcli.db import open_db
+
+    db_path = tmp_path / "tiers.db"
+    db = open_db(str(db_path))
+    amounts = {"G": ((2024, 100), (2025, 110), (2026, 121)), "B": ((2026, 1000),)}
+    amounts |= {"R": ((2026, 50), (2026, -80)), "S": ((2026, 300),), "I": ()}
+    ids = {}
+    for code, lines in amounts.items():
+        ids[code] = customers.add(db, name=f"c{code}", code=code)
+        for year, amount in lines:
+            on = date(year, 3, 1)
+            purchases.add(db, customer_id=ids[code], amount_micros=amount * 1_000_000, on=on)
+    for rule in ("pareto", "top-share", "growth"):
+        tiers.classify(db, rule=rule, as_of=date(2026, 6, 30))
+    db.close()
+    english, said = [], []
+    for code in amounts:
+        csv_rows = run(db_path, "tiers", "history", code, "--fields", "reason", lang=lang).stdout
+        english += csv_rows.splitlines()[1:]
+        shown = run(db_path, "tiers", "history", code, "--format", "table", lang=lang, columns=200)
+        assert shown.exit_code == 0, shown.output
+        said.append(shown.stdout)
+    assert len(set(english)) >= 9 and any(r.startswith("sales grew") for r in english)
+    assert all(REASON_WORDS.search(r) for r in english), english  # CSV: English
+    assert not [s for s in said if REASON_WORDS.search(s)], said
+
+
+# Listings a person reads as a table, beyond MACHINE's: their headers too.
+LISTINGS: list[tuple[str, ...]] = [
+    *(args for args in MACHINE if args[:2] not in (("customers", "show"), ("complaints", "show"))),
+    ("customers", "who-bought", "--item", "Grinder"),
+    ("customers", "early-adopters", "--as-of", AS_OF),
+    ("items", "list", "--as-of", AS_OF),
+]
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_every_table_header_and_fixed_value_is_in_the_language(shop, lang):
+    # The walk at 80 columns found English headers (`matched`, `spent`, `from`/`to`, `days
+    # since`, `first sale`…) and values (`demoted`, `before records`, `(not recorded)`).
+    english = []
+    for args in LISTINGS:
+        result = run(shop, *args, "--format", "table", lang=lang, columns=250)
+        assert result.exit_code == 0, (args, result.output)
+        for line in result.stdout.splitlines():
+            if "┃" in line:  # a header line: every cell a word of the language
+                english += [(args, c.strip()) for c in line.split("┃") if re.search(r"[a-z]{2}", c)]
+    assert english == []
+    said = run(shop, "tiers", "changes", "--format", "table", lang=lang, columns=250).stdout
+    assert not re.search(r"demoted|promoted", said), said
+    said = run(shop, "items", "list", "--as-of", AS_OF, "--format", "table", lang=lang).stdout
+    assert not re.search(r"first sale|before records", said), said
+    said = run(shop, "complaints", "report", "--format", "table", lang=lang, columns=250).stdout
+    assert "not recorded" not in said and "share of customers" not in said
+    said = run(shop, "tiers", "report", "--format", "table", lang=lang, columns=250).stdout
+    assert "share of customers" not in said and "spenders" not in said
+
+
+UNSIGNED = {
+    "C.UTF-8": "10 messages end with the shop's name, which is not set",
+    "ko_KR.UTF-8": "메시지 10개가 가게 이름으로 끝나는데, 가게 이름이 설정되지 않았습니다",
+}
+
+
+@pytest.mark.parametrize("lang", UNSIGNED)
+def test_greet_says_when_its_messages_sign_with_no_shop_name(shop, lang):
+    # The seeded shop has no shop.name: "Warm wishes from .", "…より" were printed silently.
+    result = run(shop, "greet", "--as-of", AS_OF, "--days", "30", lang=lang)
+    assert result.exit_code == 0 and "Warm wishes from ." in result.stdout
+    assert f"crmcli: warning: {UNSIGNED[lang]}" in result.stderr, result.stderr
