@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from crmcli import launches, settings
 from crmcli.customer_fields import tier_of
 from crmcli.errors import InvalidValue, UsageError
-from crmcli.i18n import M_, said
+from crmcli.i18n import M_, clauses, said, said_n
 from crmcli.tiers import TIERS, all_benefits
 
 if TYPE_CHECKING:
@@ -98,18 +98,25 @@ class Attitude(NamedTuple):
         if self.visits == 1:
             rhythm = said("bought on one day only ({day})", day=self.last)
         else:
-            rhythm = said(
-                "bought on {visits} days, about every {interval} days; last {since} days ago",
+            every = said(
+                "bought on {visits} days, about every {interval} days",
                 visits=self.visits,
                 interval=self.interval_days,
-                since=self.days_since,
             )
+            rhythm = clauses([every, _last_bought(self.days_since)])
         if not self.early_adopter:
             return rhythm
         named = ", ".join(self.early[:5]) + (" …" if len(self.early) > 5 else "")
         return said(
             "{rhythm}; early adopter: bought {items} soon after launch", rhythm=rhythm, items=named
         )
+
+
+def _last_bought(days: int | None) -> str:
+    """How long ago the last purchase was: "today", "1 day ago", "9 days ago"."""
+    if not days:
+        return said("last bought today")
+    return said_n("last bought {n} day ago", "last bought {n} days ago", days)
 
 
 # One customer's buying days, each once, walked day by day in the customer-and-date

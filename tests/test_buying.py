@@ -47,8 +47,18 @@ def test_regular_and_recent_buying_suggests_loyal(db, regular):
     assert found.suggested == "loyal"
     assert (found.visits, found.last, found.days_since) == (3, "2026-01-21", 9)
     assert found.interval_days == Decimal("10.0")
-    assert found.why == "bought on 3 days, about every 10.0 days; last 9 days ago"
+    assert found.why == "bought on 3 days, about every 10.0 days; last bought 9 days ago"
     assert not found.early_adopter
+
+
+@pytest.mark.parametrize(
+    ("as_of", "last"),
+    [("2026-01-21", "last bought today"), ("2026-01-22", "last bought 1 day ago")],
+)
+def test_the_last_purchase_is_counted_in_words_that_fit_the_count(db, regular, as_of, last):
+    ann, _, _ = regular
+    found = buying.suggest_attitude(db, ann, as_of=date.fromisoformat(as_of))
+    assert found.why == f"bought on 3 days, about every 10.0 days; {last}"
 
 
 def test_overdue_beyond_k_intervals_is_brand_switching(db, regular):
