@@ -13,11 +13,11 @@ from crmcli import dates, text
 from crmcli.errors import InvalidInput, InvalidValue, Named, NotFound
 from crmcli.i18n import M_, M_n
 from crmcli.imports.problems import Problems, rejects_path
-from crmcli.imports.reading import FileInfo
 from crmcli.imports.result import Counts, DryRun, ImportResult, Unchanged
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `imports list` reads no file: the file readers stay unloaded
     from crmcli.engines import Engine
+    from crmcli.imports.reading import FileInfo
 
 
 def begin(db: Engine, *, kind: str, info: FileInfo, options: Mapping[str, Any]) -> int:

@@ -8,7 +8,6 @@ from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.i18n import _, ngettext
 from crmcli.imports import journal
-from crmcli.imports import undo as import_undo
 
 app = typer.Typer(help="Past imports: list them, undo one.", no_args_is_help=True)
 ImportFields = fields_option(journal.IMPORT_FIELDS)
@@ -40,6 +39,8 @@ def undo(
     Later work (hand edits, follow-ups, contacts) is listed, and undo refused unless --force.
     """
     env = get_env(ctx)
+    from crmcli.imports import undo as import_undo  # `imports list` needs none of it
+
     result = import_undo.undo(env.db, import_id, force=force)
     for line in result.overwritten:
         env.say("  " + _("undone despite a later change: {change}").format(change=line))
