@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from threading import Event
@@ -178,9 +179,10 @@ def test_a_writer_that_waits_for_the_one_before_says_so_once(db_path):
             with a.write():
                 customers.add(a, name="A")
                 inserted.set()
-                for _ in range(100):  # told while A still holds its transaction open
-                    if told:
-                        break
+                # Told while A still holds its transaction open: on SQLite after B's first
+                # try, which waits out the busy timeout (5 s), so give it ample time to.
+                deadline = time.monotonic() + 60
+                while not told and time.monotonic() < deadline:
                     done.wait(0.05)
                 assert told == [1] and not done.is_set()
         finally:
