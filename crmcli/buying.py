@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from crmcli import launches, settings
 from crmcli.customer_fields import tier_of
 from crmcli.errors import InvalidValue, UsageError
-from crmcli.i18n import M_
+from crmcli.i18n import M_, said
 from crmcli.tiers import TIERS, all_benefits
 
 if TYPE_CHECKING:
@@ -91,19 +91,25 @@ class Attitude(NamedTuple):
 
     @property
     def why(self) -> str:
+        # English (the page's JSON keeps it), each sentence `said`: a screen says it in
+        # the reader's language.
         if self.suggested is None:
-            return "no purchases yet"
+            return said("no purchases yet")
         if self.visits == 1:
-            said = f"bought on one day only ({self.last})"
+            rhythm = said("bought on one day only ({day})", day=self.last)
         else:
-            said = (
-                f"bought on {self.visits} days, about every {self.interval_days} days; "
-                f"last {self.days_since} days ago"
+            rhythm = said(
+                "bought on {visits} days, about every {interval} days; last {since} days ago",
+                visits=self.visits,
+                interval=self.interval_days,
+                since=self.days_since,
             )
-        if self.early_adopter:
-            named = ", ".join(self.early[:5]) + (" …" if len(self.early) > 5 else "")
-            said += f"; early adopter: bought {named} soon after launch"
-        return said
+        if not self.early_adopter:
+            return rhythm
+        named = ", ".join(self.early[:5]) + (" …" if len(self.early) > 5 else "")
+        return said(
+            "{rhythm}; early adopter: bought {items} soon after launch", rhythm=rhythm, items=named
+        )
 
 
 # One customer's buying days, each once, walked day by day in the customer-and-date

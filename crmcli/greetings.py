@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli import agenda, locales, public_holidays, settings, templates, text, tiers
 from crmcli.errors import NotFound
-from crmcli.i18n import M_
+from crmcli.i18n import M_, M_n
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -113,7 +113,7 @@ def render(
         )
     shop = settings.get(db, "shop.name")
     language = settings.get(db, "holidays.language")
-    rows, unreachable = [], 0
+    rows, unreachable, unsigned = [], 0, 0
     for entry in agenda.due(
         db, start=start, end=end, kinds=agenda.GREETING_KINDS, warnings=warnings
     ):
@@ -121,9 +121,20 @@ def render(
             unreachable += 1
             continue
         name, body = _choose(bodies, template or entry.item.kind, entry.person.locale)
+        unsigned += not shop and "{shop}" in body
         message = " ".join(
             text.fill_template(body, values(entry, shop=shop, language=language, db=db)).split()
         )
         row = entry.row()
         rows.append({**{f: row.get(f) for f in FIELDS}, "message": message, "template": name})
+    if unsigned and warnings is not None:  # "Warm wishes from ." / "…より": said, once
+        warnings.append(
+            M_n(
+                "{n} message ends with the shop's name, which is not set:"
+                " `crmcli config set shop.name NAME`",
+                "{n} messages end with the shop's name, which is not set:"
+                " `crmcli config set shop.name NAME`",
+                unsigned,
+            )
+        )
     return Greetings(rows, unreachable)

@@ -179,6 +179,23 @@ def said(template: str, **values: object) -> str:
     return text
 
 
+def said_n(singular: str, plural: str, n: int, **values: object) -> str:
+    """`said` for a text that counts: English's form for `n`; a screen says the language's.
+
+    ngettext's two forms, as `M_n` takes them; the count is the value of `{n}`.
+    """
+    text = said(singular if n == 1 else plural, n=n, **values)
+    _plurals[singular] = _plurals[plural] = (singular, plural)
+    return text
+
+
+def clauses(parts: Sequence[str]) -> str:
+    """`a; b; c`: clauses of one sentence, each `said`, joined as the reader's language joins
+    them (a screen says each clause too)."""
+    *head, last = parts
+    return said("{clauses}; {last}", clauses=clauses(head), last=last) if head else last
+
+
 def said_by(text: str, say: Callable[[], str]) -> str:
     """`text`, made in English, remembered with how to say it in the user's language.
 
@@ -214,9 +231,11 @@ def translate(text: str) -> str:
     if made is None:
         return _(text)
     template, values = made
+    forms = _plurals.get(template)  # said_n's: the language's form for the count
+    said = _(template) if forms is None else ngettext(*forms, int(values["n"]))  # type: ignore[call-overload]
     # A value that is itself a text said() made is said in the language too; any
     # other value (names, lists of options) as it is.
-    return _(template).format(
+    return said.format(
         **{
             k: translate(v) if isinstance(v, str) and v in _made else _listed(v, _made_said)
             for k, v in values.items()

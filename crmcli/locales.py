@@ -41,7 +41,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
 from crmcli.errors import InvalidValue
-from crmcli.i18n import M_
+from crmcli.i18n import M_, N_, said
 
 if TYPE_CHECKING:
     pass
@@ -428,26 +428,48 @@ def infer(
 
 
 def describe(guess: Guess) -> str:
-    """Why a customer has their locale, in words: for `customers show`."""
+    """Why a customer has their locale, in words: for `customers show`.
+
+    English (the page's JSON keeps it so), each sentence a catalog message `said` with
+    its values, so the page on a screen says it in the reader's language.
+    """
     kind, _, detail = guess.source.partition(":")
     detail = detail.replace("-", " ")
     if kind == SET:
-        return "set"
+        return said("set")
     if kind in ("name", "reading"):
-        return f"inferred: {detail} in the {kind}"
+        letters = said(_LETTERS.get(detail, detail))
+        if kind == "name":
+            return said("inferred: {letters} in the name", letters=letters)
+        return said("inferred: {letters} in the reading", letters=letters)
     if kind == "file":
         if detail == "headers":
-            return "inferred: the import file's headers"
-        return f"inferred: the import file, encoded {detail.replace(' ', '-')}"
+            return said("inferred: the import file's headers")
+        return said(
+            "inferred: the import file, encoded {encoding}", encoding=detail.replace(" ", "-")
+        )
     if kind == "phone":
-        return f"inferred: phone number {detail}"
+        return said("inferred: phone number {code}", code=detail)
     if kind == "shape":
-        return {
-            "latin": "inferred: a name in Latin letters",
-            "spaced kanji": "inferred: a kanji name written with a space",
-            "japanese surname": "inferred: a common Japanese surname",
-        }.get(detail, f"inferred: {detail}")
-    return "the shop's locale (locale.default)"
+        shape = _SHAPES.get(detail)
+        return said(shape) if shape else said("inferred: {what}", what=detail)
+    return said("the shop's locale (locale.default)")
+
+
+# The evidence `describe` names, as a person reads it (the keys are locale_source's).
+_LETTERS = {
+    "hangul": N_("hangul"),
+    "kana": N_("kana"),
+    "armenian": N_("armenian"),
+    "cyrillic": N_("cyrillic"),
+    "japanese kanji": N_("japanese kanji"),
+    "simplified chinese": N_("simplified chinese"),
+}
+_SHAPES = {
+    "latin": N_("inferred: a name in Latin letters"),
+    "spaced kanji": N_("inferred: a kanji name written with a space"),
+    "japanese surname": N_("inferred: a common Japanese surname"),
+}
 
 
 def check_setting(value: str) -> str | None:

@@ -377,27 +377,55 @@ def _label(value: Fraction) -> str:
     return text
 
 
-_NO_SPEND_REASONS = {NO_NET_SPEND: "returns outweigh purchases: no net spend"}
+def _share(value: Fraction) -> str:
+    """`80 %`: a reason's share with its sign, one value of its message (a catalog's
+    message cannot hold "% of": gettext reads it as a %-placeholder)."""
+    return f"{_label(value)} %"
+
+
+# Why a customer has their tier, per rule: stored in English (JSON and CSV read it) and said
+# in the reader's language on a screen. Each is a core message (M_), registered when the
+# module loads: a command that shows a stored reason finds its template again.
+REASONS = {
+    "pareto": {
+        NO_LINES: M_("no purchases in the window"),
+        WHY_A: M_("the customers ranked above hold less than {a} of revenue"),
+        WHY_B: M_("the customers ranked above hold {a} of revenue or more, less than {b}"),
+        WHY_C: M_("the customers ranked above hold {b} of revenue or more"),
+    },
+    "top-share": {
+        NO_LINES: M_("no purchases in the window"),
+        WHY_A: M_("in the top {a} of {n} spenders"),
+        WHY_B: M_("in the next {b} of {n} spenders"),
+        WHY_C: M_("below the top {ab} of {n} spenders"),
+    },
+    "growth": {
+        NO_LINES: M_("no purchases in the last 12 months"),
+        WHY_A: M_("in the top {top} of {n} spenders by the last 12 months' sales"),
+        WHY_C: M_("not in the top {top} and no growth of {rate} two years running"),
+    },
+}
+NO_SPEND = M_("returns outweigh purchases: no net spend")
+# A growing B customer's own words, written in SQL by `_assign_growth` (each value "10.0 %").
+GREW = M_("sales grew {first} and then {then} year on year")
+
+
+def _reasons(rule: str, **shares: Fraction | int) -> dict[int, str]:
+    """The rule's reasons with the run's figures: each share as `80 %`, a count as it is."""
+    values = {k: _share(v) if isinstance(v, Fraction) else v for k, v in shares.items()}
+    return {NO_NET_SPEND: NO_SPEND, **{c: t.format(**values) for c, t in REASONS[rule].items()}}
 
 
 def _assign_pareto(db: Engine, run_id: int, p: dict[str, Fraction], positive: int) -> None:
     # above < positive × a/100 ⟺ above < ceil(positive × a/100), for an integer `above`.
     limit_a = math.ceil(positive * p["a"] / 100)
     limit_b = math.ceil(positive * p["b"] / 100)
-    a, b = _label(p["a"]), _label(p["b"])
-    held = "the customers ranked above hold"
     _assign(
         db,
         run_id,
         a="above < :limit_a",
         b="above < :limit_b",
-        reasons={
-            **_NO_SPEND_REASONS,
-            NO_LINES: "no purchases in the window",
-            WHY_A: f"{held} less than {a} % of revenue",
-            WHY_B: f"{held} {a} % of revenue or more, less than {b} %",
-            WHY_C: f"{held} {b} % of revenue or more",
-        },
+        reasons=_reasons("pareto", a=p["a"], b=p["b"]),
         params={"limit_a": limit_a, "limit_b": limit_b},
     )
 
@@ -411,13 +439,7 @@ def _assign_top_share(db: Engine, run_id: int, p: dict[str, Fraction], spenders:
         run_id,
         a="rank <= :top_a",
         b="rank <= :top_b",
-        reasons={
-            **_NO_SPEND_REASONS,
-            NO_LINES: "no purchases in the window",
-            WHY_A: f"in the top {_label(p['a'])} % of {spenders} spenders",
-            WHY_B: f"in the next {_label(p['b'])} % of {spenders} spenders",
-            WHY_C: f"below the top {_label(p['a'] + p['b'])} % of {spenders} spenders",
-        },
+        reasons=_reasons("top-share", a=p["a"], b=p["b"], ab=p["a"] + p["b"], n=spenders),
         params={"top_a": top_a, "top_b": top_b},
     )
 
@@ -437,16 +459,9 @@ def _assign_growth(db: Engine, run_id: int, p: dict[str, Fraction], spenders: in
         extra="prev, prev2,",
         a="rank <= :top",
         b=grew,
-        # B's words are each customer's own: its two years' growth.
+        # B's words are each customer's own: its two years' growth (GREW, said in SQL).
         b_words=f"'sales grew ' || {first} || ' % and then ' || {then} || ' % year on year'",
-        reasons={
-            **_NO_SPEND_REASONS,
-            NO_LINES: "no purchases in the last 12 months",
-            WHY_A: f"in the top {_label(p['top'])} % of {spenders} spenders"
-            " by the last 12 months' sales",
-            WHY_C: f"not in the top {_label(p['top'])} % and no growth of"
-            f" {_label(p['rate'])} % two years running",
-        },
+        reasons=_reasons("growth", top=p["top"], rate=p["rate"], n=spenders),
         params={"top": top, "scale": scale, "factor": factor},
     )
 

@@ -291,6 +291,7 @@ def test_advance_help_is_built_from_the_stage_table(shop):
             if field == "note":  # every stage's: its own help, checked below
                 continue
             need = "required" if field in stage.required else "optional"
-            assert f"--{field} <str> {stage.name} ({need}): {stage.describe(field)}." in text
+            named = field.replace("-", "_").upper()
+            assert f"--{field} {named} {stage.name} ({need}): {stage.describe(field)}." in text
     assert "cause-found (needs --cause, --detail)" in text
     assert "required for followed-up: the contact made after the resolution" in text

@@ -72,3 +72,21 @@ def test_the_benefit_of_the_customers_tier_fills_its_placeholder(db, shop):
     messages = _messages(db)
     assert messages["E1"][1] == "John Smith: [10% discount]"
     assert messages["K1"][1] == "김민준: []"  # no tier, nothing offered
+
+
+def test_messages_signed_with_an_unset_shop_name_are_said_once(db, shop):
+    # The seeded shop's greetings read "Warm wishes from ." and "…より" with no shop.name.
+    def render(**kwargs) -> list[str]:
+        warnings: list[str] = []
+        greetings.render(db, start=date(2026, 3, 14), end=date(2026, 3, 14), warnings=warnings)
+        return warnings
+
+    assert render() == []  # "Bean"
+    settings.set_value(db, "shop.name", "")
+    assert render() == [
+        "3 messages end with the shop's name, which is not set: `crmcli config set shop.name NAME`"
+    ]
+    templates.set_template(db, name="birthday", body="Happy birthday, {salutation}!")
+    assert render() == [
+        "2 messages end with the shop's name, which is not set: `crmcli config set shop.name NAME`"
+    ]

@@ -151,6 +151,10 @@ def test_every_help_reads_well(lang, width, monkeypatch):
                 shown = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flat)
                 if (name.startswith("-") or isinstance(param.type, click.Choice)) and not shown:
                     problems.append(f"{where}: {name} is not shown whole")
+        # A value is named as its option or argument is (`--owner OWNER`, `REF`), never by
+        # its Python type (`<str>`, `<int range>`, `<path>`: typer's words, in no language).
+        raw = re.findall(r"<(?:str|int|float|path|int range|float range)>", screen)
+        problems += [f"{where}: the value named by its type: {r}" for r in raw]
         held = sum(_said(t).count("…") for t in texts if t)
         if screen.count("…") > held:
             problems.append(f"{where}: something is cut (…)")

@@ -25,8 +25,9 @@ from crmcli import i18n
 from crmcli.i18n import _, ngettext
 
 ROOT = Path(__file__).parent.parent
-# What `pybabel extract` looks for (README, Languages): gettext's names, `said`, `M_`, `M_n`.
-KEYWORDS = {**DEFAULT_KEYWORDS, "said": None, "M_": None, "M_n": (1, 2)}
+# What `pybabel extract` looks for (README, Languages): gettext's names, `said`, `said_n`,
+# `M_`, `M_n`.
+KEYWORDS = {**DEFAULT_KEYWORDS, "said": None, "said_n": (1, 2), "M_": None, "M_n": (1, 2)}
 LOCALE = ROOT / "crmcli" / "locale"
 
 

@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from contextlib import closing
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -493,6 +495,25 @@ def test_a_question_answered_no_says_aborted_in_the_language(shop, tmp_path, lan
     assert shown.rstrip().endswith(ABORTED.get(lang, "Aborted.")), shown
 
 
+ANSWER_Y_OR_N = {"ko_KR.UTF-8": "y 또는 n으로 답해 주세요", "zh_TW.UTF-8": "請回答 y 或 n"}
+
+
+@pytest.mark.parametrize("lang", [*ANSWER_Y_OR_N, "C.UTF-8"])
+def test_an_answer_that_is_neither_yes_nor_no_is_asked_again_in_the_language(shop, tmp_path, lang):
+    # click's own question said "Error: invalid input" in English under every language.
+    from ptyrun import run_tty
+
+    db = tmp_path / "x.db"
+    _copy(shop, db)
+    env = {"LANG": lang, "LANGUAGE": ""}
+    status, shown = run_tty(
+        "--db", str(db), "customers", "delete", "KR-2024-0002", env=env, typed="maybe\nn\n"
+    )
+    assert status == 1 and "Error" not in shown, shown
+    assert shown.count("[y/N]") == 2 and ANSWER_Y_OR_N.get(lang, "please answer y or n") in shown
+    assert run(db, "customers", "show", "KR-2024-0002", lang="C.UTF-8").exit_code == 0  # kept
+
+
 @pytest.mark.parametrize(
     ("lang", "said"),
     [("ko_KR.UTF-8", "sqlite 또는 pg_dump"), ("zh_TW.UTF-8", "sqlite 或 pg_dump")],
@@ -503,3 +524,217 @@ def test_the_alternatives_of_a_refusal_are_joined_in_the_language(shop, tmp_path
     assert result.exit_code == 2 and said in result.stderr and " or " not in result.stderr
     english = run(shop, "db", "backup", str(tmp_path / "b.db"), "--as", "nope", lang="C.UTF-8")
     assert "--as takes sqlite or pg_dump, not 'nope'" in english.stderr
+
+
+# --- what the core writes in English for JSON, said on a screen ----------------------------
+
+# The page's locale line and attitude sentence, and the attitudes table, of the seeded
+# shop's Japanese customer: English in JSON, the reader's words on a screen.
+PAGE_WORDS = {
+    "ko_KR.UTF-8": (
+        "ja (추정: 이름의 가나)",
+        "제안 충성 (4일에 걸쳐 구매",
+        "얼리어답터: 출시 직후",
+    ),
+    "ja_JP.UTF-8": ("ja (推定：名前のかな)", "推定 ロイヤル（4日に購入", "早期購入者：発売直後に"),
+    "zh_CN.UTF-8": ("ja (推断：姓名中的假名)", "建议 忠诚（在 4 天购买过", "尝鲜客户：上市后不久"),
+    "zh_TW.UTF-8": ("ja (推斷：姓名中的假名)", "建議 忠誠（在 4 天購買過", "嚐鮮客戶：上市後不久"),
+    "hy_AM.UTF-8": (
+        "ja (ենթադրված՝ ճապոնական կանա անվան մեջ)",
+        "առաջարկվող՝ հավատարիմ (գնել է 4 օր",
+        "վաղ գնորդ՝",
+    ),
+}
+ENGLISH_PAGE = (
+    "ja (inferred: kana in the name)",
+    "suggested loyal (bought on 4 days",
+    "early adopter:",
+)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_page_says_why_the_locale_and_the_attitude_in_the_language(shop, lang):
+    args = ("customers", "show", "JP-2024-0001", "--as-of", AS_OF)
+    page = run(shop, *args, "--format", "table", lang=lang, columns=200)
+    assert page.exit_code == 0, page.output
+    for words in PAGE_WORDS.get(lang, ENGLISH_PAGE):
+        assert words in page.stdout, (lang, words, page.stdout)
+    if lang != "C.UTF-8":
+        assert not [w for w in ("inferred", "bought on", "loyal") if w in page.stdout], page.stdout
+    # JSON keeps the English words, under every language.
+    profile = json.loads(run(shop, *args, "--format", "json", lang=lang).stdout)
+    assert profile["profile"]["locale_why"] == "inferred: kana in the name"
+    assert profile["tier"]["attitude"]["why"].startswith("bought on 4 days, about every")
+
+
+ATTITUDES = {
+    "ko_KR.UTF-8": {"충성", "브랜드 전환", "충성 없음"},
+    "ja_JP.UTF-8": {"ロイヤル", "ブランド乗り換え", "忠誠なし"},
+    "zh_CN.UTF-8": {"忠诚", "换品牌", "无忠诚"},
+    "zh_TW.UTF-8": {"忠誠", "換品牌", "無忠誠"},
+    "hy_AM.UTF-8": {"հավատարիմ", "ապրանքանիշը փոխող", "անհավատարիմ"},
+}
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_attitudes_are_said_in_the_language_on_a_screen(shop, lang):
+    shown = run(shop, "customers", "attitudes", "--as-of", AS_OF, "--format", "table", lang=lang)
+    assert shown.exit_code == 0, shown.output
+    assert all(word in shown.stdout for word in ATTITUDES[lang]), shown.stdout
+    assert not re.search(r"loyal|brand-switching", shown.stdout), shown.stdout
+    said = run(shop, "customers", "set-attitude", "JP-2024-0001", "--as-of", AS_OF, lang=lang)
+    assert said.exit_code == 0 and "loyal" not in said.stderr and "bought" not in said.stderr
+
+
+def _undo_shop(tmp_path: Path) -> Path:
+    """Two imports, then later work on what they brought: an edit, a follow-up, a tag."""
+    db = tmp_path / "undo.db"
+    (tmp_path / "u1.csv").write_text(
+        "code,name,phone,tags\nK1,Kim,010-1111-2222,vip\nK2,Park,010-3333-4444,\n"
+    )
+    (tmp_path / "u2.csv").write_text("code,name,phone,address\nK1,Kim,010-1111-2222,Seoul\n")
+    for args in (
+        ("customers", "add", "--code", "K0", "--name", "Lee"),
+        ("customers", "import", str(tmp_path / "u1.csv")),
+        ("customers", "import", str(tmp_path / "u2.csv"), "--on-conflict", "update"),
+        ("customers", "edit", "K1", "--address", "Busan", "--name", "Kim Minjun"),
+        ("followups", "add", "K2", "-m", "call", "--on", "2026-02-01"),
+        ("customers", "tag", "K2", "new"),
+    ):
+        assert run(db, *args, lang="C.UTF-8").exit_code == 0, args
+    return db
+
+
+# Undo's lines: what changed since, and what undo does about it (was English in the core).
+UNDO_WORDS = {
+    "ko_KR.UTF-8": (
+        "고객 #2 (Kim Minjun): 가져오기 뒤 address",
+        "되돌리면 address은(는) 이전 값으로",
+        "약속한 연락 1건",
+    ),
+    "ja_JP.UTF-8": (
+        "お客様 #2（Kim Minjun）：取り込みの後",
+        "取り消すと address は前の値に",
+        "折り返し 1 件",
+    ),
+    "zh_CN.UTF-8": (
+        "客户 #2（Kim Minjun）：导入之后",
+        "撤销会把 address 改回之前的值",
+        "1 个回电承诺",
+    ),
+    "zh_TW.UTF-8": (
+        "客戶 #2（Kim Minjun）：匯入之後",
+        "復原會把 address 改回之前的值",
+        "1 個回電承諾",
+    ),
+    "hy_AM.UTF-8": (
+        "հաճախորդ #2 (Kim Minjun)՝ ներմուծումից հետո",
+        "վերադարձնում է նախորդ address",
+        "1 հետզանգ",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_undo_says_what_changed_since_the_import_in_the_language(tmp_path, lang):
+    db = _undo_shop(tmp_path)
+    english = [run(db, "imports", "undo", i, lang="C.UTF-8") for i in ("2", "1")]
+    assert "changed since the import (undo puts back the earlier address;" in english[0].stderr
+    refused = run(db, "imports", "undo", "2", lang=lang)
+    assert refused.exit_code == english[0].exit_code == 1
+    forced = run(db, "imports", "undo", "2", "--force", lang=lang)
+    assert forced.exit_code == 0, forced.output
+    second = run(db, "imports", "undo", "1", lang=lang)  # the added customers' later work
+    assert second.exit_code == 1
+    said = refused.stderr + forced.stderr + second.stderr
+    for words in UNDO_WORDS[lang]:
+        assert words in said, (lang, words, said)
+    english_words = (
+        "changed since",
+        "undo puts",
+        "kept as edited",
+        "added by the import",
+        "follow-up",
+    )
+    assert not [w for w in english_words if w in said], said
+
+
+# Words of every tier reason (tiers.REASONS, NO_SPEND, GREW) that no translation keeps.
+REASON_WORDS = re.compile(r"revenue|spenders|purchases|sales|grew|growth of|returns")
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_every_tier_reason_is_said_in_the_language(tmp_path, lang):
+    # Each rule's every reason, the growing customer's own words too: stored in English
+    # (`tiers history` as CSV keeps them), said on a screen.
+    from crmcli import customers, purchases, tiers
+    from crmcli.db import open_db
+
+    db_path = tmp_path / "tiers.db"
+    db = open_db(str(db_path))
+    amounts = {"G": ((2024, 100), (2025, 110), (2026, 121)), "B": ((2026, 1000),)}
+    amounts |= {"R": ((2026, 50), (2026, -80)), "S": ((2026, 300),), "I": ()}
+    ids = {}
+    for code, lines in amounts.items():
+        ids[code] = customers.add(db, name=f"c{code}", code=code)
+        for year, amount in lines:
+            on = date(year, 3, 1)
+            purchases.add(db, customer_id=ids[code], amount_micros=amount * 1_000_000, on=on)
+    for rule in ("pareto", "top-share", "growth"):
+        tiers.classify(db, rule=rule, as_of=date(2026, 6, 30))
+    db.close()
+    english, said = [], []
+    for code in amounts:
+        csv_rows = run(db_path, "tiers", "history", code, "--fields", "reason", lang=lang).stdout
+        english += csv_rows.splitlines()[1:]
+        shown = run(db_path, "tiers", "history", code, "--format", "table", lang=lang, columns=200)
+        assert shown.exit_code == 0, shown.output
+        said.append(shown.stdout)
+    assert len(set(english)) >= 9 and any(r.startswith("sales grew") for r in english)
+    assert all(REASON_WORDS.search(r) for r in english), english  # CSV: English
+    assert not [s for s in said if REASON_WORDS.search(s)], said
+
+
+# Listings a person reads as a table, beyond MACHINE's: their headers too.
+LISTINGS: list[tuple[str, ...]] = [
+    *(args for args in MACHINE if args[:2] not in (("customers", "show"), ("complaints", "show"))),
+    ("customers", "who-bought", "--item", "Grinder"),
+    ("customers", "early-adopters", "--as-of", AS_OF),
+    ("items", "list", "--as-of", AS_OF),
+]
+
+
+@pytest.mark.parametrize("lang", LANGS[1:])
+def test_every_table_header_and_fixed_value_is_in_the_language(shop, lang):
+    # The walk at 80 columns found English headers (`matched`, `spent`, `from`/`to`, `days
+    # since`, `first sale`…) and values (`demoted`, `before records`, `(not recorded)`).
+    english = []
+    for args in LISTINGS:
+        result = run(shop, *args, "--format", "table", lang=lang, columns=250)
+        assert result.exit_code == 0, (args, result.output)
+        for line in result.stdout.splitlines():
+            if "┃" in line:  # a header line: every cell a word of the language
+                english += [(args, c.strip()) for c in line.split("┃") if re.search(r"[a-z]{2}", c)]
+    assert english == []
+    said = run(shop, "tiers", "changes", "--format", "table", lang=lang, columns=250).stdout
+    assert not re.search(r"demoted|promoted", said), said
+    said = run(shop, "items", "list", "--as-of", AS_OF, "--format", "table", lang=lang).stdout
+    assert not re.search(r"first sale|before records", said), said
+    said = run(shop, "complaints", "report", "--format", "table", lang=lang, columns=250).stdout
+    assert "not recorded" not in said and "share of customers" not in said
+    said = run(shop, "tiers", "report", "--format", "table", lang=lang, columns=250).stdout
+    assert "share of customers" not in said and "spenders" not in said
+
+
+UNSIGNED = {
+    "C.UTF-8": "10 messages end with the shop's name, which is not set",
+    "ko_KR.UTF-8": "메시지 10개가 가게 이름으로 끝나는데, 가게 이름이 설정되지 않았습니다",
+}
+
+
+@pytest.mark.parametrize("lang", UNSIGNED)
+def test_greet_says_when_its_messages_sign_with_no_shop_name(shop, lang):
+    # The seeded shop has no shop.name: "Warm wishes from .", "…より" were printed silently.
+    result = run(shop, "greet", "--as-of", AS_OF, "--days", "30", lang=lang)
+    assert result.exit_code == 0 and "Warm wishes from ." in result.stdout
+    assert f"crmcli: warning: {UNSIGNED[lang]}" in result.stderr, result.stderr

@@ -241,3 +241,54 @@ def test_every_kept_column_stays_and_the_names_wrap_before_the_text():
 def test_a_long_word_breaks_after_a_hyphen_never_at_a_minus():
     assert table.wrap("Պետրոսյան-Հովհաննիսյան", 12) == ["Պետրոսյան-", "Հովհաննիսյան"]
     assert table.wrap("FROM=2026-01-01", 12) == ["FROM=2026-01", "-01"]  # dates: folded
+
+
+def test_a_header_reads_whole_before_a_column_not_kept_comes_in():
+    # `complaints list` of a shop with short names at 80 columns: the header broke at its
+    # underscore, with the code's header under it three lines (`customer_` / `name` /
+    # `customer`), to show an empty `tier`; and at 70 the code's width (8) narrowed its
+    # host below the header's longest part: `customer` / `_name`.
+    C = table.Column
+    columns = [
+        C("id", "id", table.KEY, True),
+        C("customer_name", "customer_name", table.KEY),
+        C("customer", "customer", table.KEY),
+        C("tier", "tier", table.OTHER),
+        C("stage", "stage", table.OTHER),
+        C("due_on", "due_on", table.OTHER),
+        C("summary", "summary", table.PROSE),
+    ]
+    long = "Steam wand leaks after two weeks; the customer is upset, wants a replacement too"
+    rows = [
+        ["2", "김민준", "K1", "", "received", "2026-02-02", "late"],
+        ["1", "김민준", "K1", "", "received", "2026-02-02", long],
+    ]
+    keep, under = ("summary", "stage", "due_on"), {"customer": "customer_name"}
+    for width in (80, 70, 60):
+        lay = table.layout(columns, rows, width, keep=keep, under=under)
+        shown = dict(zip((c.field for c in lay.columns), lay.widths, strict=True))
+        host = table.wrap_header("customer_name", shown["customer_name"])
+        if width == 80:
+            assert host == ["customer_name"], shown
+        assert host in (["customer_name"], ["customer_", "name"]), (width, shown)
+        assert "tier" not in shown and shown["summary"] >= table.PROSE_MIN
+
+
+def test_a_name_breaks_at_its_spaces_where_its_words_fit():
+    # A Japanese or Chinese name filled its line letter by letter, as running text does:
+    # `長谷川 健太郎 ジ` / `ョナサン`, `欧阳 明月 诸葛 孔` / `明`.
+    assert table.wrap("長谷川 健太郎 ジョナサン", 16, fill=False) == ["長谷川 健太郎", "ジョナサン"]
+    assert table.wrap("欧阳 明月 诸葛 孔明", 16, fill=False) == ["欧阳 明月 诸葛", "孔明"]
+    running = table.wrap("欧阳 明月 诸葛 孔明", 17)  # running text fills its line
+    assert running == ["欧阳 明月 诸葛 孔", "明"]
+    assert table.wrap("欧阳 明月 诸葛 孔明", 17, fill=False) == ["欧阳 明月 诸葛", "孔明"]
+    assert table.wrap("長谷川健太郎ジョナサン", 8, fill=False) == ["長谷川健", "太郎ジョ", "ナサン"]
+    C = table.Column
+    columns = [C("name", "name", table.KEY), C("note", "note", table.PROSE)]
+    lay = table.Layout(tuple(columns), (16, 20), ())
+    lines = list(
+        table.row_lines(
+            lay, ["長谷川 健太郎 ジョナサン", "Call back"], {"name": 0, "note": 1}, table.UNICODE
+        )
+    )
+    assert [line.split("│")[0].strip() for line in lines] == ["長谷川 健太郎", "ジョナサン"]

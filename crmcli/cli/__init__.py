@@ -36,6 +36,7 @@ class CrmGroup(TyperGroup):
         # location points.
         given = sys.argv[1:] if args is None else list(args)
         use_setting(_language_setting(_db_option(given)))
+        _name_values(self)  # `--db DB`, as every command's values are named
         return super().main(args, *rest, **kwargs)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
@@ -388,8 +389,32 @@ def _help_in_language(command: Any) -> None:
     if "format_help" not in command.__dict__:
         command.format_help = MethodType(_format_help, command)
         command.format_usage = MethodType(_format_usage, command)
+        _name_values(command)
     for sub in getattr(command, "commands", {}).values():
         _help_in_language(sub)
+
+
+# The types whose value typer named by the Python type (`--owner <str>`, `--days <int
+# range>`, `ref <str>`): words that tell a person nothing, in no language.
+PLAIN_TYPES = frozenset({"str", "int", "float", "int range", "float range", "path"})
+
+
+def _name_values(command: Any) -> None:
+    """Name each plain value as its option or argument is named, in capitals: `--owner
+    OWNER`, `--as-of AS_OF`, `customers show REF` — the house style of the help texts
+    (`merge OTHER into KEEP`, `SOURCE=FIELD`), and argparse's. A list of choices, a flag
+    and a metavar a command gives (`db backup --as KIND`) stay as they are."""
+    for param in command.params:
+        if param.metavar is not None or param.type.name not in PLAIN_TYPES:
+            continue
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            continue
+        if param.param_type_name == "argument":
+            name = param.name or ""
+        else:
+            name = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+        name = name.lstrip("-").replace("-", "_").upper()
+        param.metavar = name if param.nargs == 1 else f"{name}..."
 
 
 def _format_help(self: Any, ctx: Any, formatter: Any) -> None:

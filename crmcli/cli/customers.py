@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from crmcli import customers
-from crmcli.cli.env import Env, get_env
+from crmcli.cli.env import Env, confirm, get_env
 from crmcli.cli.output import (
     Format,
     FormatOption,
@@ -506,8 +506,6 @@ def delete(
     if not yes:
         if not env.stdout_isatty:
             raise UsageError(_("deleting needs --yes when not run at a terminal"))
-        typer.confirm(
-            _("Delete customer #{id} {name}?").format(id=customer_id, name=who), abort=True
-        )
+        confirm(_("Delete customer #{id} {name}?").format(id=customer_id, name=who))
     customers.delete(env.db, customer_id, force=force)
     env.say(_("deleted customer #{id} {name}").format(id=customer_id, name=who))

@@ -10,7 +10,7 @@ from crmcli.cli.env import get_env
 from crmcli.cli.output import Format, FormatOption, customer_fields_option, resolve_format, stream
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
-from crmcli.i18n import _
+from crmcli.i18n import _, translate
 from crmcli.money import to_decimal
 from crmcli.settings import display_places
 
@@ -114,10 +114,13 @@ def set_attitude(
     current = customers.get(db, customer_id).fields["attitude"]
     if current:
         print(current, file=env.stdout)
+    from crmcli.cli.i18n import shown_value  # the words of a screen, not of a pipe
+
     said = _("customer #{id}: attitude {attitude}")
-    env.say(said.format(id=customer_id, attitude=current or _("not set")))
+    env.say(said.format(id=customer_id, attitude=shown_value("attitude", current) or _("not set")))
     said = _("suggested from buying: {attitude} ({why})")
-    env.say(said.format(attitude=hint.suggested or _("none"), why=hint.why))
+    suggested = shown_value("attitude", hint.suggested) or _("none")
+    env.say(said.format(attitude=suggested, why=translate(hint.why)))
 
 
 @app.command("attitudes")

@@ -6,7 +6,7 @@ import typer
 
 from crmcli import customers, privacy
 from crmcli.cli.customers import Ref, app
-from crmcli.cli.env import get_env
+from crmcli.cli.env import confirm, get_env
 from crmcli.errors import UsageError
 from crmcli.i18n import _, ngettext
 from crmcli.money import format_amount
@@ -30,7 +30,7 @@ def forget(
         question = _(
             "Erase customer #{id} {name}'s name, phones, e-mail, address, notes and dates for good?"
         )
-        typer.confirm(question.format(id=customer_id, name=who), abort=True)
+        confirm(question.format(id=customer_id, name=who))
     done = privacy.forget(db, customer_id)
     total = format_amount(done.kept_total_micros, places=display_places(db))
     said = ngettext(

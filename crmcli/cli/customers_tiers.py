@@ -9,7 +9,7 @@ from crmcli.cli.customers import Ref, app, emit_customers
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, customer_fields_option
 from crmcli.errors import UsageError
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 
 AsOf = Annotated[
     str | None,
@@ -62,7 +62,11 @@ def at_risk(
     if k is not None:  # before the first row is printed
         settings.validate("tiers.at_risk.k", str(k), what="--k")
     rows = buying.at_risk(db, as_of=env.today(as_of), k=k)
-    headers = {"days_since": "days since", "interval_days": "usual interval", "ratio": "× usual"}
+    headers = {
+        "days_since": N_("days since"),
+        "interval_days": N_("usual interval"),
+        "ratio": N_("× usual"),
+    }
     emit_customers(
         env,
         lambda _fetch: rows,

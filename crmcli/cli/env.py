@@ -179,6 +179,25 @@ class Env:
         return settings.get(self.settings_db(), "staff.default") or os.environ.get("USER", "")
 
 
+def confirm(question: str) -> None:
+    """Ask `question` at the terminal: y or yes goes on; n, no or Enter aborts (typer
+    then says "Aborted." in the language).
+
+    click's own `confirm` answers anything else with "Error: invalid input", in English
+    under every language: here the question is asked again after the language's words.
+    """
+    while True:
+        try:
+            answer = input(f"{question} [y/N]: ").strip().lower()
+        except (KeyboardInterrupt, EOFError):
+            raise typer.Abort() from None
+        if answer in ("y", "yes"):
+            return
+        if answer in ("", "n", "no"):
+            raise typer.Abort()
+        print(_("please answer y or n"), file=sys.stderr, flush=True)
+
+
 def get_env(ctx: typer.Context) -> Env:
     # The invocation's Env (the root callback made it).
     root = ctx.find_root()

@@ -20,9 +20,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from crmcli.cli import PLAIN_TYPES
 from crmcli.cli.i18n import translate_help
 from crmcli.cli.table import cell_len, line_starts, unspaced
 
+_RAW_TYPES = frozenset(f"<{name}>" for name in PLAIN_TYPES)
 HELP_MIN = 34  # cells of an option's help: about six words a line
 _PANEL_EDGES = 4  # a panel's two borders and the space inside each
 
@@ -122,6 +124,8 @@ def laid_out(options: Any, width: int) -> Any:
     if len(cells) < 3:
         return options  # not the table typer draws (a newer typer): as it is
     *names, metavars, helps = cells
+    # An argument's type (`REF  <str>`) says nothing its name does not (cli._name_values).
+    metavars = [Text() if _plain(cell) in _RAW_TYPES else cell for cell in metavars]
     names = [column for column in names if any(_plain(cell) for cell in column)]
     name_widths = [max(cell_len(_plain(cell)) for cell in column) for column in names]
     gap = 2  # the table's padding: a space after a column and one before the next

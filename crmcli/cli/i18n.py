@@ -173,7 +173,20 @@ HEADERS = (
     *(N_("key"), N_("value"), N_("default"), N_("help"), N_("last"), N_("days_since")),
     *(N_("interval_days"), N_("ratio"), N_("attitude"), N_("suggested"), N_("visits")),
     *(N_("early_launches"), N_("score"), N_("birthday"), N_("relation"), N_("who")),
-    *(N_("goal"), N_("next"), N_("on"), N_("met"), N_("repeats")),
+    *(N_("goal"), N_("next"), N_("on"), N_("met"), N_("repeats"), N_("of"), N_("cause")),
+    *(N_("matched"), N_("spent"), N_("launches"), N_("from"), N_("to"), N_("source")),
+    *(N_("a_name"), N_("b_name")),
+    # Every customer field, as `customers export` or `--fields` shows it in a table.
+    *(N_("family_name"), N_("given_name"), N_("patronymic"), N_("name_reading")),
+    *(N_("addressed_as"), N_("gender"), N_("locale"), N_("locale_source"), N_("phones")),
+    *(N_("phone_e164"), N_("phones_e164"), N_("birthday_lunar"), N_("birthday_leap")),
+    *(N_("anniversary"), N_("address"), N_("postcode"), N_("company"), N_("occupation")),
+    *(N_("income_band"), N_("notes"), N_("lost_at"), N_("lost_reason")),
+    *(N_("prospect_calls_from"), N_("tier_override"), N_("tier_override_reason")),
+    *(N_("tier_override_at"), N_("contact_days"), N_("contact_hours"), N_("do_not_contact")),
+    N_("updated_at"),
+    *(N_("category"), N_("delivery_date"), N_("line_id"), N_("quantity"), N_("unit_price")),
+    *(N_("days_overdue"), N_("items")),
 )  # fmt: skip
 # The fixed values a person reads in these columns: agenda kinds, complaint stages and
 # causes. Display only: the stored value, `--kind`/`--to` and CSV/JSON keep the name.
@@ -193,6 +206,7 @@ VALUES: dict[str, frozenset[str]] = {
     ),
     "cause": frozenset(
         {N_("expectation"), N_("product-quality"), N_("staff-service"), N_("other")}
+        | {N_("(not recorded)")}  # complaints report: complaints with no cause yet
     ),
 }
 VALUES["next_stage"] = VALUES["stage"]
@@ -208,6 +222,14 @@ VALUES["channel"] = frozenset(
     {N_("store"), N_("phone"), N_("online"), N_("email"), N_("sns"), N_("visit"), N_("other")}
     | {N_("call"), N_("sms")}
 )
+# How a customer moved between two runs (tiers changes); where an item's launch day comes
+# from (items list); why two customers may be one (customers dupes).
+VALUES["change"] = frozenset({N_("new"), N_("left"), N_("demoted"), N_("promoted")})
+VALUES["source"] = frozenset({N_("first sale"), N_("before records")})
+VALUES["reason"] = frozenset({N_("phone"), N_("email"), N_("name")})
+# A customer's attitude (seed 003): set by hand, or suggested by their buying.
+VALUES["attitude"] = frozenset({N_("loyal"), N_("brand-switching"), N_("no-loyalty")})
+VALUES["suggested"] = VALUES["attitude"]
 _HEADERS = frozenset(HEADERS)
 
 
@@ -220,10 +242,14 @@ def shown_value(field: str, value: object) -> object:
     """A kind, stage or cause, or an agenda item's why, in the user's language; any other
     value as it is."""
     if isinstance(value, str):
+        if field == "matched":  # the fields a search found the customer in (`name, code`)
+            return ", ".join(header(name) for name in value.split(", "))
         if value in VALUES.get(field, ()):
             return _(value)
         if field == "why":
             return _why(value)
+        if field == "reason":  # a tier run's reason: a core message (tiers.py)
+            return say_message(value)
     return value
 
 

@@ -9,7 +9,7 @@ from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
 from crmcli.dates import iso_date
 from crmcli.errors import UsageError
-from crmcli.i18n import _
+from crmcli.i18n import N_, _
 
 app = typer.Typer(
     help="Items sold: their launches (first sale, or a day you set) and their early buyers.",
@@ -41,10 +41,10 @@ def list_items(
     rows = launches.items(db, as_of=env.today(as_of))
     chosen = pick_fields(fields, allowed=launches.ITEM_FIELDS, default=launches.ITEM_FIELDS)
     headers = {
-        "launched_on": "launched",
-        "first_sale": "first sale",
-        "early_until": "early until",
-        "early_buyers": "early",
+        "launched_on": N_("launched"),
+        "first_sale": N_("first sale"),
+        "early_until": N_("early until"),
+        "early_buyers": N_("early"),
     }
     emit(
         env,

@@ -16,7 +16,7 @@ from rich.cells import cell_len
 
 from crmcli.cli import screen, table
 from crmcli.cli.env import Env
-from crmcli.i18n import N_, _, ngettext
+from crmcli.i18n import N_, _, ngettext, say_message, translate
 from crmcli.money import format_amount
 
 INDENT = 4
@@ -186,7 +186,7 @@ def _value(key: str, value: Any, profile: dict[str, Any]) -> str | None:
     if key == "birthday" and profile.get("birthday_lunar"):
         return _("{day} (lunar)").format(day=value)
     if key == "locale" and profile.get("locale_why"):
-        return f"{value} ({profile['locale_why']})"
+        return f"{value} ({translate(profile['locale_why'])})"  # said by locales.describe
     if key == "do_not_contact":
         return _("yes")
     if key == "status":
@@ -292,7 +292,8 @@ def _tier(page: Page, tier: dict[str, Any] | None, places: int) -> None:
             page.text(_("Benefit: {text}").format(text=tier["benefit"]["text"]))
         c = tier.get("classified")
         if c:
-            facts = {**c, "spend": _money(c["spend"], places), "reason": c["reason"] or ""}
+            reason = say_message(c["reason"] or "")  # stored in English (tiers.py's M_)
+            facts = {**c, "spend": _money(c["spend"], places), "reason": reason}
             if c.get("above_pct") is not None:
                 said = _(
                     "classified {tier} as of {as_of} ({rule}): rank {rank} of {of}, spend "
@@ -309,12 +310,14 @@ def _tier(page: Page, tier: dict[str, Any] | None, places: int) -> None:
             page.text(_("history: {moves}").format(moves=moves), dim=True)
     attitude = (tier or {}).get("attitude")
     if attitude:
+        from crmcli.cli.i18n import shown_value
+
         said = _("Attitude: {set}; suggested {suggested} ({why})")
         page.text(
             said.format(
-                set=attitude["set"] or _("not set"),
-                suggested=attitude["suggested"] or "—",
-                why=attitude["why"],
+                set=shown_value("attitude", attitude["set"]) or _("not set"),
+                suggested=shown_value("attitude", attitude["suggested"]) or "—",
+                why=translate(attitude["why"]),  # said by buying.Attitude
             )
         )
 

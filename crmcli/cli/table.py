@@ -111,8 +111,11 @@ def _hangul(ch: str) -> bool:
     return "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
 
 
-def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
-    """Tokens, each with what joins it to the one before (" ", or "" after `_`), in lines."""
+def _greedy(tokens: list[tuple[str, str]], width: int, *, fill: bool = True) -> list[str]:
+    """Tokens, each with what joins it to the one before (" ", or "" after `_`), in lines.
+
+    `fill`: a Chinese or Japanese token fills the rest of a line (running text); without
+    it a token that fits a line of its own goes there whole (a name's words)."""
     lines: list[str] = []
     current = ""
     for sep, token in tokens:
@@ -121,7 +124,12 @@ def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
             current = candidate
             continue
         room = width - cell_len(current + sep) if current else 0
-        if room >= 2 and unspaced(token) and cell_len(token) > room:
+        if (
+            room >= 2
+            and unspaced(token)
+            and cell_len(token) > room
+            and (fill or cell_len(token) > width)
+        ):
             # Japanese or Chinese without spaces: fill the line, as a CJK reader expects.
             head, rest = _fold(token, room)
             if cell_len(head) <= room and rest:
@@ -141,14 +149,18 @@ def _greedy(tokens: list[tuple[str, str]], width: int) -> list[str]:
     return lines
 
 
-def wrap(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` cells: broken at spaces, long words folded."""
+def wrap(text: str, width: int, *, fill: bool = True) -> list[str]:
+    """`text` in lines of at most `width` cells: broken at spaces, long words folded.
+
+    `fill=False` for a name: its words stay whole where a line holds them (`長谷川 健太郎` /
+    `ジョナサン`, `欧阳 明月 诸葛` / `孔明`), though Chinese and Japanese text fills its lines.
+    """
     width = max(width, 1)
     if "\n" not in text and cell_len(text) <= width:
         return [text]
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        lines.extend(_greedy([(" ", word) for word in paragraph.split(" ")], width))
+        lines.extend(_greedy([(" ", word) for word in paragraph.split(" ")], width, fill=fill))
     return lines
 
 
@@ -293,6 +305,13 @@ def layout(
         nat[host] = max(nat[host], nat[guest])
     # A column not kept comes in only where the kept text still reads as sentences.
     room = [max(m, readable[i]) if i in wanted else m for i, m in enumerate(mins)]
+    # A header shown reads whole before a column not kept comes in: `customer_` / `name`
+    # (and the code's header under it: three lines) to make room for an empty `tier`
+    # read badly. Where the kept columns need the cells, a header still breaks at `_`.
+    for i in shown:
+        whole = cell_len(columns[i].header)
+        if whole > room[i] and total(shown, [*room[:i], whole, *room[i + 1 :]]) <= width:
+            room[i] = mins[i] = whole
     for i in range(n):
         if i in stacked or i in shown:
             continue
@@ -363,7 +382,8 @@ def _fitted(
     for guest, host in stacked.items():
         for ws in (narrowed, aim):
             ws[host] = max(ws[host], widths[guest])
-        floor[host] = max(floor.get(host, 0), widths[guest])
+        # A host that is no long name keeps its own width (its header's longest part).
+        floor[host] = max(floor.get(host, widths[host]), widths[guest])
     for k in sorted(floor, key=lambda k: -aim[k]):
         excess = total(placed, aim) - width
         if excess <= 0:
@@ -456,7 +476,7 @@ def row_lines(lay: Layout, row: Sequence[str], index: dict[str, int], box: Box) 
     guests = _guests(lay)
     cells = []
     for c, w in zip(lay.columns, lay.widths, strict=True):
-        cell = wrap(row[index[c.field]], w)
+        cell = wrap(row[index[c.field]], w, fill=c.role != KEY)  # a name breaks at its spaces
         for guest in guests.get(c.field, ()):
             value = row[index[guest.field]]
             cell += wrap(value, w) if value else []

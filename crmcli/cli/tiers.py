@@ -228,7 +228,7 @@ def pareto_chart(curve: list[tiers.CurvePoint], *, height: int = 10) -> Any:
     axis = "0%".ljust(len(curve) // 2) + "50%"
     text.append("       " + axis.ljust(len(curve) - 3) + "100%\n", style="dim")
     # Short enough for a 60-column terminal: the chart is at most 50 wide plus its axis.
-    text.append("       share of customers, biggest spenders first:")
+    text.append("       " + _("share of customers, biggest spenders first:"))
     for tier, style in _TIER_STYLE.items():
         text.append(f" ■ {tier}", style=style)
     return text

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import customers, dates
 from crmcli.errors import Conflict, NotFound
-from crmcli.i18n import M_, M_n
+from crmcli.i18n import M_, M_n, clauses, said, said_n
 
 if TYPE_CHECKING:
     from crmcli.engines import Engine
@@ -125,7 +125,10 @@ def _changed_since_digest(stored: Mapping[str, Any], now: Mapping[str, Any]) -> 
 
 def _name(state: Mapping[str, Any] | None, customer_id: int) -> str:
     fields = (state or {}).get("fields", {})
-    return f"customer #{customer_id} ({fields.get('name') or fields.get('code') or 'no name'})"
+    name = fields.get("name") or fields.get("code")
+    if not name:
+        return said("customer #{id} (no name)", id=customer_id)
+    return said("customer #{id} ({name})", id=customer_id, name=name)
 
 
 @dataclass
@@ -257,7 +260,12 @@ def _plan(db: Engine, import_id: int, *, finished: str, force: bool) -> _Plan:
         if action == "update":
             before = json.loads(before_text or "{}")
             if state is None:
-                plan.said.append(f"{_name(after, cid)}: deleted or merged since; not restored")
+                plan.said.append(
+                    said(
+                        "{customer}: deleted or merged since; not restored",
+                        customer=_name(after, cid),
+                    )
+                )
                 continue
             plan.later += _edits_on_update(cid, before, after, state, finished, db)
             plan.restore.append((cid, before, after, state))
@@ -276,14 +284,22 @@ def _plan(db: Engine, import_id: int, *, finished: str, force: bool) -> _Plan:
     for complaint, purchase in refs:
         if force:
             plan.later.append(
-                f"purchase #{purchase}: complaint #{complaint} refers to it; removed, the "
-                "complaint stays without it"
+                said(
+                    "purchase #{purchase}: complaint #{complaint} refers to it; removed, the "
+                    "complaint stays without it",
+                    purchase=purchase,
+                    complaint=complaint,
+                )
             )
         else:
             plan.keep_purchases.append(purchase)
             plan.said.append(
-                f"purchase #{purchase} kept: complaint #{complaint} refers to it "
-                "(--force removes it too)"
+                said(
+                    "purchase #{purchase} kept: complaint #{complaint} refers to it "
+                    "(--force removes it too)",
+                    purchase=purchase,
+                    complaint=complaint,
+                )
             )
     return plan
 
@@ -300,7 +316,12 @@ def _edits_on_update(
     if after is None:  # an import recorded before undo kept the after-state
         updated = db.execute("SELECT updated_at FROM customers WHERE id = ?", [cid]).fetchone()[0]
         if updated and finished and updated > finished:
-            return [f"{_name(now, cid)}: edited on {updated[:10]}, after the import"]
+            name = _name(now, cid)
+            return [
+                said(
+                    "{customer}: edited on {day}, after the import", customer=name, day=updated[:10]
+                )
+            ]
         return []
     fields_then, fields_now = after["fields"], now["fields"]
     edited = sorted(
@@ -311,16 +332,23 @@ def _edits_on_update(
         return []
     clash = [k for k in edited if k not in CHILDREN and _import_changed(k, before, after)]
     lists = [k for k in edited if k in CHILDREN and _import_changed(k, before, after)]
-    line = f"{_name(now, cid)}: {', '.join(edited)} changed since the import"
-    said = []
+    # Each clause a sentence of the catalogs (`said`): a screen says the line translated.
+    parts = []
     if clash:
-        said.append(f"undo puts back the earlier {', '.join(clash)}")
+        parts.append(said("undo puts back the earlier {fields}", fields=tuple(clash)))
     if lists:
-        said.append(f"undo removes only the {', '.join(lists)} the import added")
+        parts.append(said("undo removes only the {lists} the import added", lists=tuple(lists)))
     kept = [k for k in edited if k not in clash and k not in lists]
     if kept:
-        said.append(f"{', '.join(kept)} kept as edited")
-    return [f"{line} ({'; '.join(said)})"]
+        parts.append(said("{fields} kept as edited", fields=tuple(kept)))
+    return [
+        said(
+            "{customer}: {fields} changed since the import ({consequences})",
+            customer=_name(now, cid),
+            fields=tuple(edited),
+            consequences=clauses(parts),
+        )
+    ]
 
 
 def _import_changed(key: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
@@ -350,28 +378,37 @@ def _plan_added_customer(
     name = _name(now, cid)
     complaints = db.execute("SELECT count(*) FROM complaints WHERE customer_id = ?", [cid])
     if complaints.fetchone()[0]:
-        plan.said.append(f"{name} kept: it has complaints, whose history is never deleted")
+        plan.said.append(
+            said(
+                "{customer} kept: it has complaints, whose history is never deleted", customer=name
+            )
+        )
         return
     work = []
     count = "SELECT count(*) FROM {} WHERE customer_id = ?"
     n = db.execute(count.format("followups"), [cid]).fetchone()[0]
     if n:
-        work.append(M_n("{n} follow-up", "{n} follow-ups", n))
+        work.append(said_n("{n} follow-up", "{n} follow-ups", n))
     n = db.execute(count.format("contacts"), [cid]).fetchone()[0]
     if n:
-        work.append(M_n("{n} contact logged", "{n} contacts logged", n))
+        work.append(said_n("{n} contact logged", "{n} contacts logged", n))
     n = db.execute(
         "SELECT count(*) FROM purchases WHERE customer_id = ? AND import_id IS NOT ?",
         [cid, import_id],
     ).fetchone()[0]
     if n:
-        work.append(M_n("{n} purchase added by hand", "{n} purchases added by hand", n))
+        work.append(said_n("{n} purchase added by hand", "{n} purchases added by hand", n))
     if after and "digest" in after:
         changed = _changed_since_digest(after["digest"], now)
         if changed:
-            work.insert(0, f"{', '.join(changed)} changed")
+            work.insert(0, said("{fields} changed", fields=tuple(changed)))
     if work:
-        plan.later.append(f"{name}, added by the import: {'; '.join(work)} since; undo deletes it")
+        added = said(
+            "{customer}, added by the import: {work} since; undo deletes it",
+            customer=name,
+            work=clauses(work),
+        )
+        plan.later.append(added)
     plan.delete_customers.append(cid)
 
 

@@ -6,7 +6,7 @@ import typer
 
 from crmcli.cli.env import get_env
 from crmcli.cli.output import FormatOption, emit, fields_option, pick_fields
-from crmcli.i18n import _, ngettext
+from crmcli.i18n import _, ngettext, translate
 from crmcli.imports import journal
 
 app = typer.Typer(help="Past imports: list them, undo one.", no_args_is_help=True)
@@ -42,10 +42,10 @@ def undo(
     from crmcli.imports import undo as import_undo  # `imports list` needs none of it
 
     result = import_undo.undo(env.db, import_id, force=force)
-    for line in result.overwritten:
-        env.say("  " + _("undone despite a later change: {change}").format(change=line))
+    for line in result.overwritten:  # each said by the core in English: translated here
+        env.say("  " + _("undone despite a later change: {change}").format(change=translate(line)))
     for line in result.kept:
-        env.say(f"  {line}")
+        env.say(f"  {translate(line)}")
     added = ngettext("{n} added row", "{n} added rows", result.added).format(n=result.added)
     n = result.updated
     updated = ngettext("{n} updated one", "{n} updated ones", n).format(n=n)
