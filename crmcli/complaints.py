@@ -34,7 +34,7 @@ from crmcli.errors import (
     Named,
     NotFound,
 )
-from crmcli.i18n import M_, N_, _
+from crmcli.i18n import M_, N_, _, said
 from crmcli.text import check  # no control characters in what is recorded
 
 if TYPE_CHECKING:
@@ -853,15 +853,18 @@ def seconds_between(earlier: str, later: str) -> float:
 
 
 def duration_text(seconds: float) -> str:
-    """'3d 4h', '5h 10m', '12m', '0m': the time between two steps, at a glance."""
+    """'3d 4h', '5h 10m', '12m', '0m': the time between two steps, at a glance.
+
+    English (CSV and JSON keep it), each form `said`: the page says `3일 4시간`, `3日4時間`.
+    """
     minutes = int(seconds // 60)
     d, rest = divmod(minutes, 24 * 60)
     h, m = divmod(rest, 60)
     if d:
-        return f"{d}d {h}h" if h else f"{d}d"
+        return said("{d}d {h}h", d=d, h=h) if h else said("{d}d", d=d)
     if h:
-        return f"{h}h {m}m" if m else f"{h}h"
-    return f"{m}m"
+        return said("{h}h {m}m", h=h, m=m) if m else said("{h}h", h=h)
+    return said("{m}m", m=m)
 
 
 def timeline(complaint: Complaint) -> list[dict[str, Any]]:

@@ -738,3 +738,21 @@ def test_greet_says_when_its_messages_sign_with_no_shop_name(shop, lang):
     result = run(shop, "greet", "--as-of", AS_OF, "--days", "30", lang=lang)
     assert result.exit_code == 0 and "Warm wishes from ." in result.stdout
     assert f"crmcli: warning: {UNSIGNED[lang]}" in result.stderr, result.stderr
+
+
+AFTER = {
+    "ko_KR.UTF-8": "1일 후",
+    "ja_JP.UTF-8": "1日 後",
+    "zh_TW.UTF-8": "1天",
+    "hy_AM.UTF-8": "1 օր անց",
+}
+
+
+@pytest.mark.parametrize("lang", AFTER)
+def test_a_complaints_time_between_steps_is_said_in_the_language(shop, lang):
+    # The timeline read `진행 → 사과  1d 후`: the compact English units, in a Korean line.
+    page = run(shop, "complaints", "show", "1", "--as-of", AS_OF, "--format", "table", lang=lang)
+    assert page.exit_code == 0 and AFTER[lang] in page.stdout, page.stdout
+    assert not re.search(r"\b\d+[dhm]\b", page.stdout), page.stdout
+    rows = run(shop, "complaints", "show", "1", "--fields", "event,after", lang=lang).stdout
+    assert rows.splitlines()[1:3] == ["opened,", "advanced,1d"]  # CSV keeps them

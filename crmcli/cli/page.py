@@ -419,7 +419,7 @@ def render_complaint_page(
             (
                 step["at"],
                 f"{shown_value('event', step['event'])} {moved}",
-                _("after {time}").format(time=step["after"]) if step["after"] else "",
+                _("after {time}").format(time=translate(step["after"])) if step["after"] else "",
                 _("by {name}").format(name=step["by"]) if step["by"] else "",
             ),
             (step["note"] or "", step["details"]),
