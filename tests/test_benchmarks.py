@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 from collections import Counter
 from contextlib import closing, redirect_stdout
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -216,28 +217,158 @@ def test_the_python_floor_stores_what_crmcli_stores_and_keeps_the_checks(data, t
             assert f.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
 
 
-def test_reference_due_finds_birthdays_and_followups(data):
-    db = sqlite3.connect(data / "query.db")
-    as_of = date(2025, 2, 25)  # 2025 is a common year: 29 February falls on the 28th
-    assert {r[1] for r in reference_due.agenda(db, load.AS_OF, 7)} == {"birthday", "followup"}
-    found = reference_due.agenda(db, as_of, 7)
-    leap_born = db.execute(
-        "SELECT count(*) FROM customers WHERE substr(birthday, -5) = '02-29' AND birthday_lunar = 0"
-    ).fetchone()[0]
-    on_28th = [r for r in found if r[0] == "2025-02-28" and r[1] == "birthday"]
-    feb28 = db.execute(
-        "SELECT count(*) FROM customers WHERE substr(birthday, -5) = '02-28' AND birthday_lunar = 0"
-    ).fetchone()[0]
-    assert len(on_28th) == feb28 + leap_born
-    assert all(as_of.isoformat() <= r[0] <= "2025-03-03" for r in found)
+# What `reference_due.py` prints, and the columns of crmcli's it prints the same.
+DUE_FIELDS = "date,kind,ref,name,phone,why,owner,key"
+# The days it is compared on: the benchmark's; a 29 February in a common year; the
+# ordinary and the leap sixth lunar month of 2025; a lunar new year the two calendars
+# put a day apart (2027).
+DUE_AS_OFS = ("2025-12-01", "2025-02-25", "2025-06-26", "2025-07-27", "2027-02-03")
+DUE_SETTINGS = {
+    "crmcli's defaults": {},
+    "the shop's own": {
+        "agenda.lead.birthday": "1w",
+        "agenda.greeting_grace": "3d",
+        "agenda.lead.followup": "2d",
+        "birthday.feb29": "mar1",
+        "lunar.calendar": "chinese",
+    },
+}
 
 
-def test_reference_due_lists_birthdays_a_lead_time_early(data):
-    db = sqlite3.connect(data / "query.db")
-    early = [r for r in reference_due.agenda(db, date(2025, 6, 1), 1, lead=7) if r[1] == "birthday"]
-    same_day = [r for r in reference_due.agenda(db, date(2025, 6, 8), 1) if r[1] == "birthday"]
-    assert early and len(early) == len(same_day)
-    assert all(r[0] == "2025-06-01" and r[4].endswith("on 2025-06-08") for r in early)
+@pytest.fixture(params=sorted(DUE_SETTINGS))
+def due_shop(request, data, tmp_path) -> Path:
+    """The generated shop, and one of each thing that decides whether a birthday or a
+    follow-up is listed, and on which day: contact windows, items done or skipped, a
+    call that was the greeting, customers not to be reached, each calendar's lunar
+    birthdays (a stored locale, a name that tells it, a leap month), no name, no year."""
+    from crmcli import agenda_done, contacts, customers, followups, settings
+    from crmcli.db import open_db
+
+    path = tmp_path / "query.db"
+    shutil.copyfile(data / "query.db", path)
+    db = open_db(path)
+    for key, value in DUE_SETTINGS[request.param].items():
+        settings.set_value(db, key, value)
+
+    def add(name, born, **kw):
+        return customers.add(
+            db, name=name, birthday=born, phones_raw=kw.pop("phones", ["010-5555-0101"]), **kw
+        )
+
+    def near(d, n):  # the month-day n days from d
+        return (d + timedelta(days=n)).isoformat()[5:]
+
+    for day in DUE_AS_OFS:
+        d = date.fromisoformat(day)
+        add("Saturday Only", f"1980-{near(d, 2)}", contact_days="sat")
+        # Its day was before the greeting window, but its due day moves to today.
+        weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d.weekday()]
+        add("Moved Forward", f"1975-{near(d, -3)}", contact_days=weekday)
+        add("Not To Call", f"1990-{near(d, 1)}", do_not_contact=True)
+        customers.archive(db, add("Gone Away", f"1991-{near(d, 1)}"))
+        add(None, f"1992-{near(d, 2)}")
+        add(None, f"--{near(d, 3)}", phones=[], email="quiet@example.com")
+        add("Year Unknown", f"--{near(d, 1)}")
+        called = add("Called Already", f"1985-{near(d, 2)}")
+        contacts.log(db, customer_id=called, channel="call", at=f"{day}T09:00:00+00:00")
+        sent = add("Card Sent", f"1986-{near(d, 2)}")
+        agenda_done.record(db, [f"birthday:{sent}:{d + timedelta(days=2)}"], outcome="done")
+        promised = followups.add(
+            db, customer_id=sent, on=d, note="send the catalogue", owner="Mina"
+        )
+        followups.snooze(db, promised, until=d + timedelta(days=3))
+        skipped = followups.add(db, customer_id=called, on=d, note="ask about the repair")
+        agenda_done.record(db, [f"followup:{skipped}"], outcome="skipped")
+        weekly = add("Every Week", None)
+        followups.add(
+            db, customer_id=weekly, on=d - timedelta(days=9), note="stock check", every="1w"
+        )
+    # 1 January of the lunar year (Seollal 2027-02-07, the Spring Festival 2027-02-06),
+    # kept by calendar: stored locales, a simplified-only name (陈), a name that tells
+    # nothing (朱), a Korean name; a birthday in the leap sixth month of 2025 and one in
+    # the ordinary sixth month (which never moves into the leap month).
+    for name, locale in (
+        ("Chen Jing", "zh_Hans"),
+        ("Kim Jiwoo", "ko"),
+        ("陈静", None),
+        ("朱霞", None),
+        ("김지우", None),
+        ("Sato Yui", "ja"),
+    ):
+        add(name, "1970-01-01", birthday_lunar=True, locale=locale)
+    add("윤달생", "1984-06-04", birthday_lunar=True, birthday_leap=True)
+    add("유월생", "1984-06-04", birthday_lunar=True)
+    db.close()
+    return path
+
+
+def _listed(lines: str) -> list[str]:
+    # A repeating follow-up's rule: crmcli says it in words, the script as stored.
+    return [re.sub(r"\[repeats [^]]*\]", "[repeats …]", line) for line in lines.splitlines()]
+
+
+def test_reference_due_lists_what_crmcli_due_lists(due_shop):
+    """The bare script does crmcli's work for these two kinds: the same lines, in the
+    same order, on each day and with each shop's settings."""
+    seen = []
+    for day in DUE_AS_OFS:
+        ours = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "crmcli",
+                "--db",
+                str(due_shop),
+                "due",
+                "--as-of",
+                day,
+                "--days",
+                "7",
+                "--kind",
+                "birthday",
+                "--kind",
+                "followup",
+                "--format",
+                "csv",
+                "--fields",
+                DUE_FIELDS,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        out = io.StringIO()
+        with redirect_stdout(out):
+            reference_due.main([str(due_shop), "--as-of", day, "--days", "7"])
+        assert _listed(out.getvalue()) == _listed(ours), day
+        seen += _listed(ours)
+    # What the comparison went through.
+    said = "\n".join(seen)
+    for shown in (
+        "(moved from",
+        "(overdue since",
+        "lunar birthday (leap 06-04)",
+        "snoozed",
+        "[repeats …]",
+        "(no name) quiet@example.com",
+        "(no name) 010-5555-0101",
+        "Year Unknown",
+        "陈静",
+    ):
+        assert shown in said, shown
+    for left_out in ("Not To Call", "Gone Away", "Called Already", "ask about the repair"):
+        assert left_out not in said, left_out
+    # A leap-month date falls in the leap month of a year that has one (not in the
+    # ordinary month before it); an ordinary-month date never in the leap month.
+    leap = {line.rsplit(":", 1)[1] for line in seen if "윤달생" in line}
+    assert leap == {"2025-07-28"}
+    ordinary = {line.rsplit(":", 1)[1] for line in seen if "유월생" in line}
+    assert ordinary == {"2025-06-28"}
+    lunar_new_year = {  # name → the day of its birthday (the key's last part)
+        line.split(",")[3]: line.rsplit(":", 1)[1] for line in seen if "on 2027-02-0" in line
+    }
+    assert lunar_new_year["Chen Jing"] != lunar_new_year["Kim Jiwoo"]  # the calendars differ
+    assert lunar_new_year["陈静"] == lunar_new_year["Chen Jing"]
 
 
 def test_reference_classify_is_a_pareto_split(data):
