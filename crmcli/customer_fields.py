@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 EXTRA_PREFIX = "extra."  # a CSV column `extra.Order ID` is the extra field `Order ID`
 LUNAR_MARK = "(lunar)"  # after a date in the flat form: `wedding=2012-05-19 (lunar)`
+# What a customer is known by, besides a phone: with none of these and no phone, nobody
+# could find them again (added by hand or imported alike).
+IDENTITY_FIELDS = ("code", "name", "family_name", "given_name", "email")
 
 
 class Field(NamedTuple):

@@ -314,7 +314,7 @@ def add(
         locale_context=shop_context(db),
         **fields,
     )
-    _require_identity(values, phones=any(p and p.strip() for p in _phone_texts(phones_raw)))
+    _require_identity(values, phones=_any_phone(phones_raw))
     with db.write():
         if (
             values.get("code")
@@ -335,14 +335,12 @@ def add(
     return customer_id
 
 
-# What a customer is known by: without one of these, nobody could find them again.
-IDENTITY_FIELDS = ("name", "family_name", "given_name", "code", "email")
 _NAME_PARTS = ("family_name", "given_name", "patronymic")
 
 
 def _require_identity(values: Mapping[str, Any], *, phones: bool) -> None:
     """Refuse a customer left with no name, code, phone or e-mail (blank ones count as none)."""
-    if not phones and not any(values.get(k) for k in IDENTITY_FIELDS):
+    if not phones and not any(values.get(k) for k in customer_fields.IDENTITY_FIELDS):
         raise InvalidValue(M_("no name, code, phone or e-mail: nothing to know this customer by"))
 
 
@@ -350,6 +348,10 @@ def _phone_texts(raws: Iterable[str | tuple[str, str | None]]) -> Iterator[str]:
     """The numbers of `phones_raw` (a number, or a (number, label) pair)."""
     for raw in raws:
         yield raw if isinstance(raw, str) else raw[0]
+
+
+def _any_phone(raws: Iterable[str | tuple[str, str | None]]) -> bool:
+    return any(p and p.strip() for p in _phone_texts(raws))
 
 
 def _refuse_blank(name: str | None, phones_raw: Any, fields: Mapping[str, Any]) -> None:
@@ -654,7 +656,7 @@ def edit(
         merged = {**current.fields, **changes}
         _validate(merged)
         if phones_raw is not None:
-            has_phones = any(p and p.strip() for p in _phone_texts(phones_raw))
+            has_phones = _any_phone(phones_raw)
         else:
             has_phones = "phone" not in clear and bool(current.phones)
         _require_identity(merged, phones=has_phones)

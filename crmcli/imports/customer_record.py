@@ -45,8 +45,7 @@ class Record:
 
     def identity(self) -> bool:
         f = self.fields
-        return bool(f.get("code") or f.get("name") or f.get("family_name") or f.get("given_name")
-                    or f.get("email") or self.phones)  # fmt: skip
+        return bool(self.phones) or any(f.get(k) for k in customer_fields.IDENTITY_FIELDS)
 
 
 # --- rows to records -------------------------------------------------------------------------
