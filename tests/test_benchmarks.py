@@ -652,7 +652,13 @@ def test_a_run_stopped_midway_drops_every_database_it_made(pg_url, tmp_path, sto
     argv = [str(BENCH / "run.py"), "--size", run.CI_SIZE, "--runs", "1", "--work", str(tmp_path)]
     argv += ["--engine", "postgresql", "--pg-url", pg_server.server().admin_url]
     running = subprocess.Popen(
-        [sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # As at a terminal: a test run started in the background (a CI job, the gate)
+        # hands its children Ctrl-C ignored, and Python then never raises it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     ours = f"crmcli_bench_{run.CI_SIZE}_{running.pid}_"  # its pid is in its names
     try:
