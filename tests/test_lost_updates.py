@@ -364,3 +364,19 @@ def test_a_customer_forgotten_while_renamed_is_forgotten_by_the_new_name_too(sho
         lambda db: privacy.forget(db, shop.kim),
     )
     assert shop.db.execute("SELECT item FROM purchases").fetchall() == [(None,)]
+
+
+def test_a_customers_import_fills_in_only_what_is_still_empty_after_a_tills_edit(
+    shop, db_path, tmp_path
+):
+    from crmcli.imports import customers as customer_import
+
+    people = tmp_path / "people.csv"
+    people.write_text("code,name,email\nL1,Lee,lee.file@example.com\n", encoding="utf-8")
+    race(
+        db_path,
+        lambda db: customers.edit(db, shop.lee, email="lee@example.com"),
+        lambda db: customer_import.import_customers(db, people).import_id,
+    )
+    # The till's e-mail stays: a fill takes only what is empty, as it is when it stores.
+    assert customers.get(shop.db, shop.lee)["email"] == "lee@example.com"
