@@ -380,3 +380,15 @@ def test_a_customers_import_fills_in_only_what_is_still_empty_after_a_tills_edit
     )
     # The till's e-mail stays: a fill takes only what is empty, as it is when it stores.
     assert customers.get(shop.db, shop.lee)["email"] == "lee@example.com"
+
+
+def test_a_template_removed_twice_at_once_is_removed_once(shop, db_path):
+    from crmcli import templates
+
+    templates.set_template(shop.db, name="thanks.en", body="Thank you, {name}!")
+    results = race(
+        db_path,
+        lambda db: templates.remove(db, "thanks.en"),
+        lambda db: templates.remove(db, "thanks.en"),
+    )
+    assert results[1] == "refused: no template 'thanks.en'; `crmcli templates list` shows them"
