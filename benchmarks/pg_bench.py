@@ -148,13 +148,20 @@ class Setup:
 
 @contextlib.contextmanager
 def set_up(
-    doc: str, name: str, write_csv: Callable[[Path, int], None], *, bare_table: str
+    doc: str,
+    name: str,
+    write_csv: Callable[[Path, int], None],
+    *,
+    bare_table: str,
+    options: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> Iterator[Setup]:
     """The start every script here shares: `--url`, `--lines`, `--rounds`, `--database`
     (default `crmcli_bench_NAME_<pid>_<random>`: two runs on one server never share it)
-    read from the command line; psql checked; a scratch
+    and the script's own `options` read from the command line; psql checked; a scratch
     database and folder; `write_csv(path, lines)` run once; CUSTOMERS customers."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if options is not None:
+        options(parser)
     parser.add_argument("--url", required=True, help="an administrator's URL on the server")
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=1)

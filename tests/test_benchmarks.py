@@ -709,15 +709,18 @@ def test_ci_runs_the_benchmark_at_its_smallest_size():
 
 
 @pytest.mark.parametrize(
-    ("script", "rows"),
-    [("pg_copy.py", ["psql", "copy_rows", "copy_rows", "bulk_loading"]),
-     ("pg_import.py", ["psql", "purchases import"])],
+    ("script", "more", "rows"),
+    [("pg_copy.py", [], ["psql", "copy_rows", "copy_rows", "bulk_loading"]),
+     ("pg_import.py", [], ["psql", "purchases import` (first load"]),
+     ("pg_import.py", ["--existing", "500"], ["psql", "purchases import` (a shop in use"])],
 )  # fmt: skip
 def test_the_postgresql_benchmarks_time_each_run_against_psql(
-    pg_url: str, script: str, rows: list[str]
+    pg_url: str, script: str, more: list[str], rows: list[str]
 ) -> None:
     """Both run through `pg_bench` (scratch database, psql's floor, interleaved rounds):
-    a small file, two rounds, every run's row in the table with its ratio."""
+    a small file, two rounds, every run's row in the table with its ratio. With
+    `--existing`, the import goes into a table already holding that many lines (the
+    script checks every one is still there, with the file's)."""
     import uuid
 
     import pg_server
@@ -725,12 +728,13 @@ def test_the_postgresql_benchmarks_time_each_run_against_psql(
     scratch = f"crmcli_test_bench_{uuid.uuid4().hex[:12]}"  # never a benchmark running by hand
     done = subprocess.run(
         [sys.executable, str(BENCH / script), "--url", pg_server.server().admin_url,
-         "--lines", "300", "--rounds", "2", "--database", scratch],
+         "--lines", "300", "--rounds", "2", "--database", scratch, *more],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     table = done.stdout.splitlines()
     assert "best of 2" in table[0] and "× psql \\copy" in table[0]
+    assert ("into 500 stored" in table[0]) == bool(more)
     body = table[2:]
     assert [next(word for word in rows if word in line) for line in body] == rows
     assert body[0].endswith("| 1.00 |")  # psql's own run is the floor
