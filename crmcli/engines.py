@@ -387,7 +387,8 @@ class Engine(ABC):
     def keeps_all(self, table: str) -> None:
         """Inside `write()`, before reading `table` whole to store rows pointing to its
         rows (a tier run's assignments): none of them changes or goes until the write
-        ends. Other writers of `table` wait; readers do not."""
+        ends. Other writers of `table`, and writes that read a row of it to point to
+        it, wait; readers do not."""
 
     @abstractmethod
     def take_turn(self, table: str) -> None:
@@ -1048,9 +1049,12 @@ class PostgresEngine(Engine):
 
     def keeps_all(self, table: str) -> None:
         # A row lock on each of a million customers would write to every page of the
-        # table; SHARE mode keeps out only writers of it (a till's purchase only reads
-        # its customer's row, and goes on).
-        self.execute(f"LOCK TABLE {_quoted(table)} IN SHARE MODE")
+        # table. EXCLUSIVE mode, not SHARE: it also waits for a till that has locked a
+        # row to change it but not written yet (and keeps new ones out, a sale's
+        # customer check too), where SHARE let the run in, and the run's references
+        # then waited for that row while the till's write waited for the run: a
+        # deadlock. Readers never wait.
+        self.execute(f"LOCK TABLE {_quoted(table)} IN EXCLUSIVE MODE")
 
     def take_turn(self, table: str) -> None:
         # The table's id lock (m128), which every inserting transaction holds to its end.
