@@ -163,6 +163,11 @@ def _(message: str) -> str:
     return _translations().gettext(message)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` in the user's language, as meant in `context` (one English word, two senses)."""
+    return _translations().pgettext(context, message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural form for `n`, in the user's language."""
     return _translations().ngettext(singular, plural, n)
