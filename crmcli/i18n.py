@@ -51,6 +51,9 @@ class _English:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return singular if n == 1 else plural
 
+    def pgettext(self, context: str, message: str) -> str:
+        return message
+
 
 _ENGLISH = _English()
 _setting: Callable[[], str | None] | None = None
