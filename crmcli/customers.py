@@ -577,10 +577,18 @@ def set_date(db: Engine, customer_id: int, label: str, day: str, *, lunar: bool 
         )
 
 
-def edit(
+def edit(db: Engine, customer_id: int, **options: Any) -> Customer:
+    """Change the given fields (see `change`); returns the new record."""
+    with db.write():
+        change(db, customer_id, **options)
+        return get(db, customer_id)
+
+
+def change(
     db: Engine,
     customer_id: int,
     *,
+    current: Customer | None = None,
     name: str | None = None,
     phones_raw: Sequence[str] | None = None,
     birthday: str | None = None,
@@ -593,10 +601,12 @@ def edit(
     clear: Sequence[str] = (),
     locale_context: locales.Context | None = None,
     **fields: Any,
-) -> Customer:
-    """Change the given fields; `clear` names fields to empty. Returns the new record.
+) -> None:
+    """Change the given fields; `clear` names fields to empty.
 
-    `locale_context` is what an import knows besides the record (its file's evidence).
+    `locale_context` is what an import knows besides the record (its file's evidence);
+    `current` the record as it is stored now, when the caller has just read it in this
+    transaction (an import's batch: on a server a read is a round trip).
     """
     unknown = set(fields) - set(PLAIN_FIELDS)
     if unknown:
@@ -626,7 +636,8 @@ def edit(
     if not changes.get("locale"):
         changes.pop("locale_source", None)  # evidence goes with a locale, never alone
     with db.write():
-        current = get(db, customer_id)
+        if current is None:
+            current = get(db, customer_id)
         changes.update(
             _relocale(db, current, name, phones_raw, changes, clear, context=locale_context)
         )
@@ -681,7 +692,6 @@ def edit(
             set_phones(db, customer_id, [])
         for label, day in anniversaries:
             set_date(db, customer_id, label, day)
-        return get(db, customer_id)
 
 
 def _resplit(current: Customer, locale: str) -> dict[str, Any]:
