@@ -436,9 +436,11 @@ def _restore_customer(
         assignments = ", ".join(f'"{k}" = ?' for k in fields)
         db.execute(f"UPDATE customers SET {assignments} WHERE id = ?", [*fields.values(), cid])
     before_phones = {p[0] for p in before.get("phones", [])}
+    removed_phone = False
     for raw, *_rest in after["phones"]:
         if raw not in before_phones:  # the import added it: it goes, hand-added ones stay
             db.execute("DELETE FROM customer_phones WHERE customer_id = ? AND raw = ?", [cid, raw])
+            removed_phone = True
     before_tags = set(before.get("tags", []))
     for tag in after["tags"]:
         if tag not in before_tags:
@@ -457,7 +459,8 @@ def _restore_customer(
                 "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
                 [cid, *old],
             )
-    _renumber_phones(db, cid)
+    if removed_phone:  # the ones left close ranks (on a server a statement a phone)
+        _renumber_phones(db, cid)
     db.execute("UPDATE customers SET updated_at = ? WHERE id = ?", [dates.now_utc(), cid])
     _refresh_search_key(db, cid)
 
