@@ -64,7 +64,7 @@ class Catalog(NamedTuple):
     unique: set[Unique]
     checks: set[Check]
     foreign_keys: set[ForeignKey]
-    guarded: set[tuple[str, str]]  # (table, UPDATE|DELETE|INSERT) a trigger may refuse
+    guarded: set[tuple[str, str]]  # (table, INSERT|UPDATE|DELETE|TRUNCATE) a trigger refuses
     defaulted: set[tuple[str, str]]  # columns a row may leave out (a default, the next id)
     numbered: set[tuple[str, str]]  # the row's number, given by the engine (rowid, identity)
 
@@ -163,6 +163,9 @@ def sqlite_catalog(db: Engine) -> Catalog:
                 event = re.search(r"\b(INSERT|UPDATE|DELETE)\b", trigger_sql, re.IGNORECASE)
                 assert event is not None
                 out.guarded.add((table, event[1].upper()))
+                if event[1].upper() == "DELETE":
+                    # SQLite has no TRUNCATE: emptying a table is a DELETE, refused too.
+                    out.guarded.add((table, "TRUNCATE"))
     return out
 
 
@@ -232,7 +235,7 @@ def postgresql_catalog(db: Engine) -> Catalog:
         f" WHERE {here} AND NOT t.tgisinternal"
     ):
         if re.search(r"\bRAISE\s+EXCEPTION\b", source, re.IGNORECASE):
-            for bit, event in ((4, "INSERT"), (8, "DELETE"), (16, "UPDATE")):
+            for bit, event in ((4, "INSERT"), (8, "DELETE"), (16, "UPDATE"), (32, "TRUNCATE")):
                 if kinds & bit:
                     out.guarded.add((table, event))
     return out
