@@ -35,13 +35,19 @@ LIBPQ_KEYWORDS = frozenset(
 )
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+# A URL of another kind, also one wrapping a scheme (`jdbc:postgresql://…`); a path that
+# really begins that way is written `./name://…`.
+_OTHER_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.:-]*)://")
 _KEYWORD = re.compile(r"^\s*([A-Za-z_]+)\s*=")
-# postgresql://user:PASSWORD@host… — the userinfo ends at the first `@` before any `/`.
-_URL_PASSWORD = re.compile(r"^(postgres(?:ql)?://[^:@/]*):([^@/]*)@")
-# …?password=PASSWORD&… in a URL's query
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*")
+# The password of a URL's userinfo, `scheme://user:PASSWORD@host…` (libpq ends the
+# userinfo at the first `@` before any `/`), also where the `//` was forgotten
+# (`postgresql:user:PASSWORD@host`, refused, but quoted in the refusal).
+_URL_PASSWORD = re.compile(r"(://|^[A-Za-z][A-Za-z0-9+.-]*:)([^:@/\s]*):([^@/]*)@")
+# `password=…` (and libpq's `sslpassword=`, the client key's) in a URL's query, in any
+# letter case: a misspelt `PASSWORD=` is refused by libpq, and quoted in the refusal.
+_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)([^&#]*)", re.IGNORECASE)
 # password=PASSWORD or password = 'quoted \' value' in a key=value string
-_KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)")
+_KV_PASSWORD = re.compile(r"(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S*)", re.IGNORECASE)
 
 
 class PostgresUrl(NamedTuple):
@@ -52,41 +58,61 @@ class PostgresUrl(NamedTuple):
     def __str__(self) -> str:
         return self.shown
 
+    def __repr__(self) -> str:  # a traceback or a debug print shows no password either
+        return f"PostgresUrl({self.shown!r})"
+
     @property
     def shown(self) -> str:
         """The URL with any password replaced by ***: the only form ever printed."""
-        text = _URL_PASSWORD.sub(rf"\1:{MASK}@", self.conninfo)
-        text = _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", text)
-        if not self.is_url:
-            text = _KV_PASSWORD.sub(rf"\g<1>{MASK}", text)
-        return text
+        return mask(self.conninfo)
 
     @property
     def is_url(self) -> bool:
-        return self.conninfo.startswith(("postgresql://", "postgres://"))
+        return _is_url(self.conninfo)
 
     def scrub(self, message: str) -> str:
         """`message` (a server's or libpq's error) with this URL's password masked in it."""
-        for secret in self._passwords():
-            if secret:
-                message = message.replace(secret, MASK)
-        return message.replace(self.conninfo, self.shown)
+        message = message.replace(self.conninfo, self.shown)
+        for secret in _passwords(self.conninfo):
+            message = message.replace(secret, MASK)
+        return message
 
-    def _passwords(self) -> list[str]:
-        from urllib.parse import unquote
 
-        found = [m.group(2) for m in _URL_PASSWORD.finditer(self.conninfo)]
-        found += [m.group(0).split("=", 1)[1] for m in _QUERY_PASSWORD.finditer(self.conninfo)]
-        if not self.is_url:
-            found += [m.group(2).strip("'") for m in _KV_PASSWORD.finditer(self.conninfo)]
-        return sorted({*found, *(unquote(s) for s in found)}, key=len, reverse=True)
+def _is_url(text: str) -> bool:
+    return text.lower().startswith(("postgresql://", "postgres://"))
+
+
+def mask(text: str) -> str:
+    """`text` (a URL, a key=value string, or anything quoting one) with every password
+    in it replaced by ***."""
+    text = _URL_PASSWORD.sub(rf"\1\2:{MASK}@", text)
+    if _is_url(text):
+        return _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", text)
+    return _KV_PASSWORD.sub(rf"\g<1>{MASK}", _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", text))
+
+
+def _passwords(conninfo: str) -> list[str]:
+    """Every password `conninfo` holds, as typed and as libpq reads it (unquoted,
+    percent-decoded), longest first: scrubbing a short one first could leave the rest."""
+    from urllib.parse import unquote
+
+    found = [m.group(3) for m in _URL_PASSWORD.finditer(conninfo)]
+    found += [m.group(2) for m in _QUERY_PASSWORD.finditer(conninfo)]
+    if not _is_url(conninfo):
+        for m in _KV_PASSWORD.finditer(conninfo):
+            value = m.group(2)
+            found.append(value)
+            if value.startswith("'"):
+                found.append(re.sub(r"\\(.)", r"\1", value.strip("'")))
+    return sorted({s for s in (*found, *map(unquote, found)) if s}, key=len, reverse=True)
 
 
 Target = Path | PostgresUrl
 
 
 def parse(value: str, *, source: str = "--db") -> Target:
-    """The database `value` names (see the module docstring); `UsageError` for other schemes.
+    """The database `value` names (see the module docstring); `UsageError` for other schemes
+    and for a PostgreSQL URL libpq could not read (checked here, before anything runs).
 
     `source` says where the value came from (`--db`, `CRMCLI_DB`) for the error message.
     """
@@ -99,19 +125,53 @@ def parse(value: str, *, source: str = "--db") -> Target:
                     M_(
                         "{source}: {url} is not a PostgreSQL URL; write "
                         "{scheme}://USER@HOST/DATABASE"
-                    ).format(source=source, url=PostgresUrl(value), scheme=name)
+                    ).format(source=source, url=mask(value), scheme=name)
                 )
-            return PostgresUrl(value)
-        if value[scheme.end() :].startswith("//"):
-            raise UsageError(_other_scheme(value, name, source))
+            # A scheme is case-blind (RFC 3986), libpq's test for one is not.
+            return _readable(PostgresUrl(name + value[scheme.end() - 1 :]), source)
+    other = _OTHER_SCHEME.match(value)
+    if other:  # mysql://…, but also jdbc:postgresql://…: a URL, never a file name
+        raise UsageError(_other_scheme(value, other.group(1).lower(), source))
     keyword = _KEYWORD.match(value)
-    if keyword and keyword.group(1) in LIBPQ_KEYWORDS:
-        return PostgresUrl(value)
+    if keyword and keyword.group(1).lower() in LIBPQ_KEYWORDS:
+        # `Host=db1 …` too: libpq refuses the letter case, where a file would be made.
+        return _readable(PostgresUrl(value), source)
     return Path(value).expanduser()
 
 
+def _readable(url: PostgresUrl, source: str) -> PostgresUrl:
+    """`url` when libpq can read it; a malformed one is a usage error (exit 2) that names
+    what is wrong, in libpq's words, rather than a failed connection."""
+    try:
+        import psycopg
+    except ImportError:
+        return url  # connecting says which extra to install
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(url.conninfo)
+    except psycopg.Error as exc:
+        error = url.scrub(str(exc).strip().splitlines()[0])
+        raise UsageError(
+            f"{source}: {url}: " + M_("not a valid PostgreSQL URL ({error})").format(error=error)
+        ) from None
+    # psycopg looks a host up by itself before libpq reads the port: `db1:5433x` would
+    # be said as a host that cannot be found. libpq's own words for it:
+    for port in str(params.get("port", "")).split(","):
+        if not port.strip():
+            continue
+        if not port.strip().isdigit():
+            error = f'invalid integer value "{port}" for connection option "port"'
+        elif not 0 < int(port) < 65536:
+            error = f'invalid port number: "{port}"'
+        else:
+            continue
+        raise UsageError(
+            f"{source}: {url}: " + M_("not a valid PostgreSQL URL ({error})").format(error=error)
+        )
+    return url
+
+
 def _other_scheme(value: str, name: str, source: str) -> str:
-    shown = re.sub(r"^([^:]+://[^:@/]*):[^@/]*@", rf"\1:{MASK}@", value)
+    shown = mask(value)
     if name in ("sqlite", "file"):
         hint = M_("an SQLite database is given by its file's path ({source} ./crm.db)").format(
             source=source

@@ -1393,8 +1393,16 @@ class PostgresEngine(Engine):
         # VACUUM cannot run inside a transaction block: autocommit, one table at a time.
         # Plain VACUUM (not FULL: that would lock every till out of the tables while it
         # rewrites them) removes the dead rows from the pages; what it cannot reach is said.
+        # INDEX_CLEANUP ON: VACUUM may otherwise skip the indexes when few rows died, and
+        # the search indexes would keep the erased words, pointing at the dead row.
+        # ANALYZE: the planner's statistics (pg_stats, readable by whoever may read the
+        # table) sample column values: the person's name, e-mail and search words stay
+        # there as "most common values" and histogram bounds until a new sample is taken.
         for table in tables:
-            self.execute(f'VACUUM "{table}"')
+            self.execute(f'VACUUM (INDEX_CLEANUP ON, ANALYZE) "{table}"')
+        # The replaced statistics are dead rows of pg_statistic: a superuser or the
+        # database's owner may VACUUM it; for anyone else the server skips it (a notice).
+        self.execute("VACUUM pg_statistic")
         warnings = []
         # A dead row another session may still see (an open snapshot: a long report, a
         # transaction left open, a prepared one) stays until that ends: SQLite's reader

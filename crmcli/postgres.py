@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import postgres_schema
 from crmcli.db_url import PostgresUrl
-from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, busy_too_long
+from crmcli.errors import DatabaseError, ForeignDatabase, NoDatabase, UsageError, busy_too_long
 from crmcli.i18n import M_
 
 if TYPE_CHECKING:
@@ -53,8 +53,8 @@ def connect(url: PostgresUrl, *, timeout: int = CONNECT_TIMEOUT_S) -> psycopg.Co
     psycopg = psycopg_module()
     try:
         given = psycopg.conninfo.conninfo_to_dict(url.conninfo)
-    except psycopg.Error as exc:
-        raise DatabaseError(
+    except psycopg.Error as exc:  # `db_url.parse` refuses it first; a URL made otherwise
+        raise UsageError(
             f"{url}: "
             + M_("not a valid PostgreSQL URL ({error})").format(error=_first_line(url, exc))
         ) from exc

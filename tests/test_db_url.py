@@ -22,6 +22,7 @@ from crmcli.errors import DatabaseError, ExitStatus, UsageError
         "file:crm.db",  # no `//`: a file whose name has a colon, as it always was
         "crm=2024.db",  # `crm` is no libpq keyword: a file name
         "C:crm.db",
+        "./jdbc:postgresql://db/crm",  # a path written as one, whatever it holds
     ],
 )
 def test_a_path_stays_an_sqlite_file(value: str) -> None:
@@ -63,12 +64,23 @@ def test_postgresql_urls_and_libpq_strings_name_a_server(value: str) -> None:
         ("host=db password=s3cret dbname=crm", "host=db password=*** dbname=crm"),
         ("host=db password = 'it\\'s s3cret' dbname=crm", "host=db password = *** dbname=crm"),
         ("postgresql://till@db/crm", "postgresql://till@db/crm"),
+        # The forms libpq refuses are quoted in the refusal: masked all the same.
+        ("POSTGRESQL://till:s3cret@db/crm", "POSTGRESQL://till:***@db/crm"),
+        ("postgresql:till:s3cret@db/crm", "postgresql:till:***@db/crm"),
+        ("jdbc:postgresql://till:s3cret@db/crm", "jdbc:postgresql://till:***@db/crm"),
+        ("postgresql://db/crm?PASSWORD=s3cret&x=1", "postgresql://db/crm?PASSWORD=***&x=1"),
+        ("postgresql://db/crm?sslpassword=s3cret", "postgresql://db/crm?sslpassword=***"),
+        ("host=db PASSWORD=s3cret", "host=db PASSWORD=***"),
+        ("host=db sslpassword=s3cret", "host=db sslpassword=***"),
+        ("host=db password='s3cret dbname=crm", "host=db password=***"),  # unterminated
     ],
 )
 def test_a_password_is_never_shown(value: str, shown: str) -> None:
     url = PostgresUrl(value)
     assert str(url) == shown
     assert f"{url}" == shown
+    assert "s3cret" not in repr(url)  # a traceback's or a debug print's form too
+    assert "s3cret" not in url.scrub(f"refused: {value}")
 
 
 def test_a_server_message_quoting_the_password_is_scrubbed() -> None:
@@ -101,6 +113,47 @@ def test_postgresql_without_slashes_is_refused_not_taken_for_a_file() -> None:
         parse("postgresql:crm")
 
 
+def test_a_url_inside_another_scheme_is_refused_not_taken_for_a_file() -> None:
+    # `jdbc:postgresql://db/crm` was a path: a write made ./jdbc:postgresql:/db/crm.
+    with pytest.raises(UsageError, match=r"does not know jdbc:postgresql:// databases"):
+        parse("jdbc:postgresql://db/crm")
+
+
+def test_the_scheme_may_be_written_in_capitals() -> None:
+    # RFC 3986 schemes are case-blind; libpq's test for one is not, so crmcli writes it
+    # as libpq reads it.
+    assert parse("POSTGRESQL://till@db/crm") == PostgresUrl("postgresql://till@db/crm")
+    assert parse("Postgres://db/crm") == PostgresUrl("postgres://db/crm")
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("postgresql://till:s3cret@db:54x2/crm", 'invalid integer value "54x2"'),
+        ("postgresql://till:s3cret@db:99999/crm", 'invalid port number: "99999"'),
+        ("postgresql://a:5432,b:x/crm?password=s3cret", 'invalid integer value "x"'),
+        ("postgresql://till:s3cret@db/crm?nosuch=1", 'invalid URI query parameter: "nosuch"'),
+        ("postgresql://till:s3cret@db/crm?PASSWORD=s3cret", '"PASSWORD"'),
+        ("postgresql://till:s3cret@[::1/crm", 'matching "]"'),
+        ("postgresql://till:s3cret@db/cr%zz", "invalid percent-encoded token"),
+        ("host=db nosuch=1 password=s3cret", 'invalid connection option "nosuch"'),
+        ("Host=db password=s3cret", 'invalid connection option "Host"'),
+        ("host=db password='s3cret", "unterminated quoted string"),
+        ("host=db PASSWORD=s3cret", 'invalid connection option "PASSWORD"'),
+    ],
+)
+def test_a_url_libpq_cannot_read_is_a_usage_error_naming_what_is_wrong(
+    value: str, said: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse(value, source="CRMCLI_DB")
+    message = str(caught.value)
+    assert message.startswith("CRMCLI_DB: ")
+    assert "not a valid PostgreSQL URL" in message and said in message
+    assert "s3cret" not in message
+    assert caught.value.exit_status == ExitStatus.USAGE
+
+
 def test_the_environment_variable_is_named_in_its_error() -> None:
     with pytest.raises(UsageError, match=r"^CRMCLI_DB: mysql://"):
         resolve_db_path(None, {"CRMCLI_DB": "mysql://db/crm"})
@@ -127,6 +180,30 @@ def test_a_url_of_another_scheme_creates_no_file_and_exits_2(
     assert "s3cret" not in result.stderr + result.stdout
     assert not (tmp_path / "mysql:").exists()
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql:till:s3cret@db.example/crm",
+        "POSTGRESQL://till:s3cret@db.example:5x/crm",
+        "jdbc:postgresql://till:s3cret@db.example/crm",
+        "postgresql://db.example/crm?PASSWORD=s3cret",
+        "host=db.example PASSWORD=s3cret",
+        "Host=db.example password='s3cret",
+    ],
+)
+def test_a_malformed_url_exits_2_creates_nothing_and_never_shows_its_password(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = cli("--db", url, "customers", "add", "--name", "Kim", ok=False)
+    assert result.exit_code == 2, result.stderr
+    assert "s3cret" not in result.stderr + result.stdout
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert list(work.iterdir()) == []
 
 
 def test_db_path_prints_the_url_with_its_password_masked(cli) -> None:

@@ -14,6 +14,7 @@ import pytest
 from crmcli import customers, privacy, purchases
 from crmcli.db import check, open_db
 from crmcli.db_url import PostgresUrl, parse
+from crmcli.engines import PostgresEngine
 from crmcli.errors import CrmError
 from crmcli.page import build
 
@@ -286,6 +287,34 @@ def test_a_reader_holding_old_pages_gets_a_warning_then_a_second_run_cleans(tmp_
     assert "warning" not in result.stderr
     assert _leaks(_raw_bytes(path)) == []
     db.close()
+
+
+def _statistics(db) -> str:
+    """What the engine keeps about the columns' values for its planner, as text."""
+    if isinstance(db, PostgresEngine):
+        rows = db.execute(
+            "SELECT tablename, attname, most_common_vals::text, histogram_bounds::text"
+            " FROM pg_stats WHERE schemaname = current_schema()"
+        ).fetchall()
+    else:  # sqlite_stat1 holds counts only; sqlite_stat4, when built in, sample rows
+        stats = [t for t in ("sqlite_stat1", "sqlite_stat4") if db.has_table(t)]
+        rows = [r for t in stats for r in db.execute(f"SELECT * FROM {t}").fetchall()]
+    return repr(rows)
+
+
+def test_the_planners_statistics_keep_nothing_of_a_forgotten_person(db):
+    """A server's pg_stats kept the name, e-mail and search words of a forgotten
+    customer as sampled values, readable by anyone who may read the table."""
+    cid = _populate(db)
+    for n in range(6):  # enough distinct values for the server to keep a histogram
+        customers.add(db, name=f"Other {n}", email=f"other{n}@example.org")
+    db.execute("ANALYZE")
+    if isinstance(db, PostgresEngine):
+        # what forget has to clear: the sample holds the e-mail and the name
+        assert "zebulon@example.org" in _statistics(db) and LATIN in _statistics(db)
+    privacy.forget(db, cid)
+    left = _statistics(db)
+    assert [s for s in SECRETS if s in left] == []
 
 
 def test_forget_asks_at_a_terminal_and_needs_yes_in_a_pipe(cli):
