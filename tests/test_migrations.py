@@ -237,3 +237,53 @@ def test_m134_on_an_sqlite_that_forbids_editing_its_schema_keeps_the_list(tmp_pa
     assert db.execute("PRAGMA writable_schema").fetchone()[0] == 0
     with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
         db.execute("INSERT INTO t (x) VALUES ('c')")
+
+
+def test_m135_keeps_every_keyed_row_and_refuses_a_null_key(tmp_path, monkeypatch):
+    # A file made before m135: SQLite let its text keys (and a visit's contact) be NULL.
+    path = tmp_path / "old.db"
+    before = names()[: names().index("m135_keys_never_null")]
+    monkeypatch.setattr(migrations_package, "_names", before)
+    db = open_db(path)
+    cid = customers.add(db, name="a", code="K1")
+    with db.write():
+        db.execute("INSERT INTO settings (key, value) VALUES ('shop.name', 'Kim'), (NULL, 'x')")
+        db.execute("INSERT INTO import_profiles (name, kind, mapping) VALUES ('p', 'c', '{}')")
+        db.execute("INSERT INTO item_launches VALUES ('tea', '2026-01-01', 't')")
+        db.execute(
+            "INSERT INTO contacts (id, customer_id, at, channel)"
+            " VALUES (7, ?, 't', 'visit'), (8, ?, 't', 'visit')",
+            [cid, cid],
+        )
+        db.execute(
+            "INSERT INTO visit_plans (id, customer_id, every, goal, from_day, created_at)"
+            " VALUES (1, ?, '1m', 'tea', '2026-01-01', 't')",
+            [cid],
+        )
+        db.execute("INSERT INTO visit_results VALUES (7, 1, 'tea', 1)")
+        db.execute("INSERT INTO visit_results VALUES (NULL, 1, 'lost', 0)")  # numbered 8
+    templates = db.execute("SELECT * FROM templates ORDER BY name").fetchall()
+    db.close()
+    monkeypatch.undo()
+    db = open_db(path)
+    assert pending_names(db) == []
+    assert db.execute("SELECT * FROM settings").fetchall() == [("shop.name", "Kim")]
+    assert db.execute("SELECT * FROM templates ORDER BY name").fetchall() == templates
+    assert db.execute("SELECT name FROM import_profiles").fetchall() == [("p",)]
+    assert db.execute("SELECT item FROM item_launches").fetchall() == [("tea",)]
+    assert db.execute("SELECT * FROM visit_results ORDER BY 1").fetchall() == [
+        (7, 1, "tea", 1),
+        (8, 1, "lost", 0),
+    ]
+    for sql in (
+        "INSERT INTO settings (key, value) VALUES (NULL, 'x')",
+        "INSERT INTO templates (name, body, updated_at) VALUES (NULL, 'x', 't')",
+        "INSERT INTO import_profiles (name, kind, mapping) VALUES (NULL, 'c', '{}')",
+        "INSERT INTO item_launches VALUES (NULL, '2026-01-01', 't')",
+        "INSERT INTO visit_results VALUES (NULL, 1, 'tea', 1)",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="NOT NULL constraint failed"), db.write():
+            db.execute(sql)
+    assert db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()

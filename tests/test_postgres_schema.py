@@ -399,3 +399,62 @@ def test_sqlites_functions_answer_the_same_on_postgresql(migrated, sql: str) -> 
 def _plain(value: Any) -> Any:
     # SQLite answers a comparison with 1/0, PostgreSQL with true/false.
     return int(value) if isinstance(value, bool) else value
+
+
+# --- several processes starting at once: the schema made (or brought up) once ---
+
+TILL = """
+import sys, time
+import crmcli.cli, crmcli.postgres, crmcli.postgres_schema  # loaded before the start
+from crmcli.__main__ import main
+url, start, name = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+time.sleep(max(0.0, start - time.time()))
+sys.argv = ["crmcli", "--db", url, "customers", "add", "--name", name]
+main()
+"""
+
+
+def _tills_at_once(url: str, count: int) -> list[Any]:
+    import subprocess
+    import sys
+    import time
+
+    start = time.time() + 2.0  # every process has loaded crmcli by then: they open at once
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", TILL, url, str(start), f"Till {n}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(count)
+    ]
+    return [(p, *p.communicate(timeout=120)) for p in procs]
+
+
+@pytest.mark.parametrize("made_at", [None, "m128_ids_as_sqlite_numbers"])
+def test_processes_starting_at_once_migrate_a_server_database_once(
+    pg_url: str, made_at: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four tills' first commands at the same moment, on a new database and on one an
+    older crmcli made: every migration runs once, every till's customer is added."""
+    if made_at is not None:
+        with monkeypatch.context() as m:
+            m.setattr(
+                migrations, "_names", migrations.names()[: migrations.names().index(made_at) + 1]
+            )
+            postgres.open_db(PostgresUrl(pg_url)).close()
+    ran = _tills_at_once(pg_url, 4)
+    assert [p.returncode for p, _, _ in ran] == [0] * 4, ran
+    assert all("Traceback" not in err for _, _, err in ran), ran
+    conn = postgres.connect(PostgresUrl(pg_url))
+    try:
+        recorded = conn.execute(
+            f"SELECT name, count(*) FROM {postgres_schema.MARKER} GROUP BY name ORDER BY min(id)"
+        ).fetchall()
+        assert recorded == [(name, 1) for name in migrations.names()]
+        added = conn.execute("SELECT id, name FROM customers ORDER BY id").fetchall()
+        assert [i for i, _ in added] == [1, 2, 3, 4]
+        assert sorted(n for _, n in added) == [f"Till {n}" for n in range(4)]
+    finally:
+        conn.close()
