@@ -37,7 +37,19 @@ def psycopg_module() -> Any:
                 hint=INSTALL_HINT
             )
         ) from exc
+    _quiet_psycopg_logger()
     return psycopg
+
+
+@cache
+def _quiet_psycopg_logger() -> None:
+    # psycopg logs what it ignored while cleaning up after a failure (`error ignored
+    # terminating <psycopg.Copy [BAD] at 0x…>: the connection is lost`); with no handler
+    # configured, logging's last resort wrote it to stderr beside crmcli's own one line
+    # for the same failure. A handler of its own keeps the failure said once.
+    import logging  # here: an SQLite command never pays for it
+
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 # The servers this process could not connect to. A command on a server that does not

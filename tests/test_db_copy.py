@@ -663,6 +663,39 @@ def test_a_server_without_pg_dump_is_backed_up_as_an_sqlite_file_that_restores_w
         assert dump(restored) == dump(on_server)
 
 
+def test_pg_dump_is_given_no_secret_on_its_command_line(
+    on_server: str, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ps` shows a program's command line to every user of the machine: the password
+    goes to pg_dump by its environment, a client key's passphrase (`sslpassword`, which
+    libpq reads from no variable) by a service file of its own, removed after."""
+    real = pg_dump_program()
+    if real is None:
+        pytest.skip("pg_dump is not installed here")
+    seen = tmp_path / "seen"
+    shim = tmp_path / "bin" / "pg_dump"  # records what it was given, then is pg_dump
+    shim.parent.mkdir()
+    shim.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" > {seen}.argv\n'
+        f'cat "$PGSERVICEFILE" > {seen}.services; echo "$PGPASSWORD" > {seen}.password\n'
+        f'echo "$PGSERVICEFILE" > {seen}.where\n'
+        f'exec {real} "$@"\n'
+    )
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim.parent}:{os.environ['PATH']}")
+    url = f"{on_server}&password=pw-s3cret&sslpassword=key-s3cret"  # trust: not checked
+    target = tmp_path / "backup.dump"
+    said = cli("--db", url, "db", "backup", str(target), "--as", "pg_dump").stderr
+    assert "a pg_dump archive" in said and "s3cret" not in said
+    argv = Path(f"{seen}.argv").read_text()
+    assert "s3cret" not in argv and "--dbname=service=crmcli" in argv
+    assert "sslpassword=key-s3cret" in Path(f"{seen}.services").read_text()
+    assert Path(f"{seen}.password").read_text().strip() == "pw-s3cret"
+    assert not Path(Path(f"{seen}.where").read_text().strip()).parent.exists()
+    assert target.read_bytes().startswith(b"PGDMP")
+
+
 def test_backup_as_sqlite_is_chosen_even_with_pg_dump_and_replaces_only_with_force(
     on_server: str, tmp_path: Path, cli: Any
 ) -> None:

@@ -275,3 +275,18 @@ def test_after_ids_given_by_hand_the_next_insert_follows_them(both) -> None:
     # The highest id deleted is given again, as SQLite does (m128: from the highest id).
     assert pg.execute(plain).fetchone()[0] == 8
     postgres.sync_identity(pg, "settings")  # no identity: nothing to move
+
+
+def test_psycopgs_own_log_stays_off_stderr() -> None:
+    """A connection lost in the middle of a COPY (`db copy`, an import) was said twice:
+    crmcli's error line, and psycopg's logger through logging's last resort: `error
+    ignored terminating <psycopg.Copy [BAD] at 0x…>: the connection is lost`."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging; from crmcli import postgres; postgres.psycopg_module();"
+        " logging.getLogger('psycopg').warning('error ignored terminating <psycopg.Copy>')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == ""
