@@ -116,6 +116,10 @@ def parse(value: str, *, source: str = "--db") -> Target:
 
     `source` says where the value came from (`--db`, `CRMCLI_DB`) for the error message.
     """
+    path = value
+    # A URL pasted with a space before it, or read from a file with a CR after it, is
+    # still the URL: taken for a path, it made a file named after it, password and all.
+    value = value.strip()
     scheme = _SCHEME.match(value)
     if scheme:
         name = scheme.group(1).lower()
@@ -136,7 +140,7 @@ def parse(value: str, *, source: str = "--db") -> Target:
     if keyword and keyword.group(1).lower() in LIBPQ_KEYWORDS:
         # `Host=db1 …` too: libpq refuses the letter case, where a file would be made.
         return _readable(PostgresUrl(value), source)
-    return Path(value).expanduser()
+    return Path(path).expanduser()  # as given: a file's name may hold any character
 
 
 def _readable(url: PostgresUrl, source: str) -> PostgresUrl:

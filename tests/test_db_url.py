@@ -49,7 +49,7 @@ def test_a_path_starting_with_a_tilde_is_the_users_home(monkeypatch: pytest.Monk
 def test_postgresql_urls_and_libpq_strings_name_a_server(value: str) -> None:
     target = parse(value)
     assert isinstance(target, PostgresUrl)
-    assert target.conninfo == value  # handed to libpq as given: its whole syntax works
+    assert target.conninfo == value.strip()  # handed to libpq as given: its whole syntax works
 
 
 @pytest.mark.parametrize(
@@ -117,6 +117,16 @@ def test_a_url_inside_another_scheme_is_refused_not_taken_for_a_file() -> None:
     # `jdbc:postgresql://db/crm` was a path: a write made ./jdbc:postgresql:/db/crm.
     with pytest.raises(UsageError, match=r"does not know jdbc:postgresql:// databases"):
         parse("jdbc:postgresql://db/crm")
+
+
+def test_a_url_with_spaces_around_it_is_still_the_url() -> None:
+    # ` postgresql://…` (pasted) was a path: a write made the folder ` postgresql:`.
+    assert parse(" postgresql://till@db/crm") == PostgresUrl("postgresql://till@db/crm")
+    assert parse("postgresql://till@db/crm\r\n") == PostgresUrl("postgresql://till@db/crm")
+    assert parse("\tservice=crm ") == PostgresUrl("service=crm")
+    with pytest.raises(UsageError, match="does not know mysql://"):
+        parse(" mysql://db/crm")
+    assert parse(" crm.db") == Path(" crm.db")  # a file's name is kept as given
 
 
 def test_the_scheme_may_be_written_in_capitals() -> None:
@@ -191,6 +201,7 @@ def test_a_url_of_another_scheme_creates_no_file_and_exits_2(
         "postgresql://db.example/crm?PASSWORD=s3cret",
         "host=db.example PASSWORD=s3cret",
         "Host=db.example password='s3cret",
+        " mysql://till:s3cret@db.example/crm",
     ],
 )
 def test_a_malformed_url_exits_2_creates_nothing_and_never_shows_its_password(
