@@ -42,7 +42,12 @@ _KEYWORD = re.compile(r"^\s*([A-Za-z_]+)\s*=")
 # The password of a URL's userinfo, `scheme://user:PASSWORD@host…` (libpq ends the
 # userinfo at the first `@` before any `/`), also where the `//` was forgotten
 # (`postgresql:user:PASSWORD@host`, refused, but quoted in the refusal).
-_URL_PASSWORD = re.compile(r"(://|^[A-Za-z][A-Za-z0-9+.-]*:)([^:@/\s]*):([^@/]*)@")
+# A `/` typed in the password (libpq wants it as %2F) is masked too: up to the `@`,
+# unless a `?` or `#` comes first.
+_URL_PASSWORD = re.compile(r"(://|^[A-Za-z][A-Za-z0-9+.-]*:)([^:@/\s]*):(?!//)([^@?#]*)@")
+# A URL whose `user:password@` holds a `/`: libpq ends the userinfo at the first `/`,
+# and would read the password's first part as the port, the rest as the database.
+_SLASH_IN_USERINFO = re.compile(r"^[a-z]+://[^@/?#]*:[^@?#]*/[^@?#]*@")
 # `password=…` (and libpq's `sslpassword=`, the client key's) in a URL's query, in any
 # letter case: a misspelt `PASSWORD=` is refused by libpq, and quoted in the refusal.
 _QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)([^&#]*)", re.IGNORECASE)
@@ -150,6 +155,11 @@ def _readable(url: PostgresUrl, source: str) -> PostgresUrl:
         import psycopg
     except ImportError:
         return url  # connecting says which extra to install
+    if _SLASH_IN_USERINFO.match(url.conninfo):
+        error = "a / in the user name or password is written %2F"
+        raise UsageError(
+            f"{source}: {url}: " + M_("not a valid PostgreSQL URL ({error})").format(error=error)
+        )
     try:
         params = psycopg.conninfo.conninfo_to_dict(url.conninfo)
     except psycopg.Error as exc:

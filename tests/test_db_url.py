@@ -73,6 +73,11 @@ def test_postgresql_urls_and_libpq_strings_name_a_server(value: str) -> None:
         ("host=db PASSWORD=s3cret", "host=db PASSWORD=***"),
         ("host=db sslpassword=s3cret", "host=db sslpassword=***"),
         ("host=db password='s3cret dbname=crm", "host=db password=***"),  # unterminated
+        ("postgresql://till:s3/cret@db/crm", "postgresql://till:***@db/crm"),
+        (
+            "postgresql://db/crm?application_name=a:b@c",
+            "postgresql://db/crm?application_name=a:b@c",
+        ),
     ],
 )
 def test_a_password_is_never_shown(value: str, shown: str) -> None:
@@ -150,6 +155,8 @@ def test_the_scheme_may_be_written_in_capitals() -> None:
         ("Host=db password=s3cret", 'invalid connection option "Host"'),
         ("host=db password='s3cret", "unterminated quoted string"),
         ("host=db PASSWORD=s3cret", 'invalid connection option "PASSWORD"'),
+        # libpq would read `s3` as the port and `cret@db/crm` as the database
+        ("postgresql://till:s3/cret@db/crm", "a / in the user name or password is written %2F"),
     ],
 )
 def test_a_url_libpq_cannot_read_is_a_usage_error_naming_what_is_wrong(
