@@ -1,16 +1,19 @@
 """Issue 16's two-till scenario, run on one shop: `two_tills.py --engine sqlite|postgresql|both`.
 
-Two "tills" record purchases and advance the same few complaints at once while a third
-process runs `due` over and over, each step a real `crmcli` process, as at a shop
-counter (`--import-lines N`: and the back office imports N purchase lines meanwhile).
-At the end it checks what a shop owner would: every purchase a till was told
-was recorded is there once, no purchase is there that no till or import added, each
-complaint went through its stages once each and in order, `db check` is clean, and no
-command ended in a traceback or an unexplained failure. It prints one table per
-engine: commands run, refused (and why), the waits said, `due`'s times.
+Two "tills" record purchases, advance the same few complaints and mark the shop's one
+weekly follow-up done, at once, while a third process runs `due` over and over, each
+step a real `crmcli` process, as at a shop counter (`--import-lines N`: and the back
+office imports N purchase lines meanwhile). At the end it checks what a shop owner
+would: every purchase a till was told was recorded is there once, no purchase is there
+that no till or import added, each complaint went through its stages once each and in
+order, the follow-up came back once a week for each `done` that succeeded (never twice
+for one), `db check` is clean, and no command ended in a traceback or an unexplained
+failure. It prints one table per engine: commands run, refused (and why), the waits
+said, `due`'s times.
 
 PostgreSQL needs `--admin-url` (an administrator's URL, e.g. the suite's
-`CRMCLI_TEST_PG`): a scratch database `crmcli_two_tills` is made and dropped.
+`CRMCLI_TEST_PG`): a scratch database of this run's own (`crmcli_two_tills_<pid>`) is
+made and dropped, so two runs on one server never meet.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 CRMCLI = [sys.executable, "-m", "crmcli"]
@@ -39,6 +44,7 @@ STAGE_FIELDS = {
 }
 WAITING = "another crmcli process is writing; waiting for it"
 ALREADY = re.compile(r"is already at stage ([a-z-]+)")
+FOLLOWUP_EVERY_DAYS = 7
 
 
 @dataclass
@@ -51,6 +57,7 @@ class Tally:
     failures: list[str] = field(default_factory=list)  # tracebacks, unexplained exits
     recorded: list[int] = field(default_factory=list)  # purchase ids the tills were given
     imported: int = 0  # purchase lines the back office's import added
+    followups_done: int = 0  # `followups done` that succeeded (each opens the next one)
     due_seconds: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -76,6 +83,8 @@ def _run(db: str, tally: Tally, what: str, *args: str) -> subprocess.CompletedPr
 def _kind_of(message: str) -> str:
     if any(said in message for said in ("is already at stage", "is closed; reopen", ", past ")):
         return "already at that stage or closed (the other till was first)"
+    if re.search(r"follow-up #\d+ is already done", message):
+        return "follow-up already done (the other till was first)"
     if "busy" in message:
         return "busy (waited too long)"
     return message[:90]
@@ -104,6 +113,14 @@ def till(db: str, tally: Tally, name: str, customers: int, complaints: int, unti
                 known[complaint] += 1
             elif (seen := ALREADY.search(done.stderr)) is not None:
                 known[complaint] = STAGES.index(seen.group(1))
+        if turn % 5 == 0:  # the weekly call: both tills see it open, one marks it first
+            listed = crmcli(db, "followups", "list", "--format", "csv", "--fields", "id")
+            open_ones = listed.stdout.split()[1:]
+            if open_ones:
+                done = _run(db, tally, "followups done", "followups", "done", open_ones[0])
+                if done.returncode == 0:
+                    with tally.lock:
+                        tally.followups_done += 1
 
 
 def morning(db: str, tally: Tally, until: float) -> None:
@@ -127,7 +144,14 @@ def back_office(db: str, tally: Tally, lines: int, customers: int, start: float)
         )
         path.write_text("customer,date,amount,line_id\n" + "".join(rows), encoding="utf-8")
         done = _run(
-            db, tally, "purchases import", "purchases", "import", str(path), "--format", "json"
+            db,
+            tally,
+            "purchases import",
+            "purchases",
+            "import",
+            str(path),
+            "--format",
+            "json",
         )
     if done.returncode == 0:
         with tally.lock:
@@ -144,6 +168,17 @@ def seed(db: str, customers: int, complaints: int, folder: Path) -> None:
             ["complaints", "open", f"C{i:04}", "--summary", "the lid leaks"]
             for i in range(1, complaints + 1)
         ),
+        [
+            "followups",
+            "add",
+            "C0001",
+            "--on",
+            "2026-12-01",
+            "--every",
+            "1w",
+            "--note",
+            "call",
+        ],
     ):
         done = crmcli(db, *args)
         if done.returncode != 0:
@@ -171,10 +206,35 @@ def check(db: str, tally: Tally) -> list[str]:
         reached = [event["stage"] for event in timeline if event["stage"] in STAGES]
         if reached != STAGES[: len(reached)] or len(set(reached)) != len(reached):
             found.append(f"complaint #{complaint}: stages {reached}")
+    found += _check_followups(db, tally)
     checked = crmcli(db, "db", "check")
     if checked.returncode != 0:
         found.append(f"db check: {checked.stderr.strip()}")
     return found + tally.failures
+
+
+def _check_followups(db: str, tally: Tally) -> list[str]:
+    """The weekly follow-up: one `done` that succeeded, one new occurrence a week on."""
+    listed = crmcli(
+        db,
+        "followups",
+        "list",
+        "--all",
+        "--format",
+        "json",
+        "--fields",
+        "id,due_on,status",
+    )
+    rows = sorted(json.loads(listed.stdout or "[]"), key=lambda row: row["id"])
+    days = [date.fromisoformat(row["due_on"]) for row in rows]
+    gaps = {(b - a).days for a, b in pairwise(days)}
+    still_open = sum(row["status"] == "open" for row in rows)
+    if len(rows) != tally.followups_done + 1 or still_open != 1 or gaps - {FOLLOWUP_EVERY_DAYS}:
+        return [
+            f"follow-ups: {len(rows)} stored ({still_open} open), {tally.followups_done} marked"
+            f" done by the tills; days {', '.join(map(str, days))}"
+        ]
+    return []
 
 
 def report(engine: str, tally: Tally, problems: list[str], seconds: float) -> None:
@@ -187,6 +247,7 @@ def report(engine: str, tally: Tally, problems: list[str], seconds: float) -> No
         print(f"| refused — {what} | {n} |")
     print(f"| waits said (`{WAITING}`) | {tally.waits} |")
     print(f"| purchases recorded by the tills | {len(tally.recorded)} |")
+    print(f"| weekly follow-up marked done (each once) | {tally.followups_done} |")
     if tally.imported:
         print(f"| purchase lines imported meanwhile | {tally.imported:,} |")
     if due:
@@ -251,11 +312,11 @@ def main() -> int:
     return 0 if ok else 1
 
 
-SCRATCH = "crmcli_two_tills"
+SCRATCH = f"crmcli_two_tills_{os.getpid()}"  # this run's own: two runs never meet
 
 
 def _scratch(admin_url: str, *, create: bool) -> str:
-    """Make (or drop) the scratch database on the server; its URL."""
+    """Make (or drop) this run's scratch database on the server; its URL."""
     import psycopg
 
     with psycopg.connect(admin_url, autocommit=True) as conn:

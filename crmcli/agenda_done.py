@@ -136,15 +136,18 @@ def record(
                     "advance ID --to STAGE` (or `due skip`)"
                 ).format(keys=", ".join(complaints))
             )
-    already = dealt_with(db, [k.key for k in parsed])
-    if already:
-        said = ", ".join(
-            M_("{key} ({outcome} on {day})").format(key=k, outcome=o, day=d)
-            for k, (o, d) in already.items()
-        )
-        raise Conflict(M_("already dealt with: {keys}").format(keys=said))
     default_channel = "message" if outcome == "sent" else "other"
     with db.write():
+        # Read inside the write, each key held to its end: two tills marking one item
+        # at once record it once, the second told it is dealt with.
+        db.lock_keys(*(f"contacts.item:{k.key}" for k in parsed))
+        already = dealt_with(db, [k.key for k in parsed])
+        if already:
+            said = ", ".join(
+                M_("{key} ({outcome} on {day})").format(key=k, outcome=o, day=d)
+                for k, (o, d) in already.items()
+            )
+            raise Conflict(M_("already dealt with: {keys}").format(keys=said))
         for k in parsed:
             if k.followup_id is not None:
                 if outcome == "skipped":

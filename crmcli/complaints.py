@@ -323,11 +323,13 @@ def open_complaint(
     if severity not in SEVERITIES:
         raise _not_one_of("severity", SEVERITIES, severity)
     with db.write():
-        if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
+        # Both kept until the complaint is stored (see `purchases.add`).
+        customer = f"SELECT 1 FROM customers WHERE id = ?{db.keeps_rows}"
+        if not db.execute(customer, [customer_id]).fetchone():
             raise NotFound(_("no customer #{id}").format(id=customer_id))
         if purchase_id is not None:
             owner = db.execute(
-                "SELECT customer_id FROM purchases WHERE id = ?", [purchase_id]
+                f"SELECT customer_id FROM purchases WHERE id = ?{db.keeps_rows}", [purchase_id]
             ).fetchone()
             if owner is None:
                 raise NotFound(_("no purchase #{id}").format(id=purchase_id))

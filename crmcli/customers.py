@@ -316,6 +316,8 @@ def add(
     )
     _require_identity(values, phones=_any_phone(phones_raw))
     with db.write():
+        if values.get("code"):
+            db.lock_keys(f"customers.code:{values['code']}")  # two tills giving it at once
         if (
             values.get("code")
             and db.execute("SELECT 1 FROM customers WHERE code = ?", [values["code"]]).fetchone()
@@ -626,7 +628,10 @@ def edit(
     if not changes.get("locale"):
         changes.pop("locale_source", None)  # evidence goes with a locale, never alone
     with db.write():
-        current = get(db, customer_id)
+        # Held to the end: a second edit reads this one's result, so what is derived from
+        # the whole record (search document, name parts, "something to know them by")
+        # is made from both, on a server as on SQLite.
+        current = _locked(db, customer_id)
         changes.update(
             _relocale(db, current, name, phones_raw, changes, clear, context=locale_context)
         )
@@ -661,6 +666,8 @@ def edit(
             has_phones = "phone" not in clear and bool(current.phones)
         _require_identity(merged, phones=has_phones)
         code = changes.get("code")
+        if code and code != current["code"]:
+            db.lock_keys(f"customers.code:{code}")
         if (
             code
             and code != current["code"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
 
-from crmcli import migrations, postgres, search
+from crmcli import engines, migrations, postgres, search
 from crmcli.db_url import PostgresUrl, Target
 from crmcli.db_url import parse as parse_target
 from crmcli.engines import (
@@ -257,16 +257,34 @@ def _make_private(path: Path) -> None:
         pass  # not ours to change: SQLite will say if it cannot write
 
 
-def open_db(path: Target | str, *, migrate: bool = True, adopt: bool = False) -> Engine:
+def open_db(
+    path: Target | str,
+    *,
+    migrate: bool = True,
+    adopt: bool = False,
+    on_wait: Callable[[], None] | None = None,
+) -> Engine:
     """Open for writing: create the file (0600, folders 0700) if need be, schema up to date.
 
     Refuses a file that is not crmcli's (see `kind_of`) unless `adopt` is asked for.
     A PostgreSQL URL opens the server's database on the same terms (`crmcli.postgres`).
+    `on_wait` becomes the engine's (`Engine.on_wait`) before the migrations: a first run
+    that waits for another one migrating says so, as any write that waits does.
     """
     path = _target(path)
     if isinstance(path, PostgresUrl):
-        return PostgresEngine(path, postgres.open_db(path, migrate=migrate, adopt=adopt))
-    return open_sqlite(path, migrate=migrate, adopt=adopt)
+        conn = postgres.open_db(
+            path,
+            migrate=migrate,
+            adopt=adopt,
+            on_wait=on_wait,
+            said_after=engines.WAIT_SAID_AFTER_S,
+        )
+        engine: Engine = PostgresEngine(path, conn)
+    else:
+        engine = open_sqlite(path, migrate=migrate, adopt=adopt, on_wait=on_wait)
+    engine.on_wait = on_wait
+    return engine
 
 
 def _target(path: Target | str) -> Target | str:
@@ -278,7 +296,12 @@ def _target(path: Target | str) -> Target | str:
 
 
 def open_sqlite(
-    path: Path | str, *, migrate: bool = True, adopt: bool = False, role: str | None = None
+    path: Path | str,
+    *,
+    migrate: bool = True,
+    adopt: bool = False,
+    role: str | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> SqliteEngine:
     """`open_db` for an SQLite file (or `:memory:`), typed as the SQLite engine it is.
 
@@ -311,7 +334,7 @@ def open_sqlite(
             _make_private(path)
         opened = _inode(path)
         try:
-            db = _open_file(path, migrate=migrate, adopt=adopt, role=role)
+            db = _open_file(path, migrate=migrate, adopt=adopt, role=role, on_wait=on_wait)
         except DatabaseError:
             # SQLite refuses to write a file that was unlinked under it ("read-only"):
             # dropped meanwhile by the refused command that made it. Make it anew.
@@ -335,8 +358,16 @@ def open_sqlite(
 REOPENS = 2  # how often a file dropped under `open_sqlite` is made again
 
 
-def _open_file(path: Path, *, migrate: bool, adopt: bool, role: str | None) -> SqliteEngine:
+def _open_file(
+    path: Path,
+    *,
+    migrate: bool,
+    adopt: bool,
+    role: str | None,
+    on_wait: Callable[[], None] | None = None,
+) -> SqliteEngine:
     db = connect(path)
+    db.on_wait = on_wait  # the migrations' write waits for another's as any write
     try:
         kind, tables = kind_of(db)
         if kind == FOREIGN and not adopt:
@@ -431,7 +462,12 @@ def _migrate(db: SqliteEngine, *, adopt: bool, path_str: str) -> None:
         raise
 
 
-def open_read(path: Target | str, *, notice: Callable[[str], None] | None = None) -> Engine:
+def open_read(
+    path: Target | str,
+    *,
+    notice: Callable[[str], None] | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> Engine:
     """Open for a command that only reads: nothing is created, adopted or switched.
 
     A missing or empty file is `NoDatabase`, another application's file
@@ -443,7 +479,10 @@ def open_read(path: Target | str, *, notice: Callable[[str], None] | None = None
     """
     path = _target(path)
     if isinstance(path, PostgresUrl):
-        return PostgresEngine(path, postgres.open_read(path))
+        conn = postgres.open_read(path, on_wait=on_wait, said_after=engines.WAIT_SAID_AFTER_S)
+        engine = PostgresEngine(path, conn)
+        engine.on_wait = on_wait
+        return engine
     path_str = str(path)
     if path_str == MEMORY:
         return open_sqlite(MEMORY, migrate=True, adopt=False)
@@ -454,6 +493,7 @@ def open_read(path: Target | str, *, notice: Callable[[str], None] | None = None
     if sniffed == EMPTY:
         raise no_database(path, M_("the file is empty"))
     db = connect(path)
+    db.on_wait = on_wait  # an upgrade waiting for another process's says so
     try:
         kind, tables = kind_of(db)
         if kind == EMPTY:

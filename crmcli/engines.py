@@ -364,10 +364,36 @@ class Engine(ABC):
         """A condition: `column` holds a character of `ranges` (`a-z0-9`, as in `[…]`)."""
         return f"{column} GLOB '*[{ranges}]*'"
 
+    # A write that decides on what it read holds what it read until it ends (issue 16,
+    # item 4): a second till then reads it only after, as SQLite's one writer at a time
+    # does for the whole file, so no update is lost or applied twice. SQLite needs none
+    # of these; a server's are PostgresEngine's.
     locks_rows = ""
-    """Appended to a SELECT inside `write()` that reads a row to change it: the row stays
-    this transaction's until it ends, so another writer reads it only after (SQLite's
-    write lock already does that for the whole database)."""
+    """Appended to a SELECT inside `write()` that reads a row to change or delete it: the
+    row stays this transaction's until it ends (another writer reads it only after)."""
+    keeps_rows = ""
+    """Appended to a SELECT inside `write()` that reads a row the write's new rows will
+    point to (a purchase's customer): it cannot go (be deleted, merged away) until the
+    write ends, while other tills may still add rows pointing to it and change it."""
+
+    @abstractmethod
+    def lock_keys(self, *keys: str) -> None:
+        """Inside `write()`, before reading whether a row with one of `keys` exists (a
+        code about to be given, an agenda item about to be recorded): a row not there
+        yet cannot be locked, so its key is, until the write ends. Name the key with
+        what it is unique in (`customers.code:K1`)."""
+
+    @abstractmethod
+    def keeps_all(self, table: str) -> None:
+        """Inside `write()`, before reading `table` whole to store rows pointing to its
+        rows (a tier run's assignments): none of them changes or goes until the write
+        ends. Other writers of `table` wait; readers do not."""
+
+    @abstractmethod
+    def take_turn(self, table: str) -> None:
+        """Inside `write()`: wait for the writers adding rows to `table` (an import
+        running), and keep new ones waiting until this write ends, as SQLite's write lock
+        does: what they add is seen by what this write reads next."""
 
     def like(self, column: str, pattern: str) -> str:
         """SQLite's `column LIKE pattern ESCAPE '\\'`: ASCII letters match in either case,
@@ -602,6 +628,17 @@ class SqliteEngine(Engine):
 
     def close(self) -> None:
         self.conn.close()
+
+    # `BEGIN IMMEDIATE` lets one writer in at a time: what a write reads stays as it read
+    # it until the write ends, keys and whole tables included.
+    def lock_keys(self, *keys: str) -> None:
+        pass
+
+    def keeps_all(self, table: str) -> None:
+        pass
+
+    def take_turn(self, table: str) -> None:
+        pass
 
     @contextmanager
     def references_unchecked(self) -> Iterator[None]:
@@ -994,7 +1031,26 @@ class PostgresEngine(Engine):
     def has_any_of(self, column: str, ranges: str) -> str:
         return f"{column} ~ '[{ranges}]'"
 
-    locks_rows = " FOR UPDATE"  # READ COMMITTED: a waiter reads the row as committed
+    # READ COMMITTED: a waiter reads the row as its holder committed it (or no row).
+    locks_rows = " FOR UPDATE"
+    keeps_rows = " FOR KEY SHARE"  # what a foreign key's check takes: tills add side by side
+
+    def lock_keys(self, *keys: str) -> None:
+        # An advisory lock per key, held to the end of the transaction; taken in order,
+        # so two writers of the same keys never each hold one the other waits for. Two
+        # keys sharing a 64-bit hash only make a writer wait for nothing.
+        for key in sorted(set(keys)):
+            self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [key])
+
+    def keeps_all(self, table: str) -> None:
+        # A row lock on each of a million customers would write to every page of the
+        # table; SHARE mode keeps out only writers of it (a till's purchase only reads
+        # its customer's row, and goes on).
+        self.execute(f"LOCK TABLE {_quoted(table)} IN SHARE MODE")
+
+    def take_turn(self, table: str) -> None:
+        # The table's id lock (m128), which every inserting transaction holds to its end.
+        self.next_id(table)
 
     def like(self, column: str, pattern: str) -> str:
         # PostgreSQL's LIKE tells case apart, its ILIKE folds every script: fold A-Z only.

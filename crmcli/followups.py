@@ -213,6 +213,9 @@ def get(db: Engine, followup_id: int) -> Followup:
 
 
 def _open(db: Engine, followup_id: int) -> Followup:
+    # Inside the write, the row held to its end: a second till marking it done waits,
+    # then finds it done, so a repeating one advances once.
+    db.execute(f"SELECT id FROM followups WHERE id = ?{db.locks_rows}", [followup_id])
     f = get(db, followup_id)
     if f.status != "open":
         raise Conflict(

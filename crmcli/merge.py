@@ -141,6 +141,14 @@ def merge(db: Engine, keep: int, other: int) -> MergeResult:
     if keep == other:
         raise InvalidValue(M_("a customer cannot be merged with itself"))
     with db.write():
+        # Both held to the end, in id order (two merges never wait for each other): a
+        # till adding a purchase for OTHER meanwhile either comes first and is moved
+        # with the rest, or waits and finds OTHER gone, instead of being erased by the
+        # cascade; a second merge of OTHER finds it gone too.
+        db.execute(
+            f"SELECT id FROM customers WHERE id IN (?, ?) ORDER BY id{db.locks_rows}",
+            sorted([keep, other]),
+        ).fetchall()
         kept = customers.get(db, keep)
         gone = customers.get(db, other)
         snapshot = {

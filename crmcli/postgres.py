@@ -10,6 +10,7 @@ psql; every message quoting the server goes through `PostgresUrl.scrub`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -226,13 +227,20 @@ def _first_line(url: PostgresUrl, exc: BaseException) -> str:
 
 
 def open_db(
-    url: PostgresUrl, *, migrate: bool = True, adopt: bool = False, role: str | None = None
+    url: PostgresUrl,
+    *,
+    migrate: bool = True,
+    adopt: bool = False,
+    role: str | None = None,
+    on_wait: Callable[[], None] | None = None,
+    said_after: float = 1.0,
 ) -> Any:
     """Connect for crmcli's use: refuse another application's database, schema up to date.
 
     As with an SQLite file, a database holding other tables and no crmcli schema is
     left alone unless `adopt` is asked for (`db migrate --adopt`). `role`: the argument
-    that named it (`db copy`'s SRC, DEST), for that refusal's advice.
+    that named it (`db copy`'s SRC, DEST), for that refusal's advice. `on_wait` is told
+    once when another process's migration has been waited for `said_after` seconds.
     """
     conn = connect(url)
     try:
@@ -240,7 +248,7 @@ def open_db(
         if tables and postgres_schema.MARKER not in tables and not adopt:
             raise ForeignDatabase.of(url, tables, role=role)
         if migrate:
-            postgres_schema.apply_pending(conn)
+            postgres_schema.apply_pending(conn, on_wait=on_wait, said_after=said_after)
     except psycopg_module().Error as exc:
         conn.close()
         raise DatabaseError(explain(url, exc)) from exc
@@ -292,10 +300,13 @@ def check(url: PostgresUrl, conn: Any) -> list[str]:
     return [f"migration {name} is not applied (run `crmcli db migrate`)" for name in pending]
 
 
-def open_read(url: PostgresUrl) -> Any:
+def open_read(
+    url: PostgresUrl, *, on_wait: Callable[[], None] | None = None, said_after: float = 1.0
+) -> Any:
     """Open for a command that only reads: a database without crmcli's schema is an error.
 
-    As on SQLite, a schema made by an older crmcli is brought up to date first.
+    As on SQLite, a schema made by an older crmcli is brought up to date first (`on_wait`
+    as in `open_db`).
     """
     conn = open_db(url, migrate=False)
     try:
@@ -306,18 +317,24 @@ def open_read(url: PostgresUrl) -> Any:
                     "migrate` once to create it, or check --db / CRMCLI_DB)"
                 ).format(url=url)
             )
-        migrate(url, conn)
+        migrate(url, conn, on_wait=on_wait, said_after=said_after)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def migrate(url: PostgresUrl, conn: Any) -> list[str]:
-    """`postgres_schema.apply_pending`, names applied; what the server refuses (a role
-    that may not create tables in the schema, as a till's own role may not) in one line,
-    not a traceback."""
+def migrate(
+    url: PostgresUrl,
+    conn: Any,
+    *,
+    on_wait: Callable[[], None] | None = None,
+    said_after: float = 1.0,
+) -> list[str]:
+    """`postgres_schema.apply_pending` (`on_wait` as there), names applied; what the
+    server refuses (a role that may not create tables in the schema, as a till's own role
+    may not) in one line, not a traceback."""
     try:
-        return postgres_schema.apply_pending(conn)
+        return postgres_schema.apply_pending(conn, on_wait=on_wait, said_after=said_after)
     except psycopg_module().Error as exc:
         raise DatabaseError(explain(url, exc)) from exc

@@ -21,6 +21,8 @@ tills starting at once against a new database migrate it exactly once.
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -448,16 +450,19 @@ def user_tables(conn: Any) -> list[str]:
     ]
 
 
-def apply_pending(conn: Any) -> list[str]:
+def apply_pending(
+    conn: Any, *, on_wait: Callable[[], None] | None = None, said_after: float = 1.0
+) -> list[str]:
     """Bring the schema up to date in one transaction, under the advisory lock; names applied.
 
     A second process starting at the same moment waits for the lock, then finds
-    nothing pending: every migration runs exactly once.
+    nothing pending: every migration runs exactly once. `on_wait` is told once when
+    the lock has been waited for `said_after` seconds, as any other wait is.
     """
     if _has_marker(conn) and not pending_names(conn):
         return []  # the common case: no lock taken, nothing waited for
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        _take_lock(conn, on_wait, said_after)
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {MARKER} ("
             " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
@@ -488,6 +493,22 @@ def apply_pending(conn: Any) -> list[str]:
                 conn.execute(postgresql_form(name))
                 _record(conn, [name])
     return todo
+
+
+def _take_lock(conn: Any, on_wait: Callable[[], None] | None, said_after: float) -> None:
+    """The migrators' lock. A first run that finds another one migrating (a big shop's
+    upgrade can take minutes) says it is waiting rather than hang silently: tried for
+    `said_after`, then said, then waited for (the connection's lock_timeout)."""
+    if on_wait is not None:
+        deadline = time.monotonic() + said_after
+        while not conn.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY]).fetchone()[0]:
+            if time.monotonic() >= deadline:
+                on_wait()
+                break
+            time.sleep(0.05)
+        else:
+            return
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
 def postgresql_form(name: str) -> str:

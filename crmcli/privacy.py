@@ -114,6 +114,9 @@ def forget(db: Engine, customer_id: int, *, compact: bool = True) -> Forgotten:
     # Freed pages and cells are overwritten with zeros, not just unlinked.
     db.secure_delete()
     with db.write():
+        # Held to the end: an edit in flight commits first, and what names the person
+        # is read as it left it (a till's new name is a mention to blank too).
+        db.execute(f"SELECT id FROM customers WHERE id = ?{db.locks_rows}", [customer_id])
         customers.get(db, customer_id)  # NotFound for a wrong id
         erased: dict[str, int] = {}
         now = dates.now_utc()

@@ -70,7 +70,10 @@ def add(
     ):  # the one-line ones are indexed (the line key is made of the order's id)
         text.check_optional(value, field=Named(field), multiline=multiline, indexed=not multiline)
     with db.write():
-        if not db.execute("SELECT 1 FROM customers WHERE id = ?", [customer_id]).fetchone():
+        # Kept until the line is stored: a delete or merge of the customer meanwhile
+        # waits for it, or it waits for them and finds the customer gone.
+        customer = f"SELECT 1 FROM customers WHERE id = ?{db.keeps_rows}"
+        if not db.execute(customer, [customer_id]).fetchone():
             raise NotFound(M_("no customer #{id}").format(id=customer_id))
         money.check_total(db, amount_micros)
         return db.insert(

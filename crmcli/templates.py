@@ -88,5 +88,7 @@ def set_template(db: Engine, *, name: str, body: str) -> None:
 
 def remove(db: Engine, name: str) -> None:
     with db.write():
+        # Held to the end: a second till removing it at once waits, then hears it is gone.
+        db.execute(f"SELECT name FROM templates WHERE name = ?{db.locks_rows}", [name])
         get(db, name)
         db.execute("DELETE FROM templates WHERE name = ?", [name])

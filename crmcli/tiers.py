@@ -174,6 +174,9 @@ def classify(
     # inserted, in the same transaction: checking both references for each of a
     # million rows is a fifth of a run (0.11 s of 0.5 s at 100k).
     with db.references_unchecked(), db.write():
+        # The customers read below are those the assignments name: a delete or merge
+        # meanwhile waits for the run (or the run for it), as on SQLite.
+        db.keeps_all("customers")
         db.execute("DROP TABLE IF EXISTS temp.tier_spend")
         if rule == "growth":
             params = _growth_params(db, given)
@@ -746,7 +749,7 @@ def clear_override(db: Engine, customer_id: int) -> bool:
     """Remove a manual tier; returns whether there was one."""
     with db.write():
         row = db.execute(
-            "SELECT tier_override FROM customers WHERE id = ?", [customer_id]
+            f"SELECT tier_override FROM customers WHERE id = ?{db.locks_rows}", [customer_id]
         ).fetchone()
         if row is None:
             raise NotFound(M_("no customer #{id}").format(id=customer_id))

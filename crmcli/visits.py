@@ -94,6 +94,9 @@ def plan(
     dates.shift(from_day, dates.parse_span(every), what=f"--every {every}")
     now = dates.now_utc()
     with db.write():
+        # One plan in force a customer: their row held to the end, a second plan made at
+        # the same moment replaces this one instead of standing beside it.
+        db.execute(f"SELECT id FROM customers WHERE id = ?{db.locks_rows}", [customer_id])
         replaced = active(db, customer_id)
         if replaced is not None:
             db.execute("UPDATE visit_plans SET cancelled_at = ? WHERE id = ?", [now, replaced.id])
@@ -129,6 +132,7 @@ def active(db: Engine, customer_id: int) -> Plan | None:
 def cancel(db: Engine, plan_id: int) -> Plan:
     """Cancel a plan: the customer's tier cadence applies again."""
     with db.write():
+        db.execute(f"SELECT id FROM visit_plans WHERE id = ?{db.locks_rows}", [plan_id])
         found = get(db, plan_id)
         if not found.active:
             raise Conflict(
@@ -210,6 +214,9 @@ def log_visit(
             )
         )
     with db.write():
+        # The plan read stays in force until the visit is logged against it (a plan
+        # made or cancelled meanwhile locks the customer's row, see `plan`).
+        db.execute(f"SELECT id FROM customers WHERE id = ?{db.keeps_rows}", [customer_id])
         found = active(db, customer_id)
         if found is None and outcome is not None:
             raise InvalidValue(

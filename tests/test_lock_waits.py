@@ -8,6 +8,7 @@ Either way the clerk sees why the terminal pauses, instead of silence for 120 s.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -178,3 +179,40 @@ def test_a_write_that_may_not_wait_is_refused_at_once_on_a_server(pg_url):
     finally:
         a.close()
         b.close()
+
+
+def test_a_first_run_waiting_for_another_ones_migrations_says_so_once(
+    cli, db_path, engine, quick_waits, monkeypatch, request
+):
+    """Another process is migrating (a big shop's upgrade): a command opening the
+    database meanwhile says it waits, once, then goes on with the schema up to date."""
+    import sqlite3
+
+    from crmcli import migrations, postgres_schema
+
+    monkeypatch.setattr(postgres, "LOCK_TIMEOUT_S", 30)
+    monkeypatch.setattr(engines, "WRITE_WAIT_SECONDS", 30)
+    if engine == "postgresql":
+        import psycopg
+
+        where = request.getfixturevalue("pg_url")  # a new database: every migration pending
+        holder = psycopg.connect(where)
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", [postgres_schema.LOCK_KEY])
+        pending = contextlib.nullcontext()
+    else:
+        where = str(db_path)
+        cli("db", "migrate")  # made, migrated
+        holder = sqlite3.connect(where, check_same_thread=False, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the other process's migrations, in their write
+        pending = migrations.appended("m999_after_the_others", lambda db: None)
+    release = threading.Timer(1.5, holder.rollback)
+    release.start()
+    try:
+        with pending:
+            result = cli("--db", where, "customers", "add", "--name", "Kim")
+            listed = cli("--db", where, "customers", "list", "--fields", "name")
+    finally:
+        release.join()
+        holder.close()
+    assert result.stderr.count(f"crmcli: {where}: {WAITING}\n") == 1
+    assert listed.stdout == "name\nKim\n" and listed.stderr == ""

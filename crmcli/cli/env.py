@@ -73,7 +73,7 @@ class Env:
         if self._db is None:
             from crmcli.db import open_db  # the storage layer loads when a command needs it
 
-            self._db = self._told_of_waits(open_db(self.db_path))
+            self._db = open_db(self.db_path, on_wait=self._say_waiting)
         return self._db
 
     @property
@@ -86,16 +86,17 @@ class Env:
         if self._db is None:
             from crmcli.db import open_read
 
-            self._db = self._told_of_waits(open_read(self.db_path, notice=self.say))
+            self._db = open_read(self.db_path, notice=self.say, on_wait=self._say_waiting)
         return self._db
 
-    def _told_of_waits(self, engine: Engine) -> Engine:
-        # A write that waits for another process's says so once: a clerk whose command
-        # waits behind an import sees why, instead of a terminal that hangs.
-        engine.on_wait = lambda: self.say(
+    def _say_waiting(self) -> None:
+        # The engine's `on_wait`, from its opening on: a write that waits for another
+        # process's says so once (a first run waiting for another one's migrations too),
+        # so a clerk whose command waits behind an import sees why, instead of a
+        # terminal that hangs.
+        self.say(
             f"crmcli: {self.db_path}: " + _("another crmcli process is writing; waiting for it")
         )
-        return engine
 
     def settings_db(self) -> Engine:
         """Where settings are read: the database, or defaults while it does not exist yet."""

@@ -394,6 +394,7 @@ class Writer:
         # The customers those keys belong to, whole, in four queries: a row that matches
         # one by its code then needs no query at all, nor one left unchanged.
         self.codes = known.codes
+        _hold(self.db, known.ids)
         self.stored = customers.get_many(self.db, known.ids)
 
     def _known_keys(self, expected_rows: int) -> KnownKeys | None:
@@ -662,6 +663,17 @@ def _snapshot_children(db: Engine, customer_id: int) -> dict[str, Any]:
     }
 
 
+def _hold(db: Engine, ids: Iterable[int]) -> None:
+    """Customers about to be read to be updated: held until the import commits, so what
+    it fills in or keeps is decided on them as they are stored (on a server a till may
+    edit one meanwhile; SQLite's write lock already keeps the tills out)."""
+    if db.locks_rows:
+        db.execute(
+            f"SELECT id FROM customers WHERE id IN ({db.json_values()}) ORDER BY id{db.locks_rows}",
+            [json.dumps(sorted(ids))],
+        ).fetchall()
+
+
 def _same(field_name: str, stored: Any, given: Any) -> bool:
     if isinstance(stored, str) and isinstance(given, str):
         if field_name == "email":
@@ -690,6 +702,7 @@ def _update(
     were kept (field, stored, file's): a merge reports them, a fill counts them.
     """
     if current is None:  # else read with its batch (`Writer.look_ahead`), unchanged since
+        _hold(db, [customer_id])
         current = customers.get(db, customer_id)
     row = dict(current.fields)
     differs: list[tuple[str, Any, Any]] = []

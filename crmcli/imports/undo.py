@@ -147,8 +147,14 @@ class _Plan:
 def undo(db: Engine, import_id: int, *, force: bool = False) -> UndoResult:
     """Put back what an import changed; refuse, listing it, if later work would be lost."""
     with db.write():
+        # An import still running commits first (its changes are then seen, and an undo
+        # they depend on refused); a second undo of the same import waits, then finds it
+        # undone; the customers the import brought in or changed are held, so a till's
+        # edit or purchase meanwhile is seen below, or waits and finds them put back.
+        db.take_turn("imports")
         row = db.execute(
-            "SELECT kind, undone_at, finished_at FROM imports WHERE id = ?", [import_id]
+            f"SELECT kind, undone_at, finished_at FROM imports WHERE id = ?{db.locks_rows}",
+            [import_id],
         ).fetchone()
         if row is None:
             raise NotFound(M_("no import #{id}").format(id=import_id))
@@ -157,6 +163,11 @@ def undo(db: Engine, import_id: int, *, force: bool = False) -> UndoResult:
                 M_("import #{id} was already undone on {at}").format(id=import_id, at=row[1])
             )
         _refuse_if_a_later_import_depends(db, import_id)
+        db.execute(
+            "SELECT id FROM customers WHERE id IN (SELECT row_id FROM import_changes"
+            f" WHERE import_id = ? AND table_name = 'customers') ORDER BY id{db.locks_rows}",
+            [import_id],
+        ).fetchall()
         plan = _plan(db, import_id, finished=row[2] or "", force=force)
         if plan.later and not force:
             shown = [f"  {line}" for line in plan.later[:SHOWN]]
