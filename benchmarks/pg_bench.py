@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import server
 
 from crmcli.db import open_db
 from crmcli.db_url import PostgresUrl
@@ -50,18 +51,25 @@ def psql_copy(url: str, table: str, columns: list[str], data: Path, *, header: b
 
 @contextlib.contextmanager
 def scratch_database(admin: str, name: str) -> Iterator[str]:
-    """A new database `name` on the server of the administrator's URL `admin` (dropped
-    before and after): its connection string, which `--db` and psql take too."""
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = name
-    try:
-        yield psycopg.conninfo.make_conninfo(**params)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    """A new database `name` on the server of the administrator's URL `admin`, dropped
+    after, also on Ctrl-C, SIGTERM or SIGHUP: its connection string, which `--db` and
+    psql take too. A database of that name already there is refused, never dropped: it
+    may be another run's."""
+    made = False
+    with server.dropping_on_signals():
+        try:
+            # Signals held: made says whether the database is there, whenever one comes.
+            with server.signals_held(), psycopg.connect(admin, autocommit=True) as conn:
+                try:
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                    made = True
+                except psycopg.errors.DuplicateDatabase:
+                    sys.exit(f"database {name} is already on the server: give another --database")
+            yield server.database_url(admin, name)
+        finally:
+            if made:
+                with server.signals_held(), psycopg.connect(admin, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager
@@ -143,14 +151,18 @@ def set_up(
     doc: str, name: str, write_csv: Callable[[Path, int], None], *, bare_table: str
 ) -> Iterator[Setup]:
     """The start every script here shares: `--url`, `--lines`, `--rounds`, `--database`
-    (default `crmcli_bench_NAME`) read from the command line; psql checked; a scratch
+    (default `crmcli_bench_NAME_<pid>_<random>`: two runs on one server never share it)
+    read from the command line; psql checked; a scratch
     database and folder; `write_csv(path, lines)` run once; CUSTOMERS customers."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--url", required=True, help="an administrator's URL on the server")
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument(
-        "--database", default=f"crmcli_bench_{name}", help="the scratch database's name"
+        "--database",
+        default=server.own_prefix(f"crmcli_bench_{name}"),
+        help="the scratch database's name (default: crmcli_bench_NAME_<pid>_<random>, "
+        "this run's own); one already there is refused",
     )
     args = parser.parse_args()
     psql_program()

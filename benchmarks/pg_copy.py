@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/pg_copy.py --url 'postgresql:///postgres?host=…' [--lines 1000000]
 
-The URL is an administrator's (it creates and drops the database `crmcli_bench_copy`,
-or `--database NAME`).
+The URL is an administrator's (it creates and drops a database of its own,
+`crmcli_bench_copy_<pid>_<random>`, or `--database NAME`, which must not exist yet).
 One CSV of purchase lines in crmcli's own column layout is written once; then, in
 each round, interleaved: `psql \\copy` into a bare table (no key, no index, no foreign
 key: the floor), `copy_rows` into the same bare table (the helper's own cost: reading

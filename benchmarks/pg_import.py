@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/pg_import.py --url 'postgresql:///postgres?host=…' [--lines 1000000]
 
-The URL is an administrator's (it creates and drops the database `crmcli_bench_import`,
-or `--database NAME`).
+The URL is an administrator's (it creates and drops a database of its own,
+`crmcli_bench_import_<pid>_<random>`, or `--database NAME`, which must not exist yet).
 One CSV of purchase lines as a shop exports them (customer code, date, amount, quantity,
 order id, item, category) is written once, for 10,000 customers already in the
 database; then, in each round, interleaved: `psql \\copy` of that file into a bare

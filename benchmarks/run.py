@@ -897,8 +897,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pg-url",
         default=os.environ.get("CRMCLI_BENCH_PG"),
-        help="An administrator's URL on the server (it creates and drops crmcli_bench_* "
-        "databases); default: CRMCLI_BENCH_PG.",
+        help="An administrator's URL on the server (it creates and drops databases named "
+        "crmcli_bench_<size>_<pid>_<random>_*, its own); default: CRMCLI_BENCH_PG.",
     )
     args = parser.parse_args(argv)
     if args.engine != "sqlite" and not args.pg_url:
@@ -941,6 +941,9 @@ def main(argv: list[str] | None = None) -> int:
     except Failed as exc:
         say(f"benchmark stopped: {exc}")
         return 1
+    except KeyboardInterrupt:
+        say("benchmark interrupted: nothing reported")  # its server databases are dropped
+        return 130
     if len(benches) > 1:
         out += [*growth(benches), ""]
     out += [*verdict_table(judged), ""]

@@ -10,11 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
 from contextlib import closing, redirect_stdout
 from datetime import date, timedelta
@@ -33,6 +36,7 @@ import load  # noqa: E402
 import reference_classify  # noqa: E402
 import reference_due  # noqa: E402
 import run  # noqa: E402
+import server  # noqa: E402
 
 from crmcli import names  # noqa: E402
 
@@ -570,6 +574,131 @@ def test_a_run_on_both_engines_races_each_main_operation_on_each(tmp_path, pg_ur
     judged = {v["target"]: v for v in report["verdicts"]}
     item_5 = "purchases import [PostgreSQL] ≤ 3× psql \\copy (issue 16 item 5)"
     assert judged[item_5]["met"] is not None  # measured, whatever it found
+
+
+def _databases(starting: str) -> list[str]:
+    """The server's databases whose names start with `starting`."""
+    from tests import pg_server
+
+    with pg_server.server().admin() as conn:
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1",
+            [starting],
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def _drop(names: list[str]) -> None:
+    from tests import pg_server
+
+    with pg_server.server().admin() as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_two_runs_on_one_server_never_share_a_database(pg_url):
+    """Two runs at once on one server (two trains' tests, a run by hand beside them) each
+    make, copy and drop only their own databases."""
+    import psycopg
+
+    from tests import pg_server
+
+    admin = pg_server.server().admin_url
+    first, second = server.Server(admin, run.CI_SIZE), server.Server(admin, run.CI_SIZE)
+    assert first.prefix != second.prefix
+    try:
+        first.fresh("empty")
+        second.fresh("empty")
+        first_url = first.fresh("query", "empty")
+        second.fresh("query", "empty")
+        second.drop_all()
+        assert second.made() == []
+        assert first.made() == [f"{first.prefix}_empty", f"{first.prefix}_query"]
+        with psycopg.connect(first_url) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        first.drop_all()
+        second.drop_all()
+    assert _databases(first.prefix) == []
+
+
+def test_a_failed_run_says_why_and_drops_every_database_it_made(pg_url, tmp_path):
+    """crmcli refusing to build a template stops the run with its own words, and the
+    database made just before is gone."""
+    from tests import pg_server
+
+    bench = run.Bench(run.CI_SIZE, 1, tmp_path)
+    bench.crmcli = [sys.executable, "-c", "import sys; sys.exit('crmcli said no')"]
+    ours = f"crmcli_bench_{run.CI_SIZE}_{os.getpid()}_"
+    try:
+        with pytest.raises(run.Failed, match="db migrate exited 1:\ncrmcli said no"):
+            server.compare(bench, pg_server.server().admin_url)
+        assert _databases(ours) == []
+    finally:
+        _drop(_databases(ours))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["INT", "TERM", "HUP"]
+)
+def test_a_run_stopped_midway_drops_every_database_it_made(pg_url, tmp_path, stop):
+    """Ctrl-C, a `kill` or a closed terminal while the server's databases are being made:
+    the run ends without a traceback and leaves none of them behind."""
+    from tests import pg_server
+
+    if shutil.which("psql") is None:
+        pytest.skip("psql is not installed (Debian: postgresql-client)")
+    argv = [str(BENCH / "run.py"), "--size", run.CI_SIZE, "--runs", "1", "--work", str(tmp_path)]
+    argv += ["--engine", "postgresql", "--pg-url", pg_server.server().admin_url]
+    running = subprocess.Popen(
+        [sys.executable, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # As at a terminal: a test run started in the background (a CI job, the gate)
+        # hands its children Ctrl-C ignored, and Python then never raises it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    ours = f"crmcli_bench_{run.CI_SIZE}_{running.pid}_"  # its pid is in its names
+    try:
+        deadline = time.monotonic() + 120
+        while not _databases(ours):
+            assert running.poll() is None, running.communicate()
+            assert time.monotonic() < deadline, "no database made in 120 s"
+            time.sleep(0.05)
+        running.send_signal(stop)
+        _, err = running.communicate(timeout=120)
+        assert running.returncode in (130, 128 + stop), err
+        assert "Traceback" not in err
+        assert _databases(ours) == []
+    finally:
+        if running.poll() is None:
+            running.kill()
+            running.communicate()
+        _drop(_databases(ours))
+
+
+def test_a_scratch_database_already_there_is_refused_never_dropped(pg_url):
+    """`pg_import.py`/`pg_copy.py --database NAME` naming a database in use (another run's)
+    stop before touching it; their own is dropped after."""
+    import pg_bench
+    import psycopg
+
+    from tests import pg_server
+
+    admin = pg_server.server().admin_url
+    name = server.own_prefix("crmcli_test_bench")
+    try:
+        with pg_bench.scratch_database(admin, name) as url:
+            again = pg_bench.scratch_database(admin, name)
+            with pytest.raises(SystemExit, match="already on the server"), again:
+                pass
+            with psycopg.connect(url) as conn:  # still there, and connectable
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert _databases(name) == []
+    finally:
+        _drop(_databases(name))
 
 
 def test_ci_runs_the_benchmark_at_its_smallest_size():

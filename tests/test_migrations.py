@@ -287,3 +287,51 @@ def test_m135_keeps_every_keyed_row_and_refuses_a_null_key(tmp_path, monkeypatch
     assert db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
+
+
+# --- what a migration does never changes once it is out ---
+
+FROZEN = Path(__file__).parent / "fixtures" / "schema" / "migrations.sha256"
+
+
+def _what_it_does(text: str) -> str:
+    """A digest of a module's code: its tokens without comments, layout or module
+    docstring, so a comment may be reworded and a change of behaviour may not."""
+    import io
+    import tokenize
+
+    skipped = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT}
+    skipped |= {tokenize.DEDENT, tokenize.ENDMARKER}
+    kept: list[str] = []
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type in skipped or (not kept and token.type == tokenize.STRING):
+            continue
+        kept.append(token.string)
+    return hashlib.sha256("\x00".join(kept).encode()).hexdigest()
+
+
+def _frozen_now() -> dict[str, str]:
+    from crmcli import postgres_schema
+
+    out = {name: _what_it_does((PACKAGE / f"{name}.py").read_text()) for name in names()}
+    out["sql"] = _what_it_does((PACKAGE / "sql.py").read_text())  # how their SQL is run
+    # A server's baseline: what the released migrations are on PostgreSQL.
+    out["postgres_schema.BASELINE_SQL"] = hashlib.sha256(
+        postgres_schema.BASELINE_SQL.encode()
+    ).hexdigest()
+    return out
+
+
+def test_a_migration_never_changes_once_it_is_out():
+    # A database that ran a migration keeps what that migration did then: changing it
+    # afterwards makes new databases differ from upgraded ones (the upgrade tests in
+    # test_schema_both_engines.py build old databases with today's files, so they trust
+    # this). Change the schema with a new migration. A new migration's line is added
+    # here when it lands (the message below gives it).
+    frozen = dict(line.split() for line in FROZEN.read_text().splitlines() if line.strip())
+    now = _frozen_now()
+    changed = sorted(name for name, digest in frozen.items() if now.get(name) != digest)
+    assert changed == [], f"changed after they were out (write a new migration): {changed}"
+    newest = max(n for n in frozen if NAME.fullmatch(n))
+    unlisted = [n for n in names() if n not in frozen and n < newest]
+    assert unlisted == [], f"add to {FROZEN.name}: " + "; ".join(f"{n} {now[n]}" for n in unlisted)

@@ -458,3 +458,28 @@ def test_processes_starting_at_once_migrate_a_server_database_once(
         assert sorted(n for _, n in added) == [f"Till {n}" for n in range(4)]
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "TRUNCATE complaint_events",
+        "TRUNCATE complaints CASCADE",
+        "TRUNCATE customers CASCADE",
+        "TRUNCATE purchases CASCADE",  # a complaint may name its purchase
+        "TRUNCATE complaint_events, complaints",
+    ],
+)
+def test_a_truncate_never_takes_complaint_history_away(pg_url: str, statement: str) -> None:
+    """m136: a server's TRUNCATE skips row triggers; the history's own statement trigger
+    refuses it in the guard's words, as SQLite refuses a DELETE. An empty history may go."""
+    conn = postgres.open_db(PostgresUrl(pg_url))
+    try:
+        conn.execute(statement)  # no history yet: nothing is lost, nothing refused
+        _complaint_with_history(lambda *sql: [conn.execute(s) for s in sql])
+        with pytest.raises(__import__("psycopg").Error, match=postgres_schema.APPEND_ONLY):
+            conn.execute(statement)
+        assert conn.execute("SELECT count(*) FROM complaint_events").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 1
+    finally:
+        conn.close()

@@ -64,7 +64,7 @@ class Catalog(NamedTuple):
     unique: set[Unique]
     checks: set[Check]
     foreign_keys: set[ForeignKey]
-    guarded: set[tuple[str, str]]  # (table, UPDATE|DELETE|INSERT) a trigger may refuse
+    guarded: set[tuple[str, str]]  # (table, INSERT|UPDATE|DELETE|TRUNCATE) a trigger refuses
     defaulted: set[tuple[str, str]]  # columns a row may leave out (a default, the next id)
     numbered: set[tuple[str, str]]  # the row's number, given by the engine (rowid, identity)
 
@@ -163,6 +163,9 @@ def sqlite_catalog(db: Engine) -> Catalog:
                 event = re.search(r"\b(INSERT|UPDATE|DELETE)\b", trigger_sql, re.IGNORECASE)
                 assert event is not None
                 out.guarded.add((table, event[1].upper()))
+                if event[1].upper() == "DELETE":
+                    # SQLite has no TRUNCATE: emptying a table is a DELETE, refused too.
+                    out.guarded.add((table, "TRUNCATE"))
     return out
 
 
@@ -232,7 +235,7 @@ def postgresql_catalog(db: Engine) -> Catalog:
         f" WHERE {here} AND NOT t.tgisinternal"
     ):
         if re.search(r"\bRAISE\s+EXCEPTION\b", source, re.IGNORECASE):
-            for bit, event in ((4, "INSERT"), (8, "DELETE"), (16, "UPDATE")):
+            for bit, event in ((4, "INSERT"), (8, "DELETE"), (16, "UPDATE"), (32, "TRUNCATE")):
                 if kinds & bit:
                     out.guarded.add((table, event))
     return out
@@ -733,3 +736,42 @@ def test_money_is_held_in_whole_micro_units_on_both_engines(pair: Pair) -> None:
             assert (data_type, sqlite_type) == ("numeric", "NUMERIC"), (table, column)
         else:
             assert (data_type, sqlite_type) == ("bigint", "INTEGER"), (table, column)
+
+
+# How each engine finds text inside a name or number: SQLite's FTS5 tables (their own
+# shadow tables, left out of the catalog above), PostgreSQL's pg_trgm and tsvector indexes.
+SEARCH_INDEXES = {
+    "sqlite": set(),
+    "postgresql": {
+        "customers_search_trigram",
+        "customers_search_words",
+        "customer_phones_digits_trigram",
+    },
+}
+
+
+def test_the_same_indexes_on_both_engines(pair: Pair) -> None:
+    """An index a migration makes on one engine is made on the other too (the same
+    name, on the same table): a query the index serves is not a full scan on the other.
+    Keys' own indexes (primary keys, UNIQUE) are compared as rules above."""
+    on_sqlite = {
+        (name, table)
+        for name, table in pair.sqlite.execute(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"
+            " AND name NOT LIKE 'sqlite_autoindex_%'"
+        )
+        if table in pair.catalogs[0].columns  # crmcli's tables, not sqlite-utils' own
+    }
+    on_server = {
+        (name, table)
+        for name, table in pair.postgresql.execute(
+            "SELECT i.relname, t.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+            " JOIN pg_class t ON t.oid = x.indrelid"
+            " WHERE t.relnamespace = current_schema()::regnamespace AND t.relname <> ?"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+            [MARKER],
+        )
+    }
+    assert len(on_sqlite) > 30
+    assert {n for n, _ in on_sqlite - on_server} == SEARCH_INDEXES["sqlite"]
+    assert {n for n, _ in on_server - on_sqlite} == SEARCH_INDEXES["postgresql"]
