@@ -579,10 +579,18 @@ def set_date(db: Engine, customer_id: int, label: str, day: str, *, lunar: bool 
         )
 
 
-def edit(
+def edit(db: Engine, customer_id: int, **options: Any) -> Customer:
+    """Change the given fields (see `change`); returns the new record."""
+    with db.write():
+        change(db, customer_id, **options)
+        return get(db, customer_id)
+
+
+def change(
     db: Engine,
     customer_id: int,
     *,
+    current: Customer | None = None,
     name: str | None = None,
     phones_raw: Sequence[str] | None = None,
     birthday: str | None = None,
@@ -595,10 +603,12 @@ def edit(
     clear: Sequence[str] = (),
     locale_context: locales.Context | None = None,
     **fields: Any,
-) -> Customer:
-    """Change the given fields; `clear` names fields to empty. Returns the new record.
+) -> None:
+    """Change the given fields; `clear` names fields to empty.
 
-    `locale_context` is what an import knows besides the record (its file's evidence).
+    `locale_context` is what an import knows besides the record (its file's evidence);
+    `current` the record as it is stored now, when the caller has just read it in this
+    transaction (an import's batch: on a server a read is a round trip).
     """
     unknown = set(fields) - set(PLAIN_FIELDS)
     if unknown:
@@ -630,8 +640,10 @@ def edit(
     with db.write():
         # Held to the end: a second edit reads this one's result, so what is derived from
         # the whole record (search document, name parts, "something to know them by")
-        # is made from both, on a server as on SQLite.
-        current = _locked(db, customer_id)
+        # is made from both, on a server as on SQLite. A `current` given was read under
+        # that hold already (an import holds its batch's customers: `customer_store`).
+        if current is None:
+            current = _locked(db, customer_id)
         changes.update(
             _relocale(db, current, name, phones_raw, changes, clear, context=locale_context)
         )
@@ -688,7 +700,6 @@ def edit(
             set_phones(db, customer_id, [])
         for label, day in anniversaries:
             set_date(db, customer_id, label, day)
-        return get(db, customer_id)
 
 
 def _resplit(current: Customer, locale: str) -> dict[str, Any]:

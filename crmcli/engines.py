@@ -1017,8 +1017,14 @@ class PostgresEngine(Engine):
         return f"json_build_array({', '.join(exprs)})"
 
     def json_values(self, param: str = "?", *, integers: bool = True) -> str:
-        value = "value::bigint" if integers else "value"
-        return f"SELECT {value} FROM json_array_elements_text(CAST({param} AS json)) AS value"
+        if integers:
+            # A JSON list of numbers, its brackets made braces, is an array literal the
+            # planner folds into a constant and counts: one id is an index look-up. It
+            # guesses any set-returning JSON function at 100 rows, and for a few ids
+            # read the whole table (an import's updated row: 2.6 ms at 5,000 customers).
+            array = f"CAST(translate(CAST({param} AS text), '[]', '{{}}') AS bigint[])"
+            return f"SELECT value FROM unnest({array}) AS value"
+        return f"SELECT value FROM json_array_elements_text(CAST({param} AS json)) AS value"
 
     def json_keys(self, column: str, alias: str) -> str:
         # SQLite's json_valid() has no twin here: an object is known by its first

@@ -51,6 +51,9 @@ class _English:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return singular if n == 1 else plural
 
+    def pgettext(self, context: str, message: str) -> str:
+        return message
+
 
 _ENGLISH = _English()
 _setting: Callable[[], str | None] | None = None
@@ -161,6 +164,11 @@ def _literal_length(template: str) -> int:
 def _(message: str) -> str:
     """`message` in the user's language, or as it is."""
     return _translations().gettext(message)
+
+
+def pgettext(context: str, message: str) -> str:
+    """`message` in the user's language, as meant in `context` (one English word, two senses)."""
+    return _translations().pgettext(context, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

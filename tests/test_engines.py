@@ -319,6 +319,30 @@ def test_json_values_feed_an_in_list_of_ids_or_of_text(store: Engine) -> None:
     assert [r[0] for r in rows] == [ids[1]]
 
 
+def test_a_few_ids_in_json_values_are_looked_up_by_the_index(store: Engine) -> None:
+    # A server guessed any JSON list at 100 elements and read the whole table for one
+    # id: an import's updated row cost 2.6 ms at 5,000 customers, 0.7 ms at 1,000.
+    import json
+
+    with store.write():
+        store.executemany(
+            "INSERT INTO customers (id, name, search_key, created_at, updated_at)"
+            " VALUES (?, ?, ?, 't', 't')",
+            [(i, f"n{i}", f"n{i}") for i in range(1, 5001)],
+        )
+        store.execute("ANALYZE")
+    sql = f"SELECT name FROM customers WHERE id IN ({store.json_values()})"
+    one = json.dumps([42])
+    if store.name == "sqlite":
+        plan = " ".join(str(r[-1]) for r in store.execute(f"EXPLAIN QUERY PLAN {sql}", [one]))
+        assert "PRIMARY KEY" in plan, plan
+    else:
+        plan = " ".join(r[0] for r in store.execute(f"EXPLAIN {sql}", [one]))
+        assert "Index Scan" in plan and "Seq Scan" not in plan, plan
+    assert store.execute(sql, [one]).fetchall() == [("n42",)]
+    assert store.execute(sql, ["[]"]).fetchall() == []
+
+
 def test_json_list_and_tuple_gather_rows_in_their_order(store: Engine) -> None:
     import json
 

@@ -724,6 +724,13 @@ def test_every_table_header_and_fixed_value_is_in_the_language(shop, lang):
     assert "not recorded" not in said and "share of customers" not in said
     said = run(shop, "tiers", "report", "--format", "table", lang=lang, columns=250).stdout
     assert "share of customers" not in said and "spenders" not in said
+    # What an import read: its own words, not the header "customers" (a count) said again.
+    said = run(shop, "imports", "list", "--format", "table", lang=lang, columns=250).stdout
+    kinds = re.findall(r"│\s*(\S+)\s*│\s*\S+\.csv", said)
+    assert kinds and not {"customers", "purchases"} & set(kinds), said
+    said = run(shop, "imports", "list", "--format", "table", lang="C.UTF-8", columns=250).stdout
+    kinds_en = set(re.findall(r"│\s*(\S+)\s*│\s*\S+\.csv", said))
+    assert kinds_en and kinds_en <= {"customers", "purchases"}, said
 
 
 UNSIGNED = {

@@ -487,6 +487,8 @@ def test_undo_lists_hand_edits_refuses_and_with_force_takes_back_only_the_import
     assert (kim["notes"], kim["address"], kim["email"]) == ("likes tea", "Busan", None)
     assert kim.tags == ("handtag",)  # the import's 'vip' went, the hand-added tag stayed
     assert [p.raw for p in kim.phones] == ["010-1111-2222", "010-5555-6666"]
+    positions = "SELECT position FROM customer_phones WHERE customer_id = 1 ORDER BY position"
+    assert [r[0] for r in db.execute(positions)] == [0, 1]  # the ones left close ranks
     assert customers.count(db) == 1
 
 

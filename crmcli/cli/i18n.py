@@ -16,7 +16,7 @@ from typing import Any
 from crmcli.cli.table import unwrapped
 from crmcli.db_url import PostgresUrl, Target
 from crmcli.errors import CrmError
-from crmcli.i18n import M_, N_, _, reword, say_message, translate
+from crmcli.i18n import M_, N_, _, pgettext, reword, say_message, translate
 
 # Click's and typer's own words on a help screen (they look them up in no catalog of ours).
 CLICK_WORDS = {
@@ -231,6 +231,12 @@ VALUES["reason"] = frozenset({N_("phone"), N_("email"), N_("name")})
 VALUES["attitude"] = frozenset({N_("loyal"), N_("brand-switching"), N_("no-loyalty")})
 VALUES["suggested"] = VALUES["attitude"]
 _HEADERS = frozenset(HEADERS)
+# What an import read (`imports list`'s kind). The same words are headers elsewhere (the
+# msgid `customers` is a count of customers), so these carry their own context.
+_IMPORT_KINDS = {
+    "customers": lambda: pgettext("import kind", "customers"),
+    "purchases": lambda: pgettext("import kind", "purchases"),
+}
 
 
 def header(field: str) -> str:
@@ -246,6 +252,8 @@ def shown_value(field: str, value: object) -> object:
             return ", ".join(header(name) for name in value.split(", "))
         if value in VALUES.get(field, ()):
             return _(value)
+        if field == "kind" and value in _IMPORT_KINDS:
+            return _IMPORT_KINDS[value]()
         if field == "why":
             return _why(value)
         if field == "reason":  # a tier run's reason: a core message (tiers.py)

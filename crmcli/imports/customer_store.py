@@ -364,6 +364,10 @@ class Writer:
         # than read back (a tenth of the import), for a row whose columns leave no other
         # column to a default (a later migration's column with a default would).
         self.states: dict[int, dict[str, Any]] = {}
+        # Undo's record of each stored customer the file changed (id, before, after),
+        # written with the next flush in one bulk load, before that flush's added rows
+        # (the order the journal had when each was written at once).
+        self.updates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         self.defaulted = {
             c.name for c in db.columns("customers") if c.default is not None
         } - import_undo.NOT_COMPARED
@@ -477,6 +481,7 @@ class Writer:
                 record,
                 self.import_id,
                 current=self.stored.pop(existing, None),
+                updates=self.updates,
                 replace=replace,
                 merging=ours,
                 locale_context=self.locale_context,
@@ -494,6 +499,8 @@ class Writer:
                 )
         if outcome == "updated":
             self._learn(record)
+            if len(self.updates) >= self.BATCH:  # an import streams: records are not kept
+                self.flush()
         if differs:
             self.kept_rows += 1
             for f, _old, _new in differs:
@@ -599,6 +606,17 @@ class Writer:
     def flush(self) -> None:
         """Write the queued customers and everything that hangs on them."""
         db = self.db
+        if self.updates:
+            db.copy_rows(
+                "import_changes",
+                ("import_id", "table_name", "row_id", "action", "before", "after"),
+                (
+                    (int(self.import_id), "customers", cid, "update",
+                     json.dumps(before, ensure_ascii=False), json.dumps(after, ensure_ascii=False))
+                    for cid, before, after in self.updates
+                ),
+            )  # fmt: skip
+            self.updates.clear()
         # The engine's bulk load: COPY on a server (one stream, not a statement a row).
         for columns, rows in self.rows.items():
             db.copy_rows("customers", ("id", *columns), rows)
@@ -635,34 +653,6 @@ class Writer:
         self.now = dates.now_utc()
 
 
-def _snapshot_children(db: Engine, customer_id: int) -> dict[str, Any]:
-    # In an order of their own, not the engine's: the journal says the same on both.
-    return {
-        "phones": [
-            list(r)
-            for r in db.execute(
-                "SELECT raw, e164, digits, label FROM customer_phones WHERE customer_id = ?"
-                " ORDER BY position",
-                [customer_id],
-            )
-        ],
-        "tags": [
-            r[0]
-            for r in db.execute(
-                "SELECT tag FROM customer_tags WHERE customer_id = ? ORDER BY tag", [customer_id]
-            )
-        ],
-        "dates": [
-            list(r)
-            for r in db.execute(
-                "SELECT label, date, lunar FROM customer_dates WHERE customer_id = ?"
-                " ORDER BY label",
-                [customer_id],
-            )
-        ],
-    }
-
-
 def _hold(db: Engine, ids: Iterable[int]) -> None:
     """Customers about to be read to be updated: held until the import commits, so what
     it fills in or keeps is decided on them as they are stored (on a server a till may
@@ -694,12 +684,14 @@ def _update(
     keep_region: bool = False,
     locale_context: locales.Context | None = None,
     current: customers.Customer | None = None,
+    updates: list[tuple[int, dict[str, Any], dict[str, Any]]],
 ) -> tuple[str, list[tuple[str, Any, Any]]]:
     """Bring a stored customer up to the row: fill in what is empty, add phones, tags and
     dates; with `replace`, also overwrite stored values that differ.
 
     Returns the outcome and the values the row gives that differ from stored ones and
-    were kept (field, stored, file's): a merge reports them, a fill counts them.
+    were kept (field, stored, file's): a merge reports them, a fill counts them. Undo's
+    record of a stored customer changed goes to `updates`, for the writer's next flush.
     """
     if current is None:  # else read with its batch (`Writer.look_ahead`), unchanged since
         _hold(db, [customer_id])
@@ -784,11 +776,13 @@ def _update(
     ):
         return "unchanged", differs
     before: dict[str, Any] = {k: v for k, v in row.items() if k != "id"}
-    before.update(_snapshot_children(db, customer_id))
+    children = import_undo.states(db, [customer_id])[customer_id]
+    before.update({part: children[part] for part in import_undo.CHILDREN})
     try:
-        customers.edit(
+        customers.change(
             db,
             customer_id,
+            current=current,
             name=new_name,
             birthday=birthday,
             birthday_lunar=record.birthday_lunar if birthday else None,
@@ -821,7 +815,7 @@ def _update(
             [json.dumps({"digest": import_undo.digest(after)}), import_id, customer_id],
         )
     else:
-        journal.record_change(db, import_id, "customers", customer_id, "update", before, after)
+        updates.append((customer_id, before, after))
     return "updated", differs
 
 

@@ -42,40 +42,41 @@ class UndoResult:
 def states(db: Engine, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Customers as undo compares them: their fields (non-empty), phones, tags and dates.
 
-    Tags and dates are put in order here rather than by the engine: a server's collation
-    would order 'VIP' and 'online' otherwise than SQLite's (and than `added_state`).
+    One query, each customer's phones, tags and dates gathered beside its row: on a server
+    an import's updated row costs one round trip for it, not four. Tags and dates are put
+    in order here rather than by the engine: a server's collation would order 'VIP' and
+    'online' otherwise than SQLite's (and than `added_state`).
     """
     wanted = json.dumps(sorted(set(ids)))
     out: dict[int, dict[str, Any]] = {}
-    cursor = db.execute(f"SELECT * FROM customers WHERE id IN ({db.json_values()})", [wanted])
+    cursor = db.execute(_states_sql(db), [wanted])
     columns = [d[0] for d in cursor.description]
     for row in cursor:
         values = dict(zip(columns, row, strict=True))
-        out[values["id"]] = {
-            "fields": {
-                k: v for k, v in values.items() if k not in _NOT_COMPARED and v not in (None, "")
-            },
-            "phones": [],
-            "tags": [],
-            "dates": [],
+        state: dict[str, Any] = {part: json.loads(values.pop(f"state_{part}")) for part in CHILDREN}
+        state["fields"] = {
+            k: v for k, v in values.items() if k not in _NOT_COMPARED and v not in (None, "")
         }
-    queries = (
-        ("phones", "SELECT customer_id, raw, e164, digits, label FROM customer_phones"
-                   f" WHERE customer_id IN ({db.json_values()})"
-                   " ORDER BY customer_id, position"),
-        ("tags", "SELECT customer_id, tag FROM customer_tags"
-                 f" WHERE customer_id IN ({db.json_values()})"),
-        ("dates", "SELECT customer_id, label, date, lunar FROM customer_dates"
-                  f" WHERE customer_id IN ({db.json_values()})"),
-    )  # fmt: skip
-    for part, sql in queries:
-        for cid, *rest in db.execute(sql, [wanted]):
-            if cid in out:
-                out[cid][part].append(rest[0] if part == "tags" else list(rest))
-    for state in out.values():
         state["tags"].sort()
         state["dates"].sort()
+        out[values["id"]] = state
     return out
+
+
+def _states_sql(db: Engine) -> str:
+    children = (
+        ("phones", ("raw", "e164", "digits", "label"), "customer_phones", "position"),
+        ("tags", ("tag",), "customer_tags", "tag"),
+        ("dates", ("label", "date", "lunar"), "customer_dates", "label"),
+    )
+    gathered = []
+    for part, columns, table, order in children:
+        value = db.json_tuple(*columns) if len(columns) > 1 else columns[0]
+        gathered.append(
+            f"(SELECT {db.json_list(value)} FROM (SELECT {', '.join(columns)} FROM {table} x"
+            f" WHERE x.customer_id = c.id ORDER BY {order}) AS gathered_{part}) AS state_{part}"
+        )
+    return f"SELECT c.*, {', '.join(gathered)} FROM customers c WHERE c.id IN ({db.json_values()})"
 
 
 def added_state(
@@ -446,9 +447,11 @@ def _restore_customer(
         assignments = ", ".join(f'"{k}" = ?' for k in fields)
         db.execute(f"UPDATE customers SET {assignments} WHERE id = ?", [*fields.values(), cid])
     before_phones = {p[0] for p in before.get("phones", [])}
+    removed_phone = False
     for raw, *_rest in after["phones"]:
         if raw not in before_phones:  # the import added it: it goes, hand-added ones stay
             db.execute("DELETE FROM customer_phones WHERE customer_id = ? AND raw = ?", [cid, raw])
+            removed_phone = True
     before_tags = set(before.get("tags", []))
     for tag in after["tags"]:
         if tag not in before_tags:
@@ -467,7 +470,8 @@ def _restore_customer(
                 "INSERT INTO customer_dates (customer_id, label, date, lunar) VALUES (?, ?, ?, ?)",
                 [cid, *old],
             )
-    _renumber_phones(db, cid)
+    if removed_phone:  # the ones left close ranks (on a server a statement a phone)
+        _renumber_phones(db, cid)
     db.execute("UPDATE customers SET updated_at = ? WHERE id = ?", [dates.now_utc(), cid])
     _refresh_search_key(db, cid)
 
