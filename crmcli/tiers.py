@@ -174,8 +174,8 @@ def classify(
     # inserted, in the same transaction: checking both references for each of a
     # million rows is a fifth of a run (0.11 s of 0.5 s at 100k).
     with db.references_unchecked(), db.write():
-        # The customers read below are those the assignments name: a delete or merge
-        # meanwhile waits for the run (or the run for it), as on SQLite.
+        # The customers read below are those the assignments name: a delete, merge or
+        # edit meanwhile waits for the run (or the run for it), as on SQLite.
         db.keeps_all("customers")
         db.execute("DROP TABLE IF EXISTS temp.tier_spend")
         if rule == "growth":

@@ -392,3 +392,36 @@ def test_a_template_removed_twice_at_once_is_removed_once(shop, db_path):
         lambda db: templates.remove(db, "thanks.en"),
     )
     assert results[1] == "refused: no template 'thanks.en'; `crmcli templates list` shows them"
+
+
+def test_a_classification_starting_while_a_till_is_between_reading_and_writing_a_customer(
+    shop, db_path
+):
+    """A till has locked a customer's row to change it (`customers edit`, `set-tier`) but
+    not written it yet when a tier run starts: the run waits for the till, never the
+    two for each other (a deadlock the server breaks by failing one of them)."""
+    purchases.add(shop.db, customer_id=shop.kim, amount_micros=5_000_000, on=date(2026, 3, 2))
+    till = _open(db_path)
+    run: list[Any] = []
+    try:
+        with till.write():
+            till.execute(f"SELECT id FROM customers WHERE id = ?{till.locks_rows}", [shop.kim])
+            other = threading.Thread(target=lambda: run.append(race_free_run(db_path)))
+            other.start()
+            other.join(1.5)  # the run has started: waiting for the till (or, before, not)
+            till.execute("UPDATE customers SET notes = 'regular' WHERE id = ?", [shop.kim])
+        other.join(60)
+    finally:
+        till.close()
+    assert run == [2]
+    assert customers.get(shop.db, shop.kim)["notes"] == "regular"
+
+
+def race_free_run(where) -> Any:
+    db = _open(where)
+    try:
+        return _classified(db)
+    except CrmError as exc:
+        return f"refused: {exc}"
+    finally:
+        db.close()
