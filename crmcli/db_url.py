@@ -42,7 +42,12 @@ _KEYWORD = re.compile(r"^\s*([A-Za-z_]+)\s*=")
 # The password of a URL's userinfo, `scheme://user:PASSWORD@host…` (libpq ends the
 # userinfo at the first `@` before any `/`), also where the `//` was forgotten
 # (`postgresql:user:PASSWORD@host`, refused, but quoted in the refusal).
-_URL_PASSWORD = re.compile(r"(://|^[A-Za-z][A-Za-z0-9+.-]*:)([^:@/\s]*):([^@/]*)@")
+# A `/` typed in the password (libpq wants it as %2F) is masked too: up to the `@`,
+# unless a `?` or `#` comes first.
+_URL_PASSWORD = re.compile(r"(://|^[A-Za-z][A-Za-z0-9+.-]*:)([^:@/\s]*):(?!//)([^@?#]*)@")
+# A URL whose `user:password@` holds a `/`: libpq ends the userinfo at the first `/`,
+# and would read the password's first part as the port, the rest as the database.
+_SLASH_IN_USERINFO = re.compile(r"^[a-z]+://[^@/?#]*:[^@?#]*/[^@?#]*@")
 # `password=…` (and libpq's `sslpassword=`, the client key's) in a URL's query, in any
 # letter case: a misspelt `PASSWORD=` is refused by libpq, and quoted in the refusal.
 _QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)([^&#]*)", re.IGNORECASE)
@@ -116,6 +121,10 @@ def parse(value: str, *, source: str = "--db") -> Target:
 
     `source` says where the value came from (`--db`, `CRMCLI_DB`) for the error message.
     """
+    path = value
+    # A URL pasted with a space before it, or read from a file with a CR after it, is
+    # still the URL: taken for a path, it made a file named after it, password and all.
+    value = value.strip()
     scheme = _SCHEME.match(value)
     if scheme:
         name = scheme.group(1).lower()
@@ -136,7 +145,7 @@ def parse(value: str, *, source: str = "--db") -> Target:
     if keyword and keyword.group(1).lower() in LIBPQ_KEYWORDS:
         # `Host=db1 …` too: libpq refuses the letter case, where a file would be made.
         return _readable(PostgresUrl(value), source)
-    return Path(value).expanduser()
+    return Path(path).expanduser()  # as given: a file's name may hold any character
 
 
 def _readable(url: PostgresUrl, source: str) -> PostgresUrl:
@@ -146,6 +155,11 @@ def _readable(url: PostgresUrl, source: str) -> PostgresUrl:
         import psycopg
     except ImportError:
         return url  # connecting says which extra to install
+    if _SLASH_IN_USERINFO.match(url.conninfo):
+        error = "a / in the user name or password is written %2F"
+        raise UsageError(
+            f"{source}: {url}: " + M_("not a valid PostgreSQL URL ({error})").format(error=error)
+        )
     try:
         params = psycopg.conninfo.conninfo_to_dict(url.conninfo)
     except psycopg.Error as exc:

@@ -291,9 +291,12 @@ def check(url: PostgresUrl, conn: Any) -> list[str]:
     The server enforces foreign keys and checksums its pages itself: what is left to
     check is that the schema is crmcli's and up to date.
     """
-    if postgres_schema.MARKER not in postgres_schema.user_tables(conn):
-        return [f"{url} holds no crmcli schema (run `crmcli db migrate`)"]
-    pending = postgres_schema.pending_names(conn)
+    try:
+        if postgres_schema.MARKER not in postgres_schema.user_tables(conn):
+            return [f"{url} holds no crmcli schema (run `crmcli db migrate`)"]
+        pending = postgres_schema.pending_names(conn)
+    except psycopg_module().Error as exc:  # a role that may not read the schema's tables
+        raise DatabaseError(explain(url, exc)) from exc
     return [f"migration {name} is not applied (run `crmcli db migrate`)" for name in pending]
 
 
@@ -314,8 +317,24 @@ def open_read(
                     "migrate` once to create it, or check --db / CRMCLI_DB)"
                 ).format(url=url)
             )
-        postgres_schema.apply_pending(conn, on_wait=on_wait, said_after=said_after)
+        migrate(url, conn, on_wait=on_wait, said_after=said_after)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def migrate(
+    url: PostgresUrl,
+    conn: Any,
+    *,
+    on_wait: Callable[[], None] | None = None,
+    said_after: float = 1.0,
+) -> list[str]:
+    """`postgres_schema.apply_pending` (`on_wait` as there), names applied; what the
+    server refuses (a role that may not create tables in the schema, as a till's own role
+    may not) in one line, not a traceback."""
+    try:
+        return postgres_schema.apply_pending(conn, on_wait=on_wait, said_after=said_after)
+    except psycopg_module().Error as exc:
+        raise DatabaseError(explain(url, exc)) from exc

@@ -49,7 +49,7 @@ def test_a_path_starting_with_a_tilde_is_the_users_home(monkeypatch: pytest.Monk
 def test_postgresql_urls_and_libpq_strings_name_a_server(value: str) -> None:
     target = parse(value)
     assert isinstance(target, PostgresUrl)
-    assert target.conninfo == value  # handed to libpq as given: its whole syntax works
+    assert target.conninfo == value.strip()  # handed to libpq as given: its whole syntax works
 
 
 @pytest.mark.parametrize(
@@ -73,6 +73,11 @@ def test_postgresql_urls_and_libpq_strings_name_a_server(value: str) -> None:
         ("host=db PASSWORD=s3cret", "host=db PASSWORD=***"),
         ("host=db sslpassword=s3cret", "host=db sslpassword=***"),
         ("host=db password='s3cret dbname=crm", "host=db password=***"),  # unterminated
+        ("postgresql://till:s3/cret@db/crm", "postgresql://till:***@db/crm"),
+        (
+            "postgresql://db/crm?application_name=a:b@c",
+            "postgresql://db/crm?application_name=a:b@c",
+        ),
     ],
 )
 def test_a_password_is_never_shown(value: str, shown: str) -> None:
@@ -119,6 +124,16 @@ def test_a_url_inside_another_scheme_is_refused_not_taken_for_a_file() -> None:
         parse("jdbc:postgresql://db/crm")
 
 
+def test_a_url_with_spaces_around_it_is_still_the_url() -> None:
+    # ` postgresql://…` (pasted) was a path: a write made the folder ` postgresql:`.
+    assert parse(" postgresql://till@db/crm") == PostgresUrl("postgresql://till@db/crm")
+    assert parse("postgresql://till@db/crm\r\n") == PostgresUrl("postgresql://till@db/crm")
+    assert parse("\tservice=crm ") == PostgresUrl("service=crm")
+    with pytest.raises(UsageError, match="does not know mysql://"):
+        parse(" mysql://db/crm")
+    assert parse(" crm.db") == Path(" crm.db")  # a file's name is kept as given
+
+
 def test_the_scheme_may_be_written_in_capitals() -> None:
     # RFC 3986 schemes are case-blind; libpq's test for one is not, so crmcli writes it
     # as libpq reads it.
@@ -140,6 +155,8 @@ def test_the_scheme_may_be_written_in_capitals() -> None:
         ("Host=db password=s3cret", 'invalid connection option "Host"'),
         ("host=db password='s3cret", "unterminated quoted string"),
         ("host=db PASSWORD=s3cret", 'invalid connection option "PASSWORD"'),
+        # libpq would read `s3` as the port and `cret@db/crm` as the database
+        ("postgresql://till:s3/cret@db/crm", "a / in the user name or password is written %2F"),
     ],
 )
 def test_a_url_libpq_cannot_read_is_a_usage_error_naming_what_is_wrong(
@@ -191,6 +208,7 @@ def test_a_url_of_another_scheme_creates_no_file_and_exits_2(
         "postgresql://db.example/crm?PASSWORD=s3cret",
         "host=db.example PASSWORD=s3cret",
         "Host=db.example password='s3cret",
+        " mysql://till:s3cret@db.example/crm",
     ],
 )
 def test_a_malformed_url_exits_2_creates_nothing_and_never_shows_its_password(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -290,3 +291,52 @@ def test_psycopgs_own_log_stays_off_stderr() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and done.stderr == ""
+
+
+def test_a_role_that_may_not_migrate_gets_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A till connecting with a role of its own (tables granted, no CREATE in the schema),
+    when the database waits for a migration: every command crashed with psycopg's
+    traceback (`InsufficientPrivilege: permission denied for schema public`)."""
+    import subprocess
+    import sys
+
+    server = pg_server.server()
+    clerk = f"clerk_{uuid.uuid4().hex[:8]}"
+    with server.admin() as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(clerk)))
+    try:
+        with server.database() as url:
+            with postgres.open_db(PostgresUrl(url)) as conn:  # crmcli's schema, up to date
+                last = conn.execute(
+                    "SELECT name FROM _crmcli_migrations ORDER BY id DESC LIMIT 1"
+                ).fetchone()[0]
+                conn.execute("DELETE FROM _crmcli_migrations WHERE name = %s", [last])
+                for grant in (
+                    "GRANT USAGE ON SCHEMA public TO {}",
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}",
+                ):
+                    conn.execute(sql.SQL(grant).format(sql.Identifier(clerk)))
+            as_clerk = _with_user(url, clerk)
+            env = {**os.environ, "HOME": str(tmp_path)}
+            for command in (
+                ["customers", "list"],
+                ["customers", "add", "--name", "K"],
+                ["db", "migrate"],
+                ["db", "check"],
+            ):
+                done = subprocess.run(
+                    [sys.executable, "-m", "crmcli", "--db", as_clerk, *command],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=False,
+                )
+                assert done.returncode == 1, (command, done.stderr)
+                assert "Traceback" not in done.stderr, (command, done.stderr)
+                lines = done.stderr.splitlines()
+                assert len(lines) == 1 or command == ["db", "check"], (command, done.stderr)
+                if command != ["db", "check"]:  # check lists the pending migration
+                    assert "permission denied for schema public" in lines[0], command
+    finally:
+        with server.admin() as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(clerk)))

@@ -448,3 +448,62 @@ def test_forget_says_what_an_open_snapshot_keeps_then_a_second_run_clears_it(cli
         assert "warning" not in again
     else:
         assert kept_back in again and "replicas and backups" in again
+
+
+def test_forget_by_a_role_that_may_not_vacuum_says_what_it_left(pg_url, tmp_path):
+    """A till's own role, granted the rows but not owning the tables: the server skips
+    its VACUUM and ANALYZE with a notice no one saw, and forget's words read as if they
+    had run while the erased rows and the statistics naming the person stayed."""
+    import subprocess
+    import sys
+    import uuid
+
+    import pg_server
+    import psycopg
+    from psycopg import sql
+    from test_postgres_connect import _with_user
+
+    owner = open_db(parse(pg_url))
+    try:
+        cid = _populate(owner)
+    finally:
+        owner.close()
+    server = pg_server.server()
+    name = f"clerk_{uuid.uuid4().hex[:8]}"
+    clerk = sql.Identifier(name)
+    with server.admin() as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(clerk))
+    try:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            for grant in (
+                "GRANT USAGE ON SCHEMA public TO {}",
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}",
+                "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {}",
+            ):
+                conn.execute(sql.SQL(grant).format(clerk))
+        env = {**os.environ, "HOME": str(tmp_path)}
+
+        def forget(url: str, **language: str) -> str:
+            command = ["customers", "forget", str(cid), "--yes"]
+            done = subprocess.run(
+                [sys.executable, "-m", "crmcli", "--db", url, *command],
+                capture_output=True,
+                text=True,
+                env={**env, **language},
+                check=True,
+            )
+            return done.stderr
+
+        said = forget(_with_user(pg_url, name))
+        assert "this role may not VACUUM or ANALYZE tables " in said
+        assert "customers, followups" in said and "run forget again as the owner" in said
+        assert "this role may not" not in forget(pg_url)  # the owner's run: all done
+        # The core's warnings are said in the user's language, as its errors are (they
+        # were English in every language).
+        said = forget(_with_user(pg_url, name), LANGUAGE="ko", LC_ALL="C.UTF-8")
+        assert "이 역할(role)은 테이블 " in said and "PostgreSQL 서버에서는" in said
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(clerk))
+        with server.admin() as admin:
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(clerk))

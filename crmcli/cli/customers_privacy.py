@@ -8,7 +8,7 @@ from crmcli import customers, privacy
 from crmcli.cli.customers import Ref, app
 from crmcli.cli.env import confirm, get_env
 from crmcli.errors import UsageError
-from crmcli.i18n import _, ngettext
+from crmcli.i18n import _, ngettext, say_message
 from crmcli.money import format_amount
 from crmcli.settings import display_places
 
@@ -42,5 +42,6 @@ def forget(
     )
     env.say(said.format(id=customer_id, n=done.kept_purchases, total=total))
     for warning in done.warnings:
-        env.say(_("warning: {problem}").format(problem=warning))
+        # The core's warnings (M_) in the user's language, as its errors are.
+        env.say(_("warning: {problem}").format(problem=say_message(warning)))
     env.say(_("backups made before now still hold their data: replace or delete them"))

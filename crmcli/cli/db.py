@@ -138,7 +138,7 @@ def _migrate_postgres(env: Env, url: PostgresUrl, *, adopt: bool) -> None:
 
     conn = postgres.open_db(url, migrate=False, adopt=adopt)
     try:
-        done = postgres_schema.apply_pending(conn)
+        done = postgres.migrate(url, conn)
         env.say(
             _("applied: {names}").format(names=", ".join(done))
             if done
