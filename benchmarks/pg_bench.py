@@ -146,6 +146,22 @@ class Setup:
         return reset
 
 
+def count(*, least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `least` (a usage error otherwise,
+    before any database is made)."""
+
+    def read(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{value} is less than {least}")
+        return value
+
+    return read
+
+
 @contextlib.contextmanager
 def set_up(
     doc: str,
@@ -163,8 +179,8 @@ def set_up(
     if options is not None:
         options(parser)
     parser.add_argument("--url", required=True, help="an administrator's URL on the server")
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--lines", type=count(least=1), default=1_000_000)
+    parser.add_argument("--rounds", type=count(least=1), default=1)
     parser.add_argument(
         "--database",
         default=server.own_prefix(f"crmcli_bench_{name}"),

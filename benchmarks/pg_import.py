@@ -52,7 +52,7 @@ def write_csv(path: Path, count: int) -> None:
 def existing_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--existing",
-        type=int,
+        type=pg_bench.count(least=0),
         default=0,
         help="lines already in purchases before each run (default 0: a first load)",
     )

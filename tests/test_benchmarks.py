@@ -830,3 +830,26 @@ def test_classify_floor_replays_the_statements_of_a_run_and_stores_the_same_run(
             )
     assert stored[0] == stored[1]
     assert len(stored[0][1]) == 2_000 and {r[2] for r in stored[0][1]} == {"A", "B", "C"}
+
+
+@pytest.mark.parametrize(
+    ("script", "option", "value", "said"),
+    [
+        ("pg_import.py", "--existing", "-5", "-5 is less than 0"),
+        ("pg_import.py", "--lines", "1e9", "'1e9' is not a whole number"),
+        ("pg_copy.py", "--rounds", "0", "0 is less than 1"),
+    ],
+)
+def test_a_count_that_makes_no_sense_is_a_usage_error_before_any_database(
+    script, option, value, said
+):
+    # `--existing -5` was taken: a scratch database was made and filled before the run
+    # stopped on its own count check with a traceback.
+    result = subprocess.run(
+        [sys.executable, str(BENCH / script), "--url", "postgresql:///nowhere", option, value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and said in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
