@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sent
 
 from crmcli import customers, settings
 from crmcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
@@ -25,14 +26,7 @@ def test_get_many_reads_each_customer_as_get_does_in_four_queries(db, monkeypatc
         customers.add(db, name="Ani Petrosyan", email="ani@example.am"),
         customers.add(db, code="C9", extra={"loyalty": "gold"}),
     ]  # fmt: skip
-    statements: list[str] = []
-    execute = db.execute
-
-    def watched(sql, *args):
-        statements.append(sql)
-        return execute(sql, *args)
-
-    monkeypatch.setattr(db, "execute", watched)
+    statements = sent.statements(db, monkeypatch)
     many = customers.get_many(db, [*ids, 999])
     assert len(statements) == 4
     assert many == {cid: customers.get(db, cid) for cid in ids}

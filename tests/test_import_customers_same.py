@@ -17,6 +17,7 @@ from pathlib import Path
 import messy_customers
 import pg_server
 import pytest
+import sent
 
 from crmcli.db import open_db
 from crmcli.errors import InvalidInput
@@ -194,19 +195,6 @@ def test_into_a_small_shop_rows_are_looked_up_only_where_it_cannot_change(
         assert 1 <= len(calls) <= 1 + 200 // 25
 
 
-def _watched(db, monkeypatch) -> list[str]:
-    """Every statement `db.execute` is given from now on (until the monkeypatch ends)."""
-    statements: list[str] = []
-    execute = db.execute
-
-    def watched(sql, *args):
-        statements.append(sql)
-        return execute(sql, *args)
-
-    monkeypatch.setattr(db, "execute", watched)
-    return statements
-
-
 def test_a_day_s_file_into_a_big_shop_looks_its_rows_up_a_batch_at_a_time(
     db, engine, tmp_path, monkeypatch
 ):
@@ -234,7 +222,7 @@ def test_a_day_s_file_into_a_big_shop_looks_its_rows_up_a_batch_at_a_time(
     calls: list[int] = []
     real = customer_store.match
     monkeypatch.setattr(customer_store, "match", lambda *a: (calls.append(1), real(*a))[1])
-    statements = _watched(db, monkeypatch)
+    statements = sent.statements(db, monkeypatch)
     result = import_customers(db, path)
     assert (result.counts.added, result.counts.unchanged + result.counts.merged) == (200, 5)
     assert len(calls) == 4  # by number, e-mail, name, again: the code was found with its batch
@@ -260,7 +248,7 @@ def test_a_whole_list_again_reads_its_stored_customers_a_batch_at_a_time(db, tmp
     rows.append("S7,Stored 7,,")  # and again: read as the row before left it
     path = tmp_path / "list.csv"
     path.write_text("code,name,phone,tags\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    statements = _watched(db, monkeypatch)
+    statements = sent.statements(db, monkeypatch)
     result = import_customers(db, path)
     assert (result.counts.unchanged, result.counts.updated) == (301, 1)
     assert customers.get(db, 8).tags == ("regular", "vip")  # S7 is customer #8
@@ -290,7 +278,7 @@ def test_an_updated_row_costs_a_few_statements_and_undo_still_takes_it_back(
     rows = [f"U{i},Kim {i},u{i}@example.kr,Lee" for i in range(100)]  # a shop bigger than it
     path = tmp_path / "changes.csv"
     path.write_text("code,name,email,owner\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    statements = _watched(db, monkeypatch)
+    statements = sent.statements(db, monkeypatch)
     result = import_customers(db, path, on_conflict="update")
     monkeypatch.undo()
     assert result.counts.updated == 100
